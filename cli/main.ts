@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { buildCommand, buildHelp } from './build-command.js';
+import { formatError, UsageError } from './errors.js';
+
+const help = `Usage: dockyard COMMAND [OPTIONS]
+
+A daemonless container image builder with docker buildx's flags.
+
+Commands:
+  build       Build an image from a Dockerfile (try: dockyard build --dry-run .)
+
+Options:
+  -h, --help     Show this help
+  -v, --version  Print the version
+
+Run 'dockyard COMMAND --help' for more on a command.
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Finds the -f value for error messages, without parsing the rest. */
+function dockerfileNameIn(argv: string[]): string {
+  const i = argv.findIndex((a) => a === '-f' || a === '--file');
+  if (i >= 0 && argv[i + 1]) return argv[i + 1]!;
+  const eq = argv.find((a) => a.startsWith('--file='));
+  return eq ? eq.slice('--file='.length) : 'Dockerfile';
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(command === 'help' && rest[0] === 'build' ? buildHelp : help);
+      return 0;
+    case '-v':
+    case '--version':
+    case 'version':
+      process.stdout.write(`dockyard ${version()}\n`);
+      return 0;
+    case 'build':
+      return buildCommand(rest, process.stdout);
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)}. See 'dockyard --help'`);
+  }
+}
+
+const argv = process.argv.slice(2);
+main(argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(formatError(err, dockerfileNameIn(argv)) + '\n');
+    process.exitCode = err instanceof UsageError ? 2 : 1;
+  },
+);

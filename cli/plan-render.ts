@@ -1,0 +1,78 @@
+import type { Step, StepKey } from '../coordinator/plan/graph.js';
+import type { BuildPlan } from '../coordinator/plan/plan-types.js';
+
+/** `--dry-run --format json`: the plan with each stage's steps joined to their keys, kinds and inputs. */
+export function planToJson(plan: BuildPlan): unknown {
+  const byKey = new Map(plan.steps.map((s) => [s.key, s]));
+  return {
+    dockerfile: plan.dockerfile,
+    buildPlatform: plan.buildPlatform,
+    ...(plan.sourceDateEpoch !== undefined ? { sourceDateEpoch: plan.sourceDateEpoch } : {}),
+    warnings: plan.warnings,
+    targets: plan.targets.map((t) => ({
+      platform: t.platform,
+      target: t.target,
+      result: t.result,
+      stages: t.stages.map((s) => ({
+        index: s.index,
+        ...(s.name ? { name: s.name } : {}),
+        base: s.base,
+        platform: s.platform,
+        result: s.result,
+        steps: s.entries.map((e) => {
+          const step = e.step ? byKey.get(e.step) : undefined;
+          return { line: e.line, instruction: e.instruction, ...(step ? { key: step.key, kind: step.kind, inputs: step.inputs } : { kind: 'config' }) };
+        }),
+      })),
+      image: t.image,
+    })),
+    steps: plan.steps,
+  };
+}
+
+const short = (key: StepKey | null): string => (key ? key.slice(7, 19) : 'scratch');
+
+function describe(step: Step): string {
+  switch (step.kind) {
+    case 'source':
+      return step.source.type === 'image' ? `image ${step.source.ref}` : step.source.type === 'context' ? `context ${step.source.include.join(' ') || '.'}` : `${step.source.type} ${step.source.url}`;
+    case 'exec':
+      return 'exec';
+    case 'file':
+      return step.file.action;
+    case 'merge':
+      return 'merge';
+  }
+}
+
+/** `--dry-run`: a readable listing, one line per instruction, then the image config of each target. */
+export function planToText(plan: BuildPlan): string {
+  const byKey = new Map(plan.steps.map((s) => [s.key, s]));
+  const useCount = new Map<StepKey, number>();
+  for (const t of plan.targets) for (const s of t.stages) for (const e of s.entries) if (e.step) useCount.set(e.step, (useCount.get(e.step) ?? 0) + 1);
+  const lines: string[] = [];
+  lines.push(`Plan for ${plan.dockerfile} (build platform ${plan.buildPlatform}, ${plan.steps.length} steps)`);
+  for (const w of plan.warnings) lines.push(`WARNING: ${w.line !== undefined ? `line ${w.line}: ` : ''}${w.message}`);
+  for (const t of plan.targets) {
+    lines.push('', `Target ${t.platform}: stage ${t.target} -> ${short(t.result)}`);
+    for (const s of t.stages) {
+      lines.push(`  stage ${s.index}${s.name ? ` "${s.name}"` : ''} FROM ${s.base} [${s.platform}]`);
+      for (const e of s.entries) {
+        const step = e.step ? byKey.get(e.step) : undefined;
+        const text = e.instruction.split('\n')[0]!;
+        const instr = text.length > 48 ? text.slice(0, 47) + '…' : text;
+        if (!step) {
+          lines.push(`    ${String(e.line).padStart(4)}  ${instr.padEnd(48)}  config`);
+          continue;
+        }
+        const inputs = step.inputs.length ? ' <- ' + step.inputs.map(short).join(' ') : '';
+        const shared = (useCount.get(step.key) ?? 0) > 1 ? ' (shared)' : '';
+        lines.push(`    ${String(e.line).padStart(4)}  ${instr.padEnd(48)}  ${short(step.key)} ${describe(step)}${inputs}${shared}`);
+      }
+    }
+    lines.push('  image config:');
+    const c = t.image.config as Record<string, unknown>;
+    for (const [k, v] of Object.entries(c)) lines.push(`    ${k.padEnd(12)} ${Array.isArray(v) && k === 'Env' ? v.join('\n' + ' '.repeat(17)) : JSON.stringify(v)}`);
+  }
+  return lines.join('\n') + '\n';
+}

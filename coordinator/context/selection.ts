@@ -1,0 +1,70 @@
+import picomatch from 'picomatch';
+import { sha256, type Digest } from '../../oci/digest.js';
+import { BuildContext, cleanContextPath, ContextError, type ContextEntry } from './build-context.js';
+import { IgnoreRules } from './ignore-rules.js';
+
+/** The files one COPY/ADD source selects from the context, and a checksum over exactly those. */
+export interface Selection {
+  source: string;
+  /** Context-relative roots that matched (a wildcard may match several). */
+  roots: string[];
+  /** Paths of every selected entry, roots and their subtrees. */
+  paths: string[];
+  /** Digest over path, type, mode, uid, gid, size, link target and content of each selected entry. */
+  checksum: Digest;
+}
+
+const hasWildcard = (s: string): boolean => /[*?[]/.test(s);
+
+/** The root among `roots` that `path` is, or lies under. */
+function rootOf(path: string, roots: Set<string>): string | undefined {
+  if (roots.has('')) return '';
+  for (let p = path; ; ) {
+    if (roots.has(p)) return p;
+    const slash = p.lastIndexOf('/');
+    if (slash < 0) return undefined;
+    p = p.slice(0, slash);
+  }
+}
+
+/** Selects what `COPY <source>` takes from the context, minus `--exclude` patterns. */
+export function selectFromContext(ctx: BuildContext, source: string, excludes: string[] = []): Selection {
+  const entries = ctx.entries();
+  const cleaned = cleanContextPath(source);
+  let roots: string[];
+  if (hasWildcard(cleaned)) {
+    const match = picomatch(cleaned, { dot: true, noextglob: true, nobrace: true });
+    roots = [...entries.keys()].filter((p) => match(p));
+    // A wildcard that matches nothing is allowed, as in BuildKit; the step then copies nothing.
+  } else {
+    const resolved = cleaned === '' ? '' : ctx.resolveInside(cleaned);
+    if (resolved !== '' && !entries.has(resolved)) {
+      const ignored = ctx.ignore.ignores(cleaned);
+      throw new ContextError(
+        ignored
+          ? `${source}: excluded by ${ctx.ignoreFile ?? '.dockerignore'}`
+          : `${source}: not found in build context ${ctx.root}`,
+      );
+    }
+    roots = [resolved];
+  }
+  const excluded = excludes.length > 0 ? new IgnoreRules(excludes) : undefined;
+  const selected: ContextEntry[] = [];
+  const rootSet = new Set(roots);
+  for (const [path, entry] of entries) {
+    const root = rootOf(path, rootSet);
+    if (root === undefined) continue;
+    if (excluded) {
+      const rel = root === '' ? path : path === root ? path.slice(path.lastIndexOf('/') + 1) : path.slice(root.length + 1);
+      if (excluded.ignores(rel)) continue;
+    }
+    selected.push(entry);
+  }
+  selected.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const lines = selected.map((e) =>
+    [e.path, e.type, e.mode.toString(8), e.uid, e.gid, e.size, e.linkTarget ?? '', e.type === 'file' ? ctx.fileDigest(e.path) : ''].join('\0'),
+  );
+  return { source, roots, paths: selected.map((e) => e.path), checksum: sha256(lines.join('\n')) };
+}
+
+export { ContextError };

@@ -1,0 +1,82 @@
+import type { Digest } from '../../oci/digest.js';
+import type { ImageConfig } from '../../oci/image.js';
+import type { Platform } from '../../oci/platform.js';
+import type { BuildContext } from '../context/build-context.js';
+import type { Step, StepKey } from './graph.js';
+
+/** What a base image brings: its pinned digest and its config (Env, Cmd, OnBuild triggers...). */
+export interface ResolvedImage {
+  digest?: Digest;
+  config?: ImageConfig;
+}
+
+/** Looks up base images. The registry client and named contexts implement it; without one, bases stay unresolved. */
+export interface ImageResolver {
+  resolve(ref: string, platform: Platform): Promise<ResolvedImage>;
+}
+
+export interface PlanOptions {
+  /** How the Dockerfile is named in messages. */
+  dockerfileName: string;
+  dockerfileText: string;
+  /** Opened lazily: a Dockerfile that copies nothing never walks the context. */
+  context: () => BuildContext;
+  buildArgs: Map<string, string>;
+  target?: string;
+  /** Target platforms; the build platform when empty. */
+  platforms: Platform[];
+  buildPlatform: Platform;
+  /** `--label`: added to the final image. */
+  labels: Map<string, string>;
+  /** Ids given with `--secret`; values are never read by the planner. */
+  secretIds: Set<string>;
+  resolver?: ImageResolver;
+}
+
+export interface PlanWarning {
+  message: string;
+  line?: number;
+}
+
+/** One instruction of a stage and what it became: a step of the graph, or only a change of the image config. */
+export interface PlanEntry {
+  line: number;
+  instruction: string;
+  /** The step that carries this instruction's result; absent for config-only instructions. */
+  step?: StepKey;
+}
+
+export interface StagePlan {
+  index: number;
+  name?: string;
+  /** The expanded FROM: an image reference, `scratch`, or another stage's name. */
+  base: string;
+  platform: string;
+  entries: PlanEntry[];
+  /** The stage's final filesystem; null when it is empty (FROM scratch with no layers). */
+  result: StepKey | null;
+}
+
+export interface TargetPlan {
+  platform: string;
+  /** The stage that is built: its name, or its index when it has none. */
+  target: string;
+  /** Only the stages the target needs, dependencies first. */
+  stages: StagePlan[];
+  result: StepKey | null;
+  /** The image config the result gets, minus what only execution knows (layer diff_ids, times). */
+  image: Omit<ImageConfig, 'rootfs'>;
+}
+
+export interface BuildPlan {
+  dockerfile: string;
+  buildPlatform: string;
+  targets: TargetPlan[];
+  /** Every step once, inputs before the steps that use them. */
+  steps: Step[];
+  /** Proxy ARG names passed to RUN steps but kept out of keys (values are not recorded here). */
+  proxyArgs: string[];
+  /** `SOURCE_DATE_EPOCH` as seconds, when given: clamps times in the image. */
+  sourceDateEpoch?: number;
+  warnings: PlanWarning[];
+}

@@ -1,0 +1,132 @@
+import { posix } from 'node:path';
+
+/** `RUN --mount=...` options as written, before their sources are resolved to graph inputs. */
+export type MountSpec =
+  | { type: 'bind'; target: string; from?: string; source: string; readonly: boolean }
+  | { type: 'cache'; target: string; id: string; from?: string; source?: string; sharing: 'shared' | 'private' | 'locked'; readonly: boolean; mode: number; uid: number; gid: number }
+  | { type: 'tmpfs'; target: string; size?: number }
+  | { type: 'secret'; id: string; target?: string; env?: string; required: boolean; mode: number; uid: number; gid: number }
+  | { type: 'ssh'; id: string; target: string; required: boolean; mode: number; uid: number; gid: number };
+
+const allowedKeys: Record<MountSpec['type'], string[]> = {
+  bind: ['target', 'source', 'from', 'readonly', 'rw'],
+  cache: ['target', 'source', 'from', 'readonly', 'rw', 'id', 'sharing', 'mode', 'uid', 'gid'],
+  tmpfs: ['target', 'size'],
+  secret: ['target', 'id', 'required', 'mode', 'uid', 'gid', 'env'],
+  ssh: ['target', 'id', 'required', 'mode', 'uid', 'gid'],
+};
+
+const aliases: Record<string, string> = { dst: 'target', destination: 'target', src: 'source', ro: 'readonly', readwrite: 'rw' };
+
+/** Splits a CSV field list, honouring double quotes as Go's csv reader does. */
+function csvFields(text: string): string[] {
+  const fields: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cur += ch;
+    } else if (ch === '"' && cur === '') quoted = true;
+    else if (ch === ',') {
+      fields.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  if (quoted) throw new Error(`unterminated quote in --mount=${text}`);
+  fields.push(cur);
+  return fields;
+}
+
+function parseBool(key: string, value: string | undefined): boolean {
+  if (value === undefined) return true;
+  if (/^(1|t|true)$/i.test(value)) return true;
+  if (/^(0|f|false)$/i.test(value)) return false;
+  throw new Error(`invalid value for ${key}: ${value} (use true or false)`);
+}
+
+function parseNumber(key: string, value: string, radix: 8 | 10): number {
+  const ok = radix === 8 ? /^0?[0-7]+$/.test(value) : /^\d+$/.test(value);
+  if (!ok) throw new Error(`invalid value for ${key}: ${value}`);
+  return parseInt(value, radix);
+}
+
+const sizePattern = /^(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?$/i;
+function parseSize(value: string): number {
+  const m = sizePattern.exec(value.trim());
+  if (!m) throw new Error(`invalid size for tmpfs: ${value}`);
+  const unit = (m[2] ?? '').toLowerCase().replace(/i?b$/, '');
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[unit] ?? 1;
+  return Math.round(Number(m[1]) * mult);
+}
+
+/**
+ * Parses one `--mount` value (already expanded). Relative targets are taken from the working
+ * directory, as BuildKit does.
+ */
+export function parseMount(text: string, workdir: string): MountSpec {
+  const opts = new Map<string, string | undefined>();
+  for (const field of csvFields(text)) {
+    const eq = field.indexOf('=');
+    const rawKey = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase();
+    const key = aliases[rawKey] ?? rawKey;
+    if (key === '') throw new Error(`empty field in --mount=${text}`);
+    opts.set(key, eq < 0 ? undefined : field.slice(eq + 1));
+  }
+  const type = (opts.get('type') ?? 'bind') as MountSpec['type'];
+  opts.delete('type');
+  const allowed = allowedKeys[type];
+  if (!allowed) throw new Error(`unsupported mount type ${JSON.stringify(type)} (use bind, cache, tmpfs, secret or ssh)`);
+  for (const key of opts.keys()) {
+    if (!allowed.includes(key)) throw new Error(`unexpected key '${key}' for --mount type=${type} (allowed: ${allowed.join(', ')})`);
+  }
+  const str = (key: string): string | undefined => {
+    const v = opts.get(key);
+    if (opts.has(key) && (v === undefined || v === '') && key !== 'readonly' && key !== 'rw' && key !== 'required') {
+      throw new Error(`--mount option ${key} needs a value`);
+    }
+    return v;
+  };
+  let target = str('target');
+  if (target !== undefined && !target.startsWith('/')) target = posix.join('/', workdir, target);
+  if (target !== undefined) target = posix.normalize(target);
+  const needTarget = (): string => {
+    if (target === undefined) throw new Error(`--mount type=${type} needs a target, e.g. target=/path`);
+    return target;
+  };
+  const readonly = opts.has('rw') ? !parseBool('rw', opts.get('rw')) : opts.has('readonly') ? parseBool('readonly', opts.get('readonly')) : undefined;
+  const mode = (def: number): number => (opts.has('mode') ? parseNumber('mode', str('mode')!, 8) : def);
+  const id = (n: string): number => (opts.has(n) ? parseNumber(n, str(n)!, 10) : 0);
+
+  switch (type) {
+    case 'bind':
+      return { type, target: needTarget(), from: str('from'), source: str('source') ?? '/', readonly: readonly ?? true };
+    case 'cache': {
+      const sharing = (str('sharing') ?? 'shared') as 'shared' | 'private' | 'locked';
+      if (!['shared', 'private', 'locked'].includes(sharing)) throw new Error(`unsupported sharing value ${JSON.stringify(sharing)} (use shared, private or locked)`);
+      const t = needTarget();
+      return { type, target: t, id: str('id') ?? t, from: str('from'), source: str('source'), sharing, readonly: readonly ?? false, mode: mode(0o755), uid: id('uid'), gid: id('gid') };
+    }
+    case 'tmpfs': {
+      const size = str('size');
+      return { type, target: needTarget(), size: size === undefined ? undefined : parseSize(size) };
+    }
+    case 'secret': {
+      const env = str('env');
+      const secretId = str('id') ?? (target ? posix.basename(target) : undefined);
+      if (!secretId) throw new Error('--mount type=secret needs an id, e.g. id=mysecret');
+      const required = opts.has('required') ? parseBool('required', opts.get('required')) : false;
+      // With env= alone the secret is only an environment variable; otherwise it is a file.
+      const fileTarget = target ?? (env === undefined ? `/run/secrets/${secretId}` : undefined);
+      return { type, id: secretId, target: fileTarget, env, required, mode: mode(0o400), uid: id('uid'), gid: id('gid') };
+    }
+    case 'ssh': {
+      const required = opts.has('required') ? parseBool('required', opts.get('required')) : false;
+      return { type, id: str('id') ?? 'default', target: target ?? '/run/buildkit/ssh_agent.0', required, mode: mode(0o600), uid: id('uid'), gid: id('gid') };
+    }
+  }
+}
