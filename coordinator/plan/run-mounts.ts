@@ -104,16 +104,19 @@ export function parseMount(text: string, workdir: string): MountSpec {
 
   switch (type) {
     case 'bind':
-      return { type, target: needTarget(), from: str('from'), source: str('source') ?? '/', readonly: readonly ?? true };
+      const from = str('from');
+      return { type, target: needTarget(), ...(from !== undefined ? { from } : {}), source: str('source') ?? '/', readonly: readonly ?? true };
     case 'cache': {
       const sharing = (str('sharing') ?? 'shared') as 'shared' | 'private' | 'locked';
       if (!['shared', 'private', 'locked'].includes(sharing)) throw new Error(`unsupported sharing value ${JSON.stringify(sharing)} (use shared, private or locked)`);
       const t = needTarget();
-      return { type, target: t, id: str('id') ?? t, from: str('from'), source: str('source'), sharing, readonly: readonly ?? false, mode: mode(0o755), uid: id('uid'), gid: id('gid') };
+      const from = str('from');
+      const source = str('source');
+      return { type, target: t, id: str('id') ?? t, ...(from !== undefined ? { from } : {}), ...(source !== undefined ? { source } : {}), sharing, readonly: readonly ?? false, mode: mode(0o755), uid: id('uid'), gid: id('gid') };
     }
     case 'tmpfs': {
       const size = str('size');
-      return { type, target: needTarget(), size: size === undefined ? undefined : parseSize(size) };
+      return { type, target: needTarget(), ...(size !== undefined ? { size: parseSize(size) } : {}) };
     }
     case 'secret': {
       const env = str('env');
@@ -122,7 +125,7 @@ export function parseMount(text: string, workdir: string): MountSpec {
       const required = opts.has('required') ? parseBool('required', opts.get('required')) : false;
       // With env= alone the secret is only an environment variable; otherwise it is a file.
       const fileTarget = target ?? (env === undefined ? `/run/secrets/${secretId}` : undefined);
-      return { type, id: secretId, target: fileTarget, env, required, mode: mode(0o400), uid: id('uid'), gid: id('gid') };
+      return { type, id: secretId, ...(fileTarget !== undefined ? { target: fileTarget } : {}), ...(env !== undefined ? { env } : {}), required, mode: mode(0o400), uid: id('uid'), gid: id('gid') };
     }
     case 'ssh': {
       const required = opts.has('required') ? parseBool('required', opts.get('required')) : false;

@@ -164,7 +164,8 @@ export class StageLowerer {
       else resolved = globalArgs.get(name);
       if (buildArgs.has(name)) usedBuildArgs.add(name);
       this.state.args.set(name, resolved);
-      written.push(resolved === undefined ? name : `${name}=${resolved}`);
+      // Proxy values may hold credentials: they never reach history.
+      written.push(resolved === undefined || PROXY_ARGS.has(name) ? name : `${name}=${resolved}`);
     }
     this.history('ARG ' + written.join(' '), false);
     this.record(ins);
