@@ -49,7 +49,8 @@ function describe(step: Step): string {
 export function planToText(plan: BuildPlan): string {
   const byKey = new Map(plan.steps.map((s) => [s.key, s]));
   const useCount = new Map<StepKey, number>();
-  for (const t of plan.targets) for (const s of t.stages) for (const e of s.entries) if (e.step) useCount.set(e.step, (useCount.get(e.step) ?? 0) + 1);
+  // FROM rows repeat the base's step; they do not count as another use of it.
+  for (const t of plan.targets) for (const s of t.stages) for (const e of s.entries.slice(1)) if (e.step) useCount.set(e.step, (useCount.get(e.step) ?? 0) + 1);
   const lines: string[] = [];
   lines.push(`Plan for ${plan.dockerfile} (build platform ${plan.buildPlatform}, ${plan.steps.length} steps)`);
   for (const w of plan.warnings) lines.push(`WARNING: ${w.line !== undefined ? `line ${w.line}: ` : ''}${w.message}`);
@@ -57,10 +58,15 @@ export function planToText(plan: BuildPlan): string {
     lines.push('', `Target ${t.platform}: stage ${t.target} -> ${short(t.result)}`);
     for (const s of t.stages) {
       lines.push(`  stage ${s.index}${s.name ? ` "${s.name}"` : ''} FROM ${s.base} [${s.platform}]`);
-      for (const e of s.entries) {
+      for (const [i, e] of s.entries.entries()) {
         const step = e.step ? byKey.get(e.step) : undefined;
         const text = e.instruction.split('\n')[0]!;
         const instr = text.length > 48 ? text.slice(0, 47) + '…' : text;
+        const baseStage = i === 0 && step && !(step.kind === 'source' && step.source.type === 'image');
+        if (baseStage) {
+          lines.push(`    ${String(e.line).padStart(4)}  ${instr.padEnd(48)}  ${short(step.key)} from stage ${s.base}`);
+          continue;
+        }
         if (!step) {
           lines.push(`    ${String(e.line).padStart(4)}  ${instr.padEnd(48)}  config`);
           continue;

@@ -33,6 +33,7 @@ function entryType(st: Stats): EntryType {
  */
 export class BuildContext {
   private entryMap?: Map<string, ContextEntry>;
+  private pathIndex?: string[];
   private readonly digests = new Map<string, string>();
 
   constructor(
@@ -91,6 +92,29 @@ export class BuildContext {
     }
   }
 
+  /** Every entry path in byte order, so that a directory's subtree is one contiguous range. */
+  sortedPaths(): string[] {
+    this.pathIndex ??= [...this.entries().keys()].sort(byteOrder);
+    return this.pathIndex;
+  }
+
+  /** `root` itself (when it is an entry) and every path below it. */
+  subtree(root: string): string[] {
+    const paths = this.sortedPaths();
+    if (root === '') return paths;
+    const prefix = root + '/';
+    const out = this.entries().has(root) ? [root] : [];
+    let lo = 0;
+    let hi = paths.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (byteOrder(paths[mid]!, prefix) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < paths.length && paths[i]!.startsWith(prefix); i++) out.push(paths[i]!);
+    return out;
+  }
+
   /** sha256 of a regular file's content, computed once. */
   fileDigest(relPath: string): string {
     let d = this.digests.get(relPath);
@@ -146,6 +170,8 @@ function hashFile(path: string): string {
   }
   return 'sha256:' + hash.digest('hex');
 }
+
+const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Cleans a COPY source the way BuildKit does: relative to the context root, never above it. */
 export function cleanContextPath(src: string): string {

@@ -16,17 +16,6 @@ export interface Selection {
 
 const hasWildcard = (s: string): boolean => /[*?[]/.test(s);
 
-/** The root among `roots` that `path` is, or lies under. */
-function rootOf(path: string, roots: Set<string>): string | undefined {
-  if (roots.has('')) return '';
-  for (let p = path; ; ) {
-    if (roots.has(p)) return p;
-    const slash = p.lastIndexOf('/');
-    if (slash < 0) return undefined;
-    p = p.slice(0, slash);
-  }
-}
-
 /** Selects what `COPY <source>` takes from the context, minus `--exclude` patterns. */
 export function selectFromContext(ctx: BuildContext, source: string, excludes: string[] = []): Selection {
   const entries = ctx.entries();
@@ -49,22 +38,22 @@ export function selectFromContext(ctx: BuildContext, source: string, excludes: s
     roots = [resolved];
   }
   const excluded = excludes.length > 0 ? new IgnoreRules(excludes) : undefined;
-  const selected: ContextEntry[] = [];
-  const rootSet = new Set(roots);
-  for (const [path, entry] of entries) {
-    const root = rootOf(path, rootSet);
-    if (root === undefined) continue;
-    if (excluded) {
-      const rel = root === '' ? path : path === root ? path.slice(path.lastIndexOf('/') + 1) : path.slice(root.length + 1);
-      if (excluded.ignores(rel)) continue;
+  const selected = new Map<string, ContextEntry>();
+  for (const root of roots) {
+    for (const path of ctx.subtree(root)) {
+      if (excluded) {
+        // --exclude patterns are matched relative to the source, or against a file source's own name.
+        const rel = root === '' ? path : path === root ? path.slice(path.lastIndexOf('/') + 1) : path.slice(root.length + 1);
+        if (excluded.ignores(rel)) continue;
+      }
+      selected.set(path, entries.get(path)!);
     }
-    selected.push(entry);
   }
-  selected.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const lines = selected.map((e) =>
+  const ordered = [...selected.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const lines = ordered.map((e) =>
     [e.path, e.type, e.mode.toString(8), e.uid, e.gid, e.size, e.linkTarget ?? '', e.type === 'file' ? ctx.fileDigest(e.path) : ''].join('\0'),
   );
-  return { source, roots, paths: selected.map((e) => e.path), checksum: sha256(lines.join('\n')) };
+  return { source, roots, paths: ordered.map((e) => e.path), checksum: sha256(lines.join('\n')) };
 }
 
 export { ContextError };

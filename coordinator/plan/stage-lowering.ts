@@ -284,7 +284,7 @@ export class StageLowerer {
     const chmod = spec.chmod === undefined ? undefined : this.expand(spec.chmod);
     const checksum = spec.checksum === undefined ? undefined : this.expand(spec.checksum);
     if (chmod !== undefined && !/^[0-7]{3,4}$/.test(chmod)) throw new Error(`invalid --chmod=${chmod}: use an octal mode such as 0755`);
-    const many = sources.length + spec.inline.length > 1 || sources.some((p) => /[*?[]/.test(p));
+    const many = sources.length + spec.inline.length > 1 || sources.some((p) => !isUrl(p) && /[*?[]/.test(p));
     if (many && !dest.endsWith('/')) {
       throw new Error(`When using ${keyword} with more than one source file, the destination must be a directory and end with a /`);
     }
@@ -335,7 +335,8 @@ export class StageLowerer {
       result = this.scope.graph.add({ kind: 'merge', platform: this.platform, inputs: [s.head, step.key] });
     }
     s.head = result.key;
-    this.history(`${keyword} ${[...sources, ...inline.map((h) => '<<' + h.name)].join(' ')} ${dest} # buildkit`, true);
+    const flags = [from !== undefined && `--from=${from}`, chown !== undefined && `--chown=${chown}`, chmod !== undefined && `--chmod=${chmod}`, link && '--link'].filter(Boolean);
+    this.history(`${[keyword, ...flags, ...sources, ...inline.map((h) => '<<' + h.name), dest].join(' ')} # buildkit`, true);
     this.record(ins, result);
   }
 
