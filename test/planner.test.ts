@@ -346,3 +346,60 @@ describe('secrets and mounts', () => {
     await assert.rejects(plan('FROM busybox\nRUN --network=bridge true\n'), /unsupported network mode "bridge"/);
   });
 });
+
+describe('COPY and ADD flags', () => {
+  const fileOf = (s: Step) => {
+    assert.equal(s.kind, 'file');
+    return (s as Extract<Step, { kind: 'file' }>).file;
+  };
+
+  it('records --chown, --chmod, --exclude, --parents and the destination under WORKDIR', async () => {
+    const dir = makeDir({ 'a/x.go': 'x', 'a/x_test.go': 't', 'b/y.go': 'y' });
+    const p = await plan('FROM busybox\nWORKDIR /app\nCOPY --chown=app:app --chmod=0640 --exclude=*_test.go --parents a/ b/ dst/\n', { contextDir: dir });
+    const f = fileOf(stepAt(p, 3));
+    assert.ok(f.action === 'copy');
+    assert.equal(f.destPath, '/app/dst/');
+    assert.equal(f.chown, 'app:app');
+    assert.equal(f.chmod, '0640');
+    assert.deepEqual(f.exclude, ['*_test.go']);
+    assert.equal(f.parents, true);
+    const ctx = p.steps.find((s) => s.key === stepAt(p, 3).inputs[1])!;
+    assert.ok(ctx.kind === 'source' && ctx.source.type === 'context');
+    assert.deepEqual(ctx.source.include, ['a/', 'b/']);
+  });
+
+  it('--link copies onto nothing and merges, so the copy keeps its key when the base changes', async () => {
+    const dir = makeDir({ 'app.bin': 'bin' });
+    const a = await plan('FROM busybox:1\nCOPY --link app.bin /app\n', { contextDir: dir });
+    const b = await plan('FROM busybox:2\nCOPY --link app.bin /app\n', { contextDir: dir });
+    const merged = stepAt(a, 2);
+    assert.equal(merged.kind, 'merge');
+    const copyA = merged.inputs[1]!;
+    const copyB = stepAt(b, 2).inputs[1]!;
+    assert.equal(copyA, copyB, 'the linked copy does not depend on its base');
+    const copy = a.steps.find((s) => s.key === copyA)!;
+    assert.equal(copy.kind === 'file' && copy.file.dest, null);
+  });
+
+  it('ADD takes URLs with --checksum, git repositories with --keep-git-dir, and unpacks local files', async () => {
+    const p = await plan(
+      'FROM busybox\nADD --checksum=sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d https://example.com/a.tar.gz /a/\nADD --keep-git-dir=true https://github.com/moby/buildkit.git#v0.13.0 /src\nADD local.tar /l/\n',
+      { contextDir: makeDir({ 'local.tar': 'not really a tar' }) },
+    );
+    const src = (line: number) => p.steps.find((s) => s.key === stepAt(p, line).inputs[1])!;
+    const http = src(2);
+    assert.deepEqual(http.kind === 'source' && http.source, { type: 'http', url: 'https://example.com/a.tar.gz', checksum: 'sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d' });
+    const git = src(3);
+    assert.deepEqual(git.kind === 'source' && git.source, { type: 'git', url: 'https://github.com/moby/buildkit.git#v0.13.0', keepGitDir: true });
+    const local = fileOf(stepAt(p, 4));
+    assert.equal(local.action === 'copy' && local.unpack, true);
+  });
+
+  it('expands heredoc sources unless their delimiter is quoted', async () => {
+    const p = await plan('FROM busybox\nARG WHO=world\nCOPY <<EOF /hello\nhello $WHO\nEOF\nCOPY <<"EOF" /raw\nhello $WHO\nEOF\n');
+    const hello = fileOf(stepAt(p, 3));
+    const raw = fileOf(stepAt(p, 6));
+    assert.deepEqual(hello.action === 'copy' && hello.inline, [{ name: 'EOF', content: 'hello world\n' }]);
+    assert.deepEqual(raw.action === 'copy' && raw.inline, [{ name: 'EOF', content: 'hello $WHO\n' }]);
+  });
+});
