@@ -1,7 +1,7 @@
 import { closeSync, existsSync, readFileSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, statSync, type Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, posix } from 'node:path';
-import { IgnoreRules } from './ignore-rules.js';
+import { IgnoreRules } from '../../worker/file/ignore-rules.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
 

@@ -1,7 +1,7 @@
 import picomatch from 'picomatch';
 import { sha256, type Digest } from '../../oci/digest.js';
 import { BuildContext, cleanContextPath, ContextError, type ContextEntry } from './build-context.js';
-import { IgnoreRules } from './ignore-rules.js';
+import { IgnoreRules } from '../../worker/file/ignore-rules.js';
 
 /** The files one COPY/ADD source selects from the context, and a checksum over exactly those. */
 export interface Selection {

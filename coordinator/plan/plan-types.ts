@@ -2,6 +2,7 @@ import type { Digest } from '../../oci/digest.js';
 import type { ImageConfig } from '../../oci/image.js';
 import type { Platform } from '../../oci/platform.js';
 import type { BuildContext } from '../context/build-context.js';
+import type { NamedContext } from '../context/named-contexts.js';
 import type { Step, StepKey } from './graph.js';
 
 /** What a base image brings: its pinned digest and its config (Env, Cmd, OnBuild triggers...). */
@@ -31,6 +32,8 @@ export interface PlanOptions {
   /** Ids given with `--secret`; values are never read by the planner. */
   secretIds: Set<string>;
   resolver?: ImageResolver;
+  /** `--build-context NAME=...`: replaces `FROM NAME`, `COPY --from=NAME` and `--mount from=NAME`. */
+  namedContexts?: Map<string, NamedContext>;
 }
 
 export interface PlanWarning {
@@ -66,6 +69,8 @@ export interface TargetPlan {
   result: StepKey | null;
   /** The image config the result gets, minus what only execution knows (layer diff_ids, times). */
   image: Omit<ImageConfig, 'rootfs'>;
+  /** Parallel to `image.history`: the step whose diff each entry's layer is, or null. */
+  historySteps: (StepKey | null)[];
 }
 
 export interface BuildPlan {

@@ -1,16 +1,17 @@
 import { sha256 } from '../../oci/digest.js';
 import { formatPlatform, parsePlatform, type Platform } from '../../oci/platform.js';
 import { normalizeReference } from '../../oci/reference.js';
-import type { BuildContext } from '../context/build-context.js';
+import { BuildContext } from '../context/build-context.js';
+import { resolveLayoutImage, type NamedContext } from '../context/named-contexts.js';
 import { selectFromContext } from '../context/selection.js';
 import { DockerfileError, withLocation } from '../dockerfile/errors.js';
 import { toInstruction, toStages, type InstructionOf, type StageDefinition } from '../dockerfile/instructions.js';
 import { parseDockerfile } from '../dockerfile/parser.js';
 import { expandWord } from '../dockerfile/shell-lex.js';
 import { platformArgs, PROXY_ARGS, SOURCE_DATE_EPOCH } from './build-args.js';
-import { StepGraph, type Step } from './graph.js';
+import { StepGraph, type SourceDefinition, type Step } from './graph.js';
 import type { BuildPlan, PlanOptions, PlanWarning, ResolvedImage, StagePlan, TargetPlan } from './plan-types.js';
-import { StageLowerer, type LoweringScope } from './stage-lowering.js';
+import { StageLowerer, type FromSource, type LoweringScope } from './stage-lowering.js';
 import { StageState } from './stage-state.js';
 
 /** A problem with how the build was asked for (flags), rather than with a Dockerfile line. */
@@ -28,7 +29,7 @@ class PlanSession {
   readonly warnings: PlanWarning[] = [];
   private readonly resolved = new Map<string, Promise<ResolvedImage>>();
   private readonly contextSteps = new Map<string, Step>();
-  private context?: BuildContext;
+  private readonly contexts = new Map<string, BuildContext>();
 
   constructor(
     readonly opts: PlanOptions,
@@ -48,15 +49,42 @@ class PlanSession {
     return r;
   }
 
-  contextSource(include: string[], exclude: string[], platform: string): Step {
-    const id = JSON.stringify([include, exclude, platform]);
+  /** The build context (`context`) or a local named context, opened once. */
+  openContext(name: string): BuildContext {
+    let ctx = this.contexts.get(name);
+    if (!ctx) {
+      const named = this.opts.namedContexts?.get(name);
+      ctx = named?.type === 'local' ? BuildContext.open(named.dir) : this.opts.context();
+      this.contexts.set(name, ctx);
+    }
+    return ctx;
+  }
+
+  /** A `--build-context` matching `ref` as written or in its normalised form. */
+  namedContext(ref: string): NamedContext | undefined {
+    const named = this.opts.namedContexts;
+    if (!named || named.size === 0) return undefined;
+    const direct = named.get(ref);
+    if (direct) return direct;
+    const norm = (s: string): string | undefined => {
+      try {
+        return normalizeReference(s);
+      } catch {
+        return undefined;
+      }
+    };
+    const want = norm(ref);
+    return want === undefined ? undefined : [...named.values()].find((c) => norm(c.name) === want);
+  }
+
+  contextSource(include: string[], exclude: string[], platform: string, name = 'context'): Step {
+    const id = JSON.stringify([include, exclude, platform, name]);
     let step = this.contextSteps.get(id);
     if (!step) {
-      this.context ??= this.opts.context();
-      const ctx = this.context;
+      const ctx = this.openContext(name);
       const selections = (include.length === 0 ? ['.'] : include).map((p) => selectFromContext(ctx, p, exclude));
       const checksum = sha256(selections.map((s) => `${s.source}\0${s.checksum}`).join('\n'));
-      step = this.graph.add({ kind: 'source', platform, inputs: [], source: { type: 'context', name: 'context', include, exclude, checksum } });
+      step = this.graph.add({ kind: 'source', platform, inputs: [], source: { type: 'context', name, include, exclude, checksum } });
       this.contextSteps.set(id, step);
     }
     return step;
@@ -105,34 +133,45 @@ class TargetPlanner {
     const image = state.image();
     if (this.session.opts.labels.size > 0) image.config.Labels = { ...image.config.Labels, ...Object.fromEntries(this.session.opts.labels) };
     const def = this.session.stages[targetIndex]!;
-    return { platform: formatPlatform(this.platform), target: def.name ?? String(targetIndex), stages: this.order, result: state.head, image };
+    return { platform: formatPlatform(this.platform), target: def.name ?? String(targetIndex), stages: this.order, result: state.head, image, historySteps: state.historySteps };
   }
 
   private stageLabel(def: StageDefinition): string {
     return def.name ?? `stage ${def.index}`;
   }
 
-  /** Finds a stage named or numbered `ref` for a `--from` in stage `current`. */
-  private async stageRef(ref: string, current: StageDefinition): Promise<StageState | undefined> {
+  /** What `--from=ref` in stage `current` names: a named context first, then a stage, else an image. */
+  private async fromRef(ref: string, current: StageDefinition, platform: Platform): Promise<FromSource> {
+    const named = this.session.namedContext(ref);
+    if (named?.type === 'local') return { type: 'local', name: named.name };
+    if (named) return { type: 'image', step: (await this.imageStep(ref, platform)).step };
     const byName = this.session.stages.find((s) => s.name === ref.toLowerCase());
-    if (byName) return (await this.lowerStage(byName.index)).state;
+    if (byName) return { type: 'stage', state: (await this.lowerStage(byName.index)).state };
     if (/^\d+$/.test(ref)) {
       const n = Number(ref);
       if (n >= current.index) throw new Error(`invalid --from=${ref}: a stage index must refer to an earlier stage (this is stage ${current.index})`);
-      return (await this.lowerStage(n)).state;
+      return { type: 'stage', state: (await this.lowerStage(n)).state };
     }
-    return undefined;
+    return { type: 'image', step: (await this.imageStep(ref, platform)).step };
   }
 
+  /** The source step of an image, through a named context (oci-layout, docker-image) when one matches. */
   private async imageStep(ref: string, platform: Platform): Promise<{ step: Step; resolved: ResolvedImage }> {
-    const normalized = normalizeReference(ref);
-    const resolved = await this.session.resolveImage(normalized, platform);
-    const step = this.session.graph.add({
-      kind: 'source',
-      platform: formatPlatform(platform),
-      inputs: [],
-      source: { type: 'image', ref: normalized, ...(resolved.digest ? { digest: resolved.digest } : {}) },
-    });
+    const named = this.session.namedContext(ref);
+    if (named?.type === 'docker-image') return this.imageStep(named.ref, platform);
+    if (named?.type === 'local') throw new Error(`${ref} is a local directory context (--build-context ${named.name}), which cannot be a base image: use COPY --from=${named.name}`);
+    let source: Extract<SourceDefinition, { type: 'image' }>;
+    let resolved: ResolvedImage;
+    if (named?.type === 'oci-layout') {
+      const image = resolveLayoutImage(named, platform);
+      source = { type: 'image', ref: `oci-layout://${named.name}`, digest: image.manifestDigest };
+      resolved = { digest: image.manifestDigest, config: image.config };
+    } else {
+      const normalized = normalizeReference(ref);
+      resolved = await this.session.resolveImage(normalized, platform);
+      source = { type: 'image', ref: normalized, ...(resolved.digest ? { digest: resolved.digest } : {}) };
+    }
+    const step = this.session.graph.add({ kind: 'source', platform: formatPlatform(platform), inputs: [], source });
     return { step, resolved };
   }
 
@@ -157,11 +196,11 @@ class TargetPlanner {
       if (base === '') throw new Error(`base name (${from.image}) should not be blank`);
       if (from.platform !== undefined) platform = parsePlatform(expandWord(from.platform, this.globalLookup, this.session.escape));
       // FROM names only earlier stages, so `FROM node AS node` still means the image.
-      const baseStage = stages.find((s) => s.index < index && s.name === base.toLowerCase());
+      const baseStage = this.session.namedContext(base) ? undefined : stages.find((s) => s.index < index && s.name === base.toLowerCase());
       if (baseStage) {
         const dep = await this.lowerStage(baseStage.index);
         state = dep.state.derive(from.platform !== undefined ? platform : dep.state.platform);
-      } else if (base.toLowerCase() === 'scratch') {
+      } else if (base.toLowerCase() === 'scratch' && !this.session.namedContext(base)) {
         state = StageState.fromImage(platform, undefined);
       } else {
         const { step, resolved } = await this.imageStep(base, platform);
@@ -210,9 +249,8 @@ class TargetPlanner {
       globalArgs: this.globalValues,
       platformArgs: this.builtins,
       secretIds: s.opts.secretIds,
-      stage: (ref) => this.stageRef(ref, def),
-      image: async (ref, state) => (await this.imageStep(ref, state.platform)).step,
-      contextSource: (include, exclude, state) => s.contextSource(include, exclude, formatPlatform(state.platform)),
+      from: (ref, state) => this.fromRef(ref, def, state.platform),
+      contextSource: (include, exclude, state, name) => s.contextSource(include, exclude, formatPlatform(state.platform), name),
     };
   }
 }

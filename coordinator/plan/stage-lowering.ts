@@ -21,13 +21,13 @@ export interface LoweringScope {
   /** BUILDPLATFORM, TARGETARCH...: visible in a stage once declared with ARG. */
   platformArgs: Map<string, string>;
   secretIds: Set<string>;
-  /** The final state of another stage, named or numbered (`--from`); undefined when `ref` is not a stage. */
-  stage(ref: string): Promise<StageState | undefined>;
-  /** The source step of an external image. */
-  image(ref: string, state: StageState): Promise<Step>;
-  /** Files selected from the build context, as a source step. */
-  contextSource(include: string[], exclude: string[], state: StageState): Step;
+  /** What a `--from` names: another stage (by name or number), a local named context, or an image. */
+  from(ref: string, state: StageState): Promise<FromSource>;
+  /** Files selected from a local context (`context` is the build context) as a source step. */
+  contextSource(include: string[], exclude: string[], state: StageState, name?: string): Step;
 }
+
+export type FromSource = { type: 'stage'; state: StageState } | { type: 'local'; name: string } | { type: 'image'; step: Step };
 
 const isUrl = (s: string): boolean => /^https?:\/\//i.test(s);
 const isGitUrl = (s: string): boolean => /^(git:\/\/|git@|ssh:\/\/)/.test(s) || (isUrl(s) && /\.git(#.*)?$/.test(s));
@@ -49,8 +49,10 @@ export class StageLowerer {
     this.entries.push({ line: ins.loc.line, instruction: ins.original, ...(step ? { step: step.key } : {}) });
   }
 
-  private history(createdBy: string, layer: boolean): void {
-    this.state.history.push(layer ? { created_by: createdBy, comment: 'buildkit.dockerfile.v0' } : { created_by: createdBy, comment: 'buildkit.dockerfile.v0', empty_layer: true });
+  /** Records a history entry; `layerStep` is the step whose diff becomes the entry's layer. */
+  private history(createdBy: string, layerStep?: Step): void {
+    this.state.history.push(layerStep ? { created_by: createdBy, comment: 'buildkit.dockerfile.v0' } : { created_by: createdBy, comment: 'buildkit.dockerfile.v0', empty_layer: true });
+    this.state.historySteps.push(layerStep?.key ?? null);
   }
 
   private get platform(): string {
@@ -86,42 +88,42 @@ export class StageLowerer {
           if (k === '') throw new Error('ENV names can not be blank');
           s.env.set(k, v);
         }
-        return this.history('ENV ' + pairs.map(([k, v]) => `${k}=${v}`).join(' '), false);
+        return this.history('ENV ' + pairs.map(([k, v]) => `${k}=${v}`).join(' '));
       }
       case 'label': {
         const pairs = ins.pairs.map(({ key, value }) => [this.expand(key), this.expand(value)] as const);
         c.Labels = { ...c.Labels };
         for (const [k, v] of pairs) c.Labels[k] = v;
-        return this.history('LABEL ' + pairs.map(([k, v]) => `${k}=${v}`).join(' '), false);
+        return this.history('LABEL ' + pairs.map(([k, v]) => `${k}=${v}`).join(' '));
       }
       case 'maintainer':
         s.author = ins.name;
-        return this.history(`MAINTAINER ${ins.name}`, false);
+        return this.history(`MAINTAINER ${ins.name}`);
       case 'expose': {
         const ports = ins.ports.flatMap((p) => this.expand(p).split(/\s+/).filter(Boolean));
         c.ExposedPorts = { ...c.ExposedPorts };
         for (const p of ports) for (const key of exposedPorts(p)) c.ExposedPorts[key] = {};
-        return this.history(`EXPOSE map[${ports.join(' ')}]`, false);
+        return this.history(`EXPOSE map[${ports.join(' ')}]`);
       }
       case 'volume': {
         const paths = ins.paths.map((p) => this.expand(p));
         if (paths.some((p) => p.trim() === '')) throw new Error('VOLUME specified can not be an empty string');
         c.Volumes = { ...c.Volumes };
         for (const p of paths) c.Volumes[p] = {};
-        return this.history(`VOLUME [${paths.join(' ')}]`, false);
+        return this.history(`VOLUME [${paths.join(' ')}]`);
       }
       case 'user':
         c.User = this.expand(ins.user);
-        return this.history(`USER ${c.User}`, false);
+        return this.history(`USER ${c.User}`);
       case 'stopsignal':
         c.StopSignal = checkStopSignal(this.expand(ins.signal));
-        return this.history(`STOPSIGNAL ${c.StopSignal}`, false);
+        return this.history(`STOPSIGNAL ${c.StopSignal}`);
       case 'shell':
         c.Shell = ins.shell;
-        return this.history(`SHELL [${ins.shell.join(' ')}]`, false);
+        return this.history(`SHELL [${ins.shell.join(' ')}]`);
       case 'onbuild':
         c.OnBuild = [...(c.OnBuild ?? []), ins.expression];
-        return this.history(`ONBUILD ${ins.expression}`, false);
+        return this.history(`ONBUILD ${ins.expression}`);
       case 'healthcheck': {
         const h = ins.health;
         c.Healthcheck = {
@@ -132,19 +134,19 @@ export class StageLowerer {
           ...(h.startInterval !== undefined ? { StartInterval: h.startInterval } : {}),
           ...(h.retries !== undefined ? { Retries: h.retries } : {}),
         };
-        return this.history(`HEALTHCHECK &{[${h.test.join(' ')}]}`, false);
+        return this.history(`HEALTHCHECK &{[${h.test.join(' ')}]}`);
       }
       case 'cmd': {
         c.Cmd = this.commandArgs(ins.command.args, ins.command.shellForm);
         s.cmdSet = true;
-        return this.history(`CMD [${c.Cmd.map((a) => JSON.stringify(a)).join(' ')}]`, false);
+        return this.history(`CMD [${c.Cmd.map((a) => JSON.stringify(a)).join(' ')}]`);
       }
       case 'entrypoint': {
         const args = this.commandArgs(ins.command.args, ins.command.shellForm);
         c.Entrypoint = args.length === 0 || (ins.command.shellForm && ins.command.args.length === 0) ? null : args;
         // A new ENTRYPOINT drops the CMD inherited from the base, unless this stage set one.
         if (!s.cmdSet) c.Cmd = null;
-        return this.history(`ENTRYPOINT [${(c.Entrypoint ?? []).map((a) => JSON.stringify(a)).join(' ')}]`, false);
+        return this.history(`ENTRYPOINT [${(c.Entrypoint ?? []).map((a) => JSON.stringify(a)).join(' ')}]`);
       }
     }
   }
@@ -167,7 +169,7 @@ export class StageLowerer {
       // Proxy values may hold credentials: they never reach history.
       written.push(resolved === undefined || PROXY_ARGS.has(name) ? name : `${name}=${resolved}`);
     }
-    this.history('ARG ' + written.join(' '), false);
+    this.history('ARG ' + written.join(' '));
     this.record(ins);
   }
 
@@ -233,7 +235,7 @@ export class StageLowerer {
     });
     s.head = step.key;
     const argPrefix = runArgs.length > 0 ? `|${runArgs.length} ${runArgs.map(([k, v]) => `${k}=${v}`).join(' ')} ` : '';
-    this.history(`RUN ${argPrefix}${args.join(' ')} # buildkit`, true);
+    this.history(`RUN ${argPrefix}${args.join(' ')} # buildkit`, step);
     this.record(ins, step);
   }
 
@@ -255,16 +257,18 @@ export class StageLowerer {
   /** Where a RUN mount or COPY --from reads: another stage, an image, or (without from) the context. */
   private async mountSource(fromRef: string | undefined, source: string): Promise<{ key: StepKey; path: string }> {
     const path = posix.normalize('/' + source);
-    if (fromRef === undefined) {
-      const include = path === '/' ? [] : [path.slice(1)];
-      return { key: this.scope.contextSource(include, [], this.state).key, path };
+    const include = path === '/' ? [] : [path.slice(1)];
+    if (fromRef === undefined) return { key: this.scope.contextSource(include, [], this.state).key, path };
+    const from = await this.scope.from(fromRef, this.state);
+    switch (from.type) {
+      case 'stage':
+        if (from.state.head === null) throw new Error(`cannot mount from stage ${fromRef}: it has an empty filesystem`);
+        return { key: from.state.head, path };
+      case 'local':
+        return { key: this.scope.contextSource(include, [], this.state, from.name).key, path };
+      case 'image':
+        return { key: from.step.key, path };
     }
-    const stage = await this.scope.stage(fromRef);
-    if (stage) {
-      if (stage.head === null) throw new Error(`cannot mount from stage ${fromRef}: it has an empty filesystem`);
-      return { key: stage.head, path };
-    }
-    return { key: (await this.scope.image(fromRef, this.state)).key, path };
   }
 
   private destPath(dest: string): string {
@@ -299,9 +303,10 @@ export class StageLowerer {
     };
 
     if (from !== undefined) {
-      const stage = await this.scope.stage(from);
-      if (stage === undefined) addSource((await this.scope.image(from, s)).key, sources);
-      else if (stage.head !== null) addSource(stage.head, sources);
+      const source = await this.scope.from(from, s);
+      if (source.type === 'image') addSource(source.step.key, sources);
+      else if (source.type === 'local') addSource(this.scope.contextSource(sources, exclude, s, source.name).key, sources);
+      else if (source.state.head !== null) addSource(source.state.head, sources);
       else throw new Error(`${keyword} --from=${from}: that stage has an empty filesystem`);
     } else {
       const local: string[] = [];
@@ -336,7 +341,7 @@ export class StageLowerer {
     }
     s.head = result.key;
     const flags = [from !== undefined && `--from=${from}`, chown !== undefined && `--chown=${chown}`, chmod !== undefined && `--chmod=${chmod}`, link && '--link'].filter(Boolean);
-    this.history(`${[keyword, ...flags, ...sources, ...inline.map((h) => '<<' + h.name), dest].join(' ')} # buildkit`, true);
+    this.history(`${[keyword, ...flags, ...sources, ...inline.map((h) => '<<' + h.name), dest].join(' ')} # buildkit`, result);
     this.record(ins, result);
   }
 
@@ -351,7 +356,7 @@ export class StageLowerer {
       file: { action: 'mkdir', dest: s.head === null ? null : 0, path, mode: 0o755, user: s.config.User ?? '' },
     });
     s.head = step.key;
-    this.history(`WORKDIR ${path}`, true);
+    this.history(`WORKDIR ${path}`, step);
     this.record(ins, step);
   }
 }

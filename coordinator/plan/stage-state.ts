@@ -14,6 +14,8 @@ export class StageState {
   config: Omit<ContainerConfig, 'Env'> = {};
   author?: string;
   history: HistoryEntry[] = [];
+  /** For each history entry, the step whose diff is its layer (null for config-only and base entries). */
+  historySteps: (StepKey | null)[] = [];
   /** CMD was set in this stage (an ENTRYPOINT then keeps it). */
   cmdSet = false;
 
@@ -42,6 +44,7 @@ export class StageState {
     s.config = rest;
     s.author = image?.author;
     s.history = structuredClone(image?.history ?? []);
+    s.historySteps = s.history.map(() => null);
     if (!s.env.has('PATH')) s.env.set('PATH', DEFAULT_PATH);
     return s;
   }
@@ -54,6 +57,7 @@ export class StageState {
     s.config = structuredClone(this.config);
     s.author = this.author;
     s.history = structuredClone(this.history);
+    s.historySteps = [...this.historySteps];
     return s;
   }
 

@@ -4,7 +4,7 @@ import type { Ignore } from '@balena/dockerignore';
 // The package is CommonJS with a default-export typing; load it through require to get the factory itself.
 const createIgnore = createRequire(import.meta.url)('@balena/dockerignore') as (options?: { ignorecase?: boolean }) => Ignore;
 
-/** A set of `.dockerignore`-style patterns, `!` exceptions included, with Docker's matching rules. */
+/** `.dockerignore`-style patterns (also `COPY --exclude`), `!` exceptions included, with Docker's matching rules. */
 export class IgnoreRules {
   private readonly matcher: Ignore;
   readonly patterns: string[];

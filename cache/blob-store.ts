@@ -1,0 +1,117 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { isDigest, type Digest } from '../oci/digest.js';
+
+export interface BlobInfo {
+  digest: Digest;
+  size: number;
+}
+
+export class BlobError extends Error {}
+
+/** Writes a blob to a temporary file while hashing it; `commit` makes it durable and moves it in place. */
+export class BlobWriter extends Writable {
+  private readonly hash = createHash('sha256');
+  private size = 0;
+  private fh?: FileHandle;
+  private readonly opening: Promise<FileHandle>;
+
+  constructor(
+    private readonly store: BlobStore,
+    private readonly tmpPath: string,
+    private readonly expected?: Digest,
+  ) {
+    super({ highWaterMark: 1 << 20 });
+    this.opening = open(tmpPath, 'wx', 0o644).then((fh) => (this.fh = fh));
+    this.opening.catch(() => undefined);
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    this.opening.then((fh) => fh.write(chunk)).then(() => done(), done);
+  }
+
+  /** Flushes to disk, checks the digest and renames into the store. Safe against a crash at any point. */
+  async commit(): Promise<BlobInfo> {
+    if (!this.writableFinished) await new Promise<void>((resolve, reject) => this.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    const fh = await this.opening;
+    await fh.sync();
+    await fh.close();
+    const digest: Digest = `sha256:${this.hash.digest('hex')}`;
+    if (this.expected && digest !== this.expected) {
+      await unlink(this.tmpPath).catch(() => undefined);
+      throw new BlobError(`content does not match its digest: expected ${this.expected}, got ${digest}`);
+    }
+    await rename(this.tmpPath, this.store.path(digest));
+    return { digest, size: this.size };
+  }
+
+  async abort(): Promise<void> {
+    this.destroy();
+    await (this.fh ?? (await this.opening.catch(() => undefined)))?.close().catch(() => undefined);
+    await unlink(this.tmpPath).catch(() => undefined);
+  }
+}
+
+/**
+ * Content-addressed blobs under `root/blobs/sha256/<hex>`. A blob appears under its name only once it
+ * is complete, synced and verified, so a crash leaves at most a stray temporary file.
+ */
+export class BlobStore {
+  readonly blobDir: string;
+  readonly tmpDir: string;
+
+  constructor(readonly root: string) {
+    this.blobDir = join(root, 'blobs', 'sha256');
+    this.tmpDir = join(root, 'tmp');
+    mkdirSync(this.blobDir, { recursive: true });
+    mkdirSync(this.tmpDir, { recursive: true });
+  }
+
+  path(digest: Digest): string {
+    if (!isDigest(digest)) throw new BlobError(`not a sha256 digest: ${digest}`);
+    return join(this.blobDir, digest.slice(7));
+  }
+
+  has(digest: Digest): boolean {
+    return existsSync(this.path(digest));
+  }
+
+  size(digest: Digest): number {
+    return statSync(this.path(digest)).size;
+  }
+
+  writer(expected?: Digest): BlobWriter {
+    return new BlobWriter(this, join(this.tmpDir, `blob-${process.pid}-${randomBytes(6).toString('hex')}`), expected);
+  }
+
+  async put(data: Uint8Array | string): Promise<BlobInfo> {
+    const w = this.writer();
+    w.end(typeof data === 'string' ? Buffer.from(data) : data);
+    return w.commit();
+  }
+
+  /** Reads a whole blob and checks it against its digest. */
+  async read(digest: Digest): Promise<Buffer> {
+    const data = await readFile(this.path(digest));
+    const actual = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+    if (actual !== digest) throw new BlobError(`blob ${digest} is corrupt (content hashes to ${actual}); run 'dockyard prune --all'`);
+    return data;
+  }
+
+  /** A stream of the blob that fails at its end when the content does not match the digest. */
+  stream(digest: Digest): NodeJS.ReadableStream {
+    const hash = createHash('sha256');
+    const src = createReadStream(this.path(digest), { highWaterMark: 1 << 20 });
+    src.on('data', (chunk) => hash.update(chunk as Buffer));
+    src.on('end', () => {
+      const actual = `sha256:${hash.digest('hex')}`;
+      if (actual !== digest) src.emit('error', new BlobError(`blob ${digest} is corrupt (content hashes to ${actual})`));
+    });
+    return src;
+  }
+}

@@ -1,0 +1,196 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LayerRecord } from '../../cache/cache-index.js';
+import { sha256 } from '../../oci/digest.js';
+import type { SnapshotStore, MountedRootfs } from '../snapshots/snapshot-store.js';
+import type { ExecDefinition, ExecMount } from '../step.js';
+import { runcRun } from '../system/runc.js';
+import type { StepContext, StepInput } from '../worker.js';
+import { materializeLocal } from '../file/local-input.js';
+import { missingPrefix, removeCreatedMountPoints } from './mount-points.js';
+import { buildSpec, type SpecMount } from './runtime-spec.js';
+import { pathInRoot, resolveUser } from './user.js';
+
+export class ExecError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    readonly tail: string[],
+  ) {
+    super(message);
+  }
+}
+
+export interface ExecDeps {
+  snapshots: SnapshotStore;
+  /** Persistent `type=cache` directories live here. */
+  cacheMountsDir: string;
+  runcRoot: string;
+  tmpDir: string;
+}
+
+const TAIL_LINES = 20;
+
+/** Holds `sharing=locked` cache mounts one user at a time and gives `private` ones their own copy when busy. */
+class CacheMountLocks {
+  private readonly busy = new Map<string, Promise<void>>();
+  private readonly users = new Map<string, number>();
+
+  async acquire(dir: string, sharing: 'shared' | 'private' | 'locked'): Promise<{ dir: string; release(): void }> {
+    if (sharing === 'shared') return { dir, release: () => undefined };
+    if (sharing === 'private') {
+      const n = this.users.get(dir) ?? 0;
+      this.users.set(dir, n + 1);
+      return { dir: n === 0 ? dir : `${dir}-private-${n}`, release: () => this.users.set(dir, (this.users.get(dir) ?? 1) - 1) };
+    }
+    while (this.busy.has(dir)) await this.busy.get(dir);
+    let release!: () => void;
+    this.busy.set(dir, new Promise<void>((r) => (release = r)));
+    return {
+      dir,
+      release: () => {
+        this.busy.delete(dir);
+        release();
+      },
+    };
+  }
+}
+
+const locks = new CacheMountLocks();
+
+/** Runs one RUN step under runc on an overlay of its root filesystem; returns the upper directory as the diff. */
+export async function runExec(
+  exec: ExecDefinition,
+  platform: string,
+  inputs: StepInput[],
+  ctx: StepContext,
+  deps: ExecDeps,
+): Promise<{ root: MountedRootfs; parent: LayerRecord[] }> {
+  const rootInput = exec.rootfs === null ? undefined : inputs[exec.rootfs];
+  if (rootInput && rootInput.type !== 'rootfs') throw new Error('RUN needs a root filesystem as its first input');
+  const parent = rootInput?.layers ?? [];
+  const root = await deps.snapshots.mount(parent, true);
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const created = new Set<string>();
+  try {
+    const bundle = await mkdtemp(join(deps.tmpDir, 'bundle-'));
+    cleanups.push(() => rm(bundle, { recursive: true, force: true }));
+    const note = async (target: string): Promise<void> => {
+      const missing = await missingPrefix(root.path, target);
+      if (missing) created.add(missing);
+    };
+    for (const t of ['proc', 'dev', 'sys', 'etc/hosts', 'etc/resolv.conf']) await note(t);
+
+    await mkdir(pathInRoot(root.path, exec.cwd), { recursive: true });
+    const user = resolveUser(root.path, exec.user);
+    const env = [...exec.env];
+    if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
+
+    const mounts: SpecMount[] = [];
+    await writeFile(join(bundle, 'hosts'), '127.0.0.1\tlocalhost buildkitsandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n');
+    const resolv = exec.network === 'none' ? '' : await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
+    await writeFile(join(bundle, 'resolv.conf'), resolv);
+    mounts.push({ destination: '/etc/hosts', type: 'bind', source: join(bundle, 'hosts'), options: ['rbind', 'ro'] });
+    mounts.push({ destination: '/etc/resolv.conf', type: 'bind', source: join(bundle, 'resolv.conf'), options: ['rbind', 'ro'] });
+
+    for (const m of exec.mounts) {
+      const target = m.target;
+      if (target !== undefined) await note(target);
+      const spec = await specMount(m, platform, inputs, ctx, deps, cleanups, env);
+      if (spec) mounts.push(spec);
+    }
+
+    const spec = buildSpec({ rootfs: root.path, args: exec.args, env, cwd: exec.cwd, user, network: exec.network, security: exec.security, extraMounts: mounts });
+    await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+
+    const tail: string[] = [];
+    let partial = '';
+    const onData = (chunk: Buffer): void => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop()!;
+      for (const line of lines) {
+        ctx.log(line);
+        tail.push(line);
+        if (tail.length > TAIL_LINES) tail.shift();
+      }
+    };
+    const id = `dockyard-${randomBytes(8).toString('hex')}`;
+    mkdirSync(deps.runcRoot, { recursive: true });
+    const code = await runcRun(bundle, id, { root: deps.runcRoot, onStdout: onData, onStderr: onData, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    if (partial) onData(Buffer.from('\n'));
+    if (code !== 0) {
+      throw new ExecError(`process "${exec.args.join(' ')}" did not complete successfully: exit code: ${code}`, code, tail);
+    }
+  } catch (err) {
+    await root.release();
+    throw err;
+  } finally {
+    for (const c of cleanups.reverse()) await c();
+  }
+  await root.detach();
+  await removeCreatedMountPoints(root.upper!, created);
+  return { root, parent };
+}
+
+async function specMount(
+  m: ExecMount,
+  platform: string,
+  inputs: StepInput[],
+  ctx: StepContext,
+  deps: ExecDeps,
+  cleanups: (() => Promise<void> | void)[],
+  env: string[],
+): Promise<SpecMount | undefined> {
+  switch (m.type) {
+    case 'bind': {
+      const input = inputs[m.input]!;
+      let base: string;
+      if (input.type === 'local') {
+        const dir = await materializeLocal(input, deps.tmpDir, m.readonly);
+        cleanups.push(() => rm(dir, { recursive: true, force: true }));
+        base = dir;
+      } else {
+        // A read-write bind gets its own throwaway upper layer: its changes are discarded.
+        const mounted = await deps.snapshots.mount(input.layers, !m.readonly);
+        cleanups.push(() => mounted.release());
+        base = mounted.path;
+      }
+      return { destination: m.target, type: 'bind', source: pathInRoot(base, m.source), options: ['rbind', m.readonly ? 'ro' : 'rw'] };
+    }
+    case 'cache': {
+      // Cache mounts persist across builds, one directory per id and platform.
+      const dir = join(deps.cacheMountsDir, sha256(`${platform}\0${m.id}`).slice(7, 31));
+      const lock = await locks.acquire(dir, m.sharing);
+      cleanups.push(() => lock.release());
+      const fresh = await mkdir(lock.dir, { recursive: true });
+      if (fresh !== undefined) {
+        await chmod(lock.dir, m.mode);
+        await chown(lock.dir, m.uid, m.gid);
+      }
+      return { destination: m.target, type: 'bind', source: lock.dir, options: ['rbind', m.readonly ? 'ro' : 'rw'] };
+    }
+    case 'tmpfs':
+      return { destination: m.target, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', ...(m.size !== undefined ? [`size=${m.size}`] : [])] };
+    case 'secret': {
+      const value = await ctx.secrets.get(m.id);
+      if (value === undefined) {
+        if (m.required) throw new Error(`secret ${m.id} is required but was not provided: pass --secret id=${m.id},src=FILE`);
+        return undefined;
+      }
+      if (m.env !== undefined) env.push(`${m.env}=${value.toString()}`);
+      if (m.target === undefined) return undefined;
+      // Secrets live on a tmpfs only for the duration of the step: never on disk, never in a layer.
+      const dir = await mkdtemp('/dev/shm/dockyard-secret-');
+      cleanups.push(() => rm(dir, { recursive: true, force: true }));
+      const file = join(dir, 'secret');
+      await writeFile(file, value, { mode: m.mode });
+      await chown(file, m.uid, m.gid);
+      return { destination: m.target, type: 'bind', source: file, options: ['rbind', 'ro'] };
+    }
+    case 'ssh':
+      if (m.required) throw new Error('RUN --mount=type=ssh is not supported by this builder yet');
+      return undefined;
+  }
+}

@@ -1,0 +1,179 @@
+import { createReadStream } from 'node:fs';
+import { chmod, copyFile, lchown, lstat, lutimes, mkdir, open, readdir, readlink, rm, stat, symlink, utimes } from 'node:fs/promises';
+import { basename, dirname, join, posix } from 'node:path';
+import picomatch from 'picomatch';
+import { extractLayer } from '../layers/layer-extractor.js';
+import type { ResolvedUser } from '../exec/user.js';
+import { pathInRoot } from '../exec/user.js';
+
+export class CopyError extends Error {}
+
+/** Where a COPY reads from: a local directory limited to allowed paths, or a mounted root filesystem. */
+export interface CopySourceRoot {
+  dir: string;
+  /** For local inputs: the paths `.dockerignore` lets through. */
+  allowed?: ReadonlySet<string>;
+}
+
+export interface CopyOptions {
+  /** `--chown`; without it local files become root's and files from images keep their owners. */
+  owner?: ResolvedUser;
+  /** `--chmod` as a number. */
+  mode?: number;
+  exclude: (rel: string) => boolean;
+  parents: boolean;
+  /** ADD: unpack tar archives. */
+  unpack: boolean;
+}
+
+const hasWildcard = (s: string): boolean => /[*?[]/.test(s);
+
+function owners(opts: CopyOptions, src: CopySourceRoot, uid: number, gid: number): [number, number] {
+  if (opts.owner) return [opts.owner.uid, opts.owner.gid];
+  return src.allowed ? [0, 0] : [uid, gid];
+}
+
+/** Lists the paths of `src` that `pattern` matches (wildcards as in BuildKit). */
+async function matchPattern(src: CopySourceRoot, pattern: string): Promise<string[]> {
+  const cleaned = posix.normalize('/' + pattern).slice(1).replace(/\/+$/, '');
+  if (!hasWildcard(cleaned)) {
+    if (cleaned === '') return [''];
+    const exists = src.allowed ? src.allowed.has(cleaned) || [...src.allowed].some((p) => p.startsWith(cleaned + '/')) : await lstat(pathInRoot(src.dir, cleaned)).then(() => true, () => false);
+    if (!exists) throw new CopyError(`${pattern}: not found`);
+    return [cleaned];
+  }
+  const match = picomatch(cleaned, { dot: true, noextglob: true, nobrace: true });
+  if (src.allowed) return [...src.allowed].filter((p) => match(p)).sort();
+  // In a root filesystem, walk from the part of the pattern before its first wildcard.
+  const segments = cleaned.split('/');
+  const fixed = segments.slice(0, segments.findIndex(hasWildcard)).join('/');
+  const depth = cleaned.includes('**') ? Infinity : segments.length;
+  const out: string[] = [];
+  const walk = async (rel: string, level: number): Promise<void> => {
+    const names = await readdir(join(src.dir, rel)).catch(() => [] as string[]);
+    for (const name of names.sort()) {
+      const child = rel ? `${rel}/${name}` : name;
+      if (match(child)) out.push(child);
+      if (level + 1 < depth && (await lstat(join(src.dir, child))).isDirectory()) await walk(child, level + 1);
+    }
+  };
+  await walk(fixed, fixed ? fixed.split('/').length : 0);
+  return out;
+}
+
+async function isArchive(path: string): Promise<'gzip' | 'tar' | undefined> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(512);
+    const { bytesRead } = await fh.read(buf, 0, 512, 0);
+    if (bytesRead >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) return 'gzip';
+    if (bytesRead >= 262 && buf.subarray(257, 262).toString() === 'ustar') return 'tar';
+    return undefined;
+  } finally {
+    await fh.close();
+  }
+}
+
+class Copier {
+  private readonly dirTimes: [string, Date][] = [];
+
+  constructor(
+    private readonly root: string,
+    private readonly src: CopySourceRoot,
+    private readonly opts: CopyOptions,
+  ) {}
+
+  private allowed(rel: string): boolean {
+    return !this.src.allowed || this.src.allowed.has(rel);
+  }
+
+  /** Makes the parents of a destination inside the root filesystem, never following a symlink out of it. */
+  private async target(dest: string): Promise<string> {
+    const abs = pathInRoot(this.root, dest);
+    await mkdir(dirname(abs), { recursive: true, mode: 0o755 });
+    return abs;
+  }
+
+  private async finish(path: string, uid: number, gid: number, mode: number, mtime: Date, isLink = false): Promise<void> {
+    const [u, g] = owners(this.opts, this.src, uid, gid);
+    await lchown(path, u, g);
+    if (isLink) return lutimes(path, mtime, mtime);
+    await chmod(path, this.opts.mode ?? mode);
+    await utimes(path, mtime, mtime);
+  }
+
+  async copyEntry(rel: string, dest: string, relToMatch: string): Promise<void> {
+    if (relToMatch !== '' && this.opts.exclude(relToMatch)) return;
+    if (!this.allowed(rel)) return;
+    const abs = join(this.src.dir, rel);
+    const st = await lstat(abs);
+    const target = await this.target(dest);
+    const existing = await lstat(target).catch(() => undefined);
+    if (existing && !(existing.isDirectory() && st.isDirectory())) await rm(target, { recursive: true, force: true });
+    if (st.isDirectory()) {
+      if (!existing) await mkdir(target, { mode: 0o755 });
+      for (const name of (await readdir(abs)).sort()) {
+        const childRel = rel ? `${rel}/${name}` : name;
+        await this.copyEntry(childRel, posix.join(dest, name), relToMatch ? `${relToMatch}/${name}` : name);
+      }
+      await this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime);
+      this.dirTimes.push([target, st.mtime]);
+    } else if (st.isSymbolicLink()) {
+      await symlink(await readlink(abs), target);
+      await this.finish(target, st.uid, st.gid, 0, st.mtime, true);
+    } else if (st.isFile()) {
+      await copyFile(abs, target);
+      await this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime);
+    }
+  }
+
+  /** COPY semantics for one matched source: a directory's contents go into dest, a file to dest or into it. */
+  async copyMatch(rel: string, dest: string, destIsDir: boolean): Promise<void> {
+    // The matched path itself is followed if it is a symlink, within the source root.
+    const abs = this.src.allowed ? join(this.src.dir, rel) : pathInRoot(this.src.dir, rel);
+    const st = await stat(abs).catch(() => undefined);
+    if (!st) throw new CopyError(`${rel || '.'}: not found`);
+    const base = this.opts.parents ? posix.join(dest, rel) : dest;
+    if (st.isDirectory()) {
+      const srcRel = this.src.allowed ? rel : posix.relative(this.src.dir, abs);
+      const target = await this.target(base);
+      await mkdir(target, { recursive: true, mode: 0o755 });
+      for (const name of (await readdir(abs)).sort()) {
+        await this.copyEntry(srcRel ? `${srcRel}/${name}` : name, posix.join(base, name), name);
+      }
+      return;
+    }
+    const fileDest = this.opts.parents ? base : destIsDir ? posix.join(dest, basename(rel)) : dest;
+    if (this.opts.unpack) {
+      const kind = await isArchive(abs);
+      if (kind) {
+        const into = pathInRoot(this.root, dest);
+        await mkdir(into, { recursive: true });
+        await extractLayer(createReadStream(abs), into, { gzip: kind === 'gzip', whiteouts: false });
+        return;
+      }
+    }
+    const target = await this.target(fileDest);
+    const existing = await lstat(target).catch(() => undefined);
+    if (existing?.isDirectory()) throw new CopyError(`cannot copy ${rel} to ${fileDest}: it is a directory (end the destination with / to copy into it)`);
+    if (existing) await rm(target, { force: true });
+    await copyFile(abs, target);
+    await this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime);
+  }
+
+  async finishDirTimes(): Promise<void> {
+    for (const [path, mtime] of this.dirTimes.reverse()) await utimes(path, mtime, mtime).catch(() => undefined);
+  }
+}
+
+/** Copies `patterns` from `src` to `dest` inside the root filesystem at `root`. */
+export async function copyInto(root: string, src: CopySourceRoot, patterns: string[], dest: string, destForcedDir: boolean, opts: CopyOptions): Promise<void> {
+  const matches: string[] = [];
+  for (const p of patterns) matches.push(...(await matchPattern(src, p)));
+  const destAbs = pathInRoot(root, dest);
+  const destExistsAsDir = await stat(destAbs).then((s) => s.isDirectory(), () => false);
+  const destIsDir = destForcedDir || dest.endsWith('/') || destExistsAsDir || patterns.some(hasWildcard);
+  const copier = new Copier(root, src, opts);
+  for (const m of matches) await copier.copyMatch(m, dest, destIsDir);
+  await copier.finishDirTimes();
+}

@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import type { BlobStore } from '../../cache/blob-store.js';
+import type { LayerRecord } from '../../cache/cache-index.js';
+import type { Digest } from '../../oci/digest.js';
+import { extractLayer } from '../layers/layer-extractor.js';
+import { mountOverlay, unmount } from '../system/mount.js';
+
+/** A root filesystem mounted for one use. `upper` (writable mounts only) collects every change. */
+export interface MountedRootfs {
+  path: string;
+  upper?: string;
+  /** Unmounts but keeps the directories, so the upper one can be read as the step's diff. */
+  detach(): Promise<void>;
+  /** Unmounts and removes everything not adopted as a snapshot. */
+  release(): Promise<void>;
+}
+
+/**
+ * Each layer unpacked once into its own directory, named by its diffID; a step's root filesystem is an
+ * overlay of its layer chain. Directory names are short so that deep chains fit the mount options.
+ */
+export class SnapshotStore {
+  readonly dir: string;
+  private readonly mountsDir: string;
+  private readonly active = new Set<string>();
+  private readonly extracting = new Map<string, Promise<void>>();
+
+  constructor(
+    root: string,
+    private readonly blobs: BlobStore,
+  ) {
+    this.dir = join(root, 'snapshots');
+    this.mountsDir = join(root, 'mounts');
+    mkdirSync(join(this.dir, 'empty-a'), { recursive: true });
+    mkdirSync(join(this.dir, 'empty-b'), { recursive: true });
+    mkdirSync(this.mountsDir, { recursive: true });
+  }
+
+  private name(diffID: Digest): string {
+    return diffID.slice(7, 7 + 24);
+  }
+
+  path(diffID: Digest): string {
+    return join(this.dir, this.name(diffID));
+  }
+
+  has(diffID: Digest): boolean {
+    return existsSync(this.path(diffID));
+  }
+
+  /** Unpacks a layer from the blob store unless it already is; concurrent callers share the work. */
+  async ensure(layer: LayerRecord): Promise<void> {
+    if (this.has(layer.diffID)) return;
+    const name = this.name(layer.diffID);
+    let job = this.extracting.get(name);
+    if (!job) {
+      job = (async () => {
+        const tmp = join(this.dir, `.tmp-${process.pid}-${name}-${randomBytes(4).toString('hex')}`);
+        try {
+          await extractLayer(this.blobs.stream(layer.digest), tmp, { gzip: layer.mediaType.endsWith('gzip') });
+          await rename(tmp, this.path(layer.diffID)).catch(async (err: NodeJS.ErrnoException) => {
+            // Another process got there first: its copy is as good as ours.
+            if (!this.has(layer.diffID)) throw err;
+            await rm(tmp, { recursive: true, force: true });
+          });
+        } catch (err) {
+          await rm(tmp, { recursive: true, force: true });
+          throw err;
+        } finally {
+          this.extracting.delete(name);
+        }
+      })();
+      this.extracting.set(name, job);
+    }
+    await job;
+  }
+
+  /** Takes a finished upper directory as the snapshot of the layer made from it: no second unpack. */
+  async adopt(upper: string, diffID: Digest): Promise<void> {
+    if (this.has(diffID)) return rm(upper, { recursive: true, force: true });
+    await rename(upper, this.path(diffID)).catch(async () => {
+      if (!this.has(diffID)) throw new Error(`cannot store snapshot ${diffID}`);
+      await rm(upper, { recursive: true, force: true });
+    });
+  }
+
+  /** Mounts the chain `layers` (base first). Writable mounts get a fresh upper directory. */
+  async mount(layers: LayerRecord[], writable: boolean): Promise<MountedRootfs> {
+    await Promise.all(layers.map((l) => this.ensure(l)));
+    const id = `${process.pid}-${randomBytes(6).toString('hex')}`;
+    const base = join(this.mountsDir, id);
+    const merged = join(base, 'merged');
+    await mkdir(merged, { recursive: true });
+    const lower = layers.map((l) => this.name(l.diffID)).reverse();
+    // Overlay needs two lower directories when it has no upper one; empty ones fill the gap.
+    if (lower.length === 0) lower.push('empty-a');
+    if (!writable && lower.length === 1) lower.push('empty-b');
+    let upper: string | undefined;
+    if (writable) {
+      upper = join(base, 'upper');
+      await mkdir(upper);
+      await mkdir(join(base, 'work'));
+    }
+    const rel = (p: string): string => relative(this.dir, p);
+    try {
+      await mountOverlay(merged, { lower, cwd: this.dir, ...(upper ? { upper: rel(upper), work: rel(join(base, 'work')) } : {}) });
+    } catch (err) {
+      await rm(base, { recursive: true, force: true });
+      throw err;
+    }
+    this.active.add(base);
+    return {
+      path: merged,
+      ...(upper ? { upper } : {}),
+      detach: () => unmount(merged),
+      release: async () => {
+        if (!this.active.delete(base)) return;
+        await unmount(merged);
+        // The upper directory may have been adopted as a snapshot; remove whatever is left.
+        await rm(base, { recursive: true, force: true });
+      },
+    };
+  }
+
+  /** Unmounts everything this process mounted: for SIGINT and fatal errors. */
+  async releaseAll(): Promise<void> {
+    for (const base of [...this.active]) {
+      this.active.delete(base);
+      await unmount(join(base, 'merged'));
+      await rm(base, { recursive: true, force: true });
+    }
+  }
+
+  /** Removes mounts left behind by processes that died (kill -9). */
+  async cleanStale(): Promise<void> {
+    for (const name of readdirSync(this.mountsDir)) {
+      const pid = Number(name.split('-')[0]);
+      if (pid === process.pid || isAlive(pid)) continue;
+      const base = join(this.mountsDir, name);
+      await unmount(join(base, 'merged'));
+      await rm(base, { recursive: true, force: true });
+    }
+    for (const name of readdirSync(this.dir)) {
+      const pid = Number(name.split('-')[1]);
+      if (name.startsWith('.tmp-') && pid !== process.pid && !isAlive(pid)) await rm(join(this.dir, name), { recursive: true, force: true });
+    }
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,27 @@
+import { spawn } from 'node:child_process';
+import { runCommand } from './command.js';
+
+export interface RuncRunOptions {
+  /** runc's state directory. */
+  root: string;
+  onStdout(chunk: Buffer): void;
+  onStderr(chunk: Buffer): void;
+  signal?: AbortSignal;
+}
+
+/** `runc run` of a prepared bundle; resolves with the container process's exit code. */
+export function runcRun(bundle: string, id: string, o: RuncRunOptions): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('runc', ['--root', o.root, 'run', '--bundle', bundle, id], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', o.onStdout);
+    child.stderr.on('data', o.onStderr);
+    const onAbort = (): void => void runCommand('runc', ['--root', o.root, 'kill', id, 'KILL'], { check: false });
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    child.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new Error('runc is not installed: run scripts/setup.sh') : e));
+    child.on('close', (code, sig) => {
+      o.signal?.removeEventListener('abort', onAbort);
+      void runCommand('runc', ['--root', o.root, 'delete', '-f', id], { check: false });
+      resolve(code ?? (sig ? 128 + 9 : 1));
+    });
+  });
+}

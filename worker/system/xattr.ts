@@ -1,0 +1,20 @@
+import { runCommand } from './command.js';
+
+const OPAQUE = 'trusted.overlay.opaque';
+
+/** Directories under `root` that overlayfs marked opaque (their lower contents are hidden). Paths are relative. */
+export async function findOpaqueDirs(root: string): Promise<Set<string>> {
+  // Files without the attribute make getfattr complain on stderr and exit non-zero; only stdout matters.
+  const r = await runCommand('getfattr', ['-R', '-h', '-n', OPAQUE, '--absolute-names', '.'], { cwd: root, check: false });
+  const dirs = new Set<string>();
+  let current: string | undefined;
+  for (const line of r.stdout.split('\n')) {
+    if (line.startsWith('# file: ')) current = line.slice(8).replace(/^\.\/?/, '');
+    else if (current !== undefined && line === `${OPAQUE}="y"`) dirs.add(current);
+  }
+  return dirs;
+}
+
+export async function markOpaque(dir: string): Promise<void> {
+  await runCommand('setfattr', ['-n', OPAQUE, '-v', 'y', dir]);
+}
