@@ -1,14 +1,20 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BuildContext } from '../coordinator/context/build-context.js';
+import { defaultCacheDir } from '../cache/cache-dir.js';
+import { build } from '../coordinator/build/build.js';
+import { contextOpener } from '../coordinator/build/contexts.js';
+import { Progress, type ProgressMode } from '../coordinator/build/progress.js';
+import { parseBuildContextFlag } from '../coordinator/context/named-contexts.js';
+import { parseOutput } from '../coordinator/export/output-spec.js';
 import { parseBuildArgs } from '../coordinator/plan/build-args.js';
+import type { PlanOptions } from '../coordinator/plan/plan-types.js';
 import { planBuild } from '../coordinator/plan/planner.js';
 import { hostPlatform, parsePlatformList } from '../oci/platform.js';
 import { parseReference } from '../oci/reference.js';
 import { UsageError } from './errors.js';
 import { planToJson, planToText } from './plan-render.js';
-import { parseSecretFlag } from './secrets.js';
+import { FlagSecrets, parseSecretFlag } from './secrets.js';
 
 export const buildHelp = `Usage: dockyard build [OPTIONS] PATH
 
@@ -23,6 +29,17 @@ Options:
       --secret id=ID,src=FILE|env=VAR
                              Secret to expose to RUN --mount=type=secret (repeatable)
       --label KEY=VALUE      Set metadata on the image (repeatable)
+  -o, --output spec          Output destination (repeatable): type=oci,dest=FILE[,tar=false] | type=docker,dest=FILE |
+                             type=local,dest=DIR | type=tar,dest=FILE | PATH (local) | - (tar to stdout)
+      --build-context NAME=VALUE
+                             Extra context (repeatable): a directory, oci-layout://DIR[:TAG|@DIGEST] or docker-image://REF
+      --iidfile FILE         Write the image ID to FILE
+      --metadata-file FILE   Write build result metadata (digests) to FILE as JSON
+      --no-cache             Do not use the cache
+      --no-cache-filter STAGE
+                             Do not use the cache for these stages (repeatable)
+      --cache-dir DIR        Cache location (default: $DOCKYARD_CACHE_DIR or ~/.cache/dockyard)
+      --max-parallelism N    Steps run at once (default: CPU count)
       --dry-run              Print the build plan (stages, steps, cache keys, image config) without building
       --format text|json     Output format of --dry-run (default: text)
       --progress string      auto, tty, plain or quiet (default: auto)
@@ -37,6 +54,16 @@ const options = {
   platform: { type: 'string', multiple: true },
   secret: { type: 'string', multiple: true },
   label: { type: 'string', multiple: true },
+  output: { type: 'string', short: 'o', multiple: true },
+  'build-context': { type: 'string', multiple: true },
+  iidfile: { type: 'string' },
+  'metadata-file': { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  'no-cache-filter': { type: 'string', multiple: true },
+  'cache-dir': { type: 'string' },
+  'max-parallelism': { type: 'string' },
+  push: { type: 'boolean' },
+  load: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   format: { type: 'string' },
   progress: { type: 'string' },
@@ -100,31 +127,78 @@ export async function buildCommand(argv: string[], out: NodeJS.WritableStream): 
   }
   let platforms;
   let buildArgs;
-  let secretIds;
+  let secrets;
+  let namedContexts;
+  let outputs;
   try {
     platforms = (values.platform ?? []).flatMap((p) => parsePlatformList(p));
     buildArgs = parseBuildArgs(values['build-arg'] ?? []);
-    secretIds = new Set((values.secret ?? []).map((s) => parseSecretFlag(s).id));
+    secrets = (values.secret ?? []).map((s) => parseSecretFlag(s));
+    namedContexts = new Map((values['build-context'] ?? []).map((c) => parseBuildContextFlag(c)).map((c) => [c.name, c] as const));
+    outputs = (values.output ?? []).map(parseOutput);
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  if (values.push) outputs.push({ type: 'image', push: true, names: values.tag ?? [], pushByDigest: false });
+  if (values.load) throw new UsageError('--load needs a Docker daemon; use --output type=docker,dest=FILE and docker load < FILE');
+  const maxParallelism = values['max-parallelism'] === undefined ? undefined : Number(values['max-parallelism']);
+  if (maxParallelism !== undefined && !(Number.isInteger(maxParallelism) && maxParallelism > 0)) throw new UsageError(`invalid --max-parallelism ${values['max-parallelism']}: expected a positive whole number`);
 
-  const plan = await planBuild({
+  const planOptions: PlanOptions = {
     dockerfileName,
     dockerfileText,
-    context: () => BuildContext.open(contextDir, dockerfilePath),
+    context: contextOpener(contextDir, dockerfilePath, namedContexts),
     buildArgs,
     target: values.target,
     platforms,
     buildPlatform: hostPlatform(),
     labels: keyValues(values.label, '--label'),
-    secretIds,
-  });
+    secretIds: new Set(secrets.map((s) => s.id)),
+    namedContexts,
+  };
 
-  if (!values['dry-run']) {
-    throw new UsageError('building images needs the build engine, which this version does not have yet; use --dry-run to print the plan');
+  if (values['dry-run']) {
+    const plan = await planBuild(planOptions);
+    out.write(format === 'json' ? JSON.stringify(planToJson(plan), null, 2) + '\n' : planToText(plan));
+    for (const w of plan.warnings) if (format === 'json') process.stderr.write(`WARNING: ${w.line !== undefined ? `${dockerfileName}:${w.line}: ` : ''}${w.message}\n`);
+    return 0;
   }
-  out.write(format === 'json' ? JSON.stringify(planToJson(plan), null, 2) + '\n' : planToText(plan));
-  for (const w of plan.warnings) if (format === 'json') process.stderr.write(`WARNING: ${w.line !== undefined ? `${dockerfileName}:${w.line}: ` : ''}${w.message}\n`);
-  return 0;
+
+  if (process.getuid?.() !== 0) {
+    throw new UsageError('building needs root: it mounts overlay filesystems and runs steps with runc. Run it with sudo (--dry-run does not need root)');
+  }
+  const mode: ProgressMode = progress === 'auto' ? (process.stderr.isTTY ? 'tty' : 'plain') : (progress as ProgressMode);
+  const reporter = new Progress(mode);
+  if (outputs.length === 0) process.stderr.write('WARNING: No output specified; the build result will only remain in the build cache. Use --output type=oci,dest=FILE (or type=docker, type=local).\n');
+  const abort = new AbortController();
+  const onSignal = (): void => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const result = await build({
+      plan: planOptions,
+      cacheDir: values['cache-dir'] ? resolve(values['cache-dir']) : defaultCacheDir(),
+      outputs,
+      tags: values.tag ?? [],
+      progress: reporter,
+      noCache: values['no-cache'] === true,
+      noCacheFilter: values['no-cache-filter'] ?? [],
+      secrets: new FlagSecrets(secrets),
+      ...(values.iidfile ? { iidfile: values.iidfile } : {}),
+      ...(values['metadata-file'] ? { metadataFile: values['metadata-file'] } : {}),
+      ...(maxParallelism !== undefined ? { maxParallelism } : {}),
+      signal: abort.signal,
+    });
+    reporter.finish();
+    for (const w of result.plan.warnings) process.stderr.write(`WARNING: ${w.line !== undefined ? `${dockerfileName}:${w.line}: ` : ''}${w.message}\n`);
+    out.write(result.top.digest + '\n');
+    return 0;
+  } catch (err) {
+    reporter.finish();
+    if (abort.signal.aborted) throw new UsageError('build cancelled');
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

@@ -1,13 +1,15 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { SecretSource } from '../worker/worker.js';
 
 /** A `--secret` as buildx takes it: `id=NAME,src=FILE` or `id=NAME,env=VAR`. Only where the value lives, never the value. */
-export interface SecretSource {
+export interface SecretFlag {
   id: string;
   src?: string;
   env?: string;
 }
 
-export function parseSecretFlag(text: string, env: NodeJS.ProcessEnv = process.env): SecretSource {
+export function parseSecretFlag(text: string, env: NodeJS.ProcessEnv = process.env): SecretFlag {
   const fields = new Map<string, string>();
   for (const part of text.split(',')) {
     const eq = part.indexOf('=');
@@ -34,3 +36,21 @@ export function parseSecretFlag(text: string, env: NodeJS.ProcessEnv = process.e
   if (envName !== undefined && env[envName] === undefined) throw new Error(`--secret id=${id}: environment variable ${envName} is not set`);
   return { id, ...(src !== undefined ? { src } : {}), ...(envName !== undefined ? { env: envName } : {}) };
 }
+
+/** Secret values from `--secret` flags, read only when a RUN mounts them. */
+export class FlagSecrets implements SecretSource {
+  private readonly byId: Map<string, SecretFlag>;
+
+  constructor(sources: SecretFlag[], private readonly env: NodeJS.ProcessEnv = process.env) {
+    this.byId = new Map(sources.map((s) => [s.id, s]));
+  }
+
+  async get(id: string): Promise<Buffer | undefined> {
+    const s = this.byId.get(id);
+    if (!s) return undefined;
+    if (s.src !== undefined) return readFile(s.src);
+    const v = s.env !== undefined ? this.env[s.env] : undefined;
+    return v === undefined ? undefined : Buffer.from(v);
+  }
+}
+

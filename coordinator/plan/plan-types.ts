@@ -20,8 +20,11 @@ export interface PlanOptions {
   /** How the Dockerfile is named in messages. */
   dockerfileName: string;
   dockerfileText: string;
-  /** Opened lazily: a Dockerfile that copies nothing never walks the context. */
-  context: () => BuildContext;
+  /**
+   * Opens a local context by name: `context` is the build context, other names are local
+   * `--build-context`s. Called lazily: a Dockerfile that copies nothing never walks a context.
+   */
+  context: (name: string) => BuildContext;
   buildArgs: Map<string, string>;
   target?: string;
   /** Target platforms; the build platform when empty. */

@@ -1,7 +1,7 @@
 import { sha256 } from '../../oci/digest.js';
 import { formatPlatform, parsePlatform, type Platform } from '../../oci/platform.js';
 import { normalizeReference } from '../../oci/reference.js';
-import { BuildContext } from '../context/build-context.js';
+import type { BuildContext } from '../context/build-context.js';
 import { resolveLayoutImage, type NamedContext } from '../context/named-contexts.js';
 import { selectFromContext } from '../context/selection.js';
 import { DockerfileError, withLocation } from '../dockerfile/errors.js';
@@ -53,8 +53,7 @@ class PlanSession {
   openContext(name: string): BuildContext {
     let ctx = this.contexts.get(name);
     if (!ctx) {
-      const named = this.opts.namedContexts?.get(name);
-      ctx = named?.type === 'local' ? BuildContext.open(named.dir) : this.opts.context();
+      ctx = this.opts.context(name);
       this.contexts.set(name, ctx);
     }
     return ctx;

@@ -16,7 +16,6 @@ export interface RuntimeSpec {
     env: string[];
     cwd: string;
     capabilities: Record<'bounding' | 'effective' | 'permitted', string[]>;
-    rlimits: { type: string; hard: number; soft: number }[];
     noNewPrivileges: boolean;
   };
   root: { path: string; readonly: boolean };
@@ -68,7 +67,6 @@ export function buildSpec(o: SpecOptions): RuntimeSpec {
       env: o.env,
       cwd: o.cwd,
       capabilities: { bounding: caps, effective: caps, permitted: caps },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }],
       noNewPrivileges: false,
     },
     root: { path: o.rootfs, readonly: false },

@@ -56,7 +56,8 @@ const numeric = (s: string): boolean => /^\d+$/.test(s);
 
 /** Resolves USER/`--chown` specs (`name`, `uid`, `name:group`, `uid:gid`) against the root filesystem's passwd and group. */
 export function resolveUser(root: string, spec: string): ResolvedUser {
-  const [userPart = '', groupPart] = spec === '' ? ['root'] : spec.split(':');
+  // No USER means uid 0, whether or not the image has a passwd file.
+  const [userPart = '', groupPart] = spec === '' ? ['0'] : spec.split(':');
   const passwd = readDb(root, '/etc/passwd');
   const groups = readDb(root, '/etc/group');
   let uid: number;

@@ -18,17 +18,20 @@ export class CommandError extends Error {
 /** Runs a system tool to completion. `check` (the default) turns a non-zero exit into a CommandError. */
 export function runCommand(file: string, args: string[], opts: { cwd?: string; check?: boolean; input?: string } = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { cwd: opts.cwd, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.on('data', (d: Buffer) => err.push(d));
     child.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' ? new Error(`${file} is not installed: run scripts/setup.sh`) : e));
     child.on('close', (code) => {
       const result = { code: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
       if (result.code !== 0 && opts.check !== false) reject(new CommandError([file, ...args].join(' '), result));
       else resolve(result);
     });
-    child.stdin.end(opts.input ?? '');
+    if (opts.input !== undefined) {
+      child.stdin!.on('error', () => undefined);
+      child.stdin!.end(opts.input);
+    }
   });
 }

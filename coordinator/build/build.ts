@@ -1,0 +1,104 @@
+import { writeFile } from 'node:fs/promises';
+import { BlobStore } from '../../cache/blob-store.js';
+import { CacheIndex } from '../../cache/cache-index.js';
+import type { Descriptor } from '../../oci/manifest.js';
+import { LocalWorker } from '../../worker/local-worker.js';
+import { SnapshotStore } from '../../worker/snapshots/snapshot-store.js';
+import type { StepKey } from '../../worker/step.js';
+import type { SecretSource } from '../../worker/worker.js';
+import type { BuildContext } from '../context/build-context.js';
+import { assembleImage, assembleIndex, type BuiltImage } from '../export/image-assembler.js';
+import { exportOutputs } from '../export/exporters.js';
+import type { OutputSpec } from '../export/output-spec.js';
+import type { BuildPlan, PlanOptions } from '../plan/plan-types.js';
+import { planBuild } from '../plan/planner.js';
+import { LayoutImageProvider } from './image-provider.js';
+import type { Progress } from './progress.js';
+import { Solver } from './solver.js';
+
+export interface BuildRequest {
+  plan: PlanOptions;
+  cacheDir: string;
+  outputs: OutputSpec[];
+  tags: string[];
+  progress: Progress;
+  noCache: boolean;
+  /** Stage names whose steps ignore the cache. */
+  noCacheFilter: string[];
+  secrets: SecretSource;
+  iidfile?: string;
+  metadataFile?: string;
+  maxParallelism?: number;
+  signal?: AbortSignal;
+}
+
+export interface BuildResult {
+  plan: BuildPlan;
+  images: BuiltImage[];
+  /** The manifest of a single-platform build, the index of a multi-platform one. */
+  top: Descriptor;
+}
+
+/** Plans, executes and exports one build on this machine, with the embedded cache. */
+export async function build(req: BuildRequest): Promise<BuildResult> {
+  const plan = await planBuild(req.plan);
+  const blobs = new BlobStore(req.cacheDir);
+  const index = new CacheIndex(req.cacheDir);
+  const snapshots = new SnapshotStore(req.cacheDir, blobs);
+  await snapshots.cleanStale();
+  const abort = (): void => void snapshots.releaseAll();
+  req.signal?.addEventListener('abort', abort, { once: true });
+
+  const skipped = new Set<StepKey>();
+  if (req.noCacheFilter.length > 0) {
+    const names = new Set(req.noCacheFilter.map((n) => n.toLowerCase()));
+    for (const t of plan.targets) for (const s of t.stages) if (names.has(s.name ?? String(s.index))) for (const e of s.entries) if (e.step) skipped.add(e.step);
+  }
+  const contexts = new Map<string, BuildContext>();
+  const solver = new Solver({
+    plan,
+    worker: new LocalWorker(blobs, snapshots, req.cacheDir),
+    blobs,
+    index,
+    images: new LayoutImageProvider(blobs, req.plan.namedContexts ?? new Map()),
+    localContext: (name) => {
+      let ctx = contexts.get(name);
+      if (!ctx) contexts.set(name, (ctx = req.plan.context(name)));
+      return { dir: ctx.root, allowed: new Set(ctx.entries().keys()) };
+    },
+    progress: req.progress,
+    secrets: req.secrets,
+    ...(plan.sourceDateEpoch !== undefined ? { epoch: plan.sourceDateEpoch } : {}),
+    skipCache: (key) => req.noCache || skipped.has(key),
+    ...(req.maxParallelism !== undefined ? { maxParallelism: req.maxParallelism } : {}),
+    ...(req.signal ? { signal: req.signal } : {}),
+  });
+
+  try {
+    const images: BuiltImage[] = [];
+    for (const target of plan.targets) {
+      const solved = target.result === null ? undefined : await solver.solve(target.result);
+      const layers = solved && solved.input.type === 'rootfs' ? solved.input.layers : [];
+      const empty = new Set<StepKey>();
+      for (const key of target.historySteps) if (key && (await solver.solve(key)).emptyLayer) empty.add(key);
+      images.push(await assembleImage(target, layers, empty, blobs, plan.sourceDateEpoch !== undefined ? { epoch: plan.sourceDateEpoch } : {}));
+    }
+    const top = images.length === 1 ? images[0]!.manifest : await assembleIndex(images, blobs);
+    await exportOutputs(req.outputs, { images, top, tags: req.tags, blobs, snapshots, progress: req.progress });
+    if (req.iidfile) await writeFile(req.iidfile, images.length === 1 ? images[0]!.config.digest : top.digest);
+    if (req.metadataFile) {
+      const { platform: _p, ...descriptor } = top;
+      const meta: Record<string, unknown> = {
+        'containerimage.digest': top.digest,
+        'containerimage.descriptor': descriptor,
+        ...(images.length === 1 ? { 'containerimage.config.digest': images[0]!.config.digest } : {}),
+        ...(req.tags.length ? { 'image.name': req.tags.join(',') } : {}),
+      };
+      await writeFile(req.metadataFile, JSON.stringify(meta, null, 2) + '\n');
+    }
+    return { plan, images, top };
+  } finally {
+    req.signal?.removeEventListener('abort', abort);
+    await snapshots.releaseAll();
+  }
+}

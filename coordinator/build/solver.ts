@@ -1,0 +1,155 @@
+import { availableParallelism } from 'node:os';
+import type { BlobStore } from '../../cache/blob-store.js';
+import type { CacheIndex } from '../../cache/cache-index.js';
+import type { Step, StepKey } from '../../worker/step.js';
+import type { SecretSource, StepInput, Worker } from '../../worker/worker.js';
+import type { BuildPlan } from '../plan/plan-types.js';
+import type { ImageProvider } from './image-provider.js';
+import type { Progress } from './progress.js';
+
+/** The outcome of one step of the graph. */
+export interface SolvedStep {
+  input: StepInput;
+  /** The step's own diff was empty: no layer of its own. */
+  emptyLayer: boolean;
+  cached: boolean;
+}
+
+/** A step failed: which one, where in the Dockerfile, and the tail of its output. */
+export class StepFailedError extends Error {
+  constructor(
+    message: string,
+    readonly step: string,
+    readonly line: number | undefined,
+    readonly tail: string[],
+  ) {
+    super(message);
+  }
+}
+
+export interface SolverOptions {
+  plan: BuildPlan;
+  worker: Worker;
+  blobs: BlobStore;
+  index: CacheIndex;
+  images: ImageProvider;
+  /** A local context by name, with the paths `.dockerignore` allows. */
+  localContext(name: string): { dir: string; allowed: ReadonlySet<string> };
+  progress: Progress;
+  secrets: SecretSource;
+  epoch?: number;
+  /** Steps whose cache is not consulted (`--no-cache`, `--no-cache-filter`). */
+  skipCache(key: StepKey): boolean;
+  maxParallelism?: number;
+  signal?: AbortSignal;
+}
+
+/** Bounds how many steps execute at once. */
+class Semaphore {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<() => void> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    return () => {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    };
+  }
+}
+
+/**
+ * Executes the graph: each step after its inputs, independent steps concurrently, every key at most
+ * once (concurrent requests share one run), and a cached result wherever the index has one.
+ */
+export class Solver {
+  private readonly steps: Map<StepKey, Step>;
+  private readonly results = new Map<StepKey, Promise<SolvedStep>>();
+  private readonly names = new Map<StepKey, { name: string; line?: number }>();
+  private readonly slots: Semaphore;
+
+  constructor(private readonly o: SolverOptions) {
+    this.steps = new Map(o.plan.steps.map((s) => [s.key, s]));
+    this.slots = new Semaphore(Math.max(1, o.maxParallelism ?? availableParallelism()));
+    for (const t of o.plan.targets) {
+      const multi = o.plan.targets.length > 1 ? ` ${t.platform}` : '';
+      for (const st of t.stages) {
+        const label = st.name ?? `stage-${st.index}`;
+        // Numbered like BuildKit: only instructions that are steps count.
+        const withSteps = st.entries.filter((e) => e.step);
+        withSteps.forEach((e, i) => {
+          if (!this.names.has(e.step!)) this.names.set(e.step!, { name: `[${label}${multi} ${i + 1}/${withSteps.length}] ${e.instruction.split('\n')[0]}`, line: e.line });
+        });
+      }
+    }
+  }
+
+  private describe(step: Step): { name: string; line?: number } {
+    const known = this.names.get(step.key);
+    if (known) return known;
+    if (step.kind === 'source' && step.source.type === 'context') return { name: `[internal] load build context ${step.source.name}` };
+    return { name: `[internal] ${step.kind} ${step.key.slice(7, 19)}` };
+  }
+
+  solve(key: StepKey): Promise<SolvedStep> {
+    let r = this.results.get(key);
+    if (!r) {
+      r = this.run(key);
+      this.results.set(key, r);
+    }
+    return r;
+  }
+
+  private async run(key: StepKey): Promise<SolvedStep> {
+    const step = this.steps.get(key);
+    if (!step) throw new Error(`step ${key} is not in the plan`);
+    const inputs = await Promise.all(step.inputs.map((k) => this.solve(k)));
+    if (this.o.signal?.aborted) throw new Error('build cancelled');
+
+    if (step.kind === 'source' && step.source.type === 'context') {
+      const local = this.o.localContext(step.source.name);
+      return { input: { type: 'local', dir: local.dir, allowed: local.allowed }, emptyLayer: false, cached: false };
+    }
+
+    const { name, line } = this.describe(step);
+    const id = this.o.progress.start(name);
+    if (!this.o.skipCache(key)) {
+      const hit = this.o.index.get(key);
+      if (hit && hit.layers.every((l) => this.o.blobs.has(l.digest))) {
+        await this.o.index.touch(key);
+        this.o.progress.cached(id);
+        return { input: { type: 'rootfs', layers: hit.layers }, emptyLayer: hit.emptyLayer === true, cached: true };
+      }
+    }
+
+    const release = await this.slots.acquire();
+    try {
+      let layers;
+      let emptyLayer = false;
+      if (step.kind === 'source') {
+        if (step.source.type !== 'image') throw new Error(`${step.source.type} sources are not supported yet`);
+        layers = await this.o.images.pull(step.source.ref, step.source.digest);
+      } else {
+        const out = await this.o.worker.execute(step, inputs.map((i) => i.input), {
+          log: (l) => this.o.progress.log(id, l),
+          secrets: this.o.secrets,
+          ...(this.o.epoch !== undefined ? { epoch: this.o.epoch } : {}),
+          ...(this.o.signal ? { signal: this.o.signal } : {}),
+        });
+        layers = out.layers;
+        emptyLayer = out.emptyLayer;
+      }
+      // Only now that every blob is durable does the result become visible to later builds.
+      await this.o.index.put({ key, layers, created: new Date().toISOString(), ...(emptyLayer ? { emptyLayer } : {}) });
+      this.o.progress.done(id);
+      return { input: { type: 'rootfs', layers }, emptyLayer, cached: false };
+    } catch (err) {
+      const e = err as Error & { tail?: string[] };
+      this.o.progress.error(id, e.message);
+      throw new StepFailedError(e.message, name, line, e.tail ?? []);
+    } finally {
+      release();
+    }
+  }
+}

@@ -1,0 +1,89 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import type { BlobStore } from '../../cache/blob-store.js';
+import type { Descriptor } from '../../oci/manifest.js';
+import { parseReference } from '../../oci/reference.js';
+import { tarDiff } from '../../worker/layers/layer-writer.js';
+import type { SnapshotStore } from '../../worker/snapshots/snapshot-store.js';
+import { runCommand } from '../../worker/system/command.js';
+import type { Progress } from '../build/progress.js';
+import { blobsOf, type BuiltImage } from './image-assembler.js';
+import { ensureParent, writeLayoutDir, writeLayoutTar } from './oci-layout-writer.js';
+import type { OutputSpec } from './output-spec.js';
+
+export class ExportError extends Error {}
+
+export interface ExportInput {
+  images: BuiltImage[];
+  top: Descriptor;
+  tags: string[];
+  blobs: BlobStore;
+  snapshots: SnapshotStore;
+  progress: Progress;
+}
+
+/** `repo:tag` as docker load lists it: `app:1`, `registry:5000/team/app:1`. */
+function familiar(tag: string): string {
+  const ref = parseReference(tag);
+  const repo = ref.domain === 'docker.io' ? ref.path.replace(/^library\//, '') : `${ref.domain}/${ref.path}`;
+  return `${repo}:${ref.tag ?? 'latest'}`;
+}
+
+/** The final filesystem of a single-platform result, mounted read-only for the duration of `fn`. */
+async function withRootfs<T>(x: ExportInput, what: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  if (x.images.length !== 1) throw new ExportError(`--output type=${what} takes one platform; this build has ${x.images.length} (build them one at a time, or use type=oci)`);
+  const mounted = await x.snapshots.mount(x.images[0]!.layers, false);
+  try {
+    return await fn(mounted.path);
+  } finally {
+    await mounted.release();
+  }
+}
+
+export async function exportOutputs(outputs: OutputSpec[], x: ExportInput): Promise<void> {
+  for (const out of outputs) {
+    const id = x.progress.start(`exporting to ${out.type === 'image' ? 'image' : `${out.type} ${out.dest}`}`);
+    try {
+      switch (out.type) {
+        case 'oci': {
+          const content = { top: x.top, tags: x.tags, blobs: blobsOf(x.images, x.images.length > 1 ? x.top : undefined) };
+          if (out.tar) {
+            await ensureParent(out.dest);
+            await writeLayoutTar(out.dest, content, x.blobs);
+          } else await writeLayoutDir(out.dest, content, x.blobs);
+          break;
+        }
+        case 'docker': {
+          if (x.images.length !== 1) throw new ExportError('docker load cannot take a multi-platform image (an index): use --output type=oci, or build one --platform');
+          const img = x.images[0]!;
+          const dockerManifest = [{ Config: `blobs/sha256/${img.config.digest.slice(7)}`, RepoTags: x.tags.map(familiar), Layers: img.layers.map((l) => `blobs/sha256/${l.digest.slice(7)}`) }];
+          await ensureParent(out.dest);
+          await writeLayoutTar(out.dest, { top: x.top, tags: x.tags, blobs: blobsOf(x.images), dockerManifest }, x.blobs);
+          break;
+        }
+        case 'local':
+          await withRootfs(x, 'local', async (dir) => {
+            await mkdir(out.dest, { recursive: true });
+            await runCommand('cp', ['-a', `${dir}/.`, out.dest]);
+          });
+          break;
+        case 'tar':
+          await withRootfs(x, 'tar', async (dir) => {
+            await ensureParent(out.dest);
+            const sink = out.dest === '-' ? process.stdout : createWriteStream(out.dest + '.tmp');
+            await pipeline(tarDiff(dir) as unknown as NodeJS.ReadableStream, sink);
+            if (out.dest !== '-') await rename(out.dest + '.tmp', out.dest);
+          });
+          break;
+        case 'image':
+          if (out.push) throw new ExportError('pushing to a registry is not available yet; use --output type=oci,dest=FILE');
+          throw new ExportError('there is no image store without a daemon: use --output type=oci or type=docker');
+      }
+      x.progress.done(id);
+    } catch (err) {
+      x.progress.error(id, (err as Error).message);
+      throw err;
+    }
+  }
+}
