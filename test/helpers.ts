@@ -14,13 +14,13 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 export const cliPath = join(repoRoot, 'dist', 'cli', 'main.js');
 
 /** A fresh directory holding `files` (path -> content). */
-export function makeDir(files: Record<string, string> = {}): string {
+export function makeDir(files: Record<string, string | Buffer> = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'dockyard-test-'));
   for (const [path, content] of Object.entries(files)) writeFile(dir, path, content);
   return dir;
 }
 
-export function writeFile(dir: string, path: string, content: string): void {
+export function writeFile(dir: string, path: string, content: string | Buffer): void {
   mkdirSync(dirname(join(dir, path)), { recursive: true });
   writeFileSync(join(dir, path), content);
 }

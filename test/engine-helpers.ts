@@ -1,0 +1,100 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeDir, repoRoot, runCli, type CliResult } from './helpers.js';
+
+/** The system tools the engine tests use; a missing one fails the suite with what to install. */
+export function requireTools(): void {
+  const missing = ['runc', 'umoci', 'skopeo', 'getfattr', 'busybox'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+  assert.deepEqual(missing, [], `missing system tools: ${missing.join(', ')} (run: sudo bash scripts/setup.sh)`);
+  assert.equal(process.getuid?.(), 0, 'the engine tests build real images and need root (run the suite as root)');
+}
+
+/** One cache for the whole test run, unless a test asks for a fresh one. */
+export const sharedCache = mkdtempSync(join(tmpdir(), 'dockyard-cache-'));
+
+let busybox: string | undefined;
+
+/** An OCI layout of a busybox image built from Debian's busybox-static by Dockyard itself (once per run). */
+export function busyboxLayout(): string {
+  if (busybox) return busybox;
+  requireTools();
+  const bin = makeDir();
+  copyFileSync('/bin/busybox', join(bin, 'busybox'));
+  const out = join(mkdtempSync(join(tmpdir(), 'dockyard-busybox-')), 'layout');
+  const r = runCli(['build', '--progress', 'plain', '--cache-dir', sharedCache, '--build-context', `busybox-bin=${bin}`, '-t', 'busybox:latest', '-o', `type=oci,dest=${out},tar=false`, join(repoRoot, 'examples', 'busybox')]);
+  assert.equal(r.status, 0, r.stderr);
+  busybox = out;
+  return out;
+}
+
+export interface BuildOutcome extends CliResult {
+  layout: string;
+  dir: string;
+}
+
+/** Builds `files` (a Dockerfile among them) on the busybox base into an OCI layout tagged `test:latest`. */
+export function buildOci(files: Record<string, string | Buffer>, extra: string[] = [], opts: { cache?: string; dir?: string; env?: NodeJS.ProcessEnv } = {}): BuildOutcome {
+  const dir = opts.dir ?? makeDir(files);
+  const layout = join(mkdtempSync(join(tmpdir(), 'dockyard-out-')), 'layout');
+  const r = runCli(
+    ['build', '--progress', 'plain', '--cache-dir', opts.cache ?? sharedCache, '--build-context', `busybox=oci-layout://${busyboxLayout()}`, '-t', 'test:latest', '-o', `type=oci,dest=${layout},tar=false`, ...extra, dir],
+    opts.env ? { env: opts.env } : {},
+  );
+  return { ...r, layout, dir };
+}
+
+/** `umoci unpack`: an independent tool reads our image into a runtime bundle. */
+export function unpack(layout: string, tag = 'latest'): string {
+  const bundle = join(mkdtempSync(join(tmpdir(), 'dockyard-bundle-')), 'bundle');
+  const r = spawnSync('umoci', ['unpack', '--image', `${layout}:${tag}`, bundle], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `umoci unpack failed: ${r.stderr}`);
+  return bundle;
+}
+
+export function rootfsFile(bundle: string, path: string): string {
+  return readFileSync(join(bundle, 'rootfs', path), 'utf8');
+}
+
+/** Runs the bundle's entrypoint/cmd under runc and returns its output. */
+export function runBundle(bundle: string, args?: string[]): { status: number | null; stdout: string; stderr: string } {
+  const configPath = join(bundle, 'config.json');
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as { process: { terminal: boolean; args: string[] } };
+  config.process.terminal = false;
+  if (args) config.process.args = args;
+  writeFileSync(configPath, JSON.stringify(config));
+  const id = `dockyard-test-${process.pid}-${Math.random().toString(16).slice(2, 10)}`;
+  const r = spawnSync('runc', ['run', '--bundle', bundle, id], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The OCI image config of the image tagged `tag` in a layout, read with skopeo. */
+export function inspectConfig(layout: string, tag = 'latest'): { config: Record<string, unknown>; rootfs: { diff_ids: string[] }; history: { created_by?: string; empty_layer?: boolean }[]; created: string } {
+  const r = spawnSync('skopeo', ['inspect', '--config', '--raw', `oci:${layout}:${tag}`], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+/** Step lines of plain progress: which steps ran and which were cached. */
+export function stepStates(stderr: string): { ran: string[]; cached: string[] } {
+  const names = new Map<string, string>();
+  const ran: string[] = [];
+  const cached: string[] = [];
+  for (const line of stderr.split('\n')) {
+    const start = /^#(\d+) (\[.*)$/.exec(line);
+    if (start) names.set(start[1]!, start[2]!);
+    const end = /^#(\d+) (DONE|CACHED)/.exec(line);
+    if (end && names.has(end[1]!)) (end[2] === 'CACHED' ? cached : ran).push(names.get(end[1]!)!);
+  }
+  return { ran, cached };
+}
+
+export function freshCache(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'dockyard-cache-'));
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+export { existsSync };
