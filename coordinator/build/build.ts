@@ -14,7 +14,9 @@ import type { BuildPlan, PlanOptions } from '../plan/plan-types.js';
 import { planBuild } from '../plan/planner.js';
 import { LayoutImageProvider } from './image-provider.js';
 import type { Progress } from './progress.js';
-import { Solver } from './solver.js';
+import { MissExplainer } from './miss-explainer.js';
+import { Solver, type CacheMiss } from './solver.js';
+import { contextFileMap } from '../context/selection.js';
 
 export interface BuildRequest {
   plan: PlanOptions;
@@ -37,6 +39,7 @@ export interface BuildResult {
   images: BuiltImage[];
   /** The manifest of a single-platform build, the index of a multi-platform one. */
   top: Descriptor;
+  misses: CacheMiss[];
 }
 
 /** Plans, executes and exports one build on this machine, with the embedded cache. */
@@ -55,17 +58,32 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
     for (const t of plan.targets) for (const s of t.stages) if (names.has(s.name ?? String(s.index))) for (const e of s.entries) if (e.step) skipped.add(e.step);
   }
   const contexts = new Map<string, BuildContext>();
-  const solver = new Solver({
+  const contextOf = (name: string): BuildContext => {
+    let ctx = contexts.get(name);
+    if (!ctx) contexts.set(name, (ctx = req.plan.context(name)));
+    return ctx;
+  };
+  const stepsByKey = new Map(plan.steps.map((s) => [s.key, s]));
+  const explainer = new MissExplainer(
+    req.cacheDir,
+    plan,
+    (key) => {
+      const step = stepsByKey.get(key);
+      return step ? solver.describe(step).name : key;
+    },
+    (step) => (step.kind === 'source' && step.source.type === 'context' ? contextFileMap(contextOf(step.source.name), step.source.include, step.source.exclude) : {}),
+  );
+  const solver: Solver = new Solver({
     plan,
     worker: new LocalWorker(blobs, snapshots, req.cacheDir),
     blobs,
     index,
     images: new LayoutImageProvider(blobs, req.plan.namedContexts ?? new Map()),
     localContext: (name) => {
-      let ctx = contexts.get(name);
-      if (!ctx) contexts.set(name, (ctx = req.plan.context(name)));
+      const ctx = contextOf(name);
       return { dir: ctx.root, allowed: new Set(ctx.entries().keys()) };
     },
+    explainer,
     progress: req.progress,
     secrets: req.secrets,
     ...(plan.sourceDateEpoch !== undefined ? { epoch: plan.sourceDateEpoch } : {}),
@@ -93,10 +111,11 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
         'containerimage.descriptor': descriptor,
         ...(images.length === 1 ? { 'containerimage.config.digest': images[0]!.config.digest } : {}),
         ...(req.tags.length ? { 'image.name': req.tags.join(',') } : {}),
+        'dockyard.cache-misses': solver.misses,
       };
       await writeFile(req.metadataFile, JSON.stringify(meta, null, 2) + '\n');
     }
-    return { plan, images, top };
+    return { plan, images, top, misses: solver.misses };
   } finally {
     req.signal?.removeEventListener('abort', abort);
     await snapshots.releaseAll();

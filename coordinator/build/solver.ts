@@ -5,6 +5,7 @@ import type { Step, StepKey } from '../../worker/step.js';
 import type { SecretSource, StepInput, Worker } from '../../worker/worker.js';
 import type { BuildPlan } from '../plan/plan-types.js';
 import type { ImageProvider } from './image-provider.js';
+import type { MissExplainer } from './miss-explainer.js';
 import type { Progress } from './progress.js';
 
 /** The outcome of one step of the graph. */
@@ -42,6 +43,13 @@ export interface SolverOptions {
   skipCache(key: StepKey): boolean;
   maxParallelism?: number;
   signal?: AbortSignal;
+  /** Says why a step missed the cache; fed with every step that was built or found. */
+  explainer?: MissExplainer;
+}
+
+export interface CacheMiss {
+  step: string;
+  reason: string;
 }
 
 /** Bounds how many steps execute at once. */
@@ -68,6 +76,8 @@ export class Solver {
   private readonly results = new Map<StepKey, Promise<SolvedStep>>();
   private readonly names = new Map<StepKey, { name: string; line?: number }>();
   private readonly slots: Semaphore;
+  /** Every step that ran instead of coming from the cache, with the reason. */
+  readonly misses: CacheMiss[] = [];
 
   constructor(private readonly o: SolverOptions) {
     this.steps = new Map(o.plan.steps.map((s) => [s.key, s]));
@@ -85,7 +95,7 @@ export class Solver {
     }
   }
 
-  private describe(step: Step): { name: string; line?: number } {
+  describe(step: Step): { name: string; line?: number } {
     const known = this.names.get(step.key);
     if (known) return known;
     if (step.kind === 'source' && step.source.type === 'context') return { name: `[internal] load build context ${step.source.name}` };
@@ -108,19 +118,27 @@ export class Solver {
     if (this.o.signal?.aborted) throw new Error('build cancelled');
 
     if (step.kind === 'source' && step.source.type === 'context') {
+      await this.o.explainer?.record(step);
       const local = this.o.localContext(step.source.name);
       return { input: { type: 'local', dir: local.dir, allowed: local.allowed }, emptyLayer: false, cached: false };
     }
 
     const { name, line } = this.describe(step);
     const id = this.o.progress.start(name);
-    if (!this.o.skipCache(key)) {
+    const skip = this.o.skipCache(key);
+    if (!skip) {
       const hit = this.o.index.get(key);
       if (hit && hit.layers.every((l) => this.o.blobs.has(l.digest))) {
         await this.o.index.touch(key);
+        await this.o.explainer?.record(step);
         this.o.progress.cached(id);
         return { input: { type: 'rootfs', layers: hit.layers }, emptyLayer: hit.emptyLayer === true, cached: true };
       }
+    }
+    if (this.o.explainer && step.kind !== 'source') {
+      const reason = this.o.explainer.explain(step, skip);
+      this.misses.push({ step: name, reason });
+      this.o.progress.note(id, `cache miss: ${reason}`);
     }
 
     const release = await this.slots.acquire();
@@ -142,6 +160,7 @@ export class Solver {
       }
       // Only now that every blob is durable does the result become visible to later builds.
       await this.o.index.put({ key, layers, created: new Date().toISOString(), ...(emptyLayer ? { emptyLayer } : {}) });
+      await this.o.explainer?.record(step);
       this.o.progress.done(id);
       return { input: { type: 'rootfs', layers }, emptyLayer, cached: false };
     } catch (err) {

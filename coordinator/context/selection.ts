@@ -57,3 +57,16 @@ export function selectFromContext(ctx: BuildContext, source: string, excludes: s
 }
 
 export { ContextError };
+
+/** Per-file summaries of what `include` selects, for telling which file changed between two builds. */
+export function contextFileMap(ctx: BuildContext, include: string[], exclude: string[]): Record<string, string> {
+  const map: Record<string, string> = {};
+  const entries = ctx.entries();
+  for (const src of include.length === 0 ? ['.'] : include) {
+    for (const path of selectFromContext(ctx, src, exclude).paths) {
+      const e = entries.get(path)!;
+      map[path] = [e.type, e.mode.toString(8), e.uid, e.gid, e.size, e.linkTarget ?? '', e.type === 'file' ? ctx.fileDigest(path) : ''].join(':');
+    }
+  }
+  return map;
+}
