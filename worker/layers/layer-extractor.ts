@@ -9,9 +9,10 @@ export class LayerError extends Error {}
 
 /** The entry's path inside the layer, or an error when it would land outside it. */
 function safeRelative(name: string): string {
-  const cleaned = posix.normalize('/' + name).slice(1).replace(/\/+$/, '');
-  if (cleaned.split('/').includes('..')) throw new LayerError(`layer entry ${JSON.stringify(name)} escapes the layer`);
-  return cleaned;
+  // A leading / is tar's way of saying "from the top"; a .. that climbs above the top is an attack.
+  const cleaned = posix.normalize(name.replace(/^\/+/, '')).replace(/\/+$/, '');
+  if (cleaned === '..' || cleaned.startsWith('../')) throw new LayerError(`layer entry ${JSON.stringify(name)} escapes the layer`);
+  return cleaned === '.' ? '' : cleaned;
 }
 
 /** Refuses to write through a symlink that the layer itself placed on the path. */
