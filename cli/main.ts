@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { buildCommand, buildHelp } from './build-command.js';
+import { duCommand, pruneCommand } from './cache-commands.js';
 import { formatError, UsageError } from './errors.js';
 
 const help = `Usage: dockyard COMMAND [OPTIONS]
@@ -9,6 +10,8 @@ A daemonless container image builder with docker buildx's flags.
 
 Commands:
   build       Build an image from a Dockerfile (try: dockyard build --dry-run .)
+  du          Show disk usage of the build cache
+  prune       Remove build cache
 
 Options:
   -h, --help     Show this help
@@ -46,6 +49,10 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'build':
       return buildCommand(rest, process.stdout);
+    case 'du':
+      return duCommand(rest, process.stdout);
+    case 'prune':
+      return pruneCommand(rest, process.stdout);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}. See 'dockyard --help'`);
   }

@@ -12,6 +12,7 @@ import { exportOutputs } from '../export/exporters.js';
 import type { OutputSpec } from '../export/output-spec.js';
 import type { BuildPlan, PlanOptions } from '../plan/plan-types.js';
 import { planBuild } from '../plan/planner.js';
+import { enforceCacheLimit } from './cache-maintenance.js';
 import { LayoutImageProvider } from './image-provider.js';
 import type { Progress } from './progress.js';
 import { MissExplainer } from './miss-explainer.js';
@@ -119,5 +120,6 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
   } finally {
     req.signal?.removeEventListener('abort', abort);
     await snapshots.releaseAll();
+    await enforceCacheLimit(req.cacheDir);
   }
 }

@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { parseSize } from '../../cache/gc.js';
 
 /** `RUN --mount=...` options as written, before their sources are resolved to graph inputs. */
 export type MountSpec =
@@ -55,15 +56,6 @@ function parseNumber(key: string, value: string, radix: 8 | 10): number {
   return parseInt(value, radix);
 }
 
-const sizePattern = /^(\d+(?:\.\d+)?)\s*([kmgt]?i?b?)?$/i;
-function parseSize(value: string): number {
-  const m = sizePattern.exec(value.trim());
-  if (!m) throw new Error(`invalid size for tmpfs: ${value}`);
-  const unit = (m[2] ?? '').toLowerCase().replace(/i?b$/, '');
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[unit] ?? 1;
-  return Math.round(Number(m[1]) * mult);
-}
-
 /**
  * Parses one `--mount` value (already expanded). Relative targets are taken from the working
  * directory, as BuildKit does.
@@ -116,7 +108,13 @@ export function parseMount(text: string, workdir: string): MountSpec {
     }
     case 'tmpfs': {
       const size = str('size');
-      return { type, target: needTarget(), ...(size !== undefined ? { size: parseSize(size) } : {}) };
+      let bytes: number | undefined;
+      try {
+        bytes = size === undefined ? undefined : parseSize(size);
+      } catch {
+        throw new Error(`invalid size for tmpfs: ${size}`);
+      }
+      return { type, target: needTarget(), ...(bytes !== undefined ? { size: bytes } : {}) };
     }
     case 'secret': {
       const env = str('env');

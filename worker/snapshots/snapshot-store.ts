@@ -125,6 +125,18 @@ export class SnapshotStore {
     };
   }
 
+  /** Removes the snapshots of layers not in `live` (after a prune). Returns how many went. */
+  async removeExcept(live: Set<Digest>): Promise<number> {
+    const keep = new Set([...live].map((d) => this.name(d)));
+    let n = 0;
+    for (const name of readdirSync(this.dir)) {
+      if (name.startsWith('.') || name.startsWith('empty-') || keep.has(name)) continue;
+      await rm(join(this.dir, name), { recursive: true, force: true });
+      n++;
+    }
+    return n;
+  }
+
   /** Unmounts everything this process mounted: for SIGINT and fatal errors. */
   async releaseAll(): Promise<void> {
     for (const base of [...this.active]) {

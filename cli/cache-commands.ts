@@ -1,0 +1,78 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BlobStore } from '../cache/blob-store.js';
+import { defaultCacheDir } from '../cache/cache-dir.js';
+import { CacheIndex } from '../cache/cache-index.js';
+import { blobUsage, formatSize, parseDurationMs, parseSize } from '../cache/gc.js';
+import { pruneCache } from '../coordinator/build/cache-maintenance.js';
+import { UsageError } from './errors.js';
+
+export const duHelp = `Usage: dockyard du [--cache-dir DIR] [--verbose]
+
+Show disk usage of the build cache.
+`;
+
+export const pruneHelp = `Usage: dockyard prune [OPTIONS]
+
+Remove build cache. Without options, removes only blobs no cache record uses.
+
+Options:
+  -a, --all                  Remove all build cache
+      --keep-duration DUR    Keep cache used within DUR (e.g. 24h, 7d)
+      --keep-storage SIZE    Keep at most SIZE of cache, least recently used removed first (e.g. 10GB)
+      --cache-dir DIR        Cache location (default: $DOCKYARD_CACHE_DIR or ~/.cache/dockyard)
+`;
+
+const common = { 'cache-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+const duOptions = { ...common, verbose: { type: 'boolean', short: 'v' } } as const;
+const pruneOptions = { ...common, all: { type: 'boolean', short: 'a' }, 'keep-duration': { type: 'string' }, 'keep-storage': { type: 'string' }, force: { type: 'boolean', short: 'f' } } as const;
+
+function usageError(err: unknown, command: string): UsageError {
+  return new UsageError(`${(err as Error).message.replace(/\. To specify.*$/, '')}. See 'dockyard ${command} --help'`);
+}
+
+const cacheDirOf = (flag: string | undefined): string => (flag ? resolve(flag) : defaultCacheDir());
+
+export async function duCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: duOptions, strict: true }));
+  } catch (err) {
+    throw usageError(err, 'du');
+  }
+  if (values.help) return out.write(duHelp), 0;
+  const dir = cacheDirOf(values['cache-dir']);
+  const blobs = new BlobStore(dir);
+  const records = new CacheIndex(dir).list().sort((a, b) => b.lastUsed.getTime() - a.lastUsed.getTime());
+  const lines = [`${'ID'.padEnd(14)}${'SIZE'.padStart(10)}  LAST ACCESSED`];
+  for (const { record, lastUsed } of records) {
+    const own = record.emptyLayer ? 0 : (record.layers.at(-1)?.size ?? 0);
+    if (values.verbose || lines.length <= 20) lines.push(`${record.key.slice(7, 19).padEnd(14)}${formatSize(own).padStart(10)}  ${lastUsed.toISOString()}`);
+  }
+  const usage = blobUsage(blobs);
+  lines.push(`Records: ${records.length}`, `Blobs: ${usage.count}`, `Total: ${formatSize(usage.bytes)}`);
+  out.write(lines.join('\n') + '\n');
+  return 0;
+}
+
+export async function pruneCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: pruneOptions, strict: true }));
+  } catch (err) {
+    throw usageError(err, 'prune');
+  }
+  if (values.help) return out.write(pruneHelp), 0;
+  let keepDurationMs: number | undefined;
+  let keepStorage: number | undefined;
+  try {
+    if (values['keep-duration'] !== undefined) keepDurationMs = parseDurationMs(values['keep-duration']);
+    if (values['keep-storage'] !== undefined) keepStorage = parseSize(values['keep-storage']);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const dir = cacheDirOf(values['cache-dir']);
+  const result = await pruneCache(dir, { all: values.all === true, ...(keepDurationMs !== undefined ? { keepDurationMs } : {}), ...(keepStorage !== undefined ? { keepStorage } : {}) });
+  out.write(`Removed ${result.records} cache records, ${result.blobs} blobs, ${result.snapshots} snapshots\nTotal reclaimed space: ${formatSize(result.bytes)}\n`);
+  return 0;
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { busyboxLayout, buildOci, freshCache, requireTools, stepStates, unpack } from './engine-helpers.js';
+import { cliPath, makeDir, runCli } from './helpers.js';
+
+before(() => {
+  requireTools();
+  busyboxLayout();
+});
+
+/** Every cache record points at blobs that exist and match their digests. */
+function assertCacheConsistent(cache: string): number {
+  const indexDir = join(cache, 'index');
+  let records = 0;
+  for (const name of readdirSync(indexDir)) {
+    if (!name.endsWith('.json')) continue;
+    const rec = JSON.parse(readFileSync(join(indexDir, name), 'utf8')) as { layers: { digest: string }[] };
+    for (const l of rec.layers) {
+      const data = readFileSync(join(cache, 'blobs', 'sha256', l.digest.slice(7)));
+      assert.equal('sha256:' + createHash('sha256').update(data).digest('hex'), l.digest, `blob ${l.digest} is corrupt`);
+    }
+    records++;
+  }
+  return records;
+}
+
+describe('du and prune', () => {
+  it('show usage and bound the cache', () => {
+    const cache = freshCache();
+    const files = { Dockerfile: 'FROM busybox\nRUN head -c 300000 /dev/urandom > /blob\nRUN echo small > /small\n' };
+    assert.equal(buildOci(files, [], { cache }).status, 0);
+    const du = runCli(['du', '--cache-dir', cache]);
+    assert.equal(du.status, 0, du.stderr);
+    assert.match(du.stdout, /^ID\s+SIZE\s+LAST ACCESSED\n/);
+    assert.match(du.stdout, /\nRecords: [3-9]\nBlobs: \d+\nTotal: \d/);
+    const pruned = runCli(['prune', '--cache-dir', cache, '--keep-storage', '100k']);
+    assert.equal(pruned.status, 0, pruned.stderr);
+    assert.match(pruned.stdout, /^Removed [1-9]\d* cache records, [1-9]\d* blobs, \d+ snapshots\nTotal reclaimed space: /);
+    assertCacheConsistent(cache);
+    const all = runCli(['prune', '--cache-dir', cache, '--all']);
+    assert.equal(all.status, 0);
+    assert.match(runCli(['du', '--cache-dir', cache]).stdout, /Records: 0\nBlobs: 0\nTotal: 0B/);
+    // After everything is gone, a build runs every step again and works.
+    const again = buildOci(files, [], { cache });
+    assert.equal(again.status, 0, again.stderr);
+    assert.equal(stepStates(again.stderr).cached.length, 0);
+    assert.ok(unpack(again.layout));
+  });
+
+  it('rejects bad sizes and durations with one line', () => {
+    const r = runCli(['prune', '--keep-storage', 'lots']);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, 'error: invalid size "lots": use a number with an optional unit, e.g. 10GB or 512MiB\n');
+    assert.match(runCli(['prune', '--keep-duration', 'soon']).stderr, /^error: invalid duration "soon"/);
+  });
+});
+
+describe('kill -9 during builds', () => {
+  it('leaves a cache that later builds use correctly', async () => {
+    const cache = freshCache();
+    const busybox = busyboxLayout();
+    const dir = makeDir({ Dockerfile: 'FROM busybox\nARG N\nRUN head -c 4000000 /dev/urandom > /a && sleep 0.2\nRUN head -c 4000000 /dev/urandom > /b\nRUN echo $N > /n\n' });
+    for (let round = 0; round < 6; round++) {
+      const child = spawn(process.execPath, [cliPath, 'build', '--progress', 'plain', '--cache-dir', cache, '--build-context', `busybox=oci-layout://${busybox}`, '--build-arg', `N=${round % 2}`, '--no-cache-filter', round % 3 === 0 ? '0' : 'none', dir], { stdio: 'ignore' });
+      await sleep(150 + ((round * 137) % 600));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+      assertCacheConsistent(cache);
+    }
+    const done = buildOci({}, ['--build-arg', 'N=1'], { cache, dir });
+    assert.equal(done.status, 0, done.stderr);
+    assert.ok(assertCacheConsistent(cache) >= 4);
+    assert.equal(readFileSync(join(unpack(done.layout), 'rootfs/n'), 'utf8'), '1\n');
+    // No mount is left behind by the killed builds.
+    assert.deepEqual(readdirSync(join(cache, 'mounts')), []);
+  });
+});
