@@ -5,10 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=$(mktemp -d /tmp/dockyard-example.XXXXXX)
-mkdir -p "$work/bin"
-cp /bin/busybox "$work/bin/busybox"
+busybox_dir=${DOCKYARD_BUSYBOX_DIR:-/var/lib/dockyard/busybox}
 
-npx dockyard build --build-context busybox-bin="$work/bin" -t busybox:latest \
+npx dockyard build --build-context busybox-bin="$busybox_dir" -t busybox:latest \
   -o type=oci,dest="$work/busybox",tar=false examples/busybox
 npx dockyard build --build-context busybox=oci-layout://"$work/busybox" -t hello:latest \
   -o type=oci,dest="$work/hello.tar" examples/hello

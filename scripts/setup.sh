@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 # use; qemu-user-static runs foreign platforms; busybox-static makes small real base images offline.
 PACKAGES=(runc docker-registry redis-server qemu-user-static busybox-static skopeo umoci)
 
+sudo=()
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -23,6 +24,28 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   "${sudo[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Static busybox binaries per architecture, to build small base images offline (amd64 from the
+# host package, arm64 downloaded as a foreign-architecture .deb and unpacked, not installed).
+BUSYBOX_DIR=${DOCKYARD_BUSYBOX_DIR:-/var/lib/dockyard/busybox}
+if [ ! -x "$BUSYBOX_DIR/arm64/busybox" ] || [ ! -x "$BUSYBOX_DIR/amd64/busybox" ]; then
+  if [ "$(id -u)" != 0 ] && [ ${#sudo[@]} -eq 0 ] && ! sudo -n true 2>/dev/null; then
+    echo "setup: run as root to prepare $BUSYBOX_DIR (busybox for amd64 and arm64)" >&2
+    exit 1
+  fi
+  as_root=(); [ "$(id -u)" = 0 ] || as_root=(sudo)
+  "${as_root[@]}" mkdir -p "$BUSYBOX_DIR/amd64" "$BUSYBOX_DIR/arm64"
+  "${as_root[@]}" cp /bin/busybox "$BUSYBOX_DIR/amd64/busybox"
+  if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    "${as_root[@]}" dpkg --add-architecture arm64
+    "${as_root[@]}" apt-get update -qq
+  fi
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -qq busybox-static:arm64 >/dev/null)
+  dpkg-deb -x "$tmp"/busybox-static_*_arm64.deb "$tmp/x"
+  "${as_root[@]}" cp "$tmp/x/bin/busybox" "$BUSYBOX_DIR/arm64/busybox"
+  rm -rf "$tmp"
 fi
 
 if ! command -v node >/dev/null; then

@@ -1,30 +1,35 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeDir, repoRoot, runCli, type CliResult } from './helpers.js';
 
 /** The system tools the engine tests use; a missing one fails the suite with what to install. */
 export function requireTools(): void {
-  const missing = ['runc', 'umoci', 'skopeo', 'getfattr', 'busybox'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
-  assert.deepEqual(missing, [], `missing system tools: ${missing.join(', ')} (run: sudo bash scripts/setup.sh)`);
+  const missing = ['runc', 'umoci', 'skopeo', 'getfattr', 'qemu-aarch64-static'].filter((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status !== 0);
+  for (const arch of ['amd64', 'arm64']) if (!existsSync(join(busyboxDir, arch, 'busybox'))) missing.push(`${busyboxDir}/${arch}/busybox`);
+  assert.deepEqual(missing, [], `missing system parts: ${missing.join(', ')} (run: sudo bash scripts/setup.sh)`);
   assert.equal(process.getuid?.(), 0, 'the engine tests build real images and need root (run the suite as root)');
 }
+
+/** Static busybox per architecture, prepared by scripts/setup.sh. */
+export const busyboxDir = process.env.DOCKYARD_BUSYBOX_DIR ?? '/var/lib/dockyard/busybox';
 
 /** One cache for the whole test run, unless a test asks for a fresh one. */
 export const sharedCache = mkdtempSync(join(tmpdir(), 'dockyard-cache-'));
 
 let busybox: string | undefined;
 
-/** An OCI layout of a busybox image built from Debian's busybox-static by Dockyard itself (once per run). */
+/**
+ * An OCI layout of a busybox image for linux/amd64 and linux/arm64, built from Debian's
+ * busybox-static by Dockyard itself (once per run; the arm64 half runs under QEMU).
+ */
 export function busyboxLayout(): string {
   if (busybox) return busybox;
   requireTools();
-  const bin = makeDir();
-  copyFileSync('/bin/busybox', join(bin, 'busybox'));
   const out = join(mkdtempSync(join(tmpdir(), 'dockyard-busybox-')), 'layout');
-  const r = runCli(['build', '--progress', 'plain', '--cache-dir', sharedCache, '--build-context', `busybox-bin=${bin}`, '-t', 'busybox:latest', '-o', `type=oci,dest=${out},tar=false`, join(repoRoot, 'examples', 'busybox')]);
+  const r = runCli(['build', '--progress', 'plain', '--cache-dir', sharedCache, '--platform', 'linux/amd64,linux/arm64', '--build-context', `busybox-bin=${busyboxDir}`, '-t', 'busybox:latest', '-o', `type=oci,dest=${out},tar=false`, join(repoRoot, 'examples', 'busybox')]);
   assert.equal(r.status, 0, r.stderr);
   busybox = out;
   return out;
@@ -56,6 +61,14 @@ export function unpack(layout: string, tag = 'latest'): string {
 
 export function rootfsFile(bundle: string, path: string): string {
   return readFileSync(join(bundle, 'rootfs', path), 'utf8');
+}
+
+/** One platform of a multi-platform layout, copied by skopeo into a layout of its own (umoci cannot choose). */
+export function singlePlatform(layout: string, arch: string, tag = 'latest'): string {
+  const out = join(mkdtempSync(join(tmpdir(), 'dockyard-single-')), 'layout');
+  const r = spawnSync('skopeo', ['--override-arch', arch, 'copy', `oci:${layout}:${tag}`, `oci:${out}:${tag}`], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `skopeo copy failed: ${r.stderr}`);
+  return out;
 }
 
 /** Runs the bundle's entrypoint/cmd under runc and returns its output. */

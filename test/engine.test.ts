@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { busyboxLayout, buildOci, inspectConfig, requireTools, rootfsFile, runBundle, unpack } from './engine-helpers.js';
+import { tmpdir } from 'node:os';
+import { busyboxLayout, buildOci, inspectConfig, requireTools, rootfsFile, runBundle, singlePlatform, unpack } from './engine-helpers.js';
 
 before(() => {
   requireTools();
@@ -12,7 +13,7 @@ before(() => {
 
 describe('the busybox base', () => {
   it('is a real image: umoci unpacks it and runc runs its shell', () => {
-    const bundle = unpack(busyboxLayout());
+    const bundle = unpack(singlePlatform(busyboxLayout(), 'amd64'));
     assert.ok(statSync(join(bundle, 'rootfs/bin/busybox')).size > 100_000);
     assert.equal(readlinkSync(join(bundle, 'rootfs/bin/sh')), '/bin/busybox');
     assert.match(rootfsFile(bundle, 'etc/passwd'), /^root:x:0:0:/);
@@ -20,6 +21,16 @@ describe('the busybox base', () => {
     assert.deepEqual(readdirSync(join(bundle, 'rootfs')).sort(), ['bin', 'etc', 'root', 'tmp', 'usr']);
     const r = runBundle(bundle, ['sh', '-c', 'echo hello from $(uname -s)']);
     assert.equal(r.stdout, 'hello from Linux\n', r.stderr);
+  });
+
+  it('is also an arm64 image, whose binaries run here under QEMU', () => {
+    const index = JSON.parse(spawnSync('skopeo', ['inspect', '--raw', `oci:${busyboxLayout()}:latest`], { encoding: 'utf8' }).stdout) as { manifests: { platform: { architecture: string } }[] };
+    assert.deepEqual(index.manifests.map((m) => m.platform.architecture), ['amd64', 'arm64']);
+    const bundle = unpack(singlePlatform(busyboxLayout(), 'arm64'));
+    const elf = readFileSync(join(bundle, 'rootfs/bin/busybox'));
+    assert.equal(elf.readUInt16LE(18), 0xb7, 'e_machine is AArch64');
+    const r = runBundle(bundle, ['uname', '-m']);
+    assert.equal(r.stdout, 'aarch64\n', r.stderr);
   });
 });
 
@@ -88,5 +99,21 @@ describe('building on it', () => {
 
     const run = runBundle(bundle);
     assert.equal(run.stdout, 'hello from build\n1000\n/home/app\n', run.stderr);
+  });
+
+  it('builds for two platforms into one index, running the foreign RUN under QEMU', () => {
+    const b = buildOci({ Dockerfile: 'FROM busybox\nARG TARGETPLATFORM\nRUN echo "$TARGETPLATFORM $(uname -m)" > /arch\n' }, ['--platform', 'linux/amd64,linux/arm64']);
+    assert.equal(b.status, 0, b.stderr);
+    const index = JSON.parse(spawnSync('skopeo', ['inspect', '--raw', `oci:${b.layout}:latest`], { encoding: 'utf8' }).stdout) as { mediaType: string; manifests: { platform: { os: string; architecture: string } }[] };
+    assert.equal(index.mediaType, 'application/vnd.oci.image.index.v1+json');
+    assert.deepEqual(index.manifests.map((m) => `${m.platform.os}/${m.platform.architecture}`), ['linux/amd64', 'linux/arm64']);
+    assert.equal(rootfsFile(unpack(singlePlatform(b.layout, 'amd64')), 'arch'), 'linux/amd64 x86_64\n');
+    assert.equal(rootfsFile(unpack(singlePlatform(b.layout, 'arm64')), 'arch'), 'linux/arm64 aarch64\n');
+  });
+
+  it('refuses a multi-platform result for docker load', () => {
+    const r = buildOci({ Dockerfile: 'FROM busybox\n' }, ['--platform', 'linux/amd64,linux/arm64', '-o', `type=docker,dest=${join(tmpdir(), 'never.tar')}`]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /error: docker load cannot take a multi-platform image \(an index\): use --output type=oci, or build one --platform/);
   });
 });

@@ -6,6 +6,7 @@ import type { LayerRecord } from '../../cache/cache-index.js';
 import { sha256 } from '../../oci/digest.js';
 import type { SnapshotStore, MountedRootfs } from '../snapshots/snapshot-store.js';
 import type { ExecDefinition, ExecMount } from '../step.js';
+import { ensureEmulator } from '../system/binfmt.js';
 import { runcRun } from '../system/runc.js';
 import type { StepContext, StepInput } from '../worker.js';
 import { materializeLocal } from '../file/local-input.js';
@@ -68,6 +69,7 @@ export async function runExec(
   ctx: StepContext,
   deps: ExecDeps,
 ): Promise<{ root: MountedRootfs; parent: LayerRecord[] }> {
+  await ensureEmulator(platform);
   const rootInput = exec.rootfs === null ? undefined : inputs[exec.rootfs];
   if (rootInput && rootInput.type !== 'rootfs') throw new Error('RUN needs a root filesystem as its first input');
   const parent = rootInput?.layers ?? [];
