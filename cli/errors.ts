@@ -4,6 +4,7 @@ import { DockerfileError } from '../coordinator/dockerfile/errors.js';
 import { ExpansionError } from '../coordinator/dockerfile/shell-lex.js';
 import { StepFailedError } from '../coordinator/build/solver.js';
 import { ImagePullError } from '../coordinator/build/image-provider.js';
+import { FetchError } from '../coordinator/build/url-fetcher.js';
 import { ExportError } from '../coordinator/export/exporters.js';
 import { OutputSpecError } from '../coordinator/export/output-spec.js';
 import { PlanError } from '../coordinator/plan/planner.js';
@@ -12,7 +13,7 @@ import { InvalidReferenceError } from '../oci/reference.js';
 /** A mistake in how the command was called. */
 export class UsageError extends Error {}
 
-const expected = [UsageError, PlanError, ContextError, InvalidReferenceError, ExpansionError, NamedContextError, OutputSpecError, ExportError, ImagePullError];
+const expected = [FetchError, UsageError, PlanError, ContextError, InvalidReferenceError, ExpansionError, NamedContextError, OutputSpecError, ExportError, ImagePullError];
 
 /**
  * What the user sees when a command fails: one line saying where and what, except for a failed step,

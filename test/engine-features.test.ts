@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { pack as tarPack } from 'tar-stream';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { busyboxLayout, buildOci, freshCache, inspectConfig, requireTools, rootfsFile, runBundle, unpack } from './engine-helpers.js';
+import { busyboxLayout, buildOci, freshCache, inspectConfig, requireTools, rootfsFile, runBundle, singlePlatform, unpack } from './engine-helpers.js';
 import { makeDir, runCli } from './helpers.js';
 
 before(() => {
@@ -163,6 +163,39 @@ describe('COPY and ADD', () => {
     const b = buildOci({}, [], { dir });
     assert.notEqual(b.status, 0);
     assert.match(b.stderr, /link\/passwd: not found in build context/);
+  });
+});
+
+describe('ADD from a URL', () => {
+  it('downloads over HTTP, checks --checksum, and keys the step by the content', async () => {
+    // The server runs in its own process: the builds below block this one.
+    const root = makeDir({ 'files/tool.txt': 'release v1\n' });
+    const server = spawn(process.execPath, ['-e', `require('http').createServer((q, s) => require('fs').readFile(${JSON.stringify(root)} + q.url, (e, d) => e ? s.writeHead(404).end() : s.end(d))).listen(0, '127.0.0.1', function () { console.log(this.address().port) })`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise<string>((r) => server.stdout!.once('data', (d: Buffer) => r(d.toString().trim())));
+    const url = `http://127.0.0.1:${port}/files/tool.txt`;
+    let body = 'release v1\n';
+    try {
+      const sum = (s: string): string => 'sha256:' + createHash('sha256').update(s).digest('hex');
+      const cache = freshCache();
+      const dir = makeDir({ Dockerfile: `FROM busybox\nADD --checksum=${sum(body)} ${url} /opt/\nADD ${url} /opt/copy.txt\nRUN cat /opt/tool.txt /opt/copy.txt > /both\n` });
+      const first = buildOci({}, [], { cache, dir });
+      assert.equal(first.status, 0, first.stderr);
+      const bundle = unpack(singlePlatform(first.layout, 'amd64'));
+      assert.equal(rootfsFile(bundle, 'both'), 'release v1\nrelease v1\n');
+      assert.equal(statSync(join(bundle, 'rootfs/opt/tool.txt')).mode & 0o777, 0o600);
+      body = 'release v2\n';
+      writeFileSync(join(root, 'files/tool.txt'), body);
+      const changed = buildOci({}, [], { cache, dir });
+      assert.match(changed.stderr, /error: Dockerfile:2: ADD http:\/\/127\.0\.0\.1:\d+\/files\/tool\.txt: checksum mismatch/);
+      writeFileSync(join(dir, 'Dockerfile'), `FROM busybox\nADD ${url} /opt/copy.txt\nRUN cat /opt/copy.txt > /both\n`);
+      const again = buildOci({}, [], { cache, dir });
+      assert.equal(again.status, 0, again.stderr);
+      assert.equal(rootfsFile(unpack(singlePlatform(again.layout, 'amd64')), 'both'), 'release v2\n', 'new content, new key: not the cached v1');
+      const missing = buildOci({ Dockerfile: `FROM busybox\nADD ${url}.nope /x\n` });
+      assert.match(missing.stderr, /error: Dockerfile:2: ADD .*tool\.txt\.nope: the server answered HTTP 404/);
+    } finally {
+      server.kill();
+    }
   });
 });
 

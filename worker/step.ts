@@ -10,7 +10,8 @@ export type SourceDefinition =
   | { type: 'image'; ref: string; digest?: Digest }
   /** Files selected from a local context; `checksum` covers exactly those files. */
   | { type: 'context'; name: string; include: string[]; exclude: string[]; checksum: Digest }
-  | { type: 'http'; url: string; checksum?: string }
+  /** `digest`: of the content, once fetched; with it the step's key follows the content. */
+  | { type: 'http'; url: string; checksum?: string; digest?: Digest }
   | { type: 'git'; url: string; keepGitDir: boolean };
 
 export type ExecMount =

@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { BlobStore } from '../../cache/blob-store.js';
 import { CacheIndex } from '../../cache/cache-index.js';
 import type { Descriptor } from '../../oci/manifest.js';
@@ -17,6 +18,8 @@ import { LayoutImageProvider } from './image-provider.js';
 import type { Progress } from './progress.js';
 import { MissExplainer } from './miss-explainer.js';
 import { Solver, type CacheMiss } from './solver.js';
+import { UrlFetcher } from './url-fetcher.js';
+import { urlFileName } from '../plan/stage-lowering.js';
 import { contextFileMap } from '../context/selection.js';
 
 export interface BuildRequest {
@@ -45,8 +48,9 @@ export interface BuildResult {
 
 /** Plans, executes and exports one build on this machine, with the embedded cache. */
 export async function build(req: BuildRequest): Promise<BuildResult> {
-  const plan = await planBuild(req.plan);
   const blobs = new BlobStore(req.cacheDir);
+  const fetcher = new UrlFetcher(blobs);
+  const plan = await planBuild({ ...req.plan, fetchUrl: (url, checksum) => fetcher.fetch(url, checksum) });
   const index = new CacheIndex(req.cacheDir);
   const snapshots = new SnapshotStore(req.cacheDir, blobs);
   await snapshots.cleanStale();
@@ -59,6 +63,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
     for (const t of plan.targets) for (const s of t.stages) if (names.has(s.name ?? String(s.index))) for (const e of s.entries) if (e.step) skipped.add(e.step);
   }
   const contexts = new Map<string, BuildContext>();
+  const tempDirs: string[] = [];
   const contextOf = (name: string): BuildContext => {
     let ctx = contexts.get(name);
     if (!ctx) contexts.set(name, (ctx = req.plan.context(name)));
@@ -80,6 +85,15 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
     blobs,
     index,
     images: new LayoutImageProvider(blobs, req.plan.namedContexts ?? new Map()),
+    downloaded: async (url, digest) => {
+      if (!digest) throw new Error(`ADD ${url} was not downloaded`);
+      const dir = await mkdtemp(join(blobs.tmpDir, 'url-'));
+      tempDirs.push(dir);
+      const name = urlFileName(url);
+      await copyFile(blobs.path(digest), join(dir, name));
+      await chmod(join(dir, name), 0o600);
+      return { dir, name };
+    },
     localContext: (name) => {
       const ctx = contextOf(name);
       return { dir: ctx.root, allowed: new Set(ctx.entries().keys()) };
@@ -120,6 +134,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
   } finally {
     req.signal?.removeEventListener('abort', abort);
     await snapshots.releaseAll();
+    for (const d of tempDirs) await rm(d, { recursive: true, force: true });
     await enforceCacheLimit(req.cacheDir);
   }
 }

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { BlobStore } from '../../cache/blob-store.js';
+import type { Digest } from '../../oci/digest.js';
 import type { CacheIndex } from '../../cache/cache-index.js';
 import type { Step, StepKey } from '../../worker/step.js';
 import type { SecretSource, StepInput, Worker } from '../../worker/worker.js';
@@ -34,6 +35,8 @@ export interface SolverOptions {
   blobs: BlobStore;
   index: CacheIndex;
   images: ImageProvider;
+  /** An ADD URL's content as a file in a directory of its own (fetched during planning). */
+  downloaded(url: string, digest: Digest | undefined): Promise<{ dir: string; name: string }>;
   /** A local context by name, with the paths `.dockerignore` allows. */
   localContext(name: string): { dir: string; allowed: ReadonlySet<string> };
   progress: Progress;
@@ -121,6 +124,10 @@ export class Solver {
       await this.o.explainer?.record(step);
       const local = this.o.localContext(step.source.name);
       return { input: { type: 'local', dir: local.dir, allowed: local.allowed }, emptyLayer: false, cached: false };
+    }
+    if (step.kind === 'source' && step.source.type === 'http') {
+      const file = await this.o.downloaded(step.source.url, step.source.digest);
+      return { input: { type: 'local', dir: file.dir, allowed: new Set([file.name]) }, emptyLayer: false, cached: false };
     }
 
     const { name, line } = this.describe(step);

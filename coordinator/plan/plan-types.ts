@@ -35,6 +35,8 @@ export interface PlanOptions {
   /** Ids given with `--secret`; values are never read by the planner. */
   secretIds: Set<string>;
   resolver?: ImageResolver;
+  /** Downloads ADD URLs during planning so that their keys follow their content (not in dry runs). */
+  fetchUrl?: (url: string, checksum?: string) => Promise<Digest>;
   /** `--build-context NAME=...`: replaces `FROM NAME`, `COPY --from=NAME` and `--mount from=NAME`. */
   namedContexts?: Map<string, NamedContext>;
 }

@@ -249,6 +249,7 @@ class TargetPlanner {
       platformArgs: this.builtins,
       secretIds: s.opts.secretIds,
       from: (ref, state) => this.fromRef(ref, def, state.platform),
+      ...(s.opts.fetchUrl ? { fetchUrl: s.opts.fetchUrl } : {}),
       contextSource: (include, exclude, state, name) => s.contextSource(include, exclude, formatPlatform(state.platform), name),
     };
   }

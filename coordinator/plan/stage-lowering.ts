@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import type { Digest } from '../../oci/digest.js';
 import { formatPlatform } from '../../oci/platform.js';
 import { selectFromContext } from '../context/selection.js';
 import type { CopySpec, Instruction, InstructionOf } from '../dockerfile/instructions.js';
@@ -23,11 +24,19 @@ export interface LoweringScope {
   secretIds: Set<string>;
   /** What a `--from` names: another stage (by name or number), a local named context, or an image. */
   from(ref: string, state: StageState): Promise<FromSource>;
+  /** Downloads a URL for ADD and gives its content digest; absent in dry runs. */
+  fetchUrl?: (url: string, checksum?: string) => Promise<Digest>;
   /** Files selected from a local context (`context` is the build context) as a source step. */
   contextSource(include: string[], exclude: string[], state: StageState, name?: string): Step;
 }
 
 export type FromSource = { type: 'stage'; state: StageState } | { type: 'local'; name: string } | { type: 'image'; step: Step };
+
+/** The file name an ADD of a URL gets: the last segment of its path. */
+export function urlFileName(url: string): string {
+  const name = new URL(url).pathname.split('/').filter(Boolean).at(-1);
+  return name ? decodeURIComponent(name) : '__unnamed__';
+}
 
 const isUrl = (s: string): boolean => /^https?:\/\//i.test(s);
 const isGitUrl = (s: string): boolean => /^(git:\/\/|git@|ssh:\/\/)/.test(s) || (isUrl(s) && /\.git(#.*)?$/.test(s));
@@ -313,8 +322,15 @@ export class StageLowerer {
       for (const src of sources) {
         if (isUrl(src) || isGitUrl(src)) {
           if (ins.kind === 'copy') throw new Error(`COPY cannot fetch ${src}: use ADD for URLs`);
-          const def: SourceDefinition = isGitUrl(src) ? { type: 'git', url: src, keepGitDir: spec.keepGitDir } : { type: 'http', url: src, ...(checksum ? { checksum } : {}) };
-          addSource(this.scope.graph.add({ kind: 'source', platform: this.platform, inputs: [], source: def }).key, ['/']);
+          if (isGitUrl(src)) {
+            const def: SourceDefinition = { type: 'git', url: src, keepGitDir: spec.keepGitDir };
+            addSource(this.scope.graph.add({ kind: 'source', platform: this.platform, inputs: [], source: def }).key, ['/']);
+            continue;
+          }
+          // The content's digest, when it can be fetched now, makes the key follow the content.
+          const digest = await this.scope.fetchUrl?.(src, checksum);
+          const def: SourceDefinition = { type: 'http', url: src, ...(checksum ? { checksum } : {}), ...(digest ? { digest } : {}) };
+          addSource(this.scope.graph.add({ kind: 'source', platform: this.platform, inputs: [], source: def }).key, [urlFileName(src)]);
         } else local.push(src);
       }
       if (checksum !== undefined && (local.length > 0 || sources.some(isGitUrl))) throw new Error('--checksum can only be used with http(s) sources');
@@ -332,7 +348,8 @@ export class StageLowerer {
       ...(chmod !== undefined ? { chmod } : {}),
       exclude,
       parents: spec.parents,
-      unpack: ins.kind === 'add',
+      // Only local archives are unpacked; a downloaded one is copied as it is, as in Docker.
+      unpack: ins.kind === 'add' && sources.some((p) => !isUrl(p)),
     };
     const step = this.scope.graph.add({ kind: 'file', platform: this.platform, inputs, file });
     let result = step;

@@ -1,0 +1,50 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BlobStore } from '../../cache/blob-store.js';
+import type { Digest } from '../../oci/digest.js';
+
+export class FetchError extends Error {}
+
+/** Downloads ADD URLs into the blob store, once per URL and build, checking `--checksum`. */
+export class UrlFetcher {
+  private readonly fetched = new Map<string, Promise<Digest>>();
+
+  constructor(private readonly blobs: BlobStore) {}
+
+  fetch(url: string, checksum?: string): Promise<Digest> {
+    let job = this.fetched.get(url);
+    if (!job) {
+      job = this.download(url);
+      this.fetched.set(url, job);
+    }
+    return job.then((digest) => {
+      if (checksum !== undefined && checksum !== digest) {
+        throw new FetchError(`ADD ${url}: checksum mismatch: --checksum=${checksum} but the content is ${digest}`);
+      }
+      return digest;
+    });
+  }
+
+  private async download(url: string): Promise<Digest> {
+    let res: Response;
+    // A server that never answers must not hang the build: 30 s for the response to start.
+    const answered = new AbortController();
+    const timer = setTimeout(() => answered.abort(new Error('no answer within 30 s')), 30_000);
+    try {
+      res = await fetch(url, { redirect: 'follow', signal: answered.signal });
+    } catch (err) {
+      throw new FetchError(`ADD ${url}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!res.ok || !res.body) throw new FetchError(`ADD ${url}: the server answered HTTP ${res.status} ${res.statusText}`);
+    const w = this.blobs.writer();
+    try {
+      await pipeline(Readable.fromWeb(res.body as Parameters<typeof Readable.fromWeb>[0]), w);
+      return (await w.commit()).digest;
+    } catch (err) {
+      await w.abort();
+      throw new FetchError(`ADD ${url}: download failed: ${(err as Error).message}`);
+    }
+  }
+}
