@@ -1,5 +1,5 @@
-import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, rename, writeFile } from 'node:fs/promises';
+import { createWriteStream, existsSync } from 'node:fs';
+import { copyFile, link, mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pack as tarPack } from 'tar-stream';
@@ -33,7 +33,12 @@ const LAYOUT = JSON.stringify({ imageLayoutVersion: '1.0.0' });
 export async function writeLayoutDir(dir: string, c: LayoutContent, blobs: BlobStore): Promise<void> {
   const blobDir = join(dir, 'blobs', 'sha256');
   await mkdir(blobDir, { recursive: true });
-  for (const d of c.blobs) await copyFile(blobs.path(d), join(blobDir, d.slice(7)));
+  for (const d of c.blobs) {
+    const dest = join(blobDir, d.slice(7));
+    if (existsSync(dest)) continue;
+    // Blobs are immutable: a hard link is as good as a copy and costs nothing.
+    await link(blobs.path(d), dest).catch(() => copyFile(blobs.path(d), dest));
+  }
   await writeFile(join(dir, 'oci-layout'), LAYOUT);
   await writeFile(join(dir, 'index.json.tmp'), JSON.stringify(topIndex(c)));
   await rename(join(dir, 'index.json.tmp'), join(dir, 'index.json'));

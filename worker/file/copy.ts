@@ -74,8 +74,25 @@ async function isArchive(path: string): Promise<'gzip' | 'tar' | undefined> {
   }
 }
 
+/** Runs at most `n` tasks at once: copying is bound by I/O latency, not by one file at a time. */
+function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: (() => void)[] = [];
+  return async (task) => {
+    if (active >= n) await new Promise<void>((r) => queue.push(r));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      queue.shift()?.();
+    }
+  };
+}
+
 class Copier {
   private readonly dirTimes: [string, Date][] = [];
+  private readonly io = limiter(32);
 
   constructor(
     private readonly root: string,
@@ -94,36 +111,37 @@ class Copier {
     return abs;
   }
 
-  private async finish(path: string, uid: number, gid: number, mode: number, mtime: Date, isLink = false): Promise<void> {
+  /** Owner, mode and time of a new entry; what creating it as root already got right is skipped. */
+  private async finish(path: string, uid: number, gid: number, mode: number, mtime: Date, kind: 'file' | 'dir' | 'link'): Promise<void> {
     const [u, g] = owners(this.opts, this.src, uid, gid);
-    await lchown(path, u, g);
-    if (isLink) return lutimes(path, mtime, mtime);
-    await chmod(path, this.opts.mode ?? mode);
+    if (u !== 0 || g !== 0) await lchown(path, u, g);
+    if (kind === 'link') return lutimes(path, mtime, mtime);
+    if (this.opts.mode !== undefined || kind === 'dir') await chmod(path, this.opts.mode ?? mode);
     await utimes(path, mtime, mtime);
   }
 
-  async copyEntry(rel: string, dest: string, relToMatch: string): Promise<void> {
+  /** Copies `rel` of the source to `target`, an absolute path already resolved inside the root. */
+  async copyEntry(rel: string, target: string, relToMatch: string): Promise<void> {
     if (relToMatch !== '' && this.opts.exclude(relToMatch)) return;
     if (!this.allowed(rel)) return;
     const abs = join(this.src.dir, rel);
     const st = await lstat(abs);
-    const target = await this.target(dest);
     const existing = await lstat(target).catch(() => undefined);
     if (existing && !(existing.isDirectory() && st.isDirectory())) await rm(target, { recursive: true, force: true });
     if (st.isDirectory()) {
-      if (!existing) await mkdir(target, { mode: 0o755 });
-      for (const name of (await readdir(abs)).sort()) {
-        const childRel = rel ? `${rel}/${name}` : name;
-        await this.copyEntry(childRel, posix.join(dest, name), relToMatch ? `${relToMatch}/${name}` : name);
-      }
-      await this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime);
+      if (!existing) await mkdir(target, { mode: st.mode & 0o7777 });
+      const names = await readdir(abs);
+      await Promise.all(names.map((name) => this.copyEntry(rel ? `${rel}/${name}` : name, join(target, name), relToMatch ? `${relToMatch}/${name}` : name)));
+      await this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime, 'dir');
       this.dirTimes.push([target, st.mtime]);
     } else if (st.isSymbolicLink()) {
       await symlink(await readlink(abs), target);
-      await this.finish(target, st.uid, st.gid, 0, st.mtime, true);
+      await this.finish(target, st.uid, st.gid, 0, st.mtime, 'link');
     } else if (st.isFile()) {
-      await copyFile(abs, target);
-      await this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime);
+      await this.io(async () => {
+        await copyFile(abs, target);
+        await this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime, 'file');
+      });
     }
   }
 
@@ -138,9 +156,8 @@ class Copier {
       const srcRel = this.src.allowed ? rel : posix.relative(this.src.dir, abs);
       const target = await this.target(base);
       await mkdir(target, { recursive: true, mode: 0o755 });
-      for (const name of (await readdir(abs)).sort()) {
-        await this.copyEntry(srcRel ? `${srcRel}/${name}` : name, posix.join(base, name), name);
-      }
+      const names = await readdir(abs);
+      await Promise.all(names.map((name) => this.copyEntry(srcRel ? `${srcRel}/${name}` : name, join(target, name), name)));
       return;
     }
     const fileDest = this.opts.parents ? base : destIsDir ? posix.join(dest, basename(rel)) : dest;
@@ -158,7 +175,7 @@ class Copier {
     if (existing?.isDirectory()) throw new CopyError(`cannot copy ${rel} to ${fileDest}: it is a directory (end the destination with / to copy into it)`);
     if (existing) await rm(target, { force: true });
     await copyFile(abs, target);
-    await this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime);
+    await this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime, 'file');
   }
 
   async finishDirTimes(): Promise<void> {

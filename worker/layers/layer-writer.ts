@@ -49,10 +49,20 @@ export function tarDiff(root: string, opts: LayerOptions = {}): AsyncIterable<Bu
 
   const walk = async (dir: string, opaque: Set<string>): Promise<void> => {
     const names = (await readdir(join(root, dir))).sort(byteOrder);
-    for (const name of names) {
+    const stats = await Promise.all(names.map((n) => lstat(join(root, dir, n))));
+    // Read small files a few ahead of the one being written: the tar is sequential, the disk need not be.
+    const reads: (Promise<Buffer> | undefined)[] = [];
+    const prefetch = (from: number): void => {
+      for (let j = from; j < Math.min(from + 16, names.length); j++) {
+        const st = stats[j]!;
+        if (!reads[j] && st.isFile() && st.size < 1 << 20 && !(st.nlink > 1 && seenInodes.has(`${st.dev}:${st.ino}`))) reads[j] = readFile(join(root, dir, names[j]!));
+      }
+    };
+    for (const [i, name] of names.entries()) {
+      prefetch(i);
       const rel = dir === '' ? name : `${dir}/${name}`;
       const abs = join(root, rel);
-      const st = await lstat(abs);
+      const st = stats[i]!;
       const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: clamp(st.mtime), uname: '', gname: '' };
       if (st.isCharacterDevice() && st.rdev === 0) {
         await add({ ...base, name: dir === '' ? `.wh.${name}` : `${dir}/.wh.${name}`, type: 'file', mode: 0, size: 0 });
@@ -68,7 +78,9 @@ export function tarDiff(root: string, opts: LayerOptions = {}): AsyncIterable<Bu
           continue;
         }
         if (st.nlink > 1) seenInodes.set(inode, rel);
-        if (st.size < 1 << 20) await add({ ...base, name: rel, type: 'file', size: st.size }, await readFile(abs));
+        const body = reads[i];
+        reads[i] = undefined;
+        if (body) await add({ ...base, name: rel, type: 'file', size: st.size }, await body);
         else await addFile({ ...base, name: rel, type: 'file', size: st.size }, abs);
       } else if (st.isSymbolicLink()) {
         await add({ ...base, name: rel, type: 'symlink', linkname: await readlink(abs) });

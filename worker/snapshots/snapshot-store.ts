@@ -112,13 +112,18 @@ export class SnapshotStore {
       throw err;
     }
     this.active.add(base);
+    let mounted = true;
+    const detach = async (): Promise<void> => {
+      if (mounted) await unmount(merged);
+      mounted = false;
+    };
     return {
       path: merged,
       ...(upper ? { upper } : {}),
-      detach: () => unmount(merged),
+      detach,
       release: async () => {
         if (!this.active.delete(base)) return;
-        await unmount(merged);
+        await detach();
         // The upper directory may have been adopted as a snapshot; remove whatever is left.
         await rm(base, { recursive: true, force: true });
       },
