@@ -67,9 +67,10 @@ describe('kill -9 during builds', () => {
     const dir = makeDir({ Dockerfile: 'FROM busybox\nARG N\nRUN head -c 4000000 /dev/urandom > /a && sleep 0.2\nRUN head -c 4000000 /dev/urandom > /b\nRUN echo $N > /n\n' });
     for (let round = 0; round < 6; round++) {
       const child = spawn(process.execPath, [cliPath, 'build', '--progress', 'plain', '--cache-dir', cache, '--build-context', `busybox=oci-layout://${busybox}`, '--build-arg', `N=${round % 2}`, '--no-cache-filter', round % 3 === 0 ? '0' : 'none', dir], { stdio: 'ignore' });
+      const exited = new Promise((r) => child.once('exit', r));
       await sleep(150 + ((round * 137) % 600));
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
+      await exited;
       assertCacheConsistent(cache);
     }
     const done = buildOci({}, ['--build-arg', 'N=1'], { cache, dir });

@@ -1,10 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BlobStore } from '../cache/blob-store.js';
-import type { LayerRecord } from '../cache/cache-index.js';
+import type { Layer } from './layer.js';
 import { runExec } from './exec/run-step.js';
 import { runFile } from './file/file-step.js';
-import { isEmptyDiff, writeLayer } from './layers/layer-writer.js';
+import { compressSpooled, isEmptyDiff, spoolLayer } from './layers/layer-writer.js';
 import type { MountedRootfs, SnapshotStore } from './snapshots/snapshot-store.js';
 import type { ExecutableStep, StepContext, StepInput, StepOutput, Worker } from './worker.js';
 
@@ -31,7 +31,7 @@ export class LocalWorker implements Worker {
     switch (step.kind) {
       case 'merge': {
         // --link: the inputs' layers stacked in order, nothing to run.
-        const layers: LayerRecord[] = [];
+        const layers: Layer[] = [];
         for (const input of inputs) if (input.type === 'rootfs') layers.push(...input.layers);
         return { layers, emptyLayer: false };
       }
@@ -51,13 +51,18 @@ export class LocalWorker implements Worker {
     }
   }
 
-  /** Turns the upper directory into a layer blob and keeps it as that layer's snapshot. */
-  private async commit(root: MountedRootfs, parent: LayerRecord[], ctx: StepContext): Promise<StepOutput> {
+  /**
+   * Keeps the upper directory as the new layer's snapshot and returns at once; the layer is
+   * compressed into the blob store in the background, so later steps need not wait for gzip.
+   */
+  private async commit(root: MountedRootfs, parent: Layer[], ctx: StepContext): Promise<StepOutput> {
     try {
       if (await isEmptyDiff(root.upper!)) return { layers: parent, emptyLayer: true };
-      const layer = await writeLayer(root.upper!, this.blobs, ctx.epoch !== undefined ? { epoch: ctx.epoch } : {});
-      await this.snapshots.adopt(root.upper!, layer.diffID);
-      return { layers: [...parent, layer], emptyLayer: false };
+      const { diffID, path } = await spoolLayer(root.upper!, this.tmpDir, ctx.epoch !== undefined ? { epoch: ctx.epoch } : {});
+      await this.snapshots.adopt(root.upper!, diffID);
+      const record = compressSpooled(path, diffID, this.blobs);
+      record.catch(() => undefined); // observed by whoever settles the layer
+      return { layers: [...parent, { diffID, record }], emptyLayer: false };
     } finally {
       await root.release();
     }

@@ -1,4 +1,4 @@
-import type { LayerRecord } from '../cache/cache-index.js';
+import type { Layer } from './layer.js';
 import type { Step } from './step.js';
 
 /**
@@ -6,12 +6,12 @@ import type { Step } from './step.js';
  * directory (the build context) limited to the paths that `.dockerignore` lets through.
  */
 export type StepInput =
-  | { type: 'rootfs'; layers: LayerRecord[] }
+  | { type: 'rootfs'; layers: Layer[] }
   | { type: 'local'; dir: string; allowed: ReadonlySet<string> };
 
 /** A step's result: its filesystem as a layer chain. `emptyLayer` when the step changed nothing. */
 export interface StepOutput {
-  layers: LayerRecord[];
+  layers: Layer[];
   emptyLayer: boolean;
 }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { BlobStore } from '../../cache/blob-store.js';
 import { CacheIndex } from '../../cache/cache-index.js';
 import type { Descriptor } from '../../oci/manifest.js';
+import { settleLayers } from '../../worker/layer.js';
 import { LocalWorker } from '../../worker/local-worker.js';
 import { SnapshotStore } from '../../worker/snapshots/snapshot-store.js';
 import type { StepKey } from '../../worker/step.js';
@@ -111,11 +112,12 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
     const images: BuiltImage[] = [];
     for (const target of plan.targets) {
       const solved = target.result === null ? undefined : await solver.solve(target.result);
-      const layers = solved && solved.input.type === 'rootfs' ? solved.input.layers : [];
+      const layers = await settleLayers(solved && solved.input.type === 'rootfs' ? solved.input.layers : []);
       const empty = new Set<StepKey>();
       for (const key of target.historySteps) if (key && (await solver.solve(key)).emptyLayer) empty.add(key);
       images.push(await assembleImage(target, layers, empty, blobs, plan.sourceDateEpoch !== undefined ? { epoch: plan.sourceDateEpoch } : {}));
     }
+    await solver.flush();
     const top = images.length === 1 ? images[0]!.manifest : await assembleIndex(images, blobs);
     await exportOutputs(req.outputs, { images, top, tags: req.tags, blobs, snapshots, progress: req.progress });
     if (req.iidfile) await writeFile(req.iidfile, images.length === 1 ? images[0]!.config.digest : top.digest);

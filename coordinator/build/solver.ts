@@ -8,6 +8,7 @@ import type { BuildPlan } from '../plan/plan-types.js';
 import type { ImageProvider } from './image-provider.js';
 import type { MissExplainer } from './miss-explainer.js';
 import type { Progress } from './progress.js';
+import { settleLayers } from '../../worker/layer.js';
 
 /** The outcome of one step of the graph. */
 export interface SolvedStep {
@@ -81,6 +82,8 @@ export class Solver {
   private readonly slots: Semaphore;
   /** Every step that ran instead of coming from the cache, with the reason. */
   readonly misses: CacheMiss[] = [];
+  /** Results still being compressed and recorded; `flush` waits for them. */
+  private readonly background: Promise<void>[] = [];
 
   constructor(private readonly o: SolverOptions) {
     this.steps = new Map(o.plan.steps.map((s) => [s.key, s]));
@@ -103,6 +106,11 @@ export class Solver {
     if (known) return known;
     if (step.kind === 'source' && step.source.type === 'context') return { name: `[internal] load build context ${step.source.name}` };
     return { name: `[internal] ${step.kind} ${step.key.slice(7, 19)}` };
+  }
+
+  /** Waits until every result of this build is compressed and recorded in the cache index. */
+  async flush(): Promise<void> {
+    await Promise.all(this.background);
   }
 
   solve(key: StepKey): Promise<SolvedStep> {
@@ -165,9 +173,17 @@ export class Solver {
         layers = out.layers;
         emptyLayer = out.emptyLayer;
       }
-      // Only now that every blob is durable does the result become visible to later builds.
-      await this.o.index.put({ key, layers, created: new Date().toISOString(), ...(emptyLayer ? { emptyLayer } : {}) });
-      await this.o.explainer?.record(step);
+      // The record becomes visible to later builds only once every blob is durable.
+      const recorded = settleLayers(layers).then(async (records) => {
+        await this.o.index.put({ key, layers: records, created: new Date().toISOString(), ...(emptyLayer ? { emptyLayer } : {}) });
+        await this.o.explainer?.record(step);
+      });
+      this.background.push(
+        recorded.catch((err: Error) => {
+          throw new StepFailedError(`storing its result failed: ${err.message}`, name, line, []);
+        }),
+      );
+      this.background.at(-1)!.catch(() => undefined);
       this.o.progress.done(id);
       return { input: { type: 'rootfs', layers }, emptyLayer, cached: false };
     } catch (err) {

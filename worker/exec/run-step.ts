@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LayerRecord } from '../../cache/cache-index.js';
+import type { Layer } from '../layer.js';
 import { sha256 } from '../../oci/digest.js';
 import type { SnapshotStore, MountedRootfs } from '../snapshots/snapshot-store.js';
 import type { ExecDefinition, ExecMount } from '../step.js';
@@ -68,7 +68,7 @@ export async function runExec(
   inputs: StepInput[],
   ctx: StepContext,
   deps: ExecDeps,
-): Promise<{ root: MountedRootfs; parent: LayerRecord[] }> {
+): Promise<{ root: MountedRootfs; parent: Layer[] }> {
   await ensureEmulator(platform);
   const rootInput = exec.rootfs === null ? undefined : inputs[exec.rootfs];
   if (rootInput && rootInput.type !== 'rootfs') throw new Error('RUN needs a root filesystem as its first input');

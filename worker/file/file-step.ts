@@ -1,6 +1,6 @@
 import { chown, mkdir, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
-import type { LayerRecord } from '../../cache/cache-index.js';
+import type { Layer } from '../layer.js';
 import type { MountedRootfs, SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { FileDefinition } from '../step.js';
 import type { StepInput } from '../worker.js';
@@ -9,7 +9,7 @@ import { IgnoreRules } from './ignore-rules.js';
 import { copyInto, type CopySourceRoot } from './copy.js';
 
 /** Runs a COPY/ADD or WORKDIR step on an overlay of its destination filesystem; the upper directory is the diff. */
-export async function runFile(file: FileDefinition, inputs: StepInput[], snapshots: SnapshotStore): Promise<{ root: MountedRootfs; parent: LayerRecord[] }> {
+export async function runFile(file: FileDefinition, inputs: StepInput[], snapshots: SnapshotStore): Promise<{ root: MountedRootfs; parent: Layer[] }> {
   const destInput = file.dest === null ? undefined : inputs[file.dest];
   if (destInput && destInput.type !== 'rootfs') throw new Error('a file step needs a root filesystem as its destination');
   const parent = destInput?.layers ?? [];

@@ -1,9 +1,12 @@
-import { createReadStream } from 'node:fs';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { lstat, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { pack as tarPack, type Header } from 'tar-stream';
 import type { BlobStore } from '../../cache/blob-store.js';
 import type { LayerRecord } from '../../cache/cache-index.js';
+import type { Digest } from '../../oci/digest.js';
 import { MediaType } from '../../oci/manifest.js';
 import { findOpaqueDirs } from '../system/xattr.js';
 import { gzipParallel } from './parallel-gzip.js';
@@ -102,7 +105,49 @@ export function tarDiff(root: string, opts: LayerOptions = {}): AsyncIterable<Bu
   return pack as AsyncIterable<Buffer>;
 }
 
-/** Writes the diff in `root` to the blob store as a gzip-compressed OCI layer. */
+/**
+ * Writes the tar of `root` to a temporary file and returns its diffID: the cheap part of committing a
+ * layer, after which the snapshot can be used while `compressSpooled` runs in the background.
+ */
+export async function spoolLayer(root: string, tmpDir: string, opts: LayerOptions = {}): Promise<{ diffID: Digest; path: string }> {
+  const path = join(tmpDir, `layer-${process.pid}-${randomBytes(6).toString('hex')}.tar`);
+  const hash = createHash('sha256');
+  const out = createWriteStream(path);
+  try {
+    await pipeline(
+      tarDiff(root, opts),
+      async function* (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          hash.update(chunk);
+          yield chunk;
+        }
+      },
+      out,
+    );
+  } catch (err) {
+    await rm(path, { force: true });
+    throw err;
+  }
+  return { diffID: `sha256:${hash.digest('hex')}`, path };
+}
+
+/** Compresses a spooled layer tar into the blob store (and removes the spool file). */
+export async function compressSpooled(path: string, diffID: Digest, blobs: BlobStore): Promise<LayerRecord> {
+  const writer = blobs.writer();
+  try {
+    const result = await gzipParallel(createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>, writer);
+    if (result.diffID !== diffID) throw new Error(`layer spool ${path} changed while compressing`);
+    const { digest, size } = await writer.commit();
+    return { digest, diffID, size, mediaType: MediaType.ociLayerGzip };
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  } finally {
+    await rm(path, { force: true });
+  }
+}
+
+/** Writes the diff in `root` to the blob store as a gzip-compressed OCI layer, in one pass. */
 export async function writeLayer(root: string, blobs: BlobStore, opts: LayerOptions = {}): Promise<LayerRecord> {
   const writer = blobs.writer();
   try {

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { BlobStore } from '../../cache/blob-store.js';
-import type { LayerRecord } from '../../cache/cache-index.js';
+import { isPending, type Layer } from '../layer.js';
 import type { Digest } from '../../oci/digest.js';
 import { extractLayer } from '../layers/layer-extractor.js';
 import { mountOverlay, unmount } from '../system/mount.js';
@@ -25,6 +25,7 @@ export interface MountedRootfs {
 export class SnapshotStore {
   readonly dir: string;
   private readonly mountsDir: string;
+  private readonly tmpDir: string;
   private readonly active = new Set<string>();
   private readonly extracting = new Map<string, Promise<void>>();
 
@@ -34,6 +35,7 @@ export class SnapshotStore {
   ) {
     this.dir = join(root, 'snapshots');
     this.mountsDir = join(root, 'mounts');
+    this.tmpDir = join(root, 'tmp');
     mkdirSync(join(this.dir, 'empty-a'), { recursive: true });
     mkdirSync(join(this.dir, 'empty-b'), { recursive: true });
     mkdirSync(this.mountsDir, { recursive: true });
@@ -52,8 +54,10 @@ export class SnapshotStore {
   }
 
   /** Unpacks a layer from the blob store unless it already is; concurrent callers share the work. */
-  async ensure(layer: LayerRecord): Promise<void> {
+  async ensure(layer: Layer): Promise<void> {
     if (this.has(layer.diffID)) return;
+    // A pending layer's snapshot was adopted from its upper directory; if it is gone, wait for its blob.
+    if (isPending(layer)) return this.ensure(await layer.record);
     const name = this.name(layer.diffID);
     let job = this.extracting.get(name);
     if (!job) {
@@ -88,7 +92,7 @@ export class SnapshotStore {
   }
 
   /** Mounts the chain `layers` (base first). Writable mounts get a fresh upper directory. */
-  async mount(layers: LayerRecord[], writable: boolean): Promise<MountedRootfs> {
+  async mount(layers: Layer[], writable: boolean): Promise<MountedRootfs> {
     await Promise.all(layers.map((l) => this.ensure(l)));
     const id = `${process.pid}-${randomBytes(6).toString('hex')}`;
     const base = join(this.mountsDir, id);
@@ -163,6 +167,11 @@ export class SnapshotStore {
     for (const name of readdirSync(this.dir)) {
       const pid = Number(name.split('-')[1]);
       if (name.startsWith('.tmp-') && pid !== process.pid && !isAlive(pid)) await rm(join(this.dir, name), { recursive: true, force: true });
+    }
+    // Half-written blobs and layer spools of dead builds: `<kind>-<pid>-<random>`.
+    for (const name of existsSync(this.tmpDir) ? readdirSync(this.tmpDir) : []) {
+      const pid = Number(name.split('-')[1]);
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid)) await rm(join(this.tmpDir, name), { recursive: true, force: true });
     }
   }
 }
