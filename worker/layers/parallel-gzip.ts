@@ -20,7 +20,7 @@ export interface GzipResult {
  * Gzips `source` into `sink` on several threads. Each fixed-size chunk becomes one gzip member;
  * concatenated members are one valid gzip stream (RFC 1952), which every OCI client reads.
  */
-export async function gzipParallel(source: AsyncIterable<Buffer>, sink: Writable, opts: { level?: number; threads?: number } = {}): Promise<GzipResult> {
+export async function gzipParallel(source: AsyncIterable<Buffer>, sink: Writable, opts: { level?: number; threads?: number; hash?: boolean } = {}): Promise<GzipResult> {
   const level = opts.level ?? 6;
   const threads = Math.max(1, opts.threads ?? availableParallelism());
   const hash = createHash('sha256');
@@ -53,7 +53,7 @@ export async function gzipParallel(source: AsyncIterable<Buffer>, sink: Writable
   let pending: Buffer[] = [];
   let pendingSize = 0;
   for await (const piece of source) {
-    hash.update(piece);
+    if (opts.hash !== false) hash.update(piece);
     size += piece.length;
     pending.push(piece);
     pendingSize += piece.length;
