@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { pack as tarPack } from 'tar-stream';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { busyboxLayout, buildOci, freshCache, inspectConfig, requireTools, rootfsFile, runBundle, singlePlatform, unpack } from './engine-helpers.js';
-import { makeDir, runCli } from './helpers.js';
+import { makeDir, runCli, tempDir } from './helpers.js';
 
 before(() => {
   requireTools();
@@ -201,7 +200,7 @@ describe('ADD from a URL', () => {
 
 describe('outputs', () => {
   it('writes a docker archive that skopeo reads, a local directory, and a tar of the filesystem', () => {
-    const out = mkdtempSync(join(tmpdir(), 'dockyard-outputs-'));
+    const out = tempDir('outputs');
     const dir = makeDir({ Dockerfile: 'FROM busybox\nRUN echo hi > /hi\nCMD ["cat", "/hi"]\n' });
     const r = runCli(['build', '--progress', 'quiet', '--build-context', `busybox=oci-layout://${busyboxLayout()}`, '-t', 'example.com/team/app:1',
       '-o', `type=docker,dest=${out}/image.tar`, '-o', `type=local,dest=${out}/fs`, '-o', `type=tar,dest=${out}/fs.tar`, '--iidfile', `${out}/iid`, dir]);

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeDir, repoRoot, runCli, type CliResult } from './helpers.js';
+import { makeDir, repoRoot, runCli, tempDir, type CliResult } from './helpers.js';
 
 /** The system tools the engine tests use; a missing one fails the suite with what to install. */
 export function requireTools(): void {
@@ -17,7 +16,7 @@ export function requireTools(): void {
 export const busyboxDir = process.env.DOCKYARD_BUSYBOX_DIR ?? '/var/lib/dockyard/busybox';
 
 /** One cache for the whole test run, unless a test asks for a fresh one. */
-export const sharedCache = mkdtempSync(join(tmpdir(), 'dockyard-cache-'));
+export const sharedCache = tempDir('cache');
 
 let busybox: string | undefined;
 
@@ -28,7 +27,7 @@ let busybox: string | undefined;
 export function busyboxLayout(): string {
   if (busybox) return busybox;
   requireTools();
-  const out = join(mkdtempSync(join(tmpdir(), 'dockyard-busybox-')), 'layout');
+  const out = join(tempDir('busybox'), 'layout');
   const r = runCli(['build', '--progress', 'plain', '--cache-dir', sharedCache, '--platform', 'linux/amd64,linux/arm64', '--build-context', `busybox-bin=${busyboxDir}`, '-t', 'busybox:latest', '-o', `type=oci,dest=${out},tar=false`, join(repoRoot, 'examples', 'busybox')]);
   assert.equal(r.status, 0, r.stderr);
   busybox = out;
@@ -43,7 +42,7 @@ export interface BuildOutcome extends CliResult {
 /** Builds `files` (a Dockerfile among them) on the busybox base into an OCI layout tagged `test:latest`. */
 export function buildOci(files: Record<string, string | Buffer>, extra: string[] = [], opts: { cache?: string; dir?: string; env?: NodeJS.ProcessEnv } = {}): BuildOutcome {
   const dir = opts.dir ?? makeDir(files);
-  const layout = join(mkdtempSync(join(tmpdir(), 'dockyard-out-')), 'layout');
+  const layout = join(tempDir('out'), 'layout');
   const r = runCli(
     ['build', '--progress', 'plain', '--cache-dir', opts.cache ?? sharedCache, '--build-context', `busybox=oci-layout://${busyboxLayout()}`, '-t', 'test:latest', '-o', `type=oci,dest=${layout},tar=false`, ...extra, dir],
     opts.env ? { env: opts.env } : {},
@@ -53,7 +52,7 @@ export function buildOci(files: Record<string, string | Buffer>, extra: string[]
 
 /** `umoci unpack`: an independent tool reads our image into a runtime bundle. */
 export function unpack(layout: string, tag = 'latest'): string {
-  const bundle = join(mkdtempSync(join(tmpdir(), 'dockyard-bundle-')), 'bundle');
+  const bundle = join(tempDir('bundle'), 'bundle');
   const r = spawnSync('umoci', ['unpack', '--image', `${layout}:${tag}`, bundle], { encoding: 'utf8' });
   assert.equal(r.status, 0, `umoci unpack failed: ${r.stderr}`);
   return bundle;
@@ -65,7 +64,7 @@ export function rootfsFile(bundle: string, path: string): string {
 
 /** One platform of a multi-platform layout, copied by skopeo into a layout of its own (umoci cannot choose). */
 export function singlePlatform(layout: string, arch: string, tag = 'latest'): string {
-  const out = join(mkdtempSync(join(tmpdir(), 'dockyard-single-')), 'layout');
+  const out = join(tempDir('single'), 'layout');
   const r = spawnSync('skopeo', ['--override-arch', arch, 'copy', `oci:${layout}:${tag}`, `oci:${out}:${tag}`], { encoding: 'utf8' });
   assert.equal(r.status, 0, `skopeo copy failed: ${r.stderr}`);
   return out;
@@ -105,9 +104,7 @@ export function stepStates(stderr: string): { ran: string[]; cached: string[] } 
 }
 
 export function freshCache(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'dockyard-cache-'));
-  mkdirSync(dir, { recursive: true });
-  return dir;
+  return tempDir('cache');
 }
 
 export { existsSync };

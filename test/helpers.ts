@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,9 +13,21 @@ import { parsePlatform } from '../oci/platform.js';
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const cliPath = join(repoRoot, 'dist', 'cli', 'main.js');
 
+const scratch: string[] = [];
+process.on('exit', () => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temporary directory, removed when the test process exits. */
+export function tempDir(prefix = 'test'): string {
+  const dir = mkdtempSync(join(tmpdir(), `dockyard-${prefix}-`));
+  scratch.push(dir);
+  return dir;
+}
+
 /** A fresh directory holding `files` (path -> content). */
 export function makeDir(files: Record<string, string | Buffer> = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), 'dockyard-test-'));
+  const dir = tempDir();
   for (const [path, content] of Object.entries(files)) writeFile(dir, path, content);
   return dir;
 }
