@@ -1,175 +1,56 @@
-import { readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { defaultCacheDir } from '../cache/cache-dir.js';
 import { build } from '../coordinator/build/build.js';
 import { contextOpener } from '../coordinator/build/contexts.js';
 import { Progress, type ProgressMode } from '../coordinator/build/progress.js';
-import { parseBuildContextFlag } from '../coordinator/context/named-contexts.js';
-import { parseOutput } from '../coordinator/export/output-spec.js';
-import { parseBuildArgs } from '../coordinator/plan/build-args.js';
-import type { PlanOptions } from '../coordinator/plan/plan-types.js';
+import type { PlanOptions, PlanWarning } from '../coordinator/plan/plan-types.js';
 import { planBuild } from '../coordinator/plan/planner.js';
-import { hostPlatform, parsePlatformList } from '../oci/platform.js';
-import { parseReference } from '../oci/reference.js';
+import { hostPlatform } from '../oci/platform.js';
+import { buildHelp, parseBuildFlags, type BuildFlags } from './build-flags.js';
 import { UsageError } from './errors.js';
 import { planToJson, planToText } from './plan-render.js';
-import { FlagSecrets, parseSecretFlag } from './secrets.js';
+import { FlagSecrets } from './secrets.js';
 
-export const buildHelp = `Usage: dockyard build [OPTIONS] PATH
+export { buildHelp };
 
-Build an image from a Dockerfile and a context directory (flags as in docker buildx build).
-
-Options:
-  -f, --file string          Name of the Dockerfile (default: PATH/Dockerfile; "-" reads stdin)
-  -t, --tag name:tag         Name and optionally a tag (repeatable)
-      --build-arg KEY=VALUE  Set a build-time variable (repeatable)
-      --target string        Set the target build stage to build
-      --platform list        Target platforms, e.g. linux/amd64,linux/arm64 (repeatable)
-      --secret id=ID,src=FILE|env=VAR
-                             Secret to expose to RUN --mount=type=secret (repeatable)
-      --label KEY=VALUE      Set metadata on the image (repeatable)
-  -o, --output spec          Output destination (repeatable): type=oci,dest=FILE[,tar=false] | type=docker,dest=FILE |
-                             type=local,dest=DIR | type=tar,dest=FILE | PATH (local) | - (tar to stdout)
-      --build-context NAME=VALUE
-                             Extra context (repeatable): a directory, oci-layout://DIR[:TAG|@DIGEST] or docker-image://REF
-      --iidfile FILE         Write the image ID to FILE
-      --metadata-file FILE   Write build result metadata (digests) to FILE as JSON
-      --no-cache             Do not use the cache
-      --no-cache-filter STAGE
-                             Do not use the cache for these stages (repeatable)
-      --cache-dir DIR        Cache location (default: $DOCKYARD_CACHE_DIR or ~/.cache/dockyard)
-      --max-parallelism N    Steps run at once (default: CPU count)
-      --dry-run              Print the build plan (stages, steps, cache keys, image config) without building
-      --format text|json     Output format of --dry-run (default: text)
-      --progress string      auto, tty, plain or quiet (default: auto)
-  -h, --help                 Show this help
-`;
-
-const options = {
-  file: { type: 'string', short: 'f' },
-  tag: { type: 'string', short: 't', multiple: true },
-  'build-arg': { type: 'string', multiple: true },
-  target: { type: 'string' },
-  platform: { type: 'string', multiple: true },
-  secret: { type: 'string', multiple: true },
-  label: { type: 'string', multiple: true },
-  output: { type: 'string', short: 'o', multiple: true },
-  'build-context': { type: 'string', multiple: true },
-  iidfile: { type: 'string' },
-  'metadata-file': { type: 'string' },
-  'no-cache': { type: 'boolean' },
-  'no-cache-filter': { type: 'string', multiple: true },
-  'cache-dir': { type: 'string' },
-  'max-parallelism': { type: 'string' },
-  push: { type: 'boolean' },
-  load: { type: 'boolean' },
-  'dry-run': { type: 'boolean' },
-  format: { type: 'string' },
-  progress: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-function keyValues(items: string[] | undefined, flag: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const item of items ?? []) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) throw new UsageError(`invalid ${flag} ${JSON.stringify(item)}: expected KEY=VALUE`);
-    out.set(item.slice(0, eq), item.slice(eq + 1));
-  }
-  return out;
-}
-
-function readStdin(): string {
-  return readFileSync(0, 'utf8');
+function printWarnings(warnings: PlanWarning[], dockerfileName: string): void {
+  for (const w of warnings) process.stderr.write(`WARNING: ${w.line !== undefined ? `${dockerfileName}:${w.line}: ` : ''}${w.message}\n`);
 }
 
 /** `dockyard build`. Returns the process exit code. */
 export async function buildCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\. To specify.*$/, '')}. See 'dockyard build --help'`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
+  const flags = parseBuildFlags(argv);
+  if (flags === 'help') {
     out.write(buildHelp);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError(`"dockyard build" requires exactly 1 argument (the context PATH), got ${positionals.length}. See 'dockyard build --help'`);
-  const format = values.format ?? 'text';
-  if (format !== 'text' && format !== 'json') throw new UsageError(`invalid --format ${JSON.stringify(format)}: use text or json`);
-  const progress = values.progress ?? 'auto';
-  if (!['auto', 'tty', 'plain', 'quiet'].includes(progress)) throw new UsageError(`invalid --progress ${JSON.stringify(progress)}: use auto, tty, plain or quiet`);
-
-  const contextDir = resolve(positionals[0]!);
-  const fileFlag = values.file;
-  const dockerfilePath = fileFlag === '-' ? undefined : resolve(fileFlag ?? join(contextDir, 'Dockerfile'));
-  let dockerfileText: string;
-  if (dockerfilePath === undefined) dockerfileText = readStdin();
-  else {
-    try {
-      if (!statSync(dockerfilePath).isFile()) throw new Error();
-      dockerfileText = readFileSync(dockerfilePath, 'utf8');
-    } catch {
-      throw new UsageError(`Dockerfile ${dockerfilePath} not found: pass its path with -f`);
-    }
-  }
-  const dockerfileName = dockerfilePath === undefined ? '<stdin>' : relative(process.cwd(), dockerfilePath) || dockerfilePath;
-
-  for (const tag of values.tag ?? []) {
-    try {
-      parseReference(tag);
-    } catch (err) {
-      throw new UsageError(`invalid tag ${JSON.stringify(tag)}: ${(err as Error).message}`);
-    }
-  }
-  let platforms;
-  let buildArgs;
-  let secrets;
-  let namedContexts;
-  let outputs;
-  try {
-    platforms = (values.platform ?? []).flatMap((p) => parsePlatformList(p));
-    buildArgs = parseBuildArgs(values['build-arg'] ?? []);
-    secrets = (values.secret ?? []).map((s) => parseSecretFlag(s));
-    namedContexts = new Map((values['build-context'] ?? []).map((c) => parseBuildContextFlag(c)).map((c) => [c.name, c] as const));
-    outputs = (values.output ?? []).map(parseOutput);
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (values.push) outputs.push({ type: 'image', push: true, names: values.tag ?? [], pushByDigest: false });
-  if (values.load) throw new UsageError('--load needs a Docker daemon; use --output type=docker,dest=FILE and docker load < FILE');
-  const maxParallelism = values['max-parallelism'] === undefined ? undefined : Number(values['max-parallelism']);
-  if (maxParallelism !== undefined && !(Number.isInteger(maxParallelism) && maxParallelism > 0)) throw new UsageError(`invalid --max-parallelism ${values['max-parallelism']}: expected a positive whole number`);
-
   const planOptions: PlanOptions = {
-    dockerfileName,
-    dockerfileText,
-    context: contextOpener(contextDir, dockerfilePath, namedContexts),
-    buildArgs,
-    target: values.target,
-    platforms,
+    dockerfileName: flags.dockerfileName,
+    dockerfileText: flags.dockerfileText,
+    context: contextOpener(flags.contextDir, flags.dockerfilePath, flags.namedContexts),
+    buildArgs: flags.buildArgs,
+    target: flags.target,
+    platforms: flags.platforms,
     buildPlatform: hostPlatform(),
-    labels: keyValues(values.label, '--label'),
-    secretIds: new Set(secrets.map((s) => s.id)),
-    namedContexts,
+    labels: flags.labels,
+    secretIds: new Set(flags.secrets.map((s) => s.id)),
+    namedContexts: flags.namedContexts,
   };
-
-  if (values['dry-run']) {
+  if (flags.dryRun) {
     const plan = await planBuild(planOptions);
-    out.write(format === 'json' ? JSON.stringify(planToJson(plan), null, 2) + '\n' : planToText(plan));
-    for (const w of plan.warnings) if (format === 'json') process.stderr.write(`WARNING: ${w.line !== undefined ? `${dockerfileName}:${w.line}: ` : ''}${w.message}\n`);
+    out.write(flags.format === 'json' ? JSON.stringify(planToJson(plan), null, 2) + '\n' : planToText(plan));
+    if (flags.format === 'json') printWarnings(plan.warnings, flags.dockerfileName);
     return 0;
   }
+  return runBuild(flags, planOptions, out);
+}
 
+async function runBuild(flags: BuildFlags, planOptions: PlanOptions, out: NodeJS.WritableStream): Promise<number> {
   if (process.getuid?.() !== 0) {
     throw new UsageError('building needs root: it mounts overlay filesystems and runs steps with runc. Run it with sudo (--dry-run does not need root)');
   }
-  const mode: ProgressMode = progress === 'auto' ? (process.stderr.isTTY ? 'tty' : 'plain') : (progress as ProgressMode);
+  const mode: ProgressMode = flags.progress === 'auto' ? (process.stderr.isTTY ? 'tty' : 'plain') : flags.progress;
   const reporter = new Progress(mode);
-  if (outputs.length === 0) process.stderr.write('WARNING: No output specified; the build result will only remain in the build cache. Use --output type=oci,dest=FILE (or type=docker, type=local).\n');
+  if (flags.outputs.length === 0) process.stderr.write('WARNING: No output specified; the build result will only remain in the build cache. Use --output type=oci,dest=FILE (or type=docker, type=local).\n');
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);
@@ -177,20 +58,20 @@ export async function buildCommand(argv: string[], out: NodeJS.WritableStream): 
   try {
     const result = await build({
       plan: planOptions,
-      cacheDir: values['cache-dir'] ? resolve(values['cache-dir']) : defaultCacheDir(),
-      outputs,
-      tags: values.tag ?? [],
+      cacheDir: flags.cacheDir ?? defaultCacheDir(),
+      outputs: flags.outputs,
+      tags: flags.tags,
       progress: reporter,
-      noCache: values['no-cache'] === true,
-      noCacheFilter: values['no-cache-filter'] ?? [],
-      secrets: new FlagSecrets(secrets),
-      ...(values.iidfile ? { iidfile: values.iidfile } : {}),
-      ...(values['metadata-file'] ? { metadataFile: values['metadata-file'] } : {}),
-      ...(maxParallelism !== undefined ? { maxParallelism } : {}),
+      noCache: flags.noCache,
+      noCacheFilter: flags.noCacheFilter,
+      secrets: new FlagSecrets(flags.secrets),
+      ...(flags.iidfile ? { iidfile: flags.iidfile } : {}),
+      ...(flags.metadataFile ? { metadataFile: flags.metadataFile } : {}),
+      ...(flags.maxParallelism !== undefined ? { maxParallelism: flags.maxParallelism } : {}),
       signal: abort.signal,
     });
     reporter.finish();
-    for (const w of result.plan.warnings) process.stderr.write(`WARNING: ${w.line !== undefined ? `${dockerfileName}:${w.line}: ` : ''}${w.message}\n`);
+    printWarnings(result.plan.warnings, flags.dockerfileName);
     out.write(result.top.digest + '\n');
     return 0;
   } catch (err) {

@@ -1,0 +1,186 @@
+import { readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseBuildContextFlag, type NamedContext } from '../coordinator/context/named-contexts.js';
+import { parseOutput, type OutputSpec } from '../coordinator/export/output-spec.js';
+import { parseBuildArgs } from '../coordinator/plan/build-args.js';
+import { parsePlatformList, type Platform } from '../oci/platform.js';
+import { parseReference } from '../oci/reference.js';
+import { UsageError } from './errors.js';
+import { parseSecretFlag, type SecretFlag } from './secrets.js';
+
+export const buildHelp = `Usage: dockyard build [OPTIONS] PATH
+
+Build an image from a Dockerfile and a context directory (flags as in docker buildx build).
+
+Options:
+  -f, --file string          Name of the Dockerfile (default: PATH/Dockerfile; "-" reads stdin)
+  -t, --tag name:tag         Name and optionally a tag (repeatable)
+      --build-arg KEY=VALUE  Set a build-time variable (repeatable)
+      --target string        Set the target build stage to build
+      --platform list        Target platforms, e.g. linux/amd64,linux/arm64 (repeatable)
+      --secret id=ID,src=FILE|env=VAR
+                             Secret to expose to RUN --mount=type=secret (repeatable)
+      --label KEY=VALUE      Set metadata on the image (repeatable)
+  -o, --output spec          Output destination (repeatable): type=oci,dest=FILE[,tar=false] | type=docker,dest=FILE |
+                             type=local,dest=DIR | type=tar,dest=FILE | PATH (local) | - (tar to stdout)
+      --build-context NAME=VALUE
+                             Extra context (repeatable): a directory, oci-layout://DIR[:TAG|@DIGEST] or docker-image://REF
+      --iidfile FILE         Write the image ID to FILE
+      --metadata-file FILE   Write build result metadata (digests) to FILE as JSON
+      --no-cache             Do not use the cache
+      --no-cache-filter STAGE
+                             Do not use the cache for these stages (repeatable)
+      --cache-dir DIR        Cache location (default: $DOCKYARD_CACHE_DIR or ~/.cache/dockyard)
+      --max-parallelism N    Steps run at once (default: CPU count)
+      --dry-run              Print the build plan (stages, steps, cache keys, image config) without building
+      --format text|json     Output format of --dry-run (default: text)
+      --progress string      auto, tty, plain or quiet (default: auto)
+  -h, --help                 Show this help
+`;
+
+const options = {
+  file: { type: 'string', short: 'f' },
+  tag: { type: 'string', short: 't', multiple: true },
+  'build-arg': { type: 'string', multiple: true },
+  target: { type: 'string' },
+  platform: { type: 'string', multiple: true },
+  secret: { type: 'string', multiple: true },
+  label: { type: 'string', multiple: true },
+  output: { type: 'string', short: 'o', multiple: true },
+  'build-context': { type: 'string', multiple: true },
+  iidfile: { type: 'string' },
+  'metadata-file': { type: 'string' },
+  'no-cache': { type: 'boolean' },
+  'no-cache-filter': { type: 'string', multiple: true },
+  'cache-dir': { type: 'string' },
+  'max-parallelism': { type: 'string' },
+  push: { type: 'boolean' },
+  load: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
+  format: { type: 'string' },
+  progress: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function keyValues(items: string[] | undefined, flag: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const item of items ?? []) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError(`invalid ${flag} ${JSON.stringify(item)}: expected KEY=VALUE`);
+    out.set(item.slice(0, eq), item.slice(eq + 1));
+  }
+  return out;
+}
+
+function readStdin(): string {
+  return readFileSync(0, 'utf8');
+}
+
+/** Everything `dockyard build` was asked to do, checked. */
+export interface BuildFlags {
+  contextDir: string;
+  dockerfilePath?: string;
+  dockerfileText: string;
+  /** How the Dockerfile is named in messages. */
+  dockerfileName: string;
+  tags: string[];
+  buildArgs: Map<string, string>;
+  target?: string;
+  platforms: Platform[];
+  secrets: SecretFlag[];
+  labels: Map<string, string>;
+  namedContexts: Map<string, NamedContext>;
+  outputs: OutputSpec[];
+  iidfile?: string;
+  metadataFile?: string;
+  noCache: boolean;
+  noCacheFilter: string[];
+  cacheDir?: string;
+  maxParallelism?: number;
+  dryRun: boolean;
+  format: 'text' | 'json';
+  progress: 'auto' | 'tty' | 'plain' | 'quiet';
+}
+
+/** Parses and checks `dockyard build` arguments; `help` when the user asked for it. */
+export function parseBuildFlags(argv: string[]): BuildFlags | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.replace(/\. To specify.*$/, '')}. See 'dockyard build --help'`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (positionals.length !== 1) throw new UsageError(`"dockyard build" requires exactly 1 argument (the context PATH), got ${positionals.length}. See 'dockyard build --help'`);
+  const format = values.format ?? 'text';
+  if (format !== 'text' && format !== 'json') throw new UsageError(`invalid --format ${JSON.stringify(format)}: use text or json`);
+  const progress = values.progress ?? 'auto';
+  if (!['auto', 'tty', 'plain', 'quiet'].includes(progress)) throw new UsageError(`invalid --progress ${JSON.stringify(progress)}: use auto, tty, plain or quiet`);
+
+  const contextDir = resolve(positionals[0]!);
+  const fileFlag = values.file;
+  const dockerfilePath = fileFlag === '-' ? undefined : resolve(fileFlag ?? join(contextDir, 'Dockerfile'));
+  let dockerfileText: string;
+  if (dockerfilePath === undefined) dockerfileText = readStdin();
+  else {
+    try {
+      if (!statSync(dockerfilePath).isFile()) throw new Error();
+      dockerfileText = readFileSync(dockerfilePath, 'utf8');
+    } catch {
+      throw new UsageError(`Dockerfile ${dockerfilePath} not found: pass its path with -f`);
+    }
+  }
+  const dockerfileName = dockerfilePath === undefined ? '<stdin>' : relative(process.cwd(), dockerfilePath) || dockerfilePath;
+
+  for (const tag of values.tag ?? []) {
+    try {
+      parseReference(tag);
+    } catch (err) {
+      throw new UsageError(`invalid tag ${JSON.stringify(tag)}: ${(err as Error).message}`);
+    }
+  }
+  let platforms;
+  let buildArgs;
+  let secrets;
+  let namedContexts;
+  let outputs;
+  try {
+    platforms = (values.platform ?? []).flatMap((p) => parsePlatformList(p));
+    buildArgs = parseBuildArgs(values['build-arg'] ?? []);
+    secrets = (values.secret ?? []).map((s) => parseSecretFlag(s));
+    namedContexts = new Map((values['build-context'] ?? []).map((c) => parseBuildContextFlag(c)).map((c) => [c.name, c] as const));
+    outputs = (values.output ?? []).map(parseOutput);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.push || outputs.some((o) => o.type === 'image')) throw new UsageError('pushing to a registry (--push, --output type=image|registry) is not available yet; use --output type=oci,dest=FILE');
+  if (values.load) throw new UsageError('--load needs a Docker daemon; use --output type=docker,dest=FILE and docker load < FILE');
+  const maxParallelism = values['max-parallelism'] === undefined ? undefined : Number(values['max-parallelism']);
+  if (maxParallelism !== undefined && !(Number.isInteger(maxParallelism) && maxParallelism > 0)) throw new UsageError(`invalid --max-parallelism ${values['max-parallelism']}: expected a positive whole number`);
+
+  return {
+    contextDir,
+    ...(dockerfilePath !== undefined ? { dockerfilePath } : {}),
+    dockerfileText,
+    dockerfileName,
+    tags: values.tag ?? [],
+    buildArgs,
+    ...(values.target !== undefined ? { target: values.target } : {}),
+    platforms,
+    secrets,
+    labels: keyValues(values.label, '--label'),
+    namedContexts,
+    outputs,
+    ...(values.iidfile ? { iidfile: values.iidfile } : {}),
+    ...(values['metadata-file'] ? { metadataFile: values['metadata-file'] } : {}),
+    noCache: values['no-cache'] === true,
+    noCacheFilter: values['no-cache-filter'] ?? [],
+    ...(values['cache-dir'] ? { cacheDir: resolve(values['cache-dir']) } : {}),
+    ...(maxParallelism !== undefined ? { maxParallelism } : {}),
+    dryRun: values['dry-run'] === true,
+    format,
+    progress: progress as BuildFlags['progress'],
+  };
+}
