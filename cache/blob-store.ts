@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
 import { isDigest, type Digest } from '../oci/digest.js';
 
 export interface BlobInfo {
@@ -103,15 +103,21 @@ export class BlobStore {
     return data;
   }
 
-  /** A stream of the blob that fails at its end when the content does not match the digest. */
+  /** A stream of the blob that fails at its end when the content does not match the digest. Nothing flows until it is read. */
   stream(digest: Digest): NodeJS.ReadableStream {
     const hash = createHash('sha256');
-    const src = createReadStream(this.path(digest), { highWaterMark: 1 << 20 });
-    src.on('data', (chunk) => hash.update(chunk as Buffer));
-    src.on('end', () => {
-      const actual = `sha256:${hash.digest('hex')}`;
-      if (actual !== digest) src.emit('error', new BlobError(`blob ${digest} is corrupt (content hashes to ${actual})`));
+    const verify = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        done(null, chunk);
+      },
+      flush(done) {
+        const actual = `sha256:${hash.digest('hex')}`;
+        done(actual === digest ? null : new BlobError(`blob ${digest} is corrupt (content hashes to ${actual})`));
+      },
     });
-    return src;
+    const src = createReadStream(this.path(digest), { highWaterMark: 1 << 20 });
+    src.on('error', (err) => verify.destroy(err));
+    return src.pipe(verify);
   }
 }

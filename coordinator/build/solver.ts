@@ -188,6 +188,7 @@ export class Solver {
       return { input: { type: 'rootfs', layers }, emptyLayer, cached: false };
     } catch (err) {
       const e = err as Error & { tail?: string[] };
+      if (process.env.DOCKYARD_DEBUG) process.stderr.write(`${e.stack}\n`);
       this.o.progress.error(id, e.message);
       throw new StepFailedError(e.message, name, line, e.tail ?? []);
     } finally {

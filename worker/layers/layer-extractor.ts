@@ -15,29 +15,126 @@ function safeRelative(name: string): string {
   return cleaned === '.' ? '' : cleaned;
 }
 
-/** Refuses to write through a symlink that the layer itself placed on the path. */
-async function checkParents(root: string, rel: string): Promise<void> {
-  const parts = rel.split('/').slice(0, -1);
-  let cur = root;
-  for (const part of parts) {
-    cur = join(cur, part);
-    const st = await lstat(cur).catch(() => undefined);
-    if (!st) {
-      await mkdir(cur, { mode: 0o755 });
-      continue;
+/**
+ * One extraction. Directories already checked are remembered, so that each entry does not lstat every
+ * parent again; into a fresh root, paths the layer has not written cannot exist and are not checked.
+ */
+class Extraction {
+  private readonly dirs = new Set<string>(['']);
+  private readonly written = new Set<string>();
+  private readonly dirTimes: [string, Date][] = [];
+  /** Owner and time changes run alongside the next entries and are awaited at the end. */
+  private readonly finishing: Promise<unknown>[] = [];
+
+  constructor(
+    private readonly root: string,
+    private readonly fresh: boolean,
+    private readonly whiteouts: boolean,
+  ) {}
+
+  /** Refuses to write through a symlink or below a non-directory; makes missing parents. */
+  private async parents(rel: string): Promise<void> {
+    const parts = rel.split('/').slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      if (this.dirs.has(dir)) continue;
+      const abs = join(this.root, dir);
+      const st = this.fresh && !this.written.has(dir) ? undefined : await lstat(abs).catch(() => undefined);
+      if (!st) await mkdir(abs, { mode: 0o755 });
+      else if (st.isSymbolicLink()) throw new LayerError(`layer entry ${rel} goes through the symlink ${dir}`);
+      else if (!st.isDirectory()) throw new LayerError(`layer entry ${rel} is below the non-directory ${dir}`);
+      this.dirs.add(dir);
+      this.written.add(dir);
     }
-    if (st.isSymbolicLink()) throw new LayerError(`layer entry ${rel} goes through the symlink ${cur.slice(root.length + 1)}`);
-    if (!st.isDirectory()) throw new LayerError(`layer entry ${rel} is below the non-directory ${cur.slice(root.length + 1)}`);
+  }
+
+  /** Forgets what was known below `rel`, which is about to be replaced. */
+  private forget(rel: string): void {
+    for (const d of this.dirs) if (d === rel || d.startsWith(rel + '/')) this.dirs.delete(d);
+  }
+
+  async entry(h: Header, body: AsyncIterable<unknown>): Promise<void> {
+    const rel = safeRelative(h.name);
+    if (rel === '') return drain(body);
+    await this.parents(rel);
+    const abs = join(this.root, rel);
+    const base = posix.basename(rel);
+    const mode = h.mode ?? 0o644;
+    if (this.whiteouts && base === '.wh..wh..opq') {
+      await drain(body);
+      return markOpaque(dirname(abs));
+    }
+    if (this.whiteouts && base.startsWith('.wh.')) {
+      await drain(body);
+      const target = join(dirname(abs), base.slice(4));
+      await rm(target, { recursive: true, force: true });
+      this.forget(posix.join(posix.dirname(rel), base.slice(4)));
+      return mknod(target, 'c', 0, 0, 0);
+    }
+    const existing = this.fresh && !this.written.has(rel) ? undefined : await lstat(abs).catch(() => undefined);
+    if (existing && !(existing.isDirectory() && h.type === 'directory')) {
+      await rm(abs, { recursive: true, force: true });
+      this.forget(rel);
+    }
+    this.written.add(rel);
+    switch (h.type) {
+      case 'directory':
+        if (!existing?.isDirectory()) await mkdir(abs, { mode });
+        else await chmod(abs, mode);
+        this.dirs.add(rel);
+        this.dirTimes.push([abs, h.mtime]);
+        break;
+      case 'file':
+      case 'contiguous-file':
+        await writeFileFrom(abs, body, mode);
+        break;
+      case 'symlink':
+        await symlink(h.linkname, abs);
+        break;
+      case 'link':
+        await link(join(this.root, safeRelative(h.linkname)), abs);
+        break;
+      case 'character-device':
+      case 'block-device':
+        await mknod(abs, h.type === 'character-device' ? 'c' : 'b', h.devmajor, h.devminor, mode);
+        break;
+      case 'fifo':
+        await mkfifo(abs, mode);
+        break;
+      default:
+        throw new LayerError(`layer entry ${h.name} has unsupported type ${String(h.type)}`);
+    }
+    await drain(body);
+    if (h.type === 'link') return;
+    const { uid, gid, mtime, type } = h;
+    this.finishing.push(
+      (async () => {
+        // Created by root, so already 0:0.
+        if (uid !== 0 || gid !== 0) await lchown(abs, uid, gid);
+        if (type === 'symlink') await lutimes(abs, mtime, mtime);
+        else if (type !== 'directory') await utimes(abs, mtime, mtime);
+      })(),
+    );
+  }
+
+  async finish(): Promise<void> {
+    await Promise.all(this.finishing);
+    // Directory times last: writing their children changed them.
+    for (const [path, mtime] of this.dirTimes.reverse()) await utimes(path, mtime, mtime).catch(() => undefined);
   }
 }
 
 /**
  * Unpacks a layer tar (gzip or plain) into `root` in overlay format: `.wh.name` becomes a 0:0
  * character device and `.wh..wh..opq` marks its directory opaque, so `root` can be a lower layer.
+ * With `whiteouts: false` (ADD of an archive) those names are ordinary files, and `root` may
+ * already hold files.
  */
 export async function extractLayer(source: NodeJS.ReadableStream, root: string, opts: { gzip: boolean; whiteouts?: boolean }): Promise<void> {
+  const whiteouts = opts.whiteouts ?? true;
+  const fresh = whiteouts && !(await lstat(root).catch(() => undefined));
   await mkdir(root, { recursive: true });
-  const dirTimes: [string, Date][] = [];
+  const x = new Extraction(root, fresh, whiteouts);
   const ex = tarExtract();
   const fail = (err: Error): void => void ex.destroy(err);
   source.on('error', fail);
@@ -46,9 +143,8 @@ export async function extractLayer(source: NodeJS.ReadableStream, root: string, 
     gunzip.on('error', fail);
     source.pipe(gunzip).pipe(ex as unknown as NodeJS.WritableStream);
   } else source.pipe(ex as unknown as NodeJS.WritableStream);
-  for await (const entry of ex) await writeEntry(root, entry.header, entry, dirTimes, opts.whiteouts ?? true);
-  // Directory times last: writing their children changed them.
-  for (const [path, mtime] of dirTimes.reverse()) await utimes(path, mtime, mtime).catch(() => undefined);
+  for await (const entry of ex) await x.entry(entry.header, entry);
+  await x.finish();
 }
 
 async function drain(stream: AsyncIterable<unknown>): Promise<void> {
@@ -62,59 +158,6 @@ async function writeFileFrom(path: string, body: AsyncIterable<unknown>, mode: n
   } finally {
     await fh.close();
   }
-}
-
-async function writeEntry(root: string, h: Header, body: AsyncIterable<unknown>, dirTimes: [string, Date][], whiteouts: boolean): Promise<void> {
-  const rel = safeRelative(h.name);
-  if (rel === '') return drain(body);
-  await checkParents(root, rel);
-  const abs = join(root, rel);
-  const base = posix.basename(rel);
-  const mode = h.mode ?? 0o644;
-  if (whiteouts && base === '.wh..wh..opq') {
-    await drain(body);
-    return markOpaque(dirname(abs));
-  }
-  if (whiteouts && base.startsWith('.wh.')) {
-    await drain(body);
-    const target = join(dirname(abs), base.slice(4));
-    await rm(target, { recursive: true, force: true });
-    return mknod(target, 'c', 0, 0, 0);
-  }
-  const existing = await lstat(abs).catch(() => undefined);
-  if (existing && !(existing.isDirectory() && h.type === 'directory')) await rm(abs, { recursive: true, force: true });
-  switch (h.type) {
-    case 'directory':
-      if (!existing) await mkdir(abs, { mode });
-      await chmod(abs, mode);
-      dirTimes.push([abs, h.mtime]);
-      break;
-    case 'file':
-    case 'contiguous-file':
-      await writeFileFrom(abs, body, mode);
-      await chmod(abs, mode);
-      break;
-    case 'symlink':
-      await symlink(h.linkname, abs);
-      break;
-    case 'link': {
-      const target = join(root, safeRelative(h.linkname));
-      await link(target, abs);
-      break;
-    }
-    case 'character-device':
-    case 'block-device':
-      await mknod(abs, h.type === 'character-device' ? 'c' : 'b', h.devmajor, h.devminor, mode);
-      break;
-    case 'fifo':
-      await mkfifo(abs, mode);
-      break;
-    default:
-      throw new LayerError(`layer entry ${h.name} has unsupported type ${String(h.type)}`);
-  }
-  await drain(body);
-  if (h.type === 'link') return;
-  await lchown(abs, h.uid, h.gid);
-  if (h.type === 'symlink') await lutimes(abs, h.mtime, h.mtime);
-  else if (h.type !== 'directory') await utimes(abs, h.mtime, h.mtime);
+  // The mode as given, not as the umask left it.
+  await chmod(path, mode);
 }
