@@ -243,6 +243,26 @@ describe('reproducibility and failures', () => {
   });
 });
 
+describe('the copying fallback', () => {
+  it('gives the same filesystem as overlay snapshots, deletions included', () => {
+    const files = {
+      Dockerfile: 'FROM busybox\nRUN rm /bin/ls && mkdir -p /data/sub && echo x > /data/f && rm -rf /root && chmod 700 /tmp\nCOPY f.txt /data/\nRUN echo two >> /data/f && rm -r /data/sub && ln -s /data/f /link\n',
+      'f.txt': 'from the context\n',
+    };
+    const listing = (mode: string): string => {
+      const b = buildOci(files, [], { cache: freshCache(), env: { DOCKYARD_SNAPSHOTTER: mode } });
+      assert.equal(b.status, 0, b.stderr);
+      const root = join(unpack(singlePlatform(b.layout, 'amd64')), 'rootfs');
+      return spawnSync('sh', ['-c', 'find . -printf "%p %y %m %U %s %l\\n" | sort && cat data/f data/f.txt'], { cwd: root, encoding: 'utf8' }).stdout;
+    };
+    const overlay = listing('overlay');
+    assert.match(overlay, /\n\.\/link l 777 0 7 \/data\/f\n/);
+    assert.doesNotMatch(overlay, /\.\/bin\/ls |\.\/root |\.\/data\/sub /);
+    assert.match(overlay, /\n\.\/tmp d 700 /);
+    assert.equal(listing('copy'), overlay);
+  });
+});
+
 describe('the running image', () => {
   it('runs the bundled example under runc from the OCI output', () => {
     const b = buildOci({}, [], { dir: join(process.cwd(), 'examples', 'hello') });

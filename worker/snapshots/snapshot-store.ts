@@ -7,6 +7,7 @@ import { isPending, type Layer } from '../layer.js';
 import type { Digest } from '../../oci/digest.js';
 import { extractLayer } from '../layers/layer-extractor.js';
 import { mountOverlay, unmount } from '../system/mount.js';
+import { applyLayerDir, diffInto, manifestOf } from './copy-snapshotter.js';
 
 /** A root filesystem mounted for one use. `upper` (writable mounts only) collects every change. */
 export interface MountedRootfs {
@@ -28,6 +29,7 @@ export class SnapshotStore {
   private readonly tmpDir: string;
   private readonly active = new Set<string>();
   private readonly extracting = new Map<string, Promise<void>>();
+  private overlay?: Promise<boolean>;
 
   constructor(
     root: string,
@@ -91,9 +93,58 @@ export class SnapshotStore {
     });
   }
 
+  /**
+   * Overlay unless it cannot mount here (or DOCKYARD_SNAPSHOTTER=copy): then plain copies.
+   * Decided once, by trying a mount.
+   */
+  private async useOverlay(): Promise<boolean> {
+    this.overlay ??= (async () => {
+      if (process.env.DOCKYARD_SNAPSHOTTER === 'copy') return false;
+      const probe = join(this.mountsDir, `${process.pid}-probe-${randomBytes(4).toString('hex')}`);
+      await mkdir(join(probe, 'merged'), { recursive: true });
+      try {
+        await mountOverlay(join(probe, 'merged'), { lower: ['empty-a', 'empty-b'], cwd: this.dir });
+        await unmount(join(probe, 'merged'));
+        return true;
+      } catch {
+        process.stderr.write('WARNING: overlayfs cannot mount here; falling back to copying snapshots (slower)\n');
+        return false;
+      } finally {
+        await rm(probe, { recursive: true, force: true });
+      }
+    })();
+    return this.overlay;
+  }
+
+  /** The copying fallback: a fresh copy of the chain; the diff is computed when the step detaches. */
+  private async mountCopy(layers: Layer[], writable: boolean, base: string): Promise<MountedRootfs> {
+    const merged = join(base, 'merged');
+    await mkdir(merged, { recursive: true });
+    for (const l of layers) await applyLayerDir(this.path(l.diffID), merged);
+    const before = writable ? await manifestOf(merged) : undefined;
+    const upper = writable ? join(base, 'upper') : undefined;
+    this.active.add(base);
+    let detached = false;
+    return {
+      path: merged,
+      ...(upper ? { upper } : {}),
+      detach: async () => {
+        if (detached || !upper || !before) return;
+        detached = true;
+        await mkdir(upper);
+        await diffInto(merged, before, upper);
+      },
+      release: async () => {
+        if (!this.active.delete(base)) return;
+        await rm(base, { recursive: true, force: true });
+      },
+    };
+  }
+
   /** Mounts the chain `layers` (base first). Writable mounts get a fresh upper directory. */
   async mount(layers: Layer[], writable: boolean): Promise<MountedRootfs> {
     await Promise.all(layers.map((l) => this.ensure(l)));
+    if (!(await this.useOverlay())) return this.mountCopy(layers, writable, join(this.mountsDir, `${process.pid}-${randomBytes(6).toString('hex')}`));
     const id = `${process.pid}-${randomBytes(6).toString('hex')}`;
     const base = join(this.mountsDir, id);
     const merged = join(base, 'merged');
@@ -150,7 +201,7 @@ export class SnapshotStore {
   async releaseAll(): Promise<void> {
     for (const base of [...this.active]) {
       this.active.delete(base);
-      await unmount(join(base, 'merged'));
+      if (await this.useOverlay()) await unmount(join(base, 'merged'));
       await rm(base, { recursive: true, force: true });
     }
   }
