@@ -6,7 +6,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSyn
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { busyboxLayout, buildOci, freshCache, inspectConfig, requireTools, rootfsFile, runBundle, singlePlatform, unpack } from './engine-helpers.js';
-import { makeDir, runCli, tempDir } from './helpers.js';
+import { cliPath, makeDir, runCli, tempDir } from './helpers.js';
 
 before(() => {
   requireTools();
@@ -231,6 +231,16 @@ describe('reproducibility and failures', () => {
     assert.equal(inspectConfig(a.layout).created, '2023-11-14T22:13:20.000Z');
     const c = buildOci(files, [], { cache: freshCache() });
     assert.notEqual(c.stdout, a.stdout, 'without the epoch, times differ');
+  });
+
+  it('says clearly that building needs root', () => {
+    const dir = makeDir({ Dockerfile: 'FROM scratch\n' });
+    spawnSync('chmod', ['-R', 'a+rX', dir]);
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cliPath, 'build', dir], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr, 'error: building needs root: it mounts overlay filesystems and runs steps with runc. Run it with sudo (--dry-run does not need root)\n');
+    const dry = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, cliPath, 'build', '--dry-run', dir], { encoding: 'utf8' });
+    assert.equal(dry.status, 0, dry.stderr);
   });
 
   it('reports a failed RUN with its exit code, Dockerfile line and output tail', () => {
