@@ -6,7 +6,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSyn
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { busyboxLayout, buildOci, freshCache, inspectConfig, requireTools, rootfsFile, runBundle, singlePlatform, unpack } from './engine-helpers.js';
-import { cliPath, makeDir, runCli, tempDir } from './helpers.js';
+import { cliPath, makeDir, repoRoot, runCli, tempDir } from './helpers.js';
 
 before(() => {
   requireTools();
@@ -275,7 +275,7 @@ describe('the copying fallback', () => {
 
 describe('the running image', () => {
   it('runs the bundled example under runc from the OCI output', () => {
-    const b = buildOci({}, [], { dir: join(process.cwd(), 'examples', 'hello') });
+    const b = buildOci({}, [], { dir: join(repoRoot, 'examples', 'hello') });
     assert.equal(b.status, 0, b.stderr);
     const run = runBundle(unpack(b.layout));
     assert.equal(run.stdout, 'Hello from Dockyard, running on x86_64\n', run.stderr);
