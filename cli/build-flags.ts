@@ -24,6 +24,7 @@ Options:
       --label KEY=VALUE      Set metadata on the image (repeatable)
   -o, --output spec          Output destination (repeatable): type=oci,dest=FILE[,tar=false] | type=docker,dest=FILE |
                              type=local,dest=DIR | type=tar,dest=FILE | PATH (local) | - (tar to stdout)
+      --push                 Push the image to the registry of each -t (same as --output type=registry)
       --build-context NAME=VALUE
                              Extra context (repeatable): a directory, oci-layout://DIR[:TAG|@DIGEST] or docker-image://REF
       --iidfile FILE         Write the image ID to FILE
@@ -155,7 +156,7 @@ export function parseBuildFlags(argv: string[]): BuildFlags | 'help' {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-  if (values.push || outputs.some((o) => o.type === 'image')) throw new UsageError('pushing to a registry (--push, --output type=image|registry) is not available yet; use --output type=oci,dest=FILE');
+  if (values.push) outputs.push({ type: 'image', push: true, names: values.tag ?? [], pushByDigest: false });
   if (values.load) throw new UsageError('--load needs a Docker daemon; use --output type=docker,dest=FILE and docker load < FILE');
   const maxParallelism = values['max-parallelism'] === undefined ? undefined : Number(values['max-parallelism']);
   if (maxParallelism !== undefined && !(Number.isInteger(maxParallelism) && maxParallelism > 0)) throw new UsageError(`invalid --max-parallelism ${values['max-parallelism']}: expected a positive whole number`);

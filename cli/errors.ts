@@ -9,11 +9,12 @@ import { ExportError } from '../coordinator/export/exporters.js';
 import { OutputSpecError } from '../coordinator/export/output-spec.js';
 import { PlanError } from '../coordinator/plan/planner.js';
 import { InvalidReferenceError } from '../oci/reference.js';
+import { RegistryError } from '../oci/registry/errors.js';
 
 /** A mistake in how the command was called. */
 export class UsageError extends Error {}
 
-const expected = [FetchError, UsageError, PlanError, ContextError, InvalidReferenceError, ExpansionError, NamedContextError, OutputSpecError, ExportError, ImagePullError];
+const expected = [RegistryError, FetchError, UsageError, PlanError, ContextError, InvalidReferenceError, ExpansionError, NamedContextError, OutputSpecError, ExportError, ImagePullError];
 
 /**
  * What the user sees when a command fails: one line saying where and what, except for a failed step,

@@ -15,7 +15,8 @@ import type { OutputSpec } from '../export/output-spec.js';
 import type { BuildPlan, PlanOptions } from '../plan/plan-types.js';
 import { planBuild } from '../plan/planner.js';
 import { enforceCacheLimit } from './cache-maintenance.js';
-import { LayoutImageProvider } from './image-provider.js';
+import { ImageSources, LayoutImageProvider } from './image-provider.js';
+import { Registries, RegistryImages } from '../registry/registry-images.js';
 import type { Progress } from './progress.js';
 import { MissExplainer } from './miss-explainer.js';
 import { Solver, type CacheMiss } from './solver.js';
@@ -51,7 +52,9 @@ export interface BuildResult {
 export async function build(req: BuildRequest): Promise<BuildResult> {
   const blobs = new BlobStore(req.cacheDir);
   const fetcher = new UrlFetcher(blobs);
-  const plan = await planBuild({ ...req.plan, fetchUrl: (url, checksum) => fetcher.fetch(url, checksum) });
+  const registries = new Registries({ insecure: (process.env.DOCKYARD_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean) });
+  const registryImages = new RegistryImages(registries, blobs);
+  const plan = await planBuild({ resolver: registryImages, ...req.plan, fetchUrl: (url, checksum) => fetcher.fetch(url, checksum) });
   const index = new CacheIndex(req.cacheDir);
   const snapshots = new SnapshotStore(req.cacheDir, blobs);
   await snapshots.cleanStale();
@@ -85,7 +88,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
     worker: new LocalWorker(blobs, snapshots, req.cacheDir),
     blobs,
     index,
-    images: new LayoutImageProvider(blobs, req.plan.namedContexts ?? new Map()),
+    images: new ImageSources(new LayoutImageProvider(blobs, req.plan.namedContexts ?? new Map()), registryImages),
     downloaded: async (url, digest) => {
       if (!digest) throw new Error(`ADD ${url} was not downloaded`);
       const dir = await mkdtemp(join(blobs.tmpDir, 'url-'));
@@ -119,7 +122,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
     }
     await solver.flush();
     const top = images.length === 1 ? images[0]!.manifest : await assembleIndex(images, blobs);
-    await exportOutputs(req.outputs, { images, top, tags: req.tags, blobs, snapshots, progress: req.progress });
+    await exportOutputs(req.outputs, { images, top, tags: req.tags, blobs, snapshots, progress: req.progress, registries });
     if (req.iidfile) await writeFile(req.iidfile, images.length === 1 ? images[0]!.config.digest : top.digest);
     if (req.metadataFile) {
       const { platform: _p, ...descriptor } = top;

@@ -15,6 +15,18 @@ export interface ImageProvider {
 
 export class ImagePullError extends Error {}
 
+/** Named-context layouts for `oci-layout://` references, registries for everything else. */
+export class ImageSources implements ImageProvider {
+  constructor(
+    private readonly layouts: ImageProvider,
+    private readonly registries: ImageProvider,
+  ) {}
+
+  pull(ref: string, digest: Digest | undefined): Promise<LayerRecord[]> {
+    return (ref.startsWith('oci-layout://') ? this.layouts : this.registries).pull(ref, digest);
+  }
+}
+
 /** Base images from `--build-context NAME=oci-layout://DIR`: blobs are copied in and verified. */
 export class LayoutImageProvider implements ImageProvider {
   constructor(

@@ -8,6 +8,8 @@ import { tarDiff } from '../../worker/layers/layer-writer.js';
 import type { SnapshotStore } from '../../worker/snapshots/snapshot-store.js';
 import { runCommand } from '../../worker/system/command.js';
 import type { Progress } from '../build/progress.js';
+import { pushImage } from '../registry/push.js';
+import type { Registries } from '../registry/registry-images.js';
 import { blobsOf, type BuiltImage } from './image-assembler.js';
 import { ensureParent, writeLayoutDir, writeLayoutTar } from './oci-layout-writer.js';
 import type { OutputSpec } from './output-spec.js';
@@ -21,6 +23,7 @@ export interface ExportInput {
   blobs: BlobStore;
   snapshots: SnapshotStore;
   progress: Progress;
+  registries: Registries;
 }
 
 /** `repo:tag` as docker load lists it: `app:1`, `registry:5000/team/app:1`. */
@@ -76,9 +79,13 @@ export async function exportOutputs(outputs: OutputSpec[], x: ExportInput): Prom
             if (out.dest !== '-') await rename(out.dest + '.tmp', out.dest);
           });
           break;
-        case 'image':
-          if (out.push) throw new ExportError('pushing to a registry is not available yet; use --output type=oci,dest=FILE');
-          throw new ExportError('there is no image store without a daemon: use --output type=oci or type=docker');
+        case 'image': {
+          if (!out.push) throw new ExportError('there is no image store without a daemon: add push=true, or use --output type=oci or type=docker');
+          const names = out.names.length > 0 ? out.names : x.tags;
+          const c = await pushImage(x.registries, x.images, x.top, names, x.blobs, out.pushByDigest);
+          x.progress.note(id, `pushed ${c.repos.join(', ')}: ${c.uploaded} blobs uploaded, ${c.mounted} mounted, ${c.skipped} already there`);
+          break;
+        }
       }
       x.progress.done(id);
     } catch (err) {

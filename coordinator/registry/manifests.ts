@@ -1,0 +1,70 @@
+import type { BlobStore } from '../../cache/blob-store.js';
+import { sha256, type Digest } from '../../oci/digest.js';
+import type { ImageConfig } from '../../oci/image.js';
+import { MediaType, type Descriptor, type ImageIndex, type ImageManifest } from '../../oci/manifest.js';
+import { formatPlatform, normalizePlatform, type Platform } from '../../oci/platform.js';
+import type { RegistryClient } from '../../oci/registry/client.js';
+import { RegistryError } from '../../oci/registry/errors.js';
+
+export const MANIFEST_ACCEPT = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList, MediaType.dockerManifest].join(', ');
+
+export interface ResolvedManifest {
+  /** The platform's manifest (not the index). */
+  digest: Digest;
+  manifest: ImageManifest;
+  config: ImageConfig;
+}
+
+/** Fetches a manifest or index by tag or digest and checks its bytes against the digest. */
+async function fetchManifest(client: RegistryClient, repo: string, reference: string): Promise<{ digest: Digest; mediaType: string; bytes: Buffer }> {
+  const res = await client.request(`/v2/${repo}/manifests/${reference}`, { repo, actions: ['pull'], headers: { accept: MANIFEST_ACCEPT } });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const digest = sha256(bytes);
+  if (reference.startsWith('sha256:') && digest !== reference) throw new RegistryError(`${client.domain}/${repo}: manifest ${reference} does not match its digest (got ${digest})`);
+  const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim() || ((JSON.parse(bytes.toString()) as { mediaType?: string }).mediaType ?? '');
+  if (mediaType.includes('distribution.manifest.v1')) {
+    throw new RegistryError(`${client.domain}/${repo}:${reference} uses Docker image manifest schema 1, which is no longer supported: push it again with a current tool`);
+  }
+  return { digest, mediaType, bytes };
+}
+
+async function fetchJsonBlob<T>(client: RegistryClient, repo: string, digest: Digest): Promise<T> {
+  const res = await client.request(`/v2/${repo}/blobs/${digest}`, { repo, actions: ['pull'] });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  if (sha256(bytes) !== digest) throw new RegistryError(`${client.domain}/${repo}: blob ${digest} does not match its digest`);
+  return JSON.parse(bytes.toString()) as T;
+}
+
+const platformOf = (d: Descriptor): string => (d.platform ? formatPlatform(normalizePlatform(d.platform)) : '');
+
+/** Resolves a tag or digest to the manifest and config for `platform`, through an index if there is one. */
+export async function resolveManifest(client: RegistryClient, repo: string, reference: string, platform: Platform): Promise<ResolvedManifest> {
+  let m = await fetchManifest(client, repo, reference);
+  if (m.mediaType === MediaType.ociIndex || m.mediaType === MediaType.dockerManifestList) {
+    const index = JSON.parse(m.bytes.toString()) as ImageIndex;
+    const want = formatPlatform(normalizePlatform(platform));
+    const match = index.manifests.find((d) => platformOf(d) === want);
+    if (!match) throw new RegistryError(`${client.domain}/${repo}:${reference} has no image for ${want} (it has ${index.manifests.map(platformOf).filter(Boolean).join(', ')})`);
+    m = await fetchManifest(client, repo, match.digest);
+  }
+  const manifest = JSON.parse(m.bytes.toString()) as ImageManifest;
+  const config = await fetchJsonBlob<ImageConfig>(client, repo, manifest.config.digest);
+  return { digest: m.digest, manifest, config };
+}
+
+/** Downloads one blob into the store, verified against its digest, unless the store has it. */
+export async function pullBlob(client: RegistryClient, repo: string, desc: Descriptor, blobs: BlobStore): Promise<void> {
+  if (blobs.has(desc.digest)) return;
+  const res = await client.request(`/v2/${repo}/blobs/${desc.digest}`, { repo, actions: ['pull'] });
+  const w = blobs.writer(desc.digest);
+  try {
+    const reader = res.body!.getReader();
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+      if (!w.write(Buffer.from(chunk.value))) await new Promise((r) => w.once('drain', r));
+    }
+    await w.commit();
+  } catch (err) {
+    await w.abort();
+    throw err instanceof RegistryError ? err : new RegistryError(`${client.domain}/${repo}: downloading ${desc.digest} failed: ${(err as Error).message}`);
+  }
+}

@@ -1,0 +1,114 @@
+import { open } from 'node:fs/promises';
+import type { BlobStore } from '../../cache/blob-store.js';
+import type { Digest } from '../../oci/digest.js';
+import type { Descriptor } from '../../oci/manifest.js';
+import type { RegistryClient } from '../../oci/registry/client.js';
+import { RegistryError } from '../../oci/registry/errors.js';
+import { parseReference } from '../../oci/reference.js';
+import type { BuiltImage } from '../export/image-assembler.js';
+import type { Registries } from './registry-images.js';
+
+/** Blobs up to this size go in one PUT; larger ones in PATCH chunks of this size. */
+const MONOLITHIC_MAX = 16 << 20;
+const CHUNK = 16 << 20;
+
+export interface PushCounts {
+  uploaded: number;
+  mounted: number;
+  skipped: number;
+}
+
+function withDigest(location: string, base: string, digest: Digest): string {
+  const url = new URL(location, base);
+  url.searchParams.set('digest', digest);
+  return url.pathname + url.search;
+}
+
+function uploadPath(location: string | null, base: string): string {
+  if (!location) throw new RegistryError('the registry started an upload without a Location');
+  const url = new URL(location, base);
+  return url.pathname + url.search;
+}
+
+/** Uploads one blob: monolithic when small, chunked PATCHes when large. */
+async function upload(client: RegistryClient, repo: string, digest: Digest, blobs: BlobStore, startLocation: string): Promise<void> {
+  const size = blobs.size(digest);
+  const path = blobs.path(digest);
+  if (size <= MONOLITHIC_MAX) {
+    const body = await blobs.read(digest);
+    await client.request(withDigest(startLocation, client.base, digest), { repo, actions: ['pull', 'push'], method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body });
+    return;
+  }
+  const fh = await open(path, 'r');
+  try {
+    let location = startLocation;
+    for (let offset = 0; offset < size; offset += CHUNK) {
+      const len = Math.min(CHUNK, size - offset);
+      const buf = Buffer.alloc(len);
+      await fh.read(buf, 0, len, offset);
+      const res = await client.request(uploadPath(location, client.base), {
+        repo,
+        actions: ['pull', 'push'],
+        method: 'PATCH',
+        headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + len - 1}`, 'content-length': String(len) },
+        body: buf,
+      });
+      location = res.headers.get('location') ?? location;
+    }
+    await client.request(withDigest(location, client.base, digest), { repo, actions: ['pull', 'push'], method: 'PUT' });
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Pushes blobs (skipping those the registry has, mounting those another repository of it has),
+ * then manifests, then the index, then each tag: a tag never points at anything incomplete.
+ */
+export async function pushImage(registries: Registries, images: BuiltImage[], top: Descriptor, tags: string[], blobs: BlobStore, pushByDigest: boolean): Promise<PushCounts & { repos: string[] }> {
+  const counts: PushCounts = { uploaded: 0, mounted: 0, skipped: 0 };
+  const targets = new Map<string, { domain: string; repo: string; tags: string[] }>();
+  for (const t of tags) {
+    const r = parseReference(t);
+    const key = `${r.domain}/${r.path}`;
+    const entry = targets.get(key) ?? { domain: r.domain, repo: r.path, tags: [] };
+    if (r.tag && !pushByDigest) entry.tags.push(r.tag);
+    targets.set(key, entry);
+  }
+  if (targets.size === 0) throw new RegistryError('nothing to push to: give the image a name with -t REGISTRY/REPOSITORY:TAG');
+  for (const { domain, repo, tags: repoTags } of targets.values()) {
+    const client = registries.client(domain);
+    const layerBlobs = new Set<Digest>();
+    for (const img of images) {
+      for (const l of img.layers) layerBlobs.add(l.digest);
+      layerBlobs.add(img.config.digest);
+    }
+    const pushBlob = async (digest: Digest): Promise<void> => {
+      const head = await client.request(`/v2/${repo}/blobs/${digest}`, { repo, actions: ['pull', 'push'], method: 'HEAD', accept: [404] });
+      if (head.status === 200) {
+        counts.skipped++;
+        registries.noteBlob(domain, digest, repo);
+        return;
+      }
+      const from = registries.whereIs(domain, digest);
+      const start = await client.request(`/v2/${repo}/blobs/uploads/${from ? `?mount=${digest}&from=${encodeURIComponent(from)}` : ''}`, { repo, actions: ['pull', 'push'], method: 'POST', ...(from ? { from } : {}) });
+      if (start.status === 201) counts.mounted++;
+      else {
+        await upload(client, repo, digest, blobs, uploadPath(start.headers.get('location'), client.base));
+        counts.uploaded++;
+      }
+      registries.noteBlob(domain, digest, repo);
+    };
+    const queue = [...layerBlobs];
+    await Promise.all(Array.from({ length: Math.min(4, queue.length) }, async () => {
+      for (let d = queue.shift(); d; d = queue.shift()) await pushBlob(d);
+    }));
+    const putManifest = async (desc: Descriptor, reference: string): Promise<void> => {
+      await client.request(`/v2/${repo}/manifests/${reference}`, { repo, actions: ['pull', 'push'], method: 'PUT', headers: { 'content-type': desc.mediaType }, body: await blobs.read(desc.digest) });
+    };
+    for (const img of images) await putManifest(img.manifest, img.manifest.digest);
+    if (images.length > 1) await putManifest(top, top.digest);
+    for (const tag of repoTags) await putManifest(top, tag);
+  }
+  return { ...counts, repos: [...targets.keys()] };
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { busyboxDir, freshCache, requireTools, rootfsFile, unpack } from './engine-helpers.js';
+import { makeDir, repoRoot, runCli, tempDir } from './helpers.js';
+import { startRegistry, type TestRegistry } from './registry-helpers.js';
+
+const skopeo = (...args: string[]) => spawnSync('skopeo', args, { encoding: 'utf8' });
+const pushCounts = (stderr: string): string => /pushed .*: (\d+ blobs uploaded, \d+ mounted, \d+ already there)/.exec(stderr)?.[1] ?? `no push line in:\n${stderr}`;
+
+describe('registries', () => {
+  let open: TestRegistry;
+  let secured: TestRegistry;
+  before(async () => {
+    requireTools();
+    open = await startRegistry();
+    secured = await startRegistry({ basic: { user: 'ci', password: 'hunter2' } });
+    // A multi-platform busybox base, pushed by Dockyard itself.
+    const r = runCli(['build', '--progress', 'plain', '--cache-dir', freshCache(), '--platform', 'linux/amd64,linux/arm64', '--build-context', `busybox-bin=${busyboxDir}`, '-t', `${open.host}/busybox:latest`, '--push', join(repoRoot, 'examples', 'busybox')]);
+    assert.equal(r.status, 0, r.stderr);
+  });
+  after(() => {
+    open?.stop();
+    secured?.stop();
+  });
+
+  it('pushed the base as an index that skopeo lists with both platforms', () => {
+    const raw = skopeo('inspect', '--raw', '--tls-verify=false', `docker://${open.host}/busybox:latest`);
+    assert.equal(raw.status, 0, raw.stderr);
+    const index = JSON.parse(raw.stdout) as { mediaType: string; manifests: { platform: { architecture: string } }[] };
+    assert.equal(index.mediaType, 'application/vnd.oci.image.index.v1+json');
+    assert.deepEqual(index.manifests.map((m) => m.platform.architecture), ['amd64', 'arm64']);
+  });
+
+  it('builds FROM the registry, pushes two tags, and skopeo copies the result', () => {
+    const dir = makeDir({ Dockerfile: `FROM ${open.host}/busybox\nRUN echo from-registry > /x\nCMD ["cat", "/x"]\n` });
+    const cache = freshCache();
+    const args = ['build', '--progress', 'plain', '--cache-dir', cache, '--build-arg', 'SOURCE_DATE_EPOCH=1700000000', '-t', `${open.host}/app:1`, '-t', `${open.host}/app:latest`, '--push', '--metadata-file', join(dir, 'meta.json'), dir];
+    const first = runCli(args);
+    assert.equal(first.status, 0, first.stderr);
+    assert.equal(pushCounts(first.stderr), '2 blobs uploaded, 4 mounted, 0 already there', 'the base\'s 4 layers are mounted from the busybox repository');
+    const digest = first.stdout.trim();
+    const inspect = JSON.parse(skopeo('inspect', '--tls-verify=false', `docker://${open.host}/app:1`).stdout) as { Digest: string; RepoTags: string[] };
+    assert.equal(inspect.Digest, digest);
+    assert.deepEqual(inspect.RepoTags.sort(), ['1', 'latest']);
+    const out = tempDir('skopeo');
+    const copy = skopeo('copy', '--src-tls-verify=false', `docker://${open.host}/app:latest`, `oci:${out}:app`);
+    assert.equal(copy.status, 0, copy.stderr);
+    assert.equal(rootfsFile(unpack(out, 'app'), 'x'), 'from-registry\n');
+    // The same image again: every blob is already there.
+    const second = runCli(args);
+    assert.equal(second.stdout.trim(), digest);
+    assert.equal(pushCounts(second.stderr), '0 blobs uploaded, 0 mounted, 6 already there');
+  });
+
+  it('asks for credentials clearly, and uses those in Docker\'s config.json', () => {
+    const dir = makeDir({ Dockerfile: 'FROM scratch\nCOPY f /f\n', f: 'x' });
+    const dockerConfig = tempDir('docker-config');
+    const env = { DOCKER_CONFIG: dockerConfig };
+    const denied = runCli(['build', '--progress', 'quiet', '--cache-dir', freshCache(), '-t', `${secured.host}/private/app:1`, '--push', dir], { env });
+    assert.equal(denied.status, 1);
+    assert.equal(denied.stderr.trim(), `error: ${secured.host}/private/app: authentication required to push to it and no credentials were found for ${secured.host}: run dockyard login ${secured.host}`);
+    writeFileSync(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [secured.host]: { auth: Buffer.from('ci:wrong').toString('base64') } } }));
+    const wrong = runCli(['build', '--progress', 'quiet', '--cache-dir', freshCache(), '-t', `${secured.host}/private/app:1`, '--push', dir], { env });
+    assert.match(wrong.stderr, /access denied to push to it with the credentials found for 127\.0\.0\.1:\d+ \(HTTP 401\)/);
+    assert.doesNotMatch(wrong.stderr, /wrong/, 'no secret in the message');
+    writeFileSync(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [secured.host]: { auth: Buffer.from('ci:hunter2').toString('base64') } } }));
+    const ok = runCli(['build', '--progress', 'plain', '--cache-dir', freshCache(), '-t', `${secured.host}/private/app:1`, '--push', dir], { env });
+    assert.equal(ok.status, 0, ok.stderr);
+    const inspect = skopeo('inspect', '--tls-verify=false', '--creds', 'ci:hunter2', `docker://${secured.host}/private/app:1`);
+    assert.equal(inspect.status, 0, inspect.stderr);
+  });
+
+  it('says which reference was not found', () => {
+    const dir = makeDir({ Dockerfile: `FROM ${open.host}/nothing:here\n` });
+    const r = runCli(['build', '--progress', 'quiet', '--cache-dir', freshCache(), dir]);
+    assert.equal(r.status, 1);
+    assert.ok(r.stderr.endsWith(`\nerror: Dockerfile:1: ${open.host}/nothing:here: manifest not found (MANIFEST_UNKNOWN: manifest unknown)\n`), r.stderr);
+  });
+});
