@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { buildCommand, buildHelp } from './build-command.js';
 import { duCommand, pruneCommand } from './cache-commands.js';
+import { loginCommand, logoutCommand } from './login-commands.js';
 import { formatError, UsageError } from './errors.js';
 
 const help = `Usage: dockyard COMMAND [OPTIONS]
@@ -12,6 +13,8 @@ Commands:
   build       Build an image from a Dockerfile (try: dockyard build --dry-run .)
   du          Show disk usage of the build cache
   prune       Remove build cache
+  login       Log in to a registry (Docker's config.json)
+  logout      Log out from a registry
 
 Options:
   -h, --help     Show this help
@@ -53,6 +56,10 @@ async function main(argv: string[]): Promise<number> {
       return duCommand(rest, process.stdout);
     case 'prune':
       return pruneCommand(rest, process.stdout);
+    case 'login':
+      return loginCommand(rest, process.stdout);
+    case 'logout':
+      return logoutCommand(rest, process.stdout);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}. See 'dockyard --help'`);
   }

@@ -66,11 +66,16 @@ describe('registries', () => {
     const wrong = runCli(['build', '--progress', 'quiet', '--cache-dir', freshCache(), '-t', `${secured.host}/private/app:1`, '--push', dir], { env });
     assert.match(wrong.stderr, /access denied to push to it with the credentials found for 127\.0\.0\.1:\d+ \(HTTP 401\)/);
     assert.doesNotMatch(wrong.stderr, /wrong/, 'no secret in the message');
-    writeFileSync(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [secured.host]: { auth: Buffer.from('ci:hunter2').toString('base64') } } }));
+    const badLogin = runCli(['login', '-u', 'ci', '-p', 'nope', secured.host], { env });
+    assert.equal(badLogin.status, 1);
+    const login = runCli(['login', '-u', 'ci', '--password-stdin', secured.host], { env, input: 'hunter2\n' });
+    assert.equal(login.status, 0, login.stderr);
+    assert.match(login.stdout, /^Login Succeeded/);
     const ok = runCli(['build', '--progress', 'plain', '--cache-dir', freshCache(), '-t', `${secured.host}/private/app:1`, '--push', dir], { env });
     assert.equal(ok.status, 0, ok.stderr);
     const inspect = skopeo('inspect', '--tls-verify=false', '--creds', 'ci:hunter2', `docker://${secured.host}/private/app:1`);
     assert.equal(inspect.status, 0, inspect.stderr);
+    assert.equal(runCli(['logout', secured.host], { env }).stdout, `Removing login credentials for ${secured.host}\n`);
   });
 
   it('says which reference was not found', () => {

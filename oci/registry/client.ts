@@ -67,6 +67,7 @@ export class RegistryClient {
   }
 
   private scopes(r: RegistryRequest): string[] {
+    if (r.repo === '') return [];
     const s = [`repository:${r.repo}:${r.actions.join(',')}`];
     if (r.from && r.from !== r.repo) s.push(`repository:${r.from}:pull`);
     return s;
