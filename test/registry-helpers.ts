@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tempDir } from './helpers.js';
 
@@ -26,11 +27,33 @@ process.on('exit', () => {
   for (const p of running) p.kill();
 });
 
-/** A real CNCF distribution registry on a free loopback port; `basic` adds htpasswd auth for user/password. */
-export async function startRegistry(opts: { basic?: { user: string; password: string } } = {}): Promise<TestRegistry> {
+/** The token server of a registry in `auth.token` mode: a process of its own (the builds block this one). */
+async function startTokenServer(dir: string, o: { user: string; password: string; refreshToken: string }): Promise<{ realm: string; cert: string }> {
+  const key = join(dir, 'token-key.pem');
+  const cert = join(dir, 'token-cert.pem');
+  const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=dockyard-test-token'], { encoding: 'utf8' });
+  assert.equal(gen.status, 0, gen.stderr);
+  const child = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'token-server.js'), '0', key, cert, 'dockyard-test', 'test-registry', o.user, o.password, o.refreshToken], { stdio: ['ignore', 'pipe', 'inherit'] });
+  running.push(child);
+  const port = await new Promise<string>((r) => child.stdout!.once('data', (d: Buffer) => r(d.toString().trim())));
+  // Stopped with the registry, or when the test process exits; it must not keep that process alive.
+  child.stdout!.destroy();
+  child.unref();
+  return { realm: `http://127.0.0.1:${port}/token`, cert };
+}
+
+/**
+ * A real CNCF distribution registry on a free loopback port. `basic` adds htpasswd auth; `token`
+ * puts it in `auth.token` mode behind a test token server that signs JWTs.
+ */
+export async function startRegistry(opts: { basic?: { user: string; password: string }; token?: { user: string; password: string; refreshToken: string } } = {}): Promise<TestRegistry> {
   const dir = tempDir('registry');
   const port = await freePort();
   let auth = '';
+  if (opts.token) {
+    const t = await startTokenServer(dir, opts.token);
+    auth = `auth:\n  token:\n    realm: ${t.realm}\n    service: test-registry\n    issuer: dockyard-test\n    rootcertbundle: ${t.cert}\n`;
+  }
   if (opts.basic) {
     const r = spawnSync('htpasswd', ['-Bbn', opts.basic.user, opts.basic.password], { encoding: 'utf8' });
     assert.equal(r.status, 0, `htpasswd failed (install apache2-utils: bash scripts/setup.sh): ${r.stderr}`);
@@ -43,7 +66,10 @@ export async function startRegistry(opts: { basic?: { user: string; password: st
   const host = `127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     const ok = await fetch(`http://${host}/v2/`).then((r) => r.status === 200 || r.status === 401, () => false);
-    if (ok) return { host, stop: () => child.kill() };
+    if (ok) {
+      child.unref();
+      return { host, stop: () => running.forEach((p) => p.kill()) };
+    }
     await sleep(50);
   }
   child.kill();

@@ -13,10 +13,12 @@ const pushCounts = (stderr: string): string => /pushed .*: (\d+ blobs uploaded, 
 describe('registries', () => {
   let open: TestRegistry;
   let secured: TestRegistry;
+  let tokened: TestRegistry;
   before(async () => {
     requireTools();
     open = await startRegistry();
     secured = await startRegistry({ basic: { user: 'ci', password: 'hunter2' } });
+    tokened = await startRegistry({ token: { user: 'robot', password: 's3cret', refreshToken: 'refresh-me' } });
     // A multi-platform busybox base, pushed by Dockyard itself.
     const r = runCli(['build', '--progress', 'plain', '--cache-dir', freshCache(), '--platform', 'linux/amd64,linux/arm64', '--build-context', `busybox-bin=${busyboxDir}`, '-t', `${open.host}/busybox:latest`, '--push', join(repoRoot, 'examples', 'busybox')]);
     assert.equal(r.status, 0, r.stderr);
@@ -24,6 +26,7 @@ describe('registries', () => {
   after(() => {
     open?.stop();
     secured?.stop();
+    tokened?.stop();
   });
 
   it('pushed the base as an index that skopeo lists with both platforms', () => {
@@ -76,6 +79,22 @@ describe('registries', () => {
     const inspect = skopeo('inspect', '--tls-verify=false', '--creds', 'ci:hunter2', `docker://${secured.host}/private/app:1`);
     assert.equal(inspect.status, 0, inspect.stderr);
     assert.equal(runCli(['logout', secured.host], { env }).stdout, `Removing login credentials for ${secured.host}\n`);
+  });
+
+  it('takes Bearer tokens from the registry\'s token server, by password or by identity token', () => {
+    const dir = makeDir({ Dockerfile: 'FROM scratch\nCOPY f /f\n', f: 'token' });
+    const dockerConfig = tempDir('docker-config');
+    const env = { DOCKER_CONFIG: dockerConfig };
+    const push = (tag: string) => runCli(['build', '--progress', 'plain', '--cache-dir', freshCache(), '-t', `${tokened.host}/${tag}`, '--push', dir], { env });
+    const anonymous = push('team/app:1');
+    assert.match(anonymous.stderr, new RegExp(`error: ${tokened.host.replace(/\./g, '\\.')}/team/app: (authentication required|access denied)`));
+    writeFileSync(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [tokened.host]: { auth: Buffer.from('robot:s3cret').toString('base64') } } }));
+    const withPassword = push('team/app:1');
+    assert.equal(withPassword.status, 0, withPassword.stderr);
+    writeFileSync(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [tokened.host]: { identitytoken: 'refresh-me' } } }));
+    const withIdentity = push('team/app:2');
+    assert.equal(withIdentity.status, 0, withIdentity.stderr);
+    assert.equal(skopeo('inspect', '--tls-verify=false', '--creds', 'robot:s3cret', `docker://${tokened.host}/team/app:2`).status, 0);
   });
 
   it('says which reference was not found', () => {
