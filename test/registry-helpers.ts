@@ -75,3 +75,19 @@ export async function startRegistry(opts: { basic?: { user: string; password: st
   child.kill();
   throw new Error('docker-registry did not start (install it: bash scripts/setup.sh)');
 }
+
+export interface FaultyProxy {
+  host: string;
+  stats(): Promise<{ requests: number; faults: number; bytesToClient: number }>;
+}
+
+/** A fault-injecting proxy (drops, delays, 500s, 429s) in front of `target`, in its own process. */
+export async function startFaultyProxy(target: string, seed: number, rate: number): Promise<FaultyProxy> {
+  const child = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'faulty-proxy.js'), target, String(seed), String(rate)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  running.push(child);
+  const port = await new Promise<string>((r) => child.stdout!.once('data', (d: Buffer) => r(d.toString().trim())));
+  child.stdout!.destroy();
+  child.unref();
+  const host = `127.0.0.1:${port}`;
+  return { host, stats: async () => (await fetch(`http://${host}/__stats`)).json() as Promise<{ requests: number; faults: number; bytesToClient: number }> };
+}

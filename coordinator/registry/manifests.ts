@@ -52,15 +52,33 @@ export async function resolveManifest(client: RegistryClient, repo: string, refe
   return { digest: m.digest, manifest, config };
 }
 
-/** Downloads one blob into the store, verified against its digest, unless the store has it. */
-export async function pullBlob(client: RegistryClient, repo: string, desc: Descriptor, blobs: BlobStore): Promise<void> {
+/**
+ * Downloads one blob into the store, verified against its digest, unless the store has it. A
+ * connection that breaks mid-way is resumed with a Range request from the last byte received.
+ */
+export async function pullBlob(client: RegistryClient, repo: string, desc: Descriptor, blobs: BlobStore, attempts = 6): Promise<void> {
   if (blobs.has(desc.digest)) return;
-  const res = await client.request(`/v2/${repo}/blobs/${desc.digest}`, { repo, actions: ['pull'] });
   const w = blobs.writer(desc.digest);
+  let received = 0;
   try {
-    const reader = res.body!.getReader();
-    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-      if (!w.write(Buffer.from(chunk.value))) await new Promise((r) => w.once('drain', r));
+    for (let attempt = 1; ; attempt++) {
+      const range = received > 0 ? { range: `bytes=${received}-` } : undefined;
+      const res = await client.request(`/v2/${repo}/blobs/${desc.digest}`, { repo, actions: ['pull'], ...(range ? { headers: range } : {}) });
+      if (range && res.status !== 206) {
+        // The registry ignored the range: start over.
+        await w.abort();
+        return pullBlob(client, repo, desc, blobs, attempts - attempt);
+      }
+      try {
+        const reader = res.body!.getReader();
+        for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
+          received += chunk.value.length;
+          if (!w.write(Buffer.from(chunk.value))) await new Promise((r) => w.once('drain', r));
+        }
+        break;
+      } catch (err) {
+        if (attempt >= attempts) throw err;
+      }
     }
     await w.commit();
   } catch (err) {

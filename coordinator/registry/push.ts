@@ -83,7 +83,7 @@ export async function pushImage(registries: Registries, images: BuiltImage[], to
       for (const l of img.layers) layerBlobs.add(l.digest);
       layerBlobs.add(img.config.digest);
     }
-    const pushBlob = async (digest: Digest): Promise<void> => {
+    const pushBlobOnce = async (digest: Digest): Promise<void> => {
       const head = await client.request(`/v2/${repo}/blobs/${digest}`, { repo, actions: ['pull', 'push'], method: 'HEAD', accept: [404] });
       if (head.status === 200) {
         counts.skipped++;
@@ -98,6 +98,17 @@ export async function pushImage(registries: Registries, images: BuiltImage[], to
         counts.uploaded++;
       }
       registries.noteBlob(domain, digest, repo);
+    };
+    // An upload broken half-way cannot always be continued (the session may be gone): look again
+    // whether the registry has the blob, and start a fresh upload if not.
+    const pushBlob = async (digest: Digest): Promise<void> => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await pushBlobOnce(digest);
+        } catch (err) {
+          if (attempt >= 5 || (err instanceof RegistryError && (err.status === 401 || err.status === 403))) throw err;
+        }
+      }
     };
     const queue = [...layerBlobs];
     await Promise.all(Array.from({ length: Math.min(4, queue.length) }, async () => {
