@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { buildCommand, buildHelp } from './build-command.js';
 import { duCommand, pruneCommand } from './cache-commands.js';
+import { imagetoolsCommand } from './imagetools-command.js';
 import { loginCommand, logoutCommand } from './login-commands.js';
 import { formatError, UsageError } from './errors.js';
 
@@ -13,6 +14,7 @@ Commands:
   build       Build an image from a Dockerfile (try: dockyard build --dry-run .)
   du          Show disk usage of the build cache
   prune       Remove build cache
+  imagetools  Inspect images in registries and promote them without rebuilding
   login       Log in to a registry (Docker's config.json)
   logout      Log out from a registry
 
@@ -56,6 +58,8 @@ async function main(argv: string[]): Promise<number> {
       return duCommand(rest, process.stdout);
     case 'prune':
       return pruneCommand(rest, process.stdout);
+    case 'imagetools':
+      return imagetoolsCommand(rest, process.stdout);
     case 'login':
       return loginCommand(rest, process.stdout);
     case 'logout':

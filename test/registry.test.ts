@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { busyboxDir, freshCache, requireTools, rootfsFile, unpack } from './engine-helpers.js';
 import { makeDir, repoRoot, runCli, tempDir } from './helpers.js';
-import { startRegistry, type TestRegistry } from './registry-helpers.js';
+import { startFaultyProxy, startRegistry, type TestRegistry } from './registry-helpers.js';
 
 const skopeo = (...args: string[]) => spawnSync('skopeo', args, { encoding: 'utf8' });
 const pushCounts = (stderr: string): string => /pushed .*: (\d+ blobs uploaded, \d+ mounted, \d+ already there)/.exec(stderr)?.[1] ?? `no push line in:\n${stderr}`;
@@ -95,6 +95,33 @@ describe('registries', () => {
     const withIdentity = push('team/app:2');
     assert.equal(withIdentity.status, 0, withIdentity.stderr);
     assert.equal(skopeo('inspect', '--tls-verify=false', '--creds', 'robot:s3cret', `docker://${tokened.host}/team/app:2`).status, 0);
+  });
+
+  it('promotes an image with imagetools create, downloading no layer, and inspects it', async () => {
+    // A clean proxy in front of the registry counts the bytes the promotion reads.
+    const proxy = await startFaultyProxy(open.host, 1, 0);
+    const dir = makeDir({ Dockerfile: 'FROM scratch\nCOPY big /big\n', big: 'layer bytes '.repeat(200_000) });
+    const built = runCli(['build', '--progress', 'quiet', '--cache-dir', freshCache(), '-t', `${open.host}/dev/app:1`, '--push', dir]);
+    assert.equal(built.status, 0, built.stderr);
+    const digest = built.stdout.trim();
+    const promoted = runCli(['imagetools', 'create', '-t', `${proxy.host}/prod/app:stable`, `${proxy.host}/dev/app:1`]);
+    assert.equal(promoted.status, 0, promoted.stderr);
+    assert.equal(promoted.stdout.trim(), digest, 'same digest, new repository and tag');
+    const { bytesToClient } = await proxy.stats();
+    assert.ok(bytesToClient < 10_000, `promotion read ${bytesToClient} bytes: layers must not be downloaded`);
+    assert.equal(JSON.parse(skopeo('inspect', '--tls-verify=false', `docker://${open.host}/prod/app:stable`).stdout).Digest, digest);
+
+    // Two single-platform images become one index.
+    const amd = runCli(['build', '--progress', 'quiet', '--cache-dir', freshCache(), '--platform', 'linux/amd64', '-t', `${open.host}/multi/app:amd64`, '--push', dir]);
+    const arm = runCli(['build', '--progress', 'quiet', '--cache-dir', freshCache(), '--platform', 'linux/arm64', '-t', `${open.host}/multi/app:arm64`, '--push', dir]);
+    assert.equal(arm.status, 0, arm.stderr);
+    const combined = runCli(['imagetools', 'create', '-t', `${open.host}/multi/app:all`, `${open.host}/multi/app:amd64`, `${open.host}/multi/app:arm64`]);
+    assert.equal(combined.status, 0, combined.stderr);
+    const shown = runCli(['imagetools', 'inspect', `${open.host}/multi/app:all`]);
+    assert.match(shown.stdout, /^Name:      .*\/multi\/app:all\nMediaType: application\/vnd\.oci\.image\.index\.v1\+json\nDigest:    sha256:[0-9a-f]{64}\n\nManifests:\n/);
+    assert.match(shown.stdout, /Platform:  linux\/amd64\n[^]*Platform:  linux\/arm64\n$/);
+    const raw = JSON.parse(runCli(['imagetools', 'inspect', '--raw', `${open.host}/multi/app:all`]).stdout) as { manifests: { digest: string }[] };
+    assert.deepEqual(raw.manifests.map((m) => m.digest), [amd.stdout.trim(), arm.stdout.trim()]);
   });
 
   it('says which reference was not found', () => {

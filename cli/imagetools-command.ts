@@ -1,0 +1,59 @@
+import { parseArgs } from 'node:util';
+import { create, inspect } from '../coordinator/registry/imagetools.js';
+import { Registries } from '../coordinator/registry/registry-images.js';
+import { UsageError } from './errors.js';
+
+export const imagetoolsHelp = `Usage: dockyard imagetools COMMAND
+
+Commands:
+  inspect [--raw] [--format json] REF     Show a manifest or index, with the platforms it holds
+  create -t TAG [-t TAG...] SRC [SRC...]  Tag an image again, or combine per-platform images into one
+                                          index, within one registry and without downloading layers
+`;
+
+const registries = (): Registries => new Registries({ insecure: (process.env.DOCKYARD_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean) });
+
+function usageError(err: unknown): UsageError {
+  return new UsageError(`${(err as Error).message.replace(/\. To specify.*$/, '')}. See 'dockyard imagetools --help'`);
+}
+
+export async function imagetoolsCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'inspect') {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { raw: { type: 'boolean' }, format: { type: 'string' } } });
+    } catch (err) {
+      throw usageError(err);
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length !== 1) throw new UsageError('"dockyard imagetools inspect" requires exactly 1 argument (the image reference)');
+    if (values.format !== undefined && values.format !== 'json') throw new UsageError(`invalid --format ${JSON.stringify(values.format)}: use json`);
+    const r = await inspect(registries(), positionals[0]!);
+    if (values.raw) out.write(r.fetched.bytes.toString() + '\n');
+    else if (values.format === 'json') out.write(JSON.stringify({ name: r.name, digest: r.fetched.digest, mediaType: r.fetched.mediaType, manifest: JSON.parse(r.fetched.bytes.toString()), ...(r.config ? { image: r.config } : {}) }, null, 2) + '\n');
+    else {
+      const lines = [`Name:      ${r.name}`, `MediaType: ${r.fetched.mediaType}`, `Digest:    ${r.fetched.digest}`];
+      if (r.manifests.length) {
+        lines.push('', 'Manifests:');
+        for (const m of r.manifests) lines.push(`  Name:      ${r.name.replace(/[:@].*$/, '')}@${m.descriptor.digest}`, `  MediaType: ${m.descriptor.mediaType}`, `  Platform:  ${m.platform ?? 'unknown'}`, '');
+      } else if (r.config) lines.push(`Platform:  ${[r.config.os, r.config.architecture, r.config.variant].filter(Boolean).join('/')}`);
+      out.write(lines.join('\n').trimEnd() + '\n');
+    }
+    return 0;
+  }
+  if (sub === 'create') {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { tag: { type: 'string', short: 't', multiple: true } } });
+    } catch (err) {
+      throw usageError(err);
+    }
+    const { values, positionals } = parsed;
+    if (positionals.length === 0) throw new UsageError('"dockyard imagetools create" needs at least one source image');
+    out.write((await create(registries(), positionals, values.tag ?? [])) + '\n');
+    return 0;
+  }
+  if (sub === undefined || sub === '--help' || sub === '-h') return out.write(imagetoolsHelp), 0;
+  throw new UsageError(`unknown imagetools command ${JSON.stringify(sub)}. See 'dockyard imagetools --help'`);
+}
