@@ -73,7 +73,7 @@ export async function pullBlob(client: RegistryClient, repo: string, desc: Descr
         const reader = res.body!.getReader();
         for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
           received += chunk.value.length;
-          if (!w.write(Buffer.from(chunk.value))) await new Promise((r) => w.once('drain', r));
+          if (!w.write(Buffer.from(chunk.value.buffer, chunk.value.byteOffset, chunk.value.byteLength))) await new Promise((r) => w.once('drain', r));
         }
         break;
       } catch (err) {
