@@ -24,6 +24,7 @@ Options:
       --label KEY=VALUE      Set metadata on the image (repeatable)
   -o, --output spec          Output destination (repeatable): type=oci,dest=FILE[,tar=false] | type=docker,dest=FILE |
                              type=local,dest=DIR | type=tar,dest=FILE | PATH (local) | - (tar to stdout)
+      --pull                 Check the registry for newer base images (Dockyard always does)
       --push                 Push the image to the registry of each -t (same as --output type=registry)
       --build-context NAME=VALUE
                              Extra context (repeatable): a directory, oci-layout://DIR[:TAG|@DIGEST] or docker-image://REF
@@ -57,6 +58,7 @@ const options = {
   'cache-dir': { type: 'string' },
   'max-parallelism': { type: 'string' },
   push: { type: 'boolean' },
+  pull: { type: 'boolean' },
   load: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
   format: { type: 'string' },

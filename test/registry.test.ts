@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { busyboxDir, freshCache, requireTools, rootfsFile, unpack } from './engine-helpers.js';
@@ -122,6 +122,16 @@ describe('registries', () => {
     assert.match(shown.stdout, /Platform:  linux\/amd64\n[^]*Platform:  linux\/arm64\n$/);
     const raw = JSON.parse(runCli(['imagetools', 'inspect', '--raw', `${open.host}/multi/app:all`]).stdout) as { manifests: { digest: string }[] };
     assert.deepEqual(raw.manifests.map((m) => m.digest), [amd.stdout.trim(), arm.stdout.trim()]);
+  });
+
+  it('pulls Docker Hub names through a registry mirror', () => {
+    const base = runCli(['imagetools', 'create', '-t', `${open.host}/library/busybox:latest`, `${open.host}/busybox:latest`]);
+    assert.equal(base.status, 0, base.stderr);
+    const dir = makeDir({ Dockerfile: 'FROM busybox\nRUN echo via-mirror > /m\n' });
+    const out = tempDir('mirror-out');
+    const r = runCli(['build', '--progress', 'plain', '--pull', '--cache-dir', freshCache(), '-o', `type=local,dest=${out}`, dir], { env: { DOCKYARD_REGISTRY_MIRRORS: `http://${open.host}` } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(join(out, 'm'), 'utf8'), 'via-mirror\n');
   });
 
   it('says which reference was not found', () => {

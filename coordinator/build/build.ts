@@ -53,7 +53,8 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
   const blobs = new BlobStore(req.cacheDir);
   const fetcher = new UrlFetcher(blobs);
   const registries = new Registries({ insecure: (process.env.DOCKYARD_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean) });
-  const registryImages = new RegistryImages(registries, blobs);
+  const mirrors = (process.env.DOCKYARD_REGISTRY_MIRRORS ?? '').split(',').filter(Boolean).map((m) => m.replace(/^https?:\/\//, '').replace(/\/$/, ''));
+  const registryImages = new RegistryImages(registries, blobs, mirrors);
   const plan = await planBuild({ resolver: registryImages, ...req.plan, fetchUrl: (url, checksum) => fetcher.fetch(url, checksum) });
   const index = new CacheIndex(req.cacheDir);
   const snapshots = new SnapshotStore(req.cacheDir, blobs);

@@ -41,15 +41,25 @@ export class RegistryImages implements ImageResolver, ImageProvider {
   constructor(
     private readonly registries: Registries,
     private readonly blobs: BlobStore,
+    /** Registry mirrors for docker.io (hosts), tried in order before Docker Hub itself. */
+    private readonly mirrors: string[] = [],
   ) {}
 
   async resolve(ref: string, platform: Platform): Promise<ResolvedImage> {
     const r = parseReference(ref);
-    const client = this.registries.client(r.domain);
-    const resolved = await resolveManifest(client, r.path, r.digest ?? r.tag!, platform);
-    for (const l of resolved.manifest.layers) this.registries.noteBlob(r.domain, l.digest, r.path);
-    this.manifests.set(resolved.digest, { repo: r.path, domain: r.domain, manifest: resolved.manifest, diffIDs: resolved.config.rootfs.diff_ids });
-    return { digest: resolved.digest, config: resolved.config };
+    const domains = r.domain === 'docker.io' ? [...this.mirrors, r.domain] : [r.domain];
+    for (const [i, domain] of domains.entries()) {
+      try {
+        const resolved = await resolveManifest(this.registries.client(domain), r.path, r.digest ?? r.tag!, platform);
+        for (const l of resolved.manifest.layers) this.registries.noteBlob(domain, l.digest, r.path);
+        this.manifests.set(resolved.digest, { repo: r.path, domain, manifest: resolved.manifest, diffIDs: resolved.config.rootfs.diff_ids });
+        return { digest: resolved.digest, config: resolved.config };
+      } catch (err) {
+        // A mirror that fails or lacks the image is skipped, as docker does.
+        if (i === domains.length - 1) throw err;
+      }
+    }
+    throw new Error('unreachable');
   }
 
   async pull(ref: string, digest: Digest | undefined): Promise<LayerRecord[]> {
