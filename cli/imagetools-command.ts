@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { create, inspect } from '../coordinator/registry/imagetools.js';
-import { Registries } from '../coordinator/registry/registry-images.js';
+import { Registries, registrySettings } from '../coordinator/registry/registry-images.js';
 import { UsageError } from './errors.js';
 
 export const imagetoolsHelp = `Usage: dockyard imagetools COMMAND
@@ -11,7 +11,7 @@ Commands:
                                           index, within one registry and without downloading layers
 `;
 
-const registries = (): Registries => new Registries({ insecure: (process.env.DOCKYARD_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean) });
+const registries = (): Registries => new Registries({ insecure: registrySettings().insecure });
 
 function usageError(err: unknown): UsageError {
   return new UsageError(`${(err as Error).message.replace(/\. To specify.*$/, '')}. See 'dockyard imagetools --help'`);

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { registrySettings } from '../coordinator/registry/registry-images.js';
 import { RegistryClient } from '../oci/registry/client.js';
 import { dockerConfigPath, removeCredentials, saveCredentials } from '../oci/registry/credentials.js';
 import { UsageError } from './errors.js';
@@ -36,7 +37,7 @@ export async function loginCommand(argv: string[], out: NodeJS.WritableStream): 
   const password = values['password-stdin'] ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : values.password;
   if (!username || password === undefined) throw new UsageError('dockyard login needs --username and --password (or --password-stdin)');
   // Check the credentials the way docker login does: ask the registry's API root with them.
-  const client = new RegistryClient(server, { credentials: () => ({ username, password }) });
+  const client = new RegistryClient(server, { insecure: registrySettings().insecure, credentials: () => ({ username, password }) });
   await client.request('/v2/', { repo: '', actions: [] });
   saveCredentials(server, username, password);
   out.write(`Login Succeeded (credentials stored in ${dockerConfigPath()})\n`);

@@ -8,7 +8,6 @@ import { LocalWorker } from '../../worker/local-worker.js';
 import { SnapshotStore } from '../../worker/snapshots/snapshot-store.js';
 import type { StepKey } from '../../worker/step.js';
 import type { SecretSource } from '../../worker/worker.js';
-import type { BuildContext } from '../context/build-context.js';
 import { assembleImage, assembleIndex, type BuiltImage } from '../export/image-assembler.js';
 import { exportOutputs } from '../export/exporters.js';
 import type { OutputSpec } from '../export/output-spec.js';
@@ -16,7 +15,7 @@ import type { BuildPlan, PlanOptions } from '../plan/plan-types.js';
 import { planBuild } from '../plan/planner.js';
 import { enforceCacheLimit } from './cache-maintenance.js';
 import { ImageSources, LayoutImageProvider } from './image-provider.js';
-import { Registries, RegistryImages } from '../registry/registry-images.js';
+import { Registries, RegistryImages, registrySettings } from '../registry/registry-images.js';
 import type { Progress } from './progress.js';
 import { MissExplainer } from './miss-explainer.js';
 import { Solver, type CacheMiss } from './solver.js';
@@ -52,8 +51,8 @@ export interface BuildResult {
 export async function build(req: BuildRequest): Promise<BuildResult> {
   const blobs = new BlobStore(req.cacheDir);
   const fetcher = new UrlFetcher(blobs);
-  const registries = new Registries({ insecure: (process.env.DOCKYARD_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean) });
-  const mirrors = (process.env.DOCKYARD_REGISTRY_MIRRORS ?? '').split(',').filter(Boolean).map((m) => m.replace(/^https?:\/\//, '').replace(/\/$/, ''));
+  const { insecure, mirrors } = registrySettings();
+  const registries = new Registries({ insecure });
   const registryImages = new RegistryImages(registries, blobs, mirrors);
   const plan = await planBuild({ resolver: registryImages, ...req.plan, fetchUrl: (url, checksum) => fetcher.fetch(url, checksum) });
   const index = new CacheIndex(req.cacheDir);
@@ -67,13 +66,9 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
     const names = new Set(req.noCacheFilter.map((n) => n.toLowerCase()));
     for (const t of plan.targets) for (const s of t.stages) if (names.has(s.name ?? String(s.index))) for (const e of s.entries) if (e.step) skipped.add(e.step);
   }
-  const contexts = new Map<string, BuildContext>();
   const tempDirs: string[] = [];
-  const contextOf = (name: string): BuildContext => {
-    let ctx = contexts.get(name);
-    if (!ctx) contexts.set(name, (ctx = req.plan.context(name)));
-    return ctx;
-  };
+  // The same opener as planning: each context is walked once and planned and built from one view.
+  const contextOf = req.plan.context;
   const stepsByKey = new Map(plan.steps.map((s) => [s.key, s]));
   const explainer = new MissExplainer(
     req.cacheDir,

@@ -9,6 +9,13 @@ import type { ImageProvider } from '../build/image-provider.js';
 import type { ImageResolver, ResolvedImage } from '../plan/plan-types.js';
 import { pullBlob, resolveManifest } from './manifests.js';
 
+const list = (v: string | undefined): string[] => (v ?? '').split(',').map((s) => s.trim().replace(/^https?:\/\//, '').replace(/\/$/, '')).filter(Boolean);
+
+/** Registry settings from the environment: `DOCKYARD_INSECURE_REGISTRIES` and `DOCKYARD_REGISTRY_MIRRORS` (docker.io). */
+export function registrySettings(env: NodeJS.ProcessEnv = process.env): { insecure: string[]; mirrors: string[] } {
+  return { insecure: list(env.DOCKYARD_INSECURE_REGISTRIES), mirrors: list(env.DOCKYARD_REGISTRY_MIRRORS) };
+}
+
 /** One client per registry, so that tokens are shared by every request of a build; and where blobs were seen. */
 export class Registries {
   private readonly clients = new Map<string, RegistryClient>();
