@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { busyboxDir, freshCache, requireTools, rootfsFile, unpack } from './engine-helpers.js';
@@ -81,6 +81,18 @@ describe('registries', () => {
     assert.equal(runCli(['logout', secured.host], { env }).stdout, `Removing login credentials for ${secured.host}\n`);
   });
 
+  it('asks a docker-credential helper named in credHelpers', () => {
+    const bin = tempDir('helper-bin');
+    // A real credential helper: the protocol is the host on stdin, JSON on stdout.
+    writeFileSync(join(bin, 'docker-credential-dytest'), `#!/bin/sh\n[ "$1" = get ] || exit 1\nread host\n[ "$host" = "${secured.host}" ] || { echo "credentials not found in native keychain"; exit 1; }\necho '{"ServerURL":"'$host'","Username":"ci","Secret":"hunter2"}'\n`, { mode: 0o755 });
+    const dockerConfig = tempDir('docker-config');
+    writeFileSync(join(dockerConfig, 'config.json'), JSON.stringify({ credHelpers: { [secured.host]: 'dytest' } }));
+    const dir = makeDir({ Dockerfile: 'FROM scratch\nCOPY f /f\n', f: 'helper' });
+    const r = runCli(['build', '--progress', 'plain', '--cache-dir', freshCache(), '-t', `${secured.host}/helped/app:1`, '--push', dir], { env: { DOCKER_CONFIG: dockerConfig, PATH: `${bin}:${process.env.PATH}` } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /hunter2/);
+  });
+
   it('takes Bearer tokens from the registry\'s token server, by password or by identity token', () => {
     const dir = makeDir({ Dockerfile: 'FROM scratch\nCOPY f /f\n', f: 'token' });
     const dockerConfig = tempDir('docker-config');
@@ -132,6 +144,30 @@ describe('registries', () => {
     const r = runCli(['build', '--progress', 'plain', '--pull', '--cache-dir', freshCache(), '-o', `type=local,dest=${out}`, dir], { env: { DOCKYARD_REGISTRY_MIRRORS: `http://${open.host}` } });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(readFileSync(join(out, 'm'), 'utf8'), 'via-mirror\n');
+  });
+
+  it('trusts a registry\'s private CA from certs.d, and says where to put it when missing', async () => {
+    const tls = await startRegistry({ tls: true });
+    try {
+      const dir = makeDir({ Dockerfile: 'FROM scratch\nCOPY f /f\n', f: 'tls' });
+      const certs = tempDir('certs');
+      const push = () => runCli(['build', '--progress', 'plain', '--cache-dir', freshCache(), '-t', `${tls.host}/secure/app:1`, '--push', dir], { env: { DOCKYARD_CERTS_DIR: certs } });
+      // Loopback without a CA: HTTPS, unverified, as Docker treats local registries.
+      assert.equal(push().status, 0);
+      // With a CA in certs.d the certificate is checked: a wrong CA fails, with the fix in the message.
+      mkdirSync(join(certs, tls.host));
+      const other = tempDir('other-ca');
+      spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(other, 'k'), '-out', join(certs, tls.host, 'ca.crt'), '-days', '1', '-subj', '/CN=not-the-ca']);
+      const untrusted = push();
+      assert.equal(untrusted.status, 1);
+      assert.match(untrusted.stderr, new RegExp(`cannot reach ${tls.host.replace(/\./g, '\\.')}: .*\\(put the registry's CA certificate in ${certs}/${tls.host.replace(/\./g, '\\.')}/ca\\.crt\\)`));
+      copyFileSync(tls.ca!, join(certs, tls.host, 'ca.crt'));
+      const trusted = push();
+      assert.equal(trusted.status, 0, trusted.stderr);
+      assert.equal(skopeo('inspect', '--cert-dir', join(certs, tls.host), `docker://${tls.host}/secure/app:1`).status, 0);
+    } finally {
+      tls.stop();
+    }
   });
 
   it('says which reference was not found', () => {

@@ -1,4 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Agent, fetch, type Dispatcher, type Response } from 'undici';
 import { parseWwwAuthenticate, type Challenge } from './challenge.js';
 import { credentialsFor, type Credentials } from './credentials.js';
 import { RegistryError } from './errors.js';
@@ -9,6 +12,8 @@ export interface ClientOptions {
   credentials?: (host: string) => Credentials | undefined;
   /** Attempts for connection errors, 5xx and 429 (Retry-After honoured). */
   attempts?: number;
+  /** Where per-registry CA certificates live, as `<dir>/<host[:port]>/ca.crt` (Docker's certs.d). */
+  certsDir?: string;
 }
 
 export interface RegistryRequest {
@@ -42,12 +47,16 @@ interface Token {
  * identity token), tokens cached per scope, retries with backoff and jitter.
  */
 export class RegistryClient {
-  readonly base: string;
+  base: string;
+  /** Loopback and insecure hosts: HTTPS when it answers (unverified, as Docker does), else HTTP. */
+  private protocol?: Promise<void>;
+  private readonly lenient: boolean;
   private readonly tokens = new Map<string, Token>();
   private basic?: string;
   private challenge?: Challenge;
   private credentialsLooked = false;
   private creds?: Credentials;
+  private readonly dispatcher?: Dispatcher;
 
   constructor(
     readonly domain: string,
@@ -55,7 +64,25 @@ export class RegistryClient {
   ) {
     const host = endpointHost(domain);
     const plain = isLoopback(host) || (opts.insecure ?? []).includes(host);
-    this.base = `${plain ? 'http' : 'https'}://${host}`;
+    this.base = `https://${host}`;
+    // A private CA for this registry, the way Docker finds one; with it, the certificate is checked.
+    const ca = join(opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? '/etc/docker/certs.d', host, 'ca.crt');
+    this.lenient = plain && !existsSync(ca);
+    if (existsSync(ca)) this.dispatcher = new Agent({ connect: { ca: readFileSync(ca) } });
+    else if (plain) this.dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
+  }
+
+  /** For lenient hosts, finds out once whether the registry speaks HTTPS or plain HTTP. */
+  private ready(): Promise<void> {
+    this.protocol ??= (async () => {
+      if (!this.lenient) return;
+      try {
+        await fetch(`${this.base}/v2/`, { dispatcher: this.dispatcher!, signal: AbortSignal.timeout(5000) });
+      } catch {
+        this.base = this.base.replace(/^https:/, 'http:');
+      }
+    })();
+    return this.protocol;
   }
 
   private credentials(): Credentials | undefined {
@@ -119,13 +146,22 @@ export class RegistryClient {
       let res: Response | undefined;
       let error: Error | undefined;
       try {
-        res = await fetch(url, { method: init.method ?? 'GET', headers: init.headers, body: init.body as BodyInit | undefined, redirect: 'follow' });
+        res = await fetch(url, { method: init.method ?? 'GET', headers: init.headers, body: init.body, redirect: 'follow', ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}) });
       } catch (err) {
         error = err as Error;
       }
-      const retryable = error !== undefined || res!.status === 429 || res!.status >= 500;
+      // A certificate that does not verify will not verify on the next try either.
+      const certificate = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test((error as (Error & { cause?: { code?: string } }) | undefined)?.cause?.code ?? '');
+      const retryable = (error !== undefined && !certificate) || (res !== undefined && (res.status === 429 || res.status >= 500));
       if (!retryable || attempt >= attempts) {
-        if (error) throw new RegistryError(`${this.domain}: cannot reach ${new URL(url).host}: ${(error as Error & { cause?: Error }).cause?.message ?? error.message}`);
+        if (error) {
+          const cause = (error as Error & { cause?: Error & { code?: string } }).cause;
+          const tls = cause?.code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(cause.code);
+          throw new RegistryError(
+            `${this.domain}: cannot reach ${new URL(url).host}: ${cause?.message ?? error.message}` +
+              (tls ? ` (put the registry's CA certificate in ${join(this.opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? '/etc/docker/certs.d', new URL(url).host, 'ca.crt')})` : ''),
+          );
+        }
         return res!;
       }
       const after = Number(res?.headers.get('retry-after'));
@@ -137,6 +173,7 @@ export class RegistryClient {
 
   /** A request to the registry API, authenticating when challenged. */
   async request(path: string, r: RegistryRequest): Promise<Response> {
+    await this.ready();
     const url = `${this.base}${path}`;
     for (let round = 0; round < 2; round++) {
       const auth = await this.authorization(r);
