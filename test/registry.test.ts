@@ -10,6 +10,16 @@ import { startFaultyProxy, startRegistry, type TestRegistry } from './registry-h
 const skopeo = (...args: string[]) => spawnSync('skopeo', args, { encoding: 'utf8' });
 const pushCounts = (stderr: string): string => /pushed .*: (\d+ blobs uploaded, \d+ mounted, \d+ already there)/.exec(stderr)?.[1] ?? `no push line in:\n${stderr}`;
 
+/** Pushes the busybox base to `host`, then builds FROM it there with two tags and --push. */
+function assertFromWorks(host: string, env: NodeJS.ProcessEnv): void {
+  const base = runCli(['build', '--progress', 'quiet', '--cache-dir', freshCache(), '--build-context', `busybox-bin=${busyboxDir}`, '-t', `${host}/busybox:latest`, '--push', join(repoRoot, 'examples', 'busybox')], { env });
+  assert.equal(base.status, 0, base.stderr);
+  const dir = makeDir({ Dockerfile: `FROM ${host}/busybox\nRUN echo authed > /a\n` });
+  const r = runCli(['build', '--progress', 'quiet', '--cache-dir', freshCache(), '-t', `${host}/app:1`, '-t', `${host}/app:latest`, '--push', dir], { env });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^sha256:[0-9a-f]{64}\n$/);
+}
+
 describe('registries', () => {
   let open: TestRegistry;
   let secured: TestRegistry;
@@ -76,6 +86,7 @@ describe('registries', () => {
     assert.match(login.stdout, /^Login Succeeded/);
     const ok = runCli(['build', '--progress', 'plain', '--cache-dir', freshCache(), '-t', `${secured.host}/private/app:1`, '--push', dir], { env });
     assert.equal(ok.status, 0, ok.stderr);
+    assertFromWorks(secured.host, env);
     const inspect = skopeo('inspect', '--tls-verify=false', '--creds', 'ci:hunter2', `docker://${secured.host}/private/app:1`);
     assert.equal(inspect.status, 0, inspect.stderr);
     assert.equal(runCli(['logout', secured.host], { env }).stdout, `Removing login credentials for ${secured.host}\n`);
@@ -106,6 +117,7 @@ describe('registries', () => {
     writeFileSync(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [tokened.host]: { identitytoken: 'refresh-me' } } }));
     const withIdentity = push('team/app:2');
     assert.equal(withIdentity.status, 0, withIdentity.stderr);
+    assertFromWorks(tokened.host, env);
     assert.equal(skopeo('inspect', '--tls-verify=false', '--creds', 'robot:s3cret', `docker://${tokened.host}/team/app:2`).status, 0);
   });
 
