@@ -58,6 +58,11 @@ export class BlobWriter extends Writable {
     return { digest, size: this.size };
   }
 
+  /** Bytes accepted so far (for resuming a download). */
+  get writtenBytes(): number {
+    return this.size;
+  }
+
   async abort(): Promise<void> {
     this.destroy();
     await (this.fh ?? (await this.opening.catch(() => undefined)))?.close().catch(() => undefined);

@@ -1,10 +1,8 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { buildCommand, buildHelp } from './build-command.js';
-import { duCommand, pruneCommand } from './cache-commands.js';
-import { imagetoolsCommand } from './imagetools-command.js';
-import { loginCommand, logoutCommand } from './login-commands.js';
 import { formatError, UsageError } from './errors.js';
+
+// Commands are loaded when used: `--version` need not load the build engine.
 
 const help = `Usage: dockyard COMMAND [OPTIONS]
 
@@ -45,7 +43,7 @@ async function main(argv: string[]): Promise<number> {
     case '-h':
     case '--help':
     case 'help':
-      process.stdout.write(command === 'help' && rest[0] === 'build' ? buildHelp : help);
+      process.stdout.write(command === 'help' && rest[0] === 'build' ? (await import('./build-flags.js')).buildHelp : help);
       return 0;
     case '-v':
     case '--version':
@@ -53,17 +51,17 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`dockyard ${version()}\n`);
       return 0;
     case 'build':
-      return buildCommand(rest, process.stdout);
+      return (await import('./build-command.js')).buildCommand(rest, process.stdout);
     case 'du':
-      return duCommand(rest, process.stdout);
+      return (await import('./cache-commands.js')).duCommand(rest, process.stdout);
     case 'prune':
-      return pruneCommand(rest, process.stdout);
+      return (await import('./cache-commands.js')).pruneCommand(rest, process.stdout);
     case 'imagetools':
-      return imagetoolsCommand(rest, process.stdout);
+      return (await import('./imagetools-command.js')).imagetoolsCommand(rest, process.stdout);
     case 'login':
-      return loginCommand(rest, process.stdout);
+      return (await import('./login-commands.js')).loginCommand(rest, process.stdout);
     case 'logout':
-      return logoutCommand(rest, process.stdout);
+      return (await import('./login-commands.js')).logoutCommand(rest, process.stdout);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}. See 'dockyard --help'`);
   }

@@ -62,22 +62,19 @@ export async function pullBlob(client: RegistryClient, repo: string, desc: Descr
   let received = 0;
   try {
     for (let attempt = 1; ; attempt++) {
-      const range = received > 0 ? { range: `bytes=${received}-` } : undefined;
-      const res = await client.request(`/v2/${repo}/blobs/${desc.digest}`, { repo, actions: ['pull'], ...(range ? { headers: range } : {}) });
-      if (range && res.status !== 206) {
-        // The registry ignored the range: start over.
-        await w.abort();
-        return pullBlob(client, repo, desc, blobs, attempts - attempt);
-      }
       try {
-        const reader = res.body!.getReader();
-        for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) {
-          received += chunk.value.length;
-          if (!w.write(Buffer.from(chunk.value.buffer, chunk.value.byteOffset, chunk.value.byteLength))) await new Promise((r) => w.once('drain', r));
+        const got = await client.download(`/v2/${repo}/blobs/${desc.digest}`, { repo, actions: ['pull'] }, w, received);
+        if (got < 0) {
+          // The registry ignored the range: start over.
+          await w.abort();
+          return pullBlob(client, repo, desc, blobs, attempts - attempt);
         }
+        received += got;
         break;
       } catch (err) {
-        if (attempt >= attempts) throw err;
+        if (attempt >= attempts || (err instanceof RegistryError && err.status !== undefined && err.status < 500 && err.status !== 429)) throw err;
+        // Count what arrived before the break: the next request asks for the rest.
+        received = w.writtenBytes;
       }
     }
     await w.commit();

@@ -50,7 +50,7 @@ async function upload(client: RegistryClient, repo: string, digest: Digest, blob
         repo,
         actions: ['pull', 'push'],
         method: 'PATCH',
-        headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + len - 1}`, 'content-length': String(len) },
+        headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + len - 1}` },
         body: buf,
       });
       location = res.headers.get('location') ?? location;

@@ -1,7 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, fetch, type Dispatcher, type Response } from 'undici';
+import type { Dispatcher, Response } from 'undici';
+
+// undici (for per-registry CAs) takes a while to load: only when a registry is actually contacted.
+const undici = (): Promise<typeof import('undici')> => import('undici');
 import { parseWwwAuthenticate, type Challenge } from './challenge.js';
 import { credentialsFor, type Credentials } from './credentials.js';
 import { RegistryError } from './errors.js';
@@ -56,7 +60,8 @@ export class RegistryClient {
   private challenge?: Challenge;
   private credentialsLooked = false;
   private creds?: Credentials;
-  private readonly dispatcher?: Dispatcher;
+  private dispatcher?: Dispatcher;
+  private readonly ca?: string;
 
   constructor(
     readonly domain: string,
@@ -68,13 +73,15 @@ export class RegistryClient {
     // A private CA for this registry, the way Docker finds one; with it, the certificate is checked.
     const ca = join(opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? '/etc/docker/certs.d', host, 'ca.crt');
     this.lenient = plain && !existsSync(ca);
-    if (existsSync(ca)) this.dispatcher = new Agent({ connect: { ca: readFileSync(ca) } });
-    else if (plain) this.dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
+    if (existsSync(ca)) this.ca = ca;
   }
 
   /** For lenient hosts, finds out once whether the registry speaks HTTPS or plain HTTP. */
   private ready(): Promise<void> {
     this.protocol ??= (async () => {
+      const { Agent, fetch } = await undici();
+      if (this.ca) this.dispatcher = new Agent({ connect: { ca: readFileSync(this.ca) } });
+      else if (this.lenient) this.dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
       if (!this.lenient) return;
       try {
         await fetch(`${this.base}/v2/`, { dispatcher: this.dispatcher!, signal: AbortSignal.timeout(5000) });
@@ -146,7 +153,11 @@ export class RegistryClient {
       let res: Response | undefined;
       let error: Error | undefined;
       try {
-        res = await fetch(url, { method: init.method ?? 'GET', headers: init.headers, body: init.body, redirect: 'follow', ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}) });
+        // The registry's own TLS settings apply to its HTTPS URLs only, not to a token server elsewhere;
+        // everything else goes through Node's own fetch.
+        const own = this.dispatcher && url.startsWith('https:') && new URL(url).host === new URL(this.base).host;
+        const init2 = { method: init.method ?? 'GET', headers: init.headers, body: init.body, redirect: 'follow' as const };
+        res = own ? await (await undici()).fetch(url, { ...init2, dispatcher: this.dispatcher }) : ((await fetch(url, init2 as RequestInit)) as unknown as Response);
       } catch (err) {
         error = err as Error;
       }
@@ -169,6 +180,47 @@ export class RegistryClient {
       await res?.body?.cancel().catch(() => undefined);
       await sleep(backoff);
     }
+  }
+
+  /**
+   * Streams a blob's body (from `offset`) into `sink`, through undici's stream API, which is much
+   * lighter than fetch for large bodies. Authentication is settled first with a HEAD through `request`.
+   */
+  async download(path: string, r: RegistryRequest, sink: NodeJS.WritableStream, offset = 0): Promise<number> {
+    await this.request(path, { ...r, method: 'HEAD' });
+    const { request } = await undici();
+    let url = `${this.base}${path}`;
+    for (let hop = 0; hop < 5; hop++) {
+      const sameHost = new URL(url).host === new URL(this.base).host;
+      const auth = sameHost ? await this.authorization(r) : undefined;
+      const res = await request(url, {
+        method: 'GET',
+        headers: { ...(auth ? { authorization: auth } : {}), ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) },
+        ...(sameHost && this.dispatcher ? { dispatcher: this.dispatcher } : {}),
+      });
+      if (res.statusCode >= 300 && res.statusCode < 400 && res.headers.location) {
+        // Blob storage elsewhere (S3...): follow without the registry's credentials.
+        res.body.resume();
+        url = new URL(String(res.headers.location), url).toString();
+        continue;
+      }
+      if (res.statusCode !== 200 && res.statusCode !== 206) {
+        res.body.resume();
+        throw new RegistryError(`${this.domain}/${r.repo}: GET ${path.split('/').slice(3).join('/')} answered HTTP ${res.statusCode}`, res.statusCode);
+      }
+      if (offset > 0 && res.statusCode !== 206) {
+        res.body.resume();
+        return -1;
+      }
+      // Written by hand rather than piped: a broken body must not destroy the sink, which resumes.
+      let received = 0;
+      for await (const chunk of res.body) {
+        received += (chunk as Buffer).length;
+        if (!sink.write(chunk as Buffer)) await once(sink as unknown as NodeJS.EventEmitter, 'drain');
+      }
+      return received;
+    }
+    throw new RegistryError(`${this.domain}/${r.repo}: too many redirects for ${path}`);
   }
 
   /** A request to the registry API, authenticating when challenged. */
@@ -226,3 +278,4 @@ export class RegistryClient {
     return new RegistryError(`${this.domain}/${r.repo}: ${r.method ?? 'GET'} ${path.split('/').slice(3).join('/')} answered HTTP ${res.status}${detail ? `: ${detail}` : ''}`, res.status);
   }
 }
+
