@@ -1,6 +1,6 @@
 import type { Heredoc, InstructionNode, ParsedDockerfile, ParseWarning, ParserDirectives } from './ast.js';
 import { DockerfileError, withLocation } from './errors.js';
-import { chompHeredocContent, heredocsInLine } from './heredoc.js';
+import { heredocsInLine } from './heredoc.js';
 import { lineParsers } from './line-parsers.js';
 import { splitCommand } from './split-command.js';
 

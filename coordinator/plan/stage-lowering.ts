@@ -1,7 +1,6 @@
 import { posix } from 'node:path';
 import type { Digest } from '../../oci/digest.js';
 import { formatPlatform } from '../../oci/platform.js';
-import { selectFromContext } from '../context/selection.js';
 import type { CopySpec, Instruction, InstructionOf } from '../dockerfile/instructions.js';
 import { expandWord } from '../dockerfile/shell-lex.js';
 import { checkStopSignal, exposedPorts } from './config-values.js';
