@@ -4,13 +4,14 @@ import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promise
 import { join } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { isDigest, type Digest } from '../oci/digest.js';
+import { ExpectedError } from '../oci/expected-error.js';
 
 export interface BlobInfo {
   digest: Digest;
   size: number;
 }
 
-export class BlobError extends Error {}
+export class BlobError extends ExpectedError {}
 
 /** Writes a blob to a temporary file while hashing it; `commit` makes it durable and moves it in place. */
 export class BlobWriter extends Writable {

@@ -6,7 +6,7 @@ import { parseOutput, type OutputSpec } from '../coordinator/export/output-spec.
 import { parseBuildArgs } from '../coordinator/plan/build-args.js';
 import { parsePlatformList, type Platform } from '../oci/platform.js';
 import { parseReference } from '../oci/reference.js';
-import { UsageError } from './errors.js';
+import { parseArgsError, UsageError } from './errors.js';
 import { parseSecretFlag, type SecretFlag } from './secrets.js';
 
 export const buildHelp = `Usage: dockyard build [OPTIONS] PATH
@@ -112,7 +112,7 @@ export function parseBuildFlags(argv: string[]): BuildFlags | 'help' {
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message.replace(/\. To specify.*$/, '')}. See 'dockyard build --help'`);
+    throw parseArgsError(err, 'build');
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';

@@ -5,7 +5,7 @@ import { defaultCacheDir } from '../cache/cache-dir.js';
 import { CacheIndex } from '../cache/cache-index.js';
 import { blobUsage, formatSize, parseDurationMs, parseSize } from '../cache/gc.js';
 import { pruneCache } from '../coordinator/build/cache-maintenance.js';
-import { UsageError } from './errors.js';
+import { parseArgsError, UsageError } from './errors.js';
 
 export const duHelp = `Usage: dockyard du [--cache-dir DIR] [--verbose]
 
@@ -27,10 +27,6 @@ const common = { 'cache-dir': { type: 'string' }, help: { type: 'boolean', short
 const duOptions = { ...common, verbose: { type: 'boolean', short: 'v' } } as const;
 const pruneOptions = { ...common, all: { type: 'boolean', short: 'a' }, 'keep-duration': { type: 'string' }, 'keep-storage': { type: 'string' }, force: { type: 'boolean', short: 'f' } } as const;
 
-function usageError(err: unknown, command: string): UsageError {
-  return new UsageError(`${(err as Error).message.replace(/\. To specify.*$/, '')}. See 'dockyard ${command} --help'`);
-}
-
 const cacheDirOf = (flag: string | undefined): string => (flag ? resolve(flag) : defaultCacheDir());
 
 export async function duCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
@@ -38,7 +34,7 @@ export async function duCommand(argv: string[], out: NodeJS.WritableStream): Pro
   try {
     ({ values } = parseArgs({ args: argv, options: duOptions, strict: true }));
   } catch (err) {
-    throw usageError(err, 'du');
+    throw parseArgsError(err, 'du');
   }
   if (values.help) return out.write(duHelp), 0;
   const dir = cacheDirOf(values['cache-dir']);
@@ -60,7 +56,7 @@ export async function pruneCommand(argv: string[], out: NodeJS.WritableStream): 
   try {
     ({ values } = parseArgs({ args: argv, options: pruneOptions, strict: true }));
   } catch (err) {
-    throw usageError(err, 'prune');
+    throw parseArgsError(err, 'prune');
   }
   if (values.help) return out.write(pruneHelp), 0;
   let keepDurationMs: number | undefined;

@@ -1,20 +1,14 @@
-import { ContextError } from '../coordinator/context/build-context.js';
-import { NamedContextError } from '../coordinator/context/named-contexts.js';
-import { DockerfileError } from '../coordinator/dockerfile/errors.js';
-import { ExpansionError } from '../coordinator/dockerfile/shell-lex.js';
 import { StepFailedError } from '../coordinator/build/solver.js';
-import { ImagePullError } from '../coordinator/build/image-provider.js';
-import { FetchError } from '../coordinator/build/url-fetcher.js';
-import { ExportError } from '../coordinator/export/exporters.js';
-import { OutputSpecError } from '../coordinator/export/output-spec.js';
-import { PlanError } from '../coordinator/plan/planner.js';
-import { InvalidReferenceError } from '../oci/reference.js';
-import { RegistryError } from '../oci/registry/errors.js';
+import { DockerfileError } from '../coordinator/dockerfile/errors.js';
+import { ExpectedError } from '../oci/expected-error.js';
 
 /** A mistake in how the command was called. */
-export class UsageError extends Error {}
+export class UsageError extends ExpectedError {}
 
-const expected = [RegistryError, FetchError, UsageError, PlanError, ContextError, InvalidReferenceError, ExpansionError, NamedContextError, OutputSpecError, ExportError, ImagePullError];
+/** node:util parseArgs' complaint as one line, pointing at the command's help. */
+export function parseArgsError(err: unknown, command: string): UsageError {
+  return new UsageError(`${(err as Error).message.replace(/\. To specify.*$/, '')}. See 'dockyard ${command} --help'`);
+}
 
 /**
  * What the user sees when a command fails: one line saying where and what, except for a failed step,
@@ -30,7 +24,7 @@ export function formatError(err: unknown, dockerfileName: string): string {
     const where = err.line !== undefined ? `${dockerfileName}:${err.line}: ` : '';
     return [...(err.tail.length ? lines : []), `error: ${where}${err.step.replace(/^\[[^\]]*\] /, '')}: ${err.message}`].join('\n');
   }
-  if (expected.some((cls) => err instanceof cls)) return `error: ${(err as Error).message}`;
+  if (err instanceof ExpectedError) return `error: ${err.message}`;
   const e = err instanceof Error ? err : new Error(String(err));
   return process.env.DOCKYARD_DEBUG ? `internal error: ${e.stack}` : `internal error: ${e.message} (set DOCKYARD_DEBUG=1 for details and report it)`;
 }

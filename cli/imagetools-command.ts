@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { create, inspect } from '../coordinator/registry/imagetools.js';
 import { Registries, registrySettings } from '../coordinator/registry/registry-images.js';
-import { UsageError } from './errors.js';
+import { parseArgsError, UsageError } from './errors.js';
 
 export const imagetoolsHelp = `Usage: dockyard imagetools COMMAND
 
@@ -13,10 +13,6 @@ Commands:
 
 const registries = (): Registries => new Registries({ insecure: registrySettings().insecure });
 
-function usageError(err: unknown): UsageError {
-  return new UsageError(`${(err as Error).message.replace(/\. To specify.*$/, '')}. See 'dockyard imagetools --help'`);
-}
-
 export async function imagetoolsCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'inspect') {
@@ -24,7 +20,7 @@ export async function imagetoolsCommand(argv: string[], out: NodeJS.WritableStre
     try {
       parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { raw: { type: 'boolean' }, format: { type: 'string' } } });
     } catch (err) {
-      throw usageError(err);
+      throw parseArgsError(err, 'imagetools');
     }
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw new UsageError('"dockyard imagetools inspect" requires exactly 1 argument (the image reference)');
@@ -47,7 +43,7 @@ export async function imagetoolsCommand(argv: string[], out: NodeJS.WritableStre
     try {
       parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { tag: { type: 'string', short: 't', multiple: true } } });
     } catch (err) {
-      throw usageError(err);
+      throw parseArgsError(err, 'imagetools');
     }
     const { values, positionals } = parsed;
     if (positionals.length === 0) throw new UsageError('"dockyard imagetools create" needs at least one source image');

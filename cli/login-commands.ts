@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { registrySettings } from '../coordinator/registry/registry-images.js';
 import { RegistryClient } from '../oci/registry/client.js';
 import { dockerConfigPath, removeCredentials, saveCredentials } from '../oci/registry/credentials.js';
-import { UsageError } from './errors.js';
+import { parseArgsError, UsageError } from './errors.js';
 
 export const loginHelp = `Usage: dockyard login [OPTIONS] SERVER
 
@@ -15,10 +15,6 @@ Options:
       --password-stdin    Take the password from stdin
 `;
 
-function usage(err: unknown, command: string): UsageError {
-  return new UsageError(`${(err as Error).message.replace(/\. To specify.*$/, '')}. See 'dockyard ${command} --help'`);
-}
-
 /** `docker login` normalises Docker Hub's names to docker.io. */
 const serverName = (s: string): string => (/^(https?:\/\/)?(index\.|registry-1\.)?docker\.io(\/.*)?$/.test(s) ? 'docker.io' : s.replace(/^https?:\/\//, '').replace(/\/.*$/, ''));
 
@@ -27,7 +23,7 @@ export async function loginCommand(argv: string[], out: NodeJS.WritableStream): 
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { username: { type: 'string', short: 'u' }, password: { type: 'string', short: 'p' }, 'password-stdin': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
-    throw usage(err, 'login');
+    throw parseArgsError(err, 'login');
   }
   const { values, positionals } = parsed;
   if (values.help) return out.write(loginHelp), 0;

@@ -1,3 +1,5 @@
+import { ExpectedError } from './expected-error.js';
+
 /** Image references with Docker's normalisation: `ubuntu` is `docker.io/library/ubuntu:latest`. */
 export interface ImageReference {
   /** Registry host, with port if any: `docker.io`, `127.0.0.1:5000`. */
@@ -8,7 +10,7 @@ export interface ImageReference {
   digest?: string;
 }
 
-export class InvalidReferenceError extends Error {}
+export class InvalidReferenceError extends ExpectedError {}
 
 export const DOCKER_HUB = 'docker.io';
 

@@ -7,13 +7,14 @@ import type { ImageConfig } from '../../oci/image.js';
 import { OciLayout } from '../../oci/layout.js';
 import type { ImageManifest } from '../../oci/manifest.js';
 import type { NamedContext } from '../context/named-contexts.js';
+import { ExpectedError } from '../../oci/expected-error.js';
 
 /** Brings a base image's layers into the blob store for execution. */
 export interface ImageProvider {
   pull(ref: string, digest: Digest | undefined): Promise<LayerRecord[]>;
 }
 
-export class ImagePullError extends Error {}
+export class ImagePullError extends ExpectedError {}
 
 /** Named-context layouts for `oci-layout://` references, registries for everything else. */
 export class ImageSources implements ImageProvider {

@@ -178,12 +178,11 @@ export class Solver {
         await this.o.index.put({ key, layers: records, created: new Date().toISOString(), ...(emptyLayer ? { emptyLayer } : {}) });
         await this.o.explainer?.record(step);
       });
-      this.background.push(
-        recorded.catch((err: Error) => {
-          throw new StepFailedError(`storing its result failed: ${err.message}`, name, line, []);
-        }),
-      );
-      this.background.at(-1)!.catch(() => undefined);
+      const stored = recorded.catch((err: Error) => {
+        throw new StepFailedError(`storing its result failed: ${err.message}`, name, line, []);
+      });
+      stored.catch(() => undefined); // observed by flush()
+      this.background.push(stored);
       this.o.progress.done(id);
       return { input: { type: 'rootfs', layers }, emptyLayer, cached: false };
     } catch (err) {

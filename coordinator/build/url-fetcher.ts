@@ -2,8 +2,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../../cache/blob-store.js';
 import type { Digest } from '../../oci/digest.js';
+import { ExpectedError } from '../../oci/expected-error.js';
 
-export class FetchError extends Error {}
+export class FetchError extends ExpectedError {}
 
 /** Downloads ADD URLs into the blob store, once per URL and build, checking `--checksum`. */
 export class UrlFetcher {

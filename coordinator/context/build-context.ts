@@ -2,6 +2,7 @@ import { closeSync, existsSync, readFileSync, lstatSync, openSync, readdirSync, 
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, posix } from 'node:path';
 import { IgnoreRules } from '../../worker/file/ignore-rules.js';
+import { ExpectedError } from '../../oci/expected-error.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
 
@@ -18,7 +19,7 @@ export interface ContextEntry {
   linkTarget?: string;
 }
 
-export class ContextError extends Error {}
+export class ContextError extends ExpectedError {}
 
 function entryType(st: Stats): EntryType {
   if (st.isFile()) return 'file';

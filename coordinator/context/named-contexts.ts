@@ -5,6 +5,7 @@ import type { ImageConfig } from '../../oci/image.js';
 import { OciLayout } from '../../oci/layout.js';
 import { MediaType, type Descriptor, type ImageIndex, type ImageManifest } from '../../oci/manifest.js';
 import { formatPlatform, normalizePlatform, type Platform } from '../../oci/platform.js';
+import { ExpectedError } from '../../oci/expected-error.js';
 
 /** `--build-context NAME=VALUE`, as buildx takes it. */
 export type NamedContext =
@@ -12,7 +13,7 @@ export type NamedContext =
   | { name: string; type: 'oci-layout'; dir: string; tag?: string; digest?: string }
   | { name: string; type: 'docker-image'; ref: string };
 
-export class NamedContextError extends Error {}
+export class NamedContextError extends ExpectedError {}
 
 export function parseBuildContextFlag(text: string): NamedContext {
   const eq = text.indexOf('=');

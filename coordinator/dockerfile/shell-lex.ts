@@ -1,3 +1,5 @@
+import { ExpectedError } from '../../oci/expected-error.js';
+
 /**
  * Docker's word expansion: quotes, escapes and `$VAR` / `${VAR...}` forms, with the same rules as
  * BuildKit's shell lexer (a subset of POSIX sh: no command substitution, no arithmetic).
@@ -24,7 +26,7 @@ export interface LexResult {
   matched: Set<string>;
 }
 
-export class ExpansionError extends Error {}
+export class ExpansionError extends ExpectedError {}
 
 const EOF = undefined;
 type Ch = string | undefined;

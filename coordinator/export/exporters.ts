@@ -13,8 +13,9 @@ import type { Registries } from '../registry/registry-images.js';
 import { blobsOf, type BuiltImage } from './image-assembler.js';
 import { ensureParent, writeLayoutDir, writeLayoutTar } from './oci-layout-writer.js';
 import type { OutputSpec } from './output-spec.js';
+import { ExpectedError } from '../../oci/expected-error.js';
 
-export class ExportError extends Error {}
+export class ExportError extends ExpectedError {}
 
 export interface ExportInput {
   images: BuiltImage[];

@@ -1,3 +1,5 @@
+import { ExpectedError } from '../../oci/expected-error.js';
+
 /** `--output` as buildx parses it: CSV `type=...,dest=...`, or a bare path (local), or `-` (tar to stdout). */
 export type OutputSpec =
   | { type: 'oci'; dest: string; tar: boolean }
@@ -6,7 +8,7 @@ export type OutputSpec =
   | { type: 'tar'; dest: string }
   | { type: 'image'; push: boolean; names: string[]; pushByDigest: boolean };
 
-export class OutputSpecError extends Error {}
+export class OutputSpecError extends ExpectedError {}
 
 export function parseOutput(text: string): OutputSpec {
   if (!text.includes('=')) return text === '-' ? { type: 'tar', dest: '-' } : { type: 'local', dest: text };

@@ -13,9 +13,10 @@ import { StepGraph, type SourceDefinition, type Step } from './graph.js';
 import type { BuildPlan, PlanOptions, PlanWarning, ResolvedImage, StagePlan, TargetPlan } from './plan-types.js';
 import { StageLowerer, type FromSource, type LoweringScope } from './stage-lowering.js';
 import { StageState } from './stage-state.js';
+import { ExpectedError } from '../../oci/expected-error.js';
 
 /** A problem with how the build was asked for (flags), rather than with a Dockerfile line. */
-export class PlanError extends Error {}
+export class PlanError extends ExpectedError {}
 
 interface LoweredStage {
   state: StageState;
