@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { toStages } from '../coordinator/dockerfile/instructions.js';
 import { parseDockerfile } from '../coordinator/dockerfile/parser.js';
-import { cliPath, makeDir, repoRoot, runCli, writeFile } from './helpers.js';
+import { cliPath, conformanceCorpus, makeDir, repoRoot, runCli, writeFile } from './helpers.js';
 
 interface JsonStep {
   key: string;
@@ -145,9 +145,8 @@ const corpusFailures: Record<string, RegExp> = {
 };
 
 describe('dry-run on the conformance corpus Dockerfiles', () => {
-  const corpus = process.env.DOCKYARD_CONFORMANCE_DIR ?? join(repoRoot, '..', 'shared', 'conformance', 'buildkit-parser');
-  const cases = existsSync(join(corpus, 'testfiles')) ? readdirSync(join(corpus, 'testfiles')).sort() : [];
-  it('finds the corpus', () => assert.ok(cases.length > 0, `no corpus at ${corpus}`));
+  const corpus = conformanceCorpus();
+  const cases = readdirSync(join(corpus, 'testfiles')).sort();
   for (const name of cases) {
     it(name, () => {
       const dir = makeDir();

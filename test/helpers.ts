@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +12,16 @@ import { parsePlatform } from '../oci/platform.js';
 /** The repository root (tests run from dist/test). */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const cliPath = join(repoRoot, 'dist', 'cli', 'main.js');
+
+/**
+ * BuildKit's parser corpus, read from ../shared where CI places it; it is never copied in. Called
+ * inside a describe: a missing corpus fails that suite instead of leaving it with no cases.
+ */
+export function conformanceCorpus(): string {
+  const dir = process.env.DOCKYARD_CONFORMANCE_DIR ?? join(repoRoot, '..', 'shared', 'conformance', 'buildkit-parser');
+  if (!existsSync(join(dir, 'testfiles'))) throw new Error(`conformance corpus missing at ${dir}: clone the repo beside ../shared or set DOCKYARD_CONFORMANCE_DIR`);
+  return dir;
+}
 
 const scratch: string[] = [];
 process.on('exit', () => {
