@@ -1,45 +1,100 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { before, describe, it } from 'node:test';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { BlobStore } from '../cache/blob-store.js';
+import { CacheIndex } from '../cache/cache-index.js';
+import { Progress } from '../coordinator/build/progress.js';
+import { Solver } from '../coordinator/build/solver.js';
+import type { Worker } from '../worker/worker.js';
 import { busyboxLayout, buildOci, freshCache, requireTools, rootfsFile, singlePlatform, stepStates, unpack } from './engine-helpers.js';
+import { plan, tempDir } from './helpers.js';
 
 before(() => {
   requireTools();
   busyboxLayout();
 });
 
-// Two independent stages that each take a second, and a third identical to the first.
-const dockerfile = [
-  'FROM busybox AS a',
-  'RUN sleep 1 && cut -d" " -f1 /proc/uptime > /t',
-  'FROM busybox AS b',
-  'RUN sleep 1 && cut -d" " -f1 /proc/uptime > /t && echo b > /name',
-  'FROM busybox AS a2',
-  'RUN sleep 1 && cut -d" " -f1 /proc/uptime > /t',
-  'FROM busybox',
-  'COPY --from=a /t /a',
-  'COPY --from=b /t /b',
-  'COPY --from=a2 /t /a2',
-].join('\n');
-
-function run(parallelism: string) {
-  const t0 = Date.now();
-  const r = buildOci({ Dockerfile: dockerfile }, ['--max-parallelism', parallelism], { cache: freshCache() });
-  assert.equal(r.status, 0, r.stderr);
-  const fs = unpack(singlePlatform(r.layout, 'amd64'));
-  const times = ['a', 'b', 'a2'].map((f) => Number(rootfsFile(fs, f)));
-  return { ms: Date.now() - t0, times, ran: stepStates(r.stderr).ran };
+/**
+ * Stages s1..sN whose RUNs meet through a shared cache mount: each leaves a mark and waits until all N
+ * marks are there, so none can finish unless all N run at the same time. The wait is bounded only so
+ * that a failure ends; a working build never waits for long. Stage s1copy is identical to s1.
+ */
+function rendezvousDockerfile(n: number): string {
+  const run = (i: number): string =>
+    `RUN --mount=type=cache,id=rendezvous,target=/rv touch /rv/s${i} && t=0; ` +
+    `until [ $(ls /rv | wc -l) -ge ${n} ] || [ $t -ge 1200 ]; do sleep 0.1; t=$((t+1)); done; ` +
+    `if [ $(ls /rv | wc -l) -ge ${n} ]; then echo met > /met; else echo alone > /met; fi; ` +
+    'head -c 16 /dev/urandom | od -An -tx1 > /token';
+  const stages = [];
+  for (let i = 1; i <= n; i++) stages.push(`FROM busybox AS s${i}`, run(i));
+  stages.push('FROM busybox AS s1copy', run(1), 'FROM busybox');
+  for (let i = 1; i <= n; i++) stages.push(`COPY --from=s${i} /met /met-s${i}`, `COPY --from=s${i} /token /token-s${i}`);
+  stages.push('COPY --from=s1copy /token /token-s1copy');
+  return stages.join('\n');
 }
 
 describe('scheduling inside one build', () => {
-  it('runs independent stages at the same time and identical work once', () => {
-    const r = run('2');
-    assert.equal(r.ran.filter((s) => s.includes('RUN sleep 1')).length, 2, `identical RUNs collapse into one: ${r.ran.join(' | ')}`);
-    assert.equal(r.times[0], r.times[2], 'a and a2 are the same step, so the same result');
-    assert.ok(Math.abs(r.times[0]! - r.times[1]!) < 0.6, `a and b finished ${Math.abs(r.times[0]! - r.times[1]!)}s apart: they should run together`);
+  it('runs independent stages at the same time, as many as --max-parallelism allows, and identical work once', () => {
+    // One more than the default limit (the CPU count): they can only meet if the flag raised it.
+    const n = availableParallelism() + 1;
+    const r = buildOci({ Dockerfile: rendezvousDockerfile(n) }, ['--max-parallelism', String(n)], { cache: freshCache() });
+    assert.equal(r.status, 0, r.stderr);
+    const fs = unpack(singlePlatform(r.layout, 'amd64'));
+    for (let i = 1; i <= n; i++) assert.equal(rootfsFile(fs, `met-s${i}`), 'met\n', `stage s${i} ran alone: the ${n} stages did not run together`);
+    const runs = stepStates(r.stderr).ran.filter((s) => s.includes('] RUN '));
+    assert.equal(runs.length, n, `identical RUNs collapse into one: ${runs.join(' | ')}`);
+    assert.equal(rootfsFile(fs, 'token-s1copy'), rootfsFile(fs, 'token-s1'), 's1 and s1copy are the same step, so the same result');
   });
 
-  it('honours --max-parallelism', () => {
-    const r = run('1');
-    assert.ok(Math.abs(r.times[0]! - r.times[1]!) >= 0.9, 'with one slot, the two sleeps run one after the other');
+  it('never runs more steps at once than --max-parallelism, and that many whenever it can', async () => {
+    // Three independent RUNs that finish only when the test lets them, on a worker that only counts.
+    const p = await plan('FROM busybox AS a\nRUN a\nFROM busybox AS b\nRUN b\nFROM busybox AS c\nRUN c\nFROM scratch\nCOPY --from=a /a /a\nCOPY --from=b /b /b\nCOPY --from=c /c /c\n');
+    for (const limit of [1, 2]) {
+      let running = 0;
+      let most = 0;
+      const held: (() => void)[] = [];
+      const enter = (): void => void (most = Math.max(most, ++running));
+      const worker: Worker = {
+        async execute(step) {
+          enter();
+          if (step.kind === 'exec') await new Promise<void>((r) => held.push(r));
+          running--;
+          return { layers: [], emptyLayer: true };
+        },
+      };
+      const cache = tempDir('solver');
+      const solver = new Solver({
+        plan: p,
+        worker,
+        blobs: new BlobStore(cache),
+        index: new CacheIndex(cache),
+        images: {
+          async pull() {
+            enter();
+            running--;
+            return [];
+          },
+        },
+        downloaded: () => Promise.reject(new Error('no URL in this plan')),
+        localContext: () => assert.fail('no context in this plan'),
+        progress: new Progress('quiet'),
+        secrets: { get: () => Promise.resolve(undefined) },
+        skipCache: () => true,
+        maxParallelism: limit,
+      });
+      const done = solver.solve(p.targets[0]!.result!);
+      // Nothing here does I/O, so by the next turn of the event loop every step that could start has started.
+      const heldAtOnce: number[] = [];
+      for (let left = 3; left > 0; left--) {
+        await nextTurn();
+        heldAtOnce.push(held.length);
+        held.shift()?.();
+      }
+      await done;
+      await solver.flush();
+      assert.deepEqual(heldAtOnce, limit === 1 ? [1, 1, 1] : [2, 2, 1], `RUNs running at once with --max-parallelism ${limit}`);
+      assert.equal(most, limit, `steps running at once with --max-parallelism ${limit}`);
+    }
   });
 });
