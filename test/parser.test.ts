@@ -67,6 +67,19 @@ describe('heredocs', () => {
     assert.throws(() => parseDockerfile('FROM x\nRUN <<EOF\necho\n'), (e: unknown) => e instanceof DockerfileError && e.line === 2 && /unterminated heredoc/.test(e.message));
   });
 
+  it('reads a heredoc with blanks between << and the delimiter (dockerfile 1.16+)', () => {
+    const p = parseDockerfile('FROM x\nRUN cat << EOF > /f\nhello\nEOF\nRUN <<\t"Q"\nq\nQ\nRUN true\n');
+    assert.deepEqual(p.instructions[1]!.heredocs, [{ name: 'EOF', fileDescriptor: 0, expand: true, chomp: false, content: 'hello\n' }]);
+    assert.deepEqual(p.instructions[2]!.heredocs, [{ name: 'Q', fileDescriptor: 0, expand: false, chomp: false, content: 'q\n' }]);
+    assert.equal(p.instructions.length, 4);
+  });
+
+  it('finds heredocs on a line that also holds a form expansion cannot evaluate', () => {
+    const p = parseDockerfile('FROM x\nRUN echo ${X:=a} <<EOF\nbody\nEOF\nRUN true\n');
+    assert.deepEqual(p.instructions[1]!.heredocs.map((h) => [h.name, h.content]), [['EOF', 'body\n']]);
+    assert.equal(p.instructions.length, 3);
+  });
+
   it('leaves heredoc syntax alone in exec form and in other instructions', () => {
     assert.equal(parseDockerfile('FROM x\nRUN ["cat", "<<EOF"]\nEOF\n').instructions.length, 3);
     assert.equal(parseDockerfile('FROM x\nLABEL a=<<EOF\n').instructions[1]!.heredocs.length, 0);

@@ -176,7 +176,28 @@ describe('image config', () => {
   it('runs a RUN heredoc as the script, and keeps heredocs inline in longer commands', async () => {
     const p = await plan('FROM busybox\nRUN <<EOF\necho one\necho two\nEOF\nRUN cat <<A > /f\ncontent\nA\n');
     assert.deepEqual(execOf(stepAt(p, 2)).args, ['/bin/sh', '-c', 'echo one\necho two\n']);
-    assert.deepEqual(execOf(stepAt(p, 6)).args, ['/bin/sh', '-c', 'cat <<A > /f\ncontent\nA\n']);
+    // As BuildKit: each body and delimiter follow a newline, nothing after the last delimiter.
+    assert.deepEqual(execOf(stepAt(p, 6)).args, ['/bin/sh', '-c', 'cat <<A > /f\ncontent\nA']);
+    const q = await plan('FROM busybox\nRUN << EOF\necho spaced\nEOF\n');
+    assert.deepEqual(execOf(stepAt(q, 2)).args, ['/bin/sh', '-c', 'echo spaced\n']);
+  });
+
+  it('runs a lone #! heredoc as a 0755 file mounted read-only under /dev/pipes, through the shell', async () => {
+    const p = await plan('FROM busybox\nSHELL ["/bin/ash", "-c"]\nRUN <<-SCRIPT\n\t#!/bin/awk -f\n\tBEGIN { print "hi" }\n\tSCRIPT\n');
+    const run = stepAt(p, 3);
+    const exec = execOf(run);
+    assert.deepEqual(exec.args, ['/bin/ash', '-c', '/dev/pipes/SCRIPT']);
+    assert.equal(exec.mounts.length, 1);
+    const mount = exec.mounts[0]!;
+    assert.ok(mount.type === 'bind');
+    assert.deepEqual({ target: mount.target, source: mount.source, readonly: mount.readonly }, { target: '/dev/pipes', source: '/', readonly: true });
+    const file = p.steps.find((st) => st.key === run.inputs[mount.input!]);
+    assert.ok(file?.kind === 'file' && file.file.action === 'copy');
+    assert.deepEqual([file.inputs, file.file.dest, file.file.destPath, file.file.chmod, file.file.inline], [[], null, '/', '0755', [{ name: 'SCRIPT', content: '#!/bin/awk -f\nBEGIN { print "hi" }\n' }]]);
+    assert.equal(p.targets[0]!.image.history!.at(-1)!.created_by, 'RUN /bin/ash -c /dev/pipes/SCRIPT # buildkit');
+    // A #! body among other words stays inline for the shell.
+    const q = await plan('FROM busybox\nRUN sh <<EOF\n#!/bin/sh\necho x\nEOF\n');
+    assert.deepEqual(execOf(stepAt(q, 2)).mounts, []);
   });
 });
 
@@ -205,6 +226,16 @@ describe('stages', () => {
     assert.deepEqual(p.targets[0]!.stages.map((s) => s.name), ['deps', 'build']);
     assert.equal(p.targets[0]!.target, 'build');
     await assert.rejects(plan(multi, { target: 'nope' }), /target stage "nope" could not be found in Dockerfile \(stages: deps, unused, build\)/);
+  });
+
+  it('COPY --from and RUN --mount from= an empty FROM scratch stage read an empty filesystem', async () => {
+    const p = await plan('FROM scratch AS empty\nENV X=1\nFROM busybox\nCOPY --from=empty / /out/\nRUN --mount=from=empty,target=/m --mount=type=cache,from=empty,target=/c ls /m\n');
+    const copy = stepAt(p, 4);
+    assert.ok(copy.kind === 'file' && copy.file.action === 'copy');
+    assert.deepEqual(copy.file.sources, [{ input: null, paths: ['/'] }]);
+    const exec = execOf(stepAt(p, 5));
+    assert.deepEqual(exec.mounts[0], { type: 'bind', target: '/m', input: null, source: '/', readonly: true });
+    assert.equal(exec.mounts[1]!.type === 'cache' && exec.mounts[1]!.input, undefined);
   });
 
   it('COPY --from takes a stage name, an index, or an image', async () => {
@@ -333,9 +364,19 @@ describe('secrets and mounts', () => {
     assert.deepEqual(exec.mounts[1], { type: 'tmpfs', target: '/tmp', size: 64 * 1024 * 1024 });
     assert.deepEqual(exec.mounts[2], { type: 'bind', target: '/src/go.mod', input: 1, source: '/go.mod', readonly: false });
     assert.deepEqual(exec.mounts[3], { type: 'ssh', id: 'default', target: '/run/buildkit/ssh_agent.0', required: false, mode: 0o600, uid: 0, gid: 0 });
-    await assert.rejects(plan('FROM busybox\nRUN --mount=type=cache echo\n'), /needs a target/);
+    await assert.rejects(plan('FROM busybox\nRUN --mount=type=cache echo\n'), /invalid mount target "\/"/);
+    await assert.rejects(plan('FROM busybox\nWORKDIR /w\nRUN --mount=type=bind,target=.. echo\n'), /invalid mount target "\/"/);
     await assert.rejects(plan('FROM busybox\nRUN --mount=type=nfs,target=/x echo\n'), /unsupported mount type "nfs"/);
     await assert.rejects(plan('FROM busybox\nRUN --mount=type=tmpfs,target=/x,from=a echo\n'), /unexpected key 'from'/);
+  });
+
+  it('mounts bind, cache and tmpfs without a target at the working directory, as BuildKit does', async () => {
+    const p = await plan('FROM busybox\nWORKDIR /src\nRUN --mount=type=bind --mount=type=cache --mount=type=tmpfs --mount=type=cache,target=sub make\n');
+    const [bind, cache, tmpfs, sub] = execOf(stepAt(p, 3)).mounts;
+    assert.ok(bind?.type === 'bind' && cache?.type === 'cache' && tmpfs?.type === 'tmpfs' && sub?.type === 'cache');
+    assert.deepEqual([bind.target, cache.target, tmpfs.target, sub.target], ['/src', '/src', '/src', '/src/sub']);
+    // The default cache id is the target as written (path.Clean), not joined with the working directory.
+    assert.deepEqual([cache.id, sub.id], ['.', 'sub']);
   });
 
   it('validates --network and --security', async () => {

@@ -73,3 +73,45 @@ describe('variable expansion', () => {
     assert.equal(lex.process('$A ${B} ${C:-x} $NAME', lookup).result, '$A ${B} ${C:-x} world');
   });
 });
+
+describe('expansion as dockerfile 1.10+ does it', () => {
+  const more: Record<string, string> = { ABC: 'abc', ML: 'a\nb', R: '[$0]' };
+  const lookupMore = (n: string): string | undefined => more[n] ?? env[n];
+  const expandMore = (word: string): string => new ShellLex().process(word, lookupMore).result;
+
+  it('rejects `:` before the trim operators #, ##, % and %%, set or not', () => {
+    for (const op of ['#', '##', '%', '%%']) {
+      assert.throws(() => expand(`\${FILE:${op}*.}`), new RegExp(`unsupported modifier \\(:${op[0]}\\)`), op);
+      assert.throws(() => new ShellLex({ skipUnsetEnv: true }).process(`\${UNSET:${op}x}`, lookup), /unsupported modifier/, op);
+    }
+  });
+
+  it('replaces every match without replacing the empty match right after one, as Go does', () => {
+    assert.equal(expandMore('${ABC//*/x}'), 'x');
+    assert.equal(expandMore('${ABC//b*/x}'), 'ax');
+    assert.equal(expandMore('${ABC//?/-}'), '---');
+    assert.equal(expandMore('${ABC///-}'), '-a-b-c-');
+  });
+
+  it('reads $ in a replace-all replacement as a Go template, and a single replacement literally', () => {
+    assert.equal(expandMore('${ABC//b/$R}'), 'a[b]c');
+    assert.equal(expandMore('${ABC/b/$R}'), 'a[$0]c');
+  });
+
+  it('never lets * or ? match a newline', () => {
+    assert.equal(expandMore('${ML##*b}'), 'a\nb');
+    assert.equal(expandMore('${ML%%a*}'), 'a\nb');
+    assert.equal(expandMore('${ML//?/x}'), 'x\nx');
+    assert.equal(expandMore('${ML#a?}'), 'a\nb');
+  });
+
+  it('leaves forms it cannot evaluate in place when skipping unset variables', () => {
+    const lex = new ShellLex({ skipUnsetEnv: true });
+    assert.equal(lex.process('echo ${X:=a} ${Y:/p/r} ${Z:?}', lookup).result, 'echo ${X:=a} ${Y:/p/r} ${Z:?}');
+    assert.throws(() => lex.process('${NAME:=a}', lookup), /unsupported modifier \(:=\)/);
+  });
+
+  it('keeps the blanks after << in the same word, for heredocs', () => {
+    assert.deepEqual(words('cat << EOF <<\tX a<b'), ['cat', '<< EOF', '<<\tX', 'a<b']);
+  });
+});

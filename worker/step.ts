@@ -15,7 +15,8 @@ export type SourceDefinition =
   | { type: 'git'; url: string; keepGitDir: boolean };
 
 export type ExecMount =
-  | { type: 'bind'; target: string; input: number; source: string; readonly: boolean }
+  /** `input` null: an empty filesystem (a `FROM scratch` stage with nothing in it). */
+  | { type: 'bind'; target: string; input: number | null; source: string; readonly: boolean }
   | { type: 'cache'; target: string; id: string; sharing: 'shared' | 'private' | 'locked'; readonly: boolean; mode: number; uid: number; gid: number; input?: number; source?: string }
   | { type: 'tmpfs'; target: string; size?: number }
   /** Only the id and where it appears; the value is never part of the plan. */
@@ -35,8 +36,8 @@ export interface ExecDefinition {
 }
 
 export interface CopySource {
-  /** Index into the step's inputs. */
-  input: number;
+  /** Index into the step's inputs, or null: an empty filesystem (an empty `FROM scratch` stage). */
+  input: number | null;
   /** Paths (wildcards allowed) within that input. */
   paths: string[];
 }

@@ -1,7 +1,8 @@
 import type { Heredoc } from './ast.js';
 import { ShellLex } from './shell-lex.js';
 
-const heredocWord = /^(\d*)<<(-?)([^<]*)$/;
+// Blanks may separate `<<` from the delimiter (dockerfile 1.16+); the lexer keeps them in the word.
+const heredocWord = /^(\d*)<<(-?)[\t\n\f\r ]*([^<]*)$/;
 const noEnv = (): undefined => undefined;
 
 export type HeredocHeader = Omit<Heredoc, 'content'>;

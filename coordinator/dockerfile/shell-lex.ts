@@ -118,6 +118,10 @@ export class ShellLex {
           const value = this.processDollar();
           result += value;
           words.addString(value);
+        } else if (ch === '<') {
+          const value = this.processPossibleHeredoc();
+          result += value;
+          words.addRaw(value);
         } else if (ch === "'") {
           const value = this.processSingleQuote();
           result += value;
@@ -148,6 +152,19 @@ export class ShellLex {
     } finally {
       this.rawEscapes = saved;
     }
+  }
+
+  /**
+   * `<<` keeps the blanks after it in the same word, so that `<< EOF` is read as one heredoc opener
+   * (dockerfile 1.16+).
+   */
+  private processPossibleHeredoc(): string {
+    this.next();
+    if (this.peek() !== '<') return '<';
+    this.next();
+    let result = '<<';
+    for (let ch = this.peek(); ch === ' ' || ch === '\t' || ch === '\r'; ch = this.peek()) result += this.next();
+    return result;
   }
 
   private processSingleQuote(): string {
@@ -227,8 +244,12 @@ export class ShellLex {
       nullIsUnset = true;
       op = this.next();
       ops += op ?? '';
+      // `:` before a trim operator is an error (dockerfile 1.10+), before the word is read.
+      if (op === '#' || op === '%') throw new Error(`unsupported modifier (${ops}) in substitution`);
     }
-    if (op === '+' || op === '-' || op === '?' || op === '#' || op === '%') {
+    // After `:` every operator reads its word first, so skip-unset mode keeps even an unsupported
+    // form such as `${X:=a}` literally (heredoc detection lexes whole RUN lines that way).
+    if (nullIsUnset || op === '+' || op === '-' || op === '?' || op === '#' || op === '%') {
       let word: string;
       try {
         word = this.processStopOn('}', op === '#' || op === '%').result;
@@ -248,14 +269,17 @@ export class ShellLex {
           if (value === undefined) throw new Error(`${name}: ${word || 'is not allowed to be unset'}`);
           if (empty) throw new Error(`${name}: ${word || 'is not allowed to be empty'}`);
           return value;
-        default: {
+        case '#':
+        case '%': {
           const greedy = word.startsWith(op);
           const pattern = greedy ? word.slice(1) : word;
           return op === '%' ? trimSuffix(pattern, value ?? '', greedy) : trimPrefix(pattern, value ?? '', greedy);
         }
+        default:
+          throw new Error(`unsupported modifier (${ops}) in substitution`);
       }
     }
-    if (op === '/' && !nullIsUnset) {
+    if (op === '/') {
       const replaceAll = this.peek() === '/';
       if (replaceAll) this.next();
       let pattern: string;
@@ -274,8 +298,8 @@ export class ShellLex {
       }
       const value = this.env(name);
       if (value === undefined && this.opts.skipUnsetEnv) return `\${${name}/${pattern}/${replacement}}`;
-      const re = shellPatternToRegex(pattern, true, false, replaceAll ? 'g' : '');
-      return (value ?? '').replace(re, () => replacement);
+      const re = shellPatternToRegex(pattern, true, false);
+      return replaceAll ? replaceEveryMatch(value ?? '', re, replacement) : (value ?? '').replace(re, () => replacement);
     }
     throw new Error(`unsupported modifier (${ops}) in substitution`);
   }
@@ -295,14 +319,17 @@ export class ShellLex {
   }
 }
 
-/** Shell wildcard pattern (`*`, `?`, backslash escapes) to a regular expression. */
-function shellPatternToRegex(pattern: string, greedy: boolean, anchored: boolean, flags = ''): RegExp {
+/**
+ * Shell wildcard pattern (`*`, `?`, backslash escapes) to a regular expression. The wildcards stop
+ * at a newline, as Go's `.` does in BuildKit's conversion.
+ */
+function shellPatternToRegex(pattern: string, greedy: boolean, anchored: boolean): RegExp {
   const chars = Array.from(pattern);
   let out = anchored ? '^' : '';
   for (let i = 0; i < chars.length; i++) {
     const tok = chars[i]!;
-    if (tok === '*') out += greedy ? '[\\s\\S]*' : '[\\s\\S]*?';
-    else if (tok === '?') out += '[\\s\\S]';
+    if (tok === '*') out += greedy ? '[^\\n]*' : '[^\\n]*?';
+    else if (tok === '?') out += '[^\\n]';
     else if (tok === '\\') {
       const nxt = chars[i + 1];
       // `\}` and `\/` only protect the ${} syntax; the backslash is not part of the pattern.
@@ -312,7 +339,45 @@ function shellPatternToRegex(pattern: string, greedy: boolean, anchored: boolean
       i++;
     } else out += tok.replace(/[[\]{}.+()|^$]/, '\\$&');
   }
-  return new RegExp(out, 'u' + flags);
+  return new RegExp(out, 'u');
+}
+
+/**
+ * `${V//pattern/repl}`, with the semantics of Go's `Regexp.ReplaceAllString` that BuildKit uses:
+ * matches do not overlap, an empty match right after a match is not replaced, and `$` in the
+ * replacement is a template reference.
+ */
+function replaceEveryMatch(value: string, re: RegExp, replacement: string): string {
+  const global = new RegExp(re.source, re.flags + 'g');
+  let out = '';
+  let lastEnd = 0;
+  for (let searchPos = 0; searchPos <= value.length; ) {
+    global.lastIndex = searchPos;
+    const m = global.exec(value);
+    if (!m) break;
+    const start = m.index;
+    const end = start + m[0].length;
+    out += value.slice(lastEnd, start);
+    if (end > lastEnd || start === 0) out += expandTemplate(replacement, m[0]);
+    lastEnd = end;
+    // Always advance by at least one character.
+    const width = (value.codePointAt(searchPos) ?? 0) > 0xffff ? 2 : 1;
+    searchPos = Math.max(searchPos + width, end);
+  }
+  return out + value.slice(lastEnd);
+}
+
+/**
+ * Go's `Regexp.Expand` for a pattern without groups: `$$` is `$`, `$0`/`${0}` the match, any other
+ * `$name`/`${name}` nothing, and a `$` not followed by a name stays.
+ */
+function expandTemplate(template: string, match: string): string {
+  return template.replace(/\$(?:\$|\{([\p{L}\p{Nd}_]+)\}|([\p{L}\p{Nd}_]+))?/gu, (all, braced?: string, bare?: string) => {
+    if (all === '$$') return '$';
+    const name = braced ?? bare;
+    if (name === undefined) return '$';
+    return name === '0' ? match : '';
+  });
 }
 
 function trimPrefix(pattern: string, value: string, greedy: boolean): string {

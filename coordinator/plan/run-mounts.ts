@@ -56,9 +56,15 @@ function parseNumber(key: string, value: string, radix: 8 | 10): number {
   return parseInt(value, radix);
 }
 
+/** Go's `path.Clean`: like normalize, but without a trailing slash and `.` for nothing. */
+function cleanPath(p: string): string {
+  const n = posix.normalize(p);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
 /**
  * Parses one `--mount` value (already expanded). Relative targets are taken from the working
- * directory, as BuildKit does.
+ * directory, as BuildKit does; bind, cache and tmpfs mounts without a target mount at it.
  */
 export function parseMount(text: string, workdir: string): MountSpec {
   const opts = new Map<string, string | undefined>();
@@ -83,12 +89,14 @@ export function parseMount(text: string, workdir: string): MountSpec {
     }
     return v;
   };
-  let target = str('target');
-  if (target !== undefined && !target.startsWith('/')) target = posix.join('/', workdir, target);
-  if (target !== undefined) target = posix.normalize(target);
-  const needTarget = (): string => {
-    if (target === undefined) throw new Error(`--mount type=${type} needs a target, e.g. target=/path`);
-    return target;
+  const written = str('target');
+  const inWorkdir = (t: string): string => (t.startsWith('/') ? posix.normalize(t) : posix.join('/', workdir, t));
+  const target = written === undefined ? undefined : inWorkdir(written);
+  // Secrets and ssh have targets of their own; the others default to the working directory.
+  const mountTarget = (): string => {
+    const t = inWorkdir(written ?? '');
+    if (cleanPath(t) === '/') throw new Error(`invalid mount target "/" for --mount type=${type}`);
+    return t;
   };
   const readonly = opts.has('rw') ? !parseBool('rw', opts.get('rw')) : opts.has('readonly') ? parseBool('readonly', opts.get('readonly')) : undefined;
   const mode = (def: number): number => (opts.has('mode') ? parseNumber('mode', str('mode')!, 8) : def);
@@ -97,14 +105,15 @@ export function parseMount(text: string, workdir: string): MountSpec {
   switch (type) {
     case 'bind':
       const from = str('from');
-      return { type, target: needTarget(), ...(from !== undefined ? { from } : {}), source: str('source') ?? '/', readonly: readonly ?? true };
+      return { type, target: mountTarget(), ...(from !== undefined ? { from } : {}), source: str('source') ?? '/', readonly: readonly ?? true };
     case 'cache': {
       const sharing = (str('sharing') ?? 'shared') as 'shared' | 'private' | 'locked';
       if (!['shared', 'private', 'locked'].includes(sharing)) throw new Error(`unsupported sharing value ${JSON.stringify(sharing)} (use shared, private or locked)`);
-      const t = needTarget();
+      const t = mountTarget();
       const from = str('from');
       const source = str('source');
-      return { type, target: t, id: str('id') ?? t, ...(from !== undefined ? { from } : {}), ...(source !== undefined ? { source } : {}), sharing, readonly: readonly ?? false, mode: mode(0o755), uid: id('uid'), gid: id('gid') };
+      // The default id is the target as written, not joined with the working directory.
+      return { type, target: t, id: str('id') ?? cleanPath(written ?? ''), ...(from !== undefined ? { from } : {}), ...(source !== undefined ? { source } : {}), sharing, readonly: readonly ?? false, mode: mode(0o755), uid: id('uid'), gid: id('gid') };
     }
     case 'tmpfs': {
       const size = str('size');
@@ -114,7 +123,7 @@ export function parseMount(text: string, workdir: string): MountSpec {
       } catch {
         throw new Error(`invalid size for tmpfs: ${size}`);
       }
-      return { type, target: needTarget(), ...(bytes !== undefined ? { size: bytes } : {}) };
+      return { type, target: mountTarget(), ...(bytes !== undefined ? { size: bytes } : {}) };
     }
     case 'secret': {
       const env = str('env');

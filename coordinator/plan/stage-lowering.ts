@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import type { Digest } from '../../oci/digest.js';
 import { formatPlatform } from '../../oci/platform.js';
 import type { CopySpec, Instruction, InstructionOf } from '../dockerfile/instructions.js';
+import { chompHeredocContent, parseHeredocWord } from '../dockerfile/heredoc.js';
 import { expandWord } from '../dockerfile/shell-lex.js';
 import { checkStopSignal, exposedPorts } from './config-values.js';
 import type { CopySource, ExecMount, FileDefinition, SourceDefinition, Step, StepGraph, StepKey } from './graph.js';
@@ -35,6 +36,18 @@ export type FromSource = { type: 'stage'; state: StageState } | { type: 'local';
 export function urlFileName(url: string): string {
   const name = new URL(url).pathname.split('/').filter(Boolean).at(-1);
   return name ? decodeURIComponent(name) : '__unnamed__';
+}
+
+/** Where a RUN's `#!` heredoc script is mounted, as in BuildKit. */
+const HEREDOC_SCRIPT_DIR = '/dev/pipes';
+
+/** The whole command line is one heredoc opener (BuildKit's MustParseHeredoc: errors mean no). */
+function singleHeredoc(line: string): boolean {
+  try {
+    return parseHeredocWord(line) !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 const isUrl = (s: string): boolean => /^https?:\/\//i.test(s);
@@ -201,19 +214,28 @@ export class StageLowerer {
     };
     const rootfs = s.head === null ? null : inputIndex(s.head);
 
+    const command = ins.command.shellForm ? this.shellCommand(ins) : undefined;
     const mounts: ExecMount[] = [];
+    if (command?.scriptFile) {
+      // As BuildKit: the script is a 0755 file on an otherwise empty filesystem, mounted read-only.
+      const { name, content } = command.scriptFile;
+      const file: FileDefinition = { action: 'copy', dest: null, sources: [], inline: [{ name, content }], destPath: '/', chmod: '0755', exclude: [], parents: false, unpack: false };
+      const step = this.scope.graph.add({ kind: 'file', platform: this.platform, inputs: [], file });
+      mounts.push({ type: 'bind', target: HEREDOC_SCRIPT_DIR, input: inputIndex(step.key), source: '/', readonly: true });
+    }
     for (const raw of ins.mounts) {
       const spec = parseMount(this.expand(raw), s.workdir);
       switch (spec.type) {
         case 'bind': {
           const from = await this.mountSource(spec.from, spec.source);
-          mounts.push({ type: 'bind', target: spec.target, input: inputIndex(from.key), source: from.path, readonly: spec.readonly });
+          mounts.push({ type: 'bind', target: spec.target, input: from.key === null ? null : inputIndex(from.key), source: from.path, readonly: spec.readonly });
           break;
         }
         case 'cache': {
           const { from: fromRef, source, ...rest } = spec;
           const from = fromRef === undefined ? undefined : await this.mountSource(fromRef, source ?? '/');
-          mounts.push(from ? { ...rest, input: inputIndex(from.key), source: from.path } : rest);
+          // A cache seeded from an empty stage is a cache seeded from nothing.
+          mounts.push(from && from.key !== null ? { ...rest, input: inputIndex(from.key), source: from.path } : rest);
           break;
         }
         case 'secret':
@@ -232,7 +254,7 @@ export class StageLowerer {
     const security = ins.security ?? 'sandbox';
     if (security !== 'sandbox' && security !== 'insecure') throw new Error(`unsupported security mode ${JSON.stringify(security)} (use sandbox or insecure)`);
 
-    const args = ins.command.shellForm ? [...s.shell, this.script(ins)] : ins.command.args;
+    const args = command ? [...s.shell, command.script] : ins.command.args;
     const runArgs = this.runArgs();
     const env = [...s.envList(), ...runArgs.map(([k, v]) => `${k}=${v}`)];
     const step = this.scope.graph.add({
@@ -248,29 +270,37 @@ export class StageLowerer {
   }
 
   /**
-   * The shell script of a shell-form RUN. A RUN that is only `<<EOF` runs the heredoc body;
-   * otherwise the heredoc bodies follow the command line and the shell reads them itself.
+   * The shell command of a shell-form RUN, as BuildKit's dispatchRun makes it. A RUN that is only
+   * `<<EOF` runs the heredoc body, or, when the body starts with `#!`, a file holding it, which the
+   * kernel then runs with that interpreter. Otherwise the bodies follow the command line and the
+   * shell reads them itself.
    */
-  private script(ins: InstructionOf<'run'>): string {
+  private shellCommand(ins: InstructionOf<'run'>): { script: string; scriptFile?: { name: string; content: string } } {
     const { args, heredocs } = ins.command;
     const line = args.join(' ');
-    if (heredocs.length === 0) return line;
-    const only = heredocs[0]!;
-    if (heredocs.length === 1 && /^\d*<<-?\s*["']?[^"'\s]+["']?$/.test(line.trim())) {
-      return only.chomp ? only.content.replace(/^\t+/gm, '') : only.content;
+    if (heredocs.length === 0) return { script: line };
+    if (singleHeredoc(line)) {
+      const first = heredocs[0]!;
+      const content = first.chomp ? chompHeredocContent(first.content) : first.content;
+      if (this.state.platform.os !== 'windows' && content.startsWith('#!')) {
+        return { script: posix.join(HEREDOC_SCRIPT_DIR, first.name), scriptFile: { name: first.name, content } };
+      }
+      return { script: content };
     }
-    return line + '\n' + heredocs.map((h) => h.content + h.name + '\n').join('');
+    return { script: line + heredocs.map((h) => '\n' + h.content + h.name).join('') };
   }
 
-  /** Where a RUN mount or COPY --from reads: another stage, an image, or (without from) the context. */
-  private async mountSource(fromRef: string | undefined, source: string): Promise<{ key: StepKey; path: string }> {
+  /**
+   * Where a RUN mount reads: another stage, an image, or (without from) the context. The key is
+   * null for a stage with an empty filesystem (`FROM scratch` and nothing added).
+   */
+  private async mountSource(fromRef: string | undefined, source: string): Promise<{ key: StepKey | null; path: string }> {
     const path = posix.normalize('/' + source);
     const include = path === '/' ? [] : [path.slice(1)];
     if (fromRef === undefined) return { key: this.scope.contextSource(include, [], this.state).key, path };
     const from = await this.scope.from(fromRef, this.state);
     switch (from.type) {
       case 'stage':
-        if (from.state.head === null) throw new Error(`cannot mount from stage ${fromRef}: it has an empty filesystem`);
         return { key: from.state.head, path };
       case 'local':
         return { key: this.scope.contextSource(include, [], this.state, from.name).key, path };
@@ -305,7 +335,11 @@ export class StageLowerer {
     const link = spec.link;
     const destInput = link || s.head === null ? null : inputs.push(s.head) - 1;
     const copySources: CopySource[] = [];
-    const addSource = (key: StepKey, paths: string[]): void => {
+    const addSource = (key: StepKey | null, paths: string[]): void => {
+      if (key === null) {
+        copySources.push({ input: null, paths });
+        return;
+      }
       const at = inputs.indexOf(key);
       copySources.push({ input: at >= 0 ? at : inputs.push(key) - 1, paths });
     };
@@ -314,8 +348,7 @@ export class StageLowerer {
       const source = await this.scope.from(from, s);
       if (source.type === 'image') addSource(source.step.key, sources);
       else if (source.type === 'local') addSource(this.scope.contextSource(sources, exclude, s, source.name).key, sources);
-      else if (source.state.head !== null) addSource(source.state.head, sources);
-      else throw new Error(`${keyword} --from=${from}: that stage has an empty filesystem`);
+      else addSource(source.state.head, sources);
     } else {
       const local: string[] = [];
       for (const src of sources) {

@@ -147,7 +147,7 @@ async function specMount(
 ): Promise<SpecMount | undefined> {
   switch (m.type) {
     case 'bind': {
-      const input = inputs[m.input]!;
+      const input: StepInput = m.input === null ? { type: 'rootfs', layers: [] } : inputs[m.input]!;
       let base: string;
       if (input.type === 'local') {
         const dir = await materializeLocal(input, deps.tmpDir, m.readonly);

@@ -31,7 +31,7 @@ export async function runFile(file: FileDefinition, inputs: StepInput[], snapsho
       const opts = { ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}), exclude: (rel: string) => exclude.ignores(rel), parents: file.parents, unpack: file.unpack };
       const many = file.sources.reduce((n, s) => n + s.paths.length, 0) + file.inline.length > 1;
       for (const source of file.sources) {
-        const input = inputs[source.input]!;
+        const input: StepInput = source.input === null ? { type: 'rootfs', layers: [] } : inputs[source.input]!;
         let src: CopySourceRoot;
         if (input.type === 'local') src = { dir: input.dir, allowed: input.allowed };
         else {
