@@ -7,9 +7,13 @@ import { after, before, describe, it } from 'node:test';
 import { busyboxLayout, buildOci, freshCache, inspectConfig, requireTools, rootfsFile, stepStates, unpack } from './engine-helpers.js';
 import { makeDir, tempDir } from './helpers.js';
 
-/** Runs git in `cwd` with a fixed identity; fails the test with git's message. */
+/** Commits are dated long ago, so that a file time equal to the commit's cannot be the checkout's. */
+const COMMIT_DATE = '2001-02-03T04:05:06Z';
+
+/** Runs git in `cwd` with a fixed identity and date; fails the test with git's message. */
 function git(cwd: string, ...args: string[]): string {
-  const r = spawnSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'init.defaultBranch=main', ...args], { cwd, encoding: 'utf8' });
+  const env = { ...process.env, GIT_AUTHOR_DATE: COMMIT_DATE, GIT_COMMITTER_DATE: COMMIT_DATE };
+  const r = spawnSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.com', '-c', 'init.defaultBranch=main', ...args], { cwd, encoding: 'utf8', env });
   assert.equal(r.status, 0, `git ${args.join(' ')}: ${r.stderr}`);
   return r.stdout.trim();
 }
@@ -168,6 +172,21 @@ describe('ADD of a git repository', () => {
     assert.equal(git(join(bundle, 'rootfs/flag'), 'status', '--porcelain'), '', 'the work tree matches its commit');
     assert.equal(existsSync(join(bundle, 'rootfs/off/.git')), false);
     assert.equal(rootfsFile(bundle, 'off/README.md'), 'version two\n');
+  });
+
+  it('checks out submodules (relative URLs too) unless ?submodules=false; ?mtime=commit gives every file the commit time', () => {
+    const sup = makeRepo(root, 'super', { 'top.txt': 'top\n' });
+    git(sup.work, '-c', 'protocol.file.allow=always', 'submodule', '-q', 'add', '../repo.git', 'libs/repo');
+    const commit = sup.commit({}, 'add a submodule');
+    const url = gitUrl.replace('/repo.git', '/super.git');
+    const bundle = built(`FROM busybox\nADD ${url}#main /with\nADD ${url}?ref=main&submodules=false /without\nADD ${url}?ref=${commit}&mtime=commit /timed\n`);
+    assert.equal(rootfsFile(bundle, 'with/libs/repo/README.md'), 'version two\n');
+    assert.equal(existsSync(join(bundle, 'rootfs/with/libs/repo/.git')), false, 'no pointer into a git directory that is not there');
+    assert.equal(existsSync(join(bundle, 'rootfs/without/libs/repo/README.md')), false);
+    assert.ok(lstatSync(join(bundle, 'rootfs/without/libs/repo')).isDirectory());
+    const when = Date.parse(COMMIT_DATE) / 1000;
+    assert.notEqual(Math.floor(lstatSync(join(bundle, 'rootfs/with/top.txt')).mtimeMs / 1000), when, 'by default, the time of the checkout');
+    for (const path of ['timed/top.txt', 'timed/libs/repo/README.md', 'timed/libs']) assert.equal(Math.floor(lstatSync(join(bundle, 'rootfs', path)).mtimeMs / 1000), when, path);
   });
 
   it('treats http URLs ending in .git as git (smart HTTP through git http-backend)', () => {

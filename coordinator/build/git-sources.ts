@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ExpectedError } from '../../oci/expected-error.js';
 import type { GitSourceDefinition } from '../../worker/step.js';
 import { git, GitCommandError } from '../../worker/system/git.js';
-import { isCommitSha, redactRemote, type GitRef } from '../plan/git-ref.js';
+import { isCommitSha, redactRemote, redactUrlsIn, type GitRef } from '../plan/git-ref.js';
 
 export class GitSourceError extends ExpectedError {}
 
@@ -92,7 +92,7 @@ export class GitSources {
       if (!isCommitSha(sha)) throw new GitSourceError(`${where}: invalid commit ${JSON.stringify(sha)}`);
       return peeled ? { commit: peeled, ref: used, tagObject: sha } : { commit: sha, ref: used };
     } catch (err) {
-      if (err instanceof GitCommandError) throw new GitSourceError(`${where}: ${err.message}`);
+      if (err instanceof GitCommandError) throw new GitSourceError(`${where}: ${redactUrlsIn(err.message)}`);
       throw err;
     }
   }
@@ -151,7 +151,7 @@ export class GitSources {
       }
       return { dir, allowed: await listTree(dir, keep) };
     } catch (err) {
-      if (err instanceof GitCommandError) throw new GitSourceError(`${where}: ${err.message}`);
+      if (err instanceof GitCommandError) throw new GitSourceError(`${where}: ${redactUrlsIn(err.message)}`);
       throw err;
     }
   }
