@@ -108,7 +108,8 @@ export class GitSources {
     }
     const where = `ADD ${def.remote}#${ref}`;
     const redact = this.redactions(remote);
-    const work = await mkdtemp(join(this.tmpDir, 'git-'));
+    // Named `<kind>-<pid>-...` like the cache's other temporary files, so the next build removes it after a kill -9.
+    const work = await mkdtemp(join(this.tmpDir, `git-${process.pid}-`));
     this.workDirs.push(work);
     const tree = join(work, 'tree');
     // .git is part of the result only when kept for the whole tree; a subdir never has one (BuildKit).
