@@ -35,7 +35,17 @@ const short = (key: StepKey | null): string => (key ? key.slice(7, 19) : 'scratc
 function describe(step: Step): string {
   switch (step.kind) {
     case 'source':
-      return step.source.type === 'image' ? `image ${step.source.ref}` : step.source.type === 'context' ? `context ${step.source.include.join(' ') || '.'}` : `${step.source.type} ${step.source.url}`;
+      switch (step.source.type) {
+        case 'image':
+          return `image ${step.source.ref}`;
+        case 'context':
+          return `context ${step.source.include.join(' ') || '.'}`;
+        case 'http':
+          return `http ${step.source.url}`;
+        case 'git':
+          return `git ${step.source.remote}${step.source.ref ? '#' + step.source.ref : ''}${step.source.subdir ? ':' + step.source.subdir : ''}`;
+      }
+      break;
     case 'exec':
       return 'exec';
     case 'file':

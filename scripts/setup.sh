@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # runc runs RUN steps; attr reads overlayfs' opaque-directory marks; docker-registry (with
 # apache2-utils' htpasswd), redis-server, skopeo and umoci are the real peers the tests use;
 # qemu-user-static runs foreign platforms; busybox-static makes small real base images offline.
-PACKAGES=(runc docker-registry redis-server qemu-user-static busybox-static skopeo umoci attr apache2-utils)
+PACKAGES=(runc docker-registry redis-server qemu-user-static busybox-static skopeo umoci attr apache2-utils git)
 
 sudo=()
 missing=()

@@ -431,9 +431,34 @@ describe('COPY and ADD flags', () => {
     const http = src(2);
     assert.deepEqual(http.kind === 'source' && http.source, { type: 'http', url: 'https://example.com/a.tar.gz', checksum: 'sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d' });
     const git = src(3);
-    assert.deepEqual(git.kind === 'source' && git.source, { type: 'git', url: 'https://github.com/moby/buildkit.git#v0.13.0', keepGitDir: true });
+    assert.deepEqual(git.kind === 'source' && git.source, { type: 'git', remote: 'https://github.com/moby/buildkit.git', ref: 'v0.13.0', subdir: '', keepGitDir: true, submodules: true, mtime: 'checkout' });
     const local = fileOf(stepAt(p, 4));
     assert.equal(local.action === 'copy' && local.unpack, true);
+  });
+
+  it('ADD reads git sources in the forms BuildKit accepts, credentials masked', async () => {
+    const p = await plan(
+      [
+        'FROM busybox',
+        'ADD git@github.com:moby/buildkit.git#v0.13.0:docs /a',
+        'ADD https://user:token@example.com/org/repo.git?branch=dev&subdir=/x/y/&keep-git-dir /b',
+        'ADD ssh://git@example.com/repo.git?tag=v1&submodules=false&mtime=commit&checksum=ABC123 /c',
+        'ADD https://example.com/not-git/file.txt /d',
+        '',
+      ].join('\n'),
+    );
+    const src = (line: number) => {
+      const s = p.steps.find((st) => st.key === stepAt(p, line).inputs[1])!;
+      return s.kind === 'source' && s.source;
+    };
+    assert.deepEqual(src(2), { type: 'git', remote: 'git@github.com:moby/buildkit.git', ref: 'v0.13.0', subdir: 'docs', keepGitDir: false, submodules: true, mtime: 'checkout' });
+    assert.deepEqual(src(3), { type: 'git', remote: 'https://xxxxx:xxxxx@example.com/org/repo.git', ref: 'refs/heads/dev', subdir: 'x/y', keepGitDir: true, submodules: true, mtime: 'checkout' });
+    assert.deepEqual(src(4), { type: 'git', remote: 'ssh://git@example.com/repo.git', ref: 'refs/tags/v1', subdir: '', keepGitDir: false, submodules: false, mtime: 'commit', checksum: 'abc123' });
+    assert.equal((src(5) || { type: '' }).type, 'http');
+    assert.doesNotMatch(JSON.stringify(p), /token/);
+    await assert.rejects(plan('FROM busybox\nADD --keep-git-dir=false https://example.com/r.git?keep-git-dir=true /r\n'), /inconsistent keep-git-dir configuration/);
+    await assert.rejects(plan('FROM busybox\nADD https://example.com/r.git?colour=blue /r\n'), /unexpected query "colour"/);
+    await assert.rejects(plan('FROM busybox\nCOPY https://example.com/r.git /r\n'), /COPY cannot fetch https:\/\/example\.com\/r\.git: use ADD/);
   });
 
   it('expands heredoc sources unless their delimiter is quoted', async () => {

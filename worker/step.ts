@@ -12,7 +12,28 @@ export type SourceDefinition =
   | { type: 'context'; name: string; include: string[]; exclude: string[]; checksum: Digest }
   /** `digest`: of the content, once fetched; with it the step's key follows the content. */
   | { type: 'http'; url: string; checksum?: string; digest?: Digest }
-  | { type: 'git'; url: string; keepGitDir: boolean };
+  | GitSourceDefinition;
+
+/**
+ * A git repository's tree at one commit. `remote` has its credentials masked (the build keeps the real
+ * one aside), so keys and logs never hold them. Once resolved (not in dry runs), `commit` is set and
+ * `ref` is the full ref name when `.git` is kept (its refs are part of the result), else the commit:
+ * the key then follows the content only, as BuildKit's does.
+ */
+export interface GitSourceDefinition {
+  type: 'git';
+  remote: string;
+  ref: string;
+  commit?: string;
+  /** Only this directory of the tree; empty for all of it. */
+  subdir: string;
+  keepGitDir: boolean;
+  submodules: boolean;
+  /** `checkout`: files get the time of the checkout; `commit`: the commit's time. */
+  mtime: 'checkout' | 'commit';
+  /** `--checksum`: a commit (prefix) the ref must resolve to. */
+  checksum?: string;
+}
 
 export type ExecMount =
   /** `input` null: an empty filesystem (a `FROM scratch` stage with nothing in it). */

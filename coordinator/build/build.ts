@@ -20,6 +20,7 @@ import type { Progress } from './progress.js';
 import { MissExplainer } from './miss-explainer.js';
 import { Solver, type CacheMiss } from './solver.js';
 import { UrlFetcher } from './url-fetcher.js';
+import { GitSources } from './git-sources.js';
 import { urlFileName } from '../plan/stage-lowering.js';
 import { contextFileMap } from '../context/selection.js';
 
@@ -51,10 +52,11 @@ export interface BuildResult {
 export async function build(req: BuildRequest): Promise<BuildResult> {
   const blobs = new BlobStore(req.cacheDir);
   const fetcher = new UrlFetcher(blobs);
+  const gitSources = new GitSources(blobs.tmpDir);
   const { insecure, mirrors } = registrySettings();
   const registries = new Registries({ insecure });
   const registryImages = new RegistryImages(registries, blobs, mirrors);
-  const plan = await planBuild({ resolver: registryImages, ...req.plan, fetchUrl: (url, checksum) => fetcher.fetch(url, checksum) });
+  const plan = await planBuild({ resolver: registryImages, ...req.plan, fetchUrl: (url, checksum) => fetcher.fetch(url, checksum), resolveGit: (ref) => gitSources.resolve(ref) });
   const index = new CacheIndex(req.cacheDir);
   const snapshots = new SnapshotStore(req.cacheDir, blobs);
   await snapshots.cleanStale();
@@ -94,6 +96,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
       await chmod(join(dir, name), 0o600);
       return { dir, name };
     },
+    gitCheckout: (source) => gitSources.checkout(source),
     localContext: (name) => {
       const ctx = contextOf(name);
       return { dir: ctx.root, allowed: new Set(ctx.entries().keys()) };
@@ -136,6 +139,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
     req.signal?.removeEventListener('abort', abort);
     await snapshots.releaseAll();
     for (const d of tempDirs) await rm(d, { recursive: true, force: true });
+    await gitSources.cleanup();
     await enforceCacheLimit(req.cacheDir);
   }
 }

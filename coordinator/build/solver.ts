@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import type { BlobStore } from '../../cache/blob-store.js';
 import type { Digest } from '../../oci/digest.js';
 import type { CacheIndex } from '../../cache/cache-index.js';
-import type { Step, StepKey } from '../../worker/step.js';
+import type { GitSourceDefinition, Step, StepKey } from '../../worker/step.js';
 import type { SecretSource, StepInput, Worker } from '../../worker/worker.js';
 import type { BuildPlan } from '../plan/plan-types.js';
 import type { ImageProvider } from './image-provider.js';
@@ -38,6 +38,8 @@ export interface SolverOptions {
   images: ImageProvider;
   /** An ADD URL's content as a file in a directory of its own (fetched during planning). */
   downloaded(url: string, digest: Digest | undefined): Promise<{ dir: string; name: string }>;
+  /** An ADD git source's tree, checked out in a directory of its own. */
+  gitCheckout(source: GitSourceDefinition): Promise<{ dir: string; allowed: ReadonlySet<string> }>;
   /** A local context by name, with the paths `.dockerignore` allows. */
   localContext(name: string): { dir: string; allowed: ReadonlySet<string> };
   progress: Progress;
@@ -105,6 +107,7 @@ export class Solver {
     const known = this.names.get(step.key);
     if (known) return known;
     if (step.kind === 'source' && step.source.type === 'context') return { name: `[internal] load build context ${step.source.name}` };
+    if (step.kind === 'source' && step.source.type === 'git') return { name: `[internal] load git source ${step.source.remote}#${step.source.ref}` };
     return { name: `[internal] ${step.kind} ${step.key.slice(7, 19)}` };
   }
 
@@ -136,6 +139,17 @@ export class Solver {
     if (step.kind === 'source' && step.source.type === 'http') {
       const file = await this.o.downloaded(step.source.url, step.source.digest);
       return { input: { type: 'local', dir: file.dir, allowed: new Set([file.name]) }, emptyLayer: false, cached: false };
+    }
+    if (step.kind === 'source' && step.source.type === 'git') {
+      const id = this.o.progress.start(this.describe(step).name);
+      try {
+        const tree = await this.o.gitCheckout(step.source);
+        this.o.progress.done(id);
+        return { input: { type: 'local', dir: tree.dir, allowed: tree.allowed }, emptyLayer: false, cached: false };
+      } catch (err) {
+        this.o.progress.error(id, (err as Error).message);
+        throw err;
+      }
     }
 
     const { name, line } = this.describe(step);

@@ -45,7 +45,8 @@ export interface CopySpec {
   parents: boolean;
   exclude: string[];
   checksum?: string;
-  keepGitDir: boolean;
+  /** `--keep-git-dir`; undefined when not given, so that a git URL's own `keep-git-dir` can decide. */
+  keepGitDir?: boolean;
 }
 
 export interface HealthSpec {
@@ -150,7 +151,7 @@ function copySpec(node: InstructionNode, keyword: 'COPY' | 'ADD'): CopySpec {
     parents: flags.parents,
     exclude: flags.exclude,
     checksum: flags.checksum,
-    keepGitDir: flags['keep-git-dir'],
+    keepGitDir: node.flags.some((f) => /^--keep-git-dir(=|$)/.test(f)) ? flags['keep-git-dir'] : undefined,
   };
 }
 

@@ -4,7 +4,7 @@ import { digestOf } from '../../oci/digest.js';
  * The build graph. Identical work has one key wherever it appears, and the graph collapses it into
  * one step. The step types themselves are the worker's (worker/step.ts).
  */
-export type { CopySource, ExecDefinition, ExecMount, FileDefinition, SourceDefinition, Step, StepKey, StepKind } from '../../worker/step.js';
+export type { CopySource, ExecDefinition, ExecMount, FileDefinition, GitSourceDefinition, SourceDefinition, Step, StepKey, StepKind } from '../../worker/step.js';
 import type { Step, StepKey } from '../../worker/step.js';
 
 type Unkeyed<T> = T extends Step ? Omit<T, 'key'> : never;

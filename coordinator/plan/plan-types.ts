@@ -3,6 +3,7 @@ import type { ImageConfig } from '../../oci/image.js';
 import type { Platform } from '../../oci/platform.js';
 import type { BuildContext } from '../context/build-context.js';
 import type { NamedContext } from '../context/named-contexts.js';
+import type { GitRef } from './git-ref.js';
 import type { Step, StepKey } from './graph.js';
 
 /** What a base image brings: its pinned digest and its config (Env, Cmd, OnBuild triggers...). */
@@ -37,6 +38,8 @@ export interface PlanOptions {
   resolver?: ImageResolver;
   /** Downloads ADD URLs during planning so that their keys follow their content (not in dry runs). */
   fetchUrl?: (url: string, checksum?: string) => Promise<Digest>;
+  /** Resolves ADD git refs to commits during planning, so that their keys follow the commit (not in dry runs). */
+  resolveGit?: (ref: GitRef) => Promise<{ commit: string; ref: string }>;
   /** `--build-context NAME=...`: replaces `FROM NAME`, `COPY --from=NAME` and `--mount from=NAME`. */
   namedContexts?: Map<string, NamedContext>;
 }

@@ -251,6 +251,7 @@ class TargetPlanner {
       secretIds: s.opts.secretIds,
       from: (ref, state) => this.fromRef(ref, def, state.platform),
       ...(s.opts.fetchUrl ? { fetchUrl: s.opts.fetchUrl } : {}),
+      ...(s.opts.resolveGit ? { resolveGit: s.opts.resolveGit } : {}),
       contextSource: (include, exclude, state, name) => s.contextSource(include, exclude, formatPlatform(state.platform), name),
     };
   }

@@ -5,7 +5,8 @@ import type { CopySpec, Instruction, InstructionOf } from '../dockerfile/instruc
 import { chompHeredocContent, parseHeredocWord } from '../dockerfile/heredoc.js';
 import { expandWord } from '../dockerfile/shell-lex.js';
 import { checkStopSignal, exposedPorts } from './config-values.js';
-import type { CopySource, ExecMount, FileDefinition, SourceDefinition, Step, StepGraph, StepKey } from './graph.js';
+import type { CopySource, ExecMount, FileDefinition, GitSourceDefinition, SourceDefinition, Step, StepGraph, StepKey } from './graph.js';
+import { parseGitRef, redactRemote, redactUrlsIn, type GitRef } from './git-ref.js';
 import type { PlanEntry } from './plan-types.js';
 import { parseMount } from './run-mounts.js';
 import type { StageState } from './stage-state.js';
@@ -26,6 +27,8 @@ export interface LoweringScope {
   from(ref: string, state: StageState): Promise<FromSource>;
   /** Downloads a URL for ADD and gives its content digest; absent in dry runs. */
   fetchUrl?: (url: string, checksum?: string) => Promise<Digest>;
+  /** Resolves a git ref to its commit (checking `checksum`) and full ref name; absent in dry runs. */
+  resolveGit?: (ref: GitRef) => Promise<{ commit: string; ref: string }>;
   /** Files selected from a local context (`context` is the build context) as a source step. */
   contextSource(include: string[], exclude: string[], state: StageState, name?: string): Step;
 }
@@ -51,7 +54,6 @@ function singleHeredoc(line: string): boolean {
 }
 
 const isUrl = (s: string): boolean => /^https?:\/\//i.test(s);
-const isGitUrl = (s: string): boolean => /^(git:\/\/|git@|ssh:\/\/)/.test(s) || (isUrl(s) && /\.git(#.*)?$/.test(s));
 
 /** Lowers the instructions of one stage into graph steps and image-config changes. */
 export class StageLowerer {
@@ -66,8 +68,8 @@ export class StageLowerer {
     return expandWord(word, this.state.lookup, this.scope.escape);
   }
 
-  private record(ins: Instruction, step?: Step): void {
-    this.entries.push({ line: ins.loc.line, instruction: ins.original, ...(step ? { step: step.key } : {}) });
+  private record(ins: Instruction, step?: Step, instruction = ins.original): void {
+    this.entries.push({ line: ins.loc.line, instruction, ...(step ? { step: step.key } : {}) });
   }
 
   /** Records a history entry; `layerStep` is the step whose diff becomes the entry's layer. */
@@ -326,7 +328,13 @@ export class StageLowerer {
     const chmod = spec.chmod === undefined ? undefined : this.expand(spec.chmod);
     const checksum = spec.checksum === undefined ? undefined : this.expand(spec.checksum);
     if (chmod !== undefined && !/^[0-7]{3,4}$/.test(chmod)) throw new Error(`invalid --chmod=${chmod}: use an octal mode such as 0755`);
-    const many = sources.length + spec.inline.length > 1 || sources.some((p) => !isUrl(p) && /[*?[]/.test(p));
+    const gitRefs = new Map<string, GitRef>();
+    for (const src of from === undefined ? sources : []) {
+      const git = parseGitRef(src);
+      if (git) gitRefs.set(src, git);
+    }
+    const isRemote = (p: string): boolean => isUrl(p) || gitRefs.has(p);
+    const many = sources.length + spec.inline.length > 1 || sources.some((p) => !isRemote(p) && /[*?[]/.test(p));
     if (many && !dest.endsWith('/')) {
       throw new Error(`When using ${keyword} with more than one source file, the destination must be a directory and end with a /`);
     }
@@ -351,11 +359,13 @@ export class StageLowerer {
       else addSource(source.state.head, sources);
     } else {
       const local: string[] = [];
+      if (checksum !== undefined && sources.length > 1) throw new Error('--checksum can only be used with a single source');
       for (const src of sources) {
-        if (isUrl(src) || isGitUrl(src)) {
-          if (ins.kind === 'copy') throw new Error(`COPY cannot fetch ${src}: use ADD for URLs`);
-          if (isGitUrl(src)) {
-            const def: SourceDefinition = { type: 'git', url: src, keepGitDir: spec.keepGitDir };
+        if (isRemote(src)) {
+          if (ins.kind === 'copy') throw new Error(`COPY cannot fetch ${redactUrlsIn(src)}: use ADD for URLs`);
+          const git = gitRefs.get(src);
+          if (git) {
+            const def = await this.gitSource(git, spec.keepGitDir, checksum);
             addSource(this.scope.graph.add({ kind: 'source', platform: this.platform, inputs: [], source: def }).key, ['/']);
             continue;
           }
@@ -365,7 +375,7 @@ export class StageLowerer {
           addSource(this.scope.graph.add({ kind: 'source', platform: this.platform, inputs: [], source: def }).key, [urlFileName(src)]);
         } else local.push(src);
       }
-      if (checksum !== undefined && (local.length > 0 || sources.some(isGitUrl))) throw new Error('--checksum can only be used with http(s) sources');
+      if (checksum !== undefined && local.length > 0) throw new Error('--checksum can only be used with http(s) sources or git repositories');
       if (local.length > 0) addSource(this.scope.contextSource(local, exclude, s).key, local);
     }
 
@@ -381,7 +391,7 @@ export class StageLowerer {
       exclude,
       parents: spec.parents,
       // Only local archives are unpacked; a downloaded one is copied as it is, as in Docker.
-      unpack: ins.kind === 'add' && sources.some((p) => !isUrl(p)),
+      unpack: ins.kind === 'add' && sources.some((p) => !isRemote(p)),
     };
     const step = this.scope.graph.add({ kind: 'file', platform: this.platform, inputs, file });
     let result = step;
@@ -390,8 +400,36 @@ export class StageLowerer {
     }
     s.head = result.key;
     const flags = [from !== undefined && `--from=${from}`, chown !== undefined && `--chown=${chown}`, chmod !== undefined && `--chmod=${chmod}`, link && '--link'].filter(Boolean);
-    this.history(`${[keyword, ...flags, ...sources, ...inline.map((h) => '<<' + h.name), dest].join(' ')} # buildkit`, result);
-    this.record(ins, result);
+    // A git remote's credentials stay out of history and progress.
+    const shown = sources.map((p) => (gitRefs.has(p) ? redactUrlsIn(p) : p));
+    this.history(`${[keyword, ...flags, ...shown, ...inline.map((h) => '<<' + h.name), dest].join(' ')} # buildkit`, result);
+    this.record(ins, result, gitRefs.size > 0 ? redactUrlsIn(ins.original) : ins.original);
+  }
+
+  /** The source step of a git ref: resolved to its commit when the build can reach the remote now. */
+  private async gitSource(git: GitRef, keepFlag: boolean | undefined, checksumFlag: string | undefined): Promise<GitSourceDefinition> {
+    if (keepFlag !== undefined && git.keepGitDir !== undefined && keepFlag !== git.keepGitDir) throw new Error('inconsistent keep-git-dir configuration');
+    const keepGitDir = git.keepGitDir ?? keepFlag ?? false;
+    if (checksumFlag !== undefined && git.checksum !== undefined && checksumFlag !== git.checksum) {
+      throw new Error(`checksum mismatch ${JSON.stringify(checksumFlag)} != ${JSON.stringify(git.checksum)}`);
+    }
+    const checksum = (git.checksum ?? checksumFlag)?.toLowerCase();
+    if (checksum !== undefined && !/^[0-9a-f]+$/.test(checksum)) throw new Error(`invalid checksum ${checksum} for Git URL, expected hex commit hash`);
+    const wanted: GitRef = { ...git, keepGitDir, ...(checksum !== undefined ? { checksum } : {}) };
+    const resolved = await this.scope.resolveGit?.(wanted);
+    return {
+      type: 'git',
+      remote: redactRemote(git.remote),
+      // Resolved, the key follows the commit; the ref name only matters when .git is kept.
+      ref: resolved ? (keepGitDir ? resolved.ref : resolved.commit) : git.ref,
+      ...(resolved ? { commit: resolved.commit } : {}),
+      subdir: git.subdir,
+      keepGitDir,
+      submodules: git.submodules ?? true,
+      mtime: git.mtime ?? 'checkout',
+      // Once resolved, the checksum has been verified: it no longer changes what the step is.
+      ...(checksum !== undefined && !resolved ? { checksum } : {}),
+    };
   }
 
   private workdir(ins: InstructionOf<'workdir'>): void {
