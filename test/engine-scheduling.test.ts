@@ -77,6 +77,7 @@ describe('scheduling inside one build', () => {
           },
         },
         downloaded: () => Promise.reject(new Error('no URL in this plan')),
+        gitCheckout: () => Promise.reject(new Error('no git source in this plan')),
         localContext: () => assert.fail('no context in this plan'),
         progress: new Progress('quiet'),
         secrets: { get: () => Promise.resolve(undefined) },
