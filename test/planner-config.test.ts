@@ -4,7 +4,7 @@ import { DockerfileError } from '../coordinator/dockerfile/errors.js';
 import type { Step } from '../coordinator/plan/graph.js';
 import type { BuildPlan } from '../coordinator/plan/plan-types.js';
 import { parsePlatform } from '../oci/platform.js';
-import { imageConfig, plan, stepAt } from './helpers.js';
+import { imageConfig, makeDir, plan, stepAt } from './helpers.js';
 
 /** Image config and history as BuildKit's Dockerfile frontend writes them (dockerfile2llb, checked against its source). */
 
@@ -81,6 +81,11 @@ describe('history', () => {
   it('writes EXPOSE as the list of exposed ports, in the sorted order of the words', async () => {
     const p = await plan('FROM busybox\nEXPOSE 53/udp 8080\nEXPOSE 9000 80-81/tcp\n');
     assert.deepEqual(createdBy(p), ['EXPOSE [53/udp 8080/tcp]', 'EXPOSE [80/tcp 81/tcp 9000/tcp]']);
+  });
+
+  it('names only --parents, --chown and --chmod in COPY and ADD entries', async () => {
+    const p = await plan('FROM busybox AS a\nRUN touch /f\nFROM busybox\nCOPY --link --from=a --chown=1:1 /f /g\nCOPY --parents --chmod=0644 --exclude=x f* /d/\nADD --link f /h\n', { contextDir: makeDir({ f: 'x' }) });
+    assert.deepEqual(createdBy(p).slice(-3), ['COPY --chown=1:1 /f /g # buildkit', 'COPY --parents --chmod=0644 f* /d/ # buildkit', 'ADD f /h # buildkit']);
   });
 
   it('writes HEALTHCHECK as the health config, and nothing for ONBUILD', async () => {

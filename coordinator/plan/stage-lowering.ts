@@ -377,7 +377,8 @@ export class StageLowerer {
       result = this.scope.graph.add({ kind: 'merge', platform: this.platform, inputs: [s.head, step.key] });
     }
     s.head = result.key;
-    const flags = [from !== undefined && `--from=${from}`, chown !== undefined && `--chown=${chown}`, chmod !== undefined && `--chmod=${chmod}`, link && '--link'].filter(Boolean);
+    // BuildKit's history names only --parents, --chown and --chmod (not --from or --link).
+    const flags = [spec.parents && '--parents', chown && `--chown=${chown}`, chmod && `--chmod=${chmod}`].filter(Boolean);
     this.history(`${[keyword, ...flags, ...sources, ...inline.map((h) => '<<' + h.name), dest].join(' ')} # buildkit`, result);
     this.record(ins, result);
   }
