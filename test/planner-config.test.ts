@@ -79,8 +79,8 @@ describe('history', () => {
   });
 
   it('writes EXPOSE as the list of exposed ports, in the sorted order of the words', async () => {
-    const p = await plan('FROM busybox\nEXPOSE 53/udp 8080\nEXPOSE 9000 80-81/tcp\n');
-    assert.deepEqual(createdBy(p), ['EXPOSE [53/udp 8080/tcp]', 'EXPOSE [80/tcp 81/tcp 9000/tcp]']);
+    const p = await plan('FROM busybox\nEXPOSE 2375 5000 1234/udp\nEXPOSE 9000 80-81/tcp\n');
+    assert.deepEqual(createdBy(p), ['EXPOSE [1234/udp 2375/tcp 5000/tcp]', 'EXPOSE [80/tcp 81/tcp 9000/tcp]']);
   });
 
   it('names only --parents, --chown and --chmod in COPY and ADD entries', async () => {
