@@ -11,3 +11,27 @@ export function parseGoDuration(text: string): number {
   }
   return Math.round(m[1] === '-' ? -total : total);
 }
+
+/** Nanoseconds as Go's time.Duration prints them (`1m30s`, `500ms`, `1.5µs`, `0s`), as image history shows them. */
+export function formatGoDuration(ns: number): string {
+  if (ns === 0) return '0s';
+  const sign = ns < 0 ? '-' : '';
+  let u = Math.abs(ns);
+  if (u < 1e3) return `${sign}${u}ns`;
+  if (u < 1e6) return `${sign}${fraction(u, 3)}µs`;
+  if (u < 1e9) return `${sign}${fraction(u, 6)}ms`;
+  const hours = Math.floor(u / 3600e9);
+  u -= hours * 3600e9;
+  const minutes = Math.floor(u / 60e9);
+  u -= minutes * 60e9;
+  const hm = hours > 0 ? `${hours}h${minutes}m` : minutes > 0 ? `${minutes}m` : '';
+  return `${sign}${hm}${fraction(u, 9)}s`;
+}
+
+/** `v / 10^digits` with the fraction's trailing zeros (and a bare point) left out. */
+function fraction(v: number, digits: number): string {
+  const unit = 10 ** digits;
+  const whole = Math.floor(v / unit);
+  const rest = v - whole * unit;
+  return rest === 0 ? String(whole) : `${whole}.${String(rest).padStart(digits, '0').replace(/0+$/, '')}`;
+}

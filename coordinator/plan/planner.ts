@@ -31,13 +31,26 @@ class PlanSession {
   private readonly resolved = new Map<string, Promise<ResolvedImage>>();
   private readonly contextSteps = new Map<string, Step>();
   private readonly contexts = new Map<string, BuildContext>();
+  private readonly stagesByName: Map<string, StageDefinition>;
 
   constructor(
     readonly opts: PlanOptions,
     readonly escape: string,
     readonly globalArgs: InstructionOf<'arg'>[],
     readonly stages: StageDefinition[],
-  ) {}
+  ) {
+    this.stagesByName = new Map(stages.flatMap((s) => (s.name ? [[s.name, s] as const] : [])));
+  }
+
+  /** The stage of that name (names are unique and lower case), looked up in constant time for long Dockerfiles. */
+  stageNamed(name: string): StageDefinition | undefined {
+    return this.stagesByName.get(name.toLowerCase());
+  }
+
+  /** Adds a warning once, though a stage is lowered for each target platform. */
+  warn(w: PlanWarning): void {
+    if (!this.warnings.some((x) => x.message === w.message && x.line === w.line)) this.warnings.push(w);
+  }
 
   /** One resolution per image and platform for the whole build. */
   resolveImage(ref: string, platform: Platform): Promise<ResolvedImage> {
@@ -105,6 +118,11 @@ class TargetPlanner {
     targetName: string,
   ) {
     this.builtins = platformArgs(session.opts.buildPlatform, platform, targetName);
+    // A --build-arg overrides an automatic platform ARG everywhere, as in BuildKit's defaultArgs.
+    for (const name of this.builtins.keys()) {
+      const v = session.opts.buildArgs.get(name);
+      if (v !== undefined) this.builtins.set(name, v);
+    }
     this.evaluateGlobalArgs();
   }
 
@@ -116,9 +134,9 @@ class TargetPlanner {
       for (const { name, value } of ins.args) {
         let v: string | undefined;
         try {
-          if (this.builtins.has(name)) v = this.builtins.get(name);
-          else if (buildArgs.has(name)) v = buildArgs.get(name);
+          if (buildArgs.has(name)) v = buildArgs.get(name);
           else if (value !== undefined) v = expandWord(value, this.globalLookup, this.session.escape);
+          else v = this.globalLookup(name); // a bare ARG keeps what it had (a platform ARG its automatic value)
         } catch (err) {
           throw withLocation(err, ins.loc.line, ins.loc.endLine);
         }
@@ -145,7 +163,7 @@ class TargetPlanner {
     const named = this.session.namedContext(ref);
     if (named?.type === 'local') return { type: 'local', name: named.name };
     if (named) return { type: 'image', step: (await this.imageStep(ref, platform)).step };
-    const byName = this.session.stages.find((s) => s.name === ref.toLowerCase());
+    const byName = this.session.stageNamed(ref);
     if (byName) return { type: 'stage', state: (await this.lowerStage(byName.index)).state };
     if (/^\d+$/.test(ref)) {
       const n = Number(ref);
@@ -176,6 +194,10 @@ class TargetPlanner {
   }
 
   private async lowerStage(index: number): Promise<LoweredStage> {
+    // Stages lower each other on demand (FROM, --from), so a chain of stages nests these calls. Yielding
+    // once before any work suspends the caller on the heap: the native stack stays flat however long
+    // the chain (thousands of stages), while the order of lowering stays the same.
+    await Promise.resolve();
     const done = this.lowered.get(index);
     if (done) return done;
     const stages = this.session.stages;
@@ -196,12 +218,13 @@ class TargetPlanner {
       if (base === '') throw new Error(`base name (${from.image}) should not be blank`);
       if (from.platform !== undefined) platform = parsePlatform(expandWord(from.platform, this.globalLookup, this.session.escape));
       // FROM names only earlier stages, so `FROM node AS node` still means the image.
-      const baseStage = this.session.namedContext(base) ? undefined : stages.find((s) => s.index < index && s.name === base.toLowerCase());
+      const named = this.session.namedContext(base) ? undefined : this.session.stageNamed(base);
+      const baseStage = named && named.index < index ? named : undefined;
       if (baseStage) {
         const dep = await this.lowerStage(baseStage.index);
         state = dep.state.derive(from.platform !== undefined ? platform : dep.state.platform);
       } else if (base.toLowerCase() === 'scratch' && !this.session.namedContext(base)) {
-        state = StageState.fromImage(platform, undefined);
+        state = StageState.empty(platform);
       } else {
         const { step, resolved } = await this.imageStep(base, platform);
         state = StageState.fromImage(platform, resolved.config);
@@ -249,6 +272,7 @@ class TargetPlanner {
       globalArgs: this.globalValues,
       platformArgs: this.builtins,
       secretIds: s.opts.secretIds,
+      warn: (w) => s.warn(w),
       from: (ref, state) => this.fromRef(ref, def, state.platform),
       ...(s.opts.fetchUrl ? { fetchUrl: s.opts.fetchUrl } : {}),
       ...(s.opts.resolveGit ? { resolveGit: s.opts.resolveGit } : {}),

@@ -3,11 +3,12 @@ import type { Digest } from '../../oci/digest.js';
 import { formatPlatform } from '../../oci/platform.js';
 import type { CopySpec, Instruction, InstructionOf } from '../dockerfile/instructions.js';
 import { chompHeredocContent, parseHeredocWord } from '../dockerfile/heredoc.js';
+import { formatGoDuration } from '../dockerfile/duration.js';
 import { expandWord } from '../dockerfile/shell-lex.js';
 import { checkStopSignal, exposedPorts } from './config-values.js';
 import type { CopySource, ExecMount, FileDefinition, GitSourceDefinition, SourceDefinition, Step, StepGraph, StepKey } from './graph.js';
 import { parseGitRef, redactRemote, redactUrlsIn, type GitRef } from './git-ref.js';
-import type { PlanEntry } from './plan-types.js';
+import type { PlanEntry, PlanWarning } from './plan-types.js';
 import { parseMount } from './run-mounts.js';
 import type { StageState } from './stage-state.js';
 import { PROXY_ARGS, SOURCE_DATE_EPOCH } from './build-args.js';
@@ -23,6 +24,8 @@ export interface LoweringScope {
   /** BUILDPLATFORM, TARGETARCH...: visible in a stage once declared with ARG. */
   platformArgs: Map<string, string>;
   secretIds: Set<string>;
+  /** Reports something accepted but questionable, as BuildKit's lint warnings do. */
+  warn(warning: PlanWarning): void;
   /** What a `--from` names: another stage (by name or number), a local named context, or an image. */
   from(ref: string, state: StageState): Promise<FromSource>;
   /** Downloads a URL for ADD and gives its content digest; absent in dry runs. */
@@ -51,6 +54,14 @@ function singleHeredoc(line: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A new working directory as BuildKit sets it: an absolute path exactly as written, a relative one joined to the current one and cleaned. */
+export function workingDir(current: string, path: string): string {
+  // posix.resolve from an absolute start joins and cleans like Go's path.Join (no trailing slash).
+  const parent = current.startsWith('/') ? current : posix.resolve('/', current);
+  if (path === '') return parent;
+  return path.startsWith('/') ? path : posix.resolve(parent, path);
 }
 
 const isUrl = (s: string): boolean => /^https?:\/\//i.test(s);
@@ -109,7 +120,7 @@ export class StageLowerer {
         const pairs = ins.pairs.map(({ key, value }) => [this.expand(key), this.expand(value)] as const);
         for (const [k, v] of pairs) {
           if (k === '') throw new Error('ENV names can not be blank');
-          s.env.set(k, v);
+          s.setEnv(k, v);
         }
         return this.history('ENV ' + pairs.map(([k, v]) => `${k}=${v}`).join(' '));
       }
@@ -123,10 +134,17 @@ export class StageLowerer {
         s.author = ins.name;
         return this.history(`MAINTAINER ${ins.name}`);
       case 'expose': {
-        const ports = ins.ports.flatMap((p) => this.expand(p).split(/\s+/).filter(Boolean));
+        // BuildKit sorts the words as written, then writes the exposed ports to history in that order.
+        const words = [...ins.ports].sort().flatMap((p) => this.expand(p).split(/\s+/).filter(Boolean));
+        const exposed: string[] = [];
+        for (const word of words) {
+          const spec = exposedPorts(word);
+          if (spec.hostMapping) this.scope.warn({ message: `EXPOSE instruction should not define an IP address or host-port mapping, found '${word}': only the container port is exposed`, line: ins.loc.line });
+          exposed.push(...spec.ports);
+        }
         c.ExposedPorts = { ...c.ExposedPorts };
-        for (const p of ports) for (const key of exposedPorts(p)) c.ExposedPorts[key] = {};
-        return this.history(`EXPOSE map[${ports.join(' ')}]`);
+        for (const key of exposed) c.ExposedPorts[key] = {};
+        return this.history(`EXPOSE [${exposed.join(' ')}]`);
       }
       case 'volume': {
         const paths = ins.paths.map((p) => this.expand(p));
@@ -145,8 +163,9 @@ export class StageLowerer {
         c.Shell = ins.shell;
         return this.history(`SHELL [${ins.shell.join(' ')}]`);
       case 'onbuild':
+        // BuildKit records no history entry for ONBUILD.
         c.OnBuild = [...(c.OnBuild ?? []), ins.expression];
-        return this.history(`ONBUILD ${ins.expression}`);
+        return;
       case 'healthcheck': {
         const h = ins.health;
         c.Healthcheck = {
@@ -157,7 +176,11 @@ export class StageLowerer {
           ...(h.startInterval !== undefined ? { StartInterval: h.startInterval } : {}),
           ...(h.retries !== undefined ? { Retries: h.retries } : {}),
         };
-        return this.history(`HEALTHCHECK &{[${h.test.join(' ')}]}`);
+        // Go's %+v of the config's health check, as BuildKit writes it.
+        const d = (ns: number | undefined): string => formatGoDuration(ns ?? 0);
+        return this.history(
+          `HEALTHCHECK {Test:[${h.test.join(' ')}] Interval:${d(h.interval)} Timeout:${d(h.timeout)} StartPeriod:${d(h.startPeriod)} StartInterval:${d(h.startInterval)} Retries:${h.retries ?? 0}}`,
+        );
       }
       case 'cmd': {
         c.Cmd = this.commandArgs(ins.command.args, ins.command.shellForm);
@@ -166,7 +189,7 @@ export class StageLowerer {
       }
       case 'entrypoint': {
         const args = this.commandArgs(ins.command.args, ins.command.shellForm);
-        c.Entrypoint = args.length === 0 || (ins.command.shellForm && ins.command.args.length === 0) ? null : args;
+        c.Entrypoint = args.length === 0 ? null : args;
         // A new ENTRYPOINT drops the CMD inherited from the base, unless this stage set one.
         if (!s.cmdSet) c.Cmd = null;
         return this.history(`ENTRYPOINT [${(c.Entrypoint ?? []).map((a) => JSON.stringify(a)).join(' ')}]`);
@@ -174,21 +197,23 @@ export class StageLowerer {
     }
   }
 
+  /** CMD/ENTRYPOINT arguments; the shell form of nothing is the shell with an empty command, as in BuildKit. */
   private commandArgs(args: string[], shellForm: boolean): string[] {
-    return shellForm && args.length > 0 ? [...this.state.shell, args.join(' ')] : args;
+    return shellForm ? [...this.state.shell, args.join(' ')] : args;
   }
 
   private arg(ins: InstructionOf<'arg'>): void {
     const { buildArgs, usedBuildArgs, globalArgs, platformArgs } = this.scope;
     const written: string[] = [];
     for (const { name, value } of ins.args) {
+      // As BuildKit: --build-arg, else the default written here, else the global value (the
+      // automatic platform ARGs are global values that --build-arg may override).
       let resolved: string | undefined;
-      if (platformArgs.has(name)) resolved = platformArgs.get(name);
-      else if (buildArgs.has(name)) resolved = buildArgs.get(name);
+      if (buildArgs.has(name)) resolved = buildArgs.get(name);
       else if (value !== undefined) resolved = this.expand(value);
-      else resolved = globalArgs.get(name);
+      else resolved = globalArgs.get(name) ?? platformArgs.get(name);
       if (buildArgs.has(name)) usedBuildArgs.add(name);
-      this.state.args.set(name, resolved);
+      this.state.declareArg(name, resolved);
       // Proxy values may hold credentials: they never reach history.
       written.push(resolved === undefined || PROXY_ARGS.has(name) ? name : `${name}=${resolved}`);
     }
@@ -196,15 +221,12 @@ export class StageLowerer {
     this.record(ins);
   }
 
-  /** ARGs with values that RUN sees as environment; ENV of the same name wins. Proxy ARGs stay out. */
-  private runArgs(): [string, string][] {
-    const out: [string, string][] = [];
-    for (const [k, v] of this.state.args) {
-      if (v !== undefined && !this.state.env.has(k) && !PROXY_ARGS.has(k)) out.push([k, v]);
-    }
+  /** The environment RUN sees (ENV and ARG values in effect; proxy ARGs go separately, outside keys). */
+  private runEnv(): string[] {
+    const env = this.state.runEnv(PROXY_ARGS);
     const epoch = this.scope.buildArgs.get(SOURCE_DATE_EPOCH);
-    if (epoch !== undefined && !this.state.args.has(SOURCE_DATE_EPOCH) && !this.state.env.has(SOURCE_DATE_EPOCH)) out.push([SOURCE_DATE_EPOCH, epoch]);
-    return out;
+    if (epoch !== undefined && !this.state.args.has(SOURCE_DATE_EPOCH) && !this.state.env.has(SOURCE_DATE_EPOCH)) env.push([SOURCE_DATE_EPOCH, epoch]);
+    return env.map(([k, v]) => `${k}=${v}`);
   }
 
   private async run(ins: InstructionOf<'run'>): Promise<void> {
@@ -257,8 +279,7 @@ export class StageLowerer {
     if (security !== 'sandbox' && security !== 'insecure') throw new Error(`unsupported security mode ${JSON.stringify(security)} (use sandbox or insecure)`);
 
     const args = command ? [...s.shell, command.script] : ins.command.args;
-    const runArgs = this.runArgs();
-    const env = [...s.envList(), ...runArgs.map(([k, v]) => `${k}=${v}`)];
+    const env = this.runEnv();
     const step = this.scope.graph.add({
       kind: 'exec',
       platform: this.platform,
@@ -266,8 +287,8 @@ export class StageLowerer {
       exec: { args, env, cwd: s.workdir, user: s.config.User ?? '', network, security, rootfs, mounts },
     });
     s.head = step.key;
-    const argPrefix = runArgs.length > 0 ? `|${runArgs.length} ${runArgs.map(([k, v]) => `${k}=${v}`).join(' ')} ` : '';
-    this.history(`RUN ${argPrefix}${args.join(' ')} # buildkit`, step);
+    // Proxy values may hold credentials: as in ARG entries, they never reach history.
+    this.history(`RUN ${s.runHistoryArgs(PROXY_ARGS)}${args.join(' ')} # buildkit`, step);
     this.record(ins, step);
   }
 
@@ -399,7 +420,8 @@ export class StageLowerer {
       result = this.scope.graph.add({ kind: 'merge', platform: this.platform, inputs: [s.head, step.key] });
     }
     s.head = result.key;
-    const flags = [from !== undefined && `--from=${from}`, chown !== undefined && `--chown=${chown}`, chmod !== undefined && `--chmod=${chmod}`, link && '--link'].filter(Boolean);
+    // BuildKit's history names only --parents, --chown and --chmod (not --from or --link).
+    const flags = [spec.parents && '--parents', chown && `--chown=${chown}`, chmod && `--chmod=${chmod}`].filter(Boolean);
     // A git remote's credentials stay out of history and progress.
     const shown = sources.map((p) => (gitRefs.has(p) ? redactUrlsIn(p) : p));
     this.history(`${[keyword, ...flags, ...shown, ...inline.map((h) => '<<' + h.name), dest].join(' ')} # buildkit`, result);
@@ -434,8 +456,9 @@ export class StageLowerer {
 
   private workdir(ins: InstructionOf<'workdir'>): void {
     const s = this.state;
-    const path = posix.resolve(s.workdir, this.expand(ins.path));
-    s.config.WorkingDir = path;
+    const wd = workingDir(s.workdir, this.expand(ins.path));
+    s.config.WorkingDir = wd;
+    const path = posix.resolve('/', wd);
     const step = this.scope.graph.add({
       kind: 'file',
       platform: this.platform,
@@ -443,7 +466,7 @@ export class StageLowerer {
       file: { action: 'mkdir', dest: s.head === null ? null : 0, path, mode: 0o755, user: s.config.User ?? '' },
     });
     s.head = step.key;
-    this.history(`WORKDIR ${path}`, step);
+    this.history(`WORKDIR ${wd}`, step);
     this.record(ins, step);
   }
 }
