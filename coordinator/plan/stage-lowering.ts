@@ -3,6 +3,7 @@ import type { Digest } from '../../oci/digest.js';
 import { formatPlatform } from '../../oci/platform.js';
 import type { CopySpec, Instruction, InstructionOf } from '../dockerfile/instructions.js';
 import { expandWord } from '../dockerfile/shell-lex.js';
+import { parseChmod } from '../../worker/file/file-mode.js';
 import { checkStopSignal, exposedPorts } from './config-values.js';
 import type { CopySource, ExecMount, FileDefinition, SourceDefinition, Step, StepGraph, StepKey } from './graph.js';
 import type { PlanEntry } from './plan-types.js';
@@ -295,7 +296,7 @@ export class StageLowerer {
     const chown = spec.chown === undefined ? undefined : this.expand(spec.chown);
     const chmod = spec.chmod === undefined ? undefined : this.expand(spec.chmod);
     const checksum = spec.checksum === undefined ? undefined : this.expand(spec.checksum);
-    if (chmod !== undefined && !/^[0-7]{3,4}$/.test(chmod)) throw new Error(`invalid --chmod=${chmod}: use an octal mode such as 0755`);
+    if (chmod !== undefined) parseChmod(chmod);
     const many = sources.length + spec.inline.length > 1 || sources.some((p) => !isUrl(p) && /[*?[]/.test(p));
     if (many && !dest.endsWith('/')) {
       throw new Error(`When using ${keyword} with more than one source file, the destination must be a directory and end with a /`);

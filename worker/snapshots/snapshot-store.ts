@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { BlobStore } from '../../cache/blob-store.js';
 import { isPending, type Layer } from '../layer.js';
@@ -38,8 +38,11 @@ export class SnapshotStore {
     this.dir = join(root, 'snapshots');
     this.mountsDir = join(root, 'mounts');
     this.tmpDir = join(root, 'tmp');
-    mkdirSync(join(this.dir, 'empty-a'), { recursive: true });
-    mkdirSync(join(this.dir, 'empty-b'), { recursive: true });
+    // The empty lower directories are the root of a FROM scratch filesystem: 0755 whatever the umask.
+    for (const empty of ['empty-a', 'empty-b']) {
+      mkdirSync(join(this.dir, empty), { recursive: true });
+      chmodSync(join(this.dir, empty), 0o755);
+    }
     mkdirSync(this.mountsDir, { recursive: true });
   }
 
@@ -120,6 +123,7 @@ export class SnapshotStore {
   private async mountCopy(layers: Layer[], writable: boolean, base: string): Promise<MountedRootfs> {
     const merged = join(base, 'merged');
     await mkdir(merged, { recursive: true });
+    await chmod(merged, 0o755);
     for (const l of layers) await applyLayerDir(this.path(l.diffID), merged);
     const before = writable ? await manifestOf(merged) : undefined;
     const upper = writable ? join(base, 'upper') : undefined;
@@ -132,6 +136,7 @@ export class SnapshotStore {
         if (detached || !upper || !before) return;
         detached = true;
         await mkdir(upper);
+        await chmod(upper, 0o755);
         await diffInto(merged, before, upper);
       },
       release: async () => {
@@ -156,7 +161,9 @@ export class SnapshotStore {
     let upper: string | undefined;
     if (writable) {
       upper = join(base, 'upper');
+      // The upper directory is the root the step sees, and becomes the new layer's snapshot.
       await mkdir(upper);
+      await chmod(upper, 0o755);
       await mkdir(join(base, 'work'));
     }
     const rel = (p: string): string => relative(this.dir, p);
