@@ -154,7 +154,9 @@ export class SnapshotStore {
     const base = join(this.mountsDir, id);
     const merged = join(base, 'merged');
     await mkdir(merged, { recursive: true });
-    const lower = layers.map((l) => this.name(l.diffID)).reverse();
+    // Overlay refuses a directory twice. A layer repeated right after itself (a step that rewrote files
+    // exactly as they were) changes nothing the second time, so it is stacked once.
+    const lower = layers.map((l) => this.name(l.diffID)).filter((name, i, all) => i === 0 || all[i - 1] !== name).reverse();
     // Overlay needs two lower directories when it has no upper one; empty ones fill the gap.
     if (lower.length === 0) lower.push('empty-a');
     if (!writable && lower.length === 1) lower.push('empty-b');
