@@ -185,11 +185,14 @@ describe('RUN mount points', () => {
     assert.deepEqual([...third!.keys()].sort(), ['kept', 'kept/file'], 'a created parent the step wrote into stays; the mount target goes');
   });
 
-  it('runs on a chain where a layer repeats the one below it', () => {
-    // The second COPY writes the same file with the same metadata: the same layer twice in a row.
-    const b = buildOci({ Dockerfile: 'FROM busybox\nCOPY a.txt /a.txt\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b.txt\n', 'a.txt': 'a' });
-    assert.equal(b.status, 0, b.stderr);
-    assert.equal(readFileSync(join(unpack(b.layout), 'rootfs/b.txt'), 'utf8'), 'a');
+  it('runs on a chain where a layer repeats one below it', () => {
+    // Each second COPY writes the same file with the same metadata: the same layer twice in one chain,
+    // in a row, and with a deletion between.
+    for (const middle of ['', 'RUN rm /a.txt\n']) {
+      const b = buildOci({ Dockerfile: `FROM busybox\nCOPY a.txt /a.txt\n${middle}COPY a.txt /a.txt\nRUN cat /a.txt > /b.txt\n`, 'a.txt': 'a' });
+      assert.equal(b.status, 0, b.stderr);
+      assert.equal(readFileSync(join(unpack(b.layout), 'rootfs/b.txt'), 'utf8'), 'a');
+    }
   });
 
   it('leaves nothing of the stubs in the layer of a step on a base that has /etc', async () => {

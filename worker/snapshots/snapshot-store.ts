@@ -6,6 +6,7 @@ import type { BlobStore } from '../../cache/blob-store.js';
 import { isPending, type Layer } from '../layer.js';
 import type { Digest } from '../../oci/digest.js';
 import { extractLayer } from '../layers/layer-extractor.js';
+import { runCommand } from '../system/command.js';
 import { mountOverlay, unmount } from '../system/mount.js';
 import { applyLayerDir, diffInto, manifestOf } from './copy-snapshotter.js';
 
@@ -87,6 +88,20 @@ export class SnapshotStore {
     await job;
   }
 
+  /** A second directory with the snapshot `name`'s content (hard links), for a chain that needs it twice. */
+  private async alias(name: string, n: number): Promise<string> {
+    const aliasName = `${name}-${n}`;
+    if (existsSync(join(this.dir, aliasName))) return aliasName;
+    const tmp = join(this.dir, `.tmp-${process.pid}-${aliasName}-${randomBytes(4).toString('hex')}`);
+    try {
+      await runCommand('cp', ['-al', join(this.dir, name), tmp]);
+      await rename(tmp, join(this.dir, aliasName)).catch(() => undefined);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+    return aliasName;
+  }
+
   /** Takes a finished upper directory as the snapshot of the layer made from it: no second unpack. */
   async adopt(upper: string, diffID: Digest): Promise<void> {
     if (this.has(diffID)) return rm(upper, { recursive: true, force: true });
@@ -155,8 +170,16 @@ export class SnapshotStore {
     const merged = join(base, 'merged');
     await mkdir(merged, { recursive: true });
     // Overlay refuses a directory twice. A layer repeated right after itself (a step that rewrote files
-    // exactly as they were) changes nothing the second time, so it is stacked once.
-    const lower = layers.map((l) => this.name(l.diffID)).filter((name, i, all) => i === 0 || all[i - 1] !== name).reverse();
+    // exactly as they were) changes nothing the second time, so it is stacked once; one that comes back
+    // further up the chain (COPY a; RUN rm a; COPY a) is stacked again from a hard-linked alias.
+    const names = layers.map((l) => this.name(l.diffID)).filter((name, i, all) => i === 0 || all[i - 1] !== name);
+    const uses = new Map<string, number>();
+    const lower: string[] = [];
+    for (const name of names) {
+      const n = uses.get(name) ?? 0;
+      uses.set(name, n + 1);
+      lower.unshift(n === 0 ? name : await this.alias(name, n));
+    }
     // Overlay needs two lower directories when it has no upper one; empty ones fill the gap.
     if (lower.length === 0) lower.push('empty-a');
     if (!writable && lower.length === 1) lower.push('empty-b');
