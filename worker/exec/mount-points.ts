@@ -21,8 +21,14 @@ const parentOf = (rel: string): string => (rel.includes('/') ? posix.dirname(rel
 export async function findMountStubs(root: string, targets: string[]): Promise<MountStubs> {
   const stubs: MountStubs = { missing: [], parents: new Map() };
   for (const target of targets) {
-    // Symlinks resolve inside the root, as runc resolves them.
-    let rel = relative(root, pathInRoot(root, target));
+    // Symlinks resolve inside the root, as runc resolves them; a target that does not resolve has no stub.
+    let resolved: string;
+    try {
+      resolved = pathInRoot(root, target);
+    } catch {
+      continue;
+    }
+    let rel = relative(root, resolved);
     for (; rel !== ''; rel = parentOf(rel)) {
       if (await lstat(join(root, rel)).then(() => true, () => false)) break;
       stubs.missing.push(rel);
