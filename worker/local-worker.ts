@@ -23,8 +23,6 @@ export class LocalWorker implements Worker {
     this.runcRoot = join(stateDir, 'runc');
     this.tmpDir = join(stateDir, 'tmp');
     for (const d of [this.cacheMountsDir, this.runcRoot, this.tmpDir]) mkdirSync(d, { recursive: true });
-    // Modes in layers must be exactly what the step asked for, not filtered by the caller's umask.
-    process.umask(0);
   }
 
   async execute(step: ExecutableStep, inputs: StepInput[], ctx: StepContext): Promise<StepOutput> {

@@ -5,6 +5,7 @@ import type { CopySpec, Instruction, InstructionOf } from '../dockerfile/instruc
 import { chompHeredocContent, parseHeredocWord } from '../dockerfile/heredoc.js';
 import { formatGoDuration } from '../dockerfile/duration.js';
 import { expandWord } from '../dockerfile/shell-lex.js';
+import { parseChmod } from '../../worker/file/file-mode.js';
 import { checkStopSignal, exposedPorts } from './config-values.js';
 import type { CopySource, ExecMount, FileDefinition, GitSourceDefinition, SourceDefinition, Step, StepGraph, StepKey } from './graph.js';
 import { parseGitRef, redactRemote, redactUrlsIn, type GitRef } from './git-ref.js';
@@ -348,7 +349,7 @@ export class StageLowerer {
     const chown = spec.chown === undefined ? undefined : this.expand(spec.chown);
     const chmod = spec.chmod === undefined ? undefined : this.expand(spec.chmod);
     const checksum = spec.checksum === undefined ? undefined : this.expand(spec.checksum);
-    if (chmod !== undefined && !/^[0-7]{3,4}$/.test(chmod)) throw new Error(`invalid --chmod=${chmod}: use an octal mode such as 0755`);
+    if (chmod !== undefined) parseChmod(chmod);
     const gitRefs = new Map<string, GitRef>();
     for (const src of from === undefined ? sources : []) {
       const git = parseGitRef(src);

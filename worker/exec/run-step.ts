@@ -10,7 +10,8 @@ import { ensureEmulator } from '../system/binfmt.js';
 import { runcRun } from '../system/runc.js';
 import type { StepContext, StepInput } from '../worker.js';
 import { materializeLocal } from '../file/local-input.js';
-import { missingPrefix, removeCreatedMountPoints } from './mount-points.js';
+import { makeDirs } from '../file/make-dirs.js';
+import { findMountStubs, removeMountStubs, type MountStubs } from './mount-points.js';
 import { buildSpec, type SpecMount } from './runtime-spec.js';
 import { pathInRoot, resolveUser } from './user.js';
 
@@ -75,18 +76,16 @@ export async function runExec(
   const parent = rootInput?.layers ?? [];
   const root = await deps.snapshots.mount(parent, true);
   const cleanups: (() => Promise<void> | void)[] = [];
-  const created = new Set<string>();
+  let stubs: MountStubs;
   try {
     const bundle = await mkdtemp(join(deps.tmpDir, 'bundle-'));
     cleanups.push(() => rm(bundle, { recursive: true, force: true }));
-    const note = async (target: string): Promise<void> => {
-      const missing = await missingPrefix(root.path, target);
-      if (missing) created.add(missing);
-    };
-    for (const t of ['proc', 'dev', 'sys', 'etc/hosts', 'etc/resolv.conf']) await note(t);
+    const targets = exec.mounts.flatMap((m) => (m.target !== undefined ? [m.target] : []));
+    stubs = await findMountStubs(root.path, ['/etc/resolv.conf', '/etc/hosts', ...targets]);
 
-    await mkdir(pathInRoot(root.path, exec.cwd), { recursive: true });
     const user = resolveUser(root.path, exec.user);
+    // A missing working directory is made 0755 and owned by the step's user, as BuildKit's executor does.
+    await makeDirs(pathInRoot(root.path, exec.cwd), 0o755, user);
     const env = [...exec.env];
     if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
 
@@ -94,12 +93,12 @@ export async function runExec(
     await writeFile(join(bundle, 'hosts'), '127.0.0.1\tlocalhost buildkitsandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n');
     const resolv = exec.network === 'none' ? '' : await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
     await writeFile(join(bundle, 'resolv.conf'), resolv);
+    // Readable by any user in the container, whatever the umask.
+    for (const f of ['hosts', 'resolv.conf']) await chmod(join(bundle, f), 0o644);
     mounts.push({ destination: '/etc/hosts', type: 'bind', source: join(bundle, 'hosts'), options: ['rbind', 'ro'] });
     mounts.push({ destination: '/etc/resolv.conf', type: 'bind', source: join(bundle, 'resolv.conf'), options: ['rbind', 'ro'] });
 
     for (const m of exec.mounts) {
-      const target = m.target;
-      if (target !== undefined) await note(target);
       const spec = await specMount(m, platform, inputs, ctx, deps, cleanups, env);
       if (spec) mounts.push(spec);
     }
@@ -132,7 +131,7 @@ export async function runExec(
     for (const c of cleanups.reverse()) await c();
   }
   await root.detach();
-  await removeCreatedMountPoints(root.upper!, created);
+  await removeMountStubs(root.upper!, stubs);
   return { root, parent };
 }
 
@@ -187,8 +186,9 @@ async function specMount(
       const dir = await mkdtemp('/dev/shm/dockyard-secret-');
       cleanups.push(() => rm(dir, { recursive: true, force: true }));
       const file = join(dir, 'secret');
-      await writeFile(file, value, { mode: m.mode });
+      await writeFile(file, value, { mode: 0o600 });
       await chown(file, m.uid, m.gid);
+      await chmod(file, m.mode);
       return { destination: m.target, type: 'bind', source: file, options: ['rbind', 'ro'] };
     }
     case 'ssh':

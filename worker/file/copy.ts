@@ -5,6 +5,8 @@ import picomatch from 'picomatch';
 import { extractLayer } from '../layers/layer-extractor.js';
 import type { ResolvedUser } from '../exec/user.js';
 import { pathInRoot } from '../exec/user.js';
+import { applyChmod, createdDirMode, type Chmod } from './file-mode.js';
+import { makeDirs } from './make-dirs.js';
 
 export class CopyError extends Error {}
 
@@ -18,8 +20,8 @@ export interface CopySourceRoot {
 export interface CopyOptions {
   /** `--chown`; without it local files become root's and files from images keep their owners. */
   owner?: ResolvedUser;
-  /** `--chmod` as a number. */
-  mode?: number;
+  /** `--chmod`, applied to every copied entry. */
+  chmod?: Chmod;
   exclude: (rel: string) => boolean;
   parents: boolean;
   /** ADD: unpack tar archives. */
@@ -104,19 +106,29 @@ class Copier {
     return !this.src.allowed || this.src.allowed.has(rel);
   }
 
+  /**
+   * Directories the copy creates (the destination and its missing parents) get `--chown` and 0755,
+   * or an octal `--chmod`'s permission bits, as BuildKit's copy creates them.
+   */
+  private createDirs(abs: string): Promise<string[]> {
+    return makeDirs(abs, createdDirMode(this.opts.chmod), this.opts.owner);
+  }
+
   /** Makes the parents of a destination inside the root filesystem, never following a symlink out of it. */
   private async target(dest: string): Promise<string> {
     const abs = pathInRoot(this.root, dest);
-    await mkdir(dirname(abs), { recursive: true, mode: 0o755 });
+    await this.createDirs(dirname(abs));
     return abs;
   }
 
   /** Owner, mode and time of a new entry; what creating it as root already got right is skipped. */
   private async finish(path: string, uid: number, gid: number, mode: number, mtime: Date, kind: 'file' | 'dir' | 'link'): Promise<void> {
     const [u, g] = owners(this.opts, this.src, uid, gid);
-    if (u !== 0 || g !== 0) await lchown(path, u, g);
+    const chowned = u !== 0 || g !== 0;
+    if (chowned) await lchown(path, u, g);
     if (kind === 'link') return lutimes(path, mtime, mtime);
-    if (this.opts.mode !== undefined || kind === 'dir') await chmod(path, this.opts.mode ?? mode);
+    // copyFile kept a file's mode, but a chown drops set-id bits; a directory was made under the umask.
+    if (this.opts.chmod !== undefined || kind === 'dir' || (chowned && mode & 0o6000)) await chmod(path, this.opts.chmod ? applyChmod(this.opts.chmod, mode, kind === 'dir') : mode);
     await utimes(path, mtime, mtime);
   }
 
@@ -154,8 +166,8 @@ class Copier {
     const base = this.opts.parents ? posix.join(dest, rel) : dest;
     if (st.isDirectory()) {
       const srcRel = this.src.allowed ? rel : posix.relative(this.src.dir, abs);
-      const target = await this.target(base);
-      await mkdir(target, { recursive: true, mode: 0o755 });
+      const target = pathInRoot(this.root, base);
+      await this.createDirs(target);
       const names = await readdir(abs);
       await Promise.all(names.map((name) => this.copyEntry(srcRel ? `${srcRel}/${name}` : name, join(target, name), name)));
       return;
@@ -164,9 +176,10 @@ class Copier {
     if (this.opts.unpack) {
       const kind = await isArchive(abs);
       if (kind) {
+        // As BuildKit unpacks: the destination made 0755 whatever --chmod says, --chown for it and every entry.
         const into = pathInRoot(this.root, dest);
-        await mkdir(into, { recursive: true });
-        await extractLayer(createReadStream(abs), into, { gzip: kind === 'gzip', whiteouts: false });
+        await makeDirs(into, 0o755, this.opts.owner);
+        await extractLayer(createReadStream(abs), into, { gzip: kind === 'gzip', whiteouts: false, ...(this.opts.owner ? { owner: this.opts.owner } : {}) });
         return;
       }
     }

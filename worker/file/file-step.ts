@@ -1,4 +1,4 @@
-import { chown, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Layer } from '../layer.js';
 import type { MountedRootfs, SnapshotStore } from '../snapshots/snapshot-store.js';
@@ -7,6 +7,8 @@ import type { StepInput } from '../worker.js';
 import { pathInRoot, resolveUser } from '../exec/user.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { copyInto, type CopySourceRoot } from './copy.js';
+import { applyChmod, createdDirMode, parseChmod } from './file-mode.js';
+import { makeDirs } from './make-dirs.js';
 
 /** Runs a COPY/ADD or WORKDIR step on an overlay of its destination filesystem; the upper directory is the diff. */
 export async function runFile(file: FileDefinition, inputs: StepInput[], snapshots: SnapshotStore): Promise<{ root: MountedRootfs; parent: Layer[] }> {
@@ -17,18 +19,13 @@ export async function runFile(file: FileDefinition, inputs: StepInput[], snapsho
   const releases: (() => Promise<void>)[] = [];
   try {
     if (file.action === 'mkdir') {
-      const path = pathInRoot(root.path, file.path);
-      const first = await mkdir(path, { recursive: true, mode: file.mode });
-      if (first !== undefined && file.user !== '') {
-        // WORKDIR creates its directories owned by the current USER, as BuildKit does.
-        const user = resolveUser(root.path, file.user);
-        for (let p = path; p.length >= first.length; p = posix.dirname(p)) await chown(p, user.uid, user.gid);
-      }
+      // WORKDIR creates its directories owned by the current USER, as BuildKit does.
+      await makeDirs(pathInRoot(root.path, file.path), file.mode, file.user !== '' ? resolveUser(root.path, file.user) : undefined);
     } else {
       const owner = file.chown !== undefined ? resolveUser(root.path, file.chown) : undefined;
-      const mode = file.chmod !== undefined ? parseInt(file.chmod, 8) : undefined;
+      const chmodSpec = file.chmod !== undefined ? parseChmod(file.chmod) : undefined;
       const exclude = new IgnoreRules(file.exclude);
-      const opts = { ...(owner ? { owner } : {}), ...(mode !== undefined ? { mode } : {}), exclude: (rel: string) => exclude.ignores(rel), parents: file.parents, unpack: file.unpack };
+      const opts = { ...(owner ? { owner } : {}), ...(chmodSpec ? { chmod: chmodSpec } : {}), exclude: (rel: string) => exclude.ignores(rel), parents: file.parents, unpack: file.unpack };
       const many = file.sources.reduce((n, s) => n + s.paths.length, 0) + file.inline.length > 1;
       for (const source of file.sources) {
         const input: StepInput = source.input === null ? { type: 'rootfs', layers: [] } : inputs[source.input]!;
@@ -44,9 +41,10 @@ export async function runFile(file: FileDefinition, inputs: StepInput[], snapsho
       for (const doc of file.inline) {
         const dest = file.destPath.endsWith('/') || many ? posix.join(file.destPath, doc.name) : file.destPath;
         const abs = pathInRoot(root.path, dest);
-        await mkdir(posix.dirname(abs), { recursive: true, mode: 0o755 });
-        await writeFile(abs, doc.content, { mode: mode ?? 0o644 });
+        await makeDirs(posix.dirname(abs), createdDirMode(chmodSpec), owner);
+        await writeFile(abs, doc.content);
         if (owner) await chown(abs, owner.uid, owner.gid);
+        await chmod(abs, chmodSpec ? applyChmod(chmodSpec, 0o644, false) : 0o644);
       }
     }
   } catch (err) {

@@ -1,4 +1,4 @@
-import { copyFile, link, lstat, mkdir, mkdtemp, readlink, symlink } from 'node:fs/promises';
+import { chmod, copyFile, link, lstat, mkdir, mkdtemp, readlink, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { StepInput } from '../worker.js';
 
@@ -15,7 +15,10 @@ export async function materializeLocal(input: LocalInput, tmpDir: string, readon
     const src = join(input.dir, rel);
     const dst = join(dir, rel);
     const st = await lstat(src);
-    if (st.isDirectory()) await mkdir(dst, { recursive: true, mode: st.mode & 0o7777 });
+    if (st.isDirectory()) {
+      await mkdir(dst, { recursive: true });
+      await chmod(dst, st.mode & 0o7777);
+    }
     else if (st.isSymbolicLink()) await symlink(await readlink(src), dst);
     else if (st.isFile()) {
       if (readonly) await link(src, dst).catch(() => copyFile(src, dst));

@@ -30,6 +30,8 @@ class Extraction {
     private readonly root: string,
     private readonly fresh: boolean,
     private readonly whiteouts: boolean,
+    /** ADD --chown: every entry's owner. */
+    private readonly owner?: { uid: number; gid: number },
   ) {}
 
   /** Refuses to write through a symlink or below a non-directory; makes missing parents. */
@@ -40,7 +42,8 @@ class Extraction {
       if (this.dirs.has(dir)) continue;
       const abs = join(this.root, dir);
       const st = this.fresh && !this.written.has(dir) ? undefined : await lstat(abs).catch(() => undefined);
-      if (!st) await mkdir(abs, { mode: 0o755 });
+      // Directories a layer implies without an entry of their own: 0755 and root's, whatever the umask.
+      if (!st) await mkdir(abs).then(() => chmod(abs, 0o755));
       else if (st.isSymbolicLink()) throw new LayerError(`layer entry ${rel} goes through the symlink ${dir}`);
       else if (!st.isDirectory()) throw new LayerError(`layer entry ${rel} is below the non-directory ${dir}`);
       this.dirs.add(dir);
@@ -79,8 +82,9 @@ class Extraction {
     this.written.add(rel);
     switch (h.type) {
       case 'directory':
-        if (!existing?.isDirectory()) await mkdir(abs, { mode });
-        else await chmod(abs, mode);
+        // mkdir would filter the mode through the umask and drop set-id bits.
+        if (!existing?.isDirectory()) await mkdir(abs);
+        await chmod(abs, mode);
         this.dirs.add(rel);
         this.dirTimes.push([abs, h.mtime]);
         break;
@@ -106,11 +110,15 @@ class Extraction {
     }
     await drain(body);
     if (h.type === 'link') return;
-    const { uid, gid, mtime, type } = h;
+    const { mtime, type } = h;
+    const { uid, gid } = this.owner ?? h;
     this.finishing.push(
       (async () => {
-        // Created by root, so already 0:0.
-        if (uid !== 0 || gid !== 0) await lchown(abs, uid, gid);
+        // Created by root, so already 0:0. A chown drops set-id bits, which the mode then restores.
+        if (uid !== 0 || gid !== 0) {
+          await lchown(abs, uid, gid);
+          if (type !== 'symlink' && mode & 0o6000) await chmod(abs, mode);
+        }
         if (type === 'symlink') await lutimes(abs, mtime, mtime);
         else if (type !== 'directory') await utimes(abs, mtime, mtime);
       })(),
@@ -130,11 +138,12 @@ class Extraction {
  * With `whiteouts: false` (ADD of an archive) those names are ordinary files, and `root` may
  * already hold files.
  */
-export async function extractLayer(source: NodeJS.ReadableStream, root: string, opts: { gzip: boolean; whiteouts?: boolean }): Promise<void> {
+export async function extractLayer(source: NodeJS.ReadableStream, root: string, opts: { gzip: boolean; whiteouts?: boolean; owner?: { uid: number; gid: number } }): Promise<void> {
   const whiteouts = opts.whiteouts ?? true;
   const fresh = whiteouts && !(await lstat(root).catch(() => undefined));
-  await mkdir(root, { recursive: true });
-  const x = new Extraction(root, fresh, whiteouts);
+  // A snapshot's top directory is the root of the filesystem steps see.
+  if ((await mkdir(root, { recursive: true })) !== undefined) await chmod(root, 0o755);
+  const x = new Extraction(root, fresh, whiteouts, opts.owner);
   const ex = tarExtract();
   const fail = (err: Error): void => void ex.destroy(err);
   source.on('error', fail);

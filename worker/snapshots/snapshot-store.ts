@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmod, mkdir, rename, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { BlobStore } from '../../cache/blob-store.js';
 import { isPending, type Layer } from '../layer.js';
 import type { Digest } from '../../oci/digest.js';
 import { extractLayer } from '../layers/layer-extractor.js';
+import { runCommand } from '../system/command.js';
 import { mountOverlay, unmount } from '../system/mount.js';
 import { applyLayerDir, diffInto, manifestOf } from './copy-snapshotter.js';
 
@@ -38,8 +39,11 @@ export class SnapshotStore {
     this.dir = join(root, 'snapshots');
     this.mountsDir = join(root, 'mounts');
     this.tmpDir = join(root, 'tmp');
-    mkdirSync(join(this.dir, 'empty-a'), { recursive: true });
-    mkdirSync(join(this.dir, 'empty-b'), { recursive: true });
+    // The empty lower directories are the root of a FROM scratch filesystem: 0755 whatever the umask.
+    for (const empty of ['empty-a', 'empty-b']) {
+      mkdirSync(join(this.dir, empty), { recursive: true });
+      chmodSync(join(this.dir, empty), 0o755);
+    }
     mkdirSync(this.mountsDir, { recursive: true });
   }
 
@@ -84,6 +88,20 @@ export class SnapshotStore {
     await job;
   }
 
+  /** A second directory with the snapshot `name`'s content (hard links), for a chain that needs it twice. */
+  private async alias(name: string, n: number): Promise<string> {
+    const aliasName = `${name}-${n}`;
+    if (existsSync(join(this.dir, aliasName))) return aliasName;
+    const tmp = join(this.dir, `.tmp-${process.pid}-${aliasName}-${randomBytes(4).toString('hex')}`);
+    try {
+      await runCommand('cp', ['-al', join(this.dir, name), tmp]);
+      await rename(tmp, join(this.dir, aliasName)).catch(() => undefined);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+    return aliasName;
+  }
+
   /** Takes a finished upper directory as the snapshot of the layer made from it: no second unpack. */
   async adopt(upper: string, diffID: Digest): Promise<void> {
     if (this.has(diffID)) return rm(upper, { recursive: true, force: true });
@@ -120,6 +138,7 @@ export class SnapshotStore {
   private async mountCopy(layers: Layer[], writable: boolean, base: string): Promise<MountedRootfs> {
     const merged = join(base, 'merged');
     await mkdir(merged, { recursive: true });
+    await chmod(merged, 0o755);
     for (const l of layers) await applyLayerDir(this.path(l.diffID), merged);
     const before = writable ? await manifestOf(merged) : undefined;
     const upper = writable ? join(base, 'upper') : undefined;
@@ -132,6 +151,7 @@ export class SnapshotStore {
         if (detached || !upper || !before) return;
         detached = true;
         await mkdir(upper);
+        await chmod(upper, 0o755);
         await diffInto(merged, before, upper);
       },
       release: async () => {
@@ -149,14 +169,26 @@ export class SnapshotStore {
     const base = join(this.mountsDir, id);
     const merged = join(base, 'merged');
     await mkdir(merged, { recursive: true });
-    const lower = layers.map((l) => this.name(l.diffID)).reverse();
+    // Overlay refuses a directory twice. A layer repeated right after itself (a step that rewrote files
+    // exactly as they were) changes nothing the second time, so it is stacked once; one that comes back
+    // further up the chain (COPY a; RUN rm a; COPY a) is stacked again from a hard-linked alias.
+    const names = layers.map((l) => this.name(l.diffID)).filter((name, i, all) => i === 0 || all[i - 1] !== name);
+    const uses = new Map<string, number>();
+    const lower: string[] = [];
+    for (const name of names) {
+      const n = uses.get(name) ?? 0;
+      uses.set(name, n + 1);
+      lower.unshift(n === 0 ? name : await this.alias(name, n));
+    }
     // Overlay needs two lower directories when it has no upper one; empty ones fill the gap.
     if (lower.length === 0) lower.push('empty-a');
     if (!writable && lower.length === 1) lower.push('empty-b');
     let upper: string | undefined;
     if (writable) {
       upper = join(base, 'upper');
+      // The upper directory is the root the step sees, and becomes the new layer's snapshot.
       await mkdir(upper);
+      await chmod(upper, 0o755);
       await mkdir(join(base, 'work'));
     }
     const rel = (p: string): string => relative(this.dir, p);

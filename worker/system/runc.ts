@@ -9,10 +9,14 @@ export interface RuncRunOptions {
   signal?: AbortSignal;
 }
 
-/** `runc run` of a prepared bundle; resolves with the container process's exit code. */
+/**
+ * `runc run` of a prepared bundle; resolves with the container process's exit code. runc creates
+ * missing mount points (/dev, /proc, /sys...) under its own umask, so it runs under 022 (0755
+ * directories, as with BuildKit) whatever the user's umask is.
+ */
 export function runcRun(bundle: string, id: string, o: RuncRunOptions): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('runc', ['--root', o.root, 'run', '--bundle', bundle, id], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/bin/sh', ['-c', 'umask 022; command -v runc >/dev/null || { echo "runc is not installed: run scripts/setup.sh" >&2; exit 127; }; exec runc "$@"', 'runc', '--root', o.root, 'run', '--bundle', bundle, id], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', o.onStdout);
     child.stderr.on('data', o.onStderr);
     const onAbort = (): void => void runCommand('runc', ['--root', o.root, 'kill', id, 'KILL'], { check: false });

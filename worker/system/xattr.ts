@@ -18,3 +18,9 @@ export async function findOpaqueDirs(root: string): Promise<Set<string>> {
 export async function markOpaque(dir: string): Promise<void> {
   await runCommand('setfattr', ['-n', OPAQUE, '-v', 'y', dir]);
 }
+
+/** Whether overlayfs marked `dir` opaque. */
+export async function isOpaque(dir: string): Promise<boolean> {
+  const r = await runCommand('getfattr', ['-h', '--only-values', '-n', OPAQUE, '--absolute-names', dir], { check: false });
+  return r.code === 0 && r.stdout === 'y';
+}
