@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { isDigest, type Digest } from '../oci/digest.js';
 import { ExpectedError } from '../oci/expected-error.js';
+import type { Lease } from './lease.js';
 
 export interface BlobInfo {
   digest: Digest;
@@ -55,6 +56,8 @@ export class BlobWriter extends Writable {
       await unlink(this.tmpPath).catch(() => undefined);
       throw new BlobError(`content does not match its digest: expected ${this.expected}, got ${digest}`);
     }
+    // Leased before it appears, so no prune can take it between its arrival and its first use.
+    await this.store.lease?.add([{ kind: 'blob', digest }]);
     await rename(this.tmpPath, this.store.path(digest));
     return { digest, size: this.size };
   }
@@ -73,13 +76,17 @@ export class BlobWriter extends Writable {
 
 /**
  * Content-addressed blobs under `root/blobs/sha256/<hex>`. A blob appears under its name only once it
- * is complete, synced and verified, so a crash leaves at most a stray temporary file.
+ * is complete, synced and verified, so a crash leaves at most a stray temporary file. With a lease,
+ * every blob this store writes or `hold`s stays until the lease is released.
  */
 export class BlobStore {
   readonly blobDir: string;
   readonly tmpDir: string;
 
-  constructor(readonly root: string) {
+  constructor(
+    readonly root: string,
+    readonly lease?: Lease,
+  ) {
     this.blobDir = join(root, 'blobs', 'sha256');
     this.tmpDir = join(root, 'tmp');
     mkdirSync(this.blobDir, { recursive: true });
@@ -93,6 +100,12 @@ export class BlobStore {
 
   has(digest: Digest): boolean {
     return existsSync(this.path(digest));
+  }
+
+  /** Leases the blob, then says whether it is here: a true answer stays true until the lease ends. */
+  async hold(digest: Digest): Promise<boolean> {
+    await this.lease?.add([{ kind: 'blob', digest }]);
+    return this.has(digest);
   }
 
   size(digest: Digest): number {

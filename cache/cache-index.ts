@@ -81,7 +81,9 @@ export class CacheIndex {
       if (!name.endsWith('.json')) continue;
       const key = `sha256:${name.slice(0, -5)}` as Digest;
       const record = this.get(key);
-      if (record) out.push({ record, lastUsed: statSync(this.file(key)).mtime });
+      // A record pruned by another process between the two reads is simply not listed.
+      const st = record && statSync(this.file(key), { throwIfNoEntry: false });
+      if (record && st) out.push({ record, lastUsed: st.mtime });
     }
     return out;
   }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Digest } from '../oci/digest.js';
 import type { BlobStore } from './blob-store.js';
 import type { CacheIndex, CacheRecord } from './cache-index.js';
+import type { LeasedSet } from './lease.js';
 
 export interface PruneOptions {
   /** Remove every record, not only unused blobs. */
@@ -11,6 +12,11 @@ export interface PruneOptions {
   keepDurationMs?: number;
   /** Remove least recently used records until blobs take at most this many bytes. */
   keepStorage?: number;
+  /**
+   * Blobs that no record uses are kept while younger than this: a build may be between writing one
+   * and recording it. Content of the records this prune removes goes at once.
+   */
+  graceMs?: number;
   now?: Date;
 }
 
@@ -18,60 +24,79 @@ export interface PruneResult {
   records: number;
   blobs: number;
   bytes: number;
-  /** diffIDs still referenced after pruning: their snapshots stay. */
+  /** diffIDs still referenced or leased after pruning: their snapshots stay. */
   liveDiffIDs: Set<Digest>;
+  /** diffIDs of the records removed: their snapshots go at once, whatever their age. */
+  freedDiffIDs: Set<Digest>;
 }
 
-/** Bytes of every blob in the store. */
+/** Bytes of every blob in the store (blobs removed while counting are skipped). */
 export function blobUsage(blobs: BlobStore): { count: number; bytes: number } {
   let bytes = 0;
-  const names = readdirSync(blobs.blobDir);
-  for (const n of names) bytes += statSync(join(blobs.blobDir, n)).size;
-  return { count: names.length, bytes };
+  let count = 0;
+  for (const n of readdirSync(blobs.blobDir)) {
+    const st = statSync(join(blobs.blobDir, n), { throwIfNoEntry: false });
+    if (st) (bytes += st.size), count++;
+  }
+  return { count, bytes };
 }
 
 /**
- * Removes cache records by age, size or all, then every blob no remaining record uses. Records go
- * first: a crash between the two steps leaves unused blobs, never a record pointing at a missing blob.
+ * Removes cache records by age, size or all, then every blob that no remaining record uses, sparing
+ * whatever a live lease holds. Records go first: a crash between the two steps leaves unused blobs,
+ * never a record pointing at a missing blob. Run it inside `LeaseManager.collect`.
  */
-export async function prune(index: CacheIndex, blobs: BlobStore, opts: PruneOptions = {}): Promise<PruneResult> {
+export async function prune(index: CacheIndex, blobs: BlobStore, leased: LeasedSet, opts: PruneOptions = {}): Promise<PruneResult> {
   const now = (opts.now ?? new Date()).getTime();
   const entries = index.list().sort((a, b) => a.lastUsed.getTime() - b.lastUsed.getTime());
   const keep: CacheRecord[] = [];
-  let removed = 0;
+  const removedRecords: CacheRecord[] = [];
+  const remove = async (record: CacheRecord): Promise<void> => {
+    await index.remove(record.key);
+    removedRecords.push(record);
+  };
   for (const { record, lastUsed } of entries) {
     const old = opts.keepDurationMs !== undefined && now - lastUsed.getTime() > opts.keepDurationMs;
-    if (opts.all || old) {
-      await index.remove(record.key);
-      removed++;
-    } else keep.push(record);
+    if ((opts.all || old) && !leased.records.has(record.key)) await remove(record);
+    else keep.push(record);
   }
   if (opts.keepStorage !== undefined) {
-    // Oldest first: drop records until what the rest uses fits.
+    // Oldest first: drop records until what the rest uses fits. Leased records stay whatever their size.
     const sizeOf = (recs: CacheRecord[]): number => {
       const seen = new Map<Digest, number>();
       for (const r of recs) for (const l of r.layers) seen.set(l.digest, l.size);
       return [...seen.values()].reduce((a, b) => a + b, 0);
     };
-    while (keep.length > 0 && sizeOf(keep) > opts.keepStorage) {
-      await index.remove(keep.shift()!.key);
-      removed++;
+    const evictable = keep.filter((r) => !leased.records.has(r.key));
+    while (evictable.length > 0 && sizeOf(keep) > opts.keepStorage) {
+      const victim = evictable.shift()!;
+      keep.splice(keep.indexOf(victim), 1);
+      await remove(victim);
     }
   }
-  const live = new Set<Digest>();
-  const liveDiffIDs = new Set<Digest>();
+  const live = new Set<Digest>(leased.blobs);
+  const liveDiffIDs = new Set<Digest>(leased.snapshots);
   for (const r of keep) for (const l of r.layers) (live.add(l.digest), liveDiffIDs.add(l.diffID));
+  const freed = new Set<Digest>(removedRecords.flatMap((r) => r.layers.map((l) => l.digest)));
   let blobCount = 0;
   let bytes = 0;
   for (const name of readdirSync(blobs.blobDir)) {
     const digest = `sha256:${name}` as Digest;
     if (live.has(digest)) continue;
     const path = join(blobs.blobDir, name);
-    bytes += statSync(path).size;
-    unlinkSync(path);
+    const st = statSync(path, { throwIfNoEntry: false });
+    // ctime: a rename into the store or a new hard link marks a blob as recently arrived.
+    if (!st || (!freed.has(digest) && now - st.ctimeMs < (opts.graceMs ?? 0))) continue;
+    try {
+      unlinkSync(path);
+    } catch {
+      continue; // another prune got there first
+    }
+    bytes += st.size;
     blobCount++;
   }
-  return { records: removed, blobs: blobCount, bytes, liveDiffIDs };
+  const freedDiffIDs = new Set(removedRecords.flatMap((r) => r.layers.map((l) => l.diffID)));
+  return { records: removedRecords.length, blobs: blobCount, bytes, liveDiffIDs, freedDiffIDs };
 }
 
 /** Sizes as docker and buildx take them, in binary units: `10GB`, `512m`, `64MiB`, `1024` (bytes). */

@@ -3,13 +3,21 @@ import { parseArgs } from 'node:util';
 import { BlobStore } from '../cache/blob-store.js';
 import { defaultCacheDir } from '../cache/cache-dir.js';
 import { CacheIndex } from '../cache/cache-index.js';
+import { FileLeases } from '../cache/file-leases.js';
+import { verifyCache } from '../cache/verify.js';
 import { blobUsage, formatSize, parseDurationMs, parseSize } from '../cache/gc.js';
 import { pruneCache } from '../coordinator/build/cache-maintenance.js';
 import { parseArgsError, UsageError } from './errors.js';
 
-export const duHelp = `Usage: dockyard du [--cache-dir DIR] [--verbose]
+export const duHelp = `Usage: dockyard du [--cache-dir DIR] [--verbose] [--verify]
 
 Show disk usage of the build cache.
+
+Options:
+  -v, --verbose        List every record
+      --verify         Also check that every record's blobs are present and every blob matches its digest
+                       (exit 1 on any problem)
+      --cache-dir DIR  Cache location (default: $DOCKYARD_CACHE_DIR or ~/.cache/dockyard)
 `;
 
 export const pruneHelp = `Usage: dockyard prune [OPTIONS]
@@ -24,7 +32,7 @@ Options:
 `;
 
 const common = { 'cache-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
-const duOptions = { ...common, verbose: { type: 'boolean', short: 'v' } } as const;
+const duOptions = { ...common, verbose: { type: 'boolean', short: 'v' }, verify: { type: 'boolean' } } as const;
 const pruneOptions = { ...common, all: { type: 'boolean', short: 'a' }, 'keep-duration': { type: 'string' }, 'keep-storage': { type: 'string' }, force: { type: 'boolean', short: 'f' } } as const;
 
 const cacheDirOf = (flag: string | undefined): string => (flag ? resolve(flag) : defaultCacheDir());
@@ -46,9 +54,18 @@ export async function duCommand(argv: string[], out: NodeJS.WritableStream): Pro
     if (values.verbose || lines.length <= 20) lines.push(`${record.key.slice(7, 19).padEnd(14)}${formatSize(own).padStart(10)}  ${lastUsed.toISOString()}`);
   }
   const usage = blobUsage(blobs);
-  lines.push(`Records: ${records.length}`, `Blobs: ${usage.count}`, `Total: ${formatSize(usage.bytes)}`);
+  lines.push(`Records: ${records.length}`, `Blobs: ${usage.count}`, `Total: ${formatSize(usage.bytes)}`, `Leases: ${new FileLeases(dir).liveLeases()}`);
   out.write(lines.join('\n') + '\n');
-  return 0;
+  if (!values.verify) return 0;
+  const lease = await new FileLeases(dir).create();
+  try {
+    const report = await verifyCache(new CacheIndex(dir), blobs, lease);
+    for (const p of report.problems) out.write(`${p}\n`);
+    out.write(`Verified ${report.records} records and ${report.blobs} blobs: ${report.problems.length === 0 ? 'OK' : `${report.problems.length} problems`}\n`);
+    return report.problems.length === 0 ? 0 : 1;
+  } finally {
+    await lease.release();
+  }
 }
 
 export async function pruneCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {

@@ -4,6 +4,7 @@ import { before, describe, it } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { BlobStore } from '../cache/blob-store.js';
 import { CacheIndex } from '../cache/cache-index.js';
+import { FileLeases } from '../cache/file-leases.js';
 import { Progress } from '../coordinator/build/progress.js';
 import { Solver } from '../coordinator/build/solver.js';
 import type { Worker } from '../worker/worker.js';
@@ -69,6 +70,7 @@ describe('scheduling inside one build', () => {
         worker,
         blobs: new BlobStore(cache),
         index: new CacheIndex(cache),
+        lease: await new FileLeases(cache).create(),
         images: {
           async pull() {
             enter();

@@ -2,6 +2,8 @@ import { chmod, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BlobStore } from '../../cache/blob-store.js';
 import { CacheIndex } from '../../cache/cache-index.js';
+import { FileLeases } from '../../cache/file-leases.js';
+import type { Lease } from '../../cache/lease.js';
 import type { Descriptor } from '../../oci/manifest.js';
 import { settleLayers } from '../../worker/layer.js';
 import { LocalWorker } from '../../worker/local-worker.js';
@@ -50,7 +52,18 @@ export interface BuildResult {
 
 /** Plans, executes and exports one build on this machine, with the embedded cache. */
 export async function build(req: BuildRequest): Promise<BuildResult> {
-  const blobs = new BlobStore(req.cacheDir);
+  // Everything this build reads from or adds to the cache is leased until it ends (or dies).
+  const lease = await new FileLeases(req.cacheDir).create();
+  try {
+    return await buildLeased(req, lease);
+  } finally {
+    await lease.release();
+    await enforceCacheLimit(req.cacheDir);
+  }
+}
+
+async function buildLeased(req: BuildRequest, lease: Lease): Promise<BuildResult> {
+  const blobs = new BlobStore(req.cacheDir, lease);
   const fetcher = new UrlFetcher(blobs);
   const gitSources = new GitSources(blobs.tmpDir);
   const { insecure, mirrors } = registrySettings();
@@ -58,7 +71,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
   const registryImages = new RegistryImages(registries, blobs, mirrors);
   const plan = await planBuild({ resolver: registryImages, ...req.plan, fetchUrl: (url, checksum) => fetcher.fetch(url, checksum), resolveGit: (ref) => gitSources.resolve(ref) });
   const index = new CacheIndex(req.cacheDir);
-  const snapshots = new SnapshotStore(req.cacheDir, blobs);
+  const snapshots = new SnapshotStore(req.cacheDir, blobs, lease);
   await snapshots.cleanStale();
   const abort = (): void => void snapshots.releaseAll();
   req.signal?.addEventListener('abort', abort, { once: true });
@@ -86,6 +99,7 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
     worker: new LocalWorker(blobs, snapshots, req.cacheDir),
     blobs,
     index,
+    lease,
     images: new ImageSources(new LayoutImageProvider(blobs, req.plan.namedContexts ?? new Map()), registryImages),
     downloaded: async (url, digest) => {
       if (!digest) throw new Error(`ADD ${url} was not downloaded`);
@@ -140,6 +154,5 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
     await snapshots.releaseAll();
     for (const d of tempDirs) await rm(d, { recursive: true, force: true });
     await gitSources.cleanup();
-    await enforceCacheLimit(req.cacheDir);
   }
 }

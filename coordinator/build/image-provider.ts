@@ -48,7 +48,7 @@ export class LayoutImageProvider implements ImageProvider {
     if (diffIDs.length !== manifest.layers.length) throw new ImagePullError(`${ref}: config lists ${diffIDs.length} diff_ids for ${manifest.layers.length} layers`);
     const out: LayerRecord[] = [];
     for (const [i, layer] of manifest.layers.entries()) {
-      if (!this.blobs.has(layer.digest)) {
+      if (!(await this.blobs.hold(layer.digest))) {
         const w = this.blobs.writer(layer.digest);
         try {
           await pipeline(createReadStream(layout.blobPath(layer.digest)), w);

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256 } from '../../oci/digest.js';
 import type { Step, StepKey } from '../../worker/step.js';
@@ -71,14 +72,22 @@ export class MissExplainer {
   async record(step: Step): Promise<void> {
     if (step.kind === 'source' && step.source.type === 'context') {
       const name = `context-${step.key.slice(7)}.json`;
-      if (!this.read(name)) await writeFile(join(this.dir, name), JSON.stringify(this.contextFiles(step)));
+      if (!this.read(name)) await this.write(name, JSON.stringify(this.contextFiles(step)));
       return;
     }
     const who = this.identity.get(step.key);
     if (!who) return;
     const env = this.envHashes(step);
     const rec: StepRecord = { key: step.key, instruction: who.instruction, inputs: step.inputs, ...(env ? { env } : {}) };
-    await writeFile(join(this.dir, `step-${who.id}.json`), JSON.stringify(rec));
+    await this.write(`step-${who.id}.json`, JSON.stringify(rec));
+  }
+
+  /** Whole files only, as other builds read them concurrently; `prune --all` may empty the folder meanwhile. */
+  private async write(name: string, text: string): Promise<void> {
+    const tmp = join(this.dir, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+    await mkdir(this.dir, { recursive: true });
+    await writeFile(tmp, text);
+    await rename(tmp, join(this.dir, name));
   }
 
   /** Why `step` was not in the cache, in one line. */

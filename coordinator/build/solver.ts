@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import type { BlobStore } from '../../cache/blob-store.js';
 import type { Digest } from '../../oci/digest.js';
-import type { CacheIndex } from '../../cache/cache-index.js';
+import type { CacheIndex, CacheRecord } from '../../cache/cache-index.js';
+import type { Lease } from '../../cache/lease.js';
 import type { GitSourceDefinition, Step, StepKey } from '../../worker/step.js';
 import type { SecretSource, StepInput, Worker } from '../../worker/worker.js';
 import type { BuildPlan } from '../plan/plan-types.js';
@@ -35,6 +36,8 @@ export interface SolverOptions {
   worker: Worker;
   blobs: BlobStore;
   index: CacheIndex;
+  /** Holds every record, blob and snapshot the build uses, so that pruning elsewhere cannot take them. */
+  lease: Lease;
   images: ImageProvider;
   /** An ADD URL's content as a file in a directory of its own (fetched during planning). */
   downloaded(url: string, digest: Digest | undefined): Promise<{ dir: string; name: string }>;
@@ -125,6 +128,18 @@ export class Solver {
     return r;
   }
 
+  /**
+   * A usable cache record: leased first, then checked, so that what it names cannot be pruned between
+   * the check and the use. A record whose blobs are gone is a miss.
+   */
+  private async lookup(key: StepKey): Promise<CacheRecord | undefined> {
+    await this.o.lease.add([{ kind: 'record', key }]);
+    const hit = this.o.index.get(key);
+    if (!hit) return undefined;
+    await this.o.lease.add(hit.layers.flatMap((l) => [{ kind: 'blob', digest: l.digest } as const, { kind: 'snapshot', diffID: l.diffID } as const]));
+    return hit.layers.every((l) => this.o.blobs.has(l.digest)) ? hit : undefined;
+  }
+
   private async run(key: StepKey): Promise<SolvedStep> {
     const step = this.steps.get(key);
     if (!step) throw new Error(`step ${key} is not in the plan`);
@@ -156,8 +171,8 @@ export class Solver {
     const id = this.o.progress.start(name);
     const skip = this.o.skipCache(key);
     if (!skip) {
-      const hit = this.o.index.get(key);
-      if (hit && hit.layers.every((l) => this.o.blobs.has(l.digest))) {
+      const hit = await this.lookup(key);
+      if (hit) {
         await this.o.index.touch(key);
         await this.o.explainer?.record(step);
         this.o.progress.cached(id);
@@ -189,6 +204,7 @@ export class Solver {
       }
       // The record becomes visible to later builds only once every blob is durable.
       const recorded = settleLayers(layers).then(async (records) => {
+        await this.o.lease.add([{ kind: 'record', key }]);
         await this.o.index.put({ key, layers: records, created: new Date().toISOString(), ...(emptyLayer ? { emptyLayer } : {}) });
         await this.o.explainer?.record(step);
       });

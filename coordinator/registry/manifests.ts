@@ -57,7 +57,7 @@ export async function resolveManifest(client: RegistryClient, repo: string, refe
  * connection that breaks mid-way is resumed with a Range request from the last byte received.
  */
 export async function pullBlob(client: RegistryClient, repo: string, desc: Descriptor, blobs: BlobStore, attempts = 6): Promise<void> {
-  if (blobs.has(desc.digest)) return;
+  if (await blobs.hold(desc.digest)) return;
   const w = blobs.writer(desc.digest);
   let received = 0;
   try {

@@ -7,6 +7,7 @@ import { sha256 } from '../../oci/digest.js';
 import type { SnapshotStore, MountedRootfs } from '../snapshots/snapshot-store.js';
 import type { ExecDefinition, ExecMount } from '../step.js';
 import { ensureEmulator } from '../system/binfmt.js';
+import { lockFile } from '../system/flock.js';
 import { runcRun } from '../system/runc.js';
 import type { StepContext, StepInput } from '../worker.js';
 import { materializeLocal } from '../file/local-input.js';
@@ -35,32 +36,23 @@ export interface ExecDeps {
 
 const TAIL_LINES = 20;
 
-/** Holds `sharing=locked` cache mounts one user at a time and gives `private` ones their own copy when busy. */
-class CacheMountLocks {
-  private readonly busy = new Map<string, Promise<void>>();
-  private readonly users = new Map<string, number>();
-
-  async acquire(dir: string, sharing: 'shared' | 'private' | 'locked'): Promise<{ dir: string; release(): void }> {
-    if (sharing === 'shared') return { dir, release: () => undefined };
-    if (sharing === 'private') {
-      const n = this.users.get(dir) ?? 0;
-      this.users.set(dir, n + 1);
-      return { dir: n === 0 ? dir : `${dir}-private-${n}`, release: () => this.users.set(dir, (this.users.get(dir) ?? 1) - 1) };
-    }
-    while (this.busy.has(dir)) await this.busy.get(dir);
-    let release!: () => void;
-    this.busy.set(dir, new Promise<void>((r) => (release = r)));
-    return {
-      dir,
-      release: () => {
-        this.busy.delete(dir);
-        release();
-      },
-    };
+/**
+ * `sharing=locked` cache mounts are held by one step at a time and `private` ones give a busy
+ * directory's second user a directory of its own, across every process on the machine that shares the
+ * cache: both through file locks beside the directories, which die with their holder.
+ */
+async function acquireCacheMount(dir: string, sharing: 'shared' | 'private' | 'locked', signal?: AbortSignal): Promise<{ dir: string; release(): Promise<void> }> {
+  if (sharing === 'shared') return { dir, release: async () => undefined };
+  if (sharing === 'locked') {
+    const lock = (await lockFile(`${dir}.lock`, { wait: true, ...(signal ? { signal } : {}) }))!;
+    return { dir, release: () => lock.release() };
+  }
+  for (let n = 0; ; n++) {
+    const candidate = n === 0 ? dir : `${dir}-private-${n}`;
+    const lock = await lockFile(`${candidate}.lock`, { wait: false });
+    if (lock) return { dir: candidate, release: () => lock.release() };
   }
 }
-
-const locks = new CacheMountLocks();
 
 /** Runs one RUN step under runc on an overlay of its root filesystem; returns the upper directory as the diff. */
 export async function runExec(
@@ -163,7 +155,7 @@ async function specMount(
     case 'cache': {
       // Cache mounts persist across builds, one directory per id and platform.
       const dir = join(deps.cacheMountsDir, sha256(`${platform}\0${m.id}`).slice(7, 31));
-      const lock = await locks.acquire(dir, m.sharing);
+      const lock = await acquireCacheMount(dir, m.sharing, ctx.signal);
       cleanups.push(() => lock.release());
       const fresh = await mkdir(lock.dir, { recursive: true });
       if (fresh !== undefined) {

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { chmod, mkdir, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { BlobStore } from '../../cache/blob-store.js';
+import type { Lease } from '../../cache/lease.js';
 import { isPending, type Layer } from '../layer.js';
 import type { Digest } from '../../oci/digest.js';
 import { extractLayer } from '../layers/layer-extractor.js';
@@ -23,6 +24,7 @@ export interface MountedRootfs {
 /**
  * Each layer unpacked once into its own directory, named by its diffID; a step's root filesystem is an
  * overlay of its layer chain. Directory names are short so that deep chains fit the mount options.
+ * With a lease, every snapshot this store unpacks, adopts or mounts stays until the lease ends.
  */
 export class SnapshotStore {
   readonly dir: string;
@@ -35,6 +37,7 @@ export class SnapshotStore {
   constructor(
     root: string,
     private readonly blobs: BlobStore,
+    private readonly lease?: Lease,
   ) {
     this.dir = join(root, 'snapshots');
     this.mountsDir = join(root, 'mounts');
@@ -61,6 +64,7 @@ export class SnapshotStore {
 
   /** Unpacks a layer from the blob store unless it already is; concurrent callers share the work. */
   async ensure(layer: Layer): Promise<void> {
+    await this.lease?.add([{ kind: 'snapshot', diffID: layer.diffID }]);
     if (this.has(layer.diffID)) return;
     // A pending layer's snapshot was adopted from its upper directory; if it is gone, wait for its blob.
     if (isPending(layer)) return this.ensure(await layer.record);
@@ -104,6 +108,7 @@ export class SnapshotStore {
 
   /** Takes a finished upper directory as the snapshot of the layer made from it: no second unpack. */
   async adopt(upper: string, diffID: Digest): Promise<void> {
+    await this.lease?.add([{ kind: 'snapshot', diffID }]);
     if (this.has(diffID)) return rm(upper, { recursive: true, force: true });
     await rename(upper, this.path(diffID)).catch(async () => {
       if (!this.has(diffID)) throw new Error(`cannot store snapshot ${diffID}`);
@@ -217,14 +222,27 @@ export class SnapshotStore {
     };
   }
 
-  /** Removes the snapshots of layers not in `live` (after a prune). Returns how many went. */
-  async removeExcept(live: Set<Digest>): Promise<number> {
+  /**
+   * Removes the snapshots of layers not in `live` (after a prune), except those changed within the last
+   * `graceMs` that are not `freed` (a removed record's). Each is first renamed away, so no reader ever
+   * finds half of one. Returns how many went.
+   */
+  async removeExcept(live: Set<Digest>, graceMs = 0, freed: Set<Digest> = new Set()): Promise<number> {
     const keep = new Set([...live].map((d) => this.name(d)));
+    const gone = new Set([...freed].map((d) => this.name(d)));
+    const now = Date.now();
     let n = 0;
     for (const name of readdirSync(this.dir)) {
       if (name.startsWith('.') || name.startsWith('empty-') || keep.has(name)) continue;
-      await rm(join(this.dir, name), { recursive: true, force: true });
-      n++;
+      const path = join(this.dir, name);
+      // ctime, not mtime: unpacking sets a snapshot's mtime from its tar, while a rename into place sets ctime.
+      const changed = await stat(path).then((st) => st.ctimeMs, () => undefined);
+      if (changed === undefined || (!gone.has(name) && now - changed < graceMs)) continue;
+      const trash = join(this.dir, `.trash-${process.pid}-${randomBytes(4).toString('hex')}`);
+      if (await rename(path, trash).then(() => true, () => false)) {
+        await rm(trash, { recursive: true, force: true });
+        n++;
+      }
     }
     return n;
   }
@@ -249,7 +267,7 @@ export class SnapshotStore {
     }
     for (const name of readdirSync(this.dir)) {
       const pid = Number(name.split('-')[1]);
-      if (name.startsWith('.tmp-') && pid !== process.pid && !isAlive(pid)) await rm(join(this.dir, name), { recursive: true, force: true });
+      if ((name.startsWith('.tmp-') || name.startsWith('.trash-')) && pid !== process.pid && !isAlive(pid)) await rm(join(this.dir, name), { recursive: true, force: true });
     }
     // Half-written blobs and layer spools of dead builds: `<kind>-<pid>-<random>`.
     for (const name of existsSync(this.tmpDir) ? readdirSync(this.tmpDir) : []) {
