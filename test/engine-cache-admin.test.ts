@@ -46,7 +46,12 @@ describe('du and prune', () => {
     assertCacheConsistent(cache);
     const all = runCli(['prune', '--cache-dir', cache, '--all']);
     assert.equal(all.status, 0);
-    assert.match(runCli(['du', '--cache-dir', cache]).stdout, /Records: 0\nBlobs: 0\nTotal: 0B/);
+    // The image's config and manifest blobs belong to no record and are new: the grace period spares them.
+    assert.match(runCli(['du', '--cache-dir', cache]).stdout, /Records: 0\nBlobs: [1-9]\d*\n/);
+    const now = runCli(['prune', '--cache-dir', cache, '--all'], { env: { DOCKYARD_GC_GRACE: '0s' } });
+    assert.equal(now.status, 0, now.stderr);
+    assert.match(runCli(['du', '--cache-dir', cache]).stdout, /Records: 0\nBlobs: 0\nTotal: 0B\nLeases: 0\n/);
+    assert.equal(runCli(['prune', '--cache-dir', cache], { env: { DOCKYARD_GC_GRACE: 'soon' } }).stderr, 'error: DOCKYARD_GC_GRACE: invalid duration "soon": use e.g. 24h, 90m or 7d\n');
     // After everything is gone, a build runs every step again and works.
     const again = buildOci(files, [], { cache });
     assert.equal(again.status, 0, again.stderr);
