@@ -1,7 +1,7 @@
 import { defaultCacheDir } from '../cache/cache-dir.js';
-import { build } from '../coordinator/build/build.js';
-import { contextOpener } from '../coordinator/build/contexts.js';
-import { Progress, type ProgressMode } from '../coordinator/build/progress.js';
+import { build } from '../coordinator/solver/build.js';
+import { contextOpener } from '../coordinator/solver/contexts.js';
+import { Progress, type ProgressMode } from '../coordinator/solver/progress.js';
 import type { PlanOptions, PlanWarning } from '../coordinator/plan/plan-types.js';
 import { planBuild } from '../coordinator/plan/planner.js';
 import { hostPlatform } from '../oci/platform.js';

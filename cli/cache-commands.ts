@@ -6,7 +6,7 @@ import { CacheIndex } from '../cache/cache-index.js';
 import { FileLeases } from '../cache/file-leases.js';
 import { verifyCache } from '../cache/verify.js';
 import { blobUsage, formatSize, parseDurationMs, parseSize } from '../cache/gc.js';
-import { pruneCache } from '../coordinator/build/cache-maintenance.js';
+import { pruneCache } from '../coordinator/solver/cache-maintenance.js';
 import { parseArgsError, UsageError } from './errors.js';
 
 export const duHelp = `Usage: dockyard du [--cache-dir DIR] [--verbose] [--verify]

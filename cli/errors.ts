@@ -1,4 +1,4 @@
-import { StepFailedError } from '../coordinator/build/solver.js';
+import { StepFailedError } from '../coordinator/solver/solver.js';
 import { DockerfileError } from '../coordinator/dockerfile/errors.js';
 import { ExpectedError } from '../oci/expected-error.js';
 

@@ -7,7 +7,7 @@ import { parseReference } from '../../oci/reference.js';
 import { tarDiff } from '../../worker/layers/layer-writer.js';
 import type { SnapshotStore } from '../../worker/snapshots/snapshot-store.js';
 import { runCommand } from '../../worker/system/command.js';
-import type { Progress } from '../build/progress.js';
+import type { Progress } from '../solver/progress.js';
 import { pushImage } from '../registry/push.js';
 import type { Registries } from '../registry/registry-images.js';
 import { blobsOf, type BuiltImage } from './image-assembler.js';

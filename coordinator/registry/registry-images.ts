@@ -5,7 +5,7 @@ import type { ImageManifest } from '../../oci/manifest.js';
 import type { Platform } from '../../oci/platform.js';
 import { RegistryClient, type ClientOptions } from '../../oci/registry/client.js';
 import { parseReference } from '../../oci/reference.js';
-import type { ImageProvider } from '../build/image-provider.js';
+import type { ImageProvider } from '../solver/image-provider.js';
 import type { ImageResolver, ResolvedImage } from '../plan/plan-types.js';
 import { pullBlob, resolveManifest } from './manifests.js';
 
