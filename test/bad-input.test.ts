@@ -73,7 +73,7 @@ describe('bad Dockerfiles give one clear line naming file and line', () => {
   for (const [name, text, line, what] of dockerfileCases) {
     it(name, () => {
       const dir = makeDir({ 'build.Dockerfile': text, 'a.txt': 'a', 'b.txt': 'b', 'ignored.txt': 'i', '.dockerignore': 'ignored.txt\n' });
-      const r = runCli(['build', '--dry-run', '-f', 'build.Dockerfile', '.'], { cwd: dir });
+      const r = runCli(['build', '--dry-run', '--offline', '-f', 'build.Dockerfile', '.'], { cwd: dir });
       check(r, new RegExp(`^error: build\\.Dockerfile:${line}: `), what);
     });
   }
@@ -96,7 +96,7 @@ describe('bad flags give one clear line and exit 2', () => {
   for (const [name, args, what] of flagCases) {
     it(name, () => {
       const dir = makeDir({ Dockerfile: 'FROM busybox AS build\n' });
-      const r = runCli(name === 'unknown command' ? ['bogus'] : ['build', '--dry-run', ...args], { cwd: dir });
+      const r = runCli(name === 'unknown command' ? ['bogus'] : ['build', '--dry-run', '--offline', ...args], { cwd: dir });
       check(r, /^error: /, what);
       // A mistake in the call itself exits 2; a --target the Dockerfile lacks is a failed build (1).
       assert.equal(r.status, name === 'unknown target' ? 1 : 2);
