@@ -75,7 +75,7 @@ export function planToText(plan: BuildPlan): string {
   lines.push(`Plan for ${plan.dockerfile} (build platform ${plan.buildPlatform}, ${plan.steps.length} steps)`);
   if (plan.unresolved.length > 0) {
     const n = plan.unresolved.length;
-    lines.push(`${UNRESOLVED}: ${n} source${n > 1 ? 's were' : ' was'} not resolved (offline): their config is missing and the keys of the steps using them differ from a build's`);
+    lines.push(`${UNRESOLVED}: ${n} remote source${n > 1 ? 's' : ''} not resolved (--offline): an unresolved base adds no config, and the keys of steps using one differ from a build's`);
   }
   for (const w of plan.warnings) lines.push(`WARNING: ${w.line !== undefined ? `line ${w.line}: ` : ''}${w.message}`);
   for (const t of plan.targets) {

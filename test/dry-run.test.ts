@@ -82,7 +82,7 @@ describe('dry-run against an unreachable registry', () => {
     const dir = makeDir({ Dockerfile: dockerfile(host) });
     const r = runCli(['build', '--dry-run', '--offline', dir]);
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /\nUNRESOLVED: 1 source was not resolved \(offline\)/);
+    assert.match(r.stdout, /\nUNRESOLVED: 1 remote source not resolved \(--offline\)/);
     assert.match(r.stdout, new RegExp(`\\n  stage 1 "app" FROM ${host}/team/base:1\\.0 \\[linux/\\w+\\] UNRESOLVED\\n`));
     assert.match(r.stdout, new RegExp(`\\n +2  FROM ${host}/team/base:1\\.0 AS app +[0-9a-f]{12} image ${host}/team/base:1\\.0 UNRESOLVED\\n`));
   });
@@ -95,6 +95,56 @@ describe('dry-run against an unreachable registry', () => {
     assert.deepEqual(p.unresolved, []);
     assert.equal(p.targets[0]!.stages[0]!.unresolved, undefined);
     assert.doesNotMatch(runCli(['build', '--dry-run', '--offline', dir]).stdout, /UNRESOLVED/);
+  });
+});
+
+describe('dry-run --offline on the constructs of moby\'s, compose\'s and buildkit\'s Dockerfiles', () => {
+  // The shapes those files use, in small: a syntax directive, platform ARGs in global scope, stages
+  // for $BUILDPLATFORM, a stage chosen by $TARGETOS, COPY --link, cache mounts with ids, a heredoc
+  // RUN, ADD of a URL and of a git repository. Every remote base and source stays unresolved.
+  const dockerfile = `# syntax=docker/dockerfile:1
+ARG XX_VERSION=1.9.0
+ARG DELVE_SUPPORTED=\${TARGETPLATFORM#linux/amd64}
+ARG DELVE_SUPPORTED=\${DELVE_SUPPORTED:+"unsupported"}
+ARG DELVE_SUPPORTED=\${DELVE_SUPPORTED:-"supported"}
+FROM --platform=$BUILDPLATFORM tonistiigi/xx:\${XX_VERSION} AS xx
+FROM --platform=\${BUILDPLATFORM} golang:1.26-alpine AS base
+COPY --link --from=xx / /
+ADD --chmod=0644 https://example.com/Release.key /etc/apt/trusted.gpg.d/key.asc
+ADD https://github.com/go-delve/delve.git#v1.26.3 /usr/src/delve
+ARG TARGETPLATFORM
+RUN --mount=type=cache,target=/root/.cache/go-build,id=build-$TARGETPLATFORM \\
+    --mount=type=cache,sharing=locked,id=apt,target=/var/cache/apt <<EOT
+  set -e
+  xx-go build ./...
+EOT
+FROM base AS delve-supported
+RUN mkdir /build
+FROM scratch AS delve-unsupported
+FROM delve-\${DELVE_SUPPORTED} AS delve
+FROM base AS linux
+COPY --link --from=delve /build /usr/local/bin/
+FROM scratch AS windows
+FROM \${TARGETOS} AS final
+`;
+
+  it('plans them, listing each unresolved image, URL and git source', () => {
+    const dir = makeDir({ Dockerfile: dockerfile });
+    const r = runCli(['build', '--dry-run', '--offline', '--format', 'json', '--platform', 'linux/amd64', dir]);
+    assert.equal(r.status, 0, r.stderr);
+    const p = JSON.parse(r.stdout) as JsonPlan;
+    assert.deepEqual(p.targets[0]!.stages.map((s) => s.name), ['xx', 'base', 'delve-supported', 'delve', 'linux', 'final']);
+    assert.deepEqual(
+      p.unresolved.map((u) => [u.type, u.platform]),
+      [
+        ['image', 'linux/amd64'],
+        ['image', 'linux/amd64'],
+        ['http', 'linux/amd64'],
+        ['git', 'linux/amd64'],
+      ],
+    );
+    assert.deepEqual(p.unresolved.slice(0, 3).map((u) => u.ref), ['docker.io/library/golang:1.26-alpine', 'docker.io/tonistiigi/xx:1.9.0', 'https://example.com/Release.key']);
+    assert.ok(p.unresolved[3]!.ref.startsWith('https://github.com/go-delve/delve.git'));
   });
 });
 
