@@ -74,6 +74,22 @@ describe('dry-run resolves bases from a registry as a build does', () => {
     assert.deepEqual(inspectConfig(layout).config, planned, 'the planned config is the built one');
   });
 
+  it('resolves named contexts as a build does: docker-image:// from the registry, oci-layout:// locally even offline', () => {
+    const dir = makeDir({ Dockerfile: 'FROM base AS app\nRUN true\nFROM busybox\nCOPY --from=app /onbuild.txt /\n' });
+    const contexts = ['--build-context', `base=docker-image://${registry.host}/base:1`, '--build-context', `busybox=oci-layout://${busyboxLayout()}`];
+    const online = runCli(['build', '--dry-run', '--format', 'json', '--platform', 'linux/amd64', ...contexts, dir]);
+    assert.equal(online.status, 0, online.stderr);
+    const plan = JSON.parse(online.stdout) as JsonPlan;
+    assert.deepEqual(plan.unresolved, []);
+    assert.ok(plan.targets[0]!.stages[0]!.steps.some((s) => s.instruction === 'RUN echo triggered > /onbuild.txt'), 'the trigger of the docker-image base runs');
+    assert.deepEqual(plan.targets[0]!.image.config.Cmd, ['sh'], 'the layout base\'s CMD');
+    const offline = runCli(['build', '--dry-run', '--offline', '--format', 'json', '--platform', 'linux/amd64', ...contexts, dir]);
+    assert.equal(offline.status, 0, offline.stderr);
+    const p2 = JSON.parse(offline.stdout) as JsonPlan;
+    assert.deepEqual(p2.targets[0]!.stages.map((s) => s.unresolved), [true, undefined], 'only the registry base is unresolved');
+    assert.deepEqual(p2.targets[0]!.image.config.Cmd, ['sh']);
+  });
+
   it('with --offline, the same Dockerfile marks the base unresolved and lacks its config', () => {
     const dir = makeDir({ Dockerfile: `FROM ${registry.host}/base:1\nRUN true\n` });
     const r = runCli(['build', '--dry-run', '--offline', '--format', 'json', '--platform', 'linux/amd64', dir]);
