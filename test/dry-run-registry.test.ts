@@ -90,6 +90,18 @@ describe('dry-run resolves bases from a registry as a build does', () => {
     assert.deepEqual(p2.targets[0]!.image.config.Cmd, ['sh']);
   });
 
+  it('with --offline, an ADD --checksum URL keeps the key that fetching it gives', () => {
+    const dir = makeDir({ Dockerfile: `FROM scratch\nADD --checksum=${configBlob} http://${registry.host}/v2/base/blobs/${configBlob} /config.json\n` });
+    const keys = (extra: string[]): string[] => {
+      const r = runCli(['build', '--dry-run', ...extra, '--format', 'json', dir]);
+      assert.equal(r.status, 0, r.stderr);
+      const plan = JSON.parse(r.stdout) as JsonPlan;
+      assert.deepEqual(plan.unresolved, []);
+      return plan.steps.map((s) => s.key);
+    };
+    assert.deepEqual(keys(['--offline']), keys([]));
+  });
+
   it('with --offline, the same Dockerfile marks the base unresolved and lacks its config', () => {
     const dir = makeDir({ Dockerfile: `FROM ${registry.host}/base:1\nRUN true\n` });
     const r = runCli(['build', '--dry-run', '--offline', '--format', 'json', '--platform', 'linux/amd64', dir]);

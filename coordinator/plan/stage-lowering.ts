@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { Digest } from '../../oci/digest.js';
+import { isDigest, type Digest } from '../../oci/digest.js';
 import { formatPlatform } from '../../oci/platform.js';
 import type { CopySpec, Instruction, InstructionOf } from '../dockerfile/instructions.js';
 import { expandWord } from '../dockerfile/shell-lex.js';
@@ -326,8 +326,9 @@ export class StageLowerer {
             addSource(this.scope.graph.add({ kind: 'source', platform: this.platform, inputs: [], source: def }).key, ['/']);
             continue;
           }
-          // The content's digest, when it can be fetched now, makes the key follow the content.
-          const digest = await this.scope.fetchUrl?.(src, checksum);
+          // The content's digest, when it can be fetched now, makes the key follow the content. Without
+          // fetching (--offline), a --checksum is what a fetch would verify the content against.
+          const digest = this.scope.fetchUrl ? await this.scope.fetchUrl(src, checksum) : checksum !== undefined && isDigest(checksum) ? checksum : undefined;
           const def: SourceDefinition = { type: 'http', url: src, ...(checksum ? { checksum } : {}), ...(digest ? { digest } : {}) };
           addSource(this.scope.graph.add({ kind: 'source', platform: this.platform, inputs: [], source: def }).key, [urlFileName(src)]);
         } else local.push(src);
