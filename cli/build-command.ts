@@ -1,19 +1,20 @@
 import { defaultCacheDir } from '../cache/cache-dir.js';
 import { build } from '../coordinator/solver/build.js';
 import { contextOpener } from '../coordinator/solver/contexts.js';
+import { dryRunPlan } from '../coordinator/solver/dry-run.js';
 import { Progress, type ProgressMode } from '../coordinator/solver/progress.js';
 import type { PlanOptions, PlanWarning } from '../coordinator/plan/plan-types.js';
-import { planBuild } from '../coordinator/plan/planner.js';
 import { hostPlatform } from '../oci/platform.js';
 import { buildHelp, parseBuildFlags, type BuildFlags } from './build-flags.js';
 import { UsageError } from './errors.js';
+import { escapeControls } from './escape-controls.js';
 import { planToJson, planToText } from './plan-render.js';
 import { FlagSecrets } from './secrets.js';
 
 export { buildHelp };
 
 function printWarnings(warnings: PlanWarning[], dockerfileName: string): void {
-  for (const w of warnings) process.stderr.write(`WARNING: ${w.line !== undefined ? `${dockerfileName}:${w.line}: ` : ''}${w.message}\n`);
+  for (const w of warnings) process.stderr.write(escapeControls(`WARNING: ${w.line !== undefined ? `${dockerfileName}:${w.line}: ` : ''}${w.message}`) + '\n');
 }
 
 /** `dockyard build`. Returns the process exit code. */
@@ -36,7 +37,7 @@ export async function buildCommand(argv: string[], out: NodeJS.WritableStream): 
     namedContexts: flags.namedContexts,
   };
   if (flags.dryRun) {
-    const plan = await planBuild(planOptions);
+    const plan = await dryRunPlan(planOptions, { offline: flags.offline });
     out.write(flags.format === 'json' ? JSON.stringify(planToJson(plan), null, 2) + '\n' : planToText(plan));
     if (flags.format === 'json') printWarnings(plan.warnings, flags.dockerfileName);
     return 0;

@@ -35,7 +35,9 @@ Options:
                              Do not use the cache for these stages (repeatable)
       --cache-dir DIR        Cache location (default: $DOCKYARD_CACHE_DIR or ~/.cache/dockyard)
       --max-parallelism N    Steps run at once (default: CPU count)
-      --dry-run              Print the build plan (stages, steps, cache keys, image config) without building
+      --dry-run              Print the build plan (stages, steps, cache keys, image config) without building;
+                             base images are resolved (manifest and config only) as a build resolves them
+      --offline              With --dry-run: contact no registry or server; remote sources are marked unresolved
       --format text|json     Output format of --dry-run (default: text)
       --progress string      auto, tty, plain or quiet (default: auto)
   -h, --help                 Show this help
@@ -61,6 +63,7 @@ const options = {
   pull: { type: 'boolean' },
   load: { type: 'boolean' },
   'dry-run': { type: 'boolean' },
+  offline: { type: 'boolean' },
   format: { type: 'string' },
   progress: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -102,6 +105,8 @@ export interface BuildFlags {
   cacheDir?: string;
   maxParallelism?: number;
   dryRun: boolean;
+  /** `--offline` (dry runs only): plan without contacting registries or servers. */
+  offline: boolean;
   format: 'text' | 'json';
   progress: 'auto' | 'tty' | 'plain' | 'quiet';
 }
@@ -119,6 +124,9 @@ export function parseBuildFlags(argv: string[]): BuildFlags | 'help' {
   if (positionals.length !== 1) throw new UsageError(`"dockyard build" requires exactly 1 argument (the context PATH), got ${positionals.length}. See 'dockyard build --help'`);
   const format = values.format ?? 'text';
   if (format !== 'text' && format !== 'json') throw new UsageError(`invalid --format ${JSON.stringify(format)}: use text or json`);
+  // Both only shape a dry run; without one they would be ignored and a build would start instead.
+  if (!values['dry-run'] && values.format !== undefined) throw new UsageError('--format needs --dry-run: it sets the format of the printed plan');
+  if (!values['dry-run'] && values.offline) throw new UsageError('--offline needs --dry-run: a build must pull its base images');
   const progress = values.progress ?? 'auto';
   if (!['auto', 'tty', 'plain', 'quiet'].includes(progress)) throw new UsageError(`invalid --progress ${JSON.stringify(progress)}: use auto, tty, plain or quiet`);
 
@@ -183,6 +191,7 @@ export function parseBuildFlags(argv: string[]): BuildFlags | 'help' {
     ...(values['cache-dir'] ? { cacheDir: resolve(values['cache-dir']) } : {}),
     ...(maxParallelism !== undefined ? { maxParallelism } : {}),
     dryRun: values['dry-run'] === true,
+    offline: values.offline === true,
     format,
     progress: progress as BuildFlags['progress'],
   };

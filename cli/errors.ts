@@ -1,6 +1,7 @@
 import { StepFailedError } from '../coordinator/solver/solver.js';
 import { DockerfileError } from '../coordinator/dockerfile/errors.js';
 import { ExpectedError } from '../oci/expected-error.js';
+import { escapeControls } from './escape-controls.js';
 
 /** A mistake in how the command was called. */
 export class UsageError extends ExpectedError {}
@@ -13,18 +14,21 @@ export function parseArgsError(err: unknown, command: string): UsageError {
 /**
  * What the user sees when a command fails: one line saying where and what, except for a failed step,
  * which also shows the tail of its output as BuildKit does. Errors we did not anticipate say so, and
- * show their stack only with DOCKYARD_DEBUG=1.
+ * show their stack only with DOCKYARD_DEBUG=1. Messages quote Dockerfile text, so control characters
+ * in them are escaped; a step's own output is shown as it came.
  */
 export function formatError(err: unknown, dockerfileName: string): string {
+  const name = escapeControls(dockerfileName);
   if (err instanceof DockerfileError) {
-    return `error: ${dockerfileName}${err.line !== undefined ? `:${err.line}` : ''}: ${err.message}`;
+    return `error: ${name}${err.line !== undefined ? `:${err.line}` : ''}: ${escapeControls(err.message)}`;
   }
   if (err instanceof StepFailedError) {
-    const lines = ['------', ` > ${err.step}:`, ...err.tail.map((l) => `${l}`), '------'];
-    const where = err.line !== undefined ? `${dockerfileName}:${err.line}: ` : '';
-    return [...(err.tail.length ? lines : []), `error: ${where}${err.step.replace(/^\[[^\]]*\] /, '')}: ${err.message}`].join('\n');
+    const step = escapeControls(err.step);
+    const lines = ['------', ` > ${step}:`, ...err.tail.map((l) => `${l}`), '------'];
+    const where = err.line !== undefined ? `${name}:${err.line}: ` : '';
+    return [...(err.tail.length ? lines : []), `error: ${where}${step.replace(/^\[[^\]]*\] /, '')}: ${escapeControls(err.message)}`].join('\n');
   }
-  if (err instanceof ExpectedError) return `error: ${err.message}`;
+  if (err instanceof ExpectedError) return `error: ${escapeControls(err.message)}`;
   const e = err instanceof Error ? err : new Error(String(err));
-  return process.env.DOCKYARD_DEBUG ? `internal error: ${e.stack}` : `internal error: ${e.message} (set DOCKYARD_DEBUG=1 for details and report it)`;
+  return process.env.DOCKYARD_DEBUG ? `internal error: ${e.stack}` : `internal error: ${escapeControls(e.message)} (set DOCKYARD_DEBUG=1 for details and report it)`;
 }

@@ -73,7 +73,7 @@ describe('bad Dockerfiles give one clear line naming file and line', () => {
   for (const [name, text, line, what] of dockerfileCases) {
     it(name, () => {
       const dir = makeDir({ 'build.Dockerfile': text, 'a.txt': 'a', 'b.txt': 'b', 'ignored.txt': 'i', '.dockerignore': 'ignored.txt\n' });
-      const r = runCli(['build', '--dry-run', '-f', 'build.Dockerfile', '.'], { cwd: dir });
+      const r = runCli(['build', '--dry-run', '--offline', '-f', 'build.Dockerfile', '.'], { cwd: dir });
       check(r, new RegExp(`^error: build\\.Dockerfile:${line}: `), what);
     });
   }
@@ -90,7 +90,7 @@ describe('bad flags give one clear line and a non-zero exit', () => {
     ['bad build-arg', ['build', '--dry-run', '--build-arg', '=x', '.'], 2, /invalid --build-arg "=x"/],
     ['bad label', ['build', '--dry-run', '--label', 'novalue', '.'], 2, /invalid --label "novalue": expected KEY=VALUE/],
     ['bad tag', ['build', '--dry-run', '-t', 'Upper/Case:1', '.'], 2, /invalid tag "Upper\/Case:1"/],
-    ['unknown target', ['build', '--dry-run', '--target', 'nope', '.'], 1, /target stage "nope" could not be found in Dockerfile \(stages: build\)/],
+    ['unknown target', ['build', '--dry-run', '--offline', '--target', 'nope', '.'], 1, /target stage "nope" could not be found in Dockerfile \(stages: build\)/],
     ['secret file missing', ['build', '--dry-run', '--secret', 'id=tok,src=/nonexistent/tok', '.'], 2, /--secret id=tok: file \/nonexistent\/tok does not exist/],
     ['bad format', ['build', '--dry-run', '--format', 'yaml', '.'], 2, /invalid --format "yaml"/],
     ['unknown command', ['bogus'], 2, /unknown command "bogus". See 'dockyard --help'/],

@@ -27,7 +27,7 @@ interface JsonPlan {
 const fixture = (name: string): string => join(repoRoot, 'test', 'fixtures', name);
 
 function dryRun(dir: string, extra: string[] = []): JsonPlan {
-  const r = runCli(['build', '--dry-run', '--format', 'json', ...extra, dir]);
+  const r = runCli(['build', '--dry-run', '--offline', '--format', 'json', ...extra, dir]);
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout) as JsonPlan;
 }
@@ -105,7 +105,7 @@ describe('dockyard CLI', () => {
   });
 
   it('prints a readable plan by default', () => {
-    const r = runCli(['build', '--dry-run', fixture('node-app')]);
+    const r = runCli(['build', '--dry-run', '--offline', fixture('node-app')]);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^Plan for .*Dockerfile \(build platform linux\/\w+, \d+ steps\)/);
     assert.match(r.stdout, /stage 3 "final" FROM base \[linux\/\w+\]/);
@@ -163,7 +163,7 @@ describe('dry-run on the conformance corpus Dockerfiles', () => {
       } catch {
         // Files that do not type-check fail below with the CLI's own message.
       }
-      const r = runCli(['build', '--dry-run', '--format', 'json', dir]);
+      const r = runCli(['build', '--dry-run', '--offline', '--format', 'json', dir]);
       const expected = corpusFailures[name];
       if (expected) {
         assert.equal(r.status, 1);

@@ -6,7 +6,7 @@ import type { NamedContext } from '../context/named-contexts.js';
 import type { GitRef } from './git-ref.js';
 import type { Step, StepKey } from './graph.js';
 
-/** What a base image brings: its pinned digest and its config (Env, Cmd, OnBuild triggers...). */
+/** What a base image brings: its pinned digest and its config (Env, Cmd, OnBuild triggers...); neither when unresolved. */
 export interface ResolvedImage {
   digest?: Digest;
   config?: ImageConfig;
@@ -36,9 +36,9 @@ export interface PlanOptions {
   /** Ids given with `--secret`; values are never read by the planner. */
   secretIds: Set<string>;
   resolver?: ImageResolver;
-  /** Downloads ADD URLs during planning so that their keys follow their content (not in dry runs). */
+  /** Downloads ADD URLs during planning so that their keys follow their content; absent with --offline. */
   fetchUrl?: (url: string, checksum?: string) => Promise<Digest>;
-  /** Resolves ADD git refs to commits during planning, so that their keys follow the commit (not in dry runs). */
+  /** Resolves ADD git refs to commits during planning, so that their keys follow the commit (absent offline). */
   resolveGit?: (ref: GitRef) => Promise<{ commit: string; ref: string }>;
   /** `--build-context NAME=...`: replaces `FROM NAME`, `COPY --from=NAME` and `--mount from=NAME`. */
   namedContexts?: Map<string, NamedContext>;
@@ -66,6 +66,21 @@ export interface StagePlan {
   entries: PlanEntry[];
   /** The stage's final filesystem; null when it is empty (FROM scratch with no layers). */
   result: StepKey | null;
+  /** The base is an image that could not be resolved (`--offline`): its config is missing from the stage. */
+  unresolved?: true;
+}
+
+/**
+ * A remote source the plan could not pin (`--offline`, or planning without a resolver): an image
+ * without its digest and config, a URL without its content digest, a git ref without its commit. Its
+ * key, and the keys of the steps that use it, differ from a real build's.
+ */
+export interface UnresolvedSource {
+  key: StepKey;
+  type: 'image' | 'http' | 'git';
+  /** The image reference or URL. */
+  ref: string;
+  platform: string;
 }
 
 export interface TargetPlan {
@@ -92,4 +107,6 @@ export interface BuildPlan {
   /** `SOURCE_DATE_EPOCH` as seconds, when given: clamps times in the image. */
   sourceDateEpoch?: number;
   warnings: PlanWarning[];
+  /** Source steps the plan could not pin, in graph order; empty when every source was resolved. */
+  unresolved: UnresolvedSource[];
 }

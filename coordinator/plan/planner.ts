@@ -13,10 +13,22 @@ import { StepGraph, type SourceDefinition, type Step } from './graph.js';
 import type { BuildPlan, PlanOptions, PlanWarning, ResolvedImage, StagePlan, TargetPlan } from './plan-types.js';
 import { StageLowerer, type FromSource, type LoweringScope } from './stage-lowering.js';
 import { StageState } from './stage-state.js';
+import { unresolvedSources } from './unresolved.js';
 import { ExpectedError } from '../../oci/expected-error.js';
+import { parseReference } from '../../oci/reference.js';
 
 /** A problem with how the build was asked for (flags), rather than with a Dockerfile line. */
 export class PlanError extends ExpectedError {}
+
+/** A base image that could not be resolved (registry unreachable, no such tag...). */
+class ImageResolveError extends ExpectedError {}
+
+/** The resolver's complaint, naming the image unless it already does (a connection error names only the registry). */
+function resolveFailure(ref: string, err: unknown): ImageResolveError {
+  const message = err instanceof Error ? err.message : String(err);
+  const r = parseReference(ref);
+  return new ImageResolveError(message.includes(`${r.domain}/${r.path}`) ? message : `${ref}: ${message}`);
+}
 
 interface LoweredStage {
   state: StageState;
@@ -57,7 +69,7 @@ class PlanSession {
     const id = `${ref}|${formatPlatform(platform)}`;
     let r = this.resolved.get(id);
     if (!r) {
-      r = this.opts.resolver ? this.opts.resolver.resolve(ref, platform) : Promise.resolve({});
+      r = this.opts.resolver ? this.opts.resolver.resolve(ref, platform).catch((err: unknown) => Promise.reject(resolveFailure(ref, err))) : Promise.resolve({});
       this.resolved.set(id, r);
     }
     return r;
@@ -213,6 +225,7 @@ class TargetPlanner {
     let platform = this.platform;
     let state: StageState;
     let triggers: string[] = [];
+    let unresolved = false;
     try {
       base = expandWord(from.image, this.globalLookup, this.session.escape);
       if (base === '') throw new Error(`base name (${from.image}) should not be blank`);
@@ -227,6 +240,7 @@ class TargetPlanner {
         state = StageState.empty(platform);
       } else {
         const { step, resolved } = await this.imageStep(base, platform);
+        unresolved = resolved.digest === undefined;
         state = StageState.fromImage(platform, resolved.config);
         state.head = step.key;
         triggers = state.config.OnBuild ?? [];
@@ -254,7 +268,7 @@ class TargetPlanner {
       }
     }
 
-    const plan: StagePlan = { index, ...(def.name ? { name: def.name } : {}), base, platform: formatPlatform(state.platform), entries: lowerer.entries, result: state.head };
+    const plan: StagePlan = { index, ...(def.name ? { name: def.name } : {}), base, platform: formatPlatform(state.platform), entries: lowerer.entries, result: state.head, ...(unresolved ? { unresolved: true } : {}) };
     const result = { state, plan };
     this.inProgress.pop();
     this.lowered.set(index, result);
@@ -326,5 +340,6 @@ export async function planBuild(opts: PlanOptions): Promise<BuildPlan> {
     proxyArgs: [...opts.buildArgs.keys()].filter((k) => PROXY_ARGS.has(k)),
     ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
     warnings: session.warnings,
+    unresolved: unresolvedSources(session.graph.steps()),
   };
 }

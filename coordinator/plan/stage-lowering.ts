@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { Digest } from '../../oci/digest.js';
+import { isDigest, type Digest } from '../../oci/digest.js';
 import { formatPlatform } from '../../oci/platform.js';
 import type { CopySpec, Instruction, InstructionOf } from '../dockerfile/instructions.js';
 import { chompHeredocContent, parseHeredocWord } from '../dockerfile/heredoc.js';
@@ -29,9 +29,9 @@ export interface LoweringScope {
   warn(warning: PlanWarning): void;
   /** What a `--from` names: another stage (by name or number), a local named context, or an image. */
   from(ref: string, state: StageState): Promise<FromSource>;
-  /** Downloads a URL for ADD and gives its content digest; absent in dry runs. */
+  /** Downloads a URL for ADD and gives its content digest; absent offline. */
   fetchUrl?: (url: string, checksum?: string) => Promise<Digest>;
-  /** Resolves a git ref to its commit (checking `checksum`) and full ref name; absent in dry runs. */
+  /** Resolves a git ref to its commit (checking `checksum`) and full ref name; absent offline. */
   resolveGit?: (ref: GitRef) => Promise<{ commit: string; ref: string }>;
   /** Files selected from a local context (`context` is the build context) as a source step. */
   contextSource(include: string[], exclude: string[], state: StageState, name?: string): Step;
@@ -391,8 +391,9 @@ export class StageLowerer {
             addSource(this.scope.graph.add({ kind: 'source', platform: this.platform, inputs: [], source: def }).key, ['/']);
             continue;
           }
-          // The content's digest, when it can be fetched now, makes the key follow the content.
-          const digest = await this.scope.fetchUrl?.(src, checksum);
+          // The content's digest, when it can be fetched now, makes the key follow the content. Without
+          // fetching (--offline), a --checksum is what a fetch would verify the content against.
+          const digest = this.scope.fetchUrl ? await this.scope.fetchUrl(src, checksum) : checksum !== undefined && isDigest(checksum) ? checksum : undefined;
           const def: SourceDefinition = { type: 'http', url: src, ...(checksum ? { checksum } : {}), ...(digest ? { digest } : {}) };
           addSource(this.scope.graph.add({ kind: 'source', platform: this.platform, inputs: [], source: def }).key, [urlFileName(src)]);
         } else local.push(src);

@@ -40,14 +40,15 @@ export class Registries {
 
 /**
  * Base images from registries: resolved once per build for planning (digest and config), pulled
- * for execution (layers in parallel, verified, into the blob store).
+ * for execution (layers in parallel, verified, into the blob store). Without a store (dry runs) it
+ * only resolves.
  */
 export class RegistryImages implements ImageResolver, ImageProvider {
   private readonly manifests = new Map<Digest, { repo: string; domain: string; manifest: ImageManifest; diffIDs: Digest[] }>();
 
   constructor(
     private readonly registries: Registries,
-    private readonly blobs: BlobStore,
+    private readonly blobs: BlobStore | undefined,
     /** Registry mirrors for docker.io (hosts), tried in order before Docker Hub itself. */
     private readonly mirrors: string[] = [],
   ) {}
@@ -71,6 +72,8 @@ export class RegistryImages implements ImageResolver, ImageProvider {
 
   async pull(ref: string, digest: Digest | undefined): Promise<LayerRecord[]> {
     if (!digest) throw new Error(`${ref} was not resolved before pulling`);
+    const blobs = this.blobs;
+    if (!blobs) throw new Error(`${ref}: this resolver has no blob store to pull into`);
     let known = this.manifests.get(digest);
     if (!known) {
       const r = parseReference(ref);
@@ -79,7 +82,7 @@ export class RegistryImages implements ImageResolver, ImageProvider {
     }
     const { repo, domain, manifest, diffIDs } = known;
     const client = this.registries.client(domain);
-    await Promise.all(manifest.layers.map((l) => pullBlob(client, repo, l, this.blobs)));
+    await Promise.all(manifest.layers.map((l) => pullBlob(client, repo, l, blobs)));
     for (const l of manifest.layers) this.registries.noteBlob(domain, l.digest, repo);
     return manifest.layers.map((l, i) => ({ digest: l.digest, diffID: diffIDs[i]!, size: l.size, mediaType: l.mediaType }));
   }

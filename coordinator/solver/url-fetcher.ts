@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../../cache/blob-store.js';
@@ -6,11 +7,14 @@ import { ExpectedError } from '../../oci/expected-error.js';
 
 export class FetchError extends ExpectedError {}
 
-/** Downloads ADD URLs into the blob store, once per URL and build, checking `--checksum`. */
+/**
+ * Downloads ADD URLs into the blob store, once per URL and build, checking `--checksum`. Without a
+ * store (dry runs) the content is only hashed, so that a plan's keys still follow it.
+ */
 export class UrlFetcher {
   private readonly fetched = new Map<string, Promise<Digest>>();
 
-  constructor(private readonly blobs: BlobStore) {}
+  constructor(private readonly blobs?: BlobStore) {}
 
   fetch(url: string, checksum?: string): Promise<Digest> {
     let job = this.fetched.get(url);
@@ -39,13 +43,25 @@ export class UrlFetcher {
       clearTimeout(timer);
     }
     if (!res.ok || !res.body) throw new FetchError(`ADD ${url}: the server answered HTTP ${res.status} ${res.statusText}`);
+    const body = Readable.fromWeb(res.body as Parameters<typeof Readable.fromWeb>[0]);
+    if (!this.blobs) return this.hash(url, body);
     const w = this.blobs.writer();
     try {
-      await pipeline(Readable.fromWeb(res.body as Parameters<typeof Readable.fromWeb>[0]), w);
+      await pipeline(body, w);
       return (await w.commit()).digest;
     } catch (err) {
       await w.abort();
       throw new FetchError(`ADD ${url}: download failed: ${(err as Error).message}`);
     }
+  }
+
+  private async hash(url: string, body: Readable): Promise<Digest> {
+    const h = createHash('sha256');
+    try {
+      for await (const chunk of body) h.update(chunk as Buffer);
+    } catch (err) {
+      throw new FetchError(`ADD ${url}: download failed: ${(err as Error).message}`);
+    }
+    return `sha256:${h.digest('hex')}`;
   }
 }
