@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 # runc runs RUN steps; attr reads overlayfs' opaque-directory marks; docker-registry (with
 # apache2-utils' htpasswd), redis-server, skopeo and umoci are the real peers the tests use;
-# qemu-user-static runs foreign platforms; busybox-static makes small real base images offline.
-PACKAGES=(runc docker-registry redis-server qemu-user-static busybox-static skopeo umoci attr apache2-utils git)
+# qemu-user-static runs foreign platforms; busybox-static makes small real base images offline;
+# git clones ADD git sources; util-linux's flock holds cache-mount locks across processes.
+PACKAGES=(runc docker-registry redis-server qemu-user-static busybox-static skopeo umoci attr apache2-utils git util-linux)
 
 sudo=()
 missing=()
