@@ -36,6 +36,16 @@ export function peerProtocol(metadata: grpc.Metadata): string | undefined {
   return v === undefined ? undefined : String(v);
 }
 
+/**
+ * Throws a ProtocolMismatchError (one line, printed as is by the CLI) when the metadata of a call or
+ * of a response comes from a peer of another protocol version: what a client checks on the
+ * coordinator's response headers, and a server on a call it handles without the interceptor.
+ */
+export function checkPeerProtocol(metadata: grpc.Metadata, roles: ProtocolRoles, localVersion: number = PROTOCOL_VERSION): void {
+  const reason = protocolMismatch(peerProtocol(metadata), roles, localVersion);
+  if (reason !== undefined) throw new ProtocolMismatchError(reason);
+}
+
 /** Metadata announcing our protocol version, to pass to a call (or to merge into other metadata). */
 export function protocolMetadata(version: number = PROTOCOL_VERSION, into: grpc.Metadata = new grpc.Metadata()): grpc.Metadata {
   into.set(PROTOCOL_METADATA_KEY, String(version));
