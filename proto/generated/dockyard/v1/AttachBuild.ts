@@ -1,0 +1,10 @@
+// Original file: proto/dockyard/v1/build.proto
+
+
+export interface AttachBuild {
+  'buildId'?: (string);
+}
+
+export interface AttachBuild__Output {
+  'buildId': (string);
+}

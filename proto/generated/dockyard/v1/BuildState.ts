@@ -1,0 +1,26 @@
+// Original file: proto/dockyard/v1/build.proto
+
+export const BuildState = {
+  BUILD_STATE_UNSPECIFIED: 'BUILD_STATE_UNSPECIFIED',
+  BUILD_STATE_QUEUED: 'BUILD_STATE_QUEUED',
+  BUILD_STATE_RUNNING: 'BUILD_STATE_RUNNING',
+  BUILD_STATE_SUCCEEDED: 'BUILD_STATE_SUCCEEDED',
+  BUILD_STATE_FAILED: 'BUILD_STATE_FAILED',
+  BUILD_STATE_CANCELLED: 'BUILD_STATE_CANCELLED',
+} as const;
+
+export type BuildState =
+  | 'BUILD_STATE_UNSPECIFIED'
+  | 0
+  | 'BUILD_STATE_QUEUED'
+  | 1
+  | 'BUILD_STATE_RUNNING'
+  | 2
+  | 'BUILD_STATE_SUCCEEDED'
+  | 3
+  | 'BUILD_STATE_FAILED'
+  | 4
+  | 'BUILD_STATE_CANCELLED'
+  | 5
+
+export type BuildState__Output = typeof BuildState[keyof typeof BuildState]

@@ -1,0 +1,12 @@
+// Original file: proto/dockyard/v1/common.proto
+
+
+export interface Failure {
+  'message'?: (string);
+  'tail'?: (string)[];
+}
+
+export interface Failure__Output {
+  'message': (string);
+  'tail': (string)[];
+}

@@ -1,0 +1,26 @@
+// Original file: proto/dockyard/v1/build.proto
+
+export const FailureKind = {
+  FAILURE_KIND_UNSPECIFIED: 'FAILURE_KIND_UNSPECIFIED',
+  FAILURE_KIND_DOCKERFILE: 'FAILURE_KIND_DOCKERFILE',
+  FAILURE_KIND_STEP: 'FAILURE_KIND_STEP',
+  FAILURE_KIND_USER: 'FAILURE_KIND_USER',
+  FAILURE_KIND_CANCELLED: 'FAILURE_KIND_CANCELLED',
+  FAILURE_KIND_INTERNAL: 'FAILURE_KIND_INTERNAL',
+} as const;
+
+export type FailureKind =
+  | 'FAILURE_KIND_UNSPECIFIED'
+  | 0
+  | 'FAILURE_KIND_DOCKERFILE'
+  | 1
+  | 'FAILURE_KIND_STEP'
+  | 2
+  | 'FAILURE_KIND_USER'
+  | 3
+  | 'FAILURE_KIND_CANCELLED'
+  | 4
+  | 'FAILURE_KIND_INTERNAL'
+  | 5
+
+export type FailureKind__Output = typeof FailureKind[keyof typeof FailureKind]

@@ -1,0 +1,10 @@
+// Original file: proto/dockyard/v1/content.proto
+
+
+export interface FindMissingResponse {
+  'missing'?: (string)[];
+}
+
+export interface FindMissingResponse__Output {
+  'missing': (string)[];
+}
