@@ -134,10 +134,11 @@ export class Solver {
    */
   private async lookup(key: StepKey): Promise<CacheRecord | undefined> {
     await this.o.lease.add([{ kind: 'record', key }]);
-    const hit = this.o.index.get(key);
+    const hit = await this.o.index.get(key);
     if (!hit) return undefined;
     await this.o.lease.add(hit.layers.flatMap((l) => [{ kind: 'blob', digest: l.digest } as const, { kind: 'snapshot', diffID: l.diffID } as const]));
-    return hit.layers.every((l) => this.o.blobs.has(l.digest)) ? hit : undefined;
+    const sizes = await Promise.all(hit.layers.map((l) => this.o.blobs.stat(l.digest)));
+    return sizes.every((s) => s !== undefined) ? hit : undefined;
   }
 
   private async run(key: StepKey): Promise<SolvedStep> {
@@ -180,7 +181,7 @@ export class Solver {
       }
     }
     if (this.o.explainer && step.kind !== 'source') {
-      const reason = this.o.explainer.explain(step, skip);
+      const reason = await this.o.explainer.explain(step, skip);
       this.misses.push({ step: name, reason });
       this.o.progress.note(id, `cache miss: ${reason}`);
     }
