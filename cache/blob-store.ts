@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Readable, Transform, type Writable } from 'node:stream';
+import { pipeline, Readable, Transform, type Writable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
 import { ExpectedError } from '../oci/expected-error.js';
 import type { Lease } from './lease.js';
@@ -88,7 +88,17 @@ export function verifying(digest: Digest): Transform {
   });
 }
 
-/** `source`, opened on first read, piped through `verifying(digest)`. */
+/**
+ * `src` through `verifying(digest)`. A failing source fails the result, and a reader that stops early
+ * closes the source (a file, a connection).
+ */
+export function verified(digest: Digest, src: Readable): Readable {
+  const verify = verifying(digest);
+  pipeline(src, verify, () => undefined); // errors reach the reader through `verify`
+  return verify;
+}
+
+/** A verified stream of what `open` gives, opened on first read. */
 export function lazyVerified(digest: Digest, open: () => Promise<AsyncIterable<Buffer>>): Readable {
   const src = Readable.from(
     (async function* () {
@@ -96,7 +106,5 @@ export function lazyVerified(digest: Digest, open: () => Promise<AsyncIterable<B
     })(),
     { objectMode: false },
   );
-  const verify = verifying(digest);
-  src.on('error', (err) => verify.destroy(err));
-  return src.pipe(verify);
+  return verified(digest, src);
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { isDigest, type Digest } from '../oci/digest.js';
 import { BlobSpool } from './blob-spool.js';
-import { BlobError, verifying, type BlobEntry, type BlobStore, type BlobWriter } from './blob-store.js';
+import { BlobError, verified, type BlobEntry, type BlobStore, type BlobWriter } from './blob-store.js';
 import type { Lease } from './lease.js';
 
 /**
@@ -48,10 +48,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   stream(digest: Digest): Readable {
-    const verify = verifying(digest);
-    const src = createReadStream(this.path(digest), { highWaterMark: 1 << 20 });
-    src.on('error', (err) => verify.destroy(err));
-    return src.pipe(verify);
+    return verified(digest, createReadStream(this.path(digest), { highWaterMark: 1 << 20 }));
   }
 
   writer(expected?: Digest): BlobWriter {

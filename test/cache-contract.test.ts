@@ -24,6 +24,7 @@ import { RedisCacheIndex } from '../cache/redis-cache-index.js';
 import { RedisExplainStore } from '../cache/redis-explain-store.js';
 import { RedisLeases } from '../cache/redis-leases.js';
 import { RegistryBlobStore } from '../cache/registry-blob-store.js';
+import { openBlobStore } from '../cache/store-location.js';
 import { sha256, type Digest } from '../oci/digest.js';
 import { tempDir } from './helpers.js';
 import { startRedis, type TestRedis } from './redis-helpers.js';
@@ -393,3 +394,18 @@ for (const stack of stacks) {
     });
   });
 }
+
+describe('store locations', () => {
+  it('open a directory as the filesystem store and registry://HOST/REPO as a registry store, and refuse others in one line', async () => {
+    const dir = tempDir('located');
+    const local = openBlobStore(dir);
+    const { digest } = await putBlob(local, 'in a directory');
+    assert.ok(local instanceof FsBlobStore);
+    assert.equal(await new FsBlobStore(dir).stat(digest), 'in a directory'.length);
+    const remote = openBlobStore(`registry://${registry.host}/contract/${unique('located')}`, { scratchDir: tempDir('spool') });
+    assert.ok(remote instanceof RegistryBlobStore);
+    assert.equal(await remote.stat((await putBlob(remote, 'in a registry')).digest), 'in a registry'.length);
+    assert.throws(() => openBlobStore('s3://bucket/path'), { message: 'unsupported store "s3://bucket/path": use a directory or registry://HOST/REPOSITORY' });
+    assert.throws(() => openBlobStore('registry://host-only'), { message: 'invalid store "registry://host-only": use registry://HOST/REPOSITORY' });
+  });
+});
