@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, statSync } from 'node:fs';
-import { copyFile, link, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { createReadStream, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { copyFile, link, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { isDigest, type Digest } from '../oci/digest.js';
@@ -67,12 +67,13 @@ export class FsBlobStore implements BlobStore {
     );
   }
 
+  /** Synchronous underneath: a build's size check lists every blob, and thread-pool round trips would dominate. */
   async *list(): AsyncIterable<BlobEntry> {
-    for (const name of await readdir(this.blobDir)) {
+    for (const name of readdirSync(this.blobDir)) {
       const digest = `sha256:${name}` as Digest;
       if (!isDigest(digest)) continue;
       // ctime: a rename into the store or a new hard link marks a blob as recently arrived.
-      const st = await stat(join(this.blobDir, name)).catch(() => undefined);
+      const st = statSync(join(this.blobDir, name), { throwIfNoEntry: false });
       if (st) yield { digest, size: st.size, arrived: st.ctime };
     }
   }

@@ -89,6 +89,8 @@ export class Solver {
   readonly misses: CacheMiss[] = [];
   /** Results still being compressed and recorded; `flush` waits for them. */
   private readonly background: Promise<void>[] = [];
+  /** Blobs found present after they were leased: the lease keeps them, so each is looked up once per build. */
+  private readonly present = new Set<Digest>();
 
   constructor(private readonly o: SolverOptions) {
     this.steps = new Map(o.plan.steps.map((s) => [s.key, s]));
@@ -137,8 +139,11 @@ export class Solver {
     const hit = await this.o.index.get(key);
     if (!hit) return undefined;
     await this.o.lease.add(hit.layers.flatMap((l) => [{ kind: 'blob', digest: l.digest } as const, { kind: 'snapshot', diffID: l.diffID } as const]));
-    const sizes = await Promise.all(hit.layers.map((l) => this.o.blobs.stat(l.digest)));
-    return sizes.every((s) => s !== undefined) ? hit : undefined;
+    const unknown = [...new Set(hit.layers.map((l) => l.digest).filter((d) => !this.present.has(d)))];
+    const sizes = await Promise.all(unknown.map((d) => this.o.blobs.stat(d)));
+    if (sizes.some((size) => size === undefined)) return undefined;
+    for (const d of unknown) this.present.add(d);
+    return hit;
   }
 
   private async run(key: StepKey): Promise<SolvedStep> {
