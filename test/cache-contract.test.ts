@@ -409,3 +409,25 @@ describe('store locations', () => {
     assert.throws(() => openBlobStore('registry://host-only'), { message: 'invalid store "registry://host-only": use registry://HOST/REPOSITORY' });
   });
 });
+
+describe('Redis keys', () => {
+  it('all live under the hash-tagged prefix, so that a Redis Cluster keeps them in one slot', async () => {
+    const client = redis.connect();
+    for (const prefix of [unique('tagged'), `${unique('given')}{team}`]) {
+      const index = new RedisCacheIndex(client, { prefix });
+      const explain = new RedisExplainStore(client, { prefix });
+      const leases = new RedisLeases(client, { prefix, ttlMs: REDIS_TTL_MS });
+      const key = sha256(unique('k'));
+      await index.put(record(key, []));
+      await explain.put('step-x.json', '{}');
+      const lease = await leases.create();
+      await lease.add([{ kind: 'record', key }]);
+      const ours = (await client.keys('*')).filter((k) => k.includes(prefix.replace(/\{.*/, '')));
+      const base = prefix.includes('{') ? prefix : `{${prefix}}`;
+      assert.ok(ours.length >= 5, ours.join(' '));
+      for (const k of ours) assert.ok(k.startsWith(`${base}:`), k);
+      assert.equal(new Set(ours.map((k) => /\{([^}]*)\}/.exec(k)![1])).size, 1);
+      await lease.release();
+    }
+  });
+});
