@@ -153,6 +153,16 @@ for (const backend of blobBackends) {
       assert.equal((await readBlob(store, small.digest)).toString(), '{"small":true}');
     });
 
+    it('round-trips a blob larger than one upload chunk (16 MiB)', async () => {
+      const store = backend.make();
+      const data = randomBytes((17 << 20) + 12345);
+      const w = store.writer(sha256(data));
+      for (let off = 0; off < data.length; off += 1 << 20) w.write(data.subarray(off, off + (1 << 20)));
+      assert.deepEqual(await w.commit(), { digest: sha256(data), size: data.length });
+      assert.equal(await store.stat(sha256(data)), data.length);
+      assert.ok((await collectAll(store.stream(sha256(data)))).equals(data));
+    });
+
     it('refuses content that does not match the expected digest, and shows nothing of it', async () => {
       const store = backend.make();
       const data = Buffer.from('the wrong bytes');
