@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BlobStore } from '../cache/blob-store.js';
+import { FsBlobStore } from '../cache/fs-blob-store.js';
 import { writeLayer } from '../worker/layers/layer-writer.js';
 import { Buildah, Dockerd, have } from './peers.js';
 
@@ -137,7 +137,7 @@ async function exportBench(): Promise<void> {
     const dir = join(work, 'layer');
     mkdirSync(dir);
     const bytes = makeLayerDir(dir);
-    const store = new BlobStore(join(work, 'store'));
+    const store = new FsBlobStore(join(work, 'store'));
     const ours: number[] = [];
     const single: number[] = [];
     const runs = Math.max(3, Math.min(RUNS, 5));

@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BlobStore } from '../cache/blob-store.js';
+import { putBlob, type BlobStore } from '../cache/blob-store.js';
+import { FsBlobStore } from '../cache/fs-blob-store.js';
 import { MediaType, type Descriptor, type ImageManifest } from '../oci/manifest.js';
 import { Registries, RegistryImages } from '../coordinator/registry/registry-images.js';
 import { pushImage } from '../coordinator/registry/push.js';
@@ -28,16 +29,16 @@ async function makeImage(store: BlobStore): Promise<BuiltImage> {
     const { digest, size } = await w.commit();
     layers.push({ digest, diffID: digest, size, mediaType: MediaType.ociLayerGzip });
   }
-  const config = await store.put(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffID) } }));
+  const config = await putBlob(store, JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffID) } }));
   const configDesc: Descriptor = { mediaType: MediaType.ociConfig, digest: config.digest, size: config.size };
   const manifest: ImageManifest = { schemaVersion: 2, mediaType: MediaType.ociManifest, config: configDesc, layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })) };
-  const m = await store.put(JSON.stringify(manifest));
+  const m = await putBlob(store, JSON.stringify(manifest));
   return { platform: 'linux/amd64', manifest: { mediaType: MediaType.ociManifest, digest: m.digest, size: m.size }, config: configDesc, layers };
 }
 
-function writeLayout(dir: string, store: BlobStore, img: BuiltImage): void {
+async function writeLayout(dir: string, store: BlobStore, img: BuiltImage): Promise<void> {
   mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
-  for (const d of [img.manifest.digest, img.config.digest, ...img.layers.map((l) => l.digest)]) spawnSync('ln', [store.path(d), join(dir, 'blobs', 'sha256', d.slice(7))]);
+  for (const d of [img.manifest.digest, img.config.digest, ...img.layers.map((l) => l.digest)]) await store.exportTo(d, join(dir, 'blobs', 'sha256', d.slice(7)));
   writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
   writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ ...img.manifest, annotations: { 'org.opencontainers.image.ref.name': 'bench' } }] }));
 }
@@ -50,10 +51,10 @@ const seconds = async (fn: () => Promise<unknown> | unknown): Promise<number> =>
 
 async function main(): Promise<void> {
   const work = tempDir('registry-bench');
-  const store = new BlobStore(join(work, 'store'));
+  const store = new FsBlobStore(join(work, 'store'));
   const img = await makeImage(store);
   const layout = join(work, 'layout');
-  writeLayout(layout, store, img);
+  await writeLayout(layout, store, img);
   const gb = (LAYERS * LAYER_SIZE) / 1e9;
   const rows: Record<string, number[]> = { 'dockyard push': [], 'skopeo push': [], 'dockyard pull': [], 'skopeo pull': [] };
   for (let run = 0; run < RUNS; run++) {
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
     const b = await startRegistry();
     rows['dockyard push']!.push(await seconds(() => pushImage(new Registries(), [img], img.manifest, [`${a.host}/bench/app:1`], store, false)));
     rows['skopeo push']!.push(await seconds(() => spawnSync('skopeo', ['copy', '--dest-tls-verify=false', `oci:${layout}:bench`, `docker://${b.host}/bench/app:1`])));
-    const pullStore = new BlobStore(join(work, `pull-${run}`));
+    const pullStore = new FsBlobStore(join(work, `pull-${run}`));
     const images = new RegistryImages(new Registries(), pullStore);
     rows['dockyard pull']!.push(await seconds(async () => {
       const r = await images.resolve(`${a.host}/bench/app:1`, { os: 'linux', architecture: 'amd64' });

@@ -1,9 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
-import { open, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Transform, Writable } from 'node:stream';
-import { isDigest, type Digest } from '../oci/digest.js';
+import { createHash } from 'node:crypto';
+import { pipeline, Readable, Transform, type Writable } from 'node:stream';
+import type { Digest } from '../oci/digest.js';
 import { ExpectedError } from '../oci/expected-error.js';
 import type { Lease } from './lease.js';
 
@@ -12,139 +9,102 @@ export interface BlobInfo {
   size: number;
 }
 
+/** One blob as a collection sees it: `arrived` is when it last appeared, for the grace period. */
+export interface BlobEntry extends BlobInfo {
+  arrived: Date;
+}
+
 export class BlobError extends ExpectedError {}
 
-/** Writes a blob to a temporary file while hashing it; `commit` makes it durable and moves it in place. */
-export class BlobWriter extends Writable {
-  private readonly hash = createHash('sha256');
-  private size = 0;
-  private fh?: FileHandle;
-  private readonly opening: Promise<FileHandle>;
-
-  constructor(
-    private readonly store: BlobStore,
-    private readonly tmpPath: string,
-    private readonly expected?: Digest,
-  ) {
-    super({ highWaterMark: 4 << 20 });
-    this.opening = open(tmpPath, 'wx', 0o644).then((fh) => (this.fh = fh));
-    this.opening.catch(() => undefined);
-  }
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
-    this._writev([{ chunk }], done);
-  }
-
-  /** Small chunks (a network read is often 16-64 kB) go to disk together, in one write. */
-  override _writev(chunks: { chunk: Buffer }[], done: (err?: Error | null) => void): void {
-    for (const { chunk } of chunks) {
-      this.hash.update(chunk);
-      this.size += chunk.length;
-    }
-    const data = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk));
-    this.opening.then((fh) => fh.write(data)).then(() => done(), done);
-  }
-
-  /** Flushes to disk, checks the digest and renames into the store. Safe against a crash at any point. */
-  async commit(): Promise<BlobInfo> {
-    if (!this.writableFinished) await new Promise<void>((resolve, reject) => this.end((err?: Error | null) => (err ? reject(err) : resolve())));
-    const fh = await this.opening;
-    await fh.sync();
-    await fh.close();
-    const digest: Digest = `sha256:${this.hash.digest('hex')}`;
-    if (this.expected && digest !== this.expected) {
-      await unlink(this.tmpPath).catch(() => undefined);
-      throw new BlobError(`content does not match its digest: expected ${this.expected}, got ${digest}`);
-    }
-    // Leased before it appears, so no prune can take it between its arrival and its first use.
-    await this.store.lease?.add([{ kind: 'blob', digest }]);
-    await rename(this.tmpPath, this.store.path(digest));
-    return { digest, size: this.size };
-  }
-
+/**
+ * Receives one blob's bytes while hashing them. Nothing is visible until `commit`, which checks the
+ * digest, adds the blob to the store's lease and only then publishes it; `abort` leaves nothing.
+ */
+export type BlobWriter = Writable & {
+  commit(): Promise<BlobInfo>;
+  abort(): Promise<void>;
   /** Bytes accepted so far (for resuming a download). */
-  get writtenBytes(): number {
-    return this.size;
-  }
+  readonly writtenBytes: number;
+};
 
-  async abort(): Promise<void> {
-    this.destroy();
-    await (this.fh ?? (await this.opening.catch(() => undefined)))?.close().catch(() => undefined);
-    await unlink(this.tmpPath).catch(() => undefined);
-  }
+/**
+ * Content-addressed blobs, wherever they live: `FsBlobStore` (the embedded cache, a directory),
+ * `RegistryBlobStore` (a repository of an OCI registry). The coordinator's content service will be a
+ * third backend once the farm has its gRPC API: it serves an `FsBlobStore` to workers that hold a
+ * client implementing this same interface.
+ *
+ * No method hands out a location: readers get streams, and `exportTo` writes to a place the caller
+ * chose (the filesystem backend links it there, the others copy).
+ */
+export interface BlobStore {
+  /**
+   * `list` works. The distribution API cannot enumerate a repository's blobs, so a registry store
+   * cannot list: GC then removes only the blobs of the records it removes (see `prune`).
+   */
+  readonly canList: boolean;
+  /** The same store, adding what it writes or holds to `lease`. */
+  withLease(lease: Lease): BlobStore;
+  /** The blob's size, or undefined when the store does not have it. */
+  stat(digest: Digest): Promise<number | undefined>;
+  /** Leases the blob, then says whether it is here: a true answer stays true until the lease ends. */
+  hold(digest: Digest): Promise<boolean>;
+  /** The blob's bytes; the stream fails at its end when they do not match the digest. Lazy: nothing is read until it is. */
+  stream(digest: Digest): Readable;
+  writer(expected?: Digest): BlobWriter;
+  /** Removes the blob; false when it was not there. */
+  delete(digest: Digest): Promise<boolean>;
+  /** Every blob, with size and arrival time. Throws unless `canList`. */
+  list(): AsyncIterable<BlobEntry>;
+  /** Writes the blob to `dest` (a new file the caller chose). It may share storage with the store: treat it as read-only. */
+  exportTo(digest: Digest, dest: string): Promise<void>;
+}
+
+/** Writes `data` as one blob. */
+export async function putBlob(store: BlobStore, data: Uint8Array | string): Promise<BlobInfo> {
+  const w = store.writer();
+  w.end(typeof data === 'string' ? Buffer.from(data) : data);
+  return w.commit();
+}
+
+/** A whole (small) blob, checked against its digest. */
+export async function readBlob(store: BlobStore, digest: Digest): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of store.stream(digest)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** A pass-through that fails at its end when what went through does not hash to `digest`. */
+export function verifying(digest: Digest): Transform {
+  const hash = createHash('sha256');
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+    flush(done) {
+      const actual = `sha256:${hash.digest('hex')}`;
+      done(actual === digest ? null : new BlobError(`blob ${digest} is corrupt (content hashes to ${actual})`));
+    },
+  });
 }
 
 /**
- * Content-addressed blobs under `root/blobs/sha256/<hex>`. A blob appears under its name only once it
- * is complete, synced and verified, so a crash leaves at most a stray temporary file. With a lease,
- * every blob this store writes or `hold`s stays until the lease is released.
+ * `src` through `verifying(digest)`. A failing source fails the result, and a reader that stops early
+ * closes the source (a file, a connection).
  */
-export class BlobStore {
-  readonly blobDir: string;
-  readonly tmpDir: string;
+export function verified(digest: Digest, src: Readable): Readable {
+  const verify = verifying(digest);
+  pipeline(src, verify, () => undefined); // errors reach the reader through `verify`
+  return verify;
+}
 
-  constructor(
-    readonly root: string,
-    readonly lease?: Lease,
-  ) {
-    this.blobDir = join(root, 'blobs', 'sha256');
-    this.tmpDir = join(root, 'tmp');
-    mkdirSync(this.blobDir, { recursive: true });
-    mkdirSync(this.tmpDir, { recursive: true });
-  }
-
-  path(digest: Digest): string {
-    if (!isDigest(digest)) throw new BlobError(`not a sha256 digest: ${digest}`);
-    return join(this.blobDir, digest.slice(7));
-  }
-
-  has(digest: Digest): boolean {
-    return existsSync(this.path(digest));
-  }
-
-  /** Leases the blob, then says whether it is here: a true answer stays true until the lease ends. */
-  async hold(digest: Digest): Promise<boolean> {
-    await this.lease?.add([{ kind: 'blob', digest }]);
-    return this.has(digest);
-  }
-
-  size(digest: Digest): number {
-    return statSync(this.path(digest)).size;
-  }
-
-  writer(expected?: Digest): BlobWriter {
-    return new BlobWriter(this, join(this.tmpDir, `blob-${process.pid}-${randomBytes(6).toString('hex')}`), expected);
-  }
-
-  async put(data: Uint8Array | string): Promise<BlobInfo> {
-    const w = this.writer();
-    w.end(typeof data === 'string' ? Buffer.from(data) : data);
-    return w.commit();
-  }
-
-  /** Reads a whole blob and checks it against its digest. */
-  async read(digest: Digest): Promise<Buffer> {
-    const data = await readFile(this.path(digest));
-    const actual = `sha256:${createHash('sha256').update(data).digest('hex')}`;
-    if (actual !== digest) throw new BlobError(`blob ${digest} is corrupt (content hashes to ${actual}); run 'dockyard prune --all'`);
-    return data;
-  }
-
-  /** A stream of the blob that fails at its end when the content does not match the digest. Nothing flows until it is read. */
-  stream(digest: Digest): NodeJS.ReadableStream {
-    const hash = createHash('sha256');
-    const verify = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        hash.update(chunk);
-        done(null, chunk);
-      },
-      flush(done) {
-        const actual = `sha256:${hash.digest('hex')}`;
-        done(actual === digest ? null : new BlobError(`blob ${digest} is corrupt (content hashes to ${actual})`));
-      },
-    });
-    const src = createReadStream(this.path(digest), { highWaterMark: 1 << 20 });
-    src.on('error', (err) => verify.destroy(err));
-    return src.pipe(verify);
-  }
+/** A verified stream of what `open` gives, opened on first read. */
+export function lazyVerified(digest: Digest, open: () => Promise<AsyncIterable<Buffer>>): Readable {
+  const src = Readable.from(
+    (async function* () {
+      yield* await open();
+    })(),
+    { objectMode: false },
+  );
+  return verified(digest, src);
 }

@@ -3,14 +3,11 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { appendFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Digest } from '../oci/digest.js';
-import { emptyLeasedSet, type Lease, type LeasedResource, type LeasedSet, type LeaseManager } from './lease.js';
+import { addLeaseLine, emptyLeasedSet, LeaseBase, type Lease, type LeasedSet, type LeaseManager } from './lease.js';
 import { isAlive, selfIdentity } from './process-identity.js';
 
 const LEASE = '.lease';
 const COLLECTING = '.gc';
-
-const lineOf = (r: LeasedResource): string => (r.kind === 'blob' ? `blob ${r.digest}` : r.kind === 'snapshot' ? `snapshot ${r.diffID}` : `record ${r.key}`);
 
 /** `<boot>.<pid>.<start>.<random><suffix>`: the owner is the first three parts. */
 const ownerOf = (name: string): string => name.split('.').slice(0, 3).join('.');
@@ -80,13 +77,7 @@ export class FileLeases implements LeaseManager {
       } catch {
         continue; // released meanwhile
       }
-      for (const line of text.split('\n')) {
-        const [kind, digest] = line.split(' ') as [string, Digest | undefined];
-        if (!digest) continue;
-        if (kind === 'blob') set.blobs.add(digest);
-        else if (kind === 'snapshot') set.snapshots.add(digest);
-        else if (kind === 'record') set.records.add(digest);
-      }
+      for (const line of text.split('\n')) addLeaseLine(set, line);
     }
     return set;
   }
@@ -97,35 +88,21 @@ export class FileLeases implements LeaseManager {
   }
 }
 
-class FileLease implements Lease {
-  /** Each resource is appended once; later adds of it wait for that first append. */
-  private readonly held = new Map<string, Promise<void>>();
-
+class FileLease extends LeaseBase {
   constructor(
-    readonly id: string,
+    id: string,
     private readonly file: string,
     private readonly leases: FileLeases,
-  ) {}
-
-  async add(resources: LeasedResource[]): Promise<void> {
-    const waits: Promise<void>[] = [];
-    const fresh: string[] = [];
-    for (const r of resources) {
-      const line = lineOf(r);
-      const known = this.held.get(line);
-      if (known) waits.push(known);
-      else if (!fresh.includes(line)) fresh.push(line);
-    }
-    if (fresh.length > 0) {
-      const added = appendFile(this.file, fresh.map((l) => l + '\n').join('')).then(() => this.leases.waitForCollections());
-      for (const line of fresh) this.held.set(line, added);
-      waits.push(added);
-    }
-    await Promise.all(waits);
+  ) {
+    super(id);
   }
 
-  async release(): Promise<void> {
-    this.held.clear();
+  protected async append(lines: string[]): Promise<void> {
+    await appendFile(this.file, lines.map((l) => l + '\n').join(''));
+    await this.leases.waitForCollections();
+  }
+
+  protected async drop(): Promise<void> {
     await unlink(this.file).catch(() => undefined);
   }
 }

@@ -1,8 +1,6 @@
-import { readdirSync, statSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Digest } from '../oci/digest.js';
-import type { BlobStore } from './blob-store.js';
-import type { CacheIndex, CacheRecord } from './cache-index.js';
+import type { BlobEntry, BlobStore } from './blob-store.js';
+import type { CacheIndex, CacheRecord, IndexEntry } from './cache-index.js';
 import type { LeasedSet } from './lease.js';
 
 export interface PruneOptions {
@@ -30,14 +28,12 @@ export interface PruneResult {
   freedDiffIDs: Set<Digest>;
 }
 
-/** Bytes of every blob in the store (blobs removed while counting are skipped). */
-export function blobUsage(blobs: BlobStore): { count: number; bytes: number } {
+/** Bytes of every blob in the store (blobs removed while counting are skipped); undefined when the store cannot list. */
+export async function blobUsage(blobs: BlobStore): Promise<{ count: number; bytes: number } | undefined> {
+  if (!blobs.canList) return undefined;
   let bytes = 0;
   let count = 0;
-  for (const n of readdirSync(blobs.blobDir)) {
-    const st = statSync(join(blobs.blobDir, n), { throwIfNoEntry: false });
-    if (st) (bytes += st.size), count++;
-  }
+  for await (const b of blobs.list()) (bytes += b.size), count++;
   return { count, bytes };
 }
 
@@ -45,10 +41,15 @@ export function blobUsage(blobs: BlobStore): { count: number; bytes: number } {
  * Removes cache records by age, size or all, then every blob that no remaining record uses, sparing
  * whatever a live lease holds. Records go first: a crash between the two steps leaves unused blobs,
  * never a record pointing at a missing blob. Run it inside `LeaseManager.collect`.
+ *
+ * A store that cannot list (a registry) loses only the blobs of the records removed here that nothing
+ * else uses or leases; blobs that no record ever named stay, for the registry's own GC.
  */
 export async function prune(index: CacheIndex, blobs: BlobStore, leased: LeasedSet, opts: PruneOptions = {}): Promise<PruneResult> {
   const now = (opts.now ?? new Date()).getTime();
-  const entries = index.list().sort((a, b) => a.lastUsed.getTime() - b.lastUsed.getTime());
+  const entries: IndexEntry[] = [];
+  for await (const e of index.list()) entries.push(e);
+  entries.sort((a, b) => a.lastUsed.getTime() - b.lastUsed.getTime());
   const keep: CacheRecord[] = [];
   const removedRecords: CacheRecord[] = [];
   const remove = async (record: CacheRecord): Promise<void> => {
@@ -80,19 +81,15 @@ export async function prune(index: CacheIndex, blobs: BlobStore, leased: LeasedS
   const freed = new Set<Digest>(removedRecords.flatMap((r) => r.layers.map((l) => l.digest)));
   let blobCount = 0;
   let bytes = 0;
-  for (const name of readdirSync(blobs.blobDir)) {
-    const digest = `sha256:${name}` as Digest;
-    if (live.has(digest)) continue;
-    const path = join(blobs.blobDir, name);
-    const st = statSync(path, { throwIfNoEntry: false });
-    // ctime: a rename into the store or a new hard link marks a blob as recently arrived.
-    if (!st || (!freed.has(digest) && now - st.ctimeMs < (opts.graceMs ?? 0))) continue;
-    try {
-      unlinkSync(path);
-    } catch {
-      continue; // another prune got there first
-    }
-    bytes += st.size;
+  const candidates: AsyncIterable<BlobEntry> | Iterable<{ digest: Digest; size?: number }> = blobs.canList ? blobs.list() : [...freed].map((digest) => ({ digest }));
+  for await (const b of candidates) {
+    if (live.has(b.digest)) continue;
+    // The grace period: a blob that arrived recently may be between its write and its record.
+    if (!freed.has(b.digest) && 'arrived' in b && now - b.arrived.getTime() < (opts.graceMs ?? 0)) continue;
+    const size = b.size ?? (await blobs.stat(b.digest));
+    // false: another prune got there first
+    if (size === undefined || !(await blobs.delete(b.digest))) continue;
+    bytes += size;
     blobCount++;
   }
   const freedDiffIDs = new Set(removedRecords.flatMap((r) => r.layers.map((l) => l.diffID)));

@@ -33,3 +33,48 @@ export interface LeaseManager {
 }
 
 export const emptyLeasedSet = (): LeasedSet => ({ blobs: new Set(), snapshots: new Set(), records: new Set() });
+
+/** A resource as one line of text (`blob <digest>`, `snapshot <diffID>`, `record <key>`), as backends store it. */
+export const leaseLine = (r: LeasedResource): string => (r.kind === 'blob' ? `blob ${r.digest}` : r.kind === 'snapshot' ? `snapshot ${r.diffID}` : `record ${r.key}`);
+
+/** Adds what `line` names to `set`; other lines are ignored. */
+export function addLeaseLine(set: LeasedSet, line: string): void {
+  const [kind, digest] = line.split(' ') as [string, Digest | undefined];
+  if (!digest) return;
+  if (kind === 'blob') set.blobs.add(digest);
+  else if (kind === 'snapshot') set.snapshots.add(digest);
+  else if (kind === 'record') set.records.add(digest);
+}
+
+/** A lease that hands each resource to its backend once; later adds of it wait for that first one. */
+export abstract class LeaseBase implements Lease {
+  private readonly held = new Map<string, Promise<void>>();
+
+  constructor(readonly id: string) {}
+
+  /** Records `lines` in the backend, then waits for the collections that were running at that moment. */
+  protected abstract append(lines: string[]): Promise<void>;
+  protected abstract drop(): Promise<void>;
+
+  async add(resources: LeasedResource[]): Promise<void> {
+    const waits: Promise<void>[] = [];
+    const fresh: string[] = [];
+    for (const r of resources) {
+      const line = leaseLine(r);
+      const known = this.held.get(line);
+      if (known) waits.push(known);
+      else if (!fresh.includes(line)) fresh.push(line);
+    }
+    if (fresh.length > 0) {
+      const added = this.append(fresh);
+      for (const line of fresh) this.held.set(line, added);
+      waits.push(added);
+    }
+    await Promise.all(waits);
+  }
+
+  async release(): Promise<void> {
+    this.held.clear();
+    await this.drop();
+  }
+}

@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { BlobStore } from '../cache/blob-store.js';
 import { defaultCacheDir } from '../cache/cache-dir.js';
-import { CacheIndex } from '../cache/cache-index.js';
+import type { IndexEntry } from '../cache/cache-index.js';
 import { FileLeases } from '../cache/file-leases.js';
+import { FsBlobStore } from '../cache/fs-blob-store.js';
+import { FsCacheIndex } from '../cache/fs-cache-index.js';
 import { verifyCache } from '../cache/verify.js';
 import { blobUsage, formatSize, parseDurationMs, parseSize } from '../cache/gc.js';
 import { pruneCache } from '../coordinator/solver/cache-maintenance.js';
@@ -46,20 +47,23 @@ export async function duCommand(argv: string[], out: NodeJS.WritableStream): Pro
   }
   if (values.help) return out.write(duHelp), 0;
   const dir = cacheDirOf(values['cache-dir']);
-  const blobs = new BlobStore(dir);
-  const records = new CacheIndex(dir).list().sort((a, b) => b.lastUsed.getTime() - a.lastUsed.getTime());
+  const blobs = new FsBlobStore(dir);
+  const index = new FsCacheIndex(dir);
+  const records: IndexEntry[] = [];
+  for await (const e of index.list()) records.push(e);
+  records.sort((a, b) => b.lastUsed.getTime() - a.lastUsed.getTime());
   const lines = [`${'ID'.padEnd(14)}${'SIZE'.padStart(10)}  LAST ACCESSED`];
   for (const { record, lastUsed } of records) {
     const own = record.emptyLayer ? 0 : (record.layers.at(-1)?.size ?? 0);
     if (values.verbose || lines.length <= 20) lines.push(`${record.key.slice(7, 19).padEnd(14)}${formatSize(own).padStart(10)}  ${lastUsed.toISOString()}`);
   }
-  const usage = blobUsage(blobs);
+  const usage = (await blobUsage(blobs))!;
   lines.push(`Records: ${records.length}`, `Blobs: ${usage.count}`, `Total: ${formatSize(usage.bytes)}`, `Leases: ${new FileLeases(dir).liveLeases()}`);
   out.write(lines.join('\n') + '\n');
   if (!values.verify) return 0;
   const lease = await new FileLeases(dir).create();
   try {
-    const report = await verifyCache(new CacheIndex(dir), blobs, lease);
+    const report = await verifyCache(index, blobs, lease);
     for (const p of report.problems) out.write(`${p}\n`);
     out.write(`Verified ${report.records} records and ${report.blobs} blobs: ${report.problems.length === 0 ? 'OK' : `${report.problems.length} problems`}\n`);
     return report.problems.length === 0 ? 0 : 1;

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { before, describe, it } from 'node:test';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { BlobStore } from '../cache/blob-store.js';
-import { CacheIndex } from '../cache/cache-index.js';
 import { FileLeases } from '../cache/file-leases.js';
+import { FsBlobStore } from '../cache/fs-blob-store.js';
+import { FsCacheIndex } from '../cache/fs-cache-index.js';
 import { Progress } from '../coordinator/solver/progress.js';
 import { Solver } from '../coordinator/solver/solver.js';
 import type { Worker } from '../worker/worker.js';
@@ -68,8 +68,8 @@ describe('scheduling inside one build', () => {
       const solver = new Solver({
         plan: p,
         worker,
-        blobs: new BlobStore(cache),
-        index: new CacheIndex(cache),
+        blobs: new FsBlobStore(cache),
+        index: new FsCacheIndex(cache),
         lease: await new FileLeases(cache).create(),
         images: {
           async pull() {

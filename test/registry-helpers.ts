@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tempDir } from './helpers.js';
+import { freePort, tempDir } from './helpers.js';
 
 export interface TestRegistry {
   /** `127.0.0.1:PORT` */
@@ -27,15 +26,6 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string 
   run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
   run(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'san.cnf']);
   return { ca: join(dir, 'ca.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const running: ChildProcess[] = [];
@@ -60,9 +50,9 @@ async function startTokenServer(dir: string, o: { user: string; password: string
 
 /**
  * A real CNCF distribution registry on a free loopback port. `basic` adds htpasswd auth; `token`
- * puts it in `auth.token` mode behind a test token server that signs JWTs.
+ * puts it in `auth.token` mode behind a test token server that signs JWTs; `deletes` allows DELETE of blobs.
  */
-export async function startRegistry(opts: { basic?: { user: string; password: string }; token?: { user: string; password: string; refreshToken: string }; tls?: boolean } = {}): Promise<TestRegistry> {
+export async function startRegistry(opts: { basic?: { user: string; password: string }; token?: { user: string; password: string; refreshToken: string }; tls?: boolean; deletes?: boolean } = {}): Promise<TestRegistry> {
   const dir = tempDir('registry');
   const port = await freePort();
   let auth = '';
@@ -81,7 +71,7 @@ export async function startRegistry(opts: { basic?: { user: string; password: st
     writeFileSync(join(dir, 'htpasswd'), r.stdout);
     auth = `auth:\n  htpasswd:\n    realm: test\n    path: ${join(dir, 'htpasswd')}\n`;
   }
-  writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\nhttp:\n  addr: 127.0.0.1:${port}\n${tls}${auth}`);
+  writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: error\nstorage:\n${opts.deletes ? '  delete:\n    enabled: true\n' : ''}  filesystem:\n    rootdirectory: ${join(dir, 'data')}\nhttp:\n  addr: 127.0.0.1:${port}\n${tls}${auth}`);
   const child = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
   running.push(child);
   own.push(child);

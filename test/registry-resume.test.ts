@@ -3,7 +3,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { BlobStore } from '../cache/blob-store.js';
+import { readBlob } from '../cache/blob-store.js';
+import { FsBlobStore } from '../cache/fs-blob-store.js';
 import { pullBlob } from '../coordinator/registry/manifests.js';
 import { RegistryClient } from '../oci/registry/client.js';
 import { tempDir } from './helpers.js';
@@ -26,11 +27,11 @@ describe('blob downloads', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
-      const store = new BlobStore(tempDir('resume'));
+      const store = new FsBlobStore(tempDir('resume'));
       const client = new RegistryClient(`127.0.0.1:${(server.address() as AddressInfo).port}`);
       await pullBlob(client, 'team/app', { digest, size: data.length, mediaType: 'application/octet-stream' }, store);
       assert.deepEqual(ranges, [0, 1_000_000]);
-      assert.ok((await store.read(digest)).equals(data));
+      assert.ok((await readBlob(store, digest)).equals(data));
     } finally {
       server.close();
     }

@@ -1,4 +1,4 @@
-import type { BlobStore } from '../../cache/blob-store.js';
+import { putBlob, type BlobStore } from '../../cache/blob-store.js';
 import type { LayerRecord } from '../../cache/cache-index.js';
 import type { Digest } from '../../oci/digest.js';
 import type { HistoryEntry, ImageConfig } from '../../oci/image.js';
@@ -41,7 +41,7 @@ export async function assembleImage(
   });
   const { history: _h, ...rest } = target.image;
   const config: ImageConfig = { created, ...rest, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffID) }, history };
-  const configBlob = await blobs.put(JSON.stringify(config));
+  const configBlob = await putBlob(blobs, JSON.stringify(config));
   const configDesc: Descriptor = { mediaType: MediaType.ociConfig, digest: configBlob.digest, size: configBlob.size };
   const manifest: ImageManifest = {
     schemaVersion: 2,
@@ -49,7 +49,7 @@ export async function assembleImage(
     config: configDesc,
     layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
   };
-  const manifestBlob = await blobs.put(JSON.stringify(manifest));
+  const manifestBlob = await putBlob(blobs, JSON.stringify(manifest));
   const [os, architecture, variant] = target.platform.split('/') as [string, string, string | undefined];
   return {
     platform: target.platform,
@@ -62,7 +62,7 @@ export async function assembleImage(
 /** Several platforms become one OCI index. */
 export async function assembleIndex(images: BuiltImage[], blobs: BlobStore): Promise<Descriptor> {
   const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: images.map((i) => i.manifest) };
-  const blob = await blobs.put(JSON.stringify(index));
+  const blob = await putBlob(blobs, JSON.stringify(index));
   return { mediaType: MediaType.ociIndex, digest: blob.digest, size: blob.size };
 }
 

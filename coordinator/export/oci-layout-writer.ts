@@ -1,9 +1,9 @@
 import { createWriteStream, existsSync } from 'node:fs';
-import { copyFile, link, mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pack as tarPack } from 'tar-stream';
-import type { BlobStore } from '../../cache/blob-store.js';
+import { BlobError, type BlobStore } from '../../cache/blob-store.js';
 import type { Digest } from '../../oci/digest.js';
 import { MediaType, REF_NAME_ANNOTATION, type Descriptor, type ImageIndex } from '../../oci/manifest.js';
 import { parseReference } from '../../oci/reference.js';
@@ -35,9 +35,7 @@ export async function writeLayoutDir(dir: string, c: LayoutContent, blobs: BlobS
   await mkdir(blobDir, { recursive: true });
   for (const d of c.blobs) {
     const dest = join(blobDir, d.slice(7));
-    if (existsSync(dest)) continue;
-    // Blobs are immutable: a hard link is as good as a copy and costs nothing.
-    await link(blobs.path(d), dest).catch(() => copyFile(blobs.path(d), dest));
+    if (!existsSync(dest)) await blobs.exportTo(d, dest);
   }
   await writeFile(join(dir, 'oci-layout'), LAYOUT);
   await writeFile(join(dir, 'index.json.tmp'), JSON.stringify(topIndex(c)));
@@ -56,8 +54,10 @@ export async function writeLayoutTar(dest: string, c: LayoutContent, blobs: Blob
   await new Promise<void>((resolve, reject) => pack.entry({ name: 'blobs/', type: 'directory', mode: 0o755, mtime }, (e) => (e ? reject(e) : resolve())));
   await new Promise<void>((resolve, reject) => pack.entry({ name: 'blobs/sha256/', type: 'directory', mode: 0o755, mtime }, (e) => (e ? reject(e) : resolve())));
   for (const d of c.blobs) {
+    const size = await blobs.stat(d);
+    if (size === undefined) throw new BlobError(`blob ${d} is missing from the build cache`);
     await new Promise<void>((resolve, reject) => {
-      const entry = pack.entry({ name: `blobs/sha256/${d.slice(7)}`, size: blobs.size(d), mode: 0o644, mtime }, (err) => (err ? reject(err) : resolve()));
+      const entry = pack.entry({ name: `blobs/sha256/${d.slice(7)}`, size, mode: 0o644, mtime }, (err) => (err ? reject(err) : resolve()));
       const src = blobs.stream(d);
       src.on('error', reject);
       src.pipe(entry as unknown as NodeJS.WritableStream);

@@ -1,64 +1,16 @@
-import { open } from 'node:fs/promises';
-import type { BlobStore } from '../../cache/blob-store.js';
+import { readBlob, type BlobStore } from '../../cache/blob-store.js';
 import type { Digest } from '../../oci/digest.js';
 import type { Descriptor } from '../../oci/manifest.js';
-import type { RegistryClient } from '../../oci/registry/client.js';
+import { uploadBlob, uploadPath } from '../../oci/registry/blob-upload.js';
 import { RegistryError } from '../../oci/registry/errors.js';
 import { parseReference } from '../../oci/reference.js';
 import type { BuiltImage } from '../export/image-assembler.js';
 import type { Registries } from './registry-images.js';
 
-/** Blobs up to this size go in one PUT; larger ones in PATCH chunks of this size. */
-const MONOLITHIC_MAX = 16 << 20;
-const CHUNK = 16 << 20;
-
 export interface PushCounts {
   uploaded: number;
   mounted: number;
   skipped: number;
-}
-
-function withDigest(location: string, base: string, digest: Digest): string {
-  const url = new URL(location, base);
-  url.searchParams.set('digest', digest);
-  return url.pathname + url.search;
-}
-
-function uploadPath(location: string | null, base: string): string {
-  if (!location) throw new RegistryError('the registry started an upload without a Location');
-  const url = new URL(location, base);
-  return url.pathname + url.search;
-}
-
-/** Uploads one blob: monolithic when small, chunked PATCHes when large. */
-async function upload(client: RegistryClient, repo: string, digest: Digest, blobs: BlobStore, startLocation: string): Promise<void> {
-  const size = blobs.size(digest);
-  const path = blobs.path(digest);
-  if (size <= MONOLITHIC_MAX) {
-    const body = await blobs.read(digest);
-    await client.request(withDigest(startLocation, client.base, digest), { repo, actions: ['pull', 'push'], method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body });
-    return;
-  }
-  const fh = await open(path, 'r');
-  try {
-    let location = startLocation;
-    for (let offset = 0; offset < size; offset += CHUNK) {
-      const len = Math.min(CHUNK, size - offset);
-      const buf = Buffer.alloc(len);
-      await fh.read(buf, 0, len, offset);
-      const res = await client.request(uploadPath(location, client.base), {
-        repo,
-        actions: ['pull', 'push'],
-        method: 'PATCH',
-        headers: { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + len - 1}` },
-        body: buf,
-      });
-      location = res.headers.get('location') ?? location;
-    }
-    await client.request(withDigest(location, client.base, digest), { repo, actions: ['pull', 'push'], method: 'PUT' });
-  } finally {
-    await fh.close();
-  }
 }
 
 /**
@@ -94,7 +46,9 @@ export async function pushImage(registries: Registries, images: BuiltImage[], to
       const start = await client.request(`/v2/${repo}/blobs/uploads/${from ? `?mount=${digest}&from=${encodeURIComponent(from)}` : ''}`, { repo, actions: ['pull', 'push'], method: 'POST', ...(from ? { from } : {}) });
       if (start.status === 201) counts.mounted++;
       else {
-        await upload(client, repo, digest, blobs, uploadPath(start.headers.get('location'), client.base));
+        const size = await blobs.stat(digest);
+        if (size === undefined) throw new RegistryError(`${domain}/${repo}: blob ${digest} is not in the build cache`);
+        await uploadBlob(client, repo, digest, size, blobs.stream(digest), uploadPath(start.headers.get('location'), client.base));
         counts.uploaded++;
       }
       registries.noteBlob(domain, digest, repo);
@@ -115,7 +69,7 @@ export async function pushImage(registries: Registries, images: BuiltImage[], to
       for (let d = queue.shift(); d; d = queue.shift()) await pushBlob(d);
     }));
     const putManifest = async (desc: Descriptor, reference: string): Promise<void> => {
-      await client.request(`/v2/${repo}/manifests/${reference}`, { repo, actions: ['pull', 'push'], method: 'PUT', headers: { 'content-type': desc.mediaType }, body: await blobs.read(desc.digest) });
+      await client.request(`/v2/${repo}/manifests/${reference}`, { repo, actions: ['pull', 'push'], method: 'PUT', headers: { 'content-type': desc.mediaType }, body: await readBlob(blobs, desc.digest) });
     };
     for (const img of images) await putManifest(img.manifest, img.manifest.digest);
     if (images.length > 1) await putManifest(top, top.digest);

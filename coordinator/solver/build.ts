@@ -1,8 +1,11 @@
-import { chmod, copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BlobStore } from '../../cache/blob-store.js';
-import { CacheIndex } from '../../cache/cache-index.js';
+import { pipeline } from 'node:stream/promises';
 import { FileLeases } from '../../cache/file-leases.js';
+import { FsBlobStore } from '../../cache/fs-blob-store.js';
+import { FsCacheIndex } from '../../cache/fs-cache-index.js';
+import { FsExplainStore } from '../../cache/fs-explain-store.js';
 import type { Lease } from '../../cache/lease.js';
 import type { Descriptor } from '../../oci/manifest.js';
 import { settleLayers } from '../../worker/layer.js';
@@ -63,14 +66,16 @@ export async function build(req: BuildRequest): Promise<BuildResult> {
 }
 
 async function buildLeased(req: BuildRequest, lease: Lease): Promise<BuildResult> {
-  const blobs = new BlobStore(req.cacheDir, lease);
+  const blobs = new FsBlobStore(req.cacheDir, lease);
+  // This build's own scratch space; the snapshot store removes what a killed build left there.
+  const scratch = join(req.cacheDir, 'tmp');
   const fetcher = new UrlFetcher(blobs);
-  const gitSources = new GitSources(blobs.tmpDir);
+  const gitSources = new GitSources(scratch);
   const { insecure, mirrors } = registrySettings();
   const registries = new Registries({ insecure });
   const registryImages = new RegistryImages(registries, blobs, mirrors);
   const plan = await planBuild({ resolver: registryImages, ...req.plan, fetchUrl: (url, checksum) => fetcher.fetch(url, checksum), resolveGit: (ref) => gitSources.resolve(ref) });
-  const index = new CacheIndex(req.cacheDir);
+  const index = new FsCacheIndex(req.cacheDir);
   const snapshots = new SnapshotStore(req.cacheDir, blobs, lease);
   await snapshots.cleanStale();
   const abort = (): void => void snapshots.releaseAll();
@@ -86,7 +91,7 @@ async function buildLeased(req: BuildRequest, lease: Lease): Promise<BuildResult
   const contextOf = req.plan.context;
   const stepsByKey = new Map(plan.steps.map((s) => [s.key, s]));
   const explainer = new MissExplainer(
-    req.cacheDir,
+    new FsExplainStore(req.cacheDir),
     plan,
     (key) => {
       const step = stepsByKey.get(key);
@@ -103,10 +108,11 @@ async function buildLeased(req: BuildRequest, lease: Lease): Promise<BuildResult
     images: new ImageSources(new LayoutImageProvider(blobs, req.plan.namedContexts ?? new Map()), registryImages),
     downloaded: async (url, digest) => {
       if (!digest) throw new Error(`ADD ${url} was not downloaded`);
-      const dir = await mkdtemp(join(blobs.tmpDir, 'url-'));
+      const dir = await mkdtemp(join(scratch, 'url-'));
       tempDirs.push(dir);
       const name = urlFileName(url);
-      await copyFile(blobs.path(digest), join(dir, name));
+      // A copy, not a link: the file gets BuildKit's 0600 mode, which must not reach the stored blob.
+      await pipeline(blobs.stream(digest), createWriteStream(join(dir, name), { mode: 0o600 }));
       await chmod(join(dir, name), 0o600);
       return { dir, name };
     },

@@ -1,9 +1,7 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { BlobStore } from '../../cache/blob-store.js';
-import { CacheIndex } from '../../cache/cache-index.js';
 import { FileLeases } from '../../cache/file-leases.js';
+import { FsBlobStore } from '../../cache/fs-blob-store.js';
+import { FsCacheIndex } from '../../cache/fs-cache-index.js';
+import { FsExplainStore } from '../../cache/fs-explain-store.js';
 import { blobUsage, parseDurationMs, parseSize, prune, type PruneOptions } from '../../cache/gc.js';
 import { ExpectedError } from '../../oci/expected-error.js';
 import { SnapshotStore } from '../../worker/snapshots/snapshot-store.js';
@@ -22,19 +20,15 @@ export function gcGraceMs(env: NodeJS.ProcessEnv = process.env): number {
  * what live leases hold. Safe beside running builds and other prunes, in this process or another.
  */
 export async function pruneCache(dir: string, opts: PruneOptions): Promise<{ records: number; blobs: number; snapshots: number; bytes: number }> {
-  const blobs = new BlobStore(dir);
+  const blobs = new FsBlobStore(dir);
   const graceMs = opts.graceMs ?? gcGraceMs();
   const snapshotStore = new SnapshotStore(dir, blobs);
   // Mounts and temporary files of builds that were killed go first: nothing else would unmount them.
   await snapshotStore.cleanStale();
   return new FileLeases(dir).collect(async (leased) => {
-    const result = await prune(new CacheIndex(dir), blobs, leased, { ...opts, graceMs });
+    const result = await prune(new FsCacheIndex(dir), blobs, leased, { ...opts, graceMs });
     const snapshots = await snapshotStore.removeExcept(result.liveDiffIDs, graceMs, result.freedDiffIDs);
-    if (opts.all) {
-      // File by file: concurrent builds keep writing explanations into the folder.
-      const explain = join(dir, 'explain');
-      for (const name of existsSync(explain) ? readdirSync(explain) : []) if (!name.startsWith('.')) await rm(join(explain, name), { force: true });
-    }
+    if (opts.all) await new FsExplainStore(dir).clear();
     return { records: result.records, blobs: result.blobs, snapshots, bytes: result.bytes };
   });
 }
@@ -42,5 +36,5 @@ export async function pruneCache(dir: string, opts: PruneOptions): Promise<{ rec
 /** The automatic limit: `DOCKYARD_CACHE_MAX_SIZE` (default 20GB). Past it, the least recently used cache goes, down to 80%. */
 export async function enforceCacheLimit(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const max = parseSize(env.DOCKYARD_CACHE_MAX_SIZE ?? '20GB');
-  if (blobUsage(new BlobStore(dir)).bytes > max) await pruneCache(dir, { keepStorage: Math.floor(max * 0.8), graceMs: gcGraceMs(env) });
+  if (((await blobUsage(new FsBlobStore(dir)))?.bytes ?? 0) > max) await pruneCache(dir, { keepStorage: Math.floor(max * 0.8), graceMs: gcGraceMs(env) });
 }

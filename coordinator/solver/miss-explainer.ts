@@ -1,7 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { ExplainStore } from '../../cache/explain-store.js';
 import { sha256 } from '../../oci/digest.js';
 import type { Step, StepKey } from '../../worker/step.js';
 import type { BuildPlan } from '../plan/plan-types.js';
@@ -24,18 +21,15 @@ export type FileMap = Record<string, string>;
  * instruction (same Dockerfile, platform, stage and position) was the last time.
  */
 export class MissExplainer {
-  private readonly dir: string;
   private readonly identity = new Map<StepKey, { id: string; instruction: string }>();
   private readonly steps: Map<StepKey, Step>;
 
   constructor(
-    cacheDir: string,
+    private readonly store: ExplainStore,
     plan: BuildPlan,
     private readonly describe: (key: StepKey) => string,
     private readonly contextFiles: (step: Step) => FileMap,
   ) {
-    this.dir = join(cacheDir, 'explain');
-    mkdirSync(this.dir, { recursive: true });
     this.steps = new Map(plan.steps.map((s) => [s.key, s]));
     for (const t of plan.targets) {
       for (const st of t.stages) {
@@ -50,9 +44,10 @@ export class MissExplainer {
     }
   }
 
-  private read<T>(name: string): T | undefined {
+  private async read<T>(name: string): Promise<T | undefined> {
+    const text = await this.store.get(name);
     try {
-      return JSON.parse(readFileSync(join(this.dir, name), 'utf8')) as T;
+      return text === undefined ? undefined : (JSON.parse(text) as T);
     } catch {
       return undefined;
     }
@@ -72,41 +67,33 @@ export class MissExplainer {
   async record(step: Step): Promise<void> {
     if (step.kind === 'source' && step.source.type === 'context') {
       const name = `context-${step.key.slice(7)}.json`;
-      if (!this.read(name)) await this.write(name, JSON.stringify(this.contextFiles(step)));
+      if (!(await this.read(name))) await this.store.put(name, JSON.stringify(this.contextFiles(step)));
       return;
     }
     const who = this.identity.get(step.key);
     if (!who) return;
     const env = this.envHashes(step);
     const rec: StepRecord = { key: step.key, instruction: who.instruction, inputs: step.inputs, ...(env ? { env } : {}) };
-    await this.write(`step-${who.id}.json`, JSON.stringify(rec));
-  }
-
-  /** Whole files only, as other builds read them concurrently; `prune --all` may empty the folder meanwhile. */
-  private async write(name: string, text: string): Promise<void> {
-    const tmp = join(this.dir, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-    await mkdir(this.dir, { recursive: true });
-    await writeFile(tmp, text);
-    await rename(tmp, join(this.dir, name));
+    await this.store.put(`step-${who.id}.json`, JSON.stringify(rec));
   }
 
   /** Why `step` was not in the cache, in one line. */
-  explain(step: Step, noCache: boolean): string {
+  async explain(step: Step, noCache: boolean): Promise<string> {
     if (noCache) return 'cache disabled for this step (--no-cache)';
     const who = this.identity.get(step.key);
-    const prev = who ? this.read<StepRecord>(`step-${who.id}.json`) : undefined;
+    const prev = who ? await this.read<StepRecord>(`step-${who.id}.json`) : undefined;
     if (!who || !prev) return 'not built before: nothing cached for this step yet';
     if (prev.key === step.key) return 'its cached result was removed (pruned), so it runs again';
     if (prev.instruction !== who.instruction) return `the instruction changed (it was: ${prev.instruction.split('\n')[0]})`;
     const reasons: string[] = [];
-    step.inputs.forEach((key, i) => {
+    for (const [i, key] of step.inputs.entries()) {
       const old = prev.inputs[i];
-      if (old === key) return;
+      if (old === key) continue;
       const input = this.steps.get(key);
-      if (input?.kind === 'source' && input.source.type === 'context') reasons.push(this.contextChange(old, input));
+      if (input?.kind === 'source' && input.source.type === 'context') reasons.push(await this.contextChange(old, input));
       else if (input?.kind === 'source' && input.source.type === 'image') reasons.push(`base image ${input.source.ref} changed`);
       else reasons.push(`parent step changed: ${this.describe(key)}`);
-    });
+    }
     const env = this.envHashes(step);
     if (env && prev.env) {
       const names = new Set([...Object.keys(env), ...Object.keys(prev.env)]);
@@ -116,8 +103,8 @@ export class MissExplainer {
     return reasons.length ? reasons.join('; ') : 'its definition changed';
   }
 
-  private contextChange(oldKey: StepKey | undefined, input: Step): string {
-    const before = oldKey ? this.read<FileMap>(`context-${oldKey.slice(7)}.json`) : undefined;
+  private async contextChange(oldKey: StepKey | undefined, input: Step): Promise<string> {
+    const before = oldKey ? await this.read<FileMap>(`context-${oldKey.slice(7)}.json`) : undefined;
     const now = this.contextFiles(input);
     if (!before) return 'the files it copies from the context changed';
     const changed: string[] = [];

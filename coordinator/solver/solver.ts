@@ -89,6 +89,8 @@ export class Solver {
   readonly misses: CacheMiss[] = [];
   /** Results still being compressed and recorded; `flush` waits for them. */
   private readonly background: Promise<void>[] = [];
+  /** Blobs found present after they were leased: the lease keeps them, so each is looked up once per build. */
+  private readonly present = new Set<Digest>();
 
   constructor(private readonly o: SolverOptions) {
     this.steps = new Map(o.plan.steps.map((s) => [s.key, s]));
@@ -134,10 +136,14 @@ export class Solver {
    */
   private async lookup(key: StepKey): Promise<CacheRecord | undefined> {
     await this.o.lease.add([{ kind: 'record', key }]);
-    const hit = this.o.index.get(key);
+    const hit = await this.o.index.get(key);
     if (!hit) return undefined;
     await this.o.lease.add(hit.layers.flatMap((l) => [{ kind: 'blob', digest: l.digest } as const, { kind: 'snapshot', diffID: l.diffID } as const]));
-    return hit.layers.every((l) => this.o.blobs.has(l.digest)) ? hit : undefined;
+    const unknown = [...new Set(hit.layers.map((l) => l.digest).filter((d) => !this.present.has(d)))];
+    const sizes = await Promise.all(unknown.map((d) => this.o.blobs.stat(d)));
+    if (sizes.some((size) => size === undefined)) return undefined;
+    for (const d of unknown) this.present.add(d);
+    return hit;
   }
 
   private async run(key: StepKey): Promise<SolvedStep> {
@@ -180,7 +186,7 @@ export class Solver {
       }
     }
     if (this.o.explainer && step.kind !== 'source') {
-      const reason = this.o.explainer.explain(step, skip);
+      const reason = await this.o.explainer.explain(step, skip);
       this.misses.push({ step: name, reason });
       this.o.progress.note(id, `cache miss: ${reason}`);
     }

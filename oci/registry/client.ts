@@ -183,10 +183,11 @@ export class RegistryClient {
   }
 
   /**
-   * Streams a blob's body (from `offset`) into `sink`, through undici's stream API, which is much
-   * lighter than fetch for large bodies. Authentication is settled first with a HEAD through `request`.
+   * A blob's body from `offset`, through undici's stream API, which is much lighter than fetch for
+   * large bodies; undefined when the registry ignored the range. Authentication is settled first with
+   * a HEAD through `request`.
    */
-  async download(path: string, r: RegistryRequest, sink: NodeJS.WritableStream, offset = 0): Promise<number> {
+  async blobBody(path: string, r: RegistryRequest, offset = 0): Promise<AsyncIterable<Buffer> | undefined> {
     await this.request(path, { ...r, method: 'HEAD' });
     const { request } = await undici();
     let url = `${this.base}${path}`;
@@ -210,17 +211,24 @@ export class RegistryClient {
       }
       if (offset > 0 && res.statusCode !== 206) {
         res.body.resume();
-        return -1;
+        return undefined;
       }
-      // Written by hand rather than piped: a broken body must not destroy the sink, which resumes.
-      let received = 0;
-      for await (const chunk of res.body) {
-        received += (chunk as Buffer).length;
-        if (!sink.write(chunk as Buffer)) await once(sink as unknown as NodeJS.EventEmitter, 'drain');
-      }
-      return received;
+      return res.body as AsyncIterable<Buffer>;
     }
     throw new RegistryError(`${this.domain}/${r.repo}: too many redirects for ${path}`);
+  }
+
+  /** Streams a blob's body (from `offset`) into `sink`; -1 when the registry ignored the range. */
+  async download(path: string, r: RegistryRequest, sink: NodeJS.WritableStream, offset = 0): Promise<number> {
+    const body = await this.blobBody(path, r, offset);
+    if (!body) return -1;
+    // Written by hand rather than piped: a broken body must not destroy the sink, which resumes.
+    let received = 0;
+    for await (const chunk of body) {
+      received += chunk.length;
+      if (!sink.write(chunk)) await once(sink as unknown as NodeJS.EventEmitter, 'drain');
+    }
+    return received;
   }
 
   /** A request to the registry API, authenticating when challenged. */

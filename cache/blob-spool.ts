@@ -1,0 +1,71 @@
+import { createHash } from 'node:crypto';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { Writable } from 'node:stream';
+import type { Digest } from '../oci/digest.js';
+import { BlobError, type BlobInfo, type BlobWriter } from './blob-store.js';
+
+/**
+ * A `BlobWriter` that spools to a temporary file while hashing; on `commit` it syncs, checks the
+ * digest and hands the file to `publish` (which leases, then makes the blob visible). A crash leaves
+ * at most the temporary file, named `blob-<pid>-...` so that the next start can remove it.
+ */
+export class BlobSpool extends Writable implements BlobWriter {
+  private readonly hash = createHash('sha256');
+  private size = 0;
+  private fh?: FileHandle;
+  private readonly opening: Promise<FileHandle>;
+
+  constructor(
+    private readonly tmpPath: string,
+    private readonly expected: Digest | undefined,
+    /** Makes the verified file at `tmpPath` the blob `info`; the spool removes the file afterwards if it is still there. */
+    private readonly publish: (tmpPath: string, info: BlobInfo) => Promise<void>,
+  ) {
+    super({ highWaterMark: 4 << 20 });
+    this.opening = open(tmpPath, 'wx', 0o644).then((fh) => (this.fh = fh));
+    this.opening.catch(() => undefined);
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    this._writev([{ chunk }], done);
+  }
+
+  /** Small chunks (a network read is often 16-64 kB) go to disk together, in one write. */
+  override _writev(chunks: { chunk: Buffer }[], done: (err?: Error | null) => void): void {
+    for (const { chunk } of chunks) {
+      this.hash.update(chunk);
+      this.size += chunk.length;
+    }
+    const data = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk));
+    this.opening.then((fh) => fh.write(data)).then(() => done(), done);
+  }
+
+  async commit(): Promise<BlobInfo> {
+    if (!this.writableFinished) await new Promise<void>((resolve, reject) => this.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    const fh = await this.opening;
+    await fh.sync();
+    await fh.close();
+    const digest: Digest = `sha256:${this.hash.digest('hex')}`;
+    if (this.expected && digest !== this.expected) {
+      await unlink(this.tmpPath).catch(() => undefined);
+      throw new BlobError(`content does not match its digest: expected ${this.expected}, got ${digest}`);
+    }
+    const info = { digest, size: this.size };
+    try {
+      await this.publish(this.tmpPath, info);
+    } finally {
+      await unlink(this.tmpPath).catch(() => undefined);
+    }
+    return info;
+  }
+
+  get writtenBytes(): number {
+    return this.size;
+  }
+
+  async abort(): Promise<void> {
+    this.destroy();
+    await (this.fh ?? (await this.opening.catch(() => undefined)))?.close().catch(() => undefined);
+    await unlink(this.tmpPath).catch(() => undefined);
+  }
+}
