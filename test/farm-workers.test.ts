@@ -1,0 +1,406 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { putBlob, readBlob } from '../cache/blob-store.js';
+import type { LayerRecord } from '../cache/cache-index.js';
+import { FsBlobStore } from '../cache/fs-blob-store.js';
+import { RemoteStepError, RemoteWorkers, type StepDeduplication } from '../coordinator/farm/remote-workers.js';
+import { WorkerRegistry } from '../coordinator/farm/worker-registry.js';
+import { workerService } from '../coordinator/farm/worker-service.js';
+import { FsCacheIndex } from '../cache/fs-cache-index.js';
+import { sha256 } from '../oci/digest.js';
+import type { CoordinatorMessage__Output } from '../proto/generated/dockyard/v1/CoordinatorMessage.js';
+import type { StepAssignment__Output } from '../proto/generated/dockyard/v1/StepAssignment.js';
+import type { WorkerClient } from '../proto/generated/dockyard/v1/Worker.js';
+import type { WorkerMessage } from '../proto/generated/dockyard/v1/WorkerMessage.js';
+import { loadDockyardProto } from '../proto/load.js';
+import { protocolClientInterceptor, protocolServerInterceptor } from '../proto/protocol.js';
+import { decodeStepInput, encodeStepResult } from '../worker/contract/io-codec.js';
+import { decodeStep } from '../worker/contract/step-codec.js';
+import type { RemoteStepInput } from '../worker/contract/step-io.js';
+import type { ExecMount } from '../worker/step.js';
+import type { ExecutableStep, StepContext } from '../worker/worker.js';
+import { makeDir, tempDir } from './helpers.js';
+
+const proto = loadDockyardProto();
+const gz = 'application/vnd.oci.image.layer.v1.tar+gzip';
+
+/** What a fake worker does with an assignment; it may answer later through `worker.send`. */
+type Behaviour = (a: StepAssignment__Output, w: FakeWorker) => void | Promise<void>;
+
+/**
+ * A worker as the coordinator sees one: a grpc-js client of the Worker service that registers,
+ * connects, heartbeats, and does with each assignment what the test says. It "uploads" the blobs of
+ * the layers it reports by writing them into the coordinator's store, as a real worker does through
+ * the Content service.
+ */
+class FakeWorker {
+  readonly assignments: StepAssignment__Output[] = [];
+  readonly messages: CoordinatorMessage__Output[] = [];
+  private readonly client: WorkerClient;
+  private call: grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage__Output> | undefined;
+  private beat: NodeJS.Timeout | undefined;
+  readonly ended: Promise<grpc.ServiceError | undefined>;
+  private endedWith!: (e: grpc.ServiceError | undefined) => void;
+  private readonly waiters: { test: (m: CoordinatorMessage__Output) => boolean; resolve: (m: CoordinatorMessage__Output) => void }[] = [];
+
+  constructor(
+    address: string,
+    readonly id: string,
+    private readonly o: { native?: string[]; emulated?: string[]; slots?: number; behaviour: Behaviour; store: FsBlobStore },
+  ) {
+    this.client = new proto.dockyard.v1.Worker(address, grpc.credentials.createInsecure(), { interceptors: [protocolClientInterceptor()] });
+    this.ended = new Promise((r) => (this.endedWith = r));
+  }
+
+  async start(): Promise<this> {
+    const reg = await new Promise<{ sessionId: string; heartbeatIntervalMs: number }>((resolve, reject) =>
+      this.client.Register({ workerId: this.id, nativePlatforms: this.o.native ?? ['linux/amd64'], emulatedPlatforms: this.o.emulated ?? [], slots: this.o.slots ?? 2, labels: {}, version: 'test' }, (err, res) =>
+        err ? reject(err) : resolve(res!),
+      ),
+    );
+    const call = this.client.Connect();
+    this.call = call;
+    call.on('data', (m: CoordinatorMessage__Output) => {
+      this.messages.push(m);
+      for (const w of [...this.waiters]) if (w.test(m)) (this.waiters.splice(this.waiters.indexOf(w), 1), w.resolve(m));
+      if (m.message === 'assign') {
+        this.assignments.push(m.assign!);
+        void this.o.behaviour(m.assign!, this);
+      }
+    });
+    call.on('error', (e: grpc.ServiceError) => this.endedWith(e));
+    call.on('end', () => this.endedWith(undefined));
+    call.write({ hello: { workerId: this.id, sessionId: reg.sessionId } });
+    const heartbeat = (): void => {
+      const running = this.assignments.map((a) => a.taskId);
+      call.write({ heartbeat: { runningTasks: running, freeSlots: Math.max(0, (this.o.slots ?? 2) - running.length), draining: false } });
+    };
+    heartbeat();
+    this.beat = setInterval(heartbeat, reg.heartbeatIntervalMs);
+    await this.next((m) => m.message === 'heartbeatAck'); // connected and known
+    return this;
+  }
+
+  /** The next message from the coordinator that passes `test` (or one already received). */
+  next(test: (m: CoordinatorMessage__Output) => boolean): Promise<CoordinatorMessage__Output> {
+    const seen = this.messages.find(test);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve) => this.waiters.push({ test, resolve }));
+  }
+
+  send(taskId: string, event: Omit<NonNullable<WorkerMessage['event']>, 'taskId'>): void {
+    this.call!.write({ event: { taskId, ...event } });
+  }
+
+  /** Reports `names` as new layers on top of the inputs' rootfs, their blobs put into the store first. */
+  async succeed(a: StepAssignment__Output, names: string[]): Promise<LayerRecord[]> {
+    const base = a.inputs.map(decodeStepInput).flatMap((i) => (i.type === 'rootfs' ? i.layers : []));
+    const layers = [...base];
+    for (const n of names) {
+      const { digest, size } = await putBlob(this.o.store, `layer ${n}`);
+      layers.push({ digest, diffID: sha256(`tar ${n}`), size, mediaType: gz });
+    }
+    this.send(a.taskId, { result: encodeStepResult({ layers, emptyLayer: names.length === 0 }) });
+    return layers;
+  }
+
+  /** Goes silent: no heartbeat, no answer, the stream left open (a hung or partitioned machine). */
+  silence(): void {
+    clearInterval(this.beat);
+  }
+
+  close(): void {
+    clearInterval(this.beat);
+    this.call?.end();
+    this.client.close();
+  }
+}
+
+let counter = 0;
+function runStep(platform = 'linux/amd64', mounts: ExecMount[] = []): ExecutableStep {
+  return {
+    key: sha256(`step ${++counter}`),
+    platform,
+    inputs: [sha256('parent'), sha256('context')],
+    kind: 'exec',
+    exec: { args: ['sh', '-c', 'make'], env: [], cwd: '/', user: '', network: 'default', security: 'sandbox', rootfs: 0, mounts },
+  };
+}
+
+const baseLayer: LayerRecord = { digest: sha256('base blob'), diffID: sha256('base tar'), size: 9, mediaType: gz };
+
+function context(logs: string[] = [], secrets: Record<string, string> = {}, signal?: AbortSignal): StepContext {
+  return { log: (l) => logs.push(l), secrets: { get: async (id) => (id in secrets ? Buffer.from(secrets[id]!) : undefined) }, ...(signal ? { signal } : {}) };
+}
+
+describe('RemoteWorkers over the Worker service on loopback', () => {
+  let server: grpc.Server;
+  let address: string;
+  let registry: WorkerRegistry;
+  let store: FsBlobStore;
+  const fakes: FakeWorker[] = [];
+  const fake = async (id: string, o: Omit<ConstructorParameters<typeof FakeWorker>[2], 'store'>): Promise<FakeWorker> => {
+    const w = new FakeWorker(address, id, { ...o, store });
+    fakes.push(w);
+    return w.start();
+  };
+  /** Closes the fake workers a test started; the registry forgets them. */
+  const closeFakes = async (): Promise<void> => {
+    for (const w of fakes.splice(0)) {
+      w.close();
+      await w.ended;
+    }
+  };
+
+  before(async () => {
+    store = new FsBlobStore(tempDir('farm-store'));
+    await putBlob(store, 'base blob'); // the inputs' layers are in the shared store
+    registry = new WorkerRegistry({ sweepIntervalMs: 20 });
+    const svc = workerService(registry, { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 1500 });
+    server = new grpc.Server({ interceptors: [protocolServerInterceptor('coordinator')] });
+    server.addService(svc.definition, svc.handlers);
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+    address = `127.0.0.1:${port}`;
+  });
+  after(async () => {
+    await closeFakes();
+    registry.close();
+    server.forceShutdown();
+  });
+
+  it('assigns a step with its inputs as data, relays its logs and returns its layers', async () => {
+    const w = await fake('w1', {
+      behaviour: async (a, self) => {
+        self.send(a.taskId, { log: { line: 'compiling' } });
+        await self.succeed(a, ['new']);
+      },
+    });
+    const remote = new RemoteWorkers(registry, store);
+    const dir = makeDir({ 'src/main.c': 'int main;', 'README': 'hi', 'ignored.txt': 'no' });
+    const step = runStep();
+    // A pending layer (still compressing) is settled before the step leaves.
+    const pending = { diffID: baseLayer.diffID, record: Promise.resolve(baseLayer) };
+    const logs: string[] = [];
+    const out = await remote.execute(step, [{ type: 'rootfs', layers: [pending] }, { type: 'local', dir, allowed: new Set(['src', 'src/main.c', 'README']) }], context(logs));
+    await closeFakes();
+
+    assert.deepEqual(logs, ['compiling']);
+    assert.equal(out.emptyLayer, false);
+    assert.deepEqual(out.layers, [baseLayer, { digest: sha256('layer new'), diffID: sha256('tar new'), size: 9, mediaType: gz }]);
+    const a = w.assignments[0]!;
+    assert.deepStrictEqual(decodeStep(a.step!), step);
+    const [rootfs, files] = a.inputs.map(decodeStepInput) as [RemoteStepInput, Extract<RemoteStepInput, { type: 'files' }>];
+    assert.deepEqual(rootfs, { type: 'rootfs', layers: [baseLayer] });
+    assert.deepEqual(
+      files.entries.map((e) => [e.path, e.type, e.digest]),
+      [
+        ['README', 'file', sha256('hi')],
+        ['src', 'dir', undefined],
+        ['src/main.c', 'file', sha256('int main;')],
+      ],
+    );
+    // The selected files' contents are in the shared store, the rest are not.
+    assert.equal((await readBlob(store, sha256('int main;'))).toString(), 'int main;');
+    assert.equal(await store.stat(sha256('no')), undefined);
+    remote.close();
+  });
+
+  it('gives the checksum of a file tree by its entries, so the same selection has the same checksum', async () => {
+    const seen: string[] = [];
+    await fake('w1', {
+      behaviour: async (a, self) => {
+        const files = decodeStepInput(a.inputs[1]!);
+        seen.push(files.type === 'files' ? files.checksum : 'not a file tree');
+        await self.succeed(a, []);
+      },
+    });
+    const remote = new RemoteWorkers(registry, store);
+    for (const content of ['one', 'one', 'two']) {
+      const dir = makeDir({ 'f.txt': content });
+      await remote.execute(runStep(), [{ type: 'rootfs', layers: [baseLayer] }, { type: 'local', dir, allowed: new Set(['f.txt']) }], context());
+    }
+    await closeFakes();
+    remote.close();
+    assert.equal(seen[0], seen[1]);
+    assert.notEqual(seen[0], seen[2]);
+  });
+
+  it('sends a step to a worker of its platform', async () => {
+    const amd = await fake('amd', { native: ['linux/amd64'], behaviour: (a, self) => void self.succeed(a, ['amd']) });
+    const arm = await fake('arm', { native: ['linux/arm64'], behaviour: (a, self) => void self.succeed(a, ['arm']) });
+    const remote = new RemoteWorkers(registry, store);
+    const outArm = await remote.execute(runStep('linux/arm64'), [{ type: 'rootfs', layers: [] }], context());
+    const outAmd = await remote.execute(runStep('linux/amd64'), [{ type: 'rootfs', layers: [] }], context());
+    await closeFakes();
+    remote.close();
+    assert.equal(outArm.layers.at(-1)!.diffID, sha256('tar arm'));
+    assert.equal(outAmd.layers.at(-1)!.diffID, sha256('tar amd'));
+    assert.deepEqual([amd.assignments.length, arm.assignments.length], [1, 1]);
+  });
+
+  it('prefers the worker that made the parent snapshot, and otherwise the least loaded', async () => {
+    const held: ((names: string[]) => void)[] = [];
+    // Each worker holds its steps until the test releases them, so that load is visible.
+    const holding: Behaviour = (a, self) => void held.push((names) => void self.succeed(a, names));
+    const a = await fake('a', { slots: 2, behaviour: holding });
+    const b = await fake('b', { slots: 2, behaviour: holding });
+    const remote = new RemoteWorkers(registry, store);
+
+    // Both idle: the first goes to `a` (tie broken by id); the second to `b`, now the less loaded.
+    const first = remote.execute(runStep(), [{ type: 'rootfs', layers: [baseLayer] }], context());
+    await a.next((m) => m.message === 'assign');
+    const second = remote.execute(runStep(), [{ type: 'rootfs', layers: [] }], context());
+    await b.next((m) => m.message === 'assign');
+    assert.deepEqual([a.assignments.length, b.assignments.length], [1, 1]);
+    held.shift()!([]);
+    held.shift()!(['parent-on-b']);
+    await first;
+    const parent = await second;
+
+    // `b` made the child's parent: the child goes there although both are idle and a tie goes to `a`;
+    // then a step on an empty filesystem goes to the less loaded, `a`.
+    const child = remote.execute(runStep(), [{ type: 'rootfs', layers: parent.layers }], context());
+    await b.next((m) => m.message === 'assign' && m.assign!.taskId !== b.assignments[0]!.taskId);
+    const other = remote.execute(runStep(), [{ type: 'rootfs', layers: [] }], context());
+    await a.next((m) => m.message === 'assign' && m.assign!.taskId !== a.assignments[0]!.taskId);
+    assert.deepEqual([a.assignments.length, b.assignments.length], [2, 2]);
+    assert.deepEqual(decodeStepInput(b.assignments[1]!.inputs[0]!), { type: 'rootfs', layers: parent.layers });
+    held.splice(0).forEach((h) => h([]));
+    await Promise.all([child, other]);
+    await closeFakes();
+    remote.close();
+  });
+
+  it('reassigns the step of a worker that stops heartbeating to another worker', async () => {
+    const silent = await fake('silent', { behaviour: (_a, self) => self.silence() });
+    const remote = new RemoteWorkers(registry, store, { retries: 1 });
+    const logs: string[] = [];
+    const done = remote.execute(runStep(), [{ type: 'rootfs', layers: [baseLayer] }], context(logs));
+    await silent.next((m) => m.message === 'assign');
+    const healthy = await fake('healthy', { behaviour: (a, self) => void self.succeed(a, ['rescued']) });
+    const out = await done;
+    assert.equal(out.layers.at(-1)!.diffID, sha256('tar rescued'));
+    assert.equal(healthy.assignments.length, 1);
+    assert.notEqual(healthy.assignments[0]!.taskId, silent.assignments[0]!.taskId);
+    assert.match(logs.join('\n'), /worker silent was lost: no heartbeat for \d+ ms \(timeout 1500 ms\); running the step again elsewhere/);
+    // The silent worker's stream was closed, telling it to register again.
+    assert.equal((await silent.ended)?.code, grpc.status.UNAVAILABLE);
+    assert.deepEqual(registry.list().map((w) => w.id), ['healthy']);
+    await closeFakes();
+    remote.close();
+  });
+
+  it('gives a secret only to the step that mounts it, and never logs a value', async () => {
+    const answers = new Map<string, { found: boolean; value: string }>();
+    await fake('w', {
+      behaviour: async (a, self) => {
+        for (const id of ['tok', 'other']) self.send(a.taskId, { secretRequest: { requestId: `r-${id}`, secretId: id } });
+        for (const id of ['tok', 'other']) {
+          const m = await self.next((x) => x.message === 'secret' && x.secret!.requestId === `r-${id}`);
+          answers.set(id, { found: m.secret!.found, value: m.secret!.value.toString() });
+        }
+        await self.succeed(a, []);
+      },
+    });
+    const remote = new RemoteWorkers(registry, store);
+    const logs: string[] = [];
+    const step = runStep('linux/amd64', [{ type: 'secret', id: 'tok', required: true, mode: 0o400, uid: 0, gid: 0 }]);
+    const out = await remote.execute(step, [{ type: 'rootfs', layers: [baseLayer] }], context(logs, { tok: 's3cret', other: 'not yours' }));
+    await closeFakes();
+    remote.close();
+    assert.equal(out.emptyLayer, true);
+    assert.deepEqual([...answers], [
+      ['tok', { found: true, value: 's3cret' }],
+      ['other', { found: false, value: '' }],
+    ]);
+    assert.deepEqual(logs, ['# refused secret "other": this step does not mount it']);
+  });
+
+  it('turns a failure into an error with the output tail, and cancels a step on the worker', async () => {
+    await fake('w', {
+      behaviour: (a, self) => {
+        const step = decodeStep(a.step!);
+        if (step.kind === 'exec' && step.exec.args[2] === 'fail') self.send(a.taskId, { failure: { message: 'process "make" exited with code 2', tail: ['cc: error', 'make: *** [all] Error 2'] } });
+      },
+    });
+    const remote = new RemoteWorkers(registry, store);
+    const failing = runStep();
+    if (failing.kind === 'exec') failing.exec = { ...failing.exec, args: ['sh', '-c', 'fail'] };
+    await assert.rejects(remote.execute(failing, [{ type: 'rootfs', layers: [] }], context()), (e: unknown) => e instanceof RemoteStepError && e.message === 'process "make" exited with code 2' && e.tail.join('|') === 'cc: error|make: *** [all] Error 2');
+
+    const ac = new AbortController();
+    const w = fakes[0]!;
+    const running = remote.execute(runStep(), [{ type: 'rootfs', layers: [] }], context([], {}, ac.signal));
+    const assigned = await w.next((m) => m.message === 'assign' && m.assign!.taskId !== w.assignments[0]!.taskId);
+    ac.abort(new Error('build cancelled by the user'));
+    await assert.rejects(running, /build cancelled by the user/);
+    const cancel = await w.next((m) => m.message === 'cancel');
+    assert.deepEqual({ ...cancel.cancel }, { taskId: assigned.assign!.taskId, reason: 'build cancelled by the user' });
+    await closeFakes();
+    remote.close();
+  });
+
+  it('keeps a step of a platform nobody runs waiting until a worker of it joins', async () => {
+    const remote = new RemoteWorkers(registry, store);
+    const done = remote.execute(runStep('linux/riscv64'), [{ type: 'rootfs', layers: [] }], context());
+    const w = await fake('late', { native: ['linux/riscv64'], behaviour: (a, self) => void self.succeed(a, ['late']) });
+    assert.equal((await done).layers.at(-1)!.diffID, sha256('tar late'));
+    assert.equal(w.assignments.length, 1);
+    await closeFakes();
+    remote.close();
+  });
+
+  it('replaces the session of a worker that registers again: the old stream closes and its step goes to the new one', async () => {
+    const old = await fake('same', { behaviour: () => undefined });
+    const remote = new RemoteWorkers(registry, store);
+    const done = remote.execute(runStep(), [{ type: 'rootfs', layers: [] }], context());
+    await old.next((m) => m.message === 'assign');
+    const again = await fake('same', { behaviour: (a, self) => void self.succeed(a, ['again']) });
+    assert.equal((await done).layers.at(-1)!.diffID, sha256('tar again'));
+    const err = await old.ended;
+    assert.equal(err?.code, grpc.status.UNAVAILABLE);
+    assert.equal(err?.details, 'it registered again (a new session replaces the old one)');
+    assert.equal(again.assignments.length, 1);
+    await closeFakes();
+    remote.close();
+  });
+
+  it('refuses a Connect whose first message names no live session', async () => {
+    const client = new proto.dockyard.v1.Worker(address, grpc.credentials.createInsecure(), { interceptors: [protocolClientInterceptor()] });
+    const err = await new Promise<grpc.ServiceError>((resolve) => {
+      const call = client.Connect();
+      call.on('data', () => undefined);
+      call.on('error', resolve);
+      call.write({ hello: { workerId: 'ghost', sessionId: 'made-up' } });
+    });
+    client.close();
+    assert.equal(err.code, grpc.status.NOT_FOUND);
+    assert.equal(err.details, 'worker ghost has no session made-up (expired or replaced): register again');
+  });
+
+  it('runs a step once when its result is recorded by another holder of its lock', async () => {
+    const index = new FsCacheIndex(tempDir('farm-index'));
+    const w = await fake('w', { behaviour: (a, self) => void self.succeed(a, ['once']) });
+    // One process's stand-in for StepLocks: one holder at a time, the others check the cache after it.
+    let chain = Promise.resolve();
+    const locks: StepDeduplication['locks'] = {
+      async runOnce(_key, step) {
+        const turn = chain.then(async () => {
+          const hit = await step.cached();
+          return { value: hit !== undefined ? hit : await step.run({ lost: new AbortController().signal }) };
+        });
+        chain = turn.then(() => undefined, () => undefined);
+        return turn;
+      },
+    };
+    const remote = new RemoteWorkers(registry, store, { dedupe: { locks, index } });
+    const step = runStep();
+    const outs = await Promise.all([1, 2, 3].map(() => remote.execute(step, [{ type: 'rootfs', layers: [baseLayer] }], context())));
+    await closeFakes();
+    remote.close();
+    assert.equal(w.assignments.length, 1);
+    for (const out of outs) assert.deepEqual(out, outs[0]);
+    assert.deepEqual((await index.get(step.key))?.layers, outs[0]!.layers);
+  });
+});
