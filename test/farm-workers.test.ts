@@ -14,7 +14,7 @@ import type { StepAssignment__Output } from '../proto/generated/dockyard/v1/Step
 import type { WorkerClient } from '../proto/generated/dockyard/v1/Worker.js';
 import type { WorkerMessage } from '../proto/generated/dockyard/v1/WorkerMessage.js';
 import { loadDockyardProto } from '../proto/load.js';
-import { protocolClientInterceptor, protocolServerInterceptor } from '../proto/protocol.js';
+import { dialOptions, startGrpcServer, type StartedServer } from '../proto/transport.js';
 import { decodeStepInput, encodeStepResult } from '../worker/contract/io-codec.js';
 import { decodeStep } from '../worker/contract/step-codec.js';
 import type { RemoteStepInput } from '../worker/contract/step-io.js';
@@ -24,6 +24,7 @@ import { makeDir, tempDir } from './helpers.js';
 
 const proto = loadDockyardProto();
 const gz = 'application/vnd.oci.image.layer.v1.tar+gzip';
+const TOKEN = 'farm-test-token';
 
 /** What a fake worker does with an assignment; it may answer later through `worker.send`. */
 type Behaviour = (a: StepAssignment__Output, w: FakeWorker) => void | Promise<void>;
@@ -49,7 +50,8 @@ class FakeWorker {
     readonly id: string,
     private readonly o: { native?: string[]; emulated?: string[]; slots?: number; behaviour: Behaviour; store: FsBlobStore },
   ) {
-    this.client = new proto.dockyard.v1.Worker(address, grpc.credentials.createInsecure(), { interceptors: [protocolClientInterceptor()] });
+    const { credentials, options } = dialOptions({ token: TOKEN });
+    this.client = new proto.dockyard.v1.Worker(address, credentials, options);
     this.ended = new Promise((r) => (this.endedWith = r));
   }
 
@@ -135,7 +137,7 @@ function context(logs: string[] = [], secrets: Record<string, string> = {}, sign
 }
 
 describe('RemoteWorkers over the Worker service on loopback', () => {
-  let server: grpc.Server;
+  let server: StartedServer;
   let address: string;
   let registry: WorkerRegistry;
   let store: FsBlobStore;
@@ -158,15 +160,13 @@ describe('RemoteWorkers over the Worker service on loopback', () => {
     await putBlob(store, 'base blob'); // the inputs' layers are in the shared store
     registry = new WorkerRegistry({ sweepIntervalMs: 20 });
     const svc = workerService(registry, { heartbeatIntervalMs: 50, heartbeatTimeoutMs: 1500 });
-    server = new grpc.Server({ interceptors: [protocolServerInterceptor('coordinator')] });
-    server.addService(svc.definition, svc.handlers);
-    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
-    address = `127.0.0.1:${port}`;
+    server = await startGrpcServer({ listen: '127.0.0.1:0', tls: {}, token: TOKEN, services: [svc], graceMs: 100 });
+    address = server.address;
   });
   after(async () => {
     await closeFakes();
     registry.close();
-    server.forceShutdown();
+    await server.close();
   });
 
   it('assigns a step with its inputs as data, relays its logs and returns its layers', async () => {
@@ -367,7 +367,8 @@ describe('RemoteWorkers over the Worker service on loopback', () => {
   });
 
   it('refuses a Connect whose first message names no live session', async () => {
-    const client = new proto.dockyard.v1.Worker(address, grpc.credentials.createInsecure(), { interceptors: [protocolClientInterceptor()] });
+    const { credentials, options } = dialOptions({ token: TOKEN });
+    const client = new proto.dockyard.v1.Worker(address, credentials, options);
     const err = await new Promise<grpc.ServiceError>((resolve) => {
       const call = client.Connect();
       call.on('data', () => undefined);
@@ -377,6 +378,15 @@ describe('RemoteWorkers over the Worker service on loopback', () => {
     client.close();
     assert.equal(err.code, grpc.status.NOT_FOUND);
     assert.equal(err.details, 'worker ghost has no session made-up (expired or replaced): register again');
+  });
+
+  it('refuses to register a worker without the token', async () => {
+    const { credentials, options } = dialOptions({ token: 'wrong' });
+    const client = new proto.dockyard.v1.Worker(address, credentials, options);
+    const err = await new Promise<grpc.ServiceError | null>((resolve) => client.Register({ workerId: 'intruder', nativePlatforms: ['linux/amd64'], slots: 1 }, (e) => resolve(e)));
+    client.close();
+    assert.equal(err?.code, grpc.status.UNAUTHENTICATED);
+    assert.deepEqual(registry.list().map((w) => w.id).includes('intruder'), false);
   });
 
   it('runs a step once when its result is recorded by another holder of its lock', async () => {
