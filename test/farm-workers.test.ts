@@ -38,6 +38,8 @@ type Behaviour = (a: StepAssignment__Output, w: FakeWorker) => void | Promise<vo
 class FakeWorker {
   readonly assignments: StepAssignment__Output[] = [];
   readonly messages: CoordinatorMessage__Output[] = [];
+  /** Tasks assigned and not yet answered with a result or failure, as its heartbeats report them. */
+  private readonly running = new Set<string>();
   private readonly client: WorkerClient;
   private call: grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage__Output> | undefined;
   private beat: NodeJS.Timeout | undefined;
@@ -68,6 +70,7 @@ class FakeWorker {
       for (const w of [...this.waiters]) if (w.test(m)) (this.waiters.splice(this.waiters.indexOf(w), 1), w.resolve(m));
       if (m.message === 'assign') {
         this.assignments.push(m.assign!);
+        this.running.add(m.assign!.taskId);
         void this.o.behaviour(m.assign!, this);
       }
     });
@@ -75,8 +78,7 @@ class FakeWorker {
     call.on('end', () => this.endedWith(undefined));
     call.write({ hello: { workerId: this.id, sessionId: reg.sessionId } });
     const heartbeat = (): void => {
-      const running = this.assignments.map((a) => a.taskId);
-      call.write({ heartbeat: { runningTasks: running, freeSlots: Math.max(0, (this.o.slots ?? 2) - running.length), draining: false } });
+      call.write({ heartbeat: { runningTasks: [...this.running], freeSlots: Math.max(0, (this.o.slots ?? 2) - this.running.size), draining: false } });
     };
     heartbeat();
     this.beat = setInterval(heartbeat, reg.heartbeatIntervalMs);
@@ -92,6 +94,7 @@ class FakeWorker {
   }
 
   send(taskId: string, event: Omit<NonNullable<WorkerMessage['event']>, 'taskId'>): void {
+    if (event.result || event.failure) this.running.delete(taskId);
     this.call!.write({ event: { taskId, ...event } });
   }
 
@@ -347,6 +350,42 @@ describe('RemoteWorkers over the Worker service on loopback', () => {
     const w = await fake('late', { native: ['linux/riscv64'], behaviour: (a, self) => void self.succeed(a, ['late']) });
     assert.equal((await done).layers.at(-1)!.diffID, sha256('tar late'));
     assert.equal(w.assignments.length, 1);
+    await closeFakes();
+    remote.close();
+  });
+
+  it('queues a step while every slot is taken and assigns it when a slot is released', async () => {
+    const finish: (() => void)[] = [];
+    const w = await fake('single', { slots: 1, behaviour: (a, self) => void finish.push(() => void self.succeed(a, [a.taskId])) });
+    const remote = new RemoteWorkers(registry, store);
+    const first = remote.execute(runStep(), [{ type: 'rootfs', layers: [] }], context());
+    await w.next((m) => m.message === 'assign');
+    const second = remote.execute(runStep(), [{ type: 'rootfs', layers: [] }], context());
+    // Heartbeats come and go; the second step stays queued while the first holds the only slot.
+    const acks = w.messages.filter((m) => m.message === 'heartbeatAck').length;
+    await w.next((m) => m.message === 'heartbeatAck' && w.messages.filter((x) => x.message === 'heartbeatAck').length >= acks + 2);
+    assert.equal(w.assignments.length, 1);
+    finish.shift()!();
+    await first;
+    await w.next((m) => m.message === 'assign' && m.assign!.taskId !== w.assignments[0]!.taskId);
+    finish.shift()!();
+    await second;
+    assert.equal(w.assignments.length, 2);
+    await closeFakes();
+    remote.close();
+  });
+
+  it('tries again when a worker turns a step away for lack of a slot', async () => {
+    const w = await fake('picky', {
+      behaviour: (a, self) => {
+        if (self.assignments.length === 1) self.send(a.taskId, { failure: { message: 'worker picky has no free slot', tail: [] } });
+        else void self.succeed(a, ['accepted']);
+      },
+    });
+    const remote = new RemoteWorkers(registry, store);
+    const out = await remote.execute(runStep(), [{ type: 'rootfs', layers: [] }], context());
+    assert.equal(out.layers.at(-1)!.diffID, sha256('tar accepted'));
+    assert.equal(w.assignments.length, 2);
     await closeFakes();
     remote.close();
   });

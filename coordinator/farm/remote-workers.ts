@@ -59,7 +59,21 @@ export interface RemoteWorkersOptions {
   dedupe?: StepDeduplication;
 }
 
-type Outcome = { kind: 'done'; output: SettledStepOutput; worker: string } | { kind: 'lost'; reason: string };
+type Outcome =
+  | { kind: 'done'; output: SettledStepOutput; worker: string }
+  | { kind: 'lost'; reason: string }
+  /** The worker turned the step away before starting it (no free slot, draining): try again. */
+  | { kind: 'refused'; worker: string; reason: string };
+
+/**
+ * How `dockyard worker` turns an assignment away without running it (worker/remote/agent.ts): its
+ * slots are shared by several coordinators, so one may see a slot free that another just took.
+ */
+const REFUSAL = /^worker \S+ (has no free slot|is draining)$/;
+const isRefusal = (f: { message: string; tail: string[] }): boolean => f.tail.length === 0 && REFUSAL.test(f.message);
+
+/** Refusals in a row after which a step gives up (workers that keep saying full while heartbeating free). */
+const MAX_REFUSALS = 100;
 
 /** A step waiting for a free slot; `place` assigns it synchronously, so one free slot is taken once. */
 interface Waiter {
@@ -144,8 +158,15 @@ export class RemoteWorkers implements Worker {
   /** Runs the step on some worker, again on another when one is lost, up to `retries` times. */
   private async dispatch(step: ExecutableStep, inputs: RemoteStepInput[], ctx: StepContext, signal: AbortSignal | undefined): Promise<SettledStepOutput> {
     const lost: string[] = [];
+    let refusals = 0;
     for (;;) {
       const outcome = await this.attempt(step, inputs, ctx, signal);
+      if (outcome.kind === 'refused') {
+        if (++refusals > MAX_REFUSALS) throw new WorkerUnavailableError(`workers refused the step ${refusals} times; last: ${outcome.reason}`);
+        // Counted full until its next heartbeat, so the step waits or goes elsewhere meanwhile.
+        this.registry.markFull(outcome.worker);
+        continue;
+      }
       if (outcome.kind === 'done') {
         const missing = [];
         for (const l of outcome.output.layers) if (!(await this.store.hold(l.digest))) missing.push(l.digest);
@@ -195,6 +216,7 @@ export class RemoteWorkers implements Worker {
               }
             });
           case 'failure':
+            if (ev.failure && isRefusal(ev.failure)) return settle(() => resolve({ kind: 'refused', worker: workerId, reason: ev.failure!.message }));
             return settle(() => reject(new RemoteStepError(ev.failure?.message ?? 'the step failed', ev.failure?.tail ?? [], workerId)));
           default:
             return; // progress notes have no place in StepContext yet

@@ -188,6 +188,12 @@ export class WorkerRegistry {
     return true;
   }
 
+  /** The worker turned a step away for lack of a slot: no more steps for it until its next heartbeat. */
+  markFull(workerId: string): void {
+    const w = this.workers.get(workerId);
+    if (w) w.reportedFree = 0;
+  }
+
   /** Routes a step event to its task; the result or failure ends the task. */
   event(workerId: string, sessionId: string, ev: StepEvent__Output): void {
     const w = this.session(workerId, sessionId);
