@@ -121,9 +121,10 @@ export class RemoteWorkers implements Worker {
       step.key,
       {
         cached: () => this.cached(dedupe.index, step.key),
-        run: async (lease) => {
-          const signal = ctx.signal ? AbortSignal.any([ctx.signal, lease.lost]) : lease.lost;
-          const out = await this.dispatch(step, remote, ctx, signal);
+        // A lock whose lease could not be refreshed (Redis unreachable for a while) lets another
+        // coordinator run the step too: wasteful but harmless, so the step goes on rather than fail.
+        run: async () => {
+          const out = await this.dispatch(step, remote, ctx, ctx.signal);
           // Recorded before the lock is released, so that waiters find it; the solver writes it again.
           await dedupe.index.put({ key: step.key, layers: out.layers, created: new Date().toISOString(), ...(out.emptyLayer ? { emptyLayer: true } : {}) });
           return out;

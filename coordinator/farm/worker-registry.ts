@@ -65,7 +65,7 @@ export type RegistryEvent =
   | { type: 'slots' };
 
 export interface WorkerRegistryOptions {
-  /** Default heartbeat timeout of a registration that names none. Default 15 000 ms. */
+  /** Default heartbeat timeout of a registration that names none. Default 5 000 ms. */
   heartbeatTimeoutMs?: number;
   /** How often silent workers are looked for. Default a quarter of the default timeout, at most 1 s. */
   sweepIntervalMs?: number;
@@ -120,7 +120,7 @@ export class WorkerRegistry {
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(opts: WorkerRegistryOptions = {}) {
-    this.defaultTimeoutMs = opts.heartbeatTimeoutMs ?? 15_000;
+    this.defaultTimeoutMs = opts.heartbeatTimeoutMs ?? 5000;
     this.recentLimit = opts.recentLayers ?? 4096;
     this.missedLimit = opts.missedTaskHeartbeats ?? 3;
     this.now = opts.now ?? Date.now;

@@ -14,9 +14,9 @@ import type { WorkerChannel, WorkerRegistry } from './worker-registry.js';
  */
 
 export interface WorkerServiceOptions {
-  /** How often workers are told to send a heartbeat. Default 5 000 ms. */
+  /** How often workers are told to send a heartbeat. Default 1 000 ms. */
   heartbeatIntervalMs?: number;
-  /** After this long without a heartbeat a worker is lost and its steps are reassigned. Default 3 intervals. */
+  /** After this long without a heartbeat a worker is lost and its steps are reassigned. Default 5 intervals. */
   heartbeatTimeoutMs?: number;
 }
 
@@ -29,8 +29,8 @@ function invalidRegistration(r: { workerId: string; nativePlatforms: string[]; e
 }
 
 export function workerService(registry: WorkerRegistry, opts: WorkerServiceOptions = {}): { definition: grpc.ServiceDefinition; handlers: WorkerHandlers } {
-  const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 5000;
-  const heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? 3 * heartbeatIntervalMs;
+  const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? 1000;
+  const heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? 5 * heartbeatIntervalMs;
 
   const handlers: WorkerHandlers = {
     Register(call, callback) {
