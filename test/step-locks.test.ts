@@ -16,7 +16,7 @@ function fakeCache() {
   return { results, cached: async (key: string) => results.get(key) };
 }
 
-describe('StepLocks', () => {
+describe('StepLocks', { timeout: 60_000 }, () => {
   let redis: TestRedis;
   const clients: Redis[] = [];
   const connect = (): Redis => {

@@ -32,7 +32,7 @@ export interface BuildSummary {
   progress: BuildProgress | undefined;
   /** How many times a coordinator started it (retries and take-overs after a stall included). */
   attemptsStarted: number;
-  /** How many attempts failed (a stall is not a failure). */
+  /** How many attempts ended, failed or completed (a coordinator's death ends none). */
   attemptsMade: number;
   submittedAt: string;
   /** The coordinator processing it, or which last processed it. */
