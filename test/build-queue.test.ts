@@ -52,15 +52,24 @@ class Watcher {
   }
 }
 
-/** A processor whose builds run until the test releases them. */
+/** A processor whose builds run until the test releases them; a released build that runs again (after a lost lock) finishes at once. */
 function gatedProcessor(watcher: Watcher) {
   const running = new Map<string, { tenant: string; release: () => void }>();
+  const released = new Set<string>();
   const processor: BuildProcessor<{ tenant: string }> = async (build, signal) => {
-    await new Promise<void>((resolve, reject) => {
-      running.set(build.id, { tenant: build.data.tenant, release: resolve });
-      signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
-      watcher.changed();
-    }).finally(() => running.delete(build.id));
+    if (!released.has(build.id)) {
+      await new Promise<void>((resolve, reject) => {
+        running.set(build.id, {
+          tenant: build.data.tenant,
+          release: () => {
+            released.add(build.id);
+            resolve();
+          },
+        });
+        signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true });
+        watcher.changed();
+      }).finally(() => running.delete(build.id));
+    }
     return { tenant: build.data.tenant };
   };
   return { running, processor };
@@ -258,6 +267,27 @@ describe('BuildQueue', { timeout: 120_000 }, () => {
     for (const id of ids) await q.waitUntilFinished(id);
     assert.deepEqual(seen.sort(), ['app:0', 'app:1', 'app:2', 'app:3', 'app:4']);
     assert.deepEqual((await q.list()).map((s) => s.state), Array(5).fill('completed'));
+  });
+
+  it('goes on with a running coordinator across a Redis restart (AOF, fsync always)', async () => {
+    const durable = await startRedis({ appendfsync: 'always' });
+    closers.push(() => durable.close());
+    const p = prefix();
+    const q = queue(p, {}, durable.url);
+    const watcher = new Watcher();
+    const { running, processor } = gatedProcessor(watcher);
+    // A restart longer than the lock would only make BullMQ run the build again, which the processor allows.
+    await worker(p, 'c1', processor, { concurrency: 1, defaultTenantConcurrency: 5, lockDurationMs: 5000 }, durable.url);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await q.enqueue(request(), { tenant: 'acme', priority: 10 + i }));
+    await watcher.until(() => running.has(ids[0]!));
+    await durable.restart('SIGKILL');
+    for (const id of ids) {
+      await watcher.until(() => running.has(id));
+      running.get(id)!.release();
+      assert.equal((await q.waitUntilFinished<{ tenant: string }>(id)).value.tenant, 'acme');
+    }
+    assert.deepEqual((await q.list()).map((s) => s.state), Array(3).fill('completed'));
   });
 
   it('keeps secret values out of Redis: payloads carry secret ids only, and anything else is refused', async () => {
