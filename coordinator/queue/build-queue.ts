@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, QueueEventsProducer, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { checkBuildRequest, checkPriority, checkTenant, DEFAULT_PRIORITY, type BuildJobData, type BuildRequest } from './build-job.js';
+import { BuildJobError, checkBuildRequest, checkPriority, checkTenant, DEFAULT_PRIORITY, type BuildJobData, type BuildRequest } from './build-job.js';
 import { buildState, summarise, type BuildDetails, type BuildOutcome, type BuildProgress, type BuildState, type BuildSummary } from './build-status.js';
 import { publishCancel } from './cancel-requests.js';
 import { checkPrefix, connectRedis, DEFAULT_QUEUE_NAME, redisOptions, type RedisTarget } from './redis-connection.js';
@@ -59,6 +59,7 @@ export class BuildQueue {
     this.queue = new Queue(this.queueName, { connection, prefix: this.prefix });
     this.producer = new QueueEventsProducer(this.queueName, { connection, prefix: this.prefix });
     this.redis = connectRedis(options.redisUrl);
+    // Only for limits: the queue side holds no slot, so the lease length does not matter here.
     this.slots = new TenantSlots(this.redis, this.prefix, 0);
   }
 
@@ -85,7 +86,7 @@ export class BuildQueue {
 
   /** Limits how many builds of a tenant run at once, on every coordinator; `undefined` restores the default. */
   async setTenantConcurrency(tenant: string, limit: number | undefined): Promise<void> {
-    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new RangeError(`tenant concurrency must be a positive whole number, got ${limit}`);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw new BuildJobError(`invalid tenant concurrency ${limit}: expected a positive whole number`);
     await this.slots.setLimit(checkTenant(tenant), limit);
   }
 
