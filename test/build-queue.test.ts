@@ -174,8 +174,10 @@ describe('BuildQueue', { timeout: 120_000 }, () => {
     }
     assert.deepEqual(maxRunning, { acme: 2, beta: 1 });
     assert.ok(parked > 0, 'builds beyond the limit were parked');
-    const states = (await q.list()).map((s) => s.state);
-    assert.deepEqual(states, Array(9).fill('completed'));
+    // Parked builds were not charged an attempt.
+    const listed = await q.list();
+    assert.deepEqual(listed.map((s) => [s.state, s.attempts]), Array(9).fill(['completed', 1]));
+    for (const s of listed) assert.equal((await q.inspect(s.id))?.outcome?.attempt, 1);
   });
 
   it('cancels a waiting build by removing it, and a running one by aborting its processor', async () => {
@@ -195,7 +197,7 @@ describe('BuildQueue', { timeout: 120_000 }, () => {
     const details = await q.inspect(activeId);
     assert.equal(details?.state, 'cancelled');
     // Not retried, though two attempts were left.
-    assert.equal(details?.attemptsStarted, 1);
+    assert.equal(details?.attempts, 1);
     assert.deepEqual(await q.cancel(activeId), { kind: 'finished', state: 'cancelled' });
     assert.deepEqual(await q.cancel('no-such-build'), { kind: 'not-found' });
     assert.deepEqual(
@@ -220,8 +222,8 @@ describe('BuildQueue', { timeout: 120_000 }, () => {
     assert.deepEqual(outcome, { value: { image: digest('c') }, finishedBy: 'c1', attempt: 3 });
     const details = await q.inspect(id);
     assert.equal(details?.state, 'completed');
-    assert.equal(details?.attemptsStarted, 3);
-    assert.equal(details?.attemptsMade, 3);
+    assert.equal(details?.attempts, 3);
+    assert.equal(details?.takeovers, 0);
     assert.equal(details?.maxAttempts, 3);
     assert.deepEqual(details?.progress, { stepsDone: 3, stepsTotal: 3, current: 'attempt 3' });
     assert.deepEqual(details?.outcome, outcome);
@@ -233,7 +235,7 @@ describe('BuildQueue', { timeout: 120_000 }, () => {
     await assert.rejects(q.waitUntilFinished(failing), /flaky step on attempt 2/);
     const failed = await q.inspect(failing);
     assert.equal(failed?.state, 'failed');
-    assert.equal(failed?.attemptsMade, 2);
+    assert.equal(failed?.attempts, 2);
   });
 
   it('hands the build of a SIGKILLed coordinator to another one, which finishes it', async () => {
@@ -252,7 +254,10 @@ describe('BuildQueue', { timeout: 120_000 }, () => {
     survivor!.release(id);
     const outcome = await q.waitUntilFinished<{ pid: number }>(id);
     assert.deepEqual(outcome, { value: { pid: survivor!.child.pid }, finishedBy: survivor!.name, attempt: 2 });
-    assert.equal((await q.inspect(id))?.processedBy, survivor!.name);
+    const details = await q.inspect(id);
+    assert.equal(details?.processedBy, survivor!.name);
+    assert.equal(details?.attempts, 2);
+    assert.equal(details?.takeovers, 1);
   });
 
   it('loses no queued build when Redis (AOF, fsync always) is killed and restarted', async () => {

@@ -1,7 +1,7 @@
 import { DelayedError, Queue, QueueEvents, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { checkBuildJobData, type BuildJobData } from './build-job.js';
-import { CANCELLED, type BuildOutcome, type BuildProgress } from './build-status.js';
+import { attemptNumber, CANCELLED, type BuildOutcome, type BuildProgress } from './build-status.js';
 import { onCancelRequest } from './cancel-requests.js';
 import { checkPrefix, connectRedis, DEFAULT_QUEUE_NAME, redisOptions, type RedisTarget } from './redis-connection.js';
 import { TenantSlots } from './tenant-slots.js';
@@ -143,7 +143,7 @@ export class BuildQueueWorker<R> {
         (err: Error) => this.emit({ kind: 'error', message: err.message }),
       );
     }, Math.max(1, Math.floor(this.slots.leaseMs / 3)));
-    const attempt = job.attemptsStarted;
+    const attempt = attemptNumber(job);
     this.emit({ kind: 'started', jobId: job.id, tenant, attempt });
     let ok = false;
     try {

@@ -30,10 +30,13 @@ export interface BuildSummary {
   state: BuildState;
   priority: number;
   progress: BuildProgress | undefined;
-  /** How many times a coordinator started it (retries and take-overs after a stall included). */
-  attemptsStarted: number;
-  /** How many attempts ended, failed or completed (a coordinator's death ends none). */
-  attemptsMade: number;
+  /**
+   * Attempts so far, the running one included: retries after a failure and take-overs after a
+   * coordinator died count; being put back because the tenant was at its limit does not.
+   */
+  attempts: number;
+  /** Of those, how many were taken over from a coordinator that stopped renewing its lock. */
+  takeovers: number;
   submittedAt: string;
   /** The coordinator processing it, or which last processed it. */
   processedBy?: string;
@@ -69,6 +72,14 @@ function isProgress(p: unknown): p is BuildProgress {
   return typeof p === 'object' && p !== null && typeof (p as BuildProgress).stepsDone === 'number' && typeof (p as BuildProgress).stepsTotal === 'number';
 }
 
+/**
+ * Which attempt a job that just became active is on. Not BullMQ's `attemptsStarted`, which also counts
+ * each time a parked job (tenant at its limit) was taken and put back: ended attempts plus take-overs.
+ */
+export function attemptNumber(job: Job): number {
+  return job.attemptsMade + job.stalledCounter + 1;
+}
+
 export function summarise(job: Job<BuildJobData>, state: BuildState): BuildSummary {
   return {
     id: job.id!,
@@ -76,8 +87,8 @@ export function summarise(job: Job<BuildJobData>, state: BuildState): BuildSumma
     state,
     priority: job.priority,
     progress: isProgress(job.progress) ? job.progress : undefined,
-    attemptsStarted: job.attemptsStarted,
-    attemptsMade: job.attemptsMade,
+    attempts: job.attemptsMade + job.stalledCounter + (state === 'active' ? 1 : 0),
+    takeovers: job.stalledCounter,
     submittedAt: job.data.submittedAt,
     ...(job.processedBy ? { processedBy: job.processedBy } : {}),
     ...(job.finishedOn ? { finishedAt: new Date(job.finishedOn).toISOString() } : {}),
