@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { BuildRequest } from '../coordinator/queue/build-job.js';
+import { ExpectedError } from '../oci/expected-error.js';
 import { BuildQueue } from '../coordinator/queue/build-queue.js';
 import { BuildQueueWorker, type BuildProcessor, type BuildQueueWorkerOptions, type WorkerEvent } from '../coordinator/queue/build-queue-worker.js';
 import { startRedis, type TestRedis } from './redis-helpers.js';
@@ -294,6 +295,16 @@ describe('BuildQueue', { timeout: 120_000 }, () => {
       assert.equal((await q.waitUntilFinished<{ tenant: string }>(id)).value.tenant, 'acme');
     }
     assert.deepEqual((await q.list()).map((s) => s.state), Array(3).fill('completed'));
+  });
+
+  it('refuses a bad tenant, priority, prefix or Redis URL with an expected error', async () => {
+    const q = queue(prefix());
+    await assert.rejects(q.enqueue(request(), { tenant: 'a tenant' }), (e: Error) => e instanceof ExpectedError && /invalid tenant "a tenant"/.test(e.message));
+    await assert.rejects(q.enqueue(request(), { tenant: 'acme', priority: 0 }), (e: Error) => e instanceof ExpectedError && /invalid priority 0/.test(e.message));
+    await assert.rejects(q.enqueue(request({ context: { digest: 'sha256:abc' } }), { tenant: 'acme' }), /request\.context\.digest must be a sha256 digest/);
+    await assert.rejects(q.setTenantConcurrency('acme', 0), /invalid tenant concurrency 0/);
+    assert.throws(() => new BuildQueue({ redisUrl: redis.url, prefix: 'dockyard' }), (e: Error) => e instanceof ExpectedError && /hash tag/.test(e.message));
+    assert.throws(() => new BuildQueue({ redisUrl: 'http://127.0.0.1:6379' }), (e: Error) => e instanceof ExpectedError && /expected redis:\/\/HOST:PORT/.test(e.message));
   });
 
   it('keeps secret values out of Redis: payloads carry secret ids only, and anything else is refused', async () => {
