@@ -91,7 +91,8 @@ export class ContentBlobStore implements BlobStore {
   private failure(err: unknown, what: string): BlobError {
     if (err instanceof BlobError) return err;
     const e = err as Partial<grpc.ServiceError>;
-    const details = (e.details ?? e.message ?? String(err)).split('\n')[0];
+    // grpc-js appends an empty "Resolution note:" to connection failures.
+    const details = (e.details ?? e.message ?? String(err)).split('\n')[0]!.replace(/\.?\s*Resolution note:\s*$/, '');
     return new BlobError(`content service ${this.address}: ${what}: ${details}`);
   }
 

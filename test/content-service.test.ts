@@ -1,0 +1,172 @@
+/**
+ * The coordinator's Content service and its client on loopback: broken uploads and downloads resume
+ * from their offset (a TCP proxy breaks the connection part-way), the service checks what it receives
+ * against the digest, and partial uploads wait in a spool until they are complete or stale.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { putBlob, readBlob } from '../cache/blob-store.js';
+import { ContentBlobStore } from '../cache/content-blob-store.js';
+import { FsBlobStore } from '../cache/fs-blob-store.js';
+import { contentService, DOWNLOAD_CHUNK_BYTES, type ContentTransfer } from '../coordinator/farm/content-service.js';
+import { sha256, type Digest } from '../oci/digest.js';
+import type { ContentClient } from '../proto/generated/dockyard/v1/Content.js';
+import type { DownloadResponse__Output } from '../proto/generated/dockyard/v1/DownloadResponse.js';
+import type { UploadRequest } from '../proto/generated/dockyard/v1/UploadRequest.js';
+import { loadDockyardProto } from '../proto/load.js';
+import { dialOptions, startGrpcServer } from '../proto/transport.js';
+import { breakingProxy } from './grpc-helpers.js';
+import { tempDir } from './helpers.js';
+
+const STALE_MS = 60_000;
+const running: { close(): unknown }[] = [];
+after(async () => {
+  for (const r of running.reverse()) await r.close();
+});
+
+/** A Content service over a fresh filesystem store, recording every transfer. */
+async function serve() {
+  const store = new FsBlobStore(tempDir('served'));
+  const transfers: ContentTransfer[] = [];
+  const service = contentService(store, { spoolDir: tempDir('upload-spool'), staleMs: STALE_MS, onTransfer: (t) => transfers.push(t) });
+  const server = await startGrpcServer({ listen: '127.0.0.1:0', tls: {}, token: 'tok', services: [service] });
+  running.push(server);
+  return { address: server.address, store, transfers, spool: service.spool };
+}
+
+function storeClient(address: string): ContentBlobStore {
+  const s = new ContentBlobStore(address, { token: 'tok' }, { scratchDir: tempDir('spool') });
+  running.push(s);
+  return s;
+}
+
+function rawClient(address: string): ContentClient {
+  const { credentials, options } = dialOptions({ token: 'tok' });
+  const c = new (loadDockyardProto().dockyard.v1.Content)(address, credentials, options);
+  running.push(c);
+  return c;
+}
+
+/** One Upload call carrying `parts`, and how it ended. */
+function upload(client: ContentClient, parts: UploadRequest[]): Promise<{ code: number; details: string }> {
+  return new Promise((resolve) => {
+    const call = client.Upload((err) => resolve({ code: err?.code ?? grpc.status.OK, details: err?.details ?? '' }));
+    for (const p of parts) call.write(p);
+    call.end();
+  });
+}
+
+function stat(client: ContentClient, digest: Digest): Promise<{ exists: boolean; size: number; uploadOffset: number }> {
+  return new Promise((resolve, reject) => client.Stat({ digest }, (err, res) => (err ? reject(err) : resolve(res!))));
+}
+
+describe('the Content service', () => {
+  it('resumes a broken upload from the offset the coordinator holds: the server receives the rest only', async () => {
+    const { address, store, transfers } = await serve();
+    const proxy = await breakingProxy(address, 'up', 3 << 20);
+    running.push(proxy);
+    const data = randomBytes(9 << 20);
+    const w = storeClient(proxy.address).writer();
+    w.end(data);
+    assert.deepEqual(await w.commit(), { digest: sha256(data), size: data.length });
+    assert.ok(proxy.broken(), 'the connection broke');
+    assert.ok((await readBlob(store, sha256(data))).equals(data));
+
+    const uploads = transfers.filter((t) => t.direction === 'upload');
+    assert.ok(uploads.length >= 2, JSON.stringify(uploads));
+    assert.deepEqual([uploads[0]!.offset, uploads[0]!.complete], [0, false]);
+    const last = uploads.at(-1)!;
+    assert.ok(last.complete && last.offset > 0, JSON.stringify(last));
+    // Every byte reached the spool once: the resumed call sent the rest only.
+    assert.equal(
+      uploads.reduce((n, t) => n + t.bytes, 0),
+      data.length,
+    );
+    assert.equal(last.bytes, data.length - last.offset);
+  });
+
+  it('resumes a broken download from the offset it reached: the server sends the rest only', async () => {
+    const { address, store, transfers } = await serve();
+    const data = randomBytes(9 << 20);
+    const { digest } = await putBlob(store, data);
+    const proxy = await breakingProxy(address, 'down', 3 << 20);
+    running.push(proxy);
+    assert.ok((await readBlob(storeClient(proxy.address), digest)).equals(data));
+    assert.ok(proxy.broken(), 'the connection broke');
+
+    const downloads = transfers.filter((t) => t.direction === 'download');
+    assert.equal(downloads.length, 2, JSON.stringify(downloads));
+    assert.equal(downloads[0]!.offset, 0);
+    const resumed = downloads[1]!;
+    assert.ok(resumed.complete && resumed.offset > 0 && resumed.offset < data.length, JSON.stringify(resumed));
+    assert.equal(resumed.bytes, data.length - resumed.offset);
+  });
+
+  it('sends a download from any offset in chunks of at most 1 MiB, each saying where it starts', async () => {
+    const { address, store } = await serve();
+    const data = randomBytes((2 << 20) + 777);
+    const { digest } = await putBlob(store, data);
+    const call = rawClient(address).Download({ digest, offset: 1000 });
+    const got: DownloadResponse__Output[] = [];
+    for await (const msg of call as AsyncIterable<DownloadResponse__Output>) got.push(msg);
+    let at = 1000;
+    for (const m of got) {
+      assert.deepEqual([m.size, m.offset], [data.length, at]);
+      assert.ok(m.data.length > 0 && m.data.length <= DOWNLOAD_CHUNK_BYTES);
+      at += m.data.length;
+    }
+    assert.ok(Buffer.concat(got.map((m) => m.data)).equals(data.subarray(1000)));
+    const end = rawClient(address).Download({ digest, offset: data.length });
+    const tail: DownloadResponse__Output[] = [];
+    for await (const msg of end as AsyncIterable<DownloadResponse__Output>) tail.push(msg);
+    assert.deepEqual(tail.map((m) => [m.size, m.offset, m.data.length]), [[data.length, data.length, 0]]);
+  });
+
+  it('refuses an upload whose bytes do not match its digest: DATA_LOSS, nothing visible, nothing kept', async () => {
+    const { address, store } = await serve();
+    const client = rawClient(address);
+    const claimed = sha256('the right bytes');
+    const wrong = Buffer.from('the wrong bytes');
+    const res = await upload(client, [{ header: { digest: claimed, size: wrong.length, offset: 0 } }, { data: wrong }]);
+    assert.deepEqual(res, { code: grpc.status.DATA_LOSS, details: `content does not match its digest: expected ${claimed}, got ${sha256(wrong)}` });
+    assert.deepEqual(await stat(client, claimed), { exists: false, size: 0, uploadOffset: 0 });
+    assert.equal(await store.stat(claimed), undefined);
+    assert.equal(await store.stat(sha256(wrong)), undefined);
+  });
+
+  it('keeps an unfinished upload for the next call at its offset; a call at another offset is told where to resume', async () => {
+    const { address, store } = await serve();
+    const client = rawClient(address);
+    const data = Buffer.from('first half|second half');
+    const digest = sha256(data);
+    const header = (offset: number): UploadRequest => ({ header: { digest, size: data.length, offset } });
+    assert.deepEqual(await upload(client, [header(0), { data: data.subarray(0, 11) }]), { code: grpc.status.ABORTED, details: `upload of ${digest} ended at 11 of ${data.length} bytes: resume at 11` });
+    assert.deepEqual(await stat(client, digest), { exists: false, size: 0, uploadOffset: 11 });
+    assert.deepEqual(await upload(client, [header(0), { data }]), { code: grpc.status.ABORTED, details: `upload of ${digest} starts at 0 but the store holds 11 bytes of it: resume at 11` });
+    assert.deepEqual(await upload(client, [header(11), { data: data.subarray(11) }]), { code: grpc.status.OK, details: '' });
+    assert.deepEqual(await stat(client, digest), { exists: true, size: data.length, uploadOffset: 0 });
+    assert.equal((await readBlob(store, digest)).toString(), 'first half|second half');
+  });
+
+  it('removes partial uploads nobody continued for the stale period', async () => {
+    const { address, spool } = await serve();
+    const client = rawClient(address);
+    const data = Buffer.from('abandoned half-way');
+    await upload(client, [{ header: { digest: sha256(data), size: data.length, offset: 0 } }, { data: data.subarray(0, 9) }]);
+    assert.equal((await stat(client, sha256(data))).uploadOffset, 9);
+    await spool.sweep(Date.now() + STALE_MS / 2);
+    assert.equal((await stat(client, sha256(data))).uploadOffset, 9, 'kept while fresh');
+    await spool.sweep(Date.now() + STALE_MS * 2);
+    assert.equal((await stat(client, sha256(data))).uploadOffset, 0, 'removed once stale');
+  });
+
+  it('finds the missing blobs among many, each once, in order', async () => {
+    const { address, store } = await serve();
+    const present = await Promise.all(['a', 'b'].map((t) => putBlob(store, t)));
+    const absent = ['x', 'y', 'z'].map((t) => sha256(t));
+    const asked = [absent[0]!, present[0]!.digest, absent[1]!, absent[0]!, present[1]!.digest, absent[2]!];
+    assert.deepEqual(await storeClient(address).findMissing(asked), absent);
+  });
+});
