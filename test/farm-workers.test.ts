@@ -4,10 +4,12 @@ import * as grpc from '@grpc/grpc-js';
 import { putBlob, readBlob } from '../cache/blob-store.js';
 import type { LayerRecord } from '../cache/cache-index.js';
 import { FsBlobStore } from '../cache/fs-blob-store.js';
-import { RemoteStepError, RemoteWorkers, type StepDeduplication } from '../coordinator/farm/remote-workers.js';
+import { RemoteStepError, RemoteWorkers } from '../coordinator/farm/remote-workers.js';
 import { WorkerRegistry } from '../coordinator/farm/worker-registry.js';
 import { workerService } from '../coordinator/farm/worker-service.js';
-import { FsCacheIndex } from '../cache/fs-cache-index.js';
+import { RedisCacheIndex } from '../cache/redis-cache-index.js';
+import { StepLocks } from '../coordinator/queue/step-locks.js';
+import type { Redis } from 'ioredis';
 import { sha256 } from '../oci/digest.js';
 import type { CoordinatorMessage__Output } from '../proto/generated/dockyard/v1/CoordinatorMessage.js';
 import type { StepAssignment__Output } from '../proto/generated/dockyard/v1/StepAssignment.js';
@@ -21,6 +23,7 @@ import type { RemoteStepInput } from '../worker/contract/step-io.js';
 import type { ExecMount } from '../worker/step.js';
 import type { ExecutableStep, StepContext } from '../worker/worker.js';
 import { makeDir, tempDir } from './helpers.js';
+import { startRedis, type TestRedis } from './redis-helpers.js';
 
 const proto = loadDockyardProto();
 const gz = 'application/vnd.oci.image.layer.v1.tar+gzip';
@@ -427,29 +430,56 @@ describe('RemoteWorkers over the Worker service on loopback', () => {
     assert.equal(err?.code, grpc.status.UNAUTHENTICATED);
     assert.deepEqual(registry.list().map((w) => w.id).includes('intruder'), false);
   });
+});
 
-  it('runs a step once when its result is recorded by another holder of its lock', async () => {
-    const index = new FsCacheIndex(tempDir('farm-index'));
-    const w = await fake('w', { behaviour: (a, self) => void self.succeed(a, ['once']) });
-    // One process's stand-in for StepLocks: one holder at a time, the others check the cache after it.
-    let chain = Promise.resolve();
-    const locks: StepDeduplication['locks'] = {
-      async runOnce(_key, step) {
-        const turn = chain.then(async () => {
-          const hit = await step.cached();
-          return { value: hit !== undefined ? hit : await step.run({ lost: new AbortController().signal }) };
-        });
-        chain = turn.then(() => undefined, () => undefined);
-        return turn;
-      },
-    };
-    const remote = new RemoteWorkers(registry, store, { dedupe: { locks, index } });
+describe('identical steps through two coordinators sharing Redis', () => {
+  let redis: TestRedis;
+  const coordinators: { registry: WorkerRegistry; server: StartedServer; locks: StepLocks; conn: Redis }[] = [];
+  const workers: FakeWorker[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    for (const w of workers) w.close();
+    for (const c of coordinators) {
+      c.registry.close();
+      await c.server.close();
+      c.locks.close();
+      c.conn.disconnect();
+    }
+    await redis.close();
+  });
+
+  it('run once: the second coordinator waits for the first and takes its recorded result', async () => {
+    const store = new FsBlobStore(tempDir('farm-shared-store'));
+    await putBlob(store, 'base blob');
+    const release: (() => void)[] = [];
+    const remotes: RemoteWorkers[] = [];
+    for (const name of ['c1', 'c2']) {
+      const registry = new WorkerRegistry();
+      const server = await startGrpcServer({ listen: '127.0.0.1:0', tls: {}, token: TOKEN, services: [workerService(registry)], graceMs: 100 });
+      const conn = redis.connect();
+      const locks = new StepLocks(conn, { prefix: '{farm-test}' });
+      coordinators.push({ registry, server, locks, conn });
+      const w = new FakeWorker(server.address, `${name}-worker`, { store, behaviour: (a, self) => void release.push(() => void self.succeed(a, ['shared'])) });
+      workers.push(await w.start());
+      remotes.push(new RemoteWorkers(registry, store, { dedupe: { locks, index: new RedisCacheIndex(conn, { prefix: '{farm-test}' }) } }));
+    }
     const step = runStep();
-    const outs = await Promise.all([1, 2, 3].map(() => remote.execute(step, [{ type: 'rootfs', layers: [baseLayer] }], context())));
-    await closeFakes();
-    remote.close();
-    assert.equal(w.assignments.length, 1);
-    for (const out of outs) assert.deepEqual(out, outs[0]);
-    assert.deepEqual((await index.get(step.key))?.layers, outs[0]!.layers);
+    const inputs = [{ type: 'rootfs' as const, layers: [baseLayer] }];
+    const first = remotes[0]!.execute(step, inputs, context());
+    await workers[0]!.next((m) => m.message === 'assign');
+    const logs: string[] = [];
+    let waiting!: () => void;
+    const waited = new Promise<void>((r) => (waiting = r));
+    const second = remotes[1]!.execute(step, inputs, { ...context(), log: (l) => (logs.push(l), waiting()) });
+    await waited;
+    release.shift()!();
+    const [a, b] = await Promise.all([first, second]);
+    assert.deepEqual(b, a);
+    assert.deepEqual(logs, ['# waiting for another build that runs the same step']);
+    assert.deepEqual(workers.map((w) => w.assignments.length), [1, 0]);
+    for (const r of remotes) r.close();
   });
 });

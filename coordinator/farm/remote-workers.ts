@@ -121,6 +121,9 @@ export class RemoteWorkers implements Worker {
       step.key,
       {
         cached: () => this.cached(dedupe.index, step.key),
+        waiting: (round) => {
+          if (round === 1) ctx.log('# waiting for another build that runs the same step');
+        },
         // A lock whose lease could not be refreshed (Redis unreachable for a while) lets another
         // coordinator run the step too: wasteful but harmless, so the step goes on rather than fail.
         run: async () => {
