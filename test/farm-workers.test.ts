@@ -10,7 +10,7 @@ import { workerService } from '../coordinator/farm/worker-service.js';
 import { RedisCacheIndex } from '../cache/redis-cache-index.js';
 import { StepLocks } from '../coordinator/queue/step-locks.js';
 import type { Redis } from 'ioredis';
-import { sha256 } from '../oci/digest.js';
+import { sha256, type Digest } from '../oci/digest.js';
 import type { CoordinatorMessage__Output } from '../proto/generated/dockyard/v1/CoordinatorMessage.js';
 import type { StepAssignment__Output } from '../proto/generated/dockyard/v1/StepAssignment.js';
 import type { WorkerClient } from '../proto/generated/dockyard/v1/Worker.js';
@@ -212,7 +212,7 @@ describe('RemoteWorkers over the Worker service on loopback', () => {
     remote.close();
   });
 
-  it('gives the checksum of a file tree by its entries, so the same selection has the same checksum', async () => {
+  it('gives the checksum of a file tree by its entries, and puts only contents the store lacks', async () => {
     const seen: string[] = [];
     await fake('w1', {
       behaviour: async (a, self) => {
@@ -221,7 +221,10 @@ describe('RemoteWorkers over the Worker service on loopback', () => {
         await self.succeed(a, []);
       },
     });
-    const remote = new RemoteWorkers(registry, store);
+    // The coordinator's store, counting what it is asked to write.
+    const written: (string | undefined)[] = [];
+    const counting: FsBlobStore = Object.assign(Object.create(store) as FsBlobStore, { writer: (d?: Digest) => (written.push(d), store.writer(d)) });
+    const remote = new RemoteWorkers(registry, counting);
     for (const content of ['one', 'one', 'two']) {
       const dir = makeDir({ 'f.txt': content });
       await remote.execute(runStep(), [{ type: 'rootfs', layers: [baseLayer] }, { type: 'local', dir, allowed: new Set(['f.txt']) }], context());
@@ -230,6 +233,8 @@ describe('RemoteWorkers over the Worker service on loopback', () => {
     remote.close();
     assert.equal(seen[0], seen[1]);
     assert.notEqual(seen[0], seen[2]);
+    // A content the store has is not sent again.
+    assert.deepEqual(written, [sha256('one'), sha256('two')]);
   });
 
   it('sends a step to a worker of its platform', async () => {

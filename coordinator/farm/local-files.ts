@@ -25,9 +25,12 @@ async function fileDigest(path: string): Promise<Digest> {
   return `sha256:${hash.digest('hex')}`;
 }
 
-/** Puts the file into `store` under `digest` unless it is there already. */
+/**
+ * Puts the file into `store` under `digest` unless it is there already. `hold` leases it before the
+ * check (with a leased store), so that no prune removes it before the worker has fetched it.
+ */
 async function upload(store: BlobStore, path: string, digest: Digest): Promise<void> {
-  if ((await store.stat(digest)) !== undefined) return;
+  if (await store.hold(digest)) return;
   const w = store.writer(digest);
   try {
     await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), w);
