@@ -17,6 +17,8 @@ import type { WorkerClient } from '../proto/generated/dockyard/v1/Worker.js';
 import type { WorkerMessage } from '../proto/generated/dockyard/v1/WorkerMessage.js';
 import { loadDockyardProto } from '../proto/load.js';
 import { dialOptions, startGrpcServer, type StartedServer } from '../proto/transport.js';
+import { tokenClientInterceptor } from '../proto/auth.js';
+import { PROTOCOL_VERSION, protocolClientInterceptor } from '../proto/protocol.js';
 import { decodeStepInput, encodeStepResult } from '../worker/contract/io-codec.js';
 import { decodeStep } from '../worker/contract/step-codec.js';
 import type { RemoteStepInput } from '../worker/contract/step-io.js';
@@ -425,6 +427,15 @@ describe('RemoteWorkers over the Worker service on loopback', () => {
     client.close();
     assert.equal(err.code, grpc.status.NOT_FOUND);
     assert.equal(err.details, 'worker ghost has no session made-up (expired or replaced): register again');
+  });
+
+  it('refuses to register a worker of another protocol version, naming both versions', async () => {
+    const client = new proto.dockyard.v1.Worker(address, grpc.credentials.createInsecure(), { interceptors: [tokenClientInterceptor(TOKEN), protocolClientInterceptor(PROTOCOL_VERSION + 1)] });
+    const err = await new Promise<grpc.ServiceError | null>((resolve) => client.Register({ workerId: 'future', nativePlatforms: ['linux/amd64'], slots: 1 }, (e) => resolve(e)));
+    client.close();
+    assert.equal(err?.code, grpc.status.FAILED_PRECONDITION);
+    assert.match(err?.details ?? '', new RegExp(`^incompatible worker: it speaks Dockyard protocol ${PROTOCOL_VERSION + 1}, this coordinator speaks Dockyard protocol ${PROTOCOL_VERSION} `));
+    assert.equal(registry.list().some((w) => w.id === 'future'), false);
   });
 
   it('refuses to register a worker without the token', async () => {
