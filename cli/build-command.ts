@@ -1,5 +1,5 @@
 import { defaultCacheDir } from '../cache/cache-dir.js';
-import { build } from '../coordinator/solver/build.js';
+import { build } from '../coordinator/solver/local-build.js';
 import { contextOpener } from '../coordinator/solver/contexts.js';
 import { dryRunPlan } from '../coordinator/solver/dry-run.js';
 import { Progress, type ProgressMode } from '../coordinator/solver/progress.js';
