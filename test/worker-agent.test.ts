@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { FsBlobStore } from '../cache/fs-blob-store.js';
+import { putBlob } from '../cache/blob-store.js';
+import type { LayerRecord } from '../cache/cache-index.js';
+import type { Digest } from '../oci/digest.js';
+import { decodeStepResult } from '../worker/contract/io-codec.js';
+import type { RemoteStepInput } from '../worker/contract/step-io.js';
+import type { Step } from '../worker/step.js';
+import { busyboxLayout } from './engine-helpers.js';
+import { cliPath, makeDir, plan, tempDir } from './helpers.js';
+import { TestCoordinator } from './test-coordinator.js';
+
+const SECRET = 'S3CRET-worker-agent-7f3a9c';
+const TOKEN = 'farm-token-for-tests';
+
+interface Json {
+  [k: string]: unknown;
+}
+const readJson = (path: string): Json => JSON.parse(readFileSync(path, 'utf8')) as Json;
+
+/** The linux/amd64 image of the busybox layout as a layer chain, its blobs copied into `store`. */
+async function busyboxChain(store: FsBlobStore): Promise<LayerRecord[]> {
+  const layout = busyboxLayout();
+  const blob = (d: string): string => join(layout, 'blobs', 'sha256', d.slice(7));
+  let desc = (readJson(join(layout, 'index.json')).manifests as Json[])[0]!;
+  while ((desc.mediaType as string).includes('index')) desc = (readJson(blob(desc.digest as string)).manifests as Json[]).find((m) => (m.platform as Json).architecture === 'amd64')!;
+  const manifest = readJson(blob(desc.digest as string));
+  const diffIDs = (readJson(blob((manifest.config as Json).digest as string)).rootfs as Json).diff_ids as Digest[];
+  const layers = manifest.layers as Json[];
+  const chain: LayerRecord[] = [];
+  for (const [i, l] of layers.entries()) {
+    await putBlob(store, readFileSync(blob(l.digest as string)));
+    chain.push({ digest: l.digest as Digest, diffID: diffIDs[i]!, size: l.size as number, mediaType: l.mediaType as string });
+  }
+  return chain;
+}
+
+/** Every file under `dir` whose bytes contain `needle`. */
+function filesContaining(dir: string, needle: string): string[] {
+  const found: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      const st = statSync(p, { throwIfNoEntry: false });
+      if (!st) continue;
+      if (st.isDirectory()) walk(p);
+      else if (st.isFile() && readFileSync(p).includes(needle)) found.push(p);
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+/** A started `dockyard worker` and everything it printed. */
+interface WorkerProcess {
+  child: ChildProcess;
+  stdout: string;
+  stderr: string;
+  exited: Promise<number | null>;
+}
+
+function startWorker(args: string[], env: NodeJS.ProcessEnv = {}): WorkerProcess {
+  const child = spawn(process.execPath, [cliPath, 'worker', ...args], { env: { ...process.env, DOCKYARD_DEBUG: '', DOCKYARD_TOKEN: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const w: WorkerProcess = { child, stdout: '', stderr: '', exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
+  child.stdout!.on('data', (b: Buffer) => (w.stdout += b.toString()));
+  child.stderr!.on('data', (b: Buffer) => (w.stderr += b.toString()));
+  return w;
+}
+
+/** Resolves with the first stdout line, or fails with what the worker said when it exits first. */
+function firstLine(w: WorkerProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const check = (): void => {
+      if (w.stdout.includes('\n')) resolve(w.stdout.split('\n')[0]!);
+    };
+    w.child.stdout!.on('data', check);
+    void w.exited.then((code) => reject(new Error(`worker exited ${code}: ${w.stderr}`)));
+    check();
+  });
+}
+
+/** The files of a gzip layer blob, extracted by tar. */
+function extractLayer(storeDir: string, digest: Digest): string {
+  const dir = tempDir('layer');
+  const r = spawnSync('tar', ['-xzf', join(storeDir, 'blobs', 'sha256', digest.slice(7)), '-C', dir], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return dir;
+}
+
+describe('dockyard worker: a real worker process behind a test coordinator', () => {
+  let storeDir: string;
+  let store: FsBlobStore;
+  let coordinator: TestCoordinator;
+  let worker: WorkerProcess;
+  let cacheDir: string;
+  let chain: LayerRecord[];
+  let contextDigest: Digest;
+  let registeredLine: Promise<string>;
+  const context = { 'hello.txt': 'hello from the context\n' };
+
+  /** The planned RUN of `run` (mounting the context and the secret `tok`) on busybox, with its inputs. */
+  async function runStep(run: string): Promise<{ step: Step; inputs: RemoteStepInput[] }> {
+    const dir = makeDir(context);
+    const p = await plan(`FROM busybox\nRUN --mount=type=bind,target=/ctx --mount=type=secret,id=tok ${run}\n`, { contextDir: dir, secretIds: new Set(['tok', 'other']) });
+    const step = p.steps.find((s) => s.kind === 'exec')!;
+    const inputs = step.inputs.map((key): RemoteStepInput => {
+      const src = p.steps.find((s) => s.key === key)!;
+      assert.equal(src.kind, 'source');
+      if (src.kind === 'source' && src.source.type === 'context') {
+        return { type: 'files', origin: 'context', checksum: src.source.checksum, entries: [{ path: 'hello.txt', type: 'file', mode: 0o644, uid: 0, gid: 0, size: context['hello.txt'].length, digest: contextDigest }] };
+      }
+      return { type: 'rootfs', layers: chain };
+    });
+    return { step, inputs };
+  }
+
+  before(async () => {
+    storeDir = tempDir('coordinator-store');
+    store = new FsBlobStore(storeDir);
+    chain = await busyboxChain(store);
+    contextDigest = (await putBlob(store, context['hello.txt'])).digest;
+    coordinator = new TestCoordinator(store, new Map([['tok', SECRET], ['other', 'not for this step']]), TOKEN);
+    await coordinator.start();
+    cacheDir = tempDir('worker-cache');
+    const tokenFile = join(tempDir('token'), 'token');
+    writeFileSync(tokenFile, `${TOKEN}\n`);
+    worker = startWorker(['--coordinator', coordinator.address, '--cache-dir', cacheDir, '--slots', '2', '--labels', 'zone=a,disk=ssd', '--token-file', tokenFile, '--id', 'worker-under-test']);
+    registeredLine = firstLine(worker);
+    await registeredLine;
+    await coordinator.connected();
+  });
+
+  after(async () => {
+    worker?.child.kill('SIGKILL');
+    coordinator?.stop();
+  });
+
+  it('prints one "registered as" line once registered and connected, with its platforms, slots and labels', async () => {
+    assert.equal(await registeredLine, 'registered as worker-under-test');
+    const reg = coordinator.registrations[0]!;
+    assert.equal(reg.workerId, 'worker-under-test');
+    assert.deepEqual(reg.nativePlatforms, ['linux/amd64']);
+    assert.equal(reg.slots, 2);
+    assert.deepEqual(reg.labels, { zone: 'a', disk: 'ssd' });
+  });
+
+  it('runs a planned RUN with a context input and a secret mount; the new layer is in the coordinator store; the secret stays in the step', async () => {
+    const { step, inputs } = await runStep(`sh -c 'cat /ctx/hello.txt > /out.txt; sha256sum /run/secrets/tok | cut -c1-64 > /secret.sum; echo line-from-step'`);
+    const task = coordinator.assign('task-1', step, inputs, '[test 1/1] RUN');
+    const end = await task.end;
+    assert.equal(end.event, 'result', JSON.stringify(end.failure));
+    const result = decodeStepResult(end.result!);
+    assert.equal(result.emptyLayer, false);
+    assert.deepEqual(result.layers.slice(0, chain.length), chain);
+    const made = result.layers.at(-1)!;
+    assert.equal(await store.stat(made.digest), made.size);
+    const files = extractLayer(storeDir, made.digest);
+    assert.equal(readFileSync(join(files, 'out.txt'), 'utf8'), context['hello.txt']);
+    assert.equal(readFileSync(join(files, 'secret.sum'), 'utf8').trim(), createHash('sha256').update(SECRET).digest('hex'));
+    assert.ok(task.logs.includes('line-from-step'), `log lines: ${JSON.stringify(task.logs)}`);
+    assert.deepEqual(task.secretRequests, ['tok']);
+    // The secret is in no file of the worker's cache, not in the stored layer, not in the worker's output.
+    assert.deepEqual(filesContaining(cacheDir, SECRET), []);
+    assert.deepEqual(filesContaining(storeDir, SECRET), []);
+    assert.ok(!worker.stderr.includes(SECRET) && !worker.stdout.includes(SECRET));
+  });
+
+  it('reports a failing RUN as a Failure with the tail of its output', async () => {
+    const { step, inputs } = await runStep(`sh -c 'echo about to fail; exit 3'`);
+    const end = await coordinator.assign('task-2', step, inputs, '[test 1/1] RUN').end;
+    assert.equal(end.event, 'failure');
+    assert.match(end.failure!.message, /exit code: 3/);
+    assert.deepEqual(end.failure!.tail, ['about to fail']);
+  });
+
+  it('on SIGTERM during a step, heartbeats draining, delivers the result, then exits 0', async () => {
+    const { step, inputs } = await runStep(`sh -c 'echo started; sleep 2; echo drained > /drained.txt'`);
+    const task = coordinator.assign('task-3', step, inputs, '[test 1/1] RUN');
+    await new Promise<void>((resolve) => {
+      const onLog = (id: string, line: string): void => {
+        if (id === 'task-3' && line === 'started') (coordinator.off('log', onLog), resolve());
+      };
+      coordinator.on('log', onLog);
+    });
+    const draining = new Promise<void>((resolve) => {
+      const onBeat = (hb: { draining: boolean; running: string[] }): void => {
+        if (hb.draining) (coordinator.off('heartbeat', onBeat), resolve());
+      };
+      coordinator.on('heartbeat', onBeat);
+    });
+    worker.child.kill('SIGTERM');
+    await draining;
+    const end = await task.end;
+    assert.equal(end.event, 'result', JSON.stringify(end.failure));
+    const made = decodeStepResult(end.result!).layers.at(-1)!;
+    assert.equal(readFileSync(join(extractLayer(storeDir, made.digest), 'drained.txt'), 'utf8'), 'drained\n');
+    assert.equal(await worker.exited, 0);
+    assert.equal(worker.stdout.split('\n').filter((l) => l.startsWith('registered as')).length, 1);
+  });
+});
+
+describe('dockyard worker refusals', () => {
+  it('a worker without the right token is refused: one line, non-zero exit', async () => {
+    const coordinator = new TestCoordinator(new FsBlobStore(tempDir('store')), new Map(), TOKEN);
+    await coordinator.start();
+    try {
+      const w = startWorker(['--coordinator', coordinator.address, '--cache-dir', tempDir('cache')], { DOCKYARD_TOKEN: 'wrong' });
+      const code = await w.exited;
+      assert.equal(code, 1);
+      assert.equal(w.stdout, '');
+      assert.match(w.stderr, /^error: cannot register with the coordinator: .*token.*\n$/);
+      assert.equal(coordinator.registrations.length, 0);
+    } finally {
+      coordinator.stop();
+    }
+  });
+
+  it('bad flags name the flag', () => {
+    const r = spawnSync(process.execPath, [cliPath, 'worker', '--coordinator', 'nohostport'], { encoding: 'utf8' });
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^error: --coordinator: expected HOST:PORT/);
+  });
+});
