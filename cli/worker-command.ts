@@ -149,7 +149,8 @@ export async function workerCommand(argv: string[], out: NodeJS.WritableStream, 
   try {
     await agent.start();
   } catch (err) {
-    agent.close();
+    await agent.close();
+    if (err instanceof ExpectedError) throw err;
     const e = err as grpc.ServiceError;
     throw new ExpectedError(`cannot register with the coordinator: ${e.details || e.message}`);
   }

@@ -62,9 +62,22 @@ export class TestCoordinator extends EventEmitter {
     this.server.forceShutdown();
   }
 
-  /** Resolves once a worker's stream said hello. */
-  connected(): Promise<void> {
-    return this.stream ? Promise.resolve() : new Promise((resolve) => this.once('hello', resolve));
+  /** How many streams said hello so far. */
+  hellos = 0;
+
+  /** Resolves once `n` streams in all have said hello. */
+  connected(n = 1): Promise<void> {
+    return this.hellos >= n ? Promise.resolve() : new Promise((resolve) => this.once('hello', () => resolve(this.connected(n))));
+  }
+
+  /** Ends the current stream from the coordinator's side, as a coordinator restart would. */
+  dropStream(): void {
+    this.stream?.end();
+    this.stream = undefined;
+  }
+
+  cancel(taskId: string, reason: string): void {
+    this.stream!.write({ cancel: { taskId, reason } });
   }
 
   assign(taskId: string, step: Step, inputs: RemoteStepInput[], name: string): TaskRecord {
@@ -86,13 +99,17 @@ export class TestCoordinator extends EventEmitter {
         call.on('data', (msg: WorkerMessage__Output) => {
           if (msg.message === 'hello') {
             this.stream = call;
+            this.hellos++;
             this.emit('hello');
           } else if (msg.message === 'heartbeat') {
             this.heartbeats.push({ running: msg.heartbeat!.runningTasks, draining: msg.heartbeat!.draining });
             this.emit('heartbeat', this.heartbeats.at(-1));
           } else if (msg.message === 'event') this.onEvent(call, msg.event!);
         });
-        call.on('end', () => call.end());
+        call.on('end', () => {
+          if (this.stream === call) this.stream = undefined;
+          call.end();
+        });
         call.on('error', () => undefined);
       },
     };

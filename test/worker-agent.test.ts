@@ -92,6 +92,43 @@ function extractLayer(storeDir: string, digest: Digest): string {
   return dir;
 }
 
+const context = { 'hello.txt': 'hello from the context\n' };
+
+/** A coordinator's store holding the busybox chain and the context file. */
+async function seededStore(): Promise<{ storeDir: string; store: FsBlobStore; chain: LayerRecord[]; contextDigest: Digest }> {
+  const storeDir = tempDir('coordinator-store');
+  const store = new FsBlobStore(storeDir);
+  const chain = await busyboxChain(store);
+  const contextDigest = (await putBlob(store, context['hello.txt'])).digest;
+  return { storeDir, store, chain, contextDigest };
+}
+
+/** The planned RUN of `run` (mounting the context and the secret `tok`) on busybox, with its inputs. */
+async function runStep(run: string, seed: { chain: LayerRecord[]; contextDigest: Digest }): Promise<{ step: Step; inputs: RemoteStepInput[] }> {
+  const dir = makeDir(context);
+  const p = await plan(`FROM busybox\nRUN --mount=type=bind,target=/ctx --mount=type=secret,id=tok ${run}\n`, { contextDir: dir, secretIds: new Set(['tok', 'other']) });
+  const step = p.steps.find((s) => s.kind === 'exec')!;
+  const inputs = step.inputs.map((key): RemoteStepInput => {
+    const src = p.steps.find((s) => s.key === key)!;
+    assert.equal(src.kind, 'source');
+    if (src.kind === 'source' && src.source.type === 'context') {
+      return { type: 'files', origin: 'context', checksum: src.source.checksum, entries: [{ path: 'hello.txt', type: 'file', mode: 0o644, uid: 0, gid: 0, size: context['hello.txt'].length, digest: seed.contextDigest }] };
+    }
+    return { type: 'rootfs', layers: seed.chain };
+  });
+  return { step, inputs };
+}
+
+/** Resolves when task `taskId` logs `line`. */
+function logged(coordinator: TestCoordinator, taskId: string, line: string): Promise<void> {
+  return new Promise((resolve) => {
+    const onLog = (id: string, l: string): void => {
+      if (id === taskId && l === line) (coordinator.off('log', onLog), resolve());
+    };
+    coordinator.on('log', onLog);
+  });
+}
+
 describe('dockyard worker: a real worker process behind a test coordinator', () => {
   let storeDir: string;
   let store: FsBlobStore;
@@ -99,31 +136,12 @@ describe('dockyard worker: a real worker process behind a test coordinator', () 
   let worker: WorkerProcess;
   let cacheDir: string;
   let chain: LayerRecord[];
-  let contextDigest: Digest;
+  let seed: Awaited<ReturnType<typeof seededStore>>;
   let registeredLine: Promise<string>;
-  const context = { 'hello.txt': 'hello from the context\n' };
-
-  /** The planned RUN of `run` (mounting the context and the secret `tok`) on busybox, with its inputs. */
-  async function runStep(run: string): Promise<{ step: Step; inputs: RemoteStepInput[] }> {
-    const dir = makeDir(context);
-    const p = await plan(`FROM busybox\nRUN --mount=type=bind,target=/ctx --mount=type=secret,id=tok ${run}\n`, { contextDir: dir, secretIds: new Set(['tok', 'other']) });
-    const step = p.steps.find((s) => s.kind === 'exec')!;
-    const inputs = step.inputs.map((key): RemoteStepInput => {
-      const src = p.steps.find((s) => s.key === key)!;
-      assert.equal(src.kind, 'source');
-      if (src.kind === 'source' && src.source.type === 'context') {
-        return { type: 'files', origin: 'context', checksum: src.source.checksum, entries: [{ path: 'hello.txt', type: 'file', mode: 0o644, uid: 0, gid: 0, size: context['hello.txt'].length, digest: contextDigest }] };
-      }
-      return { type: 'rootfs', layers: chain };
-    });
-    return { step, inputs };
-  }
 
   before(async () => {
-    storeDir = tempDir('coordinator-store');
-    store = new FsBlobStore(storeDir);
-    chain = await busyboxChain(store);
-    contextDigest = (await putBlob(store, context['hello.txt'])).digest;
+    seed = await seededStore();
+    ({ storeDir, store, chain } = seed);
     coordinator = new TestCoordinator(store, new Map([['tok', SECRET], ['other', 'not for this step']]), TOKEN);
     await coordinator.start();
     cacheDir = tempDir('worker-cache');
@@ -150,7 +168,7 @@ describe('dockyard worker: a real worker process behind a test coordinator', () 
   });
 
   it('runs a planned RUN with a context input and a secret mount; the new layer is in the coordinator store; the secret stays in the step', async () => {
-    const { step, inputs } = await runStep(`sh -c 'cat /ctx/hello.txt > /out.txt; sha256sum /run/secrets/tok | cut -c1-64 > /secret.sum; echo line-from-step'`);
+    const { step, inputs } = await runStep(`sh -c 'cat /ctx/hello.txt > /out.txt; sha256sum /run/secrets/tok | cut -c1-64 > /secret.sum; echo line-from-step'`, seed);
     const task = coordinator.assign('task-1', step, inputs, '[test 1/1] RUN');
     const end = await task.end;
     assert.equal(end.event, 'result', JSON.stringify(end.failure));
@@ -171,7 +189,7 @@ describe('dockyard worker: a real worker process behind a test coordinator', () 
   });
 
   it('reports a failing RUN as a Failure with the tail of its output', async () => {
-    const { step, inputs } = await runStep(`sh -c 'echo about to fail; exit 3'`);
+    const { step, inputs } = await runStep(`sh -c 'echo about to fail; exit 3'`, seed);
     const end = await coordinator.assign('task-2', step, inputs, '[test 1/1] RUN').end;
     assert.equal(end.event, 'failure');
     assert.match(end.failure!.message, /exit code: 3/);
@@ -179,14 +197,9 @@ describe('dockyard worker: a real worker process behind a test coordinator', () 
   });
 
   it('on SIGTERM during a step, heartbeats draining, delivers the result, then exits 0', async () => {
-    const { step, inputs } = await runStep(`sh -c 'echo started; sleep 2; echo drained > /drained.txt'`);
+    const { step, inputs } = await runStep(`sh -c 'echo started; sleep 2; echo drained > /drained.txt'`, seed);
     const task = coordinator.assign('task-3', step, inputs, '[test 1/1] RUN');
-    await new Promise<void>((resolve) => {
-      const onLog = (id: string, line: string): void => {
-        if (id === 'task-3' && line === 'started') (coordinator.off('log', onLog), resolve());
-      };
-      coordinator.on('log', onLog);
-    });
+    await logged(coordinator, 'task-3', 'started');
     const draining = new Promise<void>((resolve) => {
       const onBeat = (hb: { draining: boolean; running: string[] }): void => {
         if (hb.draining) (coordinator.off('heartbeat', onBeat), resolve());
@@ -201,6 +214,118 @@ describe('dockyard worker: a real worker process behind a test coordinator', () 
     assert.equal(readFileSync(join(extractLayer(storeDir, made.digest), 'drained.txt'), 'utf8'), 'drained\n');
     assert.equal(await worker.exited, 0);
     assert.equal(worker.stdout.split('\n').filter((l) => l.startsWith('registered as')).length, 1);
+  });
+});
+
+describe('dockyard worker: cancellation, reconnection, shared slots, a bounded cache, restarts', () => {
+  let seed: Awaited<ReturnType<typeof seededStore>>;
+  const started: { worker: WorkerProcess; coordinators: TestCoordinator[] }[] = [];
+
+  /** Coordinators on the seeded store and a worker serving them all. */
+  async function farm(n: number, args: string[], opts: { cacheDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ worker: WorkerProcess; coordinators: TestCoordinator[]; cacheDir: string }> {
+    const coordinators: TestCoordinator[] = [];
+    for (let i = 0; i < n; i++) {
+      const c = new TestCoordinator(seed.store, new Map([['tok', SECRET]]), TOKEN);
+      await c.start();
+      coordinators.push(c);
+    }
+    const cacheDir = opts.cacheDir ?? tempDir('worker-cache');
+    const worker = startWorker(['--coordinator', coordinators.map((c) => c.address).join(','), '--cache-dir', cacheDir, ...args], { DOCKYARD_TOKEN: TOKEN, ...opts.env });
+    started.push({ worker, coordinators });
+    assert.match(await firstLine(worker), /^registered as /);
+    for (const c of coordinators) await c.connected();
+    return { worker, coordinators, cacheDir };
+  }
+
+  before(async () => {
+    seed = await seededStore();
+  });
+
+  after(() => {
+    for (const f of started) {
+      f.worker.child.kill('SIGKILL');
+      for (const c of f.coordinators) c.stop();
+    }
+  });
+
+  it('CancelStep stops the running step, which fails as cancelled; a dropped stream is re-registered and works again', async () => {
+    const { worker, coordinators } = await farm(1, ['--slots', '1']);
+    const c = coordinators[0]!;
+    const long = await runStep(`sh -c 'echo started; sleep 300'`, seed);
+    const task = c.assign('long', long.step, long.inputs, 'RUN long');
+    await logged(c, 'long', 'started');
+    c.cancel('long', 'the build was cancelled');
+    const end = await task.end;
+    assert.equal(end.event, 'failure');
+    assert.match(end.failure!.message, /cancelled: the build was cancelled/);
+
+    c.dropStream();
+    await c.connected(2);
+    assert.equal(c.registrations.length, 2);
+    const quick = await runStep(`sh -c 'echo again > /again.txt'`, seed);
+    assert.equal((await c.assign('after-reconnect', quick.step, quick.inputs, 'RUN quick').end).event, 'result');
+    worker.child.kill('SIGTERM');
+    assert.equal(await worker.exited, 0);
+  });
+
+  it('connects to every --coordinator and shares its slots among them', async () => {
+    const { worker, coordinators } = await farm(2, ['--slots', '1']);
+    const [a, b] = coordinators as [TestCoordinator, TestCoordinator];
+    assert.equal(a.registrations.length, 1);
+    assert.equal(b.registrations.length, 1);
+    const long = await runStep(`sh -c 'echo started; sleep 300'`, seed);
+    const taskA = a.assign('on-a', long.step, long.inputs, 'RUN long');
+    await logged(a, 'on-a', 'started');
+    const quick = await runStep(`true`, seed);
+    const endB = await b.assign('on-b', quick.step, quick.inputs, 'RUN quick').end;
+    assert.equal(endB.event, 'failure');
+    assert.match(endB.failure!.message, /has no free slot/);
+    a.cancel('on-a', 'done');
+    assert.equal((await taskA.end).event, 'failure');
+    worker.child.kill('SIGTERM');
+    assert.equal(await worker.exited, 0);
+  });
+
+  it('keeps its local cache within --cache-max-size: least recently used layers and snapshots go after a step', async () => {
+    const { worker, coordinators, cacheDir } = await farm(1, ['--cache-max-size', '1'], { env: { DOCKYARD_GC_GRACE: '0s' } });
+    const c = coordinators[0]!;
+    const step = await runStep(`sh -c 'echo bounded > /bounded.txt'`, seed);
+    for (const id of ['first', 'second']) {
+      const end = await c.assign(id, step.step, step.inputs, 'RUN bounded').end;
+      assert.equal(end.event, 'result', JSON.stringify(end.failure));
+      assert.deepEqual(readdirSync(join(cacheDir, 'blobs', 'sha256')), []);
+      assert.deepEqual(readdirSync(join(cacheDir, 'snapshots')).filter((n) => !n.startsWith('empty-')), []);
+    }
+    worker.child.kill('SIGTERM');
+    assert.equal(await worker.exited, 0);
+  });
+
+  it('after SIGKILL mid-step, the next start on the same cache directory removes the dead container, mounts and temporary files; a second worker on it is refused', async () => {
+    const first = await farm(1, []);
+    const c = first.coordinators[0]!;
+    const long = await runStep(`sh -c 'echo started; sleep 300'`, seed);
+    void c.assign('killed', long.step, long.inputs, 'RUN long').end;
+    await logged(c, 'killed', 'started');
+    const deadPid = first.worker.child.pid!;
+    first.worker.child.kill('SIGKILL');
+    await first.worker.exited;
+    const runcRoot = join(first.cacheDir, 'runc');
+    const containers = (): string => spawnSync('runc', ['--root', runcRoot, 'list', '-q'], { encoding: 'utf8' }).stdout.trim();
+    const leftovers = (): string[] => [...readdirSync(join(first.cacheDir, 'mounts')), ...readdirSync(join(first.cacheDir, 'tmp'))].filter((n) => n.split('-').includes(String(deadPid)));
+    assert.notEqual(containers(), '');
+    assert.notDeepEqual(leftovers(), []);
+
+    const second = await farm(1, [], { cacheDir: first.cacheDir });
+    assert.equal(containers(), '');
+    assert.deepEqual(leftovers(), []);
+    const quick = await runStep(`sh -c 'echo fine > /fine.txt'`, seed);
+    assert.equal((await second.coordinators[0]!.assign('after-restart', quick.step, quick.inputs, 'RUN quick').end).event, 'result');
+
+    const third = startWorker(['--coordinator', second.coordinators[0]!.address, '--cache-dir', first.cacheDir], { DOCKYARD_TOKEN: TOKEN });
+    assert.equal(await third.exited, 1);
+    assert.equal(third.stderr, `error: another dockyard worker uses the cache directory ${first.cacheDir}\n`);
+    second.worker.child.kill('SIGTERM');
+    assert.equal(await second.worker.exited, 0);
   });
 });
 

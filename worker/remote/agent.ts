@@ -69,13 +69,14 @@ export class WorkerAgent {
 
   /** Resolves once every coordinator has accepted the registration and its stream is open. */
   async start(): Promise<void> {
-    await this.opts.cache.cleanStale();
+    await this.opts.cache.claim();
     await Promise.all(this.links.map((l) => l.connected()));
   }
 
   /** Closes every stream at once (a failed start). */
-  close(): void {
+  async close(): Promise<void> {
     for (const l of this.links) l.close();
+    await this.opts.cache.unclaim();
   }
 
   /** Stops taking work, tells the coordinators, waits for running steps, then closes every stream. */
@@ -83,7 +84,7 @@ export class WorkerAgent {
     this.draining = true;
     for (const l of this.links) l.heartbeat();
     await Promise.all([...this.tasks.values()].map((t) => t.done));
-    for (const l of this.links) l.close();
+    await this.close();
   }
 
   assign(link: CoordinatorLink, a: StepAssignment__Output): void {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { LayerRecord } from '../../cache/cache-index.js';
 import { FileLeases } from '../../cache/file-leases.js';
 import { FsBlobStore } from '../../cache/fs-blob-store.js';
@@ -5,7 +6,10 @@ import { FsCacheIndex } from '../../cache/fs-cache-index.js';
 import { blobUsage, prune } from '../../cache/gc.js';
 import type { Lease } from '../../cache/lease.js';
 import type { Digest } from '../../oci/digest.js';
+import { ExpectedError } from '../../oci/expected-error.js';
 import { SnapshotStore } from '../snapshots/snapshot-store.js';
+import { lockFile, type FileLock } from '../system/flock.js';
+import { runcDeleteAll } from '../system/runc.js';
 import type { ContentClient } from './content-client.js';
 
 /** One step's view of the worker's cache: everything it reads or makes is leased until `release`. */
@@ -24,6 +28,7 @@ export interface CacheSession {
 export class LocalCache {
   private readonly leases: FileLeases;
   private readonly index: FsCacheIndex;
+  private lock?: FileLock;
 
   constructor(
     readonly dir: string,
@@ -34,9 +39,20 @@ export class LocalCache {
     this.index = new FsCacheIndex(dir);
   }
 
-  /** Removes mounts and temporary files a killed worker left behind. */
-  async cleanStale(): Promise<void> {
+  /**
+   * Makes the directory this worker's alone (a lock that dies with the process), then removes what a
+   * killed worker left behind: its containers, mounts and temporary files.
+   */
+  async claim(): Promise<void> {
+    this.lock = await lockFile(join(this.dir, 'worker.lock'), { wait: false });
+    if (!this.lock) throw new ExpectedError(`another dockyard worker uses the cache directory ${this.dir}`);
+    await runcDeleteAll(join(this.dir, 'runc'));
     await new SnapshotStore(this.dir, new FsBlobStore(this.dir)).cleanStale();
+  }
+
+  async unclaim(): Promise<void> {
+    await this.lock?.release();
+    this.lock = undefined;
   }
 
   async open(): Promise<CacheSession> {
