@@ -188,6 +188,17 @@ describe('dockyard worker: a real worker process behind a test coordinator', () 
     assert.ok(!worker.stderr.includes(SECRET) && !worker.stdout.includes(SECRET));
   });
 
+  it('a secret mounted as an environment variable is on no disk of the worker while the step runs', async () => {
+    const dir = makeDir(context);
+    const p = await plan(`FROM busybox\nRUN --mount=type=secret,id=tok,env=TOK sh -c 'echo started; test "$TOK" && sleep 300'\n`, { contextDir: dir, secretIds: new Set(['tok']) });
+    const step = p.steps.find((s) => s.kind === 'exec')!;
+    const task = coordinator.assign('env-secret', step, [{ type: 'rootfs', layers: chain }], '[test 1/1] RUN');
+    await logged(coordinator, 'env-secret', 'started');
+    assert.deepEqual(filesContaining(cacheDir, SECRET), []);
+    coordinator.cancel('env-secret', 'seen enough');
+    assert.equal((await task.end).event, 'failure');
+  });
+
   it('reports a failing RUN as a Failure with the tail of its output', async () => {
     const { step, inputs } = await runStep(`sh -c 'echo about to fail; exit 3'`, seed);
     const end = await coordinator.assign('task-2', step, inputs, '[test 1/1] RUN').end;
