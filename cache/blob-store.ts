@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
 import { pipeline, Readable, Transform, type Writable } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
 import type { Digest } from '../oci/digest.js';
 import { ExpectedError } from '../oci/expected-error.js';
 import type { Lease } from './lease.js';
@@ -107,4 +110,16 @@ export function lazyVerified(digest: Digest, open: () => Promise<AsyncIterable<B
     { objectMode: false },
   );
   return verified(digest, src);
+}
+
+/** `exportTo` for stores that hold no file to link: the blob's verified bytes, copied to `dest` only once complete. */
+export async function copyBlobTo(store: BlobStore, digest: Digest, dest: string): Promise<void> {
+  const tmp = `${dest}.tmp-${process.pid}`;
+  try {
+    await pipelineAsync(store.stream(digest), createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
+    await rename(tmp, dest);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
 }

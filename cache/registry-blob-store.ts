@@ -1,15 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import { createReadStream, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { isDigest, type Digest } from '../oci/digest.js';
 import { pushBlob } from '../oci/registry/blob-upload.js';
 import { RegistryClient, type ClientOptions } from '../oci/registry/client.js';
 import { BlobSpool } from './blob-spool.js';
-import { BlobError, lazyVerified, type BlobEntry, type BlobStore, type BlobWriter } from './blob-store.js';
+import { BlobError, copyBlobTo, lazyVerified, type BlobEntry, type BlobStore, type BlobWriter } from './blob-store.js';
 import type { Lease } from './lease.js';
 
 /** `registry://HOST[:PORT]/REPO` as the user names a store; undefined for anything else. */
@@ -107,14 +105,7 @@ export class RegistryBlobStore implements BlobStore {
     throw new BlobError(`${this.location}: a registry cannot list its blobs`);
   }
 
-  async exportTo(digest: Digest, dest: string): Promise<void> {
-    const tmp = `${dest}.tmp-${process.pid}`;
-    try {
-      await pipeline(this.stream(digest), createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));
-      await rename(tmp, dest);
-    } catch (err) {
-      await unlink(tmp).catch(() => undefined);
-      throw err;
-    }
+  exportTo(digest: Digest, dest: string): Promise<void> {
+    return copyBlobTo(this, digest, dest);
   }
 }

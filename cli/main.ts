@@ -15,6 +15,7 @@ Commands:
   imagetools  Inspect images in registries and promote them without rebuilding
   login       Log in to a registry (Docker's config.json)
   logout      Log out from a registry
+  worker      Run build steps for a farm coordinator
 
 Options:
   -h, --help     Show this help
@@ -62,6 +63,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./login-commands.js')).loginCommand(rest, process.stdout);
     case 'logout':
       return (await import('./login-commands.js')).logoutCommand(rest, process.stdout);
+    case 'worker':
+      return (await import('./worker-command.js')).workerCommand(rest, process.stdout);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}. See 'dockyard --help'`);
   }

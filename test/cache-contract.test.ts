@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { BlobError, putBlob, readBlob, type BlobStore } from '../cache/blob-store.js';
 import type { CacheIndex, CacheRecord } from '../cache/cache-index.js';
+import { ContentBlobStore } from '../cache/content-blob-store.js';
 import type { ExplainStore } from '../cache/explain-store.js';
 import { FileLeases } from '../cache/file-leases.js';
 import { FsBlobStore } from '../cache/fs-blob-store.js';
@@ -25,20 +26,36 @@ import { RedisExplainStore } from '../cache/redis-explain-store.js';
 import { RedisLeases } from '../cache/redis-leases.js';
 import { RegistryBlobStore } from '../cache/registry-blob-store.js';
 import { openBlobStore } from '../cache/store-location.js';
+import { contentService } from '../coordinator/farm/content-service.js';
 import { sha256, type Digest } from '../oci/digest.js';
+import { startGrpcServer, type StartedServer } from '../proto/transport.js';
 import { tempDir } from './helpers.js';
 import { startRedis, type TestRedis } from './redis-helpers.js';
 import { startRegistry, type TestRegistry } from './registry-helpers.js';
 
 let registry: TestRegistry;
 let redis: TestRedis;
+const servers: StartedServer[] = [];
+const clients: ContentBlobStore[] = [];
 before(async () => {
   [registry, redis] = await Promise.all([startRegistry({ deletes: true }), startRedis()]);
 });
 after(async () => {
   registry?.stop();
   await redis?.stop();
+  for (const c of clients) c.close();
+  await Promise.all(servers.map((s) => s.close()));
 });
+
+/** The coordinator's Content service on a loopback port, serving a fresh filesystem store, and a client of it. */
+async function contentStore(): Promise<ContentBlobStore> {
+  const token = randomBytes(8).toString('hex');
+  const server = await startGrpcServer({ listen: '127.0.0.1:0', tls: {}, token, services: [contentService(new FsBlobStore(tempDir('served')), { spoolDir: tempDir('upload-spool') })] });
+  servers.push(server);
+  const store = new ContentBlobStore(server.address, { token }, { scratchDir: tempDir('spool') });
+  clients.push(store);
+  return store;
+}
 
 let fresh = 0;
 /** A name no other case uses: a repository, a key prefix. */
@@ -52,9 +69,11 @@ interface Backend<T> {
   make(): T;
 }
 
-const blobBackends: Backend<BlobStore>[] = [
-  { name: 'filesystem', make: () => new FsBlobStore(tempDir('blobs')) },
-  { name: 'registry', make: () => new RegistryBlobStore(`registry://${registry.host}/contract/${unique('repo')}`, { scratchDir: tempDir('spool') }) },
+/** `deletes`: false for a store whose deletes are refused (the coordinator's store, seen through its Content service). */
+const blobBackends: (Backend<BlobStore | Promise<BlobStore>> & { deletes: boolean })[] = [
+  { name: 'filesystem', deletes: true, make: () => new FsBlobStore(tempDir('blobs')) },
+  { name: 'registry', deletes: true, make: () => new RegistryBlobStore(`registry://${registry.host}/contract/${unique('repo')}`, { scratchDir: tempDir('spool') }) },
+  { name: 'content service', deletes: false, make: contentStore },
 ];
 
 const indexBackends: Backend<CacheIndex>[] = [
@@ -133,7 +152,7 @@ const record = (key: Digest, layers: { digest: Digest; size: number }[]): CacheR
 for (const backend of blobBackends) {
   describe(`BlobStore contract: ${backend.name}`, () => {
     it('round-trips a blob written in pieces: stat, stream, read, exportTo, hold', async () => {
-      const store = backend.make();
+      const store = await backend.make();
       const data = randomBytes(3 << 20);
       const w = store.writer();
       for (let off = 0; off < data.length; off += 100_000) w.write(data.subarray(off, off + 100_000));
@@ -154,7 +173,7 @@ for (const backend of blobBackends) {
     });
 
     it('round-trips a blob larger than one upload chunk (16 MiB)', async () => {
-      const store = backend.make();
+      const store = await backend.make();
       const data = randomBytes((17 << 20) + 12345);
       const w = store.writer(sha256(data));
       for (let off = 0; off < data.length; off += 1 << 20) w.write(data.subarray(off, off + (1 << 20)));
@@ -164,7 +183,7 @@ for (const backend of blobBackends) {
     });
 
     it('refuses content that does not match the expected digest, and shows nothing of it', async () => {
-      const store = backend.make();
+      const store = await backend.make();
       const data = Buffer.from('the wrong bytes');
       const expected = sha256('the right bytes');
       const w = store.writer(expected);
@@ -176,7 +195,7 @@ for (const backend of blobBackends) {
     });
 
     it('takes concurrent writers of one digest: every commit succeeds, one blob results', async () => {
-      const store = backend.make();
+      const store = await backend.make();
       const data = randomBytes(1 << 20);
       const infos = await Promise.all(
         Array.from({ length: 4 }, async () => {
@@ -191,9 +210,14 @@ for (const backend of blobBackends) {
     });
 
     it('deletes a blob: gone afterwards, and a second delete says so', async () => {
-      const store = backend.make();
+      const store = await backend.make();
       const { digest } = await putBlob(store, 'to be deleted');
       const keep = await putBlob(store, 'to be kept');
+      if (!backend.deletes) {
+        await assert.rejects(store.delete(digest), (err: Error) => err instanceof BlobError && !err.message.includes('\n'));
+        assert.equal(await store.stat(digest), 'to be deleted'.length);
+        return;
+      }
       assert.equal(await store.delete(digest), true);
       assert.equal(await store.stat(digest), undefined);
       assert.equal(await store.delete(digest), false);
@@ -202,7 +226,7 @@ for (const backend of blobBackends) {
     });
 
     it('lists every blob with size and arrival time, or declares that it cannot', async () => {
-      const store = backend.make();
+      const store = await backend.make();
       const before = Date.now();
       const put = await Promise.all(['a', 'bb', 'ccc'].map((t) => putBlob(store, t)));
       if (!store.canList) {

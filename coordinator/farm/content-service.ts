@@ -1,0 +1,223 @@
+import { createReadStream, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as grpc from '@grpc/grpc-js';
+import { BlobError, type BlobStore } from '../../cache/blob-store.js';
+import { isDigest, type Digest } from '../../oci/digest.js';
+import type { ContentHandlers } from '../../proto/generated/dockyard/v1/Content.js';
+import type { DownloadResponse } from '../../proto/generated/dockyard/v1/DownloadResponse.js';
+import type { UploadRequest__Output } from '../../proto/generated/dockyard/v1/UploadRequest.js';
+import { loadDockyardProto } from '../../proto/load.js';
+import type { GrpcService } from '../../proto/transport.js';
+import { UploadConflict, UploadSpool, type UploadSession } from './upload-spool.js';
+
+/** Data messages of a download carry about this much (the last one less). */
+export const DOWNLOAD_CHUNK_BYTES = 1 << 20;
+
+/** One Upload or Download call as it ended: for metrics (bytes moved) and for tests. */
+export interface ContentTransfer {
+  direction: 'upload' | 'download';
+  digest: Digest;
+  /** Where the call started in the blob. */
+  offset: number;
+  /** Bytes this call moved (an upload: appended to the spool; a download: sent). */
+  bytes: number;
+  /** The upload committed the blob, or the download sent its end. */
+  complete: boolean;
+}
+
+export interface ContentServiceOptions {
+  /** Where partial uploads wait for their rest (default: a new directory under the system's temporary one). */
+  spoolDir?: string;
+  /** A partial upload nobody continued for this long is removed (default 1 hour). */
+  staleMs?: number;
+  onTransfer?: (t: ContentTransfer) => void;
+}
+
+/** A request this service cannot take (a malformed digest, an upload out of order): INVALID_ARGUMENT. */
+class BadRequest extends Error {}
+
+/** A one-line status for the client. */
+const status = (code: grpc.status, details: string): Partial<grpc.StatusObject> => ({ code, details: details.split('\n')[0]! });
+
+/** How a store's error reads to a client: a missing blob, bad content, or something on our side. */
+function storeStatus(err: unknown, digest: string): Partial<grpc.StatusObject> {
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT') return status(grpc.status.NOT_FOUND, `blob ${digest} not found`);
+  if (err instanceof UploadConflict) return status(grpc.status.ABORTED, err.message);
+  if (err instanceof BadRequest) return status(grpc.status.INVALID_ARGUMENT, err.message);
+  if (err instanceof BlobError) return status(/does not match|is corrupt/.test(err.message) ? grpc.status.DATA_LOSS : grpc.status.FAILED_PRECONDITION, err.message);
+  return status(grpc.status.INTERNAL, `the coordinator's store failed on ${digest}: ${(err as Error).message}`);
+}
+
+function checkDigest(digest: string): Digest {
+  if (!isDigest(digest)) throw new BadRequest(`not a sha256 digest: ${JSON.stringify(digest)}`);
+  return digest;
+}
+
+/** Stats `digests` a few at a time, in order. */
+async function statAll(store: BlobStore, digests: Digest[]): Promise<(number | undefined)[]> {
+  const sizes: (number | undefined)[] = new Array(digests.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < digests.length) {
+      const i = next++;
+      sizes[i] = await store.stat(digests[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(16, digests.length) }, lane));
+  return sizes;
+}
+
+/** `src` regrouped into buffers of `size` bytes (the last one shorter), from `skip` bytes on. */
+async function* chunks(src: Readable, size: number, skip: number): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let toSkip = skip;
+  for await (const part of src) {
+    let buf = part as Buffer;
+    if (toSkip > 0) {
+      const n = Math.min(toSkip, buf.length);
+      toSkip -= n;
+      buf = buf.subarray(n);
+    }
+    while (buf.length > 0) {
+      const take = Math.min(size - pendingBytes, buf.length);
+      pending.push(buf.subarray(0, take));
+      pendingBytes += take;
+      buf = buf.subarray(take);
+      if (pendingBytes === size) {
+        yield pending.length === 1 ? pending[0]! : Buffer.concat(pending);
+        pending = [];
+        pendingBytes = 0;
+      }
+    }
+  }
+  if (pendingBytes > 0) yield Buffer.concat(pending);
+}
+
+/**
+ * The Content service over `store`: what the coordinator gives workers and clients of its shared
+ * cache. Uploads are spooled here, keyed by digest, until complete; only then do they go through the
+ * store's own writer, which checks the digest, so a wrong or partial upload is never visible. An
+ * upload that broke resumes at the spooled length (`Stat.upload_offset`). Downloads start at any
+ * offset and send the next chunk only once the previous one is on its way (HTTP/2 flow control).
+ */
+export function contentService(store: BlobStore, opts: ContentServiceOptions = {}): GrpcService & { handlers: ContentHandlers; spool: UploadSpool } {
+  const staleMs = opts.staleMs ?? 3_600_000;
+  const spool = new UploadSpool(opts.spoolDir ?? mkdtempSync(join(tmpdir(), 'dockyard-upload-spool-')), staleMs);
+  const report = opts.onTransfer ?? (() => undefined);
+  let lastSweep = 0;
+  const maybeSweep = (): void => {
+    const now = Date.now();
+    if (now - lastSweep < Math.min(staleMs / 4, 60_000)) return;
+    lastSweep = now;
+    void spool.sweep(now).catch(() => undefined);
+  };
+
+  const handlers: ContentHandlers = {
+    FindMissing: (call, callback) => {
+      void (async () => {
+        const digests = [...new Set(call.request.digests)].map(checkDigest);
+        const sizes = await statAll(store, digests);
+        callback(null, { missing: digests.filter((_, i) => sizes[i] === undefined) });
+      })().catch((err: unknown) => callback(storeStatus(err, 'a listed blob')));
+    },
+
+    Stat: (call, callback) => {
+      maybeSweep();
+      void (async () => {
+        const digest = checkDigest(call.request.digest);
+        const size = await store.stat(digest);
+        callback(null, { exists: size !== undefined, size: size ?? 0, uploadOffset: size === undefined ? spool.offset(digest) : 0 });
+      })().catch((err: unknown) => callback(storeStatus(err, call.request.digest)));
+    },
+
+    Upload: (call, callback) => {
+      maybeSweep();
+      let session: UploadSession | undefined;
+      let header: { digest: Digest; size: number; offset: number } | undefined;
+      void (async () => {
+        for await (const msg of call as AsyncIterable<UploadRequest__Output>) {
+          if (!header) {
+            if (msg.part !== 'header' || !msg.header) throw new BadRequest('an upload starts with its header');
+            const h = msg.header;
+            header = { digest: checkDigest(h.digest), size: h.size, offset: h.offset };
+            if (header.offset > header.size) throw new BadRequest(`upload of ${header.digest} starts at ${header.offset}, beyond its size ${header.size}`);
+            session = await spool.begin(header.digest, header.offset);
+            continue;
+          }
+          if (msg.part !== 'data' || !msg.data) throw new BadRequest(`upload of ${header.digest}: a second header`);
+          if (session!.length + msg.data.length > header.size) {
+            await spool.discard(header.digest);
+            throw new BadRequest(`upload of ${header.digest} exceeds its size ${header.size}`);
+          }
+          await session!.append(msg.data);
+        }
+        if (!header) throw new BadRequest('an upload starts with its header');
+        const { digest, size } = header;
+        if (session!.length < size) throw new UploadConflict(`upload of ${digest} ended at ${session!.length} of ${size} bytes: resume at ${session!.length}`);
+        await session!.finish(
+          async (path) => {
+            const w = store.writer(digest);
+            try {
+              await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), w);
+            } catch (err) {
+              await w.abort();
+              throw err;
+            }
+            await w.commit();
+          },
+          (err) => !(err instanceof BlobError),
+        );
+        return { digest, size };
+      })().then(
+        (res) => {
+          report({ direction: 'upload', digest: res.digest, offset: header!.offset, bytes: session!.received, complete: true });
+          callback(null, res);
+        },
+        (err: unknown) => {
+          if (header) report({ direction: 'upload', digest: header.digest, offset: header.offset, bytes: session?.received ?? 0, complete: false });
+          if (!call.cancelled) callback(storeStatus(err, header?.digest ?? 'an upload'));
+        },
+      ).finally(() => session?.close());
+    },
+
+    Download: (call) => {
+      const { offset } = call.request;
+      let sent = 0;
+      let digest: Digest | undefined;
+      void (async () => {
+        digest = checkDigest(call.request.digest);
+        const size = await store.stat(digest);
+        if (size === undefined) throw Object.assign(new Error('not found'), { code: 'ENOENT' });
+        if (offset > size) throw new BadRequest(`download of ${digest} from ${offset}, beyond its size ${size}`);
+        const send = (msg: DownloadResponse): Promise<void> => new Promise((resolve, reject) => call.write(msg, (err: Error | null | undefined) => (err ? reject(err) : resolve())));
+        const src = store.stream(digest);
+        call.on('cancelled', () => src.destroy());
+        let at = offset;
+        if (offset === size) await send({ size, offset, data: Buffer.alloc(0) }); // the size, and the end
+        else {
+          for await (const data of chunks(src, DOWNLOAD_CHUNK_BYTES, offset)) {
+            if (call.cancelled) return false;
+            await send({ size, offset: at, data });
+            at += data.length;
+            sent += data.length;
+          }
+        }
+        src.destroy();
+        call.end();
+        return true;
+      })().then(
+        (complete) => report({ direction: 'download', digest: digest!, offset, bytes: sent, complete }),
+        (err: unknown) => {
+          if (digest) report({ direction: 'download', digest, offset, bytes: sent, complete: false });
+          if (!call.cancelled) call.emit('error', storeStatus(err, digest ?? call.request.digest));
+        },
+      );
+    },
+  };
+  const definition = loadDockyardProto().dockyard.v1.Content.service;
+  return { definition, handlers, spool };
+}
