@@ -66,7 +66,6 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
     p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     live.add(p);
     p.once('exit', () => live.delete(p));
-    p.unref();
     child = p;
     for (let i = 0; !(await ping(port)); i++) {
       if (p.exitCode !== null || p.signalCode !== null || i > 500) throw new Error(`redis-server did not start (install it: bash scripts/setup.sh): ${stderr}`);

@@ -8,14 +8,14 @@ import type { Lease } from '../../cache/lease.js';
 import type { Digest } from '../../oci/digest.js';
 import { hostPlatform, type Platform } from '../../oci/platform.js';
 import type { BuildResult as BuildResultMessage } from '../../proto/generated/dockyard/v1/BuildResult.js';
-import type { SecretSource, Worker } from '../../worker/worker.js';
+import type { SecretSource } from '../../worker/worker.js';
 import type { BuildContext } from '../context/build-context.js';
 import type { NamedContext } from '../context/named-contexts.js';
 import type { OutputSpec } from '../export/output-spec.js';
 import type { BuildProcessor } from '../queue/build-queue-worker.js';
 import type { BuildRequest as QueuedRequest } from '../queue/build-job.js';
 import { CANCELLED } from '../queue/build-status.js';
-import { runBuild, type BuildEngine, type BuildStores } from '../solver/build.js';
+import { runBuild, type BuildEngine, type BuildStores, type WorkerSession } from '../solver/build.js';
 import type { BuildEventLog, StoredOutput } from './build-events.js';
 import { failureMessage, resultMessage } from './build-outcome.js';
 import type { JsonLog } from './log.js';
@@ -30,7 +30,7 @@ export interface FarmBuildDeps {
   /** The coordinator's own scratch directory. */
   scratchDir: string;
   /** The worker of one build (the farm's `RemoteWorkers` over `blobs`, the store under the build's lease). */
-  worker(blobs: BlobStore, lease: Lease): Worker;
+  openWorker(lease: Lease, blobs: BlobStore): Promise<WorkerSession>;
   events: BuildEventLog;
   /** Secret values for a build, asked of its client when attached to this coordinator. */
   secrets(buildId: string, allowed: ReadonlySet<string>): SecretSource;
@@ -115,7 +115,7 @@ export function farmBuildProcessor(deps: FarmBuildDeps): BuildProcessor<FarmBuil
       const engine: BuildEngine = {
         stores: deps.stores,
         scratchDir: join(work, 'tmp'),
-        openWorker: async (lease, blobs) => ({ worker: deps.worker(blobs, lease), close: async () => undefined }),
+        openWorker: deps.openWorker,
       };
       const result = await runBuild(
         {

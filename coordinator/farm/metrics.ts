@@ -10,6 +10,9 @@ export class AddressError extends ExpectedError {}
  * argument, a tag or a secret. Gauges that reflect shared state (queue depth) are refreshed by
  * `collect` hooks when scraped.
  */
+/** The queue's states as `dockyard_builds` labels them. */
+const BUILD_STATES = ['waiting', 'delayed', 'active', 'completed', 'failed', 'cancelled'];
+
 export class FarmMetrics {
   readonly registry = new Registry();
   readonly queueDepth: Gauge;
@@ -26,18 +29,31 @@ export class FarmMetrics {
 
   constructor(sources: { queueCounts?: () => Promise<Record<string, number>>; slots?: () => { busy: number; total: number } } = {}) {
     const registers = [this.registry];
+    // One read of the queue per scrape, shared by the two gauges that show it.
+    let counts: Promise<Record<string, number>> | undefined;
+    const queueCounts = (): Promise<Record<string, number>> => {
+      counts ??= (sources.queueCounts ?? (async () => ({})))().finally(() => setTimeout(() => (counts = undefined), 0));
+      return counts;
+    };
     this.queueDepth = new Gauge({
       name: 'dockyard_queue_depth',
       help: 'Builds waiting in the queue (all coordinators).',
       registers,
       collect: async () => {
-        if (!sources.queueCounts) return;
-        const counts = await sources.queueCounts();
-        this.queueDepth.set((counts['waiting'] ?? 0) + (counts['prioritized'] ?? 0) + (counts['delayed'] ?? 0));
-        for (const [state, n] of Object.entries(counts)) this.builds.set({ state }, n);
+        const c = await queueCounts();
+        this.queueDepth.set((c['waiting'] ?? 0) + (c['delayed'] ?? 0));
       },
     });
-    this.builds = new Gauge({ name: 'dockyard_builds', help: 'Builds by state in the queue (all coordinators).', labelNames: ['state'], registers });
+    this.builds = new Gauge({
+      name: 'dockyard_builds',
+      help: 'Builds in the queue by state (all coordinators; finished ones while they are kept).',
+      labelNames: ['state'],
+      registers,
+      collect: async () => {
+        const c = await queueCounts();
+        for (const state of BUILD_STATES) this.builds.set({ state }, c[state] ?? 0);
+      },
+    });
     this.buildsFinished = new Counter({ name: 'dockyard_builds_finished_total', help: 'Builds this coordinator finished, by outcome.', labelNames: ['outcome'], registers });
     this.stepDuration = new Histogram({ name: 'dockyard_step_duration_seconds', help: 'Duration of steps this coordinator ran, by outcome (built, cached, failed).', labelNames: ['outcome'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900], registers });
     this.cacheLookups = new Counter({ name: 'dockyard_cache_lookups_total', help: 'Cache lookups of steps, by result (hit, miss).', labelNames: ['result'], registers });

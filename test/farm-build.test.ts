@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { busyboxLayout, requireTools, stepStates } from './engine-helpers.js';
+import { startCoordinator, startWorker, type FarmProcess } from './farm-helpers.js';
+import { cliPath, freePort, makeDir, runCli, tempDir } from './helpers.js';
+import { startRedis, type TestRedis } from './redis-helpers.js';
+
+const multiStage = 'FROM busybox AS build\nCOPY app.txt /src/\nRUN cat /src/app.txt > /out && echo built >> /out && rm /bin/ls\nFROM build AS test\nRUN echo tested > /tested\nFROM busybox\nCOPY --from=build /out /out\nCOPY --from=test /tested /tested\nRUN echo final > /final\n';
+const epoch = ['--build-arg', 'SOURCE_DATE_EPOCH=1700000000'];
+
+describe('builds on a farm: a coordinator and two workers', () => {
+  let redis: TestRedis;
+  let coordinator: FarmProcess & { address: string };
+  const workers: FarmProcess[] = [];
+  let metricsPort: number;
+
+  before(async () => {
+    requireTools();
+    busyboxLayout();
+    redis = await startRedis();
+    metricsPort = await freePort();
+    coordinator = await startCoordinator(redis.url, ['--metrics', `127.0.0.1:${metricsPort}`]);
+    for (let i = 0; i < 2; i++) workers.push(await startWorker(coordinator.address));
+  });
+
+  after(async () => {
+    for (const w of workers) await w.stop();
+    assert.equal(await coordinator?.stop(), 0, 'the coordinator exits 0 on SIGTERM');
+    await redis?.stop();
+  });
+
+  it('gives the digest, outputs, iidfile and metadata a local build gives, then hits the shared cache', () => {
+    const dir = makeDir({ Dockerfile: multiStage, 'app.txt': 'v1\n', '.dockerignore': 'secret.txt\n', 'secret.txt': 'not sent\n' });
+    const bb = ['--build-context', `busybox=oci-layout://${busyboxLayout()}`];
+    const local = runCli(['build', '--progress', 'quiet', '--cache-dir', tempDir('local-cache'), ...bb, ...epoch, dir]);
+    assert.equal(local.status, 0, local.stderr);
+
+    const out = tempDir('farm-out');
+    const args = ['build', '--builder', coordinator.address, '--progress', 'plain', ...bb, ...epoch, '-o', `type=oci,dest=${out}/image.tar`, '-o', `type=local,dest=${out}/fs`, '--iidfile', `${out}/iid`, '--metadata-file', `${out}/meta.json`, dir];
+    const farm = runCli(args);
+    assert.equal(farm.status, 0, farm.stderr);
+    assert.equal(farm.stdout, local.stdout, 'the same image digest on stdout');
+    assert.match(farm.stderr, /#\d+ \[build 3\/3\] RUN cat \/src\/app.txt/);
+    assert.match(farm.stderr, new RegExp(`exporting to oci ${out}/image.tar`), 'progress names the client\'s destination');
+    const digest = local.stdout.trim();
+    const meta = JSON.parse(readFileSync(`${out}/meta.json`, 'utf8')) as Record<string, string>;
+    assert.equal(meta['containerimage.digest'], digest);
+    assert.equal(readFileSync(`${out}/iid`, 'utf8'), meta['containerimage.config.digest']);
+    assert.equal(readFileSync(`${out}/fs/out`, 'utf8'), 'v1\nbuilt\n');
+    assert.equal(readFileSync(`${out}/fs/final`, 'utf8'), 'final\n');
+    assert.ok(existsSync(`${out}/fs/bin/busybox`) && existsSync(`${out}/fs/tested`), 'the local output is the image filesystem');
+    const index = JSON.parse(spawnText('tar', ['-xOf', `${out}/image.tar`, 'index.json'])) as { manifests: { digest: string }[] };
+    assert.equal(index.manifests[0]!.digest, digest);
+
+    const again = runCli(args);
+    assert.equal(again.status, 0, again.stderr);
+    const states = stepStates(again.stderr);
+    assert.deepEqual(states.ran, [], 'every step comes from the shared cache');
+    assert.ok(states.cached.length >= 5);
+  });
+
+  it('serves Prometheus metrics with the farm\'s names', async () => {
+    const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    for (const name of ['dockyard_queue_depth', 'dockyard_builds', 'dockyard_step_duration_seconds', 'dockyard_cache_hit_ratio', 'dockyard_bytes_moved_total', 'dockyard_worker_slots_busy']) assert.match(text, new RegExp(`^${name}`, 'm'), name);
+    assert.match(text, /^dockyard_worker_slots 4$/m, 'two workers of two slots');
+    assert.match(text, /^dockyard_builds\{state="completed"\} [1-9]/m);
+  });
+
+  it('writes JSON log lines', () => {
+    const lines = coordinator.stderr().split('\n').filter((l) => l !== '');
+    assert.ok(lines.length > 0);
+    for (const l of lines) assert.doesNotThrow(() => JSON.parse(l), l);
+    assert.ok(lines.some((l) => (JSON.parse(l) as { msg: string }).msg === 'build succeeded'));
+  });
+});
+
+function spawnText(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+describe('the farm refuses and queues', () => {
+  let redis: TestRedis;
+  let coordinator: FarmProcess & { address: string };
+  const token = 'farm-token-1234';
+
+  before(async () => {
+    redis = await startRedis();
+    // No worker: builds wait. One build at a time, so the second one stays queued.
+    coordinator = await startCoordinator(redis.url, ['--concurrency', '1'], { DOCKYARD_TOKEN: token });
+  });
+
+  after(async () => {
+    await coordinator?.stop();
+    await redis?.stop();
+  });
+
+  it('names an unreachable --builder in one line', async () => {
+    const port = await freePort();
+    const r = runCli(['build', '--builder', `127.0.0.1:${port}`, makeDir({ Dockerfile: 'FROM scratch\n' })]);
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr.split('\n').filter((l) => l.startsWith('error:')).join('\n'), `error: cannot reach builder 127.0.0.1:${port}: the connection failed (is a coordinator listening there?)`);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack');
+  });
+
+  it('refuses a client without the token', () => {
+    const r = runCli(['build', '--builder', coordinator.address, makeDir({ Dockerfile: 'FROM scratch\n' })], { env: { DOCKYARD_TOKEN: '' } });
+    assert.equal(r.status, 1);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('error:'));
+    assert.equal(lines.length, 1, r.stderr);
+    assert.ok(lines[0]!.includes(coordinator.address) && /unauthenticated|refused us/.test(lines[0]!), lines[0]);
+    assert.match(lines[0]!, /token/);
+    const ls = runCli(['queue', 'ls', '--builder', coordinator.address], { env: { DOCKYARD_TOKEN: 'wrong-token' } });
+    assert.equal(ls.status, 1);
+    assert.match(ls.stderr, /refused us/);
+  });
+
+  it('lists a queued build, and cancels it and the running one', async () => {
+    const env = { ...process.env, DOCKYARD_TOKEN: token, DOCKYARD_DEBUG: '' };
+    const dir = makeDir({ Dockerfile: 'FROM scratch\nCOPY a /a\n', a: 'a\n' });
+    const clients = [0, 1].map(() => {
+      const child = spawn(process.execPath, [cliPath, 'build', '--builder', coordinator.address, '--progress', 'plain', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      return { child, exit: new Promise<{ code: number | null; stderr: string }>((r) => child.once('exit', (code) => r({ code, stderr }))) };
+    });
+    let ls = '';
+    for (let i = 0; i < 200 && !(/\bqueued\b/.test(ls) && /\brunning\b/.test(ls)); i++) {
+      ls = runCli(['queue', 'ls', '--builder', coordinator.address], { env: { DOCKYARD_TOKEN: token } }).stdout;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(ls, /^BUILD ID +STATE +TENANT/);
+    const rows = ls.trim().split('\n').slice(1).map((l) => l.split(/\s+/));
+    assert.deepEqual(rows.map((r) => r[1]).sort(), ['queued', 'running']);
+    const inspect = runCli(['queue', 'inspect', rows[0]![0]!, '--builder', coordinator.address], { env: { DOCKYARD_TOKEN: token } });
+    assert.equal(inspect.status, 0, inspect.stderr);
+    assert.equal((JSON.parse(inspect.stdout) as { summary: { buildId: string } }).summary.buildId, rows[0]![0]);
+    for (const r of rows) {
+      const c = runCli(['queue', 'cancel', r[0]!, '--builder', coordinator.address], { env: { DOCKYARD_TOKEN: token } });
+      assert.equal(c.stdout, `cancelled ${r[0]}\n`, c.stderr);
+    }
+    for (const c of clients) {
+      const { code, stderr } = await c.exit;
+      assert.equal(code, 1);
+      assert.match(stderr, /^error: build cancelled$/m);
+    }
+    const all = runCli(['queue', 'ls', '--all', '--builder', coordinator.address], { env: { DOCKYARD_TOKEN: token } });
+    assert.equal(all.stdout.trim().split('\n').slice(1).filter((l) => /\bcancelled\b/.test(l)).length, 2);
+  });
+});
