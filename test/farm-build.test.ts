@@ -61,6 +61,29 @@ describe('builds on a farm: a coordinator and two workers', () => {
     assert.ok(states.cached.length >= 5);
   });
 
+  it('asks the attached client for a secret a step mounts, and keeps its value out of Redis and the logs', async () => {
+    const value = 'sesame-7f3a9c';
+    const dir = makeDir({ Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=tok wc -c < /run/secrets/tok > /len && sha256sum /run/secrets/tok | cut -c1-16 > /sum\n' });
+    const out = tempDir('farm-secret');
+    const r = runCli(['build', '--builder', coordinator.address, '--progress', 'plain', '--build-context', `busybox=oci-layout://${busyboxLayout()}`, '--secret', 'id=tok,env=TOK', '-o', `type=local,dest=${out}`, dir], { env: { TOK: value } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(`${out}/len`, 'utf8').trim(), String(value.length));
+    const client = redis.connect();
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await client.scan(cursor, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+    assert.ok(keys.length > 0);
+    for (const key of keys) {
+      const dump = await client.dumpBuffer(key);
+      assert.ok(!dump || !dump.includes(value), `the secret is in Redis key ${key}`);
+    }
+    assert.ok(!coordinator.stderr().includes(value) && !workers.some((w) => w.stderr().includes(value)), 'the secret is in a log');
+  });
+
   it('serves Prometheus metrics with the farm\'s names', async () => {
     const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
     assert.equal(res.status, 200);
