@@ -41,8 +41,8 @@ export async function startDockyard(args: string[], env: NodeJS.ProcessEnv = {})
 }
 
 /** `dockyard coordinator` on a free loopback port; its address. */
-export async function startCoordinator(redisUrl: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<FarmProcess & { address: string }> {
-  const p = await startDockyard(['coordinator', '--listen', '127.0.0.1:0', '--redis', redisUrl, '--cache-dir', tempDir('coordinator'), ...extra], env);
+export async function startCoordinator(redisUrl: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}, listen = '127.0.0.1:0'): Promise<FarmProcess & { address: string }> {
+  const p = await startDockyard(['coordinator', '--listen', listen, '--redis', redisUrl, '--cache-dir', tempDir('coordinator'), ...extra], env);
   const m = /^listening on (\S+)$/.exec(p.line);
   if (!m) throw new Error(`unexpected first line of the coordinator: ${p.line}`);
   return { ...p, address: m[1]! };
