@@ -31,8 +31,8 @@ export class PublishedProgress extends Progress {
 
   override start(name: string): number {
     const id = super.start(name);
-    // Dockerfile steps, not context loads or exports, count as steps.
-    this.startedAt.set(id, { at: Date.now(), step: name.startsWith('[') && !name.startsWith('[internal]') });
+    // Dockerfile steps count, not context loads, base image pulls (FROM) or exports.
+    this.startedAt.set(id, { at: Date.now(), step: /^\[[^\]]*\] (?!FROM )/.test(name) && !name.startsWith('[internal]') });
     this.send(id, { started: name });
     return id;
   }
