@@ -61,6 +61,16 @@ describe('builds on a farm: a coordinator and two workers', () => {
     assert.ok(states.cached.length >= 5);
   });
 
+  it('builds two platforms to the index a local build makes', () => {
+    const dir = makeDir({ Dockerfile: 'FROM busybox AS build\nARG TARGETARCH\nRUN echo $TARGETARCH > /arch\nFROM busybox\nCOPY --from=build /arch /arch\n' });
+    const args = ['--progress', 'quiet', '--platform', 'linux/amd64,linux/arm64', '--build-context', `busybox=oci-layout://${busyboxLayout()}`, ...epoch, dir];
+    const local = runCli(['build', '--cache-dir', tempDir('local-cache'), ...args]);
+    assert.equal(local.status, 0, local.stderr);
+    const farm = runCli(['build', '--builder', coordinator.address, ...args]);
+    assert.equal(farm.status, 0, farm.stderr);
+    assert.equal(farm.stdout, local.stdout);
+  });
+
   it('asks the attached client for a secret a step mounts, and keeps its value out of Redis and the logs', async () => {
     const value = 'sesame-7f3a9c';
     const dir = makeDir({ Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=tok wc -c < /run/secrets/tok > /len && sha256sum /run/secrets/tok | cut -c1-16 > /sum\n' });
