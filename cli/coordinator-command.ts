@@ -93,6 +93,12 @@ export async function coordinatorCommand(argv: string[], out: NodeJS.WritableStr
   const prefix = DEFAULT_PREFIX;
   const redis = connectRedis(redisUrl);
   redis.on('error', (err: Error) => log.error('redis', { error: err.message }));
+  // BullMQ would wait for Redis forever: an address nothing answers on is a one-line error instead.
+  const reached = await Promise.race([redis.ping().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 10_000).unref())]);
+  if (!reached) {
+    redis.disconnect();
+    throw new UsageError(`cannot reach Redis at ${redisUrl} (--redis)`);
+  }
   const registry = new WorkerRegistry();
   const queue = new BuildQueue({ redisUrl, prefix });
   const events = new BuildEventLog(redis, prefix);
