@@ -1,5 +1,5 @@
 import { defaultCacheDir } from '../cache/cache-dir.js';
-import { build } from '../coordinator/solver/build.js';
+import { build } from '../coordinator/solver/local-build.js';
 import { contextOpener } from '../coordinator/solver/contexts.js';
 import { dryRunPlan } from '../coordinator/solver/dry-run.js';
 import { Progress, type ProgressMode } from '../coordinator/solver/progress.js';
@@ -46,7 +46,7 @@ export async function buildCommand(argv: string[], out: NodeJS.WritableStream): 
 }
 
 async function runBuild(flags: BuildFlags, planOptions: PlanOptions, out: NodeJS.WritableStream): Promise<number> {
-  if (process.getuid?.() !== 0) {
+  if (flags.builder === undefined && process.getuid?.() !== 0) {
     throw new UsageError('building needs root: it mounts overlay filesystems and runs steps with runc. Run it with sudo (--dry-run does not need root)');
   }
   const mode: ProgressMode = flags.progress === 'auto' ? (process.stderr.isTTY ? 'tty' : 'plain') : flags.progress;
@@ -57,6 +57,13 @@ async function runBuild(flags: BuildFlags, planOptions: PlanOptions, out: NodeJS
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
+    if (flags.builder !== undefined) {
+      const { result } = await (await import('./remote-build.js')).remoteBuild(flags, reporter, abort.signal);
+      reporter.finish();
+      printWarnings(result.warnings.map((w) => ({ message: w.message, ...(w.line !== undefined ? { line: w.line } : {}) })), flags.dockerfileName);
+      out.write(result.top!.digest + '\n');
+      return 0;
+    }
     const result = await build({
       plan: planOptions,
       cacheDir: flags.cacheDir ?? defaultCacheDir(),

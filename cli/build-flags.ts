@@ -6,8 +6,10 @@ import { parseOutput, type OutputSpec } from '../coordinator/export/output-spec.
 import { parseBuildArgs } from '../coordinator/plan/build-args.js';
 import { parsePlatformList, type Platform } from '../oci/platform.js';
 import { parseReference } from '../oci/reference.js';
+import type { TlsFiles } from '../proto/transport.js';
 import { parseArgsError, UsageError } from './errors.js';
 import { parseSecretFlag, type SecretFlag } from './secrets.js';
+import { farmClientHelp, farmClientOptions, tlsFiles } from './farm-client-flags.js';
 
 export const buildHelp = `Usage: dockyard build [OPTIONS] PATH
 
@@ -40,7 +42,7 @@ Options:
       --offline              With --dry-run: contact no registry or server; remote sources are marked unresolved
       --format text|json     Output format of --dry-run (default: text)
       --progress string      auto, tty, plain or quiet (default: auto)
-  -h, --help                 Show this help
+${farmClientHelp}  -h, --help                 Show this help
 `;
 
 const options = {
@@ -66,6 +68,7 @@ const options = {
   offline: { type: 'boolean' },
   format: { type: 'string' },
   progress: { type: 'string' },
+  ...farmClientOptions,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -109,10 +112,14 @@ export interface BuildFlags {
   offline: boolean;
   format: 'text' | 'json';
   progress: 'auto' | 'tty' | 'plain' | 'quiet';
+  /** `--builder` (or DOCKYARD_BUILDER): the farm coordinator to build on. */
+  builder?: string;
+  tokenFile?: string;
+  tls: TlsFiles;
 }
 
 /** Parses and checks `dockyard build` arguments; `help` when the user asked for it. */
-export function parseBuildFlags(argv: string[]): BuildFlags | 'help' {
+export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): BuildFlags | 'help' {
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
@@ -171,6 +178,9 @@ export function parseBuildFlags(argv: string[]): BuildFlags | 'help' {
   const maxParallelism = values['max-parallelism'] === undefined ? undefined : Number(values['max-parallelism']);
   if (maxParallelism !== undefined && !(Number.isInteger(maxParallelism) && maxParallelism > 0)) throw new UsageError(`invalid --max-parallelism ${values['max-parallelism']}: expected a positive whole number`);
 
+  const builder = values.builder ?? (env.DOCKYARD_BUILDER || undefined);
+  if (builder !== undefined && !/^(?:\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/.test(builder)) throw new UsageError(`invalid --builder ${JSON.stringify(builder)}: expected HOST:PORT`);
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   return {
     contextDir,
     ...(dockerfilePath !== undefined ? { dockerfilePath } : {}),
@@ -194,5 +204,8 @@ export function parseBuildFlags(argv: string[]): BuildFlags | 'help' {
     offline: values.offline === true,
     format,
     progress: progress as BuildFlags['progress'],
+    ...(builder ? { builder } : {}),
+    ...(values['token-file'] !== undefined ? { tokenFile: values['token-file'] } : {}),
+    tls: tlsFiles(values),
   };
 }

@@ -15,6 +15,9 @@ Commands:
   imagetools  Inspect images in registries and promote them without rebuilding
   login       Log in to a registry (Docker's config.json)
   logout      Log out from a registry
+  coordinator Run a build farm coordinator (queue, scheduling, shared cache)
+  worker      Run build steps for a farm coordinator
+  queue       Show and cancel builds queued on a farm (ls, inspect, cancel)
 
 Options:
   -h, --help     Show this help
@@ -62,6 +65,12 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./login-commands.js')).loginCommand(rest, process.stdout);
     case 'logout':
       return (await import('./login-commands.js')).logoutCommand(rest, process.stdout);
+    case 'coordinator':
+      return (await import('./coordinator-command.js')).coordinatorCommand(rest, process.stdout);
+    case 'queue':
+      return (await import('./queue-command.js')).queueCommand(rest, process.stdout);
+    case 'worker':
+      return (await import('./worker-command.js')).workerCommand(rest, process.stdout);
     default:
       throw new UsageError(`unknown command ${JSON.stringify(command)}. See 'dockyard --help'`);
   }

@@ -1,28 +1,29 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { connect as connectSocket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { freePort } from './helpers.js';
+import { freePort, tempDir } from './helpers.js';
 
 /** A real `redis-server` of the test's own, on a free loopback port, with its data in a temporary directory. */
 export interface TestRedis {
   readonly port: number;
+  /** `redis://127.0.0.1:PORT` */
   readonly url: string;
   readonly dir: string;
-  /** Stops the server (SIGTERM by default; SIGKILL to simulate a crash) and waits for it to exit. */
+  /** A new client, closed by `stop`. */
+  connect(): Redis;
+  /** Closes the clients, stops the server (SIGTERM by default; SIGKILL to simulate a crash) and waits for it to exit. */
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port and directory (so with AOF on, from the same data). */
   restart(signal?: NodeJS.Signals): Promise<void>;
   /** Stops it and removes its directory. */
   close(): Promise<void>;
-  /** A new ioredis client, disconnected by `stop` and `close`. */
-  connect(): Redis;
 }
 
 export interface RedisOptions {
+  /** Every write goes to the AOF first (same as `appendfsync: 'always'`). */
+  aof?: boolean;
   /** `always` or `everysec` turn AOF on (fsync per write or per second); default: no persistence at all. */
   appendfsync?: 'always' | 'everysec';
 }
@@ -30,7 +31,7 @@ export interface RedisOptions {
 /** One PING over a raw socket: true once the server answers PONG (it answers LOADING while it replays its AOF). */
 function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const sock = connect(port, '127.0.0.1');
+    const sock = connectSocket(port, '127.0.0.1');
     let buf = '';
     const done = (ok: boolean): void => {
       sock.destroy();
@@ -52,12 +53,12 @@ process.on('exit', () => {
 
 export async function startRedis(options: RedisOptions = {}): Promise<TestRedis> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'dockyard-redis-'));
-  const persistence = options.appendfsync
-    ? ['--appendonly', 'yes', '--appendfsync', options.appendfsync]
-    : ['--appendonly', 'no'];
+  const dir = tempDir('redis');
+  const fsync = options.appendfsync ?? (options.aof ? 'always' : undefined);
+  const persistence = fsync ? ['--appendonly', 'yes', '--appendfsync', fsync] : ['--appendonly', 'no'];
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', ...persistence, '--daemonize', 'no'];
   let child: ChildProcess | undefined;
+  const clients: Redis[] = [];
 
   const start = async (): Promise<void> => {
     const p = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -66,22 +67,13 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
     live.add(p);
     p.once('exit', () => live.delete(p));
     child = p;
-    while (!(await ping(port))) {
-      if (p.exitCode !== null || p.signalCode !== null) throw new Error(`redis-server exited: ${stderr}`);
+    for (let i = 0; !(await ping(port)); i++) {
+      if (p.exitCode !== null || p.signalCode !== null || i > 500) throw new Error(`redis-server did not start (install it: bash scripts/setup.sh): ${stderr}`);
       await sleep(20);
     }
   };
 
-  const clients: Redis[] = [];
-  const connect = (): Redis => {
-    const c = new Redis({ host: '127.0.0.1', port, maxRetriesPerRequest: 3 });
-    c.on('error', () => undefined); // a test that stops the server sees the failures on its commands
-    clients.push(c);
-    return c;
-  };
-
-  const stop = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
-    for (const c of clients.splice(0)) c.disconnect();
+  const stopServer = async (signal: NodeJS.Signals = 'SIGTERM'): Promise<void> => {
     const p = child;
     child = undefined;
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
@@ -95,14 +87,23 @@ export async function startRedis(options: RedisOptions = {}): Promise<TestRedis>
     port,
     url: `redis://127.0.0.1:${port}`,
     dir,
-    connect,
-    stop,
+    connect() {
+      const c = new Redis({ host: '127.0.0.1', port, lazyConnect: false, maxRetriesPerRequest: 3 });
+      c.on('error', () => undefined); // a test that stops the server sees the failures on its commands
+      clients.push(c);
+      return c;
+    },
+    async stop(signal) {
+      for (const c of clients.splice(0)) c.disconnect();
+      await stopServer(signal);
+    },
     async restart(signal) {
-      await stop(signal);
+      await stopServer(signal);
       await start();
     },
     async close() {
-      await stop('SIGKILL');
+      for (const c of clients.splice(0)) c.disconnect();
+      await stopServer('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     },
   };

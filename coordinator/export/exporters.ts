@@ -5,7 +5,6 @@ import type { BlobStore } from '../../cache/blob-store.js';
 import type { Descriptor } from '../../oci/manifest.js';
 import { parseReference } from '../../oci/reference.js';
 import { tarDiff } from '../../worker/layers/layer-writer.js';
-import type { SnapshotStore } from '../../worker/snapshots/snapshot-store.js';
 import { runCommand } from '../../worker/system/command.js';
 import type { Progress } from '../solver/progress.js';
 import { pushImage } from '../registry/push.js';
@@ -13,6 +12,7 @@ import type { Registries } from '../registry/registry-images.js';
 import { blobsOf, type BuiltImage } from './image-assembler.js';
 import { ensureParent, writeLayoutDir, writeLayoutTar } from './oci-layout-writer.js';
 import type { OutputSpec } from './output-spec.js';
+import type { RootfsSource } from './rootfs-source.js';
 import { ExpectedError } from '../../oci/expected-error.js';
 
 export class ExportError extends ExpectedError {}
@@ -22,7 +22,8 @@ export interface ExportInput {
   top: Descriptor;
   tags: string[];
   blobs: BlobStore;
-  snapshots: SnapshotStore;
+  /** The final filesystem, for `local` and `tar` outputs. */
+  rootfs: RootfsSource;
   progress: Progress;
   registries: Registries;
 }
@@ -34,10 +35,10 @@ function familiar(tag: string): string {
   return `${repo}:${ref.tag ?? 'latest'}`;
 }
 
-/** The final filesystem of a single-platform result, mounted read-only for the duration of `fn`. */
+/** The final filesystem of a single-platform result, readable for the duration of `fn`. */
 async function withRootfs<T>(x: ExportInput, what: string, fn: (dir: string) => Promise<T>): Promise<T> {
   if (x.images.length !== 1) throw new ExportError(`--output type=${what} takes one platform; this build has ${x.images.length} (build them one at a time, or use type=oci)`);
-  const mounted = await x.snapshots.mount(x.images[0]!.layers, false);
+  const mounted = await x.rootfs(x.images[0]!.layers);
   try {
     return await fn(mounted.path);
   } finally {

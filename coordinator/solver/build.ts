@@ -1,24 +1,21 @@
 import { createWriteStream } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { FileLeases } from '../../cache/file-leases.js';
-import { FsBlobStore } from '../../cache/fs-blob-store.js';
-import { FsCacheIndex } from '../../cache/fs-cache-index.js';
-import { FsExplainStore } from '../../cache/fs-explain-store.js';
-import type { Lease } from '../../cache/lease.js';
+import type { BlobStore } from '../../cache/blob-store.js';
+import type { CacheIndex } from '../../cache/cache-index.js';
+import type { ExplainStore } from '../../cache/explain-store.js';
+import type { Lease, LeaseManager } from '../../cache/lease.js';
 import type { Descriptor } from '../../oci/manifest.js';
 import { settleLayers } from '../../worker/layer.js';
-import { LocalWorker } from '../../worker/local-worker.js';
-import { SnapshotStore } from '../../worker/snapshots/snapshot-store.js';
 import type { StepKey } from '../../worker/step.js';
-import type { SecretSource } from '../../worker/worker.js';
+import type { SecretSource, Worker } from '../../worker/worker.js';
 import { assembleImage, assembleIndex, type BuiltImage } from '../export/image-assembler.js';
 import { exportOutputs } from '../export/exporters.js';
 import type { OutputSpec } from '../export/output-spec.js';
+import { blobRootfs, type RootfsSource } from '../export/rootfs-source.js';
 import type { BuildPlan, PlanOptions } from '../plan/plan-types.js';
 import { planBuild } from '../plan/planner.js';
-import { enforceCacheLimit } from './cache-maintenance.js';
 import { ImageSources, LayoutImageProvider } from './image-provider.js';
 import { Registries, RegistryImages, registrySettings } from '../registry/registry-images.js';
 import type { Progress } from './progress.js';
@@ -28,10 +25,37 @@ import { UrlFetcher } from './url-fetcher.js';
 import { GitSources } from './git-sources.js';
 import { urlFileName } from '../plan/stage-lowering.js';
 import { contextFileMap } from '../context/selection.js';
+import { buildMetadata } from './build-metadata.js';
+
+/** The cache a build reads and fills: the embedded filesystem one, or the farm's shared one. */
+export interface BuildStores {
+  blobs: BlobStore;
+  index: CacheIndex;
+  explanations: ExplainStore;
+  leases: LeaseManager;
+}
+
+/** What runs one build's steps, holding what it uses under that build's lease. */
+export interface WorkerSession {
+  worker: Worker;
+  /** The final filesystem for `local`/`tar` outputs; by default unpacked from the blob store. */
+  rootfs?: RootfsSource;
+  /** The build was cancelled: stop what runs now. */
+  abort?(): void;
+  close(): Promise<void>;
+}
+
+/** Where a build runs: its stores, a scratch directory, and its worker. */
+export interface BuildEngine {
+  stores: BuildStores;
+  /** This process's temporary files (URL downloads, git checkouts, unpacked outputs). */
+  scratchDir: string;
+  /** The worker for one build; `blobs` is the store under the build's `lease`. */
+  openWorker(lease: Lease, blobs: BlobStore): Promise<WorkerSession>;
+}
 
 export interface BuildRequest {
   plan: PlanOptions;
-  cacheDir: string;
   outputs: OutputSpec[];
   tags: string[];
   progress: Progress;
@@ -53,32 +77,30 @@ export interface BuildResult {
   misses: CacheMiss[];
 }
 
-/** Plans, executes and exports one build on this machine, with the embedded cache. */
-export async function build(req: BuildRequest): Promise<BuildResult> {
+/** Plans, executes and exports one build with `engine`'s worker and stores. */
+export async function runBuild(req: BuildRequest, engine: BuildEngine): Promise<BuildResult> {
   // Everything this build reads from or adds to the cache is leased until it ends (or dies).
-  const lease = await new FileLeases(req.cacheDir).create();
+  const lease = await engine.stores.leases.create();
   try {
-    return await buildLeased(req, lease);
+    return await buildLeased(req, engine, lease);
   } finally {
     await lease.release();
-    await enforceCacheLimit(req.cacheDir);
   }
 }
 
-async function buildLeased(req: BuildRequest, lease: Lease): Promise<BuildResult> {
-  const blobs = new FsBlobStore(req.cacheDir, lease);
-  // This build's own scratch space; the snapshot store removes what a killed build left there.
-  const scratch = join(req.cacheDir, 'tmp');
+async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease): Promise<BuildResult> {
+  const blobs = engine.stores.blobs.withLease(lease);
+  const scratch = engine.scratchDir;
+  await mkdir(scratch, { recursive: true });
   const fetcher = new UrlFetcher(blobs);
   const gitSources = new GitSources(scratch);
   const { insecure, mirrors } = registrySettings();
   const registries = new Registries({ insecure });
   const registryImages = new RegistryImages(registries, blobs, mirrors);
   const plan = await planBuild({ resolver: registryImages, ...req.plan, fetchUrl: (url, checksum) => fetcher.fetch(url, checksum), resolveGit: (ref) => gitSources.resolve(ref) });
-  const index = new FsCacheIndex(req.cacheDir);
-  const snapshots = new SnapshotStore(req.cacheDir, blobs, lease);
-  await snapshots.cleanStale();
-  const abort = (): void => void snapshots.releaseAll();
+  const index = engine.stores.index;
+  const session = await engine.openWorker(lease, blobs);
+  const abort = (): void => session.abort?.();
   req.signal?.addEventListener('abort', abort, { once: true });
 
   const skipped = new Set<StepKey>();
@@ -91,7 +113,7 @@ async function buildLeased(req: BuildRequest, lease: Lease): Promise<BuildResult
   const contextOf = req.plan.context;
   const stepsByKey = new Map(plan.steps.map((s) => [s.key, s]));
   const explainer = new MissExplainer(
-    new FsExplainStore(req.cacheDir),
+    engine.stores.explanations,
     plan,
     (key) => {
       const step = stepsByKey.get(key);
@@ -101,7 +123,7 @@ async function buildLeased(req: BuildRequest, lease: Lease): Promise<BuildResult
   );
   const solver: Solver = new Solver({
     plan,
-    worker: new LocalWorker(blobs, snapshots, req.cacheDir),
+    worker: session.worker,
     blobs,
     index,
     lease,
@@ -141,23 +163,16 @@ async function buildLeased(req: BuildRequest, lease: Lease): Promise<BuildResult
     }
     await solver.flush();
     const top = images.length === 1 ? images[0]!.manifest : await assembleIndex(images, blobs);
-    await exportOutputs(req.outputs, { images, top, tags: req.tags, blobs, snapshots, progress: req.progress, registries });
+    await exportOutputs(req.outputs, { images, top, tags: req.tags, blobs, rootfs: session.rootfs ?? blobRootfs(blobs, scratch), progress: req.progress, registries });
     if (req.iidfile) await writeFile(req.iidfile, images.length === 1 ? images[0]!.config.digest : top.digest);
     if (req.metadataFile) {
-      const { platform: _p, ...descriptor } = top;
-      const meta: Record<string, unknown> = {
-        'containerimage.digest': top.digest,
-        'containerimage.descriptor': descriptor,
-        ...(images.length === 1 ? { 'containerimage.config.digest': images[0]!.config.digest } : {}),
-        ...(req.tags.length ? { 'image.name': req.tags.join(',') } : {}),
-        'dockyard.cache-misses': solver.misses,
-      };
+      const meta = buildMetadata({ top, configDigest: images.length === 1 ? images[0]!.config.digest : undefined, tags: req.tags, misses: solver.misses });
       await writeFile(req.metadataFile, JSON.stringify(meta, null, 2) + '\n');
     }
     return { plan, images, top, misses: solver.misses };
   } finally {
     req.signal?.removeEventListener('abort', abort);
-    await snapshots.releaseAll();
+    await session.close();
     for (const d of tempDirs) await rm(d, { recursive: true, force: true });
     await gitSources.cleanup();
   }

@@ -70,7 +70,9 @@ export async function runExec(
   const cleanups: (() => Promise<void> | void)[] = [];
   let stubs: MountStubs;
   try {
-    const bundle = await mkdtemp(join(deps.tmpDir, 'bundle-'));
+    // The spec holds the environment: with a secret in it, the bundle lives on a tmpfs, as secret files do.
+    const secretEnv = exec.mounts.some((m) => m.type === 'secret' && m.env !== undefined);
+    const bundle = await mkdtemp(secretEnv ? '/dev/shm/dockyard-bundle-' : join(deps.tmpDir, 'bundle-'));
     cleanups.push(() => rm(bundle, { recursive: true, force: true }));
     const targets = exec.mounts.flatMap((m) => (m.target !== undefined ? [m.target] : []));
     stubs = await findMountStubs(root.path, ['/etc/resolv.conf', '/etc/hosts', ...targets]);

@@ -45,3 +45,19 @@ export async function ensureEmulator(platform: string): Promise<void> {
     if (!existsSync(handler)) throw new EmulatorError(`cannot run ${platform} steps: registering ${interpreter} in binfmt_misc failed (${(err as Error).message}); run as root`);
   }
 }
+
+/**
+ * The foreign platforms this machine can run steps of: those whose qemu-user-static interpreter is
+ * installed (ensureEmulator registers it on first use) or whose binfmt_misc handler is enabled.
+ */
+export function emulatedPlatforms(): string[] {
+  const host = hostPlatform().architecture;
+  const out: string[] = [];
+  for (const [arch, t] of Object.entries(targets)) {
+    if (arch === host) continue;
+    const handler = `${BINFMT}/qemu-${t.qemu}`;
+    const enabled = existsSync(handler) && readFileSync(handler, 'utf8').startsWith('enabled');
+    if (enabled || existsSync(`/usr/bin/qemu-${t.qemu}-static`)) out.push(arch === 'arm' ? 'linux/arm/v7' : `linux/${arch}`);
+  }
+  return out;
+}

@@ -29,3 +29,12 @@ export function runcRun(bundle: string, id: string, o: RuncRunOptions): Promise<
     });
   });
 }
+
+/**
+ * Kills and removes every container under the state directory `root`: what a killed process that
+ * owned `root` alone left running. Never call it on a root another live process uses.
+ */
+export async function runcDeleteAll(root: string): Promise<void> {
+  const list = await runCommand('runc', ['--root', root, 'list', '-q'], { check: false });
+  for (const id of list.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '')) await runCommand('runc', ['--root', root, 'delete', '-f', id], { check: false });
+}

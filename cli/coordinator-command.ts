@@ -1,0 +1,160 @@
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultCacheDir } from '../cache/cache-dir.js';
+import { RedisCacheIndex } from '../cache/redis-cache-index.js';
+import { RedisExplainStore } from '../cache/redis-explain-store.js';
+import { RedisLeases } from '../cache/redis-leases.js';
+import { openBlobStore } from '../cache/store-location.js';
+import { AttachedClients } from '../coordinator/farm/attached-clients.js';
+import { BuildEventLog } from '../coordinator/farm/build-events.js';
+import { buildService } from '../coordinator/farm/build-service.js';
+import { contentService } from '../coordinator/farm/content-service.js';
+import { farmBuildProcessor } from '../coordinator/farm/farm-build.js';
+import { JsonLog } from '../coordinator/farm/log.js';
+import { FarmMetrics } from '../coordinator/farm/metrics.js';
+import { RemoteWorkers } from '../coordinator/farm/remote-workers.js';
+import { WorkerRegistry } from '../coordinator/farm/worker-registry.js';
+import { workerService } from '../coordinator/farm/worker-service.js';
+import { BuildQueue } from '../coordinator/queue/build-queue.js';
+import { BuildQueueWorker } from '../coordinator/queue/build-queue-worker.js';
+import { connectRedis, DEFAULT_PREFIX, redisOptions } from '../coordinator/queue/redis-connection.js';
+import { StepLocks } from '../coordinator/queue/step-locks.js';
+import { readToken } from '../proto/auth.js';
+import { parseListen, startGrpcServer, type TlsFiles } from '../proto/transport.js';
+import { parseArgsError, UsageError } from './errors.js';
+
+export const coordinatorHelp = `Usage: dockyard coordinator --listen HOST:PORT --redis redis://HOST:PORT [OPTIONS]
+
+Run a build farm coordinator: it takes builds from clients (dockyard build --builder), queues them in
+Redis, and runs their steps on the workers connected to it (dockyard worker). Several coordinators may
+share one Redis and store. Prints "listening on HOST:PORT" when ready; exits on SIGTERM once its
+running builds end (another coordinator takes over those of one that died).
+
+Options:
+      --listen HOST:PORT     Where clients and workers connect (port 0 picks a free one)
+      --redis URL            Redis of the queue and the shared cache index (redis://HOST:PORT[/DB])
+      --store DIR|registry://HOST/REPO
+                             Where the farm's blobs live (default: CACHE-DIR/store)
+      --cache-dir DIR        This coordinator's scratch space (default: $DOCKYARD_CACHE_DIR/coordinator)
+      --metrics HOST:PORT    Serve Prometheus metrics at http://HOST:PORT/metrics
+      --concurrency N        Builds this coordinator runs at once (default 4)
+      --token-file F         Shared token clients and workers must present (default: $DOCKYARD_TOKEN)
+      --tls-cert F           Server certificate (enables TLS)
+      --tls-key F            Server key
+      --tls-ca F             CA that client and worker certificates must chain to (mTLS)
+  -h, --help                 Show this help
+`;
+
+const options = {
+  listen: { type: 'string' },
+  redis: { type: 'string' },
+  store: { type: 'string' },
+  'cache-dir': { type: 'string' },
+  metrics: { type: 'string' },
+  concurrency: { type: 'string' },
+  'token-file': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** `dockyard coordinator`. Resolves with the exit code once SIGTERM has closed it. */
+export async function coordinatorCommand(argv: string[], out: NodeJS.WritableStream, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
+  } catch (err) {
+    throw parseArgsError(err, 'coordinator');
+  }
+  if (values.help) return out.write(coordinatorHelp), 0;
+  if (!values.listen) throw new UsageError(`--listen HOST:PORT is required. See 'dockyard coordinator --help'`);
+  if (!values.redis) throw new UsageError(`--redis redis://HOST:PORT is required. See 'dockyard coordinator --help'`);
+  parseListen(values.listen);
+  if (values.metrics) parseListen(values.metrics, '--metrics');
+  const redisUrl = values.redis;
+  redisOptions(redisUrl);
+  if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  if (values['tls-ca'] && !values['tls-cert']) throw new UsageError('--tls-ca needs --tls-cert and --tls-key');
+  const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`invalid --concurrency ${values.concurrency}: expected a positive whole number`);
+  const tls: TlsFiles = {
+    ...(values['tls-cert'] ? { cert: values['tls-cert'] } : {}),
+    ...(values['tls-key'] ? { key: values['tls-key'] } : {}),
+    ...(values['tls-ca'] ? { ca: values['tls-ca'] } : {}),
+  };
+  const token = readToken({ ...(values['token-file'] !== undefined ? { tokenFile: values['token-file'] } : {}), env });
+  const cacheDir = values['cache-dir'] ? resolve(values['cache-dir']) : join(defaultCacheDir(env), 'coordinator');
+  const store = openBlobStore(values.store ?? join(cacheDir, 'store'), { scratchDir: join(cacheDir, 'tmp') });
+
+  const name = `${hostname()}-${process.pid}`;
+  const log = new JsonLog(process.stderr, { coordinator: name });
+  const prefix = DEFAULT_PREFIX;
+  const redis = connectRedis(redisUrl);
+  redis.on('error', (err: Error) => log.error('redis', { error: err.message }));
+  // BullMQ would wait for Redis forever: an address nothing answers on is a one-line error instead.
+  const reached = await Promise.race([redis.ping().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 10_000).unref())]);
+  if (!reached) {
+    redis.disconnect();
+    throw new UsageError(`cannot reach Redis at ${redisUrl} (--redis)`);
+  }
+  const registry = new WorkerRegistry();
+  const queue = new BuildQueue({ redisUrl, prefix });
+  const events = new BuildEventLog(redis, prefix);
+  const clients = new AttachedClients();
+  const locks = new StepLocks(redis, { prefix });
+  const index = new RedisCacheIndex(redis, { prefix });
+  const metrics = new FarmMetrics({
+    queueCounts: async () => {
+      const counts: Record<string, number> = {};
+      for (const s of await queue.list()) counts[s.state] = (counts[s.state] ?? 0) + 1;
+      return counts;
+    },
+    slots: () => {
+      const workers = registry.list().filter((w) => w.connected);
+      return { busy: workers.reduce((n, w) => n + w.running, 0), total: workers.reduce((n, w) => n + w.slots, 0) };
+    },
+  });
+  const content = contentService(store, { spoolDir: join(cacheDir, 'uploads'), onTransfer: (t) => metrics.bytesMoved.inc({ direction: t.direction }, t.bytes) });
+  const builds = new BuildQueueWorker(
+    { redisUrl, prefix, name, concurrency, onEvent: (e) => (e.kind === 'error' ? log.error('queue', { error: e.message }) : log.info(`queue ${e.kind}`, { build: e.jobId, tenant: e.tenant })) },
+    farmBuildProcessor({
+      stores: { blobs: store, index, explanations: new RedisExplainStore(redis, { prefix }), leases: new RedisLeases(redis, { prefix }) },
+      scratchDir: join(cacheDir, 'builds'),
+      openWorker: async (_lease, blobs) => {
+        const workers = new RemoteWorkers(registry, blobs, { dedupe: { locks, index } });
+        return { worker: workers, abort: () => workers.close(), close: async () => workers.close() };
+      },
+      events,
+      secrets: (id, allowed) => clients.secrets(id, allowed),
+      log,
+      metrics,
+    }),
+  );
+
+  const server = await startGrpcServer({
+    listen: values.listen,
+    tls,
+    ...(token !== undefined ? { token } : {}),
+    services: [content, workerService(registry), buildService({ queue, events, redis, store, clients, log, metrics })],
+  });
+  const metricsServer = values.metrics ? await metrics.serve(values.metrics) : undefined;
+  await builds.start();
+  log.info('coordinator ready', { address: server.address, ...(metricsServer ? { metrics: metricsServer.address } : {}) });
+  out.write(`listening on ${server.address}\n`);
+
+  await new Promise<void>((resolveStop) => {
+    process.once('SIGTERM', resolveStop);
+    process.once('SIGINT', resolveStop);
+  });
+  log.info('coordinator stopping');
+  await builds.close();
+  await server.close();
+  await metricsServer?.close();
+  registry.close();
+  locks.close();
+  await queue.close();
+  redis.disconnect();
+  return 0;
+}

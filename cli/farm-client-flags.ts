@@ -1,0 +1,25 @@
+import type { TlsFiles } from '../proto/transport.js';
+
+/** How `build --builder` and `queue` reach a coordinator: the same flags, help and checks for both. */
+export const farmClientHelp = `      --builder HOST:PORT    Build farm coordinator (default: $DOCKYARD_BUILDER)
+      --token-file F         The farm's shared token (default: $DOCKYARD_TOKEN)
+      --tls-ca F             CA certificate of the coordinator (enables TLS)
+      --tls-cert F           Client certificate (mTLS)
+      --tls-key F            Client key (mTLS)
+`;
+
+export const farmClientOptions = {
+  builder: { type: 'string' },
+  'token-file': { type: 'string' },
+  'tls-ca': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+} as const;
+
+export function tlsFiles(values: { 'tls-ca'?: string | undefined; 'tls-cert'?: string | undefined; 'tls-key'?: string | undefined }): TlsFiles {
+  return {
+    ...(values['tls-ca'] ? { ca: values['tls-ca'] } : {}),
+    ...(values['tls-cert'] ? { cert: values['tls-cert'] } : {}),
+    ...(values['tls-key'] ? { key: values['tls-key'] } : {}),
+  };
+}

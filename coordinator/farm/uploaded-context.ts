@@ -1,0 +1,107 @@
+import { createWriteStream } from 'node:fs';
+import { chmod, lchown, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { putBlob, readBlob, type BlobStore } from '../../cache/blob-store.js';
+import type { Digest } from '../../oci/digest.js';
+import { ExpectedError } from '../../oci/expected-error.js';
+import type { FileEntry__Output as FileEntry } from '../../proto/generated/dockyard/v1/FileEntry.js';
+import { IgnoreRules } from '../../worker/file/ignore-rules.js';
+import { BuildContext } from '../context/build-context.js';
+
+/** An uploaded context the store lacks a part of, or that names a path outside itself. */
+export class UploadedContextError extends ExpectedError {}
+
+/**
+ * What a queued build names by digest (`BuildRequest.context`, an `uploaded` named context): a small
+ * JSON blob in the farm's store listing the context's entries (file contents are blobs of their own),
+ * or an OCI layout by the digest of its index.json.
+ */
+export type ContextManifest =
+  | { kind: 'local'; entries: FileEntry[]; ignorePatterns: string[]; ignoreFile?: string }
+  | { kind: 'oci-layout'; indexDigest: string; tag?: string; digest?: string };
+
+export async function storeContextManifest(store: BlobStore, manifest: ContextManifest): Promise<Digest> {
+  return (await putBlob(store, JSON.stringify(manifest))).digest;
+}
+
+export async function readContextManifest(store: BlobStore, digest: Digest): Promise<ContextManifest> {
+  if ((await store.stat(digest)) === undefined) throw new UploadedContextError(`uploaded context ${digest} is not in the farm's store`);
+  return JSON.parse((await readBlob(store, digest)).toString('utf8')) as ContextManifest;
+}
+
+function safePath(p: string): string {
+  if (p === '' || p.startsWith('/') || p.split('/').some((s) => s === '..' || s === '.' || s === '')) throw new UploadedContextError(`uploaded context names a bad path ${JSON.stringify(p)}`);
+  return p;
+}
+
+/**
+ * Writes a local context's files into `dir` (contents copied from the store: the store's files are never
+ * handed out to be changed) with their modes and owners, and opens it with the client's ignore rules,
+ * so that the planner sees the entries and checksums the client's local build would.
+ */
+export async function materialiseLocal(store: BlobStore, m: Extract<ContextManifest, { kind: 'local' }>, dir: string): Promise<BuildContext> {
+  await mkdir(dir, { recursive: true });
+  const dirs: FileEntry[] = [];
+  const entries = [...m.entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (const e of entries) {
+    const abs = join(dir, safePath(e.path));
+    const mode = (e.mode ?? 0o644) & 0o7777;
+    switch (e.type) {
+      case 'FILE_TYPE_DIR':
+        await mkdir(abs, { recursive: true });
+        dirs.push(e);
+        break;
+      case 'FILE_TYPE_FILE':
+        if (!e.digest) throw new UploadedContextError(`uploaded context file ${e.path} has no content digest`);
+        await mkdir(join(abs, '..'), { recursive: true });
+        if ((await store.stat(e.digest as Digest)) === undefined) throw new UploadedContextError(`uploaded context file ${e.path} (${e.digest}) is not in the farm's store: upload it first`);
+        await pipeline(store.stream(e.digest as Digest), createWriteStream(abs, { mode: 0o600 }));
+        await lchown(abs, e.uid ?? 0, e.gid ?? 0);
+        await chmod(abs, mode);
+        break;
+      case 'FILE_TYPE_SYMLINK':
+        await mkdir(join(abs, '..'), { recursive: true });
+        await symlink(e.linkTarget ?? '', abs);
+        await lchown(abs, e.uid ?? 0, e.gid ?? 0);
+        break;
+      default:
+        break;
+    }
+  }
+  // Directories last, deepest first: their modes may forbid writing into them.
+  for (const e of dirs.reverse()) {
+    const abs = join(dir, e.path);
+    await lchown(abs, e.uid ?? 0, e.gid ?? 0);
+    await chmod(abs, (e.mode ?? 0o755) & 0o7777);
+  }
+  return new BuildContext(dir, new IgnoreRules(m.ignorePatterns), m.ignoreFile);
+}
+
+interface Node {
+  mediaType?: string;
+  manifests?: { digest: string }[];
+  config?: { digest: string };
+  layers?: { digest: string }[];
+}
+
+/** Writes an uploaded OCI layout into `dir`: index.json and every blob it reaches, from the store. */
+export async function materialiseLayout(store: BlobStore, m: Extract<ContextManifest, { kind: 'oci-layout' }>, dir: string): Promise<void> {
+  await mkdir(join(dir, 'blobs', 'sha256'), { recursive: true });
+  await writeFile(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  const index = await readBlob(store, m.indexDigest as Digest);
+  await writeFile(join(dir, 'index.json'), index);
+  const seen = new Set<string>();
+  const copy = async (digest: string): Promise<boolean> => {
+    if (seen.has(digest)) return false;
+    seen.add(digest);
+    if ((await store.stat(digest as Digest)) === undefined) throw new UploadedContextError(`uploaded OCI layout lacks blob ${digest}: upload it first`);
+    await pipeline(store.stream(digest as Digest), createWriteStream(join(dir, 'blobs', 'sha256', digest.slice(7))));
+    return true;
+  };
+  const visit = async (node: Node): Promise<void> => {
+    for (const d of [...(node.config ? [node.config] : []), ...(node.layers ?? [])]) await copy(d.digest);
+    for (const d of node.manifests ?? []) if (await copy(d.digest)) await visit(JSON.parse((await readBlob(store, d.digest as Digest)).toString('utf8')) as Node);
+  };
+  await visit(JSON.parse(index.toString('utf8')) as Node);
+}

@@ -1,0 +1,40 @@
+import { join } from 'node:path';
+import { FileLeases } from '../../cache/file-leases.js';
+import { FsBlobStore } from '../../cache/fs-blob-store.js';
+import { FsCacheIndex } from '../../cache/fs-cache-index.js';
+import { FsExplainStore } from '../../cache/fs-explain-store.js';
+import { LocalWorker } from '../../worker/local-worker.js';
+import { SnapshotStore } from '../../worker/snapshots/snapshot-store.js';
+import { runBuild, type BuildEngine, type BuildRequest, type BuildResult } from './build.js';
+import { enforceCacheLimit } from './cache-maintenance.js';
+
+/**
+ * The embedded engine: the cache directory's filesystem stores and a `LocalWorker` in this process,
+ * whose snapshots also give the `local`/`tar` outputs their filesystem (no second unpack).
+ */
+export function localEngine(cacheDir: string): BuildEngine {
+  return {
+    stores: { blobs: new FsBlobStore(cacheDir), index: new FsCacheIndex(cacheDir), explanations: new FsExplainStore(cacheDir), leases: new FileLeases(cacheDir) },
+    // The snapshot store removes what a killed build left here.
+    scratchDir: join(cacheDir, 'tmp'),
+    async openWorker(lease, blobs) {
+      const snapshots = new SnapshotStore(cacheDir, blobs, lease);
+      await snapshots.cleanStale();
+      return {
+        worker: new LocalWorker(blobs, snapshots, cacheDir),
+        rootfs: (layers) => snapshots.mount(layers, false),
+        abort: () => void snapshots.releaseAll(),
+        close: () => snapshots.releaseAll(),
+      };
+    },
+  };
+}
+
+/** Plans, executes and exports one build on this machine, with the embedded cache in `cacheDir`. */
+export async function build(req: BuildRequest & { cacheDir: string }): Promise<BuildResult> {
+  try {
+    return await runBuild(req, localEngine(req.cacheDir));
+  } finally {
+    await enforceCacheLimit(req.cacheDir);
+  }
+}

@@ -1,0 +1,90 @@
+import { mkdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { LayerRecord } from '../../cache/cache-index.js';
+import type { Digest } from '../../oci/digest.js';
+import type { StepAssignment__Output } from '../../proto/generated/dockyard/v1/StepAssignment.js';
+import type { StepEvent } from '../../proto/generated/dockyard/v1/StepEvent.js';
+import { required } from '../contract/contract-error.js';
+import { decodeStepInput, encodeStepResult } from '../contract/io-codec.js';
+import { decodeStep } from '../contract/step-codec.js';
+import type { RemoteStepInput } from '../contract/step-io.js';
+import { ExecError } from '../exec/run-step.js';
+import { settleLayers } from '../layer.js';
+import { LocalWorker } from '../local-worker.js';
+import type { SecretSource, StepInput } from '../worker.js';
+import type { ContentClient } from './content-client.js';
+import { materialiseTree } from './file-tree.js';
+import type { CacheSession, LocalCache } from './local-cache.js';
+
+/** What a finished assignment reports: a result or a failure (the StepEvent without its task id). */
+export type StepOutcome = Pick<StepEvent, 'result'> | Pick<StepEvent, 'failure'>;
+
+export interface StepRunnerDeps {
+  cache: LocalCache;
+  content: ContentClient;
+  /** A line of the step's output, sent as a LogLine. */
+  log(line: string): void;
+  secrets: SecretSource;
+  signal: AbortSignal;
+}
+
+/**
+ * Runs one assignment with the same engine as a local build: inputs made local (layer blobs into the
+ * worker's store, file trees into a temporary directory), LocalWorker.execute, layers settled, new
+ * blobs uploaded to the coordinator before the result is reported.
+ */
+export async function runAssignment(assign: StepAssignment__Output, deps: StepRunnerDeps): Promise<StepOutcome> {
+  const session = await deps.cache.open();
+  const tempDirs: string[] = [];
+  try {
+    const step = decodeStep(required(assign.step, 'assign.step'));
+    if (step.kind === 'source') throw new Error(`source steps run on the coordinator, not on a worker (step ${step.key})`);
+    const inputs = assign.inputs.map(decodeStepInput);
+    const local = await makeLocal(inputs, session, deps, tempDirs);
+    const worker = new LocalWorker(session.blobs, session.snapshots, deps.cache.dir);
+    const out = await worker.execute(step, local, {
+      log: deps.log,
+      secrets: deps.secrets,
+      signal: deps.signal,
+      ...(assign.epoch !== undefined ? { epoch: assign.epoch } : {}),
+    });
+    const layers = await settleLayers(out.layers);
+    await upload(layers, session, deps.content);
+    await deps.cache.remember(layers);
+    return { result: encodeStepResult({ layers, emptyLayer: out.emptyLayer }) };
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    return { failure: { message: e.message, tail: e instanceof ExecError ? e.tail : [] } };
+  } finally {
+    for (const d of tempDirs) await rm(d, { recursive: true, force: true });
+    await session.lease.release();
+    await deps.cache.enforceLimit().catch(() => undefined);
+  }
+}
+
+async function makeLocal(inputs: RemoteStepInput[], session: CacheSession, deps: StepRunnerDeps, tempDirs: string[]): Promise<StepInput[]> {
+  const digests: Digest[] = inputs.flatMap((i) => (i.type === 'rootfs' ? i.layers.map((l) => l.digest) : i.entries.flatMap((e) => (e.digest ? [e.digest] : []))));
+  await deps.cache.ensure(session, digests, deps.content);
+  await deps.cache.remember(inputs.flatMap((i) => (i.type === 'rootfs' ? i.layers : [])));
+  // Named `<kind>-<pid>-…` so that the next start removes what a killed worker left (SnapshotStore.cleanStale).
+  const tmp = join(deps.cache.dir, 'tmp');
+  mkdirSync(tmp, { recursive: true });
+  const out: StepInput[] = [];
+  for (const input of inputs) {
+    if (input.type === 'rootfs') out.push(input);
+    else {
+      const holder = await mkdtemp(join(tmp, `files-${process.pid}-`));
+      tempDirs.push(holder);
+      const tree = await materialiseTree(input.entries, session.blobs, holder);
+      out.push({ type: 'local', dir: tree.dir, allowed: tree.allowed });
+    }
+  }
+  return out;
+}
+
+/** Every blob of the result the coordinator lacks, sent before the result names it. */
+async function upload(layers: LayerRecord[], session: CacheSession, content: ContentClient): Promise<void> {
+  const missing = await content.findMissing([...new Set(layers.map((l) => l.digest))]);
+  for (const d of missing) await content.upload(d, session.blobs);
+}
