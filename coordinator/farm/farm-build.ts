@@ -23,6 +23,9 @@ import type { FarmMetrics } from './metrics.js';
 import { PublishedProgress } from './published-progress.js';
 import { materialiseLayout, materialiseLocal, readContextManifest } from './uploaded-context.js';
 
+/** Steps of one farm build in flight at once when the client sets no --max-parallelism. */
+const FARM_PARALLELISM = 256;
+
 /** What a coordinator processes queued builds with. */
 export interface FarmBuildDeps {
   /** The shared cache: the coordinator's store, the Redis index, explanations and leases. */
@@ -137,7 +140,8 @@ export function farmBuildProcessor(deps: FarmBuildDeps): BuildProcessor<FarmBuil
           noCache: req.noCache,
           noCacheFilter: req.noCacheFilter,
           secrets: deps.secrets(build.id, new Set(req.secretIds)),
-          ...(req.maxParallelism !== undefined ? { maxParallelism: req.maxParallelism } : {}),
+          // The workers' slots bound the steps that run at once, not this coordinator's CPUs.
+          maxParallelism: req.maxParallelism ?? FARM_PARALLELISM,
           signal,
         },
         engine,

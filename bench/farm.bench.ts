@@ -1,0 +1,116 @@
+/**
+ * The build farm on this machine, with real processes on loopback: redis-server, `dockyard
+ * coordinator` and `dockyard worker` processes (each with a cache directory of its own, as if on a
+ * machine of its own), driven by `dockyard build --builder`.
+ * 1. Scaling: a 16-stage fan-out whose RUN steps each sleep 2 s, on 1, 2 and 4 workers of one slot
+ *    each: the speed-up against one worker (target: at least 0.85 x N).
+ * 2. A cross-worker cache hit: an image built on worker A, then one more step on top of it placed on
+ *    worker B, whose cache is empty, so B must fetch the image's layers; against downloading those
+ *    layers from the coordinator's Content service.
+ * Needs root and redis-server (bash scripts/setup.sh). Run: `npm run bench:farm`.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ContentBlobStore } from '../cache/content-blob-store.js';
+import type { Digest } from '../oci/digest.js';
+import { busyboxLayout } from '../test/engine-helpers.js';
+import { startCoordinator, startWorker, type FarmProcess } from '../test/farm-helpers.js';
+import { cliPath } from '../test/helpers.js';
+import { startRedis } from '../test/redis-helpers.js';
+
+const STAGES = 16;
+const SLEEP_S = 2;
+
+function timeBuild(builder: string, dir: string, args: string[]): { ms: number; stdout: string } {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [cliPath, 'build', '--builder', builder, '--progress', 'quiet', '--build-context', `busybox=oci-layout://${busyboxLayout()}`, ...args, dir], { encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`farm build failed: ${r.stderr}`);
+  return { ms, stdout: r.stdout };
+}
+
+function fanOut(dir: string): void {
+  const lines: string[] = [];
+  for (let i = 1; i <= STAGES; i++) lines.push(`FROM busybox AS s${i}`, 'ARG RUN_ID', `RUN sleep ${SLEEP_S} && echo "$RUN_ID ${i}" > /out-${i}`);
+  lines.push('FROM busybox');
+  for (let i = 1; i <= STAGES; i++) lines.push(`COPY --from=s${i} /out-${i} /`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'Dockerfile'), lines.join('\n') + '\n');
+}
+
+async function scaling(redisUrl: string, work: string): Promise<void> {
+  const dir = join(work, 'fanout');
+  fanOut(dir);
+  const results: { n: number; ms: number }[] = [];
+  for (const n of [1, 2, 4]) {
+    const coordinator = await startCoordinator(redisUrl, ['--store', join(work, `store-${n}`)]);
+    const workers: FarmProcess[] = [];
+    for (let i = 0; i < n; i++) workers.push(await startWorker(coordinator.address, ['--slots', '1']));
+    // Warm: the base image is uploaded and unpacked on every worker by a first build of other work.
+    timeBuild(coordinator.address, dir, ['--build-arg', `RUN_ID=warm-${n}`]);
+    const { ms } = timeBuild(coordinator.address, dir, ['--build-arg', `RUN_ID=run-${n}-${Date.now()}`]);
+    results.push({ n, ms });
+    for (const w of workers) await w.stop();
+    await coordinator.stop();
+  }
+  const one = results[0]!.ms;
+  console.log(`\nScaling: ${STAGES} independent stages of "sleep ${SLEEP_S}", workers of one slot each`);
+  console.log('| workers | build | speed-up | target |');
+  console.log('| --- | --- | --- | --- |');
+  for (const r of results) console.log(`| ${r.n} | ${(r.ms / 1000).toFixed(2)} s | ${(one / r.ms).toFixed(2)}x | >= ${(0.85 * r.n).toFixed(2)}x |`);
+}
+
+async function crossWorkerHit(redisUrl: string, work: string): Promise<void> {
+  const dir = join(work, 'layers');
+  mkdirSync(dir, { recursive: true });
+  const base = ['FROM busybox', 'RUN head -c 30000000 /dev/urandom > /payload && sha256sum /payload > /payload.sum'];
+  writeFileSync(join(dir, 'Dockerfile'), base.join('\n') + '\n');
+  const store = join(work, 'store-hit');
+  const coordinator = await startCoordinator(redisUrl, ['--store', store]);
+  const a = await startWorker(coordinator.address, ['--slots', '1']);
+  timeBuild(coordinator.address, dir, []);
+  await a.stop();
+  // Worker B has an empty cache: a step on top of the image makes it fetch the image's layers.
+  const b = await startWorker(coordinator.address, ['--slots', '1']);
+  writeFileSync(join(dir, 'Dockerfile'), [...base, 'ARG N', 'RUN echo $N > /n'].join('\n') + '\n');
+  const cold = timeBuild(coordinator.address, dir, ['--build-arg', 'N=1']).ms;
+  const warm = timeBuild(coordinator.address, dir, ['--build-arg', 'N=2']).ms;
+  await b.stop();
+  // The same layers, downloaded from the same Content service by a plain client.
+  const client = new ContentBlobStore(coordinator.address, {});
+  const digests = spawnSync('find', [join(store, 'blobs', 'sha256'), '-type', 'f', '-size', '+1M', '-printf', '%f\n'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
+  const t0 = process.hrtime.bigint();
+  let bytes = 0;
+  for (const hex of digests) for await (const chunk of client.stream(`sha256:${hex}` as Digest)) bytes += (chunk as Buffer).length;
+  const download = Number(process.hrtime.bigint() - t0) / 1e6;
+  client.close();
+  await coordinator.stop();
+  const hit = cold - warm;
+  console.log(`\nCross-worker cache hit (${(bytes / 1e6).toFixed(1)} MB of layers built on worker A, needed by worker B)`);
+  console.log('| what | time |');
+  console.log('| --- | --- |');
+  console.log(`| the step on B with the layers fetched (build) | ${cold.toFixed(0)} ms |`);
+  console.log(`| the same step once B has them (build) | ${warm.toFixed(0)} ms |`);
+  console.log(`| the cache hit's cost: fetching and unpacking | ${hit.toFixed(0)} ms |`);
+  console.log(`| downloading the same layers from Content | ${download.toFixed(0)} ms |`);
+  console.log(`| ratio | ${(hit / download).toFixed(2)} |`);
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'dockyard-bench-farm-'));
+  const redis = await startRedis();
+  try {
+    await scaling(redis.url, work);
+    await crossWorkerHit(redis.url, work);
+  } finally {
+    await redis.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
