@@ -1,4 +1,6 @@
 import type * as grpc from '@grpc/grpc-js';
+import { join } from 'node:path';
+import { ContentBlobStore } from '../../cache/content-blob-store.js';
 import type { CoordinatorMessage__Output } from '../../proto/generated/dockyard/v1/CoordinatorMessage.js';
 import type { RegisterResponse__Output } from '../../proto/generated/dockyard/v1/RegisterResponse.js';
 import type { StepAssignment__Output } from '../../proto/generated/dockyard/v1/StepAssignment.js';
@@ -6,8 +8,7 @@ import type { StepEvent } from '../../proto/generated/dockyard/v1/StepEvent.js';
 import type { WorkerClient } from '../../proto/generated/dockyard/v1/Worker.js';
 import type { WorkerMessage } from '../../proto/generated/dockyard/v1/WorkerMessage.js';
 import { loadDockyardProto } from '../../proto/load.js';
-import { ContentClient } from './content-client.js';
-import type { Dial } from './dial.js';
+import { dialOptions, type DialOptions } from '../../proto/transport.js';
 import type { LocalCache } from './local-cache.js';
 import { runAssignment } from './step-runner.js';
 import { StreamSecrets } from './stream-secrets.js';
@@ -15,7 +16,7 @@ import { StreamSecrets } from './stream-secrets.js';
 export interface AgentOptions {
   id: string;
   coordinators: string[];
-  dial: Dial;
+  dial: DialOptions;
   slots: number;
   nativePlatforms: string[];
   emulatedPlatforms: string[];
@@ -140,7 +141,7 @@ export class WorkerAgent {
 
 /** One coordinator: its registration, Connect stream and heartbeats. */
 class CoordinatorLink {
-  readonly content: ContentClient;
+  readonly content: ContentBlobStore;
   private readonly client: WorkerClient;
   private call?: grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage__Output>;
   private timer?: NodeJS.Timeout;
@@ -152,9 +153,11 @@ class CoordinatorLink {
     private readonly address: string,
     private readonly agent: WorkerAgent,
   ) {
-    const { dial } = agent.options;
-    this.client = new (loadDockyardProto().dockyard.v1.Worker)(address, dial.credentials, dial.options);
-    this.content = new ContentClient(address, dial);
+    const { dial, cache } = agent.options;
+    const { credentials, options } = dialOptions(dial);
+    this.client = new (loadDockyardProto().dockyard.v1.Worker)(address, credentials, options);
+    // Uploads spool in the cache's tmp directory, named `blob-<pid>-…`: a killed worker's are removed at the next start.
+    this.content = new ContentBlobStore(address, dial, { scratchDir: join(cache.dir, 'tmp') });
   }
 
   /** The first registration and stream (an error here, such as a refused token, fails the start). */

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LayerRecord } from '../../cache/cache-index.js';
+import type { ContentBlobStore } from '../../cache/content-blob-store.js';
 import type { Digest } from '../../oci/digest.js';
 import type { StepAssignment__Output } from '../../proto/generated/dockyard/v1/StepAssignment.js';
 import type { StepEvent } from '../../proto/generated/dockyard/v1/StepEvent.js';
@@ -13,16 +14,16 @@ import { ExecError } from '../exec/run-step.js';
 import { settleLayers } from '../layer.js';
 import { LocalWorker } from '../local-worker.js';
 import type { SecretSource, StepInput } from '../worker.js';
-import type { ContentClient } from './content-client.js';
 import { materialiseTree } from './file-tree.js';
-import type { CacheSession, LocalCache } from './local-cache.js';
+import { copyBlob, type CacheSession, type LocalCache } from './local-cache.js';
 
 /** What a finished assignment reports: a result or a failure (the StepEvent without its task id). */
 export type StepOutcome = Pick<StepEvent, 'result'> | Pick<StepEvent, 'failure'>;
 
 export interface StepRunnerDeps {
   cache: LocalCache;
-  content: ContentClient;
+  /** The coordinator's store, through its Content service. */
+  content: ContentBlobStore;
   /** A line of the step's output, sent as a LogLine. */
   log(line: string): void;
   secrets: SecretSource;
@@ -84,7 +85,7 @@ async function makeLocal(inputs: RemoteStepInput[], session: CacheSession, deps:
 }
 
 /** Every blob of the result the coordinator lacks, sent before the result names it. */
-async function upload(layers: LayerRecord[], session: CacheSession, content: ContentClient): Promise<void> {
+async function upload(layers: LayerRecord[], session: CacheSession, content: ContentBlobStore): Promise<void> {
   const missing = await content.findMissing([...new Set(layers.map((l) => l.digest))]);
-  for (const d of missing) await content.upload(d, session.blobs);
+  for (const d of missing) await copyBlob(session.blobs, content, d);
 }
