@@ -1,4 +1,3 @@
-import type * as grpc from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
@@ -11,7 +10,7 @@ import { ExpectedError } from '../oci/expected-error.js';
 import { readToken } from '../proto/auth.js';
 import { channelCredentials } from '../proto/transport.js';
 import { formatPlatform, hostPlatform, parsePlatformList } from '../oci/platform.js';
-import { WorkerAgent } from '../worker/remote/agent.js';
+import { callFailure, WorkerAgent } from '../worker/remote/agent.js';
 import { LocalCache } from '../worker/remote/local-cache.js';
 import { emulatedPlatforms } from '../worker/system/binfmt.js';
 import { parseArgsError, UsageError } from './errors.js';
@@ -139,8 +138,7 @@ export async function workerCommand(argv: string[], out: NodeJS.WritableStream, 
   } catch (err) {
     await agent.close();
     if (err instanceof ExpectedError) throw err;
-    const e = err as grpc.ServiceError;
-    throw new ExpectedError(`cannot register with the coordinator: ${e.details || e.message}`);
+    throw new ExpectedError(`cannot register with the coordinator: ${callFailure(err)}`);
   }
   out.write(`registered as ${id}\n`);
   await stop;

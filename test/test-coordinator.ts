@@ -8,7 +8,7 @@ import type { StepEvent__Output } from '../proto/generated/dockyard/v1/StepEvent
 import type { WorkerHandlers } from '../proto/generated/dockyard/v1/Worker.js';
 import type { WorkerMessage__Output } from '../proto/generated/dockyard/v1/WorkerMessage.js';
 import { loadDockyardProto } from '../proto/load.js';
-import { startGrpcServer, type StartedServer } from '../proto/transport.js';
+import { startGrpcServer, type StartedServer, type TlsFiles } from '../proto/transport.js';
 import { encodeStepInput } from '../worker/contract/io-codec.js';
 import { encodeStep } from '../worker/contract/step-codec.js';
 import type { RemoteStepInput } from '../worker/contract/step-io.js';
@@ -45,13 +45,14 @@ export class TestCoordinator extends EventEmitter {
     private readonly store: BlobStore,
     private readonly secrets: Map<string, string>,
     private readonly token: string,
+    private readonly tls: TlsFiles = {},
   ) {
     super();
   }
 
-  async start(): Promise<void> {
+  async start(listen = '127.0.0.1:0'): Promise<void> {
     const worker = { definition: loadDockyardProto().dockyard.v1.Worker.service, handlers: this.workerHandlers() };
-    this.server = await startGrpcServer({ listen: '127.0.0.1:0', tls: {}, token: this.token, services: [worker, contentService(this.store)] });
+    this.server = await startGrpcServer({ listen, tls: this.tls, token: this.token, services: [worker, contentService(this.store)] });
     this.address = this.server.address;
   }
 

@@ -12,7 +12,8 @@ import { decodeStepResult } from '../worker/contract/io-codec.js';
 import type { RemoteStepInput } from '../worker/contract/step-io.js';
 import type { Step } from '../worker/step.js';
 import { busyboxLayout } from './engine-helpers.js';
-import { cliPath, makeDir, plan, tempDir } from './helpers.js';
+import { cliPath, freePort, makeDir, plan, tempDir } from './helpers.js';
+import { makeCertificates } from './registry-helpers.js';
 import { TestCoordinator } from './test-coordinator.js';
 
 const SECRET = 'S3CRET-worker-agent-7f3a9c';
@@ -279,6 +280,23 @@ describe('dockyard worker: cancellation, reconnection, shared slots, a bounded c
     assert.equal(await worker.exited, 0);
   });
 
+  it('started before its coordinator listens, it retries until it can register', async () => {
+    const port = await freePort();
+    const worker = startWorker(['--coordinator', `127.0.0.1:${port}`, '--cache-dir', tempDir('worker-cache')], { DOCKYARD_TOKEN: TOKEN });
+    const c = new TestCoordinator(seed.store, new Map(), TOKEN);
+    started.push({ worker, coordinators: [c] });
+    await new Promise<void>((resolve) => {
+      const check = (): void => void (worker.stderr.includes(`cannot reach 127.0.0.1:${port}`) && resolve());
+      worker.child.stderr!.on('data', check);
+      check();
+    });
+    await c.start(`127.0.0.1:${port}`);
+    assert.match(await firstLine(worker), /^registered as /);
+    await c.connected();
+    worker.child.kill('SIGTERM');
+    assert.equal(await worker.exited, 0);
+  });
+
   it('connects to every --coordinator and shares its slots among them', async () => {
     const { worker, coordinators } = await farm(2, ['--slots', '1']);
     const [a, b] = coordinators as [TestCoordinator, TestCoordinator];
@@ -351,6 +369,36 @@ describe('dockyard worker refusals', () => {
       assert.equal(w.stdout, '');
       assert.match(w.stderr, /^error: cannot register with the coordinator: .*token.*\n$/);
       assert.equal(coordinator.registrations.length, 0);
+    } finally {
+      coordinator.stop();
+    }
+  });
+
+  it('over mTLS, a worker with a client certificate from the CA registers and runs a step; one without is refused', async () => {
+    const dir = tempDir('tls');
+    const tls = makeCertificates(dir);
+    const openssl = (args: string[]): void => assert.equal(spawnSync('openssl', args, { cwd: dir }).status, 0);
+    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=worker']);
+    openssl(['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '1']);
+    const seed = await seededStore();
+    const coordinator = new TestCoordinator(seed.store, new Map([['tok', SECRET]]), TOKEN, tls);
+    await coordinator.start();
+    try {
+      const common = ['--coordinator', coordinator.address, '--tls-ca', tls.ca];
+      const refused = startWorker([...common, '--cache-dir', tempDir('cache')], { DOCKYARD_TOKEN: TOKEN });
+      assert.equal(await refused.exited, 1);
+      // (node may warn first that TLS ignores an IP address as server name)
+      assert.equal(refused.stderr.split('\n').at(-2), 'error: cannot register with the coordinator: TLS handshake failed: tlsv13 alert certificate required');
+      assert.equal(coordinator.registrations.length, 0);
+
+      const w = startWorker([...common, '--tls-cert', join(dir, 'client.crt'), '--tls-key', join(dir, 'client.key'), '--cache-dir', tempDir('cache')], { DOCKYARD_TOKEN: TOKEN });
+      assert.match(await firstLine(w), /^registered as /);
+      await coordinator.connected();
+      const quick = await runStep(`sh -c 'cat /ctx/hello.txt > /tls.txt'`, seed);
+      const end = await coordinator.assign('over-tls', quick.step, quick.inputs, 'RUN quick').end;
+      assert.equal(end.event, 'result', JSON.stringify(end.failure));
+      w.child.kill('SIGTERM');
+      assert.equal(await w.exited, 0);
     } finally {
       coordinator.stop();
     }

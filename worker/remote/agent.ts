@@ -36,6 +36,20 @@ interface Task {
 }
 
 const UNAVAILABLE = 14;
+
+/** A failed call as one short line: grpc-js details can carry OpenSSL's error stack and a timestamp. */
+export function callFailure(err: unknown): string {
+  const e = err as Partial<grpc.ServiceError>;
+  const first = (e.details || e.message || String(err)).split(/\n|\\n/)[0]!.trim();
+  const ssl = /SSL routines:[^:]*:([^:]+)/.exec(first);
+  return ssl ? `TLS handshake failed: ${ssl[1]}` : first;
+}
+
+/** Nothing answers at the address (yet): as opposed to a peer that answered and refused us. */
+function unreachable(err: unknown): boolean {
+  const e = err as Partial<grpc.ServiceError>;
+  return e.code === UNAVAILABLE && /ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|ENOTFOUND|EAI_AGAIN/.test(e.details ?? '');
+}
 const BACKOFF_MS = [200, 500, 1000, 2000, 5000];
 
 /**
@@ -163,13 +177,15 @@ class CoordinatorLink {
   /** The first registration and stream (an error here, such as a refused token, fails the start). */
   connected(): Promise<void> {
     this.first ??= (async () => {
-      // A coordinator not up yet is waited for; a refusal (token, protocol) is final.
+      // A coordinator not listening yet is waited for; a refusal (token, protocol, TLS) is final.
       for (let n = 0; ; n++) {
         try {
           return await this.open();
         } catch (err) {
-          if ((err as grpc.ServiceError).code !== UNAVAILABLE || this.closed) throw err;
-          await new Promise((r) => setTimeout(r, BACKOFF_MS[Math.min(n, BACKOFF_MS.length - 1)]));
+          if (!unreachable(err) || this.closed) throw err;
+          const delay = BACKOFF_MS[Math.min(n, BACKOFF_MS.length - 1)]!;
+          this.agent.options.log(`cannot reach ${this.address} (${callFailure(err)}); retrying in ${delay}ms`);
+          await new Promise((r) => setTimeout(r, delay));
         }
       }
     })();
@@ -217,7 +233,7 @@ class CoordinatorLink {
       this.agent.onLinkLost(this, reason);
       if (!this.closed) this.reconnect(reason);
     };
-    call.on('error', (err: grpc.ServiceError) => onLost(`stream to ${this.address} broke: ${err.details || err.message}`));
+    call.on('error', (err: grpc.ServiceError) => onLost(`stream to ${this.address} broke: ${callFailure(err)}`));
     call.on('end', () => onLost(`coordinator ${this.address} closed the stream`));
     call.write({ hello: { workerId: reg.workerId || this.agent.options.id, sessionId: reg.sessionId } });
     this.heartbeat();
@@ -235,7 +251,7 @@ class CoordinatorLink {
           this.failures = 0;
           this.agent.options.log(`reconnected to ${this.address}`);
         },
-        (err: Error) => this.reconnect(`cannot reach ${this.address}: ${(err as grpc.ServiceError).details || err.message}`),
+        (err: Error) => this.reconnect(`cannot reach ${this.address}: ${callFailure(err)}`),
       );
     }, delay);
   }
