@@ -17,6 +17,8 @@ import type { Step } from '../worker/step.js';
 /** What the test coordinator saw of one task. */
 export interface TaskRecord {
   logs: string[];
+  /** `action current/total` of each progress note. */
+  progress: string[];
   secretRequests: string[];
   end: Promise<StepEvent__Output>;
 }
@@ -77,7 +79,7 @@ export class TestCoordinator extends EventEmitter {
 
   assign(taskId: string, step: Step, inputs: RemoteStepInput[], name: string): TaskRecord {
     let settle!: (ev: StepEvent__Output) => void;
-    const record: TaskRecord = { logs: [], secretRequests: [], end: new Promise((resolve) => (settle = resolve)) };
+    const record: TaskRecord = { logs: [], progress: [], secretRequests: [], end: new Promise((resolve) => (settle = resolve)) };
     const mounted = new Set(step.kind === 'exec' ? step.exec.mounts.flatMap((m) => (m.type === 'secret' ? [m.id] : [])) : []);
     this.tasks.set(taskId, { record, settle, mounted });
     this.stream!.write({ assign: { taskId, step: encodeStep(step), inputs: inputs.map(encodeStepInput), epoch: 0, name } });
@@ -117,6 +119,9 @@ export class TestCoordinator extends EventEmitter {
       case 'log':
         task.record.logs.push(ev.log!.line);
         this.emit('log', ev.taskId, ev.log!.line);
+        break;
+      case 'progress':
+        task.record.progress.push(`${ev.progress!.action} ${ev.progress!.current}/${ev.progress!.total}`);
         break;
       case 'secretRequest': {
         const { requestId, secretId } = ev.secretRequest!;

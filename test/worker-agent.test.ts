@@ -183,6 +183,8 @@ describe('dockyard worker: a real worker process behind a test coordinator', () 
     assert.equal(readFileSync(join(files, 'secret.sum'), 'utf8').trim(), createHash('sha256').update(SECRET).digest('hex'));
     assert.ok(task.logs.includes('line-from-step'), `log lines: ${JSON.stringify(task.logs)}`);
     assert.deepEqual(task.secretRequests, ['tok']);
+    // The first step on this worker fetched every input blob (busybox's layers and the context file) and sent its one new layer.
+    assert.deepEqual(task.progress, [`downloaded ${chain.length + 1}/${chain.length + 1}`, `uploaded 1/${chain.length + 1}`]);
     // The secret is in no file of the worker's cache, not in the stored layer, not in the worker's output.
     assert.deepEqual(filesContaining(cacheDir, SECRET), []);
     assert.deepEqual(filesContaining(storeDir, SECRET), []);

@@ -115,7 +115,9 @@ export class WorkerAgent {
     this.opts.log(`running ${a.name || a.taskId}`);
     task.done = (async () => {
       try {
-        const outcome = await runAssignment(a, { cache: this.opts.cache, content: link.content, log: (line) => send({ log: { line } }), secrets, signal: abort.signal });
+        const outcome = await runAssignment(a, { cache: this.opts.cache, content: link.content, log: (line) => send({ log: { line } }),
+          progress: (action, current, total) => send({ progress: { action, current, total } }),
+          secrets, signal: abort.signal });
         secrets.fail(new Error('the step has ended'));
         if (!abort.signal.aborted || 'result' in outcome) send(outcome);
         else send({ failure: { message: `cancelled: ${String(abort.signal.reason ?? '')}`, tail: [] } });

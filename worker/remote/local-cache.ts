@@ -62,9 +62,17 @@ export class LocalCache {
     return { blobs, snapshots: new SnapshotStore(this.dir, blobs, lease), lease };
   }
 
-  /** Makes each blob local, downloading from the coordinator's store what is missing. */
-  async ensure(session: CacheSession, digests: Digest[], remote: BlobStore): Promise<void> {
-    await Promise.all([...new Set(digests)].map(async (d) => (await session.blobs.hold(d)) || copyBlob(remote, session.blobs, d)));
+  /** Makes each blob local, downloading from the coordinator's store what is missing; returns how many it downloaded. */
+  async ensure(session: CacheSession, digests: Digest[], remote: BlobStore): Promise<number> {
+    let downloaded = 0;
+    await Promise.all(
+      [...new Set(digests)].map(async (d) => {
+        if (await session.blobs.hold(d)) return;
+        await copyBlob(remote, session.blobs, d);
+        downloaded++;
+      }),
+    );
+    return downloaded;
   }
 
   /** Records layers as used now, for the LRU bound. */

@@ -26,6 +26,8 @@ export interface StepRunnerDeps {
   content: ContentBlobStore;
   /** A line of the step's output, sent as a LogLine. */
   log(line: string): void;
+  /** A phase with a count, sent as StepProgress: `downloaded` blobs of the inputs, `uploaded` blobs of the result. */
+  progress(action: 'downloaded' | 'uploaded', current: number, total: number): void;
   secrets: SecretSource;
   signal: AbortSignal;
 }
@@ -51,7 +53,7 @@ export async function runAssignment(assign: StepAssignment__Output, deps: StepRu
       ...(assign.epoch !== undefined ? { epoch: assign.epoch } : {}),
     });
     const layers = await settleLayers(out.layers);
-    await upload(layers, session, deps.content);
+    await upload(layers, session, deps);
     await deps.cache.remember(layers);
     return { result: encodeStepResult({ layers, emptyLayer: out.emptyLayer }) };
   } catch (err) {
@@ -66,7 +68,8 @@ export async function runAssignment(assign: StepAssignment__Output, deps: StepRu
 
 async function makeLocal(inputs: RemoteStepInput[], session: CacheSession, deps: StepRunnerDeps, tempDirs: string[]): Promise<StepInput[]> {
   const digests: Digest[] = inputs.flatMap((i) => (i.type === 'rootfs' ? i.layers.map((l) => l.digest) : i.entries.flatMap((e) => (e.digest ? [e.digest] : []))));
-  await deps.cache.ensure(session, digests, deps.content);
+  const downloaded = await deps.cache.ensure(session, digests, deps.content);
+  deps.progress('downloaded', downloaded, new Set(digests).size);
   await deps.cache.remember(inputs.flatMap((i) => (i.type === 'rootfs' ? i.layers : [])));
   // Named `<kind>-<pid>-…` so that the next start removes what a killed worker left (SnapshotStore.cleanStale).
   const tmp = join(deps.cache.dir, 'tmp');
@@ -85,7 +88,9 @@ async function makeLocal(inputs: RemoteStepInput[], session: CacheSession, deps:
 }
 
 /** Every blob of the result the coordinator lacks, sent before the result names it. */
-async function upload(layers: LayerRecord[], session: CacheSession, content: ContentBlobStore): Promise<void> {
-  const missing = await content.findMissing([...new Set(layers.map((l) => l.digest))]);
-  for (const d of missing) await copyBlob(session.blobs, content, d);
+async function upload(layers: LayerRecord[], session: CacheSession, deps: StepRunnerDeps): Promise<void> {
+  const digests = [...new Set(layers.map((l) => l.digest))];
+  const missing = await deps.content.findMissing(digests);
+  for (const d of missing) await copyBlob(session.blobs, deps.content, d);
+  deps.progress('uploaded', missing.length, digests.length);
 }
