@@ -10,7 +10,8 @@ import { ExpectedError } from '../oci/expected-error.js';
 import { readToken } from '../proto/auth.js';
 import { channelCredentials } from '../proto/transport.js';
 import { formatPlatform, hostPlatform, parsePlatformList } from '../oci/platform.js';
-import { callFailure, WorkerAgent } from '../worker/remote/agent.js';
+import { WorkerAgent } from '../worker/remote/agent.js';
+import { callFailure } from '../worker/remote/coordinator-link.js';
 import { LocalCache } from '../worker/remote/local-cache.js';
 import { emulatedPlatforms } from '../worker/system/binfmt.js';
 import { parseArgsError, UsageError } from './errors.js';
@@ -123,6 +124,7 @@ export async function workerCommand(argv: string[], out: NodeJS.WritableStream, 
     labels: parseLabels(values.labels),
     version: version(),
     cache: new LocalCache(cacheDir, maxBytes, gcGraceMs(env)),
+    scratchDir: join(cacheDir, 'tmp'),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   let drained: Promise<void> | undefined;
