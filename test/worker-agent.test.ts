@@ -202,6 +202,37 @@ describe('dockyard worker: a real worker process behind a test coordinator', () 
     assert.equal((await task.end).event, 'failure');
   });
 
+  it('a COPY of a files tree gets its directories, modes and symlinks as the entries say, sharing content between entries', async () => {
+    const p = await plan('FROM busybox\nCOPY . /app/\n', { contextDir: makeDir(context) });
+    const step = p.steps.find((s) => s.kind === 'file')!;
+    const size = context['hello.txt'].length;
+    const inputs = step.inputs.map((key): RemoteStepInput => {
+      const src = p.steps.find((s) => s.key === key)!;
+      if (src.kind === 'source' && src.source.type === 'context')
+        return {
+          type: 'files',
+          origin: 'context',
+          checksum: src.source.checksum,
+          entries: [
+            { path: 'bin', type: 'dir', mode: 0o750, uid: 0, gid: 0, size: 0 },
+            { path: 'bin/run.sh', type: 'file', mode: 0o755, uid: 0, gid: 0, size, digest: seed.contextDigest },
+            { path: 'data.txt', type: 'file', mode: 0o600, uid: 0, gid: 0, size, digest: seed.contextDigest },
+            { path: 'link', type: 'symlink', mode: 0o777, uid: 0, gid: 0, size: 10, linkTarget: 'bin/run.sh' },
+          ],
+        };
+      return { type: 'rootfs', layers: chain };
+    });
+    const end = await coordinator.assign('copy-tree', step, inputs, '[test 2/2] COPY . /app/').end;
+    assert.equal(end.event, 'result', JSON.stringify(end.failure));
+    const made = decodeStepResult(end.result!).layers.at(-1)!;
+    const listing = spawnSync('tar', ['-tvzf', join(storeDir, 'blobs', 'sha256', made.digest.slice(7))], { encoding: 'utf8' }).stdout;
+    const modes = new Map(listing.trim().split('\n').map((l) => [l.split(/\s+/).slice(5).join(' '), l.split(/\s+/)[0]!] as const));
+    assert.equal(modes.get('app/bin/'), 'drwxr-x---');
+    assert.equal(modes.get('app/bin/run.sh'), '-rwxr-xr-x');
+    assert.equal(modes.get('app/data.txt'), '-rw-------');
+    assert.equal(modes.get('app/link -> bin/run.sh'), 'lrwxrwxrwx');
+  });
+
   it('reports a failing RUN as a Failure with the tail of its output', async () => {
     const { step, inputs } = await runStep(`sh -c 'echo about to fail; exit 3'`, seed);
     const end = await coordinator.assign('task-2', step, inputs, '[test 1/1] RUN').end;
