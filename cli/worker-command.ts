@@ -138,6 +138,8 @@ export async function workerCommand(argv: string[], out: NodeJS.WritableStream, 
   try {
     await agent.start();
   } catch (err) {
+    // SIGTERM before the worker was ready: a clean stop, not a failure.
+    if (drained) return await drained.then(() => 0);
     await agent.close();
     if (err instanceof ExpectedError) throw err;
     throw new ExpectedError(`cannot register with the coordinator: ${callFailure(err)}`);

@@ -85,6 +85,15 @@ function firstLine(w: WorkerProcess): Promise<string> {
   });
 }
 
+/** Resolves once the worker has written `text` to stderr. */
+function saidOnStderr(w: WorkerProcess, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => void (w.stderr.includes(text) && resolve());
+    w.child.stderr!.on('data', check);
+    check();
+  });
+}
+
 /** The files of a gzip layer blob, extracted by tar. */
 function extractLayer(storeDir: string, digest: Digest): string {
   const dir = tempDir('layer');
@@ -318,16 +327,22 @@ describe('dockyard worker: cancellation, reconnection, shared slots, a bounded c
     const worker = startWorker(['--coordinator', `127.0.0.1:${port}`, '--cache-dir', tempDir('worker-cache')], { DOCKYARD_TOKEN: TOKEN });
     const c = new TestCoordinator(seed.store, new Map(), TOKEN);
     started.push({ worker, coordinators: [c] });
-    await new Promise<void>((resolve) => {
-      const check = (): void => void (worker.stderr.includes(`cannot reach 127.0.0.1:${port}`) && resolve());
-      worker.child.stderr!.on('data', check);
-      check();
-    });
+    await saidOnStderr(worker, `cannot reach 127.0.0.1:${port}`);
     await c.start(`127.0.0.1:${port}`);
     assert.match(await firstLine(worker), /^registered as /);
     await c.connected();
     worker.child.kill('SIGTERM');
     assert.equal(await worker.exited, 0);
+  });
+
+  it('SIGTERM while it waits for its coordinator stops it cleanly', async () => {
+    const port = await freePort();
+    const worker = startWorker(['--coordinator', `127.0.0.1:${port}`, '--cache-dir', tempDir('worker-cache')], { DOCKYARD_TOKEN: TOKEN });
+    started.push({ worker, coordinators: [] });
+    await saidOnStderr(worker, `cannot reach 127.0.0.1:${port}`);
+    worker.child.kill('SIGTERM');
+    assert.equal(await worker.exited, 0);
+    assert.equal(worker.stdout, '');
   });
 
   it('connects to every --coordinator and shares its slots among them', async () => {
