@@ -1,4 +1,3 @@
-import type * as grpc from '@grpc/grpc-js';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
@@ -8,9 +7,11 @@ import { defaultCacheDir } from '../cache/cache-dir.js';
 import { gcGraceMs } from '../coordinator/solver/cache-maintenance.js';
 import { parseSize } from '../cache/gc.js';
 import { ExpectedError } from '../oci/expected-error.js';
+import { readToken } from '../proto/auth.js';
+import { channelCredentials } from '../proto/transport.js';
 import { formatPlatform, hostPlatform, parsePlatformList } from '../oci/platform.js';
 import { WorkerAgent } from '../worker/remote/agent.js';
-import { dialOptions } from '../worker/remote/dial.js';
+import { callFailure } from '../worker/remote/coordinator-link.js';
 import { LocalCache } from '../worker/remote/local-cache.js';
 import { emulatedPlatforms } from '../worker/system/binfmt.js';
 import { parseArgsError, UsageError } from './errors.js';
@@ -66,15 +67,6 @@ function parseLabels(text: string | undefined): Record<string, string> {
   return labels;
 }
 
-function readToken(tokenFile: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
-  if (tokenFile === undefined) return env.DOCKYARD_TOKEN || undefined;
-  try {
-    return readFileSync(tokenFile, 'utf8').trim();
-  } catch (err) {
-    throw new ExpectedError(`--token-file ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-}
-
 /** Native platforms first: what the coordinator schedules natively; the rest it treats as emulated. */
 function platformsOf(flag: string | undefined): { native: string[]; emulated: string[] } {
   const host = formatPlatform(hostPlatform());
@@ -112,19 +104,15 @@ export async function workerCommand(argv: string[], out: NodeJS.WritableStream, 
   mkdirSync(cacheDir, { recursive: true });
   const platforms = platformsOf(values.platforms);
   const id = values.id ?? `${hostname()}-${createHash('sha256').update(cacheDir).digest('hex').slice(0, 8)}`;
-  const token = readToken(values['token-file'], env);
+  const token = readToken({ ...(values['token-file'] !== undefined ? { tokenFile: values['token-file'] } : {}), env });
   const tls = {
     ...(values['tls-ca'] ? { ca: values['tls-ca'] } : {}),
     ...(values['tls-cert'] ? { cert: values['tls-cert'] } : {}),
     ...(values['tls-key'] ? { key: values['tls-key'] } : {}),
   };
-  if ((tls.cert === undefined) !== (tls.key === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
-  let dial;
-  try {
-    dial = dialOptions({ ...(token !== undefined ? { token } : {}), tls });
-  } catch (err) {
-    throw new ExpectedError(`cannot read TLS files: ${(err as Error).message}`);
-  }
+  // Bad TLS files fail here, as one line naming the flag, rather than at the first call.
+  channelCredentials(tls);
+  const dial = { ...(token !== undefined ? { token } : {}), tls };
 
   const agent = new WorkerAgent({
     id,
@@ -136,6 +124,7 @@ export async function workerCommand(argv: string[], out: NodeJS.WritableStream, 
     labels: parseLabels(values.labels),
     version: version(),
     cache: new LocalCache(cacheDir, maxBytes, gcGraceMs(env)),
+    scratchDir: join(cacheDir, 'tmp'),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   let drained: Promise<void> | undefined;
@@ -149,10 +138,11 @@ export async function workerCommand(argv: string[], out: NodeJS.WritableStream, 
   try {
     await agent.start();
   } catch (err) {
+    // SIGTERM before the worker was ready: a clean stop, not a failure.
+    if (drained) return await drained.then(() => 0);
     await agent.close();
     if (err instanceof ExpectedError) throw err;
-    const e = err as grpc.ServiceError;
-    throw new ExpectedError(`cannot register with the coordinator: ${e.details || e.message}`);
+    throw new ExpectedError(`cannot register with the coordinator: ${callFailure(err)}`);
   }
   out.write(`registered as ${id}\n`);
   await stop;

@@ -16,7 +16,7 @@ export interface TestRegistry {
 }
 
 /** A CA and a certificate it signs for 127.0.0.1, made with openssl. */
-function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
+export function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
   const run = (args: string[]): void => {
     const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);

@@ -12,7 +12,8 @@ import { decodeStepResult } from '../worker/contract/io-codec.js';
 import type { RemoteStepInput } from '../worker/contract/step-io.js';
 import type { Step } from '../worker/step.js';
 import { busyboxLayout } from './engine-helpers.js';
-import { cliPath, makeDir, plan, tempDir } from './helpers.js';
+import { cliPath, freePort, makeDir, plan, tempDir } from './helpers.js';
+import { makeCertificates } from './registry-helpers.js';
 import { TestCoordinator } from './test-coordinator.js';
 
 const SECRET = 'S3CRET-worker-agent-7f3a9c';
@@ -80,6 +81,15 @@ function firstLine(w: WorkerProcess): Promise<string> {
     };
     w.child.stdout!.on('data', check);
     void w.exited.then((code) => reject(new Error(`worker exited ${code}: ${w.stderr}`)));
+    check();
+  });
+}
+
+/** Resolves once the worker has written `text` to stderr. */
+function saidOnStderr(w: WorkerProcess, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    const check = (): void => void (w.stderr.includes(text) && resolve());
+    w.child.stderr!.on('data', check);
     check();
   });
 }
@@ -182,6 +192,8 @@ describe('dockyard worker: a real worker process behind a test coordinator', () 
     assert.equal(readFileSync(join(files, 'secret.sum'), 'utf8').trim(), createHash('sha256').update(SECRET).digest('hex'));
     assert.ok(task.logs.includes('line-from-step'), `log lines: ${JSON.stringify(task.logs)}`);
     assert.deepEqual(task.secretRequests, ['tok']);
+    // The first step on this worker fetched every input blob (busybox's layers and the context file) and sent its one new layer.
+    assert.deepEqual(task.progress, [`downloaded ${chain.length + 1}/${chain.length + 1}`, `uploaded 1/${chain.length + 1}`]);
     // The secret is in no file of the worker's cache, not in the stored layer, not in the worker's output.
     assert.deepEqual(filesContaining(cacheDir, SECRET), []);
     assert.deepEqual(filesContaining(storeDir, SECRET), []);
@@ -197,6 +209,37 @@ describe('dockyard worker: a real worker process behind a test coordinator', () 
     assert.deepEqual(filesContaining(cacheDir, SECRET), []);
     coordinator.cancel('env-secret', 'seen enough');
     assert.equal((await task.end).event, 'failure');
+  });
+
+  it('a COPY of a files tree gets its directories, modes and symlinks as the entries say, sharing content between entries', async () => {
+    const p = await plan('FROM busybox\nCOPY . /app/\n', { contextDir: makeDir(context) });
+    const step = p.steps.find((s) => s.kind === 'file')!;
+    const size = context['hello.txt'].length;
+    const inputs = step.inputs.map((key): RemoteStepInput => {
+      const src = p.steps.find((s) => s.key === key)!;
+      if (src.kind === 'source' && src.source.type === 'context')
+        return {
+          type: 'files',
+          origin: 'context',
+          checksum: src.source.checksum,
+          entries: [
+            { path: 'bin', type: 'dir', mode: 0o750, uid: 0, gid: 0, size: 0 },
+            { path: 'bin/run.sh', type: 'file', mode: 0o755, uid: 0, gid: 0, size, digest: seed.contextDigest },
+            { path: 'data.txt', type: 'file', mode: 0o600, uid: 0, gid: 0, size, digest: seed.contextDigest },
+            { path: 'link', type: 'symlink', mode: 0o777, uid: 0, gid: 0, size: 10, linkTarget: 'bin/run.sh' },
+          ],
+        };
+      return { type: 'rootfs', layers: chain };
+    });
+    const end = await coordinator.assign('copy-tree', step, inputs, '[test 2/2] COPY . /app/').end;
+    assert.equal(end.event, 'result', JSON.stringify(end.failure));
+    const made = decodeStepResult(end.result!).layers.at(-1)!;
+    const listing = spawnSync('tar', ['-tvzf', join(storeDir, 'blobs', 'sha256', made.digest.slice(7))], { encoding: 'utf8' }).stdout;
+    const modes = new Map(listing.trim().split('\n').map((l) => [l.split(/\s+/).slice(5).join(' '), l.split(/\s+/)[0]!] as const));
+    assert.equal(modes.get('app/bin/'), 'drwxr-x---');
+    assert.equal(modes.get('app/bin/run.sh'), '-rwxr-xr-x');
+    assert.equal(modes.get('app/data.txt'), '-rw-------');
+    assert.equal(modes.get('app/link -> bin/run.sh'), 'lrwxrwxrwx');
   });
 
   it('reports a failing RUN as a Failure with the tail of its output', async () => {
@@ -279,6 +322,29 @@ describe('dockyard worker: cancellation, reconnection, shared slots, a bounded c
     assert.equal(await worker.exited, 0);
   });
 
+  it('started before its coordinator listens, it retries until it can register', async () => {
+    const port = await freePort();
+    const worker = startWorker(['--coordinator', `127.0.0.1:${port}`, '--cache-dir', tempDir('worker-cache')], { DOCKYARD_TOKEN: TOKEN });
+    const c = new TestCoordinator(seed.store, new Map(), TOKEN);
+    started.push({ worker, coordinators: [c] });
+    await saidOnStderr(worker, `cannot reach 127.0.0.1:${port}`);
+    await c.start(`127.0.0.1:${port}`);
+    assert.match(await firstLine(worker), /^registered as /);
+    await c.connected();
+    worker.child.kill('SIGTERM');
+    assert.equal(await worker.exited, 0);
+  });
+
+  it('SIGTERM while it waits for its coordinator stops it cleanly', async () => {
+    const port = await freePort();
+    const worker = startWorker(['--coordinator', `127.0.0.1:${port}`, '--cache-dir', tempDir('worker-cache')], { DOCKYARD_TOKEN: TOKEN });
+    started.push({ worker, coordinators: [] });
+    await saidOnStderr(worker, `cannot reach 127.0.0.1:${port}`);
+    worker.child.kill('SIGTERM');
+    assert.equal(await worker.exited, 0);
+    assert.equal(worker.stdout, '');
+  });
+
   it('connects to every --coordinator and shares its slots among them', async () => {
     const { worker, coordinators } = await farm(2, ['--slots', '1']);
     const [a, b] = coordinators as [TestCoordinator, TestCoordinator];
@@ -351,6 +417,36 @@ describe('dockyard worker refusals', () => {
       assert.equal(w.stdout, '');
       assert.match(w.stderr, /^error: cannot register with the coordinator: .*token.*\n$/);
       assert.equal(coordinator.registrations.length, 0);
+    } finally {
+      coordinator.stop();
+    }
+  });
+
+  it('over mTLS, a worker with a client certificate from the CA registers and runs a step; one without is refused', async () => {
+    const dir = tempDir('tls');
+    const tls = makeCertificates(dir);
+    const openssl = (args: string[]): void => assert.equal(spawnSync('openssl', args, { cwd: dir }).status, 0);
+    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=worker']);
+    openssl(['x509', '-req', '-in', 'client.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.crt', '-days', '1']);
+    const seed = await seededStore();
+    const coordinator = new TestCoordinator(seed.store, new Map([['tok', SECRET]]), TOKEN, tls);
+    await coordinator.start();
+    try {
+      const common = ['--coordinator', coordinator.address, '--tls-ca', tls.ca];
+      const refused = startWorker([...common, '--cache-dir', tempDir('cache')], { DOCKYARD_TOKEN: TOKEN });
+      assert.equal(await refused.exited, 1);
+      // (node may warn first that TLS ignores an IP address as server name)
+      assert.equal(refused.stderr.split('\n').at(-2), 'error: cannot register with the coordinator: TLS handshake failed: tlsv13 alert certificate required');
+      assert.equal(coordinator.registrations.length, 0);
+
+      const w = startWorker([...common, '--tls-cert', join(dir, 'client.crt'), '--tls-key', join(dir, 'client.key'), '--cache-dir', tempDir('cache')], { DOCKYARD_TOKEN: TOKEN });
+      assert.match(await firstLine(w), /^registered as /);
+      await coordinator.connected();
+      const quick = await runStep(`sh -c 'cat /ctx/hello.txt > /tls.txt'`, seed);
+      const end = await coordinator.assign('over-tls', quick.step, quick.inputs, 'RUN quick').end;
+      assert.equal(end.event, 'result', JSON.stringify(end.failure));
+      w.child.kill('SIGTERM');
+      assert.equal(await w.exited, 0);
     } finally {
       coordinator.stop();
     }

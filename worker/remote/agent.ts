@@ -1,29 +1,14 @@
-import type * as grpc from '@grpc/grpc-js';
 import type { CoordinatorMessage__Output } from '../../proto/generated/dockyard/v1/CoordinatorMessage.js';
-import type { RegisterResponse__Output } from '../../proto/generated/dockyard/v1/RegisterResponse.js';
 import type { StepAssignment__Output } from '../../proto/generated/dockyard/v1/StepAssignment.js';
 import type { StepEvent } from '../../proto/generated/dockyard/v1/StepEvent.js';
-import type { WorkerClient } from '../../proto/generated/dockyard/v1/Worker.js';
-import type { WorkerMessage } from '../../proto/generated/dockyard/v1/WorkerMessage.js';
-import { loadDockyardProto } from '../../proto/load.js';
-import { ContentClient } from './content-client.js';
-import type { Dial } from './dial.js';
+import { CoordinatorLink, type LinkOwner, type Registration } from './coordinator-link.js';
 import type { LocalCache } from './local-cache.js';
 import { runAssignment } from './step-runner.js';
 import { StreamSecrets } from './stream-secrets.js';
 
-export interface AgentOptions {
-  id: string;
+export interface AgentOptions extends Registration {
   coordinators: string[];
-  dial: Dial;
-  slots: number;
-  nativePlatforms: string[];
-  emulatedPlatforms: string[];
-  labels: Record<string, string>;
-  version: string;
   cache: LocalCache;
-  /** Operator-facing lines (never step output, never secrets). */
-  log(line: string): void;
 }
 
 /** A step this worker runs, and the stream it came on (its events go back there). */
@@ -34,25 +19,19 @@ interface Task {
   done: Promise<void>;
 }
 
-const UNAVAILABLE = 14;
-const BACKOFF_MS = [200, 500, 1000, 2000, 5000];
 
 /**
  * The `dockyard worker` daemon: registers with every coordinator, holds one Connect stream to each
  * (re-registering with backoff when one breaks), runs the steps they assign within its slots (shared
  * by all streams) and heartbeats. `drain` stops taking work and resolves once running steps are done.
  */
-export class WorkerAgent {
+export class WorkerAgent implements LinkOwner {
   private readonly tasks = new Map<string, Task>();
   private readonly links: CoordinatorLink[];
   private draining = false;
 
   constructor(private readonly opts: AgentOptions) {
-    this.links = opts.coordinators.map((address) => new CoordinatorLink(address, this));
-  }
-
-  get options(): AgentOptions {
-    return this.opts;
+    this.links = opts.coordinators.map((address) => new CoordinatorLink(address, opts, this));
   }
 
   get isDraining(): boolean {
@@ -100,7 +79,14 @@ export class WorkerAgent {
     this.opts.log(`running ${a.name || a.taskId}`);
     task.done = (async () => {
       try {
-        const outcome = await runAssignment(a, { cache: this.opts.cache, content: link.content, log: (line) => send({ log: { line } }), secrets, signal: abort.signal });
+        const outcome = await runAssignment(a, {
+          cache: this.opts.cache,
+          content: link.content,
+          log: (line) => send({ log: { line } }),
+          progress: (action, current, total) => send({ progress: { action, current, total } }),
+          secrets,
+          signal: abort.signal,
+        });
         secrets.fail(new Error('the step has ended'));
         if (!abort.signal.aborted || 'result' in outcome) send(outcome);
         else send({ failure: { message: `cancelled: ${String(abort.signal.reason ?? '')}`, tail: [] } });
@@ -135,105 +121,5 @@ export class WorkerAgent {
       t.secrets.fail(new Error(reason));
       t.abort.abort(reason);
     }
-  }
-}
-
-/** One coordinator: its registration, Connect stream and heartbeats. */
-class CoordinatorLink {
-  readonly content: ContentClient;
-  private readonly client: WorkerClient;
-  private call?: grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage__Output>;
-  private timer?: NodeJS.Timeout;
-  private closed = false;
-  private failures = 0;
-  private first?: Promise<void>;
-
-  constructor(
-    private readonly address: string,
-    private readonly agent: WorkerAgent,
-  ) {
-    const { dial } = agent.options;
-    this.client = new (loadDockyardProto().dockyard.v1.Worker)(address, dial.credentials, dial.options);
-    this.content = new ContentClient(address, dial);
-  }
-
-  /** The first registration and stream (an error here, such as a refused token, fails the start). */
-  connected(): Promise<void> {
-    this.first ??= (async () => {
-      // A coordinator not up yet is waited for; a refusal (token, protocol) is final.
-      for (let n = 0; ; n++) {
-        try {
-          return await this.open();
-        } catch (err) {
-          if ((err as grpc.ServiceError).code !== UNAVAILABLE || this.closed) throw err;
-          await new Promise((r) => setTimeout(r, BACKOFF_MS[Math.min(n, BACKOFF_MS.length - 1)]));
-        }
-      }
-    })();
-    return this.first;
-  }
-
-  send(msg: WorkerMessage): void {
-    if (this.call && !this.closed) this.call.write(msg);
-  }
-
-  heartbeat(): void {
-    this.send({ heartbeat: { runningTasks: this.agent.tasksOf(this), freeSlots: this.agent.freeSlots(), draining: this.agent.isDraining } });
-  }
-
-  close(): void {
-    this.closed = true;
-    clearInterval(this.timer);
-    this.call?.end();
-    this.client.close();
-    this.content.close();
-  }
-
-  private register(): Promise<RegisterResponse__Output> {
-    const o = this.agent.options;
-    return new Promise((resolve, reject) =>
-      this.client.Register(
-        { workerId: o.id, nativePlatforms: o.nativePlatforms, emulatedPlatforms: o.emulatedPlatforms, slots: o.slots, labels: o.labels, version: o.version },
-        { deadline: Date.now() + 30_000 },
-        (err, res) => (err ? reject(err) : resolve(res!)),
-      ),
-    );
-  }
-
-  private async open(): Promise<void> {
-    const reg = await this.register();
-    const call = this.client.Connect();
-    this.call = call;
-    call.on('data', (msg: CoordinatorMessage__Output) => this.agent.onCoordinatorMessage(this, msg));
-    let lost = false;
-    const onLost = (reason: string): void => {
-      if (lost) return;
-      lost = true;
-      clearInterval(this.timer);
-      if (this.call === call) this.call = undefined;
-      this.agent.onLinkLost(this, reason);
-      if (!this.closed) this.reconnect(reason);
-    };
-    call.on('error', (err: grpc.ServiceError) => onLost(`stream to ${this.address} broke: ${err.details || err.message}`));
-    call.on('end', () => onLost(`coordinator ${this.address} closed the stream`));
-    call.write({ hello: { workerId: reg.workerId || this.agent.options.id, sessionId: reg.sessionId } });
-    this.heartbeat();
-    this.timer = setInterval(() => this.heartbeat(), reg.heartbeatIntervalMs > 0 ? reg.heartbeatIntervalMs : 1000);
-  }
-
-  private reconnect(reason: string): void {
-    const delay = BACKOFF_MS[Math.min(this.failures, BACKOFF_MS.length - 1)]!;
-    this.failures++;
-    this.agent.options.log(`${reason}; reconnecting in ${delay}ms`);
-    setTimeout(() => {
-      if (this.closed) return;
-      this.open().then(
-        () => {
-          this.failures = 0;
-          this.agent.options.log(`reconnected to ${this.address}`);
-        },
-        (err: Error) => this.reconnect(`cannot reach ${this.address}: ${(err as grpc.ServiceError).details || err.message}`),
-      );
-    }, delay);
   }
 }

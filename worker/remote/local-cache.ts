@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import type { LayerRecord } from '../../cache/cache-index.js';
+import { pipeline } from 'node:stream/promises';
+import type { BlobStore } from '../../cache/blob-store.js';
 import { FileLeases } from '../../cache/file-leases.js';
 import { FsBlobStore } from '../../cache/fs-blob-store.js';
 import { FsCacheIndex } from '../../cache/fs-cache-index.js';
@@ -10,7 +12,6 @@ import { ExpectedError } from '../../oci/expected-error.js';
 import { SnapshotStore } from '../snapshots/snapshot-store.js';
 import { lockFile, type FileLock } from '../system/flock.js';
 import { runcDeleteAll } from '../system/runc.js';
-import type { ContentClient } from './content-client.js';
 
 /** One step's view of the worker's cache: everything it reads or makes is leased until `release`. */
 export interface CacheSession {
@@ -61,13 +62,17 @@ export class LocalCache {
     return { blobs, snapshots: new SnapshotStore(this.dir, blobs, lease), lease };
   }
 
-  /** Makes each blob local (downloading what is missing) and marks layers as just used. */
-  async ensure(session: CacheSession, digests: Digest[], content: ContentClient): Promise<void> {
+  /** Makes each blob local, downloading from the coordinator's store what is missing; returns how many it downloaded. */
+  async ensure(session: CacheSession, digests: Digest[], remote: BlobStore): Promise<number> {
+    let downloaded = 0;
     await Promise.all(
       [...new Set(digests)].map(async (d) => {
-        if (!(await session.blobs.hold(d))) await content.fetchInto(d, session.blobs);
+        if (await session.blobs.hold(d)) return;
+        await copyBlob(remote, session.blobs, d);
+        downloaded++;
       }),
     );
+    return downloaded;
   }
 
   /** Records layers as used now, for the LRU bound. */
@@ -88,4 +93,16 @@ export class LocalCache {
       await snapshots.removeExcept(result.liveDiffIDs, this.graceMs, result.freedDiffIDs);
     });
   }
+}
+
+/** One blob from `from` into `to`, digest checked when `to` commits it. */
+export async function copyBlob(from: BlobStore, to: BlobStore, digest: Digest): Promise<void> {
+  const w = to.writer(digest);
+  try {
+    await pipeline(from.stream(digest), w);
+  } catch (err) {
+    await w.abort();
+    throw err;
+  }
+  await w.commit();
 }

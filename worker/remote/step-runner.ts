@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LayerRecord } from '../../cache/cache-index.js';
+import type { ContentBlobStore } from '../../cache/content-blob-store.js';
 import type { Digest } from '../../oci/digest.js';
 import type { StepAssignment__Output } from '../../proto/generated/dockyard/v1/StepAssignment.js';
 import type { StepEvent } from '../../proto/generated/dockyard/v1/StepEvent.js';
@@ -13,18 +14,20 @@ import { ExecError } from '../exec/run-step.js';
 import { settleLayers } from '../layer.js';
 import { LocalWorker } from '../local-worker.js';
 import type { SecretSource, StepInput } from '../worker.js';
-import type { ContentClient } from './content-client.js';
 import { materialiseTree } from './file-tree.js';
-import type { CacheSession, LocalCache } from './local-cache.js';
+import { copyBlob, type CacheSession, type LocalCache } from './local-cache.js';
 
 /** What a finished assignment reports: a result or a failure (the StepEvent without its task id). */
 export type StepOutcome = Pick<StepEvent, 'result'> | Pick<StepEvent, 'failure'>;
 
 export interface StepRunnerDeps {
   cache: LocalCache;
-  content: ContentClient;
+  /** The coordinator's store, through its Content service. */
+  content: ContentBlobStore;
   /** A line of the step's output, sent as a LogLine. */
   log(line: string): void;
+  /** A phase with a count, sent as StepProgress: `downloaded` blobs of the inputs, `uploaded` blobs of the result. */
+  progress(action: 'downloaded' | 'uploaded', current: number, total: number): void;
   secrets: SecretSource;
   signal: AbortSignal;
 }
@@ -50,7 +53,7 @@ export async function runAssignment(assign: StepAssignment__Output, deps: StepRu
       ...(assign.epoch !== undefined ? { epoch: assign.epoch } : {}),
     });
     const layers = await settleLayers(out.layers);
-    await upload(layers, session, deps.content);
+    await upload(layers, session, deps);
     await deps.cache.remember(layers);
     return { result: encodeStepResult({ layers, emptyLayer: out.emptyLayer }) };
   } catch (err) {
@@ -65,7 +68,8 @@ export async function runAssignment(assign: StepAssignment__Output, deps: StepRu
 
 async function makeLocal(inputs: RemoteStepInput[], session: CacheSession, deps: StepRunnerDeps, tempDirs: string[]): Promise<StepInput[]> {
   const digests: Digest[] = inputs.flatMap((i) => (i.type === 'rootfs' ? i.layers.map((l) => l.digest) : i.entries.flatMap((e) => (e.digest ? [e.digest] : []))));
-  await deps.cache.ensure(session, digests, deps.content);
+  const downloaded = await deps.cache.ensure(session, digests, deps.content);
+  deps.progress('downloaded', downloaded, new Set(digests).size);
   await deps.cache.remember(inputs.flatMap((i) => (i.type === 'rootfs' ? i.layers : [])));
   // Named `<kind>-<pid>-…` so that the next start removes what a killed worker left (SnapshotStore.cleanStale).
   const tmp = join(deps.cache.dir, 'tmp');
@@ -84,7 +88,9 @@ async function makeLocal(inputs: RemoteStepInput[], session: CacheSession, deps:
 }
 
 /** Every blob of the result the coordinator lacks, sent before the result names it. */
-async function upload(layers: LayerRecord[], session: CacheSession, content: ContentClient): Promise<void> {
-  const missing = await content.findMissing([...new Set(layers.map((l) => l.digest))]);
-  for (const d of missing) await content.upload(d, session.blobs);
+async function upload(layers: LayerRecord[], session: CacheSession, deps: StepRunnerDeps): Promise<void> {
+  const digests = [...new Set(layers.map((l) => l.digest))];
+  const missing = await deps.content.findMissing(digests);
+  for (const d of missing) await copyBlob(session.blobs, deps.content, d);
+  deps.progress('uploaded', missing.length, digests.length);
 }
