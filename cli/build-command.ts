@@ -2,7 +2,7 @@ import { defaultCacheDir } from '../cache/cache-dir.js';
 import { build } from '../coordinator/solver/local-build.js';
 import { contextOpener } from '../coordinator/solver/contexts.js';
 import { dryRunPlan } from '../coordinator/solver/dry-run.js';
-import { Progress, type ProgressMode } from '../coordinator/solver/progress.js';
+import { Progress, type ProgressMode } from '../coordinator/progress/progress.js';
 import type { PlanOptions, PlanWarning } from '../coordinator/plan/plan-types.js';
 import { hostPlatform } from '../oci/platform.js';
 import { buildHelp, parseBuildFlags, type BuildFlags } from './build-flags.js';

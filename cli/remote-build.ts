@@ -8,7 +8,7 @@ import { BuildContext } from '../coordinator/context/build-context.js';
 import type { OutputSpec } from '../coordinator/export/output-spec.js';
 import { failureError } from '../coordinator/farm/build-outcome.js';
 import { buildMetadata } from '../coordinator/solver/build-metadata.js';
-import type { Progress } from '../coordinator/solver/progress.js';
+import type { Progress } from '../coordinator/progress/progress.js';
 import { formatPlatform } from '../oci/platform.js';
 import type { Descriptor } from '../oci/manifest.js';
 import type { BuildEvent__Output } from '../proto/generated/dockyard/v1/BuildEvent.js';

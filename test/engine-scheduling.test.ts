@@ -5,7 +5,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { FileLeases } from '../cache/file-leases.js';
 import { FsBlobStore } from '../cache/fs-blob-store.js';
 import { FsCacheIndex } from '../cache/fs-cache-index.js';
-import { Progress } from '../coordinator/solver/progress.js';
+import { Progress } from '../coordinator/progress/progress.js';
 import { Solver } from '../coordinator/solver/solver.js';
 import type { Worker } from '../worker/worker.js';
 import { busyboxLayout, buildOci, freshCache, requireTools, rootfsFile, singlePlatform, stepStates, unpack } from './engine-helpers.js';

@@ -6,7 +6,7 @@ import type { Descriptor } from '../../oci/manifest.js';
 import { parseReference } from '../../oci/reference.js';
 import { tarDiff } from '../../worker/layers/layer-writer.js';
 import { runCommand } from '../../worker/system/command.js';
-import type { Progress } from '../solver/progress.js';
+import type { Progress } from '../progress/progress.js';
 import { pushImage } from '../registry/push.js';
 import type { Registries } from '../registry/registry-images.js';
 import { blobsOf, type BuiltImage } from './image-assembler.js';

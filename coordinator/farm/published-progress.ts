@@ -1,5 +1,5 @@
 import type { ProgressEvent } from '../../proto/generated/dockyard/v1/ProgressEvent.js';
-import { Progress } from '../solver/progress.js';
+import { Progress } from '../progress/progress.js';
 import type { FarmMetrics } from './metrics.js';
 
 /**

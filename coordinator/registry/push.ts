@@ -4,7 +4,6 @@ import type { Descriptor } from '../../oci/manifest.js';
 import { uploadBlob, uploadPath } from '../../oci/registry/blob-upload.js';
 import { RegistryError } from '../../oci/registry/errors.js';
 import { parseReference } from '../../oci/reference.js';
-import type { BuiltImage } from '../export/image-assembler.js';
 import type { Registries } from './registry-images.js';
 
 export interface PushCounts {
@@ -17,7 +16,14 @@ export interface PushCounts {
  * Pushes blobs (skipping those the registry has, mounting those another repository of it has),
  * then manifests, then the index, then each tag: a tag never points at anything incomplete.
  */
-export async function pushImage(registries: Registries, images: BuiltImage[], top: Descriptor, tags: string[], blobs: BlobStore, pushByDigest: boolean): Promise<PushCounts & { repos: string[] }> {
+/** What a push needs of each built image: its manifest, config and layer blobs. */
+export interface PushedImage {
+  manifest: Descriptor;
+  config: Descriptor;
+  layers: readonly { digest: Digest }[];
+}
+
+export async function pushImage(registries: Registries, images: PushedImage[], top: Descriptor, tags: string[], blobs: BlobStore, pushByDigest: boolean): Promise<PushCounts & { repos: string[] }> {
   const counts: PushCounts = { uploaded: 0, mounted: 0, skipped: 0 };
   const targets = new Map<string, { domain: string; repo: string; tags: string[] }>();
   for (const t of tags) {

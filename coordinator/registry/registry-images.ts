@@ -5,7 +5,6 @@ import type { ImageManifest } from '../../oci/manifest.js';
 import type { Platform } from '../../oci/platform.js';
 import { RegistryClient, type ClientOptions } from '../../oci/registry/client.js';
 import { parseReference } from '../../oci/reference.js';
-import type { ImageProvider } from '../solver/image-provider.js';
 import type { ImageResolver, ResolvedImage } from '../plan/plan-types.js';
 import { pullBlob, resolveManifest } from './manifests.js';
 
@@ -43,7 +42,8 @@ export class Registries {
  * for execution (layers in parallel, verified, into the blob store). Without a store (dry runs) it
  * only resolves.
  */
-export class RegistryImages implements ImageResolver, ImageProvider {
+/** Also the solver's `ImageProvider` (by its shape: this layer does not import the solver). */
+export class RegistryImages implements ImageResolver {
   private readonly manifests = new Map<Digest, { repo: string; domain: string; manifest: ImageManifest; diffIDs: Digest[] }>();
 
   constructor(

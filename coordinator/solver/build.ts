@@ -18,7 +18,7 @@ import type { BuildPlan, PlanOptions } from '../plan/plan-types.js';
 import { planBuild } from '../plan/planner.js';
 import { ImageSources, LayoutImageProvider } from './image-provider.js';
 import { Registries, RegistryImages, registrySettings } from '../registry/registry-images.js';
-import type { Progress } from './progress.js';
+import type { Progress } from '../progress/progress.js';
 import { MissExplainer } from './miss-explainer.js';
 import { Solver, type CacheMiss } from './solver.js';
 import { UrlFetcher } from './url-fetcher.js';

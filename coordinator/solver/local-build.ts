@@ -3,7 +3,7 @@ import { FileLeases } from '../../cache/file-leases.js';
 import { FsBlobStore } from '../../cache/fs-blob-store.js';
 import { FsCacheIndex } from '../../cache/fs-cache-index.js';
 import { FsExplainStore } from '../../cache/fs-explain-store.js';
-import { LocalWorker } from '../../worker/local-worker.js';
+import { LocalWorker } from '../../worker/local/local-worker.js';
 import { SnapshotStore } from '../../worker/snapshots/snapshot-store.js';
 import { runBuild, type BuildEngine, type BuildRequest, type BuildResult } from './build.js';
 import { enforceCacheLimit } from './cache-maintenance.js';

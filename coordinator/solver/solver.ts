@@ -8,7 +8,7 @@ import type { SecretSource, StepInput, Worker } from '../../worker/worker.js';
 import type { BuildPlan } from '../plan/plan-types.js';
 import type { ImageProvider } from './image-provider.js';
 import type { MissExplainer } from './miss-explainer.js';
-import type { Progress } from './progress.js';
+import type { Progress } from '../progress/progress.js';
 import { settleLayers } from '../../worker/layer.js';
 
 /** The outcome of one step of the graph. */

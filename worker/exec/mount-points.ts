@@ -1,7 +1,7 @@
 import { lstat, readdir, rmdir, unlink, utimes } from 'node:fs/promises';
 import { join, posix, relative } from 'node:path';
 import { isOpaque } from '../system/xattr.js';
-import { pathInRoot } from './user.js';
+import { pathInRoot } from '../rootfs/user.js';
 
 /**
  * runc creates what it mounts over when it is missing: /etc/hosts, /etc/resolv.conf, each mount's

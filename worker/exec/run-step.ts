@@ -10,11 +10,11 @@ import { ensureEmulator } from '../system/binfmt.js';
 import { lockFile } from '../system/flock.js';
 import { runcRun } from '../system/runc.js';
 import type { StepContext, StepInput } from '../worker.js';
-import { materializeLocal } from '../file/local-input.js';
-import { makeDirs } from '../file/make-dirs.js';
+import { materializeLocal } from '../rootfs/local-input.js';
+import { makeDirs } from '../rootfs/make-dirs.js';
 import { findMountStubs, removeMountStubs, type MountStubs } from './mount-points.js';
 import { buildSpec, type SpecMount } from './runtime-spec.js';
-import { pathInRoot, resolveUser } from './user.js';
+import { pathInRoot, resolveUser } from '../rootfs/user.js';
 
 export class ExecError extends Error {
   constructor(

@@ -3,10 +3,10 @@ import { chmod, copyFile, lchown, lstat, lutimes, mkdir, open, readdir, readlink
 import { basename, dirname, join, posix } from 'node:path';
 import picomatch from 'picomatch';
 import { extractLayer } from '../layers/layer-extractor.js';
-import type { ResolvedUser } from '../exec/user.js';
-import { pathInRoot } from '../exec/user.js';
+import type { ResolvedUser } from '../rootfs/user.js';
+import { pathInRoot } from '../rootfs/user.js';
 import { applyChmod, createdDirMode, type Chmod } from './file-mode.js';
-import { makeDirs } from './make-dirs.js';
+import { makeDirs } from '../rootfs/make-dirs.js';
 
 export class CopyError extends Error {}
 

@@ -4,11 +4,11 @@ import type { Layer } from '../layer.js';
 import type { MountedRootfs, SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { FileDefinition } from '../step.js';
 import type { StepInput } from '../worker.js';
-import { pathInRoot, resolveUser } from '../exec/user.js';
+import { pathInRoot, resolveUser } from '../rootfs/user.js';
 import { IgnoreRules } from './ignore-rules.js';
 import { copyInto, type CopySourceRoot } from './copy.js';
 import { applyChmod, createdDirMode, parseChmod } from './file-mode.js';
-import { makeDirs } from './make-dirs.js';
+import { makeDirs } from '../rootfs/make-dirs.js';
 
 /** Runs a COPY/ADD or WORKDIR step on an overlay of its destination filesystem; the upper directory is the diff. */
 export async function runFile(file: FileDefinition, inputs: StepInput[], snapshots: SnapshotStore): Promise<{ root: MountedRootfs; parent: Layer[] }> {

@@ -12,7 +12,7 @@ import { decodeStep } from '../contract/step-codec.js';
 import type { RemoteStepInput } from '../contract/step-io.js';
 import { ExecError } from '../exec/run-step.js';
 import { settleLayers } from '../layer.js';
-import { LocalWorker } from '../local-worker.js';
+import { LocalWorker } from '../local/local-worker.js';
 import type { SecretSource, StepInput } from '../worker.js';
 import { materialiseTree } from './file-tree.js';
 import { copyBlob, type CacheSession, type LocalCache } from './local-cache.js';

@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BlobStore } from '../cache/blob-store.js';
-import type { Layer } from './layer.js';
-import { runExec } from './exec/run-step.js';
-import { runFile } from './file/file-step.js';
-import { compressSpooled, isEmptyDiff, spoolLayer } from './layers/layer-writer.js';
-import type { MountedRootfs, SnapshotStore } from './snapshots/snapshot-store.js';
-import type { ExecutableStep, StepContext, StepInput, StepOutput, Worker } from './worker.js';
+import type { BlobStore } from '../../cache/blob-store.js';
+import type { Layer } from '../layer.js';
+import { runExec } from '../exec/run-step.js';
+import { runFile } from '../file/file-step.js';
+import { compressSpooled, isEmptyDiff, spoolLayer } from '../layers/layer-writer.js';
+import type { MountedRootfs, SnapshotStore } from '../snapshots/snapshot-store.js';
+import type { ExecutableStep, StepContext, StepInput, StepOutput, Worker } from '../worker.js';
 
 /** Runs steps in this process: the embedded default, and what each farm worker runs. */
 export class LocalWorker implements Worker {
