@@ -10,7 +10,7 @@ import { startRedis, type TestRedis } from './redis-helpers.js';
 const multiStage = 'FROM busybox AS build\nCOPY app.txt /src/\nRUN cat /src/app.txt > /out && echo built >> /out && rm /bin/ls\nFROM build AS test\nRUN echo tested > /tested\nFROM busybox\nCOPY --from=build /out /out\nCOPY --from=test /tested /tested\nRUN echo final > /final\n';
 const epoch = ['--build-arg', 'SOURCE_DATE_EPOCH=1700000000'];
 
-describe('builds on a farm: a coordinator and two workers', () => {
+describe('builds on a farm: a coordinator and three workers', () => {
   let redis: TestRedis;
   let coordinator: FarmProcess & { address: string };
   const workers: FarmProcess[] = [];
@@ -22,7 +22,7 @@ describe('builds on a farm: a coordinator and two workers', () => {
     redis = await startRedis();
     metricsPort = await freePort();
     coordinator = await startCoordinator(redis.url, ['--metrics', `127.0.0.1:${metricsPort}`]);
-    for (let i = 0; i < 2; i++) workers.push(await startWorker(coordinator.address));
+    for (let i = 0; i < 3; i++) workers.push(await startWorker(coordinator.address));
   });
 
   after(async () => {
@@ -61,7 +61,7 @@ describe('builds on a farm: a coordinator and two workers', () => {
     assert.ok(states.cached.length >= 5);
   });
 
-  it('builds two platforms to the index a local build makes', () => {
+  it('builds a multi-stage Dockerfile for two platforms to the index a local build makes', () => {
     const dir = makeDir({ Dockerfile: 'FROM busybox AS build\nARG TARGETARCH\nRUN echo $TARGETARCH > /arch\nFROM busybox\nCOPY --from=build /arch /arch\n' });
     const args = ['--progress', 'quiet', '--platform', 'linux/amd64,linux/arm64', '--build-context', `busybox=oci-layout://${busyboxLayout()}`, ...epoch, dir];
     const local = runCli(['build', '--cache-dir', tempDir('local-cache'), ...args]);
@@ -106,7 +106,7 @@ describe('builds on a farm: a coordinator and two workers', () => {
     assert.equal(res.status, 200);
     const text = await res.text();
     for (const name of ['dockyard_queue_depth', 'dockyard_builds', 'dockyard_step_duration_seconds', 'dockyard_cache_hit_ratio', 'dockyard_bytes_moved_total', 'dockyard_worker_slots_busy']) assert.match(text, new RegExp(`^${name}`, 'm'), name);
-    assert.match(text, /^dockyard_worker_slots 4$/m, 'two workers of two slots');
+    assert.match(text, /^dockyard_worker_slots 6$/m, 'three workers of two slots');
     assert.match(text, /^dockyard_builds\{state="completed"\} [1-9]/m);
   });
 
