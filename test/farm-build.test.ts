@@ -15,13 +15,15 @@ describe('builds on a farm: a coordinator and three workers', () => {
   let coordinator: FarmProcess & { address: string };
   const workers: FarmProcess[] = [];
   let metricsPort: number;
+  /** The coordinator's scratch directory and, below it, its store. */
+  const coordinatorDir = tempDir('coordinator');
 
   before(async () => {
     requireTools();
     busyboxLayout();
     redis = await startRedis();
     metricsPort = await freePort();
-    coordinator = await startCoordinator(redis.url, ['--metrics', `127.0.0.1:${metricsPort}`]);
+    coordinator = await startCoordinator(redis.url, ['--metrics', `127.0.0.1:${metricsPort}`, '--cache-dir', coordinatorDir]);
     for (let i = 0; i < 3; i++) workers.push(await startWorker(coordinator.address));
   });
 
@@ -71,7 +73,7 @@ describe('builds on a farm: a coordinator and three workers', () => {
     assert.equal(farm.stdout, local.stdout);
   });
 
-  it('asks the attached client for a secret a step mounts, and keeps its value out of Redis and the logs', async () => {
+  it('asks the attached client for a secret a step mounts, and keeps its value out of Redis, the store and the logs', async () => {
     const value = 'sesame-7f3a9c';
     const dir = makeDir({ Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=tok wc -c < /run/secrets/tok > /len && sha256sum /run/secrets/tok | cut -c1-16 > /sum\n' });
     const out = tempDir('farm-secret');
@@ -92,6 +94,9 @@ describe('builds on a farm: a coordinator and three workers', () => {
       assert.ok(!dump || !dump.includes(value), `the secret is in Redis key ${key}`);
     }
     assert.ok(!coordinator.stderr().includes(value) && !workers.some((w) => w.stderr().includes(value)), 'the secret is in a log');
+    const grep = spawnSync('grep', ['-rlF', value, coordinatorDir], { encoding: 'utf8' });
+    assert.equal(grep.stdout, '', 'the secret is in a file of the coordinator: its store, uploads or scratch');
+    assert.equal(grep.status, 1, grep.stderr);
   });
 
   /** A small build of its own, so that a test does not depend on the others having run. */
