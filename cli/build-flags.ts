@@ -112,7 +112,7 @@ export interface BuildFlags {
   offline: boolean;
   format: 'text' | 'json';
   progress: 'auto' | 'tty' | 'plain' | 'quiet';
-  /** `--builder` (or DOCKYARD_BUILDER): the farm coordinator to build on. */
+  /** `--builder` (or DOCKYARD_BUILDER): the farm's coordinators to build on, comma-separated. */
   builder?: string;
   tokenFile?: string;
   tls: TlsFiles;
@@ -179,7 +179,10 @@ export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process
   if (maxParallelism !== undefined && !(Number.isInteger(maxParallelism) && maxParallelism > 0)) throw new UsageError(`invalid --max-parallelism ${values['max-parallelism']}: expected a positive whole number`);
 
   const builder = values.builder ?? (env.DOCKYARD_BUILDER || undefined);
-  if (builder !== undefined && !/^(?:\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/.test(builder)) throw new UsageError(`invalid --builder ${JSON.stringify(builder)}: expected HOST:PORT`);
+  // Several coordinators of one farm, comma-separated: the client moves to the next if one dies.
+  for (const address of builder?.split(',') ?? []) {
+    if (!/^(?:\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/.test(address)) throw new UsageError(`invalid --builder ${JSON.stringify(builder)}: expected HOST:PORT[,HOST:PORT...]`);
+  }
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   return {
     contextDir,

@@ -28,8 +28,27 @@ export function builderError(address: string, err: unknown): BuilderError {
   return new BuilderError(`builder ${address}: ${details}`);
 }
 
-/** Connects to `address` with the token (`--token-file` or DOCKYARD_TOKEN) and TLS files; fails with one line if it cannot. */
-export async function connectBuilder(address: string, opts: { tokenFile?: string; tls: TlsFiles; env?: NodeJS.ProcessEnv }): Promise<BuilderConnection> {
+/**
+ * Connects to the first reachable of `addresses` (comma-separated coordinators of one farm), starting
+ * after `after` when given, with the token (`--token-file` or DOCKYARD_TOKEN) and TLS files; fails with
+ * one line naming the last it tried.
+ */
+export async function connectBuilder(addresses: string, opts: { tokenFile?: string; tls: TlsFiles; env?: NodeJS.ProcessEnv; after?: string }): Promise<BuilderConnection> {
+  const list = addresses.split(',');
+  const start = opts.after === undefined ? 0 : list.indexOf(opts.after) + 1;
+  const order = [...list.slice(start), ...list.slice(0, start)];
+  let last: unknown;
+  for (const address of order) {
+    try {
+      return await connectOne(address, opts);
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw last;
+}
+
+async function connectOne(address: string, opts: { tokenFile?: string; tls: TlsFiles; env?: NodeJS.ProcessEnv }): Promise<BuilderConnection> {
   const token = readToken({ ...(opts.tokenFile !== undefined ? { tokenFile: opts.tokenFile } : {}), env: opts.env ?? process.env });
   const dial: DialOptions = { ...(token !== undefined ? { token } : {}), tls: opts.tls };
   const { credentials, options } = dialOptions(dial);

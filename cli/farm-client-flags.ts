@@ -1,7 +1,7 @@
 import type { TlsFiles } from '../proto/transport.js';
 
 /** How `build --builder` and `queue` reach a coordinator: the same flags, help and checks for both. */
-export const farmClientHelp = `      --builder HOST:PORT    Build farm coordinator (default: $DOCKYARD_BUILDER)
+export const farmClientHelp = `      --builder HOST:PORT    Build farm coordinator; several, comma-separated, for failover (default: $DOCKYARD_BUILDER)
       --token-file F         The farm's shared token (default: $DOCKYARD_TOKEN)
       --tls-ca F             CA certificate of the coordinator (enables TLS)
       --tls-cert F           Client certificate (mTLS)

@@ -131,7 +131,25 @@ export interface RemoteBuildResult {
  * attaches again: the coordinator replays the build's events from the start, so those already shown
  * are skipped and outputs start over.
  */
-async function follow(b: BuilderConnection, id: string, flags: BuildFlags, relay: ProgressRelay, sinks: Map<number, OutputSink>, signal: AbortSignal): Promise<BuildResult__Output> {
+async function follow(first: BuilderConnection, id: string, flags: BuildFlags, relay: ProgressRelay, sinks: Map<number, OutputSink>, signal: AbortSignal): Promise<BuildResult__Output> {
+  let b = first;
+  const opened: BuilderConnection[] = [];
+  try {
+    return await followOn(() => b, (next) => (opened.push(next), (b = next)), id, flags, relay, sinks, signal);
+  } finally {
+    for (const c of opened) c.client.close();
+  }
+}
+
+async function followOn(
+  current: () => BuilderConnection,
+  moveTo: (next: BuilderConnection) => void,
+  id: string,
+  flags: BuildFlags,
+  relay: ProgressRelay,
+  sinks: Map<number, OutputSink>,
+  signal: AbortSignal,
+): Promise<BuildResult__Output> {
   const secrets = new FlagSecrets(flags.secrets);
   let shown = 0;
   for (let attempt = 0; ; attempt++) {
@@ -139,7 +157,7 @@ async function follow(b: BuilderConnection, id: string, flags: BuildFlags, relay
     let seen = 0;
     try {
       return await new Promise<BuildResult__Output>((resolve, reject) => {
-        const stream = b.client.Attach();
+        const stream = current().client.Attach();
         const onAbort = (): void => stream.cancel();
         signal.addEventListener('abort', onAbort, { once: true });
         let chain = Promise.resolve();
@@ -186,16 +204,22 @@ async function follow(b: BuilderConnection, id: string, flags: BuildFlags, relay
       });
     } catch (err) {
       const code = (err as Partial<grpc.ServiceError>).code;
+      const b = current();
       if (signal.aborted || code !== grpc.status.UNAVAILABLE || attempt >= 30) throw code === undefined ? err : builderError(b.address, err);
       await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
+      // Another coordinator of the farm serves the same build; with one address, the same one again.
+      const next = await connectBuilder(flags.builder!, { ...connectOptions(flags), after: b.address }).catch(() => undefined);
+      if (next) moveTo(next);
     }
   }
 }
 
+const connectOptions = (flags: BuildFlags): { tokenFile?: string; tls: BuildFlags['tls'] } => ({ ...(flags.tokenFile !== undefined ? { tokenFile: flags.tokenFile } : {}), tls: flags.tls });
+
 /** `dockyard build --builder ADDR`: the same build, on the farm; iidfile and metadata written here. */
 export async function remoteBuild(flags: BuildFlags, progress: Progress, signal: AbortSignal): Promise<RemoteBuildResult> {
-  const address = flags.builder!;
-  const b = await connectBuilder(address, { ...(flags.tokenFile !== undefined ? { tokenFile: flags.tokenFile } : {}), tls: flags.tls });
+  const b = await connectBuilder(flags.builder!, connectOptions(flags));
+  const address = b.address;
   const scratch = await mkdtemp(join(flags.cacheDir ?? tmpdir(), 'dockyard-remote-'));
   try {
     const store = new ContentBlobStore(address, b.dial, { scratchDir: scratch });
