@@ -47,8 +47,7 @@ class Extraction {
       if (!st) {
         mkdirSync(abs);
         chmodSync(abs, 0o755);
-      }
-      else if (st.isSymbolicLink()) throw new LayerError(`layer entry ${rel} goes through the symlink ${dir}`);
+      } else if (st.isSymbolicLink()) throw new LayerError(`layer entry ${rel} goes through the symlink ${dir}`);
       else if (!st.isDirectory()) throw new LayerError(`layer entry ${rel} is below the non-directory ${dir}`);
       this.dirs.add(dir);
       this.written.add(dir);
