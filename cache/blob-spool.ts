@@ -36,8 +36,8 @@ export class BlobSpool extends Writable implements BlobWriter {
       this.hash.update(chunk);
       this.size += chunk.length;
     }
-    const data = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk));
-    this.opening.then((fh) => fh.write(data)).then(() => done(), done);
+    // writev, not a concatenation: a download's chunks are 1 MB, and copying them cost more than the write.
+    this.opening.then((fh) => writeAll(fh, chunks.map((c) => c.chunk))).then(() => done(), done);
   }
 
   async commit(): Promise<BlobInfo> {
@@ -67,5 +67,18 @@ export class BlobSpool extends Writable implements BlobWriter {
     this.destroy();
     await (this.fh ?? (await this.opening.catch(() => undefined)))?.close().catch(() => undefined);
     await unlink(this.tmpPath).catch(() => undefined);
+  }
+}
+
+/** All of `buffers`, in order: writev may write less than asked (then the rest follows). */
+async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
+  let rest = buffers;
+  while (rest.length > 0) {
+    let { bytesWritten } = await fh.writev(rest);
+    while (rest.length > 0 && bytesWritten >= rest[0]!.length) {
+      bytesWritten -= rest[0]!.length;
+      rest = rest.slice(1);
+    }
+    if (bytesWritten > 0) rest = [rest[0]!.subarray(bytesWritten), ...rest.slice(1)];
   }
 }

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { FsBlobStore } from '../cache/fs-blob-store.js';
-import { putBlob } from '../cache/blob-store.js';
+import { putBlob, type BlobStore } from '../cache/blob-store.js';
 import type { LayerRecord } from '../cache/cache-index.js';
 import type { Digest } from '../oci/digest.js';
 import { decodeStepResult } from '../worker/contract/io-codec.js';
@@ -276,10 +277,10 @@ describe('dockyard worker: cancellation, reconnection, shared slots, a bounded c
   const started: { worker: WorkerProcess; coordinators: TestCoordinator[] }[] = [];
 
   /** Coordinators on the seeded store and a worker serving them all. */
-  async function farm(n: number, args: string[], opts: { cacheDir?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ worker: WorkerProcess; coordinators: TestCoordinator[]; cacheDir: string }> {
+  async function farm(n: number, args: string[], opts: { cacheDir?: string; env?: NodeJS.ProcessEnv; store?: BlobStore } = {}): Promise<{ worker: WorkerProcess; coordinators: TestCoordinator[]; cacheDir: string }> {
     const coordinators: TestCoordinator[] = [];
     for (let i = 0; i < n; i++) {
-      const c = new TestCoordinator(seed.store, new Map([['tok', SECRET]]), TOKEN);
+      const c = new TestCoordinator(opts.store ?? seed.store, new Map([['tok', SECRET]]), TOKEN);
       await c.start();
       coordinators.push(c);
     }
@@ -373,6 +374,31 @@ describe('dockyard worker: cancellation, reconnection, shared slots, a bounded c
       assert.deepEqual(readdirSync(join(cacheDir, 'blobs', 'sha256')), []);
       assert.deepEqual(readdirSync(join(cacheDir, 'snapshots')).filter((n) => !n.startsWith('empty-')), []);
     }
+    worker.child.kill('SIGTERM');
+    assert.equal(await worker.exited, 0);
+  });
+
+  it('a download whose bytes do not match their digest leaves neither the blob nor its snapshot, and fails the step with one line', async () => {
+    // The last layer with its gzip header's timestamp changed: it still unpacks, but hashes to another digest.
+    const bad = seed.chain.at(-1)!;
+    const wrong = readFileSync(join(seed.storeDir, 'blobs', 'sha256', bad.digest.slice(7)));
+    wrong.writeUInt32LE(wrong.readUInt32LE(4) + 1, 4);
+    const lying = Object.assign(Object.create(seed.store) as FsBlobStore, { stream: (d: Digest) => (d === bad.digest ? Readable.from([wrong]) : seed.store.stream(d)) });
+    const { worker, coordinators, cacheDir } = await farm(1, [], { store: lying });
+    const step = await runStep(`sh -c 'echo never > /never.txt'`, seed);
+    const end = await coordinators[0]!.assign('corrupt', step.step, step.inputs, 'RUN corrupt').end;
+    assert.equal(end.event, 'failure');
+    assert.equal(end.failure!.message, `content does not match its digest: expected ${bad.digest}, got sha256:${createHash('sha256').update(wrong).digest('hex')}`);
+    const snapshots = readdirSync(join(cacheDir, 'snapshots'));
+    // The layers that arrived whole are there; of the corrupt one, nothing, not even a temporary file.
+    for (const l of seed.chain.slice(0, -1)) {
+      assert.ok(existsSync(join(cacheDir, 'blobs', 'sha256', l.digest.slice(7))));
+      assert.ok(snapshots.includes(l.diffID.slice(7, 31)));
+    }
+    assert.ok(!existsSync(join(cacheDir, 'blobs', 'sha256', bad.digest.slice(7))));
+    assert.ok(!snapshots.includes(bad.diffID.slice(7, 31)), `snapshots: ${snapshots.join(' ')}`);
+    assert.deepEqual(snapshots.filter((n) => n.startsWith('.')), []);
+    assert.deepEqual(readdirSync(join(cacheDir, 'tmp')), []);
     worker.child.kill('SIGTERM');
     assert.equal(await worker.exited, 0);
   });

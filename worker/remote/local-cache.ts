@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { LayerRecord } from '../../cache/cache-index.js';
-import { pipeline } from 'node:stream/promises';
+import { PassThrough, type Readable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../../cache/blob-store.js';
 import { FileLeases } from '../../cache/file-leases.js';
 import { FsBlobStore } from '../../cache/fs-blob-store.js';
@@ -12,6 +13,11 @@ import { ExpectedError } from '../../oci/expected-error.js';
 import { SnapshotStore } from '../snapshots/snapshot-store.js';
 import { lockFile, type FileLock } from '../system/flock.js';
 import { runcDeleteAll } from '../system/runc.js';
+
+/** The coordinator's store; `unchecked` (ContentBlobStore) skips a second hashing of what a writer checks anyway. */
+export interface RemoteBlobs extends BlobStore {
+  unchecked?(digest: Digest): Readable;
+}
 
 /** One step's view of the worker's cache: everything it reads or makes is leased until `release`. */
 export interface CacheSession {
@@ -62,16 +68,26 @@ export class LocalCache {
     return { blobs, snapshots: new SnapshotStore(this.dir, blobs, lease), lease };
   }
 
-  /** Makes each blob local, downloading from the coordinator's store what is missing; returns how many it downloaded. */
-  async ensure(session: CacheSession, digests: Digest[], remote: BlobStore): Promise<number> {
+  /**
+   * Makes each blob local, downloading from the coordinator's store what is missing; returns how many
+   * it downloaded. The missing blob of a layer in `unpack` whose snapshot is missing too is unpacked
+   * as it downloads, in the same pass (`fetchLayer`). All downloads run at once.
+   */
+  async ensure(session: CacheSession, digests: Digest[], remote: RemoteBlobs, unpack: LayerRecord[] = []): Promise<number> {
+    const layers = new Map(unpack.map((l) => [l.digest, l]));
     let downloaded = 0;
-    await Promise.all(
-      [...new Set(digests)].map(async (d) => {
+    const fetches = await Promise.allSettled(
+      [...new Set([...digests, ...layers.keys()])].map(async (d) => {
         if (await session.blobs.hold(d)) return;
-        await copyBlob(remote, session.blobs, d);
+        const layer = layers.get(d);
+        if (layer) await fetchLayer(session, layer, remote);
+        else await copyBlob(remote, session.blobs, d);
         downloaded++;
       }),
     );
+    // Every fetch has ended before a failure is reported: none goes on writing after the step's lease ends.
+    const failed = fetches.find((f) => f.status === 'rejected');
+    if (failed) throw failed.reason;
     return downloaded;
   }
 
@@ -93,6 +109,33 @@ export class LocalCache {
       await snapshots.removeExcept(result.liveDiffIDs, this.graceMs, result.freedDiffIDs);
     });
   }
+}
+
+/**
+ * One layer's blob from `remote`, read once: its bytes go to the local blob writer and to the snapshot
+ * extractor together. The snapshot is renamed into place only after the blob's digest is checked, so
+ * bytes that do not match leave neither; the digest error is the one reported.
+ */
+async function fetchLayer(session: CacheSession, layer: LayerRecord, remote: RemoteBlobs): Promise<void> {
+  // The writer checks the digest, and the snapshot waits for that check.
+  const w = session.blobs.writer(layer.digest);
+  const toSnapshot = new PassThrough({ highWaterMark: 4 << 20 });
+  const src = remote.unchecked ? remote.unchecked(layer.digest) : remote.stream(layer.digest);
+  // Two destinations, one source: pipe reads on when both have room, and drops one that closes.
+  src.pipe(w);
+  src.pipe(toSnapshot);
+  src.once('error', (err) => {
+    w.destroy(err);
+    toSnapshot.destroy(err);
+  });
+  const blob = finished(w).then(() => w.commit());
+  const [b, s] = await Promise.allSettled([blob, session.snapshots.ensureFrom(layer, toSnapshot, blob)]);
+  if (b.status === 'rejected') {
+    src.destroy();
+    await w.abort();
+    throw b.reason;
+  }
+  if (s.status === 'rejected') throw s.reason;
 }
 
 /** One blob from `from` into `to`, digest checked when `to` commits it. */

@@ -68,9 +68,10 @@ export async function runAssignment(assign: StepAssignment__Output, deps: StepRu
 
 async function makeLocal(inputs: RemoteStepInput[], session: CacheSession, deps: StepRunnerDeps, tempDirs: string[]): Promise<StepInput[]> {
   const digests: Digest[] = inputs.flatMap((i) => (i.type === 'rootfs' ? i.layers.map((l) => l.digest) : i.entries.flatMap((e) => (e.digest ? [e.digest] : []))));
-  const downloaded = await deps.cache.ensure(session, digests, deps.content);
+  const rootfs = inputs.flatMap((i) => (i.type === 'rootfs' ? i.layers : []));
+  const downloaded = await deps.cache.ensure(session, digests, deps.content, rootfs.filter((l) => !session.snapshots.has(l.diffID)));
   deps.progress('downloaded', downloaded, new Set(digests).size);
-  await deps.cache.remember(inputs.flatMap((i) => (i.type === 'rootfs' ? i.layers : [])));
+  await deps.cache.remember(rootfs);
   // Named `<kind>-<pid>-…` so that the next start removes what a killed worker left (SnapshotStore.cleanStale).
   const tmp = join(deps.cache.dir, 'tmp');
   mkdirSync(tmp, { recursive: true });

@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { BlobStore } from '../../cache/blob-store.js';
+import type { LayerRecord } from '../../cache/cache-index.js';
 import type { Lease } from '../../cache/lease.js';
 import { isPending, type Layer } from '../layer.js';
 import type { Digest } from '../../oci/digest.js';
@@ -68,28 +70,49 @@ export class SnapshotStore {
     if (this.has(layer.diffID)) return;
     // A pending layer's snapshot was adopted from its upper directory; if it is gone, wait for its blob.
     if (isPending(layer)) return this.ensure(await layer.record);
-    const name = this.name(layer.diffID);
-    let job = this.extracting.get(name);
-    if (!job) {
-      job = (async () => {
-        const tmp = join(this.dir, `.tmp-${process.pid}-${name}-${randomBytes(4).toString('hex')}`);
-        try {
-          await extractLayer(this.blobs.stream(layer.digest), tmp, { gzip: layer.mediaType.endsWith('gzip') });
-          await rename(tmp, this.path(layer.diffID)).catch(async (err: NodeJS.ErrnoException) => {
-            // Another process got there first: its copy is as good as ours.
-            if (!this.has(layer.diffID)) throw err;
-            await rm(tmp, { recursive: true, force: true });
-          });
-        } catch (err) {
-          await rm(tmp, { recursive: true, force: true });
-          throw err;
-        } finally {
-          this.extracting.delete(name);
-        }
-      })();
-      this.extracting.set(name, job);
-    }
+    const job = this.extracting.get(this.name(layer.diffID)) ?? this.unpack(layer, this.blobs.stream(layer.digest));
     await job;
+  }
+
+  /**
+   * Unpacks `layer` from `source`, its blob's bytes as they arrive (a download also being written to
+   * the blob store), unless the snapshot already is here: then `source` is dropped unread. The snapshot
+   * appears only once `verified` resolves (the blob's digest checked); if it rejects, nothing appears.
+   */
+  async ensureFrom(layer: LayerRecord, source: Readable, verified: Promise<unknown>): Promise<void> {
+    try {
+      await this.lease?.add([{ kind: 'snapshot', diffID: layer.diffID }]);
+      const running = this.extracting.get(this.name(layer.diffID));
+      if (running) source.destroy();
+      if (!this.has(layer.diffID)) await (running ?? this.unpack(layer, source, verified));
+    } finally {
+      // Unread bytes would hold up the download that feeds `source`.
+      source.destroy();
+    }
+  }
+
+  /** Extracts into a temporary directory, then renames it into place (after `before`, if given). */
+  private unpack(layer: LayerRecord, source: Readable, before?: Promise<unknown>): Promise<void> {
+    const name = this.name(layer.diffID);
+    const job = (async () => {
+      const tmp = join(this.dir, `.tmp-${process.pid}-${name}-${randomBytes(4).toString('hex')}`);
+      try {
+        await extractLayer(source, tmp, { gzip: layer.mediaType.endsWith('gzip') });
+        await before;
+        await rename(tmp, this.path(layer.diffID)).catch(async (err: NodeJS.ErrnoException) => {
+          // Another process got there first: its copy is as good as ours.
+          if (!this.has(layer.diffID)) throw err;
+          await rm(tmp, { recursive: true, force: true });
+        });
+      } catch (err) {
+        await rm(tmp, { recursive: true, force: true });
+        throw err;
+      } finally {
+        this.extracting.delete(name);
+      }
+    })();
+    this.extracting.set(name, job);
+    return job;
   }
 
   /** A second directory with the snapshot `name`'s content (hard links), for a chain that needs it twice. */
