@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import { pipeline, Readable, Transform, type Writable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
@@ -67,6 +67,18 @@ export async function putBlob(store: BlobStore, data: Uint8Array | string): Prom
   const w = store.writer();
   w.end(typeof data === 'string' ? Buffer.from(data) : data);
   return w.commit();
+}
+
+/** Writes the file at `path` (a file of the caller's) as one blob, checked against `expected` when given; nothing is left on failure. */
+export async function putFile(store: BlobStore, path: string, expected?: Digest): Promise<BlobInfo> {
+  const w = store.writer(expected);
+  try {
+    await pipelineAsync(createReadStream(path, { highWaterMark: 1 << 20 }), w);
+    return await w.commit();
+  } catch (err) {
+    await w.abort();
+    throw err;
+  }
 }
 
 /** A whole (small) blob, checked against its digest. */

@@ -1,6 +1,6 @@
-import { createReadStream, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { putFile } from '../cache/blob-store.js';
 import type { ContentBlobStore } from '../cache/content-blob-store.js';
 import { BuildContext } from '../coordinator/context/build-context.js';
 import type { NamedContext } from '../coordinator/context/named-contexts.js';
@@ -22,9 +22,7 @@ const fileType = { file: 'FILE_TYPE_FILE', dir: 'FILE_TYPE_DIR', symlink: 'FILE_
 async function uploadMissing(store: ContentBlobStore, paths: Map<Digest, string>, stats: UploadStats): Promise<void> {
   const missing = await store.findMissing([...paths.keys()]);
   for (const digest of missing) {
-    const w = store.writer(digest);
-    await pipeline(createReadStream(paths.get(digest)!), w);
-    const info = await w.commit();
+    const info = await putFile(store, paths.get(digest)!, digest);
     stats.uploaded++;
     stats.bytes += info.size;
   }

@@ -1,10 +1,9 @@
-import { createReadStream, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import * as grpc from '@grpc/grpc-js';
-import { BlobError, type BlobStore } from '../../cache/blob-store.js';
+import { BlobError, putFile, type BlobStore } from '../../cache/blob-store.js';
 import { isDigest, type Digest } from '../../oci/digest.js';
 import type { ContentHandlers } from '../../proto/generated/dockyard/v1/Content.js';
 import type { DownloadResponse } from '../../proto/generated/dockyard/v1/DownloadResponse.js';
@@ -159,16 +158,7 @@ export function contentService(store: BlobStore, opts: ContentServiceOptions = {
         const { digest, size } = header;
         if (session!.length < size) throw new UploadConflict(`upload of ${digest} ended at ${session!.length} of ${size} bytes: resume at ${session!.length}`);
         await session!.finish(
-          async (path) => {
-            const w = store.writer(digest);
-            try {
-              await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), w);
-            } catch (err) {
-              await w.abort();
-              throw err;
-            }
-            await w.commit();
-          },
+          async (path) => void (await putFile(store, path, digest)),
           (err) => !(err instanceof BlobError),
         );
         return { digest, size };

@@ -1,9 +1,7 @@
-import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { UnrecoverableError } from 'bullmq';
-import type { BlobStore } from '../../cache/blob-store.js';
+import { putFile, type BlobStore } from '../../cache/blob-store.js';
 import type { Lease } from '../../cache/lease.js';
 import type { Digest } from '../../oci/digest.js';
 import { hostPlatform, type Platform } from '../../oci/platform.js';
@@ -148,9 +146,7 @@ export function farmBuildProcessor(deps: FarmBuildDeps): BuildProcessor<FarmBuil
       );
       const stored: StoredOutput[] = [];
       for (const f of files) {
-        const w = deps.stores.blobs.writer();
-        await pipeline(createReadStream(f.path), w);
-        const info = await w.commit();
+        const info = await putFile(deps.stores.blobs, f.path);
         stored.push({ index: f.index, digest: info.digest, size: info.size });
       }
       await progress.flushed();

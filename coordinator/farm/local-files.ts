@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { BlobStore } from '../../cache/blob-store.js';
+import { putFile, type BlobStore } from '../../cache/blob-store.js';
 import { digestOf, type Digest } from '../../oci/digest.js';
 import type { RemoteStepInput, TreeEntry } from '../../worker/contract/step-io.js';
 
@@ -30,15 +30,7 @@ async function fileDigest(path: string): Promise<Digest> {
  * check (with a leased store), so that no prune removes it before the worker has fetched it.
  */
 async function upload(store: BlobStore, path: string, digest: Digest): Promise<void> {
-  if (await store.hold(digest)) return;
-  const w = store.writer(digest);
-  try {
-    await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), w);
-  } catch (err) {
-    await w.abort();
-    throw err;
-  }
-  await w.commit();
+  if (!(await store.hold(digest))) await putFile(store, path, digest);
 }
 
 /** Runs `fn` over `items`, at most `n` at a time. */

@@ -1,6 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import type { BlobStore } from '../../cache/blob-store.js';
+import { putFile, type BlobStore } from '../../cache/blob-store.js';
 import type { LayerRecord } from '../../cache/cache-index.js';
 import type { Digest } from '../../oci/digest.js';
 import type { ImageConfig } from '../../oci/image.js';
@@ -49,14 +47,9 @@ export class LayoutImageProvider implements ImageProvider {
     const out: LayerRecord[] = [];
     for (const [i, layer] of manifest.layers.entries()) {
       if (!(await this.blobs.hold(layer.digest))) {
-        const w = this.blobs.writer(layer.digest);
-        try {
-          await pipeline(createReadStream(layout.blobPath(layer.digest)), w);
-          await w.commit();
-        } catch (err) {
-          await w.abort();
-          throw new ImagePullError(`${ref}: layer ${layer.digest}: ${(err as Error).message}`);
-        }
+        await putFile(this.blobs, layout.blobPath(layer.digest), layer.digest).catch((err: Error) => {
+          throw new ImagePullError(`${ref}: layer ${layer.digest}: ${err.message}`);
+        });
       }
       out.push({ digest: layer.digest, diffID: diffIDs[i]!, size: layer.size, mediaType: layer.mediaType });
     }
