@@ -142,6 +142,7 @@ export async function coordinatorCommand(argv: string[], out: NodeJS.WritableStr
   const metricsServer = values.metrics ? await metrics.serve(values.metrics) : undefined;
   await builds.start();
   log.info('coordinator ready', { address: server.address, ...(metricsServer ? { metrics: metricsServer.address } : {}) });
+  if (token === undefined) log.warn('no token: every client and worker that reaches this address is accepted; set DOCKYARD_TOKEN or --token-file');
   out.write(`listening on ${server.address}\n`);
 
   await new Promise<void>((resolveStop) => {
