@@ -21,7 +21,8 @@ import { BuildQueueWorker } from '../coordinator/queue/build-queue-worker.js';
 import { connectRedis, DEFAULT_PREFIX, redisOptions } from '../coordinator/queue/redis-connection.js';
 import { StepLocks } from '../coordinator/queue/step-locks.js';
 import { readToken } from '../proto/auth.js';
-import { parseListen, startGrpcServer, type TlsFiles } from '../proto/transport.js';
+import { parseListen, startGrpcServer } from '../proto/transport.js';
+import { tlsFiles } from './farm-client-flags.js';
 import { parseArgsError, UsageError } from './errors.js';
 
 export const coordinatorHelp = `Usage: dockyard coordinator --listen HOST:PORT --redis redis://HOST:PORT [OPTIONS]
@@ -79,11 +80,7 @@ export async function coordinatorCommand(argv: string[], out: NodeJS.WritableStr
   if (values['tls-ca'] && !values['tls-cert']) throw new UsageError('--tls-ca needs --tls-cert and --tls-key');
   const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`invalid --concurrency ${values.concurrency}: expected a positive whole number`);
-  const tls: TlsFiles = {
-    ...(values['tls-cert'] ? { cert: values['tls-cert'] } : {}),
-    ...(values['tls-key'] ? { key: values['tls-key'] } : {}),
-    ...(values['tls-ca'] ? { ca: values['tls-ca'] } : {}),
-  };
+  const tls = tlsFiles(values);
   const token = readToken({ ...(values['token-file'] !== undefined ? { tokenFile: values['token-file'] } : {}), env });
   const cacheDir = values['cache-dir'] ? resolve(values['cache-dir']) : join(defaultCacheDir(env), 'coordinator');
   const store = openBlobStore(values.store ?? join(cacheDir, 'store'), { scratchDir: join(cacheDir, 'tmp') });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { formatError, UsageError } from './errors.js';
+import { version } from './version.js';
 
 // Commands are loaded when used: `--version` need not load the build engine.
 
@@ -25,11 +25,6 @@ Options:
 
 Run 'dockyard COMMAND --help' for more on a command.
 `;
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 /** Finds the -f value for error messages, without parsing the rest. */
 function dockerfileNameIn(argv: string[]): string {

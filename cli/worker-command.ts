@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -9,6 +9,8 @@ import { parseSize } from '../cache/gc.js';
 import { ExpectedError } from '../oci/expected-error.js';
 import { readToken } from '../proto/auth.js';
 import { channelCredentials } from '../proto/transport.js';
+import { tlsFiles } from './farm-client-flags.js';
+import { version } from './version.js';
 import { formatPlatform, hostPlatform, parsePlatformList } from '../oci/platform.js';
 import { WorkerAgent } from '../worker/remote/agent.js';
 import { callFailure } from '../worker/remote/coordinator-link.js';
@@ -51,10 +53,6 @@ const options = {
   'tls-key': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-function version(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
 
 function parseLabels(text: string | undefined): Record<string, string> {
   const labels: Record<string, string> = {};
@@ -105,11 +103,7 @@ export async function workerCommand(argv: string[], out: NodeJS.WritableStream, 
   const platforms = platformsOf(values.platforms);
   const id = values.id ?? `${hostname()}-${createHash('sha256').update(cacheDir).digest('hex').slice(0, 8)}`;
   const token = readToken({ ...(values['token-file'] !== undefined ? { tokenFile: values['token-file'] } : {}), env });
-  const tls = {
-    ...(values['tls-ca'] ? { ca: values['tls-ca'] } : {}),
-    ...(values['tls-cert'] ? { cert: values['tls-cert'] } : {}),
-    ...(values['tls-key'] ? { key: values['tls-key'] } : {}),
-  };
+  const tls = tlsFiles(values);
   // Bad TLS files fail here, as one line naming the flag, rather than at the first call.
   channelCredentials(tls);
   const dial = { ...(token !== undefined ? { token } : {}), tls };
