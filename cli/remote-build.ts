@@ -133,83 +133,78 @@ export interface RemoteBuildResult {
  */
 async function follow(first: BuilderConnection, id: string, flags: BuildFlags, relay: ProgressRelay, sinks: Map<number, OutputSink>, signal: AbortSignal): Promise<BuildResult__Output> {
   let b = first;
+  /** Connections to other coordinators made on the way; `first` is the caller's to close. */
   const opened: BuilderConnection[] = [];
   try {
-    return await followOn(() => b, (next) => (opened.push(next), (b = next)), id, flags, relay, sinks, signal);
+    return await attachUntilEnd();
   } finally {
     for (const c of opened) c.client.close();
   }
-}
 
-async function followOn(
-  current: () => BuilderConnection,
-  moveTo: (next: BuilderConnection) => void,
-  id: string,
-  flags: BuildFlags,
-  relay: ProgressRelay,
-  sinks: Map<number, OutputSink>,
-  signal: AbortSignal,
-): Promise<BuildResult__Output> {
-  const secrets = new FlagSecrets(flags.secrets);
-  let shown = 0;
-  for (let attempt = 0; ; attempt++) {
-    for (const s of sinks.values()) await s.reset();
-    let seen = 0;
-    try {
-      return await new Promise<BuildResult__Output>((resolve, reject) => {
-        const stream = current().client.Attach();
-        const onAbort = (): void => stream.cancel();
-        signal.addEventListener('abort', onAbort, { once: true });
-        let chain = Promise.resolve();
-        const send = (m: ClientMessage): void => void stream.write(m);
-        stream.on('data', (e: BuildEvent__Output) => {
-          chain = chain
-            .then(async () => {
-              if (e.event === 'progress' && e.progress) {
-                if (++seen > shown) {
-                  shown = seen;
-                  relay.apply(e.progress);
+  async function attachUntilEnd(): Promise<BuildResult__Output> {
+    const secrets = new FlagSecrets(flags.secrets);
+    let shown = 0;
+    for (let attempt = 0; ; attempt++) {
+      for (const s of sinks.values()) await s.reset();
+      let seen = 0;
+      try {
+        return await new Promise<BuildResult__Output>((resolve, reject) => {
+          const stream = b.client.Attach();
+          const onAbort = (): void => stream.cancel();
+          signal.addEventListener('abort', onAbort, { once: true });
+          let chain = Promise.resolve();
+          const send = (m: ClientMessage): void => void stream.write(m);
+          stream.on('data', (e: BuildEvent__Output) => {
+            chain = chain
+              .then(async () => {
+                if (e.event === 'progress' && e.progress) {
+                  if (++seen > shown) {
+                    shown = seen;
+                    relay.apply(e.progress);
+                  }
+                } else if (e.event === 'queued' && e.queued && flags.progress === 'plain') process.stderr.write(`#0 queued: position ${e.queued.position}\n`);
+                else if (e.event === 'secretRequest' && e.secretRequest) {
+                  const { requestId, secretId } = e.secretRequest;
+                  const value = await secrets.get(secretId).catch(() => undefined);
+                  send({ secret: { requestId, found: value !== undefined, value: value ?? Buffer.alloc(0) } });
+                } else if (e.event === 'output' && e.output) {
+                  const sink = sinks.get(e.output.index);
+                  if (!sink) return;
+                  if (e.output.last) await sink.finish();
+                  else await sink.write(e.output.data);
+                } else if (e.event === 'end' && e.end) {
+                  if (e.end.outcome === 'result' && e.end.result) resolve(e.end.result);
+                  else if (e.end.failure) reject(failureError(e.end.failure));
+                  stream.end();
                 }
-              } else if (e.event === 'queued' && e.queued && flags.progress === 'plain') process.stderr.write(`#0 queued: position ${e.queued.position}\n`);
-              else if (e.event === 'secretRequest' && e.secretRequest) {
-                const { requestId, secretId } = e.secretRequest;
-                const value = await secrets.get(secretId).catch(() => undefined);
-                send({ secret: { requestId, found: value !== undefined, value: value ?? Buffer.alloc(0) } });
-              } else if (e.event === 'output' && e.output) {
-                const sink = sinks.get(e.output.index);
-                if (!sink) return;
-                if (e.output.last) await sink.finish();
-                else await sink.write(e.output.data);
-              } else if (e.event === 'end' && e.end) {
-                if (e.end.outcome === 'result' && e.end.result) resolve(e.end.result);
-                else if (e.end.failure) reject(failureError(e.end.failure));
-                stream.end();
-              }
-            })
-            .catch((err: unknown) => {
-              reject(err);
-              stream.cancel();
-            });
+              })
+              .catch((err: unknown) => {
+                reject(err);
+                stream.cancel();
+              });
+          });
+          stream.on('error', (err: grpc.ServiceError) => {
+            signal.removeEventListener('abort', onAbort);
+            if (signal.aborted) reject(new UsageError('build cancelled'));
+            else reject(err);
+          });
+          stream.on('end', () => {
+            signal.removeEventListener('abort', onAbort);
+            void chain.then(() => reject(Object.assign(new Error('the coordinator ended the stream before the build ended'), { code: grpc.status.UNAVAILABLE })));
+          });
+          send({ attach: { buildId: id } });
         });
-        stream.on('error', (err: grpc.ServiceError) => {
-          signal.removeEventListener('abort', onAbort);
-          if (signal.aborted) reject(new UsageError('build cancelled'));
-          else reject(err);
-        });
-        stream.on('end', () => {
-          signal.removeEventListener('abort', onAbort);
-          void chain.then(() => reject(Object.assign(new Error('the coordinator ended the stream before the build ended'), { code: grpc.status.UNAVAILABLE })));
-        });
-        send({ attach: { buildId: id } });
-      });
-    } catch (err) {
-      const code = (err as Partial<grpc.ServiceError>).code;
-      const b = current();
-      if (signal.aborted || code !== grpc.status.UNAVAILABLE || attempt >= 30) throw code === undefined ? err : builderError(b.address, err);
-      await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
-      // Another coordinator of the farm serves the same build; with one address, the same one again.
-      const next = await connectBuilder(flags.builder!, { ...connectOptions(flags), after: b.address }).catch(() => undefined);
-      if (next) moveTo(next);
+      } catch (err) {
+        const code = (err as Partial<grpc.ServiceError>).code;
+        if (signal.aborted || code !== grpc.status.UNAVAILABLE || attempt >= 30) throw code === undefined ? err : builderError(b.address, err);
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
+        // Another coordinator of the farm serves the same build; with one address, the same one again.
+        const next = await connectBuilder(flags.builder!, { ...connectOptions(flags), after: b.address }).catch(() => undefined);
+        if (next) {
+          opened.push(next);
+          b = next;
+        }
+      }
     }
   }
 }
