@@ -183,7 +183,17 @@ export function contentService(store: BlobStore, opts: ContentServiceOptions = {
         const size = await store.stat(digest);
         if (size === undefined) throw Object.assign(new Error('not found'), { code: 'ENOENT' });
         if (offset > size) throw new BadRequest(`download of ${digest} from ${offset}, beyond its size ${size}`);
-        const send = (msg: DownloadResponse): Promise<void> => new Promise((resolve, reject) => call.write(msg, (err: Error | null | undefined) => (err ? reject(err) : resolve())));
+        // The next chunk is read while this one goes out; only a full send buffer waits (for 'drain').
+        const send = async (msg: DownloadResponse): Promise<void> => {
+          if (call.write(msg)) return;
+          await new Promise<void>((resolve) => {
+            const done = (): void => {
+              call.off('drain', done).off('cancelled', done);
+              resolve();
+            };
+            call.once('drain', done).once('cancelled', done);
+          });
+        };
         const src = store.stream(digest);
         call.on('cancelled', () => src.destroy());
         let at = offset;

@@ -139,9 +139,9 @@ class Extraction {
  * Unpacks a layer tar (gzip or plain) into `root` in overlay format: `.wh.name` becomes a 0:0
  * character device and `.wh..wh..opq` marks its directory opaque, so `root` can be a lower layer.
  * With `whiteouts: false` (ADD of an archive) those names are ordinary files, and `root` may
- * already hold files.
+ * already hold files. Returns the size of the tar unpacked, which is about what it takes on disk.
  */
-export async function extractLayer(source: NodeJS.ReadableStream, root: string, opts: { gzip: boolean; whiteouts?: boolean; owner?: { uid: number; gid: number } }): Promise<void> {
+export async function extractLayer(source: NodeJS.ReadableStream, root: string, opts: { gzip: boolean; whiteouts?: boolean; owner?: { uid: number; gid: number } }): Promise<number> {
   const whiteouts = opts.whiteouts ?? true;
   const fresh = whiteouts && !(await lstat(root).catch(() => undefined));
   // A snapshot's top directory is the root of the filesystem steps see.
@@ -150,14 +150,19 @@ export async function extractLayer(source: NodeJS.ReadableStream, root: string, 
   const ex = tarExtract();
   const fail = (err: Error): void => void ex.destroy(err);
   source.on('error', fail);
+  let tar: NodeJS.ReadableStream = source;
   if (opts.gzip) {
     // Zlib's default 16 kB output chunks make the stream machinery, not inflating, the cost (5x slower).
     const gunzip = createGunzip({ chunkSize: 1 << 20 });
     gunzip.on('error', fail);
-    source.pipe(gunzip).pipe(ex as unknown as NodeJS.WritableStream);
-  } else source.pipe(ex as unknown as NodeJS.WritableStream);
+    tar = source.pipe(gunzip);
+  }
+  let bytes = 0;
+  tar.on('data', (chunk: Buffer) => void (bytes += chunk.length));
+  tar.pipe(ex as unknown as NodeJS.WritableStream);
   for await (const entry of ex) await x.entry(entry.header, entry);
   await x.finish();
+  return bytes;
 }
 
 /**

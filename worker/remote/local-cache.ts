@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import type { LayerRecord } from '../../cache/cache-index.js';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
-import type { BlobStore } from '../../cache/blob-store.js';
+import { verified, type BlobStore } from '../../cache/blob-store.js';
 import { FileLeases } from '../../cache/file-leases.js';
 import { FsBlobStore } from '../../cache/fs-blob-store.js';
 import { FsCacheIndex } from '../../cache/fs-cache-index.js';
-import { blobUsage, prune } from '../../cache/gc.js';
+import { prune } from '../../cache/gc.js';
 import type { Lease } from '../../cache/lease.js';
 import type { Digest } from '../../oci/digest.js';
 import { ExpectedError } from '../../oci/expected-error.js';
@@ -17,6 +17,12 @@ import { runcDeleteAll } from '../system/runc.js';
 /** The coordinator's store; `unchecked` (ContentBlobStore) skips a second hashing of what a writer checks anyway. */
 export interface RemoteBlobs extends BlobStore {
   unchecked?(digest: Digest): Readable;
+}
+
+/** What `ensure` fetched: how many blobs and snapshots, and each unpacked snapshot's size by diffID. */
+export interface Fetched {
+  downloaded: number;
+  unpacked: Map<Digest, number>;
 }
 
 /** One step's view of the worker's cache: everything it reads or makes is leased until `release`. */
@@ -69,40 +75,52 @@ export class LocalCache {
   }
 
   /**
-   * Makes each blob local, downloading from the coordinator's store what is missing; returns how many
-   * it downloaded. The missing blob of a layer in `unpack` whose snapshot is missing too is unpacked
-   * as it downloads, in the same pass (`fetchLayer`). All downloads run at once.
+   * Makes the inputs local: each file blob in `files` into the blob store, each layer in `unpack` as
+   * its snapshot only, unpacked as it downloads (`fetchSnapshot`): the coordinator keeps the layer's
+   * blob, so a second local copy would only cost a write and a sync on the way to a cache hit. Returns
+   * how many it downloaded; all downloads run at once.
    */
-  async ensure(session: CacheSession, digests: Digest[], remote: RemoteBlobs, unpack: LayerRecord[] = []): Promise<number> {
-    const layers = new Map(unpack.map((l) => [l.digest, l]));
-    let downloaded = 0;
-    const fetches = await Promise.allSettled(
-      [...new Set([...digests, ...layers.keys()])].map(async (d) => {
+  async ensure(session: CacheSession, files: Digest[], remote: RemoteBlobs, unpack: LayerRecord[] = []): Promise<Fetched> {
+    const fetched: Fetched = { downloaded: 0, unpacked: new Map() };
+    const fetches = await Promise.allSettled([
+      ...[...new Set(files)].map(async (d) => {
         if (await session.blobs.hold(d)) return;
-        const layer = layers.get(d);
-        if (layer) await fetchLayer(session, layer, remote);
-        else await copyBlob(remote, session.blobs, d);
-        downloaded++;
+        await copyBlob(remote, session.blobs, d);
+        fetched.downloaded++;
       }),
-    );
+      ...[...new Map(unpack.map((l) => [l.diffID, l])).values()].map(async (l) => {
+        const bytes = await fetchSnapshot(session, l, remote);
+        if (bytes === undefined) return;
+        fetched.unpacked.set(l.diffID, bytes);
+        fetched.downloaded++;
+      }),
+    ]);
     // Every fetch has ended before a failure is reported: none goes on writing after the step's lease ends.
     const failed = fetches.find((f) => f.status === 'rejected');
     if (failed) throw failed.reason;
-    return downloaded;
+    return fetched;
   }
 
-  /** Records layers as used now, for the LRU bound. */
-  async remember(layers: LayerRecord[]): Promise<void> {
+  /**
+   * Records layers as used now, for the least-recently-used bound. A new record's size is what the
+   * layer takes here: its unpacked size when only its snapshot was fetched (`unpacked`), else its blob's.
+   */
+  async remember(layers: LayerRecord[], unpacked: ReadonlyMap<Digest, number> = new Map()): Promise<void> {
     for (const l of layers) {
       await this.index.touch(l.digest);
-      if (!(await this.index.get(l.digest))) await this.index.put({ key: l.digest, layers: [l], created: new Date().toISOString() });
+      if (await this.index.get(l.digest)) continue;
+      const size = unpacked.get(l.diffID) ?? l.size;
+      await this.index.put({ key: l.digest, layers: [{ ...l, size }], created: new Date().toISOString() });
     }
   }
 
   /** Past the bound, the least recently used layers go (down to 80%), with their snapshots. */
   async enforceLimit(): Promise<void> {
+    // What the records say the layers take here, as prune's keepStorage counts it.
+    let used = 0;
+    for await (const { record } of this.index.list()) used += record.layers.reduce((n, l) => n + l.size, 0);
+    if (used <= this.maxBytes) return;
     const blobs = new FsBlobStore(this.dir);
-    if (((await blobUsage(blobs))?.bytes ?? 0) <= this.maxBytes) return;
     const snapshots = new SnapshotStore(this.dir, blobs);
     await this.leases.collect(async (leased) => {
       const result = await prune(this.index, blobs, leased, { keepStorage: Math.floor(this.maxBytes * 0.8), graceMs: this.graceMs });
@@ -112,30 +130,19 @@ export class LocalCache {
 }
 
 /**
- * One layer's blob from `remote`, read once: its bytes go to the local blob writer and to the snapshot
- * extractor together. The snapshot is renamed into place only after the blob's digest is checked, so
- * bytes that do not match leave neither; the digest error is the one reported.
+ * One layer's snapshot, unpacked from `remote`'s bytes as they arrive; it is renamed into place only
+ * once the bytes hash to the layer's digest, so bytes that do not match leave nothing. False when the
+ * snapshot was already here, else its unpacked size.
  */
-async function fetchLayer(session: CacheSession, layer: LayerRecord, remote: RemoteBlobs): Promise<void> {
-  // The writer checks the digest, and the snapshot waits for that check.
-  const w = session.blobs.writer(layer.digest);
-  const toSnapshot = new PassThrough({ highWaterMark: 4 << 20 });
-  const src = remote.unchecked ? remote.unchecked(layer.digest) : remote.stream(layer.digest);
-  // Two destinations, one source: pipe reads on when both have room, and drops one that closes.
-  src.pipe(w);
-  src.pipe(toSnapshot);
-  src.once('error', (err) => {
-    w.destroy(err);
-    toSnapshot.destroy(err);
-  });
-  const blob = finished(w).then(() => w.commit());
-  const [b, s] = await Promise.allSettled([blob, session.snapshots.ensureFrom(layer, toSnapshot, blob)]);
-  if (b.status === 'rejected') {
-    src.destroy();
-    await w.abort();
-    throw b.reason;
-  }
-  if (s.status === 'rejected') throw s.reason;
+async function fetchSnapshot(session: CacheSession, layer: LayerRecord, remote: RemoteBlobs): Promise<number | undefined> {
+  // Leased before it is looked for, so no prune takes it between the two.
+  await session.lease.add([{ kind: 'snapshot', diffID: layer.diffID }]);
+  if (session.snapshots.has(layer.diffID)) return undefined;
+  // The check is made here, on the bytes unpacked, not by the store as well.
+  const checked = verified(layer.digest, remote.unchecked ? remote.unchecked(layer.digest) : remote.stream(layer.digest));
+  const whole = finished(checked);
+  whole.catch(() => undefined); // reported by the extraction, which reads the same stream
+  return session.snapshots.ensureFrom(layer, checked, whole);
 }
 
 /** One blob from `from` into `to`, digest checked when `to` commits it. */

@@ -67,11 +67,11 @@ export async function runAssignment(assign: StepAssignment__Output, deps: StepRu
 }
 
 async function makeLocal(inputs: RemoteStepInput[], session: CacheSession, deps: StepRunnerDeps, tempDirs: string[]): Promise<StepInput[]> {
-  const digests: Digest[] = inputs.flatMap((i) => (i.type === 'rootfs' ? i.layers.map((l) => l.digest) : i.entries.flatMap((e) => (e.digest ? [e.digest] : []))));
+  const files: Digest[] = inputs.flatMap((i) => (i.type === 'rootfs' ? [] : i.entries.flatMap((e) => (e.digest ? [e.digest] : []))));
   const rootfs = inputs.flatMap((i) => (i.type === 'rootfs' ? i.layers : []));
-  const downloaded = await deps.cache.ensure(session, digests, deps.content, rootfs.filter((l) => !session.snapshots.has(l.diffID)));
-  deps.progress('downloaded', downloaded, new Set(digests).size);
-  await deps.cache.remember(rootfs);
+  const fetched = await deps.cache.ensure(session, files, deps.content, rootfs);
+  deps.progress('downloaded', fetched.downloaded, new Set(files).size + new Set(rootfs.map((l) => l.diffID)).size);
+  await deps.cache.remember(rootfs, fetched.unpacked);
   // Named `<kind>-<pid>-…` so that the next start removes what a killed worker left (SnapshotStore.cleanStale).
   const tmp = join(deps.cache.dir, 'tmp');
   mkdirSync(tmp, { recursive: true });

@@ -33,7 +33,7 @@ export class SnapshotStore {
   private readonly mountsDir: string;
   private readonly tmpDir: string;
   private readonly active = new Set<string>();
-  private readonly extracting = new Map<string, Promise<void>>();
+  private readonly extracting = new Map<string, Promise<number>>();
   private overlay?: Promise<boolean>;
 
   constructor(
@@ -75,35 +75,42 @@ export class SnapshotStore {
   }
 
   /**
-   * Unpacks `layer` from `source`, its blob's bytes as they arrive (a download also being written to
-   * the blob store), unless the snapshot already is here: then `source` is dropped unread. The snapshot
-   * appears only once `verified` resolves (the blob's digest checked); if it rejects, nothing appears.
+   * Unpacks `layer` from `source`, its blob's bytes as they arrive (a download), unless the snapshot
+   * already is here: then `source` is dropped unread. The snapshot appears only once `verified`
+   * resolves (the blob's digest checked); if it rejects, nothing appears. Returns the unpacked size,
+   * or undefined when the snapshot was here or being made already.
    */
-  async ensureFrom(layer: LayerRecord, source: Readable, verified: Promise<unknown>): Promise<void> {
+  async ensureFrom(layer: LayerRecord, source: Readable, verified: Promise<unknown>): Promise<number | undefined> {
     try {
       await this.lease?.add([{ kind: 'snapshot', diffID: layer.diffID }]);
       const running = this.extracting.get(this.name(layer.diffID));
       if (running) source.destroy();
-      if (!this.has(layer.diffID)) await (running ?? this.unpack(layer, source, verified));
+      if (this.has(layer.diffID)) return undefined;
+      if (running) {
+        await running;
+        return undefined;
+      }
+      return await this.unpack(layer, source, verified);
     } finally {
       // Unread bytes would hold up the download that feeds `source`.
       source.destroy();
     }
   }
 
-  /** Extracts into a temporary directory, then renames it into place (after `before`, if given). */
-  private unpack(layer: LayerRecord, source: Readable, before?: Promise<unknown>): Promise<void> {
+  /** Extracts into a temporary directory, then renames it into place (after `before`, if given); the tar's size. */
+  private unpack(layer: LayerRecord, source: Readable, before?: Promise<unknown>): Promise<number> {
     const name = this.name(layer.diffID);
     const job = (async () => {
       const tmp = join(this.dir, `.tmp-${process.pid}-${name}-${randomBytes(4).toString('hex')}`);
       try {
-        await extractLayer(source, tmp, { gzip: layer.mediaType.endsWith('gzip') });
+        const bytes = await extractLayer(source, tmp, { gzip: layer.mediaType.endsWith('gzip') });
         await before;
         await rename(tmp, this.path(layer.diffID)).catch(async (err: NodeJS.ErrnoException) => {
           // Another process got there first: its copy is as good as ours.
           if (!this.has(layer.diffID)) throw err;
           await rm(tmp, { recursive: true, force: true });
         });
+        return bytes;
       } catch (err) {
         await rm(tmp, { recursive: true, force: true });
         throw err;
