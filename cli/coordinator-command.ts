@@ -7,6 +7,7 @@ import { RedisExplainStore } from '../cache/redis-explain-store.js';
 import { RedisLeases } from '../cache/redis-leases.js';
 import { openBlobStore } from '../cache/store-location.js';
 import { AttachedClients } from '../coordinator/farm/attached-clients.js';
+import { SecretRelay } from '../coordinator/farm/secret-relay.js';
 import { BuildEventLog } from '../coordinator/farm/build-events.js';
 import { buildService } from '../coordinator/farm/build-service.js';
 import { contentService } from '../coordinator/farm/content-service.js';
@@ -39,7 +40,10 @@ Options:
                              Where the farm's blobs live (default: CACHE-DIR/store)
       --cache-dir DIR        This coordinator's scratch space (default: $DOCKYARD_CACHE_DIR/coordinator)
       --metrics HOST:PORT    Serve Prometheus metrics at http://HOST:PORT/metrics
-      --concurrency N        Builds this coordinator runs at once (default 4)
+      --concurrency N        Builds this coordinator runs at once (default 4; 0: it runs none, it only
+                             takes clients, as a front for the coordinators that do)
+      --advertise HOST:PORT  Where the other coordinators reach this one (default: the --listen address,
+                             or this host's name with the port if it listens on every interface)
       --token-file F         Shared token clients and workers must present (default: $DOCKYARD_TOKEN)
       --tls-cert F           Server certificate (enables TLS)
       --tls-key F            Server key
@@ -58,8 +62,15 @@ const options = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'tls-ca': { type: 'string' },
+  advertise: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** The address peers reach this coordinator at: the one it listens on, or this host's name if that is every interface. */
+function advertised(listening: string): string {
+  const { host, port } = parseListen(listening);
+  return host === '0.0.0.0' || host === '::' ? `${hostname()}:${port}` : listening;
+}
 
 /** `dockyard coordinator`. Resolves with the exit code once SIGTERM has closed it. */
 export async function coordinatorCommand(argv: string[], out: NodeJS.WritableStream, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -74,12 +85,13 @@ export async function coordinatorCommand(argv: string[], out: NodeJS.WritableStr
   if (!values.redis) throw new UsageError(`--redis redis://HOST:PORT is required. See 'dockyard coordinator --help'`);
   parseListen(values.listen);
   if (values.metrics) parseListen(values.metrics, '--metrics');
+  if (values.advertise) parseListen(values.advertise, '--advertise');
   const redisUrl = values.redis;
   redisOptions(redisUrl);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   if (values['tls-ca'] && !values['tls-cert']) throw new UsageError('--tls-ca needs --tls-cert and --tls-key');
   const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`invalid --concurrency ${values.concurrency}: expected a positive whole number`);
+  if (!Number.isInteger(concurrency) || concurrency < 0) throw new UsageError(`invalid --concurrency ${values.concurrency}: expected a whole number, 0 or more`);
   const tls = tlsFiles(values);
   const token = readToken({ ...(values['token-file'] !== undefined ? { tokenFile: values['token-file'] } : {}), env });
   const cacheDir = values['cache-dir'] ? resolve(values['cache-dir']) : join(defaultCacheDir(env), 'coordinator');
@@ -99,7 +111,9 @@ export async function coordinatorCommand(argv: string[], out: NodeJS.WritableStr
   const registry = new WorkerRegistry();
   const queue = new BuildQueue({ redisUrl, prefix });
   const events = new BuildEventLog(redis, prefix);
-  const clients = new AttachedClients();
+  let listening!: (address: string) => void;
+  const relay = new SecretRelay(redis, prefix, new Promise<string>((r) => (listening = r)), { ...(token !== undefined ? { token } : {}), tls });
+  const clients = new AttachedClients(relay);
   const locks = new StepLocks(redis, { prefix });
   const index = new RedisCacheIndex(redis, { prefix });
   const metrics = new FarmMetrics({
@@ -114,7 +128,7 @@ export async function coordinatorCommand(argv: string[], out: NodeJS.WritableStr
     },
   });
   const content = contentService(store, { spoolDir: join(cacheDir, 'uploads'), onTransfer: (t) => metrics.bytesMoved.inc({ direction: t.direction }, t.bytes) });
-  const builds = new BuildQueueWorker(
+  const builds = concurrency === 0 ? undefined : new BuildQueueWorker(
     { redisUrl, prefix, name, concurrency, onEvent: (e) => (e.kind === 'error' ? log.error('queue', { error: e.message }) : log.info(`queue ${e.kind}`, { build: e.jobId, tenant: e.tenant })) },
     farmBuildProcessor({
       stores: { blobs: store, index, explanations: new RedisExplainStore(redis, { prefix }), leases: new RedisLeases(redis, { prefix }) },
@@ -134,10 +148,11 @@ export async function coordinatorCommand(argv: string[], out: NodeJS.WritableStr
     listen: values.listen,
     tls,
     ...(token !== undefined ? { token } : {}),
-    services: [content, workerService(registry), buildService({ queue, events, redis, store, clients, log, metrics })],
+    services: [content, workerService(registry), buildService({ queue, events, redis, store, clients, attachments: relay, log, metrics })],
   });
+  listening(values.advertise ?? advertised(server.address));
   const metricsServer = values.metrics ? await metrics.serve(values.metrics) : undefined;
-  await builds.start();
+  await builds?.start();
   log.info('coordinator ready', { address: server.address, ...(metricsServer ? { metrics: metricsServer.address } : {}) });
   if (token === undefined) log.warn('no token: every client and worker that reaches this address is accepted; set DOCKYARD_TOKEN or --token-file');
   out.write(`listening on ${server.address}\n`);
@@ -147,10 +162,11 @@ export async function coordinatorCommand(argv: string[], out: NodeJS.WritableStr
     process.once('SIGINT', resolveStop);
   });
   log.info('coordinator stopping');
-  await builds.close();
+  await builds?.close();
   await server.close();
   await metricsServer?.close();
   registry.close();
+  relay.close();
   locks.close();
   await queue.close();
   redis.disconnect();

@@ -248,3 +248,39 @@ describe('a coordinator dies mid-build', () => {
     assert.match(second.stderr(), /"msg":"build resumed"/);
   });
 });
+
+describe('a secret for a build that runs on another coordinator than the one its client is attached to', () => {
+  it('is relayed coordinator to coordinator, and its value is in no Redis key and no log', async () => {
+    requireTools();
+    const redis = await startRedis();
+    const store = tempDir('shared-store');
+    // The client's coordinator runs no build (--concurrency 0): the build can only run on the other.
+    const front = await startCoordinator(redis.url, ['--store', store, '--concurrency', '0']);
+    const runner = await startCoordinator(redis.url, ['--store', store]);
+    const worker = await startWorker(runner.address);
+    try {
+      const value = 'relay-sesame-41c9';
+      const dir = makeDir({ Dockerfile: 'FROM busybox\nRUN --mount=type=secret,id=tok wc -c < /run/secrets/tok > /len\n' });
+      const out = tempDir('relayed-secret');
+      const r = runCli(['build', '--builder', front.address, '--progress', 'plain', '--build-context', `busybox=oci-layout://${busyboxLayout()}`, '--secret', 'id=tok,env=TOK', '-o', `type=local,dest=${out}`, dir], { env: { TOK: value } });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(readFileSync(`${out}/len`, 'utf8').trim(), String(value.length));
+      // (the children's log lines are read once this process runs again after spawnSync)
+      for (let i = 0; i < 100 && !runner.stderr().includes('"msg":"build succeeded"'); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.match(runner.stderr(), /"msg":"build succeeded"/);
+      assert.doesNotMatch(front.stderr(), /"msg":"build started"/);
+      const client = redis.connect();
+      for (const key of await client.keys('*')) {
+        const dump = await client.dumpBuffer(key);
+        assert.ok(!dump || !dump.includes(value), `the secret is in Redis key ${key}`);
+      }
+      client.disconnect();
+      for (const p of [front, runner, worker]) assert.ok(!p.stderr().includes(value), 'the secret is in a log');
+    } finally {
+      await worker.stop();
+      await runner.stop();
+      await front.stop();
+      await redis.stop();
+    }
+  });
+});

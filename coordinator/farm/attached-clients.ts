@@ -10,15 +10,21 @@ export interface AttachedClient {
   ask(requestId: string, secretId: string): void;
 }
 
+/** Where else a build's client may be attached: other coordinators (SecretRelay). */
+export interface SecretPeers {
+  ask(buildId: string, secretId: string): Promise<{ value: Buffer | undefined } | undefined>;
+}
+
 /**
  * Clients attached to builds on this coordinator. A step's secret is asked of a client attached here,
- * and the answer goes straight to the worker: values never pass through Redis. The limit that follows:
- * the coordinator running a build must be one its client is attached to (a build taken over by another
- * coordinator gets its secrets once the client re-attaches there).
+ * else, through `peers`, of one attached to another coordinator; the answer goes straight to the
+ * worker: values never pass through Redis.
  */
 export class AttachedClients {
   private readonly byBuild = new Map<string, Set<AttachedClient>>();
   private readonly pending = new Map<string, { resolve(v: Buffer | undefined): void; client: AttachedClient }>();
+
+  constructor(private readonly peers?: SecretPeers) {}
 
   add(buildId: string, client: AttachedClient): () => void {
     let set = this.byBuild.get(buildId);
@@ -39,18 +45,27 @@ export class AttachedClients {
     p.resolve(value);
   }
 
+  /** Asks a client of `buildId` attached here; undefined when none is. */
+  askHere(buildId: string, secretId: string): Promise<Buffer | undefined> | undefined {
+    const client = this.byBuild.get(buildId)?.values().next().value;
+    if (!client) return undefined;
+    const requestId = randomUUID();
+    return new Promise<Buffer | undefined>((resolve) => {
+      this.pending.set(requestId, { resolve, client });
+      client.ask(requestId, secretId);
+    });
+  }
+
   /** The secrets of `buildId`, limited to the ids it declared (`--secret`). */
   secrets(buildId: string, allowed: ReadonlySet<string>): SecretSource {
     return {
-      get: (secretId) => {
-        if (!allowed.has(secretId)) return Promise.resolve(undefined);
-        const client = this.byBuild.get(buildId)?.values().next().value;
-        if (!client) return Promise.reject(new SecretUnavailableError(`secret ${secretId}: no client of this build is attached to the coordinator running it; attach again (dockyard build --builder retries) to provide it`));
-        const requestId = randomUUID();
-        return new Promise<Buffer | undefined>((resolve) => {
-          this.pending.set(requestId, { resolve, client });
-          client.ask(requestId, secretId);
-        });
+      get: async (secretId) => {
+        if (!allowed.has(secretId)) return undefined;
+        const here = this.askHere(buildId, secretId);
+        if (here) return here;
+        const relayed = await this.peers?.ask(buildId, secretId);
+        if (relayed) return relayed.value;
+        throw new SecretUnavailableError(`secret ${secretId}: no client of this build is attached to any coordinator; attach again (dockyard build --builder retries) to provide it`);
       },
     };
   }

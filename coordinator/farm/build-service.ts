@@ -25,6 +25,8 @@ export interface BuildServiceDeps {
   redis: Redis;
   store: BlobStore;
   clients: AttachedClients;
+  /** Notes where a build's clients are attached, for the coordinator running it (SecretRelay). */
+  attachments?: { attached(buildId: string): Promise<() => Promise<void>> };
   log: JsonLog;
   metrics?: FarmMetrics;
 }
@@ -118,6 +120,10 @@ export function buildService(deps: BuildServiceDeps): { definition: grpc.Service
       return;
     }
     const detach = deps.clients.add(id, { ask: (requestId, secretId) => call.write({ secretRequest: { requestId, secretId } }) });
+    const noted = await deps.attachments?.attached(id).catch((err: unknown) => {
+      deps.log.warn('could not note the attachment: a build running elsewhere cannot ask this client for secrets', { build: id, error: err instanceof Error ? err.message : String(err) });
+      return undefined;
+    });
     const reader = deps.redis.duplicate();
     let lastPosition: number | undefined;
     let outputs: StoredOutput[] = [];
@@ -169,6 +175,7 @@ export function buildService(deps: BuildServiceDeps): { definition: grpc.Service
       }
     } finally {
       detach();
+      await noted?.().catch(() => undefined);
       reader.disconnect();
     }
   }
@@ -224,6 +231,13 @@ export function buildService(deps: BuildServiceDeps): { definition: grpc.Service
       }
       builds.sort((a, b) => Number(a.submittedUnixMs) - Number(b.submittedUnixMs));
       return { builds };
+    }),
+
+    RelaySecret: unary(async (req) => {
+      const asked = deps.clients.askHere(req.buildId, req.secretId);
+      if (!asked) return { attached: false, found: false, value: Buffer.alloc(0) };
+      const value = await asked;
+      return { attached: true, found: value !== undefined, value: value ?? Buffer.alloc(0) };
     }),
 
     Inspect: unary(async (req) => {

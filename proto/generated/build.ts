@@ -38,6 +38,8 @@ import type { OutputChunk as _dockyard_v1_OutputChunk, OutputChunk__Output as _d
 import type { PlanWarning as _dockyard_v1_PlanWarning, PlanWarning__Output as _dockyard_v1_PlanWarning__Output } from './dockyard/v1/PlanWarning.js';
 import type { ProgressEvent as _dockyard_v1_ProgressEvent, ProgressEvent__Output as _dockyard_v1_ProgressEvent__Output } from './dockyard/v1/ProgressEvent.js';
 import type { QueuePosition as _dockyard_v1_QueuePosition, QueuePosition__Output as _dockyard_v1_QueuePosition__Output } from './dockyard/v1/QueuePosition.js';
+import type { RelaySecretRequest as _dockyard_v1_RelaySecretRequest, RelaySecretRequest__Output as _dockyard_v1_RelaySecretRequest__Output } from './dockyard/v1/RelaySecretRequest.js';
+import type { RelaySecretResponse as _dockyard_v1_RelaySecretResponse, RelaySecretResponse__Output as _dockyard_v1_RelaySecretResponse__Output } from './dockyard/v1/RelaySecretResponse.js';
 import type { SubmitRequest as _dockyard_v1_SubmitRequest, SubmitRequest__Output as _dockyard_v1_SubmitRequest__Output } from './dockyard/v1/SubmitRequest.js';
 import type { SubmitResponse as _dockyard_v1_SubmitResponse, SubmitResponse__Output as _dockyard_v1_SubmitResponse__Output } from './dockyard/v1/SubmitResponse.js';
 import type { TarOutput as _dockyard_v1_TarOutput, TarOutput__Output as _dockyard_v1_TarOutput__Output } from './dockyard/v1/TarOutput.js';
@@ -90,6 +92,8 @@ export interface ProtoGrpcType {
       PlanWarning: MessageTypeDefinition<_dockyard_v1_PlanWarning, _dockyard_v1_PlanWarning__Output>
       ProgressEvent: MessageTypeDefinition<_dockyard_v1_ProgressEvent, _dockyard_v1_ProgressEvent__Output>
       QueuePosition: MessageTypeDefinition<_dockyard_v1_QueuePosition, _dockyard_v1_QueuePosition__Output>
+      RelaySecretRequest: MessageTypeDefinition<_dockyard_v1_RelaySecretRequest, _dockyard_v1_RelaySecretRequest__Output>
+      RelaySecretResponse: MessageTypeDefinition<_dockyard_v1_RelaySecretResponse, _dockyard_v1_RelaySecretResponse__Output>
       SubmitRequest: MessageTypeDefinition<_dockyard_v1_SubmitRequest, _dockyard_v1_SubmitRequest__Output>
       SubmitResponse: MessageTypeDefinition<_dockyard_v1_SubmitResponse, _dockyard_v1_SubmitResponse__Output>
       TarOutput: MessageTypeDefinition<_dockyard_v1_TarOutput, _dockyard_v1_TarOutput__Output>

@@ -10,6 +10,8 @@ import type { ClientMessage as _dockyard_v1_ClientMessage, ClientMessage__Output
 import type { InspectRequest as _dockyard_v1_InspectRequest, InspectRequest__Output as _dockyard_v1_InspectRequest__Output } from '../../dockyard/v1/InspectRequest.js';
 import type { ListQueueRequest as _dockyard_v1_ListQueueRequest, ListQueueRequest__Output as _dockyard_v1_ListQueueRequest__Output } from '../../dockyard/v1/ListQueueRequest.js';
 import type { ListQueueResponse as _dockyard_v1_ListQueueResponse, ListQueueResponse__Output as _dockyard_v1_ListQueueResponse__Output } from '../../dockyard/v1/ListQueueResponse.js';
+import type { RelaySecretRequest as _dockyard_v1_RelaySecretRequest, RelaySecretRequest__Output as _dockyard_v1_RelaySecretRequest__Output } from '../../dockyard/v1/RelaySecretRequest.js';
+import type { RelaySecretResponse as _dockyard_v1_RelaySecretResponse, RelaySecretResponse__Output as _dockyard_v1_RelaySecretResponse__Output } from '../../dockyard/v1/RelaySecretResponse.js';
 import type { SubmitRequest as _dockyard_v1_SubmitRequest, SubmitRequest__Output as _dockyard_v1_SubmitRequest__Output } from '../../dockyard/v1/SubmitRequest.js';
 import type { SubmitResponse as _dockyard_v1_SubmitResponse, SubmitResponse__Output as _dockyard_v1_SubmitResponse__Output } from '../../dockyard/v1/SubmitResponse.js';
 
@@ -46,6 +48,15 @@ export interface BuildClient extends grpc.Client {
   listQueue(argument: _dockyard_v1_ListQueueRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dockyard_v1_ListQueueResponse__Output>): grpc.ClientUnaryCall;
   listQueue(argument: _dockyard_v1_ListQueueRequest, callback: grpc.requestCallback<_dockyard_v1_ListQueueResponse__Output>): grpc.ClientUnaryCall;
   
+  RelaySecret(argument: _dockyard_v1_RelaySecretRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dockyard_v1_RelaySecretResponse__Output>): grpc.ClientUnaryCall;
+  RelaySecret(argument: _dockyard_v1_RelaySecretRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dockyard_v1_RelaySecretResponse__Output>): grpc.ClientUnaryCall;
+  RelaySecret(argument: _dockyard_v1_RelaySecretRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dockyard_v1_RelaySecretResponse__Output>): grpc.ClientUnaryCall;
+  RelaySecret(argument: _dockyard_v1_RelaySecretRequest, callback: grpc.requestCallback<_dockyard_v1_RelaySecretResponse__Output>): grpc.ClientUnaryCall;
+  relaySecret(argument: _dockyard_v1_RelaySecretRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dockyard_v1_RelaySecretResponse__Output>): grpc.ClientUnaryCall;
+  relaySecret(argument: _dockyard_v1_RelaySecretRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dockyard_v1_RelaySecretResponse__Output>): grpc.ClientUnaryCall;
+  relaySecret(argument: _dockyard_v1_RelaySecretRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dockyard_v1_RelaySecretResponse__Output>): grpc.ClientUnaryCall;
+  relaySecret(argument: _dockyard_v1_RelaySecretRequest, callback: grpc.requestCallback<_dockyard_v1_RelaySecretResponse__Output>): grpc.ClientUnaryCall;
+  
   Submit(argument: _dockyard_v1_SubmitRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_dockyard_v1_SubmitResponse__Output>): grpc.ClientUnaryCall;
   Submit(argument: _dockyard_v1_SubmitRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_dockyard_v1_SubmitResponse__Output>): grpc.ClientUnaryCall;
   Submit(argument: _dockyard_v1_SubmitRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_dockyard_v1_SubmitResponse__Output>): grpc.ClientUnaryCall;
@@ -66,6 +77,8 @@ export interface BuildHandlers extends grpc.UntypedServiceImplementation {
   
   ListQueue: grpc.handleUnaryCall<_dockyard_v1_ListQueueRequest__Output, _dockyard_v1_ListQueueResponse>;
   
+  RelaySecret: grpc.handleUnaryCall<_dockyard_v1_RelaySecretRequest__Output, _dockyard_v1_RelaySecretResponse>;
+  
   Submit: grpc.handleUnaryCall<_dockyard_v1_SubmitRequest__Output, _dockyard_v1_SubmitResponse>;
   
 }
@@ -75,5 +88,6 @@ export interface BuildDefinition extends grpc.ServiceDefinition {
   Cancel: MethodDefinition<_dockyard_v1_CancelRequest, _dockyard_v1_CancelResponse, _dockyard_v1_CancelRequest__Output, _dockyard_v1_CancelResponse__Output>
   Inspect: MethodDefinition<_dockyard_v1_InspectRequest, _dockyard_v1_BuildInfo, _dockyard_v1_InspectRequest__Output, _dockyard_v1_BuildInfo__Output>
   ListQueue: MethodDefinition<_dockyard_v1_ListQueueRequest, _dockyard_v1_ListQueueResponse, _dockyard_v1_ListQueueRequest__Output, _dockyard_v1_ListQueueResponse__Output>
+  RelaySecret: MethodDefinition<_dockyard_v1_RelaySecretRequest, _dockyard_v1_RelaySecretResponse, _dockyard_v1_RelaySecretRequest__Output, _dockyard_v1_RelaySecretResponse__Output>
   Submit: MethodDefinition<_dockyard_v1_SubmitRequest, _dockyard_v1_SubmitResponse, _dockyard_v1_SubmitRequest__Output, _dockyard_v1_SubmitResponse__Output>
 }
