@@ -388,7 +388,7 @@ describe('RemoteWorkers over the Worker service on loopback', () => {
   it('tries again when a worker turns a step away for lack of a slot', async () => {
     const w = await fake('picky', {
       behaviour: (a, self) => {
-        if (self.assignments.length === 1) self.send(a.taskId, { failure: { message: 'worker picky has no free slot', tail: [] } });
+        if (self.assignments.length === 1) self.send(a.taskId, { failure: { message: 'worker picky has no free slot', tail: [], refused: true } });
         else void self.succeed(a, ['accepted']);
       },
     });

@@ -65,13 +65,6 @@ type Outcome =
   /** The worker turned the step away before starting it (no free slot, draining): try again. */
   | { kind: 'refused'; worker: string; reason: string };
 
-/**
- * How `dockyard worker` turns an assignment away without running it (worker/remote/agent.ts): its
- * slots are shared by several coordinators, so one may see a slot free that another just took.
- */
-const REFUSAL = /^worker \S+ (has no free slot|is draining)$/;
-const isRefusal = (f: { message: string; tail: string[] }): boolean => f.tail.length === 0 && REFUSAL.test(f.message);
-
 /** Refusals in a row after which a step gives up (workers that keep saying full while heartbeating free). */
 const MAX_REFUSALS = 100;
 
@@ -220,7 +213,7 @@ export class RemoteWorkers implements Worker {
               }
             });
           case 'failure':
-            if (ev.failure && isRefusal(ev.failure)) return settle(() => resolve({ kind: 'refused', worker: workerId, reason: ev.failure!.message }));
+            if (ev.failure?.refused) return settle(() => resolve({ kind: 'refused', worker: workerId, reason: ev.failure!.message }));
             return settle(() => reject(new RemoteStepError(ev.failure?.message ?? 'the step failed', ev.failure?.tail ?? [], workerId)));
           default:
             return; // progress notes have no place in StepContext yet

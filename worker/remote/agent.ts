@@ -69,7 +69,7 @@ export class WorkerAgent implements LinkOwner {
   assign(link: CoordinatorLink, a: StepAssignment__Output): void {
     const send = (ev: Omit<StepEvent, 'taskId'>): void => link.send({ event: { taskId: a.taskId, ...ev } });
     if (this.draining || this.freeSlots() === 0 || this.tasks.has(a.taskId)) {
-      send({ failure: { message: `worker ${this.opts.id} ${this.draining ? 'is draining' : 'has no free slot'}`, tail: [] } });
+      send({ failure: { message: `worker ${this.opts.id} ${this.draining ? 'is draining' : 'has no free slot'}`, tail: [], refused: true } });
       return;
     }
     const abort = new AbortController();

@@ -4,9 +4,11 @@
 export interface Failure {
   'message'?: (string);
   'tail'?: (string)[];
+  'refused'?: (boolean);
 }
 
 export interface Failure__Output {
   'message': (string);
   'tail': (string)[];
+  'refused': (boolean);
 }
