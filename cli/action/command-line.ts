@@ -30,6 +30,8 @@ const unsupported: Partial<Record<keyof ActionInputs, string>> = {
 export interface BuildCommand {
   args: string[];
   env: Record<string, string>;
+  /** The Dockerfile as passed with --file: the CLI names it so in errors. */
+  dockerfile: string;
   /** Each CLI flag a set input became, to name the input when the CLI rejects the flag. */
   flagInputs: Map<string, string>;
 }
@@ -77,7 +79,8 @@ export function buildCommand(inputs: ActionInputs, files: CommandFiles, onSecret
     flagInputs.set(flag, input);
   };
   // Always named, relative to the workspace as given: errors then point at the file to annotate.
-  add('file', '--file', inputs.file || join(context, 'Dockerfile'));
+  const dockerfile = inputs.file || join(context, 'Dockerfile');
+  add('file', '--file', dockerfile);
   for (const v of inputs['build-args']) add('build-args', '--build-arg', v);
   for (const v of inputs['build-contexts']) add('build-contexts', '--build-context', v);
   for (const v of inputs['cache-from']) add('cache-from', '--cache-from', v);
@@ -146,5 +149,5 @@ export function buildCommand(inputs: ActionInputs, files: CommandFiles, onSecret
 
   if (inputs['cache-dir']) add('cache-dir', '--cache-dir', inputs['cache-dir']);
   args.push('--iidfile', files.iidfile, '--metadata-file', files.metadataFile, context);
-  return { args, env, flagInputs };
+  return { args, env, dockerfile, flagInputs };
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { annotationPath, parseLineMessage } from './annotations.js';
-import { buildCommand, InputError } from './command-line.js';
+import { buildCommand, InputError, type BuildCommand } from './command-line.js';
 import { readInputs, type ActionInputs } from './inputs.js';
 import { parseRecord, StepLog } from './step-log.js';
 import { summaryMarkdown } from './summary.js';
@@ -26,7 +26,7 @@ interface Outcome {
 }
 
 /** Runs the CLI, folding its progress into the log; notes warnings and the error as annotations. */
-async function runCli(argv: string[], env: NodeJS.ProcessEnv, log: StepLog, flagInputs: Map<string, string>): Promise<Outcome> {
+async function runCli(argv: string[], env: NodeJS.ProcessEnv, log: StepLog, command: BuildCommand): Promise<Outcome> {
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
   let error: string | undefined;
   const stderr = createInterface({ input: child.stderr! });
@@ -35,8 +35,8 @@ async function runCli(argv: string[], env: NodeJS.ProcessEnv, log: StepLog, flag
     if (record) return log.apply(record);
     log.text(line);
     if (line.startsWith('error: ')) error = line.slice('error: '.length);
-    const at = parseLineMessage(line);
-    if (at?.level === 'warning') core.warning(at.message, { file: annotationPath(at.file, process.env.GITHUB_WORKSPACE), startLine: at.line });
+    const at = parseLineMessage(line, command.dockerfile);
+    if (at?.level === 'warning') core.warning(at.message, { file: annotationPath(command.dockerfile, process.env.GITHUB_WORKSPACE), startLine: at.line });
   });
   // stdout holds the digest line; the outputs come from the metadata file.
   child.stdout!.resume();
@@ -48,7 +48,7 @@ async function runCli(argv: string[], env: NodeJS.ProcessEnv, log: StepLog, flag
   if (error !== undefined) {
     // A flag the CLI does not know came from an input: say which.
     const flag = /Unknown option '(--[^']+)'/.exec(error)?.[1];
-    const input = flag !== undefined ? flagInputs.get(flag) : undefined;
+    const input = flag !== undefined ? command.flagInputs.get(flag) : undefined;
     if (input !== undefined) error += ` (from input ${input})`;
   }
   return { code, ...(error !== undefined ? { error } : {}) };
@@ -67,7 +67,7 @@ export async function runAction(entry: string): Promise<void> {
     let command;
     try {
       inputs = readInputs();
-      for (const name of ['github-token', 'builder-token', 'cosign-password'] as const) if (inputs[name]) core.setSecret(inputs[name]);
+      if (inputs['github-token']) core.setSecret(inputs['github-token']);
       command = buildCommand(inputs, { dir: work, metadataFile: join(work, 'metadata.json'), iidfile: join(work, 'iidfile') }, (v) => core.setSecret(v));
     } catch (err) {
       core.setFailed(err instanceof InputError ? err.message : (err as Error).message);
@@ -76,7 +76,7 @@ export async function runAction(entry: string): Promise<void> {
     const metadataFile = join(work, 'metadata.json');
     const log = new StepLog({ line: (t) => process.stdout.write(t + '\n'), startGroup: core.startGroup, endGroup: core.endGroup });
     const argv = launcher(entry, command.args, { uid: process.getuid?.(), farm: inputs.builder !== '' });
-    const outcome = await runCli(argv, { ...process.env, ...command.env }, log, command.flagInputs);
+    const outcome = await runCli(argv, { ...process.env, ...command.env }, log, command);
 
     const ok = outcome.code === 0 && existsSync(metadataFile);
     const metadataText = ok ? readFileSync(metadataFile, 'utf8') : undefined;
@@ -100,8 +100,8 @@ export async function runAction(entry: string): Promise<void> {
     }
     if (!ok) {
       const message = outcome.error ?? `dockyard build exited with code ${outcome.code}`;
-      const at = outcome.error !== undefined ? parseLineMessage(`error: ${outcome.error}`) : undefined;
-      if (at) core.error(at.message, { title: 'Dockerfile error', file: annotationPath(at.file, process.env.GITHUB_WORKSPACE), startLine: at.line });
+      const at = outcome.error !== undefined ? parseLineMessage(`error: ${outcome.error}`, command.dockerfile) : undefined;
+      if (at) core.error(at.message, { title: 'Dockerfile error', file: annotationPath(command.dockerfile, process.env.GITHUB_WORKSPACE), startLine: at.line });
       else core.error(message);
       process.exitCode = 1;
     }

@@ -4,7 +4,7 @@ import type { ProgressRecord } from '../../coordinator/progress/progress.js';
 export interface StepRow {
   vertex: number;
   name: string;
-  /** `hit`/`miss` for Dockerfile steps looked up in the cache; `ran` for the rest (context, pulls, export). */
+  /** `hit`/`miss` for Dockerfile instructions (`[stage n/m] ...`), `ran` for the rest (context, export). */
   cache: 'hit' | 'miss' | 'ran';
   reason?: string;
   /** Milliseconds from start to end; undefined while running. */
@@ -24,6 +24,11 @@ export function stageOf(name: string): string {
   const m = /^\[([^\]]+?)(?: \d+\/\d+)?\]/.exec(name);
   if (m) return m[1]!;
   return name.startsWith('exporting') ? 'export' : 'other';
+}
+
+/** A step of a Dockerfile stage, numbered as BuildKit numbers them. */
+function isInstruction(name: string): boolean {
+  return /^\[[^\]]* \d+\/\d+\] /.test(name);
 }
 
 const missPrefix = 'cache miss: ';
@@ -50,7 +55,8 @@ export class StepLog {
   apply(r: ProgressRecord): void {
     const at = Date.parse(r.time);
     if (r.event === 'started') {
-      this.rows.set(r.vertex, { vertex: r.vertex, name: r.name, cache: 'ran' });
+      // An instruction that does not come from the cache is a miss, with a reason when the explainer gave one.
+      this.rows.set(r.vertex, { vertex: r.vertex, name: r.name, cache: isInstruction(r.name) ? 'miss' : 'ran' });
       this.started.set(r.vertex, at);
     }
     const row = this.rows.get(r.vertex);
@@ -65,10 +71,7 @@ export class StepLog {
         this.sink.line(`#${r.vertex} ${r.line}`);
         break;
       case 'note':
-        if (r.note.startsWith(missPrefix)) {
-          row.cache = 'miss';
-          row.reason = r.note.slice(missPrefix.length);
-        }
+        if (r.note.startsWith(missPrefix)) row.reason = r.note.slice(missPrefix.length);
         this.sink.line(`#${r.vertex} ${r.note}`);
         break;
       case 'cached':

@@ -83755,10 +83755,14 @@ import { createInterface } from "node:readline";
 
 // cli/action/annotations.ts
 import { isAbsolute, relative } from "node:path";
-function parseLineMessage(text) {
-  const m = /^(error|WARNING): (.+?):(\d+): (.*)$/.exec(text);
-  if (!m) return void 0;
-  return { level: m[1] === "error" ? "error" : "warning", file: m[2], line: Number(m[3]), message: m[4] };
+function parseLineMessage(text, dockerfile) {
+  for (const level of ["error", "WARNING"]) {
+    const prefix = `${level}: ${dockerfile}:`;
+    if (!text.startsWith(prefix)) continue;
+    const m = /^(\d+): (.*)$/.exec(text.slice(prefix.length));
+    if (m) return { level: level === "error" ? "error" : "warning", line: Number(m[1]), message: m[2] };
+  }
+  return void 0;
 }
 function annotationPath(file, workspace) {
   if (!workspace || !isAbsolute(file)) return file;
@@ -83813,7 +83817,8 @@ function buildCommand(inputs, files, onSecret) {
     args.push(flag, ...values);
     flagInputs.set(flag, input);
   };
-  add("file", "--file", inputs.file || join(context, "Dockerfile"));
+  const dockerfile = inputs.file || join(context, "Dockerfile");
+  add("file", "--file", dockerfile);
   for (const v of inputs["build-args"]) add("build-args", "--build-arg", v);
   for (const v of inputs["build-contexts"]) add("build-contexts", "--build-context", v);
   for (const v of inputs["cache-from"]) add("cache-from", "--cache-from", v);
@@ -83875,7 +83880,7 @@ function buildCommand(inputs, files, onSecret) {
   }
   if (inputs["cache-dir"]) add("cache-dir", "--cache-dir", inputs["cache-dir"]);
   args.push("--iidfile", files.iidfile, "--metadata-file", files.metadataFile, context);
-  return { args, env, flagInputs };
+  return { args, env, dockerfile, flagInputs };
 }
 
 // ../../main/node_modules/csv-parse/lib/api/CsvError.js
@@ -85643,6 +85648,9 @@ function stageOf(name) {
   if (m) return m[1];
   return name.startsWith("exporting") ? "export" : "other";
 }
+function isInstruction(name) {
+  return /^\[[^\]]* \d+\/\d+\] /.test(name);
+}
 var missPrefix = "cache miss: ";
 var StepLog = class {
   constructor(sink) {
@@ -85661,7 +85669,7 @@ var StepLog = class {
   apply(r) {
     const at = Date.parse(r.time);
     if (r.event === "started") {
-      this.rows.set(r.vertex, { vertex: r.vertex, name: r.name, cache: "ran" });
+      this.rows.set(r.vertex, { vertex: r.vertex, name: r.name, cache: isInstruction(r.name) ? "miss" : "ran" });
       this.started.set(r.vertex, at);
     }
     const row = this.rows.get(r.vertex);
@@ -85676,10 +85684,7 @@ var StepLog = class {
         this.sink.line(`#${r.vertex} ${r.line}`);
         break;
       case "note":
-        if (r.note.startsWith(missPrefix)) {
-          row.cache = "miss";
-          row.reason = r.note.slice(missPrefix.length);
-        }
+        if (r.note.startsWith(missPrefix)) row.reason = r.note.slice(missPrefix.length);
         this.sink.line(`#${r.vertex} ${r.note}`);
         break;
       case "cached":
@@ -85754,7 +85759,7 @@ function launcher(entry, args, o) {
   const own = [process.execPath, entry, ...args];
   return o.farm || o.uid === void 0 || o.uid === 0 ? own : ["sudo", "--preserve-env", ...own];
 }
-async function runCli(argv2, env, log, flagInputs) {
+async function runCli(argv2, env, log, command) {
   const child = spawn(argv2[0], argv2.slice(1), { stdio: ["ignore", "pipe", "pipe"], env });
   let error2;
   const stderr = createInterface({ input: child.stderr });
@@ -85763,8 +85768,8 @@ async function runCli(argv2, env, log, flagInputs) {
     if (record) return log.apply(record);
     log.text(line);
     if (line.startsWith("error: ")) error2 = line.slice("error: ".length);
-    const at = parseLineMessage(line);
-    if (at?.level === "warning") warning(at.message, { file: annotationPath(at.file, process.env.GITHUB_WORKSPACE), startLine: at.line });
+    const at = parseLineMessage(line, command.dockerfile);
+    if (at?.level === "warning") warning(at.message, { file: annotationPath(command.dockerfile, process.env.GITHUB_WORKSPACE), startLine: at.line });
   });
   child.stdout.resume();
   const code = await new Promise((resolve5, reject) => {
@@ -85774,7 +85779,7 @@ async function runCli(argv2, env, log, flagInputs) {
   log.close();
   if (error2 !== void 0) {
     const flag = /Unknown option '(--[^']+)'/.exec(error2)?.[1];
-    const input = flag !== void 0 ? flagInputs.get(flag) : void 0;
+    const input = flag !== void 0 ? command.flagInputs.get(flag) : void 0;
     if (input !== void 0) error2 += ` (from input ${input})`;
   }
   return { code, ...error2 !== void 0 ? { error: error2 } : {} };
@@ -85790,7 +85795,7 @@ async function runAction(entry) {
     let command;
     try {
       inputs = readInputs();
-      for (const name of ["github-token", "builder-token", "cosign-password"]) if (inputs[name]) setSecret(inputs[name]);
+      if (inputs["github-token"]) setSecret(inputs["github-token"]);
       command = buildCommand(inputs, { dir: work, metadataFile: join2(work, "metadata.json"), iidfile: join2(work, "iidfile") }, (v) => setSecret(v));
     } catch (err) {
       setFailed(err instanceof InputError ? err.message : err.message);
@@ -85799,7 +85804,7 @@ async function runAction(entry) {
     const metadataFile = join2(work, "metadata.json");
     const log = new StepLog({ line: (t) => process.stdout.write(t + "\n"), startGroup, endGroup });
     const argv2 = launcher(entry, command.args, { uid: process.getuid?.(), farm: inputs.builder !== "" });
-    const outcome = await runCli(argv2, { ...process.env, ...command.env }, log, command.flagInputs);
+    const outcome = await runCli(argv2, { ...process.env, ...command.env }, log, command);
     const ok = outcome.code === 0 && existsSync3(metadataFile);
     const metadataText = ok ? readFileSync(metadataFile, "utf8") : void 0;
     const digest = metadataText !== void 0 ? JSON.parse(metadataText)["containerimage.digest"] : void 0;
@@ -85822,8 +85827,8 @@ async function runAction(entry) {
     }
     if (!ok) {
       const message = outcome.error ?? `dockyard build exited with code ${outcome.code}`;
-      const at = outcome.error !== void 0 ? parseLineMessage(`error: ${outcome.error}`) : void 0;
-      if (at) error(at.message, { title: "Dockerfile error", file: annotationPath(at.file, process.env.GITHUB_WORKSPACE), startLine: at.line });
+      const at = outcome.error !== void 0 ? parseLineMessage(`error: ${outcome.error}`, command.dockerfile) : void 0;
+      if (at) error(at.message, { title: "Dockerfile error", file: annotationPath(command.dockerfile, process.env.GITHUB_WORKSPACE), startLine: at.line });
       else error(message);
       process.exitCode = 1;
     }
