@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { buildCommand, InputError } from '../cli/action/command-line.js';
+import { buildCommand, InputError, withInput } from '../cli/action/command-line.js';
 import { parseInputList } from '../cli/action/input-list.js';
 import { readInputs, type ActionInputs } from '../cli/action/inputs.js';
 import { launcher } from '../cli/action/run.js';
@@ -128,6 +128,13 @@ describe('inputs mapped to dockyard build flags', () => {
     assert.ok(args.includes('--provenance=mode=max') && args.includes('--sbom'));
     const none = buildCommand(inputs({ provenance: 'false', sbom: 'False' }), files(), () => undefined).args;
     assert.ok(!none.some((a) => a.startsWith('--provenance') || a.startsWith('--sbom')));
+  });
+
+  it('names the input behind a flag the CLI does not know', () => {
+    const c = buildCommand(inputs({ provenance: 'mode=max', 'cache-to': ['type=inline'] }), files(), () => undefined);
+    assert.equal(withInput("Unknown option '--provenance'. See 'dockyard build --help'", c.flagInputs), "Unknown option '--provenance'. See 'dockyard build --help' (from input provenance)");
+    assert.equal(withInput("Unknown option '--cache-to'", c.flagInputs), "Unknown option '--cache-to' (from input cache-to)");
+    assert.equal(withInput('registry 127.0.0.1:5000: unauthorized', c.flagInputs), 'registry 127.0.0.1:5000: unauthorized');
   });
 
   const refused: [string, Partial<ActionInputs>, RegExp][] = [

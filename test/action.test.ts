@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { runAction } from './action-helpers.js';
 import { busyboxLayout, requireTools, unpack } from './engine-helpers.js';
 import { startCoordinator, startWorker, type FarmProcess } from './farm-helpers.js';
-import { makeDir, tempDir } from './helpers.js';
+import { makeDir, runCli, tempDir } from './helpers.js';
+import type { ProgressRecord } from '../coordinator/progress/progress.js';
 import { startRedis, type TestRedis } from './redis-helpers.js';
 import { startRegistry, type TestRegistry } from './registry-helpers.js';
 
@@ -87,6 +88,19 @@ describe('the GitHub Action, run as the runner runs it', () => {
     assert.match(again.summary, /^- Cache: 3 of 3 steps cached \(100%\)$/m);
   });
 
+  it('reads the CLI\'s --progress rawjson: one record a line, each step started then cached, done or failed', () => {
+    const dir = makeDir({ Dockerfile: 'FROM busybox\nRUN echo raw-out\n' });
+    const r = runCli(['build', '--progress', 'rawjson', '--cache-dir', tempDir('rawjson-cache'), '--build-context', base, dir]);
+    assert.equal(r.status, 0, r.stderr);
+    const records = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as ProgressRecord);
+    const run = records.find((x) => x.event === 'started' && x.name === '[stage-0 2/2] RUN echo raw-out')!;
+    const events = records.filter((x) => x.vertex === run.vertex).map((x) => x.event);
+    assert.deepEqual(events, ['started', 'note', 'log', 'done']);
+    const log = records.find((x) => x.vertex === run.vertex && x.event === 'log');
+    assert.equal(log?.event === 'log' ? log.line : undefined, 'raw-out');
+    assert.ok(records.every((x) => !Number.isNaN(Date.parse(x.time))));
+  });
+
   it('sets the digest without a push, and writes no summary when asked not to', () => {
     const workspace = makeDir({ Dockerfile: 'FROM busybox\nRUN echo local > /x\n' });
     const r = runAction({ 'build-contexts': base, summary: 'false' }, { workspace });
@@ -108,13 +122,14 @@ describe('the GitHub Action, run as the runner runs it', () => {
   });
 
   it('annotates the failing Dockerfile line, and the summary says the build failed', () => {
-    const workspace = makeDir({ 'svc/Dockerfile': 'FROM busybox\nRUN echo fine\nRUN echo broken >&2 && exit 3\n' });
+    const workspace = makeDir({ 'svc/Dockerfile': 'FROM busybox\nRUN echo fine\nRUN echo broken >&2 && echo ::error::forged && exit 3\n' });
     const r = runAction({ context: 'svc', 'build-contexts': base }, { workspace });
     assert.equal(r.status, 1);
-    assert.match(r.stdout, /^::error title=Dockerfile error,file=svc\/Dockerfile,line=3::RUN echo broken >&2 && exit 3: .*exit code: 3$/m);
+    assert.match(r.stdout, /^::error title=Dockerfile error,file=svc\/Dockerfile,line=3::RUN echo broken >&2 && echo ::error::forged && exit 3: .*exit code: 3$/m);
     assert.match(r.stdout, /broken/, 'the step\'s output is in the log');
+    assert.ok(!/^::error::forged/m.test(r.stdout), 'the step\'s output cannot issue workflow commands');
     assert.match(r.summary, /^## Dockyard build failed$/m);
-    assert.match(r.summary, /\] RUN echo broken >&2 && exit 3 \| error \| process .*exit code: 3 \| \d+\.\ds \|$/m);
+    assert.match(r.summary, /\] RUN echo broken >&2 && echo ::error::forged && exit 3 \| error \| process .*exit code: 3 \| \d+\.\ds \|$/m);
     assert.equal(r.outputs.has('digest'), false);
   });
 

@@ -76,7 +76,7 @@ export function buildCommand(inputs: ActionInputs, files: CommandFiles, onSecret
   const flagInputs = new Map<string, string>();
   const add = (input: string, flag: string, ...values: string[]): void => {
     args.push(flag, ...values);
-    flagInputs.set(flag, input);
+    flagInputs.set(flag.replace(/=.*$/s, ''), input);
   };
   // Always named, relative to the workspace as given: errors then point at the file to annotate.
   const dockerfile = inputs.file || join(context, 'Dockerfile');
@@ -150,4 +150,11 @@ export function buildCommand(inputs: ActionInputs, files: CommandFiles, onSecret
   if (inputs['cache-dir']) add('cache-dir', '--cache-dir', inputs['cache-dir']);
   args.push('--iidfile', files.iidfile, '--metadata-file', files.metadataFile, context);
   return { args, env, dockerfile, flagInputs };
+}
+
+/** The CLI's error, naming the input a flag it does not know came from (a Dockyard without that feature). */
+export function withInput(error: string, flagInputs: Map<string, string>): string {
+  const flag = /Unknown option '(--[^'=]+)/.exec(error)?.[1];
+  const input = flag !== undefined ? flagInputs.get(flag) : undefined;
+  return input !== undefined ? `${error} (from input ${input})` : error;
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { annotationPath, parseLineMessage } from './annotations.js';
-import { buildCommand, InputError, type BuildCommand } from './command-line.js';
+import { buildCommand, InputError, withInput, type BuildCommand } from './command-line.js';
 import { readInputs, type ActionInputs } from './inputs.js';
 import { parseRecord, StepLog } from './step-log.js';
 import { summaryMarkdown } from './summary.js';
@@ -45,13 +45,7 @@ async function runCli(argv: string[], env: NodeJS.ProcessEnv, log: StepLog, comm
     child.once('close', (c, signal) => resolve(c ?? (signal ? 128 : 1)));
   });
   log.close();
-  if (error !== undefined) {
-    // A flag the CLI does not know came from an input: say which.
-    const flag = /Unknown option '(--[^']+)'/.exec(error)?.[1];
-    const input = flag !== undefined ? command.flagInputs.get(flag) : undefined;
-    if (input !== undefined) error += ` (from input ${input})`;
-  }
-  return { code, ...(error !== undefined ? { error } : {}) };
+  return { code, ...(error !== undefined ? { error: withInput(error, command.flagInputs) } : {}) };
 }
 
 function pushedRefs(inputs: ActionInputs): string[] {

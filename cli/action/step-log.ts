@@ -91,10 +91,13 @@ export class StepLog {
     }
   }
 
-  /** A line that is not a record (a warning, the error): printed outside any group. */
+  /**
+   * A line that is not a record (a warning, the error, a failed step's last output lines): printed
+   * outside any group. Step output must not act as a workflow command (`::error::`, `::stop-commands::`).
+   */
   text(line: string): void {
     this.enter(undefined);
-    this.sink.line(line);
+    this.sink.line(line.startsWith('::') ? ` ${line}` : line);
   }
 
   /** Closes the open group. */

@@ -83815,7 +83815,7 @@ function buildCommand(inputs, files, onSecret) {
   const flagInputs = /* @__PURE__ */ new Map();
   const add = (input, flag, ...values) => {
     args.push(flag, ...values);
-    flagInputs.set(flag, input);
+    flagInputs.set(flag.replace(/=.*$/s, ""), input);
   };
   const dockerfile = inputs.file || join(context, "Dockerfile");
   add("file", "--file", dockerfile);
@@ -83881,6 +83881,11 @@ function buildCommand(inputs, files, onSecret) {
   if (inputs["cache-dir"]) add("cache-dir", "--cache-dir", inputs["cache-dir"]);
   args.push("--iidfile", files.iidfile, "--metadata-file", files.metadataFile, context);
   return { args, env, dockerfile, flagInputs };
+}
+function withInput(error2, flagInputs) {
+  const flag = /Unknown option '(--[^'=]+)/.exec(error2)?.[1];
+  const input = flag !== void 0 ? flagInputs.get(flag) : void 0;
+  return input !== void 0 ? `${error2} (from input ${input})` : error2;
 }
 
 // ../../main/node_modules/csv-parse/lib/api/CsvError.js
@@ -85703,10 +85708,13 @@ var StepLog = class {
         break;
     }
   }
-  /** A line that is not a record (a warning, the error): printed outside any group. */
+  /**
+   * A line that is not a record (a warning, the error, a failed step's last output lines): printed
+   * outside any group. Step output must not act as a workflow command (`::error::`, `::stop-commands::`).
+   */
   text(line) {
     this.enter(void 0);
-    this.sink.line(line);
+    this.sink.line(line.startsWith("::") ? ` ${line}` : line);
   }
   /** Closes the open group. */
   close() {
@@ -85777,12 +85785,7 @@ async function runCli(argv2, env, log, command) {
     child.once("close", (c, signal) => resolve5(c ?? (signal ? 128 : 1)));
   });
   log.close();
-  if (error2 !== void 0) {
-    const flag = /Unknown option '(--[^']+)'/.exec(error2)?.[1];
-    const input = flag !== void 0 ? command.flagInputs.get(flag) : void 0;
-    if (input !== void 0) error2 += ` (from input ${input})`;
-  }
-  return { code, ...error2 !== void 0 ? { error: error2 } : {} };
+  return { code, ...error2 !== void 0 ? { error: withInput(error2, command.flagInputs) } : {} };
 }
 function pushedRefs(inputs) {
   const pushOutput = inputs.outputs.some((o) => /(^|,)type=registry(,|$)/.test(o) || /(^|,)type=image(,|$)/.test(o) && /(^|,)push=true(,|$)/.test(o));
