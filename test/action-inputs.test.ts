@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { buildCommand, InputError, withInput } from '../cli/action/command-line.js';
+import { buildCommand, InputError, provenanceValue, withInput } from '../cli/action/command-line.js';
 import { parseInputList } from '../cli/action/input-list.js';
 import { readInputs, type ActionInputs } from '../cli/action/inputs.js';
 import { launcher } from '../cli/action/run.js';
@@ -123,11 +123,16 @@ describe('inputs mapped to dockyard build flags', () => {
     assert.ok(!c.args.some((a) => a.includes('tok-123') || a === 'pw'));
   });
 
-  it('maps provenance and sbom as build-push-action takes them: true, false, or attributes', () => {
-    const args = buildCommand(inputs({ provenance: 'mode=max', sbom: 'true' }), files(), () => undefined).args;
-    assert.ok(args.includes('--provenance=mode=max') && args.includes('--sbom'));
-    const none = buildCommand(inputs({ provenance: 'false', sbom: 'False' }), files(), () => undefined).args;
+  it('maps provenance and sbom as build-push-action takes them: true, false, or attributes, with the run as builder id', () => {
+    const run = { GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '42', GITHUB_RUN_ATTEMPT: '2' };
+    const args = buildCommand(inputs({ provenance: 'mode=max', sbom: 'true' }), files(), () => undefined, run).args;
+    assert.ok(args.includes('--provenance=mode=max,builder-id=https://github.com/o/r/actions/runs/42/attempts/2') && args.includes('--sbom=true'), args.join(' '));
+    const none = buildCommand(inputs({ provenance: 'false', sbom: 'False' }), files(), () => undefined, run).args;
     assert.ok(!none.some((a) => a.startsWith('--provenance') || a.startsWith('--sbom')));
+    assert.equal(provenanceValue('true', 'https://g/o/r/actions/runs/1/attempts/1'), 'builder-id=https://g/o/r/actions/runs/1/attempts/1');
+    assert.equal(provenanceValue('mode=max,builder-id=mine', 'https://g/run'), 'mode=max,builder-id=mine');
+    assert.equal(provenanceValue('True', undefined), 'true');
+    assert.equal(provenanceValue('', 'https://g/run'), undefined);
   });
 
   it('names the input behind a flag the CLI does not know', () => {

@@ -58,11 +58,29 @@ function isGitContext(context: string): boolean {
   return /^(?:https?:\/\/|git:\/\/|git@|github\.com\/)/.test(context) || context.includes('{{');
 }
 
+/** This workflow run, as docker/actions-toolkit names it for provenance's builder id; undefined outside a run. */
+function workflowRunUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run, GITHUB_RUN_ATTEMPT: attempt } = env;
+  return server && repo && run ? `${server}/${repo}/actions/runs/${run}/attempts/${attempt || '1'}` : undefined;
+}
+
+/**
+ * The `--provenance` value for the input, as build-push-action resolves it: `true` is the workflow run
+ * as builder id, attributes get that builder id unless they name one, `false` or nothing asks for none.
+ */
+export function provenanceValue(input: string, runUrl: string | undefined): string | undefined {
+  if (input === '' || /^false$/i.test(input)) return undefined;
+  const builderId = runUrl !== undefined ? `builder-id=${runUrl}` : undefined;
+  if (/^true$/i.test(input)) return builderId ?? 'true';
+  const named = input.split(',').some((field) => field.split('=')[0]!.trim() === 'builder-id');
+  return named || builderId === undefined ? input : `${input},${builderId}`;
+}
+
 /**
  * Maps the inputs to `dockyard build` flags, input by input as build-push-action maps them to buildx.
  * `onSecret` gets every value that must be masked in the log.
  */
-export function buildCommand(inputs: ActionInputs, files: CommandFiles, onSecret: (value: string) => void): BuildCommand {
+export function buildCommand(inputs: ActionInputs, files: CommandFiles, onSecret: (value: string) => void, env: NodeJS.ProcessEnv = process.env): BuildCommand {
   for (const [name, why] of Object.entries(unsupported)) {
     const value = inputs[name as keyof ActionInputs];
     if (Array.isArray(value) ? value.length > 0 : value !== '') throw new InputError(name, `not supported: ${why}`);
@@ -72,7 +90,7 @@ export function buildCommand(inputs: ActionInputs, files: CommandFiles, onSecret
   if (isGitContext(context)) throw new InputError('context', `${JSON.stringify(context)}: Dockyard builds a local directory; check the repository out (actions/checkout) and give its path`);
 
   const args: string[] = ['build', '--progress', 'rawjson'];
-  const env: Record<string, string> = {};
+  const childEnv: Record<string, string> = {};
   const flagInputs = new Map<string, string>();
   const add = (input: string, flag: string, ...values: string[]): void => {
     args.push(flag, ...values);
@@ -113,18 +131,15 @@ export function buildCommand(inputs: ActionInputs, files: CommandFiles, onSecret
   }
 
   // build-push-action's values: true, false, or attributes (mode=max). false asks for nothing, which Dockyard does by default.
-  for (const name of ['provenance', 'sbom'] as const) {
-    const value = inputs[name];
-    if (value === '' || /^false$/i.test(value)) continue;
-    if (/^true$/i.test(value)) add(name, `--${name}`);
-    else add(name, `--${name}=${value}`);
-  }
+  const provenance = provenanceValue(inputs.provenance, workflowRunUrl(env));
+  if (provenance !== undefined) add('provenance', `--provenance=${provenance}`);
+  if (inputs.sbom !== '' && !/^false$/i.test(inputs.sbom)) add('sbom', `--sbom=${inputs.sbom}`);
 
   if (inputs.builder) add('builder', '--builder', inputs.builder);
   if (inputs['builder-token']) {
     if (!inputs.builder) throw new InputError('builder-token', 'needs builder: the farm it authenticates to');
     onSecret(inputs['builder-token']);
-    env.DOCKYARD_TOKEN = inputs['builder-token'];
+    childEnv.DOCKYARD_TOKEN = inputs['builder-token'];
   }
 
   if (inputs.sign) {
@@ -141,7 +156,7 @@ export function buildCommand(inputs: ActionInputs, files: CommandFiles, onSecret
     add('cosign-key', '--key', key);
     if (inputs['cosign-password']) {
       onSecret(inputs['cosign-password']);
-      env.COSIGN_PASSWORD = inputs['cosign-password'];
+      childEnv.COSIGN_PASSWORD = inputs['cosign-password'];
     }
   } else {
     for (const name of ['cosign-key', 'cosign-password'] as const) if (inputs[name]) throw new InputError(name, 'is set but sign is not true');
@@ -149,7 +164,7 @@ export function buildCommand(inputs: ActionInputs, files: CommandFiles, onSecret
 
   if (inputs['cache-dir']) add('cache-dir', '--cache-dir', inputs['cache-dir']);
   args.push('--iidfile', files.iidfile, '--metadata-file', files.metadataFile, context);
-  return { args, env, dockerfile, flagInputs };
+  return { args, env: childEnv, dockerfile, flagInputs };
 }
 
 /** The CLI's error, naming the input a flag it does not know came from (a Dockyard without that feature). */

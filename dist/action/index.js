@@ -83802,7 +83802,18 @@ function keyValue(input, item) {
 function isGitContext(context) {
   return /^(?:https?:\/\/|git:\/\/|git@|github\.com\/)/.test(context) || context.includes("{{");
 }
-function buildCommand(inputs, files, onSecret) {
+function workflowRunUrl(env) {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run, GITHUB_RUN_ATTEMPT: attempt } = env;
+  return server && repo && run ? `${server}/${repo}/actions/runs/${run}/attempts/${attempt || "1"}` : void 0;
+}
+function provenanceValue(input, runUrl) {
+  if (input === "" || /^false$/i.test(input)) return void 0;
+  const builderId = runUrl !== void 0 ? `builder-id=${runUrl}` : void 0;
+  if (/^true$/i.test(input)) return builderId ?? "true";
+  const named = input.split(",").some((field) => field.split("=")[0].trim() === "builder-id");
+  return named || builderId === void 0 ? input : `${input},${builderId}`;
+}
+function buildCommand(inputs, files, onSecret, env = process.env) {
   for (const [name, why] of Object.entries(unsupported)) {
     const value = inputs[name];
     if (Array.isArray(value) ? value.length > 0 : value !== "") throw new InputError(name, `not supported: ${why}`);
@@ -83811,7 +83822,7 @@ function buildCommand(inputs, files, onSecret) {
   const context = inputs.context || ".";
   if (isGitContext(context)) throw new InputError("context", `${JSON.stringify(context)}: Dockyard builds a local directory; check the repository out (actions/checkout) and give its path`);
   const args = ["build", "--progress", "rawjson"];
-  const env = {};
+  const childEnv = {};
   const flagInputs = /* @__PURE__ */ new Map();
   const add = (input, flag, ...values) => {
     args.push(flag, ...values);
@@ -83848,17 +83859,14 @@ function buildCommand(inputs, files, onSecret) {
     if (!existsSync2(path)) throw new InputError("secret-files", `secret file ${path} not found`);
     add("secret-files", "--secret", `id=${id},src=${path}`);
   }
-  for (const name of ["provenance", "sbom"]) {
-    const value = inputs[name];
-    if (value === "" || /^false$/i.test(value)) continue;
-    if (/^true$/i.test(value)) add(name, `--${name}`);
-    else add(name, `--${name}=${value}`);
-  }
+  const provenance = provenanceValue(inputs.provenance, workflowRunUrl(env));
+  if (provenance !== void 0) add("provenance", `--provenance=${provenance}`);
+  if (inputs.sbom !== "" && !/^false$/i.test(inputs.sbom)) add("sbom", `--sbom=${inputs.sbom}`);
   if (inputs.builder) add("builder", "--builder", inputs.builder);
   if (inputs["builder-token"]) {
     if (!inputs.builder) throw new InputError("builder-token", "needs builder: the farm it authenticates to");
     onSecret(inputs["builder-token"]);
-    env.DOCKYARD_TOKEN = inputs["builder-token"];
+    childEnv.DOCKYARD_TOKEN = inputs["builder-token"];
   }
   if (inputs.sign) {
     if (!inputs["cosign-key"]) throw new InputError("sign", "needs cosign-key: Dockyard signs with a key (keyless signing is not supported yet)");
@@ -83873,14 +83881,14 @@ function buildCommand(inputs, files, onSecret) {
     add("cosign-key", "--key", key);
     if (inputs["cosign-password"]) {
       onSecret(inputs["cosign-password"]);
-      env.COSIGN_PASSWORD = inputs["cosign-password"];
+      childEnv.COSIGN_PASSWORD = inputs["cosign-password"];
     }
   } else {
     for (const name of ["cosign-key", "cosign-password"]) if (inputs[name]) throw new InputError(name, "is set but sign is not true");
   }
   if (inputs["cache-dir"]) add("cache-dir", "--cache-dir", inputs["cache-dir"]);
   args.push("--iidfile", files.iidfile, "--metadata-file", files.metadataFile, context);
-  return { args, env, dockerfile, flagInputs };
+  return { args, env: childEnv, dockerfile, flagInputs };
 }
 function withInput(error2, flagInputs) {
   const flag = /Unknown option '(--[^'=]+)/.exec(error2)?.[1];
