@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runAction } from './action-helpers.js';
+import { actionEntry, runAction } from './action-helpers.js';
 import { busyboxLayout, requireTools, unpack } from './engine-helpers.js';
 import { startCoordinator, startWorker, type FarmProcess } from './farm-helpers.js';
 import { makeDir, runCli, tempDir } from './helpers.js';
@@ -146,6 +146,25 @@ describe('the GitHub Action, run as the runner runs it', () => {
     assert.equal(r.status, 1);
     assert.match(r.stdout, /^::error::input network: not supported: Dockyard has no --network yet/m);
     assert.equal(r.outputs.size, 0);
+  });
+
+  it('as a runner user that is not root, runs the local build through sudo, and says so when there is none', () => {
+    const workspace = makeDir({ Dockerfile: 'FROM busybox\n' });
+    const runner = tempDir('nobody-runner');
+    chmodSync(runner, 0o777);
+    chmodSync(workspace, 0o755);
+    const files = { GITHUB_OUTPUT: join(runner, 'output'), GITHUB_STEP_SUMMARY: join(runner, 'summary.md') };
+    for (const f of Object.values(files)) {
+      writeFileSync(f, '');
+      chmodSync(f, 0o666);
+    }
+    // An empty PATH: no sudo to find (node itself is started by its path).
+    const env = { PATH: runner, HOME: runner, RUNNER_TEMP: runner, GITHUB_WORKSPACE: workspace, ...files };
+    const setpriv = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim();
+    const r = spawnSync(setpriv, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, actionEntry], { cwd: workspace, env, encoding: 'utf8' });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /^::error::cannot start sudo: spawn sudo ENOENT \(a local build needs root: run the job as root, install sudo, or build on a farm with builder\)$/m);
+    assert.match(readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'), /^## Dockyard build failed$/m);
   });
 
   describe('on a build farm started by the test', () => {

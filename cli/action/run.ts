@@ -40,11 +40,17 @@ async function runCli(argv: string[], env: NodeJS.ProcessEnv, log: StepLog, comm
   });
   // stdout holds the digest line; the outputs come from the metadata file.
   child.stdout!.resume();
-  const code = await new Promise<number>((resolve, reject) => {
-    child.once('error', reject);
+  let spawnError: string | undefined;
+  const code = await new Promise<number>((resolve) => {
+    child.once('error', (err) => {
+      // Only sudo can be missing: the other command is this very node.
+      spawnError = `cannot start ${argv[0]}: ${err.message}${argv[0] === 'sudo' ? ' (a local build needs root: run the job as root, install sudo, or build on a farm with builder)' : ''}`;
+      resolve(127);
+    });
     child.once('close', (c, signal) => resolve(c ?? (signal ? 128 : 1)));
   });
   log.close();
+  if (spawnError !== undefined) return { code, error: spawnError };
   return { code, ...(error !== undefined ? { error: withInput(error, command.flagInputs) } : {}) };
 }
 
@@ -81,6 +87,13 @@ export async function runAction(entry: string): Promise<void> {
       if (digest) core.setOutput('digest', digest);
       core.setOutput('metadata', metadataText!.trim());
     }
+    const failure = ok ? undefined : (outcome.error ?? `dockyard build exited with code ${outcome.code}`);
+    if (failure !== undefined) {
+      const at = parseLineMessage(`error: ${failure}`, command.dockerfile);
+      if (at) core.error(at.message, { title: 'Dockerfile error', file: annotationPath(command.dockerfile, process.env.GITHUB_WORKSPACE), startLine: at.line });
+      else core.error(failure);
+      process.exitCode = 1;
+    }
     if (inputs.summary) {
       const markdown = summaryMarkdown({
         steps: log.steps(),
@@ -88,16 +101,10 @@ export async function runAction(entry: string): Promise<void> {
         ...(imageid ? { imageid } : {}),
         pushed: ok ? pushedRefs(inputs) : [],
         ...(inputs.builder ? { builder: inputs.builder } : {}),
-        ...(!ok ? { error: outcome.error ?? `dockyard build exited with code ${outcome.code}` } : {}),
+        ...(failure !== undefined ? { error: failure } : {}),
       });
-      if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write();
-    }
-    if (!ok) {
-      const message = outcome.error ?? `dockyard build exited with code ${outcome.code}`;
-      const at = outcome.error !== undefined ? parseLineMessage(`error: ${outcome.error}`, command.dockerfile) : undefined;
-      if (at) core.error(at.message, { title: 'Dockerfile error', file: annotationPath(command.dockerfile, process.env.GITHUB_WORKSPACE), startLine: at.line });
-      else core.error(message);
-      process.exitCode = 1;
+      // A summary that cannot be written must not hide the build's own outcome.
+      if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(markdown).write().catch((err: Error) => core.warning(`job summary not written: ${err.message}`));
     }
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -85788,11 +85788,16 @@ async function runCli(argv2, env, log, command) {
     if (at?.level === "warning") warning(at.message, { file: annotationPath(command.dockerfile, process.env.GITHUB_WORKSPACE), startLine: at.line });
   });
   child.stdout.resume();
-  const code = await new Promise((resolve5, reject) => {
-    child.once("error", reject);
+  let spawnError;
+  const code = await new Promise((resolve5) => {
+    child.once("error", (err) => {
+      spawnError = `cannot start ${argv2[0]}: ${err.message}${argv2[0] === "sudo" ? " (a local build needs root: run the job as root, install sudo, or build on a farm with builder)" : ""}`;
+      resolve5(127);
+    });
     child.once("close", (c, signal) => resolve5(c ?? (signal ? 128 : 1)));
   });
   log.close();
+  if (spawnError !== void 0) return { code, error: spawnError };
   return { code, ...error2 !== void 0 ? { error: withInput(error2, command.flagInputs) } : {} };
 }
 function pushedRefs(inputs) {
@@ -85825,6 +85830,13 @@ async function runAction(entry) {
       if (digest) setOutput("digest", digest);
       setOutput("metadata", metadataText.trim());
     }
+    const failure = ok ? void 0 : outcome.error ?? `dockyard build exited with code ${outcome.code}`;
+    if (failure !== void 0) {
+      const at = parseLineMessage(`error: ${failure}`, command.dockerfile);
+      if (at) error(at.message, { title: "Dockerfile error", file: annotationPath(command.dockerfile, process.env.GITHUB_WORKSPACE), startLine: at.line });
+      else error(failure);
+      process.exitCode = 1;
+    }
     if (inputs.summary) {
       const markdown = summaryMarkdown({
         steps: log.steps(),
@@ -85832,16 +85844,9 @@ async function runAction(entry) {
         ...imageid ? { imageid } : {},
         pushed: ok ? pushedRefs(inputs) : [],
         ...inputs.builder ? { builder: inputs.builder } : {},
-        ...!ok ? { error: outcome.error ?? `dockyard build exited with code ${outcome.code}` } : {}
+        ...failure !== void 0 ? { error: failure } : {}
       });
-      if (process.env.GITHUB_STEP_SUMMARY) await summary.addRaw(markdown).write();
-    }
-    if (!ok) {
-      const message = outcome.error ?? `dockyard build exited with code ${outcome.code}`;
-      const at = outcome.error !== void 0 ? parseLineMessage(`error: ${outcome.error}`, command.dockerfile) : void 0;
-      if (at) error(at.message, { title: "Dockerfile error", file: annotationPath(command.dockerfile, process.env.GITHUB_WORKSPACE), startLine: at.line });
-      else error(message);
-      process.exitCode = 1;
+      if (process.env.GITHUB_STEP_SUMMARY) await summary.addRaw(markdown).write().catch((err) => warning(`job summary not written: ${err.message}`));
     }
   } finally {
     rmSync(work, { recursive: true, force: true });
