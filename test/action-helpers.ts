@@ -1,10 +1,25 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, tempDir } from './helpers.js';
 
 /** The committed bundle, as action.yml names it. */
-export const actionEntry = join(repoRoot, 'dist', 'action', 'index.js');
+export const bundlePath = join(repoRoot, 'dist', 'action', 'index.js');
+
+let checkout: string | undefined;
+
+/**
+ * The bundle in a copy of what a runner downloads for `uses:` (the repository's files, no node_modules),
+ * outside this tree: anything the bundle failed to include would be missing there.
+ */
+export function actionEntry(): string {
+  if (checkout) return checkout;
+  const dir = tempDir('action-checkout');
+  chmodSync(dir, 0o755); // readable by a runner user that is not root
+  for (const path of ['action.yml', 'package.json', 'proto', 'dist/action/index.js']) cpSync(join(repoRoot, path), join(dir, path), { recursive: true });
+  checkout = join(dir, 'dist', 'action', 'index.js');
+  return checkout;
+}
 
 export interface ActionRun {
   status: number | null;
@@ -43,6 +58,6 @@ export function runAction(inputs: Record<string, string>, o: { workspace: string
   writeFileSync(summaryFile, '');
   const env: NodeJS.ProcessEnv = { ...process.env, DOCKYARD_DEBUG: '', GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: o.workspace, RUNNER_TEMP: dir, GITHUB_OUTPUT: outputFile, GITHUB_STEP_SUMMARY: summaryFile, ...o.env };
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
-  const r = spawnSync(process.execPath, [actionEntry], { cwd: o.workspace, env, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [actionEntry()], { cwd: o.workspace, env, encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, outputs: readOutputFile(readFileSync(outputFile, 'utf8')), summary: readFileSync(summaryFile, 'utf8') };
 }

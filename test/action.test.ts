@@ -161,7 +161,7 @@ describe('the GitHub Action, run as the runner runs it', () => {
     // An empty PATH: no sudo to find (node itself is started by its path).
     const env = { PATH: runner, HOME: runner, RUNNER_TEMP: runner, GITHUB_WORKSPACE: workspace, ...files };
     const setpriv = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim();
-    const r = spawnSync(setpriv, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, actionEntry], { cwd: workspace, env, encoding: 'utf8' });
+    const r = spawnSync(setpriv, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, actionEntry()], { cwd: workspace, env, encoding: 'utf8' });
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stdout, /^::error::cannot start sudo: spawn sudo ENOENT \(a local build needs root: run the job as root, install sudo, or build on a farm with builder\)$/m);
     assert.match(readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'), /^## Dockyard build failed$/m);
