@@ -62,26 +62,26 @@ function pushedRefs(inputs: ActionInputs): string[] {
 /** The Action: inputs to a `dockyard build`, its outputs, annotations and job summary. */
 export async function runAction(entry: string): Promise<void> {
   const work = mkdtempSync(join(process.env.RUNNER_TEMP || tmpdir(), 'dockyard-action-'));
+  const files = { dir: work, metadataFile: join(work, 'metadata.json'), iidfile: join(work, 'iidfile') };
   try {
     let inputs: ActionInputs;
     let command;
     try {
       inputs = readInputs();
       if (inputs['github-token']) core.setSecret(inputs['github-token']);
-      command = buildCommand(inputs, { dir: work, metadataFile: join(work, 'metadata.json'), iidfile: join(work, 'iidfile') }, (v) => core.setSecret(v));
+      command = buildCommand(inputs, files, (v) => core.setSecret(v));
     } catch (err) {
       core.setFailed(err instanceof InputError ? err.message : (err as Error).message);
       return;
     }
-    const metadataFile = join(work, 'metadata.json');
     const log = new StepLog({ line: (t) => process.stdout.write(t + '\n'), startGroup: core.startGroup, endGroup: core.endGroup });
     const argv = launcher(entry, command.args, { uid: process.getuid?.(), farm: inputs.builder !== '' });
     const outcome = await runCli(argv, { ...process.env, ...command.env }, log, command);
 
-    const ok = outcome.code === 0 && existsSync(metadataFile);
-    const metadataText = ok ? readFileSync(metadataFile, 'utf8') : undefined;
+    const ok = outcome.code === 0 && existsSync(files.metadataFile);
+    const metadataText = ok ? readFileSync(files.metadataFile, 'utf8') : undefined;
     const digest = metadataText !== undefined ? ((JSON.parse(metadataText) as Record<string, unknown>)['containerimage.digest'] as string | undefined) : undefined;
-    const imageid = ok && existsSync(join(work, 'iidfile')) ? readFileSync(join(work, 'iidfile'), 'utf8').trim() : undefined;
+    const imageid = ok && existsSync(files.iidfile) ? readFileSync(files.iidfile, 'utf8').trim() : undefined;
     if (ok) {
       if (imageid) core.setOutput('imageid', imageid);
       if (digest) core.setOutput('digest', digest);

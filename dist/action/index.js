@@ -85806,25 +85806,25 @@ function pushedRefs(inputs) {
 }
 async function runAction(entry) {
   const work = mkdtempSync(join2(process.env.RUNNER_TEMP || tmpdir(), "dockyard-action-"));
+  const files = { dir: work, metadataFile: join2(work, "metadata.json"), iidfile: join2(work, "iidfile") };
   try {
     let inputs;
     let command;
     try {
       inputs = readInputs();
       if (inputs["github-token"]) setSecret(inputs["github-token"]);
-      command = buildCommand(inputs, { dir: work, metadataFile: join2(work, "metadata.json"), iidfile: join2(work, "iidfile") }, (v) => setSecret(v));
+      command = buildCommand(inputs, files, (v) => setSecret(v));
     } catch (err) {
       setFailed(err instanceof InputError ? err.message : err.message);
       return;
     }
-    const metadataFile = join2(work, "metadata.json");
     const log = new StepLog({ line: (t) => process.stdout.write(t + "\n"), startGroup, endGroup });
     const argv2 = launcher(entry, command.args, { uid: process.getuid?.(), farm: inputs.builder !== "" });
     const outcome = await runCli(argv2, { ...process.env, ...command.env }, log, command);
-    const ok = outcome.code === 0 && existsSync3(metadataFile);
-    const metadataText = ok ? readFileSync(metadataFile, "utf8") : void 0;
+    const ok = outcome.code === 0 && existsSync3(files.metadataFile);
+    const metadataText = ok ? readFileSync(files.metadataFile, "utf8") : void 0;
     const digest = metadataText !== void 0 ? JSON.parse(metadataText)["containerimage.digest"] : void 0;
-    const imageid = ok && existsSync3(join2(work, "iidfile")) ? readFileSync(join2(work, "iidfile"), "utf8").trim() : void 0;
+    const imageid = ok && existsSync3(files.iidfile) ? readFileSync(files.iidfile, "utf8").trim() : void 0;
     if (ok) {
       if (imageid) setOutput("imageid", imageid);
       if (digest) setOutput("digest", digest);
