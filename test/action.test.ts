@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { actionEntry, runAction } from './action-helpers.js';
@@ -158,13 +158,23 @@ describe('the GitHub Action, run as the runner runs it', () => {
       writeFileSync(f, '');
       chmodSync(f, 0o666);
     }
-    // An empty PATH: no sudo to find (node itself is started by its path).
-    const env = { PATH: runner, HOME: runner, RUNNER_TEMP: runner, GITHUB_WORKSPACE: workspace, ...files };
+    // A PATH with the engine's tools but no sudo (node itself is started by its path).
+    const tools = join(runner, 'bin');
+    mkdirSync(tools);
+    for (const tool of ['runc', 'getfattr', 'setfattr']) symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(tools, tool));
+    const env = { PATH: tools, HOME: runner, RUNNER_TEMP: runner, GITHUB_WORKSPACE: workspace, ...files };
     const setpriv = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim();
     const r = spawnSync(setpriv, ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, actionEntry()], { cwd: workspace, env, encoding: 'utf8' });
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stdout, /^::error::cannot start sudo: spawn sudo ENOENT \(a local build needs root: run the job as root, install sudo, or build on a farm with builder\)$/m);
     assert.match(readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8'), /^## Dockyard build failed$/m);
+  });
+
+  it('fails a local build at once, naming the system tools the runner lacks and their packages', () => {
+    const workspace = makeDir({ Dockerfile: 'FROM busybox\n' });
+    const r = runAction({ 'build-contexts': base }, { workspace, env: { PATH: tempDir('empty-path') } });
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /^::error::a local build needs runc, getfattr, setfattr on the runner: install them first \(sudo apt-get install -y runc attr\), or build on a farm with builder$/m);
   });
 
   describe('on a build farm started by the test', () => {

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { annotationPath, parseLineMessage } from './annotations.js';
 import { buildCommand, InputError, withInput, type BuildCommand } from './command-line.js';
 import { readInputs, type ActionInputs } from './inputs.js';
+import { missingToolsMessage } from './runner-tools.js';
 import { parseRecord, StepLog } from './step-log.js';
 import { summaryMarkdown } from './summary.js';
 
@@ -72,6 +73,11 @@ export async function runAction(entry: string): Promise<void> {
       command = buildCommand(inputs, files, (v) => core.setSecret(v));
     } catch (err) {
       core.setFailed(err instanceof InputError ? err.message : (err as Error).message);
+      return;
+    }
+    const missing = inputs.builder === '' ? missingToolsMessage(process.env.PATH ?? '') : undefined;
+    if (missing !== undefined) {
+      core.setFailed(missing);
       return;
     }
     const log = new StepLog({ line: (t) => process.stdout.write(t + '\n'), startGroup: core.startGroup, endGroup: core.endGroup });

@@ -5798,7 +5798,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5873,7 +5873,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5968,11 +5968,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -5995,10 +5995,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6015,7 +6015,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6195,7 +6195,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6217,7 +6217,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6253,13 +6253,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -12049,10 +12049,10 @@ var require_headers = __commonJS({
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
         const exists2 = this[kHeadersMap].get(lowercaseName);
         if (exists2) {
-          const delimiter = lowercaseName === "cookie" ? "; " : ", ";
+          const delimiter2 = lowercaseName === "cookie" ? "; " : ", ";
           this[kHeadersMap].set(lowercaseName, {
             name: exists2.name,
-            value: `${exists2.value}${delimiter}${value}`
+            value: `${exists2.value}${delimiter2}${value}`
           });
         } else {
           this[kHeadersMap].set(lowercaseName, { name, value });
@@ -19456,11 +19456,11 @@ var init_errors2 = __esm({
 
 // cache/cache-dir.ts
 import { homedir } from "node:os";
-import { join as join3, resolve } from "node:path";
+import { join as join4, resolve } from "node:path";
 function defaultCacheDir(env = process.env) {
   if (env.DOCKYARD_CACHE_DIR) return resolve(env.DOCKYARD_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME ? resolve(env.XDG_CACHE_HOME) : join3(homedir(), ".cache");
-  return join3(base, "dockyard");
+  const base = env.XDG_CACHE_HOME ? resolve(env.XDG_CACHE_HOME) : join4(homedir(), ".cache");
+  return join4(base, "dockyard");
 }
 var init_cache_dir = __esm({
   "cache/cache-dir.ts"() {
@@ -19545,7 +19545,7 @@ var init_process_identity = __esm({
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync as readFileSync3 } from "node:fs";
 import { appendFile as appendFile2, unlink as unlink2, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join4 } from "node:path";
+import { join as join5 } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 var LEASE, COLLECTING, ownerOf, FileLeases, FileLease;
 var init_file_leases = __esm({
@@ -19559,12 +19559,12 @@ var init_file_leases = __esm({
     FileLeases = class {
       dir;
       constructor(root) {
-        this.dir = join4(root, "leases");
+        this.dir = join5(root, "leases");
         mkdirSync(this.dir, { recursive: true });
       }
       async create() {
         const id = `${selfIdentity()}.${randomBytes(6).toString("hex")}`;
-        const file = join4(this.dir, id + LEASE);
+        const file = join5(this.dir, id + LEASE);
         await writeFile2(file, "", { flag: "wx" });
         return new FileLease(id, file, this);
       }
@@ -19582,7 +19582,7 @@ var init_file_leases = __esm({
         }
       }
       async collect(fn) {
-        const marker = join4(this.dir, `${selfIdentity()}.${randomBytes(6).toString("hex")}${COLLECTING}`);
+        const marker = join5(this.dir, `${selfIdentity()}.${randomBytes(6).toString("hex")}${COLLECTING}`);
         await writeFile2(marker, "");
         try {
           return await fn(await this.readLeases());
@@ -19596,13 +19596,13 @@ var init_file_leases = __esm({
         for (const name of readdirSync(this.dir)) {
           if (!name.endsWith(LEASE) && !name.endsWith(COLLECTING)) continue;
           if (!isAlive(ownerOf(name))) {
-            await unlink2(join4(this.dir, name)).catch(() => void 0);
+            await unlink2(join5(this.dir, name)).catch(() => void 0);
             continue;
           }
           if (!name.endsWith(LEASE)) continue;
           let text;
           try {
-            text = readFileSync3(join4(this.dir, name), "utf8");
+            text = readFileSync3(join5(this.dir, name), "utf8");
           } catch {
             continue;
           }
@@ -19804,7 +19804,7 @@ var init_blob_spool = __esm({
 import { randomBytes as randomBytes2 } from "node:crypto";
 import { createReadStream as createReadStream2, mkdirSync as mkdirSync2, readdirSync as readdirSync2, statSync } from "node:fs";
 import { copyFile as copyFile2, link, rename as rename3, unlink as unlink5 } from "node:fs/promises";
-import { join as join5 } from "node:path";
+import { join as join6 } from "node:path";
 var FsBlobStore;
 var init_fs_blob_store = __esm({
   "cache/fs-blob-store.ts"() {
@@ -19816,8 +19816,8 @@ var init_fs_blob_store = __esm({
       constructor(root, lease) {
         this.root = root;
         this.lease = lease;
-        this.blobDir = join5(root, "blobs", "sha256");
-        this.tmpDir = join5(root, "tmp");
+        this.blobDir = join6(root, "blobs", "sha256");
+        this.tmpDir = join6(root, "tmp");
         mkdirSync2(this.blobDir, { recursive: true });
         mkdirSync2(this.tmpDir, { recursive: true });
       }
@@ -19831,7 +19831,7 @@ var init_fs_blob_store = __esm({
       }
       path(digest) {
         if (!isDigest(digest)) throw new BlobError(`not a sha256 digest: ${digest}`);
-        return join5(this.blobDir, digest.slice(7));
+        return join6(this.blobDir, digest.slice(7));
       }
       // Synchronous underneath: a cache lookup stats every layer, and a no-op rebuild is mostly lookups.
       async stat(digest) {
@@ -19845,7 +19845,7 @@ var init_fs_blob_store = __esm({
         return verified(digest, createReadStream2(this.path(digest), { highWaterMark: 1 << 20 }));
       }
       writer(expected) {
-        const tmp = join5(this.tmpDir, `blob-${process.pid}-${randomBytes2(6).toString("hex")}`);
+        const tmp = join6(this.tmpDir, `blob-${process.pid}-${randomBytes2(6).toString("hex")}`);
         return new BlobSpool(tmp, expected, async (file, { digest }) => {
           await this.lease?.add([{ kind: "blob", digest }]);
           await rename3(file, this.path(digest));
@@ -19862,7 +19862,7 @@ var init_fs_blob_store = __esm({
         for (const name of readdirSync2(this.blobDir)) {
           const digest = `sha256:${name}`;
           if (!isDigest(digest)) continue;
-          const st = statSync(join5(this.blobDir, name), { throwIfNoEntry: false });
+          const st = statSync(join6(this.blobDir, name), { throwIfNoEntry: false });
           if (st) yield { digest, size: st.size, arrived: st.ctime };
         }
       }
@@ -19893,7 +19893,7 @@ var init_cache_index = __esm({
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { mkdirSync as mkdirSync3, readFileSync as readFileSync4 } from "node:fs";
 import { open as open3, readdir as readdir2, rename as rename4, stat as stat2, unlink as unlink6, utimes } from "node:fs/promises";
-import { join as join6 } from "node:path";
+import { join as join7 } from "node:path";
 var FsCacheIndex;
 var init_fs_cache_index = __esm({
   "cache/fs-cache-index.ts"() {
@@ -19902,11 +19902,11 @@ var init_fs_cache_index = __esm({
     FsCacheIndex = class {
       dir;
       constructor(root) {
-        this.dir = join6(root, "index");
+        this.dir = join7(root, "index");
         mkdirSync3(this.dir, { recursive: true });
       }
       file(key) {
-        return join6(this.dir, key.slice(7) + ".json");
+        return join7(this.dir, key.slice(7) + ".json");
       }
       // Synchronous underneath: records are tiny, and a no-op rebuild is one lookup per step.
       async get(key) {
@@ -19919,7 +19919,7 @@ var init_fs_cache_index = __esm({
         return parseRecord2(text, key);
       }
       async put(record) {
-        const tmp = join6(this.dir, `.tmp-${process.pid}-${randomBytes3(6).toString("hex")}`);
+        const tmp = join7(this.dir, `.tmp-${process.pid}-${randomBytes3(6).toString("hex")}`);
         const fh = await open3(tmp, "wx", 420);
         try {
           await fh.writeFile(JSON.stringify(record));
@@ -19967,7 +19967,7 @@ var init_explain_store = __esm({
 import { randomBytes as randomBytes4 } from "node:crypto";
 import { mkdirSync as mkdirSync4, readFileSync as readFileSync5 } from "node:fs";
 import { mkdir as mkdir2, readdir as readdir3, rename as rename5, rm as rm2, writeFile as writeFile3 } from "node:fs/promises";
-import { join as join7 } from "node:path";
+import { join as join8 } from "node:path";
 var FsExplainStore;
 var init_fs_explain_store = __esm({
   "cache/fs-explain-store.ts"() {
@@ -19976,20 +19976,20 @@ var init_fs_explain_store = __esm({
     FsExplainStore = class {
       dir;
       constructor(root) {
-        this.dir = join7(root, "explain");
+        this.dir = join8(root, "explain");
         mkdirSync4(this.dir, { recursive: true });
       }
       async get(name) {
         try {
-          return readFileSync5(join7(this.dir, checkExplainName(name)), "utf8");
+          return readFileSync5(join8(this.dir, checkExplainName(name)), "utf8");
         } catch {
           return void 0;
         }
       }
       /** Whole files only, as other builds read them concurrently; `clear` may empty the folder meanwhile. */
       async put(name, text) {
-        const target = join7(this.dir, checkExplainName(name));
-        const tmp = join7(this.dir, `.tmp-${process.pid}-${randomBytes4(4).toString("hex")}`);
+        const target = join8(this.dir, checkExplainName(name));
+        const tmp = join8(this.dir, `.tmp-${process.pid}-${randomBytes4(4).toString("hex")}`);
         await mkdir2(this.dir, { recursive: true });
         await writeFile3(tmp, text);
         await rename5(tmp, target);
@@ -19997,7 +19997,7 @@ var init_fs_explain_store = __esm({
       /** File by file: concurrent builds keep writing explanations into the folder. */
       async clear() {
         const names = await readdir3(this.dir).catch(() => []);
-        for (const name of names) if (!name.startsWith(".")) await rm2(join7(this.dir, name), { force: true });
+        for (const name of names) if (!name.startsWith(".")) await rm2(join8(this.dir, name), { force: true });
       }
     };
   }
@@ -20195,12 +20195,12 @@ var init_runc = __esm({
 
 // worker/rootfs/local-input.ts
 import { chmod as chmod2, copyFile as copyFile3, link as link2, lstat as lstat2, mkdir as mkdir3, mkdtemp, readlink as readlink2, symlink as symlink2 } from "node:fs/promises";
-import { join as join8 } from "node:path";
+import { join as join9 } from "node:path";
 async function materializeLocal(input, tmpDir, readonly) {
-  const dir = await mkdtemp(join8(tmpDir, "local-"));
+  const dir = await mkdtemp(join9(tmpDir, "local-"));
   for (const rel of [...input.allowed].sort()) {
-    const src = join8(input.dir, rel);
-    const dst = join8(dir, rel);
+    const src = join9(input.dir, rel);
+    const dst = join9(dir, rel);
     const st = await lstat2(src);
     if (st.isDirectory()) {
       await mkdir3(dst, { recursive: true });
@@ -20269,7 +20269,7 @@ var init_xattr = __esm({
 
 // worker/rootfs/user.ts
 import { readFileSync as readFileSync7 } from "node:fs";
-import { join as join9, posix } from "node:path";
+import { join as join10, posix } from "node:path";
 import { lstatSync, readlinkSync } from "node:fs";
 function pathInRoot(root, path) {
   const parts = path.split("/").filter((p) => p && p !== ".");
@@ -20280,7 +20280,7 @@ function pathInRoot(root, path) {
       done.pop();
       continue;
     }
-    const candidate = join9(root, ...done, part);
+    const candidate = join10(root, ...done, part);
     let st;
     try {
       st = lstatSync(candidate);
@@ -20297,7 +20297,7 @@ function pathInRoot(root, path) {
     }
     done.push(part);
   }
-  return join9(root, ...done);
+  return join10(root, ...done);
 }
 function readDb(root, file) {
   try {
@@ -20347,7 +20347,7 @@ var init_user = __esm({
 
 // worker/exec/mount-points.ts
 import { lstat as lstat3, readdir as readdir4, rmdir as rmdir2, unlink as unlink7, utimes as utimes2 } from "node:fs/promises";
-import { join as join10, posix as posix2, relative as relative2 } from "node:path";
+import { join as join11, posix as posix2, relative as relative2 } from "node:path";
 async function findMountStubs(root, targets2) {
   const stubs = { missing: [], parents: /* @__PURE__ */ new Map() };
   for (const target of targets2) {
@@ -20359,19 +20359,19 @@ async function findMountStubs(root, targets2) {
     }
     let rel = relative2(root, resolved);
     for (; rel !== ""; rel = parentOf(rel)) {
-      if (await lstat3(join10(root, rel)).then(() => true, () => false)) break;
+      if (await lstat3(join11(root, rel)).then(() => true, () => false)) break;
       stubs.missing.push(rel);
     }
     for (; rel !== ""; rel = parentOf(rel)) {
       if (stubs.parents.has(rel)) break;
-      const st = await lstat3(join10(root, rel));
+      const st = await lstat3(join11(root, rel));
       stubs.parents.set(rel, { mode: st.mode & 4095, uid: st.uid, gid: st.gid });
     }
   }
   return stubs;
 }
 async function entryAt(dir, rel) {
-  const path = join10(dir, rel);
+  const path = join11(dir, rel);
   if (pathInRoot(dir, rel) !== path) return void 0;
   const st = await lstat3(path).catch(() => void 0);
   if (!st) return void 0;
@@ -20382,7 +20382,7 @@ async function removeMountStubs(upper, stubs) {
   for (const rel of stubs.missing) {
     const e = await entryAt(upper, rel);
     if (!e?.empty) continue;
-    const parent = join10(upper, parentOf(rel));
+    const parent = join11(upper, parentOf(rel));
     const times = await lstat3(parent);
     await (e.isDir ? rmdir2(e.path) : unlink7(e.path));
     await utimes2(parent, times.atime, times.mtime);
@@ -20494,7 +20494,7 @@ var init_runtime_spec = __esm({
 import { randomBytes as randomBytes5 } from "node:crypto";
 import { mkdirSync as mkdirSync5 } from "node:fs";
 import { chmod as chmod4, chown, mkdir as mkdir5, mkdtemp as mkdtemp2, readFile, rm as rm3, writeFile as writeFile4 } from "node:fs/promises";
-import { join as join11 } from "node:path";
+import { join as join12 } from "node:path";
 async function acquireCacheMount(dir, sharing, signal) {
   if (sharing === "shared") return { dir, release: async () => void 0 };
   if (sharing === "locked") {
@@ -20517,7 +20517,7 @@ async function runExec(exec, platform2, inputs, ctx, deps) {
   let stubs;
   try {
     const secretEnv = exec.mounts.some((m) => m.type === "secret" && m.env !== void 0);
-    const bundle = await mkdtemp2(secretEnv ? "/dev/shm/dockyard-bundle-" : join11(deps.tmpDir, "bundle-"));
+    const bundle = await mkdtemp2(secretEnv ? "/dev/shm/dockyard-bundle-" : join12(deps.tmpDir, "bundle-"));
     cleanups.push(() => rm3(bundle, { recursive: true, force: true }));
     const targets2 = exec.mounts.flatMap((m) => m.target !== void 0 ? [m.target] : []);
     stubs = await findMountStubs(root.path, ["/etc/resolv.conf", "/etc/hosts", ...targets2]);
@@ -20526,18 +20526,18 @@ async function runExec(exec, platform2, inputs, ctx, deps) {
     const env = [...exec.env];
     if (!env.some((e) => e.startsWith("HOME="))) env.push(`HOME=${user.home}`);
     const mounts = [];
-    await writeFile4(join11(bundle, "hosts"), "127.0.0.1	localhost buildkitsandbox\n::1	localhost ip6-localhost ip6-loopback\n");
+    await writeFile4(join12(bundle, "hosts"), "127.0.0.1	localhost buildkitsandbox\n::1	localhost ip6-localhost ip6-loopback\n");
     const resolv = exec.network === "none" ? "" : await readFile("/etc/resolv.conf", "utf8").catch(() => "");
-    await writeFile4(join11(bundle, "resolv.conf"), resolv);
-    for (const f of ["hosts", "resolv.conf"]) await chmod4(join11(bundle, f), 420);
-    mounts.push({ destination: "/etc/hosts", type: "bind", source: join11(bundle, "hosts"), options: ["rbind", "ro"] });
-    mounts.push({ destination: "/etc/resolv.conf", type: "bind", source: join11(bundle, "resolv.conf"), options: ["rbind", "ro"] });
+    await writeFile4(join12(bundle, "resolv.conf"), resolv);
+    for (const f of ["hosts", "resolv.conf"]) await chmod4(join12(bundle, f), 420);
+    mounts.push({ destination: "/etc/hosts", type: "bind", source: join12(bundle, "hosts"), options: ["rbind", "ro"] });
+    mounts.push({ destination: "/etc/resolv.conf", type: "bind", source: join12(bundle, "resolv.conf"), options: ["rbind", "ro"] });
     for (const m of exec.mounts) {
       const spec2 = await specMount(m, platform2, inputs, ctx, deps, cleanups, env);
       if (spec2) mounts.push(spec2);
     }
     const spec = buildSpec({ rootfs: root.path, args: exec.args, env, cwd: exec.cwd, user, network: exec.network, security: exec.security, extraMounts: mounts });
-    await writeFile4(join11(bundle, "config.json"), JSON.stringify(spec));
+    await writeFile4(join12(bundle, "config.json"), JSON.stringify(spec));
     const tail = [];
     let partial = "";
     const onData = (chunk) => {
@@ -20583,7 +20583,7 @@ async function specMount(m, platform2, inputs, ctx, deps, cleanups, env) {
       return { destination: m.target, type: "bind", source: pathInRoot(base, m.source), options: ["rbind", m.readonly ? "ro" : "rw"] };
     }
     case "cache": {
-      const dir = join11(deps.cacheMountsDir, sha256(`${platform2}\0${m.id}`).slice(7, 31));
+      const dir = join12(deps.cacheMountsDir, sha256(`${platform2}\0${m.id}`).slice(7, 31));
       const lock = await acquireCacheMount(dir, m.sharing, ctx.signal);
       cleanups.push(() => lock.release());
       const fresh = await mkdir5(lock.dir, { recursive: true });
@@ -20605,7 +20605,7 @@ async function specMount(m, platform2, inputs, ctx, deps, cleanups, env) {
       if (m.target === void 0) return void 0;
       const dir = await mkdtemp2("/dev/shm/dockyard-secret-");
       cleanups.push(() => rm3(dir, { recursive: true, force: true }));
-      const file = join11(dir, "secret");
+      const file = join12(dir, "secret");
       await writeFile4(file, value, { mode: 384 });
       await chown(file, m.uid, m.gid);
       await chmod4(file, m.mode);
@@ -21497,7 +21497,7 @@ var require_scan = __commonJS({
 var require_parse2 = __commonJS({
   "../../main/node_modules/picomatch/lib/parse.js"(exports, module) {
     "use strict";
-    var constants3 = require_constants6();
+    var constants4 = require_constants6();
     var utils = require_utils2();
     var {
       MAX_LENGTH,
@@ -21505,7 +21505,7 @@ var require_parse2 = __commonJS({
       REGEX_NON_SPECIAL_CHARS,
       REGEX_SPECIAL_CHARS_BACKREF,
       REPLACEMENTS
-    } = constants3;
+    } = constants4;
     var expandRange = (args, options2) => {
       if (typeof options2.expandRange === "function") {
         return options2.expandRange(...args, options2);
@@ -21714,7 +21714,7 @@ var require_parse2 = __commonJS({
       if (options2.maxExtglobRecursion === false) {
         return { risky: false };
       }
-      const max = typeof options2.maxExtglobRecursion === "number" ? options2.maxExtglobRecursion : constants3.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const max = typeof options2.maxExtglobRecursion === "number" ? options2.maxExtglobRecursion : constants4.DEFAULT_MAX_EXTGLOB_RECURSION;
       const branches = splitTopLevel(body).map((branch) => branch.trim());
       if (branches.length > 1) {
         if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
@@ -21760,8 +21760,8 @@ var require_parse2 = __commonJS({
       const bos = { type: "bos", value: "", output: opts.prepend || "" };
       const tokens = [bos];
       const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants3.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants3.extglobChars(PLATFORM_CHARS);
+      const PLATFORM_CHARS = constants4.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants4.extglobChars(PLATFORM_CHARS);
       const {
         DOT_LITERAL,
         PLUS_LITERAL,
@@ -22457,7 +22457,7 @@ var require_parse2 = __commonJS({
         NO_DOTS_SLASH,
         STAR,
         START_ANCHOR
-      } = constants3.globChars(opts.windows);
+      } = constants4.globChars(opts.windows);
       const nodot = opts.dot ? NO_DOTS : NO_DOT;
       const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
       const capture = opts.capture ? "" : "?:";
@@ -22515,7 +22515,7 @@ var require_picomatch = __commonJS({
     var scan = require_scan();
     var parse2 = require_parse2();
     var utils = require_utils2();
-    var constants3 = require_constants6();
+    var constants4 = require_constants6();
     var isObject = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch3 = (glob, options2, returnState = false) => {
       if (Array.isArray(glob)) {
@@ -22643,7 +22643,7 @@ var require_picomatch = __commonJS({
         return /$^/;
       }
     };
-    picomatch3.constants = constants3;
+    picomatch3.constants = constants4;
     module.exports = picomatch3;
   }
 });
@@ -24832,7 +24832,7 @@ var require_extract = __commonJS({
 // ../../main/node_modules/tar-stream/constants.js
 var require_constants7 = __commonJS({
   "../../main/node_modules/tar-stream/constants.js"(exports, module) {
-    var constants3 = {
+    var constants4 = {
       // just for envs without fs
       S_IFMT: 61440,
       S_IFDIR: 16384,
@@ -24842,9 +24842,9 @@ var require_constants7 = __commonJS({
       S_IFLNK: 40960
     };
     try {
-      module.exports = __require("fs").constants || constants3;
+      module.exports = __require("fs").constants || constants4;
     } catch {
-      module.exports = constants3;
+      module.exports = constants4;
     }
   }
 });
@@ -24854,7 +24854,7 @@ var require_pack = __commonJS({
   "../../main/node_modules/tar-stream/pack.js"(exports, module) {
     var { Readable: Readable4, Writable: Writable2, getStreamError } = require_streamx();
     var b4a = require_b4a();
-    var constants3 = require_constants7();
+    var constants4 = require_constants7();
     var headers = require_headers2();
     var DMODE = 493;
     var FMODE = 420;
@@ -25057,16 +25057,16 @@ var require_pack = __commonJS({
       return new Pack(opts);
     };
     function modeToType(mode) {
-      switch (mode & constants3.S_IFMT) {
-        case constants3.S_IFBLK:
+      switch (mode & constants4.S_IFMT) {
+        case constants4.S_IFBLK:
           return "block-device";
-        case constants3.S_IFCHR:
+        case constants4.S_IFCHR:
           return "character-device";
-        case constants3.S_IFDIR:
+        case constants4.S_IFDIR:
           return "directory";
-        case constants3.S_IFIFO:
+        case constants4.S_IFIFO:
           return "fifo";
-        case constants3.S_IFLNK:
+        case constants4.S_IFLNK:
           return "symlink";
       }
       return "file";
@@ -25108,7 +25108,7 @@ var init_mknod = __esm({
 // worker/layers/layer-extractor.ts
 import { chmodSync, linkSync, mkdirSync as mkdirSync6, symlinkSync, writeFileSync as writeFileSync3 } from "node:fs";
 import { chmod as chmod5, lchown as lchown2, lstat as lstat4, lutimes, mkdir as mkdir6, open as open4, rm as rm4, utimes as utimes3 } from "node:fs/promises";
-import { dirname as dirname2, join as join12, posix as posix3 } from "node:path";
+import { dirname as dirname2, join as join13, posix as posix3 } from "node:path";
 import { createGunzip } from "node:zlib";
 function safeRelative(name) {
   const cleaned = posix3.normalize(name.replace(/^\/+/, "")).replace(/\/+$/, "");
@@ -25180,7 +25180,7 @@ var init_layer_extractor = __esm({
         for (let i = 1; i <= parts.length; i++) {
           const dir = parts.slice(0, i).join("/");
           if (this.dirs.has(dir)) continue;
-          const abs = join12(this.root, dir);
+          const abs = join13(this.root, dir);
           const st = this.fresh && !this.written.has(dir) ? void 0 : await lstat4(abs).catch(() => void 0);
           if (!st) {
             mkdirSync6(abs);
@@ -25199,7 +25199,7 @@ var init_layer_extractor = __esm({
         const rel = safeRelative(h.name);
         if (rel === "") return drain(body);
         await this.parents(rel);
-        const abs = join12(this.root, rel);
+        const abs = join13(this.root, rel);
         const base = posix3.basename(rel);
         const mode = h.mode ?? 420;
         if (this.whiteouts && base === ".wh..wh..opq") {
@@ -25208,7 +25208,7 @@ var init_layer_extractor = __esm({
         }
         if (this.whiteouts && base.startsWith(".wh.")) {
           await drain(body);
-          const target = join12(dirname2(abs), base.slice(4));
+          const target = join13(dirname2(abs), base.slice(4));
           await rm4(target, { recursive: true, force: true });
           this.forget(posix3.join(posix3.dirname(rel), base.slice(4)));
           return mknod(target, "c", 0, 0, 0);
@@ -25234,7 +25234,7 @@ var init_layer_extractor = __esm({
             symlinkSync(h.linkname, abs);
             break;
           case "link":
-            linkSync(join12(this.root, safeRelative(h.linkname)), abs);
+            linkSync(join13(this.root, safeRelative(h.linkname)), abs);
             break;
           case "character-device":
           case "block-device":
@@ -25401,7 +25401,7 @@ var init_file_mode = __esm({
 // worker/file/copy.ts
 import { createReadStream as createReadStream3 } from "node:fs";
 import { chmod as chmod6, copyFile as copyFile4, lchown as lchown3, lstat as lstat5, lutimes as lutimes2, mkdir as mkdir7, open as open5, readdir as readdir5, readlink as readlink3, rm as rm5, stat as stat3, symlink as symlink3, utimes as utimes4 } from "node:fs/promises";
-import { basename, dirname as dirname3, join as join13, posix as posix4 } from "node:path";
+import { basename, dirname as dirname3, join as join14, posix as posix4 } from "node:path";
 function owners(opts, src, uid, gid) {
   if (opts.owner) return [opts.owner.uid, opts.owner.gid];
   return src.allowed ? [0, 0] : [uid, gid];
@@ -25421,11 +25421,11 @@ async function matchPattern(src, pattern) {
   const depth = cleaned.includes("**") ? Infinity : segments.length;
   const out = [];
   const walk = async (rel, level) => {
-    const names = await readdir5(join13(src.dir, rel)).catch(() => []);
+    const names = await readdir5(join14(src.dir, rel)).catch(() => []);
     for (const name of names.sort()) {
       const child = rel ? `${rel}/${name}` : name;
       if (match(child)) out.push(child);
-      if (level + 1 < depth && (await lstat5(join13(src.dir, child))).isDirectory()) await walk(child, level + 1);
+      if (level + 1 < depth && (await lstat5(join14(src.dir, child))).isDirectory()) await walk(child, level + 1);
     }
   };
   await walk(fixed, fixed ? fixed.split("/").length : 0);
@@ -25519,14 +25519,14 @@ var init_copy = __esm({
       async copyEntry(rel, target, relToMatch) {
         if (relToMatch !== "" && this.opts.exclude(relToMatch)) return;
         if (!this.allowed(rel)) return;
-        const abs = join13(this.src.dir, rel);
+        const abs = join14(this.src.dir, rel);
         const st = await lstat5(abs);
         const existing = await lstat5(target).catch(() => void 0);
         if (existing && !(existing.isDirectory() && st.isDirectory())) await rm5(target, { recursive: true, force: true });
         if (st.isDirectory()) {
           if (!existing) await mkdir7(target, { mode: st.mode & 4095 });
           const names = await readdir5(abs);
-          await Promise.all(names.map((name) => this.copyEntry(rel ? `${rel}/${name}` : name, join13(target, name), relToMatch ? `${relToMatch}/${name}` : name)));
+          await Promise.all(names.map((name) => this.copyEntry(rel ? `${rel}/${name}` : name, join14(target, name), relToMatch ? `${relToMatch}/${name}` : name)));
           await this.finish(target, st.uid, st.gid, st.mode & 4095, st.mtime, "dir");
           this.dirTimes.push([target, st.mtime]);
         } else if (st.isSymbolicLink()) {
@@ -25541,7 +25541,7 @@ var init_copy = __esm({
       }
       /** COPY semantics for one matched source: a directory's contents go into dest, a file to dest or into it. */
       async copyMatch(rel, dest, destIsDir) {
-        const abs = this.src.allowed ? join13(this.src.dir, rel) : pathInRoot(this.src.dir, rel);
+        const abs = this.src.allowed ? join14(this.src.dir, rel) : pathInRoot(this.src.dir, rel);
         const st = await stat3(abs).catch(() => void 0);
         if (!st) throw new CopyError(`${rel || "."}: not found`);
         const base = this.opts.parents ? posix4.join(dest, rel) : dest;
@@ -25550,7 +25550,7 @@ var init_copy = __esm({
           const target2 = pathInRoot(this.root, base);
           await this.createDirs(target2);
           const names = await readdir5(abs);
-          await Promise.all(names.map((name) => this.copyEntry(srcRel ? `${srcRel}/${name}` : name, join13(target2, name), name)));
+          await Promise.all(names.map((name) => this.copyEntry(srcRel ? `${srcRel}/${name}` : name, join14(target2, name), name)));
           return;
         }
         const fileDest = this.opts.parents ? base : destIsDir ? posix4.join(dest, basename(rel)) : dest;
@@ -25718,7 +25718,7 @@ import { createHash as createHash5, randomBytes as randomBytes6 } from "node:cry
 import { createReadStream as createReadStream4, createWriteStream as createWriteStream2 } from "node:fs";
 import { lstat as lstat6, readdir as readdir6, readFile as readFile2, readlink as readlink4, rm as rm6 } from "node:fs/promises";
 import { pipeline as pipeline2 } from "node:stream/promises";
-import { join as join14 } from "node:path";
+import { join as join15 } from "node:path";
 function devNumbers(rdev) {
   return { devmajor: Math.floor(rdev / 256) & 4095, devminor: rdev & 255 | Math.floor(rdev / 4096) & ~255 & 1048575 };
 }
@@ -25737,19 +25737,19 @@ function tarDiff(root, opts = {}) {
     src.pipe(entry);
   });
   const walk = async (dir, opaque) => {
-    const names = (await readdir6(join14(root, dir))).sort(byteOrder);
-    const stats = await Promise.all(names.map((n) => lstat6(join14(root, dir, n))));
+    const names = (await readdir6(join15(root, dir))).sort(byteOrder);
+    const stats = await Promise.all(names.map((n) => lstat6(join15(root, dir, n))));
     const reads = [];
     const prefetch = (from) => {
       for (let j = from; j < Math.min(from + 16, names.length); j++) {
         const st = stats[j];
-        if (!reads[j] && st.isFile() && st.size < 1 << 20 && !(st.nlink > 1 && seenInodes.has(`${st.dev}:${st.ino}`))) reads[j] = readFile2(join14(root, dir, names[j]));
+        if (!reads[j] && st.isFile() && st.size < 1 << 20 && !(st.nlink > 1 && seenInodes.has(`${st.dev}:${st.ino}`))) reads[j] = readFile2(join15(root, dir, names[j]));
       }
     };
     for (const [i, name] of names.entries()) {
       prefetch(i);
       const rel = dir === "" ? name : `${dir}/${name}`;
-      const abs = join14(root, rel);
+      const abs = join15(root, rel);
       const st = stats[i];
       const base = { mode: st.mode & 4095, uid: st.uid, gid: st.gid, mtime: clamp(st.mtime), uname: "", gname: "" };
       if (st.isCharacterDevice() && st.rdev === 0) {
@@ -25786,7 +25786,7 @@ function tarDiff(root, opts = {}) {
   return pack;
 }
 async function spoolLayer(root, tmpDir, opts = {}) {
-  const path = join14(tmpDir, `layer-${process.pid}-${randomBytes6(6).toString("hex")}.tar`);
+  const path = join15(tmpDir, `layer-${process.pid}-${randomBytes6(6).toString("hex")}.tar`);
   const hash = createHash5("sha256");
   const out = createWriteStream2(path);
   try {
@@ -25833,7 +25833,7 @@ var init_layer_writer = __esm({
 
 // worker/local/local-worker.ts
 import { mkdirSync as mkdirSync7 } from "node:fs";
-import { join as join15 } from "node:path";
+import { join as join16 } from "node:path";
 var LocalWorker;
 var init_local_worker = __esm({
   "worker/local/local-worker.ts"() {
@@ -25845,9 +25845,9 @@ var init_local_worker = __esm({
       constructor(blobs, snapshots, stateDir) {
         this.blobs = blobs;
         this.snapshots = snapshots;
-        this.cacheMountsDir = join15(stateDir, "cache-mounts");
-        this.runcRoot = join15(stateDir, "runc");
-        this.tmpDir = join15(stateDir, "tmp");
+        this.cacheMountsDir = join16(stateDir, "cache-mounts");
+        this.runcRoot = join16(stateDir, "runc");
+        this.tmpDir = join16(stateDir, "tmp");
         for (const d of [this.cacheMountsDir, this.runcRoot, this.tmpDir]) mkdirSync7(d, { recursive: true });
       }
       blobs;
@@ -25917,31 +25917,31 @@ var init_mount = __esm({
 
 // worker/snapshots/copy-snapshotter.ts
 import { lstat as lstat7, mkdir as mkdir8, readdir as readdir7, readlink as readlink5, rm as rm7, copyFile as copyFile5, symlink as symlink4, chmod as chmod8, lchown as lchown4, lutimes as lutimes3, utimes as utimes5 } from "node:fs/promises";
-import { join as join16 } from "node:path";
+import { join as join17 } from "node:path";
 async function applyLayerDir(layerDir, target) {
-  for (const dir of await findOpaqueDirs(layerDir)) await rm7(join16(target, dir), { recursive: true, force: true });
+  for (const dir of await findOpaqueDirs(layerDir)) await rm7(join17(target, dir), { recursive: true, force: true });
   const whiteouts = [];
   const walk = async (rel) => {
-    for (const name of await readdir7(join16(layerDir, rel))) {
+    for (const name of await readdir7(join17(layerDir, rel))) {
       const r = rel ? `${rel}/${name}` : name;
-      const st = await lstat7(join16(layerDir, r));
+      const st = await lstat7(join17(layerDir, r));
       if (isWhiteout(st)) whiteouts.push(r);
       else if (st.isDirectory()) await walk(r);
     }
   };
   await walk("");
-  for (const w of whiteouts) await rm7(join16(target, w), { recursive: true, force: true });
+  for (const w of whiteouts) await rm7(join17(target, w), { recursive: true, force: true });
   await runCommand("cp", ["-a", "--reflink=auto", `${layerDir}/.`, `${target}/`]);
-  for (const w of whiteouts) await rm7(join16(target, w), { force: true });
+  for (const w of whiteouts) await rm7(join17(target, w), { force: true });
 }
 async function manifestOf(root) {
   const m = /* @__PURE__ */ new Map();
   const walk = async (rel) => {
-    for (const name of await readdir7(join16(root, rel))) {
+    for (const name of await readdir7(join17(root, rel))) {
       const r = rel ? `${rel}/${name}` : name;
-      const st = await lstat7(join16(root, r), { bigint: true });
+      const st = await lstat7(join17(root, r), { bigint: true });
       const type = st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : "other";
-      m.set(r, { type, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), mtimeNs: st.mtimeNs, ino: Number(st.ino), ...type === "symlink" ? { link: await readlink5(join16(root, r)) } : {} });
+      m.set(r, { type, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), mtimeNs: st.mtimeNs, ino: Number(st.ino), ...type === "symlink" ? { link: await readlink5(join17(root, r)) } : {} });
       if (type === "dir") await walk(r);
     }
   };
@@ -25949,8 +25949,8 @@ async function manifestOf(root) {
   return m;
 }
 async function copyOut(root, upper, rel, info) {
-  const src = join16(root, rel);
-  const dst = join16(upper, rel);
+  const src = join17(root, rel);
+  const dst = join17(upper, rel);
   const st = await lstat7(src);
   if (info.type === "dir") await mkdir8(dst, { recursive: true });
   else if (info.type === "file") await copyFile5(src, dst);
@@ -25990,11 +25990,11 @@ async function diffInto(root, before, upper) {
     const parent = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
     if (parent !== "" && after.get(parent)?.type !== "dir") continue;
     await ensureParents(rel);
-    await mknod(join16(upper, rel), "c", 0, 0, 0);
+    await mknod(join17(upper, rel), "c", 0, 0, 0);
   }
   for (const [rel] of changedDirs.reverse()) {
-    const st = await lstat7(join16(root, rel));
-    await utimes5(join16(upper, rel), st.atime, st.mtime);
+    const st = await lstat7(join17(root, rel));
+    await utimes5(join17(upper, rel), st.atime, st.mtime);
   }
 }
 var isWhiteout, same;
@@ -26013,7 +26013,7 @@ var init_copy_snapshotter = __esm({
 import { randomBytes as randomBytes7 } from "node:crypto";
 import { chmodSync as chmodSync2, existsSync as existsSync5, mkdirSync as mkdirSync8, readdirSync as readdirSync3 } from "node:fs";
 import { chmod as chmod9, mkdir as mkdir9, rename as rename6, rm as rm8, stat as stat4 } from "node:fs/promises";
-import { join as join17, relative as relative3 } from "node:path";
+import { join as join18, relative as relative3 } from "node:path";
 function isAlive2(pid) {
   try {
     process.kill(pid, 0);
@@ -26035,12 +26035,12 @@ var init_snapshot_store = __esm({
       constructor(root, blobs, lease) {
         this.blobs = blobs;
         this.lease = lease;
-        this.dir = join17(root, "snapshots");
-        this.mountsDir = join17(root, "mounts");
-        this.tmpDir = join17(root, "tmp");
+        this.dir = join18(root, "snapshots");
+        this.mountsDir = join18(root, "mounts");
+        this.tmpDir = join18(root, "tmp");
         for (const empty of ["empty-a", "empty-b"]) {
-          mkdirSync8(join17(this.dir, empty), { recursive: true });
-          chmodSync2(join17(this.dir, empty), 493);
+          mkdirSync8(join18(this.dir, empty), { recursive: true });
+          chmodSync2(join18(this.dir, empty), 493);
         }
         mkdirSync8(this.mountsDir, { recursive: true });
       }
@@ -26056,7 +26056,7 @@ var init_snapshot_store = __esm({
         return diffID.slice(7, 7 + 24);
       }
       path(diffID) {
-        return join17(this.dir, this.name(diffID));
+        return join18(this.dir, this.name(diffID));
       }
       has(diffID) {
         return existsSync5(this.path(diffID));
@@ -26088,7 +26088,7 @@ var init_snapshot_store = __esm({
       unpack(layer, source, before) {
         const name = this.name(layer.diffID);
         const job = (async () => {
-          const tmp = join17(this.dir, `.tmp-${process.pid}-${name}-${randomBytes7(4).toString("hex")}`);
+          const tmp = join18(this.dir, `.tmp-${process.pid}-${name}-${randomBytes7(4).toString("hex")}`);
           try {
             await extractLayer(source, tmp, { gzip: layer.mediaType.endsWith("gzip") });
             await before;
@@ -26109,11 +26109,11 @@ var init_snapshot_store = __esm({
       /** A second directory with the snapshot `name`'s content (hard links), for a chain that needs it twice. */
       async alias(name, n) {
         const aliasName = `${name}-${n}`;
-        if (existsSync5(join17(this.dir, aliasName))) return aliasName;
-        const tmp = join17(this.dir, `.tmp-${process.pid}-${aliasName}-${randomBytes7(4).toString("hex")}`);
+        if (existsSync5(join18(this.dir, aliasName))) return aliasName;
+        const tmp = join18(this.dir, `.tmp-${process.pid}-${aliasName}-${randomBytes7(4).toString("hex")}`);
         try {
-          await runCommand("cp", ["-al", join17(this.dir, name), tmp]);
-          await rename6(tmp, join17(this.dir, aliasName)).catch(() => void 0);
+          await runCommand("cp", ["-al", join18(this.dir, name), tmp]);
+          await rename6(tmp, join18(this.dir, aliasName)).catch(() => void 0);
         } finally {
           await rm8(tmp, { recursive: true, force: true });
         }
@@ -26135,11 +26135,11 @@ var init_snapshot_store = __esm({
       async useOverlay() {
         this.overlay ??= (async () => {
           if (process.env.DOCKYARD_SNAPSHOTTER === "copy") return false;
-          const probe = join17(this.mountsDir, `${process.pid}-probe-${randomBytes7(4).toString("hex")}`);
-          await mkdir9(join17(probe, "merged"), { recursive: true });
+          const probe = join18(this.mountsDir, `${process.pid}-probe-${randomBytes7(4).toString("hex")}`);
+          await mkdir9(join18(probe, "merged"), { recursive: true });
           try {
-            await mountOverlay(join17(probe, "merged"), { lower: ["empty-a", "empty-b"], cwd: this.dir });
-            await unmount(join17(probe, "merged"));
+            await mountOverlay(join18(probe, "merged"), { lower: ["empty-a", "empty-b"], cwd: this.dir });
+            await unmount(join18(probe, "merged"));
             return true;
           } catch {
             process.stderr.write("WARNING: overlayfs cannot mount here; falling back to copying snapshots (slower)\n");
@@ -26152,12 +26152,12 @@ var init_snapshot_store = __esm({
       }
       /** The copying fallback: a fresh copy of the chain; the diff is computed when the step detaches. */
       async mountCopy(layers, writable, base) {
-        const merged = join17(base, "merged");
+        const merged = join18(base, "merged");
         await mkdir9(merged, { recursive: true });
         await chmod9(merged, 493);
         for (const l of layers) await applyLayerDir(this.path(l.diffID), merged);
         const before = writable ? await manifestOf(merged) : void 0;
-        const upper = writable ? join17(base, "upper") : void 0;
+        const upper = writable ? join18(base, "upper") : void 0;
         this.active.add(base);
         let detached = false;
         return {
@@ -26179,10 +26179,10 @@ var init_snapshot_store = __esm({
       /** Mounts the chain `layers` (base first). Writable mounts get a fresh upper directory. */
       async mount(layers, writable) {
         await Promise.all(layers.map((l) => this.ensure(l)));
-        if (!await this.useOverlay()) return this.mountCopy(layers, writable, join17(this.mountsDir, `${process.pid}-${randomBytes7(6).toString("hex")}`));
+        if (!await this.useOverlay()) return this.mountCopy(layers, writable, join18(this.mountsDir, `${process.pid}-${randomBytes7(6).toString("hex")}`));
         const id = `${process.pid}-${randomBytes7(6).toString("hex")}`;
-        const base = join17(this.mountsDir, id);
-        const merged = join17(base, "merged");
+        const base = join18(this.mountsDir, id);
+        const merged = join18(base, "merged");
         await mkdir9(merged, { recursive: true });
         const names = layers.map((l) => this.name(l.diffID)).filter((name, i, all) => i === 0 || all[i - 1] !== name);
         const uses = /* @__PURE__ */ new Map();
@@ -26196,14 +26196,14 @@ var init_snapshot_store = __esm({
         if (!writable && lower.length === 1) lower.push("empty-b");
         let upper;
         if (writable) {
-          upper = join17(base, "upper");
+          upper = join18(base, "upper");
           await mkdir9(upper);
           await chmod9(upper, 493);
-          await mkdir9(join17(base, "work"));
+          await mkdir9(join18(base, "work"));
         }
         const rel = (p) => relative3(this.dir, p);
         try {
-          await mountOverlay(merged, { lower, cwd: this.dir, ...upper ? { upper: rel(upper), work: rel(join17(base, "work")) } : {} });
+          await mountOverlay(merged, { lower, cwd: this.dir, ...upper ? { upper: rel(upper), work: rel(join18(base, "work")) } : {} });
         } catch (err) {
           await rm8(base, { recursive: true, force: true });
           throw err;
@@ -26237,10 +26237,10 @@ var init_snapshot_store = __esm({
         let n = 0;
         for (const name of readdirSync3(this.dir)) {
           if (name.startsWith(".") || name.startsWith("empty-") || keep.has(name)) continue;
-          const path = join17(this.dir, name);
+          const path = join18(this.dir, name);
           const changed = await stat4(path).then((st) => st.ctimeMs, () => void 0);
           if (changed === void 0 || !gone.has(name) && now - changed < graceMs) continue;
-          const trash = join17(this.dir, `.trash-${process.pid}-${randomBytes7(4).toString("hex")}`);
+          const trash = join18(this.dir, `.trash-${process.pid}-${randomBytes7(4).toString("hex")}`);
           if (await rename6(path, trash).then(() => true, () => false)) {
             await rm8(trash, { recursive: true, force: true });
             n++;
@@ -26252,7 +26252,7 @@ var init_snapshot_store = __esm({
       async releaseAll() {
         for (const base of [...this.active]) {
           this.active.delete(base);
-          if (await this.useOverlay()) await unmount(join17(base, "merged"));
+          if (await this.useOverlay()) await unmount(join18(base, "merged"));
           await rm8(base, { recursive: true, force: true });
         }
       }
@@ -26261,17 +26261,17 @@ var init_snapshot_store = __esm({
         for (const name of readdirSync3(this.mountsDir)) {
           const pid = Number(name.split("-")[0]);
           if (pid === process.pid || isAlive2(pid)) continue;
-          const base = join17(this.mountsDir, name);
-          await unmount(join17(base, "merged"));
+          const base = join18(this.mountsDir, name);
+          await unmount(join18(base, "merged"));
           await rm8(base, { recursive: true, force: true });
         }
         for (const name of readdirSync3(this.dir)) {
           const pid = Number(name.split("-")[1]);
-          if ((name.startsWith(".tmp-") || name.startsWith(".trash-")) && pid !== process.pid && !isAlive2(pid)) await rm8(join17(this.dir, name), { recursive: true, force: true });
+          if ((name.startsWith(".tmp-") || name.startsWith(".trash-")) && pid !== process.pid && !isAlive2(pid)) await rm8(join18(this.dir, name), { recursive: true, force: true });
         }
         for (const name of existsSync5(this.tmpDir) ? readdirSync3(this.tmpDir) : []) {
           const pid = Number(name.split("-")[1]);
-          if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive2(pid)) await rm8(join17(this.tmpDir, name), { recursive: true, force: true });
+          if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive2(pid)) await rm8(join18(this.tmpDir, name), { recursive: true, force: true });
         }
       }
     };
@@ -26537,7 +26537,7 @@ var init_push = __esm({
 // coordinator/export/oci-layout-writer.ts
 import { createWriteStream as createWriteStream3, existsSync as existsSync6 } from "node:fs";
 import { mkdir as mkdir10, rename as rename7, writeFile as writeFile6 } from "node:fs/promises";
-import { dirname as dirname4, join as join18 } from "node:path";
+import { dirname as dirname4, join as join19 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 function topIndex(c) {
   const entries = c.tags.length ? c.tags.map((t) => {
@@ -26547,15 +26547,15 @@ function topIndex(c) {
   return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: entries };
 }
 async function writeLayoutDir(dir, c, blobs) {
-  const blobDir = join18(dir, "blobs", "sha256");
+  const blobDir = join19(dir, "blobs", "sha256");
   await mkdir10(blobDir, { recursive: true });
   for (const d of c.blobs) {
-    const dest = join18(blobDir, d.slice(7));
+    const dest = join19(blobDir, d.slice(7));
     if (!existsSync6(dest)) await blobs.exportTo(d, dest);
   }
-  await writeFile6(join18(dir, "oci-layout"), LAYOUT);
-  await writeFile6(join18(dir, "index.json.tmp"), JSON.stringify(topIndex(c)));
-  await rename7(join18(dir, "index.json.tmp"), join18(dir, "index.json"));
+  await writeFile6(join19(dir, "oci-layout"), LAYOUT);
+  await writeFile6(join19(dir, "index.json.tmp"), JSON.stringify(topIndex(c)));
+  await rename7(join19(dir, "index.json.tmp"), join19(dir, "index.json"));
 }
 async function writeLayoutTar(dest, c, blobs) {
   const pack = (0, import_tar_stream3.pack)();
@@ -26683,10 +26683,10 @@ var init_exporters = __esm({
 
 // coordinator/export/rootfs-source.ts
 import { mkdtemp as mkdtemp3, rm as rm9 } from "node:fs/promises";
-import { join as join19 } from "node:path";
+import { join as join20 } from "node:path";
 function blobRootfs(blobs, scratchDir) {
   return async (layers) => {
-    const dir = await mkdtemp3(join19(scratchDir, "rootfs-"));
+    const dir = await mkdtemp3(join20(scratchDir, "rootfs-"));
     try {
       const snapshots = new SnapshotStore(dir, blobs);
       const mounted = await snapshots.mount(layers, false);
@@ -26712,7 +26712,7 @@ var init_rootfs_source = __esm({
 
 // oci/layout.ts
 import { existsSync as existsSync7, readFileSync as readFileSync8 } from "node:fs";
-import { join as join20 } from "node:path";
+import { join as join21 } from "node:path";
 var OciLayout;
 var init_layout = __esm({
   "oci/layout.ts"() {
@@ -26724,16 +26724,16 @@ var init_layout = __esm({
       }
       dir;
       static isLayout(dir) {
-        return existsSync7(join20(dir, "oci-layout")) && existsSync7(join20(dir, "index.json"));
+        return existsSync7(join21(dir, "oci-layout")) && existsSync7(join21(dir, "index.json"));
       }
       blobPath(digest) {
-        return join20(this.dir, "blobs", "sha256", digest.slice(7));
+        return join21(this.dir, "blobs", "sha256", digest.slice(7));
       }
       readJson(digest) {
         return JSON.parse(readFileSync8(this.blobPath(digest), "utf8"));
       }
       index() {
-        return JSON.parse(readFileSync8(join20(this.dir, "index.json"), "utf8"));
+        return JSON.parse(readFileSync8(join21(this.dir, "index.json"), "utf8"));
       }
       /** The top descriptor for a tag (`ref.name` annotation), a digest, or the only one when neither is given. */
       find(selector) {
@@ -26817,7 +26817,7 @@ var init_named_contexts = __esm({
 // coordinator/context/build-context.ts
 import { closeSync, existsSync as existsSync9, readFileSync as readFileSync9, lstatSync as lstatSync2, openSync, readdirSync as readdirSync4, readlinkSync as readlinkSync2, readSync, statSync as statSync3 } from "node:fs";
 import { createHash as createHash6 } from "node:crypto";
-import { basename as basename2, dirname as dirname5, join as join21, posix as posix6 } from "node:path";
+import { basename as basename2, dirname as dirname5, join as join22, posix as posix6 } from "node:path";
 function entryType(st) {
   if (st.isFile()) return "file";
   if (st.isDirectory()) return "dir";
@@ -26874,7 +26874,7 @@ var init_build_context = __esm({
           throw new ContextError(`build context ${root} does not exist`);
         }
         if (!st.isDirectory()) throw new ContextError(`build context ${root} is not a directory`);
-        const candidates = [dockerfilePath ? join21(dirname5(dockerfilePath), basename2(dockerfilePath) + ".dockerignore") : void 0, join21(root, ".dockerignore")];
+        const candidates = [dockerfilePath ? join22(dirname5(dockerfilePath), basename2(dockerfilePath) + ".dockerignore") : void 0, join22(root, ".dockerignore")];
         for (const file of candidates) {
           if (file && existsSync9(file)) {
             const text = readFileSync9(file, "utf8");
@@ -26892,16 +26892,16 @@ var init_build_context = __esm({
         return this.entryMap;
       }
       walk(dir) {
-        const abs = dir === "" ? this.root : join21(this.root, dir);
+        const abs = dir === "" ? this.root : join22(this.root, dir);
         const names = readdirSync4(abs).sort();
         for (const name of names) {
           const rel = dir === "" ? name : `${dir}/${name}`;
-          const st = lstatSync2(join21(this.root, rel));
+          const st = lstatSync2(join22(this.root, rel));
           const type = entryType(st);
           const ignored = this.ignore.ignores(rel);
           if (!ignored) {
             const entry = { path: rel, type, mode: st.mode & 4095, uid: st.uid, gid: st.gid, size: type === "file" ? st.size : 0 };
-            if (type === "symlink") entry.linkTarget = readlinkSync2(join21(this.root, rel));
+            if (type === "symlink") entry.linkTarget = readlinkSync2(join22(this.root, rel));
             this.entryMap.set(rel, entry);
           }
           if (type === "dir" && (!ignored || this.ignore.hasExceptions)) this.walk(rel);
@@ -26932,7 +26932,7 @@ var init_build_context = __esm({
       fileDigest(relPath) {
         let d = this.digests.get(relPath);
         if (d === void 0) {
-          d = hashFile(join21(this.root, relPath));
+          d = hashFile(join22(this.root, relPath));
           this.digests.set(relPath, d);
         }
         return d;
@@ -29580,9 +29580,9 @@ var init_challenge = __esm({
 import { spawnSync } from "node:child_process";
 import { existsSync as existsSync10, mkdirSync as mkdirSync9, readFileSync as readFileSync10, renameSync, writeFileSync as writeFileSync4 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
-import { join as join22 } from "node:path";
+import { join as join23 } from "node:path";
 function dockerConfigPath(env = process.env) {
-  return join22(env.DOCKER_CONFIG ?? join22(homedir2(), ".docker"), "config.json");
+  return join23(env.DOCKER_CONFIG ?? join23(homedir2(), ".docker"), "config.json");
 }
 function readConfig(env) {
   const path = dockerConfigPath(env);
@@ -36274,7 +36274,7 @@ var require_client_h12 = __commonJS({
       kHTTPContext,
       kClosed
     } = require_symbols6();
-    var constants3 = require_constants9();
+    var constants4 = require_constants9();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var removeAllListeners = util.removeAllListeners;
@@ -36410,7 +36410,7 @@ var require_client_h12 = __commonJS({
          */
       constructor(client, socket, { exports: exports2 }) {
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -36506,11 +36506,11 @@ var require_client_h12 = __commonJS({
             currentParser = null;
             currentBufferRef = null;
           }
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const data = chunk.subarray(llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(data);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(data);
             } else {
@@ -36533,10 +36533,10 @@ var require_client_h12 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -36553,7 +36553,7 @@ var require_client_h12 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(currentParser === null);
@@ -36764,7 +36764,7 @@ var require_client_h12 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       /**
        * @param {Buffer} buf
@@ -36790,7 +36790,7 @@ var require_client_h12 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
         return 0;
       }
@@ -36830,13 +36830,13 @@ var require_client_h12 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(client[kResume]);
         } else {
@@ -49165,10 +49165,10 @@ var require_headers3 = __commonJS({
         const lowercaseName = isLowerCase ? name : name.toLowerCase();
         const exists2 = this.headersMap.get(lowercaseName);
         if (exists2) {
-          const delimiter = lowercaseName === "cookie" ? "; " : ", ";
+          const delimiter2 = lowercaseName === "cookie" ? "; " : ", ";
           this.headersMap.set(lowercaseName, {
             name: exists2.name,
-            value: `${exists2.value}${delimiter}${value}`
+            value: `${exists2.value}${delimiter2}${value}`
           });
         } else {
           this.headersMap.set(lowercaseName, { name, value });
@@ -56265,7 +56265,7 @@ ${captureLines}` : capture.stack;
 
 // oci/registry/client.ts
 import { existsSync as existsSync11, readFileSync as readFileSync11 } from "node:fs";
-import { join as join23 } from "node:path";
+import { join as join24 } from "node:path";
 import { once } from "node:events";
 import { setTimeout as sleep2 } from "node:timers/promises";
 function endpointHost(domain) {
@@ -56287,7 +56287,7 @@ var init_client = __esm({
         const host = endpointHost(domain);
         const plain = isLoopback(host) || (opts.insecure ?? []).includes(host);
         this.base = `https://${host}`;
-        const ca = join23(opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", host, "ca.crt");
+        const ca = join24(opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", host, "ca.crt");
         this.lenient = plain && !existsSync11(ca);
         if (existsSync11(ca)) this.ca = ca;
       }
@@ -56388,7 +56388,7 @@ var init_client = __esm({
               const cause = error2.cause;
               const tls = cause?.code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(cause.code);
               throw new RegistryError(
-                `${this.domain}: cannot reach ${new URL(url).host}: ${cause?.message ?? error2.message}` + (tls ? ` (put the registry's CA certificate in ${join23(this.opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", new URL(url).host, "ca.crt")})` : "")
+                `${this.domain}: cannot reach ${new URL(url).host}: ${cause?.message ?? error2.message}` + (tls ? ` (put the registry's CA certificate in ${join24(this.opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", new URL(url).host, "ca.crt")})` : "")
               );
             }
             return res;
@@ -56828,11 +56828,11 @@ var init_git = __esm({
 
 // coordinator/solver/git-sources.ts
 import { lstat as lstat8, lutimes as lutimes4, mkdir as mkdir12, mkdtemp as mkdtemp4, readdir as readdir8, rm as rm10 } from "node:fs/promises";
-import { join as join24 } from "node:path";
+import { join as join25 } from "node:path";
 async function listTree(dir, withGit) {
   const out = /* @__PURE__ */ new Set();
   const walk = async (rel) => {
-    for (const e of await readdir8(join24(dir, rel), { withFileTypes: true })) {
+    for (const e of await readdir8(join25(dir, rel), { withFileTypes: true })) {
       if (e.name === ".git" && !withGit) continue;
       const child = rel ? `${rel}/${e.name}` : e.name;
       out.add(child);
@@ -56844,7 +56844,7 @@ async function listTree(dir, withGit) {
 }
 async function setTimes(dir, time) {
   for (const e of await readdir8(dir, { withFileTypes: true })) {
-    const path = join24(dir, e.name);
+    const path = join25(dir, e.name);
     if (e.isDirectory()) await setTimes(path, time);
     else await lutimes4(path, time, time);
   }
@@ -56935,9 +56935,9 @@ var init_git_sources = __esm({
         }
         const where = `ADD ${def.remote}#${ref}`;
         const redact = this.redactions(remote);
-        const work = await mkdtemp4(join24(this.tmpDir, `git-${process.pid}-`));
+        const work = await mkdtemp4(join25(this.tmpDir, `git-${process.pid}-`));
         this.workDirs.push(work);
-        const tree = join24(work, "tree");
+        const tree = join25(work, "tree");
         const keep = def.keepGitDir && def.subdir === "";
         try {
           let repo;
@@ -56945,7 +56945,7 @@ var init_git_sources = __esm({
             await git(["-c", "init.defaultBranch=master", "init", "-q", tree]);
             repo = ["-C", tree];
           } else {
-            const gitDir = join24(work, "repo.git");
+            const gitDir = join25(work, "repo.git");
             await git(["init", "-q", "--bare", gitDir]);
             await mkdir12(tree, { mode: 493 });
             repo = ["--git-dir", gitDir, "--work-tree", tree];
@@ -56954,7 +56954,7 @@ var init_git_sources = __esm({
           await this.fetch(repo, keep ? ref : commit, commit, redact);
           if (keep) await git([...repo, "checkout", "-q", "--detach", commit]);
           else await git([...repo, "checkout", "-q", commit, "--", "."], { cwd: tree });
-          if (def.submodules && await lstat8(join24(tree, ".gitmodules")).catch(() => void 0)) {
+          if (def.submodules && await lstat8(join25(tree, ".gitmodules")).catch(() => void 0)) {
             await git([...repo, "submodule", "update", "--init", "--recursive", "--depth=1"], { cwd: tree, redact });
           }
           if (def.mtime === "commit") {
@@ -56964,15 +56964,15 @@ var init_git_sources = __esm({
           if (keep) {
             await git([...repo, "remote", "set-url", "origin", def.remote]);
             await git([...repo, "reflog", "expire", "--all", "--expire=now"]);
-            await rm10(join24(tree, ".git", "FETCH_HEAD"), { force: true });
+            await rm10(join25(tree, ".git", "FETCH_HEAD"), { force: true });
           }
           let dir = tree;
           if (def.subdir !== "") {
             for (let i = 1, parts = def.subdir.split("/"); i <= parts.length; i++) {
-              const st = await lstat8(join24(tree, ...parts.slice(0, i))).catch(() => void 0);
+              const st = await lstat8(join25(tree, ...parts.slice(0, i))).catch(() => void 0);
               if (!st?.isDirectory()) throw new GitSourceError(`${where}: subdir ${def.subdir}: ${parts.slice(0, i).join("/")} is not a directory in the repository`);
             }
-            dir = join24(tree, def.subdir);
+            dir = join25(tree, def.subdir);
           }
           return { dir, allowed: await listTree(dir, keep) };
         } catch (err) {
@@ -57028,7 +57028,7 @@ var init_build_metadata = __esm({
 // coordinator/solver/build.ts
 import { createWriteStream as createWriteStream5 } from "node:fs";
 import { chmod as chmod10, mkdir as mkdir13, mkdtemp as mkdtemp5, rm as rm11, writeFile as writeFile7 } from "node:fs/promises";
-import { join as join25 } from "node:path";
+import { join as join26 } from "node:path";
 import { pipeline as pipeline6 } from "node:stream/promises";
 async function runBuild(req, engine) {
   const lease = await engine.stores.leases.create();
@@ -57080,11 +57080,11 @@ async function buildLeased(req, engine, lease) {
     images: new ImageSources(new LayoutImageProvider(blobs, req.plan.namedContexts ?? /* @__PURE__ */ new Map()), registryImages),
     downloaded: async (url, digest) => {
       if (!digest) throw new Error(`ADD ${url} was not downloaded`);
-      const dir = await mkdtemp5(join25(scratch, "url-"));
+      const dir = await mkdtemp5(join26(scratch, "url-"));
       tempDirs.push(dir);
       const name = urlFileName(url);
-      await pipeline6(blobs.stream(digest), createWriteStream5(join25(dir, name), { mode: 384 }));
-      await chmod10(join25(dir, name), 384);
+      await pipeline6(blobs.stream(digest), createWriteStream5(join26(dir, name), { mode: 384 }));
+      await chmod10(join26(dir, name), 384);
       return { dir, name };
     },
     gitCheckout: (source) => gitSources.checkout(source),
@@ -57183,12 +57183,12 @@ var init_cache_maintenance = __esm({
 });
 
 // coordinator/solver/local-build.ts
-import { join as join26 } from "node:path";
+import { join as join27 } from "node:path";
 function localEngine(cacheDir) {
   return {
     stores: { blobs: new FsBlobStore(cacheDir), index: new FsCacheIndex(cacheDir), explanations: new FsExplainStore(cacheDir), leases: new FileLeases(cacheDir) },
     // The snapshot store removes what a killed build left here.
-    scratchDir: join26(cacheDir, "tmp"),
+    scratchDir: join27(cacheDir, "tmp"),
     async openWorker(lease, blobs) {
       const snapshots = new SnapshotStore(cacheDir, blobs, lease);
       await snapshots.cleanStale();
@@ -57501,7 +57501,7 @@ var init_farm_client_flags = __esm({
 
 // cli/build-flags.ts
 import { readFileSync as readFileSync12, statSync as statSync4 } from "node:fs";
-import { join as join27, relative as relative4, resolve as resolve4 } from "node:path";
+import { join as join28, relative as relative4, resolve as resolve4 } from "node:path";
 import { parseArgs } from "node:util";
 function keyValues2(items, flag) {
   const out = /* @__PURE__ */ new Map();
@@ -57533,7 +57533,7 @@ function parseBuildFlags(argv2, env = process.env) {
   if (!["auto", "tty", "plain", "quiet", "rawjson"].includes(progress)) throw new UsageError(`invalid --progress ${JSON.stringify(progress)}: use auto, tty, plain, quiet or rawjson`);
   const contextDir = resolve4(positionals[0]);
   const fileFlag = values.file;
-  const dockerfilePath = fileFlag === "-" ? void 0 : resolve4(fileFlag ?? join27(contextDir, "Dockerfile"));
+  const dockerfilePath = fileFlag === "-" ? void 0 : resolve4(fileFlag ?? join28(contextDir, "Dockerfile"));
   let dockerfileText;
   if (dockerfilePath === void 0) dockerfileText = readStdin();
   else {
@@ -82356,7 +82356,7 @@ var require_src3 = __commonJS({
 });
 
 // proto/load.ts
-import { dirname as dirname6, join as join28 } from "node:path";
+import { dirname as dirname6, join as join29 } from "node:path";
 import { fileURLToPath } from "node:url";
 function loadDockyardProto() {
   const definition = protoLoader.loadSync(SERVICE_FILES, LOADER_OPTIONS);
@@ -82368,7 +82368,7 @@ var init_load = __esm({
     "use strict";
     grpc = __toESM(require_src3(), 1);
     protoLoader = __toESM(require_src2(), 1);
-    PROTO_DIR = join28(dirname6(fileURLToPath(import.meta.url)), "..", "..", "proto");
+    PROTO_DIR = join29(dirname6(fileURLToPath(import.meta.url)), "..", "..", "proto");
     SERVICE_FILES = ["dockyard/v1/worker.proto", "dockyard/v1/content.proto", "dockyard/v1/build.proto"];
     LOADER_OPTIONS = {
       keepCase: false,
@@ -82527,7 +82527,7 @@ var init_transport = __esm({
 import { randomBytes as randomBytes8 } from "node:crypto";
 import { createReadStream as createReadStream5, mkdirSync as mkdirSync10 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join29 } from "node:path";
+import { join as join30 } from "node:path";
 import { Readable as Readable3 } from "node:stream";
 import { setTimeout as sleep3 } from "node:timers/promises";
 function retryable(err) {
@@ -82557,7 +82557,7 @@ var init_content_blob_store = __esm({
           const { credentials: credentials2, options: options2 } = dialOptions(dial);
           this.client = new (loadDockyardProto()).dockyard.v1.Content(address, credentials2, options2);
         }
-        this.scratch = opts.scratchDir ?? join29(tmpdir3(), "dockyard-content-store");
+        this.scratch = opts.scratchDir ?? join30(tmpdir3(), "dockyard-content-store");
         mkdirSync10(this.scratch, { recursive: true });
         this.lease = opts.lease;
       }
@@ -82662,7 +82662,7 @@ var init_content_blob_store = __esm({
       }
       writer(expected) {
         if (expected !== void 0) this.check(expected);
-        const tmp = join29(this.scratch, `blob-${process.pid}-${randomBytes8(6).toString("hex")}`);
+        const tmp = join30(this.scratch, `blob-${process.pid}-${randomBytes8(6).toString("hex")}`);
         return new BlobSpool(tmp, expected, async (file, { digest, size }) => {
           await this.lease?.add([{ kind: "blob", digest }]);
           await this.upload(file, digest, size);
@@ -82834,7 +82834,7 @@ var init_builder_client = __esm({
 
 // cli/context-upload.ts
 import { readdirSync as readdirSync5, readFileSync as readFileSync15 } from "node:fs";
-import { join as join30 } from "node:path";
+import { join as join31 } from "node:path";
 async function uploadMissing(store, paths, stats) {
   const missing = await store.findMissing([...paths.keys()]);
   for (const digest of missing) {
@@ -82852,7 +82852,7 @@ async function uploadLocalContext(store, ctx, stats) {
     if (e.type === "file") {
       const digest = ctx.fileDigest(e.path);
       entry.digest = digest;
-      paths.set(digest, join30(ctx.root, e.path));
+      paths.set(digest, join31(ctx.root, e.path));
     }
     if (e.type === "symlink" && e.linkTarget !== void 0) entry.linkTarget = e.linkTarget;
     entries.push(entry);
@@ -82867,11 +82867,11 @@ async function uploadNamedContexts(store, named, stats) {
     if (c.type === "docker-image") out.push({ name: c.name, dockerImage: c.ref });
     else if (c.type === "local") out.push({ name: c.name, local: await uploadLocalContext(store, BuildContext.open(c.dir), stats) });
     else {
-      const index = readFileSync15(join30(c.dir, "index.json"));
+      const index = readFileSync15(join31(c.dir, "index.json"));
       const indexDigest = sha256(index);
-      const paths = /* @__PURE__ */ new Map([[indexDigest, join30(c.dir, "index.json")]]);
-      const blobDir = join30(c.dir, "blobs", "sha256");
-      for (const name of readdirSync5(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join30(blobDir, name));
+      const paths = /* @__PURE__ */ new Map([[indexDigest, join31(c.dir, "index.json")]]);
+      const blobDir = join31(c.dir, "blobs", "sha256");
+      for (const name of readdirSync5(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join31(blobDir, name));
       await uploadMissing(store, paths, stats);
       out.push({ name: c.name, ociLayout: { indexDigest, ...c.tag ? { tag: c.tag } : {}, ...c.digest ? { digest: c.digest } : {} } });
     }
@@ -82897,7 +82897,7 @@ __export(remote_build_exports, {
 import { createWriteStream as createWriteStream6 } from "node:fs";
 import { mkdir as mkdir14, mkdtemp as mkdtemp6, rename as rename9, rm as rm12, writeFile as writeFile8 } from "node:fs/promises";
 import { tmpdir as tmpdir4 } from "node:os";
-import { dirname as dirname7, join as join31 } from "node:path";
+import { dirname as dirname7, join as join32 } from "node:path";
 async function follow(first, id, flags, relay, sinks, signal) {
   let b = first;
   const opened = [];
@@ -82974,7 +82974,7 @@ async function follow(first, id, flags, relay, sinks, signal) {
 async function remoteBuild(flags, progress, signal) {
   const b = await connectBuilder(flags.builder, connectOptions(flags));
   const address = b.address;
-  const scratch = await mkdtemp6(join31(flags.cacheDir ?? tmpdir4(), "dockyard-remote-"));
+  const scratch = await mkdtemp6(join32(flags.cacheDir ?? tmpdir4(), "dockyard-remote-"));
   try {
     const store = new ContentBlobStore(address, b.dial, { scratchDir: scratch });
     const stats = { files: 0, uploaded: 0, bytes: 0 };
@@ -83058,7 +83058,7 @@ var init_remote_build = __esm({
     OutputSink = class {
       constructor(spec, scratch, index) {
         this.spec = spec;
-        this.tmp = join31(scratch, `output-${index}`);
+        this.tmp = join32(scratch, `output-${index}`);
       }
       spec;
       file;
@@ -83317,15 +83317,15 @@ function issueFileCommand(command, message) {
   });
 }
 function prepareKeyValueMessage(key, value) {
-  const delimiter = `ghadelimiter_${crypto.randomUUID()}`;
+  const delimiter2 = `ghadelimiter_${crypto.randomUUID()}`;
   const convertedValue = toCommandValue(value);
-  if (key.includes(delimiter)) {
-    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter}"`);
+  if (key.includes(delimiter2)) {
+    throw new Error(`Unexpected input: name should not contain the delimiter "${delimiter2}"`);
   }
-  if (convertedValue.includes(delimiter)) {
-    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter}"`);
+  if (convertedValue.includes(delimiter2)) {
+    throw new Error(`Unexpected input: value should not contain the delimiter "${delimiter2}"`);
   }
-  return `${key}<<${delimiter}${os2.EOL}${convertedValue}${os2.EOL}${delimiter}`;
+  return `${key}<<${delimiter2}${os2.EOL}${convertedValue}${os2.EOL}${delimiter2}`;
 }
 
 // ../../main/node_modules/@actions/core/lib/core.js
@@ -83750,7 +83750,7 @@ import { fileURLToPath as fileURLToPath2 } from "node:url";
 import { spawn } from "node:child_process";
 import { existsSync as existsSync3, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join as join2 } from "node:path";
+import { join as join3 } from "node:path";
 import { createInterface } from "node:readline";
 
 // cli/action/annotations.ts
@@ -84101,7 +84101,7 @@ var init_state = function(options2) {
     needMoreDataSize: Math.max(
       // Skip if the remaining buffer smaller than comment
       options2.comment !== null ? options2.comment.length : 0,
-      ...options2.delimiter ? options2.delimiter.map((delimiter) => delimiter.length) : [],
+      ...options2.delimiter ? options2.delimiter.map((delimiter2) => delimiter2.length) : [],
       // Auto discovery of delimiter is limited to 1 character
       options2.delimiter_auto ? 1 : 0,
       // Skip if the remaining buffer can be escape sequence
@@ -84353,11 +84353,11 @@ var normalize_options = function(opts) {
     }
     options2.delimiter = [options2.delimiter];
   }
-  options2.delimiter = options2.delimiter.map(function(delimiter) {
-    if (typeof delimiter === "string") {
-      delimiter = Buffer.from(delimiter, options2.encoding);
+  options2.delimiter = options2.delimiter.map(function(delimiter2) {
+    if (typeof delimiter2 === "string") {
+      delimiter2 = Buffer.from(delimiter2, options2.encoding);
     }
-    if (!Buffer.isBuffer(delimiter) || delimiter.length === 0) {
+    if (!Buffer.isBuffer(delimiter2) || delimiter2.length === 0) {
       throw new CsvError(
         "CSV_INVALID_OPTION_DELIMITER",
         [
@@ -84368,7 +84368,7 @@ var normalize_options = function(opts) {
         options2
       );
     }
-    return delimiter;
+    return delimiter2;
   });
   if (options2.escape === void 0 || options2.escape === true) {
     options2.escape = Buffer.from('"', options2.encoding);
@@ -85439,14 +85439,14 @@ var transform = function(original_options = {}) {
       return 0;
     },
     __isDelimiter: function(buf, pos, chr) {
-      const { delimiter, ignore_last_delimiters } = this.options;
+      const { delimiter: delimiter2, ignore_last_delimiters } = this.options;
       if (ignore_last_delimiters === true && this.state.record.length === this.options.columns.length - 1) {
         return 0;
       } else if (ignore_last_delimiters !== false && typeof ignore_last_delimiters === "number" && this.state.record.length === ignore_last_delimiters - 1) {
         return 0;
       }
-      loop1: for (let i = 0; i < delimiter.length; i++) {
-        const del = delimiter[i];
+      loop1: for (let i = 0; i < delimiter2.length; i++) {
+        const del = delimiter2[i];
         if (del[0] === chr) {
           for (let j = 1; j < del.length; j++) {
             if (del[j] !== buf[pos + j]) continue loop1;
@@ -85655,6 +85655,27 @@ function readInputs() {
   return out;
 }
 
+// cli/action/runner-tools.ts
+import { accessSync, constants as constants3 } from "node:fs";
+import { delimiter, join as join2 } from "node:path";
+var localBuildTools = { runc: "runc", getfattr: "attr", setfattr: "attr" };
+function onPath(tool, path) {
+  return path.split(delimiter).some((dir) => {
+    try {
+      accessSync(join2(dir, tool), constants3.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+function missingToolsMessage(path) {
+  const missing = Object.keys(localBuildTools).filter((t) => !onPath(t, path));
+  if (missing.length === 0) return void 0;
+  const packages = [...new Set(missing.map((t) => localBuildTools[t]))];
+  return `a local build needs ${missing.join(", ")} on the runner: install them first (sudo apt-get install -y ${packages.join(" ")}), or build on a farm with builder`;
+}
+
 // cli/action/step-log.ts
 function stageOf(name) {
   const m = /^\[([^\]]+?)(?: \d+\/\d+)?\]/.exec(name);
@@ -85805,8 +85826,8 @@ function pushedRefs(inputs) {
   return inputs.push || pushOutput ? inputs.tags : [];
 }
 async function runAction(entry) {
-  const work = mkdtempSync(join2(process.env.RUNNER_TEMP || tmpdir(), "dockyard-action-"));
-  const files = { dir: work, metadataFile: join2(work, "metadata.json"), iidfile: join2(work, "iidfile") };
+  const work = mkdtempSync(join3(process.env.RUNNER_TEMP || tmpdir(), "dockyard-action-"));
+  const files = { dir: work, metadataFile: join3(work, "metadata.json"), iidfile: join3(work, "iidfile") };
   try {
     let inputs;
     let command;
@@ -85816,6 +85837,11 @@ async function runAction(entry) {
       command = buildCommand(inputs, files, (v) => setSecret(v));
     } catch (err) {
       setFailed(err instanceof InputError ? err.message : err.message);
+      return;
+    }
+    const missing = inputs.builder === "" ? missingToolsMessage(process.env.PATH ?? "") : void 0;
+    if (missing !== void 0) {
+      setFailed(missing);
       return;
     }
     const log = new StepLog({ line: (t) => process.stdout.write(t + "\n"), startGroup, endGroup });
