@@ -101,6 +101,20 @@ describe('the GitHub Action, run as the runner runs it', () => {
     assert.ok(records.every((x) => !Number.isNaN(Date.parse(x.time))));
   });
 
+  it('builds the platforms of a comma-separated list into one index, whose digest is the output and the registry\'s', () => {
+    const workspace = makeDir({ Dockerfile: 'FROM busybox\nARG TARGETARCH\nRUN echo $TARGETARCH > /arch\n' });
+    const ref = `${registry.host}/action/multi:1`;
+    const r = runAction({ 'build-contexts': base, platforms: 'linux/amd64,linux/arm64', tags: ref, push: 'true' }, { workspace });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const raw = spawnSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${ref}`], { encoding: 'utf8' });
+    const index = JSON.parse(raw.stdout) as { mediaType: string; manifests: { platform: { architecture: string } }[] };
+    assert.equal(index.mediaType, 'application/vnd.oci.image.index.v1+json');
+    assert.deepEqual(index.manifests.map((m) => m.platform.architecture), ['amd64', 'arm64']);
+    assert.equal(skopeoInspect(ref).Digest, r.outputs.get('digest'));
+    assert.equal(r.outputs.get('imageid'), r.outputs.get('digest'), 'several platforms: the image ID is the index, as buildx gives it');
+    assert.match(r.stdout, /^::group::stage stage-0 linux\/arm64$/m, 'one group per stage and platform');
+  });
+
   it('sets the digest without a push, and writes no summary when asked not to', () => {
     const workspace = makeDir({ Dockerfile: 'FROM busybox\nRUN echo local > /x\n' });
     const r = runAction({ 'build-contexts': base, summary: 'false' }, { workspace });
