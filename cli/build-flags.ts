@@ -41,7 +41,7 @@ Options:
                              base images are resolved (manifest and config only) as a build resolves them
       --offline              With --dry-run: contact no registry or server; remote sources are marked unresolved
       --format text|json     Output format of --dry-run (default: text)
-      --progress string      auto, tty, plain or quiet (default: auto)
+      --progress string      auto, tty, plain, quiet or rawjson (one JSON event per line) (default: auto)
 ${farmClientHelp}  -h, --help                 Show this help
 `;
 
@@ -111,7 +111,7 @@ export interface BuildFlags {
   /** `--offline` (dry runs only): plan without contacting registries or servers. */
   offline: boolean;
   format: 'text' | 'json';
-  progress: 'auto' | 'tty' | 'plain' | 'quiet';
+  progress: 'auto' | 'tty' | 'plain' | 'quiet' | 'rawjson';
   /** `--builder` (or DOCKYARD_BUILDER): the farm's coordinators to build on, comma-separated. */
   builder?: string;
   tokenFile?: string;
@@ -135,7 +135,7 @@ export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process
   if (!values['dry-run'] && values.format !== undefined) throw new UsageError('--format needs --dry-run: it sets the format of the printed plan');
   if (!values['dry-run'] && values.offline) throw new UsageError('--offline needs --dry-run: a build must pull its base images');
   const progress = values.progress ?? 'auto';
-  if (!['auto', 'tty', 'plain', 'quiet'].includes(progress)) throw new UsageError(`invalid --progress ${JSON.stringify(progress)}: use auto, tty, plain or quiet`);
+  if (!['auto', 'tty', 'plain', 'quiet', 'rawjson'].includes(progress)) throw new UsageError(`invalid --progress ${JSON.stringify(progress)}: use auto, tty, plain, quiet or rawjson`);
 
   const contextDir = resolve(positionals[0]!);
   const fileFlag = values.file;

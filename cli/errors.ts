@@ -32,3 +32,24 @@ export function formatError(err: unknown, dockerfileName: string): string {
   const e = err instanceof Error ? err : new Error(String(err));
   return process.env.DOCKYARD_DEBUG ? `internal error: ${e.stack}` : `internal error: ${escapeControls(e.message)} (set DOCKYARD_DEBUG=1 for details and report it)`;
 }
+
+/** Finds the -f value for error messages, without parsing the rest. */
+function dockerfileNameIn(argv: string[]): string {
+  const i = argv.findIndex((a) => a === '-f' || a === '--file');
+  if (i >= 0 && argv[i + 1]) return argv[i + 1]!;
+  const eq = argv.find((a) => a.startsWith('--file='));
+  return eq ? eq.slice('--file='.length) : 'Dockerfile';
+}
+
+/** Ends the process for a command run with `argv`: its exit code, or its error as one line (2 for usage errors). */
+export function settle(run: Promise<number>, argv: string[]): void {
+  run.then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err: unknown) => {
+      process.stderr.write(formatError(err, dockerfileNameIn(argv)) + '\n');
+      process.exitCode = err instanceof UsageError ? 2 : 1;
+    },
+  );
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { formatError, UsageError } from './errors.js';
+import { settle, UsageError } from './errors.js';
 import { version } from './version.js';
 
 // Commands are loaded when used: `--version` need not load the build engine.
@@ -25,14 +25,6 @@ Options:
 
 Run 'dockyard COMMAND --help' for more on a command.
 `;
-
-/** Finds the -f value for error messages, without parsing the rest. */
-function dockerfileNameIn(argv: string[]): string {
-  const i = argv.findIndex((a) => a === '-f' || a === '--file');
-  if (i >= 0 && argv[i + 1]) return argv[i + 1]!;
-  const eq = argv.find((a) => a.startsWith('--file='));
-  return eq ? eq.slice('--file='.length) : 'Dockerfile';
-}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -72,12 +64,4 @@ async function main(argv: string[]): Promise<number> {
 }
 
 const argv = process.argv.slice(2);
-main(argv).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err: unknown) => {
-    process.stderr.write(formatError(err, dockerfileNameIn(argv)) + '\n');
-    process.exitCode = err instanceof UsageError ? 2 : 1;
-  },
-);
+settle(main(argv), argv);

@@ -1,9 +1,24 @@
 /**
  * Build progress in BuildKit's formats. `plain` prints step-prefixed lines for CI logs
  * (`#3 [build 2/4] RUN make`, `#3 0.412 output`, `#3 DONE 1.2s`); `tty` redraws a live view of the
- * running steps with their last lines; `quiet` prints nothing.
+ * running steps with their last lines; `quiet` prints nothing; `rawjson` prints one `ProgressRecord`
+ * per line, for programs (the GitHub Action) that render progress themselves.
  */
-export type ProgressMode = 'plain' | 'tty' | 'quiet';
+export type ProgressMode = 'plain' | 'tty' | 'quiet' | 'rawjson';
+
+/** One line of `--progress rawjson`: an event of vertex (step) `vertex`, at `time` (ISO 8601). */
+export type ProgressRecord = { vertex: number; time: string } & (
+  | { event: 'started'; name: string }
+  | { event: 'log'; line: string }
+  | { event: 'cached' }
+  | { event: 'done' }
+  | { event: 'error'; error: string }
+  | { event: 'note'; note: string }
+);
+
+/** A record without its vertex and time (distributed over the union, so each event keeps its fields). */
+type Body<R> = R extends unknown ? Omit<R, 'vertex' | 'time'> : never;
+type RecordBody = Body<ProgressRecord>;
 
 interface Vertex {
   id: number;
@@ -31,6 +46,10 @@ export class Progress {
     }
   }
 
+  private record(vertex: number, body: RecordBody): void {
+    if (this.mode === 'rawjson') this.out.write(JSON.stringify({ vertex, time: new Date().toISOString(), ...body }) + '\n');
+  }
+
   private secs(ms: number): string {
     return (ms / 1000).toFixed(1) + 's';
   }
@@ -39,6 +58,7 @@ export class Progress {
     const v: Vertex = { id: this.nextId++, name, started: Date.now(), state: 'running', lines: [] };
     this.vertices.push(v);
     if (this.mode === 'plain') this.out.write(`\n#${v.id} ${name}\n`);
+    this.record(v.id, { event: 'started', name });
     return v.id;
   }
 
@@ -51,6 +71,7 @@ export class Progress {
     v.lines.push(line);
     if (v.lines.length > 6) v.lines.shift();
     if (this.mode === 'plain') this.out.write(`#${id} ${this.secs(Date.now() - v.started).replace('s', '')} ${line}\n`);
+    this.record(id, { event: 'log', line });
   }
 
   cached(id: number): void {
@@ -58,6 +79,7 @@ export class Progress {
     v.state = 'cached';
     v.ended = Date.now();
     if (this.mode === 'plain') this.out.write(`#${id} CACHED\n`);
+    this.record(id, { event: 'cached' });
   }
 
   done(id: number): void {
@@ -65,6 +87,7 @@ export class Progress {
     v.state = 'done';
     v.ended = Date.now();
     if (this.mode === 'plain') this.out.write(`#${id} DONE ${this.secs(v.ended - v.started)}\n`);
+    this.record(id, { event: 'done' });
   }
 
   error(id: number, message: string): void {
@@ -72,12 +95,14 @@ export class Progress {
     v.state = 'error';
     v.ended = Date.now();
     if (this.mode === 'plain') this.out.write(`#${id} ERROR: ${message}\n`);
+    this.record(id, { event: 'error', error: message });
   }
 
   /** One line under a step (a cache-miss reason, a count). */
   note(id: number, text: string): void {
     if (this.mode === 'plain') this.out.write(`#${id} ${text}\n`);
     else this.get(id).lines.push(text);
+    this.record(id, { event: 'note', note: text });
   }
 
   private draw(): void {

@@ -1,8 +1,8 @@
-import { createRequire } from 'node:module';
-import type { Ignore } from '@balena/dockerignore';
+import dockerignore, { type Ignore } from '@balena/dockerignore';
 
-// The package is CommonJS with a default-export typing; load it through require to get the factory itself.
-const createIgnore = createRequire(import.meta.url)('@balena/dockerignore') as (options?: { ignorecase?: boolean }) => Ignore;
+// The package is CommonJS with a default-export typing: Node's default import is module.exports, the
+// factory itself. A static import (not require) lets the Action's bundler include the package.
+const createIgnore = dockerignore as unknown as (options?: { ignorecase?: boolean }) => Ignore;
 
 /** `.dockerignore`-style patterns (also `COPY --exclude`), `!` exceptions included, with Docker's matching rules. */
 export class IgnoreRules {
