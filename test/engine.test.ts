@@ -103,13 +103,17 @@ describe('building on it', () => {
   });
 
   it('builds for two platforms into one index, running the foreign RUN under QEMU', () => {
-    const b = buildOci({ Dockerfile: 'FROM busybox\nARG TARGETPLATFORM\nRUN echo "$TARGETPLATFORM $(uname -m)" > /arch\n' }, ['--platform', 'linux/amd64,linux/arm64']);
+    // `wc` is run by busybox's shell re-executing itself with argv[0] = "wc": under QEMU that needs
+    // binfmt_misc's P flag (argv[0] preserved), which a registration without it loses.
+    const b = buildOci({ Dockerfile: 'FROM busybox\nARG TARGETPLATFORM\nRUN echo "$TARGETPLATFORM $(uname -m)" > /arch && wc -c < /arch > /arch.len\n' }, ['--platform', 'linux/amd64,linux/arm64']);
     assert.equal(b.status, 0, b.stderr);
     const index = JSON.parse(spawnSync('skopeo', ['inspect', '--raw', `oci:${b.layout}:latest`], { encoding: 'utf8' }).stdout) as { mediaType: string; manifests: { platform: { os: string; architecture: string } }[] };
     assert.equal(index.mediaType, 'application/vnd.oci.image.index.v1+json');
     assert.deepEqual(index.manifests.map((m) => `${m.platform.os}/${m.platform.architecture}`), ['linux/amd64', 'linux/arm64']);
     assert.equal(rootfsFile(unpack(singlePlatform(b.layout, 'amd64')), 'arch'), 'linux/amd64 x86_64\n');
-    assert.equal(rootfsFile(unpack(singlePlatform(b.layout, 'arm64')), 'arch'), 'linux/arm64 aarch64\n');
+    const arm = unpack(singlePlatform(b.layout, 'arm64'));
+    assert.equal(rootfsFile(arm, 'arch'), 'linux/arm64 aarch64\n');
+    assert.equal(rootfsFile(arm, 'arch.len').trim(), '20');
   });
 
   it('refuses a multi-platform result for docker load', () => {

@@ -22,8 +22,9 @@ export class EmulatorError extends Error {}
 
 /**
  * Makes sure binaries of `platform` can run here: nothing to do for the host's own architecture;
- * otherwise a qemu-user-static handler in binfmt_misc, registered with the F flag (the interpreter is
- * opened now, so it works inside containers that do not have it).
+ * otherwise a qemu-user-static handler in binfmt_misc, registered as Debian registers it: the F flag
+ * (the interpreter is opened now, so it works inside containers that do not have it), and P and O
+ * with Debian's argv[0]-preserving wrapper when it is there.
  */
 export async function ensureEmulator(platform: string): Promise<void> {
   const arch = platform.split('/')[1] ?? '';
@@ -39,8 +40,12 @@ export async function ensureEmulator(platform: string): Promise<void> {
   }
   const interpreter = `/usr/bin/qemu-${t.qemu}-static`;
   if (!existsSync(interpreter)) throw new EmulatorError(`cannot run ${platform} steps: no emulator for ${arch} (${interpreter} is missing): ${hint}`);
+  // Debian's wrapper takes argv[0] as the P flag passes it: without it, a multi-call binary that
+  // re-executes itself under another name (busybox's shell running `wc`) runs as the wrong program.
+  const wrapper = `/usr/libexec/qemu-binfmt/${t.qemu}-binfmt-P`;
+  const [path, flags] = existsSync(wrapper) ? [wrapper, 'POF'] : [interpreter, 'F'];
   try {
-    writeFileSync(`${BINFMT}/register`, `:qemu-${t.qemu}:M::${t.magic}:${t.mask}:${interpreter}:F`);
+    writeFileSync(`${BINFMT}/register`, `:qemu-${t.qemu}:M::${t.magic}:${t.mask}:${path}:${flags}`);
   } catch (err) {
     if (!existsSync(handler)) throw new EmulatorError(`cannot run ${platform} steps: registering ${interpreter} in binfmt_misc failed (${(err as Error).message}); run as root`);
   }
