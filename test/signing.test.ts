@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from './helpers.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sha256 } from '../oci/digest.js';
+import { MediaType } from '../oci/manifest.js';
+import { RegistryClient } from '../oci/registry/client.js';
+import { putBlob, putManifest } from '../oci/registry/content.js';
+import { runCli, tempDir } from './helpers.js';
 import { startReferrersApiProxy, startRegistry, type ReferrersApiProxy, type TestRegistry } from './registry-helpers.js';
 import { corpusKeyFile, cosignCorpus, generatedKeyPair, opensslVerify, PASSWORD, registryGet, registryPushBlob, registryPut, sigstoreVerify } from './signing-helpers.js';
 
@@ -230,5 +236,29 @@ describe('signing and verifying pushed images', () => {
     const v = verify(`${proxy.host}/viaapi:v1`);
     assert.equal(v.status, 0, v.stderr);
     assert.match(v.stdout, /^verified .*: Sigstore bundle \(bundle referrer sha256:[0-9a-f]{64}\)\n$/);
+  });
+
+  it("signs and verifies on a registry behind a token server, with Docker's config.json credentials", async () => {
+    const user = { user: 'robot', password: 's3cret', refreshToken: 'refresh-me' };
+    const secured = await startRegistry({ token: user });
+    try {
+      const client = new RegistryClient(secured.host, { credentials: () => ({ username: user.user, password: user.password }) });
+      const config = await putBlob(client, 'team/app', MediaType.ociConfig, Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'));
+      const bytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers: [] }));
+      await putManifest(client, 'team/app', sha256(bytes), MediaType.ociManifest, bytes);
+      const ref = `${secured.host}/team/app@${sha256(bytes)}`;
+      const dockerConfig = tempDir('docker-config');
+      const anonymous = runCli(['sign', '--key', keys.key, ref], { env: { ...env, DOCKER_CONFIG: dockerConfig } });
+      assert.equal(anonymous.status, 1);
+      assert.equal(anonymous.stderr, `error: ${secured.host}/team/app: authentication required to pull from it and no credentials were found for ${secured.host}: run dockyard login ${secured.host}\n`);
+      writeFileSync(join(dockerConfig, 'config.json'), JSON.stringify({ auths: { [secured.host]: { auth: Buffer.from(`${user.user}:${user.password}`).toString('base64') } } }));
+      const s = runCli(['sign', '--key', keys.key, ref], { env: { ...env, DOCKER_CONFIG: dockerConfig } });
+      assert.equal(s.status, 0, s.stderr);
+      const v = runCli(['verify', '--key', keys.pub, ref], { env: { DOCKER_CONFIG: dockerConfig } });
+      assert.equal(v.status, 0, v.stderr);
+      assert.equal(v.stdout.split('\n').filter(Boolean).length, 2);
+    } finally {
+      secured.stop();
+    }
   });
 });

@@ -49,18 +49,24 @@ export async function legacySignatures(client: RegistryClient, repo: string, sub
 }
 
 /**
- * Attaches a Sigstore bundle signing `subject` as an OCI referrer: a DSSE envelope of an in-toto
- * statement with cosign's signature predicate, annotated as cosign annotates it.
+ * Attaches `statement` (an in-toto Statement about `subject`), signed by `signer` in a Sigstore bundle,
+ * as an OCI referrer of `subject`, annotated as cosign annotates its bundles. Signed attestations
+ * (provenance, SBOM) take this path with their own predicate type.
  */
-export async function attachBundleSignature(client: RegistryClient, repo: string, subject: Descriptor, signer: Signer, created: Date): Promise<AttachedReferrer> {
-  const bundle = await signedBundle(signer, IN_TOTO_PAYLOAD_TYPE, statement(subject.digest, COSIGN_SIGN_PREDICATE, {}));
+export async function attachBundle(client: RegistryClient, repo: string, subject: Descriptor, signer: Signer, statementBytes: Buffer, predicateType: string, created: Date): Promise<AttachedReferrer> {
+  const bundle = await signedBundle(signer, IN_TOTO_PAYLOAD_TYPE, statementBytes);
   return attachReferrer(client, repo, subject, {
     artifactType: BUNDLE_MEDIA_TYPE,
     blobs: [{ mediaType: BUNDLE_MEDIA_TYPE, data: bundle }],
     annotations: {
       'org.opencontainers.image.created': created.toISOString().replace(/\.\d{3}Z$/, 'Z'),
       [BUNDLE_CONTENT_ANNOTATION]: 'dsse-envelope',
-      [BUNDLE_PREDICATE_ANNOTATION]: COSIGN_SIGN_PREDICATE,
+      [BUNDLE_PREDICATE_ANNOTATION]: predicateType,
     },
   });
+}
+
+/** Signs `subject` as cosign 3 does by default: a bundle whose statement has cosign's signature predicate. */
+export function attachBundleSignature(client: RegistryClient, repo: string, subject: Descriptor, signer: Signer, created: Date): Promise<AttachedReferrer> {
+  return attachBundle(client, repo, subject, signer, statement(subject.digest, COSIGN_SIGN_PREDICATE, {}), COSIGN_SIGN_PREDICATE, created);
 }
