@@ -35,7 +35,12 @@ Options:
 export const verifyHelp = `Usage: dockyard verify --key PUB [--signature-format legacy|bundle|both] IMAGE[@DIGEST]
 
 Check that IMAGE has a signature made with the key whose public half is PUB (cosign.pub), in the
-legacy format, as a Sigstore bundle, or either (both, the default). Exits 1 when none verifies.
+legacy format, as a Sigstore bundle, or either (both, the default). Prints each signature that
+verified; exits 1, with the reason, when none does.
+
+Options:
+      --key FILE                 Public key file (cosign.pub, PKIX PEM)
+      --signature-format FORMAT  legacy, bundle or both (default: either may verify)
 `;
 
 export class VerifyError extends ExpectedError {}
