@@ -6,6 +6,8 @@ export const MediaType = {
   ociConfig: 'application/vnd.oci.image.config.v1+json',
   ociLayerGzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
   ociLayer: 'application/vnd.oci.image.layer.v1.tar',
+  /** OCI 1.1's empty JSON blob `{}`: the config of an artifact that has none. */
+  ociEmpty: 'application/vnd.oci.empty.v1+json',
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
   dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
   dockerConfig: 'application/vnd.docker.container.image.v1+json',
@@ -24,6 +26,8 @@ export interface Descriptor {
   size: number;
   annotations?: Record<string, string>;
   platform?: PlatformSpec;
+  /** OCI 1.1: in an index listing referrers, the type of the artifact the descriptor names. */
+  artifactType?: string;
 }
 
 export interface ImageManifest {
@@ -32,6 +36,9 @@ export interface ImageManifest {
   config: Descriptor;
   layers: Descriptor[];
   annotations?: Record<string, string>;
+  /** OCI 1.1 artifacts: what the manifest holds, and the manifest it refers to. */
+  artifactType?: string;
+  subject?: Descriptor;
 }
 
 export interface ImageIndex {

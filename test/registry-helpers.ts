@@ -12,6 +12,8 @@ export interface TestRegistry {
   host: string;
   /** With `tls`: the CA that signed the registry's certificate. */
   ca?: string;
+  /** The registry's directory: its config and, under `data`, everything pushed to it. */
+  dir: string;
   stop(): void;
 }
 
@@ -81,7 +83,7 @@ export async function startRegistry(opts: { basic?: { user: string; password: st
     const ok = await undiciFetch(`${certs ? 'https' : 'http'}://${host}/v2/`, dispatcher ? { dispatcher } : {}).then((r) => r.status === 200 || r.status === 401, () => false);
     if (ok) {
       child.unref();
-      return { host, ...(certs ? { ca: certs.ca } : {}), stop: () => own.forEach((p) => p.kill()) };
+      return { host, dir, ...(certs ? { ca: certs.ca } : {}), stop: () => own.forEach((p) => p.kill()) };
     }
     await sleep(50);
   }
@@ -103,4 +105,22 @@ export async function startFaultyProxy(target: string, seed: number, rate: numbe
   child.unref();
   const host = `127.0.0.1:${port}`;
   return { host, stats: async () => (await fetch(`http://${host}/__stats`)).json() as Promise<{ requests: number; faults: number; bytesToClient: number }> };
+}
+
+export interface ReferrersApiProxy {
+  host: string;
+  /** How many referrers queries it answered. */
+  queries(): Promise<number>;
+  stop(): void;
+}
+
+/** A stand-in for a registry with the referrers API: `referrers-api-proxy.ts` in front of `target`, in its own process. */
+export async function startReferrersApiProxy(target: string): Promise<ReferrersApiProxy> {
+  const child = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'referrers-api-proxy.js'), target], { stdio: ['ignore', 'pipe', 'inherit'] });
+  running.push(child);
+  const port = await new Promise<string>((r) => child.stdout!.once('data', (d: Buffer) => r(d.toString().trim())));
+  child.stdout!.destroy();
+  child.unref();
+  const host = `127.0.0.1:${port}`;
+  return { host, queries: async () => Number(await (await fetch(`http://${host}/__queries`)).text()), stop: () => child.kill() };
 }
