@@ -10,6 +10,9 @@ import { UsageError } from './errors.js';
 import { escapeControls } from './escape-controls.js';
 import { planToJson, planToText } from './plan-render.js';
 import { FlagSecrets } from './secrets.js';
+import { version } from './version.js';
+import type { AttestRequest } from '../coordinator/solver/build.js';
+import { isAbsolute, relative, basename } from 'node:path';
 
 export { buildHelp };
 
@@ -45,6 +48,19 @@ export async function buildCommand(argv: string[], out: NodeJS.WritableStream): 
   return runBuild(flags, planOptions, out);
 }
 
+/**
+ * What the provenance names that only the command knows: the Dockerfile relative to the context (its
+ * name alone when outside it: host paths stay out), and the builder: the GitHub Actions run when in one,
+ * as buildx does, else Dockyard.
+ */
+function attestRequest(flags: BuildFlags, env: NodeJS.ProcessEnv = process.env): AttestRequest {
+  const rel = flags.dockerfilePath === undefined ? '-' : relative(flags.contextDir, flags.dockerfilePath);
+  const dockerfilePath = rel === '-' ? rel : rel.startsWith('..') || isAbsolute(rel) ? basename(flags.dockerfilePath!) : rel;
+  const ci = env.GITHUB_ACTIONS === 'true' && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID;
+  const defaultBuilderId = ci ? `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : `urn:dockyard:builder:${version()}`;
+  return { options: flags.attest, dockerfilePath, tool: `dockyard-${version()}`, defaultBuilderId };
+}
+
 async function runBuild(flags: BuildFlags, planOptions: PlanOptions, out: NodeJS.WritableStream): Promise<number> {
   if (flags.builder === undefined && process.getuid?.() !== 0) {
     throw new UsageError('building needs root: it mounts overlay filesystems and runs steps with runc. Run it with sudo (--dry-run does not need root)');
@@ -77,6 +93,7 @@ async function runBuild(flags: BuildFlags, planOptions: PlanOptions, out: NodeJS
       ...(flags.metadataFile ? { metadataFile: flags.metadataFile } : {}),
       ...(flags.maxParallelism !== undefined ? { maxParallelism: flags.maxParallelism } : {}),
       signal: abort.signal,
+      ...(flags.attest.provenance || flags.attest.sbom ? { attest: attestRequest(flags) } : {}),
     });
     reporter.finish();
     printWarnings(result.plan.warnings, flags.dockerfileName);
