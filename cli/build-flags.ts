@@ -10,6 +10,8 @@ import { parseReference } from '../oci/reference.js';
 import type { TlsFiles } from '../proto/transport.js';
 import { parseArgsError, UsageError } from './errors.js';
 import { parseSecretFlag, type SecretFlag } from './secrets.js';
+import { parseSignatureFormat } from './signature-format.js';
+import type { SignatureFormat } from '../oci/signing/image-signatures.js';
 import { farmClientHelp, farmClientOptions, tlsFiles } from './farm-client-flags.js';
 
 export const buildHelp = `Usage: dockyard build [OPTIONS] PATH
@@ -36,6 +38,10 @@ Options:
       --push                 Push the image to the registry of each -t (same as --output type=registry)
       --build-context NAME=VALUE
                              Extra context (repeatable): a directory, oci-layout://DIR[:TAG|@DIGEST] or docker-image://REF
+      --sign                 Sign every pushed manifest (each platform's and the index), as cosign does
+      --key FILE             With --sign: cosign private key file (password from COSIGN_PASSWORD or the terminal)
+      --signature-format legacy|bundle|both
+                             With --sign: cosign's sha256-<hex>.sig tag, a Sigstore bundle referrer, or both (default)
       --iidfile FILE         Write the image ID to FILE
       --metadata-file FILE   Write build result metadata (digests) to FILE as JSON
       --no-cache             Do not use the cache
@@ -76,6 +82,9 @@ const options = {
   progress: { type: 'string' },
   provenance: { type: 'string' },
   sbom: { type: 'string' },
+  sign: { type: 'boolean' },
+  key: { type: 'string' },
+  'signature-format': { type: 'string' },
   ...farmClientOptions,
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -126,6 +135,8 @@ export interface BuildFlags {
   tls: TlsFiles;
   /** `--provenance`, `--sbom`. */
   attest: AttestOptions;
+  /** `--sign --key KEY [--signature-format]`: sign what is pushed. */
+  sign?: { key: string; formats: SignatureFormat[] };
 }
 
 /** buildx lets `--provenance` and `--sbom` stand alone (meaning true) or take a value with `=`. */
@@ -208,6 +219,7 @@ export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process
   for (const address of builder?.split(',') ?? []) {
     if (!/^(?:\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/.test(address)) throw new UsageError(`invalid --builder ${JSON.stringify(builder)}: expected HOST:PORT[,HOST:PORT...]`);
   }
+  const sign = signFlags(values, outputs, builder);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   return {
     contextDir,
@@ -236,5 +248,18 @@ export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process
     ...(values['token-file'] !== undefined ? { tokenFile: values['token-file'] } : {}),
     tls: tlsFiles(values),
     attest,
+    ...(sign ? { sign } : {}),
   };
+}
+
+/** `--sign`, `--key` and `--signature-format`, checked against what the build pushes. */
+function signFlags(values: { sign?: boolean; key?: string; 'signature-format'?: string }, outputs: OutputSpec[], builder: string | undefined): BuildFlags['sign'] {
+  if (!values.sign) {
+    if (values.key !== undefined || values['signature-format'] !== undefined) throw new UsageError(`${values.key !== undefined ? '--key' : '--signature-format'} needs --sign`);
+    return undefined;
+  }
+  if (values.key === undefined) throw new UsageError('--sign needs --key KEY (a cosign private key file; keyless signing is not supported)');
+  if (!outputs.some((o) => o.type === 'image' && o.push)) throw new UsageError('--sign signs what is pushed: add --push (or --output type=registry)');
+  if (builder !== undefined) throw new UsageError('--sign does not work with --builder yet: build with --push, then run dockyard sign --key KEY IMAGE@DIGEST');
+  return { key: values.key, formats: parseSignatureFormat(values['signature-format']) };
 }

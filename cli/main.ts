@@ -14,6 +14,10 @@ Commands:
   prune       Remove build cache
   imagetools  Inspect images in registries and promote them without rebuilding
   login       Log in to a registry (Docker's config.json)
+  generate-key-pair
+              Write a cosign key pair (cosign.key, cosign.pub)
+  sign        Sign an image in a registry (cosign's formats)
+  verify      Verify an image's signatures with a public key
   logout      Log out from a registry
   coordinator Run a build farm coordinator (queue, scheduling, shared cache)
   worker      Run build steps for a farm coordinator
@@ -60,6 +64,12 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./login-commands.js')).loginCommand(rest, process.stdout);
     case 'logout':
       return (await import('./login-commands.js')).logoutCommand(rest, process.stdout);
+    case 'generate-key-pair':
+      return (await import('./signing-commands.js')).generateKeyPairCommand(rest, process.stdout);
+    case 'sign':
+      return (await import('./signing-commands.js')).signCommand(rest, process.stdout);
+    case 'verify':
+      return (await import('./signing-commands.js')).verifyCommand(rest, process.stdout);
     case 'coordinator':
       return (await import('./coordinator-command.js')).coordinatorCommand(rest, process.stdout);
     case 'queue':
