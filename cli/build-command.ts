@@ -114,7 +114,7 @@ async function runBuild(flags: BuildFlags, planOptions: PlanOptions, out: NodeJS
       ...(flags.metadataFile ? { metadataFile: flags.metadataFile } : {}),
       ...(flags.maxParallelism !== undefined ? { maxParallelism: flags.maxParallelism } : {}),
       signal: abort.signal,
-      ...(flags.attest.provenance || flags.attest.sbom ? { attest: attestRequest(flags) } : {}),
+      ...(flags.attest.provenance || flags.attest.sbom ? { attest: { ...attestRequest(flags), ...(signer ? { signer } : {}) } } : {}),
     });
     if (flags.sign && signer) await signBuilt(flags, { formats: flags.sign.formats, signer }, [...result.images.map((i) => i.manifest), ...(result.images.length > 1 ? [result.top] : [])], reporter);
     reporter.finish();

@@ -45,7 +45,7 @@ export async function imagetoolsCommand(argv: string[], out: NodeJS.WritableStre
       out.write(JSON.stringify({ name: r.name, digest: r.fetched.digest, mediaType: r.fetched.mediaType, manifest: JSON.parse(r.fetched.bytes.toString()), ...(r.config ? { image: r.config } : {}), ...attestations }, null, 2) + '\n');
     } else {
       const listed = (digest: Digest): string[] =>
-        (attested.find((a) => a.digest === digest)?.attestations ?? []).map((a, i) => `${i === 0 ? 'Attestations:' : '             '} ${a.descriptor.digest} ${a.predicateType}`);
+        (attested.find((a) => a.digest === digest)?.attestations ?? []).map((a, i) => `${i === 0 ? 'Attestations:' : '             '} ${a.descriptor.digest} ${a.predicateType}${a.signed ? ' (signed)' : ''}`);
       const lines = [`Name:      ${r.name}`, `MediaType: ${r.fetched.mediaType}`, `Digest:    ${r.fetched.digest}`];
       if (r.manifests.length) {
         lines.push('', 'Manifests:');

@@ -8,6 +8,7 @@ import { buildOci, busyboxDir, freshCache, requireTools, rootfsFile, unpack } fr
 import { makeDir, repoRoot, runCli, tempDir } from './helpers.js';
 import { startRegistry, type TestRegistry } from './registry-helpers.js';
 import { spdxValidator } from './spdx-helpers.js';
+import { generatedKeyPair, opensslVerify, PASSWORD, sigstoreVerify } from './signing-helpers.js';
 
 const skopeo = (...args: string[]): string => {
   const r = spawnSync('skopeo', args, { encoding: 'utf8' });
@@ -167,6 +168,80 @@ describe('attestations of a multi-platform push (--provenance=mode=max --sbom)',
     assert.deepEqual(Object.keys(out.SBOM), ['linux/amd64', 'linux/arm64']);
     assert.deepEqual(out.SBOM['linux/arm64']!.SPDX, found.get('arm64')!.statements.get(SPDX)!.statement.predicate);
     assert.deepEqual(out.Provenance['linux/amd64']!.SLSA, found.get('amd64')!.statements.get(PROVENANCE)!.statement.predicate);
+  });
+});
+
+describe('signed attestations (--provenance --sbom --sign --key)', () => {
+  let registry: TestRegistry;
+  const keys = generatedKeyPair();
+  /** Per platform: the attestation bundles the fallback tag lists, by predicate type. */
+  const bundles = new Map<string, Map<string, { descriptor: Descriptor; bytes: Buffer }>>();
+  let index: { manifests: Descriptor[] };
+
+  before(async () => {
+    requireTools();
+    registry = await startRegistry();
+    const base = runCli(['build', '--progress', 'quiet', '--cache-dir', freshCache(), '--platform', 'linux/amd64,linux/arm64', '--build-context', `busybox-bin=${busyboxDir}`, '-t', `${registry.host}/busybox:latest`, '--push', join(repoRoot, 'examples', 'busybox')]);
+    assert.equal(base.status, 0, base.stderr);
+    const dir = makeDir({ Dockerfile: `FROM ${registry.host}/busybox\nCOPY status /var/lib/dpkg/status\n`, status: STATUS });
+    const r = runCli(['build', '--progress', 'plain', '--cache-dir', freshCache(), '--platform', 'linux/amd64,linux/arm64', '-t', `${registry.host}/signed:1`, '--provenance=mode=max', '--sbom', '--sign', '--key', keys.key, '--push', dir], { env: { COSIGN_PASSWORD: PASSWORD } });
+    assert.equal(r.status, 0, r.stderr);
+    index = JSON.parse(skopeo('inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/signed:1`)) as { manifests: Descriptor[] };
+    for (const m of index.manifests) {
+      const listed = (JSON.parse(skopeo('inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/signed:${m.digest.replace(':', '-')}`)) as { manifests: Descriptor[] }).manifests;
+      const found = new Map<string, { descriptor: Descriptor; bytes: Buffer }>();
+      for (const d of listed) {
+        const manifest = JSON.parse(skopeo('inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/signed@${d.digest}`)) as { layers: Descriptor[] };
+        const res = await fetch(`http://${registry.host}/v2/signed/blobs/${manifest.layers[0]!.digest}`);
+        found.set(d.annotations?.['dev.sigstore.bundle.predicateType'] ?? '', { descriptor: d, bytes: Buffer.from(await res.arrayBuffer()) });
+      }
+      bundles.set(m.platform!.architecture, found);
+    }
+  });
+  after(() => registry?.stop());
+
+  it('stores each platform\'s provenance and SBOM as Sigstore bundles that @sigstore/verify and openssl verify with our key', () => {
+    assert.deepEqual(index.manifests.map((m) => m.platform?.architecture), ['amd64', 'arm64']);
+    for (const m of index.manifests) {
+      const found = bundles.get(m.platform!.architecture)!;
+      // The image's own cosign signature bundle, and one bundle per attestation.
+      assert.deepEqual([...found.keys()].sort(), ['https://sigstore.dev/cosign/sign/v1', PROVENANCE, SPDX]);
+      for (const type of [PROVENANCE, SPDX]) {
+        const { descriptor, bytes } = found.get(type)!;
+        assert.equal(descriptor.artifactType, 'application/vnd.dev.sigstore.bundle.v0.3+json');
+        assert.equal(descriptor.annotations?.['dev.sigstore.bundle.content'], 'dsse-envelope');
+        sigstoreVerify(bytes, keys.pub);
+        const env = (JSON.parse(bytes.toString()) as { dsseEnvelope: { payload: string; payloadType: string; signatures: { sig: string }[] } }).dsseEnvelope;
+        const payload = Buffer.from(env.payload, 'base64');
+        const pae = (p: Buffer): Buffer => Buffer.concat([Buffer.from(`DSSEv1 ${env.payloadType.length} ${env.payloadType} ${p.length} `), p]);
+        const sig = Buffer.from(env.signatures[0]!.sig, 'base64');
+        assert.ok(opensslVerify(keys.pub, pae(payload), sig).ok);
+        const tampered = Buffer.from(payload);
+        tampered[10] = tampered[10]! ^ 1;
+        assert.equal(opensslVerify(keys.pub, pae(tampered), sig).ok, false, 'one changed byte of the statement breaks the signature');
+        const statement = JSON.parse(payload.toString()) as Statement;
+        assert.equal(statement.predicateType, type);
+        assert.equal(statement.subject[0]!.digest.sha256, m.digest.slice(7));
+      }
+    }
+  });
+
+  it('puts no byte of the key file and not its password into any referrer', () => {
+    const keyBody = readFileSync(keys.key, 'utf8').split('\n').filter((l) => l && !l.startsWith('-----')).join('');
+    for (const found of bundles.values()) {
+      for (const { bytes } of found.values()) {
+        assert.ok(!bytes.includes(PASSWORD));
+        for (let i = 0; i + 32 <= keyBody.length; i += 32) assert.ok(!bytes.includes(keyBody.slice(i, i + 32)), 'a piece of the encrypted key');
+      }
+    }
+  });
+
+  it('shows the signed statements in imagetools inspect', () => {
+    const text = runCli(['imagetools', 'inspect', `${registry.host}/signed:1`]);
+    assert.equal(text.status, 0, text.stderr);
+    assert.equal(text.stdout.match(/https:\/\/slsa\.dev\/provenance\/v1 \(signed\)/g)?.length, 2);
+    const json = JSON.parse(runCli(['imagetools', 'inspect', '--format', 'json', `${registry.host}/signed:1`]).stdout) as { SBOM: Record<string, { SPDX: { packages: { name: string }[] } }> };
+    assert.deepEqual(json.SBOM['linux/arm64']!.SPDX.packages.slice(1).map((p) => p.name), ['hello', 'libc6']);
   });
 });
 

@@ -17,9 +17,9 @@ export async function attachAttestations(registries: Registries, names: readonly
   let attached = 0;
   for (const { domain, path } of repos.values()) {
     const client = registries.client(domain);
-    for (const { image, attestations } of attested) {
+    for (const { image, attestations, signer } of attested) {
       for (const a of attestations) {
-        await attachReferrer(client, path, image.manifest, attestationArtifact(a));
+        await attachReferrer(client, path, image.manifest, await attestationArtifact(a, signer));
         attached++;
       }
     }

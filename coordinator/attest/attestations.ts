@@ -7,6 +7,8 @@ import type { BuildPlan } from '../plan/plan-types.js';
 import { imageSubjects, IN_TOTO_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION, statement } from './in-toto.js';
 import { scanImage } from './image-scan.js';
 import type { AttestOptions } from './attest-options.js';
+import { BUNDLE_CONTENT_ANNOTATION, BUNDLE_MEDIA_TYPE, BUNDLE_PREDICATE_ANNOTATION, IN_TOTO_PAYLOAD_TYPE, signedBundle } from '../../oci/signing/sigstore-bundle.js';
+import type { Signer } from '../../oci/signing/signer.js';
 import { provenancePredicate, SLSA_PROVENANCE_V1, type ProvenanceRun } from './provenance.js';
 import { SPDX_PREDICATE_TYPE, spdxDocument } from './spdx.js';
 
@@ -31,6 +33,8 @@ export interface AttestedImage {
 export interface ImageAttestations {
   image: AttestedImage;
   attestations: Attestation[];
+  /** `--sign --key`: each attestation is stored as a signed Sigstore bundle. */
+  signer?: Signer;
 }
 
 /** What the statements say beyond the plan: the run's facts. */
@@ -45,6 +49,7 @@ export interface AttestContext {
   /** Everything but the mode and builder id, which come from `--provenance`. */
   run: Omit<ProvenanceRun, 'mode' | 'builderId'>;
   defaultBuilderId: string;
+  signer?: Signer;
 }
 
 /**
@@ -69,15 +74,22 @@ export async function attestImages(images: readonly AttestedImage[], opts: Attes
       const s = statement(subjects, SPDX_PREDICATE_TYPE, doc);
       attestations.push({ kind: 'sbom', predicateType: SPDX_PREDICATE_TYPE, statement: Buffer.from(JSON.stringify(s)) });
     }
-    out.push({ image, attestations });
+    out.push({ image, attestations, ...(ctx.signer ? { signer: ctx.signer } : {}) });
   }
   return out;
 }
 
-/** An attestation as an OCI 1.1 artifact: the statement is its one layer, the predicate type annotated on both. */
-export function attestationArtifact(a: Attestation): Artifact {
+/**
+ * An attestation as an OCI 1.1 artifact: the statement is its one layer, the predicate type annotated
+ * on both. With a signer, the layer is a Sigstore bundle whose DSSE envelope signs the statement,
+ * annotated as `cosign attest` annotates it (cosign verify-attestation reads it).
+ */
+export async function attestationArtifact(a: Attestation, signer?: Signer): Promise<Artifact> {
   const annotations = { [PREDICATE_TYPE_ANNOTATION]: a.predicateType };
-  return { artifactType: IN_TOTO_MEDIA_TYPE, blobs: [{ mediaType: IN_TOTO_MEDIA_TYPE, data: a.statement, annotations }], annotations };
+  if (!signer) return { artifactType: IN_TOTO_MEDIA_TYPE, blobs: [{ mediaType: IN_TOTO_MEDIA_TYPE, data: a.statement, annotations }], annotations };
+  const bundle = await signedBundle(signer, IN_TOTO_PAYLOAD_TYPE, a.statement);
+  const signed = { ...annotations, [BUNDLE_CONTENT_ANNOTATION]: 'dsse-envelope', [BUNDLE_PREDICATE_ANNOTATION]: a.predicateType };
+  return { artifactType: BUNDLE_MEDIA_TYPE, blobs: [{ mediaType: BUNDLE_MEDIA_TYPE, data: bundle }], annotations: signed };
 }
 
 const EMPTY_CONFIG = '{}';

@@ -6,13 +6,22 @@ import type { Registries } from '../registry/registry-images.js';
 import { IN_TOTO_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION, type Statement } from './in-toto.js';
 import { SLSA_PROVENANCE_V1 } from './provenance.js';
 import { SPDX_PREDICATE_TYPE } from './spdx.js';
-
-/** A DSSE envelope's media type: a signed attestation carries its statement base64-encoded inside one. */
-export const DSSE_MEDIA_TYPE = 'application/vnd.dsse.envelope.v1+json';
+import { BUNDLE_MEDIA_TYPE, BUNDLE_PREDICATE_ANNOTATION, COSIGN_SIGN_PREDICATE, type SigstoreBundle } from '../../oci/signing/sigstore-bundle.js';
 
 export interface FoundAttestation {
   descriptor: Descriptor;
   predicateType: string;
+  /** Stored as a Sigstore bundle: the statement is the payload of a signed DSSE envelope. */
+  signed: boolean;
+}
+
+/** An in-toto referrer, or a Sigstore bundle of an attestation (not cosign's image signature, whose predicate is its own). */
+function asAttestation(descriptor: Descriptor): FoundAttestation | undefined {
+  const a = descriptor.annotations ?? {};
+  if (descriptor.artifactType === IN_TOTO_MEDIA_TYPE) return { descriptor, predicateType: a[PREDICATE_TYPE_ANNOTATION] ?? '', signed: false };
+  const predicateType = a[BUNDLE_PREDICATE_ANNOTATION];
+  if (descriptor.artifactType === BUNDLE_MEDIA_TYPE && predicateType && predicateType !== COSIGN_SIGN_PREDICATE) return { descriptor, predicateType, signed: true };
+  return undefined;
 }
 
 /** One platform image of an inspected reference, with the attestations that refer to it. */
@@ -27,19 +36,19 @@ export async function findAttestations(registries: Registries, domain: string, r
   const client = registries.client(domain);
   const out: PlatformAttestations[] = [];
   for (const img of images) {
-    const found = await listReferrers(client, repo, img.digest, IN_TOTO_MEDIA_TYPE);
-    out.push({ ...img, attestations: found.map((descriptor) => ({ descriptor, predicateType: descriptor.annotations?.[PREDICATE_TYPE_ANNOTATION] ?? '' })) });
+    const found = await listReferrers(client, repo, img.digest);
+    out.push({ ...img, attestations: found.map(asAttestation).filter((a) => a !== undefined) });
   }
   return out;
 }
 
-/** The statement an attestation holds, unwrapped from a DSSE envelope when signed. */
+/** The statement an attestation holds, unwrapped from its bundle's DSSE envelope when signed (not verified here: `dockyard verify` does that). */
 export async function readStatement(registries: Registries, domain: string, repo: string, found: FoundAttestation): Promise<Statement<unknown>> {
   const { manifest, blobs } = await fetchReferrer(registries.client(domain), repo, found.descriptor);
   const layer = manifest.layers[0];
   if (!layer || !blobs[0]) throw new RegistryError(`${domain}/${repo}@${found.descriptor.digest}: the attestation has no layer`);
   const parse = (bytes: Buffer): unknown => JSON.parse(bytes.toString('utf8'));
-  const body = layer.mediaType === DSSE_MEDIA_TYPE ? Buffer.from((parse(blobs[0]) as { payload: string }).payload, 'base64') : blobs[0];
+  const body = layer.mediaType === BUNDLE_MEDIA_TYPE ? Buffer.from((parse(blobs[0]) as SigstoreBundle).dsseEnvelope?.payload ?? '', 'base64') : blobs[0];
   return parse(body) as Statement<unknown>;
 }
 

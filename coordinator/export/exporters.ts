@@ -41,9 +41,9 @@ const ATTESTATION_FILES = { provenance: 'provenance.json', sbom: 'sbom.spdx.json
 async function layoutReferrers(x: ExportInput): Promise<{ referrers: Descriptor[]; blobs: Digest[] }> {
   const referrers: Descriptor[] = [];
   const blobs: Digest[] = [];
-  for (const { image, attestations } of x.attestations ?? []) {
+  for (const { image, attestations, signer } of x.attestations ?? []) {
     for (const a of attestations) {
-      const stored = await storeArtifact(x.blobs, image.manifest, attestationArtifact(a));
+      const stored = await storeArtifact(x.blobs, image.manifest, await attestationArtifact(a, signer));
       referrers.push(stored.descriptor);
       blobs.push(...stored.blobs);
     }

@@ -29,6 +29,7 @@ import { contextFileMap } from '../context/selection.js';
 import { buildMetadata } from './build-metadata.js';
 import { attestImages, wantsAttestations, type ImageAttestations } from '../attest/attestations.js';
 import type { AttestOptions } from '../attest/attest-options.js';
+import type { Signer } from '../../oci/signing/signer.js';
 import { selectFromContext } from '../context/selection.js';
 import { randomUUID } from 'node:crypto';
 
@@ -84,6 +85,8 @@ export interface AttestRequest {
   tool: string;
   /** The builder id when `--provenance` gives none. */
   defaultBuilderId: string;
+  /** `--sign --key`: attestations are stored signed (DSSE in a Sigstore bundle). */
+  signer?: Signer;
 }
 
 export interface BuildResult {
@@ -210,6 +213,7 @@ async function attest(req: BuildRequest, a: AttestRequest, plan: BuildPlan, imag
       tool: a.tool,
       created: plan.sourceDateEpoch !== undefined ? new Date(plan.sourceDateEpoch * 1000) : finishedOn,
       defaultBuilderId: a.defaultBuilderId,
+      ...(a.signer ? { signer: a.signer } : {}),
       run: {
         invocationId: randomUUID(),
         startedOn,
