@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { buildOci, busyboxDir, freshCache, requireTools, rootfsFile, unpack } from './engine-helpers.js';
+import { buildOci, busyboxDir, busyboxLayout, freshCache, requireTools, rootfsFile, unpack } from './engine-helpers.js';
 import { makeDir, repoRoot, runCli, tempDir } from './helpers.js';
 import { startRegistry, type TestRegistry } from './registry-helpers.js';
 import { spdxValidator } from './spdx-helpers.js';
@@ -268,6 +268,18 @@ describe('attestations without a registry', () => {
     assert.equal(rootfsFile(unpack(r.layout), 'made'), 'made\n');
   });
 
+  it('go into the OCI layout inside a type=docker archive, which skopeo still reads as a docker archive', () => {
+    const dest = join(tempDir('docker'), 'image.tar');
+    const r = buildOci({ Dockerfile: 'FROM busybox\nRUN echo made > /made\n' }, ['--sbom', '-o', `type=docker,dest=${dest}`]);
+    assert.equal(r.status, 0, r.stderr);
+    const inspected = JSON.parse(skopeo('inspect', `docker-archive:${dest}`)) as { Architecture: string; RepoTags: string[] };
+    assert.equal(inspected.Architecture, 'amd64');
+    const listed = spawnSync('tar', ['-xOf', dest, 'index.json'], { encoding: 'utf8' });
+    assert.equal(listed.status, 0, listed.stderr);
+    const entries = (JSON.parse(listed.stdout) as { manifests: Descriptor[] }).manifests;
+    assert.deepEqual(entries.map((d) => d.annotations?.['in-toto.io/predicate-type'] ?? d.annotations?.['org.opencontainers.image.ref.name']), ['latest', SPDX]);
+  });
+
   it('are written as provenance.json and sbom.spdx.json beside the files of type=local', () => {
     const dest = join(tempDir('local'), 'out');
     const r = buildOci({ Dockerfile: 'FROM busybox\nCOPY status /var/lib/dpkg/status\n', status: STATUS }, ['--provenance=mode=max', '--sbom', '-o', `type=local,dest=${dest}`]);
@@ -276,7 +288,11 @@ describe('attestations without a registry', () => {
     const prov = JSON.parse(readFileSync(join(dest, 'provenance.json'), 'utf8')) as Statement;
     const sbom = JSON.parse(readFileSync(join(dest, 'sbom.spdx.json'), 'utf8')) as Statement;
     assert.equal(prov.predicateType, PROVENANCE);
-    assert.deepEqual(prov.predicate.buildDefinition!.resolvedDependencies.find((d) => d.uri?.startsWith('pkg:oci/busybox'))?.uri, 'pkg:oci/busybox?platform=linux%2Famd64');
+    // The named context's image: the amd64 manifest of the busybox layout's index.
+    const layout = busyboxLayout();
+    const top = (JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: Descriptor[] }).manifests[0]!;
+    const amd64 = (JSON.parse(readFileSync(join(layout, 'blobs', 'sha256', top.digest.slice(7)), 'utf8')) as { manifests: Descriptor[] }).manifests.find((m) => m.platform?.architecture === 'amd64')!;
+    assert.deepEqual(prov.predicate.buildDefinition!.resolvedDependencies.find((d) => d.uri?.startsWith('pkg:oci/')), { uri: 'pkg:oci/busybox?platform=linux%2Famd64', name: 'busybox', digest: { sha256: amd64.digest.slice(7) } });
     assert.deepEqual(sbom.predicate.packages!.slice(1).map((p) => p.name), ['hello', 'libc6']);
   });
 });

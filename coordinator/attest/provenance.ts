@@ -113,7 +113,8 @@ function dependencies(steps: Step[], run: ProvenanceRun): { deps: ResourceDescri
     switch (src.type) {
       case 'image':
         if (!src.digest) complete = false;
-        else deps.set(`image ${src.ref} ${s.platform}`, { uri: imagePurl(src.ref, s.platform), digest: digestSet(src.digest) });
+        // A named context (oci-layout://NAME) is listed under its name as well.
+        else deps.set(`image ${src.ref} ${s.platform}`, { uri: imagePurl(src.ref, s.platform), ...(src.ref.startsWith('oci-layout://') ? { name: src.ref.slice('oci-layout://'.length) } : {}), digest: digestSet(src.digest) });
         break;
       case 'http':
         if (!src.digest) complete = false;
