@@ -1,3 +1,4 @@
+import { basename, isAbsolute, relative } from 'node:path';
 import { defaultCacheDir } from '../cache/cache-dir.js';
 import { build } from '../coordinator/solver/local-build.js';
 import { contextOpener } from '../coordinator/solver/contexts.js';
@@ -15,7 +16,6 @@ import { planToJson, planToText } from './plan-render.js';
 import { FlagSecrets } from './secrets.js';
 import { version } from './version.js';
 import type { AttestRequest } from '../coordinator/solver/build.js';
-import { isAbsolute, relative, basename } from 'node:path';
 
 export { buildHelp };
 

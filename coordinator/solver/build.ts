@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -25,13 +26,11 @@ import { Solver, type CacheMiss } from './solver.js';
 import { UrlFetcher } from './url-fetcher.js';
 import { GitSources } from './git-sources.js';
 import { urlFileName } from '../plan/stage-lowering.js';
-import { contextFileMap } from '../context/selection.js';
+import { contextFileMap, selectFromContext } from '../context/selection.js';
 import { buildMetadata } from './build-metadata.js';
 import { attestImages, wantsAttestations, type ImageAttestations } from '../attest/attestations.js';
 import type { AttestOptions } from '../attest/attest-options.js';
 import type { Signer } from '../../oci/signing/signer.js';
-import { selectFromContext } from '../context/selection.js';
-import { randomUUID } from 'node:crypto';
 
 /** The cache a build reads and fills: the embedded filesystem one, or the farm's shared one. */
 export interface BuildStores {
