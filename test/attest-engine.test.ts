@@ -59,7 +59,9 @@ describe('attestations of a multi-platform push (--provenance=mode=max --sbom)',
   const found = new Map<string, { referrers: Descriptor[]; statements: Map<string, { bytes: Buffer; statement: Statement; manifest: { subject: Descriptor; artifactType: string; layers: Descriptor[] } }> }>();
 
   // Exec form: the step needs the secret (test -s fails on an empty one) and runs without a shell.
-  const dockerfile = (): string => `FROM ${registry.host}/busybox\nARG GREETING=hello\nRUN --mount=type=secret,id=token,required=true ["/bin/busybox", "test", "-s", "/run/secrets/token"]\nCOPY status /var/lib/dpkg/status\n`;
+  // The ADD fetches a blob the registry serves over plain HTTP: a URL source with a known digest.
+  let addedBlob: string;
+  const dockerfile = (): string => `FROM ${registry.host}/busybox\nARG GREETING=hello\nRUN --mount=type=secret,id=token,required=true ["/bin/busybox", "test", "-s", "/run/secrets/token"]\nCOPY status /var/lib/dpkg/status\nADD http://${registry.host}/v2/busybox/blobs/${addedBlob} /base-config.json\n`;
 
   const blob = async (digest: string): Promise<Buffer> => {
     const res = await fetch(`http://${registry.host}/v2/app/blobs/${digest}`);
@@ -74,6 +76,7 @@ describe('attestations of a multi-platform push (--provenance=mode=max --sbom)',
     assert.equal(base.status, 0, base.stderr);
     const baseIndex = JSON.parse(skopeo('inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/busybox:latest`)) as { manifests: Descriptor[] };
     baseDigests = Object.fromEntries(baseIndex.manifests.map((m) => [m.platform!.architecture, m.digest]));
+    addedBlob = (JSON.parse(skopeo('inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/busybox@${baseDigests.amd64}`)) as { config: Descriptor }).config.digest;
 
     const dir = makeDir({
       Dockerfile: dockerfile(),
@@ -126,11 +129,12 @@ describe('attestations of a multi-platform push (--provenance=mode=max --sbom)',
       const base = def.resolvedDependencies.find((d) => d.uri?.startsWith('pkg:docker/'));
       assert.deepEqual(base, { uri: `pkg:docker/${encodeURIComponent(registry.host)}/busybox@latest?platform=linux%2F${arch}`, digest: { sha256: baseDigests[arch]!.slice(7) } });
       assert.match(def.resolvedDependencies.find((d) => d.name === 'context')?.digest.sha256 ?? '', /^[0-9a-f]{64}$/);
+      assert.deepEqual(def.resolvedDependencies.find((d) => d.uri?.startsWith('http://')), { uri: `http://${registry.host}/v2/busybox/blobs/${addedBlob}`, digest: { sha256: addedBlob.slice(7) } });
       assert.equal(def.externalParameters.configSource.path, 'Dockerfile');
       assert.equal(def.externalParameters.configSource.digest.sha256, createHash('sha256').update(dockerfile()).digest('hex'));
       assert.deepEqual(def.externalParameters.request.args, { 'build-arg:GREETING': 'bonjour' });
       assert.deepEqual(def.externalParameters.request.secrets, [{ id: 'token' }]);
-      assert.ok((def.internalParameters.buildConfig?.steps.length ?? 0) >= 4, 'mode=max lists the steps');
+      assert.ok((def.internalParameters.buildConfig?.steps.length ?? 0) >= 6, 'mode=max lists the steps');
       const { startedOn, finishedOn } = p.runDetails!.metadata;
       assert.ok(Date.parse(startedOn) <= Date.parse(finishedOn));
     }
