@@ -42,12 +42,18 @@ export async function findAttestations(registries: Registries, domain: string, r
   return out;
 }
 
-/** The statement an attestation holds, unwrapped from its bundle's DSSE envelope when signed (not verified here: `dockyard verify` does that). */
+/** The statement an attestation holds, unwrapped from its bundle's DSSE envelope when signed (shown, not verified: as buildx imagetools, this only displays). */
 export async function readStatement(registries: Registries, domain: string, repo: string, found: FoundAttestation): Promise<Statement<unknown>> {
   const { manifest, blobs } = await fetchReferrer(registries.client(domain), repo, found.descriptor);
   const layer = manifest.layers[0];
   if (!layer || !blobs[0]) throw new RegistryError(`${domain}/${repo}@${found.descriptor.digest}: the attestation has no layer`);
-  const parse = (bytes: Buffer): unknown => JSON.parse(bytes.toString('utf8'));
+  const parse = (bytes: Buffer): unknown => {
+    try {
+      return JSON.parse(bytes.toString('utf8'));
+    } catch {
+      throw new RegistryError(`${domain}/${repo}@${found.descriptor.digest}: the attestation is not JSON`);
+    }
+  };
   const body = layer.mediaType === BUNDLE_MEDIA_TYPE ? Buffer.from((parse(blobs[0]) as SigstoreBundle).dsseEnvelope?.payload ?? '', 'base64') : blobs[0];
   return parse(body) as Statement<unknown>;
 }
