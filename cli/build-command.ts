@@ -75,8 +75,9 @@ export async function buildCommand(argv: string[], out: NodeJS.WritableStream): 
 function attestRequest(flags: BuildFlags, env: NodeJS.ProcessEnv = process.env): AttestRequest {
   const rel = flags.dockerfilePath === undefined ? '-' : relative(flags.contextDir, flags.dockerfilePath);
   const dockerfilePath = rel === '-' ? rel : rel.startsWith('..') || isAbsolute(rel) ? basename(flags.dockerfilePath!) : rel;
-  const ci = env.GITHUB_ACTIONS === 'true' && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID;
-  const defaultBuilderId = ci ? `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : `urn:dockyard:builder:${version()}`;
+  // The run's URL as docker/actions-toolkit (and so build-push-action) names it.
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run, GITHUB_RUN_ATTEMPT: attempt } = env;
+  const defaultBuilderId = server && repo && run ? `${server}/${repo}/actions/runs/${run}/attempts/${attempt || '1'}` : `urn:dockyard:builder:${version()}`;
   return { options: flags.attest, dockerfilePath, tool: `dockyard-${version()}`, defaultBuilderId };
 }
 

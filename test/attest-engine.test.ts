@@ -34,7 +34,7 @@ interface Statement {
       internalParameters: { buildConfig?: { steps: unknown[] } };
       resolvedDependencies: { uri?: string; name?: string; digest: Record<string, string> }[];
     };
-    runDetails?: { metadata: { startedOn: string; finishedOn: string } };
+    runDetails?: { builder: { id: string }; metadata: { startedOn: string; finishedOn: string } };
     packages?: { name: string; versionInfo?: string }[];
     files?: { fileName: string; checksums: { algorithm: string; checksumValue: string }[] }[];
   };
@@ -286,12 +286,14 @@ describe('attestations without a registry', () => {
 
   it('are written as provenance.json and sbom.spdx.json beside the files of type=local', () => {
     const dest = join(tempDir('local'), 'out');
-    const r = buildOci({ Dockerfile: 'FROM busybox\nCOPY status /var/lib/dpkg/status\n', status: STATUS }, ['--provenance=mode=max', '--sbom', '-o', `type=local,dest=${dest}`]);
+    const env = { GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'octo/app', GITHUB_RUN_ID: '7', GITHUB_RUN_ATTEMPT: '2' };
+    const r = buildOci({ Dockerfile: 'FROM busybox\nCOPY status /var/lib/dpkg/status\n', status: STATUS }, ['--provenance=mode=max', '--sbom', '-o', `type=local,dest=${dest}`], { env });
     assert.equal(r.status, 0, r.stderr);
     assert.ok(existsSync(join(dest, 'var', 'lib', 'dpkg', 'status')));
     const prov = JSON.parse(readFileSync(join(dest, 'provenance.json'), 'utf8')) as Statement;
     const sbom = JSON.parse(readFileSync(join(dest, 'sbom.spdx.json'), 'utf8')) as Statement;
     assert.equal(prov.predicateType, PROVENANCE);
+    assert.equal(prov.predicate.runDetails!.builder.id, 'https://github.com/octo/app/actions/runs/7/attempts/2', 'in a workflow run, the run is the builder');
     // The named context's image: the amd64 manifest of the busybox layout's index.
     const layout = busyboxLayout();
     const top = (JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')) as { manifests: Descriptor[] }).manifests[0]!;

@@ -122,6 +122,8 @@ describe('--provenance and --sbom', () => {
     assert.deepEqual(flags('--provenance', '--sbom'), { provenance: { mode: 'min' }, sbom: true });
     assert.deepEqual(flags('--provenance=mode=max,builder-id=https://ci.example/run/1', '--sbom=false'), { provenance: { mode: 'max', builderId: 'https://ci.example/run/1' }, sbom: false });
     assert.deepEqual(flags('--provenance=false', '--sbom=true'), { sbom: true });
+    // What the Action passes for provenance: true inside a workflow run.
+    assert.deepEqual(flags('--provenance=builder-id=https://github.com/o/r/actions/runs/1/attempts/1,version=v1'), { provenance: { mode: 'min', builderId: 'https://github.com/o/r/actions/runs/1/attempts/1' }, sbom: false });
     assert.deepEqual(flags(), { sbom: false });
   });
 
@@ -130,6 +132,7 @@ describe('--provenance and --sbom', () => {
       [['--provenance=mode=maximal'], /^error: invalid --provenance mode=maximal: use min or max\n$/],
       [['--provenance=level=2'], /^error: invalid --provenance "level=2": use true, false, or mode=min\|max\[,builder-id=URI\]\n$/],
       [['--sbom=generator=docker/scout'], /^error: invalid --sbom "generator=docker\/scout"/],
+      [['--provenance=mode=max,version=v0.2'], /^error: invalid --provenance version=v0\.2: Dockyard writes SLSA provenance v1 only\n$/],
       [['--sbom', '-o', 'type=tar,dest=out.tar'], /^error: --sbom: --output type=tar has no place for attestations; use type=local/],
       [['--provenance', '--builder', '127.0.0.1:1'], /^error: --provenance is not available with --builder yet/],
     ];

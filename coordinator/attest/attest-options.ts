@@ -11,7 +11,7 @@ export class AttestOptionError extends ExpectedError {}
 
 const BOOLEANS: Record<string, boolean> = { true: true, '1': true, false: false, '0': false };
 
-/** buildx's `--provenance` value: `true`/`false`, or CSV `mode=min|max[,builder-id=URI][,disabled=true]`. Undefined: off. */
+/** buildx's `--provenance` value: `true`/`false`, or CSV `mode=min|max[,builder-id=URI][,version=v1][,disabled=true]`. Undefined: off. */
 export function parseProvenance(text: string): AttestOptions['provenance'] {
   if (text.toLowerCase() in BOOLEANS) return BOOLEANS[text.toLowerCase()] ? { mode: 'min' } : undefined;
   let mode: ProvenanceMode = 'min';
@@ -23,6 +23,8 @@ export function parseProvenance(text: string): AttestOptions['provenance'] {
     if (key === 'mode' && (value === 'min' || value === 'max')) mode = value;
     else if (key === 'builder-id' && value !== '') builderId = value;
     else if (key === 'disabled' && value.toLowerCase() in BOOLEANS) disabled = BOOLEANS[value.toLowerCase()]!;
+    else if (key === 'version' && value !== 'v1') throw new AttestOptionError(`invalid --provenance version=${value}: Dockyard writes SLSA provenance v1 only`);
+    else if (key === 'version') continue;
     else if (key === 'mode') throw new AttestOptionError(`invalid --provenance mode=${value}: use min or max`);
     else throw new AttestOptionError(`invalid --provenance ${JSON.stringify(part)}: use true, false, or mode=min|max[,builder-id=URI]`);
   }
