@@ -1,4 +1,3 @@
-import { basename, isAbsolute, relative } from 'node:path';
 import { defaultCacheDir } from '../cache/cache-dir.js';
 import { build } from '../coordinator/solver/local-build.js';
 import { contextOpener } from '../coordinator/solver/contexts.js';
@@ -14,8 +13,7 @@ import { UsageError } from './errors.js';
 import { escapeControls } from './escape-controls.js';
 import { planToJson, planToText } from './plan-render.js';
 import { FlagSecrets } from './secrets.js';
-import { version } from './version.js';
-import type { AttestRequest } from '../coordinator/solver/build.js';
+import { attestRequest } from './attest-request.js';
 
 export { buildHelp };
 
@@ -65,20 +63,6 @@ export async function buildCommand(argv: string[], out: NodeJS.WritableStream): 
     return 0;
   }
   return runBuild(flags, planOptions, out);
-}
-
-/**
- * What the provenance names that only the command knows: the Dockerfile relative to the context (its
- * name alone when outside it: host paths stay out), and the builder: the GitHub Actions run when in one,
- * as buildx does, else Dockyard.
- */
-function attestRequest(flags: BuildFlags, env: NodeJS.ProcessEnv = process.env): AttestRequest {
-  const rel = flags.dockerfilePath === undefined ? '-' : relative(flags.contextDir, flags.dockerfilePath);
-  const dockerfilePath = rel === '-' ? rel : rel.startsWith('..') || isAbsolute(rel) ? basename(flags.dockerfilePath!) : rel;
-  // The run's URL as docker/actions-toolkit (and so build-push-action) names it.
-  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run, GITHUB_RUN_ATTEMPT: attempt } = env;
-  const defaultBuilderId = server && repo && run ? `${server}/${repo}/actions/runs/${run}/attempts/${attempt || '1'}` : `urn:dockyard:builder:${version()}`;
-  return { options: flags.attest, dockerfilePath, tool: `dockyard-${version()}`, defaultBuilderId };
 }
 
 async function runBuild(flags: BuildFlags, planOptions: PlanOptions, out: NodeJS.WritableStream): Promise<number> {

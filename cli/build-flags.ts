@@ -208,7 +208,6 @@ export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process
   if (attest.provenance || attest.sbom) {
     const flag = [attest.provenance ? '--provenance' : '', attest.sbom ? '--sbom' : ''].filter(Boolean).join('/');
     if (outputs.some((o) => o.type === 'tar')) throw new UsageError(`${flag}: --output type=tar has no place for attestations; use type=local (provenance.json, sbom.spdx.json beside the files) or type=oci`);
-    if (values.builder ?? env.DOCKYARD_BUILDER) throw new UsageError(`${flag} is not available with --builder yet: the farm does not make attestations; build locally`);
   }
   if (values.load) throw new UsageError('--load needs a Docker daemon; use --output type=docker,dest=FILE and docker load < FILE');
   const maxParallelism = values['max-parallelism'] === undefined ? undefined : Number(values['max-parallelism']);

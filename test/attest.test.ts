@@ -134,7 +134,6 @@ describe('--provenance and --sbom', () => {
       [['--sbom=generator=docker/scout'], /^error: invalid --sbom "generator=docker\/scout"/],
       [['--provenance=mode=max,version=v0.2'], /^error: invalid --provenance version=v0\.2: Dockyard writes SLSA provenance v1 only\n$/],
       [['--sbom', '-o', 'type=tar,dest=out.tar'], /^error: --sbom: --output type=tar has no place for attestations; use type=local/],
-      [['--provenance', '--builder', '127.0.0.1:1'], /^error: --provenance is not available with --builder yet/],
     ];
     for (const [args, message] of cases) {
       const r = runCli(['build', ...args, ctx]);
