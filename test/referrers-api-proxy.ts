@@ -1,17 +1,12 @@
-import { createHash } from 'node:crypto';
-import { createServer, request, type Server } from 'node:http';
-
 /**
  * A test double of the OCI 1.1 referrers API: a loopback proxy in front of a registry that has none
- * (distribution 2.8). It forwards everything, notes each manifest PUT with a `subject`, and answers
+ * (distribution 2.8), run as its own process (`node referrers-api-proxy.js TARGET_HOST:PORT`; it prints
+ * its port). It forwards everything, notes each manifest PUT with a `subject`, and answers
  * `GET /v2/<repo>/referrers/<digest>` itself from what it noted, filtered by `artifactType`.
+ * `GET /__queries` says how many referrers queries it answered.
  */
-export interface ReferrersApiProxy {
-  host: string;
-  /** How many referrers queries it answered. */
-  queries(): number;
-  stop(): void;
-}
+import { createHash } from 'node:crypto';
+import { createServer, request } from 'node:http';
 
 interface Noted {
   mediaType: string;
@@ -21,11 +16,13 @@ interface Noted {
   annotations?: Record<string, string>;
 }
 
-export function startReferrersApiProxy(target: string): Promise<ReferrersApiProxy> {
+const [target] = process.argv.slice(2) as [string];
+{
   const [targetHost, targetPort] = target.split(':') as [string, string];
   const referrers = new Map<string, Noted[]>();
   let queries = 0;
-  const server: Server = createServer((req, res) => {
+  const server = createServer((req, res) => {
+    if (req.url === '/__queries') return res.end(String(queries));
     const url = new URL(req.url ?? '/', 'http://proxy');
     const api = /^\/v2\/(.+)\/referrers\/(sha256:[a-f0-9]{64})$/.exec(url.pathname);
     if (api && req.method === 'GET') {
@@ -56,10 +53,5 @@ export function startReferrersApiProxy(target: string): Promise<ReferrersApiProx
       upstream.end(body);
     });
   });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      resolve({ host: `127.0.0.1:${port}`, queries: () => queries, stop: () => server.close() });
-    }),
-  );
+  server.listen(0, '127.0.0.1', () => process.stdout.write(`${(server.address() as { port: number }).port}\n`));
 }

@@ -5,8 +5,7 @@ import { MediaType, type Descriptor, type ImageIndex, type ImageManifest } from 
 import { RegistryClient } from '../oci/registry/client.js';
 import { getManifest, putBlob, putManifest } from '../oci/registry/content.js';
 import { attachReferrer, fallbackTag, fetchReferrer, listReferrers } from '../oci/registry/referrers.js';
-import { startReferrersApiProxy, type ReferrersApiProxy } from './referrers-api-proxy.js';
-import { startRegistry, type TestRegistry } from './registry-helpers.js';
+import { startReferrersApiProxy, startRegistry, type ReferrersApiProxy, type TestRegistry } from './registry-helpers.js';
 
 const SBOM = 'application/spdx+json';
 const PROVENANCE = 'application/vnd.in-toto+json';
@@ -78,9 +77,9 @@ describe('OCI 1.1 referrers', () => {
     assert.equal(sbom.via, 'api');
     assert.equal(prov.via, 'api');
     assert.equal(await getManifest(direct, 'api/app', fallbackTag(image.digest)), undefined, 'no fallback tag on the registry behind the API');
-    const before = proxy.queries();
+    const before = await proxy.queries();
     assert.deepEqual((await listReferrers(viaProxy, 'api/app', image.digest, SBOM)).map((d) => [d.digest, d.artifactType, d.annotations?.['test.kind']]), [[sbom.descriptor.digest, SBOM, 'sbom']]);
-    assert.ok(proxy.queries() > before, 'listing asked the referrers API');
+    assert.ok((await proxy.queries()) > before, 'listing asked the referrers API');
     // The registry behind it has the artifact itself, with its subject.
     const fetched = await fetchReferrer(direct, 'api/app', sbom.descriptor);
     assert.equal(fetched.manifest.subject?.digest, image.digest);

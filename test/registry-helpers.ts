@@ -106,3 +106,21 @@ export async function startFaultyProxy(target: string, seed: number, rate: numbe
   const host = `127.0.0.1:${port}`;
   return { host, stats: async () => (await fetch(`http://${host}/__stats`)).json() as Promise<{ requests: number; faults: number; bytesToClient: number }> };
 }
+
+export interface ReferrersApiProxy {
+  host: string;
+  /** How many referrers queries it answered. */
+  queries(): Promise<number>;
+  stop(): void;
+}
+
+/** A stand-in for a registry with the referrers API: `referrers-api-proxy.ts` in front of `target`, in its own process. */
+export async function startReferrersApiProxy(target: string): Promise<ReferrersApiProxy> {
+  const child = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'referrers-api-proxy.js'), target], { stdio: ['ignore', 'pipe', 'inherit'] });
+  running.push(child);
+  const port = await new Promise<string>((r) => child.stdout!.once('data', (d: Buffer) => r(d.toString().trim())));
+  child.stdout!.destroy();
+  child.unref();
+  const host = `127.0.0.1:${port}`;
+  return { host, queries: async () => Number(await (await fetch(`http://${host}/__queries`)).text()), stop: () => child.kill() };
+}
