@@ -32,8 +32,8 @@ Options:
       --provenance VALUE     Attach SLSA v1 provenance to each platform's image: true, false, or
                              mode=min|max[,builder-id=URI] (bare --provenance: mode=min)
       --sbom VALUE           Attach an SPDX 2.3 SBOM of each platform's image: true or false (bare --sbom: true).
-                             Pushed images get them as OCI referrers, OCI layouts beside the image in index.json,
-                             type=local as provenance.json and sbom.spdx.json
+                             Pushed images get them as OCI referrers (signed Sigstore bundles with --sign), OCI
+                             layouts beside the image in index.json, type=local as provenance.json and sbom.spdx.json
       --pull                 Check the registry for newer base images (Dockyard always does)
       --push                 Push the image to the registry of each -t (same as --output type=registry)
       --build-context NAME=VALUE
