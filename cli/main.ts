@@ -14,11 +14,11 @@ Commands:
   prune       Remove build cache
   imagetools  Inspect images in registries and promote them without rebuilding
   login       Log in to a registry (Docker's config.json)
+  logout      Log out from a registry
   generate-key-pair
               Write a cosign key pair (cosign.key, cosign.pub)
   sign        Sign an image in a registry (cosign's formats)
   verify      Verify an image's signatures with a public key
-  logout      Log out from a registry
   coordinator Run a build farm coordinator (queue, scheduling, shared cache)
   worker      Run build steps for a farm coordinator
   queue       Show and cancel builds queued on a farm (ls, inspect, cancel)
