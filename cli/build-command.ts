@@ -13,6 +13,7 @@ import { UsageError } from './errors.js';
 import { escapeControls } from './escape-controls.js';
 import { planToJson, planToText } from './plan-render.js';
 import { FlagSecrets } from './secrets.js';
+import { attestRequest } from './attest-request.js';
 
 export { buildHelp };
 
@@ -98,6 +99,7 @@ async function runBuild(flags: BuildFlags, planOptions: PlanOptions, out: NodeJS
       ...(flags.metadataFile ? { metadataFile: flags.metadataFile } : {}),
       ...(flags.maxParallelism !== undefined ? { maxParallelism: flags.maxParallelism } : {}),
       signal: abort.signal,
+      ...(flags.attest.provenance || flags.attest.sbom ? { attest: { ...attestRequest(flags), ...(signer ? { signer } : {}) } } : {}),
     });
     if (flags.sign && signer) await signBuilt(flags, { formats: flags.sign.formats, signer }, [...result.images.map((i) => i.manifest), ...(result.images.length > 1 ? [result.top] : [])], reporter);
     reporter.finish();

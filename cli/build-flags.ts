@@ -3,6 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseBuildContextFlag, type NamedContext } from '../coordinator/context/named-contexts.js';
 import { parseOutput, type OutputSpec } from '../coordinator/export/output-spec.js';
+import { parseProvenance, parseSbom, type AttestOptions } from '../coordinator/attest/attest-options.js';
 import { parseBuildArgs } from '../coordinator/plan/build-args.js';
 import { parsePlatformList, type Platform } from '../oci/platform.js';
 import { parseReference } from '../oci/reference.js';
@@ -28,6 +29,11 @@ Options:
       --label KEY=VALUE      Set metadata on the image (repeatable)
   -o, --output spec          Output destination (repeatable): type=oci,dest=FILE[,tar=false] | type=docker,dest=FILE |
                              type=local,dest=DIR | type=tar,dest=FILE | PATH (local) | - (tar to stdout)
+      --provenance VALUE     Attach SLSA v1 provenance to each platform's image: true, false, or
+                             mode=min|max[,builder-id=URI] (bare --provenance: mode=min)
+      --sbom VALUE           Attach an SPDX 2.3 SBOM of each platform's image: true or false (bare --sbom: true).
+                             Pushed images get them as OCI referrers (signed Sigstore bundles with --sign), OCI
+                             layouts beside the image in index.json, type=local as provenance.json and sbom.spdx.json
       --pull                 Check the registry for newer base images (Dockyard always does)
       --push                 Push the image to the registry of each -t (same as --output type=registry)
       --build-context NAME=VALUE
@@ -74,6 +80,8 @@ const options = {
   offline: { type: 'boolean' },
   format: { type: 'string' },
   progress: { type: 'string' },
+  provenance: { type: 'string' },
+  sbom: { type: 'string' },
   sign: { type: 'boolean' },
   key: { type: 'string' },
   'signature-format': { type: 'string' },
@@ -125,15 +133,25 @@ export interface BuildFlags {
   builder?: string;
   tokenFile?: string;
   tls: TlsFiles;
+  /** `--provenance`, `--sbom`. */
+  attest: AttestOptions;
   /** `--sign --key KEY [--signature-format]`: sign what is pushed. */
   sign?: { key: string; formats: SignatureFormat[] };
+}
+
+/** buildx lets `--provenance` and `--sbom` stand alone (meaning true) or take a value with `=`. */
+const OPTIONAL_VALUE = new Set(['--provenance', '--sbom']);
+
+function withOptionalValues(argv: string[]): string[] {
+  const end = argv.indexOf('--');
+  return argv.map((a, i) => (OPTIONAL_VALUE.has(a) && (end < 0 || i < end) ? `${a}=true` : a));
 }
 
 /** Parses and checks `dockyard build` arguments; `help` when the user asked for it. */
 export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): BuildFlags | 'help' {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: withOptionalValues(argv), options, allowPositionals: true, strict: true });
   } catch (err) {
     throw parseArgsError(err, 'build');
   }
@@ -175,7 +193,9 @@ export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process
   let secrets;
   let namedContexts;
   let outputs;
+  let attest: AttestOptions;
   try {
+    attest = { ...(values.provenance !== undefined && parseProvenance(values.provenance) ? { provenance: parseProvenance(values.provenance)! } : {}), sbom: values.sbom !== undefined && parseSbom(values.sbom) };
     platforms = (values.platform ?? []).flatMap((p) => parsePlatformList(p));
     buildArgs = parseBuildArgs(values['build-arg'] ?? []);
     secrets = (values.secret ?? []).map((s) => parseSecretFlag(s));
@@ -185,6 +205,10 @@ export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process
     throw new UsageError((err as Error).message);
   }
   if (values.push) outputs.push({ type: 'image', push: true, names: values.tag ?? [], pushByDigest: false });
+  if (attest.provenance || attest.sbom) {
+    const flag = [attest.provenance ? '--provenance' : '', attest.sbom ? '--sbom' : ''].filter(Boolean).join('/');
+    if (outputs.some((o) => o.type === 'tar')) throw new UsageError(`${flag}: --output type=tar has no place for attestations; use type=local (provenance.json, sbom.spdx.json beside the files) or type=oci`);
+  }
   if (values.load) throw new UsageError('--load needs a Docker daemon; use --output type=docker,dest=FILE and docker load < FILE');
   const maxParallelism = values['max-parallelism'] === undefined ? undefined : Number(values['max-parallelism']);
   if (maxParallelism !== undefined && !(Number.isInteger(maxParallelism) && maxParallelism > 0)) throw new UsageError(`invalid --max-parallelism ${values['max-parallelism']}: expected a positive whole number`);
@@ -222,6 +246,7 @@ export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process
     ...(builder ? { builder } : {}),
     ...(values['token-file'] !== undefined ? { tokenFile: values['token-file'] } : {}),
     tls: tlsFiles(values),
+    attest,
     ...(sign ? { sign } : {}),
   };
 }

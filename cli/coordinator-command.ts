@@ -25,6 +25,7 @@ import { readToken } from '../proto/auth.js';
 import { parseListen, startGrpcServer } from '../proto/transport.js';
 import { tlsFiles } from './farm-client-flags.js';
 import { parseArgsError, UsageError } from './errors.js';
+import { version } from './version.js';
 
 export const coordinatorHelp = `Usage: dockyard coordinator --listen HOST:PORT --redis redis://HOST:PORT [OPTIONS]
 
@@ -141,6 +142,7 @@ export async function coordinatorCommand(argv: string[], out: NodeJS.WritableStr
       secrets: (id, allowed) => clients.secrets(id, allowed),
       log,
       metrics,
+      tool: `dockyard-${version()}`,
     }),
   );
 

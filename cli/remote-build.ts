@@ -23,6 +23,7 @@ import { builderError, call, connectBuilder, type BuilderConnection } from './bu
 import { uploadLocalContext, uploadNamedContexts, type UploadStats } from './context-upload.js';
 import { UsageError } from './errors.js';
 import { FlagSecrets } from './secrets.js';
+import { attestRequest } from './attest-request.js';
 
 const outputMessage = (o: OutputSpec): Output => {
   switch (o.type) {
@@ -212,6 +213,14 @@ async function follow(first: BuilderConnection, id: string, flags: BuildFlags, r
 const connectOptions = (flags: BuildFlags): { tokenFile?: string; tls: BuildFlags['tls'] } => ({ ...(flags.tokenFile !== undefined ? { tokenFile: flags.tokenFile } : {}), tls: flags.tls });
 
 /** `dockyard build --builder ADDR`: the same build, on the farm; iidfile and metadata written here. */
+/** `--provenance`/`--sbom` on the wire: the builder id and Dockerfile path resolved here, as a local build resolves them. */
+function attestOptions(flags: BuildFlags): Pick<BuildOptions, 'provenanceMode' | 'provenanceBuilderId' | 'sbom' | 'dockerfilePath'> {
+  if (!flags.attest.provenance && !flags.attest.sbom) return {};
+  const a = attestRequest(flags);
+  const p = flags.attest.provenance;
+  return { ...(p ? { provenanceMode: p.mode, provenanceBuilderId: p.builderId ?? a.defaultBuilderId } : {}), sbom: flags.attest.sbom, dockerfilePath: a.dockerfilePath };
+}
+
 export async function remoteBuild(flags: BuildFlags, progress: Progress, signal: AbortSignal): Promise<RemoteBuildResult> {
   const b = await connectBuilder(flags.builder!, connectOptions(flags));
   const address = b.address;
@@ -237,6 +246,7 @@ export async function remoteBuild(flags: BuildFlags, progress: Progress, signal:
         noCache: flags.noCache,
         noCacheFilter: flags.noCacheFilter,
         ...(flags.maxParallelism !== undefined ? { maxParallelism: flags.maxParallelism } : {}),
+        ...attestOptions(flags),
       };
     } catch (err) {
       if ((err as Partial<grpc.ServiceError>).code !== undefined) throw builderError(address, err);

@@ -15,6 +15,8 @@ export interface LayoutContent {
   blobs: Digest[];
   /** docker load's manifest.json, for `type=docker`. */
   dockerManifest?: unknown;
+  /** Artifacts about the images (attestations): listed in index.json beside the top, never inside an image index. */
+  referrers?: Descriptor[];
 }
 
 function topIndex(c: LayoutContent): ImageIndex {
@@ -24,7 +26,7 @@ function topIndex(c: LayoutContent): ImageIndex {
         return { ...c.top, annotations: { 'io.containerd.image.name': `${ref.domain}/${ref.path}:${ref.tag ?? 'latest'}`, [REF_NAME_ANNOTATION]: ref.tag ?? 'latest' } };
       })
     : [c.top];
-  return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: entries };
+  return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...entries, ...(c.referrers ?? [])] };
 }
 
 const LAYOUT = JSON.stringify({ imageLayoutVersion: '1.0.0' });

@@ -11,9 +11,9 @@ import type { BuildContext } from '../context/build-context.js';
 import type { NamedContext } from '../context/named-contexts.js';
 import type { OutputSpec } from '../export/output-spec.js';
 import type { BuildProcessor } from '../queue/build-queue-worker.js';
-import type { BuildRequest as QueuedRequest } from '../queue/build-job.js';
+import type { QueuedAttest, BuildRequest as QueuedRequest } from '../queue/build-job.js';
 import { CANCELLED } from '../queue/build-status.js';
-import { runBuild, type BuildEngine, type BuildStores, type WorkerSession } from '../solver/build.js';
+import { runBuild, type AttestRequest, type BuildEngine, type BuildStores, type WorkerSession } from '../solver/build.js';
 import type { BuildEventLog, StoredOutput } from './build-events.js';
 import { failureMessage, resultMessage } from './build-outcome.js';
 import type { JsonLog } from './log.js';
@@ -39,6 +39,18 @@ export interface FarmBuildDeps {
   metrics?: FarmMetrics;
   /** The platform the build runs on when it names none; default this host's. */
   buildPlatform?: Platform;
+  /** `dockyard-<version>`: the creator an SBOM names. */
+  tool: string;
+}
+
+/** The queued `--provenance`/`--sbom` as the solver takes them: the client resolved the builder id. */
+function farmAttest(a: QueuedAttest, tool: string): AttestRequest {
+  return {
+    options: { ...(a.provenance ? { provenance: { mode: a.provenance.mode, builderId: a.provenance.builderId } } : {}), sbom: a.sbom },
+    dockerfilePath: a.dockerfilePath,
+    tool,
+    defaultBuilderId: a.provenance?.builderId ?? '',
+  };
 }
 
 /** What a finished build's job returns (kept by BullMQ: small, and no secret). */
@@ -141,6 +153,7 @@ export function farmBuildProcessor(deps: FarmBuildDeps): BuildProcessor<FarmBuil
           // The workers' slots bound the steps that run at once, not this coordinator's CPUs.
           maxParallelism: req.maxParallelism ?? FARM_PARALLELISM,
           signal,
+          ...(req.attest ? { attest: farmAttest(req.attest, deps.tool) } : {}),
         },
         engine,
       );

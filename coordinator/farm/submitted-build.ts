@@ -4,7 +4,7 @@ import { parsePlatform } from '../../oci/platform.js';
 import type { BuildOptions__Output } from '../../proto/generated/dockyard/v1/BuildOptions.js';
 import type { LocalContext__Output } from '../../proto/generated/dockyard/v1/LocalContext.js';
 import type { OutputSpec } from '../export/output-spec.js';
-import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY, type BuildRequest, type QueuedNamedContext } from '../queue/build-job.js';
+import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY, type BuildRequest, type QueuedAttest, type QueuedNamedContext } from '../queue/build-job.js';
 import { storeContextManifest, type ContextManifest } from './uploaded-context.js';
 
 /** A Submit the coordinator refuses: one line, sent back as INVALID_ARGUMENT. */
@@ -51,7 +51,11 @@ export async function queuedRequest(store: BlobStore, o: BuildOptions__Output): 
   } catch (err) {
     throw new SubmitError((err as Error).message);
   }
+  const mode = o.provenanceMode;
+  if (mode !== '' && mode !== 'min' && mode !== 'max') throw new SubmitError(`invalid provenance mode ${JSON.stringify(mode)}: min or max`);
+  const provenance: QueuedAttest['provenance'] = mode === 'min' || mode === 'max' ? { mode, builderId: o.provenanceBuilderId } : undefined;
   return {
+    ...(provenance || o.sbom ? { attest: { ...(provenance ? { provenance } : {}), sbom: o.sbom, dockerfilePath: o.dockerfilePath } } : {}),
     dockerfileName: o.dockerfileName,
     dockerfileText: o.dockerfileText,
     context: { digest: await storeContextManifest(store, localManifest(o.context)) },

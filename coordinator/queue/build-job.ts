@@ -34,6 +34,15 @@ export interface BuildRequest {
   noCache: boolean;
   noCacheFilter: string[];
   maxParallelism?: number;
+  /** `--provenance` / `--sbom`, with what the client resolved for them. */
+  attest?: QueuedAttest;
+}
+
+export interface QueuedAttest {
+  provenance?: { mode: 'min' | 'max'; builderId: string };
+  sbom: boolean;
+  /** The Dockerfile relative to the context (`-` for stdin). */
+  dockerfilePath: string;
 }
 
 /** What one queued job holds in Redis. */
@@ -154,7 +163,11 @@ const buildRequest = exact(
     noCache: bool,
     noCacheFilter: strings,
   },
-  { target: str, maxParallelism: posInt },
+  {
+    target: str,
+    maxParallelism: posInt,
+    attest: exact({ sbom: bool, dockerfilePath: str }, { provenance: exact({ mode: literal('min', 'max'), builderId: str }) }),
+  },
 );
 
 /** Checks a request before it is queued: exactly the fields above, so nothing else can ride along into Redis. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import type { CacheIndex } from '../../cache/cache-index.js';
 import type { ExplainStore } from '../../cache/explain-store.js';
 import type { Lease, LeaseManager } from '../../cache/lease.js';
 import type { Descriptor } from '../../oci/manifest.js';
+import type { Digest } from '../../oci/digest.js';
 import { settleLayers } from '../../worker/layer.js';
 import type { StepKey } from '../../worker/step.js';
 import type { SecretSource, Worker } from '../../worker/worker.js';
@@ -24,8 +26,11 @@ import { Solver, type CacheMiss } from './solver.js';
 import { UrlFetcher } from './url-fetcher.js';
 import { GitSources } from './git-sources.js';
 import { urlFileName } from '../plan/stage-lowering.js';
-import { contextFileMap } from '../context/selection.js';
+import { contextFileMap, selectFromContext } from '../context/selection.js';
 import { buildMetadata } from './build-metadata.js';
+import { attestImages, wantsAttestations, type ImageAttestations } from '../attest/attestations.js';
+import type { AttestOptions } from '../attest/attest-options.js';
+import type { Signer } from '../../oci/signing/signer.js';
 
 /** The cache a build reads and fills: the embedded filesystem one, or the farm's shared one. */
 export interface BuildStores {
@@ -67,6 +72,20 @@ export interface BuildRequest {
   metadataFile?: string;
   maxParallelism?: number;
   signal?: AbortSignal;
+  /** `--provenance` / `--sbom`, and what the statements name that only the caller knows. */
+  attest?: AttestRequest;
+}
+
+export interface AttestRequest {
+  options: AttestOptions;
+  /** The Dockerfile relative to the context (`-` for stdin): no host path reaches the provenance. */
+  dockerfilePath: string;
+  /** `dockyard-<version>`. */
+  tool: string;
+  /** The builder id when `--provenance` gives none. */
+  defaultBuilderId: string;
+  /** `--sign --key`: attestations are stored signed (DSSE in a Sigstore bundle). */
+  signer?: Signer;
 }
 
 export interface BuildResult {
@@ -89,6 +108,7 @@ export async function runBuild(req: BuildRequest, engine: BuildEngine): Promise<
 }
 
 async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease): Promise<BuildResult> {
+  const startedOn = new Date();
   const blobs = engine.stores.blobs.withLease(lease);
   const scratch = engine.scratchDir;
   await mkdir(scratch, { recursive: true });
@@ -163,7 +183,8 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
     }
     await solver.flush();
     const top = images.length === 1 ? images[0]!.manifest : await assembleIndex(images, blobs);
-    await exportOutputs(req.outputs, { images, top, tags: req.tags, blobs, rootfs: session.rootfs ?? blobRootfs(blobs, scratch), progress: req.progress, registries });
+    const attestations = wantsAttestations(req.attest?.options) ? await attest(req, req.attest!, plan, images, blobs, startedOn) : undefined;
+    await exportOutputs(req.outputs, { images, top, tags: req.tags, blobs, rootfs: session.rootfs ?? blobRootfs(blobs, scratch), progress: req.progress, registries, ...(attestations ? { attestations } : {}) });
     if (req.iidfile) await writeFile(req.iidfile, images.length === 1 ? images[0]!.config.digest : top.digest);
     if (req.metadataFile) {
       const meta = buildMetadata({ top, configDigest: images.length === 1 ? images[0]!.config.digest : undefined, tags: req.tags, misses: solver.misses });
@@ -175,5 +196,41 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
     await session.close();
     for (const d of tempDirs) await rm(d, { recursive: true, force: true });
     await gitSources.cleanup();
+  }
+}
+
+/** The provenance and SBOM statements of each platform's image, once the images are assembled. */
+async function attest(req: BuildRequest, a: AttestRequest, plan: BuildPlan, images: BuiltImage[], blobs: BlobStore, startedOn: Date): Promise<ImageAttestations[]> {
+  const id = req.progress.start(`attesting ${[a.options.provenance ? `provenance (mode=${a.options.provenance.mode})` : '', a.options.sbom ? 'SBOM' : ''].filter(Boolean).join(' and ')}`);
+  try {
+    const finishedOn = new Date();
+    const checksums = new Map<string, Digest>();
+    const out = await attestImages(images, a.options, {
+      plan,
+      tags: req.tags,
+      blobs,
+      tool: a.tool,
+      created: plan.sourceDateEpoch !== undefined ? new Date(plan.sourceDateEpoch * 1000) : finishedOn,
+      defaultBuilderId: a.defaultBuilderId,
+      ...(a.signer ? { signer: a.signer } : {}),
+      run: {
+        invocationId: randomUUID(),
+        startedOn,
+        finishedOn,
+        builderPlatform: plan.buildPlatform,
+        dockerfilePath: a.dockerfilePath,
+        dockerfileText: req.plan.dockerfileText,
+        buildArgs: req.plan.buildArgs,
+        labels: req.plan.labels,
+        ...(req.plan.target !== undefined ? { target: req.plan.target } : {}),
+        secretIds: [...req.plan.secretIds],
+        contextDigest: (name) => checksums.get(name) ?? checksums.set(name, selectFromContext(req.plan.context(name), '.').checksum).get(name)!,
+      },
+    });
+    req.progress.done(id);
+    return out;
+  } catch (err) {
+    req.progress.error(id, (err as Error).message);
+    throw err;
   }
 }

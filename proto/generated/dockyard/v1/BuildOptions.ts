@@ -20,6 +20,10 @@ export interface BuildOptions {
   'noCacheFilter'?: (string)[];
   'maxParallelism'?: (number);
   'dryRun'?: (boolean);
+  'provenanceMode'?: (string);
+  'provenanceBuilderId'?: (string);
+  'sbom'?: (boolean);
+  'dockerfilePath'?: (string);
   '_target'?: "target";
   '_maxParallelism'?: "maxParallelism";
 }
@@ -40,6 +44,10 @@ export interface BuildOptions__Output {
   'noCacheFilter': (string)[];
   'maxParallelism'?: (number);
   'dryRun': (boolean);
+  'provenanceMode': (string);
+  'provenanceBuilderId': (string);
+  'sbom': (boolean);
+  'dockerfilePath': (string);
   '_target'?: "target";
   '_maxParallelism'?: "maxParallelism";
 }
