@@ -1510,36 +1510,36 @@ var require_diagnostics = __commonJS({
       const debuglog = fetchDebuglog.enabled ? fetchDebuglog : undiciDebugLog;
       diagnosticsChannel.channel("undici:client:beforeConnect").subscribe((evt) => {
         const {
-          connectParams: { version, protocol, port, host }
+          connectParams: { version: version2, protocol, port, host }
         } = evt;
         debuglog(
           "connecting to %s using %s%s",
           `${host}${port ? `:${port}` : ""}`,
           protocol,
-          version
+          version2
         );
       });
       diagnosticsChannel.channel("undici:client:connected").subscribe((evt) => {
         const {
-          connectParams: { version, protocol, port, host }
+          connectParams: { version: version2, protocol, port, host }
         } = evt;
         debuglog(
           "connected to %s using %s%s",
           `${host}${port ? `:${port}` : ""}`,
           protocol,
-          version
+          version2
         );
       });
       diagnosticsChannel.channel("undici:client:connectError").subscribe((evt) => {
         const {
-          connectParams: { version, protocol, port, host },
+          connectParams: { version: version2, protocol, port, host },
           error: error2
         } = evt;
         debuglog(
           "connection to %s using %s%s errored - %s",
           `${host}${port ? `:${port}` : ""}`,
           protocol,
-          version,
+          version2,
           error2.message
         );
       });
@@ -1588,31 +1588,31 @@ var require_diagnostics = __commonJS({
         const debuglog = undiciDebugLog.enabled ? undiciDebugLog : websocketDebuglog;
         diagnosticsChannel.channel("undici:client:beforeConnect").subscribe((evt) => {
           const {
-            connectParams: { version, protocol, port, host }
+            connectParams: { version: version2, protocol, port, host }
           } = evt;
           debuglog(
             "connecting to %s%s using %s%s",
             host,
             port ? `:${port}` : "",
             protocol,
-            version
+            version2
           );
         });
         diagnosticsChannel.channel("undici:client:connected").subscribe((evt) => {
           const {
-            connectParams: { version, protocol, port, host }
+            connectParams: { version: version2, protocol, port, host }
           } = evt;
           debuglog(
             "connected to %s%s using %s%s",
             host,
             port ? `:${port}` : "",
             protocol,
-            version
+            version2
           );
         });
         diagnosticsChannel.channel("undici:client:connectError").subscribe((evt) => {
           const {
-            connectParams: { version, protocol, port, host },
+            connectParams: { version: version2, protocol, port, host },
             error: error2
           } = evt;
           debuglog(
@@ -1620,7 +1620,7 @@ var require_diagnostics = __commonJS({
             host,
             port ? `:${port}` : "",
             protocol,
-            version,
+            version2,
             error2.message
           );
         });
@@ -1999,11 +1999,11 @@ var require_request = __commonJS({
           } else if (typeof val[i] === "object") {
             throw new InvalidArgumentError(`invalid ${key} header`);
           } else {
-            const str = `${val[i]}`;
-            if (!isValidHeaderValue(str)) {
+            const str2 = `${val[i]}`;
+            if (!isValidHeaderValue(str2)) {
               throw new InvalidArgumentError(`invalid ${key} header`);
             }
-            arr.push(str);
+            arr.push(str2);
           }
         }
         val = arr;
@@ -3576,25 +3576,25 @@ var require_data_url = __commonJS({
     function isHTTPWhiteSpace(char) {
       return char === 13 || char === 10 || char === 9 || char === 32;
     }
-    function removeHTTPWhitespace(str, leading = true, trailing = true) {
-      return removeChars(str, leading, trailing, isHTTPWhiteSpace);
+    function removeHTTPWhitespace(str2, leading = true, trailing = true) {
+      return removeChars(str2, leading, trailing, isHTTPWhiteSpace);
     }
     function isASCIIWhitespace(char) {
       return char === 13 || char === 10 || char === 9 || char === 12 || char === 32;
     }
-    function removeASCIIWhitespace(str, leading = true, trailing = true) {
-      return removeChars(str, leading, trailing, isASCIIWhitespace);
+    function removeASCIIWhitespace(str2, leading = true, trailing = true) {
+      return removeChars(str2, leading, trailing, isASCIIWhitespace);
     }
-    function removeChars(str, leading, trailing, predicate) {
+    function removeChars(str2, leading, trailing, predicate) {
       let lead = 0;
-      let trail = str.length - 1;
+      let trail = str2.length - 1;
       if (leading) {
-        while (lead < str.length && predicate(str.charCodeAt(lead))) lead++;
+        while (lead < str2.length && predicate(str2.charCodeAt(lead))) lead++;
       }
       if (trailing) {
-        while (trail > 0 && predicate(str.charCodeAt(trail))) trail--;
+        while (trail > 0 && predicate(str2.charCodeAt(trail))) trail--;
       }
-      return lead === 0 && trail === str.length - 1 ? str : str.slice(lead, trail + 1);
+      return lead === 0 && trail === str2.length - 1 ? str2 : str2.slice(lead, trail + 1);
     }
     function isomorphicDecode(input) {
       const length = input.length;
@@ -4522,9 +4522,9 @@ var require_util2 = __commonJS({
          * @param {unknown} target
          * @param {'key' | 'value' | 'key+value'} kind
          */
-        constructor(target, kind) {
+        constructor(target, kind2) {
           this.#target = target;
-          this.#kind = kind;
+          this.#kind = kind2;
           this.#index = 0;
         }
         next() {
@@ -4573,8 +4573,8 @@ var require_util2 = __commonJS({
         },
         next: { writable: true, enumerable: true, configurable: true }
       });
-      return function(target, kind) {
-        return new FastIterableIterator(target, kind);
+      return function(target, kind2) {
+        return new FastIterableIterator(target, kind2);
       };
     }
     function iteratorMixin(name, object, kInternalIterator, keyIndex = 0, valueIndex = 1) {
@@ -5513,7 +5513,7 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape = (str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const escape = (str2) => str2.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -16496,9 +16496,9 @@ var require_cookies = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       webidl.brandCheck(headers, Headers2, { strict: false });
       cookie = webidl.converters.Cookie(cookie);
-      const str = stringify(cookie);
-      if (str) {
-        headers.append("Set-Cookie", str);
+      const str2 = stringify(cookie);
+      if (str2) {
+        headers.append("Set-Cookie", str2);
       }
     }
     webidl.converters.DeleteCookieAttributes = webidl.dictionaryConverter([
@@ -19470,11 +19470,11 @@ var init_cache_dir = __esm({
 
 // cache/lease.ts
 function addLeaseLine(set, line) {
-  const [kind, digest] = line.split(" ");
+  const [kind2, digest] = line.split(" ");
   if (!digest) return;
-  if (kind === "blob") set.blobs.add(digest);
-  else if (kind === "snapshot") set.snapshots.add(digest);
-  else if (kind === "record") set.records.add(digest);
+  if (kind2 === "blob") set.blobs.add(digest);
+  else if (kind2 === "snapshot") set.snapshots.add(digest);
+  else if (kind2 === "record") set.records.add(digest);
 }
 var emptyLeasedSet, leaseLine, LeaseBase;
 var init_lease = __esm({
@@ -19699,9 +19699,9 @@ function verifying(digest) {
   });
 }
 function verified(digest, src) {
-  const verify = verifying(digest);
-  pipeline(src, verify, () => void 0);
-  return verify;
+  const verify2 = verifying(digest);
+  pipeline(src, verify2, () => void 0);
+  return verify2;
 }
 async function copyBlobTo(store, digest, dest) {
   const tmp = `${dest}.tmp-${process.pid}`;
@@ -20101,8 +20101,10 @@ async function ensureEmulator(platform2) {
   }
   const interpreter = `/usr/bin/qemu-${t.qemu}-static`;
   if (!existsSync4(interpreter)) throw new EmulatorError(`cannot run ${platform2} steps: no emulator for ${arch2} (${interpreter} is missing): ${hint}`);
+  const wrapper = `/usr/libexec/qemu-binfmt/${t.qemu}-binfmt-P`;
+  const [path, flags] = existsSync4(wrapper) ? [wrapper, "POF"] : [interpreter, "F"];
   try {
-    writeFileSync2(`${BINFMT}/register`, `:qemu-${t.qemu}:M::${t.magic}:${t.mask}:${interpreter}:F`);
+    writeFileSync2(`${BINFMT}/register`, `:qemu-${t.qemu}:M::${t.magic}:${t.mask}:${path}:${flags}`);
   } catch (err) {
     if (!existsSync4(handler)) throw new EmulatorError(`cannot run ${platform2} steps: registering ${interpreter} in binfmt_misc failed (${err.message}); run as root`);
   }
@@ -21102,10 +21104,10 @@ var require_utils2 = __commonJS({
       REGEX_SPECIAL_CHARS_GLOBAL
     } = require_constants6();
     exports.isObject = (val) => val !== null && typeof val === "object" && !Array.isArray(val);
-    exports.hasRegexChars = (str) => REGEX_SPECIAL_CHARS.test(str);
-    exports.isRegexChar = (str) => str.length === 1 && exports.hasRegexChars(str);
-    exports.escapeRegex = (str) => str.replace(REGEX_SPECIAL_CHARS_GLOBAL, "\\$1");
-    exports.toPosixSlashes = (str) => str.replace(REGEX_BACKSLASH, "/");
+    exports.hasRegexChars = (str2) => REGEX_SPECIAL_CHARS.test(str2);
+    exports.isRegexChar = (str2) => str2.length === 1 && exports.hasRegexChars(str2);
+    exports.escapeRegex = (str2) => str2.replace(REGEX_SPECIAL_CHARS_GLOBAL, "\\$1");
+    exports.toPosixSlashes = (str2) => str2.replace(REGEX_BACKSLASH, "/");
     exports.isWindows = () => {
       if (typeof navigator !== "undefined" && navigator.platform) {
         const platform2 = navigator.platform.toLowerCase();
@@ -21116,8 +21118,8 @@ var require_utils2 = __commonJS({
       }
       return false;
     };
-    exports.removeBackslashes = (str) => {
-      return str.replace(REGEX_REMOVE_BACKSLASH, (match) => {
+    exports.removeBackslashes = (str2) => {
+      return str2.replace(REGEX_REMOVE_BACKSLASH, (match) => {
         return match === "\\" ? "" : match;
       });
     };
@@ -21207,7 +21209,7 @@ var require_scan = __commonJS({
       const slashes = [];
       const tokens = [];
       const parts = [];
-      let str = input;
+      let str2 = input;
       let index = -1;
       let start = 0;
       let lastIndex = 0;
@@ -21226,10 +21228,10 @@ var require_scan = __commonJS({
       let code;
       let token = { value: "", depth: 0, isGlob: false };
       const eos = () => index >= length;
-      const peek = () => str.charCodeAt(index + 1);
+      const peek = () => str2.charCodeAt(index + 1);
       const advance = () => {
         prev = code;
-        return str.charCodeAt(++index);
+        return str2.charCodeAt(++index);
       };
       while (index < length) {
         code = advance();
@@ -21406,24 +21408,24 @@ var require_scan = __commonJS({
         isExtglob = false;
         isGlob = false;
       }
-      let base = str;
+      let base = str2;
       let prefix = "";
       let glob = "";
       if (start > 0) {
-        prefix = str.slice(0, start);
-        str = str.slice(start);
+        prefix = str2.slice(0, start);
+        str2 = str2.slice(start);
         lastIndex -= start;
       }
       if (base && isGlob === true && lastIndex > 0) {
-        base = str.slice(0, lastIndex);
-        glob = str.slice(lastIndex);
+        base = str2.slice(0, lastIndex);
+        glob = str2.slice(lastIndex);
       } else if (isGlob === true) {
         base = "";
-        glob = str;
+        glob = str2;
       } else {
-        base = str;
+        base = str2;
       }
-      if (base && base !== "" && base !== "/" && base !== str) {
+      if (base && base !== "" && base !== "/" && base !== str2) {
         if (isPathSeparator(base.charCodeAt(base.length - 1))) {
           base = base.slice(0, -1);
         }
@@ -21746,7 +21748,7 @@ var require_parse2 = __commonJS({
       }
       return { risky: false };
     };
-    var parse2 = (input, options2) => {
+    var parse3 = (input, options2) => {
       if (typeof input !== "string") {
         throw new TypeError("Expected a string");
       }
@@ -21846,7 +21848,7 @@ var require_parse2 = __commonJS({
         state[type]--;
         stack.pop();
       };
-      const push = (tok) => {
+      const push2 = (tok) => {
         if (prev.type === "globstar") {
           const isBrace = state.braces > 0 && (tok.type === "comma" || tok.type === "brace");
           const isExtglob = tok.extglob === true || extglobs.length && (tok.type === "pipe" || tok.type === "paren");
@@ -21880,8 +21882,8 @@ var require_parse2 = __commonJS({
         token.tokensIndex = tokens.length;
         const output = (opts.capture ? "(" : "") + token.open;
         increment("parens");
-        push({ type, value: value2, output: state.output ? "" : ONE_CHAR });
-        push({ type: "paren", extglob: true, value: advance(), output });
+        push2({ type, value: value2, output: state.output ? "" : ONE_CHAR });
+        push2({ type: "paren", extglob: true, value: advance(), output });
         extglobs.push(token);
       };
       const extglobClose = (token) => {
@@ -21901,7 +21903,7 @@ var require_parse2 = __commonJS({
           }
           state.output = token.output + open6.output;
           state.backtrack = true;
-          push({ type: "paren", extglob: true, value, output: "" });
+          push2({ type: "paren", extglob: true, value, output: "" });
           decrement("parens");
           return;
         }
@@ -21916,14 +21918,14 @@ var require_parse2 = __commonJS({
             output = token.close = `)$))${extglobStar}`;
           }
           if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
-            const expression = parse2(rest, { ...options2, fastpaths: false }).output;
+            const expression = parse3(rest, { ...options2, fastpaths: false }).output;
             output = token.close = `)${expression})${extglobStar})`;
           }
           if (token.prev.type === "bos") {
             state.negatedExtglob = true;
           }
         }
-        push({ type: "paren", extglob: true, value, output });
+        push2({ type: "paren", extglob: true, value, output });
         decrement("parens");
       };
       if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input)) {
@@ -21984,7 +21986,7 @@ var require_parse2 = __commonJS({
           }
           if (!next) {
             value += "\\";
-            push({ type: "text", value });
+            push2({ type: "text", value });
             continue;
           }
           const match = /^\\+/.exec(remaining());
@@ -22002,7 +22004,7 @@ var require_parse2 = __commonJS({
             value += advance();
           }
           if (state.brackets === 0) {
-            push({ type: "text", value });
+            push2({ type: "text", value });
             continue;
           }
         }
@@ -22015,9 +22017,9 @@ var require_parse2 = __commonJS({
                 const idx = prev.value.lastIndexOf("[");
                 const pre = prev.value.slice(0, idx);
                 const rest2 = prev.value.slice(idx + 2);
-                const posix10 = POSIX_REGEX_SOURCE[rest2];
-                if (posix10) {
-                  prev.value = pre + posix10;
+                const posix12 = POSIX_REGEX_SOURCE[rest2];
+                if (posix12) {
+                  prev.value = pre + posix12;
                   state.backtrack = true;
                   advance();
                   if (!bos.output && tokens.indexOf(prev) === 1) {
@@ -22050,13 +22052,13 @@ var require_parse2 = __commonJS({
         if (value === '"') {
           state.quotes = state.quotes === 1 ? 0 : 1;
           if (opts.keepQuotes === true) {
-            push({ type: "text", value });
+            push2({ type: "text", value });
           }
           continue;
         }
         if (value === "(") {
           increment("parens");
-          push({ type: "paren", value });
+          push2({ type: "paren", value });
           continue;
         }
         if (value === ")") {
@@ -22068,7 +22070,7 @@ var require_parse2 = __commonJS({
             extglobClose(extglobs.pop());
             continue;
           }
-          push({ type: "paren", value, output: state.parens ? ")" : "\\)" });
+          push2({ type: "paren", value, output: state.parens ? ")" : "\\)" });
           decrement("parens");
           continue;
         }
@@ -22081,19 +22083,19 @@ var require_parse2 = __commonJS({
           } else {
             increment("brackets");
           }
-          push({ type: "bracket", value });
+          push2({ type: "bracket", value });
           continue;
         }
         if (value === "]") {
           if (opts.nobracket === true || prev && prev.type === "bracket" && prev.value.length === 1) {
-            push({ type: "text", value, output: `\\${value}` });
+            push2({ type: "text", value, output: `\\${value}` });
             continue;
           }
           if (state.brackets === 0) {
             if (opts.strictBrackets === true) {
               throw new SyntaxError(syntaxError2("opening", "["));
             }
-            push({ type: "text", value, output: `\\${value}` });
+            push2({ type: "text", value, output: `\\${value}` });
             continue;
           }
           decrement("brackets");
@@ -22127,13 +22129,13 @@ var require_parse2 = __commonJS({
             tokensIndex: state.tokens.length
           };
           braces.push(open6);
-          push(open6);
+          push2(open6);
           continue;
         }
         if (value === "}") {
           const brace = braces[braces.length - 1];
           if (opts.nobrace === true || !brace) {
-            push({ type: "text", value, output: value });
+            push2({ type: "text", value, output: value });
             continue;
           }
           let output = ")";
@@ -22162,7 +22164,7 @@ var require_parse2 = __commonJS({
               state.output += t.output || t.value;
             }
           }
-          push({ type: "brace", value, output });
+          push2({ type: "brace", value, output });
           decrement("braces");
           braces.pop();
           continue;
@@ -22171,7 +22173,7 @@ var require_parse2 = __commonJS({
           if (extglobs.length > 0) {
             extglobs[extglobs.length - 1].conditions++;
           }
-          push({ type: "text", value });
+          push2({ type: "text", value });
           continue;
         }
         if (value === ",") {
@@ -22181,7 +22183,7 @@ var require_parse2 = __commonJS({
             brace.comma = true;
             output = "|";
           }
-          push({ type: "comma", value, output });
+          push2({ type: "comma", value, output });
           continue;
         }
         if (value === "/") {
@@ -22193,7 +22195,7 @@ var require_parse2 = __commonJS({
             prev = bos;
             continue;
           }
-          push({ type: "slash", value, output: SLASH_LITERAL });
+          push2({ type: "slash", value, output: SLASH_LITERAL });
           continue;
         }
         if (value === ".") {
@@ -22207,10 +22209,10 @@ var require_parse2 = __commonJS({
             continue;
           }
           if (state.braces + state.parens === 0 && prev.type !== "bos" && prev.type !== "slash") {
-            push({ type: "text", value, output: DOT_LITERAL });
+            push2({ type: "text", value, output: DOT_LITERAL });
             continue;
           }
-          push({ type: "dot", value, output: DOT_LITERAL });
+          push2({ type: "dot", value, output: DOT_LITERAL });
           continue;
         }
         if (value === "?") {
@@ -22225,14 +22227,14 @@ var require_parse2 = __commonJS({
             if (prev.value === "(" && !/[!=<:]/.test(next) || next === "<" && !/<([!=]|\w+>)/.test(remaining())) {
               output = `\\${value}`;
             }
-            push({ type: "text", value, output });
+            push2({ type: "text", value, output });
             continue;
           }
           if (opts.dot !== true && (prev.type === "slash" || prev.type === "bos")) {
-            push({ type: "qmark", value, output: QMARK_NO_DOT });
+            push2({ type: "qmark", value, output: QMARK_NO_DOT });
             continue;
           }
-          push({ type: "qmark", value, output: QMARK });
+          push2({ type: "qmark", value, output: QMARK });
           continue;
         }
         if (value === "!") {
@@ -22253,22 +22255,22 @@ var require_parse2 = __commonJS({
             continue;
           }
           if (prev && prev.value === "(" || opts.regex === false) {
-            push({ type: "plus", value, output: PLUS_LITERAL });
+            push2({ type: "plus", value, output: PLUS_LITERAL });
             continue;
           }
           if (prev && (prev.type === "bracket" || prev.type === "paren" || prev.type === "brace") || state.parens > 0) {
-            push({ type: "plus", value });
+            push2({ type: "plus", value });
             continue;
           }
-          push({ type: "plus", value: PLUS_LITERAL });
+          push2({ type: "plus", value: PLUS_LITERAL });
           continue;
         }
         if (value === "@") {
           if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
-            push({ type: "at", extglob: true, value, output: "" });
+            push2({ type: "at", extglob: true, value, output: "" });
             continue;
           }
-          push({ type: "text", value });
+          push2({ type: "text", value });
           continue;
         }
         if (value !== "*") {
@@ -22280,7 +22282,7 @@ var require_parse2 = __commonJS({
             value += match[0];
             state.index += match[0].length;
           }
-          push({ type: "text", value });
+          push2({ type: "text", value });
           continue;
         }
         if (prev && (prev.type === "globstar" || prev.star === true)) {
@@ -22308,13 +22310,13 @@ var require_parse2 = __commonJS({
           const isStart = prior.type === "slash" || prior.type === "bos";
           const afterStar = before && (before.type === "star" || before.type === "globstar");
           if (opts.bash === true && (!isStart || rest[0] && rest[0] !== "/")) {
-            push({ type: "star", value, output: "" });
+            push2({ type: "star", value, output: "" });
             continue;
           }
           const isBrace = state.braces > 0 && (prior.type === "comma" || prior.type === "brace");
           const isExtglob = extglobs.length && (prior.type === "pipe" || prior.type === "paren");
           if (!isStart && prior.type !== "paren" && !isBrace && !isExtglob) {
-            push({ type: "star", value, output: "" });
+            push2({ type: "star", value, output: "" });
             continue;
           }
           while (rest.slice(0, 3) === "/**") {
@@ -22356,7 +22358,7 @@ var require_parse2 = __commonJS({
             state.output += prior.output + prev.output;
             state.globstar = true;
             consume(value + advance());
-            push({ type: "slash", value: "/", output: "" });
+            push2({ type: "slash", value: "/", output: "" });
             continue;
           }
           if (prior.type === "bos" && rest[0] === "/") {
@@ -22366,7 +22368,7 @@ var require_parse2 = __commonJS({
             state.output = prev.output;
             state.globstar = true;
             consume(value + advance());
-            push({ type: "slash", value: "/", output: "" });
+            push2({ type: "slash", value: "/", output: "" });
             continue;
           }
           state.output = state.output.slice(0, -prev.output.length);
@@ -22384,12 +22386,12 @@ var require_parse2 = __commonJS({
           if (prev.type === "bos" || prev.type === "slash") {
             token.output = nodot + token.output;
           }
-          push(token);
+          push2(token);
           continue;
         }
         if (prev && (prev.type === "bracket" || prev.type === "paren") && opts.regex === true) {
           token.output = value;
-          push(token);
+          push2(token);
           continue;
         }
         if (state.index === state.start || prev.type === "slash" || prev.type === "dot") {
@@ -22408,7 +22410,7 @@ var require_parse2 = __commonJS({
             prev.output += ONE_CHAR;
           }
         }
-        push(token);
+        push2(token);
       }
       while (state.brackets > 0) {
         if (opts.strictBrackets === true) throw new SyntaxError(syntaxError2("closing", "]"));
@@ -22426,7 +22428,7 @@ var require_parse2 = __commonJS({
         decrement("braces");
       }
       if (opts.strictSlashes !== true && (prev.type === "star" || prev.type === "bracket")) {
-        push({ type: "maybe_slash", value: "", output: `${SLASH_LITERAL}?` });
+        push2({ type: "maybe_slash", value: "", output: `${SLASH_LITERAL}?` });
       }
       if (state.backtrack === true) {
         state.output = "";
@@ -22439,7 +22441,7 @@ var require_parse2 = __commonJS({
       }
       return state;
     };
-    parse2.fastpaths = (input, options2) => {
+    parse3.fastpaths = (input, options2) => {
       const opts = { ...options2 };
       const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
       const len = input.length;
@@ -22470,8 +22472,8 @@ var require_parse2 = __commonJS({
         if (opts2.noglobstar === true) return star;
         return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
       };
-      const create = (str) => {
-        switch (str) {
+      const create = (str2) => {
+        switch (str2) {
           case "*":
             return `${nodot}${ONE_CHAR}${star}`;
           case ".*":
@@ -22489,7 +22491,7 @@ var require_parse2 = __commonJS({
           case "**/.*":
             return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${DOT_LITERAL}${ONE_CHAR}${star}`;
           default: {
-            const match = /^(.*?)\.(\w+)$/.exec(str);
+            const match = /^(.*?)\.(\w+)$/.exec(str2);
             if (!match) return;
             const source2 = create(match[1]);
             if (!source2) return;
@@ -22504,7 +22506,7 @@ var require_parse2 = __commonJS({
       }
       return source;
     };
-    module.exports = parse2;
+    module.exports = parse3;
   }
 });
 
@@ -22513,16 +22515,16 @@ var require_picomatch = __commonJS({
   "node_modules/picomatch/lib/picomatch.js"(exports, module) {
     "use strict";
     var scan = require_scan();
-    var parse2 = require_parse2();
+    var parse3 = require_parse2();
     var utils = require_utils2();
     var constants4 = require_constants6();
     var isObject = (val) => val && typeof val === "object" && !Array.isArray(val);
     var picomatch3 = (glob, options2, returnState = false) => {
       if (Array.isArray(glob)) {
         const fns = glob.map((input) => picomatch3(input, options2, returnState));
-        const arrayMatcher = (str) => {
+        const arrayMatcher = (str2) => {
           for (const isMatch of fns) {
-            const state2 = isMatch(str);
+            const state2 = isMatch(str2);
             if (state2) return state2;
           }
           return false;
@@ -22534,7 +22536,7 @@ var require_picomatch = __commonJS({
         throw new TypeError("Expected pattern to be a non-empty string");
       }
       const opts = options2 || {};
-      const posix10 = opts.windows;
+      const posix12 = opts.windows;
       const regex = isState ? picomatch3.compileRe(glob, options2) : picomatch3.makeRe(glob, options2, false, true);
       const state = regex.state;
       delete regex.state;
@@ -22544,8 +22546,8 @@ var require_picomatch = __commonJS({
         isIgnored = picomatch3(opts.ignore, ignoreOpts, returnState);
       }
       const matcher = (input, returnObject = false) => {
-        const { isMatch, match, output } = picomatch3.test(input, regex, options2, { glob, posix: posix10 });
-        const result = { glob, state, regex, posix: posix10, input, output, match, isMatch };
+        const { isMatch, match, output } = picomatch3.test(input, regex, options2, { glob, posix: posix12 });
+        const result = { glob, state, regex, posix: posix12, input, output, match, isMatch };
         if (typeof opts.onResult === "function") {
           opts.onResult(result);
         }
@@ -22570,7 +22572,7 @@ var require_picomatch = __commonJS({
       }
       return matcher;
     };
-    picomatch3.test = (input, regex, options2, { glob, posix: posix10 } = {}) => {
+    picomatch3.test = (input, regex, options2, { glob, posix: posix12 } = {}) => {
       if (typeof input !== "string") {
         throw new TypeError("Expected input to be a string");
       }
@@ -22578,7 +22580,7 @@ var require_picomatch = __commonJS({
         return { isMatch: false, output: "" };
       }
       const opts = options2 || {};
-      const format = opts.format || (posix10 ? utils.toPosixSlashes : null);
+      const format = opts.format || (posix12 ? utils.toPosixSlashes : null);
       let match = input === glob;
       let output = match && format ? format(input) : input;
       if (match === false) {
@@ -22587,21 +22589,21 @@ var require_picomatch = __commonJS({
       }
       if (match === false || opts.capture === true) {
         if (opts.matchBase === true || opts.basename === true) {
-          match = picomatch3.matchBase(input, regex, options2, posix10);
+          match = picomatch3.matchBase(input, regex, options2, posix12);
         } else {
           match = regex.exec(output);
         }
       }
       return { isMatch: Boolean(match), match, output };
     };
-    picomatch3.matchBase = (input, glob, options2, posix10 = options2 && options2.windows) => {
+    picomatch3.matchBase = (input, glob, options2, posix12 = options2 && options2.windows) => {
       const regex = glob instanceof RegExp ? glob : picomatch3.makeRe(glob, options2);
-      return regex.test(utils.basename(input, { windows: posix10 }));
+      return regex.test(utils.basename(input, { windows: posix12 }));
     };
-    picomatch3.isMatch = (str, patterns, options2) => picomatch3(patterns, options2)(str);
+    picomatch3.isMatch = (str2, patterns, options2) => picomatch3(patterns, options2)(str2);
     picomatch3.parse = (pattern, options2) => {
       if (Array.isArray(pattern)) return pattern.map((p) => picomatch3.parse(p, options2));
-      return parse2(pattern, { ...options2, fastpaths: false });
+      return parse3(pattern, { ...options2, fastpaths: false });
     };
     picomatch3.scan = (input, options2) => scan(input, options2);
     picomatch3.compileRe = (state, options2, returnOutput = false, returnState = false) => {
@@ -22627,10 +22629,10 @@ var require_picomatch = __commonJS({
       }
       let parsed = { negated: false, fastpaths: true };
       if (options2.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
-        parsed.output = parse2.fastpaths(input, options2);
+        parsed.output = parse3.fastpaths(input, options2);
       }
       if (!parsed.output) {
-        parsed = parse2(input, options2);
+        parsed = parse3(input, options2);
       }
       return picomatch3.compileRe(parsed, options2, returnOutput, returnState);
     };
@@ -23859,7 +23861,7 @@ var require_streamx = __commonJS({
         const rs = new _Readable({
           ...opts,
           read(cb) {
-            ite.next().then(push).then(cb.bind(null, null)).catch(cb);
+            ite.next().then(push2).then(cb.bind(null, null)).catch(cb);
           },
           predestroy() {
             destroy = ite.return();
@@ -23870,7 +23872,7 @@ var require_streamx = __commonJS({
           }
         });
         return rs;
-        function push(data) {
+        function push2(data) {
           if (data.done) rs.push(null);
           else rs.push(data.value);
         }
@@ -24476,11 +24478,11 @@ var require_headers2 = __commonJS({
     function decodeStr(val, offset, length, encoding) {
       return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length)), encoding);
     }
-    function addLength(str) {
-      const len = b4a.byteLength(str);
+    function addLength(str2) {
+      const len = b4a.byteLength(str2);
       let digits = Math.floor(Math.log(len) / Math.log(10)) + 1;
       if (len + digits >= Math.pow(10, digits)) digits++;
-      return len + digits + str;
+      return len + digits + str2;
     }
   }
 });
@@ -25034,9 +25036,9 @@ var require_pack = __commonJS({
         this.push(headers.encode(newHeader));
       }
       _doDrain() {
-        const drain2 = this._drain;
+        const drain3 = this._drain;
         this._drain = noop;
-        drain2();
+        drain3();
       }
       _predestroy() {
         const err = getStreamError(this);
@@ -25283,13 +25285,13 @@ function parseChmod(value) {
   }
   const ops = [];
   let s = value;
-  const push = (op, who, perm) => {
+  const push2 = (op, who, perm) => {
     const bits = who !== 0 ? who & perm : perm;
     ops.push(op === "X" ? { op: "setX", bits } : { op: op === "+" ? "set" : "clear", bits });
   };
   const assign = (who, perm) => {
     ops.push({ op: "clear", bits: who !== 0 ? who : STANDARD });
-    push("+", who, perm);
+    push2("+", who, perm);
   };
   for (; ; ) {
     let who = 0;
@@ -25329,12 +25331,12 @@ function parseChmod(value) {
         } else if (c === "u" || c === "g" || c === "o") {
           if (perm !== 0) {
             if (op === "=") assign(who, perm);
-            else push(op, who, perm);
+            else push2(op, who, perm);
             perm = 0;
           }
           if (op === "=") assigned = true;
           if (permX !== 0) {
-            push("X", who, permX);
+            push2("X", who, permX);
             permX = 0;
           }
           const to = who !== 0 ? [256, 32, 4].filter((r) => who & r).map((r) => r === 256 ? 6 : r === 32 ? 3 : 0) : [6, 3, 0];
@@ -25342,9 +25344,9 @@ function parseChmod(value) {
         } else {
           if (perm !== 0 || op === "=" && !assigned) {
             if (op === "=") assign(who, perm);
-            else push(op, who, perm);
+            else push2(op, who, perm);
           }
-          if (permX !== 0) push("X", who, permX);
+          if (permX !== 0) push2("X", who, permX);
           break;
         }
       }
@@ -25512,12 +25514,12 @@ var init_copy = __esm({
         return abs;
       }
       /** Owner, mode and time of a new entry; what creating it as root already got right is skipped. */
-      async finish(path, uid, gid, mode, mtime, kind) {
+      async finish(path, uid, gid, mode, mtime, kind2) {
         const [u, g] = owners(this.opts, this.src, uid, gid);
         const chowned = u !== 0 || g !== 0;
         if (chowned) await lchown3(path, u, g);
-        if (kind === "link") return lutimes2(path, mtime, mtime);
-        if (this.opts.chmod !== void 0 || kind === "dir" || chowned && mode & 3072) await chmod6(path, this.opts.chmod ? applyChmod(this.opts.chmod, mode, kind === "dir") : mode);
+        if (kind2 === "link") return lutimes2(path, mtime, mtime);
+        if (this.opts.chmod !== void 0 || kind2 === "dir" || chowned && mode & 3072) await chmod6(path, this.opts.chmod ? applyChmod(this.opts.chmod, mode, kind2 === "dir") : mode);
         await utimes4(path, mtime, mtime);
       }
       /** Copies `rel` of the source to `target`, an absolute path already resolved inside the root. */
@@ -25560,11 +25562,11 @@ var init_copy = __esm({
         }
         const fileDest = this.opts.parents ? base : destIsDir ? posix4.join(dest, basename(rel)) : dest;
         if (this.opts.unpack) {
-          const kind = await isArchive(abs);
-          if (kind) {
+          const kind2 = await isArchive(abs);
+          if (kind2) {
             const into = pathInRoot(this.root, dest);
             await makeDirs(into, 493, this.opts.owner);
-            await extractLayer(createReadStream3(abs), into, { gzip: kind === "gzip", whiteouts: false, ...this.opts.owner ? { owner: this.opts.owner } : {} });
+            await extractLayer(createReadStream3(abs), into, { gzip: kind2 === "gzip", whiteouts: false, ...this.opts.owner ? { owner: this.opts.owner } : {} });
             return;
           }
         }
@@ -25651,6 +25653,8 @@ var init_manifest = __esm({
       ociConfig: "application/vnd.oci.image.config.v1+json",
       ociLayerGzip: "application/vnd.oci.image.layer.v1.tar+gzip",
       ociLayer: "application/vnd.oci.image.layer.v1.tar",
+      /** OCI 1.1's empty JSON blob `{}`: the config of an artifact that has none. */
+      ociEmpty: "application/vnd.oci.empty.v1+json",
       dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
       dockerManifestList: "application/vnd.docker.distribution.manifest.list.v2+json",
       dockerConfig: "application/vnd.docker.container.image.v1+json",
@@ -26467,6 +26471,10 @@ async function uploadBlob(client, repo, digest, size, body, startLocation) {
   }
   await client.request(withDigest(location, client.base, digest), { ...r, method: "PUT" });
 }
+async function pushBlob(client, repo, digest, size, body) {
+  const start = await client.request(`/v2/${repo}/blobs/uploads/`, { repo, actions: ["pull", "push"], method: "POST" });
+  await uploadBlob(client, repo, digest, size, body, uploadPath(start.headers.get("location"), client.base));
+}
 var MONOLITHIC_MAX, CHUNK;
 var init_blob_upload = __esm({
   "oci/registry/blob-upload.ts"() {
@@ -26478,7 +26486,7 @@ var init_blob_upload = __esm({
 });
 
 // coordinator/registry/push.ts
-async function pushImage(registries, images, top, tags, blobs, pushByDigest) {
+async function pushImage(registries2, images, top, tags, blobs, pushByDigest) {
   const counts = { uploaded: 0, mounted: 0, skipped: 0 };
   const targets2 = /* @__PURE__ */ new Map();
   for (const t of tags) {
@@ -26490,7 +26498,7 @@ async function pushImage(registries, images, top, tags, blobs, pushByDigest) {
   }
   if (targets2.size === 0) throw new RegistryError("nothing to push to: give the image a name with -t REGISTRY/REPOSITORY:TAG");
   for (const { domain, repo, tags: repoTags } of targets2.values()) {
-    const client = registries.client(domain);
+    const client = registries2.client(domain);
     const layerBlobs = /* @__PURE__ */ new Set();
     for (const img of images) {
       for (const l of img.layers) layerBlobs.add(l.digest);
@@ -26500,10 +26508,10 @@ async function pushImage(registries, images, top, tags, blobs, pushByDigest) {
       const head = await client.request(`/v2/${repo}/blobs/${digest}`, { repo, actions: ["pull", "push"], method: "HEAD", accept: [404] });
       if (head.status === 200) {
         counts.skipped++;
-        registries.noteBlob(domain, digest, repo);
+        registries2.noteBlob(domain, digest, repo);
         return;
       }
-      const from = registries.whereIs(domain, digest);
+      const from = registries2.whereIs(domain, digest);
       const start = await client.request(`/v2/${repo}/blobs/uploads/${from ? `?mount=${digest}&from=${encodeURIComponent(from)}` : ""}`, { repo, actions: ["pull", "push"], method: "POST", ...from ? { from } : {} });
       if (start.status === 201) counts.mounted++;
       else {
@@ -26512,9 +26520,9 @@ async function pushImage(registries, images, top, tags, blobs, pushByDigest) {
         await uploadBlob(client, repo, digest, size, blobs.stream(digest), uploadPath(start.headers.get("location"), client.base));
         counts.uploaded++;
       }
-      registries.noteBlob(domain, digest, repo);
+      registries2.noteBlob(domain, digest, repo);
     };
-    const pushBlob = async (digest) => {
+    const pushBlob2 = async (digest) => {
       for (let attempt = 1; ; attempt++) {
         try {
           return await pushBlobOnce(digest);
@@ -26525,14 +26533,14 @@ async function pushImage(registries, images, top, tags, blobs, pushByDigest) {
     };
     const queue = [...layerBlobs];
     await Promise.all(Array.from({ length: Math.min(4, queue.length) }, async () => {
-      for (let d = queue.shift(); d; d = queue.shift()) await pushBlob(d);
+      for (let d = queue.shift(); d; d = queue.shift()) await pushBlob2(d);
     }));
-    const putManifest = async (desc, reference) => {
+    const putManifest2 = async (desc, reference) => {
       await client.request(`/v2/${repo}/manifests/${reference}`, { repo, actions: ["pull", "push"], method: "PUT", headers: { "content-type": desc.mediaType }, body: await readBlob(blobs, desc.digest) });
     };
-    for (const img of images) await putManifest(img.manifest, img.manifest.digest);
-    if (images.length > 1) await putManifest(top, top.digest);
-    for (const tag of repoTags) await putManifest(top, tag);
+    for (const img of images) await putManifest2(img.manifest, img.manifest.digest);
+    if (images.length > 1) await putManifest2(top, top.digest);
+    for (const tag of repoTags) await putManifest2(top, tag);
   }
   return { ...counts, repos: [...targets2.keys()] };
 }
@@ -26556,7 +26564,7 @@ function topIndex(c) {
     const ref = parseReference(t);
     return { ...c.top, annotations: { "io.containerd.image.name": `${ref.domain}/${ref.path}:${ref.tag ?? "latest"}`, [REF_NAME_ANNOTATION]: ref.tag ?? "latest" } };
   }) : [c.top];
-  return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: entries };
+  return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...entries, ...c.referrers ?? []] };
 }
 async function writeLayoutDir(dir, c, blobs) {
   const blobDir = join19(dir, "blobs", "sha256");
@@ -26609,10 +26617,892 @@ var init_oci_layout_writer = __esm({
   }
 });
 
+// oci/registry/content.ts
+async function getManifest(client, repo, reference) {
+  const res = await client.request(`/v2/${repo}/manifests/${reference}`, { ...pull(repo), headers: { accept: ACCEPT_MANIFESTS }, accept: [404] });
+  if (res.status === 404) {
+    await res.body?.cancel().catch(() => void 0);
+    return void 0;
+  }
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const digest = sha256(bytes);
+  if (reference.startsWith("sha256:") && digest !== reference) throw new RegistryError(`${client.domain}/${repo}@${reference}: the registry served a manifest that does not match its digest (got ${digest})`);
+  const mediaType = (res.headers.get("content-type") ?? "").split(";")[0].trim() || (JSON.parse(bytes.toString()).mediaType ?? "");
+  return { digest, mediaType, bytes };
+}
+async function putManifest(client, repo, reference, mediaType, bytes) {
+  const res = await client.request(`/v2/${repo}/manifests/${reference}`, { ...push(repo), method: "PUT", headers: { "content-type": mediaType }, body: bytes });
+  await res.body?.cancel().catch(() => void 0);
+  const ociSubject = res.headers.get("oci-subject") ?? void 0;
+  return { descriptor: { mediaType, digest: sha256(bytes), size: bytes.length }, ...ociSubject ? { ociSubject } : {} };
+}
+async function putBlob2(client, repo, mediaType, bytes) {
+  const digest = sha256(bytes);
+  const head = await client.request(`/v2/${repo}/blobs/${digest}`, { ...push(repo), method: "HEAD", accept: [404] });
+  if (head.status === 404) {
+    await pushBlob(client, repo, digest, bytes.length, (async function* () {
+      yield bytes;
+    })());
+  }
+  return { mediaType, digest, size: bytes.length };
+}
+async function getBlob(client, repo, digest) {
+  const res = await client.request(`/v2/${repo}/blobs/${digest}`, pull(repo));
+  const bytes = Buffer.from(await res.arrayBuffer());
+  if (sha256(bytes) !== digest) throw new RegistryError(`${client.domain}/${repo}: blob ${digest} does not match its digest`);
+  return bytes;
+}
+var ACCEPT_MANIFESTS, pull, push;
+var init_content = __esm({
+  "oci/registry/content.ts"() {
+    "use strict";
+    init_digest();
+    init_manifest();
+    init_blob_upload();
+    init_errors3();
+    ACCEPT_MANIFESTS = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList, MediaType.dockerManifest].join(", ");
+    pull = (repo) => ({ repo, actions: ["pull"] });
+    push = (repo) => ({ repo, actions: ["pull", "push"] });
+  }
+});
+
+// oci/registry/referrers.ts
+function fallbackTag(subject) {
+  return subject.replace(":", "-").slice(0, 128);
+}
+async function referrersFromApi(client, repo, subject) {
+  const found = [];
+  let path = `/v2/${repo}/referrers/${subject}`;
+  while (path) {
+    const res = await client.request(path, { repo, actions: ["pull"], headers: { accept: MediaType.ociIndex }, accept: [400, 404, 405, 406] });
+    const type = (res.headers.get("content-type") ?? "").split(";")[0].trim();
+    if (res.status !== 200 || type !== MediaType.ociIndex) {
+      await res.body?.cancel().catch(() => void 0);
+      if (found.length === 0) return void 0;
+      throw new RegistryError(`${client.domain}/${repo}: the referrers API failed on a later page (HTTP ${res.status})`, res.status);
+    }
+    const index = await res.json();
+    found.push(...index.manifests ?? []);
+    const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get("link") ?? "")?.[1];
+    path = next ? new URL(next, client.base).pathname + new URL(next, client.base).search : void 0;
+  }
+  return found;
+}
+async function fallbackIndex(client, repo, subject) {
+  const tag = fallbackTag(subject);
+  const raw = await getManifest(client, repo, tag);
+  if (!raw) return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
+  const index = JSON.parse(raw.bytes.toString());
+  if (raw.mediaType !== MediaType.ociIndex || !Array.isArray(index.manifests)) {
+    throw new RegistryError(`${client.domain}/${repo}:${tag} is not an OCI image index, so it cannot be the referrers index of ${subject}`);
+  }
+  return index;
+}
+async function attachReferrer(client, repo, subject, artifact) {
+  const config = await putBlob2(client, repo, MediaType.ociEmpty, EMPTY_CONFIG);
+  const layers = [];
+  for (const b of artifact.blobs) {
+    const d = await putBlob2(client, repo, b.mediaType, b.data);
+    layers.push(b.annotations ? { ...d, annotations: b.annotations } : d);
+  }
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    artifactType: artifact.artifactType,
+    config,
+    layers,
+    subject: subjectOf(subject),
+    ...artifact.annotations ? { annotations: artifact.annotations } : {}
+  };
+  const bytes = Buffer.from(JSON.stringify(manifest));
+  const { descriptor: pushed, ociSubject } = await putManifest(client, repo, sha256(bytes), MediaType.ociManifest, bytes);
+  const descriptor = { ...pushed, artifactType: artifact.artifactType, ...artifact.annotations ? { annotations: artifact.annotations } : {} };
+  if (ociSubject === subject.digest || await referrersFromApi(client, repo, subject.digest) !== void 0) return { descriptor, via: "api" };
+  const index = await fallbackIndex(client, repo, subject.digest);
+  if (!index.manifests.some((d) => d.digest === descriptor.digest)) {
+    index.manifests.push(descriptor);
+    await putManifest(client, repo, fallbackTag(subject.digest), MediaType.ociIndex, Buffer.from(JSON.stringify(index)));
+  }
+  return { descriptor, via: "fallback-tag" };
+}
+async function listReferrers(client, repo, subject, artifactType) {
+  const all = await referrersFromApi(client, repo, subject) ?? (await fallbackIndex(client, repo, subject)).manifests;
+  return artifactType === void 0 ? all : all.filter((d) => d.artifactType === artifactType);
+}
+async function fetchReferrer(client, repo, referrer) {
+  const raw = await getManifest(client, repo, referrer.digest);
+  if (!raw) throw new RegistryError(`${client.domain}/${repo}@${referrer.digest}: referrer manifest not found`, 404);
+  const manifest = JSON.parse(raw.bytes.toString());
+  const blobs = [];
+  for (const l of manifest.layers) blobs.push(await getBlob(client, repo, l.digest));
+  return { manifest, blobs };
+}
+var EMPTY_CONFIG, subjectOf;
+var init_referrers = __esm({
+  "oci/registry/referrers.ts"() {
+    "use strict";
+    init_digest();
+    init_manifest();
+    init_content();
+    init_errors3();
+    EMPTY_CONFIG = Buffer.from("{}");
+    subjectOf = (d) => ({ mediaType: d.mediaType, digest: d.digest, size: d.size });
+  }
+});
+
+// coordinator/attest/in-toto.ts
+function imagePurl(ref, platform2) {
+  const qualifiers = [];
+  let type = "docker";
+  let namespace;
+  let version2 = "";
+  if (ref.startsWith("oci-layout://")) {
+    type = "oci";
+    namespace = ref.slice("oci-layout://".length).split("/");
+  } else {
+    const r = parseReference(ref);
+    const familiar2 = r.domain === "docker.io" ? r.path.replace(/^library\//, "") : `${r.domain}/${r.path}`;
+    namespace = familiar2.split("/");
+    if (r.digest) qualifiers.push(`digest=${enc(r.digest)}`);
+    else version2 = r.tag ?? "latest";
+  }
+  if (platform2) qualifiers.push(`platform=${enc(platform2)}`);
+  const name = namespace.pop();
+  return `pkg:${type}/${namespace.map(enc).map((s) => s + "/").join("")}${enc(name)}${version2 ? `@${enc(version2)}` : ""}${qualifiers.length ? `?${qualifiers.sort().join("&")}` : ""}`;
+}
+function digestSet(digest) {
+  const colon = digest.indexOf(":");
+  return { [digest.slice(0, colon)]: digest.slice(colon + 1) };
+}
+function imageSubjects(tags, manifest, platform2) {
+  const names = tags.length ? [...new Set(tags.map((t) => imagePurl(t, platform2)))] : ["_"];
+  return names.map((name) => ({ name, digest: digestSet(manifest) }));
+}
+function statement(subject, predicateType, predicate) {
+  return { _type: STATEMENT_TYPE, subject, predicateType, predicate };
+}
+var IN_TOTO_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION, STATEMENT_TYPE, enc;
+var init_in_toto = __esm({
+  "coordinator/attest/in-toto.ts"() {
+    "use strict";
+    init_reference();
+    IN_TOTO_MEDIA_TYPE = "application/vnd.in-toto+json";
+    PREDICATE_TYPE_ANNOTATION = "in-toto.io/predicate-type";
+    STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
+    enc = (s) => encodeURIComponent(s);
+  }
+});
+
+// coordinator/attest/image-files.ts
+import { posix as posix6 } from "node:path";
+import { createGunzip as createGunzip2 } from "node:zlib";
+function clean(name) {
+  const p = posix6.normalize(name.replace(/^\/+/, "")).replace(/\/+$/, "");
+  return p === "." ? "" : p;
+}
+function kind(h) {
+  switch (h.type) {
+    case "file":
+    case "contiguous-file":
+      return "file";
+    case "link":
+    case "symlink":
+    case "directory":
+      return h.type;
+    default:
+      return "other";
+  }
+}
+async function drain2(body) {
+  for await (const _ of body) ;
+}
+async function visitImageFiles(layers, blobs, visit) {
+  const shadows = new Shadows();
+  for (const layer of [...layers].reverse()) {
+    const gzip2 = /gzip$/.test(layer.mediaType);
+    if (!gzip2 && !/tar$/.test(layer.mediaType)) throw new ImageFilesError(`layer ${layer.digest} has media type ${layer.mediaType}, which the SBOM scanner cannot read (gzip or plain tar only)`);
+    const own = new Shadows();
+    const ex = (0, import_tar_stream4.extract)();
+    const source = blobs.stream(layer.digest);
+    const fail = (err) => void ex.destroy(err);
+    source.on("error", fail);
+    if (gzip2) {
+      const gunzip = createGunzip2({ chunkSize: 1 << 20 });
+      gunzip.on("error", fail);
+      source.pipe(gunzip).pipe(ex);
+    } else source.pipe(ex);
+    for await (const entry of ex) {
+      const body = entry;
+      const path = clean(entry.header.name);
+      const base = posix6.basename(path);
+      const dir = posix6.dirname(path) === "." ? "" : posix6.dirname(path);
+      if (base === ".wh..wh..opq") own.opaque.add(dir);
+      else if (base.startsWith(".wh.")) own.deleted.add(posix6.join(dir, base.slice(4)));
+      else if (path !== "" && !shadows.hides(path)) {
+        const file = { path, type: kind(entry.header), ...entry.header.linkname ? { linkname: entry.header.type === "link" ? clean(entry.header.linkname) : entry.header.linkname } : {} };
+        own.taken.add(path);
+        if (file.type !== "directory") own.nonDirs.add(path);
+        await visit(file, body);
+      }
+      await drain2(body);
+    }
+    shadows.merge(own);
+  }
+}
+var import_tar_stream4, ImageFilesError, Shadows;
+var init_image_files = __esm({
+  "coordinator/attest/image-files.ts"() {
+    "use strict";
+    import_tar_stream4 = __toESM(require_tar_stream(), 1);
+    init_expected_error();
+    ImageFilesError = class extends ExpectedError {
+    };
+    Shadows = class {
+      taken = /* @__PURE__ */ new Set();
+      deleted = /* @__PURE__ */ new Set();
+      opaque = /* @__PURE__ */ new Set();
+      nonDirs = /* @__PURE__ */ new Set();
+      hides(path) {
+        if (this.taken.has(path) || this.deleted.has(path)) return true;
+        for (let dir = posix6.dirname(path); dir !== "."; dir = posix6.dirname(dir)) {
+          if (this.deleted.has(dir) || this.opaque.has(dir) || this.nonDirs.has(dir)) return true;
+        }
+        return this.opaque.has("");
+      }
+      merge(other) {
+        for (const k of ["taken", "deleted", "opaque", "nonDirs"]) for (const p of other[k]) this[k].add(p);
+      }
+    };
+  }
+});
+
+// coordinator/attest/package-databases.ts
+import { posix as posix7 } from "node:path";
+function databaseKind(path) {
+  if (path === "var/lib/dpkg/status" || /^var\/lib\/dpkg\/status\.d\/[^/]+$/.test(path)) return "dpkg";
+  if (path === "lib/apk/db/installed") return "apk";
+  if (posix7.basename(path) === "package-lock.json" && !path.includes("node_modules/")) return "npm-lock";
+  if (/(^|\/)node_modules\/(@[^/]+\/)?[^/@][^/]*\/package\.json$/.test(path)) return "npm-package";
+  if (/\.dist-info\/METADATA$/.test(path) || /\.egg-info\/PKG-INFO$/.test(path)) return "python";
+  return void 0;
+}
+function paragraphs(text) {
+  const out = [];
+  for (const block of text.split(/\n\s*\n/)) {
+    const fields = /* @__PURE__ */ new Map();
+    let last;
+    for (const line of block.split("\n")) {
+      if (/^[ \t]/.test(line) && last) fields.set(last, `${fields.get(last)}
+${line.trim()}`);
+      else {
+        const colon = line.indexOf(":");
+        if (colon <= 0) continue;
+        last = line.slice(0, colon).trim().toLowerCase();
+        fields.set(last, line.slice(colon + 1).trim());
+      }
+    }
+    if (fields.size > 0) out.push(fields);
+  }
+  return out;
+}
+function dpkg(text, foundIn) {
+  return paragraphs(text).filter((p) => p.has("package") && p.has("version") && (!p.has("status") || / installed$/.test(p.get("status")))).map((p) => ({ ecosystem: "deb", name: p.get("package"), version: p.get("version"), foundIn, ...opt("arch", p.get("architecture")), ...opt("supplier", p.get("maintainer")), ...opt("homepage", p.get("homepage")), ...opt("summary", p.get("description")?.split("\n")[0]) }));
+}
+function apk(text, foundIn) {
+  const out = [];
+  for (const block of text.split(/\n\s*\n/)) {
+    const f = /* @__PURE__ */ new Map();
+    for (const line of block.split("\n")) if (line[1] === ":" && !f.has(line[0])) f.set(line[0], line.slice(2));
+    if (f.has("P") && f.has("V")) out.push({ ecosystem: "apk", name: f.get("P"), version: f.get("V"), foundIn, ...opt("arch", f.get("A")), ...opt("license", f.get("L")), ...opt("supplier", f.get("m")), ...opt("homepage", f.get("U")), ...opt("summary", f.get("T")) });
+  }
+  return out;
+}
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return void 0;
+  }
+}
+function npmPackage(p, foundIn, fallbackName) {
+  const name = str(p.name) ?? fallbackName;
+  const version2 = str(p.version);
+  if (!name || !version2) return void 0;
+  return { ecosystem: "npm", name, version: version2, foundIn, ...opt("license", str(p.license)), ...opt("homepage", str(p.homepage)), ...opt("summary", str(p.description)) };
+}
+function npmLock(text, foundIn) {
+  const lock = parseJson(text);
+  const out = [];
+  if (lock?.packages && typeof lock.packages === "object") {
+    for (const [key, p] of Object.entries(lock.packages)) {
+      const at = key.lastIndexOf("node_modules/");
+      if (at < 0 || typeof p !== "object" || p === null) continue;
+      const found = npmPackage(p, foundIn, key.slice(at + "node_modules/".length));
+      if (found) out.push(found);
+    }
+  } else if (lock?.dependencies && typeof lock.dependencies === "object") {
+    const walk = (deps) => {
+      for (const [name, p] of Object.entries(deps)) {
+        if (typeof p !== "object" || p === null) continue;
+        const found = npmPackage({ ...p, name }, foundIn);
+        if (found) out.push(found);
+        if (p.dependencies && typeof p.dependencies === "object") walk(p.dependencies);
+      }
+    };
+    walk(lock.dependencies);
+  }
+  return out;
+}
+function python(text, foundIn) {
+  const headers = /* @__PURE__ */ new Map();
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") break;
+    const colon = line.indexOf(":");
+    if (colon > 0 && !/^\s/.test(line)) {
+      const key = line.slice(0, colon).toLowerCase();
+      if (!headers.has(key)) headers.set(key, line.slice(colon + 1).trim());
+    }
+  }
+  const name = headers.get("name");
+  const version2 = headers.get("version");
+  if (!name || !version2) return [];
+  const license2 = headers.get("license-expression") ?? headers.get("license");
+  return [{ ecosystem: "pypi", name, version: version2, foundIn, ...opt("license", license2 && license2 !== "UNKNOWN" ? license2 : void 0), ...opt("supplier", headers.get("author")), ...opt("homepage", headers.get("home-page")), ...opt("summary", headers.get("summary")) }];
+}
+function readDatabase(kind2, text, foundIn) {
+  switch (kind2) {
+    case "dpkg":
+      return dpkg(text, foundIn);
+    case "apk":
+      return apk(text, foundIn);
+    case "npm-lock":
+      return npmLock(text, foundIn);
+    case "npm-package": {
+      const found = npmPackage(parseJson(text) ?? {}, foundIn);
+      return found ? [found] : [];
+    }
+    case "python":
+      return python(text, foundIn);
+  }
+}
+var opt, str;
+var init_package_databases = __esm({
+  "coordinator/attest/package-databases.ts"() {
+    "use strict";
+    opt = (key, value) => value ? { [key]: value } : {};
+    str = (v) => typeof v === "string" && v !== "" ? v : void 0;
+  }
+});
+
+// coordinator/attest/image-scan.ts
+import { createHash as createHash6 } from "node:crypto";
+function osRelease(text) {
+  const values = /* @__PURE__ */ new Map();
+  for (const m of text.matchAll(/^([A-Z_]+)=(.*)$/gm)) values.set(m[1], m[2].trim().replace(/^(["'])(.*)\1$/, "$2"));
+  const id = values.get("ID");
+  return id ? { id, ...values.get("VERSION_ID") ? { versionId: values.get("VERSION_ID") } : {} } : void 0;
+}
+async function scanImage(layers, blobs) {
+  const packages = /* @__PURE__ */ new Map();
+  const files = /* @__PURE__ */ new Map();
+  const links = [];
+  let os5;
+  let osFrom;
+  await visitImageFiles(layers, blobs, async (file, body) => {
+    if (file.type === "link") {
+      links.push({ path: file.path, target: file.linkname });
+      return;
+    }
+    if (file.type !== "file") return;
+    const kind2 = databaseKind(file.path);
+    const isOsRelease = file.path === "etc/os-release" || file.path === "usr/lib/os-release";
+    const sha1 = createHash6("sha1");
+    const sha2562 = createHash6("sha256");
+    const chunks = [];
+    let size = 0;
+    for await (const chunk of body) {
+      sha1.update(chunk);
+      sha2562.update(chunk);
+      size += chunk.length;
+      if ((kind2 || isOsRelease) && size <= MAX_DATABASE) chunks.push(chunk);
+    }
+    files.set(file.path, { path: file.path, sha1: sha1.digest("hex"), sha256: sha2562.digest("hex") });
+    if (size > MAX_DATABASE) return;
+    const text = Buffer.concat(chunks).toString("utf8");
+    if (isOsRelease && osFrom !== "etc/os-release") [os5, osFrom] = [osRelease(text), file.path];
+    if (kind2) {
+      for (const p of readDatabase(kind2, text, file.path)) {
+        const key = `${p.ecosystem}/${p.name}@${p.version}/${p.arch ?? ""}`;
+        if (!packages.has(key)) packages.set(key, p);
+      }
+    }
+  });
+  for (const l of links) {
+    const target = files.get(l.target);
+    if (target) files.set(l.path, { ...target, path: l.path });
+  }
+  const byPath = (a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+  return {
+    packages: [...packages.values()].sort((a, b) => a.ecosystem.localeCompare(b.ecosystem) || a.name.localeCompare(b.name) || a.version.localeCompare(b.version)),
+    files: [...files.values()].sort(byPath),
+    ...os5 ? { os: os5 } : {}
+  };
+}
+var MAX_DATABASE;
+var init_image_scan = __esm({
+  "coordinator/attest/image-scan.ts"() {
+    "use strict";
+    init_image_files();
+    init_package_databases();
+    MAX_DATABASE = 64 << 20;
+  }
+});
+
+// oci/signing/signer.ts
+import { createHash as createHash7, createPublicKey, sign, verify } from "node:crypto";
+function verifySignature(publicKey, data, signature) {
+  try {
+    return verify("sha256", data, publicKey, signature);
+  } catch {
+    return false;
+  }
+}
+function keyHint(publicKey) {
+  return createHash7("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("base64");
+}
+var EcdsaKeySigner;
+var init_signer = __esm({
+  "oci/signing/signer.ts"() {
+    "use strict";
+    EcdsaKeySigner = class {
+      constructor(privateKey) {
+        this.privateKey = privateKey;
+        this.publicKey = createPublicKey(privateKey);
+      }
+      privateKey;
+      publicKey;
+      async sign(data) {
+        return sign("sha256", data, this.privateKey);
+      }
+    };
+  }
+});
+
+// oci/signing/sigstore-bundle.ts
+function pae(payloadType, payload) {
+  const type = Buffer.from(payloadType);
+  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `), type, Buffer.from(` ${payload.length} `), payload]);
+}
+function statement2(subject, predicateType, predicate, name) {
+  const s = { _type: IN_TOTO_STATEMENT_V1, subject: [{ ...name ? { name } : {}, digest: { sha256: subject.slice("sha256:".length) } }], predicateType, predicate };
+  return Buffer.from(JSON.stringify(s));
+}
+async function signedBundle(signer, payloadType, payload) {
+  const sig = await signer.sign(pae(payloadType, payload));
+  const bundle = {
+    mediaType: BUNDLE_MEDIA_TYPE,
+    verificationMaterial: { publicKey: { hint: keyHint(signer.publicKey) }, tlogEntries: [] },
+    dsseEnvelope: { payload: payload.toString("base64"), payloadType, signatures: [{ sig: sig.toString("base64") }] }
+  };
+  return Buffer.from(JSON.stringify(bundle));
+}
+function openBundle(bytes, publicKey) {
+  let b;
+  try {
+    b = JSON.parse(bytes.toString());
+  } catch {
+    return { error: "the bundle is not JSON" };
+  }
+  if (b?.mediaType !== BUNDLE_MEDIA_TYPE) return { error: `the bundle's media type is ${JSON.stringify(b?.mediaType)}, not ${BUNDLE_MEDIA_TYPE}` };
+  const env = b.dsseEnvelope;
+  if (!env || typeof env.payload !== "string" || !Array.isArray(env.signatures)) return { error: "the bundle holds no DSSE envelope" };
+  if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) return { error: `the envelope's payload type is ${JSON.stringify(env.payloadType)}` };
+  const payload = Buffer.from(env.payload, "base64");
+  if (!env.signatures.some((s) => typeof s.sig === "string" && verifySignature(publicKey, pae(env.payloadType, payload), Buffer.from(s.sig, "base64")))) {
+    return { error: "the DSSE signature does not verify with this key" };
+  }
+  try {
+    return { statement: JSON.parse(payload.toString()) };
+  } catch {
+    return { error: "the signed payload is not an in-toto statement" };
+  }
+}
+var BUNDLE_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1, COSIGN_SIGN_PREDICATE, BUNDLE_CONTENT_ANNOTATION, BUNDLE_PREDICATE_ANNOTATION;
+var init_sigstore_bundle = __esm({
+  "oci/signing/sigstore-bundle.ts"() {
+    "use strict";
+    init_signer();
+    BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
+    IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
+    IN_TOTO_STATEMENT_V1 = "https://in-toto.io/Statement/v1";
+    COSIGN_SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1";
+    BUNDLE_CONTENT_ANNOTATION = "dev.sigstore.bundle.content";
+    BUNDLE_PREDICATE_ANNOTATION = "dev.sigstore.bundle.predicateType";
+  }
+});
+
+// coordinator/plan/build-args.ts
+function platformArgs(build2, target, targetStage) {
+  return /* @__PURE__ */ new Map([
+    ["BUILDPLATFORM", formatPlatform(build2)],
+    ["BUILDOS", build2.os],
+    ["BUILDARCH", build2.architecture],
+    ["BUILDVARIANT", build2.variant ?? ""],
+    ["TARGETPLATFORM", formatPlatform(target)],
+    ["TARGETOS", target.os],
+    ["TARGETARCH", target.architecture],
+    ["TARGETVARIANT", target.variant ?? ""],
+    ["TARGETSTAGE", targetStage]
+  ]);
+}
+function parseBuildArgs(items, env = process.env) {
+  const out = /* @__PURE__ */ new Map();
+  for (const item of items) {
+    const eq = item.indexOf("=");
+    const key = eq < 0 ? item : item.slice(0, eq);
+    if (key === "") throw new Error(`invalid --build-arg ${JSON.stringify(item)}: expected KEY=VALUE`);
+    if (eq >= 0) out.set(key, item.slice(eq + 1));
+    else if (env[key] !== void 0) out.set(key, env[key]);
+  }
+  return out;
+}
+var PROXY_ARGS, SOURCE_DATE_EPOCH;
+var init_build_args = __esm({
+  "coordinator/plan/build-args.ts"() {
+    "use strict";
+    init_platform();
+    PROXY_ARGS = /* @__PURE__ */ new Set([
+      "HTTP_PROXY",
+      "http_proxy",
+      "HTTPS_PROXY",
+      "https_proxy",
+      "FTP_PROXY",
+      "ftp_proxy",
+      "NO_PROXY",
+      "no_proxy",
+      "ALL_PROXY",
+      "all_proxy"
+    ]);
+    SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH";
+  }
+});
+
+// coordinator/attest/provenance.ts
+function stepsOf(plan, target) {
+  const byKey = new Map(plan.steps.map((s) => [s.key, s]));
+  const wanted = /* @__PURE__ */ new Set();
+  const stack = [];
+  for (const stage of target.stages) {
+    if (stage.result) stack.push(stage.result);
+    for (const e of stage.entries) if (e.step) stack.push(e.step);
+  }
+  if (target.result) stack.push(target.result);
+  while (stack.length > 0) {
+    const key = stack.pop();
+    if (wanted.has(key)) continue;
+    wanted.add(key);
+    stack.push(...byKey.get(key)?.inputs ?? []);
+  }
+  return plan.steps.filter((s) => wanted.has(s.key));
+}
+function requestArgs(run) {
+  const args = {};
+  for (const [k, v] of [...run.buildArgs].sort(([a], [b]) => a.localeCompare(b))) if (!PROXY_ARGS.has(k)) args[`build-arg:${k}`] = v;
+  for (const [k, v] of [...run.labels].sort(([a], [b]) => a.localeCompare(b))) args[`label:${k}`] = v;
+  if (run.target) args.target = run.target;
+  return args;
+}
+function dependencies(steps, run) {
+  const deps = /* @__PURE__ */ new Map();
+  const locals = /* @__PURE__ */ new Set();
+  let complete = true;
+  for (const s of steps) {
+    if (s.kind !== "source") continue;
+    const src = s.source;
+    switch (src.type) {
+      case "image":
+        if (!src.digest) complete = false;
+        else deps.set(`image ${src.ref} ${s.platform}`, { uri: imagePurl(src.ref, s.platform), ...src.ref.startsWith("oci-layout://") ? { name: src.ref.slice("oci-layout://".length) } : {}, digest: digestSet(src.digest) });
+        break;
+      case "http":
+        if (!src.digest) complete = false;
+        else deps.set(`http ${src.url}`, { uri: src.url, digest: digestSet(src.digest) });
+        break;
+      case "git":
+        if (!src.commit) complete = false;
+        else deps.set(`git ${src.remote} ${src.commit}`, { uri: src.remote, digest: { [src.commit.length === 64 ? "sha256" : "sha1"]: src.commit } });
+        break;
+      case "context":
+        locals.add(src.name);
+        break;
+    }
+  }
+  for (const name of [...locals].sort()) deps.set(`local ${name}`, { name, digest: digestSet(run.contextDigest(name)) });
+  return { deps: [...deps.values()], locals: [...locals].sort(), complete };
+}
+function stepDefinition(s) {
+  switch (s.kind) {
+    case "source":
+      return s.source;
+    case "exec":
+      return s.exec;
+    case "file":
+      return s.file;
+    case "merge":
+      return void 0;
+  }
+}
+function provenancePredicate(plan, target, run) {
+  const steps = stepsOf(plan, target);
+  const { deps, locals, complete } = dependencies(steps, run);
+  const max = run.mode === "max";
+  return {
+    buildDefinition: {
+      buildType: DOCKYARD_BUILD_TYPE,
+      externalParameters: {
+        configSource: { path: run.dockerfilePath, digest: digestSet(sha256(run.dockerfileText)) },
+        request: {
+          frontend: "dockerfile.v0",
+          args: requestArgs(run),
+          locals: locals.map((name) => ({ name })),
+          ...max && run.secretIds.length ? { secrets: [...run.secretIds].sort().map((id) => ({ id })) } : {}
+        }
+      },
+      internalParameters: {
+        builderPlatform: run.builderPlatform,
+        ...max ? { buildConfig: { steps: steps.map((s) => ({ id: s.key, kind: s.kind, inputs: s.inputs, ...stepDefinition(s) !== void 0 ? { definition: stepDefinition(s) } : {} })) } } : {}
+      },
+      resolvedDependencies: deps
+    },
+    runDetails: {
+      builder: { id: run.builderId },
+      metadata: {
+        invocationId: run.invocationId,
+        startedOn: run.startedOn.toISOString(),
+        finishedOn: run.finishedOn.toISOString(),
+        dockyard_completeness: { request: true, resolvedDependencies: complete },
+        ...max ? { dockyard_source: { filename: run.dockerfilePath, language: "Dockerfile", data: run.dockerfileText } } : {}
+      }
+    }
+  };
+}
+var SLSA_PROVENANCE_V1, DOCKYARD_BUILD_TYPE;
+var init_provenance = __esm({
+  "coordinator/attest/provenance.ts"() {
+    "use strict";
+    init_digest();
+    init_build_args();
+    init_in_toto();
+    SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1";
+    DOCKYARD_BUILD_TYPE = "https://github.com/dockyard-build/dockyard/blob/main/docs/attestations/build-type-v1.md";
+  }
+});
+
+// coordinator/attest/spdx.ts
+function packageUrl(p, os5) {
+  const distro = os5 ? `&distro=${enc2(os5.versionId ? `${os5.id}-${os5.versionId}` : os5.id)}` : "";
+  switch (p.ecosystem) {
+    case "deb":
+      return `pkg:deb/${enc2(os5?.id ?? "debian")}/${enc2(p.name)}@${enc2(p.version)}?arch=${enc2(p.arch ?? "all")}${distro}`;
+    case "apk":
+      return `pkg:apk/${enc2(os5?.id ?? "alpine")}/${enc2(p.name)}@${enc2(p.version)}?arch=${enc2(p.arch ?? "noarch")}${distro}`;
+    case "npm": {
+      const [scope, name] = p.name.startsWith("@") ? p.name.split("/", 2) : [void 0, p.name];
+      return `pkg:npm/${scope ? `${enc2(scope)}/` : ""}${enc2(name)}@${enc2(p.version)}`;
+    }
+    case "pypi":
+      return `pkg:pypi/${enc2(p.name.toLowerCase().replace(/[-_.]+/g, "-"))}@${enc2(p.version)}`;
+  }
+}
+function license(raw) {
+  if (raw && /^\(?[A-Za-z0-9.+-]+(\s+(AND|OR|WITH)\s+\(?[A-Za-z0-9.+-]+\)?)*\)?$/.test(raw)) return { licenseDeclared: raw };
+  return { licenseDeclared: "NOASSERTION", ...raw ? { licenseComments: raw } : {} };
+}
+function supplier(raw) {
+  if (!raw) return "NOASSERTION";
+  const m = /^(.*?)\s*<([^>]*)>\s*$/.exec(raw);
+  return m ? `Person: ${m[1] || m[2]} (${m[2]})` : `Person: ${raw}`;
+}
+function spdxDocument(scan, subject) {
+  const image = {
+    SPDXID: "SPDXRef-Image",
+    name: subject.name,
+    versionInfo: subject.digest,
+    downloadLocation: "NOASSERTION",
+    filesAnalyzed: false,
+    primaryPackagePurpose: "CONTAINER",
+    summary: `image for ${subject.platform}`,
+    licenseConcluded: "NOASSERTION",
+    licenseDeclared: "NOASSERTION",
+    copyrightText: "NOASSERTION",
+    checksums: [{ algorithm: "SHA256", checksumValue: subject.digest.replace(/^sha256:/, "") }]
+  };
+  const relationships = [{ spdxElementId: "SPDXRef-DOCUMENT", relatedSpdxElement: "SPDXRef-Image", relationshipType: "DESCRIBES" }];
+  const packages = scan.packages.map((p, i) => ({
+    SPDXID: `SPDXRef-Package-${p.ecosystem}-${i + 1}`,
+    name: p.name,
+    versionInfo: p.version,
+    downloadLocation: "NOASSERTION",
+    filesAnalyzed: false,
+    supplier: supplier(p.supplier),
+    ...p.homepage ? { homepage: p.homepage } : {},
+    ...p.summary ? { summary: p.summary } : {},
+    sourceInfo: `acquired package info from the ${DATABASES[p.ecosystem]}: /${p.foundIn}`,
+    licenseConcluded: "NOASSERTION",
+    ...license(p.license),
+    copyrightText: "NOASSERTION",
+    externalRefs: [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: packageUrl(p, scan.os) }]
+  }));
+  for (const p of packages) relationships.push({ spdxElementId: "SPDXRef-Image", relatedSpdxElement: p.SPDXID, relationshipType: "CONTAINS" });
+  const doc = {
+    spdxVersion: "SPDX-2.3",
+    dataLicense: "CC0-1.0",
+    SPDXID: "SPDXRef-DOCUMENT",
+    name: `${subject.name} (${subject.platform})`,
+    documentNamespace: `https://spdx.org/spdxdocs/dockyard/${subject.digest.replace(/^sha256:/, "")}`,
+    // SPDX wants seconds, without fractions.
+    creationInfo: { created: subject.created.replace(/\.\d+Z$/, "Z"), creators: [`Tool: ${subject.tool}`] },
+    packages: [image, ...packages],
+    relationships
+  };
+  if (packages.length === 0) {
+    doc.files = scan.files.map((f, i) => ({
+      SPDXID: `SPDXRef-File-${i + 1}`,
+      fileName: `./${f.path}`,
+      checksums: [
+        { algorithm: "SHA1", checksumValue: f.sha1 },
+        { algorithm: "SHA256", checksumValue: f.sha256 }
+      ],
+      licenseConcluded: "NOASSERTION",
+      copyrightText: "NOASSERTION"
+    }));
+    for (const f of doc.files) relationships.push({ spdxElementId: "SPDXRef-Image", relatedSpdxElement: f.SPDXID, relationshipType: "CONTAINS" });
+  }
+  return doc;
+}
+var SPDX_PREDICATE_TYPE, enc2, DATABASES;
+var init_spdx = __esm({
+  "coordinator/attest/spdx.ts"() {
+    "use strict";
+    SPDX_PREDICATE_TYPE = "https://spdx.dev/Document";
+    enc2 = (s) => encodeURIComponent(s);
+    DATABASES = { deb: "dpkg database", apk: "apk database", npm: "npm package data", pypi: "Python package metadata" };
+  }
+});
+
+// coordinator/attest/attestations.ts
+async function attestImages(images, opts, ctx) {
+  const out = [];
+  for (const [i, image] of images.entries()) {
+    const target = ctx.plan.targets[i];
+    const subjects = imageSubjects(ctx.tags, image.manifest.digest, image.platform);
+    const attestations = [];
+    if (opts.provenance) {
+      const run = { ...ctx.run, mode: opts.provenance.mode, builderId: opts.provenance.builderId ?? ctx.defaultBuilderId };
+      const s = statement(subjects, SLSA_PROVENANCE_V1, provenancePredicate(ctx.plan, target, run));
+      attestations.push({ kind: "provenance", predicateType: SLSA_PROVENANCE_V1, statement: Buffer.from(JSON.stringify(s)) });
+    }
+    if (opts.sbom) {
+      const scan = await scanImage(image.layers, ctx.blobs);
+      const name = ctx.tags[0] ?? image.manifest.digest;
+      const doc = spdxDocument(scan, { name, digest: image.manifest.digest, platform: image.platform, created: ctx.created.toISOString(), tool: ctx.tool });
+      const s = statement(subjects, SPDX_PREDICATE_TYPE, doc);
+      attestations.push({ kind: "sbom", predicateType: SPDX_PREDICATE_TYPE, statement: Buffer.from(JSON.stringify(s)) });
+    }
+    out.push({ image, attestations, ...ctx.signer ? { signer: ctx.signer } : {} });
+  }
+  return out;
+}
+async function attestationArtifact(a, signer) {
+  const annotations = { [PREDICATE_TYPE_ANNOTATION]: a.predicateType };
+  if (!signer) return { artifactType: IN_TOTO_MEDIA_TYPE, blobs: [{ mediaType: IN_TOTO_MEDIA_TYPE, data: a.statement, annotations }], annotations };
+  const bundle = await signedBundle(signer, IN_TOTO_PAYLOAD_TYPE, a.statement);
+  const signed = { ...annotations, [BUNDLE_CONTENT_ANNOTATION]: "dsse-envelope", [BUNDLE_PREDICATE_ANNOTATION]: a.predicateType };
+  return { artifactType: BUNDLE_MEDIA_TYPE, blobs: [{ mediaType: BUNDLE_MEDIA_TYPE, data: bundle }], annotations: signed };
+}
+async function storeArtifact(blobs, subject, artifact) {
+  const config = await putBlob(blobs, EMPTY_CONFIG2);
+  const layers = [];
+  for (const b of artifact.blobs) {
+    const info2 = await putBlob(blobs, b.data);
+    layers.push({ mediaType: b.mediaType, digest: info2.digest, size: info2.size, ...b.annotations ? { annotations: b.annotations } : {} });
+  }
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    artifactType: artifact.artifactType,
+    config: { mediaType: MediaType.ociEmpty, digest: config.digest, size: config.size },
+    layers,
+    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+    ...artifact.annotations ? { annotations: artifact.annotations } : {}
+  };
+  const info = await putBlob(blobs, JSON.stringify(manifest));
+  return {
+    descriptor: { mediaType: MediaType.ociManifest, digest: info.digest, size: info.size, artifactType: artifact.artifactType, ...artifact.annotations ? { annotations: artifact.annotations } : {} },
+    blobs: [info.digest, config.digest, ...layers.map((l) => l.digest)]
+  };
+}
+var wantsAttestations, EMPTY_CONFIG2;
+var init_attestations = __esm({
+  "coordinator/attest/attestations.ts"() {
+    "use strict";
+    init_blob_store();
+    init_manifest();
+    init_in_toto();
+    init_image_scan();
+    init_sigstore_bundle();
+    init_provenance();
+    init_spdx();
+    wantsAttestations = (o) => o !== void 0 && (o.provenance !== void 0 || o.sbom);
+    EMPTY_CONFIG2 = "{}";
+  }
+});
+
+// coordinator/attest/attach.ts
+async function attachAttestations(registries2, names, attested) {
+  const repos = /* @__PURE__ */ new Map();
+  for (const n of names) {
+    const r = parseReference(n);
+    repos.set(`${r.domain}/${r.path}`, { domain: r.domain, path: r.path });
+  }
+  let attached = 0;
+  for (const { domain, path } of repos.values()) {
+    const client = registries2.client(domain);
+    for (const { image, attestations, signer } of attested) {
+      for (const a of attestations) {
+        await attachReferrer(client, path, image.manifest, await attestationArtifact(a, signer));
+        attached++;
+      }
+    }
+  }
+  return attached;
+}
+var init_attach = __esm({
+  "coordinator/attest/attach.ts"() {
+    "use strict";
+    init_reference();
+    init_referrers();
+    init_attestations();
+  }
+});
+
 // coordinator/export/exporters.ts
 import { createWriteStream as createWriteStream4 } from "node:fs";
-import { mkdir as mkdir11, rename as rename8 } from "node:fs/promises";
+import { mkdir as mkdir11, rename as rename8, writeFile as writeFile7 } from "node:fs/promises";
+import { join as join20 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
+async function layoutReferrers(x) {
+  const referrers = [];
+  const blobs = [];
+  for (const { image, attestations, signer } of x.attestations ?? []) {
+    for (const a of attestations) {
+      const stored = await storeArtifact(x.blobs, image.manifest, await attestationArtifact(a, signer));
+      referrers.push(stored.descriptor);
+      blobs.push(...stored.blobs);
+    }
+  }
+  return { referrers, blobs };
+}
 function familiar(tag) {
   const ref = parseReference(tag);
   const repo = ref.domain === "docker.io" ? ref.path.replace(/^library\//, "") : `${ref.domain}/${ref.path}`;
@@ -26633,7 +27523,8 @@ async function exportOutputs(outputs, x) {
     try {
       switch (out.type) {
         case "oci": {
-          const content = { top: x.top, tags: x.tags, blobs: blobsOf(x.images, x.images.length > 1 ? x.top : void 0) };
+          const extra = await layoutReferrers(x);
+          const content = { top: x.top, tags: x.tags, blobs: [.../* @__PURE__ */ new Set([...blobsOf(x.images, x.images.length > 1 ? x.top : void 0), ...extra.blobs])], referrers: extra.referrers };
           if (out.tar) {
             await ensureParent(out.dest);
             await writeLayoutTar(out.dest, content, x.blobs);
@@ -26644,17 +27535,20 @@ async function exportOutputs(outputs, x) {
           if (x.images.length !== 1) throw new ExportError("docker load cannot take a multi-platform image (an index): use --output type=oci, or build one --platform");
           const img = x.images[0];
           const dockerManifest = [{ Config: `blobs/sha256/${img.config.digest.slice(7)}`, RepoTags: x.tags.map(familiar), Layers: img.layers.map((l) => `blobs/sha256/${l.digest.slice(7)}`) }];
+          const extra = await layoutReferrers(x);
           await ensureParent(out.dest);
-          await writeLayoutTar(out.dest, { top: x.top, tags: x.tags, blobs: blobsOf(x.images), dockerManifest }, x.blobs);
+          await writeLayoutTar(out.dest, { top: x.top, tags: x.tags, blobs: [.../* @__PURE__ */ new Set([...blobsOf(x.images), ...extra.blobs])], dockerManifest, referrers: extra.referrers }, x.blobs);
           break;
         }
         case "local":
           await withRootfs(x, "local", async (dir) => {
             await mkdir11(out.dest, { recursive: true });
             await runCommand("cp", ["-a", `${dir}/.`, out.dest]);
+            for (const a of x.attestations?.[0]?.attestations ?? []) await writeFile7(join20(out.dest, ATTESTATION_FILES[a.kind]), a.statement);
           });
           break;
         case "tar":
+          if (x.attestations?.some((a) => a.attestations.length > 0)) throw new ExportError("--output type=tar cannot carry --provenance/--sbom attestations: use type=local (they are written beside the files) or type=oci");
           await withRootfs(x, "tar", async (dir) => {
             await ensureParent(out.dest);
             const sink = out.dest === "-" ? process.stdout : createWriteStream4(out.dest + ".tmp");
@@ -26667,6 +27561,7 @@ async function exportOutputs(outputs, x) {
           const names = out.names.length > 0 ? out.names : x.tags;
           const c = await pushImage(x.registries, x.images, x.top, names, x.blobs, out.pushByDigest);
           x.progress.note(id, `pushed ${c.repos.join(", ")}: ${c.uploaded} blobs uploaded, ${c.mounted} mounted, ${c.skipped} already there`);
+          if (x.attestations) x.progress.note(id, `attached ${await attachAttestations(x.registries, names, x.attestations)} attestations as referrers`);
           break;
         }
       }
@@ -26677,7 +27572,7 @@ async function exportOutputs(outputs, x) {
     }
   }
 }
-var ExportError;
+var ExportError, ATTESTATION_FILES;
 var init_exporters = __esm({
   "coordinator/export/exporters.ts"() {
     "use strict";
@@ -26688,17 +27583,20 @@ var init_exporters = __esm({
     init_image_assembler();
     init_oci_layout_writer();
     init_expected_error();
+    init_attach();
+    init_attestations();
     ExportError = class extends ExpectedError {
     };
+    ATTESTATION_FILES = { provenance: "provenance.json", sbom: "sbom.spdx.json" };
   }
 });
 
 // coordinator/export/rootfs-source.ts
 import { mkdtemp as mkdtemp3, rm as rm9 } from "node:fs/promises";
-import { join as join20 } from "node:path";
+import { join as join21 } from "node:path";
 function blobRootfs(blobs, scratchDir) {
   return async (layers) => {
-    const dir = await mkdtemp3(join20(scratchDir, "rootfs-"));
+    const dir = await mkdtemp3(join21(scratchDir, "rootfs-"));
     try {
       const snapshots = new SnapshotStore(dir, blobs);
       const mounted = await snapshots.mount(layers, false);
@@ -26724,7 +27622,7 @@ var init_rootfs_source = __esm({
 
 // oci/layout.ts
 import { existsSync as existsSync7, readFileSync as readFileSync8 } from "node:fs";
-import { join as join21 } from "node:path";
+import { join as join22 } from "node:path";
 var OciLayout;
 var init_layout = __esm({
   "oci/layout.ts"() {
@@ -26736,16 +27634,16 @@ var init_layout = __esm({
       }
       dir;
       static isLayout(dir) {
-        return existsSync7(join21(dir, "oci-layout")) && existsSync7(join21(dir, "index.json"));
+        return existsSync7(join22(dir, "oci-layout")) && existsSync7(join22(dir, "index.json"));
       }
       blobPath(digest) {
-        return join21(this.dir, "blobs", "sha256", digest.slice(7));
+        return join22(this.dir, "blobs", "sha256", digest.slice(7));
       }
       readJson(digest) {
         return JSON.parse(readFileSync8(this.blobPath(digest), "utf8"));
       }
       index() {
-        return JSON.parse(readFileSync8(join21(this.dir, "index.json"), "utf8"));
+        return JSON.parse(readFileSync8(join22(this.dir, "index.json"), "utf8"));
       }
       /** The top descriptor for a tag (`ref.name` annotation), a digest, or the only one when neither is given. */
       find(selector) {
@@ -26828,8 +27726,8 @@ var init_named_contexts = __esm({
 
 // coordinator/context/build-context.ts
 import { closeSync, existsSync as existsSync9, readFileSync as readFileSync9, lstatSync as lstatSync2, openSync, readdirSync as readdirSync4, readlinkSync as readlinkSync2, readSync, statSync as statSync3 } from "node:fs";
-import { createHash as createHash6 } from "node:crypto";
-import { basename as basename2, dirname as dirname5, join as join22, posix as posix6 } from "node:path";
+import { createHash as createHash8 } from "node:crypto";
+import { basename as basename2, dirname as dirname5, join as join23, posix as posix8 } from "node:path";
 function entryType(st) {
   if (st.isFile()) return "file";
   if (st.isDirectory()) return "dir";
@@ -26837,7 +27735,7 @@ function entryType(st) {
   return "other";
 }
 function hashFile(path) {
-  const hash = createHash6("sha256");
+  const hash = createHash8("sha256");
   const fd = openSync(path, "r");
   try {
     for (; ; ) {
@@ -26851,7 +27749,7 @@ function hashFile(path) {
   return "sha256:" + hash.digest("hex");
 }
 function cleanContextPath(src) {
-  const cleaned = posix6.normalize("/" + src).replace(/^\/+/, "").replace(/\/+$/, "");
+  const cleaned = posix8.normalize("/" + src).replace(/^\/+/, "").replace(/\/+$/, "");
   return cleaned === "." ? "" : cleaned;
 }
 var ContextError, BuildContext, hashBuffer, byteOrder2;
@@ -26886,7 +27784,7 @@ var init_build_context = __esm({
           throw new ContextError(`build context ${root} does not exist`);
         }
         if (!st.isDirectory()) throw new ContextError(`build context ${root} is not a directory`);
-        const candidates = [dockerfilePath ? join22(dirname5(dockerfilePath), basename2(dockerfilePath) + ".dockerignore") : void 0, join22(root, ".dockerignore")];
+        const candidates = [dockerfilePath ? join23(dirname5(dockerfilePath), basename2(dockerfilePath) + ".dockerignore") : void 0, join23(root, ".dockerignore")];
         for (const file of candidates) {
           if (file && existsSync9(file)) {
             const text = readFileSync9(file, "utf8");
@@ -26904,16 +27802,16 @@ var init_build_context = __esm({
         return this.entryMap;
       }
       walk(dir) {
-        const abs = dir === "" ? this.root : join22(this.root, dir);
+        const abs = dir === "" ? this.root : join23(this.root, dir);
         const names = readdirSync4(abs).sort();
         for (const name of names) {
           const rel = dir === "" ? name : `${dir}/${name}`;
-          const st = lstatSync2(join22(this.root, rel));
+          const st = lstatSync2(join23(this.root, rel));
           const type = entryType(st);
           const ignored = this.ignore.ignores(rel);
           if (!ignored) {
             const entry = { path: rel, type, mode: st.mode & 4095, uid: st.uid, gid: st.gid, size: type === "file" ? st.size : 0 };
-            if (type === "symlink") entry.linkTarget = readlinkSync2(join22(this.root, rel));
+            if (type === "symlink") entry.linkTarget = readlinkSync2(join23(this.root, rel));
             this.entryMap.set(rel, entry);
           }
           if (type === "dir" && (!ignored || this.ignore.hasExceptions)) this.walk(rel);
@@ -26944,7 +27842,7 @@ var init_build_context = __esm({
       fileDigest(relPath) {
         let d = this.digests.get(relPath);
         if (d === void 0) {
-          d = hashFile(join22(this.root, relPath));
+          d = hashFile(join23(this.root, relPath));
           this.digests.set(relPath, d);
         }
         return d;
@@ -27053,17 +27951,17 @@ function parseGoDuration(text) {
 }
 function formatGoDuration(ns) {
   if (ns === 0) return "0s";
-  const sign = ns < 0 ? "-" : "";
+  const sign2 = ns < 0 ? "-" : "";
   let u = Math.abs(ns);
-  if (u < 1e3) return `${sign}${u}ns`;
-  if (u < 1e6) return `${sign}${fraction(u, 3)}\xB5s`;
-  if (u < 1e9) return `${sign}${fraction(u, 6)}ms`;
+  if (u < 1e3) return `${sign2}${u}ns`;
+  if (u < 1e6) return `${sign2}${fraction(u, 3)}\xB5s`;
+  if (u < 1e9) return `${sign2}${fraction(u, 6)}ms`;
   const hours = Math.floor(u / 36e11);
   u -= hours * 36e11;
   const minutes = Math.floor(u / 6e10);
   u -= minutes * 6e10;
   const hm = hours > 0 ? `${hours}h${minutes}m` : minutes > 0 ? `${minutes}m` : "";
-  return `${sign}${hm}${fraction(u, 9)}s`;
+  return `${sign2}${hm}${fraction(u, 9)}s`;
 }
 function fraction(v, digits) {
   const unit = 10 ** digits;
@@ -27082,28 +27980,28 @@ var init_duration = __esm({
 // coordinator/dockerfile/flags.ts
 function parseFlags(raw, spec, keyword) {
   const values = {};
-  for (const [name, kind] of Object.entries(spec)) values[name] = kind === "list" ? [] : kind === "bool" ? false : void 0;
+  for (const [name, kind2] of Object.entries(spec)) values[name] = kind2 === "list" ? [] : kind2 === "bool" ? false : void 0;
   const seen = /* @__PURE__ */ new Set();
   for (const flag of raw) {
     if (!flag.startsWith("--")) throw new Error(`${keyword}: arguments to flags must start with --: ${flag}`);
     const eq = flag.indexOf("=");
     const name = eq < 0 ? flag.slice(2) : flag.slice(2, eq);
     const value = eq < 0 ? void 0 : flag.slice(eq + 1);
-    const kind = spec[name];
-    if (!kind) {
+    const kind2 = spec[name];
+    if (!kind2) {
       const allowed = Object.keys(spec).map((n) => "--" + n);
       throw new Error(`unknown flag --${name} for ${keyword}` + (allowed.length ? ` (it takes ${allowed.join(", ")})` : " (it takes no flags)"));
     }
-    if (kind !== "list" && seen.has(name)) throw new Error(`duplicate flag specified: --${name}`);
+    if (kind2 !== "list" && seen.has(name)) throw new Error(`duplicate flag specified: --${name}`);
     seen.add(name);
-    if (kind === "bool") {
+    if (kind2 === "bool") {
       if (value !== void 0 && value.toLowerCase() !== "true" && value.toLowerCase() !== "false") {
         throw new Error(`expecting boolean value for flag --${name}, not: ${value}`);
       }
       values[name] = value === void 0 || value.toLowerCase() === "true";
     } else if (value === void 0) {
       throw new Error(`missing a value on flag --${name}`);
-    } else if (kind === "list") {
+    } else if (kind2 === "list") {
       values[name].push(value);
     } else {
       values[name] = value;
@@ -28005,8 +28903,8 @@ function nodeFromLine(line, escape, comments) {
     if (rest !== "") node.sub = nodeFromLine(rest, escape, []);
     return node;
   }
-  const parse2 = lineParsers[command];
-  if (parse2) Object.assign(node, parse2(rest, escape));
+  const parse3 = lineParsers[command];
+  if (parse3) Object.assign(node, parse3(rest, escape));
   return node;
 }
 function canContainHeredoc(node) {
@@ -28143,52 +29041,6 @@ var init_parser = __esm({
   }
 });
 
-// coordinator/plan/build-args.ts
-function platformArgs(build2, target, targetStage) {
-  return /* @__PURE__ */ new Map([
-    ["BUILDPLATFORM", formatPlatform(build2)],
-    ["BUILDOS", build2.os],
-    ["BUILDARCH", build2.architecture],
-    ["BUILDVARIANT", build2.variant ?? ""],
-    ["TARGETPLATFORM", formatPlatform(target)],
-    ["TARGETOS", target.os],
-    ["TARGETARCH", target.architecture],
-    ["TARGETVARIANT", target.variant ?? ""],
-    ["TARGETSTAGE", targetStage]
-  ]);
-}
-function parseBuildArgs(items, env = process.env) {
-  const out = /* @__PURE__ */ new Map();
-  for (const item of items) {
-    const eq = item.indexOf("=");
-    const key = eq < 0 ? item : item.slice(0, eq);
-    if (key === "") throw new Error(`invalid --build-arg ${JSON.stringify(item)}: expected KEY=VALUE`);
-    if (eq >= 0) out.set(key, item.slice(eq + 1));
-    else if (env[key] !== void 0) out.set(key, env[key]);
-  }
-  return out;
-}
-var PROXY_ARGS, SOURCE_DATE_EPOCH;
-var init_build_args = __esm({
-  "coordinator/plan/build-args.ts"() {
-    "use strict";
-    init_platform();
-    PROXY_ARGS = /* @__PURE__ */ new Set([
-      "HTTP_PROXY",
-      "http_proxy",
-      "HTTPS_PROXY",
-      "https_proxy",
-      "FTP_PROXY",
-      "ftp_proxy",
-      "NO_PROXY",
-      "no_proxy",
-      "ALL_PROXY",
-      "all_proxy"
-    ]);
-    SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH";
-  }
-});
-
 // coordinator/plan/graph.ts
 function keyStep(draft) {
   const key = digestOf({ v: 1, ...draft });
@@ -28308,7 +29160,7 @@ var init_config_values = __esm({
 });
 
 // coordinator/plan/git-ref.ts
-import { posix as posix7 } from "node:path";
+import { posix as posix9 } from "node:path";
 function parseGitRef(src) {
   if (src.startsWith("./") || src.startsWith("../") || src.startsWith("github.com/")) return void 0;
   let remote;
@@ -28346,7 +29198,7 @@ function parseGitRef(src) {
   return parsed;
 }
 function cleanSubdir(s) {
-  return posix7.join("/", s).slice(1).replace(/\/+$/, "");
+  return posix9.join("/", s).slice(1).replace(/\/+$/, "");
 }
 function parseBool(key, value) {
   if (value === void 0) return true;
@@ -28519,7 +29371,7 @@ var init_gc = __esm({
 });
 
 // coordinator/plan/run-mounts.ts
-import { posix as posix8 } from "node:path";
+import { posix as posix10 } from "node:path";
 function csvFields(text) {
   const fields = [];
   let cur = "";
@@ -28554,7 +29406,7 @@ function parseNumber(key, value, radix) {
   return parseInt(value, radix);
 }
 function cleanPath(p) {
-  const n = posix8.normalize(p);
+  const n = posix10.normalize(p);
   return n.length > 1 && n.endsWith("/") ? n.slice(0, -1) : n;
 }
 function parseMount(text, workdir) {
@@ -28573,15 +29425,15 @@ function parseMount(text, workdir) {
   for (const key of opts.keys()) {
     if (!allowed.includes(key)) throw new Error(`unexpected key '${key}' for --mount type=${type} (allowed: ${allowed.join(", ")})`);
   }
-  const str = (key) => {
+  const str2 = (key) => {
     const v = opts.get(key);
     if (opts.has(key) && (v === void 0 || v === "") && key !== "readonly" && key !== "rw" && key !== "required") {
       throw new Error(`--mount option ${key} needs a value`);
     }
     return v;
   };
-  const written = str("target");
-  const inWorkdir = (t) => t.startsWith("/") ? posix8.normalize(t) : posix8.join("/", workdir, t);
+  const written = str2("target");
+  const inWorkdir = (t) => t.startsWith("/") ? posix10.normalize(t) : posix10.join("/", workdir, t);
   const target = written === void 0 ? void 0 : inWorkdir(written);
   const mountTarget = () => {
     const t = inWorkdir(written ?? "");
@@ -28589,22 +29441,22 @@ function parseMount(text, workdir) {
     return t;
   };
   const readonly = opts.has("rw") ? !parseBool2("rw", opts.get("rw")) : opts.has("readonly") ? parseBool2("readonly", opts.get("readonly")) : void 0;
-  const mode = (def) => opts.has("mode") ? parseNumber("mode", str("mode"), 8) : def;
-  const id = (n) => opts.has(n) ? parseNumber(n, str(n), 10) : 0;
+  const mode = (def) => opts.has("mode") ? parseNumber("mode", str2("mode"), 8) : def;
+  const id = (n) => opts.has(n) ? parseNumber(n, str2(n), 10) : 0;
   switch (type) {
     case "bind":
-      const from = str("from");
-      return { type, target: mountTarget(), ...from !== void 0 ? { from } : {}, source: str("source") ?? "/", readonly: readonly ?? true };
+      const from = str2("from");
+      return { type, target: mountTarget(), ...from !== void 0 ? { from } : {}, source: str2("source") ?? "/", readonly: readonly ?? true };
     case "cache": {
-      const sharing = str("sharing") ?? "shared";
+      const sharing = str2("sharing") ?? "shared";
       if (!["shared", "private", "locked"].includes(sharing)) throw new Error(`unsupported sharing value ${JSON.stringify(sharing)} (use shared, private or locked)`);
       const t = mountTarget();
-      const from2 = str("from");
-      const source = str("source");
-      return { type, target: t, id: str("id") ?? cleanPath(written ?? ""), ...from2 !== void 0 ? { from: from2 } : {}, ...source !== void 0 ? { source } : {}, sharing, readonly: readonly ?? false, mode: mode(493), uid: id("uid"), gid: id("gid") };
+      const from2 = str2("from");
+      const source = str2("source");
+      return { type, target: t, id: str2("id") ?? cleanPath(written ?? ""), ...from2 !== void 0 ? { from: from2 } : {}, ...source !== void 0 ? { source } : {}, sharing, readonly: readonly ?? false, mode: mode(493), uid: id("uid"), gid: id("gid") };
     }
     case "tmpfs": {
-      const size = str("size");
+      const size = str2("size");
       let bytes;
       try {
         bytes = size === void 0 ? void 0 : parseSize(size);
@@ -28614,8 +29466,8 @@ function parseMount(text, workdir) {
       return { type, target: mountTarget(), ...bytes !== void 0 ? { size: bytes } : {} };
     }
     case "secret": {
-      const env = str("env");
-      const secretId = str("id") ?? (target ? posix8.basename(target) : void 0);
+      const env = str2("env");
+      const secretId = str2("id") ?? (target ? posix10.basename(target) : void 0);
       if (!secretId) throw new Error("--mount type=secret needs an id, e.g. id=mysecret");
       const required = opts.has("required") ? parseBool2("required", opts.get("required")) : false;
       const fileTarget = target ?? (env === void 0 ? `/run/secrets/${secretId}` : void 0);
@@ -28623,7 +29475,7 @@ function parseMount(text, workdir) {
     }
     case "ssh": {
       const required = opts.has("required") ? parseBool2("required", opts.get("required")) : false;
-      return { type, id: str("id") ?? "default", target: target ?? "/run/buildkit/ssh_agent.0", required, mode: mode(384), uid: id("uid"), gid: id("gid") };
+      return { type, id: str2("id") ?? "default", target: target ?? "/run/buildkit/ssh_agent.0", required, mode: mode(384), uid: id("uid"), gid: id("gid") };
     }
   }
 }
@@ -28644,7 +29496,7 @@ var init_run_mounts = __esm({
 });
 
 // coordinator/plan/stage-lowering.ts
-import { posix as posix9 } from "node:path";
+import { posix as posix11 } from "node:path";
 function urlFileName(url) {
   const name = new URL(url).pathname.split("/").filter(Boolean).at(-1);
   return name ? decodeURIComponent(name) : "__unnamed__";
@@ -28657,9 +29509,9 @@ function singleHeredoc(line) {
   }
 }
 function workingDir(current, path) {
-  const parent = current.startsWith("/") ? current : posix9.resolve("/", current);
+  const parent = current.startsWith("/") ? current : posix11.resolve("/", current);
   if (path === "") return parent;
-  return path.startsWith("/") ? path : posix9.resolve(parent, path);
+  return path.startsWith("/") ? path : posix11.resolve(parent, path);
 }
 var HEREDOC_SCRIPT_DIR, isUrl, StageLowerer;
 var init_stage_lowering = __esm({
@@ -28893,7 +29745,7 @@ var init_stage_lowering = __esm({
           const first = heredocs[0];
           const content = first.chomp ? chompHeredocContent(first.content) : first.content;
           if (this.state.platform.os !== "windows" && content.startsWith("#!")) {
-            return { script: posix9.join(HEREDOC_SCRIPT_DIR, first.name), scriptFile: { name: first.name, content } };
+            return { script: posix11.join(HEREDOC_SCRIPT_DIR, first.name), scriptFile: { name: first.name, content } };
           }
           return { script: content };
         }
@@ -28904,7 +29756,7 @@ var init_stage_lowering = __esm({
        * null for a stage with an empty filesystem (`FROM scratch` and nothing added).
        */
       async mountSource(fromRef, source) {
-        const path = posix9.normalize("/" + source);
+        const path = posix11.normalize("/" + source);
         const include = path === "/" ? [] : [path.slice(1)];
         if (fromRef === void 0) return { key: this.scope.contextSource(include, [], this.state).key, path };
         const from = await this.scope.from(fromRef, this.state);
@@ -28918,7 +29770,7 @@ var init_stage_lowering = __esm({
         }
       }
       destPath(dest) {
-        const joined = dest.startsWith("/") ? posix9.normalize(dest) : posix9.join("/", this.state.workdir, dest);
+        const joined = dest.startsWith("/") ? posix11.normalize(dest) : posix11.join("/", this.state.workdir, dest);
         const dir = dest === "." || dest === "" || dest.endsWith("/");
         return dir && !joined.endsWith("/") ? joined + "/" : joined;
       }
@@ -29034,7 +29886,7 @@ var init_stage_lowering = __esm({
         const s = this.state;
         const wd = workingDir(s.workdir, this.expand(ins.path));
         s.config.WorkingDir = wd;
-        const path = posix9.resolve("/", wd);
+        const path = posix11.resolve("/", wd);
         const step = this.scope.graph.add({
           kind: "file",
           platform: this.platform,
@@ -29524,9 +30376,9 @@ var init_image_provider = __esm({
     ImagePullError = class extends ExpectedError {
     };
     ImageSources = class {
-      constructor(layouts, registries) {
+      constructor(layouts, registries2) {
         this.layouts = layouts;
-        this.registries = registries;
+        this.registries = registries2;
       }
       layouts;
       registries;
@@ -29592,9 +30444,9 @@ var init_challenge = __esm({
 import { spawnSync } from "node:child_process";
 import { existsSync as existsSync10, mkdirSync as mkdirSync9, readFileSync as readFileSync10, renameSync, writeFileSync as writeFileSync4 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
-import { join as join23 } from "node:path";
+import { join as join24 } from "node:path";
 function dockerConfigPath(env = process.env) {
-  return join23(env.DOCKER_CONFIG ?? join23(homedir2(), ".docker"), "config.json");
+  return join24(env.DOCKER_CONFIG ?? join24(homedir2(), ".docker"), "config.json");
 }
 function readConfig(env) {
   const path = dockerConfigPath(env);
@@ -31546,14 +32398,14 @@ var require_diagnostics2 = __commonJS({
         "undici:client:beforeConnect",
         (evt) => {
           const {
-            connectParams: { version, protocol, port, host }
+            connectParams: { version: version2, protocol, port, host }
           } = evt;
           debugLog(
             "connecting to %s%s using %s%s",
             host,
             port ? `:${port}` : "",
             protocol,
-            version
+            version2
           );
         }
       );
@@ -31561,14 +32413,14 @@ var require_diagnostics2 = __commonJS({
         "undici:client:connected",
         (evt) => {
           const {
-            connectParams: { version, protocol, port, host }
+            connectParams: { version: version2, protocol, port, host }
           } = evt;
           debugLog(
             "connected to %s%s using %s%s",
             host,
             port ? `:${port}` : "",
             protocol,
-            version
+            version2
           );
         }
       );
@@ -31576,7 +32428,7 @@ var require_diagnostics2 = __commonJS({
         "undici:client:connectError",
         (evt) => {
           const {
-            connectParams: { version, protocol, port, host },
+            connectParams: { version: version2, protocol, port, host },
             error: error2
           } = evt;
           debugLog(
@@ -31584,7 +32436,7 @@ var require_diagnostics2 = __commonJS({
             host,
             port ? `:${port}` : "",
             protocol,
-            version,
+            version2,
             error2.message
           );
         }
@@ -32048,11 +32900,11 @@ var require_request3 = __commonJS({
           } else if (typeof val[i] === "object") {
             throw new InvalidArgumentError(`invalid ${key} header`);
           } else {
-            const str = `${val[i]}`;
-            if (!isValidHeaderValue(str)) {
+            const str2 = `${val[i]}`;
+            if (!isValidHeaderValue(str2)) {
               throw new InvalidArgumentError(`invalid ${key} header`);
             }
-            arr.push(str);
+            arr.push(str2);
           }
         }
         val = arr;
@@ -33595,8 +34447,8 @@ var require_infra = __commonJS({
     }
     var ASCII_WHITESPACE_REPLACE_REGEX = /[\u0009\u000A\u000C\u000D\u0020]/g;
     var nonASCIIRegex = /[^\x00-\x7F]/;
-    function asciiLowercase(str) {
-      return nonASCIIRegex.test(str) ? str.replace(/[A-Z]+/g, (upper) => upper.toLowerCase()) : str.toLowerCase();
+    function asciiLowercase(str2) {
+      return nonASCIIRegex.test(str2) ? str2.replace(/[A-Z]+/g, (upper) => upper.toLowerCase()) : str2.toLowerCase();
     }
     function forgivingBase64(data) {
       data = data.replace(ASCII_WHITESPACE_REPLACE_REGEX, "");
@@ -33649,19 +34501,19 @@ var require_infra = __commonJS({
     function parseJSONFromBytes(bytes) {
       return JSON.parse(utf8DecodeBytes(bytes));
     }
-    function removeASCIIWhitespace(str, leading = true, trailing = true) {
-      return removeChars(str, leading, trailing, isASCIIWhitespace);
+    function removeASCIIWhitespace(str2, leading = true, trailing = true) {
+      return removeChars(str2, leading, trailing, isASCIIWhitespace);
     }
-    function removeChars(str, leading, trailing, predicate) {
+    function removeChars(str2, leading, trailing, predicate) {
       let lead = 0;
-      let trail = str.length - 1;
+      let trail = str2.length - 1;
       if (leading) {
-        while (lead < str.length && predicate(str.charCodeAt(lead))) lead++;
+        while (lead < str2.length && predicate(str2.charCodeAt(lead))) lead++;
       }
       if (trailing) {
-        while (trail > 0 && predicate(str.charCodeAt(trail))) trail--;
+        while (trail > 0 && predicate(str2.charCodeAt(trail))) trail--;
       }
-      return lead === 0 && trail === str.length - 1 ? str : str.slice(lead, trail + 1);
+      return lead === 0 && trail === str2.length - 1 ? str2 : str2.slice(lead, trail + 1);
     }
     function serializeJavascriptValueToJSONString(value) {
       const result = JSON.stringify(value);
@@ -33913,8 +34765,8 @@ var require_data_url2 = __commonJS({
     function isHTTPWhiteSpace(char) {
       return char === 13 || char === 10 || char === 9 || char === 32;
     }
-    function removeHTTPWhitespace(str, leading = true, trailing = true) {
-      return removeChars(str, leading, trailing, isHTTPWhiteSpace);
+    function removeHTTPWhitespace(str2, leading = true, trailing = true) {
+      return removeChars(str2, leading, trailing, isHTTPWhiteSpace);
     }
     function minimizeSupportedMimeType(mimeType) {
       switch (mimeType.essence) {
@@ -35018,9 +35870,9 @@ var require_util10 = __commonJS({
          * @param {unknown} target
          * @param {'key' | 'value' | 'key+value'} kind
          */
-        constructor(target, kind) {
+        constructor(target, kind2) {
           this.#target = target;
-          this.#kind = kind;
+          this.#kind = kind2;
           this.#index = 0;
         }
         next() {
@@ -35069,8 +35921,8 @@ var require_util10 = __commonJS({
         },
         next: { writable: true, enumerable: true, configurable: true }
       });
-      return function(target, kind) {
-        return new FastIterableIterator(target, kind);
+      return function(target, kind2) {
+        return new FastIterableIterator(target, kind2);
       };
     }
     function iteratorMixin(name, object, kInternalIterator, keyIndex = 0, valueIndex = 1) {
@@ -36035,7 +36887,7 @@ var require_body2 = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const formdataEscape = (str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const formdataEscape = (str2) => str2.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn = new Uint8Array([13, 10]);
@@ -39879,10 +40731,10 @@ var require_socks5_client = __commonJS({
         if (this.buffer.length < 2) {
           return;
         }
-        const version = this.buffer[0];
+        const version2 = this.buffer[0];
         const method = this.buffer[1];
-        if (version !== SOCKS_VERSION) {
-          throw new Socks5ProxyError(`Invalid SOCKS version: ${version}`, "UND_ERR_SOCKS5_VERSION");
+        if (version2 !== SOCKS_VERSION) {
+          throw new Socks5ProxyError(`Invalid SOCKS version: ${version2}`, "UND_ERR_SOCKS5_VERSION");
         }
         if (method === AUTH_METHODS.NO_ACCEPTABLE) {
           throw new Socks5ProxyError("No acceptable authentication method", "UND_ERR_SOCKS5_AUTH_REJECTED");
@@ -39927,10 +40779,10 @@ var require_socks5_client = __commonJS({
         if (this.buffer.length < 2) {
           return;
         }
-        const version = this.buffer[0];
+        const version2 = this.buffer[0];
         const status6 = this.buffer[1];
-        if (version !== 1) {
-          throw new Socks5ProxyError(`Invalid auth sub-negotiation version: ${version}`, "UND_ERR_SOCKS5_AUTH_VERSION");
+        if (version2 !== 1) {
+          throw new Socks5ProxyError(`Invalid auth sub-negotiation version: ${version2}`, "UND_ERR_SOCKS5_AUTH_VERSION");
         }
         if (status6 !== 0) {
           throw new Socks5ProxyError("Authentication failed", "UND_ERR_SOCKS5_AUTH_FAILED");
@@ -39977,11 +40829,11 @@ var require_socks5_client = __commonJS({
         if (this.buffer.length < 4) {
           return;
         }
-        const version = this.buffer[0];
+        const version2 = this.buffer[0];
         const reply = this.buffer[1];
         const addressType = this.buffer[3];
-        if (version !== SOCKS_VERSION) {
-          throw new Socks5ProxyError(`Invalid SOCKS version in reply: ${version}`, "UND_ERR_SOCKS5_REPLY_VERSION");
+        if (version2 !== SOCKS_VERSION) {
+          throw new Socks5ProxyError(`Invalid SOCKS version in reply: ${version2}`, "UND_ERR_SOCKS5_REPLY_VERSION");
         }
         let responseLength = 4;
         if (addressType === ADDRESS_TYPES.IPV4) {
@@ -43564,7 +44416,7 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile9, readFile: readFile4, mkdir: mkdir15 } = __require("node:fs/promises");
+    var { writeFile: writeFile10, readFile: readFile4, mkdir: mkdir15 } = __require("node:fs/promises");
     var { dirname: dirname8, resolve: resolve5 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors3();
@@ -43801,7 +44653,7 @@ var require_snapshot_recorder = __commonJS({
           hash,
           snapshot
         }));
-        await writeFile9(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
+        await writeFile10(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
       }
       /**
        * Clears all recorded snapshots
@@ -47727,7 +48579,7 @@ var require_cache3 = __commonJS({
 var require_decompress = __commonJS({
   "node_modules/undici/lib/interceptor/decompress.js"(exports, module) {
     "use strict";
-    var { createInflate, createGunzip: createGunzip2, createBrotliDecompress, createZstdDecompress } = __require("node:zlib");
+    var { createInflate, createGunzip: createGunzip3, createBrotliDecompress, createZstdDecompress } = __require("node:zlib");
     var { pipeline: pipeline7, Transform: TransformStream2 } = __require("node:stream");
     var { InvalidArgumentError, ResponseExceededMaxSizeError } = require_errors3();
     var DecoratorHandler = require_decorator_handler2();
@@ -47788,8 +48640,8 @@ var require_decompress = __commonJS({
       }
     };
     var supportedEncodings = {
-      gzip: createGunzip2,
-      "x-gzip": createGunzip2,
+      gzip: createGunzip3,
+      "x-gzip": createGunzip3,
       br: createBrotliDecompress,
       deflate: createInflate,
       compress: createInflate,
@@ -53065,9 +53917,9 @@ var require_cookies2 = __commonJS({
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
       brandChecks(headers);
       cookie = webidl.converters.Cookie(cookie);
-      const str = stringify(cookie);
-      if (str) {
-        headers.append("set-cookie", str, true);
+      const str2 = stringify(cookie);
+      if (str2) {
+        headers.append("set-cookie", str2, true);
       }
     }
     webidl.converters.DeleteCookieAttributes = webidl.dictionaryConverter([
@@ -56277,7 +57129,7 @@ ${captureLines}` : capture.stack;
 
 // oci/registry/client.ts
 import { existsSync as existsSync11, readFileSync as readFileSync11 } from "node:fs";
-import { join as join24 } from "node:path";
+import { join as join25 } from "node:path";
 import { once } from "node:events";
 import { setTimeout as sleep2 } from "node:timers/promises";
 function endpointHost(domain) {
@@ -56299,7 +57151,7 @@ var init_client = __esm({
         const host = endpointHost(domain);
         const plain = isLoopback(host) || (opts.insecure ?? []).includes(host);
         this.base = `https://${host}`;
-        const ca = join24(opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", host, "ca.crt");
+        const ca = join25(opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", host, "ca.crt");
         this.lenient = plain && !existsSync11(ca);
         if (existsSync11(ca)) this.ca = ca;
       }
@@ -56400,7 +57252,7 @@ var init_client = __esm({
               const cause = error2.cause;
               const tls = cause?.code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(cause.code);
               throw new RegistryError(
-                `${this.domain}: cannot reach ${new URL(url).host}: ${cause?.message ?? error2.message}` + (tls ? ` (put the registry's CA certificate in ${join24(this.opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", new URL(url).host, "ca.crt")})` : "")
+                `${this.domain}: cannot reach ${new URL(url).host}: ${cause?.message ?? error2.message}` + (tls ? ` (put the registry's CA certificate in ${join25(this.opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", new URL(url).host, "ca.crt")})` : "")
               );
             }
             return res;
@@ -56500,8 +57352,8 @@ var init_client = __esm({
         if (res.status === 401 || res.status === 403) return this.denied(r, res.status);
         if (res.status === 404) {
           const ref = path.split("/").at(-1).split("?")[0];
-          const kind = path.includes("/blobs/") ? "blob" : "manifest";
-          return new RegistryError(`${this.domain}/${r.repo}${ref.startsWith("sha256:") ? "@" : ":"}${ref}: ${kind} not found${detail ? ` (${detail})` : ""}`, 404);
+          const kind2 = path.includes("/blobs/") ? "blob" : "manifest";
+          return new RegistryError(`${this.domain}/${r.repo}${ref.startsWith("sha256:") ? "@" : ":"}${ref}: ${kind2} not found${detail ? ` (${detail})` : ""}`, 404);
         }
         return new RegistryError(`${this.domain}/${r.repo}: ${r.method ?? "GET"} ${path.split("/").slice(3).join("/")} answered HTTP ${res.status}${detail ? `: ${detail}` : ""}`, res.status);
       }
@@ -56611,8 +57463,8 @@ var init_registry_images = __esm({
       }
     };
     RegistryImages = class {
-      constructor(registries, blobs, mirrors = []) {
-        this.registries = registries;
+      constructor(registries2, blobs, mirrors = []) {
+        this.registries = registries2;
         this.blobs = blobs;
         this.mirrors = mirrors;
       }
@@ -56754,7 +57606,7 @@ var init_miss_explainer = __esm({
 });
 
 // coordinator/solver/url-fetcher.ts
-import { createHash as createHash7 } from "node:crypto";
+import { createHash as createHash9 } from "node:crypto";
 import { Readable as Readable2 } from "node:stream";
 import { pipeline as pipeline5 } from "node:stream/promises";
 var FetchError, UrlFetcher;
@@ -56807,7 +57659,7 @@ var init_url_fetcher = __esm({
         }
       }
       async hash(url, body) {
-        const h = createHash7("sha256");
+        const h = createHash9("sha256");
         try {
           for await (const chunk of body) h.update(chunk);
         } catch (err) {
@@ -56840,11 +57692,11 @@ var init_git = __esm({
 
 // coordinator/solver/git-sources.ts
 import { lstat as lstat8, lutimes as lutimes4, mkdir as mkdir12, mkdtemp as mkdtemp4, readdir as readdir8, rm as rm10 } from "node:fs/promises";
-import { join as join25 } from "node:path";
+import { join as join26 } from "node:path";
 async function listTree(dir, withGit) {
   const out = /* @__PURE__ */ new Set();
   const walk = async (rel) => {
-    for (const e of await readdir8(join25(dir, rel), { withFileTypes: true })) {
+    for (const e of await readdir8(join26(dir, rel), { withFileTypes: true })) {
       if (e.name === ".git" && !withGit) continue;
       const child = rel ? `${rel}/${e.name}` : e.name;
       out.add(child);
@@ -56856,7 +57708,7 @@ async function listTree(dir, withGit) {
 }
 async function setTimes(dir, time) {
   for (const e of await readdir8(dir, { withFileTypes: true })) {
-    const path = join25(dir, e.name);
+    const path = join26(dir, e.name);
     if (e.isDirectory()) await setTimes(path, time);
     else await lutimes4(path, time, time);
   }
@@ -56947,9 +57799,9 @@ var init_git_sources = __esm({
         }
         const where = `ADD ${def.remote}#${ref}`;
         const redact = this.redactions(remote);
-        const work = await mkdtemp4(join25(this.tmpDir, `git-${process.pid}-`));
+        const work = await mkdtemp4(join26(this.tmpDir, `git-${process.pid}-`));
         this.workDirs.push(work);
-        const tree = join25(work, "tree");
+        const tree = join26(work, "tree");
         const keep = def.keepGitDir && def.subdir === "";
         try {
           let repo;
@@ -56957,7 +57809,7 @@ var init_git_sources = __esm({
             await git(["-c", "init.defaultBranch=master", "init", "-q", tree]);
             repo = ["-C", tree];
           } else {
-            const gitDir = join25(work, "repo.git");
+            const gitDir = join26(work, "repo.git");
             await git(["init", "-q", "--bare", gitDir]);
             await mkdir12(tree, { mode: 493 });
             repo = ["--git-dir", gitDir, "--work-tree", tree];
@@ -56966,7 +57818,7 @@ var init_git_sources = __esm({
           await this.fetch(repo, keep ? ref : commit, commit, redact);
           if (keep) await git([...repo, "checkout", "-q", "--detach", commit]);
           else await git([...repo, "checkout", "-q", commit, "--", "."], { cwd: tree });
-          if (def.submodules && await lstat8(join25(tree, ".gitmodules")).catch(() => void 0)) {
+          if (def.submodules && await lstat8(join26(tree, ".gitmodules")).catch(() => void 0)) {
             await git([...repo, "submodule", "update", "--init", "--recursive", "--depth=1"], { cwd: tree, redact });
           }
           if (def.mtime === "commit") {
@@ -56976,15 +57828,15 @@ var init_git_sources = __esm({
           if (keep) {
             await git([...repo, "remote", "set-url", "origin", def.remote]);
             await git([...repo, "reflog", "expire", "--all", "--expire=now"]);
-            await rm10(join25(tree, ".git", "FETCH_HEAD"), { force: true });
+            await rm10(join26(tree, ".git", "FETCH_HEAD"), { force: true });
           }
           let dir = tree;
           if (def.subdir !== "") {
             for (let i = 1, parts = def.subdir.split("/"); i <= parts.length; i++) {
-              const st = await lstat8(join25(tree, ...parts.slice(0, i))).catch(() => void 0);
+              const st = await lstat8(join26(tree, ...parts.slice(0, i))).catch(() => void 0);
               if (!st?.isDirectory()) throw new GitSourceError(`${where}: subdir ${def.subdir}: ${parts.slice(0, i).join("/")} is not a directory in the repository`);
             }
-            dir = join25(tree, def.subdir);
+            dir = join26(tree, def.subdir);
           }
           return { dir, allowed: await listTree(dir, keep) };
         } catch (err) {
@@ -57038,9 +57890,10 @@ var init_build_metadata = __esm({
 });
 
 // coordinator/solver/build.ts
+import { randomUUID as randomUUID2 } from "node:crypto";
 import { createWriteStream as createWriteStream5 } from "node:fs";
-import { chmod as chmod10, mkdir as mkdir13, mkdtemp as mkdtemp5, rm as rm11, writeFile as writeFile7 } from "node:fs/promises";
-import { join as join26 } from "node:path";
+import { chmod as chmod10, mkdir as mkdir13, mkdtemp as mkdtemp5, rm as rm11, writeFile as writeFile8 } from "node:fs/promises";
+import { join as join27 } from "node:path";
 import { pipeline as pipeline6 } from "node:stream/promises";
 async function runBuild(req, engine) {
   const lease = await engine.stores.leases.create();
@@ -57051,14 +57904,15 @@ async function runBuild(req, engine) {
   }
 }
 async function buildLeased(req, engine, lease) {
+  const startedOn = /* @__PURE__ */ new Date();
   const blobs = engine.stores.blobs.withLease(lease);
   const scratch = engine.scratchDir;
   await mkdir13(scratch, { recursive: true });
   const fetcher = new UrlFetcher(blobs);
   const gitSources = new GitSources(scratch);
   const { insecure, mirrors } = registrySettings();
-  const registries = new Registries({ insecure });
-  const registryImages = new RegistryImages(registries, blobs, mirrors);
+  const registries2 = new Registries({ insecure });
+  const registryImages = new RegistryImages(registries2, blobs, mirrors);
   const plan = await planBuild({ resolver: registryImages, ...req.plan, fetchUrl: (url, checksum) => fetcher.fetch(url, checksum), resolveGit: (ref) => gitSources.resolve(ref) });
   const index = engine.stores.index;
   const session = await engine.openWorker(lease, blobs);
@@ -57092,11 +57946,11 @@ async function buildLeased(req, engine, lease) {
     images: new ImageSources(new LayoutImageProvider(blobs, req.plan.namedContexts ?? /* @__PURE__ */ new Map()), registryImages),
     downloaded: async (url, digest) => {
       if (!digest) throw new Error(`ADD ${url} was not downloaded`);
-      const dir = await mkdtemp5(join26(scratch, "url-"));
+      const dir = await mkdtemp5(join27(scratch, "url-"));
       tempDirs.push(dir);
       const name = urlFileName(url);
-      await pipeline6(blobs.stream(digest), createWriteStream5(join26(dir, name), { mode: 384 }));
-      await chmod10(join26(dir, name), 384);
+      await pipeline6(blobs.stream(digest), createWriteStream5(join27(dir, name), { mode: 384 }));
+      await chmod10(join27(dir, name), 384);
       return { dir, name };
     },
     gitCheckout: (source) => gitSources.checkout(source),
@@ -57123,11 +57977,12 @@ async function buildLeased(req, engine, lease) {
     }
     await solver.flush();
     const top = images.length === 1 ? images[0].manifest : await assembleIndex(images, blobs);
-    await exportOutputs(req.outputs, { images, top, tags: req.tags, blobs, rootfs: session.rootfs ?? blobRootfs(blobs, scratch), progress: req.progress, registries });
-    if (req.iidfile) await writeFile7(req.iidfile, images.length === 1 ? images[0].config.digest : top.digest);
+    const attestations = wantsAttestations(req.attest?.options) ? await attest(req, req.attest, plan, images, blobs, startedOn) : void 0;
+    await exportOutputs(req.outputs, { images, top, tags: req.tags, blobs, rootfs: session.rootfs ?? blobRootfs(blobs, scratch), progress: req.progress, registries: registries2, ...attestations ? { attestations } : {} });
+    if (req.iidfile) await writeFile8(req.iidfile, images.length === 1 ? images[0].config.digest : top.digest);
     if (req.metadataFile) {
       const meta = buildMetadata({ top, configDigest: images.length === 1 ? images[0].config.digest : void 0, tags: req.tags, misses: solver.misses });
-      await writeFile7(req.metadataFile, JSON.stringify(meta, null, 2) + "\n");
+      await writeFile8(req.metadataFile, JSON.stringify(meta, null, 2) + "\n");
     }
     return { plan, images, top, misses: solver.misses };
   } finally {
@@ -57135,6 +57990,40 @@ async function buildLeased(req, engine, lease) {
     await session.close();
     for (const d of tempDirs) await rm11(d, { recursive: true, force: true });
     await gitSources.cleanup();
+  }
+}
+async function attest(req, a, plan, images, blobs, startedOn) {
+  const id = req.progress.start(`attesting ${[a.options.provenance ? `provenance (mode=${a.options.provenance.mode})` : "", a.options.sbom ? "SBOM" : ""].filter(Boolean).join(" and ")}`);
+  try {
+    const finishedOn = /* @__PURE__ */ new Date();
+    const checksums = /* @__PURE__ */ new Map();
+    const out = await attestImages(images, a.options, {
+      plan,
+      tags: req.tags,
+      blobs,
+      tool: a.tool,
+      created: plan.sourceDateEpoch !== void 0 ? new Date(plan.sourceDateEpoch * 1e3) : finishedOn,
+      defaultBuilderId: a.defaultBuilderId,
+      ...a.signer ? { signer: a.signer } : {},
+      run: {
+        invocationId: randomUUID2(),
+        startedOn,
+        finishedOn,
+        builderPlatform: plan.buildPlatform,
+        dockerfilePath: a.dockerfilePath,
+        dockerfileText: req.plan.dockerfileText,
+        buildArgs: req.plan.buildArgs,
+        labels: req.plan.labels,
+        ...req.plan.target !== void 0 ? { target: req.plan.target } : {},
+        secretIds: [...req.plan.secretIds],
+        contextDigest: (name) => checksums.get(name) ?? checksums.set(name, selectFromContext(req.plan.context(name), ".").checksum).get(name)
+      }
+    });
+    req.progress.done(id);
+    return out;
+  } catch (err) {
+    req.progress.error(id, err.message);
+    throw err;
   }
 }
 var init_build = __esm({
@@ -57154,6 +58043,7 @@ var init_build = __esm({
     init_stage_lowering();
     init_selection();
     init_build_metadata();
+    init_attestations();
   }
 });
 
@@ -57195,12 +58085,12 @@ var init_cache_maintenance = __esm({
 });
 
 // coordinator/solver/local-build.ts
-import { join as join27 } from "node:path";
+import { join as join28 } from "node:path";
 function localEngine(cacheDir) {
   return {
     stores: { blobs: new FsBlobStore(cacheDir), index: new FsCacheIndex(cacheDir), explanations: new FsExplainStore(cacheDir), leases: new FileLeases(cacheDir) },
     // The snapshot store removes what a killed build left here.
-    scratchDir: join27(cacheDir, "tmp"),
+    scratchDir: join28(cacheDir, "tmp"),
     async openWorker(lease, blobs) {
       const snapshots = new SnapshotStore(cacheDir, blobs, lease);
       await snapshots.cleanStale();
@@ -57386,6 +58276,132 @@ var init_progress = __esm({
   }
 });
 
+// oci/signing/simple-signing.ts
+function dockerReference(domain, repo) {
+  return `${domain === "docker.io" ? "index.docker.io" : domain}/${repo}`;
+}
+function simpleSigningPayload(reference, digest, annotations) {
+  const payload = {
+    critical: { identity: { "docker-reference": reference }, image: { "docker-manifest-digest": digest }, type: SIGNATURE_TYPE },
+    optional: annotations && Object.keys(annotations).length > 0 ? annotations : null
+  };
+  return Buffer.from(JSON.stringify(payload));
+}
+function payloadDigest(bytes) {
+  let p;
+  try {
+    p = JSON.parse(bytes.toString());
+  } catch {
+    return { error: "the payload is not JSON" };
+  }
+  if (p?.critical?.type !== SIGNATURE_TYPE) return { error: `the payload's type is not "${SIGNATURE_TYPE}"` };
+  const digest = p.critical.image?.["docker-manifest-digest"];
+  return typeof digest === "string" ? { digest } : { error: "the payload names no image digest" };
+}
+var SIMPLE_SIGNING_MEDIA_TYPE, SIGNATURE_ANNOTATION, SIGNATURE_TYPE;
+var init_simple_signing = __esm({
+  "oci/signing/simple-signing.ts"() {
+    "use strict";
+    SIMPLE_SIGNING_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json";
+    SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature";
+    SIGNATURE_TYPE = "cosign container image signature";
+  }
+});
+
+// oci/signing/image-signatures.ts
+function signatureTag(subject) {
+  return `${subject.replace(":", "-")}.sig`;
+}
+async function attachLegacySignature(client, repo, subject, signer, dockerReference2) {
+  const payload = simpleSigningPayload(dockerReference2, subject);
+  const signature = await signer.sign(payload);
+  const tag = signatureTag(subject);
+  const existing = await getManifest(client, repo, tag);
+  const layers = existing ? JSON.parse(existing.bytes.toString()).layers : [];
+  const layer = await putBlob2(client, repo, SIMPLE_SIGNING_MEDIA_TYPE, payload);
+  layers.push({ ...layer, annotations: { [SIGNATURE_ANNOTATION]: signature.toString("base64") } });
+  const config = await putBlob2(client, repo, MediaType.ociConfig, Buffer.from(JSON.stringify({ architecture: "", os: "", config: {}, rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) } })));
+  const manifest = { schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers };
+  await putManifest(client, repo, tag, MediaType.ociManifest, Buffer.from(JSON.stringify(manifest)));
+  return { tag, layers: layers.length };
+}
+async function legacySignatures(client, repo, subject) {
+  const raw = await getManifest(client, repo, signatureTag(subject));
+  if (!raw) return [];
+  const manifest = JSON.parse(raw.bytes.toString());
+  const found = [];
+  for (const l of manifest.layers ?? []) {
+    if (l.mediaType !== SIMPLE_SIGNING_MEDIA_TYPE) continue;
+    const signature = l.annotations?.[SIGNATURE_ANNOTATION];
+    found.push({ payload: await getBlob(client, repo, l.digest), ...signature !== void 0 ? { signature } : {} });
+  }
+  return found;
+}
+async function attachBundle(client, repo, subject, signer, statementBytes, predicateType, created) {
+  const bundle = await signedBundle(signer, IN_TOTO_PAYLOAD_TYPE, statementBytes);
+  return attachReferrer(client, repo, subject, {
+    artifactType: BUNDLE_MEDIA_TYPE,
+    blobs: [{ mediaType: BUNDLE_MEDIA_TYPE, data: bundle }],
+    annotations: {
+      "org.opencontainers.image.created": created.toISOString().replace(/\.\d{3}Z$/, "Z"),
+      [BUNDLE_CONTENT_ANNOTATION]: "dsse-envelope",
+      [BUNDLE_PREDICATE_ANNOTATION]: predicateType
+    }
+  });
+}
+function attachBundleSignature(client, repo, subject, signer, created) {
+  return attachBundle(client, repo, subject, signer, statement2(subject.digest, COSIGN_SIGN_PREDICATE, {}), COSIGN_SIGN_PREDICATE, created);
+}
+var init_image_signatures = __esm({
+  "oci/signing/image-signatures.ts"() {
+    "use strict";
+    init_manifest();
+    init_content();
+    init_referrers();
+    init_sigstore_bundle();
+    init_simple_signing();
+  }
+});
+
+// coordinator/registry/signing.ts
+async function resolveSubject(registries2, ref) {
+  const raw = await getManifest(registries2.client(ref.domain), ref.path, ref.digest ?? ref.tag);
+  if (!raw) throw new RegistryError(`${formatReference(ref)}: manifest not found`, 404);
+  return { mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length };
+}
+async function signManifest(registries2, repo, subject, o) {
+  const client = registries2.client(repo.domain);
+  const name = `${repo.domain}/${repo.path}@${subject.digest}`;
+  const lines = [];
+  if (o.formats.includes("legacy")) {
+    const { tag } = await attachLegacySignature(client, repo.path, subject.digest, o.signer, dockerReference(repo.domain, repo.path));
+    lines.push(`signed ${name}: legacy signature at ${repo.domain}/${repo.path}:${tag}`);
+  }
+  if (o.formats.includes("bundle")) {
+    const r = await attachBundleSignature(client, repo.path, subject, o.signer, o.now ?? /* @__PURE__ */ new Date());
+    lines.push(`signed ${name}: Sigstore bundle ${r.descriptor.digest} (${r.via === "api" ? "referrers API" : `referrers tag ${subject.digest.replace(":", "-")}`})`);
+  }
+  return lines;
+}
+function repositoriesOf(names) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const n of names) {
+    const r = parseReference(n);
+    seen.set(`${r.domain}/${r.path}`, { domain: r.domain, path: r.path });
+  }
+  return [...seen.values()];
+}
+var init_signing = __esm({
+  "coordinator/registry/signing.ts"() {
+    "use strict";
+    init_content();
+    init_errors3();
+    init_reference();
+    init_image_signatures();
+    init_simple_signing();
+  }
+});
+
 // coordinator/export/output-spec.ts
 function parseOutput(text) {
   if (!text.includes("=")) return text === "-" ? { type: "tar", dest: "-" } : { type: "local", dest: text };
@@ -57429,6 +58445,43 @@ var init_output_spec = __esm({
     init_expected_error();
     OutputSpecError = class extends ExpectedError {
     };
+  }
+});
+
+// coordinator/attest/attest-options.ts
+function parseProvenance(text) {
+  if (text.toLowerCase() in BOOLEANS) return BOOLEANS[text.toLowerCase()] ? { mode: "min" } : void 0;
+  let mode = "min";
+  let builderId;
+  let disabled = false;
+  for (const part of text.split(",")) {
+    const eq = part.indexOf("=");
+    const [key, value] = eq < 0 ? [part, ""] : [part.slice(0, eq).trim(), part.slice(eq + 1).trim()];
+    if (key === "mode" && (value === "min" || value === "max")) mode = value;
+    else if (key === "builder-id" && value !== "") builderId = value;
+    else if (key === "disabled" && value.toLowerCase() in BOOLEANS) disabled = BOOLEANS[value.toLowerCase()];
+    else if (key === "version" && value !== "v1") throw new AttestOptionError(`invalid --provenance version=${value}: Dockyard writes SLSA provenance v1 only`);
+    else if (key === "version") continue;
+    else if (key === "mode") throw new AttestOptionError(`invalid --provenance mode=${value}: use min or max`);
+    else throw new AttestOptionError(`invalid --provenance ${JSON.stringify(part)}: use true, false, or mode=min|max[,builder-id=URI]`);
+  }
+  return disabled ? void 0 : { mode, ...builderId !== void 0 ? { builderId } : {} };
+}
+function parseSbom(text) {
+  const v = text.toLowerCase();
+  if (v in BOOLEANS) return BOOLEANS[v];
+  const m = /^disabled=(.*)$/.exec(v);
+  if (m && m[1] in BOOLEANS) return !BOOLEANS[m[1]];
+  throw new AttestOptionError(`invalid --sbom ${JSON.stringify(text)}: use true or false (Dockyard's own scanner reads the image's package databases; generator= is not supported)`);
+}
+var AttestOptionError, BOOLEANS;
+var init_attest_options = __esm({
+  "coordinator/attest/attest-options.ts"() {
+    "use strict";
+    init_expected_error();
+    AttestOptionError = class extends ExpectedError {
+    };
+    BOOLEANS = { true: true, "1": true, false: false, "0": false };
   }
 });
 
@@ -57483,6 +58536,26 @@ var init_secrets = __esm({
   }
 });
 
+// cli/signature-format.ts
+function parseSignatureFormat(value) {
+  switch (value ?? "both") {
+    case "legacy":
+      return ["legacy"];
+    case "bundle":
+      return ["bundle"];
+    case "both":
+      return ["legacy", "bundle"];
+    default:
+      throw new UsageError(`invalid --signature-format ${JSON.stringify(value)}: use legacy, bundle or both`);
+  }
+}
+var init_signature_format = __esm({
+  "cli/signature-format.ts"() {
+    "use strict";
+    init_errors2();
+  }
+});
+
 // cli/farm-client-flags.ts
 function tlsFiles(values) {
   return {
@@ -57513,7 +58586,7 @@ var init_farm_client_flags = __esm({
 
 // cli/build-flags.ts
 import { readFileSync as readFileSync12, statSync as statSync4 } from "node:fs";
-import { join as join28, relative as relative4, resolve as resolve4 } from "node:path";
+import { join as join29, relative as relative4, resolve as resolve4 } from "node:path";
 import { parseArgs } from "node:util";
 function keyValues2(items, flag) {
   const out = /* @__PURE__ */ new Map();
@@ -57527,10 +58600,14 @@ function keyValues2(items, flag) {
 function readStdin() {
   return readFileSync12(0, "utf8");
 }
+function withOptionalValues(argv2) {
+  const end = argv2.indexOf("--");
+  return argv2.map((a, i) => OPTIONAL_VALUE.has(a) && (end < 0 || i < end) ? `${a}=true` : a);
+}
 function parseBuildFlags(argv2, env = process.env) {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv2, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: withOptionalValues(argv2), options, allowPositionals: true, strict: true });
   } catch (err) {
     throw parseArgsError(err, "build");
   }
@@ -57545,7 +58622,7 @@ function parseBuildFlags(argv2, env = process.env) {
   if (!["auto", "tty", "plain", "quiet", "rawjson"].includes(progress)) throw new UsageError(`invalid --progress ${JSON.stringify(progress)}: use auto, tty, plain, quiet or rawjson`);
   const contextDir = resolve4(positionals[0]);
   const fileFlag = values.file;
-  const dockerfilePath = fileFlag === "-" ? void 0 : resolve4(fileFlag ?? join28(contextDir, "Dockerfile"));
+  const dockerfilePath = fileFlag === "-" ? void 0 : resolve4(fileFlag ?? join29(contextDir, "Dockerfile"));
   let dockerfileText;
   if (dockerfilePath === void 0) dockerfileText = readStdin();
   else {
@@ -57569,7 +58646,9 @@ function parseBuildFlags(argv2, env = process.env) {
   let secrets;
   let namedContexts;
   let outputs;
+  let attest2;
   try {
+    attest2 = { ...values.provenance !== void 0 && parseProvenance(values.provenance) ? { provenance: parseProvenance(values.provenance) } : {}, sbom: values.sbom !== void 0 && parseSbom(values.sbom) };
     platforms = (values.platform ?? []).flatMap((p) => parsePlatformList(p));
     buildArgs = parseBuildArgs(values["build-arg"] ?? []);
     secrets = (values.secret ?? []).map((s) => parseSecretFlag(s));
@@ -57579,6 +58658,10 @@ function parseBuildFlags(argv2, env = process.env) {
     throw new UsageError(err.message);
   }
   if (values.push) outputs.push({ type: "image", push: true, names: values.tag ?? [], pushByDigest: false });
+  if (attest2.provenance || attest2.sbom) {
+    const flag = [attest2.provenance ? "--provenance" : "", attest2.sbom ? "--sbom" : ""].filter(Boolean).join("/");
+    if (outputs.some((o) => o.type === "tar")) throw new UsageError(`${flag}: --output type=tar has no place for attestations; use type=local (provenance.json, sbom.spdx.json beside the files) or type=oci`);
+  }
   if (values.load) throw new UsageError("--load needs a Docker daemon; use --output type=docker,dest=FILE and docker load < FILE");
   const maxParallelism = values["max-parallelism"] === void 0 ? void 0 : Number(values["max-parallelism"]);
   if (maxParallelism !== void 0 && !(Number.isInteger(maxParallelism) && maxParallelism > 0)) throw new UsageError(`invalid --max-parallelism ${values["max-parallelism"]}: expected a positive whole number`);
@@ -57586,6 +58669,7 @@ function parseBuildFlags(argv2, env = process.env) {
   for (const address of builder?.split(",") ?? []) {
     if (!/^(?:\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/.test(address)) throw new UsageError(`invalid --builder ${JSON.stringify(builder)}: expected HOST:PORT[,HOST:PORT...]`);
   }
+  const sign2 = signFlags(values, outputs, builder);
   if (values["tls-cert"] === void 0 !== (values["tls-key"] === void 0)) throw new UsageError("--tls-cert and --tls-key go together");
   return {
     contextDir,
@@ -57612,20 +58696,34 @@ function parseBuildFlags(argv2, env = process.env) {
     progress,
     ...builder ? { builder } : {},
     ...values["token-file"] !== void 0 ? { tokenFile: values["token-file"] } : {},
-    tls: tlsFiles(values)
+    tls: tlsFiles(values),
+    attest: attest2,
+    ...sign2 ? { sign: sign2 } : {}
   };
 }
-var buildHelp, options;
+function signFlags(values, outputs, builder) {
+  if (!values.sign) {
+    if (values.key !== void 0 || values["signature-format"] !== void 0) throw new UsageError(`${values.key !== void 0 ? "--key" : "--signature-format"} needs --sign`);
+    return void 0;
+  }
+  if (values.key === void 0) throw new UsageError("--sign needs --key KEY (a cosign private key file; keyless signing is not supported)");
+  if (!outputs.some((o) => o.type === "image" && o.push)) throw new UsageError("--sign signs what is pushed: add --push (or --output type=registry)");
+  if (builder !== void 0) throw new UsageError("--sign does not work with --builder yet: build with --push, then run dockyard sign --key KEY IMAGE@DIGEST");
+  return { key: values.key, formats: parseSignatureFormat(values["signature-format"]) };
+}
+var buildHelp, options, OPTIONAL_VALUE;
 var init_build_flags = __esm({
   "cli/build-flags.ts"() {
     "use strict";
     init_named_contexts();
     init_output_spec();
+    init_attest_options();
     init_build_args();
     init_platform();
     init_reference();
     init_errors2();
     init_secrets();
+    init_signature_format();
     init_farm_client_flags();
     buildHelp = `Usage: dockyard build [OPTIONS] PATH
 
@@ -57642,10 +58740,19 @@ Options:
       --label KEY=VALUE      Set metadata on the image (repeatable)
   -o, --output spec          Output destination (repeatable): type=oci,dest=FILE[,tar=false] | type=docker,dest=FILE |
                              type=local,dest=DIR | type=tar,dest=FILE | PATH (local) | - (tar to stdout)
+      --provenance VALUE     Attach SLSA v1 provenance to each platform's image: true, false, or
+                             mode=min|max[,builder-id=URI] (bare --provenance: mode=min)
+      --sbom VALUE           Attach an SPDX 2.3 SBOM of each platform's image: true or false (bare --sbom: true).
+                             Pushed images get them as OCI referrers (signed Sigstore bundles with --sign), OCI
+                             layouts beside the image in index.json, type=local as provenance.json and sbom.spdx.json
       --pull                 Check the registry for newer base images (Dockyard always does)
       --push                 Push the image to the registry of each -t (same as --output type=registry)
       --build-context NAME=VALUE
                              Extra context (repeatable): a directory, oci-layout://DIR[:TAG|@DIGEST] or docker-image://REF
+      --sign                 Sign every pushed manifest (each platform's and the index), as cosign does
+      --key FILE             With --sign: cosign private key file (password from COSIGN_PASSWORD or the terminal)
+      --signature-format legacy|bundle|both
+                             With --sign: cosign's sha256-<hex>.sig tag, a Sigstore bundle referrer, or both (default)
       --iidfile FILE         Write the image ID to FILE
       --metadata-file FILE   Write build result metadata (digests) to FILE as JSON
       --no-cache             Do not use the cache
@@ -57683,9 +58790,15 @@ ${farmClientHelp}  -h, --help                 Show this help
       offline: { type: "boolean" },
       format: { type: "string" },
       progress: { type: "string" },
+      provenance: { type: "string" },
+      sbom: { type: "string" },
+      sign: { type: "boolean" },
+      key: { type: "string" },
+      "signature-format": { type: "string" },
       ...farmClientOptions,
       help: { type: "boolean", short: "h" }
     };
+    OPTIONAL_VALUE = /* @__PURE__ */ new Set(["--provenance", "--sbom"]);
   }
 });
 
@@ -57798,6 +58911,2605 @@ var init_plan_render = __esm({
     init_escape_controls();
     short = (key) => key ? key.slice(7, 19) : "scratch";
     UNRESOLVED = "UNRESOLVED";
+  }
+});
+
+// cli/version.ts
+import { readFileSync as readFileSync13 } from "node:fs";
+function version() {
+  return JSON.parse(readFileSync13(new URL("../../package.json", import.meta.url), "utf8")).version;
+}
+var init_version = __esm({
+  "cli/version.ts"() {
+    "use strict";
+  }
+});
+
+// cli/attest-request.ts
+import { basename as basename3, isAbsolute as isAbsolute2, relative as relative5 } from "node:path";
+function attestRequest(flags, env = process.env) {
+  const rel = flags.dockerfilePath === void 0 ? "-" : relative5(flags.contextDir, flags.dockerfilePath);
+  const dockerfilePath = rel === "-" ? rel : rel.startsWith("..") || isAbsolute2(rel) ? basename3(flags.dockerfilePath) : rel;
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run, GITHUB_RUN_ATTEMPT: attempt } = env;
+  const defaultBuilderId = server && repo && run ? `${server}/${repo}/actions/runs/${run}/attempts/${attempt || "1"}` : `urn:dockyard:builder:${version()}`;
+  return { options: flags.attest, dockerfilePath, tool: `dockyard-${version()}`, defaultBuilderId };
+}
+var init_attest_request = __esm({
+  "cli/attest-request.ts"() {
+    "use strict";
+    init_version();
+  }
+});
+
+// node_modules/tweetnacl/nacl-fast.js
+var require_nacl_fast = __commonJS({
+  "node_modules/tweetnacl/nacl-fast.js"(exports, module) {
+    (function(nacl2) {
+      "use strict";
+      var gf = function(init) {
+        var i, r = new Float64Array(16);
+        if (init) for (i = 0; i < init.length; i++) r[i] = init[i];
+        return r;
+      };
+      var randombytes = function() {
+        throw new Error("no PRNG");
+      };
+      var _0 = new Uint8Array(16);
+      var _9 = new Uint8Array(32);
+      _9[0] = 9;
+      var gf0 = gf(), gf1 = gf([1]), _121665 = gf([56129, 1]), D = gf([30883, 4953, 19914, 30187, 55467, 16705, 2637, 112, 59544, 30585, 16505, 36039, 65139, 11119, 27886, 20995]), D2 = gf([61785, 9906, 39828, 60374, 45398, 33411, 5274, 224, 53552, 61171, 33010, 6542, 64743, 22239, 55772, 9222]), X = gf([54554, 36645, 11616, 51542, 42930, 38181, 51040, 26924, 56412, 64982, 57905, 49316, 21502, 52590, 14035, 8553]), Y = gf([26200, 26214, 26214, 26214, 26214, 26214, 26214, 26214, 26214, 26214, 26214, 26214, 26214, 26214, 26214, 26214]), I = gf([41136, 18958, 6951, 50414, 58488, 44335, 6150, 12099, 55207, 15867, 153, 11085, 57099, 20417, 9344, 11139]);
+      function ts64(x, i, h, l) {
+        x[i] = h >> 24 & 255;
+        x[i + 1] = h >> 16 & 255;
+        x[i + 2] = h >> 8 & 255;
+        x[i + 3] = h & 255;
+        x[i + 4] = l >> 24 & 255;
+        x[i + 5] = l >> 16 & 255;
+        x[i + 6] = l >> 8 & 255;
+        x[i + 7] = l & 255;
+      }
+      function vn(x, xi, y, yi, n) {
+        var i, d = 0;
+        for (i = 0; i < n; i++) d |= x[xi + i] ^ y[yi + i];
+        return (1 & d - 1 >>> 8) - 1;
+      }
+      function crypto_verify_16(x, xi, y, yi) {
+        return vn(x, xi, y, yi, 16);
+      }
+      function crypto_verify_32(x, xi, y, yi) {
+        return vn(x, xi, y, yi, 32);
+      }
+      function core_salsa20(o, p, k, c) {
+        var j0 = c[0] & 255 | (c[1] & 255) << 8 | (c[2] & 255) << 16 | (c[3] & 255) << 24, j1 = k[0] & 255 | (k[1] & 255) << 8 | (k[2] & 255) << 16 | (k[3] & 255) << 24, j2 = k[4] & 255 | (k[5] & 255) << 8 | (k[6] & 255) << 16 | (k[7] & 255) << 24, j3 = k[8] & 255 | (k[9] & 255) << 8 | (k[10] & 255) << 16 | (k[11] & 255) << 24, j4 = k[12] & 255 | (k[13] & 255) << 8 | (k[14] & 255) << 16 | (k[15] & 255) << 24, j5 = c[4] & 255 | (c[5] & 255) << 8 | (c[6] & 255) << 16 | (c[7] & 255) << 24, j6 = p[0] & 255 | (p[1] & 255) << 8 | (p[2] & 255) << 16 | (p[3] & 255) << 24, j7 = p[4] & 255 | (p[5] & 255) << 8 | (p[6] & 255) << 16 | (p[7] & 255) << 24, j8 = p[8] & 255 | (p[9] & 255) << 8 | (p[10] & 255) << 16 | (p[11] & 255) << 24, j9 = p[12] & 255 | (p[13] & 255) << 8 | (p[14] & 255) << 16 | (p[15] & 255) << 24, j10 = c[8] & 255 | (c[9] & 255) << 8 | (c[10] & 255) << 16 | (c[11] & 255) << 24, j11 = k[16] & 255 | (k[17] & 255) << 8 | (k[18] & 255) << 16 | (k[19] & 255) << 24, j12 = k[20] & 255 | (k[21] & 255) << 8 | (k[22] & 255) << 16 | (k[23] & 255) << 24, j13 = k[24] & 255 | (k[25] & 255) << 8 | (k[26] & 255) << 16 | (k[27] & 255) << 24, j14 = k[28] & 255 | (k[29] & 255) << 8 | (k[30] & 255) << 16 | (k[31] & 255) << 24, j15 = c[12] & 255 | (c[13] & 255) << 8 | (c[14] & 255) << 16 | (c[15] & 255) << 24;
+        var x0 = j0, x1 = j1, x2 = j2, x3 = j3, x4 = j4, x5 = j5, x6 = j6, x7 = j7, x8 = j8, x9 = j9, x10 = j10, x11 = j11, x12 = j12, x13 = j13, x14 = j14, x15 = j15, u;
+        for (var i = 0; i < 20; i += 2) {
+          u = x0 + x12 | 0;
+          x4 ^= u << 7 | u >>> 32 - 7;
+          u = x4 + x0 | 0;
+          x8 ^= u << 9 | u >>> 32 - 9;
+          u = x8 + x4 | 0;
+          x12 ^= u << 13 | u >>> 32 - 13;
+          u = x12 + x8 | 0;
+          x0 ^= u << 18 | u >>> 32 - 18;
+          u = x5 + x1 | 0;
+          x9 ^= u << 7 | u >>> 32 - 7;
+          u = x9 + x5 | 0;
+          x13 ^= u << 9 | u >>> 32 - 9;
+          u = x13 + x9 | 0;
+          x1 ^= u << 13 | u >>> 32 - 13;
+          u = x1 + x13 | 0;
+          x5 ^= u << 18 | u >>> 32 - 18;
+          u = x10 + x6 | 0;
+          x14 ^= u << 7 | u >>> 32 - 7;
+          u = x14 + x10 | 0;
+          x2 ^= u << 9 | u >>> 32 - 9;
+          u = x2 + x14 | 0;
+          x6 ^= u << 13 | u >>> 32 - 13;
+          u = x6 + x2 | 0;
+          x10 ^= u << 18 | u >>> 32 - 18;
+          u = x15 + x11 | 0;
+          x3 ^= u << 7 | u >>> 32 - 7;
+          u = x3 + x15 | 0;
+          x7 ^= u << 9 | u >>> 32 - 9;
+          u = x7 + x3 | 0;
+          x11 ^= u << 13 | u >>> 32 - 13;
+          u = x11 + x7 | 0;
+          x15 ^= u << 18 | u >>> 32 - 18;
+          u = x0 + x3 | 0;
+          x1 ^= u << 7 | u >>> 32 - 7;
+          u = x1 + x0 | 0;
+          x2 ^= u << 9 | u >>> 32 - 9;
+          u = x2 + x1 | 0;
+          x3 ^= u << 13 | u >>> 32 - 13;
+          u = x3 + x2 | 0;
+          x0 ^= u << 18 | u >>> 32 - 18;
+          u = x5 + x4 | 0;
+          x6 ^= u << 7 | u >>> 32 - 7;
+          u = x6 + x5 | 0;
+          x7 ^= u << 9 | u >>> 32 - 9;
+          u = x7 + x6 | 0;
+          x4 ^= u << 13 | u >>> 32 - 13;
+          u = x4 + x7 | 0;
+          x5 ^= u << 18 | u >>> 32 - 18;
+          u = x10 + x9 | 0;
+          x11 ^= u << 7 | u >>> 32 - 7;
+          u = x11 + x10 | 0;
+          x8 ^= u << 9 | u >>> 32 - 9;
+          u = x8 + x11 | 0;
+          x9 ^= u << 13 | u >>> 32 - 13;
+          u = x9 + x8 | 0;
+          x10 ^= u << 18 | u >>> 32 - 18;
+          u = x15 + x14 | 0;
+          x12 ^= u << 7 | u >>> 32 - 7;
+          u = x12 + x15 | 0;
+          x13 ^= u << 9 | u >>> 32 - 9;
+          u = x13 + x12 | 0;
+          x14 ^= u << 13 | u >>> 32 - 13;
+          u = x14 + x13 | 0;
+          x15 ^= u << 18 | u >>> 32 - 18;
+        }
+        x0 = x0 + j0 | 0;
+        x1 = x1 + j1 | 0;
+        x2 = x2 + j2 | 0;
+        x3 = x3 + j3 | 0;
+        x4 = x4 + j4 | 0;
+        x5 = x5 + j5 | 0;
+        x6 = x6 + j6 | 0;
+        x7 = x7 + j7 | 0;
+        x8 = x8 + j8 | 0;
+        x9 = x9 + j9 | 0;
+        x10 = x10 + j10 | 0;
+        x11 = x11 + j11 | 0;
+        x12 = x12 + j12 | 0;
+        x13 = x13 + j13 | 0;
+        x14 = x14 + j14 | 0;
+        x15 = x15 + j15 | 0;
+        o[0] = x0 >>> 0 & 255;
+        o[1] = x0 >>> 8 & 255;
+        o[2] = x0 >>> 16 & 255;
+        o[3] = x0 >>> 24 & 255;
+        o[4] = x1 >>> 0 & 255;
+        o[5] = x1 >>> 8 & 255;
+        o[6] = x1 >>> 16 & 255;
+        o[7] = x1 >>> 24 & 255;
+        o[8] = x2 >>> 0 & 255;
+        o[9] = x2 >>> 8 & 255;
+        o[10] = x2 >>> 16 & 255;
+        o[11] = x2 >>> 24 & 255;
+        o[12] = x3 >>> 0 & 255;
+        o[13] = x3 >>> 8 & 255;
+        o[14] = x3 >>> 16 & 255;
+        o[15] = x3 >>> 24 & 255;
+        o[16] = x4 >>> 0 & 255;
+        o[17] = x4 >>> 8 & 255;
+        o[18] = x4 >>> 16 & 255;
+        o[19] = x4 >>> 24 & 255;
+        o[20] = x5 >>> 0 & 255;
+        o[21] = x5 >>> 8 & 255;
+        o[22] = x5 >>> 16 & 255;
+        o[23] = x5 >>> 24 & 255;
+        o[24] = x6 >>> 0 & 255;
+        o[25] = x6 >>> 8 & 255;
+        o[26] = x6 >>> 16 & 255;
+        o[27] = x6 >>> 24 & 255;
+        o[28] = x7 >>> 0 & 255;
+        o[29] = x7 >>> 8 & 255;
+        o[30] = x7 >>> 16 & 255;
+        o[31] = x7 >>> 24 & 255;
+        o[32] = x8 >>> 0 & 255;
+        o[33] = x8 >>> 8 & 255;
+        o[34] = x8 >>> 16 & 255;
+        o[35] = x8 >>> 24 & 255;
+        o[36] = x9 >>> 0 & 255;
+        o[37] = x9 >>> 8 & 255;
+        o[38] = x9 >>> 16 & 255;
+        o[39] = x9 >>> 24 & 255;
+        o[40] = x10 >>> 0 & 255;
+        o[41] = x10 >>> 8 & 255;
+        o[42] = x10 >>> 16 & 255;
+        o[43] = x10 >>> 24 & 255;
+        o[44] = x11 >>> 0 & 255;
+        o[45] = x11 >>> 8 & 255;
+        o[46] = x11 >>> 16 & 255;
+        o[47] = x11 >>> 24 & 255;
+        o[48] = x12 >>> 0 & 255;
+        o[49] = x12 >>> 8 & 255;
+        o[50] = x12 >>> 16 & 255;
+        o[51] = x12 >>> 24 & 255;
+        o[52] = x13 >>> 0 & 255;
+        o[53] = x13 >>> 8 & 255;
+        o[54] = x13 >>> 16 & 255;
+        o[55] = x13 >>> 24 & 255;
+        o[56] = x14 >>> 0 & 255;
+        o[57] = x14 >>> 8 & 255;
+        o[58] = x14 >>> 16 & 255;
+        o[59] = x14 >>> 24 & 255;
+        o[60] = x15 >>> 0 & 255;
+        o[61] = x15 >>> 8 & 255;
+        o[62] = x15 >>> 16 & 255;
+        o[63] = x15 >>> 24 & 255;
+      }
+      function core_hsalsa20(o, p, k, c) {
+        var j0 = c[0] & 255 | (c[1] & 255) << 8 | (c[2] & 255) << 16 | (c[3] & 255) << 24, j1 = k[0] & 255 | (k[1] & 255) << 8 | (k[2] & 255) << 16 | (k[3] & 255) << 24, j2 = k[4] & 255 | (k[5] & 255) << 8 | (k[6] & 255) << 16 | (k[7] & 255) << 24, j3 = k[8] & 255 | (k[9] & 255) << 8 | (k[10] & 255) << 16 | (k[11] & 255) << 24, j4 = k[12] & 255 | (k[13] & 255) << 8 | (k[14] & 255) << 16 | (k[15] & 255) << 24, j5 = c[4] & 255 | (c[5] & 255) << 8 | (c[6] & 255) << 16 | (c[7] & 255) << 24, j6 = p[0] & 255 | (p[1] & 255) << 8 | (p[2] & 255) << 16 | (p[3] & 255) << 24, j7 = p[4] & 255 | (p[5] & 255) << 8 | (p[6] & 255) << 16 | (p[7] & 255) << 24, j8 = p[8] & 255 | (p[9] & 255) << 8 | (p[10] & 255) << 16 | (p[11] & 255) << 24, j9 = p[12] & 255 | (p[13] & 255) << 8 | (p[14] & 255) << 16 | (p[15] & 255) << 24, j10 = c[8] & 255 | (c[9] & 255) << 8 | (c[10] & 255) << 16 | (c[11] & 255) << 24, j11 = k[16] & 255 | (k[17] & 255) << 8 | (k[18] & 255) << 16 | (k[19] & 255) << 24, j12 = k[20] & 255 | (k[21] & 255) << 8 | (k[22] & 255) << 16 | (k[23] & 255) << 24, j13 = k[24] & 255 | (k[25] & 255) << 8 | (k[26] & 255) << 16 | (k[27] & 255) << 24, j14 = k[28] & 255 | (k[29] & 255) << 8 | (k[30] & 255) << 16 | (k[31] & 255) << 24, j15 = c[12] & 255 | (c[13] & 255) << 8 | (c[14] & 255) << 16 | (c[15] & 255) << 24;
+        var x0 = j0, x1 = j1, x2 = j2, x3 = j3, x4 = j4, x5 = j5, x6 = j6, x7 = j7, x8 = j8, x9 = j9, x10 = j10, x11 = j11, x12 = j12, x13 = j13, x14 = j14, x15 = j15, u;
+        for (var i = 0; i < 20; i += 2) {
+          u = x0 + x12 | 0;
+          x4 ^= u << 7 | u >>> 32 - 7;
+          u = x4 + x0 | 0;
+          x8 ^= u << 9 | u >>> 32 - 9;
+          u = x8 + x4 | 0;
+          x12 ^= u << 13 | u >>> 32 - 13;
+          u = x12 + x8 | 0;
+          x0 ^= u << 18 | u >>> 32 - 18;
+          u = x5 + x1 | 0;
+          x9 ^= u << 7 | u >>> 32 - 7;
+          u = x9 + x5 | 0;
+          x13 ^= u << 9 | u >>> 32 - 9;
+          u = x13 + x9 | 0;
+          x1 ^= u << 13 | u >>> 32 - 13;
+          u = x1 + x13 | 0;
+          x5 ^= u << 18 | u >>> 32 - 18;
+          u = x10 + x6 | 0;
+          x14 ^= u << 7 | u >>> 32 - 7;
+          u = x14 + x10 | 0;
+          x2 ^= u << 9 | u >>> 32 - 9;
+          u = x2 + x14 | 0;
+          x6 ^= u << 13 | u >>> 32 - 13;
+          u = x6 + x2 | 0;
+          x10 ^= u << 18 | u >>> 32 - 18;
+          u = x15 + x11 | 0;
+          x3 ^= u << 7 | u >>> 32 - 7;
+          u = x3 + x15 | 0;
+          x7 ^= u << 9 | u >>> 32 - 9;
+          u = x7 + x3 | 0;
+          x11 ^= u << 13 | u >>> 32 - 13;
+          u = x11 + x7 | 0;
+          x15 ^= u << 18 | u >>> 32 - 18;
+          u = x0 + x3 | 0;
+          x1 ^= u << 7 | u >>> 32 - 7;
+          u = x1 + x0 | 0;
+          x2 ^= u << 9 | u >>> 32 - 9;
+          u = x2 + x1 | 0;
+          x3 ^= u << 13 | u >>> 32 - 13;
+          u = x3 + x2 | 0;
+          x0 ^= u << 18 | u >>> 32 - 18;
+          u = x5 + x4 | 0;
+          x6 ^= u << 7 | u >>> 32 - 7;
+          u = x6 + x5 | 0;
+          x7 ^= u << 9 | u >>> 32 - 9;
+          u = x7 + x6 | 0;
+          x4 ^= u << 13 | u >>> 32 - 13;
+          u = x4 + x7 | 0;
+          x5 ^= u << 18 | u >>> 32 - 18;
+          u = x10 + x9 | 0;
+          x11 ^= u << 7 | u >>> 32 - 7;
+          u = x11 + x10 | 0;
+          x8 ^= u << 9 | u >>> 32 - 9;
+          u = x8 + x11 | 0;
+          x9 ^= u << 13 | u >>> 32 - 13;
+          u = x9 + x8 | 0;
+          x10 ^= u << 18 | u >>> 32 - 18;
+          u = x15 + x14 | 0;
+          x12 ^= u << 7 | u >>> 32 - 7;
+          u = x12 + x15 | 0;
+          x13 ^= u << 9 | u >>> 32 - 9;
+          u = x13 + x12 | 0;
+          x14 ^= u << 13 | u >>> 32 - 13;
+          u = x14 + x13 | 0;
+          x15 ^= u << 18 | u >>> 32 - 18;
+        }
+        o[0] = x0 >>> 0 & 255;
+        o[1] = x0 >>> 8 & 255;
+        o[2] = x0 >>> 16 & 255;
+        o[3] = x0 >>> 24 & 255;
+        o[4] = x5 >>> 0 & 255;
+        o[5] = x5 >>> 8 & 255;
+        o[6] = x5 >>> 16 & 255;
+        o[7] = x5 >>> 24 & 255;
+        o[8] = x10 >>> 0 & 255;
+        o[9] = x10 >>> 8 & 255;
+        o[10] = x10 >>> 16 & 255;
+        o[11] = x10 >>> 24 & 255;
+        o[12] = x15 >>> 0 & 255;
+        o[13] = x15 >>> 8 & 255;
+        o[14] = x15 >>> 16 & 255;
+        o[15] = x15 >>> 24 & 255;
+        o[16] = x6 >>> 0 & 255;
+        o[17] = x6 >>> 8 & 255;
+        o[18] = x6 >>> 16 & 255;
+        o[19] = x6 >>> 24 & 255;
+        o[20] = x7 >>> 0 & 255;
+        o[21] = x7 >>> 8 & 255;
+        o[22] = x7 >>> 16 & 255;
+        o[23] = x7 >>> 24 & 255;
+        o[24] = x8 >>> 0 & 255;
+        o[25] = x8 >>> 8 & 255;
+        o[26] = x8 >>> 16 & 255;
+        o[27] = x8 >>> 24 & 255;
+        o[28] = x9 >>> 0 & 255;
+        o[29] = x9 >>> 8 & 255;
+        o[30] = x9 >>> 16 & 255;
+        o[31] = x9 >>> 24 & 255;
+      }
+      function crypto_core_salsa20(out, inp, k, c) {
+        core_salsa20(out, inp, k, c);
+      }
+      function crypto_core_hsalsa20(out, inp, k, c) {
+        core_hsalsa20(out, inp, k, c);
+      }
+      var sigma = new Uint8Array([101, 120, 112, 97, 110, 100, 32, 51, 50, 45, 98, 121, 116, 101, 32, 107]);
+      function crypto_stream_salsa20_xor(c, cpos, m, mpos, b, n, k) {
+        var z = new Uint8Array(16), x = new Uint8Array(64);
+        var u, i;
+        for (i = 0; i < 16; i++) z[i] = 0;
+        for (i = 0; i < 8; i++) z[i] = n[i];
+        while (b >= 64) {
+          crypto_core_salsa20(x, z, k, sigma);
+          for (i = 0; i < 64; i++) c[cpos + i] = m[mpos + i] ^ x[i];
+          u = 1;
+          for (i = 8; i < 16; i++) {
+            u = u + (z[i] & 255) | 0;
+            z[i] = u & 255;
+            u >>>= 8;
+          }
+          b -= 64;
+          cpos += 64;
+          mpos += 64;
+        }
+        if (b > 0) {
+          crypto_core_salsa20(x, z, k, sigma);
+          for (i = 0; i < b; i++) c[cpos + i] = m[mpos + i] ^ x[i];
+        }
+        return 0;
+      }
+      function crypto_stream_salsa20(c, cpos, b, n, k) {
+        var z = new Uint8Array(16), x = new Uint8Array(64);
+        var u, i;
+        for (i = 0; i < 16; i++) z[i] = 0;
+        for (i = 0; i < 8; i++) z[i] = n[i];
+        while (b >= 64) {
+          crypto_core_salsa20(x, z, k, sigma);
+          for (i = 0; i < 64; i++) c[cpos + i] = x[i];
+          u = 1;
+          for (i = 8; i < 16; i++) {
+            u = u + (z[i] & 255) | 0;
+            z[i] = u & 255;
+            u >>>= 8;
+          }
+          b -= 64;
+          cpos += 64;
+        }
+        if (b > 0) {
+          crypto_core_salsa20(x, z, k, sigma);
+          for (i = 0; i < b; i++) c[cpos + i] = x[i];
+        }
+        return 0;
+      }
+      function crypto_stream(c, cpos, d, n, k) {
+        var s = new Uint8Array(32);
+        crypto_core_hsalsa20(s, n, k, sigma);
+        var sn = new Uint8Array(8);
+        for (var i = 0; i < 8; i++) sn[i] = n[i + 16];
+        return crypto_stream_salsa20(c, cpos, d, sn, s);
+      }
+      function crypto_stream_xor(c, cpos, m, mpos, d, n, k) {
+        var s = new Uint8Array(32);
+        crypto_core_hsalsa20(s, n, k, sigma);
+        var sn = new Uint8Array(8);
+        for (var i = 0; i < 8; i++) sn[i] = n[i + 16];
+        return crypto_stream_salsa20_xor(c, cpos, m, mpos, d, sn, s);
+      }
+      var poly1305 = function(key) {
+        this.buffer = new Uint8Array(16);
+        this.r = new Uint16Array(10);
+        this.h = new Uint16Array(10);
+        this.pad = new Uint16Array(8);
+        this.leftover = 0;
+        this.fin = 0;
+        var t0, t1, t2, t3, t4, t5, t6, t7;
+        t0 = key[0] & 255 | (key[1] & 255) << 8;
+        this.r[0] = t0 & 8191;
+        t1 = key[2] & 255 | (key[3] & 255) << 8;
+        this.r[1] = (t0 >>> 13 | t1 << 3) & 8191;
+        t2 = key[4] & 255 | (key[5] & 255) << 8;
+        this.r[2] = (t1 >>> 10 | t2 << 6) & 7939;
+        t3 = key[6] & 255 | (key[7] & 255) << 8;
+        this.r[3] = (t2 >>> 7 | t3 << 9) & 8191;
+        t4 = key[8] & 255 | (key[9] & 255) << 8;
+        this.r[4] = (t3 >>> 4 | t4 << 12) & 255;
+        this.r[5] = t4 >>> 1 & 8190;
+        t5 = key[10] & 255 | (key[11] & 255) << 8;
+        this.r[6] = (t4 >>> 14 | t5 << 2) & 8191;
+        t6 = key[12] & 255 | (key[13] & 255) << 8;
+        this.r[7] = (t5 >>> 11 | t6 << 5) & 8065;
+        t7 = key[14] & 255 | (key[15] & 255) << 8;
+        this.r[8] = (t6 >>> 8 | t7 << 8) & 8191;
+        this.r[9] = t7 >>> 5 & 127;
+        this.pad[0] = key[16] & 255 | (key[17] & 255) << 8;
+        this.pad[1] = key[18] & 255 | (key[19] & 255) << 8;
+        this.pad[2] = key[20] & 255 | (key[21] & 255) << 8;
+        this.pad[3] = key[22] & 255 | (key[23] & 255) << 8;
+        this.pad[4] = key[24] & 255 | (key[25] & 255) << 8;
+        this.pad[5] = key[26] & 255 | (key[27] & 255) << 8;
+        this.pad[6] = key[28] & 255 | (key[29] & 255) << 8;
+        this.pad[7] = key[30] & 255 | (key[31] & 255) << 8;
+      };
+      poly1305.prototype.blocks = function(m, mpos, bytes) {
+        var hibit = this.fin ? 0 : 1 << 11;
+        var t0, t1, t2, t3, t4, t5, t6, t7, c;
+        var d0, d1, d2, d3, d4, d5, d6, d7, d8, d9;
+        var h0 = this.h[0], h1 = this.h[1], h2 = this.h[2], h3 = this.h[3], h4 = this.h[4], h5 = this.h[5], h6 = this.h[6], h7 = this.h[7], h8 = this.h[8], h9 = this.h[9];
+        var r0 = this.r[0], r1 = this.r[1], r2 = this.r[2], r3 = this.r[3], r4 = this.r[4], r5 = this.r[5], r6 = this.r[6], r7 = this.r[7], r8 = this.r[8], r9 = this.r[9];
+        while (bytes >= 16) {
+          t0 = m[mpos + 0] & 255 | (m[mpos + 1] & 255) << 8;
+          h0 += t0 & 8191;
+          t1 = m[mpos + 2] & 255 | (m[mpos + 3] & 255) << 8;
+          h1 += (t0 >>> 13 | t1 << 3) & 8191;
+          t2 = m[mpos + 4] & 255 | (m[mpos + 5] & 255) << 8;
+          h2 += (t1 >>> 10 | t2 << 6) & 8191;
+          t3 = m[mpos + 6] & 255 | (m[mpos + 7] & 255) << 8;
+          h3 += (t2 >>> 7 | t3 << 9) & 8191;
+          t4 = m[mpos + 8] & 255 | (m[mpos + 9] & 255) << 8;
+          h4 += (t3 >>> 4 | t4 << 12) & 8191;
+          h5 += t4 >>> 1 & 8191;
+          t5 = m[mpos + 10] & 255 | (m[mpos + 11] & 255) << 8;
+          h6 += (t4 >>> 14 | t5 << 2) & 8191;
+          t6 = m[mpos + 12] & 255 | (m[mpos + 13] & 255) << 8;
+          h7 += (t5 >>> 11 | t6 << 5) & 8191;
+          t7 = m[mpos + 14] & 255 | (m[mpos + 15] & 255) << 8;
+          h8 += (t6 >>> 8 | t7 << 8) & 8191;
+          h9 += t7 >>> 5 | hibit;
+          c = 0;
+          d0 = c;
+          d0 += h0 * r0;
+          d0 += h1 * (5 * r9);
+          d0 += h2 * (5 * r8);
+          d0 += h3 * (5 * r7);
+          d0 += h4 * (5 * r6);
+          c = d0 >>> 13;
+          d0 &= 8191;
+          d0 += h5 * (5 * r5);
+          d0 += h6 * (5 * r4);
+          d0 += h7 * (5 * r3);
+          d0 += h8 * (5 * r2);
+          d0 += h9 * (5 * r1);
+          c += d0 >>> 13;
+          d0 &= 8191;
+          d1 = c;
+          d1 += h0 * r1;
+          d1 += h1 * r0;
+          d1 += h2 * (5 * r9);
+          d1 += h3 * (5 * r8);
+          d1 += h4 * (5 * r7);
+          c = d1 >>> 13;
+          d1 &= 8191;
+          d1 += h5 * (5 * r6);
+          d1 += h6 * (5 * r5);
+          d1 += h7 * (5 * r4);
+          d1 += h8 * (5 * r3);
+          d1 += h9 * (5 * r2);
+          c += d1 >>> 13;
+          d1 &= 8191;
+          d2 = c;
+          d2 += h0 * r2;
+          d2 += h1 * r1;
+          d2 += h2 * r0;
+          d2 += h3 * (5 * r9);
+          d2 += h4 * (5 * r8);
+          c = d2 >>> 13;
+          d2 &= 8191;
+          d2 += h5 * (5 * r7);
+          d2 += h6 * (5 * r6);
+          d2 += h7 * (5 * r5);
+          d2 += h8 * (5 * r4);
+          d2 += h9 * (5 * r3);
+          c += d2 >>> 13;
+          d2 &= 8191;
+          d3 = c;
+          d3 += h0 * r3;
+          d3 += h1 * r2;
+          d3 += h2 * r1;
+          d3 += h3 * r0;
+          d3 += h4 * (5 * r9);
+          c = d3 >>> 13;
+          d3 &= 8191;
+          d3 += h5 * (5 * r8);
+          d3 += h6 * (5 * r7);
+          d3 += h7 * (5 * r6);
+          d3 += h8 * (5 * r5);
+          d3 += h9 * (5 * r4);
+          c += d3 >>> 13;
+          d3 &= 8191;
+          d4 = c;
+          d4 += h0 * r4;
+          d4 += h1 * r3;
+          d4 += h2 * r2;
+          d4 += h3 * r1;
+          d4 += h4 * r0;
+          c = d4 >>> 13;
+          d4 &= 8191;
+          d4 += h5 * (5 * r9);
+          d4 += h6 * (5 * r8);
+          d4 += h7 * (5 * r7);
+          d4 += h8 * (5 * r6);
+          d4 += h9 * (5 * r5);
+          c += d4 >>> 13;
+          d4 &= 8191;
+          d5 = c;
+          d5 += h0 * r5;
+          d5 += h1 * r4;
+          d5 += h2 * r3;
+          d5 += h3 * r2;
+          d5 += h4 * r1;
+          c = d5 >>> 13;
+          d5 &= 8191;
+          d5 += h5 * r0;
+          d5 += h6 * (5 * r9);
+          d5 += h7 * (5 * r8);
+          d5 += h8 * (5 * r7);
+          d5 += h9 * (5 * r6);
+          c += d5 >>> 13;
+          d5 &= 8191;
+          d6 = c;
+          d6 += h0 * r6;
+          d6 += h1 * r5;
+          d6 += h2 * r4;
+          d6 += h3 * r3;
+          d6 += h4 * r2;
+          c = d6 >>> 13;
+          d6 &= 8191;
+          d6 += h5 * r1;
+          d6 += h6 * r0;
+          d6 += h7 * (5 * r9);
+          d6 += h8 * (5 * r8);
+          d6 += h9 * (5 * r7);
+          c += d6 >>> 13;
+          d6 &= 8191;
+          d7 = c;
+          d7 += h0 * r7;
+          d7 += h1 * r6;
+          d7 += h2 * r5;
+          d7 += h3 * r4;
+          d7 += h4 * r3;
+          c = d7 >>> 13;
+          d7 &= 8191;
+          d7 += h5 * r2;
+          d7 += h6 * r1;
+          d7 += h7 * r0;
+          d7 += h8 * (5 * r9);
+          d7 += h9 * (5 * r8);
+          c += d7 >>> 13;
+          d7 &= 8191;
+          d8 = c;
+          d8 += h0 * r8;
+          d8 += h1 * r7;
+          d8 += h2 * r6;
+          d8 += h3 * r5;
+          d8 += h4 * r4;
+          c = d8 >>> 13;
+          d8 &= 8191;
+          d8 += h5 * r3;
+          d8 += h6 * r2;
+          d8 += h7 * r1;
+          d8 += h8 * r0;
+          d8 += h9 * (5 * r9);
+          c += d8 >>> 13;
+          d8 &= 8191;
+          d9 = c;
+          d9 += h0 * r9;
+          d9 += h1 * r8;
+          d9 += h2 * r7;
+          d9 += h3 * r6;
+          d9 += h4 * r5;
+          c = d9 >>> 13;
+          d9 &= 8191;
+          d9 += h5 * r4;
+          d9 += h6 * r3;
+          d9 += h7 * r2;
+          d9 += h8 * r1;
+          d9 += h9 * r0;
+          c += d9 >>> 13;
+          d9 &= 8191;
+          c = (c << 2) + c | 0;
+          c = c + d0 | 0;
+          d0 = c & 8191;
+          c = c >>> 13;
+          d1 += c;
+          h0 = d0;
+          h1 = d1;
+          h2 = d2;
+          h3 = d3;
+          h4 = d4;
+          h5 = d5;
+          h6 = d6;
+          h7 = d7;
+          h8 = d8;
+          h9 = d9;
+          mpos += 16;
+          bytes -= 16;
+        }
+        this.h[0] = h0;
+        this.h[1] = h1;
+        this.h[2] = h2;
+        this.h[3] = h3;
+        this.h[4] = h4;
+        this.h[5] = h5;
+        this.h[6] = h6;
+        this.h[7] = h7;
+        this.h[8] = h8;
+        this.h[9] = h9;
+      };
+      poly1305.prototype.finish = function(mac, macpos) {
+        var g = new Uint16Array(10);
+        var c, mask, f, i;
+        if (this.leftover) {
+          i = this.leftover;
+          this.buffer[i++] = 1;
+          for (; i < 16; i++) this.buffer[i] = 0;
+          this.fin = 1;
+          this.blocks(this.buffer, 0, 16);
+        }
+        c = this.h[1] >>> 13;
+        this.h[1] &= 8191;
+        for (i = 2; i < 10; i++) {
+          this.h[i] += c;
+          c = this.h[i] >>> 13;
+          this.h[i] &= 8191;
+        }
+        this.h[0] += c * 5;
+        c = this.h[0] >>> 13;
+        this.h[0] &= 8191;
+        this.h[1] += c;
+        c = this.h[1] >>> 13;
+        this.h[1] &= 8191;
+        this.h[2] += c;
+        g[0] = this.h[0] + 5;
+        c = g[0] >>> 13;
+        g[0] &= 8191;
+        for (i = 1; i < 10; i++) {
+          g[i] = this.h[i] + c;
+          c = g[i] >>> 13;
+          g[i] &= 8191;
+        }
+        g[9] -= 1 << 13;
+        mask = (c ^ 1) - 1;
+        for (i = 0; i < 10; i++) g[i] &= mask;
+        mask = ~mask;
+        for (i = 0; i < 10; i++) this.h[i] = this.h[i] & mask | g[i];
+        this.h[0] = (this.h[0] | this.h[1] << 13) & 65535;
+        this.h[1] = (this.h[1] >>> 3 | this.h[2] << 10) & 65535;
+        this.h[2] = (this.h[2] >>> 6 | this.h[3] << 7) & 65535;
+        this.h[3] = (this.h[3] >>> 9 | this.h[4] << 4) & 65535;
+        this.h[4] = (this.h[4] >>> 12 | this.h[5] << 1 | this.h[6] << 14) & 65535;
+        this.h[5] = (this.h[6] >>> 2 | this.h[7] << 11) & 65535;
+        this.h[6] = (this.h[7] >>> 5 | this.h[8] << 8) & 65535;
+        this.h[7] = (this.h[8] >>> 8 | this.h[9] << 5) & 65535;
+        f = this.h[0] + this.pad[0];
+        this.h[0] = f & 65535;
+        for (i = 1; i < 8; i++) {
+          f = (this.h[i] + this.pad[i] | 0) + (f >>> 16) | 0;
+          this.h[i] = f & 65535;
+        }
+        mac[macpos + 0] = this.h[0] >>> 0 & 255;
+        mac[macpos + 1] = this.h[0] >>> 8 & 255;
+        mac[macpos + 2] = this.h[1] >>> 0 & 255;
+        mac[macpos + 3] = this.h[1] >>> 8 & 255;
+        mac[macpos + 4] = this.h[2] >>> 0 & 255;
+        mac[macpos + 5] = this.h[2] >>> 8 & 255;
+        mac[macpos + 6] = this.h[3] >>> 0 & 255;
+        mac[macpos + 7] = this.h[3] >>> 8 & 255;
+        mac[macpos + 8] = this.h[4] >>> 0 & 255;
+        mac[macpos + 9] = this.h[4] >>> 8 & 255;
+        mac[macpos + 10] = this.h[5] >>> 0 & 255;
+        mac[macpos + 11] = this.h[5] >>> 8 & 255;
+        mac[macpos + 12] = this.h[6] >>> 0 & 255;
+        mac[macpos + 13] = this.h[6] >>> 8 & 255;
+        mac[macpos + 14] = this.h[7] >>> 0 & 255;
+        mac[macpos + 15] = this.h[7] >>> 8 & 255;
+      };
+      poly1305.prototype.update = function(m, mpos, bytes) {
+        var i, want;
+        if (this.leftover) {
+          want = 16 - this.leftover;
+          if (want > bytes)
+            want = bytes;
+          for (i = 0; i < want; i++)
+            this.buffer[this.leftover + i] = m[mpos + i];
+          bytes -= want;
+          mpos += want;
+          this.leftover += want;
+          if (this.leftover < 16)
+            return;
+          this.blocks(this.buffer, 0, 16);
+          this.leftover = 0;
+        }
+        if (bytes >= 16) {
+          want = bytes - bytes % 16;
+          this.blocks(m, mpos, want);
+          mpos += want;
+          bytes -= want;
+        }
+        if (bytes) {
+          for (i = 0; i < bytes; i++)
+            this.buffer[this.leftover + i] = m[mpos + i];
+          this.leftover += bytes;
+        }
+      };
+      function crypto_onetimeauth(out, outpos, m, mpos, n, k) {
+        var s = new poly1305(k);
+        s.update(m, mpos, n);
+        s.finish(out, outpos);
+        return 0;
+      }
+      function crypto_onetimeauth_verify(h, hpos, m, mpos, n, k) {
+        var x = new Uint8Array(16);
+        crypto_onetimeauth(x, 0, m, mpos, n, k);
+        return crypto_verify_16(h, hpos, x, 0);
+      }
+      function crypto_secretbox(c, m, d, n, k) {
+        var i;
+        if (d < 32) return -1;
+        crypto_stream_xor(c, 0, m, 0, d, n, k);
+        crypto_onetimeauth(c, 16, c, 32, d - 32, c);
+        for (i = 0; i < 16; i++) c[i] = 0;
+        return 0;
+      }
+      function crypto_secretbox_open(m, c, d, n, k) {
+        var i;
+        var x = new Uint8Array(32);
+        if (d < 32) return -1;
+        crypto_stream(x, 0, 32, n, k);
+        if (crypto_onetimeauth_verify(c, 16, c, 32, d - 32, x) !== 0) return -1;
+        crypto_stream_xor(m, 0, c, 0, d, n, k);
+        for (i = 0; i < 32; i++) m[i] = 0;
+        return 0;
+      }
+      function set25519(r, a) {
+        var i;
+        for (i = 0; i < 16; i++) r[i] = a[i] | 0;
+      }
+      function car25519(o) {
+        var i, v, c = 1;
+        for (i = 0; i < 16; i++) {
+          v = o[i] + c + 65535;
+          c = Math.floor(v / 65536);
+          o[i] = v - c * 65536;
+        }
+        o[0] += c - 1 + 37 * (c - 1);
+      }
+      function sel25519(p, q, b) {
+        var t, c = ~(b - 1);
+        for (var i = 0; i < 16; i++) {
+          t = c & (p[i] ^ q[i]);
+          p[i] ^= t;
+          q[i] ^= t;
+        }
+      }
+      function pack25519(o, n) {
+        var i, j, b;
+        var m = gf(), t = gf();
+        for (i = 0; i < 16; i++) t[i] = n[i];
+        car25519(t);
+        car25519(t);
+        car25519(t);
+        for (j = 0; j < 2; j++) {
+          m[0] = t[0] - 65517;
+          for (i = 1; i < 15; i++) {
+            m[i] = t[i] - 65535 - (m[i - 1] >> 16 & 1);
+            m[i - 1] &= 65535;
+          }
+          m[15] = t[15] - 32767 - (m[14] >> 16 & 1);
+          b = m[15] >> 16 & 1;
+          m[14] &= 65535;
+          sel25519(t, m, 1 - b);
+        }
+        for (i = 0; i < 16; i++) {
+          o[2 * i] = t[i] & 255;
+          o[2 * i + 1] = t[i] >> 8;
+        }
+      }
+      function neq25519(a, b) {
+        var c = new Uint8Array(32), d = new Uint8Array(32);
+        pack25519(c, a);
+        pack25519(d, b);
+        return crypto_verify_32(c, 0, d, 0);
+      }
+      function par25519(a) {
+        var d = new Uint8Array(32);
+        pack25519(d, a);
+        return d[0] & 1;
+      }
+      function unpack25519(o, n) {
+        var i;
+        for (i = 0; i < 16; i++) o[i] = n[2 * i] + (n[2 * i + 1] << 8);
+        o[15] &= 32767;
+      }
+      function A(o, a, b) {
+        for (var i = 0; i < 16; i++) o[i] = a[i] + b[i];
+      }
+      function Z(o, a, b) {
+        for (var i = 0; i < 16; i++) o[i] = a[i] - b[i];
+      }
+      function M(o, a, b) {
+        var v, c, t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5 = 0, t6 = 0, t7 = 0, t8 = 0, t9 = 0, t10 = 0, t11 = 0, t12 = 0, t13 = 0, t14 = 0, t15 = 0, t16 = 0, t17 = 0, t18 = 0, t19 = 0, t20 = 0, t21 = 0, t22 = 0, t23 = 0, t24 = 0, t25 = 0, t26 = 0, t27 = 0, t28 = 0, t29 = 0, t30 = 0, b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3], b4 = b[4], b5 = b[5], b6 = b[6], b7 = b[7], b8 = b[8], b9 = b[9], b10 = b[10], b11 = b[11], b12 = b[12], b13 = b[13], b14 = b[14], b15 = b[15];
+        v = a[0];
+        t0 += v * b0;
+        t1 += v * b1;
+        t2 += v * b2;
+        t3 += v * b3;
+        t4 += v * b4;
+        t5 += v * b5;
+        t6 += v * b6;
+        t7 += v * b7;
+        t8 += v * b8;
+        t9 += v * b9;
+        t10 += v * b10;
+        t11 += v * b11;
+        t12 += v * b12;
+        t13 += v * b13;
+        t14 += v * b14;
+        t15 += v * b15;
+        v = a[1];
+        t1 += v * b0;
+        t2 += v * b1;
+        t3 += v * b2;
+        t4 += v * b3;
+        t5 += v * b4;
+        t6 += v * b5;
+        t7 += v * b6;
+        t8 += v * b7;
+        t9 += v * b8;
+        t10 += v * b9;
+        t11 += v * b10;
+        t12 += v * b11;
+        t13 += v * b12;
+        t14 += v * b13;
+        t15 += v * b14;
+        t16 += v * b15;
+        v = a[2];
+        t2 += v * b0;
+        t3 += v * b1;
+        t4 += v * b2;
+        t5 += v * b3;
+        t6 += v * b4;
+        t7 += v * b5;
+        t8 += v * b6;
+        t9 += v * b7;
+        t10 += v * b8;
+        t11 += v * b9;
+        t12 += v * b10;
+        t13 += v * b11;
+        t14 += v * b12;
+        t15 += v * b13;
+        t16 += v * b14;
+        t17 += v * b15;
+        v = a[3];
+        t3 += v * b0;
+        t4 += v * b1;
+        t5 += v * b2;
+        t6 += v * b3;
+        t7 += v * b4;
+        t8 += v * b5;
+        t9 += v * b6;
+        t10 += v * b7;
+        t11 += v * b8;
+        t12 += v * b9;
+        t13 += v * b10;
+        t14 += v * b11;
+        t15 += v * b12;
+        t16 += v * b13;
+        t17 += v * b14;
+        t18 += v * b15;
+        v = a[4];
+        t4 += v * b0;
+        t5 += v * b1;
+        t6 += v * b2;
+        t7 += v * b3;
+        t8 += v * b4;
+        t9 += v * b5;
+        t10 += v * b6;
+        t11 += v * b7;
+        t12 += v * b8;
+        t13 += v * b9;
+        t14 += v * b10;
+        t15 += v * b11;
+        t16 += v * b12;
+        t17 += v * b13;
+        t18 += v * b14;
+        t19 += v * b15;
+        v = a[5];
+        t5 += v * b0;
+        t6 += v * b1;
+        t7 += v * b2;
+        t8 += v * b3;
+        t9 += v * b4;
+        t10 += v * b5;
+        t11 += v * b6;
+        t12 += v * b7;
+        t13 += v * b8;
+        t14 += v * b9;
+        t15 += v * b10;
+        t16 += v * b11;
+        t17 += v * b12;
+        t18 += v * b13;
+        t19 += v * b14;
+        t20 += v * b15;
+        v = a[6];
+        t6 += v * b0;
+        t7 += v * b1;
+        t8 += v * b2;
+        t9 += v * b3;
+        t10 += v * b4;
+        t11 += v * b5;
+        t12 += v * b6;
+        t13 += v * b7;
+        t14 += v * b8;
+        t15 += v * b9;
+        t16 += v * b10;
+        t17 += v * b11;
+        t18 += v * b12;
+        t19 += v * b13;
+        t20 += v * b14;
+        t21 += v * b15;
+        v = a[7];
+        t7 += v * b0;
+        t8 += v * b1;
+        t9 += v * b2;
+        t10 += v * b3;
+        t11 += v * b4;
+        t12 += v * b5;
+        t13 += v * b6;
+        t14 += v * b7;
+        t15 += v * b8;
+        t16 += v * b9;
+        t17 += v * b10;
+        t18 += v * b11;
+        t19 += v * b12;
+        t20 += v * b13;
+        t21 += v * b14;
+        t22 += v * b15;
+        v = a[8];
+        t8 += v * b0;
+        t9 += v * b1;
+        t10 += v * b2;
+        t11 += v * b3;
+        t12 += v * b4;
+        t13 += v * b5;
+        t14 += v * b6;
+        t15 += v * b7;
+        t16 += v * b8;
+        t17 += v * b9;
+        t18 += v * b10;
+        t19 += v * b11;
+        t20 += v * b12;
+        t21 += v * b13;
+        t22 += v * b14;
+        t23 += v * b15;
+        v = a[9];
+        t9 += v * b0;
+        t10 += v * b1;
+        t11 += v * b2;
+        t12 += v * b3;
+        t13 += v * b4;
+        t14 += v * b5;
+        t15 += v * b6;
+        t16 += v * b7;
+        t17 += v * b8;
+        t18 += v * b9;
+        t19 += v * b10;
+        t20 += v * b11;
+        t21 += v * b12;
+        t22 += v * b13;
+        t23 += v * b14;
+        t24 += v * b15;
+        v = a[10];
+        t10 += v * b0;
+        t11 += v * b1;
+        t12 += v * b2;
+        t13 += v * b3;
+        t14 += v * b4;
+        t15 += v * b5;
+        t16 += v * b6;
+        t17 += v * b7;
+        t18 += v * b8;
+        t19 += v * b9;
+        t20 += v * b10;
+        t21 += v * b11;
+        t22 += v * b12;
+        t23 += v * b13;
+        t24 += v * b14;
+        t25 += v * b15;
+        v = a[11];
+        t11 += v * b0;
+        t12 += v * b1;
+        t13 += v * b2;
+        t14 += v * b3;
+        t15 += v * b4;
+        t16 += v * b5;
+        t17 += v * b6;
+        t18 += v * b7;
+        t19 += v * b8;
+        t20 += v * b9;
+        t21 += v * b10;
+        t22 += v * b11;
+        t23 += v * b12;
+        t24 += v * b13;
+        t25 += v * b14;
+        t26 += v * b15;
+        v = a[12];
+        t12 += v * b0;
+        t13 += v * b1;
+        t14 += v * b2;
+        t15 += v * b3;
+        t16 += v * b4;
+        t17 += v * b5;
+        t18 += v * b6;
+        t19 += v * b7;
+        t20 += v * b8;
+        t21 += v * b9;
+        t22 += v * b10;
+        t23 += v * b11;
+        t24 += v * b12;
+        t25 += v * b13;
+        t26 += v * b14;
+        t27 += v * b15;
+        v = a[13];
+        t13 += v * b0;
+        t14 += v * b1;
+        t15 += v * b2;
+        t16 += v * b3;
+        t17 += v * b4;
+        t18 += v * b5;
+        t19 += v * b6;
+        t20 += v * b7;
+        t21 += v * b8;
+        t22 += v * b9;
+        t23 += v * b10;
+        t24 += v * b11;
+        t25 += v * b12;
+        t26 += v * b13;
+        t27 += v * b14;
+        t28 += v * b15;
+        v = a[14];
+        t14 += v * b0;
+        t15 += v * b1;
+        t16 += v * b2;
+        t17 += v * b3;
+        t18 += v * b4;
+        t19 += v * b5;
+        t20 += v * b6;
+        t21 += v * b7;
+        t22 += v * b8;
+        t23 += v * b9;
+        t24 += v * b10;
+        t25 += v * b11;
+        t26 += v * b12;
+        t27 += v * b13;
+        t28 += v * b14;
+        t29 += v * b15;
+        v = a[15];
+        t15 += v * b0;
+        t16 += v * b1;
+        t17 += v * b2;
+        t18 += v * b3;
+        t19 += v * b4;
+        t20 += v * b5;
+        t21 += v * b6;
+        t22 += v * b7;
+        t23 += v * b8;
+        t24 += v * b9;
+        t25 += v * b10;
+        t26 += v * b11;
+        t27 += v * b12;
+        t28 += v * b13;
+        t29 += v * b14;
+        t30 += v * b15;
+        t0 += 38 * t16;
+        t1 += 38 * t17;
+        t2 += 38 * t18;
+        t3 += 38 * t19;
+        t4 += 38 * t20;
+        t5 += 38 * t21;
+        t6 += 38 * t22;
+        t7 += 38 * t23;
+        t8 += 38 * t24;
+        t9 += 38 * t25;
+        t10 += 38 * t26;
+        t11 += 38 * t27;
+        t12 += 38 * t28;
+        t13 += 38 * t29;
+        t14 += 38 * t30;
+        c = 1;
+        v = t0 + c + 65535;
+        c = Math.floor(v / 65536);
+        t0 = v - c * 65536;
+        v = t1 + c + 65535;
+        c = Math.floor(v / 65536);
+        t1 = v - c * 65536;
+        v = t2 + c + 65535;
+        c = Math.floor(v / 65536);
+        t2 = v - c * 65536;
+        v = t3 + c + 65535;
+        c = Math.floor(v / 65536);
+        t3 = v - c * 65536;
+        v = t4 + c + 65535;
+        c = Math.floor(v / 65536);
+        t4 = v - c * 65536;
+        v = t5 + c + 65535;
+        c = Math.floor(v / 65536);
+        t5 = v - c * 65536;
+        v = t6 + c + 65535;
+        c = Math.floor(v / 65536);
+        t6 = v - c * 65536;
+        v = t7 + c + 65535;
+        c = Math.floor(v / 65536);
+        t7 = v - c * 65536;
+        v = t8 + c + 65535;
+        c = Math.floor(v / 65536);
+        t8 = v - c * 65536;
+        v = t9 + c + 65535;
+        c = Math.floor(v / 65536);
+        t9 = v - c * 65536;
+        v = t10 + c + 65535;
+        c = Math.floor(v / 65536);
+        t10 = v - c * 65536;
+        v = t11 + c + 65535;
+        c = Math.floor(v / 65536);
+        t11 = v - c * 65536;
+        v = t12 + c + 65535;
+        c = Math.floor(v / 65536);
+        t12 = v - c * 65536;
+        v = t13 + c + 65535;
+        c = Math.floor(v / 65536);
+        t13 = v - c * 65536;
+        v = t14 + c + 65535;
+        c = Math.floor(v / 65536);
+        t14 = v - c * 65536;
+        v = t15 + c + 65535;
+        c = Math.floor(v / 65536);
+        t15 = v - c * 65536;
+        t0 += c - 1 + 37 * (c - 1);
+        c = 1;
+        v = t0 + c + 65535;
+        c = Math.floor(v / 65536);
+        t0 = v - c * 65536;
+        v = t1 + c + 65535;
+        c = Math.floor(v / 65536);
+        t1 = v - c * 65536;
+        v = t2 + c + 65535;
+        c = Math.floor(v / 65536);
+        t2 = v - c * 65536;
+        v = t3 + c + 65535;
+        c = Math.floor(v / 65536);
+        t3 = v - c * 65536;
+        v = t4 + c + 65535;
+        c = Math.floor(v / 65536);
+        t4 = v - c * 65536;
+        v = t5 + c + 65535;
+        c = Math.floor(v / 65536);
+        t5 = v - c * 65536;
+        v = t6 + c + 65535;
+        c = Math.floor(v / 65536);
+        t6 = v - c * 65536;
+        v = t7 + c + 65535;
+        c = Math.floor(v / 65536);
+        t7 = v - c * 65536;
+        v = t8 + c + 65535;
+        c = Math.floor(v / 65536);
+        t8 = v - c * 65536;
+        v = t9 + c + 65535;
+        c = Math.floor(v / 65536);
+        t9 = v - c * 65536;
+        v = t10 + c + 65535;
+        c = Math.floor(v / 65536);
+        t10 = v - c * 65536;
+        v = t11 + c + 65535;
+        c = Math.floor(v / 65536);
+        t11 = v - c * 65536;
+        v = t12 + c + 65535;
+        c = Math.floor(v / 65536);
+        t12 = v - c * 65536;
+        v = t13 + c + 65535;
+        c = Math.floor(v / 65536);
+        t13 = v - c * 65536;
+        v = t14 + c + 65535;
+        c = Math.floor(v / 65536);
+        t14 = v - c * 65536;
+        v = t15 + c + 65535;
+        c = Math.floor(v / 65536);
+        t15 = v - c * 65536;
+        t0 += c - 1 + 37 * (c - 1);
+        o[0] = t0;
+        o[1] = t1;
+        o[2] = t2;
+        o[3] = t3;
+        o[4] = t4;
+        o[5] = t5;
+        o[6] = t6;
+        o[7] = t7;
+        o[8] = t8;
+        o[9] = t9;
+        o[10] = t10;
+        o[11] = t11;
+        o[12] = t12;
+        o[13] = t13;
+        o[14] = t14;
+        o[15] = t15;
+      }
+      function S(o, a) {
+        M(o, a, a);
+      }
+      function inv25519(o, i) {
+        var c = gf();
+        var a;
+        for (a = 0; a < 16; a++) c[a] = i[a];
+        for (a = 253; a >= 0; a--) {
+          S(c, c);
+          if (a !== 2 && a !== 4) M(c, c, i);
+        }
+        for (a = 0; a < 16; a++) o[a] = c[a];
+      }
+      function pow2523(o, i) {
+        var c = gf();
+        var a;
+        for (a = 0; a < 16; a++) c[a] = i[a];
+        for (a = 250; a >= 0; a--) {
+          S(c, c);
+          if (a !== 1) M(c, c, i);
+        }
+        for (a = 0; a < 16; a++) o[a] = c[a];
+      }
+      function crypto_scalarmult(q, n, p) {
+        var z = new Uint8Array(32);
+        var x = new Float64Array(80), r, i;
+        var a = gf(), b = gf(), c = gf(), d = gf(), e = gf(), f = gf();
+        for (i = 0; i < 31; i++) z[i] = n[i];
+        z[31] = n[31] & 127 | 64;
+        z[0] &= 248;
+        unpack25519(x, p);
+        for (i = 0; i < 16; i++) {
+          b[i] = x[i];
+          d[i] = a[i] = c[i] = 0;
+        }
+        a[0] = d[0] = 1;
+        for (i = 254; i >= 0; --i) {
+          r = z[i >>> 3] >>> (i & 7) & 1;
+          sel25519(a, b, r);
+          sel25519(c, d, r);
+          A(e, a, c);
+          Z(a, a, c);
+          A(c, b, d);
+          Z(b, b, d);
+          S(d, e);
+          S(f, a);
+          M(a, c, a);
+          M(c, b, e);
+          A(e, a, c);
+          Z(a, a, c);
+          S(b, a);
+          Z(c, d, f);
+          M(a, c, _121665);
+          A(a, a, d);
+          M(c, c, a);
+          M(a, d, f);
+          M(d, b, x);
+          S(b, e);
+          sel25519(a, b, r);
+          sel25519(c, d, r);
+        }
+        for (i = 0; i < 16; i++) {
+          x[i + 16] = a[i];
+          x[i + 32] = c[i];
+          x[i + 48] = b[i];
+          x[i + 64] = d[i];
+        }
+        var x32 = x.subarray(32);
+        var x16 = x.subarray(16);
+        inv25519(x32, x32);
+        M(x16, x16, x32);
+        pack25519(q, x16);
+        return 0;
+      }
+      function crypto_scalarmult_base(q, n) {
+        return crypto_scalarmult(q, n, _9);
+      }
+      function crypto_box_keypair(y, x) {
+        randombytes(x, 32);
+        return crypto_scalarmult_base(y, x);
+      }
+      function crypto_box_beforenm(k, y, x) {
+        var s = new Uint8Array(32);
+        crypto_scalarmult(s, x, y);
+        return crypto_core_hsalsa20(k, _0, s, sigma);
+      }
+      var crypto_box_afternm = crypto_secretbox;
+      var crypto_box_open_afternm = crypto_secretbox_open;
+      function crypto_box(c, m, d, n, y, x) {
+        var k = new Uint8Array(32);
+        crypto_box_beforenm(k, y, x);
+        return crypto_box_afternm(c, m, d, n, k);
+      }
+      function crypto_box_open(m, c, d, n, y, x) {
+        var k = new Uint8Array(32);
+        crypto_box_beforenm(k, y, x);
+        return crypto_box_open_afternm(m, c, d, n, k);
+      }
+      var K = [
+        1116352408,
+        3609767458,
+        1899447441,
+        602891725,
+        3049323471,
+        3964484399,
+        3921009573,
+        2173295548,
+        961987163,
+        4081628472,
+        1508970993,
+        3053834265,
+        2453635748,
+        2937671579,
+        2870763221,
+        3664609560,
+        3624381080,
+        2734883394,
+        310598401,
+        1164996542,
+        607225278,
+        1323610764,
+        1426881987,
+        3590304994,
+        1925078388,
+        4068182383,
+        2162078206,
+        991336113,
+        2614888103,
+        633803317,
+        3248222580,
+        3479774868,
+        3835390401,
+        2666613458,
+        4022224774,
+        944711139,
+        264347078,
+        2341262773,
+        604807628,
+        2007800933,
+        770255983,
+        1495990901,
+        1249150122,
+        1856431235,
+        1555081692,
+        3175218132,
+        1996064986,
+        2198950837,
+        2554220882,
+        3999719339,
+        2821834349,
+        766784016,
+        2952996808,
+        2566594879,
+        3210313671,
+        3203337956,
+        3336571891,
+        1034457026,
+        3584528711,
+        2466948901,
+        113926993,
+        3758326383,
+        338241895,
+        168717936,
+        666307205,
+        1188179964,
+        773529912,
+        1546045734,
+        1294757372,
+        1522805485,
+        1396182291,
+        2643833823,
+        1695183700,
+        2343527390,
+        1986661051,
+        1014477480,
+        2177026350,
+        1206759142,
+        2456956037,
+        344077627,
+        2730485921,
+        1290863460,
+        2820302411,
+        3158454273,
+        3259730800,
+        3505952657,
+        3345764771,
+        106217008,
+        3516065817,
+        3606008344,
+        3600352804,
+        1432725776,
+        4094571909,
+        1467031594,
+        275423344,
+        851169720,
+        430227734,
+        3100823752,
+        506948616,
+        1363258195,
+        659060556,
+        3750685593,
+        883997877,
+        3785050280,
+        958139571,
+        3318307427,
+        1322822218,
+        3812723403,
+        1537002063,
+        2003034995,
+        1747873779,
+        3602036899,
+        1955562222,
+        1575990012,
+        2024104815,
+        1125592928,
+        2227730452,
+        2716904306,
+        2361852424,
+        442776044,
+        2428436474,
+        593698344,
+        2756734187,
+        3733110249,
+        3204031479,
+        2999351573,
+        3329325298,
+        3815920427,
+        3391569614,
+        3928383900,
+        3515267271,
+        566280711,
+        3940187606,
+        3454069534,
+        4118630271,
+        4000239992,
+        116418474,
+        1914138554,
+        174292421,
+        2731055270,
+        289380356,
+        3203993006,
+        460393269,
+        320620315,
+        685471733,
+        587496836,
+        852142971,
+        1086792851,
+        1017036298,
+        365543100,
+        1126000580,
+        2618297676,
+        1288033470,
+        3409855158,
+        1501505948,
+        4234509866,
+        1607167915,
+        987167468,
+        1816402316,
+        1246189591
+      ];
+      function crypto_hashblocks_hl(hh, hl, m, n) {
+        var wh = new Int32Array(16), wl = new Int32Array(16), bh0, bh1, bh2, bh3, bh4, bh5, bh6, bh7, bl0, bl1, bl2, bl3, bl4, bl5, bl6, bl7, th, tl, i, j, h, l, a, b, c, d;
+        var ah0 = hh[0], ah1 = hh[1], ah2 = hh[2], ah3 = hh[3], ah4 = hh[4], ah5 = hh[5], ah6 = hh[6], ah7 = hh[7], al0 = hl[0], al1 = hl[1], al2 = hl[2], al3 = hl[3], al4 = hl[4], al5 = hl[5], al6 = hl[6], al7 = hl[7];
+        var pos = 0;
+        while (n >= 128) {
+          for (i = 0; i < 16; i++) {
+            j = 8 * i + pos;
+            wh[i] = m[j + 0] << 24 | m[j + 1] << 16 | m[j + 2] << 8 | m[j + 3];
+            wl[i] = m[j + 4] << 24 | m[j + 5] << 16 | m[j + 6] << 8 | m[j + 7];
+          }
+          for (i = 0; i < 80; i++) {
+            bh0 = ah0;
+            bh1 = ah1;
+            bh2 = ah2;
+            bh3 = ah3;
+            bh4 = ah4;
+            bh5 = ah5;
+            bh6 = ah6;
+            bh7 = ah7;
+            bl0 = al0;
+            bl1 = al1;
+            bl2 = al2;
+            bl3 = al3;
+            bl4 = al4;
+            bl5 = al5;
+            bl6 = al6;
+            bl7 = al7;
+            h = ah7;
+            l = al7;
+            a = l & 65535;
+            b = l >>> 16;
+            c = h & 65535;
+            d = h >>> 16;
+            h = (ah4 >>> 14 | al4 << 32 - 14) ^ (ah4 >>> 18 | al4 << 32 - 18) ^ (al4 >>> 41 - 32 | ah4 << 32 - (41 - 32));
+            l = (al4 >>> 14 | ah4 << 32 - 14) ^ (al4 >>> 18 | ah4 << 32 - 18) ^ (ah4 >>> 41 - 32 | al4 << 32 - (41 - 32));
+            a += l & 65535;
+            b += l >>> 16;
+            c += h & 65535;
+            d += h >>> 16;
+            h = ah4 & ah5 ^ ~ah4 & ah6;
+            l = al4 & al5 ^ ~al4 & al6;
+            a += l & 65535;
+            b += l >>> 16;
+            c += h & 65535;
+            d += h >>> 16;
+            h = K[i * 2];
+            l = K[i * 2 + 1];
+            a += l & 65535;
+            b += l >>> 16;
+            c += h & 65535;
+            d += h >>> 16;
+            h = wh[i % 16];
+            l = wl[i % 16];
+            a += l & 65535;
+            b += l >>> 16;
+            c += h & 65535;
+            d += h >>> 16;
+            b += a >>> 16;
+            c += b >>> 16;
+            d += c >>> 16;
+            th = c & 65535 | d << 16;
+            tl = a & 65535 | b << 16;
+            h = th;
+            l = tl;
+            a = l & 65535;
+            b = l >>> 16;
+            c = h & 65535;
+            d = h >>> 16;
+            h = (ah0 >>> 28 | al0 << 32 - 28) ^ (al0 >>> 34 - 32 | ah0 << 32 - (34 - 32)) ^ (al0 >>> 39 - 32 | ah0 << 32 - (39 - 32));
+            l = (al0 >>> 28 | ah0 << 32 - 28) ^ (ah0 >>> 34 - 32 | al0 << 32 - (34 - 32)) ^ (ah0 >>> 39 - 32 | al0 << 32 - (39 - 32));
+            a += l & 65535;
+            b += l >>> 16;
+            c += h & 65535;
+            d += h >>> 16;
+            h = ah0 & ah1 ^ ah0 & ah2 ^ ah1 & ah2;
+            l = al0 & al1 ^ al0 & al2 ^ al1 & al2;
+            a += l & 65535;
+            b += l >>> 16;
+            c += h & 65535;
+            d += h >>> 16;
+            b += a >>> 16;
+            c += b >>> 16;
+            d += c >>> 16;
+            bh7 = c & 65535 | d << 16;
+            bl7 = a & 65535 | b << 16;
+            h = bh3;
+            l = bl3;
+            a = l & 65535;
+            b = l >>> 16;
+            c = h & 65535;
+            d = h >>> 16;
+            h = th;
+            l = tl;
+            a += l & 65535;
+            b += l >>> 16;
+            c += h & 65535;
+            d += h >>> 16;
+            b += a >>> 16;
+            c += b >>> 16;
+            d += c >>> 16;
+            bh3 = c & 65535 | d << 16;
+            bl3 = a & 65535 | b << 16;
+            ah1 = bh0;
+            ah2 = bh1;
+            ah3 = bh2;
+            ah4 = bh3;
+            ah5 = bh4;
+            ah6 = bh5;
+            ah7 = bh6;
+            ah0 = bh7;
+            al1 = bl0;
+            al2 = bl1;
+            al3 = bl2;
+            al4 = bl3;
+            al5 = bl4;
+            al6 = bl5;
+            al7 = bl6;
+            al0 = bl7;
+            if (i % 16 === 15) {
+              for (j = 0; j < 16; j++) {
+                h = wh[j];
+                l = wl[j];
+                a = l & 65535;
+                b = l >>> 16;
+                c = h & 65535;
+                d = h >>> 16;
+                h = wh[(j + 9) % 16];
+                l = wl[(j + 9) % 16];
+                a += l & 65535;
+                b += l >>> 16;
+                c += h & 65535;
+                d += h >>> 16;
+                th = wh[(j + 1) % 16];
+                tl = wl[(j + 1) % 16];
+                h = (th >>> 1 | tl << 32 - 1) ^ (th >>> 8 | tl << 32 - 8) ^ th >>> 7;
+                l = (tl >>> 1 | th << 32 - 1) ^ (tl >>> 8 | th << 32 - 8) ^ (tl >>> 7 | th << 32 - 7);
+                a += l & 65535;
+                b += l >>> 16;
+                c += h & 65535;
+                d += h >>> 16;
+                th = wh[(j + 14) % 16];
+                tl = wl[(j + 14) % 16];
+                h = (th >>> 19 | tl << 32 - 19) ^ (tl >>> 61 - 32 | th << 32 - (61 - 32)) ^ th >>> 6;
+                l = (tl >>> 19 | th << 32 - 19) ^ (th >>> 61 - 32 | tl << 32 - (61 - 32)) ^ (tl >>> 6 | th << 32 - 6);
+                a += l & 65535;
+                b += l >>> 16;
+                c += h & 65535;
+                d += h >>> 16;
+                b += a >>> 16;
+                c += b >>> 16;
+                d += c >>> 16;
+                wh[j] = c & 65535 | d << 16;
+                wl[j] = a & 65535 | b << 16;
+              }
+            }
+          }
+          h = ah0;
+          l = al0;
+          a = l & 65535;
+          b = l >>> 16;
+          c = h & 65535;
+          d = h >>> 16;
+          h = hh[0];
+          l = hl[0];
+          a += l & 65535;
+          b += l >>> 16;
+          c += h & 65535;
+          d += h >>> 16;
+          b += a >>> 16;
+          c += b >>> 16;
+          d += c >>> 16;
+          hh[0] = ah0 = c & 65535 | d << 16;
+          hl[0] = al0 = a & 65535 | b << 16;
+          h = ah1;
+          l = al1;
+          a = l & 65535;
+          b = l >>> 16;
+          c = h & 65535;
+          d = h >>> 16;
+          h = hh[1];
+          l = hl[1];
+          a += l & 65535;
+          b += l >>> 16;
+          c += h & 65535;
+          d += h >>> 16;
+          b += a >>> 16;
+          c += b >>> 16;
+          d += c >>> 16;
+          hh[1] = ah1 = c & 65535 | d << 16;
+          hl[1] = al1 = a & 65535 | b << 16;
+          h = ah2;
+          l = al2;
+          a = l & 65535;
+          b = l >>> 16;
+          c = h & 65535;
+          d = h >>> 16;
+          h = hh[2];
+          l = hl[2];
+          a += l & 65535;
+          b += l >>> 16;
+          c += h & 65535;
+          d += h >>> 16;
+          b += a >>> 16;
+          c += b >>> 16;
+          d += c >>> 16;
+          hh[2] = ah2 = c & 65535 | d << 16;
+          hl[2] = al2 = a & 65535 | b << 16;
+          h = ah3;
+          l = al3;
+          a = l & 65535;
+          b = l >>> 16;
+          c = h & 65535;
+          d = h >>> 16;
+          h = hh[3];
+          l = hl[3];
+          a += l & 65535;
+          b += l >>> 16;
+          c += h & 65535;
+          d += h >>> 16;
+          b += a >>> 16;
+          c += b >>> 16;
+          d += c >>> 16;
+          hh[3] = ah3 = c & 65535 | d << 16;
+          hl[3] = al3 = a & 65535 | b << 16;
+          h = ah4;
+          l = al4;
+          a = l & 65535;
+          b = l >>> 16;
+          c = h & 65535;
+          d = h >>> 16;
+          h = hh[4];
+          l = hl[4];
+          a += l & 65535;
+          b += l >>> 16;
+          c += h & 65535;
+          d += h >>> 16;
+          b += a >>> 16;
+          c += b >>> 16;
+          d += c >>> 16;
+          hh[4] = ah4 = c & 65535 | d << 16;
+          hl[4] = al4 = a & 65535 | b << 16;
+          h = ah5;
+          l = al5;
+          a = l & 65535;
+          b = l >>> 16;
+          c = h & 65535;
+          d = h >>> 16;
+          h = hh[5];
+          l = hl[5];
+          a += l & 65535;
+          b += l >>> 16;
+          c += h & 65535;
+          d += h >>> 16;
+          b += a >>> 16;
+          c += b >>> 16;
+          d += c >>> 16;
+          hh[5] = ah5 = c & 65535 | d << 16;
+          hl[5] = al5 = a & 65535 | b << 16;
+          h = ah6;
+          l = al6;
+          a = l & 65535;
+          b = l >>> 16;
+          c = h & 65535;
+          d = h >>> 16;
+          h = hh[6];
+          l = hl[6];
+          a += l & 65535;
+          b += l >>> 16;
+          c += h & 65535;
+          d += h >>> 16;
+          b += a >>> 16;
+          c += b >>> 16;
+          d += c >>> 16;
+          hh[6] = ah6 = c & 65535 | d << 16;
+          hl[6] = al6 = a & 65535 | b << 16;
+          h = ah7;
+          l = al7;
+          a = l & 65535;
+          b = l >>> 16;
+          c = h & 65535;
+          d = h >>> 16;
+          h = hh[7];
+          l = hl[7];
+          a += l & 65535;
+          b += l >>> 16;
+          c += h & 65535;
+          d += h >>> 16;
+          b += a >>> 16;
+          c += b >>> 16;
+          d += c >>> 16;
+          hh[7] = ah7 = c & 65535 | d << 16;
+          hl[7] = al7 = a & 65535 | b << 16;
+          pos += 128;
+          n -= 128;
+        }
+        return n;
+      }
+      function crypto_hash(out, m, n) {
+        var hh = new Int32Array(8), hl = new Int32Array(8), x = new Uint8Array(256), i, b = n;
+        hh[0] = 1779033703;
+        hh[1] = 3144134277;
+        hh[2] = 1013904242;
+        hh[3] = 2773480762;
+        hh[4] = 1359893119;
+        hh[5] = 2600822924;
+        hh[6] = 528734635;
+        hh[7] = 1541459225;
+        hl[0] = 4089235720;
+        hl[1] = 2227873595;
+        hl[2] = 4271175723;
+        hl[3] = 1595750129;
+        hl[4] = 2917565137;
+        hl[5] = 725511199;
+        hl[6] = 4215389547;
+        hl[7] = 327033209;
+        crypto_hashblocks_hl(hh, hl, m, n);
+        n %= 128;
+        for (i = 0; i < n; i++) x[i] = m[b - n + i];
+        x[n] = 128;
+        n = 256 - 128 * (n < 112 ? 1 : 0);
+        x[n - 9] = 0;
+        ts64(x, n - 8, b / 536870912 | 0, b << 3);
+        crypto_hashblocks_hl(hh, hl, x, n);
+        for (i = 0; i < 8; i++) ts64(out, 8 * i, hh[i], hl[i]);
+        return 0;
+      }
+      function add(p, q) {
+        var a = gf(), b = gf(), c = gf(), d = gf(), e = gf(), f = gf(), g = gf(), h = gf(), t = gf();
+        Z(a, p[1], p[0]);
+        Z(t, q[1], q[0]);
+        M(a, a, t);
+        A(b, p[0], p[1]);
+        A(t, q[0], q[1]);
+        M(b, b, t);
+        M(c, p[3], q[3]);
+        M(c, c, D2);
+        M(d, p[2], q[2]);
+        A(d, d, d);
+        Z(e, b, a);
+        Z(f, d, c);
+        A(g, d, c);
+        A(h, b, a);
+        M(p[0], e, f);
+        M(p[1], h, g);
+        M(p[2], g, f);
+        M(p[3], e, h);
+      }
+      function cswap(p, q, b) {
+        var i;
+        for (i = 0; i < 4; i++) {
+          sel25519(p[i], q[i], b);
+        }
+      }
+      function pack(r, p) {
+        var tx = gf(), ty = gf(), zi = gf();
+        inv25519(zi, p[2]);
+        M(tx, p[0], zi);
+        M(ty, p[1], zi);
+        pack25519(r, ty);
+        r[31] ^= par25519(tx) << 7;
+      }
+      function scalarmult(p, q, s) {
+        var b, i;
+        set25519(p[0], gf0);
+        set25519(p[1], gf1);
+        set25519(p[2], gf1);
+        set25519(p[3], gf0);
+        for (i = 255; i >= 0; --i) {
+          b = s[i / 8 | 0] >> (i & 7) & 1;
+          cswap(p, q, b);
+          add(q, p);
+          add(p, p);
+          cswap(p, q, b);
+        }
+      }
+      function scalarbase(p, s) {
+        var q = [gf(), gf(), gf(), gf()];
+        set25519(q[0], X);
+        set25519(q[1], Y);
+        set25519(q[2], gf1);
+        M(q[3], X, Y);
+        scalarmult(p, q, s);
+      }
+      function crypto_sign_keypair(pk, sk, seeded) {
+        var d = new Uint8Array(64);
+        var p = [gf(), gf(), gf(), gf()];
+        var i;
+        if (!seeded) randombytes(sk, 32);
+        crypto_hash(d, sk, 32);
+        d[0] &= 248;
+        d[31] &= 127;
+        d[31] |= 64;
+        scalarbase(p, d);
+        pack(pk, p);
+        for (i = 0; i < 32; i++) sk[i + 32] = pk[i];
+        return 0;
+      }
+      var L = new Float64Array([237, 211, 245, 92, 26, 99, 18, 88, 214, 156, 247, 162, 222, 249, 222, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 16]);
+      function modL(r, x) {
+        var carry, i, j, k;
+        for (i = 63; i >= 32; --i) {
+          carry = 0;
+          for (j = i - 32, k = i - 12; j < k; ++j) {
+            x[j] += carry - 16 * x[i] * L[j - (i - 32)];
+            carry = Math.floor((x[j] + 128) / 256);
+            x[j] -= carry * 256;
+          }
+          x[j] += carry;
+          x[i] = 0;
+        }
+        carry = 0;
+        for (j = 0; j < 32; j++) {
+          x[j] += carry - (x[31] >> 4) * L[j];
+          carry = x[j] >> 8;
+          x[j] &= 255;
+        }
+        for (j = 0; j < 32; j++) x[j] -= carry * L[j];
+        for (i = 0; i < 32; i++) {
+          x[i + 1] += x[i] >> 8;
+          r[i] = x[i] & 255;
+        }
+      }
+      function reduce(r) {
+        var x = new Float64Array(64), i;
+        for (i = 0; i < 64; i++) x[i] = r[i];
+        for (i = 0; i < 64; i++) r[i] = 0;
+        modL(r, x);
+      }
+      function crypto_sign(sm, m, n, sk) {
+        var d = new Uint8Array(64), h = new Uint8Array(64), r = new Uint8Array(64);
+        var i, j, x = new Float64Array(64);
+        var p = [gf(), gf(), gf(), gf()];
+        crypto_hash(d, sk, 32);
+        d[0] &= 248;
+        d[31] &= 127;
+        d[31] |= 64;
+        var smlen = n + 64;
+        for (i = 0; i < n; i++) sm[64 + i] = m[i];
+        for (i = 0; i < 32; i++) sm[32 + i] = d[32 + i];
+        crypto_hash(r, sm.subarray(32), n + 32);
+        reduce(r);
+        scalarbase(p, r);
+        pack(sm, p);
+        for (i = 32; i < 64; i++) sm[i] = sk[i];
+        crypto_hash(h, sm, n + 64);
+        reduce(h);
+        for (i = 0; i < 64; i++) x[i] = 0;
+        for (i = 0; i < 32; i++) x[i] = r[i];
+        for (i = 0; i < 32; i++) {
+          for (j = 0; j < 32; j++) {
+            x[i + j] += h[i] * d[j];
+          }
+        }
+        modL(sm.subarray(32), x);
+        return smlen;
+      }
+      function unpackneg(r, p) {
+        var t = gf(), chk = gf(), num = gf(), den = gf(), den2 = gf(), den4 = gf(), den6 = gf();
+        set25519(r[2], gf1);
+        unpack25519(r[1], p);
+        S(num, r[1]);
+        M(den, num, D);
+        Z(num, num, r[2]);
+        A(den, r[2], den);
+        S(den2, den);
+        S(den4, den2);
+        M(den6, den4, den2);
+        M(t, den6, num);
+        M(t, t, den);
+        pow2523(t, t);
+        M(t, t, num);
+        M(t, t, den);
+        M(t, t, den);
+        M(r[0], t, den);
+        S(chk, r[0]);
+        M(chk, chk, den);
+        if (neq25519(chk, num)) M(r[0], r[0], I);
+        S(chk, r[0]);
+        M(chk, chk, den);
+        if (neq25519(chk, num)) return -1;
+        if (par25519(r[0]) === p[31] >> 7) Z(r[0], gf0, r[0]);
+        M(r[3], r[0], r[1]);
+        return 0;
+      }
+      function crypto_sign_open(m, sm, n, pk) {
+        var i;
+        var t = new Uint8Array(32), h = new Uint8Array(64);
+        var p = [gf(), gf(), gf(), gf()], q = [gf(), gf(), gf(), gf()];
+        if (n < 64) return -1;
+        if (unpackneg(q, pk)) return -1;
+        for (i = 0; i < n; i++) m[i] = sm[i];
+        for (i = 0; i < 32; i++) m[i + 32] = pk[i];
+        crypto_hash(h, m, n);
+        reduce(h);
+        scalarmult(p, q, h);
+        scalarbase(q, sm.subarray(32));
+        add(p, q);
+        pack(t, p);
+        n -= 64;
+        if (crypto_verify_32(sm, 0, t, 0)) {
+          for (i = 0; i < n; i++) m[i] = 0;
+          return -1;
+        }
+        for (i = 0; i < n; i++) m[i] = sm[i + 64];
+        return n;
+      }
+      var crypto_secretbox_KEYBYTES = 32, crypto_secretbox_NONCEBYTES = 24, crypto_secretbox_ZEROBYTES = 32, crypto_secretbox_BOXZEROBYTES = 16, crypto_scalarmult_BYTES = 32, crypto_scalarmult_SCALARBYTES = 32, crypto_box_PUBLICKEYBYTES = 32, crypto_box_SECRETKEYBYTES = 32, crypto_box_BEFORENMBYTES = 32, crypto_box_NONCEBYTES = crypto_secretbox_NONCEBYTES, crypto_box_ZEROBYTES = crypto_secretbox_ZEROBYTES, crypto_box_BOXZEROBYTES = crypto_secretbox_BOXZEROBYTES, crypto_sign_BYTES = 64, crypto_sign_PUBLICKEYBYTES = 32, crypto_sign_SECRETKEYBYTES = 64, crypto_sign_SEEDBYTES = 32, crypto_hash_BYTES = 64;
+      nacl2.lowlevel = {
+        crypto_core_hsalsa20,
+        crypto_stream_xor,
+        crypto_stream,
+        crypto_stream_salsa20_xor,
+        crypto_stream_salsa20,
+        crypto_onetimeauth,
+        crypto_onetimeauth_verify,
+        crypto_verify_16,
+        crypto_verify_32,
+        crypto_secretbox,
+        crypto_secretbox_open,
+        crypto_scalarmult,
+        crypto_scalarmult_base,
+        crypto_box_beforenm,
+        crypto_box_afternm,
+        crypto_box,
+        crypto_box_open,
+        crypto_box_keypair,
+        crypto_hash,
+        crypto_sign,
+        crypto_sign_keypair,
+        crypto_sign_open,
+        crypto_secretbox_KEYBYTES,
+        crypto_secretbox_NONCEBYTES,
+        crypto_secretbox_ZEROBYTES,
+        crypto_secretbox_BOXZEROBYTES,
+        crypto_scalarmult_BYTES,
+        crypto_scalarmult_SCALARBYTES,
+        crypto_box_PUBLICKEYBYTES,
+        crypto_box_SECRETKEYBYTES,
+        crypto_box_BEFORENMBYTES,
+        crypto_box_NONCEBYTES,
+        crypto_box_ZEROBYTES,
+        crypto_box_BOXZEROBYTES,
+        crypto_sign_BYTES,
+        crypto_sign_PUBLICKEYBYTES,
+        crypto_sign_SECRETKEYBYTES,
+        crypto_sign_SEEDBYTES,
+        crypto_hash_BYTES,
+        gf,
+        D,
+        L,
+        pack25519,
+        unpack25519,
+        M,
+        A,
+        S,
+        Z,
+        pow2523,
+        add,
+        set25519,
+        modL,
+        scalarmult,
+        scalarbase
+      };
+      function checkLengths(k, n) {
+        if (k.length !== crypto_secretbox_KEYBYTES) throw new Error("bad key size");
+        if (n.length !== crypto_secretbox_NONCEBYTES) throw new Error("bad nonce size");
+      }
+      function checkBoxLengths(pk, sk) {
+        if (pk.length !== crypto_box_PUBLICKEYBYTES) throw new Error("bad public key size");
+        if (sk.length !== crypto_box_SECRETKEYBYTES) throw new Error("bad secret key size");
+      }
+      function checkArrayTypes() {
+        for (var i = 0; i < arguments.length; i++) {
+          if (!(arguments[i] instanceof Uint8Array))
+            throw new TypeError("unexpected type, use Uint8Array");
+        }
+      }
+      function cleanup(arr) {
+        for (var i = 0; i < arr.length; i++) arr[i] = 0;
+      }
+      nacl2.randomBytes = function(n) {
+        var b = new Uint8Array(n);
+        randombytes(b, n);
+        return b;
+      };
+      nacl2.secretbox = function(msg, nonce, key) {
+        checkArrayTypes(msg, nonce, key);
+        checkLengths(key, nonce);
+        var m = new Uint8Array(crypto_secretbox_ZEROBYTES + msg.length);
+        var c = new Uint8Array(m.length);
+        for (var i = 0; i < msg.length; i++) m[i + crypto_secretbox_ZEROBYTES] = msg[i];
+        crypto_secretbox(c, m, m.length, nonce, key);
+        return c.subarray(crypto_secretbox_BOXZEROBYTES);
+      };
+      nacl2.secretbox.open = function(box, nonce, key) {
+        checkArrayTypes(box, nonce, key);
+        checkLengths(key, nonce);
+        var c = new Uint8Array(crypto_secretbox_BOXZEROBYTES + box.length);
+        var m = new Uint8Array(c.length);
+        for (var i = 0; i < box.length; i++) c[i + crypto_secretbox_BOXZEROBYTES] = box[i];
+        if (c.length < 32) return null;
+        if (crypto_secretbox_open(m, c, c.length, nonce, key) !== 0) return null;
+        return m.subarray(crypto_secretbox_ZEROBYTES);
+      };
+      nacl2.secretbox.keyLength = crypto_secretbox_KEYBYTES;
+      nacl2.secretbox.nonceLength = crypto_secretbox_NONCEBYTES;
+      nacl2.secretbox.overheadLength = crypto_secretbox_BOXZEROBYTES;
+      nacl2.scalarMult = function(n, p) {
+        checkArrayTypes(n, p);
+        if (n.length !== crypto_scalarmult_SCALARBYTES) throw new Error("bad n size");
+        if (p.length !== crypto_scalarmult_BYTES) throw new Error("bad p size");
+        var q = new Uint8Array(crypto_scalarmult_BYTES);
+        crypto_scalarmult(q, n, p);
+        return q;
+      };
+      nacl2.scalarMult.base = function(n) {
+        checkArrayTypes(n);
+        if (n.length !== crypto_scalarmult_SCALARBYTES) throw new Error("bad n size");
+        var q = new Uint8Array(crypto_scalarmult_BYTES);
+        crypto_scalarmult_base(q, n);
+        return q;
+      };
+      nacl2.scalarMult.scalarLength = crypto_scalarmult_SCALARBYTES;
+      nacl2.scalarMult.groupElementLength = crypto_scalarmult_BYTES;
+      nacl2.box = function(msg, nonce, publicKey, secretKey) {
+        var k = nacl2.box.before(publicKey, secretKey);
+        return nacl2.secretbox(msg, nonce, k);
+      };
+      nacl2.box.before = function(publicKey, secretKey) {
+        checkArrayTypes(publicKey, secretKey);
+        checkBoxLengths(publicKey, secretKey);
+        var k = new Uint8Array(crypto_box_BEFORENMBYTES);
+        crypto_box_beforenm(k, publicKey, secretKey);
+        return k;
+      };
+      nacl2.box.after = nacl2.secretbox;
+      nacl2.box.open = function(msg, nonce, publicKey, secretKey) {
+        var k = nacl2.box.before(publicKey, secretKey);
+        return nacl2.secretbox.open(msg, nonce, k);
+      };
+      nacl2.box.open.after = nacl2.secretbox.open;
+      nacl2.box.keyPair = function() {
+        var pk = new Uint8Array(crypto_box_PUBLICKEYBYTES);
+        var sk = new Uint8Array(crypto_box_SECRETKEYBYTES);
+        crypto_box_keypair(pk, sk);
+        return { publicKey: pk, secretKey: sk };
+      };
+      nacl2.box.keyPair.fromSecretKey = function(secretKey) {
+        checkArrayTypes(secretKey);
+        if (secretKey.length !== crypto_box_SECRETKEYBYTES)
+          throw new Error("bad secret key size");
+        var pk = new Uint8Array(crypto_box_PUBLICKEYBYTES);
+        crypto_scalarmult_base(pk, secretKey);
+        return { publicKey: pk, secretKey: new Uint8Array(secretKey) };
+      };
+      nacl2.box.publicKeyLength = crypto_box_PUBLICKEYBYTES;
+      nacl2.box.secretKeyLength = crypto_box_SECRETKEYBYTES;
+      nacl2.box.sharedKeyLength = crypto_box_BEFORENMBYTES;
+      nacl2.box.nonceLength = crypto_box_NONCEBYTES;
+      nacl2.box.overheadLength = nacl2.secretbox.overheadLength;
+      nacl2.sign = function(msg, secretKey) {
+        checkArrayTypes(msg, secretKey);
+        if (secretKey.length !== crypto_sign_SECRETKEYBYTES)
+          throw new Error("bad secret key size");
+        var signedMsg = new Uint8Array(crypto_sign_BYTES + msg.length);
+        crypto_sign(signedMsg, msg, msg.length, secretKey);
+        return signedMsg;
+      };
+      nacl2.sign.open = function(signedMsg, publicKey) {
+        checkArrayTypes(signedMsg, publicKey);
+        if (publicKey.length !== crypto_sign_PUBLICKEYBYTES)
+          throw new Error("bad public key size");
+        var tmp = new Uint8Array(signedMsg.length);
+        var mlen = crypto_sign_open(tmp, signedMsg, signedMsg.length, publicKey);
+        if (mlen < 0) return null;
+        var m = new Uint8Array(mlen);
+        for (var i = 0; i < m.length; i++) m[i] = tmp[i];
+        return m;
+      };
+      nacl2.sign.detached = function(msg, secretKey) {
+        var signedMsg = nacl2.sign(msg, secretKey);
+        var sig = new Uint8Array(crypto_sign_BYTES);
+        for (var i = 0; i < sig.length; i++) sig[i] = signedMsg[i];
+        return sig;
+      };
+      nacl2.sign.detached.verify = function(msg, sig, publicKey) {
+        checkArrayTypes(msg, sig, publicKey);
+        if (sig.length !== crypto_sign_BYTES)
+          throw new Error("bad signature size");
+        if (publicKey.length !== crypto_sign_PUBLICKEYBYTES)
+          throw new Error("bad public key size");
+        var sm = new Uint8Array(crypto_sign_BYTES + msg.length);
+        var m = new Uint8Array(crypto_sign_BYTES + msg.length);
+        var i;
+        for (i = 0; i < crypto_sign_BYTES; i++) sm[i] = sig[i];
+        for (i = 0; i < msg.length; i++) sm[i + crypto_sign_BYTES] = msg[i];
+        return crypto_sign_open(m, sm, sm.length, publicKey) >= 0;
+      };
+      nacl2.sign.keyPair = function() {
+        var pk = new Uint8Array(crypto_sign_PUBLICKEYBYTES);
+        var sk = new Uint8Array(crypto_sign_SECRETKEYBYTES);
+        crypto_sign_keypair(pk, sk);
+        return { publicKey: pk, secretKey: sk };
+      };
+      nacl2.sign.keyPair.fromSecretKey = function(secretKey) {
+        checkArrayTypes(secretKey);
+        if (secretKey.length !== crypto_sign_SECRETKEYBYTES)
+          throw new Error("bad secret key size");
+        var pk = new Uint8Array(crypto_sign_PUBLICKEYBYTES);
+        for (var i = 0; i < pk.length; i++) pk[i] = secretKey[32 + i];
+        return { publicKey: pk, secretKey: new Uint8Array(secretKey) };
+      };
+      nacl2.sign.keyPair.fromSeed = function(seed) {
+        checkArrayTypes(seed);
+        if (seed.length !== crypto_sign_SEEDBYTES)
+          throw new Error("bad seed size");
+        var pk = new Uint8Array(crypto_sign_PUBLICKEYBYTES);
+        var sk = new Uint8Array(crypto_sign_SECRETKEYBYTES);
+        for (var i = 0; i < 32; i++) sk[i] = seed[i];
+        crypto_sign_keypair(pk, sk, true);
+        return { publicKey: pk, secretKey: sk };
+      };
+      nacl2.sign.publicKeyLength = crypto_sign_PUBLICKEYBYTES;
+      nacl2.sign.secretKeyLength = crypto_sign_SECRETKEYBYTES;
+      nacl2.sign.seedLength = crypto_sign_SEEDBYTES;
+      nacl2.sign.signatureLength = crypto_sign_BYTES;
+      nacl2.hash = function(msg) {
+        checkArrayTypes(msg);
+        var h = new Uint8Array(crypto_hash_BYTES);
+        crypto_hash(h, msg, msg.length);
+        return h;
+      };
+      nacl2.hash.hashLength = crypto_hash_BYTES;
+      nacl2.verify = function(x, y) {
+        checkArrayTypes(x, y);
+        if (x.length === 0 || y.length === 0) return false;
+        if (x.length !== y.length) return false;
+        return vn(x, 0, y, 0, x.length) === 0 ? true : false;
+      };
+      nacl2.setPRNG = function(fn) {
+        randombytes = fn;
+      };
+      (function() {
+        var crypto2 = typeof self !== "undefined" ? self.crypto || self.msCrypto : null;
+        if (crypto2 && crypto2.getRandomValues) {
+          var QUOTA = 65536;
+          nacl2.setPRNG(function(x, n) {
+            var i, v = new Uint8Array(n);
+            for (i = 0; i < n; i += QUOTA) {
+              crypto2.getRandomValues(v.subarray(i, i + Math.min(n - i, QUOTA)));
+            }
+            for (i = 0; i < n; i++) x[i] = v[i];
+            cleanup(v);
+          });
+        } else if (typeof __require !== "undefined") {
+          crypto2 = __require("crypto");
+          if (crypto2 && crypto2.randomBytes) {
+            nacl2.setPRNG(function(x, n) {
+              var i, v = crypto2.randomBytes(n);
+              for (i = 0; i < n; i++) x[i] = v[i];
+              cleanup(v);
+            });
+          }
+        }
+      })();
+    })(typeof module !== "undefined" && module.exports ? module.exports : self.nacl = self.nacl || {});
+  }
+});
+
+// oci/signing/cosign-key.ts
+import { createPrivateKey, createPublicKey as createPublicKey2, generateKeyPairSync, randomBytes as randomBytes8, scryptSync } from "node:crypto";
+function pemBlock(label, body) {
+  const lines = body.toString("base64").match(/.{1,64}/g) ?? [];
+  return `-----BEGIN ${label}-----
+${lines.join("\n")}
+-----END ${label}-----
+`;
+}
+function readPem(text, where) {
+  const m = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/.exec(text);
+  if (!m) throw new KeyFileError(`${where}: not a PEM file`);
+  return { label: m[1], body: Buffer.from(m[2].replace(/\s+/g, ""), "base64") };
+}
+function isEncryptedKeyJson(v) {
+  const j = v;
+  return typeof j?.kdf?.salt === "string" && typeof j.kdf.params?.N === "number" && typeof j.kdf.params.r === "number" && typeof j.kdf.params.p === "number" && typeof j.cipher?.nonce === "string" && typeof j.ciphertext === "string";
+}
+function encryptPrivateKey(key, password) {
+  const salt = randomBytes8(SALT_BYTES);
+  const nonce = randomBytes8(import_tweetnacl.default.secretbox.nonceLength);
+  const der = key.export({ type: "pkcs8", format: "der" });
+  const sealed = import_tweetnacl.default.secretbox(der, nonce, scryptKey(password, salt, SCRYPT));
+  const json = {
+    kdf: { name: "scrypt", params: SCRYPT, salt: salt.toString("base64") },
+    cipher: { name: "nacl/secretbox", nonce: nonce.toString("base64") },
+    ciphertext: Buffer.from(sealed).toString("base64")
+  };
+  return pemBlock(SIGSTORE_KEY_LABEL, Buffer.from(JSON.stringify(json)));
+}
+function decryptPrivateKey(text, password, where) {
+  const { label, body } = readPem(text, where);
+  if (label !== SIGSTORE_KEY_LABEL && label !== COSIGN_KEY_LABEL) throw new KeyFileError(`${where}: unsupported PEM type ${label} (want ${SIGSTORE_KEY_LABEL}, as cosign generate-key-pair writes)`);
+  let json;
+  try {
+    json = JSON.parse(body.toString());
+  } catch {
+    throw new KeyFileError(`${where}: the PEM body is not cosign's encrypted key JSON`);
+  }
+  if (!isEncryptedKeyJson(json)) throw new KeyFileError(`${where}: the encrypted key JSON lacks kdf, cipher or ciphertext`);
+  if (json.kdf.name !== "scrypt" || json.cipher.name !== "nacl/secretbox") throw new KeyFileError(`${where}: unsupported encryption ${json.kdf.name}/${json.cipher.name} (want scrypt/nacl/secretbox)`);
+  const { N, r, p } = json.kdf.params;
+  if (!(N > 1 && (N & N - 1) === 0 && r > 0 && p > 0 && N * r <= 1 << 22)) throw new KeyFileError(`${where}: unreasonable scrypt parameters N=${N} r=${r} p=${p}`);
+  const opened = import_tweetnacl.default.secretbox.open(Buffer.from(json.ciphertext, "base64"), Buffer.from(json.cipher.nonce, "base64"), scryptKey(password, Buffer.from(json.kdf.salt, "base64"), { N, r, p }));
+  if (!opened) throw new KeyFileError(`${where}: wrong password (decryption failed)`);
+  let key;
+  try {
+    key = createPrivateKey({ key: Buffer.from(opened), format: "der", type: "pkcs8" });
+  } catch {
+    throw new KeyFileError(`${where}: the decrypted key is ${isSec1(opened) ? "a SEC1 EC key" : "not a key"}, not PKCS#8 as cosign's key files hold (cosign refuses it too)`);
+  }
+  if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== "prime256v1") {
+    throw new KeyFileError(`${where}: only ECDSA P-256 keys can sign here (this one is ${key.asymmetricKeyType}${key.asymmetricKeyDetails?.namedCurve ? ` ${key.asymmetricKeyDetails.namedCurve}` : ""})`);
+  }
+  return key;
+}
+function isSec1(der) {
+  try {
+    createPrivateKey({ key: Buffer.from(der), format: "der", type: "sec1" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+function publicKeyPem(key) {
+  return key.export({ type: "spki", format: "pem" }).toString();
+}
+function readPublicKey(text, where) {
+  const { label } = readPem(text, where);
+  if (label !== "PUBLIC KEY") throw new KeyFileError(`${where}: expected a PUBLIC KEY PEM block, found ${label}`);
+  let key;
+  try {
+    key = createPublicKey2({ key: text, format: "pem" });
+  } catch {
+    throw new KeyFileError(`${where}: not a valid PKIX public key`);
+  }
+  if (key.asymmetricKeyType !== "ec" || key.asymmetricKeyDetails?.namedCurve !== "prime256v1") throw new KeyFileError(`${where}: only ECDSA P-256 public keys are supported`);
+  return key;
+}
+function generateKeyPair(password) {
+  const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+  return { privatePem: encryptPrivateKey(privateKey, password), publicPem: publicKeyPem(publicKey) };
+}
+var import_tweetnacl, SIGSTORE_KEY_LABEL, COSIGN_KEY_LABEL, SCRYPT, SALT_BYTES, KeyFileError, scryptKey;
+var init_cosign_key = __esm({
+  "oci/signing/cosign-key.ts"() {
+    "use strict";
+    import_tweetnacl = __toESM(require_nacl_fast(), 1);
+    init_expected_error();
+    SIGSTORE_KEY_LABEL = "ENCRYPTED SIGSTORE PRIVATE KEY";
+    COSIGN_KEY_LABEL = "ENCRYPTED COSIGN PRIVATE KEY";
+    SCRYPT = { N: 32768, r: 8, p: 1 };
+    SALT_BYTES = 32;
+    KeyFileError = class extends ExpectedError {
+    };
+    scryptKey = (password, salt, p) => scryptSync(password, salt, 32, { N: p.N, r: p.r, p: p.p, maxmem: 256 * p.N * p.r + (1 << 20) });
+  }
+});
+
+// oci/signing/verify-image.ts
+async function verifyLegacy(client, repo, subject, key, out) {
+  const tag = signatureTag(subject);
+  for (const [i, s] of (await legacySignatures(client, repo, subject)).entries()) {
+    const where = `${tag} layer ${i + 1}`;
+    const named = payloadDigest(s.payload);
+    if (s.signature === void 0) out.rejected.push(`${where}: no signature annotation`);
+    else if (!verifySignature(key, s.payload, Buffer.from(s.signature, "base64"))) out.rejected.push(`${where}: the signature does not verify with the key`);
+    else if ("error" in named) out.rejected.push(`${where}: ${named.error}`);
+    else if (named.digest !== subject) out.rejected.push(`${where}: the payload signs ${named.digest}, not ${subject}`);
+    else out.verified.push({ format: "legacy", where });
+  }
+}
+async function verifyBundles(client, repo, subject, key, out) {
+  const hex = subject.slice("sha256:".length);
+  for (const r of await listReferrers(client, repo, subject, BUNDLE_MEDIA_TYPE)) {
+    const predicate = r.annotations?.[BUNDLE_PREDICATE_ANNOTATION];
+    if (predicate !== void 0 && predicate !== COSIGN_SIGN_PREDICATE) continue;
+    const where = `bundle referrer ${r.digest}`;
+    const { manifest, blobs } = await fetchReferrer(client, repo, r);
+    if (manifest.subject?.digest !== subject) {
+      out.rejected.push(`${where}: its subject is ${manifest.subject?.digest ?? "missing"}, not ${subject}`);
+      continue;
+    }
+    for (const blob of blobs) {
+      const opened = openBundle(blob, key);
+      if ("error" in opened) out.rejected.push(`${where}: ${opened.error}`);
+      else if (opened.statement.predicateType !== COSIGN_SIGN_PREDICATE) out.rejected.push(`${where}: the statement's predicate is ${opened.statement.predicateType}, not ${COSIGN_SIGN_PREDICATE}`);
+      else if (!opened.statement.subject?.some((s) => s.digest?.sha256 === hex)) out.rejected.push(`${where}: the statement is not about ${subject}`);
+      else out.verified.push({ format: "bundle", where });
+    }
+  }
+}
+async function verifyImageSignatures(client, repo, subject, key, formats) {
+  const out = { verified: [], rejected: [] };
+  if (formats.includes("legacy")) await verifyLegacy(client, repo, subject, key, out);
+  if (formats.includes("bundle")) await verifyBundles(client, repo, subject, key, out);
+  return out;
+}
+var init_verify_image = __esm({
+  "oci/signing/verify-image.ts"() {
+    "use strict";
+    init_referrers();
+    init_image_signatures();
+    init_sigstore_bundle();
+    init_signer();
+    init_simple_signing();
+  }
+});
+
+// cli/password.ts
+import { openSync as openSync2, closeSync as closeSync2 } from "node:fs";
+import { ReadStream } from "node:tty";
+async function promptHidden(prompt) {
+  let fd;
+  try {
+    fd = openSync2("/dev/tty", "r");
+  } catch {
+    throw new UsageError("no password: set COSIGN_PASSWORD, or run on a terminal to be asked for it");
+  }
+  const tty = new ReadStream(fd);
+  tty.setRawMode(true);
+  process.stderr.write(prompt);
+  const typed2 = [];
+  try {
+    return await new Promise((resolve5, reject) => {
+      tty.on("data", (chunk) => {
+        for (const byte of chunk) {
+          if (byte === 13 || byte === 10) return resolve5(Buffer.from(typed2));
+          if (byte === 3) return reject(new UsageError("cancelled"));
+          if (byte === 127 || byte === 8) typed2.pop();
+          else typed2.push(byte);
+        }
+      });
+    });
+  } finally {
+    typed2.fill(0);
+    tty.setRawMode(false);
+    tty.destroy();
+    process.stderr.write("\n");
+    try {
+      closeSync2(fd);
+    } catch {
+    }
+  }
+}
+async function keyPassword(confirm, env = process.env) {
+  if (env.COSIGN_PASSWORD !== void 0) return Buffer.from(env.COSIGN_PASSWORD);
+  const first = await promptHidden("Enter password for private key: ");
+  if (!confirm) return first;
+  const again = await promptHidden("Enter password for private key again: ");
+  if (!first.equals(again)) throw new UsageError("the passwords do not match");
+  return first;
+}
+var init_password = __esm({
+  "cli/password.ts"() {
+    "use strict";
+    init_errors2();
+  }
+});
+
+// cli/signing-commands.ts
+var signing_commands_exports = {};
+__export(signing_commands_exports, {
+  VerifyError: () => VerifyError,
+  generateKeyPairCommand: () => generateKeyPairCommand,
+  generateKeyPairHelp: () => generateKeyPairHelp,
+  loadSigner: () => loadSigner,
+  signCommand: () => signCommand,
+  signHelp: () => signHelp,
+  verifyCommand: () => verifyCommand,
+  verifyHelp: () => verifyHelp
+});
+import { existsSync as existsSync13, readFileSync as readFileSync14, writeFileSync as writeFileSync5 } from "node:fs";
+import { parseArgs as parseArgs2 } from "node:util";
+function readKeyFile(path) {
+  try {
+    return readFileSync14(path, "utf8");
+  } catch (err) {
+    throw new KeyFileError(`${path}: cannot read the key file (${err.code ?? err.message})`);
+  }
+}
+async function loadSigner(keyPath) {
+  const text = readKeyFile(keyPath);
+  const password = await keyPassword(false);
+  try {
+    return new EcdsaKeySigner(decryptPrivateKey(text, password, keyPath));
+  } finally {
+    password.fill(0);
+  }
+}
+function parse2(argv2, command, options2) {
+  try {
+    return parseArgs2({ args: argv2, allowPositionals: true, strict: true, options: { ...options2, help: { type: "boolean", short: "h" } } });
+  } catch (err) {
+    throw parseArgsError(err, command);
+  }
+}
+async function generateKeyPairCommand(argv2, out) {
+  const { values, positionals } = parse2(argv2, "generate-key-pair", { "output-key-prefix": { type: "string" } });
+  if (values.help) return out.write(generateKeyPairHelp), 0;
+  if (positionals.length > 0) throw new UsageError(`"dockyard generate-key-pair" takes no arguments. See 'dockyard generate-key-pair --help'`);
+  const prefix = values["output-key-prefix"] ?? "cosign";
+  for (const file of [`${prefix}.key`, `${prefix}.pub`]) {
+    if (existsSync13(file)) throw new UsageError(`${file} already exists: remove it first, or choose another --output-key-prefix`);
+  }
+  const password = await keyPassword(true);
+  const { privatePem, publicPem } = generateKeyPair(password);
+  password.fill(0);
+  const write = (file, text, mode) => {
+    try {
+      writeFileSync5(file, text, { flag: "wx", mode });
+    } catch (err) {
+      if (err.code === "EEXIST") throw new UsageError(`${file} already exists: remove it first, or choose another --output-key-prefix`);
+      throw new KeyFileError(`${file}: cannot write (${err.code ?? err.message})`);
+    }
+  };
+  write(`${prefix}.key`, privatePem, 384);
+  write(`${prefix}.pub`, publicPem, 420);
+  process.stderr.write(`Private key written to ${prefix}.key
+Public key written to ${prefix}.pub
+`);
+  return 0;
+}
+function imageArgs(argv2, command, keyWhat) {
+  const { values, positionals } = parse2(argv2, command, { key: { type: "string" }, "signature-format": { type: "string" } });
+  if (values.help) return "help";
+  if (positionals.length !== 1) throw new UsageError(`"dockyard ${command}" requires exactly 1 argument (the image). See 'dockyard ${command} --help'`);
+  if (typeof values.key !== "string") throw new UsageError(`dockyard ${command} needs --key ${keyWhat}`);
+  return { key: values.key, formats: parseSignatureFormat(values["signature-format"]), ref: parseReference(positionals[0]), text: positionals[0] };
+}
+async function signCommand(argv2, out) {
+  const a = imageArgs(argv2, "sign", "KEY (a cosign private key file; keyless signing is not supported)");
+  if (a === "help") return out.write(signHelp), 0;
+  const signer = await loadSigner(a.key);
+  if (!a.ref.digest) process.stderr.write(`WARNING: ${a.text} names a tag, not a digest: signing what the tag points at now
+`);
+  const regs = registries();
+  const subject = await resolveSubject(regs, a.ref);
+  for (const line of await signManifest(regs, { domain: a.ref.domain, path: a.ref.path }, subject, { signer, formats: a.formats })) out.write(line + "\n");
+  return 0;
+}
+async function verifyCommand(argv2, out) {
+  const a = imageArgs(argv2, "verify", "PUB (a public key file, such as cosign.pub)");
+  if (a === "help") return out.write(verifyHelp), 0;
+  const { ref, formats } = a;
+  const key = readPublicKey(readKeyFile(a.key), a.key);
+  const regs = registries();
+  const subject = await resolveSubject(regs, ref);
+  const name = `${ref.domain}/${ref.path}@${subject.digest}`;
+  const outcome = await verifyImageSignatures(regs.client(ref.domain), ref.path, subject.digest, key, formats);
+  if (outcome.verified.length === 0) {
+    const what = formats.length === 2 ? "signature" : formats[0] === "legacy" ? "legacy signature" : "Sigstore bundle signature";
+    throw new VerifyError(
+      outcome.rejected.length === 0 ? `${formatReference(ref)}: no ${what} found for ${subject.digest}` : `${formatReference(ref)}: no valid ${what} for ${a.key} (${outcome.rejected.length} checked; ${outcome.rejected[0]})`
+    );
+  }
+  for (const v of outcome.verified) out.write(`verified ${name}: ${v.format === "legacy" ? "legacy cosign signature" : "Sigstore bundle"} (${v.where})
+`);
+  return 0;
+}
+var generateKeyPairHelp, signHelp, verifyHelp, VerifyError, registries;
+var init_signing_commands = __esm({
+  "cli/signing-commands.ts"() {
+    "use strict";
+    init_registry_images();
+    init_signing();
+    init_expected_error();
+    init_reference();
+    init_cosign_key();
+    init_signer();
+    init_verify_image();
+    init_errors2();
+    init_signature_format();
+    init_password();
+    generateKeyPairHelp = `Usage: dockyard generate-key-pair [--output-key-prefix PREFIX]
+
+Write a new ECDSA P-256 key pair as cosign does: PREFIX.key (encrypted with a password from
+COSIGN_PASSWORD, or asked on the terminal) and PREFIX.pub, in the current directory. Existing files
+are never overwritten.
+
+Options:
+      --output-key-prefix PREFIX  Name of the files (default: cosign)
+`;
+    signHelp = `Usage: dockyard sign --key KEY [--signature-format legacy|bundle|both] IMAGE[@DIGEST]
+
+Sign an image already in a registry, as cosign sign does; the key's password comes from
+COSIGN_PASSWORD or is asked on the terminal. Credentials come from Docker's config.json.
+
+Options:
+      --key FILE                 cosign private key file (cosign.key)
+      --signature-format FORMAT  legacy (tag sha256-<hex>.sig), bundle (Sigstore bundle referrer) or both (default)
+`;
+    verifyHelp = `Usage: dockyard verify --key PUB [--signature-format legacy|bundle|both] IMAGE[@DIGEST]
+
+Check that IMAGE has a signature made with the key whose public half is PUB (cosign.pub), in the
+legacy format, as a Sigstore bundle, or either (both, the default). Prints each signature that
+verified; exits 1, with the reason, when none does.
+
+Options:
+      --key FILE                 Public key file (cosign.pub, PKIX PEM)
+      --signature-format FORMAT  legacy, bundle or both (default: either may verify)
+`;
+    VerifyError = class extends ExpectedError {
+    };
+    registries = () => new Registries({ insecure: registrySettings().insecure });
   }
 });
 
@@ -62809,8 +66521,8 @@ var require_float = __commonJS({
       })();
       else (function() {
         function writeFloat_ieee754(writeUint, val, buf, pos) {
-          var sign = val < 0 ? 1 : 0;
-          if (sign)
+          var sign2 = val < 0 ? 1 : 0;
+          if (sign2)
             val = -val;
           if (val === 0)
             writeUint(1 / val > 0 ? (
@@ -62823,19 +66535,19 @@ var require_float = __commonJS({
           else if (isNaN(val))
             writeUint(2143289344, buf, pos);
           else if (val > 34028234663852886e22)
-            writeUint((sign << 31 | 2139095040) >>> 0, buf, pos);
+            writeUint((sign2 << 31 | 2139095040) >>> 0, buf, pos);
           else if (val < 11754943508222875e-54)
-            writeUint((sign << 31 | Math.round(val / 1401298464324817e-60)) >>> 0, buf, pos);
+            writeUint((sign2 << 31 | Math.round(val / 1401298464324817e-60)) >>> 0, buf, pos);
           else {
             var exponent = Math.floor(Math.log(val) / Math.LN2), mantissa = Math.round(val * Math.pow(2, -exponent) * 8388608) & 8388607;
-            writeUint((sign << 31 | exponent + 127 << 23 | mantissa) >>> 0, buf, pos);
+            writeUint((sign2 << 31 | exponent + 127 << 23 | mantissa) >>> 0, buf, pos);
           }
         }
         exports2.writeFloatLE = writeFloat_ieee754.bind(null, writeUintLE);
         exports2.writeFloatBE = writeFloat_ieee754.bind(null, writeUintBE);
         function readFloat_ieee754(readUint, buf, pos) {
-          var uint = readUint(buf, pos), sign = (uint >> 31) * 2 + 1, exponent = uint >>> 23 & 255, mantissa = uint & 8388607;
-          return exponent === 255 ? mantissa ? NaN : sign * Infinity : exponent === 0 ? sign * 1401298464324817e-60 * mantissa : sign * Math.pow(2, exponent - 150) * (mantissa + 8388608);
+          var uint = readUint(buf, pos), sign2 = (uint >> 31) * 2 + 1, exponent = uint >>> 23 & 255, mantissa = uint & 8388607;
+          return exponent === 255 ? mantissa ? NaN : sign2 * Infinity : exponent === 0 ? sign2 * 1401298464324817e-60 * mantissa : sign2 * Math.pow(2, exponent - 150) * (mantissa + 8388608);
         }
         exports2.readFloatLE = readFloat_ieee754.bind(null, readUintLE);
         exports2.readFloatBE = readFloat_ieee754.bind(null, readUintBE);
@@ -62893,8 +66605,8 @@ var require_float = __commonJS({
       })();
       else (function() {
         function writeDouble_ieee754(writeUint, off0, off1, val, buf, pos) {
-          var sign = val < 0 ? 1 : 0;
-          if (sign)
+          var sign2 = val < 0 ? 1 : 0;
+          if (sign2)
             val = -val;
           if (val === 0) {
             writeUint(0, buf, pos + off0);
@@ -62910,20 +66622,20 @@ var require_float = __commonJS({
             writeUint(2146959360, buf, pos + off1);
           } else if (val > 17976931348623157e292) {
             writeUint(0, buf, pos + off0);
-            writeUint((sign << 31 | 2146435072) >>> 0, buf, pos + off1);
+            writeUint((sign2 << 31 | 2146435072) >>> 0, buf, pos + off1);
           } else {
             var mantissa;
             if (val < 22250738585072014e-324) {
               mantissa = val / 5e-324;
               writeUint(mantissa >>> 0, buf, pos + off0);
-              writeUint((sign << 31 | mantissa / 4294967296) >>> 0, buf, pos + off1);
+              writeUint((sign2 << 31 | mantissa / 4294967296) >>> 0, buf, pos + off1);
             } else {
               var exponent = Math.floor(Math.log(val) / Math.LN2);
               if (exponent === 1024)
                 exponent = 1023;
               mantissa = val * Math.pow(2, -exponent);
               writeUint(mantissa * 4503599627370496 >>> 0, buf, pos + off0);
-              writeUint((sign << 31 | exponent + 1023 << 20 | mantissa * 1048576 & 1048575) >>> 0, buf, pos + off1);
+              writeUint((sign2 << 31 | exponent + 1023 << 20 | mantissa * 1048576 & 1048575) >>> 0, buf, pos + off1);
             }
           }
         }
@@ -62931,8 +66643,8 @@ var require_float = __commonJS({
         exports2.writeDoubleBE = writeDouble_ieee754.bind(null, writeUintBE, 4, 0);
         function readDouble_ieee754(readUint, off0, off1, buf, pos) {
           var lo = readUint(buf, pos + off0), hi = readUint(buf, pos + off1);
-          var sign = (hi >> 31) * 2 + 1, exponent = hi >>> 20 & 2047, mantissa = 4294967296 * (hi & 1048575) + lo;
-          return exponent === 2047 ? mantissa ? NaN : sign * Infinity : exponent === 0 ? sign * 5e-324 * mantissa : sign * Math.pow(2, exponent - 1075) * (mantissa + 4503599627370496);
+          var sign2 = (hi >> 31) * 2 + 1, exponent = hi >>> 20 & 2047, mantissa = 4294967296 * (hi & 1048575) + lo;
+          return exponent === 2047 ? mantissa ? NaN : sign2 * Infinity : exponent === 0 ? sign2 * 5e-324 * mantissa : sign2 * Math.pow(2, exponent - 1075) * (mantissa + 4503599627370496);
         }
         exports2.readDoubleLE = readDouble_ieee754.bind(null, readUintLE, 0, 4);
         exports2.readDoubleBE = readDouble_ieee754.bind(null, readUintBE, 4, 0);
@@ -63095,11 +66807,11 @@ var require_longbits = __commonJS({
     LongBits.fromNumber = function fromNumber(value) {
       if (value === 0)
         return zero;
-      var sign = value < 0;
-      if (sign)
+      var sign2 = value < 0;
+      if (sign2)
         value = -value;
       var lo = value >>> 0, hi = (value - lo) / 4294967296 >>> 0;
-      if (sign) {
+      if (sign2) {
         hi = ~hi >>> 0;
         lo = ~lo >>> 0;
         if (++lo > 4294967295) {
@@ -63593,27 +67305,27 @@ var require_umd = __commonJS({
         }
         Long.fromBits = fromBits;
         var pow_dbl = Math.pow;
-        function fromString(str, unsigned, radix) {
-          if (str.length === 0) throw Error("empty string");
+        function fromString(str2, unsigned, radix) {
+          if (str2.length === 0) throw Error("empty string");
           if (typeof unsigned === "number") {
             radix = unsigned;
             unsigned = false;
           } else {
             unsigned = !!unsigned;
           }
-          if (str === "NaN" || str === "Infinity" || str === "+Infinity" || str === "-Infinity")
+          if (str2 === "NaN" || str2 === "Infinity" || str2 === "+Infinity" || str2 === "-Infinity")
             return unsigned ? UZERO : ZERO;
           radix = radix || 10;
           if (radix < 2 || 36 < radix) throw RangeError("radix");
           var p;
-          if ((p = str.indexOf("-")) > 0) throw Error("interior hyphen");
+          if ((p = str2.indexOf("-")) > 0) throw Error("interior hyphen");
           else if (p === 0) {
-            return fromString(str.substring(1), unsigned, radix).neg();
+            return fromString(str2.substring(1), unsigned, radix).neg();
           }
           var radixToPower = fromNumber(pow_dbl(radix, 8));
           var result = ZERO;
-          for (var i = 0; i < str.length; i += 8) {
-            var size = Math.min(8, str.length - i), value = parseInt(str.substring(i, i + size), radix);
+          for (var i = 0; i < str2.length; i += 8) {
+            var size = Math.min(8, str2.length - i), value = parseInt(str2.substring(i, i + size), radix);
             if (size < 8) {
               var power = fromNumber(pow_dbl(radix, size));
               result = result.mul(power).add(fromNumber(value));
@@ -64262,8 +67974,8 @@ var require_minimal = __commonJS({
         writable: true
       });
     };
-    util.lcFirst = function lcFirst(str) {
-      return str.charAt(0).toLowerCase() + str.substring(1);
+    util.lcFirst = function lcFirst(str2) {
+      return str2.charAt(0).toLowerCase() + str2.substring(1);
     };
     function newError(name) {
       function CustomError(message, properties) {
@@ -64397,7 +68109,7 @@ var require_writer = __commonJS({
     };
     if (util.Array !== Array)
       Writer.alloc = util.pool(Writer.alloc, util.Array.prototype.subarray);
-    Writer.prototype._push = function push(fn, len, val) {
+    Writer.prototype._push = function push2(fn, len, val) {
       this.tail = this.tail.next = new Op(fn, len, val);
       this.len += len;
       return this;
@@ -65124,13 +68836,13 @@ var require_path = __commonJS({
   "node_modules/@protobufjs/path/index.js"(exports) {
     "use strict";
     var path = exports;
-    var isAbsolute2 = (
+    var isAbsolute3 = (
       /**
        * Tests if the specified path is absolute.
        * @param {string} path Path to test
        * @returns {boolean} `true` if path is absolute
        */
-      path.isAbsolute = function isAbsolute3(path2) {
+      path.isAbsolute = function isAbsolute4(path2) {
         return /^(?:\/|\w+:)/.test(path2);
       }
     );
@@ -65142,7 +68854,7 @@ var require_path = __commonJS({
        */
       path.normalize = function normalize2(path2) {
         path2 = path2.replace(/\\/g, "/").replace(/\/{2,}/g, "/");
-        var parts = path2.split("/"), absolute = isAbsolute2(path2), prefix = "";
+        var parts = path2.split("/"), absolute = isAbsolute3(path2), prefix = "";
         if (absolute)
           prefix = parts.shift() + "/";
         for (var i = 0; i < parts.length; ) {
@@ -65164,7 +68876,7 @@ var require_path = __commonJS({
     path.resolve = function resolve5(originPath, includePath, alreadyNormalized) {
       if (!alreadyNormalized)
         includePath = normalize(includePath);
-      if (isAbsolute2(includePath))
+      if (isAbsolute3(includePath))
         return includePath;
       if (!alreadyNormalized)
         originPath = normalize(originPath);
@@ -65748,7 +69460,7 @@ var require_message = __commonJS({
     Message.decodeDelimited = function decodeDelimited(reader) {
       return this.$type.decodeDelimited(reader);
     };
-    Message.verify = function verify(message) {
+    Message.verify = function verify2(message) {
       return this.$type.verify(message);
     };
     Message.fromObject = function fromObject(object) {
@@ -66555,7 +70267,7 @@ var require_root = __commonJS({
     var OneOf = require_oneof();
     var util = require_util15();
     var Type;
-    var parse2;
+    var parse3;
     var common;
     function Root(options2) {
       Namespace.call(this, "", options2);
@@ -66619,8 +70331,8 @@ var require_root = __commonJS({
           if (!util.isString(source))
             self2.setOptions(source.options).addJSON(source.nested);
           else {
-            parse2.filename = filename2;
-            var parsed = parse2(source, self2, options2), resolved2, i2 = 0;
+            parse3.filename = filename2;
+            var parsed = parse3(source, self2, options2), resolved2, i2 = 0;
             if (parsed.imports) {
               for (; i2 < parsed.imports.length; ++i2)
                 if (resolved2 = getBundledFileName(parsed.imports[i2]) || self2.resolvePath(filename2, parsed.imports[i2]))
@@ -66793,7 +70505,7 @@ var require_root = __commonJS({
     };
     Root._configure = function(Type_, parse_, common_) {
       Type = Type_;
-      parse2 = parse_;
+      parse3 = parse_;
       common = common_;
     };
   }
@@ -66846,12 +70558,12 @@ var require_util15 = __commonJS({
         return "[" + JSON.stringify(prop) + "]";
       return "." + prop;
     };
-    util.ucFirst = function ucFirst(str) {
-      return str.charAt(0).toUpperCase() + str.substring(1);
+    util.ucFirst = function ucFirst(str2) {
+      return str2.charAt(0).toUpperCase() + str2.substring(1);
     };
     var camelCaseRe = /_([a-z])/g;
-    util.camelCase = function camelCase(str) {
-      return str.substring(0, 1) + str.substring(1).replace(camelCaseRe, function($0, $1) {
+    util.camelCase = function camelCase(str2) {
+      return str2.substring(0, 1) + str2.substring(1).replace(camelCaseRe, function($0, $1) {
         return $1.toUpperCase();
       });
     };
@@ -67567,16 +71279,16 @@ var require_object = __commonJS({
       }
       var parsedOptions = this.parsedOptions;
       if (propName) {
-        var opt = parsedOptions.find(function(opt2) {
-          return Object.prototype.hasOwnProperty.call(opt2, name);
+        var opt2 = parsedOptions.find(function(opt3) {
+          return Object.prototype.hasOwnProperty.call(opt3, name);
         });
-        if (opt) {
-          var newValue = opt[name];
+        if (opt2) {
+          var newValue = opt2[name];
           util.setProperty(newValue, propName, value);
         } else {
-          opt = {};
-          opt[name] = util.setProperty({}, propName, value);
-          parsedOptions.push(opt);
+          opt2 = {};
+          opt2[name] = util.setProperty({}, propName, value);
+          parsedOptions.push(opt2);
         }
       } else {
         var newOpt = {};
@@ -67834,8 +71546,8 @@ var require_tokenize = __commonJS({
       "n": "\n",
       "t": "	"
     };
-    function unescape(str) {
-      return str.replace(unescapeRe, function($0, $1) {
+    function unescape(str2) {
+      return str2.replace(unescapeRe, function($0, $1) {
         switch ($1) {
           case "\\":
           case "":
@@ -67861,7 +71573,7 @@ var require_tokenize = __commonJS({
         if (!match)
           throw illegal("string");
         offset = re.lastIndex;
-        push(stringDelim);
+        push2(stringDelim);
         stringDelim = null;
         return unescape(match[1]);
       }
@@ -68004,7 +71716,7 @@ var require_tokenize = __commonJS({
           stringDelim = token;
         return token;
       }
-      function push(token) {
+      function push2(token) {
         stack.push(token);
       }
       function peek() {
@@ -68012,7 +71724,7 @@ var require_tokenize = __commonJS({
           var token = next();
           if (token === null)
             return null;
-          push(token);
+          push2(token);
         }
         return stack[0];
       }
@@ -68050,7 +71762,7 @@ var require_tokenize = __commonJS({
       return Object.defineProperty({
         next,
         peek,
-        push,
+        push: push2,
         skip,
         cmnt
       }, "line", {
@@ -68066,9 +71778,9 @@ var require_tokenize = __commonJS({
 var require_parse4 = __commonJS({
   "node_modules/@grpc/proto-loader/node_modules/protobufjs/src/parse.js"(exports, module) {
     "use strict";
-    module.exports = parse2;
-    parse2.filename = null;
-    parse2.defaults = { keepCase: false };
+    module.exports = parse3;
+    parse3.filename = null;
+    parse3.defaults = { keepCase: false };
     var tokenize = require_tokenize();
     var Root = require_root();
     var Type = require_type();
@@ -68090,15 +71802,15 @@ var require_parse4 = __commonJS({
     var numberRe = util.patterns.numberRe;
     var nameRe = /^[a-zA-Z_][a-zA-Z_0-9]*$/;
     var typeRefRe = util.patterns.typeRefRe;
-    function parse2(source, root, options2) {
+    function parse3(source, root, options2) {
       if (!(root instanceof Root)) {
         options2 = root;
         root = new Root();
       }
       if (!options2)
-        options2 = parse2.defaults;
+        options2 = parse3.defaults;
       var preferTrailingComment = options2.preferTrailingComment || false;
-      var tn = tokenize(source, options2.alternateCommentMode || false), next = tn.next, push = tn.push, peek = tn.peek, skip = tn.skip, cmnt = tn.cmnt;
+      var tn = tokenize(source, options2.alternateCommentMode || false), next = tn.next, push2 = tn.push, peek = tn.peek, skip = tn.skip, cmnt = tn.cmnt;
       var head = true, pkg, imports, weakImports, edition = "proto2";
       var ptr = root;
       var topLevelObjects = [];
@@ -68109,16 +71821,16 @@ var require_parse4 = __commonJS({
       function resolveFileFeatures() {
         topLevelObjects.forEach((obj) => {
           obj._edition = edition;
-          Object.keys(topLevelOptions).forEach((opt) => {
-            if (obj.getOption(opt) !== void 0) return;
-            obj.setOption(opt, topLevelOptions[opt], true);
+          Object.keys(topLevelOptions).forEach((opt2) => {
+            if (obj.getOption(opt2) !== void 0) return;
+            obj.setOption(opt2, topLevelOptions[opt2], true);
           });
         });
       }
       function illegal(token2, name, insideTryCatch) {
-        var filename = parse2.filename;
+        var filename = parse3.filename;
         if (!insideTryCatch)
-          parse2.filename = null;
+          parse3.filename = null;
         return Error("illegal " + (name || "token") + " '" + token2 + "' (" + (filename ? filename + ", " : "") + "line " + tn.line + ")");
       }
       function readString() {
@@ -68137,7 +71849,7 @@ var require_parse4 = __commonJS({
         switch (token2) {
           case "'":
           case '"':
-            push(token2);
+            push2(token2);
             return readString();
           case "true":
           case "TRUE":
@@ -68162,10 +71874,10 @@ var require_parse4 = __commonJS({
         var token2, start;
         do {
           if (acceptStrings && ((token2 = peek()) === '"' || token2 === "'")) {
-            var str = readString();
-            target.push(str);
+            var str2 = readString();
+            target.push(str2);
             if (edition >= 2023) {
-              throw illegal(str, "id");
+              throw illegal(str2, "id");
             }
           } else {
             try {
@@ -68199,16 +71911,16 @@ var require_parse4 = __commonJS({
         );
       }
       function parseNumber2(token2, insideTryCatch) {
-        var sign = 1;
+        var sign2 = 1;
         if (token2.charAt(0) === "-") {
-          sign = -1;
+          sign2 = -1;
           token2 = token2.substring(1);
         }
         switch (token2) {
           case "inf":
           case "INF":
           case "Inf":
-            return sign * Infinity;
+            return sign2 * Infinity;
           case "nan":
           case "NAN":
           case "Nan":
@@ -68218,13 +71930,13 @@ var require_parse4 = __commonJS({
             return 0;
         }
         if (base10Re.test(token2))
-          return sign * parseInt(token2, 10);
+          return sign2 * parseInt(token2, 10);
         if (base16Re.test(token2))
-          return sign * parseInt(token2, 16);
+          return sign2 * parseInt(token2, 16);
         if (base8Re.test(token2))
-          return sign * parseInt(token2, 8);
+          return sign2 * parseInt(token2, 8);
         if (numberRe.test(token2))
-          return sign * parseFloat(token2);
+          return sign2 * parseFloat(token2);
         throw illegal(token2, "number", insideTryCatch);
       }
       function parseId(token2, acceptNegative) {
@@ -68318,7 +72030,7 @@ var require_parse4 = __commonJS({
           if (typeof obj.comment !== "string") {
             obj.comment = cmnt();
           }
-          obj.filename = parse2.filename;
+          obj.filename = parse3.filename;
         }
         if (skip("{", true)) {
           var token2;
@@ -68377,7 +72089,7 @@ var require_parse4 = __commonJS({
               if (edition === "proto2" || !typeRefRe.test(token3)) {
                 throw illegal(token3);
               }
-              push(token3);
+              push2(token3);
               parseField(type, "optional", void 0, depth + 1);
               break;
           }
@@ -68444,7 +72156,7 @@ var require_parse4 = __commonJS({
         var type = new Type(name);
         type.group = true;
         var field = new Field(fieldName, id, name, rule);
-        field.filename = parse2.filename;
+        field.filename = parse3.filename;
         ifBlock(type, function parseGroup_block(token2) {
           switch (token2) {
             case "option":
@@ -68513,7 +72225,7 @@ var require_parse4 = __commonJS({
             parseOption(oneof, token3);
             skip(";");
           } else {
-            push(token3);
+            push2(token3);
             parseField(oneof, "optional", void 0, depth);
           }
         });
@@ -68750,7 +72462,7 @@ var require_parse4 = __commonJS({
             default:
               if (edition === "proto2" || !typeRefRe.test(token3))
                 throw illegal(token3);
-              push(token3);
+              push2(token3);
               parseField(parent, "optional", reference, depth + 1);
               break;
           }
@@ -68792,7 +72504,7 @@ var require_parse4 = __commonJS({
         }
       }
       resolveFileFeatures();
-      parse2.filename = null;
+      parse3.filename = null;
       return {
         "package": pkg,
         "imports": imports,
@@ -71098,8 +74810,8 @@ var require_descriptor2 = __commonJS({
         for (; i < fromPath.length && j < k && fromPath[i] === toPath[j]; ++i, ++j) ;
       return toPath.slice(j).join(".");
     }
-    function underScore(str) {
-      return str.substring(0, 1) + str.substring(1).replace(/([A-Z])(?=[a-z]|$)/g, function($0, $1) {
+    function underScore(str2) {
+      return str2.substring(0, 1) + str2.substring(1).replace(/([A-Z])(?=[a-z]|$)/g, function($0, $1) {
         return "_" + $1.toLowerCase();
       });
     }
@@ -71954,15 +75666,15 @@ var require_channelz = __commonJS({
         /* EntityTypes.socket */
       ]: new ordered_map_1.OrderedMap()
     };
-    var generateRegisterFn = (kind) => {
+    var generateRegisterFn = (kind2) => {
       let nextId = 1;
       function getNextId() {
         return nextId++;
       }
-      const entityMap = entityMaps[kind];
+      const entityMap = entityMaps[kind2];
       return (name, getInfo, channelzEnabled) => {
         const id = getNextId();
-        const ref = { id, name, kind };
+        const ref = { id, name, kind: kind2 };
         if (channelzEnabled) {
           entityMap.setElement(id, { ref, getInfo });
         }
@@ -78738,7 +82450,7 @@ var require_server = __commonJS({
         if (f !== void 0 && typeof f !== "function") throw new TypeError("Function expected");
         return f;
       }
-      var kind = contextIn.kind, key = kind === "getter" ? "get" : kind === "setter" ? "set" : "value";
+      var kind2 = contextIn.kind, key = kind2 === "getter" ? "get" : kind2 === "setter" ? "set" : "value";
       var target = !descriptorIn && ctor ? contextIn["static"] ? ctor : ctor.prototype : null;
       var descriptor = descriptorIn || (target ? Object.getOwnPropertyDescriptor(target, contextIn.name) : {});
       var _, done = false;
@@ -78750,15 +82462,15 @@ var require_server = __commonJS({
           if (done) throw new TypeError("Cannot add initializers after decoration has completed");
           extraInitializers.push(accept(f || null));
         };
-        var result = (0, decorators[i])(kind === "accessor" ? { get: descriptor.get, set: descriptor.set } : descriptor[key], context);
-        if (kind === "accessor") {
+        var result = (0, decorators[i])(kind2 === "accessor" ? { get: descriptor.get, set: descriptor.set } : descriptor[key], context);
+        if (kind2 === "accessor") {
           if (result === void 0) continue;
           if (result === null || typeof result !== "object") throw new TypeError("Object expected");
           if (_ = accept(result.get)) descriptor.get = _;
           if (_ = accept(result.set)) descriptor.set = _;
           if (_ = accept(result.init)) initializers.unshift(_);
         } else if (_ = accept(result)) {
-          if (kind === "field") initializers.unshift(_);
+          if (kind2 === "field") initializers.unshift(_);
           else descriptor[key] = _;
         }
       }
@@ -82368,7 +86080,7 @@ var require_src3 = __commonJS({
 });
 
 // proto/load.ts
-import { dirname as dirname6, join as join29 } from "node:path";
+import { dirname as dirname6, join as join30 } from "node:path";
 import { fileURLToPath } from "node:url";
 function loadDockyardProto() {
   const definition = protoLoader.loadSync(SERVICE_FILES, LOADER_OPTIONS);
@@ -82380,7 +86092,7 @@ var init_load = __esm({
     "use strict";
     grpc = __toESM(require_src3(), 1);
     protoLoader = __toESM(require_src2(), 1);
-    PROTO_DIR = join29(dirname6(fileURLToPath(import.meta.url)), "..", "..", "proto");
+    PROTO_DIR = join30(dirname6(fileURLToPath(import.meta.url)), "..", "..", "proto");
     SERVICE_FILES = ["dockyard/v1/worker.proto", "dockyard/v1/content.proto", "dockyard/v1/build.proto"];
     LOADER_OPTIONS = {
       keepCase: false,
@@ -82395,7 +86107,7 @@ var init_load = __esm({
 });
 
 // proto/auth.ts
-import { readFileSync as readFileSync13 } from "node:fs";
+import { readFileSync as readFileSync15 } from "node:fs";
 function tokenClientInterceptor(token) {
   const value = `Bearer ${token}`;
   return (options2, nextCall) => new grpc2.InterceptingCall(nextCall(options2), {
@@ -82413,7 +86125,7 @@ function readToken(opts = {}) {
   if (opts.tokenFile !== void 0) {
     let text;
     try {
-      text = readFileSync13(opts.tokenFile, "utf8");
+      text = readFileSync15(opts.tokenFile, "utf8");
     } catch (err) {
       const code = err.code;
       throw new TokenError(`cannot read --token-file ${opts.tokenFile}: ${code === "ENOENT" ? "no such file" : code ?? err.message}`);
@@ -82453,13 +86165,13 @@ function checkPeerProtocol(metadata, roles, localVersion = PROTOCOL_VERSION) {
   const reason = protocolMismatch(peerProtocol(metadata), roles, localVersion);
   if (reason !== void 0) throw new ProtocolMismatchError(reason);
 }
-function protocolMetadata(version = PROTOCOL_VERSION, into = new grpc3.Metadata()) {
-  into.set(PROTOCOL_METADATA_KEY, String(version));
+function protocolMetadata(version2 = PROTOCOL_VERSION, into = new grpc3.Metadata()) {
+  into.set(PROTOCOL_METADATA_KEY, String(version2));
   return into;
 }
-function protocolClientInterceptor(version = PROTOCOL_VERSION) {
+function protocolClientInterceptor(version2 = PROTOCOL_VERSION) {
   return (options2, nextCall) => new grpc3.InterceptingCall(nextCall(options2), {
-    start: (metadata, listener, next) => next(protocolMetadata(version, metadata), listener)
+    start: (metadata, listener, next) => next(protocolMetadata(version2, metadata), listener)
   });
 }
 var grpc3, PROTOCOL_PACKAGE, PROTOCOL_VERSION, PROTOCOL_METADATA_KEY, ProtocolMismatchError;
@@ -82477,12 +86189,12 @@ var init_protocol = __esm({
 });
 
 // proto/transport.ts
-import { readFileSync as readFileSync14 } from "node:fs";
-function readPem(tls, which2) {
+import { readFileSync as readFileSync16 } from "node:fs";
+function readPem2(tls, which2) {
   const file = tls[which2];
   if (file === void 0) return null;
   try {
-    return readFileSync14(file);
+    return readFileSync16(file);
   } catch (err) {
     const code = err.code;
     throw new TransportError(`cannot read ${FLAGS[which2]} ${file}: ${code === "ENOENT" ? "no such file" : code ?? err.message}`);
@@ -82495,7 +86207,7 @@ function channelCredentials(tls) {
   checkPair(tls);
   if (tls.cert === void 0 && tls.ca === void 0) return grpc4.credentials.createInsecure();
   try {
-    return grpc4.credentials.createSsl(readPem(tls, "ca"), readPem(tls, "key"), readPem(tls, "cert"));
+    return grpc4.credentials.createSsl(readPem2(tls, "ca"), readPem2(tls, "key"), readPem2(tls, "cert"));
   } catch (err) {
     if (err instanceof TransportError) throw err;
     throw new TransportError(`invalid TLS files (${[tls.cert, tls.key, tls.ca].filter(Boolean).join(", ")}): ${err.message}`);
@@ -82536,10 +86248,10 @@ var init_transport = __esm({
 });
 
 // cache/content-blob-store.ts
-import { randomBytes as randomBytes8 } from "node:crypto";
+import { randomBytes as randomBytes9 } from "node:crypto";
 import { createReadStream as createReadStream5, mkdirSync as mkdirSync10 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join30 } from "node:path";
+import { join as join31 } from "node:path";
 import { Readable as Readable3 } from "node:stream";
 import { setTimeout as sleep3 } from "node:timers/promises";
 function retryable(err) {
@@ -82569,7 +86281,7 @@ var init_content_blob_store = __esm({
           const { credentials: credentials2, options: options2 } = dialOptions(dial);
           this.client = new (loadDockyardProto()).dockyard.v1.Content(address, credentials2, options2);
         }
-        this.scratch = opts.scratchDir ?? join30(tmpdir3(), "dockyard-content-store");
+        this.scratch = opts.scratchDir ?? join31(tmpdir3(), "dockyard-content-store");
         mkdirSync10(this.scratch, { recursive: true });
         this.lease = opts.lease;
       }
@@ -82674,7 +86386,7 @@ var init_content_blob_store = __esm({
       }
       writer(expected) {
         if (expected !== void 0) this.check(expected);
-        const tmp = join30(this.scratch, `blob-${process.pid}-${randomBytes8(6).toString("hex")}`);
+        const tmp = join31(this.scratch, `blob-${process.pid}-${randomBytes9(6).toString("hex")}`);
         return new BlobSpool(tmp, expected, async (file, { digest, size }) => {
           await this.lease?.add([{ kind: "blob", digest }]);
           await this.upload(file, digest, size);
@@ -82845,8 +86557,8 @@ var init_builder_client = __esm({
 });
 
 // cli/context-upload.ts
-import { readdirSync as readdirSync5, readFileSync as readFileSync15 } from "node:fs";
-import { join as join31 } from "node:path";
+import { readdirSync as readdirSync5, readFileSync as readFileSync17 } from "node:fs";
+import { join as join32 } from "node:path";
 async function uploadMissing(store, paths, stats) {
   const missing = await store.findMissing([...paths.keys()]);
   for (const digest of missing) {
@@ -82864,7 +86576,7 @@ async function uploadLocalContext(store, ctx, stats) {
     if (e.type === "file") {
       const digest = ctx.fileDigest(e.path);
       entry.digest = digest;
-      paths.set(digest, join31(ctx.root, e.path));
+      paths.set(digest, join32(ctx.root, e.path));
     }
     if (e.type === "symlink" && e.linkTarget !== void 0) entry.linkTarget = e.linkTarget;
     entries.push(entry);
@@ -82879,11 +86591,11 @@ async function uploadNamedContexts(store, named, stats) {
     if (c.type === "docker-image") out.push({ name: c.name, dockerImage: c.ref });
     else if (c.type === "local") out.push({ name: c.name, local: await uploadLocalContext(store, BuildContext.open(c.dir), stats) });
     else {
-      const index = readFileSync15(join31(c.dir, "index.json"));
+      const index = readFileSync17(join32(c.dir, "index.json"));
       const indexDigest = sha256(index);
-      const paths = /* @__PURE__ */ new Map([[indexDigest, join31(c.dir, "index.json")]]);
-      const blobDir = join31(c.dir, "blobs", "sha256");
-      for (const name of readdirSync5(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join31(blobDir, name));
+      const paths = /* @__PURE__ */ new Map([[indexDigest, join32(c.dir, "index.json")]]);
+      const blobDir = join32(c.dir, "blobs", "sha256");
+      for (const name of readdirSync5(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join32(blobDir, name));
       await uploadMissing(store, paths, stats);
       out.push({ name: c.name, ociLayout: { indexDigest, ...c.tag ? { tag: c.tag } : {}, ...c.digest ? { digest: c.digest } : {} } });
     }
@@ -82907,9 +86619,9 @@ __export(remote_build_exports, {
   remoteBuild: () => remoteBuild
 });
 import { createWriteStream as createWriteStream6 } from "node:fs";
-import { mkdir as mkdir14, mkdtemp as mkdtemp6, rename as rename9, rm as rm12, writeFile as writeFile8 } from "node:fs/promises";
+import { mkdir as mkdir14, mkdtemp as mkdtemp6, rename as rename9, rm as rm12, writeFile as writeFile9 } from "node:fs/promises";
 import { tmpdir as tmpdir4 } from "node:os";
-import { dirname as dirname7, join as join32 } from "node:path";
+import { dirname as dirname7, join as join33 } from "node:path";
 async function follow(first, id, flags, relay, sinks, signal) {
   let b = first;
   const opened = [];
@@ -82983,10 +86695,16 @@ async function follow(first, id, flags, relay, sinks, signal) {
     }
   }
 }
+function attestOptions(flags) {
+  if (!flags.attest.provenance && !flags.attest.sbom) return {};
+  const a = attestRequest(flags);
+  const p = flags.attest.provenance;
+  return { ...p ? { provenanceMode: p.mode, provenanceBuilderId: p.builderId ?? a.defaultBuilderId } : {}, sbom: flags.attest.sbom, dockerfilePath: a.dockerfilePath };
+}
 async function remoteBuild(flags, progress, signal) {
   const b = await connectBuilder(flags.builder, connectOptions(flags));
   const address = b.address;
-  const scratch = await mkdtemp6(join32(flags.cacheDir ?? tmpdir4(), "dockyard-remote-"));
+  const scratch = await mkdtemp6(join33(flags.cacheDir ?? tmpdir4(), "dockyard-remote-"));
   try {
     const store = new ContentBlobStore(address, b.dial, { scratchDir: scratch });
     const stats = { files: 0, uploaded: 0, bytes: 0 };
@@ -83007,7 +86725,8 @@ async function remoteBuild(flags, progress, signal) {
         outputs: flags.outputs.map(outputMessage),
         noCache: flags.noCache,
         noCacheFilter: flags.noCacheFilter,
-        ...flags.maxParallelism !== void 0 ? { maxParallelism: flags.maxParallelism } : {}
+        ...flags.maxParallelism !== void 0 ? { maxParallelism: flags.maxParallelism } : {},
+        ...attestOptions(flags)
       };
     } catch (err) {
       if (err.code !== void 0) throw builderError(address, err);
@@ -83024,10 +86743,10 @@ async function remoteBuild(flags, progress, signal) {
       const result = await follow(b, buildId, flags, new ProgressRelay(progress, flags.outputs), sinks, signal);
       const top = result.top;
       const single = result.images.length === 1 ? result.images[0] : void 0;
-      if (flags.iidfile) await writeFile8(flags.iidfile, single?.config?.digest ?? top.digest);
+      if (flags.iidfile) await writeFile9(flags.iidfile, single?.config?.digest ?? top.digest);
       if (flags.metadataFile) {
         const meta = { ...buildMetadata({ top, configDigest: single?.config?.digest, tags: flags.tags, misses: result.misses }), "dockyard.build-id": buildId };
-        await writeFile8(flags.metadataFile, JSON.stringify(meta, null, 2) + "\n");
+        await writeFile9(flags.metadataFile, JSON.stringify(meta, null, 2) + "\n");
       }
       return { result, buildId };
     } finally {
@@ -83053,6 +86772,7 @@ var init_remote_build = __esm({
     init_context_upload();
     init_errors2();
     init_secrets();
+    init_attest_request();
     outputMessage = (o) => {
       switch (o.type) {
         case "oci":
@@ -83070,7 +86790,7 @@ var init_remote_build = __esm({
     OutputSink = class {
       constructor(spec, scratch, index) {
         this.spec = spec;
-        this.tmp = join32(scratch, `output-${index}`);
+        this.tmp = join33(scratch, `output-${index}`);
       }
       spec;
       file;
@@ -83149,6 +86869,20 @@ __export(build_command_exports, {
 function printWarnings(warnings, dockerfileName) {
   for (const w of warnings) process.stderr.write(escapeControls(`WARNING: ${w.line !== void 0 ? `${dockerfileName}:${w.line}: ` : ""}${w.message}`) + "\n");
 }
+async function signBuilt(flags, o, manifests, reporter) {
+  const names = flags.outputs.flatMap((x) => x.type === "image" && x.push ? x.names.length > 0 ? x.names : flags.tags : []);
+  const registries2 = new Registries({ insecure: registrySettings().insecure });
+  const id = reporter.start(`signing ${manifests.length} manifest${manifests.length > 1 ? "s" : ""}`);
+  try {
+    for (const repo of repositoriesOf(names)) {
+      for (const m of manifests) for (const line of await signManifest(registries2, repo, m, o)) reporter.note(id, line);
+    }
+    reporter.done(id);
+  } catch (err) {
+    reporter.error(id, err.message);
+    throw err;
+  }
+}
 async function buildCommand2(argv2, out) {
   const flags = parseBuildFlags(argv2);
   if (flags === "help") {
@@ -83182,6 +86916,7 @@ async function runBuild2(flags, planOptions, out) {
   const mode = flags.progress === "auto" ? process.stderr.isTTY ? "tty" : "plain" : flags.progress;
   const reporter = new Progress(mode);
   if (flags.outputs.length === 0) process.stderr.write("WARNING: No output specified; the build result will only remain in the build cache. Use --output type=oci,dest=FILE (or type=docker, type=local).\n");
+  const signer = flags.sign ? await (await Promise.resolve().then(() => (init_signing_commands(), signing_commands_exports))).loadSigner(flags.sign.key) : void 0;
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once("SIGINT", onSignal);
@@ -83206,8 +86941,10 @@ async function runBuild2(flags, planOptions, out) {
       ...flags.iidfile ? { iidfile: flags.iidfile } : {},
       ...flags.metadataFile ? { metadataFile: flags.metadataFile } : {},
       ...flags.maxParallelism !== void 0 ? { maxParallelism: flags.maxParallelism } : {},
-      signal: abort.signal
+      signal: abort.signal,
+      ...flags.attest.provenance || flags.attest.sbom ? { attest: { ...attestRequest(flags), ...signer ? { signer } : {} } } : {}
     });
+    if (flags.sign && signer) await signBuilt(flags, { formats: flags.sign.formats, signer }, [...result.images.map((i) => i.manifest), ...result.images.length > 1 ? [result.top] : []], reporter);
     reporter.finish();
     printWarnings(result.plan.warnings, flags.dockerfileName);
     out.write(result.top.digest + "\n");
@@ -83229,12 +86966,15 @@ var init_build_command = __esm({
     init_contexts();
     init_dry_run();
     init_progress();
+    init_registry_images();
+    init_signing();
     init_platform();
     init_build_flags();
     init_errors2();
     init_escape_controls();
     init_plan_render();
     init_secrets();
+    init_attest_request();
   }
 });
 
@@ -84140,8 +87880,8 @@ var init_state = function(options2) {
 };
 
 // node_modules/csv-parse/lib/utils/underscore.js
-var underscore = function(str) {
-  return str.replace(/([A-Z])/g, function(_, match) {
+var underscore = function(str2) {
+  return str2.replace(/([A-Z])/g, function(_, match) {
     return "_" + match.toLowerCase();
   });
 };
@@ -84149,8 +87889,8 @@ var underscore = function(str) {
 // node_modules/csv-parse/lib/api/normalize_options.js
 var normalize_options = function(opts) {
   const options2 = {};
-  for (const opt in opts) {
-    options2[underscore(opt)] = opts[opt];
+  for (const opt2 in opts) {
+    options2[underscore(opt2)] = opts[opt2];
   }
   if (options2.encoding === void 0 || options2.encoding === true) {
     options2.encoding = "utf8";
@@ -84744,10 +88484,10 @@ var delimiter_discover = function(records, options2) {
     records = ((data) => {
       const records2 = [];
       const parser = transform({ delimiter: [] });
-      const push = (record) => records2.push(record);
+      const push2 = (record) => records2.push(record);
       const close = () => {
       };
-      const error2 = parser.parse(data, true, push, close);
+      const error2 = parser.parse(data, true, push2, close);
       if (error2 !== void 0) throw error2;
       return records2;
     })(records);
@@ -84839,7 +88579,7 @@ var transform = function(original_options = {}) {
       return numOfCharLeft < requiredLength;
     },
     // Central parser implementation
-    parse: function(nextBuf, end, push, close) {
+    parse: function(nextBuf, end, push2, close) {
       const {
         bom,
         comment_no_infix,
@@ -85074,7 +88814,7 @@ var transform = function(original_options = {}) {
                 const errField = this.__onField();
                 if (errField !== void 0) return errField;
                 this.info.bytes = this.state.bufBytesStart + pos + recordDelimiterLength;
-                const errRecord = this.__onRecord(push);
+                const errRecord = this.__onRecord(push2);
                 if (errRecord !== void 0) return errRecord;
                 if (to !== -1 && this.info.records >= to) {
                   this.state.stop = true;
@@ -85166,7 +88906,7 @@ var transform = function(original_options = {}) {
             this.info.bytes = this.state.bufBytesStart + pos;
             const errField = this.__onField();
             if (errField !== void 0) return errField;
-            const errRecord = this.__onRecord(push);
+            const errRecord = this.__onRecord(push2);
             if (errRecord !== void 0) return errRecord;
           } else if (this.state.wasRowDelimiter === true) {
             this.info.empty_lines++;
@@ -85183,7 +88923,7 @@ var transform = function(original_options = {}) {
         this.state.wasRowDelimiter = false;
       }
     },
-    __onRecord: function(push) {
+    __onRecord: function(push2) {
       const {
         columns,
         group_columns_by_name,
@@ -85285,7 +89025,7 @@ var transform = function(original_options = {}) {
             );
             const err = this.__push(
               objname === void 0 ? extRecord : [obj[objname], extRecord],
-              push
+              push2
             );
             if (err) {
               return err;
@@ -85293,7 +89033,7 @@ var transform = function(original_options = {}) {
           } else {
             const err = this.__push(
               objname === void 0 ? obj : [obj[objname], obj],
-              push
+              push2
             );
             if (err) {
               return err;
@@ -85308,7 +89048,7 @@ var transform = function(original_options = {}) {
             );
             const err = this.__push(
               objname === void 0 ? extRecord : [record[objname], extRecord],
-              push
+              push2
             );
             if (err) {
               return err;
@@ -85316,7 +89056,7 @@ var transform = function(original_options = {}) {
           } else {
             const err = this.__push(
               objname === void 0 ? record : [record[objname], record],
-              push
+              push2
             );
             if (err) {
               return err;
@@ -85389,7 +89129,7 @@ var transform = function(original_options = {}) {
       this.state.field.reset();
       this.state.wasQuoting = false;
     },
-    __push: function(record, push) {
+    __push: function(record, push2) {
       const { on_record } = this.options;
       if (on_record !== void 0) {
         const info2 = this.__infoRecord();
@@ -85403,7 +89143,7 @@ var transform = function(original_options = {}) {
         }
       }
       this.info.bytes_records += this.info.bytes;
-      push(record);
+      push2(record);
     },
     // Return a tuple with the error and the casted value
     __cast: function(field) {
@@ -85599,7 +89339,7 @@ var parse = function(data, opts = {}) {
   }
   const records = opts && opts.objname ? /* @__PURE__ */ Object.create(null) : [];
   const parser = transform(opts);
-  const push = (record) => {
+  const push2 = (record) => {
     if (parser.options.objname === void 0) records.push(record);
     else {
       records[record[0]] = record[1];
@@ -85607,7 +89347,7 @@ var parse = function(data, opts = {}) {
   };
   const close = () => {
   };
-  const error2 = parser.parse(data, true, push, close);
+  const error2 = parser.parse(data, true, push2, close);
   if (error2 !== void 0) throw error2;
   return records;
 };
