@@ -4,8 +4,7 @@ import { contextOpener } from '../coordinator/solver/contexts.js';
 import { dryRunPlan } from '../coordinator/solver/dry-run.js';
 import { Progress, type ProgressMode } from '../coordinator/progress/progress.js';
 import { Registries, registrySettings } from '../coordinator/registry/registry-images.js';
-import { repositoriesOf, signManifest, type SignOptions } from '../coordinator/registry/signing.js';
-import type { Descriptor } from '../oci/manifest.js';
+import { pushedManifests, pushedNames, signPushed } from '../coordinator/registry/signing.js';
 import type { PlanOptions, PlanWarning } from '../coordinator/plan/plan-types.js';
 import { hostPlatform } from '../oci/platform.js';
 import { buildHelp, parseBuildFlags, type BuildFlags } from './build-flags.js';
@@ -19,22 +18,6 @@ export { buildHelp };
 
 function printWarnings(warnings: PlanWarning[], dockerfileName: string): void {
   for (const w of warnings) process.stderr.write(escapeControls(`WARNING: ${w.line !== undefined ? `${dockerfileName}:${w.line}: ` : ''}${w.message}`) + '\n');
-}
-
-/** Signs each pushed manifest in each repository pushed to, as a step of the build's progress. */
-async function signBuilt(flags: BuildFlags, o: SignOptions, manifests: Descriptor[], reporter: Progress): Promise<void> {
-  const names = flags.outputs.flatMap((x) => (x.type === 'image' && x.push ? (x.names.length > 0 ? x.names : flags.tags) : []));
-  const registries = new Registries({ insecure: registrySettings().insecure });
-  const id = reporter.start(`signing ${manifests.length} manifest${manifests.length > 1 ? 's' : ''}`);
-  try {
-    for (const repo of repositoriesOf(names)) {
-      for (const m of manifests) for (const line of await signManifest(registries, repo, m, o)) reporter.note(id, line);
-    }
-    reporter.done(id);
-  } catch (err) {
-    reporter.error(id, (err as Error).message);
-    throw err;
-  }
 }
 
 /** `dockyard build`. Returns the process exit code. */
@@ -73,7 +56,8 @@ async function runBuild(flags: BuildFlags, planOptions: PlanOptions, out: NodeJS
   const reporter = new Progress(mode);
   if (flags.outputs.length === 0) process.stderr.write('WARNING: No output specified; the build result will only remain in the build cache. Use --output type=oci,dest=FILE (or type=docker, type=local).\n');
   // The key is opened (and its password asked) before building, so a wrong password costs no build.
-  const signer = flags.sign ? await (await import('./signing-commands.js')).loadSigner(flags.sign.key) : undefined;
+  // On a farm, the coordinator signs with its own key.
+  const signer = flags.sign?.key !== undefined ? await (await import('./signing-commands.js')).loadSigner(flags.sign.key) : undefined;
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);
@@ -101,7 +85,7 @@ async function runBuild(flags: BuildFlags, planOptions: PlanOptions, out: NodeJS
       signal: abort.signal,
       ...(flags.attest.provenance || flags.attest.sbom ? { attest: { ...attestRequest(flags), ...(signer ? { signer } : {}) } } : {}),
     });
-    if (flags.sign && signer) await signBuilt(flags, { formats: flags.sign.formats, signer }, [...result.images.map((i) => i.manifest), ...(result.images.length > 1 ? [result.top] : [])], reporter);
+    if (flags.sign && signer) await signPushed(new Registries({ insecure: registrySettings().insecure }), pushedNames(flags.outputs, flags.tags), pushedManifests(result), { formats: flags.sign.formats, signer }, reporter);
     reporter.finish();
     printWarnings(result.plan.warnings, flags.dockerfileName);
     out.write(result.top.digest + '\n');

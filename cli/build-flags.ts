@@ -136,7 +136,7 @@ export interface BuildFlags {
   /** `--provenance`, `--sbom`. */
   attest: AttestOptions;
   /** `--sign --key KEY [--signature-format]`: sign what is pushed. */
-  sign?: { key: string; formats: SignatureFormat[] };
+  sign?: { key?: string; formats: SignatureFormat[] };
 }
 
 /** buildx lets `--provenance` and `--sbom` stand alone (meaning true) or take a value with `=`. */
@@ -257,8 +257,13 @@ function signFlags(values: { sign?: boolean; key?: string; 'signature-format'?: 
     if (values.key !== undefined || values['signature-format'] !== undefined) throw new UsageError(`${values.key !== undefined ? '--key' : '--signature-format'} needs --sign`);
     return undefined;
   }
-  if (values.key === undefined) throw new UsageError('--sign needs --key KEY (a cosign private key file; keyless signing is not supported)');
   if (!outputs.some((o) => o.type === 'image' && o.push)) throw new UsageError('--sign signs what is pushed: add --push (or --output type=registry)');
-  if (builder !== undefined) throw new UsageError('--sign does not work with --builder yet: build with --push, then run dockyard sign --key KEY IMAGE@DIGEST');
-  return { key: values.key, formats: parseSignatureFormat(values['signature-format']) };
+  const formats = parseSignatureFormat(values['signature-format']);
+  // A farm signs with its own key, which only its coordinators hold.
+  if (builder !== undefined) {
+    if (values.key !== undefined) throw new UsageError('--key is not sent to a farm: with --builder, --sign signs with the coordinator\'s key (dockyard coordinator --sign-key)');
+    return { formats };
+  }
+  if (values.key === undefined) throw new UsageError('--sign needs --key KEY (a cosign private key file; keyless signing is not supported)');
+  return { key: values.key, formats };
 }

@@ -24,6 +24,7 @@ import { StepLocks } from '../coordinator/queue/step-locks.js';
 import { readToken } from '../proto/auth.js';
 import { parseListen, startGrpcServer } from '../proto/transport.js';
 import { tlsFiles } from './farm-client-flags.js';
+import { loadSigner } from './signing-commands.js';
 import { parseArgsError, UsageError } from './errors.js';
 import { version } from './version.js';
 
@@ -49,6 +50,8 @@ Options:
       --tls-cert F           Server certificate (enables TLS)
       --tls-key F            Server key
       --tls-ca F             CA that client and worker certificates must chain to (mTLS)
+      --sign-key F           cosign private key the farm signs with for builds run with --sign (its
+                             password from COSIGN_PASSWORD); only coordinators hold it
   -h, --help                 Show this help
 `;
 
@@ -64,6 +67,7 @@ const options = {
   'tls-key': { type: 'string' },
   'tls-ca': { type: 'string' },
   advertise: { type: 'string' },
+  'sign-key': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -94,6 +98,8 @@ export async function coordinatorCommand(argv: string[], out: NodeJS.WritableStr
   const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 0) throw new UsageError(`invalid --concurrency ${values.concurrency}: expected a whole number, 0 or more`);
   const tls = tlsFiles(values);
+  // Opened now: a wrong password is a one-line error at start, not a failed build later.
+  const signer = values['sign-key'] !== undefined ? await loadSigner(values['sign-key']) : undefined;
   const token = readToken({ ...(values['token-file'] !== undefined ? { tokenFile: values['token-file'] } : {}), env });
   const cacheDir = values['cache-dir'] ? resolve(values['cache-dir']) : join(defaultCacheDir(env), 'coordinator');
   const store = openBlobStore(values.store ?? join(cacheDir, 'store'), { scratchDir: join(cacheDir, 'tmp') });
@@ -143,6 +149,7 @@ export async function coordinatorCommand(argv: string[], out: NodeJS.WritableStr
       log,
       metrics,
       tool: `dockyard-${version()}`,
+      ...(signer ? { signer } : {}),
     }),
   );
 

@@ -247,6 +247,7 @@ export async function remoteBuild(flags: BuildFlags, progress: Progress, signal:
         noCacheFilter: flags.noCacheFilter,
         ...(flags.maxParallelism !== undefined ? { maxParallelism: flags.maxParallelism } : {}),
         ...attestOptions(flags),
+        signFormats: flags.sign?.formats ?? [],
       };
     } catch (err) {
       if ((err as Partial<grpc.ServiceError>).code !== undefined) throw builderError(address, err);

@@ -115,12 +115,17 @@ describe('inputs mapped to dockyard build flags', () => {
   });
 
   it('passes the farm token and the cosign password through the environment, never argv', () => {
-    const c = buildCommand(inputs({ builder: '10.0.0.1:7000', 'builder-token': 'tok-123', sign: true, 'cosign-key': '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nabc\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----', 'cosign-password': 'pw' }), files(), () => undefined);
-    assert.deepEqual(c.env, { DOCKYARD_TOKEN: 'tok-123', COSIGN_PASSWORD: 'pw' });
+    const c = buildCommand(inputs({ 'cosign-key': '-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nabc\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----', sign: true, 'cosign-password': 'pw' }), files(), () => undefined);
+    assert.deepEqual(c.env, { COSIGN_PASSWORD: 'pw' });
     const key = c.args[c.args.indexOf('--key') + 1]!;
     assert.match(readFileSync(key, 'utf8'), /^-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nabc\n/);
-    assert.ok(c.args.includes('--sign') && c.args.includes('--builder'));
-    assert.ok(!c.args.some((a) => a.includes('tok-123') || a === 'pw'));
+    assert.ok(!c.args.includes('pw'));
+    const farm = buildCommand(inputs({ builder: '10.0.0.1:7000', 'builder-token': 'tok-123', sign: true }), files(), () => undefined);
+    assert.deepEqual(farm.env, { DOCKYARD_TOKEN: 'tok-123' });
+    assert.ok(farm.args.includes('--sign') && farm.args.includes('--builder') && !farm.args.includes('--key'));
+    assert.ok(!farm.args.some((a) => a.includes('tok-123')));
+    // A farm signs with its coordinators' key: a key given for one is refused, naming the input.
+    assert.throws(() => buildCommand(inputs({ builder: '10.0.0.1:7000', sign: true, 'cosign-key': 'k.pem' }), files(), () => undefined), /input cosign-key: is not sent to a farm/);
   });
 
   it('maps provenance and sbom as build-push-action takes them: true, false, or attributes, with the run as builder id', () => {

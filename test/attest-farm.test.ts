@@ -7,6 +7,7 @@ import { startCoordinator, startWorker, type FarmProcess } from './farm-helpers.
 import { makeDir, repoRoot, runCli } from './helpers.js';
 import { startRedis, type TestRedis } from './redis-helpers.js';
 import { startRegistry, type TestRegistry } from './registry-helpers.js';
+import { generatedKeyPair, PASSWORD } from './signing-helpers.js';
 import { spdxValidator } from './spdx-helpers.js';
 
 const skopeo = (...args: string[]): string => {
@@ -65,5 +66,48 @@ describe('attestations of a farm build (--builder --provenance --sbom --push)', 
     const doc = statements.get('https://spdx.dev/Document')!.predicate as { packages: { name: string }[] };
     assert.deepEqual(spdxValidator()(doc), []);
     assert.deepEqual(doc.packages.slice(1).map((p) => p.name), ['hello']);
+  });
+
+  it('--sign on a farm whose coordinators hold no key fails in one line saying how to give them one', () => {
+    const dir = makeDir({ Dockerfile: `FROM ${registry.host}/busybox\nRUN echo unsigned > /u\n` });
+    const r = runCli(['build', '--builder', coordinator.address, '--progress', 'quiet', '-t', `${registry.host}/unsigned:1`, '--push', '--sign', dir]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^error: --sign: this farm has no signing key; start its coordinators with --sign-key KEY/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  });
+});
+
+describe('a farm signs what it pushes with the key only its coordinator holds (--sign-key)', () => {
+  it('signs each platform manifest and the index; dockyard verify accepts them with the public key', async () => {
+    requireTools();
+    const keys = generatedKeyPair();
+    const registry = await startRegistry();
+    const redis = await startRedis();
+    const coordinator = await startCoordinator(redis.url, ['--sign-key', keys.key], { COSIGN_PASSWORD: PASSWORD });
+    const worker = await startWorker(coordinator.address);
+    try {
+      const base = runCli(['build', '--progress', 'quiet', '--cache-dir', freshCache(), '--platform', 'linux/amd64,linux/arm64', '--build-context', `busybox-bin=${busyboxDir}`, '-t', `${registry.host}/busybox:latest`, '--push', join(repoRoot, 'examples', 'busybox')]);
+      assert.equal(base.status, 0, base.stderr);
+      const dir = makeDir({ Dockerfile: `FROM ${registry.host}/busybox\nRUN echo signed > /s\n` });
+      // The client has no key and sends none: the farm's coordinator signs.
+      const r = runCli(['build', '--builder', coordinator.address, '--progress', 'plain', '--platform', 'linux/amd64,linux/arm64', '-t', `${registry.host}/farm-signed:1`, '--push', '--sign', dir], { env: { COSIGN_PASSWORD: '' } });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /signing 3 manifests/);
+      const top = r.stdout.trim();
+      const index = JSON.parse(skopeo(`docker://${registry.host}/farm-signed@${top}`)) as { manifests: Descriptor[] };
+      for (const digest of [...index.manifests.map((m) => m.digest), top]) {
+        const v = runCli(['verify', '--key', keys.pub, `${registry.host}/farm-signed@${digest}`]);
+        assert.equal(v.status, 0, v.stderr);
+        assert.equal(v.stdout.split('\n').filter(Boolean).length, 2, v.stdout);
+      }
+      const wrong = generatedKeyPair();
+      assert.equal(runCli(['verify', '--key', wrong.pub, `${registry.host}/farm-signed@${top}`]).status, 1);
+      assert.ok(!coordinator.stderr().includes(PASSWORD) && !worker.stderr().includes(PASSWORD), 'the password is in a log');
+    } finally {
+      await worker.stop();
+      await coordinator.stop();
+      await redis.stop();
+      registry.stop();
+    }
   });
 });

@@ -101,11 +101,11 @@ describe('build --push --sign', () => {
     assert.equal((await fetch(`http://${registry.host}/v2/never/manifests/1`)).status, 404);
   });
 
-  it('rejects --sign without a key, without a push, or with --builder, and --key without --sign', () => {
+  it('rejects --sign without a key, without a push, or with a key for a farm, and --key without --sign', () => {
     const cases: [string[], string][] = [
       [['--push', '--sign'], '--sign needs --key KEY (a cosign private key file; keyless signing is not supported)'],
       [['--sign', '--key', keys.key], '--sign signs what is pushed: add --push (or --output type=registry)'],
-      [['--push', '--sign', '--key', keys.key, '--builder', '127.0.0.1:9'], '--sign does not work with --builder yet: build with --push, then run dockyard sign --key KEY IMAGE@DIGEST'],
+      [['--push', '--sign', '--key', keys.key, '--builder', '127.0.0.1:9'], "--key is not sent to a farm: with --builder, --sign signs with the coordinator's key (dockyard coordinator --sign-key)"],
       [['--push', '--key', keys.key], '--key needs --sign'],
       [['--push', '--sign', '--key', keys.key, '--signature-format', 'x509'], 'invalid --signature-format "x509": use legacy, bundle or both'],
     ];

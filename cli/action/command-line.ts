@@ -142,7 +142,11 @@ export function buildCommand(inputs: ActionInputs, files: CommandFiles, onSecret
     childEnv.DOCKYARD_TOKEN = inputs['builder-token'];
   }
 
-  if (inputs.sign) {
+  if (inputs.sign && inputs.builder) {
+    // A farm signs with the key its coordinators hold (--sign-key); none is sent to it.
+    for (const name of ['cosign-key', 'cosign-password'] as const) if (inputs[name]) throw new InputError(name, 'is not sent to a farm: with builder, its coordinators sign with their own key (dockyard coordinator --sign-key)');
+    add('sign', '--sign');
+  } else if (inputs.sign) {
     if (!inputs['cosign-key']) throw new InputError('sign', 'needs cosign-key: Dockyard signs with a key (keyless signing is not supported yet)');
     let key = inputs['cosign-key'];
     // The key itself (a repository secret) or a path to it.

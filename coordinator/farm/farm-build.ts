@@ -7,6 +7,10 @@ import type { Digest } from '../../oci/digest.js';
 import { hostPlatform, type Platform } from '../../oci/platform.js';
 import type { BuildResult as BuildResultMessage } from '../../proto/generated/dockyard/v1/BuildResult.js';
 import type { SecretSource } from '../../worker/worker.js';
+import type { Signer } from '../../oci/signing/signer.js';
+import { ExpectedError } from '../../oci/expected-error.js';
+import { Registries, registrySettings } from '../registry/registry-images.js';
+import { pushedManifests, pushedNames, signPushed } from '../registry/signing.js';
 import type { BuildContext } from '../context/build-context.js';
 import type { NamedContext } from '../context/named-contexts.js';
 import type { OutputSpec } from '../export/output-spec.js';
@@ -41,6 +45,8 @@ export interface FarmBuildDeps {
   buildPlatform?: Platform;
   /** `dockyard-<version>`: the creator an SBOM names. */
   tool: string;
+  /** The farm's signing key (`--sign-key`), for builds that ask for `--sign`; only coordinators hold it. */
+  signer?: Signer;
 }
 
 /** The queued `--provenance`/`--sbom` as the solver takes them: the client resolved the builder id. */
@@ -123,6 +129,8 @@ export function farmBuildProcessor(deps: FarmBuildDeps): BuildProcessor<FarmBuil
       void build.reportProgress({ stepsDone: ++stepsDone, stepsTotal: 0 }).catch(() => undefined);
     };
     try {
+      const signer = req.sign ? deps.signer : undefined;
+      if (req.sign && !signer) throw new ExpectedError('--sign: this farm has no signing key; start its coordinators with --sign-key KEY (a cosign key file, its password in COSIGN_PASSWORD)');
       const { open, named } = await materialise(deps.stores.blobs, req, work);
       const { specs, files } = farmOutputs(req.outputs, work);
       const engine: BuildEngine = {
@@ -153,10 +161,11 @@ export function farmBuildProcessor(deps: FarmBuildDeps): BuildProcessor<FarmBuil
           // The workers' slots bound the steps that run at once, not this coordinator's CPUs.
           maxParallelism: req.maxParallelism ?? FARM_PARALLELISM,
           signal,
-          ...(req.attest ? { attest: farmAttest(req.attest, deps.tool) } : {}),
+          ...(req.attest ? { attest: { ...farmAttest(req.attest, deps.tool), ...(signer ? { signer } : {}) } } : {}),
         },
         engine,
       );
+      if (req.sign && signer) await signPushed(new Registries({ insecure: registrySettings().insecure }), pushedNames(req.outputs, req.tags), pushedManifests(result), { formats: req.sign.formats, signer }, progress);
       const stored: StoredOutput[] = [];
       for (const f of files) {
         const info = await putFile(deps.stores.blobs, f.path);

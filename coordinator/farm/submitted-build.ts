@@ -54,7 +54,12 @@ export async function queuedRequest(store: BlobStore, o: BuildOptions__Output): 
   const mode = o.provenanceMode;
   if (mode !== '' && mode !== 'min' && mode !== 'max') throw new SubmitError(`invalid provenance mode ${JSON.stringify(mode)}: min or max`);
   const provenance: QueuedAttest['provenance'] = mode === 'min' || mode === 'max' ? { mode, builderId: o.provenanceBuilderId } : undefined;
+  const signFormats = o.signFormats.map((f) => {
+    if (f !== 'legacy' && f !== 'bundle') throw new SubmitError(`invalid signature format ${JSON.stringify(f)}: legacy or bundle`);
+    return f;
+  });
   return {
+    ...(signFormats.length > 0 ? { sign: { formats: signFormats } } : {}),
     ...(provenance || o.sbom ? { attest: { ...(provenance ? { provenance } : {}), sbom: o.sbom, dockerfilePath: o.dockerfilePath } } : {}),
     dockerfileName: o.dockerfileName,
     dockerfileText: o.dockerfileText,

@@ -36,6 +36,8 @@ export interface BuildRequest {
   maxParallelism?: number;
   /** `--provenance` / `--sbom`, with what the client resolved for them. */
   attest?: QueuedAttest;
+  /** `--sign` on the farm: the formats; the key is the coordinator's. */
+  sign?: { formats: ('legacy' | 'bundle')[] };
 }
 
 export interface QueuedAttest {
@@ -167,6 +169,7 @@ const buildRequest = exact(
     target: str,
     maxParallelism: posInt,
     attest: exact({ sbom: bool, dockerfilePath: str }, { provenance: exact({ mode: literal('min', 'max'), builderId: str }) }),
+    sign: exact({ formats: listOf(literal('legacy', 'bundle')) }),
   },
 );
 

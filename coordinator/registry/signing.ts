@@ -1,10 +1,12 @@
 import type { Descriptor } from '../../oci/manifest.js';
+import type { OutputSpec } from '../export/output-spec.js';
 import { getManifest } from '../../oci/registry/content.js';
 import { RegistryError } from '../../oci/registry/errors.js';
 import { formatReference, parseReference, type ImageReference } from '../../oci/reference.js';
 import { attachBundleSignature, attachLegacySignature, type SignatureFormat } from '../../oci/signing/image-signatures.js';
 import type { Signer } from '../../oci/signing/signer.js';
 import { dockerReference } from '../../oci/signing/simple-signing.js';
+import type { Progress } from '../progress/progress.js';
 import type { Registries } from './registry-images.js';
 
 /** One repository of a registry. */
@@ -51,4 +53,31 @@ export function repositoriesOf(names: readonly string[]): Repository[] {
     seen.set(`${r.domain}/${r.path}`, { domain: r.domain, path: r.path });
   }
   return [...seen.values()];
+}
+
+/**
+ * Signs each pushed manifest (each platform's, and the index of several) in each repository of
+ * `names`, as one step of the build's progress, a line per signature.
+ */
+export async function signPushed(registries: Registries, names: readonly string[], manifests: readonly Descriptor[], o: SignOptions, progress: Progress): Promise<void> {
+  const id = progress.start(`signing ${manifests.length} manifest${manifests.length > 1 ? 's' : ''}`);
+  try {
+    for (const repo of repositoriesOf(names)) {
+      for (const m of manifests) for (const line of await signManifest(registries, repo, m, o)) progress.note(id, line);
+    }
+    progress.done(id);
+  } catch (err) {
+    progress.error(id, (err as Error).message);
+    throw err;
+  }
+}
+
+/** What a build pushed and signs: each image's manifest, and the index over several platforms. */
+export function pushedManifests(result: { images: readonly { manifest: Descriptor }[]; top: Descriptor }): Descriptor[] {
+  return [...result.images.map((i) => i.manifest), ...(result.images.length > 1 ? [result.top] : [])];
+}
+
+/** The names a build pushed to: its push outputs' names, or its tags. */
+export function pushedNames(outputs: readonly OutputSpec[], tags: readonly string[]): string[] {
+  return outputs.flatMap((x) => (x.type === 'image' && x.push ? (x.names.length > 0 ? x.names : tags) : []));
 }

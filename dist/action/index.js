@@ -58391,6 +58391,24 @@ function repositoriesOf(names) {
   }
   return [...seen.values()];
 }
+async function signPushed(registries2, names, manifests, o, progress) {
+  const id = progress.start(`signing ${manifests.length} manifest${manifests.length > 1 ? "s" : ""}`);
+  try {
+    for (const repo of repositoriesOf(names)) {
+      for (const m of manifests) for (const line of await signManifest(registries2, repo, m, o)) progress.note(id, line);
+    }
+    progress.done(id);
+  } catch (err) {
+    progress.error(id, err.message);
+    throw err;
+  }
+}
+function pushedManifests(result) {
+  return [...result.images.map((i) => i.manifest), ...result.images.length > 1 ? [result.top] : []];
+}
+function pushedNames(outputs, tags) {
+  return outputs.flatMap((x) => x.type === "image" && x.push ? x.names.length > 0 ? x.names : tags : []);
+}
 var init_signing = __esm({
   "coordinator/registry/signing.ts"() {
     "use strict";
@@ -58706,10 +58724,14 @@ function signFlags(values, outputs, builder) {
     if (values.key !== void 0 || values["signature-format"] !== void 0) throw new UsageError(`${values.key !== void 0 ? "--key" : "--signature-format"} needs --sign`);
     return void 0;
   }
-  if (values.key === void 0) throw new UsageError("--sign needs --key KEY (a cosign private key file; keyless signing is not supported)");
   if (!outputs.some((o) => o.type === "image" && o.push)) throw new UsageError("--sign signs what is pushed: add --push (or --output type=registry)");
-  if (builder !== void 0) throw new UsageError("--sign does not work with --builder yet: build with --push, then run dockyard sign --key KEY IMAGE@DIGEST");
-  return { key: values.key, formats: parseSignatureFormat(values["signature-format"]) };
+  const formats = parseSignatureFormat(values["signature-format"]);
+  if (builder !== void 0) {
+    if (values.key !== void 0) throw new UsageError("--key is not sent to a farm: with --builder, --sign signs with the coordinator's key (dockyard coordinator --sign-key)");
+    return { formats };
+  }
+  if (values.key === void 0) throw new UsageError("--sign needs --key KEY (a cosign private key file; keyless signing is not supported)");
+  return { key: values.key, formats };
 }
 var buildHelp, options, OPTIONAL_VALUE;
 var init_build_flags = __esm({
@@ -86726,7 +86748,8 @@ async function remoteBuild(flags, progress, signal) {
         noCache: flags.noCache,
         noCacheFilter: flags.noCacheFilter,
         ...flags.maxParallelism !== void 0 ? { maxParallelism: flags.maxParallelism } : {},
-        ...attestOptions(flags)
+        ...attestOptions(flags),
+        signFormats: flags.sign?.formats ?? []
       };
     } catch (err) {
       if (err.code !== void 0) throw builderError(address, err);
@@ -86869,20 +86892,6 @@ __export(build_command_exports, {
 function printWarnings(warnings, dockerfileName) {
   for (const w of warnings) process.stderr.write(escapeControls(`WARNING: ${w.line !== void 0 ? `${dockerfileName}:${w.line}: ` : ""}${w.message}`) + "\n");
 }
-async function signBuilt(flags, o, manifests, reporter) {
-  const names = flags.outputs.flatMap((x) => x.type === "image" && x.push ? x.names.length > 0 ? x.names : flags.tags : []);
-  const registries2 = new Registries({ insecure: registrySettings().insecure });
-  const id = reporter.start(`signing ${manifests.length} manifest${manifests.length > 1 ? "s" : ""}`);
-  try {
-    for (const repo of repositoriesOf(names)) {
-      for (const m of manifests) for (const line of await signManifest(registries2, repo, m, o)) reporter.note(id, line);
-    }
-    reporter.done(id);
-  } catch (err) {
-    reporter.error(id, err.message);
-    throw err;
-  }
-}
 async function buildCommand2(argv2, out) {
   const flags = parseBuildFlags(argv2);
   if (flags === "help") {
@@ -86916,7 +86925,7 @@ async function runBuild2(flags, planOptions, out) {
   const mode = flags.progress === "auto" ? process.stderr.isTTY ? "tty" : "plain" : flags.progress;
   const reporter = new Progress(mode);
   if (flags.outputs.length === 0) process.stderr.write("WARNING: No output specified; the build result will only remain in the build cache. Use --output type=oci,dest=FILE (or type=docker, type=local).\n");
-  const signer = flags.sign ? await (await Promise.resolve().then(() => (init_signing_commands(), signing_commands_exports))).loadSigner(flags.sign.key) : void 0;
+  const signer = flags.sign?.key !== void 0 ? await (await Promise.resolve().then(() => (init_signing_commands(), signing_commands_exports))).loadSigner(flags.sign.key) : void 0;
   const abort = new AbortController();
   const onSignal = () => abort.abort();
   process.once("SIGINT", onSignal);
@@ -86944,7 +86953,7 @@ async function runBuild2(flags, planOptions, out) {
       signal: abort.signal,
       ...flags.attest.provenance || flags.attest.sbom ? { attest: { ...attestRequest(flags), ...signer ? { signer } : {} } } : {}
     });
-    if (flags.sign && signer) await signBuilt(flags, { formats: flags.sign.formats, signer }, [...result.images.map((i) => i.manifest), ...result.images.length > 1 ? [result.top] : []], reporter);
+    if (flags.sign && signer) await signPushed(new Registries({ insecure: registrySettings().insecure }), pushedNames(flags.outputs, flags.tags), pushedManifests(result), { formats: flags.sign.formats, signer }, reporter);
     reporter.finish();
     printWarnings(result.plan.warnings, flags.dockerfileName);
     out.write(result.top.digest + "\n");
@@ -87620,7 +87629,10 @@ function buildCommand(inputs, files, onSecret, env = process.env) {
     onSecret(inputs["builder-token"]);
     childEnv.DOCKYARD_TOKEN = inputs["builder-token"];
   }
-  if (inputs.sign) {
+  if (inputs.sign && inputs.builder) {
+    for (const name of ["cosign-key", "cosign-password"]) if (inputs[name]) throw new InputError(name, "is not sent to a farm: with builder, its coordinators sign with their own key (dockyard coordinator --sign-key)");
+    add("sign", "--sign");
+  } else if (inputs.sign) {
     if (!inputs["cosign-key"]) throw new InputError("sign", "needs cosign-key: Dockyard signs with a key (keyless signing is not supported yet)");
     let key = inputs["cosign-key"];
     if (key.includes("-----BEGIN")) {

@@ -24,6 +24,7 @@ export interface BuildOptions {
   'provenanceBuilderId'?: (string);
   'sbom'?: (boolean);
   'dockerfilePath'?: (string);
+  'signFormats'?: (string)[];
   '_target'?: "target";
   '_maxParallelism'?: "maxParallelism";
 }
@@ -48,6 +49,7 @@ export interface BuildOptions__Output {
   'provenanceBuilderId': (string);
   'sbom': (boolean);
   'dockerfilePath': (string);
+  'signFormats': (string)[];
   '_target'?: "target";
   '_maxParallelism'?: "maxParallelism";
 }
