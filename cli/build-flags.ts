@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { parseBuildContextFlag, type NamedContext } from '../coordinator/context/named-contexts.js';
 import { parseOutput, type OutputSpec } from '../coordinator/export/output-spec.js';
 import { parseBuildArgs } from '../coordinator/plan/build-args.js';
+import { parseCacheFrom, parseCacheTo, type CacheExport, type CacheImport } from '../coordinator/remote-cache/cache-spec.js';
 import { parsePlatformList, type Platform } from '../oci/platform.js';
 import { parseReference } from '../oci/reference.js';
 import type { TlsFiles } from '../proto/transport.js';
@@ -35,6 +36,10 @@ Options:
       --no-cache             Do not use the cache
       --no-cache-filter STAGE
                              Do not use the cache for these stages (repeatable)
+      --cache-from spec      Import build cache (repeatable): type=registry,ref=REF (a cache, or an image with inline cache) |
+                             type=local,src=DIR | REF
+      --cache-to spec        Export build cache (repeatable): type=registry,ref=REF[,mode=min|max] |
+                             type=local,dest=DIR[,mode=min|max] | type=inline (records in the image config)
       --cache-dir DIR        Cache location (default: $DOCKYARD_CACHE_DIR or ~/.cache/dockyard)
       --max-parallelism N    Steps run at once (default: CPU count)
       --dry-run              Print the build plan (stages, steps, cache keys, image config) without building;
@@ -60,6 +65,8 @@ const options = {
   'no-cache': { type: 'boolean' },
   'no-cache-filter': { type: 'string', multiple: true },
   'cache-dir': { type: 'string' },
+  'cache-from': { type: 'string', multiple: true },
+  'cache-to': { type: 'string', multiple: true },
   'max-parallelism': { type: 'string' },
   push: { type: 'boolean' },
   pull: { type: 'boolean' },
@@ -105,6 +112,8 @@ export interface BuildFlags {
   metadataFile?: string;
   noCache: boolean;
   noCacheFilter: string[];
+  cacheFrom: CacheImport[];
+  cacheTo: CacheExport[];
   cacheDir?: string;
   maxParallelism?: number;
   dryRun: boolean;
@@ -164,7 +173,11 @@ export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process
   let secrets;
   let namedContexts;
   let outputs;
+  let cacheFrom;
+  let cacheTo;
   try {
+    cacheFrom = (values['cache-from'] ?? []).map(parseCacheFrom);
+    cacheTo = (values['cache-to'] ?? []).map(parseCacheTo);
     platforms = (values.platform ?? []).flatMap((p) => parsePlatformList(p));
     buildArgs = parseBuildArgs(values['build-arg'] ?? []);
     secrets = (values.secret ?? []).map((s) => parseSecretFlag(s));
@@ -182,6 +195,10 @@ export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process
   // Several coordinators of one farm, comma-separated: the client moves to the next if one dies.
   for (const address of builder?.split(',') ?? []) {
     if (!/^(?:\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/.test(address)) throw new UsageError(`invalid --builder ${JSON.stringify(builder)}: expected HOST:PORT[,HOST:PORT...]`);
+  }
+  // The farm's coordinators do not take cache imports or exports over the wire yet; its own cache is shared by every build on it.
+  for (const flag of ['cache-from', 'cache-to'] as const) {
+    if (builder && values[flag]?.length) throw new UsageError(`--${flag} is not supported with --builder yet: the farm keeps one shared cache for all its builds; use --${flag} with a local build`);
   }
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   return {
@@ -201,6 +218,8 @@ export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process
     ...(values['metadata-file'] ? { metadataFile: values['metadata-file'] } : {}),
     noCache: values['no-cache'] === true,
     noCacheFilter: values['no-cache-filter'] ?? [],
+    cacheFrom,
+    cacheTo,
     ...(values['cache-dir'] ? { cacheDir: resolve(values['cache-dir']) } : {}),
     ...(maxParallelism !== undefined ? { maxParallelism } : {}),
     dryRun: values['dry-run'] === true,

@@ -12,6 +12,8 @@ export interface TestRegistry {
   host: string;
   /** With `tls`: the CA that signed the registry's certificate. */
   ca?: string;
+  /** The registry's storage root (`docker/registry/v2/...`), for tests that damage blobs. */
+  dataDir: string;
   stop(): void;
 }
 
@@ -81,7 +83,7 @@ export async function startRegistry(opts: { basic?: { user: string; password: st
     const ok = await undiciFetch(`${certs ? 'https' : 'http'}://${host}/v2/`, dispatcher ? { dispatcher } : {}).then((r) => r.status === 200 || r.status === 401, () => false);
     if (ok) {
       child.unref();
-      return { host, ...(certs ? { ca: certs.ca } : {}), stop: () => own.forEach((p) => p.kill()) };
+      return { host, dataDir: join(dir, 'data'), ...(certs ? { ca: certs.ca } : {}), stop: () => own.forEach((p) => p.kill()) };
     }
     await sleep(50);
   }
@@ -91,6 +93,8 @@ export async function startRegistry(opts: { basic?: { user: string; password: st
 
 export interface FaultyProxy {
   host: string;
+  /** `METHOD PATH` of every request so far. */
+  log(): Promise<string[]>;
   stats(): Promise<{ requests: number; faults: number; bytesToClient: number }>;
 }
 
@@ -102,5 +106,5 @@ export async function startFaultyProxy(target: string, seed: number, rate: numbe
   child.stdout!.destroy();
   child.unref();
   const host = `127.0.0.1:${port}`;
-  return { host, stats: async () => (await fetch(`http://${host}/__stats`)).json() as Promise<{ requests: number; faults: number; bytesToClient: number }> };
+  return { host, log: async () => (await fetch(`http://${host}/__log`)).json() as Promise<string[]>, stats: async () => (await fetch(`http://${host}/__stats`)).json() as Promise<{ requests: number; faults: number; bytesToClient: number }> };
 }

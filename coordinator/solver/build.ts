@@ -26,6 +26,10 @@ import { GitSources } from './git-sources.js';
 import { urlFileName } from '../plan/stage-lowering.js';
 import { contextFileMap } from '../context/selection.js';
 import { buildMetadata } from './build-metadata.js';
+import type { CacheExport, CacheImport } from '../remote-cache/cache-spec.js';
+import { importCaches, ImportedCache } from '../remote-cache/cache-import.js';
+import { INLINE_CONFIG_KEY, recordsDocument } from '../remote-cache/cache-format.js';
+import { CacheExportError, exportCache, selectRecords } from '../remote-cache/cache-export.js';
 
 /** The cache a build reads and fills: the embedded filesystem one, or the farm's shared one. */
 export interface BuildStores {
@@ -67,6 +71,10 @@ export interface BuildRequest {
   metadataFile?: string;
   maxParallelism?: number;
   signal?: AbortSignal;
+  /** `--cache-from`: records imported before solving, layers fetched when needed. */
+  cacheFrom?: CacheImport[];
+  /** `--cache-to`: written once the outputs are. */
+  cacheTo?: CacheExport[];
 }
 
 export interface BuildResult {
@@ -75,6 +83,8 @@ export interface BuildResult {
   /** The manifest of a single-platform build, the index of a multi-platform one. */
   top: Descriptor;
   misses: CacheMiss[];
+  /** Problems that did not fail the build (an unreadable cache import, a skipped cache export). */
+  warnings: string[];
 }
 
 /** Plans, executes and exports one build with `engine`'s worker and stores. */
@@ -99,6 +109,8 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
   const registryImages = new RegistryImages(registries, blobs, mirrors);
   const plan = await planBuild({ resolver: registryImages, ...req.plan, fetchUrl: (url, checksum) => fetcher.fetch(url, checksum), resolveGit: (ref) => gitSources.resolve(ref) });
   const index = engine.stores.index;
+  const warnings: string[] = [];
+  const imported = req.cacheFrom?.length ? await importWithProgress(req.cacheFrom, registries, req.progress, warnings) : new ImportedCache();
   const session = await engine.openWorker(lease, blobs);
   const abort = (): void => session.abort?.();
   req.signal?.addEventListener('abort', abort, { once: true });
@@ -144,6 +156,8 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
       return { dir: ctx.root, allowed: new Set(ctx.entries().keys()) };
     },
     explainer,
+    imported,
+    warn: (message) => warnings.push(message),
     progress: req.progress,
     secrets: req.secrets,
     ...(plan.sourceDateEpoch !== undefined ? { epoch: plan.sourceDateEpoch } : {}),
@@ -154,26 +168,56 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
 
   try {
     const images: BuiltImage[] = [];
+    const inline = req.cacheTo?.some((c) => c.type === 'inline') === true;
     for (const target of plan.targets) {
-      const solved = target.result === null ? undefined : await solver.solve(target.result);
+      const solved = target.result === null ? undefined : await solver.materialize(target.result);
       const layers = await settleLayers(solved && solved.input.type === 'rootfs' ? solved.input.layers : []);
       const empty = new Set<StepKey>();
-      for (const key of target.historySteps) if (key && (await solver.solve(key)).emptyLayer) empty.add(key);
-      images.push(await assembleImage(target, layers, empty, blobs, plan.sourceDateEpoch !== undefined ? { epoch: plan.sourceDateEpoch } : {}));
+      for (const key of target.historySteps) if (key && (await solver.emptyLayer(key))) empty.add(key);
+      // Inline records: those of this image's own steps, whose layers the image carries.
+      const extraConfig = inline ? { [INLINE_CONFIG_KEY]: recordsDocument(selectRecords(await solver.allRecords(), [{ layers }], 'min')) } : undefined;
+      images.push(await assembleImage(target, layers, empty, blobs, { ...(plan.sourceDateEpoch !== undefined ? { epoch: plan.sourceDateEpoch } : {}), ...(extraConfig ? { extraConfig } : {}) }));
     }
     await solver.flush();
+    if (req.cacheFrom?.length) await solver.adoptImported();
     const top = images.length === 1 ? images[0]!.manifest : await assembleIndex(images, blobs);
     await exportOutputs(req.outputs, { images, top, tags: req.tags, blobs, rootfs: session.rootfs ?? blobRootfs(blobs, scratch), progress: req.progress, registries });
+    for (const to of req.cacheTo ?? []) {
+      if (to.type === 'inline') continue;
+      const id = req.progress.start(`exporting cache to ${to.type} ${to.type === 'registry' ? to.ref : to.dest}`);
+      try {
+        const records = await solver.allRecords();
+        req.progress.note(id, await exportCache(to, { records, images, platforms: plan.targets.map((t) => t.platform), blobs, imported, registries }));
+        req.progress.done(id);
+      } catch (err) {
+        const message = `--cache-to type=${to.type} ${to.type === 'registry' ? to.ref : to.dest}: ${(err as Error).message}`;
+        req.progress.error(id, message);
+        if (!to.ignoreError) throw new CacheExportError(message);
+        warnings.push(`${message} (ignored: ignore-error=true)`);
+      }
+    }
     if (req.iidfile) await writeFile(req.iidfile, images.length === 1 ? images[0]!.config.digest : top.digest);
     if (req.metadataFile) {
       const meta = buildMetadata({ top, configDigest: images.length === 1 ? images[0]!.config.digest : undefined, tags: req.tags, misses: solver.misses });
       await writeFile(req.metadataFile, JSON.stringify(meta, null, 2) + '\n');
     }
-    return { plan, images, top, misses: solver.misses };
+    return { plan, images, top, misses: solver.misses, warnings };
   } finally {
     req.signal?.removeEventListener('abort', abort);
     await session.close();
     for (const d of tempDirs) await rm(d, { recursive: true, force: true });
     await gitSources.cleanup();
   }
+}
+
+/** Loads `--cache-from`'s records, one progress line per import; what cannot be read becomes a warning. */
+async function importWithProgress(from: CacheImport[], registries: Registries, progress: Progress, warnings: string[]): Promise<ImportedCache> {
+  const id = progress.start(`importing cache manifest from ${from.map((c) => (c.type === 'registry' ? c.ref : c.src)).join(', ')}`);
+  const imported = await importCaches(from, registries, (message) => {
+    warnings.push(message);
+    progress.note(id, `WARNING: ${message}`);
+  });
+  progress.note(id, `${imported.size} records`);
+  progress.done(id);
+  return imported;
 }
