@@ -198,6 +198,7 @@ export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process
   }
   // The farm's coordinators do not take cache imports or exports over the wire yet; its own cache is shared by every build on it.
   for (const flag of ['cache-from', 'cache-to'] as const) {
+    if (values['dry-run'] && values[flag]?.length) throw new UsageError(`--${flag} needs a build: --dry-run neither reads nor writes a cache`);
     if (builder && values[flag]?.length) throw new UsageError(`--${flag} is not supported with --builder yet: the farm keeps one shared cache for all its builds; use --${flag} with a local build`);
   }
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');

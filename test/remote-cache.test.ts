@@ -3,7 +3,8 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { busyboxLayout, freshCache, stepStates } from './engine-helpers.js';
-import { makeDir, runCli, tempDir, type CliResult } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { cliPath, makeDir, runCli, tempDir, type CliResult } from './helpers.js';
 import { startFaultyProxy, startRegistry, type FaultyProxy, type TestRegistry } from './registry-helpers.js';
 
 /** A builder stage whose big layer the final image does not carry, and a final stage of three steps. */
@@ -177,6 +178,24 @@ describe('build caches across runs (--cache-from, --cache-to)', () => {
     assert.equal((await registryJson<CacheIndex>(registry.host, 'cache/multi', '1', 'manifests')).manifests.length, 2);
   });
 
+  it('two platforms exporting to one ref at the same moment both survive', async () => {
+    const dir = makeDir({ Dockerfile: 'FROM busybox\nRUN uname -m > /arch\n' });
+    const ref = `${proxy.host}/cache/race:1`;
+    // Warm local caches first, so that both exports start at about the same time.
+    const caches = { 'linux/amd64': freshCache(), 'linux/arm64': freshCache() };
+    for (const [platform, cache] of Object.entries(caches)) build(dir, ['--platform', platform], cache);
+    const exports = Object.entries(caches).map(
+      ([platform, cache]) =>
+        new Promise<number | null>((resolve) => {
+          const args = ['build', '--progress', 'quiet', '--cache-dir', cache, '--build-context', `busybox=oci-layout://${busyboxLayout()}`, '--platform', platform, '--cache-to', `type=registry,ref=${ref},mode=max`, dir];
+          spawn(process.execPath, [cliPath, ...args], { stdio: 'ignore' }).on('exit', resolve);
+        }),
+    );
+    assert.deepEqual(await Promise.all(exports), [0, 0]);
+    const index = await registryJson<CacheIndex>(registry.host, 'cache/race', '1', 'manifests');
+    assert.deepEqual(index.manifests.map((m) => m.annotations?.['dev.dockyard.cache.platforms']).sort(), ['linux/amd64', 'linux/arm64']);
+  });
+
   it('a missing or corrupt blob in the imported cache is a warning and a rebuilt step, with the same image', async () => {
     const dir = makeDir(project());
     const ref = `${proxy.host}/cache/broken:1`;
@@ -212,6 +231,7 @@ describe('build caches across runs (--cache-from, --cache-to)', () => {
       [['--cache-from', 'type=local'], /--cache-from type=local needs src=DIR/],
       [['--cache-to', 'type=registry,ref=localhost:5000/c:1,mode=all'], /invalid --cache-to mode=all/],
       [['--cache-from', 'type=registry,ref=localhost:5000/c:1', '--builder', '127.0.0.1:1'], /--cache-from is not supported with --builder/],
+      [['--cache-to', 'type=local,dest=/tmp/x', '--dry-run'], /--cache-to needs a build/],
     ];
     for (const [flags, message] of cases) {
       const r = runCli(['build', ...flags, dir]);
