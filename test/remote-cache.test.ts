@@ -107,6 +107,9 @@ describe('build caches across runs (--cache-from, --cache-to)', () => {
     const local = blobsIn(cache);
     for (const d of builderOnly) assert.ok(!local.has(d), `builder layer ${d} not in the fresh cache`);
 
+    // What was imported is an ordinary part of the cache: every record's blobs present and sound.
+    const verify = runCli(['du', '--verify', '--cache-dir', cache]);
+    assert.equal(verify.status, 0, verify.stdout + verify.stderr);
     // The fetched records joined the local index: a second build on that cache needs no import.
     const again = build(dir, [], cache);
     assert.deepEqual(again.ran, [], again.stderr);
@@ -220,6 +223,21 @@ describe('build caches across runs (--cache-from, --cache-to)', () => {
     const r = build(dir, ['--cache-from', `type=registry,ref=${proxy.host}/cache/none:1`, '--cache-from', `type=local,src=${tempDir('empty')}`]);
     assert.match(r.stderr, /WARNING: cache import from registry .*cache\/none:1 skipped: not found/);
     assert.match(r.stderr, /WARNING: cache import from local .* skipped: not an OCI layout/);
+  });
+
+  it('a failed export fails the build naming --cache-to, unless ignore-error=true', async () => {
+    const secured = await startRegistry({ basic: { user: 'ci', password: 'hunter2' } });
+    try {
+      const dir = makeDir(project());
+      const ref = `${secured.host}/cache/denied:1`;
+      const failed = runCli(['build', '--progress', 'quiet', '--cache-dir', freshCache(), '--build-context', `busybox=oci-layout://${busyboxLayout()}`, '--cache-to', `type=registry,ref=${ref}`, dir], { env: { DOCKER_CONFIG: tempDir('no-creds') } });
+      assert.equal(failed.status, 1, failed.stderr);
+      assert.match(failed.stderr, new RegExp(`^error: --cache-to type=registry ${ref}: .*authentication required`, 'm'));
+      const ignored = build(dir, ['--cache-to', `type=registry,ref=${ref},ignore-error=true`]);
+      assert.match(ignored.stderr, /WARNING: --cache-to type=registry .*authentication required.* \(ignored: ignore-error=true\)/);
+    } finally {
+      secured.stop();
+    }
   });
 
   it('rejects cache flags it cannot honour, naming them', () => {

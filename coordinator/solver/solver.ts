@@ -216,11 +216,13 @@ export class Solver {
 
   private async fetchLayers(record: CacheRecord): Promise<void> {
     await this.o.lease.add(record.layers.flatMap((l) => [{ kind: 'blob', digest: l.digest } as const, { kind: 'snapshot', diffID: l.diffID } as const]));
-    for (const l of record.layers) {
-      if (this.present.has(l.digest)) continue;
-      if ((await this.o.blobs.stat(l.digest)) === undefined) await this.o.imported!.fetch(l, this.o.blobs);
-      this.present.add(l.digest);
-    }
+    await Promise.all(
+      record.layers.map(async (l) => {
+        if (this.present.has(l.digest)) return;
+        if ((await this.o.blobs.stat(l.digest)) === undefined) await this.o.imported!.fetch(l, this.o.blobs);
+        this.present.add(l.digest);
+      }),
+    );
   }
 
   private async fetchImported(key: StepKey, record: CacheRecord, solved: SolvedStep): Promise<SolvedStep> {
