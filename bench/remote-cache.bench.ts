@@ -61,7 +61,7 @@ async function main(): Promise<void> {
     'warm from local': { flags: ['--cache-from', `type=local,src=${local}`], ms: [] },
   };
   for (let run = 0; run < RUNS; run++) for (const row of Object.values(rows)) row.ms.push(build(dir, row.flags));
-  console.log(`caches across runs: 2 stages, 7 steps, fresh cache directory per build, loopback docker-registry, medians of ${RUNS} runs`);
+  console.log(`caches across runs: 2 stages, 10 steps, fresh cache directory per build, loopback docker-registry, medians of ${RUNS} runs`);
   for (const [name, row] of Object.entries(rows)) console.log(`  ${name.padEnd(20)} ${median(row.ms).toFixed(0)} ms`);
   registry.stop();
   process.exit(0);

@@ -139,17 +139,18 @@ describe('build caches across runs (--cache-from, --cache-to)', () => {
 
   it('type=local writes an OCI layout that a fresh cache imports without running a step', () => {
     const dir = makeDir(project());
-    const dest = join(tempDir('local-cache'), 'cache');
-    const cold = build(dir, ['--cache-to', `type=local,dest=${dest},mode=max`]);
+    // A comma in the path: the value is CSV, quoted as buildx reads it.
+    const dest = join(tempDir('local-cache'), 'cache,v1');
+    const cold = build(dir, ['--cache-to', `type=local,"dest=${dest}",mode=max`]);
     assert.ok(existsSync(join(dest, 'oci-layout')));
     const index = json<CacheIndex>(join(dest, 'index.json'));
     assert.equal(index.manifests.length, 1);
     assert.equal(index.manifests[0]!.annotations?.['dev.dockyard.cache.platforms'], 'linux/amd64');
-    const warm = build(dir, ['--cache-from', `type=local,src=${dest}`]);
+    const warm = build(dir, ['--cache-from', `type=local,"src=${dest}"`]);
     assert.deepEqual(warm.ran, []);
     assert.equal(warm.digest, cold.digest);
     // Exporting again from the warm build replaces its own entry instead of adding one.
-    build(dir, ['--cache-from', `type=local,src=${dest}`, '--cache-to', `type=local,dest=${dest},mode=max`]);
+    build(dir, ['--cache-from', `type=local,"src=${dest}"`, '--cache-to', `type=local,"dest=${dest}",mode=max`]);
     assert.equal(json<CacheIndex>(join(dest, 'index.json')).manifests.length, 1);
   });
 
