@@ -226,6 +226,45 @@ describe('build caches across runs (--cache-from, --cache-to)', () => {
     assert.match(r.stderr, /WARNING: cache import from local .* skipped: not an OCI layout/);
   });
 
+  it('imports into one cache beside a prune loop: every build succeeds with the same image, and the cache verifies', async () => {
+    const dir = makeDir(project());
+    const ref = `${proxy.host}/cache/pruned:1`;
+    const cold = build(dir, ['--cache-to', `type=registry,ref=${ref},mode=max`]);
+    const cache = freshCache();
+    // Imported records and layers are leased like built ones: a prune never takes them from a build using them.
+    const env = { ...process.env, DOCKYARD_DEBUG: '', DOCKYARD_CACHE_MAX_SIZE: '1MB', DOCKYARD_GC_GRACE: '0s' };
+    const run = (args: string[]): Promise<CliResult> =>
+      new Promise((resolve) => {
+        const child = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.once('close', (status) => resolve({ status, stdout, stderr }));
+      });
+    let pruning = true;
+    const prunes = (async () => {
+      for (let i = 0; pruning; i++) {
+        const r = await run(['prune', '--cache-dir', cache, ...(i % 2 ? ['--all'] : ['--keep-storage', '500kB'])]);
+        assert.equal(r.status, 0, r.stderr);
+      }
+    })();
+    try {
+      for (let round = 0; round < 3; round++) {
+        const builds = [0, 1, 2].map(() => run(['build', '--progress', 'plain', '--cache-dir', cache, '--build-context', `busybox=oci-layout://${busyboxLayout()}`, ...EPOCH, '--cache-from', ref, dir]));
+        for (const r of await Promise.all(builds)) {
+          assert.equal(r.status, 0, r.stderr);
+          assert.equal(r.stdout.trim(), cold.digest);
+        }
+      }
+    } finally {
+      pruning = false;
+      await prunes;
+    }
+    const verify = runCli(['du', '--verify', '--cache-dir', cache]);
+    assert.equal(verify.status, 0, verify.stdout + verify.stderr);
+  });
+
   it('a failed export fails the build naming --cache-to, unless ignore-error=true', async () => {
     const secured = await startRegistry({ basic: { user: 'ci', password: 'hunter2' } });
     try {
