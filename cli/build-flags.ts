@@ -4,11 +4,12 @@ import { parseArgs } from 'node:util';
 import { parseBuildContextFlag, type NamedContext } from '../coordinator/context/named-contexts.js';
 import { parseOutput, type OutputSpec } from '../coordinator/export/output-spec.js';
 import { parseBuildArgs } from '../coordinator/plan/build-args.js';
-import { parseCacheFrom, parseCacheTo, type CacheExport, type CacheImport } from '../coordinator/remote-cache/cache-spec.js';
+import type { CacheExport, CacheImport } from '../coordinator/remote-cache/cache-spec.js';
 import { parsePlatformList, type Platform } from '../oci/platform.js';
 import { parseReference } from '../oci/reference.js';
 import type { TlsFiles } from '../proto/transport.js';
 import { parseArgsError, UsageError } from './errors.js';
+import { cacheFlags } from './cache-flags.js';
 import { parseSecretFlag, type SecretFlag } from './secrets.js';
 import { farmClientHelp, farmClientOptions, tlsFiles } from './farm-client-flags.js';
 
@@ -173,11 +174,7 @@ export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process
   let secrets;
   let namedContexts;
   let outputs;
-  let cacheFrom;
-  let cacheTo;
   try {
-    cacheFrom = (values['cache-from'] ?? []).map(parseCacheFrom);
-    cacheTo = (values['cache-to'] ?? []).map(parseCacheTo);
     platforms = (values.platform ?? []).flatMap((p) => parsePlatformList(p));
     buildArgs = parseBuildArgs(values['build-arg'] ?? []);
     secrets = (values.secret ?? []).map((s) => parseSecretFlag(s));
@@ -195,11 +192,6 @@ export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process
   // Several coordinators of one farm, comma-separated: the client moves to the next if one dies.
   for (const address of builder?.split(',') ?? []) {
     if (!/^(?:\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/.test(address)) throw new UsageError(`invalid --builder ${JSON.stringify(builder)}: expected HOST:PORT[,HOST:PORT...]`);
-  }
-  // The farm's coordinators do not take cache imports or exports over the wire yet; its own cache is shared by every build on it.
-  for (const flag of ['cache-from', 'cache-to'] as const) {
-    if (values['dry-run'] && values[flag]?.length) throw new UsageError(`--${flag} needs a build: --dry-run neither reads nor writes a cache`);
-    if (builder && values[flag]?.length) throw new UsageError(`--${flag} is not supported with --builder yet: the farm keeps one shared cache for all its builds; use --${flag} with a local build`);
   }
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   return {
@@ -219,8 +211,7 @@ export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process
     ...(values['metadata-file'] ? { metadataFile: values['metadata-file'] } : {}),
     noCache: values['no-cache'] === true,
     noCacheFilter: values['no-cache-filter'] ?? [],
-    cacheFrom,
-    cacheTo,
+    ...cacheFlags(values, builder),
     ...(values['cache-dir'] ? { cacheDir: resolve(values['cache-dir']) } : {}),
     ...(maxParallelism !== undefined ? { maxParallelism } : {}),
     dryRun: values['dry-run'] === true,

@@ -12,8 +12,8 @@ export interface TestRegistry {
   host: string;
   /** With `tls`: the CA that signed the registry's certificate. */
   ca?: string;
-  /** The registry's storage root (`docker/registry/v2/...`), for tests that damage blobs. */
-  dataDir: string;
+  /** The registry's directory: its config and, under `data`, everything pushed to it. */
+  dir: string;
   stop(): void;
 }
 
@@ -83,7 +83,7 @@ export async function startRegistry(opts: { basic?: { user: string; password: st
     const ok = await undiciFetch(`${certs ? 'https' : 'http'}://${host}/v2/`, dispatcher ? { dispatcher } : {}).then((r) => r.status === 200 || r.status === 401, () => false);
     if (ok) {
       child.unref();
-      return { host, dataDir: join(dir, 'data'), ...(certs ? { ca: certs.ca } : {}), stop: () => own.forEach((p) => p.kill()) };
+      return { host, dir, ...(certs ? { ca: certs.ca } : {}), stop: () => own.forEach((p) => p.kill()) };
     }
     await sleep(50);
   }

@@ -207,7 +207,7 @@ describe('build caches across runs (--cache-from, --cache-to)', () => {
     const output = imageLayers(cold.layout);
     // The final stage's own layers: COPY app.txt, COPY --from, RUN cat (after the base layer).
     const [copied, , ran] = output.slice(-3) as [string, string, string];
-    const v2 = join(registry.dataDir, 'docker', 'registry', 'v2');
+    const v2 = join(registry.dir, 'data', 'docker', 'registry', 'v2');
     rmSync(join(v2, 'repositories', 'cache', 'broken', '_layers', 'sha256', copied.slice(7)), { recursive: true });
     const data = join(v2, 'blobs', 'sha256', ran.slice(7, 9), ran.slice(7), 'data');
     writeFileSync(data, Buffer.alloc(readFileSync(data).length, 0x41));

@@ -23,13 +23,14 @@ import { MissExplainer } from './miss-explainer.js';
 import { Solver, type CacheMiss } from './solver.js';
 import { UrlFetcher } from './url-fetcher.js';
 import { GitSources } from './git-sources.js';
+import type { CacheExport, CacheImport } from '../remote-cache/cache-spec.js';
+import { ImportedCache } from '../remote-cache/cache-import.js';
+import { INLINE_CONFIG_KEY, recordsDocument } from '../remote-cache/cache-format.js';
+import { selectRecords } from '../remote-cache/cache-export.js';
+import { exportCaches, importWithProgress } from '../remote-cache/build-caches.js';
 import { urlFileName } from '../plan/stage-lowering.js';
 import { contextFileMap } from '../context/selection.js';
 import { buildMetadata } from './build-metadata.js';
-import type { CacheExport, CacheImport } from '../remote-cache/cache-spec.js';
-import { importCaches, ImportedCache } from '../remote-cache/cache-import.js';
-import { INLINE_CONFIG_KEY, recordsDocument } from '../remote-cache/cache-format.js';
-import { CacheExportError, exportCache, selectRecords } from '../remote-cache/cache-export.js';
 
 /** The cache a build reads and fills: the embedded filesystem one, or the farm's shared one. */
 export interface BuildStores {
@@ -66,15 +67,15 @@ export interface BuildRequest {
   noCache: boolean;
   /** Stage names whose steps ignore the cache. */
   noCacheFilter: string[];
+  /** `--cache-from`: records imported before solving, layers fetched when needed. */
+  cacheFrom?: CacheImport[];
+  /** `--cache-to`: written once the outputs are. */
+  cacheTo?: CacheExport[];
   secrets: SecretSource;
   iidfile?: string;
   metadataFile?: string;
   maxParallelism?: number;
   signal?: AbortSignal;
-  /** `--cache-from`: records imported before solving, layers fetched when needed. */
-  cacheFrom?: CacheImport[];
-  /** `--cache-to`: written once the outputs are. */
-  cacheTo?: CacheExport[];
 }
 
 export interface BuildResult {
@@ -182,25 +183,12 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
     if (req.cacheFrom?.length) await solver.adoptImported();
     const top = images.length === 1 ? images[0]!.manifest : await assembleIndex(images, blobs);
     await exportOutputs(req.outputs, { images, top, tags: req.tags, blobs, rootfs: session.rootfs ?? blobRootfs(blobs, scratch), progress: req.progress, registries });
-    for (const to of req.cacheTo ?? []) {
-      if (to.type === 'inline') continue;
-      const id = req.progress.start(`exporting cache to ${to.type} ${to.type === 'registry' ? to.ref : to.dest}`);
-      try {
-        const records = await solver.allRecords();
-        req.progress.note(id, await exportCache(to, { records, images, platforms: plan.targets.map((t) => t.platform), blobs, imported, registries }));
-        req.progress.done(id);
-      } catch (err) {
-        const message = `--cache-to type=${to.type} ${to.type === 'registry' ? to.ref : to.dest}: ${(err as Error).message}`;
-        req.progress.error(id, message);
-        if (!to.ignoreError) throw new CacheExportError(message);
-        warnings.push(`${message} (ignored: ignore-error=true)`);
-      }
-    }
     if (req.iidfile) await writeFile(req.iidfile, images.length === 1 ? images[0]!.config.digest : top.digest);
     if (req.metadataFile) {
       const meta = buildMetadata({ top, configDigest: images.length === 1 ? images[0]!.config.digest : undefined, tags: req.tags, misses: solver.misses });
       await writeFile(req.metadataFile, JSON.stringify(meta, null, 2) + '\n');
     }
+    await exportCaches(req.cacheTo ?? [], { records: () => solver.allRecords(), images, platforms: plan.targets.map((t) => t.platform), blobs, imported, registries, progress: req.progress, warnings });
     return { plan, images, top, misses: solver.misses, warnings };
   } finally {
     req.signal?.removeEventListener('abort', abort);
@@ -208,16 +196,4 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
     for (const d of tempDirs) await rm(d, { recursive: true, force: true });
     await gitSources.cleanup();
   }
-}
-
-/** Loads `--cache-from`'s records, one progress line per import; what cannot be read becomes a warning. */
-async function importWithProgress(from: CacheImport[], registries: Registries, progress: Progress, warnings: string[]): Promise<ImportedCache> {
-  const id = progress.start(`importing cache manifest from ${from.map((c) => (c.type === 'registry' ? c.ref : c.src)).join(', ')}`);
-  const imported = await importCaches(from, registries, (message) => {
-    warnings.push(message);
-    progress.note(id, `WARNING: ${message}`);
-  });
-  progress.note(id, `${imported.size} records`);
-  progress.done(id);
-  return imported;
 }
