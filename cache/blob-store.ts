@@ -125,7 +125,7 @@ export function lazyVerified(digest: Digest, open: () => Promise<AsyncIterable<B
 }
 
 /** `exportTo` for stores that hold no file to link: the blob's verified bytes, copied to `dest` only once complete. */
-export async function copyBlobTo(store: BlobStore, digest: Digest, dest: string): Promise<void> {
+export async function copyBlobTo(store: Pick<BlobStore, 'stream'>, digest: Digest, dest: string): Promise<void> {
   const tmp = `${dest}.tmp-${process.pid}`;
   try {
     await pipelineAsync(store.stream(digest), createWriteStream(tmp, { flags: 'wx', mode: 0o644 }));

@@ -78,6 +78,8 @@ async function runBuild(flags: BuildFlags, planOptions: PlanOptions, out: NodeJS
       progress: reporter,
       noCache: flags.noCache,
       noCacheFilter: flags.noCacheFilter,
+      cacheFrom: flags.cacheFrom,
+      cacheTo: flags.cacheTo,
       secrets: new FlagSecrets(flags.secrets),
       ...(flags.iidfile ? { iidfile: flags.iidfile } : {}),
       ...(flags.metadataFile ? { metadataFile: flags.metadataFile } : {}),
@@ -87,7 +89,7 @@ async function runBuild(flags: BuildFlags, planOptions: PlanOptions, out: NodeJS
     });
     if (flags.sign && signer) await signPushed(new Registries({ insecure: registrySettings().insecure }), pushedNames(flags.outputs, flags.tags), pushedManifests(result), { formats: flags.sign.formats, signer }, reporter);
     reporter.finish();
-    printWarnings(result.plan.warnings, flags.dockerfileName);
+    printWarnings([...result.plan.warnings, ...result.warnings.map((message) => ({ message }))], flags.dockerfileName);
     out.write(result.top.digest + '\n');
     return 0;
   } catch (err) {

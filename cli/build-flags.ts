@@ -5,10 +5,12 @@ import { parseBuildContextFlag, type NamedContext } from '../coordinator/context
 import { parseOutput, type OutputSpec } from '../coordinator/export/output-spec.js';
 import { parseProvenance, parseSbom, type AttestOptions } from '../coordinator/attest/attest-options.js';
 import { parseBuildArgs } from '../coordinator/plan/build-args.js';
+import type { CacheExport, CacheImport } from '../coordinator/remote-cache/cache-spec.js';
 import { parsePlatformList, type Platform } from '../oci/platform.js';
 import { parseReference } from '../oci/reference.js';
 import type { TlsFiles } from '../proto/transport.js';
 import { parseArgsError, UsageError } from './errors.js';
+import { cacheFlags } from './cache-flags.js';
 import { parseSecretFlag, type SecretFlag } from './secrets.js';
 import { parseSignatureFormat } from './signature-format.js';
 import type { SignatureFormat } from '../oci/signing/image-signatures.js';
@@ -47,6 +49,10 @@ Options:
       --no-cache             Do not use the cache
       --no-cache-filter STAGE
                              Do not use the cache for these stages (repeatable)
+      --cache-from spec      Import build cache (repeatable): type=registry,ref=REF (a cache, or an image with inline cache) |
+                             type=local,src=DIR | REF
+      --cache-to spec        Export build cache (repeatable): type=registry,ref=REF[,mode=min|max] |
+                             type=local,dest=DIR[,mode=min|max] | type=inline (records in the image config)
       --cache-dir DIR        Cache location (default: $DOCKYARD_CACHE_DIR or ~/.cache/dockyard)
       --max-parallelism N    Steps run at once (default: CPU count)
       --dry-run              Print the build plan (stages, steps, cache keys, image config) without building;
@@ -72,6 +78,8 @@ const options = {
   'no-cache': { type: 'boolean' },
   'no-cache-filter': { type: 'string', multiple: true },
   'cache-dir': { type: 'string' },
+  'cache-from': { type: 'string', multiple: true },
+  'cache-to': { type: 'string', multiple: true },
   'max-parallelism': { type: 'string' },
   push: { type: 'boolean' },
   pull: { type: 'boolean' },
@@ -122,6 +130,8 @@ export interface BuildFlags {
   metadataFile?: string;
   noCache: boolean;
   noCacheFilter: string[];
+  cacheFrom: CacheImport[];
+  cacheTo: CacheExport[];
   cacheDir?: string;
   maxParallelism?: number;
   dryRun: boolean;
@@ -237,6 +247,7 @@ export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process
     ...(values['metadata-file'] ? { metadataFile: values['metadata-file'] } : {}),
     noCache: values['no-cache'] === true,
     noCacheFilter: values['no-cache-filter'] ?? [],
+    ...cacheFlags(values, builder),
     ...(values['cache-dir'] ? { cacheDir: resolve(values['cache-dir']) } : {}),
     ...(maxParallelism !== undefined ? { maxParallelism } : {}),
     dryRun: values['dry-run'] === true,

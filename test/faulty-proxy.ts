@@ -2,7 +2,7 @@
  * An HTTP proxy in front of a registry that misbehaves at random, run as its own process by the tests:
  * `node faulty-proxy.js TARGET_HOST:PORT SEED FAULT_RATE`. Per request it may drop the connection
  * (before answering or half-way through the body), delay, or answer 500 or 429. `GET /__stats`
- * reports requests, faults and body bytes sent to clients. It prints its port when ready.
+ * reports requests, faults and body bytes sent to clients, `GET /__log` every request line. It prints its port when ready.
  */
 import { createServer, request } from 'node:http';
 
@@ -18,10 +18,14 @@ const random = (): number => {
   return (seed >>> 0) / 2 ** 32;
 };
 const stats = { requests: 0, faults: 0, bytesToClient: 0 };
+/** `METHOD PATH` of every request, for tests that count what a client fetched (`GET /__log`). */
+const log: string[] = [];
 
 const server = createServer((req, res) => {
   if (req.url === '/__stats') return res.end(JSON.stringify(stats));
+  if (req.url === '/__log') return res.end(JSON.stringify(log));
   stats.requests++;
+  log.push(`${req.method} ${req.url}`);
   const roll = random();
   const fault = roll < rate;
   if (fault) stats.faults++;

@@ -93,6 +93,8 @@ export async function startRegistry(opts: { basic?: { user: string; password: st
 
 export interface FaultyProxy {
   host: string;
+  /** `METHOD PATH` of every request so far. */
+  log(): Promise<string[]>;
   stats(): Promise<{ requests: number; faults: number; bytesToClient: number }>;
 }
 
@@ -104,7 +106,7 @@ export async function startFaultyProxy(target: string, seed: number, rate: numbe
   child.stdout!.destroy();
   child.unref();
   const host = `127.0.0.1:${port}`;
-  return { host, stats: async () => (await fetch(`http://${host}/__stats`)).json() as Promise<{ requests: number; faults: number; bytesToClient: number }> };
+  return { host, log: async () => (await fetch(`http://${host}/__log`)).json() as Promise<string[]>, stats: async () => (await fetch(`http://${host}/__stats`)).json() as Promise<{ requests: number; faults: number; bytesToClient: number }> };
 }
 
 export interface ReferrersApiProxy {

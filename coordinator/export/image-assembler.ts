@@ -18,6 +18,8 @@ export interface AssembleOptions {
   /** SOURCE_DATE_EPOCH in seconds: `created` times are set to it. */
   epoch?: number;
   now?: Date;
+  /** Fields added to the config (inline cache records). */
+  extraConfig?: Record<string, unknown>;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function assembleImage(
     return entry;
   });
   const { history: _h, ...rest } = target.image;
-  const config: ImageConfig = { created, ...rest, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffID) }, history };
+  const config: ImageConfig = { created, ...rest, rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffID) }, history, ...opts.extraConfig };
   const configBlob = await putBlob(blobs, JSON.stringify(config));
   const configDesc: Descriptor = { mediaType: MediaType.ociConfig, digest: configBlob.digest, size: configBlob.size };
   const manifest: ImageManifest = {

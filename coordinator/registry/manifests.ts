@@ -16,7 +16,7 @@ export interface ResolvedManifest {
 }
 
 /** Fetches a manifest or index by tag or digest and checks its bytes against the digest. */
-async function fetchManifest(client: RegistryClient, repo: string, reference: string): Promise<{ digest: Digest; mediaType: string; bytes: Buffer }> {
+export async function fetchManifest(client: RegistryClient, repo: string, reference: string): Promise<{ digest: Digest; mediaType: string; bytes: Buffer }> {
   const res = await client.request(`/v2/${repo}/manifests/${reference}`, { repo, actions: ['pull'], headers: { accept: MANIFEST_ACCEPT } });
   const bytes = Buffer.from(await res.arrayBuffer());
   const digest = sha256(bytes);
@@ -28,7 +28,7 @@ async function fetchManifest(client: RegistryClient, repo: string, reference: st
   return { digest, mediaType, bytes };
 }
 
-async function fetchJsonBlob<T>(client: RegistryClient, repo: string, digest: Digest): Promise<T> {
+export async function fetchJsonBlob<T>(client: RegistryClient, repo: string, digest: Digest): Promise<T> {
   const res = await client.request(`/v2/${repo}/blobs/${digest}`, { repo, actions: ['pull'] });
   const bytes = Buffer.from(await res.arrayBuffer());
   if (sha256(bytes) !== digest) throw new RegistryError(`${client.domain}/${repo}: blob ${digest} does not match its digest`);

@@ -4,6 +4,7 @@ import type { Descriptor } from '../../oci/manifest.js';
 import { uploadBlob, uploadPath } from '../../oci/registry/blob-upload.js';
 import { RegistryError } from '../../oci/registry/errors.js';
 import { parseReference } from '../../oci/reference.js';
+import type { RegistryClient } from '../../oci/registry/client.js';
 import type { Registries } from './registry-images.js';
 
 export interface PushCounts {
@@ -41,45 +42,59 @@ export async function pushImage(registries: Registries, images: PushedImage[], t
       for (const l of img.layers) layerBlobs.add(l.digest);
       layerBlobs.add(img.config.digest);
     }
-    const pushBlobOnce = async (digest: Digest): Promise<void> => {
-      const head = await client.request(`/v2/${repo}/blobs/${digest}`, { repo, actions: ['pull', 'push'], method: 'HEAD', accept: [404] });
-      if (head.status === 200) {
-        counts.skipped++;
-        registries.noteBlob(domain, digest, repo);
-        return;
-      }
-      const from = registries.whereIs(domain, digest);
-      const start = await client.request(`/v2/${repo}/blobs/uploads/${from ? `?mount=${digest}&from=${encodeURIComponent(from)}` : ''}`, { repo, actions: ['pull', 'push'], method: 'POST', ...(from ? { from } : {}) });
-      if (start.status === 201) counts.mounted++;
-      else {
-        const size = await blobs.stat(digest);
-        if (size === undefined) throw new RegistryError(`${domain}/${repo}: blob ${digest} is not in the build cache`);
-        await uploadBlob(client, repo, digest, size, blobs.stream(digest), uploadPath(start.headers.get('location'), client.base));
-        counts.uploaded++;
-      }
-      registries.noteBlob(domain, digest, repo);
-    };
-    // An upload broken half-way cannot always be continued (the session may be gone): look again
-    // whether the registry has the blob, and start a fresh upload if not.
-    const pushBlob = async (digest: Digest): Promise<void> => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await pushBlobOnce(digest);
-        } catch (err) {
-          if (attempt >= 5 || (err instanceof RegistryError && (err.status === 401 || err.status === 403))) throw err;
-        }
-      }
-    };
-    const queue = [...layerBlobs];
-    await Promise.all(Array.from({ length: Math.min(4, queue.length) }, async () => {
-      for (let d = queue.shift(); d; d = queue.shift()) await pushBlob(d);
-    }));
+    await pushBlobs(registries, domain, repo, [...layerBlobs], blobs, counts);
     const putManifest = async (desc: Descriptor, reference: string): Promise<void> => {
-      await client.request(`/v2/${repo}/manifests/${reference}`, { repo, actions: ['pull', 'push'], method: 'PUT', headers: { 'content-type': desc.mediaType }, body: await readBlob(blobs, desc.digest) });
+      await putManifestBytes(client, repo, reference, desc.mediaType, await readBlob(blobs, desc.digest));
     };
     for (const img of images) await putManifest(img.manifest, img.manifest.digest);
     if (images.length > 1) await putManifest(top, top.digest);
     for (const tag of repoTags) await putManifest(top, tag);
   }
   return { ...counts, repos: [...targets.keys()] };
+}
+
+/** PUTs a manifest or index under a tag or its digest. */
+export async function putManifestBytes(client: RegistryClient, repo: string, reference: string, mediaType: string, bytes: Buffer): Promise<void> {
+  await client.request(`/v2/${repo}/manifests/${reference}`, { repo, actions: ['pull', 'push'], method: 'PUT', headers: { 'content-type': mediaType }, body: bytes });
+}
+
+/**
+ * Uploads `digests` to one repository, four at a time: skipped when the repository has them,
+ * mounted when another repository of the registry has them, else read from `blobs`.
+ */
+export async function pushBlobs(registries: Registries, domain: string, repo: string, digests: Digest[], blobs: Pick<BlobStore, 'stat' | 'stream'>, counts: PushCounts): Promise<void> {
+  const client = registries.client(domain);
+  const pushBlobOnce = async (digest: Digest): Promise<void> => {
+    const head = await client.request(`/v2/${repo}/blobs/${digest}`, { repo, actions: ['pull', 'push'], method: 'HEAD', accept: [404] });
+    if (head.status === 200) {
+      counts.skipped++;
+      registries.noteBlob(domain, digest, repo);
+      return;
+    }
+    const from = registries.whereIs(domain, digest);
+    const start = await client.request(`/v2/${repo}/blobs/uploads/${from ? `?mount=${digest}&from=${encodeURIComponent(from)}` : ''}`, { repo, actions: ['pull', 'push'], method: 'POST', ...(from ? { from } : {}) });
+    if (start.status === 201) counts.mounted++;
+    else {
+      const size = await blobs.stat(digest);
+      if (size === undefined) throw new RegistryError(`${domain}/${repo}: blob ${digest} is not in the build cache`);
+      await uploadBlob(client, repo, digest, size, blobs.stream(digest), uploadPath(start.headers.get('location'), client.base));
+      counts.uploaded++;
+    }
+    registries.noteBlob(domain, digest, repo);
+  };
+  // An upload broken half-way cannot always be continued (the session may be gone): look again
+  // whether the registry has the blob, and start a fresh upload if not.
+  const pushBlob = async (digest: Digest): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await pushBlobOnce(digest);
+      } catch (err) {
+        if (attempt >= 5 || (err instanceof RegistryError && (err.status === 401 || err.status === 403))) throw err;
+      }
+    }
+  };
+  const queue = [...digests];
+  await Promise.all(Array.from({ length: Math.min(4, queue.length) }, async () => {
+    for (let d = queue.shift(); d; d = queue.shift()) await pushBlob(d);
+  }));
 }

@@ -25,6 +25,11 @@ import { MissExplainer } from './miss-explainer.js';
 import { Solver, type CacheMiss } from './solver.js';
 import { UrlFetcher } from './url-fetcher.js';
 import { GitSources } from './git-sources.js';
+import type { CacheExport, CacheImport } from '../remote-cache/cache-spec.js';
+import { ImportedCache } from '../remote-cache/cache-import.js';
+import { INLINE_CONFIG_KEY, recordsDocument } from '../remote-cache/cache-format.js';
+import { selectRecords } from '../remote-cache/cache-export.js';
+import { exportCaches, importWithProgress } from '../remote-cache/build-caches.js';
 import { urlFileName } from '../plan/stage-lowering.js';
 import { contextFileMap, selectFromContext } from '../context/selection.js';
 import { buildMetadata } from './build-metadata.js';
@@ -67,6 +72,10 @@ export interface BuildRequest {
   noCache: boolean;
   /** Stage names whose steps ignore the cache. */
   noCacheFilter: string[];
+  /** `--cache-from`: records imported before solving, layers fetched when needed. */
+  cacheFrom?: CacheImport[];
+  /** `--cache-to`: written once the outputs are. */
+  cacheTo?: CacheExport[];
   secrets: SecretSource;
   iidfile?: string;
   metadataFile?: string;
@@ -94,6 +103,8 @@ export interface BuildResult {
   /** The manifest of a single-platform build, the index of a multi-platform one. */
   top: Descriptor;
   misses: CacheMiss[];
+  /** Problems that did not fail the build (an unreadable cache import, a skipped cache export). */
+  warnings: string[];
 }
 
 /** Plans, executes and exports one build with `engine`'s worker and stores. */
@@ -119,6 +130,8 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
   const registryImages = new RegistryImages(registries, blobs, mirrors);
   const plan = await planBuild({ resolver: registryImages, ...req.plan, fetchUrl: (url, checksum) => fetcher.fetch(url, checksum), resolveGit: (ref) => gitSources.resolve(ref) });
   const index = engine.stores.index;
+  const warnings: string[] = [];
+  const imported = req.cacheFrom?.length ? await importWithProgress(req.cacheFrom, registries, req.progress, warnings) : new ImportedCache();
   const session = await engine.openWorker(lease, blobs);
   const abort = (): void => session.abort?.();
   req.signal?.addEventListener('abort', abort, { once: true });
@@ -164,6 +177,8 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
       return { dir: ctx.root, allowed: new Set(ctx.entries().keys()) };
     },
     explainer,
+    imported,
+    warn: (message) => warnings.push(message),
     progress: req.progress,
     secrets: req.secrets,
     ...(plan.sourceDateEpoch !== undefined ? { epoch: plan.sourceDateEpoch } : {}),
@@ -174,14 +189,18 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
 
   try {
     const images: BuiltImage[] = [];
+    const inline = req.cacheTo?.some((c) => c.type === 'inline') === true;
     for (const target of plan.targets) {
-      const solved = target.result === null ? undefined : await solver.solve(target.result);
+      const solved = target.result === null ? undefined : await solver.materialize(target.result);
       const layers = await settleLayers(solved && solved.input.type === 'rootfs' ? solved.input.layers : []);
       const empty = new Set<StepKey>();
-      for (const key of target.historySteps) if (key && (await solver.solve(key)).emptyLayer) empty.add(key);
-      images.push(await assembleImage(target, layers, empty, blobs, plan.sourceDateEpoch !== undefined ? { epoch: plan.sourceDateEpoch } : {}));
+      for (const key of target.historySteps) if (key && (await solver.emptyLayer(key))) empty.add(key);
+      // Inline records: those of this image's own steps, whose layers the image carries.
+      const extraConfig = inline ? { [INLINE_CONFIG_KEY]: recordsDocument(selectRecords(await solver.allRecords(), [{ layers }], 'min')) } : undefined;
+      images.push(await assembleImage(target, layers, empty, blobs, { ...(plan.sourceDateEpoch !== undefined ? { epoch: plan.sourceDateEpoch } : {}), ...(extraConfig ? { extraConfig } : {}) }));
     }
     await solver.flush();
+    if (req.cacheFrom?.length) await solver.adoptImported();
     const top = images.length === 1 ? images[0]!.manifest : await assembleIndex(images, blobs);
     const attestations = wantsAttestations(req.attest?.options) ? await attest(req, req.attest!, plan, images, blobs, startedOn) : undefined;
     await exportOutputs(req.outputs, { images, top, tags: req.tags, blobs, rootfs: session.rootfs ?? blobRootfs(blobs, scratch), progress: req.progress, registries, ...(attestations ? { attestations } : {}) });
@@ -190,7 +209,8 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
       const meta = buildMetadata({ top, configDigest: images.length === 1 ? images[0]!.config.digest : undefined, tags: req.tags, misses: solver.misses });
       await writeFile(req.metadataFile, JSON.stringify(meta, null, 2) + '\n');
     }
-    return { plan, images, top, misses: solver.misses };
+    await exportCaches(req.cacheTo ?? [], { records: () => solver.allRecords(), images, platforms: plan.targets.map((t) => t.platform), blobs, imported, registries, progress: req.progress, warnings });
+    return { plan, images, top, misses: solver.misses, warnings };
   } finally {
     req.signal?.removeEventListener('abort', abort);
     await session.close();

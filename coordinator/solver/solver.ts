@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { BlobStore } from '../../cache/blob-store.js';
 import type { Digest } from '../../oci/digest.js';
-import type { CacheIndex, CacheRecord } from '../../cache/cache-index.js';
+import type { CacheIndex, CacheRecord, LayerRecord } from '../../cache/cache-index.js';
 import type { Lease } from '../../cache/lease.js';
 import type { GitSourceDefinition, Step, StepKey } from '../../worker/step.js';
 import type { SecretSource, StepInput, Worker } from '../../worker/worker.js';
@@ -17,6 +17,15 @@ export interface SolvedStep {
   /** The step's own diff was empty: no layer of its own. */
   emptyLayer: boolean;
   cached: boolean;
+  /** An imported record whose layers may not be here yet: `Solver.materialize` fetches them. */
+  imported?: CacheRecord;
+}
+
+/** Records loaded from `--cache-from`: looked up when the local index misses; layers fetched on first use. */
+export interface ImportedRecords {
+  get(key: StepKey): CacheRecord | undefined;
+  /** Brings one layer's blob into `blobs` (whose lease then holds it); fails when it is missing or corrupt. */
+  fetch(layer: LayerRecord, blobs: BlobStore): Promise<void>;
 }
 
 /** A step failed: which one, where in the Dockerfile, and the tail of its output. */
@@ -54,6 +63,15 @@ export interface SolverOptions {
   signal?: AbortSignal;
   /** Says why a step missed the cache; fed with every step that was built or found. */
   explainer?: MissExplainer;
+  imported?: ImportedRecords;
+  /** A problem that does not fail the build (an imported layer missing or corrupt). */
+  warn?(message: string): void;
+}
+
+/** A usable cache record, and whether it came from `--cache-from` (its layers fetched on first use). */
+interface Hit {
+  record: CacheRecord;
+  imported: boolean;
 }
 
 export interface CacheMiss {
@@ -91,6 +109,10 @@ export class Solver {
   private readonly background: Promise<void>[] = [];
   /** Blobs found present after they were leased: the lease keeps them, so each is looked up once per build. */
   private readonly present = new Set<Digest>();
+  private readonly hits = new Map<StepKey, Promise<Hit | undefined>>();
+  private readonly materialized = new Map<StepKey, Promise<SolvedStep>>();
+  /** Each step's result as a record (once its blobs are durable), for `--cache-to`. */
+  private readonly records = new Map<StepKey, Promise<CacheRecord>>();
 
   constructor(private readonly o: SolverOptions) {
     this.steps = new Map(o.plan.steps.map((s) => [s.key, s]));
@@ -146,10 +168,115 @@ export class Solver {
     return hit;
   }
 
+  /** A hit for `key`, looked up once per build: a local record whose blobs are here, else an imported one. */
+  private findHit(key: StepKey): Promise<Hit | undefined> {
+    let h = this.hits.get(key);
+    if (!h) {
+      h = (async () => {
+        if (this.o.skipCache(key)) return undefined;
+        const local = await this.lookup(key);
+        if (local) return { record: local, imported: false };
+        const imported = this.o.imported?.get(key);
+        return imported && { record: imported, imported: true };
+      })();
+      this.hits.set(key, h);
+    }
+    return h;
+  }
+
+  /**
+   * An input of a cache hit. It is solved when it is a hit too (its progress line, its record for
+   * `--cache-to`), a context (for later miss explanations) or a step the user asked to rebuild; a step
+   * that would have to run is left alone, as BuildKit does: nothing in this build needs its result.
+   */
+  private async probe(key: StepKey): Promise<void> {
+    const step = this.steps.get(key);
+    if (!step) return;
+    if (step.kind === 'source' && step.source.type !== 'image') {
+      if (step.source.type === 'context') await this.solve(key);
+      return;
+    }
+    if (this.o.skipCache(key) || (await this.findHit(key))) await this.solve(key);
+  }
+
+  /**
+   * The step's result with its layers in the local store. An imported hit's layers are fetched now,
+   * and the record joins the local index. When a layer cannot be fetched, the inputs are made local
+   * first (a lower layer may be theirs, and a step of theirs may rebuild it); if this step's own layer
+   * is still missing, the step runs: a broken import is a cache miss, never a failed build.
+   */
+  materialize(key: StepKey): Promise<SolvedStep> {
+    let m = this.materialized.get(key);
+    if (!m) {
+      m = this.solve(key).then((solved) => (solved.imported ? this.fetchImported(key, solved.imported, solved) : solved));
+      this.materialized.set(key, m);
+    }
+    return m;
+  }
+
+  private async fetchLayers(record: CacheRecord): Promise<void> {
+    await this.o.lease.add(record.layers.flatMap((l) => [{ kind: 'blob', digest: l.digest } as const, { kind: 'snapshot', diffID: l.diffID } as const]));
+    await Promise.all(
+      record.layers.map(async (l) => {
+        if (this.present.has(l.digest)) return;
+        if ((await this.o.blobs.stat(l.digest)) === undefined) await this.o.imported!.fetch(l, this.o.blobs);
+        this.present.add(l.digest);
+      }),
+    );
+  }
+
+  private async fetchImported(key: StepKey, record: CacheRecord, solved: SolvedStep): Promise<SolvedStep> {
+    const step = this.steps.get(key)!;
+    try {
+      await this.fetchLayers(record);
+    } catch {
+      // Inputs that ran again write their blobs in the background: wait for them before looking again.
+      const inputs = await Promise.all(step.inputs.map((k) => this.materialize(k)));
+      await Promise.all(inputs.map((i) => (i.input.type === 'rootfs' ? settleLayers(i.input.layers) : undefined)));
+      try {
+        await this.fetchLayers(record);
+      } catch (err) {
+        const { name } = this.describe(step);
+        this.o.warn?.(`${(err as Error).message}; ${name} runs instead`);
+        this.hits.set(key, Promise.resolve(undefined));
+        return this.execute(step, 'its imported cache could not be fetched');
+      }
+    }
+    await this.o.lease.add([{ kind: 'record', key }]);
+    await this.o.index.put(record);
+    return { input: solved.input, emptyLayer: solved.emptyLayer, cached: true };
+  }
+
+  /**
+   * Imported hits whose layers all reached the local store (as part of a result that was needed)
+   * join the local index, so that the next build on this cache finds them without an import.
+   */
+  async adoptImported(): Promise<void> {
+    for (const [key, result] of this.results) {
+      const solved = await result.catch(() => undefined);
+      if (!solved?.imported || this.materialized.has(key)) continue;
+      const record = solved.imported;
+      await this.o.lease.add([{ kind: 'record', key }, ...record.layers.map((l) => ({ kind: 'blob', digest: l.digest }) as const)]);
+      const sizes = await Promise.all(record.layers.map((l) => (this.present.has(l.digest) ? 0 : this.o.blobs.stat(l.digest))));
+      if (sizes.every((size) => size !== undefined)) await this.o.index.put(record);
+    }
+  }
+
+  /** Whether a step's own diff was empty, without running it when its record says so. */
+  async emptyLayer(key: StepKey): Promise<boolean> {
+    const hit = this.results.has(key) ? undefined : await this.findHit(key);
+    return hit ? hit.record.emptyLayer === true : (await this.solve(key)).emptyLayer;
+  }
+
+  /** Every step's record, once all are stored: what `--cache-to` may export. */
+  async allRecords(): Promise<CacheRecord[]> {
+    await this.flush();
+    return Promise.all(this.records.values());
+  }
+
   private async run(key: StepKey): Promise<SolvedStep> {
     const step = this.steps.get(key);
     if (!step) throw new Error(`step ${key} is not in the plan`);
-    const inputs = await Promise.all(step.inputs.map((k) => this.solve(k)));
     if (this.o.signal?.aborted) throw new Error('build cancelled');
 
     if (step.kind === 'source' && step.source.type === 'context') {
@@ -173,20 +300,30 @@ export class Solver {
       }
     }
 
+    const hit = await this.findHit(key);
+    if (hit) {
+      await Promise.all(step.inputs.map((k) => this.probe(k)));
+      const id = this.o.progress.start(this.describe(step).name);
+      if (!hit.imported) await this.o.index.touch(key);
+      await this.o.explainer?.record(step);
+      this.o.progress.cached(id);
+      this.records.set(key, Promise.resolve(hit.record));
+      const input: StepInput = { type: 'rootfs', layers: hit.record.layers };
+      return { input, emptyLayer: hit.record.emptyLayer === true, cached: true, ...(hit.imported ? { imported: hit.record } : {}) };
+    }
+    return this.execute(step);
+  }
+
+  /** Runs a step that missed the cache (its inputs made local first) and records its result in the background. */
+  private async execute(step: Step, why?: string): Promise<SolvedStep> {
+    const key = step.key;
+    const inputs = await Promise.all(step.inputs.map((k) => this.materialize(k)));
+    if (this.o.signal?.aborted) throw new Error('build cancelled');
     const { name, line } = this.describe(step);
     const id = this.o.progress.start(name);
     const skip = this.o.skipCache(key);
-    if (!skip) {
-      const hit = await this.lookup(key);
-      if (hit) {
-        await this.o.index.touch(key);
-        await this.o.explainer?.record(step);
-        this.o.progress.cached(id);
-        return { input: { type: 'rootfs', layers: hit.layers }, emptyLayer: hit.emptyLayer === true, cached: true };
-      }
-    }
     if (this.o.explainer && step.kind !== 'source') {
-      const reason = await this.o.explainer.explain(step, skip);
+      const reason = why ?? (await this.o.explainer.explain(step, skip));
       this.misses.push({ step: name, reason });
       this.o.progress.note(id, `cache miss: ${reason}`);
     }
@@ -210,13 +347,19 @@ export class Solver {
       }
       // The record becomes visible to later builds only once every blob is durable.
       const recorded = settleLayers(layers).then(async (records) => {
+        const record: CacheRecord = { key, layers: records, created: new Date().toISOString(), ...(emptyLayer ? { emptyLayer } : {}) };
         await this.o.lease.add([{ kind: 'record', key }]);
-        await this.o.index.put({ key, layers: records, created: new Date().toISOString(), ...(emptyLayer ? { emptyLayer } : {}) });
+        await this.o.index.put(record);
         await this.o.explainer?.record(step);
+        return record;
       });
-      const stored = recorded.catch((err: Error) => {
-        throw new StepFailedError(`storing its result failed: ${err.message}`, name, line, []);
-      });
+      this.records.set(key, recorded);
+      const stored = recorded.then(
+        () => undefined,
+        (err: Error) => {
+          throw new StepFailedError(`storing its result failed: ${err.message}`, name, line, []);
+        },
+      );
       stored.catch(() => undefined); // observed by flush()
       this.background.push(stored);
       this.o.progress.done(id);
