@@ -9458,7 +9458,7 @@ var require_readable = __commonJS({
   "node_modules/@actions/http-client/node_modules/undici/lib/api/readable.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable4 } = __require("node:stream");
+    var { Readable: Readable5 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors();
     var util = require_util();
     var { ReadableStreamFrom } = require_util();
@@ -9470,7 +9470,7 @@ var require_readable = __commonJS({
     var kContentLength = /* @__PURE__ */ Symbol("kContentLength");
     var noop = () => {
     };
-    var BodyReadable = class extends Readable4 {
+    var BodyReadable = class extends Readable5 {
       constructor({
         resume,
         abort,
@@ -9812,7 +9812,7 @@ var require_api_request = __commonJS({
   "node_modules/@actions/http-client/node_modules/undici/lib/api/api-request.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable4 } = require_readable();
+    var { Readable: Readable5 } = require_readable();
     var { InvalidArgumentError, RequestAbortedError } = require_errors();
     var util = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
@@ -9907,7 +9907,7 @@ var require_api_request = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable4({
+        const res = new Readable5({
           resume,
           abort,
           contentType,
@@ -10222,7 +10222,7 @@ var require_api_pipeline = __commonJS({
   "node_modules/@actions/http-client/node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
     "use strict";
     var {
-      Readable: Readable4,
+      Readable: Readable5,
       Duplex,
       PassThrough
     } = __require("node:stream");
@@ -10236,7 +10236,7 @@ var require_api_pipeline = __commonJS({
     var { addSignal, removeSignal } = require_abort_signal();
     var assert = __require("node:assert");
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable4 {
+    var PipelineRequest = class extends Readable5 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -10253,7 +10253,7 @@ var require_api_pipeline = __commonJS({
         callback(err);
       }
     };
-    var PipelineResponse = class extends Readable4 {
+    var PipelineResponse = class extends Readable5 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -13008,20 +13008,20 @@ var require_request2 = __commonJS({
         if (init.referrerPolicy !== void 0) {
           request.referrerPolicy = init.referrerPolicy;
         }
-        let mode;
+        let mode2;
         if (init.mode !== void 0) {
-          mode = init.mode;
+          mode2 = init.mode;
         } else {
-          mode = fallbackMode;
+          mode2 = fallbackMode;
         }
-        if (mode === "navigate") {
+        if (mode2 === "navigate") {
           throw webidl.errors.exception({
             header: "Request constructor",
             message: "invalid request mode navigate."
           });
         }
-        if (mode != null) {
-          request.mode = mode;
+        if (mode2 != null) {
+          request.mode = mode2;
         }
         if (init.credentials !== void 0) {
           request.credentials = init.credentials;
@@ -13099,7 +13099,7 @@ var require_request2 = __commonJS({
         this[kHeaders] = new Headers2(kConstruct);
         setHeadersList(this[kHeaders], request.headersList);
         setHeadersGuard(this[kHeaders], "request");
-        if (mode === "no-cors") {
+        if (mode2 === "no-cors") {
           if (!corsSafeListedMethodsSet.has(request.method)) {
             throw new TypeError(
               `'${request.method} is unsupported in no-cors mode.`
@@ -13578,7 +13578,7 @@ var require_fetch = __commonJS({
       subresourceSet
     } = require_constants3();
     var EE = __require("node:events");
-    var { Readable: Readable4, pipeline: pipeline7, finished } = __require("node:stream");
+    var { Readable: Readable5, pipeline: pipeline7, finished } = __require("node:stream");
     var { addAbortListener, isErrored, isReadable, bufferToLowerCasedHeaderName } = require_util();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url();
     var { getGlobalDispatcher } = require_global2();
@@ -14517,7 +14517,7 @@ var require_fetch = __commonJS({
                   }
                 }
               }
-              this.body = new Readable4({ read: resume });
+              this.body = new Readable5({ read: resume });
               const onError = this.onError.bind(this);
               resolve5({
                 status: status6,
@@ -19235,6 +19235,10 @@ var init_solver = __esm({
       background = [];
       /** Blobs found present after they were leased: the lease keeps them, so each is looked up once per build. */
       present = /* @__PURE__ */ new Set();
+      hits = /* @__PURE__ */ new Map();
+      materialized = /* @__PURE__ */ new Map();
+      /** Each step's result as a record (once its blobs are durable), for `--cache-to`. */
+      records = /* @__PURE__ */ new Map();
       describe(step) {
         const known = this.names.get(step.key);
         if (known) return known;
@@ -19269,10 +19273,106 @@ var init_solver = __esm({
         for (const d of unknown) this.present.add(d);
         return hit;
       }
+      /** A hit for `key`, looked up once per build: a local record whose blobs are here, else an imported one. */
+      findHit(key) {
+        let h = this.hits.get(key);
+        if (!h) {
+          h = (async () => {
+            if (this.o.skipCache(key)) return void 0;
+            const local = await this.lookup(key);
+            if (local) return { record: local, imported: false };
+            const imported = this.o.imported?.get(key);
+            return imported && { record: imported, imported: true };
+          })();
+          this.hits.set(key, h);
+        }
+        return h;
+      }
+      /**
+       * An input of a cache hit. It is solved when it is a hit too (its progress line, its record for
+       * `--cache-to`), a context (for later miss explanations) or a step the user asked to rebuild; a step
+       * that would have to run is left alone, as BuildKit does: nothing in this build needs its result.
+       */
+      async probe(key) {
+        const step = this.steps.get(key);
+        if (!step) return;
+        if (step.kind === "source" && step.source.type !== "image") {
+          if (step.source.type === "context") await this.solve(key);
+          return;
+        }
+        if (this.o.skipCache(key) || await this.findHit(key)) await this.solve(key);
+      }
+      /**
+       * The step's result with its layers in the local store. An imported hit's layers are fetched now,
+       * and the record joins the local index. When a layer cannot be fetched, the inputs are made local
+       * first (a lower layer may be theirs, and a step of theirs may rebuild it); if this step's own layer
+       * is still missing, the step runs: a broken import is a cache miss, never a failed build.
+       */
+      materialize(key) {
+        let m = this.materialized.get(key);
+        if (!m) {
+          m = this.solve(key).then((solved) => solved.imported ? this.fetchImported(key, solved.imported, solved) : solved);
+          this.materialized.set(key, m);
+        }
+        return m;
+      }
+      async fetchLayers(record) {
+        await this.o.lease.add(record.layers.flatMap((l) => [{ kind: "blob", digest: l.digest }, { kind: "snapshot", diffID: l.diffID }]));
+        await Promise.all(
+          record.layers.map(async (l) => {
+            if (this.present.has(l.digest)) return;
+            if (await this.o.blobs.stat(l.digest) === void 0) await this.o.imported.fetch(l, this.o.blobs);
+            this.present.add(l.digest);
+          })
+        );
+      }
+      async fetchImported(key, record, solved) {
+        const step = this.steps.get(key);
+        try {
+          await this.fetchLayers(record);
+        } catch {
+          const inputs = await Promise.all(step.inputs.map((k) => this.materialize(k)));
+          await Promise.all(inputs.map((i) => i.input.type === "rootfs" ? settleLayers(i.input.layers) : void 0));
+          try {
+            await this.fetchLayers(record);
+          } catch (err) {
+            const { name } = this.describe(step);
+            this.o.warn?.(`${err.message}; ${name} runs instead`);
+            this.hits.set(key, Promise.resolve(void 0));
+            return this.execute(step, "its imported cache could not be fetched");
+          }
+        }
+        await this.o.lease.add([{ kind: "record", key }]);
+        await this.o.index.put(record);
+        return { input: solved.input, emptyLayer: solved.emptyLayer, cached: true };
+      }
+      /**
+       * Imported hits whose layers all reached the local store (as part of a result that was needed)
+       * join the local index, so that the next build on this cache finds them without an import.
+       */
+      async adoptImported() {
+        for (const [key, result] of this.results) {
+          const solved = await result.catch(() => void 0);
+          if (!solved?.imported || this.materialized.has(key)) continue;
+          const record = solved.imported;
+          await this.o.lease.add([{ kind: "record", key }, ...record.layers.map((l) => ({ kind: "blob", digest: l.digest }))]);
+          const sizes = await Promise.all(record.layers.map((l) => this.present.has(l.digest) ? 0 : this.o.blobs.stat(l.digest)));
+          if (sizes.every((size) => size !== void 0)) await this.o.index.put(record);
+        }
+      }
+      /** Whether a step's own diff was empty, without running it when its record says so. */
+      async emptyLayer(key) {
+        const hit = this.results.has(key) ? void 0 : await this.findHit(key);
+        return hit ? hit.record.emptyLayer === true : (await this.solve(key)).emptyLayer;
+      }
+      /** Every step's record, once all are stored: what `--cache-to` may export. */
+      async allRecords() {
+        await this.flush();
+        return Promise.all(this.records.values());
+      }
       async run(key) {
         const step = this.steps.get(key);
         if (!step) throw new Error(`step ${key} is not in the plan`);
-        const inputs = await Promise.all(step.inputs.map((k) => this.solve(k)));
         if (this.o.signal?.aborted) throw new Error("build cancelled");
         if (step.kind === "source" && step.source.type === "context") {
           await this.o.explainer?.record(step);
@@ -19284,30 +19384,39 @@ var init_solver = __esm({
           return { input: { type: "local", dir: file.dir, allowed: /* @__PURE__ */ new Set([file.name]) }, emptyLayer: false, cached: false };
         }
         if (step.kind === "source" && step.source.type === "git") {
-          const id2 = this.o.progress.start(this.describe(step).name);
+          const id = this.o.progress.start(this.describe(step).name);
           try {
             const tree = await this.o.gitCheckout(step.source);
-            this.o.progress.done(id2);
+            this.o.progress.done(id);
             return { input: { type: "local", dir: tree.dir, allowed: tree.allowed }, emptyLayer: false, cached: false };
           } catch (err) {
-            this.o.progress.error(id2, err.message);
+            this.o.progress.error(id, err.message);
             throw err;
           }
         }
+        const hit = await this.findHit(key);
+        if (hit) {
+          await Promise.all(step.inputs.map((k) => this.probe(k)));
+          const id = this.o.progress.start(this.describe(step).name);
+          if (!hit.imported) await this.o.index.touch(key);
+          await this.o.explainer?.record(step);
+          this.o.progress.cached(id);
+          this.records.set(key, Promise.resolve(hit.record));
+          const input = { type: "rootfs", layers: hit.record.layers };
+          return { input, emptyLayer: hit.record.emptyLayer === true, cached: true, ...hit.imported ? { imported: hit.record } : {} };
+        }
+        return this.execute(step);
+      }
+      /** Runs a step that missed the cache (its inputs made local first) and records its result in the background. */
+      async execute(step, why) {
+        const key = step.key;
+        const inputs = await Promise.all(step.inputs.map((k) => this.materialize(k)));
+        if (this.o.signal?.aborted) throw new Error("build cancelled");
         const { name, line } = this.describe(step);
         const id = this.o.progress.start(name);
         const skip = this.o.skipCache(key);
-        if (!skip) {
-          const hit = await this.lookup(key);
-          if (hit) {
-            await this.o.index.touch(key);
-            await this.o.explainer?.record(step);
-            this.o.progress.cached(id);
-            return { input: { type: "rootfs", layers: hit.layers }, emptyLayer: hit.emptyLayer === true, cached: true };
-          }
-        }
         if (this.o.explainer && step.kind !== "source") {
-          const reason = await this.o.explainer.explain(step, skip);
+          const reason = why ?? await this.o.explainer.explain(step, skip);
           this.misses.push({ step: name, reason });
           this.o.progress.note(id, `cache miss: ${reason}`);
         }
@@ -19329,13 +19438,19 @@ var init_solver = __esm({
             emptyLayer = out.emptyLayer;
           }
           const recorded = settleLayers(layers).then(async (records) => {
+            const record = { key, layers: records, created: (/* @__PURE__ */ new Date()).toISOString(), ...emptyLayer ? { emptyLayer } : {} };
             await this.o.lease.add([{ kind: "record", key }]);
-            await this.o.index.put({ key, layers: records, created: (/* @__PURE__ */ new Date()).toISOString(), ...emptyLayer ? { emptyLayer } : {} });
+            await this.o.index.put(record);
             await this.o.explainer?.record(step);
+            return record;
           });
-          const stored = recorded.catch((err) => {
-            throw new StepFailedError(`storing its result failed: ${err.message}`, name, line, []);
-          });
+          this.records.set(key, recorded);
+          const stored = recorded.then(
+            () => void 0,
+            (err) => {
+              throw new StepFailedError(`storing its result failed: ${err.message}`, name, line, []);
+            }
+          );
           stored.catch(() => void 0);
           this.background.push(stored);
           this.o.progress.done(id);
@@ -19450,6 +19565,1776 @@ var init_errors2 = __esm({
     init_expected_error();
     init_escape_controls();
     UsageError = class extends ExpectedError {
+    };
+  }
+});
+
+// node_modules/csv-parse/lib/api/CsvError.js
+var CsvError;
+var init_CsvError = __esm({
+  "node_modules/csv-parse/lib/api/CsvError.js"() {
+    CsvError = class _CsvError extends Error {
+      constructor(code, message, options2, ...contexts) {
+        if (Array.isArray(message)) message = message.join(" ").trim();
+        super(message);
+        if (Error.captureStackTrace !== void 0) {
+          Error.captureStackTrace(this, _CsvError);
+        }
+        this.code = code;
+        for (const context of contexts) {
+          for (const key in context) {
+            const value = context[key];
+            this[key] = Buffer.isBuffer(value) ? value.toString(options2.encoding) : value == null ? value : JSON.parse(JSON.stringify(value));
+          }
+        }
+      }
+    };
+  }
+});
+
+// node_modules/csv-parse/lib/utils/is_object.js
+var is_object;
+var init_is_object = __esm({
+  "node_modules/csv-parse/lib/utils/is_object.js"() {
+    is_object = function(obj) {
+      return typeof obj === "object" && obj !== null && !Array.isArray(obj);
+    };
+  }
+});
+
+// node_modules/csv-parse/lib/api/normalize_columns_array.js
+var normalize_columns_array;
+var init_normalize_columns_array = __esm({
+  "node_modules/csv-parse/lib/api/normalize_columns_array.js"() {
+    init_CsvError();
+    init_is_object();
+    normalize_columns_array = function(columns) {
+      const normalizedColumns = [];
+      for (let i = 0, l = columns.length; i < l; i++) {
+        const column = columns[i];
+        if (column === void 0 || column === null || column === false) {
+          normalizedColumns[i] = { disabled: true };
+        } else if (typeof column === "string" || typeof column === "number") {
+          normalizedColumns[i] = { name: `${column}` };
+        } else if (is_object(column)) {
+          if (typeof column.name !== "string") {
+            throw new CsvError("CSV_OPTION_COLUMNS_MISSING_NAME", [
+              "Option columns missing name:",
+              `property "name" is required at position ${i}`,
+              "when column is an object literal"
+            ]);
+          }
+          normalizedColumns[i] = column;
+        } else {
+          throw new CsvError("CSV_INVALID_COLUMN_DEFINITION", [
+            "Invalid column definition:",
+            "expect a string or a literal object,",
+            `got ${JSON.stringify(column)} at position ${i}`
+          ]);
+        }
+      }
+      return normalizedColumns;
+    };
+  }
+});
+
+// node_modules/csv-parse/lib/utils/ResizeableBuffer.js
+var ResizeableBuffer, ResizeableBuffer_default;
+var init_ResizeableBuffer = __esm({
+  "node_modules/csv-parse/lib/utils/ResizeableBuffer.js"() {
+    ResizeableBuffer = class {
+      constructor(size = 100) {
+        this.size = size;
+        this.length = 0;
+        this.buf = Buffer.allocUnsafe(size);
+      }
+      prepend(val) {
+        if (Buffer.isBuffer(val)) {
+          const length = this.length + val.length;
+          if (length >= this.size) {
+            this.resize();
+            if (length >= this.size) {
+              throw Error("INVALID_BUFFER_STATE");
+            }
+          }
+          const buf = this.buf;
+          this.buf = Buffer.allocUnsafe(this.size);
+          val.copy(this.buf, 0);
+          buf.copy(this.buf, val.length);
+          this.length += val.length;
+        } else {
+          const length = this.length++;
+          if (length === this.size) {
+            this.resize();
+          }
+          const buf = this.clone();
+          this.buf[0] = val;
+          buf.copy(this.buf, 1, 0, length);
+        }
+      }
+      append(val) {
+        const length = this.length++;
+        if (length === this.size) {
+          this.resize();
+        }
+        this.buf[length] = val;
+      }
+      clone() {
+        return Buffer.from(this.buf.slice(0, this.length));
+      }
+      resize() {
+        const length = this.length;
+        this.size = this.size * 2;
+        const buf = Buffer.allocUnsafe(this.size);
+        this.buf.copy(buf, 0, 0, length);
+        this.buf = buf;
+      }
+      toString(encoding) {
+        if (encoding) {
+          return this.buf.toString(encoding, 0, this.length);
+        } else {
+          return Uint8Array.prototype.slice.call(this.buf.slice(0, this.length));
+        }
+      }
+      toJSON() {
+        return this.toString("utf8");
+      }
+      reset() {
+        this.length = 0;
+      }
+    };
+    ResizeableBuffer_default = ResizeableBuffer;
+  }
+});
+
+// node_modules/csv-parse/lib/api/init_state.js
+var init_state;
+var init_init_state = __esm({
+  "node_modules/csv-parse/lib/api/init_state.js"() {
+    init_ResizeableBuffer();
+    init_state = function(options2) {
+      const timchars = [
+        // Basic Latin
+        32,
+        // [Space](https://www.fileformat.info/info/unicode/char/0020/index.htm)
+        9,
+        // [CHARACTER TABULATION (HT)](https://www.fileformat.info/info/unicode/char/0009/index.htm)
+        10,
+        // [LINE FEED (LF)](https://www.fileformat.info/info/unicode/char/000a/index.htm)
+        13,
+        // [CARRIAGE RETURN (CR)](https://www.fileformat.info/info/unicode/char/000d/index.htm)
+        12,
+        // [FORM FEED (FF)](https://www.fileformat.info/info/unicode/char/000c/index.htm)
+        11,
+        // [LINE TABULATION (VT)](https://www.fileformat.info/info/unicode/char/000b/index.htm)
+        // Latin-1 Supplement
+        160,
+        // [NO-BREAK SPACE (NBSP)](https://www.fileformat.info/info/unicode/char/00a0/index.htm)
+        // Ogham
+        5760,
+        // [OGHAM SPACE MARK](https://www.fileformat.info/info/unicode/char/1680/index.htm)
+        // General Punctuation
+        8192,
+        // [EN QUAD](https://www.fileformat.info/info/unicode/char/2000/index.htm)
+        8193,
+        // [EM QUAD](https://www.fileformat.info/info/unicode/char/2001/index.htm)
+        8194,
+        // [EN SPACE](https://www.fileformat.info/info/unicode/char/2002/index.htm)
+        8195,
+        // [EM SPACE](https://www.fileformat.info/info/unicode/char/2003/index.htm)
+        8196,
+        // [THREE-PER-EM SPACE](https://www.fileformat.info/info/unicode/char/2004/index.htm)
+        8197,
+        // [FOUR-PER-EM SPACE](https://www.fileformat.info/info/unicode/char/2005/index.htm)
+        8198,
+        // [SIX-PER-EM SPACE](https://www.fileformat.info/info/unicode/char/2006/index.htm)
+        8199,
+        // [FIGURE SPACE](https://www.fileformat.info/info/unicode/char/2007/index.htm)
+        8200,
+        // [PUNCTUATION SPACE](https://www.fileformat.info/info/unicode/char/2008/index.htm)
+        8201,
+        // [THIN SPACE](https://www.fileformat.info/info/unicode/char/2009/index.htm)
+        8202,
+        // [HAIR SPACE](https://www.fileformat.info/info/unicode/char/200a/index.htm)
+        8232,
+        // [LINE SEPARATOR](https://www.fileformat.info/info/unicode/char/2028/index.htm)
+        8233,
+        // [PARAGRAPH SEPARATOR](https://www.fileformat.info/info/unicode/char/2029/index.htm)
+        8239,
+        // [NARROW NO-BREAK SPACE (NNBSP)](https://www.fileformat.info/info/unicode/char/202f/index.htm)
+        8287,
+        // [MEDIUM MATHEMATICAL SPACE (MMSP)](https://www.fileformat.info/info/unicode/char/205f/index.htm)
+        12288,
+        // [IDEOGRAPHIC SPACE](https://www.fileformat.info/info/unicode/char/3000/index.htm)
+        65279
+        // [ZERO WIDTH NO-BREAK SPACE (BOM)](https://www.fileformat.info/info/unicode/char/feff/index.htm)
+      ].reduce((acc, codepoint) => {
+        const encoded = Buffer.from(
+          String.fromCharCode(codepoint),
+          options2.encoding
+        );
+        if (codepoint !== 63 && encoded.length === 1 && encoded[0] === 63) {
+          return acc;
+        }
+        acc.push(encoded);
+        return acc;
+      }, []);
+      const timcharFirstBytes = new Uint8Array(256);
+      for (const t of timchars) timcharFirstBytes[t[0]] = 1;
+      return {
+        bomSkipped: false,
+        bufBytesStart: 0,
+        castField: options2.cast_function,
+        commenting: false,
+        delimiterBufPrevious: void 0,
+        delimiterDiscovered: false,
+        // Current error encountered by a record
+        error: void 0,
+        enabled: options2.from_line === 1,
+        escaping: false,
+        escapeIsQuote: Buffer.isBuffer(options2.escape) && Buffer.isBuffer(options2.quote) && Buffer.compare(options2.escape, options2.quote) === 0,
+        // columns can be `false`, `true`, `Array`
+        expectedRecordLength: Array.isArray(options2.columns) ? options2.columns.length : void 0,
+        field: new ResizeableBuffer_default(20),
+        firstLineToHeaders: options2.cast_first_line_to_header,
+        needMoreDataSize: Math.max(
+          // Skip if the remaining buffer smaller than comment
+          options2.comment !== null ? options2.comment.length : 0,
+          ...options2.delimiter ? options2.delimiter.map((delimiter2) => delimiter2.length) : [],
+          // Auto discovery of delimiter is limited to 1 character
+          options2.delimiter_auto ? 1 : 0,
+          // Skip if the remaining buffer can be escape sequence
+          options2.quote !== null ? options2.quote.length : 0,
+          ...timchars.map((t) => t.length)
+        ),
+        previousBuf: void 0,
+        quoting: false,
+        stop: false,
+        rawBuffer: new ResizeableBuffer_default(100),
+        record: [],
+        recordHasError: false,
+        record_length: 0,
+        recordDelimiterMaxLength: options2.record_delimiter.length === 0 ? 0 : Math.max(...options2.record_delimiter.map((v) => v.length)),
+        trimChars: [
+          Buffer.from(" ", options2.encoding)[0],
+          Buffer.from("	", options2.encoding)[0]
+        ],
+        wasQuoting: false,
+        wasRowDelimiter: false,
+        timchars,
+        timcharFirstBytes
+      };
+    };
+  }
+});
+
+// node_modules/csv-parse/lib/utils/underscore.js
+var underscore;
+var init_underscore = __esm({
+  "node_modules/csv-parse/lib/utils/underscore.js"() {
+    underscore = function(str2) {
+      return str2.replace(/([A-Z])/g, function(_, match) {
+        return "_" + match.toLowerCase();
+      });
+    };
+  }
+});
+
+// node_modules/csv-parse/lib/api/normalize_options.js
+var normalize_options;
+var init_normalize_options = __esm({
+  "node_modules/csv-parse/lib/api/normalize_options.js"() {
+    init_normalize_columns_array();
+    init_CsvError();
+    init_underscore();
+    init_is_object();
+    normalize_options = function(opts) {
+      const options2 = {};
+      for (const opt2 in opts) {
+        options2[underscore(opt2)] = opts[opt2];
+      }
+      if (options2.encoding === void 0 || options2.encoding === true) {
+        options2.encoding = "utf8";
+      } else if (options2.encoding === null || options2.encoding === false) {
+        options2.encoding = null;
+      } else if (typeof options2.encoding !== "string" && options2.encoding !== null) {
+        throw new CsvError(
+          "CSV_INVALID_OPTION_ENCODING",
+          [
+            "Invalid option encoding:",
+            "encoding must be a string or null to return a buffer,",
+            `got ${JSON.stringify(options2.encoding)}`
+          ],
+          options2
+        );
+      }
+      if (options2.bom === void 0 || options2.bom === null || options2.bom === false) {
+        options2.bom = false;
+      } else if (options2.bom !== true) {
+        throw new CsvError(
+          "CSV_INVALID_OPTION_BOM",
+          [
+            "Invalid option bom:",
+            "bom must be true,",
+            `got ${JSON.stringify(options2.bom)}`
+          ],
+          options2
+        );
+      }
+      options2.cast_function = null;
+      if (options2.cast === void 0 || options2.cast === null || options2.cast === false || options2.cast === "") {
+        options2.cast = void 0;
+      } else if (typeof options2.cast === "function") {
+        options2.cast_function = options2.cast;
+        options2.cast = true;
+      } else if (options2.cast !== true) {
+        throw new CsvError(
+          "CSV_INVALID_OPTION_CAST",
+          [
+            "Invalid option cast:",
+            "cast must be true or a function,",
+            `got ${JSON.stringify(options2.cast)}`
+          ],
+          options2
+        );
+      }
+      if (options2.cast_date === void 0 || options2.cast_date === null || options2.cast_date === false || options2.cast_date === "") {
+        options2.cast_date = false;
+      } else if (options2.cast_date === true) {
+        options2.cast_date = function(value) {
+          const date = Date.parse(value);
+          return !isNaN(date) ? new Date(date) : value;
+        };
+      } else if (typeof options2.cast_date !== "function") {
+        throw new CsvError(
+          "CSV_INVALID_OPTION_CAST_DATE",
+          [
+            "Invalid option cast_date:",
+            "cast_date must be true or a function,",
+            `got ${JSON.stringify(options2.cast_date)}`
+          ],
+          options2
+        );
+      }
+      options2.cast_first_line_to_header = void 0;
+      if (options2.columns === true) {
+        options2.cast_first_line_to_header = void 0;
+      } else if (typeof options2.columns === "function") {
+        options2.cast_first_line_to_header = options2.columns;
+        options2.columns = true;
+      } else if (Array.isArray(options2.columns)) {
+        options2.columns = normalize_columns_array(options2.columns);
+      } else if (options2.columns === void 0 || options2.columns === null || options2.columns === false) {
+        options2.columns = false;
+      } else {
+        throw new CsvError(
+          "CSV_INVALID_OPTION_COLUMNS",
+          [
+            "Invalid option columns:",
+            "expect an array, a function or true,",
+            `got ${JSON.stringify(options2.columns)}`
+          ],
+          options2
+        );
+      }
+      if (options2.group_columns_by_name === void 0 || options2.group_columns_by_name === null || options2.group_columns_by_name === false) {
+        options2.group_columns_by_name = false;
+      } else if (options2.group_columns_by_name !== true) {
+        throw new CsvError(
+          "CSV_INVALID_OPTION_GROUP_COLUMNS_BY_NAME",
+          [
+            "Invalid option group_columns_by_name:",
+            "expect an boolean,",
+            `got ${JSON.stringify(options2.group_columns_by_name)}`
+          ],
+          options2
+        );
+      } else if (options2.columns === false) {
+        throw new CsvError(
+          "CSV_INVALID_OPTION_GROUP_COLUMNS_BY_NAME",
+          [
+            "Invalid option group_columns_by_name:",
+            "the `columns` mode must be activated."
+          ],
+          options2
+        );
+      }
+      if (options2.comment === void 0 || options2.comment === null || options2.comment === false || options2.comment === "") {
+        options2.comment = null;
+      } else {
+        if (typeof options2.comment === "string") {
+          options2.comment = Buffer.from(options2.comment, options2.encoding);
+        }
+        if (!Buffer.isBuffer(options2.comment)) {
+          throw new CsvError(
+            "CSV_INVALID_OPTION_COMMENT",
+            [
+              "Invalid option comment:",
+              "comment must be a buffer or a string,",
+              `got ${JSON.stringify(options2.comment)}`
+            ],
+            options2
+          );
+        }
+      }
+      if (options2.comment_no_infix === void 0 || options2.comment_no_infix === null || options2.comment_no_infix === false) {
+        options2.comment_no_infix = false;
+      } else if (options2.comment_no_infix !== true) {
+        throw new CsvError(
+          "CSV_INVALID_OPTION_COMMENT",
+          [
+            "Invalid option comment_no_infix:",
+            "value must be a boolean,",
+            `got ${JSON.stringify(options2.comment_no_infix)}`
+          ],
+          options2
+        );
+      }
+      if (options2.delimiter_auto === void 0 || options2.delimiter_auto === null || options2.delimiter_auto === false) {
+        options2.delimiter_auto = false;
+      } else if (options2.delimiter_auto === true) {
+        options2.delimiter_auto = {};
+      } else if (!is_object(options2.delimiter_auto)) {
+        throw new CsvError(
+          "CSV_INVALID_OPTION_DELIMITER_AUTO",
+          [
+            "Invalid option delimiter_auto:",
+            "delimiter_auto must be a boolean or a configuration object,",
+            `got ${JSON.stringify(options2.delimiter_auto)}`
+          ],
+          options2
+        );
+      }
+      if (options2.delimiter_auto) {
+        if (options2.delimiter_auto.preferred === void 0)
+          options2.delimiter_auto.preferred = {
+            [",".charCodeAt(0)]: 1.8,
+            ["	".charCodeAt(0)]: 1.8,
+            [";".charCodeAt(0)]: 1.6,
+            [" ".charCodeAt(0)]: 1.6,
+            [":".charCodeAt(0)]: 1.5,
+            [".".charCodeAt(0)]: 1.4,
+            ["/".charCodeAt(0)]: 1.4
+          };
+        else if (!is_object(options2.delimiter_auto.preferred)) {
+          throw new CsvError(
+            "CSV_INVALID_OPTION_DELIMITER_AUTO",
+            [
+              "Invalid option delimiter_auto:",
+              "preferred must be an object,",
+              `got ${JSON.stringify(options2.delimiter_auto.preferred)}`
+            ],
+            options2
+          );
+        }
+        if (options2.delimiter_auto.score === void 0)
+          options2.delimiter_auto.score = (info, options3) => {
+            return (info.total - info.std) * (options3.preferred[info.char_code] || 1);
+          };
+        else if (typeof options2.delimiter_auto.score !== "function") {
+          throw new CsvError(
+            "CSV_INVALID_OPTION_DELIMITER_AUTO",
+            [
+              "Invalid option delimiter_auto:",
+              "score must be a function,",
+              `got ${JSON.stringify(options2.delimiter_auto.score)}`
+            ],
+            options2
+          );
+        }
+        if (options2.delimiter_auto.size === void 0)
+          options2.delimiter_auto.size = 2048;
+        else if (typeof options2.delimiter_auto.size !== "number") {
+          throw new CsvError(
+            "CSV_INVALID_OPTION_DELIMITER_AUTO",
+            [
+              "Invalid option delimiter_auto:",
+              "size must be a number,",
+              `got ${JSON.stringify(options2.delimiter_auto.size)}`
+            ],
+            options2
+          );
+        }
+      }
+      const delimiter_json = JSON.stringify(options2.delimiter);
+      if (options2.delimiter_auto !== false) {
+        options2.delimiter = [];
+      }
+      if (!Array.isArray(options2.delimiter)) {
+        if (options2.delimiter === void 0 || options2.delimiter === null || options2.delimiter === false) {
+          options2.delimiter = Buffer.from(",", options2.encoding);
+        }
+        options2.delimiter = [options2.delimiter];
+      }
+      options2.delimiter = options2.delimiter.map(function(delimiter2) {
+        if (typeof delimiter2 === "string") {
+          delimiter2 = Buffer.from(delimiter2, options2.encoding);
+        }
+        if (!Buffer.isBuffer(delimiter2) || delimiter2.length === 0) {
+          throw new CsvError(
+            "CSV_INVALID_OPTION_DELIMITER",
+            [
+              "Invalid option delimiter:",
+              "delimiter must be a non empty string or buffer or array of string|buffer,",
+              `got ${delimiter_json}`
+            ],
+            options2
+          );
+        }
+        return delimiter2;
+      });
+      if (options2.escape === void 0 || options2.escape === true) {
+        options2.escape = Buffer.from('"', options2.encoding);
+      } else if (typeof options2.escape === "string") {
+        options2.escape = Buffer.from(options2.escape, options2.encoding);
+      } else if (options2.escape === null || options2.escape === false) {
+        options2.escape = null;
+      }
+      if (options2.escape !== null) {
+        if (!Buffer.isBuffer(options2.escape)) {
+          throw new Error(
+            `Invalid Option: escape must be a buffer, a string or a boolean, got ${JSON.stringify(options2.escape)}`
+          );
+        }
+      }
+      if (options2.from === void 0 || options2.from === null) {
+        options2.from = 1;
+      } else {
+        if (typeof options2.from === "string" && /\d+/.test(options2.from)) {
+          options2.from = parseInt(options2.from);
+        }
+        if (Number.isInteger(options2.from)) {
+          if (options2.from < 0) {
+            throw new Error(
+              `Invalid Option: from must be a positive integer, got ${JSON.stringify(opts.from)}`
+            );
+          }
+        } else {
+          throw new Error(
+            `Invalid Option: from must be an integer, got ${JSON.stringify(options2.from)}`
+          );
+        }
+      }
+      if (options2.from_line === void 0 || options2.from_line === null) {
+        options2.from_line = 1;
+      } else {
+        if (typeof options2.from_line === "string" && /\d+/.test(options2.from_line)) {
+          options2.from_line = parseInt(options2.from_line);
+        }
+        if (Number.isInteger(options2.from_line)) {
+          if (options2.from_line <= 0) {
+            throw new Error(
+              `Invalid Option: from_line must be a positive integer greater than 0, got ${JSON.stringify(opts.from_line)}`
+            );
+          }
+        } else {
+          throw new Error(
+            `Invalid Option: from_line must be an integer, got ${JSON.stringify(opts.from_line)}`
+          );
+        }
+      }
+      if (options2.ignore_last_delimiters === void 0 || options2.ignore_last_delimiters === null) {
+        options2.ignore_last_delimiters = false;
+      } else if (typeof options2.ignore_last_delimiters === "number") {
+        options2.ignore_last_delimiters = Math.floor(options2.ignore_last_delimiters);
+        if (options2.ignore_last_delimiters === 0) {
+          options2.ignore_last_delimiters = false;
+        }
+      } else if (typeof options2.ignore_last_delimiters !== "boolean") {
+        throw new CsvError(
+          "CSV_INVALID_OPTION_IGNORE_LAST_DELIMITERS",
+          [
+            "Invalid option `ignore_last_delimiters`:",
+            "the value must be a boolean value or an integer,",
+            `got ${JSON.stringify(options2.ignore_last_delimiters)}`
+          ],
+          options2
+        );
+      }
+      if (options2.ignore_last_delimiters === true && options2.columns === false) {
+        throw new CsvError(
+          "CSV_IGNORE_LAST_DELIMITERS_REQUIRES_COLUMNS",
+          [
+            "The option `ignore_last_delimiters`",
+            "requires the activation of the `columns` option"
+          ],
+          options2
+        );
+      }
+      if (options2.info === void 0 || options2.info === null || options2.info === false) {
+        options2.info = false;
+      } else if (options2.info !== true) {
+        throw new Error(
+          `Invalid Option: info must be true, got ${JSON.stringify(options2.info)}`
+        );
+      }
+      if (options2.max_record_size === void 0 || options2.max_record_size === null || options2.max_record_size === false) {
+        options2.max_record_size = 0;
+      } else if (Number.isInteger(options2.max_record_size) && options2.max_record_size >= 0) {
+      } else if (typeof options2.max_record_size === "string" && /\d+/.test(options2.max_record_size)) {
+        options2.max_record_size = parseInt(options2.max_record_size);
+      } else {
+        throw new Error(
+          `Invalid Option: max_record_size must be a positive integer, got ${JSON.stringify(options2.max_record_size)}`
+        );
+      }
+      if (options2.objname === void 0 || options2.objname === null || options2.objname === false) {
+        options2.objname = void 0;
+      } else if (Buffer.isBuffer(options2.objname)) {
+        if (options2.objname.length === 0) {
+          throw new Error(`Invalid Option: objname must be a non empty buffer`);
+        }
+        if (options2.encoding === null) {
+        } else {
+          options2.objname = options2.objname.toString(options2.encoding);
+        }
+      } else if (typeof options2.objname === "string") {
+        if (options2.objname.length === 0) {
+          throw new Error(`Invalid Option: objname must be a non empty string`);
+        }
+      } else if (typeof options2.objname === "number") {
+      } else {
+        throw new Error(
+          `Invalid Option: objname must be a string or a buffer, got ${options2.objname}`
+        );
+      }
+      if (options2.objname !== void 0) {
+        if (typeof options2.objname === "number") {
+          if (options2.columns !== false) {
+            throw Error(
+              "Invalid Option: objname index cannot be combined with columns or be defined as a field"
+            );
+          }
+        } else {
+          if (options2.columns === false) {
+            throw Error(
+              "Invalid Option: objname field must be combined with columns or be defined as an index"
+            );
+          }
+        }
+      }
+      if (options2.on_record === void 0 || options2.on_record === null) {
+        options2.on_record = void 0;
+      } else if (typeof options2.on_record !== "function") {
+        throw new CsvError(
+          "CSV_INVALID_OPTION_ON_RECORD",
+          [
+            "Invalid option `on_record`:",
+            "expect a function,",
+            `got ${JSON.stringify(options2.on_record)}`
+          ],
+          options2
+        );
+      }
+      if (options2.on_skip !== void 0 && options2.on_skip !== null && typeof options2.on_skip !== "function") {
+        throw new Error(
+          `Invalid Option: on_skip must be a function, got ${JSON.stringify(options2.on_skip)}`
+        );
+      }
+      if (options2.quote === null || options2.quote === false || options2.quote === "") {
+        options2.quote = null;
+      } else {
+        if (options2.quote === void 0 || options2.quote === true) {
+          options2.quote = Buffer.from('"', options2.encoding);
+        } else if (typeof options2.quote === "string") {
+          options2.quote = Buffer.from(options2.quote, options2.encoding);
+        }
+        if (!Buffer.isBuffer(options2.quote)) {
+          throw new Error(
+            `Invalid Option: quote must be a buffer or a string, got ${JSON.stringify(options2.quote)}`
+          );
+        }
+      }
+      if (options2.raw === void 0 || options2.raw === null || options2.raw === false) {
+        options2.raw = false;
+      } else if (options2.raw !== true) {
+        throw new Error(
+          `Invalid Option: raw must be true, got ${JSON.stringify(options2.raw)}`
+        );
+      }
+      if (options2.record_delimiter === void 0) {
+        options2.record_delimiter = [];
+      } else if (typeof options2.record_delimiter === "string" || Buffer.isBuffer(options2.record_delimiter)) {
+        if (options2.record_delimiter.length === 0) {
+          throw new CsvError(
+            "CSV_INVALID_OPTION_RECORD_DELIMITER",
+            [
+              "Invalid option `record_delimiter`:",
+              "value must be a non empty string or buffer,",
+              `got ${JSON.stringify(options2.record_delimiter)}`
+            ],
+            options2
+          );
+        }
+        options2.record_delimiter = [options2.record_delimiter];
+      } else if (!Array.isArray(options2.record_delimiter)) {
+        throw new CsvError(
+          "CSV_INVALID_OPTION_RECORD_DELIMITER",
+          [
+            "Invalid option `record_delimiter`:",
+            "value must be a string, a buffer or array of string|buffer,",
+            `got ${JSON.stringify(options2.record_delimiter)}`
+          ],
+          options2
+        );
+      }
+      options2.record_delimiter = options2.record_delimiter.map(function(rd, i) {
+        if (typeof rd !== "string" && !Buffer.isBuffer(rd)) {
+          throw new CsvError(
+            "CSV_INVALID_OPTION_RECORD_DELIMITER",
+            [
+              "Invalid option `record_delimiter`:",
+              "value must be a string, a buffer or array of string|buffer",
+              `at index ${i},`,
+              `got ${JSON.stringify(rd)}`
+            ],
+            options2
+          );
+        } else if (rd.length === 0) {
+          throw new CsvError(
+            "CSV_INVALID_OPTION_RECORD_DELIMITER",
+            [
+              "Invalid option `record_delimiter`:",
+              "value must be a non empty string or buffer",
+              `at index ${i},`,
+              `got ${JSON.stringify(rd)}`
+            ],
+            options2
+          );
+        }
+        if (typeof rd === "string") {
+          rd = Buffer.from(rd, options2.encoding);
+        }
+        return rd;
+      });
+      if (typeof options2.relax_column_count === "boolean") {
+      } else if (options2.relax_column_count === void 0 || options2.relax_column_count === null) {
+        options2.relax_column_count = false;
+      } else {
+        throw new Error(
+          `Invalid Option: relax_column_count must be a boolean, got ${JSON.stringify(options2.relax_column_count)}`
+        );
+      }
+      if (typeof options2.relax_column_count_less === "boolean") {
+      } else if (options2.relax_column_count_less === void 0 || options2.relax_column_count_less === null) {
+        options2.relax_column_count_less = false;
+      } else {
+        throw new Error(
+          `Invalid Option: relax_column_count_less must be a boolean, got ${JSON.stringify(options2.relax_column_count_less)}`
+        );
+      }
+      if (typeof options2.relax_column_count_more === "boolean") {
+      } else if (options2.relax_column_count_more === void 0 || options2.relax_column_count_more === null) {
+        options2.relax_column_count_more = false;
+      } else {
+        throw new Error(
+          `Invalid Option: relax_column_count_more must be a boolean, got ${JSON.stringify(options2.relax_column_count_more)}`
+        );
+      }
+      if (typeof options2.relax_quotes === "boolean") {
+      } else if (options2.relax_quotes === void 0 || options2.relax_quotes === null) {
+        options2.relax_quotes = false;
+      } else {
+        throw new Error(
+          `Invalid Option: relax_quotes must be a boolean, got ${JSON.stringify(options2.relax_quotes)}`
+        );
+      }
+      if (typeof options2.skip_empty_lines === "boolean") {
+      } else if (options2.skip_empty_lines === void 0 || options2.skip_empty_lines === null) {
+        options2.skip_empty_lines = false;
+      } else {
+        throw new Error(
+          `Invalid Option: skip_empty_lines must be a boolean, got ${JSON.stringify(options2.skip_empty_lines)}`
+        );
+      }
+      if (typeof options2.skip_records_with_empty_values === "boolean") {
+      } else if (options2.skip_records_with_empty_values === void 0 || options2.skip_records_with_empty_values === null) {
+        options2.skip_records_with_empty_values = false;
+      } else {
+        throw new Error(
+          `Invalid Option: skip_records_with_empty_values must be a boolean, got ${JSON.stringify(options2.skip_records_with_empty_values)}`
+        );
+      }
+      if (typeof options2.skip_records_with_error === "boolean") {
+      } else if (options2.skip_records_with_error === void 0 || options2.skip_records_with_error === null) {
+        options2.skip_records_with_error = false;
+      } else {
+        throw new Error(
+          `Invalid Option: skip_records_with_error must be a boolean, got ${JSON.stringify(options2.skip_records_with_error)}`
+        );
+      }
+      if (options2.rtrim === void 0 || options2.rtrim === null || options2.rtrim === false) {
+        options2.rtrim = false;
+      } else if (options2.rtrim !== true) {
+        throw new Error(
+          `Invalid Option: rtrim must be a boolean, got ${JSON.stringify(options2.rtrim)}`
+        );
+      }
+      if (options2.ltrim === void 0 || options2.ltrim === null || options2.ltrim === false) {
+        options2.ltrim = false;
+      } else if (options2.ltrim !== true) {
+        throw new Error(
+          `Invalid Option: ltrim must be a boolean, got ${JSON.stringify(options2.ltrim)}`
+        );
+      }
+      if (options2.trim === void 0 || options2.trim === null || options2.trim === false) {
+        options2.trim = false;
+      } else if (options2.trim !== true) {
+        throw new Error(
+          `Invalid Option: trim must be a boolean, got ${JSON.stringify(options2.trim)}`
+        );
+      }
+      if (options2.trim === true && opts.ltrim !== false) {
+        options2.ltrim = true;
+      } else if (options2.ltrim !== true) {
+        options2.ltrim = false;
+      }
+      if (options2.trim === true && opts.rtrim !== false) {
+        options2.rtrim = true;
+      } else if (options2.rtrim !== true) {
+        options2.rtrim = false;
+      }
+      if (options2.to === void 0 || options2.to === null) {
+        options2.to = -1;
+      } else if (options2.to !== -1) {
+        if (typeof options2.to === "string" && /\d+/.test(options2.to)) {
+          options2.to = parseInt(options2.to);
+        }
+        if (Number.isInteger(options2.to)) {
+          if (options2.to <= 0) {
+            throw new Error(
+              `Invalid Option: to must be a positive integer greater than 0, got ${JSON.stringify(opts.to)}`
+            );
+          }
+        } else {
+          throw new Error(
+            `Invalid Option: to must be an integer, got ${JSON.stringify(opts.to)}`
+          );
+        }
+      }
+      if (options2.to_line === void 0 || options2.to_line === null) {
+        options2.to_line = -1;
+      } else if (options2.to_line !== -1) {
+        if (typeof options2.to_line === "string" && /\d+/.test(options2.to_line)) {
+          options2.to_line = parseInt(options2.to_line);
+        }
+        if (Number.isInteger(options2.to_line)) {
+          if (options2.to_line <= 0) {
+            throw new Error(
+              `Invalid Option: to_line must be a positive integer greater than 0, got ${JSON.stringify(opts.to_line)}`
+            );
+          }
+        } else {
+          throw new Error(
+            `Invalid Option: to_line must be an integer, got ${JSON.stringify(opts.to_line)}`
+          );
+        }
+      }
+      return options2;
+    };
+  }
+});
+
+// node_modules/csv-parse/lib/utils/delimiter_discover.js
+var delimiter_discover, std;
+var init_delimiter_discover = __esm({
+  "node_modules/csv-parse/lib/utils/delimiter_discover.js"() {
+    init_normalize_options();
+    init_api();
+    delimiter_discover = function(records, options2) {
+      if (!options2) {
+        ({ delimiter_auto: options2 } = normalize_options({ delimiter_auto: true }));
+      }
+      if (typeof records === "string") {
+        records = Buffer.from(records);
+      }
+      if (Buffer.isBuffer(records)) {
+        records = ((data) => {
+          const records2 = [];
+          const parser = transform({ delimiter: [] });
+          const push2 = (record) => records2.push(record);
+          const close = () => {
+          };
+          const error2 = parser.parse(data, true, push2, close);
+          if (error2 !== void 0) throw error2;
+          return records2;
+        })(records);
+      }
+      const info = Array(127).fill().map(() => ({ lines: [] }));
+      records.map(([record], line) => {
+        for (let i = 0, l = record.length; i < l; i++) {
+          const code = record.charCodeAt(i);
+          if (info[code].lines[line] === void 0) info[code].lines[line] = 0;
+          info[code].lines[line]++;
+        }
+      });
+      info.map((info2, i) => {
+        info2.char_code = i;
+        info2.std = std(info2.lines);
+        info2.total = info2.lines.reduce((acc, val) => acc + val, 0);
+        info2.preferred = !!options2.preferred[i];
+        info2.score = options2.score(info2, options2);
+      });
+      const result = info.reduce(
+        (acc, info2) => acc.score > info2.score ? acc : info2,
+        {}
+      );
+      return String.fromCharCode(result.char_code);
+    };
+    std = function(array) {
+      const n = array.length;
+      if (n === 0) return 0;
+      const mean = array.reduce((a, b) => a + b) / n;
+      return Math.sqrt(
+        array.map((x) => Math.pow(x - mean, 2)).reduce((a, b) => a + b) / n
+      );
+    };
+  }
+});
+
+// node_modules/csv-parse/lib/api/index.js
+var isRecordEmpty, cr, nl, boms, transform;
+var init_api = __esm({
+  "node_modules/csv-parse/lib/api/index.js"() {
+    init_normalize_columns_array();
+    init_init_state();
+    init_normalize_options();
+    init_CsvError();
+    init_delimiter_discover();
+    isRecordEmpty = function(record) {
+      return record.every(
+        (field) => field == null || field.toString && field.toString().trim() === ""
+      );
+    };
+    cr = 13;
+    nl = 10;
+    boms = {
+      // Note, the following are equals:
+      // Buffer.from("\ufeff")
+      // Buffer.from([239, 187, 191])
+      // Buffer.from('EFBBBF', 'hex')
+      utf8: Buffer.from([239, 187, 191]),
+      // Note, the following are equals:
+      // Buffer.from "\ufeff", 'utf16le
+      // Buffer.from([255, 254])
+      utf16le: Buffer.from([255, 254])
+    };
+    transform = function(original_options = {}) {
+      const info = {
+        bytes: 0,
+        bytes_records: 0,
+        comment_lines: 0,
+        empty_lines: 0,
+        invalid_field_length: 0,
+        lines: 1,
+        records: 0
+      };
+      const options2 = normalize_options(original_options);
+      return {
+        info,
+        original_options,
+        options: options2,
+        state: init_state(options2),
+        __needMoreData: function(i, bufLen, end) {
+          if (end) return false;
+          const { encoding, escape, quote } = this.options;
+          const { quoting, needMoreDataSize, recordDelimiterMaxLength } = this.state;
+          const numOfCharLeft = bufLen - i - 1;
+          const requiredLength = Math.max(
+            needMoreDataSize,
+            // Skip if the remaining buffer smaller than record delimiter
+            // If "record_delimiter" is yet to be discovered:
+            // 1. It is equals to `[]` and "recordDelimiterMaxLength" equals `0`
+            // 2. We set the length to windows line ending in the current encoding
+            // Note, that encoding is known from user or bom discovery at that point
+            // recordDelimiterMaxLength,
+            recordDelimiterMaxLength === 0 ? Buffer.from("\r\n", encoding).length : recordDelimiterMaxLength,
+            // Skip if remaining buffer can be an escaped quote
+            quoting ? (escape === null ? 0 : escape.length) + quote.length : 0,
+            // Skip if remaining buffer can be record delimiter following the closing quote
+            quoting ? quote.length + recordDelimiterMaxLength : 0
+          );
+          return numOfCharLeft < requiredLength;
+        },
+        // Central parser implementation
+        parse: function(nextBuf, end, push2, close) {
+          const {
+            bom,
+            comment_no_infix,
+            delimiter_auto,
+            encoding,
+            from_line,
+            ltrim,
+            max_record_size,
+            raw,
+            relax_quotes,
+            rtrim,
+            skip_empty_lines,
+            to,
+            to_line
+          } = this.options;
+          let { comment, escape, quote, record_delimiter } = this.options;
+          const {
+            bomSkipped,
+            delimiterDiscovered,
+            delimiterBufPrevious,
+            rawBuffer,
+            escapeIsQuote
+          } = this.state;
+          if (!delimiterDiscovered && delimiter_auto) {
+            let delimiterBuf;
+            if (delimiterBufPrevious === void 0) {
+              delimiterBuf = nextBuf;
+            } else if (delimiterBufPrevious !== void 0 && nextBuf === void 0) {
+              delimiterBuf = delimiterBufPrevious;
+            } else {
+              delimiterBuf = Buffer.concat([delimiterBufPrevious, nextBuf]);
+            }
+            nextBuf = void 0;
+            if (end || delimiterBuf.length > delimiter_auto.size) {
+              this.options.delimiter = [
+                Buffer.from(
+                  delimiter_discover(delimiterBuf, this.options.delimiter_auto)
+                )
+              ];
+              this.state.previousBuf = delimiterBuf;
+              this.state.delimiterBufPrevious = void 0;
+              this.state.delimiterDiscovered = true;
+            } else {
+              this.state.delimiterBufPrevious = delimiterBuf;
+              return;
+            }
+          }
+          const { previousBuf } = this.state;
+          let buf;
+          if (previousBuf === void 0) {
+            if (nextBuf === void 0) {
+              close();
+              return;
+            } else {
+              buf = nextBuf;
+            }
+          } else if (previousBuf !== void 0 && nextBuf === void 0) {
+            buf = previousBuf;
+          } else {
+            buf = Buffer.concat([previousBuf, nextBuf]);
+          }
+          if (bomSkipped === false) {
+            if (bom === false) {
+              this.state.bomSkipped = true;
+            } else if (buf.length < 3) {
+              if (end === false) {
+                this.state.previousBuf = buf;
+                return;
+              }
+            } else {
+              for (const encoding2 in boms) {
+                if (boms[encoding2].compare(buf, 0, boms[encoding2].length) === 0) {
+                  const bomLength = boms[encoding2].length;
+                  this.state.bufBytesStart += bomLength;
+                  buf = buf.slice(bomLength);
+                  const options3 = normalize_options({
+                    ...this.original_options,
+                    encoding: encoding2
+                  });
+                  for (const key in options3) {
+                    this.options[key] = options3[key];
+                  }
+                  ({ comment, escape, quote } = this.options);
+                  break;
+                }
+              }
+              this.state.bomSkipped = true;
+            }
+          }
+          const bufLen = buf.length;
+          let pos;
+          for (pos = 0; pos < bufLen; pos++) {
+            if (this.__needMoreData(pos, bufLen, end)) {
+              break;
+            }
+            if (this.state.wasRowDelimiter === true) {
+              this.info.lines++;
+              this.state.wasRowDelimiter = false;
+            }
+            if (to_line !== -1 && this.info.lines > to_line) {
+              this.state.stop = true;
+              close();
+              return;
+            }
+            if (this.state.quoting === false && record_delimiter.length === 0) {
+              const record_delimiterCount = this.__autoDiscoverRecordDelimiter(
+                buf,
+                pos
+              );
+              if (record_delimiterCount) {
+                record_delimiter = this.options.record_delimiter;
+              }
+            }
+            const chr = buf[pos];
+            if (raw === true) {
+              rawBuffer.append(chr);
+            }
+            if ((chr === cr || chr === nl) && this.state.wasRowDelimiter === false) {
+              this.state.wasRowDelimiter = true;
+            }
+            if (this.state.escaping === true) {
+              this.state.escaping = false;
+            } else {
+              if (escape !== null && this.state.quoting === true && this.__isEscape(buf, pos, chr) && pos + escape.length < bufLen) {
+                if (escapeIsQuote) {
+                  if (this.__isQuote(buf, pos + escape.length)) {
+                    this.state.escaping = true;
+                    pos += escape.length - 1;
+                    continue;
+                  }
+                } else {
+                  this.state.escaping = true;
+                  pos += escape.length - 1;
+                  continue;
+                }
+              }
+              if (this.state.commenting === false && this.__isQuote(buf, pos)) {
+                if (this.state.quoting === true) {
+                  const nextChr = buf[pos + quote.length];
+                  const isNextChrTrimable = rtrim && this.__isCharTrimable(buf, pos + quote.length);
+                  const isNextChrComment = comment !== null && this.__compareBytes(comment, buf, pos + quote.length, nextChr);
+                  const isNextChrDelimiter = this.__isDelimiter(
+                    buf,
+                    pos + quote.length,
+                    nextChr
+                  );
+                  const isNextChrRecordDelimiter = record_delimiter.length === 0 ? this.__autoDiscoverRecordDelimiter(buf, pos + quote.length) : this.__isRecordDelimiter(nextChr, buf, pos + quote.length);
+                  if (escape !== null && this.__isEscape(buf, pos, chr) && this.__isQuote(buf, pos + escape.length)) {
+                    pos += escape.length - 1;
+                  } else if (!nextChr || isNextChrDelimiter || isNextChrRecordDelimiter || isNextChrComment || isNextChrTrimable) {
+                    this.state.quoting = false;
+                    this.state.wasQuoting = true;
+                    pos += quote.length - 1;
+                    continue;
+                  } else if (relax_quotes === false) {
+                    const err = this.__error(
+                      new CsvError(
+                        "CSV_INVALID_CLOSING_QUOTE",
+                        [
+                          "Invalid Closing Quote:",
+                          `got "${String.fromCharCode(nextChr)}"`,
+                          `at line ${this.info.lines}`,
+                          "instead of delimiter, record delimiter, trimable character",
+                          "(if activated) or comment"
+                        ],
+                        this.options,
+                        this.__infoField()
+                      )
+                    );
+                    if (err !== void 0) return err;
+                  } else {
+                    this.state.quoting = false;
+                    this.state.wasQuoting = true;
+                    this.state.field.prepend(quote);
+                    pos += quote.length - 1;
+                  }
+                } else {
+                  if (this.state.field.length !== 0) {
+                    if (relax_quotes === false) {
+                      const info2 = this.__infoField();
+                      const bom2 = Object.keys(boms).map(
+                        (b) => boms[b].equals(this.state.field.toString()) ? b : false
+                      ).filter(Boolean)[0];
+                      const err = this.__error(
+                        new CsvError(
+                          "INVALID_OPENING_QUOTE",
+                          [
+                            "Invalid Opening Quote:",
+                            `a quote is found on field ${JSON.stringify(info2.column)} at line ${info2.lines}, value is ${JSON.stringify(this.state.field.toString(encoding))}`,
+                            bom2 ? `(${bom2} bom)` : void 0
+                          ],
+                          this.options,
+                          info2,
+                          {
+                            field: this.state.field
+                          }
+                        )
+                      );
+                      if (err !== void 0) return err;
+                    }
+                  } else {
+                    this.state.quoting = true;
+                    pos += quote.length - 1;
+                    continue;
+                  }
+                }
+              }
+              if (this.state.quoting === false) {
+                const recordDelimiterLength = this.__isRecordDelimiter(
+                  chr,
+                  buf,
+                  pos
+                );
+                if (recordDelimiterLength !== 0) {
+                  const skipCommentLine = this.state.commenting && this.state.wasQuoting === false && this.state.record.length === 0 && this.state.field.length === 0;
+                  if (skipCommentLine) {
+                    this.info.comment_lines++;
+                  } else {
+                    if (this.state.enabled === false && this.info.lines + (this.state.wasRowDelimiter === true ? 1 : 0) >= from_line) {
+                      this.state.enabled = true;
+                      this.__resetField();
+                      this.__resetRecord();
+                      pos += recordDelimiterLength - 1;
+                      continue;
+                    }
+                    if (skip_empty_lines === true && this.state.wasQuoting === false && this.state.record.length === 0 && this.state.field.length === 0) {
+                      this.info.empty_lines++;
+                      pos += recordDelimiterLength - 1;
+                      continue;
+                    }
+                    this.info.bytes = this.state.bufBytesStart + pos;
+                    const errField = this.__onField();
+                    if (errField !== void 0) return errField;
+                    this.info.bytes = this.state.bufBytesStart + pos + recordDelimiterLength;
+                    const errRecord = this.__onRecord(push2);
+                    if (errRecord !== void 0) return errRecord;
+                    if (to !== -1 && this.info.records >= to) {
+                      this.state.stop = true;
+                      close();
+                      return;
+                    }
+                  }
+                  this.state.commenting = false;
+                  pos += recordDelimiterLength - 1;
+                  continue;
+                }
+                if (this.state.commenting) {
+                  continue;
+                }
+                if (comment !== null && (comment_no_infix === false || this.state.record.length === 0 && this.state.field.length === 0)) {
+                  const commentCount = this.__compareBytes(comment, buf, pos, chr);
+                  if (commentCount !== 0) {
+                    this.state.commenting = true;
+                    continue;
+                  }
+                }
+                const delimiterLength = this.__isDelimiter(buf, pos, chr);
+                if (delimiterLength !== 0) {
+                  this.info.bytes = this.state.bufBytesStart + pos;
+                  const errField = this.__onField();
+                  if (errField !== void 0) return errField;
+                  pos += delimiterLength - 1;
+                  continue;
+                }
+              }
+            }
+            if (this.state.commenting === false) {
+              if (max_record_size !== 0 && this.state.record_length + this.state.field.length > max_record_size) {
+                return this.__error(
+                  new CsvError(
+                    "CSV_MAX_RECORD_SIZE",
+                    [
+                      "Max Record Size:",
+                      "record exceed the maximum number of tolerated bytes",
+                      `of ${max_record_size}`,
+                      `at line ${this.info.lines}`
+                    ],
+                    this.options,
+                    this.__infoField()
+                  )
+                );
+              }
+            }
+            const lappend = ltrim === false || this.state.quoting === true || this.state.field.length !== 0 || !this.__isCharTrimable(buf, pos);
+            const rappend = rtrim === false || this.state.wasQuoting === false;
+            if (lappend === true && rappend === true) {
+              this.state.field.append(chr);
+            } else if (rtrim === true && !this.__isCharTrimable(buf, pos)) {
+              return this.__error(
+                new CsvError(
+                  "CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE",
+                  [
+                    "Invalid Closing Quote:",
+                    "found non trimable byte after quote",
+                    `at line ${this.info.lines}`
+                  ],
+                  this.options,
+                  this.__infoField()
+                )
+              );
+            } else {
+              if (lappend === false) {
+                pos += this.__isCharTrimable(buf, pos) - 1;
+              }
+              continue;
+            }
+          }
+          if (end === true) {
+            if (this.state.quoting === true) {
+              const err = this.__error(
+                new CsvError(
+                  "CSV_QUOTE_NOT_CLOSED",
+                  [
+                    "Quote Not Closed:",
+                    `the parsing is finished with an opening quote at line ${this.info.lines}`
+                  ],
+                  this.options,
+                  this.__infoField()
+                )
+              );
+              if (err !== void 0) return err;
+            } else {
+              if (this.state.wasQuoting === true || this.state.record.length !== 0 || this.state.field.length !== 0) {
+                this.info.bytes = this.state.bufBytesStart + pos;
+                const errField = this.__onField();
+                if (errField !== void 0) return errField;
+                const errRecord = this.__onRecord(push2);
+                if (errRecord !== void 0) return errRecord;
+              } else if (this.state.wasRowDelimiter === true) {
+                this.info.empty_lines++;
+              } else if (this.state.commenting === true) {
+                this.info.comment_lines++;
+              }
+            }
+          } else {
+            this.state.bufBytesStart += pos;
+            this.state.previousBuf = buf.slice(pos);
+          }
+          if (this.state.wasRowDelimiter === true) {
+            this.info.lines++;
+            this.state.wasRowDelimiter = false;
+          }
+        },
+        __onRecord: function(push2) {
+          const {
+            columns,
+            group_columns_by_name,
+            encoding,
+            info: info2,
+            from,
+            relax_column_count,
+            relax_column_count_less,
+            relax_column_count_more,
+            raw,
+            skip_records_with_empty_values
+          } = this.options;
+          const { enabled, record } = this.state;
+          if (enabled === false) {
+            return this.__resetRecord();
+          }
+          const recordLength = record.length;
+          if (columns === true) {
+            if (skip_records_with_empty_values === true && isRecordEmpty(record)) {
+              this.__resetRecord();
+              return;
+            }
+            return this.__firstLineToColumns(record);
+          }
+          if (columns === false && this.info.records === 0) {
+            this.state.expectedRecordLength = recordLength;
+          }
+          if (recordLength !== this.state.expectedRecordLength) {
+            const err = columns === false ? new CsvError(
+              "CSV_RECORD_INCONSISTENT_FIELDS_LENGTH",
+              [
+                "Invalid Record Length:",
+                `expect ${this.state.expectedRecordLength},`,
+                `got ${recordLength} on line ${this.info.lines}`
+              ],
+              this.options,
+              this.__infoField(),
+              {
+                record
+              }
+            ) : new CsvError(
+              "CSV_RECORD_INCONSISTENT_COLUMNS",
+              [
+                "Invalid Record Length:",
+                `columns length is ${columns.length},`,
+                // rename columns
+                `got ${recordLength} on line ${this.info.lines}`
+              ],
+              this.options,
+              this.__infoField(),
+              {
+                record
+              }
+            );
+            if (relax_column_count === true || relax_column_count_less === true && recordLength < this.state.expectedRecordLength || relax_column_count_more === true && recordLength > this.state.expectedRecordLength) {
+              this.info.invalid_field_length++;
+              this.state.error = err;
+            } else {
+              const finalErr = this.__error(err);
+              if (finalErr) return finalErr;
+            }
+          }
+          if (skip_records_with_empty_values === true && isRecordEmpty(record)) {
+            this.__resetRecord();
+            return;
+          }
+          if (this.state.recordHasError === true) {
+            this.__resetRecord();
+            this.state.recordHasError = false;
+            return;
+          }
+          this.info.records++;
+          if (from === 1 || this.info.records >= from) {
+            const { objname } = this.options;
+            if (columns !== false) {
+              const obj = {};
+              for (let i = 0, l = record.length; i < l; i++) {
+                if (columns[i] === void 0 || columns[i].disabled) continue;
+                if (group_columns_by_name === true && Object.hasOwn(obj, columns[i].name)) {
+                  if (Array.isArray(obj[columns[i].name])) {
+                    obj[columns[i].name] = obj[columns[i].name].concat(record[i]);
+                  } else {
+                    obj[columns[i].name] = [obj[columns[i].name], record[i]];
+                  }
+                } else {
+                  Object.defineProperty(obj, columns[i].name, {
+                    value: record[i],
+                    enumerable: true,
+                    writable: true,
+                    configurable: true
+                  });
+                }
+              }
+              if (raw === true || info2 === true) {
+                const extRecord = Object.assign(
+                  { record: obj },
+                  raw === true ? { raw: this.state.rawBuffer.toString(encoding) } : {},
+                  info2 === true ? { info: this.__infoRecord() } : {}
+                );
+                const err = this.__push(
+                  objname === void 0 ? extRecord : [obj[objname], extRecord],
+                  push2
+                );
+                if (err) {
+                  return err;
+                }
+              } else {
+                const err = this.__push(
+                  objname === void 0 ? obj : [obj[objname], obj],
+                  push2
+                );
+                if (err) {
+                  return err;
+                }
+              }
+            } else {
+              if (raw === true || info2 === true) {
+                const extRecord = Object.assign(
+                  { record },
+                  raw === true ? { raw: this.state.rawBuffer.toString(encoding) } : {},
+                  info2 === true ? { info: this.__infoRecord() } : {}
+                );
+                const err = this.__push(
+                  objname === void 0 ? extRecord : [record[objname], extRecord],
+                  push2
+                );
+                if (err) {
+                  return err;
+                }
+              } else {
+                const err = this.__push(
+                  objname === void 0 ? record : [record[objname], record],
+                  push2
+                );
+                if (err) {
+                  return err;
+                }
+              }
+            }
+          }
+          this.__resetRecord();
+        },
+        __firstLineToColumns: function(record) {
+          const { firstLineToHeaders } = this.state;
+          try {
+            const headers = firstLineToHeaders === void 0 ? record : firstLineToHeaders.call(null, record);
+            if (!Array.isArray(headers)) {
+              return this.__error(
+                new CsvError(
+                  "CSV_INVALID_COLUMN_MAPPING",
+                  [
+                    "Invalid Column Mapping:",
+                    "expect an array from column function,",
+                    `got ${JSON.stringify(headers)}`
+                  ],
+                  this.options,
+                  this.__infoField(),
+                  {
+                    headers
+                  }
+                )
+              );
+            }
+            const normalizedHeaders = normalize_columns_array(headers);
+            this.state.expectedRecordLength = normalizedHeaders.length;
+            this.options.columns = normalizedHeaders;
+            this.__resetRecord();
+            return;
+          } catch (err) {
+            return err;
+          }
+        },
+        __resetRecord: function() {
+          if (this.options.raw === true) {
+            this.state.rawBuffer.reset();
+          }
+          this.state.error = void 0;
+          this.state.record = [];
+          this.state.record_length = 0;
+        },
+        __onField: function() {
+          const { cast, encoding, rtrim, max_record_size } = this.options;
+          const { enabled, wasQuoting } = this.state;
+          if (enabled === false) {
+            return this.__resetField();
+          }
+          let field = this.state.field.toString(encoding);
+          if (rtrim === true && wasQuoting === false) {
+            field = field.trimRight();
+          }
+          if (cast === true) {
+            const [err, f] = this.__cast(field);
+            if (err !== void 0) return err;
+            field = f;
+          }
+          this.state.record.push(field);
+          if (max_record_size !== 0 && typeof field === "string") {
+            this.state.record_length += field.length;
+          }
+          this.__resetField();
+        },
+        __resetField: function() {
+          this.state.field.reset();
+          this.state.wasQuoting = false;
+        },
+        __push: function(record, push2) {
+          const { on_record } = this.options;
+          if (on_record !== void 0) {
+            const info2 = this.__infoRecord();
+            try {
+              record = on_record.call(null, record, info2);
+            } catch (err) {
+              return err;
+            }
+            if (record === void 0 || record === null) {
+              return;
+            }
+          }
+          this.info.bytes_records += this.info.bytes;
+          push2(record);
+        },
+        // Return a tuple with the error and the casted value
+        __cast: function(field) {
+          const { columns, relax_column_count } = this.options;
+          const isColumns = Array.isArray(columns);
+          if (isColumns === true && relax_column_count && this.options.columns.length <= this.state.record.length) {
+            return [void 0, void 0];
+          }
+          if (this.state.castField !== null) {
+            try {
+              const info2 = this.__infoField();
+              return [void 0, this.state.castField.call(null, field, info2)];
+            } catch (err) {
+              return [err];
+            }
+          }
+          if (this.__isFloat(field)) {
+            return [void 0, parseFloat(field)];
+          } else if (this.options.cast_date !== false) {
+            const info2 = this.__infoField();
+            return [void 0, this.options.cast_date.call(null, field, info2)];
+          }
+          return [void 0, field];
+        },
+        __compareBytes: function(sourceBuf, targetBuf, targetPos, firstByte) {
+          if (sourceBuf[0] !== firstByte) return 0;
+          const sourceLength = sourceBuf.length;
+          for (let i = 1; i < sourceLength; i++) {
+            if (sourceBuf[i] !== targetBuf[targetPos + i]) return 0;
+          }
+          return sourceLength;
+        },
+        // Helper to test if a character is trimable
+        __isCharTrimable: function(buf, pos) {
+          const { timchars, timcharFirstBytes } = this.state;
+          const first = buf[pos];
+          if (first === void 0 || timcharFirstBytes[first] === 0) return 0;
+          loop1: for (let i = 0; i < timchars.length; i++) {
+            const timchar = timchars[i];
+            for (let j = 0; j < timchar.length; j++) {
+              if (timchar[j] !== buf[pos + j]) continue loop1;
+            }
+            return timchar.length;
+          }
+          return 0;
+        },
+        __isDelimiter: function(buf, pos, chr) {
+          const { delimiter: delimiter2, ignore_last_delimiters } = this.options;
+          if (ignore_last_delimiters === true && this.state.record.length === this.options.columns.length - 1) {
+            return 0;
+          } else if (ignore_last_delimiters !== false && typeof ignore_last_delimiters === "number" && this.state.record.length === ignore_last_delimiters - 1) {
+            return 0;
+          }
+          loop1: for (let i = 0; i < delimiter2.length; i++) {
+            const del = delimiter2[i];
+            if (del[0] === chr) {
+              for (let j = 1; j < del.length; j++) {
+                if (del[j] !== buf[pos + j]) continue loop1;
+              }
+              return del.length;
+            }
+          }
+          return 0;
+        },
+        __isEscape: function(buf, pos, chr) {
+          const { escape } = this.options;
+          if (escape === null) return false;
+          const l = escape.length;
+          if (escape[0] === chr) {
+            for (let i = 0; i < l; i++) {
+              if (escape[i] !== buf[pos + i]) {
+                return false;
+              }
+            }
+            return true;
+          }
+          return false;
+        },
+        __isFloat: function(value) {
+          return value - parseFloat(value) + 1 >= 0;
+        },
+        // Keep it in case we implement the `cast_int` option
+        // __isInt(value){
+        //   // return Number.isInteger(parseInt(value))
+        //   // return !isNaN( parseInt( obj ) );
+        //   return /^(\-|\+)?[1-9][0-9]*$/.test(value)
+        // }
+        __isQuote: function(buf, pos) {
+          const { quote } = this.options;
+          if (quote === null) return false;
+          const l = quote.length;
+          for (let i = 0; i < l; i++) {
+            if (quote[i] !== buf[pos + i]) {
+              return false;
+            }
+          }
+          return true;
+        },
+        __isRecordDelimiter: function(chr, buf, pos) {
+          const { record_delimiter } = this.options;
+          const recordDelimiterLength = record_delimiter.length;
+          loop1: for (let i = 0; i < recordDelimiterLength; i++) {
+            const rd = record_delimiter[i];
+            const rdLength = rd.length;
+            if (rd[0] !== chr) {
+              continue;
+            }
+            for (let j = 1; j < rdLength; j++) {
+              if (rd[j] !== buf[pos + j]) {
+                continue loop1;
+              }
+            }
+            return rd.length;
+          }
+          return 0;
+        },
+        __autoDiscoverRecordDelimiter: function(buf, pos) {
+          const { encoding } = this.options;
+          const rds = [
+            // Important, the windows line ending must be before mac os 9
+            Buffer.from("\r\n", encoding),
+            Buffer.from("\n", encoding),
+            Buffer.from("\r", encoding)
+          ];
+          loop: for (let i = 0; i < rds.length; i++) {
+            const l = rds[i].length;
+            for (let j = 0; j < l; j++) {
+              if (rds[i][j] !== buf[pos + j]) {
+                continue loop;
+              }
+            }
+            this.options.record_delimiter.push(rds[i]);
+            this.state.recordDelimiterMaxLength = rds[i].length;
+            return rds[i].length;
+          }
+          return 0;
+        },
+        __error: function(msg) {
+          const { encoding, raw, skip_records_with_error } = this.options;
+          const err = typeof msg === "string" ? new Error(msg) : msg;
+          if (skip_records_with_error) {
+            this.state.recordHasError = true;
+            if (this.options.on_skip !== void 0) {
+              try {
+                this.options.on_skip(
+                  err,
+                  raw ? this.state.rawBuffer.toString(encoding) : void 0
+                );
+              } catch (err2) {
+                return err2;
+              }
+            }
+            return void 0;
+          } else {
+            return err;
+          }
+        },
+        __infoDataSet: function() {
+          return {
+            ...this.info,
+            columns: this.options.columns
+          };
+        },
+        __infoRecord: function() {
+          const { columns, raw, encoding } = this.options;
+          return {
+            ...this.__infoDataSet(),
+            bytes_records: this.info.bytes,
+            error: this.state.error,
+            header: columns === true,
+            index: this.state.record.length,
+            raw: raw ? this.state.rawBuffer.toString(encoding) : void 0
+          };
+        },
+        __infoField: function() {
+          const { columns } = this.options;
+          const isColumns = Array.isArray(columns);
+          const bytes_records = this.info.bytes_records;
+          return {
+            ...this.__infoRecord(),
+            bytes_records,
+            column: isColumns === true ? columns.length > this.state.record.length ? columns[this.state.record.length].name : null : this.state.record.length,
+            quoting: this.state.wasQuoting
+          };
+        }
+      };
+    };
+  }
+});
+
+// node_modules/csv-parse/lib/sync.js
+var parse;
+var init_sync = __esm({
+  "node_modules/csv-parse/lib/sync.js"() {
+    init_api();
+    init_normalize_options();
+    parse = function(data, opts = {}) {
+      if (typeof data === "string") {
+        data = Buffer.from(data);
+      }
+      const records = opts && opts.objname ? /* @__PURE__ */ Object.create(null) : [];
+      const parser = transform(opts);
+      const push2 = (record) => {
+        if (parser.options.objname === void 0) records.push(record);
+        else {
+          records[record[0]] = record[1];
+        }
+      };
+      const close = () => {
+      };
+      const error2 = parser.parse(data, true, push2, close);
+      if (error2 !== void 0) throw error2;
+      return records;
     };
   }
 });
@@ -19702,6 +21587,15 @@ function verified(digest, src) {
   const verify2 = verifying(digest);
   pipeline(src, verify2, () => void 0);
   return verify2;
+}
+function lazyVerified(digest, open6) {
+  const src = Readable.from(
+    (async function* () {
+      yield* await open6();
+    })(),
+    { objectMode: false }
+  );
+  return verified(digest, src);
 }
 async function copyBlobTo(store, digest, dest) {
   const tmp = `${dest}.tmp-${process.pid}`;
@@ -20224,14 +22118,14 @@ var init_local_input = __esm({
 // worker/rootfs/make-dirs.ts
 import { chmod as chmod3, lchown, mkdir as mkdir4 } from "node:fs/promises";
 import { dirname, resolve as resolve2 } from "node:path";
-async function makeDirs(path, mode, owner) {
+async function makeDirs(path, mode2, owner) {
   const target = resolve2(path);
-  const first = await mkdir4(target, { recursive: true, mode });
+  const first = await mkdir4(target, { recursive: true, mode: mode2 });
   if (first === void 0) return [];
   const created = [];
   for (let p = target; p.length >= first.length; p = dirname(p)) created.unshift(p);
   for (const p of created) {
-    await chmod3(p, mode);
+    await chmod3(p, mode2);
     if (owner && (owner.uid !== 0 || owner.gid !== 0)) await lchown(p, owner.uid, owner.gid);
   }
   return created;
@@ -23796,7 +25690,7 @@ var require_streamx = __commonJS({
         }
       }
     };
-    var Readable4 = class _Readable extends Stream {
+    var Readable5 = class _Readable extends Stream {
       constructor(opts) {
         super(opts);
         this._duplexState |= OPENING | WRITE_DONE | READ_READ_AHEAD;
@@ -24007,7 +25901,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Duplex = class extends Readable4 {
+    var Duplex = class extends Readable5 {
       // and Writable
       constructor(opts) {
         super(opts);
@@ -24216,7 +26110,7 @@ var require_streamx = __commonJS({
       getStreamError,
       Stream,
       Writable: Writable2,
-      Readable: Readable4,
+      Readable: Readable5,
       Duplex,
       Transform: Transform2,
       // Export PassThrough for compatibility with Node.js core's stream module
@@ -24304,7 +26198,7 @@ var require_headers2 = __commonJS({
     exports.decode = function decode(buf, filenameEncoding, allowUnknownFormat) {
       let typeflag = buf[156] === 0 ? 0 : buf[156] - ZERO_OFFSET;
       let name = decodeStr(buf, 0, 100, filenameEncoding);
-      const mode = decodeOct(buf, 100, 8);
+      const mode2 = decodeOct(buf, 100, 8);
       const uid = decodeOct(buf, 108, 8);
       const gid = decodeOct(buf, 116, 8);
       const size = decodeOct(buf, 124, 12);
@@ -24329,7 +26223,7 @@ var require_headers2 = __commonJS({
       if (typeflag === 0 && name && name[name.length - 1] === "/") typeflag = 5;
       return {
         name,
-        mode,
+        mode: mode2,
         uid,
         gid,
         size,
@@ -24490,7 +26384,7 @@ var require_headers2 = __commonJS({
 // node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
   "node_modules/tar-stream/extract.js"(exports, module) {
-    var { Writable: Writable2, Readable: Readable4, getStreamError } = require_streamx();
+    var { Writable: Writable2, Readable: Readable5, getStreamError } = require_streamx();
     var FIFO = require_fast_fifo();
     var b4a = require_b4a();
     var headers = require_headers2();
@@ -24538,7 +26432,7 @@ var require_extract = __commonJS({
         return buf.subarray(this._offset, this._offset += size);
       }
     };
-    var Source = class extends Readable4 {
+    var Source = class extends Readable5 {
       constructor(self2, header, offset) {
         super();
         this.header = header;
@@ -24854,7 +26748,7 @@ var require_constants7 = __commonJS({
 // node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
   "node_modules/tar-stream/pack.js"(exports, module) {
-    var { Readable: Readable4, Writable: Writable2, getStreamError } = require_streamx();
+    var { Readable: Readable5, Writable: Writable2, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants4 = require_constants7();
     var headers = require_headers2();
@@ -24947,7 +26841,7 @@ var require_pack = __commonJS({
         cb();
       }
     };
-    var Pack = class extends Readable4 {
+    var Pack = class extends Readable5 {
       constructor(opts) {
         super(opts);
         this._drain = noop;
@@ -25058,8 +26952,8 @@ var require_pack = __commonJS({
     module.exports = function pack(opts) {
       return new Pack(opts);
     };
-    function modeToType(mode) {
-      switch (mode & constants4.S_IFMT) {
+    function modeToType(mode2) {
+      switch (mode2 & constants4.S_IFMT) {
         case constants4.S_IFBLK:
           return "block-device";
         case constants4.S_IFCHR:
@@ -25094,11 +26988,11 @@ var require_tar_stream = __commonJS({
 });
 
 // worker/system/mknod.ts
-async function mknod(path, type, major, minor, mode) {
-  await runCommand("mknod", ["-m", (mode & 4095).toString(8), path, type, String(major), String(minor)]);
+async function mknod(path, type, major, minor, mode2) {
+  await runCommand("mknod", ["-m", (mode2 & 4095).toString(8), path, type, String(major), String(minor)]);
 }
-async function mkfifo(path, mode) {
-  await runCommand("mkfifo", ["-m", (mode & 4095).toString(8), path]);
+async function mkfifo(path, mode2) {
+  await runCommand("mkfifo", ["-m", (mode2 & 4095).toString(8), path]);
 }
 var init_mknod = __esm({
   "worker/system/mknod.ts"() {
@@ -25138,23 +27032,23 @@ async function extractLayer(source, root, opts) {
   await x.finish();
   return bytes;
 }
-async function writeSmallFile(path, body, mode) {
+async function writeSmallFile(path, body, mode2) {
   const chunks = [];
   for await (const chunk of body) chunks.push(chunk);
-  writeFileSync3(path, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), { mode });
-  chmodSync(path, mode);
+  writeFileSync3(path, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), { mode: mode2 });
+  chmodSync(path, mode2);
 }
 async function drain(stream) {
   for await (const _ of stream) ;
 }
-async function writeFileFrom(path, body, mode) {
-  const fh = await open4(path, "w", mode);
+async function writeFileFrom(path, body, mode2) {
+  const fh = await open4(path, "w", mode2);
   try {
     for await (const chunk of body) await fh.write(chunk);
   } finally {
     await fh.close();
   }
-  await chmod5(path, mode);
+  await chmod5(path, mode2);
 }
 var import_tar_stream, LayerError, Extraction, SMALL_FILE;
 var init_layer_extractor = __esm({
@@ -25208,7 +27102,7 @@ var init_layer_extractor = __esm({
         await this.parents(rel);
         const abs = join13(this.root, rel);
         const base = posix3.basename(rel);
-        const mode = h.mode ?? 420;
+        const mode2 = h.mode ?? 420;
         if (this.whiteouts && base === ".wh..wh..opq") {
           await drain(body);
           return markOpaque(dirname2(abs));
@@ -25229,13 +27123,13 @@ var init_layer_extractor = __esm({
         switch (h.type) {
           case "directory":
             if (!existing?.isDirectory()) mkdirSync6(abs);
-            chmodSync(abs, mode);
+            chmodSync(abs, mode2);
             this.dirs.add(rel);
             this.dirTimes.push([abs, h.mtime]);
             break;
           case "file":
           case "contiguous-file":
-            await (h.size !== void 0 && h.size <= SMALL_FILE ? writeSmallFile(abs, body, mode) : writeFileFrom(abs, body, mode));
+            await (h.size !== void 0 && h.size <= SMALL_FILE ? writeSmallFile(abs, body, mode2) : writeFileFrom(abs, body, mode2));
             break;
           case "symlink":
             symlinkSync(h.linkname, abs);
@@ -25245,10 +27139,10 @@ var init_layer_extractor = __esm({
             break;
           case "character-device":
           case "block-device":
-            await mknod(abs, h.type === "character-device" ? "c" : "b", h.devmajor, h.devminor, mode);
+            await mknod(abs, h.type === "character-device" ? "c" : "b", h.devmajor, h.devminor, mode2);
             break;
           case "fifo":
-            await mkfifo(abs, mode);
+            await mkfifo(abs, mode2);
             break;
           default:
             throw new LayerError(`layer entry ${h.name} has unsupported type ${String(h.type)}`);
@@ -25261,7 +27155,7 @@ var init_layer_extractor = __esm({
           (async () => {
             if (uid !== 0 || gid !== 0) {
               await lchown2(abs, uid, gid);
-              if (type !== "symlink" && mode & 3072) await chmod5(abs, mode);
+              if (type !== "symlink" && mode2 & 3072) await chmod5(abs, mode2);
             }
             if (type === "symlink") await lutimes(abs, mtime, mtime);
             else if (type !== "directory") await utimes3(abs, mtime, mtime);
@@ -25359,9 +27253,9 @@ function parseChmod(value) {
 function createdDirMode(chmod11) {
   return chmod11?.kind === "octal" ? chmod11.mode & 511 : 493;
 }
-function applyChmod(chmod11, mode, isDir) {
+function applyChmod(chmod11, mode2, isDir) {
   if (chmod11.kind === "octal") return chmod11.mode;
-  const original = mode & 4095;
+  const original = mode2 & 4095;
   let m = original;
   for (const o of chmod11.ops) {
     switch (o.op) {
@@ -25514,12 +27408,12 @@ var init_copy = __esm({
         return abs;
       }
       /** Owner, mode and time of a new entry; what creating it as root already got right is skipped. */
-      async finish(path, uid, gid, mode, mtime, kind2) {
+      async finish(path, uid, gid, mode2, mtime, kind2) {
         const [u, g] = owners(this.opts, this.src, uid, gid);
         const chowned = u !== 0 || g !== 0;
         if (chowned) await lchown3(path, u, g);
         if (kind2 === "link") return lutimes2(path, mtime, mtime);
-        if (this.opts.chmod !== void 0 || kind2 === "dir" || chowned && mode & 3072) await chmod6(path, this.opts.chmod ? applyChmod(this.opts.chmod, mode, kind2 === "dir") : mode);
+        if (this.opts.chmod !== void 0 || kind2 === "dir" || chowned && mode2 & 3072) await chmod6(path, this.opts.chmod ? applyChmod(this.opts.chmod, mode2, kind2 === "dir") : mode2);
         await utimes4(path, mtime, mtime);
       }
       /** Copies `rel` of the source to `target`, an absolute path already resolved inside the root. */
@@ -26305,7 +28199,7 @@ async function assembleImage(target, layers, emptySteps, blobs, opts = {}) {
     return entry;
   });
   const { history: _h, ...rest } = target.image;
-  const config = { created, ...rest, rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffID) }, history };
+  const config = { created, ...rest, rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffID) }, history, ...opts.extraConfig };
   const configBlob = await putBlob(blobs, JSON.stringify(config));
   const configDesc = { mediaType: MediaType.ociConfig, digest: configBlob.digest, size: configBlob.size };
   const manifest = {
@@ -26504,45 +28398,52 @@ async function pushImage(registries2, images, top, tags, blobs, pushByDigest) {
       for (const l of img.layers) layerBlobs.add(l.digest);
       layerBlobs.add(img.config.digest);
     }
-    const pushBlobOnce = async (digest) => {
-      const head = await client.request(`/v2/${repo}/blobs/${digest}`, { repo, actions: ["pull", "push"], method: "HEAD", accept: [404] });
-      if (head.status === 200) {
-        counts.skipped++;
-        registries2.noteBlob(domain, digest, repo);
-        return;
-      }
-      const from = registries2.whereIs(domain, digest);
-      const start = await client.request(`/v2/${repo}/blobs/uploads/${from ? `?mount=${digest}&from=${encodeURIComponent(from)}` : ""}`, { repo, actions: ["pull", "push"], method: "POST", ...from ? { from } : {} });
-      if (start.status === 201) counts.mounted++;
-      else {
-        const size = await blobs.stat(digest);
-        if (size === void 0) throw new RegistryError(`${domain}/${repo}: blob ${digest} is not in the build cache`);
-        await uploadBlob(client, repo, digest, size, blobs.stream(digest), uploadPath(start.headers.get("location"), client.base));
-        counts.uploaded++;
-      }
-      registries2.noteBlob(domain, digest, repo);
-    };
-    const pushBlob2 = async (digest) => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await pushBlobOnce(digest);
-        } catch (err) {
-          if (attempt >= 5 || err instanceof RegistryError && (err.status === 401 || err.status === 403)) throw err;
-        }
-      }
-    };
-    const queue = [...layerBlobs];
-    await Promise.all(Array.from({ length: Math.min(4, queue.length) }, async () => {
-      for (let d = queue.shift(); d; d = queue.shift()) await pushBlob2(d);
-    }));
+    await pushBlobs(registries2, domain, repo, [...layerBlobs], blobs, counts);
     const putManifest2 = async (desc, reference) => {
-      await client.request(`/v2/${repo}/manifests/${reference}`, { repo, actions: ["pull", "push"], method: "PUT", headers: { "content-type": desc.mediaType }, body: await readBlob(blobs, desc.digest) });
+      await putManifestBytes(client, repo, reference, desc.mediaType, await readBlob(blobs, desc.digest));
     };
     for (const img of images) await putManifest2(img.manifest, img.manifest.digest);
     if (images.length > 1) await putManifest2(top, top.digest);
     for (const tag of repoTags) await putManifest2(top, tag);
   }
   return { ...counts, repos: [...targets2.keys()] };
+}
+async function putManifestBytes(client, repo, reference, mediaType, bytes) {
+  await client.request(`/v2/${repo}/manifests/${reference}`, { repo, actions: ["pull", "push"], method: "PUT", headers: { "content-type": mediaType }, body: bytes });
+}
+async function pushBlobs(registries2, domain, repo, digests, blobs, counts) {
+  const client = registries2.client(domain);
+  const pushBlobOnce = async (digest) => {
+    const head = await client.request(`/v2/${repo}/blobs/${digest}`, { repo, actions: ["pull", "push"], method: "HEAD", accept: [404] });
+    if (head.status === 200) {
+      counts.skipped++;
+      registries2.noteBlob(domain, digest, repo);
+      return;
+    }
+    const from = registries2.whereIs(domain, digest);
+    const start = await client.request(`/v2/${repo}/blobs/uploads/${from ? `?mount=${digest}&from=${encodeURIComponent(from)}` : ""}`, { repo, actions: ["pull", "push"], method: "POST", ...from ? { from } : {} });
+    if (start.status === 201) counts.mounted++;
+    else {
+      const size = await blobs.stat(digest);
+      if (size === void 0) throw new RegistryError(`${domain}/${repo}: blob ${digest} is not in the build cache`);
+      await uploadBlob(client, repo, digest, size, blobs.stream(digest), uploadPath(start.headers.get("location"), client.base));
+      counts.uploaded++;
+    }
+    registries2.noteBlob(domain, digest, repo);
+  };
+  const pushBlob2 = async (digest) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await pushBlobOnce(digest);
+      } catch (err) {
+        if (attempt >= 5 || err instanceof RegistryError && (err.status === 401 || err.status === 403)) throw err;
+      }
+    }
+  };
+  const queue = [...digests];
+  await Promise.all(Array.from({ length: Math.min(4, queue.length) }, async () => {
+    for (let d = queue.shift(); d; d = queue.shift()) await pushBlob2(d);
+  }));
 }
 var init_push = __esm({
   "coordinator/registry/push.ts"() {
@@ -26698,25 +28599,25 @@ async function fallbackIndex(client, repo, subject) {
   }
   return index;
 }
-async function attachReferrer(client, repo, subject, artifact) {
+async function attachReferrer(client, repo, subject, artifact2) {
   const config = await putBlob2(client, repo, MediaType.ociEmpty, EMPTY_CONFIG);
   const layers = [];
-  for (const b of artifact.blobs) {
+  for (const b of artifact2.blobs) {
     const d = await putBlob2(client, repo, b.mediaType, b.data);
     layers.push(b.annotations ? { ...d, annotations: b.annotations } : d);
   }
   const manifest = {
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
-    artifactType: artifact.artifactType,
+    artifactType: artifact2.artifactType,
     config,
     layers,
     subject: subjectOf(subject),
-    ...artifact.annotations ? { annotations: artifact.annotations } : {}
+    ...artifact2.annotations ? { annotations: artifact2.annotations } : {}
   };
   const bytes = Buffer.from(JSON.stringify(manifest));
   const { descriptor: pushed, ociSubject } = await putManifest(client, repo, sha256(bytes), MediaType.ociManifest, bytes);
-  const descriptor = { ...pushed, artifactType: artifact.artifactType, ...artifact.annotations ? { annotations: artifact.annotations } : {} };
+  const descriptor = { ...pushed, artifactType: artifact2.artifactType, ...artifact2.annotations ? { annotations: artifact2.annotations } : {} };
   if (ociSubject === subject.digest || await referrersFromApi(client, repo, subject.digest) !== void 0) return { descriptor, via: "api" };
   const index = await fallbackIndex(client, repo, subject.digest);
   if (!index.manifests.some((d) => d.digest === descriptor.digest)) {
@@ -26889,19 +28790,19 @@ function databaseKind(path) {
 function paragraphs(text) {
   const out = [];
   for (const block of text.split(/\n\s*\n/)) {
-    const fields = /* @__PURE__ */ new Map();
+    const fields2 = /* @__PURE__ */ new Map();
     let last;
     for (const line of block.split("\n")) {
-      if (/^[ \t]/.test(line) && last) fields.set(last, `${fields.get(last)}
+      if (/^[ \t]/.test(line) && last) fields2.set(last, `${fields2.get(last)}
 ${line.trim()}`);
       else {
         const colon = line.indexOf(":");
         if (colon <= 0) continue;
         last = line.slice(0, colon).trim().toLowerCase();
-        fields.set(last, line.slice(colon + 1).trim());
+        fields2.set(last, line.slice(colon + 1).trim());
       }
     }
-    if (fields.size > 0) out.push(fields);
+    if (fields2.size > 0) out.push(fields2);
   }
   return out;
 }
@@ -27420,25 +29321,25 @@ async function attestationArtifact(a, signer) {
   const signed = { ...annotations, [BUNDLE_CONTENT_ANNOTATION]: "dsse-envelope", [BUNDLE_PREDICATE_ANNOTATION]: a.predicateType };
   return { artifactType: BUNDLE_MEDIA_TYPE, blobs: [{ mediaType: BUNDLE_MEDIA_TYPE, data: bundle }], annotations: signed };
 }
-async function storeArtifact(blobs, subject, artifact) {
+async function storeArtifact(blobs, subject, artifact2) {
   const config = await putBlob(blobs, EMPTY_CONFIG2);
   const layers = [];
-  for (const b of artifact.blobs) {
+  for (const b of artifact2.blobs) {
     const info2 = await putBlob(blobs, b.data);
     layers.push({ mediaType: b.mediaType, digest: info2.digest, size: info2.size, ...b.annotations ? { annotations: b.annotations } : {} });
   }
   const manifest = {
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
-    artifactType: artifact.artifactType,
+    artifactType: artifact2.artifactType,
     config: { mediaType: MediaType.ociEmpty, digest: config.digest, size: config.size },
     layers,
     subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-    ...artifact.annotations ? { annotations: artifact.annotations } : {}
+    ...artifact2.annotations ? { annotations: artifact2.annotations } : {}
   };
   const info = await putBlob(blobs, JSON.stringify(manifest));
   return {
-    descriptor: { mediaType: MediaType.ociManifest, digest: info.digest, size: info.size, artifactType: artifact.artifactType, ...artifact.annotations ? { annotations: artifact.annotations } : {} },
+    descriptor: { mediaType: MediaType.ociManifest, digest: info.digest, size: info.size, artifactType: artifact2.artifactType, ...artifact2.annotations ? { annotations: artifact2.annotations } : {} },
     blobs: [info.digest, config.digest, ...layers.map((l) => l.digest)]
   };
 }
@@ -29373,7 +31274,7 @@ var init_gc = __esm({
 // coordinator/plan/run-mounts.ts
 import { posix as posix10 } from "node:path";
 function csvFields(text) {
-  const fields = [];
+  const fields2 = [];
   let cur = "";
   let quoted = false;
   for (let i = 0; i < text.length; i++) {
@@ -29386,13 +31287,13 @@ function csvFields(text) {
       else cur += ch;
     } else if (ch === '"' && cur === "") quoted = true;
     else if (ch === ",") {
-      fields.push(cur);
+      fields2.push(cur);
       cur = "";
     } else cur += ch;
   }
   if (quoted) throw new Error(`unterminated quote in --mount=${text}`);
-  fields.push(cur);
-  return fields;
+  fields2.push(cur);
+  return fields2;
 }
 function parseBool2(key, value) {
   if (value === void 0) return true;
@@ -29441,7 +31342,7 @@ function parseMount(text, workdir) {
     return t;
   };
   const readonly = opts.has("rw") ? !parseBool2("rw", opts.get("rw")) : opts.has("readonly") ? parseBool2("readonly", opts.get("readonly")) : void 0;
-  const mode = (def) => opts.has("mode") ? parseNumber("mode", str2("mode"), 8) : def;
+  const mode2 = (def) => opts.has("mode") ? parseNumber("mode", str2("mode"), 8) : def;
   const id = (n) => opts.has(n) ? parseNumber(n, str2(n), 10) : 0;
   switch (type) {
     case "bind":
@@ -29453,7 +31354,7 @@ function parseMount(text, workdir) {
       const t = mountTarget();
       const from2 = str2("from");
       const source = str2("source");
-      return { type, target: t, id: str2("id") ?? cleanPath(written ?? ""), ...from2 !== void 0 ? { from: from2 } : {}, ...source !== void 0 ? { source } : {}, sharing, readonly: readonly ?? false, mode: mode(493), uid: id("uid"), gid: id("gid") };
+      return { type, target: t, id: str2("id") ?? cleanPath(written ?? ""), ...from2 !== void 0 ? { from: from2 } : {}, ...source !== void 0 ? { source } : {}, sharing, readonly: readonly ?? false, mode: mode2(493), uid: id("uid"), gid: id("gid") };
     }
     case "tmpfs": {
       const size = str2("size");
@@ -29471,11 +31372,11 @@ function parseMount(text, workdir) {
       if (!secretId) throw new Error("--mount type=secret needs an id, e.g. id=mysecret");
       const required = opts.has("required") ? parseBool2("required", opts.get("required")) : false;
       const fileTarget = target ?? (env === void 0 ? `/run/secrets/${secretId}` : void 0);
-      return { type, id: secretId, ...fileTarget !== void 0 ? { target: fileTarget } : {}, ...env !== void 0 ? { env } : {}, required, mode: mode(256), uid: id("uid"), gid: id("gid") };
+      return { type, id: secretId, ...fileTarget !== void 0 ? { target: fileTarget } : {}, ...env !== void 0 ? { env } : {}, required, mode: mode2(256), uid: id("uid"), gid: id("gid") };
     }
     case "ssh": {
       const required = opts.has("required") ? parseBool2("required", opts.get("required")) : false;
-      return { type, id: str2("id") ?? "default", target: target ?? "/run/buildkit/ssh_agent.0", required, mode: mode(384), uid: id("uid"), gid: id("gid") };
+      return { type, id: str2("id") ?? "default", target: target ?? "/run/buildkit/ssh_agent.0", required, mode: mode2(384), uid: id("uid"), gid: id("gid") };
     }
   }
 }
@@ -41989,7 +43890,7 @@ var require_readable2 = __commonJS({
   "node_modules/undici/lib/api/readable.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable4 } = __require("node:stream");
+    var { Readable: Readable5 } = __require("node:stream");
     var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors3();
     var util = require_util9();
     var { ReadableStreamFrom } = require_util9();
@@ -42003,7 +43904,7 @@ var require_readable2 = __commonJS({
     var kBytesRead = /* @__PURE__ */ Symbol("kBytesRead");
     var noop = () => {
     };
-    var BodyReadable = class extends Readable4 {
+    var BodyReadable = class extends Readable5 {
       /**
        * @param {object} opts
        * @param {(this: Readable, size: number) => void} opts.resume
@@ -42392,7 +44293,7 @@ var require_api_request2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
-    var { Readable: Readable4 } = require_readable2();
+    var { Readable: Readable5 } = require_readable2();
     var { InvalidArgumentError, RequestAbortedError } = require_errors3();
     var util = require_util9();
     function noop() {
@@ -42473,7 +44374,7 @@ var require_api_request2 = __commonJS({
         const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
-        const res = new Readable4({
+        const res = new Readable5({
           resume,
           abort,
           contentType,
@@ -42782,7 +44683,7 @@ var require_api_pipeline2 = __commonJS({
   "node_modules/undici/lib/api/api-pipeline.js"(exports, module) {
     "use strict";
     var {
-      Readable: Readable4,
+      Readable: Readable5,
       Duplex,
       PassThrough
     } = __require("node:stream");
@@ -42798,7 +44699,7 @@ var require_api_pipeline2 = __commonJS({
     function noop() {
     }
     var kResume = /* @__PURE__ */ Symbol("resume");
-    var PipelineRequest = class extends Readable4 {
+    var PipelineRequest = class extends Readable5 {
       constructor() {
         super({ autoDestroy: true });
         this[kResume] = null;
@@ -42815,7 +44716,7 @@ var require_api_pipeline2 = __commonJS({
         callback(err);
       }
     };
-    var PipelineResponse = class extends Readable4 {
+    var PipelineResponse = class extends Readable5 {
       constructor(resume) {
         super({ autoDestroy: true });
         this[kResume] = resume;
@@ -44396,9 +46297,9 @@ var require_snapshot_utils = __commonJS({
       /** @type {const} */
       ["record", "playback", "update"]
     );
-    function validateSnapshotMode(mode) {
-      if (!validSnapshotModes.includes(mode)) {
-        throw new InvalidArgumentError(`Invalid snapshot mode: ${mode}. Must be one of: ${validSnapshotModes.join(", ")}`);
+    function validateSnapshotMode(mode2) {
+      if (!validSnapshotModes.includes(mode2)) {
+        throw new InvalidArgumentError(`Invalid snapshot mode: ${mode2}. Must be one of: ${validSnapshotModes.join(", ")}`);
       }
     }
     module.exports = {
@@ -44416,7 +46317,7 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile10, readFile: readFile4, mkdir: mkdir15 } = __require("node:fs/promises");
+    var { writeFile: writeFile11, readFile: readFile4, mkdir: mkdir16 } = __require("node:fs/promises");
     var { dirname: dirname8, resolve: resolve5 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors3();
@@ -44648,12 +46549,12 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         const resolvedPath = resolve5(path);
-        await mkdir15(dirname8(resolvedPath), { recursive: true });
+        await mkdir16(dirname8(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
         }));
-        await writeFile10(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
+        await writeFile11(resolvedPath, JSON.stringify(data, null, 2), { flush: true });
       }
       /**
        * Clears all recorded snapshots
@@ -44814,16 +46715,16 @@ var require_snapshot_agent = __commonJS({
           warningEmitted = true;
         }
         const {
-          mode = "record",
+          mode: mode2 = "record",
           snapshotPath = null,
           ...mockAgentOpts
         } = opts;
         super(mockAgentOpts);
-        validateSnapshotMode(mode);
-        if ((mode === "playback" || mode === "update") && !snapshotPath) {
-          throw new InvalidArgumentError(`snapshotPath is required when mode is '${mode}'`);
+        validateSnapshotMode(mode2);
+        if ((mode2 === "playback" || mode2 === "update") && !snapshotPath) {
+          throw new InvalidArgumentError(`snapshotPath is required when mode is '${mode2}'`);
         }
-        this[kSnapshotMode] = mode;
+        this[kSnapshotMode] = mode2;
         this[kSnapshotPath] = snapshotPath;
         this[kSnapshotRecorder] = new SnapshotRecorder({
           snapshotPath: this[kSnapshotPath],
@@ -44852,18 +46753,18 @@ var require_snapshot_agent = __commonJS({
       }
       dispatch(opts, handler) {
         handler = WrapHandler.wrap(handler);
-        const mode = this[kSnapshotMode];
+        const mode2 = this[kSnapshotMode];
         if (this[kSnapshotRecorder].isUrlExcluded(opts)) {
           return this[kRealAgent].dispatch(opts, handler);
         }
-        if (mode === "playback" || mode === "update") {
+        if (mode2 === "playback" || mode2 === "update") {
           if (!this[kSnapshotLoaded]) {
             return this.#asyncDispatch(opts, handler);
           }
           const snapshot = this[kSnapshotRecorder].findSnapshot(opts);
           if (snapshot) {
             return this.#replaySnapshot(snapshot, handler);
-          } else if (mode === "update") {
+          } else if (mode2 === "update") {
             return this.#recordAndReplay(opts, handler);
           } else {
             const error2 = new UndiciError(`No snapshot found for ${opts.method || "GET"} ${opts.path}`);
@@ -44873,7 +46774,7 @@ var require_snapshot_agent = __commonJS({
             }
             throw error2;
           }
-        } else if (mode === "record") {
+        } else if (mode2 === "record") {
           return this.#recordAndReplay(opts, handler);
         }
       }
@@ -48070,7 +49971,7 @@ var require_cache3 = __commonJS({
   "node_modules/undici/lib/interceptor/cache.js"(exports, module) {
     "use strict";
     var assert = __require("node:assert");
-    var { Readable: Readable4 } = __require("node:stream");
+    var { Readable: Readable5 } = __require("node:stream");
     var util = require_util9();
     var CacheHandler = require_cache_handler();
     var MemoryCacheStore = require_memory_cache_store();
@@ -48287,7 +50188,7 @@ var require_cache3 = __commonJS({
       return dispatch(opts, new CacheHandler(globalOpts, cacheKey, handler));
     }
     function sendCachedValue(handler, opts, result, age, context, isStale2) {
-      const stream = util.isStream(result.body) ? result.body : Readable4.from(result.body ?? []);
+      const stream = util.isStream(result.body) ? result.body : Readable5.from(result.body ?? []);
       assert(!stream.destroyed, "stream should not be destroyed");
       assert(!stream.readableDidRead, "stream should not be readableDidRead");
       const controller = {
@@ -50971,20 +52872,20 @@ var require_request4 = __commonJS({
         if (init.referrerPolicy !== void 0) {
           request.referrerPolicy = init.referrerPolicy;
         }
-        let mode;
+        let mode2;
         if (init.mode !== void 0) {
-          mode = init.mode;
+          mode2 = init.mode;
         } else {
-          mode = fallbackMode;
+          mode2 = fallbackMode;
         }
-        if (mode === "navigate") {
+        if (mode2 === "navigate") {
           throw webidl.errors.exception({
             header: "Request constructor",
             message: "invalid request mode navigate."
           });
         }
-        if (mode != null) {
-          request.mode = mode;
+        if (mode2 != null) {
+          request.mode = mode2;
         }
         if (init.credentials !== void 0) {
           request.credentials = init.credentials;
@@ -51052,7 +52953,7 @@ var require_request4 = __commonJS({
         this.#headers = new Headers2(kConstruct);
         setHeadersList(this.#headers, request.headersList);
         setHeadersGuard(this.#headers, "request");
-        if (mode === "no-cors") {
+        if (mode2 === "no-cors") {
           if (!corsSafeListedMethodsSet.has(request.method)) {
             throw new TypeError(
               `'${request.method} is unsupported in no-cors mode.`
@@ -51728,7 +53629,7 @@ var require_fetch2 = __commonJS({
       subresourceSet
     } = require_constants10();
     var EE = __require("node:events");
-    var { Readable: Readable4, pipeline: pipeline7, finished, isErrored, isReadable } = __require("node:stream");
+    var { Readable: Readable5, pipeline: pipeline7, finished, isErrored, isReadable } = __require("node:stream");
     var { addAbortListener, bufferToLowerCasedHeaderName } = require_util9();
     var { dataURLProcessor, serializeAMimeType, minimizeSupportedMimeType } = require_data_url2();
     var { getGlobalDispatcher } = require_global4();
@@ -52713,7 +54614,7 @@ var require_fetch2 = __commonJS({
                   }
                 }
               }
-              this.body = new Readable4({ read: resume });
+              this.body = new Readable5({ read: resume });
               const onError = this.onError.bind(this);
               resolve5({
                 status: status6,
@@ -57872,6 +59773,367 @@ var init_git_sources = __esm({
   }
 });
 
+// coordinator/remote-cache/cache-format.ts
+function recordsDocument(records) {
+  return { records: [...records].map(portable).sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0) };
+}
+function isLayer(l) {
+  const x = l;
+  return typeof x === "object" && x !== null && isDigest(x.digest) && isDigest(x.diffID) && Number.isSafeInteger(x.size) && x.size >= 0 && typeof x.mediaType === "string";
+}
+function readRecords(value) {
+  const list2 = value?.records;
+  if (!Array.isArray(list2)) return "no records list";
+  for (const r of list2) {
+    const rec = r;
+    if (typeof rec !== "object" || rec === null || !isDigest(rec.key) || !Array.isArray(rec.layers) || !rec.layers.every(isLayer)) return "a record is malformed";
+  }
+  return list2.map(portable);
+}
+function layersOf(records) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const r of records) for (const l of r.layers) if (!seen.has(l.digest)) seen.set(l.digest, { mediaType: l.mediaType, digest: l.digest, size: l.size });
+  return [...seen.values()];
+}
+function cacheManifest(recordsBlob, records) {
+  return { schemaVersion: 2, mediaType: MediaType.ociManifest, artifactType: CacheMediaType.artifact, config: recordsBlob, layers: layersOf(records) };
+}
+function mergeEntries(existing, ours, platforms) {
+  const mine = new Set(platforms);
+  const kept = existing.filter((d) => {
+    if (!isCacheEntry(d) || d.digest === ours.digest) return false;
+    const theirs = (d.annotations?.[PLATFORMS_ANNOTATION] ?? "").split(",").filter(Boolean);
+    return !theirs.every((p) => mine.has(p));
+  });
+  return [...kept, ours];
+}
+function cacheEntry(manifest, platforms) {
+  return { ...manifest, artifactType: CacheMediaType.artifact, annotations: { [PLATFORMS_ANNOTATION]: [...new Set(platforms)].sort().join(",") } };
+}
+var CacheMediaType, PLATFORMS_ANNOTATION, INLINE_CONFIG_KEY, portable, isCacheEntry;
+var init_cache_format = __esm({
+  "coordinator/remote-cache/cache-format.ts"() {
+    "use strict";
+    init_digest();
+    init_manifest();
+    CacheMediaType = {
+      artifact: "application/vnd.dockyard.cache.v0",
+      records: "application/vnd.dockyard.cache.records.v0+json"
+    };
+    PLATFORMS_ANNOTATION = "dev.dockyard.cache.platforms";
+    INLINE_CONFIG_KEY = "dev.dockyard.cache.v0";
+    portable = (r) => ({ key: r.key, layers: r.layers.map((l) => ({ digest: l.digest, diffID: l.diffID, size: l.size, mediaType: l.mediaType })), ...r.emptyLayer ? { emptyLayer: true } : {} });
+    isCacheEntry = (d) => d.artifactType === CacheMediaType.artifact || d.annotations?.[PLATFORMS_ANNOTATION] !== void 0;
+  }
+});
+
+// coordinator/remote-cache/cache-import.ts
+import { createReadStream as createReadStream5, readFileSync as readFileSync12 } from "node:fs";
+import { join as join27 } from "node:path";
+async function recordsOf(manifest, readJson) {
+  const config = await readJson(manifest.config.digest);
+  const doc = manifest.config.mediaType === CacheMediaType.records ? config : config?.[INLINE_CONFIG_KEY];
+  if (doc === void 0) return [];
+  const records = readRecords(doc);
+  if (typeof records === "string") throw new CacheImportError(`its records are invalid: ${records}`);
+  return records;
+}
+async function registrySource(ref, registries2) {
+  const r = parseReference(ref);
+  const client = registries2.client(r.domain);
+  const repo = r.path;
+  const name = `${r.domain}/${repo}${r.digest ? `@${r.digest}` : `:${r.tag ?? "latest"}`}`;
+  const readJson = (d) => fetchJsonBlob(client, repo, d);
+  const top = await fetchManifest(client, repo, r.digest ?? r.tag ?? "latest");
+  const manifests = [];
+  if (isIndex(top.mediaType)) {
+    for (const d of JSON.parse(top.bytes.toString()).manifests) {
+      const m = await fetchManifest(client, repo, d.digest);
+      if (!isIndex(m.mediaType)) manifests.push(JSON.parse(m.bytes.toString()));
+    }
+  } else manifests.push(JSON.parse(top.bytes.toString()));
+  const records = [];
+  for (const m of manifests) records.push(...await recordsOf(m, readJson));
+  for (const rec of records) for (const l of rec.layers) registries2.noteBlob(r.domain, l.digest, repo);
+  const source = {
+    name,
+    registry: { domain: r.domain, repo },
+    fetch: (layer, blobs) => pullBlob(client, repo, layer, blobs),
+    stream: (digest) => lazyVerified(digest, async () => {
+      const body = await client.blobBody(`/v2/${repo}/blobs/${digest}`, { repo, actions: ["pull"] });
+      if (!body) throw new RegistryError(`${name}: ${digest}: the registry sent no body`);
+      return body;
+    })
+  };
+  return { source, records };
+}
+function localSource(dir) {
+  const layout = new OciLayout(dir);
+  const readJson = async (d) => {
+    const bytes = readFileSync12(layout.blobPath(d));
+    if (sha256(bytes) !== d) throw new CacheImportError(`blob ${d} does not match its digest`);
+    return JSON.parse(bytes.toString());
+  };
+  const load = async () => {
+    if (!OciLayout.isLayout(dir)) throw new CacheImportError("not an OCI layout (no oci-layout and index.json)");
+    const records = [];
+    for (const d of layout.index().manifests.filter(isCacheEntry)) records.push(...await recordsOf(await readJson(d.digest), readJson));
+    return records;
+  };
+  const source = {
+    name: `local cache ${dir}`,
+    fetch: async (layer, blobs) => {
+      if (!await blobs.hold(layer.digest)) await putFile(blobs, join27(dir, "blobs", "sha256", layer.digest.slice(7)), layer.digest);
+    },
+    stream: (digest) => lazyVerified(digest, async () => createReadStream5(layout.blobPath(digest)))
+  };
+  return { source, records: load() };
+}
+async function importCaches(imports, registries2, warn) {
+  const cache = new ImportedCache();
+  for (const imp of imports) {
+    const what = imp.type === "registry" ? imp.ref : imp.src;
+    try {
+      if (imp.type === "registry") {
+        const { source, records } = await registrySource(imp.ref, registries2);
+        cache.add(source, records);
+      } else {
+        const { source, records } = localSource(imp.src);
+        cache.add(source, await records);
+      }
+    } catch (err) {
+      const e = err;
+      const why = e instanceof RegistryError && e.status === 404 ? "not found" : e.message;
+      warn(`cache import from ${imp.type} ${what} skipped: ${why}`);
+    }
+  }
+  return cache;
+}
+var CacheImportError, ImportedCache, isIndex;
+var init_cache_import = __esm({
+  "coordinator/remote-cache/cache-import.ts"() {
+    "use strict";
+    init_blob_store();
+    init_digest();
+    init_expected_error();
+    init_layout();
+    init_manifest();
+    init_reference();
+    init_errors3();
+    init_manifests();
+    init_cache_format();
+    CacheImportError = class extends ExpectedError {
+    };
+    ImportedCache = class {
+      records = /* @__PURE__ */ new Map();
+      holders = /* @__PURE__ */ new Map();
+      fetches = /* @__PURE__ */ new Map();
+      add(source, records) {
+        for (const record of records) {
+          if (!this.records.has(record.key)) this.records.set(record.key, { record, source });
+          for (const l of record.layers) if (!this.holders.has(l.digest)) this.holders.set(l.digest, source);
+        }
+      }
+      get size() {
+        return this.records.size;
+      }
+      get(key) {
+        const found = this.records.get(key);
+        return found && { ...found.record, created: (/* @__PURE__ */ new Date()).toISOString() };
+      }
+      /** The source that holds `digest`, if any record named it. */
+      sourceOf(digest) {
+        return this.holders.get(digest);
+      }
+      /** Fetches a layer once per build, however many steps ask; a failure (missing, corrupt) is kept. */
+      fetch(layer, blobs) {
+        let p = this.fetches.get(layer.digest);
+        if (!p) {
+          const source = this.holders.get(layer.digest);
+          p = source ? source.fetch(layer, blobs).catch((err) => {
+            throw new CacheImportError(`${source.name}: layer ${layer.digest}: ${err.message}`);
+          }) : Promise.reject(new CacheImportError(`no imported cache holds layer ${layer.digest}`));
+          p.catch(() => void 0);
+          this.fetches.set(layer.digest, p);
+        }
+        return p;
+      }
+    };
+    isIndex = (mediaType) => mediaType === MediaType.ociIndex || mediaType === MediaType.dockerManifestList;
+  }
+});
+
+// coordinator/remote-cache/cache-export.ts
+import { existsSync as existsSync12, readFileSync as readFileSync13 } from "node:fs";
+import { mkdir as mkdir13, rename as rename9, writeFile as writeFile8 } from "node:fs/promises";
+import { join as join28 } from "node:path";
+import { Readable as Readable3 } from "node:stream";
+import { setTimeout as sleep3 } from "node:timers/promises";
+function selectRecords(records, images, mode2) {
+  if (mode2 === "max") return records;
+  const sets = images.map((img) => new Set(img.layers.map((l) => l.digest)));
+  return records.filter((r) => sets.some((s) => r.layers.every((l) => s.has(l.digest))));
+}
+function artifact(records, blobs) {
+  const doc = recordsDocument(records);
+  const recordsBytes = Buffer.from(JSON.stringify(doc));
+  const recordsBlob = { mediaType: CacheMediaType.records, digest: blobs.addBytes(recordsBytes), size: recordsBytes.length };
+  const manifest = cacheManifest(recordsBlob, doc.records);
+  const manifestBytes = Buffer.from(JSON.stringify(manifest));
+  return { records: doc.records, recordsBlob, recordsBytes, manifest: { mediaType: MediaType.ociManifest, digest: sha256(manifestBytes), size: manifestBytes.length }, manifestBytes, layers: manifest.layers.map((l) => l.digest) };
+}
+async function currentEntries(registries2, domain, repo, tag) {
+  try {
+    const m = await fetchManifest(registries2.client(domain), repo, tag);
+    return m.mediaType === MediaType.ociIndex ? JSON.parse(m.bytes.toString()).manifests : [];
+  } catch (err) {
+    if (err instanceof RegistryError && err.status === 404) return [];
+    throw err;
+  }
+}
+async function exportToRegistry(ref, a, platforms, blobs, registries2) {
+  const r = parseReference(ref);
+  const tag = r.tag ?? "latest";
+  const client = registries2.client(r.domain);
+  const counts = { uploaded: 0, mounted: 0, skipped: 0 };
+  await pushBlobs(registries2, r.domain, r.path, [...a.layers, a.recordsBlob.digest], blobs, counts);
+  await putManifestBytes(client, r.path, a.manifest.digest, a.manifest.mediaType, a.manifestBytes);
+  const entry = cacheEntry(a.manifest, platforms);
+  for (let round = 0; round < 8; round++) {
+    const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: mergeEntries(await currentEntries(registries2, r.domain, r.path, tag), entry, platforms) };
+    await putManifestBytes(client, r.path, tag, MediaType.ociIndex, Buffer.from(JSON.stringify(index)));
+    await sleep3(150 + Math.floor(Math.random() * 250));
+    if ((await currentEntries(registries2, r.domain, r.path, tag)).some((d) => d.digest === a.manifest.digest)) return counts;
+  }
+  throw new CacheExportError(`${r.domain}/${r.path}:${tag}: other exports kept replacing the cache index; export again`);
+}
+async function exportToLocal(dir, a, platforms, blobs) {
+  const blobDir = join28(dir, "blobs", "sha256");
+  await mkdir13(blobDir, { recursive: true });
+  for (const d of a.layers) {
+    const dest = join28(blobDir, d.slice(7));
+    if (!existsSync12(dest)) await blobs.exportTo(d, dest);
+  }
+  await writeFile8(join28(blobDir, a.recordsBlob.digest.slice(7)), a.recordsBytes);
+  await writeFile8(join28(blobDir, a.manifest.digest.slice(7)), a.manifestBytes);
+  let existing = [];
+  try {
+    existing = JSON.parse(readFileSync13(join28(dir, "index.json"), "utf8")).manifests ?? [];
+  } catch {
+  }
+  const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: mergeEntries(existing, cacheEntry(a.manifest, platforms), platforms) };
+  await writeFile8(join28(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  const tmp = join28(dir, `index.json.tmp-${process.pid}`);
+  await writeFile8(tmp, JSON.stringify(index));
+  await rename9(tmp, join28(dir, "index.json"));
+}
+async function exportCache(to, x) {
+  const records = selectRecords(x.records, x.images, to.mode);
+  const sizes = /* @__PURE__ */ new Map();
+  for (const r of records) for (const l of r.layers) sizes.set(l.digest, l.size);
+  const blobs = new ExportBlobs(x.blobs, x.imported, sizes);
+  const a = artifact(records, blobs);
+  await blobs.settle(a.layers);
+  const summary2 = `${a.records.length} records, ${a.layers.length} layers`;
+  if (to.type === "registry") {
+    const c = await exportToRegistry(to.ref, a, x.platforms, blobs, x.registries);
+    return `${summary2}: ${c.uploaded} blobs uploaded, ${c.mounted} mounted, ${c.skipped} already there`;
+  }
+  await exportToLocal(to.dest, a, x.platforms, blobs);
+  return summary2;
+}
+var CacheExportError, ExportBlobs;
+var init_cache_export = __esm({
+  "coordinator/remote-cache/cache-export.ts"() {
+    "use strict";
+    init_blob_store();
+    init_digest();
+    init_expected_error();
+    init_manifest();
+    init_reference();
+    init_errors3();
+    init_manifests();
+    init_push();
+    init_cache_format();
+    CacheExportError = class extends ExpectedError {
+    };
+    ExportBlobs = class {
+      constructor(blobs, imported, sizes) {
+        this.blobs = blobs;
+        this.imported = imported;
+        this.sizes = sizes;
+      }
+      blobs;
+      imported;
+      sizes;
+      /** Small blobs made for the export (records), served from memory. */
+      extra = /* @__PURE__ */ new Map();
+      local = /* @__PURE__ */ new Set();
+      addBytes(bytes) {
+        const digest = sha256(bytes);
+        this.extra.set(digest, bytes);
+        return digest;
+      }
+      /** Notes which of `digests` the local store has: those are read from it, the others from their import. */
+      async settle(digests) {
+        for (const d of digests) if (await this.blobs.stat(d) !== void 0) this.local.add(d);
+      }
+      async stat(digest) {
+        const extra = this.extra.get(digest);
+        if (extra) return extra.length;
+        if (this.local.has(digest)) return this.blobs.stat(digest);
+        return this.imported.sourceOf(digest) ? this.sizes.get(digest) : this.blobs.stat(digest);
+      }
+      stream(digest) {
+        const extra = this.extra.get(digest);
+        if (extra) return Readable3.from([extra]);
+        const source = this.local.has(digest) ? void 0 : this.imported.sourceOf(digest);
+        return source ? source.stream(digest) : this.blobs.stream(digest);
+      }
+      /** Writes the blob to `dest` (a new file): linked from the store when local, else copied from its import. */
+      async exportTo(digest, dest) {
+        if (this.local.has(digest)) return this.blobs.exportTo(digest, dest);
+        return copyBlobTo(this, digest, dest);
+      }
+    };
+  }
+});
+
+// coordinator/remote-cache/build-caches.ts
+async function importWithProgress(from, registries2, progress, warnings) {
+  const id = progress.start(`importing cache manifest from ${from.map((c) => c.type === "registry" ? c.ref : c.src).join(", ")}`);
+  const imported = await importCaches(from, registries2, (message) => {
+    warnings.push(message);
+    progress.note(id, `WARNING: ${message}`);
+  });
+  progress.note(id, `${imported.size} records`);
+  progress.done(id);
+  return imported;
+}
+async function exportCaches(to, x) {
+  for (const c of to) {
+    if (c.type === "inline") continue;
+    const where = `${c.type} ${c.type === "registry" ? c.ref : c.dest}`;
+    const id = x.progress.start(`exporting cache to ${where}`);
+    try {
+      x.progress.note(id, await exportCache(c, { records: await x.records(), images: x.images, platforms: x.platforms, blobs: x.blobs, imported: x.imported, registries: x.registries }));
+      x.progress.done(id);
+    } catch (err) {
+      const message = `--cache-to type=${where}: ${err.message}`;
+      x.progress.error(id, message);
+      if (!c.ignoreError) throw new CacheExportError(message);
+      x.warnings.push(`${message} (ignored: ignore-error=true)`);
+    }
+  }
+}
+var init_build_caches = __esm({
+  "coordinator/remote-cache/build-caches.ts"() {
+    "use strict";
+    init_cache_export();
+    init_cache_import();
+  }
+});
+
 // coordinator/solver/build-metadata.ts
 function buildMetadata(r) {
   const { platform: _p, ...descriptor } = r.top;
@@ -57892,8 +60154,8 @@ var init_build_metadata = __esm({
 // coordinator/solver/build.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
 import { createWriteStream as createWriteStream5 } from "node:fs";
-import { chmod as chmod10, mkdir as mkdir13, mkdtemp as mkdtemp5, rm as rm11, writeFile as writeFile8 } from "node:fs/promises";
-import { join as join27 } from "node:path";
+import { chmod as chmod10, mkdir as mkdir14, mkdtemp as mkdtemp5, rm as rm11, writeFile as writeFile9 } from "node:fs/promises";
+import { join as join29 } from "node:path";
 import { pipeline as pipeline6 } from "node:stream/promises";
 async function runBuild(req, engine) {
   const lease = await engine.stores.leases.create();
@@ -57907,7 +60169,7 @@ async function buildLeased(req, engine, lease) {
   const startedOn = /* @__PURE__ */ new Date();
   const blobs = engine.stores.blobs.withLease(lease);
   const scratch = engine.scratchDir;
-  await mkdir13(scratch, { recursive: true });
+  await mkdir14(scratch, { recursive: true });
   const fetcher = new UrlFetcher(blobs);
   const gitSources = new GitSources(scratch);
   const { insecure, mirrors } = registrySettings();
@@ -57915,6 +60177,8 @@ async function buildLeased(req, engine, lease) {
   const registryImages = new RegistryImages(registries2, blobs, mirrors);
   const plan = await planBuild({ resolver: registryImages, ...req.plan, fetchUrl: (url, checksum) => fetcher.fetch(url, checksum), resolveGit: (ref) => gitSources.resolve(ref) });
   const index = engine.stores.index;
+  const warnings = [];
+  const imported = req.cacheFrom?.length ? await importWithProgress(req.cacheFrom, registries2, req.progress, warnings) : new ImportedCache();
   const session = await engine.openWorker(lease, blobs);
   const abort = () => session.abort?.();
   req.signal?.addEventListener("abort", abort, { once: true });
@@ -57946,11 +60210,11 @@ async function buildLeased(req, engine, lease) {
     images: new ImageSources(new LayoutImageProvider(blobs, req.plan.namedContexts ?? /* @__PURE__ */ new Map()), registryImages),
     downloaded: async (url, digest) => {
       if (!digest) throw new Error(`ADD ${url} was not downloaded`);
-      const dir = await mkdtemp5(join27(scratch, "url-"));
+      const dir = await mkdtemp5(join29(scratch, "url-"));
       tempDirs.push(dir);
       const name = urlFileName(url);
-      await pipeline6(blobs.stream(digest), createWriteStream5(join27(dir, name), { mode: 384 }));
-      await chmod10(join27(dir, name), 384);
+      await pipeline6(blobs.stream(digest), createWriteStream5(join29(dir, name), { mode: 384 }));
+      await chmod10(join29(dir, name), 384);
       return { dir, name };
     },
     gitCheckout: (source) => gitSources.checkout(source),
@@ -57959,6 +60223,8 @@ async function buildLeased(req, engine, lease) {
       return { dir: ctx.root, allowed: new Set(ctx.entries().keys()) };
     },
     explainer,
+    imported,
+    warn: (message) => warnings.push(message),
     progress: req.progress,
     secrets: req.secrets,
     ...plan.sourceDateEpoch !== void 0 ? { epoch: plan.sourceDateEpoch } : {},
@@ -57968,23 +60234,27 @@ async function buildLeased(req, engine, lease) {
   });
   try {
     const images = [];
+    const inline = req.cacheTo?.some((c) => c.type === "inline") === true;
     for (const target of plan.targets) {
-      const solved = target.result === null ? void 0 : await solver.solve(target.result);
+      const solved = target.result === null ? void 0 : await solver.materialize(target.result);
       const layers = await settleLayers(solved && solved.input.type === "rootfs" ? solved.input.layers : []);
       const empty = /* @__PURE__ */ new Set();
-      for (const key of target.historySteps) if (key && (await solver.solve(key)).emptyLayer) empty.add(key);
-      images.push(await assembleImage(target, layers, empty, blobs, plan.sourceDateEpoch !== void 0 ? { epoch: plan.sourceDateEpoch } : {}));
+      for (const key of target.historySteps) if (key && await solver.emptyLayer(key)) empty.add(key);
+      const extraConfig = inline ? { [INLINE_CONFIG_KEY]: recordsDocument(selectRecords(await solver.allRecords(), [{ layers }], "min")) } : void 0;
+      images.push(await assembleImage(target, layers, empty, blobs, { ...plan.sourceDateEpoch !== void 0 ? { epoch: plan.sourceDateEpoch } : {}, ...extraConfig ? { extraConfig } : {} }));
     }
     await solver.flush();
+    if (req.cacheFrom?.length) await solver.adoptImported();
     const top = images.length === 1 ? images[0].manifest : await assembleIndex(images, blobs);
     const attestations = wantsAttestations(req.attest?.options) ? await attest(req, req.attest, plan, images, blobs, startedOn) : void 0;
     await exportOutputs(req.outputs, { images, top, tags: req.tags, blobs, rootfs: session.rootfs ?? blobRootfs(blobs, scratch), progress: req.progress, registries: registries2, ...attestations ? { attestations } : {} });
-    if (req.iidfile) await writeFile8(req.iidfile, images.length === 1 ? images[0].config.digest : top.digest);
+    if (req.iidfile) await writeFile9(req.iidfile, images.length === 1 ? images[0].config.digest : top.digest);
     if (req.metadataFile) {
       const meta = buildMetadata({ top, configDigest: images.length === 1 ? images[0].config.digest : void 0, tags: req.tags, misses: solver.misses });
-      await writeFile8(req.metadataFile, JSON.stringify(meta, null, 2) + "\n");
+      await writeFile9(req.metadataFile, JSON.stringify(meta, null, 2) + "\n");
     }
-    return { plan, images, top, misses: solver.misses };
+    await exportCaches(req.cacheTo ?? [], { records: () => solver.allRecords(), images, platforms: plan.targets.map((t) => t.platform), blobs, imported, registries: registries2, progress: req.progress, warnings });
+    return { plan, images, top, misses: solver.misses, warnings };
   } finally {
     req.signal?.removeEventListener("abort", abort);
     await session.close();
@@ -58040,6 +60310,10 @@ var init_build = __esm({
     init_solver();
     init_url_fetcher();
     init_git_sources();
+    init_cache_import();
+    init_cache_format();
+    init_cache_export();
+    init_build_caches();
     init_stage_lowering();
     init_selection();
     init_build_metadata();
@@ -58085,12 +60359,12 @@ var init_cache_maintenance = __esm({
 });
 
 // coordinator/solver/local-build.ts
-import { join as join28 } from "node:path";
+import { join as join30 } from "node:path";
 function localEngine(cacheDir) {
   return {
     stores: { blobs: new FsBlobStore(cacheDir), index: new FsCacheIndex(cacheDir), explanations: new FsExplainStore(cacheDir), leases: new FileLeases(cacheDir) },
     // The snapshot store removes what a killed build left here.
-    scratchDir: join28(cacheDir, "tmp"),
+    scratchDir: join30(cacheDir, "tmp"),
     async openWorker(lease, blobs) {
       const snapshots = new SnapshotStore(cacheDir, blobs, lease);
       await snapshots.cleanStale();
@@ -58179,10 +60453,10 @@ var init_progress = __esm({
   "coordinator/progress/progress.ts"() {
     "use strict";
     Progress = class {
-      constructor(mode, out = process.stderr) {
-        this.mode = mode;
+      constructor(mode2, out = process.stderr) {
+        this.mode = mode2;
         this.out = out;
-        if (mode === "tty") {
+        if (mode2 === "tty") {
           this.timer = setInterval(() => this.draw(), 150);
           this.timer.unref();
         }
@@ -58423,16 +60697,16 @@ var init_signing = __esm({
 // coordinator/export/output-spec.ts
 function parseOutput(text) {
   if (!text.includes("=")) return text === "-" ? { type: "tar", dest: "-" } : { type: "local", dest: text };
-  const fields = /* @__PURE__ */ new Map();
+  const fields2 = /* @__PURE__ */ new Map();
   for (const part of text.split(",")) {
     const eq = part.indexOf("=");
     if (eq <= 0) throw new OutputSpecError(`invalid --output ${JSON.stringify(text)}: ${JSON.stringify(part)} is not KEY=VALUE`);
-    fields.set(part.slice(0, eq).trim(), part.slice(eq + 1));
+    fields2.set(part.slice(0, eq).trim(), part.slice(eq + 1));
   }
-  const type = fields.get("type") ?? "local";
-  const dest = fields.get("dest");
-  const bool = (key, dflt) => {
-    const v = fields.get(key);
+  const type = fields2.get("type") ?? "local";
+  const dest = fields2.get("dest");
+  const bool2 = (key, dflt) => {
+    const v = fields2.get(key);
     if (v === void 0) return dflt;
     if (v === "true" || v === "false") return v === "true";
     throw new OutputSpecError(`invalid --output ${key}=${v}: use true or false`);
@@ -58443,7 +60717,7 @@ function parseOutput(text) {
   };
   switch (type) {
     case "oci":
-      return { type, dest: needDest(), tar: bool("tar", true) };
+      return { type, dest: needDest(), tar: bool2("tar", true) };
     case "docker":
       return { type, dest: needDest() };
     case "local":
@@ -58451,7 +60725,7 @@ function parseOutput(text) {
       return { type, dest: needDest() };
     case "image":
     case "registry":
-      return { type: "image", push: type === "registry" || bool("push", false), names: (fields.get("name") ?? "").split(",").filter(Boolean), pushByDigest: bool("push-by-digest", false) };
+      return { type: "image", push: type === "registry" || bool2("push", false), names: (fields2.get("name") ?? "").split(",").filter(Boolean), pushByDigest: bool2("push-by-digest", false) };
     default:
       throw new OutputSpecError(`unsupported --output type=${type} (use oci, docker, local, tar, image or registry)`);
   }
@@ -58469,13 +60743,13 @@ var init_output_spec = __esm({
 // coordinator/attest/attest-options.ts
 function parseProvenance(text) {
   if (text.toLowerCase() in BOOLEANS) return BOOLEANS[text.toLowerCase()] ? { mode: "min" } : void 0;
-  let mode = "min";
+  let mode2 = "min";
   let builderId;
   let disabled = false;
   for (const part of text.split(",")) {
     const eq = part.indexOf("=");
     const [key, value] = eq < 0 ? [part, ""] : [part.slice(0, eq).trim(), part.slice(eq + 1).trim()];
-    if (key === "mode" && (value === "min" || value === "max")) mode = value;
+    if (key === "mode" && (value === "min" || value === "max")) mode2 = value;
     else if (key === "builder-id" && value !== "") builderId = value;
     else if (key === "disabled" && value.toLowerCase() in BOOLEANS) disabled = BOOLEANS[value.toLowerCase()];
     else if (key === "version" && value !== "v1") throw new AttestOptionError(`invalid --provenance version=${value}: Dockyard writes SLSA provenance v1 only`);
@@ -58483,7 +60757,7 @@ function parseProvenance(text) {
     else if (key === "mode") throw new AttestOptionError(`invalid --provenance mode=${value}: use min or max`);
     else throw new AttestOptionError(`invalid --provenance ${JSON.stringify(part)}: use true, false, or mode=min|max[,builder-id=URI]`);
   }
-  return disabled ? void 0 : { mode, ...builderId !== void 0 ? { builderId } : {} };
+  return disabled ? void 0 : { mode: mode2, ...builderId !== void 0 ? { builderId } : {} };
 }
 function parseSbom(text) {
   const v = text.toLowerCase();
@@ -58503,11 +60777,134 @@ var init_attest_options = __esm({
   }
 });
 
+// coordinator/remote-cache/cache-spec.ts
+function fields(flag, text) {
+  let rows;
+  try {
+    rows = parse(text, { relax_column_count: true, trim: true });
+  } catch (err) {
+    throw new CacheSpecError(`invalid ${flag} ${JSON.stringify(text)}: ${err.message}`);
+  }
+  const out = /* @__PURE__ */ new Map();
+  for (const part of rows.flat()) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw new CacheSpecError(`invalid ${flag} ${JSON.stringify(text)}: ${JSON.stringify(part)} is not KEY=VALUE`);
+    out.set(part.slice(0, eq).toLowerCase(), part.slice(eq + 1));
+  }
+  return out;
+}
+function checkKeys(flag, f, allowed) {
+  for (const [key, value] of f) {
+    if (allowed.includes(key)) continue;
+    const ok = HARMLESS[key];
+    if (ok?.includes(value)) continue;
+    throw new CacheSpecError(`${flag} type=${f.get("type")}: ${key}=${value} is not supported${ok ? ` (only ${key}=${ok.join("|")})` : ""}`);
+  }
+}
+function checkRef(flag, ref, needTag) {
+  if (!ref) throw new CacheSpecError(`${flag} type=registry needs ref=REGISTRY/REPOSITORY:TAG`);
+  let parsed;
+  try {
+    parsed = parseReference(ref);
+  } catch (err) {
+    throw new CacheSpecError(`${flag}: ${err.message}`);
+  }
+  if (needTag && parsed.digest) throw new CacheSpecError(`${flag} ref=${ref}: a cache is written under a tag, not a digest`);
+  return ref;
+}
+function mode(flag, f) {
+  const m = f.get("mode") ?? "min";
+  if (m !== "min" && m !== "max") throw new CacheSpecError(`invalid ${flag} mode=${m}: use min or max`);
+  return m;
+}
+function bool(flag, f, key) {
+  const v = f.get(key) ?? "false";
+  if (v !== "true" && v !== "false") throw new CacheSpecError(`invalid ${flag} ${key}=${v}: use true or false`);
+  return v === "true";
+}
+function parseCacheFrom(text) {
+  const flag = "--cache-from";
+  if (!text.includes("=")) return { type: "registry", ref: checkRef(flag, text, false) };
+  const f = fields(flag, text);
+  const type = f.get("type") ?? "registry";
+  switch (type) {
+    case "registry":
+      checkKeys(flag, f, ["type", "ref"]);
+      return { type, ref: checkRef(flag, f.get("ref"), false) };
+    case "local": {
+      checkKeys(flag, f, ["type", "src"]);
+      const src = f.get("src");
+      if (!src) throw new CacheSpecError(`${flag} type=local needs src=DIR`);
+      return { type, src };
+    }
+    case "inline":
+      throw new CacheSpecError(`${flag} type=inline does not exist: import an image's inline cache with ${flag} type=registry,ref=IMAGE`);
+    default:
+      throw new CacheSpecError(`unsupported ${flag} type=${type} (use registry or local)`);
+  }
+}
+function parseCacheTo(text) {
+  const flag = "--cache-to";
+  if (!text.includes("=")) return { type: "registry", ref: checkRef(flag, text, true), mode: "min", ignoreError: false };
+  const f = fields(flag, text);
+  const type = f.get("type") ?? "registry";
+  switch (type) {
+    case "registry":
+      checkKeys(flag, f, ["type", "ref", "mode", "ignore-error"]);
+      return { type, ref: checkRef(flag, f.get("ref"), true), mode: mode(flag, f), ignoreError: bool(flag, f, "ignore-error") };
+    case "local": {
+      checkKeys(flag, f, ["type", "dest", "mode", "ignore-error"]);
+      const dest = f.get("dest");
+      if (!dest) throw new CacheSpecError(`${flag} type=local needs dest=DIR`);
+      return { type, dest, mode: mode(flag, f), ignoreError: bool(flag, f, "ignore-error") };
+    }
+    case "inline":
+      checkKeys(flag, f, ["type", "mode"]);
+      if (mode(flag, f) === "max") throw new CacheSpecError(`${flag} type=inline supports mode=min only: use type=registry,mode=max for every stage`);
+      return { type };
+    default:
+      throw new CacheSpecError(`unsupported ${flag} type=${type} (use registry, local or inline)`);
+  }
+}
+var CacheSpecError, HARMLESS;
+var init_cache_spec = __esm({
+  "coordinator/remote-cache/cache-spec.ts"() {
+    "use strict";
+    init_sync();
+    init_expected_error();
+    init_reference();
+    CacheSpecError = class extends ExpectedError {
+    };
+    HARMLESS = { "oci-mediatypes": ["true"], "image-manifest": ["true", "false"] };
+  }
+});
+
+// cli/cache-flags.ts
+function cacheFlags(values, builder) {
+  for (const flag of ["cache-from", "cache-to"]) {
+    if (!values[flag]?.length) continue;
+    if (values["dry-run"]) throw new UsageError(`--${flag} needs a build: --dry-run neither reads nor writes a cache`);
+    if (builder) throw new UsageError(`--${flag} is not supported with --builder yet: the farm keeps one shared cache for all its builds; use --${flag} with a local build`);
+  }
+  try {
+    return { cacheFrom: (values["cache-from"] ?? []).map(parseCacheFrom), cacheTo: (values["cache-to"] ?? []).map(parseCacheTo) };
+  } catch (err) {
+    throw new UsageError(err.message);
+  }
+}
+var init_cache_flags = __esm({
+  "cli/cache-flags.ts"() {
+    "use strict";
+    init_cache_spec();
+    init_errors2();
+  }
+});
+
 // cli/secrets.ts
-import { existsSync as existsSync12 } from "node:fs";
+import { existsSync as existsSync13 } from "node:fs";
 import { readFile as readFile3 } from "node:fs/promises";
 function parseSecretFlag(text, env = process.env) {
-  const fields = /* @__PURE__ */ new Map();
+  const fields2 = /* @__PURE__ */ new Map();
   for (const part of text.split(",")) {
     const eq = part.indexOf("=");
     if (eq < 0) throw new Error(`invalid --secret ${JSON.stringify(text)}: expected id=NAME,src=FILE or id=NAME,env=VAR`);
@@ -58515,20 +60912,20 @@ function parseSecretFlag(text, env = process.env) {
     const value = part.slice(eq + 1);
     const canonical = key === "source" ? "src" : key;
     if (!["id", "src", "env", "type"].includes(canonical)) throw new Error(`invalid --secret field ${key} (use id, src, env)`);
-    fields.set(canonical, value);
+    fields2.set(canonical, value);
   }
-  const type = fields.get("type");
+  const type = fields2.get("type");
   if (type !== void 0 && type !== "file" && type !== "env") throw new Error(`invalid --secret type ${type} (use file or env)`);
-  const id = fields.get("id");
+  const id = fields2.get("id");
   if (!id) throw new Error(`invalid --secret ${JSON.stringify(text)}: missing id=NAME`);
-  let src = fields.get("src");
-  let envName = fields.get("env");
+  let src = fields2.get("src");
+  let envName = fields2.get("env");
   if (src === void 0 && envName === void 0) {
     if (type === "env") envName = id;
     else src = id;
   }
   if (type === "env" && src !== void 0 && envName === void 0) [envName, src] = [src, void 0];
-  if (src !== void 0 && !existsSync12(src)) throw new Error(`--secret id=${id}: file ${src} does not exist`);
+  if (src !== void 0 && !existsSync13(src)) throw new Error(`--secret id=${id}: file ${src} does not exist`);
   if (envName !== void 0 && env[envName] === void 0) throw new Error(`--secret id=${id}: environment variable ${envName} is not set`);
   return { id, ...src !== void 0 ? { src } : {}, ...envName !== void 0 ? { env: envName } : {} };
 }
@@ -58603,8 +61000,8 @@ var init_farm_client_flags = __esm({
 });
 
 // cli/build-flags.ts
-import { readFileSync as readFileSync12, statSync as statSync4 } from "node:fs";
-import { join as join29, relative as relative4, resolve as resolve4 } from "node:path";
+import { readFileSync as readFileSync14, statSync as statSync4 } from "node:fs";
+import { join as join31, relative as relative4, resolve as resolve4 } from "node:path";
 import { parseArgs } from "node:util";
 function keyValues2(items, flag) {
   const out = /* @__PURE__ */ new Map();
@@ -58616,7 +61013,7 @@ function keyValues2(items, flag) {
   return out;
 }
 function readStdin() {
-  return readFileSync12(0, "utf8");
+  return readFileSync14(0, "utf8");
 }
 function withOptionalValues(argv2) {
   const end = argv2.indexOf("--");
@@ -58640,13 +61037,13 @@ function parseBuildFlags(argv2, env = process.env) {
   if (!["auto", "tty", "plain", "quiet", "rawjson"].includes(progress)) throw new UsageError(`invalid --progress ${JSON.stringify(progress)}: use auto, tty, plain, quiet or rawjson`);
   const contextDir = resolve4(positionals[0]);
   const fileFlag = values.file;
-  const dockerfilePath = fileFlag === "-" ? void 0 : resolve4(fileFlag ?? join29(contextDir, "Dockerfile"));
+  const dockerfilePath = fileFlag === "-" ? void 0 : resolve4(fileFlag ?? join31(contextDir, "Dockerfile"));
   let dockerfileText;
   if (dockerfilePath === void 0) dockerfileText = readStdin();
   else {
     try {
       if (!statSync4(dockerfilePath).isFile()) throw new Error();
-      dockerfileText = readFileSync12(dockerfilePath, "utf8");
+      dockerfileText = readFileSync14(dockerfilePath, "utf8");
     } catch {
       throw new UsageError(`Dockerfile ${dockerfilePath} not found: pass its path with -f`);
     }
@@ -58706,6 +61103,7 @@ function parseBuildFlags(argv2, env = process.env) {
     ...values["metadata-file"] ? { metadataFile: values["metadata-file"] } : {},
     noCache: values["no-cache"] === true,
     noCacheFilter: values["no-cache-filter"] ?? [],
+    ...cacheFlags(values, builder),
     ...values["cache-dir"] ? { cacheDir: resolve4(values["cache-dir"]) } : {},
     ...maxParallelism !== void 0 ? { maxParallelism } : {},
     dryRun: values["dry-run"] === true,
@@ -58744,6 +61142,7 @@ var init_build_flags = __esm({
     init_platform();
     init_reference();
     init_errors2();
+    init_cache_flags();
     init_secrets();
     init_signature_format();
     init_farm_client_flags();
@@ -58780,6 +61179,10 @@ Options:
       --no-cache             Do not use the cache
       --no-cache-filter STAGE
                              Do not use the cache for these stages (repeatable)
+      --cache-from spec      Import build cache (repeatable): type=registry,ref=REF (a cache, or an image with inline cache) |
+                             type=local,src=DIR | REF
+      --cache-to spec        Export build cache (repeatable): type=registry,ref=REF[,mode=min|max] |
+                             type=local,dest=DIR[,mode=min|max] | type=inline (records in the image config)
       --cache-dir DIR        Cache location (default: $DOCKYARD_CACHE_DIR or ~/.cache/dockyard)
       --max-parallelism N    Steps run at once (default: CPU count)
       --dry-run              Print the build plan (stages, steps, cache keys, image config) without building;
@@ -58804,6 +61207,8 @@ ${farmClientHelp}  -h, --help                 Show this help
       "no-cache": { type: "boolean" },
       "no-cache-filter": { type: "string", multiple: true },
       "cache-dir": { type: "string" },
+      "cache-from": { type: "string", multiple: true },
+      "cache-to": { type: "string", multiple: true },
       "max-parallelism": { type: "string" },
       push: { type: "boolean" },
       pull: { type: "boolean" },
@@ -58937,9 +61342,9 @@ var init_plan_render = __esm({
 });
 
 // cli/version.ts
-import { readFileSync as readFileSync13 } from "node:fs";
+import { readFileSync as readFileSync15 } from "node:fs";
 function version() {
-  return JSON.parse(readFileSync13(new URL("../../package.json", import.meta.url), "utf8")).version;
+  return JSON.parse(readFileSync15(new URL("../../package.json", import.meta.url), "utf8")).version;
 }
 var init_version = __esm({
   "cli/version.ts"() {
@@ -61399,11 +63804,11 @@ __export(signing_commands_exports, {
   verifyCommand: () => verifyCommand,
   verifyHelp: () => verifyHelp
 });
-import { existsSync as existsSync13, readFileSync as readFileSync14, writeFileSync as writeFileSync5 } from "node:fs";
+import { existsSync as existsSync14, readFileSync as readFileSync16, writeFileSync as writeFileSync5 } from "node:fs";
 import { parseArgs as parseArgs2 } from "node:util";
 function readKeyFile(path) {
   try {
-    return readFileSync14(path, "utf8");
+    return readFileSync16(path, "utf8");
   } catch (err) {
     throw new KeyFileError(`${path}: cannot read the key file (${err.code ?? err.message})`);
   }
@@ -61430,14 +63835,14 @@ async function generateKeyPairCommand(argv2, out) {
   if (positionals.length > 0) throw new UsageError(`"dockyard generate-key-pair" takes no arguments. See 'dockyard generate-key-pair --help'`);
   const prefix = values["output-key-prefix"] ?? "cosign";
   for (const file of [`${prefix}.key`, `${prefix}.pub`]) {
-    if (existsSync13(file)) throw new UsageError(`${file} already exists: remove it first, or choose another --output-key-prefix`);
+    if (existsSync14(file)) throw new UsageError(`${file} already exists: remove it first, or choose another --output-key-prefix`);
   }
   const password = await keyPassword(true);
   const { privatePem, publicPem } = generateKeyPair(password);
   password.fill(0);
-  const write = (file, text, mode) => {
+  const write = (file, text, mode2) => {
     try {
-      writeFileSync5(file, text, { flag: "wx", mode });
+      writeFileSync5(file, text, { flag: "wx", mode: mode2 });
     } catch (err) {
       if (err.code === "EEXIST") throw new UsageError(`${file} already exists: remove it first, or choose another --output-key-prefix`);
       throw new KeyFileError(`${file}: cannot write (${err.code ?? err.message})`);
@@ -69718,13 +72123,13 @@ var require_converter = __commonJS({
       return gen;
     }
     converter.fromObject = function fromObject(mtype) {
-      var fields = mtype.fieldsArray;
+      var fields2 = mtype.fieldsArray;
       var gen = util.codegen(["d", "n"], mtype.name + "$fromObject")("if(d instanceof this.ctor)")("return d");
-      if (!fields.length) return gen("return new this.ctor");
+      if (!fields2.length) return gen("return new this.ctor");
       gen("if(!util.isObject(d))")("throw TypeError(%j)", mtype.fullName + ": object expected")("if(n===undefined)n=0")("if(n>util.recursionLimit)")('throw Error("maximum nesting depth exceeded")');
       gen("var m=new this.ctor");
-      for (var i = 0; i < fields.length; ++i) {
-        var field = fields[i].resolve(), prop = util.safeProp(field.name);
+      for (var i = 0; i < fields2.length; ++i) {
+        var field = fields2[i].resolve(), prop = util.safeProp(field.name);
         if (field.map) {
           gen("if(d%s){", prop)("if(!util.isObject(d%s))", prop)("throw TypeError(%j)", field.fullName + ": object expected")("m%s={}", prop)("for(var ks=Object.keys(d%s),i=0;i<ks.length;++i){", prop);
           gen('if(ks[i]==="__proto__")')("util.makeProp(m%s,ks[i])", prop);
@@ -69789,14 +72194,14 @@ var require_converter = __commonJS({
       return gen;
     }
     converter.toObject = function toObject(mtype) {
-      var fields = mtype.fieldsArray.slice().sort(util.compareFieldsById);
-      if (!fields.length)
+      var fields2 = mtype.fieldsArray.slice().sort(util.compareFieldsById);
+      if (!fields2.length)
         return util.codegen()("return {}");
       var gen = util.codegen(["m", "o", "q"], mtype.name + "$toObject")("if(!o)")("o={}")("if(q===undefined)q=0")("if(q>util.recursionLimit)")('throw Error("max depth exceeded")')("var d={}");
       var repeatedFields = [], mapFields = [], normalFields = [], i = 0;
-      for (; i < fields.length; ++i)
-        if (!fields[i].partOf)
-          (fields[i].resolve().repeated ? repeatedFields : fields[i].map ? mapFields : normalFields).push(fields[i]);
+      for (; i < fields2.length; ++i)
+        if (!fields2[i].partOf)
+          (fields2[i].resolve().repeated ? repeatedFields : fields2[i].map ? mapFields : normalFields).push(fields2[i]);
       if (repeatedFields.length) {
         gen("if(o.arrays||o.defaults){");
         for (i = 0; i < repeatedFields.length; ++i) gen("d%s=[]", util.safeProp(repeatedFields[i].name));
@@ -69821,8 +72226,8 @@ var require_converter = __commonJS({
         gen("}");
       }
       var hasKs2 = false;
-      for (i = 0; i < fields.length; ++i) {
-        var field = fields[i], index = mtype._fieldsArray.indexOf(field), prop = util.safeProp(field.name);
+      for (i = 0; i < fields2.length; ++i) {
+        var field = fields2[i], index = mtype._fieldsArray.indexOf(field), prop = util.safeProp(field.name);
         if (field.map) {
           if (!hasKs2) {
             hasKs2 = true;
@@ -70120,9 +72525,9 @@ var require_type = __commonJS({
       i = 0;
       while (i < oneofs.length)
         oneofs[i++].resolve();
-      var fields = this.fieldsArray, i = 0;
-      while (i < fields.length)
-        fields[i++].resolve();
+      var fields2 = this.fieldsArray, i = 0;
+      while (i < fields2.length)
+        fields2[i++].resolve();
       return this;
     };
     Type.prototype._resolveFeaturesRecursive = function _resolveFeaturesRecursive(edition) {
@@ -71468,12 +73873,12 @@ var require_encoder = __commonJS({
     function encoder(mtype) {
       var gen = util.codegen(["m", "w", "q"], mtype.name + "$encode")("if(!w)")("w=Writer.create()")("if(q===undefined)q=0")("if(q>util.recursionLimit)")('throw Error("max depth exceeded")');
       var i, ref;
-      var fields = (
+      var fields2 = (
         /* initializes */
         mtype.fieldsArray.slice().sort(util.compareFieldsById)
       );
-      for (var i = 0; i < fields.length; ++i) {
-        var field = fields[i].resolve(), index = mtype._fieldsArray.indexOf(field), type = field.resolvedType instanceof Enum ? "int32" : field.type, wireType = types.basic[type];
+      for (var i = 0; i < fields2.length; ++i) {
+        var field = fields2[i].resolve(), index = mtype._fieldsArray.indexOf(field), type = field.resolvedType instanceof Enum ? "int32" : field.type, wireType = types.basic[type];
         ref = "m" + util.safeProp(field.name);
         if (field.map) {
           gen("if(%s!=null&&Object.hasOwnProperty.call(m,%j)){", ref, field.name)("for(var ks=Object.keys(%s),i=0;i<ks.length;++i){", ref)("w.uint32(%i).fork().uint32(%i).%s(ks[i])", (field.id << 3 | 2) >>> 0, 8 | types.mapKey[field.keyType], field.keyType);
@@ -86102,7 +88507,7 @@ var require_src3 = __commonJS({
 });
 
 // proto/load.ts
-import { dirname as dirname6, join as join30 } from "node:path";
+import { dirname as dirname6, join as join32 } from "node:path";
 import { fileURLToPath } from "node:url";
 function loadDockyardProto() {
   const definition = protoLoader.loadSync(SERVICE_FILES, LOADER_OPTIONS);
@@ -86114,7 +88519,7 @@ var init_load = __esm({
     "use strict";
     grpc = __toESM(require_src3(), 1);
     protoLoader = __toESM(require_src2(), 1);
-    PROTO_DIR = join30(dirname6(fileURLToPath(import.meta.url)), "..", "..", "proto");
+    PROTO_DIR = join32(dirname6(fileURLToPath(import.meta.url)), "..", "..", "proto");
     SERVICE_FILES = ["dockyard/v1/worker.proto", "dockyard/v1/content.proto", "dockyard/v1/build.proto"];
     LOADER_OPTIONS = {
       keepCase: false,
@@ -86129,7 +88534,7 @@ var init_load = __esm({
 });
 
 // proto/auth.ts
-import { readFileSync as readFileSync15 } from "node:fs";
+import { readFileSync as readFileSync17 } from "node:fs";
 function tokenClientInterceptor(token) {
   const value = `Bearer ${token}`;
   return (options2, nextCall) => new grpc2.InterceptingCall(nextCall(options2), {
@@ -86147,7 +88552,7 @@ function readToken(opts = {}) {
   if (opts.tokenFile !== void 0) {
     let text;
     try {
-      text = readFileSync15(opts.tokenFile, "utf8");
+      text = readFileSync17(opts.tokenFile, "utf8");
     } catch (err) {
       const code = err.code;
       throw new TokenError(`cannot read --token-file ${opts.tokenFile}: ${code === "ENOENT" ? "no such file" : code ?? err.message}`);
@@ -86211,12 +88616,12 @@ var init_protocol = __esm({
 });
 
 // proto/transport.ts
-import { readFileSync as readFileSync16 } from "node:fs";
+import { readFileSync as readFileSync18 } from "node:fs";
 function readPem2(tls, which2) {
   const file = tls[which2];
   if (file === void 0) return null;
   try {
-    return readFileSync16(file);
+    return readFileSync18(file);
   } catch (err) {
     const code = err.code;
     throw new TransportError(`cannot read ${FLAGS[which2]} ${file}: ${code === "ENOENT" ? "no such file" : code ?? err.message}`);
@@ -86271,11 +88676,11 @@ var init_transport = __esm({
 
 // cache/content-blob-store.ts
 import { randomBytes as randomBytes9 } from "node:crypto";
-import { createReadStream as createReadStream5, mkdirSync as mkdirSync10 } from "node:fs";
+import { createReadStream as createReadStream6, mkdirSync as mkdirSync10 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join31 } from "node:path";
-import { Readable as Readable3 } from "node:stream";
-import { setTimeout as sleep3 } from "node:timers/promises";
+import { join as join33 } from "node:path";
+import { Readable as Readable4 } from "node:stream";
+import { setTimeout as sleep4 } from "node:timers/promises";
 function retryable(err) {
   const code = err.code;
   return code === grpc5.status.UNAVAILABLE || code === grpc5.status.ABORTED || code === grpc5.status.CANCELLED || code === grpc5.status.DEADLINE_EXCEEDED || code === grpc5.status.INTERNAL || code === grpc5.status.UNKNOWN;
@@ -86303,7 +88708,7 @@ var init_content_blob_store = __esm({
           const { credentials: credentials2, options: options2 } = dialOptions(dial);
           this.client = new (loadDockyardProto()).dockyard.v1.Content(address, credentials2, options2);
         }
-        this.scratch = opts.scratchDir ?? join31(tmpdir3(), "dockyard-content-store");
+        this.scratch = opts.scratchDir ?? join33(tmpdir3(), "dockyard-content-store");
         mkdirSync10(this.scratch, { recursive: true });
         this.lease = opts.lease;
       }
@@ -86343,7 +88748,7 @@ var init_content_blob_store = __esm({
             return await fn();
           } catch (err) {
             if (!retryable(err) || attempt >= ATTEMPTS_WITHOUT_PROGRESS) throw this.failure(err, what);
-            await sleep3(backoff(attempt));
+            await sleep4(backoff(attempt));
           }
         }
       }
@@ -86395,7 +88800,7 @@ var init_content_blob_store = __esm({
           } finally {
             call2.cancel();
           }
-          await sleep3(backoff(failures));
+          await sleep4(backoff(failures));
         }
       }
       stream(digest) {
@@ -86404,11 +88809,11 @@ var init_content_blob_store = __esm({
       /** The bytes without the digest check, for a reader that checks them itself (a `BlobWriter` given the digest): one hashing, not two. */
       unchecked(digest) {
         this.check(digest);
-        return Readable3.from(this.download(digest), { objectMode: false });
+        return Readable4.from(this.download(digest), { objectMode: false });
       }
       writer(expected) {
         if (expected !== void 0) this.check(expected);
-        const tmp = join31(this.scratch, `blob-${process.pid}-${randomBytes9(6).toString("hex")}`);
+        const tmp = join33(this.scratch, `blob-${process.pid}-${randomBytes9(6).toString("hex")}`);
         return new BlobSpool(tmp, expected, async (file, { digest, size }) => {
           await this.lease?.add([{ kind: "blob", digest }]);
           await this.upload(file, digest, size);
@@ -86433,7 +88838,7 @@ var init_content_blob_store = __esm({
             if (err instanceof BlobError) throw err;
             const ours = err.code === grpc5.status.DATA_LOSS && offset === 0;
             if (ours || !(retryable(err) || err.code === grpc5.status.DATA_LOSS) || ++failures >= ATTEMPTS_WITHOUT_PROGRESS) throw this.failure(err, `upload ${digest}`);
-            await sleep3(backoff(failures));
+            await sleep4(backoff(failures));
           }
         }
       }
@@ -86447,7 +88852,7 @@ var init_content_blob_store = __esm({
             if (err) reject(err);
             else resolve5();
           });
-          const src = createReadStream5(file, { start: offset, highWaterMark: UPLOAD_CHUNK_BYTES });
+          const src = createReadStream6(file, { start: offset, highWaterMark: UPLOAD_CHUNK_BYTES });
           call2.write({ header: { digest, size, offset } });
           void (async () => {
             for await (const data of src) {
@@ -86579,8 +88984,8 @@ var init_builder_client = __esm({
 });
 
 // cli/context-upload.ts
-import { readdirSync as readdirSync5, readFileSync as readFileSync17 } from "node:fs";
-import { join as join32 } from "node:path";
+import { readdirSync as readdirSync5, readFileSync as readFileSync19 } from "node:fs";
+import { join as join34 } from "node:path";
 async function uploadMissing(store, paths, stats) {
   const missing = await store.findMissing([...paths.keys()]);
   for (const digest of missing) {
@@ -86598,7 +89003,7 @@ async function uploadLocalContext(store, ctx, stats) {
     if (e.type === "file") {
       const digest = ctx.fileDigest(e.path);
       entry.digest = digest;
-      paths.set(digest, join32(ctx.root, e.path));
+      paths.set(digest, join34(ctx.root, e.path));
     }
     if (e.type === "symlink" && e.linkTarget !== void 0) entry.linkTarget = e.linkTarget;
     entries.push(entry);
@@ -86613,11 +89018,11 @@ async function uploadNamedContexts(store, named, stats) {
     if (c.type === "docker-image") out.push({ name: c.name, dockerImage: c.ref });
     else if (c.type === "local") out.push({ name: c.name, local: await uploadLocalContext(store, BuildContext.open(c.dir), stats) });
     else {
-      const index = readFileSync17(join32(c.dir, "index.json"));
+      const index = readFileSync19(join34(c.dir, "index.json"));
       const indexDigest = sha256(index);
-      const paths = /* @__PURE__ */ new Map([[indexDigest, join32(c.dir, "index.json")]]);
-      const blobDir = join32(c.dir, "blobs", "sha256");
-      for (const name of readdirSync5(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join32(blobDir, name));
+      const paths = /* @__PURE__ */ new Map([[indexDigest, join34(c.dir, "index.json")]]);
+      const blobDir = join34(c.dir, "blobs", "sha256");
+      for (const name of readdirSync5(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join34(blobDir, name));
       await uploadMissing(store, paths, stats);
       out.push({ name: c.name, ociLayout: { indexDigest, ...c.tag ? { tag: c.tag } : {}, ...c.digest ? { digest: c.digest } : {} } });
     }
@@ -86641,9 +89046,9 @@ __export(remote_build_exports, {
   remoteBuild: () => remoteBuild
 });
 import { createWriteStream as createWriteStream6 } from "node:fs";
-import { mkdir as mkdir14, mkdtemp as mkdtemp6, rename as rename9, rm as rm12, writeFile as writeFile9 } from "node:fs/promises";
+import { mkdir as mkdir15, mkdtemp as mkdtemp6, rename as rename10, rm as rm12, writeFile as writeFile10 } from "node:fs/promises";
 import { tmpdir as tmpdir4 } from "node:os";
-import { dirname as dirname7, join as join33 } from "node:path";
+import { dirname as dirname7, join as join35 } from "node:path";
 async function follow(first, id, flags, relay, sinks, signal) {
   let b = first;
   const opened = [];
@@ -86726,7 +89131,7 @@ function attestOptions(flags) {
 async function remoteBuild(flags, progress, signal) {
   const b = await connectBuilder(flags.builder, connectOptions(flags));
   const address = b.address;
-  const scratch = await mkdtemp6(join33(flags.cacheDir ?? tmpdir4(), "dockyard-remote-"));
+  const scratch = await mkdtemp6(join35(flags.cacheDir ?? tmpdir4(), "dockyard-remote-"));
   try {
     const store = new ContentBlobStore(address, b.dial, { scratchDir: scratch });
     const stats = { files: 0, uploaded: 0, bytes: 0 };
@@ -86766,10 +89171,10 @@ async function remoteBuild(flags, progress, signal) {
       const result = await follow(b, buildId, flags, new ProgressRelay(progress, flags.outputs), sinks, signal);
       const top = result.top;
       const single = result.images.length === 1 ? result.images[0] : void 0;
-      if (flags.iidfile) await writeFile9(flags.iidfile, single?.config?.digest ?? top.digest);
+      if (flags.iidfile) await writeFile10(flags.iidfile, single?.config?.digest ?? top.digest);
       if (flags.metadataFile) {
         const meta = { ...buildMetadata({ top, configDigest: single?.config?.digest, tags: flags.tags, misses: result.misses }), "dockyard.build-id": buildId };
-        await writeFile9(flags.metadataFile, JSON.stringify(meta, null, 2) + "\n");
+        await writeFile10(flags.metadataFile, JSON.stringify(meta, null, 2) + "\n");
       }
       return { result, buildId };
     } finally {
@@ -86813,7 +89218,7 @@ var init_remote_build = __esm({
     OutputSink = class {
       constructor(spec, scratch, index) {
         this.spec = spec;
-        this.tmp = join33(scratch, `output-${index}`);
+        this.tmp = join35(scratch, `output-${index}`);
       }
       spec;
       file;
@@ -86837,7 +89242,7 @@ var init_remote_build = __esm({
         await this.close();
         const { spec } = this;
         if (spec.type === "local" || spec.type === "oci" && !spec.tar) {
-          await mkdir14(spec.dest, { recursive: true });
+          await mkdir15(spec.dest, { recursive: true });
           await runCommand("tar", ["-xf", this.tmp, "-C", spec.dest]);
           return;
         }
@@ -86845,8 +89250,8 @@ var init_remote_build = __esm({
           await runCommand("cat", [this.tmp]).then((r) => process.stdout.write(r.stdout));
           return;
         }
-        await mkdir14(dirname7(spec.dest), { recursive: true });
-        await rename9(this.tmp, spec.dest).catch(async () => {
+        await mkdir15(dirname7(spec.dest), { recursive: true });
+        await rename10(this.tmp, spec.dest).catch(async () => {
           await runCommand("cp", [this.tmp, spec.dest]);
         });
       }
@@ -86922,8 +89327,8 @@ async function runBuild2(flags, planOptions, out) {
   if (flags.builder === void 0 && process.getuid?.() !== 0) {
     throw new UsageError("building needs root: it mounts overlay filesystems and runs steps with runc. Run it with sudo (--dry-run does not need root)");
   }
-  const mode = flags.progress === "auto" ? process.stderr.isTTY ? "tty" : "plain" : flags.progress;
-  const reporter = new Progress(mode);
+  const mode2 = flags.progress === "auto" ? process.stderr.isTTY ? "tty" : "plain" : flags.progress;
+  const reporter = new Progress(mode2);
   if (flags.outputs.length === 0) process.stderr.write("WARNING: No output specified; the build result will only remain in the build cache. Use --output type=oci,dest=FILE (or type=docker, type=local).\n");
   const signer = flags.sign?.key !== void 0 ? await (await Promise.resolve().then(() => (init_signing_commands(), signing_commands_exports))).loadSigner(flags.sign.key) : void 0;
   const abort = new AbortController();
@@ -86946,6 +89351,8 @@ async function runBuild2(flags, planOptions, out) {
       progress: reporter,
       noCache: flags.noCache,
       noCacheFilter: flags.noCacheFilter,
+      cacheFrom: flags.cacheFrom,
+      cacheTo: flags.cacheTo,
       secrets: new FlagSecrets(flags.secrets),
       ...flags.iidfile ? { iidfile: flags.iidfile } : {},
       ...flags.metadataFile ? { metadataFile: flags.metadataFile } : {},
@@ -86955,7 +89362,7 @@ async function runBuild2(flags, planOptions, out) {
     });
     if (flags.sign && signer) await signPushed(new Registries({ insecure: registrySettings().insecure }), pushedNames(flags.outputs, flags.tags), pushedManifests(result), { formats: flags.sign.formats, signer }, reporter);
     reporter.finish();
-    printWarnings(result.plan.warnings, flags.dockerfileName);
+    printWarnings([...result.plan.warnings, ...result.warnings.map((message) => ({ message }))], flags.dockerfileName);
     out.write(result.top.digest + "\n");
     return 0;
   } catch (err) {
@@ -87660,1711 +90067,8 @@ function withInput(error2, flagInputs) {
   return input !== void 0 ? `${error2} (from input ${input})` : error2;
 }
 
-// node_modules/csv-parse/lib/api/CsvError.js
-var CsvError = class _CsvError extends Error {
-  constructor(code, message, options2, ...contexts) {
-    if (Array.isArray(message)) message = message.join(" ").trim();
-    super(message);
-    if (Error.captureStackTrace !== void 0) {
-      Error.captureStackTrace(this, _CsvError);
-    }
-    this.code = code;
-    for (const context of contexts) {
-      for (const key in context) {
-        const value = context[key];
-        this[key] = Buffer.isBuffer(value) ? value.toString(options2.encoding) : value == null ? value : JSON.parse(JSON.stringify(value));
-      }
-    }
-  }
-};
-
-// node_modules/csv-parse/lib/utils/is_object.js
-var is_object = function(obj) {
-  return typeof obj === "object" && obj !== null && !Array.isArray(obj);
-};
-
-// node_modules/csv-parse/lib/api/normalize_columns_array.js
-var normalize_columns_array = function(columns) {
-  const normalizedColumns = [];
-  for (let i = 0, l = columns.length; i < l; i++) {
-    const column = columns[i];
-    if (column === void 0 || column === null || column === false) {
-      normalizedColumns[i] = { disabled: true };
-    } else if (typeof column === "string" || typeof column === "number") {
-      normalizedColumns[i] = { name: `${column}` };
-    } else if (is_object(column)) {
-      if (typeof column.name !== "string") {
-        throw new CsvError("CSV_OPTION_COLUMNS_MISSING_NAME", [
-          "Option columns missing name:",
-          `property "name" is required at position ${i}`,
-          "when column is an object literal"
-        ]);
-      }
-      normalizedColumns[i] = column;
-    } else {
-      throw new CsvError("CSV_INVALID_COLUMN_DEFINITION", [
-        "Invalid column definition:",
-        "expect a string or a literal object,",
-        `got ${JSON.stringify(column)} at position ${i}`
-      ]);
-    }
-  }
-  return normalizedColumns;
-};
-
-// node_modules/csv-parse/lib/utils/ResizeableBuffer.js
-var ResizeableBuffer = class {
-  constructor(size = 100) {
-    this.size = size;
-    this.length = 0;
-    this.buf = Buffer.allocUnsafe(size);
-  }
-  prepend(val) {
-    if (Buffer.isBuffer(val)) {
-      const length = this.length + val.length;
-      if (length >= this.size) {
-        this.resize();
-        if (length >= this.size) {
-          throw Error("INVALID_BUFFER_STATE");
-        }
-      }
-      const buf = this.buf;
-      this.buf = Buffer.allocUnsafe(this.size);
-      val.copy(this.buf, 0);
-      buf.copy(this.buf, val.length);
-      this.length += val.length;
-    } else {
-      const length = this.length++;
-      if (length === this.size) {
-        this.resize();
-      }
-      const buf = this.clone();
-      this.buf[0] = val;
-      buf.copy(this.buf, 1, 0, length);
-    }
-  }
-  append(val) {
-    const length = this.length++;
-    if (length === this.size) {
-      this.resize();
-    }
-    this.buf[length] = val;
-  }
-  clone() {
-    return Buffer.from(this.buf.slice(0, this.length));
-  }
-  resize() {
-    const length = this.length;
-    this.size = this.size * 2;
-    const buf = Buffer.allocUnsafe(this.size);
-    this.buf.copy(buf, 0, 0, length);
-    this.buf = buf;
-  }
-  toString(encoding) {
-    if (encoding) {
-      return this.buf.toString(encoding, 0, this.length);
-    } else {
-      return Uint8Array.prototype.slice.call(this.buf.slice(0, this.length));
-    }
-  }
-  toJSON() {
-    return this.toString("utf8");
-  }
-  reset() {
-    this.length = 0;
-  }
-};
-var ResizeableBuffer_default = ResizeableBuffer;
-
-// node_modules/csv-parse/lib/api/init_state.js
-var init_state = function(options2) {
-  const timchars = [
-    // Basic Latin
-    32,
-    // [Space](https://www.fileformat.info/info/unicode/char/0020/index.htm)
-    9,
-    // [CHARACTER TABULATION (HT)](https://www.fileformat.info/info/unicode/char/0009/index.htm)
-    10,
-    // [LINE FEED (LF)](https://www.fileformat.info/info/unicode/char/000a/index.htm)
-    13,
-    // [CARRIAGE RETURN (CR)](https://www.fileformat.info/info/unicode/char/000d/index.htm)
-    12,
-    // [FORM FEED (FF)](https://www.fileformat.info/info/unicode/char/000c/index.htm)
-    11,
-    // [LINE TABULATION (VT)](https://www.fileformat.info/info/unicode/char/000b/index.htm)
-    // Latin-1 Supplement
-    160,
-    // [NO-BREAK SPACE (NBSP)](https://www.fileformat.info/info/unicode/char/00a0/index.htm)
-    // Ogham
-    5760,
-    // [OGHAM SPACE MARK](https://www.fileformat.info/info/unicode/char/1680/index.htm)
-    // General Punctuation
-    8192,
-    // [EN QUAD](https://www.fileformat.info/info/unicode/char/2000/index.htm)
-    8193,
-    // [EM QUAD](https://www.fileformat.info/info/unicode/char/2001/index.htm)
-    8194,
-    // [EN SPACE](https://www.fileformat.info/info/unicode/char/2002/index.htm)
-    8195,
-    // [EM SPACE](https://www.fileformat.info/info/unicode/char/2003/index.htm)
-    8196,
-    // [THREE-PER-EM SPACE](https://www.fileformat.info/info/unicode/char/2004/index.htm)
-    8197,
-    // [FOUR-PER-EM SPACE](https://www.fileformat.info/info/unicode/char/2005/index.htm)
-    8198,
-    // [SIX-PER-EM SPACE](https://www.fileformat.info/info/unicode/char/2006/index.htm)
-    8199,
-    // [FIGURE SPACE](https://www.fileformat.info/info/unicode/char/2007/index.htm)
-    8200,
-    // [PUNCTUATION SPACE](https://www.fileformat.info/info/unicode/char/2008/index.htm)
-    8201,
-    // [THIN SPACE](https://www.fileformat.info/info/unicode/char/2009/index.htm)
-    8202,
-    // [HAIR SPACE](https://www.fileformat.info/info/unicode/char/200a/index.htm)
-    8232,
-    // [LINE SEPARATOR](https://www.fileformat.info/info/unicode/char/2028/index.htm)
-    8233,
-    // [PARAGRAPH SEPARATOR](https://www.fileformat.info/info/unicode/char/2029/index.htm)
-    8239,
-    // [NARROW NO-BREAK SPACE (NNBSP)](https://www.fileformat.info/info/unicode/char/202f/index.htm)
-    8287,
-    // [MEDIUM MATHEMATICAL SPACE (MMSP)](https://www.fileformat.info/info/unicode/char/205f/index.htm)
-    12288,
-    // [IDEOGRAPHIC SPACE](https://www.fileformat.info/info/unicode/char/3000/index.htm)
-    65279
-    // [ZERO WIDTH NO-BREAK SPACE (BOM)](https://www.fileformat.info/info/unicode/char/feff/index.htm)
-  ].reduce((acc, codepoint) => {
-    const encoded = Buffer.from(
-      String.fromCharCode(codepoint),
-      options2.encoding
-    );
-    if (codepoint !== 63 && encoded.length === 1 && encoded[0] === 63) {
-      return acc;
-    }
-    acc.push(encoded);
-    return acc;
-  }, []);
-  const timcharFirstBytes = new Uint8Array(256);
-  for (const t of timchars) timcharFirstBytes[t[0]] = 1;
-  return {
-    bomSkipped: false,
-    bufBytesStart: 0,
-    castField: options2.cast_function,
-    commenting: false,
-    delimiterBufPrevious: void 0,
-    delimiterDiscovered: false,
-    // Current error encountered by a record
-    error: void 0,
-    enabled: options2.from_line === 1,
-    escaping: false,
-    escapeIsQuote: Buffer.isBuffer(options2.escape) && Buffer.isBuffer(options2.quote) && Buffer.compare(options2.escape, options2.quote) === 0,
-    // columns can be `false`, `true`, `Array`
-    expectedRecordLength: Array.isArray(options2.columns) ? options2.columns.length : void 0,
-    field: new ResizeableBuffer_default(20),
-    firstLineToHeaders: options2.cast_first_line_to_header,
-    needMoreDataSize: Math.max(
-      // Skip if the remaining buffer smaller than comment
-      options2.comment !== null ? options2.comment.length : 0,
-      ...options2.delimiter ? options2.delimiter.map((delimiter2) => delimiter2.length) : [],
-      // Auto discovery of delimiter is limited to 1 character
-      options2.delimiter_auto ? 1 : 0,
-      // Skip if the remaining buffer can be escape sequence
-      options2.quote !== null ? options2.quote.length : 0,
-      ...timchars.map((t) => t.length)
-    ),
-    previousBuf: void 0,
-    quoting: false,
-    stop: false,
-    rawBuffer: new ResizeableBuffer_default(100),
-    record: [],
-    recordHasError: false,
-    record_length: 0,
-    recordDelimiterMaxLength: options2.record_delimiter.length === 0 ? 0 : Math.max(...options2.record_delimiter.map((v) => v.length)),
-    trimChars: [
-      Buffer.from(" ", options2.encoding)[0],
-      Buffer.from("	", options2.encoding)[0]
-    ],
-    wasQuoting: false,
-    wasRowDelimiter: false,
-    timchars,
-    timcharFirstBytes
-  };
-};
-
-// node_modules/csv-parse/lib/utils/underscore.js
-var underscore = function(str2) {
-  return str2.replace(/([A-Z])/g, function(_, match) {
-    return "_" + match.toLowerCase();
-  });
-};
-
-// node_modules/csv-parse/lib/api/normalize_options.js
-var normalize_options = function(opts) {
-  const options2 = {};
-  for (const opt2 in opts) {
-    options2[underscore(opt2)] = opts[opt2];
-  }
-  if (options2.encoding === void 0 || options2.encoding === true) {
-    options2.encoding = "utf8";
-  } else if (options2.encoding === null || options2.encoding === false) {
-    options2.encoding = null;
-  } else if (typeof options2.encoding !== "string" && options2.encoding !== null) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_ENCODING",
-      [
-        "Invalid option encoding:",
-        "encoding must be a string or null to return a buffer,",
-        `got ${JSON.stringify(options2.encoding)}`
-      ],
-      options2
-    );
-  }
-  if (options2.bom === void 0 || options2.bom === null || options2.bom === false) {
-    options2.bom = false;
-  } else if (options2.bom !== true) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_BOM",
-      [
-        "Invalid option bom:",
-        "bom must be true,",
-        `got ${JSON.stringify(options2.bom)}`
-      ],
-      options2
-    );
-  }
-  options2.cast_function = null;
-  if (options2.cast === void 0 || options2.cast === null || options2.cast === false || options2.cast === "") {
-    options2.cast = void 0;
-  } else if (typeof options2.cast === "function") {
-    options2.cast_function = options2.cast;
-    options2.cast = true;
-  } else if (options2.cast !== true) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_CAST",
-      [
-        "Invalid option cast:",
-        "cast must be true or a function,",
-        `got ${JSON.stringify(options2.cast)}`
-      ],
-      options2
-    );
-  }
-  if (options2.cast_date === void 0 || options2.cast_date === null || options2.cast_date === false || options2.cast_date === "") {
-    options2.cast_date = false;
-  } else if (options2.cast_date === true) {
-    options2.cast_date = function(value) {
-      const date = Date.parse(value);
-      return !isNaN(date) ? new Date(date) : value;
-    };
-  } else if (typeof options2.cast_date !== "function") {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_CAST_DATE",
-      [
-        "Invalid option cast_date:",
-        "cast_date must be true or a function,",
-        `got ${JSON.stringify(options2.cast_date)}`
-      ],
-      options2
-    );
-  }
-  options2.cast_first_line_to_header = void 0;
-  if (options2.columns === true) {
-    options2.cast_first_line_to_header = void 0;
-  } else if (typeof options2.columns === "function") {
-    options2.cast_first_line_to_header = options2.columns;
-    options2.columns = true;
-  } else if (Array.isArray(options2.columns)) {
-    options2.columns = normalize_columns_array(options2.columns);
-  } else if (options2.columns === void 0 || options2.columns === null || options2.columns === false) {
-    options2.columns = false;
-  } else {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_COLUMNS",
-      [
-        "Invalid option columns:",
-        "expect an array, a function or true,",
-        `got ${JSON.stringify(options2.columns)}`
-      ],
-      options2
-    );
-  }
-  if (options2.group_columns_by_name === void 0 || options2.group_columns_by_name === null || options2.group_columns_by_name === false) {
-    options2.group_columns_by_name = false;
-  } else if (options2.group_columns_by_name !== true) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_GROUP_COLUMNS_BY_NAME",
-      [
-        "Invalid option group_columns_by_name:",
-        "expect an boolean,",
-        `got ${JSON.stringify(options2.group_columns_by_name)}`
-      ],
-      options2
-    );
-  } else if (options2.columns === false) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_GROUP_COLUMNS_BY_NAME",
-      [
-        "Invalid option group_columns_by_name:",
-        "the `columns` mode must be activated."
-      ],
-      options2
-    );
-  }
-  if (options2.comment === void 0 || options2.comment === null || options2.comment === false || options2.comment === "") {
-    options2.comment = null;
-  } else {
-    if (typeof options2.comment === "string") {
-      options2.comment = Buffer.from(options2.comment, options2.encoding);
-    }
-    if (!Buffer.isBuffer(options2.comment)) {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_COMMENT",
-        [
-          "Invalid option comment:",
-          "comment must be a buffer or a string,",
-          `got ${JSON.stringify(options2.comment)}`
-        ],
-        options2
-      );
-    }
-  }
-  if (options2.comment_no_infix === void 0 || options2.comment_no_infix === null || options2.comment_no_infix === false) {
-    options2.comment_no_infix = false;
-  } else if (options2.comment_no_infix !== true) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_COMMENT",
-      [
-        "Invalid option comment_no_infix:",
-        "value must be a boolean,",
-        `got ${JSON.stringify(options2.comment_no_infix)}`
-      ],
-      options2
-    );
-  }
-  if (options2.delimiter_auto === void 0 || options2.delimiter_auto === null || options2.delimiter_auto === false) {
-    options2.delimiter_auto = false;
-  } else if (options2.delimiter_auto === true) {
-    options2.delimiter_auto = {};
-  } else if (!is_object(options2.delimiter_auto)) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_DELIMITER_AUTO",
-      [
-        "Invalid option delimiter_auto:",
-        "delimiter_auto must be a boolean or a configuration object,",
-        `got ${JSON.stringify(options2.delimiter_auto)}`
-      ],
-      options2
-    );
-  }
-  if (options2.delimiter_auto) {
-    if (options2.delimiter_auto.preferred === void 0)
-      options2.delimiter_auto.preferred = {
-        [",".charCodeAt(0)]: 1.8,
-        ["	".charCodeAt(0)]: 1.8,
-        [";".charCodeAt(0)]: 1.6,
-        [" ".charCodeAt(0)]: 1.6,
-        [":".charCodeAt(0)]: 1.5,
-        [".".charCodeAt(0)]: 1.4,
-        ["/".charCodeAt(0)]: 1.4
-      };
-    else if (!is_object(options2.delimiter_auto.preferred)) {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_DELIMITER_AUTO",
-        [
-          "Invalid option delimiter_auto:",
-          "preferred must be an object,",
-          `got ${JSON.stringify(options2.delimiter_auto.preferred)}`
-        ],
-        options2
-      );
-    }
-    if (options2.delimiter_auto.score === void 0)
-      options2.delimiter_auto.score = (info, options3) => {
-        return (info.total - info.std) * (options3.preferred[info.char_code] || 1);
-      };
-    else if (typeof options2.delimiter_auto.score !== "function") {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_DELIMITER_AUTO",
-        [
-          "Invalid option delimiter_auto:",
-          "score must be a function,",
-          `got ${JSON.stringify(options2.delimiter_auto.score)}`
-        ],
-        options2
-      );
-    }
-    if (options2.delimiter_auto.size === void 0)
-      options2.delimiter_auto.size = 2048;
-    else if (typeof options2.delimiter_auto.size !== "number") {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_DELIMITER_AUTO",
-        [
-          "Invalid option delimiter_auto:",
-          "size must be a number,",
-          `got ${JSON.stringify(options2.delimiter_auto.size)}`
-        ],
-        options2
-      );
-    }
-  }
-  const delimiter_json = JSON.stringify(options2.delimiter);
-  if (options2.delimiter_auto !== false) {
-    options2.delimiter = [];
-  }
-  if (!Array.isArray(options2.delimiter)) {
-    if (options2.delimiter === void 0 || options2.delimiter === null || options2.delimiter === false) {
-      options2.delimiter = Buffer.from(",", options2.encoding);
-    }
-    options2.delimiter = [options2.delimiter];
-  }
-  options2.delimiter = options2.delimiter.map(function(delimiter2) {
-    if (typeof delimiter2 === "string") {
-      delimiter2 = Buffer.from(delimiter2, options2.encoding);
-    }
-    if (!Buffer.isBuffer(delimiter2) || delimiter2.length === 0) {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_DELIMITER",
-        [
-          "Invalid option delimiter:",
-          "delimiter must be a non empty string or buffer or array of string|buffer,",
-          `got ${delimiter_json}`
-        ],
-        options2
-      );
-    }
-    return delimiter2;
-  });
-  if (options2.escape === void 0 || options2.escape === true) {
-    options2.escape = Buffer.from('"', options2.encoding);
-  } else if (typeof options2.escape === "string") {
-    options2.escape = Buffer.from(options2.escape, options2.encoding);
-  } else if (options2.escape === null || options2.escape === false) {
-    options2.escape = null;
-  }
-  if (options2.escape !== null) {
-    if (!Buffer.isBuffer(options2.escape)) {
-      throw new Error(
-        `Invalid Option: escape must be a buffer, a string or a boolean, got ${JSON.stringify(options2.escape)}`
-      );
-    }
-  }
-  if (options2.from === void 0 || options2.from === null) {
-    options2.from = 1;
-  } else {
-    if (typeof options2.from === "string" && /\d+/.test(options2.from)) {
-      options2.from = parseInt(options2.from);
-    }
-    if (Number.isInteger(options2.from)) {
-      if (options2.from < 0) {
-        throw new Error(
-          `Invalid Option: from must be a positive integer, got ${JSON.stringify(opts.from)}`
-        );
-      }
-    } else {
-      throw new Error(
-        `Invalid Option: from must be an integer, got ${JSON.stringify(options2.from)}`
-      );
-    }
-  }
-  if (options2.from_line === void 0 || options2.from_line === null) {
-    options2.from_line = 1;
-  } else {
-    if (typeof options2.from_line === "string" && /\d+/.test(options2.from_line)) {
-      options2.from_line = parseInt(options2.from_line);
-    }
-    if (Number.isInteger(options2.from_line)) {
-      if (options2.from_line <= 0) {
-        throw new Error(
-          `Invalid Option: from_line must be a positive integer greater than 0, got ${JSON.stringify(opts.from_line)}`
-        );
-      }
-    } else {
-      throw new Error(
-        `Invalid Option: from_line must be an integer, got ${JSON.stringify(opts.from_line)}`
-      );
-    }
-  }
-  if (options2.ignore_last_delimiters === void 0 || options2.ignore_last_delimiters === null) {
-    options2.ignore_last_delimiters = false;
-  } else if (typeof options2.ignore_last_delimiters === "number") {
-    options2.ignore_last_delimiters = Math.floor(options2.ignore_last_delimiters);
-    if (options2.ignore_last_delimiters === 0) {
-      options2.ignore_last_delimiters = false;
-    }
-  } else if (typeof options2.ignore_last_delimiters !== "boolean") {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_IGNORE_LAST_DELIMITERS",
-      [
-        "Invalid option `ignore_last_delimiters`:",
-        "the value must be a boolean value or an integer,",
-        `got ${JSON.stringify(options2.ignore_last_delimiters)}`
-      ],
-      options2
-    );
-  }
-  if (options2.ignore_last_delimiters === true && options2.columns === false) {
-    throw new CsvError(
-      "CSV_IGNORE_LAST_DELIMITERS_REQUIRES_COLUMNS",
-      [
-        "The option `ignore_last_delimiters`",
-        "requires the activation of the `columns` option"
-      ],
-      options2
-    );
-  }
-  if (options2.info === void 0 || options2.info === null || options2.info === false) {
-    options2.info = false;
-  } else if (options2.info !== true) {
-    throw new Error(
-      `Invalid Option: info must be true, got ${JSON.stringify(options2.info)}`
-    );
-  }
-  if (options2.max_record_size === void 0 || options2.max_record_size === null || options2.max_record_size === false) {
-    options2.max_record_size = 0;
-  } else if (Number.isInteger(options2.max_record_size) && options2.max_record_size >= 0) {
-  } else if (typeof options2.max_record_size === "string" && /\d+/.test(options2.max_record_size)) {
-    options2.max_record_size = parseInt(options2.max_record_size);
-  } else {
-    throw new Error(
-      `Invalid Option: max_record_size must be a positive integer, got ${JSON.stringify(options2.max_record_size)}`
-    );
-  }
-  if (options2.objname === void 0 || options2.objname === null || options2.objname === false) {
-    options2.objname = void 0;
-  } else if (Buffer.isBuffer(options2.objname)) {
-    if (options2.objname.length === 0) {
-      throw new Error(`Invalid Option: objname must be a non empty buffer`);
-    }
-    if (options2.encoding === null) {
-    } else {
-      options2.objname = options2.objname.toString(options2.encoding);
-    }
-  } else if (typeof options2.objname === "string") {
-    if (options2.objname.length === 0) {
-      throw new Error(`Invalid Option: objname must be a non empty string`);
-    }
-  } else if (typeof options2.objname === "number") {
-  } else {
-    throw new Error(
-      `Invalid Option: objname must be a string or a buffer, got ${options2.objname}`
-    );
-  }
-  if (options2.objname !== void 0) {
-    if (typeof options2.objname === "number") {
-      if (options2.columns !== false) {
-        throw Error(
-          "Invalid Option: objname index cannot be combined with columns or be defined as a field"
-        );
-      }
-    } else {
-      if (options2.columns === false) {
-        throw Error(
-          "Invalid Option: objname field must be combined with columns or be defined as an index"
-        );
-      }
-    }
-  }
-  if (options2.on_record === void 0 || options2.on_record === null) {
-    options2.on_record = void 0;
-  } else if (typeof options2.on_record !== "function") {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_ON_RECORD",
-      [
-        "Invalid option `on_record`:",
-        "expect a function,",
-        `got ${JSON.stringify(options2.on_record)}`
-      ],
-      options2
-    );
-  }
-  if (options2.on_skip !== void 0 && options2.on_skip !== null && typeof options2.on_skip !== "function") {
-    throw new Error(
-      `Invalid Option: on_skip must be a function, got ${JSON.stringify(options2.on_skip)}`
-    );
-  }
-  if (options2.quote === null || options2.quote === false || options2.quote === "") {
-    options2.quote = null;
-  } else {
-    if (options2.quote === void 0 || options2.quote === true) {
-      options2.quote = Buffer.from('"', options2.encoding);
-    } else if (typeof options2.quote === "string") {
-      options2.quote = Buffer.from(options2.quote, options2.encoding);
-    }
-    if (!Buffer.isBuffer(options2.quote)) {
-      throw new Error(
-        `Invalid Option: quote must be a buffer or a string, got ${JSON.stringify(options2.quote)}`
-      );
-    }
-  }
-  if (options2.raw === void 0 || options2.raw === null || options2.raw === false) {
-    options2.raw = false;
-  } else if (options2.raw !== true) {
-    throw new Error(
-      `Invalid Option: raw must be true, got ${JSON.stringify(options2.raw)}`
-    );
-  }
-  if (options2.record_delimiter === void 0) {
-    options2.record_delimiter = [];
-  } else if (typeof options2.record_delimiter === "string" || Buffer.isBuffer(options2.record_delimiter)) {
-    if (options2.record_delimiter.length === 0) {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_RECORD_DELIMITER",
-        [
-          "Invalid option `record_delimiter`:",
-          "value must be a non empty string or buffer,",
-          `got ${JSON.stringify(options2.record_delimiter)}`
-        ],
-        options2
-      );
-    }
-    options2.record_delimiter = [options2.record_delimiter];
-  } else if (!Array.isArray(options2.record_delimiter)) {
-    throw new CsvError(
-      "CSV_INVALID_OPTION_RECORD_DELIMITER",
-      [
-        "Invalid option `record_delimiter`:",
-        "value must be a string, a buffer or array of string|buffer,",
-        `got ${JSON.stringify(options2.record_delimiter)}`
-      ],
-      options2
-    );
-  }
-  options2.record_delimiter = options2.record_delimiter.map(function(rd, i) {
-    if (typeof rd !== "string" && !Buffer.isBuffer(rd)) {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_RECORD_DELIMITER",
-        [
-          "Invalid option `record_delimiter`:",
-          "value must be a string, a buffer or array of string|buffer",
-          `at index ${i},`,
-          `got ${JSON.stringify(rd)}`
-        ],
-        options2
-      );
-    } else if (rd.length === 0) {
-      throw new CsvError(
-        "CSV_INVALID_OPTION_RECORD_DELIMITER",
-        [
-          "Invalid option `record_delimiter`:",
-          "value must be a non empty string or buffer",
-          `at index ${i},`,
-          `got ${JSON.stringify(rd)}`
-        ],
-        options2
-      );
-    }
-    if (typeof rd === "string") {
-      rd = Buffer.from(rd, options2.encoding);
-    }
-    return rd;
-  });
-  if (typeof options2.relax_column_count === "boolean") {
-  } else if (options2.relax_column_count === void 0 || options2.relax_column_count === null) {
-    options2.relax_column_count = false;
-  } else {
-    throw new Error(
-      `Invalid Option: relax_column_count must be a boolean, got ${JSON.stringify(options2.relax_column_count)}`
-    );
-  }
-  if (typeof options2.relax_column_count_less === "boolean") {
-  } else if (options2.relax_column_count_less === void 0 || options2.relax_column_count_less === null) {
-    options2.relax_column_count_less = false;
-  } else {
-    throw new Error(
-      `Invalid Option: relax_column_count_less must be a boolean, got ${JSON.stringify(options2.relax_column_count_less)}`
-    );
-  }
-  if (typeof options2.relax_column_count_more === "boolean") {
-  } else if (options2.relax_column_count_more === void 0 || options2.relax_column_count_more === null) {
-    options2.relax_column_count_more = false;
-  } else {
-    throw new Error(
-      `Invalid Option: relax_column_count_more must be a boolean, got ${JSON.stringify(options2.relax_column_count_more)}`
-    );
-  }
-  if (typeof options2.relax_quotes === "boolean") {
-  } else if (options2.relax_quotes === void 0 || options2.relax_quotes === null) {
-    options2.relax_quotes = false;
-  } else {
-    throw new Error(
-      `Invalid Option: relax_quotes must be a boolean, got ${JSON.stringify(options2.relax_quotes)}`
-    );
-  }
-  if (typeof options2.skip_empty_lines === "boolean") {
-  } else if (options2.skip_empty_lines === void 0 || options2.skip_empty_lines === null) {
-    options2.skip_empty_lines = false;
-  } else {
-    throw new Error(
-      `Invalid Option: skip_empty_lines must be a boolean, got ${JSON.stringify(options2.skip_empty_lines)}`
-    );
-  }
-  if (typeof options2.skip_records_with_empty_values === "boolean") {
-  } else if (options2.skip_records_with_empty_values === void 0 || options2.skip_records_with_empty_values === null) {
-    options2.skip_records_with_empty_values = false;
-  } else {
-    throw new Error(
-      `Invalid Option: skip_records_with_empty_values must be a boolean, got ${JSON.stringify(options2.skip_records_with_empty_values)}`
-    );
-  }
-  if (typeof options2.skip_records_with_error === "boolean") {
-  } else if (options2.skip_records_with_error === void 0 || options2.skip_records_with_error === null) {
-    options2.skip_records_with_error = false;
-  } else {
-    throw new Error(
-      `Invalid Option: skip_records_with_error must be a boolean, got ${JSON.stringify(options2.skip_records_with_error)}`
-    );
-  }
-  if (options2.rtrim === void 0 || options2.rtrim === null || options2.rtrim === false) {
-    options2.rtrim = false;
-  } else if (options2.rtrim !== true) {
-    throw new Error(
-      `Invalid Option: rtrim must be a boolean, got ${JSON.stringify(options2.rtrim)}`
-    );
-  }
-  if (options2.ltrim === void 0 || options2.ltrim === null || options2.ltrim === false) {
-    options2.ltrim = false;
-  } else if (options2.ltrim !== true) {
-    throw new Error(
-      `Invalid Option: ltrim must be a boolean, got ${JSON.stringify(options2.ltrim)}`
-    );
-  }
-  if (options2.trim === void 0 || options2.trim === null || options2.trim === false) {
-    options2.trim = false;
-  } else if (options2.trim !== true) {
-    throw new Error(
-      `Invalid Option: trim must be a boolean, got ${JSON.stringify(options2.trim)}`
-    );
-  }
-  if (options2.trim === true && opts.ltrim !== false) {
-    options2.ltrim = true;
-  } else if (options2.ltrim !== true) {
-    options2.ltrim = false;
-  }
-  if (options2.trim === true && opts.rtrim !== false) {
-    options2.rtrim = true;
-  } else if (options2.rtrim !== true) {
-    options2.rtrim = false;
-  }
-  if (options2.to === void 0 || options2.to === null) {
-    options2.to = -1;
-  } else if (options2.to !== -1) {
-    if (typeof options2.to === "string" && /\d+/.test(options2.to)) {
-      options2.to = parseInt(options2.to);
-    }
-    if (Number.isInteger(options2.to)) {
-      if (options2.to <= 0) {
-        throw new Error(
-          `Invalid Option: to must be a positive integer greater than 0, got ${JSON.stringify(opts.to)}`
-        );
-      }
-    } else {
-      throw new Error(
-        `Invalid Option: to must be an integer, got ${JSON.stringify(opts.to)}`
-      );
-    }
-  }
-  if (options2.to_line === void 0 || options2.to_line === null) {
-    options2.to_line = -1;
-  } else if (options2.to_line !== -1) {
-    if (typeof options2.to_line === "string" && /\d+/.test(options2.to_line)) {
-      options2.to_line = parseInt(options2.to_line);
-    }
-    if (Number.isInteger(options2.to_line)) {
-      if (options2.to_line <= 0) {
-        throw new Error(
-          `Invalid Option: to_line must be a positive integer greater than 0, got ${JSON.stringify(opts.to_line)}`
-        );
-      }
-    } else {
-      throw new Error(
-        `Invalid Option: to_line must be an integer, got ${JSON.stringify(opts.to_line)}`
-      );
-    }
-  }
-  return options2;
-};
-
-// node_modules/csv-parse/lib/utils/delimiter_discover.js
-var delimiter_discover = function(records, options2) {
-  if (!options2) {
-    ({ delimiter_auto: options2 } = normalize_options({ delimiter_auto: true }));
-  }
-  if (typeof records === "string") {
-    records = Buffer.from(records);
-  }
-  if (Buffer.isBuffer(records)) {
-    records = ((data) => {
-      const records2 = [];
-      const parser = transform({ delimiter: [] });
-      const push2 = (record) => records2.push(record);
-      const close = () => {
-      };
-      const error2 = parser.parse(data, true, push2, close);
-      if (error2 !== void 0) throw error2;
-      return records2;
-    })(records);
-  }
-  const info = Array(127).fill().map(() => ({ lines: [] }));
-  records.map(([record], line) => {
-    for (let i = 0, l = record.length; i < l; i++) {
-      const code = record.charCodeAt(i);
-      if (info[code].lines[line] === void 0) info[code].lines[line] = 0;
-      info[code].lines[line]++;
-    }
-  });
-  info.map((info2, i) => {
-    info2.char_code = i;
-    info2.std = std(info2.lines);
-    info2.total = info2.lines.reduce((acc, val) => acc + val, 0);
-    info2.preferred = !!options2.preferred[i];
-    info2.score = options2.score(info2, options2);
-  });
-  const result = info.reduce(
-    (acc, info2) => acc.score > info2.score ? acc : info2,
-    {}
-  );
-  return String.fromCharCode(result.char_code);
-};
-var std = function(array) {
-  const n = array.length;
-  if (n === 0) return 0;
-  const mean = array.reduce((a, b) => a + b) / n;
-  return Math.sqrt(
-    array.map((x) => Math.pow(x - mean, 2)).reduce((a, b) => a + b) / n
-  );
-};
-
-// node_modules/csv-parse/lib/api/index.js
-var isRecordEmpty = function(record) {
-  return record.every(
-    (field) => field == null || field.toString && field.toString().trim() === ""
-  );
-};
-var cr = 13;
-var nl = 10;
-var boms = {
-  // Note, the following are equals:
-  // Buffer.from("\ufeff")
-  // Buffer.from([239, 187, 191])
-  // Buffer.from('EFBBBF', 'hex')
-  utf8: Buffer.from([239, 187, 191]),
-  // Note, the following are equals:
-  // Buffer.from "\ufeff", 'utf16le
-  // Buffer.from([255, 254])
-  utf16le: Buffer.from([255, 254])
-};
-var transform = function(original_options = {}) {
-  const info = {
-    bytes: 0,
-    bytes_records: 0,
-    comment_lines: 0,
-    empty_lines: 0,
-    invalid_field_length: 0,
-    lines: 1,
-    records: 0
-  };
-  const options2 = normalize_options(original_options);
-  return {
-    info,
-    original_options,
-    options: options2,
-    state: init_state(options2),
-    __needMoreData: function(i, bufLen, end) {
-      if (end) return false;
-      const { encoding, escape, quote } = this.options;
-      const { quoting, needMoreDataSize, recordDelimiterMaxLength } = this.state;
-      const numOfCharLeft = bufLen - i - 1;
-      const requiredLength = Math.max(
-        needMoreDataSize,
-        // Skip if the remaining buffer smaller than record delimiter
-        // If "record_delimiter" is yet to be discovered:
-        // 1. It is equals to `[]` and "recordDelimiterMaxLength" equals `0`
-        // 2. We set the length to windows line ending in the current encoding
-        // Note, that encoding is known from user or bom discovery at that point
-        // recordDelimiterMaxLength,
-        recordDelimiterMaxLength === 0 ? Buffer.from("\r\n", encoding).length : recordDelimiterMaxLength,
-        // Skip if remaining buffer can be an escaped quote
-        quoting ? (escape === null ? 0 : escape.length) + quote.length : 0,
-        // Skip if remaining buffer can be record delimiter following the closing quote
-        quoting ? quote.length + recordDelimiterMaxLength : 0
-      );
-      return numOfCharLeft < requiredLength;
-    },
-    // Central parser implementation
-    parse: function(nextBuf, end, push2, close) {
-      const {
-        bom,
-        comment_no_infix,
-        delimiter_auto,
-        encoding,
-        from_line,
-        ltrim,
-        max_record_size,
-        raw,
-        relax_quotes,
-        rtrim,
-        skip_empty_lines,
-        to,
-        to_line
-      } = this.options;
-      let { comment, escape, quote, record_delimiter } = this.options;
-      const {
-        bomSkipped,
-        delimiterDiscovered,
-        delimiterBufPrevious,
-        rawBuffer,
-        escapeIsQuote
-      } = this.state;
-      if (!delimiterDiscovered && delimiter_auto) {
-        let delimiterBuf;
-        if (delimiterBufPrevious === void 0) {
-          delimiterBuf = nextBuf;
-        } else if (delimiterBufPrevious !== void 0 && nextBuf === void 0) {
-          delimiterBuf = delimiterBufPrevious;
-        } else {
-          delimiterBuf = Buffer.concat([delimiterBufPrevious, nextBuf]);
-        }
-        nextBuf = void 0;
-        if (end || delimiterBuf.length > delimiter_auto.size) {
-          this.options.delimiter = [
-            Buffer.from(
-              delimiter_discover(delimiterBuf, this.options.delimiter_auto)
-            )
-          ];
-          this.state.previousBuf = delimiterBuf;
-          this.state.delimiterBufPrevious = void 0;
-          this.state.delimiterDiscovered = true;
-        } else {
-          this.state.delimiterBufPrevious = delimiterBuf;
-          return;
-        }
-      }
-      const { previousBuf } = this.state;
-      let buf;
-      if (previousBuf === void 0) {
-        if (nextBuf === void 0) {
-          close();
-          return;
-        } else {
-          buf = nextBuf;
-        }
-      } else if (previousBuf !== void 0 && nextBuf === void 0) {
-        buf = previousBuf;
-      } else {
-        buf = Buffer.concat([previousBuf, nextBuf]);
-      }
-      if (bomSkipped === false) {
-        if (bom === false) {
-          this.state.bomSkipped = true;
-        } else if (buf.length < 3) {
-          if (end === false) {
-            this.state.previousBuf = buf;
-            return;
-          }
-        } else {
-          for (const encoding2 in boms) {
-            if (boms[encoding2].compare(buf, 0, boms[encoding2].length) === 0) {
-              const bomLength = boms[encoding2].length;
-              this.state.bufBytesStart += bomLength;
-              buf = buf.slice(bomLength);
-              const options3 = normalize_options({
-                ...this.original_options,
-                encoding: encoding2
-              });
-              for (const key in options3) {
-                this.options[key] = options3[key];
-              }
-              ({ comment, escape, quote } = this.options);
-              break;
-            }
-          }
-          this.state.bomSkipped = true;
-        }
-      }
-      const bufLen = buf.length;
-      let pos;
-      for (pos = 0; pos < bufLen; pos++) {
-        if (this.__needMoreData(pos, bufLen, end)) {
-          break;
-        }
-        if (this.state.wasRowDelimiter === true) {
-          this.info.lines++;
-          this.state.wasRowDelimiter = false;
-        }
-        if (to_line !== -1 && this.info.lines > to_line) {
-          this.state.stop = true;
-          close();
-          return;
-        }
-        if (this.state.quoting === false && record_delimiter.length === 0) {
-          const record_delimiterCount = this.__autoDiscoverRecordDelimiter(
-            buf,
-            pos
-          );
-          if (record_delimiterCount) {
-            record_delimiter = this.options.record_delimiter;
-          }
-        }
-        const chr = buf[pos];
-        if (raw === true) {
-          rawBuffer.append(chr);
-        }
-        if ((chr === cr || chr === nl) && this.state.wasRowDelimiter === false) {
-          this.state.wasRowDelimiter = true;
-        }
-        if (this.state.escaping === true) {
-          this.state.escaping = false;
-        } else {
-          if (escape !== null && this.state.quoting === true && this.__isEscape(buf, pos, chr) && pos + escape.length < bufLen) {
-            if (escapeIsQuote) {
-              if (this.__isQuote(buf, pos + escape.length)) {
-                this.state.escaping = true;
-                pos += escape.length - 1;
-                continue;
-              }
-            } else {
-              this.state.escaping = true;
-              pos += escape.length - 1;
-              continue;
-            }
-          }
-          if (this.state.commenting === false && this.__isQuote(buf, pos)) {
-            if (this.state.quoting === true) {
-              const nextChr = buf[pos + quote.length];
-              const isNextChrTrimable = rtrim && this.__isCharTrimable(buf, pos + quote.length);
-              const isNextChrComment = comment !== null && this.__compareBytes(comment, buf, pos + quote.length, nextChr);
-              const isNextChrDelimiter = this.__isDelimiter(
-                buf,
-                pos + quote.length,
-                nextChr
-              );
-              const isNextChrRecordDelimiter = record_delimiter.length === 0 ? this.__autoDiscoverRecordDelimiter(buf, pos + quote.length) : this.__isRecordDelimiter(nextChr, buf, pos + quote.length);
-              if (escape !== null && this.__isEscape(buf, pos, chr) && this.__isQuote(buf, pos + escape.length)) {
-                pos += escape.length - 1;
-              } else if (!nextChr || isNextChrDelimiter || isNextChrRecordDelimiter || isNextChrComment || isNextChrTrimable) {
-                this.state.quoting = false;
-                this.state.wasQuoting = true;
-                pos += quote.length - 1;
-                continue;
-              } else if (relax_quotes === false) {
-                const err = this.__error(
-                  new CsvError(
-                    "CSV_INVALID_CLOSING_QUOTE",
-                    [
-                      "Invalid Closing Quote:",
-                      `got "${String.fromCharCode(nextChr)}"`,
-                      `at line ${this.info.lines}`,
-                      "instead of delimiter, record delimiter, trimable character",
-                      "(if activated) or comment"
-                    ],
-                    this.options,
-                    this.__infoField()
-                  )
-                );
-                if (err !== void 0) return err;
-              } else {
-                this.state.quoting = false;
-                this.state.wasQuoting = true;
-                this.state.field.prepend(quote);
-                pos += quote.length - 1;
-              }
-            } else {
-              if (this.state.field.length !== 0) {
-                if (relax_quotes === false) {
-                  const info2 = this.__infoField();
-                  const bom2 = Object.keys(boms).map(
-                    (b) => boms[b].equals(this.state.field.toString()) ? b : false
-                  ).filter(Boolean)[0];
-                  const err = this.__error(
-                    new CsvError(
-                      "INVALID_OPENING_QUOTE",
-                      [
-                        "Invalid Opening Quote:",
-                        `a quote is found on field ${JSON.stringify(info2.column)} at line ${info2.lines}, value is ${JSON.stringify(this.state.field.toString(encoding))}`,
-                        bom2 ? `(${bom2} bom)` : void 0
-                      ],
-                      this.options,
-                      info2,
-                      {
-                        field: this.state.field
-                      }
-                    )
-                  );
-                  if (err !== void 0) return err;
-                }
-              } else {
-                this.state.quoting = true;
-                pos += quote.length - 1;
-                continue;
-              }
-            }
-          }
-          if (this.state.quoting === false) {
-            const recordDelimiterLength = this.__isRecordDelimiter(
-              chr,
-              buf,
-              pos
-            );
-            if (recordDelimiterLength !== 0) {
-              const skipCommentLine = this.state.commenting && this.state.wasQuoting === false && this.state.record.length === 0 && this.state.field.length === 0;
-              if (skipCommentLine) {
-                this.info.comment_lines++;
-              } else {
-                if (this.state.enabled === false && this.info.lines + (this.state.wasRowDelimiter === true ? 1 : 0) >= from_line) {
-                  this.state.enabled = true;
-                  this.__resetField();
-                  this.__resetRecord();
-                  pos += recordDelimiterLength - 1;
-                  continue;
-                }
-                if (skip_empty_lines === true && this.state.wasQuoting === false && this.state.record.length === 0 && this.state.field.length === 0) {
-                  this.info.empty_lines++;
-                  pos += recordDelimiterLength - 1;
-                  continue;
-                }
-                this.info.bytes = this.state.bufBytesStart + pos;
-                const errField = this.__onField();
-                if (errField !== void 0) return errField;
-                this.info.bytes = this.state.bufBytesStart + pos + recordDelimiterLength;
-                const errRecord = this.__onRecord(push2);
-                if (errRecord !== void 0) return errRecord;
-                if (to !== -1 && this.info.records >= to) {
-                  this.state.stop = true;
-                  close();
-                  return;
-                }
-              }
-              this.state.commenting = false;
-              pos += recordDelimiterLength - 1;
-              continue;
-            }
-            if (this.state.commenting) {
-              continue;
-            }
-            if (comment !== null && (comment_no_infix === false || this.state.record.length === 0 && this.state.field.length === 0)) {
-              const commentCount = this.__compareBytes(comment, buf, pos, chr);
-              if (commentCount !== 0) {
-                this.state.commenting = true;
-                continue;
-              }
-            }
-            const delimiterLength = this.__isDelimiter(buf, pos, chr);
-            if (delimiterLength !== 0) {
-              this.info.bytes = this.state.bufBytesStart + pos;
-              const errField = this.__onField();
-              if (errField !== void 0) return errField;
-              pos += delimiterLength - 1;
-              continue;
-            }
-          }
-        }
-        if (this.state.commenting === false) {
-          if (max_record_size !== 0 && this.state.record_length + this.state.field.length > max_record_size) {
-            return this.__error(
-              new CsvError(
-                "CSV_MAX_RECORD_SIZE",
-                [
-                  "Max Record Size:",
-                  "record exceed the maximum number of tolerated bytes",
-                  `of ${max_record_size}`,
-                  `at line ${this.info.lines}`
-                ],
-                this.options,
-                this.__infoField()
-              )
-            );
-          }
-        }
-        const lappend = ltrim === false || this.state.quoting === true || this.state.field.length !== 0 || !this.__isCharTrimable(buf, pos);
-        const rappend = rtrim === false || this.state.wasQuoting === false;
-        if (lappend === true && rappend === true) {
-          this.state.field.append(chr);
-        } else if (rtrim === true && !this.__isCharTrimable(buf, pos)) {
-          return this.__error(
-            new CsvError(
-              "CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE",
-              [
-                "Invalid Closing Quote:",
-                "found non trimable byte after quote",
-                `at line ${this.info.lines}`
-              ],
-              this.options,
-              this.__infoField()
-            )
-          );
-        } else {
-          if (lappend === false) {
-            pos += this.__isCharTrimable(buf, pos) - 1;
-          }
-          continue;
-        }
-      }
-      if (end === true) {
-        if (this.state.quoting === true) {
-          const err = this.__error(
-            new CsvError(
-              "CSV_QUOTE_NOT_CLOSED",
-              [
-                "Quote Not Closed:",
-                `the parsing is finished with an opening quote at line ${this.info.lines}`
-              ],
-              this.options,
-              this.__infoField()
-            )
-          );
-          if (err !== void 0) return err;
-        } else {
-          if (this.state.wasQuoting === true || this.state.record.length !== 0 || this.state.field.length !== 0) {
-            this.info.bytes = this.state.bufBytesStart + pos;
-            const errField = this.__onField();
-            if (errField !== void 0) return errField;
-            const errRecord = this.__onRecord(push2);
-            if (errRecord !== void 0) return errRecord;
-          } else if (this.state.wasRowDelimiter === true) {
-            this.info.empty_lines++;
-          } else if (this.state.commenting === true) {
-            this.info.comment_lines++;
-          }
-        }
-      } else {
-        this.state.bufBytesStart += pos;
-        this.state.previousBuf = buf.slice(pos);
-      }
-      if (this.state.wasRowDelimiter === true) {
-        this.info.lines++;
-        this.state.wasRowDelimiter = false;
-      }
-    },
-    __onRecord: function(push2) {
-      const {
-        columns,
-        group_columns_by_name,
-        encoding,
-        info: info2,
-        from,
-        relax_column_count,
-        relax_column_count_less,
-        relax_column_count_more,
-        raw,
-        skip_records_with_empty_values
-      } = this.options;
-      const { enabled, record } = this.state;
-      if (enabled === false) {
-        return this.__resetRecord();
-      }
-      const recordLength = record.length;
-      if (columns === true) {
-        if (skip_records_with_empty_values === true && isRecordEmpty(record)) {
-          this.__resetRecord();
-          return;
-        }
-        return this.__firstLineToColumns(record);
-      }
-      if (columns === false && this.info.records === 0) {
-        this.state.expectedRecordLength = recordLength;
-      }
-      if (recordLength !== this.state.expectedRecordLength) {
-        const err = columns === false ? new CsvError(
-          "CSV_RECORD_INCONSISTENT_FIELDS_LENGTH",
-          [
-            "Invalid Record Length:",
-            `expect ${this.state.expectedRecordLength},`,
-            `got ${recordLength} on line ${this.info.lines}`
-          ],
-          this.options,
-          this.__infoField(),
-          {
-            record
-          }
-        ) : new CsvError(
-          "CSV_RECORD_INCONSISTENT_COLUMNS",
-          [
-            "Invalid Record Length:",
-            `columns length is ${columns.length},`,
-            // rename columns
-            `got ${recordLength} on line ${this.info.lines}`
-          ],
-          this.options,
-          this.__infoField(),
-          {
-            record
-          }
-        );
-        if (relax_column_count === true || relax_column_count_less === true && recordLength < this.state.expectedRecordLength || relax_column_count_more === true && recordLength > this.state.expectedRecordLength) {
-          this.info.invalid_field_length++;
-          this.state.error = err;
-        } else {
-          const finalErr = this.__error(err);
-          if (finalErr) return finalErr;
-        }
-      }
-      if (skip_records_with_empty_values === true && isRecordEmpty(record)) {
-        this.__resetRecord();
-        return;
-      }
-      if (this.state.recordHasError === true) {
-        this.__resetRecord();
-        this.state.recordHasError = false;
-        return;
-      }
-      this.info.records++;
-      if (from === 1 || this.info.records >= from) {
-        const { objname } = this.options;
-        if (columns !== false) {
-          const obj = {};
-          for (let i = 0, l = record.length; i < l; i++) {
-            if (columns[i] === void 0 || columns[i].disabled) continue;
-            if (group_columns_by_name === true && Object.hasOwn(obj, columns[i].name)) {
-              if (Array.isArray(obj[columns[i].name])) {
-                obj[columns[i].name] = obj[columns[i].name].concat(record[i]);
-              } else {
-                obj[columns[i].name] = [obj[columns[i].name], record[i]];
-              }
-            } else {
-              Object.defineProperty(obj, columns[i].name, {
-                value: record[i],
-                enumerable: true,
-                writable: true,
-                configurable: true
-              });
-            }
-          }
-          if (raw === true || info2 === true) {
-            const extRecord = Object.assign(
-              { record: obj },
-              raw === true ? { raw: this.state.rawBuffer.toString(encoding) } : {},
-              info2 === true ? { info: this.__infoRecord() } : {}
-            );
-            const err = this.__push(
-              objname === void 0 ? extRecord : [obj[objname], extRecord],
-              push2
-            );
-            if (err) {
-              return err;
-            }
-          } else {
-            const err = this.__push(
-              objname === void 0 ? obj : [obj[objname], obj],
-              push2
-            );
-            if (err) {
-              return err;
-            }
-          }
-        } else {
-          if (raw === true || info2 === true) {
-            const extRecord = Object.assign(
-              { record },
-              raw === true ? { raw: this.state.rawBuffer.toString(encoding) } : {},
-              info2 === true ? { info: this.__infoRecord() } : {}
-            );
-            const err = this.__push(
-              objname === void 0 ? extRecord : [record[objname], extRecord],
-              push2
-            );
-            if (err) {
-              return err;
-            }
-          } else {
-            const err = this.__push(
-              objname === void 0 ? record : [record[objname], record],
-              push2
-            );
-            if (err) {
-              return err;
-            }
-          }
-        }
-      }
-      this.__resetRecord();
-    },
-    __firstLineToColumns: function(record) {
-      const { firstLineToHeaders } = this.state;
-      try {
-        const headers = firstLineToHeaders === void 0 ? record : firstLineToHeaders.call(null, record);
-        if (!Array.isArray(headers)) {
-          return this.__error(
-            new CsvError(
-              "CSV_INVALID_COLUMN_MAPPING",
-              [
-                "Invalid Column Mapping:",
-                "expect an array from column function,",
-                `got ${JSON.stringify(headers)}`
-              ],
-              this.options,
-              this.__infoField(),
-              {
-                headers
-              }
-            )
-          );
-        }
-        const normalizedHeaders = normalize_columns_array(headers);
-        this.state.expectedRecordLength = normalizedHeaders.length;
-        this.options.columns = normalizedHeaders;
-        this.__resetRecord();
-        return;
-      } catch (err) {
-        return err;
-      }
-    },
-    __resetRecord: function() {
-      if (this.options.raw === true) {
-        this.state.rawBuffer.reset();
-      }
-      this.state.error = void 0;
-      this.state.record = [];
-      this.state.record_length = 0;
-    },
-    __onField: function() {
-      const { cast, encoding, rtrim, max_record_size } = this.options;
-      const { enabled, wasQuoting } = this.state;
-      if (enabled === false) {
-        return this.__resetField();
-      }
-      let field = this.state.field.toString(encoding);
-      if (rtrim === true && wasQuoting === false) {
-        field = field.trimRight();
-      }
-      if (cast === true) {
-        const [err, f] = this.__cast(field);
-        if (err !== void 0) return err;
-        field = f;
-      }
-      this.state.record.push(field);
-      if (max_record_size !== 0 && typeof field === "string") {
-        this.state.record_length += field.length;
-      }
-      this.__resetField();
-    },
-    __resetField: function() {
-      this.state.field.reset();
-      this.state.wasQuoting = false;
-    },
-    __push: function(record, push2) {
-      const { on_record } = this.options;
-      if (on_record !== void 0) {
-        const info2 = this.__infoRecord();
-        try {
-          record = on_record.call(null, record, info2);
-        } catch (err) {
-          return err;
-        }
-        if (record === void 0 || record === null) {
-          return;
-        }
-      }
-      this.info.bytes_records += this.info.bytes;
-      push2(record);
-    },
-    // Return a tuple with the error and the casted value
-    __cast: function(field) {
-      const { columns, relax_column_count } = this.options;
-      const isColumns = Array.isArray(columns);
-      if (isColumns === true && relax_column_count && this.options.columns.length <= this.state.record.length) {
-        return [void 0, void 0];
-      }
-      if (this.state.castField !== null) {
-        try {
-          const info2 = this.__infoField();
-          return [void 0, this.state.castField.call(null, field, info2)];
-        } catch (err) {
-          return [err];
-        }
-      }
-      if (this.__isFloat(field)) {
-        return [void 0, parseFloat(field)];
-      } else if (this.options.cast_date !== false) {
-        const info2 = this.__infoField();
-        return [void 0, this.options.cast_date.call(null, field, info2)];
-      }
-      return [void 0, field];
-    },
-    __compareBytes: function(sourceBuf, targetBuf, targetPos, firstByte) {
-      if (sourceBuf[0] !== firstByte) return 0;
-      const sourceLength = sourceBuf.length;
-      for (let i = 1; i < sourceLength; i++) {
-        if (sourceBuf[i] !== targetBuf[targetPos + i]) return 0;
-      }
-      return sourceLength;
-    },
-    // Helper to test if a character is trimable
-    __isCharTrimable: function(buf, pos) {
-      const { timchars, timcharFirstBytes } = this.state;
-      const first = buf[pos];
-      if (first === void 0 || timcharFirstBytes[first] === 0) return 0;
-      loop1: for (let i = 0; i < timchars.length; i++) {
-        const timchar = timchars[i];
-        for (let j = 0; j < timchar.length; j++) {
-          if (timchar[j] !== buf[pos + j]) continue loop1;
-        }
-        return timchar.length;
-      }
-      return 0;
-    },
-    __isDelimiter: function(buf, pos, chr) {
-      const { delimiter: delimiter2, ignore_last_delimiters } = this.options;
-      if (ignore_last_delimiters === true && this.state.record.length === this.options.columns.length - 1) {
-        return 0;
-      } else if (ignore_last_delimiters !== false && typeof ignore_last_delimiters === "number" && this.state.record.length === ignore_last_delimiters - 1) {
-        return 0;
-      }
-      loop1: for (let i = 0; i < delimiter2.length; i++) {
-        const del = delimiter2[i];
-        if (del[0] === chr) {
-          for (let j = 1; j < del.length; j++) {
-            if (del[j] !== buf[pos + j]) continue loop1;
-          }
-          return del.length;
-        }
-      }
-      return 0;
-    },
-    __isEscape: function(buf, pos, chr) {
-      const { escape } = this.options;
-      if (escape === null) return false;
-      const l = escape.length;
-      if (escape[0] === chr) {
-        for (let i = 0; i < l; i++) {
-          if (escape[i] !== buf[pos + i]) {
-            return false;
-          }
-        }
-        return true;
-      }
-      return false;
-    },
-    __isFloat: function(value) {
-      return value - parseFloat(value) + 1 >= 0;
-    },
-    // Keep it in case we implement the `cast_int` option
-    // __isInt(value){
-    //   // return Number.isInteger(parseInt(value))
-    //   // return !isNaN( parseInt( obj ) );
-    //   return /^(\-|\+)?[1-9][0-9]*$/.test(value)
-    // }
-    __isQuote: function(buf, pos) {
-      const { quote } = this.options;
-      if (quote === null) return false;
-      const l = quote.length;
-      for (let i = 0; i < l; i++) {
-        if (quote[i] !== buf[pos + i]) {
-          return false;
-        }
-      }
-      return true;
-    },
-    __isRecordDelimiter: function(chr, buf, pos) {
-      const { record_delimiter } = this.options;
-      const recordDelimiterLength = record_delimiter.length;
-      loop1: for (let i = 0; i < recordDelimiterLength; i++) {
-        const rd = record_delimiter[i];
-        const rdLength = rd.length;
-        if (rd[0] !== chr) {
-          continue;
-        }
-        for (let j = 1; j < rdLength; j++) {
-          if (rd[j] !== buf[pos + j]) {
-            continue loop1;
-          }
-        }
-        return rd.length;
-      }
-      return 0;
-    },
-    __autoDiscoverRecordDelimiter: function(buf, pos) {
-      const { encoding } = this.options;
-      const rds = [
-        // Important, the windows line ending must be before mac os 9
-        Buffer.from("\r\n", encoding),
-        Buffer.from("\n", encoding),
-        Buffer.from("\r", encoding)
-      ];
-      loop: for (let i = 0; i < rds.length; i++) {
-        const l = rds[i].length;
-        for (let j = 0; j < l; j++) {
-          if (rds[i][j] !== buf[pos + j]) {
-            continue loop;
-          }
-        }
-        this.options.record_delimiter.push(rds[i]);
-        this.state.recordDelimiterMaxLength = rds[i].length;
-        return rds[i].length;
-      }
-      return 0;
-    },
-    __error: function(msg) {
-      const { encoding, raw, skip_records_with_error } = this.options;
-      const err = typeof msg === "string" ? new Error(msg) : msg;
-      if (skip_records_with_error) {
-        this.state.recordHasError = true;
-        if (this.options.on_skip !== void 0) {
-          try {
-            this.options.on_skip(
-              err,
-              raw ? this.state.rawBuffer.toString(encoding) : void 0
-            );
-          } catch (err2) {
-            return err2;
-          }
-        }
-        return void 0;
-      } else {
-        return err;
-      }
-    },
-    __infoDataSet: function() {
-      return {
-        ...this.info,
-        columns: this.options.columns
-      };
-    },
-    __infoRecord: function() {
-      const { columns, raw, encoding } = this.options;
-      return {
-        ...this.__infoDataSet(),
-        bytes_records: this.info.bytes,
-        error: this.state.error,
-        header: columns === true,
-        index: this.state.record.length,
-        raw: raw ? this.state.rawBuffer.toString(encoding) : void 0
-      };
-    },
-    __infoField: function() {
-      const { columns } = this.options;
-      const isColumns = Array.isArray(columns);
-      const bytes_records = this.info.bytes_records;
-      return {
-        ...this.__infoRecord(),
-        bytes_records,
-        column: isColumns === true ? columns.length > this.state.record.length ? columns[this.state.record.length].name : null : this.state.record.length,
-        quoting: this.state.wasQuoting
-      };
-    }
-  };
-};
-
-// node_modules/csv-parse/lib/sync.js
-var parse = function(data, opts = {}) {
-  if (typeof data === "string") {
-    data = Buffer.from(data);
-  }
-  const records = opts && opts.objname ? /* @__PURE__ */ Object.create(null) : [];
-  const parser = transform(opts);
-  const push2 = (record) => {
-    if (parser.options.objname === void 0) records.push(record);
-    else {
-      records[record[0]] = record[1];
-    }
-  };
-  const close = () => {
-  };
-  const error2 = parser.parse(data, true, push2, close);
-  if (error2 !== void 0) throw error2;
-  return records;
-};
-
 // cli/action/input-list.ts
+init_sync();
 function parseInputList(input, opts = {}) {
   if (input === "") return [];
   const records = parse(input, {
