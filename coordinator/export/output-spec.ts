@@ -45,3 +45,8 @@ export function parseOutput(text: string): OutputSpec {
       throw new OutputSpecError(`unsupported --output type=${type} (use oci, docker, local, tar, image or registry)`);
   }
 }
+
+/** The names a build pushed to: its push outputs' names, or its tags. */
+export function pushedNames(outputs: readonly OutputSpec[], tags: readonly string[]): string[] {
+  return outputs.flatMap((x) => (x.type === 'image' && x.push ? (x.names.length > 0 ? x.names : tags) : []));
+}

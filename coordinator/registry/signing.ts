@@ -1,5 +1,4 @@
 import type { Descriptor } from '../../oci/manifest.js';
-import type { OutputSpec } from '../export/output-spec.js';
 import { getManifest } from '../../oci/registry/content.js';
 import { RegistryError } from '../../oci/registry/errors.js';
 import { formatReference, parseReference, type ImageReference } from '../../oci/reference.js';
@@ -75,9 +74,4 @@ export async function signPushed(registries: Registries, names: readonly string[
 /** What a build pushed and signs: each image's manifest, and the index over several platforms. */
 export function pushedManifests(result: { images: readonly { manifest: Descriptor }[]; top: Descriptor }): Descriptor[] {
   return [...result.images.map((i) => i.manifest), ...(result.images.length > 1 ? [result.top] : [])];
-}
-
-/** The names a build pushed to: its push outputs' names, or its tags. */
-export function pushedNames(outputs: readonly OutputSpec[], tags: readonly string[]): string[] {
-  return outputs.flatMap((x) => (x.type === 'image' && x.push ? (x.names.length > 0 ? x.names : tags) : []));
 }

@@ -60550,6 +60550,55 @@ var init_progress = __esm({
   }
 });
 
+// coordinator/export/output-spec.ts
+function parseOutput(text) {
+  if (!text.includes("=")) return text === "-" ? { type: "tar", dest: "-" } : { type: "local", dest: text };
+  const fields2 = /* @__PURE__ */ new Map();
+  for (const part of text.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw new OutputSpecError(`invalid --output ${JSON.stringify(text)}: ${JSON.stringify(part)} is not KEY=VALUE`);
+    fields2.set(part.slice(0, eq).trim(), part.slice(eq + 1));
+  }
+  const type = fields2.get("type") ?? "local";
+  const dest = fields2.get("dest");
+  const bool2 = (key, dflt) => {
+    const v = fields2.get(key);
+    if (v === void 0) return dflt;
+    if (v === "true" || v === "false") return v === "true";
+    throw new OutputSpecError(`invalid --output ${key}=${v}: use true or false`);
+  };
+  const needDest = () => {
+    if (!dest) throw new OutputSpecError(`--output type=${type} needs dest=PATH`);
+    return dest;
+  };
+  switch (type) {
+    case "oci":
+      return { type, dest: needDest(), tar: bool2("tar", true) };
+    case "docker":
+      return { type, dest: needDest() };
+    case "local":
+    case "tar":
+      return { type, dest: needDest() };
+    case "image":
+    case "registry":
+      return { type: "image", push: type === "registry" || bool2("push", false), names: (fields2.get("name") ?? "").split(",").filter(Boolean), pushByDigest: bool2("push-by-digest", false) };
+    default:
+      throw new OutputSpecError(`unsupported --output type=${type} (use oci, docker, local, tar, image or registry)`);
+  }
+}
+function pushedNames(outputs, tags) {
+  return outputs.flatMap((x) => x.type === "image" && x.push ? x.names.length > 0 ? x.names : tags : []);
+}
+var OutputSpecError;
+var init_output_spec = __esm({
+  "coordinator/export/output-spec.ts"() {
+    "use strict";
+    init_expected_error();
+    OutputSpecError = class extends ExpectedError {
+    };
+  }
+});
+
 // oci/signing/simple-signing.ts
 function dockerReference(domain, repo) {
   return `${domain === "docker.io" ? "index.docker.io" : domain}/${repo}`;
@@ -60680,9 +60729,6 @@ async function signPushed(registries2, names, manifests, o, progress) {
 function pushedManifests(result) {
   return [...result.images.map((i) => i.manifest), ...result.images.length > 1 ? [result.top] : []];
 }
-function pushedNames(outputs, tags) {
-  return outputs.flatMap((x) => x.type === "image" && x.push ? x.names.length > 0 ? x.names : tags : []);
-}
 var init_signing = __esm({
   "coordinator/registry/signing.ts"() {
     "use strict";
@@ -60691,52 +60737,6 @@ var init_signing = __esm({
     init_reference();
     init_image_signatures();
     init_simple_signing();
-  }
-});
-
-// coordinator/export/output-spec.ts
-function parseOutput(text) {
-  if (!text.includes("=")) return text === "-" ? { type: "tar", dest: "-" } : { type: "local", dest: text };
-  const fields2 = /* @__PURE__ */ new Map();
-  for (const part of text.split(",")) {
-    const eq = part.indexOf("=");
-    if (eq <= 0) throw new OutputSpecError(`invalid --output ${JSON.stringify(text)}: ${JSON.stringify(part)} is not KEY=VALUE`);
-    fields2.set(part.slice(0, eq).trim(), part.slice(eq + 1));
-  }
-  const type = fields2.get("type") ?? "local";
-  const dest = fields2.get("dest");
-  const bool2 = (key, dflt) => {
-    const v = fields2.get(key);
-    if (v === void 0) return dflt;
-    if (v === "true" || v === "false") return v === "true";
-    throw new OutputSpecError(`invalid --output ${key}=${v}: use true or false`);
-  };
-  const needDest = () => {
-    if (!dest) throw new OutputSpecError(`--output type=${type} needs dest=PATH`);
-    return dest;
-  };
-  switch (type) {
-    case "oci":
-      return { type, dest: needDest(), tar: bool2("tar", true) };
-    case "docker":
-      return { type, dest: needDest() };
-    case "local":
-    case "tar":
-      return { type, dest: needDest() };
-    case "image":
-    case "registry":
-      return { type: "image", push: type === "registry" || bool2("push", false), names: (fields2.get("name") ?? "").split(",").filter(Boolean), pushByDigest: bool2("push-by-digest", false) };
-    default:
-      throw new OutputSpecError(`unsupported --output type=${type} (use oci, docker, local, tar, image or registry)`);
-  }
-}
-var OutputSpecError;
-var init_output_spec = __esm({
-  "coordinator/export/output-spec.ts"() {
-    "use strict";
-    init_expected_error();
-    OutputSpecError = class extends ExpectedError {
-    };
   }
 });
 
@@ -89383,6 +89383,7 @@ var init_build_command = __esm({
     init_dry_run();
     init_progress();
     init_registry_images();
+    init_output_spec();
     init_signing();
     init_platform();
     init_build_flags();
