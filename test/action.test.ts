@@ -10,6 +10,7 @@ import { makeDir, runCli, tempDir } from './helpers.js';
 import type { ProgressRecord } from '../coordinator/progress/progress.js';
 import { startRedis, type TestRedis } from './redis-helpers.js';
 import { startRegistry, type TestRegistry } from './registry-helpers.js';
+import { generatedKeyPair, PASSWORD } from './signing-helpers.js';
 
 function skopeoInspect(ref: string): { Digest: string; RepoTags: string[]; Labels: Record<string, string> | null } {
   const r = spawnSync('skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`], { encoding: 'utf8' });
@@ -113,6 +114,34 @@ describe('the GitHub Action, run as the runner runs it', () => {
     assert.equal(skopeoInspect(ref).Digest, r.outputs.get('digest'));
     assert.equal(r.outputs.get('imageid'), r.outputs.get('digest'), 'several platforms: the image ID is the index, as buildx gives it');
     assert.match(r.stdout, /^::group::stage stage-0 linux\/arm64$/m, 'one group per stage and platform');
+  });
+
+  it('signs what it pushes with sign, cosign-key (the PEM text) and cosign-password; dockyard verify accepts it', () => {
+    const keys = generatedKeyPair();
+    const workspace = makeDir({ Dockerfile: 'FROM busybox\nRUN echo signed > /s\n' });
+    const ref = `${registry.host}/action/signed:1`;
+    const r = runAction({ 'build-contexts': base, tags: ref, push: 'true', sign: 'true', 'cosign-key': readFileSync(keys.key, 'utf8'), 'cosign-password': PASSWORD }, { workspace });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    // Both appear once, in the runner's mask commands, which it consumes and never shows.
+    assert.equal(r.stdout.split(PASSWORD).length - 1, 1, 'the password appears only in the mask command');
+    assert.equal(r.stdout.split('-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----').length - 1, 1, 'the key appears only in the mask command');
+    assert.match(r.stdout, /^::add-mask::-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----/m);
+    assert.ok(!r.summary.includes(PASSWORD) && !r.summary.includes('PRIVATE KEY'));
+    const v = runCli(['verify', '--key', keys.pub, `${registry.host}/action/signed@${r.outputs.get('digest')!}`]);
+    assert.equal(v.status, 0, v.stderr);
+    assert.equal(v.stdout.split('\n').filter(Boolean).length, 2, v.stdout);
+  });
+
+  it('exports its cache with cache-to type=local, and a fresh runner importing it with cache-from runs no step', () => {
+    const workspace = makeDir({ Dockerfile: 'FROM busybox\nRUN echo cached-across-runs > /c\nRUN echo more > /m\n' });
+    const dir = tempDir('action-gha-like-cache');
+    const epoch = 'SOURCE_DATE_EPOCH=1700000000';
+    const first = runAction({ 'build-contexts': base, 'build-args': epoch, 'cache-dir': tempDir('runner-a'), 'cache-to': `type=local,dest=${dir},mode=max` }, { workspace });
+    assert.equal(first.status, 0, first.stdout + first.stderr);
+    const second = runAction({ 'build-contexts': base, 'build-args': epoch, 'cache-dir': tempDir('runner-b'), 'cache-from': `type=local,src=${dir}` }, { workspace });
+    assert.equal(second.status, 0, second.stdout + second.stderr);
+    assert.equal(second.outputs.get('digest'), first.outputs.get('digest'));
+    assert.match(second.summary, /^- Cache: 3 of 3 steps cached \(100%\)$/m);
   });
 
   it('sets the digest without a push, and writes no summary when asked not to', () => {
