@@ -155,7 +155,7 @@ describe('the Worker service over gRPC on loopback', () => {
     const err = await new Promise<grpc.ServiceError | null>((resolve) => c.Register({ workerId: 'w2' }, (e) => resolve(e)));
     c.close();
     assert.equal(err?.code, grpc.status.FAILED_PRECONDITION);
-    assert.match(err?.details ?? '', /^incompatible worker: it sent no Dockyard protocol version \(dockyard-protocol metadata\), this coordinator speaks Dockyard protocol 1 \(dockyard\.v1\)$/);
+    assert.equal(err?.details, `incompatible worker: it sent no Dockyard protocol version (dockyard-protocol metadata), this coordinator speaks Dockyard protocol ${PROTOCOL_VERSION} (dockyard.v1)`);
   });
 
   it('lets a client refuse a coordinator of another version with a one-line user error', () => {
