@@ -9,7 +9,7 @@ import { parseReference } from '../oci/reference.js';
 import type { TlsFiles } from '../proto/transport.js';
 import { parseArgsError, UsageError } from './errors.js';
 import { parseSecretFlag, type SecretFlag } from './secrets.js';
-import { farmClientHelp, farmClientOptions, tlsFiles } from './farm-client-flags.js';
+import { checkBuilder, farmClientHelp, farmClientOptions, tlsFiles } from './farm-client-flags.js';
 
 export const buildHelp = `Usage: dockyard build [OPTIONS] PATH
 
@@ -179,10 +179,7 @@ export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process
   if (maxParallelism !== undefined && !(Number.isInteger(maxParallelism) && maxParallelism > 0)) throw new UsageError(`invalid --max-parallelism ${values['max-parallelism']}: expected a positive whole number`);
 
   const builder = values.builder ?? (env.DOCKYARD_BUILDER || undefined);
-  // Several coordinators of one farm, comma-separated: the client moves to the next if one dies.
-  for (const address of builder?.split(',') ?? []) {
-    if (!/^(?:\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/.test(address)) throw new UsageError(`invalid --builder ${JSON.stringify(builder)}: expected HOST:PORT[,HOST:PORT...]`);
-  }
+  if (builder !== undefined) checkBuilder(builder);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   return {
     contextDir,
