@@ -28,7 +28,7 @@ export async function openWarmContext(entry: WarmEntry, scratchDir: string): Pro
   if (entry.context.type === 'path') dir = entry.context.dir;
   else {
     const ref = parseGitRef(entry.context.url);
-    if (!ref) throw new WarmContextError(`${entry.name}: ${entry.context.url} is not a git URL`);
+    if (!ref) throw new WarmContextError(`${entry.context.url} is not a git URL`);
     await mkdir(scratchDir, { recursive: true });
     const sources = new GitSources(scratchDir);
     close = () => sources.cleanup();
@@ -48,7 +48,7 @@ export async function openWarmContext(entry: WarmEntry, scratchDir: string): Pro
     } catch (err) {
       await close();
       // The messages name ADD, where git sources usually come from.
-      if (err instanceof GitSourceError) throw new WarmContextError(`${entry.name}: context ${err.message.replace(/^ADD /, '')}`);
+      if (err instanceof GitSourceError) throw new WarmContextError(`context ${err.message.replace(/^ADD /, '')}`);
       throw err;
     }
   }
@@ -57,14 +57,14 @@ export async function openWarmContext(entry: WarmEntry, scratchDir: string): Pro
     if (!(await stat(dir)).isDirectory()) throw new Error();
   } catch {
     await close();
-    throw new WarmContextError(`${entry.name}: context ${dir} is not a directory`);
+    throw new WarmContextError(`context ${dir} is not a directory`);
   }
   let dockerfileText: string;
   try {
     dockerfileText = await readFile(dockerfilePath, 'utf8');
   } catch {
     await close();
-    throw new WarmContextError(`${entry.name}: no Dockerfile ${entry.dockerfile} in the context`);
+    throw new WarmContextError(`no Dockerfile ${entry.dockerfile} in the context`);
   }
   return { dir, dockerfilePath, dockerfileText, close };
 }

@@ -10,7 +10,7 @@ import type { JsonLog } from '../farm/log.js';
 import { storeLocalContext } from '../farm/uploaded-context.js';
 import { MAX_PRIORITY, type BuildRequest } from '../queue/build-job.js';
 import type { BuildQueue } from '../queue/build-queue.js';
-import { checkPrefix, redisOptions, type RedisTarget } from '../queue/redis-connection.js';
+import { checkPrefix, connectRedis, redisOptions, type RedisTarget } from '../queue/redis-connection.js';
 import { eventCoverage, type Coverage } from './step-tally.js';
 import { entryTargets, openWarmContext } from './warm-context.js';
 import type { WarmEntry } from './warm-file.js';
@@ -47,6 +47,8 @@ const add = (a: Coverage, b: Coverage): Coverage => ({ warm: a.warm + b.warm, bu
  */
 export class WarmRunner {
   private readonly worker: Worker<WarmJobData, WarmOutcome>;
+  /** Aborted by `close`: firings stop waiting for their builds (another coordinator takes them over). */
+  private readonly closing = new AbortController();
 
   constructor(private readonly deps: WarmRunnerDeps) {
     this.worker = new Worker<WarmJobData, WarmOutcome>(WARM_QUEUE_NAME, (job) => this.process(job), {
@@ -118,7 +120,7 @@ export class WarmRunner {
         const id = await queue.enqueue(request, { tenant: WARM_TENANT, priority: MAX_PRIORITY, jobId, deduplicationId: dedup });
         if (id !== jobId) return { kind: 'skipped', running: id };
         builds.push(id);
-        await queue.waitUntilFinished(id);
+        await this.finished(id);
         coverage = add(coverage, eventCoverage(await events.read(id)));
       }
       await status.record({ entry: entry.name, ...coverage, warmedAt: Date.now() });
@@ -129,7 +131,40 @@ export class WarmRunner {
     }
   }
 
+  /**
+   * Waits for the build's end: its end record (a cancel of a build that had not started writes one too)
+   * or its job's failure (one that ended before it could write a record). Throws when it did not succeed.
+   */
+  private async finished(id: string): Promise<void> {
+    const reader = connectRedis(this.deps.redisUrl);
+    let stop = false;
+    let onClose = (): void => {};
+    try {
+      const ended = (async () => {
+        for await (const e of this.deps.events.follow(reader, id, () => stop)) {
+          if (e.kind === 'end' && e.end.failure) throw new Error(`warm build ${id} failed: ${e.end.failure.failure?.message ?? e.end.failure.kind}`);
+        }
+      })();
+      ended.catch(() => undefined);
+      const closed = new Promise<never>((_, reject) => {
+        onClose = () => reject(new Error('the coordinator is stopping'));
+        if (this.closing.signal.aborted) onClose();
+        this.closing.signal.addEventListener('abort', onClose, { once: true });
+      });
+      const done = this.deps.queue.waitUntilFinished(id);
+      // Whichever loses the race may still settle, rejected: observed here, not left unhandled.
+      done.catch(() => undefined);
+      await Promise.race([ended, done, closed]);
+    } finally {
+      this.closing.signal.removeEventListener('abort', onClose);
+      stop = true;
+      reader.disconnect();
+    }
+  }
+
   async close(): Promise<void> {
-    await this.worker.close();
+    this.closing.abort();
+    // Forced: a firing waiting for a queued build must not hold the coordinator's exit.
+    await this.worker.close(true);
   }
 }
