@@ -57,6 +57,7 @@ describe('the warm-up file', () => {
     ['a bad platform', 'entries:\n  - name: web\n    context: .\n    platforms: [linux/amd64, "linux/"]\n    schedule: "0 3 * * *"\n', /^error: warm\.yaml:4: entries\[0\]\.platforms: invalid platform "linux\/"/],
     ['a build argument that is a mapping', 'entries:\n  - name: web\n    context: .\n    args:\n      A: 1\n      B: { c: d }\n    schedule: "0 3 * * *"\n', /^error: warm\.yaml:6: entries\[0\]\.args\.B: must be a string$/],
     ['a URL that is not git', 'entries:\n  - name: web\n    context: ftp://example.com/src\n    schedule: "0 3 * * *"\n', /^error: warm\.yaml:3: entries\[0\]\.context: "ftp:\/\/example\.com\/src" is neither a path nor a git URL/],
+    ['a git URL with a token', 'entries:\n  - name: web\n    context: https://bot:s3cret@example.com/org/app.git#main\n    schedule: "0 3 * * *"\n', /^error: warm\.yaml:3: entries\[0\]\.context: credentials in a git URL would be stored in Redis/],
     ['a YAML syntax error', 'entries:\n  - name: web\n    context: [.\n', /^error: warm\.yaml:4: /],
     ['no entries list', 'entry:\n  - name: web\n', /^error: warm\.yaml:1: entry: unknown field \(expected entries\)$/],
   ];
@@ -67,6 +68,7 @@ describe('the warm-up file', () => {
       assert.match(r.stderr.trimEnd(), expected);
       assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
       assert.equal(r.stdout, '');
+      assert.doesNotMatch(r.stderr, /s3cret/);
     });
   }
 
@@ -209,6 +211,12 @@ describe('dockyard coordinator --warm', () => {
     const states = stepStates(r.stderr);
     assert.deepEqual(states.ran, [], 'every step was warm');
     assert.equal(states.cached.length, 3);
+  });
+
+  it('warms through --builder with dockyard warm, and prints the coverage', () => {
+    const r = runCli(['warm', '--config', config, '--builder', coordinator.address]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'web: 3/3 steps were warm, 0 built\nnightly: 3/3 steps were warm, 0 built\n');
   });
 
   it('shows each entry\'s coverage and last warm time on the metrics endpoint', async () => {

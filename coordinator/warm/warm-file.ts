@@ -4,7 +4,7 @@ import { CronExpressionParser } from 'cron-parser';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type Pair, type YAMLMap } from 'yaml';
 import { ExpectedError } from '../../oci/expected-error.js';
 import { formatPlatform, parsePlatform } from '../../oci/platform.js';
-import { parseGitRef } from '../plan/git-ref.js';
+import { parseGitRef, redactRemote } from '../plan/git-ref.js';
 
 /** A mistake in a warm-up file: one line, `FILE:LINE: FIELD: what is wrong`. */
 export class WarmFileError extends ExpectedError {}
@@ -108,6 +108,10 @@ export function parseWarmFile(path: string, text: string = readWarmFile(path)): 
       git = parseGitRef(contextText);
     } catch (err) {
       return fail(node('context'), `${at}.context`, (err as Error).message);
+    }
+    if (git && redactRemote(git.remote) !== git.remote) {
+      // The entry is kept in Redis (the scheduler's template): a token there would be a leak.
+      return fail(node('context'), `${at}.context`, 'credentials in a git URL would be stored in Redis with the schedule: use a git credential helper or an SSH key instead');
     }
     if (git) context = { type: 'git', url: contextText };
     else if (/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//.test(contextText)) return fail(node('context'), `${at}.context`, `${JSON.stringify(contextText)} is neither a path nor a git URL (https://HOST/REPO.git#REF)`);
