@@ -174,7 +174,7 @@ export async function coordinatorCommand(argv: string[], out: NodeJS.WritableStr
 
   async function startWarm(entries: WarmEntry[]): Promise<{ schedules: WarmSchedules; runner: WarmRunner }> {
     const schedules = new WarmSchedules({ redisUrl, prefix });
-    const runner = new WarmRunner({ redisUrl, prefix, name, queue, store, events, status: warmStatus, scratchDir: join(cacheDir, 'warm'), log });
+    const runner = new WarmRunner({ redisUrl, prefix, name, queue, store, events, status: warmStatus, scratchDir: join(cacheDir, 'warm'), log, metrics });
     await syncWarm(schedules, entries);
     await runner.start();
     return { schedules, runner };

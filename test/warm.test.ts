@@ -230,7 +230,16 @@ describe('dockyard coordinator --warm', () => {
     const text = await metricsText(metricsPort);
     assert.match(text, /dockyard_warm_steps\{entry="web",state="warm"\} 3\n/);
     assert.match(text, /dockyard_warm_steps\{entry="web",state="built"\} 0\n/);
+    assert.match(text, /dockyard_warm_runs_total\{entry="web",outcome="warmed"\} [1-9]/);
     assert.doesNotMatch(text, /entry="nightly"/, 'an entry that has not run yet has no figures');
+  });
+
+  it('keeps its schedulers when the file it reloads on SIGHUP has a mistake, and logs it', async () => {
+    writeFileSync(config, `entries:\n${entry('web', context, '* * * * * *')}    bogus: 1\n`);
+    coordinator.child.kill('SIGHUP');
+    await until('the reload is refused', async () => coordinator.stderr().includes('warm-up file not reloaded'));
+    assert.match(coordinator.stderr(), /"msg":"warm-up file not reloaded".*"error":"warm\.yaml:8: entries\[0\]\.bogus: unknown field/);
+    assert.deepEqual(await schedulers(), ['nightly', 'web']);
   });
 
   it('removes the scheduler of an entry deleted from the file on SIGHUP', async () => {

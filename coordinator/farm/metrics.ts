@@ -43,6 +43,7 @@ export class FarmMetrics {
   readonly warmCoverage: Gauge;
   readonly warmSteps: Gauge;
   readonly warmLast: Gauge;
+  readonly warmRuns: Counter;
   private hits = 0;
   private lookups = 0;
 
@@ -111,6 +112,7 @@ export class FarmMetrics {
       registers,
       collect: warmGauge(() => this.warmLast, (g, s) => g.set({ entry: s.entry }, Math.floor(s.warmedAt / 1000))),
     });
+    this.warmRuns = new Counter({ name: 'dockyard_warm_runs_total', help: 'Warm runs this coordinator took from the schedulers, by entry and outcome (warmed, skipped: the last one still ran, failed).', labelNames: ['entry', 'outcome'], registers });
     for (const result of ['hit', 'miss']) this.cacheLookups.inc({ result }, 0);
     for (const direction of ['upload', 'download', 'output']) this.bytesMoved.inc({ direction }, 0);
   }

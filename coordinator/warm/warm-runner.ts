@@ -7,6 +7,7 @@ import { parsePlatform } from '../../oci/platform.js';
 import { BuildContext } from '../context/build-context.js';
 import type { BuildEventLog } from '../farm/build-events.js';
 import type { JsonLog } from '../farm/log.js';
+import type { FarmMetrics } from '../farm/metrics.js';
 import { storeLocalContext } from '../farm/uploaded-context.js';
 import { MAX_PRIORITY, type BuildRequest } from '../queue/build-job.js';
 import type { BuildQueue } from '../queue/build-queue.js';
@@ -35,6 +36,7 @@ export interface WarmRunnerDeps extends RedisTarget {
   status: WarmStatusStore;
   scratchDir: string;
   log: JsonLog;
+  metrics?: FarmMetrics;
 }
 
 const add = (a: Coverage, b: Coverage): Coverage => ({ warm: a.warm + b.warm, built: a.built + b.built, total: a.total + b.total });
@@ -73,10 +75,12 @@ export class WarmRunner {
     const log = this.deps.log.child({ entry: entry.name, job: job.id });
     try {
       const outcome = await this.run(entry);
+      this.deps.metrics?.warmRuns.inc({ entry: entry.name, outcome: outcome.kind });
       if (outcome.kind === 'skipped') log.info('warm run skipped: the previous one is still running', { build: outcome.running });
       else log.info('warm run finished', { ...outcome.coverage, builds: outcome.builds.join(',') });
       return outcome;
     } catch (err) {
+      this.deps.metrics?.warmRuns.inc({ entry: entry.name, outcome: 'failed' });
       log.warn('warm run failed', { error: (err as Error).message });
       throw new UnrecoverableError((err as Error).message);
     }
