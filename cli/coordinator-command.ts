@@ -46,16 +46,16 @@ Options:
       --metrics HOST:PORT    Serve Prometheus metrics at http://HOST:PORT/metrics
       --concurrency N        Builds this coordinator runs at once (default 4; 0: it runs none, it only
                              takes clients, as a front for the coordinators that do)
+      --warm FILE            Warm the cache on schedules: each entry of the warm-up file (see 'dockyard warm')
+                             becomes a job scheduler with its cron pattern, whose firings queue cache-only
+                             builds at the lowest priority. SIGHUP reads the file again. Coordinators that
+                             share Redis share the schedulers: give them the same file
       --advertise HOST:PORT  Where the other coordinators reach this one (default: the --listen address,
                              or this host's name with the port if it listens on every interface)
       --token-file F         Shared token clients and workers must present (default: $DOCKYARD_TOKEN)
       --tls-cert F           Server certificate (enables TLS)
       --tls-key F            Server key
       --tls-ca F             CA that client and worker certificates must chain to (mTLS)
-      --warm FILE            Warm the cache on schedules: each entry of the warm-up file (see 'dockyard warm')
-                             becomes a job scheduler with its cron pattern, whose firings queue cache-only
-                             builds at the lowest priority. SIGHUP reads the file again. Coordinators that
-                             share Redis share the schedulers: give them the same file
   -h, --help                 Show this help
 `;
 
@@ -66,12 +66,12 @@ const options = {
   'cache-dir': { type: 'string' },
   metrics: { type: 'string' },
   concurrency: { type: 'string' },
+  warm: { type: 'string' },
   'token-file': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'tls-ca': { type: 'string' },
   advertise: { type: 'string' },
-  warm: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
