@@ -13,22 +13,22 @@ const isStep = (name: string): boolean => name.startsWith('[') && !name.startsWi
 
 /** Counts the steps of builds as their progress reports them: started, then cached or done. */
 export class StepTally {
-  private names = new Map<number, string>();
+  /** Vertices of the current build that are steps and have not ended. */
+  private open = new Set<number>();
   private cachedCount = 0;
   private builtCount = 0;
 
-  /** A new build (or a new attempt of one): vertex ids start over. */
+  /** A new build: vertex ids start over. */
   nextBuild(): void {
-    this.names = new Map();
+    this.open = new Set();
   }
 
   started(vertex: number, name: string): void {
-    if (isStep(name)) this.names.set(vertex, name);
+    if (isStep(name)) this.open.add(vertex);
   }
 
   ended(vertex: number, cached: boolean): void {
-    if (!this.names.has(vertex)) return;
-    this.names.delete(vertex);
+    if (!this.open.delete(vertex)) return;
     if (cached) this.cachedCount++;
     else this.builtCount++;
   }
