@@ -14,7 +14,7 @@ import { cacheFlags } from './cache-flags.js';
 import { parseSecretFlag, type SecretFlag } from './secrets.js';
 import { parseSignatureFormat } from './signature-format.js';
 import type { SignatureFormat } from '../oci/signing/image-signatures.js';
-import { farmClientHelp, farmClientOptions, tlsFiles } from './farm-client-flags.js';
+import { checkBuilder, farmClientHelp, farmClientOptions, tlsFiles } from './farm-client-flags.js';
 
 export const buildHelp = `Usage: dockyard build [OPTIONS] PATH
 
@@ -224,10 +224,7 @@ export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process
   if (maxParallelism !== undefined && !(Number.isInteger(maxParallelism) && maxParallelism > 0)) throw new UsageError(`invalid --max-parallelism ${values['max-parallelism']}: expected a positive whole number`);
 
   const builder = values.builder ?? (env.DOCKYARD_BUILDER || undefined);
-  // Several coordinators of one farm, comma-separated: the client moves to the next if one dies.
-  for (const address of builder?.split(',') ?? []) {
-    if (!/^(?:\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/.test(address)) throw new UsageError(`invalid --builder ${JSON.stringify(builder)}: expected HOST:PORT[,HOST:PORT...]`);
-  }
+  if (builder !== undefined) checkBuilder(builder);
   const sign = signFlags(values, outputs, builder);
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   return {

@@ -4,8 +4,8 @@ import { putFile } from '../cache/blob-store.js';
 import type { ContentBlobStore } from '../cache/content-blob-store.js';
 import { BuildContext } from '../coordinator/context/build-context.js';
 import type { NamedContext } from '../coordinator/context/named-contexts.js';
+import { localContextManifest } from '../coordinator/farm/uploaded-context.js';
 import { sha256, type Digest } from '../oci/digest.js';
-import type { FileEntry } from '../proto/generated/dockyard/v1/FileEntry.js';
 import type { LocalContext } from '../proto/generated/dockyard/v1/LocalContext.js';
 import type { NamedContext as NamedContextMessage } from '../proto/generated/dockyard/v1/NamedContext.js';
 
@@ -15,8 +15,6 @@ export interface UploadStats {
   uploaded: number;
   bytes: number;
 }
-
-const fileType = { file: 'FILE_TYPE_FILE', dir: 'FILE_TYPE_DIR', symlink: 'FILE_TYPE_SYMLINK' } as const;
 
 /** Uploads the blobs in `paths` (digest → local file) that the farm's store lacks. */
 async function uploadMissing(store: ContentBlobStore, paths: Map<Digest, string>, stats: UploadStats): Promise<void> {
@@ -33,22 +31,10 @@ async function uploadMissing(store: ContentBlobStore, paths: Map<Digest, string>
  * contents uploaded content-addressed: only the ones the farm lacks go up.
  */
 export async function uploadLocalContext(store: ContentBlobStore, ctx: BuildContext, stats: UploadStats): Promise<LocalContext> {
-  const entries: FileEntry[] = [];
-  const paths = new Map<Digest, string>();
-  for (const e of ctx.entries().values()) {
-    if (e.type === 'other') continue;
-    const entry: FileEntry = { path: e.path, type: fileType[e.type], mode: e.mode, uid: e.uid, gid: e.gid, size: e.size };
-    if (e.type === 'file') {
-      const digest = ctx.fileDigest(e.path) as Digest;
-      entry.digest = digest;
-      paths.set(digest, join(ctx.root, e.path));
-    }
-    if (e.type === 'symlink' && e.linkTarget !== undefined) entry.linkTarget = e.linkTarget;
-    entries.push(entry);
-  }
-  stats.files += entries.length;
-  await uploadMissing(store, paths, stats);
-  return { entries, ignorePatterns: ctx.ignore.patterns, ...(ctx.ignoreFile ? { ignoreFile: ctx.ignoreFile } : {}) };
+  const { manifest, files } = localContextManifest(ctx);
+  stats.files += manifest.entries.length;
+  await uploadMissing(store, files, stats);
+  return { entries: manifest.entries, ignorePatterns: manifest.ignorePatterns, ...(manifest.ignoreFile !== undefined ? { ignoreFile: manifest.ignoreFile } : {}) };
 }
 
 /** `--build-context` values as the farm takes them: local ones and OCI layouts uploaded, image references as they are. */

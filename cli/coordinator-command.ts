@@ -23,6 +23,10 @@ import { connectRedis, DEFAULT_PREFIX, redisOptions } from '../coordinator/queue
 import { StepLocks } from '../coordinator/queue/step-locks.js';
 import { readToken } from '../proto/auth.js';
 import { parseListen, startGrpcServer } from '../proto/transport.js';
+import { WarmRunner } from '../coordinator/warm/warm-runner.js';
+import { WarmSchedules } from '../coordinator/warm/warm-schedules.js';
+import { WarmStatusStore } from '../coordinator/warm/warm-status.js';
+import { parseWarmFile, type WarmEntry } from '../coordinator/warm/warm-file.js';
 import { tlsFiles } from './farm-client-flags.js';
 import { loadSigner } from './signing-commands.js';
 import { parseArgsError, UsageError } from './errors.js';
@@ -44,6 +48,10 @@ Options:
       --metrics HOST:PORT    Serve Prometheus metrics at http://HOST:PORT/metrics
       --concurrency N        Builds this coordinator runs at once (default 4; 0: it runs none, it only
                              takes clients, as a front for the coordinators that do)
+      --warm FILE            Warm the cache on schedules: each entry of the warm-up file (see 'dockyard warm')
+                             becomes a job scheduler with its cron pattern, whose firings queue cache-only
+                             builds at the lowest priority. SIGHUP reads the file again. Coordinators that
+                             share Redis share the schedulers: give them the same file
       --advertise HOST:PORT  Where the other coordinators reach this one (default: the --listen address,
                              or this host's name with the port if it listens on every interface)
       --token-file F         Shared token clients and workers must present (default: $DOCKYARD_TOKEN)
@@ -62,6 +70,7 @@ const options = {
   'cache-dir': { type: 'string' },
   metrics: { type: 'string' },
   concurrency: { type: 'string' },
+  warm: { type: 'string' },
   'token-file': { type: 'string' },
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
@@ -97,6 +106,9 @@ export async function coordinatorCommand(argv: string[], out: NodeJS.WritableStr
   if (values['tls-ca'] && !values['tls-cert']) throw new UsageError('--tls-ca needs --tls-cert and --tls-key');
   const concurrency = values.concurrency === undefined ? 4 : Number(values.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 0) throw new UsageError(`invalid --concurrency ${values.concurrency}: expected a whole number, 0 or more`);
+  const warmFile = values.warm;
+  // A mistake in the file stops the start, as one line; on SIGHUP it is logged and the schedules stay.
+  let warmEntries = warmFile !== undefined ? parseWarmFile(warmFile) : undefined;
   const tls = tlsFiles(values);
   // Opened now: a wrong password is a one-line error at start, not a failed build later.
   const signer = values['sign-key'] !== undefined ? await loadSigner(values['sign-key']) : undefined;
@@ -123,7 +135,9 @@ export async function coordinatorCommand(argv: string[], out: NodeJS.WritableStr
   const clients = new AttachedClients(relay);
   const locks = new StepLocks(redis, { prefix });
   const index = new RedisCacheIndex(redis, { prefix });
+  const warmStatus = new WarmStatusStore(redis, prefix);
   const metrics = new FarmMetrics({
+    warmStatus: () => warmStatus.list(),
     queueCounts: async () => {
       const counts: Record<string, number> = {};
       for (const s of await queue.list()) counts[s.state] = (counts[s.state] ?? 0) + 1;
@@ -162,15 +176,44 @@ export async function coordinatorCommand(argv: string[], out: NodeJS.WritableStr
   listening(values.advertise ?? advertised(server.address));
   const metricsServer = values.metrics ? await metrics.serve(values.metrics) : undefined;
   await builds?.start();
+  const warm = warmEntries === undefined ? undefined : await startWarm(warmEntries);
   log.info('coordinator ready', { address: server.address, ...(metricsServer ? { metrics: metricsServer.address } : {}) });
   if (token === undefined) log.warn('no token: every client and worker that reaches this address is accepted; set DOCKYARD_TOKEN or --token-file');
   out.write(`listening on ${server.address}\n`);
+
+  async function startWarm(entries: WarmEntry[]): Promise<{ schedules: WarmSchedules; runner: WarmRunner }> {
+    const schedules = new WarmSchedules({ redisUrl, prefix });
+    const runner = new WarmRunner({ redisUrl, prefix, name, queue, store, events, status: warmStatus, scratchDir: join(cacheDir, 'warm'), log, metrics });
+    await syncWarm(schedules, entries);
+    await runner.start();
+    return { schedules, runner };
+  }
+  async function syncWarm(schedules: WarmSchedules, entries: WarmEntry[]): Promise<void> {
+    const { removed } = await schedules.sync(entries);
+    await warmStatus.keepOnly(new Set(entries.map((e) => e.name)));
+    log.info('warm-up schedules registered', { entries: entries.map((e) => e.name).join(','), removed: removed.join(',') });
+  }
+  // SIGHUP: the warm-up file again; entries deleted from it lose their schedulers.
+  const reload = (): void => {
+    if (!warm || warmFile === undefined) return;
+    try {
+      warmEntries = parseWarmFile(warmFile);
+    } catch (err) {
+      log.error('warm-up file not reloaded', { error: (err as Error).message });
+      return;
+    }
+    syncWarm(warm.schedules, warmEntries).catch((err: Error) => log.error('warm-up schedules not registered', { error: err.message }));
+  };
+  process.on('SIGHUP', reload);
 
   await new Promise<void>((resolveStop) => {
     process.once('SIGTERM', resolveStop);
     process.once('SIGINT', resolveStop);
   });
   log.info('coordinator stopping');
+  process.off('SIGHUP', reload);
+  await warm?.runner.close();
+  await warm?.schedules.close();
   await builds?.close();
   await server.close();
   await metricsServer?.close();

@@ -1,4 +1,5 @@
 import type { TlsFiles } from '../proto/transport.js';
+import { UsageError } from './errors.js';
 
 /** How `build --builder` and `queue` reach a coordinator: the same flags, help and checks for both. */
 export const farmClientHelp = `      --builder HOST:PORT    Build farm coordinator; several, comma-separated, for failover (default: $DOCKYARD_BUILDER)
@@ -22,4 +23,11 @@ export function tlsFiles(values: { 'tls-ca'?: string | undefined; 'tls-cert'?: s
     ...(values['tls-cert'] ? { cert: values['tls-cert'] } : {}),
     ...(values['tls-key'] ? { key: values['tls-key'] } : {}),
   };
+}
+
+/** Several coordinators of one farm, comma-separated: the client moves to the next if one dies. */
+export function checkBuilder(builder: string): void {
+  for (const address of builder.split(',')) {
+    if (!/^(?:\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/.test(address)) throw new UsageError(`invalid --builder ${JSON.stringify(builder)}: expected HOST:PORT[,HOST:PORT...]`);
+  }
 }

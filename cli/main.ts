@@ -22,6 +22,7 @@ Commands:
   coordinator Run a build farm coordinator (queue, scheduling, shared cache)
   worker      Run build steps for a farm coordinator
   queue       Show and cancel builds queued on a farm (ls, inspect, cancel)
+  warm        Warm the build cache with the entries of a warm-up file
 
 Options:
   -h, --help     Show this help
@@ -66,6 +67,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./coordinator-command.js')).coordinatorCommand(rest, process.stdout);
     case 'queue':
       return (await import('./queue-command.js')).queueCommand(rest, process.stdout);
+    case 'warm':
+      return (await import('./warm-command.js')).warmCommand(rest, process.stdout);
     case 'worker':
       return (await import('./worker-command.js')).workerCommand(rest, process.stdout);
     default:

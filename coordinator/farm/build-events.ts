@@ -49,6 +49,12 @@ export class BuildEventLog {
     return e?.kind === 'end' ? e.end : undefined;
   }
 
+  /** Every event recorded so far (of a finished build: all of them). */
+  async read(buildId: string): Promise<FarmEvent[]> {
+    const entries = await this.redis.xrange(this.key(buildId), '-', '+');
+    return entries.flatMap(([, fields]) => parse(fields) ?? []);
+  }
+
   /**
    * Every event from the first, then new ones as they come, until the end record. `reader` is a
    * connection of its own (XREAD BLOCK holds it); `stopped` ends the wait early.

@@ -13,6 +13,22 @@ export class AddressError extends ExpectedError {}
 /** The queue's states as `dockyard_builds` labels them. */
 const BUILD_STATES = ['waiting', 'delayed', 'active', 'completed', 'failed', 'cancelled'];
 
+/** The last warm run of a warm-up entry (`dockyard coordinator --warm`). */
+export interface WarmRunStatus {
+  entry: string;
+  warm: number;
+  built: number;
+  total: number;
+  /** When it ended (ms since the epoch). */
+  warmedAt: number;
+}
+
+/** One call of `read` per scrape, shared by the gauges that show its result. */
+function perScrape<T>(read: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => (pending ??= read().finally(() => setTimeout(() => (pending = undefined), 0)));
+}
+
 export class FarmMetrics {
   readonly registry = new Registry();
   readonly queueDepth: Gauge;
@@ -24,10 +40,14 @@ export class FarmMetrics {
   readonly bytesMoved: Counter;
   readonly busySlots: Gauge;
   readonly totalSlots: Gauge;
+  readonly warmCoverage: Gauge;
+  readonly warmSteps: Gauge;
+  readonly warmLast: Gauge;
+  readonly warmRuns: Counter;
   private hits = 0;
   private lookups = 0;
 
-  constructor(sources: { queueCounts?: () => Promise<Record<string, number>>; slots?: () => { busy: number; total: number } } = {}) {
+  constructor(sources: { queueCounts?: () => Promise<Record<string, number>>; slots?: () => { busy: number; total: number }; warmStatus?: () => Promise<WarmRunStatus[]> } = {}) {
     const registers = [this.registry];
     // One read of the queue per scrape, shared by the two gauges that show it.
     let counts: Promise<Record<string, number>> | undefined;
@@ -61,6 +81,38 @@ export class FarmMetrics {
     this.bytesMoved = new Counter({ name: 'dockyard_bytes_moved_total', help: 'Bytes the coordinator moved, by direction (upload: into the store, download: out of it, output: to clients).', labelNames: ['direction'], registers });
     this.busySlots = new Gauge({ name: 'dockyard_worker_slots_busy', help: 'Worker slots running a step.', registers, collect: () => sources.slots && this.busySlots.set(sources.slots().busy) });
     this.totalSlots = new Gauge({ name: 'dockyard_worker_slots', help: 'Worker slots of connected workers.', registers, collect: () => sources.slots && this.totalSlots.set(sources.slots().total) });
+    // Shared by every coordinator (the status is in Redis); an entry removed from the file disappears.
+    const warmStatus = perScrape(sources.warmStatus ?? (async () => []));
+    const warmGauge = (gauge: () => Gauge, set: (g: Gauge, s: WarmRunStatus) => void) => async (): Promise<void> => {
+      const all = await warmStatus();
+      gauge().reset();
+      for (const s of all) set(gauge(), s);
+    };
+    this.warmCoverage = new Gauge({
+      name: 'dockyard_warm_coverage_ratio',
+      help: 'Steps of the last warm run of each warm-up entry that were already in the cache, over its steps.',
+      labelNames: ['entry'],
+      registers,
+      collect: warmGauge(() => this.warmCoverage, (g, s) => g.set({ entry: s.entry }, s.total === 0 ? 1 : s.warm / s.total)),
+    });
+    this.warmSteps = new Gauge({
+      name: 'dockyard_warm_steps',
+      help: 'Steps of the last warm run of each warm-up entry, by state (warm: in the cache already, built).',
+      labelNames: ['entry', 'state'],
+      registers,
+      collect: warmGauge(() => this.warmSteps, (g, s) => {
+        g.set({ entry: s.entry, state: 'warm' }, s.warm);
+        g.set({ entry: s.entry, state: 'built' }, s.built);
+      }),
+    });
+    this.warmLast = new Gauge({
+      name: 'dockyard_warm_last_success_timestamp_seconds',
+      help: 'When the last warm run of each warm-up entry ended (Unix time).',
+      labelNames: ['entry'],
+      registers,
+      collect: warmGauge(() => this.warmLast, (g, s) => g.set({ entry: s.entry }, Math.floor(s.warmedAt / 1000))),
+    });
+    this.warmRuns = new Counter({ name: 'dockyard_warm_runs_total', help: 'Warm runs this coordinator took from the schedulers, by entry and outcome (warmed, skipped: the last one still ran, failed).', labelNames: ['entry', 'outcome'], registers });
     for (const result of ['hit', 'miss']) this.cacheLookups.inc({ result }, 0);
     for (const direction of ['upload', 'download', 'output']) this.bytesMoved.inc({ direction }, 0);
   }

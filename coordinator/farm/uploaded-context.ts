@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { chmod, lchown, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { putBlob, readBlob, type BlobStore } from '../../cache/blob-store.js';
+import { putBlob, putFile, readBlob, type BlobStore } from '../../cache/blob-store.js';
 import type { Digest } from '../../oci/digest.js';
 import { ExpectedError } from '../../oci/expected-error.js';
 import type { FileEntry__Output as FileEntry } from '../../proto/generated/dockyard/v1/FileEntry.js';
@@ -23,6 +23,36 @@ export type ContextManifest =
 
 export async function storeContextManifest(store: BlobStore, manifest: ContextManifest): Promise<Digest> {
   return (await putBlob(store, JSON.stringify(manifest))).digest;
+}
+
+const fileType = { file: 'FILE_TYPE_FILE', dir: 'FILE_TYPE_DIR', symlink: 'FILE_TYPE_SYMLINK' } as const;
+
+/**
+ * A local context's manifest, walked and hashed with the BuildContext a local build uses
+ * (`.dockerignore` applied), and the local file behind each content digest, to upload.
+ */
+export function localContextManifest(ctx: BuildContext): { manifest: Extract<ContextManifest, { kind: 'local' }>; files: Map<Digest, string> } {
+  const entries: FileEntry[] = [];
+  const files = new Map<Digest, string>();
+  for (const e of ctx.entries().values()) {
+    if (e.type === 'other') continue;
+    const entry: FileEntry = { path: e.path, type: fileType[e.type], mode: e.mode, uid: e.uid, gid: e.gid, size: e.size };
+    if (e.type === 'file') {
+      const digest = ctx.fileDigest(e.path) as Digest;
+      entry.digest = digest;
+      files.set(digest, join(ctx.root, e.path));
+    }
+    if (e.type === 'symlink' && e.linkTarget !== undefined) entry.linkTarget = e.linkTarget;
+    entries.push(entry);
+  }
+  return { manifest: { kind: 'local', entries, ignorePatterns: ctx.ignore.patterns, ...(ctx.ignoreFile ? { ignoreFile: ctx.ignoreFile } : {}) }, files };
+}
+
+/** Puts a local context of this machine into the store (the contents it lacks, then the manifest): what a client's upload does, for the coordinator's own builds. */
+export async function storeLocalContext(store: BlobStore, ctx: BuildContext): Promise<Digest> {
+  const { manifest, files } = localContextManifest(ctx);
+  for (const [digest, path] of files) if ((await store.stat(digest)) === undefined) await putFile(store, path, digest);
+  return storeContextManifest(store, manifest);
 }
 
 export async function readContextManifest(store: BlobStore, digest: Digest): Promise<ContextManifest> {

@@ -51,7 +51,7 @@ export interface QueuedAttest {
 export interface BuildJobData {
   request: BuildRequest;
   tenant: string;
-  /** As BullMQ's: 1 runs first, 2_097_152 last. */
+  /** As BullMQ's: 1 runs first, 2_097_151 last. */
   priority: number;
   submittedAt: string;
   /** Set by a cancel; a coordinator that (re)starts the job fails it at once. */
@@ -59,7 +59,8 @@ export interface BuildJobData {
 }
 
 export const MIN_PRIORITY = 1;
-export const MAX_PRIORITY = 2_097_152;
+/** BullMQ 6 refuses a priority above 2^21 - 1. */
+export const MAX_PRIORITY = 2_097_151;
 export const DEFAULT_PRIORITY = 1000;
 
 const TENANT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

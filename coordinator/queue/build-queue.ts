@@ -24,6 +24,13 @@ export interface EnqueueOptions {
   /** 1 runs first; default 1000. */
   priority?: number;
   attempts?: number;
+  /** Default: a random UUID. */
+  jobId?: string;
+  /**
+   * While a build queued with this id has not finished, another one is not queued: `enqueue` returns
+   * the id of the one already there (BullMQ's deduplication).
+   */
+  deduplicationId?: string;
 }
 
 export type CancelOutcome =
@@ -73,7 +80,8 @@ export class BuildQueue {
     };
     const keep = { age: this.options.keepFinishedSeconds ?? 7 * 24 * 3600 };
     const job = await this.queue.add(BUILD_JOB_NAME, data, {
-      jobId: randomUUID(),
+      jobId: opts.jobId ?? randomUUID(),
+      ...(opts.deduplicationId !== undefined ? { deduplication: { id: opts.deduplicationId } } : {}),
       // Every job carries a priority: BullMQ runs priority-0 jobs before all prioritised ones.
       priority: data.priority,
       attempts: opts.attempts ?? this.options.attempts ?? 3,
@@ -82,6 +90,11 @@ export class BuildQueue {
       removeOnFail: keep,
     });
     return job.id!;
+  }
+
+  /** The unfinished build queued with `deduplicationId`, if there is one. */
+  async deduplicatedBy(deduplicationId: string): Promise<string | undefined> {
+    return (await this.queue.getDeduplicationJobId(deduplicationId)) ?? undefined;
   }
 
   /** Limits how many builds of a tenant run at once, on every coordinator; `undefined` restores the default. */

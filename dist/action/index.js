@@ -60979,10 +60979,16 @@ function tlsFiles(values) {
     ...values["tls-key"] ? { key: values["tls-key"] } : {}
   };
 }
+function checkBuilder(builder) {
+  for (const address of builder.split(",")) {
+    if (!/^(?:\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/.test(address)) throw new UsageError(`invalid --builder ${JSON.stringify(builder)}: expected HOST:PORT[,HOST:PORT...]`);
+  }
+}
 var farmClientHelp, farmClientOptions;
 var init_farm_client_flags = __esm({
   "cli/farm-client-flags.ts"() {
     "use strict";
+    init_errors2();
     farmClientHelp = `      --builder HOST:PORT    Build farm coordinator; several, comma-separated, for failover (default: $DOCKYARD_BUILDER)
       --token-file F         The farm's shared token (default: $DOCKYARD_TOKEN)
       --tls-ca F             CA certificate of the coordinator (enables TLS)
@@ -61081,9 +61087,7 @@ function parseBuildFlags(argv2, env = process.env) {
   const maxParallelism = values["max-parallelism"] === void 0 ? void 0 : Number(values["max-parallelism"]);
   if (maxParallelism !== void 0 && !(Number.isInteger(maxParallelism) && maxParallelism > 0)) throw new UsageError(`invalid --max-parallelism ${values["max-parallelism"]}: expected a positive whole number`);
   const builder = values.builder ?? (env.DOCKYARD_BUILDER || void 0);
-  for (const address of builder?.split(",") ?? []) {
-    if (!/^(?:\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/.test(address)) throw new UsageError(`invalid --builder ${JSON.stringify(builder)}: expected HOST:PORT[,HOST:PORT...]`);
-  }
+  if (builder !== void 0) checkBuilder(builder);
   const sign2 = signFlags(values, outputs, builder);
   if (values["tls-cert"] === void 0 !== (values["tls-key"] === void 0)) throw new UsageError("--tls-cert and --tls-key go together");
   return {
@@ -88983,9 +88987,39 @@ var init_builder_client = __esm({
   }
 });
 
+// coordinator/farm/uploaded-context.ts
+import { join as join34 } from "node:path";
+function localContextManifest(ctx) {
+  const entries = [];
+  const files = /* @__PURE__ */ new Map();
+  for (const e of ctx.entries().values()) {
+    if (e.type === "other") continue;
+    const entry = { path: e.path, type: fileType[e.type], mode: e.mode, uid: e.uid, gid: e.gid, size: e.size };
+    if (e.type === "file") {
+      const digest = ctx.fileDigest(e.path);
+      entry.digest = digest;
+      files.set(digest, join34(ctx.root, e.path));
+    }
+    if (e.type === "symlink" && e.linkTarget !== void 0) entry.linkTarget = e.linkTarget;
+    entries.push(entry);
+  }
+  return { manifest: { kind: "local", entries, ignorePatterns: ctx.ignore.patterns, ...ctx.ignoreFile ? { ignoreFile: ctx.ignoreFile } : {} }, files };
+}
+var fileType;
+var init_uploaded_context = __esm({
+  "coordinator/farm/uploaded-context.ts"() {
+    "use strict";
+    init_blob_store();
+    init_expected_error();
+    init_ignore_rules();
+    init_build_context();
+    fileType = { file: "FILE_TYPE_FILE", dir: "FILE_TYPE_DIR", symlink: "FILE_TYPE_SYMLINK" };
+  }
+});
+
 // cli/context-upload.ts
 import { readdirSync as readdirSync5, readFileSync as readFileSync19 } from "node:fs";
-import { join as join34 } from "node:path";
+import { join as join35 } from "node:path";
 async function uploadMissing(store, paths, stats) {
   const missing = await store.findMissing([...paths.keys()]);
   for (const digest of missing) {
@@ -88995,22 +89029,10 @@ async function uploadMissing(store, paths, stats) {
   }
 }
 async function uploadLocalContext(store, ctx, stats) {
-  const entries = [];
-  const paths = /* @__PURE__ */ new Map();
-  for (const e of ctx.entries().values()) {
-    if (e.type === "other") continue;
-    const entry = { path: e.path, type: fileType[e.type], mode: e.mode, uid: e.uid, gid: e.gid, size: e.size };
-    if (e.type === "file") {
-      const digest = ctx.fileDigest(e.path);
-      entry.digest = digest;
-      paths.set(digest, join34(ctx.root, e.path));
-    }
-    if (e.type === "symlink" && e.linkTarget !== void 0) entry.linkTarget = e.linkTarget;
-    entries.push(entry);
-  }
-  stats.files += entries.length;
-  await uploadMissing(store, paths, stats);
-  return { entries, ignorePatterns: ctx.ignore.patterns, ...ctx.ignoreFile ? { ignoreFile: ctx.ignoreFile } : {} };
+  const { manifest, files } = localContextManifest(ctx);
+  stats.files += manifest.entries.length;
+  await uploadMissing(store, files, stats);
+  return { entries: manifest.entries, ignorePatterns: manifest.ignorePatterns, ...manifest.ignoreFile !== void 0 ? { ignoreFile: manifest.ignoreFile } : {} };
 }
 async function uploadNamedContexts(store, named, stats) {
   const out = [];
@@ -89018,25 +89040,24 @@ async function uploadNamedContexts(store, named, stats) {
     if (c.type === "docker-image") out.push({ name: c.name, dockerImage: c.ref });
     else if (c.type === "local") out.push({ name: c.name, local: await uploadLocalContext(store, BuildContext.open(c.dir), stats) });
     else {
-      const index = readFileSync19(join34(c.dir, "index.json"));
+      const index = readFileSync19(join35(c.dir, "index.json"));
       const indexDigest = sha256(index);
-      const paths = /* @__PURE__ */ new Map([[indexDigest, join34(c.dir, "index.json")]]);
-      const blobDir = join34(c.dir, "blobs", "sha256");
-      for (const name of readdirSync5(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join34(blobDir, name));
+      const paths = /* @__PURE__ */ new Map([[indexDigest, join35(c.dir, "index.json")]]);
+      const blobDir = join35(c.dir, "blobs", "sha256");
+      for (const name of readdirSync5(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join35(blobDir, name));
       await uploadMissing(store, paths, stats);
       out.push({ name: c.name, ociLayout: { indexDigest, ...c.tag ? { tag: c.tag } : {}, ...c.digest ? { digest: c.digest } : {} } });
     }
   }
   return out;
 }
-var fileType;
 var init_context_upload = __esm({
   "cli/context-upload.ts"() {
     "use strict";
     init_blob_store();
     init_build_context();
+    init_uploaded_context();
     init_digest();
-    fileType = { file: "FILE_TYPE_FILE", dir: "FILE_TYPE_DIR", symlink: "FILE_TYPE_SYMLINK" };
   }
 });
 
@@ -89048,7 +89069,7 @@ __export(remote_build_exports, {
 import { createWriteStream as createWriteStream6 } from "node:fs";
 import { mkdir as mkdir15, mkdtemp as mkdtemp6, rename as rename10, rm as rm12, writeFile as writeFile10 } from "node:fs/promises";
 import { tmpdir as tmpdir4 } from "node:os";
-import { dirname as dirname7, join as join35 } from "node:path";
+import { dirname as dirname7, join as join36 } from "node:path";
 async function follow(first, id, flags, relay, sinks, signal) {
   let b = first;
   const opened = [];
@@ -89131,7 +89152,7 @@ function attestOptions(flags) {
 async function remoteBuild(flags, progress, signal) {
   const b = await connectBuilder(flags.builder, connectOptions(flags));
   const address = b.address;
-  const scratch = await mkdtemp6(join35(flags.cacheDir ?? tmpdir4(), "dockyard-remote-"));
+  const scratch = await mkdtemp6(join36(flags.cacheDir ?? tmpdir4(), "dockyard-remote-"));
   try {
     const store = new ContentBlobStore(address, b.dial, { scratchDir: scratch });
     const stats = { files: 0, uploaded: 0, bytes: 0 };
@@ -89218,7 +89239,7 @@ var init_remote_build = __esm({
     OutputSink = class {
       constructor(spec, scratch, index) {
         this.spec = spec;
-        this.tmp = join35(scratch, `output-${index}`);
+        this.tmp = join36(scratch, `output-${index}`);
       }
       spec;
       file;
