@@ -132,6 +132,9 @@ export interface BuildFlags {
   noCacheFilter: string[];
   cacheFrom: CacheImport[];
   cacheTo: CacheExport[];
+  /** The same, as written: what a farm build sends. */
+  cacheFromText: string[];
+  cacheToText: string[];
   cacheDir?: string;
   maxParallelism?: number;
   dryRun: boolean;

@@ -248,6 +248,8 @@ export async function remoteBuild(flags: BuildFlags, progress: Progress, signal:
         ...(flags.maxParallelism !== undefined ? { maxParallelism: flags.maxParallelism } : {}),
         ...attestOptions(flags),
         signFormats: flags.sign?.formats ?? [],
+        cacheFrom: flags.cacheFromText,
+        cacheTo: flags.cacheToText,
       };
     } catch (err) {
       if ((err as Partial<grpc.ServiceError>).code !== undefined) throw builderError(address, err);

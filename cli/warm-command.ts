@@ -146,6 +146,8 @@ async function remote(entry: WarmEntry, ctx: OpenedContext, target: string | und
     outputs: [],
     cacheFrom: [],
     cacheTo: [],
+    cacheFromText: [],
+    cacheToText: [],
     attest: { sbom: false },
     noCache: false,
     noCacheFilter: [],

@@ -5,6 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { busyboxLayout, freshCache, stepStates } from './engine-helpers.js';
 import { spawn } from 'node:child_process';
 import { cliPath, makeDir, runCli, tempDir, type CliResult } from './helpers.js';
+import { startCoordinator, startWorker } from './farm-helpers.js';
+import { startRedis } from './redis-helpers.js';
 import { startFaultyProxy, startRegistry, type FaultyProxy, type TestRegistry } from './registry-helpers.js';
 
 /** A builder stage whose big layer the final image does not carry, and a final stage of three steps. */
@@ -280,6 +282,26 @@ describe('build caches across runs (--cache-from, --cache-to)', () => {
     }
   });
 
+  it('a farm build exports with --cache-to type=registry, and a fresh local build importing it runs no step', async () => {
+    const redis = await startRedis();
+    const coordinator = await startCoordinator(redis.url);
+    const worker = await startWorker(coordinator.address);
+    try {
+      const dir = makeDir(project());
+      const ref = `${registry.host}/cache/farm:1`;
+      const layout = join(tempDir('farm-out'), 'layout');
+      const farm = runCli(['build', '--builder', coordinator.address, '--progress', 'quiet', '--build-context', `busybox=oci-layout://${busyboxLayout()}`, ...EPOCH, '-o', `type=oci,dest=${layout},tar=false`, '--cache-to', `type=registry,ref=${ref},mode=max`, dir]);
+      assert.equal(farm.status, 0, farm.stderr);
+      const warm = build(dir, ['--cache-from', `type=registry,ref=${ref}`]);
+      assert.deepEqual(warm.ran, [], warm.stderr);
+      assert.equal(warm.digest, farm.stdout.trim());
+    } finally {
+      await worker.stop();
+      await coordinator.stop();
+      await redis.stop();
+    }
+  });
+
   it('rejects cache flags it cannot honour, naming them', () => {
     const dir = makeDir(project());
     const cases: [string[], RegExp][] = [
@@ -288,7 +310,8 @@ describe('build caches across runs (--cache-from, --cache-to)', () => {
       [['--cache-to', 'type=registry,ref=localhost:5000/c:1,compression=zstd'], /--cache-to type=registry: compression=zstd is not supported/],
       [['--cache-from', 'type=local'], /--cache-from type=local needs src=DIR/],
       [['--cache-to', 'type=registry,ref=localhost:5000/c:1,mode=all'], /invalid --cache-to mode=all/],
-      [['--cache-from', 'type=registry,ref=localhost:5000/c:1', '--builder', '127.0.0.1:1'], /--cache-from is not supported with --builder/],
+      [['--cache-from', 'type=local,src=/tmp/x', '--builder', '127.0.0.1:1'], /--cache-from type=local is not supported with --builder: the farm cannot read this machine's directories/],
+      [['--cache-to', 'type=local,dest=/tmp/x', '--builder', '127.0.0.1:1'], /--cache-to type=local is not supported with --builder/],
       [['--cache-to', 'type=local,dest=/tmp/x', '--dry-run'], /--cache-to needs a build/],
     ];
     for (const [flags, message] of cases) {

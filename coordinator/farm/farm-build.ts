@@ -158,6 +158,8 @@ export function farmBuildProcessor(deps: FarmBuildDeps): BuildProcessor<FarmBuil
           progress,
           noCache: req.noCache,
           noCacheFilter: req.noCacheFilter,
+          ...(req.cacheFrom ? { cacheFrom: req.cacheFrom } : {}),
+          ...(req.cacheTo ? { cacheTo: req.cacheTo } : {}),
           secrets: deps.secrets(build.id, new Set(req.secretIds)),
           // The workers' slots bound the steps that run at once, not this coordinator's CPUs.
           maxParallelism: req.maxParallelism ?? FARM_PARALLELISM,

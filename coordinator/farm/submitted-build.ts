@@ -4,6 +4,7 @@ import { parsePlatform } from '../../oci/platform.js';
 import type { BuildOptions__Output } from '../../proto/generated/dockyard/v1/BuildOptions.js';
 import type { LocalContext__Output } from '../../proto/generated/dockyard/v1/LocalContext.js';
 import type { OutputSpec } from '../export/output-spec.js';
+import { parseCacheFrom, parseCacheTo } from '../remote-cache/cache-spec.js';
 import { DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY, type BuildRequest, type QueuedAttest, type QueuedNamedContext } from '../queue/build-job.js';
 import { storeContextManifest, type ContextManifest } from './uploaded-context.js';
 
@@ -58,8 +59,11 @@ export async function queuedRequest(store: BlobStore, o: BuildOptions__Output): 
     if (f !== 'legacy' && f !== 'bundle') throw new SubmitError(`invalid signature format ${JSON.stringify(f)}: legacy or bundle`);
     return f;
   });
+  const caches = farmCaches(o.cacheFrom, o.cacheTo);
   return {
     ...(signFormats.length > 0 ? { sign: { formats: signFormats } } : {}),
+    ...(caches.cacheFrom.length > 0 ? { cacheFrom: caches.cacheFrom } : {}),
+    ...(caches.cacheTo.length > 0 ? { cacheTo: caches.cacheTo } : {}),
     ...(provenance || o.sbom ? { attest: { ...(provenance ? { provenance } : {}), sbom: o.sbom, dockerfilePath: o.dockerfilePath } } : {}),
     dockerfileName: o.dockerfileName,
     dockerfileText: o.dockerfileText,
@@ -85,4 +89,22 @@ export function queuePriority(priority: number): number {
 
 export function wirePriority(queued: number): number {
   return DEFAULT_PRIORITY - queued;
+}
+
+/** `--cache-from`/`--cache-to` as the client wrote them, parsed here; the farm cannot read or write the client's directories. */
+function farmCaches(from: string[], to: string[]): Required<Pick<BuildRequest, 'cacheFrom' | 'cacheTo'>> {
+  try {
+    const cacheFrom = from.map(parseCacheFrom).map((c) => {
+      if (c.type !== 'registry') throw new SubmitError(`--cache-from type=${c.type} is not supported with --builder: the farm cannot read the client's directories; use type=registry`);
+      return c;
+    });
+    const cacheTo = to.map(parseCacheTo).map((c) => {
+      if (c.type === 'local') throw new SubmitError(`--cache-to type=local is not supported with --builder: the farm cannot write the client's directories; use type=registry or type=inline`);
+      return c;
+    });
+    return { cacheFrom, cacheTo };
+  } catch (err) {
+    if (err instanceof SubmitError) throw err;
+    throw new SubmitError((err as Error).message);
+  }
 }

@@ -38,6 +38,9 @@ export interface BuildRequest {
   attest?: QueuedAttest;
   /** `--sign` on the farm: the formats; the key is the coordinator's. */
   sign?: { formats: ('legacy' | 'bundle')[] };
+  /** `--cache-from` / `--cache-to`, registry and inline ones. */
+  cacheFrom?: { type: 'registry'; ref: string }[];
+  cacheTo?: ({ type: 'registry'; ref: string; mode: 'min' | 'max'; ignoreError: boolean } | { type: 'inline' })[];
 }
 
 export interface QueuedAttest {
@@ -171,6 +174,8 @@ const buildRequest = exact(
     maxParallelism: posInt,
     attest: exact({ sbom: bool, dockerfilePath: str }, { provenance: exact({ mode: literal('min', 'max'), builderId: str }) }),
     sign: exact({ formats: listOf(literal('legacy', 'bundle')) }),
+    cacheFrom: listOf(exact({ type: literal('registry'), ref: str })),
+    cacheTo: listOf(tagged({ registry: exact({ type: str, ref: str, mode: literal('min', 'max'), ignoreError: bool }), inline: exact({ type: str }) })),
   },
 );
 

@@ -60882,15 +60882,17 @@ var init_cache_spec = __esm({
 // cli/cache-flags.ts
 function cacheFlags(values, builder) {
   for (const flag of ["cache-from", "cache-to"]) {
-    if (!values[flag]?.length) continue;
-    if (values["dry-run"]) throw new UsageError(`--${flag} needs a build: --dry-run neither reads nor writes a cache`);
-    if (builder) throw new UsageError(`--${flag} is not supported with --builder yet: the farm keeps one shared cache for all its builds; use --${flag} with a local build`);
+    if (values[flag]?.length && values["dry-run"]) throw new UsageError(`--${flag} needs a build: --dry-run neither reads nor writes a cache`);
   }
+  let parsed;
   try {
-    return { cacheFrom: (values["cache-from"] ?? []).map(parseCacheFrom), cacheTo: (values["cache-to"] ?? []).map(parseCacheTo) };
+    parsed = { cacheFrom: (values["cache-from"] ?? []).map(parseCacheFrom), cacheTo: (values["cache-to"] ?? []).map(parseCacheTo) };
   } catch (err) {
     throw new UsageError(err.message);
   }
+  if (builder && parsed.cacheFrom.some((c) => c.type === "local")) throw new UsageError("--cache-from type=local is not supported with --builder: the farm cannot read this machine's directories; use type=registry");
+  if (builder && parsed.cacheTo.some((c) => c.type === "local")) throw new UsageError("--cache-to type=local is not supported with --builder: the farm cannot write this machine's directories; use type=registry or type=inline");
+  return { ...parsed, cacheFromText: values["cache-from"] ?? [], cacheToText: values["cache-to"] ?? [] };
 }
 var init_cache_flags = __esm({
   "cli/cache-flags.ts"() {
@@ -89175,7 +89177,9 @@ async function remoteBuild(flags, progress, signal) {
         noCacheFilter: flags.noCacheFilter,
         ...flags.maxParallelism !== void 0 ? { maxParallelism: flags.maxParallelism } : {},
         ...attestOptions(flags),
-        signFormats: flags.sign?.formats ?? []
+        signFormats: flags.sign?.formats ?? [],
+        cacheFrom: flags.cacheFromText,
+        cacheTo: flags.cacheToText
       };
     } catch (err) {
       if (err.code !== void 0) throw builderError(address, err);

@@ -25,6 +25,8 @@ export interface BuildOptions {
   'sbom'?: (boolean);
   'dockerfilePath'?: (string);
   'signFormats'?: (string)[];
+  'cacheFrom'?: (string)[];
+  'cacheTo'?: (string)[];
   '_target'?: "target";
   '_maxParallelism'?: "maxParallelism";
 }
@@ -50,6 +52,8 @@ export interface BuildOptions__Output {
   'sbom': (boolean);
   'dockerfilePath': (string);
   'signFormats': (string)[];
+  'cacheFrom': (string)[];
+  'cacheTo': (string)[];
   '_target'?: "target";
   '_maxParallelism'?: "maxParallelism";
 }
