@@ -1,3 +1,4 @@
+import { trace } from '../oci/trace.js';
 import { defaultCacheDir } from '../cache/cache-dir.js';
 import { build } from '../coordinator/solver/local-build.js';
 import { contextOpener } from '../coordinator/solver/contexts.js';
@@ -19,6 +20,7 @@ function printWarnings(warnings: PlanWarning[], dockerfileName: string): void {
 
 /** `dockyard build`. Returns the process exit code. */
 export async function buildCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  trace('cli: build command');
   const flags = parseBuildFlags(argv);
   if (flags === 'help') {
     out.write(buildHelp);
@@ -78,6 +80,7 @@ async function runBuild(flags: BuildFlags, planOptions: PlanOptions, out: NodeJS
       ...(flags.maxParallelism !== undefined ? { maxParallelism: flags.maxParallelism } : {}),
       signal: abort.signal,
     });
+    trace('cli: build returned');
     reporter.finish();
     printWarnings(result.plan.warnings, flags.dockerfileName);
     out.write(result.top.digest + '\n');

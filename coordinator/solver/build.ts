@@ -1,3 +1,4 @@
+import { trace } from '../../oci/trace.js';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ import { planBuild } from '../plan/planner.js';
 import { ImageSources, LayoutImageProvider } from './image-provider.js';
 import { Registries, RegistryImages, registrySettings } from '../registry/registry-images.js';
 import type { Progress } from '../progress/progress.js';
+import { LayerCompressor } from './layer-compressor.js';
 import { MissExplainer } from './miss-explainer.js';
 import { Solver, type CacheMiss } from './solver.js';
 import { UrlFetcher } from './url-fetcher.js';
@@ -97,7 +99,9 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
   const { insecure, mirrors } = registrySettings();
   const registries = new Registries({ insecure });
   const registryImages = new RegistryImages(registries, blobs, mirrors);
+  trace('plan start');
   const plan = await planBuild({ resolver: registryImages, ...req.plan, fetchUrl: (url, checksum) => fetcher.fetch(url, checksum), resolveGit: (ref) => gitSources.resolve(ref) });
+  trace('plan done');
   const index = engine.stores.index;
   const session = await engine.openWorker(lease, blobs);
   const abort = (): void => session.abort?.();
@@ -152,18 +156,23 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
     ...(req.signal ? { signal: req.signal } : {}),
   });
 
+  // Layers a worker stored uncompressed are compressed here, only those an image needs.
+  const compressor = new LayerCompressor(blobs, index, lease);
   try {
     const images: BuiltImage[] = [];
     for (const target of plan.targets) {
       const solved = target.result === null ? undefined : await solver.solve(target.result);
-      const layers = await settleLayers(solved && solved.input.type === 'rootfs' ? solved.input.layers : []);
+      const layers = await compressor.forImage(await settleLayers(solved && solved.input.type === 'rootfs' ? solved.input.layers : []));
       const empty = new Set<StepKey>();
       for (const key of target.historySteps) if (key && (await solver.solve(key)).emptyLayer) empty.add(key);
       images.push(await assembleImage(target, layers, empty, blobs, plan.sourceDateEpoch !== undefined ? { epoch: plan.sourceDateEpoch } : {}));
     }
+    trace('image layers ready');
     await solver.flush();
+    trace('cache records written');
     const top = images.length === 1 ? images[0]!.manifest : await assembleIndex(images, blobs);
     await exportOutputs(req.outputs, { images, top, tags: req.tags, blobs, rootfs: session.rootfs ?? blobRootfs(blobs, scratch), progress: req.progress, registries });
+    trace('exported');
     if (req.iidfile) await writeFile(req.iidfile, images.length === 1 ? images[0]!.config.digest : top.digest);
     if (req.metadataFile) {
       const meta = buildMetadata({ top, configDigest: images.length === 1 ? images[0]!.config.digest : undefined, tags: req.tags, misses: solver.misses });

@@ -1,3 +1,4 @@
+import { trace } from '../../oci/trace.js';
 import { join } from 'node:path';
 import { FileLeases } from '../../cache/file-leases.js';
 import { FsBlobStore } from '../../cache/fs-blob-store.js';
@@ -21,7 +22,7 @@ export function localEngine(cacheDir: string): BuildEngine {
       const snapshots = new SnapshotStore(cacheDir, blobs, lease);
       await snapshots.cleanStale();
       return {
-        worker: new LocalWorker(blobs, snapshots, cacheDir),
+        worker: new LocalWorker(blobs, snapshots, cacheDir, 'lazy'),
         rootfs: (layers) => snapshots.mount(layers, false),
         abort: () => void snapshots.releaseAll(),
         close: () => snapshots.releaseAll(),
@@ -35,6 +36,8 @@ export async function build(req: BuildRequest & { cacheDir: string }): Promise<B
   try {
     return await runBuild(req, localEngine(req.cacheDir));
   } finally {
+    trace('lease released');
     await enforceCacheLimit(req.cacheDir);
+    trace('cache limit');
   }
 }

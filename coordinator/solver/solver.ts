@@ -1,3 +1,4 @@
+import { trace } from '../../oci/trace.js';
 import { availableParallelism } from 'node:os';
 import type { BlobStore } from '../../cache/blob-store.js';
 import type { Digest } from '../../oci/digest.js';
@@ -175,6 +176,7 @@ export class Solver {
 
     const { name, line } = this.describe(step);
     const id = this.o.progress.start(name);
+    trace(`step: ${name.slice(0, 60)}`);
     const skip = this.o.skipCache(key);
     if (!skip) {
       const hit = await this.lookup(key);

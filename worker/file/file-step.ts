@@ -1,3 +1,4 @@
+import { trace } from '../../oci/trace.js';
 import { chmod, chown, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Layer } from '../layer.js';
@@ -16,6 +17,7 @@ export async function runFile(file: FileDefinition, inputs: StepInput[], snapsho
   if (destInput && destInput.type !== 'rootfs') throw new Error('a file step needs a root filesystem as its destination');
   const parent = destInput?.layers ?? [];
   const root = await snapshots.mount(parent, true);
+  trace('file: mounted');
   const releases: (() => Promise<void>)[] = [];
   try {
     if (file.action === 'mkdir') {
@@ -53,6 +55,8 @@ export async function runFile(file: FileDefinition, inputs: StepInput[], snapsho
   } finally {
     for (const r of releases) await r();
   }
+  trace('file: copied');
   await root.detach();
+  trace('file: detached');
   return { root, parent };
 }

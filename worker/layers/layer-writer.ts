@@ -105,30 +105,65 @@ export function tarDiff(root: string, opts: LayerOptions = {}): AsyncIterable<Bu
   return pack as AsyncIterable<Buffer>;
 }
 
+/** Streams the tar of `root` into `sink` (which it ends) and returns the tar's sha256: the layer's diffID. */
+export async function tarInto(root: string, sink: NodeJS.WritableStream, opts: LayerOptions = {}): Promise<Digest> {
+  const hash = createHash('sha256');
+  await pipeline(
+    tarDiff(root, opts),
+    async function* (source: AsyncIterable<Buffer>) {
+      for await (const chunk of source) {
+        hash.update(chunk);
+        yield chunk;
+      }
+    },
+    sink,
+  );
+  return `sha256:${hash.digest('hex')}`;
+}
+
 /**
  * Writes the tar of `root` to a temporary file and returns its diffID: the cheap part of committing a
  * layer, after which the snapshot can be used while `compressSpooled` runs in the background.
  */
 export async function spoolLayer(root: string, tmpDir: string, opts: LayerOptions = {}): Promise<{ diffID: Digest; path: string }> {
   const path = join(tmpDir, `layer-${process.pid}-${randomBytes(6).toString('hex')}.tar`);
-  const hash = createHash('sha256');
-  const out = createWriteStream(path);
   try {
-    await pipeline(
-      tarDiff(root, opts),
-      async function* (source: AsyncIterable<Buffer>) {
-        for await (const chunk of source) {
-          hash.update(chunk);
-          yield chunk;
-        }
-      },
-      out,
-    );
+    return { diffID: await tarInto(root, createWriteStream(path), opts), path };
   } catch (err) {
     await rm(path, { force: true });
     throw err;
   }
-  return { diffID: `sha256:${hash.digest('hex')}`, path };
+}
+
+/**
+ * Writes the tar of `root` into the blob store uncompressed, in one pass: its digest is its diffID.
+ * Returns the diffID as soon as the tar is written; `record` settles once the blob is synced and
+ * published. A layer stored this way is compressed only if an image needs it (`gzipLayer`).
+ */
+export async function storeUncompressed(root: string, blobs: BlobStore, opts: LayerOptions = {}): Promise<{ diffID: Digest; record: Promise<LayerRecord> }> {
+  const writer = blobs.writer();
+  let diffID: Digest;
+  try {
+    diffID = await tarInto(root, writer, opts);
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+  const record = writer.commit().then(({ digest, size }) => ({ digest, diffID, size, mediaType: MediaType.ociLayer, gzipOnExport: true as const }));
+  return { diffID, record };
+}
+
+/** The gzip-compressed form of an uncompressed layer blob, written to the blob store. */
+export async function gzipLayer(layer: LayerRecord, blobs: BlobStore): Promise<LayerRecord> {
+  const writer = blobs.writer();
+  try {
+    await gzipParallel(blobs.stream(layer.digest) as AsyncIterable<Buffer>, writer, { hash: false });
+    const { digest, size } = await writer.commit();
+    return { digest, diffID: layer.diffID, size, mediaType: MediaType.ociLayerGzip };
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
 }
 
 /** Compresses a spooled layer tar into the blob store (and removes the spool file). */

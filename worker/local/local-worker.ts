@@ -1,12 +1,20 @@
+import { trace } from '../../oci/trace.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BlobStore } from '../../cache/blob-store.js';
 import type { Layer } from '../layer.js';
 import { runExec } from '../exec/run-step.js';
 import { runFile } from '../file/file-step.js';
-import { compressSpooled, isEmptyDiff, spoolLayer } from '../layers/layer-writer.js';
+import { compressSpooled, isEmptyDiff, spoolLayer, storeUncompressed } from '../layers/layer-writer.js';
 import type { MountedRootfs, SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { ExecutableStep, StepContext, StepInput, StepOutput, Worker } from '../worker.js';
+
+/**
+ * How new layers reach the blob store. `eager`: gzip-compressed in the background as each step ends
+ * (a farm worker, whose layers other workers download). `lazy`: stored uncompressed, in the same pass
+ * that computes the diffID; an image export compresses only the layers it needs, as BuildKit does.
+ */
+export type LayerCompression = 'eager' | 'lazy';
 
 /** Runs steps in this process: the embedded default, and what each farm worker runs. */
 export class LocalWorker implements Worker {
@@ -18,6 +26,7 @@ export class LocalWorker implements Worker {
     private readonly blobs: BlobStore,
     private readonly snapshots: SnapshotStore,
     stateDir: string,
+    private readonly compression: LayerCompression = 'eager',
   ) {
     this.cacheMountsDir = join(stateDir, 'cache-mounts');
     this.runcRoot = join(stateDir, 'runc');
@@ -50,15 +59,27 @@ export class LocalWorker implements Worker {
   }
 
   /**
-   * Keeps the upper directory as the new layer's snapshot and returns at once; the layer is
-   * compressed into the blob store in the background, so later steps need not wait for gzip.
+   * Keeps the upper directory as the new layer's snapshot and returns once its tar is written; the
+   * blob is settled (synced, or compressed when eager) in the background, so later steps need not wait.
    */
   private async commit(root: MountedRootfs, parent: Layer[], ctx: StepContext): Promise<StepOutput> {
     try {
       if (await isEmptyDiff(root.upper!)) return { layers: parent, emptyLayer: true };
-      const { diffID, path } = await spoolLayer(root.upper!, this.tmpDir, ctx.epoch !== undefined ? { epoch: ctx.epoch } : {});
+      trace('layer: tar start');
+      const opts = ctx.epoch !== undefined ? { epoch: ctx.epoch } : {};
+      if (this.compression === 'lazy') {
+        const { diffID, record } = await storeUncompressed(root.upper!, this.blobs, opts);
+        trace('layer: tar stored');
+        await this.snapshots.adopt(root.upper!, diffID);
+        record.catch(() => undefined); // observed by whoever settles the layer
+        return { layers: [...parent, { diffID, record }], emptyLayer: false };
+      }
+      const { diffID, path } = await spoolLayer(root.upper!, this.tmpDir, opts);
+      trace('layer: tar spooled');
       await this.snapshots.adopt(root.upper!, diffID);
+      trace('layer: adopted');
       const record = compressSpooled(path, diffID, this.blobs);
+      void record.then(() => trace(`layer: compressed ${diffID}`), () => undefined);
       record.catch(() => undefined); // observed by whoever settles the layer
       return { layers: [...parent, { diffID, record }], emptyLayer: false };
     } finally {
