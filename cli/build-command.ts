@@ -2,6 +2,7 @@ import { trace } from '../oci/trace.js';
 import { defaultCacheDir } from '../cache/cache-dir.js';
 import { build } from '../coordinator/solver/local-build.js';
 import { contextOpener } from '../coordinator/solver/contexts.js';
+import { ContextHashStore } from '../coordinator/context/file-hashes.js';
 import { dryRunPlan } from '../coordinator/solver/dry-run.js';
 import { Progress, type ProgressMode } from '../coordinator/progress/progress.js';
 import type { PlanOptions, PlanWarning } from '../coordinator/plan/plan-types.js';
@@ -26,10 +27,12 @@ export async function buildCommand(argv: string[], out: NodeJS.WritableStream): 
     out.write(buildHelp);
     return 0;
   }
+  // A local build remembers its contexts' file hashes in its cache directory (dry runs and farm clients keep nothing).
+  const hashes = flags.dryRun || flags.builder !== undefined ? undefined : new ContextHashStore(flags.cacheDir ?? defaultCacheDir());
   const planOptions: PlanOptions = {
     dockerfileName: flags.dockerfileName,
     dockerfileText: flags.dockerfileText,
-    context: contextOpener(flags.contextDir, flags.dockerfilePath, flags.namedContexts),
+    context: contextOpener(flags.contextDir, flags.dockerfilePath, flags.namedContexts, hashes),
     buildArgs: flags.buildArgs,
     target: flags.target,
     platforms: flags.platforms,
@@ -44,7 +47,11 @@ export async function buildCommand(argv: string[], out: NodeJS.WritableStream): 
     if (flags.format === 'json') printWarnings(plan.warnings, flags.dockerfileName);
     return 0;
   }
-  return runBuild(flags, planOptions, out);
+  try {
+    return await runBuild(flags, planOptions, out);
+  } finally {
+    hashes?.saveAll();
+  }
 }
 
 async function runBuild(flags: BuildFlags, planOptions: PlanOptions, out: NodeJS.WritableStream): Promise<number> {

@@ -17,6 +17,7 @@ import type { OutputSpec } from '../export/output-spec.js';
 import { blobRootfs, type RootfsSource } from '../export/rootfs-source.js';
 import type { BuildPlan, PlanOptions } from '../plan/plan-types.js';
 import { planBuild } from '../plan/planner.js';
+import { imageChainSteps } from '../plan/image-chain.js';
 import { ImageSources, LayoutImageProvider } from './image-provider.js';
 import { Registries, RegistryImages, registrySettings } from '../registry/registry-images.js';
 import type { Progress } from '../progress/progress.js';
@@ -158,6 +159,18 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
 
   // Layers a worker stored uncompressed are compressed here, only those an image needs.
   const compressor = new LayerCompressor(blobs, index, lease);
+  // The layers the images will carry compress as soon as their steps end, beside the steps still running.
+  for (const target of plan.targets) {
+    for (const key of imageChainSteps(stepsByKey, target.result)) {
+      solver.solve(key).then(
+        async (s) => {
+          const own = s.input.type === 'rootfs' && !s.emptyLayer ? s.input.layers.at(-1) : undefined;
+          if (own) compressor.prefetch((await settleLayers([own]))[0]!);
+        },
+        () => undefined, // the target's own solve reports failures
+      ).catch(() => undefined);
+    }
+  }
   try {
     const images: BuiltImage[] = [];
     for (const target of plan.targets) {

@@ -23,6 +23,11 @@ export class LayerCompressor {
     private readonly lease: Lease,
   ) {}
 
+  /** Starts compressing `layer` if an image will need it, so that the export finds it done. */
+  prefetch(layer: LayerRecord): void {
+    if (layer.gzipOnExport) this.gzipped(layer).catch(() => undefined); // the export awaits the same job
+  }
+
   /** `layers` with every lazily stored one replaced by its gzip form; all compress at once. */
   forImage(layers: LayerRecord[]): Promise<LayerRecord[]> {
     return Promise.all(layers.map((l) => (l.gzipOnExport ? this.gzipped(l) : l)));

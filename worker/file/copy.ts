@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { chmod, copyFile, lchown, lstat, lutimes, mkdir, open, readdir, readlink, rm, stat, symlink, utimes } from 'node:fs/promises';
-import { basename, dirname, join, posix } from 'node:path';
+import { basename, dirname, join, posix, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { extractLayer } from '../layers/layer-extractor.js';
 import type { ResolvedUser } from '../rootfs/user.js';
@@ -132,18 +132,21 @@ class Copier {
     await utimes(path, mtime, mtime);
   }
 
-  /** Copies `rel` of the source to `target`, an absolute path already resolved inside the root. */
-  async copyEntry(rel: string, target: string, relToMatch: string): Promise<void> {
+  /**
+   * Copies `rel` of the source to `target`, an absolute path already resolved inside the root.
+   * `inNewDir`: the copy created target's directory, so nothing can be in the way (no lookup needed).
+   */
+  async copyEntry(rel: string, target: string, relToMatch: string, inNewDir: boolean): Promise<void> {
     if (relToMatch !== '' && this.opts.exclude(relToMatch)) return;
     if (!this.allowed(rel)) return;
     const abs = join(this.src.dir, rel);
     const st = await lstat(abs);
-    const existing = await lstat(target).catch(() => undefined);
+    const existing = inNewDir ? undefined : await lstat(target).catch(() => undefined);
     if (existing && !(existing.isDirectory() && st.isDirectory())) await rm(target, { recursive: true, force: true });
     if (st.isDirectory()) {
       if (!existing) await mkdir(target, { mode: st.mode & 0o7777 });
       const names = await readdir(abs);
-      await Promise.all(names.map((name) => this.copyEntry(rel ? `${rel}/${name}` : name, join(target, name), relToMatch ? `${relToMatch}/${name}` : name)));
+      await Promise.all(names.map((name) => this.copyEntry(rel ? `${rel}/${name}` : name, join(target, name), relToMatch ? `${relToMatch}/${name}` : name, !existing)));
       await this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime, 'dir');
       this.dirTimes.push([target, st.mtime]);
     } else if (st.isSymbolicLink()) {
@@ -167,9 +170,10 @@ class Copier {
     if (st.isDirectory()) {
       const srcRel = this.src.allowed ? rel : posix.relative(this.src.dir, abs);
       const target = pathInRoot(this.root, base);
-      await this.createDirs(target);
+      const created = await this.createDirs(target);
       const names = await readdir(abs);
-      await Promise.all(names.map((name) => this.copyEntry(srcRel ? `${srcRel}/${name}` : name, join(target, name), name)));
+      const inNewDir = created.length > 0 && created[created.length - 1] === resolve(target);
+      await Promise.all(names.map((name) => this.copyEntry(srcRel ? `${srcRel}/${name}` : name, join(target, name), name, inNewDir)));
       return;
     }
     const fileDest = this.opts.parents ? base : destIsDir ? posix.join(dest, basename(rel)) : dest;

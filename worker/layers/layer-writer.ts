@@ -1,27 +1,19 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
-import { pack as tarPack, type Header } from 'tar-stream';
 import type { BlobStore } from '../../cache/blob-store.js';
 import type { LayerRecord } from '../../cache/cache-index.js';
 import type { Digest } from '../../oci/digest.js';
 import { MediaType } from '../../oci/manifest.js';
 import { findOpaqueDirs } from '../system/xattr.js';
 import { gzipParallel } from './parallel-gzip.js';
+import { diffTar } from './tar-writer.js';
 
 export interface LayerOptions {
   /** SOURCE_DATE_EPOCH: no file time in the layer is later than this (seconds). */
   epoch?: number;
-}
-
-type TarHeader = Partial<Header> & Pick<Header, 'name'>;
-
-const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
-function devNumbers(rdev: number): { devmajor: number; devminor: number } {
-  return { devmajor: Math.floor(rdev / 256) & 0xfff, devminor: (rdev & 0xff) | (Math.floor(rdev / 4096) & ~0xff & 0xfffff) };
 }
 
 /** True when the directory holds nothing: the step changed nothing. */
@@ -35,74 +27,10 @@ export async function isEmptyDiff(root: string): Promise<boolean> {
  * equal bytes.
  */
 export function tarDiff(root: string, opts: LayerOptions = {}): AsyncIterable<Buffer> {
-  const pack = tarPack();
-  const clamp = (d: Date): Date => (opts.epoch !== undefined && d.getTime() > opts.epoch * 1000 ? new Date(opts.epoch * 1000) : d);
-  const seenInodes = new Map<string, string>();
-
-  const add = (header: TarHeader, body?: Buffer): Promise<void> =>
-    new Promise((resolve, reject) => pack.entry(header, body ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
-
-  const addFile = (header: TarHeader, path: string): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const entry = pack.entry(header, (err) => (err ? reject(err) : resolve()));
-      const src = createReadStream(path, { highWaterMark: 1 << 20 });
-      src.on('error', reject);
-      src.pipe(entry);
-    });
-
-  const walk = async (dir: string, opaque: Set<string>): Promise<void> => {
-    const names = (await readdir(join(root, dir))).sort(byteOrder);
-    const stats = await Promise.all(names.map((n) => lstat(join(root, dir, n))));
-    // Read small files a few ahead of the one being written: the tar is sequential, the disk need not be.
-    const reads: (Promise<Buffer> | undefined)[] = [];
-    const prefetch = (from: number): void => {
-      for (let j = from; j < Math.min(from + 16, names.length); j++) {
-        const st = stats[j]!;
-        if (!reads[j] && st.isFile() && st.size < 1 << 20 && !(st.nlink > 1 && seenInodes.has(`${st.dev}:${st.ino}`))) reads[j] = readFile(join(root, dir, names[j]!));
-      }
-    };
-    for (const [i, name] of names.entries()) {
-      prefetch(i);
-      const rel = dir === '' ? name : `${dir}/${name}`;
-      const abs = join(root, rel);
-      const st = stats[i]!;
-      const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: clamp(st.mtime), uname: '', gname: '' };
-      if (st.isCharacterDevice() && st.rdev === 0) {
-        await add({ ...base, name: dir === '' ? `.wh.${name}` : `${dir}/.wh.${name}`, type: 'file', mode: 0, size: 0 });
-      } else if (st.isDirectory()) {
-        await add({ ...base, name: rel + '/', type: 'directory' });
-        if (opaque.has(rel)) await add({ ...base, name: `${rel}/.wh..wh..opq`, type: 'file', mode: 0, size: 0 });
-        await walk(rel, opaque);
-      } else if (st.isFile()) {
-        const inode = `${st.dev}:${st.ino}`;
-        const first = st.nlink > 1 ? seenInodes.get(inode) : undefined;
-        if (first !== undefined) {
-          await add({ ...base, name: rel, type: 'link', linkname: first, size: 0 });
-          continue;
-        }
-        if (st.nlink > 1) seenInodes.set(inode, rel);
-        const body = reads[i];
-        reads[i] = undefined;
-        if (body) await add({ ...base, name: rel, type: 'file', size: st.size }, await body);
-        else await addFile({ ...base, name: rel, type: 'file', size: st.size }, abs);
-      } else if (st.isSymbolicLink()) {
-        await add({ ...base, name: rel, type: 'symlink', linkname: await readlink(abs) });
-      } else if (st.isCharacterDevice() || st.isBlockDevice()) {
-        await add({ ...base, name: rel, type: st.isCharacterDevice() ? 'character-device' : 'block-device', ...devNumbers(st.rdev) });
-      } else if (st.isFIFO()) {
-        await add({ ...base, name: rel, type: 'fifo' });
-      }
-      // Sockets cannot be stored in a tar and are left out, as in BuildKit.
-    }
-  };
-
-  findOpaqueDirs(root)
-    .then((opaque) => walk('', opaque))
-    .then(
-      () => pack.finalize(),
-      (err: Error) => pack.destroy(err),
-    );
-  return pack as AsyncIterable<Buffer>;
+  return (async function* () {
+    const opaque = await findOpaqueDirs(root);
+    yield* diffTar(root, { opaque, ...(opts.epoch !== undefined ? { epoch: opts.epoch } : {}) });
+  })();
 }
 
 /** Streams the tar of `root` into `sink` (which it ends) and returns the tar's sha256: the layer's diffID. */
