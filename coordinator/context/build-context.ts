@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import { basename, dirname, join, posix } from 'node:path';
 import { IgnoreRules } from '../../worker/file/ignore-rules.js';
 import { ExpectedError } from '../../oci/expected-error.js';
-import { statStamp, type ContextHashStore, type FileHashes } from './file-hashes.js';
+import type { ContextHashStore, FileHashes } from './file-hashes.js';
+import { statStamp } from '../../worker/file/file-stamp.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
 

@@ -1,19 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, type Stats } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../cache/atomic-file.js';
+import { join, resolve } from 'node:path';
 import { sha256 } from '../../oci/digest.js';
-
-/**
- * What must be unchanged for a file's content hash to be reused, as BuildKit's contenthash keys it:
- * size, mtime, ctime and inode. Any write moves ctime, which nothing but the kernel can set.
- */
-export const statStamp = (st: Stats): string => `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
-
-/**
- * A file changed this recently could change again within the same timestamp tick without its stamp
- * changing (git's "racy" case): its hash is used for this build but not remembered.
- */
-export const SETTLED_MS = 2000;
+import { SETTLED_MS } from '../../worker/file/file-stamp.js';
 
 interface Saved {
   version: 1;
@@ -46,9 +35,8 @@ export class FileHashes {
   }
 
   /**
-   * Writes what is remembered, keeping saved entries whose file still has the same stamp (`live`, from
-   * this build's walk). Written to a temporary file and renamed, so that a reader, a concurrent build
-   * or a kill -9 sees the old file or the new one, never half of one.
+   * Writes what is remembered (atomically), keeping saved entries whose file still has the same stamp
+   * (`live`, from this build's walk).
    */
   save(live: ReadonlyMap<string, string>): void {
     const files: Saved['files'] = {};
@@ -59,17 +47,8 @@ export class FileHashes {
     }
     for (const [path, entry] of this.fresh) files[path] = entry;
     if (!this.changed && !dropped) return;
-    mkdirSync(this.tmpDir, { recursive: true });
-    mkdirSync(dirname(this.file), { recursive: true });
-    // `<kind>-<pid>-<random>`: the next build removes it if this process dies before the rename.
-    const tmp = join(this.tmpDir, `ctxhash-${process.pid}-${randomBytes(6).toString('hex')}`);
-    try {
-      writeFileSync(tmp, JSON.stringify({ version: 1, files } satisfies Saved));
-      renameSync(tmp, this.file);
-    } catch {
-      // Only a cache: the next build hashes again.
-      rmSync(tmp, { force: true });
-    }
+    // Only a cache: if the write fails, the next build hashes again.
+    writeFileAtomic(this.file, JSON.stringify({ version: 1, files } satisfies Saved), this.tmpDir, 'ctxhash');
   }
 }
 

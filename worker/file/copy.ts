@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { chmod, copyFile, lchown, lstat, lutimes, mkdir, open, readdir, readlink, rm, stat, symlink, utimes } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, rm, stat, symlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join, posix, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { extractLayer } from '../layers/layer-extractor.js';
@@ -7,6 +8,7 @@ import type { ResolvedUser } from '../rootfs/user.js';
 import { pathInRoot } from '../rootfs/user.js';
 import { applyChmod, createdDirMode, type Chmod } from './file-mode.js';
 import { makeDirs } from '../rootfs/make-dirs.js';
+import { SourceLinks, type CopiedFile, type CopyLinks } from './copy-links.js';
 
 export class CopyError extends Error {}
 
@@ -26,6 +28,19 @@ export interface CopyOptions {
   parents: boolean;
   /** ADD: unpack tar archives. */
   unpack: boolean;
+  /** Local sources: hard-link files unchanged since an earlier copy from its snapshot. */
+  links?: LinkSession;
+}
+
+/** One step's use of `CopyLinks`: where new files physically land, and what it copied. */
+export interface LinkSession {
+  index: CopyLinks;
+  /** The mount's `linkRoot`: `root`'s new entries physically live here. */
+  linkRoot: string;
+  /** Inodes linked by this step: two paths of one diff must not share one (the tar would make a link). */
+  usedInodes: Set<number>;
+  /** Per source directory, the files copied or linked, for the index once the snapshot is stored. */
+  copied: Map<string, CopiedFile[]>;
 }
 
 const hasWildcard = (s: string): boolean => /[*?[]/.test(s);
@@ -95,12 +110,45 @@ function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
 class Copier {
   private readonly dirTimes: [string, Date][] = [];
   private readonly io = limiter(32);
+  private readonly earlier?: SourceLinks;
 
   constructor(
     private readonly root: string,
     private readonly src: CopySourceRoot,
     private readonly opts: CopyOptions,
-  ) {}
+  ) {
+    if (opts.links && src.allowed) this.earlier = opts.links.index.forSource(src.dir);
+  }
+
+  /** Remembers a file copied from a local source, for the next build's `linkEarlier`. */
+  private noteCopied(rel: string, st: Stats, target: string): void {
+    const links = this.opts.links;
+    if (!links || !this.earlier || !target.startsWith(this.root + '/')) return;
+    const record = this.earlier.record(rel, st, target.slice(this.root.length + 1));
+    if (!record) return;
+    const list = links.copied.get(this.src.dir) ?? [];
+    list.push(record);
+    links.copied.set(this.src.dir, list);
+  }
+
+  /**
+   * Hard-links `target` (in a directory this copy created) from an earlier copy of the same unchanged
+   * source file, when that copy has exactly the mode, owner, mtime and size this one would give.
+   */
+  private async linkEarlier(rel: string, target: string, st: Stats): Promise<boolean> {
+    const links = this.opts.links;
+    if (!links || !this.earlier || !target.startsWith(this.root + '/')) return false;
+    const [uid, gid] = owners(this.opts, this.src, st.uid, st.gid);
+    const mode = this.opts.chmod ? applyChmod(this.opts.chmod, st.mode & 0o7777, false) : st.mode & 0o7777;
+    for (const from of this.earlier.candidates(rel, st)) {
+      const found = await lstat(from).catch(() => undefined);
+      if (!found || links.usedInodes.has(found.ino) || !SourceLinks.matches(found, { mode, uid, gid, mtime: st.mtime, size: st.size })) continue;
+      links.usedInodes.add(found.ino);
+      if (await link(from, join(links.linkRoot, target.slice(this.root.length))).then(() => true, () => false)) return true;
+    }
+    return false;
+  }
+
 
   private allowed(rel: string): boolean {
     return !this.src.allowed || this.src.allowed.has(rel);
@@ -154,8 +202,11 @@ class Copier {
       await this.finish(target, st.uid, st.gid, 0, st.mtime, 'link');
     } else if (st.isFile()) {
       await this.io(async () => {
-        await copyFile(abs, target);
-        await this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime, 'file');
+        if (!(inNewDir && (await this.linkEarlier(rel, target, st)))) {
+          await copyFile(abs, target);
+          await this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime, 'file');
+        }
+        this.noteCopied(rel, st, target);
       });
     }
   }

@@ -5,6 +5,7 @@ import type { BlobStore } from '../../cache/blob-store.js';
 import type { Layer } from '../layer.js';
 import { runExec } from '../exec/run-step.js';
 import { runFile } from '../file/file-step.js';
+import { CopyLinks } from '../file/copy-links.js';
 import { compressSpooled, isEmptyDiff, spoolLayer, storeUncompressed } from '../layers/layer-writer.js';
 import type { MountedRootfs, SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { ExecutableStep, StepContext, StepInput, StepOutput, Worker } from '../worker.js';
@@ -16,18 +17,33 @@ import type { ExecutableStep, StepContext, StepInput, StepOutput, Worker } from 
  */
 export type LayerCompression = 'eager' | 'lazy';
 
+export interface LocalWorkerOptions {
+  compression?: LayerCompression;
+  /**
+   * Hard-link files a COPY takes unchanged from a local directory from the snapshot of an earlier
+   * copy (`file/copy-links.ts`): for the embedded engine, whose contexts persist between builds.
+   */
+  linkUnchanged?: boolean;
+  /** How old a source file's last change must be before a copy of it is reused (default 2 s; tests use 0). */
+  settledMs?: number;
+}
+
 /** Runs steps in this process: the embedded default, and what each farm worker runs. */
 export class LocalWorker implements Worker {
   private readonly cacheMountsDir: string;
   private readonly runcRoot: string;
   private readonly tmpDir: string;
+  private readonly compression: LayerCompression;
+  private readonly links?: CopyLinks;
 
   constructor(
     private readonly blobs: BlobStore,
     private readonly snapshots: SnapshotStore,
     stateDir: string,
-    private readonly compression: LayerCompression = 'eager',
+    opts: LocalWorkerOptions = {},
   ) {
+    this.compression = opts.compression ?? 'eager';
+    if (opts.linkUnchanged) this.links = new CopyLinks(stateDir, opts.settledMs);
     this.cacheMountsDir = join(stateDir, 'cache-mounts');
     this.runcRoot = join(stateDir, 'runc');
     this.tmpDir = join(stateDir, 'tmp');
@@ -52,8 +68,11 @@ export class LocalWorker implements Worker {
         return this.commit(root, parent, ctx);
       }
       case 'file': {
-        const { root, parent } = await runFile(step.file, inputs, this.snapshots);
-        return this.commit(root, parent, ctx);
+        const { root, parent, copied } = await runFile(step.file, inputs, this.snapshots, this.links);
+        const out = await this.commit(root, parent, ctx);
+        const own = out.emptyLayer ? undefined : out.layers.at(-1);
+        if (own) for (const [dir, files] of copied) this.links?.remember(dir, this.snapshots.path(own.diffID), files);
+        return out;
       }
     }
   }

@@ -17,6 +17,12 @@ import { applyLayerDir, diffInto, manifestOf } from './copy-snapshotter.js';
 export interface MountedRootfs {
   path: string;
   upper?: string;
+  /**
+   * Writable mounts: the plain directory on the snapshots' filesystem where what is created under
+   * `path` physically lands (the overlay's upper directory, or the copy itself), so that a new file
+   * can be hard-linked there from a snapshot. Only below directories the step itself created.
+   */
+  linkRoot?: string;
   /** Unmounts but keeps the directories, so the upper one can be read as the step's diff. */
   detach(): Promise<void>;
   /** Unmounts and removes everything not adopted as a snapshot. */
@@ -174,7 +180,7 @@ export class SnapshotStore {
     let detached = false;
     return {
       path: merged,
-      ...(upper ? { upper } : {}),
+      ...(upper ? { upper, linkRoot: merged } : {}),
       detach: async () => {
         if (detached || !upper || !before) return;
         detached = true;
@@ -234,7 +240,7 @@ export class SnapshotStore {
     };
     return {
       path: merged,
-      ...(upper ? { upper } : {}),
+      ...(upper ? { upper, linkRoot: upper } : {}),
       detach,
       release: async () => {
         if (!this.active.delete(base)) return;
