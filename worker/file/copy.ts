@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
-import type { Stats } from 'node:fs';
-import { chmod, copyFile, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, rm, stat, symlink, utimes } from 'node:fs/promises';
+import { linkSync, lstatSync, type Stats } from 'node:fs';
+import { chmod, copyFile, lchown, lstat, lutimes, mkdir, open, readdir, readlink, rm, stat, symlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join, posix, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { extractLayer } from '../layers/layer-extractor.js';
@@ -135,19 +135,26 @@ class Copier {
    * Hard-links `target` (in a directory this copy created) from an earlier copy of the same unchanged
    * source file, when that copy has exactly the mode, owner, mtime and size this one would give.
    */
-  private async linkEarlier(rel: string, target: string, st: Stats): Promise<boolean> {
+  private linkEarlier(rel: string, target: string, st: Stats): boolean {
     const links = this.opts.links;
     if (!links || !this.earlier || !target.startsWith(this.root + '/')) return false;
     const [uid, gid] = owners(this.opts, this.src, st.uid, st.gid);
     const mode = this.opts.chmod ? applyChmod(this.opts.chmod, st.mode & 0o7777, false) : st.mode & 0o7777;
+    // Synchronous: two cheap metadata calls, where thread-pool round trips would cost more than the work.
     for (const from of this.earlier.candidates(rel, st)) {
-      const found = await lstat(from).catch(() => undefined);
+      const found = lstatSync(from, { throwIfNoEntry: false });
       if (!found || links.usedInodes.has(found.ino) || !SourceLinks.matches(found, { mode, uid, gid, mtime: st.mtime, size: st.size })) continue;
       links.usedInodes.add(found.ino);
-      if (await link(from, join(links.linkRoot, target.slice(this.root.length))).then(() => true, () => false)) return true;
+      try {
+        linkSync(from, join(links.linkRoot, target.slice(this.root.length)));
+        return true;
+      } catch {
+        // Gone meanwhile, or not linkable here: try the next, else copy.
+      }
     }
     return false;
   }
+
 
 
   private allowed(rel: string): boolean {
@@ -202,7 +209,7 @@ class Copier {
       await this.finish(target, st.uid, st.gid, 0, st.mtime, 'link');
     } else if (st.isFile()) {
       await this.io(async () => {
-        if (!(inNewDir && (await this.linkEarlier(rel, target, st)))) {
+        if (!(inNewDir && this.linkEarlier(rel, target, st))) {
           await copyFile(abs, target);
           await this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime, 'file');
         }
