@@ -90,7 +90,7 @@ export class LocalWorker implements Worker {
         const { diffID, record } = await storeUncompressed(root.upper!, this.blobs, opts);
         trace('layer: tar stored');
         await this.snapshots.adopt(root.upper!, diffID);
-        record.catch(() => undefined); // observed by whoever settles the layer
+        void record.then(() => trace(`layer: tar committed ${diffID}`), () => undefined); // failures: observed by whoever settles the layer
         return { layers: [...parent, { diffID, record }], emptyLayer: false };
       }
       const { diffID, path } = await spoolLayer(root.upper!, this.tmpDir, opts);
