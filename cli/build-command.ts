@@ -1,4 +1,3 @@
-import { trace } from '../oci/trace.js';
 import { defaultCacheDir } from '../cache/cache-dir.js';
 import { build } from '../coordinator/solver/local-build.js';
 import { contextOpener } from '../coordinator/solver/contexts.js';
@@ -12,6 +11,7 @@ import { UsageError } from './errors.js';
 import { escapeControls } from './escape-controls.js';
 import { planToJson, planToText } from './plan-render.js';
 import { FlagSecrets } from './secrets.js';
+import { trace } from '../oci/trace.js';
 
 export { buildHelp };
 

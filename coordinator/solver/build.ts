@@ -1,4 +1,3 @@
-import { trace } from '../../oci/trace.js';
 import { createWriteStream } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,6 +28,7 @@ import { GitSources } from './git-sources.js';
 import { urlFileName } from '../plan/stage-lowering.js';
 import { contextFileMap } from '../context/selection.js';
 import { buildMetadata } from './build-metadata.js';
+import { trace } from '../../oci/trace.js';
 
 /** The cache a build reads and fills: the embedded filesystem one, or the farm's shared one. */
 export interface BuildStores {

@@ -1,4 +1,3 @@
-import { trace } from '../../oci/trace.js';
 import { join } from 'node:path';
 import { FileLeases } from '../../cache/file-leases.js';
 import { FsBlobStore } from '../../cache/fs-blob-store.js';
@@ -8,6 +7,7 @@ import { LocalWorker, type LocalWorkerOptions } from '../../worker/local/local-w
 import { SnapshotStore } from '../../worker/snapshots/snapshot-store.js';
 import { runBuild, type BuildEngine, type BuildRequest, type BuildResult } from './build.js';
 import { enforceCacheLimit } from './cache-maintenance.js';
+import { trace } from '../../oci/trace.js';
 
 /**
  * The embedded engine: the cache directory's filesystem stores and a `LocalWorker` in this process,

@@ -1,4 +1,3 @@
-import { trace } from '../../oci/trace.js';
 import { availableParallelism } from 'node:os';
 import type { BlobStore } from '../../cache/blob-store.js';
 import type { Digest } from '../../oci/digest.js';
@@ -11,6 +10,7 @@ import type { ImageProvider } from './image-provider.js';
 import type { MissExplainer } from './miss-explainer.js';
 import type { Progress } from '../progress/progress.js';
 import { settleLayers } from '../../worker/layer.js';
+import { trace } from '../../oci/trace.js';
 
 /** The outcome of one step of the graph. */
 export interface SolvedStep {

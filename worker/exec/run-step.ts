@@ -1,4 +1,3 @@
-import { trace } from '../../oci/trace.js';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +15,7 @@ import { makeDirs } from '../rootfs/make-dirs.js';
 import { findMountStubs, removeMountStubs, type MountStubs } from './mount-points.js';
 import { buildSpec, type SpecMount } from './runtime-spec.js';
 import { pathInRoot, resolveUser } from '../rootfs/user.js';
+import { trace } from '../../oci/trace.js';
 
 export class ExecError extends Error {
   constructor(

@@ -1,4 +1,3 @@
-import { trace } from '../../oci/trace.js';
 import { chmod, chown, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Layer } from '../layer.js';
@@ -11,6 +10,7 @@ import { copyInto, type CopySourceRoot, type LinkSession } from './copy.js';
 import type { CopiedFile, CopyLinks } from './copy-links.js';
 import { applyChmod, createdDirMode, parseChmod } from './file-mode.js';
 import { makeDirs } from '../rootfs/make-dirs.js';
+import { trace } from '../../oci/trace.js';
 
 /** Runs a COPY/ADD or WORKDIR step on an overlay of its destination filesystem; the upper directory is the diff. */
 export async function runFile(file: FileDefinition, inputs: StepInput[], snapshots: SnapshotStore, links?: CopyLinks): Promise<{ root: MountedRootfs; parent: Layer[]; copied: Map<string, CopiedFile[]> }> {

@@ -1,4 +1,3 @@
-import { trace } from '../../oci/trace.js';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BlobStore } from '../../cache/blob-store.js';
@@ -9,6 +8,7 @@ import { CopyLinks } from '../file/copy-links.js';
 import { compressSpooled, isEmptyDiff, spoolLayer, storeUncompressed } from '../layers/layer-writer.js';
 import type { MountedRootfs, SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { ExecutableStep, StepContext, StepInput, StepOutput, Worker } from '../worker.js';
+import { trace } from '../../oci/trace.js';
 
 /**
  * How new layers reach the blob store. `eager`: gzip-compressed in the background as each step ends
