@@ -126,8 +126,11 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
     },
     (step) => (step.kind === 'source' && step.source.type === 'context' ? contextFileMap(contextOf(step.source.name), step.source.include, step.source.exclude) : {}),
   );
+  // The steps whose own layers the images carry: compressed as soon as they are made, the rest only if an export needs them.
+  const exported = new Set(plan.targets.flatMap((t) => imageChainSteps(stepsByKey, t.result)));
   const solver: Solver = new Solver({
     plan,
+    exported,
     worker: session.worker,
     blobs,
     index,
@@ -157,19 +160,17 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
     ...(req.signal ? { signal: req.signal } : {}),
   });
 
-  // Layers a worker stored uncompressed are compressed here, only those an image needs.
+  // Layers a worker stored uncompressed are compressed here, only those an image needs; those of
+  // steps found in the cache start as soon as the lookup ends.
   const compressor = new LayerCompressor(blobs, index, lease);
-  // The layers the images will carry compress as soon as their steps end, beside the steps still running.
-  for (const target of plan.targets) {
-    for (const key of imageChainSteps(stepsByKey, target.result)) {
-      solver.solve(key).then(
-        async (s) => {
-          const own = s.input.type === 'rootfs' && !s.emptyLayer ? s.input.layers.at(-1) : undefined;
-          if (own) compressor.prefetch((await settleLayers([own]))[0]!);
-        },
-        () => undefined, // the target's own solve reports failures
-      ).catch(() => undefined);
-    }
+  for (const key of exported) {
+    solver.solve(key).then(
+      async (s) => {
+        const own = s.input.type === 'rootfs' && !s.emptyLayer ? s.input.layers.at(-1) : undefined;
+        if (own) compressor.prefetch((await settleLayers([own]))[0]!);
+      },
+      () => undefined, // the target's own solve reports failures
+    ).catch(() => undefined);
   }
   try {
     const images: BuiltImage[] = [];

@@ -55,6 +55,8 @@ export interface SolverOptions {
   signal?: AbortSignal;
   /** Says why a step missed the cache; fed with every step that was built or found. */
   explainer?: MissExplainer;
+  /** Steps whose own layers the images carry (`exported` in their context). */
+  exported?: ReadonlySet<StepKey>;
 }
 
 export interface CacheMiss {
@@ -206,6 +208,7 @@ export class Solver {
           secrets: this.o.secrets,
           ...(this.o.epoch !== undefined ? { epoch: this.o.epoch } : {}),
           ...(this.o.signal ? { signal: this.o.signal } : {}),
+          ...(this.o.exported?.has(key) ? { exported: true } : {}),
         });
         layers = out.layers;
         emptyLayer = out.emptyLayer;

@@ -12,8 +12,9 @@ import { trace } from '../../oci/trace.js';
 
 /**
  * How new layers reach the blob store. `eager`: gzip-compressed in the background as each step ends
- * (a farm worker, whose layers other workers download). `lazy`: stored uncompressed, in the same pass
- * that computes the diffID; an image export compresses only the layers it needs, as BuildKit does.
+ * (a farm worker, whose layers other workers download). `lazy`: the layers of steps marked `exported`
+ * likewise, the others stored uncompressed in the same pass that computes the diffID; an export
+ * compresses one of those only if it needs it, as BuildKit compresses at export.
  */
 export type LayerCompression = 'eager' | 'lazy';
 
@@ -86,7 +87,7 @@ export class LocalWorker implements Worker {
       if (await isEmptyDiff(root.upper!)) return { layers: parent, emptyLayer: true };
       trace('layer: tar start');
       const opts = ctx.epoch !== undefined ? { epoch: ctx.epoch } : {};
-      if (this.compression === 'lazy') {
+      if (this.compression === 'lazy' && !ctx.exported) {
         const { diffID, record } = await storeUncompressed(root.upper!, this.blobs, opts);
         trace('layer: tar stored');
         await this.snapshots.adopt(root.upper!, diffID);
