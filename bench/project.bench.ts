@@ -111,22 +111,32 @@ interface Figures {
   incr: number;
 }
 
-function measure(t: Tool, edit: (round: number, edited: boolean) => void): Figures {
-  const cold: number[] = [];
-  const noop: number[] = [];
-  const incr: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
-    edit(i, false);
-    t.reset();
-    cold.push(timed(() => t.build()));
-    noop.push(timed(() => t.build()));
-    edit(i, true);
-    incr.push(timed(() => t.build()));
-  }
-  const r = { cold: median(cold), noop: median(noop), incr: median(incr) };
+/** One round of one tool: cold, no-op, one edit (the edit before the cold build is undone first). */
+function round(t: Tool, i: number, edit: (round: number, edited: boolean) => void): Figures {
+  edit(i, false);
+  t.reset();
+  const cold = timed(() => t.build());
+  const noop = timed(() => t.build());
+  edit(i, true);
+  return { cold, noop, incr: timed(() => t.build()) };
+}
+
+/**
+ * Rounds interleave the tools (round 1 of each, then round 2...), so that a change in the machine's
+ * load during the run affects them alike and the ratios stay meaningful.
+ */
+function measure(tools: Tool[], edit: (round: number, edited: boolean) => void): Record<string, Figures> {
+  const all = new Map<string, Figures[]>(tools.map((t) => [t.name, []]));
+  for (let i = 0; i < RUNS; i++) for (const t of tools) all.get(t.name)!.push(round(t, i, edit));
+  const out: Record<string, Figures> = {};
   const s = (ms: number): string => (ms / 1000).toFixed(2).padStart(6);
-  console.log(`  ${t.name.padEnd(9)} cold ${s(r.cold)} s   no-op ${s(r.noop)} s   one edit ${s(r.incr)} s`);
-  return r;
+  for (const t of tools) {
+    const runs = all.get(t.name)!;
+    const r = { cold: median(runs.map((x) => x.cold)), noop: median(runs.map((x) => x.noop)), incr: median(runs.map((x) => x.incr)) };
+    console.log(`  ${t.name.padEnd(9)} cold ${s(r.cold)} s   no-op ${s(r.noop)} s   one edit ${s(r.incr)} s`);
+    out[t.name] = r;
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -175,8 +185,7 @@ async function main(): Promise<void> {
       );
     }
     console.log(`project: 3 stages, 40 x 1 MB deps, 3,000-file 18 MB source tree; medians of ${RUNS} runs`);
-    const r: Record<string, Figures> = {};
-    for (const t of tools) r[t.name] = measure(t, edit);
+    const r = measure(tools, edit);
     console.log(`  dockyard peak RSS: max ${Math.max(...rss).toFixed(0)} MB over ${rss.length} builds (/usr/bin/time -v)`);
     const ratio = (a: number, b: number): string => (a / b).toFixed(2);
     for (const peer of tools.slice(1).map((t) => t.name)) {
