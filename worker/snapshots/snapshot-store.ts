@@ -18,9 +18,9 @@ export interface MountedRootfs {
   path: string;
   upper?: string;
   /**
-   * Writable mounts: the plain directory on the snapshots' filesystem where what is created under
-   * `path` physically lands (the overlay's upper directory, or the copy itself), so that a new file
-   * can be hard-linked there from a snapshot. Only below directories the step itself created.
+   * Writable overlay mounts: the upper directory, where what is created under `path` physically lands,
+   * so that a new file can be hard-linked there from a snapshot. Only below directories the step itself
+   * created. (The copying fallback copies its diff out afterwards: links would gain nothing.)
    */
   linkRoot?: string;
   /** Unmounts but keeps the directories, so the upper one can be read as the step's diff. */
@@ -180,7 +180,7 @@ export class SnapshotStore {
     let detached = false;
     return {
       path: merged,
-      ...(upper ? { upper, linkRoot: merged } : {}),
+      ...(upper ? { upper } : {}),
       detach: async () => {
         if (detached || !upper || !before) return;
         detached = true;
