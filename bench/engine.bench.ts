@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FsBlobStore } from '../cache/fs-blob-store.js';
 import { writeLayer } from '../worker/layers/layer-writer.js';
-import { Buildah, Dockerd, have } from './peers.js';
+import { baseCacheTemplate, Buildah, Dockerd, have } from './peers.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -86,13 +86,7 @@ async function buildBench(): Promise<void> {
     const buildah = new Buildah(join(work, 'buildah'));
     buildah.load(busyboxTar);
 
-    // Like the peers, whose stores keep the loaded base image between runs, a cold Dockyard cache
-    // starts with the base pulled and unpacked: a copy of a template made once, outside the timing.
-    const template = join(work, 'template-cache');
-    const warm = join(work, 'warm');
-    mkdirSync(warm);
-    writeFileSync(join(warm, 'Dockerfile'), 'FROM busybox\nRUN true\n');
-    dockyard(['build', '--progress', 'quiet', '--cache-dir', template, '--build-context', `busybox=oci-layout://${busyboxLayout}`, warm]);
+    const template = baseCacheTemplate(dockyard, work, busyboxLayout);
     let n = 0;
     let cache = '';
     const freshFromTemplate = (): string => {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -85,4 +85,17 @@ export class Buildah {
     const others = ids.filter((id) => id !== base);
     if (others.length) spawnSync('buildah', this.args(['rmi', '-f', ...others]), { stdio: 'ignore' });
   }
+}
+
+/**
+ * Like the peers, whose stores keep the loaded base image between runs, a cold Dockyard cache starts
+ * with the base pulled and unpacked: copies of the cache directory this returns, made once outside the timing.
+ */
+export function baseCacheTemplate(dockyard: (args: string[]) => void, work: string, busyboxLayout: string): string {
+  const template = join(work, 'template-cache');
+  const warm = join(work, 'warm');
+  mkdirSync(warm);
+  writeFileSync(join(warm, 'Dockerfile'), 'FROM busybox\nRUN true\n');
+  dockyard(['build', '--progress', 'quiet', '--cache-dir', template, '--build-context', `busybox=oci-layout://${busyboxLayout}`, warm]);
+  return template;
 }

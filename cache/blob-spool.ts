@@ -63,6 +63,10 @@ export class BlobSpool extends Writable implements BlobWriter {
     return this.size;
   }
 
+  writtenDigest(): Digest {
+    return `sha256:${this.hash.copy().digest('hex')}`;
+  }
+
   async abort(): Promise<void> {
     this.destroy();
     await (this.fh ?? (await this.opening.catch(() => undefined)))?.close().catch(() => undefined);

@@ -28,6 +28,8 @@ export type BlobWriter = Writable & {
   abort(): Promise<void>;
   /** Bytes accepted so far (for resuming a download). */
   readonly writtenBytes: number;
+  /** The sha256 of every byte written so far, where the backend hashes as it writes (so callers need not hash twice). */
+  writtenDigest?(): Digest;
 };
 
 /**

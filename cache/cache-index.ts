@@ -6,6 +6,11 @@ export interface LayerRecord {
   diffID: Digest;
   size: number;
   mediaType: string;
+  /**
+   * Stored uncompressed by a worker that compresses lazily (the blob's digest is its diffID): an image
+   * carries it gzip-compressed, made when an export first needs it.
+   */
+  gzipOnExport?: true;
 }
 
 /** What a step produced: the whole layer chain of its filesystem, base first. */

@@ -1,6 +1,7 @@
 import { defaultCacheDir } from '../cache/cache-dir.js';
 import { build } from '../coordinator/solver/local-build.js';
 import { contextOpener } from '../coordinator/solver/contexts.js';
+import { ContextHashStore } from '../coordinator/context/file-hashes.js';
 import { dryRunPlan } from '../coordinator/solver/dry-run.js';
 import { Progress, type ProgressMode } from '../coordinator/progress/progress.js';
 import { Registries, registrySettings } from '../coordinator/registry/registry-images.js';
@@ -14,6 +15,7 @@ import { escapeControls } from './escape-controls.js';
 import { planToJson, planToText } from './plan-render.js';
 import { FlagSecrets } from './secrets.js';
 import { attestRequest } from './attest-request.js';
+import { trace } from '../oci/trace.js';
 
 export { buildHelp };
 
@@ -23,15 +25,18 @@ function printWarnings(warnings: PlanWarning[], dockerfileName: string): void {
 
 /** `dockyard build`. Returns the process exit code. */
 export async function buildCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  trace('cli: build command');
   const flags = parseBuildFlags(argv);
   if (flags === 'help') {
     out.write(buildHelp);
     return 0;
   }
+  // A local build remembers its contexts' file hashes in its cache directory (dry runs and farm clients keep nothing).
+  const hashes = flags.dryRun || flags.builder !== undefined ? undefined : new ContextHashStore(flags.cacheDir ?? defaultCacheDir());
   const planOptions: PlanOptions = {
     dockerfileName: flags.dockerfileName,
     dockerfileText: flags.dockerfileText,
-    context: contextOpener(flags.contextDir, flags.dockerfilePath, flags.namedContexts),
+    context: contextOpener(flags.contextDir, flags.dockerfilePath, flags.namedContexts, hashes),
     buildArgs: flags.buildArgs,
     target: flags.target,
     platforms: flags.platforms,
@@ -46,7 +51,11 @@ export async function buildCommand(argv: string[], out: NodeJS.WritableStream): 
     if (flags.format === 'json') printWarnings(plan.warnings, flags.dockerfileName);
     return 0;
   }
-  return runBuild(flags, planOptions, out);
+  try {
+    return await runBuild(flags, planOptions, out);
+  } finally {
+    hashes?.saveAll();
+  }
 }
 
 async function runBuild(flags: BuildFlags, planOptions: PlanOptions, out: NodeJS.WritableStream): Promise<number> {
@@ -89,6 +98,7 @@ async function runBuild(flags: BuildFlags, planOptions: PlanOptions, out: NodeJS
       ...(flags.attest.provenance || flags.attest.sbom ? { attest: { ...attestRequest(flags), ...(signer ? { signer } : {}) } } : {}),
     });
     if (flags.sign && signer) await signPushed(new Registries({ insecure: registrySettings().insecure }), pushedNames(flags.outputs, flags.tags), pushedManifests(result), { formats: flags.sign.formats, signer }, reporter);
+    trace('cli: build returned');
     reporter.finish();
     printWarnings([...result.plan.warnings, ...result.warnings.map((message) => ({ message }))], flags.dockerfileName);
     out.write(result.top.digest + '\n');

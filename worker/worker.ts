@@ -27,6 +27,8 @@ export interface StepContext {
   /** SOURCE_DATE_EPOCH, clamping file times in new layers. */
   epoch?: number;
   signal?: AbortSignal;
+  /** The step's own layer will be in an exported image: a worker that compresses lazily compresses it now. */
+  exported?: boolean;
 }
 
 export type ExecutableStep = Extract<Step, { kind: 'exec' | 'file' | 'merge' }>;

@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { basename, dirname, join, posix } from 'node:path';
 import { IgnoreRules } from '../../worker/file/ignore-rules.js';
 import { ExpectedError } from '../../oci/expected-error.js';
+import type { ContextHashStore, FileHashes } from './file-hashes.js';
+import { statStamp } from '../../worker/file/file-stamp.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
 
@@ -30,25 +32,33 @@ function entryType(st: Stats): EntryType {
 
 /**
  * The local build context: a directory filtered by `.dockerignore`. It is walked once, on first use,
- * and file contents are hashed only when a COPY selects them.
+ * and file contents are hashed only when a COPY selects them, and then only when `hashes` does not
+ * remember the file with the same size, mtime, ctime and inode.
  */
 export class BuildContext {
   private entryMap?: Map<string, ContextEntry>;
   private pathIndex?: string[];
   private readonly digests = new Map<string, string>();
+  /** Each regular file's stamp from the walk: what a remembered hash must match. */
+  private readonly stamps = new Map<string, string>();
+  private readonly ctimes = new Map<string, number>();
+  private readonly hashes?: FileHashes;
 
   constructor(
     readonly root: string,
     readonly ignore: IgnoreRules,
     /** Where the ignore rules came from, for messages. */
     readonly ignoreFile?: string,
-  ) {}
+    hashStore?: ContextHashStore,
+  ) {
+    this.hashes = hashStore?.forContext(root, () => this.stamps);
+  }
 
   /**
    * Opens a context directory. The ignore file is `<Dockerfile>.dockerignore` beside the Dockerfile
    * when present, else `.dockerignore` at the context root, as in BuildKit.
    */
-  static open(root: string, dockerfilePath?: string): BuildContext {
+  static open(root: string, dockerfilePath?: string, hashes?: ContextHashStore): BuildContext {
     let st: Stats;
     try {
       st = statSync(root);
@@ -60,10 +70,10 @@ export class BuildContext {
     for (const file of candidates) {
       if (file && existsSync(file)) {
         const text = readFileSync(file, 'utf8');
-        return new BuildContext(root, IgnoreRules.fromText(text), file);
+        return new BuildContext(root, IgnoreRules.fromText(text), file, hashes);
       }
     }
-    return new BuildContext(root, new IgnoreRules([]));
+    return new BuildContext(root, new IgnoreRules([]), undefined, hashes);
   }
 
   /** Every non-ignored path of the context, keyed by relative path. */
@@ -86,6 +96,10 @@ export class BuildContext {
       if (!ignored) {
         const entry: ContextEntry = { path: rel, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: type === 'file' ? st.size : 0 };
         if (type === 'symlink') entry.linkTarget = readlinkSync(join(this.root, rel));
+        if (type === 'file') {
+          this.stamps.set(rel, statStamp(st));
+          this.ctimes.set(rel, st.ctimeMs);
+        }
         this.entryMap!.set(rel, entry);
       }
       // An ignored directory is skipped unless an exception pattern could bring something inside it back.
@@ -120,7 +134,12 @@ export class BuildContext {
   fileDigest(relPath: string): string {
     let d = this.digests.get(relPath);
     if (d === undefined) {
-      d = hashFile(join(this.root, relPath));
+      const stamp = this.stamps.get(relPath);
+      d = stamp === undefined ? undefined : this.hashes?.get(relPath, stamp);
+      if (d === undefined) {
+        d = hashFile(join(this.root, relPath));
+        if (stamp !== undefined) this.hashes?.set(relPath, stamp, d, this.ctimes.get(relPath)!);
+      }
       this.digests.set(relPath, d);
     }
     return d;

@@ -18,9 +18,11 @@ import type { OutputSpec } from '../export/output-spec.js';
 import { blobRootfs, type RootfsSource } from '../export/rootfs-source.js';
 import type { BuildPlan, PlanOptions } from '../plan/plan-types.js';
 import { planBuild } from '../plan/planner.js';
+import { imageChainSteps } from '../plan/image-chain.js';
 import { ImageSources, LayoutImageProvider } from './image-provider.js';
 import { Registries, RegistryImages, registrySettings } from '../registry/registry-images.js';
 import type { Progress } from '../progress/progress.js';
+import { LayerCompressor } from './layer-compressor.js';
 import { MissExplainer } from './miss-explainer.js';
 import { Solver, type CacheMiss } from './solver.js';
 import { UrlFetcher } from './url-fetcher.js';
@@ -36,6 +38,7 @@ import { buildMetadata } from './build-metadata.js';
 import { attestImages, wantsAttestations, type ImageAttestations } from '../attest/attestations.js';
 import type { AttestOptions } from '../attest/attest-options.js';
 import type { Signer } from '../../oci/signing/signer.js';
+import { trace } from '../../oci/trace.js';
 
 /** The cache a build reads and fills: the embedded filesystem one, or the farm's shared one. */
 export interface BuildStores {
@@ -128,7 +131,9 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
   const { insecure, mirrors } = registrySettings();
   const registries = new Registries({ insecure });
   const registryImages = new RegistryImages(registries, blobs, mirrors);
+  trace('plan start');
   const plan = await planBuild({ resolver: registryImages, ...req.plan, fetchUrl: (url, checksum) => fetcher.fetch(url, checksum), resolveGit: (ref) => gitSources.resolve(ref) });
+  trace('plan done');
   const index = engine.stores.index;
   const warnings: string[] = [];
   const imported = req.cacheFrom?.length ? await importWithProgress(req.cacheFrom, registries, req.progress, warnings) : new ImportedCache();
@@ -154,8 +159,11 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
     },
     (step) => (step.kind === 'source' && step.source.type === 'context' ? contextFileMap(contextOf(step.source.name), step.source.include, step.source.exclude) : {}),
   );
+  // The steps whose own layers the images carry: compressed as soon as they are made, the rest only if an export needs them.
+  const exported = new Set(plan.targets.flatMap((t) => imageChainSteps(stepsByKey, t.result)));
   const solver: Solver = new Solver({
     plan,
+    exported,
     worker: session.worker,
     blobs,
     index,
@@ -187,23 +195,38 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
     ...(req.signal ? { signal: req.signal } : {}),
   });
 
+  // Layers a worker stored uncompressed are compressed here, only those an image needs; those of
+  // steps found in the cache start as soon as the lookup ends.
+  const compressor = new LayerCompressor(blobs, index, lease);
+  for (const key of exported) {
+    solver.solve(key).then(
+      async (s) => {
+        const own = s.input.type === 'rootfs' && !s.emptyLayer ? s.input.layers.at(-1) : undefined;
+        if (own) compressor.prefetch((await settleLayers([own]))[0]!);
+      },
+      () => undefined, // the target's own solve reports failures
+    ).catch(() => undefined);
+  }
   try {
     const images: BuiltImage[] = [];
     const inline = req.cacheTo?.some((c) => c.type === 'inline') === true;
     for (const target of plan.targets) {
       const solved = target.result === null ? undefined : await solver.materialize(target.result);
-      const layers = await settleLayers(solved && solved.input.type === 'rootfs' ? solved.input.layers : []);
+      const layers = await compressor.forImage(await settleLayers(solved && solved.input.type === 'rootfs' ? solved.input.layers : []));
       const empty = new Set<StepKey>();
       for (const key of target.historySteps) if (key && (await solver.emptyLayer(key))) empty.add(key);
       // Inline records: those of this image's own steps, whose layers the image carries.
       const extraConfig = inline ? { [INLINE_CONFIG_KEY]: recordsDocument(selectRecords(await solver.allRecords(), [{ layers }], 'min')) } : undefined;
       images.push(await assembleImage(target, layers, empty, blobs, { ...(plan.sourceDateEpoch !== undefined ? { epoch: plan.sourceDateEpoch } : {}), ...(extraConfig ? { extraConfig } : {}) }));
     }
+    trace('image layers ready');
     await solver.flush();
     if (req.cacheFrom?.length) await solver.adoptImported();
+    trace('cache records written');
     const top = images.length === 1 ? images[0]!.manifest : await assembleIndex(images, blobs);
     const attestations = wantsAttestations(req.attest?.options) ? await attest(req, req.attest!, plan, images, blobs, startedOn) : undefined;
     await exportOutputs(req.outputs, { images, top, tags: req.tags, blobs, rootfs: session.rootfs ?? blobRootfs(blobs, scratch), progress: req.progress, registries, ...(attestations ? { attestations } : {}) });
+    trace('exported');
     if (req.iidfile) await writeFile(req.iidfile, images.length === 1 ? images[0]!.config.digest : top.digest);
     if (req.metadataFile) {
       const meta = buildMetadata({ top, configDigest: images.length === 1 ? images[0]!.config.digest : undefined, tags: req.tags, misses: solver.misses });

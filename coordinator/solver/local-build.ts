@@ -3,16 +3,17 @@ import { FileLeases } from '../../cache/file-leases.js';
 import { FsBlobStore } from '../../cache/fs-blob-store.js';
 import { FsCacheIndex } from '../../cache/fs-cache-index.js';
 import { FsExplainStore } from '../../cache/fs-explain-store.js';
-import { LocalWorker } from '../../worker/local/local-worker.js';
+import { LocalWorker, type LocalWorkerOptions } from '../../worker/local/local-worker.js';
 import { SnapshotStore } from '../../worker/snapshots/snapshot-store.js';
 import { runBuild, type BuildEngine, type BuildRequest, type BuildResult } from './build.js';
 import { enforceCacheLimit } from './cache-maintenance.js';
+import { trace } from '../../oci/trace.js';
 
 /**
  * The embedded engine: the cache directory's filesystem stores and a `LocalWorker` in this process,
  * whose snapshots also give the `local`/`tar` outputs their filesystem (no second unpack).
  */
-export function localEngine(cacheDir: string): BuildEngine {
+export function localEngine(cacheDir: string, workerOptions: LocalWorkerOptions = { compression: 'lazy', linkUnchanged: true }): BuildEngine {
   return {
     stores: { blobs: new FsBlobStore(cacheDir), index: new FsCacheIndex(cacheDir), explanations: new FsExplainStore(cacheDir), leases: new FileLeases(cacheDir) },
     // The snapshot store removes what a killed build left here.
@@ -21,7 +22,7 @@ export function localEngine(cacheDir: string): BuildEngine {
       const snapshots = new SnapshotStore(cacheDir, blobs, lease);
       await snapshots.cleanStale();
       return {
-        worker: new LocalWorker(blobs, snapshots, cacheDir),
+        worker: new LocalWorker(blobs, snapshots, cacheDir, workerOptions),
         rootfs: (layers) => snapshots.mount(layers, false),
         abort: () => void snapshots.releaseAll(),
         close: () => snapshots.releaseAll(),
@@ -35,6 +36,8 @@ export async function build(req: BuildRequest & { cacheDir: string }): Promise<B
   try {
     return await runBuild(req, localEngine(req.cacheDir));
   } finally {
+    trace('lease released');
     await enforceCacheLimit(req.cacheDir);
+    trace('cache limit');
   }
 }

@@ -10,6 +10,7 @@ import type { ImageProvider } from './image-provider.js';
 import type { MissExplainer } from './miss-explainer.js';
 import type { Progress } from '../progress/progress.js';
 import { settleLayers } from '../../worker/layer.js';
+import { trace } from '../../oci/trace.js';
 
 /** The outcome of one step of the graph. */
 export interface SolvedStep {
@@ -66,6 +67,8 @@ export interface SolverOptions {
   imported?: ImportedRecords;
   /** A problem that does not fail the build (an imported layer missing or corrupt). */
   warn?(message: string): void;
+  /** Steps whose own layers the images carry (`exported` in their context). */
+  exported?: ReadonlySet<StepKey>;
 }
 
 /** A usable cache record, and whether it came from `--cache-from` (its layers fetched on first use). */
@@ -321,6 +324,7 @@ export class Solver {
     if (this.o.signal?.aborted) throw new Error('build cancelled');
     const { name, line } = this.describe(step);
     const id = this.o.progress.start(name);
+    trace(`step: ${name.slice(0, 60)}`);
     const skip = this.o.skipCache(key);
     if (this.o.explainer && step.kind !== 'source') {
       const reason = why ?? (await this.o.explainer.explain(step, skip));
@@ -341,6 +345,7 @@ export class Solver {
           secrets: this.o.secrets,
           ...(this.o.epoch !== undefined ? { epoch: this.o.epoch } : {}),
           ...(this.o.signal ? { signal: this.o.signal } : {}),
+          ...(this.o.exported?.has(key) ? { exported: true } : {}),
         });
         layers = out.layers;
         emptyLayer = out.emptyLayer;

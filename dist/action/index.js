@@ -428,7 +428,7 @@ var require_errors = __commonJS({
     };
     var kResponseStatusCodeError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE_STATUS_CODE");
     var ResponseStatusCodeError = class extends UndiciError {
-      constructor(message, statusCode, headers, body) {
+      constructor(message, statusCode, headers2, body) {
         super(message);
         this.name = "ResponseStatusCodeError";
         this.message = message || "Response Status Code Error";
@@ -436,7 +436,7 @@ var require_errors = __commonJS({
         this.body = body;
         this.status = statusCode;
         this.statusCode = statusCode;
-        this.headers = headers;
+        this.headers = headers2;
       }
       static [Symbol.hasInstance](instance) {
         return instance && instance[kResponseStatusCodeError] === true;
@@ -628,14 +628,14 @@ var require_errors = __commonJS({
     };
     var kRequestRetryError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_REQ_RETRY");
     var RequestRetryError = class extends UndiciError {
-      constructor(message, code, { headers, data }) {
+      constructor(message, code, { headers: headers2, data }) {
         super(message);
         this.name = "RequestRetryError";
         this.message = message || "Request retry error";
         this.code = "UND_ERR_REQ_RETRY";
         this.statusCode = code;
         this.data = data;
-        this.headers = headers;
+        this.headers = headers2;
       }
       static [Symbol.hasInstance](instance) {
         return instance && instance[kRequestRetryError] === true;
@@ -644,14 +644,14 @@ var require_errors = __commonJS({
     };
     var kResponseError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE");
     var ResponseError = class extends UndiciError {
-      constructor(message, code, { headers, data }) {
+      constructor(message, code, { headers: headers2, data }) {
         super(message);
         this.name = "ResponseError";
         this.message = message || "Response error";
         this.code = "UND_ERR_RESPONSE";
         this.statusCode = code;
         this.data = data;
-        this.headers = headers;
+        this.headers = headers2;
       }
       static [Symbol.hasInstance](instance) {
         return instance && instance[kResponseError] === true;
@@ -1183,19 +1183,19 @@ var require_util = __commonJS({
     function bufferToLowerCasedHeaderName(value) {
       return tree.lookup(value) ?? value.toString("latin1").toLowerCase();
     }
-    function parseHeaders(headers, obj) {
+    function parseHeaders(headers2, obj) {
       if (obj === void 0) obj = {};
-      for (let i = 0; i < headers.length; i += 2) {
-        const key = headerNameToString(headers[i]);
+      for (let i = 0; i < headers2.length; i += 2) {
+        const key = headerNameToString(headers2[i]);
         let val = obj[key];
         if (val) {
           if (typeof val === "string") {
             val = [val];
             obj[key] = val;
           }
-          val.push(headers[i + 1].toString("utf8"));
+          val.push(headers2[i + 1].toString("utf8"));
         } else {
-          const headersValue = headers[i + 1];
+          const headersValue = headers2[i + 1];
           if (typeof headersValue === "string") {
             obj[key] = headersValue;
           } else {
@@ -1208,17 +1208,17 @@ var require_util = __commonJS({
       }
       return obj;
     }
-    function parseRawHeaders(headers) {
-      const len = headers.length;
+    function parseRawHeaders(headers2) {
+      const len = headers2.length;
       const ret = new Array(len);
       let hasContentLength = false;
       let contentDispositionIdx = -1;
       let key;
       let val;
       let kLen = 0;
-      for (let n = 0; n < headers.length; n += 2) {
-        key = headers[n];
-        val = headers[n + 1];
+      for (let n = 0; n < headers2.length; n += 2) {
+        key = headers2[n];
+        val = headers2[n + 1];
         typeof key !== "string" && (key = key.toString());
         typeof val !== "string" && (val = val.toString("utf8"));
         kLen = key.length;
@@ -1694,7 +1694,7 @@ var require_request = __commonJS({
         path,
         method,
         body,
-        headers,
+        headers: headers2,
         query,
         idempotent,
         blocking,
@@ -1786,28 +1786,28 @@ var require_request = __commonJS({
         this.contentType = null;
         this.headers = [];
         this.expectContinue = expectContinue != null ? expectContinue : false;
-        if (Array.isArray(headers)) {
-          if (headers.length % 2 !== 0) {
+        if (Array.isArray(headers2)) {
+          if (headers2.length % 2 !== 0) {
             throw new InvalidArgumentError("headers array must be even");
           }
-          for (let i = 0; i < headers.length; i += 2) {
-            processHeader(this, headers[i], headers[i + 1]);
+          for (let i = 0; i < headers2.length; i += 2) {
+            processHeader(this, headers2[i], headers2[i + 1]);
           }
-        } else if (headers && typeof headers === "object") {
-          if (headers[Symbol.iterator]) {
-            for (const header of headers) {
+        } else if (headers2 && typeof headers2 === "object") {
+          if (headers2[Symbol.iterator]) {
+            for (const header of headers2) {
               if (!Array.isArray(header) || header.length !== 2) {
                 throw new InvalidArgumentError("headers must be in key-value pair format");
               }
               processHeader(this, header[0], header[1]);
             }
           } else {
-            const keys = Object.keys(headers);
+            const keys = Object.keys(headers2);
             for (let i = 0; i < keys.length; ++i) {
-              processHeader(this, keys[i], headers[keys[i]]);
+              processHeader(this, keys[i], headers2[keys[i]]);
             }
           }
-        } else if (headers != null) {
+        } else if (headers2 != null) {
           throw new InvalidArgumentError("headers must be an object or an array");
         }
         validateHandler(handler, method, upgrade);
@@ -1851,14 +1851,14 @@ var require_request = __commonJS({
       onResponseStarted() {
         return this[kHandler].onResponseStarted?.();
       }
-      onHeaders(statusCode, headers, resume, statusText) {
+      onHeaders(statusCode, headers2, resume, statusText) {
         assert(!this.aborted);
         assert(!this.completed);
         if (channels.headers.hasSubscribers) {
-          channels.headers.publish({ request: this, response: { statusCode, headers, statusText } });
+          channels.headers.publish({ request: this, response: { statusCode, headers: headers2, statusText } });
         }
         try {
-          return this[kHandler].onHeaders(statusCode, headers, resume, statusText);
+          return this[kHandler].onHeaders(statusCode, headers2, resume, statusText);
         } catch (err) {
           this.abort(err);
         }
@@ -1879,14 +1879,14 @@ var require_request = __commonJS({
        * @param {import('node:stream').Duplex} socket
        * @param {string} [statusText]
        */
-      onUpgrade(statusCode, headers, socket, statusText = "") {
+      onUpgrade(statusCode, headers2, socket, statusText = "") {
         this.onFinally();
         assert(!this.aborted);
         assert(!this.completed);
         if (statusCode !== null) {
-          this.#publishUpgradeHeaders(statusCode, headers, statusText);
+          this.#publishUpgradeHeaders(statusCode, headers2, statusText);
         }
-        const result = this[kHandler].onUpgrade(statusCode, headers, socket);
+        const result = this[kHandler].onUpgrade(statusCode, headers2, socket);
         if (!this.aborted) {
           this.completed = true;
           if (statusCode !== null) {
@@ -1901,11 +1901,11 @@ var require_request = __commonJS({
        * @param {(headers: import('node:http2').IncomingHttpHeaders) => Buffer[]} parseHeaders
        * @param {string} [statusText]
        */
-      onUpgradeResponse(statusCode, headers, parseHeaders, statusText = "") {
+      onUpgradeResponse(statusCode, headers2, parseHeaders, statusText = "") {
         assert(!this.aborted);
         assert(this.completed);
         if (channels.headers.hasSubscribers) {
-          this.#publishUpgradeHeaders(statusCode, parseHeaders(headers), statusText);
+          this.#publishUpgradeHeaders(statusCode, parseHeaders(headers2), statusText);
         }
         this.#publishUpgradeTrailers();
       }
@@ -1924,9 +1924,9 @@ var require_request = __commonJS({
        * @param {Buffer[]} headers
        * @param {string} statusText
        */
-      #publishUpgradeHeaders(statusCode, headers, statusText) {
+      #publishUpgradeHeaders(statusCode, headers2, statusText) {
         if (channels.headers.hasSubscribers) {
-          channels.headers.publish({ request: this, response: { statusCode, headers, statusText } });
+          channels.headers.publish({ request: this, response: { statusCode, headers: headers2, statusText } });
         }
       }
       #publishUpgradeTrailers() {
@@ -2173,9 +2173,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve8, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve5(data);
+              return err ? reject(err) : resolve8(data);
             });
           });
         }
@@ -2213,12 +2213,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve8, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve5(data);
+              ) : resolve8(data);
             });
           });
         }
@@ -4485,8 +4485,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve5, reject) => {
-        res = resolve5;
+      const promise = new Promise((resolve8, reject) => {
+        res = resolve8;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -4808,11 +4808,11 @@ var require_util2 = __commonJS({
     function createInflate(zlibOptions) {
       return new InflateStream(zlibOptions);
     }
-    function extractMimeType(headers) {
+    function extractMimeType(headers2) {
       let charset = null;
       let essence = null;
       let mimeType = null;
-      const values = getDecodeSplit("content-type", headers);
+      const values = getDecodeSplit("content-type", headers2);
       if (values === null) {
         return "failure";
       }
@@ -5725,8 +5725,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       return JSON.parse(utf8DecodeBytes(bytes));
     }
     function bodyMimeType(requestOrResponse) {
-      const headers = requestOrResponse[kState].headersList;
-      const mimeType = extractMimeType(headers);
+      const headers2 = requestOrResponse[kState].headersList;
+      const mimeType = extractMimeType(headers2);
       if (mimeType === "failure") {
         return null;
       }
@@ -6083,12 +6083,12 @@ var require_client_h1 = __commonJS({
         }
       }
       onUpgrade(head) {
-        const { upgrade, client, socket, headers, statusCode, statusText } = this;
+        const { upgrade, client, socket, headers: headers2, statusCode, statusText } = this;
         assert(upgrade);
         assert(client[kSocket] === socket);
         assert(!socket.destroyed);
         assert(!this.paused);
-        assert((headers.length & 1) === 0);
+        assert((headers2.length & 1) === 0);
         const request = client[kQueue][client[kRunningIdx]];
         assert(request);
         assert(request.upgrade || request.method === "CONNECT");
@@ -6108,7 +6108,7 @@ var require_client_h1 = __commonJS({
         client[kQueue][client[kRunningIdx]++] = null;
         client.emit("disconnect", client[kUrl], [client], new InformationalError("upgrade"));
         try {
-          request.onUpgrade(statusCode, headers, socket, statusText);
+          request.onUpgrade(statusCode, headers2, socket, statusText);
         } catch (error2) {
           util.errorRequest(client, request, error2);
           util.destroy(socket, error2);
@@ -6116,7 +6116,7 @@ var require_client_h1 = __commonJS({
         client[kResume]();
       }
       onHeadersComplete(statusCode, upgrade, shouldKeepAlive) {
-        const { client, socket, headers, statusText } = this;
+        const { client, socket, headers: headers2, statusText } = this;
         if (socket.destroyed) {
           return -1;
         }
@@ -6181,7 +6181,7 @@ var require_client_h1 = __commonJS({
         } else {
           socket[kReset] = true;
         }
-        const pause = request.onHeaders(statusCode, headers, this.resume, statusText) === false;
+        const pause = request.onHeaders(statusCode, headers2, this.resume, statusText) === false;
         if (request.aborted) {
           return -1;
         }
@@ -6221,7 +6221,7 @@ var require_client_h1 = __commonJS({
         }
       }
       onMessageComplete() {
-        const { client, socket, statusCode, upgrade, headers, contentLength, bytesRead, shouldKeepAlive } = this;
+        const { client, socket, statusCode, upgrade, headers: headers2, contentLength, bytesRead, shouldKeepAlive } = this;
         if (socket.destroyed && (!statusCode || shouldKeepAlive)) {
           return -1;
         }
@@ -6247,7 +6247,7 @@ var require_client_h1 = __commonJS({
           util.destroy(socket, new ResponseContentLengthMismatchError());
           return -1;
         }
-        request.onComplete(headers);
+        request.onComplete(headers2);
         client[kQueue][client[kRunningIdx]++] = null;
         socket[kSocketUsed] = true;
         if (socket[kWriting]) {
@@ -6470,7 +6470,7 @@ var require_client_h1 = __commonJS({
     }
     function writeH1(client, request) {
       const { method, path, host, upgrade, blocking, reset } = request;
-      let { body, headers, contentLength } = request;
+      let { body, headers: headers2, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
         if (!extractBody) {
@@ -6478,7 +6478,7 @@ var require_client_h1 = __commonJS({
         }
         const [bodyStream, contentType] = extractBody(body);
         if (request.contentType == null) {
-          headers.push("content-type", contentType);
+          headers2.push("content-type", contentType);
         }
         body = bodyStream.stream;
         contentLength = bodyStream.length;
@@ -6490,7 +6490,7 @@ var require_client_h1 = __commonJS({
             util.errorRequest(client, request, new InvalidArgumentError("invalid content-type header"));
             return false;
           }
-          headers.push("content-type", contentTypeValue);
+          headers2.push("content-type", contentTypeValue);
         }
       }
       if (body && typeof body.read === "function") {
@@ -6567,10 +6567,10 @@ upgrade: ${upgrade}\r
       } else {
         header += "connection: close\r\n";
       }
-      if (Array.isArray(headers)) {
-        for (let n = 0; n < headers.length; n += 2) {
-          const key = headers[n + 0];
-          const val = headers[n + 1];
+      if (Array.isArray(headers2)) {
+        for (let n = 0; n < headers2.length; n += 2) {
+          const key = headers2[n + 0];
+          const val = headers2[n + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
               header += `${key}: ${val[i]}\r
@@ -6737,12 +6737,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve5, reject) => {
+      const waitForDrain = () => new Promise((resolve8, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve5;
+          callback = resolve8;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -6927,9 +6927,9 @@ var require_client_h2 = __commonJS({
         HTTP2_HEADER_STATUS
       }
     } = http2;
-    function parseH2Headers(headers) {
+    function parseH2Headers(headers2) {
       const result = [];
-      for (const [name, value] of Object.entries(headers)) {
+      for (const [name, value] of Object.entries(headers2)) {
         if (Array.isArray(value)) {
           for (const subvalue of value) {
             result.push(Buffer.from(name), Buffer.from(subvalue));
@@ -6940,8 +6940,8 @@ var require_client_h2 = __commonJS({
       }
       return result;
     }
-    function parseH2ResponseHeaders(headers) {
-      const { [HTTP2_HEADER_STATUS]: _statusCode, ...realHeaders } = headers;
+    function parseH2ResponseHeaders(headers2) {
+      const { [HTTP2_HEADER_STATUS]: _statusCode, ...realHeaders } = headers2;
       return parseH2Headers(realHeaders);
     }
     async function connectH2(client, socket) {
@@ -7085,26 +7085,26 @@ var require_client_h2 = __commonJS({
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
         return false;
       }
-      const headers = {};
+      const headers2 = {};
       for (let n = 0; n < reqHeaders.length; n += 2) {
         const key = reqHeaders[n + 0];
         const val = reqHeaders[n + 1];
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
-            if (headers[key]) {
-              headers[key] += `,${val[i]}`;
+            if (headers2[key]) {
+              headers2[key] += `,${val[i]}`;
             } else {
-              headers[key] = val[i];
+              headers2[key] = val[i];
             }
           }
         } else {
-          headers[key] = val;
+          headers2[key] = val;
         }
       }
       let stream;
       const { hostname, port } = client[kUrl];
-      headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname}${port ? `:${port}` : ""}`;
-      headers[HTTP2_HEADER_METHOD] = method;
+      headers2[HTTP2_HEADER_AUTHORITY] = host || `${hostname}${port ? `:${port}` : ""}`;
+      headers2[HTTP2_HEADER_METHOD] = method;
       const abort = (error2) => {
         if (request.aborted) {
           return;
@@ -7134,12 +7134,12 @@ var require_client_h2 = __commonJS({
       }
       if (method === "CONNECT") {
         session.ref();
-        stream = session.request(headers, { endStream: false, signal });
+        stream = session.request(headers2, { endStream: false, signal });
         let upgradeResponseFinished = false;
-        const onResponse = (headers2) => {
+        const onResponse = (headers3) => {
           upgradeResponseFinished = true;
           stream.off(errorMonitor, onUpgradeError);
-          request.onUpgradeResponse(Number(headers2[HTTP2_HEADER_STATUS]), headers2, parseH2ResponseHeaders);
+          request.onUpgradeResponse(Number(headers3[HTTP2_HEADER_STATUS]), headers3, parseH2ResponseHeaders);
         };
         const onUpgradeError = (error2) => {
           upgradeResponseFinished = true;
@@ -7176,8 +7176,8 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path;
-      headers[HTTP2_HEADER_SCHEME] = "https";
+      headers2[HTTP2_HEADER_PATH] = path;
+      headers2[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
         body.read(0);
@@ -7186,7 +7186,7 @@ var require_client_h2 = __commonJS({
       if (util.isFormDataLike(body)) {
         extractBody ??= require_body().extractBody;
         const [bodyStream, contentType] = extractBody(body);
-        headers["content-type"] = contentType;
+        headers2["content-type"] = contentType;
         body = bodyStream.stream;
         contentLength = bodyStream.length;
       }
@@ -7205,24 +7205,24 @@ var require_client_h2 = __commonJS({
       }
       if (contentLength != null) {
         assert(body, "no body must not have content length");
-        headers[HTTP2_HEADER_CONTENT_LENGTH] = `${contentLength}`;
+        headers2[HTTP2_HEADER_CONTENT_LENGTH] = `${contentLength}`;
       }
       session.ref();
       const shouldEndStream = method === "GET" || method === "HEAD" || body === null;
       if (expectContinue) {
-        headers[HTTP2_HEADER_EXPECT] = "100-continue";
-        stream = session.request(headers, { endStream: shouldEndStream, signal });
+        headers2[HTTP2_HEADER_EXPECT] = "100-continue";
+        stream = session.request(headers2, { endStream: shouldEndStream, signal });
         stream.once("continue", writeBodyH2);
       } else {
-        stream = session.request(headers, {
+        stream = session.request(headers2, {
           endStream: shouldEndStream,
           signal
         });
         writeBodyH2();
       }
       ++session[kOpenStreams];
-      stream.once("response", (headers2) => {
-        const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
+      stream.once("response", (headers3) => {
+        const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers3;
         request.onResponseStarted();
         if (request.aborted) {
           const err = new RequestAbortedError();
@@ -7412,12 +7412,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve5, reject) => {
+      const waitForDrain = () => new Promise((resolve8, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve5;
+          callback = resolve8;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7506,14 +7506,14 @@ var require_redirect_handler = __commonJS({
         this.abort = abort;
         this.handler.onConnect(abort, { history: this.history });
       }
-      onUpgrade(statusCode, headers, socket) {
-        this.handler.onUpgrade(statusCode, headers, socket);
+      onUpgrade(statusCode, headers2, socket) {
+        this.handler.onUpgrade(statusCode, headers2, socket);
       }
       onError(error2) {
         this.handler.onError(error2);
       }
-      onHeaders(statusCode, headers, resume, statusText) {
-        this.location = this.history.length >= this.maxRedirections || util.isDisturbed(this.opts.body) ? null : parseLocation(statusCode, headers);
+      onHeaders(statusCode, headers2, resume, statusText) {
+        this.location = this.history.length >= this.maxRedirections || util.isDisturbed(this.opts.body) ? null : parseLocation(statusCode, headers2);
         if (this.opts.throwOnMaxRedirect && this.history.length >= this.maxRedirections) {
           if (this.request) {
             this.request.abort(new Error("max redirects"));
@@ -7526,7 +7526,7 @@ var require_redirect_handler = __commonJS({
           this.history.push(new URL(this.opts.path, this.opts.origin));
         }
         if (!this.location) {
-          return this.handler.onHeaders(statusCode, headers, resume, statusText);
+          return this.handler.onHeaders(statusCode, headers2, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
         const path = search ? `${pathname}${search}` : pathname;
@@ -7561,13 +7561,13 @@ var require_redirect_handler = __commonJS({
         }
       }
     };
-    function parseLocation(statusCode, headers) {
+    function parseLocation(statusCode, headers2) {
       if (redirectableStatusCodes.indexOf(statusCode) === -1) {
         return null;
       }
-      for (let i = 0; i < headers.length; i += 2) {
-        if (headers[i].length === 8 && util.headerNameToString(headers[i]) === "location") {
-          return headers[i + 1];
+      for (let i = 0; i < headers2.length; i += 2) {
+        if (headers2[i].length === 8 && util.headerNameToString(headers2[i]) === "location") {
+          return headers2[i + 1];
         }
       }
     }
@@ -7584,22 +7584,22 @@ var require_redirect_handler = __commonJS({
       }
       return false;
     }
-    function cleanRequestHeaders(headers, removeContent, unknownOrigin) {
+    function cleanRequestHeaders(headers2, removeContent, unknownOrigin) {
       const ret = [];
-      if (Array.isArray(headers)) {
-        for (let i = 0; i < headers.length; i += 2) {
-          if (!shouldRemoveHeader(headers[i], removeContent, unknownOrigin)) {
-            ret.push(headers[i], headers[i + 1]);
+      if (Array.isArray(headers2)) {
+        for (let i = 0; i < headers2.length; i += 2) {
+          if (!shouldRemoveHeader(headers2[i], removeContent, unknownOrigin)) {
+            ret.push(headers2[i], headers2[i + 1]);
           }
         }
-      } else if (headers && typeof headers === "object") {
-        for (const key of Object.keys(headers)) {
+      } else if (headers2 && typeof headers2 === "object") {
+        for (const key of Object.keys(headers2)) {
           if (!shouldRemoveHeader(key, removeContent, unknownOrigin)) {
-            ret.push(key, headers[key]);
+            ret.push(key, headers2[key]);
           }
         }
       } else {
-        assert(headers == null, "headers must be an object or an array");
+        assert(headers2 == null, "headers must be an object or an array");
       }
       return ret;
     }
@@ -7896,16 +7896,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve5) => {
+        return new Promise((resolve8) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve5;
+            this[kClosedResolve] = resolve8;
           } else {
-            resolve5(null);
+            resolve8(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve5) => {
+        return new Promise((resolve8) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -7916,7 +7916,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve5(null);
+            resolve8(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7967,7 +7967,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve5, reject) => {
+        const socket = await new Promise((resolve8, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -7979,7 +7979,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve5(socket2);
+              resolve8(socket2);
             }
           });
         });
@@ -8315,8 +8315,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve5) => {
-            this[kClosedResolve] = resolve5;
+          await new Promise((resolve8) => {
+            this[kClosedResolve] = resolve8;
           });
         }
       }
@@ -8745,12 +8745,12 @@ var require_proxy_agent = __commonJS({
     }
     var Http1ProxyWrapper = class extends DispatcherBase {
       #client;
-      constructor(proxyUrl, { headers = {}, connect, factory }) {
+      constructor(proxyUrl, { headers: headers2 = {}, connect, factory }) {
         super();
         if (!proxyUrl) {
           throw new InvalidArgumentError("Proxy URL is mandatory");
         }
-        this[kProxyHeaders] = headers;
+        this[kProxyHeaders] = headers2;
         if (factory) {
           this.#client = factory(proxyUrl, { connect });
         } else {
@@ -8771,14 +8771,14 @@ var require_proxy_agent = __commonJS({
         const {
           origin,
           path = "/",
-          headers = {}
+          headers: headers2 = {}
         } = opts;
         opts.path = origin + path;
-        if (!("host" in headers) && !("Host" in headers)) {
+        if (!("host" in headers2) && !("Host" in headers2)) {
           const { host } = new URL2(origin);
-          headers.host = host;
+          headers2.host = host;
         }
-        opts.headers = { ...this[kProxyHeaders], ...headers };
+        opts.headers = { ...this[kProxyHeaders], ...headers2 };
         return this.#client[kDispatch](opts, handler);
       }
       async [kClose]() {
@@ -8877,16 +8877,16 @@ var require_proxy_agent = __commonJS({
         });
       }
       dispatch(opts, handler) {
-        const headers = buildHeaders(opts.headers);
-        throwIfProxyAuthIsSent(headers);
-        if (headers && !("host" in headers) && !("Host" in headers)) {
+        const headers2 = buildHeaders(opts.headers);
+        throwIfProxyAuthIsSent(headers2);
+        if (headers2 && !("host" in headers2) && !("Host" in headers2)) {
           const { host } = new URL2(opts.origin);
-          headers.host = host;
+          headers2.host = host;
         }
         return this[kAgent].dispatch(
           {
             ...opts,
-            headers
+            headers: headers2
           },
           handler
         );
@@ -8913,18 +8913,18 @@ var require_proxy_agent = __commonJS({
         await this[kClient].destroy();
       }
     };
-    function buildHeaders(headers) {
-      if (Array.isArray(headers)) {
+    function buildHeaders(headers2) {
+      if (Array.isArray(headers2)) {
         const headersPair = {};
-        for (let i = 0; i < headers.length; i += 2) {
-          headersPair[headers[i]] = headers[i + 1];
+        for (let i = 0; i < headers2.length; i += 2) {
+          headersPair[headers2[i]] = headers2[i + 1];
         }
         return headersPair;
       }
-      return headers;
+      return headers2;
     }
-    function throwIfProxyAuthIsSent(headers) {
-      const existProxyAuth = headers && Object.keys(headers).find((key) => key.toLowerCase() === "proxy-authorization");
+    function throwIfProxyAuthIsSent(headers2) {
+      const existProxyAuth = headers2 && Object.keys(headers2).find((key) => key.toLowerCase() === "proxy-authorization");
       if (existProxyAuth) {
         throw new InvalidArgumentError("Proxy-Authorization should be sent in ProxyAgent constructor");
       }
@@ -9086,8 +9086,8 @@ var require_retry_handler = __commonJS({
       const current = Date.now();
       return new Date(retryAfter).getTime() - current;
     }
-    function validatePartialResponseContentLength(headers, range, statusCode, retryCount) {
-      const contentLength = headers["content-length"];
+    function validatePartialResponseContentLength(headers2, range, statusCode, retryCount) {
+      const contentLength = headers2["content-length"];
       if (contentLength == null) {
         return null;
       }
@@ -9098,7 +9098,7 @@ var require_retry_handler = __commonJS({
       const expectedLength = range.end - range.start + 1;
       if (!Number.isFinite(length) || length !== expectedLength) {
         return new RequestRetryError("Content-Length mismatch", statusCode, {
-          headers,
+          headers: headers2,
           data: { count: retryCount }
         });
       }
@@ -9167,9 +9167,9 @@ var require_retry_handler = __commonJS({
           }
         });
       }
-      checkpointResponseEnd(headers, resume) {
+      checkpointResponseEnd(headers2, resume) {
         if (this.end == null && this.opts.method !== "HEAD") {
-          const contentLength = headers["content-length"];
+          const contentLength = headers2["content-length"];
           this.end = contentLength != null ? Number(contentLength) - 1 : null;
           assert(
             this.end == null || Number.isFinite(this.end),
@@ -9183,9 +9183,9 @@ var require_retry_handler = __commonJS({
           this.handler.onRequestSent();
         }
       }
-      onUpgrade(statusCode, headers, socket) {
+      onUpgrade(statusCode, headers2, socket) {
         if (this.handler.onUpgrade) {
-          this.handler.onUpgrade(statusCode, headers, socket);
+          this.handler.onUpgrade(statusCode, headers2, socket);
         }
       }
       onConnect(abort) {
@@ -9199,7 +9199,7 @@ var require_retry_handler = __commonJS({
         if (this.handler.onBodySent) return this.handler.onBodySent(chunk);
       }
       static [kRetryHandlerDefaultRetry](err, { state, opts }, cb) {
-        const { statusCode, code, headers } = err;
+        const { statusCode, code, headers: headers2 } = err;
         const { method, retryOptions } = opts;
         const {
           maxRetries,
@@ -9227,7 +9227,7 @@ var require_retry_handler = __commonJS({
           cb(err);
           return;
         }
-        let retryAfterHeader = headers?.["retry-after"];
+        let retryAfterHeader = headers2?.["retry-after"];
         if (retryAfterHeader) {
           retryAfterHeader = Number(retryAfterHeader);
           retryAfterHeader = Number.isNaN(retryAfterHeader) ? calculateRetryAfterHeader(retryAfterHeader) : retryAfterHeader * 1e3;
@@ -9236,12 +9236,12 @@ var require_retry_handler = __commonJS({
         setTimeout(() => cb(null), retryTimeout);
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
-        const headers = parseHeaders(rawHeaders);
+        const headers2 = parseHeaders(rawHeaders);
         this.retryCount += 1;
         if (statusCode >= 300) {
           if (!this.headersSent && this.retryOpts.statusCodes.includes(statusCode) === false) {
             this.headersSent = true;
-            this.checkpointResponseEnd(headers, resume);
+            this.checkpointResponseEnd(headers2, resume);
             return this.handler.onHeaders(
               statusCode,
               rawHeaders,
@@ -9251,7 +9251,7 @@ var require_retry_handler = __commonJS({
           } else {
             this.abort(
               new RequestRetryError("Request failed", statusCode, {
-                headers,
+                headers: headers2,
                 data: {
                   count: this.retryCount
                 }
@@ -9265,32 +9265,32 @@ var require_retry_handler = __commonJS({
           if (statusCode !== 206 && (this.start > 0 || statusCode !== 200)) {
             this.abort(
               new RequestRetryError("server does not support the range header and the payload was partially consumed", statusCode, {
-                headers,
+                headers: headers2,
                 data: { count: this.retryCount }
               })
             );
             return false;
           }
-          const contentRange = parseRangeHeader(headers["content-range"]);
+          const contentRange = parseRangeHeader(headers2["content-range"]);
           if (!contentRange) {
             this.abort(
               new RequestRetryError("Content-Range mismatch", statusCode, {
-                headers,
+                headers: headers2,
                 data: { count: this.retryCount }
               })
             );
             return false;
           }
-          if (this.etag != null && this.etag !== headers.etag) {
+          if (this.etag != null && this.etag !== headers2.etag) {
             this.abort(
               new RequestRetryError("ETag mismatch", statusCode, {
-                headers,
+                headers: headers2,
                 data: { count: this.retryCount }
               })
             );
             return false;
           }
-          const contentLengthError = validatePartialResponseContentLength(headers, contentRange, statusCode, this.retryCount);
+          const contentLengthError = validatePartialResponseContentLength(headers2, contentRange, statusCode, this.retryCount);
           if (contentLengthError != null) {
             this.abort(contentLengthError);
             return false;
@@ -9299,7 +9299,7 @@ var require_retry_handler = __commonJS({
           if (this.start !== start || this.end != null && this.end !== end) {
             this.abort(
               new RequestRetryError("Content-Range mismatch", statusCode, {
-                headers,
+                headers: headers2,
                 data: { count: this.retryCount }
               })
             );
@@ -9310,7 +9310,7 @@ var require_retry_handler = __commonJS({
         }
         if (this.end == null) {
           if (statusCode === 206) {
-            const range = parseRangeHeader(headers["content-range"]);
+            const range = parseRangeHeader(headers2["content-range"]);
             if (range == null) {
               this.headersSent = true;
               return this.handler.onHeaders(
@@ -9320,7 +9320,7 @@ var require_retry_handler = __commonJS({
                 statusMessage
               );
             }
-            const contentLengthError = validatePartialResponseContentLength(headers, range, statusCode, this.retryCount);
+            const contentLengthError = validatePartialResponseContentLength(headers2, range, statusCode, this.retryCount);
             if (contentLengthError != null) {
               this.abort(contentLengthError);
               return false;
@@ -9335,7 +9335,7 @@ var require_retry_handler = __commonJS({
             this.end = end;
           }
           if (this.end == null) {
-            const contentLength = headers["content-length"];
+            const contentLength = headers2["content-length"];
             this.end = contentLength != null ? Number(contentLength) - 1 : null;
           }
           assert(Number.isFinite(this.start));
@@ -9345,7 +9345,7 @@ var require_retry_handler = __commonJS({
           );
           this.resume = resume;
           this.headersSent = true;
-          this.etag = headers.etag != null ? headers.etag : null;
+          this.etag = headers2.etag != null ? headers2.etag : null;
           if (this.etag != null && this.etag.startsWith("W/")) {
             this.etag = null;
           }
@@ -9357,7 +9357,7 @@ var require_retry_handler = __commonJS({
           );
         }
         const err = new RequestRetryError("Request failed", statusCode, {
-          headers,
+          headers: headers2,
           data: { count: this.retryCount }
         });
         this.abort(err);
@@ -9393,15 +9393,15 @@ var require_retry_handler = __commonJS({
             return this.handler.onError(err2);
           }
           if (this.start !== 0) {
-            const headers = { range: `bytes=${this.start}-${this.end ?? ""}` };
+            const headers2 = { range: `bytes=${this.start}-${this.end ?? ""}` };
             if (this.etag != null) {
-              headers["if-match"] = this.etag;
+              headers2["if-match"] = this.etag;
             }
             this.opts = {
               ...this.opts,
               headers: {
                 ...this.opts.headers,
-                ...headers
+                ...headers2
               }
             };
           }
@@ -9585,7 +9585,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve5, reject) => {
+        return await new Promise((resolve8, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9598,7 +9598,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve5(null);
+              resolve8(null);
             }
           }).on("error", noop).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9617,7 +9617,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve8, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9634,7 +9634,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve5,
+              resolve: resolve8,
               reject,
               length: 0,
               body: []
@@ -9704,18 +9704,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve5, stream, length } = consume2;
+      const { type, body, resolve: resolve8, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve5(chunksDecode(body, length));
+          resolve8(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve5(JSON.parse(chunksDecode(body, length)));
+          resolve8(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve5(chunksConcat(body, length).buffer);
+          resolve8(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve5(new Blob(body, { type: stream[kContentType] }));
+          resolve8(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve5(chunksConcat(body, length));
+          resolve8(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9755,7 +9755,7 @@ var require_util3 = __commonJS({
     } = require_errors();
     var { chunksDecode } = require_readable();
     var CHUNK_LIMIT = 128 * 1024;
-    async function getResolveErrorBodyCallback({ callback, body, contentType, statusCode, statusMessage, headers }) {
+    async function getResolveErrorBodyCallback({ callback, body, contentType, statusCode, statusMessage, headers: headers2 }) {
       assert(body);
       let chunks = [];
       let length = 0;
@@ -9775,7 +9775,7 @@ var require_util3 = __commonJS({
       }
       const message = `Response status code ${statusCode}${statusMessage ? `: ${statusMessage}` : ""}`;
       if (statusCode === 204 || !contentType || !length) {
-        queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode, headers)));
+        queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode, headers2)));
         return;
       }
       const stackTraceLimit = Error.stackTraceLimit;
@@ -9791,7 +9791,7 @@ var require_util3 = __commonJS({
       } finally {
         Error.stackTraceLimit = stackTraceLimit;
       }
-      queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode, headers, payload)));
+      queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode, headers2, payload)));
     }
     var isContentTypeApplicationJson = (contentType) => {
       return contentType.length > 15 && contentType[11] === "/" && contentType[0] === "a" && contentType[1] === "p" && contentType[2] === "p" && contentType[3] === "l" && contentType[4] === "i" && contentType[5] === "c" && contentType[6] === "a" && contentType[7] === "t" && contentType[8] === "i" && contentType[9] === "o" && contentType[10] === "n" && contentType[12] === "j" && contentType[13] === "s" && contentType[14] === "o" && contentType[15] === "n";
@@ -9897,14 +9897,14 @@ var require_api_request = __commonJS({
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
         const { callback, opaque, abort, context, responseHeaders, highWaterMark } = this;
-        const headers = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+        const headers2 = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         if (statusCode < 200) {
           if (this.onInfo) {
-            this.onInfo({ statusCode, headers });
+            this.onInfo({ statusCode, headers: headers2 });
           }
           return;
         }
-        const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
+        const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers2;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
         const res = new Readable5({
@@ -9924,12 +9924,12 @@ var require_api_request = __commonJS({
             this.runInAsyncScope(
               getResolveErrorBodyCallback,
               null,
-              { callback, body: res, contentType, statusCode, statusMessage, headers }
+              { callback, body: res, contentType, statusCode, statusMessage, headers: headers2 }
             );
           } else {
             this.runInAsyncScope(callback, null, null, {
               statusCode,
-              headers,
+              headers: headers2,
               trailers: this.trailers,
               opaque,
               body: res,
@@ -9972,9 +9972,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve8, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -10113,24 +10113,24 @@ var require_api_stream = __commonJS({
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
         const { factory, opaque, context, callback, responseHeaders } = this;
-        const headers = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+        const headers2 = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         if (statusCode < 200) {
           if (this.onInfo) {
-            this.onInfo({ statusCode, headers });
+            this.onInfo({ statusCode, headers: headers2 });
           }
           return;
         }
         this.factory = null;
         let res;
         if (this.throwOnError && statusCode >= 400) {
-          const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
+          const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers2;
           const contentType = parsedHeaders["content-type"];
           res = new PassThrough();
           this.callback = null;
           this.runInAsyncScope(
             getResolveErrorBodyCallback,
             null,
-            { callback, body: res, contentType, statusCode, statusMessage, headers }
+            { callback, body: res, contentType, statusCode, statusMessage, headers: headers2 }
           );
         } else {
           if (factory === null) {
@@ -10138,7 +10138,7 @@ var require_api_stream = __commonJS({
           }
           res = this.runInAsyncScope(factory, null, {
             statusCode,
-            headers,
+            headers: headers2,
             opaque,
             context
           });
@@ -10197,9 +10197,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve8, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -10347,8 +10347,8 @@ var require_api_pipeline = __commonJS({
         const { opaque, handler, context } = this;
         if (statusCode < 200) {
           if (this.onInfo) {
-            const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
-            this.onInfo({ statusCode, headers });
+            const headers2 = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+            this.onInfo({ statusCode, headers: headers2 });
           }
           return;
         }
@@ -10356,10 +10356,10 @@ var require_api_pipeline = __commonJS({
         let body;
         try {
           this.handler = null;
-          const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+          const headers2 = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
           body = this.runInAsyncScope(handler, null, {
             statusCode,
-            headers,
+            headers: headers2,
             opaque,
             body: this.res,
             context
@@ -10463,9 +10463,9 @@ var require_api_upgrade = __commonJS({
         const { callback, opaque, context } = this;
         removeSignal(this);
         this.callback = null;
-        const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+        const headers2 = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         this.runInAsyncScope(callback, null, null, {
-          headers,
+          headers: headers2,
           socket,
           opaque,
           context
@@ -10484,9 +10484,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve8, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -10553,13 +10553,13 @@ var require_api_connect = __commonJS({
         const { callback, opaque, context } = this;
         removeSignal(this);
         this.callback = null;
-        let headers = rawHeaders;
-        if (headers != null) {
-          headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+        let headers2 = rawHeaders;
+        if (headers2 != null) {
+          headers2 = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         }
         this.runInAsyncScope(callback, null, null, {
           statusCode,
-          headers,
+          headers: headers2,
           socket,
           opaque,
           context
@@ -10578,9 +10578,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve8, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -10695,50 +10695,50 @@ var require_mock_utils = __commonJS({
       }
       return false;
     }
-    function lowerCaseEntries(headers) {
+    function lowerCaseEntries(headers2) {
       return Object.fromEntries(
-        Object.entries(headers).map(([headerName, headerValue]) => {
+        Object.entries(headers2).map(([headerName, headerValue]) => {
           return [headerName.toLocaleLowerCase(), headerValue];
         })
       );
     }
-    function getHeaderByName(headers, key) {
-      if (Array.isArray(headers)) {
-        for (let i = 0; i < headers.length; i += 2) {
-          if (headers[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
-            return headers[i + 1];
+    function getHeaderByName(headers2, key) {
+      if (Array.isArray(headers2)) {
+        for (let i = 0; i < headers2.length; i += 2) {
+          if (headers2[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
+            return headers2[i + 1];
           }
         }
         return void 0;
-      } else if (typeof headers.get === "function") {
-        return headers.get(key);
+      } else if (typeof headers2.get === "function") {
+        return headers2.get(key);
       } else {
-        return lowerCaseEntries(headers)[key.toLocaleLowerCase()];
+        return lowerCaseEntries(headers2)[key.toLocaleLowerCase()];
       }
     }
-    function buildHeadersFromArray(headers) {
-      const clone = headers.slice();
+    function buildHeadersFromArray(headers2) {
+      const clone = headers2.slice();
       const entries = [];
       for (let index = 0; index < clone.length; index += 2) {
         entries.push([clone[index], clone[index + 1]]);
       }
       return Object.fromEntries(entries);
     }
-    function matchHeaders(mockDispatch2, headers) {
+    function matchHeaders(mockDispatch2, headers2) {
       if (typeof mockDispatch2.headers === "function") {
-        if (Array.isArray(headers)) {
-          headers = buildHeadersFromArray(headers);
+        if (Array.isArray(headers2)) {
+          headers2 = buildHeadersFromArray(headers2);
         }
-        return mockDispatch2.headers(headers ? lowerCaseEntries(headers) : {});
+        return mockDispatch2.headers(headers2 ? lowerCaseEntries(headers2) : {});
       }
       if (typeof mockDispatch2.headers === "undefined") {
         return true;
       }
-      if (typeof headers !== "object" || typeof mockDispatch2.headers !== "object") {
+      if (typeof headers2 !== "object" || typeof mockDispatch2.headers !== "object") {
         return false;
       }
       for (const [matchHeaderName, matchHeaderValue] of Object.entries(mockDispatch2.headers)) {
-        const headerValue = getHeaderByName(headers, matchHeaderName);
+        const headerValue = getHeaderByName(headers2, matchHeaderName);
         if (!matchValue(matchHeaderValue, headerValue)) {
           return false;
         }
@@ -10757,11 +10757,11 @@ var require_mock_utils = __commonJS({
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path, method, body, headers }) {
+    function matchKey(mockDispatch2, { path, method, body, headers: headers2 }) {
       const pathMatch = matchValue(mockDispatch2.path, path);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
-      const headersMatch = matchHeaders(mockDispatch2, headers);
+      const headersMatch = matchHeaders(mockDispatch2, headers2);
       return pathMatch && methodMatch && bodyMatch && headersMatch;
     }
     function getResponseData(data) {
@@ -10794,8 +10794,8 @@ var require_mock_utils = __commonJS({
       }
       matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key.headers));
       if (matchedMockDispatches.length === 0) {
-        const headers = typeof key.headers === "object" ? JSON.stringify(key.headers) : key.headers;
-        throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers}' on path '${resolvedPath}'`);
+        const headers2 = typeof key.headers === "object" ? JSON.stringify(key.headers) : key.headers;
+        throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers2}' on path '${resolvedPath}'`);
       }
       return matchedMockDispatches[0];
     }
@@ -10818,12 +10818,12 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path, method, body, headers, query } = opts;
+      const { path, method, body, headers: headers2, query } = opts;
       return {
         path,
         method,
         body,
-        headers,
+        headers: headers2,
         query
       };
     }
@@ -10861,7 +10861,7 @@ var require_mock_utils = __commonJS({
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
       }
-      const { data: { statusCode, data, headers, trailers, error: error2 }, delay, persist } = mockDispatch2;
+      const { data: { statusCode, data, headers: headers2, trailers, error: error2 }, delay, persist } = mockDispatch2;
       const { timesInvoked, times } = mockDispatch2;
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
@@ -10885,7 +10885,7 @@ var require_mock_utils = __commonJS({
           return;
         }
         const responseData = getResponseData(body);
-        const responseHeaders = generateKeyValues(headers);
+        const responseHeaders = generateKeyValues(headers2);
         const responseTrailers = generateKeyValues(trailers);
         handler.onConnect?.((err) => handler.onError(err), null);
         handler.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
@@ -11038,9 +11038,9 @@ var require_mock_interceptor = __commonJS({
       createMockScopeDispatchData({ statusCode, data, responseOptions }) {
         const responseData = getResponseData(data);
         const contentLength = this[kContentLength] ? { "content-length": responseData.length } : {};
-        const headers = { ...this[kDefaultHeaders], ...contentLength, ...responseOptions.headers };
+        const headers2 = { ...this[kDefaultHeaders], ...contentLength, ...responseOptions.headers };
         const trailers = { ...this[kDefaultTrailers], ...responseOptions.trailers };
-        return { statusCode, data, headers, trailers };
+        return { statusCode, data, headers: headers2, trailers };
       }
       validateReplyParameters(replyParameters) {
         if (typeof replyParameters.statusCode === "undefined") {
@@ -11092,11 +11092,11 @@ var require_mock_interceptor = __commonJS({
       /**
        * Set default reply headers on the interceptor for subsequent replies
        */
-      defaultReplyHeaders(headers) {
-        if (typeof headers === "undefined") {
+      defaultReplyHeaders(headers2) {
+        if (typeof headers2 === "undefined") {
           throw new InvalidArgumentError("headers must be defined");
         }
-        this[kDefaultHeaders] = headers;
+        this[kDefaultHeaders] = headers2;
         return this;
       }
       /**
@@ -11584,8 +11584,8 @@ var require_dump = __commonJS({
       }
       // TODO: will require adjustment after new hooks are out
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
-        const headers = util.parseHeaders(rawHeaders);
-        const contentLength = headers["content-length"];
+        const headers2 = util.parseHeaders(rawHeaders);
+        const contentLength = headers2["content-length"];
         if (contentLength != null && contentLength > this.#maxSize) {
           throw new RequestAbortedError(
             `Response size (${contentLength}) larger than maxSize (${this.#maxSize})`
@@ -11964,7 +11964,7 @@ var require_headers = __commonJS({
       while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i))) ++i;
       return i === 0 && j === potentialValue.length ? potentialValue : potentialValue.substring(i, j);
     }
-    function fill(headers, object) {
+    function fill(headers2, object) {
       if (Array.isArray(object)) {
         for (let i = 0; i < object.length; ++i) {
           const header = object[i];
@@ -11974,12 +11974,12 @@ var require_headers = __commonJS({
               message: `expected name/value pair to be length 2, found ${header.length}.`
             });
           }
-          appendHeader(headers, header[0], header[1]);
+          appendHeader(headers2, header[0], header[1]);
         }
       } else if (typeof object === "object" && object !== null) {
         const keys = Object.keys(object);
         for (let i = 0; i < keys.length; ++i) {
-          appendHeader(headers, keys[i], object[keys[i]]);
+          appendHeader(headers2, keys[i], object[keys[i]]);
         }
       } else {
         throw webidl.errors.conversionFailed({
@@ -11989,7 +11989,7 @@ var require_headers = __commonJS({
         });
       }
     }
-    function appendHeader(headers, name, value) {
+    function appendHeader(headers2, name, value) {
       value = headerValueNormalize(value);
       if (!isValidHeaderName(name)) {
         throw webidl.errors.invalidArgument({
@@ -12004,10 +12004,10 @@ var require_headers = __commonJS({
           type: "header value"
         });
       }
-      if (getHeadersGuard(headers) === "immutable") {
+      if (getHeadersGuard(headers2) === "immutable") {
         throw new TypeError("immutable");
       }
-      return getHeadersList(headers).append(name, value, false);
+      return getHeadersList(headers2).append(name, value, false);
     }
     function compareHeaderName(a, b) {
       return a[0] < b[0] ? -1 : 1;
@@ -12103,31 +12103,31 @@ var require_headers = __commonJS({
         }
       }
       get entries() {
-        const headers = {};
+        const headers2 = {};
         if (this[kHeadersMap].size !== 0) {
           for (const { name, value } of this[kHeadersMap].values()) {
-            headers[name] = value;
+            headers2[name] = value;
           }
         }
-        return headers;
+        return headers2;
       }
       rawValues() {
         return this[kHeadersMap].values();
       }
       get entriesList() {
-        const headers = [];
+        const headers2 = [];
         if (this[kHeadersMap].size !== 0) {
           for (const { 0: lowerName, 1: { name, value } } of this[kHeadersMap]) {
             if (lowerName === "set-cookie") {
               for (const cookie of this.cookies) {
-                headers.push([name, cookie]);
+                headers2.push([name, cookie]);
               }
             } else {
-              headers.push([name, value]);
+              headers2.push([name, value]);
             }
           }
         }
-        return headers;
+        return headers2;
       }
       // https://fetch.spec.whatwg.org/#convert-header-names-to-a-sorted-lowercase-set
       toSortedArray() {
@@ -12292,7 +12292,7 @@ var require_headers = __commonJS({
         if (this.#headersList[kHeadersSortedMap]) {
           return this.#headersList[kHeadersSortedMap];
         }
-        const headers = [];
+        const headers2 = [];
         const names = this.#headersList.toSortedArray();
         const cookies = this.#headersList.cookies;
         if (cookies === null || cookies.length === 1) {
@@ -12302,13 +12302,13 @@ var require_headers = __commonJS({
           const { 0: name, 1: value } = names[i];
           if (name === "set-cookie") {
             for (let j = 0; j < cookies.length; ++j) {
-              headers.push([name, cookies[j]]);
+              headers2.push([name, cookies[j]]);
             }
           } else {
-            headers.push([name, value]);
+            headers2.push([name, value]);
           }
         }
-        return this.#headersList[kHeadersSortedMap] = headers;
+        return this.#headersList[kHeadersSortedMap] = headers2;
       }
       [util.inspect.custom](depth, options2) {
         options2.depth ??= depth;
@@ -13109,15 +13109,15 @@ var require_request2 = __commonJS({
         }
         if (initHasKey) {
           const headersList = getHeadersList(this[kHeaders]);
-          const headers = init.headers !== void 0 ? init.headers : new HeadersList(headersList);
+          const headers2 = init.headers !== void 0 ? init.headers : new HeadersList(headersList);
           headersList.clear();
-          if (headers instanceof HeadersList) {
-            for (const { name, value } of headers.rawValues()) {
+          if (headers2 instanceof HeadersList) {
+            for (const { name, value } of headers2.rawValues()) {
               headersList.append(name, value, false);
             }
-            headersList.cookies = headers.cookies;
+            headersList.cookies = headers2.cookies;
           } else {
-            fillHeaders(this[kHeaders], headers);
+            fillHeaders(this[kHeaders], headers2);
           }
         }
         const inputBody = input instanceof _Request ? input[kState].body : null;
@@ -14443,7 +14443,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve5, reject) => agent.dispatch(
+        return new Promise((resolve8, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -14519,7 +14519,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable5({ read: resume });
               const onError = this.onError.bind(this);
-              resolve5({
+              resolve8({
                 status: status6,
                 statusText,
                 headersList,
@@ -14562,7 +14562,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve5({
+              resolve8({
                 status: status6,
                 statusText: STATUS_CODES[status6],
                 headersList,
@@ -16456,10 +16456,10 @@ var require_cookies = __commonJS({
     var { stringify } = require_util6();
     var { webidl } = require_webidl();
     var { Headers: Headers2 } = require_headers();
-    function getCookies(headers) {
+    function getCookies(headers2) {
       webidl.argumentLengthCheck(arguments, 1, "getCookies");
-      webidl.brandCheck(headers, Headers2, { strict: false });
-      const cookie = headers.get("cookie");
+      webidl.brandCheck(headers2, Headers2, { strict: false });
+      const cookie = headers2.get("cookie");
       const out = {};
       if (!cookie) {
         return out;
@@ -16470,35 +16470,35 @@ var require_cookies = __commonJS({
       }
       return out;
     }
-    function deleteCookie(headers, name, attributes) {
-      webidl.brandCheck(headers, Headers2, { strict: false });
+    function deleteCookie(headers2, name, attributes) {
+      webidl.brandCheck(headers2, Headers2, { strict: false });
       const prefix = "deleteCookie";
       webidl.argumentLengthCheck(arguments, 2, prefix);
       name = webidl.converters.DOMString(name, prefix, "name");
       attributes = webidl.converters.DeleteCookieAttributes(attributes);
-      setCookie(headers, {
+      setCookie(headers2, {
         name,
         value: "",
         expires: /* @__PURE__ */ new Date(0),
         ...attributes
       });
     }
-    function getSetCookies(headers) {
+    function getSetCookies(headers2) {
       webidl.argumentLengthCheck(arguments, 1, "getSetCookies");
-      webidl.brandCheck(headers, Headers2, { strict: false });
-      const cookies = headers.getSetCookie();
+      webidl.brandCheck(headers2, Headers2, { strict: false });
+      const cookies = headers2.getSetCookie();
       if (!cookies) {
         return [];
       }
       return cookies.map((pair) => parseSetCookie(pair));
     }
-    function setCookie(headers, cookie) {
+    function setCookie(headers2, cookie) {
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
-      webidl.brandCheck(headers, Headers2, { strict: false });
+      webidl.brandCheck(headers2, Headers2, { strict: false });
       cookie = webidl.converters.Cookie(cookie);
       const str2 = stringify(cookie);
       if (str2) {
-        headers.append("Set-Cookie", str2);
+        headers2.append("Set-Cookie", str2);
       }
     }
     webidl.converters.DeleteCookieAttributes = webidl.dictionaryConverter([
@@ -18303,8 +18303,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve5) => {
-        setTimeout(resolve5, ms).unref();
+      return new Promise((resolve8) => {
+        setTimeout(resolve8, ms).unref();
       });
     }
     module.exports = {
@@ -19174,6 +19174,17 @@ var init_layer = __esm({
   }
 });
 
+// oci/trace.ts
+function trace(label) {
+  if (process.env.DOCKYARD_TRACE) process.stderr.write(`[trace ${performance.now().toFixed(0).padStart(6)}] ${label}
+`);
+}
+var init_trace = __esm({
+  "oci/trace.ts"() {
+    "use strict";
+  }
+});
+
 // coordinator/solver/solver.ts
 import { availableParallelism } from "node:os";
 var StepFailedError, Semaphore, Solver;
@@ -19181,6 +19192,7 @@ var init_solver = __esm({
   "coordinator/solver/solver.ts"() {
     "use strict";
     init_layer();
+    init_trace();
     StepFailedError = class extends Error {
       constructor(message, step, line, tail) {
         super(message);
@@ -19414,6 +19426,7 @@ var init_solver = __esm({
         if (this.o.signal?.aborted) throw new Error("build cancelled");
         const { name, line } = this.describe(step);
         const id = this.o.progress.start(name);
+        trace(`step: ${name.slice(0, 60)}`);
         const skip = this.o.skipCache(key);
         if (this.o.explainer && step.kind !== "source") {
           const reason = why ?? await this.o.explainer.explain(step, skip);
@@ -19432,7 +19445,8 @@ var init_solver = __esm({
               log: (l) => this.o.progress.log(id, l),
               secrets: this.o.secrets,
               ...this.o.epoch !== void 0 ? { epoch: this.o.epoch } : {},
-              ...this.o.signal ? { signal: this.o.signal } : {}
+              ...this.o.signal ? { signal: this.o.signal } : {},
+              ...this.o.exported?.has(key) ? { exported: true } : {}
             });
             layers = out.layers;
             emptyLayer = out.emptyLayer;
@@ -21047,25 +21061,25 @@ var init_api = __esm({
         __firstLineToColumns: function(record) {
           const { firstLineToHeaders } = this.state;
           try {
-            const headers = firstLineToHeaders === void 0 ? record : firstLineToHeaders.call(null, record);
-            if (!Array.isArray(headers)) {
+            const headers2 = firstLineToHeaders === void 0 ? record : firstLineToHeaders.call(null, record);
+            if (!Array.isArray(headers2)) {
               return this.__error(
                 new CsvError(
                   "CSV_INVALID_COLUMN_MAPPING",
                   [
                     "Invalid Column Mapping:",
                     "expect an array from column function,",
-                    `got ${JSON.stringify(headers)}`
+                    `got ${JSON.stringify(headers2)}`
                   ],
                   this.options,
                   this.__infoField(),
                   {
-                    headers
+                    headers: headers2
                   }
                 )
               );
             }
-            const normalizedHeaders = normalize_columns_array(headers);
+            const normalizedHeaders = normalize_columns_array(headers2);
             this.state.expectedRecordLength = normalizedHeaders.length;
             this.options.columns = normalizedHeaders;
             this.__resetRecord();
@@ -21665,7 +21679,7 @@ var init_blob_spool = __esm({
         this.opening.then((fh) => writeAll(fh, chunks.map((c) => c.chunk))).then(() => done(), done);
       }
       async commit() {
-        if (!this.writableFinished) await new Promise((resolve5, reject) => this.end((err) => err ? reject(err) : resolve5()));
+        if (!this.writableFinished) await new Promise((resolve8, reject) => this.end((err) => err ? reject(err) : resolve8()));
         const fh = await this.opening;
         await fh.sync();
         await fh.close();
@@ -21684,6 +21698,9 @@ var init_blob_spool = __esm({
       }
       get writtenBytes() {
         return this.size;
+      }
+      writtenDigest() {
+        return `sha256:${this.hash.copy().digest("hex")}`;
       }
       async abort() {
         this.destroy();
@@ -21945,7 +21962,7 @@ var init_platform = __esm({
 // worker/system/command.ts
 import { spawn as spawn2 } from "node:child_process";
 function runCommand(file, args, opts = {}) {
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve8, reject) => {
     const child = spawn2(file, args, { cwd: opts.cwd, stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"] });
     const out = [];
     const err = [];
@@ -21955,7 +21972,7 @@ function runCommand(file, args, opts = {}) {
     child.on("close", (code) => {
       const result = { code: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
       if (result.code !== 0 && opts.check !== false) reject(new CommandError([file, ...args].join(" "), result));
-      else resolve5(result);
+      else resolve8(result);
     });
     if (opts.input !== void 0) {
       child.stdin.on("error", () => void 0);
@@ -22030,7 +22047,7 @@ var init_binfmt = __esm({
 // worker/system/flock.ts
 import { spawn as spawn3 } from "node:child_process";
 function lockFile(path, opts) {
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve8, reject) => {
     const child = spawn3("flock", ["-x", ...opts.wait ? [] : ["-n", "-E", String(BUSY)], path, "sh", "-c", "echo locked; exec cat"], { stdio: ["pipe", "pipe", "pipe"] });
     let held = false;
     let stderr = "";
@@ -22045,14 +22062,14 @@ function lockFile(path, opts) {
       if (held || !d.toString().includes("locked")) return;
       held = true;
       opts.signal?.removeEventListener("abort", onAbort);
-      resolve5({ release });
+      resolve8({ release });
     });
     child.stderr.on("data", (d) => stderr += d.toString());
     child.on("error", (e) => reject(e.code === "ENOENT" ? new Error("flock is not installed: install util-linux") : e));
     child.on("close", (code) => {
       opts.signal?.removeEventListener("abort", onAbort);
       if (held) return;
-      if (code === BUSY) resolve5(void 0);
+      if (code === BUSY) resolve8(void 0);
       else reject(new Error(opts.signal?.aborted ? "build cancelled" : `cannot lock ${path}: ${stderr.trim() || `flock exited with ${code}`}`));
     });
   });
@@ -22068,7 +22085,7 @@ var init_flock = __esm({
 // worker/system/runc.ts
 import { spawn as spawn4 } from "node:child_process";
 function runcRun(bundle, id, o) {
-  return new Promise((resolve5, reject) => {
+  return new Promise((resolve8, reject) => {
     const child = spawn4("/bin/sh", ["-c", 'umask 022; command -v runc >/dev/null || { echo "runc is not installed: run scripts/setup.sh" >&2; exit 127; }; exec runc "$@"', "runc", "--root", o.root, "run", "--bundle", bundle, id], { stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.on("data", o.onStdout);
     child.stderr.on("data", o.onStderr);
@@ -22078,7 +22095,7 @@ function runcRun(bundle, id, o) {
     child.on("close", (code, sig) => {
       o.signal?.removeEventListener("abort", onAbort);
       void runCommand("runc", ["--root", o.root, "delete", "-f", id], { check: false });
-      resolve5(code ?? (sig ? 128 + 9 : 1));
+      resolve8(code ?? (sig ? 128 + 9 : 1));
     });
   });
 }
@@ -22409,6 +22426,7 @@ async function runExec(exec, platform2, inputs, ctx, deps) {
   if (rootInput && rootInput.type !== "rootfs") throw new Error("RUN needs a root filesystem as its first input");
   const parent = rootInput?.layers ?? [];
   const root = await deps.snapshots.mount(parent, true);
+  trace("exec: mounted");
   const cleanups = [];
   let stubs;
   try {
@@ -22447,6 +22465,7 @@ async function runExec(exec, platform2, inputs, ctx, deps) {
     };
     const id = `dockyard-${randomBytes5(8).toString("hex")}`;
     mkdirSync5(deps.runcRoot, { recursive: true });
+    trace("exec: runc start");
     const code = await runcRun(bundle, id, { root: deps.runcRoot, onStdout: onData, onStderr: onData, ...ctx.signal ? { signal: ctx.signal } : {} });
     if (partial) onData(Buffer.from("\n"));
     if (code !== 0) {
@@ -22458,7 +22477,9 @@ async function runExec(exec, platform2, inputs, ctx, deps) {
   } finally {
     for (const c of cleanups.reverse()) await c();
   }
+  trace("exec: ran");
   await root.detach();
+  trace("exec: detached");
   await removeMountStubs(root.upper, stubs);
   return { root, parent };
 }
@@ -22525,6 +22546,7 @@ var init_run_step = __esm({
     init_mount_points();
     init_runtime_spec();
     init_user();
+    init_trace();
     ExecError = class extends Error {
       constructor(message, exitCode, tail) {
         super(message);
@@ -25805,8 +25827,8 @@ var require_streamx = __commonJS({
             return this;
           },
           next() {
-            return new Promise(function(resolve5, reject) {
-              promiseResolve = resolve5;
+            return new Promise(function(resolve8, reject) {
+              promiseResolve = resolve8;
               promiseReject = reject;
               const data = stream.read();
               if (data !== null) ondata(data);
@@ -25839,11 +25861,11 @@ var require_streamx = __commonJS({
         }
         function destroy(err) {
           stream.destroy(err);
-          return new Promise((resolve5, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve5({ value: void 0, done: true });
+          return new Promise((resolve8, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve8({ value: void 0, done: true });
             stream.once("close", function() {
               if (err) reject(err);
-              else resolve5({ value: void 0, done: true });
+              else resolve8({ value: void 0, done: true });
             });
           });
         }
@@ -25887,8 +25909,8 @@ var require_streamx = __commonJS({
         const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
         if (writes === 0) return Promise.resolve(true);
         if (state.drains === null) state.drains = [];
-        return new Promise((resolve5) => {
-          state.drains.push({ writes, resolve: resolve5 });
+        return new Promise((resolve8) => {
+          state.drains.push({ writes, resolve: resolve8 });
         });
       }
       write(data) {
@@ -25993,10 +26015,10 @@ var require_streamx = __commonJS({
       cb(null);
     }
     function pipelinePromise(...streams) {
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve8, reject) => {
         return pipeline7(...streams, (err) => {
           if (err) return reject(err);
-          resolve5();
+          resolve8();
         });
       });
     }
@@ -26123,7 +26145,7 @@ var require_streamx = __commonJS({
 var require_headers2 = __commonJS({
   "node_modules/tar-stream/headers.js"(exports) {
     var b4a = require_b4a();
-    var ZEROS = "0000000000000000000";
+    var ZEROS2 = "0000000000000000000";
     var SEVENS = "7777777777777777777";
     var ZERO_OFFSET = "0".charCodeAt(0);
     var USTAR_MAGIC = b4a.from([117, 115, 116, 97, 114, 0]);
@@ -26321,7 +26343,7 @@ var require_headers2 = __commonJS({
     function encodeOct(val, n) {
       val = val.toString(8);
       if (val.length > n) return SEVENS.slice(0, n) + " ";
-      return ZEROS.slice(0, n - val.length) + val + " ";
+      return ZEROS2.slice(0, n - val.length) + val + " ";
     }
     function encodeSizeBin(num, buf, off) {
       buf[off] = 128;
@@ -26387,7 +26409,7 @@ var require_extract = __commonJS({
     var { Writable: Writable2, Readable: Readable5, getStreamError } = require_streamx();
     var FIFO = require_fast_fifo();
     var b4a = require_b4a();
-    var headers = require_headers2();
+    var headers2 = require_headers2();
     var EMPTY = b4a.alloc(0);
     var MAX_HEADER_SIZE = 4 * 1024 * 1024;
     var BufferList = class {
@@ -26497,7 +26519,7 @@ var require_extract = __commonJS({
         if (this._locked) return false;
         this._offset = this._buffer.shifted;
         try {
-          this._header = headers.decode(this._buffer.shift(512), this._filenameEncoding, this._allowUnknownFormat);
+          this._header = headers2.decode(this._buffer.shift(512), this._filenameEncoding, this._allowUnknownFormat);
         } catch (err) {
           this._continueWrite(err);
           return false;
@@ -26552,16 +26574,16 @@ var require_extract = __commonJS({
       _decodeLongHeader(buf) {
         switch (this._header.type) {
           case "gnu-long-path":
-            this._gnuLongPath = headers.decodeLongPath(buf, this._filenameEncoding);
+            this._gnuLongPath = headers2.decodeLongPath(buf, this._filenameEncoding);
             break;
           case "gnu-long-link-path":
-            this._gnuLongLinkPath = headers.decodeLongPath(buf, this._filenameEncoding);
+            this._gnuLongLinkPath = headers2.decodeLongPath(buf, this._filenameEncoding);
             break;
           case "pax-global-header":
-            this._paxGlobal = headers.decodePax(buf);
+            this._paxGlobal = headers2.decodePax(buf);
             break;
           case "pax-header":
-            this._pax = this._paxGlobal === null ? headers.decodePax(buf) : Object.assign({}, this._paxGlobal, headers.decodePax(buf));
+            this._pax = this._paxGlobal === null ? headers2.decodePax(buf) : Object.assign({}, this._paxGlobal, headers2.decodePax(buf));
             break;
         }
       }
@@ -26666,16 +26688,16 @@ var require_extract = __commonJS({
           entryCallback = null;
           cb(err);
         }
-        function onnext(resolve5, reject) {
+        function onnext(resolve8, reject) {
           if (error2) {
             return reject(error2);
           }
           if (entryStream) {
-            resolve5({ value: entryStream, done: false });
+            resolve8({ value: entryStream, done: false });
             entryStream = null;
             return;
           }
-          promiseResolve = resolve5;
+          promiseResolve = resolve8;
           promiseReject = reject;
           consumeCallback(null);
           if (extract._finished && promiseResolve) {
@@ -26703,11 +26725,11 @@ var require_extract = __commonJS({
         function destroy(err) {
           extract.destroy(err);
           consumeCallback(err);
-          return new Promise((resolve5, reject) => {
-            if (extract.destroyed) return resolve5({ value: void 0, done: true });
+          return new Promise((resolve8, reject) => {
+            if (extract.destroyed) return resolve8({ value: void 0, done: true });
             extract.once("close", function() {
               if (err) reject(err);
-              else resolve5({ value: void 0, done: true });
+              else resolve8({ value: void 0, done: true });
             });
           });
         }
@@ -26751,7 +26773,7 @@ var require_pack = __commonJS({
     var { Readable: Readable5, Writable: Writable2, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants4 = require_constants7();
-    var headers = require_headers2();
+    var headers2 = require_headers2();
     var DMODE = 493;
     var FMODE = 420;
     var END_OF_TAR = b4a.alloc(1024);
@@ -26894,7 +26916,7 @@ var require_pack = __commonJS({
       }
       _encode(header) {
         if (!header.pax) {
-          const buf = headers.encode(header);
+          const buf = headers2.encode(header);
           if (buf) {
             this.push(buf);
             return;
@@ -26903,7 +26925,7 @@ var require_pack = __commonJS({
         this._encodePax(header);
       }
       _encodePax(header) {
-        const paxHeader = headers.encodePax({
+        const paxHeader = headers2.encodePax({
           name: header.name,
           linkname: header.linkname,
           pax: header.pax
@@ -26922,12 +26944,12 @@ var require_pack = __commonJS({
           devmajor: header.devmajor,
           devminor: header.devminor
         };
-        this.push(headers.encode(newHeader));
+        this.push(headers2.encode(newHeader));
         this.push(paxHeader);
         overflow(this, paxHeader.byteLength);
         newHeader.size = header.size;
         newHeader.type = header.type;
-        this.push(headers.encode(newHeader));
+        this.push(headers2.encode(newHeader));
       }
       _doDrain() {
         const drain3 = this._drain;
@@ -27299,10 +27321,113 @@ var init_file_mode = __esm({
   }
 });
 
+// cache/atomic-file.ts
+import { randomBytes as randomBytes6 } from "node:crypto";
+import { mkdirSync as mkdirSync7, renameSync, rmSync as rmSync2, writeFileSync as writeFileSync4 } from "node:fs";
+import { dirname as dirname3, join as join14 } from "node:path";
+function writeFileAtomic(path, data, tmpDir, kind2) {
+  const tmp = join14(tmpDir, `${kind2}-${process.pid}-${randomBytes6(6).toString("hex")}`);
+  try {
+    mkdirSync7(tmpDir, { recursive: true });
+    mkdirSync7(dirname3(path), { recursive: true });
+    writeFileSync4(tmp, data);
+    renameSync(tmp, path);
+    return true;
+  } catch {
+    rmSync2(tmp, { force: true });
+    return false;
+  }
+}
+var init_atomic_file = __esm({
+  "cache/atomic-file.ts"() {
+    "use strict";
+  }
+});
+
+// worker/file/file-stamp.ts
+var statStamp, SETTLED_MS;
+var init_file_stamp = __esm({
+  "worker/file/file-stamp.ts"() {
+    "use strict";
+    statStamp = (st) => `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
+    SETTLED_MS = 2e3;
+  }
+});
+
+// worker/file/copy-links.ts
+import { createHash as createHash4 } from "node:crypto";
+import { readFileSync as readFileSync8 } from "node:fs";
+import { join as join15, resolve as resolve3 } from "node:path";
+var MAX_COPIES, SourceLinks, CopyLinks;
+var init_copy_links = __esm({
+  "worker/file/copy-links.ts"() {
+    "use strict";
+    init_atomic_file();
+    init_file_stamp();
+    MAX_COPIES = 4;
+    SourceLinks = class {
+      constructor(files, settledMs) {
+        this.files = files;
+        this.settledMs = settledMs;
+      }
+      files;
+      settledMs;
+      /** Where earlier copies of `rel` lie, if `rel` has not changed since (`st`: its lstat now). */
+      candidates(rel, st) {
+        const stamp = statStamp(st);
+        return (this.files.get(rel) ?? []).filter((c) => c[0] === stamp).map((c) => join15(c[1], c[2]));
+      }
+      /** Whether an earlier copy (lstat'ed) is what this copy would make. */
+      static matches(found, want) {
+        return found.isFile() && (found.mode & 4095) === want.mode && found.uid === want.uid && found.gid === want.gid && Math.round(found.mtimeMs) === want.mtime.getTime() && found.size === want.size;
+      }
+      /** The record of a file just copied from `st`, or undefined while it is too fresh to trust. */
+      record(rel, st, dest) {
+        return Date.now() - st.ctimeMs < this.settledMs ? void 0 : { rel, stamp: statStamp(st), dest };
+      }
+    };
+    CopyLinks = class {
+      constructor(stateDir, settledMs = SETTLED_MS) {
+        this.settledMs = settledMs;
+        this.dir = join15(stateDir, "copy-links");
+        this.tmpDir = join15(stateDir, "tmp");
+      }
+      settledMs;
+      dir;
+      tmpDir;
+      file(sourceDir) {
+        return join15(this.dir, createHash4("sha256").update(resolve3(sourceDir)).digest("hex") + ".json");
+      }
+      load(sourceDir) {
+        try {
+          const data = JSON.parse(readFileSync8(this.file(sourceDir), "utf8"));
+          if (data.version === 2) return new Map(Object.entries(data.files));
+        } catch {
+        }
+        return /* @__PURE__ */ new Map();
+      }
+      forSource(sourceDir) {
+        return new SourceLinks(this.load(sourceDir), this.settledMs);
+      }
+      /** Remembers that `copied` now lie in `snapshotDir` (the step's adopted snapshot). */
+      remember(sourceDir, snapshotDir, copied) {
+        if (copied.length === 0) return;
+        const files = this.load(sourceDir);
+        for (const c of copied) {
+          const others = (files.get(c.rel) ?? []).filter((k) => k[0] === c.stamp && !(k[1] === snapshotDir && k[2] === c.dest));
+          files.set(c.rel, [[c.stamp, snapshotDir, c.dest], ...others].slice(0, MAX_COPIES));
+        }
+        writeFileAtomic(this.file(sourceDir), JSON.stringify({ version: 2, files: Object.fromEntries(files) }), this.tmpDir, "copylinks");
+      }
+    };
+  }
+});
+
 // worker/file/copy.ts
 import { createReadStream as createReadStream3 } from "node:fs";
+import { linkSync as linkSync2, lstatSync as lstatSync2 } from "node:fs";
 import { chmod as chmod6, copyFile as copyFile4, lchown as lchown3, lstat as lstat5, lutimes as lutimes2, mkdir as mkdir7, open as open5, readdir as readdir5, readlink as readlink3, rm as rm5, stat as stat3, symlink as symlink3, utimes as utimes4 } from "node:fs/promises";
-import { basename, dirname as dirname3, join as join14, posix as posix4 } from "node:path";
+import { basename, dirname as dirname4, join as join16, posix as posix4, resolve as resolve4 } from "node:path";
 function owners(opts, src, uid, gid) {
   if (opts.owner) return [opts.owner.uid, opts.owner.gid];
   return src.allowed ? [0, 0] : [uid, gid];
@@ -27322,11 +27447,11 @@ async function matchPattern(src, pattern) {
   const depth = cleaned.includes("**") ? Infinity : segments.length;
   const out = [];
   const walk = async (rel, level) => {
-    const names = await readdir5(join14(src.dir, rel)).catch(() => []);
+    const names = await readdir5(join16(src.dir, rel)).catch(() => []);
     for (const name of names.sort()) {
       const child = rel ? `${rel}/${name}` : name;
       if (match(child)) out.push(child);
-      if (level + 1 < depth && (await lstat5(join14(src.dir, child))).isDirectory()) await walk(child, level + 1);
+      if (level + 1 < depth && (await lstat5(join16(src.dir, child))).isDirectory()) await walk(child, level + 1);
     }
   };
   await walk(fixed, fixed ? fixed.split("/").length : 0);
@@ -27377,6 +27502,7 @@ var init_copy = __esm({
     init_user();
     init_file_mode();
     init_make_dirs();
+    init_copy_links();
     CopyError = class extends Error {
     };
     hasWildcard = (s) => /[*?[]/.test(s);
@@ -27385,12 +27511,45 @@ var init_copy = __esm({
         this.root = root;
         this.src = src;
         this.opts = opts;
+        if (opts.links && src.allowed) this.earlier = opts.links.index.forSource(src.dir);
       }
       root;
       src;
       opts;
       dirTimes = [];
       io = limiter(32);
+      earlier;
+      /** Remembers a file copied from a local source, for the next build's `linkEarlier`. */
+      noteCopied(rel, st, target) {
+        const links = this.opts.links;
+        if (!links || !this.earlier || !target.startsWith(this.root + "/")) return;
+        const record = this.earlier.record(rel, st, target.slice(this.root.length + 1));
+        if (!record) return;
+        const list2 = links.copied.get(this.src.dir) ?? [];
+        list2.push(record);
+        links.copied.set(this.src.dir, list2);
+      }
+      /**
+       * Hard-links `target` (in a directory this copy created) from an earlier copy of the same unchanged
+       * source file, when that copy has exactly the mode, owner, mtime and size this one would give.
+       */
+      linkEarlier(rel, target, st) {
+        const links = this.opts.links;
+        if (!links || !this.earlier || !target.startsWith(this.root + "/")) return false;
+        const [uid, gid] = owners(this.opts, this.src, st.uid, st.gid);
+        const mode2 = this.opts.chmod ? applyChmod(this.opts.chmod, st.mode & 4095, false) : st.mode & 4095;
+        for (const from of this.earlier.candidates(rel, st)) {
+          const found = lstatSync2(from, { throwIfNoEntry: false });
+          if (!found || links.usedInodes.has(found.ino) || !SourceLinks.matches(found, { mode: mode2, uid, gid, mtime: st.mtime, size: st.size })) continue;
+          links.usedInodes.add(found.ino);
+          try {
+            linkSync2(from, join16(links.linkRoot, target.slice(this.root.length)));
+            return true;
+          } catch {
+          }
+        }
+        return false;
+      }
       allowed(rel) {
         return !this.src.allowed || this.src.allowed.has(rel);
       }
@@ -27404,7 +27563,7 @@ var init_copy = __esm({
       /** Makes the parents of a destination inside the root filesystem, never following a symlink out of it. */
       async target(dest) {
         const abs = pathInRoot(this.root, dest);
-        await this.createDirs(dirname3(abs));
+        await this.createDirs(dirname4(abs));
         return abs;
       }
       /** Owner, mode and time of a new entry; what creating it as root already got right is skipped. */
@@ -27416,18 +27575,21 @@ var init_copy = __esm({
         if (this.opts.chmod !== void 0 || kind2 === "dir" || chowned && mode2 & 3072) await chmod6(path, this.opts.chmod ? applyChmod(this.opts.chmod, mode2, kind2 === "dir") : mode2);
         await utimes4(path, mtime, mtime);
       }
-      /** Copies `rel` of the source to `target`, an absolute path already resolved inside the root. */
-      async copyEntry(rel, target, relToMatch) {
+      /**
+       * Copies `rel` of the source to `target`, an absolute path already resolved inside the root.
+       * `inNewDir`: the copy created target's directory, so nothing can be in the way (no lookup needed).
+       */
+      async copyEntry(rel, target, relToMatch, inNewDir) {
         if (relToMatch !== "" && this.opts.exclude(relToMatch)) return;
         if (!this.allowed(rel)) return;
-        const abs = join14(this.src.dir, rel);
+        const abs = join16(this.src.dir, rel);
         const st = await lstat5(abs);
-        const existing = await lstat5(target).catch(() => void 0);
+        const existing = inNewDir ? void 0 : await lstat5(target).catch(() => void 0);
         if (existing && !(existing.isDirectory() && st.isDirectory())) await rm5(target, { recursive: true, force: true });
         if (st.isDirectory()) {
           if (!existing) await mkdir7(target, { mode: st.mode & 4095 });
           const names = await readdir5(abs);
-          await Promise.all(names.map((name) => this.copyEntry(rel ? `${rel}/${name}` : name, join14(target, name), relToMatch ? `${relToMatch}/${name}` : name)));
+          await Promise.all(names.map((name) => this.copyEntry(rel ? `${rel}/${name}` : name, join16(target, name), relToMatch ? `${relToMatch}/${name}` : name, !existing)));
           await this.finish(target, st.uid, st.gid, st.mode & 4095, st.mtime, "dir");
           this.dirTimes.push([target, st.mtime]);
         } else if (st.isSymbolicLink()) {
@@ -27435,23 +27597,27 @@ var init_copy = __esm({
           await this.finish(target, st.uid, st.gid, 0, st.mtime, "link");
         } else if (st.isFile()) {
           await this.io(async () => {
-            await copyFile4(abs, target);
-            await this.finish(target, st.uid, st.gid, st.mode & 4095, st.mtime, "file");
+            if (!(inNewDir && this.linkEarlier(rel, target, st))) {
+              await copyFile4(abs, target);
+              await this.finish(target, st.uid, st.gid, st.mode & 4095, st.mtime, "file");
+            }
+            this.noteCopied(rel, st, target);
           });
         }
       }
       /** COPY semantics for one matched source: a directory's contents go into dest, a file to dest or into it. */
       async copyMatch(rel, dest, destIsDir) {
-        const abs = this.src.allowed ? join14(this.src.dir, rel) : pathInRoot(this.src.dir, rel);
+        const abs = this.src.allowed ? join16(this.src.dir, rel) : pathInRoot(this.src.dir, rel);
         const st = await stat3(abs).catch(() => void 0);
         if (!st) throw new CopyError(`${rel || "."}: not found`);
         const base = this.opts.parents ? posix4.join(dest, rel) : dest;
         if (st.isDirectory()) {
           const srcRel = this.src.allowed ? rel : posix4.relative(this.src.dir, abs);
           const target2 = pathInRoot(this.root, base);
-          await this.createDirs(target2);
+          const created = await this.createDirs(target2);
           const names = await readdir5(abs);
-          await Promise.all(names.map((name) => this.copyEntry(srcRel ? `${srcRel}/${name}` : name, join14(target2, name), name)));
+          const inNewDir = created.length > 0 && created[created.length - 1] === resolve4(target2);
+          await Promise.all(names.map((name) => this.copyEntry(srcRel ? `${srcRel}/${name}` : name, join16(target2, name), name, inNewDir)));
           return;
         }
         const fileDest = this.opts.parents ? base : destIsDir ? posix4.join(dest, basename(rel)) : dest;
@@ -27481,12 +27647,14 @@ var init_copy = __esm({
 // worker/file/file-step.ts
 import { chmod as chmod7, chown as chown2, writeFile as writeFile5 } from "node:fs/promises";
 import { posix as posix5 } from "node:path";
-async function runFile(file, inputs, snapshots) {
+async function runFile(file, inputs, snapshots, links) {
   const destInput = file.dest === null ? void 0 : inputs[file.dest];
   if (destInput && destInput.type !== "rootfs") throw new Error("a file step needs a root filesystem as its destination");
   const parent = destInput?.layers ?? [];
   const root = await snapshots.mount(parent, true);
+  trace("file: mounted");
   const releases = [];
+  const session = links && root.linkRoot ? { index: links, linkRoot: root.linkRoot, usedInodes: /* @__PURE__ */ new Set(), copied: /* @__PURE__ */ new Map() } : void 0;
   try {
     if (file.action === "mkdir") {
       await makeDirs(pathInRoot(root.path, file.path), file.mode, file.user !== "" ? resolveUser(root.path, file.user) : void 0);
@@ -27494,7 +27662,7 @@ async function runFile(file, inputs, snapshots) {
       const owner = file.chown !== void 0 ? resolveUser(root.path, file.chown) : void 0;
       const chmodSpec = file.chmod !== void 0 ? parseChmod(file.chmod) : void 0;
       const exclude = new IgnoreRules(file.exclude);
-      const opts = { ...owner ? { owner } : {}, ...chmodSpec ? { chmod: chmodSpec } : {}, exclude: (rel) => exclude.ignores(rel), parents: file.parents, unpack: file.unpack };
+      const opts = { ...owner ? { owner } : {}, ...chmodSpec ? { chmod: chmodSpec } : {}, ...session ? { links: session } : {}, exclude: (rel) => exclude.ignores(rel), parents: file.parents, unpack: file.unpack };
       const many = file.sources.reduce((n, s) => n + s.paths.length, 0) + file.inline.length > 1;
       for (const source of file.sources) {
         const input = source.input === null ? { type: "rootfs", layers: [] } : inputs[source.input];
@@ -27522,8 +27690,10 @@ async function runFile(file, inputs, snapshots) {
   } finally {
     for (const r of releases) await r();
   }
+  trace("file: copied");
   await root.detach();
-  return { root, parent };
+  trace("file: detached");
+  return { root, parent, copied: session?.copied ?? /* @__PURE__ */ new Map() };
 }
 var init_file_step = __esm({
   "worker/file/file-step.ts"() {
@@ -27533,6 +27703,7 @@ var init_file_step = __esm({
     init_copy();
     init_file_mode();
     init_make_dirs();
+    init_trace();
   }
 });
 
@@ -27559,22 +27730,22 @@ var init_manifest = __esm({
 });
 
 // worker/layers/parallel-gzip.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 import { availableParallelism as availableParallelism2 } from "node:os";
 import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
 async function gzipParallel(source, sink, opts = {}) {
   const level = opts.level ?? 6;
   const threads = Math.max(1, opts.threads ?? availableParallelism2());
-  const hash = createHash4("sha256");
+  const hash = createHash5("sha256");
   let size = 0;
   const inFlight = [];
-  const write = (buf) => new Promise((resolve5, reject) => {
-    if (sink.write(buf)) resolve5();
+  const write = (buf) => new Promise((resolve8, reject) => {
+    if (sink.write(buf)) resolve8();
     else {
       const onDrain = () => {
         sink.off("error", onError);
-        resolve5();
+        resolve8();
       };
       const onError = (err) => {
         sink.off("drain", onDrain);
@@ -27616,98 +27787,193 @@ var init_parallel_gzip = __esm({
   }
 });
 
-// worker/layers/layer-writer.ts
-import { createHash as createHash5, randomBytes as randomBytes6 } from "node:crypto";
-import { createReadStream as createReadStream4, createWriteStream as createWriteStream2 } from "node:fs";
-import { lstat as lstat6, readdir as readdir6, readFile as readFile2, readlink as readlink4, rm as rm6 } from "node:fs/promises";
-import { pipeline as pipeline2 } from "node:stream/promises";
-import { join as join15 } from "node:path";
+// worker/layers/tar-writer.ts
+import { closeSync, lstatSync as lstatSync3, openSync, readdirSync as readdirSync3, readlinkSync as readlinkSync2, readSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname as dirname5, join as join17 } from "node:path";
 function devNumbers(rdev) {
   return { devmajor: Math.floor(rdev / 256) & 4095, devminor: rdev & 255 | Math.floor(rdev / 4096) & ~255 & 1048575 };
 }
+async function* diffTar(root, opts) {
+  const tar = new TarBuilder();
+  const clamp = (d) => opts.epoch !== void 0 && d.getTime() > opts.epoch * 1e3 ? new Date(opts.epoch * 1e3) : d;
+  const seenInodes = /* @__PURE__ */ new Map();
+  const stack = [{ dir: "", names: readdirSync3(root).sort(byteOrder), i: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.i === top.names.length) {
+      stack.pop();
+      continue;
+    }
+    const name = top.names[top.i++];
+    const dir = top.dir;
+    const rel = dir === "" ? name : `${dir}/${name}`;
+    const abs = join17(root, rel);
+    const st = lstatSync3(abs);
+    const base = { mode: st.mode & 4095, uid: st.uid, gid: st.gid, mtime: clamp(st.mtime) };
+    if (st.isCharacterDevice() && st.rdev === 0) {
+      tar.header({ ...base, name: dir === "" ? `.wh.${name}` : `${dir}/.wh.${name}`, type: "file", mode: 0, size: 0 });
+    } else if (st.isDirectory()) {
+      tar.header({ ...base, name: rel + "/", type: "directory" });
+      if (opts.opaque.has(rel)) tar.header({ ...base, name: `${rel}/.wh..wh..opq`, type: "file", mode: 0, size: 0 });
+      stack.push({ dir: rel, names: readdirSync3(abs).sort(byteOrder), i: 0 });
+    } else if (st.isFile()) {
+      const inode = `${st.dev}:${st.ino}`;
+      const first = st.nlink > 1 ? seenInodes.get(inode) : void 0;
+      if (first !== void 0) {
+        tar.header({ ...base, name: rel, type: "link", linkname: first });
+      } else {
+        if (st.nlink > 1) seenInodes.set(inode, rel);
+        tar.header({ ...base, name: rel, type: "file", size: st.size });
+        tar.body(abs, st.size);
+      }
+    } else if (st.isSymbolicLink()) {
+      tar.header({ ...base, name: rel, type: "symlink", linkname: readlinkSync2(abs) });
+    } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+      tar.header({ ...base, name: rel, type: st.isCharacterDevice() ? "character-device" : "block-device", ...devNumbers(st.rdev) });
+    } else if (st.isFIFO()) {
+      tar.header({ ...base, name: rel, type: "fifo" });
+    }
+    while (tar.ready.length > 0) yield tar.ready.shift();
+  }
+  tar.end();
+  while (tar.ready.length > 0) yield tar.ready.shift();
+}
+var require2, headers, CHUNK, ZEROS, TarBuilder, byteOrder;
+var init_tar_writer = __esm({
+  "worker/layers/tar-writer.ts"() {
+    "use strict";
+    require2 = createRequire(import.meta.url);
+    headers = require2(join17(dirname5(require2.resolve("tar-stream")), "headers.js"));
+    CHUNK = 1 << 20;
+    ZEROS = Buffer.alloc(1024);
+    TarBuilder = class {
+      ready = [];
+      out = Buffer.allocUnsafe(CHUNK);
+      pos = 0;
+      put(buf) {
+        let off = 0;
+        while (off < buf.length) {
+          const n = buf.copy(this.out, this.pos, off);
+          off += n;
+          this.pos += n;
+          if (this.pos === CHUNK) this.flush();
+        }
+      }
+      pad(size) {
+        const rest = size & 511;
+        if (rest) this.put(ZEROS.subarray(0, 512 - rest));
+      }
+      flush() {
+        if (this.pos === 0) return;
+        this.ready.push(this.out.subarray(0, this.pos));
+        this.out = Buffer.allocUnsafe(CHUNK);
+        this.pos = 0;
+      }
+      /** The header (with a PAX header first when a name does not fit ustar), as tar-stream's pack writes it. */
+      header(entry) {
+        const size = entry.type === "file" ? entry.size ?? 0 : 0;
+        const h = { ...entry, size, mode: entry.mode || (entry.type === "directory" ? 493 : 420), uname: "", gname: "" };
+        const plain = headers.encode(h);
+        if (plain) return this.put(plain);
+        const pax = headers.encodePax({ name: h.name, ...h.linkname ? { linkname: h.linkname } : {} });
+        const paxHeader = { ...h, name: "PaxHeader", size: pax.length, type: "pax-header", linkname: h.linkname ? "PaxHeader" : "" };
+        this.put(headers.encode(paxHeader));
+        this.put(pax);
+        this.pad(pax.length);
+        this.put(headers.encode({ ...paxHeader, size, type: h.type }));
+      }
+      /** A regular file's body: exactly `size` bytes read from `path`, then padding. */
+      body(path, size) {
+        const fd = openSync(path, "r");
+        try {
+          let left = size;
+          while (left > 0) {
+            const n = readSync(fd, this.out, this.pos, Math.min(left, CHUNK - this.pos), null);
+            if (n === 0) throw new Error(`${path} changed while it was being archived (expected ${size} bytes)`);
+            left -= n;
+            this.pos += n;
+            if (this.pos === CHUNK) this.flush();
+          }
+        } finally {
+          closeSync(fd);
+        }
+        this.pad(size);
+      }
+      /** The two zero blocks that end an archive. */
+      end() {
+        this.put(ZEROS);
+        this.flush();
+      }
+    };
+    byteOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
+  }
+});
+
+// worker/layers/layer-writer.ts
+import { createHash as createHash6, randomBytes as randomBytes7 } from "node:crypto";
+import { createReadStream as createReadStream4, createWriteStream as createWriteStream2 } from "node:fs";
+import { readdir as readdir6, rm as rm6 } from "node:fs/promises";
+import { pipeline as pipeline2 } from "node:stream/promises";
+import { join as join18 } from "node:path";
 async function isEmptyDiff(root) {
   return (await readdir6(root)).length === 0;
 }
 function tarDiff(root, opts = {}) {
-  const pack = (0, import_tar_stream2.pack)();
-  const clamp = (d) => opts.epoch !== void 0 && d.getTime() > opts.epoch * 1e3 ? new Date(opts.epoch * 1e3) : d;
-  const seenInodes = /* @__PURE__ */ new Map();
-  const add = (header, body) => new Promise((resolve5, reject) => pack.entry(header, body ?? Buffer.alloc(0), (err) => err ? reject(err) : resolve5()));
-  const addFile = (header, path) => new Promise((resolve5, reject) => {
-    const entry = pack.entry(header, (err) => err ? reject(err) : resolve5());
-    const src = createReadStream4(path, { highWaterMark: 1 << 20 });
-    src.on("error", reject);
-    src.pipe(entry);
-  });
-  const walk = async (dir, opaque) => {
-    const names = (await readdir6(join15(root, dir))).sort(byteOrder);
-    const stats = await Promise.all(names.map((n) => lstat6(join15(root, dir, n))));
-    const reads = [];
-    const prefetch = (from) => {
-      for (let j = from; j < Math.min(from + 16, names.length); j++) {
-        const st = stats[j];
-        if (!reads[j] && st.isFile() && st.size < 1 << 20 && !(st.nlink > 1 && seenInodes.has(`${st.dev}:${st.ino}`))) reads[j] = readFile2(join15(root, dir, names[j]));
+  return (async function* () {
+    const opaque = await findOpaqueDirs(root);
+    yield* diffTar(root, { opaque, ...opts.epoch !== void 0 ? { epoch: opts.epoch } : {} });
+  })();
+}
+async function tarInto(root, sink, opts = {}) {
+  if (sink.writtenDigest) {
+    await pipeline2(tarDiff(root, opts), sink);
+    return sink.writtenDigest();
+  }
+  const hash = createHash6("sha256");
+  await pipeline2(
+    tarDiff(root, opts),
+    async function* (source) {
+      for await (const chunk of source) {
+        hash.update(chunk);
+        yield chunk;
       }
-    };
-    for (const [i, name] of names.entries()) {
-      prefetch(i);
-      const rel = dir === "" ? name : `${dir}/${name}`;
-      const abs = join15(root, rel);
-      const st = stats[i];
-      const base = { mode: st.mode & 4095, uid: st.uid, gid: st.gid, mtime: clamp(st.mtime), uname: "", gname: "" };
-      if (st.isCharacterDevice() && st.rdev === 0) {
-        await add({ ...base, name: dir === "" ? `.wh.${name}` : `${dir}/.wh.${name}`, type: "file", mode: 0, size: 0 });
-      } else if (st.isDirectory()) {
-        await add({ ...base, name: rel + "/", type: "directory" });
-        if (opaque.has(rel)) await add({ ...base, name: `${rel}/.wh..wh..opq`, type: "file", mode: 0, size: 0 });
-        await walk(rel, opaque);
-      } else if (st.isFile()) {
-        const inode = `${st.dev}:${st.ino}`;
-        const first = st.nlink > 1 ? seenInodes.get(inode) : void 0;
-        if (first !== void 0) {
-          await add({ ...base, name: rel, type: "link", linkname: first, size: 0 });
-          continue;
-        }
-        if (st.nlink > 1) seenInodes.set(inode, rel);
-        const body = reads[i];
-        reads[i] = void 0;
-        if (body) await add({ ...base, name: rel, type: "file", size: st.size }, await body);
-        else await addFile({ ...base, name: rel, type: "file", size: st.size }, abs);
-      } else if (st.isSymbolicLink()) {
-        await add({ ...base, name: rel, type: "symlink", linkname: await readlink4(abs) });
-      } else if (st.isCharacterDevice() || st.isBlockDevice()) {
-        await add({ ...base, name: rel, type: st.isCharacterDevice() ? "character-device" : "block-device", ...devNumbers(st.rdev) });
-      } else if (st.isFIFO()) {
-        await add({ ...base, name: rel, type: "fifo" });
-      }
-    }
-  };
-  findOpaqueDirs(root).then((opaque) => walk("", opaque)).then(
-    () => pack.finalize(),
-    (err) => pack.destroy(err)
+    },
+    sink
   );
-  return pack;
+  return `sha256:${hash.digest("hex")}`;
 }
 async function spoolLayer(root, tmpDir, opts = {}) {
-  const path = join15(tmpDir, `layer-${process.pid}-${randomBytes6(6).toString("hex")}.tar`);
-  const hash = createHash5("sha256");
-  const out = createWriteStream2(path);
+  const path = join18(tmpDir, `layer-${process.pid}-${randomBytes7(6).toString("hex")}.tar`);
   try {
-    await pipeline2(
-      tarDiff(root, opts),
-      async function* (source) {
-        for await (const chunk of source) {
-          hash.update(chunk);
-          yield chunk;
-        }
-      },
-      out
-    );
+    return { diffID: await tarInto(root, createWriteStream2(path), opts), path };
   } catch (err) {
     await rm6(path, { force: true });
     throw err;
   }
-  return { diffID: `sha256:${hash.digest("hex")}`, path };
+}
+async function storeUncompressed(root, blobs, opts = {}) {
+  const writer = blobs.writer();
+  let diffID;
+  try {
+    diffID = await tarInto(root, writer, opts);
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+  const record = writer.commit().then(({ digest, size }) => ({ digest, diffID, size, mediaType: MediaType.ociLayer, gzipOnExport: true }));
+  return { diffID, record };
+}
+async function gzipLayer(layer, blobs) {
+  const writer = blobs.writer();
+  try {
+    await gzipParallel(blobs.stream(layer.digest), writer, { hash: false });
+    const { digest, size } = await writer.commit();
+    return { digest, diffID: layer.diffID, size, mediaType: MediaType.ociLayerGzip };
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
 }
 async function compressSpooled(path, diffID, blobs) {
   const writer = blobs.writer();
@@ -27722,42 +27988,46 @@ async function compressSpooled(path, diffID, blobs) {
     await rm6(path, { force: true });
   }
 }
-var import_tar_stream2, byteOrder;
 var init_layer_writer = __esm({
   "worker/layers/layer-writer.ts"() {
     "use strict";
-    import_tar_stream2 = __toESM(require_tar_stream(), 1);
     init_manifest();
     init_xattr();
     init_parallel_gzip();
-    byteOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
+    init_tar_writer();
   }
 });
 
 // worker/local/local-worker.ts
-import { mkdirSync as mkdirSync7 } from "node:fs";
-import { join as join16 } from "node:path";
+import { mkdirSync as mkdirSync8 } from "node:fs";
+import { join as join19 } from "node:path";
 var LocalWorker;
 var init_local_worker = __esm({
   "worker/local/local-worker.ts"() {
     "use strict";
     init_run_step();
     init_file_step();
+    init_copy_links();
     init_layer_writer();
+    init_trace();
     LocalWorker = class {
-      constructor(blobs, snapshots, stateDir) {
+      constructor(blobs, snapshots, stateDir, opts = {}) {
         this.blobs = blobs;
         this.snapshots = snapshots;
-        this.cacheMountsDir = join16(stateDir, "cache-mounts");
-        this.runcRoot = join16(stateDir, "runc");
-        this.tmpDir = join16(stateDir, "tmp");
-        for (const d of [this.cacheMountsDir, this.runcRoot, this.tmpDir]) mkdirSync7(d, { recursive: true });
+        this.compression = opts.compression ?? "eager";
+        if (opts.linkUnchanged) this.links = new CopyLinks(stateDir, opts.settledMs);
+        this.cacheMountsDir = join19(stateDir, "cache-mounts");
+        this.runcRoot = join19(stateDir, "runc");
+        this.tmpDir = join19(stateDir, "tmp");
+        for (const d of [this.cacheMountsDir, this.runcRoot, this.tmpDir]) mkdirSync8(d, { recursive: true });
       }
       blobs;
       snapshots;
       cacheMountsDir;
       runcRoot;
       tmpDir;
+      compression;
+      links;
       async execute(step, inputs, ctx) {
         switch (step.kind) {
           case "merge": {
@@ -27775,21 +28045,36 @@ var init_local_worker = __esm({
             return this.commit(root, parent, ctx);
           }
           case "file": {
-            const { root, parent } = await runFile(step.file, inputs, this.snapshots);
-            return this.commit(root, parent, ctx);
+            const { root, parent, copied } = await runFile(step.file, inputs, this.snapshots, this.links);
+            const out = await this.commit(root, parent, ctx);
+            const own = out.emptyLayer ? void 0 : out.layers.at(-1);
+            if (own) for (const [dir, files] of copied) this.links?.remember(dir, this.snapshots.path(own.diffID), files);
+            return out;
           }
         }
       }
       /**
-       * Keeps the upper directory as the new layer's snapshot and returns at once; the layer is
-       * compressed into the blob store in the background, so later steps need not wait for gzip.
+       * Keeps the upper directory as the new layer's snapshot and returns once its tar is written; the
+       * blob is settled (synced, or compressed when eager) in the background, so later steps need not wait.
        */
       async commit(root, parent, ctx) {
         try {
           if (await isEmptyDiff(root.upper)) return { layers: parent, emptyLayer: true };
-          const { diffID, path } = await spoolLayer(root.upper, this.tmpDir, ctx.epoch !== void 0 ? { epoch: ctx.epoch } : {});
+          trace("layer: tar start");
+          const opts = ctx.epoch !== void 0 ? { epoch: ctx.epoch } : {};
+          if (this.compression === "lazy" && !ctx.exported) {
+            const { diffID: diffID2, record: record2 } = await storeUncompressed(root.upper, this.blobs, opts);
+            trace("layer: tar stored");
+            await this.snapshots.adopt(root.upper, diffID2);
+            void record2.then(() => trace(`layer: tar committed ${diffID2}`), () => void 0);
+            return { layers: [...parent, { diffID: diffID2, record: record2 }], emptyLayer: false };
+          }
+          const { diffID, path } = await spoolLayer(root.upper, this.tmpDir, opts);
+          trace("layer: tar spooled");
           await this.snapshots.adopt(root.upper, diffID);
+          trace("layer: adopted");
           const record = compressSpooled(path, diffID, this.blobs);
+          void record.then(() => trace(`layer: compressed ${diffID}`), () => void 0);
           record.catch(() => void 0);
           return { layers: [...parent, { diffID, record }], emptyLayer: false };
         } finally {
@@ -27819,32 +28104,32 @@ var init_mount = __esm({
 });
 
 // worker/snapshots/copy-snapshotter.ts
-import { lstat as lstat7, mkdir as mkdir8, readdir as readdir7, readlink as readlink5, rm as rm7, copyFile as copyFile5, symlink as symlink4, chmod as chmod8, lchown as lchown4, lutimes as lutimes3, utimes as utimes5 } from "node:fs/promises";
-import { join as join17 } from "node:path";
+import { lstat as lstat6, mkdir as mkdir8, readdir as readdir7, readlink as readlink4, rm as rm7, copyFile as copyFile5, symlink as symlink4, chmod as chmod8, lchown as lchown4, lutimes as lutimes3, utimes as utimes5 } from "node:fs/promises";
+import { join as join20 } from "node:path";
 async function applyLayerDir(layerDir, target) {
-  for (const dir of await findOpaqueDirs(layerDir)) await rm7(join17(target, dir), { recursive: true, force: true });
+  for (const dir of await findOpaqueDirs(layerDir)) await rm7(join20(target, dir), { recursive: true, force: true });
   const whiteouts = [];
   const walk = async (rel) => {
-    for (const name of await readdir7(join17(layerDir, rel))) {
+    for (const name of await readdir7(join20(layerDir, rel))) {
       const r = rel ? `${rel}/${name}` : name;
-      const st = await lstat7(join17(layerDir, r));
+      const st = await lstat6(join20(layerDir, r));
       if (isWhiteout(st)) whiteouts.push(r);
       else if (st.isDirectory()) await walk(r);
     }
   };
   await walk("");
-  for (const w of whiteouts) await rm7(join17(target, w), { recursive: true, force: true });
+  for (const w of whiteouts) await rm7(join20(target, w), { recursive: true, force: true });
   await runCommand("cp", ["-a", "--reflink=auto", `${layerDir}/.`, `${target}/`]);
-  for (const w of whiteouts) await rm7(join17(target, w), { force: true });
+  for (const w of whiteouts) await rm7(join20(target, w), { force: true });
 }
 async function manifestOf(root) {
   const m = /* @__PURE__ */ new Map();
   const walk = async (rel) => {
-    for (const name of await readdir7(join17(root, rel))) {
+    for (const name of await readdir7(join20(root, rel))) {
       const r = rel ? `${rel}/${name}` : name;
-      const st = await lstat7(join17(root, r), { bigint: true });
+      const st = await lstat6(join20(root, r), { bigint: true });
       const type = st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : "other";
-      m.set(r, { type, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), mtimeNs: st.mtimeNs, ino: Number(st.ino), ...type === "symlink" ? { link: await readlink5(join17(root, r)) } : {} });
+      m.set(r, { type, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), mtimeNs: st.mtimeNs, ino: Number(st.ino), ...type === "symlink" ? { link: await readlink4(join20(root, r)) } : {} });
       if (type === "dir") await walk(r);
     }
   };
@@ -27852,9 +28137,9 @@ async function manifestOf(root) {
   return m;
 }
 async function copyOut(root, upper, rel, info) {
-  const src = join17(root, rel);
-  const dst = join17(upper, rel);
-  const st = await lstat7(src);
+  const src = join20(root, rel);
+  const dst = join20(upper, rel);
+  const st = await lstat6(src);
   if (info.type === "dir") await mkdir8(dst, { recursive: true });
   else if (info.type === "file") await copyFile5(src, dst);
   else if (info.type === "symlink") await symlink4(info.link, dst);
@@ -27893,11 +28178,11 @@ async function diffInto(root, before, upper) {
     const parent = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
     if (parent !== "" && after.get(parent)?.type !== "dir") continue;
     await ensureParents(rel);
-    await mknod(join17(upper, rel), "c", 0, 0, 0);
+    await mknod(join20(upper, rel), "c", 0, 0, 0);
   }
   for (const [rel] of changedDirs.reverse()) {
-    const st = await lstat7(join17(root, rel));
-    await utimes5(join17(upper, rel), st.atime, st.mtime);
+    const st = await lstat6(join20(root, rel));
+    await utimes5(join20(upper, rel), st.atime, st.mtime);
   }
 }
 var isWhiteout, same;
@@ -27913,10 +28198,10 @@ var init_copy_snapshotter = __esm({
 });
 
 // worker/snapshots/snapshot-store.ts
-import { randomBytes as randomBytes7 } from "node:crypto";
-import { chmodSync as chmodSync2, existsSync as existsSync5, mkdirSync as mkdirSync8, readdirSync as readdirSync3 } from "node:fs";
+import { randomBytes as randomBytes8 } from "node:crypto";
+import { chmodSync as chmodSync2, existsSync as existsSync5, mkdirSync as mkdirSync9, readdirSync as readdirSync4 } from "node:fs";
 import { chmod as chmod9, mkdir as mkdir9, rename as rename6, rm as rm8, stat as stat4 } from "node:fs/promises";
-import { join as join18, relative as relative3 } from "node:path";
+import { join as join21, relative as relative3 } from "node:path";
 function isAlive2(pid) {
   try {
     process.kill(pid, 0);
@@ -27938,14 +28223,14 @@ var init_snapshot_store = __esm({
       constructor(root, blobs, lease) {
         this.blobs = blobs;
         this.lease = lease;
-        this.dir = join18(root, "snapshots");
-        this.mountsDir = join18(root, "mounts");
-        this.tmpDir = join18(root, "tmp");
+        this.dir = join21(root, "snapshots");
+        this.mountsDir = join21(root, "mounts");
+        this.tmpDir = join21(root, "tmp");
         for (const empty of ["empty-a", "empty-b"]) {
-          mkdirSync8(join18(this.dir, empty), { recursive: true });
-          chmodSync2(join18(this.dir, empty), 493);
+          mkdirSync9(join21(this.dir, empty), { recursive: true });
+          chmodSync2(join21(this.dir, empty), 493);
         }
-        mkdirSync8(this.mountsDir, { recursive: true });
+        mkdirSync9(this.mountsDir, { recursive: true });
       }
       blobs;
       lease;
@@ -27959,7 +28244,7 @@ var init_snapshot_store = __esm({
         return diffID.slice(7, 7 + 24);
       }
       path(diffID) {
-        return join18(this.dir, this.name(diffID));
+        return join21(this.dir, this.name(diffID));
       }
       has(diffID) {
         return existsSync5(this.path(diffID));
@@ -27997,7 +28282,7 @@ var init_snapshot_store = __esm({
       unpack(layer, source, before) {
         const name = this.name(layer.diffID);
         const job = (async () => {
-          const tmp = join18(this.dir, `.tmp-${process.pid}-${name}-${randomBytes7(4).toString("hex")}`);
+          const tmp = join21(this.dir, `.tmp-${process.pid}-${name}-${randomBytes8(4).toString("hex")}`);
           try {
             const bytes = await extractLayer(source, tmp, { gzip: layer.mediaType.endsWith("gzip") });
             await before;
@@ -28019,11 +28304,11 @@ var init_snapshot_store = __esm({
       /** A second directory with the snapshot `name`'s content (hard links), for a chain that needs it twice. */
       async alias(name, n) {
         const aliasName = `${name}-${n}`;
-        if (existsSync5(join18(this.dir, aliasName))) return aliasName;
-        const tmp = join18(this.dir, `.tmp-${process.pid}-${aliasName}-${randomBytes7(4).toString("hex")}`);
+        if (existsSync5(join21(this.dir, aliasName))) return aliasName;
+        const tmp = join21(this.dir, `.tmp-${process.pid}-${aliasName}-${randomBytes8(4).toString("hex")}`);
         try {
-          await runCommand("cp", ["-al", join18(this.dir, name), tmp]);
-          await rename6(tmp, join18(this.dir, aliasName)).catch(() => void 0);
+          await runCommand("cp", ["-al", join21(this.dir, name), tmp]);
+          await rename6(tmp, join21(this.dir, aliasName)).catch(() => void 0);
         } finally {
           await rm8(tmp, { recursive: true, force: true });
         }
@@ -28045,11 +28330,11 @@ var init_snapshot_store = __esm({
       async useOverlay() {
         this.overlay ??= (async () => {
           if (process.env.DOCKYARD_SNAPSHOTTER === "copy") return false;
-          const probe = join18(this.mountsDir, `${process.pid}-probe-${randomBytes7(4).toString("hex")}`);
-          await mkdir9(join18(probe, "merged"), { recursive: true });
+          const probe = join21(this.mountsDir, `${process.pid}-probe-${randomBytes8(4).toString("hex")}`);
+          await mkdir9(join21(probe, "merged"), { recursive: true });
           try {
-            await mountOverlay(join18(probe, "merged"), { lower: ["empty-a", "empty-b"], cwd: this.dir });
-            await unmount(join18(probe, "merged"));
+            await mountOverlay(join21(probe, "merged"), { lower: ["empty-a", "empty-b"], cwd: this.dir });
+            await unmount(join21(probe, "merged"));
             return true;
           } catch {
             process.stderr.write("WARNING: overlayfs cannot mount here; falling back to copying snapshots (slower)\n");
@@ -28062,12 +28347,12 @@ var init_snapshot_store = __esm({
       }
       /** The copying fallback: a fresh copy of the chain; the diff is computed when the step detaches. */
       async mountCopy(layers, writable, base) {
-        const merged = join18(base, "merged");
+        const merged = join21(base, "merged");
         await mkdir9(merged, { recursive: true });
         await chmod9(merged, 493);
         for (const l of layers) await applyLayerDir(this.path(l.diffID), merged);
         const before = writable ? await manifestOf(merged) : void 0;
-        const upper = writable ? join18(base, "upper") : void 0;
+        const upper = writable ? join21(base, "upper") : void 0;
         this.active.add(base);
         let detached = false;
         return {
@@ -28089,10 +28374,10 @@ var init_snapshot_store = __esm({
       /** Mounts the chain `layers` (base first). Writable mounts get a fresh upper directory. */
       async mount(layers, writable) {
         await Promise.all(layers.map((l) => this.ensure(l)));
-        if (!await this.useOverlay()) return this.mountCopy(layers, writable, join18(this.mountsDir, `${process.pid}-${randomBytes7(6).toString("hex")}`));
-        const id = `${process.pid}-${randomBytes7(6).toString("hex")}`;
-        const base = join18(this.mountsDir, id);
-        const merged = join18(base, "merged");
+        if (!await this.useOverlay()) return this.mountCopy(layers, writable, join21(this.mountsDir, `${process.pid}-${randomBytes8(6).toString("hex")}`));
+        const id = `${process.pid}-${randomBytes8(6).toString("hex")}`;
+        const base = join21(this.mountsDir, id);
+        const merged = join21(base, "merged");
         await mkdir9(merged, { recursive: true });
         const names = layers.map((l) => this.name(l.diffID)).filter((name, i, all) => i === 0 || all[i - 1] !== name);
         const uses = /* @__PURE__ */ new Map();
@@ -28106,14 +28391,14 @@ var init_snapshot_store = __esm({
         if (!writable && lower.length === 1) lower.push("empty-b");
         let upper;
         if (writable) {
-          upper = join18(base, "upper");
+          upper = join21(base, "upper");
           await mkdir9(upper);
           await chmod9(upper, 493);
-          await mkdir9(join18(base, "work"));
+          await mkdir9(join21(base, "work"));
         }
         const rel = (p) => relative3(this.dir, p);
         try {
-          await mountOverlay(merged, { lower, cwd: this.dir, ...upper ? { upper: rel(upper), work: rel(join18(base, "work")) } : {} });
+          await mountOverlay(merged, { lower, cwd: this.dir, ...upper ? { upper: rel(upper), work: rel(join21(base, "work")) } : {} });
         } catch (err) {
           await rm8(base, { recursive: true, force: true });
           throw err;
@@ -28126,7 +28411,7 @@ var init_snapshot_store = __esm({
         };
         return {
           path: merged,
-          ...upper ? { upper } : {},
+          ...upper ? { upper, linkRoot: upper } : {},
           detach,
           release: async () => {
             if (!this.active.delete(base)) return;
@@ -28145,12 +28430,12 @@ var init_snapshot_store = __esm({
         const gone = new Set([...freed].map((d) => this.name(d)));
         const now = Date.now();
         let n = 0;
-        for (const name of readdirSync3(this.dir)) {
+        for (const name of readdirSync4(this.dir)) {
           if (name.startsWith(".") || name.startsWith("empty-") || keep.has(name)) continue;
-          const path = join18(this.dir, name);
+          const path = join21(this.dir, name);
           const changed = await stat4(path).then((st) => st.ctimeMs, () => void 0);
           if (changed === void 0 || !gone.has(name) && now - changed < graceMs) continue;
-          const trash = join18(this.dir, `.trash-${process.pid}-${randomBytes7(4).toString("hex")}`);
+          const trash = join21(this.dir, `.trash-${process.pid}-${randomBytes8(4).toString("hex")}`);
           if (await rename6(path, trash).then(() => true, () => false)) {
             await rm8(trash, { recursive: true, force: true });
             n++;
@@ -28162,26 +28447,26 @@ var init_snapshot_store = __esm({
       async releaseAll() {
         for (const base of [...this.active]) {
           this.active.delete(base);
-          if (await this.useOverlay()) await unmount(join18(base, "merged"));
+          if (await this.useOverlay()) await unmount(join21(base, "merged"));
           await rm8(base, { recursive: true, force: true });
         }
       }
       /** Removes mounts left behind by processes that died (kill -9). */
       async cleanStale() {
-        for (const name of readdirSync3(this.mountsDir)) {
+        for (const name of readdirSync4(this.mountsDir)) {
           const pid = Number(name.split("-")[0]);
           if (pid === process.pid || isAlive2(pid)) continue;
-          const base = join18(this.mountsDir, name);
-          await unmount(join18(base, "merged"));
+          const base = join21(this.mountsDir, name);
+          await unmount(join21(base, "merged"));
           await rm8(base, { recursive: true, force: true });
         }
-        for (const name of readdirSync3(this.dir)) {
+        for (const name of readdirSync4(this.dir)) {
           const pid = Number(name.split("-")[1]);
-          if ((name.startsWith(".tmp-") || name.startsWith(".trash-")) && pid !== process.pid && !isAlive2(pid)) await rm8(join18(this.dir, name), { recursive: true, force: true });
+          if ((name.startsWith(".tmp-") || name.startsWith(".trash-")) && pid !== process.pid && !isAlive2(pid)) await rm8(join21(this.dir, name), { recursive: true, force: true });
         }
-        for (const name of existsSync5(this.tmpDir) ? readdirSync3(this.tmpDir) : []) {
+        for (const name of existsSync5(this.tmpDir) ? readdirSync4(this.tmpDir) : []) {
           const pid = Number(name.split("-")[1]);
-          if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive2(pid)) await rm8(join18(this.tmpDir, name), { recursive: true, force: true });
+          if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive2(pid)) await rm8(join21(this.tmpDir, name), { recursive: true, force: true });
         }
       }
     };
@@ -28353,7 +28638,7 @@ async function uploadBlob(client, repo, digest, size, body, startLocation) {
   }
   let location = startLocation;
   let offset = 0;
-  for await (const buf of rechunk(body, CHUNK)) {
+  for await (const buf of rechunk(body, CHUNK2)) {
     const res = await client.request(uploadPath(location, client.base), {
       ...r,
       method: "PATCH",
@@ -28369,13 +28654,13 @@ async function pushBlob(client, repo, digest, size, body) {
   const start = await client.request(`/v2/${repo}/blobs/uploads/`, { repo, actions: ["pull", "push"], method: "POST" });
   await uploadBlob(client, repo, digest, size, body, uploadPath(start.headers.get("location"), client.base));
 }
-var MONOLITHIC_MAX, CHUNK;
+var MONOLITHIC_MAX, CHUNK2;
 var init_blob_upload = __esm({
   "oci/registry/blob-upload.ts"() {
     "use strict";
     init_errors3();
     MONOLITHIC_MAX = 16 << 20;
-    CHUNK = 16 << 20;
+    CHUNK2 = 16 << 20;
   }
 });
 
@@ -28458,7 +28743,7 @@ var init_push = __esm({
 // coordinator/export/oci-layout-writer.ts
 import { createWriteStream as createWriteStream3, existsSync as existsSync6 } from "node:fs";
 import { mkdir as mkdir10, rename as rename7, writeFile as writeFile6 } from "node:fs/promises";
-import { dirname as dirname4, join as join19 } from "node:path";
+import { dirname as dirname6, join as join22 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 function topIndex(c) {
   const entries = c.tags.length ? c.tags.map((t) => {
@@ -28468,30 +28753,30 @@ function topIndex(c) {
   return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...entries, ...c.referrers ?? []] };
 }
 async function writeLayoutDir(dir, c, blobs) {
-  const blobDir = join19(dir, "blobs", "sha256");
+  const blobDir = join22(dir, "blobs", "sha256");
   await mkdir10(blobDir, { recursive: true });
   for (const d of c.blobs) {
-    const dest = join19(blobDir, d.slice(7));
+    const dest = join22(blobDir, d.slice(7));
     if (!existsSync6(dest)) await blobs.exportTo(d, dest);
   }
-  await writeFile6(join19(dir, "oci-layout"), LAYOUT);
-  await writeFile6(join19(dir, "index.json.tmp"), JSON.stringify(topIndex(c)));
-  await rename7(join19(dir, "index.json.tmp"), join19(dir, "index.json"));
+  await writeFile6(join22(dir, "oci-layout"), LAYOUT);
+  await writeFile6(join22(dir, "index.json.tmp"), JSON.stringify(topIndex(c)));
+  await rename7(join22(dir, "index.json.tmp"), join22(dir, "index.json"));
 }
 async function writeLayoutTar(dest, c, blobs) {
-  const pack = (0, import_tar_stream3.pack)();
+  const pack = (0, import_tar_stream2.pack)();
   const mtime = /* @__PURE__ */ new Date(0);
   const out = dest === "-" ? process.stdout : createWriteStream3(dest + ".tmp");
   const done = pipeline3(pack, out);
-  const add = (name, data) => new Promise((resolve5, reject) => pack.entry({ name, mode: 420, mtime }, data, (err) => err ? reject(err) : resolve5()));
+  const add = (name, data) => new Promise((resolve8, reject) => pack.entry({ name, mode: 420, mtime }, data, (err) => err ? reject(err) : resolve8()));
   await add("oci-layout", LAYOUT);
-  await new Promise((resolve5, reject) => pack.entry({ name: "blobs/", type: "directory", mode: 493, mtime }, (e) => e ? reject(e) : resolve5()));
-  await new Promise((resolve5, reject) => pack.entry({ name: "blobs/sha256/", type: "directory", mode: 493, mtime }, (e) => e ? reject(e) : resolve5()));
+  await new Promise((resolve8, reject) => pack.entry({ name: "blobs/", type: "directory", mode: 493, mtime }, (e) => e ? reject(e) : resolve8()));
+  await new Promise((resolve8, reject) => pack.entry({ name: "blobs/sha256/", type: "directory", mode: 493, mtime }, (e) => e ? reject(e) : resolve8()));
   for (const d of c.blobs) {
     const size = await blobs.stat(d);
     if (size === void 0) throw new BlobError(`blob ${d} is missing from the build cache`);
-    await new Promise((resolve5, reject) => {
-      const entry = pack.entry({ name: `blobs/sha256/${d.slice(7)}`, size, mode: 420, mtime }, (err) => err ? reject(err) : resolve5());
+    await new Promise((resolve8, reject) => {
+      const entry = pack.entry({ name: `blobs/sha256/${d.slice(7)}`, size, mode: 420, mtime }, (err) => err ? reject(err) : resolve8());
       const src = blobs.stream(d);
       src.on("error", reject);
       src.pipe(entry);
@@ -28504,13 +28789,13 @@ async function writeLayoutTar(dest, c, blobs) {
   if (dest !== "-") await rename7(dest + ".tmp", dest);
 }
 async function ensureParent(path) {
-  if (path !== "-") await mkdir10(dirname4(path), { recursive: true });
+  if (path !== "-") await mkdir10(dirname6(path), { recursive: true });
 }
-var import_tar_stream3, LAYOUT;
+var import_tar_stream2, LAYOUT;
 var init_oci_layout_writer = __esm({
   "coordinator/export/oci-layout-writer.ts"() {
     "use strict";
-    import_tar_stream3 = __toESM(require_tar_stream(), 1);
+    import_tar_stream2 = __toESM(require_tar_stream(), 1);
     init_blob_store();
     init_manifest();
     init_reference();
@@ -28723,7 +29008,7 @@ async function visitImageFiles(layers, blobs, visit) {
     const gzip2 = /gzip$/.test(layer.mediaType);
     if (!gzip2 && !/tar$/.test(layer.mediaType)) throw new ImageFilesError(`layer ${layer.digest} has media type ${layer.mediaType}, which the SBOM scanner cannot read (gzip or plain tar only)`);
     const own = new Shadows();
-    const ex = (0, import_tar_stream4.extract)();
+    const ex = (0, import_tar_stream3.extract)();
     const source = blobs.stream(layer.digest);
     const fail = (err) => void ex.destroy(err);
     source.on("error", fail);
@@ -28750,11 +29035,11 @@ async function visitImageFiles(layers, blobs, visit) {
     shadows.merge(own);
   }
 }
-var import_tar_stream4, ImageFilesError, Shadows;
+var import_tar_stream3, ImageFilesError, Shadows;
 var init_image_files = __esm({
   "coordinator/attest/image-files.ts"() {
     "use strict";
-    import_tar_stream4 = __toESM(require_tar_stream(), 1);
+    import_tar_stream3 = __toESM(require_tar_stream(), 1);
     init_expected_error();
     ImageFilesError = class extends ExpectedError {
     };
@@ -28855,20 +29140,20 @@ function npmLock(text, foundIn) {
   return out;
 }
 function python(text, foundIn) {
-  const headers = /* @__PURE__ */ new Map();
+  const headers2 = /* @__PURE__ */ new Map();
   for (const line of text.split("\n")) {
     if (line.trim() === "") break;
     const colon = line.indexOf(":");
     if (colon > 0 && !/^\s/.test(line)) {
       const key = line.slice(0, colon).toLowerCase();
-      if (!headers.has(key)) headers.set(key, line.slice(colon + 1).trim());
+      if (!headers2.has(key)) headers2.set(key, line.slice(colon + 1).trim());
     }
   }
-  const name = headers.get("name");
-  const version2 = headers.get("version");
+  const name = headers2.get("name");
+  const version2 = headers2.get("version");
   if (!name || !version2) return [];
-  const license2 = headers.get("license-expression") ?? headers.get("license");
-  return [{ ecosystem: "pypi", name, version: version2, foundIn, ...opt("license", license2 && license2 !== "UNKNOWN" ? license2 : void 0), ...opt("supplier", headers.get("author")), ...opt("homepage", headers.get("home-page")), ...opt("summary", headers.get("summary")) }];
+  const license2 = headers2.get("license-expression") ?? headers2.get("license");
+  return [{ ecosystem: "pypi", name, version: version2, foundIn, ...opt("license", license2 && license2 !== "UNKNOWN" ? license2 : void 0), ...opt("supplier", headers2.get("author")), ...opt("homepage", headers2.get("home-page")), ...opt("summary", headers2.get("summary")) }];
 }
 function readDatabase(kind2, text, foundIn) {
   switch (kind2) {
@@ -28896,7 +29181,7 @@ var init_package_databases = __esm({
 });
 
 // coordinator/attest/image-scan.ts
-import { createHash as createHash6 } from "node:crypto";
+import { createHash as createHash7 } from "node:crypto";
 function osRelease(text) {
   const values = /* @__PURE__ */ new Map();
   for (const m of text.matchAll(/^([A-Z_]+)=(.*)$/gm)) values.set(m[1], m[2].trim().replace(/^(["'])(.*)\1$/, "$2"));
@@ -28917,8 +29202,8 @@ async function scanImage(layers, blobs) {
     if (file.type !== "file") return;
     const kind2 = databaseKind(file.path);
     const isOsRelease = file.path === "etc/os-release" || file.path === "usr/lib/os-release";
-    const sha1 = createHash6("sha1");
-    const sha2562 = createHash6("sha256");
+    const sha1 = createHash7("sha1");
+    const sha2562 = createHash7("sha256");
     const chunks = [];
     let size = 0;
     for await (const chunk of body) {
@@ -28960,7 +29245,7 @@ var init_image_scan = __esm({
 });
 
 // oci/signing/signer.ts
-import { createHash as createHash7, createPublicKey, sign, verify } from "node:crypto";
+import { createHash as createHash8, createPublicKey, sign, verify } from "node:crypto";
 function verifySignature(publicKey, data, signature) {
   try {
     return verify("sha256", data, publicKey, signature);
@@ -28969,7 +29254,7 @@ function verifySignature(publicKey, data, signature) {
   }
 }
 function keyHint(publicKey) {
-  return createHash7("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("base64");
+  return createHash8("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("base64");
 }
 var EcdsaKeySigner;
 var init_signer = __esm({
@@ -29390,7 +29675,7 @@ var init_attach = __esm({
 // coordinator/export/exporters.ts
 import { createWriteStream as createWriteStream4 } from "node:fs";
 import { mkdir as mkdir11, rename as rename8, writeFile as writeFile7 } from "node:fs/promises";
-import { join as join20 } from "node:path";
+import { join as join23 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
 async function layoutReferrers(x) {
   const referrers = [];
@@ -29445,7 +29730,7 @@ async function exportOutputs(outputs, x) {
           await withRootfs(x, "local", async (dir) => {
             await mkdir11(out.dest, { recursive: true });
             await runCommand("cp", ["-a", `${dir}/.`, out.dest]);
-            for (const a of x.attestations?.[0]?.attestations ?? []) await writeFile7(join20(out.dest, ATTESTATION_FILES[a.kind]), a.statement);
+            for (const a of x.attestations?.[0]?.attestations ?? []) await writeFile7(join23(out.dest, ATTESTATION_FILES[a.kind]), a.statement);
           });
           break;
         case "tar":
@@ -29494,10 +29779,10 @@ var init_exporters = __esm({
 
 // coordinator/export/rootfs-source.ts
 import { mkdtemp as mkdtemp3, rm as rm9 } from "node:fs/promises";
-import { join as join21 } from "node:path";
+import { join as join24 } from "node:path";
 function blobRootfs(blobs, scratchDir) {
   return async (layers) => {
-    const dir = await mkdtemp3(join21(scratchDir, "rootfs-"));
+    const dir = await mkdtemp3(join24(scratchDir, "rootfs-"));
     try {
       const snapshots = new SnapshotStore(dir, blobs);
       const mounted = await snapshots.mount(layers, false);
@@ -29522,8 +29807,8 @@ var init_rootfs_source = __esm({
 });
 
 // oci/layout.ts
-import { existsSync as existsSync7, readFileSync as readFileSync8 } from "node:fs";
-import { join as join22 } from "node:path";
+import { existsSync as existsSync7, readFileSync as readFileSync9 } from "node:fs";
+import { join as join25 } from "node:path";
 var OciLayout;
 var init_layout = __esm({
   "oci/layout.ts"() {
@@ -29535,16 +29820,16 @@ var init_layout = __esm({
       }
       dir;
       static isLayout(dir) {
-        return existsSync7(join22(dir, "oci-layout")) && existsSync7(join22(dir, "index.json"));
+        return existsSync7(join25(dir, "oci-layout")) && existsSync7(join25(dir, "index.json"));
       }
       blobPath(digest) {
-        return join22(this.dir, "blobs", "sha256", digest.slice(7));
+        return join25(this.dir, "blobs", "sha256", digest.slice(7));
       }
       readJson(digest) {
-        return JSON.parse(readFileSync8(this.blobPath(digest), "utf8"));
+        return JSON.parse(readFileSync9(this.blobPath(digest), "utf8"));
       }
       index() {
-        return JSON.parse(readFileSync8(join22(this.dir, "index.json"), "utf8"));
+        return JSON.parse(readFileSync9(join25(this.dir, "index.json"), "utf8"));
       }
       /** The top descriptor for a tag (`ref.name` annotation), a digest, or the only one when neither is given. */
       find(selector) {
@@ -29571,7 +29856,7 @@ var init_layout = __esm({
 
 // coordinator/context/named-contexts.ts
 import { existsSync as existsSync8, statSync as statSync2 } from "node:fs";
-import { resolve as resolve3 } from "node:path";
+import { resolve as resolve5 } from "node:path";
 function parseBuildContextFlag(text) {
   const eq = text.indexOf("=");
   if (eq <= 0) throw new NamedContextError(`invalid --build-context ${JSON.stringify(text)}: expected NAME=PATH, NAME=oci-layout://DIR[:TAG|@DIGEST] or NAME=docker-image://REF`);
@@ -29586,12 +29871,12 @@ function parseBuildContextFlag(text) {
     if (at > 0) [rest, digest] = [rest.slice(0, at), rest.slice(at + 1)];
     const colon = rest.lastIndexOf(":");
     if (colon > rest.lastIndexOf("/")) [rest, tag] = [rest.slice(0, colon), rest.slice(colon + 1)];
-    const dir2 = resolve3(rest);
+    const dir2 = resolve5(rest);
     if (!OciLayout.isLayout(dir2)) throw new NamedContextError(`--build-context ${name}: ${dir2} is not an OCI image layout (no oci-layout and index.json)`);
     return { name, type: "oci-layout", dir: dir2, ...tag ? { tag } : {}, ...digest ? { digest } : {} };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new NamedContextError(`--build-context ${name}: unsupported source ${value}`);
-  const dir = resolve3(value);
+  const dir = resolve5(value);
   if (!existsSync8(dir) || !statSync2(dir).isDirectory()) throw new NamedContextError(`--build-context ${name}: directory ${dir} does not exist`);
   return { name, type: "local", dir };
 }
@@ -29626,9 +29911,9 @@ var init_named_contexts = __esm({
 });
 
 // coordinator/context/build-context.ts
-import { closeSync, existsSync as existsSync9, readFileSync as readFileSync9, lstatSync as lstatSync2, openSync, readdirSync as readdirSync4, readlinkSync as readlinkSync2, readSync, statSync as statSync3 } from "node:fs";
-import { createHash as createHash8 } from "node:crypto";
-import { basename as basename2, dirname as dirname5, join as join23, posix as posix8 } from "node:path";
+import { closeSync as closeSync2, existsSync as existsSync9, readFileSync as readFileSync10, lstatSync as lstatSync4, openSync as openSync2, readdirSync as readdirSync5, readlinkSync as readlinkSync3, readSync as readSync2, statSync as statSync3 } from "node:fs";
+import { createHash as createHash9 } from "node:crypto";
+import { basename as basename2, dirname as dirname7, join as join26, posix as posix8 } from "node:path";
 function entryType(st) {
   if (st.isFile()) return "file";
   if (st.isDirectory()) return "dir";
@@ -29636,16 +29921,16 @@ function entryType(st) {
   return "other";
 }
 function hashFile(path) {
-  const hash = createHash8("sha256");
-  const fd = openSync(path, "r");
+  const hash = createHash9("sha256");
+  const fd = openSync2(path, "r");
   try {
     for (; ; ) {
-      const n = readSync(fd, hashBuffer, 0, hashBuffer.length, null);
+      const n = readSync2(fd, hashBuffer, 0, hashBuffer.length, null);
       if (n === 0) break;
       hash.update(hashBuffer.subarray(0, n));
     }
   } finally {
-    closeSync(fd);
+    closeSync2(fd);
   }
   return "sha256:" + hash.digest("hex");
 }
@@ -29659,13 +29944,15 @@ var init_build_context = __esm({
     "use strict";
     init_ignore_rules();
     init_expected_error();
+    init_file_stamp();
     ContextError = class extends ExpectedError {
     };
     BuildContext = class _BuildContext {
-      constructor(root, ignore, ignoreFile) {
+      constructor(root, ignore, ignoreFile, hashStore) {
         this.root = root;
         this.ignore = ignore;
         this.ignoreFile = ignoreFile;
+        this.hashes = hashStore?.forContext(root, () => this.stamps);
       }
       root;
       ignore;
@@ -29673,11 +29960,15 @@ var init_build_context = __esm({
       entryMap;
       pathIndex;
       digests = /* @__PURE__ */ new Map();
+      /** Each regular file's stamp from the walk: what a remembered hash must match. */
+      stamps = /* @__PURE__ */ new Map();
+      ctimes = /* @__PURE__ */ new Map();
+      hashes;
       /**
        * Opens a context directory. The ignore file is `<Dockerfile>.dockerignore` beside the Dockerfile
        * when present, else `.dockerignore` at the context root, as in BuildKit.
        */
-      static open(root, dockerfilePath) {
+      static open(root, dockerfilePath, hashes) {
         let st;
         try {
           st = statSync3(root);
@@ -29685,14 +29976,14 @@ var init_build_context = __esm({
           throw new ContextError(`build context ${root} does not exist`);
         }
         if (!st.isDirectory()) throw new ContextError(`build context ${root} is not a directory`);
-        const candidates = [dockerfilePath ? join23(dirname5(dockerfilePath), basename2(dockerfilePath) + ".dockerignore") : void 0, join23(root, ".dockerignore")];
+        const candidates = [dockerfilePath ? join26(dirname7(dockerfilePath), basename2(dockerfilePath) + ".dockerignore") : void 0, join26(root, ".dockerignore")];
         for (const file of candidates) {
           if (file && existsSync9(file)) {
-            const text = readFileSync9(file, "utf8");
-            return new _BuildContext(root, IgnoreRules.fromText(text), file);
+            const text = readFileSync10(file, "utf8");
+            return new _BuildContext(root, IgnoreRules.fromText(text), file, hashes);
           }
         }
-        return new _BuildContext(root, new IgnoreRules([]));
+        return new _BuildContext(root, new IgnoreRules([]), void 0, hashes);
       }
       /** Every non-ignored path of the context, keyed by relative path. */
       entries() {
@@ -29703,16 +29994,20 @@ var init_build_context = __esm({
         return this.entryMap;
       }
       walk(dir) {
-        const abs = dir === "" ? this.root : join23(this.root, dir);
-        const names = readdirSync4(abs).sort();
+        const abs = dir === "" ? this.root : join26(this.root, dir);
+        const names = readdirSync5(abs).sort();
         for (const name of names) {
           const rel = dir === "" ? name : `${dir}/${name}`;
-          const st = lstatSync2(join23(this.root, rel));
+          const st = lstatSync4(join26(this.root, rel));
           const type = entryType(st);
           const ignored = this.ignore.ignores(rel);
           if (!ignored) {
             const entry = { path: rel, type, mode: st.mode & 4095, uid: st.uid, gid: st.gid, size: type === "file" ? st.size : 0 };
-            if (type === "symlink") entry.linkTarget = readlinkSync2(join23(this.root, rel));
+            if (type === "symlink") entry.linkTarget = readlinkSync3(join26(this.root, rel));
+            if (type === "file") {
+              this.stamps.set(rel, statStamp(st));
+              this.ctimes.set(rel, st.ctimeMs);
+            }
             this.entryMap.set(rel, entry);
           }
           if (type === "dir" && (!ignored || this.ignore.hasExceptions)) this.walk(rel);
@@ -29743,7 +30038,12 @@ var init_build_context = __esm({
       fileDigest(relPath) {
         let d = this.digests.get(relPath);
         if (d === void 0) {
-          d = hashFile(join23(this.root, relPath));
+          const stamp = this.stamps.get(relPath);
+          d = stamp === void 0 ? void 0 : this.hashes?.get(relPath, stamp);
+          if (d === void 0) {
+            d = hashFile(join26(this.root, relPath));
+            if (stamp !== void 0) this.hashes?.set(relPath, stamp, d, this.ctimes.get(relPath));
+          }
           this.digests.set(relPath, d);
         }
         return d;
@@ -30863,13 +31163,13 @@ function parseDockerfile(text) {
       throw withLocation(err, startLine, lineNo);
     }
     if (canContainHeredoc(node) && logical.includes("<<")) {
-      let headers;
+      let headers2;
       try {
-        headers = heredocsInLine(logical);
+        headers2 = heredocsInLine(logical);
       } catch (err) {
         throw withLocation(err, startLine, lineNo);
       }
-      for (const header of headers) {
+      for (const header of headers2) {
         let content = "";
         let terminated = false;
         while (i < lines.length) {
@@ -32266,6 +32566,29 @@ var init_planner = __esm({
   }
 });
 
+// coordinator/plan/image-chain.ts
+function imageChainSteps(steps, result) {
+  const out = [];
+  const seen = /* @__PURE__ */ new Set();
+  const pending = result === null ? [] : [result];
+  while (pending.length > 0) {
+    const key = pending.pop();
+    const step = steps.get(key);
+    if (!step || seen.has(key) || step.kind === "source") continue;
+    seen.add(key);
+    out.push(key);
+    const below = step.kind === "exec" ? step.exec.rootfs : step.kind === "file" ? step.file.dest : void 0;
+    if (step.kind === "merge") pending.push(...step.inputs);
+    else if (below !== null && below !== void 0) pending.push(step.inputs[below]);
+  }
+  return out;
+}
+var init_image_chain = __esm({
+  "coordinator/plan/image-chain.ts"() {
+    "use strict";
+  }
+});
+
 // coordinator/solver/image-provider.ts
 var ImagePullError, ImageSources, LayoutImageProvider;
 var init_image_provider = __esm({
@@ -32343,17 +32666,17 @@ var init_challenge = __esm({
 
 // oci/registry/credentials.ts
 import { spawnSync } from "node:child_process";
-import { existsSync as existsSync10, mkdirSync as mkdirSync9, readFileSync as readFileSync10, renameSync, writeFileSync as writeFileSync4 } from "node:fs";
+import { existsSync as existsSync10, mkdirSync as mkdirSync10, readFileSync as readFileSync11, renameSync as renameSync2, writeFileSync as writeFileSync5 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
-import { join as join24 } from "node:path";
+import { join as join27 } from "node:path";
 function dockerConfigPath(env = process.env) {
-  return join24(env.DOCKER_CONFIG ?? join24(homedir2(), ".docker"), "config.json");
+  return join27(env.DOCKER_CONFIG ?? join27(homedir2(), ".docker"), "config.json");
 }
 function readConfig(env) {
   const path = dockerConfigPath(env);
   if (!existsSync10(path)) return {};
   try {
-    return JSON.parse(readFileSync10(path, "utf8"));
+    return JSON.parse(readFileSync11(path, "utf8"));
   } catch {
     throw new Error(`${path} is not valid JSON: fix or remove it`);
   }
@@ -32996,14 +33319,14 @@ var require_errors3 = __commonJS({
     };
     var kRequestRetryError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_REQ_RETRY");
     var RequestRetryError = class extends UndiciError {
-      constructor(message, code, { headers, data }) {
+      constructor(message, code, { headers: headers2, data }) {
         super(message);
         this.name = "RequestRetryError";
         this.message = message || "Request retry error";
         this.code = "UND_ERR_REQ_RETRY";
         this.statusCode = code;
         this.data = data;
-        this.headers = headers;
+        this.headers = headers2;
       }
       static [Symbol.hasInstance](instance) {
         return instance && instance[kRequestRetryError] === true;
@@ -33014,14 +33337,14 @@ var require_errors3 = __commonJS({
     };
     var kResponseError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE");
     var ResponseError = class extends UndiciError {
-      constructor(message, code, { headers, body }) {
+      constructor(message, code, { headers: headers2, body }) {
         super(message);
         this.name = "ResponseError";
         this.message = message || "Response error";
         this.code = "UND_ERR_RESPONSE";
         this.statusCode = code;
         this.body = body;
-        this.headers = headers;
+        this.headers = headers2;
       }
       static [Symbol.hasInstance](instance) {
         return instance && instance[kResponseError] === true;
@@ -33605,14 +33928,14 @@ var require_util9 = __commonJS({
     function bufferToLowerCasedHeaderName(value) {
       return tree.lookup(value) ?? value.toString("latin1").toLowerCase();
     }
-    function parseHeaders(headers, obj) {
+    function parseHeaders(headers2, obj) {
       if (obj === void 0) obj = {};
-      for (let i = 0; i < headers.length; i += 2) {
-        const key = headerNameToString(headers[i]);
+      for (let i = 0; i < headers2.length; i += 2) {
+        const key = headerNameToString(headers2[i]);
         let val = obj[key];
         if (val !== void 0) {
           if (!Object.hasOwn(obj, key)) {
-            const headersValue = typeof headers[i + 1] === "string" ? headers[i + 1] : Array.isArray(headers[i + 1]) ? headers[i + 1].map((x) => x.toString("latin1")) : headers[i + 1].toString("latin1");
+            const headersValue = typeof headers2[i + 1] === "string" ? headers2[i + 1] : Array.isArray(headers2[i + 1]) ? headers2[i + 1].map((x) => x.toString("latin1")) : headers2[i + 1].toString("latin1");
             if (key === "__proto__") {
               Object.defineProperty(obj, key, {
                 value: headersValue,
@@ -33628,23 +33951,23 @@ var require_util9 = __commonJS({
               val = [val];
               obj[key] = val;
             }
-            val.push(headers[i + 1].toString("latin1"));
+            val.push(headers2[i + 1].toString("latin1"));
           }
         } else {
-          const headersValue = typeof headers[i + 1] === "string" ? headers[i + 1] : Array.isArray(headers[i + 1]) ? headers[i + 1].map((x) => x.toString("latin1")) : headers[i + 1].toString("latin1");
+          const headersValue = typeof headers2[i + 1] === "string" ? headers2[i + 1] : Array.isArray(headers2[i + 1]) ? headers2[i + 1].map((x) => x.toString("latin1")) : headers2[i + 1].toString("latin1");
           obj[key] = headersValue;
         }
       }
       return obj;
     }
-    function parseRawHeaders(headers) {
-      const headersLength = headers.length;
+    function parseRawHeaders(headers2) {
+      const headersLength = headers2.length;
       const ret = new Array(headersLength);
       let key;
       let val;
       for (let n = 0; n < headersLength; n += 2) {
-        key = headers[n];
-        val = headers[n + 1];
+        key = headers2[n];
+        val = headers2[n + 1];
         typeof key !== "string" && (key = key.toString());
         typeof val !== "string" && (val = val.toString("latin1"));
         ret[n] = key;
@@ -33652,9 +33975,9 @@ var require_util9 = __commonJS({
       }
       return ret;
     }
-    function toRawHeaders(headers) {
+    function toRawHeaders(headers2) {
       const rawHeaders = [];
-      for (const [name, value] of Object.entries(headers)) {
+      for (const [name, value] of Object.entries(headers2)) {
         if (Array.isArray(value)) {
           for (const entry of value) {
             rawHeaders.push(Buffer.from(name, "latin1"), Buffer.from(`${entry}`, "latin1"));
@@ -33665,11 +33988,11 @@ var require_util9 = __commonJS({
       }
       return rawHeaders;
     }
-    function encodeRawHeaders(headers) {
-      if (!Array.isArray(headers)) {
+    function encodeRawHeaders(headers2) {
+      if (!Array.isArray(headers2)) {
         throw new TypeError("expected headers to be an array");
       }
-      return headers.map((x) => Buffer.from(x));
+      return headers2.map((x) => Buffer.from(x));
     }
     function isBuffer(buffer) {
       return buffer instanceof Uint8Array || Buffer.isBuffer(buffer);
@@ -34516,7 +34839,7 @@ var require_request3 = __commonJS({
         path,
         method,
         body,
-        headers,
+        headers: headers2,
         query,
         idempotent,
         blocking,
@@ -34620,28 +34943,28 @@ var require_request3 = __commonJS({
         this.contentType = null;
         this.headers = [];
         this.expectContinue = expectContinue != null ? expectContinue : false;
-        if (Array.isArray(headers)) {
-          if (headers.length % 2 !== 0) {
+        if (Array.isArray(headers2)) {
+          if (headers2.length % 2 !== 0) {
             throw new InvalidArgumentError("headers array must be even");
           }
-          for (let i = 0; i < headers.length; i += 2) {
-            processHeader(this, headers[i], headers[i + 1]);
+          for (let i = 0; i < headers2.length; i += 2) {
+            processHeader(this, headers2[i], headers2[i + 1]);
           }
-        } else if (headers && typeof headers === "object") {
-          if (hasSafeIterator(headers)) {
-            for (const header of headers) {
+        } else if (headers2 && typeof headers2 === "object") {
+          if (hasSafeIterator(headers2)) {
+            for (const header of headers2) {
               if (!Array.isArray(header) || header.length !== 2) {
                 throw new InvalidArgumentError("headers must be in key-value pair format");
               }
               processHeader(this, header[0], header[1]);
             }
           } else {
-            const keys = Object.keys(headers);
+            const keys = Object.keys(headers2);
             for (let i = 0; i < keys.length; ++i) {
-              processHeader(this, keys[i], headers[keys[i]]);
+              processHeader(this, keys[i], headers2[keys[i]]);
             }
           }
-        } else if (headers != null) {
+        } else if (headers2 != null) {
           throw new InvalidArgumentError("headers must be an object or an array");
         }
         assertRequestHandler(handler, method, upgrade);
@@ -34688,14 +35011,14 @@ var require_request3 = __commonJS({
       onResponseStarted() {
         return this[kHandler].onResponseStarted?.();
       }
-      onHeaders(statusCode, headers, resume, statusText) {
+      onHeaders(statusCode, headers2, resume, statusText) {
         assert(!this.aborted);
         assert(!this.completed);
         if (channels.headers.hasSubscribers) {
-          channels.headers.publish({ request: this, response: { statusCode, headers, statusText } });
+          channels.headers.publish({ request: this, response: { statusCode, headers: headers2, statusText } });
         }
         try {
-          return this[kHandler].onHeaders(statusCode, headers, resume, statusText);
+          return this[kHandler].onHeaders(statusCode, headers2, resume, statusText);
         } catch (err) {
           this.abort(err);
         }
@@ -34719,14 +35042,14 @@ var require_request3 = __commonJS({
        * @param {import('node:stream').Duplex} socket
        * @param {string} [statusText]
        */
-      onUpgrade(statusCode, headers, socket, statusText = "") {
+      onUpgrade(statusCode, headers2, socket, statusText = "") {
         this.onFinally();
         assert(!this.aborted);
         assert(!this.completed);
         if (channels.headers.hasSubscribers) {
-          channels.headers.publish({ request: this, response: { statusCode, headers, statusText } });
+          channels.headers.publish({ request: this, response: { statusCode, headers: headers2, statusText } });
         }
-        const result = this[kHandler].onUpgrade(statusCode, headers, socket);
+        const result = this[kHandler].onUpgrade(statusCode, headers2, socket);
         if (!this.aborted) {
           this.completed = true;
           if (channels.trailers.hasSubscribers) {
@@ -34908,16 +35231,16 @@ var require_wrap_handler = __commonJS({
       onRequestStart(controller, context) {
         this.#handler.onConnect?.((reason) => controller.abort(reason), context);
       }
-      onRequestUpgrade(controller, statusCode, headers, socket) {
+      onRequestUpgrade(controller, statusCode, headers2, socket) {
         const rawHeaders = [];
-        for (const [key, val] of Object.entries(headers)) {
+        for (const [key, val] of Object.entries(headers2)) {
           rawHeaders.push(Buffer.from(key, "latin1"), toRawHeaderValue(val));
         }
         this.#handler.onUpgrade?.(statusCode, rawHeaders, socket);
       }
-      onResponseStart(controller, statusCode, headers, statusMessage) {
+      onResponseStart(controller, statusCode, headers2, statusMessage) {
         const rawHeaders = [];
-        for (const [key, val] of Object.entries(headers)) {
+        for (const [key, val] of Object.entries(headers2)) {
           rawHeaders.push(Buffer.from(key, "latin1"), toRawHeaderValue(val));
         }
         if (this.#handler.onHeaders?.(statusCode, rawHeaders, () => controller.resume(), statusMessage) === false) {
@@ -35141,9 +35464,9 @@ var require_dispatcher_base2 = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve8, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve5(data);
+              return err ? reject(err) : resolve8(data);
             });
           });
         }
@@ -35181,9 +35504,9 @@ var require_dispatcher_base2 = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve8, reject) => {
             this.destroy(err, (err2, data) => {
-              return err2 ? reject(err2) : resolve5(data);
+              return err2 ? reject(err2) : resolve8(data);
             });
           });
         }
@@ -38049,11 +38372,11 @@ var require_util10 = __commonJS({
     function createInflate(zlibOptions) {
       return new InflateStream(zlibOptions);
     }
-    function extractMimeType(headers) {
+    function extractMimeType(headers2) {
       let charset = null;
       let essence = null;
       let mimeType = null;
-      const values = getDecodeSplit("content-type", headers);
+      const values = getDecodeSplit("content-type", headers2);
       if (values === null) {
         return "failure";
       }
@@ -38689,8 +39012,8 @@ var require_promise = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve5, reject) => {
-        res = resolve5;
+      const promise = new Promise((resolve8, reject) => {
+        res = resolve8;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -38966,8 +39289,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       return body != null && (body.stream.locked || util.isDisturbed(body.stream));
     }
     function bodyMimeType(requestOrResponse) {
-      const headers = requestOrResponse.headersList;
-      const mimeType = extractMimeType(headers);
+      const headers2 = requestOrResponse.headersList;
+      const mimeType = extractMimeType(headers2);
       if (mimeType === "failure") {
         return null;
       }
@@ -39411,12 +39734,12 @@ var require_client_h12 = __commonJS({
        * @param {Buffer} head
        */
       onUpgrade(head) {
-        const { upgrade, client, socket, headers, statusCode, statusText } = this;
+        const { upgrade, client, socket, headers: headers2, statusCode, statusText } = this;
         assert(upgrade);
         assert(client[kSocket] === socket);
         assert(!socket.destroyed);
         assert(!this.paused);
-        assert((headers.length & 1) === 0);
+        assert((headers2.length & 1) === 0);
         const request = client[kQueue][client[kRunningIdx]];
         assert(request);
         assert(request.upgrade || request.method === "CONNECT");
@@ -39436,7 +39759,7 @@ var require_client_h12 = __commonJS({
         client[kQueue][client[kRunningIdx]++] = null;
         client.emit("disconnect", client[kUrl], [client], new InformationalError("upgrade"));
         try {
-          request.onUpgrade(statusCode, headers, socket, statusText);
+          request.onUpgrade(statusCode, headers2, socket, statusText);
         } catch (err) {
           util.errorRequest(client, request, err);
           util.destroy(socket, err);
@@ -39450,7 +39773,7 @@ var require_client_h12 = __commonJS({
        * @returns {number}
        */
       onHeadersComplete(statusCode, upgrade, shouldKeepAlive) {
-        const { client, socket, headers, statusText } = this;
+        const { client, socket, headers: headers2, statusText } = this;
         if (socket.destroyed) {
           return -1;
         }
@@ -39515,7 +39838,7 @@ var require_client_h12 = __commonJS({
         } else {
           socket[kReset] = true;
         }
-        const pause = request.onHeaders(statusCode, headers, this.resume, statusText) === false;
+        const pause = request.onHeaders(statusCode, headers2, this.resume, statusText) === false;
         if (request.aborted) {
           return -1;
         }
@@ -39563,7 +39886,7 @@ var require_client_h12 = __commonJS({
        * @returns {number}
        */
       onMessageComplete() {
-        const { client, socket, statusCode, upgrade, headers, contentLength, bytesRead, shouldKeepAlive } = this;
+        const { client, socket, statusCode, upgrade, headers: headers2, contentLength, bytesRead, shouldKeepAlive } = this;
         if (socket.destroyed && (!statusCode || shouldKeepAlive)) {
           return -1;
         }
@@ -39589,7 +39912,7 @@ var require_client_h12 = __commonJS({
           util.destroy(socket, new ResponseContentLengthMismatchError());
           return -1;
         }
-        request.onComplete(headers);
+        request.onComplete(headers2);
         client[kQueue][client[kRunningIdx]++] = null;
         socket[kSocketUsed] = client[kPending] === 0;
         if (socket[kWriting]) {
@@ -39854,7 +40177,7 @@ var require_client_h12 = __commonJS({
     }
     function writeH1(client, request) {
       const { method, path, host, upgrade, blocking, reset } = request;
-      let { body, headers, contentLength } = request;
+      let { body, headers: headers2, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
         if (!extractBody) {
@@ -39862,7 +40185,7 @@ var require_client_h12 = __commonJS({
         }
         const [bodyStream, contentType] = extractBody(body);
         if (request.contentType == null) {
-          headers.push("content-type", contentType);
+          headers2.push("content-type", contentType);
         }
         body = bodyStream.stream;
         contentLength = bodyStream.length;
@@ -39874,7 +40197,7 @@ var require_client_h12 = __commonJS({
             util.errorRequest(client, request, new InvalidArgumentError("invalid content-type header"));
             return false;
           }
-          headers.push("content-type", contentTypeValue);
+          headers2.push("content-type", contentTypeValue);
         }
       }
       if (body && typeof body.read === "function") {
@@ -39946,10 +40269,10 @@ upgrade: ${upgrade}\r
       } else {
         header += "connection: close\r\n";
       }
-      if (Array.isArray(headers)) {
-        for (let n = 0; n < headers.length; n += 2) {
-          const key = headers[n + 0];
-          const val = headers[n + 1];
+      if (Array.isArray(headers2)) {
+        for (let n = 0; n < headers2.length; n += 2) {
+          const key = headers2[n + 0];
+          const val = headers2[n + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
               header += `${key}: ${val[i]}\r
@@ -40116,12 +40439,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve5, reject) => {
+      const waitForDrain = () => new Promise((resolve8, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve5;
+          callback = resolve8;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -40343,9 +40666,9 @@ var require_client_h22 = __commonJS({
         NGHTTP2_CANCEL
       }
     } = http2;
-    function parseH2Headers(headers) {
+    function parseH2Headers(headers2) {
       const result = [];
-      for (const [name, value] of Object.entries(headers)) {
+      for (const [name, value] of Object.entries(headers2)) {
         if (Array.isArray(value)) {
           for (const subvalue of value) {
             result.push(Buffer.from(name), Buffer.from(subvalue));
@@ -40612,36 +40935,36 @@ var require_client_h22 = __commonJS({
         util.errorRequest(client, request, new InvalidArgumentError(`Custom upgrade "${upgrade}" not supported over HTTP/2`));
         return false;
       }
-      const headers = {};
+      const headers2 = {};
       for (let n = 0; n < reqHeaders.length; n += 2) {
         const key = reqHeaders[n + 0];
         const val = reqHeaders[n + 1];
         if (key === "cookie") {
-          if (headers[key] != null) {
-            headers[key] = Array.isArray(headers[key]) ? (headers[key].push(val), headers[key]) : [headers[key], val];
+          if (headers2[key] != null) {
+            headers2[key] = Array.isArray(headers2[key]) ? (headers2[key].push(val), headers2[key]) : [headers2[key], val];
           } else {
-            headers[key] = val;
+            headers2[key] = val;
           }
           continue;
         }
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
-            if (headers[key]) {
-              headers[key] += `, ${val[i]}`;
+            if (headers2[key]) {
+              headers2[key] += `, ${val[i]}`;
             } else {
-              headers[key] = val[i];
+              headers2[key] = val[i];
             }
           }
-        } else if (headers[key]) {
-          headers[key] += `, ${val}`;
+        } else if (headers2[key]) {
+          headers2[key] += `, ${val}`;
         } else {
-          headers[key] = val;
+          headers2[key] = val;
         }
       }
       let stream = null;
       const { hostname, port } = client[kUrl];
-      headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname}${port ? `:${port}` : ""}`;
-      headers[HTTP2_HEADER_METHOD] = method;
+      headers2[HTTP2_HEADER_AUTHORITY] = host || `${hostname}${port ? `:${port}` : ""}`;
+      headers2[HTTP2_HEADER_METHOD] = method;
       const abort = (err) => {
         if (request.aborted || request.completed) {
           return;
@@ -40673,19 +40996,19 @@ var require_client_h22 = __commonJS({
             session.unref();
             return false;
           }
-          headers[HTTP2_HEADER_METHOD] = "CONNECT";
-          headers[HTTP2_HEADER_PROTOCOL] = "websocket";
-          headers[HTTP2_HEADER_PATH] = path;
+          headers2[HTTP2_HEADER_METHOD] = "CONNECT";
+          headers2[HTTP2_HEADER_PROTOCOL] = "websocket";
+          headers2[HTTP2_HEADER_PATH] = path;
           if (protocol === "ws:" || protocol === "wss:") {
-            headers[HTTP2_HEADER_SCHEME] = protocol === "ws:" ? "http" : "https";
+            headers2[HTTP2_HEADER_SCHEME] = protocol === "ws:" ? "http" : "https";
           } else {
-            headers[HTTP2_HEADER_SCHEME] = protocol === "http:" ? "http" : "https";
+            headers2[HTTP2_HEADER_SCHEME] = protocol === "http:" ? "http" : "https";
           }
-          stream = session.request(headers, { endStream: false, signal });
+          stream = session.request(headers2, { endStream: false, signal });
           stream[kHTTP2Stream] = true;
           ++session[kOpenStreams];
-          stream.once("response", (headers2, _flags) => {
-            const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
+          stream.once("response", (headers3, _flags) => {
+            const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers3;
             try {
               request.onUpgrade(statusCode, parseH2Headers(realHeaders), stream);
             } catch (err) {
@@ -40706,11 +41029,11 @@ var require_client_h22 = __commonJS({
           stream.setTimeout(headersTimeout);
           return true;
         }
-        stream = session.request(headers, { endStream: false, signal });
+        stream = session.request(headers2, { endStream: false, signal });
         stream[kHTTP2Stream] = true;
         ++session[kOpenStreams];
-        stream.on("response", (headers2) => {
-          const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
+        stream.on("response", (headers3) => {
+          const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers3;
           try {
             request.onUpgrade(statusCode, parseH2Headers(realHeaders), stream);
           } catch (err) {
@@ -40727,8 +41050,8 @@ var require_client_h22 = __commonJS({
         stream.setTimeout(headersTimeout);
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path;
-      headers[HTTP2_HEADER_SCHEME] = protocol === "http:" ? "http" : "https";
+      headers2[HTTP2_HEADER_PATH] = path;
+      headers2[HTTP2_HEADER_SCHEME] = protocol === "http:" ? "http" : "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
         body.read(0);
@@ -40737,7 +41060,7 @@ var require_client_h22 = __commonJS({
       if (util.isFormDataLike(body)) {
         extractBody ??= require_body2().extractBody;
         const [bodyStream, contentType] = extractBody(body);
-        headers["content-type"] = contentType;
+        headers2["content-type"] = contentType;
         body = bodyStream.stream;
         contentLength = bodyStream.length;
       }
@@ -40756,25 +41079,25 @@ var require_client_h22 = __commonJS({
       }
       if (contentLength != null) {
         assert(body || contentLength === 0, "no body must not have content length");
-        headers[HTTP2_HEADER_CONTENT_LENGTH] = `${contentLength}`;
+        headers2[HTTP2_HEADER_CONTENT_LENGTH] = `${contentLength}`;
       }
       session.ref();
       if (channels.sendHeaders.hasSubscribers) {
         let header = "";
-        for (const key in headers) {
-          header += `${key}: ${headers[key]}\r
+        for (const key in headers2) {
+          header += `${key}: ${headers2[key]}\r
 `;
         }
         channels.sendHeaders.publish({ request, headers: header, socket: session[kSocket] });
       }
       const shouldEndStream = method === "GET" || method === "HEAD" || body === null;
       if (expectContinue) {
-        headers[HTTP2_HEADER_EXPECT] = "100-continue";
-        stream = session.request(headers, { endStream: shouldEndStream, signal });
+        headers2[HTTP2_HEADER_EXPECT] = "100-continue";
+        stream = session.request(headers2, { endStream: shouldEndStream, signal });
         stream[kHTTP2Stream] = true;
         stream.once("continue", writeBodyH2);
       } else {
-        stream = session.request(headers, {
+        stream = session.request(headers2, {
           endStream: shouldEndStream,
           signal
         });
@@ -40784,8 +41107,8 @@ var require_client_h22 = __commonJS({
       ++session[kOpenStreams];
       stream.setTimeout(headersTimeout);
       let responseReceived = false;
-      stream.once("response", (headers2) => {
-        const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
+      stream.once("response", (headers3) => {
+        const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers3;
         request.onResponseStarted();
         responseReceived = true;
         stream.setTimeout(bodyTimeout);
@@ -41005,12 +41328,12 @@ var require_client_h22 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve5, reject) => {
+      const waitForDrain = () => new Promise((resolve8, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve5;
+          callback = resolve8;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -41327,16 +41650,16 @@ var require_client2 = __commonJS({
         return this[kNeedDrain] < 2;
       }
       [kClose]() {
-        return new Promise((resolve5) => {
+        return new Promise((resolve8) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve5;
+            this[kClosedResolve] = resolve8;
           } else {
-            resolve5(null);
+            resolve8(null);
           }
         });
       }
       [kDestroy](err) {
-        return new Promise((resolve5) => {
+        return new Promise((resolve8) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -41349,7 +41672,7 @@ var require_client2 = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve5(null);
+            resolve8(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -41756,8 +42079,8 @@ var require_pool_base2 = __commonJS({
           }
           return Promise.all(closeAll);
         } else {
-          return new Promise((resolve5) => {
-            this[kClosedResolve] = resolve5;
+          return new Promise((resolve8) => {
+            this[kClosedResolve] = resolve8;
           });
         }
       }
@@ -42879,7 +43202,7 @@ var require_socks5_proxy_agent = __commonJS({
         const proxyHost = this[kProxyUrl].hostname;
         const proxyPort = parseInt(this[kProxyUrl].port) || 1080;
         debug2("creating SOCKS5 connection to", proxyHost, proxyPort);
-        const socket = await new Promise((resolve5, reject) => {
+        const socket = await new Promise((resolve8, reject) => {
           this[kConnector]({
             hostname: proxyHost,
             host: proxyHost,
@@ -42889,7 +43212,7 @@ var require_socks5_proxy_agent = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve5(socket2);
+              resolve8(socket2);
             }
           });
         });
@@ -42899,14 +43222,14 @@ var require_socks5_proxy_agent = __commonJS({
           socket.destroy();
         });
         await socks5Client.handshake();
-        await new Promise((resolve5, reject) => {
+        await new Promise((resolve8, reject) => {
           const timeout = setTimeout(() => {
             reject(new Error("SOCKS5 authentication timeout"));
           }, 5e3);
           const onAuthenticated = () => {
             clearTimeout(timeout);
             socks5Client.removeListener("error", onError);
-            resolve5();
+            resolve8();
           };
           const onError = (err) => {
             clearTimeout(timeout);
@@ -42915,14 +43238,14 @@ var require_socks5_proxy_agent = __commonJS({
           };
           if (socks5Client.state === STATES.AUTHENTICATED) {
             clearTimeout(timeout);
-            resolve5();
+            resolve8();
           } else {
             socks5Client.once("authenticated", onAuthenticated);
             socks5Client.once("error", onError);
           }
         });
         await socks5Client.connect(targetHost, targetPort);
-        await new Promise((resolve5, reject) => {
+        await new Promise((resolve8, reject) => {
           const timeout = setTimeout(() => {
             reject(new Error("SOCKS5 connection timeout"));
           }, 5e3);
@@ -42930,7 +43253,7 @@ var require_socks5_proxy_agent = __commonJS({
             debug2("SOCKS5 tunnel established to", targetHost, targetPort, "via", info);
             clearTimeout(timeout);
             socks5Client.removeListener("error", onError);
-            resolve5();
+            resolve8();
           };
           const onError = (err) => {
             clearTimeout(timeout);
@@ -42973,8 +43296,8 @@ var require_socks5_proxy_agent = __commonJS({
                       socket,
                       servername: this[kRequestTls]?.servername || targetHost
                     });
-                    await new Promise((resolve5, reject) => {
-                      finalSocket.once("secureConnect", resolve5);
+                    await new Promise((resolve8, reject) => {
+                      finalSocket.once("secureConnect", resolve8);
                       finalSocket.once("error", reject);
                     });
                   }
@@ -43058,12 +43381,12 @@ var require_proxy_agent2 = __commonJS({
     }
     var Http1ProxyWrapper = class extends DispatcherBase {
       #client;
-      constructor(proxyUrl, { headers = {}, connect, factory }) {
+      constructor(proxyUrl, { headers: headers2 = {}, connect, factory }) {
         if (!proxyUrl) {
           throw new InvalidArgumentError("Proxy URL is mandatory");
         }
         super();
-        this[kProxyHeaders] = headers;
+        this[kProxyHeaders] = headers2;
         if (factory) {
           this.#client = factory(proxyUrl, { connect });
         } else {
@@ -43084,14 +43407,14 @@ var require_proxy_agent2 = __commonJS({
         const {
           origin,
           path = "/",
-          headers = {}
+          headers: headers2 = {}
         } = opts;
         opts.path = origin + path;
-        if (!("host" in headers) && !("Host" in headers)) {
+        if (!("host" in headers2) && !("Host" in headers2)) {
           const { host } = new URL(origin);
-          headers.host = host;
+          headers2.host = host;
         }
-        opts.headers = { ...this[kProxyHeaders], ...headers };
+        opts.headers = { ...this[kProxyHeaders], ...headers2 };
         return this.#client[kDispatch](opts, handler);
       }
       [kClose]() {
@@ -43217,16 +43540,16 @@ var require_proxy_agent2 = __commonJS({
         });
       }
       dispatch(opts, handler) {
-        const headers = buildHeaders(opts.headers);
-        throwIfProxyAuthIsSent(headers);
-        if (headers && !("host" in headers) && !("Host" in headers)) {
+        const headers2 = buildHeaders(opts.headers);
+        throwIfProxyAuthIsSent(headers2);
+        if (headers2 && !("host" in headers2) && !("Host" in headers2)) {
           const { host } = new URL(opts.origin);
-          headers.host = host;
+          headers2.host = host;
         }
         return this[kAgent].dispatch(
           {
             ...opts,
-            headers
+            headers: headers2
           },
           handler
         );
@@ -43259,18 +43582,18 @@ var require_proxy_agent2 = __commonJS({
         return Promise.all(promises3);
       }
     };
-    function buildHeaders(headers) {
-      if (Array.isArray(headers)) {
+    function buildHeaders(headers2) {
+      if (Array.isArray(headers2)) {
         const headersPair = {};
-        for (let i = 0; i < headers.length; i += 2) {
-          headersPair[headers[i]] = headers[i + 1];
+        for (let i = 0; i < headers2.length; i += 2) {
+          headersPair[headers2[i]] = headers2[i + 1];
         }
         return headersPair;
       }
-      return headers;
+      return headers2;
     }
-    function throwIfProxyAuthIsSent(headers) {
-      const existProxyAuth = headers && Object.keys(headers).find((key) => key.toLowerCase() === "proxy-authorization");
+    function throwIfProxyAuthIsSent(headers2) {
+      const existProxyAuth = headers2 && Object.keys(headers2).find((key) => key.toLowerCase() === "proxy-authorization");
       if (existProxyAuth) {
         throw new InvalidArgumentError("Proxy-Authorization should be sent in ProxyAgent constructor");
       }
@@ -43419,8 +43742,8 @@ var require_retry_handler2 = __commonJS({
       const retryTime = new Date(retryAfter).getTime();
       return isNaN(retryTime) ? 0 : retryTime - Date.now();
     }
-    function validatePartialResponseContentLength(headers, range, statusCode, retryCount) {
-      const contentLength = headers["content-length"];
+    function validatePartialResponseContentLength(headers2, range, statusCode, retryCount) {
+      const contentLength = headers2["content-length"];
       if (contentLength == null) {
         return;
       }
@@ -43431,7 +43754,7 @@ var require_retry_handler2 = __commonJS({
       const expectedLength = range.end - range.start + 1;
       if (!Number.isFinite(length) || length !== expectedLength) {
         throw new RequestRetryError("Content-Length mismatch", statusCode, {
-          headers,
+          headers: headers2,
           data: { count: retryCount }
         });
       }
@@ -43541,15 +43864,15 @@ var require_retry_handler2 = __commonJS({
         this.etag = null;
         this.controllerProxy = new RetryController();
       }
-      onResponseStartWithRetry(controller, statusCode, headers, statusMessage, err) {
+      onResponseStartWithRetry(controller, statusCode, headers2, statusMessage, err) {
         if (this.retryOpts.throwOnError) {
           if (this.retryOpts.statusCodes.includes(statusCode) === false) {
             if (this.headersSent) {
               this.handler.onResponseError?.(this.controllerProxy, err);
             } else {
               this.headersSent = true;
-              this.checkpointResponseEnd(headers);
-              this.handler.onResponseStart?.(this.controllerProxy, statusCode, headers, statusMessage);
+              this.checkpointResponseEnd(headers2);
+              this.handler.onResponseStart?.(this.controllerProxy, statusCode, headers2, statusMessage);
             }
           } else {
             this.error = err;
@@ -43558,8 +43881,8 @@ var require_retry_handler2 = __commonJS({
         }
         if (isDisturbed(this.opts.body)) {
           this.headersSent = true;
-          this.checkpointResponseEnd(headers);
-          this.handler.onResponseStart?.(this.controllerProxy, statusCode, headers, statusMessage);
+          this.checkpointResponseEnd(headers2);
+          this.handler.onResponseStart?.(this.controllerProxy, statusCode, headers2, statusMessage);
           return;
         }
         function shouldRetry(passedErr) {
@@ -43568,8 +43891,8 @@ var require_retry_handler2 = __commonJS({
               this.handler.onResponseError?.(this.controllerProxy, passedErr);
             } else {
               this.headersSent = true;
-              this.checkpointResponseEnd(headers);
-              this.handler.onResponseStart?.(this.controllerProxy, statusCode, headers, statusMessage);
+              this.checkpointResponseEnd(headers2);
+              this.handler.onResponseStart?.(this.controllerProxy, statusCode, headers2, statusMessage);
             }
             controller.resume();
             return;
@@ -43587,9 +43910,9 @@ var require_retry_handler2 = __commonJS({
           shouldRetry.bind(this)
         );
       }
-      checkpointResponseEnd(headers) {
+      checkpointResponseEnd(headers2) {
         if (this.end == null && this.opts.method !== "HEAD") {
-          const contentLength = headers["content-length"];
+          const contentLength = headers2["content-length"];
           this.end = contentLength != null ? Number(contentLength) - 1 : null;
           assert(
             this.end == null || Number.isFinite(this.end),
@@ -43604,11 +43927,11 @@ var require_retry_handler2 = __commonJS({
           this.handler.onRequestStart?.(this.controllerProxy, context);
         }
       }
-      onRequestUpgrade(_controller, statusCode, headers, socket) {
-        this.handler.onRequestUpgrade?.(this.controllerProxy, statusCode, headers, socket);
+      onRequestUpgrade(_controller, statusCode, headers2, socket) {
+        this.handler.onRequestUpgrade?.(this.controllerProxy, statusCode, headers2, socket);
       }
       static [kRetryHandlerDefaultRetry](err, { state, opts }, cb) {
-        const { statusCode, code, headers } = err;
+        const { statusCode, code, headers: headers2 } = err;
         const { method, retryOptions } = opts;
         const {
           maxRetries,
@@ -43636,52 +43959,52 @@ var require_retry_handler2 = __commonJS({
           cb(err);
           return;
         }
-        let retryAfterHeader = headers?.["retry-after"];
+        let retryAfterHeader = headers2?.["retry-after"];
         if (retryAfterHeader) {
           retryAfterHeader = Number(retryAfterHeader);
-          retryAfterHeader = Number.isNaN(retryAfterHeader) ? calculateRetryAfterHeader(headers["retry-after"]) : retryAfterHeader * 1e3;
+          retryAfterHeader = Number.isNaN(retryAfterHeader) ? calculateRetryAfterHeader(headers2["retry-after"]) : retryAfterHeader * 1e3;
         }
         const retryTimeout = retryAfterHeader > 0 ? Math.min(retryAfterHeader, maxTimeout) : Math.min(minTimeout * timeoutFactor ** (counter - 1), maxTimeout);
         setTimeout(() => cb(null), retryTimeout);
       }
-      onResponseStart(controller, statusCode, headers, statusMessage) {
+      onResponseStart(controller, statusCode, headers2, statusMessage) {
         this.error = null;
         this.retryCount += 1;
         if (statusCode >= 300) {
           const err = new RequestRetryError("Request failed", statusCode, {
-            headers,
+            headers: headers2,
             data: {
               count: this.retryCount
             }
           });
-          this.onResponseStartWithRetry(controller, statusCode, headers, statusMessage, err);
+          this.onResponseStartWithRetry(controller, statusCode, headers2, statusMessage, err);
           return;
         }
         if (this.headersSent) {
           if (statusCode !== 206 && (this.start > 0 || statusCode !== 200)) {
             throw new RequestRetryError("server does not support the range header and the payload was partially consumed", statusCode, {
-              headers,
+              headers: headers2,
               data: { count: this.retryCount }
             });
           }
-          const contentRange = parseRangeHeader(headers["content-range"]);
+          const contentRange = parseRangeHeader(headers2["content-range"]);
           if (!contentRange) {
             throw new RequestRetryError("Content-Range mismatch", statusCode, {
-              headers,
+              headers: headers2,
               data: { count: this.retryCount }
             });
           }
-          if (this.etag != null && this.etag !== headers.etag) {
+          if (this.etag != null && this.etag !== headers2.etag) {
             throw new RequestRetryError("ETag mismatch", statusCode, {
-              headers,
+              headers: headers2,
               data: { count: this.retryCount }
             });
           }
-          validatePartialResponseContentLength(headers, contentRange, statusCode, this.retryCount);
+          validatePartialResponseContentLength(headers2, contentRange, statusCode, this.retryCount);
           const { start, size, end = size ? size - 1 : null } = contentRange;
           if (this.start !== start || this.end != null && this.end !== end) {
             throw new RequestRetryError("Content-Range mismatch", statusCode, {
-              headers,
+              headers: headers2,
               data: { count: this.retryCount }
             });
           }
@@ -43689,18 +44012,18 @@ var require_retry_handler2 = __commonJS({
         }
         if (this.end == null) {
           if (statusCode === 206) {
-            const range = parseRangeHeader(headers["content-range"]);
+            const range = parseRangeHeader(headers2["content-range"]);
             if (range == null) {
               this.headersSent = true;
               this.handler.onResponseStart?.(
                 this.controllerProxy,
                 statusCode,
-                headers,
+                headers2,
                 statusMessage
               );
               return;
             }
-            validatePartialResponseContentLength(headers, range, statusCode, this.retryCount);
+            validatePartialResponseContentLength(headers2, range, statusCode, this.retryCount);
             const { start, size, end = size ? size - 1 : null } = range;
             assert(
               start != null && Number.isFinite(start),
@@ -43711,7 +44034,7 @@ var require_retry_handler2 = __commonJS({
             this.end = end;
           }
           if (this.end == null) {
-            const contentLength = headers["content-length"];
+            const contentLength = headers2["content-length"];
             this.end = contentLength != null ? Number(contentLength) - 1 : null;
           }
           assert(Number.isFinite(this.start));
@@ -43720,7 +44043,7 @@ var require_retry_handler2 = __commonJS({
             "invalid content-length"
           );
           this.resume = true;
-          this.etag = headers.etag != null ? headers.etag : null;
+          this.etag = headers2.etag != null ? headers2.etag : null;
           if (this.etag != null && this.etag[0] === "W" && this.etag[1] === "/") {
             this.etag = null;
           }
@@ -43728,12 +44051,12 @@ var require_retry_handler2 = __commonJS({
           this.handler.onResponseStart?.(
             this.controllerProxy,
             statusCode,
-            headers,
+            headers2,
             statusMessage
           );
         } else {
           throw new RequestRetryError("Request failed", statusCode, {
-            headers,
+            headers: headers2,
             data: { count: this.retryCount }
           });
         }
@@ -43757,15 +44080,15 @@ var require_retry_handler2 = __commonJS({
       }
       retry() {
         if (this.start !== 0) {
-          const headers = { range: `bytes=${this.start}-${this.end ?? ""}` };
+          const headers2 = { range: `bytes=${this.start}-${this.end ?? ""}` };
           if (this.etag != null) {
-            headers["if-match"] = this.etag;
+            headers2["if-match"] = this.etag;
           }
           this.opts = {
             ...this.opts,
             headers: {
               ...this.opts.headers,
-              ...headers
+              ...headers2
             }
           };
         }
@@ -44107,7 +44430,7 @@ var require_readable2 = __commonJS({
         if (this._readableState.closeEmitted) {
           return Promise.resolve(null);
         }
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve8, reject) => {
           if (this[kContentLength] && this[kContentLength] > limit || this[kBytesRead] > limit) {
             this.destroy(new AbortError());
           }
@@ -44121,11 +44444,11 @@ var require_readable2 = __commonJS({
               if (signal.aborted) {
                 reject(signal.reason ?? new AbortError());
               } else {
-                resolve5(null);
+                resolve8(null);
               }
             });
           } else {
-            this.on("close", resolve5);
+            this.on("close", resolve8);
           }
           this.on("error", noop).on("data", () => {
             if (this[kBytesRead] > limit) {
@@ -44153,7 +44476,7 @@ var require_readable2 = __commonJS({
     }
     function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve5, reject) => {
+      return new Promise((resolve8, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -44168,7 +44491,7 @@ var require_readable2 = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve5,
+              resolve: resolve8,
               reject,
               length: 0,
               body: []
@@ -44242,18 +44565,18 @@ var require_readable2 = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2, encoding) {
-      const { type, body, resolve: resolve5, stream, length } = consume2;
+      const { type, body, resolve: resolve8, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve5(chunksDecode(body, length, encoding));
+          resolve8(chunksDecode(body, length, encoding));
         } else if (type === "json") {
-          resolve5(JSON.parse(chunksDecode(body, length, encoding)));
+          resolve8(JSON.parse(chunksDecode(body, length, encoding)));
         } else if (type === "arrayBuffer") {
-          resolve5(chunksConcat(body, length).buffer);
+          resolve8(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve5(new Blob(body, { type: stream[kContentType] }));
+          resolve8(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve5(chunksConcat(body, length));
+          resolve8(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -44364,14 +44687,14 @@ var require_api_request2 = __commonJS({
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
         const { callback, opaque, abort, context, responseHeaders, highWaterMark } = this;
-        const headers = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+        const headers2 = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         if (statusCode < 200) {
           if (this.onInfo) {
-            this.onInfo({ statusCode, headers });
+            this.onInfo({ statusCode, headers: headers2 });
           }
           return;
         }
-        const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
+        const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers2;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
         const res = new Readable5({
@@ -44392,7 +44715,7 @@ var require_api_request2 = __commonJS({
             this.runInAsyncScope(callback, null, null, {
               statusCode,
               statusText: statusMessage,
-              headers,
+              headers: headers2,
               trailers: this.trailers,
               opaque,
               body: res,
@@ -44443,9 +44766,9 @@ var require_api_request2 = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve8, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -44586,10 +44909,10 @@ var require_api_stream2 = __commonJS({
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
         const { factory, opaque, context, responseHeaders } = this;
-        const headers = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+        const headers2 = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         if (statusCode < 200) {
           if (this.onInfo) {
-            this.onInfo({ statusCode, headers });
+            this.onInfo({ statusCode, headers: headers2 });
           }
           return;
         }
@@ -44599,7 +44922,7 @@ var require_api_stream2 = __commonJS({
         }
         const res = this.runInAsyncScope(factory, null, {
           statusCode,
-          headers,
+          headers: headers2,
           opaque,
           context
         });
@@ -44657,9 +44980,9 @@ var require_api_stream2 = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve8, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -44809,8 +45132,8 @@ var require_api_pipeline2 = __commonJS({
         const { opaque, handler, context } = this;
         if (statusCode < 200) {
           if (this.onInfo) {
-            const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
-            this.onInfo({ statusCode, headers });
+            const headers2 = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+            this.onInfo({ statusCode, headers: headers2 });
           }
           return;
         }
@@ -44818,10 +45141,10 @@ var require_api_pipeline2 = __commonJS({
         let body;
         try {
           this.handler = null;
-          const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+          const headers2 = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
           body = this.runInAsyncScope(handler, null, {
             statusCode,
-            headers,
+            headers: headers2,
             opaque,
             body: this.res,
             context
@@ -44926,9 +45249,9 @@ var require_api_upgrade2 = __commonJS({
         const { callback, opaque, context } = this;
         removeSignal(this);
         this.callback = null;
-        const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+        const headers2 = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         this.runInAsyncScope(callback, null, null, {
-          headers,
+          headers: headers2,
           socket,
           opaque,
           context
@@ -44947,9 +45270,9 @@ var require_api_upgrade2 = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve8, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -45017,13 +45340,13 @@ var require_api_connect2 = __commonJS({
         const { callback, opaque, context } = this;
         removeSignal(this);
         this.callback = null;
-        let headers = rawHeaders;
-        if (headers != null) {
-          headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+        let headers2 = rawHeaders;
+        if (headers2 != null) {
+          headers2 = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         }
         this.runInAsyncScope(callback, null, null, {
           statusCode,
-          headers,
+          headers: headers2,
           socket,
           opaque,
           context
@@ -45042,9 +45365,9 @@ var require_api_connect2 = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve8, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve5(data);
+            return err ? reject(err) : resolve8(data);
           });
         });
       }
@@ -45172,50 +45495,50 @@ var require_mock_utils2 = __commonJS({
       }
       return false;
     }
-    function lowerCaseEntries(headers) {
+    function lowerCaseEntries(headers2) {
       return Object.fromEntries(
-        Object.entries(headers).map(([headerName, headerValue]) => {
+        Object.entries(headers2).map(([headerName, headerValue]) => {
           return [headerName.toLocaleLowerCase(), headerValue];
         })
       );
     }
-    function getHeaderByName(headers, key) {
-      if (Array.isArray(headers)) {
-        for (let i = 0; i < headers.length; i += 2) {
-          if (headers[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
-            return headers[i + 1];
+    function getHeaderByName(headers2, key) {
+      if (Array.isArray(headers2)) {
+        for (let i = 0; i < headers2.length; i += 2) {
+          if (headers2[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
+            return headers2[i + 1];
           }
         }
         return void 0;
-      } else if (typeof headers.get === "function") {
-        return headers.get(key);
+      } else if (typeof headers2.get === "function") {
+        return headers2.get(key);
       } else {
-        return lowerCaseEntries(headers)[key.toLocaleLowerCase()];
+        return lowerCaseEntries(headers2)[key.toLocaleLowerCase()];
       }
     }
-    function buildHeadersFromArray(headers) {
-      const clone = headers.slice();
+    function buildHeadersFromArray(headers2) {
+      const clone = headers2.slice();
       const entries = [];
       for (let index = 0; index < clone.length; index += 2) {
         entries.push([clone[index], clone[index + 1]]);
       }
       return Object.fromEntries(entries);
     }
-    function matchHeaders(mockDispatch2, headers) {
+    function matchHeaders(mockDispatch2, headers2) {
       if (typeof mockDispatch2.headers === "function") {
-        if (Array.isArray(headers)) {
-          headers = buildHeadersFromArray(headers);
+        if (Array.isArray(headers2)) {
+          headers2 = buildHeadersFromArray(headers2);
         }
-        return mockDispatch2.headers(headers ? lowerCaseEntries(headers) : {});
+        return mockDispatch2.headers(headers2 ? lowerCaseEntries(headers2) : {});
       }
       if (typeof mockDispatch2.headers === "undefined") {
         return true;
       }
-      if (typeof headers !== "object" || typeof mockDispatch2.headers !== "object") {
+      if (typeof headers2 !== "object" || typeof mockDispatch2.headers !== "object") {
         return false;
       }
       for (const [matchHeaderName, matchHeaderValue] of Object.entries(mockDispatch2.headers)) {
-        const headerValue = getHeaderByName(headers, matchHeaderName);
+        const headerValue = getHeaderByName(headers2, matchHeaderName);
         if (!matchValue(matchHeaderValue, headerValue)) {
           return false;
         }
@@ -45258,11 +45581,11 @@ var require_mock_utils2 = __commonJS({
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path, method, body, headers }) {
+    function matchKey(mockDispatch2, { path, method, body, headers: headers2 }) {
       const pathMatch = matchValue(mockDispatch2.path, path);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
-      const headersMatch = matchHeaders(mockDispatch2, headers);
+      const headersMatch = matchHeaders(mockDispatch2, headers2);
       return pathMatch && methodMatch && bodyMatch && headersMatch;
     }
     function getResponseData(data) {
@@ -45300,8 +45623,8 @@ var require_mock_utils2 = __commonJS({
       }
       matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key.headers));
       if (matchedMockDispatches.length === 0) {
-        const headers = typeof key.headers === "object" ? JSON.stringify(key.headers) : key.headers;
-        throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers}' on path '${resolvedPath}'`);
+        const headers2 = typeof key.headers === "object" ? JSON.stringify(key.headers) : key.headers;
+        throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers2}' on path '${resolvedPath}'`);
       }
       return matchedMockDispatches[0];
     }
@@ -45334,12 +45657,12 @@ var require_mock_utils2 = __commonJS({
       return path;
     }
     function buildKey(opts) {
-      const { path, method, body, headers, query } = opts;
+      const { path, method, body, headers: headers2, query } = opts;
       return {
         path,
         method,
         body,
-        headers,
+        headers: headers2,
         query
       };
     }
@@ -45377,7 +45700,7 @@ var require_mock_utils2 = __commonJS({
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
       }
-      const { data: { statusCode, data, headers, trailers, error: error2 }, delay, persist } = mockDispatch2;
+      const { data: { statusCode, data, headers: headers2, trailers, error: error2 }, delay, persist } = mockDispatch2;
       const { timesInvoked, times } = mockDispatch2;
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
@@ -45421,7 +45744,7 @@ var require_mock_utils2 = __commonJS({
           return;
         }
         const responseData = getResponseData(body);
-        const responseHeaders = generateKeyValues(headers);
+        const responseHeaders = generateKeyValues(headers2);
         const responseTrailers = generateKeyValues(trailers);
         handler.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
         handler.onData?.(Buffer.from(responseData));
@@ -45596,9 +45919,9 @@ var require_mock_interceptor2 = __commonJS({
       createMockScopeDispatchData({ statusCode, data, responseOptions }) {
         const responseData = getResponseData(data);
         const contentLength = this[kContentLength] ? { "content-length": responseData.length } : {};
-        const headers = { ...this[kDefaultHeaders], ...contentLength, ...responseOptions.headers };
+        const headers2 = { ...this[kDefaultHeaders], ...contentLength, ...responseOptions.headers };
         const trailers = { ...this[kDefaultTrailers], ...responseOptions.trailers };
-        return { statusCode, data, headers, trailers };
+        return { statusCode, data, headers: headers2, trailers };
       }
       validateReplyParameters(replyParameters) {
         if (typeof replyParameters.statusCode === "undefined") {
@@ -45650,11 +45973,11 @@ var require_mock_interceptor2 = __commonJS({
       /**
        * Set default reply headers on the interceptor for subsequent replies
        */
-      defaultReplyHeaders(headers) {
-        if (typeof headers === "undefined") {
+      defaultReplyHeaders(headers2) {
+        if (typeof headers2 === "undefined") {
           throw new InvalidArgumentError("headers must be defined");
         }
-        this[kDefaultHeaders] = headers;
+        this[kDefaultHeaders] = headers2;
         return this;
       }
       /**
@@ -46243,8 +46566,8 @@ var require_snapshot_utils = __commonJS({
     }
     var crypto2 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
     var hashId = crypto2?.hash ? (value) => crypto2.hash("sha256", value, "base64url") : (value) => Buffer.from(value).toString("base64url");
-    function isUndiciHeaders(headers) {
-      return Array.isArray(headers) && (headers.length & 1) === 0;
+    function isUndiciHeaders(headers2) {
+      return Array.isArray(headers2) && (headers2.length & 1) === 0;
     }
     function isUrlExcludedFactory(excludePatterns = []) {
       if (excludePatterns.length === 0) {
@@ -46269,13 +46592,13 @@ var require_snapshot_utils = __commonJS({
         return false;
       };
     }
-    function normalizeHeaders(headers) {
+    function normalizeHeaders(headers2) {
       const normalizedHeaders = {};
-      if (!headers) return normalizedHeaders;
-      if (isUndiciHeaders(headers)) {
-        for (let i = 0; i < headers.length; i += 2) {
-          const key = headers[i];
-          const value = headers[i + 1];
+      if (!headers2) return normalizedHeaders;
+      if (isUndiciHeaders(headers2)) {
+        for (let i = 0; i < headers2.length; i += 2) {
+          const key = headers2[i];
+          const value = headers2[i + 1];
           if (key && value !== void 0) {
             const keyStr = Buffer.isBuffer(key) ? key.toString() : key;
             const valueStr = Buffer.isBuffer(value) ? value.toString() : value;
@@ -46284,8 +46607,8 @@ var require_snapshot_utils = __commonJS({
         }
         return normalizedHeaders;
       }
-      if (headers && typeof headers === "object") {
-        for (const [key, value] of Object.entries(headers)) {
+      if (headers2 && typeof headers2 === "object") {
+        for (const [key, value] of Object.entries(headers2)) {
           if (key && typeof key === "string") {
             normalizedHeaders[key.toLowerCase()] = Array.isArray(value) ? value.join(", ") : String(value);
           }
@@ -46317,8 +46640,8 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile11, readFile: readFile4, mkdir: mkdir16 } = __require("node:fs/promises");
-    var { dirname: dirname8, resolve: resolve5 } = __require("node:path");
+    var { writeFile: writeFile11, readFile: readFile3, mkdir: mkdir16 } = __require("node:fs/promises");
+    var { dirname: dirname10, resolve: resolve8 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors3();
     var { hashId, isUrlExcludedFactory, normalizeHeaders, createHeaderFilters } = require_snapshot_utils();
@@ -46335,14 +46658,14 @@ var require_snapshot_recorder = __commonJS({
         body: matchOptions.matchBody !== false && opts.body ? String(opts.body) : ""
       };
     }
-    function filterHeadersForMatching(headers, headerFilters, matchOptions = {}) {
-      if (!headers || typeof headers !== "object") return {};
+    function filterHeadersForMatching(headers2, headerFilters, matchOptions = {}) {
+      if (!headers2 || typeof headers2 !== "object") return {};
       const {
         caseSensitive = false
       } = matchOptions;
       const filtered = {};
       const { ignore, exclude, match } = headerFilters;
-      for (const [key, value] of Object.entries(headers)) {
+      for (const [key, value] of Object.entries(headers2)) {
         const headerKey = caseSensitive ? key : key.toLowerCase();
         if (exclude.has(headerKey)) continue;
         if (ignore.has(headerKey)) continue;
@@ -46353,14 +46676,14 @@ var require_snapshot_recorder = __commonJS({
       }
       return filtered;
     }
-    function filterHeadersForStorage(headers, headerFilters, matchOptions = {}) {
-      if (!headers || typeof headers !== "object") return {};
+    function filterHeadersForStorage(headers2, headerFilters, matchOptions = {}) {
+      if (!headers2 || typeof headers2 !== "object") return {};
       const {
         caseSensitive = false
       } = matchOptions;
       const filtered = {};
       const { exclude: excludeSet } = headerFilters;
-      for (const [key, value] of Object.entries(headers)) {
+      for (const [key, value] of Object.entries(headers2)) {
         const headerKey = caseSensitive ? key : key.toLowerCase();
         if (excludeSet.has(headerKey)) continue;
         filtered[headerKey] = value;
@@ -46519,7 +46842,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile4(resolve5(path), "utf8");
+          const data = await readFile3(resolve8(path), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -46548,8 +46871,8 @@ var require_snapshot_recorder = __commonJS({
         if (!path) {
           throw new InvalidArgumentError("Snapshot path is required");
         }
-        const resolvedPath = resolve5(path);
-        await mkdir16(dirname8(resolvedPath), { recursive: true });
+        const resolvedPath = resolve8(path);
+        await mkdir16(dirname10(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
@@ -46800,13 +47123,13 @@ var require_snapshot_agent = __commonJS({
           onRequestStart(controller, context) {
             return handler.onRequestStart(controller, { ...context, history: this.history });
           },
-          onRequestUpgrade(controller, statusCode, headers, socket) {
-            return handler.onRequestUpgrade(controller, statusCode, headers, socket);
+          onRequestUpgrade(controller, statusCode, headers2, socket) {
+            return handler.onRequestUpgrade(controller, statusCode, headers2, socket);
           },
-          onResponseStart(controller, statusCode, headers, statusMessage) {
+          onResponseStart(controller, statusCode, headers2, statusMessage) {
             responseData.statusCode = statusCode;
-            responseData.headers = headers;
-            return handler.onResponseStart(controller, statusCode, headers, statusMessage);
+            responseData.headers = headers2;
+            return handler.onResponseStart(controller, statusCode, headers2, statusMessage);
           },
           onResponseData(controller, chunk) {
             responseData.body.push(chunk);
@@ -47154,10 +47477,10 @@ var require_redirect_handler2 = __commonJS({
       onRequestStart(controller, context) {
         this.handler.onRequestStart?.(controller, { ...context, history: this.history });
       }
-      onRequestUpgrade(controller, statusCode, headers, socket) {
-        this.handler.onRequestUpgrade?.(controller, statusCode, headers, socket);
+      onRequestUpgrade(controller, statusCode, headers2, socket) {
+        this.handler.onRequestUpgrade?.(controller, statusCode, headers2, socket);
       }
-      onResponseStart(controller, statusCode, headers, statusMessage) {
+      onResponseStart(controller, statusCode, headers2, statusMessage) {
         if (this.opts.throwOnMaxRedirect && this.history.length >= this.maxRedirections) {
           throw new Error("max redirects");
         }
@@ -47175,17 +47498,17 @@ var require_redirect_handler2 = __commonJS({
           }
           this.opts.body = null;
         }
-        this.location = this.history.length >= this.maxRedirections || util.isDisturbed(this.opts.body) || redirectableStatusCodes.indexOf(statusCode) === -1 ? null : headers.location;
+        this.location = this.history.length >= this.maxRedirections || util.isDisturbed(this.opts.body) || redirectableStatusCodes.indexOf(statusCode) === -1 ? null : headers2.location;
         if (this.opts.origin) {
           this.history.push(new URL(this.opts.path, this.opts.origin));
         }
         if (!this.location) {
-          this.handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
+          this.handler.onResponseStart?.(controller, statusCode, headers2, statusMessage);
           return;
         }
         this.history[kRedirectCacheControl].push({
           statusCode,
-          headers: { ...headers },
+          headers: { ...headers2 },
           receivedAt: Date.now()
         });
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
@@ -47231,31 +47554,31 @@ var require_redirect_handler2 = __commonJS({
       }
       return false;
     }
-    function cleanRequestHeaders(headers, removeContent, unknownOrigin) {
+    function cleanRequestHeaders(headers2, removeContent, unknownOrigin) {
       const ret = [];
-      if (Array.isArray(headers)) {
-        if (headers.length > 0 && Array.isArray(headers[0])) {
-          for (const [key, value] of headers) {
+      if (Array.isArray(headers2)) {
+        if (headers2.length > 0 && Array.isArray(headers2[0])) {
+          for (const [key, value] of headers2) {
             if (!shouldRemoveHeader(key, removeContent, unknownOrigin)) {
               ret.push(key, value);
             }
           }
         } else {
-          for (let i = 0; i < headers.length; i += 2) {
-            if (!shouldRemoveHeader(headers[i], removeContent, unknownOrigin)) {
-              ret.push(headers[i], headers[i + 1]);
+          for (let i = 0; i < headers2.length; i += 2) {
+            if (!shouldRemoveHeader(headers2[i], removeContent, unknownOrigin)) {
+              ret.push(headers2[i], headers2[i + 1]);
             }
           }
         }
-      } else if (headers && typeof headers === "object") {
-        const entries = util.hasSafeIterator(headers) ? headers : Object.entries(headers);
+      } else if (headers2 && typeof headers2 === "object") {
+        const entries = util.hasSafeIterator(headers2) ? headers2 : Object.entries(headers2);
         for (const [key, value] of entries) {
           if (!shouldRemoveHeader(key, removeContent, unknownOrigin)) {
             ret.push(key, value);
           }
         }
       } else {
-        assert(headers == null, "headers must be an object or an array");
+        assert(headers2 == null, "headers must be an object or an array");
       }
       return ret;
     }
@@ -47311,12 +47634,12 @@ var require_response_error = __commonJS({
         this.#body = "";
         return super.onRequestStart(controller, context);
       }
-      onResponseStart(controller, statusCode, headers, statusMessage) {
+      onResponseStart(controller, statusCode, headers2, statusMessage) {
         this.#statusCode = statusCode;
-        this.#headers = headers;
-        this.#contentType = headers["content-type"];
+        this.#headers = headers2;
+        this.#contentType = headers2["content-type"];
         if (this.#statusCode < 400) {
-          return super.onResponseStart(controller, statusCode, headers, statusMessage);
+          return super.onResponseStart(controller, statusCode, headers2, statusMessage);
         }
         if (this.#checkContentType("application/json") || this.#checkContentType("text/plain")) {
           this.#decoder = new TextDecoder("utf-8");
@@ -47418,8 +47741,8 @@ var require_dump2 = __commonJS({
         controller.abort = this.#abort.bind(this);
         return super.onRequestStart(controller, context);
       }
-      onResponseStart(controller, statusCode, headers, statusMessage) {
-        const contentLength = headers["content-length"];
+      onResponseStart(controller, statusCode, headers2, statusMessage) {
+        const contentLength = headers2["content-length"];
         if (contentLength != null && contentLength > this.#maxSize) {
           throw new RequestAbortedError(
             `Response size (${contentLength}) larger than maxSize (${this.#maxSize})`
@@ -47428,7 +47751,7 @@ var require_dump2 = __commonJS({
         if (this.aborted === true) {
           return true;
         }
-        return super.onResponseStart(controller, statusCode, headers, statusMessage);
+        return super.onResponseStart(controller, statusCode, headers2, statusMessage);
       }
       onResponseError(controller, err) {
         super.onResponseError(controller, this.aborted === true ? this.reason : err);
@@ -47477,24 +47800,24 @@ var require_dns2 = __commonJS({
     var DecoratorHandler = require_decorator_handler2();
     var { InvalidArgumentError, InformationalError } = require_errors3();
     var maxInt = Math.pow(2, 31) - 1;
-    function hasSafeIterator(headers) {
-      const prototype = Object.getPrototypeOf(headers);
-      const ownIterator = Object.prototype.hasOwnProperty.call(headers, Symbol.iterator);
-      return ownIterator || prototype != null && prototype !== Object.prototype && typeof headers[Symbol.iterator] === "function";
+    function hasSafeIterator(headers2) {
+      const prototype = Object.getPrototypeOf(headers2);
+      const ownIterator = Object.prototype.hasOwnProperty.call(headers2, Symbol.iterator);
+      return ownIterator || prototype != null && prototype !== Object.prototype && typeof headers2[Symbol.iterator] === "function";
     }
     function isHostHeader(key) {
       return typeof key === "string" && key.toLowerCase() === "host";
     }
-    function normalizeHeaders(headers) {
-      if (headers == null) {
+    function normalizeHeaders(headers2) {
+      if (headers2 == null) {
         return null;
       }
-      if (Array.isArray(headers)) {
-        if (headers.length === 0 || !Array.isArray(headers[0])) {
-          return headers;
+      if (Array.isArray(headers2)) {
+        if (headers2.length === 0 || !Array.isArray(headers2[0])) {
+          return headers2;
         }
         const normalized = [];
-        for (const header of headers) {
+        for (const header of headers2) {
           if (Array.isArray(header) && header.length === 2) {
             normalized.push(header[0], header[1]);
           } else {
@@ -47503,9 +47826,9 @@ var require_dns2 = __commonJS({
         }
         return normalized;
       }
-      if (typeof headers === "object" && hasSafeIterator(headers)) {
+      if (typeof headers2 === "object" && hasSafeIterator(headers2)) {
         const normalized = [];
-        for (const header of headers) {
+        for (const header of headers2) {
           if (Array.isArray(header) && header.length === 2) {
             normalized.push(header[0], header[1]);
           } else {
@@ -47514,25 +47837,25 @@ var require_dns2 = __commonJS({
         }
         return normalized;
       }
-      return headers;
+      return headers2;
     }
-    function hasHostHeader(headers) {
-      if (headers == null) {
+    function hasHostHeader(headers2) {
+      if (headers2 == null) {
         return false;
       }
-      if (Array.isArray(headers)) {
-        if (headers.length === 0) {
+      if (Array.isArray(headers2)) {
+        if (headers2.length === 0) {
           return false;
         }
-        for (let i = 0; i < headers.length; i += 2) {
-          if (isHostHeader(headers[i])) {
+        for (let i = 0; i < headers2.length; i += 2) {
+          if (isHostHeader(headers2[i])) {
             return true;
           }
         }
         return false;
       }
-      if (typeof headers === "object") {
-        for (const key in headers) {
+      if (typeof headers2 === "object") {
+        for (const key in headers2) {
           if (isHostHeader(key)) {
             return true;
           }
@@ -47540,8 +47863,8 @@ var require_dns2 = __commonJS({
       }
       return false;
     }
-    function withHostHeader(host, headers) {
-      const normalizedHeaders = normalizeHeaders(headers);
+    function withHostHeader(host, headers2) {
+      const normalizedHeaders = normalizeHeaders(headers2);
       if (hasHostHeader(normalizedHeaders)) {
         return normalizedHeaders;
       }
@@ -48044,24 +48367,24 @@ var require_cache2 = __commonJS({
         headers: opts.headers
       };
     }
-    function appendHeader(headers, key, val) {
+    function appendHeader(headers2, key, val) {
       const headerName = key.toLowerCase();
-      const current = headers[headerName];
+      const current = headers2[headerName];
       const values = Array.isArray(val) ? val : [val];
       if (current === void 0) {
-        headers[headerName] = Array.isArray(val) ? val.slice() : val;
+        headers2[headerName] = Array.isArray(val) ? val.slice() : val;
       } else if (Array.isArray(current)) {
         current.push(...values);
       } else {
-        headers[headerName] = [current, ...values];
+        headers2[headerName] = [current, ...values];
       }
     }
     function normalizeHeaders(opts) {
-      let headers;
+      let headers2;
       if (opts.headers == null) {
-        headers = {};
+        headers2 = {};
       } else if (typeof opts.headers === "object") {
-        headers = {};
+        headers2 = {};
         if (hasSafeIterator(opts.headers)) {
           if (Array.isArray(opts.headers)) {
             if (Array.isArray(opts.headers[0])) {
@@ -48073,7 +48396,7 @@ var require_cache2 = __commonJS({
                 if (typeof key !== "string" || typeof val !== "string") {
                   throw new Error("opts.headers is not a valid header map");
                 }
-                appendHeader(headers, key, val);
+                appendHeader(headers2, key, val);
               }
             } else {
               if (opts.headers.length % 2 !== 0) {
@@ -48086,9 +48409,9 @@ var require_cache2 = __commonJS({
                   throw new Error("opts.headers is not a valid header map");
                 }
                 if (typeof val === "string") {
-                  appendHeader(headers, key, val);
+                  appendHeader(headers2, key, val);
                 } else {
-                  appendHeader(headers, key, val.map((item) => typeof item === "string" ? item : item.toString("latin1")));
+                  appendHeader(headers2, key, val.map((item) => typeof item === "string" ? item : item.toString("latin1")));
                 }
               }
             }
@@ -48101,18 +48424,18 @@ var require_cache2 = __commonJS({
               if (typeof key !== "string" || typeof val !== "string") {
                 throw new Error("opts.headers is not a valid header map");
               }
-              appendHeader(headers, key, val);
+              appendHeader(headers2, key, val);
             }
           }
         } else {
           for (const key of Object.keys(opts.headers)) {
-            appendHeader(headers, key, opts.headers[key]);
+            appendHeader(headers2, key, opts.headers[key]);
           }
         }
       } else {
         throw new Error("opts.headers is not an object");
       }
-      return headers;
+      return headers2;
     }
     function assertCacheKey(key) {
       if (typeof key !== "object") {
@@ -48253,11 +48576,11 @@ var require_cache2 = __commonJS({
                   break;
                 }
                 i = lastQuotedPart;
-                const headers = fieldList.split(",");
+                const headers2 = fieldList.split(",");
                 let validFieldNames = true;
-                for (let j = 0; j < headers.length; j++) {
-                  headers[j] = trimOWS(headers[j]);
-                  if (!isValidHTTPToken(headers[j])) {
+                for (let j = 0; j < headers2.length; j++) {
+                  headers2[j] = trimOWS(headers2[j]);
+                  if (!isValidHTTPToken(headers2[j])) {
                     validFieldNames = false;
                   }
                 }
@@ -48265,9 +48588,9 @@ var require_cache2 = __commonJS({
                   output[key] = true;
                 } else if (output[key] !== true) {
                   if (key in output) {
-                    output[key] = output[key].concat(headers);
+                    output[key] = output[key].concat(headers2);
                   } else {
-                    output[key] = headers;
+                    output[key] = headers2;
                   }
                 }
               } else {
@@ -48332,9 +48655,9 @@ var require_cache2 = __commonJS({
       }
       return false;
     }
-    function parseVaryHeader(varyHeader, headers) {
+    function parseVaryHeader(varyHeader, headers2) {
       if (hasVaryStar(varyHeader)) {
-        return headers;
+        return headers2;
       }
       const output = (
         /** @type {Record<string, string | string[] | null>} */
@@ -48349,7 +48672,7 @@ var require_cache2 = __commonJS({
         if (!isValidHTTPToken(trimmedHeader)) {
           return void 0;
         }
-        const headerValue = headers[trimmedHeader];
+        const headerValue = headers2[trimmedHeader];
         output[trimmedHeader] = Array.isArray(headerValue) ? headerValue.slice() : headerValue ?? null;
       }
       return output;
@@ -48393,17 +48716,17 @@ var require_cache2 = __commonJS({
       }
     }
     function makeDeduplicationKey(cacheKey, excludeHeaders) {
-      const headers = {};
+      const headers2 = {};
       if (cacheKey.headers) {
         const sortedHeaders = Object.keys(cacheKey.headers).sort();
         for (const header of sortedHeaders) {
           if (excludeHeaders?.has(header.toLowerCase())) {
             continue;
           }
-          headers[header] = cacheKey.headers[header];
+          headers2[header] = cacheKey.headers[header];
         }
       }
-      return JSON.stringify([cacheKey.origin, cacheKey.method, cacheKey.path, headers]);
+      return JSON.stringify([cacheKey.origin, cacheKey.method, cacheKey.path, headers2]);
     }
     module.exports = {
       makeCacheKey,
@@ -49047,8 +49370,8 @@ var require_cache_handler = __commonJS({
       deleteLocationTargets(store, cacheKey, resHeaders.location);
       deleteLocationTargets(store, cacheKey, resHeaders["content-location"]);
     }
-    function requestCarriesCredentials(headers) {
-      return headers != null && (Object.hasOwn(headers, "authorization") || Object.hasOwn(headers, "cookie") || Object.hasOwn(headers, "proxy-authorization"));
+    function requestCarriesCredentials(headers2) {
+      return headers2 != null && (Object.hasOwn(headers2, "authorization") || Object.hasOwn(headers2, "cookie") || Object.hasOwn(headers2, "proxy-authorization"));
     }
     var CacheHandler = class {
       /**
@@ -49109,8 +49432,8 @@ var require_cache_handler = __commonJS({
         this.#history = context?.history;
         this.#handler.onRequestStart?.(controller, context);
       }
-      onRequestUpgrade(controller, statusCode, headers, socket) {
-        this.#handler.onRequestUpgrade?.(controller, statusCode, headers, socket);
+      onRequestUpgrade(controller, statusCode, headers2, socket) {
+        this.#handler.onRequestUpgrade?.(controller, statusCode, headers2, socket);
       }
       /**
        * @param {import('../../types/dispatcher.d.ts').default.DispatchController} controller
@@ -49916,13 +50239,13 @@ var require_cache_revalidation_handler = __commonJS({
         this.#successful = false;
         this.#context = context;
       }
-      onRequestUpgrade(controller, statusCode, headers, socket) {
-        this.#handler.onRequestUpgrade?.(controller, statusCode, headers, socket);
+      onRequestUpgrade(controller, statusCode, headers2, socket) {
+        this.#handler.onRequestUpgrade?.(controller, statusCode, headers2, socket);
       }
-      onResponseStart(controller, statusCode, headers, statusMessage) {
+      onResponseStart(controller, statusCode, headers2, statusMessage) {
         assert(this.#callback != null);
         this.#successful = statusCode === 304 || this.#allowErrorStatusCodes && statusCode >= 500 && statusCode <= 504;
-        this.#callback(this.#successful, this.#context, statusCode, headers);
+        this.#callback(this.#successful, this.#context, statusCode, headers2);
         this.#callback = null;
         if (this.#successful) {
           return true;
@@ -49931,7 +50254,7 @@ var require_cache_revalidation_handler = __commonJS({
         this.#handler.onResponseStart?.(
           controller,
           statusCode,
-          headers,
+          headers2,
           statusMessage
         );
       }
@@ -50013,8 +50336,8 @@ var require_cache3 = __commonJS({
       }
       return false;
     }
-    function hasPragmaNoCache(headers) {
-      const pragma = headers?.pragma;
+    function hasPragmaNoCache(headers2) {
+      const pragma = headers2?.pragma;
       if (!pragma) {
         return false;
       }
@@ -50033,14 +50356,14 @@ var require_cache3 = __commonJS({
       }
       return false;
     }
-    function needsRevalidation(result, cacheControlDirectives, { headers = {} }) {
+    function needsRevalidation(result, cacheControlDirectives, { headers: headers2 = {} }) {
       if (cacheControlDirectives?.["no-cache"]) {
         return true;
       }
       if (result.cacheControlDirectives?.["no-cache"] && !Array.isArray(result.cacheControlDirectives["no-cache"])) {
         return true;
       }
-      if (headers["if-modified-since"] || headers["if-none-match"]) {
+      if (headers2["if-modified-since"] || headers2["if-none-match"]) {
         return true;
       }
       return false;
@@ -50050,19 +50373,19 @@ var require_cache3 = __commonJS({
       // s-maxage implies proxy-revalidate for shared caches.
       result.cacheControlDirectives?.["s-maxage"] !== void 0);
     }
-    function revalidationResponseDisallowsCachedReuse(cacheType, headers) {
-      if (headers.vary && isInvalidOrWildcardVaryHeader(headers.vary) || cacheType === "shared" && Object.hasOwn(headers, "set-cookie")) {
+    function revalidationResponseDisallowsCachedReuse(cacheType, headers2) {
+      if (headers2.vary && isInvalidOrWildcardVaryHeader(headers2.vary) || cacheType === "shared" && Object.hasOwn(headers2, "set-cookie")) {
         return true;
       }
-      const cacheControl = headers["cache-control"];
+      const cacheControl = headers2["cache-control"];
       if (!cacheControl) {
         return false;
       }
       const cacheControlDirectives = parseCacheControlHeader(cacheControl);
       return cacheControlDirectives["no-store"] === true || cacheType === "shared" && cacheControlDirectives.private === true;
     }
-    function revalidationResponseUpdatesCacheControl(headers) {
-      return headers["cache-control"] !== void 0;
+    function revalidationResponseUpdatesCacheControl(headers2) {
+      return headers2["cache-control"] !== void 0;
     }
     function revalidationResponseAddsVary(result, varyDirectives) {
       if (!varyDirectives) {
@@ -50081,28 +50404,28 @@ var require_cache3 = __commonJS({
       } catch {
       }
     }
-    function getUsableLastModified(headers) {
-      const lastModified = headers?.["last-modified"];
+    function getUsableLastModified(headers2) {
+      const lastModified = headers2?.["last-modified"];
       if (typeof lastModified === "string" && parseHttpDate(lastModified)) {
         return lastModified;
       }
     }
     function makeRevalidationHeaders(opts, result) {
-      const headers = {
+      const headers2 = {
         ...opts.headers,
         "if-modified-since": getUsableLastModified(result.headers) ?? new Date(result.cachedAt).toUTCString()
       };
       if (result.etag) {
-        headers["if-none-match"] = result.etag;
+        headers2["if-none-match"] = result.etag;
       }
       if (result.vary) {
         for (const key in result.vary) {
           if (result.vary[key] != null) {
-            headers[key] = result.vary[key];
+            headers2[key] = result.vary[key];
           }
         }
       }
-      return headers;
+      return headers2;
     }
     function revalidationTargetMatchesCacheKey(cacheKey, context) {
       const history = context?.history;
@@ -50117,11 +50440,11 @@ var require_cache3 = __commonJS({
         return false;
       }
     }
-    function revalidationEtagMatchesCachedValue(result, headers) {
-      if (!Object.hasOwn(headers, "etag")) {
+    function revalidationEtagMatchesCachedValue(result, headers2) {
+      if (!Object.hasOwn(headers2, "etag")) {
         return true;
       }
-      const responseEtag = headers.etag;
+      const responseEtag = headers2.etag;
       const cachedEtag = result.etag;
       if (typeof responseEtag !== "string" || typeof cachedEtag !== "string" || !isEtagUsable(responseEtag) || !isEtagUsable(cachedEtag)) {
         return false;
@@ -50233,13 +50556,13 @@ var require_cache3 = __commonJS({
       if (stream.destroyed) {
         return;
       }
-      const headers = { ...result.headers, age: String(age) };
+      const headers2 = { ...result.headers, age: String(age) };
       if (isStale2) {
-        headers.warning = '110 - "response is stale"';
+        headers2.warning = '110 - "response is stale"';
       }
-      controller.rawHeaders = util.toRawHeaders(headers);
+      controller.rawHeaders = util.toRawHeaders(headers2);
       try {
-        handler.onResponseStart?.(controller, result.statusCode, headers, result.statusMessage);
+        handler.onResponseStart?.(controller, result.statusCode, headers2, result.statusMessage);
       } catch (err) {
         stream.destroy(err);
         return;
@@ -50282,11 +50605,11 @@ var require_cache3 = __commonJS({
         if (!revalidate && withinStaleWhileRevalidateWindow(result, globalOpts.type)) {
           sendCachedValue(handler, opts, result, age, null, true);
           queueMicrotask(() => {
-            const headers2 = makeRevalidationHeaders(opts, result);
+            const headers3 = makeRevalidationHeaders(opts, result);
             dispatch(
               {
                 ...opts,
-                headers: headers2
+                headers: headers3
               },
               new CacheHandler(globalOpts, cacheKey, {
                 // Silent handler that just updates the cache
@@ -50314,7 +50637,7 @@ var require_cache3 = __commonJS({
             withinStaleIfErrorThreshold = now < result.staleAt + staleIfErrorExpiry * 1e3;
           }
         }
-        const headers = makeRevalidationHeaders(opts, result);
+        const headers2 = makeRevalidationHeaders(opts, result);
         const refetch = () => {
           if (util.isStream(result.body)) {
             result.body.on("error", nop).destroy();
@@ -50325,18 +50648,18 @@ var require_cache3 = __commonJS({
         return dispatch(
           {
             ...opts,
-            headers
+            headers: headers2
           },
           new CacheRevalidationHandler(
-            (success, context, statusCode, headers2) => {
+            (success, context, statusCode, headers3) => {
               if (success) {
                 if (statusCode === 304) {
-                  if (!revalidationTargetMatchesCacheKey(cacheKey, context) || !revalidationEtagMatchesCachedValue(result, headers2) || revalidationResponseDisallowsCachedReuse(globalOpts.type, headers2)) {
+                  if (!revalidationTargetMatchesCacheKey(cacheKey, context) || !revalidationEtagMatchesCachedValue(result, headers3) || revalidationResponseDisallowsCachedReuse(globalOpts.type, headers3)) {
                     return refetch();
                   }
-                  if (revalidationResponseUpdatesCacheControl(headers2)) {
+                  if (revalidationResponseUpdatesCacheControl(headers3)) {
                     deleteCachedValue(globalOpts.store, cacheKey);
-                  } else if (revalidationResponseAddsVary(result, headers2.vary ? parseVaryHeader(headers2.vary, opts.headers) : void 0)) {
+                  } else if (revalidationResponseAddsVary(result, headers3.vary ? parseVaryHeader(headers3.vary, opts.headers) : void 0)) {
                     return refetch();
                   }
                 }
@@ -50834,8 +51157,8 @@ var require_decompress = __commonJS({
         this.#controller.target = controller;
         return super.onRequestStart(this.#controller, context);
       }
-      onRequestUpgrade(controller, statusCode, headers, socket) {
-        return super.onRequestUpgrade(this.#controller, statusCode, headers, socket);
+      onRequestUpgrade(controller, statusCode, headers2, socket) {
+        return super.onRequestUpgrade(this.#controller, statusCode, headers2, socket);
       }
       /**
        * @param {Controller} controller
@@ -50844,19 +51167,19 @@ var require_decompress = __commonJS({
        * @param {string} statusMessage
        * @returns {void}
        */
-      onResponseStart(controller, statusCode, headers, statusMessage) {
-        const rawContentEncoding = headers["content-encoding"];
+      onResponseStart(controller, statusCode, headers2, statusMessage) {
+        const rawContentEncoding = headers2["content-encoding"];
         const contentEncoding = Array.isArray(rawContentEncoding) ? rawContentEncoding.join(",") : rawContentEncoding;
         if (this.#shouldSkipDecompression(contentEncoding, statusCode)) {
-          return super.onResponseStart(this.#controller, statusCode, headers, statusMessage);
+          return super.onResponseStart(this.#controller, statusCode, headers2, statusMessage);
         }
         const decompressors = this.#createDecompressionChain(contentEncoding.toLowerCase());
         if (decompressors.length === 0) {
           this.#cleanupDecompressors();
-          return super.onResponseStart(this.#controller, statusCode, headers, statusMessage);
+          return super.onResponseStart(this.#controller, statusCode, headers2, statusMessage);
         }
         this.#decompressors = decompressors;
-        const { "content-encoding": _, "content-length": __, ...newHeaders } = headers;
+        const { "content-encoding": _, "content-length": __, ...newHeaders } = headers2;
         if (this.#controller.rawHeaders) {
           const rawHeaders = this.#controller.rawHeaders;
           if (Array.isArray(rawHeaders)) {
@@ -51099,8 +51422,8 @@ var require_deduplication_handler = __commonJS({
        * @param {import('../../types/header.d.ts').IncomingHttpHeaders} headers
        * @param {Socket} socket
        */
-      onRequestUpgrade(controller, statusCode, headers, socket) {
-        this.#primaryHandler.onRequestUpgrade?.(controller, statusCode, headers, socket);
+      onRequestUpgrade(controller, statusCode, headers2, socket) {
+        this.#primaryHandler.onRequestUpgrade?.(controller, statusCode, headers2, socket);
       }
       /**
        * @param {import('../../types/dispatcher.d.ts').default.DispatchController} controller
@@ -51108,12 +51431,12 @@ var require_deduplication_handler = __commonJS({
        * @param {Record<string, string | string[]>} headers
        * @param {string} statusMessage
        */
-      onResponseStart(controller, statusCode, headers, statusMessage) {
+      onResponseStart(controller, statusCode, headers2, statusMessage) {
         this.#responseStarted = true;
         this.#statusCode = statusCode;
-        this.#headers = headers;
+        this.#headers = headers2;
         this.#statusMessage = statusMessage;
-        this.#primaryHandler.onResponseStart?.(controller, statusCode, headers, statusMessage);
+        this.#primaryHandler.onResponseStart?.(controller, statusCode, headers2, statusMessage);
         for (const waitingHandler of this.#waitingHandlers) {
           const { handler, controller: waitingController } = waitingHandler;
           if (waitingHandler.done || waitingController.aborted) {
@@ -51124,7 +51447,7 @@ var require_deduplication_handler = __commonJS({
             handler.onResponseStart?.(
               waitingController,
               statusCode,
-              headers,
+              headers2,
               statusMessage
             );
           } catch {
@@ -51743,7 +52066,7 @@ var require_sqlite_cache_store = __commonJS({
        */
       #findValue(key, canBeExpired = false) {
         const url = this.#makeValueUrl(key);
-        const { headers, method } = key;
+        const { headers: headers2, method } = key;
         const values = this.#getValuesQuery.all(url, method);
         if (values.length === 0) {
           return void 0;
@@ -51757,7 +52080,7 @@ var require_sqlite_cache_store = __commonJS({
           if (value.vary) {
             const vary = JSON.parse(value.vary);
             for (const header in vary) {
-              if (!headerValueEquals(headers[header], vary[header])) {
+              if (!headerValueEquals(headers2[header], vary[header])) {
                 matches = false;
                 break;
               }
@@ -51817,7 +52140,7 @@ var require_headers3 = __commonJS({
       while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i))) ++i;
       return i === 0 && j === potentialValue.length ? potentialValue : potentialValue.substring(i, j);
     }
-    function fill(headers, object) {
+    function fill(headers2, object) {
       if (Array.isArray(object)) {
         for (let i = 0; i < object.length; ++i) {
           const header = object[i];
@@ -51827,12 +52150,12 @@ var require_headers3 = __commonJS({
               message: `expected name/value pair to be length 2, found ${header.length}.`
             });
           }
-          appendHeader(headers, header[0], header[1]);
+          appendHeader(headers2, header[0], header[1]);
         }
       } else if (typeof object === "object" && object !== null) {
         const keys = Object.keys(object);
         for (let i = 0; i < keys.length; ++i) {
-          appendHeader(headers, keys[i], object[keys[i]]);
+          appendHeader(headers2, keys[i], object[keys[i]]);
         }
       } else {
         throw webidl.errors.conversionFailed({
@@ -51842,7 +52165,7 @@ var require_headers3 = __commonJS({
         });
       }
     }
-    function appendHeader(headers, name, value) {
+    function appendHeader(headers2, name, value) {
       value = headerValueNormalize(value);
       if (!isValidHeaderName(name)) {
         throw webidl.errors.invalidArgument({
@@ -51857,10 +52180,10 @@ var require_headers3 = __commonJS({
           type: "header value"
         });
       }
-      if (getHeadersGuard(headers) === "immutable") {
+      if (getHeadersGuard(headers2) === "immutable") {
         throw new TypeError("immutable");
       }
-      return getHeadersList(headers).append(name, value, false);
+      return getHeadersList(headers2).append(name, value, false);
     }
     function headersListSortAndCombine(target) {
       const headersList = getHeadersList(target);
@@ -51870,7 +52193,7 @@ var require_headers3 = __commonJS({
       if (headersList.sortedMap) {
         return headersList.sortedMap;
       }
-      const headers = [];
+      const headers2 = [];
       const names = headersList.toSortedArray();
       const cookies = headersList.cookies;
       if (cookies === null || cookies.length === 1) {
@@ -51880,13 +52203,13 @@ var require_headers3 = __commonJS({
         const { 0: name, 1: value } = names[i];
         if (name === "set-cookie") {
           for (let j = 0; j < cookies.length; ++j) {
-            headers.push([name, cookies[j]]);
+            headers2.push([name, cookies[j]]);
           }
         } else {
-          headers.push([name, value]);
+          headers2.push([name, value]);
         }
       }
-      return headersList.sortedMap = headers;
+      return headersList.sortedMap = headers2;
     }
     function compareHeaderName(a, b) {
       return a[0] < b[0] ? -1 : 1;
@@ -51984,31 +52307,31 @@ var require_headers3 = __commonJS({
         }
       }
       get entries() {
-        const headers = {};
+        const headers2 = {};
         if (this.headersMap.size !== 0) {
           for (const { name, value } of this.headersMap.values()) {
-            headers[name] = value;
+            headers2[name] = value;
           }
         }
-        return headers;
+        return headers2;
       }
       rawValues() {
         return this.headersMap.values();
       }
       get entriesList() {
-        const headers = [];
+        const headers2 = [];
         if (this.headersMap.size !== 0) {
           for (const { 0: lowerName, 1: { name, value } } of this.headersMap) {
             if (lowerName === "set-cookie") {
               for (const cookie of this.cookies) {
-                headers.push([name, cookie]);
+                headers2.push([name, cookie]);
               }
             } else {
-              headers.push([name, value]);
+              headers2.push([name, value]);
             }
           }
         }
-        return headers;
+        return headers2;
       }
       // https://fetch.spec.whatwg.org/#convert-header-names-to-a-sorted-lowercase-set
       toSortedArray() {
@@ -52609,10 +52932,10 @@ var require_response2 = __commonJS({
     function fromInnerResponse(innerResponse, guard) {
       const response = new Response(kConstruct);
       setResponseState(response, innerResponse);
-      const headers = new Headers2(kConstruct);
-      setResponseHeaders(response, headers);
-      setHeadersList(headers, innerResponse.headersList);
-      setHeadersGuard(headers, guard);
+      const headers2 = new Headers2(kConstruct);
+      setResponseHeaders(response, headers2);
+      setHeadersList(headers2, innerResponse.headersList);
+      setHeadersGuard(headers2, guard);
       if (innerResponse.urlList.length !== 0 && innerResponse.body?.stream) {
         streamRegistry.register(response, new WeakRef(innerResponse.body.stream));
       }
@@ -52963,15 +53286,15 @@ var require_request4 = __commonJS({
         }
         if (initHasKey) {
           const headersList = getHeadersList(this.#headers);
-          const headers = init.headers !== void 0 ? init.headers : new HeadersList(headersList);
+          const headers2 = init.headers !== void 0 ? init.headers : new HeadersList(headersList);
           headersList.clear();
-          if (headers instanceof HeadersList) {
-            for (const { name, value } of headers.rawValues()) {
+          if (headers2 instanceof HeadersList) {
+            for (const { name, value } of headers2.rawValues()) {
               headersList.append(name, value, false);
             }
-            headersList.cookies = headers.cookies;
+            headersList.cookies = headers2.cookies;
           } else {
-            fillHeaders(this.#headers, headers);
+            fillHeaders(this.#headers, headers2);
           }
         }
         const inputBody = webidl.is.Request(input) ? input.#state.body : null;
@@ -53291,10 +53614,10 @@ var require_request4 = __commonJS({
       setRequestState(request, innerRequest);
       setRequestDispatcher(request, dispatcher);
       setRequestSignal(request, signal);
-      const headers = new Headers2(kConstruct);
-      setRequestHeaders(request, headers);
-      setHeadersList(headers, innerRequest.headersList);
-      setHeadersGuard(headers, guard);
+      const headers2 = new Headers2(kConstruct);
+      setRequestHeaders(request, headers2);
+      setHeadersList(headers2, innerRequest.headersList);
+      setHeadersGuard(headers2, guard);
       return request;
     }
     Object.defineProperties(Request.prototype, {
@@ -54528,7 +54851,7 @@ var require_fetch2 = __commonJS({
         const agent = fetchParams.controller.dispatcher;
         const path = url.pathname + url.search;
         const hasTrailingQuestionMark = url.search.length === 0 && url.href[url.href.length - url.hash.length - 1] === "?";
-        return new Promise((resolve5, reject) => agent.dispatch(
+        return new Promise((resolve8, reject) => agent.dispatch(
           {
             path: hasTrailingQuestionMark ? `${path}?` : path,
             origin: url.origin,
@@ -54616,7 +54939,7 @@ var require_fetch2 = __commonJS({
               }
               this.body = new Readable5({ read: resume });
               const onError = this.onError.bind(this);
-              resolve5({
+              resolve8({
                 status: status6,
                 statusText,
                 headersList,
@@ -54651,12 +54974,12 @@ var require_fetch2 = __commonJS({
               fetchParams.controller.terminate(error2);
               reject(error2);
             },
-            onRequestUpgrade(_controller, status6, headers, socket) {
+            onRequestUpgrade(_controller, status6, headers2, socket) {
               if (socket.session != null && status6 !== 200 || socket.session == null && status6 !== 101) {
                 return false;
               }
               const headersList = new HeadersList();
-              for (const [name, value] of Object.entries(headers)) {
+              for (const [name, value] of Object.entries(headers2)) {
                 if (value == null) {
                   continue;
                 }
@@ -54669,7 +54992,7 @@ var require_fetch2 = __commonJS({
                   headersList.append(headerName, String(value), true);
                 }
               }
-              resolve5({
+              resolve8({
                 status: status6,
                 statusText: STATUS_CODES[status6],
                 headersList,
@@ -54693,7 +55016,7 @@ var require_fetch2 = __commonJS({
                   headersList.append(nameStr, value.toString("latin1"), true);
                 }
               }
-              resolve5({
+              resolve8({
                 status: status6,
                 statusText: STATUS_CODES[status6],
                 headersList,
@@ -55774,10 +56097,10 @@ var require_cookies2 = __commonJS({
     var { webidl } = require_webidl2();
     var { Headers: Headers2 } = require_headers3();
     var brandChecks = webidl.brandCheckMultiple([Headers2, globalThis.Headers].filter(Boolean));
-    function getCookies(headers) {
+    function getCookies(headers2) {
       webidl.argumentLengthCheck(arguments, 1, "getCookies");
-      brandChecks(headers);
-      const cookie = headers.get("cookie");
+      brandChecks(headers2);
+      const cookie = headers2.get("cookie");
       const out = { __proto__: null };
       if (!cookie) {
         return out;
@@ -55788,23 +56111,23 @@ var require_cookies2 = __commonJS({
       }
       return out;
     }
-    function deleteCookie(headers, name, attributes) {
-      brandChecks(headers);
+    function deleteCookie(headers2, name, attributes) {
+      brandChecks(headers2);
       const prefix = "deleteCookie";
       webidl.argumentLengthCheck(arguments, 2, prefix);
       name = webidl.converters.DOMString(name, prefix, "name");
       attributes = webidl.converters.DeleteCookieAttributes(attributes);
-      setCookie(headers, {
+      setCookie(headers2, {
         name,
         value: "",
         expires: /* @__PURE__ */ new Date(0),
         ...attributes
       });
     }
-    function getSetCookies(headers) {
+    function getSetCookies(headers2) {
       webidl.argumentLengthCheck(arguments, 1, "getSetCookies");
-      brandChecks(headers);
-      const cookies = headers.getSetCookie();
+      brandChecks(headers2);
+      const cookies = headers2.getSetCookie();
       if (!cookies) {
         return [];
       }
@@ -55814,13 +56137,13 @@ var require_cookies2 = __commonJS({
       cookie = webidl.converters.DOMString(cookie);
       return parseSetCookie(cookie);
     }
-    function setCookie(headers, cookie) {
+    function setCookie(headers2, cookie) {
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
-      brandChecks(headers);
+      brandChecks(headers2);
       cookie = webidl.converters.Cookie(cookie);
       const str2 = stringify(cookie);
       if (str2) {
-        headers.append("set-cookie", str2, true);
+        headers2.append("set-cookie", str2, true);
       }
     }
     webidl.converters.DeleteCookieAttributes = webidl.dictionaryConverter([
@@ -57517,7 +57840,7 @@ var require_websocket2 = __commonJS({
         }
         fireEvent("open", this);
         if (channels.open.hasSubscribers) {
-          const headers = response.headersList.entries;
+          const headers2 = response.headersList.entries;
           channels.open.publish({
             address: getSocketAddress(response.socket),
             protocol: this.#protocol,
@@ -57526,7 +57849,7 @@ var require_websocket2 = __commonJS({
             handshakeResponse: {
               status: response.status,
               statusText: response.statusText,
-              headers
+              headers: headers2
             }
           });
         }
@@ -59029,8 +59352,8 @@ ${captureLines}` : capture.stack;
 });
 
 // oci/registry/client.ts
-import { existsSync as existsSync11, readFileSync as readFileSync11 } from "node:fs";
-import { join as join25 } from "node:path";
+import { existsSync as existsSync11, readFileSync as readFileSync12 } from "node:fs";
+import { join as join28 } from "node:path";
 import { once } from "node:events";
 import { setTimeout as sleep2 } from "node:timers/promises";
 function endpointHost(domain) {
@@ -59052,7 +59375,7 @@ var init_client = __esm({
         const host = endpointHost(domain);
         const plain = isLoopback(host) || (opts.insecure ?? []).includes(host);
         this.base = `https://${host}`;
-        const ca = join25(opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", host, "ca.crt");
+        const ca = join28(opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", host, "ca.crt");
         this.lenient = plain && !existsSync11(ca);
         if (existsSync11(ca)) this.ca = ca;
       }
@@ -59073,7 +59396,7 @@ var init_client = __esm({
       ready() {
         this.protocol ??= (async () => {
           const { Agent, fetch: fetch2 } = await undici();
-          if (this.ca) this.dispatcher = new Agent({ connect: { ca: readFileSync11(this.ca) } });
+          if (this.ca) this.dispatcher = new Agent({ connect: { ca: readFileSync12(this.ca) } });
           else if (this.lenient) this.dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
           if (!this.lenient) return;
           try {
@@ -59120,9 +59443,9 @@ var init_client = __esm({
           const url = new URL(realm);
           if (c.params.service) url.searchParams.set("service", c.params.service);
           for (const s of scopes) url.searchParams.append("scope", s);
-          const headers = {};
-          if (creds?.username !== void 0) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ""}`).toString("base64")}`;
-          res = await this.send(url.toString(), { headers });
+          const headers2 = {};
+          if (creds?.username !== void 0) headers2.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ""}`).toString("base64")}`;
+          res = await this.send(url.toString(), { headers: headers2 });
         }
         if (res.status === 401 || res.status === 403) {
           throw new RegistryError(`${this.domain}/${repo}: the token server refused ${creds ? `the credentials for ${this.domain}` : `anonymous access (no credentials for ${this.domain} in ${"$DOCKER_CONFIG/config.json"}; run dockyard login ${this.domain})`}`, res.status);
@@ -59153,7 +59476,7 @@ var init_client = __esm({
               const cause = error2.cause;
               const tls = cause?.code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(cause.code);
               throw new RegistryError(
-                `${this.domain}: cannot reach ${new URL(url).host}: ${cause?.message ?? error2.message}` + (tls ? ` (put the registry's CA certificate in ${join25(this.opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", new URL(url).host, "ca.crt")})` : "")
+                `${this.domain}: cannot reach ${new URL(url).host}: ${cause?.message ?? error2.message}` + (tls ? ` (put the registry's CA certificate in ${join28(this.opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", new URL(url).host, "ca.crt")})` : "")
               );
             }
             return res;
@@ -59408,6 +59731,56 @@ var init_registry_images = __esm({
   }
 });
 
+// coordinator/solver/layer-compressor.ts
+var gzipRecordKey, LayerCompressor;
+var init_layer_compressor = __esm({
+  "coordinator/solver/layer-compressor.ts"() {
+    "use strict";
+    init_digest();
+    init_layer_writer();
+    gzipRecordKey = (diffID) => sha256(`dockyard gzip layer\0${diffID}`);
+    LayerCompressor = class {
+      constructor(blobs, index, lease) {
+        this.blobs = blobs;
+        this.index = index;
+        this.lease = lease;
+      }
+      blobs;
+      index;
+      lease;
+      running = /* @__PURE__ */ new Map();
+      /** Starts compressing `layer` if an image will need it, so that the export finds it done. */
+      prefetch(layer) {
+        if (layer.gzipOnExport) this.gzipped(layer).catch(() => void 0);
+      }
+      /** `layers` with every lazily stored one replaced by its gzip form; all compress at once. */
+      forImage(layers) {
+        return Promise.all(layers.map((l) => l.gzipOnExport ? this.gzipped(l) : l));
+      }
+      gzipped(layer) {
+        let job = this.running.get(layer.diffID);
+        if (!job) {
+          job = this.lookupOrCompress(layer);
+          this.running.set(layer.diffID, job);
+        }
+        return job;
+      }
+      async lookupOrCompress(layer) {
+        const key = gzipRecordKey(layer.diffID);
+        await this.lease.add([{ kind: "record", key }]);
+        const known = (await this.index.get(key))?.layers[0];
+        if (known && known.diffID === layer.diffID && await this.blobs.hold(known.digest)) {
+          await this.index.touch(key);
+          return known;
+        }
+        const gz = await gzipLayer(layer, this.blobs);
+        await this.index.put({ key, layers: [gz], created: (/* @__PURE__ */ new Date()).toISOString() });
+        return gz;
+      }
+    };
+  }
+});
+
 // coordinator/solver/miss-explainer.ts
 var MissExplainer;
 var init_miss_explainer = __esm({
@@ -59507,7 +59880,7 @@ var init_miss_explainer = __esm({
 });
 
 // coordinator/solver/url-fetcher.ts
-import { createHash as createHash9 } from "node:crypto";
+import { createHash as createHash10 } from "node:crypto";
 import { Readable as Readable2 } from "node:stream";
 import { pipeline as pipeline5 } from "node:stream/promises";
 var FetchError, UrlFetcher;
@@ -59560,7 +59933,7 @@ var init_url_fetcher = __esm({
         }
       }
       async hash(url, body) {
-        const h = createHash9("sha256");
+        const h = createHash10("sha256");
         try {
           for await (const chunk of body) h.update(chunk);
         } catch (err) {
@@ -59592,12 +59965,12 @@ var init_git = __esm({
 });
 
 // coordinator/solver/git-sources.ts
-import { lstat as lstat8, lutimes as lutimes4, mkdir as mkdir12, mkdtemp as mkdtemp4, readdir as readdir8, rm as rm10 } from "node:fs/promises";
-import { join as join26 } from "node:path";
+import { lstat as lstat7, lutimes as lutimes4, mkdir as mkdir12, mkdtemp as mkdtemp4, readdir as readdir8, rm as rm10 } from "node:fs/promises";
+import { join as join29 } from "node:path";
 async function listTree(dir, withGit) {
   const out = /* @__PURE__ */ new Set();
   const walk = async (rel) => {
-    for (const e of await readdir8(join26(dir, rel), { withFileTypes: true })) {
+    for (const e of await readdir8(join29(dir, rel), { withFileTypes: true })) {
       if (e.name === ".git" && !withGit) continue;
       const child = rel ? `${rel}/${e.name}` : e.name;
       out.add(child);
@@ -59609,7 +59982,7 @@ async function listTree(dir, withGit) {
 }
 async function setTimes(dir, time) {
   for (const e of await readdir8(dir, { withFileTypes: true })) {
-    const path = join26(dir, e.name);
+    const path = join29(dir, e.name);
     if (e.isDirectory()) await setTimes(path, time);
     else await lutimes4(path, time, time);
   }
@@ -59700,9 +60073,9 @@ var init_git_sources = __esm({
         }
         const where = `ADD ${def.remote}#${ref}`;
         const redact = this.redactions(remote);
-        const work = await mkdtemp4(join26(this.tmpDir, `git-${process.pid}-`));
+        const work = await mkdtemp4(join29(this.tmpDir, `git-${process.pid}-`));
         this.workDirs.push(work);
-        const tree = join26(work, "tree");
+        const tree = join29(work, "tree");
         const keep = def.keepGitDir && def.subdir === "";
         try {
           let repo;
@@ -59710,7 +60083,7 @@ var init_git_sources = __esm({
             await git(["-c", "init.defaultBranch=master", "init", "-q", tree]);
             repo = ["-C", tree];
           } else {
-            const gitDir = join26(work, "repo.git");
+            const gitDir = join29(work, "repo.git");
             await git(["init", "-q", "--bare", gitDir]);
             await mkdir12(tree, { mode: 493 });
             repo = ["--git-dir", gitDir, "--work-tree", tree];
@@ -59719,7 +60092,7 @@ var init_git_sources = __esm({
           await this.fetch(repo, keep ? ref : commit, commit, redact);
           if (keep) await git([...repo, "checkout", "-q", "--detach", commit]);
           else await git([...repo, "checkout", "-q", commit, "--", "."], { cwd: tree });
-          if (def.submodules && await lstat8(join26(tree, ".gitmodules")).catch(() => void 0)) {
+          if (def.submodules && await lstat7(join29(tree, ".gitmodules")).catch(() => void 0)) {
             await git([...repo, "submodule", "update", "--init", "--recursive", "--depth=1"], { cwd: tree, redact });
           }
           if (def.mtime === "commit") {
@@ -59729,15 +60102,15 @@ var init_git_sources = __esm({
           if (keep) {
             await git([...repo, "remote", "set-url", "origin", def.remote]);
             await git([...repo, "reflog", "expire", "--all", "--expire=now"]);
-            await rm10(join26(tree, ".git", "FETCH_HEAD"), { force: true });
+            await rm10(join29(tree, ".git", "FETCH_HEAD"), { force: true });
           }
           let dir = tree;
           if (def.subdir !== "") {
             for (let i = 1, parts = def.subdir.split("/"); i <= parts.length; i++) {
-              const st = await lstat8(join26(tree, ...parts.slice(0, i))).catch(() => void 0);
+              const st = await lstat7(join29(tree, ...parts.slice(0, i))).catch(() => void 0);
               if (!st?.isDirectory()) throw new GitSourceError(`${where}: subdir ${def.subdir}: ${parts.slice(0, i).join("/")} is not a directory in the repository`);
             }
-            dir = join26(tree, def.subdir);
+            dir = join29(tree, def.subdir);
           }
           return { dir, allowed: await listTree(dir, keep) };
         } catch (err) {
@@ -59828,8 +60201,8 @@ var init_cache_format = __esm({
 });
 
 // coordinator/remote-cache/cache-import.ts
-import { createReadStream as createReadStream5, readFileSync as readFileSync12 } from "node:fs";
-import { join as join27 } from "node:path";
+import { createReadStream as createReadStream5, readFileSync as readFileSync13 } from "node:fs";
+import { join as join30 } from "node:path";
 async function recordsOf(manifest, readJson) {
   const config = await readJson(manifest.config.digest);
   const doc = manifest.config.mediaType === CacheMediaType.records ? config : config?.[INLINE_CONFIG_KEY];
@@ -59870,7 +60243,7 @@ async function registrySource(ref, registries2) {
 function localSource(dir) {
   const layout = new OciLayout(dir);
   const readJson = async (d) => {
-    const bytes = readFileSync12(layout.blobPath(d));
+    const bytes = readFileSync13(layout.blobPath(d));
     if (sha256(bytes) !== d) throw new CacheImportError(`blob ${d} does not match its digest`);
     return JSON.parse(bytes.toString());
   };
@@ -59883,7 +60256,7 @@ function localSource(dir) {
   const source = {
     name: `local cache ${dir}`,
     fetch: async (layer, blobs) => {
-      if (!await blobs.hold(layer.digest)) await putFile(blobs, join27(dir, "blobs", "sha256", layer.digest.slice(7)), layer.digest);
+      if (!await blobs.hold(layer.digest)) await putFile(blobs, join30(dir, "blobs", "sha256", layer.digest.slice(7)), layer.digest);
     },
     stream: (digest) => lazyVerified(digest, async () => createReadStream5(layout.blobPath(digest)))
   };
@@ -59964,9 +60337,9 @@ var init_cache_import = __esm({
 });
 
 // coordinator/remote-cache/cache-export.ts
-import { existsSync as existsSync12, readFileSync as readFileSync13 } from "node:fs";
+import { existsSync as existsSync12, readFileSync as readFileSync14 } from "node:fs";
 import { mkdir as mkdir13, rename as rename9, writeFile as writeFile8 } from "node:fs/promises";
-import { join as join28 } from "node:path";
+import { join as join31 } from "node:path";
 import { Readable as Readable3 } from "node:stream";
 import { setTimeout as sleep3 } from "node:timers/promises";
 function selectRecords(records, images, mode2) {
@@ -60008,24 +60381,24 @@ async function exportToRegistry(ref, a, platforms, blobs, registries2) {
   throw new CacheExportError(`${r.domain}/${r.path}:${tag}: other exports kept replacing the cache index; export again`);
 }
 async function exportToLocal(dir, a, platforms, blobs) {
-  const blobDir = join28(dir, "blobs", "sha256");
+  const blobDir = join31(dir, "blobs", "sha256");
   await mkdir13(blobDir, { recursive: true });
   for (const d of a.layers) {
-    const dest = join28(blobDir, d.slice(7));
+    const dest = join31(blobDir, d.slice(7));
     if (!existsSync12(dest)) await blobs.exportTo(d, dest);
   }
-  await writeFile8(join28(blobDir, a.recordsBlob.digest.slice(7)), a.recordsBytes);
-  await writeFile8(join28(blobDir, a.manifest.digest.slice(7)), a.manifestBytes);
+  await writeFile8(join31(blobDir, a.recordsBlob.digest.slice(7)), a.recordsBytes);
+  await writeFile8(join31(blobDir, a.manifest.digest.slice(7)), a.manifestBytes);
   let existing = [];
   try {
-    existing = JSON.parse(readFileSync13(join28(dir, "index.json"), "utf8")).manifests ?? [];
+    existing = JSON.parse(readFileSync14(join31(dir, "index.json"), "utf8")).manifests ?? [];
   } catch {
   }
   const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: mergeEntries(existing, cacheEntry(a.manifest, platforms), platforms) };
-  await writeFile8(join28(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-  const tmp = join28(dir, `index.json.tmp-${process.pid}`);
+  await writeFile8(join31(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  const tmp = join31(dir, `index.json.tmp-${process.pid}`);
   await writeFile8(tmp, JSON.stringify(index));
-  await rename9(tmp, join28(dir, "index.json"));
+  await rename9(tmp, join31(dir, "index.json"));
 }
 async function exportCache(to, x) {
   const records = selectRecords(x.records, x.images, to.mode);
@@ -60155,7 +60528,7 @@ var init_build_metadata = __esm({
 import { randomUUID as randomUUID2 } from "node:crypto";
 import { createWriteStream as createWriteStream5 } from "node:fs";
 import { chmod as chmod10, mkdir as mkdir14, mkdtemp as mkdtemp5, rm as rm11, writeFile as writeFile9 } from "node:fs/promises";
-import { join as join29 } from "node:path";
+import { join as join32 } from "node:path";
 import { pipeline as pipeline6 } from "node:stream/promises";
 async function runBuild(req, engine) {
   const lease = await engine.stores.leases.create();
@@ -60175,7 +60548,9 @@ async function buildLeased(req, engine, lease) {
   const { insecure, mirrors } = registrySettings();
   const registries2 = new Registries({ insecure });
   const registryImages = new RegistryImages(registries2, blobs, mirrors);
+  trace("plan start");
   const plan = await planBuild({ resolver: registryImages, ...req.plan, fetchUrl: (url, checksum) => fetcher.fetch(url, checksum), resolveGit: (ref) => gitSources.resolve(ref) });
+  trace("plan done");
   const index = engine.stores.index;
   const warnings = [];
   const imported = req.cacheFrom?.length ? await importWithProgress(req.cacheFrom, registries2, req.progress, warnings) : new ImportedCache();
@@ -60201,8 +60576,10 @@ async function buildLeased(req, engine, lease) {
     },
     (step) => step.kind === "source" && step.source.type === "context" ? contextFileMap(contextOf(step.source.name), step.source.include, step.source.exclude) : {}
   );
+  const exported = new Set(plan.targets.flatMap((t) => imageChainSteps(stepsByKey, t.result)));
   const solver = new Solver({
     plan,
+    exported,
     worker: session.worker,
     blobs,
     index,
@@ -60210,11 +60587,11 @@ async function buildLeased(req, engine, lease) {
     images: new ImageSources(new LayoutImageProvider(blobs, req.plan.namedContexts ?? /* @__PURE__ */ new Map()), registryImages),
     downloaded: async (url, digest) => {
       if (!digest) throw new Error(`ADD ${url} was not downloaded`);
-      const dir = await mkdtemp5(join29(scratch, "url-"));
+      const dir = await mkdtemp5(join32(scratch, "url-"));
       tempDirs.push(dir);
       const name = urlFileName(url);
-      await pipeline6(blobs.stream(digest), createWriteStream5(join29(dir, name), { mode: 384 }));
-      await chmod10(join29(dir, name), 384);
+      await pipeline6(blobs.stream(digest), createWriteStream5(join32(dir, name), { mode: 384 }));
+      await chmod10(join32(dir, name), 384);
       return { dir, name };
     },
     gitCheckout: (source) => gitSources.checkout(source),
@@ -60232,22 +60609,36 @@ async function buildLeased(req, engine, lease) {
     ...req.maxParallelism !== void 0 ? { maxParallelism: req.maxParallelism } : {},
     ...req.signal ? { signal: req.signal } : {}
   });
+  const compressor = new LayerCompressor(blobs, index, lease);
+  for (const key of exported) {
+    solver.solve(key).then(
+      async (s) => {
+        const own = s.input.type === "rootfs" && !s.emptyLayer ? s.input.layers.at(-1) : void 0;
+        if (own) compressor.prefetch((await settleLayers([own]))[0]);
+      },
+      () => void 0
+      // the target's own solve reports failures
+    ).catch(() => void 0);
+  }
   try {
     const images = [];
     const inline = req.cacheTo?.some((c) => c.type === "inline") === true;
     for (const target of plan.targets) {
       const solved = target.result === null ? void 0 : await solver.materialize(target.result);
-      const layers = await settleLayers(solved && solved.input.type === "rootfs" ? solved.input.layers : []);
+      const layers = await compressor.forImage(await settleLayers(solved && solved.input.type === "rootfs" ? solved.input.layers : []));
       const empty = /* @__PURE__ */ new Set();
       for (const key of target.historySteps) if (key && await solver.emptyLayer(key)) empty.add(key);
       const extraConfig = inline ? { [INLINE_CONFIG_KEY]: recordsDocument(selectRecords(await solver.allRecords(), [{ layers }], "min")) } : void 0;
       images.push(await assembleImage(target, layers, empty, blobs, { ...plan.sourceDateEpoch !== void 0 ? { epoch: plan.sourceDateEpoch } : {}, ...extraConfig ? { extraConfig } : {} }));
     }
+    trace("image layers ready");
     await solver.flush();
     if (req.cacheFrom?.length) await solver.adoptImported();
+    trace("cache records written");
     const top = images.length === 1 ? images[0].manifest : await assembleIndex(images, blobs);
     const attestations = wantsAttestations(req.attest?.options) ? await attest(req, req.attest, plan, images, blobs, startedOn) : void 0;
     await exportOutputs(req.outputs, { images, top, tags: req.tags, blobs, rootfs: session.rootfs ?? blobRootfs(blobs, scratch), progress: req.progress, registries: registries2, ...attestations ? { attestations } : {} });
+    trace("exported");
     if (req.iidfile) await writeFile9(req.iidfile, images.length === 1 ? images[0].config.digest : top.digest);
     if (req.metadataFile) {
       const meta = buildMetadata({ top, configDigest: images.length === 1 ? images[0].config.digest : void 0, tags: req.tags, misses: solver.misses });
@@ -60304,8 +60695,10 @@ var init_build = __esm({
     init_exporters();
     init_rootfs_source();
     init_planner();
+    init_image_chain();
     init_image_provider();
     init_registry_images();
+    init_layer_compressor();
     init_miss_explainer();
     init_solver();
     init_url_fetcher();
@@ -60318,6 +60711,7 @@ var init_build = __esm({
     init_selection();
     init_build_metadata();
     init_attestations();
+    init_trace();
   }
 });
 
@@ -60359,17 +60753,17 @@ var init_cache_maintenance = __esm({
 });
 
 // coordinator/solver/local-build.ts
-import { join as join30 } from "node:path";
-function localEngine(cacheDir) {
+import { join as join33 } from "node:path";
+function localEngine(cacheDir, workerOptions = { compression: "lazy", linkUnchanged: true }) {
   return {
     stores: { blobs: new FsBlobStore(cacheDir), index: new FsCacheIndex(cacheDir), explanations: new FsExplainStore(cacheDir), leases: new FileLeases(cacheDir) },
     // The snapshot store removes what a killed build left here.
-    scratchDir: join30(cacheDir, "tmp"),
+    scratchDir: join33(cacheDir, "tmp"),
     async openWorker(lease, blobs) {
       const snapshots = new SnapshotStore(cacheDir, blobs, lease);
       await snapshots.cleanStale();
       return {
-        worker: new LocalWorker(blobs, snapshots, cacheDir),
+        worker: new LocalWorker(blobs, snapshots, cacheDir, workerOptions),
         rootfs: (layers) => snapshots.mount(layers, false),
         abort: () => void snapshots.releaseAll(),
         close: () => snapshots.releaseAll()
@@ -60381,7 +60775,9 @@ async function build(req) {
   try {
     return await runBuild(req, localEngine(req.cacheDir));
   } finally {
+    trace("lease released");
     await enforceCacheLimit(req.cacheDir);
+    trace("cache limit");
   }
 }
 var init_local_build = __esm({
@@ -60395,17 +60791,18 @@ var init_local_build = __esm({
     init_snapshot_store();
     init_build();
     init_cache_maintenance();
+    init_trace();
   }
 });
 
 // coordinator/solver/contexts.ts
-function contextOpener(contextDir, dockerfilePath, named) {
+function contextOpener(contextDir, dockerfilePath, named, hashes) {
   const open6 = /* @__PURE__ */ new Map();
   return (name) => {
     let ctx = open6.get(name);
     if (!ctx) {
       const n = named.get(name);
-      ctx = n?.type === "local" ? BuildContext.open(n.dir) : BuildContext.open(contextDir, dockerfilePath);
+      ctx = n?.type === "local" ? BuildContext.open(n.dir, void 0, hashes) : BuildContext.open(contextDir, dockerfilePath, hashes);
       open6.set(name, ctx);
     }
     return ctx;
@@ -60415,6 +60812,86 @@ var init_contexts = __esm({
   "coordinator/solver/contexts.ts"() {
     "use strict";
     init_build_context();
+  }
+});
+
+// coordinator/context/file-hashes.ts
+import { readFileSync as readFileSync15 } from "node:fs";
+import { join as join34, resolve as resolve6 } from "node:path";
+var FileHashes, ContextHashStore;
+var init_file_hashes = __esm({
+  "coordinator/context/file-hashes.ts"() {
+    "use strict";
+    init_atomic_file();
+    init_digest();
+    init_file_stamp();
+    FileHashes = class {
+      constructor(file, tmpDir, saved, settledMs) {
+        this.file = file;
+        this.tmpDir = tmpDir;
+        this.saved = saved;
+        this.settledMs = settledMs;
+      }
+      file;
+      tmpDir;
+      saved;
+      settledMs;
+      fresh = /* @__PURE__ */ new Map();
+      changed = false;
+      /** The digest remembered for `path` when its stamp is unchanged. */
+      get(path, stamp) {
+        const known = this.saved.get(path);
+        return known && known[0] === stamp ? known[1] : void 0;
+      }
+      set(path, stamp, digest, ctimeMs) {
+        if (Date.now() - ctimeMs < this.settledMs) return;
+        this.fresh.set(path, [stamp, digest]);
+        this.changed = true;
+      }
+      /**
+       * Writes what is remembered (atomically), keeping saved entries whose file still has the same stamp
+       * (`live`, from this build's walk).
+       */
+      save(live) {
+        const files = {};
+        let dropped = false;
+        for (const [path, entry] of this.saved) {
+          if (live.get(path) === entry[0]) files[path] = entry;
+          else dropped = true;
+        }
+        for (const [path, entry] of this.fresh) files[path] = entry;
+        if (!this.changed && !dropped) return;
+        writeFileAtomic(this.file, JSON.stringify({ version: 1, files }), this.tmpDir, "ctxhash");
+      }
+    };
+    ContextHashStore = class {
+      constructor(cacheDir, settledMs = SETTLED_MS) {
+        this.settledMs = settledMs;
+        this.dir = join34(cacheDir, "context-hashes");
+        this.tmpDir = join34(cacheDir, "tmp");
+      }
+      settledMs;
+      open = /* @__PURE__ */ new Map();
+      dir;
+      tmpDir;
+      /** The cache for the context at `root`; `live` gives the stamps of its files as walked, when saving. */
+      forContext(root, live) {
+        const file = join34(this.dir, sha256(resolve6(root)).slice(7) + ".json");
+        let saved = /* @__PURE__ */ new Map();
+        try {
+          const data = JSON.parse(readFileSync15(file, "utf8"));
+          if (data.version === 1) saved = new Map(Object.entries(data.files));
+        } catch {
+        }
+        const hashes = new FileHashes(file, this.tmpDir, saved, this.settledMs);
+        this.open.set(file, { hashes, live });
+        return hashes;
+      }
+      /** Remembers the hashes of every context this build opened. */
+      saveAll() {
+        for (const { hashes, live } of this.open.values()) hashes.save(live());
+      }
+    };
   }
 });
 
@@ -60904,7 +61381,7 @@ var init_cache_flags = __esm({
 
 // cli/secrets.ts
 import { existsSync as existsSync13 } from "node:fs";
-import { readFile as readFile3 } from "node:fs/promises";
+import { readFile as readFile2 } from "node:fs/promises";
 function parseSecretFlag(text, env = process.env) {
   const fields2 = /* @__PURE__ */ new Map();
   for (const part of text.split(",")) {
@@ -60945,7 +61422,7 @@ var init_secrets = __esm({
       async get(id) {
         const s = this.byId.get(id);
         if (!s) return void 0;
-        if (s.src !== void 0) return readFile3(s.src);
+        if (s.src !== void 0) return readFile2(s.src);
         const v = s.env !== void 0 ? this.env[s.env] : void 0;
         return v === void 0 ? void 0 : Buffer.from(v);
       }
@@ -61008,8 +61485,8 @@ var init_farm_client_flags = __esm({
 });
 
 // cli/build-flags.ts
-import { readFileSync as readFileSync14, statSync as statSync4 } from "node:fs";
-import { join as join31, relative as relative4, resolve as resolve4 } from "node:path";
+import { readFileSync as readFileSync16, statSync as statSync4 } from "node:fs";
+import { join as join35, relative as relative4, resolve as resolve7 } from "node:path";
 import { parseArgs } from "node:util";
 function keyValues2(items, flag) {
   const out = /* @__PURE__ */ new Map();
@@ -61021,7 +61498,7 @@ function keyValues2(items, flag) {
   return out;
 }
 function readStdin() {
-  return readFileSync14(0, "utf8");
+  return readFileSync16(0, "utf8");
 }
 function withOptionalValues(argv2) {
   const end = argv2.indexOf("--");
@@ -61043,15 +61520,15 @@ function parseBuildFlags(argv2, env = process.env) {
   if (!values["dry-run"] && values.offline) throw new UsageError("--offline needs --dry-run: a build must pull its base images");
   const progress = values.progress ?? "auto";
   if (!["auto", "tty", "plain", "quiet", "rawjson"].includes(progress)) throw new UsageError(`invalid --progress ${JSON.stringify(progress)}: use auto, tty, plain, quiet or rawjson`);
-  const contextDir = resolve4(positionals[0]);
+  const contextDir = resolve7(positionals[0]);
   const fileFlag = values.file;
-  const dockerfilePath = fileFlag === "-" ? void 0 : resolve4(fileFlag ?? join31(contextDir, "Dockerfile"));
+  const dockerfilePath = fileFlag === "-" ? void 0 : resolve7(fileFlag ?? join35(contextDir, "Dockerfile"));
   let dockerfileText;
   if (dockerfilePath === void 0) dockerfileText = readStdin();
   else {
     try {
       if (!statSync4(dockerfilePath).isFile()) throw new Error();
-      dockerfileText = readFileSync14(dockerfilePath, "utf8");
+      dockerfileText = readFileSync16(dockerfilePath, "utf8");
     } catch {
       throw new UsageError(`Dockerfile ${dockerfilePath} not found: pass its path with -f`);
     }
@@ -61110,7 +61587,7 @@ function parseBuildFlags(argv2, env = process.env) {
     noCache: values["no-cache"] === true,
     noCacheFilter: values["no-cache-filter"] ?? [],
     ...cacheFlags(values, builder),
-    ...values["cache-dir"] ? { cacheDir: resolve4(values["cache-dir"]) } : {},
+    ...values["cache-dir"] ? { cacheDir: resolve7(values["cache-dir"]) } : {},
     ...maxParallelism !== void 0 ? { maxParallelism } : {},
     dryRun: values["dry-run"] === true,
     offline: values.offline === true,
@@ -61348,9 +61825,9 @@ var init_plan_render = __esm({
 });
 
 // cli/version.ts
-import { readFileSync as readFileSync15 } from "node:fs";
+import { readFileSync as readFileSync17 } from "node:fs";
 function version() {
-  return JSON.parse(readFileSync15(new URL("../../package.json", import.meta.url), "utf8")).version;
+  return JSON.parse(readFileSync17(new URL("../../package.json", import.meta.url), "utf8")).version;
 }
 var init_version = __esm({
   "cli/version.ts"() {
@@ -63599,7 +64076,7 @@ var require_nacl_fast = __commonJS({
 });
 
 // oci/signing/cosign-key.ts
-import { createPrivateKey, createPublicKey as createPublicKey2, generateKeyPairSync, randomBytes as randomBytes8, scryptSync } from "node:crypto";
+import { createPrivateKey, createPublicKey as createPublicKey2, generateKeyPairSync, randomBytes as randomBytes9, scryptSync } from "node:crypto";
 function pemBlock(label, body) {
   const lines = body.toString("base64").match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----
@@ -63617,8 +64094,8 @@ function isEncryptedKeyJson(v) {
   return typeof j?.kdf?.salt === "string" && typeof j.kdf.params?.N === "number" && typeof j.kdf.params.r === "number" && typeof j.kdf.params.p === "number" && typeof j.cipher?.nonce === "string" && typeof j.ciphertext === "string";
 }
 function encryptPrivateKey(key, password) {
-  const salt = randomBytes8(SALT_BYTES);
-  const nonce = randomBytes8(import_tweetnacl.default.secretbox.nonceLength);
+  const salt = randomBytes9(SALT_BYTES);
+  const nonce = randomBytes9(import_tweetnacl.default.secretbox.nonceLength);
   const der = key.export({ type: "pkcs8", format: "der" });
   const sealed = import_tweetnacl.default.secretbox(der, nonce, scryptKey(password, salt, SCRYPT));
   const json = {
@@ -63748,12 +64225,12 @@ var init_verify_image = __esm({
 });
 
 // cli/password.ts
-import { openSync as openSync2, closeSync as closeSync2 } from "node:fs";
+import { openSync as openSync3, closeSync as closeSync3 } from "node:fs";
 import { ReadStream } from "node:tty";
 async function promptHidden(prompt) {
   let fd;
   try {
-    fd = openSync2("/dev/tty", "r");
+    fd = openSync3("/dev/tty", "r");
   } catch {
     throw new UsageError("no password: set COSIGN_PASSWORD, or run on a terminal to be asked for it");
   }
@@ -63762,10 +64239,10 @@ async function promptHidden(prompt) {
   process.stderr.write(prompt);
   const typed2 = [];
   try {
-    return await new Promise((resolve5, reject) => {
+    return await new Promise((resolve8, reject) => {
       tty.on("data", (chunk) => {
         for (const byte of chunk) {
-          if (byte === 13 || byte === 10) return resolve5(Buffer.from(typed2));
+          if (byte === 13 || byte === 10) return resolve8(Buffer.from(typed2));
           if (byte === 3) return reject(new UsageError("cancelled"));
           if (byte === 127 || byte === 8) typed2.pop();
           else typed2.push(byte);
@@ -63778,7 +64255,7 @@ async function promptHidden(prompt) {
     tty.destroy();
     process.stderr.write("\n");
     try {
-      closeSync2(fd);
+      closeSync3(fd);
     } catch {
     }
   }
@@ -63810,11 +64287,11 @@ __export(signing_commands_exports, {
   verifyCommand: () => verifyCommand,
   verifyHelp: () => verifyHelp
 });
-import { existsSync as existsSync14, readFileSync as readFileSync16, writeFileSync as writeFileSync5 } from "node:fs";
+import { existsSync as existsSync14, readFileSync as readFileSync18, writeFileSync as writeFileSync6 } from "node:fs";
 import { parseArgs as parseArgs2 } from "node:util";
 function readKeyFile(path) {
   try {
-    return readFileSync16(path, "utf8");
+    return readFileSync18(path, "utf8");
   } catch (err) {
     throw new KeyFileError(`${path}: cannot read the key file (${err.code ?? err.message})`);
   }
@@ -63848,7 +64325,7 @@ async function generateKeyPairCommand(argv2, out) {
   password.fill(0);
   const write = (file, text, mode2) => {
     try {
-      writeFileSync5(file, text, { flag: "wx", mode: mode2 });
+      writeFileSync6(file, text, { flag: "wx", mode: mode2 });
     } catch (err) {
       if (err.code === "EEXIST") throw new UsageError(`${file} already exists: remove it first, or choose another --output-key-prefix`);
       throw new KeyFileError(`${file}: cannot write (${err.code ?? err.message})`);
@@ -64097,7 +64574,7 @@ var require_logging = __commonJS({
     var _d;
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.log = exports.setLoggerVerbosity = exports.setLogger = exports.getLogger = void 0;
-    exports.trace = trace;
+    exports.trace = trace2;
     exports.isTracerEnabled = isTracerEnabled;
     var constants_1 = require_constants13();
     var process_1 = __require("process");
@@ -64181,7 +64658,7 @@ var require_logging = __commonJS({
     }
     var allEnabled = enabledTracers.has("all");
     var anyTracerEnabled = allEnabled || enabledTracers.size > 0;
-    function trace(severity, tracer, text) {
+    function trace2(severity, tracer, text) {
       if (isTracerEnabled(tracer)) {
         (0, exports.log)(severity, (/* @__PURE__ */ new Date()).toISOString() + " | v" + clientVersion + " " + process_1.pid + " | " + tracer + " | " + text);
       }
@@ -64424,13 +64901,13 @@ var require_metadata = __commonJS({
        * object.
        * @param headers An IncomingHttpHeaders object.
        */
-      static fromHttp2Headers(headers) {
+      static fromHttp2Headers(headers2) {
         const result = new _Metadata();
-        for (const key of Object.keys(headers)) {
+        for (const key of Object.keys(headers2)) {
           if (key.charAt(0) === ":") {
             continue;
           }
-          const values = headers[key];
+          const values = headers2[key];
           try {
             if (isBinaryKey(key)) {
               if (Array.isArray(values)) {
@@ -64503,24 +64980,24 @@ var require_call_credentials = __commonJS({
           if (isCurrentOauth2Client(googleCredentials)) {
             getHeaders = googleCredentials.getRequestHeaders(options2.service_url);
           } else {
-            getHeaders = new Promise((resolve5, reject) => {
-              googleCredentials.getRequestMetadata(options2.service_url, (err, headers) => {
+            getHeaders = new Promise((resolve8, reject) => {
+              googleCredentials.getRequestMetadata(options2.service_url, (err, headers2) => {
                 if (err) {
                   reject(err);
                   return;
                 }
-                if (!headers) {
+                if (!headers2) {
                   reject(new Error("Headers not set by metadata plugin"));
                   return;
                 }
-                resolve5(headers);
+                resolve8(headers2);
               });
             });
           }
-          getHeaders.then((headers) => {
+          getHeaders.then((headers2) => {
             const metadata = new metadata_1.Metadata();
-            for (const key of Object.keys(headers)) {
-              metadata.add(key, headers[key]);
+            for (const key of Object.keys(headers2)) {
+              metadata.add(key, headers2[key]);
             }
             callback(null, metadata);
           }, (err) => {
@@ -64569,10 +65046,10 @@ var require_call_credentials = __commonJS({
         this.metadataGenerator = metadataGenerator;
       }
       generateMetadata(options2) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve8, reject) => {
           this.metadataGenerator(options2, (err, metadata) => {
             if (metadata !== void 0) {
-              resolve5(metadata);
+              resolve8(metadata);
             } else {
               reject(err);
             }
@@ -64957,14 +65434,14 @@ var require_channel_credentials = __commonJS({
       }
       connect(socket) {
         const tlsConnectOptions = Object.assign({ socket }, this.connectionOptions);
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve8, reject) => {
           const tlsSocket = (0, tls_1.connect)(tlsConnectOptions, () => {
             var _a;
             if (((_a = this.connectionOptions.rejectUnauthorized) !== null && _a !== void 0 ? _a : true) && !tlsSocket.authorized) {
               reject(tlsSocket.authorizationError);
               return;
             }
-            resolve5({
+            resolve8({
               socket: tlsSocket,
               secure: true
             });
@@ -65083,8 +65560,8 @@ var require_channel_credentials = __commonJS({
         if (this.hasReceivedUpdates()) {
           return Promise.resolve(this.getLatestSecureContext());
         } else {
-          return new Promise((resolve5) => {
-            this.secureContextWatchers.push(resolve5);
+          return new Promise((resolve8) => {
+            this.secureContextWatchers.push(resolve8);
           });
         }
       }
@@ -65117,7 +65594,7 @@ var require_channel_credentials = __commonJS({
         this.callCredentials = callCredentials;
       }
       connect(socket) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve8, reject) => {
           const secureContext = this.parent.getLatestSecureContext();
           if (!secureContext) {
             reject(new Error("Failed to load credentials"));
@@ -65142,7 +65619,7 @@ var require_channel_credentials = __commonJS({
               reject(tlsSocket.authorizationError);
               return;
             }
-            resolve5({
+            resolve8({
               socket: tlsSocket,
               secure: true
             });
@@ -66017,7 +66494,7 @@ var require_resolving_load_balancer = __commonJS({
     var uri_parser_1 = require_uri_parser();
     var load_balancer_child_handler_1 = require_load_balancer_child_handler();
     var TRACER_NAME = "resolving_load_balancer";
-    function trace(text) {
+    function trace2(text) {
       logging.trace(constants_2.LogVerbosity.DEBUG, TRACER_NAME, text);
     }
     var NAME_MATCH_LEVEL_ORDER = [
@@ -66129,7 +66606,7 @@ var require_resolving_load_balancer = __commonJS({
           createSubchannel: channelControlHelper.createSubchannel.bind(channelControlHelper),
           requestReresolution: () => {
             if (this.backoffTimeout.isRunning()) {
-              trace("requestReresolution delayed by backoff timer until " + this.backoffTimeout.getEndTime().toISOString());
+              trace2("requestReresolution delayed by backoff timer until " + this.backoffTimeout.getEndTime().toISOString());
               this.continueResolving = true;
             } else {
               this.updateResolution();
@@ -66204,7 +66681,7 @@ var require_resolving_load_balancer = __commonJS({
         this.backoffTimeout.runOnce();
       }
       updateState(connectivityState2, picker, errorMessage) {
-        trace((0, uri_parser_1.uriToString)(this.target) + " " + connectivity_state_1.ConnectivityState[this.currentState] + " -> " + connectivity_state_1.ConnectivityState[connectivityState2]);
+        trace2((0, uri_parser_1.uriToString)(this.target) + " " + connectivity_state_1.ConnectivityState[this.currentState] + " -> " + connectivity_state_1.ConnectivityState[connectivityState2]);
         if (connectivityState2 === connectivity_state_1.ConnectivityState.IDLE) {
           picker = new picker_1.QueuePicker(this, picker);
         }
@@ -68736,7 +69213,7 @@ var require_aspromise = __commonJS({
       var params = new Array(arguments.length - 1), offset = 0, index = 2, pending = true;
       while (index < arguments.length)
         params[offset++] = arguments[index++];
-      return new Promise(function executor(resolve5, reject) {
+      return new Promise(function executor(resolve8, reject) {
         params[offset] = function callback(err) {
           if (pending) {
             pending = false;
@@ -68746,7 +69223,7 @@ var require_aspromise = __commonJS({
               var params2 = new Array(arguments.length - 1), offset2 = 0;
               while (offset2 < params2.length)
                 params2[offset2++] = arguments[offset2];
-              resolve5.apply(null, params2);
+              resolve8.apply(null, params2);
             }
           }
         };
@@ -71306,7 +71783,7 @@ var require_path = __commonJS({
         return prefix + parts.join("/");
       }
     );
-    path.resolve = function resolve5(originPath, includePath, alreadyNormalized) {
+    path.resolve = function resolve8(originPath, includePath, alreadyNormalized) {
       if (!alreadyNormalized)
         includePath = normalize(includePath);
       if (isAbsolute3(includePath))
@@ -71663,7 +72140,7 @@ var require_mapfield = __commonJS({
         keepComments ? this.comment : void 0
       ]);
     };
-    MapField.prototype.resolve = function resolve5() {
+    MapField.prototype.resolve = function resolve8() {
       if (this.resolved)
         return this;
       if (types.mapKey[this.keyType] === void 0)
@@ -71740,7 +72217,7 @@ var require_method = __commonJS({
         this.parsedOptions
       ]);
     };
-    Method.prototype.resolve = function resolve5() {
+    Method.prototype.resolve = function resolve8() {
       if (this.resolved)
         return this;
       this.resolvedRequestType = this.parent.lookupType(this.requestType);
@@ -73358,7 +73835,7 @@ var require_field = __commonJS({
         keepComments ? this.comment : void 0
       ]);
     };
-    Field.prototype.resolve = function resolve5() {
+    Field.prototype.resolve = function resolve8() {
       if (this.resolved)
         return this;
       if ((this.typeDefault = types.defaults[this.type]) === void 0) {
@@ -73631,7 +74108,7 @@ var require_object = __commonJS({
       this.parent = null;
       this.resolved = false;
     };
-    ReflectionObject.prototype.resolve = function resolve5() {
+    ReflectionObject.prototype.resolve = function resolve8() {
       if (this.resolved)
         return this;
       if (this.root instanceof Root)
@@ -78603,18 +79080,18 @@ var require_compression_filter = __commonJS({
         this.maxRecvMessageLength = maxRecvMessageLength;
       }
       compressMessage(message) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve8, reject) => {
           zlib.deflate(message, (err, output) => {
             if (err) {
               reject(err);
             } else {
-              resolve5(output);
+              resolve8(output);
             }
           });
         });
       }
       decompressMessage(message) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve8, reject) => {
           let totalLength = 0;
           const messageParts = [];
           const decompresser = zlib.createInflate();
@@ -78636,7 +79113,7 @@ var require_compression_filter = __commonJS({
             }
           });
           decompresser.on("end", () => {
-            resolve5(Buffer.concat(messageParts));
+            resolve8(Buffer.concat(messageParts));
           });
           decompresser.write(message);
           decompresser.end();
@@ -78649,18 +79126,18 @@ var require_compression_filter = __commonJS({
         this.maxRecvMessageLength = maxRecvMessageLength;
       }
       compressMessage(message) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve8, reject) => {
           zlib.gzip(message, (err, output) => {
             if (err) {
               reject(err);
             } else {
-              resolve5(output);
+              resolve8(output);
             }
           });
         });
       }
       decompressMessage(message) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve8, reject) => {
           let totalLength = 0;
           const messageParts = [];
           const decompresser = zlib.createGunzip();
@@ -78682,7 +79159,7 @@ var require_compression_filter = __commonJS({
             }
           });
           decompresser.on("end", () => {
-            resolve5(Buffer.concat(messageParts));
+            resolve8(Buffer.concat(messageParts));
           });
           decompresser.write(message);
           decompresser.end();
@@ -78738,15 +79215,15 @@ var require_compression_filter = __commonJS({
         }
       }
       async sendMetadata(metadata) {
-        const headers = await metadata;
-        headers.set("grpc-accept-encoding", "identity,deflate,gzip");
-        headers.set("accept-encoding", "identity");
+        const headers2 = await metadata;
+        headers2.set("grpc-accept-encoding", "identity,deflate,gzip");
+        headers2.set("accept-encoding", "identity");
         if (this.currentCompressionAlgorithm === "identity") {
-          headers.remove("grpc-encoding");
+          headers2.remove("grpc-encoding");
         } else {
-          headers.set("grpc-encoding", this.currentCompressionAlgorithm);
+          headers2.set("grpc-encoding", this.currentCompressionAlgorithm);
         }
-        return headers;
+        return headers2;
       }
       receiveMetadata(metadata) {
         const receiveEncoding = metadata.get("grpc-encoding");
@@ -79573,7 +80050,7 @@ var require_resolver_dns = __commonJS({
     var backoff_timeout_1 = require_backoff_timeout();
     var environment_1 = require_environment();
     var TRACER_NAME = "dns_resolver";
-    function trace(text) {
+    function trace2(text) {
       logging.trace(constants_2.LogVerbosity.DEBUG, TRACER_NAME, text);
     }
     exports.DEFAULT_PORT = 443;
@@ -79592,7 +80069,7 @@ var require_resolver_dns = __commonJS({
         this.isServiceConfigEnabled = true;
         this.returnedIpResult = false;
         this.alternativeResolver = new dns_1.promises.Resolver();
-        trace("Resolver constructed for target " + (0, uri_parser_1.uriToString)(target));
+        trace2("Resolver constructed for target " + (0, uri_parser_1.uriToString)(target));
         if (target.authority) {
           this.alternativeResolver.setServers([target.authority]);
         }
@@ -79652,7 +80129,7 @@ var require_resolver_dns = __commonJS({
       startResolution() {
         if (this.ipResult !== null) {
           if (!this.returnedIpResult) {
-            trace("Returning IP address for target " + (0, uri_parser_1.uriToString)(this.target));
+            trace2("Returning IP address for target " + (0, uri_parser_1.uriToString)(this.target));
             setImmediate(() => {
               this.listener((0, call_interface_1.statusOrFromValue)(this.ipResult), {}, null, "");
             });
@@ -79664,7 +80141,7 @@ var require_resolver_dns = __commonJS({
           return;
         }
         if (this.dnsHostname === null) {
-          trace("Failed to parse DNS address " + (0, uri_parser_1.uriToString)(this.target));
+          trace2("Failed to parse DNS address " + (0, uri_parser_1.uriToString)(this.target));
           setImmediate(() => {
             this.listener((0, call_interface_1.statusOrFromError)({
               code: constants_1.Status.UNAVAILABLE,
@@ -79676,7 +80153,7 @@ var require_resolver_dns = __commonJS({
           if (this.pendingLookupPromise !== null) {
             return;
           }
-          trace("Looking up DNS hostname " + this.dnsHostname);
+          trace2("Looking up DNS hostname " + this.dnsHostname);
           this.latestLookupResult = null;
           const hostname = this.dnsHostname;
           this.pendingLookupPromise = this.lookup(hostname);
@@ -79689,14 +80166,14 @@ var require_resolver_dns = __commonJS({
               addresses: [address]
             })));
             const allAddressesString = "[" + addressList.map((addr) => addr.host + ":" + addr.port).join(",") + "]";
-            trace("Resolved addresses for target " + (0, uri_parser_1.uriToString)(this.target) + ": " + allAddressesString);
+            trace2("Resolved addresses for target " + (0, uri_parser_1.uriToString)(this.target) + ": " + allAddressesString);
             const healthStatus = this.listener(this.latestLookupResult, {}, this.latestServiceConfigResult, "");
             this.handleHealthStatus(healthStatus);
           }, (err) => {
             if (this.pendingLookupPromise === null) {
               return;
             }
-            trace("Resolution error for target " + (0, uri_parser_1.uriToString)(this.target) + ": " + err.message);
+            trace2("Resolution error for target " + (0, uri_parser_1.uriToString)(this.target) + ": " + err.message);
             this.pendingLookupPromise = null;
             this.stopNextResolutionTimer();
             this.listener((0, call_interface_1.statusOrFromError)(this.defaultResolutionError), {}, this.latestServiceConfigResult, "");
@@ -79746,7 +80223,7 @@ var require_resolver_dns = __commonJS({
       }
       async lookup(hostname) {
         if (environment_1.GRPC_NODE_USE_ALTERNATIVE_RESOLVER) {
-          trace("Using alternative DNS resolver.");
+          trace2("Using alternative DNS resolver.");
           const records = await Promise.allSettled([
             this.alternativeResolver.resolve4(hostname),
             this.alternativeResolver.resolve6(hostname)
@@ -79766,7 +80243,7 @@ var require_resolver_dns = __commonJS({
       }
       async resolveTxt(hostname) {
         if (environment_1.GRPC_NODE_USE_ALTERNATIVE_RESOLVER) {
-          trace("Using alternative DNS resolver.");
+          trace2("Using alternative DNS resolver.");
           return this.alternativeResolver.resolveTxt(hostname);
         }
         return dns_1.promises.resolveTxt(hostname);
@@ -79799,9 +80276,9 @@ var require_resolver_dns = __commonJS({
         if (this.pendingLookupPromise === null) {
           if (this.isNextResolutionTimerRunning || this.backoff.isRunning()) {
             if (this.isNextResolutionTimerRunning) {
-              trace('resolution update delayed by "min time between resolutions" rate limit');
+              trace2('resolution update delayed by "min time between resolutions" rate limit');
             } else {
-              trace("resolution update delayed by backoff timer until " + this.backoff.getEndTime().toISOString());
+              trace2("resolution update delayed by backoff timer until " + this.backoff.getEndTime().toISOString());
             }
             this.continueResolving = true;
           } else {
@@ -79859,7 +80336,7 @@ var require_http_proxy = __commonJS({
     var url_1 = __require("url");
     var resolver_dns_1 = require_resolver_dns();
     var TRACER_NAME = "proxy";
-    function trace(text) {
+    function trace2(text) {
       logging.trace(constants_1.LogVerbosity.DEBUG, TRACER_NAME, text);
     }
     function getProxyInfo() {
@@ -79908,7 +80385,7 @@ var require_http_proxy = __commonJS({
       if (userCred) {
         result.creds = userCred;
       }
-      trace("Proxy server " + result.address + " set by environment variable " + envVar);
+      trace2("Proxy server " + result.address + " set by environment variable " + envVar);
       return result;
     }
     function getNoProxyHostList() {
@@ -79919,7 +80396,7 @@ var require_http_proxy = __commonJS({
         envVar = "no_proxy";
       }
       if (noProxyStr) {
-        trace("No proxy server list set by environment variable " + envVar);
+        trace2("No proxy server list set by environment variable " + envVar);
         return noProxyStr.split(",");
       } else {
         return [];
@@ -79981,7 +80458,7 @@ var require_http_proxy = __commonJS({
       }
       const serverHost = hostPort.host;
       if (hostMatchesNoProxyList(serverHost)) {
-        trace("Not using proxy for target in no_proxy list: " + (0, uri_parser_1.uriToString)(target));
+        trace2("Not using proxy for target in no_proxy list: " + (0, uri_parser_1.uriToString)(target));
         return noProxyResult;
       }
       const extraOptions = {
@@ -80017,7 +80494,7 @@ var require_http_proxy = __commonJS({
         method: "CONNECT",
         path: hostPort
       };
-      const headers = {
+      const headers2 = {
         Host: hostPort
       };
       if ((0, subchannel_address_1.isTcpSubchannelAddress)(address)) {
@@ -80027,23 +80504,23 @@ var require_http_proxy = __commonJS({
         options2.socketPath = address.path;
       }
       if ("grpc.http_connect_creds" in channelOptions) {
-        headers["Proxy-Authorization"] = "Basic " + Buffer.from(channelOptions["grpc.http_connect_creds"]).toString("base64");
+        headers2["Proxy-Authorization"] = "Basic " + Buffer.from(channelOptions["grpc.http_connect_creds"]).toString("base64");
       }
-      options2.headers = headers;
+      options2.headers = headers2;
       const proxyAddressString = (0, subchannel_address_1.subchannelAddressToString)(address);
-      trace("Using proxy " + proxyAddressString + " to connect to " + options2.path);
-      return new Promise((resolve5, reject) => {
+      trace2("Using proxy " + proxyAddressString + " to connect to " + options2.path);
+      return new Promise((resolve8, reject) => {
         const request = http.request(options2);
         request.once("connect", (res, socket, head) => {
           request.removeAllListeners();
           socket.removeAllListeners();
           if (res.statusCode === 200) {
-            trace("Successfully connected to " + options2.path + " through proxy " + proxyAddressString);
+            trace2("Successfully connected to " + options2.path + " through proxy " + proxyAddressString);
             if (head.length > 0) {
               socket.unshift(head);
             }
-            trace("Successfully established a plaintext connection to " + options2.path + " through proxy " + proxyAddressString);
-            resolve5(socket);
+            trace2("Successfully established a plaintext connection to " + options2.path + " through proxy " + proxyAddressString);
+            resolve8(socket);
           } else {
             (0, logging_1.log)(constants_1.LogVerbosity.ERROR, "Failed to connect to " + options2.path + " through proxy " + proxyAddressString + " with status " + res.statusCode);
             reject();
@@ -80219,21 +80696,21 @@ var require_subchannel_call = __commonJS({
         this.connectionDropped = false;
         const maxReceiveMessageLength = (_a = transport.getOptions()["grpc.max_receive_message_length"]) !== null && _a !== void 0 ? _a : constants_1.DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH;
         this.decoder = new stream_decoder_1.StreamDecoder(maxReceiveMessageLength);
-        http2Stream.on("response", (headers, flags) => {
+        http2Stream.on("response", (headers2, flags) => {
           if (this.traceEnabled) {
             let headersString = "";
-            for (const header of Object.keys(headers)) {
-              headersString += "		" + header + ": " + headers[header] + "\n";
+            for (const header of Object.keys(headers2)) {
+              headersString += "		" + header + ": " + headers2[header] + "\n";
             }
             this.trace("Received server headers:\n" + headersString);
           }
-          this.httpStatusCode = headers[":status"];
+          this.httpStatusCode = headers2[":status"];
           if (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) {
-            this.handleTrailers(headers);
+            this.handleTrailers(headers2);
           } else {
             let metadata;
             try {
-              metadata = metadata_1.Metadata.fromHttp2Headers(headers);
+              metadata = metadata_1.Metadata.fromHttp2Headers(headers2);
             } catch (error2) {
               this.endCall({
                 code: constants_1.Status.UNKNOWN,
@@ -80245,8 +80722,8 @@ var require_subchannel_call = __commonJS({
             this.listener.onReceiveMetadata(metadata);
           }
         });
-        http2Stream.on("trailers", (headers) => {
-          this.handleTrailers(headers);
+        http2Stream.on("trailers", (headers2) => {
+          this.handleTrailers(headers2);
         });
         http2Stream.on("data", (data) => {
           if (this.statusOutput) {
@@ -80440,19 +80917,19 @@ var require_subchannel_call = __commonJS({
           this.unpushedReadMessages.push(messageBytes);
         }
       }
-      handleTrailers(headers) {
+      handleTrailers(headers2) {
         this.serverEndedCall = true;
         this.callEventTracker.onStreamEnd(true);
         if (this.traceEnabled) {
           let headersString = "";
-          for (const header of Object.keys(headers)) {
-            headersString += "		" + header + ": " + headers[header] + "\n";
+          for (const header of Object.keys(headers2)) {
+            headersString += "		" + header + ": " + headers2[header] + "\n";
           }
           this.trace("Received server trailers:\n" + headersString);
         }
         let metadata;
         try {
-          metadata = metadata_1.Metadata.fromHttp2Headers(headers);
+          metadata = metadata_1.Metadata.fromHttp2Headers(headers2);
         } catch (e) {
           metadata = new metadata_1.Metadata();
         }
@@ -80916,16 +81393,16 @@ var require_transport = __commonJS({
         }
       }
       createCall(metadata, host, method, listener, subchannelCallStatsTracker, callId) {
-        const headers = metadata.toHttp2Headers();
-        headers[HTTP2_HEADER_AUTHORITY] = host;
-        headers[HTTP2_HEADER_USER_AGENT] = this.userAgent;
-        headers[HTTP2_HEADER_CONTENT_TYPE] = "application/grpc";
-        headers[HTTP2_HEADER_METHOD] = "POST";
-        headers[HTTP2_HEADER_PATH] = method;
-        headers[HTTP2_HEADER_TE] = "trailers";
+        const headers2 = metadata.toHttp2Headers();
+        headers2[HTTP2_HEADER_AUTHORITY] = host;
+        headers2[HTTP2_HEADER_USER_AGENT] = this.userAgent;
+        headers2[HTTP2_HEADER_CONTENT_TYPE] = "application/grpc";
+        headers2[HTTP2_HEADER_METHOD] = "POST";
+        headers2[HTTP2_HEADER_PATH] = method;
+        headers2[HTTP2_HEADER_TE] = "trailers";
         let http2Stream;
         try {
-          http2Stream = this.session.request(headers);
+          http2Stream = this.session.request(headers2);
         } catch (e) {
           this.handleDisconnect();
           throw e;
@@ -81031,7 +81508,7 @@ var require_transport = __commonJS({
         if (secureConnectResult.socket.closed) {
           return Promise.reject("Connection closed before starting HTTP/2 handshake");
         }
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve8, reject) => {
           var _a, _b, _c, _d, _e, _f, _g, _h;
           let remoteName = null;
           let realTarget = this.channelTarget;
@@ -81102,7 +81579,7 @@ var require_transport = __commonJS({
             session.removeAllListeners();
             secureConnectResult.socket.removeListener("close", closeHandler);
             secureConnectResult.socket.removeListener("error", errorHandler);
-            resolve5(new Http2Transport(session, address, options2, remoteName));
+            resolve8(new Http2Transport(session, address, options2, remoteName));
             this.session = null;
           });
           session.once("close", closeHandler);
@@ -81116,7 +81593,7 @@ var require_transport = __commonJS({
           if (proxiedSocket) {
             return proxiedSocket;
           } else {
-            return new Promise((resolve5, reject) => {
+            return new Promise((resolve8, reject) => {
               const closeCallback = () => {
                 reject(new Error("Socket closed"));
               };
@@ -81126,7 +81603,7 @@ var require_transport = __commonJS({
               const socket = net.connect(address, () => {
                 socket.removeListener("close", closeCallback);
                 socket.removeListener("error", errorCallback);
-                resolve5(socket);
+                resolve8(socket);
               });
               socket.once("close", closeCallback);
               socket.once("error", errorCallback);
@@ -84114,7 +84591,7 @@ var require_server_interceptors = __commonJS({
     var orca_1 = require_orca();
     var environment_1 = require_environment();
     var TRACER_NAME = "server_call";
-    function trace(text) {
+    function trace2(text) {
       logging.trace(constants_1.LogVerbosity.DEBUG, TRACER_NAME, text);
     }
     var ServerListenerBuilder3 = class {
@@ -84420,7 +84897,7 @@ var require_server_interceptors = __commonJS({
       waitForTrailers: true
     };
     var BaseServerInterceptingCall = class {
-      constructor(stream, headers, callEventTracker, handler, options2) {
+      constructor(stream, headers2, callEventTracker, handler, options2) {
         var _a, _b;
         this.stream = stream;
         this.callEventTracker = callEventTracker;
@@ -84442,7 +84919,7 @@ var require_server_interceptors = __commonJS({
         this.metricsRecorder = new orca_1.PerRequestMetricRecorder();
         this.stream.once("close", () => {
           var _a2;
-          trace("Request to method " + ((_a2 = this.handler) === null || _a2 === void 0 ? void 0 : _a2.path) + " stream closed with rstCode " + this.stream.rstCode);
+          trace2("Request to method " + ((_a2 = this.handler) === null || _a2 === void 0 ? void 0 : _a2.path) + " stream closed with rstCode " + this.stream.rstCode);
           if (this.callEventTracker && !this.streamEnded) {
             this.streamEnded = true;
             this.callEventTracker.onStreamEnd(false);
@@ -84467,11 +84944,11 @@ var require_server_interceptors = __commonJS({
         if ("grpc.max_receive_message_length" in options2) {
           this.maxReceiveMessageSize = options2["grpc.max_receive_message_length"];
         }
-        this.host = (_a = headers[":authority"]) !== null && _a !== void 0 ? _a : headers.host;
+        this.host = (_a = headers2[":authority"]) !== null && _a !== void 0 ? _a : headers2.host;
         this.decoder = new stream_decoder_1.StreamDecoder(this.maxReceiveMessageSize);
-        const metadata = metadata_1.Metadata.fromHttp2Headers(headers);
+        const metadata = metadata_1.Metadata.fromHttp2Headers(headers2);
         if (logging.isTracerEnabled(TRACER_NAME)) {
-          trace("Request to " + this.handler.path + " received headers " + JSON.stringify(metadata.toJSON()));
+          trace2("Request to " + this.handler.path + " received headers " + JSON.stringify(metadata.toJSON()));
         }
         const timeoutHeader = metadata.get(GRPC_TIMEOUT_HEADER);
         if (timeoutHeader.length > 0) {
@@ -84578,7 +85055,7 @@ var require_server_interceptors = __commonJS({
           } else {
             decompresser = zlib.createGunzip();
           }
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve8, reject) => {
             let totalLength = 0;
             const messageParts = [];
             decompresser.on("error", (error2) => {
@@ -84599,7 +85076,7 @@ var require_server_interceptors = __commonJS({
               }
             });
             decompresser.on("end", () => {
-              resolve5(Buffer.concat(messageParts));
+              resolve8(Buffer.concat(messageParts));
             });
             decompresser.write(messageContents);
             decompresser.end();
@@ -84658,7 +85135,7 @@ var require_server_interceptors = __commonJS({
         if (this.checkCancelled()) {
           return;
         }
-        trace("Request to " + this.handler.path + " received data frame of size " + data.length);
+        trace2("Request to " + this.handler.path + " received data frame of size " + data.length);
         let rawMessages;
         try {
           rawMessages = this.decoder.write(data);
@@ -84688,7 +85165,7 @@ var require_server_interceptors = __commonJS({
         this.maybePushNextMessage();
       }
       start(listener) {
-        trace("Request to " + this.handler.path + " start called");
+        trace2("Request to " + this.handler.path + " start called");
         if (this.checkCancelled()) {
           return;
         }
@@ -84704,8 +85181,8 @@ var require_server_interceptors = __commonJS({
         }
         this.metadataSent = true;
         const custom = metadata ? metadata.toHttp2Headers() : null;
-        const headers = Object.assign(Object.assign(Object.assign({}, defaultResponseHeaders), defaultCompressionHeaders), custom);
-        this.stream.respond(headers, defaultResponseOptions);
+        const headers2 = Object.assign(Object.assign(Object.assign({}, defaultResponseHeaders), defaultCompressionHeaders), custom);
+        this.stream.respond(headers2, defaultResponseOptions);
       }
       sendMessage(message, callback) {
         if (this.checkCancelled()) {
@@ -84737,7 +85214,7 @@ var require_server_interceptors = __commonJS({
           return;
         }
         this.maybeSendMetadata();
-        trace("Request to " + this.handler.path + " sent data frame of size " + response.length);
+        trace2("Request to " + this.handler.path + " sent data frame of size " + response.length);
         this.stream.write(response, (error2) => {
           var _a;
           if (error2) {
@@ -84763,7 +85240,7 @@ var require_server_interceptors = __commonJS({
         if (this.checkCancelled()) {
           return;
         }
-        trace("Request to method " + ((_a = this.handler) === null || _a === void 0 ? void 0 : _a.path) + " ended with status code: " + constants_1.Status[status6.code] + " details: " + status6.details);
+        trace2("Request to method " + ((_a = this.handler) === null || _a === void 0 ? void 0 : _a.path) + " ended with status code: " + constants_1.Status[status6.code] + " details: " + status6.details);
         const statusMetadata = (_c = (_b = status6.metadata) === null || _b === void 0 ? void 0 : _b.clone()) !== null && _c !== void 0 ? _c : new metadata_1.Metadata();
         if (this.shouldSendMetrics) {
           statusMetadata.set(orca_1.GRPC_METRICS_HEADER, this.metricsRecorder.serialize());
@@ -84797,7 +85274,7 @@ var require_server_interceptors = __commonJS({
         }
       }
       startRead() {
-        trace("Request to " + this.handler.path + " startRead called");
+        trace2("Request to " + this.handler.path + " startRead called");
         if (this.checkCancelled()) {
           return;
         }
@@ -84851,7 +85328,7 @@ var require_server_interceptors = __commonJS({
       }
     };
     exports.BaseServerInterceptingCall = BaseServerInterceptingCall;
-    function getServerInterceptingCall(interceptors, stream, headers, callEventTracker, handler, options2) {
+    function getServerInterceptingCall(interceptors, stream, headers2, callEventTracker, handler, options2) {
       const methodDefinition = {
         path: handler.path,
         requestStream: handler.type === "clientStream" || handler.type === "bidi",
@@ -84859,7 +85336,7 @@ var require_server_interceptors = __commonJS({
         requestDeserialize: handler.deserialize,
         responseSerialize: handler.serialize
       };
-      const baseCall = new BaseServerInterceptingCall(stream, headers, callEventTracker, handler, options2);
+      const baseCall = new BaseServerInterceptingCall(stream, headers2, callEventTracker, handler, options2);
       return interceptors.reduce((call2, interceptor) => {
         return interceptor(methodDefinition, call2);
       }, baseCall);
@@ -85210,10 +85687,10 @@ var require_server = __commonJS({
         bindOneAddress(address, boundPortObject) {
           this.trace("Attempting to bind " + (0, subchannel_address_1.subchannelAddressToString)(address));
           const http2Server = this.createHttp2Server(boundPortObject.credentials);
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve8, reject) => {
             const onError = (err) => {
               this.trace("Failed to bind " + (0, subchannel_address_1.subchannelAddressToString)(address) + " with error " + err.message);
-              resolve5({
+              resolve8({
                 port: "port" in address ? address.port : 1,
                 error: err.message
               });
@@ -85241,7 +85718,7 @@ var require_server = __commonJS({
               });
               boundPortObject.listeningServers.add(http2Server);
               this.trace("Successfully bound " + (0, subchannel_address_1.subchannelAddressToString)(boundSubchannelAddress));
-              resolve5({
+              resolve8({
                 port: "port" in boundSubchannelAddress ? boundSubchannelAddress.port : 1
               });
               http2Server.removeListener("error", onError);
@@ -85294,7 +85771,7 @@ var require_server = __commonJS({
           }
         }
         resolvePort(port) {
-          return new Promise((resolve5, reject) => {
+          return new Promise((resolve8, reject) => {
             let seenResolution = false;
             const resolverListener = (endpointList, attributes, serviceConfig, resolutionNote) => {
               if (seenResolution) {
@@ -85310,7 +85787,7 @@ var require_server = __commonJS({
                 reject(new Error(`No addresses resolved for port ${port}`));
                 return true;
               }
-              resolve5(addressList);
+              resolve8(addressList);
               return true;
             };
             const resolver = (0, resolver_1.createResolver)(port, resolverListener, this.options);
@@ -85682,8 +86159,8 @@ var require_server = __commonJS({
         getChannelzRef() {
           return this.channelzRef;
         }
-        _verifyContentType(stream, headers) {
-          const contentType = headers[http2.constants.HTTP2_HEADER_CONTENT_TYPE];
+        _verifyContentType(stream, headers2) {
+          const contentType = headers2[http2.constants.HTTP2_HEADER_CONTENT_TYPE];
           if (typeof contentType !== "string" || !contentType.startsWith("application/grpc")) {
             stream.respond({
               [http2.constants.HTTP2_HEADER_STATUS]: http2.constants.HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE
@@ -85708,19 +86185,19 @@ var require_server = __commonJS({
           this.callTracker.addCallFailed();
           channelzSessionInfo === null || channelzSessionInfo === void 0 ? void 0 : channelzSessionInfo.streamTracker.addCallFailed();
         }
-        _channelzHandler(extraInterceptors, stream, headers) {
+        _channelzHandler(extraInterceptors, stream, headers2) {
           stream.once("error", (err) => {
           });
           this.onStreamOpened(stream);
           const channelzSessionInfo = this.sessions.get(stream.session);
           this.callTracker.addCallStarted();
           channelzSessionInfo === null || channelzSessionInfo === void 0 ? void 0 : channelzSessionInfo.streamTracker.addCallStarted();
-          if (!this._verifyContentType(stream, headers)) {
+          if (!this._verifyContentType(stream, headers2)) {
             this.callTracker.addCallFailed();
             channelzSessionInfo === null || channelzSessionInfo === void 0 ? void 0 : channelzSessionInfo.streamTracker.addCallFailed();
             return;
           }
-          const path = headers[HTTP2_HEADER_PATH];
+          const path = headers2[HTTP2_HEADER_PATH];
           const handler = this._retrieveHandler(path);
           if (!handler) {
             this._respondWithError(getUnimplementedStatusResponse(path), stream, channelzSessionInfo);
@@ -85756,7 +86233,7 @@ var require_server = __commonJS({
               }
             }
           };
-          const call2 = (0, server_interceptors_1.getServerInterceptingCall)([...extraInterceptors, ...this.interceptors], stream, headers, callEventTracker, handler, this.options);
+          const call2 = (0, server_interceptors_1.getServerInterceptingCall)([...extraInterceptors, ...this.interceptors], stream, headers2, callEventTracker, handler, this.options);
           if (!this._runHandlerForCall(call2, handler)) {
             this.callTracker.addCallFailed();
             channelzSessionInfo === null || channelzSessionInfo === void 0 ? void 0 : channelzSessionInfo.streamTracker.addCallFailed();
@@ -85766,20 +86243,20 @@ var require_server = __commonJS({
             });
           }
         }
-        _streamHandler(extraInterceptors, stream, headers) {
+        _streamHandler(extraInterceptors, stream, headers2) {
           stream.once("error", (err) => {
           });
           this.onStreamOpened(stream);
-          if (this._verifyContentType(stream, headers) !== true) {
+          if (this._verifyContentType(stream, headers2) !== true) {
             return;
           }
-          const path = headers[HTTP2_HEADER_PATH];
+          const path = headers2[HTTP2_HEADER_PATH];
           const handler = this._retrieveHandler(path);
           if (!handler) {
             this._respondWithError(getUnimplementedStatusResponse(path), stream, null);
             return;
           }
-          const call2 = (0, server_interceptors_1.getServerInterceptingCall)([...extraInterceptors, ...this.interceptors], stream, headers, null, handler, this.options);
+          const call2 = (0, server_interceptors_1.getServerInterceptingCall)([...extraInterceptors, ...this.interceptors], stream, headers2, null, handler, this.options);
           if (!this._runHandlerForCall(call2, handler)) {
             call2.sendStatus({
               code: constants_1.Status.INTERNAL,
@@ -86414,7 +86891,7 @@ var require_load_balancer_pick_first = __commonJS({
     var net_1 = __require("net");
     var call_interface_1 = require_call_interface();
     var TRACER_NAME = "pick_first";
-    function trace(text) {
+    function trace2(text) {
       logging.trace(constants_1.LogVerbosity.DEBUG, TRACER_NAME, text);
     }
     var TYPE_NAME = "pick_first";
@@ -86639,7 +87116,7 @@ var require_load_balancer_pick_first = __commonJS({
         clearTimeout(this.connectionDelayTimeout);
         this.currentSubchannelIndex = subchannelIndex;
         if (this.children[subchannelIndex].subchannel.getConnectivityState() === connectivity_state_1.ConnectivityState.IDLE) {
-          trace("Start connecting to subchannel with address " + this.children[subchannelIndex].subchannel.getAddress());
+          trace2("Start connecting to subchannel with address " + this.children[subchannelIndex].subchannel.getAddress());
           process.nextTick(() => {
             var _a2;
             (_a2 = this.children[subchannelIndex]) === null || _a2 === void 0 ? void 0 : _a2.subchannel.startConnecting();
@@ -86658,7 +87135,7 @@ var require_load_balancer_pick_first = __commonJS({
        * @param subchannel
        */
       pickSubchannel(subchannel) {
-        trace("Pick subchannel with address " + subchannel.getAddress());
+        trace2("Pick subchannel with address " + subchannel.getAddress());
         this.stickyTransientFailureMode = false;
         subchannel.ref();
         this.channelControlHelper.addChannelzChild(subchannel.getChannelzRef());
@@ -86671,7 +87148,7 @@ var require_load_balancer_pick_first = __commonJS({
         this.calculateAndReportNewState();
       }
       updateState(newState, picker, errorMessage) {
-        trace(connectivity_state_1.ConnectivityState[this.currentState] + " -> " + connectivity_state_1.ConnectivityState[newState]);
+        trace2(connectivity_state_1.ConnectivityState[this.currentState] + " -> " + connectivity_state_1.ConnectivityState[newState]);
         this.currentState = newState;
         this.channelControlHelper.updateState(newState, picker, errorMessage);
       }
@@ -86685,7 +87162,7 @@ var require_load_balancer_pick_first = __commonJS({
         this.children = [];
       }
       connectToAddressList(addressList, options2) {
-        trace("connectToAddressList([" + addressList.map((address) => (0, subchannel_address_1.subchannelAddressToString)(address)) + "])");
+        trace2("connectToAddressList([" + addressList.map((address) => (0, subchannel_address_1.subchannelAddressToString)(address)) + "])");
         const newChildrenList = addressList.map((address) => ({
           subchannel: this.channelControlHelper.createSubchannel(address, options2),
           hasReportedTransientFailure: false
@@ -86729,7 +87206,7 @@ var require_load_balancer_pick_first = __commonJS({
           endpointList = shuffled(endpointList);
         }
         const rawAddressList = [].concat(...endpointList.map((endpoint) => endpoint.addresses));
-        trace("updateAddressList([" + rawAddressList.map((address) => (0, subchannel_address_1.subchannelAddressToString)(address)) + "])");
+        trace2("updateAddressList([" + rawAddressList.map((address) => (0, subchannel_address_1.subchannelAddressToString)(address)) + "])");
         const addressList = interleaveAddressFamilies(rawAddressList);
         this.latestAddressList = addressList;
         this.latestOptions = options2;
@@ -86826,7 +87303,7 @@ var require_certificate_provider = __commonJS({
     var constants_1 = require_constants13();
     var util_1 = __require("util");
     var TRACER_NAME = "certificate_provider";
-    function trace(text) {
+    function trace2(text) {
       logging.trace(constants_1.LogVerbosity.DEBUG, TRACER_NAME, text);
     }
     var readFilePromise = (0, util_1.promisify)(fs3.readFile);
@@ -86846,7 +87323,7 @@ var require_certificate_provider = __commonJS({
         if (config.certificateFile === void 0 && config.caCertificateFile === void 0) {
           throw new Error("At least one of certificateFile and caCertificateFile must be set");
         }
-        trace("File watcher constructed with config " + JSON.stringify(config));
+        trace2("File watcher constructed with config " + JSON.stringify(config));
       }
       updateCertificates() {
         if (this.fileResultPromise) {
@@ -86861,7 +87338,7 @@ var require_certificate_provider = __commonJS({
           if (!this.refreshTimer) {
             return;
           }
-          trace("File watcher read certificates certificate " + certificateResult.status + ", privateKey " + privateKeyResult.status + ", CA certificate " + caCertificateResult.status);
+          trace2("File watcher read certificates certificate " + certificateResult.status + ", privateKey " + privateKeyResult.status + ", CA certificate " + caCertificateResult.status);
           this.lastUpdateTime = /* @__PURE__ */ new Date();
           this.fileResultPromise = null;
           if (certificateResult.status === "fulfilled" && privateKeyResult.status === "fulfilled") {
@@ -86886,7 +87363,7 @@ var require_certificate_provider = __commonJS({
             listener(this.latestCaUpdate);
           }
         });
-        trace("File watcher initiated certificate update");
+        trace2("File watcher initiated certificate update");
       }
       maybeStartWatchingFiles() {
         if (!this.refreshTimer) {
@@ -86899,7 +87376,7 @@ var require_certificate_provider = __commonJS({
             this.latestIdentityUpdate = void 0;
           }
           this.refreshTimer = setInterval(() => this.updateCertificates(), this.config.refreshIntervalMs);
-          trace("File watcher started watching");
+          trace2("File watcher started watching");
         }
       }
       maybeStopWatchingFiles() {
@@ -87126,7 +87603,7 @@ var require_resolver_ip = __commonJS({
     var uri_parser_1 = require_uri_parser();
     var logging = require_logging();
     var TRACER_NAME = "ip_resolver";
-    function trace(text) {
+    function trace2(text) {
       logging.trace(constants_1.LogVerbosity.DEBUG, TRACER_NAME, text);
     }
     var IPV4_SCHEME = "ipv4";
@@ -87139,7 +87616,7 @@ var require_resolver_ip = __commonJS({
         this.endpoints = [];
         this.error = null;
         this.hasReturnedResult = false;
-        trace("Resolver constructed for target " + (0, uri_parser_1.uriToString)(target));
+        trace2("Resolver constructed for target " + (0, uri_parser_1.uriToString)(target));
         const addresses = [];
         if (!(target.scheme === IPV4_SCHEME || target.scheme === IPV6_SCHEME)) {
           this.error = {
@@ -87174,7 +87651,7 @@ var require_resolver_ip = __commonJS({
           });
         }
         this.endpoints = addresses.map((address) => ({ addresses: [address] }));
-        trace("Parsed " + target.scheme + " address list " + addresses.map(subchannel_address_1.subchannelAddressToString));
+        trace2("Parsed " + target.scheme + " address list " + addresses.map(subchannel_address_1.subchannelAddressToString));
       }
       updateResolution() {
         if (!this.hasReturnedResult) {
@@ -87217,7 +87694,7 @@ var require_load_balancer_round_robin = __commonJS({
     var subchannel_address_1 = require_subchannel_address();
     var load_balancer_pick_first_1 = require_load_balancer_pick_first();
     var TRACER_NAME = "round_robin";
-    function trace(text) {
+    function trace2(text) {
       logging.trace(constants_1.LogVerbosity.DEBUG, TRACER_NAME, text);
     }
     var TYPE_NAME = "round_robin";
@@ -87317,7 +87794,7 @@ var require_load_balancer_round_robin = __commonJS({
         }
       }
       updateState(newState, picker, errorMessage) {
-        trace(connectivity_state_1.ConnectivityState[this.currentState] + " -> " + connectivity_state_1.ConnectivityState[newState]);
+        trace2(connectivity_state_1.ConnectivityState[this.currentState] + " -> " + connectivity_state_1.ConnectivityState[newState]);
         if (newState === connectivity_state_1.ConnectivityState.READY) {
           this.currentReadyPicker = picker;
         } else {
@@ -87349,7 +87826,7 @@ var require_load_balancer_round_robin = __commonJS({
           const errorMessage = `No addresses resolved. Resolution note: ${resolutionNote}`;
           this.updateState(connectivity_state_1.ConnectivityState.TRANSIENT_FAILURE, new picker_1.UnavailablePicker({ details: errorMessage }), errorMessage);
         }
-        trace("Connect to endpoint list " + endpointList.map(subchannel_address_1.endpointToString));
+        trace2("Connect to endpoint list " + endpointList.map(subchannel_address_1.endpointToString));
         this.updatesPaused = true;
         this.children = endpointList.map((endpoint) => new load_balancer_pick_first_1.LeafLoadBalancer(endpoint, this.childChannelControlHelper, options2, resolutionNote));
         for (const child of this.children) {
@@ -87396,7 +87873,7 @@ var require_load_balancer_outlier_detection = __commonJS({
     var subchannel_interface_1 = require_subchannel_interface();
     var logging = require_logging();
     var TRACER_NAME = "outlier_detection";
-    function trace(text) {
+    function trace2(text) {
       logging.trace(constants_1.LogVerbosity.DEBUG, TRACER_NAME, text);
     }
     var TYPE_NAME = "outlier_detection";
@@ -87666,20 +88143,20 @@ var require_load_balancer_outlier_detection = __commonJS({
         if (!successRateConfig) {
           return;
         }
-        trace("Running success rate check");
+        trace2("Running success rate check");
         const targetRequestVolume = successRateConfig.request_volume;
         let addresesWithTargetVolume = 0;
         const successRates = [];
         for (const [endpoint, mapEntry] of this.entryMap.entries()) {
           const successes = mapEntry.counter.getLastSuccesses();
           const failures = mapEntry.counter.getLastFailures();
-          trace("Stats for " + (0, subchannel_address_1.endpointToString)(endpoint) + ": successes=" + successes + " failures=" + failures + " targetRequestVolume=" + targetRequestVolume);
+          trace2("Stats for " + (0, subchannel_address_1.endpointToString)(endpoint) + ": successes=" + successes + " failures=" + failures + " targetRequestVolume=" + targetRequestVolume);
           if (successes + failures >= targetRequestVolume) {
             addresesWithTargetVolume += 1;
             successRates.push(successes / (successes + failures));
           }
         }
-        trace("Found " + addresesWithTargetVolume + " success rate candidates; currentEjectionPercent=" + this.getCurrentEjectionPercent() + " successRates=[" + successRates + "]");
+        trace2("Found " + addresesWithTargetVolume + " success rate candidates; currentEjectionPercent=" + this.getCurrentEjectionPercent() + " successRates=[" + successRates + "]");
         if (addresesWithTargetVolume < successRateConfig.minimum_hosts) {
           return;
         }
@@ -87692,7 +88169,7 @@ var require_load_balancer_outlier_detection = __commonJS({
         const successRateVariance = successRateDeviationSum / successRates.length;
         const successRateStdev = Math.sqrt(successRateVariance);
         const ejectionThreshold = successRateMean - successRateStdev * (successRateConfig.stdev_factor / 1e3);
-        trace("stdev=" + successRateStdev + " ejectionThreshold=" + ejectionThreshold);
+        trace2("stdev=" + successRateStdev + " ejectionThreshold=" + ejectionThreshold);
         for (const [address, mapEntry] of this.entryMap.entries()) {
           if (this.getCurrentEjectionPercent() >= this.latestConfig.getMaxEjectionPercent()) {
             break;
@@ -87703,12 +88180,12 @@ var require_load_balancer_outlier_detection = __commonJS({
             continue;
           }
           const successRate = successes / (successes + failures);
-          trace("Checking candidate " + address + " successRate=" + successRate);
+          trace2("Checking candidate " + address + " successRate=" + successRate);
           if (successRate < ejectionThreshold) {
             const randomNumber = Math.random() * 100;
-            trace("Candidate " + address + " randomNumber=" + randomNumber + " enforcement_percentage=" + successRateConfig.enforcement_percentage);
+            trace2("Candidate " + address + " randomNumber=" + randomNumber + " enforcement_percentage=" + successRateConfig.enforcement_percentage);
             if (randomNumber < successRateConfig.enforcement_percentage) {
-              trace("Ejecting candidate " + address);
+              trace2("Ejecting candidate " + address);
               this.eject(mapEntry, ejectionTimestamp);
             }
           }
@@ -87722,7 +88199,7 @@ var require_load_balancer_outlier_detection = __commonJS({
         if (!failurePercentageConfig) {
           return;
         }
-        trace("Running failure percentage check. threshold=" + failurePercentageConfig.threshold + " request volume threshold=" + failurePercentageConfig.request_volume);
+        trace2("Running failure percentage check. threshold=" + failurePercentageConfig.threshold + " request volume threshold=" + failurePercentageConfig.request_volume);
         let addressesWithTargetVolume = 0;
         for (const mapEntry of this.entryMap.values()) {
           const successes = mapEntry.counter.getLastSuccesses();
@@ -87740,16 +88217,16 @@ var require_load_balancer_outlier_detection = __commonJS({
           }
           const successes = mapEntry.counter.getLastSuccesses();
           const failures = mapEntry.counter.getLastFailures();
-          trace("Candidate successes=" + successes + " failures=" + failures);
+          trace2("Candidate successes=" + successes + " failures=" + failures);
           if (successes + failures < failurePercentageConfig.request_volume) {
             continue;
           }
           const failurePercentage = failures * 100 / (failures + successes);
           if (failurePercentage > failurePercentageConfig.threshold) {
             const randomNumber = Math.random() * 100;
-            trace("Candidate " + address + " randomNumber=" + randomNumber + " enforcement_percentage=" + failurePercentageConfig.enforcement_percentage);
+            trace2("Candidate " + address + " randomNumber=" + randomNumber + " enforcement_percentage=" + failurePercentageConfig.enforcement_percentage);
             if (randomNumber < failurePercentageConfig.enforcement_percentage) {
-              trace("Ejecting candidate " + address);
+              trace2("Ejecting candidate " + address);
               this.eject(mapEntry, ejectionTimestamp);
             }
           }
@@ -87780,7 +88257,7 @@ var require_load_balancer_outlier_detection = __commonJS({
       }
       runChecks() {
         const ejectionTimestamp = /* @__PURE__ */ new Date();
-        trace("Ejection timer running");
+        trace2("Ejection timer running");
         this.switchAllBuckets();
         if (!this.latestConfig) {
           return;
@@ -87800,7 +88277,7 @@ var require_load_balancer_outlier_detection = __commonJS({
             const returnTime = new Date(mapEntry.currentEjectionTimestamp.getTime());
             returnTime.setMilliseconds(returnTime.getMilliseconds() + Math.min(baseEjectionTimeMs * mapEntry.ejectionTimeMultiplier, Math.max(baseEjectionTimeMs, maxEjectionTimeMs)));
             if (returnTime < /* @__PURE__ */ new Date()) {
-              trace("Unejecting " + address);
+              trace2("Unejecting " + address);
               this.uneject(mapEntry);
             }
           }
@@ -87810,11 +88287,11 @@ var require_load_balancer_outlier_detection = __commonJS({
         if (!(lbConfig instanceof OutlierDetectionLoadBalancingConfig)) {
           return false;
         }
-        trace("Received update with config: " + JSON.stringify(lbConfig.toJsonObject(), void 0, 2));
+        trace2("Received update with config: " + JSON.stringify(lbConfig.toJsonObject(), void 0, 2));
         if (endpointList.ok) {
           for (const endpoint of endpointList.value) {
             if (!this.entryMap.has(endpoint)) {
-              trace("Adding map entry for " + (0, subchannel_address_1.endpointToString)(endpoint));
+              trace2("Adding map entry for " + (0, subchannel_address_1.endpointToString)(endpoint));
               this.entryMap.set(endpoint, {
                 counter: new CallCounter(),
                 currentEjectionTimestamp: null,
@@ -87829,18 +88306,18 @@ var require_load_balancer_outlier_detection = __commonJS({
         this.childBalancer.updateAddressList(endpointList, childPolicy, options2, resolutionNote);
         if (lbConfig.getSuccessRateEjectionConfig() || lbConfig.getFailurePercentageEjectionConfig()) {
           if (this.timerStartTime) {
-            trace("Previous timer existed. Replacing timer");
+            trace2("Previous timer existed. Replacing timer");
             clearTimeout(this.ejectionTimer);
             const remainingDelay = lbConfig.getIntervalMs() - ((/* @__PURE__ */ new Date()).getTime() - this.timerStartTime.getTime());
             this.startTimer(remainingDelay);
           } else {
-            trace("Starting new timer");
+            trace2("Starting new timer");
             this.timerStartTime = /* @__PURE__ */ new Date();
             this.startTimer(lbConfig.getIntervalMs());
             this.switchAllBuckets();
           }
         } else {
-          trace("Counting disabled. Cancelling timer.");
+          trace2("Counting disabled. Cancelling timer.");
           this.timerStartTime = null;
           clearTimeout(this.ejectionTimer);
           for (const mapEntry of this.entryMap.values()) {
@@ -87996,7 +88473,7 @@ var require_load_balancer_weighted_round_robin = __commonJS({
     var priority_queue_1 = require_priority_queue();
     var subchannel_address_1 = require_subchannel_address();
     var TRACER_NAME = "weighted_round_robin";
-    function trace(text) {
+    function trace2(text) {
       logging.trace(constants_1.LogVerbosity.DEBUG, TRACER_NAME, text);
     }
     var TYPE_NAME = "weighted_round_robin";
@@ -88189,7 +88666,7 @@ var require_load_balancer_weighted_round_robin = __commonJS({
               weight: this.getWeight(entry)
             });
           }
-          trace("Created picker with weights: " + weightedPickers.map((entry) => entry.endpointName + ":" + entry.weight).join(","));
+          trace2("Created picker with weights: " + weightedPickers.map((entry) => entry.endpointName + ":" + entry.weight).join(","));
           let metricsHandler;
           if (!this.latestConfig.getEnableOobLoadReport()) {
             metricsHandler = (loadReport, endpointName) => {
@@ -88219,7 +88696,7 @@ var require_load_balancer_weighted_round_robin = __commonJS({
         }
       }
       updateState(newState, picker, errorMessage) {
-        trace(connectivity_state_1.ConnectivityState[this.currentState] + " -> " + connectivity_state_1.ConnectivityState[newState]);
+        trace2(connectivity_state_1.ConnectivityState[this.currentState] + " -> " + connectivity_state_1.ConnectivityState[newState]);
         this.currentState = newState;
         this.channelControlHelper.updateState(newState, picker, errorMessage);
       }
@@ -88239,7 +88716,7 @@ var require_load_balancer_weighted_round_robin = __commonJS({
           this.updateState(connectivity_state_1.ConnectivityState.TRANSIENT_FAILURE, new picker_1.UnavailablePicker({ details: errorMessage }), errorMessage);
           return false;
         }
-        trace("Connect to endpoint list " + maybeEndpointList.value.map(subchannel_address_1.endpointToString));
+        trace2("Connect to endpoint list " + maybeEndpointList.value.map(subchannel_address_1.endpointToString));
         const now = /* @__PURE__ */ new Date();
         const seenEndpointNames = /* @__PURE__ */ new Set();
         this.updatesPaused = true;
@@ -88513,7 +88990,7 @@ var require_src3 = __commonJS({
 });
 
 // proto/load.ts
-import { dirname as dirname6, join as join32 } from "node:path";
+import { dirname as dirname8, join as join36 } from "node:path";
 import { fileURLToPath } from "node:url";
 function loadDockyardProto() {
   const definition = protoLoader.loadSync(SERVICE_FILES, LOADER_OPTIONS);
@@ -88525,7 +89002,7 @@ var init_load = __esm({
     "use strict";
     grpc = __toESM(require_src3(), 1);
     protoLoader = __toESM(require_src2(), 1);
-    PROTO_DIR = join32(dirname6(fileURLToPath(import.meta.url)), "..", "..", "proto");
+    PROTO_DIR = join36(dirname8(fileURLToPath(import.meta.url)), "..", "..", "proto");
     SERVICE_FILES = ["dockyard/v1/worker.proto", "dockyard/v1/content.proto", "dockyard/v1/build.proto"];
     LOADER_OPTIONS = {
       keepCase: false,
@@ -88540,7 +89017,7 @@ var init_load = __esm({
 });
 
 // proto/auth.ts
-import { readFileSync as readFileSync17 } from "node:fs";
+import { readFileSync as readFileSync19 } from "node:fs";
 function tokenClientInterceptor(token) {
   const value = `Bearer ${token}`;
   return (options2, nextCall) => new grpc2.InterceptingCall(nextCall(options2), {
@@ -88558,7 +89035,7 @@ function readToken(opts = {}) {
   if (opts.tokenFile !== void 0) {
     let text;
     try {
-      text = readFileSync17(opts.tokenFile, "utf8");
+      text = readFileSync19(opts.tokenFile, "utf8");
     } catch (err) {
       const code = err.code;
       throw new TokenError(`cannot read --token-file ${opts.tokenFile}: ${code === "ENOENT" ? "no such file" : code ?? err.message}`);
@@ -88622,12 +89099,12 @@ var init_protocol = __esm({
 });
 
 // proto/transport.ts
-import { readFileSync as readFileSync18 } from "node:fs";
+import { readFileSync as readFileSync20 } from "node:fs";
 function readPem2(tls, which2) {
   const file = tls[which2];
   if (file === void 0) return null;
   try {
-    return readFileSync18(file);
+    return readFileSync20(file);
   } catch (err) {
     const code = err.code;
     throw new TransportError(`cannot read ${FLAGS[which2]} ${file}: ${code === "ENOENT" ? "no such file" : code ?? err.message}`);
@@ -88681,10 +89158,10 @@ var init_transport = __esm({
 });
 
 // cache/content-blob-store.ts
-import { randomBytes as randomBytes9 } from "node:crypto";
-import { createReadStream as createReadStream6, mkdirSync as mkdirSync10 } from "node:fs";
+import { randomBytes as randomBytes10 } from "node:crypto";
+import { createReadStream as createReadStream6, mkdirSync as mkdirSync11 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join33 } from "node:path";
+import { join as join37 } from "node:path";
 import { Readable as Readable4 } from "node:stream";
 import { setTimeout as sleep4 } from "node:timers/promises";
 function retryable(err) {
@@ -88714,8 +89191,8 @@ var init_content_blob_store = __esm({
           const { credentials: credentials2, options: options2 } = dialOptions(dial);
           this.client = new (loadDockyardProto()).dockyard.v1.Content(address, credentials2, options2);
         }
-        this.scratch = opts.scratchDir ?? join33(tmpdir3(), "dockyard-content-store");
-        mkdirSync10(this.scratch, { recursive: true });
+        this.scratch = opts.scratchDir ?? join37(tmpdir3(), "dockyard-content-store");
+        mkdirSync11(this.scratch, { recursive: true });
         this.lease = opts.lease;
       }
       address;
@@ -88744,7 +89221,7 @@ var init_content_blob_store = __esm({
       }
       unary(method, req) {
         return new Promise(
-          (resolve5, reject) => method.call(this.client, req, new grpc5.Metadata(), { deadline: Date.now() + UNARY_DEADLINE_MS }, (err, res) => err ? reject(err) : resolve5(res))
+          (resolve8, reject) => method.call(this.client, req, new grpc5.Metadata(), { deadline: Date.now() + UNARY_DEADLINE_MS }, (err, res) => err ? reject(err) : resolve8(res))
         );
       }
       /** `fn` again after a retryable failure, a few times, with a growing pause. */
@@ -88819,7 +89296,7 @@ var init_content_blob_store = __esm({
       }
       writer(expected) {
         if (expected !== void 0) this.check(expected);
-        const tmp = join33(this.scratch, `blob-${process.pid}-${randomBytes9(6).toString("hex")}`);
+        const tmp = join37(this.scratch, `blob-${process.pid}-${randomBytes10(6).toString("hex")}`);
         return new BlobSpool(tmp, expected, async (file, { digest, size }) => {
           await this.lease?.add([{ kind: "blob", digest }]);
           await this.upload(file, digest, size);
@@ -88850,13 +89327,13 @@ var init_content_blob_store = __esm({
       }
       /** One Upload call: the header, then the file from `offset`, each chunk sent once the call can take it. */
       sendFrom(file, digest, size, offset) {
-        return new Promise((resolve5, reject) => {
+        return new Promise((resolve8, reject) => {
           let done = false;
           const call2 = this.client.Upload((err) => {
             done = true;
             src.destroy();
             if (err) reject(err);
-            else resolve5();
+            else resolve8();
           });
           const src = createReadStream6(file, { start: offset, highWaterMark: UPLOAD_CHUNK_BYTES });
           call2.write({ header: { digest, size, offset } });
@@ -88944,7 +89421,7 @@ async function connectOne(address, opts) {
   const { credentials: credentials2, options: options2 } = dialOptions(dial);
   const Build = loadDockyardProto().dockyard.v1.Build;
   const client = new Build(address, credentials2, options2);
-  await new Promise((resolve5, reject) => {
+  await new Promise((resolve8, reject) => {
     const channel = client.getChannel();
     const deadline = Date.now() + CONNECT_DEADLINE_MS;
     const fail = (why) => {
@@ -88952,7 +89429,7 @@ async function connectOne(address, opts) {
       reject(new BuilderError(`cannot reach builder ${address}: ${why}`));
     };
     const watch = (state) => {
-      if (state === grpc6.connectivityState.READY) return resolve5();
+      if (state === grpc6.connectivityState.READY) return resolve8();
       if (state === grpc6.connectivityState.TRANSIENT_FAILURE) return fail("the connection failed (is a coordinator listening there?)");
       if (state === grpc6.connectivityState.SHUTDOWN) return fail("the channel closed");
       channel.watchConnectivityState(state, deadline, (err) => err ? fail(`no answer within ${CONNECT_DEADLINE_MS / 1e3}s`) : watch(channel.getConnectivityState(true)));
@@ -88962,8 +89439,8 @@ async function connectOne(address, opts) {
   return { address, dial, client };
 }
 function call(b, method, req) {
-  return new Promise((resolve5, reject) => {
-    const c = method.call(b.client, req, (err, res) => err ? reject(builderError(b.address, err)) : resolve5(res));
+  return new Promise((resolve8, reject) => {
+    const c = method.call(b.client, req, (err, res) => err ? reject(builderError(b.address, err)) : resolve8(res));
     c.on("metadata", (md) => {
       try {
         checkPeerProtocol(md, { local: "client", peer: "coordinator" });
@@ -88990,7 +89467,7 @@ var init_builder_client = __esm({
 });
 
 // coordinator/farm/uploaded-context.ts
-import { join as join34 } from "node:path";
+import { join as join38 } from "node:path";
 function localContextManifest(ctx) {
   const entries = [];
   const files = /* @__PURE__ */ new Map();
@@ -89000,7 +89477,7 @@ function localContextManifest(ctx) {
     if (e.type === "file") {
       const digest = ctx.fileDigest(e.path);
       entry.digest = digest;
-      files.set(digest, join34(ctx.root, e.path));
+      files.set(digest, join38(ctx.root, e.path));
     }
     if (e.type === "symlink" && e.linkTarget !== void 0) entry.linkTarget = e.linkTarget;
     entries.push(entry);
@@ -89020,8 +89497,8 @@ var init_uploaded_context = __esm({
 });
 
 // cli/context-upload.ts
-import { readdirSync as readdirSync5, readFileSync as readFileSync19 } from "node:fs";
-import { join as join35 } from "node:path";
+import { readdirSync as readdirSync6, readFileSync as readFileSync21 } from "node:fs";
+import { join as join39 } from "node:path";
 async function uploadMissing(store, paths, stats) {
   const missing = await store.findMissing([...paths.keys()]);
   for (const digest of missing) {
@@ -89042,11 +89519,11 @@ async function uploadNamedContexts(store, named, stats) {
     if (c.type === "docker-image") out.push({ name: c.name, dockerImage: c.ref });
     else if (c.type === "local") out.push({ name: c.name, local: await uploadLocalContext(store, BuildContext.open(c.dir), stats) });
     else {
-      const index = readFileSync19(join35(c.dir, "index.json"));
+      const index = readFileSync21(join39(c.dir, "index.json"));
       const indexDigest = sha256(index);
-      const paths = /* @__PURE__ */ new Map([[indexDigest, join35(c.dir, "index.json")]]);
-      const blobDir = join35(c.dir, "blobs", "sha256");
-      for (const name of readdirSync5(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join35(blobDir, name));
+      const paths = /* @__PURE__ */ new Map([[indexDigest, join39(c.dir, "index.json")]]);
+      const blobDir = join39(c.dir, "blobs", "sha256");
+      for (const name of readdirSync6(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join39(blobDir, name));
       await uploadMissing(store, paths, stats);
       out.push({ name: c.name, ociLayout: { indexDigest, ...c.tag ? { tag: c.tag } : {}, ...c.digest ? { digest: c.digest } : {} } });
     }
@@ -89071,7 +89548,7 @@ __export(remote_build_exports, {
 import { createWriteStream as createWriteStream6 } from "node:fs";
 import { mkdir as mkdir15, mkdtemp as mkdtemp6, rename as rename10, rm as rm12, writeFile as writeFile10 } from "node:fs/promises";
 import { tmpdir as tmpdir4 } from "node:os";
-import { dirname as dirname7, join as join36 } from "node:path";
+import { dirname as dirname9, join as join40 } from "node:path";
 async function follow(first, id, flags, relay, sinks, signal) {
   let b = first;
   const opened = [];
@@ -89087,7 +89564,7 @@ async function follow(first, id, flags, relay, sinks, signal) {
       for (const s of sinks.values()) await s.reset();
       let seen = 0;
       try {
-        return await new Promise((resolve5, reject) => {
+        return await new Promise((resolve8, reject) => {
           const stream = b.client.Attach();
           const onAbort = () => stream.cancel();
           signal.addEventListener("abort", onAbort, { once: true });
@@ -89112,7 +89589,7 @@ async function follow(first, id, flags, relay, sinks, signal) {
                 if (e.output.last) await sink.finish();
                 else await sink.write(e.output.data);
               } else if (e.event === "end" && e.end) {
-                if (e.end.outcome === "result" && e.end.result) resolve5(e.end.result);
+                if (e.end.outcome === "result" && e.end.result) resolve8(e.end.result);
                 else if (e.end.failure) reject(failureError(e.end.failure));
                 stream.end();
               }
@@ -89154,7 +89631,7 @@ function attestOptions(flags) {
 async function remoteBuild(flags, progress, signal) {
   const b = await connectBuilder(flags.builder, connectOptions(flags));
   const address = b.address;
-  const scratch = await mkdtemp6(join36(flags.cacheDir ?? tmpdir4(), "dockyard-remote-"));
+  const scratch = await mkdtemp6(join40(flags.cacheDir ?? tmpdir4(), "dockyard-remote-"));
   try {
     const store = new ContentBlobStore(address, b.dial, { scratchDir: scratch });
     const stats = { files: 0, uploaded: 0, bytes: 0 };
@@ -89243,14 +89720,14 @@ var init_remote_build = __esm({
     OutputSink = class {
       constructor(spec, scratch, index) {
         this.spec = spec;
-        this.tmp = join36(scratch, `output-${index}`);
+        this.tmp = join40(scratch, `output-${index}`);
       }
       spec;
       file;
       tmp;
       write(data) {
         this.file ??= createWriteStream6(this.tmp);
-        return new Promise((resolve5, reject) => this.file.write(data, (err) => err ? reject(err) : resolve5()));
+        return new Promise((resolve8, reject) => this.file.write(data, (err) => err ? reject(err) : resolve8()));
       }
       /** A re-attach replays the outputs from their start. */
       async reset() {
@@ -89260,7 +89737,7 @@ var init_remote_build = __esm({
       }
       close() {
         const f = this.file;
-        return f ? new Promise((resolve5) => f.end(() => resolve5())) : Promise.resolve();
+        return f ? new Promise((resolve8) => f.end(() => resolve8())) : Promise.resolve();
       }
       async finish() {
         await this.write(Buffer.alloc(0));
@@ -89275,7 +89752,7 @@ var init_remote_build = __esm({
           await runCommand("cat", [this.tmp]).then((r) => process.stdout.write(r.stdout));
           return;
         }
-        await mkdir15(dirname7(spec.dest), { recursive: true });
+        await mkdir15(dirname9(spec.dest), { recursive: true });
         await rename10(this.tmp, spec.dest).catch(async () => {
           await runCommand("cp", [this.tmp, spec.dest]);
         });
@@ -89323,15 +89800,17 @@ function printWarnings(warnings, dockerfileName) {
   for (const w of warnings) process.stderr.write(escapeControls(`WARNING: ${w.line !== void 0 ? `${dockerfileName}:${w.line}: ` : ""}${w.message}`) + "\n");
 }
 async function buildCommand2(argv2, out) {
+  trace("cli: build command");
   const flags = parseBuildFlags(argv2);
   if (flags === "help") {
     out.write(buildHelp);
     return 0;
   }
+  const hashes = flags.dryRun || flags.builder !== void 0 ? void 0 : new ContextHashStore(flags.cacheDir ?? defaultCacheDir());
   const planOptions = {
     dockerfileName: flags.dockerfileName,
     dockerfileText: flags.dockerfileText,
-    context: contextOpener(flags.contextDir, flags.dockerfilePath, flags.namedContexts),
+    context: contextOpener(flags.contextDir, flags.dockerfilePath, flags.namedContexts, hashes),
     buildArgs: flags.buildArgs,
     target: flags.target,
     platforms: flags.platforms,
@@ -89346,7 +89825,11 @@ async function buildCommand2(argv2, out) {
     if (flags.format === "json") printWarnings(plan.warnings, flags.dockerfileName);
     return 0;
   }
-  return runBuild2(flags, planOptions, out);
+  try {
+    return await runBuild2(flags, planOptions, out);
+  } finally {
+    hashes?.saveAll();
+  }
 }
 async function runBuild2(flags, planOptions, out) {
   if (flags.builder === void 0 && process.getuid?.() !== 0) {
@@ -89386,6 +89869,7 @@ async function runBuild2(flags, planOptions, out) {
       ...flags.attest.provenance || flags.attest.sbom ? { attest: { ...attestRequest(flags), ...signer ? { signer } : {} } } : {}
     });
     if (flags.sign && signer) await signPushed(new Registries({ insecure: registrySettings().insecure }), pushedNames(flags.outputs, flags.tags), pushedManifests(result), { formats: flags.sign.formats, signer }, reporter);
+    trace("cli: build returned");
     reporter.finish();
     printWarnings([...result.plan.warnings, ...result.warnings.map((message) => ({ message }))], flags.dockerfileName);
     out.write(result.top.digest + "\n");
@@ -89405,6 +89889,7 @@ var init_build_command = __esm({
     init_cache_dir();
     init_local_build();
     init_contexts();
+    init_file_hashes();
     init_dry_run();
     init_progress();
     init_registry_images();
@@ -89417,6 +89902,7 @@ var init_build_command = __esm({
     init_plan_render();
     init_secrets();
     init_attest_request();
+    init_trace();
   }
 });
 
@@ -89585,11 +90071,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve5) {
-      resolve5(value);
+    return value instanceof P ? value : new P(function(resolve8) {
+      resolve8(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve5, reject) {
+  return new (P || (P = Promise))(function(resolve8, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -89605,7 +90091,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve5(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve8(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -90304,12 +90790,12 @@ async function runCli(argv2, env, log, command) {
   });
   child.stdout.resume();
   let spawnError;
-  const code = await new Promise((resolve5) => {
+  const code = await new Promise((resolve8) => {
     child.once("error", (err) => {
       spawnError = `cannot start ${argv2[0]}: ${err.message}${argv2[0] === "sudo" ? " (a local build needs root: run the job as root, install sudo, or build on a farm with builder)" : ""}`;
-      resolve5(127);
+      resolve8(127);
     });
-    child.once("close", (c, signal) => resolve5(c ?? (signal ? 128 : 1)));
+    child.once("close", (c, signal) => resolve8(c ?? (signal ? 128 : 1)));
   });
   log.close();
   if (spawnError !== void 0) return { code, error: spawnError };

@@ -15,6 +15,7 @@ import { makeDirs } from '../rootfs/make-dirs.js';
 import { findMountStubs, removeMountStubs, type MountStubs } from './mount-points.js';
 import { buildSpec, type SpecMount } from './runtime-spec.js';
 import { pathInRoot, resolveUser } from '../rootfs/user.js';
+import { trace } from '../../oci/trace.js';
 
 export class ExecError extends Error {
   constructor(
@@ -67,6 +68,7 @@ export async function runExec(
   if (rootInput && rootInput.type !== 'rootfs') throw new Error('RUN needs a root filesystem as its first input');
   const parent = rootInput?.layers ?? [];
   const root = await deps.snapshots.mount(parent, true);
+  trace('exec: mounted');
   const cleanups: (() => Promise<void> | void)[] = [];
   let stubs: MountStubs;
   try {
@@ -113,6 +115,7 @@ export async function runExec(
     };
     const id = `dockyard-${randomBytes(8).toString('hex')}`;
     mkdirSync(deps.runcRoot, { recursive: true });
+    trace('exec: runc start');
     const code = await runcRun(bundle, id, { root: deps.runcRoot, onStdout: onData, onStderr: onData, ...(ctx.signal ? { signal: ctx.signal } : {}) });
     if (partial) onData(Buffer.from('\n'));
     if (code !== 0) {
@@ -124,7 +127,9 @@ export async function runExec(
   } finally {
     for (const c of cleanups.reverse()) await c();
   }
+  trace('exec: ran');
   await root.detach();
+  trace('exec: detached');
   await removeMountStubs(root.upper!, stubs);
   return { root, parent };
 }

@@ -1,12 +1,14 @@
 import { createReadStream } from 'node:fs';
+import { linkSync, lstatSync, type Stats } from 'node:fs';
 import { chmod, copyFile, lchown, lstat, lutimes, mkdir, open, readdir, readlink, rm, stat, symlink, utimes } from 'node:fs/promises';
-import { basename, dirname, join, posix } from 'node:path';
+import { basename, dirname, join, posix, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { extractLayer } from '../layers/layer-extractor.js';
 import type { ResolvedUser } from '../rootfs/user.js';
 import { pathInRoot } from '../rootfs/user.js';
 import { applyChmod, createdDirMode, type Chmod } from './file-mode.js';
 import { makeDirs } from '../rootfs/make-dirs.js';
+import { SourceLinks, type CopiedFile, type CopyLinks } from './copy-links.js';
 
 export class CopyError extends Error {}
 
@@ -26,6 +28,19 @@ export interface CopyOptions {
   parents: boolean;
   /** ADD: unpack tar archives. */
   unpack: boolean;
+  /** Local sources: hard-link files unchanged since an earlier copy from its snapshot. */
+  links?: LinkSession;
+}
+
+/** One step's use of `CopyLinks`: where new files physically land, and what it copied. */
+export interface LinkSession {
+  index: CopyLinks;
+  /** The mount's `linkRoot`: `root`'s new entries physically live here. */
+  linkRoot: string;
+  /** Inodes linked by this step: two paths of one diff must not share one (the tar would make a link). */
+  usedInodes: Set<number>;
+  /** Per source directory, the files copied or linked, for the index once the snapshot is stored. */
+  copied: Map<string, CopiedFile[]>;
 }
 
 const hasWildcard = (s: string): boolean => /[*?[]/.test(s);
@@ -95,12 +110,52 @@ function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
 class Copier {
   private readonly dirTimes: [string, Date][] = [];
   private readonly io = limiter(32);
+  private readonly earlier?: SourceLinks;
 
   constructor(
     private readonly root: string,
     private readonly src: CopySourceRoot,
     private readonly opts: CopyOptions,
-  ) {}
+  ) {
+    if (opts.links && src.allowed) this.earlier = opts.links.index.forSource(src.dir);
+  }
+
+  /** Remembers a file copied from a local source, for the next build's `linkEarlier`. */
+  private noteCopied(rel: string, st: Stats, target: string): void {
+    const links = this.opts.links;
+    if (!links || !this.earlier || !target.startsWith(this.root + '/')) return;
+    const record = this.earlier.record(rel, st, target.slice(this.root.length + 1));
+    if (!record) return;
+    const list = links.copied.get(this.src.dir) ?? [];
+    list.push(record);
+    links.copied.set(this.src.dir, list);
+  }
+
+  /**
+   * Hard-links `target` (in a directory this copy created) from an earlier copy of the same unchanged
+   * source file, when that copy has exactly the mode, owner, mtime and size this one would give.
+   */
+  private linkEarlier(rel: string, target: string, st: Stats): boolean {
+    const links = this.opts.links;
+    if (!links || !this.earlier || !target.startsWith(this.root + '/')) return false;
+    const [uid, gid] = owners(this.opts, this.src, st.uid, st.gid);
+    const mode = this.opts.chmod ? applyChmod(this.opts.chmod, st.mode & 0o7777, false) : st.mode & 0o7777;
+    // Synchronous: two cheap metadata calls, where thread-pool round trips would cost more than the work.
+    for (const from of this.earlier.candidates(rel, st)) {
+      const found = lstatSync(from, { throwIfNoEntry: false });
+      if (!found || links.usedInodes.has(found.ino) || !SourceLinks.matches(found, { mode, uid, gid, mtime: st.mtime, size: st.size })) continue;
+      links.usedInodes.add(found.ino);
+      try {
+        linkSync(from, join(links.linkRoot, target.slice(this.root.length)));
+        return true;
+      } catch {
+        // Gone meanwhile, or not linkable here: try the next, else copy.
+      }
+    }
+    return false;
+  }
+
+
 
   private allowed(rel: string): boolean {
     return !this.src.allowed || this.src.allowed.has(rel);
@@ -132,18 +187,21 @@ class Copier {
     await utimes(path, mtime, mtime);
   }
 
-  /** Copies `rel` of the source to `target`, an absolute path already resolved inside the root. */
-  async copyEntry(rel: string, target: string, relToMatch: string): Promise<void> {
+  /**
+   * Copies `rel` of the source to `target`, an absolute path already resolved inside the root.
+   * `inNewDir`: the copy created target's directory, so nothing can be in the way (no lookup needed).
+   */
+  async copyEntry(rel: string, target: string, relToMatch: string, inNewDir: boolean): Promise<void> {
     if (relToMatch !== '' && this.opts.exclude(relToMatch)) return;
     if (!this.allowed(rel)) return;
     const abs = join(this.src.dir, rel);
     const st = await lstat(abs);
-    const existing = await lstat(target).catch(() => undefined);
+    const existing = inNewDir ? undefined : await lstat(target).catch(() => undefined);
     if (existing && !(existing.isDirectory() && st.isDirectory())) await rm(target, { recursive: true, force: true });
     if (st.isDirectory()) {
       if (!existing) await mkdir(target, { mode: st.mode & 0o7777 });
       const names = await readdir(abs);
-      await Promise.all(names.map((name) => this.copyEntry(rel ? `${rel}/${name}` : name, join(target, name), relToMatch ? `${relToMatch}/${name}` : name)));
+      await Promise.all(names.map((name) => this.copyEntry(rel ? `${rel}/${name}` : name, join(target, name), relToMatch ? `${relToMatch}/${name}` : name, !existing)));
       await this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime, 'dir');
       this.dirTimes.push([target, st.mtime]);
     } else if (st.isSymbolicLink()) {
@@ -151,8 +209,11 @@ class Copier {
       await this.finish(target, st.uid, st.gid, 0, st.mtime, 'link');
     } else if (st.isFile()) {
       await this.io(async () => {
-        await copyFile(abs, target);
-        await this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime, 'file');
+        if (!(inNewDir && this.linkEarlier(rel, target, st))) {
+          await copyFile(abs, target);
+          await this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime, 'file');
+        }
+        this.noteCopied(rel, st, target);
       });
     }
   }
@@ -167,9 +228,10 @@ class Copier {
     if (st.isDirectory()) {
       const srcRel = this.src.allowed ? rel : posix.relative(this.src.dir, abs);
       const target = pathInRoot(this.root, base);
-      await this.createDirs(target);
+      const created = await this.createDirs(target);
       const names = await readdir(abs);
-      await Promise.all(names.map((name) => this.copyEntry(srcRel ? `${srcRel}/${name}` : name, join(target, name), name)));
+      const inNewDir = created.length > 0 && created[created.length - 1] === resolve(target);
+      await Promise.all(names.map((name) => this.copyEntry(srcRel ? `${srcRel}/${name}` : name, join(target, name), name, inNewDir)));
       return;
     }
     const fileDest = this.opts.parents ? base : destIsDir ? posix.join(dest, basename(rel)) : dest;

@@ -6,17 +6,21 @@ import type { FileDefinition } from '../step.js';
 import type { StepInput } from '../worker.js';
 import { pathInRoot, resolveUser } from '../rootfs/user.js';
 import { IgnoreRules } from './ignore-rules.js';
-import { copyInto, type CopySourceRoot } from './copy.js';
+import { copyInto, type CopySourceRoot, type LinkSession } from './copy.js';
+import type { CopiedFile, CopyLinks } from './copy-links.js';
 import { applyChmod, createdDirMode, parseChmod } from './file-mode.js';
 import { makeDirs } from '../rootfs/make-dirs.js';
+import { trace } from '../../oci/trace.js';
 
 /** Runs a COPY/ADD or WORKDIR step on an overlay of its destination filesystem; the upper directory is the diff. */
-export async function runFile(file: FileDefinition, inputs: StepInput[], snapshots: SnapshotStore): Promise<{ root: MountedRootfs; parent: Layer[] }> {
+export async function runFile(file: FileDefinition, inputs: StepInput[], snapshots: SnapshotStore, links?: CopyLinks): Promise<{ root: MountedRootfs; parent: Layer[]; copied: Map<string, CopiedFile[]> }> {
   const destInput = file.dest === null ? undefined : inputs[file.dest];
   if (destInput && destInput.type !== 'rootfs') throw new Error('a file step needs a root filesystem as its destination');
   const parent = destInput?.layers ?? [];
   const root = await snapshots.mount(parent, true);
+  trace('file: mounted');
   const releases: (() => Promise<void>)[] = [];
+  const session: LinkSession | undefined = links && root.linkRoot ? { index: links, linkRoot: root.linkRoot, usedInodes: new Set(), copied: new Map() } : undefined;
   try {
     if (file.action === 'mkdir') {
       // WORKDIR creates its directories owned by the current USER, as BuildKit does.
@@ -25,7 +29,7 @@ export async function runFile(file: FileDefinition, inputs: StepInput[], snapsho
       const owner = file.chown !== undefined ? resolveUser(root.path, file.chown) : undefined;
       const chmodSpec = file.chmod !== undefined ? parseChmod(file.chmod) : undefined;
       const exclude = new IgnoreRules(file.exclude);
-      const opts = { ...(owner ? { owner } : {}), ...(chmodSpec ? { chmod: chmodSpec } : {}), exclude: (rel: string) => exclude.ignores(rel), parents: file.parents, unpack: file.unpack };
+      const opts = { ...(owner ? { owner } : {}), ...(chmodSpec ? { chmod: chmodSpec } : {}), ...(session ? { links: session } : {}), exclude: (rel: string) => exclude.ignores(rel), parents: file.parents, unpack: file.unpack };
       const many = file.sources.reduce((n, s) => n + s.paths.length, 0) + file.inline.length > 1;
       for (const source of file.sources) {
         const input: StepInput = source.input === null ? { type: 'rootfs', layers: [] } : inputs[source.input]!;
@@ -53,6 +57,8 @@ export async function runFile(file: FileDefinition, inputs: StepInput[], snapsho
   } finally {
     for (const r of releases) await r();
   }
+  trace('file: copied');
   await root.detach();
-  return { root, parent };
+  trace('file: detached');
+  return { root, parent, copied: session?.copied ?? new Map() };
 }

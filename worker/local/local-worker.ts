@@ -4,21 +4,47 @@ import type { BlobStore } from '../../cache/blob-store.js';
 import type { Layer } from '../layer.js';
 import { runExec } from '../exec/run-step.js';
 import { runFile } from '../file/file-step.js';
-import { compressSpooled, isEmptyDiff, spoolLayer } from '../layers/layer-writer.js';
+import { CopyLinks } from '../file/copy-links.js';
+import { compressSpooled, isEmptyDiff, spoolLayer, storeUncompressed } from '../layers/layer-writer.js';
 import type { MountedRootfs, SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { ExecutableStep, StepContext, StepInput, StepOutput, Worker } from '../worker.js';
+import { trace } from '../../oci/trace.js';
+
+/**
+ * How new layers reach the blob store. `eager`: gzip-compressed in the background as each step ends
+ * (a farm worker, whose layers other workers download). `lazy`: the layers of steps marked `exported`
+ * likewise, the others stored uncompressed in the same pass that computes the diffID; an export
+ * compresses one of those only if it needs it, as BuildKit compresses at export.
+ */
+export type LayerCompression = 'eager' | 'lazy';
+
+export interface LocalWorkerOptions {
+  compression?: LayerCompression;
+  /**
+   * Hard-link files a COPY takes unchanged from a local directory from the snapshot of an earlier
+   * copy (`file/copy-links.ts`): for the embedded engine, whose contexts persist between builds.
+   */
+  linkUnchanged?: boolean;
+  /** How old a source file's last change must be before a copy of it is reused (default 2 s; tests use 0). */
+  settledMs?: number;
+}
 
 /** Runs steps in this process: the embedded default, and what each farm worker runs. */
 export class LocalWorker implements Worker {
   private readonly cacheMountsDir: string;
   private readonly runcRoot: string;
   private readonly tmpDir: string;
+  private readonly compression: LayerCompression;
+  private readonly links?: CopyLinks;
 
   constructor(
     private readonly blobs: BlobStore,
     private readonly snapshots: SnapshotStore,
     stateDir: string,
+    opts: LocalWorkerOptions = {},
   ) {
+    this.compression = opts.compression ?? 'eager';
+    if (opts.linkUnchanged) this.links = new CopyLinks(stateDir, opts.settledMs);
     this.cacheMountsDir = join(stateDir, 'cache-mounts');
     this.runcRoot = join(stateDir, 'runc');
     this.tmpDir = join(stateDir, 'tmp');
@@ -43,22 +69,37 @@ export class LocalWorker implements Worker {
         return this.commit(root, parent, ctx);
       }
       case 'file': {
-        const { root, parent } = await runFile(step.file, inputs, this.snapshots);
-        return this.commit(root, parent, ctx);
+        const { root, parent, copied } = await runFile(step.file, inputs, this.snapshots, this.links);
+        const out = await this.commit(root, parent, ctx);
+        const own = out.emptyLayer ? undefined : out.layers.at(-1);
+        if (own) for (const [dir, files] of copied) this.links?.remember(dir, this.snapshots.path(own.diffID), files);
+        return out;
       }
     }
   }
 
   /**
-   * Keeps the upper directory as the new layer's snapshot and returns at once; the layer is
-   * compressed into the blob store in the background, so later steps need not wait for gzip.
+   * Keeps the upper directory as the new layer's snapshot and returns once its tar is written; the
+   * blob is settled (synced, or compressed when eager) in the background, so later steps need not wait.
    */
   private async commit(root: MountedRootfs, parent: Layer[], ctx: StepContext): Promise<StepOutput> {
     try {
       if (await isEmptyDiff(root.upper!)) return { layers: parent, emptyLayer: true };
-      const { diffID, path } = await spoolLayer(root.upper!, this.tmpDir, ctx.epoch !== undefined ? { epoch: ctx.epoch } : {});
+      trace('layer: tar start');
+      const opts = ctx.epoch !== undefined ? { epoch: ctx.epoch } : {};
+      if (this.compression === 'lazy' && !ctx.exported) {
+        const { diffID, record } = await storeUncompressed(root.upper!, this.blobs, opts);
+        trace('layer: tar stored');
+        await this.snapshots.adopt(root.upper!, diffID);
+        void record.then(() => trace(`layer: tar committed ${diffID}`), () => undefined); // failures: observed by whoever settles the layer
+        return { layers: [...parent, { diffID, record }], emptyLayer: false };
+      }
+      const { diffID, path } = await spoolLayer(root.upper!, this.tmpDir, opts);
+      trace('layer: tar spooled');
       await this.snapshots.adopt(root.upper!, diffID);
+      trace('layer: adopted');
       const record = compressSpooled(path, diffID, this.blobs);
+      void record.then(() => trace(`layer: compressed ${diffID}`), () => undefined);
       record.catch(() => undefined); // observed by whoever settles the layer
       return { layers: [...parent, { diffID, record }], emptyLayer: false };
     } finally {

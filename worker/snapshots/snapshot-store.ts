@@ -17,6 +17,12 @@ import { applyLayerDir, diffInto, manifestOf } from './copy-snapshotter.js';
 export interface MountedRootfs {
   path: string;
   upper?: string;
+  /**
+   * Writable overlay mounts: the upper directory, where what is created under `path` physically lands,
+   * so that a new file can be hard-linked there from a snapshot. Only below directories the step itself
+   * created. (The copying fallback copies its diff out afterwards: links would gain nothing.)
+   */
+  linkRoot?: string;
   /** Unmounts but keeps the directories, so the upper one can be read as the step's diff. */
   detach(): Promise<void>;
   /** Unmounts and removes everything not adopted as a snapshot. */
@@ -241,7 +247,7 @@ export class SnapshotStore {
     };
     return {
       path: merged,
-      ...(upper ? { upper } : {}),
+      ...(upper ? { upper, linkRoot: upper } : {}),
       detach,
       release: async () => {
         if (!this.active.delete(base)) return;
