@@ -428,7 +428,7 @@ var require_errors = __commonJS({
     };
     var kResponseStatusCodeError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE_STATUS_CODE");
     var ResponseStatusCodeError = class extends UndiciError {
-      constructor(message, statusCode, headers2, body) {
+      constructor(message, statusCode, headers, body) {
         super(message);
         this.name = "ResponseStatusCodeError";
         this.message = message || "Response Status Code Error";
@@ -436,7 +436,7 @@ var require_errors = __commonJS({
         this.body = body;
         this.status = statusCode;
         this.statusCode = statusCode;
-        this.headers = headers2;
+        this.headers = headers;
       }
       static [Symbol.hasInstance](instance) {
         return instance && instance[kResponseStatusCodeError] === true;
@@ -628,14 +628,14 @@ var require_errors = __commonJS({
     };
     var kRequestRetryError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_REQ_RETRY");
     var RequestRetryError = class extends UndiciError {
-      constructor(message, code, { headers: headers2, data }) {
+      constructor(message, code, { headers, data }) {
         super(message);
         this.name = "RequestRetryError";
         this.message = message || "Request retry error";
         this.code = "UND_ERR_REQ_RETRY";
         this.statusCode = code;
         this.data = data;
-        this.headers = headers2;
+        this.headers = headers;
       }
       static [Symbol.hasInstance](instance) {
         return instance && instance[kRequestRetryError] === true;
@@ -644,14 +644,14 @@ var require_errors = __commonJS({
     };
     var kResponseError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE");
     var ResponseError = class extends UndiciError {
-      constructor(message, code, { headers: headers2, data }) {
+      constructor(message, code, { headers, data }) {
         super(message);
         this.name = "ResponseError";
         this.message = message || "Response error";
         this.code = "UND_ERR_RESPONSE";
         this.statusCode = code;
         this.data = data;
-        this.headers = headers2;
+        this.headers = headers;
       }
       static [Symbol.hasInstance](instance) {
         return instance && instance[kResponseError] === true;
@@ -1183,19 +1183,19 @@ var require_util = __commonJS({
     function bufferToLowerCasedHeaderName(value) {
       return tree.lookup(value) ?? value.toString("latin1").toLowerCase();
     }
-    function parseHeaders(headers2, obj) {
+    function parseHeaders(headers, obj) {
       if (obj === void 0) obj = {};
-      for (let i = 0; i < headers2.length; i += 2) {
-        const key = headerNameToString(headers2[i]);
+      for (let i = 0; i < headers.length; i += 2) {
+        const key = headerNameToString(headers[i]);
         let val = obj[key];
         if (val) {
           if (typeof val === "string") {
             val = [val];
             obj[key] = val;
           }
-          val.push(headers2[i + 1].toString("utf8"));
+          val.push(headers[i + 1].toString("utf8"));
         } else {
-          const headersValue = headers2[i + 1];
+          const headersValue = headers[i + 1];
           if (typeof headersValue === "string") {
             obj[key] = headersValue;
           } else {
@@ -1208,17 +1208,17 @@ var require_util = __commonJS({
       }
       return obj;
     }
-    function parseRawHeaders(headers2) {
-      const len = headers2.length;
+    function parseRawHeaders(headers) {
+      const len = headers.length;
       const ret = new Array(len);
       let hasContentLength = false;
       let contentDispositionIdx = -1;
       let key;
       let val;
       let kLen = 0;
-      for (let n = 0; n < headers2.length; n += 2) {
-        key = headers2[n];
-        val = headers2[n + 1];
+      for (let n = 0; n < headers.length; n += 2) {
+        key = headers[n];
+        val = headers[n + 1];
         typeof key !== "string" && (key = key.toString());
         typeof val !== "string" && (val = val.toString("utf8"));
         kLen = key.length;
@@ -1694,7 +1694,7 @@ var require_request = __commonJS({
         path,
         method,
         body,
-        headers: headers2,
+        headers,
         query,
         idempotent,
         blocking,
@@ -1786,28 +1786,28 @@ var require_request = __commonJS({
         this.contentType = null;
         this.headers = [];
         this.expectContinue = expectContinue != null ? expectContinue : false;
-        if (Array.isArray(headers2)) {
-          if (headers2.length % 2 !== 0) {
+        if (Array.isArray(headers)) {
+          if (headers.length % 2 !== 0) {
             throw new InvalidArgumentError("headers array must be even");
           }
-          for (let i = 0; i < headers2.length; i += 2) {
-            processHeader(this, headers2[i], headers2[i + 1]);
+          for (let i = 0; i < headers.length; i += 2) {
+            processHeader(this, headers[i], headers[i + 1]);
           }
-        } else if (headers2 && typeof headers2 === "object") {
-          if (headers2[Symbol.iterator]) {
-            for (const header of headers2) {
+        } else if (headers && typeof headers === "object") {
+          if (headers[Symbol.iterator]) {
+            for (const header of headers) {
               if (!Array.isArray(header) || header.length !== 2) {
                 throw new InvalidArgumentError("headers must be in key-value pair format");
               }
               processHeader(this, header[0], header[1]);
             }
           } else {
-            const keys = Object.keys(headers2);
+            const keys = Object.keys(headers);
             for (let i = 0; i < keys.length; ++i) {
-              processHeader(this, keys[i], headers2[keys[i]]);
+              processHeader(this, keys[i], headers[keys[i]]);
             }
           }
-        } else if (headers2 != null) {
+        } else if (headers != null) {
           throw new InvalidArgumentError("headers must be an object or an array");
         }
         validateHandler(handler, method, upgrade);
@@ -1851,14 +1851,14 @@ var require_request = __commonJS({
       onResponseStarted() {
         return this[kHandler].onResponseStarted?.();
       }
-      onHeaders(statusCode, headers2, resume, statusText) {
+      onHeaders(statusCode, headers, resume, statusText) {
         assert(!this.aborted);
         assert(!this.completed);
         if (channels.headers.hasSubscribers) {
-          channels.headers.publish({ request: this, response: { statusCode, headers: headers2, statusText } });
+          channels.headers.publish({ request: this, response: { statusCode, headers, statusText } });
         }
         try {
-          return this[kHandler].onHeaders(statusCode, headers2, resume, statusText);
+          return this[kHandler].onHeaders(statusCode, headers, resume, statusText);
         } catch (err) {
           this.abort(err);
         }
@@ -1879,14 +1879,14 @@ var require_request = __commonJS({
        * @param {import('node:stream').Duplex} socket
        * @param {string} [statusText]
        */
-      onUpgrade(statusCode, headers2, socket, statusText = "") {
+      onUpgrade(statusCode, headers, socket, statusText = "") {
         this.onFinally();
         assert(!this.aborted);
         assert(!this.completed);
         if (statusCode !== null) {
-          this.#publishUpgradeHeaders(statusCode, headers2, statusText);
+          this.#publishUpgradeHeaders(statusCode, headers, statusText);
         }
-        const result = this[kHandler].onUpgrade(statusCode, headers2, socket);
+        const result = this[kHandler].onUpgrade(statusCode, headers, socket);
         if (!this.aborted) {
           this.completed = true;
           if (statusCode !== null) {
@@ -1901,11 +1901,11 @@ var require_request = __commonJS({
        * @param {(headers: import('node:http2').IncomingHttpHeaders) => Buffer[]} parseHeaders
        * @param {string} [statusText]
        */
-      onUpgradeResponse(statusCode, headers2, parseHeaders, statusText = "") {
+      onUpgradeResponse(statusCode, headers, parseHeaders, statusText = "") {
         assert(!this.aborted);
         assert(this.completed);
         if (channels.headers.hasSubscribers) {
-          this.#publishUpgradeHeaders(statusCode, parseHeaders(headers2), statusText);
+          this.#publishUpgradeHeaders(statusCode, parseHeaders(headers), statusText);
         }
         this.#publishUpgradeTrailers();
       }
@@ -1924,9 +1924,9 @@ var require_request = __commonJS({
        * @param {Buffer[]} headers
        * @param {string} statusText
        */
-      #publishUpgradeHeaders(statusCode, headers2, statusText) {
+      #publishUpgradeHeaders(statusCode, headers, statusText) {
         if (channels.headers.hasSubscribers) {
-          channels.headers.publish({ request: this, response: { statusCode, headers: headers2, statusText } });
+          channels.headers.publish({ request: this, response: { statusCode, headers, statusText } });
         }
       }
       #publishUpgradeTrailers() {
@@ -4808,11 +4808,11 @@ var require_util2 = __commonJS({
     function createInflate(zlibOptions) {
       return new InflateStream(zlibOptions);
     }
-    function extractMimeType(headers2) {
+    function extractMimeType(headers) {
       let charset = null;
       let essence = null;
       let mimeType = null;
-      const values = getDecodeSplit("content-type", headers2);
+      const values = getDecodeSplit("content-type", headers);
       if (values === null) {
         return "failure";
       }
@@ -5725,8 +5725,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       return JSON.parse(utf8DecodeBytes(bytes));
     }
     function bodyMimeType(requestOrResponse) {
-      const headers2 = requestOrResponse[kState].headersList;
-      const mimeType = extractMimeType(headers2);
+      const headers = requestOrResponse[kState].headersList;
+      const mimeType = extractMimeType(headers);
       if (mimeType === "failure") {
         return null;
       }
@@ -6083,12 +6083,12 @@ var require_client_h1 = __commonJS({
         }
       }
       onUpgrade(head) {
-        const { upgrade, client, socket, headers: headers2, statusCode, statusText } = this;
+        const { upgrade, client, socket, headers, statusCode, statusText } = this;
         assert(upgrade);
         assert(client[kSocket] === socket);
         assert(!socket.destroyed);
         assert(!this.paused);
-        assert((headers2.length & 1) === 0);
+        assert((headers.length & 1) === 0);
         const request = client[kQueue][client[kRunningIdx]];
         assert(request);
         assert(request.upgrade || request.method === "CONNECT");
@@ -6108,7 +6108,7 @@ var require_client_h1 = __commonJS({
         client[kQueue][client[kRunningIdx]++] = null;
         client.emit("disconnect", client[kUrl], [client], new InformationalError("upgrade"));
         try {
-          request.onUpgrade(statusCode, headers2, socket, statusText);
+          request.onUpgrade(statusCode, headers, socket, statusText);
         } catch (error2) {
           util.errorRequest(client, request, error2);
           util.destroy(socket, error2);
@@ -6116,7 +6116,7 @@ var require_client_h1 = __commonJS({
         client[kResume]();
       }
       onHeadersComplete(statusCode, upgrade, shouldKeepAlive) {
-        const { client, socket, headers: headers2, statusText } = this;
+        const { client, socket, headers, statusText } = this;
         if (socket.destroyed) {
           return -1;
         }
@@ -6181,7 +6181,7 @@ var require_client_h1 = __commonJS({
         } else {
           socket[kReset] = true;
         }
-        const pause = request.onHeaders(statusCode, headers2, this.resume, statusText) === false;
+        const pause = request.onHeaders(statusCode, headers, this.resume, statusText) === false;
         if (request.aborted) {
           return -1;
         }
@@ -6221,7 +6221,7 @@ var require_client_h1 = __commonJS({
         }
       }
       onMessageComplete() {
-        const { client, socket, statusCode, upgrade, headers: headers2, contentLength, bytesRead, shouldKeepAlive } = this;
+        const { client, socket, statusCode, upgrade, headers, contentLength, bytesRead, shouldKeepAlive } = this;
         if (socket.destroyed && (!statusCode || shouldKeepAlive)) {
           return -1;
         }
@@ -6247,7 +6247,7 @@ var require_client_h1 = __commonJS({
           util.destroy(socket, new ResponseContentLengthMismatchError());
           return -1;
         }
-        request.onComplete(headers2);
+        request.onComplete(headers);
         client[kQueue][client[kRunningIdx]++] = null;
         socket[kSocketUsed] = true;
         if (socket[kWriting]) {
@@ -6470,7 +6470,7 @@ var require_client_h1 = __commonJS({
     }
     function writeH1(client, request) {
       const { method, path, host, upgrade, blocking, reset } = request;
-      let { body, headers: headers2, contentLength } = request;
+      let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
         if (!extractBody) {
@@ -6478,7 +6478,7 @@ var require_client_h1 = __commonJS({
         }
         const [bodyStream, contentType] = extractBody(body);
         if (request.contentType == null) {
-          headers2.push("content-type", contentType);
+          headers.push("content-type", contentType);
         }
         body = bodyStream.stream;
         contentLength = bodyStream.length;
@@ -6490,7 +6490,7 @@ var require_client_h1 = __commonJS({
             util.errorRequest(client, request, new InvalidArgumentError("invalid content-type header"));
             return false;
           }
-          headers2.push("content-type", contentTypeValue);
+          headers.push("content-type", contentTypeValue);
         }
       }
       if (body && typeof body.read === "function") {
@@ -6567,10 +6567,10 @@ upgrade: ${upgrade}\r
       } else {
         header += "connection: close\r\n";
       }
-      if (Array.isArray(headers2)) {
-        for (let n = 0; n < headers2.length; n += 2) {
-          const key = headers2[n + 0];
-          const val = headers2[n + 1];
+      if (Array.isArray(headers)) {
+        for (let n = 0; n < headers.length; n += 2) {
+          const key = headers[n + 0];
+          const val = headers[n + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
               header += `${key}: ${val[i]}\r
@@ -6927,9 +6927,9 @@ var require_client_h2 = __commonJS({
         HTTP2_HEADER_STATUS
       }
     } = http2;
-    function parseH2Headers(headers2) {
+    function parseH2Headers(headers) {
       const result = [];
-      for (const [name, value] of Object.entries(headers2)) {
+      for (const [name, value] of Object.entries(headers)) {
         if (Array.isArray(value)) {
           for (const subvalue of value) {
             result.push(Buffer.from(name), Buffer.from(subvalue));
@@ -6940,8 +6940,8 @@ var require_client_h2 = __commonJS({
       }
       return result;
     }
-    function parseH2ResponseHeaders(headers2) {
-      const { [HTTP2_HEADER_STATUS]: _statusCode, ...realHeaders } = headers2;
+    function parseH2ResponseHeaders(headers) {
+      const { [HTTP2_HEADER_STATUS]: _statusCode, ...realHeaders } = headers;
       return parseH2Headers(realHeaders);
     }
     async function connectH2(client, socket) {
@@ -7085,26 +7085,26 @@ var require_client_h2 = __commonJS({
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
         return false;
       }
-      const headers2 = {};
+      const headers = {};
       for (let n = 0; n < reqHeaders.length; n += 2) {
         const key = reqHeaders[n + 0];
         const val = reqHeaders[n + 1];
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
-            if (headers2[key]) {
-              headers2[key] += `,${val[i]}`;
+            if (headers[key]) {
+              headers[key] += `,${val[i]}`;
             } else {
-              headers2[key] = val[i];
+              headers[key] = val[i];
             }
           }
         } else {
-          headers2[key] = val;
+          headers[key] = val;
         }
       }
       let stream;
       const { hostname, port } = client[kUrl];
-      headers2[HTTP2_HEADER_AUTHORITY] = host || `${hostname}${port ? `:${port}` : ""}`;
-      headers2[HTTP2_HEADER_METHOD] = method;
+      headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname}${port ? `:${port}` : ""}`;
+      headers[HTTP2_HEADER_METHOD] = method;
       const abort = (error2) => {
         if (request.aborted) {
           return;
@@ -7134,12 +7134,12 @@ var require_client_h2 = __commonJS({
       }
       if (method === "CONNECT") {
         session.ref();
-        stream = session.request(headers2, { endStream: false, signal });
+        stream = session.request(headers, { endStream: false, signal });
         let upgradeResponseFinished = false;
-        const onResponse = (headers3) => {
+        const onResponse = (headers2) => {
           upgradeResponseFinished = true;
           stream.off(errorMonitor, onUpgradeError);
-          request.onUpgradeResponse(Number(headers3[HTTP2_HEADER_STATUS]), headers3, parseH2ResponseHeaders);
+          request.onUpgradeResponse(Number(headers2[HTTP2_HEADER_STATUS]), headers2, parseH2ResponseHeaders);
         };
         const onUpgradeError = (error2) => {
           upgradeResponseFinished = true;
@@ -7176,8 +7176,8 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers2[HTTP2_HEADER_PATH] = path;
-      headers2[HTTP2_HEADER_SCHEME] = "https";
+      headers[HTTP2_HEADER_PATH] = path;
+      headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
         body.read(0);
@@ -7186,7 +7186,7 @@ var require_client_h2 = __commonJS({
       if (util.isFormDataLike(body)) {
         extractBody ??= require_body().extractBody;
         const [bodyStream, contentType] = extractBody(body);
-        headers2["content-type"] = contentType;
+        headers["content-type"] = contentType;
         body = bodyStream.stream;
         contentLength = bodyStream.length;
       }
@@ -7205,24 +7205,24 @@ var require_client_h2 = __commonJS({
       }
       if (contentLength != null) {
         assert(body, "no body must not have content length");
-        headers2[HTTP2_HEADER_CONTENT_LENGTH] = `${contentLength}`;
+        headers[HTTP2_HEADER_CONTENT_LENGTH] = `${contentLength}`;
       }
       session.ref();
       const shouldEndStream = method === "GET" || method === "HEAD" || body === null;
       if (expectContinue) {
-        headers2[HTTP2_HEADER_EXPECT] = "100-continue";
-        stream = session.request(headers2, { endStream: shouldEndStream, signal });
+        headers[HTTP2_HEADER_EXPECT] = "100-continue";
+        stream = session.request(headers, { endStream: shouldEndStream, signal });
         stream.once("continue", writeBodyH2);
       } else {
-        stream = session.request(headers2, {
+        stream = session.request(headers, {
           endStream: shouldEndStream,
           signal
         });
         writeBodyH2();
       }
       ++session[kOpenStreams];
-      stream.once("response", (headers3) => {
-        const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers3;
+      stream.once("response", (headers2) => {
+        const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
         request.onResponseStarted();
         if (request.aborted) {
           const err = new RequestAbortedError();
@@ -7506,14 +7506,14 @@ var require_redirect_handler = __commonJS({
         this.abort = abort;
         this.handler.onConnect(abort, { history: this.history });
       }
-      onUpgrade(statusCode, headers2, socket) {
-        this.handler.onUpgrade(statusCode, headers2, socket);
+      onUpgrade(statusCode, headers, socket) {
+        this.handler.onUpgrade(statusCode, headers, socket);
       }
       onError(error2) {
         this.handler.onError(error2);
       }
-      onHeaders(statusCode, headers2, resume, statusText) {
-        this.location = this.history.length >= this.maxRedirections || util.isDisturbed(this.opts.body) ? null : parseLocation(statusCode, headers2);
+      onHeaders(statusCode, headers, resume, statusText) {
+        this.location = this.history.length >= this.maxRedirections || util.isDisturbed(this.opts.body) ? null : parseLocation(statusCode, headers);
         if (this.opts.throwOnMaxRedirect && this.history.length >= this.maxRedirections) {
           if (this.request) {
             this.request.abort(new Error("max redirects"));
@@ -7526,7 +7526,7 @@ var require_redirect_handler = __commonJS({
           this.history.push(new URL(this.opts.path, this.opts.origin));
         }
         if (!this.location) {
-          return this.handler.onHeaders(statusCode, headers2, resume, statusText);
+          return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
         const path = search ? `${pathname}${search}` : pathname;
@@ -7561,13 +7561,13 @@ var require_redirect_handler = __commonJS({
         }
       }
     };
-    function parseLocation(statusCode, headers2) {
+    function parseLocation(statusCode, headers) {
       if (redirectableStatusCodes.indexOf(statusCode) === -1) {
         return null;
       }
-      for (let i = 0; i < headers2.length; i += 2) {
-        if (headers2[i].length === 8 && util.headerNameToString(headers2[i]) === "location") {
-          return headers2[i + 1];
+      for (let i = 0; i < headers.length; i += 2) {
+        if (headers[i].length === 8 && util.headerNameToString(headers[i]) === "location") {
+          return headers[i + 1];
         }
       }
     }
@@ -7584,22 +7584,22 @@ var require_redirect_handler = __commonJS({
       }
       return false;
     }
-    function cleanRequestHeaders(headers2, removeContent, unknownOrigin) {
+    function cleanRequestHeaders(headers, removeContent, unknownOrigin) {
       const ret = [];
-      if (Array.isArray(headers2)) {
-        for (let i = 0; i < headers2.length; i += 2) {
-          if (!shouldRemoveHeader(headers2[i], removeContent, unknownOrigin)) {
-            ret.push(headers2[i], headers2[i + 1]);
+      if (Array.isArray(headers)) {
+        for (let i = 0; i < headers.length; i += 2) {
+          if (!shouldRemoveHeader(headers[i], removeContent, unknownOrigin)) {
+            ret.push(headers[i], headers[i + 1]);
           }
         }
-      } else if (headers2 && typeof headers2 === "object") {
-        for (const key of Object.keys(headers2)) {
+      } else if (headers && typeof headers === "object") {
+        for (const key of Object.keys(headers)) {
           if (!shouldRemoveHeader(key, removeContent, unknownOrigin)) {
-            ret.push(key, headers2[key]);
+            ret.push(key, headers[key]);
           }
         }
       } else {
-        assert(headers2 == null, "headers must be an object or an array");
+        assert(headers == null, "headers must be an object or an array");
       }
       return ret;
     }
@@ -8745,12 +8745,12 @@ var require_proxy_agent = __commonJS({
     }
     var Http1ProxyWrapper = class extends DispatcherBase {
       #client;
-      constructor(proxyUrl, { headers: headers2 = {}, connect, factory }) {
+      constructor(proxyUrl, { headers = {}, connect, factory }) {
         super();
         if (!proxyUrl) {
           throw new InvalidArgumentError("Proxy URL is mandatory");
         }
-        this[kProxyHeaders] = headers2;
+        this[kProxyHeaders] = headers;
         if (factory) {
           this.#client = factory(proxyUrl, { connect });
         } else {
@@ -8771,14 +8771,14 @@ var require_proxy_agent = __commonJS({
         const {
           origin,
           path = "/",
-          headers: headers2 = {}
+          headers = {}
         } = opts;
         opts.path = origin + path;
-        if (!("host" in headers2) && !("Host" in headers2)) {
+        if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
-          headers2.host = host;
+          headers.host = host;
         }
-        opts.headers = { ...this[kProxyHeaders], ...headers2 };
+        opts.headers = { ...this[kProxyHeaders], ...headers };
         return this.#client[kDispatch](opts, handler);
       }
       async [kClose]() {
@@ -8877,16 +8877,16 @@ var require_proxy_agent = __commonJS({
         });
       }
       dispatch(opts, handler) {
-        const headers2 = buildHeaders(opts.headers);
-        throwIfProxyAuthIsSent(headers2);
-        if (headers2 && !("host" in headers2) && !("Host" in headers2)) {
+        const headers = buildHeaders(opts.headers);
+        throwIfProxyAuthIsSent(headers);
+        if (headers && !("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(opts.origin);
-          headers2.host = host;
+          headers.host = host;
         }
         return this[kAgent].dispatch(
           {
             ...opts,
-            headers: headers2
+            headers
           },
           handler
         );
@@ -8913,18 +8913,18 @@ var require_proxy_agent = __commonJS({
         await this[kClient].destroy();
       }
     };
-    function buildHeaders(headers2) {
-      if (Array.isArray(headers2)) {
+    function buildHeaders(headers) {
+      if (Array.isArray(headers)) {
         const headersPair = {};
-        for (let i = 0; i < headers2.length; i += 2) {
-          headersPair[headers2[i]] = headers2[i + 1];
+        for (let i = 0; i < headers.length; i += 2) {
+          headersPair[headers[i]] = headers[i + 1];
         }
         return headersPair;
       }
-      return headers2;
+      return headers;
     }
-    function throwIfProxyAuthIsSent(headers2) {
-      const existProxyAuth = headers2 && Object.keys(headers2).find((key) => key.toLowerCase() === "proxy-authorization");
+    function throwIfProxyAuthIsSent(headers) {
+      const existProxyAuth = headers && Object.keys(headers).find((key) => key.toLowerCase() === "proxy-authorization");
       if (existProxyAuth) {
         throw new InvalidArgumentError("Proxy-Authorization should be sent in ProxyAgent constructor");
       }
@@ -9086,8 +9086,8 @@ var require_retry_handler = __commonJS({
       const current = Date.now();
       return new Date(retryAfter).getTime() - current;
     }
-    function validatePartialResponseContentLength(headers2, range, statusCode, retryCount) {
-      const contentLength = headers2["content-length"];
+    function validatePartialResponseContentLength(headers, range, statusCode, retryCount) {
+      const contentLength = headers["content-length"];
       if (contentLength == null) {
         return null;
       }
@@ -9098,7 +9098,7 @@ var require_retry_handler = __commonJS({
       const expectedLength = range.end - range.start + 1;
       if (!Number.isFinite(length) || length !== expectedLength) {
         return new RequestRetryError("Content-Length mismatch", statusCode, {
-          headers: headers2,
+          headers,
           data: { count: retryCount }
         });
       }
@@ -9167,9 +9167,9 @@ var require_retry_handler = __commonJS({
           }
         });
       }
-      checkpointResponseEnd(headers2, resume) {
+      checkpointResponseEnd(headers, resume) {
         if (this.end == null && this.opts.method !== "HEAD") {
-          const contentLength = headers2["content-length"];
+          const contentLength = headers["content-length"];
           this.end = contentLength != null ? Number(contentLength) - 1 : null;
           assert(
             this.end == null || Number.isFinite(this.end),
@@ -9183,9 +9183,9 @@ var require_retry_handler = __commonJS({
           this.handler.onRequestSent();
         }
       }
-      onUpgrade(statusCode, headers2, socket) {
+      onUpgrade(statusCode, headers, socket) {
         if (this.handler.onUpgrade) {
-          this.handler.onUpgrade(statusCode, headers2, socket);
+          this.handler.onUpgrade(statusCode, headers, socket);
         }
       }
       onConnect(abort) {
@@ -9199,7 +9199,7 @@ var require_retry_handler = __commonJS({
         if (this.handler.onBodySent) return this.handler.onBodySent(chunk);
       }
       static [kRetryHandlerDefaultRetry](err, { state, opts }, cb) {
-        const { statusCode, code, headers: headers2 } = err;
+        const { statusCode, code, headers } = err;
         const { method, retryOptions } = opts;
         const {
           maxRetries,
@@ -9227,7 +9227,7 @@ var require_retry_handler = __commonJS({
           cb(err);
           return;
         }
-        let retryAfterHeader = headers2?.["retry-after"];
+        let retryAfterHeader = headers?.["retry-after"];
         if (retryAfterHeader) {
           retryAfterHeader = Number(retryAfterHeader);
           retryAfterHeader = Number.isNaN(retryAfterHeader) ? calculateRetryAfterHeader(retryAfterHeader) : retryAfterHeader * 1e3;
@@ -9236,12 +9236,12 @@ var require_retry_handler = __commonJS({
         setTimeout(() => cb(null), retryTimeout);
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
-        const headers2 = parseHeaders(rawHeaders);
+        const headers = parseHeaders(rawHeaders);
         this.retryCount += 1;
         if (statusCode >= 300) {
           if (!this.headersSent && this.retryOpts.statusCodes.includes(statusCode) === false) {
             this.headersSent = true;
-            this.checkpointResponseEnd(headers2, resume);
+            this.checkpointResponseEnd(headers, resume);
             return this.handler.onHeaders(
               statusCode,
               rawHeaders,
@@ -9251,7 +9251,7 @@ var require_retry_handler = __commonJS({
           } else {
             this.abort(
               new RequestRetryError("Request failed", statusCode, {
-                headers: headers2,
+                headers,
                 data: {
                   count: this.retryCount
                 }
@@ -9265,32 +9265,32 @@ var require_retry_handler = __commonJS({
           if (statusCode !== 206 && (this.start > 0 || statusCode !== 200)) {
             this.abort(
               new RequestRetryError("server does not support the range header and the payload was partially consumed", statusCode, {
-                headers: headers2,
+                headers,
                 data: { count: this.retryCount }
               })
             );
             return false;
           }
-          const contentRange = parseRangeHeader(headers2["content-range"]);
+          const contentRange = parseRangeHeader(headers["content-range"]);
           if (!contentRange) {
             this.abort(
               new RequestRetryError("Content-Range mismatch", statusCode, {
-                headers: headers2,
+                headers,
                 data: { count: this.retryCount }
               })
             );
             return false;
           }
-          if (this.etag != null && this.etag !== headers2.etag) {
+          if (this.etag != null && this.etag !== headers.etag) {
             this.abort(
               new RequestRetryError("ETag mismatch", statusCode, {
-                headers: headers2,
+                headers,
                 data: { count: this.retryCount }
               })
             );
             return false;
           }
-          const contentLengthError = validatePartialResponseContentLength(headers2, contentRange, statusCode, this.retryCount);
+          const contentLengthError = validatePartialResponseContentLength(headers, contentRange, statusCode, this.retryCount);
           if (contentLengthError != null) {
             this.abort(contentLengthError);
             return false;
@@ -9299,7 +9299,7 @@ var require_retry_handler = __commonJS({
           if (this.start !== start || this.end != null && this.end !== end) {
             this.abort(
               new RequestRetryError("Content-Range mismatch", statusCode, {
-                headers: headers2,
+                headers,
                 data: { count: this.retryCount }
               })
             );
@@ -9310,7 +9310,7 @@ var require_retry_handler = __commonJS({
         }
         if (this.end == null) {
           if (statusCode === 206) {
-            const range = parseRangeHeader(headers2["content-range"]);
+            const range = parseRangeHeader(headers["content-range"]);
             if (range == null) {
               this.headersSent = true;
               return this.handler.onHeaders(
@@ -9320,7 +9320,7 @@ var require_retry_handler = __commonJS({
                 statusMessage
               );
             }
-            const contentLengthError = validatePartialResponseContentLength(headers2, range, statusCode, this.retryCount);
+            const contentLengthError = validatePartialResponseContentLength(headers, range, statusCode, this.retryCount);
             if (contentLengthError != null) {
               this.abort(contentLengthError);
               return false;
@@ -9335,7 +9335,7 @@ var require_retry_handler = __commonJS({
             this.end = end;
           }
           if (this.end == null) {
-            const contentLength = headers2["content-length"];
+            const contentLength = headers["content-length"];
             this.end = contentLength != null ? Number(contentLength) - 1 : null;
           }
           assert(Number.isFinite(this.start));
@@ -9345,7 +9345,7 @@ var require_retry_handler = __commonJS({
           );
           this.resume = resume;
           this.headersSent = true;
-          this.etag = headers2.etag != null ? headers2.etag : null;
+          this.etag = headers.etag != null ? headers.etag : null;
           if (this.etag != null && this.etag.startsWith("W/")) {
             this.etag = null;
           }
@@ -9357,7 +9357,7 @@ var require_retry_handler = __commonJS({
           );
         }
         const err = new RequestRetryError("Request failed", statusCode, {
-          headers: headers2,
+          headers,
           data: { count: this.retryCount }
         });
         this.abort(err);
@@ -9393,15 +9393,15 @@ var require_retry_handler = __commonJS({
             return this.handler.onError(err2);
           }
           if (this.start !== 0) {
-            const headers2 = { range: `bytes=${this.start}-${this.end ?? ""}` };
+            const headers = { range: `bytes=${this.start}-${this.end ?? ""}` };
             if (this.etag != null) {
-              headers2["if-match"] = this.etag;
+              headers["if-match"] = this.etag;
             }
             this.opts = {
               ...this.opts,
               headers: {
                 ...this.opts.headers,
-                ...headers2
+                ...headers
               }
             };
           }
@@ -9755,7 +9755,7 @@ var require_util3 = __commonJS({
     } = require_errors();
     var { chunksDecode } = require_readable();
     var CHUNK_LIMIT = 128 * 1024;
-    async function getResolveErrorBodyCallback({ callback, body, contentType, statusCode, statusMessage, headers: headers2 }) {
+    async function getResolveErrorBodyCallback({ callback, body, contentType, statusCode, statusMessage, headers }) {
       assert(body);
       let chunks = [];
       let length = 0;
@@ -9775,7 +9775,7 @@ var require_util3 = __commonJS({
       }
       const message = `Response status code ${statusCode}${statusMessage ? `: ${statusMessage}` : ""}`;
       if (statusCode === 204 || !contentType || !length) {
-        queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode, headers2)));
+        queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode, headers)));
         return;
       }
       const stackTraceLimit = Error.stackTraceLimit;
@@ -9791,7 +9791,7 @@ var require_util3 = __commonJS({
       } finally {
         Error.stackTraceLimit = stackTraceLimit;
       }
-      queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode, headers2, payload)));
+      queueMicrotask(() => callback(new ResponseStatusCodeError(message, statusCode, headers, payload)));
     }
     var isContentTypeApplicationJson = (contentType) => {
       return contentType.length > 15 && contentType[11] === "/" && contentType[0] === "a" && contentType[1] === "p" && contentType[2] === "p" && contentType[3] === "l" && contentType[4] === "i" && contentType[5] === "c" && contentType[6] === "a" && contentType[7] === "t" && contentType[8] === "i" && contentType[9] === "o" && contentType[10] === "n" && contentType[12] === "j" && contentType[13] === "s" && contentType[14] === "o" && contentType[15] === "n";
@@ -9897,14 +9897,14 @@ var require_api_request = __commonJS({
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
         const { callback, opaque, abort, context, responseHeaders, highWaterMark } = this;
-        const headers2 = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+        const headers = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         if (statusCode < 200) {
           if (this.onInfo) {
-            this.onInfo({ statusCode, headers: headers2 });
+            this.onInfo({ statusCode, headers });
           }
           return;
         }
-        const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers2;
+        const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
         const res = new Readable5({
@@ -9924,12 +9924,12 @@ var require_api_request = __commonJS({
             this.runInAsyncScope(
               getResolveErrorBodyCallback,
               null,
-              { callback, body: res, contentType, statusCode, statusMessage, headers: headers2 }
+              { callback, body: res, contentType, statusCode, statusMessage, headers }
             );
           } else {
             this.runInAsyncScope(callback, null, null, {
               statusCode,
-              headers: headers2,
+              headers,
               trailers: this.trailers,
               opaque,
               body: res,
@@ -10113,24 +10113,24 @@ var require_api_stream = __commonJS({
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
         const { factory, opaque, context, callback, responseHeaders } = this;
-        const headers2 = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+        const headers = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         if (statusCode < 200) {
           if (this.onInfo) {
-            this.onInfo({ statusCode, headers: headers2 });
+            this.onInfo({ statusCode, headers });
           }
           return;
         }
         this.factory = null;
         let res;
         if (this.throwOnError && statusCode >= 400) {
-          const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers2;
+          const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
           const contentType = parsedHeaders["content-type"];
           res = new PassThrough();
           this.callback = null;
           this.runInAsyncScope(
             getResolveErrorBodyCallback,
             null,
-            { callback, body: res, contentType, statusCode, statusMessage, headers: headers2 }
+            { callback, body: res, contentType, statusCode, statusMessage, headers }
           );
         } else {
           if (factory === null) {
@@ -10138,7 +10138,7 @@ var require_api_stream = __commonJS({
           }
           res = this.runInAsyncScope(factory, null, {
             statusCode,
-            headers: headers2,
+            headers,
             opaque,
             context
           });
@@ -10347,8 +10347,8 @@ var require_api_pipeline = __commonJS({
         const { opaque, handler, context } = this;
         if (statusCode < 200) {
           if (this.onInfo) {
-            const headers2 = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
-            this.onInfo({ statusCode, headers: headers2 });
+            const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+            this.onInfo({ statusCode, headers });
           }
           return;
         }
@@ -10356,10 +10356,10 @@ var require_api_pipeline = __commonJS({
         let body;
         try {
           this.handler = null;
-          const headers2 = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+          const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
           body = this.runInAsyncScope(handler, null, {
             statusCode,
-            headers: headers2,
+            headers,
             opaque,
             body: this.res,
             context
@@ -10463,9 +10463,9 @@ var require_api_upgrade = __commonJS({
         const { callback, opaque, context } = this;
         removeSignal(this);
         this.callback = null;
-        const headers2 = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+        const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         this.runInAsyncScope(callback, null, null, {
-          headers: headers2,
+          headers,
           socket,
           opaque,
           context
@@ -10553,13 +10553,13 @@ var require_api_connect = __commonJS({
         const { callback, opaque, context } = this;
         removeSignal(this);
         this.callback = null;
-        let headers2 = rawHeaders;
-        if (headers2 != null) {
-          headers2 = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+        let headers = rawHeaders;
+        if (headers != null) {
+          headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         }
         this.runInAsyncScope(callback, null, null, {
           statusCode,
-          headers: headers2,
+          headers,
           socket,
           opaque,
           context
@@ -10695,50 +10695,50 @@ var require_mock_utils = __commonJS({
       }
       return false;
     }
-    function lowerCaseEntries(headers2) {
+    function lowerCaseEntries(headers) {
       return Object.fromEntries(
-        Object.entries(headers2).map(([headerName, headerValue]) => {
+        Object.entries(headers).map(([headerName, headerValue]) => {
           return [headerName.toLocaleLowerCase(), headerValue];
         })
       );
     }
-    function getHeaderByName(headers2, key) {
-      if (Array.isArray(headers2)) {
-        for (let i = 0; i < headers2.length; i += 2) {
-          if (headers2[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
-            return headers2[i + 1];
+    function getHeaderByName(headers, key) {
+      if (Array.isArray(headers)) {
+        for (let i = 0; i < headers.length; i += 2) {
+          if (headers[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
+            return headers[i + 1];
           }
         }
         return void 0;
-      } else if (typeof headers2.get === "function") {
-        return headers2.get(key);
+      } else if (typeof headers.get === "function") {
+        return headers.get(key);
       } else {
-        return lowerCaseEntries(headers2)[key.toLocaleLowerCase()];
+        return lowerCaseEntries(headers)[key.toLocaleLowerCase()];
       }
     }
-    function buildHeadersFromArray(headers2) {
-      const clone = headers2.slice();
+    function buildHeadersFromArray(headers) {
+      const clone = headers.slice();
       const entries = [];
       for (let index = 0; index < clone.length; index += 2) {
         entries.push([clone[index], clone[index + 1]]);
       }
       return Object.fromEntries(entries);
     }
-    function matchHeaders(mockDispatch2, headers2) {
+    function matchHeaders(mockDispatch2, headers) {
       if (typeof mockDispatch2.headers === "function") {
-        if (Array.isArray(headers2)) {
-          headers2 = buildHeadersFromArray(headers2);
+        if (Array.isArray(headers)) {
+          headers = buildHeadersFromArray(headers);
         }
-        return mockDispatch2.headers(headers2 ? lowerCaseEntries(headers2) : {});
+        return mockDispatch2.headers(headers ? lowerCaseEntries(headers) : {});
       }
       if (typeof mockDispatch2.headers === "undefined") {
         return true;
       }
-      if (typeof headers2 !== "object" || typeof mockDispatch2.headers !== "object") {
+      if (typeof headers !== "object" || typeof mockDispatch2.headers !== "object") {
         return false;
       }
       for (const [matchHeaderName, matchHeaderValue] of Object.entries(mockDispatch2.headers)) {
-        const headerValue = getHeaderByName(headers2, matchHeaderName);
+        const headerValue = getHeaderByName(headers, matchHeaderName);
         if (!matchValue(matchHeaderValue, headerValue)) {
           return false;
         }
@@ -10757,11 +10757,11 @@ var require_mock_utils = __commonJS({
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path, method, body, headers: headers2 }) {
+    function matchKey(mockDispatch2, { path, method, body, headers }) {
       const pathMatch = matchValue(mockDispatch2.path, path);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
-      const headersMatch = matchHeaders(mockDispatch2, headers2);
+      const headersMatch = matchHeaders(mockDispatch2, headers);
       return pathMatch && methodMatch && bodyMatch && headersMatch;
     }
     function getResponseData(data) {
@@ -10794,8 +10794,8 @@ var require_mock_utils = __commonJS({
       }
       matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key.headers));
       if (matchedMockDispatches.length === 0) {
-        const headers2 = typeof key.headers === "object" ? JSON.stringify(key.headers) : key.headers;
-        throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers2}' on path '${resolvedPath}'`);
+        const headers = typeof key.headers === "object" ? JSON.stringify(key.headers) : key.headers;
+        throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers}' on path '${resolvedPath}'`);
       }
       return matchedMockDispatches[0];
     }
@@ -10818,12 +10818,12 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path, method, body, headers: headers2, query } = opts;
+      const { path, method, body, headers, query } = opts;
       return {
         path,
         method,
         body,
-        headers: headers2,
+        headers,
         query
       };
     }
@@ -10861,7 +10861,7 @@ var require_mock_utils = __commonJS({
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
       }
-      const { data: { statusCode, data, headers: headers2, trailers, error: error2 }, delay, persist } = mockDispatch2;
+      const { data: { statusCode, data, headers, trailers, error: error2 }, delay, persist } = mockDispatch2;
       const { timesInvoked, times } = mockDispatch2;
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
@@ -10885,7 +10885,7 @@ var require_mock_utils = __commonJS({
           return;
         }
         const responseData = getResponseData(body);
-        const responseHeaders = generateKeyValues(headers2);
+        const responseHeaders = generateKeyValues(headers);
         const responseTrailers = generateKeyValues(trailers);
         handler.onConnect?.((err) => handler.onError(err), null);
         handler.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
@@ -11038,9 +11038,9 @@ var require_mock_interceptor = __commonJS({
       createMockScopeDispatchData({ statusCode, data, responseOptions }) {
         const responseData = getResponseData(data);
         const contentLength = this[kContentLength] ? { "content-length": responseData.length } : {};
-        const headers2 = { ...this[kDefaultHeaders], ...contentLength, ...responseOptions.headers };
+        const headers = { ...this[kDefaultHeaders], ...contentLength, ...responseOptions.headers };
         const trailers = { ...this[kDefaultTrailers], ...responseOptions.trailers };
-        return { statusCode, data, headers: headers2, trailers };
+        return { statusCode, data, headers, trailers };
       }
       validateReplyParameters(replyParameters) {
         if (typeof replyParameters.statusCode === "undefined") {
@@ -11092,11 +11092,11 @@ var require_mock_interceptor = __commonJS({
       /**
        * Set default reply headers on the interceptor for subsequent replies
        */
-      defaultReplyHeaders(headers2) {
-        if (typeof headers2 === "undefined") {
+      defaultReplyHeaders(headers) {
+        if (typeof headers === "undefined") {
           throw new InvalidArgumentError("headers must be defined");
         }
-        this[kDefaultHeaders] = headers2;
+        this[kDefaultHeaders] = headers;
         return this;
       }
       /**
@@ -11584,8 +11584,8 @@ var require_dump = __commonJS({
       }
       // TODO: will require adjustment after new hooks are out
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
-        const headers2 = util.parseHeaders(rawHeaders);
-        const contentLength = headers2["content-length"];
+        const headers = util.parseHeaders(rawHeaders);
+        const contentLength = headers["content-length"];
         if (contentLength != null && contentLength > this.#maxSize) {
           throw new RequestAbortedError(
             `Response size (${contentLength}) larger than maxSize (${this.#maxSize})`
@@ -11964,7 +11964,7 @@ var require_headers = __commonJS({
       while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i))) ++i;
       return i === 0 && j === potentialValue.length ? potentialValue : potentialValue.substring(i, j);
     }
-    function fill(headers2, object) {
+    function fill(headers, object) {
       if (Array.isArray(object)) {
         for (let i = 0; i < object.length; ++i) {
           const header = object[i];
@@ -11974,12 +11974,12 @@ var require_headers = __commonJS({
               message: `expected name/value pair to be length 2, found ${header.length}.`
             });
           }
-          appendHeader(headers2, header[0], header[1]);
+          appendHeader(headers, header[0], header[1]);
         }
       } else if (typeof object === "object" && object !== null) {
         const keys = Object.keys(object);
         for (let i = 0; i < keys.length; ++i) {
-          appendHeader(headers2, keys[i], object[keys[i]]);
+          appendHeader(headers, keys[i], object[keys[i]]);
         }
       } else {
         throw webidl.errors.conversionFailed({
@@ -11989,7 +11989,7 @@ var require_headers = __commonJS({
         });
       }
     }
-    function appendHeader(headers2, name, value) {
+    function appendHeader(headers, name, value) {
       value = headerValueNormalize(value);
       if (!isValidHeaderName(name)) {
         throw webidl.errors.invalidArgument({
@@ -12004,10 +12004,10 @@ var require_headers = __commonJS({
           type: "header value"
         });
       }
-      if (getHeadersGuard(headers2) === "immutable") {
+      if (getHeadersGuard(headers) === "immutable") {
         throw new TypeError("immutable");
       }
-      return getHeadersList(headers2).append(name, value, false);
+      return getHeadersList(headers).append(name, value, false);
     }
     function compareHeaderName(a, b) {
       return a[0] < b[0] ? -1 : 1;
@@ -12103,31 +12103,31 @@ var require_headers = __commonJS({
         }
       }
       get entries() {
-        const headers2 = {};
+        const headers = {};
         if (this[kHeadersMap].size !== 0) {
           for (const { name, value } of this[kHeadersMap].values()) {
-            headers2[name] = value;
+            headers[name] = value;
           }
         }
-        return headers2;
+        return headers;
       }
       rawValues() {
         return this[kHeadersMap].values();
       }
       get entriesList() {
-        const headers2 = [];
+        const headers = [];
         if (this[kHeadersMap].size !== 0) {
           for (const { 0: lowerName, 1: { name, value } } of this[kHeadersMap]) {
             if (lowerName === "set-cookie") {
               for (const cookie of this.cookies) {
-                headers2.push([name, cookie]);
+                headers.push([name, cookie]);
               }
             } else {
-              headers2.push([name, value]);
+              headers.push([name, value]);
             }
           }
         }
-        return headers2;
+        return headers;
       }
       // https://fetch.spec.whatwg.org/#convert-header-names-to-a-sorted-lowercase-set
       toSortedArray() {
@@ -12292,7 +12292,7 @@ var require_headers = __commonJS({
         if (this.#headersList[kHeadersSortedMap]) {
           return this.#headersList[kHeadersSortedMap];
         }
-        const headers2 = [];
+        const headers = [];
         const names = this.#headersList.toSortedArray();
         const cookies = this.#headersList.cookies;
         if (cookies === null || cookies.length === 1) {
@@ -12302,13 +12302,13 @@ var require_headers = __commonJS({
           const { 0: name, 1: value } = names[i];
           if (name === "set-cookie") {
             for (let j = 0; j < cookies.length; ++j) {
-              headers2.push([name, cookies[j]]);
+              headers.push([name, cookies[j]]);
             }
           } else {
-            headers2.push([name, value]);
+            headers.push([name, value]);
           }
         }
-        return this.#headersList[kHeadersSortedMap] = headers2;
+        return this.#headersList[kHeadersSortedMap] = headers;
       }
       [util.inspect.custom](depth, options2) {
         options2.depth ??= depth;
@@ -13109,15 +13109,15 @@ var require_request2 = __commonJS({
         }
         if (initHasKey) {
           const headersList = getHeadersList(this[kHeaders]);
-          const headers2 = init.headers !== void 0 ? init.headers : new HeadersList(headersList);
+          const headers = init.headers !== void 0 ? init.headers : new HeadersList(headersList);
           headersList.clear();
-          if (headers2 instanceof HeadersList) {
-            for (const { name, value } of headers2.rawValues()) {
+          if (headers instanceof HeadersList) {
+            for (const { name, value } of headers.rawValues()) {
               headersList.append(name, value, false);
             }
-            headersList.cookies = headers2.cookies;
+            headersList.cookies = headers.cookies;
           } else {
-            fillHeaders(this[kHeaders], headers2);
+            fillHeaders(this[kHeaders], headers);
           }
         }
         const inputBody = input instanceof _Request ? input[kState].body : null;
@@ -16456,10 +16456,10 @@ var require_cookies = __commonJS({
     var { stringify } = require_util6();
     var { webidl } = require_webidl();
     var { Headers: Headers2 } = require_headers();
-    function getCookies(headers2) {
+    function getCookies(headers) {
       webidl.argumentLengthCheck(arguments, 1, "getCookies");
-      webidl.brandCheck(headers2, Headers2, { strict: false });
-      const cookie = headers2.get("cookie");
+      webidl.brandCheck(headers, Headers2, { strict: false });
+      const cookie = headers.get("cookie");
       const out = {};
       if (!cookie) {
         return out;
@@ -16470,35 +16470,35 @@ var require_cookies = __commonJS({
       }
       return out;
     }
-    function deleteCookie(headers2, name, attributes) {
-      webidl.brandCheck(headers2, Headers2, { strict: false });
+    function deleteCookie(headers, name, attributes) {
+      webidl.brandCheck(headers, Headers2, { strict: false });
       const prefix = "deleteCookie";
       webidl.argumentLengthCheck(arguments, 2, prefix);
       name = webidl.converters.DOMString(name, prefix, "name");
       attributes = webidl.converters.DeleteCookieAttributes(attributes);
-      setCookie(headers2, {
+      setCookie(headers, {
         name,
         value: "",
         expires: /* @__PURE__ */ new Date(0),
         ...attributes
       });
     }
-    function getSetCookies(headers2) {
+    function getSetCookies(headers) {
       webidl.argumentLengthCheck(arguments, 1, "getSetCookies");
-      webidl.brandCheck(headers2, Headers2, { strict: false });
-      const cookies = headers2.getSetCookie();
+      webidl.brandCheck(headers, Headers2, { strict: false });
+      const cookies = headers.getSetCookie();
       if (!cookies) {
         return [];
       }
       return cookies.map((pair) => parseSetCookie(pair));
     }
-    function setCookie(headers2, cookie) {
+    function setCookie(headers, cookie) {
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
-      webidl.brandCheck(headers2, Headers2, { strict: false });
+      webidl.brandCheck(headers, Headers2, { strict: false });
       cookie = webidl.converters.Cookie(cookie);
       const str2 = stringify(cookie);
       if (str2) {
-        headers2.append("Set-Cookie", str2);
+        headers.append("Set-Cookie", str2);
       }
     }
     webidl.converters.DeleteCookieAttributes = webidl.dictionaryConverter([
@@ -21061,25 +21061,25 @@ var init_api = __esm({
         __firstLineToColumns: function(record) {
           const { firstLineToHeaders } = this.state;
           try {
-            const headers2 = firstLineToHeaders === void 0 ? record : firstLineToHeaders.call(null, record);
-            if (!Array.isArray(headers2)) {
+            const headers = firstLineToHeaders === void 0 ? record : firstLineToHeaders.call(null, record);
+            if (!Array.isArray(headers)) {
               return this.__error(
                 new CsvError(
                   "CSV_INVALID_COLUMN_MAPPING",
                   [
                     "Invalid Column Mapping:",
                     "expect an array from column function,",
-                    `got ${JSON.stringify(headers2)}`
+                    `got ${JSON.stringify(headers)}`
                   ],
                   this.options,
                   this.__infoField(),
                   {
-                    headers: headers2
+                    headers
                   }
                 )
               );
             }
-            const normalizedHeaders = normalize_columns_array(headers2);
+            const normalizedHeaders = normalize_columns_array(headers);
             this.state.expectedRecordLength = normalizedHeaders.length;
             this.options.columns = normalizedHeaders;
             this.__resetRecord();
@@ -26158,7 +26158,7 @@ var require_headers2 = __commonJS({
     exports.decodeLongPath = function decodeLongPath(buf, encoding) {
       return decodeStr(buf, 0, buf.length, encoding);
     };
-    exports.encodePax = function encodePax(opts) {
+    exports.encodePax = function encodePax2(opts) {
       let result = "";
       if (opts.name) result += addLength(" path=" + opts.name + "\n");
       if (opts.linkname) result += addLength(" linkpath=" + opts.linkname + "\n");
@@ -26409,7 +26409,7 @@ var require_extract = __commonJS({
     var { Writable: Writable2, Readable: Readable5, getStreamError } = require_streamx();
     var FIFO = require_fast_fifo();
     var b4a = require_b4a();
-    var headers2 = require_headers2();
+    var headers = require_headers2();
     var EMPTY = b4a.alloc(0);
     var MAX_HEADER_SIZE = 4 * 1024 * 1024;
     var BufferList = class {
@@ -26519,7 +26519,7 @@ var require_extract = __commonJS({
         if (this._locked) return false;
         this._offset = this._buffer.shifted;
         try {
-          this._header = headers2.decode(this._buffer.shift(512), this._filenameEncoding, this._allowUnknownFormat);
+          this._header = headers.decode(this._buffer.shift(512), this._filenameEncoding, this._allowUnknownFormat);
         } catch (err) {
           this._continueWrite(err);
           return false;
@@ -26574,16 +26574,16 @@ var require_extract = __commonJS({
       _decodeLongHeader(buf) {
         switch (this._header.type) {
           case "gnu-long-path":
-            this._gnuLongPath = headers2.decodeLongPath(buf, this._filenameEncoding);
+            this._gnuLongPath = headers.decodeLongPath(buf, this._filenameEncoding);
             break;
           case "gnu-long-link-path":
-            this._gnuLongLinkPath = headers2.decodeLongPath(buf, this._filenameEncoding);
+            this._gnuLongLinkPath = headers.decodeLongPath(buf, this._filenameEncoding);
             break;
           case "pax-global-header":
-            this._paxGlobal = headers2.decodePax(buf);
+            this._paxGlobal = headers.decodePax(buf);
             break;
           case "pax-header":
-            this._pax = this._paxGlobal === null ? headers2.decodePax(buf) : Object.assign({}, this._paxGlobal, headers2.decodePax(buf));
+            this._pax = this._paxGlobal === null ? headers.decodePax(buf) : Object.assign({}, this._paxGlobal, headers.decodePax(buf));
             break;
         }
       }
@@ -26773,7 +26773,7 @@ var require_pack = __commonJS({
     var { Readable: Readable5, Writable: Writable2, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants4 = require_constants7();
-    var headers2 = require_headers2();
+    var headers = require_headers2();
     var DMODE = 493;
     var FMODE = 420;
     var END_OF_TAR = b4a.alloc(1024);
@@ -26916,7 +26916,7 @@ var require_pack = __commonJS({
       }
       _encode(header) {
         if (!header.pax) {
-          const buf = headers2.encode(header);
+          const buf = headers.encode(header);
           if (buf) {
             this.push(buf);
             return;
@@ -26925,7 +26925,7 @@ var require_pack = __commonJS({
         this._encodePax(header);
       }
       _encodePax(header) {
-        const paxHeader = headers2.encodePax({
+        const paxHeader = headers.encodePax({
           name: header.name,
           linkname: header.linkname,
           pax: header.pax
@@ -26944,12 +26944,12 @@ var require_pack = __commonJS({
           devmajor: header.devmajor,
           devminor: header.devminor
         };
-        this.push(headers2.encode(newHeader));
+        this.push(headers.encode(newHeader));
         this.push(paxHeader);
         overflow(this, paxHeader.byteLength);
         newHeader.size = header.size;
         newHeader.type = header.type;
-        this.push(headers2.encode(newHeader));
+        this.push(headers.encode(newHeader));
       }
       _doDrain() {
         const drain3 = this._drain;
@@ -27787,10 +27787,86 @@ var init_parallel_gzip = __esm({
   }
 });
 
+// worker/layers/tar-header.ts
+function octal(value, n) {
+  const digits = value.toString(8);
+  return digits.length > n ? "7".repeat(n) + " " : digits.padStart(n, "0") + " ";
+}
+function encodeTarHeader(h) {
+  let name = h.name;
+  let prefix = "";
+  if (!isAscii(name)) return null;
+  while (name.length > 100) {
+    const slash = name.indexOf("/");
+    if (slash === -1) return null;
+    prefix += (prefix ? "/" : "") + name.slice(0, slash);
+    name = name.slice(slash + 1);
+  }
+  if (prefix.length > 155) return null;
+  if (h.linkname && Buffer.byteLength(h.linkname) > 100) return null;
+  const buf = Buffer.alloc(512);
+  buf.write(name, 0);
+  buf.write(octal(h.mode & 4095, 6), 100);
+  buf.write(octal(h.uid, 6), 108);
+  buf.write(octal(h.gid, 6), 116);
+  if (h.size.toString(8).length > 11) {
+    buf[124] = 128;
+    let v = h.size;
+    for (let i = 11; i > 0; i--) {
+      buf[124 + i] = v & 255;
+      v = Math.floor(v / 256);
+    }
+  } else buf.write(octal(h.size, 11), 124);
+  buf.write(octal(Math.trunc(h.mtime.getTime() / 1e3), 11), 136);
+  buf[156] = 48 + TYPEFLAG[h.type];
+  if (h.linkname) buf.write(h.linkname, 157);
+  buf.write("ustar\0", 257, "binary");
+  buf.write("00", 263);
+  if (h.uname) buf.write(h.uname, 265);
+  if (h.gname) buf.write(h.gname, 297);
+  buf.write(octal(h.devmajor ?? 0, 6), 329);
+  buf.write(octal(h.devminor ?? 0, 6), 337);
+  if (prefix) buf.write(prefix, 345);
+  let sum = 8 * 32;
+  for (let i = 0; i < 148; i++) sum += buf[i];
+  for (let i = 156; i < 512; i++) sum += buf[i];
+  buf.write(octal(sum, 6), 148);
+  return buf;
+}
+function paxRecord(key, value) {
+  const body = ` ${key}=${value}
+`;
+  const len = Buffer.byteLength(body);
+  let digits = String(len).length;
+  if (len + digits >= 10 ** digits) digits++;
+  return `${len + digits}${body}`;
+}
+function encodePax(o) {
+  return Buffer.from(paxRecord("path", o.name) + (o.linkname ? paxRecord("linkpath", o.linkname) : ""));
+}
+var TYPEFLAG, isAscii;
+var init_tar_header = __esm({
+  "worker/layers/tar-header.ts"() {
+    "use strict";
+    TYPEFLAG = {
+      file: 0,
+      link: 1,
+      symlink: 2,
+      "character-device": 3,
+      "block-device": 4,
+      directory: 5,
+      fifo: 6,
+      "contiguous-file": 7,
+      "pax-header": 72
+      // 'x'
+    };
+    isAscii = (s) => Buffer.byteLength(s) === s.length;
+  }
+});
+
 // worker/layers/tar-writer.ts
 import { closeSync, lstatSync as lstatSync3, openSync, readdirSync as readdirSync3, readlinkSync as readlinkSync2, readSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname as dirname5, join as join17 } from "node:path";
+import { join as join17 } from "node:path";
 function devNumbers(rdev) {
   return { devmajor: Math.floor(rdev / 256) & 4095, devminor: rdev & 255 | Math.floor(rdev / 4096) & ~255 & 1048575 };
 }
@@ -27839,12 +27915,11 @@ async function* diffTar(root, opts) {
   tar.end();
   while (tar.ready.length > 0) yield tar.ready.shift();
 }
-var require2, headers, CHUNK, ZEROS, TarBuilder, byteOrder;
+var CHUNK, ZEROS, TarBuilder, byteOrder;
 var init_tar_writer = __esm({
   "worker/layers/tar-writer.ts"() {
     "use strict";
-    require2 = createRequire(import.meta.url);
-    headers = require2(join17(dirname5(require2.resolve("tar-stream")), "headers.js"));
+    init_tar_header();
     CHUNK = 1 << 20;
     ZEROS = Buffer.alloc(1024);
     TarBuilder = class {
@@ -27874,14 +27949,14 @@ var init_tar_writer = __esm({
       header(entry) {
         const size = entry.type === "file" ? entry.size ?? 0 : 0;
         const h = { ...entry, size, mode: entry.mode || (entry.type === "directory" ? 493 : 420), uname: "", gname: "" };
-        const plain = headers.encode(h);
+        const plain = encodeTarHeader(h);
         if (plain) return this.put(plain);
-        const pax = headers.encodePax({ name: h.name, ...h.linkname ? { linkname: h.linkname } : {} });
+        const pax = encodePax({ name: h.name, ...h.linkname ? { linkname: h.linkname } : {} });
         const paxHeader = { ...h, name: "PaxHeader", size: pax.length, type: "pax-header", linkname: h.linkname ? "PaxHeader" : "" };
-        this.put(headers.encode(paxHeader));
+        this.put(encodeTarHeader(paxHeader));
         this.put(pax);
         this.pad(pax.length);
-        this.put(headers.encode({ ...paxHeader, size, type: h.type }));
+        this.put(encodeTarHeader({ ...paxHeader, size, type: h.type }));
       }
       /** A regular file's body: exactly `size` bytes read from `path`, then padding. */
       body(path, size) {
@@ -28743,7 +28818,7 @@ var init_push = __esm({
 // coordinator/export/oci-layout-writer.ts
 import { createWriteStream as createWriteStream3, existsSync as existsSync6 } from "node:fs";
 import { mkdir as mkdir10, rename as rename7, writeFile as writeFile6 } from "node:fs/promises";
-import { dirname as dirname6, join as join22 } from "node:path";
+import { dirname as dirname5, join as join22 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 function topIndex(c) {
   const entries = c.tags.length ? c.tags.map((t) => {
@@ -28789,7 +28864,7 @@ async function writeLayoutTar(dest, c, blobs) {
   if (dest !== "-") await rename7(dest + ".tmp", dest);
 }
 async function ensureParent(path) {
-  if (path !== "-") await mkdir10(dirname6(path), { recursive: true });
+  if (path !== "-") await mkdir10(dirname5(path), { recursive: true });
 }
 var import_tar_stream2, LAYOUT;
 var init_oci_layout_writer = __esm({
@@ -29140,20 +29215,20 @@ function npmLock(text, foundIn) {
   return out;
 }
 function python(text, foundIn) {
-  const headers2 = /* @__PURE__ */ new Map();
+  const headers = /* @__PURE__ */ new Map();
   for (const line of text.split("\n")) {
     if (line.trim() === "") break;
     const colon = line.indexOf(":");
     if (colon > 0 && !/^\s/.test(line)) {
       const key = line.slice(0, colon).toLowerCase();
-      if (!headers2.has(key)) headers2.set(key, line.slice(colon + 1).trim());
+      if (!headers.has(key)) headers.set(key, line.slice(colon + 1).trim());
     }
   }
-  const name = headers2.get("name");
-  const version2 = headers2.get("version");
+  const name = headers.get("name");
+  const version2 = headers.get("version");
   if (!name || !version2) return [];
-  const license2 = headers2.get("license-expression") ?? headers2.get("license");
-  return [{ ecosystem: "pypi", name, version: version2, foundIn, ...opt("license", license2 && license2 !== "UNKNOWN" ? license2 : void 0), ...opt("supplier", headers2.get("author")), ...opt("homepage", headers2.get("home-page")), ...opt("summary", headers2.get("summary")) }];
+  const license2 = headers.get("license-expression") ?? headers.get("license");
+  return [{ ecosystem: "pypi", name, version: version2, foundIn, ...opt("license", license2 && license2 !== "UNKNOWN" ? license2 : void 0), ...opt("supplier", headers.get("author")), ...opt("homepage", headers.get("home-page")), ...opt("summary", headers.get("summary")) }];
 }
 function readDatabase(kind2, text, foundIn) {
   switch (kind2) {
@@ -29913,7 +29988,7 @@ var init_named_contexts = __esm({
 // coordinator/context/build-context.ts
 import { closeSync as closeSync2, existsSync as existsSync9, readFileSync as readFileSync10, lstatSync as lstatSync4, openSync as openSync2, readdirSync as readdirSync5, readlinkSync as readlinkSync3, readSync as readSync2, statSync as statSync3 } from "node:fs";
 import { createHash as createHash9 } from "node:crypto";
-import { basename as basename2, dirname as dirname7, join as join26, posix as posix8 } from "node:path";
+import { basename as basename2, dirname as dirname6, join as join26, posix as posix8 } from "node:path";
 function entryType(st) {
   if (st.isFile()) return "file";
   if (st.isDirectory()) return "dir";
@@ -29976,7 +30051,7 @@ var init_build_context = __esm({
           throw new ContextError(`build context ${root} does not exist`);
         }
         if (!st.isDirectory()) throw new ContextError(`build context ${root} is not a directory`);
-        const candidates = [dockerfilePath ? join26(dirname7(dockerfilePath), basename2(dockerfilePath) + ".dockerignore") : void 0, join26(root, ".dockerignore")];
+        const candidates = [dockerfilePath ? join26(dirname6(dockerfilePath), basename2(dockerfilePath) + ".dockerignore") : void 0, join26(root, ".dockerignore")];
         for (const file of candidates) {
           if (file && existsSync9(file)) {
             const text = readFileSync10(file, "utf8");
@@ -31163,13 +31238,13 @@ function parseDockerfile(text) {
       throw withLocation(err, startLine, lineNo);
     }
     if (canContainHeredoc(node) && logical.includes("<<")) {
-      let headers2;
+      let headers;
       try {
-        headers2 = heredocsInLine(logical);
+        headers = heredocsInLine(logical);
       } catch (err) {
         throw withLocation(err, startLine, lineNo);
       }
-      for (const header of headers2) {
+      for (const header of headers) {
         let content = "";
         let terminated = false;
         while (i < lines.length) {
@@ -33319,14 +33394,14 @@ var require_errors3 = __commonJS({
     };
     var kRequestRetryError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_REQ_RETRY");
     var RequestRetryError = class extends UndiciError {
-      constructor(message, code, { headers: headers2, data }) {
+      constructor(message, code, { headers, data }) {
         super(message);
         this.name = "RequestRetryError";
         this.message = message || "Request retry error";
         this.code = "UND_ERR_REQ_RETRY";
         this.statusCode = code;
         this.data = data;
-        this.headers = headers2;
+        this.headers = headers;
       }
       static [Symbol.hasInstance](instance) {
         return instance && instance[kRequestRetryError] === true;
@@ -33337,14 +33412,14 @@ var require_errors3 = __commonJS({
     };
     var kResponseError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR_RESPONSE");
     var ResponseError = class extends UndiciError {
-      constructor(message, code, { headers: headers2, body }) {
+      constructor(message, code, { headers, body }) {
         super(message);
         this.name = "ResponseError";
         this.message = message || "Response error";
         this.code = "UND_ERR_RESPONSE";
         this.statusCode = code;
         this.body = body;
-        this.headers = headers2;
+        this.headers = headers;
       }
       static [Symbol.hasInstance](instance) {
         return instance && instance[kResponseError] === true;
@@ -33928,14 +34003,14 @@ var require_util9 = __commonJS({
     function bufferToLowerCasedHeaderName(value) {
       return tree.lookup(value) ?? value.toString("latin1").toLowerCase();
     }
-    function parseHeaders(headers2, obj) {
+    function parseHeaders(headers, obj) {
       if (obj === void 0) obj = {};
-      for (let i = 0; i < headers2.length; i += 2) {
-        const key = headerNameToString(headers2[i]);
+      for (let i = 0; i < headers.length; i += 2) {
+        const key = headerNameToString(headers[i]);
         let val = obj[key];
         if (val !== void 0) {
           if (!Object.hasOwn(obj, key)) {
-            const headersValue = typeof headers2[i + 1] === "string" ? headers2[i + 1] : Array.isArray(headers2[i + 1]) ? headers2[i + 1].map((x) => x.toString("latin1")) : headers2[i + 1].toString("latin1");
+            const headersValue = typeof headers[i + 1] === "string" ? headers[i + 1] : Array.isArray(headers[i + 1]) ? headers[i + 1].map((x) => x.toString("latin1")) : headers[i + 1].toString("latin1");
             if (key === "__proto__") {
               Object.defineProperty(obj, key, {
                 value: headersValue,
@@ -33951,23 +34026,23 @@ var require_util9 = __commonJS({
               val = [val];
               obj[key] = val;
             }
-            val.push(headers2[i + 1].toString("latin1"));
+            val.push(headers[i + 1].toString("latin1"));
           }
         } else {
-          const headersValue = typeof headers2[i + 1] === "string" ? headers2[i + 1] : Array.isArray(headers2[i + 1]) ? headers2[i + 1].map((x) => x.toString("latin1")) : headers2[i + 1].toString("latin1");
+          const headersValue = typeof headers[i + 1] === "string" ? headers[i + 1] : Array.isArray(headers[i + 1]) ? headers[i + 1].map((x) => x.toString("latin1")) : headers[i + 1].toString("latin1");
           obj[key] = headersValue;
         }
       }
       return obj;
     }
-    function parseRawHeaders(headers2) {
-      const headersLength = headers2.length;
+    function parseRawHeaders(headers) {
+      const headersLength = headers.length;
       const ret = new Array(headersLength);
       let key;
       let val;
       for (let n = 0; n < headersLength; n += 2) {
-        key = headers2[n];
-        val = headers2[n + 1];
+        key = headers[n];
+        val = headers[n + 1];
         typeof key !== "string" && (key = key.toString());
         typeof val !== "string" && (val = val.toString("latin1"));
         ret[n] = key;
@@ -33975,9 +34050,9 @@ var require_util9 = __commonJS({
       }
       return ret;
     }
-    function toRawHeaders(headers2) {
+    function toRawHeaders(headers) {
       const rawHeaders = [];
-      for (const [name, value] of Object.entries(headers2)) {
+      for (const [name, value] of Object.entries(headers)) {
         if (Array.isArray(value)) {
           for (const entry of value) {
             rawHeaders.push(Buffer.from(name, "latin1"), Buffer.from(`${entry}`, "latin1"));
@@ -33988,11 +34063,11 @@ var require_util9 = __commonJS({
       }
       return rawHeaders;
     }
-    function encodeRawHeaders(headers2) {
-      if (!Array.isArray(headers2)) {
+    function encodeRawHeaders(headers) {
+      if (!Array.isArray(headers)) {
         throw new TypeError("expected headers to be an array");
       }
-      return headers2.map((x) => Buffer.from(x));
+      return headers.map((x) => Buffer.from(x));
     }
     function isBuffer(buffer) {
       return buffer instanceof Uint8Array || Buffer.isBuffer(buffer);
@@ -34839,7 +34914,7 @@ var require_request3 = __commonJS({
         path,
         method,
         body,
-        headers: headers2,
+        headers,
         query,
         idempotent,
         blocking,
@@ -34943,28 +35018,28 @@ var require_request3 = __commonJS({
         this.contentType = null;
         this.headers = [];
         this.expectContinue = expectContinue != null ? expectContinue : false;
-        if (Array.isArray(headers2)) {
-          if (headers2.length % 2 !== 0) {
+        if (Array.isArray(headers)) {
+          if (headers.length % 2 !== 0) {
             throw new InvalidArgumentError("headers array must be even");
           }
-          for (let i = 0; i < headers2.length; i += 2) {
-            processHeader(this, headers2[i], headers2[i + 1]);
+          for (let i = 0; i < headers.length; i += 2) {
+            processHeader(this, headers[i], headers[i + 1]);
           }
-        } else if (headers2 && typeof headers2 === "object") {
-          if (hasSafeIterator(headers2)) {
-            for (const header of headers2) {
+        } else if (headers && typeof headers === "object") {
+          if (hasSafeIterator(headers)) {
+            for (const header of headers) {
               if (!Array.isArray(header) || header.length !== 2) {
                 throw new InvalidArgumentError("headers must be in key-value pair format");
               }
               processHeader(this, header[0], header[1]);
             }
           } else {
-            const keys = Object.keys(headers2);
+            const keys = Object.keys(headers);
             for (let i = 0; i < keys.length; ++i) {
-              processHeader(this, keys[i], headers2[keys[i]]);
+              processHeader(this, keys[i], headers[keys[i]]);
             }
           }
-        } else if (headers2 != null) {
+        } else if (headers != null) {
           throw new InvalidArgumentError("headers must be an object or an array");
         }
         assertRequestHandler(handler, method, upgrade);
@@ -35011,14 +35086,14 @@ var require_request3 = __commonJS({
       onResponseStarted() {
         return this[kHandler].onResponseStarted?.();
       }
-      onHeaders(statusCode, headers2, resume, statusText) {
+      onHeaders(statusCode, headers, resume, statusText) {
         assert(!this.aborted);
         assert(!this.completed);
         if (channels.headers.hasSubscribers) {
-          channels.headers.publish({ request: this, response: { statusCode, headers: headers2, statusText } });
+          channels.headers.publish({ request: this, response: { statusCode, headers, statusText } });
         }
         try {
-          return this[kHandler].onHeaders(statusCode, headers2, resume, statusText);
+          return this[kHandler].onHeaders(statusCode, headers, resume, statusText);
         } catch (err) {
           this.abort(err);
         }
@@ -35042,14 +35117,14 @@ var require_request3 = __commonJS({
        * @param {import('node:stream').Duplex} socket
        * @param {string} [statusText]
        */
-      onUpgrade(statusCode, headers2, socket, statusText = "") {
+      onUpgrade(statusCode, headers, socket, statusText = "") {
         this.onFinally();
         assert(!this.aborted);
         assert(!this.completed);
         if (channels.headers.hasSubscribers) {
-          channels.headers.publish({ request: this, response: { statusCode, headers: headers2, statusText } });
+          channels.headers.publish({ request: this, response: { statusCode, headers, statusText } });
         }
-        const result = this[kHandler].onUpgrade(statusCode, headers2, socket);
+        const result = this[kHandler].onUpgrade(statusCode, headers, socket);
         if (!this.aborted) {
           this.completed = true;
           if (channels.trailers.hasSubscribers) {
@@ -35231,16 +35306,16 @@ var require_wrap_handler = __commonJS({
       onRequestStart(controller, context) {
         this.#handler.onConnect?.((reason) => controller.abort(reason), context);
       }
-      onRequestUpgrade(controller, statusCode, headers2, socket) {
+      onRequestUpgrade(controller, statusCode, headers, socket) {
         const rawHeaders = [];
-        for (const [key, val] of Object.entries(headers2)) {
+        for (const [key, val] of Object.entries(headers)) {
           rawHeaders.push(Buffer.from(key, "latin1"), toRawHeaderValue(val));
         }
         this.#handler.onUpgrade?.(statusCode, rawHeaders, socket);
       }
-      onResponseStart(controller, statusCode, headers2, statusMessage) {
+      onResponseStart(controller, statusCode, headers, statusMessage) {
         const rawHeaders = [];
-        for (const [key, val] of Object.entries(headers2)) {
+        for (const [key, val] of Object.entries(headers)) {
           rawHeaders.push(Buffer.from(key, "latin1"), toRawHeaderValue(val));
         }
         if (this.#handler.onHeaders?.(statusCode, rawHeaders, () => controller.resume(), statusMessage) === false) {
@@ -38372,11 +38447,11 @@ var require_util10 = __commonJS({
     function createInflate(zlibOptions) {
       return new InflateStream(zlibOptions);
     }
-    function extractMimeType(headers2) {
+    function extractMimeType(headers) {
       let charset = null;
       let essence = null;
       let mimeType = null;
-      const values = getDecodeSplit("content-type", headers2);
+      const values = getDecodeSplit("content-type", headers);
       if (values === null) {
         return "failure";
       }
@@ -39289,8 +39364,8 @@ Content-Type: ${value.type || "application/octet-stream"}\r
       return body != null && (body.stream.locked || util.isDisturbed(body.stream));
     }
     function bodyMimeType(requestOrResponse) {
-      const headers2 = requestOrResponse.headersList;
-      const mimeType = extractMimeType(headers2);
+      const headers = requestOrResponse.headersList;
+      const mimeType = extractMimeType(headers);
       if (mimeType === "failure") {
         return null;
       }
@@ -39734,12 +39809,12 @@ var require_client_h12 = __commonJS({
        * @param {Buffer} head
        */
       onUpgrade(head) {
-        const { upgrade, client, socket, headers: headers2, statusCode, statusText } = this;
+        const { upgrade, client, socket, headers, statusCode, statusText } = this;
         assert(upgrade);
         assert(client[kSocket] === socket);
         assert(!socket.destroyed);
         assert(!this.paused);
-        assert((headers2.length & 1) === 0);
+        assert((headers.length & 1) === 0);
         const request = client[kQueue][client[kRunningIdx]];
         assert(request);
         assert(request.upgrade || request.method === "CONNECT");
@@ -39759,7 +39834,7 @@ var require_client_h12 = __commonJS({
         client[kQueue][client[kRunningIdx]++] = null;
         client.emit("disconnect", client[kUrl], [client], new InformationalError("upgrade"));
         try {
-          request.onUpgrade(statusCode, headers2, socket, statusText);
+          request.onUpgrade(statusCode, headers, socket, statusText);
         } catch (err) {
           util.errorRequest(client, request, err);
           util.destroy(socket, err);
@@ -39773,7 +39848,7 @@ var require_client_h12 = __commonJS({
        * @returns {number}
        */
       onHeadersComplete(statusCode, upgrade, shouldKeepAlive) {
-        const { client, socket, headers: headers2, statusText } = this;
+        const { client, socket, headers, statusText } = this;
         if (socket.destroyed) {
           return -1;
         }
@@ -39838,7 +39913,7 @@ var require_client_h12 = __commonJS({
         } else {
           socket[kReset] = true;
         }
-        const pause = request.onHeaders(statusCode, headers2, this.resume, statusText) === false;
+        const pause = request.onHeaders(statusCode, headers, this.resume, statusText) === false;
         if (request.aborted) {
           return -1;
         }
@@ -39886,7 +39961,7 @@ var require_client_h12 = __commonJS({
        * @returns {number}
        */
       onMessageComplete() {
-        const { client, socket, statusCode, upgrade, headers: headers2, contentLength, bytesRead, shouldKeepAlive } = this;
+        const { client, socket, statusCode, upgrade, headers, contentLength, bytesRead, shouldKeepAlive } = this;
         if (socket.destroyed && (!statusCode || shouldKeepAlive)) {
           return -1;
         }
@@ -39912,7 +39987,7 @@ var require_client_h12 = __commonJS({
           util.destroy(socket, new ResponseContentLengthMismatchError());
           return -1;
         }
-        request.onComplete(headers2);
+        request.onComplete(headers);
         client[kQueue][client[kRunningIdx]++] = null;
         socket[kSocketUsed] = client[kPending] === 0;
         if (socket[kWriting]) {
@@ -40177,7 +40252,7 @@ var require_client_h12 = __commonJS({
     }
     function writeH1(client, request) {
       const { method, path, host, upgrade, blocking, reset } = request;
-      let { body, headers: headers2, contentLength } = request;
+      let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
         if (!extractBody) {
@@ -40185,7 +40260,7 @@ var require_client_h12 = __commonJS({
         }
         const [bodyStream, contentType] = extractBody(body);
         if (request.contentType == null) {
-          headers2.push("content-type", contentType);
+          headers.push("content-type", contentType);
         }
         body = bodyStream.stream;
         contentLength = bodyStream.length;
@@ -40197,7 +40272,7 @@ var require_client_h12 = __commonJS({
             util.errorRequest(client, request, new InvalidArgumentError("invalid content-type header"));
             return false;
           }
-          headers2.push("content-type", contentTypeValue);
+          headers.push("content-type", contentTypeValue);
         }
       }
       if (body && typeof body.read === "function") {
@@ -40269,10 +40344,10 @@ upgrade: ${upgrade}\r
       } else {
         header += "connection: close\r\n";
       }
-      if (Array.isArray(headers2)) {
-        for (let n = 0; n < headers2.length; n += 2) {
-          const key = headers2[n + 0];
-          const val = headers2[n + 1];
+      if (Array.isArray(headers)) {
+        for (let n = 0; n < headers.length; n += 2) {
+          const key = headers[n + 0];
+          const val = headers[n + 1];
           if (Array.isArray(val)) {
             for (let i = 0; i < val.length; i++) {
               header += `${key}: ${val[i]}\r
@@ -40666,9 +40741,9 @@ var require_client_h22 = __commonJS({
         NGHTTP2_CANCEL
       }
     } = http2;
-    function parseH2Headers(headers2) {
+    function parseH2Headers(headers) {
       const result = [];
-      for (const [name, value] of Object.entries(headers2)) {
+      for (const [name, value] of Object.entries(headers)) {
         if (Array.isArray(value)) {
           for (const subvalue of value) {
             result.push(Buffer.from(name), Buffer.from(subvalue));
@@ -40935,36 +41010,36 @@ var require_client_h22 = __commonJS({
         util.errorRequest(client, request, new InvalidArgumentError(`Custom upgrade "${upgrade}" not supported over HTTP/2`));
         return false;
       }
-      const headers2 = {};
+      const headers = {};
       for (let n = 0; n < reqHeaders.length; n += 2) {
         const key = reqHeaders[n + 0];
         const val = reqHeaders[n + 1];
         if (key === "cookie") {
-          if (headers2[key] != null) {
-            headers2[key] = Array.isArray(headers2[key]) ? (headers2[key].push(val), headers2[key]) : [headers2[key], val];
+          if (headers[key] != null) {
+            headers[key] = Array.isArray(headers[key]) ? (headers[key].push(val), headers[key]) : [headers[key], val];
           } else {
-            headers2[key] = val;
+            headers[key] = val;
           }
           continue;
         }
         if (Array.isArray(val)) {
           for (let i = 0; i < val.length; i++) {
-            if (headers2[key]) {
-              headers2[key] += `, ${val[i]}`;
+            if (headers[key]) {
+              headers[key] += `, ${val[i]}`;
             } else {
-              headers2[key] = val[i];
+              headers[key] = val[i];
             }
           }
-        } else if (headers2[key]) {
-          headers2[key] += `, ${val}`;
+        } else if (headers[key]) {
+          headers[key] += `, ${val}`;
         } else {
-          headers2[key] = val;
+          headers[key] = val;
         }
       }
       let stream = null;
       const { hostname, port } = client[kUrl];
-      headers2[HTTP2_HEADER_AUTHORITY] = host || `${hostname}${port ? `:${port}` : ""}`;
-      headers2[HTTP2_HEADER_METHOD] = method;
+      headers[HTTP2_HEADER_AUTHORITY] = host || `${hostname}${port ? `:${port}` : ""}`;
+      headers[HTTP2_HEADER_METHOD] = method;
       const abort = (err) => {
         if (request.aborted || request.completed) {
           return;
@@ -40996,19 +41071,19 @@ var require_client_h22 = __commonJS({
             session.unref();
             return false;
           }
-          headers2[HTTP2_HEADER_METHOD] = "CONNECT";
-          headers2[HTTP2_HEADER_PROTOCOL] = "websocket";
-          headers2[HTTP2_HEADER_PATH] = path;
+          headers[HTTP2_HEADER_METHOD] = "CONNECT";
+          headers[HTTP2_HEADER_PROTOCOL] = "websocket";
+          headers[HTTP2_HEADER_PATH] = path;
           if (protocol === "ws:" || protocol === "wss:") {
-            headers2[HTTP2_HEADER_SCHEME] = protocol === "ws:" ? "http" : "https";
+            headers[HTTP2_HEADER_SCHEME] = protocol === "ws:" ? "http" : "https";
           } else {
-            headers2[HTTP2_HEADER_SCHEME] = protocol === "http:" ? "http" : "https";
+            headers[HTTP2_HEADER_SCHEME] = protocol === "http:" ? "http" : "https";
           }
-          stream = session.request(headers2, { endStream: false, signal });
+          stream = session.request(headers, { endStream: false, signal });
           stream[kHTTP2Stream] = true;
           ++session[kOpenStreams];
-          stream.once("response", (headers3, _flags) => {
-            const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers3;
+          stream.once("response", (headers2, _flags) => {
+            const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
             try {
               request.onUpgrade(statusCode, parseH2Headers(realHeaders), stream);
             } catch (err) {
@@ -41029,11 +41104,11 @@ var require_client_h22 = __commonJS({
           stream.setTimeout(headersTimeout);
           return true;
         }
-        stream = session.request(headers2, { endStream: false, signal });
+        stream = session.request(headers, { endStream: false, signal });
         stream[kHTTP2Stream] = true;
         ++session[kOpenStreams];
-        stream.on("response", (headers3) => {
-          const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers3;
+        stream.on("response", (headers2) => {
+          const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
           try {
             request.onUpgrade(statusCode, parseH2Headers(realHeaders), stream);
           } catch (err) {
@@ -41050,8 +41125,8 @@ var require_client_h22 = __commonJS({
         stream.setTimeout(headersTimeout);
         return true;
       }
-      headers2[HTTP2_HEADER_PATH] = path;
-      headers2[HTTP2_HEADER_SCHEME] = protocol === "http:" ? "http" : "https";
+      headers[HTTP2_HEADER_PATH] = path;
+      headers[HTTP2_HEADER_SCHEME] = protocol === "http:" ? "http" : "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
         body.read(0);
@@ -41060,7 +41135,7 @@ var require_client_h22 = __commonJS({
       if (util.isFormDataLike(body)) {
         extractBody ??= require_body2().extractBody;
         const [bodyStream, contentType] = extractBody(body);
-        headers2["content-type"] = contentType;
+        headers["content-type"] = contentType;
         body = bodyStream.stream;
         contentLength = bodyStream.length;
       }
@@ -41079,25 +41154,25 @@ var require_client_h22 = __commonJS({
       }
       if (contentLength != null) {
         assert(body || contentLength === 0, "no body must not have content length");
-        headers2[HTTP2_HEADER_CONTENT_LENGTH] = `${contentLength}`;
+        headers[HTTP2_HEADER_CONTENT_LENGTH] = `${contentLength}`;
       }
       session.ref();
       if (channels.sendHeaders.hasSubscribers) {
         let header = "";
-        for (const key in headers2) {
-          header += `${key}: ${headers2[key]}\r
+        for (const key in headers) {
+          header += `${key}: ${headers[key]}\r
 `;
         }
         channels.sendHeaders.publish({ request, headers: header, socket: session[kSocket] });
       }
       const shouldEndStream = method === "GET" || method === "HEAD" || body === null;
       if (expectContinue) {
-        headers2[HTTP2_HEADER_EXPECT] = "100-continue";
-        stream = session.request(headers2, { endStream: shouldEndStream, signal });
+        headers[HTTP2_HEADER_EXPECT] = "100-continue";
+        stream = session.request(headers, { endStream: shouldEndStream, signal });
         stream[kHTTP2Stream] = true;
         stream.once("continue", writeBodyH2);
       } else {
-        stream = session.request(headers2, {
+        stream = session.request(headers, {
           endStream: shouldEndStream,
           signal
         });
@@ -41107,8 +41182,8 @@ var require_client_h22 = __commonJS({
       ++session[kOpenStreams];
       stream.setTimeout(headersTimeout);
       let responseReceived = false;
-      stream.once("response", (headers3) => {
-        const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers3;
+      stream.once("response", (headers2) => {
+        const { [HTTP2_HEADER_STATUS]: statusCode, ...realHeaders } = headers2;
         request.onResponseStarted();
         responseReceived = true;
         stream.setTimeout(bodyTimeout);
@@ -43381,12 +43456,12 @@ var require_proxy_agent2 = __commonJS({
     }
     var Http1ProxyWrapper = class extends DispatcherBase {
       #client;
-      constructor(proxyUrl, { headers: headers2 = {}, connect, factory }) {
+      constructor(proxyUrl, { headers = {}, connect, factory }) {
         if (!proxyUrl) {
           throw new InvalidArgumentError("Proxy URL is mandatory");
         }
         super();
-        this[kProxyHeaders] = headers2;
+        this[kProxyHeaders] = headers;
         if (factory) {
           this.#client = factory(proxyUrl, { connect });
         } else {
@@ -43407,14 +43482,14 @@ var require_proxy_agent2 = __commonJS({
         const {
           origin,
           path = "/",
-          headers: headers2 = {}
+          headers = {}
         } = opts;
         opts.path = origin + path;
-        if (!("host" in headers2) && !("Host" in headers2)) {
+        if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL(origin);
-          headers2.host = host;
+          headers.host = host;
         }
-        opts.headers = { ...this[kProxyHeaders], ...headers2 };
+        opts.headers = { ...this[kProxyHeaders], ...headers };
         return this.#client[kDispatch](opts, handler);
       }
       [kClose]() {
@@ -43540,16 +43615,16 @@ var require_proxy_agent2 = __commonJS({
         });
       }
       dispatch(opts, handler) {
-        const headers2 = buildHeaders(opts.headers);
-        throwIfProxyAuthIsSent(headers2);
-        if (headers2 && !("host" in headers2) && !("Host" in headers2)) {
+        const headers = buildHeaders(opts.headers);
+        throwIfProxyAuthIsSent(headers);
+        if (headers && !("host" in headers) && !("Host" in headers)) {
           const { host } = new URL(opts.origin);
-          headers2.host = host;
+          headers.host = host;
         }
         return this[kAgent].dispatch(
           {
             ...opts,
-            headers: headers2
+            headers
           },
           handler
         );
@@ -43582,18 +43657,18 @@ var require_proxy_agent2 = __commonJS({
         return Promise.all(promises3);
       }
     };
-    function buildHeaders(headers2) {
-      if (Array.isArray(headers2)) {
+    function buildHeaders(headers) {
+      if (Array.isArray(headers)) {
         const headersPair = {};
-        for (let i = 0; i < headers2.length; i += 2) {
-          headersPair[headers2[i]] = headers2[i + 1];
+        for (let i = 0; i < headers.length; i += 2) {
+          headersPair[headers[i]] = headers[i + 1];
         }
         return headersPair;
       }
-      return headers2;
+      return headers;
     }
-    function throwIfProxyAuthIsSent(headers2) {
-      const existProxyAuth = headers2 && Object.keys(headers2).find((key) => key.toLowerCase() === "proxy-authorization");
+    function throwIfProxyAuthIsSent(headers) {
+      const existProxyAuth = headers && Object.keys(headers).find((key) => key.toLowerCase() === "proxy-authorization");
       if (existProxyAuth) {
         throw new InvalidArgumentError("Proxy-Authorization should be sent in ProxyAgent constructor");
       }
@@ -43742,8 +43817,8 @@ var require_retry_handler2 = __commonJS({
       const retryTime = new Date(retryAfter).getTime();
       return isNaN(retryTime) ? 0 : retryTime - Date.now();
     }
-    function validatePartialResponseContentLength(headers2, range, statusCode, retryCount) {
-      const contentLength = headers2["content-length"];
+    function validatePartialResponseContentLength(headers, range, statusCode, retryCount) {
+      const contentLength = headers["content-length"];
       if (contentLength == null) {
         return;
       }
@@ -43754,7 +43829,7 @@ var require_retry_handler2 = __commonJS({
       const expectedLength = range.end - range.start + 1;
       if (!Number.isFinite(length) || length !== expectedLength) {
         throw new RequestRetryError("Content-Length mismatch", statusCode, {
-          headers: headers2,
+          headers,
           data: { count: retryCount }
         });
       }
@@ -43864,15 +43939,15 @@ var require_retry_handler2 = __commonJS({
         this.etag = null;
         this.controllerProxy = new RetryController();
       }
-      onResponseStartWithRetry(controller, statusCode, headers2, statusMessage, err) {
+      onResponseStartWithRetry(controller, statusCode, headers, statusMessage, err) {
         if (this.retryOpts.throwOnError) {
           if (this.retryOpts.statusCodes.includes(statusCode) === false) {
             if (this.headersSent) {
               this.handler.onResponseError?.(this.controllerProxy, err);
             } else {
               this.headersSent = true;
-              this.checkpointResponseEnd(headers2);
-              this.handler.onResponseStart?.(this.controllerProxy, statusCode, headers2, statusMessage);
+              this.checkpointResponseEnd(headers);
+              this.handler.onResponseStart?.(this.controllerProxy, statusCode, headers, statusMessage);
             }
           } else {
             this.error = err;
@@ -43881,8 +43956,8 @@ var require_retry_handler2 = __commonJS({
         }
         if (isDisturbed(this.opts.body)) {
           this.headersSent = true;
-          this.checkpointResponseEnd(headers2);
-          this.handler.onResponseStart?.(this.controllerProxy, statusCode, headers2, statusMessage);
+          this.checkpointResponseEnd(headers);
+          this.handler.onResponseStart?.(this.controllerProxy, statusCode, headers, statusMessage);
           return;
         }
         function shouldRetry(passedErr) {
@@ -43891,8 +43966,8 @@ var require_retry_handler2 = __commonJS({
               this.handler.onResponseError?.(this.controllerProxy, passedErr);
             } else {
               this.headersSent = true;
-              this.checkpointResponseEnd(headers2);
-              this.handler.onResponseStart?.(this.controllerProxy, statusCode, headers2, statusMessage);
+              this.checkpointResponseEnd(headers);
+              this.handler.onResponseStart?.(this.controllerProxy, statusCode, headers, statusMessage);
             }
             controller.resume();
             return;
@@ -43910,9 +43985,9 @@ var require_retry_handler2 = __commonJS({
           shouldRetry.bind(this)
         );
       }
-      checkpointResponseEnd(headers2) {
+      checkpointResponseEnd(headers) {
         if (this.end == null && this.opts.method !== "HEAD") {
-          const contentLength = headers2["content-length"];
+          const contentLength = headers["content-length"];
           this.end = contentLength != null ? Number(contentLength) - 1 : null;
           assert(
             this.end == null || Number.isFinite(this.end),
@@ -43927,11 +44002,11 @@ var require_retry_handler2 = __commonJS({
           this.handler.onRequestStart?.(this.controllerProxy, context);
         }
       }
-      onRequestUpgrade(_controller, statusCode, headers2, socket) {
-        this.handler.onRequestUpgrade?.(this.controllerProxy, statusCode, headers2, socket);
+      onRequestUpgrade(_controller, statusCode, headers, socket) {
+        this.handler.onRequestUpgrade?.(this.controllerProxy, statusCode, headers, socket);
       }
       static [kRetryHandlerDefaultRetry](err, { state, opts }, cb) {
-        const { statusCode, code, headers: headers2 } = err;
+        const { statusCode, code, headers } = err;
         const { method, retryOptions } = opts;
         const {
           maxRetries,
@@ -43959,52 +44034,52 @@ var require_retry_handler2 = __commonJS({
           cb(err);
           return;
         }
-        let retryAfterHeader = headers2?.["retry-after"];
+        let retryAfterHeader = headers?.["retry-after"];
         if (retryAfterHeader) {
           retryAfterHeader = Number(retryAfterHeader);
-          retryAfterHeader = Number.isNaN(retryAfterHeader) ? calculateRetryAfterHeader(headers2["retry-after"]) : retryAfterHeader * 1e3;
+          retryAfterHeader = Number.isNaN(retryAfterHeader) ? calculateRetryAfterHeader(headers["retry-after"]) : retryAfterHeader * 1e3;
         }
         const retryTimeout = retryAfterHeader > 0 ? Math.min(retryAfterHeader, maxTimeout) : Math.min(minTimeout * timeoutFactor ** (counter - 1), maxTimeout);
         setTimeout(() => cb(null), retryTimeout);
       }
-      onResponseStart(controller, statusCode, headers2, statusMessage) {
+      onResponseStart(controller, statusCode, headers, statusMessage) {
         this.error = null;
         this.retryCount += 1;
         if (statusCode >= 300) {
           const err = new RequestRetryError("Request failed", statusCode, {
-            headers: headers2,
+            headers,
             data: {
               count: this.retryCount
             }
           });
-          this.onResponseStartWithRetry(controller, statusCode, headers2, statusMessage, err);
+          this.onResponseStartWithRetry(controller, statusCode, headers, statusMessage, err);
           return;
         }
         if (this.headersSent) {
           if (statusCode !== 206 && (this.start > 0 || statusCode !== 200)) {
             throw new RequestRetryError("server does not support the range header and the payload was partially consumed", statusCode, {
-              headers: headers2,
+              headers,
               data: { count: this.retryCount }
             });
           }
-          const contentRange = parseRangeHeader(headers2["content-range"]);
+          const contentRange = parseRangeHeader(headers["content-range"]);
           if (!contentRange) {
             throw new RequestRetryError("Content-Range mismatch", statusCode, {
-              headers: headers2,
+              headers,
               data: { count: this.retryCount }
             });
           }
-          if (this.etag != null && this.etag !== headers2.etag) {
+          if (this.etag != null && this.etag !== headers.etag) {
             throw new RequestRetryError("ETag mismatch", statusCode, {
-              headers: headers2,
+              headers,
               data: { count: this.retryCount }
             });
           }
-          validatePartialResponseContentLength(headers2, contentRange, statusCode, this.retryCount);
+          validatePartialResponseContentLength(headers, contentRange, statusCode, this.retryCount);
           const { start, size, end = size ? size - 1 : null } = contentRange;
           if (this.start !== start || this.end != null && this.end !== end) {
             throw new RequestRetryError("Content-Range mismatch", statusCode, {
-              headers: headers2,
+              headers,
               data: { count: this.retryCount }
             });
           }
@@ -44012,18 +44087,18 @@ var require_retry_handler2 = __commonJS({
         }
         if (this.end == null) {
           if (statusCode === 206) {
-            const range = parseRangeHeader(headers2["content-range"]);
+            const range = parseRangeHeader(headers["content-range"]);
             if (range == null) {
               this.headersSent = true;
               this.handler.onResponseStart?.(
                 this.controllerProxy,
                 statusCode,
-                headers2,
+                headers,
                 statusMessage
               );
               return;
             }
-            validatePartialResponseContentLength(headers2, range, statusCode, this.retryCount);
+            validatePartialResponseContentLength(headers, range, statusCode, this.retryCount);
             const { start, size, end = size ? size - 1 : null } = range;
             assert(
               start != null && Number.isFinite(start),
@@ -44034,7 +44109,7 @@ var require_retry_handler2 = __commonJS({
             this.end = end;
           }
           if (this.end == null) {
-            const contentLength = headers2["content-length"];
+            const contentLength = headers["content-length"];
             this.end = contentLength != null ? Number(contentLength) - 1 : null;
           }
           assert(Number.isFinite(this.start));
@@ -44043,7 +44118,7 @@ var require_retry_handler2 = __commonJS({
             "invalid content-length"
           );
           this.resume = true;
-          this.etag = headers2.etag != null ? headers2.etag : null;
+          this.etag = headers.etag != null ? headers.etag : null;
           if (this.etag != null && this.etag[0] === "W" && this.etag[1] === "/") {
             this.etag = null;
           }
@@ -44051,12 +44126,12 @@ var require_retry_handler2 = __commonJS({
           this.handler.onResponseStart?.(
             this.controllerProxy,
             statusCode,
-            headers2,
+            headers,
             statusMessage
           );
         } else {
           throw new RequestRetryError("Request failed", statusCode, {
-            headers: headers2,
+            headers,
             data: { count: this.retryCount }
           });
         }
@@ -44080,15 +44155,15 @@ var require_retry_handler2 = __commonJS({
       }
       retry() {
         if (this.start !== 0) {
-          const headers2 = { range: `bytes=${this.start}-${this.end ?? ""}` };
+          const headers = { range: `bytes=${this.start}-${this.end ?? ""}` };
           if (this.etag != null) {
-            headers2["if-match"] = this.etag;
+            headers["if-match"] = this.etag;
           }
           this.opts = {
             ...this.opts,
             headers: {
               ...this.opts.headers,
-              ...headers2
+              ...headers
             }
           };
         }
@@ -44687,14 +44762,14 @@ var require_api_request2 = __commonJS({
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
         const { callback, opaque, abort, context, responseHeaders, highWaterMark } = this;
-        const headers2 = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+        const headers = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         if (statusCode < 200) {
           if (this.onInfo) {
-            this.onInfo({ statusCode, headers: headers2 });
+            this.onInfo({ statusCode, headers });
           }
           return;
         }
-        const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers2;
+        const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
         const contentType = parsedHeaders["content-type"];
         const contentLength = parsedHeaders["content-length"];
         const res = new Readable5({
@@ -44715,7 +44790,7 @@ var require_api_request2 = __commonJS({
             this.runInAsyncScope(callback, null, null, {
               statusCode,
               statusText: statusMessage,
-              headers: headers2,
+              headers,
               trailers: this.trailers,
               opaque,
               body: res,
@@ -44909,10 +44984,10 @@ var require_api_stream2 = __commonJS({
       }
       onHeaders(statusCode, rawHeaders, resume, statusMessage) {
         const { factory, opaque, context, responseHeaders } = this;
-        const headers2 = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+        const headers = responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         if (statusCode < 200) {
           if (this.onInfo) {
-            this.onInfo({ statusCode, headers: headers2 });
+            this.onInfo({ statusCode, headers });
           }
           return;
         }
@@ -44922,7 +44997,7 @@ var require_api_stream2 = __commonJS({
         }
         const res = this.runInAsyncScope(factory, null, {
           statusCode,
-          headers: headers2,
+          headers,
           opaque,
           context
         });
@@ -45132,8 +45207,8 @@ var require_api_pipeline2 = __commonJS({
         const { opaque, handler, context } = this;
         if (statusCode < 200) {
           if (this.onInfo) {
-            const headers2 = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
-            this.onInfo({ statusCode, headers: headers2 });
+            const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+            this.onInfo({ statusCode, headers });
           }
           return;
         }
@@ -45141,10 +45216,10 @@ var require_api_pipeline2 = __commonJS({
         let body;
         try {
           this.handler = null;
-          const headers2 = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+          const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
           body = this.runInAsyncScope(handler, null, {
             statusCode,
-            headers: headers2,
+            headers,
             opaque,
             body: this.res,
             context
@@ -45249,9 +45324,9 @@ var require_api_upgrade2 = __commonJS({
         const { callback, opaque, context } = this;
         removeSignal(this);
         this.callback = null;
-        const headers2 = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+        const headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         this.runInAsyncScope(callback, null, null, {
-          headers: headers2,
+          headers,
           socket,
           opaque,
           context
@@ -45340,13 +45415,13 @@ var require_api_connect2 = __commonJS({
         const { callback, opaque, context } = this;
         removeSignal(this);
         this.callback = null;
-        let headers2 = rawHeaders;
-        if (headers2 != null) {
-          headers2 = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
+        let headers = rawHeaders;
+        if (headers != null) {
+          headers = this.responseHeaders === "raw" ? util.parseRawHeaders(rawHeaders) : util.parseHeaders(rawHeaders);
         }
         this.runInAsyncScope(callback, null, null, {
           statusCode,
-          headers: headers2,
+          headers,
           socket,
           opaque,
           context
@@ -45495,50 +45570,50 @@ var require_mock_utils2 = __commonJS({
       }
       return false;
     }
-    function lowerCaseEntries(headers2) {
+    function lowerCaseEntries(headers) {
       return Object.fromEntries(
-        Object.entries(headers2).map(([headerName, headerValue]) => {
+        Object.entries(headers).map(([headerName, headerValue]) => {
           return [headerName.toLocaleLowerCase(), headerValue];
         })
       );
     }
-    function getHeaderByName(headers2, key) {
-      if (Array.isArray(headers2)) {
-        for (let i = 0; i < headers2.length; i += 2) {
-          if (headers2[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
-            return headers2[i + 1];
+    function getHeaderByName(headers, key) {
+      if (Array.isArray(headers)) {
+        for (let i = 0; i < headers.length; i += 2) {
+          if (headers[i].toLocaleLowerCase() === key.toLocaleLowerCase()) {
+            return headers[i + 1];
           }
         }
         return void 0;
-      } else if (typeof headers2.get === "function") {
-        return headers2.get(key);
+      } else if (typeof headers.get === "function") {
+        return headers.get(key);
       } else {
-        return lowerCaseEntries(headers2)[key.toLocaleLowerCase()];
+        return lowerCaseEntries(headers)[key.toLocaleLowerCase()];
       }
     }
-    function buildHeadersFromArray(headers2) {
-      const clone = headers2.slice();
+    function buildHeadersFromArray(headers) {
+      const clone = headers.slice();
       const entries = [];
       for (let index = 0; index < clone.length; index += 2) {
         entries.push([clone[index], clone[index + 1]]);
       }
       return Object.fromEntries(entries);
     }
-    function matchHeaders(mockDispatch2, headers2) {
+    function matchHeaders(mockDispatch2, headers) {
       if (typeof mockDispatch2.headers === "function") {
-        if (Array.isArray(headers2)) {
-          headers2 = buildHeadersFromArray(headers2);
+        if (Array.isArray(headers)) {
+          headers = buildHeadersFromArray(headers);
         }
-        return mockDispatch2.headers(headers2 ? lowerCaseEntries(headers2) : {});
+        return mockDispatch2.headers(headers ? lowerCaseEntries(headers) : {});
       }
       if (typeof mockDispatch2.headers === "undefined") {
         return true;
       }
-      if (typeof headers2 !== "object" || typeof mockDispatch2.headers !== "object") {
+      if (typeof headers !== "object" || typeof mockDispatch2.headers !== "object") {
         return false;
       }
       for (const [matchHeaderName, matchHeaderValue] of Object.entries(mockDispatch2.headers)) {
-        const headerValue = getHeaderByName(headers2, matchHeaderName);
+        const headerValue = getHeaderByName(headers, matchHeaderName);
         if (!matchValue(matchHeaderValue, headerValue)) {
           return false;
         }
@@ -45581,11 +45656,11 @@ var require_mock_utils2 = __commonJS({
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path, method, body, headers: headers2 }) {
+    function matchKey(mockDispatch2, { path, method, body, headers }) {
       const pathMatch = matchValue(mockDispatch2.path, path);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
-      const headersMatch = matchHeaders(mockDispatch2, headers2);
+      const headersMatch = matchHeaders(mockDispatch2, headers);
       return pathMatch && methodMatch && bodyMatch && headersMatch;
     }
     function getResponseData(data) {
@@ -45623,8 +45698,8 @@ var require_mock_utils2 = __commonJS({
       }
       matchedMockDispatches = matchedMockDispatches.filter((mockDispatch2) => matchHeaders(mockDispatch2, key.headers));
       if (matchedMockDispatches.length === 0) {
-        const headers2 = typeof key.headers === "object" ? JSON.stringify(key.headers) : key.headers;
-        throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers2}' on path '${resolvedPath}'`);
+        const headers = typeof key.headers === "object" ? JSON.stringify(key.headers) : key.headers;
+        throw new MockNotMatchedError(`Mock dispatch not matched for headers '${headers}' on path '${resolvedPath}'`);
       }
       return matchedMockDispatches[0];
     }
@@ -45657,12 +45732,12 @@ var require_mock_utils2 = __commonJS({
       return path;
     }
     function buildKey(opts) {
-      const { path, method, body, headers: headers2, query } = opts;
+      const { path, method, body, headers, query } = opts;
       return {
         path,
         method,
         body,
-        headers: headers2,
+        headers,
         query
       };
     }
@@ -45700,7 +45775,7 @@ var require_mock_utils2 = __commonJS({
       if (mockDispatch2.data.callback) {
         mockDispatch2.data = { ...mockDispatch2.data, ...mockDispatch2.data.callback(opts) };
       }
-      const { data: { statusCode, data, headers: headers2, trailers, error: error2 }, delay, persist } = mockDispatch2;
+      const { data: { statusCode, data, headers, trailers, error: error2 }, delay, persist } = mockDispatch2;
       const { timesInvoked, times } = mockDispatch2;
       mockDispatch2.consumed = !persist && timesInvoked >= times;
       mockDispatch2.pending = timesInvoked < times;
@@ -45744,7 +45819,7 @@ var require_mock_utils2 = __commonJS({
           return;
         }
         const responseData = getResponseData(body);
-        const responseHeaders = generateKeyValues(headers2);
+        const responseHeaders = generateKeyValues(headers);
         const responseTrailers = generateKeyValues(trailers);
         handler.onHeaders?.(statusCode, responseHeaders, resume, getStatusText(statusCode));
         handler.onData?.(Buffer.from(responseData));
@@ -45919,9 +45994,9 @@ var require_mock_interceptor2 = __commonJS({
       createMockScopeDispatchData({ statusCode, data, responseOptions }) {
         const responseData = getResponseData(data);
         const contentLength = this[kContentLength] ? { "content-length": responseData.length } : {};
-        const headers2 = { ...this[kDefaultHeaders], ...contentLength, ...responseOptions.headers };
+        const headers = { ...this[kDefaultHeaders], ...contentLength, ...responseOptions.headers };
         const trailers = { ...this[kDefaultTrailers], ...responseOptions.trailers };
-        return { statusCode, data, headers: headers2, trailers };
+        return { statusCode, data, headers, trailers };
       }
       validateReplyParameters(replyParameters) {
         if (typeof replyParameters.statusCode === "undefined") {
@@ -45973,11 +46048,11 @@ var require_mock_interceptor2 = __commonJS({
       /**
        * Set default reply headers on the interceptor for subsequent replies
        */
-      defaultReplyHeaders(headers2) {
-        if (typeof headers2 === "undefined") {
+      defaultReplyHeaders(headers) {
+        if (typeof headers === "undefined") {
           throw new InvalidArgumentError("headers must be defined");
         }
-        this[kDefaultHeaders] = headers2;
+        this[kDefaultHeaders] = headers;
         return this;
       }
       /**
@@ -46566,8 +46641,8 @@ var require_snapshot_utils = __commonJS({
     }
     var crypto2 = runtimeFeatures.has("crypto") ? __require("node:crypto") : null;
     var hashId = crypto2?.hash ? (value) => crypto2.hash("sha256", value, "base64url") : (value) => Buffer.from(value).toString("base64url");
-    function isUndiciHeaders(headers2) {
-      return Array.isArray(headers2) && (headers2.length & 1) === 0;
+    function isUndiciHeaders(headers) {
+      return Array.isArray(headers) && (headers.length & 1) === 0;
     }
     function isUrlExcludedFactory(excludePatterns = []) {
       if (excludePatterns.length === 0) {
@@ -46592,13 +46667,13 @@ var require_snapshot_utils = __commonJS({
         return false;
       };
     }
-    function normalizeHeaders(headers2) {
+    function normalizeHeaders(headers) {
       const normalizedHeaders = {};
-      if (!headers2) return normalizedHeaders;
-      if (isUndiciHeaders(headers2)) {
-        for (let i = 0; i < headers2.length; i += 2) {
-          const key = headers2[i];
-          const value = headers2[i + 1];
+      if (!headers) return normalizedHeaders;
+      if (isUndiciHeaders(headers)) {
+        for (let i = 0; i < headers.length; i += 2) {
+          const key = headers[i];
+          const value = headers[i + 1];
           if (key && value !== void 0) {
             const keyStr = Buffer.isBuffer(key) ? key.toString() : key;
             const valueStr = Buffer.isBuffer(value) ? value.toString() : value;
@@ -46607,8 +46682,8 @@ var require_snapshot_utils = __commonJS({
         }
         return normalizedHeaders;
       }
-      if (headers2 && typeof headers2 === "object") {
-        for (const [key, value] of Object.entries(headers2)) {
+      if (headers && typeof headers === "object") {
+        for (const [key, value] of Object.entries(headers)) {
           if (key && typeof key === "string") {
             normalizedHeaders[key.toLowerCase()] = Array.isArray(value) ? value.join(", ") : String(value);
           }
@@ -46641,7 +46716,7 @@ var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
     var { writeFile: writeFile11, readFile: readFile3, mkdir: mkdir16 } = __require("node:fs/promises");
-    var { dirname: dirname10, resolve: resolve8 } = __require("node:path");
+    var { dirname: dirname9, resolve: resolve8 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors3();
     var { hashId, isUrlExcludedFactory, normalizeHeaders, createHeaderFilters } = require_snapshot_utils();
@@ -46658,14 +46733,14 @@ var require_snapshot_recorder = __commonJS({
         body: matchOptions.matchBody !== false && opts.body ? String(opts.body) : ""
       };
     }
-    function filterHeadersForMatching(headers2, headerFilters, matchOptions = {}) {
-      if (!headers2 || typeof headers2 !== "object") return {};
+    function filterHeadersForMatching(headers, headerFilters, matchOptions = {}) {
+      if (!headers || typeof headers !== "object") return {};
       const {
         caseSensitive = false
       } = matchOptions;
       const filtered = {};
       const { ignore, exclude, match } = headerFilters;
-      for (const [key, value] of Object.entries(headers2)) {
+      for (const [key, value] of Object.entries(headers)) {
         const headerKey = caseSensitive ? key : key.toLowerCase();
         if (exclude.has(headerKey)) continue;
         if (ignore.has(headerKey)) continue;
@@ -46676,14 +46751,14 @@ var require_snapshot_recorder = __commonJS({
       }
       return filtered;
     }
-    function filterHeadersForStorage(headers2, headerFilters, matchOptions = {}) {
-      if (!headers2 || typeof headers2 !== "object") return {};
+    function filterHeadersForStorage(headers, headerFilters, matchOptions = {}) {
+      if (!headers || typeof headers !== "object") return {};
       const {
         caseSensitive = false
       } = matchOptions;
       const filtered = {};
       const { exclude: excludeSet } = headerFilters;
-      for (const [key, value] of Object.entries(headers2)) {
+      for (const [key, value] of Object.entries(headers)) {
         const headerKey = caseSensitive ? key : key.toLowerCase();
         if (excludeSet.has(headerKey)) continue;
         filtered[headerKey] = value;
@@ -46872,7 +46947,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         const resolvedPath = resolve8(path);
-        await mkdir16(dirname10(resolvedPath), { recursive: true });
+        await mkdir16(dirname9(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
@@ -47123,13 +47198,13 @@ var require_snapshot_agent = __commonJS({
           onRequestStart(controller, context) {
             return handler.onRequestStart(controller, { ...context, history: this.history });
           },
-          onRequestUpgrade(controller, statusCode, headers2, socket) {
-            return handler.onRequestUpgrade(controller, statusCode, headers2, socket);
+          onRequestUpgrade(controller, statusCode, headers, socket) {
+            return handler.onRequestUpgrade(controller, statusCode, headers, socket);
           },
-          onResponseStart(controller, statusCode, headers2, statusMessage) {
+          onResponseStart(controller, statusCode, headers, statusMessage) {
             responseData.statusCode = statusCode;
-            responseData.headers = headers2;
-            return handler.onResponseStart(controller, statusCode, headers2, statusMessage);
+            responseData.headers = headers;
+            return handler.onResponseStart(controller, statusCode, headers, statusMessage);
           },
           onResponseData(controller, chunk) {
             responseData.body.push(chunk);
@@ -47477,10 +47552,10 @@ var require_redirect_handler2 = __commonJS({
       onRequestStart(controller, context) {
         this.handler.onRequestStart?.(controller, { ...context, history: this.history });
       }
-      onRequestUpgrade(controller, statusCode, headers2, socket) {
-        this.handler.onRequestUpgrade?.(controller, statusCode, headers2, socket);
+      onRequestUpgrade(controller, statusCode, headers, socket) {
+        this.handler.onRequestUpgrade?.(controller, statusCode, headers, socket);
       }
-      onResponseStart(controller, statusCode, headers2, statusMessage) {
+      onResponseStart(controller, statusCode, headers, statusMessage) {
         if (this.opts.throwOnMaxRedirect && this.history.length >= this.maxRedirections) {
           throw new Error("max redirects");
         }
@@ -47498,17 +47573,17 @@ var require_redirect_handler2 = __commonJS({
           }
           this.opts.body = null;
         }
-        this.location = this.history.length >= this.maxRedirections || util.isDisturbed(this.opts.body) || redirectableStatusCodes.indexOf(statusCode) === -1 ? null : headers2.location;
+        this.location = this.history.length >= this.maxRedirections || util.isDisturbed(this.opts.body) || redirectableStatusCodes.indexOf(statusCode) === -1 ? null : headers.location;
         if (this.opts.origin) {
           this.history.push(new URL(this.opts.path, this.opts.origin));
         }
         if (!this.location) {
-          this.handler.onResponseStart?.(controller, statusCode, headers2, statusMessage);
+          this.handler.onResponseStart?.(controller, statusCode, headers, statusMessage);
           return;
         }
         this.history[kRedirectCacheControl].push({
           statusCode,
-          headers: { ...headers2 },
+          headers: { ...headers },
           receivedAt: Date.now()
         });
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
@@ -47554,31 +47629,31 @@ var require_redirect_handler2 = __commonJS({
       }
       return false;
     }
-    function cleanRequestHeaders(headers2, removeContent, unknownOrigin) {
+    function cleanRequestHeaders(headers, removeContent, unknownOrigin) {
       const ret = [];
-      if (Array.isArray(headers2)) {
-        if (headers2.length > 0 && Array.isArray(headers2[0])) {
-          for (const [key, value] of headers2) {
+      if (Array.isArray(headers)) {
+        if (headers.length > 0 && Array.isArray(headers[0])) {
+          for (const [key, value] of headers) {
             if (!shouldRemoveHeader(key, removeContent, unknownOrigin)) {
               ret.push(key, value);
             }
           }
         } else {
-          for (let i = 0; i < headers2.length; i += 2) {
-            if (!shouldRemoveHeader(headers2[i], removeContent, unknownOrigin)) {
-              ret.push(headers2[i], headers2[i + 1]);
+          for (let i = 0; i < headers.length; i += 2) {
+            if (!shouldRemoveHeader(headers[i], removeContent, unknownOrigin)) {
+              ret.push(headers[i], headers[i + 1]);
             }
           }
         }
-      } else if (headers2 && typeof headers2 === "object") {
-        const entries = util.hasSafeIterator(headers2) ? headers2 : Object.entries(headers2);
+      } else if (headers && typeof headers === "object") {
+        const entries = util.hasSafeIterator(headers) ? headers : Object.entries(headers);
         for (const [key, value] of entries) {
           if (!shouldRemoveHeader(key, removeContent, unknownOrigin)) {
             ret.push(key, value);
           }
         }
       } else {
-        assert(headers2 == null, "headers must be an object or an array");
+        assert(headers == null, "headers must be an object or an array");
       }
       return ret;
     }
@@ -47634,12 +47709,12 @@ var require_response_error = __commonJS({
         this.#body = "";
         return super.onRequestStart(controller, context);
       }
-      onResponseStart(controller, statusCode, headers2, statusMessage) {
+      onResponseStart(controller, statusCode, headers, statusMessage) {
         this.#statusCode = statusCode;
-        this.#headers = headers2;
-        this.#contentType = headers2["content-type"];
+        this.#headers = headers;
+        this.#contentType = headers["content-type"];
         if (this.#statusCode < 400) {
-          return super.onResponseStart(controller, statusCode, headers2, statusMessage);
+          return super.onResponseStart(controller, statusCode, headers, statusMessage);
         }
         if (this.#checkContentType("application/json") || this.#checkContentType("text/plain")) {
           this.#decoder = new TextDecoder("utf-8");
@@ -47741,8 +47816,8 @@ var require_dump2 = __commonJS({
         controller.abort = this.#abort.bind(this);
         return super.onRequestStart(controller, context);
       }
-      onResponseStart(controller, statusCode, headers2, statusMessage) {
-        const contentLength = headers2["content-length"];
+      onResponseStart(controller, statusCode, headers, statusMessage) {
+        const contentLength = headers["content-length"];
         if (contentLength != null && contentLength > this.#maxSize) {
           throw new RequestAbortedError(
             `Response size (${contentLength}) larger than maxSize (${this.#maxSize})`
@@ -47751,7 +47826,7 @@ var require_dump2 = __commonJS({
         if (this.aborted === true) {
           return true;
         }
-        return super.onResponseStart(controller, statusCode, headers2, statusMessage);
+        return super.onResponseStart(controller, statusCode, headers, statusMessage);
       }
       onResponseError(controller, err) {
         super.onResponseError(controller, this.aborted === true ? this.reason : err);
@@ -47800,24 +47875,24 @@ var require_dns2 = __commonJS({
     var DecoratorHandler = require_decorator_handler2();
     var { InvalidArgumentError, InformationalError } = require_errors3();
     var maxInt = Math.pow(2, 31) - 1;
-    function hasSafeIterator(headers2) {
-      const prototype = Object.getPrototypeOf(headers2);
-      const ownIterator = Object.prototype.hasOwnProperty.call(headers2, Symbol.iterator);
-      return ownIterator || prototype != null && prototype !== Object.prototype && typeof headers2[Symbol.iterator] === "function";
+    function hasSafeIterator(headers) {
+      const prototype = Object.getPrototypeOf(headers);
+      const ownIterator = Object.prototype.hasOwnProperty.call(headers, Symbol.iterator);
+      return ownIterator || prototype != null && prototype !== Object.prototype && typeof headers[Symbol.iterator] === "function";
     }
     function isHostHeader(key) {
       return typeof key === "string" && key.toLowerCase() === "host";
     }
-    function normalizeHeaders(headers2) {
-      if (headers2 == null) {
+    function normalizeHeaders(headers) {
+      if (headers == null) {
         return null;
       }
-      if (Array.isArray(headers2)) {
-        if (headers2.length === 0 || !Array.isArray(headers2[0])) {
-          return headers2;
+      if (Array.isArray(headers)) {
+        if (headers.length === 0 || !Array.isArray(headers[0])) {
+          return headers;
         }
         const normalized = [];
-        for (const header of headers2) {
+        for (const header of headers) {
           if (Array.isArray(header) && header.length === 2) {
             normalized.push(header[0], header[1]);
           } else {
@@ -47826,9 +47901,9 @@ var require_dns2 = __commonJS({
         }
         return normalized;
       }
-      if (typeof headers2 === "object" && hasSafeIterator(headers2)) {
+      if (typeof headers === "object" && hasSafeIterator(headers)) {
         const normalized = [];
-        for (const header of headers2) {
+        for (const header of headers) {
           if (Array.isArray(header) && header.length === 2) {
             normalized.push(header[0], header[1]);
           } else {
@@ -47837,25 +47912,25 @@ var require_dns2 = __commonJS({
         }
         return normalized;
       }
-      return headers2;
+      return headers;
     }
-    function hasHostHeader(headers2) {
-      if (headers2 == null) {
+    function hasHostHeader(headers) {
+      if (headers == null) {
         return false;
       }
-      if (Array.isArray(headers2)) {
-        if (headers2.length === 0) {
+      if (Array.isArray(headers)) {
+        if (headers.length === 0) {
           return false;
         }
-        for (let i = 0; i < headers2.length; i += 2) {
-          if (isHostHeader(headers2[i])) {
+        for (let i = 0; i < headers.length; i += 2) {
+          if (isHostHeader(headers[i])) {
             return true;
           }
         }
         return false;
       }
-      if (typeof headers2 === "object") {
-        for (const key in headers2) {
+      if (typeof headers === "object") {
+        for (const key in headers) {
           if (isHostHeader(key)) {
             return true;
           }
@@ -47863,8 +47938,8 @@ var require_dns2 = __commonJS({
       }
       return false;
     }
-    function withHostHeader(host, headers2) {
-      const normalizedHeaders = normalizeHeaders(headers2);
+    function withHostHeader(host, headers) {
+      const normalizedHeaders = normalizeHeaders(headers);
       if (hasHostHeader(normalizedHeaders)) {
         return normalizedHeaders;
       }
@@ -48367,24 +48442,24 @@ var require_cache2 = __commonJS({
         headers: opts.headers
       };
     }
-    function appendHeader(headers2, key, val) {
+    function appendHeader(headers, key, val) {
       const headerName = key.toLowerCase();
-      const current = headers2[headerName];
+      const current = headers[headerName];
       const values = Array.isArray(val) ? val : [val];
       if (current === void 0) {
-        headers2[headerName] = Array.isArray(val) ? val.slice() : val;
+        headers[headerName] = Array.isArray(val) ? val.slice() : val;
       } else if (Array.isArray(current)) {
         current.push(...values);
       } else {
-        headers2[headerName] = [current, ...values];
+        headers[headerName] = [current, ...values];
       }
     }
     function normalizeHeaders(opts) {
-      let headers2;
+      let headers;
       if (opts.headers == null) {
-        headers2 = {};
+        headers = {};
       } else if (typeof opts.headers === "object") {
-        headers2 = {};
+        headers = {};
         if (hasSafeIterator(opts.headers)) {
           if (Array.isArray(opts.headers)) {
             if (Array.isArray(opts.headers[0])) {
@@ -48396,7 +48471,7 @@ var require_cache2 = __commonJS({
                 if (typeof key !== "string" || typeof val !== "string") {
                   throw new Error("opts.headers is not a valid header map");
                 }
-                appendHeader(headers2, key, val);
+                appendHeader(headers, key, val);
               }
             } else {
               if (opts.headers.length % 2 !== 0) {
@@ -48409,9 +48484,9 @@ var require_cache2 = __commonJS({
                   throw new Error("opts.headers is not a valid header map");
                 }
                 if (typeof val === "string") {
-                  appendHeader(headers2, key, val);
+                  appendHeader(headers, key, val);
                 } else {
-                  appendHeader(headers2, key, val.map((item) => typeof item === "string" ? item : item.toString("latin1")));
+                  appendHeader(headers, key, val.map((item) => typeof item === "string" ? item : item.toString("latin1")));
                 }
               }
             }
@@ -48424,18 +48499,18 @@ var require_cache2 = __commonJS({
               if (typeof key !== "string" || typeof val !== "string") {
                 throw new Error("opts.headers is not a valid header map");
               }
-              appendHeader(headers2, key, val);
+              appendHeader(headers, key, val);
             }
           }
         } else {
           for (const key of Object.keys(opts.headers)) {
-            appendHeader(headers2, key, opts.headers[key]);
+            appendHeader(headers, key, opts.headers[key]);
           }
         }
       } else {
         throw new Error("opts.headers is not an object");
       }
-      return headers2;
+      return headers;
     }
     function assertCacheKey(key) {
       if (typeof key !== "object") {
@@ -48576,11 +48651,11 @@ var require_cache2 = __commonJS({
                   break;
                 }
                 i = lastQuotedPart;
-                const headers2 = fieldList.split(",");
+                const headers = fieldList.split(",");
                 let validFieldNames = true;
-                for (let j = 0; j < headers2.length; j++) {
-                  headers2[j] = trimOWS(headers2[j]);
-                  if (!isValidHTTPToken(headers2[j])) {
+                for (let j = 0; j < headers.length; j++) {
+                  headers[j] = trimOWS(headers[j]);
+                  if (!isValidHTTPToken(headers[j])) {
                     validFieldNames = false;
                   }
                 }
@@ -48588,9 +48663,9 @@ var require_cache2 = __commonJS({
                   output[key] = true;
                 } else if (output[key] !== true) {
                   if (key in output) {
-                    output[key] = output[key].concat(headers2);
+                    output[key] = output[key].concat(headers);
                   } else {
-                    output[key] = headers2;
+                    output[key] = headers;
                   }
                 }
               } else {
@@ -48655,9 +48730,9 @@ var require_cache2 = __commonJS({
       }
       return false;
     }
-    function parseVaryHeader(varyHeader, headers2) {
+    function parseVaryHeader(varyHeader, headers) {
       if (hasVaryStar(varyHeader)) {
-        return headers2;
+        return headers;
       }
       const output = (
         /** @type {Record<string, string | string[] | null>} */
@@ -48672,7 +48747,7 @@ var require_cache2 = __commonJS({
         if (!isValidHTTPToken(trimmedHeader)) {
           return void 0;
         }
-        const headerValue = headers2[trimmedHeader];
+        const headerValue = headers[trimmedHeader];
         output[trimmedHeader] = Array.isArray(headerValue) ? headerValue.slice() : headerValue ?? null;
       }
       return output;
@@ -48716,17 +48791,17 @@ var require_cache2 = __commonJS({
       }
     }
     function makeDeduplicationKey(cacheKey, excludeHeaders) {
-      const headers2 = {};
+      const headers = {};
       if (cacheKey.headers) {
         const sortedHeaders = Object.keys(cacheKey.headers).sort();
         for (const header of sortedHeaders) {
           if (excludeHeaders?.has(header.toLowerCase())) {
             continue;
           }
-          headers2[header] = cacheKey.headers[header];
+          headers[header] = cacheKey.headers[header];
         }
       }
-      return JSON.stringify([cacheKey.origin, cacheKey.method, cacheKey.path, headers2]);
+      return JSON.stringify([cacheKey.origin, cacheKey.method, cacheKey.path, headers]);
     }
     module.exports = {
       makeCacheKey,
@@ -49370,8 +49445,8 @@ var require_cache_handler = __commonJS({
       deleteLocationTargets(store, cacheKey, resHeaders.location);
       deleteLocationTargets(store, cacheKey, resHeaders["content-location"]);
     }
-    function requestCarriesCredentials(headers2) {
-      return headers2 != null && (Object.hasOwn(headers2, "authorization") || Object.hasOwn(headers2, "cookie") || Object.hasOwn(headers2, "proxy-authorization"));
+    function requestCarriesCredentials(headers) {
+      return headers != null && (Object.hasOwn(headers, "authorization") || Object.hasOwn(headers, "cookie") || Object.hasOwn(headers, "proxy-authorization"));
     }
     var CacheHandler = class {
       /**
@@ -49432,8 +49507,8 @@ var require_cache_handler = __commonJS({
         this.#history = context?.history;
         this.#handler.onRequestStart?.(controller, context);
       }
-      onRequestUpgrade(controller, statusCode, headers2, socket) {
-        this.#handler.onRequestUpgrade?.(controller, statusCode, headers2, socket);
+      onRequestUpgrade(controller, statusCode, headers, socket) {
+        this.#handler.onRequestUpgrade?.(controller, statusCode, headers, socket);
       }
       /**
        * @param {import('../../types/dispatcher.d.ts').default.DispatchController} controller
@@ -50239,13 +50314,13 @@ var require_cache_revalidation_handler = __commonJS({
         this.#successful = false;
         this.#context = context;
       }
-      onRequestUpgrade(controller, statusCode, headers2, socket) {
-        this.#handler.onRequestUpgrade?.(controller, statusCode, headers2, socket);
+      onRequestUpgrade(controller, statusCode, headers, socket) {
+        this.#handler.onRequestUpgrade?.(controller, statusCode, headers, socket);
       }
-      onResponseStart(controller, statusCode, headers2, statusMessage) {
+      onResponseStart(controller, statusCode, headers, statusMessage) {
         assert(this.#callback != null);
         this.#successful = statusCode === 304 || this.#allowErrorStatusCodes && statusCode >= 500 && statusCode <= 504;
-        this.#callback(this.#successful, this.#context, statusCode, headers2);
+        this.#callback(this.#successful, this.#context, statusCode, headers);
         this.#callback = null;
         if (this.#successful) {
           return true;
@@ -50254,7 +50329,7 @@ var require_cache_revalidation_handler = __commonJS({
         this.#handler.onResponseStart?.(
           controller,
           statusCode,
-          headers2,
+          headers,
           statusMessage
         );
       }
@@ -50336,8 +50411,8 @@ var require_cache3 = __commonJS({
       }
       return false;
     }
-    function hasPragmaNoCache(headers2) {
-      const pragma = headers2?.pragma;
+    function hasPragmaNoCache(headers) {
+      const pragma = headers?.pragma;
       if (!pragma) {
         return false;
       }
@@ -50356,14 +50431,14 @@ var require_cache3 = __commonJS({
       }
       return false;
     }
-    function needsRevalidation(result, cacheControlDirectives, { headers: headers2 = {} }) {
+    function needsRevalidation(result, cacheControlDirectives, { headers = {} }) {
       if (cacheControlDirectives?.["no-cache"]) {
         return true;
       }
       if (result.cacheControlDirectives?.["no-cache"] && !Array.isArray(result.cacheControlDirectives["no-cache"])) {
         return true;
       }
-      if (headers2["if-modified-since"] || headers2["if-none-match"]) {
+      if (headers["if-modified-since"] || headers["if-none-match"]) {
         return true;
       }
       return false;
@@ -50373,19 +50448,19 @@ var require_cache3 = __commonJS({
       // s-maxage implies proxy-revalidate for shared caches.
       result.cacheControlDirectives?.["s-maxage"] !== void 0);
     }
-    function revalidationResponseDisallowsCachedReuse(cacheType, headers2) {
-      if (headers2.vary && isInvalidOrWildcardVaryHeader(headers2.vary) || cacheType === "shared" && Object.hasOwn(headers2, "set-cookie")) {
+    function revalidationResponseDisallowsCachedReuse(cacheType, headers) {
+      if (headers.vary && isInvalidOrWildcardVaryHeader(headers.vary) || cacheType === "shared" && Object.hasOwn(headers, "set-cookie")) {
         return true;
       }
-      const cacheControl = headers2["cache-control"];
+      const cacheControl = headers["cache-control"];
       if (!cacheControl) {
         return false;
       }
       const cacheControlDirectives = parseCacheControlHeader(cacheControl);
       return cacheControlDirectives["no-store"] === true || cacheType === "shared" && cacheControlDirectives.private === true;
     }
-    function revalidationResponseUpdatesCacheControl(headers2) {
-      return headers2["cache-control"] !== void 0;
+    function revalidationResponseUpdatesCacheControl(headers) {
+      return headers["cache-control"] !== void 0;
     }
     function revalidationResponseAddsVary(result, varyDirectives) {
       if (!varyDirectives) {
@@ -50404,28 +50479,28 @@ var require_cache3 = __commonJS({
       } catch {
       }
     }
-    function getUsableLastModified(headers2) {
-      const lastModified = headers2?.["last-modified"];
+    function getUsableLastModified(headers) {
+      const lastModified = headers?.["last-modified"];
       if (typeof lastModified === "string" && parseHttpDate(lastModified)) {
         return lastModified;
       }
     }
     function makeRevalidationHeaders(opts, result) {
-      const headers2 = {
+      const headers = {
         ...opts.headers,
         "if-modified-since": getUsableLastModified(result.headers) ?? new Date(result.cachedAt).toUTCString()
       };
       if (result.etag) {
-        headers2["if-none-match"] = result.etag;
+        headers["if-none-match"] = result.etag;
       }
       if (result.vary) {
         for (const key in result.vary) {
           if (result.vary[key] != null) {
-            headers2[key] = result.vary[key];
+            headers[key] = result.vary[key];
           }
         }
       }
-      return headers2;
+      return headers;
     }
     function revalidationTargetMatchesCacheKey(cacheKey, context) {
       const history = context?.history;
@@ -50440,11 +50515,11 @@ var require_cache3 = __commonJS({
         return false;
       }
     }
-    function revalidationEtagMatchesCachedValue(result, headers2) {
-      if (!Object.hasOwn(headers2, "etag")) {
+    function revalidationEtagMatchesCachedValue(result, headers) {
+      if (!Object.hasOwn(headers, "etag")) {
         return true;
       }
-      const responseEtag = headers2.etag;
+      const responseEtag = headers.etag;
       const cachedEtag = result.etag;
       if (typeof responseEtag !== "string" || typeof cachedEtag !== "string" || !isEtagUsable(responseEtag) || !isEtagUsable(cachedEtag)) {
         return false;
@@ -50556,13 +50631,13 @@ var require_cache3 = __commonJS({
       if (stream.destroyed) {
         return;
       }
-      const headers2 = { ...result.headers, age: String(age) };
+      const headers = { ...result.headers, age: String(age) };
       if (isStale2) {
-        headers2.warning = '110 - "response is stale"';
+        headers.warning = '110 - "response is stale"';
       }
-      controller.rawHeaders = util.toRawHeaders(headers2);
+      controller.rawHeaders = util.toRawHeaders(headers);
       try {
-        handler.onResponseStart?.(controller, result.statusCode, headers2, result.statusMessage);
+        handler.onResponseStart?.(controller, result.statusCode, headers, result.statusMessage);
       } catch (err) {
         stream.destroy(err);
         return;
@@ -50605,11 +50680,11 @@ var require_cache3 = __commonJS({
         if (!revalidate && withinStaleWhileRevalidateWindow(result, globalOpts.type)) {
           sendCachedValue(handler, opts, result, age, null, true);
           queueMicrotask(() => {
-            const headers3 = makeRevalidationHeaders(opts, result);
+            const headers2 = makeRevalidationHeaders(opts, result);
             dispatch(
               {
                 ...opts,
-                headers: headers3
+                headers: headers2
               },
               new CacheHandler(globalOpts, cacheKey, {
                 // Silent handler that just updates the cache
@@ -50637,7 +50712,7 @@ var require_cache3 = __commonJS({
             withinStaleIfErrorThreshold = now < result.staleAt + staleIfErrorExpiry * 1e3;
           }
         }
-        const headers2 = makeRevalidationHeaders(opts, result);
+        const headers = makeRevalidationHeaders(opts, result);
         const refetch = () => {
           if (util.isStream(result.body)) {
             result.body.on("error", nop).destroy();
@@ -50648,18 +50723,18 @@ var require_cache3 = __commonJS({
         return dispatch(
           {
             ...opts,
-            headers: headers2
+            headers
           },
           new CacheRevalidationHandler(
-            (success, context, statusCode, headers3) => {
+            (success, context, statusCode, headers2) => {
               if (success) {
                 if (statusCode === 304) {
-                  if (!revalidationTargetMatchesCacheKey(cacheKey, context) || !revalidationEtagMatchesCachedValue(result, headers3) || revalidationResponseDisallowsCachedReuse(globalOpts.type, headers3)) {
+                  if (!revalidationTargetMatchesCacheKey(cacheKey, context) || !revalidationEtagMatchesCachedValue(result, headers2) || revalidationResponseDisallowsCachedReuse(globalOpts.type, headers2)) {
                     return refetch();
                   }
-                  if (revalidationResponseUpdatesCacheControl(headers3)) {
+                  if (revalidationResponseUpdatesCacheControl(headers2)) {
                     deleteCachedValue(globalOpts.store, cacheKey);
-                  } else if (revalidationResponseAddsVary(result, headers3.vary ? parseVaryHeader(headers3.vary, opts.headers) : void 0)) {
+                  } else if (revalidationResponseAddsVary(result, headers2.vary ? parseVaryHeader(headers2.vary, opts.headers) : void 0)) {
                     return refetch();
                   }
                 }
@@ -51157,8 +51232,8 @@ var require_decompress = __commonJS({
         this.#controller.target = controller;
         return super.onRequestStart(this.#controller, context);
       }
-      onRequestUpgrade(controller, statusCode, headers2, socket) {
-        return super.onRequestUpgrade(this.#controller, statusCode, headers2, socket);
+      onRequestUpgrade(controller, statusCode, headers, socket) {
+        return super.onRequestUpgrade(this.#controller, statusCode, headers, socket);
       }
       /**
        * @param {Controller} controller
@@ -51167,19 +51242,19 @@ var require_decompress = __commonJS({
        * @param {string} statusMessage
        * @returns {void}
        */
-      onResponseStart(controller, statusCode, headers2, statusMessage) {
-        const rawContentEncoding = headers2["content-encoding"];
+      onResponseStart(controller, statusCode, headers, statusMessage) {
+        const rawContentEncoding = headers["content-encoding"];
         const contentEncoding = Array.isArray(rawContentEncoding) ? rawContentEncoding.join(",") : rawContentEncoding;
         if (this.#shouldSkipDecompression(contentEncoding, statusCode)) {
-          return super.onResponseStart(this.#controller, statusCode, headers2, statusMessage);
+          return super.onResponseStart(this.#controller, statusCode, headers, statusMessage);
         }
         const decompressors = this.#createDecompressionChain(contentEncoding.toLowerCase());
         if (decompressors.length === 0) {
           this.#cleanupDecompressors();
-          return super.onResponseStart(this.#controller, statusCode, headers2, statusMessage);
+          return super.onResponseStart(this.#controller, statusCode, headers, statusMessage);
         }
         this.#decompressors = decompressors;
-        const { "content-encoding": _, "content-length": __, ...newHeaders } = headers2;
+        const { "content-encoding": _, "content-length": __, ...newHeaders } = headers;
         if (this.#controller.rawHeaders) {
           const rawHeaders = this.#controller.rawHeaders;
           if (Array.isArray(rawHeaders)) {
@@ -51422,8 +51497,8 @@ var require_deduplication_handler = __commonJS({
        * @param {import('../../types/header.d.ts').IncomingHttpHeaders} headers
        * @param {Socket} socket
        */
-      onRequestUpgrade(controller, statusCode, headers2, socket) {
-        this.#primaryHandler.onRequestUpgrade?.(controller, statusCode, headers2, socket);
+      onRequestUpgrade(controller, statusCode, headers, socket) {
+        this.#primaryHandler.onRequestUpgrade?.(controller, statusCode, headers, socket);
       }
       /**
        * @param {import('../../types/dispatcher.d.ts').default.DispatchController} controller
@@ -51431,12 +51506,12 @@ var require_deduplication_handler = __commonJS({
        * @param {Record<string, string | string[]>} headers
        * @param {string} statusMessage
        */
-      onResponseStart(controller, statusCode, headers2, statusMessage) {
+      onResponseStart(controller, statusCode, headers, statusMessage) {
         this.#responseStarted = true;
         this.#statusCode = statusCode;
-        this.#headers = headers2;
+        this.#headers = headers;
         this.#statusMessage = statusMessage;
-        this.#primaryHandler.onResponseStart?.(controller, statusCode, headers2, statusMessage);
+        this.#primaryHandler.onResponseStart?.(controller, statusCode, headers, statusMessage);
         for (const waitingHandler of this.#waitingHandlers) {
           const { handler, controller: waitingController } = waitingHandler;
           if (waitingHandler.done || waitingController.aborted) {
@@ -51447,7 +51522,7 @@ var require_deduplication_handler = __commonJS({
             handler.onResponseStart?.(
               waitingController,
               statusCode,
-              headers2,
+              headers,
               statusMessage
             );
           } catch {
@@ -52066,7 +52141,7 @@ var require_sqlite_cache_store = __commonJS({
        */
       #findValue(key, canBeExpired = false) {
         const url = this.#makeValueUrl(key);
-        const { headers: headers2, method } = key;
+        const { headers, method } = key;
         const values = this.#getValuesQuery.all(url, method);
         if (values.length === 0) {
           return void 0;
@@ -52080,7 +52155,7 @@ var require_sqlite_cache_store = __commonJS({
           if (value.vary) {
             const vary = JSON.parse(value.vary);
             for (const header in vary) {
-              if (!headerValueEquals(headers2[header], vary[header])) {
+              if (!headerValueEquals(headers[header], vary[header])) {
                 matches = false;
                 break;
               }
@@ -52140,7 +52215,7 @@ var require_headers3 = __commonJS({
       while (j > i && isHTTPWhiteSpaceCharCode(potentialValue.charCodeAt(i))) ++i;
       return i === 0 && j === potentialValue.length ? potentialValue : potentialValue.substring(i, j);
     }
-    function fill(headers2, object) {
+    function fill(headers, object) {
       if (Array.isArray(object)) {
         for (let i = 0; i < object.length; ++i) {
           const header = object[i];
@@ -52150,12 +52225,12 @@ var require_headers3 = __commonJS({
               message: `expected name/value pair to be length 2, found ${header.length}.`
             });
           }
-          appendHeader(headers2, header[0], header[1]);
+          appendHeader(headers, header[0], header[1]);
         }
       } else if (typeof object === "object" && object !== null) {
         const keys = Object.keys(object);
         for (let i = 0; i < keys.length; ++i) {
-          appendHeader(headers2, keys[i], object[keys[i]]);
+          appendHeader(headers, keys[i], object[keys[i]]);
         }
       } else {
         throw webidl.errors.conversionFailed({
@@ -52165,7 +52240,7 @@ var require_headers3 = __commonJS({
         });
       }
     }
-    function appendHeader(headers2, name, value) {
+    function appendHeader(headers, name, value) {
       value = headerValueNormalize(value);
       if (!isValidHeaderName(name)) {
         throw webidl.errors.invalidArgument({
@@ -52180,10 +52255,10 @@ var require_headers3 = __commonJS({
           type: "header value"
         });
       }
-      if (getHeadersGuard(headers2) === "immutable") {
+      if (getHeadersGuard(headers) === "immutable") {
         throw new TypeError("immutable");
       }
-      return getHeadersList(headers2).append(name, value, false);
+      return getHeadersList(headers).append(name, value, false);
     }
     function headersListSortAndCombine(target) {
       const headersList = getHeadersList(target);
@@ -52193,7 +52268,7 @@ var require_headers3 = __commonJS({
       if (headersList.sortedMap) {
         return headersList.sortedMap;
       }
-      const headers2 = [];
+      const headers = [];
       const names = headersList.toSortedArray();
       const cookies = headersList.cookies;
       if (cookies === null || cookies.length === 1) {
@@ -52203,13 +52278,13 @@ var require_headers3 = __commonJS({
         const { 0: name, 1: value } = names[i];
         if (name === "set-cookie") {
           for (let j = 0; j < cookies.length; ++j) {
-            headers2.push([name, cookies[j]]);
+            headers.push([name, cookies[j]]);
           }
         } else {
-          headers2.push([name, value]);
+          headers.push([name, value]);
         }
       }
-      return headersList.sortedMap = headers2;
+      return headersList.sortedMap = headers;
     }
     function compareHeaderName(a, b) {
       return a[0] < b[0] ? -1 : 1;
@@ -52307,31 +52382,31 @@ var require_headers3 = __commonJS({
         }
       }
       get entries() {
-        const headers2 = {};
+        const headers = {};
         if (this.headersMap.size !== 0) {
           for (const { name, value } of this.headersMap.values()) {
-            headers2[name] = value;
+            headers[name] = value;
           }
         }
-        return headers2;
+        return headers;
       }
       rawValues() {
         return this.headersMap.values();
       }
       get entriesList() {
-        const headers2 = [];
+        const headers = [];
         if (this.headersMap.size !== 0) {
           for (const { 0: lowerName, 1: { name, value } } of this.headersMap) {
             if (lowerName === "set-cookie") {
               for (const cookie of this.cookies) {
-                headers2.push([name, cookie]);
+                headers.push([name, cookie]);
               }
             } else {
-              headers2.push([name, value]);
+              headers.push([name, value]);
             }
           }
         }
-        return headers2;
+        return headers;
       }
       // https://fetch.spec.whatwg.org/#convert-header-names-to-a-sorted-lowercase-set
       toSortedArray() {
@@ -52932,10 +53007,10 @@ var require_response2 = __commonJS({
     function fromInnerResponse(innerResponse, guard) {
       const response = new Response(kConstruct);
       setResponseState(response, innerResponse);
-      const headers2 = new Headers2(kConstruct);
-      setResponseHeaders(response, headers2);
-      setHeadersList(headers2, innerResponse.headersList);
-      setHeadersGuard(headers2, guard);
+      const headers = new Headers2(kConstruct);
+      setResponseHeaders(response, headers);
+      setHeadersList(headers, innerResponse.headersList);
+      setHeadersGuard(headers, guard);
       if (innerResponse.urlList.length !== 0 && innerResponse.body?.stream) {
         streamRegistry.register(response, new WeakRef(innerResponse.body.stream));
       }
@@ -53286,15 +53361,15 @@ var require_request4 = __commonJS({
         }
         if (initHasKey) {
           const headersList = getHeadersList(this.#headers);
-          const headers2 = init.headers !== void 0 ? init.headers : new HeadersList(headersList);
+          const headers = init.headers !== void 0 ? init.headers : new HeadersList(headersList);
           headersList.clear();
-          if (headers2 instanceof HeadersList) {
-            for (const { name, value } of headers2.rawValues()) {
+          if (headers instanceof HeadersList) {
+            for (const { name, value } of headers.rawValues()) {
               headersList.append(name, value, false);
             }
-            headersList.cookies = headers2.cookies;
+            headersList.cookies = headers.cookies;
           } else {
-            fillHeaders(this.#headers, headers2);
+            fillHeaders(this.#headers, headers);
           }
         }
         const inputBody = webidl.is.Request(input) ? input.#state.body : null;
@@ -53614,10 +53689,10 @@ var require_request4 = __commonJS({
       setRequestState(request, innerRequest);
       setRequestDispatcher(request, dispatcher);
       setRequestSignal(request, signal);
-      const headers2 = new Headers2(kConstruct);
-      setRequestHeaders(request, headers2);
-      setHeadersList(headers2, innerRequest.headersList);
-      setHeadersGuard(headers2, guard);
+      const headers = new Headers2(kConstruct);
+      setRequestHeaders(request, headers);
+      setHeadersList(headers, innerRequest.headersList);
+      setHeadersGuard(headers, guard);
       return request;
     }
     Object.defineProperties(Request.prototype, {
@@ -54974,12 +55049,12 @@ var require_fetch2 = __commonJS({
               fetchParams.controller.terminate(error2);
               reject(error2);
             },
-            onRequestUpgrade(_controller, status6, headers2, socket) {
+            onRequestUpgrade(_controller, status6, headers, socket) {
               if (socket.session != null && status6 !== 200 || socket.session == null && status6 !== 101) {
                 return false;
               }
               const headersList = new HeadersList();
-              for (const [name, value] of Object.entries(headers2)) {
+              for (const [name, value] of Object.entries(headers)) {
                 if (value == null) {
                   continue;
                 }
@@ -56097,10 +56172,10 @@ var require_cookies2 = __commonJS({
     var { webidl } = require_webidl2();
     var { Headers: Headers2 } = require_headers3();
     var brandChecks = webidl.brandCheckMultiple([Headers2, globalThis.Headers].filter(Boolean));
-    function getCookies(headers2) {
+    function getCookies(headers) {
       webidl.argumentLengthCheck(arguments, 1, "getCookies");
-      brandChecks(headers2);
-      const cookie = headers2.get("cookie");
+      brandChecks(headers);
+      const cookie = headers.get("cookie");
       const out = { __proto__: null };
       if (!cookie) {
         return out;
@@ -56111,23 +56186,23 @@ var require_cookies2 = __commonJS({
       }
       return out;
     }
-    function deleteCookie(headers2, name, attributes) {
-      brandChecks(headers2);
+    function deleteCookie(headers, name, attributes) {
+      brandChecks(headers);
       const prefix = "deleteCookie";
       webidl.argumentLengthCheck(arguments, 2, prefix);
       name = webidl.converters.DOMString(name, prefix, "name");
       attributes = webidl.converters.DeleteCookieAttributes(attributes);
-      setCookie(headers2, {
+      setCookie(headers, {
         name,
         value: "",
         expires: /* @__PURE__ */ new Date(0),
         ...attributes
       });
     }
-    function getSetCookies(headers2) {
+    function getSetCookies(headers) {
       webidl.argumentLengthCheck(arguments, 1, "getSetCookies");
-      brandChecks(headers2);
-      const cookies = headers2.getSetCookie();
+      brandChecks(headers);
+      const cookies = headers.getSetCookie();
       if (!cookies) {
         return [];
       }
@@ -56137,13 +56212,13 @@ var require_cookies2 = __commonJS({
       cookie = webidl.converters.DOMString(cookie);
       return parseSetCookie(cookie);
     }
-    function setCookie(headers2, cookie) {
+    function setCookie(headers, cookie) {
       webidl.argumentLengthCheck(arguments, 2, "setCookie");
-      brandChecks(headers2);
+      brandChecks(headers);
       cookie = webidl.converters.Cookie(cookie);
       const str2 = stringify(cookie);
       if (str2) {
-        headers2.append("set-cookie", str2, true);
+        headers.append("set-cookie", str2, true);
       }
     }
     webidl.converters.DeleteCookieAttributes = webidl.dictionaryConverter([
@@ -57840,7 +57915,7 @@ var require_websocket2 = __commonJS({
         }
         fireEvent("open", this);
         if (channels.open.hasSubscribers) {
-          const headers2 = response.headersList.entries;
+          const headers = response.headersList.entries;
           channels.open.publish({
             address: getSocketAddress(response.socket),
             protocol: this.#protocol,
@@ -57849,7 +57924,7 @@ var require_websocket2 = __commonJS({
             handshakeResponse: {
               status: response.status,
               statusText: response.statusText,
-              headers: headers2
+              headers
             }
           });
         }
@@ -59443,9 +59518,9 @@ var init_client = __esm({
           const url = new URL(realm);
           if (c.params.service) url.searchParams.set("service", c.params.service);
           for (const s of scopes) url.searchParams.append("scope", s);
-          const headers2 = {};
-          if (creds?.username !== void 0) headers2.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ""}`).toString("base64")}`;
-          res = await this.send(url.toString(), { headers: headers2 });
+          const headers = {};
+          if (creds?.username !== void 0) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ""}`).toString("base64")}`;
+          res = await this.send(url.toString(), { headers });
         }
         if (res.status === 401 || res.status === 403) {
           throw new RegistryError(`${this.domain}/${repo}: the token server refused ${creds ? `the credentials for ${this.domain}` : `anonymous access (no credentials for ${this.domain} in ${"$DOCKER_CONFIG/config.json"}; run dockyard login ${this.domain})`}`, res.status);
@@ -64901,13 +64976,13 @@ var require_metadata = __commonJS({
        * object.
        * @param headers An IncomingHttpHeaders object.
        */
-      static fromHttp2Headers(headers2) {
+      static fromHttp2Headers(headers) {
         const result = new _Metadata();
-        for (const key of Object.keys(headers2)) {
+        for (const key of Object.keys(headers)) {
           if (key.charAt(0) === ":") {
             continue;
           }
-          const values = headers2[key];
+          const values = headers[key];
           try {
             if (isBinaryKey(key)) {
               if (Array.isArray(values)) {
@@ -64981,23 +65056,23 @@ var require_call_credentials = __commonJS({
             getHeaders = googleCredentials.getRequestHeaders(options2.service_url);
           } else {
             getHeaders = new Promise((resolve8, reject) => {
-              googleCredentials.getRequestMetadata(options2.service_url, (err, headers2) => {
+              googleCredentials.getRequestMetadata(options2.service_url, (err, headers) => {
                 if (err) {
                   reject(err);
                   return;
                 }
-                if (!headers2) {
+                if (!headers) {
                   reject(new Error("Headers not set by metadata plugin"));
                   return;
                 }
-                resolve8(headers2);
+                resolve8(headers);
               });
             });
           }
-          getHeaders.then((headers2) => {
+          getHeaders.then((headers) => {
             const metadata = new metadata_1.Metadata();
-            for (const key of Object.keys(headers2)) {
-              metadata.add(key, headers2[key]);
+            for (const key of Object.keys(headers)) {
+              metadata.add(key, headers[key]);
             }
             callback(null, metadata);
           }, (err) => {
@@ -79215,15 +79290,15 @@ var require_compression_filter = __commonJS({
         }
       }
       async sendMetadata(metadata) {
-        const headers2 = await metadata;
-        headers2.set("grpc-accept-encoding", "identity,deflate,gzip");
-        headers2.set("accept-encoding", "identity");
+        const headers = await metadata;
+        headers.set("grpc-accept-encoding", "identity,deflate,gzip");
+        headers.set("accept-encoding", "identity");
         if (this.currentCompressionAlgorithm === "identity") {
-          headers2.remove("grpc-encoding");
+          headers.remove("grpc-encoding");
         } else {
-          headers2.set("grpc-encoding", this.currentCompressionAlgorithm);
+          headers.set("grpc-encoding", this.currentCompressionAlgorithm);
         }
-        return headers2;
+        return headers;
       }
       receiveMetadata(metadata) {
         const receiveEncoding = metadata.get("grpc-encoding");
@@ -80494,7 +80569,7 @@ var require_http_proxy = __commonJS({
         method: "CONNECT",
         path: hostPort
       };
-      const headers2 = {
+      const headers = {
         Host: hostPort
       };
       if ((0, subchannel_address_1.isTcpSubchannelAddress)(address)) {
@@ -80504,9 +80579,9 @@ var require_http_proxy = __commonJS({
         options2.socketPath = address.path;
       }
       if ("grpc.http_connect_creds" in channelOptions) {
-        headers2["Proxy-Authorization"] = "Basic " + Buffer.from(channelOptions["grpc.http_connect_creds"]).toString("base64");
+        headers["Proxy-Authorization"] = "Basic " + Buffer.from(channelOptions["grpc.http_connect_creds"]).toString("base64");
       }
-      options2.headers = headers2;
+      options2.headers = headers;
       const proxyAddressString = (0, subchannel_address_1.subchannelAddressToString)(address);
       trace2("Using proxy " + proxyAddressString + " to connect to " + options2.path);
       return new Promise((resolve8, reject) => {
@@ -80696,21 +80771,21 @@ var require_subchannel_call = __commonJS({
         this.connectionDropped = false;
         const maxReceiveMessageLength = (_a = transport.getOptions()["grpc.max_receive_message_length"]) !== null && _a !== void 0 ? _a : constants_1.DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH;
         this.decoder = new stream_decoder_1.StreamDecoder(maxReceiveMessageLength);
-        http2Stream.on("response", (headers2, flags) => {
+        http2Stream.on("response", (headers, flags) => {
           if (this.traceEnabled) {
             let headersString = "";
-            for (const header of Object.keys(headers2)) {
-              headersString += "		" + header + ": " + headers2[header] + "\n";
+            for (const header of Object.keys(headers)) {
+              headersString += "		" + header + ": " + headers[header] + "\n";
             }
             this.trace("Received server headers:\n" + headersString);
           }
-          this.httpStatusCode = headers2[":status"];
+          this.httpStatusCode = headers[":status"];
           if (flags & http2.constants.NGHTTP2_FLAG_END_STREAM) {
-            this.handleTrailers(headers2);
+            this.handleTrailers(headers);
           } else {
             let metadata;
             try {
-              metadata = metadata_1.Metadata.fromHttp2Headers(headers2);
+              metadata = metadata_1.Metadata.fromHttp2Headers(headers);
             } catch (error2) {
               this.endCall({
                 code: constants_1.Status.UNKNOWN,
@@ -80722,8 +80797,8 @@ var require_subchannel_call = __commonJS({
             this.listener.onReceiveMetadata(metadata);
           }
         });
-        http2Stream.on("trailers", (headers2) => {
-          this.handleTrailers(headers2);
+        http2Stream.on("trailers", (headers) => {
+          this.handleTrailers(headers);
         });
         http2Stream.on("data", (data) => {
           if (this.statusOutput) {
@@ -80917,19 +80992,19 @@ var require_subchannel_call = __commonJS({
           this.unpushedReadMessages.push(messageBytes);
         }
       }
-      handleTrailers(headers2) {
+      handleTrailers(headers) {
         this.serverEndedCall = true;
         this.callEventTracker.onStreamEnd(true);
         if (this.traceEnabled) {
           let headersString = "";
-          for (const header of Object.keys(headers2)) {
-            headersString += "		" + header + ": " + headers2[header] + "\n";
+          for (const header of Object.keys(headers)) {
+            headersString += "		" + header + ": " + headers[header] + "\n";
           }
           this.trace("Received server trailers:\n" + headersString);
         }
         let metadata;
         try {
-          metadata = metadata_1.Metadata.fromHttp2Headers(headers2);
+          metadata = metadata_1.Metadata.fromHttp2Headers(headers);
         } catch (e) {
           metadata = new metadata_1.Metadata();
         }
@@ -81393,16 +81468,16 @@ var require_transport = __commonJS({
         }
       }
       createCall(metadata, host, method, listener, subchannelCallStatsTracker, callId) {
-        const headers2 = metadata.toHttp2Headers();
-        headers2[HTTP2_HEADER_AUTHORITY] = host;
-        headers2[HTTP2_HEADER_USER_AGENT] = this.userAgent;
-        headers2[HTTP2_HEADER_CONTENT_TYPE] = "application/grpc";
-        headers2[HTTP2_HEADER_METHOD] = "POST";
-        headers2[HTTP2_HEADER_PATH] = method;
-        headers2[HTTP2_HEADER_TE] = "trailers";
+        const headers = metadata.toHttp2Headers();
+        headers[HTTP2_HEADER_AUTHORITY] = host;
+        headers[HTTP2_HEADER_USER_AGENT] = this.userAgent;
+        headers[HTTP2_HEADER_CONTENT_TYPE] = "application/grpc";
+        headers[HTTP2_HEADER_METHOD] = "POST";
+        headers[HTTP2_HEADER_PATH] = method;
+        headers[HTTP2_HEADER_TE] = "trailers";
         let http2Stream;
         try {
-          http2Stream = this.session.request(headers2);
+          http2Stream = this.session.request(headers);
         } catch (e) {
           this.handleDisconnect();
           throw e;
@@ -84897,7 +84972,7 @@ var require_server_interceptors = __commonJS({
       waitForTrailers: true
     };
     var BaseServerInterceptingCall = class {
-      constructor(stream, headers2, callEventTracker, handler, options2) {
+      constructor(stream, headers, callEventTracker, handler, options2) {
         var _a, _b;
         this.stream = stream;
         this.callEventTracker = callEventTracker;
@@ -84944,9 +85019,9 @@ var require_server_interceptors = __commonJS({
         if ("grpc.max_receive_message_length" in options2) {
           this.maxReceiveMessageSize = options2["grpc.max_receive_message_length"];
         }
-        this.host = (_a = headers2[":authority"]) !== null && _a !== void 0 ? _a : headers2.host;
+        this.host = (_a = headers[":authority"]) !== null && _a !== void 0 ? _a : headers.host;
         this.decoder = new stream_decoder_1.StreamDecoder(this.maxReceiveMessageSize);
-        const metadata = metadata_1.Metadata.fromHttp2Headers(headers2);
+        const metadata = metadata_1.Metadata.fromHttp2Headers(headers);
         if (logging.isTracerEnabled(TRACER_NAME)) {
           trace2("Request to " + this.handler.path + " received headers " + JSON.stringify(metadata.toJSON()));
         }
@@ -85181,8 +85256,8 @@ var require_server_interceptors = __commonJS({
         }
         this.metadataSent = true;
         const custom = metadata ? metadata.toHttp2Headers() : null;
-        const headers2 = Object.assign(Object.assign(Object.assign({}, defaultResponseHeaders), defaultCompressionHeaders), custom);
-        this.stream.respond(headers2, defaultResponseOptions);
+        const headers = Object.assign(Object.assign(Object.assign({}, defaultResponseHeaders), defaultCompressionHeaders), custom);
+        this.stream.respond(headers, defaultResponseOptions);
       }
       sendMessage(message, callback) {
         if (this.checkCancelled()) {
@@ -85328,7 +85403,7 @@ var require_server_interceptors = __commonJS({
       }
     };
     exports.BaseServerInterceptingCall = BaseServerInterceptingCall;
-    function getServerInterceptingCall(interceptors, stream, headers2, callEventTracker, handler, options2) {
+    function getServerInterceptingCall(interceptors, stream, headers, callEventTracker, handler, options2) {
       const methodDefinition = {
         path: handler.path,
         requestStream: handler.type === "clientStream" || handler.type === "bidi",
@@ -85336,7 +85411,7 @@ var require_server_interceptors = __commonJS({
         requestDeserialize: handler.deserialize,
         responseSerialize: handler.serialize
       };
-      const baseCall = new BaseServerInterceptingCall(stream, headers2, callEventTracker, handler, options2);
+      const baseCall = new BaseServerInterceptingCall(stream, headers, callEventTracker, handler, options2);
       return interceptors.reduce((call2, interceptor) => {
         return interceptor(methodDefinition, call2);
       }, baseCall);
@@ -86159,8 +86234,8 @@ var require_server = __commonJS({
         getChannelzRef() {
           return this.channelzRef;
         }
-        _verifyContentType(stream, headers2) {
-          const contentType = headers2[http2.constants.HTTP2_HEADER_CONTENT_TYPE];
+        _verifyContentType(stream, headers) {
+          const contentType = headers[http2.constants.HTTP2_HEADER_CONTENT_TYPE];
           if (typeof contentType !== "string" || !contentType.startsWith("application/grpc")) {
             stream.respond({
               [http2.constants.HTTP2_HEADER_STATUS]: http2.constants.HTTP_STATUS_UNSUPPORTED_MEDIA_TYPE
@@ -86185,19 +86260,19 @@ var require_server = __commonJS({
           this.callTracker.addCallFailed();
           channelzSessionInfo === null || channelzSessionInfo === void 0 ? void 0 : channelzSessionInfo.streamTracker.addCallFailed();
         }
-        _channelzHandler(extraInterceptors, stream, headers2) {
+        _channelzHandler(extraInterceptors, stream, headers) {
           stream.once("error", (err) => {
           });
           this.onStreamOpened(stream);
           const channelzSessionInfo = this.sessions.get(stream.session);
           this.callTracker.addCallStarted();
           channelzSessionInfo === null || channelzSessionInfo === void 0 ? void 0 : channelzSessionInfo.streamTracker.addCallStarted();
-          if (!this._verifyContentType(stream, headers2)) {
+          if (!this._verifyContentType(stream, headers)) {
             this.callTracker.addCallFailed();
             channelzSessionInfo === null || channelzSessionInfo === void 0 ? void 0 : channelzSessionInfo.streamTracker.addCallFailed();
             return;
           }
-          const path = headers2[HTTP2_HEADER_PATH];
+          const path = headers[HTTP2_HEADER_PATH];
           const handler = this._retrieveHandler(path);
           if (!handler) {
             this._respondWithError(getUnimplementedStatusResponse(path), stream, channelzSessionInfo);
@@ -86233,7 +86308,7 @@ var require_server = __commonJS({
               }
             }
           };
-          const call2 = (0, server_interceptors_1.getServerInterceptingCall)([...extraInterceptors, ...this.interceptors], stream, headers2, callEventTracker, handler, this.options);
+          const call2 = (0, server_interceptors_1.getServerInterceptingCall)([...extraInterceptors, ...this.interceptors], stream, headers, callEventTracker, handler, this.options);
           if (!this._runHandlerForCall(call2, handler)) {
             this.callTracker.addCallFailed();
             channelzSessionInfo === null || channelzSessionInfo === void 0 ? void 0 : channelzSessionInfo.streamTracker.addCallFailed();
@@ -86243,20 +86318,20 @@ var require_server = __commonJS({
             });
           }
         }
-        _streamHandler(extraInterceptors, stream, headers2) {
+        _streamHandler(extraInterceptors, stream, headers) {
           stream.once("error", (err) => {
           });
           this.onStreamOpened(stream);
-          if (this._verifyContentType(stream, headers2) !== true) {
+          if (this._verifyContentType(stream, headers) !== true) {
             return;
           }
-          const path = headers2[HTTP2_HEADER_PATH];
+          const path = headers[HTTP2_HEADER_PATH];
           const handler = this._retrieveHandler(path);
           if (!handler) {
             this._respondWithError(getUnimplementedStatusResponse(path), stream, null);
             return;
           }
-          const call2 = (0, server_interceptors_1.getServerInterceptingCall)([...extraInterceptors, ...this.interceptors], stream, headers2, null, handler, this.options);
+          const call2 = (0, server_interceptors_1.getServerInterceptingCall)([...extraInterceptors, ...this.interceptors], stream, headers, null, handler, this.options);
           if (!this._runHandlerForCall(call2, handler)) {
             call2.sendStatus({
               code: constants_1.Status.INTERNAL,
@@ -88990,7 +89065,7 @@ var require_src3 = __commonJS({
 });
 
 // proto/load.ts
-import { dirname as dirname8, join as join36 } from "node:path";
+import { dirname as dirname7, join as join36 } from "node:path";
 import { fileURLToPath } from "node:url";
 function loadDockyardProto() {
   const definition = protoLoader.loadSync(SERVICE_FILES, LOADER_OPTIONS);
@@ -89002,7 +89077,7 @@ var init_load = __esm({
     "use strict";
     grpc = __toESM(require_src3(), 1);
     protoLoader = __toESM(require_src2(), 1);
-    PROTO_DIR = join36(dirname8(fileURLToPath(import.meta.url)), "..", "..", "proto");
+    PROTO_DIR = join36(dirname7(fileURLToPath(import.meta.url)), "..", "..", "proto");
     SERVICE_FILES = ["dockyard/v1/worker.proto", "dockyard/v1/content.proto", "dockyard/v1/build.proto"];
     LOADER_OPTIONS = {
       keepCase: false,
@@ -89548,7 +89623,7 @@ __export(remote_build_exports, {
 import { createWriteStream as createWriteStream6 } from "node:fs";
 import { mkdir as mkdir15, mkdtemp as mkdtemp6, rename as rename10, rm as rm12, writeFile as writeFile10 } from "node:fs/promises";
 import { tmpdir as tmpdir4 } from "node:os";
-import { dirname as dirname9, join as join40 } from "node:path";
+import { dirname as dirname8, join as join40 } from "node:path";
 async function follow(first, id, flags, relay, sinks, signal) {
   let b = first;
   const opened = [];
@@ -89752,7 +89827,7 @@ var init_remote_build = __esm({
           await runCommand("cat", [this.tmp]).then((r) => process.stdout.write(r.stdout));
           return;
         }
-        await mkdir15(dirname9(spec.dest), { recursive: true });
+        await mkdir15(dirname8(spec.dest), { recursive: true });
         await rename10(this.tmp, spec.dest).catch(async () => {
           await runCommand("cp", [this.tmp, spec.dest]);
         });

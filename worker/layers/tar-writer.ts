@@ -1,16 +1,16 @@
 import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { encodePax, encodeTarHeader, type TarHeaderFields, type TarHeaderType } from './tar-header.js';
 
 /**
  * A tar writer for layer diffs that reads the tree with synchronous calls and writes headers and file
  * bodies straight into 1 MB output chunks: a diff of thousands of small files costs a few system calls
  * per file instead of several promise and stream round trips per entry. Its bytes are exactly those
- * tar-stream's `pack` gives for the same entries (headers come from tar-stream's own encoder, defaults
- * as `pack.entry` applies them), so diffIDs and image digests do not change.
+ * tar-stream's `pack` gives for the same entries (`tar-header.ts` encodes headers by the same
+ * conventions, defaults as `pack.entry` applies them), so diffIDs and image digests do not change.
  */
 
-export type TarEntryType = 'file' | 'link' | 'symlink' | 'character-device' | 'block-device' | 'directory' | 'fifo';
+export type TarEntryType = Exclude<TarHeaderType, 'pax-header' | 'contiguous-file'>;
 
 export interface TarEntry {
   name: string;
@@ -24,21 +24,6 @@ export interface TarEntry {
   devmajor?: number;
   devminor?: number;
 }
-
-interface HeaderFields extends TarEntry {
-  size: number;
-  uname: string;
-  gname: string;
-}
-
-interface TarHeaders {
-  encode(h: HeaderFields | (Omit<HeaderFields, 'type'> & { type: 'pax-header' })): Buffer | null;
-  encodePax(o: { name: string; linkname?: string }): Buffer;
-}
-
-// tar-stream exports only `pack` and `extract`; its header encoder is loaded by path so that the bytes stay its own.
-const require = createRequire(import.meta.url);
-const headers = require(join(dirname(require.resolve('tar-stream')), 'headers.js')) as TarHeaders;
 
 const CHUNK = 1 << 20;
 const ZEROS = Buffer.alloc(1024);
@@ -74,15 +59,15 @@ export class TarBuilder {
   /** The header (with a PAX header first when a name does not fit ustar), as tar-stream's pack writes it. */
   header(entry: TarEntry): void {
     const size = entry.type === 'file' ? (entry.size ?? 0) : 0;
-    const h: HeaderFields = { ...entry, size, mode: entry.mode || (entry.type === 'directory' ? 0o755 : 0o644), uname: '', gname: '' };
-    const plain = headers.encode(h);
+    const h: TarHeaderFields = { ...entry, size, mode: entry.mode || (entry.type === 'directory' ? 0o755 : 0o644), uname: '', gname: '' };
+    const plain = encodeTarHeader(h);
     if (plain) return this.put(plain);
-    const pax = headers.encodePax({ name: h.name, ...(h.linkname ? { linkname: h.linkname } : {}) });
-    const paxHeader = { ...h, name: 'PaxHeader', size: pax.length, type: 'pax-header' as const, linkname: h.linkname ? 'PaxHeader' : '' };
-    this.put(headers.encode(paxHeader)!);
+    const pax = encodePax({ name: h.name, ...(h.linkname ? { linkname: h.linkname } : {}) });
+    const paxHeader: TarHeaderFields = { ...h, name: 'PaxHeader', size: pax.length, type: 'pax-header', linkname: h.linkname ? 'PaxHeader' : '' };
+    this.put(encodeTarHeader(paxHeader)!);
     this.put(pax);
     this.pad(pax.length);
-    this.put(headers.encode({ ...paxHeader, size, type: h.type })!);
+    this.put(encodeTarHeader({ ...paxHeader, size, type: h.type })!);
   }
 
   /** A regular file's body: exactly `size` bytes read from `path`, then padding. */
