@@ -287,7 +287,8 @@ describe('build caches across runs (--cache-from, --cache-to)', () => {
     const coordinator = await startCoordinator(redis.url);
     const worker = await startWorker(coordinator.address);
     try {
-      const dir = makeDir(project());
+      // Content of its own: the registry's storage is shared by repositories, and another test here corrupts blobs in it.
+      const dir = makeDir(project('app built on the farm\n'));
       const ref = `${registry.host}/cache/farm:1`;
       const layout = join(tempDir('farm-out'), 'layout');
       const farm = runCli(['build', '--builder', coordinator.address, '--progress', 'quiet', '--build-context', `busybox=oci-layout://${busyboxLayout()}`, ...EPOCH, '-o', `type=oci,dest=${layout},tar=false`, '--cache-to', `type=registry,ref=${ref},mode=max`, dir]);
