@@ -131,14 +131,14 @@ export class LocalCache {
 
 /**
  * One layer's snapshot, unpacked from `remote`'s bytes as they arrive; it is renamed into place only
- * once the bytes hash to the layer's digest, so bytes that do not match leave nothing. False when the
- * snapshot was already here, else its unpacked size.
+ * once the bytes hash to the layer's digest, so bytes that do not match leave nothing. Its unpacked
+ * size, or undefined when the snapshot was already here.
  */
 async function fetchSnapshot(session: CacheSession, layer: LayerRecord, remote: RemoteBlobs): Promise<number | undefined> {
   // Leased before it is looked for, so no prune takes it between the two.
   await session.lease.add([{ kind: 'snapshot', diffID: layer.diffID }]);
   if (session.snapshots.has(layer.diffID)) return undefined;
-  // The check is made here, on the bytes unpacked, not by the store as well.
+  // Checked here, on the bytes unpacked; the Content client does not hash them a second time.
   const checked = verified(layer.digest, remote.unchecked ? remote.unchecked(layer.digest) : remote.stream(layer.digest));
   const whole = finished(checked);
   whole.catch(() => undefined); // reported by the extraction, which reads the same stream
