@@ -6,6 +6,10 @@ import { busyboxLayout, requireTools, stepStates } from './engine-helpers.js';
 import { startCoordinator, startWorker, type FarmProcess } from './farm-helpers.js';
 import { cliPath, freePort, makeDir, runCli, tempDir } from './helpers.js';
 import { startRedis, type TestRedis } from './redis-helpers.js';
+import * as grpc from '@grpc/grpc-js';
+import { loadDockyardProto } from '../proto/load.js';
+import type { BuildClient } from '../proto/generated/dockyard/v1/Build.js';
+import { dialOptions } from '../proto/transport.js';
 
 const multiStage = 'FROM busybox AS build\nCOPY app.txt /src/\nRUN cat /src/app.txt > /out && echo built >> /out && rm /bin/ls\nFROM build AS test\nRUN echo tested > /tested\nFROM busybox\nCOPY --from=build /out /out\nCOPY --from=test /tested /tested\nRUN echo final > /final\n';
 const epoch = ['--build-arg', 'SOURCE_DATE_EPOCH=1700000000'];
@@ -276,6 +280,14 @@ describe('a secret for a build that runs on another coordinator than the one its
       }
       client.disconnect();
       for (const p of [front, runner, worker]) assert.ok(!p.stderr().includes(value), 'the secret is in a log');
+      // A peer that holds the farm's token but not the build's grant (which only coordinators read
+      // from Redis) cannot have a client asked for a secret.
+      const { credentials, options } = dialOptions({});
+      const peer = new (loadDockyardProto().dockyard.v1.Build)(front.address, credentials, options) as unknown as BuildClient;
+      const refused = await new Promise<grpc.ServiceError | null>((resolve) => peer.RelaySecret({ buildId: 'any', secretId: 'tok', grant: 'guess' }, (err: grpc.ServiceError | null) => resolve(err)));
+      peer.close();
+      assert.equal(refused?.code, grpc.status.PERMISSION_DENIED);
+      assert.equal(refused?.details, 'RelaySecret for build any: no valid relay grant');
     } finally {
       await worker.stop();
       await runner.stop();

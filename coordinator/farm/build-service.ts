@@ -25,8 +25,8 @@ export interface BuildServiceDeps {
   redis: Redis;
   store: BlobStore;
   clients: AttachedClients;
-  /** Notes where a build's clients are attached, for the coordinator running it (SecretRelay). */
-  attachments?: { attached(buildId: string): Promise<() => Promise<void>> };
+  /** Notes where a build's clients are attached for the coordinator running it, and checks its grant (SecretRelay). */
+  attachments?: { attached(buildId: string): Promise<() => Promise<void>>; granted(buildId: string, grant: string): Promise<boolean> };
   log: JsonLog;
   metrics?: FarmMetrics;
 }
@@ -57,8 +57,12 @@ function summary(d: BuildDetails): BuildSummary {
   };
 }
 
+/** A RelaySecret call without the build's grant: a token holder that is not a coordinator. */
+class RelayRefused extends Error {}
+
 /** A handler's error as a gRPC status: the user's mistakes as INVALID_ARGUMENT with their one line. */
 function status(err: unknown): Partial<grpc.StatusObject> {
+  if (err instanceof RelayRefused) return { code: grpc.status.PERMISSION_DENIED, details: err.message };
   if (err instanceof ExpectedError) return { code: grpc.status.INVALID_ARGUMENT, details: err.message };
   return { code: grpc.status.INTERNAL, details: err instanceof Error ? err.message : String(err) };
 }
@@ -234,6 +238,8 @@ export function buildService(deps: BuildServiceDeps): { definition: grpc.Service
     }),
 
     RelaySecret: unary(async (req) => {
+      // Only a coordinator (it reads the grant from Redis) may have this build's client asked.
+      if (!deps.attachments || !(await deps.attachments.granted(req.buildId, req.grant))) throw new RelayRefused(`RelaySecret for build ${req.buildId}: no valid relay grant`);
       const asked = deps.clients.askHere(req.buildId, req.secretId);
       if (!asked) return { attached: false, found: false, value: Buffer.alloc(0) };
       const value = await asked;

@@ -1,8 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RedisKeyspace } from '../../cache/redis-keyspace.js';
 import { loadDockyardProto } from '../../proto/load.js';
 import type { BuildClient } from '../../proto/generated/dockyard/v1/Build.js';
+import type { RelaySecretRequest } from '../../proto/generated/dockyard/v1/RelaySecretRequest.js';
 import type { RelaySecretResponse__Output } from '../../proto/generated/dockyard/v1/RelaySecretResponse.js';
 import { dialOptions, type DialOptions } from '../../proto/transport.js';
 
@@ -39,6 +41,29 @@ export class SecretRelay {
     return this.keys.key('attached', buildId);
   }
 
+  private grantKey(buildId: string): string {
+    return this.keys.key('relay-grant', buildId);
+  }
+
+  /**
+   * The build's relay grant: a random value in Redis that a coordinator sends with RelaySecret and its
+   * peer checks, so that only coordinators (which reach Redis), not every holder of the farm token, can
+   * have a client asked for a secret.
+   */
+  private async grant(buildId: string): Promise<string> {
+    const key = this.grantKey(buildId);
+    await this.redis.set(key, randomBytes(32).toString('hex'), 'EX', ATTACHMENT_TTL_S, 'NX');
+    const grant = await this.redis.get(key);
+    if (!grant) throw new Error(`no relay grant for build ${buildId}`);
+    return grant;
+  }
+
+  /** Whether `grant` is the build's relay grant. */
+  async granted(buildId: string, grant: string): Promise<boolean> {
+    const expected = await this.redis.get(this.grantKey(buildId));
+    return expected !== null && expected.length === grant.length && timingSafeEqual(Buffer.from(expected), Buffer.from(grant));
+  }
+
   /** Notes a client of `buildId` attached here; the returned function notes it gone. */
   async attached(buildId: string): Promise<() => Promise<void>> {
     const key = this.key(buildId);
@@ -54,14 +79,16 @@ export class SecretRelay {
   async ask(buildId: string, secretId: string): Promise<{ value: Buffer | undefined } | undefined> {
     const self = await this.self;
     const addresses = Object.keys(await this.redis.hgetall(this.key(buildId))).filter((a) => a !== self);
+    if (addresses.length === 0) return undefined;
+    const grant = await this.grant(buildId);
     for (const address of addresses) {
-      const answer = await this.askPeer(address, buildId, secretId).catch(() => ({ attached: false }) as const);
+      const answer = await this.askPeer(address, { buildId, secretId, grant }).catch(() => ({ attached: false }) as const);
       if (answer.attached) return { value: answer.value };
     }
     return undefined;
   }
 
-  private askPeer(address: string, buildId: string, secretId: string): Promise<RelayAnswer> {
+  private askPeer(address: string, req: RelaySecretRequest): Promise<RelayAnswer> {
     let client = this.peers.get(address);
     if (!client) {
       const { credentials, options } = dialOptions(this.dial);
@@ -69,7 +96,7 @@ export class SecretRelay {
       this.peers.set(address, client);
     }
     return new Promise((resolve, reject) => {
-      client.RelaySecret({ buildId, secretId }, { deadline: Date.now() + ASK_TIMEOUT_MS }, (err: grpc.ServiceError | null, res?: RelaySecretResponse__Output) => {
+      client.RelaySecret(req, { deadline: Date.now() + ASK_TIMEOUT_MS }, (err: grpc.ServiceError | null, res?: RelaySecretResponse__Output) => {
         if (err || !res) reject(err ?? new Error('no answer'));
         else resolve(res.attached ? { attached: true, value: res.found ? res.value : undefined } : { attached: false });
       });

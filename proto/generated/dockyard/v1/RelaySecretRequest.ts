@@ -4,9 +4,11 @@
 export interface RelaySecretRequest {
   'buildId'?: (string);
   'secretId'?: (string);
+  'grant'?: (string);
 }
 
 export interface RelaySecretRequest__Output {
   'buildId': (string);
   'secretId': (string);
+  'grant': (string);
 }
