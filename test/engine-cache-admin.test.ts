@@ -59,6 +59,21 @@ describe('du and prune', () => {
     assert.ok(unpack(again.layout));
   });
 
+  it('prune --all also forgets the context file hashes and earlier copies it keeps beside the cache', async () => {
+    const cache = freshCache();
+    const files = { Dockerfile: 'FROM busybox\nCOPY . /app/\n', 'a.txt': 'remembered\n' };
+    const dir = makeDir(files);
+    // Files changed (ctime) in the last 2 s are not remembered: their stamps could still change unseen.
+    await sleep(2100);
+    assert.equal(buildOci(files, [], { cache, dir }).status, 0);
+    for (const kept of ['context-hashes', 'copy-links']) assert.notDeepEqual(readdirSync(join(cache, kept)), [], `${kept} holds entries after a build`);
+    const all = runCli(['prune', '--cache-dir', cache, '--all']);
+    assert.equal(all.status, 0, all.stderr);
+    for (const kept of ['context-hashes', 'copy-links']) assert.ok(!existsSync(join(cache, kept)), `${kept} is gone after prune --all`);
+    // And the next build of the same context still works, remembering again.
+    assert.equal(buildOci(files, [], { cache, dir }).status, 0);
+  });
+
   it('rejects bad sizes and durations with one line', () => {
     const r = runCli(['prune', '--keep-storage', 'lots']);
     assert.equal(r.status, 2);

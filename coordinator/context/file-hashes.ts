@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../../cache/atomic-file.js';
 import { join, resolve } from 'node:path';
 import { sha256 } from '../../oci/digest.js';
@@ -65,6 +66,11 @@ export class ContextHashStore {
   ) {
     this.dir = join(cacheDir, 'context-hashes');
     this.tmpDir = join(cacheDir, 'tmp');
+  }
+
+  /** Forgets every remembered hash (`prune --all`). Only hints: a writer meanwhile loses its update, nothing else. */
+  async clear(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
   }
 
   /** The cache for the context at `root`; `live` gives the stamps of its files as walked, when saving. */

@@ -4,7 +4,9 @@ import { FsCacheIndex } from '../../cache/fs-cache-index.js';
 import { FsExplainStore } from '../../cache/fs-explain-store.js';
 import { blobUsage, parseDurationMs, parseSize, prune, type PruneOptions } from '../../cache/gc.js';
 import { ExpectedError } from '../../oci/expected-error.js';
+import { CopyLinks } from '../../worker/file/copy-links.js';
 import { SnapshotStore } from '../../worker/snapshots/snapshot-store.js';
+import { ContextHashStore } from '../context/file-hashes.js';
 
 /** `DOCKYARD_GC_GRACE`: how long unreferenced new content is spared (default 5m). */
 export function gcGraceMs(env: NodeJS.ProcessEnv = process.env): number {
@@ -28,7 +30,12 @@ export async function pruneCache(dir: string, opts: PruneOptions): Promise<{ rec
   return new FileLeases(dir).collect(async (leased) => {
     const result = await prune(new FsCacheIndex(dir), blobs, leased, { ...opts, graceMs });
     const snapshots = await snapshotStore.removeExcept(result.liveDiffIDs, graceMs, result.freedDiffIDs);
-    if (opts.all) await new FsExplainStore(dir).clear();
+    if (opts.all) {
+      await new FsExplainStore(dir).clear();
+      // Hints kept beside the cache: remembered context file hashes and earlier copies.
+      await new ContextHashStore(dir).clear();
+      await new CopyLinks(dir).clear();
+    }
     return { records: result.records, blobs: result.blobs, snapshots, bytes: result.bytes };
   });
 }

@@ -27357,6 +27357,7 @@ var init_file_stamp = __esm({
 // worker/file/copy-links.ts
 import { createHash as createHash4 } from "node:crypto";
 import { readFileSync as readFileSync8 } from "node:fs";
+import { rm as rm5 } from "node:fs/promises";
 import { join as join15, resolve as resolve3 } from "node:path";
 var MAX_COPIES, SourceLinks, CopyLinks;
 var init_copy_links = __esm({
@@ -27395,6 +27396,10 @@ var init_copy_links = __esm({
       settledMs;
       dir;
       tmpDir;
+      /** Forgets every earlier copy (`prune --all`). Only hints: a writer meanwhile loses its update, nothing else. */
+      async clear() {
+        await rm5(this.dir, { recursive: true, force: true });
+      }
       file(sourceDir) {
         return join15(this.dir, createHash4("sha256").update(resolve3(sourceDir)).digest("hex") + ".json");
       }
@@ -27426,7 +27431,7 @@ var init_copy_links = __esm({
 // worker/file/copy.ts
 import { createReadStream as createReadStream3 } from "node:fs";
 import { linkSync as linkSync2, lstatSync as lstatSync2 } from "node:fs";
-import { chmod as chmod6, copyFile as copyFile4, lchown as lchown3, lstat as lstat5, lutimes as lutimes2, mkdir as mkdir7, open as open5, readdir as readdir5, readlink as readlink3, rm as rm5, stat as stat3, symlink as symlink3, utimes as utimes4 } from "node:fs/promises";
+import { chmod as chmod6, copyFile as copyFile4, lchown as lchown3, lstat as lstat5, lutimes as lutimes2, mkdir as mkdir7, open as open5, readdir as readdir5, readlink as readlink3, rm as rm6, stat as stat3, symlink as symlink3, utimes as utimes4 } from "node:fs/promises";
 import { basename, dirname as dirname4, join as join16, posix as posix4, resolve as resolve4 } from "node:path";
 function owners(opts, src, uid, gid) {
   if (opts.owner) return [opts.owner.uid, opts.owner.gid];
@@ -27585,7 +27590,7 @@ var init_copy = __esm({
         const abs = join16(this.src.dir, rel);
         const st = await lstat5(abs);
         const existing = inNewDir ? void 0 : await lstat5(target).catch(() => void 0);
-        if (existing && !(existing.isDirectory() && st.isDirectory())) await rm5(target, { recursive: true, force: true });
+        if (existing && !(existing.isDirectory() && st.isDirectory())) await rm6(target, { recursive: true, force: true });
         if (st.isDirectory()) {
           if (!existing) await mkdir7(target, { mode: st.mode & 4095 });
           const names = await readdir5(abs);
@@ -27633,7 +27638,7 @@ var init_copy = __esm({
         const target = await this.target(fileDest);
         const existing = await lstat5(target).catch(() => void 0);
         if (existing?.isDirectory()) throw new CopyError(`cannot copy ${rel} to ${fileDest}: it is a directory (end the destination with / to copy into it)`);
-        if (existing) await rm5(target, { force: true });
+        if (existing) await rm6(target, { force: true });
         await copyFile4(abs, target);
         await this.finish(target, st.uid, st.gid, st.mode & 4095, st.mtime, "file");
       }
@@ -27988,7 +27993,7 @@ var init_tar_writer = __esm({
 // worker/layers/layer-writer.ts
 import { createHash as createHash6, randomBytes as randomBytes7 } from "node:crypto";
 import { createReadStream as createReadStream4, createWriteStream as createWriteStream2 } from "node:fs";
-import { readdir as readdir6, rm as rm6 } from "node:fs/promises";
+import { readdir as readdir6, rm as rm7 } from "node:fs/promises";
 import { pipeline as pipeline2 } from "node:stream/promises";
 import { join as join18 } from "node:path";
 async function isEmptyDiff(root) {
@@ -28023,7 +28028,7 @@ async function spoolLayer(root, tmpDir, opts = {}) {
   try {
     return { diffID: await tarInto(root, createWriteStream2(path), opts), path };
   } catch (err) {
-    await rm6(path, { force: true });
+    await rm7(path, { force: true });
     throw err;
   }
 }
@@ -28060,7 +28065,7 @@ async function compressSpooled(path, diffID, blobs) {
     await writer.abort();
     throw err;
   } finally {
-    await rm6(path, { force: true });
+    await rm7(path, { force: true });
   }
 }
 var init_layer_writer = __esm({
@@ -28179,10 +28184,10 @@ var init_mount = __esm({
 });
 
 // worker/snapshots/copy-snapshotter.ts
-import { lstat as lstat6, mkdir as mkdir8, readdir as readdir7, readlink as readlink4, rm as rm7, copyFile as copyFile5, symlink as symlink4, chmod as chmod8, lchown as lchown4, lutimes as lutimes3, utimes as utimes5 } from "node:fs/promises";
+import { lstat as lstat6, mkdir as mkdir8, readdir as readdir7, readlink as readlink4, rm as rm8, copyFile as copyFile5, symlink as symlink4, chmod as chmod8, lchown as lchown4, lutimes as lutimes3, utimes as utimes5 } from "node:fs/promises";
 import { join as join20 } from "node:path";
 async function applyLayerDir(layerDir, target) {
-  for (const dir of await findOpaqueDirs(layerDir)) await rm7(join20(target, dir), { recursive: true, force: true });
+  for (const dir of await findOpaqueDirs(layerDir)) await rm8(join20(target, dir), { recursive: true, force: true });
   const whiteouts = [];
   const walk = async (rel) => {
     for (const name of await readdir7(join20(layerDir, rel))) {
@@ -28193,9 +28198,9 @@ async function applyLayerDir(layerDir, target) {
     }
   };
   await walk("");
-  for (const w of whiteouts) await rm7(join20(target, w), { recursive: true, force: true });
+  for (const w of whiteouts) await rm8(join20(target, w), { recursive: true, force: true });
   await runCommand("cp", ["-a", "--reflink=auto", `${layerDir}/.`, `${target}/`]);
-  for (const w of whiteouts) await rm7(join20(target, w), { force: true });
+  for (const w of whiteouts) await rm8(join20(target, w), { force: true });
 }
 async function manifestOf(root) {
   const m = /* @__PURE__ */ new Map();
@@ -28275,7 +28280,7 @@ var init_copy_snapshotter = __esm({
 // worker/snapshots/snapshot-store.ts
 import { randomBytes as randomBytes8 } from "node:crypto";
 import { chmodSync as chmodSync2, existsSync as existsSync5, mkdirSync as mkdirSync9, readdirSync as readdirSync4 } from "node:fs";
-import { chmod as chmod9, mkdir as mkdir9, rename as rename6, rm as rm8, stat as stat4 } from "node:fs/promises";
+import { chmod as chmod9, mkdir as mkdir9, rename as rename6, rm as rm9, stat as stat4 } from "node:fs/promises";
 import { join as join21, relative as relative3 } from "node:path";
 function isAlive2(pid) {
   try {
@@ -28363,11 +28368,11 @@ var init_snapshot_store = __esm({
             await before;
             await rename6(tmp, this.path(layer.diffID)).catch(async (err) => {
               if (!this.has(layer.diffID)) throw err;
-              await rm8(tmp, { recursive: true, force: true });
+              await rm9(tmp, { recursive: true, force: true });
             });
             return bytes;
           } catch (err) {
-            await rm8(tmp, { recursive: true, force: true });
+            await rm9(tmp, { recursive: true, force: true });
             throw err;
           } finally {
             this.extracting.delete(name);
@@ -28385,17 +28390,17 @@ var init_snapshot_store = __esm({
           await runCommand("cp", ["-al", join21(this.dir, name), tmp]);
           await rename6(tmp, join21(this.dir, aliasName)).catch(() => void 0);
         } finally {
-          await rm8(tmp, { recursive: true, force: true });
+          await rm9(tmp, { recursive: true, force: true });
         }
         return aliasName;
       }
       /** Takes a finished upper directory as the snapshot of the layer made from it: no second unpack. */
       async adopt(upper, diffID) {
         await this.lease?.add([{ kind: "snapshot", diffID }]);
-        if (this.has(diffID)) return rm8(upper, { recursive: true, force: true });
+        if (this.has(diffID)) return rm9(upper, { recursive: true, force: true });
         await rename6(upper, this.path(diffID)).catch(async () => {
           if (!this.has(diffID)) throw new Error(`cannot store snapshot ${diffID}`);
-          await rm8(upper, { recursive: true, force: true });
+          await rm9(upper, { recursive: true, force: true });
         });
       }
       /**
@@ -28415,7 +28420,7 @@ var init_snapshot_store = __esm({
             process.stderr.write("WARNING: overlayfs cannot mount here; falling back to copying snapshots (slower)\n");
             return false;
           } finally {
-            await rm8(probe, { recursive: true, force: true });
+            await rm9(probe, { recursive: true, force: true });
           }
         })();
         return this.overlay;
@@ -28442,7 +28447,7 @@ var init_snapshot_store = __esm({
           },
           release: async () => {
             if (!this.active.delete(base)) return;
-            await rm8(base, { recursive: true, force: true });
+            await rm9(base, { recursive: true, force: true });
           }
         };
       }
@@ -28475,7 +28480,7 @@ var init_snapshot_store = __esm({
         try {
           await mountOverlay(merged, { lower, cwd: this.dir, ...upper ? { upper: rel(upper), work: rel(join21(base, "work")) } : {} });
         } catch (err) {
-          await rm8(base, { recursive: true, force: true });
+          await rm9(base, { recursive: true, force: true });
           throw err;
         }
         this.active.add(base);
@@ -28491,7 +28496,7 @@ var init_snapshot_store = __esm({
           release: async () => {
             if (!this.active.delete(base)) return;
             await detach();
-            await rm8(base, { recursive: true, force: true });
+            await rm9(base, { recursive: true, force: true });
           }
         };
       }
@@ -28512,7 +28517,7 @@ var init_snapshot_store = __esm({
           if (changed === void 0 || !gone.has(name) && now - changed < graceMs) continue;
           const trash = join21(this.dir, `.trash-${process.pid}-${randomBytes8(4).toString("hex")}`);
           if (await rename6(path, trash).then(() => true, () => false)) {
-            await rm8(trash, { recursive: true, force: true });
+            await rm9(trash, { recursive: true, force: true });
             n++;
           }
         }
@@ -28523,7 +28528,7 @@ var init_snapshot_store = __esm({
         for (const base of [...this.active]) {
           this.active.delete(base);
           if (await this.useOverlay()) await unmount(join21(base, "merged"));
-          await rm8(base, { recursive: true, force: true });
+          await rm9(base, { recursive: true, force: true });
         }
       }
       /** Removes mounts left behind by processes that died (kill -9). */
@@ -28533,15 +28538,15 @@ var init_snapshot_store = __esm({
           if (pid === process.pid || isAlive2(pid)) continue;
           const base = join21(this.mountsDir, name);
           await unmount(join21(base, "merged"));
-          await rm8(base, { recursive: true, force: true });
+          await rm9(base, { recursive: true, force: true });
         }
         for (const name of readdirSync4(this.dir)) {
           const pid = Number(name.split("-")[1]);
-          if ((name.startsWith(".tmp-") || name.startsWith(".trash-")) && pid !== process.pid && !isAlive2(pid)) await rm8(join21(this.dir, name), { recursive: true, force: true });
+          if ((name.startsWith(".tmp-") || name.startsWith(".trash-")) && pid !== process.pid && !isAlive2(pid)) await rm9(join21(this.dir, name), { recursive: true, force: true });
         }
         for (const name of existsSync5(this.tmpDir) ? readdirSync4(this.tmpDir) : []) {
           const pid = Number(name.split("-")[1]);
-          if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive2(pid)) await rm8(join21(this.tmpDir, name), { recursive: true, force: true });
+          if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive2(pid)) await rm9(join21(this.tmpDir, name), { recursive: true, force: true });
         }
       }
     };
@@ -29853,7 +29858,7 @@ var init_exporters = __esm({
 });
 
 // coordinator/export/rootfs-source.ts
-import { mkdtemp as mkdtemp3, rm as rm9 } from "node:fs/promises";
+import { mkdtemp as mkdtemp3, rm as rm10 } from "node:fs/promises";
 import { join as join24 } from "node:path";
 function blobRootfs(blobs, scratchDir) {
   return async (layers) => {
@@ -29865,11 +29870,11 @@ function blobRootfs(blobs, scratchDir) {
         path: mounted.path,
         release: async () => {
           await mounted.release();
-          await rm9(dir, { recursive: true, force: true });
+          await rm10(dir, { recursive: true, force: true });
         }
       };
     } catch (err) {
-      await rm9(dir, { recursive: true, force: true });
+      await rm10(dir, { recursive: true, force: true });
       throw err;
     }
   };
@@ -60040,7 +60045,7 @@ var init_git = __esm({
 });
 
 // coordinator/solver/git-sources.ts
-import { lstat as lstat7, lutimes as lutimes4, mkdir as mkdir12, mkdtemp as mkdtemp4, readdir as readdir8, rm as rm10 } from "node:fs/promises";
+import { lstat as lstat7, lutimes as lutimes4, mkdir as mkdir12, mkdtemp as mkdtemp4, readdir as readdir8, rm as rm11 } from "node:fs/promises";
 import { join as join29 } from "node:path";
 async function listTree(dir, withGit) {
   const out = /* @__PURE__ */ new Set();
@@ -60177,7 +60182,7 @@ var init_git_sources = __esm({
           if (keep) {
             await git([...repo, "remote", "set-url", "origin", def.remote]);
             await git([...repo, "reflog", "expire", "--all", "--expire=now"]);
-            await rm10(join29(tree, ".git", "FETCH_HEAD"), { force: true });
+            await rm11(join29(tree, ".git", "FETCH_HEAD"), { force: true });
           }
           let dir = tree;
           if (def.subdir !== "") {
@@ -60215,7 +60220,7 @@ var init_git_sources = __esm({
       }
       /** Removes every checkout of this build. */
       async cleanup() {
-        for (const dir of this.workDirs.splice(0)) await rm10(dir, { recursive: true, force: true });
+        for (const dir of this.workDirs.splice(0)) await rm11(dir, { recursive: true, force: true });
       }
     };
   }
@@ -60602,7 +60607,7 @@ var init_build_metadata = __esm({
 // coordinator/solver/build.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
 import { createWriteStream as createWriteStream5 } from "node:fs";
-import { chmod as chmod10, mkdir as mkdir14, mkdtemp as mkdtemp5, rm as rm11, writeFile as writeFile9 } from "node:fs/promises";
+import { chmod as chmod10, mkdir as mkdir14, mkdtemp as mkdtemp5, rm as rm12, writeFile as writeFile9 } from "node:fs/promises";
 import { join as join32 } from "node:path";
 import { pipeline as pipeline6 } from "node:stream/promises";
 async function runBuild(req, engine) {
@@ -60724,7 +60729,7 @@ async function buildLeased(req, engine, lease) {
   } finally {
     req.signal?.removeEventListener("abort", abort);
     await session.close();
-    for (const d of tempDirs) await rm11(d, { recursive: true, force: true });
+    for (const d of tempDirs) await rm12(d, { recursive: true, force: true });
     await gitSources.cleanup();
   }
 }
@@ -60790,6 +60795,91 @@ var init_build = __esm({
   }
 });
 
+// coordinator/context/file-hashes.ts
+import { readFileSync as readFileSync15 } from "node:fs";
+import { rm as rm13 } from "node:fs/promises";
+import { join as join33, resolve as resolve6 } from "node:path";
+var FileHashes, ContextHashStore;
+var init_file_hashes = __esm({
+  "coordinator/context/file-hashes.ts"() {
+    "use strict";
+    init_atomic_file();
+    init_digest();
+    init_file_stamp();
+    FileHashes = class {
+      constructor(file, tmpDir, saved, settledMs) {
+        this.file = file;
+        this.tmpDir = tmpDir;
+        this.saved = saved;
+        this.settledMs = settledMs;
+      }
+      file;
+      tmpDir;
+      saved;
+      settledMs;
+      fresh = /* @__PURE__ */ new Map();
+      changed = false;
+      /** The digest remembered for `path` when its stamp is unchanged. */
+      get(path, stamp) {
+        const known = this.saved.get(path);
+        return known && known[0] === stamp ? known[1] : void 0;
+      }
+      set(path, stamp, digest, ctimeMs) {
+        if (Date.now() - ctimeMs < this.settledMs) return;
+        this.fresh.set(path, [stamp, digest]);
+        this.changed = true;
+      }
+      /**
+       * Writes what is remembered (atomically), keeping saved entries whose file still has the same stamp
+       * (`live`, from this build's walk).
+       */
+      save(live) {
+        const files = {};
+        let dropped = false;
+        for (const [path, entry] of this.saved) {
+          if (live.get(path) === entry[0]) files[path] = entry;
+          else dropped = true;
+        }
+        for (const [path, entry] of this.fresh) files[path] = entry;
+        if (!this.changed && !dropped) return;
+        writeFileAtomic(this.file, JSON.stringify({ version: 1, files }), this.tmpDir, "ctxhash");
+      }
+    };
+    ContextHashStore = class {
+      constructor(cacheDir, settledMs = SETTLED_MS) {
+        this.settledMs = settledMs;
+        this.dir = join33(cacheDir, "context-hashes");
+        this.tmpDir = join33(cacheDir, "tmp");
+      }
+      settledMs;
+      open = /* @__PURE__ */ new Map();
+      dir;
+      tmpDir;
+      /** Forgets every remembered hash (`prune --all`). Only hints: a writer meanwhile loses its update, nothing else. */
+      async clear() {
+        await rm13(this.dir, { recursive: true, force: true });
+      }
+      /** The cache for the context at `root`; `live` gives the stamps of its files as walked, when saving. */
+      forContext(root, live) {
+        const file = join33(this.dir, sha256(resolve6(root)).slice(7) + ".json");
+        let saved = /* @__PURE__ */ new Map();
+        try {
+          const data = JSON.parse(readFileSync15(file, "utf8"));
+          if (data.version === 1) saved = new Map(Object.entries(data.files));
+        } catch {
+        }
+        const hashes = new FileHashes(file, this.tmpDir, saved, this.settledMs);
+        this.open.set(file, { hashes, live });
+        return hashes;
+      }
+      /** Remembers the hashes of every context this build opened. */
+      saveAll() {
+        for (const { hashes, live } of this.open.values()) hashes.save(live());
+      }
+    };
+  }
+});
+
 // coordinator/solver/cache-maintenance.ts
 function gcGraceMs(env = process.env) {
   try {
@@ -60806,7 +60896,11 @@ async function pruneCache(dir, opts) {
   return new FileLeases(dir).collect(async (leased) => {
     const result = await prune(new FsCacheIndex(dir), blobs, leased, { ...opts, graceMs });
     const snapshots = await snapshotStore.removeExcept(result.liveDiffIDs, graceMs, result.freedDiffIDs);
-    if (opts.all) await new FsExplainStore(dir).clear();
+    if (opts.all) {
+      await new FsExplainStore(dir).clear();
+      await new ContextHashStore(dir).clear();
+      await new CopyLinks(dir).clear();
+    }
     return { records: result.records, blobs: result.blobs, snapshots, bytes: result.bytes };
   });
 }
@@ -60823,17 +60917,19 @@ var init_cache_maintenance = __esm({
     init_fs_explain_store();
     init_gc();
     init_expected_error();
+    init_copy_links();
     init_snapshot_store();
+    init_file_hashes();
   }
 });
 
 // coordinator/solver/local-build.ts
-import { join as join33 } from "node:path";
+import { join as join34 } from "node:path";
 function localEngine(cacheDir, workerOptions = { compression: "lazy", linkUnchanged: true }) {
   return {
     stores: { blobs: new FsBlobStore(cacheDir), index: new FsCacheIndex(cacheDir), explanations: new FsExplainStore(cacheDir), leases: new FileLeases(cacheDir) },
     // The snapshot store removes what a killed build left here.
-    scratchDir: join33(cacheDir, "tmp"),
+    scratchDir: join34(cacheDir, "tmp"),
     async openWorker(lease, blobs) {
       const snapshots = new SnapshotStore(cacheDir, blobs, lease);
       await snapshots.cleanStale();
@@ -60887,86 +60983,6 @@ var init_contexts = __esm({
   "coordinator/solver/contexts.ts"() {
     "use strict";
     init_build_context();
-  }
-});
-
-// coordinator/context/file-hashes.ts
-import { readFileSync as readFileSync15 } from "node:fs";
-import { join as join34, resolve as resolve6 } from "node:path";
-var FileHashes, ContextHashStore;
-var init_file_hashes = __esm({
-  "coordinator/context/file-hashes.ts"() {
-    "use strict";
-    init_atomic_file();
-    init_digest();
-    init_file_stamp();
-    FileHashes = class {
-      constructor(file, tmpDir, saved, settledMs) {
-        this.file = file;
-        this.tmpDir = tmpDir;
-        this.saved = saved;
-        this.settledMs = settledMs;
-      }
-      file;
-      tmpDir;
-      saved;
-      settledMs;
-      fresh = /* @__PURE__ */ new Map();
-      changed = false;
-      /** The digest remembered for `path` when its stamp is unchanged. */
-      get(path, stamp) {
-        const known = this.saved.get(path);
-        return known && known[0] === stamp ? known[1] : void 0;
-      }
-      set(path, stamp, digest, ctimeMs) {
-        if (Date.now() - ctimeMs < this.settledMs) return;
-        this.fresh.set(path, [stamp, digest]);
-        this.changed = true;
-      }
-      /**
-       * Writes what is remembered (atomically), keeping saved entries whose file still has the same stamp
-       * (`live`, from this build's walk).
-       */
-      save(live) {
-        const files = {};
-        let dropped = false;
-        for (const [path, entry] of this.saved) {
-          if (live.get(path) === entry[0]) files[path] = entry;
-          else dropped = true;
-        }
-        for (const [path, entry] of this.fresh) files[path] = entry;
-        if (!this.changed && !dropped) return;
-        writeFileAtomic(this.file, JSON.stringify({ version: 1, files }), this.tmpDir, "ctxhash");
-      }
-    };
-    ContextHashStore = class {
-      constructor(cacheDir, settledMs = SETTLED_MS) {
-        this.settledMs = settledMs;
-        this.dir = join34(cacheDir, "context-hashes");
-        this.tmpDir = join34(cacheDir, "tmp");
-      }
-      settledMs;
-      open = /* @__PURE__ */ new Map();
-      dir;
-      tmpDir;
-      /** The cache for the context at `root`; `live` gives the stamps of its files as walked, when saving. */
-      forContext(root, live) {
-        const file = join34(this.dir, sha256(resolve6(root)).slice(7) + ".json");
-        let saved = /* @__PURE__ */ new Map();
-        try {
-          const data = JSON.parse(readFileSync15(file, "utf8"));
-          if (data.version === 1) saved = new Map(Object.entries(data.files));
-        } catch {
-        }
-        const hashes = new FileHashes(file, this.tmpDir, saved, this.settledMs);
-        this.open.set(file, { hashes, live });
-        return hashes;
-      }
-      /** Remembers the hashes of every context this build opened. */
-      saveAll() {
-        for (const { hashes, live } of this.open.values()) hashes.save(live());
-      }
-    };
   }
 });
 
@@ -89621,7 +89637,7 @@ __export(remote_build_exports, {
   remoteBuild: () => remoteBuild
 });
 import { createWriteStream as createWriteStream6 } from "node:fs";
-import { mkdir as mkdir15, mkdtemp as mkdtemp6, rename as rename10, rm as rm12, writeFile as writeFile10 } from "node:fs/promises";
+import { mkdir as mkdir15, mkdtemp as mkdtemp6, rename as rename10, rm as rm14, writeFile as writeFile10 } from "node:fs/promises";
 import { tmpdir as tmpdir4 } from "node:os";
 import { dirname as dirname8, join as join40 } from "node:path";
 async function follow(first, id, flags, relay, sinks, signal) {
@@ -89759,7 +89775,7 @@ async function remoteBuild(flags, progress, signal) {
     }
   } finally {
     b.client.close();
-    await rm12(scratch, { recursive: true, force: true });
+    await rm14(scratch, { recursive: true, force: true });
   }
 }
 var grpc7, outputMessage, OutputSink, ProgressRelay, connectOptions;
@@ -89808,7 +89824,7 @@ var init_remote_build = __esm({
       async reset() {
         await this.close();
         this.file = void 0;
-        await rm12(this.tmp, { force: true });
+        await rm14(this.tmp, { force: true });
       }
       close() {
         const f = this.file;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, type Stats } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../../cache/atomic-file.js';
 import { join, resolve } from 'node:path';
 import { SETTLED_MS, statStamp } from './file-stamp.js';
@@ -80,6 +81,11 @@ export class CopyLinks {
   ) {
     this.dir = join(stateDir, 'copy-links');
     this.tmpDir = join(stateDir, 'tmp');
+  }
+
+  /** Forgets every earlier copy (`prune --all`). Only hints: a writer meanwhile loses its update, nothing else. */
+  async clear(): Promise<void> {
+    await rm(this.dir, { recursive: true, force: true });
   }
 
   private file(sourceDir: string): string {
