@@ -4,9 +4,6 @@ import { contextOpener } from '../coordinator/solver/contexts.js';
 import { ContextHashStore } from '../coordinator/context/file-hashes.js';
 import { dryRunPlan } from '../coordinator/solver/dry-run.js';
 import { Progress, type ProgressMode } from '../coordinator/progress/progress.js';
-import { Registries, registrySettings } from '../coordinator/registry/registry-images.js';
-import { pushedNames } from '../coordinator/export/output-spec.js';
-import { pushedManifests, signPushed } from '../coordinator/registry/signing.js';
 import type { PlanOptions, PlanWarning } from '../coordinator/plan/plan-types.js';
 import { hostPlatform } from '../oci/platform.js';
 import { buildHelp, parseBuildFlags, type BuildFlags } from './build-flags.js';
@@ -96,8 +93,8 @@ async function runBuild(flags: BuildFlags, planOptions: PlanOptions, out: NodeJS
       ...(flags.maxParallelism !== undefined ? { maxParallelism: flags.maxParallelism } : {}),
       signal: abort.signal,
       ...(flags.attest.provenance || flags.attest.sbom ? { attest: { ...attestRequest(flags), ...(signer ? { signer } : {}) } } : {}),
+      ...(flags.sign && signer ? { sign: { formats: flags.sign.formats, signer } } : {}),
     });
-    if (flags.sign && signer) await signPushed(new Registries({ insecure: registrySettings().insecure }), pushedNames(flags.outputs, flags.tags), pushedManifests(result), { formats: flags.sign.formats, signer }, reporter);
     trace('cli: build returned');
     reporter.finish();
     printWarnings([...result.plan.warnings, ...result.warnings.map((message) => ({ message }))], flags.dockerfileName);

@@ -9,9 +9,6 @@ import type { BuildResult as BuildResultMessage } from '../../proto/generated/do
 import type { SecretSource } from '../../worker/worker.js';
 import type { Signer } from '../../oci/signing/signer.js';
 import { ExpectedError } from '../../oci/expected-error.js';
-import { Registries, registrySettings } from '../registry/registry-images.js';
-import { pushedNames } from '../export/output-spec.js';
-import { pushedManifests, signPushed } from '../registry/signing.js';
 import type { BuildContext } from '../context/build-context.js';
 import type { NamedContext } from '../context/named-contexts.js';
 import type { OutputSpec } from '../export/output-spec.js';
@@ -165,10 +162,10 @@ export function farmBuildProcessor(deps: FarmBuildDeps): BuildProcessor<FarmBuil
           maxParallelism: req.maxParallelism ?? FARM_PARALLELISM,
           signal,
           ...(req.attest ? { attest: { ...farmAttest(req.attest, deps.tool), ...(signer ? { signer } : {}) } } : {}),
+          ...(req.sign && signer ? { sign: { formats: req.sign.formats, signer } } : {}),
         },
         engine,
       );
-      if (req.sign && signer) await signPushed(new Registries({ insecure: registrySettings().insecure }), pushedNames(req.outputs, req.tags), pushedManifests(result), { formats: req.sign.formats, signer }, progress);
       const stored: StoredOutput[] = [];
       for (const f of files) {
         const info = await putFile(deps.stores.blobs, f.path);

@@ -14,13 +14,14 @@ import type { StepKey } from '../../worker/step.js';
 import type { SecretSource, Worker } from '../../worker/worker.js';
 import { assembleImage, assembleIndex, type BuiltImage } from '../export/image-assembler.js';
 import { exportOutputs } from '../export/exporters.js';
-import type { OutputSpec } from '../export/output-spec.js';
+import { pushedNames, type OutputSpec } from '../export/output-spec.js';
 import { blobRootfs, type RootfsSource } from '../export/rootfs-source.js';
 import type { BuildPlan, PlanOptions } from '../plan/plan-types.js';
 import { planBuild } from '../plan/planner.js';
 import { imageChainSteps } from '../plan/image-chain.js';
 import { ImageSources, LayoutImageProvider } from './image-provider.js';
 import { Registries, RegistryImages, registrySettings } from '../registry/registry-images.js';
+import { pushedManifests, signPushed, type SignOptions } from '../registry/signing.js';
 import type { Progress } from '../progress/progress.js';
 import { LayerCompressor } from './layer-compressor.js';
 import { MissExplainer } from './miss-explainer.js';
@@ -86,6 +87,8 @@ export interface BuildRequest {
   signal?: AbortSignal;
   /** `--provenance` / `--sbom`, and what the statements name that only the caller knows. */
   attest?: AttestRequest;
+  /** `--sign`: every pushed manifest is signed once the pushes and caches are written. */
+  sign?: SignOptions;
 }
 
 export interface AttestRequest {
@@ -233,6 +236,7 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
       await writeFile(req.metadataFile, JSON.stringify(meta, null, 2) + '\n');
     }
     await exportCaches(req.cacheTo ?? [], { records: () => solver.allRecords(), images, platforms: plan.targets.map((t) => t.platform), blobs, imported, registries, progress: req.progress, warnings });
+    if (req.sign) await signPushed(registries, pushedNames(req.outputs, req.tags), pushedManifests({ images, top }), req.sign, req.progress);
     return { plan, images, top, misses: solver.misses, warnings };
   } finally {
     req.signal?.removeEventListener('abort', abort);

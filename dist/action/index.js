@@ -29857,6 +29857,55 @@ var init_exporters = __esm({
   }
 });
 
+// coordinator/export/output-spec.ts
+function parseOutput(text) {
+  if (!text.includes("=")) return text === "-" ? { type: "tar", dest: "-" } : { type: "local", dest: text };
+  const fields2 = /* @__PURE__ */ new Map();
+  for (const part of text.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw new OutputSpecError(`invalid --output ${JSON.stringify(text)}: ${JSON.stringify(part)} is not KEY=VALUE`);
+    fields2.set(part.slice(0, eq).trim(), part.slice(eq + 1));
+  }
+  const type = fields2.get("type") ?? "local";
+  const dest = fields2.get("dest");
+  const bool2 = (key, dflt) => {
+    const v = fields2.get(key);
+    if (v === void 0) return dflt;
+    if (v === "true" || v === "false") return v === "true";
+    throw new OutputSpecError(`invalid --output ${key}=${v}: use true or false`);
+  };
+  const needDest = () => {
+    if (!dest) throw new OutputSpecError(`--output type=${type} needs dest=PATH`);
+    return dest;
+  };
+  switch (type) {
+    case "oci":
+      return { type, dest: needDest(), tar: bool2("tar", true) };
+    case "docker":
+      return { type, dest: needDest() };
+    case "local":
+    case "tar":
+      return { type, dest: needDest() };
+    case "image":
+    case "registry":
+      return { type: "image", push: type === "registry" || bool2("push", false), names: (fields2.get("name") ?? "").split(",").filter(Boolean), pushByDigest: bool2("push-by-digest", false) };
+    default:
+      throw new OutputSpecError(`unsupported --output type=${type} (use oci, docker, local, tar, image or registry)`);
+  }
+}
+function pushedNames(outputs, tags) {
+  return outputs.flatMap((x) => x.type === "image" && x.push ? x.names.length > 0 ? x.names : tags : []);
+}
+var OutputSpecError;
+var init_output_spec = __esm({
+  "coordinator/export/output-spec.ts"() {
+    "use strict";
+    init_expected_error();
+    OutputSpecError = class extends ExpectedError {
+    };
+  }
+});
+
 // coordinator/export/rootfs-source.ts
 import { mkdtemp as mkdtemp3, rm as rm10 } from "node:fs/promises";
 import { join as join24 } from "node:path";
@@ -59811,6 +59860,147 @@ var init_registry_images = __esm({
   }
 });
 
+// oci/signing/simple-signing.ts
+function dockerReference(domain, repo) {
+  return `${domain === "docker.io" ? "index.docker.io" : domain}/${repo}`;
+}
+function simpleSigningPayload(reference, digest, annotations) {
+  const payload = {
+    critical: { identity: { "docker-reference": reference }, image: { "docker-manifest-digest": digest }, type: SIGNATURE_TYPE },
+    optional: annotations && Object.keys(annotations).length > 0 ? annotations : null
+  };
+  return Buffer.from(JSON.stringify(payload));
+}
+function payloadDigest(bytes) {
+  let p;
+  try {
+    p = JSON.parse(bytes.toString());
+  } catch {
+    return { error: "the payload is not JSON" };
+  }
+  if (p?.critical?.type !== SIGNATURE_TYPE) return { error: `the payload's type is not "${SIGNATURE_TYPE}"` };
+  const digest = p.critical.image?.["docker-manifest-digest"];
+  return typeof digest === "string" ? { digest } : { error: "the payload names no image digest" };
+}
+var SIMPLE_SIGNING_MEDIA_TYPE, SIGNATURE_ANNOTATION, SIGNATURE_TYPE;
+var init_simple_signing = __esm({
+  "oci/signing/simple-signing.ts"() {
+    "use strict";
+    SIMPLE_SIGNING_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json";
+    SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature";
+    SIGNATURE_TYPE = "cosign container image signature";
+  }
+});
+
+// oci/signing/image-signatures.ts
+function signatureTag(subject) {
+  return `${subject.replace(":", "-")}.sig`;
+}
+async function attachLegacySignature(client, repo, subject, signer, dockerReference2) {
+  const payload = simpleSigningPayload(dockerReference2, subject);
+  const signature = await signer.sign(payload);
+  const tag = signatureTag(subject);
+  const existing = await getManifest(client, repo, tag);
+  const layers = existing ? JSON.parse(existing.bytes.toString()).layers : [];
+  const layer = await putBlob2(client, repo, SIMPLE_SIGNING_MEDIA_TYPE, payload);
+  layers.push({ ...layer, annotations: { [SIGNATURE_ANNOTATION]: signature.toString("base64") } });
+  const config = await putBlob2(client, repo, MediaType.ociConfig, Buffer.from(JSON.stringify({ architecture: "", os: "", config: {}, rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) } })));
+  const manifest = { schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers };
+  await putManifest(client, repo, tag, MediaType.ociManifest, Buffer.from(JSON.stringify(manifest)));
+  return { tag, layers: layers.length };
+}
+async function legacySignatures(client, repo, subject) {
+  const raw = await getManifest(client, repo, signatureTag(subject));
+  if (!raw) return [];
+  const manifest = JSON.parse(raw.bytes.toString());
+  const found = [];
+  for (const l of manifest.layers ?? []) {
+    if (l.mediaType !== SIMPLE_SIGNING_MEDIA_TYPE) continue;
+    const signature = l.annotations?.[SIGNATURE_ANNOTATION];
+    found.push({ payload: await getBlob(client, repo, l.digest), ...signature !== void 0 ? { signature } : {} });
+  }
+  return found;
+}
+async function attachBundle(client, repo, subject, signer, statementBytes, predicateType, created) {
+  const bundle = await signedBundle(signer, IN_TOTO_PAYLOAD_TYPE, statementBytes);
+  return attachReferrer(client, repo, subject, {
+    artifactType: BUNDLE_MEDIA_TYPE,
+    blobs: [{ mediaType: BUNDLE_MEDIA_TYPE, data: bundle }],
+    annotations: {
+      "org.opencontainers.image.created": created.toISOString().replace(/\.\d{3}Z$/, "Z"),
+      [BUNDLE_CONTENT_ANNOTATION]: "dsse-envelope",
+      [BUNDLE_PREDICATE_ANNOTATION]: predicateType
+    }
+  });
+}
+function attachBundleSignature(client, repo, subject, signer, created) {
+  return attachBundle(client, repo, subject, signer, statement2(subject.digest, COSIGN_SIGN_PREDICATE, {}), COSIGN_SIGN_PREDICATE, created);
+}
+var init_image_signatures = __esm({
+  "oci/signing/image-signatures.ts"() {
+    "use strict";
+    init_manifest();
+    init_content();
+    init_referrers();
+    init_sigstore_bundle();
+    init_simple_signing();
+  }
+});
+
+// coordinator/registry/signing.ts
+async function resolveSubject(registries2, ref) {
+  const raw = await getManifest(registries2.client(ref.domain), ref.path, ref.digest ?? ref.tag);
+  if (!raw) throw new RegistryError(`${formatReference(ref)}: manifest not found`, 404);
+  return { mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length };
+}
+async function signManifest(registries2, repo, subject, o) {
+  const client = registries2.client(repo.domain);
+  const name = `${repo.domain}/${repo.path}@${subject.digest}`;
+  const lines = [];
+  if (o.formats.includes("legacy")) {
+    const { tag } = await attachLegacySignature(client, repo.path, subject.digest, o.signer, dockerReference(repo.domain, repo.path));
+    lines.push(`signed ${name}: legacy signature at ${repo.domain}/${repo.path}:${tag}`);
+  }
+  if (o.formats.includes("bundle")) {
+    const r = await attachBundleSignature(client, repo.path, subject, o.signer, o.now ?? /* @__PURE__ */ new Date());
+    lines.push(`signed ${name}: Sigstore bundle ${r.descriptor.digest} (${r.via === "api" ? "referrers API" : `referrers tag ${subject.digest.replace(":", "-")}`})`);
+  }
+  return lines;
+}
+function repositoriesOf(names) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const n of names) {
+    const r = parseReference(n);
+    seen.set(`${r.domain}/${r.path}`, { domain: r.domain, path: r.path });
+  }
+  return [...seen.values()];
+}
+async function signPushed(registries2, names, manifests, o, progress) {
+  const id = progress.start(`signing ${manifests.length} manifest${manifests.length > 1 ? "s" : ""}`);
+  try {
+    for (const repo of repositoriesOf(names)) {
+      for (const m of manifests) for (const line of await signManifest(registries2, repo, m, o)) progress.note(id, line);
+    }
+    progress.done(id);
+  } catch (err) {
+    progress.error(id, err.message);
+    throw err;
+  }
+}
+function pushedManifests(result) {
+  return [...result.images.map((i) => i.manifest), ...result.images.length > 1 ? [result.top] : []];
+}
+var init_signing = __esm({
+  "coordinator/registry/signing.ts"() {
+    "use strict";
+    init_content();
+    init_errors3();
+    init_reference();
+    init_image_signatures();
+    init_simple_signing();
+  }
+});
+
 // coordinator/solver/layer-compressor.ts
 var gzipRecordKey, LayerCompressor;
 var init_layer_compressor = __esm({
@@ -60725,6 +60915,7 @@ async function buildLeased(req, engine, lease) {
       await writeFile9(req.metadataFile, JSON.stringify(meta, null, 2) + "\n");
     }
     await exportCaches(req.cacheTo ?? [], { records: () => solver.allRecords(), images, platforms: plan.targets.map((t) => t.platform), blobs, imported, registries: registries2, progress: req.progress, warnings });
+    if (req.sign) await signPushed(registries2, pushedNames(req.outputs, req.tags), pushedManifests({ images, top }), req.sign, req.progress);
     return { plan, images, top, misses: solver.misses, warnings };
   } finally {
     req.signal?.removeEventListener("abort", abort);
@@ -60773,11 +60964,13 @@ var init_build = __esm({
     init_layer();
     init_image_assembler();
     init_exporters();
+    init_output_spec();
     init_rootfs_source();
     init_planner();
     init_image_chain();
     init_image_provider();
     init_registry_images();
+    init_signing();
     init_layer_compressor();
     init_miss_explainer();
     init_solver();
@@ -61115,196 +61308,6 @@ var init_progress = __esm({
         }
       }
     };
-  }
-});
-
-// coordinator/export/output-spec.ts
-function parseOutput(text) {
-  if (!text.includes("=")) return text === "-" ? { type: "tar", dest: "-" } : { type: "local", dest: text };
-  const fields2 = /* @__PURE__ */ new Map();
-  for (const part of text.split(",")) {
-    const eq = part.indexOf("=");
-    if (eq <= 0) throw new OutputSpecError(`invalid --output ${JSON.stringify(text)}: ${JSON.stringify(part)} is not KEY=VALUE`);
-    fields2.set(part.slice(0, eq).trim(), part.slice(eq + 1));
-  }
-  const type = fields2.get("type") ?? "local";
-  const dest = fields2.get("dest");
-  const bool2 = (key, dflt) => {
-    const v = fields2.get(key);
-    if (v === void 0) return dflt;
-    if (v === "true" || v === "false") return v === "true";
-    throw new OutputSpecError(`invalid --output ${key}=${v}: use true or false`);
-  };
-  const needDest = () => {
-    if (!dest) throw new OutputSpecError(`--output type=${type} needs dest=PATH`);
-    return dest;
-  };
-  switch (type) {
-    case "oci":
-      return { type, dest: needDest(), tar: bool2("tar", true) };
-    case "docker":
-      return { type, dest: needDest() };
-    case "local":
-    case "tar":
-      return { type, dest: needDest() };
-    case "image":
-    case "registry":
-      return { type: "image", push: type === "registry" || bool2("push", false), names: (fields2.get("name") ?? "").split(",").filter(Boolean), pushByDigest: bool2("push-by-digest", false) };
-    default:
-      throw new OutputSpecError(`unsupported --output type=${type} (use oci, docker, local, tar, image or registry)`);
-  }
-}
-function pushedNames(outputs, tags) {
-  return outputs.flatMap((x) => x.type === "image" && x.push ? x.names.length > 0 ? x.names : tags : []);
-}
-var OutputSpecError;
-var init_output_spec = __esm({
-  "coordinator/export/output-spec.ts"() {
-    "use strict";
-    init_expected_error();
-    OutputSpecError = class extends ExpectedError {
-    };
-  }
-});
-
-// oci/signing/simple-signing.ts
-function dockerReference(domain, repo) {
-  return `${domain === "docker.io" ? "index.docker.io" : domain}/${repo}`;
-}
-function simpleSigningPayload(reference, digest, annotations) {
-  const payload = {
-    critical: { identity: { "docker-reference": reference }, image: { "docker-manifest-digest": digest }, type: SIGNATURE_TYPE },
-    optional: annotations && Object.keys(annotations).length > 0 ? annotations : null
-  };
-  return Buffer.from(JSON.stringify(payload));
-}
-function payloadDigest(bytes) {
-  let p;
-  try {
-    p = JSON.parse(bytes.toString());
-  } catch {
-    return { error: "the payload is not JSON" };
-  }
-  if (p?.critical?.type !== SIGNATURE_TYPE) return { error: `the payload's type is not "${SIGNATURE_TYPE}"` };
-  const digest = p.critical.image?.["docker-manifest-digest"];
-  return typeof digest === "string" ? { digest } : { error: "the payload names no image digest" };
-}
-var SIMPLE_SIGNING_MEDIA_TYPE, SIGNATURE_ANNOTATION, SIGNATURE_TYPE;
-var init_simple_signing = __esm({
-  "oci/signing/simple-signing.ts"() {
-    "use strict";
-    SIMPLE_SIGNING_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json";
-    SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature";
-    SIGNATURE_TYPE = "cosign container image signature";
-  }
-});
-
-// oci/signing/image-signatures.ts
-function signatureTag(subject) {
-  return `${subject.replace(":", "-")}.sig`;
-}
-async function attachLegacySignature(client, repo, subject, signer, dockerReference2) {
-  const payload = simpleSigningPayload(dockerReference2, subject);
-  const signature = await signer.sign(payload);
-  const tag = signatureTag(subject);
-  const existing = await getManifest(client, repo, tag);
-  const layers = existing ? JSON.parse(existing.bytes.toString()).layers : [];
-  const layer = await putBlob2(client, repo, SIMPLE_SIGNING_MEDIA_TYPE, payload);
-  layers.push({ ...layer, annotations: { [SIGNATURE_ANNOTATION]: signature.toString("base64") } });
-  const config = await putBlob2(client, repo, MediaType.ociConfig, Buffer.from(JSON.stringify({ architecture: "", os: "", config: {}, rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) } })));
-  const manifest = { schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers };
-  await putManifest(client, repo, tag, MediaType.ociManifest, Buffer.from(JSON.stringify(manifest)));
-  return { tag, layers: layers.length };
-}
-async function legacySignatures(client, repo, subject) {
-  const raw = await getManifest(client, repo, signatureTag(subject));
-  if (!raw) return [];
-  const manifest = JSON.parse(raw.bytes.toString());
-  const found = [];
-  for (const l of manifest.layers ?? []) {
-    if (l.mediaType !== SIMPLE_SIGNING_MEDIA_TYPE) continue;
-    const signature = l.annotations?.[SIGNATURE_ANNOTATION];
-    found.push({ payload: await getBlob(client, repo, l.digest), ...signature !== void 0 ? { signature } : {} });
-  }
-  return found;
-}
-async function attachBundle(client, repo, subject, signer, statementBytes, predicateType, created) {
-  const bundle = await signedBundle(signer, IN_TOTO_PAYLOAD_TYPE, statementBytes);
-  return attachReferrer(client, repo, subject, {
-    artifactType: BUNDLE_MEDIA_TYPE,
-    blobs: [{ mediaType: BUNDLE_MEDIA_TYPE, data: bundle }],
-    annotations: {
-      "org.opencontainers.image.created": created.toISOString().replace(/\.\d{3}Z$/, "Z"),
-      [BUNDLE_CONTENT_ANNOTATION]: "dsse-envelope",
-      [BUNDLE_PREDICATE_ANNOTATION]: predicateType
-    }
-  });
-}
-function attachBundleSignature(client, repo, subject, signer, created) {
-  return attachBundle(client, repo, subject, signer, statement2(subject.digest, COSIGN_SIGN_PREDICATE, {}), COSIGN_SIGN_PREDICATE, created);
-}
-var init_image_signatures = __esm({
-  "oci/signing/image-signatures.ts"() {
-    "use strict";
-    init_manifest();
-    init_content();
-    init_referrers();
-    init_sigstore_bundle();
-    init_simple_signing();
-  }
-});
-
-// coordinator/registry/signing.ts
-async function resolveSubject(registries2, ref) {
-  const raw = await getManifest(registries2.client(ref.domain), ref.path, ref.digest ?? ref.tag);
-  if (!raw) throw new RegistryError(`${formatReference(ref)}: manifest not found`, 404);
-  return { mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length };
-}
-async function signManifest(registries2, repo, subject, o) {
-  const client = registries2.client(repo.domain);
-  const name = `${repo.domain}/${repo.path}@${subject.digest}`;
-  const lines = [];
-  if (o.formats.includes("legacy")) {
-    const { tag } = await attachLegacySignature(client, repo.path, subject.digest, o.signer, dockerReference(repo.domain, repo.path));
-    lines.push(`signed ${name}: legacy signature at ${repo.domain}/${repo.path}:${tag}`);
-  }
-  if (o.formats.includes("bundle")) {
-    const r = await attachBundleSignature(client, repo.path, subject, o.signer, o.now ?? /* @__PURE__ */ new Date());
-    lines.push(`signed ${name}: Sigstore bundle ${r.descriptor.digest} (${r.via === "api" ? "referrers API" : `referrers tag ${subject.digest.replace(":", "-")}`})`);
-  }
-  return lines;
-}
-function repositoriesOf(names) {
-  const seen = /* @__PURE__ */ new Map();
-  for (const n of names) {
-    const r = parseReference(n);
-    seen.set(`${r.domain}/${r.path}`, { domain: r.domain, path: r.path });
-  }
-  return [...seen.values()];
-}
-async function signPushed(registries2, names, manifests, o, progress) {
-  const id = progress.start(`signing ${manifests.length} manifest${manifests.length > 1 ? "s" : ""}`);
-  try {
-    for (const repo of repositoriesOf(names)) {
-      for (const m of manifests) for (const line of await signManifest(registries2, repo, m, o)) progress.note(id, line);
-    }
-    progress.done(id);
-  } catch (err) {
-    progress.error(id, err.message);
-    throw err;
-  }
-}
-function pushedManifests(result) {
-  return [...result.images.map((i) => i.manifest), ...result.images.length > 1 ? [result.top] : []];
-}
-var init_signing = __esm({
-  "coordinator/registry/signing.ts"() {
-    "use strict";
-    init_content();
-    init_errors3();
-    init_reference();
-    init_image_signatures();
-    init_simple_signing();
   }
 });
 
@@ -89957,9 +89960,9 @@ async function runBuild2(flags, planOptions, out) {
       ...flags.metadataFile ? { metadataFile: flags.metadataFile } : {},
       ...flags.maxParallelism !== void 0 ? { maxParallelism: flags.maxParallelism } : {},
       signal: abort.signal,
-      ...flags.attest.provenance || flags.attest.sbom ? { attest: { ...attestRequest(flags), ...signer ? { signer } : {} } } : {}
+      ...flags.attest.provenance || flags.attest.sbom ? { attest: { ...attestRequest(flags), ...signer ? { signer } : {} } } : {},
+      ...flags.sign && signer ? { sign: { formats: flags.sign.formats, signer } } : {}
     });
-    if (flags.sign && signer) await signPushed(new Registries({ insecure: registrySettings().insecure }), pushedNames(flags.outputs, flags.tags), pushedManifests(result), { formats: flags.sign.formats, signer }, reporter);
     trace("cli: build returned");
     reporter.finish();
     printWarnings([...result.plan.warnings, ...result.warnings.map((message) => ({ message }))], flags.dockerfileName);
@@ -89983,9 +89986,6 @@ var init_build_command = __esm({
     init_file_hashes();
     init_dry_run();
     init_progress();
-    init_registry_images();
-    init_output_spec();
-    init_signing();
     init_platform();
     init_build_flags();
     init_errors2();
