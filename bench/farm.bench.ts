@@ -6,8 +6,9 @@
  *    and 4 workers of one slot each: the speed-up against one worker (target: at least 0.85 x N).
  * 2. A cross-worker cache hit: an image built on worker A, then one more step on top of it placed on
  *    worker B, whose cache is empty, so B must fetch the image's layers; against downloading those
- *    layers from the coordinator's Content service.
- * Needs root and redis-server (bash scripts/setup.sh). Run: `npm run bench:farm`.
+ *    layers from the coordinator's Content service. Once with B on loopback, once with B behind a
+ *    rate-limited link (BENCH_LINK_RATE, default 1gbit), as a worker machine on a network would be.
+ * Needs root, redis-server and iproute2 (bash scripts/setup.sh). Run: `npm run bench:farm`.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -15,9 +16,10 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { LayerRecord } from '../cache/cache-index.js';
 import { LocalCache } from '../worker/remote/local-cache.js';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ContentBlobStore } from '../cache/content-blob-store.js';
 import type { Digest } from '../oci/digest.js';
 import { busyboxLayout } from '../test/engine-helpers.js';
@@ -71,48 +73,143 @@ async function scaling(redisUrl: string, work: string): Promise<void> {
   for (const r of results) console.log(`| ${r.n} | ${(r.ms / 1000).toFixed(2)} s | ${(one / r.ms).toFixed(2)}x | >= ${(0.85 * r.n).toFixed(2)}x |`);
 }
 
-async function crossWorkerHit(redisUrl: string, work: string): Promise<void> {
+/**
+ * Where worker B and a plain download client run. On loopback both ends of every transfer share this
+ * machine's two cores, so a transfer is bound by CPU, and any work the receiver adds shows in full.
+ * Behind a link, B is a machine of its own on the farm's network: a network namespace joined by a veth
+ * pair whose coordinator-to-worker direction is limited to `rate` (tc tbf), as a NIC would be.
+ */
+interface Place {
+  name: string;
+  /** The coordinator's --listen address: where B reaches it. */
+  listen: string;
+  /** Runs a command where B is. */
+  wrap: string[];
+  close(): void;
+}
+
+const loopback: Place = { name: 'loopback', listen: '127.0.0.1:0', wrap: [], close: () => undefined };
+
+function sh(cmd: string[]): void {
+  const r = spawnSync(cmd[0]!, cmd.slice(1), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed: ${r.stderr}`);
+}
+
+function link(rate: string): Place {
+  const ns = `dockyard-bench-${process.pid}`;
+  const [host, peer] = [`dyb${process.pid}h`, `dyb${process.pid}p`];
+  const inNs = ['ip', 'netns', 'exec', ns];
+  // Into the network namespace only: `ip netns exec` also remounts /sys, which hides the cgroups runc needs.
+  const wrap = ['nsenter', `--net=/run/netns/${ns}`];
+  try {
+    sh(['ip', 'netns', 'add', ns]);
+    sh(['ip', 'link', 'add', host, 'type', 'veth', 'peer', 'name', peer]);
+    sh(['ip', 'link', 'set', peer, 'netns', ns]);
+    sh(['ip', 'addr', 'add', '10.231.0.1/30', 'dev', host]);
+    sh(['ip', 'link', 'set', host, 'up']);
+    sh([...inNs, 'ip', 'addr', 'add', '10.231.0.2/30', 'dev', peer]);
+    sh([...inNs, 'ip', 'link', 'set', peer, 'up']);
+    sh([...inNs, 'ip', 'link', 'set', 'lo', 'up']);
+    // Both directions, each limited where it leaves: downloads leave the host end.
+    for (const [dev, pre] of [[host, []], [peer, inNs]] as const) sh([...pre, 'tc', 'qdisc', 'add', 'dev', dev, 'root', 'tbf', 'rate', rate, 'burst', '1mb', 'latency', '20ms']);
+  } catch (err) {
+    spawnSync('ip', ['netns', 'del', ns]);
+    throw err;
+  }
+  return { name: `${rate}/s link`, listen: '10.231.0.1:0', wrap, close: () => void spawnSync('ip', ['netns', 'del', ns]) };
+}
+
+interface Downloads {
+  /** The bytes received and digest-checked, then dropped. */
+  dropped: number;
+  /** The same into a file, as any download keeps them (no sync). */
+  kept: number;
+}
+
+/** `--download ADDRESS DIGEST DIR`: this file's other mode, run where B is; prints one `Downloads` as JSON. */
+async function downloadMode(address: string, digest: Digest, dir: string): Promise<void> {
+  const client = new ContentBlobStore(address, {});
+  // Connected and warmed up first, as B is by its warm-up build.
+  for await (const _ of client.stream(digest));
+  let t0 = process.hrtime.bigint();
+  for await (const _ of client.stream(digest));
+  const dropped = Number(process.hrtime.bigint() - t0) / 1e6;
+  const file = join(dir, `download-${process.pid}`);
+  t0 = process.hrtime.bigint();
+  await pipeline(client.stream(digest), createWriteStream(file));
+  const kept = Number(process.hrtime.bigint() - t0) / 1e6;
+  rmSync(file);
+  client.close();
+  console.log(JSON.stringify({ dropped, kept } satisfies Downloads));
+}
+
+/** Seconds the coordinator has spent on built steps so far, from its Prometheus metrics. */
+async function builtSeconds(metrics: string): Promise<number> {
+  const text = await (await fetch(`http://${metrics}/metrics`)).text();
+  return Number(/^dockyard_step_duration_seconds_sum\{outcome="built"\} (\S+)$/m.exec(text)?.[1] ?? 0);
+}
+
+/** How long the one step `build` runs took, in ms, as the coordinator timed it: from its dispatch to its result. */
+async function builtStep(metrics: string, build: () => void): Promise<number> {
+  const before = await builtSeconds(metrics);
+  build();
+  return (await builtSeconds(metrics) - before) * 1000;
+}
+
+/**
+ * A 30 MB layer built on worker A, then one more step on top of it placed on a fresh worker B where
+ * `place` says, whose cache is empty, so B must fetch the layer first: that step's time minus the same
+ * step's once B has the layer (the step as the coordinator times it, so that the client's start-up and
+ * the rest of the build add no noise). Against downloading the layer from the same Content service,
+ * from where B is.
+ */
+async function crossWorkerHit(redisUrl: string, work: string, place: Place): Promise<{ hits: number[]; downloads: Downloads[]; digest: Digest; address: string; coordinator: FarmProcess }> {
   const dir = join(work, 'layers');
   mkdirSync(dir, { recursive: true });
   const base = ['FROM busybox', 'RUN head -c 30000000 /dev/urandom > /payload && sha256sum /payload > /payload.sum'];
   writeFileSync(join(dir, 'Dockerfile'), base.join('\n') + '\n');
-  const store = join(work, 'store-hit');
-  const coordinator = await startCoordinator(redisUrl, ['--store', store]);
+  const store = join(work, `store-hit-${place.wrap.length}`);
+  const coordinator = await startCoordinator(redisUrl, ['--store', store, '--metrics', '127.0.0.1:0'], {}, place.listen);
+  const metrics = /"metrics":"([^"]+)"/.exec(coordinator.stderr())![1]!;
   const a = await startWorker(coordinator.address, ['--slots', '1']);
   timeBuild(coordinator.address, dir, []);
   await a.stop();
   // The layer built on A: the store's only large blob (the base's layer is small).
-  const payload = spawnSync('find', [join(store, 'blobs', 'sha256'), '-type', 'f', '-size', '+10M', '-printf', '%f\n'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean);
-  const client = new ContentBlobStore(coordinator.address, {});
+  const hex = spawnSync('find', [join(store, 'blobs', 'sha256'), '-type', 'f', '-size', '+10M', '-printf', '%f\n'], { encoding: 'utf8' }).stdout.trim();
+  const digest = `sha256:${hex}` as Digest;
   const warmDir = join(work, 'warm-b');
   mkdirSync(warmDir, { recursive: true });
   writeFileSync(join(dir, 'Dockerfile'), [...base, 'ARG N', 'RUN echo $N > /n'].join('\n') + '\n');
   const hits: number[] = [];
-  const downloads: number[] = [];
-  let bytes = 0;
+  const downloads: Downloads[] = [];
   for (let run = 0; run < RUNS; run++) {
     // A fresh worker B with an empty cache, warmed by a build on the base alone (process, runc, base
     // layer), so the difference below is the fetch and unpack of A's layer, nothing else.
-    const b = await startWorker(coordinator.address, ['--slots', '1']);
+    const b = await startWorker(coordinator.address, ['--slots', '1'], {}, place.wrap);
     writeFileSync(join(warmDir, 'Dockerfile'), `FROM busybox\nRUN echo ${run}-${Date.now()} > /w\n`);
     timeBuild(coordinator.address, warmDir, []);
-    const cold = timeBuild(coordinator.address, dir, ['--build-arg', `N=${run}-a`]).ms;
-    const warm = timeBuild(coordinator.address, dir, ['--build-arg', `N=${run}-b`]).ms;
+    const cold = await builtStep(metrics, () => timeBuild(coordinator.address, dir, ['--build-arg', `N=${run}-a`]));
+    const warm = await builtStep(metrics, () => timeBuild(coordinator.address, dir, ['--build-arg', `N=${run}-b`]));
     hits.push(cold - warm);
     await b.stop();
-    // The same layer, downloaded from the same Content service by a plain client (digest checked).
-    const t0 = process.hrtime.bigint();
-    bytes = 0;
-    for (const hex of payload) for await (const chunk of client.stream(`sha256:${hex}` as Digest)) bytes += (chunk as Buffer).length;
-    downloads.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const argv = [...place.wrap, process.execPath, fileURLToPath(import.meta.url), '--download', coordinator.address, digest, work];
+    const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`download failed: ${r.stderr}`);
+    downloads.push(JSON.parse(r.stdout) as Downloads);
   }
-  // The same fetch as the worker makes it, in this process against the same Content service, timed
-  // alone (no build around it): the layer into a fresh worker cache as its snapshot, unpacked as it
-  // arrives, against a plain download of it; interleaved, so load changes hit both alike.
-  const digest = `sha256:${payload[0]}` as Digest;
+  return { hits, downloads, digest, address: coordinator.address, coordinator };
+}
+
+/**
+ * The same fetch as the worker makes it, in this process against the same Content service, timed
+ * alone (no build around it): the layer into a fresh worker cache as its snapshot, unpacked as it
+ * arrives, against a plain download of it; interleaved, so load changes hit both alike.
+ */
+async function fetchAlone(address: string, digest: Digest, work: string): Promise<{ fetches: number[]; plain: number[] }> {
+  const client = new ContentBlobStore(address, {});
   const diff = createHash('sha256');
   await pipeline(client.stream(digest), createGunzip(), diff);
-  const layer: LayerRecord = { digest, diffID: `sha256:${diff.digest('hex')}` as Digest, size: bytes, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' };
+  const layer: LayerRecord = { digest, diffID: `sha256:${diff.digest('hex')}` as Digest, size: (await client.stat(digest))!, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' };
   const fetches: number[] = [];
   const plain: number[] = [];
   for (let run = 0; run < 2 * RUNS + 1; run++) {
@@ -128,16 +225,34 @@ async function crossWorkerHit(redisUrl: string, work: string): Promise<void> {
     rmSync(cache.dir, { recursive: true, force: true });
   }
   client.close();
-  await coordinator.stop();
-  const hit = median(hits);
-  const download = median(downloads);
-  console.log(`\nCross-worker cache hit (${(bytes / 1e6).toFixed(1)} MB layer built on worker A, needed by a fresh worker B; median of ${RUNS})`);
-  console.log('| what | time |');
-  console.log('| --- | --- |');
-  console.log(`| the cache hit's cost on B: the step with the layer fetched, minus the same step once B has it | ${hit.toFixed(0)} ms (runs: ${hits.map((h) => h.toFixed(0)).join(', ')}) |`);
-  console.log(`| downloading the same layer from Content | ${download.toFixed(0)} ms (runs: ${downloads.map((d) => d.toFixed(0)).join(', ')}) |`);
-  console.log(`| ratio | ${(hit / download).toFixed(2)} |`);
-  console.log(`\nThe worker's fetch alone (LocalCache.ensure, in-process; median of ${fetches.length}, interleaved)`);
+  return { fetches, plain };
+}
+
+async function crossWorker(redisUrl: string, work: string): Promise<void> {
+  const rate = process.env.BENCH_LINK_RATE ?? '1gbit';
+  const rows: string[] = [];
+  let alone: { fetches: number[]; plain: number[] } | undefined;
+  for (const make of [() => loopback, () => link(rate)]) {
+    const place = make();
+    try {
+      const { hits, downloads, digest, address, coordinator } = await crossWorkerHit(redisUrl, work, place);
+      if (place === loopback) alone = await fetchAlone(address, digest, work);
+      await coordinator.stop();
+      const hit = median(hits);
+      const dropped = median(downloads.map((d) => d.dropped));
+      const kept = median(downloads.map((d) => d.kept));
+      const ms = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join(', ');
+      rows.push(`| ${place.name} | ${hit.toFixed(0)} ms (${ms(hits)}) | ${dropped.toFixed(0)} ms (${ms(downloads.map((d) => d.dropped))}) | ${kept.toFixed(0)} ms | ${(hit / dropped).toFixed(2)} | ${(hit / kept).toFixed(2)} |`);
+    } finally {
+      place.close();
+    }
+  }
+  console.log(`\nCross-worker cache hit (a 30 MB layer built on worker A, needed by a fresh worker B; medians of ${RUNS})`);
+  console.log("| B's place | the hit's cost on B: the step with the layer fetched, minus the same step once B has it | downloading the layer from Content, bytes dropped | the same into a file | hit / download dropped | hit / download into a file |");
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const row of rows) console.log(row);
+  const { fetches, plain } = alone!;
+  console.log(`\nThe worker's fetch alone on loopback (LocalCache.ensure, in-process; median of ${fetches.length}, interleaved)`);
   console.log('| what | time |');
   console.log('| --- | --- |');
   console.log(`| fetch into a worker cache: download, check, unpack | ${median(fetches).toFixed(0)} ms |`);
@@ -152,14 +267,16 @@ async function main(): Promise<void> {
     // BENCH_ONLY=scaling or BENCH_ONLY=hit runs one part.
     const only = process.env.BENCH_ONLY;
     if (only !== 'hit') await scaling(redis.url, work);
-    if (only !== 'scaling') await crossWorkerHit(redis.url, work);
+    if (only !== 'scaling') await crossWorker(redis.url, work);
   } finally {
     await redis.close();
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-main().catch((err: unknown) => {
+const [mode, address, digest, dir] = process.argv.slice(2);
+(mode === '--download' ? downloadMode(address!, digest as Digest, dir!) : main()).catch((err: unknown) => {
   console.error(err);
-  process.exitCode = 1;
+  // Exiting kills the coordinators and workers still running (test/farm-helpers.ts), which would otherwise keep this process alive.
+  process.exit(1);
 });

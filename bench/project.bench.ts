@@ -8,7 +8,7 @@
  * The tree is generated from a fixed seed, so every run builds the same bytes.
  * Needs root and `bash bench/setup-peers.sh`. Run: `npm run bench:project` (BENCH_RUNS, default 5;
  * BENCH_PEERS=0 measures Dockyard alone; BENCH_KEEP=1 keeps the work directory and prints it;
- * BENCH_CLI=PATH measures another build's dist/cli/main.js).
+ * BENCH_CLI=PATH measures another build's CLI).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +21,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const PEERS = process.env.BENCH_PEERS !== '0';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // BENCH_CLI: another build's CLI (an older commit's dist/cli/main.js), for a before-and-after figure.
-const cli = process.env.BENCH_CLI ?? join(repo, 'dist', 'cli', 'main.js');
+const cli = process.env.BENCH_CLI ?? join(repo, 'dist', 'bin', 'dockyard.js');
 const busyboxDir = process.env.DOCKYARD_BUSYBOX_DIR ?? '/var/lib/dockyard/busybox';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 # apache2-utils' htpasswd), redis-server, skopeo and umoci are the real peers the tests use;
 # qemu-user-static runs foreign platforms; busybox-static makes small real base images offline;
 # git clones ADD git sources; util-linux's flock holds cache-mount locks across processes; openssl
-# checks signatures independently in the tests, and python3 gives them a pseudo-terminal (password prompts).
-PACKAGES=(runc docker-registry redis-server qemu-user-static busybox-static skopeo umoci attr apache2-utils git util-linux openssl python3)
+# checks signatures independently in the tests, and python3 gives them a pseudo-terminal (password prompts);
+# iproute2's ip and tc put the farm benchmark's worker behind a rate-limited link.
+PACKAGES=(runc docker-registry redis-server qemu-user-static busybox-static skopeo umoci attr apache2-utils git util-linux openssl python3 iproute2)
 
 sudo=()
 missing=()

@@ -17,9 +17,13 @@ process.on('exit', () => {
   for (const p of live) p.kill('SIGKILL');
 });
 
-/** Starts `dockyard ARGS` and waits for its first stdout line. */
-export async function startDockyard(args: string[], env: NodeJS.ProcessEnv = {}): Promise<FarmProcess> {
-  const child = spawn(process.execPath, [cliPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DOCKYARD_DEBUG: '', ...env } });
+/**
+ * Starts `dockyard ARGS` and waits for its first stdout line. `wrap` is a command that execs the rest
+ * in the same process (`ip netns exec NS`), so that signals still reach dockyard.
+ */
+export async function startDockyard(args: string[], env: NodeJS.ProcessEnv = {}, wrap: string[] = []): Promise<FarmProcess> {
+  const argv = [...wrap, process.execPath, cliPath, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DOCKYARD_DEBUG: '', ...env } });
   live.add(child);
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
@@ -49,6 +53,6 @@ export async function startCoordinator(redisUrl: string, extra: string[] = [], e
 }
 
 /** `dockyard worker` with a cache directory of its own, as if on a machine of its own. */
-export function startWorker(address: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<FarmProcess> {
-  return startDockyard(['worker', '--coordinator', address, '--cache-dir', tempDir('worker'), '--slots', '2', ...extra], env);
+export function startWorker(address: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}, wrap: string[] = []): Promise<FarmProcess> {
+  return startDockyard(['worker', '--coordinator', address, '--cache-dir', tempDir('worker'), '--slots', '2', ...extra], env, wrap);
 }

@@ -28167,10 +28167,11 @@ var init_local_worker = __esm({
 
 // worker/system/mount.ts
 async function mountOverlay(target, o) {
-  const opts = [`lowerdir=${o.lower.join(":")}`];
-  if (o.upper && o.work) opts.push(`upperdir=${o.upper}`, `workdir=${o.work}`);
-  opts.push("redirect_dir=off", "metacopy=off", "index=off");
-  await runCommand("mount", ["-t", "overlay", "overlay", "-o", opts.join(","), target], { cwd: o.cwd });
+  const opts = [`lowerdir=${o.lower.join(":")}`, "redirect_dir=off", "metacopy=off", "index=off"];
+  const mount = (extra) => runCommand("mount", ["-t", "overlay", "overlay", "-o", [...opts, ...extra].join(","), target], { cwd: o.cwd });
+  if (!o.upper || !o.work) return void await mount([]);
+  const upper = [`upperdir=${o.upper}`, `workdir=${o.work}`];
+  await mount([...upper, "volatile"]).catch(() => mount(upper));
 }
 async function unmount(target) {
   const r = await runCommand("umount", [target], { check: false });

@@ -16,6 +16,7 @@ import { LocalWorker } from '../local/local-worker.js';
 import type { SecretSource, StepInput } from '../worker.js';
 import { materialiseTree } from './file-tree.js';
 import { copyBlob, type CacheSession, type LocalCache } from './local-cache.js';
+import { trace } from '../../oci/trace.js';
 
 /** What a finished assignment reports: a result or a failure (the StepEvent without its task id). */
 export type StepOutcome = Pick<StepEvent, 'result'> | Pick<StepEvent, 'failure'>;
@@ -40,11 +41,13 @@ export interface StepRunnerDeps {
 export async function runAssignment(assign: StepAssignment__Output, deps: StepRunnerDeps): Promise<StepOutcome> {
   const session = await deps.cache.open();
   const tempDirs: string[] = [];
+  let pending: Promise<void> = Promise.resolve();
   try {
     const step = decodeStep(required(assign.step, 'assign.step'));
     if (step.kind === 'source') throw new Error(`source steps run on the coordinator, not on a worker (step ${step.key})`);
     const inputs = assign.inputs.map(decodeStepInput);
-    const local = await makeLocal(inputs, session, deps, tempDirs);
+    const { local, remembered } = await makeLocal(inputs, session, deps, tempDirs);
+    pending = remembered;
     const worker = new LocalWorker(session.blobs, session.snapshots, deps.cache.dir);
     const out = await worker.execute(step, local, {
       log: deps.log,
@@ -52,26 +55,36 @@ export async function runAssignment(assign: StepAssignment__Output, deps: StepRu
       signal: deps.signal,
       ...(assign.epoch !== undefined ? { epoch: assign.epoch } : {}),
     });
+    await remembered;
     const layers = await settleLayers(out.layers);
     await upload(layers, session, deps);
     await deps.cache.remember(layers);
+    trace('worker: step done');
     return { result: encodeStepResult({ layers, emptyLayer: out.emptyLayer }) };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
     return { failure: { message: e.message, tail: e instanceof ExecError ? e.tail : [] } };
   } finally {
+    await pending.catch(() => undefined);
     for (const d of tempDirs) await rm(d, { recursive: true, force: true });
     await session.lease.release();
     await deps.cache.enforceLimit().catch(() => undefined);
   }
 }
 
-async function makeLocal(inputs: RemoteStepInput[], session: CacheSession, deps: StepRunnerDeps, tempDirs: string[]): Promise<StepInput[]> {
+/**
+ * The step's inputs made local. What was fetched is recorded for the LRU bound while the step runs
+ * (`remembered`): the record's sync is bookkeeping, not something the step waits for.
+ */
+async function makeLocal(inputs: RemoteStepInput[], session: CacheSession, deps: StepRunnerDeps, tempDirs: string[]): Promise<{ local: StepInput[]; remembered: Promise<void> }> {
   const files: Digest[] = inputs.flatMap((i) => (i.type === 'rootfs' ? [] : i.entries.flatMap((e) => (e.digest ? [e.digest] : []))));
   const rootfs = inputs.flatMap((i) => (i.type === 'rootfs' ? i.layers : []));
+  trace('worker: fetching inputs');
   const fetched = await deps.cache.ensure(session, files, deps.content, rootfs);
+  trace(`worker: inputs fetched (${fetched.downloaded} downloaded)`);
   deps.progress('downloaded', fetched.downloaded, new Set(files).size + new Set(rootfs.map((l) => l.diffID)).size);
-  await deps.cache.remember(rootfs, fetched.unpacked);
+  const remembered = deps.cache.remember(rootfs, fetched.unpacked);
+  remembered.catch(() => undefined); // awaited by the caller once the step has run
   // Named `<kind>-<pid>-…` so that the next start removes what a killed worker left (SnapshotStore.cleanStale).
   const tmp = join(deps.cache.dir, 'tmp');
   mkdirSync(tmp, { recursive: true });
@@ -85,7 +98,7 @@ async function makeLocal(inputs: RemoteStepInput[], session: CacheSession, deps:
       out.push({ type: 'local', dir: tree.dir, allowed: tree.allowed });
     }
   }
-  return out;
+  return { local: out, remembered };
 }
 
 /** Every blob of the result the coordinator lacks, sent before the result names it. */
