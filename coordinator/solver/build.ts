@@ -7,6 +7,7 @@ import type { BlobStore } from '../../cache/blob-store.js';
 import type { CacheIndex } from '../../cache/cache-index.js';
 import type { ExplainStore } from '../../cache/explain-store.js';
 import type { Lease, LeaseManager } from '../../cache/lease.js';
+import type { GzipMemberHints } from '../../worker/layers/gzip-member-hints.js';
 import type { Descriptor } from '../../oci/manifest.js';
 import type { Digest } from '../../oci/digest.js';
 import { settleLayers } from '../../worker/layer.js';
@@ -66,6 +67,8 @@ export interface BuildEngine {
   scratchDir: string;
   /** The worker for one build; `blobs` is the store under the build's `lease`. */
   openWorker(lease: Lease, blobs: BlobStore): Promise<WorkerSession>;
+  /** Where earlier compressed layers' gzip members lie (the embedded engine's). */
+  gzipMembers?: GzipMemberHints;
 }
 
 export interface BuildRequest {
@@ -200,7 +203,7 @@ async function buildLeased(req: BuildRequest, engine: BuildEngine, lease: Lease)
 
   // Layers a worker stored uncompressed are compressed here, only those an image needs; those of
   // steps found in the cache start as soon as the lookup ends.
-  const compressor = new LayerCompressor(blobs, index, lease);
+  const compressor = new LayerCompressor(blobs, index, lease, engine.gzipMembers);
   for (const key of exported) {
     solver.solve(key).then(
       async (s) => {

@@ -7,6 +7,7 @@ import { ExpectedError } from '../../oci/expected-error.js';
 import { CopyLinks } from '../../worker/file/copy-links.js';
 import { SnapshotStore } from '../../worker/snapshots/snapshot-store.js';
 import { ContextHashStore } from '../context/file-hashes.js';
+import { GzipMemberHints } from '../../worker/layers/gzip-member-hints.js';
 
 /** `DOCKYARD_GC_GRACE`: how long unreferenced new content is spared (default 5m). */
 export function gcGraceMs(env: NodeJS.ProcessEnv = process.env): number {
@@ -32,9 +33,10 @@ export async function pruneCache(dir: string, opts: PruneOptions): Promise<{ rec
     const snapshots = await snapshotStore.removeExcept(result.liveDiffIDs, graceMs, result.freedDiffIDs);
     if (opts.all) {
       await new FsExplainStore(dir).clear();
-      // Hints kept beside the cache: remembered context file hashes and earlier copies.
+      // Hints kept beside the cache: remembered context file hashes, earlier copies and gzip members.
       await new ContextHashStore(dir).clear();
       await new CopyLinks(dir).clear();
+      await new GzipMemberHints(dir).clear();
     }
     return { records: result.records, blobs: result.blobs, snapshots, bytes: result.bytes };
   });

@@ -2,6 +2,7 @@ import type { BlobStore } from '../../cache/blob-store.js';
 import type { CacheIndex, LayerRecord } from '../../cache/cache-index.js';
 import type { Lease } from '../../cache/lease.js';
 import { sha256, type Digest } from '../../oci/digest.js';
+import type { GzipMemberHints } from '../../worker/layers/gzip-member-hints.js';
 import { gzipLayer } from '../../worker/layers/layer-writer.js';
 
 /** The cache index key under which the gzip form of the uncompressed layer `diffID` is remembered. */
@@ -21,6 +22,8 @@ export class LayerCompressor {
     private readonly blobs: BlobStore,
     private readonly index: CacheIndex,
     private readonly lease: Lease,
+    /** Where earlier layers' gzip members lie, so that a layer that changed in one place is compressed again only there. */
+    private readonly hints?: GzipMemberHints,
   ) {}
 
   /** Starts compressing `layer` if an image will need it, so that the export finds it done. */
@@ -51,7 +54,7 @@ export class LayerCompressor {
       await this.index.touch(key);
       return known;
     }
-    const gz = await gzipLayer(layer, this.blobs);
+    const gz = await gzipLayer(layer, this.blobs, this.hints);
     await this.index.put({ key, layers: [gz], created: new Date().toISOString() });
     return gz;
   }

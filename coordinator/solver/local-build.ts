@@ -5,6 +5,7 @@ import { FsCacheIndex } from '../../cache/fs-cache-index.js';
 import { FsExplainStore } from '../../cache/fs-explain-store.js';
 import { LocalWorker, type LocalWorkerOptions } from '../../worker/local/local-worker.js';
 import { SnapshotStore } from '../../worker/snapshots/snapshot-store.js';
+import { GzipMemberHints } from '../../worker/layers/gzip-member-hints.js';
 import { runBuild, type BuildEngine, type BuildRequest, type BuildResult } from './build.js';
 import { enforceCacheLimit } from './cache-maintenance.js';
 import { trace } from '../../oci/trace.js';
@@ -13,11 +14,14 @@ import { trace } from '../../oci/trace.js';
  * The embedded engine: the cache directory's filesystem stores and a `LocalWorker` in this process,
  * whose snapshots also give the `local`/`tar` outputs their filesystem (no second unpack).
  */
-export function localEngine(cacheDir: string, workerOptions: LocalWorkerOptions = { compression: 'lazy', linkUnchanged: true }): BuildEngine {
+export function localEngine(cacheDir: string, options: LocalWorkerOptions = { compression: 'lazy', linkUnchanged: true }): BuildEngine {
+  const gzipMembers = new GzipMemberHints(cacheDir);
+  const workerOptions = { ...options, gzipMembers };
   return {
     stores: { blobs: new FsBlobStore(cacheDir), index: new FsCacheIndex(cacheDir), explanations: new FsExplainStore(cacheDir), leases: new FileLeases(cacheDir) },
     // The snapshot store removes what a killed build left here.
     scratchDir: join(cacheDir, 'tmp'),
+    gzipMembers,
     async openWorker(lease, blobs) {
       const snapshots = new SnapshotStore(cacheDir, blobs, lease);
       await snapshots.cleanStale();

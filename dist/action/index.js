@@ -4090,7 +4090,7 @@ var require_util2 = __commonJS({
   "node_modules/@actions/http-client/node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
     var { Transform: Transform2 } = __require("node:stream");
-    var zlib = __require("node:zlib");
+    var zlib2 = __require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
     var { collectASequenceOfCodePoints, collectAnHTTPQuotedString, removeChars, parseMIMEType } = require_data_url();
@@ -4790,7 +4790,7 @@ var require_util2 = __commonJS({
             callback();
             return;
           }
-          this._inflateStream = (chunk[0] & 15) === 8 ? zlib.createInflate(this.#zlibOptions) : zlib.createInflateRaw(this.#zlibOptions);
+          this._inflateStream = (chunk[0] & 15) === 8 ? zlib2.createInflate(this.#zlibOptions) : zlib2.createInflateRaw(this.#zlibOptions);
           this._inflateStream.on("data", this.push.bind(this));
           this._inflateStream.on("end", () => this.push(null));
           this._inflateStream.on("error", (err) => this.destroy(err));
@@ -13531,7 +13531,7 @@ var require_fetch = __commonJS({
     } = require_response();
     var { HeadersList } = require_headers();
     var { Request, cloneRequest } = require_request2();
-    var zlib = __require("node:zlib");
+    var zlib2 = __require("node:zlib");
     var {
       bytesMatch,
       makePolicyContainer,
@@ -14493,23 +14493,23 @@ var require_fetch = __commonJS({
                 for (let i = codings.length - 1; i >= 0; --i) {
                   const coding = codings[i].trim();
                   if (coding === "x-gzip" || coding === "gzip") {
-                    decoders.push(zlib.createGunzip({
+                    decoders.push(zlib2.createGunzip({
                       // Be less strict when decoding compressed responses, since sometimes
                       // servers send slightly invalid responses that are still accepted
                       // by common browsers.
                       // Always using Z_SYNC_FLUSH is what cURL does.
-                      flush: zlib.constants.Z_SYNC_FLUSH,
-                      finishFlush: zlib.constants.Z_SYNC_FLUSH
+                      flush: zlib2.constants.Z_SYNC_FLUSH,
+                      finishFlush: zlib2.constants.Z_SYNC_FLUSH
                     }));
                   } else if (coding === "deflate") {
                     decoders.push(createInflate({
-                      flush: zlib.constants.Z_SYNC_FLUSH,
-                      finishFlush: zlib.constants.Z_SYNC_FLUSH
+                      flush: zlib2.constants.Z_SYNC_FLUSH,
+                      finishFlush: zlib2.constants.Z_SYNC_FLUSH
                     }));
                   } else if (coding === "br") {
-                    decoders.push(zlib.createBrotliDecompress({
-                      flush: zlib.constants.BROTLI_OPERATION_FLUSH,
-                      finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH
+                    decoders.push(zlib2.createBrotliDecompress({
+                      flush: zlib2.constants.BROTLI_OPERATION_FLUSH,
+                      finishFlush: zlib2.constants.BROTLI_OPERATION_FLUSH
                     }));
                   } else {
                     decoders.length = 0;
@@ -27738,12 +27738,20 @@ var init_manifest = __esm({
 import { createHash as createHash5 } from "node:crypto";
 import { availableParallelism as availableParallelism2 } from "node:os";
 import { promisify } from "node:util";
-import { gzip as gzipCallback } from "node:zlib";
+import * as zlib from "node:zlib";
+function fits(member, chunk, header) {
+  const crc322 = zlib.crc32;
+  if (!crc322 || member.length < 18 || !member.subarray(0, 10).equals(header)) return false;
+  return member.readUInt32LE(member.length - 8) === crc322(chunk) && member.readUInt32LE(member.length - 4) === chunk.length >>> 0;
+}
 async function gzipParallel(source, sink, opts = {}) {
   const level = opts.level ?? 6;
   const threads = Math.max(1, opts.threads ?? availableParallelism2());
+  const header = zlib.gzipSync(Buffer.alloc(0), { level }).subarray(0, 10);
   const hash = createHash5("sha256");
   let size = 0;
+  let written = 0;
+  const members = [];
   const inFlight = [];
   const write = (buf) => new Promise((resolve8, reject) => {
     if (sink.write(buf)) resolve8();
@@ -27760,35 +27768,93 @@ async function gzipParallel(source, sink, opts = {}) {
       sink.once("error", onError);
     }
   });
-  const submit = async (chunk) => {
-    inFlight.push(gzip(chunk, { level }));
-    while (inFlight.length >= threads) await write(await inFlight.shift());
+  const writeNext = async () => {
+    const { ref, member } = inFlight.shift();
+    const buf = await member;
+    members.push({ ...ref, offset: written, length: buf.length });
+    written += buf.length;
+    await write(buf);
   };
-  let pending = [];
-  let pendingSize = 0;
+  let reused = 0;
+  const compress = async (chunk, ref) => {
+    const known = await opts.reuse?.find(ref).catch(() => void 0);
+    if (known && fits(known, chunk, header)) return reused++, known;
+    return gzip2(chunk, { level });
+  };
+  const submit = async (chunk) => {
+    const ref = { sha256: createHash5("sha256").update(chunk).digest("hex"), size: chunk.length };
+    inFlight.push({ ref, member: compress(chunk, ref) });
+    while (inFlight.length >= threads) await writeNext();
+  };
+  const chunker = new Chunker();
   for await (const piece of source) {
     if (opts.hash !== false) hash.update(piece);
     size += piece.length;
-    pending.push(piece);
-    pendingSize += piece.length;
-    while (pendingSize >= GZIP_CHUNK) {
-      const all = Buffer.concat(pending, pendingSize);
-      await submit(all.subarray(0, GZIP_CHUNK));
-      const rest = all.subarray(GZIP_CHUNK);
-      pending = rest.length ? [rest] : [];
-      pendingSize = rest.length;
-    }
+    for (const chunk of chunker.push(piece)) await submit(chunk);
   }
-  if (pendingSize > 0 || size === 0) await submit(Buffer.concat(pending, pendingSize));
-  while (inFlight.length > 0) await write(await inFlight.shift());
-  return { diffID: `sha256:${hash.digest("hex")}`, uncompressedSize: size };
+  const last = chunker.end();
+  if (last || size === 0) await submit(last ?? Buffer.alloc(0));
+  while (inFlight.length > 0) await writeNext();
+  if (opts.reuse) trace(`gzip: ${reused} of ${members.length} members reused`);
+  return { diffID: `sha256:${hash.digest("hex")}`, uncompressedSize: size, members };
 }
-var gzip, GZIP_CHUNK;
+var gzip2, MIN_CHUNK, MAX_CHUNK, CUT_MASK, WARM_UP, GEAR, Chunker;
 var init_parallel_gzip = __esm({
   "worker/layers/parallel-gzip.ts"() {
     "use strict";
-    gzip = promisify(gzipCallback);
-    GZIP_CHUNK = 4 << 20;
+    init_trace();
+    gzip2 = promisify(zlib.gzip);
+    MIN_CHUNK = 512 << 10;
+    MAX_CHUNK = 4 << 20;
+    CUT_MASK = 4294963200 | 0;
+    WARM_UP = 64;
+    GEAR = Int32Array.from({ length: 256 }, (_, i) => createHash5("sha256").update(`dockyard gzip chunk ${i}`).digest().readInt32LE(0));
+    Chunker = class {
+      parts = [];
+      size = 0;
+      hash = 0;
+      /** The chunks that end inside `piece`; the rest of it waits for more. */
+      *push(piece) {
+        let start = 0;
+        while (start < piece.length) {
+          const cut = this.findCut(piece, start);
+          if (cut < 0) {
+            this.parts.push(piece.subarray(start));
+            this.size += piece.length - start;
+            return;
+          }
+          this.parts.push(piece.subarray(start, cut));
+          this.size += cut - start;
+          yield this.take();
+          start = cut;
+        }
+      }
+      /** The last chunk, if any bytes are left. */
+      end() {
+        return this.size > 0 ? this.take() : void 0;
+      }
+      take() {
+        const chunk = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
+        this.parts = [];
+        this.size = 0;
+        this.hash = 0;
+        return chunk;
+      }
+      /** The index in `buf` just past the current chunk's end, or -1 when it does not end in `buf`. */
+      findCut(buf, start) {
+        const end = Math.min(buf.length, start + (MAX_CHUNK - this.size));
+        let h = this.hash;
+        for (let i = start + Math.max(0, MIN_CHUNK - WARM_UP - this.size); i < end; i++) {
+          h = (h << 1) + GEAR[buf[i]] | 0;
+          if ((h & CUT_MASK) === 0 && this.size + (i - start) >= MIN_CHUNK - 1) {
+            this.hash = h;
+            return i + 1;
+          }
+        }
+        this.hash = h;
+        return this.size + (end - start) >= MAX_CHUNK ? end : -1;
+      }
+    };
   }
 });
 
@@ -28044,22 +28110,24 @@ async function storeUncompressed(root, blobs, opts = {}) {
   const record = writer.commit().then(({ digest, size }) => ({ digest, diffID, size, mediaType: MediaType.ociLayer, gzipOnExport: true }));
   return { diffID, record };
 }
-async function gzipLayer(layer, blobs) {
+async function gzipLayer(layer, blobs, hints) {
   const writer = blobs.writer();
   try {
-    await gzipParallel(blobs.stream(layer.digest), writer, { hash: false });
+    const { members } = await gzipParallel(blobs.stream(layer.digest), writer, { hash: false, ...hints ? { reuse: hints.source(blobs) } : {} });
     const { digest, size } = await writer.commit();
+    hints?.remember(digest, members);
     return { digest, diffID: layer.diffID, size, mediaType: MediaType.ociLayerGzip };
   } catch (err) {
     await writer.abort();
     throw err;
   }
 }
-async function compressSpooled(path, diffID, blobs) {
+async function compressSpooled(path, diffID, blobs, hints) {
   const writer = blobs.writer();
   try {
-    await gzipParallel(createReadStream4(path, { highWaterMark: 1 << 20 }), writer, { hash: false });
+    const { members } = await gzipParallel(createReadStream4(path, { highWaterMark: 1 << 20 }), writer, { hash: false, ...hints ? { reuse: hints.source(blobs) } : {} });
     const { digest, size } = await writer.commit();
+    hints?.remember(digest, members);
     return { digest, diffID, size, mediaType: MediaType.ociLayerGzip };
   } catch (err) {
     await writer.abort();
@@ -28096,6 +28164,7 @@ var init_local_worker = __esm({
         this.snapshots = snapshots;
         this.compression = opts.compression ?? "eager";
         if (opts.linkUnchanged) this.links = new CopyLinks(stateDir, opts.settledMs);
+        if (opts.gzipMembers) this.gzipMembers = opts.gzipMembers;
         this.cacheMountsDir = join19(stateDir, "cache-mounts");
         this.runcRoot = join19(stateDir, "runc");
         this.tmpDir = join19(stateDir, "tmp");
@@ -28108,6 +28177,7 @@ var init_local_worker = __esm({
       tmpDir;
       compression;
       links;
+      gzipMembers;
       async execute(step, inputs, ctx) {
         switch (step.kind) {
           case "merge": {
@@ -28153,7 +28223,7 @@ var init_local_worker = __esm({
           trace("layer: tar spooled");
           await this.snapshots.adopt(root.upper, diffID);
           trace("layer: adopted");
-          const record = compressSpooled(path, diffID, this.blobs);
+          const record = compressSpooled(path, diffID, this.blobs, this.gzipMembers);
           void record.then(() => trace(`layer: compressed ${diffID}`), () => void 0);
           record.catch(() => void 0);
           return { layers: [...parent, { diffID, record }], emptyLayer: false };
@@ -28554,6 +28624,80 @@ var init_snapshot_store = __esm({
   }
 });
 
+// worker/layers/gzip-member-hints.ts
+import { readFileSync as readFileSync9 } from "node:fs";
+import { rm as rm10 } from "node:fs/promises";
+import { join as join22 } from "node:path";
+var MAX_ENTRIES, MAX_SOURCE_BYTES, keyOf, GzipMemberHints;
+var init_gzip_member_hints = __esm({
+  "worker/layers/gzip-member-hints.ts"() {
+    "use strict";
+    init_atomic_file();
+    init_blob_store();
+    MAX_ENTRIES = 5e4;
+    MAX_SOURCE_BYTES = 64 << 20;
+    keyOf = (c) => `${c.sha256}-${c.size}`;
+    GzipMemberHints = class {
+      dir;
+      tmpDir;
+      constructor(cacheDir) {
+        this.dir = join22(cacheDir, "gzip-members");
+        this.tmpDir = join22(cacheDir, "tmp");
+      }
+      file(level) {
+        return join22(this.dir, `zlib-${process.versions.zlib}-level-${level}.json`);
+      }
+      load(level) {
+        try {
+          const saved = JSON.parse(readFileSync9(this.file(level), "utf8"));
+          return saved.version === 1 ? new Map(Object.entries(saved.members)) : /* @__PURE__ */ new Map();
+        } catch {
+          return /* @__PURE__ */ new Map();
+        }
+      }
+      /** The members known now, read from `blobs` (each source blob once, whole and digest-checked). */
+      source(blobs, level = 6) {
+        const known = this.load(level);
+        const read = /* @__PURE__ */ new Map();
+        const blob = (digest) => {
+          let b = read.get(digest);
+          if (!b) {
+            b = blobs.stat(digest).then((size) => size !== void 0 && size <= MAX_SOURCE_BYTES ? readBlob(blobs, digest) : void 0);
+            b = b.catch(() => void 0);
+            read.set(digest, b);
+          }
+          return b;
+        };
+        return {
+          find: async (chunk) => {
+            const place = known.get(keyOf(chunk));
+            if (!place) return void 0;
+            const [digest, offset, length] = place;
+            const member = (await blob(digest))?.subarray(offset, offset + length);
+            return member?.length === length ? member : void 0;
+          }
+        };
+      }
+      /** Remembers where `members` lie in the blob `digest`; the oldest entries go past MAX_ENTRIES. */
+      remember(digest, members, level = 6) {
+        const all = this.load(level);
+        for (const m of members) {
+          const key = keyOf(m);
+          all.delete(key);
+          all.set(key, [digest, m.offset, m.length]);
+        }
+        const excess = all.size - MAX_ENTRIES;
+        if (excess > 0) for (const key of [...all.keys()].slice(0, excess)) all.delete(key);
+        writeFileAtomic(this.file(level), JSON.stringify({ version: 1, members: Object.fromEntries(all) }), this.tmpDir, "gzmembers");
+      }
+      /** Forgets every entry (`prune --all`). */
+      async clear() {
+        await rm10(this.dir, { recursive: true, force: true });
+      }
+    };
+  }
+});
+
 // coordinator/export/image-assembler.ts
 async function assembleImage(target, layers, emptySteps, blobs, opts = {}) {
   const created = (opts.epoch !== void 0 ? new Date(opts.epoch * 1e3) : opts.now ?? /* @__PURE__ */ new Date()).toISOString();
@@ -28824,7 +28968,7 @@ var init_push = __esm({
 // coordinator/export/oci-layout-writer.ts
 import { createWriteStream as createWriteStream3, existsSync as existsSync6 } from "node:fs";
 import { mkdir as mkdir10, rename as rename7, writeFile as writeFile6 } from "node:fs/promises";
-import { dirname as dirname5, join as join22 } from "node:path";
+import { dirname as dirname5, join as join23 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 function topIndex(c) {
   const entries = c.tags.length ? c.tags.map((t) => {
@@ -28834,15 +28978,15 @@ function topIndex(c) {
   return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...entries, ...c.referrers ?? []] };
 }
 async function writeLayoutDir(dir, c, blobs) {
-  const blobDir = join22(dir, "blobs", "sha256");
+  const blobDir = join23(dir, "blobs", "sha256");
   await mkdir10(blobDir, { recursive: true });
   for (const d of c.blobs) {
-    const dest = join22(blobDir, d.slice(7));
+    const dest = join23(blobDir, d.slice(7));
     if (!existsSync6(dest)) await blobs.exportTo(d, dest);
   }
-  await writeFile6(join22(dir, "oci-layout"), LAYOUT);
-  await writeFile6(join22(dir, "index.json.tmp"), JSON.stringify(topIndex(c)));
-  await rename7(join22(dir, "index.json.tmp"), join22(dir, "index.json"));
+  await writeFile6(join23(dir, "oci-layout"), LAYOUT);
+  await writeFile6(join23(dir, "index.json.tmp"), JSON.stringify(topIndex(c)));
+  await rename7(join23(dir, "index.json.tmp"), join23(dir, "index.json"));
 }
 async function writeLayoutTar(dest, c, blobs) {
   const pack = (0, import_tar_stream2.pack)();
@@ -29086,14 +29230,14 @@ async function drain2(body) {
 async function visitImageFiles(layers, blobs, visit) {
   const shadows = new Shadows();
   for (const layer of [...layers].reverse()) {
-    const gzip2 = /gzip$/.test(layer.mediaType);
-    if (!gzip2 && !/tar$/.test(layer.mediaType)) throw new ImageFilesError(`layer ${layer.digest} has media type ${layer.mediaType}, which the SBOM scanner cannot read (gzip or plain tar only)`);
+    const gzip3 = /gzip$/.test(layer.mediaType);
+    if (!gzip3 && !/tar$/.test(layer.mediaType)) throw new ImageFilesError(`layer ${layer.digest} has media type ${layer.mediaType}, which the SBOM scanner cannot read (gzip or plain tar only)`);
     const own = new Shadows();
     const ex = (0, import_tar_stream3.extract)();
     const source = blobs.stream(layer.digest);
     const fail = (err) => void ex.destroy(err);
     source.on("error", fail);
-    if (gzip2) {
+    if (gzip3) {
       const gunzip = createGunzip2({ chunkSize: 1 << 20 });
       gunzip.on("error", fail);
       source.pipe(gunzip).pipe(ex);
@@ -29756,7 +29900,7 @@ var init_attach = __esm({
 // coordinator/export/exporters.ts
 import { createWriteStream as createWriteStream4 } from "node:fs";
 import { mkdir as mkdir11, rename as rename8, writeFile as writeFile7 } from "node:fs/promises";
-import { join as join23 } from "node:path";
+import { join as join24 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
 async function layoutReferrers(x) {
   const referrers = [];
@@ -29811,7 +29955,7 @@ async function exportOutputs(outputs, x) {
           await withRootfs(x, "local", async (dir) => {
             await mkdir11(out.dest, { recursive: true });
             await runCommand("cp", ["-a", `${dir}/.`, out.dest]);
-            for (const a of x.attestations?.[0]?.attestations ?? []) await writeFile7(join23(out.dest, ATTESTATION_FILES[a.kind]), a.statement);
+            for (const a of x.attestations?.[0]?.attestations ?? []) await writeFile7(join24(out.dest, ATTESTATION_FILES[a.kind]), a.statement);
           });
           break;
         case "tar":
@@ -29908,11 +30052,11 @@ var init_output_spec = __esm({
 });
 
 // coordinator/export/rootfs-source.ts
-import { mkdtemp as mkdtemp3, rm as rm10 } from "node:fs/promises";
-import { join as join24 } from "node:path";
+import { mkdtemp as mkdtemp3, rm as rm11 } from "node:fs/promises";
+import { join as join25 } from "node:path";
 function blobRootfs(blobs, scratchDir) {
   return async (layers) => {
-    const dir = await mkdtemp3(join24(scratchDir, "rootfs-"));
+    const dir = await mkdtemp3(join25(scratchDir, "rootfs-"));
     try {
       const snapshots = new SnapshotStore(dir, blobs);
       const mounted = await snapshots.mount(layers, false);
@@ -29920,11 +30064,11 @@ function blobRootfs(blobs, scratchDir) {
         path: mounted.path,
         release: async () => {
           await mounted.release();
-          await rm10(dir, { recursive: true, force: true });
+          await rm11(dir, { recursive: true, force: true });
         }
       };
     } catch (err) {
-      await rm10(dir, { recursive: true, force: true });
+      await rm11(dir, { recursive: true, force: true });
       throw err;
     }
   };
@@ -29937,8 +30081,8 @@ var init_rootfs_source = __esm({
 });
 
 // oci/layout.ts
-import { existsSync as existsSync7, readFileSync as readFileSync9 } from "node:fs";
-import { join as join25 } from "node:path";
+import { existsSync as existsSync7, readFileSync as readFileSync10 } from "node:fs";
+import { join as join26 } from "node:path";
 var OciLayout;
 var init_layout = __esm({
   "oci/layout.ts"() {
@@ -29950,16 +30094,16 @@ var init_layout = __esm({
       }
       dir;
       static isLayout(dir) {
-        return existsSync7(join25(dir, "oci-layout")) && existsSync7(join25(dir, "index.json"));
+        return existsSync7(join26(dir, "oci-layout")) && existsSync7(join26(dir, "index.json"));
       }
       blobPath(digest) {
-        return join25(this.dir, "blobs", "sha256", digest.slice(7));
+        return join26(this.dir, "blobs", "sha256", digest.slice(7));
       }
       readJson(digest) {
-        return JSON.parse(readFileSync9(this.blobPath(digest), "utf8"));
+        return JSON.parse(readFileSync10(this.blobPath(digest), "utf8"));
       }
       index() {
-        return JSON.parse(readFileSync9(join25(this.dir, "index.json"), "utf8"));
+        return JSON.parse(readFileSync10(join26(this.dir, "index.json"), "utf8"));
       }
       /** The top descriptor for a tag (`ref.name` annotation), a digest, or the only one when neither is given. */
       find(selector) {
@@ -30041,9 +30185,9 @@ var init_named_contexts = __esm({
 });
 
 // coordinator/context/build-context.ts
-import { closeSync as closeSync2, existsSync as existsSync9, readFileSync as readFileSync10, lstatSync as lstatSync4, openSync as openSync2, readdirSync as readdirSync5, readlinkSync as readlinkSync3, readSync as readSync2, statSync as statSync3 } from "node:fs";
+import { closeSync as closeSync2, existsSync as existsSync9, readFileSync as readFileSync11, lstatSync as lstatSync4, openSync as openSync2, readdirSync as readdirSync5, readlinkSync as readlinkSync3, readSync as readSync2, statSync as statSync3 } from "node:fs";
 import { createHash as createHash9 } from "node:crypto";
-import { basename as basename2, dirname as dirname6, join as join26, posix as posix8 } from "node:path";
+import { basename as basename2, dirname as dirname6, join as join27, posix as posix8 } from "node:path";
 function entryType(st) {
   if (st.isFile()) return "file";
   if (st.isDirectory()) return "dir";
@@ -30106,10 +30250,10 @@ var init_build_context = __esm({
           throw new ContextError(`build context ${root} does not exist`);
         }
         if (!st.isDirectory()) throw new ContextError(`build context ${root} is not a directory`);
-        const candidates = [dockerfilePath ? join26(dirname6(dockerfilePath), basename2(dockerfilePath) + ".dockerignore") : void 0, join26(root, ".dockerignore")];
+        const candidates = [dockerfilePath ? join27(dirname6(dockerfilePath), basename2(dockerfilePath) + ".dockerignore") : void 0, join27(root, ".dockerignore")];
         for (const file of candidates) {
           if (file && existsSync9(file)) {
-            const text = readFileSync10(file, "utf8");
+            const text = readFileSync11(file, "utf8");
             return new _BuildContext(root, IgnoreRules.fromText(text), file, hashes);
           }
         }
@@ -30124,16 +30268,16 @@ var init_build_context = __esm({
         return this.entryMap;
       }
       walk(dir) {
-        const abs = dir === "" ? this.root : join26(this.root, dir);
+        const abs = dir === "" ? this.root : join27(this.root, dir);
         const names = readdirSync5(abs).sort();
         for (const name of names) {
           const rel = dir === "" ? name : `${dir}/${name}`;
-          const st = lstatSync4(join26(this.root, rel));
+          const st = lstatSync4(join27(this.root, rel));
           const type = entryType(st);
           const ignored = this.ignore.ignores(rel);
           if (!ignored) {
             const entry = { path: rel, type, mode: st.mode & 4095, uid: st.uid, gid: st.gid, size: type === "file" ? st.size : 0 };
-            if (type === "symlink") entry.linkTarget = readlinkSync3(join26(this.root, rel));
+            if (type === "symlink") entry.linkTarget = readlinkSync3(join27(this.root, rel));
             if (type === "file") {
               this.stamps.set(rel, statStamp(st));
               this.ctimes.set(rel, st.ctimeMs);
@@ -30171,7 +30315,7 @@ var init_build_context = __esm({
           const stamp = this.stamps.get(relPath);
           d = stamp === void 0 ? void 0 : this.hashes?.get(relPath, stamp);
           if (d === void 0) {
-            d = hashFile(join26(this.root, relPath));
+            d = hashFile(join27(this.root, relPath));
             if (stamp !== void 0) this.hashes?.set(relPath, stamp, d, this.ctimes.get(relPath));
           }
           this.digests.set(relPath, d);
@@ -32796,17 +32940,17 @@ var init_challenge = __esm({
 
 // oci/registry/credentials.ts
 import { spawnSync } from "node:child_process";
-import { existsSync as existsSync10, mkdirSync as mkdirSync10, readFileSync as readFileSync11, renameSync as renameSync2, writeFileSync as writeFileSync5 } from "node:fs";
+import { existsSync as existsSync10, mkdirSync as mkdirSync10, readFileSync as readFileSync12, renameSync as renameSync2, writeFileSync as writeFileSync5 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
-import { join as join27 } from "node:path";
+import { join as join28 } from "node:path";
 function dockerConfigPath(env = process.env) {
-  return join27(env.DOCKER_CONFIG ?? join27(homedir2(), ".docker"), "config.json");
+  return join28(env.DOCKER_CONFIG ?? join28(homedir2(), ".docker"), "config.json");
 }
 function readConfig(env) {
   const path = dockerConfigPath(env);
   if (!existsSync10(path)) return {};
   try {
-    return JSON.parse(readFileSync11(path, "utf8"));
+    return JSON.parse(readFileSync12(path, "utf8"));
   } catch {
     throw new Error(`${path} is not valid JSON: fix or remove it`);
   }
@@ -37881,7 +38025,7 @@ var require_util10 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
     var { Transform: Transform2 } = __require("node:stream");
-    var zlib = __require("node:zlib");
+    var zlib2 = __require("node:zlib");
     var { redirectStatusSet, referrerPolicyTokens, badPortsSet } = require_constants10();
     var { getGlobalOrigin } = require_global3();
     var { collectAnHTTPQuotedString, parseMIMEType } = require_data_url2();
@@ -38484,7 +38628,7 @@ var require_util10 = __commonJS({
             callback();
             return;
           }
-          this._inflateStream = (chunk[0] & 15) === 8 ? zlib.createInflate(this.#zlibOptions) : zlib.createInflateRaw(this.#zlibOptions);
+          this._inflateStream = (chunk[0] & 15) === 8 ? zlib2.createInflate(this.#zlibOptions) : zlib2.createInflateRaw(this.#zlibOptions);
           this._inflateStream.on("data", this.push.bind(this));
           this._inflateStream.on("end", () => this.push(null));
           this._inflateStream.on("error", (err) => this.destroy(err));
@@ -54037,7 +54181,7 @@ var require_fetch2 = __commonJS({
     } = require_response2();
     var { HeadersList } = require_headers3();
     var { Request, cloneRequest, getRequestDispatcher, getRequestState } = require_request4();
-    var zlib = __require("node:zlib");
+    var zlib2 = __require("node:zlib");
     var {
       makePolicyContainer,
       clonePolicyContainer,
@@ -55038,28 +55182,28 @@ var require_fetch2 = __commonJS({
                 for (let i = codings.length - 1; i >= 0; --i) {
                   const coding = codings[i].trim();
                   if (coding === "x-gzip" || coding === "gzip") {
-                    decoders.push(zlib.createGunzip({
+                    decoders.push(zlib2.createGunzip({
                       // Be less strict when decoding compressed responses, since sometimes
                       // servers send slightly invalid responses that are still accepted
                       // by common browsers.
                       // Always using Z_SYNC_FLUSH is what cURL does.
-                      flush: zlib.constants.Z_SYNC_FLUSH,
-                      finishFlush: zlib.constants.Z_SYNC_FLUSH
+                      flush: zlib2.constants.Z_SYNC_FLUSH,
+                      finishFlush: zlib2.constants.Z_SYNC_FLUSH
                     }));
                   } else if (coding === "deflate") {
                     decoders.push(createInflate({
-                      flush: zlib.constants.Z_SYNC_FLUSH,
-                      finishFlush: zlib.constants.Z_SYNC_FLUSH
+                      flush: zlib2.constants.Z_SYNC_FLUSH,
+                      finishFlush: zlib2.constants.Z_SYNC_FLUSH
                     }));
                   } else if (coding === "br") {
-                    decoders.push(zlib.createBrotliDecompress({
-                      flush: zlib.constants.BROTLI_OPERATION_FLUSH,
-                      finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH
+                    decoders.push(zlib2.createBrotliDecompress({
+                      flush: zlib2.constants.BROTLI_OPERATION_FLUSH,
+                      finishFlush: zlib2.constants.BROTLI_OPERATION_FLUSH
                     }));
                   } else if (coding === "zstd" && hasZstd) {
-                    decoders.push(zlib.createZstdDecompress({
-                      flush: zlib.constants.ZSTD_e_continue,
-                      finishFlush: zlib.constants.ZSTD_e_end
+                    decoders.push(zlib2.createZstdDecompress({
+                      flush: zlib2.constants.ZSTD_e_continue,
+                      finishFlush: zlib2.constants.ZSTD_e_end
                     }));
                   } else {
                     decoders.length = 0;
@@ -59482,8 +59626,8 @@ ${captureLines}` : capture.stack;
 });
 
 // oci/registry/client.ts
-import { existsSync as existsSync11, readFileSync as readFileSync12 } from "node:fs";
-import { join as join28 } from "node:path";
+import { existsSync as existsSync11, readFileSync as readFileSync13 } from "node:fs";
+import { join as join29 } from "node:path";
 import { once } from "node:events";
 import { setTimeout as sleep2 } from "node:timers/promises";
 function endpointHost(domain) {
@@ -59505,7 +59649,7 @@ var init_client = __esm({
         const host = endpointHost(domain);
         const plain = isLoopback(host) || (opts.insecure ?? []).includes(host);
         this.base = `https://${host}`;
-        const ca = join28(opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", host, "ca.crt");
+        const ca = join29(opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", host, "ca.crt");
         this.lenient = plain && !existsSync11(ca);
         if (existsSync11(ca)) this.ca = ca;
       }
@@ -59526,7 +59670,7 @@ var init_client = __esm({
       ready() {
         this.protocol ??= (async () => {
           const { Agent, fetch: fetch2 } = await undici();
-          if (this.ca) this.dispatcher = new Agent({ connect: { ca: readFileSync12(this.ca) } });
+          if (this.ca) this.dispatcher = new Agent({ connect: { ca: readFileSync13(this.ca) } });
           else if (this.lenient) this.dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
           if (!this.lenient) return;
           try {
@@ -59606,7 +59750,7 @@ var init_client = __esm({
               const cause = error2.cause;
               const tls = cause?.code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(cause.code);
               throw new RegistryError(
-                `${this.domain}: cannot reach ${new URL(url).host}: ${cause?.message ?? error2.message}` + (tls ? ` (put the registry's CA certificate in ${join28(this.opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", new URL(url).host, "ca.crt")})` : "")
+                `${this.domain}: cannot reach ${new URL(url).host}: ${cause?.message ?? error2.message}` + (tls ? ` (put the registry's CA certificate in ${join29(this.opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", new URL(url).host, "ca.crt")})` : "")
               );
             }
             return res;
@@ -60011,14 +60155,16 @@ var init_layer_compressor = __esm({
     init_layer_writer();
     gzipRecordKey = (diffID) => sha256(`dockyard gzip layer\0${diffID}`);
     LayerCompressor = class {
-      constructor(blobs, index, lease) {
+      constructor(blobs, index, lease, hints) {
         this.blobs = blobs;
         this.index = index;
         this.lease = lease;
+        this.hints = hints;
       }
       blobs;
       index;
       lease;
+      hints;
       running = /* @__PURE__ */ new Map();
       /** Starts compressing `layer` if an image will need it, so that the export finds it done. */
       prefetch(layer) {
@@ -60044,7 +60190,7 @@ var init_layer_compressor = __esm({
           await this.index.touch(key);
           return known;
         }
-        const gz = await gzipLayer(layer, this.blobs);
+        const gz = await gzipLayer(layer, this.blobs, this.hints);
         await this.index.put({ key, layers: [gz], created: (/* @__PURE__ */ new Date()).toISOString() });
         return gz;
       }
@@ -60236,12 +60382,12 @@ var init_git = __esm({
 });
 
 // coordinator/solver/git-sources.ts
-import { lstat as lstat7, lutimes as lutimes4, mkdir as mkdir12, mkdtemp as mkdtemp4, readdir as readdir8, rm as rm11 } from "node:fs/promises";
-import { join as join29 } from "node:path";
+import { lstat as lstat7, lutimes as lutimes4, mkdir as mkdir12, mkdtemp as mkdtemp4, readdir as readdir8, rm as rm12 } from "node:fs/promises";
+import { join as join30 } from "node:path";
 async function listTree(dir, withGit) {
   const out = /* @__PURE__ */ new Set();
   const walk = async (rel) => {
-    for (const e of await readdir8(join29(dir, rel), { withFileTypes: true })) {
+    for (const e of await readdir8(join30(dir, rel), { withFileTypes: true })) {
       if (e.name === ".git" && !withGit) continue;
       const child = rel ? `${rel}/${e.name}` : e.name;
       out.add(child);
@@ -60253,7 +60399,7 @@ async function listTree(dir, withGit) {
 }
 async function setTimes(dir, time) {
   for (const e of await readdir8(dir, { withFileTypes: true })) {
-    const path = join29(dir, e.name);
+    const path = join30(dir, e.name);
     if (e.isDirectory()) await setTimes(path, time);
     else await lutimes4(path, time, time);
   }
@@ -60344,9 +60490,9 @@ var init_git_sources = __esm({
         }
         const where = `ADD ${def.remote}#${ref}`;
         const redact = this.redactions(remote);
-        const work = await mkdtemp4(join29(this.tmpDir, `git-${process.pid}-`));
+        const work = await mkdtemp4(join30(this.tmpDir, `git-${process.pid}-`));
         this.workDirs.push(work);
-        const tree = join29(work, "tree");
+        const tree = join30(work, "tree");
         const keep = def.keepGitDir && def.subdir === "";
         try {
           let repo;
@@ -60354,7 +60500,7 @@ var init_git_sources = __esm({
             await git(["-c", "init.defaultBranch=master", "init", "-q", tree]);
             repo = ["-C", tree];
           } else {
-            const gitDir = join29(work, "repo.git");
+            const gitDir = join30(work, "repo.git");
             await git(["init", "-q", "--bare", gitDir]);
             await mkdir12(tree, { mode: 493 });
             repo = ["--git-dir", gitDir, "--work-tree", tree];
@@ -60363,7 +60509,7 @@ var init_git_sources = __esm({
           await this.fetch(repo, keep ? ref : commit, commit, redact);
           if (keep) await git([...repo, "checkout", "-q", "--detach", commit]);
           else await git([...repo, "checkout", "-q", commit, "--", "."], { cwd: tree });
-          if (def.submodules && await lstat7(join29(tree, ".gitmodules")).catch(() => void 0)) {
+          if (def.submodules && await lstat7(join30(tree, ".gitmodules")).catch(() => void 0)) {
             await git([...repo, "submodule", "update", "--init", "--recursive", "--depth=1"], { cwd: tree, redact });
           }
           if (def.mtime === "commit") {
@@ -60373,15 +60519,15 @@ var init_git_sources = __esm({
           if (keep) {
             await git([...repo, "remote", "set-url", "origin", def.remote]);
             await git([...repo, "reflog", "expire", "--all", "--expire=now"]);
-            await rm11(join29(tree, ".git", "FETCH_HEAD"), { force: true });
+            await rm12(join30(tree, ".git", "FETCH_HEAD"), { force: true });
           }
           let dir = tree;
           if (def.subdir !== "") {
             for (let i = 1, parts = def.subdir.split("/"); i <= parts.length; i++) {
-              const st = await lstat7(join29(tree, ...parts.slice(0, i))).catch(() => void 0);
+              const st = await lstat7(join30(tree, ...parts.slice(0, i))).catch(() => void 0);
               if (!st?.isDirectory()) throw new GitSourceError(`${where}: subdir ${def.subdir}: ${parts.slice(0, i).join("/")} is not a directory in the repository`);
             }
-            dir = join29(tree, def.subdir);
+            dir = join30(tree, def.subdir);
           }
           return { dir, allowed: await listTree(dir, keep) };
         } catch (err) {
@@ -60411,7 +60557,7 @@ var init_git_sources = __esm({
       }
       /** Removes every checkout of this build. */
       async cleanup() {
-        for (const dir of this.workDirs.splice(0)) await rm11(dir, { recursive: true, force: true });
+        for (const dir of this.workDirs.splice(0)) await rm12(dir, { recursive: true, force: true });
       }
     };
   }
@@ -60472,8 +60618,8 @@ var init_cache_format = __esm({
 });
 
 // coordinator/remote-cache/cache-import.ts
-import { createReadStream as createReadStream5, readFileSync as readFileSync13 } from "node:fs";
-import { join as join30 } from "node:path";
+import { createReadStream as createReadStream5, readFileSync as readFileSync14 } from "node:fs";
+import { join as join31 } from "node:path";
 async function recordsOf(manifest, readJson) {
   const config = await readJson(manifest.config.digest);
   const doc = manifest.config.mediaType === CacheMediaType.records ? config : config?.[INLINE_CONFIG_KEY];
@@ -60514,7 +60660,7 @@ async function registrySource(ref, registries2) {
 function localSource(dir) {
   const layout = new OciLayout(dir);
   const readJson = async (d) => {
-    const bytes = readFileSync13(layout.blobPath(d));
+    const bytes = readFileSync14(layout.blobPath(d));
     if (sha256(bytes) !== d) throw new CacheImportError(`blob ${d} does not match its digest`);
     return JSON.parse(bytes.toString());
   };
@@ -60527,7 +60673,7 @@ function localSource(dir) {
   const source = {
     name: `local cache ${dir}`,
     fetch: async (layer, blobs) => {
-      if (!await blobs.hold(layer.digest)) await putFile(blobs, join30(dir, "blobs", "sha256", layer.digest.slice(7)), layer.digest);
+      if (!await blobs.hold(layer.digest)) await putFile(blobs, join31(dir, "blobs", "sha256", layer.digest.slice(7)), layer.digest);
     },
     stream: (digest) => lazyVerified(digest, async () => createReadStream5(layout.blobPath(digest)))
   };
@@ -60608,9 +60754,9 @@ var init_cache_import = __esm({
 });
 
 // coordinator/remote-cache/cache-export.ts
-import { existsSync as existsSync12, readFileSync as readFileSync14 } from "node:fs";
+import { existsSync as existsSync12, readFileSync as readFileSync15 } from "node:fs";
 import { mkdir as mkdir13, rename as rename9, writeFile as writeFile8 } from "node:fs/promises";
-import { join as join31 } from "node:path";
+import { join as join32 } from "node:path";
 import { Readable as Readable3 } from "node:stream";
 import { setTimeout as sleep3 } from "node:timers/promises";
 function selectRecords(records, images, mode2) {
@@ -60652,24 +60798,24 @@ async function exportToRegistry(ref, a, platforms, blobs, registries2) {
   throw new CacheExportError(`${r.domain}/${r.path}:${tag}: other exports kept replacing the cache index; export again`);
 }
 async function exportToLocal(dir, a, platforms, blobs) {
-  const blobDir = join31(dir, "blobs", "sha256");
+  const blobDir = join32(dir, "blobs", "sha256");
   await mkdir13(blobDir, { recursive: true });
   for (const d of a.layers) {
-    const dest = join31(blobDir, d.slice(7));
+    const dest = join32(blobDir, d.slice(7));
     if (!existsSync12(dest)) await blobs.exportTo(d, dest);
   }
-  await writeFile8(join31(blobDir, a.recordsBlob.digest.slice(7)), a.recordsBytes);
-  await writeFile8(join31(blobDir, a.manifest.digest.slice(7)), a.manifestBytes);
+  await writeFile8(join32(blobDir, a.recordsBlob.digest.slice(7)), a.recordsBytes);
+  await writeFile8(join32(blobDir, a.manifest.digest.slice(7)), a.manifestBytes);
   let existing = [];
   try {
-    existing = JSON.parse(readFileSync14(join31(dir, "index.json"), "utf8")).manifests ?? [];
+    existing = JSON.parse(readFileSync15(join32(dir, "index.json"), "utf8")).manifests ?? [];
   } catch {
   }
   const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: mergeEntries(existing, cacheEntry(a.manifest, platforms), platforms) };
-  await writeFile8(join31(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-  const tmp = join31(dir, `index.json.tmp-${process.pid}`);
+  await writeFile8(join32(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  const tmp = join32(dir, `index.json.tmp-${process.pid}`);
   await writeFile8(tmp, JSON.stringify(index));
-  await rename9(tmp, join31(dir, "index.json"));
+  await rename9(tmp, join32(dir, "index.json"));
 }
 async function exportCache(to, x) {
   const records = selectRecords(x.records, x.images, to.mode);
@@ -60798,8 +60944,8 @@ var init_build_metadata = __esm({
 // coordinator/solver/build.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
 import { createWriteStream as createWriteStream5 } from "node:fs";
-import { chmod as chmod10, mkdir as mkdir14, mkdtemp as mkdtemp5, rm as rm12, writeFile as writeFile9 } from "node:fs/promises";
-import { join as join32 } from "node:path";
+import { chmod as chmod10, mkdir as mkdir14, mkdtemp as mkdtemp5, rm as rm13, writeFile as writeFile9 } from "node:fs/promises";
+import { join as join33 } from "node:path";
 import { pipeline as pipeline6 } from "node:stream/promises";
 async function runBuild(req, engine) {
   const lease = await engine.stores.leases.create();
@@ -60858,11 +61004,11 @@ async function buildLeased(req, engine, lease) {
     images: new ImageSources(new LayoutImageProvider(blobs, req.plan.namedContexts ?? /* @__PURE__ */ new Map()), registryImages),
     downloaded: async (url, digest) => {
       if (!digest) throw new Error(`ADD ${url} was not downloaded`);
-      const dir = await mkdtemp5(join32(scratch, "url-"));
+      const dir = await mkdtemp5(join33(scratch, "url-"));
       tempDirs.push(dir);
       const name = urlFileName(url);
-      await pipeline6(blobs.stream(digest), createWriteStream5(join32(dir, name), { mode: 384 }));
-      await chmod10(join32(dir, name), 384);
+      await pipeline6(blobs.stream(digest), createWriteStream5(join33(dir, name), { mode: 384 }));
+      await chmod10(join33(dir, name), 384);
       return { dir, name };
     },
     gitCheckout: (source) => gitSources.checkout(source),
@@ -60880,7 +61026,7 @@ async function buildLeased(req, engine, lease) {
     ...req.maxParallelism !== void 0 ? { maxParallelism: req.maxParallelism } : {},
     ...req.signal ? { signal: req.signal } : {}
   });
-  const compressor = new LayerCompressor(blobs, index, lease);
+  const compressor = new LayerCompressor(blobs, index, lease, engine.gzipMembers);
   for (const key of exported) {
     solver.solve(key).then(
       async (s) => {
@@ -60921,7 +61067,7 @@ async function buildLeased(req, engine, lease) {
   } finally {
     req.signal?.removeEventListener("abort", abort);
     await session.close();
-    for (const d of tempDirs) await rm12(d, { recursive: true, force: true });
+    for (const d of tempDirs) await rm13(d, { recursive: true, force: true });
     await gitSources.cleanup();
   }
 }
@@ -60990,9 +61136,9 @@ var init_build = __esm({
 });
 
 // coordinator/context/file-hashes.ts
-import { readFileSync as readFileSync15 } from "node:fs";
-import { rm as rm13 } from "node:fs/promises";
-import { join as join33, resolve as resolve6 } from "node:path";
+import { readFileSync as readFileSync16 } from "node:fs";
+import { rm as rm14 } from "node:fs/promises";
+import { join as join34, resolve as resolve6 } from "node:path";
 var FileHashes, ContextHashStore;
 var init_file_hashes = __esm({
   "coordinator/context/file-hashes.ts"() {
@@ -61042,8 +61188,8 @@ var init_file_hashes = __esm({
     ContextHashStore = class {
       constructor(cacheDir, settledMs = SETTLED_MS) {
         this.settledMs = settledMs;
-        this.dir = join33(cacheDir, "context-hashes");
-        this.tmpDir = join33(cacheDir, "tmp");
+        this.dir = join34(cacheDir, "context-hashes");
+        this.tmpDir = join34(cacheDir, "tmp");
       }
       settledMs;
       open = /* @__PURE__ */ new Map();
@@ -61051,14 +61197,14 @@ var init_file_hashes = __esm({
       tmpDir;
       /** Forgets every remembered hash (`prune --all`). Only hints: a writer meanwhile loses its update, nothing else. */
       async clear() {
-        await rm13(this.dir, { recursive: true, force: true });
+        await rm14(this.dir, { recursive: true, force: true });
       }
       /** The cache for the context at `root`; `live` gives the stamps of its files as walked, when saving. */
       forContext(root, live) {
-        const file = join33(this.dir, sha256(resolve6(root)).slice(7) + ".json");
+        const file = join34(this.dir, sha256(resolve6(root)).slice(7) + ".json");
         let saved = /* @__PURE__ */ new Map();
         try {
-          const data = JSON.parse(readFileSync15(file, "utf8"));
+          const data = JSON.parse(readFileSync16(file, "utf8"));
           if (data.version === 1) saved = new Map(Object.entries(data.files));
         } catch {
         }
@@ -61094,6 +61240,7 @@ async function pruneCache(dir, opts) {
       await new FsExplainStore(dir).clear();
       await new ContextHashStore(dir).clear();
       await new CopyLinks(dir).clear();
+      await new GzipMemberHints(dir).clear();
     }
     return { records: result.records, blobs: result.blobs, snapshots, bytes: result.bytes };
   });
@@ -61114,16 +61261,20 @@ var init_cache_maintenance = __esm({
     init_copy_links();
     init_snapshot_store();
     init_file_hashes();
+    init_gzip_member_hints();
   }
 });
 
 // coordinator/solver/local-build.ts
-import { join as join34 } from "node:path";
-function localEngine(cacheDir, workerOptions = { compression: "lazy", linkUnchanged: true }) {
+import { join as join35 } from "node:path";
+function localEngine(cacheDir, options2 = { compression: "lazy", linkUnchanged: true }) {
+  const gzipMembers = new GzipMemberHints(cacheDir);
+  const workerOptions = { ...options2, gzipMembers };
   return {
     stores: { blobs: new FsBlobStore(cacheDir), index: new FsCacheIndex(cacheDir), explanations: new FsExplainStore(cacheDir), leases: new FileLeases(cacheDir) },
     // The snapshot store removes what a killed build left here.
-    scratchDir: join34(cacheDir, "tmp"),
+    scratchDir: join35(cacheDir, "tmp"),
+    gzipMembers,
     async openWorker(lease, blobs) {
       const snapshots = new SnapshotStore(cacheDir, blobs, lease);
       await snapshots.cleanStale();
@@ -61154,6 +61305,7 @@ var init_local_build = __esm({
     init_fs_explain_store();
     init_local_worker();
     init_snapshot_store();
+    init_gzip_member_hints();
     init_build();
     init_cache_maintenance();
     init_trace();
@@ -61580,8 +61732,8 @@ var init_farm_client_flags = __esm({
 });
 
 // cli/build-flags.ts
-import { readFileSync as readFileSync16, statSync as statSync4 } from "node:fs";
-import { join as join35, relative as relative4, resolve as resolve7 } from "node:path";
+import { readFileSync as readFileSync17, statSync as statSync4 } from "node:fs";
+import { join as join36, relative as relative4, resolve as resolve7 } from "node:path";
 import { parseArgs } from "node:util";
 function keyValues2(items, flag) {
   const out = /* @__PURE__ */ new Map();
@@ -61593,7 +61745,7 @@ function keyValues2(items, flag) {
   return out;
 }
 function readStdin() {
-  return readFileSync16(0, "utf8");
+  return readFileSync17(0, "utf8");
 }
 function withOptionalValues(argv2) {
   const end = argv2.indexOf("--");
@@ -61617,13 +61769,13 @@ function parseBuildFlags(argv2, env = process.env) {
   if (!["auto", "tty", "plain", "quiet", "rawjson"].includes(progress)) throw new UsageError(`invalid --progress ${JSON.stringify(progress)}: use auto, tty, plain, quiet or rawjson`);
   const contextDir = resolve7(positionals[0]);
   const fileFlag = values.file;
-  const dockerfilePath = fileFlag === "-" ? void 0 : resolve7(fileFlag ?? join35(contextDir, "Dockerfile"));
+  const dockerfilePath = fileFlag === "-" ? void 0 : resolve7(fileFlag ?? join36(contextDir, "Dockerfile"));
   let dockerfileText;
   if (dockerfilePath === void 0) dockerfileText = readStdin();
   else {
     try {
       if (!statSync4(dockerfilePath).isFile()) throw new Error();
-      dockerfileText = readFileSync16(dockerfilePath, "utf8");
+      dockerfileText = readFileSync17(dockerfilePath, "utf8");
     } catch {
       throw new UsageError(`Dockerfile ${dockerfilePath} not found: pass its path with -f`);
     }
@@ -61920,9 +62072,9 @@ var init_plan_render = __esm({
 });
 
 // cli/version.ts
-import { readFileSync as readFileSync17 } from "node:fs";
+import { readFileSync as readFileSync18 } from "node:fs";
 function version() {
-  return JSON.parse(readFileSync17(new URL("../../package.json", import.meta.url), "utf8")).version;
+  return JSON.parse(readFileSync18(new URL("../../package.json", import.meta.url), "utf8")).version;
 }
 var init_version = __esm({
   "cli/version.ts"() {
@@ -64382,11 +64534,11 @@ __export(signing_commands_exports, {
   verifyCommand: () => verifyCommand,
   verifyHelp: () => verifyHelp
 });
-import { existsSync as existsSync14, readFileSync as readFileSync18, writeFileSync as writeFileSync6 } from "node:fs";
+import { existsSync as existsSync14, readFileSync as readFileSync19, writeFileSync as writeFileSync6 } from "node:fs";
 import { parseArgs as parseArgs2 } from "node:util";
 function readKeyFile(path) {
   try {
-    return readFileSync18(path, "utf8");
+    return readFileSync19(path, "utf8");
   } catch (err) {
     throw new KeyFileError(`${path}: cannot read the key file (${err.code ?? err.message})`);
   }
@@ -79116,7 +79268,7 @@ var require_compression_filter = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.CompressionFilterFactory = exports.CompressionFilter = void 0;
-    var zlib = __require("zlib");
+    var zlib2 = __require("zlib");
     var compression_algorithms_1 = require_compression_algorithms();
     var constants_1 = require_constants13();
     var filter_1 = require_filter();
@@ -79176,7 +79328,7 @@ var require_compression_filter = __commonJS({
       }
       compressMessage(message) {
         return new Promise((resolve8, reject) => {
-          zlib.deflate(message, (err, output) => {
+          zlib2.deflate(message, (err, output) => {
             if (err) {
               reject(err);
             } else {
@@ -79189,7 +79341,7 @@ var require_compression_filter = __commonJS({
         return new Promise((resolve8, reject) => {
           let totalLength = 0;
           const messageParts = [];
-          const decompresser = zlib.createInflate();
+          const decompresser = zlib2.createInflate();
           decompresser.on("error", (error2) => {
             reject({
               code: constants_1.Status.INTERNAL,
@@ -79222,7 +79374,7 @@ var require_compression_filter = __commonJS({
       }
       compressMessage(message) {
         return new Promise((resolve8, reject) => {
-          zlib.gzip(message, (err, output) => {
+          zlib2.gzip(message, (err, output) => {
             if (err) {
               reject(err);
             } else {
@@ -79235,7 +79387,7 @@ var require_compression_filter = __commonJS({
         return new Promise((resolve8, reject) => {
           let totalLength = 0;
           const messageParts = [];
-          const decompresser = zlib.createGunzip();
+          const decompresser = zlib2.createGunzip();
           decompresser.on("error", (error2) => {
             reject({
               code: constants_1.Status.INTERNAL,
@@ -84679,7 +84831,7 @@ var require_server_interceptors = __commonJS({
     var constants_1 = require_constants13();
     var http2 = __require("http2");
     var error_1 = require_error();
-    var zlib = __require("zlib");
+    var zlib2 = __require("zlib");
     var stream_decoder_1 = require_stream_decoder();
     var logging = require_logging();
     var tls_1 = __require("tls");
@@ -85146,9 +85298,9 @@ var require_server_interceptors = __commonJS({
         } else if (encoding === "deflate" || encoding === "gzip") {
           let decompresser;
           if (encoding === "deflate") {
-            decompresser = zlib.createInflate();
+            decompresser = zlib2.createInflate();
           } else {
-            decompresser = zlib.createGunzip();
+            decompresser = zlib2.createGunzip();
           }
           return new Promise((resolve8, reject) => {
             let totalLength = 0;
@@ -89085,7 +89237,7 @@ var require_src3 = __commonJS({
 });
 
 // proto/load.ts
-import { dirname as dirname7, join as join36 } from "node:path";
+import { dirname as dirname7, join as join37 } from "node:path";
 import { fileURLToPath } from "node:url";
 function loadDockyardProto() {
   const definition = protoLoader.loadSync(SERVICE_FILES, LOADER_OPTIONS);
@@ -89097,7 +89249,7 @@ var init_load = __esm({
     "use strict";
     grpc = __toESM(require_src3(), 1);
     protoLoader = __toESM(require_src2(), 1);
-    PROTO_DIR = join36(dirname7(fileURLToPath(import.meta.url)), "..", "..", "proto");
+    PROTO_DIR = join37(dirname7(fileURLToPath(import.meta.url)), "..", "..", "proto");
     SERVICE_FILES = ["dockyard/v1/worker.proto", "dockyard/v1/content.proto", "dockyard/v1/build.proto"];
     LOADER_OPTIONS = {
       keepCase: false,
@@ -89112,7 +89264,7 @@ var init_load = __esm({
 });
 
 // proto/auth.ts
-import { readFileSync as readFileSync19 } from "node:fs";
+import { readFileSync as readFileSync20 } from "node:fs";
 function tokenClientInterceptor(token) {
   const value = `Bearer ${token}`;
   return (options2, nextCall) => new grpc2.InterceptingCall(nextCall(options2), {
@@ -89130,7 +89282,7 @@ function readToken(opts = {}) {
   if (opts.tokenFile !== void 0) {
     let text;
     try {
-      text = readFileSync19(opts.tokenFile, "utf8");
+      text = readFileSync20(opts.tokenFile, "utf8");
     } catch (err) {
       const code = err.code;
       throw new TokenError(`cannot read --token-file ${opts.tokenFile}: ${code === "ENOENT" ? "no such file" : code ?? err.message}`);
@@ -89194,12 +89346,12 @@ var init_protocol = __esm({
 });
 
 // proto/transport.ts
-import { readFileSync as readFileSync20 } from "node:fs";
+import { readFileSync as readFileSync21 } from "node:fs";
 function readPem2(tls, which2) {
   const file = tls[which2];
   if (file === void 0) return null;
   try {
-    return readFileSync20(file);
+    return readFileSync21(file);
   } catch (err) {
     const code = err.code;
     throw new TransportError(`cannot read ${FLAGS[which2]} ${file}: ${code === "ENOENT" ? "no such file" : code ?? err.message}`);
@@ -89256,7 +89408,7 @@ var init_transport = __esm({
 import { randomBytes as randomBytes10 } from "node:crypto";
 import { createReadStream as createReadStream6, mkdirSync as mkdirSync11 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join37 } from "node:path";
+import { join as join38 } from "node:path";
 import { Readable as Readable4 } from "node:stream";
 import { setTimeout as sleep4 } from "node:timers/promises";
 function retryable(err) {
@@ -89286,7 +89438,7 @@ var init_content_blob_store = __esm({
           const { credentials: credentials2, options: options2 } = dialOptions(dial);
           this.client = new (loadDockyardProto()).dockyard.v1.Content(address, credentials2, options2);
         }
-        this.scratch = opts.scratchDir ?? join37(tmpdir3(), "dockyard-content-store");
+        this.scratch = opts.scratchDir ?? join38(tmpdir3(), "dockyard-content-store");
         mkdirSync11(this.scratch, { recursive: true });
         this.lease = opts.lease;
       }
@@ -89391,7 +89543,7 @@ var init_content_blob_store = __esm({
       }
       writer(expected) {
         if (expected !== void 0) this.check(expected);
-        const tmp = join37(this.scratch, `blob-${process.pid}-${randomBytes10(6).toString("hex")}`);
+        const tmp = join38(this.scratch, `blob-${process.pid}-${randomBytes10(6).toString("hex")}`);
         return new BlobSpool(tmp, expected, async (file, { digest, size }) => {
           await this.lease?.add([{ kind: "blob", digest }]);
           await this.upload(file, digest, size);
@@ -89562,7 +89714,7 @@ var init_builder_client = __esm({
 });
 
 // coordinator/farm/uploaded-context.ts
-import { join as join38 } from "node:path";
+import { join as join39 } from "node:path";
 function localContextManifest(ctx) {
   const entries = [];
   const files = /* @__PURE__ */ new Map();
@@ -89572,7 +89724,7 @@ function localContextManifest(ctx) {
     if (e.type === "file") {
       const digest = ctx.fileDigest(e.path);
       entry.digest = digest;
-      files.set(digest, join38(ctx.root, e.path));
+      files.set(digest, join39(ctx.root, e.path));
     }
     if (e.type === "symlink" && e.linkTarget !== void 0) entry.linkTarget = e.linkTarget;
     entries.push(entry);
@@ -89592,8 +89744,8 @@ var init_uploaded_context = __esm({
 });
 
 // cli/context-upload.ts
-import { readdirSync as readdirSync6, readFileSync as readFileSync21 } from "node:fs";
-import { join as join39 } from "node:path";
+import { readdirSync as readdirSync6, readFileSync as readFileSync22 } from "node:fs";
+import { join as join40 } from "node:path";
 async function uploadMissing(store, paths, stats) {
   const missing = await store.findMissing([...paths.keys()]);
   for (const digest of missing) {
@@ -89614,11 +89766,11 @@ async function uploadNamedContexts(store, named, stats) {
     if (c.type === "docker-image") out.push({ name: c.name, dockerImage: c.ref });
     else if (c.type === "local") out.push({ name: c.name, local: await uploadLocalContext(store, BuildContext.open(c.dir), stats) });
     else {
-      const index = readFileSync21(join39(c.dir, "index.json"));
+      const index = readFileSync22(join40(c.dir, "index.json"));
       const indexDigest = sha256(index);
-      const paths = /* @__PURE__ */ new Map([[indexDigest, join39(c.dir, "index.json")]]);
-      const blobDir = join39(c.dir, "blobs", "sha256");
-      for (const name of readdirSync6(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join39(blobDir, name));
+      const paths = /* @__PURE__ */ new Map([[indexDigest, join40(c.dir, "index.json")]]);
+      const blobDir = join40(c.dir, "blobs", "sha256");
+      for (const name of readdirSync6(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join40(blobDir, name));
       await uploadMissing(store, paths, stats);
       out.push({ name: c.name, ociLayout: { indexDigest, ...c.tag ? { tag: c.tag } : {}, ...c.digest ? { digest: c.digest } : {} } });
     }
@@ -89641,9 +89793,9 @@ __export(remote_build_exports, {
   remoteBuild: () => remoteBuild
 });
 import { createWriteStream as createWriteStream6 } from "node:fs";
-import { mkdir as mkdir15, mkdtemp as mkdtemp6, rename as rename10, rm as rm14, writeFile as writeFile10 } from "node:fs/promises";
+import { mkdir as mkdir15, mkdtemp as mkdtemp6, rename as rename10, rm as rm15, writeFile as writeFile10 } from "node:fs/promises";
 import { tmpdir as tmpdir4 } from "node:os";
-import { dirname as dirname8, join as join40 } from "node:path";
+import { dirname as dirname8, join as join41 } from "node:path";
 async function follow(first, id, flags, relay, sinks, signal) {
   let b = first;
   const opened = [];
@@ -89726,7 +89878,7 @@ function attestOptions(flags) {
 async function remoteBuild(flags, progress, signal) {
   const b = await connectBuilder(flags.builder, connectOptions(flags));
   const address = b.address;
-  const scratch = await mkdtemp6(join40(flags.cacheDir ?? tmpdir4(), "dockyard-remote-"));
+  const scratch = await mkdtemp6(join41(flags.cacheDir ?? tmpdir4(), "dockyard-remote-"));
   try {
     const store = new ContentBlobStore(address, b.dial, { scratchDir: scratch });
     const stats = { files: 0, uploaded: 0, bytes: 0 };
@@ -89779,7 +89931,7 @@ async function remoteBuild(flags, progress, signal) {
     }
   } finally {
     b.client.close();
-    await rm14(scratch, { recursive: true, force: true });
+    await rm15(scratch, { recursive: true, force: true });
   }
 }
 var grpc7, outputMessage, OutputSink, ProgressRelay, connectOptions;
@@ -89815,7 +89967,7 @@ var init_remote_build = __esm({
     OutputSink = class {
       constructor(spec, scratch, index) {
         this.spec = spec;
-        this.tmp = join40(scratch, `output-${index}`);
+        this.tmp = join41(scratch, `output-${index}`);
       }
       spec;
       file;
@@ -89828,7 +89980,7 @@ var init_remote_build = __esm({
       async reset() {
         await this.close();
         this.file = void 0;
-        await rm14(this.tmp, { force: true });
+        await rm15(this.tmp, { force: true });
       }
       close() {
         const f = this.file;

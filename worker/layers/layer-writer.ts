@@ -8,6 +8,7 @@ import type { LayerRecord } from '../../cache/cache-index.js';
 import type { Digest } from '../../oci/digest.js';
 import { MediaType } from '../../oci/manifest.js';
 import { findOpaqueDirs } from '../system/xattr.js';
+import type { GzipMemberHints } from './gzip-member-hints.js';
 import { gzipParallel } from './parallel-gzip.js';
 import { diffTar } from './tar-writer.js';
 
@@ -86,12 +87,16 @@ export async function storeUncompressed(root: string, blobs: BlobStore, opts: La
   return { diffID, record };
 }
 
-/** The gzip-compressed form of an uncompressed layer blob, written to the blob store. */
-export async function gzipLayer(layer: LayerRecord, blobs: BlobStore): Promise<LayerRecord> {
+/**
+ * The gzip-compressed form of an uncompressed layer blob, written to the blob store. With `hints`,
+ * members of unchanged chunks are taken from earlier compressed layers, and this one's are remembered.
+ */
+export async function gzipLayer(layer: LayerRecord, blobs: BlobStore, hints?: GzipMemberHints): Promise<LayerRecord> {
   const writer = blobs.writer();
   try {
-    await gzipParallel(blobs.stream(layer.digest) as AsyncIterable<Buffer>, writer, { hash: false });
+    const { members } = await gzipParallel(blobs.stream(layer.digest) as AsyncIterable<Buffer>, writer, { hash: false, ...(hints ? { reuse: hints.source(blobs) } : {}) });
     const { digest, size } = await writer.commit();
+    hints?.remember(digest, members);
     return { digest, diffID: layer.diffID, size, mediaType: MediaType.ociLayerGzip };
   } catch (err) {
     await writer.abort();
@@ -99,13 +104,14 @@ export async function gzipLayer(layer: LayerRecord, blobs: BlobStore): Promise<L
   }
 }
 
-/** Compresses a spooled layer tar into the blob store (and removes the spool file). */
-export async function compressSpooled(path: string, diffID: Digest, blobs: BlobStore): Promise<LayerRecord> {
+/** Compresses a spooled layer tar into the blob store (and removes the spool file); `hints` as for `gzipLayer`. */
+export async function compressSpooled(path: string, diffID: Digest, blobs: BlobStore, hints?: GzipMemberHints): Promise<LayerRecord> {
   const writer = blobs.writer();
   try {
     // The spool was hashed as it was written; it is ours and nothing else writes it.
-    await gzipParallel(createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>, writer, { hash: false });
+    const { members } = await gzipParallel(createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>, writer, { hash: false, ...(hints ? { reuse: hints.source(blobs) } : {}) });
     const { digest, size } = await writer.commit();
+    hints?.remember(digest, members);
     return { digest, diffID, size, mediaType: MediaType.ociLayerGzip };
   } catch (err) {
     await writer.abort();

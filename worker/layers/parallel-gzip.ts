@@ -2,30 +2,126 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import { gzip as gzipCallback } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import type { Digest } from '../../oci/digest.js';
+import { trace } from '../../oci/trace.js';
 
-const gzip = promisify(gzipCallback);
+const gzip = promisify(zlib.gzip);
 
-/** Fixed chunk boundaries: the same input always gives the same compressed bytes. */
-export const GZIP_CHUNK = 4 << 20;
+/**
+ * Chunk bounds. Between them a chunk ends where the content says (a rolling hash of the last 32 bytes
+ * has its top 20 bits clear: about 1 MiB past the minimum), so an edit changes only the members around
+ * it and the rest can be reused; the same input always gives the same chunks, hence the same bytes.
+ */
+export const MIN_CHUNK = 512 << 10;
+export const MAX_CHUNK = 4 << 20;
+const CUT_MASK = 0xfffff000 | 0;
+/** Bytes hashed before the first possible cut, so that a cut depends on nothing but the bytes before it. */
+const WARM_UP = 64;
+
+/** The rolling hash's byte table, derived from a fixed string: changing it would change every layer's digest. */
+const GEAR = Int32Array.from({ length: 256 }, (_, i) => createHash('sha256').update(`dockyard gzip chunk ${i}`).digest().readInt32LE(0));
+
+/** A chunk of a layer: what a reusable member is looked up by. */
+export interface ChunkRef {
+  /** sha256 (hex) of the chunk's bytes. */
+  sha256: string;
+  size: number;
+}
+
+/** Where one chunk's gzip member landed in the output. */
+export interface MemberPlacement extends ChunkRef {
+  offset: number;
+  length: number;
+}
+
+/** Members made earlier, by chunk: each is checked against its chunk before it is used. */
+export interface ReusableMembers {
+  find(chunk: ChunkRef): Promise<Buffer | undefined>;
+}
 
 export interface GzipResult {
   /** sha256 of the uncompressed input: a layer's diffID. */
   diffID: Digest;
   uncompressedSize: number;
+  members: MemberPlacement[];
+}
+
+/** Splits a stream into content-defined chunks (see MIN_CHUNK). */
+class Chunker {
+  private parts: Buffer[] = [];
+  private size = 0;
+  private hash = 0;
+
+  /** The chunks that end inside `piece`; the rest of it waits for more. */
+  *push(piece: Buffer): Generator<Buffer> {
+    let start = 0;
+    while (start < piece.length) {
+      const cut = this.findCut(piece, start);
+      if (cut < 0) {
+        this.parts.push(piece.subarray(start));
+        this.size += piece.length - start;
+        return;
+      }
+      this.parts.push(piece.subarray(start, cut));
+      this.size += cut - start;
+      yield this.take();
+      start = cut;
+    }
+  }
+
+  /** The last chunk, if any bytes are left. */
+  end(): Buffer | undefined {
+    return this.size > 0 ? this.take() : undefined;
+  }
+
+  private take(): Buffer {
+    const chunk = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
+    this.parts = [];
+    this.size = 0;
+    this.hash = 0;
+    return chunk;
+  }
+
+  /** The index in `buf` just past the current chunk's end, or -1 when it does not end in `buf`. */
+  private findCut(buf: Buffer, start: number): number {
+    const end = Math.min(buf.length, start + (MAX_CHUNK - this.size));
+    let h = this.hash;
+    for (let i = start + Math.max(0, MIN_CHUNK - WARM_UP - this.size); i < end; i++) {
+      h = ((h << 1) + GEAR[buf[i]!]!) | 0;
+      if ((h & CUT_MASK) === 0 && this.size + (i - start) >= MIN_CHUNK - 1) {
+        this.hash = h;
+        return i + 1;
+      }
+    }
+    this.hash = h;
+    return this.size + (end - start) >= MAX_CHUNK ? end : -1;
+  }
+}
+
+/** True when `member` is a gzip member of `chunk` as `gzip(chunk, { level })` makes them: header, CRC-32 and size. */
+function fits(member: Buffer, chunk: Buffer, header: Buffer): boolean {
+  // zlib.crc32 arrived in Node 20.15; without it nothing is reused.
+  const crc32 = (zlib as { crc32?: (data: Buffer) => number }).crc32;
+  if (!crc32 || member.length < 18 || !member.subarray(0, 10).equals(header)) return false;
+  return member.readUInt32LE(member.length - 8) === crc32(chunk) && member.readUInt32LE(member.length - 4) === chunk.length >>> 0;
 }
 
 /**
- * Gzips `source` into `sink` on several threads. Each fixed-size chunk becomes one gzip member;
- * concatenated members are one valid gzip stream (RFC 1952), which every OCI client reads.
+ * Gzips `source` into `sink` on several threads. Each content-defined chunk becomes one gzip member;
+ * concatenated members are one valid gzip stream (RFC 1952), which every OCI client reads. A member
+ * `reuse` has for a chunk is written instead of compressing it again: the same bytes, since compression
+ * is deterministic for one zlib and level, which is why callers key reusable members by both.
  */
-export async function gzipParallel(source: AsyncIterable<Buffer>, sink: Writable, opts: { level?: number; threads?: number; hash?: boolean } = {}): Promise<GzipResult> {
+export async function gzipParallel(source: AsyncIterable<Buffer>, sink: Writable, opts: { level?: number; threads?: number; hash?: boolean; reuse?: ReusableMembers } = {}): Promise<GzipResult> {
   const level = opts.level ?? 6;
   const threads = Math.max(1, opts.threads ?? availableParallelism());
+  const header = zlib.gzipSync(Buffer.alloc(0), { level }).subarray(0, 10);
   const hash = createHash('sha256');
   let size = 0;
-  const inFlight: Promise<Buffer>[] = [];
+  let written = 0;
+  const members: MemberPlacement[] = [];
+  const inFlight: { ref: ChunkRef; member: Promise<Buffer> }[] = [];
 
   const write = (buf: Buffer): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -44,28 +140,37 @@ export async function gzipParallel(source: AsyncIterable<Buffer>, sink: Writable
       }
     });
 
-  const submit = async (chunk: Buffer): Promise<void> => {
-    inFlight.push(gzip(chunk, { level }));
-    // Keep up to `threads` chunks compressing; write finished ones in order.
-    while (inFlight.length >= threads) await write(await inFlight.shift()!);
+  const writeNext = async (): Promise<void> => {
+    const { ref, member } = inFlight.shift()!;
+    const buf = await member;
+    members.push({ ...ref, offset: written, length: buf.length });
+    written += buf.length;
+    await write(buf);
   };
 
-  let pending: Buffer[] = [];
-  let pendingSize = 0;
+  let reused = 0;
+  const compress = async (chunk: Buffer, ref: ChunkRef): Promise<Buffer> => {
+    const known = await opts.reuse?.find(ref).catch(() => undefined);
+    if (known && fits(known, chunk, header)) return (reused++, known);
+    return gzip(chunk, { level });
+  };
+
+  const submit = async (chunk: Buffer): Promise<void> => {
+    const ref = { sha256: createHash('sha256').update(chunk).digest('hex'), size: chunk.length };
+    inFlight.push({ ref, member: compress(chunk, ref) });
+    // Keep up to `threads` chunks compressing; write finished ones in order.
+    while (inFlight.length >= threads) await writeNext();
+  };
+
+  const chunker = new Chunker();
   for await (const piece of source) {
     if (opts.hash !== false) hash.update(piece);
     size += piece.length;
-    pending.push(piece);
-    pendingSize += piece.length;
-    while (pendingSize >= GZIP_CHUNK) {
-      const all = Buffer.concat(pending, pendingSize);
-      await submit(all.subarray(0, GZIP_CHUNK));
-      const rest = all.subarray(GZIP_CHUNK);
-      pending = rest.length ? [rest] : [];
-      pendingSize = rest.length;
-    }
+    for (const chunk of chunker.push(piece)) await submit(chunk);
   }
-  if (pendingSize > 0 || size === 0) await submit(Buffer.concat(pending, pendingSize));
-  while (inFlight.length > 0) await write(await inFlight.shift()!);
-  return { diffID: `sha256:${hash.digest('hex')}`, uncompressedSize: size };
+  const last = chunker.end();
+  if (last || size === 0) await submit(last ?? Buffer.alloc(0));
+  while (inFlight.length > 0) await writeNext();
+  if (opts.reuse) trace(`gzip: ${reused} of ${members.length} members reused`);
+  return { diffID: `sha256:${hash.digest('hex')}`, uncompressedSize: size, members };
 }

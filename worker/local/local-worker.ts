@@ -5,6 +5,7 @@ import type { Layer } from '../layer.js';
 import { runExec } from '../exec/run-step.js';
 import { runFile } from '../file/file-step.js';
 import { CopyLinks } from '../file/copy-links.js';
+import type { GzipMemberHints } from '../layers/gzip-member-hints.js';
 import { compressSpooled, isEmptyDiff, spoolLayer, storeUncompressed } from '../layers/layer-writer.js';
 import type { MountedRootfs, SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { ExecutableStep, StepContext, StepInput, StepOutput, Worker } from '../worker.js';
@@ -27,6 +28,8 @@ export interface LocalWorkerOptions {
   linkUnchanged?: boolean;
   /** How old a source file's last change must be before a copy of it is reused (default 2 s; tests use 0). */
   settledMs?: number;
+  /** Where earlier layers' gzip members lie: a layer compressed again reuses those of unchanged chunks. */
+  gzipMembers?: GzipMemberHints;
 }
 
 /** Runs steps in this process: the embedded default, and what each farm worker runs. */
@@ -36,6 +39,7 @@ export class LocalWorker implements Worker {
   private readonly tmpDir: string;
   private readonly compression: LayerCompression;
   private readonly links?: CopyLinks;
+  private readonly gzipMembers?: GzipMemberHints;
 
   constructor(
     private readonly blobs: BlobStore,
@@ -45,6 +49,7 @@ export class LocalWorker implements Worker {
   ) {
     this.compression = opts.compression ?? 'eager';
     if (opts.linkUnchanged) this.links = new CopyLinks(stateDir, opts.settledMs);
+    if (opts.gzipMembers) this.gzipMembers = opts.gzipMembers;
     this.cacheMountsDir = join(stateDir, 'cache-mounts');
     this.runcRoot = join(stateDir, 'runc');
     this.tmpDir = join(stateDir, 'tmp');
@@ -98,7 +103,7 @@ export class LocalWorker implements Worker {
       trace('layer: tar spooled');
       await this.snapshots.adopt(root.upper!, diffID);
       trace('layer: adopted');
-      const record = compressSpooled(path, diffID, this.blobs);
+      const record = compressSpooled(path, diffID, this.blobs, this.gzipMembers);
       void record.then(() => trace(`layer: compressed ${diffID}`), () => undefined);
       record.catch(() => undefined); // observed by whoever settles the layer
       return { layers: [...parent, { diffID, record }], emptyLayer: false };
