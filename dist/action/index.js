@@ -27782,9 +27782,9 @@ async function gzipParallel(source, sink, opts = {}) {
     return gzip2(chunk, { level });
   };
   const submit = async (chunk) => {
-    const ref = { sha256: createHash5("sha256").update(chunk).digest("hex"), size: chunk.length };
+    const ref = { sha256: opts.reuse ? createHash5("sha256").update(chunk).digest("hex") : "", size: chunk.length };
     inFlight.push({ ref, member: compress(chunk, ref) });
-    while (inFlight.length >= threads) await writeNext();
+    while (inFlight.length > threads) await writeNext();
   };
   const chunker = new Chunker();
   for await (const piece of source) {

@@ -24,7 +24,7 @@ const GEAR = Int32Array.from({ length: 256 }, (_, i) => createHash('sha256').upd
 
 /** A chunk of a layer: what a reusable member is looked up by. */
 export interface ChunkRef {
-  /** sha256 (hex) of the chunk's bytes. */
+  /** sha256 (hex) of the chunk's bytes ('' when the caller gave nothing to reuse). */
   sha256: string;
   size: number;
 }
@@ -156,10 +156,11 @@ export async function gzipParallel(source: AsyncIterable<Buffer>, sink: Writable
   };
 
   const submit = async (chunk: Buffer): Promise<void> => {
-    const ref = { sha256: createHash('sha256').update(chunk).digest('hex'), size: chunk.length };
+    // Chunks are named by hash only for a caller that reuses and remembers members.
+    const ref = { sha256: opts.reuse ? createHash('sha256').update(chunk).digest('hex') : '', size: chunk.length };
     inFlight.push({ ref, member: compress(chunk, ref) });
-    // Keep up to `threads` chunks compressing; write finished ones in order.
-    while (inFlight.length >= threads) await writeNext();
+    // Keep every thread compressing while the next chunk is cut; write finished ones in order.
+    while (inFlight.length > threads) await writeNext();
   };
 
   const chunker = new Chunker();
