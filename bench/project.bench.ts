@@ -8,7 +8,8 @@
  * The tree is generated from a fixed seed, so every run builds the same bytes.
  * Needs root and `bash bench/setup-peers.sh`. Run: `npm run bench:project` (BENCH_RUNS, default 5;
  * BENCH_PEERS=0 measures Dockyard alone; BENCH_KEEP=1 keeps the work directory and prints it;
- * BENCH_CLI=PATH measures another build's CLI).
+ * BENCH_CLI=PATH measures another build's CLI; BENCH_CLI_BEFORE=PATH measures one more, an older
+ * build's, in the same rounds).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -82,8 +83,8 @@ export function makeProject(dir: string): void {
 
 const EDITED = join('src', 'pkg7', 'mod3', 'file5.ts');
 
-function dockyard(args: string[], timeFile?: string): void {
-  const argv = timeFile ? ['/usr/bin/time', '-v', '-o', timeFile, process.execPath, cli, ...args] : [process.execPath, cli, ...args];
+function dockyard(args: string[], timeFile?: string, path = cli): void {
+  const argv = timeFile ? ['/usr/bin/time', '-v', '-o', timeFile, process.execPath, path, ...args] : [process.execPath, path, ...args];
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`dockyard ${args.join(' ')} failed: ${r.stderr}`);
 }
@@ -155,23 +156,28 @@ async function main(): Promise<void> {
   const template = baseCacheTemplate(dockyard, work, busyboxLayout);
 
   let n = 0;
-  let cache = '';
   const rss: number[] = [];
   const timeFile = join(work, 'time.txt');
-  const dy: Tool = {
-    name: 'dockyard',
-    reset: () => {
-      if (cache) rmSync(cache, { recursive: true, force: true });
-      cache = join(work, `cache-${n++}`);
-      spawnSync('cp', ['-a', template, cache]);
-    },
-    build: () => {
-      dockyard(['build', '--progress', 'quiet', '--cache-dir', cache, '--build-context', `busybox=oci-layout://${busyboxLayout}`, '-t', 'project:latest', '-o', `type=oci,dest=${join(work, 'out')},tar=false`, project], timeFile);
-      rss.push(peakRss(timeFile));
-    },
+  /** Dockyard as `path` builds it, each round from a fresh copy of the template cache. */
+  const dockyardTool = (name: string, path: string): Tool => {
+    let cache = '';
+    return {
+      name,
+      reset: () => {
+        if (cache) rmSync(cache, { recursive: true, force: true });
+        cache = join(work, `cache-${n++}`);
+        spawnSync('cp', ['-a', template, cache]);
+      },
+      build: () => {
+        dockyard(['build', '--progress', 'quiet', '--cache-dir', cache, '--build-context', `busybox=oci-layout://${busyboxLayout}`, '-t', 'project:latest', '-o', `type=oci,dest=${join(work, 'out')},tar=false`, project], timeFile, path);
+        if (path === cli) rss.push(peakRss(timeFile));
+      },
+    };
   };
 
-  const tools: Tool[] = [dy];
+  const tools: Tool[] = [dockyardTool('dockyard', cli)];
+  // BENCH_CLI_BEFORE: an older build's CLI, measured in the same rounds, for a before-and-after figure.
+  if (process.env.BENCH_CLI_BEFORE) tools.push(dockyardTool('before', process.env.BENCH_CLI_BEFORE));
   let dockerd: Dockerd | undefined;
   try {
     if (PEERS) {
