@@ -28110,28 +28110,24 @@ async function storeUncompressed(root, blobs, opts = {}) {
   const record = writer.commit().then(({ digest, size }) => ({ digest, diffID, size, mediaType: MediaType.ociLayer, gzipOnExport: true }));
   return { diffID, record };
 }
-async function gzipLayer(layer, blobs, hints) {
+async function gzipTar(tar, diffID, blobs, hints) {
   const writer = blobs.writer();
   try {
-    const { members } = await gzipParallel(blobs.stream(layer.digest), writer, { hash: false, ...hints ? { reuse: hints.source(blobs) } : {} });
-    const { digest, size } = await writer.commit();
-    hints?.remember(digest, members);
-    return { digest, diffID: layer.diffID, size, mediaType: MediaType.ociLayerGzip };
-  } catch (err) {
-    await writer.abort();
-    throw err;
-  }
-}
-async function compressSpooled(path, diffID, blobs, hints) {
-  const writer = blobs.writer();
-  try {
-    const { members } = await gzipParallel(createReadStream4(path, { highWaterMark: 1 << 20 }), writer, { hash: false, ...hints ? { reuse: hints.source(blobs) } : {} });
+    const { members } = await gzipParallel(tar, writer, { hash: false, ...hints ? { reuse: hints.source(blobs) } : {} });
     const { digest, size } = await writer.commit();
     hints?.remember(digest, members);
     return { digest, diffID, size, mediaType: MediaType.ociLayerGzip };
   } catch (err) {
     await writer.abort();
     throw err;
+  }
+}
+function gzipLayer(layer, blobs, hints) {
+  return gzipTar(blobs.stream(layer.digest), layer.diffID, blobs, hints);
+}
+async function compressSpooled(path, diffID, blobs, hints) {
+  try {
+    return await gzipTar(createReadStream4(path, { highWaterMark: 1 << 20 }), diffID, blobs, hints);
   } finally {
     await rm7(path, { force: true });
   }

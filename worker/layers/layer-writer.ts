@@ -88,34 +88,33 @@ export async function storeUncompressed(root: string, blobs: BlobStore, opts: La
 }
 
 /**
- * The gzip-compressed form of an uncompressed layer blob, written to the blob store. With `hints`,
- * members of unchanged chunks are taken from earlier compressed layers, and this one's are remembered.
+ * An uncompressed layer tar (already hashed: its diffID is known) gzipped into a new blob. With
+ * `hints`, members of unchanged chunks are taken from earlier compressed layers, and this one's are
+ * remembered.
  */
-export async function gzipLayer(layer: LayerRecord, blobs: BlobStore, hints?: GzipMemberHints): Promise<LayerRecord> {
+async function gzipTar(tar: AsyncIterable<Buffer>, diffID: Digest, blobs: BlobStore, hints?: GzipMemberHints): Promise<LayerRecord> {
   const writer = blobs.writer();
   try {
-    const { members } = await gzipParallel(blobs.stream(layer.digest) as AsyncIterable<Buffer>, writer, { hash: false, ...(hints ? { reuse: hints.source(blobs) } : {}) });
-    const { digest, size } = await writer.commit();
-    hints?.remember(digest, members);
-    return { digest, diffID: layer.diffID, size, mediaType: MediaType.ociLayerGzip };
-  } catch (err) {
-    await writer.abort();
-    throw err;
-  }
-}
-
-/** Compresses a spooled layer tar into the blob store (and removes the spool file); `hints` as for `gzipLayer`. */
-export async function compressSpooled(path: string, diffID: Digest, blobs: BlobStore, hints?: GzipMemberHints): Promise<LayerRecord> {
-  const writer = blobs.writer();
-  try {
-    // The spool was hashed as it was written; it is ours and nothing else writes it.
-    const { members } = await gzipParallel(createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>, writer, { hash: false, ...(hints ? { reuse: hints.source(blobs) } : {}) });
+    const { members } = await gzipParallel(tar, writer, { hash: false, ...(hints ? { reuse: hints.source(blobs) } : {}) });
     const { digest, size } = await writer.commit();
     hints?.remember(digest, members);
     return { digest, diffID, size, mediaType: MediaType.ociLayerGzip };
   } catch (err) {
     await writer.abort();
     throw err;
+  }
+}
+
+/** The gzip-compressed form of an uncompressed layer blob, written to the blob store; `hints` as for `gzipTar`. */
+export function gzipLayer(layer: LayerRecord, blobs: BlobStore, hints?: GzipMemberHints): Promise<LayerRecord> {
+  return gzipTar(blobs.stream(layer.digest) as AsyncIterable<Buffer>, layer.diffID, blobs, hints);
+}
+
+/** Compresses a spooled layer tar into the blob store (and removes the spool file); `hints` as for `gzipTar`. */
+export async function compressSpooled(path: string, diffID: Digest, blobs: BlobStore, hints?: GzipMemberHints): Promise<LayerRecord> {
+  try {
+    // The spool was hashed as it was written; it is ours and nothing else writes it.
+    return await gzipTar(createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>, diffID, blobs, hints);
   } finally {
     await rm(path, { force: true });
   }

@@ -41,13 +41,14 @@ export interface StepRunnerDeps {
 export async function runAssignment(assign: StepAssignment__Output, deps: StepRunnerDeps): Promise<StepOutcome> {
   const session = await deps.cache.open();
   const tempDirs: string[] = [];
-  let pending: Promise<void> = Promise.resolve();
+  // The LRU records of what was fetched, written while the step runs: bookkeeping, never the step's failure.
+  let remembering: Promise<void> = Promise.resolve();
   try {
     const step = decodeStep(required(assign.step, 'assign.step'));
     if (step.kind === 'source') throw new Error(`source steps run on the coordinator, not on a worker (step ${step.key})`);
     const inputs = assign.inputs.map(decodeStepInput);
     const { local, remembered } = await makeLocal(inputs, session, deps, tempDirs);
-    pending = remembered;
+    remembering = remembered;
     const worker = new LocalWorker(session.blobs, session.snapshots, deps.cache.dir);
     const out = await worker.execute(step, local, {
       log: deps.log,
@@ -55,7 +56,6 @@ export async function runAssignment(assign: StepAssignment__Output, deps: StepRu
       signal: deps.signal,
       ...(assign.epoch !== undefined ? { epoch: assign.epoch } : {}),
     });
-    await remembered;
     const layers = await settleLayers(out.layers);
     await upload(layers, session, deps);
     await deps.cache.remember(layers);
@@ -65,7 +65,7 @@ export async function runAssignment(assign: StepAssignment__Output, deps: StepRu
     const e = err instanceof Error ? err : new Error(String(err));
     return { failure: { message: e.message, tail: e instanceof ExecError ? e.tail : [] } };
   } finally {
-    await pending.catch(() => undefined);
+    await remembering.catch(() => undefined);
     for (const d of tempDirs) await rm(d, { recursive: true, force: true });
     await session.lease.release();
     await deps.cache.enforceLimit().catch(() => undefined);
@@ -84,7 +84,7 @@ async function makeLocal(inputs: RemoteStepInput[], session: CacheSession, deps:
   trace(`worker: inputs fetched (${fetched.downloaded} downloaded)`);
   deps.progress('downloaded', fetched.downloaded, new Set(files).size + new Set(rootfs.map((l) => l.diffID)).size);
   const remembered = deps.cache.remember(rootfs, fetched.unpacked);
-  remembered.catch(() => undefined); // awaited by the caller once the step has run
+  remembered.catch(() => undefined); // awaited by the caller, after the step
   // Named `<kind>-<pid>-…` so that the next start removes what a killed worker left (SnapshotStore.cleanStale).
   const tmp = join(deps.cache.dir, 'tmp');
   mkdirSync(tmp, { recursive: true });
