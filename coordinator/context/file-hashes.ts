@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { writeFileAtomic } from '../../cache/atomic-file.js';
-import { join, resolve } from 'node:path';
+import { HintFolder } from '../../cache/hint-folder.js';
+import { resolve } from 'node:path';
 import { sha256 } from '../../oci/digest.js';
 import { SETTLED_MS } from '../../worker/file/file-stamp.js';
 
@@ -17,8 +15,8 @@ export class FileHashes {
   private changed = false;
 
   constructor(
-    private readonly file: string,
-    private readonly tmpDir: string,
+    private readonly folder: HintFolder,
+    private readonly key: string,
     private readonly saved: Map<string, [string, string]>,
     private readonly settledMs: number,
   ) {}
@@ -49,42 +47,34 @@ export class FileHashes {
     for (const [path, entry] of this.fresh) files[path] = entry;
     if (!this.changed && !dropped) return;
     // Only a cache: if the write fails, the next build hashes again.
-    writeFileAtomic(this.file, JSON.stringify({ version: 1, files } satisfies Saved), this.tmpDir, 'ctxhash');
+    this.folder.write(this.key, { version: 1, files } satisfies Saved);
   }
 }
 
 /** The file-hash caches of every context directory, kept under the cache directory (`context-hashes/`). */
 export class ContextHashStore {
   private readonly open = new Map<string, { hashes: FileHashes; live: () => ReadonlyMap<string, string> }>();
-  private readonly dir: string;
-  private readonly tmpDir: string;
+  private readonly folder: HintFolder;
 
   constructor(
     cacheDir: string,
     /** How old a file's last change must be for its hash to be remembered (tests use 0). */
     private readonly settledMs = SETTLED_MS,
   ) {
-    this.dir = join(cacheDir, 'context-hashes');
-    this.tmpDir = join(cacheDir, 'tmp');
+    this.folder = new HintFolder(cacheDir, 'context-hashes');
   }
 
   /** Forgets every remembered hash (`prune --all`). Only hints: a writer meanwhile loses its update, nothing else. */
-  async clear(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
+  clear(): Promise<void> {
+    return this.folder.clear();
   }
 
   /** The cache for the context at `root`; `live` gives the stamps of its files as walked, when saving. */
   forContext(root: string, live: () => ReadonlyMap<string, string>): FileHashes {
-    const file = join(this.dir, sha256(resolve(root)).slice(7) + '.json');
-    let saved = new Map<string, [string, string]>();
-    try {
-      const data = JSON.parse(readFileSync(file, 'utf8')) as Saved;
-      if (data.version === 1) saved = new Map(Object.entries(data.files));
-    } catch {
-      // Missing or unreadable: start empty.
-    }
-    const hashes = new FileHashes(file, this.tmpDir, saved, this.settledMs);
-    this.open.set(file, { hashes, live });
+    const key = sha256(resolve(root)).slice(7);
+    const saved = this.folder.read(key, (doc) => ((doc as Saved).version === 1 ? new Map(Object.entries((doc as Saved).files)) : undefined)) ?? new Map<string, [string, string]>();
+    const hashes = new FileHashes(this.folder, key, saved, this.settledMs);
+    this.open.set(key, { hashes, live });
     return hashes;
   }
 

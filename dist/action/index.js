@@ -27321,26 +27321,57 @@ var init_file_mode = __esm({
   }
 });
 
-// cache/atomic-file.ts
+// cache/hint-folder.ts
 import { randomBytes as randomBytes6 } from "node:crypto";
-import { mkdirSync as mkdirSync7, renameSync, rmSync as rmSync2, writeFileSync as writeFileSync4 } from "node:fs";
-import { dirname as dirname3, join as join14 } from "node:path";
-function writeFileAtomic(path, data, tmpDir, kind2) {
-  const tmp = join14(tmpDir, `${kind2}-${process.pid}-${randomBytes6(6).toString("hex")}`);
-  try {
-    mkdirSync7(tmpDir, { recursive: true });
-    mkdirSync7(dirname3(path), { recursive: true });
-    writeFileSync4(tmp, data);
-    renameSync(tmp, path);
-    return true;
-  } catch {
-    rmSync2(tmp, { force: true });
-    return false;
-  }
-}
-var init_atomic_file = __esm({
-  "cache/atomic-file.ts"() {
+import { mkdirSync as mkdirSync7, readFileSync as readFileSync8, renameSync, rmSync as rmSync2, writeFileSync as writeFileSync4 } from "node:fs";
+import { rm as rm5 } from "node:fs/promises";
+import { join as join14 } from "node:path";
+var HintFolder;
+var init_hint_folder = __esm({
+  "cache/hint-folder.ts"() {
     "use strict";
+    HintFolder = class {
+      dir;
+      tmpDir;
+      /** Temporary files are `<kind>-<pid>-<random>`, which the next build's clean-up removes if this process dies. */
+      kind;
+      constructor(cacheDir, name) {
+        this.dir = join14(cacheDir, name);
+        this.tmpDir = join14(cacheDir, "tmp");
+        this.kind = name.replace(/[^a-z0-9]/gi, "");
+      }
+      path(key) {
+        return join14(this.dir, `${key}.json`);
+      }
+      /** What `accept` makes of the document under `key`; undefined when it is missing, unreadable or refused. */
+      read(key, accept) {
+        try {
+          return accept(JSON.parse(readFileSync8(this.path(key), "utf8")));
+        } catch {
+          return void 0;
+        }
+      }
+      /**
+       * Replaces the document under `key` through a temporary file and a rename, so that a reader, a
+       * concurrent writer or a kill -9 leaves the old document or the new one, never half of one. A write
+       * that fails leaves nothing behind and is not reported: the next build just has no hint.
+       */
+      write(key, doc) {
+        const tmp = join14(this.tmpDir, `${this.kind}-${process.pid}-${randomBytes6(6).toString("hex")}`);
+        try {
+          mkdirSync7(this.tmpDir, { recursive: true });
+          mkdirSync7(this.dir, { recursive: true });
+          writeFileSync4(tmp, JSON.stringify(doc));
+          renameSync(tmp, this.path(key));
+        } catch {
+          rmSync2(tmp, { force: true });
+        }
+      }
+      /** Forgets every document (`prune --all`). */
+      async clear() {
+        await rm5(this.dir, { recursive: true, force: true });
+      }
+    };
   }
 });
 
@@ -27356,14 +27387,12 @@ var init_file_stamp = __esm({
 
 // worker/file/copy-links.ts
 import { createHash as createHash4 } from "node:crypto";
-import { readFileSync as readFileSync8 } from "node:fs";
-import { rm as rm5 } from "node:fs/promises";
 import { join as join15, resolve as resolve3 } from "node:path";
 var MAX_COPIES, SourceLinks, CopyLinks;
 var init_copy_links = __esm({
   "worker/file/copy-links.ts"() {
     "use strict";
-    init_atomic_file();
+    init_hint_folder();
     init_file_stamp();
     MAX_COPIES = 4;
     SourceLinks = class {
@@ -27390,26 +27419,19 @@ var init_copy_links = __esm({
     CopyLinks = class {
       constructor(stateDir, settledMs = SETTLED_MS) {
         this.settledMs = settledMs;
-        this.dir = join15(stateDir, "copy-links");
-        this.tmpDir = join15(stateDir, "tmp");
+        this.folder = new HintFolder(stateDir, "copy-links");
       }
       settledMs;
-      dir;
-      tmpDir;
+      folder;
       /** Forgets every earlier copy (`prune --all`). Only hints: a writer meanwhile loses its update, nothing else. */
-      async clear() {
-        await rm5(this.dir, { recursive: true, force: true });
+      clear() {
+        return this.folder.clear();
       }
-      file(sourceDir) {
-        return join15(this.dir, createHash4("sha256").update(resolve3(sourceDir)).digest("hex") + ".json");
+      key(sourceDir) {
+        return createHash4("sha256").update(resolve3(sourceDir)).digest("hex");
       }
       load(sourceDir) {
-        try {
-          const data = JSON.parse(readFileSync8(this.file(sourceDir), "utf8"));
-          if (data.version === 2) return new Map(Object.entries(data.files));
-        } catch {
-        }
-        return /* @__PURE__ */ new Map();
+        return this.folder.read(this.key(sourceDir), (doc) => doc.version === 2 ? new Map(Object.entries(doc.files)) : void 0) ?? /* @__PURE__ */ new Map();
       }
       forSource(sourceDir) {
         return new SourceLinks(this.load(sourceDir), this.settledMs);
@@ -27422,7 +27444,7 @@ var init_copy_links = __esm({
           const others = (files.get(c.rel) ?? []).filter((k) => k[0] === c.stamp && !(k[1] === snapshotDir && k[2] === c.dest));
           files.set(c.rel, [[c.stamp, snapshotDir, c.dest], ...others].slice(0, MAX_COPIES));
         }
-        writeFileAtomic(this.file(sourceDir), JSON.stringify({ version: 2, files: Object.fromEntries(files) }), this.tmpDir, "copylinks");
+        this.folder.write(this.key(sourceDir), { version: 2, files: Object.fromEntries(files) });
       }
     };
   }
@@ -27432,7 +27454,7 @@ var init_copy_links = __esm({
 import { createReadStream as createReadStream3 } from "node:fs";
 import { linkSync as linkSync2, lstatSync as lstatSync2 } from "node:fs";
 import { chmod as chmod6, copyFile as copyFile4, lchown as lchown3, lstat as lstat5, lutimes as lutimes2, mkdir as mkdir7, open as open5, readdir as readdir5, readlink as readlink3, rm as rm6, stat as stat3, symlink as symlink3, utimes as utimes4 } from "node:fs/promises";
-import { basename, dirname as dirname4, join as join16, posix as posix4, resolve as resolve4 } from "node:path";
+import { basename, dirname as dirname3, join as join16, posix as posix4, resolve as resolve4 } from "node:path";
 function owners(opts, src, uid, gid) {
   if (opts.owner) return [opts.owner.uid, opts.owner.gid];
   return src.allowed ? [0, 0] : [uid, gid];
@@ -27568,7 +27590,7 @@ var init_copy = __esm({
       /** Makes the parents of a destination inside the root filesystem, never following a symlink out of it. */
       async target(dest) {
         const abs = pathInRoot(this.root, dest);
-        await this.createDirs(dirname4(abs));
+        await this.createDirs(dirname3(abs));
         return abs;
       }
       /** Owner, mode and time of a new entry; what creating it as root already got right is skipped. */
@@ -28621,35 +28643,25 @@ var init_snapshot_store = __esm({
 });
 
 // worker/layers/gzip-member-hints.ts
-import { readFileSync as readFileSync9 } from "node:fs";
-import { rm as rm10 } from "node:fs/promises";
-import { join as join22 } from "node:path";
 var MAX_ENTRIES, MAX_SOURCE_BYTES, keyOf, GzipMemberHints;
 var init_gzip_member_hints = __esm({
   "worker/layers/gzip-member-hints.ts"() {
     "use strict";
-    init_atomic_file();
+    init_hint_folder();
     init_blob_store();
     MAX_ENTRIES = 5e4;
     MAX_SOURCE_BYTES = 64 << 20;
     keyOf = (c) => `${c.sha256}-${c.size}`;
     GzipMemberHints = class {
-      dir;
-      tmpDir;
+      folder;
       constructor(cacheDir) {
-        this.dir = join22(cacheDir, "gzip-members");
-        this.tmpDir = join22(cacheDir, "tmp");
+        this.folder = new HintFolder(cacheDir, "gzip-members");
       }
-      file(level) {
-        return join22(this.dir, `zlib-${process.versions.zlib}-level-${level}.json`);
+      key(level) {
+        return `zlib-${process.versions.zlib}-level-${level}`;
       }
       load(level) {
-        try {
-          const saved = JSON.parse(readFileSync9(this.file(level), "utf8"));
-          return saved.version === 1 ? new Map(Object.entries(saved.members)) : /* @__PURE__ */ new Map();
-        } catch {
-          return /* @__PURE__ */ new Map();
-        }
+        return this.folder.read(this.key(level), (doc) => doc.version === 1 ? new Map(Object.entries(doc.members)) : void 0) ?? /* @__PURE__ */ new Map();
       }
       /** The members known now, read from `blobs` (each source blob once, whole and digest-checked). */
       source(blobs, level = 6) {
@@ -28684,11 +28696,11 @@ var init_gzip_member_hints = __esm({
         }
         const excess = all.size - MAX_ENTRIES;
         if (excess > 0) for (const key of [...all.keys()].slice(0, excess)) all.delete(key);
-        writeFileAtomic(this.file(level), JSON.stringify({ version: 1, members: Object.fromEntries(all) }), this.tmpDir, "gzmembers");
+        this.folder.write(this.key(level), { version: 1, members: Object.fromEntries(all) });
       }
       /** Forgets every entry (`prune --all`). */
-      async clear() {
-        await rm10(this.dir, { recursive: true, force: true });
+      clear() {
+        return this.folder.clear();
       }
     };
   }
@@ -28964,7 +28976,7 @@ var init_push = __esm({
 // coordinator/export/oci-layout-writer.ts
 import { createWriteStream as createWriteStream3, existsSync as existsSync6 } from "node:fs";
 import { mkdir as mkdir10, rename as rename7, writeFile as writeFile6 } from "node:fs/promises";
-import { dirname as dirname5, join as join23 } from "node:path";
+import { dirname as dirname4, join as join22 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 function topIndex(c) {
   const entries = c.tags.length ? c.tags.map((t) => {
@@ -28974,15 +28986,15 @@ function topIndex(c) {
   return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...entries, ...c.referrers ?? []] };
 }
 async function writeLayoutDir(dir, c, blobs) {
-  const blobDir = join23(dir, "blobs", "sha256");
+  const blobDir = join22(dir, "blobs", "sha256");
   await mkdir10(blobDir, { recursive: true });
   for (const d of c.blobs) {
-    const dest = join23(blobDir, d.slice(7));
+    const dest = join22(blobDir, d.slice(7));
     if (!existsSync6(dest)) await blobs.exportTo(d, dest);
   }
-  await writeFile6(join23(dir, "oci-layout"), LAYOUT);
-  await writeFile6(join23(dir, "index.json.tmp"), JSON.stringify(topIndex(c)));
-  await rename7(join23(dir, "index.json.tmp"), join23(dir, "index.json"));
+  await writeFile6(join22(dir, "oci-layout"), LAYOUT);
+  await writeFile6(join22(dir, "index.json.tmp"), JSON.stringify(topIndex(c)));
+  await rename7(join22(dir, "index.json.tmp"), join22(dir, "index.json"));
 }
 async function writeLayoutTar(dest, c, blobs) {
   const pack = (0, import_tar_stream2.pack)();
@@ -29010,7 +29022,7 @@ async function writeLayoutTar(dest, c, blobs) {
   if (dest !== "-") await rename7(dest + ".tmp", dest);
 }
 async function ensureParent(path) {
-  if (path !== "-") await mkdir10(dirname5(path), { recursive: true });
+  if (path !== "-") await mkdir10(dirname4(path), { recursive: true });
 }
 var import_tar_stream2, LAYOUT;
 var init_oci_layout_writer = __esm({
@@ -29896,7 +29908,7 @@ var init_attach = __esm({
 // coordinator/export/exporters.ts
 import { createWriteStream as createWriteStream4 } from "node:fs";
 import { mkdir as mkdir11, rename as rename8, writeFile as writeFile7 } from "node:fs/promises";
-import { join as join24 } from "node:path";
+import { join as join23 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
 async function layoutReferrers(x) {
   const referrers = [];
@@ -29951,7 +29963,7 @@ async function exportOutputs(outputs, x) {
           await withRootfs(x, "local", async (dir) => {
             await mkdir11(out.dest, { recursive: true });
             await runCommand("cp", ["-a", `${dir}/.`, out.dest]);
-            for (const a of x.attestations?.[0]?.attestations ?? []) await writeFile7(join24(out.dest, ATTESTATION_FILES[a.kind]), a.statement);
+            for (const a of x.attestations?.[0]?.attestations ?? []) await writeFile7(join23(out.dest, ATTESTATION_FILES[a.kind]), a.statement);
           });
           break;
         case "tar":
@@ -30048,11 +30060,11 @@ var init_output_spec = __esm({
 });
 
 // coordinator/export/rootfs-source.ts
-import { mkdtemp as mkdtemp3, rm as rm11 } from "node:fs/promises";
-import { join as join25 } from "node:path";
+import { mkdtemp as mkdtemp3, rm as rm10 } from "node:fs/promises";
+import { join as join24 } from "node:path";
 function blobRootfs(blobs, scratchDir) {
   return async (layers) => {
-    const dir = await mkdtemp3(join25(scratchDir, "rootfs-"));
+    const dir = await mkdtemp3(join24(scratchDir, "rootfs-"));
     try {
       const snapshots = new SnapshotStore(dir, blobs);
       const mounted = await snapshots.mount(layers, false);
@@ -30060,11 +30072,11 @@ function blobRootfs(blobs, scratchDir) {
         path: mounted.path,
         release: async () => {
           await mounted.release();
-          await rm11(dir, { recursive: true, force: true });
+          await rm10(dir, { recursive: true, force: true });
         }
       };
     } catch (err) {
-      await rm11(dir, { recursive: true, force: true });
+      await rm10(dir, { recursive: true, force: true });
       throw err;
     }
   };
@@ -30077,8 +30089,8 @@ var init_rootfs_source = __esm({
 });
 
 // oci/layout.ts
-import { existsSync as existsSync7, readFileSync as readFileSync10 } from "node:fs";
-import { join as join26 } from "node:path";
+import { existsSync as existsSync7, readFileSync as readFileSync9 } from "node:fs";
+import { join as join25 } from "node:path";
 var OciLayout;
 var init_layout = __esm({
   "oci/layout.ts"() {
@@ -30090,16 +30102,16 @@ var init_layout = __esm({
       }
       dir;
       static isLayout(dir) {
-        return existsSync7(join26(dir, "oci-layout")) && existsSync7(join26(dir, "index.json"));
+        return existsSync7(join25(dir, "oci-layout")) && existsSync7(join25(dir, "index.json"));
       }
       blobPath(digest) {
-        return join26(this.dir, "blobs", "sha256", digest.slice(7));
+        return join25(this.dir, "blobs", "sha256", digest.slice(7));
       }
       readJson(digest) {
-        return JSON.parse(readFileSync10(this.blobPath(digest), "utf8"));
+        return JSON.parse(readFileSync9(this.blobPath(digest), "utf8"));
       }
       index() {
-        return JSON.parse(readFileSync10(join26(this.dir, "index.json"), "utf8"));
+        return JSON.parse(readFileSync9(join25(this.dir, "index.json"), "utf8"));
       }
       /** The top descriptor for a tag (`ref.name` annotation), a digest, or the only one when neither is given. */
       find(selector) {
@@ -30181,9 +30193,9 @@ var init_named_contexts = __esm({
 });
 
 // coordinator/context/build-context.ts
-import { closeSync as closeSync2, existsSync as existsSync9, readFileSync as readFileSync11, lstatSync as lstatSync4, openSync as openSync2, readdirSync as readdirSync5, readlinkSync as readlinkSync3, readSync as readSync2, statSync as statSync3 } from "node:fs";
+import { closeSync as closeSync2, existsSync as existsSync9, readFileSync as readFileSync10, lstatSync as lstatSync4, openSync as openSync2, readdirSync as readdirSync5, readlinkSync as readlinkSync3, readSync as readSync2, statSync as statSync3 } from "node:fs";
 import { createHash as createHash9 } from "node:crypto";
-import { basename as basename2, dirname as dirname6, join as join27, posix as posix8 } from "node:path";
+import { basename as basename2, dirname as dirname5, join as join26, posix as posix8 } from "node:path";
 function entryType(st) {
   if (st.isFile()) return "file";
   if (st.isDirectory()) return "dir";
@@ -30246,10 +30258,10 @@ var init_build_context = __esm({
           throw new ContextError(`build context ${root} does not exist`);
         }
         if (!st.isDirectory()) throw new ContextError(`build context ${root} is not a directory`);
-        const candidates = [dockerfilePath ? join27(dirname6(dockerfilePath), basename2(dockerfilePath) + ".dockerignore") : void 0, join27(root, ".dockerignore")];
+        const candidates = [dockerfilePath ? join26(dirname5(dockerfilePath), basename2(dockerfilePath) + ".dockerignore") : void 0, join26(root, ".dockerignore")];
         for (const file of candidates) {
           if (file && existsSync9(file)) {
-            const text = readFileSync11(file, "utf8");
+            const text = readFileSync10(file, "utf8");
             return new _BuildContext(root, IgnoreRules.fromText(text), file, hashes);
           }
         }
@@ -30264,16 +30276,16 @@ var init_build_context = __esm({
         return this.entryMap;
       }
       walk(dir) {
-        const abs = dir === "" ? this.root : join27(this.root, dir);
+        const abs = dir === "" ? this.root : join26(this.root, dir);
         const names = readdirSync5(abs).sort();
         for (const name of names) {
           const rel = dir === "" ? name : `${dir}/${name}`;
-          const st = lstatSync4(join27(this.root, rel));
+          const st = lstatSync4(join26(this.root, rel));
           const type = entryType(st);
           const ignored = this.ignore.ignores(rel);
           if (!ignored) {
             const entry = { path: rel, type, mode: st.mode & 4095, uid: st.uid, gid: st.gid, size: type === "file" ? st.size : 0 };
-            if (type === "symlink") entry.linkTarget = readlinkSync3(join27(this.root, rel));
+            if (type === "symlink") entry.linkTarget = readlinkSync3(join26(this.root, rel));
             if (type === "file") {
               this.stamps.set(rel, statStamp(st));
               this.ctimes.set(rel, st.ctimeMs);
@@ -30311,7 +30323,7 @@ var init_build_context = __esm({
           const stamp = this.stamps.get(relPath);
           d = stamp === void 0 ? void 0 : this.hashes?.get(relPath, stamp);
           if (d === void 0) {
-            d = hashFile(join27(this.root, relPath));
+            d = hashFile(join26(this.root, relPath));
             if (stamp !== void 0) this.hashes?.set(relPath, stamp, d, this.ctimes.get(relPath));
           }
           this.digests.set(relPath, d);
@@ -32936,17 +32948,17 @@ var init_challenge = __esm({
 
 // oci/registry/credentials.ts
 import { spawnSync } from "node:child_process";
-import { existsSync as existsSync10, mkdirSync as mkdirSync10, readFileSync as readFileSync12, renameSync as renameSync2, writeFileSync as writeFileSync5 } from "node:fs";
+import { existsSync as existsSync10, mkdirSync as mkdirSync10, readFileSync as readFileSync11, renameSync as renameSync2, writeFileSync as writeFileSync5 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
-import { join as join28 } from "node:path";
+import { join as join27 } from "node:path";
 function dockerConfigPath(env = process.env) {
-  return join28(env.DOCKER_CONFIG ?? join28(homedir2(), ".docker"), "config.json");
+  return join27(env.DOCKER_CONFIG ?? join27(homedir2(), ".docker"), "config.json");
 }
 function readConfig(env) {
   const path = dockerConfigPath(env);
   if (!existsSync10(path)) return {};
   try {
-    return JSON.parse(readFileSync12(path, "utf8"));
+    return JSON.parse(readFileSync11(path, "utf8"));
   } catch {
     throw new Error(`${path} is not valid JSON: fix or remove it`);
   }
@@ -46911,7 +46923,7 @@ var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
     var { writeFile: writeFile11, readFile: readFile3, mkdir: mkdir16 } = __require("node:fs/promises");
-    var { dirname: dirname9, resolve: resolve8 } = __require("node:path");
+    var { dirname: dirname8, resolve: resolve8 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors3();
     var { hashId, isUrlExcludedFactory, normalizeHeaders, createHeaderFilters } = require_snapshot_utils();
@@ -47142,7 +47154,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         const resolvedPath = resolve8(path);
-        await mkdir16(dirname9(resolvedPath), { recursive: true });
+        await mkdir16(dirname8(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
@@ -59622,8 +59634,8 @@ ${captureLines}` : capture.stack;
 });
 
 // oci/registry/client.ts
-import { existsSync as existsSync11, readFileSync as readFileSync13 } from "node:fs";
-import { join as join29 } from "node:path";
+import { existsSync as existsSync11, readFileSync as readFileSync12 } from "node:fs";
+import { join as join28 } from "node:path";
 import { once } from "node:events";
 import { setTimeout as sleep2 } from "node:timers/promises";
 function endpointHost(domain) {
@@ -59645,7 +59657,7 @@ var init_client = __esm({
         const host = endpointHost(domain);
         const plain = isLoopback(host) || (opts.insecure ?? []).includes(host);
         this.base = `https://${host}`;
-        const ca = join29(opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", host, "ca.crt");
+        const ca = join28(opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", host, "ca.crt");
         this.lenient = plain && !existsSync11(ca);
         if (existsSync11(ca)) this.ca = ca;
       }
@@ -59666,7 +59678,7 @@ var init_client = __esm({
       ready() {
         this.protocol ??= (async () => {
           const { Agent, fetch: fetch2 } = await undici();
-          if (this.ca) this.dispatcher = new Agent({ connect: { ca: readFileSync13(this.ca) } });
+          if (this.ca) this.dispatcher = new Agent({ connect: { ca: readFileSync12(this.ca) } });
           else if (this.lenient) this.dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
           if (!this.lenient) return;
           try {
@@ -59746,7 +59758,7 @@ var init_client = __esm({
               const cause = error2.cause;
               const tls = cause?.code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(cause.code);
               throw new RegistryError(
-                `${this.domain}: cannot reach ${new URL(url).host}: ${cause?.message ?? error2.message}` + (tls ? ` (put the registry's CA certificate in ${join29(this.opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", new URL(url).host, "ca.crt")})` : "")
+                `${this.domain}: cannot reach ${new URL(url).host}: ${cause?.message ?? error2.message}` + (tls ? ` (put the registry's CA certificate in ${join28(this.opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", new URL(url).host, "ca.crt")})` : "")
               );
             }
             return res;
@@ -60378,12 +60390,12 @@ var init_git = __esm({
 });
 
 // coordinator/solver/git-sources.ts
-import { lstat as lstat7, lutimes as lutimes4, mkdir as mkdir12, mkdtemp as mkdtemp4, readdir as readdir8, rm as rm12 } from "node:fs/promises";
-import { join as join30 } from "node:path";
+import { lstat as lstat7, lutimes as lutimes4, mkdir as mkdir12, mkdtemp as mkdtemp4, readdir as readdir8, rm as rm11 } from "node:fs/promises";
+import { join as join29 } from "node:path";
 async function listTree(dir, withGit) {
   const out = /* @__PURE__ */ new Set();
   const walk = async (rel) => {
-    for (const e of await readdir8(join30(dir, rel), { withFileTypes: true })) {
+    for (const e of await readdir8(join29(dir, rel), { withFileTypes: true })) {
       if (e.name === ".git" && !withGit) continue;
       const child = rel ? `${rel}/${e.name}` : e.name;
       out.add(child);
@@ -60395,7 +60407,7 @@ async function listTree(dir, withGit) {
 }
 async function setTimes(dir, time) {
   for (const e of await readdir8(dir, { withFileTypes: true })) {
-    const path = join30(dir, e.name);
+    const path = join29(dir, e.name);
     if (e.isDirectory()) await setTimes(path, time);
     else await lutimes4(path, time, time);
   }
@@ -60486,9 +60498,9 @@ var init_git_sources = __esm({
         }
         const where = `ADD ${def.remote}#${ref}`;
         const redact = this.redactions(remote);
-        const work = await mkdtemp4(join30(this.tmpDir, `git-${process.pid}-`));
+        const work = await mkdtemp4(join29(this.tmpDir, `git-${process.pid}-`));
         this.workDirs.push(work);
-        const tree = join30(work, "tree");
+        const tree = join29(work, "tree");
         const keep = def.keepGitDir && def.subdir === "";
         try {
           let repo;
@@ -60496,7 +60508,7 @@ var init_git_sources = __esm({
             await git(["-c", "init.defaultBranch=master", "init", "-q", tree]);
             repo = ["-C", tree];
           } else {
-            const gitDir = join30(work, "repo.git");
+            const gitDir = join29(work, "repo.git");
             await git(["init", "-q", "--bare", gitDir]);
             await mkdir12(tree, { mode: 493 });
             repo = ["--git-dir", gitDir, "--work-tree", tree];
@@ -60505,7 +60517,7 @@ var init_git_sources = __esm({
           await this.fetch(repo, keep ? ref : commit, commit, redact);
           if (keep) await git([...repo, "checkout", "-q", "--detach", commit]);
           else await git([...repo, "checkout", "-q", commit, "--", "."], { cwd: tree });
-          if (def.submodules && await lstat7(join30(tree, ".gitmodules")).catch(() => void 0)) {
+          if (def.submodules && await lstat7(join29(tree, ".gitmodules")).catch(() => void 0)) {
             await git([...repo, "submodule", "update", "--init", "--recursive", "--depth=1"], { cwd: tree, redact });
           }
           if (def.mtime === "commit") {
@@ -60515,15 +60527,15 @@ var init_git_sources = __esm({
           if (keep) {
             await git([...repo, "remote", "set-url", "origin", def.remote]);
             await git([...repo, "reflog", "expire", "--all", "--expire=now"]);
-            await rm12(join30(tree, ".git", "FETCH_HEAD"), { force: true });
+            await rm11(join29(tree, ".git", "FETCH_HEAD"), { force: true });
           }
           let dir = tree;
           if (def.subdir !== "") {
             for (let i = 1, parts = def.subdir.split("/"); i <= parts.length; i++) {
-              const st = await lstat7(join30(tree, ...parts.slice(0, i))).catch(() => void 0);
+              const st = await lstat7(join29(tree, ...parts.slice(0, i))).catch(() => void 0);
               if (!st?.isDirectory()) throw new GitSourceError(`${where}: subdir ${def.subdir}: ${parts.slice(0, i).join("/")} is not a directory in the repository`);
             }
-            dir = join30(tree, def.subdir);
+            dir = join29(tree, def.subdir);
           }
           return { dir, allowed: await listTree(dir, keep) };
         } catch (err) {
@@ -60553,7 +60565,7 @@ var init_git_sources = __esm({
       }
       /** Removes every checkout of this build. */
       async cleanup() {
-        for (const dir of this.workDirs.splice(0)) await rm12(dir, { recursive: true, force: true });
+        for (const dir of this.workDirs.splice(0)) await rm11(dir, { recursive: true, force: true });
       }
     };
   }
@@ -60614,8 +60626,8 @@ var init_cache_format = __esm({
 });
 
 // coordinator/remote-cache/cache-import.ts
-import { createReadStream as createReadStream5, readFileSync as readFileSync14 } from "node:fs";
-import { join as join31 } from "node:path";
+import { createReadStream as createReadStream5, readFileSync as readFileSync13 } from "node:fs";
+import { join as join30 } from "node:path";
 async function recordsOf(manifest, readJson) {
   const config = await readJson(manifest.config.digest);
   const doc = manifest.config.mediaType === CacheMediaType.records ? config : config?.[INLINE_CONFIG_KEY];
@@ -60656,7 +60668,7 @@ async function registrySource(ref, registries2) {
 function localSource(dir) {
   const layout = new OciLayout(dir);
   const readJson = async (d) => {
-    const bytes = readFileSync14(layout.blobPath(d));
+    const bytes = readFileSync13(layout.blobPath(d));
     if (sha256(bytes) !== d) throw new CacheImportError(`blob ${d} does not match its digest`);
     return JSON.parse(bytes.toString());
   };
@@ -60669,7 +60681,7 @@ function localSource(dir) {
   const source = {
     name: `local cache ${dir}`,
     fetch: async (layer, blobs) => {
-      if (!await blobs.hold(layer.digest)) await putFile(blobs, join31(dir, "blobs", "sha256", layer.digest.slice(7)), layer.digest);
+      if (!await blobs.hold(layer.digest)) await putFile(blobs, join30(dir, "blobs", "sha256", layer.digest.slice(7)), layer.digest);
     },
     stream: (digest) => lazyVerified(digest, async () => createReadStream5(layout.blobPath(digest)))
   };
@@ -60750,9 +60762,9 @@ var init_cache_import = __esm({
 });
 
 // coordinator/remote-cache/cache-export.ts
-import { existsSync as existsSync12, readFileSync as readFileSync15 } from "node:fs";
+import { existsSync as existsSync12, readFileSync as readFileSync14 } from "node:fs";
 import { mkdir as mkdir13, rename as rename9, writeFile as writeFile8 } from "node:fs/promises";
-import { join as join32 } from "node:path";
+import { join as join31 } from "node:path";
 import { Readable as Readable3 } from "node:stream";
 import { setTimeout as sleep3 } from "node:timers/promises";
 function selectRecords(records, images, mode2) {
@@ -60794,24 +60806,24 @@ async function exportToRegistry(ref, a, platforms, blobs, registries2) {
   throw new CacheExportError(`${r.domain}/${r.path}:${tag}: other exports kept replacing the cache index; export again`);
 }
 async function exportToLocal(dir, a, platforms, blobs) {
-  const blobDir = join32(dir, "blobs", "sha256");
+  const blobDir = join31(dir, "blobs", "sha256");
   await mkdir13(blobDir, { recursive: true });
   for (const d of a.layers) {
-    const dest = join32(blobDir, d.slice(7));
+    const dest = join31(blobDir, d.slice(7));
     if (!existsSync12(dest)) await blobs.exportTo(d, dest);
   }
-  await writeFile8(join32(blobDir, a.recordsBlob.digest.slice(7)), a.recordsBytes);
-  await writeFile8(join32(blobDir, a.manifest.digest.slice(7)), a.manifestBytes);
+  await writeFile8(join31(blobDir, a.recordsBlob.digest.slice(7)), a.recordsBytes);
+  await writeFile8(join31(blobDir, a.manifest.digest.slice(7)), a.manifestBytes);
   let existing = [];
   try {
-    existing = JSON.parse(readFileSync15(join32(dir, "index.json"), "utf8")).manifests ?? [];
+    existing = JSON.parse(readFileSync14(join31(dir, "index.json"), "utf8")).manifests ?? [];
   } catch {
   }
   const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: mergeEntries(existing, cacheEntry(a.manifest, platforms), platforms) };
-  await writeFile8(join32(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-  const tmp = join32(dir, `index.json.tmp-${process.pid}`);
+  await writeFile8(join31(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  const tmp = join31(dir, `index.json.tmp-${process.pid}`);
   await writeFile8(tmp, JSON.stringify(index));
-  await rename9(tmp, join32(dir, "index.json"));
+  await rename9(tmp, join31(dir, "index.json"));
 }
 async function exportCache(to, x) {
   const records = selectRecords(x.records, x.images, to.mode);
@@ -60940,8 +60952,8 @@ var init_build_metadata = __esm({
 // coordinator/solver/build.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
 import { createWriteStream as createWriteStream5 } from "node:fs";
-import { chmod as chmod10, mkdir as mkdir14, mkdtemp as mkdtemp5, rm as rm13, writeFile as writeFile9 } from "node:fs/promises";
-import { join as join33 } from "node:path";
+import { chmod as chmod10, mkdir as mkdir14, mkdtemp as mkdtemp5, rm as rm12, writeFile as writeFile9 } from "node:fs/promises";
+import { join as join32 } from "node:path";
 import { pipeline as pipeline6 } from "node:stream/promises";
 async function runBuild(req, engine) {
   const lease = await engine.stores.leases.create();
@@ -61000,11 +61012,11 @@ async function buildLeased(req, engine, lease) {
     images: new ImageSources(new LayoutImageProvider(blobs, req.plan.namedContexts ?? /* @__PURE__ */ new Map()), registryImages),
     downloaded: async (url, digest) => {
       if (!digest) throw new Error(`ADD ${url} was not downloaded`);
-      const dir = await mkdtemp5(join33(scratch, "url-"));
+      const dir = await mkdtemp5(join32(scratch, "url-"));
       tempDirs.push(dir);
       const name = urlFileName(url);
-      await pipeline6(blobs.stream(digest), createWriteStream5(join33(dir, name), { mode: 384 }));
-      await chmod10(join33(dir, name), 384);
+      await pipeline6(blobs.stream(digest), createWriteStream5(join32(dir, name), { mode: 384 }));
+      await chmod10(join32(dir, name), 384);
       return { dir, name };
     },
     gitCheckout: (source) => gitSources.checkout(source),
@@ -61063,7 +61075,7 @@ async function buildLeased(req, engine, lease) {
   } finally {
     req.signal?.removeEventListener("abort", abort);
     await session.close();
-    for (const d of tempDirs) await rm13(d, { recursive: true, force: true });
+    for (const d of tempDirs) await rm12(d, { recursive: true, force: true });
     await gitSources.cleanup();
   }
 }
@@ -61132,25 +61144,23 @@ var init_build = __esm({
 });
 
 // coordinator/context/file-hashes.ts
-import { readFileSync as readFileSync16 } from "node:fs";
-import { rm as rm14 } from "node:fs/promises";
-import { join as join34, resolve as resolve6 } from "node:path";
+import { resolve as resolve6 } from "node:path";
 var FileHashes, ContextHashStore;
 var init_file_hashes = __esm({
   "coordinator/context/file-hashes.ts"() {
     "use strict";
-    init_atomic_file();
+    init_hint_folder();
     init_digest();
     init_file_stamp();
     FileHashes = class {
-      constructor(file, tmpDir, saved, settledMs) {
-        this.file = file;
-        this.tmpDir = tmpDir;
+      constructor(folder, key, saved, settledMs) {
+        this.folder = folder;
+        this.key = key;
         this.saved = saved;
         this.settledMs = settledMs;
       }
-      file;
-      tmpDir;
+      folder;
+      key;
       saved;
       settledMs;
       fresh = /* @__PURE__ */ new Map();
@@ -61178,34 +61188,27 @@ var init_file_hashes = __esm({
         }
         for (const [path, entry] of this.fresh) files[path] = entry;
         if (!this.changed && !dropped) return;
-        writeFileAtomic(this.file, JSON.stringify({ version: 1, files }), this.tmpDir, "ctxhash");
+        this.folder.write(this.key, { version: 1, files });
       }
     };
     ContextHashStore = class {
       constructor(cacheDir, settledMs = SETTLED_MS) {
         this.settledMs = settledMs;
-        this.dir = join34(cacheDir, "context-hashes");
-        this.tmpDir = join34(cacheDir, "tmp");
+        this.folder = new HintFolder(cacheDir, "context-hashes");
       }
       settledMs;
       open = /* @__PURE__ */ new Map();
-      dir;
-      tmpDir;
+      folder;
       /** Forgets every remembered hash (`prune --all`). Only hints: a writer meanwhile loses its update, nothing else. */
-      async clear() {
-        await rm14(this.dir, { recursive: true, force: true });
+      clear() {
+        return this.folder.clear();
       }
       /** The cache for the context at `root`; `live` gives the stamps of its files as walked, when saving. */
       forContext(root, live) {
-        const file = join34(this.dir, sha256(resolve6(root)).slice(7) + ".json");
-        let saved = /* @__PURE__ */ new Map();
-        try {
-          const data = JSON.parse(readFileSync16(file, "utf8"));
-          if (data.version === 1) saved = new Map(Object.entries(data.files));
-        } catch {
-        }
-        const hashes = new FileHashes(file, this.tmpDir, saved, this.settledMs);
-        this.open.set(file, { hashes, live });
+        const key = sha256(resolve6(root)).slice(7);
+        const saved = this.folder.read(key, (doc) => doc.version === 1 ? new Map(Object.entries(doc.files)) : void 0) ?? /* @__PURE__ */ new Map();
+        const hashes = new FileHashes(this.folder, key, saved, this.settledMs);
+        this.open.set(key, { hashes, live });
         return hashes;
       }
       /** Remembers the hashes of every context this build opened. */
@@ -61262,14 +61265,14 @@ var init_cache_maintenance = __esm({
 });
 
 // coordinator/solver/local-build.ts
-import { join as join35 } from "node:path";
+import { join as join33 } from "node:path";
 function localEngine(cacheDir, options2 = { compression: "lazy", linkUnchanged: true }) {
   const gzipMembers = new GzipMemberHints(cacheDir);
   const workerOptions = { ...options2, gzipMembers };
   return {
     stores: { blobs: new FsBlobStore(cacheDir), index: new FsCacheIndex(cacheDir), explanations: new FsExplainStore(cacheDir), leases: new FileLeases(cacheDir) },
     // The snapshot store removes what a killed build left here.
-    scratchDir: join35(cacheDir, "tmp"),
+    scratchDir: join33(cacheDir, "tmp"),
     gzipMembers,
     async openWorker(lease, blobs) {
       const snapshots = new SnapshotStore(cacheDir, blobs, lease);
@@ -61728,8 +61731,8 @@ var init_farm_client_flags = __esm({
 });
 
 // cli/build-flags.ts
-import { readFileSync as readFileSync17, statSync as statSync4 } from "node:fs";
-import { join as join36, relative as relative4, resolve as resolve7 } from "node:path";
+import { readFileSync as readFileSync15, statSync as statSync4 } from "node:fs";
+import { join as join34, relative as relative4, resolve as resolve7 } from "node:path";
 import { parseArgs } from "node:util";
 function keyValues2(items, flag) {
   const out = /* @__PURE__ */ new Map();
@@ -61741,7 +61744,7 @@ function keyValues2(items, flag) {
   return out;
 }
 function readStdin() {
-  return readFileSync17(0, "utf8");
+  return readFileSync15(0, "utf8");
 }
 function withOptionalValues(argv2) {
   const end = argv2.indexOf("--");
@@ -61765,13 +61768,13 @@ function parseBuildFlags(argv2, env = process.env) {
   if (!["auto", "tty", "plain", "quiet", "rawjson"].includes(progress)) throw new UsageError(`invalid --progress ${JSON.stringify(progress)}: use auto, tty, plain, quiet or rawjson`);
   const contextDir = resolve7(positionals[0]);
   const fileFlag = values.file;
-  const dockerfilePath = fileFlag === "-" ? void 0 : resolve7(fileFlag ?? join36(contextDir, "Dockerfile"));
+  const dockerfilePath = fileFlag === "-" ? void 0 : resolve7(fileFlag ?? join34(contextDir, "Dockerfile"));
   let dockerfileText;
   if (dockerfilePath === void 0) dockerfileText = readStdin();
   else {
     try {
       if (!statSync4(dockerfilePath).isFile()) throw new Error();
-      dockerfileText = readFileSync17(dockerfilePath, "utf8");
+      dockerfileText = readFileSync15(dockerfilePath, "utf8");
     } catch {
       throw new UsageError(`Dockerfile ${dockerfilePath} not found: pass its path with -f`);
     }
@@ -62068,9 +62071,9 @@ var init_plan_render = __esm({
 });
 
 // cli/version.ts
-import { readFileSync as readFileSync18 } from "node:fs";
+import { readFileSync as readFileSync16 } from "node:fs";
 function version() {
-  return JSON.parse(readFileSync18(new URL("../../package.json", import.meta.url), "utf8")).version;
+  return JSON.parse(readFileSync16(new URL("../../package.json", import.meta.url), "utf8")).version;
 }
 var init_version = __esm({
   "cli/version.ts"() {
@@ -64530,11 +64533,11 @@ __export(signing_commands_exports, {
   verifyCommand: () => verifyCommand,
   verifyHelp: () => verifyHelp
 });
-import { existsSync as existsSync14, readFileSync as readFileSync19, writeFileSync as writeFileSync6 } from "node:fs";
+import { existsSync as existsSync14, readFileSync as readFileSync17, writeFileSync as writeFileSync6 } from "node:fs";
 import { parseArgs as parseArgs2 } from "node:util";
 function readKeyFile(path) {
   try {
-    return readFileSync19(path, "utf8");
+    return readFileSync17(path, "utf8");
   } catch (err) {
     throw new KeyFileError(`${path}: cannot read the key file (${err.code ?? err.message})`);
   }
@@ -89233,7 +89236,7 @@ var require_src3 = __commonJS({
 });
 
 // proto/load.ts
-import { dirname as dirname7, join as join37 } from "node:path";
+import { dirname as dirname6, join as join35 } from "node:path";
 import { fileURLToPath } from "node:url";
 function loadDockyardProto() {
   const definition = protoLoader.loadSync(SERVICE_FILES, LOADER_OPTIONS);
@@ -89245,7 +89248,7 @@ var init_load = __esm({
     "use strict";
     grpc = __toESM(require_src3(), 1);
     protoLoader = __toESM(require_src2(), 1);
-    PROTO_DIR = join37(dirname7(fileURLToPath(import.meta.url)), "..", "..", "proto");
+    PROTO_DIR = join35(dirname6(fileURLToPath(import.meta.url)), "..", "..", "proto");
     SERVICE_FILES = ["dockyard/v1/worker.proto", "dockyard/v1/content.proto", "dockyard/v1/build.proto"];
     LOADER_OPTIONS = {
       keepCase: false,
@@ -89260,7 +89263,7 @@ var init_load = __esm({
 });
 
 // proto/auth.ts
-import { readFileSync as readFileSync20 } from "node:fs";
+import { readFileSync as readFileSync18 } from "node:fs";
 function tokenClientInterceptor(token) {
   const value = `Bearer ${token}`;
   return (options2, nextCall) => new grpc2.InterceptingCall(nextCall(options2), {
@@ -89278,7 +89281,7 @@ function readToken(opts = {}) {
   if (opts.tokenFile !== void 0) {
     let text;
     try {
-      text = readFileSync20(opts.tokenFile, "utf8");
+      text = readFileSync18(opts.tokenFile, "utf8");
     } catch (err) {
       const code = err.code;
       throw new TokenError(`cannot read --token-file ${opts.tokenFile}: ${code === "ENOENT" ? "no such file" : code ?? err.message}`);
@@ -89342,12 +89345,12 @@ var init_protocol = __esm({
 });
 
 // proto/transport.ts
-import { readFileSync as readFileSync21 } from "node:fs";
+import { readFileSync as readFileSync19 } from "node:fs";
 function readPem2(tls, which2) {
   const file = tls[which2];
   if (file === void 0) return null;
   try {
-    return readFileSync21(file);
+    return readFileSync19(file);
   } catch (err) {
     const code = err.code;
     throw new TransportError(`cannot read ${FLAGS[which2]} ${file}: ${code === "ENOENT" ? "no such file" : code ?? err.message}`);
@@ -89404,7 +89407,7 @@ var init_transport = __esm({
 import { randomBytes as randomBytes10 } from "node:crypto";
 import { createReadStream as createReadStream6, mkdirSync as mkdirSync11 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join38 } from "node:path";
+import { join as join36 } from "node:path";
 import { Readable as Readable4 } from "node:stream";
 import { setTimeout as sleep4 } from "node:timers/promises";
 function retryable(err) {
@@ -89434,7 +89437,7 @@ var init_content_blob_store = __esm({
           const { credentials: credentials2, options: options2 } = dialOptions(dial);
           this.client = new (loadDockyardProto()).dockyard.v1.Content(address, credentials2, options2);
         }
-        this.scratch = opts.scratchDir ?? join38(tmpdir3(), "dockyard-content-store");
+        this.scratch = opts.scratchDir ?? join36(tmpdir3(), "dockyard-content-store");
         mkdirSync11(this.scratch, { recursive: true });
         this.lease = opts.lease;
       }
@@ -89539,7 +89542,7 @@ var init_content_blob_store = __esm({
       }
       writer(expected) {
         if (expected !== void 0) this.check(expected);
-        const tmp = join38(this.scratch, `blob-${process.pid}-${randomBytes10(6).toString("hex")}`);
+        const tmp = join36(this.scratch, `blob-${process.pid}-${randomBytes10(6).toString("hex")}`);
         return new BlobSpool(tmp, expected, async (file, { digest, size }) => {
           await this.lease?.add([{ kind: "blob", digest }]);
           await this.upload(file, digest, size);
@@ -89710,7 +89713,7 @@ var init_builder_client = __esm({
 });
 
 // coordinator/farm/uploaded-context.ts
-import { join as join39 } from "node:path";
+import { join as join37 } from "node:path";
 function localContextManifest(ctx) {
   const entries = [];
   const files = /* @__PURE__ */ new Map();
@@ -89720,7 +89723,7 @@ function localContextManifest(ctx) {
     if (e.type === "file") {
       const digest = ctx.fileDigest(e.path);
       entry.digest = digest;
-      files.set(digest, join39(ctx.root, e.path));
+      files.set(digest, join37(ctx.root, e.path));
     }
     if (e.type === "symlink" && e.linkTarget !== void 0) entry.linkTarget = e.linkTarget;
     entries.push(entry);
@@ -89740,8 +89743,8 @@ var init_uploaded_context = __esm({
 });
 
 // cli/context-upload.ts
-import { readdirSync as readdirSync6, readFileSync as readFileSync22 } from "node:fs";
-import { join as join40 } from "node:path";
+import { readdirSync as readdirSync6, readFileSync as readFileSync20 } from "node:fs";
+import { join as join38 } from "node:path";
 async function uploadMissing(store, paths, stats) {
   const missing = await store.findMissing([...paths.keys()]);
   for (const digest of missing) {
@@ -89762,11 +89765,11 @@ async function uploadNamedContexts(store, named, stats) {
     if (c.type === "docker-image") out.push({ name: c.name, dockerImage: c.ref });
     else if (c.type === "local") out.push({ name: c.name, local: await uploadLocalContext(store, BuildContext.open(c.dir), stats) });
     else {
-      const index = readFileSync22(join40(c.dir, "index.json"));
+      const index = readFileSync20(join38(c.dir, "index.json"));
       const indexDigest = sha256(index);
-      const paths = /* @__PURE__ */ new Map([[indexDigest, join40(c.dir, "index.json")]]);
-      const blobDir = join40(c.dir, "blobs", "sha256");
-      for (const name of readdirSync6(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join40(blobDir, name));
+      const paths = /* @__PURE__ */ new Map([[indexDigest, join38(c.dir, "index.json")]]);
+      const blobDir = join38(c.dir, "blobs", "sha256");
+      for (const name of readdirSync6(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join38(blobDir, name));
       await uploadMissing(store, paths, stats);
       out.push({ name: c.name, ociLayout: { indexDigest, ...c.tag ? { tag: c.tag } : {}, ...c.digest ? { digest: c.digest } : {} } });
     }
@@ -89789,9 +89792,9 @@ __export(remote_build_exports, {
   remoteBuild: () => remoteBuild
 });
 import { createWriteStream as createWriteStream6 } from "node:fs";
-import { mkdir as mkdir15, mkdtemp as mkdtemp6, rename as rename10, rm as rm15, writeFile as writeFile10 } from "node:fs/promises";
+import { mkdir as mkdir15, mkdtemp as mkdtemp6, rename as rename10, rm as rm13, writeFile as writeFile10 } from "node:fs/promises";
 import { tmpdir as tmpdir4 } from "node:os";
-import { dirname as dirname8, join as join41 } from "node:path";
+import { dirname as dirname7, join as join39 } from "node:path";
 async function follow(first, id, flags, relay, sinks, signal) {
   let b = first;
   const opened = [];
@@ -89874,7 +89877,7 @@ function attestOptions(flags) {
 async function remoteBuild(flags, progress, signal) {
   const b = await connectBuilder(flags.builder, connectOptions(flags));
   const address = b.address;
-  const scratch = await mkdtemp6(join41(flags.cacheDir ?? tmpdir4(), "dockyard-remote-"));
+  const scratch = await mkdtemp6(join39(flags.cacheDir ?? tmpdir4(), "dockyard-remote-"));
   try {
     const store = new ContentBlobStore(address, b.dial, { scratchDir: scratch });
     const stats = { files: 0, uploaded: 0, bytes: 0 };
@@ -89927,7 +89930,7 @@ async function remoteBuild(flags, progress, signal) {
     }
   } finally {
     b.client.close();
-    await rm15(scratch, { recursive: true, force: true });
+    await rm13(scratch, { recursive: true, force: true });
   }
 }
 var grpc7, outputMessage, OutputSink, ProgressRelay, connectOptions;
@@ -89963,7 +89966,7 @@ var init_remote_build = __esm({
     OutputSink = class {
       constructor(spec, scratch, index) {
         this.spec = spec;
-        this.tmp = join41(scratch, `output-${index}`);
+        this.tmp = join39(scratch, `output-${index}`);
       }
       spec;
       file;
@@ -89976,7 +89979,7 @@ var init_remote_build = __esm({
       async reset() {
         await this.close();
         this.file = void 0;
-        await rm15(this.tmp, { force: true });
+        await rm13(this.tmp, { force: true });
       }
       close() {
         const f = this.file;
@@ -89995,7 +89998,7 @@ var init_remote_build = __esm({
           await runCommand("cat", [this.tmp]).then((r) => process.stdout.write(r.stdout));
           return;
         }
-        await mkdir15(dirname8(spec.dest), { recursive: true });
+        await mkdir15(dirname7(spec.dest), { recursive: true });
         await rename10(this.tmp, spec.dest).catch(async () => {
           await runCommand("cp", [this.tmp, spec.dest]);
         });

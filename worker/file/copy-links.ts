@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, type Stats } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { writeFileAtomic } from '../../cache/atomic-file.js';
+import type { Stats } from 'node:fs';
+import { HintFolder } from '../../cache/hint-folder.js';
 import { join, resolve } from 'node:path';
 import { SETTLED_MS, statStamp } from './file-stamp.js';
 
@@ -71,35 +70,27 @@ export class SourceLinks {
 
 /** The index of earlier copies, one file per source directory under `<stateDir>/copy-links/`. */
 export class CopyLinks {
-  private readonly dir: string;
-  private readonly tmpDir: string;
+  private readonly folder: HintFolder;
 
   constructor(
     stateDir: string,
     /** How old a source file's last change must be for its copy to be remembered (tests use 0). */
     private readonly settledMs = SETTLED_MS,
   ) {
-    this.dir = join(stateDir, 'copy-links');
-    this.tmpDir = join(stateDir, 'tmp');
+    this.folder = new HintFolder(stateDir, 'copy-links');
   }
 
   /** Forgets every earlier copy (`prune --all`). Only hints: a writer meanwhile loses its update, nothing else. */
-  async clear(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
+  clear(): Promise<void> {
+    return this.folder.clear();
   }
 
-  private file(sourceDir: string): string {
-    return join(this.dir, createHash('sha256').update(resolve(sourceDir)).digest('hex') + '.json');
+  private key(sourceDir: string): string {
+    return createHash('sha256').update(resolve(sourceDir)).digest('hex');
   }
 
   private load(sourceDir: string): Map<string, Copy[]> {
-    try {
-      const data = JSON.parse(readFileSync(this.file(sourceDir), 'utf8')) as Saved;
-      if (data.version === 2) return new Map(Object.entries(data.files));
-    } catch {
-      // Missing or unreadable: nothing known.
-    }
-    return new Map();
+    return this.folder.read(this.key(sourceDir), (doc) => ((doc as Saved).version === 2 ? new Map(Object.entries((doc as Saved).files)) : undefined)) ?? new Map();
   }
 
   forSource(sourceDir: string): SourceLinks {
@@ -115,6 +106,6 @@ export class CopyLinks {
       files.set(c.rel, [[c.stamp, snapshotDir, c.dest] as Copy, ...others].slice(0, MAX_COPIES));
     }
     // Only an optimisation: if the write fails, the next build copies.
-    writeFileAtomic(this.file(sourceDir), JSON.stringify({ version: 2, files: Object.fromEntries(files) } satisfies Saved), this.tmpDir, 'copylinks');
+    this.folder.write(this.key(sourceDir), { version: 2, files: Object.fromEntries(files) } satisfies Saved);
   }
 }

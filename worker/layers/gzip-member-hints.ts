@@ -1,7 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../../cache/atomic-file.js';
+import { HintFolder } from '../../cache/hint-folder.js';
 import { readBlob, type BlobStore } from '../../cache/blob-store.js';
 import type { Digest } from '../../oci/digest.js';
 import type { ChunkRef, MemberPlacement, ReusableMembers } from './parallel-gzip.js';
@@ -30,25 +27,18 @@ const keyOf = (c: ChunkRef): string => `${c.sha256}-${c.size}`;
  * chunk is compressed again, and every member taken is checked against its chunk.
  */
 export class GzipMemberHints {
-  private readonly dir: string;
-  private readonly tmpDir: string;
+  private readonly folder: HintFolder;
 
   constructor(cacheDir: string) {
-    this.dir = join(cacheDir, 'gzip-members');
-    this.tmpDir = join(cacheDir, 'tmp');
+    this.folder = new HintFolder(cacheDir, 'gzip-members');
   }
 
-  private file(level: number): string {
-    return join(this.dir, `zlib-${process.versions.zlib}-level-${level}.json`);
+  private key(level: number): string {
+    return `zlib-${process.versions.zlib}-level-${level}`;
   }
 
   private load(level: number): Map<string, Place> {
-    try {
-      const saved = JSON.parse(readFileSync(this.file(level), 'utf8')) as Saved;
-      return saved.version === 1 ? new Map(Object.entries(saved.members)) : new Map();
-    } catch {
-      return new Map();
-    }
+    return this.folder.read(this.key(level), (doc) => ((doc as Saved).version === 1 ? new Map(Object.entries((doc as Saved).members)) : undefined)) ?? new Map();
   }
 
   /** The members known now, read from `blobs` (each source blob once, whole and digest-checked). */
@@ -88,11 +78,11 @@ export class GzipMemberHints {
     const excess = all.size - MAX_ENTRIES;
     if (excess > 0) for (const key of [...all.keys()].slice(0, excess)) all.delete(key);
     // Only a hint: if the write fails, the next build compresses those chunks again.
-    writeFileAtomic(this.file(level), JSON.stringify({ version: 1, members: Object.fromEntries(all) } satisfies Saved), this.tmpDir, 'gzmembers');
+    this.folder.write(this.key(level), { version: 1, members: Object.fromEntries(all) } satisfies Saved);
   }
 
   /** Forgets every entry (`prune --all`). */
-  async clear(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
+  clear(): Promise<void> {
+    return this.folder.clear();
   }
 }
