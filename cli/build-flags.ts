@@ -1,6 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseBuildContextFlag, type NamedContext } from '../coordinator/context/named-contexts.js';
 import { parseOutput, type OutputSpec } from '../coordinator/export/output-spec.js';
 import { parseProvenance, parseSbom, type AttestOptions } from '../coordinator/attest/attest-options.js';
@@ -9,7 +8,7 @@ import type { CacheExport, CacheImport } from '../coordinator/remote-cache/cache
 import { parsePlatformList, type Platform } from '../oci/platform.js';
 import { parseReference } from '../oci/reference.js';
 import type { TlsFiles } from '../proto/transport.js';
-import { parseArgsError, UsageError } from './errors.js';
+import { parseCommandArgs, UsageError } from './errors.js';
 import { cacheFlags } from './cache-flags.js';
 import { parseSecretFlag, type SecretFlag } from './secrets.js';
 import { parseSignatureFormat } from './signature-format.js';
@@ -162,13 +161,7 @@ function withOptionalValues(argv: string[]): string[] {
 
 /** Parses and checks `dockyard build` arguments; `help` when the user asked for it. */
 export function parseBuildFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): BuildFlags | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: withOptionalValues(argv), options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw parseArgsError(err, 'build');
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs('build', { args: withOptionalValues(argv), options, allowPositionals: true, strict: true });
   if (values.help) return 'help';
   if (positionals.length !== 1) throw new UsageError(`"dockyard build" requires exactly 1 argument (the context PATH), got ${positionals.length}. See 'dockyard build --help'`);
   const format = values.format ?? 'text';

@@ -1,5 +1,4 @@
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { defaultCacheDir } from '../cache/cache-dir.js';
 import type { IndexEntry } from '../cache/cache-index.js';
 import { FileLeases } from '../cache/file-leases.js';
@@ -8,7 +7,7 @@ import { FsCacheIndex } from '../cache/fs-cache-index.js';
 import { verifyCache } from '../cache/verify.js';
 import { blobUsage, formatSize, parseDurationMs, parseSize } from '../cache/gc.js';
 import { pruneCache } from '../coordinator/solver/cache-maintenance.js';
-import { parseArgsError, UsageError } from './errors.js';
+import { parseCommandArgs, UsageError } from './errors.js';
 
 export const duHelp = `Usage: dockyard du [--cache-dir DIR] [--verbose] [--verify]
 
@@ -39,12 +38,7 @@ const pruneOptions = { ...common, all: { type: 'boolean', short: 'a' }, 'keep-du
 const cacheDirOf = (flag: string | undefined): string => (flag ? resolve(flag) : defaultCacheDir());
 
 export async function duCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: duOptions, strict: true }));
-  } catch (err) {
-    throw parseArgsError(err, 'du');
-  }
+  const { values } = parseCommandArgs('du', { args: argv, options: duOptions, strict: true });
   if (values.help) return out.write(duHelp), 0;
   const dir = cacheDirOf(values['cache-dir']);
   const blobs = new FsBlobStore(dir);
@@ -73,12 +67,7 @@ export async function duCommand(argv: string[], out: NodeJS.WritableStream): Pro
 }
 
 export async function pruneCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options: pruneOptions, strict: true }));
-  } catch (err) {
-    throw parseArgsError(err, 'prune');
-  }
+  const { values } = parseCommandArgs('prune', { args: argv, options: pruneOptions, strict: true });
   if (values.help) return out.write(pruneHelp), 0;
   let keepDurationMs: number | undefined;
   let keepStorage: number | undefined;

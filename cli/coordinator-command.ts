@@ -1,6 +1,5 @@
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { defaultCacheDir } from '../cache/cache-dir.js';
 import { RedisCacheIndex } from '../cache/redis-cache-index.js';
 import { RedisExplainStore } from '../cache/redis-explain-store.js';
@@ -29,7 +28,7 @@ import { WarmStatusStore } from '../coordinator/warm/warm-status.js';
 import { parseWarmFile, type WarmEntry } from '../coordinator/warm/warm-file.js';
 import { tlsFiles } from './farm-client-flags.js';
 import { loadSigner } from './signing-commands.js';
-import { parseArgsError, UsageError } from './errors.js';
+import { parseCommandArgs, UsageError } from './errors.js';
 import { version } from './version.js';
 
 export const coordinatorHelp = `Usage: dockyard coordinator --listen HOST:PORT --redis redis://HOST:PORT [OPTIONS]
@@ -88,12 +87,7 @@ function advertised(listening: string): string {
 
 /** `dockyard coordinator`. Resolves with the exit code once SIGTERM has closed it. */
 export async function coordinatorCommand(argv: string[], out: NodeJS.WritableStream, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
-  } catch (err) {
-    throw parseArgsError(err, 'coordinator');
-  }
+  const { values } = parseCommandArgs('coordinator', { args: argv, options, strict: true, allowPositionals: false });
   if (values.help) return out.write(coordinatorHelp), 0;
   if (!values.listen) throw new UsageError(`--listen HOST:PORT is required. See 'dockyard coordinator --help'`);
   if (!values.redis) throw new UsageError(`--redis redis://HOST:PORT is required. See 'dockyard coordinator --help'`);

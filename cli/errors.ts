@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { StepFailedError } from '../coordinator/solver/solver.js';
 import { DockerfileError } from '../coordinator/dockerfile/errors.js';
 import { ExpectedError } from '../oci/expected-error.js';
@@ -6,9 +7,13 @@ import { escapeControls } from './escape-controls.js';
 /** A mistake in how the command was called. */
 export class UsageError extends ExpectedError {}
 
-/** node:util parseArgs' complaint as one line, pointing at the command's help. */
-export function parseArgsError(err: unknown, command: string): UsageError {
-  return new UsageError(`${(err as Error).message.replace(/\. To specify.*$/, '')}. See 'dockyard ${command} --help'`);
+/** node:util's `parseArgs` for `command`: its complaint becomes one line pointing at the command's help. */
+export function parseCommandArgs<T extends ParseArgsConfig>(command: string, config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message.replace(/\. To specify.*$/, '')}. See 'dockyard ${command} --help'`);
+  }
 }
 
 /**

@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { create, inspect } from '../coordinator/registry/imagetools.js';
 import { Registries, registrySettings } from '../coordinator/registry/registry-images.js';
-import { parseArgsError, UsageError } from './errors.js';
+import { parseCommandArgs, UsageError } from './errors.js';
 import { attestationsJson, findAttestations } from '../coordinator/attest/inspect-attestations.js';
 import type { Digest } from '../oci/digest.js';
 
@@ -20,13 +19,7 @@ const registries = (): Registries => new Registries({ insecure: registrySettings
 export async function imagetoolsCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'inspect') {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { raw: { type: 'boolean' }, format: { type: 'string' } } });
-    } catch (err) {
-      throw parseArgsError(err, 'imagetools');
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCommandArgs('imagetools', { args: rest, allowPositionals: true, strict: true, options: { raw: { type: 'boolean' }, format: { type: 'string' } } });
     if (positionals.length !== 1) throw new UsageError('"dockyard imagetools inspect" requires exactly 1 argument (the image reference)');
     if (values.format !== undefined && values.format !== 'json') throw new UsageError(`invalid --format ${JSON.stringify(values.format)}: use json`);
     const regs = registries();
@@ -56,13 +49,7 @@ export async function imagetoolsCommand(argv: string[], out: NodeJS.WritableStre
     return 0;
   }
   if (sub === 'create') {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: rest, allowPositionals: true, strict: true, options: { tag: { type: 'string', short: 't', multiple: true } } });
-    } catch (err) {
-      throw parseArgsError(err, 'imagetools');
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCommandArgs('imagetools', { args: rest, allowPositionals: true, strict: true, options: { tag: { type: 'string', short: 't', multiple: true } } });
     if (positionals.length === 0) throw new UsageError('"dockyard imagetools create" needs at least one source image');
     out.write((await create(registries(), positionals, values.tag ?? [])) + '\n');
     return 0;

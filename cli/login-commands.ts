@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { registrySettings } from '../coordinator/registry/registry-images.js';
 import { RegistryClient } from '../oci/registry/client.js';
 import { dockerConfigPath, removeCredentials, saveCredentials } from '../oci/registry/credentials.js';
-import { parseArgsError, UsageError } from './errors.js';
+import { parseCommandArgs, UsageError } from './errors.js';
 
 export const loginHelp = `Usage: dockyard login [OPTIONS] SERVER
 
@@ -19,13 +18,7 @@ Options:
 const serverName = (s: string): string => (/^(https?:\/\/)?(index\.|registry-1\.)?docker\.io(\/.*)?$/.test(s) ? 'docker.io' : s.replace(/^https?:\/\//, '').replace(/\/.*$/, ''));
 
 export async function loginCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: { username: { type: 'string', short: 'u' }, password: { type: 'string', short: 'p' }, 'password-stdin': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (err) {
-    throw parseArgsError(err, 'login');
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs('login', { args: argv, allowPositionals: true, strict: true, options: { username: { type: 'string', short: 'u' }, password: { type: 'string', short: 'p' }, 'password-stdin': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) return out.write(loginHelp), 0;
   if (positionals.length !== 1) throw new UsageError(`"dockyard login" requires exactly 1 argument (the SERVER). See 'dockyard login --help'`);
   const server = serverName(positionals[0]!);

@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import type { BuildSummary__Output } from '../proto/generated/dockyard/v1/BuildSummary.js';
 import { call, connectBuilder } from './builder-client.js';
-import { parseArgsError, UsageError } from './errors.js';
+import { parseCommandArgs, UsageError } from './errors.js';
 import { escapeControls } from './escape-controls.js';
 import { farmClientHelp, farmClientOptions, tlsFiles } from './farm-client-flags.js';
 
@@ -36,13 +35,7 @@ function table(builds: BuildSummary__Output[]): string {
 
 /** `dockyard queue`. Returns the exit code. */
 export async function queueCommand(argv: string[], out: NodeJS.WritableStream, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
-  } catch (err) {
-    throw parseArgsError(err, 'queue');
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs('queue', { args: argv, options, strict: true, allowPositionals: true });
   if (values.help || positionals.length === 0) return out.write(queueHelp), values.help ? 0 : 2;
   const [sub, id, ...extra] = positionals;
   if (sub !== 'ls' && sub !== 'inspect' && sub !== 'cancel') throw new UsageError(`unknown queue command ${JSON.stringify(sub)}: use ls, inspect ID or cancel ID`);

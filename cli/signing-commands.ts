@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { Registries, registrySettings } from '../coordinator/registry/registry-images.js';
 import { resolveSubject, signManifest } from '../coordinator/registry/signing.js';
 import { ExpectedError } from '../oci/expected-error.js';
@@ -8,7 +8,7 @@ import type { SignatureFormat } from '../oci/signing/image-signatures.js';
 import { decryptPrivateKey, generateKeyPair, KeyFileError, readPublicKey } from '../oci/signing/cosign-key.js';
 import { EcdsaKeySigner, type Signer } from '../oci/signing/signer.js';
 import { verifyImageSignatures } from '../oci/signing/verify-image.js';
-import { parseArgsError, UsageError } from './errors.js';
+import { parseCommandArgs, UsageError } from './errors.js';
 import { parseSignatureFormat } from './signature-format.js';
 import { keyPassword } from './password.js';
 
@@ -67,11 +67,7 @@ export async function loadSigner(keyPath: string): Promise<Signer> {
 const registries = (): Registries => new Registries({ insecure: registrySettings().insecure });
 
 function parse(argv: string[], command: string, options: NonNullable<ParseArgsConfig['options']>): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
-  try {
-    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: { ...options, help: { type: 'boolean', short: 'h' } } }) as { values: Record<string, string | boolean | undefined>; positionals: string[] };
-  } catch (err) {
-    throw parseArgsError(err, command);
-  }
+  return parseCommandArgs(command, { args: argv, allowPositionals: true, strict: true, options: { ...options, help: { type: 'boolean', short: 'h' } } }) as { values: Record<string, string | boolean | undefined>; positionals: string[] };
 }
 
 export async function generateKeyPairCommand(argv: string[], out: NodeJS.WritableStream): Promise<number> {

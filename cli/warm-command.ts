@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { defaultCacheDir } from '../cache/cache-dir.js';
 import { contextOpener } from '../coordinator/solver/contexts.js';
 import { build } from '../coordinator/solver/local-build.js';
@@ -11,7 +10,7 @@ import { entryTargets, openWarmContext, type OpenedContext } from '../coordinato
 import { parseWarmFile, type WarmEntry } from '../coordinator/warm/warm-file.js';
 import { hostPlatform, parsePlatform } from '../oci/platform.js';
 import type { BuildFlags } from './build-flags.js';
-import { formatError, parseArgsError, UsageError } from './errors.js';
+import { formatError, parseCommandArgs, UsageError } from './errors.js';
 import { checkBuilder, farmClientHelp, farmClientOptions, tlsFiles } from './farm-client-flags.js';
 import { FlagSecrets } from './secrets.js';
 
@@ -44,12 +43,7 @@ export function coverageLine(name: string, c: Coverage): string {
 
 /** `dockyard warm`. Exit code 1 when an entry failed (the others still run). */
 export async function warmCommand(argv: string[], out: NodeJS.WritableStream, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
-  } catch (err) {
-    throw parseArgsError(err, 'warm');
-  }
+  const { values } = parseCommandArgs('warm', { args: argv, options, strict: true, allowPositionals: false });
   if (values.help) return out.write(warmHelp), 0;
   if (!values.config) throw new UsageError(`--config FILE is required. See 'dockyard warm --help'`);
   const progress = values.progress ?? 'quiet';

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { availableParallelism, hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { defaultCacheDir } from '../cache/cache-dir.js';
 import { gcGraceMs } from '../coordinator/solver/cache-maintenance.js';
 import { parseSize } from '../cache/gc.js';
@@ -16,7 +15,7 @@ import { WorkerAgent } from '../worker/remote/agent.js';
 import { callFailure } from '../worker/remote/coordinator-link.js';
 import { LocalCache } from '../worker/remote/local-cache.js';
 import { emulatedPlatforms } from '../worker/system/binfmt.js';
-import { parseArgsError, UsageError } from './errors.js';
+import { parseCommandArgs, UsageError } from './errors.js';
 
 export const workerHelp = `Usage: dockyard worker --coordinator HOST:PORT [OPTIONS]
 
@@ -80,12 +79,7 @@ function platformsOf(flag: string | undefined): { native: string[]; emulated: st
 }
 
 export async function workerCommand(argv: string[], out: NodeJS.WritableStream, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args: argv, options, strict: true, allowPositionals: false }));
-  } catch (err) {
-    throw parseArgsError(err, 'worker');
-  }
+  const { values } = parseCommandArgs('worker', { args: argv, options, strict: true, allowPositionals: false });
   if (values.help) return out.write(workerHelp), 0;
   const coordinators = (values.coordinator ?? []).flatMap((c) => c.split(',')).map((c) => c.trim()).filter((c) => c !== '');
   if (coordinators.length === 0) throw new UsageError(`--coordinator HOST:PORT is required. See 'dockyard worker --help'`);

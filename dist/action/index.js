@@ -19535,8 +19535,13 @@ var init_escape_controls = __esm({
 });
 
 // cli/errors.ts
-function parseArgsError(err, command) {
-  return new UsageError(`${err.message.replace(/\. To specify.*$/, "")}. See 'dockyard ${command} --help'`);
+import { parseArgs } from "node:util";
+function parseCommandArgs(command, config) {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    throw new UsageError(`${err.message.replace(/\. To specify.*$/, "")}. See 'dockyard ${command} --help'`);
+  }
 }
 function formatError(err, dockerfileName) {
   const name = escapeControls(dockerfileName);
@@ -61733,7 +61738,6 @@ var init_farm_client_flags = __esm({
 // cli/build-flags.ts
 import { readFileSync as readFileSync15, statSync as statSync4 } from "node:fs";
 import { join as join34, relative as relative4, resolve as resolve7 } from "node:path";
-import { parseArgs } from "node:util";
 function keyValues2(items, flag) {
   const out = /* @__PURE__ */ new Map();
   for (const item of items ?? []) {
@@ -61751,13 +61755,7 @@ function withOptionalValues(argv2) {
   return argv2.map((a, i) => OPTIONAL_VALUE.has(a) && (end < 0 || i < end) ? `${a}=true` : a);
 }
 function parseBuildFlags(argv2, env = process.env) {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: withOptionalValues(argv2), options, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw parseArgsError(err, "build");
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs("build", { args: withOptionalValues(argv2), options, allowPositionals: true, strict: true });
   if (values.help) return "help";
   if (positionals.length !== 1) throw new UsageError(`"dockyard build" requires exactly 1 argument (the context PATH), got ${positionals.length}. See 'dockyard build --help'`);
   const format = values.format ?? "text";
@@ -64534,7 +64532,6 @@ __export(signing_commands_exports, {
   verifyHelp: () => verifyHelp
 });
 import { existsSync as existsSync14, readFileSync as readFileSync17, writeFileSync as writeFileSync6 } from "node:fs";
-import { parseArgs as parseArgs2 } from "node:util";
 function readKeyFile(path) {
   try {
     return readFileSync17(path, "utf8");
@@ -64552,11 +64549,7 @@ async function loadSigner(keyPath) {
   }
 }
 function parse2(argv2, command, options2) {
-  try {
-    return parseArgs2({ args: argv2, allowPositionals: true, strict: true, options: { ...options2, help: { type: "boolean", short: "h" } } });
-  } catch (err) {
-    throw parseArgsError(err, command);
-  }
+  return parseCommandArgs(command, { args: argv2, allowPositionals: true, strict: true, options: { ...options2, help: { type: "boolean", short: "h" } } });
 }
 async function generateKeyPairCommand(argv2, out) {
   const { values, positionals } = parse2(argv2, "generate-key-pair", { "output-key-prefix": { type: "string" } });
