@@ -168,7 +168,7 @@ async function crossWorkerHit(redisUrl: string, work: string, place: Place): Pro
   mkdirSync(dir, { recursive: true });
   const base = ['FROM busybox', 'RUN head -c 30000000 /dev/urandom > /payload && sha256sum /payload > /payload.sum'];
   writeFileSync(join(dir, 'Dockerfile'), base.join('\n') + '\n');
-  const store = join(work, `store-hit-${place.wrap.length}`);
+  const store = join(work, `store-hit-${place.name.replace(/[^a-z0-9]+/gi, '-')}`);
   const coordinator = await startCoordinator(redisUrl, ['--store', store, '--metrics', '127.0.0.1:0'], {}, place.listen);
   const metrics = /"metrics":"([^"]+)"/.exec(coordinator.stderr())![1]!;
   const a = await startWorker(coordinator.address, ['--slots', '1']);
