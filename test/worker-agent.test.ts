@@ -371,11 +371,12 @@ describe('dockyard worker: cancellation, reconnection, shared slots, a bounded c
     for (const id of ['first', 'second']) {
       const end = await c.assign(id, step.step, step.inputs, 'RUN bounded').end;
       assert.equal(end.event, 'result', JSON.stringify(end.failure));
-      assert.deepEqual(readdirSync(join(cacheDir, 'blobs', 'sha256')), []);
-      assert.deepEqual(readdirSync(join(cacheDir, 'snapshots')).filter((n) => !n.startsWith('empty-')), []);
     }
+    // The bound is kept after a step's result is reported; draining waits for it.
     worker.child.kill('SIGTERM');
     assert.equal(await worker.exited, 0);
+    assert.deepEqual(readdirSync(join(cacheDir, 'blobs', 'sha256')), []);
+    assert.deepEqual(readdirSync(join(cacheDir, 'snapshots')).filter((n) => !n.startsWith('empty-')), []);
   });
 
   it('a download whose bytes do not match their digest leaves no snapshot, and fails the step with one line', async () => {
@@ -396,9 +397,10 @@ describe('dockyard worker: cancellation, reconnection, shared slots, a bounded c
     assert.deepEqual(readdirSync(join(cacheDir, 'blobs', 'sha256')), [seed.contextDigest.slice(7)]);
     assert.ok(!snapshots.includes(bad.diffID.slice(7, 31)), `snapshots: ${snapshots.join(' ')}`);
     assert.deepEqual(snapshots.filter((n) => n.startsWith('.')), []);
-    assert.deepEqual(readdirSync(join(cacheDir, 'tmp')), []);
     worker.child.kill('SIGTERM');
     assert.equal(await worker.exited, 0);
+    // Temporary files go after the step's outcome is reported; draining waits for that.
+    assert.deepEqual(readdirSync(join(cacheDir, 'tmp')), []);
   });
 
   it('after SIGKILL mid-step, the next start on the same cache directory removes the dead container, mounts and temporary files; a second worker on it is refused', async () => {

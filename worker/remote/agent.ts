@@ -27,6 +27,8 @@ interface Task {
  */
 export class WorkerAgent implements LinkOwner {
   private readonly tasks = new Map<string, Task>();
+  /** Steps reported whose bookkeeping still runs (runAssignment's housekeeping): drained too. */
+  private readonly housekeeping = new Set<Promise<void>>();
   private readonly links: CoordinatorLink[];
   private draining = false;
 
@@ -63,6 +65,7 @@ export class WorkerAgent implements LinkOwner {
     this.draining = true;
     for (const l of this.links) l.heartbeat();
     await Promise.all([...this.tasks.values()].map((t) => t.done));
+    await Promise.all(this.housekeeping);
     await this.close();
   }
 
@@ -79,7 +82,7 @@ export class WorkerAgent implements LinkOwner {
     this.opts.log(`running ${a.name || a.taskId}`);
     task.done = (async () => {
       try {
-        const outcome = await runAssignment(a, {
+        const { outcome, housekeeping } = await runAssignment(a, {
           cache: this.opts.cache,
           content: link.content,
           log: (line) => send({ log: { line } }),
@@ -91,6 +94,8 @@ export class WorkerAgent implements LinkOwner {
         if (!abort.signal.aborted || 'result' in outcome) send(outcome);
         else send({ failure: { message: `cancelled: ${String(abort.signal.reason ?? '')}`, tail: [] } });
         this.opts.log(`${'result' in outcome ? 'finished' : 'failed'} ${a.name || a.taskId}`);
+        this.housekeeping.add(housekeeping);
+        void housekeeping.finally(() => this.housekeeping.delete(housekeeping));
       } finally {
         this.tasks.delete(a.taskId);
         link.heartbeat();

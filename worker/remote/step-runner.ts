@@ -33,16 +33,25 @@ export interface StepRunnerDeps {
   signal: AbortSignal;
 }
 
+/** A finished assignment: its outcome, to report at once, and the bookkeeping that goes on after. */
+export interface AssignmentRun {
+  outcome: StepOutcome;
+  /** LRU records, temporary files, the lease and the cache's size bound: nothing the coordinator waits for. */
+  housekeeping: Promise<void>;
+}
+
 /**
  * Runs one assignment with the same engine as a local build: inputs made local (layer blobs into the
  * worker's store, file trees into a temporary directory), LocalWorker.execute, layers settled, new
  * blobs uploaded to the coordinator before the result is reported.
  */
-export async function runAssignment(assign: StepAssignment__Output, deps: StepRunnerDeps): Promise<StepOutcome> {
+export async function runAssignment(assign: StepAssignment__Output, deps: StepRunnerDeps): Promise<AssignmentRun> {
   const session = await deps.cache.open();
   const tempDirs: string[] = [];
   // The LRU records of what was fetched, written while the step runs: bookkeeping, never the step's failure.
   let remembering: Promise<void> = Promise.resolve();
+  let made: LayerRecord[] = [];
+  let outcome: StepOutcome;
   try {
     const step = decodeStep(required(assign.step, 'assign.step'));
     if (step.kind === 'source') throw new Error(`source steps run on the coordinator, not on a worker (step ${step.key})`);
@@ -56,20 +65,23 @@ export async function runAssignment(assign: StepAssignment__Output, deps: StepRu
       signal: deps.signal,
       ...(assign.epoch !== undefined ? { epoch: assign.epoch } : {}),
     });
-    const layers = await settleLayers(out.layers);
-    await upload(layers, session, deps);
-    await deps.cache.remember(layers);
+    made = await settleLayers(out.layers);
+    await upload(made, session, deps);
     trace('worker: step done');
-    return { result: encodeStepResult({ layers, emptyLayer: out.emptyLayer }) };
+    outcome = { result: encodeStepResult({ layers: made, emptyLayer: out.emptyLayer }) };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
-    return { failure: { message: e.message, tail: e instanceof ExecError ? e.tail : [] } };
-  } finally {
+    outcome = { failure: { message: e.message, tail: e instanceof ExecError ? e.tail : [] } };
+  }
+  const housekeeping = (async () => {
     await remembering.catch(() => undefined);
+    // The lease still holds what the step made, so no size bound takes it before its record exists.
+    await deps.cache.remember(made).catch(() => undefined);
     for (const d of tempDirs) await rm(d, { recursive: true, force: true });
     await session.lease.release();
     await deps.cache.enforceLimit().catch(() => undefined);
-  }
+  })().catch(() => undefined); // a lease not released expires with this process
+  return { outcome, housekeeping };
 }
 
 /**
