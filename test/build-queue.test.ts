@@ -342,8 +342,10 @@ describe('BuildQueue', { timeout: 120_000 }, () => {
           keys++;
           assert.ok(!key.includes(secret), `key name ${key}`);
           const dump = await admin.dumpBuffer(key);
-          assert.ok(dump && !dump.includes(secret), `the secret is in ${key}`);
-          if (dump?.includes(canary)) canarySeen = true;
+          // Gone since the SCAN (BullMQ's stalled-check key expires): it holds nothing any more.
+          if (dump === null) continue;
+          assert.ok(!dump.includes(secret), `the secret is in ${key}`);
+          if (dump.includes(canary)) canarySeen = true;
         }
       } while (cursor !== '0');
       assert.ok(keys > 0);

@@ -12,7 +12,7 @@ import { parsePlatform } from '../oci/platform.js';
 
 /** The repository root (tests run from dist/test). */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const cliPath = join(repoRoot, 'dist', 'bin', 'dockyard.js');
+export const cliPath = join(repoRoot, 'dist', 'bin', 'dockyard.cjs');
 
 /**
  * BuildKit's parser corpus, read from ../shared where CI places it; it is never copied in. Called

@@ -27457,8 +27457,8 @@ var init_copy_links = __esm({
 
 // worker/file/copy.ts
 import { createReadStream as createReadStream3 } from "node:fs";
-import { linkSync as linkSync2, lstatSync as lstatSync2 } from "node:fs";
-import { chmod as chmod6, copyFile as copyFile4, lchown as lchown3, lstat as lstat5, lutimes as lutimes2, mkdir as mkdir7, open as open5, readdir as readdir5, readlink as readlink3, rm as rm6, stat as stat3, symlink as symlink3, utimes as utimes4 } from "node:fs/promises";
+import { linkSync as linkSync2, lstatSync as lstatSync2, mkdirSync as mkdirSync8, readdirSync as readdirSync3 } from "node:fs";
+import { chmod as chmod6, copyFile as copyFile4, lchown as lchown3, lstat as lstat5, lutimes as lutimes2, open as open5, readdir as readdir5, readlink as readlink3, rm as rm6, stat as stat3, symlink as symlink3, utimes as utimes4 } from "node:fs/promises";
 import { basename, dirname as dirname3, join as join16, posix as posix4, resolve as resolve4 } from "node:path";
 function owners(opts, src, uid, gid) {
   if (opts.owner) return [opts.owner.uid, opts.owner.gid];
@@ -27615,12 +27615,12 @@ var init_copy = __esm({
         if (relToMatch !== "" && this.opts.exclude(relToMatch)) return;
         if (!this.allowed(rel)) return;
         const abs = join16(this.src.dir, rel);
-        const st = await lstat5(abs);
-        const existing = inNewDir ? void 0 : await lstat5(target).catch(() => void 0);
+        const st = lstatSync2(abs);
+        const existing = inNewDir ? void 0 : lstatSync2(target, { throwIfNoEntry: false });
         if (existing && !(existing.isDirectory() && st.isDirectory())) await rm6(target, { recursive: true, force: true });
         if (st.isDirectory()) {
-          if (!existing) await mkdir7(target, { mode: st.mode & 4095 });
-          const names = await readdir5(abs);
+          if (!existing) mkdirSync8(target, { mode: st.mode & 4095 });
+          const names = readdirSync3(abs);
           await Promise.all(names.map((name) => this.copyEntry(rel ? `${rel}/${name}` : name, join16(target, name), relToMatch ? `${relToMatch}/${name}` : name, !existing)));
           await this.finish(target, st.uid, st.gid, st.mode & 4095, st.mtime, "dir");
           this.dirTimes.push([target, st.mtime]);
@@ -27963,7 +27963,7 @@ var init_tar_header = __esm({
 });
 
 // worker/layers/tar-writer.ts
-import { closeSync, lstatSync as lstatSync3, openSync, readdirSync as readdirSync3, readlinkSync as readlinkSync2, readSync } from "node:fs";
+import { closeSync, lstatSync as lstatSync3, openSync, readdirSync as readdirSync4, readlinkSync as readlinkSync2, readSync } from "node:fs";
 import { join as join17 } from "node:path";
 function devNumbers(rdev) {
   return { devmajor: Math.floor(rdev / 256) & 4095, devminor: rdev & 255 | Math.floor(rdev / 4096) & ~255 & 1048575 };
@@ -27972,7 +27972,7 @@ async function* diffTar(root, opts) {
   const tar = new TarBuilder();
   const clamp = (d) => opts.epoch !== void 0 && d.getTime() > opts.epoch * 1e3 ? new Date(opts.epoch * 1e3) : d;
   const seenInodes = /* @__PURE__ */ new Map();
-  const stack = [{ dir: "", names: readdirSync3(root).sort(byteOrder), i: 0 }];
+  const stack = [{ dir: "", names: readdirSync4(root).sort(byteOrder), i: 0 }];
   while (stack.length > 0) {
     const top = stack[stack.length - 1];
     if (top.i === top.names.length) {
@@ -27990,7 +27990,7 @@ async function* diffTar(root, opts) {
     } else if (st.isDirectory()) {
       tar.header({ ...base, name: rel + "/", type: "directory" });
       if (opts.opaque.has(rel)) tar.header({ ...base, name: `${rel}/.wh..wh..opq`, type: "file", mode: 0, size: 0 });
-      stack.push({ dir: rel, names: readdirSync3(abs).sort(byteOrder), i: 0 });
+      stack.push({ dir: rel, names: readdirSync4(abs).sort(byteOrder), i: 0 });
     } else if (st.isFile()) {
       const inode = `${st.dev}:${st.ino}`;
       const first = st.nlink > 1 ? seenInodes.get(inode) : void 0;
@@ -28170,7 +28170,7 @@ var init_layer_writer = __esm({
 });
 
 // worker/local/local-worker.ts
-import { mkdirSync as mkdirSync8 } from "node:fs";
+import { mkdirSync as mkdirSync9 } from "node:fs";
 import { join as join19 } from "node:path";
 var LocalWorker;
 var init_local_worker = __esm({
@@ -28191,7 +28191,7 @@ var init_local_worker = __esm({
         this.cacheMountsDir = join19(stateDir, "cache-mounts");
         this.runcRoot = join19(stateDir, "runc");
         this.tmpDir = join19(stateDir, "tmp");
-        for (const d of [this.cacheMountsDir, this.runcRoot, this.tmpDir]) mkdirSync8(d, { recursive: true });
+        for (const d of [this.cacheMountsDir, this.runcRoot, this.tmpDir]) mkdirSync9(d, { recursive: true });
       }
       blobs;
       snapshots;
@@ -28278,7 +28278,7 @@ var init_mount = __esm({
 });
 
 // worker/snapshots/copy-snapshotter.ts
-import { lstat as lstat6, mkdir as mkdir8, readdir as readdir7, readlink as readlink4, rm as rm8, copyFile as copyFile5, symlink as symlink4, chmod as chmod8, lchown as lchown4, lutimes as lutimes3, utimes as utimes5 } from "node:fs/promises";
+import { lstat as lstat6, mkdir as mkdir7, readdir as readdir7, readlink as readlink4, rm as rm8, copyFile as copyFile5, symlink as symlink4, chmod as chmod8, lchown as lchown4, lutimes as lutimes3, utimes as utimes5 } from "node:fs/promises";
 import { join as join20 } from "node:path";
 async function applyLayerDir(layerDir, target) {
   for (const dir of await findOpaqueDirs(layerDir)) await rm8(join20(target, dir), { recursive: true, force: true });
@@ -28314,7 +28314,7 @@ async function copyOut(root, upper, rel, info) {
   const src = join20(root, rel);
   const dst = join20(upper, rel);
   const st = await lstat6(src);
-  if (info.type === "dir") await mkdir8(dst, { recursive: true });
+  if (info.type === "dir") await mkdir7(dst, { recursive: true });
   else if (info.type === "file") await copyFile5(src, dst);
   else if (info.type === "symlink") await symlink4(info.link, dst);
   else if (st.isCharacterDevice() || st.isBlockDevice()) await mknod(dst, st.isCharacterDevice() ? "c" : "b", Math.floor(st.rdev / 256), st.rdev % 256, st.mode);
@@ -28373,8 +28373,8 @@ var init_copy_snapshotter = __esm({
 
 // worker/snapshots/snapshot-store.ts
 import { randomBytes as randomBytes8 } from "node:crypto";
-import { chmodSync as chmodSync2, existsSync as existsSync5, mkdirSync as mkdirSync9, readdirSync as readdirSync4 } from "node:fs";
-import { chmod as chmod9, mkdir as mkdir9, rename as rename6, rm as rm9, stat as stat4 } from "node:fs/promises";
+import { chmodSync as chmodSync2, existsSync as existsSync5, mkdirSync as mkdirSync10, readdirSync as readdirSync5 } from "node:fs";
+import { chmod as chmod9, mkdir as mkdir8, rename as rename6, rm as rm9, stat as stat4 } from "node:fs/promises";
 import { join as join21, relative as relative3 } from "node:path";
 function isAlive2(pid) {
   try {
@@ -28401,10 +28401,10 @@ var init_snapshot_store = __esm({
         this.mountsDir = join21(root, "mounts");
         this.tmpDir = join21(root, "tmp");
         for (const empty of ["empty-a", "empty-b"]) {
-          mkdirSync9(join21(this.dir, empty), { recursive: true });
+          mkdirSync10(join21(this.dir, empty), { recursive: true });
           chmodSync2(join21(this.dir, empty), 493);
         }
-        mkdirSync9(this.mountsDir, { recursive: true });
+        mkdirSync10(this.mountsDir, { recursive: true });
       }
       blobs;
       lease;
@@ -28505,7 +28505,7 @@ var init_snapshot_store = __esm({
         this.overlay ??= (async () => {
           if (process.env.DOCKYARD_SNAPSHOTTER === "copy") return false;
           const probe = join21(this.mountsDir, `${process.pid}-probe-${randomBytes8(4).toString("hex")}`);
-          await mkdir9(join21(probe, "merged"), { recursive: true });
+          await mkdir8(join21(probe, "merged"), { recursive: true });
           try {
             await mountOverlay(join21(probe, "merged"), { lower: ["empty-a", "empty-b"], cwd: this.dir });
             await unmount(join21(probe, "merged"));
@@ -28522,7 +28522,7 @@ var init_snapshot_store = __esm({
       /** The copying fallback: a fresh copy of the chain; the diff is computed when the step detaches. */
       async mountCopy(layers, writable, base) {
         const merged = join21(base, "merged");
-        await mkdir9(merged, { recursive: true });
+        await mkdir8(merged, { recursive: true });
         await chmod9(merged, 493);
         for (const l of layers) await applyLayerDir(this.path(l.diffID), merged);
         const before = writable ? await manifestOf(merged) : void 0;
@@ -28535,7 +28535,7 @@ var init_snapshot_store = __esm({
           detach: async () => {
             if (detached || !upper || !before) return;
             detached = true;
-            await mkdir9(upper);
+            await mkdir8(upper);
             await chmod9(upper, 493);
             await diffInto(merged, before, upper);
           },
@@ -28552,7 +28552,7 @@ var init_snapshot_store = __esm({
         const id = `${process.pid}-${randomBytes8(6).toString("hex")}`;
         const base = join21(this.mountsDir, id);
         const merged = join21(base, "merged");
-        await mkdir9(merged, { recursive: true });
+        await mkdir8(merged, { recursive: true });
         const names = layers.map((l) => this.name(l.diffID)).filter((name, i, all) => i === 0 || all[i - 1] !== name);
         const uses = /* @__PURE__ */ new Map();
         const lower = [];
@@ -28566,9 +28566,9 @@ var init_snapshot_store = __esm({
         let upper;
         if (writable) {
           upper = join21(base, "upper");
-          await mkdir9(upper);
+          await mkdir8(upper);
           await chmod9(upper, 493);
-          await mkdir9(join21(base, "work"));
+          await mkdir8(join21(base, "work"));
         }
         const rel = (p) => relative3(this.dir, p);
         try {
@@ -28604,7 +28604,7 @@ var init_snapshot_store = __esm({
         const gone = new Set([...freed].map((d) => this.name(d)));
         const now = Date.now();
         let n = 0;
-        for (const name of readdirSync4(this.dir)) {
+        for (const name of readdirSync5(this.dir)) {
           if (name.startsWith(".") || name.startsWith("empty-") || keep.has(name)) continue;
           const path = join21(this.dir, name);
           const changed = await stat4(path).then((st) => st.ctimeMs, () => void 0);
@@ -28627,18 +28627,18 @@ var init_snapshot_store = __esm({
       }
       /** Removes mounts left behind by processes that died (kill -9). */
       async cleanStale() {
-        for (const name of readdirSync4(this.mountsDir)) {
+        for (const name of readdirSync5(this.mountsDir)) {
           const pid = Number(name.split("-")[0]);
           if (pid === process.pid || isAlive2(pid)) continue;
           const base = join21(this.mountsDir, name);
           await unmount(join21(base, "merged"));
           await rm9(base, { recursive: true, force: true });
         }
-        for (const name of readdirSync4(this.dir)) {
+        for (const name of readdirSync5(this.dir)) {
           const pid = Number(name.split("-")[1]);
           if ((name.startsWith(".tmp-") || name.startsWith(".trash-")) && pid !== process.pid && !isAlive2(pid)) await rm9(join21(this.dir, name), { recursive: true, force: true });
         }
-        for (const name of existsSync5(this.tmpDir) ? readdirSync4(this.tmpDir) : []) {
+        for (const name of existsSync5(this.tmpDir) ? readdirSync5(this.tmpDir) : []) {
           const pid = Number(name.split("-")[1]);
           if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive2(pid)) await rm9(join21(this.tmpDir, name), { recursive: true, force: true });
         }
@@ -28980,7 +28980,7 @@ var init_push = __esm({
 
 // coordinator/export/oci-layout-writer.ts
 import { createWriteStream as createWriteStream3, existsSync as existsSync6 } from "node:fs";
-import { mkdir as mkdir10, rename as rename7, writeFile as writeFile6 } from "node:fs/promises";
+import { mkdir as mkdir9, rename as rename7, writeFile as writeFile6 } from "node:fs/promises";
 import { dirname as dirname4, join as join22 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 function topIndex(c) {
@@ -28992,7 +28992,7 @@ function topIndex(c) {
 }
 async function writeLayoutDir(dir, c, blobs) {
   const blobDir = join22(dir, "blobs", "sha256");
-  await mkdir10(blobDir, { recursive: true });
+  await mkdir9(blobDir, { recursive: true });
   for (const d of c.blobs) {
     const dest = join22(blobDir, d.slice(7));
     if (!existsSync6(dest)) await blobs.exportTo(d, dest);
@@ -29027,7 +29027,7 @@ async function writeLayoutTar(dest, c, blobs) {
   if (dest !== "-") await rename7(dest + ".tmp", dest);
 }
 async function ensureParent(path) {
-  if (path !== "-") await mkdir10(dirname4(path), { recursive: true });
+  if (path !== "-") await mkdir9(dirname4(path), { recursive: true });
 }
 var import_tar_stream2, LAYOUT;
 var init_oci_layout_writer = __esm({
@@ -29912,7 +29912,7 @@ var init_attach = __esm({
 
 // coordinator/export/exporters.ts
 import { createWriteStream as createWriteStream4 } from "node:fs";
-import { mkdir as mkdir11, rename as rename8, writeFile as writeFile7 } from "node:fs/promises";
+import { mkdir as mkdir10, rename as rename8, writeFile as writeFile7 } from "node:fs/promises";
 import { join as join23 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
 async function layoutReferrers(x) {
@@ -29966,7 +29966,7 @@ async function exportOutputs(outputs, x) {
         }
         case "local":
           await withRootfs(x, "local", async (dir) => {
-            await mkdir11(out.dest, { recursive: true });
+            await mkdir10(out.dest, { recursive: true });
             await runCommand("cp", ["-a", `${dir}/.`, out.dest]);
             for (const a of x.attestations?.[0]?.attestations ?? []) await writeFile7(join23(out.dest, ATTESTATION_FILES[a.kind]), a.statement);
           });
@@ -30198,7 +30198,7 @@ var init_named_contexts = __esm({
 });
 
 // coordinator/context/build-context.ts
-import { closeSync as closeSync2, existsSync as existsSync9, readFileSync as readFileSync10, lstatSync as lstatSync4, openSync as openSync2, readdirSync as readdirSync5, readlinkSync as readlinkSync3, readSync as readSync2, statSync as statSync3 } from "node:fs";
+import { closeSync as closeSync2, existsSync as existsSync9, readFileSync as readFileSync10, lstatSync as lstatSync4, openSync as openSync2, readdirSync as readdirSync6, readlinkSync as readlinkSync3, readSync as readSync2, statSync as statSync3 } from "node:fs";
 import { createHash as createHash9 } from "node:crypto";
 import { basename as basename2, dirname as dirname5, join as join26, posix as posix8 } from "node:path";
 function entryType(st) {
@@ -30282,7 +30282,7 @@ var init_build_context = __esm({
       }
       walk(dir) {
         const abs = dir === "" ? this.root : join26(this.root, dir);
-        const names = readdirSync5(abs).sort();
+        const names = readdirSync6(abs).sort();
         for (const name of names) {
           const rel = dir === "" ? name : `${dir}/${name}`;
           const st = lstatSync4(join26(this.root, rel));
@@ -32953,7 +32953,7 @@ var init_challenge = __esm({
 
 // oci/registry/credentials.ts
 import { spawnSync } from "node:child_process";
-import { existsSync as existsSync10, mkdirSync as mkdirSync10, readFileSync as readFileSync11, renameSync as renameSync2, writeFileSync as writeFileSync5 } from "node:fs";
+import { existsSync as existsSync10, mkdirSync as mkdirSync11, readFileSync as readFileSync11, renameSync as renameSync2, writeFileSync as writeFileSync5 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
 import { join as join27 } from "node:path";
 function dockerConfigPath(env = process.env) {
@@ -46927,7 +46927,7 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile11, readFile: readFile3, mkdir: mkdir16 } = __require("node:fs/promises");
+    var { writeFile: writeFile11, readFile: readFile3, mkdir: mkdir15 } = __require("node:fs/promises");
     var { dirname: dirname8, resolve: resolve8 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors3();
@@ -47159,7 +47159,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         const resolvedPath = resolve8(path);
-        await mkdir16(dirname8(resolvedPath), { recursive: true });
+        await mkdir15(dirname8(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
@@ -60395,7 +60395,7 @@ var init_git = __esm({
 });
 
 // coordinator/solver/git-sources.ts
-import { lstat as lstat7, lutimes as lutimes4, mkdir as mkdir12, mkdtemp as mkdtemp4, readdir as readdir8, rm as rm11 } from "node:fs/promises";
+import { lstat as lstat7, lutimes as lutimes4, mkdir as mkdir11, mkdtemp as mkdtemp4, readdir as readdir8, rm as rm11 } from "node:fs/promises";
 import { join as join29 } from "node:path";
 async function listTree(dir, withGit) {
   const out = /* @__PURE__ */ new Set();
@@ -60515,7 +60515,7 @@ var init_git_sources = __esm({
           } else {
             const gitDir = join29(work, "repo.git");
             await git(["init", "-q", "--bare", gitDir]);
-            await mkdir12(tree, { mode: 493 });
+            await mkdir11(tree, { mode: 493 });
             repo = ["--git-dir", gitDir, "--work-tree", tree];
           }
           await git([...repo, "remote", "add", "origin", remote], { redact });
@@ -60768,7 +60768,7 @@ var init_cache_import = __esm({
 
 // coordinator/remote-cache/cache-export.ts
 import { existsSync as existsSync12, readFileSync as readFileSync14 } from "node:fs";
-import { mkdir as mkdir13, rename as rename9, writeFile as writeFile8 } from "node:fs/promises";
+import { mkdir as mkdir12, rename as rename9, writeFile as writeFile8 } from "node:fs/promises";
 import { join as join31 } from "node:path";
 import { Readable as Readable3 } from "node:stream";
 import { setTimeout as sleep3 } from "node:timers/promises";
@@ -60812,7 +60812,7 @@ async function exportToRegistry(ref, a, platforms, blobs, registries2) {
 }
 async function exportToLocal(dir, a, platforms, blobs) {
   const blobDir = join31(dir, "blobs", "sha256");
-  await mkdir13(blobDir, { recursive: true });
+  await mkdir12(blobDir, { recursive: true });
   for (const d of a.layers) {
     const dest = join31(blobDir, d.slice(7));
     if (!existsSync12(dest)) await blobs.exportTo(d, dest);
@@ -60957,7 +60957,7 @@ var init_build_metadata = __esm({
 // coordinator/solver/build.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
 import { createWriteStream as createWriteStream5 } from "node:fs";
-import { chmod as chmod10, mkdir as mkdir14, mkdtemp as mkdtemp5, rm as rm12, writeFile as writeFile9 } from "node:fs/promises";
+import { chmod as chmod10, mkdir as mkdir13, mkdtemp as mkdtemp5, rm as rm12, writeFile as writeFile9 } from "node:fs/promises";
 import { join as join32 } from "node:path";
 import { pipeline as pipeline6 } from "node:stream/promises";
 async function runBuild(req, engine) {
@@ -60972,7 +60972,7 @@ async function buildLeased(req, engine, lease) {
   const startedOn = /* @__PURE__ */ new Date();
   const blobs = engine.stores.blobs.withLease(lease);
   const scratch = engine.scratchDir;
-  await mkdir14(scratch, { recursive: true });
+  await mkdir13(scratch, { recursive: true });
   const fetcher = new UrlFetcher(blobs);
   const gitSources = new GitSources(scratch);
   const { insecure, mirrors } = registrySettings();
@@ -89398,7 +89398,7 @@ var init_transport = __esm({
 
 // cache/content-blob-store.ts
 import { randomBytes as randomBytes10 } from "node:crypto";
-import { createReadStream as createReadStream6, mkdirSync as mkdirSync11 } from "node:fs";
+import { createReadStream as createReadStream6, mkdirSync as mkdirSync12 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
 import { join as join36 } from "node:path";
 import { Readable as Readable4 } from "node:stream";
@@ -89431,7 +89431,7 @@ var init_content_blob_store = __esm({
           this.client = new (loadDockyardProto()).dockyard.v1.Content(address, credentials2, options2);
         }
         this.scratch = opts.scratchDir ?? join36(tmpdir3(), "dockyard-content-store");
-        mkdirSync11(this.scratch, { recursive: true });
+        mkdirSync12(this.scratch, { recursive: true });
         this.lease = opts.lease;
       }
       address;
@@ -89736,7 +89736,7 @@ var init_uploaded_context = __esm({
 });
 
 // cli/context-upload.ts
-import { readdirSync as readdirSync6, readFileSync as readFileSync20 } from "node:fs";
+import { readdirSync as readdirSync7, readFileSync as readFileSync20 } from "node:fs";
 import { join as join38 } from "node:path";
 async function uploadMissing(store, paths, stats) {
   const missing = await store.findMissing([...paths.keys()]);
@@ -89762,7 +89762,7 @@ async function uploadNamedContexts(store, named, stats) {
       const indexDigest = sha256(index);
       const paths = /* @__PURE__ */ new Map([[indexDigest, join38(c.dir, "index.json")]]);
       const blobDir = join38(c.dir, "blobs", "sha256");
-      for (const name of readdirSync6(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join38(blobDir, name));
+      for (const name of readdirSync7(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join38(blobDir, name));
       await uploadMissing(store, paths, stats);
       out.push({ name: c.name, ociLayout: { indexDigest, ...c.tag ? { tag: c.tag } : {}, ...c.digest ? { digest: c.digest } : {} } });
     }
@@ -89785,7 +89785,7 @@ __export(remote_build_exports, {
   remoteBuild: () => remoteBuild
 });
 import { createWriteStream as createWriteStream6 } from "node:fs";
-import { mkdir as mkdir15, mkdtemp as mkdtemp6, rename as rename10, rm as rm13, writeFile as writeFile10 } from "node:fs/promises";
+import { mkdir as mkdir14, mkdtemp as mkdtemp6, rename as rename10, rm as rm13, writeFile as writeFile10 } from "node:fs/promises";
 import { tmpdir as tmpdir4 } from "node:os";
 import { dirname as dirname7, join as join39 } from "node:path";
 async function follow(first, id, flags, relay, sinks, signal) {
@@ -89983,7 +89983,7 @@ var init_remote_build = __esm({
         await this.close();
         const { spec } = this;
         if (spec.type === "local" || spec.type === "oci" && !spec.tar) {
-          await mkdir15(spec.dest, { recursive: true });
+          await mkdir14(spec.dest, { recursive: true });
           await runCommand("tar", ["-xf", this.tmp, "-C", spec.dest]);
           return;
         }
@@ -89991,7 +89991,7 @@ var init_remote_build = __esm({
           await runCommand("cat", [this.tmp]).then((r) => process.stdout.write(r.stdout));
           return;
         }
-        await mkdir15(dirname7(spec.dest), { recursive: true });
+        await mkdir14(dirname7(spec.dest), { recursive: true });
         await rename10(this.tmp, spec.dest).catch(async () => {
           await runCommand("cp", [this.tmp, spec.dest]);
         });

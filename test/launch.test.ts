@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { cliPath, repoRoot } from './helpers.js';
+
+/**
+ * The executable (cli/launch.ts) and its code cache, on a copy of dist/bin of its own: other tests run
+ * the real one at the same time. The copy sits two levels below the root, as dist/bin does, so that
+ * node_modules, package.json and proto/ resolve as they do for the real one.
+ */
+describe('dockyard executable: the code cache', () => {
+  const bin = mkdtempSync(join(repoRoot, 'dist', 'launch-test-'));
+  for (const f of ['dockyard.cjs', 'dockyard-program.cjs']) copyFileSync(join(dirname(cliPath), f), join(bin, f));
+  const cacheDir = join(bin, 'code-cache');
+  const version = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  const run = (...args: string[]): ReturnType<typeof spawnSync> => spawnSync(process.execPath, [join(bin, 'dockyard.cjs'), ...args], { encoding: 'utf8' });
+
+  after(() => rmSync(bin, { recursive: true, force: true }));
+
+  it('a successful run writes its command\'s cache, which the next run uses; a failed one writes none', () => {
+    assert.equal(existsSync(cacheDir), false);
+    let r = run('--version');
+    assert.equal(r.status, 0, String(r.stderr));
+    assert.equal(r.stdout, `dockyard ${version}\n`);
+    const written = readFileSync(join(cacheDir, 'other.bin'));
+    assert.ok(written.length > 10_000, `a cache of ${written.length} bytes`);
+
+    r = run('--version');
+    assert.equal(r.stdout, `dockyard ${version}\n`);
+    assert.deepEqual(readFileSync(join(cacheDir, 'other.bin')), written, 'an accepted cache is not written again');
+
+    r = run('no-such-command');
+    assert.equal(r.status, 2);
+    assert.match(String(r.stderr), /^error: unknown command "no-such-command"/);
+    assert.deepEqual(readdirSync(cacheDir), ['other.bin']);
+  });
+
+  it('a cache V8 rejects (corrupt, or from another Node) is compiled past and replaced', () => {
+    mkdirSync(cacheDir, { recursive: true });
+    const garbage = Buffer.alloc(4096, 0x5a);
+    writeFileSync(join(cacheDir, 'du.bin'), garbage);
+    const r = run('du', '--help');
+    assert.equal(r.status, 0, String(r.stderr));
+    assert.match(String(r.stdout), /^Usage: dockyard du/);
+    assert.equal(r.stderr, '');
+    const now = readFileSync(join(cacheDir, 'du.bin'));
+    assert.notDeepEqual(now, garbage);
+    assert.ok(now.length > 10_000);
+    assert.deepEqual(readdirSync(cacheDir).filter((n) => n.startsWith('du.bin.')), [], 'no temporary file left');
+  });
+});
