@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { linkSync, lstatSync, mkdirSync, readdirSync, type Stats } from 'node:fs';
-import { chmod, copyFile, lchown, lstat, lutimes, open, readdir, readlink, rm, stat, symlink, utimes } from 'node:fs/promises';
+import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, utimesSync, type Stats } from 'node:fs';
+import { copyFile, lstat, open, readdir, readlink, rm, stat, symlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join, posix, resolve } from 'node:path';
 import picomatch from 'picomatch';
 import { extractLayer } from '../layers/layer-extractor.js';
@@ -176,15 +176,18 @@ class Copier {
     return abs;
   }
 
-  /** Owner, mode and time of a new entry; what creating it as root already got right is skipped. */
-  private async finish(path: string, uid: number, gid: number, mode: number, mtime: Date, kind: 'file' | 'dir' | 'link'): Promise<void> {
+  /**
+   * Owner, mode and time of a new entry; what creating it as root already got right is skipped.
+   * Synchronous, like the stat calls: metadata calls cost less than a thread-pool round trip.
+   */
+  private finish(path: string, uid: number, gid: number, mode: number, mtime: Date, kind: 'file' | 'dir' | 'link'): void {
     const [u, g] = owners(this.opts, this.src, uid, gid);
     const chowned = u !== 0 || g !== 0;
-    if (chowned) await lchown(path, u, g);
-    if (kind === 'link') return lutimes(path, mtime, mtime);
+    if (chowned) lchownSync(path, u, g);
+    if (kind === 'link') return lutimesSync(path, mtime, mtime);
     // copyFile kept a file's mode, but a chown drops set-id bits; a directory was made under the umask.
-    if (this.opts.chmod !== undefined || kind === 'dir' || (chowned && mode & 0o6000)) await chmod(path, this.opts.chmod ? applyChmod(this.opts.chmod, mode, kind === 'dir') : mode);
-    await utimes(path, mtime, mtime);
+    if (this.opts.chmod !== undefined || kind === 'dir' || (chowned && mode & 0o6000)) chmodSync(path, this.opts.chmod ? applyChmod(this.opts.chmod, mode, kind === 'dir') : mode);
+    utimesSync(path, mtime, mtime);
   }
 
   /**
@@ -203,19 +206,20 @@ class Copier {
       if (!existing) mkdirSync(target, { mode: st.mode & 0o7777 });
       const names = readdirSync(abs);
       await Promise.all(names.map((name) => this.copyEntry(rel ? `${rel}/${name}` : name, join(target, name), relToMatch ? `${relToMatch}/${name}` : name, !existing)));
-      await this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime, 'dir');
+      this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime, 'dir');
       this.dirTimes.push([target, st.mtime]);
     } else if (st.isSymbolicLink()) {
       await symlink(await readlink(abs), target);
-      await this.finish(target, st.uid, st.gid, 0, st.mtime, 'link');
+      this.finish(target, st.uid, st.gid, 0, st.mtime, 'link');
     } else if (st.isFile()) {
-      await this.io(async () => {
-        if (!(inNewDir && this.linkEarlier(rel, target, st))) {
+      // A link is two metadata calls: only copies queue for the I/O limit.
+      if (!(inNewDir && this.linkEarlier(rel, target, st))) {
+        await this.io(async () => {
           await copyFile(abs, target);
-          await this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime, 'file');
-        }
-        this.noteCopied(rel, st, target);
-      });
+          this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime, 'file');
+        });
+      }
+      this.noteCopied(rel, st, target);
     }
   }
 
@@ -251,7 +255,7 @@ class Copier {
     if (existing?.isDirectory()) throw new CopyError(`cannot copy ${rel} to ${fileDest}: it is a directory (end the destination with / to copy into it)`);
     if (existing) await rm(target, { force: true });
     await copyFile(abs, target);
-    await this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime, 'file');
+    this.finish(target, st.uid, st.gid, st.mode & 0o7777, st.mtime, 'file');
   }
 
   async finishDirTimes(): Promise<void> {
