@@ -2,16 +2,13 @@ import { sha256, type Digest } from '../../oci/digest.js';
 import type { ImageConfig } from '../../oci/image.js';
 import { MediaType, type Descriptor, type ImageIndex, type ImageManifest } from '../../oci/manifest.js';
 import type { RegistryClient } from '../../oci/registry/client.js';
+import { fetchManifest, putManifest, type RawManifest } from '../../oci/registry/content.js';
 import { RegistryError } from '../../oci/registry/errors.js';
 import { formatReference, parseReference, type ImageReference } from '../../oci/reference.js';
-import { MANIFEST_ACCEPT } from './manifests.js';
 import type { Registries } from './registry-images.js';
 
-export interface FetchedManifest {
+export interface FetchedManifest extends RawManifest {
   ref: ImageReference;
-  digest: Digest;
-  mediaType: string;
-  bytes: Buffer;
 }
 
 const isIndex = (mediaType: string): boolean => mediaType === MediaType.ociIndex || mediaType === MediaType.dockerManifestList;
@@ -19,13 +16,7 @@ const isIndex = (mediaType: string): boolean => mediaType === MediaType.ociIndex
 /** The manifest or index a reference points at, exactly as the registry serves it. */
 export async function fetchRaw(registries: Registries, text: string): Promise<FetchedManifest> {
   const ref = parseReference(text);
-  const client = registries.client(ref.domain);
-  const res = await client.request(`/v2/${ref.path}/manifests/${ref.digest ?? ref.tag}`, { repo: ref.path, actions: ['pull'], headers: { accept: MANIFEST_ACCEPT } });
-  const bytes = Buffer.from(await res.arrayBuffer());
-  const digest = sha256(bytes);
-  if (ref.digest && ref.digest !== digest) throw new RegistryError(`${text}: the registry served content that does not match the digest`);
-  const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim() || ((JSON.parse(bytes.toString()) as { mediaType?: string }).mediaType ?? '');
-  return { ref, digest, mediaType, bytes };
+  return { ref, ...(await fetchManifest(registries.client(ref.domain), ref.path, ref.digest ?? ref.tag ?? 'latest')) };
 }
 
 async function fetchConfig(client: RegistryClient, repo: string, manifest: ImageManifest): Promise<ImageConfig> {
@@ -54,10 +45,6 @@ async function ensureBlob(client: RegistryClient, repo: string, from: string, di
     throw new RegistryError(`${client.domain}/${repo}: the registry would not mount ${digest} from ${from}; imagetools create copies within one registry only`);
   }
   return 'mounted';
-}
-
-async function putManifest(client: RegistryClient, repo: string, reference: string, mediaType: string, bytes: Buffer): Promise<void> {
-  await client.request(`/v2/${repo}/manifests/${reference}`, { repo, actions: ['pull', 'push'], method: 'PUT', headers: { 'content-type': mediaType }, body: bytes });
 }
 
 /** Copies one image (manifest and its blobs, by mount) into `repo` under its digest. */

@@ -4,28 +4,14 @@ import type { ImageConfig } from '../../oci/image.js';
 import { MediaType, type Descriptor, type ImageIndex, type ImageManifest } from '../../oci/manifest.js';
 import { formatPlatform, normalizePlatform, type Platform } from '../../oci/platform.js';
 import type { RegistryClient } from '../../oci/registry/client.js';
+import { fetchManifest } from '../../oci/registry/content.js';
 import { RegistryError } from '../../oci/registry/errors.js';
-
-export const MANIFEST_ACCEPT = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList, MediaType.dockerManifest].join(', ');
 
 export interface ResolvedManifest {
   /** The platform's manifest (not the index). */
   digest: Digest;
   manifest: ImageManifest;
   config: ImageConfig;
-}
-
-/** Fetches a manifest or index by tag or digest and checks its bytes against the digest. */
-export async function fetchManifest(client: RegistryClient, repo: string, reference: string): Promise<{ digest: Digest; mediaType: string; bytes: Buffer }> {
-  const res = await client.request(`/v2/${repo}/manifests/${reference}`, { repo, actions: ['pull'], headers: { accept: MANIFEST_ACCEPT } });
-  const bytes = Buffer.from(await res.arrayBuffer());
-  const digest = sha256(bytes);
-  if (reference.startsWith('sha256:') && digest !== reference) throw new RegistryError(`${client.domain}/${repo}: manifest ${reference} does not match its digest (got ${digest})`);
-  const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim() || ((JSON.parse(bytes.toString()) as { mediaType?: string }).mediaType ?? '');
-  if (mediaType.includes('distribution.manifest.v1')) {
-    throw new RegistryError(`${client.domain}/${repo}:${reference} uses Docker image manifest schema 1, which is no longer supported: push it again with a current tool`);
-  }
-  return { digest, mediaType, bytes };
 }
 
 export async function fetchJsonBlob<T>(client: RegistryClient, repo: string, digest: Digest): Promise<T> {

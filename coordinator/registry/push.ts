@@ -2,9 +2,9 @@ import { readBlob, type BlobStore } from '../../cache/blob-store.js';
 import type { Digest } from '../../oci/digest.js';
 import type { Descriptor } from '../../oci/manifest.js';
 import { uploadBlob, uploadPath } from '../../oci/registry/blob-upload.js';
+import { putManifest } from '../../oci/registry/content.js';
 import { RegistryError } from '../../oci/registry/errors.js';
 import { parseReference } from '../../oci/reference.js';
-import type { RegistryClient } from '../../oci/registry/client.js';
 import type { Registries } from './registry-images.js';
 
 export interface PushCounts {
@@ -43,21 +43,17 @@ export async function pushImage(registries: Registries, images: PushedImage[], t
       layerBlobs.add(img.config.digest);
     }
     await pushBlobs(registries, domain, repo, [...layerBlobs], blobs, counts);
-    const putManifest = async (desc: Descriptor, reference: string): Promise<void> => {
-      await putManifestBytes(client, repo, reference, desc.mediaType, await readBlob(blobs, desc.digest));
+    const put = async (desc: Descriptor, reference: string): Promise<void> => {
+      await putManifest(client, repo, reference, desc.mediaType, await readBlob(blobs, desc.digest));
     };
-    for (const img of images) await putManifest(img.manifest, img.manifest.digest);
-    if (images.length > 1) await putManifest(top, top.digest);
-    for (const tag of repoTags) await putManifest(top, tag);
+    for (const img of images) await put(img.manifest, img.manifest.digest);
+    if (images.length > 1) await put(top, top.digest);
+    for (const tag of repoTags) await put(top, tag);
   }
   return { ...counts, repos: [...targets.keys()] };
 }
 
 /** PUTs a manifest or index under a tag or its digest. */
-export async function putManifestBytes(client: RegistryClient, repo: string, reference: string, mediaType: string, bytes: Buffer): Promise<void> {
-  await client.request(`/v2/${repo}/manifests/${reference}`, { repo, actions: ['pull', 'push'], method: 'PUT', headers: { 'content-type': mediaType }, body: bytes });
-}
-
 /**
  * Uploads `digests` to one repository, four at a time: skipped when the repository has them,
  * mounted when another repository of the registry has them, else read from `blobs`.

@@ -10,8 +10,8 @@ import { ExpectedError } from '../../oci/expected-error.js';
 import { MediaType, type Descriptor, type ImageIndex } from '../../oci/manifest.js';
 import { parseReference } from '../../oci/reference.js';
 import { RegistryError } from '../../oci/registry/errors.js';
-import { fetchManifest } from '../registry/manifests.js';
-import { pushBlobs, putManifestBytes, type PushCounts } from '../registry/push.js';
+import { fetchManifest, putManifest } from '../../oci/registry/content.js';
+import { pushBlobs, type PushCounts } from '../registry/push.js';
 import type { Registries } from '../registry/registry-images.js';
 import { cacheEntry, cacheManifest, CacheMediaType, mergeEntries, recordsDocument, type PortableRecord } from './cache-format.js';
 import type { ImportedCache } from './cache-import.js';
@@ -114,11 +114,11 @@ async function exportToRegistry(ref: string, a: Artifact, platforms: string[], b
   const client = registries.client(r.domain);
   const counts: PushCounts = { uploaded: 0, mounted: 0, skipped: 0 };
   await pushBlobs(registries, r.domain, r.path, [...a.layers, a.recordsBlob.digest], blobs, counts);
-  await putManifestBytes(client, r.path, a.manifest.digest, a.manifest.mediaType, a.manifestBytes);
+  await putManifest(client, r.path, a.manifest.digest, a.manifest.mediaType, a.manifestBytes);
   const entry = cacheEntry(a.manifest, platforms);
   for (let round = 0; round < 8; round++) {
     const index: ImageIndex = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: mergeEntries(await currentEntries(registries, r.domain, r.path, tag), entry, platforms) };
-    await putManifestBytes(client, r.path, tag, MediaType.ociIndex, Buffer.from(JSON.stringify(index)));
+    await putManifest(client, r.path, tag, MediaType.ociIndex, Buffer.from(JSON.stringify(index)));
     await sleep(150 + Math.floor(Math.random() * 250));
     if ((await currentEntries(registries, r.domain, r.path, tag)).some((d) => d.digest === a.manifest.digest)) return counts;
   }

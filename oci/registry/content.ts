@@ -18,8 +18,17 @@ const pull = (repo: string): { repo: string; actions: ('pull' | 'push')[] } => (
 const push = (repo: string): { repo: string; actions: ('pull' | 'push')[] } => ({ repo, actions: ['pull', 'push'] });
 
 /** A manifest by tag or digest, its bytes checked against a requested digest; undefined when the registry has none. */
-export async function getManifest(client: RegistryClient, repo: string, reference: string): Promise<RawManifest | undefined> {
-  const res = await client.request(`/v2/${repo}/manifests/${reference}`, { ...pull(repo), headers: { accept: ACCEPT_MANIFESTS }, accept: [404] });
+export function getManifest(client: RegistryClient, repo: string, reference: string): Promise<RawManifest | undefined> {
+  return readManifest(client, repo, reference, true);
+}
+
+/** As getManifest, but a missing manifest is the registry's "not found" error. */
+export async function fetchManifest(client: RegistryClient, repo: string, reference: string): Promise<RawManifest> {
+  return (await readManifest(client, repo, reference, false))!;
+}
+
+async function readManifest(client: RegistryClient, repo: string, reference: string, missingOk: boolean): Promise<RawManifest | undefined> {
+  const res = await client.request(`/v2/${repo}/manifests/${reference}`, { ...pull(repo), headers: { accept: ACCEPT_MANIFESTS }, ...(missingOk ? { accept: [404] } : {}) });
   if (res.status === 404) {
     await res.body?.cancel().catch(() => undefined);
     return undefined;
@@ -28,6 +37,9 @@ export async function getManifest(client: RegistryClient, repo: string, referenc
   const digest = sha256(bytes);
   if (reference.startsWith('sha256:') && digest !== reference) throw new RegistryError(`${client.domain}/${repo}@${reference}: the registry served a manifest that does not match its digest (got ${digest})`);
   const mediaType = (res.headers.get('content-type') ?? '').split(';')[0]!.trim() || ((JSON.parse(bytes.toString()) as { mediaType?: string }).mediaType ?? '');
+  if (mediaType.includes('distribution.manifest.v1')) {
+    throw new RegistryError(`${client.domain}/${repo}:${reference} uses Docker image manifest schema 1, which is no longer supported: push it again with a current tool`);
+  }
   return { digest, mediaType, bytes };
 }
 
