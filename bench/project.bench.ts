@@ -14,15 +14,14 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { cliPath, repoRoot as repo } from '../test/helpers.js';
 import { baseCacheTemplate, Buildah, Dockerd, have } from './peers.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const PEERS = process.env.BENCH_PEERS !== '0';
-const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // BENCH_CLI: another build's CLI (an older commit's dist/cli/main.js), for a before-and-after figure.
-const cli = process.env.BENCH_CLI ?? join(repo, 'dist', 'bin', 'dockyard.js');
+const cli = process.env.BENCH_CLI ?? cliPath;
 const busyboxDir = process.env.DOCKYARD_BUSYBOX_DIR ?? '/var/lib/dockyard/busybox';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -96,6 +95,8 @@ function peakRss(timeFile: string): number {
 }
 
 function timed(fn: () => void): number {
+  // What the previous build left to write back (often another tool's) is flushed before the clock starts.
+  spawnSync('sync');
   const t0 = process.hrtime.bigint();
   fn();
   return Number(process.hrtime.bigint() - t0) / 1e6;
@@ -126,11 +127,17 @@ function round(t: Tool, i: number, edit: (round: number, edited: boolean) => voi
 
 /**
  * Rounds interleave the tools (round 1 of each, then round 2...), so that a change in the machine's
- * load during the run affects them alike and the ratios stay meaningful.
+ * load during the run affects them alike and the ratios stay meaningful. Each round starts with the
+ * next tool, so that none always follows the same one (a daemon's work after its build, say).
  */
 function measure(tools: Tool[], edit: (round: number, edited: boolean) => void): Record<string, Figures> {
   const all = new Map<string, Figures[]>(tools.map((t) => [t.name, []]));
-  for (let i = 0; i < RUNS; i++) for (const t of tools) all.get(t.name)!.push(round(t, i, edit));
+  for (let i = 0; i < RUNS; i++) {
+    for (let k = 0; k < tools.length; k++) {
+      const t = tools[(i + k) % tools.length]!;
+      all.get(t.name)!.push(round(t, i, edit));
+    }
+  }
   const out: Record<string, Figures> = {};
   const s = (ms: number): string => (ms / 1000).toFixed(2).padStart(6);
   for (const t of tools) {
