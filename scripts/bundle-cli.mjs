@@ -1,10 +1,10 @@
 // Bundles the CLI into dist/bin/: our own modules (cli/main.ts and what it imports, not node_modules)
-// as one CommonJS program, dockyard-program.cjs, and the executable, dockyard.cjs (cli/launch.ts),
-// which runs it with a V8 code cache (CommonJS too: an ES module entry costs Node's ESM loader). One file instead of the 150-odd modules a build would load one
-// by one, compiled once per command rather than every run: a no-op build starts about 100 ms sooner
-// (bench/README.md). Packages stay external: they load from node_modules as usual, with the files they
-// read at run time. The output sits two levels below the root, as tsc's dist/cli does, so package.json
-// and proto/ resolve alike from both. Usage: node scripts/bundle-cli.mjs
+// as one CommonJS program, dockyard-program.cjs, and the executable, dockyard.cjs (cli/launch.ts), which
+// runs the program with a V8 code cache; CommonJS both, since an ES module entry costs Node's ESM loader.
+// One file compiled once per command instead of the 150-odd modules a build would load and compile
+// every run (bench/README.md has the figures). Packages stay external: they load from node_modules as
+// usual, with the files they read at run time. The output sits two levels below the root, as tsc's
+// dist/cli does, so package.json and proto/ resolve alike from both. Usage: node scripts/bundle-cli.mjs
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -27277,14 +27277,14 @@ function parseChmod(value) {
     s = s.slice(1);
   }
 }
-function createdDirMode(chmod11) {
-  return chmod11?.kind === "octal" ? chmod11.mode & 511 : 493;
+function createdDirMode(chmod10) {
+  return chmod10?.kind === "octal" ? chmod10.mode & 511 : 493;
 }
-function applyChmod(chmod11, mode2, isDir) {
-  if (chmod11.kind === "octal") return chmod11.mode;
+function applyChmod(chmod10, mode2, isDir) {
+  if (chmod10.kind === "octal") return chmod10.mode;
   const original = mode2 & 4095;
   let m = original;
-  for (const o of chmod11.ops) {
+  for (const o of chmod10.ops) {
     switch (o.op) {
       case "set":
         m |= o.bits;
@@ -27457,8 +27457,8 @@ var init_copy_links = __esm({
 
 // worker/file/copy.ts
 import { createReadStream as createReadStream3 } from "node:fs";
-import { linkSync as linkSync2, lstatSync as lstatSync2, mkdirSync as mkdirSync8, readdirSync as readdirSync3 } from "node:fs";
-import { chmod as chmod6, copyFile as copyFile4, lchown as lchown3, lstat as lstat5, lutimes as lutimes2, open as open5, readdir as readdir5, readlink as readlink3, rm as rm6, stat as stat3, symlink as symlink3, utimes as utimes4 } from "node:fs/promises";
+import { chmodSync as chmodSync2, lchownSync, linkSync as linkSync2, lstatSync as lstatSync2, lutimesSync, mkdirSync as mkdirSync8, readdirSync as readdirSync3, utimesSync } from "node:fs";
+import { copyFile as copyFile4, lstat as lstat5, open as open5, readdir as readdir5, readlink as readlink3, rm as rm6, stat as stat3, symlink as symlink3, utimes as utimes4 } from "node:fs/promises";
 import { basename, dirname as dirname3, join as join16, posix as posix4, resolve as resolve4 } from "node:path";
 function owners(opts, src, uid, gid) {
   if (opts.owner) return [opts.owner.uid, opts.owner.gid];
@@ -27598,14 +27598,17 @@ var init_copy = __esm({
         await this.createDirs(dirname3(abs));
         return abs;
       }
-      /** Owner, mode and time of a new entry; what creating it as root already got right is skipped. */
-      async finish(path, uid, gid, mode2, mtime, kind2) {
+      /**
+       * Owner, mode and time of a new entry; what creating it as root already got right is skipped.
+       * Synchronous, like the stat calls: metadata calls cost less than a thread-pool round trip.
+       */
+      finish(path, uid, gid, mode2, mtime, kind2) {
         const [u, g] = owners(this.opts, this.src, uid, gid);
         const chowned = u !== 0 || g !== 0;
-        if (chowned) await lchown3(path, u, g);
-        if (kind2 === "link") return lutimes2(path, mtime, mtime);
-        if (this.opts.chmod !== void 0 || kind2 === "dir" || chowned && mode2 & 3072) await chmod6(path, this.opts.chmod ? applyChmod(this.opts.chmod, mode2, kind2 === "dir") : mode2);
-        await utimes4(path, mtime, mtime);
+        if (chowned) lchownSync(path, u, g);
+        if (kind2 === "link") return lutimesSync(path, mtime, mtime);
+        if (this.opts.chmod !== void 0 || kind2 === "dir" || chowned && mode2 & 3072) chmodSync2(path, this.opts.chmod ? applyChmod(this.opts.chmod, mode2, kind2 === "dir") : mode2);
+        utimesSync(path, mtime, mtime);
       }
       /**
        * Copies `rel` of the source to `target`, an absolute path already resolved inside the root.
@@ -27622,19 +27625,19 @@ var init_copy = __esm({
           if (!existing) mkdirSync8(target, { mode: st.mode & 4095 });
           const names = readdirSync3(abs);
           await Promise.all(names.map((name) => this.copyEntry(rel ? `${rel}/${name}` : name, join16(target, name), relToMatch ? `${relToMatch}/${name}` : name, !existing)));
-          await this.finish(target, st.uid, st.gid, st.mode & 4095, st.mtime, "dir");
+          this.finish(target, st.uid, st.gid, st.mode & 4095, st.mtime, "dir");
           this.dirTimes.push([target, st.mtime]);
         } else if (st.isSymbolicLink()) {
           await symlink3(await readlink3(abs), target);
-          await this.finish(target, st.uid, st.gid, 0, st.mtime, "link");
+          this.finish(target, st.uid, st.gid, 0, st.mtime, "link");
         } else if (st.isFile()) {
-          await this.io(async () => {
-            if (!(inNewDir && this.linkEarlier(rel, target, st))) {
+          if (!(inNewDir && this.linkEarlier(rel, target, st))) {
+            await this.io(async () => {
               await copyFile4(abs, target);
-              await this.finish(target, st.uid, st.gid, st.mode & 4095, st.mtime, "file");
-            }
-            this.noteCopied(rel, st, target);
-          });
+              this.finish(target, st.uid, st.gid, st.mode & 4095, st.mtime, "file");
+            });
+          }
+          this.noteCopied(rel, st, target);
         }
       }
       /** COPY semantics for one matched source: a directory's contents go into dest, a file to dest or into it. */
@@ -27667,7 +27670,7 @@ var init_copy = __esm({
         if (existing?.isDirectory()) throw new CopyError(`cannot copy ${rel} to ${fileDest}: it is a directory (end the destination with / to copy into it)`);
         if (existing) await rm6(target, { force: true });
         await copyFile4(abs, target);
-        await this.finish(target, st.uid, st.gid, st.mode & 4095, st.mtime, "file");
+        this.finish(target, st.uid, st.gid, st.mode & 4095, st.mtime, "file");
       }
       async finishDirTimes() {
         for (const [path, mtime] of this.dirTimes.reverse()) await utimes4(path, mtime, mtime).catch(() => void 0);
@@ -27677,7 +27680,7 @@ var init_copy = __esm({
 });
 
 // worker/file/file-step.ts
-import { chmod as chmod7, chown as chown2, writeFile as writeFile5 } from "node:fs/promises";
+import { chmod as chmod6, chown as chown2, writeFile as writeFile5 } from "node:fs/promises";
 import { posix as posix5 } from "node:path";
 async function runFile(file, inputs, snapshots, links) {
   const destInput = file.dest === null ? void 0 : inputs[file.dest];
@@ -27713,7 +27716,7 @@ async function runFile(file, inputs, snapshots, links) {
         await makeDirs(posix5.dirname(abs), createdDirMode(chmodSpec), owner);
         await writeFile5(abs, doc.content);
         if (owner) await chown2(abs, owner.uid, owner.gid);
-        await chmod7(abs, chmodSpec ? applyChmod(chmodSpec, 420, false) : 420);
+        await chmod6(abs, chmodSpec ? applyChmod(chmodSpec, 420, false) : 420);
       }
     }
   } catch (err) {
@@ -28278,7 +28281,7 @@ var init_mount = __esm({
 });
 
 // worker/snapshots/copy-snapshotter.ts
-import { lstat as lstat6, mkdir as mkdir7, readdir as readdir7, readlink as readlink4, rm as rm8, copyFile as copyFile5, symlink as symlink4, chmod as chmod8, lchown as lchown4, lutimes as lutimes3, utimes as utimes5 } from "node:fs/promises";
+import { lstat as lstat6, mkdir as mkdir7, readdir as readdir7, readlink as readlink4, rm as rm8, copyFile as copyFile5, symlink as symlink4, chmod as chmod7, lchown as lchown3, lutimes as lutimes2, utimes as utimes5 } from "node:fs/promises";
 import { join as join20 } from "node:path";
 async function applyLayerDir(layerDir, target) {
   for (const dir of await findOpaqueDirs(layerDir)) await rm8(join20(target, dir), { recursive: true, force: true });
@@ -28319,9 +28322,9 @@ async function copyOut(root, upper, rel, info) {
   else if (info.type === "symlink") await symlink4(info.link, dst);
   else if (st.isCharacterDevice() || st.isBlockDevice()) await mknod(dst, st.isCharacterDevice() ? "c" : "b", Math.floor(st.rdev / 256), st.rdev % 256, st.mode);
   else return;
-  await lchown4(dst, st.uid, st.gid);
-  if (info.type === "symlink") return lutimes3(dst, st.atime, st.mtime);
-  await chmod8(dst, st.mode & 4095);
+  await lchown3(dst, st.uid, st.gid);
+  if (info.type === "symlink") return lutimes2(dst, st.atime, st.mtime);
+  await chmod7(dst, st.mode & 4095);
   await utimes5(dst, st.atime, st.mtime);
 }
 async function diffInto(root, before, upper) {
@@ -28373,8 +28376,8 @@ var init_copy_snapshotter = __esm({
 
 // worker/snapshots/snapshot-store.ts
 import { randomBytes as randomBytes8 } from "node:crypto";
-import { chmodSync as chmodSync2, existsSync as existsSync5, mkdirSync as mkdirSync10, readdirSync as readdirSync5 } from "node:fs";
-import { chmod as chmod9, mkdir as mkdir8, rename as rename6, rm as rm9, stat as stat4 } from "node:fs/promises";
+import { chmodSync as chmodSync3, existsSync as existsSync5, mkdirSync as mkdirSync10, readdirSync as readdirSync5 } from "node:fs";
+import { chmod as chmod8, mkdir as mkdir8, rename as rename6, rm as rm9, stat as stat4 } from "node:fs/promises";
 import { join as join21, relative as relative3 } from "node:path";
 function isAlive2(pid) {
   try {
@@ -28402,7 +28405,7 @@ var init_snapshot_store = __esm({
         this.tmpDir = join21(root, "tmp");
         for (const empty of ["empty-a", "empty-b"]) {
           mkdirSync10(join21(this.dir, empty), { recursive: true });
-          chmodSync2(join21(this.dir, empty), 493);
+          chmodSync3(join21(this.dir, empty), 493);
         }
         mkdirSync10(this.mountsDir, { recursive: true });
       }
@@ -28523,7 +28526,7 @@ var init_snapshot_store = __esm({
       async mountCopy(layers, writable, base) {
         const merged = join21(base, "merged");
         await mkdir8(merged, { recursive: true });
-        await chmod9(merged, 493);
+        await chmod8(merged, 493);
         for (const l of layers) await applyLayerDir(this.path(l.diffID), merged);
         const before = writable ? await manifestOf(merged) : void 0;
         const upper = writable ? join21(base, "upper") : void 0;
@@ -28536,7 +28539,7 @@ var init_snapshot_store = __esm({
             if (detached || !upper || !before) return;
             detached = true;
             await mkdir8(upper);
-            await chmod9(upper, 493);
+            await chmod8(upper, 493);
             await diffInto(merged, before, upper);
           },
           release: async () => {
@@ -28567,7 +28570,7 @@ var init_snapshot_store = __esm({
         if (writable) {
           upper = join21(base, "upper");
           await mkdir8(upper);
-          await chmod9(upper, 493);
+          await chmod8(upper, 493);
           await mkdir8(join21(base, "work"));
         }
         const rel = (p) => relative3(this.dir, p);
@@ -28902,6 +28905,64 @@ var init_blob_upload = __esm({
   }
 });
 
+// oci/registry/content.ts
+function getManifest(client, repo, reference) {
+  return readManifest(client, repo, reference, true);
+}
+async function fetchManifest(client, repo, reference) {
+  return await readManifest(client, repo, reference, false);
+}
+async function readManifest(client, repo, reference, missingOk) {
+  const res = await client.request(`/v2/${repo}/manifests/${reference}`, { ...pull(repo), headers: { accept: ACCEPT_MANIFESTS }, ...missingOk ? { accept: [404] } : {} });
+  if (res.status === 404) {
+    await res.body?.cancel().catch(() => void 0);
+    return void 0;
+  }
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const digest = sha256(bytes);
+  if (reference.startsWith("sha256:") && digest !== reference) throw new RegistryError(`${client.domain}/${repo}@${reference}: the registry served a manifest that does not match its digest (got ${digest})`);
+  const mediaType = (res.headers.get("content-type") ?? "").split(";")[0].trim() || (JSON.parse(bytes.toString()).mediaType ?? "");
+  if (mediaType.includes("distribution.manifest.v1")) {
+    throw new RegistryError(`${client.domain}/${repo}:${reference} uses Docker image manifest schema 1, which is no longer supported: push it again with a current tool`);
+  }
+  return { digest, mediaType, bytes };
+}
+async function putManifest(client, repo, reference, mediaType, bytes) {
+  const res = await client.request(`/v2/${repo}/manifests/${reference}`, { ...push(repo), method: "PUT", headers: { "content-type": mediaType }, body: bytes });
+  await res.body?.cancel().catch(() => void 0);
+  const ociSubject = res.headers.get("oci-subject") ?? void 0;
+  return { descriptor: { mediaType, digest: sha256(bytes), size: bytes.length }, ...ociSubject ? { ociSubject } : {} };
+}
+async function putBlob2(client, repo, mediaType, bytes) {
+  const digest = sha256(bytes);
+  const head = await client.request(`/v2/${repo}/blobs/${digest}`, { ...push(repo), method: "HEAD", accept: [404] });
+  if (head.status === 404) {
+    await pushBlob(client, repo, digest, bytes.length, (async function* () {
+      yield bytes;
+    })());
+  }
+  return { mediaType, digest, size: bytes.length };
+}
+async function getBlob(client, repo, digest) {
+  const res = await client.request(`/v2/${repo}/blobs/${digest}`, pull(repo));
+  const bytes = Buffer.from(await res.arrayBuffer());
+  if (sha256(bytes) !== digest) throw new RegistryError(`${client.domain}/${repo}: blob ${digest} does not match its digest`);
+  return bytes;
+}
+var ACCEPT_MANIFESTS, pull, push;
+var init_content = __esm({
+  "oci/registry/content.ts"() {
+    "use strict";
+    init_digest();
+    init_manifest();
+    init_blob_upload();
+    init_errors3();
+    ACCEPT_MANIFESTS = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList, MediaType.dockerManifest].join(", ");
+    pull = (repo) => ({ repo, actions: ["pull"] });
+    push = (repo) => ({ repo, actions: ["pull", "push"] });
+  }
+});
+
 // coordinator/registry/push.ts
 async function pushImage(registries2, images, top, tags, blobs, pushByDigest) {
   const counts = { uploaded: 0, mounted: 0, skipped: 0 };
@@ -28922,17 +28983,14 @@ async function pushImage(registries2, images, top, tags, blobs, pushByDigest) {
       layerBlobs.add(img.config.digest);
     }
     await pushBlobs(registries2, domain, repo, [...layerBlobs], blobs, counts);
-    const putManifest2 = async (desc, reference) => {
-      await putManifestBytes(client, repo, reference, desc.mediaType, await readBlob(blobs, desc.digest));
+    const put = async (desc, reference) => {
+      await putManifest(client, repo, reference, desc.mediaType, await readBlob(blobs, desc.digest));
     };
-    for (const img of images) await putManifest2(img.manifest, img.manifest.digest);
-    if (images.length > 1) await putManifest2(top, top.digest);
-    for (const tag of repoTags) await putManifest2(top, tag);
+    for (const img of images) await put(img.manifest, img.manifest.digest);
+    if (images.length > 1) await put(top, top.digest);
+    for (const tag of repoTags) await put(top, tag);
   }
   return { ...counts, repos: [...targets2.keys()] };
-}
-async function putManifestBytes(client, repo, reference, mediaType, bytes) {
-  await client.request(`/v2/${repo}/manifests/${reference}`, { repo, actions: ["pull", "push"], method: "PUT", headers: { "content-type": mediaType }, body: bytes });
 }
 async function pushBlobs(registries2, domain, repo, digests, blobs, counts) {
   const client = registries2.client(domain);
@@ -28973,6 +29031,7 @@ var init_push = __esm({
     "use strict";
     init_blob_store();
     init_blob_upload();
+    init_content();
     init_errors3();
     init_reference();
   }
@@ -29038,55 +29097,6 @@ var init_oci_layout_writer = __esm({
     init_manifest();
     init_reference();
     LAYOUT = JSON.stringify({ imageLayoutVersion: "1.0.0" });
-  }
-});
-
-// oci/registry/content.ts
-async function getManifest(client, repo, reference) {
-  const res = await client.request(`/v2/${repo}/manifests/${reference}`, { ...pull(repo), headers: { accept: ACCEPT_MANIFESTS }, accept: [404] });
-  if (res.status === 404) {
-    await res.body?.cancel().catch(() => void 0);
-    return void 0;
-  }
-  const bytes = Buffer.from(await res.arrayBuffer());
-  const digest = sha256(bytes);
-  if (reference.startsWith("sha256:") && digest !== reference) throw new RegistryError(`${client.domain}/${repo}@${reference}: the registry served a manifest that does not match its digest (got ${digest})`);
-  const mediaType = (res.headers.get("content-type") ?? "").split(";")[0].trim() || (JSON.parse(bytes.toString()).mediaType ?? "");
-  return { digest, mediaType, bytes };
-}
-async function putManifest(client, repo, reference, mediaType, bytes) {
-  const res = await client.request(`/v2/${repo}/manifests/${reference}`, { ...push(repo), method: "PUT", headers: { "content-type": mediaType }, body: bytes });
-  await res.body?.cancel().catch(() => void 0);
-  const ociSubject = res.headers.get("oci-subject") ?? void 0;
-  return { descriptor: { mediaType, digest: sha256(bytes), size: bytes.length }, ...ociSubject ? { ociSubject } : {} };
-}
-async function putBlob2(client, repo, mediaType, bytes) {
-  const digest = sha256(bytes);
-  const head = await client.request(`/v2/${repo}/blobs/${digest}`, { ...push(repo), method: "HEAD", accept: [404] });
-  if (head.status === 404) {
-    await pushBlob(client, repo, digest, bytes.length, (async function* () {
-      yield bytes;
-    })());
-  }
-  return { mediaType, digest, size: bytes.length };
-}
-async function getBlob(client, repo, digest) {
-  const res = await client.request(`/v2/${repo}/blobs/${digest}`, pull(repo));
-  const bytes = Buffer.from(await res.arrayBuffer());
-  if (sha256(bytes) !== digest) throw new RegistryError(`${client.domain}/${repo}: blob ${digest} does not match its digest`);
-  return bytes;
-}
-var ACCEPT_MANIFESTS, pull, push;
-var init_content = __esm({
-  "oci/registry/content.ts"() {
-    "use strict";
-    init_digest();
-    init_manifest();
-    init_blob_upload();
-    init_errors3();
-    ACCEPT_MANIFESTS = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList, MediaType.dockerManifest].join(", ");
-    pull = (repo) => ({ repo, actions: ["pull"] });
-    push = (repo) => ({ repo, actions: ["pull", "push"] });
   }
 });
 
@@ -32270,9 +32280,9 @@ var init_stage_lowering = __esm({
         const exclude = spec.exclude.map((p) => this.expand(p));
         const from = spec.from === void 0 ? void 0 : this.expand(spec.from);
         const chown3 = spec.chown === void 0 ? void 0 : this.expand(spec.chown);
-        const chmod11 = spec.chmod === void 0 ? void 0 : this.expand(spec.chmod);
+        const chmod10 = spec.chmod === void 0 ? void 0 : this.expand(spec.chmod);
         const checksum = spec.checksum === void 0 ? void 0 : this.expand(spec.checksum);
-        if (chmod11 !== void 0) parseChmod(chmod11);
+        if (chmod10 !== void 0) parseChmod(chmod10);
         const gitRefs = /* @__PURE__ */ new Map();
         for (const src of from === void 0 ? sources : []) {
           const git2 = parseGitRef(src);
@@ -32328,7 +32338,7 @@ var init_stage_lowering = __esm({
           inline,
           destPath: dest,
           ...chown3 !== void 0 ? { chown: chown3 } : {},
-          ...chmod11 !== void 0 ? { chmod: chmod11 } : {},
+          ...chmod10 !== void 0 ? { chmod: chmod10 } : {},
           exclude,
           parents: spec.parents,
           // Only local archives are unpacked; a downloaded one is copied as it is, as in Docker.
@@ -32340,7 +32350,7 @@ var init_stage_lowering = __esm({
           result = this.scope.graph.add({ kind: "merge", platform: this.platform, inputs: [s.head, step.key] });
         }
         s.head = result.key;
-        const flags = [spec.parents && "--parents", chown3 && `--chown=${chown3}`, chmod11 && `--chmod=${chmod11}`].filter(Boolean);
+        const flags = [spec.parents && "--parents", chown3 && `--chown=${chown3}`, chmod10 && `--chmod=${chmod10}`].filter(Boolean);
         const shown = sources.map((p) => gitRefs.has(p) ? redactUrlsIn(p) : p);
         this.history(`${[keyword, ...flags, ...shown, ...inline.map((h) => "<<" + h.name), dest].join(" ")} # buildkit`, result);
         this.record(ins, result, gitRefs.size > 0 ? redactUrlsIn(ins.original) : ins.original);
@@ -59873,17 +59883,6 @@ var init_client = __esm({
 });
 
 // coordinator/registry/manifests.ts
-async function fetchManifest(client, repo, reference) {
-  const res = await client.request(`/v2/${repo}/manifests/${reference}`, { repo, actions: ["pull"], headers: { accept: MANIFEST_ACCEPT } });
-  const bytes = Buffer.from(await res.arrayBuffer());
-  const digest = sha256(bytes);
-  if (reference.startsWith("sha256:") && digest !== reference) throw new RegistryError(`${client.domain}/${repo}: manifest ${reference} does not match its digest (got ${digest})`);
-  const mediaType = (res.headers.get("content-type") ?? "").split(";")[0].trim() || (JSON.parse(bytes.toString()).mediaType ?? "");
-  if (mediaType.includes("distribution.manifest.v1")) {
-    throw new RegistryError(`${client.domain}/${repo}:${reference} uses Docker image manifest schema 1, which is no longer supported: push it again with a current tool`);
-  }
-  return { digest, mediaType, bytes };
-}
 async function fetchJsonBlob(client, repo, digest) {
   const res = await client.request(`/v2/${repo}/blobs/${digest}`, { repo, actions: ["pull"] });
   const bytes = Buffer.from(await res.arrayBuffer());
@@ -59928,15 +59927,15 @@ async function pullBlob(client, repo, desc, blobs, attempts = 6) {
     throw err instanceof RegistryError ? err : new RegistryError(`${client.domain}/${repo}: downloading ${desc.digest} failed: ${err.message}`);
   }
 }
-var MANIFEST_ACCEPT, platformOf2;
+var platformOf2;
 var init_manifests = __esm({
   "coordinator/registry/manifests.ts"() {
     "use strict";
     init_digest();
     init_manifest();
     init_platform();
+    init_content();
     init_errors3();
-    MANIFEST_ACCEPT = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList, MediaType.dockerManifest].join(", ");
     platformOf2 = (d) => d.platform ? formatPlatform(normalizePlatform(d.platform)) : "";
   }
 });
@@ -60395,7 +60394,7 @@ var init_git = __esm({
 });
 
 // coordinator/solver/git-sources.ts
-import { lstat as lstat7, lutimes as lutimes4, mkdir as mkdir11, mkdtemp as mkdtemp4, readdir as readdir8, rm as rm11 } from "node:fs/promises";
+import { lstat as lstat7, lutimes as lutimes3, mkdir as mkdir11, mkdtemp as mkdtemp4, readdir as readdir8, rm as rm11 } from "node:fs/promises";
 import { join as join29 } from "node:path";
 async function listTree(dir, withGit) {
   const out = /* @__PURE__ */ new Set();
@@ -60414,9 +60413,9 @@ async function setTimes(dir, time) {
   for (const e of await readdir8(dir, { withFileTypes: true })) {
     const path = join29(dir, e.name);
     if (e.isDirectory()) await setTimes(path, time);
-    else await lutimes4(path, time, time);
+    else await lutimes3(path, time, time);
   }
-  await lutimes4(dir, time, time);
+  await lutimes3(dir, time, time);
 }
 var GitSourceError, strip, GitSources;
 var init_git_sources = __esm({
@@ -60723,6 +60722,7 @@ var init_cache_import = __esm({
     init_manifest();
     init_reference();
     init_errors3();
+    init_content();
     init_manifests();
     init_cache_format();
     CacheImportError = class extends ExpectedError {
@@ -60800,11 +60800,11 @@ async function exportToRegistry(ref, a, platforms, blobs, registries2) {
   const client = registries2.client(r.domain);
   const counts = { uploaded: 0, mounted: 0, skipped: 0 };
   await pushBlobs(registries2, r.domain, r.path, [...a.layers, a.recordsBlob.digest], blobs, counts);
-  await putManifestBytes(client, r.path, a.manifest.digest, a.manifest.mediaType, a.manifestBytes);
+  await putManifest(client, r.path, a.manifest.digest, a.manifest.mediaType, a.manifestBytes);
   const entry = cacheEntry(a.manifest, platforms);
   for (let round = 0; round < 8; round++) {
     const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: mergeEntries(await currentEntries(registries2, r.domain, r.path, tag), entry, platforms) };
-    await putManifestBytes(client, r.path, tag, MediaType.ociIndex, Buffer.from(JSON.stringify(index)));
+    await putManifest(client, r.path, tag, MediaType.ociIndex, Buffer.from(JSON.stringify(index)));
     await sleep3(150 + Math.floor(Math.random() * 250));
     if ((await currentEntries(registries2, r.domain, r.path, tag)).some((d) => d.digest === a.manifest.digest)) return counts;
   }
@@ -60855,7 +60855,7 @@ var init_cache_export = __esm({
     init_manifest();
     init_reference();
     init_errors3();
-    init_manifests();
+    init_content();
     init_push();
     init_cache_format();
     CacheExportError = class extends ExpectedError {
@@ -60957,7 +60957,7 @@ var init_build_metadata = __esm({
 // coordinator/solver/build.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
 import { createWriteStream as createWriteStream5 } from "node:fs";
-import { chmod as chmod10, mkdir as mkdir13, mkdtemp as mkdtemp5, rm as rm12, writeFile as writeFile9 } from "node:fs/promises";
+import { chmod as chmod9, mkdir as mkdir13, mkdtemp as mkdtemp5, rm as rm12, writeFile as writeFile9 } from "node:fs/promises";
 import { join as join32 } from "node:path";
 import { pipeline as pipeline6 } from "node:stream/promises";
 async function runBuild(req, engine) {
@@ -61021,7 +61021,7 @@ async function buildLeased(req, engine, lease) {
       tempDirs.push(dir);
       const name = urlFileName(url);
       await pipeline6(blobs.stream(digest), createWriteStream5(join32(dir, name), { mode: 384 }));
-      await chmod10(join32(dir, name), 384);
+      await chmod9(join32(dir, name), 384);
       return { dir, name };
     },
     gitCheckout: (source) => gitSources.checkout(source),
