@@ -42,6 +42,13 @@ export class LocalCache {
   private readonly leases: FileLeases;
   private readonly index: FsCacheIndex;
   private lock?: FileLock;
+  /**
+   * What the records say the layers take here, kept between steps instead of read from every record
+   * each time: this worker alone writes its index (`claim`). Counted again after a prune.
+   */
+  private used?: number;
+  /** Records added since the process started: a count that overlapped one is not kept. */
+  private added = 0;
 
   constructor(
     readonly dir: string,
@@ -111,21 +118,30 @@ export class LocalCache {
       if (await this.index.get(l.digest)) continue;
       const size = unpacked.get(l.diffID) ?? l.size;
       await this.index.put({ key: l.digest, layers: [{ ...l, size }], created: new Date().toISOString() });
+      this.added++;
+      if (this.used !== undefined) this.used += size;
     }
   }
 
   /** Past the bound, the least recently used layers go (down to 80%), with their snapshots. */
   async enforceLimit(): Promise<void> {
-    // What the records say the layers take here, as prune's keepStorage counts it.
-    let used = 0;
-    for await (const { record } of this.index.list()) used += record.layers.reduce((n, l) => n + l.size, 0);
-    if (used <= this.maxBytes) return;
+    if ((this.used ?? (await this.count())) <= this.maxBytes) return;
     const blobs = new FsBlobStore(this.dir);
     const snapshots = new SnapshotStore(this.dir, blobs);
     await this.leases.collect(async (leased) => {
       const result = await prune(this.index, blobs, leased, { keepStorage: Math.floor(this.maxBytes * 0.8), graceMs: this.graceMs });
       await snapshots.removeExcept(result.liveDiffIDs, this.graceMs, result.freedDiffIDs);
     });
+    this.used = undefined;
+  }
+
+  /** What the records say the layers take here, as prune's keepStorage counts it; kept unless a record was added meanwhile. */
+  private async count(): Promise<number> {
+    const before = this.added;
+    let used = 0;
+    for await (const { record } of this.index.list()) used += record.layers.reduce((n, l) => n + l.size, 0);
+    if (this.added === before) this.used = used;
+    return used;
   }
 }
 
