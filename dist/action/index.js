@@ -28416,7 +28416,12 @@ var init_snapshot_store = __esm({
       tmpDir;
       active = /* @__PURE__ */ new Set();
       extracting = /* @__PURE__ */ new Map();
-      overlay;
+      /**
+       * Whether overlay mounts work here: undecided until a mount succeeds (yes) or a failed one's probe
+       * fails too (no); DOCKYARD_SNAPSHOTTER=copy says no at once. No probe on the way to a mount that works.
+       */
+      overlayWorks = process.env.DOCKYARD_SNAPSHOTTER === "copy" ? false : void 0;
+      probe;
       name(diffID) {
         return diffID.slice(7, 7 + 24);
       }
@@ -28501,12 +28506,11 @@ var init_snapshot_store = __esm({
         });
       }
       /**
-       * Overlay unless it cannot mount here (or DOCKYARD_SNAPSHOTTER=copy): then plain copies.
-       * Decided once, by trying a mount.
+       * Whether an overlay of two empty directories mounts: asked once a real mount has failed, to tell a
+       * place without overlayfs (then plain copies, from then on) from a mount that failed for its own reasons.
        */
-      async useOverlay() {
-        this.overlay ??= (async () => {
-          if (process.env.DOCKYARD_SNAPSHOTTER === "copy") return false;
+      overlayProbe() {
+        this.probe ??= (async () => {
           const probe = join21(this.mountsDir, `${process.pid}-probe-${randomBytes8(4).toString("hex")}`);
           await mkdir8(join21(probe, "merged"), { recursive: true });
           try {
@@ -28520,7 +28524,7 @@ var init_snapshot_store = __esm({
             await rm9(probe, { recursive: true, force: true });
           }
         })();
-        return this.overlay;
+        return this.probe;
       }
       /** The copying fallback: a fresh copy of the chain; the diff is computed when the step detaches. */
       async mountCopy(layers, writable, base) {
@@ -28551,7 +28555,19 @@ var init_snapshot_store = __esm({
       /** Mounts the chain `layers` (base first). Writable mounts get a fresh upper directory. */
       async mount(layers, writable) {
         await Promise.all(layers.map((l) => this.ensure(l)));
-        if (!await this.useOverlay()) return this.mountCopy(layers, writable, join21(this.mountsDir, `${process.pid}-${randomBytes8(6).toString("hex")}`));
+        if (this.overlayWorks !== false) {
+          try {
+            const mounted = await this.mountOverlayChain(layers, writable);
+            this.overlayWorks = true;
+            return mounted;
+          } catch (err) {
+            if (this.overlayWorks === true || await this.overlayProbe()) throw err;
+            this.overlayWorks = false;
+          }
+        }
+        return this.mountCopy(layers, writable, join21(this.mountsDir, `${process.pid}-${randomBytes8(6).toString("hex")}`));
+      }
+      async mountOverlayChain(layers, writable) {
         const id = `${process.pid}-${randomBytes8(6).toString("hex")}`;
         const base = join21(this.mountsDir, id);
         const merged = join21(base, "merged");
@@ -28624,7 +28640,7 @@ var init_snapshot_store = __esm({
       async releaseAll() {
         for (const base of [...this.active]) {
           this.active.delete(base);
-          if (await this.useOverlay()) await unmount(join21(base, "merged"));
+          if (this.overlayWorks) await unmount(join21(base, "merged"));
           await rm9(base, { recursive: true, force: true });
         }
       }

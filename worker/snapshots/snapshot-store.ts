@@ -40,7 +40,12 @@ export class SnapshotStore {
   private readonly tmpDir: string;
   private readonly active = new Set<string>();
   private readonly extracting = new Map<string, Promise<number>>();
-  private overlay?: Promise<boolean>;
+  /**
+   * Whether overlay mounts work here: undecided until a mount succeeds (yes) or a failed one's probe
+   * fails too (no); DOCKYARD_SNAPSHOTTER=copy says no at once. No probe on the way to a mount that works.
+   */
+  private overlayWorks: boolean | undefined = process.env.DOCKYARD_SNAPSHOTTER === 'copy' ? false : undefined;
+  private probe?: Promise<boolean>;
 
   constructor(
     root: string,
@@ -153,12 +158,11 @@ export class SnapshotStore {
   }
 
   /**
-   * Overlay unless it cannot mount here (or DOCKYARD_SNAPSHOTTER=copy): then plain copies.
-   * Decided once, by trying a mount.
+   * Whether an overlay of two empty directories mounts: asked once a real mount has failed, to tell a
+   * place without overlayfs (then plain copies, from then on) from a mount that failed for its own reasons.
    */
-  private async useOverlay(): Promise<boolean> {
-    this.overlay ??= (async () => {
-      if (process.env.DOCKYARD_SNAPSHOTTER === 'copy') return false;
+  private overlayProbe(): Promise<boolean> {
+    this.probe ??= (async () => {
       const probe = join(this.mountsDir, `${process.pid}-probe-${randomBytes(4).toString('hex')}`);
       await mkdir(join(probe, 'merged'), { recursive: true });
       try {
@@ -172,7 +176,7 @@ export class SnapshotStore {
         await rm(probe, { recursive: true, force: true });
       }
     })();
-    return this.overlay;
+    return this.probe;
   }
 
   /** The copying fallback: a fresh copy of the chain; the diff is computed when the step detaches. */
@@ -205,7 +209,20 @@ export class SnapshotStore {
   /** Mounts the chain `layers` (base first). Writable mounts get a fresh upper directory. */
   async mount(layers: Layer[], writable: boolean): Promise<MountedRootfs> {
     await Promise.all(layers.map((l) => this.ensure(l)));
-    if (!(await this.useOverlay())) return this.mountCopy(layers, writable, join(this.mountsDir, `${process.pid}-${randomBytes(6).toString('hex')}`));
+    if (this.overlayWorks !== false) {
+      try {
+        const mounted = await this.mountOverlayChain(layers, writable);
+        this.overlayWorks = true;
+        return mounted;
+      } catch (err) {
+        if (this.overlayWorks === true || (await this.overlayProbe())) throw err;
+        this.overlayWorks = false;
+      }
+    }
+    return this.mountCopy(layers, writable, join(this.mountsDir, `${process.pid}-${randomBytes(6).toString('hex')}`));
+  }
+
+  private async mountOverlayChain(layers: Layer[], writable: boolean): Promise<MountedRootfs> {
     const id = `${process.pid}-${randomBytes(6).toString('hex')}`;
     const base = join(this.mountsDir, id);
     const merged = join(base, 'merged');
@@ -287,7 +304,7 @@ export class SnapshotStore {
   async releaseAll(): Promise<void> {
     for (const base of [...this.active]) {
       this.active.delete(base);
-      if (await this.useOverlay()) await unmount(join(base, 'merged'));
+      if (this.overlayWorks) await unmount(join(base, 'merged'));
       await rm(base, { recursive: true, force: true });
     }
   }
