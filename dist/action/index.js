@@ -15079,7 +15079,7 @@ var require_util4 = __commonJS({
           if (encoding === "failure") {
             encoding = "UTF-8";
           }
-          return decode(bytes, encoding);
+          return decode2(bytes, encoding);
         }
         case "ArrayBuffer": {
           const sequence = combineByteSequences(bytes);
@@ -15096,7 +15096,7 @@ var require_util4 = __commonJS({
         }
       }
     }
-    function decode(ioQueue, encoding) {
+    function decode2(ioQueue, encoding) {
       const bytes = combineByteSequences(ioQueue);
       const BOMEncoding = BOMSniffing(bytes);
       let slice = 0;
@@ -26190,7 +26190,7 @@ var require_headers2 = __commonJS({
       }
       return result;
     };
-    exports.encode = function encode(opts) {
+    exports.encode = function encode2(opts) {
       const buf = b4a.alloc(512);
       let name = opts.name;
       let prefix = "";
@@ -26222,7 +26222,7 @@ var require_headers2 = __commonJS({
       b4a.write(buf, encodeOct(cksum(buf), 6), 148);
       return buf;
     };
-    exports.decode = function decode(buf, filenameEncoding, allowUnknownFormat) {
+    exports.decode = function decode2(buf, filenameEncoding, allowUnknownFormat) {
       let typeflag = buf[156] === 0 ? 0 : buf[156] - ZERO_OFFSET;
       let name = decodeStr(buf, 0, 100, filenameEncoding);
       const mode2 = decodeOct(buf, 100, 8);
@@ -27393,6 +27393,20 @@ var init_file_stamp = __esm({
 // worker/file/copy-links.ts
 import { createHash as createHash4 } from "node:crypto";
 import { join as join15, resolve as resolve3 } from "node:path";
+function decode(doc) {
+  const saved = doc;
+  if (saved.version !== 3 || !Array.isArray(saved.dirs)) return void 0;
+  const files = /* @__PURE__ */ new Map();
+  for (const [rel, copies] of Object.entries(saved.files)) files.set(rel, copies.map(([stamp, dir, dest]) => [stamp, saved.dirs[dir], dest ?? rel]));
+  return files;
+}
+function encode(files) {
+  const dirs = /* @__PURE__ */ new Map();
+  const index = (dir) => dirs.get(dir) ?? (dirs.set(dir, dirs.size), dirs.size - 1);
+  const saved = {};
+  for (const [rel, copies] of files) saved[rel] = copies.map(([stamp, dir, dest]) => dest === rel ? [stamp, index(dir)] : [stamp, index(dir), dest]);
+  return { version: 3, dirs: [...dirs.keys()], files: saved };
+}
 var MAX_COPIES, SourceLinks, CopyLinks;
 var init_copy_links = __esm({
   "worker/file/copy-links.ts"() {
@@ -27428,6 +27442,8 @@ var init_copy_links = __esm({
       }
       settledMs;
       folder;
+      /** Each source's index as read at its first COPY here, updated by `remember`: read once per build, not per step. */
+      loaded = /* @__PURE__ */ new Map();
       /** Forgets every earlier copy (`prune --all`). Only hints: a writer meanwhile loses its update, nothing else. */
       clear() {
         return this.folder.clear();
@@ -27436,20 +27452,32 @@ var init_copy_links = __esm({
         return createHash4("sha256").update(resolve3(sourceDir)).digest("hex");
       }
       load(sourceDir) {
-        return this.folder.read(this.key(sourceDir), (doc) => doc.version === 2 ? new Map(Object.entries(doc.files)) : void 0) ?? /* @__PURE__ */ new Map();
+        let files = this.loaded.get(sourceDir);
+        if (!files) {
+          files = this.folder.read(this.key(sourceDir), decode) ?? /* @__PURE__ */ new Map();
+          this.loaded.set(sourceDir, files);
+        }
+        return files;
       }
       forSource(sourceDir) {
         return new SourceLinks(this.load(sourceDir), this.settledMs);
       }
-      /** Remembers that `copied` now lie in `snapshotDir` (the step's adopted snapshot). */
+      /**
+       * Remembers that `copied` now lie in `snapshotDir` (the step's adopted snapshot). A build that wrote
+       * the same source's index meanwhile loses its update: it only costs a copy later.
+       */
       remember(sourceDir, snapshotDir, copied) {
         if (copied.length === 0) return;
         const files = this.load(sourceDir);
         for (const c of copied) {
-          const others = (files.get(c.rel) ?? []).filter((k) => k[0] === c.stamp && !(k[1] === snapshotDir && k[2] === c.dest));
-          files.set(c.rel, [[c.stamp, snapshotDir, c.dest], ...others].slice(0, MAX_COPIES));
+          const kept = [[c.stamp, snapshotDir, c.dest]];
+          for (const k of files.get(c.rel) ?? []) {
+            if (kept.length === MAX_COPIES) break;
+            if (k[0] === c.stamp && !(k[1] === snapshotDir && k[2] === c.dest)) kept.push(k);
+          }
+          files.set(c.rel, kept);
         }
-        this.folder.write(this.key(sourceDir), { version: 2, files: Object.fromEntries(files) });
+        this.folder.write(this.key(sourceDir), encode(files));
       }
     };
   }
@@ -69514,7 +69542,7 @@ var require_base64 = __commonJS({
     for (i = 0; i < 64; )
       s64[b64[i] = i < 26 ? i + 65 : i < 52 ? i + 71 : i < 62 ? i - 4 : i - 59 | 43] = i++;
     var i;
-    base64.encode = function encode(buffer, start, end) {
+    base64.encode = function encode2(buffer, start, end) {
       var parts = null, chunk = [];
       var i2 = 0, j = 0, t;
       while (start < end) {
@@ -69555,7 +69583,7 @@ var require_base64 = __commonJS({
       return String.fromCharCode.apply(String, chunk.slice(0, i2));
     };
     var invalidEncoding = "invalid encoding";
-    base64.decode = function decode(string, buffer, offset) {
+    base64.decode = function decode2(string, buffer, offset) {
       var start = offset;
       var j = 0, t;
       for (var i2 = 0; i2 < string.length; ) {
@@ -72613,13 +72641,13 @@ var require_message = __commonJS({
     Message.create = function create(properties) {
       return this.$type.create(properties);
     };
-    Message.encode = function encode(message, writer) {
+    Message.encode = function encode2(message, writer) {
       return this.$type.encode(message, writer);
     };
     Message.encodeDelimited = function encodeDelimited(message, writer) {
       return this.$type.encodeDelimited(message, writer);
     };
-    Message.decode = function decode(reader) {
+    Message.decode = function decode2(reader) {
       return this.$type.decode(reader);
     };
     Message.decodeDelimited = function decodeDelimited(reader) {

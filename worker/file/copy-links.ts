@@ -38,10 +38,31 @@ type Copy = [string, string, string];
 /** Copies kept per source file: one per COPY of it with its own destination metadata (e.g. --chmod). */
 const MAX_COPIES = 4;
 
+/** A copy as saved: the snapshot directory by its index in `dirs`, the path left out when it is the source's. */
+type SavedCopy = [string, number] | [string, number, string];
+
 interface Saved {
-  version: 2;
+  version: 3;
+  /** The snapshot directories, each written once rather than once per file (a tenth of the size). */
+  dirs: string[];
   /** Source-relative path to its latest copies, newest first. */
-  files: Record<string, Copy[]>;
+  files: Record<string, SavedCopy[]>;
+}
+
+function decode(doc: unknown): Map<string, Copy[]> | undefined {
+  const saved = doc as Saved;
+  if (saved.version !== 3 || !Array.isArray(saved.dirs)) return undefined;
+  const files = new Map<string, Copy[]>();
+  for (const [rel, copies] of Object.entries(saved.files)) files.set(rel, copies.map(([stamp, dir, dest]) => [stamp, saved.dirs[dir]!, dest ?? rel]));
+  return files;
+}
+
+function encode(files: Map<string, Copy[]>): Saved {
+  const dirs = new Map<string, number>();
+  const index = (dir: string): number => dirs.get(dir) ?? (dirs.set(dir, dirs.size), dirs.size - 1);
+  const saved: Record<string, SavedCopy[]> = {};
+  for (const [rel, copies] of files) saved[rel] = copies.map(([stamp, dir, dest]) => (dest === rel ? [stamp, index(dir)] : [stamp, index(dir), dest]));
+  return { version: 3, dirs: [...dirs.keys()], files: saved };
 }
 
 /** The earlier copies from one source directory. */
@@ -71,6 +92,8 @@ export class SourceLinks {
 /** The index of earlier copies, one file per source directory under `<stateDir>/copy-links/`. */
 export class CopyLinks {
   private readonly folder: HintFolder;
+  /** Each source's index as read at its first COPY here, updated by `remember`: read once per build, not per step. */
+  private readonly loaded = new Map<string, Map<string, Copy[]>>();
 
   constructor(
     stateDir: string,
@@ -90,22 +113,35 @@ export class CopyLinks {
   }
 
   private load(sourceDir: string): Map<string, Copy[]> {
-    return this.folder.read(this.key(sourceDir), (doc) => ((doc as Saved).version === 2 ? new Map(Object.entries((doc as Saved).files)) : undefined)) ?? new Map();
+    let files = this.loaded.get(sourceDir);
+    if (!files) {
+      files = this.folder.read(this.key(sourceDir), decode) ?? new Map<string, Copy[]>();
+      this.loaded.set(sourceDir, files);
+    }
+    return files;
   }
 
   forSource(sourceDir: string): SourceLinks {
     return new SourceLinks(this.load(sourceDir), this.settledMs);
   }
 
-  /** Remembers that `copied` now lie in `snapshotDir` (the step's adopted snapshot). */
+  /**
+   * Remembers that `copied` now lie in `snapshotDir` (the step's adopted snapshot). A build that wrote
+   * the same source's index meanwhile loses its update: it only costs a copy later.
+   */
   remember(sourceDir: string, snapshotDir: string, copied: CopiedFile[]): void {
     if (copied.length === 0) return;
     const files = this.load(sourceDir);
+    // Plain loops: this runs once per build over every file, mostly before V8 has optimised it.
     for (const c of copied) {
-      const others = (files.get(c.rel) ?? []).filter((k) => k[0] === c.stamp && !(k[1] === snapshotDir && k[2] === c.dest));
-      files.set(c.rel, [[c.stamp, snapshotDir, c.dest] as Copy, ...others].slice(0, MAX_COPIES));
+      const kept: Copy[] = [[c.stamp, snapshotDir, c.dest]];
+      for (const k of files.get(c.rel) ?? []) {
+        if (kept.length === MAX_COPIES) break;
+        if (k[0] === c.stamp && !(k[1] === snapshotDir && k[2] === c.dest)) kept.push(k);
+      }
+      files.set(c.rel, kept);
     }
     // Only an optimisation: if the write fails, the next build copies.
-    this.folder.write(this.key(sourceDir), { version: 2, files: Object.fromEntries(files) } satisfies Saved);
+    this.folder.write(this.key(sourceDir), encode(files));
   }
 }
