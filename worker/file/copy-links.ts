@@ -43,7 +43,7 @@ type SavedCopy = [string, number] | [string, number, string];
 
 interface Saved {
   version: 3;
-  /** The snapshot directories, each written once rather than once per file (a tenth of the size). */
+  /** The snapshot directories, each written once rather than once per file (40% of the size). */
   dirs: string[];
   /** Source-relative path to its latest copies, newest first. */
   files: Record<string, SavedCopy[]>;
