@@ -37,6 +37,29 @@ describe('dockyard executable: the code cache', () => {
     assert.deepEqual(readdirSync(cacheDir), ['other.bin']);
   });
 
+  it('where the program\'s folder is read-only, it runs without a cache and says nothing about it', () => {
+    const ro = mkdtempSync(join(repoRoot, 'dist', 'launch-test-ro-'));
+    try {
+      for (const f of ['dockyard.cjs', 'dockyard-program.cjs']) copyFileSync(join(bin, f), join(ro, f));
+      // A read-only bind mount: root writes through file permissions, not through this.
+      assert.equal(spawnSync('mount', ['--bind', ro, ro]).status, 0);
+      try {
+        assert.equal(spawnSync('mount', ['-o', 'remount,bind,ro', ro]).status, 0);
+        for (let i = 0; i < 2; i++) {
+          const r = spawnSync(process.execPath, [join(ro, 'dockyard.cjs'), '--version'], { encoding: 'utf8' });
+          assert.equal(r.status, 0, r.stderr);
+          assert.equal(r.stdout, `dockyard ${version}\n`);
+          assert.equal(r.stderr, '');
+        }
+        assert.equal(existsSync(join(ro, 'code-cache')), false);
+      } finally {
+        spawnSync('umount', [ro]);
+      }
+    } finally {
+      rmSync(ro, { recursive: true, force: true });
+    }
+  });
+
   it('a cache V8 rejects (corrupt, or from another Node) is compiled past and replaced', () => {
     mkdirSync(cacheDir, { recursive: true });
     const garbage = Buffer.alloc(4096, 0x5a);
