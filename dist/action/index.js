@@ -17438,7 +17438,7 @@ var require_permessage_deflate = __commonJS({
 var require_receiver = __commonJS({
   "node_modules/@actions/http-client/node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
     "use strict";
-    var { Writable: Writable2 } = __require("node:stream");
+    var { Writable: Writable3 } = __require("node:stream");
     var assert = __require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants5();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
@@ -17461,7 +17461,7 @@ var require_receiver = __commonJS({
       closeWebSocketConnection(ws, code, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws, reason);
     }
-    var ByteParser = class extends Writable2 {
+    var ByteParser = class extends Writable3 {
       #buffers = [];
       #fragmentsBytes = 0;
       #byteOffset = 0;
@@ -21607,10 +21607,10 @@ function verified(digest, src) {
   pipeline(src, verify2, () => void 0);
   return verify2;
 }
-function lazyVerified(digest, open6) {
+function lazyVerified(digest, open7) {
   const src = Readable.from(
     (async function* () {
-      yield* await open6();
+      yield* await open7();
     })(),
     { objectMode: false }
   );
@@ -23813,16 +23813,16 @@ var require_parse2 = __commonJS({
         const analysis = analyzeRepeatedExtglob(body, opts);
         if ((token.type === "plus" || token.type === "star") && analysis.risky) {
           const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
-          const open6 = tokens[token.tokensIndex];
-          open6.type = "text";
-          open6.value = literal;
-          open6.output = safeOutput || utils.escapeRegex(literal);
+          const open7 = tokens[token.tokensIndex];
+          open7.type = "text";
+          open7.value = literal;
+          open7.output = safeOutput || utils.escapeRegex(literal);
           for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
             tokens[i].value = "";
             tokens[i].output = "";
             delete tokens[i].suffix;
           }
-          state.output = token.output + open6.output;
+          state.output = token.output + open7.output;
           state.backtrack = true;
           push2({ type: "paren", extglob: true, value, output: "" });
           decrement("parens");
@@ -24042,15 +24042,15 @@ var require_parse2 = __commonJS({
         }
         if (value === "{" && opts.nobrace !== true) {
           increment("braces");
-          const open6 = {
+          const open7 = {
             type: "brace",
             value,
             output: "(",
             outputIndex: state.output.length,
             tokensIndex: state.tokens.length
           };
-          braces.push(open6);
-          push2(open6);
+          braces.push(open7);
+          push2(open7);
           continue;
         }
         if (value === "}") {
@@ -25876,7 +25876,7 @@ var require_streamx = __commonJS({
         }
       }
     };
-    var Writable2 = class extends Stream {
+    var Writable3 = class extends Stream {
       constructor(opts) {
         super(opts);
         this._duplexState |= OPENING | READ_DONE;
@@ -26122,7 +26122,7 @@ var require_streamx = __commonJS({
       this.destroy(StreamError.ABORTED());
     }
     function isWritev(s) {
-      return s._writev !== Writable2.prototype._writev && s._writev !== Duplex.prototype._writev;
+      return s._writev !== Writable3.prototype._writev && s._writev !== Duplex.prototype._writev;
     }
     module.exports = {
       pipeline: pipeline7,
@@ -26136,7 +26136,7 @@ var require_streamx = __commonJS({
       isDisturbed,
       getStreamError,
       Stream,
-      Writable: Writable2,
+      Writable: Writable3,
       Readable: Readable5,
       Duplex,
       Transform: Transform2,
@@ -26411,7 +26411,7 @@ var require_headers2 = __commonJS({
 // node_modules/tar-stream/extract.js
 var require_extract = __commonJS({
   "node_modules/tar-stream/extract.js"(exports, module) {
-    var { Writable: Writable2, Readable: Readable5, getStreamError } = require_streamx();
+    var { Writable: Writable3, Readable: Readable5, getStreamError } = require_streamx();
     var FIFO = require_fast_fifo();
     var b4a = require_b4a();
     var headers = require_headers2();
@@ -26490,7 +26490,7 @@ var require_extract = __commonJS({
         cb(null);
       }
     };
-    var Extract = class extends Writable2 {
+    var Extract = class extends Writable3 {
       constructor(opts) {
         super(opts);
         if (!opts) opts = {};
@@ -26775,14 +26775,14 @@ var require_constants7 = __commonJS({
 // node_modules/tar-stream/pack.js
 var require_pack = __commonJS({
   "node_modules/tar-stream/pack.js"(exports, module) {
-    var { Readable: Readable5, Writable: Writable2, getStreamError } = require_streamx();
+    var { Readable: Readable5, Writable: Writable3, getStreamError } = require_streamx();
     var b4a = require_b4a();
     var constants4 = require_constants7();
     var headers = require_headers2();
     var DMODE = 493;
     var FMODE = 420;
     var END_OF_TAR = b4a.alloc(1024);
-    var Sink = class extends Writable2 {
+    var Sink = class extends Writable3 {
       constructor(pack, header, callback) {
         super({ mapWritable, eagerOpen: true });
         this.written = 0;
@@ -27792,6 +27792,91 @@ var init_manifest = __esm({
   }
 });
 
+// worker/layers/followed-spool.ts
+import { open as open6, rm as rm7 } from "node:fs/promises";
+import { Writable as Writable2 } from "node:stream";
+var READ_CHUNK, FollowedSpool;
+var init_followed_spool = __esm({
+  "worker/layers/followed-spool.ts"() {
+    "use strict";
+    READ_CHUNK = 1 << 20;
+    FollowedSpool = class _FollowedSpool {
+      constructor(path, out) {
+        this.path = path;
+        this.out = out;
+      }
+      path;
+      out;
+      written = 0;
+      ended = false;
+      failure;
+      wake;
+      /** Creates the file (it must not exist). */
+      static async create(path) {
+        return new _FollowedSpool(path, await open6(path, "wx", 384));
+      }
+      notify() {
+        const wake = this.wake;
+        this.wake = void 0;
+        wake?.();
+      }
+      /** The writing side: ends the spool when it finishes; a failure or destroy fails the reader. */
+      writable() {
+        return new Writable2({
+          write: (chunk, _encoding, done) => {
+            this.out.write(chunk, 0, chunk.length, this.written).then(
+              () => {
+                this.written += chunk.length;
+                this.notify();
+                done();
+              },
+              (err) => done(err)
+            );
+          },
+          final: (done) => {
+            this.out.close().then(() => {
+              this.ended = true;
+              this.notify();
+              done();
+            }, done);
+          },
+          destroy: (err, done) => {
+            if (!this.ended) {
+              this.failure = err ?? new Error(`${this.path}: the spool was abandoned before its end`);
+              this.notify();
+              void this.out.close().catch(() => void 0);
+            }
+            done(err);
+          }
+        });
+      }
+      /** The reading side (one reader): every byte once written, ending with the writer; then the file is removed. */
+      async *read() {
+        const input = await open6(this.path, "r");
+        let pos = 0;
+        try {
+          for (; ; ) {
+            if (this.failure) throw this.failure;
+            if (pos < this.written) {
+              const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, this.written - pos));
+              const { bytesRead } = await input.read(buf, 0, buf.length, pos);
+              pos += bytesRead;
+              yield buf.subarray(0, bytesRead);
+            } else if (this.ended) {
+              return;
+            } else {
+              await new Promise((resolve8) => this.wake = resolve8);
+            }
+          }
+        } finally {
+          await input.close();
+          await rm7(this.path, { force: true });
+        }
+      }
+    };
+  }
+});
+
 // worker/layers/parallel-gzip.ts
 import { createHash as createHash5 } from "node:crypto";
 import { availableParallelism as availableParallelism2 } from "node:os";
@@ -28116,8 +28201,7 @@ var init_tar_writer = __esm({
 
 // worker/layers/layer-writer.ts
 import { createHash as createHash6, randomBytes as randomBytes7 } from "node:crypto";
-import { createReadStream as createReadStream4, createWriteStream as createWriteStream2 } from "node:fs";
-import { readdir as readdir6, rm as rm7 } from "node:fs/promises";
+import { readdir as readdir6, rm as rm8 } from "node:fs/promises";
 import { pipeline as pipeline2 } from "node:stream/promises";
 import { join as join18 } from "node:path";
 async function isEmptyDiff(root) {
@@ -28147,14 +28231,18 @@ async function tarInto(root, sink, opts = {}) {
   );
   return `sha256:${hash.digest("hex")}`;
 }
-async function spoolLayer(root, tmpDir, opts = {}) {
-  const path = join18(tmpDir, `layer-${process.pid}-${randomBytes7(6).toString("hex")}.tar`);
+async function spoolCompressed(root, tmpDir, blobs, hints, opts = {}) {
+  const spool = await FollowedSpool.create(join18(tmpDir, `layer-${process.pid}-${randomBytes7(6).toString("hex")}.tar`));
+  const compressed = gzipBlob(spool.read(), blobs, hints).finally(() => rm8(spool.path, { force: true }));
+  compressed.catch(() => void 0);
+  let diffID;
   try {
-    return { diffID: await tarInto(root, createWriteStream2(path), opts), path };
+    diffID = await tarInto(root, spool.writable(), opts);
   } catch (err) {
-    await rm7(path, { force: true });
+    await compressed.catch(() => void 0);
     throw err;
   }
+  return { diffID, record: compressed.then(({ digest, size }) => ({ digest, diffID, size, mediaType: MediaType.ociLayerGzip })) };
 }
 async function storeUncompressed(root, blobs, opts = {}) {
   const writer = blobs.writer();
@@ -28168,33 +28256,28 @@ async function storeUncompressed(root, blobs, opts = {}) {
   const record = writer.commit().then(({ digest, size }) => ({ digest, diffID, size, mediaType: MediaType.ociLayer, gzipOnExport: true }));
   return { diffID, record };
 }
-async function gzipTar(tar, diffID, blobs, hints) {
+async function gzipBlob(tar, blobs, hints) {
   const writer = blobs.writer();
   try {
     const { members } = await gzipParallel(tar, writer, { hash: false, ...hints ? { reuse: hints.source(blobs) } : {} });
-    const { digest, size } = await writer.commit();
-    hints?.remember(digest, members);
-    return { digest, diffID, size, mediaType: MediaType.ociLayerGzip };
+    const blob = await writer.commit();
+    hints?.remember(blob.digest, members);
+    return blob;
   } catch (err) {
     await writer.abort();
     throw err;
   }
 }
-function gzipLayer(layer, blobs, hints) {
-  return gzipTar(blobs.stream(layer.digest), layer.diffID, blobs, hints);
-}
-async function compressSpooled(path, diffID, blobs, hints) {
-  try {
-    return await gzipTar(createReadStream4(path, { highWaterMark: 1 << 20 }), diffID, blobs, hints);
-  } finally {
-    await rm7(path, { force: true });
-  }
+async function gzipLayer(layer, blobs, hints) {
+  const { digest, size } = await gzipBlob(blobs.stream(layer.digest), blobs, hints);
+  return { digest, diffID: layer.diffID, size, mediaType: MediaType.ociLayerGzip };
 }
 var init_layer_writer = __esm({
   "worker/layers/layer-writer.ts"() {
     "use strict";
     init_manifest();
     init_xattr();
+    init_followed_spool();
     init_parallel_gzip();
     init_tar_writer();
   }
@@ -28273,11 +28356,10 @@ var init_local_worker = __esm({
             void record2.then(() => trace(`layer: tar committed ${diffID2}`), () => void 0);
             return { layers: [...parent, { diffID: diffID2, record: record2 }], emptyLayer: false };
           }
-          const { diffID, path } = await spoolLayer(root.upper, this.tmpDir, opts);
+          const { diffID, record } = await spoolCompressed(root.upper, this.tmpDir, this.blobs, this.gzipMembers, opts);
           trace("layer: tar spooled");
           await this.snapshots.adopt(root.upper, diffID);
           trace("layer: adopted");
-          const record = compressSpooled(path, diffID, this.blobs, this.gzipMembers);
           void record.then(() => trace(`layer: compressed ${diffID}`), () => void 0);
           record.catch(() => void 0);
           return { layers: [...parent, { diffID, record }], emptyLayer: false };
@@ -28309,10 +28391,10 @@ var init_mount = __esm({
 });
 
 // worker/snapshots/copy-snapshotter.ts
-import { lstat as lstat6, mkdir as mkdir7, readdir as readdir7, readlink as readlink4, rm as rm8, copyFile as copyFile5, symlink as symlink4, chmod as chmod7, lchown as lchown3, lutimes as lutimes2, utimes as utimes5 } from "node:fs/promises";
+import { lstat as lstat6, mkdir as mkdir7, readdir as readdir7, readlink as readlink4, rm as rm9, copyFile as copyFile5, symlink as symlink4, chmod as chmod7, lchown as lchown3, lutimes as lutimes2, utimes as utimes5 } from "node:fs/promises";
 import { join as join20 } from "node:path";
 async function applyLayerDir(layerDir, target) {
-  for (const dir of await findOpaqueDirs(layerDir)) await rm8(join20(target, dir), { recursive: true, force: true });
+  for (const dir of await findOpaqueDirs(layerDir)) await rm9(join20(target, dir), { recursive: true, force: true });
   const whiteouts = [];
   const walk = async (rel) => {
     for (const name of await readdir7(join20(layerDir, rel))) {
@@ -28323,9 +28405,9 @@ async function applyLayerDir(layerDir, target) {
     }
   };
   await walk("");
-  for (const w of whiteouts) await rm8(join20(target, w), { recursive: true, force: true });
+  for (const w of whiteouts) await rm9(join20(target, w), { recursive: true, force: true });
   await runCommand("cp", ["-a", "--reflink=auto", `${layerDir}/.`, `${target}/`]);
-  for (const w of whiteouts) await rm8(join20(target, w), { force: true });
+  for (const w of whiteouts) await rm9(join20(target, w), { force: true });
 }
 async function manifestOf(root) {
   const m = /* @__PURE__ */ new Map();
@@ -28405,7 +28487,7 @@ var init_copy_snapshotter = __esm({
 // worker/snapshots/snapshot-store.ts
 import { randomBytes as randomBytes8 } from "node:crypto";
 import { chmodSync as chmodSync3, existsSync as existsSync5, mkdirSync as mkdirSync10, readdirSync as readdirSync5 } from "node:fs";
-import { chmod as chmod8, mkdir as mkdir8, rename as rename6, rm as rm9, stat as stat4 } from "node:fs/promises";
+import { chmod as chmod8, mkdir as mkdir8, rename as rename6, rm as rm10, stat as stat4 } from "node:fs/promises";
 import { join as join21, relative as relative3 } from "node:path";
 function isAlive2(pid) {
   try {
@@ -28498,11 +28580,11 @@ var init_snapshot_store = __esm({
             await before;
             await rename6(tmp, this.path(layer.diffID)).catch(async (err) => {
               if (!this.has(layer.diffID)) throw err;
-              await rm9(tmp, { recursive: true, force: true });
+              await rm10(tmp, { recursive: true, force: true });
             });
             return bytes;
           } catch (err) {
-            await rm9(tmp, { recursive: true, force: true });
+            await rm10(tmp, { recursive: true, force: true });
             throw err;
           } finally {
             this.extracting.delete(name);
@@ -28520,17 +28602,17 @@ var init_snapshot_store = __esm({
           await runCommand("cp", ["-al", join21(this.dir, name), tmp]);
           await rename6(tmp, join21(this.dir, aliasName)).catch(() => void 0);
         } finally {
-          await rm9(tmp, { recursive: true, force: true });
+          await rm10(tmp, { recursive: true, force: true });
         }
         return aliasName;
       }
       /** Takes a finished upper directory as the snapshot of the layer made from it: no second unpack. */
       async adopt(upper, diffID) {
         await this.lease?.add([{ kind: "snapshot", diffID }]);
-        if (this.has(diffID)) return rm9(upper, { recursive: true, force: true });
+        if (this.has(diffID)) return rm10(upper, { recursive: true, force: true });
         await rename6(upper, this.path(diffID)).catch(async () => {
           if (!this.has(diffID)) throw new Error(`cannot store snapshot ${diffID}`);
-          await rm9(upper, { recursive: true, force: true });
+          await rm10(upper, { recursive: true, force: true });
         });
       }
       /**
@@ -28549,7 +28631,7 @@ var init_snapshot_store = __esm({
             process.stderr.write("WARNING: overlayfs cannot mount here; falling back to copying snapshots (slower)\n");
             return false;
           } finally {
-            await rm9(probe, { recursive: true, force: true });
+            await rm10(probe, { recursive: true, force: true });
           }
         })();
         return this.probe;
@@ -28576,7 +28658,7 @@ var init_snapshot_store = __esm({
           },
           release: async () => {
             if (!this.active.delete(base)) return;
-            await rm9(base, { recursive: true, force: true });
+            await rm10(base, { recursive: true, force: true });
           }
         };
       }
@@ -28621,7 +28703,7 @@ var init_snapshot_store = __esm({
         try {
           await mountOverlay(merged, { lower, cwd: this.dir, ...upper ? { upper: rel(upper), work: rel(join21(base, "work")) } : {} });
         } catch (err) {
-          await rm9(base, { recursive: true, force: true });
+          await rm10(base, { recursive: true, force: true });
           throw err;
         }
         this.active.add(base);
@@ -28637,7 +28719,7 @@ var init_snapshot_store = __esm({
           release: async () => {
             if (!this.active.delete(base)) return;
             await detach();
-            await rm9(base, { recursive: true, force: true });
+            await rm10(base, { recursive: true, force: true });
           }
         };
       }
@@ -28658,7 +28740,7 @@ var init_snapshot_store = __esm({
           if (changed === void 0 || !gone.has(name) && now - changed < graceMs) continue;
           const trash = join21(this.dir, `.trash-${process.pid}-${randomBytes8(4).toString("hex")}`);
           if (await rename6(path, trash).then(() => true, () => false)) {
-            await rm9(trash, { recursive: true, force: true });
+            await rm10(trash, { recursive: true, force: true });
             n++;
           }
         }
@@ -28669,7 +28751,7 @@ var init_snapshot_store = __esm({
         for (const base of [...this.active]) {
           this.active.delete(base);
           if (this.overlayWorks) await unmount(join21(base, "merged"));
-          await rm9(base, { recursive: true, force: true });
+          await rm10(base, { recursive: true, force: true });
         }
       }
       /** Removes mounts left behind by processes that died (kill -9). */
@@ -28679,15 +28761,15 @@ var init_snapshot_store = __esm({
           if (pid === process.pid || isAlive2(pid)) continue;
           const base = join21(this.mountsDir, name);
           await unmount(join21(base, "merged"));
-          await rm9(base, { recursive: true, force: true });
+          await rm10(base, { recursive: true, force: true });
         }
         for (const name of readdirSync5(this.dir)) {
           const pid = Number(name.split("-")[1]);
-          if ((name.startsWith(".tmp-") || name.startsWith(".trash-")) && pid !== process.pid && !isAlive2(pid)) await rm9(join21(this.dir, name), { recursive: true, force: true });
+          if ((name.startsWith(".tmp-") || name.startsWith(".trash-")) && pid !== process.pid && !isAlive2(pid)) await rm10(join21(this.dir, name), { recursive: true, force: true });
         }
         for (const name of existsSync5(this.tmpDir) ? readdirSync5(this.tmpDir) : []) {
           const pid = Number(name.split("-")[1]);
-          if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive2(pid)) await rm9(join21(this.tmpDir, name), { recursive: true, force: true });
+          if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive2(pid)) await rm10(join21(this.tmpDir, name), { recursive: true, force: true });
         }
       }
     };
@@ -29082,7 +29164,7 @@ var init_push = __esm({
 });
 
 // coordinator/export/oci-layout-writer.ts
-import { createWriteStream as createWriteStream3, existsSync as existsSync6 } from "node:fs";
+import { createWriteStream as createWriteStream2, existsSync as existsSync6 } from "node:fs";
 import { mkdir as mkdir9, rename as rename7, writeFile as writeFile6 } from "node:fs/promises";
 import { dirname as dirname4, join as join22 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
@@ -29107,7 +29189,7 @@ async function writeLayoutDir(dir, c, blobs) {
 async function writeLayoutTar(dest, c, blobs) {
   const pack = (0, import_tar_stream2.pack)();
   const mtime = /* @__PURE__ */ new Date(0);
-  const out = dest === "-" ? process.stdout : createWriteStream3(dest + ".tmp");
+  const out = dest === "-" ? process.stdout : createWriteStream2(dest + ".tmp");
   const done = pipeline3(pack, out);
   const add = (name, data) => new Promise((resolve8, reject) => pack.entry({ name, mode: 420, mtime }, data, (err) => err ? reject(err) : resolve8()));
   await add("oci-layout", LAYOUT);
@@ -29965,7 +30047,7 @@ var init_attach = __esm({
 });
 
 // coordinator/export/exporters.ts
-import { createWriteStream as createWriteStream4 } from "node:fs";
+import { createWriteStream as createWriteStream3 } from "node:fs";
 import { mkdir as mkdir10, rename as rename8, writeFile as writeFile7 } from "node:fs/promises";
 import { join as join23 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
@@ -30029,7 +30111,7 @@ async function exportOutputs(outputs, x) {
           if (x.attestations?.some((a) => a.attestations.length > 0)) throw new ExportError("--output type=tar cannot carry --provenance/--sbom attestations: use type=local (they are written beside the files) or type=oci");
           await withRootfs(x, "tar", async (dir) => {
             await ensureParent(out.dest);
-            const sink = out.dest === "-" ? process.stdout : createWriteStream4(out.dest + ".tmp");
+            const sink = out.dest === "-" ? process.stdout : createWriteStream3(out.dest + ".tmp");
             await pipeline4(tarDiff(dir), sink);
             if (out.dest !== "-") await rename8(out.dest + ".tmp", out.dest);
           });
@@ -30119,7 +30201,7 @@ var init_output_spec = __esm({
 });
 
 // coordinator/export/rootfs-source.ts
-import { mkdtemp as mkdtemp3, rm as rm10 } from "node:fs/promises";
+import { mkdtemp as mkdtemp3, rm as rm11 } from "node:fs/promises";
 import { join as join24 } from "node:path";
 function blobRootfs(blobs, scratchDir) {
   return async (layers) => {
@@ -30131,11 +30213,11 @@ function blobRootfs(blobs, scratchDir) {
         path: mounted.path,
         release: async () => {
           await mounted.release();
-          await rm10(dir, { recursive: true, force: true });
+          await rm11(dir, { recursive: true, force: true });
         }
       };
     } catch (err) {
-      await rm10(dir, { recursive: true, force: true });
+      await rm11(dir, { recursive: true, force: true });
       throw err;
     }
   };
@@ -30765,8 +30847,8 @@ var init_shell_lex = __esm({
       }
       processSingleQuote() {
         let result = "";
-        const open6 = this.next();
-        if (this.opts.rawQuotes) result += open6;
+        const open7 = this.next();
+        if (this.opts.rawQuotes) result += open7;
         for (; ; ) {
           const ch = this.next();
           if (ch === EOF) throw new Error("unexpected end of statement while looking for matching single-quote");
@@ -30779,8 +30861,8 @@ var init_shell_lex = __esm({
       }
       processDoubleQuote() {
         let result = "";
-        const open6 = this.next();
-        if (this.opts.rawQuotes) result += open6;
+        const open7 = this.next();
+        if (this.opts.rawQuotes) result += open7;
         for (; ; ) {
           const ch = this.peek();
           if (ch === EOF) throw new Error("unexpected end of statement while looking for matching double-quote");
@@ -50339,7 +50421,7 @@ var require_cache_handler = __commonJS({
 var require_memory_cache_store = __commonJS({
   "node_modules/undici/lib/cache/memory-cache-store.js"(exports, module) {
     "use strict";
-    var { Writable: Writable2 } = __require("node:stream");
+    var { Writable: Writable3 } = __require("node:stream");
     var { EventEmitter } = __require("node:events");
     var { assertCacheKey, assertCacheValue } = require_cache2();
     var MemoryCacheStore = class extends EventEmitter {
@@ -50429,7 +50511,7 @@ var require_memory_cache_store = __commonJS({
         const topLevelKey = `${key.origin}:${key.path}`;
         const store = this;
         const entry = { ...key, ...val, body: [], size: 0 };
-        return new Writable2({
+        return new Writable3({
           write(chunk, encoding, callback) {
             if (typeof chunk === "string") {
               chunk = Buffer.from(chunk, encoding);
@@ -52097,7 +52179,7 @@ var require_deduplicate = __commonJS({
 var require_sqlite_cache_store = __commonJS({
   "node_modules/undici/lib/cache/sqlite-cache-store.js"(exports, module) {
     "use strict";
-    var { Writable: Writable2 } = __require("node:stream");
+    var { Writable: Writable3 } = __require("node:stream");
     var { assertCacheKey, assertCacheValue } = require_cache2();
     var DatabaseSync;
     var VERSION = 4;
@@ -52341,7 +52423,7 @@ var require_sqlite_cache_store = __commonJS({
         let size = 0;
         const body = [];
         const store = this;
-        return new Writable2({
+        return new Writable3({
           decodeStrings: true,
           write(chunk, encoding, callback) {
             size += chunk.byteLength;
@@ -57418,7 +57500,7 @@ var require_permessage_deflate2 = __commonJS({
 var require_receiver2 = __commonJS({
   "node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
     "use strict";
-    var { Writable: Writable2 } = __require("node:stream");
+    var { Writable: Writable3 } = __require("node:stream");
     var assert = __require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants12();
     var {
@@ -57434,7 +57516,7 @@ var require_receiver2 = __commonJS({
     var { WebsocketFrameSend } = require_frame2();
     var { PerMessageDeflate } = require_permessage_deflate2();
     var { MessageSizeExceededError } = require_errors3();
-    var ByteParser = class extends Writable2 {
+    var ByteParser = class extends Writable3 {
       #buffers = [];
       #fragmentsBytes = 0;
       #byteOffset = 0;
@@ -60438,7 +60520,7 @@ var init_git = __esm({
 });
 
 // coordinator/solver/git-sources.ts
-import { lstat as lstat7, lutimes as lutimes3, mkdir as mkdir11, mkdtemp as mkdtemp4, readdir as readdir8, rm as rm11 } from "node:fs/promises";
+import { lstat as lstat7, lutimes as lutimes3, mkdir as mkdir11, mkdtemp as mkdtemp4, readdir as readdir8, rm as rm12 } from "node:fs/promises";
 import { join as join29 } from "node:path";
 async function listTree(dir, withGit) {
   const out = /* @__PURE__ */ new Set();
@@ -60575,7 +60657,7 @@ var init_git_sources = __esm({
           if (keep) {
             await git([...repo, "remote", "set-url", "origin", def.remote]);
             await git([...repo, "reflog", "expire", "--all", "--expire=now"]);
-            await rm11(join29(tree, ".git", "FETCH_HEAD"), { force: true });
+            await rm12(join29(tree, ".git", "FETCH_HEAD"), { force: true });
           }
           let dir = tree;
           if (def.subdir !== "") {
@@ -60613,7 +60695,7 @@ var init_git_sources = __esm({
       }
       /** Removes every checkout of this build. */
       async cleanup() {
-        for (const dir of this.workDirs.splice(0)) await rm11(dir, { recursive: true, force: true });
+        for (const dir of this.workDirs.splice(0)) await rm12(dir, { recursive: true, force: true });
       }
     };
   }
@@ -60674,7 +60756,7 @@ var init_cache_format = __esm({
 });
 
 // coordinator/remote-cache/cache-import.ts
-import { createReadStream as createReadStream5, readFileSync as readFileSync13 } from "node:fs";
+import { createReadStream as createReadStream4, readFileSync as readFileSync13 } from "node:fs";
 import { join as join30 } from "node:path";
 async function recordsOf(manifest, readJson) {
   const config = await readJson(manifest.config.digest);
@@ -60731,7 +60813,7 @@ function localSource(dir) {
     fetch: async (layer, blobs) => {
       if (!await blobs.hold(layer.digest)) await putFile(blobs, join30(dir, "blobs", "sha256", layer.digest.slice(7)), layer.digest);
     },
-    stream: (digest) => lazyVerified(digest, async () => createReadStream5(layout.blobPath(digest)))
+    stream: (digest) => lazyVerified(digest, async () => createReadStream4(layout.blobPath(digest)))
   };
   return { source, records: load() };
 }
@@ -61000,8 +61082,8 @@ var init_build_metadata = __esm({
 
 // coordinator/solver/build.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
-import { createWriteStream as createWriteStream5 } from "node:fs";
-import { chmod as chmod9, mkdir as mkdir13, mkdtemp as mkdtemp5, rm as rm12, writeFile as writeFile9 } from "node:fs/promises";
+import { createWriteStream as createWriteStream4 } from "node:fs";
+import { chmod as chmod9, mkdir as mkdir13, mkdtemp as mkdtemp5, rm as rm13, writeFile as writeFile9 } from "node:fs/promises";
 import { join as join32 } from "node:path";
 import { pipeline as pipeline6 } from "node:stream/promises";
 async function runBuild(req, engine) {
@@ -61064,7 +61146,7 @@ async function buildLeased(req, engine, lease) {
       const dir = await mkdtemp5(join32(scratch, "url-"));
       tempDirs.push(dir);
       const name = urlFileName(url);
-      await pipeline6(blobs.stream(digest), createWriteStream5(join32(dir, name), { mode: 384 }));
+      await pipeline6(blobs.stream(digest), createWriteStream4(join32(dir, name), { mode: 384 }));
       await chmod9(join32(dir, name), 384);
       return { dir, name };
     },
@@ -61124,7 +61206,7 @@ async function buildLeased(req, engine, lease) {
   } finally {
     req.signal?.removeEventListener("abort", abort);
     await session.close();
-    for (const d of tempDirs) await rm12(d, { recursive: true, force: true });
+    for (const d of tempDirs) await rm13(d, { recursive: true, force: true });
     await gitSources.cleanup();
   }
 }
@@ -61362,13 +61444,13 @@ var init_local_build = __esm({
 
 // coordinator/solver/contexts.ts
 function contextOpener(contextDir, dockerfilePath, named, hashes) {
-  const open6 = /* @__PURE__ */ new Map();
+  const open7 = /* @__PURE__ */ new Map();
   return (name) => {
-    let ctx = open6.get(name);
+    let ctx = open7.get(name);
     if (!ctx) {
       const n = named.get(name);
       ctx = n?.type === "local" ? BuildContext.open(n.dir, void 0, hashes) : BuildContext.open(contextDir, dockerfilePath, hashes);
-      open6.set(name, ctx);
+      open7.set(name, ctx);
     }
     return ctx;
   };
@@ -89442,7 +89524,7 @@ var init_transport = __esm({
 
 // cache/content-blob-store.ts
 import { randomBytes as randomBytes10 } from "node:crypto";
-import { createReadStream as createReadStream6, mkdirSync as mkdirSync12 } from "node:fs";
+import { createReadStream as createReadStream5, mkdirSync as mkdirSync12 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
 import { join as join36 } from "node:path";
 import { Readable as Readable4 } from "node:stream";
@@ -89618,7 +89700,7 @@ var init_content_blob_store = __esm({
             if (err) reject(err);
             else resolve8();
           });
-          const src = createReadStream6(file, { start: offset, highWaterMark: UPLOAD_CHUNK_BYTES });
+          const src = createReadStream5(file, { start: offset, highWaterMark: UPLOAD_CHUNK_BYTES });
           call2.write({ header: { digest, size, offset } });
           void (async () => {
             for await (const data of src) {
@@ -89828,8 +89910,8 @@ var remote_build_exports = {};
 __export(remote_build_exports, {
   remoteBuild: () => remoteBuild
 });
-import { createWriteStream as createWriteStream6 } from "node:fs";
-import { mkdir as mkdir14, mkdtemp as mkdtemp6, rename as rename10, rm as rm13, writeFile as writeFile10 } from "node:fs/promises";
+import { createWriteStream as createWriteStream5 } from "node:fs";
+import { mkdir as mkdir14, mkdtemp as mkdtemp6, rename as rename10, rm as rm14, writeFile as writeFile10 } from "node:fs/promises";
 import { tmpdir as tmpdir4 } from "node:os";
 import { dirname as dirname7, join as join39 } from "node:path";
 async function follow(first, id, flags, relay, sinks, signal) {
@@ -89967,7 +90049,7 @@ async function remoteBuild(flags, progress, signal) {
     }
   } finally {
     b.client.close();
-    await rm13(scratch, { recursive: true, force: true });
+    await rm14(scratch, { recursive: true, force: true });
   }
 }
 var grpc7, outputMessage, OutputSink, ProgressRelay, connectOptions;
@@ -90009,14 +90091,14 @@ var init_remote_build = __esm({
       file;
       tmp;
       write(data) {
-        this.file ??= createWriteStream6(this.tmp);
+        this.file ??= createWriteStream5(this.tmp);
         return new Promise((resolve8, reject) => this.file.write(data, (err) => err ? reject(err) : resolve8()));
       }
       /** A re-attach replays the outputs from their start. */
       async reset() {
         await this.close();
         this.file = void 0;
-        await rm13(this.tmp, { force: true });
+        await rm14(this.tmp, { force: true });
       }
       close() {
         const f = this.file;

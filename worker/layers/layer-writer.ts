@@ -1,5 +1,4 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import type { LayerRecord } from '../../cache/cache-index.js';
 import type { Digest } from '../../oci/digest.js';
 import { MediaType } from '../../oci/manifest.js';
 import { findOpaqueDirs } from '../system/xattr.js';
+import { FollowedSpool } from './followed-spool.js';
 import type { GzipMemberHints } from './gzip-member-hints.js';
 import { gzipParallel } from './parallel-gzip.js';
 import { diffTar } from './tar-writer.js';
@@ -56,17 +56,23 @@ export async function tarInto(root: string, sink: NodeJS.WritableStream & { writ
 }
 
 /**
- * Writes the tar of `root` to a temporary file and returns its diffID: the cheap part of committing a
- * layer, after which the snapshot can be used while `compressSpooled` runs in the background.
+ * Writes the tar of `root` to a spool file that its gzip compression reads as it grows: returns the
+ * diffID once the tar is written, the cheap part of committing a layer, after which the snapshot can be
+ * used; `record` settles once the compressed blob is in the store. The spool goes either way. With
+ * `hints`, members of unchanged chunks are taken from earlier compressed layers (see `gzipLayer`).
  */
-export async function spoolLayer(root: string, tmpDir: string, opts: LayerOptions = {}): Promise<{ diffID: Digest; path: string }> {
-  const path = join(tmpDir, `layer-${process.pid}-${randomBytes(6).toString('hex')}.tar`);
+export async function spoolCompressed(root: string, tmpDir: string, blobs: BlobStore, hints?: GzipMemberHints, opts: LayerOptions = {}): Promise<{ diffID: Digest; record: Promise<LayerRecord> }> {
+  const spool = await FollowedSpool.create(join(tmpDir, `layer-${process.pid}-${randomBytes(6).toString('hex')}.tar`));
+  const compressed = gzipBlob(spool.read(), blobs, hints).finally(() => rm(spool.path, { force: true }));
+  compressed.catch(() => undefined); // reported through `record`, or under the tar's own failure
+  let diffID: Digest;
   try {
-    return { diffID: await tarInto(root, createWriteStream(path), opts), path };
+    diffID = await tarInto(root, spool.writable(), opts);
   } catch (err) {
-    await rm(path, { force: true });
+    await compressed.catch(() => undefined);
     throw err;
   }
+  return { diffID, record: compressed.then(({ digest, size }) => ({ digest, diffID, size, mediaType: MediaType.ociLayerGzip })) };
 }
 
 /**
@@ -88,36 +94,26 @@ export async function storeUncompressed(root: string, blobs: BlobStore, opts: La
 }
 
 /**
- * An uncompressed layer tar (already hashed: its diffID is known) gzipped into a new blob. With
- * `hints`, members of unchanged chunks are taken from earlier compressed layers, and this one's are
- * remembered.
+ * An uncompressed layer tar gzipped into a new blob. With `hints`, members of unchanged chunks are
+ * taken from earlier compressed layers, and this one's are remembered.
  */
-async function gzipTar(tar: AsyncIterable<Buffer>, diffID: Digest, blobs: BlobStore, hints?: GzipMemberHints): Promise<LayerRecord> {
+async function gzipBlob(tar: AsyncIterable<Buffer>, blobs: BlobStore, hints?: GzipMemberHints): Promise<{ digest: Digest; size: number }> {
   const writer = blobs.writer();
   try {
     const { members } = await gzipParallel(tar, writer, { hash: false, ...(hints ? { reuse: hints.source(blobs) } : {}) });
-    const { digest, size } = await writer.commit();
-    hints?.remember(digest, members);
-    return { digest, diffID, size, mediaType: MediaType.ociLayerGzip };
+    const blob = await writer.commit();
+    hints?.remember(blob.digest, members);
+    return blob;
   } catch (err) {
     await writer.abort();
     throw err;
   }
 }
 
-/** The gzip-compressed form of an uncompressed layer blob, written to the blob store; `hints` as for `gzipTar`. */
-export function gzipLayer(layer: LayerRecord, blobs: BlobStore, hints?: GzipMemberHints): Promise<LayerRecord> {
-  return gzipTar(blobs.stream(layer.digest) as AsyncIterable<Buffer>, layer.diffID, blobs, hints);
-}
-
-/** Compresses a spooled layer tar into the blob store (and removes the spool file); `hints` as for `gzipTar`. */
-export async function compressSpooled(path: string, diffID: Digest, blobs: BlobStore, hints?: GzipMemberHints): Promise<LayerRecord> {
-  try {
-    // The spool was hashed as it was written; it is ours and nothing else writes it.
-    return await gzipTar(createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>, diffID, blobs, hints);
-  } finally {
-    await rm(path, { force: true });
-  }
+/** The gzip-compressed form of an uncompressed layer blob, written to the blob store; `hints` as for `gzipBlob`. */
+export async function gzipLayer(layer: LayerRecord, blobs: BlobStore, hints?: GzipMemberHints): Promise<LayerRecord> {
+  const { digest, size } = await gzipBlob(blobs.stream(layer.digest) as AsyncIterable<Buffer>, blobs, hints);
+  return { digest, diffID: layer.diffID, size, mediaType: MediaType.ociLayerGzip };
 }
 
 /** Writes the diff in `root` to the blob store as a gzip-compressed OCI layer, in one pass. */

@@ -6,7 +6,7 @@ import { runExec } from '../exec/run-step.js';
 import { runFile } from '../file/file-step.js';
 import { CopyLinks } from '../file/copy-links.js';
 import type { GzipMemberHints } from '../layers/gzip-member-hints.js';
-import { compressSpooled, isEmptyDiff, spoolLayer, storeUncompressed } from '../layers/layer-writer.js';
+import { isEmptyDiff, spoolCompressed, storeUncompressed } from '../layers/layer-writer.js';
 import type { MountedRootfs, SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { ExecutableStep, StepContext, StepInput, StepOutput, Worker } from '../worker.js';
 import { trace } from '../../oci/trace.js';
@@ -99,11 +99,10 @@ export class LocalWorker implements Worker {
         void record.then(() => trace(`layer: tar committed ${diffID}`), () => undefined); // failures: observed by whoever settles the layer
         return { layers: [...parent, { diffID, record }], emptyLayer: false };
       }
-      const { diffID, path } = await spoolLayer(root.upper!, this.tmpDir, opts);
+      const { diffID, record } = await spoolCompressed(root.upper!, this.tmpDir, this.blobs, this.gzipMembers, opts);
       trace('layer: tar spooled');
       await this.snapshots.adopt(root.upper!, diffID);
       trace('layer: adopted');
-      const record = compressSpooled(path, diffID, this.blobs, this.gzipMembers);
       void record.then(() => trace(`layer: compressed ${diffID}`), () => undefined);
       record.catch(() => undefined); // observed by whoever settles the layer
       return { layers: [...parent, { diffID, record }], emptyLayer: false };
