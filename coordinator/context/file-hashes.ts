@@ -1,7 +1,7 @@
 import { HintFolder } from '../../cache/hint-folder.js';
 import { resolve } from 'node:path';
 import { sha256 } from '../../oci/digest.js';
-import { SETTLED_MS } from '../../worker/file/file-stamp.js';
+import { changedWithin, SETTLED_MS } from '../../worker/file/file-stamp.js';
 
 interface Saved {
   version: 1;
@@ -28,7 +28,7 @@ export class FileHashes {
   }
 
   set(path: string, stamp: string, digest: string, ctimeMs: number): void {
-    if (Date.now() - ctimeMs < this.settledMs) return;
+    if (changedWithin(ctimeMs, this.settledMs)) return;
     this.fresh.set(path, [stamp, digest]);
     this.changed = true;
   }

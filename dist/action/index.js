@@ -27381,6 +27381,9 @@ var init_hint_folder = __esm({
 });
 
 // worker/file/file-stamp.ts
+function changedWithin(ctimeMs, settledMs) {
+  return settledMs > 0 && Date.now() - ctimeMs < settledMs;
+}
 var statStamp, SETTLED_MS;
 var init_file_stamp = __esm({
   "worker/file/file-stamp.ts"() {
@@ -27432,7 +27435,7 @@ var init_copy_links = __esm({
       }
       /** The record of a file just copied from `st`, or undefined while it is too fresh to trust. */
       record(rel, st, dest) {
-        return Date.now() - st.ctimeMs < this.settledMs ? void 0 : { rel, stamp: statStamp(st), dest };
+        return changedWithin(st.ctimeMs, this.settledMs) ? void 0 : { rel, stamp: statStamp(st), dest };
       }
     };
     CopyLinks = class {
@@ -61302,7 +61305,7 @@ var init_file_hashes = __esm({
         return known && known[0] === stamp ? known[1] : void 0;
       }
       set(path, stamp, digest, ctimeMs) {
-        if (Date.now() - ctimeMs < this.settledMs) return;
+        if (changedWithin(ctimeMs, this.settledMs)) return;
         this.fresh.set(path, [stamp, digest]);
         this.changed = true;
       }

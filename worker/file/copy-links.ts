@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { HintFolder } from '../../cache/hint-folder.js';
 import { join, resolve } from 'node:path';
-import { SETTLED_MS, statStamp } from './file-stamp.js';
+import { changedWithin, SETTLED_MS, statStamp } from './file-stamp.js';
 
 /**
  * Where earlier COPYs from a local directory put each file: a rebuild after one edit then hard-links
@@ -85,7 +85,7 @@ export class SourceLinks {
 
   /** The record of a file just copied from `st`, or undefined while it is too fresh to trust. */
   record(rel: string, st: Stats, dest: string): CopiedFile | undefined {
-    return Date.now() - st.ctimeMs < this.settledMs ? undefined : { rel, stamp: statStamp(st), dest };
+    return changedWithin(st.ctimeMs, this.settledMs) ? undefined : { rel, stamp: statStamp(st), dest };
   }
 }
 

@@ -11,3 +11,12 @@ export const statStamp = (st: Stats): string => `${st.size}:${st.mtimeMs}:${st.c
  * changing (git's "racy" case): what is learnt about it is used once but not remembered.
  */
 export const SETTLED_MS = 2000;
+
+/**
+ * Whether a file whose ctime is `ctimeMs` changed too recently to trust its stamp (a write within the
+ * same timestamp tick would not change it). A `settledMs` of 0 trusts every file: Date.now() is whole
+ * milliseconds, so a ctime just set can be a fraction of one ahead of it.
+ */
+export function changedWithin(ctimeMs: number, settledMs: number): boolean {
+  return settledMs > 0 && Date.now() - ctimeMs < settledMs;
+}
