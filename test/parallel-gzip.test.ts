@@ -109,6 +109,43 @@ describe('parallel gzip with content-defined members', () => {
     const failing = await compress(original, { reuse: { find: () => Promise.reject(new Error('gone')) } });
     assert.ok(failing.bytes.equals(earlier.bytes));
   });
+
+  it('goes on cutting past reused members while a chunk before them is compressing', async () => {
+    const earlier = await compress(original);
+    const known = membersOf(earlier);
+    const asked: number[] = [];
+    let releaseFirst!: () => void;
+    const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
+    // Only a fallback so that a stall fails on the order below instead of hanging.
+    const fallback = setTimeout(releaseFirst, 10_000);
+    let releasedBy = '';
+    const reuse: ReusableMembers = {
+      find: async (c) => {
+        asked.push(asked.length);
+        if (asked.length === 1) {
+          // The first chunk "compresses" until the fourth has been looked up: two threads, and the
+          // two chunks between are reused, so neither may hold the second thread.
+          await firstHeld;
+          releasedBy ||= 'timeout';
+          return undefined;
+        }
+        if (asked.length === 4) {
+          releasedBy ||= 'fourth lookup';
+          releaseFirst();
+        }
+        return known.find(c);
+      },
+    };
+    const out: Buffer[] = [];
+    const sink = new Writable({ write: (chunk: Buffer, _enc, done) => (out.push(chunk), done()) });
+    async function* pieces(): AsyncIterable<Buffer> {
+      for (let i = 0; i < original.length; i += 1 << 20) yield original.subarray(i, i + (1 << 20));
+    }
+    await gzipParallel(pieces(), sink, { reuse, threads: 2 });
+    clearTimeout(fallback);
+    assert.equal(releasedBy, 'fourth lookup');
+    assert.ok(Buffer.concat(out).equals(earlier.bytes), 'members still written in order');
+  });
 });
 
 describe('gzip member hints beside the cache', () => {

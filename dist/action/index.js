@@ -27898,7 +27898,6 @@ async function gzipParallel(source, sink, opts = {}) {
   let size = 0;
   let written = 0;
   const members = [];
-  const inFlight = [];
   const write = (buf) => new Promise((resolve8, reject) => {
     if (sink.write(buf)) resolve8();
     else {
@@ -27914,23 +27913,32 @@ async function gzipParallel(source, sink, opts = {}) {
       sink.once("error", onError);
     }
   });
-  const writeNext = async () => {
-    const { ref, member } = inFlight.shift();
-    const buf = await member;
-    members.push({ ...ref, offset: written, length: buf.length });
-    written += buf.length;
-    await write(buf);
-  };
   let reused = 0;
   const compress = async (chunk, ref) => {
     const known = await opts.reuse?.find(ref).catch(() => void 0);
     if (known && fits(known, chunk, header)) return reused++, known;
     return gzip2(chunk, { level });
   };
+  const unsettled = /* @__PURE__ */ new Set();
+  let queued = 0;
+  let writing = Promise.resolve();
   const submit = async (chunk) => {
     const ref = { sha256: opts.reuse ? createHash5("sha256").update(chunk).digest("hex") : "", size: chunk.length };
-    inFlight.push({ ref, member: compress(chunk, ref) });
-    while (inFlight.length > threads) await writeNext();
+    const member = compress(chunk, ref);
+    unsettled.add(member);
+    const settle2 = () => unsettled.delete(member);
+    member.then(settle2, settle2);
+    queued++;
+    writing = writing.then(async () => {
+      const buf = await member;
+      members.push({ ...ref, offset: written, length: buf.length });
+      written += buf.length;
+      queued--;
+      await write(buf);
+    });
+    writing.catch(() => void 0);
+    while (unsettled.size > threads) await Promise.race(unsettled);
+    while (queued > MAX_QUEUED) await Promise.race([writing, ...unsettled]);
   };
   const chunker = new Chunker();
   for await (const piece of source) {
@@ -27940,11 +27948,11 @@ async function gzipParallel(source, sink, opts = {}) {
   }
   const last = chunker.end();
   if (last || size === 0) await submit(last ?? Buffer.alloc(0));
-  while (inFlight.length > 0) await writeNext();
+  await writing;
   if (opts.reuse) trace(`gzip: ${reused} of ${members.length} members reused`);
   return { diffID: `sha256:${hash.digest("hex")}`, uncompressedSize: size, members };
 }
-var gzip2, MIN_CHUNK, MAX_CHUNK, CUT_MASK, WARM_UP, GEAR, Chunker;
+var gzip2, MIN_CHUNK, MAX_CHUNK, MAX_QUEUED, CUT_MASK, WARM_UP, GEAR, Chunker;
 var init_parallel_gzip = __esm({
   "worker/layers/parallel-gzip.ts"() {
     "use strict";
@@ -27952,6 +27960,7 @@ var init_parallel_gzip = __esm({
     gzip2 = promisify(zlib.gzip);
     MIN_CHUNK = 512 << 10;
     MAX_CHUNK = 4 << 20;
+    MAX_QUEUED = 32;
     CUT_MASK = 4294963200 | 0;
     WARM_UP = 64;
     GEAR = Int32Array.from({ length: 256 }, (_, i) => createHash5("sha256").update(`dockyard gzip chunk ${i}`).digest().readInt32LE(0));

@@ -15,6 +15,8 @@ const gzip = promisify(zlib.gzip);
  */
 export const MIN_CHUNK = 512 << 10;
 export const MAX_CHUNK = 4 << 20;
+/** Members, finished or not, held before they are written: at most this many chunks' worth of memory. */
+const MAX_QUEUED = 32;
 const CUT_MASK = 0xfffff000 | 0;
 /** Bytes hashed before the first possible cut, so that a cut depends on nothing but the bytes before it. */
 const WARM_UP = 64;
@@ -121,7 +123,6 @@ export async function gzipParallel(source: AsyncIterable<Buffer>, sink: Writable
   let size = 0;
   let written = 0;
   const members: MemberPlacement[] = [];
-  const inFlight: { ref: ChunkRef; member: Promise<Buffer> }[] = [];
 
   const write = (buf: Buffer): Promise<void> =>
     new Promise((resolve, reject) => {
@@ -140,14 +141,6 @@ export async function gzipParallel(source: AsyncIterable<Buffer>, sink: Writable
       }
     });
 
-  const writeNext = async (): Promise<void> => {
-    const { ref, member } = inFlight.shift()!;
-    const buf = await member;
-    members.push({ ...ref, offset: written, length: buf.length });
-    written += buf.length;
-    await write(buf);
-  };
-
   let reused = 0;
   const compress = async (chunk: Buffer, ref: ChunkRef): Promise<Buffer> => {
     const known = await opts.reuse?.find(ref).catch(() => undefined);
@@ -155,12 +148,31 @@ export async function gzipParallel(source: AsyncIterable<Buffer>, sink: Writable
     return gzip(chunk, { level });
   };
 
+  // Members are written in order by one chain, while chunks go on being cut. Only members not yet
+  // settled hold a thread (or are about to): a reused one settles at once, so it never keeps a chunk
+  // that has changed, further on, from being compressed beside one that is compressing.
+  const unsettled = new Set<Promise<Buffer>>();
+  let queued = 0;
+  let writing: Promise<void> = Promise.resolve();
   const submit = async (chunk: Buffer): Promise<void> => {
     // Chunks are named by hash only for a caller that reuses and remembers members.
     const ref = { sha256: opts.reuse ? createHash('sha256').update(chunk).digest('hex') : '', size: chunk.length };
-    inFlight.push({ ref, member: compress(chunk, ref) });
-    // Keep every thread compressing while the next chunk is cut; write finished ones in order.
-    while (inFlight.length > threads) await writeNext();
+    const member = compress(chunk, ref);
+    unsettled.add(member);
+    const settle = (): boolean => unsettled.delete(member);
+    member.then(settle, settle);
+    queued++;
+    writing = writing.then(async () => {
+      const buf = await member;
+      members.push({ ...ref, offset: written, length: buf.length });
+      written += buf.length;
+      queued--;
+      await write(buf);
+    });
+    writing.catch(() => undefined); // awaited below, or the failure is a member's, raised by the race
+    while (unsettled.size > threads) await Promise.race(unsettled);
+    // Finished members wait for the one before them: bound how many.
+    while (queued > MAX_QUEUED) await Promise.race([writing, ...unsettled]);
   };
 
   const chunker = new Chunker();
@@ -171,7 +183,7 @@ export async function gzipParallel(source: AsyncIterable<Buffer>, sink: Writable
   }
   const last = chunker.end();
   if (last || size === 0) await submit(last ?? Buffer.alloc(0));
-  while (inFlight.length > 0) await writeNext();
+  await writing;
   if (opts.reuse) trace(`gzip: ${reused} of ${members.length} members reused`);
   return { diffID: `sha256:${hash.digest('hex')}`, uncompressedSize: size, members };
 }
