@@ -1,3 +1,4 @@
+import { settleLayers } from '../worker/layer.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -247,8 +248,8 @@ describe('RemoteWorkers over the Worker service on loopback', () => {
     const outAmd = await remote.execute(runStep('linux/amd64'), [{ type: 'rootfs', layers: [] }], context());
     await closeFakes();
     remote.close();
-    assert.equal(outArm.layers.at(-1)!.diffID, sha256('tar arm'));
-    assert.equal(outAmd.layers.at(-1)!.diffID, sha256('tar amd'));
+    assert.equal((await settleLayers(outArm.layers)).at(-1)!.diffID, sha256('tar arm'));
+    assert.equal((await settleLayers(outAmd.layers)).at(-1)!.diffID, sha256('tar amd'));
     assert.deepEqual([amd.assignments.length, arm.assignments.length], [1, 1]);
   });
 
@@ -293,7 +294,7 @@ describe('RemoteWorkers over the Worker service on loopback', () => {
     await silent.next((m) => m.message === 'assign');
     const healthy = await fake('healthy', { behaviour: (a, self) => void self.succeed(a, ['rescued']) });
     const out = await done;
-    assert.equal(out.layers.at(-1)!.diffID, sha256('tar rescued'));
+    assert.equal((await settleLayers(out.layers)).at(-1)!.diffID, sha256('tar rescued'));
     assert.equal(healthy.assignments.length, 1);
     assert.notEqual(healthy.assignments[0]!.taskId, silent.assignments[0]!.taskId);
     assert.match(logs.join('\n'), /worker silent was lost: no heartbeat for \d+ ms \(timeout 1500 ms\); running the step again elsewhere/);
@@ -358,7 +359,7 @@ describe('RemoteWorkers over the Worker service on loopback', () => {
     const remote = new RemoteWorkers(registry, store);
     const done = remote.execute(runStep('linux/riscv64'), [{ type: 'rootfs', layers: [] }], context());
     const w = await fake('late', { native: ['linux/riscv64'], behaviour: (a, self) => void self.succeed(a, ['late']) });
-    assert.equal((await done).layers.at(-1)!.diffID, sha256('tar late'));
+    assert.equal((await settleLayers((await done).layers)).at(-1)!.diffID, sha256('tar late'));
     assert.equal(w.assignments.length, 1);
     await closeFakes();
     remote.close();
@@ -394,7 +395,7 @@ describe('RemoteWorkers over the Worker service on loopback', () => {
     });
     const remote = new RemoteWorkers(registry, store);
     const out = await remote.execute(runStep(), [{ type: 'rootfs', layers: [] }], context());
-    assert.equal(out.layers.at(-1)!.diffID, sha256('tar accepted'));
+    assert.equal((await settleLayers(out.layers)).at(-1)!.diffID, sha256('tar accepted'));
     assert.equal(w.assignments.length, 2);
     await closeFakes();
     remote.close();
@@ -406,7 +407,7 @@ describe('RemoteWorkers over the Worker service on loopback', () => {
     const done = remote.execute(runStep(), [{ type: 'rootfs', layers: [] }], context());
     await old.next((m) => m.message === 'assign');
     const again = await fake('same', { behaviour: (a, self) => void self.succeed(a, ['again']) });
-    assert.equal((await done).layers.at(-1)!.diffID, sha256('tar again'));
+    assert.equal((await settleLayers((await done).layers)).at(-1)!.diffID, sha256('tar again'));
     const err = await old.ended;
     assert.equal(err?.code, grpc.status.UNAVAILABLE);
     assert.equal(err?.details, 'it registered again (a new session replaces the old one)');

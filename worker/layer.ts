@@ -7,10 +7,21 @@ export interface PendingLayer {
   record: Promise<LayerRecord>;
 }
 
-/** A layer of a step's result: finished, or pending compression. Steps need only the snapshot. */
-export type Layer = LayerRecord | PendingLayer;
+/**
+ * A new layer whose tar, hence its diffID, is still being written, while later steps already run on
+ * it: its snapshot is known by `snapshot`, a name in this process's snapshot store, until then. A
+ * worker's own; never crosses a process boundary.
+ */
+export interface UnnamedLayer {
+  snapshot: string;
+  record: Promise<LayerRecord>;
+}
 
-export const isPending = (l: Layer): l is PendingLayer => 'record' in l;
+/** A layer of a step's result: finished, or pending its blob (and maybe its diffID). Steps need only the snapshot. */
+export type Layer = LayerRecord | PendingLayer | UnnamedLayer;
+
+export const isPending = (l: Layer): l is PendingLayer | UnnamedLayer => 'record' in l;
+export const isUnnamed = (l: Layer): l is UnnamedLayer => 'snapshot' in l;
 
 /** The finished records of `layers`, once every blob is written. */
 export function settleLayers(layers: Layer[]): Promise<LayerRecord[]> {

@@ -29,7 +29,11 @@ export function localEngine(cacheDir: string, options: LocalWorkerOptions = { co
         worker: new LocalWorker(blobs, snapshots, cacheDir, workerOptions),
         rootfs: (layers) => snapshots.mount(layers, false),
         abort: () => void snapshots.releaseAll(),
-        close: () => snapshots.releaseAll(),
+        close: async () => {
+          await snapshots.releaseAll();
+          // Layer tars still running (a failed or cancelled build) end before their snapshots are placed.
+          await snapshots.settleKept();
+        },
       };
     },
   };

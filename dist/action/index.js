@@ -19166,11 +19166,12 @@ var require_undici = __commonJS({
 function settleLayers(layers) {
   return Promise.all(layers.map((l) => isPending(l) ? l.record : l));
 }
-var isPending;
+var isPending, isUnnamed;
 var init_layer = __esm({
   "worker/layer.ts"() {
     "use strict";
     isPending = (l) => "record" in l;
+    isUnnamed = (l) => "snapshot" in l;
   }
 });
 
@@ -28345,33 +28346,41 @@ var init_local_worker = __esm({
           }
           case "file": {
             const { root, parent, copied } = await runFile(step.file, inputs, this.snapshots, this.links);
-            const out = await this.commit(root, parent, ctx);
-            const own = out.emptyLayer ? void 0 : out.layers.at(-1);
-            if (own) for (const [dir, files] of copied) this.links?.remember(dir, this.snapshots.path(own.diffID), files);
-            return out;
+            const links = this.links;
+            const named = links && copied.size > 0 ? (diffID) => copied.forEach((files, dir) => links.remember(dir, this.snapshots.path(diffID), files)) : void 0;
+            return this.commit(root, parent, ctx, named);
           }
         }
       }
       /**
-       * Keeps the upper directory as the new layer's snapshot and returns once its tar is written; the
-       * blob is settled (synced, or compressed when eager) in the background, so later steps need not wait.
+       * Keeps the upper directory as the new layer's snapshot. A layer no image needs, with `lazy`
+       * compression, is returned at once and its tar written to the blob store uncompressed while later
+       * steps run on its snapshot; otherwise the step returns once its tar is written, and the blob is
+       * compressed in the background. `named` learns the diffID as soon as it is known.
        */
-      async commit(root, parent, ctx) {
+      async commit(root, parent, ctx, named) {
         try {
           if (await isEmptyDiff(root.upper)) return { layers: parent, emptyLayer: true };
-          trace("layer: tar start");
           const opts = ctx.epoch !== void 0 ? { epoch: ctx.epoch } : {};
           if (this.compression === "lazy" && !ctx.exported) {
-            const { diffID: diffID2, record: record2 } = await storeUncompressed(root.upper, this.blobs, opts);
-            trace("layer: tar stored");
-            await this.snapshots.adopt(root.upper, diffID2);
-            void record2.then(() => trace(`layer: tar committed ${diffID2}`), () => void 0);
-            return { layers: [...parent, { diffID: diffID2, record: record2 }], emptyLayer: false };
+            const { snapshot, described } = this.snapshots.keep(root.upper, async (dir) => {
+              trace("layer: tar start");
+              const stored = await storeUncompressed(dir, this.blobs, opts);
+              trace("layer: tar stored");
+              named?.(stored.diffID);
+              return stored;
+            });
+            const record2 = described.then((s) => s.record);
+            void record2.then((r) => trace(`layer: tar committed ${r.diffID}`), () => void 0);
+            record2.catch(() => void 0);
+            return { layers: [...parent, { snapshot, record: record2 }], emptyLayer: false };
           }
+          trace("layer: tar start");
           const { diffID, record } = await spoolCompressed(root.upper, this.tmpDir, this.blobs, this.gzipMembers, opts);
           trace("layer: tar spooled");
           await this.snapshots.adopt(root.upper, diffID);
           trace("layer: adopted");
+          named?.(diffID);
           void record.then(() => trace(`layer: compressed ${diffID}`), () => void 0);
           record.catch(() => void 0);
           return { layers: [...parent, { diffID, record }], emptyLayer: false };
@@ -28498,7 +28507,7 @@ var init_copy_snapshotter = __esm({
 
 // worker/snapshots/snapshot-store.ts
 import { randomBytes as randomBytes8 } from "node:crypto";
-import { chmodSync as chmodSync3, existsSync as existsSync5, mkdirSync as mkdirSync10, readdirSync as readdirSync5 } from "node:fs";
+import { chmodSync as chmodSync3, existsSync as existsSync5, mkdirSync as mkdirSync10, readdirSync as readdirSync5, renameSync as renameSync2 } from "node:fs";
 import { chmod as chmod8, mkdir as mkdir8, rename as rename6, rm as rm10, stat as stat4 } from "node:fs/promises";
 import { join as join21, relative as relative3 } from "node:path";
 function isAlive2(pid) {
@@ -28538,6 +28547,8 @@ var init_snapshot_store = __esm({
       tmpDir;
       active = /* @__PURE__ */ new Set();
       extracting = /* @__PURE__ */ new Map();
+      /** Snapshots kept under a temporary name while their tar is written (`keep`), by that name. */
+      kept = /* @__PURE__ */ new Map();
       /**
        * Whether overlay mounts work here: undecided until a mount succeeds (yes) or a failed one's probe
        * fails too (no); DOCKYARD_SNAPSHOTTER=copy says no at once. No probe on the way to a mount that works.
@@ -28555,6 +28566,7 @@ var init_snapshot_store = __esm({
       }
       /** Unpacks a layer from the blob store unless it already is; concurrent callers share the work. */
       async ensure(layer) {
+        if (isUnnamed(layer)) return;
         await this.lease?.add([{ kind: "snapshot", diffID: layer.diffID }]);
         if (this.has(layer.diffID)) return;
         if (isPending(layer)) return this.ensure(await layer.record);
@@ -28628,6 +28640,89 @@ var init_snapshot_store = __esm({
         });
       }
       /**
+       * Keeps `upper` as a snapshot under a temporary name while `describe` (its layer's tar) reads it, so
+       * that later steps can mount it at once instead of waiting for the tar. Once `describe` gives the
+       * diffID, the snapshot takes its name as soon as no mount uses it (a lower directory is never moved
+       * under a mount being set up); if `describe` fails, it is removed then. `snapshot` names it for
+       * `mount` meanwhile. A killed process leaves a `.tmp-` directory that `cleanStale` removes.
+       */
+      keep(upper, describe2) {
+        const tmp = `.tmp-${process.pid}-kept-${randomBytes8(6).toString("hex")}`;
+        renameSync2(upper, join21(this.dir, tmp));
+        const k = { at: tmp, users: 0, ended: false, settled: Promise.resolve() };
+        this.kept.set(tmp, k);
+        const described = describe2(join21(this.dir, tmp)).then(
+          async (result) => {
+            await this.lease?.add([{ kind: "snapshot", diffID: result.diffID }]);
+            k.diffID = result.diffID;
+            this.endKept(k);
+            return result;
+          },
+          (err) => {
+            this.endKept(k);
+            throw err;
+          }
+        );
+        k.settled = described.then(
+          () => void 0,
+          () => void 0
+        );
+        return { snapshot: tmp, described };
+      }
+      /** Marks a kept snapshot's tar as over, and places it if no mount uses it. */
+      endKept(k) {
+        k.ended = true;
+        if (k.users === 0) this.place(k);
+      }
+      /**
+       * Moves a kept snapshot to its diffID's name, or removes it when its tar failed or another copy has
+       * that name. Synchronous up to the removal, so that no mount sees it half moved.
+       */
+      place(k) {
+        if (k.placed) return;
+        const tmp = k.at;
+        if (k.diffID !== void 0 && !this.has(k.diffID)) {
+          try {
+            renameSync2(join21(this.dir, tmp), this.path(k.diffID));
+            k.at = this.name(k.diffID);
+            k.placed = Promise.resolve();
+            return;
+          } catch {
+            if (!this.has(k.diffID)) return void (k.placed = Promise.resolve());
+          }
+        }
+        if (k.diffID !== void 0) k.at = this.name(k.diffID);
+        k.placed = rm10(join21(this.dir, tmp), { recursive: true, force: true });
+      }
+      /** The directory name (in this store) of a layer's snapshot, and the kept snapshot it is, if one. */
+      locate(layer) {
+        if (!isUnnamed(layer)) return { name: this.name(layer.diffID) };
+        const kept = this.kept.get(layer.snapshot);
+        if (!kept) throw new Error(`snapshot ${layer.snapshot} is not kept by this process`);
+        return { name: kept.at, kept };
+      }
+      /** Counts a mount's use of the kept snapshots among `layers`; the returned function ends it. */
+      use(layers) {
+        const used = layers.map((l) => this.locate(l).kept).filter((k) => k !== void 0 && k.placed === void 0);
+        for (const k of used) k.users++;
+        let done = false;
+        return () => {
+          if (done) return;
+          done = true;
+          for (const k of used) if (--k.users === 0 && k.ended) this.place(k);
+        };
+      }
+      /** Waits for every kept snapshot's tar, then places each (after `releaseAll`, when nothing is mounted). */
+      async settleKept() {
+        const all = [...this.kept.values()];
+        await Promise.all(all.map((k) => k.settled));
+        for (const k of all) {
+          k.users = 0;
+          this.place(k);
+        }
+        await Promise.all(all.map((k) => k.placed));
+      }
+      /**
        * Whether an overlay of two empty directories mounts: asked once a real mount has failed, to tell a
        * place without overlayfs (then plain copies, from then on) from a mount that failed for its own reasons.
        */
@@ -28653,7 +28748,12 @@ var init_snapshot_store = __esm({
         const merged = join21(base, "merged");
         await mkdir8(merged, { recursive: true });
         await chmod8(merged, 493);
-        for (const l of layers) await applyLayerDir(this.path(l.diffID), merged);
+        const done = this.use(layers);
+        try {
+          for (const l of layers) await applyLayerDir(join21(this.dir, this.locate(l).name), merged);
+        } finally {
+          done();
+        }
         const before = writable ? await manifestOf(merged) : void 0;
         const upper = writable ? join21(base, "upper") : void 0;
         this.active.add(base);
@@ -28693,28 +28793,29 @@ var init_snapshot_store = __esm({
         const id = `${process.pid}-${randomBytes8(6).toString("hex")}`;
         const base = join21(this.mountsDir, id);
         const merged = join21(base, "merged");
+        const upper = writable ? join21(base, "upper") : void 0;
         await mkdir8(merged, { recursive: true });
-        const names = layers.map((l) => this.name(l.diffID)).filter((name, i, all) => i === 0 || all[i - 1] !== name);
-        const uses = /* @__PURE__ */ new Map();
-        const lower = [];
-        for (const name of names) {
-          const n = uses.get(name) ?? 0;
-          uses.set(name, n + 1);
-          lower.unshift(n === 0 ? name : await this.alias(name, n));
-        }
-        if (lower.length === 0) lower.push("empty-a");
-        if (!writable && lower.length === 1) lower.push("empty-b");
-        let upper;
-        if (writable) {
-          upper = join21(base, "upper");
-          await mkdir8(upper);
-          await chmod8(upper, 493);
-          await mkdir8(join21(base, "work"));
-        }
-        const rel = (p) => relative3(this.dir, p);
+        const done = this.use(layers);
         try {
+          const names = layers.map((l) => this.locate(l).name).filter((name, i, all) => i === 0 || all[i - 1] !== name);
+          const uses = /* @__PURE__ */ new Map();
+          const lower = [];
+          for (const name of names) {
+            const n = uses.get(name) ?? 0;
+            uses.set(name, n + 1);
+            lower.unshift(n === 0 ? name : await this.alias(name, n));
+          }
+          if (lower.length === 0) lower.push("empty-a");
+          if (!writable && lower.length === 1) lower.push("empty-b");
+          if (writable) {
+            await mkdir8(upper);
+            await chmod8(upper, 493);
+            await mkdir8(join21(base, "work"));
+          }
+          const rel = (p) => relative3(this.dir, p);
           await mountOverlay(merged, { lower, cwd: this.dir, ...upper ? { upper: rel(upper), work: rel(join21(base, "work")) } : {} });
         } catch (err) {
+          done();
           await rm10(base, { recursive: true, force: true });
           throw err;
         }
@@ -28723,6 +28824,7 @@ var init_snapshot_store = __esm({
         const detach = async () => {
           if (mounted) await unmount(merged);
           mounted = false;
+          done();
         };
         return {
           path: merged,
@@ -33101,7 +33203,7 @@ var init_challenge = __esm({
 
 // oci/registry/credentials.ts
 import { spawnSync } from "node:child_process";
-import { existsSync as existsSync10, mkdirSync as mkdirSync11, readFileSync as readFileSync11, renameSync as renameSync2, writeFileSync as writeFileSync5 } from "node:fs";
+import { existsSync as existsSync10, mkdirSync as mkdirSync11, readFileSync as readFileSync11, renameSync as renameSync3, writeFileSync as writeFileSync5 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
 import { join as join27 } from "node:path";
 function dockerConfigPath(env = process.env) {
@@ -61424,7 +61526,10 @@ function localEngine(cacheDir, options2 = { compression: "lazy", linkUnchanged: 
         worker: new LocalWorker(blobs, snapshots, cacheDir, workerOptions),
         rootfs: (layers) => snapshots.mount(layers, false),
         abort: () => void snapshots.releaseAll(),
-        close: () => snapshots.releaseAll()
+        close: async () => {
+          await snapshots.releaseAll();
+          await snapshots.settleKept();
+        }
       };
     }
   };

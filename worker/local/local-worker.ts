@@ -9,6 +9,7 @@ import type { GzipMemberHints } from '../layers/gzip-member-hints.js';
 import { isEmptyDiff, spoolCompressed, storeUncompressed } from '../layers/layer-writer.js';
 import type { MountedRootfs, SnapshotStore } from '../snapshots/snapshot-store.js';
 import type { ExecutableStep, StepContext, StepInput, StepOutput, Worker } from '../worker.js';
+import type { Digest } from '../../oci/digest.js';
 import { trace } from '../../oci/trace.js';
 
 /**
@@ -75,34 +76,43 @@ export class LocalWorker implements Worker {
       }
       case 'file': {
         const { root, parent, copied } = await runFile(step.file, inputs, this.snapshots, this.links);
-        const out = await this.commit(root, parent, ctx);
-        const own = out.emptyLayer ? undefined : out.layers.at(-1);
-        if (own) for (const [dir, files] of copied) this.links?.remember(dir, this.snapshots.path(own.diffID), files);
-        return out;
+        const links = this.links;
+        // The copies are remembered where their snapshot is named: its diffID's directory.
+        const named = links && copied.size > 0 ? (diffID: Digest) => copied.forEach((files, dir) => links.remember(dir, this.snapshots.path(diffID), files)) : undefined;
+        return this.commit(root, parent, ctx, named);
       }
     }
   }
 
   /**
-   * Keeps the upper directory as the new layer's snapshot and returns once its tar is written; the
-   * blob is settled (synced, or compressed when eager) in the background, so later steps need not wait.
+   * Keeps the upper directory as the new layer's snapshot. A layer no image needs, with `lazy`
+   * compression, is returned at once and its tar written to the blob store uncompressed while later
+   * steps run on its snapshot; otherwise the step returns once its tar is written, and the blob is
+   * compressed in the background. `named` learns the diffID as soon as it is known.
    */
-  private async commit(root: MountedRootfs, parent: Layer[], ctx: StepContext): Promise<StepOutput> {
+  private async commit(root: MountedRootfs, parent: Layer[], ctx: StepContext, named?: (diffID: Digest) => void): Promise<StepOutput> {
     try {
       if (await isEmptyDiff(root.upper!)) return { layers: parent, emptyLayer: true };
-      trace('layer: tar start');
       const opts = ctx.epoch !== undefined ? { epoch: ctx.epoch } : {};
       if (this.compression === 'lazy' && !ctx.exported) {
-        const { diffID, record } = await storeUncompressed(root.upper!, this.blobs, opts);
-        trace('layer: tar stored');
-        await this.snapshots.adopt(root.upper!, diffID);
-        void record.then(() => trace(`layer: tar committed ${diffID}`), () => undefined); // failures: observed by whoever settles the layer
-        return { layers: [...parent, { diffID, record }], emptyLayer: false };
+        const { snapshot, described } = this.snapshots.keep(root.upper!, async (dir) => {
+          trace('layer: tar start');
+          const stored = await storeUncompressed(dir, this.blobs, opts);
+          trace('layer: tar stored');
+          named?.(stored.diffID);
+          return stored;
+        });
+        const record = described.then((s) => s.record);
+        void record.then((r) => trace(`layer: tar committed ${r.diffID}`), () => undefined);
+        record.catch(() => undefined); // observed by whoever settles the layer
+        return { layers: [...parent, { snapshot, record }], emptyLayer: false };
       }
+      trace('layer: tar start');
       const { diffID, record } = await spoolCompressed(root.upper!, this.tmpDir, this.blobs, this.gzipMembers, opts);
       trace('layer: tar spooled');
       await this.snapshots.adopt(root.upper!, diffID);
       trace('layer: adopted');
+      named?.(diffID);
       void record.then(() => trace(`layer: compressed ${diffID}`), () => undefined);
       record.catch(() => undefined); // observed by whoever settles the layer
       return { layers: [...parent, { diffID, record }], emptyLayer: false };

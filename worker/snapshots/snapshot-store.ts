@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BlobStore } from '../../cache/blob-store.js';
 import type { LayerRecord } from '../../cache/cache-index.js';
 import type { Lease } from '../../cache/lease.js';
-import { isPending, type Layer } from '../layer.js';
+import { isPending, isUnnamed, type Layer } from '../layer.js';
 import type { Digest } from '../../oci/digest.js';
 import { extractLayer } from '../layers/layer-extractor.js';
 import { runCommand } from '../system/command.js';
@@ -40,6 +40,8 @@ export class SnapshotStore {
   private readonly tmpDir: string;
   private readonly active = new Set<string>();
   private readonly extracting = new Map<string, Promise<number>>();
+  /** Snapshots kept under a temporary name while their tar is written (`keep`), by that name. */
+  private readonly kept = new Map<string, Kept>();
   /**
    * Whether overlay mounts work here: undecided until a mount succeeds (yes) or a failed one's probe
    * fails too (no); DOCKYARD_SNAPSHOTTER=copy says no at once. No probe on the way to a mount that works.
@@ -77,6 +79,8 @@ export class SnapshotStore {
 
   /** Unpacks a layer from the blob store unless it already is; concurrent callers share the work. */
   async ensure(layer: Layer): Promise<void> {
+    // A kept snapshot is here until it takes its name (or, when another copy had it, that copy is leased).
+    if (isUnnamed(layer)) return;
     await this.lease?.add([{ kind: 'snapshot', diffID: layer.diffID }]);
     if (this.has(layer.diffID)) return;
     // A pending layer's snapshot was adopted from its upper directory; if it is gone, wait for its blob.
@@ -158,6 +162,97 @@ export class SnapshotStore {
   }
 
   /**
+   * Keeps `upper` as a snapshot under a temporary name while `describe` (its layer's tar) reads it, so
+   * that later steps can mount it at once instead of waiting for the tar. Once `describe` gives the
+   * diffID, the snapshot takes its name as soon as no mount uses it (a lower directory is never moved
+   * under a mount being set up); if `describe` fails, it is removed then. `snapshot` names it for
+   * `mount` meanwhile. A killed process leaves a `.tmp-` directory that `cleanStale` removes.
+   */
+  keep<T extends { diffID: Digest }>(upper: string, describe: (dir: string) => Promise<T>): { snapshot: string; described: Promise<T> } {
+    const tmp = `.tmp-${process.pid}-kept-${randomBytes(6).toString('hex')}`;
+    renameSync(upper, join(this.dir, tmp));
+    const k: Kept = { at: tmp, users: 0, ended: false, settled: Promise.resolve() };
+    this.kept.set(tmp, k);
+    const described = describe(join(this.dir, tmp)).then(
+      async (result) => {
+        await this.lease?.add([{ kind: 'snapshot', diffID: result.diffID }]);
+        k.diffID = result.diffID;
+        this.endKept(k);
+        return result;
+      },
+      (err: unknown) => {
+        this.endKept(k);
+        throw err;
+      },
+    );
+    k.settled = described.then(
+      () => undefined,
+      () => undefined,
+    );
+    return { snapshot: tmp, described };
+  }
+
+  /** Marks a kept snapshot's tar as over, and places it if no mount uses it. */
+  private endKept(k: Kept): void {
+    k.ended = true;
+    if (k.users === 0) this.place(k);
+  }
+
+  /**
+   * Moves a kept snapshot to its diffID's name, or removes it when its tar failed or another copy has
+   * that name. Synchronous up to the removal, so that no mount sees it half moved.
+   */
+  private place(k: Kept): void {
+    if (k.placed) return;
+    const tmp = k.at;
+    if (k.diffID !== undefined && !this.has(k.diffID)) {
+      try {
+        renameSync(join(this.dir, tmp), this.path(k.diffID));
+        k.at = this.name(k.diffID);
+        k.placed = Promise.resolve();
+        return;
+      } catch {
+        // Another process placed the same snapshot meanwhile (then theirs is used), or the rename
+        // failed: then this process goes on using the temporary name, which `cleanStale` removes later.
+        if (!this.has(k.diffID)) return void (k.placed = Promise.resolve());
+      }
+    }
+    if (k.diffID !== undefined) k.at = this.name(k.diffID);
+    k.placed = rm(join(this.dir, tmp), { recursive: true, force: true });
+  }
+
+  /** The directory name (in this store) of a layer's snapshot, and the kept snapshot it is, if one. */
+  private locate(layer: Layer): { name: string; kept?: Kept } {
+    if (!isUnnamed(layer)) return { name: this.name(layer.diffID) };
+    const kept = this.kept.get(layer.snapshot);
+    if (!kept) throw new Error(`snapshot ${layer.snapshot} is not kept by this process`);
+    return { name: kept.at, kept };
+  }
+
+  /** Counts a mount's use of the kept snapshots among `layers`; the returned function ends it. */
+  private use(layers: Layer[]): () => void {
+    const used = layers.map((l) => this.locate(l).kept).filter((k): k is Kept => k !== undefined && k.placed === undefined);
+    for (const k of used) k.users++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      for (const k of used) if (--k.users === 0 && k.ended) this.place(k);
+    };
+  }
+
+  /** Waits for every kept snapshot's tar, then places each (after `releaseAll`, when nothing is mounted). */
+  async settleKept(): Promise<void> {
+    const all = [...this.kept.values()];
+    await Promise.all(all.map((k) => k.settled));
+    for (const k of all) {
+      k.users = 0;
+      this.place(k);
+    }
+    await Promise.all(all.map((k) => k.placed));
+  }
+
+  /**
    * Whether an overlay of two empty directories mounts: asked once a real mount has failed, to tell a
    * place without overlayfs (then plain copies, from then on) from a mount that failed for its own reasons.
    */
@@ -184,7 +279,12 @@ export class SnapshotStore {
     const merged = join(base, 'merged');
     await mkdir(merged, { recursive: true });
     await chmod(merged, 0o755);
-    for (const l of layers) await applyLayerDir(this.path(l.diffID), merged);
+    const done = this.use(layers);
+    try {
+      for (const l of layers) await applyLayerDir(join(this.dir, this.locate(l).name), merged);
+    } finally {
+      done();
+    }
     const before = writable ? await manifestOf(merged) : undefined;
     const upper = writable ? join(base, 'upper') : undefined;
     this.active.add(base);
@@ -226,33 +326,35 @@ export class SnapshotStore {
     const id = `${process.pid}-${randomBytes(6).toString('hex')}`;
     const base = join(this.mountsDir, id);
     const merged = join(base, 'merged');
+    const upper = writable ? join(base, 'upper') : undefined;
     await mkdir(merged, { recursive: true });
-    // Overlay refuses a directory twice. A layer repeated right after itself (a step that rewrote files
-    // exactly as they were) changes nothing the second time, so it is stacked once; one that comes back
-    // further up the chain (COPY a; RUN rm a; COPY a) is stacked again from a hard-linked alias.
-    const names = layers.map((l) => this.name(l.diffID)).filter((name, i, all) => i === 0 || all[i - 1] !== name);
-    const uses = new Map<string, number>();
-    const lower: string[] = [];
-    for (const name of names) {
-      const n = uses.get(name) ?? 0;
-      uses.set(name, n + 1);
-      lower.unshift(n === 0 ? name : await this.alias(name, n));
-    }
-    // Overlay needs two lower directories when it has no upper one; empty ones fill the gap.
-    if (lower.length === 0) lower.push('empty-a');
-    if (!writable && lower.length === 1) lower.push('empty-b');
-    let upper: string | undefined;
-    if (writable) {
-      upper = join(base, 'upper');
-      // The upper directory is the root the step sees, and becomes the new layer's snapshot.
-      await mkdir(upper);
-      await chmod(upper, 0o755);
-      await mkdir(join(base, 'work'));
-    }
-    const rel = (p: string): string => relative(this.dir, p);
+    // Counted from the tick that reads the names until the unmount: a kept snapshot does not move meanwhile.
+    const done = this.use(layers);
     try {
+      // Overlay refuses a directory twice. A layer repeated right after itself (a step that rewrote files
+      // exactly as they were) changes nothing the second time, so it is stacked once; one that comes back
+      // further up the chain (COPY a; RUN rm a; COPY a) is stacked again from a hard-linked alias.
+      const names = layers.map((l) => this.locate(l).name).filter((name, i, all) => i === 0 || all[i - 1] !== name);
+      const uses = new Map<string, number>();
+      const lower: string[] = [];
+      for (const name of names) {
+        const n = uses.get(name) ?? 0;
+        uses.set(name, n + 1);
+        lower.unshift(n === 0 ? name : await this.alias(name, n));
+      }
+      // Overlay needs two lower directories when it has no upper one; empty ones fill the gap.
+      if (lower.length === 0) lower.push('empty-a');
+      if (!writable && lower.length === 1) lower.push('empty-b');
+      if (writable) {
+        // The upper directory is the root the step sees, and becomes the new layer's snapshot.
+        await mkdir(upper!);
+        await chmod(upper!, 0o755);
+        await mkdir(join(base, 'work'));
+      }
+      const rel = (p: string): string => relative(this.dir, p);
       await mountOverlay(merged, { lower, cwd: this.dir, ...(upper ? { upper: rel(upper), work: rel(join(base, 'work')) } : {}) });
     } catch (err) {
+      done();
       await rm(base, { recursive: true, force: true });
       throw err;
     }
@@ -261,6 +363,7 @@ export class SnapshotStore {
     const detach = async (): Promise<void> => {
       if (mounted) await unmount(merged);
       mounted = false;
+      done();
     };
     return {
       path: merged,
@@ -337,4 +440,19 @@ function isAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** A snapshot kept under a temporary name while its layer's tar is written. */
+interface Kept {
+  /** Its directory's name now: the temporary one, then its diffID's. */
+  at: string;
+  /** Mounts using it: it is not moved while any is. */
+  users: number;
+  diffID?: Digest;
+  /** Its tar is over (`diffID` is set unless the tar failed). */
+  ended: boolean;
+  /** Set once placed: settles when a temporary directory left over is removed. */
+  placed?: Promise<void>;
+  /** Settles when its tar is over, either way. */
+  settled: Promise<void>;
 }
