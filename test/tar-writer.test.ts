@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { linkSync, mkdirSync, chmodSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, chmodSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { extract, pack } from 'tar-stream';
@@ -73,11 +73,24 @@ describe('layer tar writer', () => {
       if (body) {
         const path = join(dir, `body-${h.name.length}-${body.length}`);
         writeFileSync(path, body);
-        tar.body(path, body.length);
+        for (const _ of tar.body(path, body.length));
       }
     }
     tar.end();
     assert.deepEqual(Buffer.concat(tar.ready), await packed(entries));
+  });
+
+  it('streams a large file a chunk at a time instead of reading it whole first', async () => {
+    const root = tempDir('tar-big');
+    writeFileSync(join(root, 'big'), Buffer.alloc(8 << 20, 7));
+    const chunks = tarDiff(root)[Symbol.asyncIterator]();
+    const first = await chunks.next();
+    assert.ok(!first.done && first.value.length > 0);
+    // Cut short now: a writer that had read the whole file already would not notice.
+    truncateSync(join(root, 'big'), 1 << 20);
+    await assert.rejects(async () => {
+      for (let c = await chunks.next(); !c.done; c = await chunks.next());
+    }, /changed while it was being archived/);
   });
 
   it('archives an upper directory sorted, with whiteouts, opaque directories, hard links and clamped times', async () => {

@@ -28128,7 +28128,7 @@ async function* diffTar(root, opts) {
       } else {
         if (st.nlink > 1) seenInodes.set(inode, rel);
         tar.header({ ...base, name: rel, type: "file", size: st.size });
-        tar.body(abs, st.size);
+        for (const _ of tar.body(abs, st.size)) while (tar.ready.length > 0) yield tar.ready.shift();
       }
     } else if (st.isSymbolicLink()) {
       tar.header({ ...base, name: rel, type: "symlink", linkname: readlinkSync2(abs) });
@@ -28185,8 +28185,11 @@ var init_tar_writer = __esm({
         this.pad(pax.length);
         this.put(encodeTarHeader({ ...paxHeader, size, type: h.type }));
       }
-      /** A regular file's body: exactly `size` bytes read from `path`, then padding. */
-      body(path, size) {
+      /**
+       * A regular file's body: exactly `size` bytes read from `path`, then padding. Steps once per full
+       * output chunk, so that a caller can hand on `ready` chunks of a large file as they fill.
+       */
+      *body(path, size) {
         const fd = openSync(path, "r");
         try {
           let left = size;
@@ -28195,7 +28198,10 @@ var init_tar_writer = __esm({
             if (n === 0) throw new Error(`${path} changed while it was being archived (expected ${size} bytes)`);
             left -= n;
             this.pos += n;
-            if (this.pos === CHUNK) this.flush();
+            if (this.pos === CHUNK) {
+              this.flush();
+              yield;
+            }
           }
         } finally {
           closeSync(fd);

@@ -70,8 +70,11 @@ export class TarBuilder {
     this.put(encodeTarHeader({ ...paxHeader, size, type: h.type })!);
   }
 
-  /** A regular file's body: exactly `size` bytes read from `path`, then padding. */
-  body(path: string, size: number): void {
+  /**
+   * A regular file's body: exactly `size` bytes read from `path`, then padding. Steps once per full
+   * output chunk, so that a caller can hand on `ready` chunks of a large file as they fill.
+   */
+  *body(path: string, size: number): Generator<void> {
     const fd = openSync(path, 'r');
     try {
       let left = size;
@@ -80,7 +83,10 @@ export class TarBuilder {
         if (n === 0) throw new Error(`${path} changed while it was being archived (expected ${size} bytes)`);
         left -= n;
         this.pos += n;
-        if (this.pos === CHUNK) this.flush();
+        if (this.pos === CHUNK) {
+          this.flush();
+          yield;
+        }
       }
     } finally {
       closeSync(fd);
@@ -143,7 +149,8 @@ export async function* diffTar(root: string, opts: DiffTarOptions): AsyncGenerat
       } else {
         if (st.nlink > 1) seenInodes.set(inode, rel);
         tar.header({ ...base, name: rel, type: 'file', size: st.size });
-        tar.body(abs, st.size);
+        // A large file goes out a chunk at a time rather than read whole first.
+        for (const _ of tar.body(abs, st.size)) while (tar.ready.length > 0) yield tar.ready.shift()!;
       }
     } else if (st.isSymbolicLink()) {
       tar.header({ ...base, name: rel, type: 'symlink', linkname: readlinkSync(abs) });
