@@ -22139,17 +22139,17 @@ var init_local_input = __esm({
 });
 
 // worker/rootfs/make-dirs.ts
-import { chmod as chmod3, lchown, mkdir as mkdir4 } from "node:fs/promises";
+import { chmodSync, lchownSync, mkdirSync as mkdirSync5 } from "node:fs";
 import { dirname, resolve as resolve2 } from "node:path";
 async function makeDirs(path, mode2, owner) {
   const target = resolve2(path);
-  const first = await mkdir4(target, { recursive: true, mode: mode2 });
+  const first = mkdirSync5(target, { recursive: true, mode: mode2 });
   if (first === void 0) return [];
   const created = [];
   for (let p = target; p.length >= first.length; p = dirname(p)) created.unshift(p);
   for (const p of created) {
-    await chmod3(p, mode2);
-    if (owner && (owner.uid !== 0 || owner.gid !== 0)) await lchown(p, owner.uid, owner.gid);
+    chmodSync(p, mode2);
+    if (owner && (owner.uid !== 0 || owner.gid !== 0)) lchownSync(p, owner.uid, owner.gid);
   }
   return created;
 }
@@ -22161,7 +22161,7 @@ var init_make_dirs = __esm({
 
 // worker/system/xattr.ts
 async function findOpaqueDirs(root) {
-  const r = await runCommand("getfattr", ["-R", "-h", "-n", OPAQUE, "--absolute-names", "."], { cwd: root, check: false });
+  const r = await runCommand("getfattr", ["-R", "-h", "-d", "-m", OPAQUE_PATTERN, "--absolute-names", "."], { cwd: root, check: false });
   const dirs = /* @__PURE__ */ new Set();
   let current;
   for (const line of r.stdout.split("\n")) {
@@ -22177,12 +22177,13 @@ async function isOpaque(dir) {
   const r = await runCommand("getfattr", ["-h", "--only-values", "-n", OPAQUE, "--absolute-names", dir], { check: false });
   return r.code === 0 && r.stdout === "y";
 }
-var OPAQUE;
+var OPAQUE, OPAQUE_PATTERN;
 var init_xattr = __esm({
   "worker/system/xattr.ts"() {
     "use strict";
     init_command();
     OPAQUE = "trusted.overlay.opaque";
+    OPAQUE_PATTERN = "^trusted\\.overlay\\.opaque$";
   }
 });
 
@@ -22265,6 +22266,7 @@ var init_user = __esm({
 });
 
 // worker/exec/mount-points.ts
+import { lstatSync as lstatSync2 } from "node:fs";
 import { lstat as lstat3, readdir as readdir4, rmdir as rmdir2, unlink as unlink7, utimes as utimes2 } from "node:fs/promises";
 import { join as join11, posix as posix2, relative as relative2 } from "node:path";
 async function findMountStubs(root, targets2) {
@@ -22278,12 +22280,12 @@ async function findMountStubs(root, targets2) {
     }
     let rel = relative2(root, resolved);
     for (; rel !== ""; rel = parentOf(rel)) {
-      if (await lstat3(join11(root, rel)).then(() => true, () => false)) break;
+      if (lstatSync2(join11(root, rel), { throwIfNoEntry: false })) break;
       stubs.missing.push(rel);
     }
     for (; rel !== ""; rel = parentOf(rel)) {
       if (stubs.parents.has(rel)) break;
-      const st = await lstat3(join11(root, rel));
+      const st = lstatSync2(join11(root, rel));
       stubs.parents.set(rel, { mode: st.mode & 4095, uid: st.uid, gid: st.gid });
     }
   }
@@ -22411,8 +22413,8 @@ var init_runtime_spec = __esm({
 
 // worker/exec/run-step.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
-import { mkdirSync as mkdirSync5 } from "node:fs";
-import { chmod as chmod4, chown, mkdir as mkdir5, mkdtemp as mkdtemp2, readFile, rm as rm3, writeFile as writeFile4 } from "node:fs/promises";
+import { chmodSync as chmodSync2, mkdirSync as mkdirSync6, mkdtempSync as mkdtempSync2, readFileSync as readFileSync8, writeFileSync as writeFileSync3 } from "node:fs";
+import { chmod as chmod3, chown, mkdir as mkdir4, mkdtemp as mkdtemp2, rm as rm3, writeFile as writeFile4 } from "node:fs/promises";
 import { join as join12 } from "node:path";
 async function acquireCacheMount(dir, sharing, signal) {
   if (sharing === "shared") return { dir, release: async () => void 0 };
@@ -22426,6 +22428,13 @@ async function acquireCacheMount(dir, sharing, signal) {
     if (lock) return { dir: candidate, release: () => lock.release() };
   }
 }
+function hostResolvConf() {
+  try {
+    return readFileSync8("/etc/resolv.conf", "utf8");
+  } catch {
+    return "";
+  }
+}
 async function runExec(exec, platform2, inputs, ctx, deps) {
   await ensureEmulator(platform2);
   const rootInput = exec.rootfs === null ? void 0 : inputs[exec.rootfs];
@@ -22437,7 +22446,7 @@ async function runExec(exec, platform2, inputs, ctx, deps) {
   let stubs;
   try {
     const secretEnv = exec.mounts.some((m) => m.type === "secret" && m.env !== void 0);
-    const bundle = await mkdtemp2(secretEnv ? "/dev/shm/dockyard-bundle-" : join12(deps.tmpDir, "bundle-"));
+    const bundle = mkdtempSync2(secretEnv ? "/dev/shm/dockyard-bundle-" : join12(deps.tmpDir, "bundle-"));
     cleanups.push(() => rm3(bundle, { recursive: true, force: true }));
     const targets2 = exec.mounts.flatMap((m) => m.target !== void 0 ? [m.target] : []);
     stubs = await findMountStubs(root.path, ["/etc/resolv.conf", "/etc/hosts", ...targets2]);
@@ -22446,10 +22455,9 @@ async function runExec(exec, platform2, inputs, ctx, deps) {
     const env = [...exec.env];
     if (!env.some((e) => e.startsWith("HOME="))) env.push(`HOME=${user.home}`);
     const mounts = [];
-    await writeFile4(join12(bundle, "hosts"), "127.0.0.1	localhost buildkitsandbox\n::1	localhost ip6-localhost ip6-loopback\n");
-    const resolv = exec.network === "none" ? "" : await readFile("/etc/resolv.conf", "utf8").catch(() => "");
-    await writeFile4(join12(bundle, "resolv.conf"), resolv);
-    for (const f of ["hosts", "resolv.conf"]) await chmod4(join12(bundle, f), 420);
+    writeFileSync3(join12(bundle, "hosts"), "127.0.0.1	localhost buildkitsandbox\n::1	localhost ip6-localhost ip6-loopback\n");
+    writeFileSync3(join12(bundle, "resolv.conf"), exec.network === "none" ? "" : hostResolvConf());
+    for (const f of ["hosts", "resolv.conf"]) chmodSync2(join12(bundle, f), 420);
     mounts.push({ destination: "/etc/hosts", type: "bind", source: join12(bundle, "hosts"), options: ["rbind", "ro"] });
     mounts.push({ destination: "/etc/resolv.conf", type: "bind", source: join12(bundle, "resolv.conf"), options: ["rbind", "ro"] });
     for (const m of exec.mounts) {
@@ -22457,7 +22465,7 @@ async function runExec(exec, platform2, inputs, ctx, deps) {
       if (spec2) mounts.push(spec2);
     }
     const spec = buildSpec({ rootfs: root.path, args: exec.args, env, cwd: exec.cwd, user, network: exec.network, security: exec.security, extraMounts: mounts });
-    await writeFile4(join12(bundle, "config.json"), JSON.stringify(spec));
+    writeFileSync3(join12(bundle, "config.json"), JSON.stringify(spec));
     const tail = [];
     let partial = "";
     const onData = (chunk) => {
@@ -22470,7 +22478,7 @@ async function runExec(exec, platform2, inputs, ctx, deps) {
       }
     };
     const id = `dockyard-${randomBytes5(8).toString("hex")}`;
-    mkdirSync5(deps.runcRoot, { recursive: true });
+    mkdirSync6(deps.runcRoot, { recursive: true });
     trace("exec: runc start");
     const code = await runcRun(bundle, id, { root: deps.runcRoot, onStdout: onData, onStderr: onData, ...ctx.signal ? { signal: ctx.signal } : {} });
     if (partial) onData(Buffer.from("\n"));
@@ -22509,9 +22517,9 @@ async function specMount(m, platform2, inputs, ctx, deps, cleanups, env) {
       const dir = join12(deps.cacheMountsDir, sha256(`${platform2}\0${m.id}`).slice(7, 31));
       const lock = await acquireCacheMount(dir, m.sharing, ctx.signal);
       cleanups.push(() => lock.release());
-      const fresh = await mkdir5(lock.dir, { recursive: true });
+      const fresh = await mkdir4(lock.dir, { recursive: true });
       if (fresh !== void 0) {
-        await chmod4(lock.dir, m.mode);
+        await chmod3(lock.dir, m.mode);
         await chown(lock.dir, m.uid, m.gid);
       }
       return { destination: m.target, type: "bind", source: lock.dir, options: ["rbind", m.readonly ? "ro" : "rw"] };
@@ -22531,7 +22539,7 @@ async function specMount(m, platform2, inputs, ctx, deps, cleanups, env) {
       const file = join12(dir, "secret");
       await writeFile4(file, value, { mode: 384 });
       await chown(file, m.uid, m.gid);
-      await chmod4(file, m.mode);
+      await chmod3(file, m.mode);
       return { destination: m.target, type: "bind", source: file, options: ["rbind", "ro"] };
     }
     case "ssh":
@@ -27030,8 +27038,8 @@ var init_mknod = __esm({
 });
 
 // worker/layers/layer-extractor.ts
-import { chmodSync, linkSync, mkdirSync as mkdirSync6, symlinkSync, writeFileSync as writeFileSync3 } from "node:fs";
-import { chmod as chmod5, lchown as lchown2, lstat as lstat4, lutimes, mkdir as mkdir6, open as open4, rm as rm4, utimes as utimes3 } from "node:fs/promises";
+import { chmodSync as chmodSync3, linkSync, mkdirSync as mkdirSync7, symlinkSync, writeFileSync as writeFileSync4 } from "node:fs";
+import { chmod as chmod4, lchown, lstat as lstat4, lutimes, mkdir as mkdir5, open as open4, rm as rm4, utimes as utimes3 } from "node:fs/promises";
 import { dirname as dirname2, join as join13, posix as posix3 } from "node:path";
 import { createGunzip } from "node:zlib";
 function safeRelative(name) {
@@ -27042,7 +27050,7 @@ function safeRelative(name) {
 async function extractLayer(source, root, opts) {
   const whiteouts = opts.whiteouts ?? true;
   const fresh = whiteouts && !await lstat4(root).catch(() => void 0);
-  if (await mkdir6(root, { recursive: true }) !== void 0) await chmod5(root, 493);
+  if (await mkdir5(root, { recursive: true }) !== void 0) await chmod4(root, 493);
   const x = new Extraction(root, fresh, whiteouts, opts.owner);
   const ex = (0, import_tar_stream.extract)();
   const fail = (err) => void ex.destroy(err);
@@ -27063,8 +27071,8 @@ async function extractLayer(source, root, opts) {
 async function writeSmallFile(path, body, mode2) {
   const chunks = [];
   for await (const chunk of body) chunks.push(chunk);
-  writeFileSync3(path, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), { mode: mode2 });
-  chmodSync(path, mode2);
+  writeFileSync4(path, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), { mode: mode2 });
+  chmodSync3(path, mode2);
 }
 async function drain(stream) {
   for await (const _ of stream) ;
@@ -27076,7 +27084,7 @@ async function writeFileFrom(path, body, mode2) {
   } finally {
     await fh.close();
   }
-  await chmod5(path, mode2);
+  await chmod4(path, mode2);
 }
 var import_tar_stream, LayerError, Extraction, SMALL_FILE;
 var init_layer_extractor = __esm({
@@ -27112,8 +27120,8 @@ var init_layer_extractor = __esm({
           const abs = join13(this.root, dir);
           const st = this.fresh && !this.written.has(dir) ? void 0 : await lstat4(abs).catch(() => void 0);
           if (!st) {
-            mkdirSync6(abs);
-            chmodSync(abs, 493);
+            mkdirSync7(abs);
+            chmodSync3(abs, 493);
           } else if (st.isSymbolicLink()) throw new LayerError(`layer entry ${rel} goes through the symlink ${dir}`);
           else if (!st.isDirectory()) throw new LayerError(`layer entry ${rel} is below the non-directory ${dir}`);
           this.dirs.add(dir);
@@ -27150,8 +27158,8 @@ var init_layer_extractor = __esm({
         this.written.add(rel);
         switch (h.type) {
           case "directory":
-            if (!existing?.isDirectory()) mkdirSync6(abs);
-            chmodSync(abs, mode2);
+            if (!existing?.isDirectory()) mkdirSync7(abs);
+            chmodSync3(abs, mode2);
             this.dirs.add(rel);
             this.dirTimes.push([abs, h.mtime]);
             break;
@@ -27182,8 +27190,8 @@ var init_layer_extractor = __esm({
         this.finishing.push(
           (async () => {
             if (uid !== 0 || gid !== 0) {
-              await lchown2(abs, uid, gid);
-              if (type !== "symlink" && mode2 & 3072) await chmod5(abs, mode2);
+              await lchown(abs, uid, gid);
+              if (type !== "symlink" && mode2 & 3072) await chmod4(abs, mode2);
             }
             if (type === "symlink") await lutimes(abs, mtime, mtime);
             else if (type !== "directory") await utimes3(abs, mtime, mtime);
@@ -27278,14 +27286,14 @@ function parseChmod(value) {
     s = s.slice(1);
   }
 }
-function createdDirMode(chmod10) {
-  return chmod10?.kind === "octal" ? chmod10.mode & 511 : 493;
+function createdDirMode(chmod9) {
+  return chmod9?.kind === "octal" ? chmod9.mode & 511 : 493;
 }
-function applyChmod(chmod10, mode2, isDir) {
-  if (chmod10.kind === "octal") return chmod10.mode;
+function applyChmod(chmod9, mode2, isDir) {
+  if (chmod9.kind === "octal") return chmod9.mode;
   const original = mode2 & 4095;
   let m = original;
-  for (const o of chmod10.ops) {
+  for (const o of chmod9.ops) {
     switch (o.op) {
       case "set":
         m |= o.bits;
@@ -27329,7 +27337,7 @@ var init_file_mode = __esm({
 
 // cache/hint-folder.ts
 import { randomBytes as randomBytes6 } from "node:crypto";
-import { mkdirSync as mkdirSync7, readFileSync as readFileSync8, renameSync, rmSync as rmSync2, writeFileSync as writeFileSync4 } from "node:fs";
+import { mkdirSync as mkdirSync8, readFileSync as readFileSync9, renameSync, rmSync as rmSync2, writeFileSync as writeFileSync5 } from "node:fs";
 import { rm as rm5 } from "node:fs/promises";
 import { join as join14 } from "node:path";
 var HintFolder;
@@ -27352,7 +27360,7 @@ var init_hint_folder = __esm({
       /** What `accept` makes of the document under `key`; undefined when it is missing, unreadable or refused. */
       read(key, accept) {
         try {
-          return accept(JSON.parse(readFileSync8(this.path(key), "utf8")));
+          return accept(JSON.parse(readFileSync9(this.path(key), "utf8")));
         } catch {
           return void 0;
         }
@@ -27365,9 +27373,9 @@ var init_hint_folder = __esm({
       write(key, doc) {
         const tmp = join14(this.tmpDir, `${this.kind}-${process.pid}-${randomBytes6(6).toString("hex")}`);
         try {
-          mkdirSync7(this.tmpDir, { recursive: true });
-          mkdirSync7(this.dir, { recursive: true });
-          writeFileSync4(tmp, JSON.stringify(doc));
+          mkdirSync8(this.tmpDir, { recursive: true });
+          mkdirSync8(this.dir, { recursive: true });
+          writeFileSync5(tmp, JSON.stringify(doc));
           renameSync(tmp, this.path(key));
         } catch {
           rmSync2(tmp, { force: true });
@@ -27396,7 +27404,7 @@ var init_file_stamp = __esm({
 
 // worker/file/copy-links.ts
 import { createHash as createHash4 } from "node:crypto";
-import { join as join15, resolve as resolve3 } from "node:path";
+import { resolve as resolve3 } from "node:path";
 function decode(doc) {
   const saved = doc;
   if (saved.version !== 3 || !Array.isArray(saved.dirs)) return void 0;
@@ -27425,10 +27433,10 @@ var init_copy_links = __esm({
       }
       files;
       settledMs;
-      /** Where earlier copies of `rel` lie, if `rel` has not changed since (`st`: its lstat now). */
-      candidates(rel, st) {
+      /** Where earlier copies of `rel` lie, if `rel` has not changed since (`st`: its lstat now), newest first. */
+      *candidates(rel, st) {
         const stamp = statStamp(st);
-        return (this.files.get(rel) ?? []).filter((c) => c[0] === stamp).map((c) => join15(c[1], c[2]));
+        for (const c of this.files.get(rel) ?? []) if (c[0] === stamp) yield `${c[1]}/${c[2]}`;
       }
       /** Whether an earlier copy (lstat'ed) is what this copy would make. */
       static matches(found, want) {
@@ -27489,9 +27497,9 @@ var init_copy_links = __esm({
 
 // worker/file/copy.ts
 import { createReadStream as createReadStream3 } from "node:fs";
-import { chmodSync as chmodSync2, lchownSync, linkSync as linkSync2, lstatSync as lstatSync2, lutimesSync, mkdirSync as mkdirSync8, readdirSync as readdirSync3, utimesSync } from "node:fs";
+import { chmodSync as chmodSync4, lchownSync as lchownSync2, linkSync as linkSync2, lstatSync as lstatSync3, lutimesSync, mkdirSync as mkdirSync9, readdirSync as readdirSync3, utimesSync } from "node:fs";
 import { copyFile as copyFile4, lstat as lstat5, open as open5, readdir as readdir5, readlink as readlink3, rm as rm6, stat as stat3, symlink as symlink3, utimes as utimes4 } from "node:fs/promises";
-import { basename, dirname as dirname3, join as join16, posix as posix4, resolve as resolve4 } from "node:path";
+import { basename, dirname as dirname3, join as join15, posix as posix4, resolve as resolve4 } from "node:path";
 function owners(opts, src, uid, gid) {
   if (opts.owner) return [opts.owner.uid, opts.owner.gid];
   return src.allowed ? [0, 0] : [uid, gid];
@@ -27511,11 +27519,11 @@ async function matchPattern(src, pattern) {
   const depth = cleaned.includes("**") ? Infinity : segments.length;
   const out = [];
   const walk = async (rel, level) => {
-    const names = await readdir5(join16(src.dir, rel)).catch(() => []);
+    const names = await readdir5(join15(src.dir, rel)).catch(() => []);
     for (const name of names.sort()) {
       const child = rel ? `${rel}/${name}` : name;
       if (match(child)) out.push(child);
-      if (level + 1 < depth && (await lstat5(join16(src.dir, child))).isDirectory()) await walk(child, level + 1);
+      if (level + 1 < depth && (await lstat5(join15(src.dir, child))).isDirectory()) await walk(child, level + 1);
     }
   };
   await walk(fixed, fixed ? fixed.split("/").length : 0);
@@ -27603,11 +27611,11 @@ var init_copy = __esm({
         const [uid, gid] = owners(this.opts, this.src, st.uid, st.gid);
         const mode2 = this.opts.chmod ? applyChmod(this.opts.chmod, st.mode & 4095, false) : st.mode & 4095;
         for (const from of this.earlier.candidates(rel, st)) {
-          const found = lstatSync2(from, { throwIfNoEntry: false });
+          const found = lstatSync3(from, { throwIfNoEntry: false });
           if (!found || links.usedInodes.has(found.ino) || !SourceLinks.matches(found, { mode: mode2, uid, gid, mtime: st.mtime, size: st.size })) continue;
           links.usedInodes.add(found.ino);
           try {
-            linkSync2(from, join16(links.linkRoot, target.slice(this.root.length)));
+            linkSync2(from, links.linkRoot + target.slice(this.root.length));
             return true;
           } catch {
           }
@@ -27637,9 +27645,9 @@ var init_copy = __esm({
       finish(path, uid, gid, mode2, mtime, kind2) {
         const [u, g] = owners(this.opts, this.src, uid, gid);
         const chowned = u !== 0 || g !== 0;
-        if (chowned) lchownSync(path, u, g);
+        if (chowned) lchownSync2(path, u, g);
         if (kind2 === "link") return lutimesSync(path, mtime, mtime);
-        if (this.opts.chmod !== void 0 || kind2 === "dir" || chowned && mode2 & 3072) chmodSync2(path, this.opts.chmod ? applyChmod(this.opts.chmod, mode2, kind2 === "dir") : mode2);
+        if (this.opts.chmod !== void 0 || kind2 === "dir" || chowned && mode2 & 3072) chmodSync4(path, this.opts.chmod ? applyChmod(this.opts.chmod, mode2, kind2 === "dir") : mode2);
         utimesSync(path, mtime, mtime);
       }
       /**
@@ -27649,14 +27657,14 @@ var init_copy = __esm({
       async copyEntry(rel, target, relToMatch, inNewDir) {
         if (relToMatch !== "" && this.opts.exclude(relToMatch)) return;
         if (!this.allowed(rel)) return;
-        const abs = join16(this.src.dir, rel);
-        const st = lstatSync2(abs);
-        const existing = inNewDir ? void 0 : lstatSync2(target, { throwIfNoEntry: false });
+        const abs = join15(this.src.dir, rel);
+        const st = lstatSync3(abs);
+        const existing = inNewDir ? void 0 : lstatSync3(target, { throwIfNoEntry: false });
         if (existing && !(existing.isDirectory() && st.isDirectory())) await rm6(target, { recursive: true, force: true });
         if (st.isDirectory()) {
-          if (!existing) mkdirSync8(target, { mode: st.mode & 4095 });
+          if (!existing) mkdirSync9(target, { mode: st.mode & 4095 });
           const names = readdirSync3(abs);
-          await Promise.all(names.map((name) => this.copyEntry(rel ? `${rel}/${name}` : name, join16(target, name), relToMatch ? `${relToMatch}/${name}` : name, !existing)));
+          await Promise.all(names.map((name) => this.copyEntry(rel ? `${rel}/${name}` : name, join15(target, name), relToMatch ? `${relToMatch}/${name}` : name, !existing)));
           this.finish(target, st.uid, st.gid, st.mode & 4095, st.mtime, "dir");
           this.dirTimes.push([target, st.mtime]);
         } else if (st.isSymbolicLink()) {
@@ -27674,7 +27682,7 @@ var init_copy = __esm({
       }
       /** COPY semantics for one matched source: a directory's contents go into dest, a file to dest or into it. */
       async copyMatch(rel, dest, destIsDir) {
-        const abs = this.src.allowed ? join16(this.src.dir, rel) : pathInRoot(this.src.dir, rel);
+        const abs = this.src.allowed ? join15(this.src.dir, rel) : pathInRoot(this.src.dir, rel);
         const st = await stat3(abs).catch(() => void 0);
         if (!st) throw new CopyError(`${rel || "."}: not found`);
         const base = this.opts.parents ? posix4.join(dest, rel) : dest;
@@ -27684,7 +27692,7 @@ var init_copy = __esm({
           const created = await this.createDirs(target2);
           const names = await readdir5(abs);
           const inNewDir = created.length > 0 && created[created.length - 1] === resolve4(target2);
-          await Promise.all(names.map((name) => this.copyEntry(srcRel ? `${srcRel}/${name}` : name, join16(target2, name), name, inNewDir)));
+          await Promise.all(names.map((name) => this.copyEntry(srcRel ? `${srcRel}/${name}` : name, join15(target2, name), name, inNewDir)));
           return;
         }
         const fileDest = this.opts.parents ? base : destIsDir ? posix4.join(dest, basename(rel)) : dest;
@@ -27712,7 +27720,7 @@ var init_copy = __esm({
 });
 
 // worker/file/file-step.ts
-import { chmod as chmod6, chown as chown2, writeFile as writeFile5 } from "node:fs/promises";
+import { chmod as chmod5, chown as chown2, writeFile as writeFile5 } from "node:fs/promises";
 import { posix as posix5 } from "node:path";
 async function runFile(file, inputs, snapshots, links) {
   const destInput = file.dest === null ? void 0 : inputs[file.dest];
@@ -27748,7 +27756,7 @@ async function runFile(file, inputs, snapshots, links) {
         await makeDirs(posix5.dirname(abs), createdDirMode(chmodSpec), owner);
         await writeFile5(abs, doc.content);
         if (owner) await chown2(abs, owner.uid, owner.gid);
-        await chmod6(abs, chmodSpec ? applyChmod(chmodSpec, 420, false) : 420);
+        await chmod5(abs, chmodSpec ? applyChmod(chmodSpec, 420, false) : 420);
       }
     }
   } catch (err) {
@@ -28092,13 +28100,15 @@ var init_tar_header = __esm({
 });
 
 // worker/layers/tar-writer.ts
-import { closeSync, lstatSync as lstatSync3, openSync, readdirSync as readdirSync4, readlinkSync as readlinkSync2, readSync } from "node:fs";
-import { join as join17 } from "node:path";
+import { closeSync, lstatSync as lstatSync4, openSync, readdirSync as readdirSync4, readlinkSync as readlinkSync2, readSync } from "node:fs";
+import { join as join16 } from "node:path";
+import { setImmediate as turn } from "node:timers/promises";
 function devNumbers(rdev) {
   return { devmajor: Math.floor(rdev / 256) & 4095, devminor: rdev & 255 | Math.floor(rdev / 4096) & ~255 & 1048575 };
 }
 async function* diffTar(root, opts) {
   const tar = new TarBuilder();
+  let sinceTurn = 0;
   const clamp = (d) => opts.epoch !== void 0 && d.getTime() > opts.epoch * 1e3 ? new Date(opts.epoch * 1e3) : d;
   const seenInodes = /* @__PURE__ */ new Map();
   const stack = [{ dir: "", names: readdirSync4(root).sort(byteOrder), i: 0 }];
@@ -28111,8 +28121,8 @@ async function* diffTar(root, opts) {
     const name = top.names[top.i++];
     const dir = top.dir;
     const rel = dir === "" ? name : `${dir}/${name}`;
-    const abs = join17(root, rel);
-    const st = lstatSync3(abs);
+    const abs = join16(root, rel);
+    const st = lstatSync4(abs);
     const base = { mode: st.mode & 4095, uid: st.uid, gid: st.gid, mtime: clamp(st.mtime) };
     if (st.isCharacterDevice() && st.rdev === 0) {
       tar.header({ ...base, name: dir === "" ? `.wh.${name}` : `${dir}/.wh.${name}`, type: "file", mode: 0, size: 0 });
@@ -28128,7 +28138,10 @@ async function* diffTar(root, opts) {
       } else {
         if (st.nlink > 1) seenInodes.set(inode, rel);
         tar.header({ ...base, name: rel, type: "file", size: st.size });
-        for (const _ of tar.body(abs, st.size)) while (tar.ready.length > 0) yield tar.ready.shift();
+        for (const _ of tar.body(abs, st.size)) {
+          yield* handOn(tar);
+          await turn();
+        }
       }
     } else if (st.isSymbolicLink()) {
       tar.header({ ...base, name: rel, type: "symlink", linkname: readlinkSync2(abs) });
@@ -28137,12 +28150,19 @@ async function* diffTar(root, opts) {
     } else if (st.isFIFO()) {
       tar.header({ ...base, name: rel, type: "fifo" });
     }
-    while (tar.ready.length > 0) yield tar.ready.shift();
+    yield* handOn(tar);
+    if (++sinceTurn === TURN_EVERY) {
+      sinceTurn = 0;
+      await turn();
+    }
   }
   tar.end();
+  yield* handOn(tar);
+}
+function* handOn(tar) {
   while (tar.ready.length > 0) yield tar.ready.shift();
 }
-var CHUNK, ZEROS, TarBuilder, byteOrder;
+var CHUNK, ZEROS, TarBuilder, TURN_EVERY, byteOrder;
 var init_tar_writer = __esm({
   "worker/layers/tar-writer.ts"() {
     "use strict";
@@ -28214,6 +28234,7 @@ var init_tar_writer = __esm({
         this.flush();
       }
     };
+    TURN_EVERY = 64;
     byteOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
   }
 });
@@ -28222,7 +28243,7 @@ var init_tar_writer = __esm({
 import { createHash as createHash6, randomBytes as randomBytes7 } from "node:crypto";
 import { readdir as readdir6, rm as rm8 } from "node:fs/promises";
 import { pipeline as pipeline2 } from "node:stream/promises";
-import { join as join18 } from "node:path";
+import { join as join17 } from "node:path";
 async function isEmptyDiff(root) {
   return (await readdir6(root)).length === 0;
 }
@@ -28251,7 +28272,7 @@ async function tarInto(root, sink, opts = {}) {
   return `sha256:${hash.digest("hex")}`;
 }
 async function spoolCompressed(root, tmpDir, blobs, hints, opts = {}) {
-  const spool = await FollowedSpool.create(join18(tmpDir, `layer-${process.pid}-${randomBytes7(6).toString("hex")}.tar`));
+  const spool = await FollowedSpool.create(join17(tmpDir, `layer-${process.pid}-${randomBytes7(6).toString("hex")}.tar`));
   const compressed = gzipBlob(spool.read(), blobs, hints).finally(() => rm8(spool.path, { force: true }));
   compressed.catch(() => void 0);
   let diffID;
@@ -28303,8 +28324,8 @@ var init_layer_writer = __esm({
 });
 
 // worker/local/local-worker.ts
-import { mkdirSync as mkdirSync9 } from "node:fs";
-import { join as join19 } from "node:path";
+import { mkdirSync as mkdirSync10 } from "node:fs";
+import { join as join18 } from "node:path";
 var LocalWorker;
 var init_local_worker = __esm({
   "worker/local/local-worker.ts"() {
@@ -28321,10 +28342,10 @@ var init_local_worker = __esm({
         this.compression = opts.compression ?? "eager";
         if (opts.linkUnchanged) this.links = new CopyLinks(stateDir, opts.settledMs);
         if (opts.gzipMembers) this.gzipMembers = opts.gzipMembers;
-        this.cacheMountsDir = join19(stateDir, "cache-mounts");
-        this.runcRoot = join19(stateDir, "runc");
-        this.tmpDir = join19(stateDir, "tmp");
-        for (const d of [this.cacheMountsDir, this.runcRoot, this.tmpDir]) mkdirSync9(d, { recursive: true });
+        this.cacheMountsDir = join18(stateDir, "cache-mounts");
+        this.runcRoot = join18(stateDir, "runc");
+        this.tmpDir = join18(stateDir, "tmp");
+        for (const d of [this.cacheMountsDir, this.runcRoot, this.tmpDir]) mkdirSync10(d, { recursive: true });
       }
       blobs;
       snapshots;
@@ -28418,32 +28439,32 @@ var init_mount = __esm({
 });
 
 // worker/snapshots/copy-snapshotter.ts
-import { lstat as lstat6, mkdir as mkdir7, readdir as readdir7, readlink as readlink4, rm as rm9, copyFile as copyFile5, symlink as symlink4, chmod as chmod7, lchown as lchown3, lutimes as lutimes2, utimes as utimes5 } from "node:fs/promises";
-import { join as join20 } from "node:path";
+import { lstat as lstat6, mkdir as mkdir6, readdir as readdir7, readlink as readlink4, rm as rm9, copyFile as copyFile5, symlink as symlink4, chmod as chmod6, lchown as lchown2, lutimes as lutimes2, utimes as utimes5 } from "node:fs/promises";
+import { join as join19 } from "node:path";
 async function applyLayerDir(layerDir, target) {
-  for (const dir of await findOpaqueDirs(layerDir)) await rm9(join20(target, dir), { recursive: true, force: true });
+  for (const dir of await findOpaqueDirs(layerDir)) await rm9(join19(target, dir), { recursive: true, force: true });
   const whiteouts = [];
   const walk = async (rel) => {
-    for (const name of await readdir7(join20(layerDir, rel))) {
+    for (const name of await readdir7(join19(layerDir, rel))) {
       const r = rel ? `${rel}/${name}` : name;
-      const st = await lstat6(join20(layerDir, r));
+      const st = await lstat6(join19(layerDir, r));
       if (isWhiteout(st)) whiteouts.push(r);
       else if (st.isDirectory()) await walk(r);
     }
   };
   await walk("");
-  for (const w of whiteouts) await rm9(join20(target, w), { recursive: true, force: true });
+  for (const w of whiteouts) await rm9(join19(target, w), { recursive: true, force: true });
   await runCommand("cp", ["-a", "--reflink=auto", `${layerDir}/.`, `${target}/`]);
-  for (const w of whiteouts) await rm9(join20(target, w), { force: true });
+  for (const w of whiteouts) await rm9(join19(target, w), { force: true });
 }
 async function manifestOf(root) {
   const m = /* @__PURE__ */ new Map();
   const walk = async (rel) => {
-    for (const name of await readdir7(join20(root, rel))) {
+    for (const name of await readdir7(join19(root, rel))) {
       const r = rel ? `${rel}/${name}` : name;
-      const st = await lstat6(join20(root, r), { bigint: true });
+      const st = await lstat6(join19(root, r), { bigint: true });
       const type = st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : "other";
-      m.set(r, { type, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), mtimeNs: st.mtimeNs, ino: Number(st.ino), ...type === "symlink" ? { link: await readlink4(join20(root, r)) } : {} });
+      m.set(r, { type, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), mtimeNs: st.mtimeNs, ino: Number(st.ino), ...type === "symlink" ? { link: await readlink4(join19(root, r)) } : {} });
       if (type === "dir") await walk(r);
     }
   };
@@ -28451,17 +28472,17 @@ async function manifestOf(root) {
   return m;
 }
 async function copyOut(root, upper, rel, info) {
-  const src = join20(root, rel);
-  const dst = join20(upper, rel);
+  const src = join19(root, rel);
+  const dst = join19(upper, rel);
   const st = await lstat6(src);
-  if (info.type === "dir") await mkdir7(dst, { recursive: true });
+  if (info.type === "dir") await mkdir6(dst, { recursive: true });
   else if (info.type === "file") await copyFile5(src, dst);
   else if (info.type === "symlink") await symlink4(info.link, dst);
   else if (st.isCharacterDevice() || st.isBlockDevice()) await mknod(dst, st.isCharacterDevice() ? "c" : "b", Math.floor(st.rdev / 256), st.rdev % 256, st.mode);
   else return;
-  await lchown3(dst, st.uid, st.gid);
+  await lchown2(dst, st.uid, st.gid);
   if (info.type === "symlink") return lutimes2(dst, st.atime, st.mtime);
-  await chmod7(dst, st.mode & 4095);
+  await chmod6(dst, st.mode & 4095);
   await utimes5(dst, st.atime, st.mtime);
 }
 async function diffInto(root, before, upper) {
@@ -28492,11 +28513,11 @@ async function diffInto(root, before, upper) {
     const parent = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
     if (parent !== "" && after.get(parent)?.type !== "dir") continue;
     await ensureParents(rel);
-    await mknod(join20(upper, rel), "c", 0, 0, 0);
+    await mknod(join19(upper, rel), "c", 0, 0, 0);
   }
   for (const [rel] of changedDirs.reverse()) {
-    const st = await lstat6(join20(root, rel));
-    await utimes5(join20(upper, rel), st.atime, st.mtime);
+    const st = await lstat6(join19(root, rel));
+    await utimes5(join19(upper, rel), st.atime, st.mtime);
   }
 }
 var isWhiteout, same;
@@ -28513,9 +28534,9 @@ var init_copy_snapshotter = __esm({
 
 // worker/snapshots/snapshot-store.ts
 import { randomBytes as randomBytes8 } from "node:crypto";
-import { chmodSync as chmodSync3, existsSync as existsSync5, mkdirSync as mkdirSync10, readdirSync as readdirSync5, renameSync as renameSync2 } from "node:fs";
-import { chmod as chmod8, mkdir as mkdir8, rename as rename6, rm as rm10, stat as stat4 } from "node:fs/promises";
-import { join as join21, relative as relative3 } from "node:path";
+import { chmodSync as chmodSync5, existsSync as existsSync5, mkdirSync as mkdirSync11, readdirSync as readdirSync5, renameSync as renameSync2, rmSync as rmSync3 } from "node:fs";
+import { chmod as chmod7, mkdir as mkdir7, rename as rename6, rm as rm10, stat as stat4 } from "node:fs/promises";
+import { join as join20, relative as relative3 } from "node:path";
 function isAlive2(pid) {
   try {
     process.kill(pid, 0);
@@ -28537,14 +28558,14 @@ var init_snapshot_store = __esm({
       constructor(root, blobs, lease) {
         this.blobs = blobs;
         this.lease = lease;
-        this.dir = join21(root, "snapshots");
-        this.mountsDir = join21(root, "mounts");
-        this.tmpDir = join21(root, "tmp");
+        this.dir = join20(root, "snapshots");
+        this.mountsDir = join20(root, "mounts");
+        this.tmpDir = join20(root, "tmp");
         for (const empty of ["empty-a", "empty-b"]) {
-          mkdirSync10(join21(this.dir, empty), { recursive: true });
-          chmodSync3(join21(this.dir, empty), 493);
+          mkdirSync11(join20(this.dir, empty), { recursive: true });
+          chmodSync5(join20(this.dir, empty), 493);
         }
-        mkdirSync10(this.mountsDir, { recursive: true });
+        mkdirSync11(this.mountsDir, { recursive: true });
       }
       blobs;
       lease;
@@ -28565,7 +28586,7 @@ var init_snapshot_store = __esm({
         return diffID.slice(7, 7 + 24);
       }
       path(diffID) {
-        return join21(this.dir, this.name(diffID));
+        return join20(this.dir, this.name(diffID));
       }
       has(diffID) {
         return existsSync5(this.path(diffID));
@@ -28604,7 +28625,7 @@ var init_snapshot_store = __esm({
       unpack(layer, source, before) {
         const name = this.name(layer.diffID);
         const job = (async () => {
-          const tmp = join21(this.dir, `.tmp-${process.pid}-${name}-${randomBytes8(4).toString("hex")}`);
+          const tmp = join20(this.dir, `.tmp-${process.pid}-${name}-${randomBytes8(4).toString("hex")}`);
           try {
             const bytes = await extractLayer(source, tmp, { gzip: layer.mediaType.endsWith("gzip") });
             await before;
@@ -28626,11 +28647,11 @@ var init_snapshot_store = __esm({
       /** A second directory with the snapshot `name`'s content (hard links), for a chain that needs it twice. */
       async alias(name, n) {
         const aliasName = `${name}-${n}`;
-        if (existsSync5(join21(this.dir, aliasName))) return aliasName;
-        const tmp = join21(this.dir, `.tmp-${process.pid}-${aliasName}-${randomBytes8(4).toString("hex")}`);
+        if (existsSync5(join20(this.dir, aliasName))) return aliasName;
+        const tmp = join20(this.dir, `.tmp-${process.pid}-${aliasName}-${randomBytes8(4).toString("hex")}`);
         try {
-          await runCommand("cp", ["-al", join21(this.dir, name), tmp]);
-          await rename6(tmp, join21(this.dir, aliasName)).catch(() => void 0);
+          await runCommand("cp", ["-al", join20(this.dir, name), tmp]);
+          await rename6(tmp, join20(this.dir, aliasName)).catch(() => void 0);
         } finally {
           await rm10(tmp, { recursive: true, force: true });
         }
@@ -28654,10 +28675,10 @@ var init_snapshot_store = __esm({
        */
       keep(upper, describe2) {
         const tmp = `.tmp-${process.pid}-kept-${randomBytes8(6).toString("hex")}`;
-        renameSync2(upper, join21(this.dir, tmp));
+        renameSync2(upper, join20(this.dir, tmp));
         const k = { at: tmp, users: 0, ended: false, settled: Promise.resolve() };
         this.kept.set(tmp, k);
-        const described = describe2(join21(this.dir, tmp)).then(
+        const described = describe2(join20(this.dir, tmp)).then(
           async (result) => {
             await this.lease?.add([{ kind: "snapshot", diffID: result.diffID }]);
             k.diffID = result.diffID;
@@ -28689,7 +28710,7 @@ var init_snapshot_store = __esm({
         const tmp = k.at;
         if (k.diffID !== void 0 && !this.has(k.diffID)) {
           try {
-            renameSync2(join21(this.dir, tmp), this.path(k.diffID));
+            renameSync2(join20(this.dir, tmp), this.path(k.diffID));
             k.at = this.name(k.diffID);
             k.placed = Promise.resolve();
             return;
@@ -28698,7 +28719,7 @@ var init_snapshot_store = __esm({
           }
         }
         if (k.diffID !== void 0) k.at = this.name(k.diffID);
-        k.placed = rm10(join21(this.dir, tmp), { recursive: true, force: true });
+        k.placed = rm10(join20(this.dir, tmp), { recursive: true, force: true });
       }
       /** The directory name (in this store) of a layer's snapshot, and the kept snapshot it is, if one. */
       locate(layer) {
@@ -28734,11 +28755,11 @@ var init_snapshot_store = __esm({
        */
       overlayProbe() {
         this.probe ??= (async () => {
-          const probe = join21(this.mountsDir, `${process.pid}-probe-${randomBytes8(4).toString("hex")}`);
-          await mkdir8(join21(probe, "merged"), { recursive: true });
+          const probe = join20(this.mountsDir, `${process.pid}-probe-${randomBytes8(4).toString("hex")}`);
+          await mkdir7(join20(probe, "merged"), { recursive: true });
           try {
-            await mountOverlay(join21(probe, "merged"), { lower: ["empty-a", "empty-b"], cwd: this.dir });
-            await unmount(join21(probe, "merged"));
+            await mountOverlay(join20(probe, "merged"), { lower: ["empty-a", "empty-b"], cwd: this.dir });
+            await unmount(join20(probe, "merged"));
             return true;
           } catch {
             process.stderr.write("WARNING: overlayfs cannot mount here; falling back to copying snapshots (slower)\n");
@@ -28751,17 +28772,17 @@ var init_snapshot_store = __esm({
       }
       /** The copying fallback: a fresh copy of the chain; the diff is computed when the step detaches. */
       async mountCopy(layers, writable, base) {
-        const merged = join21(base, "merged");
-        await mkdir8(merged, { recursive: true });
-        await chmod8(merged, 493);
+        const merged = join20(base, "merged");
+        await mkdir7(merged, { recursive: true });
+        await chmod7(merged, 493);
         const done = this.use(layers);
         try {
-          for (const l of layers) await applyLayerDir(join21(this.dir, this.locate(l).name), merged);
+          for (const l of layers) await applyLayerDir(join20(this.dir, this.locate(l).name), merged);
         } finally {
           done();
         }
         const before = writable ? await manifestOf(merged) : void 0;
-        const upper = writable ? join21(base, "upper") : void 0;
+        const upper = writable ? join20(base, "upper") : void 0;
         this.active.add(base);
         let detached = false;
         return {
@@ -28770,8 +28791,8 @@ var init_snapshot_store = __esm({
           detach: async () => {
             if (detached || !upper || !before) return;
             detached = true;
-            await mkdir8(upper);
-            await chmod8(upper, 493);
+            await mkdir7(upper);
+            await chmod7(upper, 493);
             await diffInto(merged, before, upper);
           },
           release: async () => {
@@ -28793,14 +28814,14 @@ var init_snapshot_store = __esm({
             this.overlayWorks = false;
           }
         }
-        return this.mountCopy(layers, writable, join21(this.mountsDir, `${process.pid}-${randomBytes8(6).toString("hex")}`));
+        return this.mountCopy(layers, writable, join20(this.mountsDir, `${process.pid}-${randomBytes8(6).toString("hex")}`));
       }
       async mountOverlayChain(layers, writable) {
         const id = `${process.pid}-${randomBytes8(6).toString("hex")}`;
-        const base = join21(this.mountsDir, id);
-        const merged = join21(base, "merged");
-        const upper = writable ? join21(base, "upper") : void 0;
-        await mkdir8(merged, { recursive: true });
+        const base = join20(this.mountsDir, id);
+        const merged = join20(base, "merged");
+        const upper = writable ? join20(base, "upper") : void 0;
+        mkdirSync11(merged, { recursive: true });
         const done = this.use(layers);
         try {
           const names = layers.map((l) => this.locate(l).name).filter((name, i, all) => i === 0 || all[i - 1] !== name);
@@ -28814,12 +28835,12 @@ var init_snapshot_store = __esm({
           if (lower.length === 0) lower.push("empty-a");
           if (!writable && lower.length === 1) lower.push("empty-b");
           if (writable) {
-            await mkdir8(upper);
-            await chmod8(upper, 493);
-            await mkdir8(join21(base, "work"));
+            mkdirSync11(upper);
+            chmodSync5(upper, 493);
+            mkdirSync11(join20(base, "work"));
           }
           const rel = (p) => relative3(this.dir, p);
-          await mountOverlay(merged, { lower, cwd: this.dir, ...upper ? { upper: rel(upper), work: rel(join21(base, "work")) } : {} });
+          await mountOverlay(merged, { lower, cwd: this.dir, ...upper ? { upper: rel(upper), work: rel(join20(base, "work")) } : {} });
         } catch (err) {
           done();
           await rm10(base, { recursive: true, force: true });
@@ -28839,7 +28860,8 @@ var init_snapshot_store = __esm({
           release: async () => {
             if (!this.active.delete(base)) return;
             await detach();
-            await rm10(base, { recursive: true, force: true });
+            if (upper && existsSync5(upper)) await rm10(base, { recursive: true, force: true });
+            else rmSync3(base, { recursive: true, force: true });
           }
         };
       }
@@ -28855,10 +28877,10 @@ var init_snapshot_store = __esm({
         let n = 0;
         for (const name of readdirSync5(this.dir)) {
           if (name.startsWith(".") || name.startsWith("empty-") || keep.has(name)) continue;
-          const path = join21(this.dir, name);
+          const path = join20(this.dir, name);
           const changed = await stat4(path).then((st) => st.ctimeMs, () => void 0);
           if (changed === void 0 || !gone.has(name) && now - changed < graceMs) continue;
-          const trash = join21(this.dir, `.trash-${process.pid}-${randomBytes8(4).toString("hex")}`);
+          const trash = join20(this.dir, `.trash-${process.pid}-${randomBytes8(4).toString("hex")}`);
           if (await rename6(path, trash).then(() => true, () => false)) {
             await rm10(trash, { recursive: true, force: true });
             n++;
@@ -28870,7 +28892,7 @@ var init_snapshot_store = __esm({
       async releaseAll() {
         for (const base of [...this.active]) {
           this.active.delete(base);
-          if (this.overlayWorks) await unmount(join21(base, "merged"));
+          if (this.overlayWorks) await unmount(join20(base, "merged"));
           await rm10(base, { recursive: true, force: true });
         }
       }
@@ -28879,17 +28901,17 @@ var init_snapshot_store = __esm({
         for (const name of readdirSync5(this.mountsDir)) {
           const pid = Number(name.split("-")[0]);
           if (pid === process.pid || isAlive2(pid)) continue;
-          const base = join21(this.mountsDir, name);
-          await unmount(join21(base, "merged"));
+          const base = join20(this.mountsDir, name);
+          await unmount(join20(base, "merged"));
           await rm10(base, { recursive: true, force: true });
         }
         for (const name of readdirSync5(this.dir)) {
           const pid = Number(name.split("-")[1]);
-          if ((name.startsWith(".tmp-") || name.startsWith(".trash-")) && pid !== process.pid && !isAlive2(pid)) await rm10(join21(this.dir, name), { recursive: true, force: true });
+          if ((name.startsWith(".tmp-") || name.startsWith(".trash-")) && pid !== process.pid && !isAlive2(pid)) await rm10(join20(this.dir, name), { recursive: true, force: true });
         }
         for (const name of existsSync5(this.tmpDir) ? readdirSync5(this.tmpDir) : []) {
           const pid = Number(name.split("-")[1]);
-          if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive2(pid)) await rm10(join21(this.tmpDir, name), { recursive: true, force: true });
+          if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive2(pid)) await rm10(join20(this.tmpDir, name), { recursive: true, force: true });
         }
       }
     };
@@ -29285,8 +29307,8 @@ var init_push = __esm({
 
 // coordinator/export/oci-layout-writer.ts
 import { createWriteStream as createWriteStream2, existsSync as existsSync6 } from "node:fs";
-import { mkdir as mkdir9, rename as rename7, writeFile as writeFile6 } from "node:fs/promises";
-import { dirname as dirname4, join as join22 } from "node:path";
+import { mkdir as mkdir8, rename as rename7, writeFile as writeFile6 } from "node:fs/promises";
+import { dirname as dirname4, join as join21 } from "node:path";
 import { pipeline as pipeline3 } from "node:stream/promises";
 function topIndex(c) {
   const entries = c.tags.length ? c.tags.map((t) => {
@@ -29296,15 +29318,15 @@ function topIndex(c) {
   return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...entries, ...c.referrers ?? []] };
 }
 async function writeLayoutDir(dir, c, blobs) {
-  const blobDir = join22(dir, "blobs", "sha256");
-  await mkdir9(blobDir, { recursive: true });
+  const blobDir = join21(dir, "blobs", "sha256");
+  await mkdir8(blobDir, { recursive: true });
   for (const d of c.blobs) {
-    const dest = join22(blobDir, d.slice(7));
+    const dest = join21(blobDir, d.slice(7));
     if (!existsSync6(dest)) await blobs.exportTo(d, dest);
   }
-  await writeFile6(join22(dir, "oci-layout"), LAYOUT);
-  await writeFile6(join22(dir, "index.json.tmp"), JSON.stringify(topIndex(c)));
-  await rename7(join22(dir, "index.json.tmp"), join22(dir, "index.json"));
+  await writeFile6(join21(dir, "oci-layout"), LAYOUT);
+  await writeFile6(join21(dir, "index.json.tmp"), JSON.stringify(topIndex(c)));
+  await rename7(join21(dir, "index.json.tmp"), join21(dir, "index.json"));
 }
 async function writeLayoutTar(dest, c, blobs) {
   const pack = (0, import_tar_stream2.pack)();
@@ -29332,7 +29354,7 @@ async function writeLayoutTar(dest, c, blobs) {
   if (dest !== "-") await rename7(dest + ".tmp", dest);
 }
 async function ensureParent(path) {
-  if (path !== "-") await mkdir9(dirname4(path), { recursive: true });
+  if (path !== "-") await mkdir8(dirname4(path), { recursive: true });
 }
 var import_tar_stream2, LAYOUT;
 var init_oci_layout_writer = __esm({
@@ -30168,8 +30190,8 @@ var init_attach = __esm({
 
 // coordinator/export/exporters.ts
 import { createWriteStream as createWriteStream3 } from "node:fs";
-import { mkdir as mkdir10, rename as rename8, writeFile as writeFile7 } from "node:fs/promises";
-import { join as join23 } from "node:path";
+import { mkdir as mkdir9, rename as rename8, writeFile as writeFile7 } from "node:fs/promises";
+import { join as join22 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
 async function layoutReferrers(x) {
   const referrers = [];
@@ -30222,9 +30244,9 @@ async function exportOutputs(outputs, x) {
         }
         case "local":
           await withRootfs(x, "local", async (dir) => {
-            await mkdir10(out.dest, { recursive: true });
+            await mkdir9(out.dest, { recursive: true });
             await runCommand("cp", ["-a", `${dir}/.`, out.dest]);
-            for (const a of x.attestations?.[0]?.attestations ?? []) await writeFile7(join23(out.dest, ATTESTATION_FILES[a.kind]), a.statement);
+            for (const a of x.attestations?.[0]?.attestations ?? []) await writeFile7(join22(out.dest, ATTESTATION_FILES[a.kind]), a.statement);
           });
           break;
         case "tar":
@@ -30322,10 +30344,10 @@ var init_output_spec = __esm({
 
 // coordinator/export/rootfs-source.ts
 import { mkdtemp as mkdtemp3, rm as rm11 } from "node:fs/promises";
-import { join as join24 } from "node:path";
+import { join as join23 } from "node:path";
 function blobRootfs(blobs, scratchDir) {
   return async (layers) => {
-    const dir = await mkdtemp3(join24(scratchDir, "rootfs-"));
+    const dir = await mkdtemp3(join23(scratchDir, "rootfs-"));
     try {
       const snapshots = new SnapshotStore(dir, blobs);
       const mounted = await snapshots.mount(layers, false);
@@ -30350,8 +30372,8 @@ var init_rootfs_source = __esm({
 });
 
 // oci/layout.ts
-import { existsSync as existsSync7, readFileSync as readFileSync9 } from "node:fs";
-import { join as join25 } from "node:path";
+import { existsSync as existsSync7, readFileSync as readFileSync10 } from "node:fs";
+import { join as join24 } from "node:path";
 var OciLayout;
 var init_layout = __esm({
   "oci/layout.ts"() {
@@ -30363,16 +30385,16 @@ var init_layout = __esm({
       }
       dir;
       static isLayout(dir) {
-        return existsSync7(join25(dir, "oci-layout")) && existsSync7(join25(dir, "index.json"));
+        return existsSync7(join24(dir, "oci-layout")) && existsSync7(join24(dir, "index.json"));
       }
       blobPath(digest) {
-        return join25(this.dir, "blobs", "sha256", digest.slice(7));
+        return join24(this.dir, "blobs", "sha256", digest.slice(7));
       }
       readJson(digest) {
-        return JSON.parse(readFileSync9(this.blobPath(digest), "utf8"));
+        return JSON.parse(readFileSync10(this.blobPath(digest), "utf8"));
       }
       index() {
-        return JSON.parse(readFileSync9(join25(this.dir, "index.json"), "utf8"));
+        return JSON.parse(readFileSync10(join24(this.dir, "index.json"), "utf8"));
       }
       /** The top descriptor for a tag (`ref.name` annotation), a digest, or the only one when neither is given. */
       find(selector) {
@@ -30454,9 +30476,9 @@ var init_named_contexts = __esm({
 });
 
 // coordinator/context/build-context.ts
-import { closeSync as closeSync2, existsSync as existsSync9, readFileSync as readFileSync10, lstatSync as lstatSync4, openSync as openSync2, readdirSync as readdirSync6, readlinkSync as readlinkSync3, readSync as readSync2, statSync as statSync3 } from "node:fs";
+import { closeSync as closeSync2, existsSync as existsSync9, readFileSync as readFileSync11, lstatSync as lstatSync5, openSync as openSync2, readdirSync as readdirSync6, readlinkSync as readlinkSync3, readSync as readSync2, statSync as statSync3 } from "node:fs";
 import { createHash as createHash9 } from "node:crypto";
-import { basename as basename2, dirname as dirname5, join as join26, posix as posix8 } from "node:path";
+import { basename as basename2, dirname as dirname5, join as join25, posix as posix8 } from "node:path";
 function entryType(st) {
   if (st.isFile()) return "file";
   if (st.isDirectory()) return "dir";
@@ -30519,10 +30541,10 @@ var init_build_context = __esm({
           throw new ContextError(`build context ${root} does not exist`);
         }
         if (!st.isDirectory()) throw new ContextError(`build context ${root} is not a directory`);
-        const candidates = [dockerfilePath ? join26(dirname5(dockerfilePath), basename2(dockerfilePath) + ".dockerignore") : void 0, join26(root, ".dockerignore")];
+        const candidates = [dockerfilePath ? join25(dirname5(dockerfilePath), basename2(dockerfilePath) + ".dockerignore") : void 0, join25(root, ".dockerignore")];
         for (const file of candidates) {
           if (file && existsSync9(file)) {
-            const text = readFileSync10(file, "utf8");
+            const text = readFileSync11(file, "utf8");
             return new _BuildContext(root, IgnoreRules.fromText(text), file, hashes);
           }
         }
@@ -30537,16 +30559,16 @@ var init_build_context = __esm({
         return this.entryMap;
       }
       walk(dir) {
-        const abs = dir === "" ? this.root : join26(this.root, dir);
+        const abs = dir === "" ? this.root : join25(this.root, dir);
         const names = readdirSync6(abs).sort();
         for (const name of names) {
           const rel = dir === "" ? name : `${dir}/${name}`;
-          const st = lstatSync4(join26(this.root, rel));
+          const st = lstatSync5(join25(this.root, rel));
           const type = entryType(st);
           const ignored = this.ignore.ignores(rel);
           if (!ignored) {
             const entry = { path: rel, type, mode: st.mode & 4095, uid: st.uid, gid: st.gid, size: type === "file" ? st.size : 0 };
-            if (type === "symlink") entry.linkTarget = readlinkSync3(join26(this.root, rel));
+            if (type === "symlink") entry.linkTarget = readlinkSync3(join25(this.root, rel));
             if (type === "file") {
               this.stamps.set(rel, statStamp(st));
               this.ctimes.set(rel, st.ctimeMs);
@@ -30584,7 +30606,7 @@ var init_build_context = __esm({
           const stamp = this.stamps.get(relPath);
           d = stamp === void 0 ? void 0 : this.hashes?.get(relPath, stamp);
           if (d === void 0) {
-            d = hashFile(join26(this.root, relPath));
+            d = hashFile(join25(this.root, relPath));
             if (stamp !== void 0) this.hashes?.set(relPath, stamp, d, this.ctimes.get(relPath));
           }
           this.digests.set(relPath, d);
@@ -32526,9 +32548,9 @@ var init_stage_lowering = __esm({
         const exclude = spec.exclude.map((p) => this.expand(p));
         const from = spec.from === void 0 ? void 0 : this.expand(spec.from);
         const chown3 = spec.chown === void 0 ? void 0 : this.expand(spec.chown);
-        const chmod10 = spec.chmod === void 0 ? void 0 : this.expand(spec.chmod);
+        const chmod9 = spec.chmod === void 0 ? void 0 : this.expand(spec.chmod);
         const checksum = spec.checksum === void 0 ? void 0 : this.expand(spec.checksum);
-        if (chmod10 !== void 0) parseChmod(chmod10);
+        if (chmod9 !== void 0) parseChmod(chmod9);
         const gitRefs = /* @__PURE__ */ new Map();
         for (const src of from === void 0 ? sources : []) {
           const git2 = parseGitRef(src);
@@ -32584,7 +32606,7 @@ var init_stage_lowering = __esm({
           inline,
           destPath: dest,
           ...chown3 !== void 0 ? { chown: chown3 } : {},
-          ...chmod10 !== void 0 ? { chmod: chmod10 } : {},
+          ...chmod9 !== void 0 ? { chmod: chmod9 } : {},
           exclude,
           parents: spec.parents,
           // Only local archives are unpacked; a downloaded one is copied as it is, as in Docker.
@@ -32596,7 +32618,7 @@ var init_stage_lowering = __esm({
           result = this.scope.graph.add({ kind: "merge", platform: this.platform, inputs: [s.head, step.key] });
         }
         s.head = result.key;
-        const flags = [spec.parents && "--parents", chown3 && `--chown=${chown3}`, chmod10 && `--chmod=${chmod10}`].filter(Boolean);
+        const flags = [spec.parents && "--parents", chown3 && `--chown=${chown3}`, chmod9 && `--chmod=${chmod9}`].filter(Boolean);
         const shown = sources.map((p) => gitRefs.has(p) ? redactUrlsIn(p) : p);
         this.history(`${[keyword, ...flags, ...shown, ...inline.map((h) => "<<" + h.name), dest].join(" ")} # buildkit`, result);
         this.record(ins, result, gitRefs.size > 0 ? redactUrlsIn(ins.original) : ins.original);
@@ -33209,17 +33231,17 @@ var init_challenge = __esm({
 
 // oci/registry/credentials.ts
 import { spawnSync } from "node:child_process";
-import { existsSync as existsSync10, mkdirSync as mkdirSync11, readFileSync as readFileSync11, renameSync as renameSync3, writeFileSync as writeFileSync5 } from "node:fs";
+import { existsSync as existsSync10, mkdirSync as mkdirSync12, readFileSync as readFileSync12, renameSync as renameSync3, writeFileSync as writeFileSync6 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
-import { join as join27 } from "node:path";
+import { join as join26 } from "node:path";
 function dockerConfigPath(env = process.env) {
-  return join27(env.DOCKER_CONFIG ?? join27(homedir2(), ".docker"), "config.json");
+  return join26(env.DOCKER_CONFIG ?? join26(homedir2(), ".docker"), "config.json");
 }
 function readConfig(env) {
   const path = dockerConfigPath(env);
   if (!existsSync10(path)) return {};
   try {
-    return JSON.parse(readFileSync11(path, "utf8"));
+    return JSON.parse(readFileSync12(path, "utf8"));
   } catch {
     throw new Error(`${path} is not valid JSON: fix or remove it`);
   }
@@ -47183,7 +47205,7 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile11, readFile: readFile3, mkdir: mkdir15 } = __require("node:fs/promises");
+    var { writeFile: writeFile11, readFile: readFile2, mkdir: mkdir14 } = __require("node:fs/promises");
     var { dirname: dirname8, resolve: resolve8 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors3();
@@ -47385,7 +47407,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile3(resolve8(path), "utf8");
+          const data = await readFile2(resolve8(path), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -47415,7 +47437,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         const resolvedPath = resolve8(path);
-        await mkdir15(dirname8(resolvedPath), { recursive: true });
+        await mkdir14(dirname8(resolvedPath), { recursive: true });
         const data = Array.from(this.#snapshots.entries()).map(([hash, snapshot]) => ({
           hash,
           snapshot
@@ -59895,8 +59917,8 @@ ${captureLines}` : capture.stack;
 });
 
 // oci/registry/client.ts
-import { existsSync as existsSync11, readFileSync as readFileSync12 } from "node:fs";
-import { join as join28 } from "node:path";
+import { existsSync as existsSync11, readFileSync as readFileSync13 } from "node:fs";
+import { join as join27 } from "node:path";
 import { once } from "node:events";
 import { setTimeout as sleep2 } from "node:timers/promises";
 function endpointHost(domain) {
@@ -59918,7 +59940,7 @@ var init_client = __esm({
         const host = endpointHost(domain);
         const plain = isLoopback(host) || (opts.insecure ?? []).includes(host);
         this.base = `https://${host}`;
-        const ca = join28(opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", host, "ca.crt");
+        const ca = join27(opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", host, "ca.crt");
         this.lenient = plain && !existsSync11(ca);
         if (existsSync11(ca)) this.ca = ca;
       }
@@ -59939,7 +59961,7 @@ var init_client = __esm({
       ready() {
         this.protocol ??= (async () => {
           const { Agent, fetch: fetch2 } = await undici();
-          if (this.ca) this.dispatcher = new Agent({ connect: { ca: readFileSync12(this.ca) } });
+          if (this.ca) this.dispatcher = new Agent({ connect: { ca: readFileSync13(this.ca) } });
           else if (this.lenient) this.dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
           if (!this.lenient) return;
           try {
@@ -60019,7 +60041,7 @@ var init_client = __esm({
               const cause = error2.cause;
               const tls = cause?.code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(cause.code);
               throw new RegistryError(
-                `${this.domain}: cannot reach ${new URL(url).host}: ${cause?.message ?? error2.message}` + (tls ? ` (put the registry's CA certificate in ${join28(this.opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", new URL(url).host, "ca.crt")})` : "")
+                `${this.domain}: cannot reach ${new URL(url).host}: ${cause?.message ?? error2.message}` + (tls ? ` (put the registry's CA certificate in ${join27(this.opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", new URL(url).host, "ca.crt")})` : "")
               );
             }
             return res;
@@ -60640,12 +60662,12 @@ var init_git = __esm({
 });
 
 // coordinator/solver/git-sources.ts
-import { lstat as lstat7, lutimes as lutimes3, mkdir as mkdir11, mkdtemp as mkdtemp4, readdir as readdir8, rm as rm12 } from "node:fs/promises";
-import { join as join29 } from "node:path";
+import { lstat as lstat7, lutimes as lutimes3, mkdir as mkdir10, mkdtemp as mkdtemp4, readdir as readdir8, rm as rm12 } from "node:fs/promises";
+import { join as join28 } from "node:path";
 async function listTree(dir, withGit) {
   const out = /* @__PURE__ */ new Set();
   const walk = async (rel) => {
-    for (const e of await readdir8(join29(dir, rel), { withFileTypes: true })) {
+    for (const e of await readdir8(join28(dir, rel), { withFileTypes: true })) {
       if (e.name === ".git" && !withGit) continue;
       const child = rel ? `${rel}/${e.name}` : e.name;
       out.add(child);
@@ -60657,7 +60679,7 @@ async function listTree(dir, withGit) {
 }
 async function setTimes(dir, time) {
   for (const e of await readdir8(dir, { withFileTypes: true })) {
-    const path = join29(dir, e.name);
+    const path = join28(dir, e.name);
     if (e.isDirectory()) await setTimes(path, time);
     else await lutimes3(path, time, time);
   }
@@ -60748,9 +60770,9 @@ var init_git_sources = __esm({
         }
         const where = `ADD ${def.remote}#${ref}`;
         const redact = this.redactions(remote);
-        const work = await mkdtemp4(join29(this.tmpDir, `git-${process.pid}-`));
+        const work = await mkdtemp4(join28(this.tmpDir, `git-${process.pid}-`));
         this.workDirs.push(work);
-        const tree = join29(work, "tree");
+        const tree = join28(work, "tree");
         const keep = def.keepGitDir && def.subdir === "";
         try {
           let repo;
@@ -60758,16 +60780,16 @@ var init_git_sources = __esm({
             await git(["-c", "init.defaultBranch=master", "init", "-q", tree]);
             repo = ["-C", tree];
           } else {
-            const gitDir = join29(work, "repo.git");
+            const gitDir = join28(work, "repo.git");
             await git(["init", "-q", "--bare", gitDir]);
-            await mkdir11(tree, { mode: 493 });
+            await mkdir10(tree, { mode: 493 });
             repo = ["--git-dir", gitDir, "--work-tree", tree];
           }
           await git([...repo, "remote", "add", "origin", remote], { redact });
           await this.fetch(repo, keep ? ref : commit, commit, redact);
           if (keep) await git([...repo, "checkout", "-q", "--detach", commit]);
           else await git([...repo, "checkout", "-q", commit, "--", "."], { cwd: tree });
-          if (def.submodules && await lstat7(join29(tree, ".gitmodules")).catch(() => void 0)) {
+          if (def.submodules && await lstat7(join28(tree, ".gitmodules")).catch(() => void 0)) {
             await git([...repo, "submodule", "update", "--init", "--recursive", "--depth=1"], { cwd: tree, redact });
           }
           if (def.mtime === "commit") {
@@ -60777,15 +60799,15 @@ var init_git_sources = __esm({
           if (keep) {
             await git([...repo, "remote", "set-url", "origin", def.remote]);
             await git([...repo, "reflog", "expire", "--all", "--expire=now"]);
-            await rm12(join29(tree, ".git", "FETCH_HEAD"), { force: true });
+            await rm12(join28(tree, ".git", "FETCH_HEAD"), { force: true });
           }
           let dir = tree;
           if (def.subdir !== "") {
             for (let i = 1, parts = def.subdir.split("/"); i <= parts.length; i++) {
-              const st = await lstat7(join29(tree, ...parts.slice(0, i))).catch(() => void 0);
+              const st = await lstat7(join28(tree, ...parts.slice(0, i))).catch(() => void 0);
               if (!st?.isDirectory()) throw new GitSourceError(`${where}: subdir ${def.subdir}: ${parts.slice(0, i).join("/")} is not a directory in the repository`);
             }
-            dir = join29(tree, def.subdir);
+            dir = join28(tree, def.subdir);
           }
           return { dir, allowed: await listTree(dir, keep) };
         } catch (err) {
@@ -60876,8 +60898,8 @@ var init_cache_format = __esm({
 });
 
 // coordinator/remote-cache/cache-import.ts
-import { createReadStream as createReadStream4, readFileSync as readFileSync13 } from "node:fs";
-import { join as join30 } from "node:path";
+import { createReadStream as createReadStream4, readFileSync as readFileSync14 } from "node:fs";
+import { join as join29 } from "node:path";
 async function recordsOf(manifest, readJson) {
   const config = await readJson(manifest.config.digest);
   const doc = manifest.config.mediaType === CacheMediaType.records ? config : config?.[INLINE_CONFIG_KEY];
@@ -60918,7 +60940,7 @@ async function registrySource(ref, registries2) {
 function localSource(dir) {
   const layout = new OciLayout(dir);
   const readJson = async (d) => {
-    const bytes = readFileSync13(layout.blobPath(d));
+    const bytes = readFileSync14(layout.blobPath(d));
     if (sha256(bytes) !== d) throw new CacheImportError(`blob ${d} does not match its digest`);
     return JSON.parse(bytes.toString());
   };
@@ -60931,7 +60953,7 @@ function localSource(dir) {
   const source = {
     name: `local cache ${dir}`,
     fetch: async (layer, blobs) => {
-      if (!await blobs.hold(layer.digest)) await putFile(blobs, join30(dir, "blobs", "sha256", layer.digest.slice(7)), layer.digest);
+      if (!await blobs.hold(layer.digest)) await putFile(blobs, join29(dir, "blobs", "sha256", layer.digest.slice(7)), layer.digest);
     },
     stream: (digest) => lazyVerified(digest, async () => createReadStream4(layout.blobPath(digest)))
   };
@@ -61013,9 +61035,9 @@ var init_cache_import = __esm({
 });
 
 // coordinator/remote-cache/cache-export.ts
-import { existsSync as existsSync12, readFileSync as readFileSync14 } from "node:fs";
-import { mkdir as mkdir12, rename as rename9, writeFile as writeFile8 } from "node:fs/promises";
-import { join as join31 } from "node:path";
+import { existsSync as existsSync12, readFileSync as readFileSync15 } from "node:fs";
+import { mkdir as mkdir11, rename as rename9, writeFile as writeFile8 } from "node:fs/promises";
+import { join as join30 } from "node:path";
 import { Readable as Readable3 } from "node:stream";
 import { setTimeout as sleep3 } from "node:timers/promises";
 function selectRecords(records, images, mode2) {
@@ -61057,24 +61079,24 @@ async function exportToRegistry(ref, a, platforms, blobs, registries2) {
   throw new CacheExportError(`${r.domain}/${r.path}:${tag}: other exports kept replacing the cache index; export again`);
 }
 async function exportToLocal(dir, a, platforms, blobs) {
-  const blobDir = join31(dir, "blobs", "sha256");
-  await mkdir12(blobDir, { recursive: true });
+  const blobDir = join30(dir, "blobs", "sha256");
+  await mkdir11(blobDir, { recursive: true });
   for (const d of a.layers) {
-    const dest = join31(blobDir, d.slice(7));
+    const dest = join30(blobDir, d.slice(7));
     if (!existsSync12(dest)) await blobs.exportTo(d, dest);
   }
-  await writeFile8(join31(blobDir, a.recordsBlob.digest.slice(7)), a.recordsBytes);
-  await writeFile8(join31(blobDir, a.manifest.digest.slice(7)), a.manifestBytes);
+  await writeFile8(join30(blobDir, a.recordsBlob.digest.slice(7)), a.recordsBytes);
+  await writeFile8(join30(blobDir, a.manifest.digest.slice(7)), a.manifestBytes);
   let existing = [];
   try {
-    existing = JSON.parse(readFileSync14(join31(dir, "index.json"), "utf8")).manifests ?? [];
+    existing = JSON.parse(readFileSync15(join30(dir, "index.json"), "utf8")).manifests ?? [];
   } catch {
   }
   const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: mergeEntries(existing, cacheEntry(a.manifest, platforms), platforms) };
-  await writeFile8(join31(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-  const tmp = join31(dir, `index.json.tmp-${process.pid}`);
+  await writeFile8(join30(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  const tmp = join30(dir, `index.json.tmp-${process.pid}`);
   await writeFile8(tmp, JSON.stringify(index));
-  await rename9(tmp, join31(dir, "index.json"));
+  await rename9(tmp, join30(dir, "index.json"));
 }
 async function exportCache(to, x) {
   const records = selectRecords(x.records, x.images, to.mode);
@@ -61203,8 +61225,8 @@ var init_build_metadata = __esm({
 // coordinator/solver/build.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
 import { createWriteStream as createWriteStream4 } from "node:fs";
-import { chmod as chmod9, mkdir as mkdir13, mkdtemp as mkdtemp5, rm as rm13, writeFile as writeFile9 } from "node:fs/promises";
-import { join as join32 } from "node:path";
+import { chmod as chmod8, mkdir as mkdir12, mkdtemp as mkdtemp5, rm as rm13, writeFile as writeFile9 } from "node:fs/promises";
+import { join as join31 } from "node:path";
 import { pipeline as pipeline6 } from "node:stream/promises";
 async function runBuild(req, engine) {
   const lease = await engine.stores.leases.create();
@@ -61218,7 +61240,7 @@ async function buildLeased(req, engine, lease) {
   const startedOn = /* @__PURE__ */ new Date();
   const blobs = engine.stores.blobs.withLease(lease);
   const scratch = engine.scratchDir;
-  await mkdir13(scratch, { recursive: true });
+  await mkdir12(scratch, { recursive: true });
   const fetcher = new UrlFetcher(blobs);
   const gitSources = new GitSources(scratch);
   const { insecure, mirrors } = registrySettings();
@@ -61263,11 +61285,11 @@ async function buildLeased(req, engine, lease) {
     images: new ImageSources(new LayoutImageProvider(blobs, req.plan.namedContexts ?? /* @__PURE__ */ new Map()), registryImages),
     downloaded: async (url, digest) => {
       if (!digest) throw new Error(`ADD ${url} was not downloaded`);
-      const dir = await mkdtemp5(join32(scratch, "url-"));
+      const dir = await mkdtemp5(join31(scratch, "url-"));
       tempDirs.push(dir);
       const name = urlFileName(url);
-      await pipeline6(blobs.stream(digest), createWriteStream4(join32(dir, name), { mode: 384 }));
-      await chmod9(join32(dir, name), 384);
+      await pipeline6(blobs.stream(digest), createWriteStream4(join31(dir, name), { mode: 384 }));
+      await chmod8(join31(dir, name), 384);
       return { dir, name };
     },
     gitCheckout: (source) => gitSources.checkout(source),
@@ -61516,14 +61538,14 @@ var init_cache_maintenance = __esm({
 });
 
 // coordinator/solver/local-build.ts
-import { join as join33 } from "node:path";
+import { join as join32 } from "node:path";
 function localEngine(cacheDir, options2 = { compression: "lazy", linkUnchanged: true }) {
   const gzipMembers = new GzipMemberHints(cacheDir);
   const workerOptions = { ...options2, gzipMembers };
   return {
     stores: { blobs: new FsBlobStore(cacheDir), index: new FsCacheIndex(cacheDir), explanations: new FsExplainStore(cacheDir), leases: new FileLeases(cacheDir) },
     // The snapshot store removes what a killed build left here.
-    scratchDir: join33(cacheDir, "tmp"),
+    scratchDir: join32(cacheDir, "tmp"),
     gzipMembers,
     async openWorker(lease, blobs) {
       const snapshots = new SnapshotStore(cacheDir, blobs, lease);
@@ -61881,7 +61903,7 @@ var init_cache_flags = __esm({
 
 // cli/secrets.ts
 import { existsSync as existsSync13 } from "node:fs";
-import { readFile as readFile2 } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 function parseSecretFlag(text, env = process.env) {
   const fields2 = /* @__PURE__ */ new Map();
   for (const part of text.split(",")) {
@@ -61922,7 +61944,7 @@ var init_secrets = __esm({
       async get(id) {
         const s = this.byId.get(id);
         if (!s) return void 0;
-        if (s.src !== void 0) return readFile2(s.src);
+        if (s.src !== void 0) return readFile(s.src);
         const v = s.env !== void 0 ? this.env[s.env] : void 0;
         return v === void 0 ? void 0 : Buffer.from(v);
       }
@@ -61985,8 +62007,8 @@ var init_farm_client_flags = __esm({
 });
 
 // cli/build-flags.ts
-import { readFileSync as readFileSync15, statSync as statSync4 } from "node:fs";
-import { join as join34, relative as relative4, resolve as resolve7 } from "node:path";
+import { readFileSync as readFileSync16, statSync as statSync4 } from "node:fs";
+import { join as join33, relative as relative4, resolve as resolve7 } from "node:path";
 function keyValues2(items, flag) {
   const out = /* @__PURE__ */ new Map();
   for (const item of items ?? []) {
@@ -61997,7 +62019,7 @@ function keyValues2(items, flag) {
   return out;
 }
 function readStdin() {
-  return readFileSync15(0, "utf8");
+  return readFileSync16(0, "utf8");
 }
 function withOptionalValues(argv2) {
   const end = argv2.indexOf("--");
@@ -62015,13 +62037,13 @@ function parseBuildFlags(argv2, env = process.env) {
   if (!["auto", "tty", "plain", "quiet", "rawjson"].includes(progress)) throw new UsageError(`invalid --progress ${JSON.stringify(progress)}: use auto, tty, plain, quiet or rawjson`);
   const contextDir = resolve7(positionals[0]);
   const fileFlag = values.file;
-  const dockerfilePath = fileFlag === "-" ? void 0 : resolve7(fileFlag ?? join34(contextDir, "Dockerfile"));
+  const dockerfilePath = fileFlag === "-" ? void 0 : resolve7(fileFlag ?? join33(contextDir, "Dockerfile"));
   let dockerfileText;
   if (dockerfilePath === void 0) dockerfileText = readStdin();
   else {
     try {
       if (!statSync4(dockerfilePath).isFile()) throw new Error();
-      dockerfileText = readFileSync15(dockerfilePath, "utf8");
+      dockerfileText = readFileSync16(dockerfilePath, "utf8");
     } catch {
       throw new UsageError(`Dockerfile ${dockerfilePath} not found: pass its path with -f`);
     }
@@ -62318,9 +62340,9 @@ var init_plan_render = __esm({
 });
 
 // cli/version.ts
-import { readFileSync as readFileSync16 } from "node:fs";
+import { readFileSync as readFileSync17 } from "node:fs";
 function version() {
-  return JSON.parse(readFileSync16(new URL("../../package.json", import.meta.url), "utf8")).version;
+  return JSON.parse(readFileSync17(new URL("../../package.json", import.meta.url), "utf8")).version;
 }
 var init_version = __esm({
   "cli/version.ts"() {
@@ -64780,10 +64802,10 @@ __export(signing_commands_exports, {
   verifyCommand: () => verifyCommand,
   verifyHelp: () => verifyHelp
 });
-import { existsSync as existsSync14, readFileSync as readFileSync17, writeFileSync as writeFileSync6 } from "node:fs";
+import { existsSync as existsSync14, readFileSync as readFileSync18, writeFileSync as writeFileSync7 } from "node:fs";
 function readKeyFile(path) {
   try {
-    return readFileSync17(path, "utf8");
+    return readFileSync18(path, "utf8");
   } catch (err) {
     throw new KeyFileError(`${path}: cannot read the key file (${err.code ?? err.message})`);
   }
@@ -64813,7 +64835,7 @@ async function generateKeyPairCommand(argv2, out) {
   password.fill(0);
   const write = (file, text, mode2) => {
     try {
-      writeFileSync6(file, text, { flag: "wx", mode: mode2 });
+      writeFileSync7(file, text, { flag: "wx", mode: mode2 });
     } catch (err) {
       if (err.code === "EEXIST") throw new UsageError(`${file} already exists: remove it first, or choose another --output-key-prefix`);
       throw new KeyFileError(`${file}: cannot write (${err.code ?? err.message})`);
@@ -89478,7 +89500,7 @@ var require_src3 = __commonJS({
 });
 
 // proto/load.ts
-import { dirname as dirname6, join as join35 } from "node:path";
+import { dirname as dirname6, join as join34 } from "node:path";
 import { fileURLToPath } from "node:url";
 function loadDockyardProto() {
   const definition = protoLoader.loadSync(SERVICE_FILES, LOADER_OPTIONS);
@@ -89490,7 +89512,7 @@ var init_load = __esm({
     "use strict";
     grpc = __toESM(require_src3(), 1);
     protoLoader = __toESM(require_src2(), 1);
-    PROTO_DIR = join35(dirname6(fileURLToPath(import.meta.url)), "..", "..", "proto");
+    PROTO_DIR = join34(dirname6(fileURLToPath(import.meta.url)), "..", "..", "proto");
     SERVICE_FILES = ["dockyard/v1/worker.proto", "dockyard/v1/content.proto", "dockyard/v1/build.proto"];
     LOADER_OPTIONS = {
       keepCase: false,
@@ -89505,7 +89527,7 @@ var init_load = __esm({
 });
 
 // proto/auth.ts
-import { readFileSync as readFileSync18 } from "node:fs";
+import { readFileSync as readFileSync19 } from "node:fs";
 function tokenClientInterceptor(token) {
   const value = `Bearer ${token}`;
   return (options2, nextCall) => new grpc2.InterceptingCall(nextCall(options2), {
@@ -89523,7 +89545,7 @@ function readToken(opts = {}) {
   if (opts.tokenFile !== void 0) {
     let text;
     try {
-      text = readFileSync18(opts.tokenFile, "utf8");
+      text = readFileSync19(opts.tokenFile, "utf8");
     } catch (err) {
       const code = err.code;
       throw new TokenError(`cannot read --token-file ${opts.tokenFile}: ${code === "ENOENT" ? "no such file" : code ?? err.message}`);
@@ -89587,12 +89609,12 @@ var init_protocol = __esm({
 });
 
 // proto/transport.ts
-import { readFileSync as readFileSync19 } from "node:fs";
+import { readFileSync as readFileSync20 } from "node:fs";
 function readPem2(tls, which2) {
   const file = tls[which2];
   if (file === void 0) return null;
   try {
-    return readFileSync19(file);
+    return readFileSync20(file);
   } catch (err) {
     const code = err.code;
     throw new TransportError(`cannot read ${FLAGS[which2]} ${file}: ${code === "ENOENT" ? "no such file" : code ?? err.message}`);
@@ -89647,9 +89669,9 @@ var init_transport = __esm({
 
 // cache/content-blob-store.ts
 import { randomBytes as randomBytes10 } from "node:crypto";
-import { createReadStream as createReadStream5, mkdirSync as mkdirSync12 } from "node:fs";
+import { createReadStream as createReadStream5, mkdirSync as mkdirSync13 } from "node:fs";
 import { tmpdir as tmpdir3 } from "node:os";
-import { join as join36 } from "node:path";
+import { join as join35 } from "node:path";
 import { Readable as Readable4 } from "node:stream";
 import { setTimeout as sleep4 } from "node:timers/promises";
 function retryable(err) {
@@ -89679,8 +89701,8 @@ var init_content_blob_store = __esm({
           const { credentials: credentials2, options: options2 } = dialOptions(dial);
           this.client = new (loadDockyardProto()).dockyard.v1.Content(address, credentials2, options2);
         }
-        this.scratch = opts.scratchDir ?? join36(tmpdir3(), "dockyard-content-store");
-        mkdirSync12(this.scratch, { recursive: true });
+        this.scratch = opts.scratchDir ?? join35(tmpdir3(), "dockyard-content-store");
+        mkdirSync13(this.scratch, { recursive: true });
         this.lease = opts.lease;
       }
       address;
@@ -89784,7 +89806,7 @@ var init_content_blob_store = __esm({
       }
       writer(expected) {
         if (expected !== void 0) this.check(expected);
-        const tmp = join36(this.scratch, `blob-${process.pid}-${randomBytes10(6).toString("hex")}`);
+        const tmp = join35(this.scratch, `blob-${process.pid}-${randomBytes10(6).toString("hex")}`);
         return new BlobSpool(tmp, expected, async (file, { digest, size }) => {
           await this.lease?.add([{ kind: "blob", digest }]);
           await this.upload(file, digest, size);
@@ -89955,7 +89977,7 @@ var init_builder_client = __esm({
 });
 
 // coordinator/farm/uploaded-context.ts
-import { join as join37 } from "node:path";
+import { join as join36 } from "node:path";
 function localContextManifest(ctx) {
   const entries = [];
   const files = /* @__PURE__ */ new Map();
@@ -89965,7 +89987,7 @@ function localContextManifest(ctx) {
     if (e.type === "file") {
       const digest = ctx.fileDigest(e.path);
       entry.digest = digest;
-      files.set(digest, join37(ctx.root, e.path));
+      files.set(digest, join36(ctx.root, e.path));
     }
     if (e.type === "symlink" && e.linkTarget !== void 0) entry.linkTarget = e.linkTarget;
     entries.push(entry);
@@ -89985,8 +90007,8 @@ var init_uploaded_context = __esm({
 });
 
 // cli/context-upload.ts
-import { readdirSync as readdirSync7, readFileSync as readFileSync20 } from "node:fs";
-import { join as join38 } from "node:path";
+import { readdirSync as readdirSync7, readFileSync as readFileSync21 } from "node:fs";
+import { join as join37 } from "node:path";
 async function uploadMissing(store, paths, stats) {
   const missing = await store.findMissing([...paths.keys()]);
   for (const digest of missing) {
@@ -90007,11 +90029,11 @@ async function uploadNamedContexts(store, named, stats) {
     if (c.type === "docker-image") out.push({ name: c.name, dockerImage: c.ref });
     else if (c.type === "local") out.push({ name: c.name, local: await uploadLocalContext(store, BuildContext.open(c.dir), stats) });
     else {
-      const index = readFileSync20(join38(c.dir, "index.json"));
+      const index = readFileSync21(join37(c.dir, "index.json"));
       const indexDigest = sha256(index);
-      const paths = /* @__PURE__ */ new Map([[indexDigest, join38(c.dir, "index.json")]]);
-      const blobDir = join38(c.dir, "blobs", "sha256");
-      for (const name of readdirSync7(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join38(blobDir, name));
+      const paths = /* @__PURE__ */ new Map([[indexDigest, join37(c.dir, "index.json")]]);
+      const blobDir = join37(c.dir, "blobs", "sha256");
+      for (const name of readdirSync7(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join37(blobDir, name));
       await uploadMissing(store, paths, stats);
       out.push({ name: c.name, ociLayout: { indexDigest, ...c.tag ? { tag: c.tag } : {}, ...c.digest ? { digest: c.digest } : {} } });
     }
@@ -90034,9 +90056,9 @@ __export(remote_build_exports, {
   remoteBuild: () => remoteBuild
 });
 import { createWriteStream as createWriteStream5 } from "node:fs";
-import { mkdir as mkdir14, mkdtemp as mkdtemp6, rename as rename10, rm as rm14, writeFile as writeFile10 } from "node:fs/promises";
+import { mkdir as mkdir13, mkdtemp as mkdtemp6, rename as rename10, rm as rm14, writeFile as writeFile10 } from "node:fs/promises";
 import { tmpdir as tmpdir4 } from "node:os";
-import { dirname as dirname7, join as join39 } from "node:path";
+import { dirname as dirname7, join as join38 } from "node:path";
 async function follow(first, id, flags, relay, sinks, signal) {
   let b = first;
   const opened = [];
@@ -90119,7 +90141,7 @@ function attestOptions(flags) {
 async function remoteBuild(flags, progress, signal) {
   const b = await connectBuilder(flags.builder, connectOptions(flags));
   const address = b.address;
-  const scratch = await mkdtemp6(join39(flags.cacheDir ?? tmpdir4(), "dockyard-remote-"));
+  const scratch = await mkdtemp6(join38(flags.cacheDir ?? tmpdir4(), "dockyard-remote-"));
   try {
     const store = new ContentBlobStore(address, b.dial, { scratchDir: scratch });
     const stats = { files: 0, uploaded: 0, bytes: 0 };
@@ -90208,7 +90230,7 @@ var init_remote_build = __esm({
     OutputSink = class {
       constructor(spec, scratch, index) {
         this.spec = spec;
-        this.tmp = join39(scratch, `output-${index}`);
+        this.tmp = join38(scratch, `output-${index}`);
       }
       spec;
       file;
@@ -90232,7 +90254,7 @@ var init_remote_build = __esm({
         await this.close();
         const { spec } = this;
         if (spec.type === "local" || spec.type === "oci" && !spec.tar) {
-          await mkdir14(spec.dest, { recursive: true });
+          await mkdir13(spec.dest, { recursive: true });
           await runCommand("tar", ["-xf", this.tmp, "-C", spec.dest]);
           return;
         }
@@ -90240,7 +90262,7 @@ var init_remote_build = __esm({
           await runCommand("cat", [this.tmp]).then((r) => process.stdout.write(r.stdout));
           return;
         }
-        await mkdir14(dirname7(spec.dest), { recursive: true });
+        await mkdir13(dirname7(spec.dest), { recursive: true });
         await rename10(this.tmp, spec.dest).catch(async () => {
           await runCommand("cp", [this.tmp, spec.dest]);
         });

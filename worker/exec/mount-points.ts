@@ -1,3 +1,4 @@
+import { lstatSync } from 'node:fs';
 import { lstat, readdir, rmdir, unlink, utimes } from 'node:fs/promises';
 import { join, posix, relative } from 'node:path';
 import { isOpaque } from '../system/xattr.js';
@@ -30,12 +31,13 @@ export async function findMountStubs(root: string, targets: string[]): Promise<M
     }
     let rel = relative(root, resolved);
     for (; rel !== ''; rel = parentOf(rel)) {
-      if (await lstat(join(root, rel)).then(() => true, () => false)) break;
+      // Synchronous: a few lstats at a RUN's start, which must not wait behind a layer's tar.
+      if (lstatSync(join(root, rel), { throwIfNoEntry: false })) break;
       stubs.missing.push(rel);
     }
     for (; rel !== ''; rel = parentOf(rel)) {
       if (stubs.parents.has(rel)) break;
-      const st = await lstat(join(root, rel));
+      const st = lstatSync(join(root, rel));
       stubs.parents.set(rel, { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid });
     }
   }

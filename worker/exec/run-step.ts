@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmod, chown, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Layer } from '../layer.js';
 import { sha256 } from '../../oci/digest.js';
@@ -55,6 +55,15 @@ async function acquireCacheMount(dir: string, sharing: 'shared' | 'private' | 'l
   }
 }
 
+/** The host's resolver configuration, which a RUN with a network sees; empty when it has none. */
+function hostResolvConf(): string {
+  try {
+    return readFileSync('/etc/resolv.conf', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 /** Runs one RUN step under runc on an overlay of its root filesystem; returns the upper directory as the diff. */
 export async function runExec(
   exec: ExecDefinition,
@@ -74,7 +83,9 @@ export async function runExec(
   try {
     // The spec holds the environment: with a secret in it, the bundle lives on a tmpfs, as secret files do.
     const secretEnv = exec.mounts.some((m) => m.type === 'secret' && m.env !== undefined);
-    const bundle = await mkdtemp(secretEnv ? '/dev/shm/dockyard-bundle-' : join(deps.tmpDir, 'bundle-'));
+    // The setup's file calls are synchronous: each takes microseconds, and through the thread pool
+    // each would wait for a turn of the event loop, which a layer's tar shares meanwhile.
+    const bundle = mkdtempSync(secretEnv ? '/dev/shm/dockyard-bundle-' : join(deps.tmpDir, 'bundle-'));
     cleanups.push(() => rm(bundle, { recursive: true, force: true }));
     const targets = exec.mounts.flatMap((m) => (m.target !== undefined ? [m.target] : []));
     stubs = await findMountStubs(root.path, ['/etc/resolv.conf', '/etc/hosts', ...targets]);
@@ -86,11 +97,10 @@ export async function runExec(
     if (!env.some((e) => e.startsWith('HOME='))) env.push(`HOME=${user.home}`);
 
     const mounts: SpecMount[] = [];
-    await writeFile(join(bundle, 'hosts'), '127.0.0.1\tlocalhost buildkitsandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n');
-    const resolv = exec.network === 'none' ? '' : await readFile('/etc/resolv.conf', 'utf8').catch(() => '');
-    await writeFile(join(bundle, 'resolv.conf'), resolv);
+    writeFileSync(join(bundle, 'hosts'), '127.0.0.1\tlocalhost buildkitsandbox\n::1\tlocalhost ip6-localhost ip6-loopback\n');
+    writeFileSync(join(bundle, 'resolv.conf'), exec.network === 'none' ? '' : hostResolvConf());
     // Readable by any user in the container, whatever the umask.
-    for (const f of ['hosts', 'resolv.conf']) await chmod(join(bundle, f), 0o644);
+    for (const f of ['hosts', 'resolv.conf']) chmodSync(join(bundle, f), 0o644);
     mounts.push({ destination: '/etc/hosts', type: 'bind', source: join(bundle, 'hosts'), options: ['rbind', 'ro'] });
     mounts.push({ destination: '/etc/resolv.conf', type: 'bind', source: join(bundle, 'resolv.conf'), options: ['rbind', 'ro'] });
 
@@ -100,7 +110,7 @@ export async function runExec(
     }
 
     const spec = buildSpec({ rootfs: root.path, args: exec.args, env, cwd: exec.cwd, user, network: exec.network, security: exec.security, extraMounts: mounts });
-    await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
 
     const tail: string[] = [];
     let partial = '';

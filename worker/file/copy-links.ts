@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { HintFolder } from '../../cache/hint-folder.js';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { changedWithin, SETTLED_MS, statStamp } from './file-stamp.js';
 
 /**
@@ -72,10 +72,12 @@ export class SourceLinks {
     private readonly settledMs: number,
   ) {}
 
-  /** Where earlier copies of `rel` lie, if `rel` has not changed since (`st`: its lstat now). */
-  candidates(rel: string, st: Stats): string[] {
+  /** Where earlier copies of `rel` lie, if `rel` has not changed since (`st`: its lstat now), newest first. */
+  *candidates(rel: string, st: Stats): Generator<string> {
     const stamp = statStamp(st);
-    return (this.files.get(rel) ?? []).filter((c) => c[0] === stamp).map((c) => join(c[1], c[2]));
+    // Both parts are recorded normalised (an absolute directory, a relative path): no join needed,
+    // and only as many as are tried, which is usually one.
+    for (const c of this.files.get(rel) ?? []) if (c[0] === stamp) yield `${c[1]}/${c[2]}`;
   }
 
   /** Whether an earlier copy (lstat'ed) is what this copy would make. */

@@ -146,7 +146,8 @@ class Copier {
       if (!found || links.usedInodes.has(found.ino) || !SourceLinks.matches(found, { mode, uid, gid, mtime: st.mtime, size: st.size })) continue;
       links.usedInodes.add(found.ino);
       try {
-        linkSync(from, join(links.linkRoot, target.slice(this.root.length)));
+        // `target` is normalised and inside the root (checked above): its rest goes under linkRoot as it is.
+        linkSync(from, links.linkRoot + target.slice(this.root.length));
         return true;
       } catch {
         // Gone meanwhile, or not linkable here: try the next, else copy.

@@ -1,5 +1,6 @@
 import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate as turn } from 'node:timers/promises';
 import { encodePax, encodeTarHeader, type TarHeaderFields, type TarHeaderType } from './tar-header.js';
 
 /**
@@ -107,6 +108,13 @@ export interface DiffTarOptions {
   opaque: Set<string>;
 }
 
+/**
+ * Entries (or 1 MB of one large file) between turns of the event loop. A consumer that takes chunks as
+ * fast as they come (a blob writer) would otherwise keep the loop to the tar from start to end, and the
+ * steps running beside a layer's tar (each of a RUN's setup calls, a mount's exit) would wait for all of it.
+ */
+const TURN_EVERY = 64;
+
 const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function devNumbers(rdev: number): { devmajor: number; devminor: number } {
@@ -119,6 +127,7 @@ function devNumbers(rdev: number): { devmajor: number; devminor: number } {
  */
 export async function* diffTar(root: string, opts: DiffTarOptions): AsyncGenerator<Buffer> {
   const tar = new TarBuilder();
+  let sinceTurn = 0;
   const clamp = (d: Date): Date => (opts.epoch !== undefined && d.getTime() > opts.epoch * 1000 ? new Date(opts.epoch * 1000) : d);
   const seenInodes = new Map<string, string>();
   // Depth first, each directory's entries in byte order: a stack of pending names per directory.
@@ -150,7 +159,10 @@ export async function* diffTar(root: string, opts: DiffTarOptions): AsyncGenerat
         if (st.nlink > 1) seenInodes.set(inode, rel);
         tar.header({ ...base, name: rel, type: 'file', size: st.size });
         // A large file goes out a chunk at a time rather than read whole first.
-        for (const _ of tar.body(abs, st.size)) while (tar.ready.length > 0) yield tar.ready.shift()!;
+        for (const _ of tar.body(abs, st.size)) {
+          yield* handOn(tar);
+          await turn();
+        }
       }
     } else if (st.isSymbolicLink()) {
       tar.header({ ...base, name: rel, type: 'symlink', linkname: readlinkSync(abs) });
@@ -160,8 +172,16 @@ export async function* diffTar(root: string, opts: DiffTarOptions): AsyncGenerat
       tar.header({ ...base, name: rel, type: 'fifo' });
     }
     // Sockets cannot be stored in a tar and are left out, as in BuildKit.
-    while (tar.ready.length > 0) yield tar.ready.shift()!;
+    yield* handOn(tar);
+    if (++sinceTurn === TURN_EVERY) {
+      sinceTurn = 0;
+      await turn();
+    }
   }
   tar.end();
+  yield* handOn(tar);
+}
+
+function* handOn(tar: TarBuilder): Generator<Buffer> {
   while (tar.ready.length > 0) yield tar.ready.shift()!;
 }

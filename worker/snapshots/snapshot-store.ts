@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { chmod, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -327,7 +327,9 @@ export class SnapshotStore {
     const base = join(this.mountsDir, id);
     const merged = join(base, 'merged');
     const upper = writable ? join(base, 'upper') : undefined;
-    await mkdir(merged, { recursive: true });
+    // Directory calls here are synchronous: microseconds each, and a step's start must not wait for
+    // turns of an event loop that a layer's tar shares.
+    mkdirSync(merged, { recursive: true });
     // Counted from the tick that reads the names until the unmount: a kept snapshot does not move meanwhile.
     const done = this.use(layers);
     try {
@@ -347,9 +349,9 @@ export class SnapshotStore {
       if (!writable && lower.length === 1) lower.push('empty-b');
       if (writable) {
         // The upper directory is the root the step sees, and becomes the new layer's snapshot.
-        await mkdir(upper!);
-        await chmod(upper!, 0o755);
-        await mkdir(join(base, 'work'));
+        mkdirSync(upper!);
+        chmodSync(upper!, 0o755);
+        mkdirSync(join(base, 'work'));
       }
       const rel = (p: string): string => relative(this.dir, p);
       await mountOverlay(merged, { lower, cwd: this.dir, ...(upper ? { upper: rel(upper), work: rel(join(base, 'work')) } : {}) });
@@ -372,8 +374,11 @@ export class SnapshotStore {
       release: async () => {
         if (!this.active.delete(base)) return;
         await detach();
-        // The upper directory may have been adopted as a snapshot; remove whatever is left.
-        await rm(base, { recursive: true, force: true });
+        // Once the upper directory is kept or adopted as a snapshot, what is left is a few empty
+        // directories: removed at once rather than through turns of the event loop. An upper one left
+        // (a failed step's, or a read-only mount's none) may be large: the thread pool removes it.
+        if (upper && existsSync(upper)) await rm(base, { recursive: true, force: true });
+        else rmSync(base, { recursive: true, force: true });
       },
     };
   }

@@ -1,11 +1,14 @@
 import { runCommand } from './command.js';
 
 const OPAQUE = 'trusted.overlay.opaque';
+/** getfattr's `-m` takes a regular expression. */
+const OPAQUE_PATTERN = '^trusted\\.overlay\\.opaque$';
 
 /** Directories under `root` that overlayfs marked opaque (their lower contents are hidden). Paths are relative. */
 export async function findOpaqueDirs(root: string): Promise<Set<string>> {
-  // Files without the attribute make getfattr complain on stderr and exit non-zero; only stdout matters.
-  const r = await runCommand('getfattr', ['-R', '-h', '-n', OPAQUE, '--absolute-names', '.'], { cwd: root, check: false });
+  // A dump of the attributes matching the name lists only the files that have it: `-n` would write an
+  // error line for every other file (thousands for a large COPY) for this process to read and drop.
+  const r = await runCommand('getfattr', ['-R', '-h', '-d', '-m', OPAQUE_PATTERN, '--absolute-names', '.'], { cwd: root, check: false });
   const dirs = new Set<string>();
   let current: string | undefined;
   for (const line of r.stdout.split('\n')) {
