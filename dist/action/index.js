@@ -28380,36 +28380,40 @@ var init_local_worker = __esm({
         }
       }
       /**
-       * Keeps the upper directory as the new layer's snapshot. A layer no image needs, with `lazy`
-       * compression, is returned at once and its tar written to the blob store uncompressed while later
-       * steps run on its snapshot; otherwise the step returns once its tar is written, and the blob is
-       * compressed in the background. `named` learns the diffID as soon as it is known.
+       * Keeps the upper directory as the new layer's snapshot. With `lazy` compression the step returns
+       * at once, and later steps run on the snapshot while its tar is written: to the blob store
+       * uncompressed for a layer no image needs, gzip-compressed for one an image does. With `eager`
+       * compression (a farm worker, which reports diffIDs) the step returns once the tar is written, and
+       * the blob is compressed in the background. `named` learns the diffID as soon as it is known.
        */
       async commit(root, parent, ctx, named) {
         try {
           if (await isEmptyDiff(root.upper)) return { layers: parent, emptyLayer: true };
           const opts = ctx.epoch !== void 0 ? { epoch: ctx.epoch } : {};
-          if (this.compression === "lazy" && !ctx.exported) {
+          const write = (dir) => this.compression === "lazy" && !ctx.exported ? storeUncompressed(dir, this.blobs, opts) : spoolCompressed(dir, this.tmpDir, this.blobs, this.gzipMembers, opts);
+          const settled = (diffID2, record2) => {
+            void record2.then(() => trace(`layer: stored ${diffID2}`), () => void 0);
+            record2.catch(() => void 0);
+          };
+          if (this.compression === "lazy") {
             const { snapshot, described } = this.snapshots.keep(root.upper, async (dir) => {
               trace("layer: tar start");
-              const stored = await storeUncompressed(dir, this.blobs, opts);
-              trace("layer: tar stored");
-              named?.(stored.diffID);
-              return stored;
+              const made = await write(dir);
+              trace("layer: tar written");
+              named?.(made.diffID);
+              settled(made.diffID, made.record);
+              return made;
             });
             const record2 = described.then((s) => s.record);
-            void record2.then((r) => trace(`layer: tar committed ${r.diffID}`), () => void 0);
             record2.catch(() => void 0);
             return { layers: [...parent, { snapshot, record: record2 }], emptyLayer: false };
           }
           trace("layer: tar start");
-          const { diffID, record } = await spoolCompressed(root.upper, this.tmpDir, this.blobs, this.gzipMembers, opts);
-          trace("layer: tar spooled");
+          const { diffID, record } = await write(root.upper);
+          trace("layer: tar written");
           await this.snapshots.adopt(root.upper, diffID);
-          trace("layer: adopted");
           named?.(diffID);
-          void record.then(() => trace(`layer: compressed ${diffID}`), () => void 0);
-          record.catch(() => void 0);
+          settled(diffID, record);
           return { layers: [...parent, { diffID, record }], emptyLayer: false };
         } finally {
           await root.release();

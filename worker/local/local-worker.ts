@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BlobStore } from '../../cache/blob-store.js';
+import type { LayerRecord } from '../../cache/cache-index.js';
 import type { Layer } from '../layer.js';
 import { runExec } from '../exec/run-step.js';
 import { runFile } from '../file/file-step.js';
@@ -16,7 +17,8 @@ import { trace } from '../../oci/trace.js';
  * How new layers reach the blob store. `eager`: gzip-compressed in the background as each step ends
  * (a farm worker, whose layers other workers download). `lazy`: the layers of steps marked `exported`
  * likewise, the others stored uncompressed in the same pass that computes the diffID; an export
- * compresses one of those only if it needs it, as BuildKit compresses at export.
+ * compresses one of those only if it needs it, as BuildKit compresses at export. A lazy worker's step
+ * also returns before its layer's tar is written (the embedded engine, whose steps run in one process).
  */
 export type LayerCompression = 'eager' | 'lazy';
 
@@ -85,36 +87,41 @@ export class LocalWorker implements Worker {
   }
 
   /**
-   * Keeps the upper directory as the new layer's snapshot. A layer no image needs, with `lazy`
-   * compression, is returned at once and its tar written to the blob store uncompressed while later
-   * steps run on its snapshot; otherwise the step returns once its tar is written, and the blob is
-   * compressed in the background. `named` learns the diffID as soon as it is known.
+   * Keeps the upper directory as the new layer's snapshot. With `lazy` compression the step returns
+   * at once, and later steps run on the snapshot while its tar is written: to the blob store
+   * uncompressed for a layer no image needs, gzip-compressed for one an image does. With `eager`
+   * compression (a farm worker, which reports diffIDs) the step returns once the tar is written, and
+   * the blob is compressed in the background. `named` learns the diffID as soon as it is known.
    */
   private async commit(root: MountedRootfs, parent: Layer[], ctx: StepContext, named?: (diffID: Digest) => void): Promise<StepOutput> {
     try {
       if (await isEmptyDiff(root.upper!)) return { layers: parent, emptyLayer: true };
       const opts = ctx.epoch !== undefined ? { epoch: ctx.epoch } : {};
-      if (this.compression === 'lazy' && !ctx.exported) {
+      const write = (dir: string): Promise<{ diffID: Digest; record: Promise<LayerRecord> }> =>
+        this.compression === 'lazy' && !ctx.exported ? storeUncompressed(dir, this.blobs, opts) : spoolCompressed(dir, this.tmpDir, this.blobs, this.gzipMembers, opts);
+      const settled = (diffID: Digest, record: Promise<LayerRecord>): void => {
+        void record.then(() => trace(`layer: stored ${diffID}`), () => undefined);
+        record.catch(() => undefined); // observed by whoever settles the layer
+      };
+      if (this.compression === 'lazy') {
         const { snapshot, described } = this.snapshots.keep(root.upper!, async (dir) => {
           trace('layer: tar start');
-          const stored = await storeUncompressed(dir, this.blobs, opts);
-          trace('layer: tar stored');
-          named?.(stored.diffID);
-          return stored;
+          const made = await write(dir);
+          trace('layer: tar written');
+          named?.(made.diffID);
+          settled(made.diffID, made.record);
+          return made;
         });
         const record = described.then((s) => s.record);
-        void record.then((r) => trace(`layer: tar committed ${r.diffID}`), () => undefined);
         record.catch(() => undefined); // observed by whoever settles the layer
         return { layers: [...parent, { snapshot, record }], emptyLayer: false };
       }
       trace('layer: tar start');
-      const { diffID, record } = await spoolCompressed(root.upper!, this.tmpDir, this.blobs, this.gzipMembers, opts);
-      trace('layer: tar spooled');
+      const { diffID, record } = await write(root.upper!);
+      trace('layer: tar written');
       await this.snapshots.adopt(root.upper!, diffID);
-      trace('layer: adopted');
       named?.(diffID);
-      void record.then(() => trace(`layer: compressed ${diffID}`), () => undefined);
-      record.catch(() => undefined); // observed by whoever settles the layer
+      settled(diffID, record);
       return { layers: [...parent, { diffID, record }], emptyLayer: false };
     } finally {
       await root.release();
