@@ -28390,30 +28390,22 @@ var init_local_worker = __esm({
         try {
           if (await isEmptyDiff(root.upper)) return { layers: parent, emptyLayer: true };
           const opts = ctx.epoch !== void 0 ? { epoch: ctx.epoch } : {};
-          const write = (dir) => this.compression === "lazy" && !ctx.exported ? storeUncompressed(dir, this.blobs, opts) : spoolCompressed(dir, this.tmpDir, this.blobs, this.gzipMembers, opts);
-          const settled = (diffID2, record2) => {
-            void record2.then(() => trace(`layer: stored ${diffID2}`), () => void 0);
-            record2.catch(() => void 0);
+          const write = async (dir) => {
+            trace("layer: tar start");
+            const made = await (this.compression === "lazy" && !ctx.exported ? storeUncompressed(dir, this.blobs, opts) : spoolCompressed(dir, this.tmpDir, this.blobs, this.gzipMembers, opts));
+            trace("layer: tar written");
+            named?.(made.diffID);
+            made.record.then(() => trace(`layer: stored ${made.diffID}`), () => void 0);
+            return made;
           };
           if (this.compression === "lazy") {
-            const { snapshot, described } = this.snapshots.keep(root.upper, async (dir) => {
-              trace("layer: tar start");
-              const made = await write(dir);
-              trace("layer: tar written");
-              named?.(made.diffID);
-              settled(made.diffID, made.record);
-              return made;
-            });
+            const { snapshot, described } = this.snapshots.keep(root.upper, write);
             const record2 = described.then((s) => s.record);
             record2.catch(() => void 0);
             return { layers: [...parent, { snapshot, record: record2 }], emptyLayer: false };
           }
-          trace("layer: tar start");
           const { diffID, record } = await write(root.upper);
-          trace("layer: tar written");
           await this.snapshots.adopt(root.upper, diffID);
-          named?.(diffID);
-          settled(diffID, record);
           return { layers: [...parent, { diffID, record }], emptyLayer: false };
         } finally {
           await root.release();

@@ -182,6 +182,7 @@ export async function* diffTar(root: string, opts: DiffTarOptions): AsyncGenerat
   yield* handOn(tar);
 }
 
+/** The builder's full chunks, in order. */
 function* handOn(tar: TarBuilder): Generator<Buffer> {
   while (tar.ready.length > 0) yield tar.ready.shift()!;
 }

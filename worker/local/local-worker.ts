@@ -97,31 +97,24 @@ export class LocalWorker implements Worker {
     try {
       if (await isEmptyDiff(root.upper!)) return { layers: parent, emptyLayer: true };
       const opts = ctx.epoch !== undefined ? { epoch: ctx.epoch } : {};
-      const write = (dir: string): Promise<{ diffID: Digest; record: Promise<LayerRecord> }> =>
-        this.compression === 'lazy' && !ctx.exported ? storeUncompressed(dir, this.blobs, opts) : spoolCompressed(dir, this.tmpDir, this.blobs, this.gzipMembers, opts);
-      const settled = (diffID: Digest, record: Promise<LayerRecord>): void => {
-        void record.then(() => trace(`layer: stored ${diffID}`), () => undefined);
-        record.catch(() => undefined); // observed by whoever settles the layer
+      // The tar, whose diffID names the snapshot; the blob is stored (synced, or compressed) after it.
+      const write = async (dir: string): Promise<{ diffID: Digest; record: Promise<LayerRecord> }> => {
+        trace('layer: tar start');
+        const made = await (this.compression === 'lazy' && !ctx.exported ? storeUncompressed(dir, this.blobs, opts) : spoolCompressed(dir, this.tmpDir, this.blobs, this.gzipMembers, opts));
+        trace('layer: tar written');
+        named?.(made.diffID);
+        // Failures are observed by whoever settles the layer.
+        made.record.then(() => trace(`layer: stored ${made.diffID}`), () => undefined);
+        return made;
       };
       if (this.compression === 'lazy') {
-        const { snapshot, described } = this.snapshots.keep(root.upper!, async (dir) => {
-          trace('layer: tar start');
-          const made = await write(dir);
-          trace('layer: tar written');
-          named?.(made.diffID);
-          settled(made.diffID, made.record);
-          return made;
-        });
+        const { snapshot, described } = this.snapshots.keep(root.upper!, write);
         const record = described.then((s) => s.record);
         record.catch(() => undefined); // observed by whoever settles the layer
         return { layers: [...parent, { snapshot, record }], emptyLayer: false };
       }
-      trace('layer: tar start');
       const { diffID, record } = await write(root.upper!);
-      trace('layer: tar written');
       await this.snapshots.adopt(root.upper!, diffID);
-      named?.(diffID);
-      settled(diffID, record);
       return { layers: [...parent, { diffID, record }], emptyLayer: false };
     } finally {
       await root.release();
