@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { tmpdir } from 'node:os';
 import { busyboxLayout, buildOci, inspectConfig, requireTools, rootfsFile, runBundle, singlePlatform, unpack } from './engine-helpers.js';
+import { makeDir } from './helpers.js';
 
 before(() => {
   requireTools();
@@ -68,7 +69,8 @@ describe('building on it', () => {
       'ENTRYPOINT ["/bin/sh", "-c"]', //                                   28
       'CMD ["cat /data/built.txt; id -u; pwd"]', //                        29
     ].join('\n');
-    const tar = spawnSync('sh', ['-c', 'd=$(mktemp -d) && mkdir $d/pkg && echo packed > $d/pkg/file.txt && tar -C $d -cf - pkg'], { encoding: 'buffer' }).stdout;
+    const packed = makeDir({ 'pkg/file.txt': 'packed\n' });
+    const tar = spawnSync('tar', ['-C', packed, '-cf', '-', 'pkg'], { encoding: 'buffer' }).stdout;
     const b = buildOci({ Dockerfile: dockerfile, 'src/a.txt': 'a', 'src/b.txt': 'b', 'config.ini': '[app]\n', 'bundle.tar': tar });
     assert.equal(b.status, 0, b.stderr);
     const bundle = unpack(b.layout);

@@ -8,6 +8,7 @@ import type { StepEvent__Output } from '../proto/generated/dockyard/v1/StepEvent
 import type { WorkerHandlers } from '../proto/generated/dockyard/v1/Worker.js';
 import type { WorkerMessage__Output } from '../proto/generated/dockyard/v1/WorkerMessage.js';
 import { loadDockyardProto } from '../proto/load.js';
+import { tempDir } from './helpers.js';
 import { startGrpcServer, type StartedServer, type TlsFiles } from '../proto/transport.js';
 import { encodeStepInput } from '../worker/contract/io-codec.js';
 import { encodeStep } from '../worker/contract/step-codec.js';
@@ -54,7 +55,7 @@ export class TestCoordinator extends EventEmitter {
 
   async start(listen = '127.0.0.1:0'): Promise<void> {
     const worker = { definition: loadDockyardProto().dockyard.v1.Worker.service, handlers: this.workerHandlers() };
-    this.server = await startGrpcServer({ listen, tls: this.tls, token: this.token, services: [worker, contentService(this.store)] });
+    this.server = await startGrpcServer({ listen, tls: this.tls, token: this.token, services: [worker, contentService(this.store, { spoolDir: tempDir('upload-spool') })] });
     this.address = this.server.address;
   }
 

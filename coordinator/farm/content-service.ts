@@ -1,6 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { BlobError, putFile, type BlobStore } from '../../cache/blob-store.js';
@@ -28,8 +25,8 @@ export interface ContentTransfer {
 }
 
 export interface ContentServiceOptions {
-  /** Where partial uploads wait for their rest (default: a new directory under the system's temporary one). */
-  spoolDir?: string;
+  /** Where partial uploads wait for their rest: the caller's (the coordinator's cache directory), so that nothing is left elsewhere. */
+  spoolDir: string;
   /** A partial upload nobody continued for this long is removed (default 1 hour). */
   staleMs?: number;
   onTransfer?: (t: ContentTransfer) => void;
@@ -103,9 +100,9 @@ async function* chunks(src: Readable, size: number, skip: number): AsyncGenerato
  * upload that broke resumes at the spooled length (`Stat.upload_offset`). Downloads start at any
  * offset and send the next chunk only once the previous one is on its way (HTTP/2 flow control).
  */
-export function contentService(store: BlobStore, opts: ContentServiceOptions = {}): GrpcService & { handlers: ContentHandlers; spool: UploadSpool } {
+export function contentService(store: BlobStore, opts: ContentServiceOptions): GrpcService & { handlers: ContentHandlers; spool: UploadSpool } {
   const staleMs = opts.staleMs ?? 3_600_000;
-  const spool = new UploadSpool(opts.spoolDir ?? mkdtempSync(join(tmpdir(), 'dockyard-upload-spool-')), staleMs);
+  const spool = new UploadSpool(opts.spoolDir, staleMs);
   const report = opts.onTransfer ?? (() => undefined);
   let lastSweep = 0;
   const maybeSweep = (): void => {
