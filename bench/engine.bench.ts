@@ -10,11 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsBlobStore } from '../cache/fs-blob-store.js';
 import { writeLayer } from '../worker/layers/layer-writer.js';
-import { cliPath, repoRoot as repo } from '../test/helpers.js';
+import { cliPath as cli, repoRoot as repo } from '../test/helpers.js';
 import { baseCacheTemplate, Buildah, Dockerd, have } from './peers.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
-const cli = cliPath;
 const busyboxDir = process.env.DOCKYARD_BUSYBOX_DIR ?? '/var/lib/dockyard/busybox';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -20,7 +20,7 @@ import { baseCacheTemplate, Buildah, Dockerd, have } from './peers.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const PEERS = process.env.BENCH_PEERS !== '0';
-// BENCH_CLI: another build's CLI (an older commit's dist/cli/main.js), for a before-and-after figure.
+// BENCH_CLI: another build's CLI instead of this one's (a worktree's dist/bin/dockyard.cjs, say).
 const cli = process.env.BENCH_CLI ?? cliPath;
 const busyboxDir = process.env.DOCKYARD_BUSYBOX_DIR ?? '/var/lib/dockyard/busybox';
 

@@ -53,7 +53,6 @@ export async function pushImage(registries: Registries, images: PushedImage[], t
   return { ...counts, repos: [...targets.keys()] };
 }
 
-/** PUTs a manifest or index under a tag or its digest. */
 /**
  * Uploads `digests` to one repository, four at a time: skipped when the repository has them,
  * mounted when another repository of the registry has them, else read from `blobs`.
