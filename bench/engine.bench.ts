@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsBlobStore } from '../cache/fs-blob-store.js';
 import { writeLayer } from '../worker/layers/layer-writer.js';
-import { cliPath as cli, repoRoot as repo } from '../test/helpers.js';
+import { commandPath, repoRoot as repo } from '../test/helpers.js';
 import { baseCacheTemplate, Buildah, Dockerd, have } from './peers.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
@@ -24,7 +24,7 @@ const time = (fn: () => void): number => {
 };
 
 function dockyard(args: string[]): void {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' });
+  const r = spawnSync(commandPath, args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`dockyard ${args.join(' ')} failed: ${r.stderr}`);
 }
 

@@ -15,13 +15,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliPath, repoRoot as repo } from '../test/helpers.js';
+import { commandPath, repoRoot as repo } from '../test/helpers.js';
 import { baseCacheTemplate, Buildah, Dockerd, have } from './peers.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const PEERS = process.env.BENCH_PEERS !== '0';
-// BENCH_CLI: another build's CLI instead of this one's (a worktree's dist/bin/dockyard.cjs, say).
-const cli = process.env.BENCH_CLI ?? cliPath;
+// BENCH_CLI: another build's command instead of this one's (a worktree's dist/bin/dockyard, say; an
+// older one's dist/bin/dockyard.cjs runs with this node).
+const cli = process.env.BENCH_CLI ?? commandPath;
 const busyboxDir = process.env.DOCKYARD_BUSYBOX_DIR ?? '/var/lib/dockyard/busybox';
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -83,7 +84,8 @@ export function makeProject(dir: string): void {
 const EDITED = join('src', 'pkg7', 'mod3', 'file5.ts');
 
 function dockyard(args: string[], timeFile?: string, path = cli): void {
-  const argv = timeFile ? ['/usr/bin/time', '-v', '-o', timeFile, process.execPath, path, ...args] : [process.execPath, path, ...args];
+  const command = path.endsWith('.cjs') ? [process.execPath, path] : [path];
+  const argv = timeFile ? ['/usr/bin/time', '-v', '-o', timeFile, ...command, ...args] : [...command, ...args];
   const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`dockyard ${args.join(' ')} failed: ${r.stderr}`);
 }

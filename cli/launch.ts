@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `dockyard` executable (dist/bin/dockyard.cjs): runs the bundled program beside it
+ * dist/bin/dockyard.cjs, which the `dockyard` command (dist/bin/dockyard) runs: runs the bundled program beside it
  * (dockyard-program.cjs, cli/main.ts and our modules in one CommonJS file) with a V8 code cache.
  *
  * Why: compiling the program is most of a no-op build's start. V8 can instead take the functions a

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { ExpectedError } from '../oci/expected-error.js';
+import { tlsRoots } from '../oci/tls-roots.js';
 import { tokenClientInterceptor, tokenServerInterceptor } from './auth.js';
 import { protocolClientInterceptor, protocolServerInterceptor } from './protocol.js';
 
@@ -72,7 +73,8 @@ export function channelCredentials(tls: TlsFiles): grpc.ChannelCredentials {
   checkPair(tls);
   if (tls.cert === undefined && tls.ca === undefined) return grpc.credentials.createInsecure();
   try {
-    return grpc.credentials.createSsl(readPem(tls, 'ca'), readPem(tls, 'key'), readPem(tls, 'cert'));
+    const roots = tlsRoots();
+    return grpc.credentials.createSsl(readPem(tls, 'ca') ?? (roots ? Buffer.from(roots.join('\n')) : null), readPem(tls, 'key'), readPem(tls, 'cert'));
   } catch (err) {
     if (err instanceof TransportError) throw err;
     throw new TransportError(`invalid TLS files (${[tls.cert, tls.key, tls.ca].filter(Boolean).join(', ')}): ${(err as Error).message}`);

@@ -4,9 +4,10 @@
 // One file compiled once per command instead of the 150-odd modules a build would load and compile
 // every run (bench/README.md has the figures). Packages stay external: they load from node_modules as
 // usual, with the files they read at run time. The output sits two levels below the root, as tsc's
-// dist/cli does, so package.json and proto/ resolve alike from both. Usage: node scripts/bundle-cli.mjs
+// dist/cli does, so package.json and proto/ resolve alike from both. `bin` is dist/bin/dockyard, a shell
+// script that runs dockyard.cjs (see its comment). Usage: node scripts/bundle-cli.mjs
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,3 +40,22 @@ await build({
 });
 
 await build({ ...common, entryPoints: ['cli/launch.ts'], outfile: join(outdir, 'dockyard.cjs') });
+
+// Node parses NODE_EXTRA_CA_CERTS as it starts, before any code runs: 50 to 100 ms on every command,
+// connecting or not. The script hands the file over under another name, read by oci/tls-roots.ts when
+// a connection is made. `readlink -f`: npm links the command from another folder.
+writeFileSync(
+  join(outdir, 'dockyard'),
+  `#!/bin/sh
+# dockyard: runs dockyard.cjs beside this file with the node on PATH. NODE_EXTRA_CA_CERTS is passed on as
+# DOCKYARD_EXTRA_CA_CERTS, read when a connection is made rather than by Node at every start.
+if [ -n "\${NODE_EXTRA_CA_CERTS-}" ]; then
+  DOCKYARD_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS
+  export DOCKYARD_EXTRA_CA_CERTS
+  unset NODE_EXTRA_CA_CERTS
+fi
+self=$(readlink -f -- "$0")
+exec node "\${self%/*}/dockyard.cjs" "$@"
+`,
+  { mode: 0o755 },
+);

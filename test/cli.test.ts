@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { toStages } from '../coordinator/dockerfile/instructions.js';
 import { parseDockerfile } from '../coordinator/dockerfile/parser.js';
-import { cliPath, conformanceCorpus, makeDir, repoRoot, runCli, writeFile } from './helpers.js';
+import { cliPath, commandPath, conformanceCorpus, makeDir, repoRoot, runCli, writeFile } from './helpers.js';
 
 interface JsonStep {
   key: string;
@@ -56,10 +57,14 @@ describe('dockyard CLI', () => {
     assert.match(build.stdout, /--build-arg KEY=VALUE/);
   });
 
-  it('is the package bin, with a node shebang', () => {
+  it('is the package bin: a shell script that runs the node program beside it', () => {
     const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { bin: Record<string, string> };
-    assert.equal(join(repoRoot, pkg.bin.dockyard!), cliPath);
+    assert.equal(join(repoRoot, pkg.bin.dockyard!), commandPath);
+    assert.match(readFileSync(commandPath, 'utf8'), /^#!\/bin\/sh\n[^]*\nexec node "\$\{self%\/\*\}\/dockyard\.cjs" "\$@"\n$/);
     assert.match(readFileSync(cliPath, 'utf8'), /^#!\/usr\/bin\/env node\n/);
+    const r = spawnSync(commandPath, ['--version'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, runCli(['--version']).stdout);
   });
 
   it('plans a multi-stage Go build for two platforms, sharing the $BUILDPLATFORM stage work', () => {

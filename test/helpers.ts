@@ -13,6 +13,8 @@ import { parsePlatform } from '../oci/platform.js';
 /** The repository root (tests run from dist/test). */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const cliPath = join(repoRoot, 'dist', 'bin', 'dockyard.cjs');
+/** The `dockyard` command as installed (package.json's `bin`): a shell script that runs cliPath. */
+export const commandPath = join(repoRoot, 'dist', 'bin', 'dockyard');
 
 /**
  * BuildKit's parser corpus, read from ../shared where CI places it; it is never copied in. Called

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { cliPath, repoRoot } from './helpers.js';
+import { cliPath, makeDir, repoRoot, tempDir, type CliResult } from './helpers.js';
+import { makeCertificates } from './registry-helpers.js';
 
 /**
  * The executable (cli/launch.ts) and its code cache, on a copy of dist/bin of its own: other tests run
@@ -72,5 +75,56 @@ describe('dockyard executable: the code cache', () => {
     assert.notDeepEqual(now, garbage);
     assert.ok(now.length > 10_000);
     assert.deepEqual(readdirSync(cacheDir).filter((n) => n.startsWith('du.bin.')), [], 'no temporary file left');
+  });
+});
+
+/** The `dockyard` command as npm installs it: a link, elsewhere, to dist/bin/dockyard. */
+describe('dockyard executable: NODE_EXTRA_CA_CERTS', () => {
+  const command = join(tempDir('bin'), 'dockyard');
+  symlinkSync(join(dirname(cliPath), 'dockyard'), command);
+  const { NODE_EXTRA_CA_CERTS: _, ...env } = process.env;
+  /** Asynchronous: the HTTPS server below answers from this process. */
+  const run = (args: string[], extra: NodeJS.ProcessEnv = {}): Promise<CliResult> =>
+    new Promise((resolve) => {
+      const child = spawn(command, args, { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d));
+      child.stderr.on('data', (d: Buffer) => (stderr += d));
+      child.on('close', (status) => resolve({ status, stdout, stderr }));
+    });
+
+  it('is not read by Node at start: a command that connects nowhere does not see it', async () => {
+    // Node itself warns at start about a file it cannot read (it costs every command 50 to 100 ms to parse one it can).
+    const direct = spawnSync(process.execPath, [cliPath, '--version'], { env: { ...env, NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' }, encoding: 'utf8' });
+    assert.match(direct.stderr, /Ignoring extra certs from `\/nonexistent\/ca\.pem`/);
+    const r = await run(['--version'], { NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^dockyard \d/);
+    assert.equal(r.stderr, '');
+  });
+
+  it('is trusted when a connection is made (ADD over HTTPS from a server its CA signed)', async () => {
+    const certs = makeCertificates(tempDir('extra-ca'));
+    const server = createServer({ cert: readFileSync(certs.cert), key: readFileSync(certs.key) }, (_req, res) => res.end('fetched over TLS\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/f`;
+      const dir = makeDir({ Dockerfile: `FROM scratch\nADD ${url} /f\n` });
+      const build = (extra: NodeJS.ProcessEnv): Promise<CliResult> => {
+        const out = tempDir('extra-ca-out');
+        return run(['build', '--progress', 'quiet', '--cache-dir', tempDir('extra-ca-cache'), '-o', `type=local,dest=${out}`, dir], extra).then((r) => {
+          if (r.status === 0) assert.equal(readFileSync(join(out, 'f'), 'utf8'), 'fetched over TLS\n');
+          return r;
+        });
+      };
+      const trusted = await build({ NODE_EXTRA_CA_CERTS: certs.ca });
+      assert.equal(trusted.status, 0, trusted.stderr);
+      const untrusted = await build({});
+      assert.equal(untrusted.status, 1);
+      assert.match(untrusted.stderr, new RegExp(`^error: .*ADD ${url.replace(/\./g, '\\.')}: .*certificate`, 'm'));
+    } finally {
+      server.close();
+    }
   });
 });

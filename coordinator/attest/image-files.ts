@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { extract as tarExtract, type Header } from 'tar-stream';
+import type { Header } from 'tar-stream';
 import type { BlobStore } from '../../cache/blob-store.js';
 import type { Digest } from '../../oci/digest.js';
 import { ExpectedError } from '../../oci/expected-error.js';
@@ -76,6 +76,7 @@ async function drain(body: AsyncIterable<unknown>): Promise<void> {
  * an upper entry hides a lower one at the same path. No layer is unpacked to disk.
  */
 export async function visitImageFiles(layers: readonly LayerBlob[], blobs: BlobStore, visit: FileVisitor): Promise<void> {
+  const { extract: tarExtract } = await import('tar-stream');
   const shadows = new Shadows();
   for (const layer of [...layers].reverse()) {
     const gzip = /gzip$/.test(layer.mediaType);

@@ -43,6 +43,8 @@ export class BuildContext {
   private readonly stamps = new Map<string, string>();
   private readonly ctimes = new Map<string, number>();
   private readonly hashes?: FileHashes;
+  /** The root with one trailing slash, which every walked path is appended to. */
+  private readonly base: string;
 
   constructor(
     readonly root: string,
@@ -52,6 +54,7 @@ export class BuildContext {
     hashStore?: ContextHashStore,
   ) {
     this.hashes = hashStore?.forContext(root, () => this.stamps);
+    this.base = root.endsWith('/') ? root : `${root}/`;
   }
 
   /**
@@ -86,16 +89,17 @@ export class BuildContext {
   }
 
   private walk(dir: string): void {
-    const abs = dir === '' ? this.root : join(this.root, dir);
+    // Paths by concatenation: path.join, normalising each of thousands, was a fifth of the walk.
+    const abs = dir === '' ? this.base : this.base + dir;
     const names = readdirSync(abs).sort();
     for (const name of names) {
       const rel = dir === '' ? name : `${dir}/${name}`;
-      const st = lstatSync(join(this.root, rel));
+      const st = lstatSync(this.base + rel);
       const type = entryType(st);
       const ignored = this.ignore.ignores(rel);
       if (!ignored) {
         const entry: ContextEntry = { path: rel, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: type === 'file' ? st.size : 0 };
-        if (type === 'symlink') entry.linkTarget = readlinkSync(join(this.root, rel));
+        if (type === 'symlink') entry.linkTarget = readlinkSync(this.base + rel);
         if (type === 'file') {
           this.stamps.set(rel, statStamp(st));
           this.ctimes.set(rel, st.ctimeMs);

@@ -2,7 +2,6 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { pack as tarPack } from 'tar-stream';
 import { BlobError, type BlobStore } from '../../cache/blob-store.js';
 import type { Digest } from '../../oci/digest.js';
 import { MediaType, REF_NAME_ANNOTATION, type Descriptor, type ImageIndex } from '../../oci/manifest.js';
@@ -46,7 +45,7 @@ export async function writeLayoutDir(dir: string, c: LayoutContent, blobs: BlobS
 
 /** The same as one tar archive (`-` for stdout); with `dockerManifest`, also loadable by `docker load`. */
 export async function writeLayoutTar(dest: string, c: LayoutContent, blobs: BlobStore): Promise<void> {
-  const pack = tarPack();
+  const pack = (await import('tar-stream')).pack();
   const mtime = new Date(0);
   const out = dest === '-' ? process.stdout : createWriteStream(dest + '.tmp');
   const done = pipeline(pack as unknown as NodeJS.ReadableStream, out);

@@ -1,5 +1,11 @@
 import { Redis } from 'ioredis';
 import { ExpectedError } from '../../oci/expected-error.js';
+import { tlsRoots } from '../../oci/tls-roots.js';
+
+function withRoots(): { ca?: string[] } {
+  const ca = tlsRoots();
+  return ca ? { ca } : {};
+}
 
 /** A bad `--redis` URL or key prefix. */
 export class QueueConfigError extends ExpectedError {}
@@ -33,7 +39,8 @@ export interface RedisConnectionOptions {
   username?: string;
   password?: string;
   db?: number;
-  tls?: Record<string, never>;
+  /** With `rediss://`: the CAs to trust beyond the default (the user's NODE_EXTRA_CA_CERTS, oci/tls-roots.ts). */
+  tls?: { ca?: string[] };
   maxRetriesPerRequest: null;
 }
 
@@ -54,7 +61,7 @@ export function redisOptions(redisUrl: string): RedisConnectionOptions {
     ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
     ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
     ...(db ? { db } : {}),
-    ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
+    ...(url.protocol === 'rediss:' ? { tls: withRoots() } : {}),
     maxRetriesPerRequest: null,
   };
 }

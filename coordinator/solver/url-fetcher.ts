@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../../cache/blob-store.js';
 import type { Digest } from '../../oci/digest.js';
 import { ExpectedError } from '../../oci/expected-error.js';
+import { tlsRoots } from '../../oci/tls-roots.js';
 
 export class FetchError extends ExpectedError {}
 
@@ -36,7 +37,11 @@ export class UrlFetcher {
     const answered = new AbortController();
     const timer = setTimeout(() => answered.abort(new Error('no answer within 30 s')), 30_000);
     try {
-      res = await fetch(url, { redirect: 'follow', signal: answered.signal });
+      const roots = tlsRoots();
+      if (roots) {
+        const { Agent, fetch: fetchWith } = await import('undici');
+        res = (await fetchWith(url, { redirect: 'follow', signal: answered.signal, dispatcher: new Agent({ connect: { ca: roots } }) })) as unknown as Response;
+      } else res = await fetch(url, { redirect: 'follow', signal: answered.signal });
     } catch (err) {
       throw new FetchError(`ADD ${url}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
     } finally {

@@ -9,6 +9,7 @@ const undici = (): Promise<typeof import('undici')> => import('undici');
 import { parseWwwAuthenticate, type Challenge } from './challenge.js';
 import { credentialsFor, type Credentials } from './credentials.js';
 import { RegistryError } from './errors.js';
+import { tlsRoots } from '../tls-roots.js';
 
 export interface ClientOptions {
   /** Hosts reached over plain HTTP besides loopback ones (Docker's insecure registries). */
@@ -60,7 +61,10 @@ export class RegistryClient {
   private challenge?: Challenge;
   private credentialsLooked = false;
   private creds?: Credentials;
+  /** For the registry's own HTTPS URLs: its certs.d CA, or no checks (lenient hosts). */
   private dispatcher?: Dispatcher;
+  /** For every other URL (a token server, blob storage) and a registry without one: the user's extra CAs. */
+  private elsewhere?: Dispatcher;
   private readonly ca?: string;
 
   constructor(
@@ -82,6 +86,8 @@ export class RegistryClient {
       const { Agent, fetch } = await undici();
       if (this.ca) this.dispatcher = new Agent({ connect: { ca: readFileSync(this.ca) } });
       else if (this.lenient) this.dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
+      const roots = tlsRoots();
+      if (roots) this.elsewhere = new Agent({ connect: { ca: roots } });
       if (!this.lenient) return;
       try {
         await fetch(`${this.base}/v2/`, { dispatcher: this.dispatcher!, signal: AbortSignal.timeout(5000) });
@@ -146,6 +152,12 @@ export class RegistryClient {
     return { value, expires: Date.now() + Math.max(10, (body.expires_in ?? 60) - 10) * 1000 };
   }
 
+  /** The registry's own TLS settings apply to its HTTPS URLs only, not to a token server or blob storage elsewhere. */
+  private dispatcherFor(url: string): Dispatcher | undefined {
+    const own = this.dispatcher && url.startsWith('https:') && new URL(url).host === new URL(this.base).host;
+    return own ? this.dispatcher : this.elsewhere;
+  }
+
   /** One HTTP exchange with retries for connection errors, 5xx and 429. */
   private async send(url: string, init: { method?: string; headers?: Record<string, string>; body?: Buffer | string }): Promise<Response> {
     const attempts = this.opts.attempts ?? 6;
@@ -153,11 +165,10 @@ export class RegistryClient {
       let res: Response | undefined;
       let error: Error | undefined;
       try {
-        // The registry's own TLS settings apply to its HTTPS URLs only, not to a token server elsewhere;
-        // everything else goes through Node's own fetch.
-        const own = this.dispatcher && url.startsWith('https:') && new URL(url).host === new URL(this.base).host;
+        // Without settings of ours, Node's own fetch.
+        const dispatcher = this.dispatcherFor(url);
         const init2 = { method: init.method ?? 'GET', headers: init.headers, body: init.body, redirect: 'follow' as const };
-        res = own ? await (await undici()).fetch(url, { ...init2, dispatcher: this.dispatcher }) : ((await fetch(url, init2 as RequestInit)) as unknown as Response);
+        res = dispatcher ? await (await undici()).fetch(url, { ...init2, dispatcher }) : ((await fetch(url, init2 as RequestInit)) as unknown as Response);
       } catch (err) {
         error = err as Error;
       }
@@ -194,10 +205,11 @@ export class RegistryClient {
     for (let hop = 0; hop < 5; hop++) {
       const sameHost = new URL(url).host === new URL(this.base).host;
       const auth = sameHost ? await this.authorization(r) : undefined;
+      const dispatcher = this.dispatcherFor(url);
       const res = await request(url, {
         method: 'GET',
         headers: { ...(auth ? { authorization: auth } : {}), ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) },
-        ...(sameHost && this.dispatcher ? { dispatcher: this.dispatcher } : {}),
+        ...(dispatcher ? { dispatcher } : {}),
       });
       if (res.statusCode >= 300 && res.statusCode < 400 && res.headers.location) {
         // Blob storage elsewhere (S3...): follow without the registry's credentials.

@@ -2,7 +2,6 @@ import { createReadStream } from 'node:fs';
 import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, readdirSync, utimesSync, type Stats } from 'node:fs';
 import { copyFile, lstat, open, readdir, readlink, rm, stat, symlink, utimes } from 'node:fs/promises';
 import { basename, dirname, join, posix, resolve } from 'node:path';
-import picomatch from 'picomatch';
 import { extractLayer } from '../layers/layer-extractor.js';
 import type { ResolvedUser } from '../rootfs/user.js';
 import { pathInRoot } from '../rootfs/user.js';
@@ -59,6 +58,7 @@ async function matchPattern(src: CopySourceRoot, pattern: string): Promise<strin
     if (!exists) throw new CopyError(`${pattern}: not found`);
     return [cleaned];
   }
+  const { default: picomatch } = await import('picomatch');
   const match = picomatch(cleaned, { dot: true, noextglob: true, nobrace: true });
   if (src.allowed) return [...src.allowed].filter((p) => match(p)).sort();
   // In a root filesystem, walk from the part of the pattern before its first wildcard.

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Writable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -17,6 +17,8 @@ export const MIN_CHUNK = 512 << 10;
 export const MAX_CHUNK = 4 << 20;
 /** Members, finished or not, held before they are written: at most this many chunks' worth of memory. */
 const MAX_QUEUED = 32;
+/** zlib's output buffer per member being compressed. */
+const OUTPUT_BUFFER = 1 << 20;
 const CUT_MASK = 0xfffff000 | 0;
 /** Bytes hashed before the first possible cut, so that a cut depends on nothing but the bytes before it. */
 const WARM_UP = 64;
@@ -142,32 +144,35 @@ export async function gzipParallel(source: AsyncIterable<Buffer>, sink: Writable
     });
 
   let reused = 0;
-  const compress = async (chunk: Buffer, ref: ChunkRef): Promise<Buffer> => {
+  const compress = async (chunk: Buffer): Promise<{ ref: ChunkRef; member: Buffer }> => {
+    // Chunks are named by hash only for a caller that reuses and remembers members; WebCrypto hashes
+    // on the thread pool, where the main thread (cutting chunks, writing tars) would otherwise do it.
+    const ref = { sha256: opts.reuse ? Buffer.from(await webcrypto.subtle.digest('SHA-256', chunk)).toString('hex') : '', size: chunk.length };
     const known = await opts.reuse?.find(ref).catch(() => undefined);
-    if (known && fits(known, chunk, header)) return (reused++, known);
-    return gzip(chunk, { level });
+    if (known && fits(known, chunk, header)) return (reused++, { ref, member: known });
+    // A large output buffer: with zlib's 16 KB one, each member came back to the main thread a dozen
+    // times, waiting for its turn there each time. The bytes do not depend on it.
+    return { ref, member: await gzip(chunk, { level, chunkSize: OUTPUT_BUFFER }) };
   };
 
   // Members are written in order by one chain, while chunks go on being cut. Only members not yet
   // settled hold a thread (or are about to): a reused one settles at once, so it never keeps a chunk
   // that has changed, further on, from being compressed beside one that is compressing.
-  const unsettled = new Set<Promise<Buffer>>();
+  const unsettled = new Set<Promise<unknown>>();
   let queued = 0;
   let writing: Promise<void> = Promise.resolve();
   const submit = async (chunk: Buffer): Promise<void> => {
-    // Chunks are named by hash only for a caller that reuses and remembers members.
-    const ref = { sha256: opts.reuse ? createHash('sha256').update(chunk).digest('hex') : '', size: chunk.length };
-    const member = compress(chunk, ref);
-    unsettled.add(member);
-    const settle = (): boolean => unsettled.delete(member);
-    member.then(settle, settle);
+    const job = compress(chunk);
+    unsettled.add(job);
+    const settle = (): boolean => unsettled.delete(job);
+    job.then(settle, settle);
     queued++;
     writing = writing.then(async () => {
-      const buf = await member;
-      members.push({ ...ref, offset: written, length: buf.length });
-      written += buf.length;
+      const { ref, member } = await job;
+      members.push({ ...ref, offset: written, length: member.length });
+      written += member.length;
       queued--;
-      await write(buf);
+      await write(member);
     });
     writing.catch(() => undefined); // awaited below, or the failure is a member's, raised by the race
     while (unsettled.size > threads) await Promise.race(unsettled);

@@ -1,4 +1,5 @@
 import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
 import { encodePax, encodeTarHeader, type TarHeaderFields, type TarHeaderType } from './tar-header.js';
@@ -27,6 +28,8 @@ export interface TarEntry {
 }
 
 const CHUNK = 1 << 20;
+/** Files from this size on are read on the thread pool (`largeBody`); a smaller one costs less read here. */
+const LARGE_FILE = 256 << 10;
 const ZEROS = Buffer.alloc(1024);
 
 /** Accumulates the archive in fixed-size buffers; full ones wait in `ready` to be yielded. */
@@ -78,21 +81,41 @@ export class TarBuilder {
   *body(path: string, size: number): Generator<void> {
     const fd = openSync(path, 'r');
     try {
-      let left = size;
-      while (left > 0) {
+      for (let left = size; left > 0; ) {
         const n = readSync(fd, this.out, this.pos, Math.min(left, CHUNK - this.pos), null);
-        if (n === 0) throw new Error(`${path} changed while it was being archived (expected ${size} bytes)`);
-        left -= n;
-        this.pos += n;
-        if (this.pos === CHUNK) {
-          this.flush();
-          yield;
-        }
+        left -= this.advance(n, path, size);
+        if (this.pos === 0) yield;
       }
     } finally {
       closeSync(fd);
     }
     this.pad(size);
+  }
+
+  /**
+   * The same for a large file, read on the thread pool: copying megabytes here would hold the main
+   * thread, and the steps running beside the tar, for the file's whole length.
+   */
+  async *largeBody(path: string, size: number): AsyncGenerator<void> {
+    const file = await open(path, 'r');
+    try {
+      for (let left = size; left > 0; ) {
+        const { bytesRead } = await file.read(this.out, this.pos, Math.min(left, CHUNK - this.pos), null);
+        left -= this.advance(bytesRead, path, size);
+        if (this.pos === 0) yield;
+      }
+    } finally {
+      await file.close();
+    }
+    this.pad(size);
+  }
+
+  /** Counts `n` bytes read into the output chunk, handing it on when full; returns `n`. */
+  private advance(n: number, path: string, size: number): number {
+    if (n === 0) throw new Error(`${path} changed while it was being archived (expected ${size} bytes)`);
+    this.pos += n;
+    if (this.pos === CHUNK) this.flush();
+    return n;
   }
 
   /** The two zero blocks that end an archive. */
@@ -159,9 +182,13 @@ export async function* diffTar(root: string, opts: DiffTarOptions): AsyncGenerat
         if (st.nlink > 1) seenInodes.set(inode, rel);
         tar.header({ ...base, name: rel, type: 'file', size: st.size });
         // A large file goes out a chunk at a time rather than read whole first.
-        for (const _ of tar.body(abs, st.size)) {
-          yield* handOn(tar);
-          await turn();
+        if (st.size >= LARGE_FILE) {
+          for await (const _ of tar.largeBody(abs, st.size)) yield* handOn(tar);
+        } else {
+          for (const _ of tar.body(abs, st.size)) {
+            yield* handOn(tar);
+            await turn();
+          }
         }
       }
     } else if (st.isSymbolicLink()) {
