@@ -32,6 +32,28 @@ function assertCacheConsistent(cache: string): number {
 }
 
 describe('du and prune', () => {
+  it('a build that runs a step prunes the cache down under DOCKYARD_CACHE_MAX_SIZE; one that runs none leaves it', () => {
+    const cache = freshCache();
+    const big = { Dockerfile: 'FROM busybox\nRUN head -c 300000 /dev/urandom > /blob\n' };
+    const dir = makeDir(big);
+    assert.equal(buildOci(big, [], { cache, dir }).status, 0);
+    const records = (): string => /\nRecords: (\d+)\n/.exec(runCli(['du', '--cache-dir', cache]).stdout)![1]!;
+    const before = records();
+    assert.notEqual(before, '0');
+    const limited = { DOCKYARD_CACHE_MAX_SIZE: '100kB', DOCKYARD_GC_GRACE: '0s' };
+    const noop = buildOci(big, [], { cache, dir, env: limited });
+    assert.equal(noop.status, 0, noop.stderr);
+    const states = stepStates(noop.stderr);
+    assert.ok(states.cached.length > 0);
+    assert.deepEqual(states.ran, []);
+    assert.equal(records(), before, 'a build that ran no step does not check the limit');
+    const other = buildOci({ Dockerfile: 'FROM busybox\nRUN echo other > /other\n' }, [], { cache, env: limited });
+    assert.equal(other.status, 0, other.stderr);
+    const after = Number(records());
+    assert.ok(after <= Number(before), `without the limit there would be ${Number(before) + 1} records, not ${after}`);
+    assertCacheConsistent(cache);
+  });
+
   it('show usage and bound the cache', () => {
     const cache = freshCache();
     const files = { Dockerfile: 'FROM busybox\nRUN head -c 300000 /dev/urandom > /blob\nRUN echo small > /small\n' };
