@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
+import { tls } from './lazy-modules.js';
 
 /**
  * What our TLS connections trust when the user added CA certificates through NODE_EXTRA_CA_CERTS:
@@ -14,7 +14,7 @@ export function tlsRoots(env: NodeJS.ProcessEnv = process.env): string[] | undef
   const file = env.DOCKYARD_EXTRA_CA_CERTS;
   if (!file) return undefined;
   try {
-    return [...rootCertificates, readFileSync(file, 'utf8')];
+    return [...tls().rootCertificates, readFileSync(file, 'utf8')];
   } catch (err) {
     // What Node does with a NODE_EXTRA_CA_CERTS it cannot read: a warning, and the bundled roots.
     process.emitWarning(`Ignoring extra certs from \`${file}\`, load failed: ${(err as Error).message}`);

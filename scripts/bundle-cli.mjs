@@ -43,7 +43,7 @@ await build({ ...common, entryPoints: ['cli/launch.ts'], outfile: join(outdir, '
 
 // Node parses NODE_EXTRA_CA_CERTS as it starts, before any code runs: 50 to 100 ms on every command,
 // connecting or not. The script hands the file over under another name, read by oci/tls-roots.ts when
-// a connection is made. `readlink -f`: npm links the command from another folder.
+// a connection is made.
 writeFileSync(
   join(outdir, 'dockyard'),
   `#!/bin/sh
@@ -54,7 +54,10 @@ if [ -n "\${NODE_EXTRA_CA_CERTS-}" ]; then
   export DOCKYARD_EXTRA_CA_CERTS
   unset NODE_EXTRA_CA_CERTS
 fi
-self=$(readlink -f -- "$0")
+self=$0
+case $self in */*) ;; *) self=./$self ;; esac
+# A link (npm's, from another folder) is followed; a direct call spares the readlink process.
+if [ -L "$self" ]; then self=$(readlink -f -- "$self"); fi
 exec node "\${self%/*}/dockyard.cjs" "$@"
 `,
   { mode: 0o755 },

@@ -1,9 +1,9 @@
 import { posix } from 'node:path';
-import { createGunzip } from 'node:zlib';
 import type { Header } from 'tar-stream';
 import type { BlobStore } from '../../cache/blob-store.js';
 import type { Digest } from '../../oci/digest.js';
 import { ExpectedError } from '../../oci/expected-error.js';
+import { zlib } from '../../oci/lazy-modules.js';
 
 /** One entry of the image's final filesystem, as the top-most layer that has it wrote it. */
 export interface ImageFile {
@@ -87,7 +87,7 @@ export async function visitImageFiles(layers: readonly LayerBlob[], blobs: BlobS
     const fail = (err: Error): void => void ex.destroy(err);
     source.on('error', fail);
     if (gzip) {
-      const gunzip = createGunzip({ chunkSize: 1 << 20 });
+      const gunzip = zlib().createGunzip({ chunkSize: 1 << 20 });
       gunzip.on('error', fail);
       source.pipe(gunzip).pipe(ex as unknown as NodeJS.WritableStream);
     } else source.pipe(ex as unknown as NodeJS.WritableStream);

@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import type picomatchType from 'picomatch';
+import picomatch from 'picomatch';
 import { sha256, type Digest } from '../../oci/digest.js';
 import { BuildContext, cleanContextPath, ContextError, type ContextEntry } from './build-context.js';
 import { IgnoreRules } from '../../worker/file/ignore-rules.js';
@@ -23,8 +22,6 @@ export function selectFromContext(ctx: BuildContext, source: string, excludes: s
   const cleaned = cleanContextPath(source);
   let roots: string[];
   if (hasWildcard(cleaned)) {
-    // Loaded for a wildcard only: most COPYs have none, and loading it costs a no-op build 4 ms.
-    const picomatch = createRequire(import.meta.url)('picomatch') as typeof picomatchType;
     const match = picomatch(cleaned, { dot: true, noextglob: true, nobrace: true });
     roots = [...entries.keys()].filter((p) => match(p));
     // A wildcard that matches nothing is allowed, as in BuildKit; the step then copies nothing.

@@ -53,7 +53,7 @@ var require_tunnel = __commonJS({
   "node_modules/tunnel/lib/tunnel.js"(exports) {
     "use strict";
     var net = __require("net");
-    var tls = __require("tls");
+    var tls2 = __require("tls");
     var http = __require("http");
     var https = __require("https");
     var events = __require("events");
@@ -229,7 +229,7 @@ var require_tunnel = __commonJS({
           socket,
           servername: hostHeader ? hostHeader.replace(/:.*$/, "") : options2.host
         });
-        var secureSocket = tls.connect(0, tlsOptions);
+        var secureSocket = tls2.connect(0, tlsOptions);
         self2.sockets[self2.sockets.indexOf(socket)] = secureSocket;
         cb(secureSocket);
       });
@@ -2532,7 +2532,7 @@ var require_connect = __commonJS({
     var timers = require_timers();
     function noop() {
     }
-    var tls;
+    var tls2;
     var SessionCache;
     if (global.FinalizationRegistry && !(process.env.NODE_V8_COVERAGE || process.env.UNDICI_NO_FG)) {
       SessionCache = class WeakSessionCache {
@@ -2593,15 +2593,15 @@ var require_connect = __commonJS({
       return function connect({ hostname, host, protocol, port, servername, localAddress, httpSocket }, callback) {
         let socket;
         if (protocol === "https:") {
-          if (!tls) {
-            tls = __require("node:tls");
+          if (!tls2) {
+            tls2 = __require("node:tls");
           }
           servername = servername || options2.servername || util.getServerName(host) || null;
           const sessionKey = servername || hostname;
           assert(sessionKey);
           const session = customSession || sessionCache.get(sessionKey) || null;
           port = port || 443;
-          socket = tls.connect({
+          socket = tls2.connect({
             highWaterMark: 16384,
             // TLS in node can't have bigger HWM anyway...
             ...options2,
@@ -7719,7 +7719,7 @@ var require_client = __commonJS({
         keepAliveTimeoutThreshold,
         socketPath,
         pipelining,
-        tls,
+        tls: tls2,
         strictContentLength,
         maxCachedSessions,
         maxRedirections,
@@ -7801,7 +7801,7 @@ var require_client = __commonJS({
         }
         if (typeof connect2 !== "function") {
           connect2 = buildConnector({
-            ...tls,
+            ...tls2,
             maxCachedSessions,
             allowH2,
             socketPath,
@@ -8405,7 +8405,7 @@ var require_pool = __commonJS({
         factory = defaultFactory,
         connect,
         connectTimeout,
-        tls,
+        tls: tls2,
         maxCachedSessions,
         socketPath,
         autoSelectFamily,
@@ -8424,7 +8424,7 @@ var require_pool = __commonJS({
         }
         if (typeof connect !== "function") {
           connect = buildConnector({
-            ...tls,
+            ...tls2,
             maxCachedSessions,
             allowH2,
             socketPath,
@@ -8632,7 +8632,7 @@ var require_agent = __commonJS({
       return opts && opts.connections === 1 ? new Client(origin, opts) : new Pool(origin, opts);
     }
     var Agent = class extends DispatcherBase {
-      constructor({ factory = defaultFactory, maxRedirections = 0, connect, tls, ...options2 } = {}) {
+      constructor({ factory = defaultFactory, maxRedirections = 0, connect, tls: tls2, ...options2 } = {}) {
         if (typeof factory !== "function") {
           throw new InvalidArgumentError("factory must be a function.");
         }
@@ -8646,11 +8646,11 @@ var require_agent = __commonJS({
         if (connect && typeof connect !== "function") {
           connect = { ...connect };
         }
-        if (tls && typeof tls !== "function") {
-          tls = { ...tls };
+        if (tls2 && typeof tls2 !== "function") {
+          tls2 = { ...tls2 };
         }
         this[kInterceptors] = options2.interceptors?.Agent && Array.isArray(options2.interceptors.Agent) ? options2.interceptors.Agent : [createRedirectInterceptor({ maxRedirections })];
-        this[kOptions] = { ...util.deepClone(options2), connect, tls };
+        this[kOptions] = { ...util.deepClone(options2), connect, tls: tls2 };
         this[kOptions].interceptors = options2.interceptors ? { ...options2.interceptors } : void 0;
         this[kMaxRedirections] = maxRedirections;
         this[kFactory] = factory;
@@ -21448,8 +21448,8 @@ var init_process_identity = __esm({
 
 // cache/file-leases.ts
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync as readFileSync3 } from "node:fs";
-import { appendFile as appendFile2, unlink as unlink2, writeFile as writeFile2 } from "node:fs/promises";
+import { appendFileSync as appendFileSync2, mkdirSync, readdirSync, readFileSync as readFileSync3 } from "node:fs";
+import { unlink as unlink2, writeFile as writeFile2 } from "node:fs/promises";
 import { join as join5 } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 var LEASE, COLLECTING, ownerOf, FileLeases, FileLease;
@@ -21529,7 +21529,7 @@ var init_file_leases = __esm({
       file;
       leases;
       async append(lines) {
-        await appendFile2(this.file, lines.map((l) => l + "\n").join(""));
+        appendFileSync2(this.file, lines.map((l) => l + "\n").join(""));
         await this.leases.waitForCollections();
       }
       async drop() {
@@ -21965,11 +21965,23 @@ var init_platform = __esm({
   }
 });
 
+// oci/lazy-modules.ts
+import { createRequire } from "node:module";
+var load, childProcess, zlib, tls;
+var init_lazy_modules = __esm({
+  "oci/lazy-modules.ts"() {
+    "use strict";
+    load = createRequire(import.meta.url);
+    childProcess = () => load("node:child_process");
+    zlib = () => load("node:zlib");
+    tls = () => load("node:tls");
+  }
+});
+
 // worker/system/command.ts
-import { spawn as spawn2 } from "node:child_process";
 function runCommand(file, args, opts = {}) {
   return new Promise((resolve8, reject) => {
-    const child = spawn2(file, args, { cwd: opts.cwd, stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"] });
+    const child = childProcess().spawn(file, args, { cwd: opts.cwd, stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"] });
     const out = [];
     const err = [];
     child.stdout.on("data", (d) => out.push(d));
@@ -21990,6 +22002,7 @@ var CommandError;
 var init_command = __esm({
   "worker/system/command.ts"() {
     "use strict";
+    init_lazy_modules();
     CommandError = class extends Error {
       constructor(command, result) {
         super(`${command} failed (exit ${result.code}): ${result.stderr.trim().split("\n").at(-1) ?? ""}`);
@@ -22051,10 +22064,9 @@ var init_binfmt = __esm({
 });
 
 // worker/system/flock.ts
-import { spawn as spawn3 } from "node:child_process";
 function lockFile(path, opts) {
   return new Promise((resolve8, reject) => {
-    const child = spawn3("flock", ["-x", ...opts.wait ? [] : ["-n", "-E", String(BUSY)], path, "sh", "-c", "echo locked; exec cat"], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = childProcess().spawn("flock", ["-x", ...opts.wait ? [] : ["-n", "-E", String(BUSY)], path, "sh", "-c", "echo locked; exec cat"], { stdio: ["pipe", "pipe", "pipe"] });
     let held = false;
     let stderr = "";
     const exited = new Promise((r) => child.once("close", () => r()));
@@ -22084,15 +22096,15 @@ var BUSY;
 var init_flock = __esm({
   "worker/system/flock.ts"() {
     "use strict";
+    init_lazy_modules();
     BUSY = 75;
   }
 });
 
 // worker/system/runc.ts
-import { spawn as spawn4 } from "node:child_process";
 function runcRun(bundle, id, o) {
   return new Promise((resolve8, reject) => {
-    const child = spawn4("/bin/sh", ["-c", 'umask 022; command -v runc >/dev/null || { echo "runc is not installed: run scripts/setup.sh" >&2; exit 127; }; exec runc "$@"', "runc", "--root", o.root, "run", "--bundle", bundle, id], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = childProcess().spawn("/bin/sh", ["-c", 'umask 022; command -v runc >/dev/null || { echo "runc is not installed: run scripts/setup.sh" >&2; exit 127; }; exec runc "$@"', "runc", "--root", o.root, "run", "--bundle", bundle, id], { stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.on("data", o.onStdout);
     child.stderr.on("data", o.onStderr);
     const onAbort = () => void runCommand("runc", ["--root", o.root, "kill", id, "KILL"], { check: false });
@@ -22109,6 +22121,7 @@ var init_runc = __esm({
   "worker/system/runc.ts"() {
     "use strict";
     init_command();
+    init_lazy_modules();
   }
 });
 
@@ -25265,7 +25278,6 @@ var require_tar_stream = __commonJS({
 import { chmodSync as chmodSync3, linkSync, mkdirSync as mkdirSync7, symlinkSync, writeFileSync as writeFileSync4 } from "node:fs";
 import { chmod as chmod4, lchown, lstat as lstat4, lutimes, mkdir as mkdir5, open as open4, rm as rm4, utimes as utimes3 } from "node:fs/promises";
 import { dirname as dirname2, join as join13, posix as posix3 } from "node:path";
-import { createGunzip } from "node:zlib";
 function safeRelative(name) {
   const cleaned = posix3.normalize(name.replace(/^\/+/, "")).replace(/\/+$/, "");
   if (cleaned === ".." || cleaned.startsWith("../")) throw new LayerError(`layer entry ${JSON.stringify(name)} escapes the layer`);
@@ -25281,7 +25293,7 @@ async function extractLayer(source, root, opts) {
   source.on("error", fail);
   let tar = source;
   if (opts.gzip) {
-    const gunzip = createGunzip({ chunkSize: 1 << 20 });
+    const gunzip = zlib().createGunzip({ chunkSize: 1 << 20 });
     gunzip.on("error", fail);
     tar = source.pipe(gunzip);
   }
@@ -25316,6 +25328,7 @@ var init_layer_extractor = __esm({
     "use strict";
     init_xattr();
     init_mknod();
+    init_lazy_modules();
     LayerError = class extends Error {
     };
     Extraction = class {
@@ -27346,9 +27359,9 @@ var require_picomatch = __commonJS({
     var utils = require_utils2();
     var constants4 = require_constants7();
     var isObject = (val) => val && typeof val === "object" && !Array.isArray(val);
-    var picomatch = (glob, options2, returnState = false) => {
+    var picomatch2 = (glob, options2, returnState = false) => {
       if (Array.isArray(glob)) {
-        const fns = glob.map((input) => picomatch(input, options2, returnState));
+        const fns = glob.map((input) => picomatch2(input, options2, returnState));
         const arrayMatcher = (str2) => {
           for (const isMatch of fns) {
             const state2 = isMatch(str2);
@@ -27364,16 +27377,16 @@ var require_picomatch = __commonJS({
       }
       const opts = options2 || {};
       const posix12 = opts.windows;
-      const regex = isState ? picomatch.compileRe(glob, options2) : picomatch.makeRe(glob, options2, false, true);
+      const regex = isState ? picomatch2.compileRe(glob, options2) : picomatch2.makeRe(glob, options2, false, true);
       const state = regex.state;
       delete regex.state;
       let isIgnored = () => false;
       if (opts.ignore) {
         const ignoreOpts = { ...options2, ignore: null, onMatch: null, onResult: null };
-        isIgnored = picomatch(opts.ignore, ignoreOpts, returnState);
+        isIgnored = picomatch2(opts.ignore, ignoreOpts, returnState);
       }
       const matcher = (input, returnObject = false) => {
-        const { isMatch, match, output } = picomatch.test(input, regex, options2, { glob, posix: posix12 });
+        const { isMatch, match, output } = picomatch2.test(input, regex, options2, { glob, posix: posix12 });
         const result = { glob, state, regex, posix: posix12, input, output, match, isMatch };
         if (typeof opts.onResult === "function") {
           opts.onResult(result);
@@ -27399,7 +27412,7 @@ var require_picomatch = __commonJS({
       }
       return matcher;
     };
-    picomatch.test = (input, regex, options2, { glob, posix: posix12 } = {}) => {
+    picomatch2.test = (input, regex, options2, { glob, posix: posix12 } = {}) => {
       if (typeof input !== "string") {
         throw new TypeError("Expected input to be a string");
       }
@@ -27416,24 +27429,24 @@ var require_picomatch = __commonJS({
       }
       if (match === false || opts.capture === true) {
         if (opts.matchBase === true || opts.basename === true) {
-          match = picomatch.matchBase(input, regex, options2, posix12);
+          match = picomatch2.matchBase(input, regex, options2, posix12);
         } else {
           match = regex.exec(output);
         }
       }
       return { isMatch: Boolean(match), match, output };
     };
-    picomatch.matchBase = (input, glob, options2, posix12 = options2 && options2.windows) => {
-      const regex = glob instanceof RegExp ? glob : picomatch.makeRe(glob, options2);
+    picomatch2.matchBase = (input, glob, options2, posix12 = options2 && options2.windows) => {
+      const regex = glob instanceof RegExp ? glob : picomatch2.makeRe(glob, options2);
       return regex.test(utils.basename(input, { windows: posix12 }));
     };
-    picomatch.isMatch = (str2, patterns, options2) => picomatch(patterns, options2)(str2);
-    picomatch.parse = (pattern, options2) => {
-      if (Array.isArray(pattern)) return pattern.map((p) => picomatch.parse(p, options2));
+    picomatch2.isMatch = (str2, patterns, options2) => picomatch2(patterns, options2)(str2);
+    picomatch2.parse = (pattern, options2) => {
+      if (Array.isArray(pattern)) return pattern.map((p) => picomatch2.parse(p, options2));
       return parse3(pattern, { ...options2, fastpaths: false });
     };
-    picomatch.scan = (input, options2) => scan(input, options2);
-    picomatch.compileRe = (state, options2, returnOutput = false, returnState = false) => {
+    picomatch2.scan = (input, options2) => scan(input, options2);
+    picomatch2.compileRe = (state, options2, returnOutput = false, returnState = false) => {
       if (returnOutput === true) {
         return state.output;
       }
@@ -27444,13 +27457,13 @@ var require_picomatch = __commonJS({
       if (state && state.negated === true) {
         source = `^(?!${source}).*$`;
       }
-      const regex = picomatch.toRegex(source, options2);
+      const regex = picomatch2.toRegex(source, options2);
       if (returnState === true) {
         regex.state = state;
       }
       return regex;
     };
-    picomatch.makeRe = (input, options2 = {}, returnOutput = false, returnState = false) => {
+    picomatch2.makeRe = (input, options2 = {}, returnOutput = false, returnState = false) => {
       if (!input || typeof input !== "string") {
         throw new TypeError("Expected a non-empty string");
       }
@@ -27461,9 +27474,9 @@ var require_picomatch = __commonJS({
       if (!parsed.output) {
         parsed = parse3(input, options2);
       }
-      return picomatch.compileRe(parsed, options2, returnOutput, returnState);
+      return picomatch2.compileRe(parsed, options2, returnOutput, returnState);
     };
-    picomatch.toRegex = (source, options2) => {
+    picomatch2.toRegex = (source, options2) => {
       try {
         const opts = options2 || {};
         return new RegExp(source, opts.flags || (opts.nocase ? "i" : ""));
@@ -27472,8 +27485,8 @@ var require_picomatch = __commonJS({
         return /$^/;
       }
     };
-    picomatch.constants = constants4;
-    module.exports = picomatch;
+    picomatch2.constants = constants4;
+    module.exports = picomatch2;
   }
 });
 
@@ -27483,14 +27496,14 @@ var require_picomatch2 = __commonJS({
     "use strict";
     var pico = require_picomatch();
     var utils = require_utils2();
-    function picomatch(glob, options2, returnState = false) {
+    function picomatch2(glob, options2, returnState = false) {
       if (options2 && (options2.windows === null || options2.windows === void 0)) {
         options2 = { ...options2, windows: utils.isWindows() };
       }
       return pico(glob, options2, returnState);
     }
-    Object.assign(picomatch, pico);
-    module.exports = picomatch;
+    Object.assign(picomatch2, pico);
+    module.exports = picomatch2;
   }
 });
 
@@ -27511,8 +27524,8 @@ async function matchPattern(src, pattern) {
     if (!exists2) throw new CopyError(`${pattern}: not found`);
     return [cleaned];
   }
-  const { default: picomatch } = await Promise.resolve().then(() => __toESM(require_picomatch2(), 1));
-  const match = picomatch(cleaned, { dot: true, noextglob: true, nobrace: true });
+  const { default: picomatch2 } = await Promise.resolve().then(() => __toESM(require_picomatch2(), 1));
+  const match = picomatch2(cleaned, { dot: true, noextglob: true, nobrace: true });
   if (src.allowed) return [...src.allowed].filter((p) => match(p)).sort();
   const segments = cleaned.split("/");
   const fixed = segments.slice(0, segments.findIndex(hasWildcard)).join("/");
@@ -27892,16 +27905,16 @@ var init_followed_spool = __esm({
 import { createHash as createHash5, webcrypto } from "node:crypto";
 import { availableParallelism as availableParallelism2 } from "node:os";
 import { promisify } from "node:util";
-import * as zlib from "node:zlib";
 function fits(member, chunk, header) {
-  const crc322 = zlib.crc32;
-  if (!crc322 || member.length < 18 || !member.subarray(0, 10).equals(header)) return false;
-  return member.readUInt32LE(member.length - 8) === crc322(chunk) && member.readUInt32LE(member.length - 4) === chunk.length >>> 0;
+  const crc32 = zlib().crc32;
+  if (!crc32 || member.length < 18 || !member.subarray(0, 10).equals(header)) return false;
+  return member.readUInt32LE(member.length - 8) === crc32(chunk) && member.readUInt32LE(member.length - 4) === chunk.length >>> 0;
 }
 async function gzipParallel(source, sink, opts = {}) {
   const level = opts.level ?? 6;
   const threads = Math.max(1, opts.threads ?? availableParallelism2());
-  const header = zlib.gzipSync(Buffer.alloc(0), { level }).subarray(0, 10);
+  const header = zlib().gzipSync(Buffer.alloc(0), { level }).subarray(0, 10);
+  const gzip = promisify(zlib().gzip);
   const hash = createHash5("sha256");
   let size = 0;
   let written = 0;
@@ -27926,7 +27939,7 @@ async function gzipParallel(source, sink, opts = {}) {
     const ref = { sha256: opts.reuse ? Buffer.from(await webcrypto.subtle.digest("SHA-256", chunk)).toString("hex") : "", size: chunk.length };
     const known = await opts.reuse?.find(ref).catch(() => void 0);
     if (known && fits(known, chunk, header)) return reused++, { ref, member: known };
-    return { ref, member: await gzip2(chunk, { level, chunkSize: OUTPUT_BUFFER }) };
+    return { ref, member: await gzip(chunk, { level, chunkSize: OUTPUT_BUFFER }) };
   };
   const unsettled = /* @__PURE__ */ new Set();
   let queued = 0;
@@ -27960,12 +27973,12 @@ async function gzipParallel(source, sink, opts = {}) {
   if (opts.reuse) trace(`gzip: ${reused} of ${members.length} members reused`);
   return { diffID: `sha256:${hash.digest("hex")}`, uncompressedSize: size, members };
 }
-var gzip2, MIN_CHUNK, MAX_CHUNK, MAX_QUEUED, OUTPUT_BUFFER, CUT_MASK, WARM_UP, GEAR, Chunker;
+var MIN_CHUNK, MAX_CHUNK, MAX_QUEUED, OUTPUT_BUFFER, CUT_MASK, WARM_UP, GEAR, Chunker;
 var init_parallel_gzip = __esm({
   "worker/layers/parallel-gzip.ts"() {
     "use strict";
+    init_lazy_modules();
     init_trace();
-    gzip2 = promisify(zlib.gzip);
     MIN_CHUNK = 512 << 10;
     MAX_CHUNK = 4 << 20;
     MAX_QUEUED = 32;
@@ -29516,7 +29529,6 @@ var init_in_toto = __esm({
 
 // coordinator/attest/image-files.ts
 import { posix as posix6 } from "node:path";
-import { createGunzip as createGunzip2 } from "node:zlib";
 function clean(name) {
   const p = posix6.normalize(name.replace(/^\/+/, "")).replace(/\/+$/, "");
   return p === "." ? "" : p;
@@ -29541,15 +29553,15 @@ async function visitImageFiles(layers, blobs, visit) {
   const { extract: tarExtract } = await Promise.resolve().then(() => __toESM(require_tar_stream(), 1));
   const shadows = new Shadows();
   for (const layer of [...layers].reverse()) {
-    const gzip3 = /gzip$/.test(layer.mediaType);
-    if (!gzip3 && !/tar$/.test(layer.mediaType)) throw new ImageFilesError(`layer ${layer.digest} has media type ${layer.mediaType}, which the SBOM scanner cannot read (gzip or plain tar only)`);
+    const gzip = /gzip$/.test(layer.mediaType);
+    if (!gzip && !/tar$/.test(layer.mediaType)) throw new ImageFilesError(`layer ${layer.digest} has media type ${layer.mediaType}, which the SBOM scanner cannot read (gzip or plain tar only)`);
     const own = new Shadows();
     const ex = tarExtract();
     const source = blobs.stream(layer.digest);
     const fail = (err) => void ex.destroy(err);
     source.on("error", fail);
-    if (gzip3) {
-      const gunzip = createGunzip2({ chunkSize: 1 << 20 });
+    if (gzip) {
+      const gunzip = zlib().createGunzip({ chunkSize: 1 << 20 });
       gunzip.on("error", fail);
       source.pipe(gunzip).pipe(ex);
     } else source.pipe(ex);
@@ -29576,6 +29588,7 @@ var init_image_files = __esm({
   "coordinator/attest/image-files.ts"() {
     "use strict";
     init_expected_error();
+    init_lazy_modules();
     ImageFilesError = class extends ExpectedError {
     };
     Shadows = class {
@@ -30669,14 +30682,12 @@ var init_build_context = __esm({
 });
 
 // coordinator/context/selection.ts
-import { createRequire } from "node:module";
 function selectFromContext(ctx, source, excludes = []) {
   const entries = ctx.entries();
   const cleaned = cleanContextPath(source);
   let roots;
   if (hasWildcard2(cleaned)) {
-    const picomatch = createRequire(import.meta.url)("picomatch");
-    const match = picomatch(cleaned, { dot: true, noextglob: true, nobrace: true });
+    const match = (0, import_picomatch.default)(cleaned, { dot: true, noextglob: true, nobrace: true });
     roots = [...entries.keys()].filter((p) => match(p));
   } else {
     const resolved = cleaned === "" ? "" : ctx.resolveInside(cleaned);
@@ -30716,10 +30727,11 @@ function contextFileMap(ctx, include, exclude) {
   }
   return map;
 }
-var hasWildcard2;
+var import_picomatch, hasWildcard2;
 var init_selection = __esm({
   "coordinator/context/selection.ts"() {
     "use strict";
+    import_picomatch = __toESM(require_picomatch2(), 1);
     init_digest();
     init_build_context();
     init_ignore_rules();
@@ -33253,7 +33265,6 @@ var init_challenge = __esm({
 });
 
 // oci/registry/credentials.ts
-import { spawnSync } from "node:child_process";
 import { existsSync as existsSync10, mkdirSync as mkdirSync12, readFileSync as readFileSync12, renameSync as renameSync3, writeFileSync as writeFileSync6 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
 import { join as join26 } from "node:path";
@@ -33274,7 +33285,7 @@ function authKeys(host) {
   return [host, `https://${host}`, `http://${host}`, `https://${host}/v1/`, `https://${host}/v2/`];
 }
 function fromHelper(helper, host) {
-  const r = spawnSync(`docker-credential-${helper}`, ["get"], { input: host, encoding: "utf8" });
+  const r = childProcess().spawnSync(`docker-credential-${helper}`, ["get"], { input: host, encoding: "utf8" });
   if (r.error) throw new Error(`credential helper docker-credential-${helper} is not installed (named in ${dockerConfigPath()})`);
   if (r.status !== 0) return void 0;
   const out = JSON.parse(r.stdout);
@@ -33303,17 +33314,17 @@ function credentialsFor(host, env = process.env) {
 var init_credentials = __esm({
   "oci/registry/credentials.ts"() {
     "use strict";
+    init_lazy_modules();
   }
 });
 
 // oci/tls-roots.ts
 import { readFileSync as readFileSync13 } from "node:fs";
-import { rootCertificates } from "node:tls";
 function tlsRoots(env = process.env) {
   const file = env.DOCKYARD_EXTRA_CA_CERTS;
   if (!file) return void 0;
   try {
-    return [...rootCertificates, readFileSync13(file, "utf8")];
+    return [...tls().rootCertificates, readFileSync13(file, "utf8")];
   } catch (err) {
     process.emitWarning(`Ignoring extra certs from \`${file}\`, load failed: ${err.message}`);
     return void 0;
@@ -33322,6 +33333,7 @@ function tlsRoots(env = process.env) {
 var init_tls_roots = __esm({
   "oci/tls-roots.ts"() {
     "use strict";
+    init_lazy_modules();
   }
 });
 
@@ -36180,7 +36192,7 @@ var require_connect2 = __commonJS({
     var assert = __require("node:assert");
     var util = require_util9();
     var { InvalidArgumentError } = require_errors3();
-    var tls;
+    var tls2;
     var SessionCache = class WeakSessionCache {
       constructor(maxCachedSessions) {
         this._maxCachedSessions = maxCachedSessions;
@@ -36236,15 +36248,15 @@ var require_connect2 = __commonJS({
       return function connect({ hostname, host, protocol, port, servername, localAddress, httpSocket }, callback) {
         let socket;
         if (protocol === "https:") {
-          if (!tls) {
-            tls = __require("node:tls");
+          if (!tls2) {
+            tls2 = __require("node:tls");
           }
           servername = servername || options2.servername || util.getServerName(host) || null;
           const sessionKey = servername || hostname;
           assert(sessionKey);
           const session = customSession || sessionCache.get(sessionKey) || null;
           port = port || 443;
-          socket = tls.connect({
+          socket = tls2.connect({
             highWaterMark: 16384,
             // TLS in node can't have bigger HWM anyway...
             ...options2,
@@ -42064,7 +42076,7 @@ var require_client2 = __commonJS({
         keepAliveTimeoutThreshold,
         socketPath,
         pipelining,
-        tls,
+        tls: tls2,
         strictContentLength,
         maxCachedSessions,
         connect: connect2,
@@ -42162,7 +42174,7 @@ var require_client2 = __commonJS({
         super({ webSocket, eventSource });
         if (typeof connect2 !== "function") {
           connect2 = buildConnector({
-            ...tls,
+            ...tls2,
             maxCachedSessions,
             allowH2,
             useH2c,
@@ -42781,7 +42793,7 @@ var require_pool2 = __commonJS({
         factory = defaultFactory,
         connect,
         connectTimeout,
-        tls,
+        tls: tls2,
         maxCachedSessions,
         socketPath,
         autoSelectFamily,
@@ -42801,7 +42813,7 @@ var require_pool2 = __commonJS({
         }
         if (typeof connect !== "function") {
           connect = buildConnector({
-            ...tls,
+            ...tls2,
             maxCachedSessions,
             allowH2,
             socketPath,
@@ -42892,14 +42904,14 @@ var require_balanced_pool2 = __commonJS({
       return new Pool(origin, opts);
     }
     var BalancedPool = class extends PoolBase {
-      constructor(upstreams = [], { factory = defaultFactory, connect, tls, ...opts } = {}) {
+      constructor(upstreams = [], { factory = defaultFactory, connect, tls: tls2, ...opts } = {}) {
         if (typeof factory !== "function") {
           throw new InvalidArgumentError("factory must be a function.");
         }
         super(opts);
         if (connect && typeof connect !== "function") connect = { ...connect };
-        if (tls && typeof tls !== "function") tls = { ...tls };
-        this[kOptions] = { ...util.deepClone(opts), connect, tls };
+        if (tls2 && typeof tls2 !== "function") tls2 = { ...tls2 };
+        this[kOptions] = { ...util.deepClone(opts), connect, tls: tls2 };
         this[kOptions].interceptors = opts.interceptors ? { ...opts.interceptors } : void 0;
         this[kIndex] = -1;
         this[kCurrentWeight] = 0;
@@ -43034,7 +43046,7 @@ var require_round_robin_pool = __commonJS({
         factory = defaultFactory,
         connect,
         connectTimeout,
-        tls,
+        tls: tls2,
         maxCachedSessions,
         socketPath,
         autoSelectFamily,
@@ -43054,7 +43066,7 @@ var require_round_robin_pool = __commonJS({
         }
         if (typeof connect !== "function") {
           connect = buildConnector({
-            ...tls,
+            ...tls2,
             maxCachedSessions,
             allowH2,
             socketPath,
@@ -43140,7 +43152,7 @@ var require_agent2 = __commonJS({
       return opts && opts.connections === 1 ? new Client(origin, opts) : new Pool(origin, opts);
     }
     var Agent = class extends DispatcherBase {
-      constructor({ factory = defaultFactory, maxOrigins = Infinity, connect, tls, ...options2 } = {}) {
+      constructor({ factory = defaultFactory, maxOrigins = Infinity, connect, tls: tls2, ...options2 } = {}) {
         if (typeof factory !== "function") {
           throw new InvalidArgumentError("factory must be a function.");
         }
@@ -43154,10 +43166,10 @@ var require_agent2 = __commonJS({
         if (connect && typeof connect !== "function") {
           connect = { ...connect };
         }
-        if (tls && typeof tls !== "function") {
-          tls = { ...tls };
+        if (tls2 && typeof tls2 !== "function") {
+          tls2 = { ...tls2 };
         }
-        this[kOptions] = { ...util.deepClone(options2), maxOrigins, connect, tls };
+        this[kOptions] = { ...util.deepClone(options2), maxOrigins, connect, tls: tls2 };
         this[kFactory] = factory;
         this[kClients] = /* @__PURE__ */ new Map();
         this[kOrigins] = /* @__PURE__ */ new Set();
@@ -43754,7 +43766,7 @@ var require_socks5_proxy_agent = __commonJS({
   "node_modules/undici/lib/dispatcher/socks5-proxy-agent.js"(exports, module) {
     "use strict";
     var { URL: URL2 } = __require("node:url");
-    var tls;
+    var tls2;
     var DispatcherBase = require_dispatcher_base2();
     var { InvalidArgumentError } = require_errors3();
     var { Socks5Client, STATES } = require_socks5_client();
@@ -43894,11 +43906,11 @@ var require_socks5_proxy_agent = __commonJS({
                   const socket = await this.createSocks5Connection(targetHost, targetPort);
                   let finalSocket = socket;
                   if (url.protocol === "https:") {
-                    if (!tls) {
-                      tls = __require("node:tls");
+                    if (!tls2) {
+                      tls2 = __require("node:tls");
                     }
                     debug2("upgrading to TLS");
-                    finalSocket = tls.connect({
+                    finalSocket = tls2.connect({
                       ...this[kRequestTls],
                       socket,
                       servername: this[kRequestTls]?.servername || targetHost
@@ -51410,7 +51422,7 @@ var require_cache3 = __commonJS({
 var require_decompress = __commonJS({
   "node_modules/undici/lib/interceptor/decompress.js"(exports, module) {
     "use strict";
-    var { createInflate, createGunzip: createGunzip3, createBrotliDecompress, createZstdDecompress } = __require("node:zlib");
+    var { createInflate, createGunzip, createBrotliDecompress, createZstdDecompress } = __require("node:zlib");
     var { pipeline: pipeline7, Transform: TransformStream2 } = __require("node:stream");
     var { InvalidArgumentError, ResponseExceededMaxSizeError } = require_errors3();
     var DecoratorHandler = require_decorator_handler2();
@@ -51471,8 +51483,8 @@ var require_decompress = __commonJS({
       }
     };
     var supportedEncodings = {
-      gzip: createGunzip3,
-      "x-gzip": createGunzip3,
+      gzip: createGunzip,
+      "x-gzip": createGunzip,
       br: createBrotliDecompress,
       deflate: createInflate,
       compress: createInflate,
@@ -60092,9 +60104,9 @@ var init_client = __esm({
           if (!retryable2 || attempt >= attempts) {
             if (error2) {
               const cause = error2.cause;
-              const tls = cause?.code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(cause.code);
+              const tls2 = cause?.code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(cause.code);
               throw new RegistryError(
-                `${this.domain}: cannot reach ${new URL(url).host}: ${cause?.message ?? error2.message}` + (tls ? ` (put the registry's CA certificate in ${join27(this.opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", new URL(url).host, "ca.crt")})` : "")
+                `${this.domain}: cannot reach ${new URL(url).host}: ${cause?.message ?? error2.message}` + (tls2 ? ` (put the registry's CA certificate in ${join27(this.opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", new URL(url).host, "ca.crt")})` : "")
               );
             }
             return res;
@@ -61003,7 +61015,7 @@ function localSource(dir) {
     if (sha256(bytes) !== d) throw new CacheImportError(`blob ${d} does not match its digest`);
     return JSON.parse(bytes.toString());
   };
-  const load = async () => {
+  const load2 = async () => {
     if (!OciLayout.isLayout(dir)) throw new CacheImportError("not an OCI layout (no oci-layout and index.json)");
     const records = [];
     for (const d of layout.index().manifests.filter(isCacheEntry)) records.push(...await recordsOf(await readJson(d.digest), readJson));
@@ -61016,7 +61028,7 @@ function localSource(dir) {
     },
     stream: (digest) => lazyVerified(digest, async () => createReadStream4(layout.blobPath(digest)))
   };
-  return { source, records: load() };
+  return { source, records: load2() };
 }
 async function importCaches(imports, registries2, warn) {
   const cache = new ImportedCache();
@@ -61622,11 +61634,13 @@ function localEngine(cacheDir, options2 = { compression: "lazy", linkUnchanged: 
   };
 }
 async function build(req) {
+  let result;
   try {
-    return await runBuild(req, localEngine(req.cacheDir));
+    result = await runBuild(req, localEngine(req.cacheDir));
+    return result;
   } finally {
     trace("lease released");
-    await enforceCacheLimit(req.cacheDir);
+    if (!result || result.misses.length > 0) await enforceCacheLimit(req.cacheDir);
     trace("cache limit");
   }
 }
@@ -73767,14 +73781,14 @@ var require_root = __commonJS({
     Root.prototype.fetch = util.fetch;
     function SYNC() {
     }
-    Root.prototype.load = function load(filename, options2, callback) {
+    Root.prototype.load = function load2(filename, options2, callback) {
       if (typeof options2 === "function") {
         callback = options2;
         options2 = void 0;
       }
       var self2 = this;
       if (!callback) {
-        return util.asPromise(load, self2, filename, options2);
+        return util.asPromise(load2, self2, filename, options2);
       }
       var sync = callback === SYNC;
       function finish(err, root) {
@@ -74966,7 +74980,7 @@ var require_index_light = __commonJS({
     "use strict";
     var protobuf = module.exports = require_index_minimal();
     protobuf.build = "light";
-    function load(filename, root, callback) {
+    function load2(filename, root, callback) {
       if (typeof root === "function") {
         callback = root;
         root = new protobuf.Root();
@@ -74974,7 +74988,7 @@ var require_index_light = __commonJS({
         root = new protobuf.Root();
       return root.load(filename, callback);
     }
-    protobuf.load = load;
+    protobuf.load = load2;
     function loadSync2(filename, root) {
       if (!root)
         root = new protobuf.Root();
@@ -78912,12 +78926,12 @@ var require_src2 = __commonJS({
       root.resolveAll();
       return createPackageDefinition(root, options2);
     }
-    function load(filename, options2) {
+    function load2(filename, options2) {
       return (0, util_1.loadProtosWithOptions)(filename, options2).then((loadedRoot) => {
         return createPackageDefinition(loadedRoot, options2);
       });
     }
-    exports.load = load;
+    exports.load = load2;
     function loadSync2(filename, options2) {
       const loadedRoot = (0, util_1.loadProtosWithOptionsSync)(filename, options2);
       return createPackageDefinition(loadedRoot, options2);
@@ -89481,10 +89495,10 @@ var require_src3 = __commonJS({
       throw new Error("Not available in this library. Use @grpc/proto-loader and loadPackageDefinition instead");
     };
     exports.loadObject = loadObject;
-    var load = (filename, format, options2) => {
+    var load2 = (filename, format, options2) => {
       throw new Error("Not available in this library. Use @grpc/proto-loader and loadPackageDefinition instead");
     };
-    exports.load = load;
+    exports.load = load2;
     var setLogger = (logger) => {
       logging.setLogger(logger);
     };
@@ -89669,8 +89683,8 @@ var init_protocol = __esm({
 
 // proto/transport.ts
 import { readFileSync as readFileSync21 } from "node:fs";
-function readPem2(tls, which2) {
-  const file = tls[which2];
+function readPem2(tls2, which2) {
+  const file = tls2[which2];
   if (file === void 0) return null;
   try {
     return readFileSync21(file);
@@ -89679,18 +89693,18 @@ function readPem2(tls, which2) {
     throw new TransportError(`cannot read ${FLAGS[which2]} ${file}: ${code === "ENOENT" ? "no such file" : code ?? err.message}`);
   }
 }
-function checkPair(tls) {
-  if (tls.cert === void 0 !== (tls.key === void 0)) throw new TransportError("--tls-cert and --tls-key go together: give both or neither");
+function checkPair(tls2) {
+  if (tls2.cert === void 0 !== (tls2.key === void 0)) throw new TransportError("--tls-cert and --tls-key go together: give both or neither");
 }
-function channelCredentials(tls) {
-  checkPair(tls);
-  if (tls.cert === void 0 && tls.ca === void 0) return grpc4.credentials.createInsecure();
+function channelCredentials(tls2) {
+  checkPair(tls2);
+  if (tls2.cert === void 0 && tls2.ca === void 0) return grpc4.credentials.createInsecure();
   try {
     const roots = tlsRoots();
-    return grpc4.credentials.createSsl(readPem2(tls, "ca") ?? (roots ? Buffer.from(roots.join("\n")) : null), readPem2(tls, "key"), readPem2(tls, "cert"));
+    return grpc4.credentials.createSsl(readPem2(tls2, "ca") ?? (roots ? Buffer.from(roots.join("\n")) : null), readPem2(tls2, "key"), readPem2(tls2, "cert"));
   } catch (err) {
     if (err instanceof TransportError) throw err;
-    throw new TransportError(`invalid TLS files (${[tls.cert, tls.key, tls.ca].filter(Boolean).join(", ")}): ${err.message}`);
+    throw new TransportError(`invalid TLS files (${[tls2.cert, tls2.key, tls2.ca].filter(Boolean).join(", ")}): ${err.message}`);
   }
 }
 function dialOptions(opts) {

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { childProcess } from '../lazy-modules.js';
 
 /** What Docker's config.json holds for one registry. Never logged. */
 export interface Credentials {
@@ -40,7 +40,7 @@ function authKeys(host: string): string[] {
 
 /** Asks `docker-credential-<helper>` for a host's credentials. */
 function fromHelper(helper: string, host: string): Credentials | undefined {
-  const r = spawnSync(`docker-credential-${helper}`, ['get'], { input: host, encoding: 'utf8' });
+  const r = childProcess().spawnSync(`docker-credential-${helper}`, ['get'], { input: host, encoding: 'utf8' });
   if (r.error) throw new Error(`credential helper docker-credential-${helper} is not installed (named in ${dockerConfigPath()})`);
   if (r.status !== 0) return undefined; // "credentials not found"
   const out = JSON.parse(r.stdout) as { Username?: string; Secret?: string };

@@ -58,6 +58,7 @@ async function matchPattern(src: CopySourceRoot, pattern: string): Promise<strin
     if (!exists) throw new CopyError(`${pattern}: not found`);
     return [cleaned];
   }
+  // Loaded for a wildcard only: most COPYs have none.
   const { default: picomatch } = await import('picomatch');
   const match = picomatch(cleaned, { dot: true, noextglob: true, nobrace: true });
   if (src.allowed) return [...src.allowed].filter((p) => match(p)).sort();
@@ -155,8 +156,6 @@ class Copier {
     }
     return false;
   }
-
-
 
   private allowed(rel: string): boolean {
     return !this.src.allowed || this.src.allowed.has(rel);

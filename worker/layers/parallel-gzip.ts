@@ -2,11 +2,10 @@ import { createHash, webcrypto } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import * as zlib from 'node:zlib';
+import { zlib } from '../../oci/lazy-modules.js';
 import type { Digest } from '../../oci/digest.js';
 import { trace } from '../../oci/trace.js';
 
-const gzip = promisify(zlib.gzip);
 
 /**
  * Chunk bounds. Between them a chunk ends where the content says (a rolling hash of the last 32 bytes
@@ -106,7 +105,7 @@ class Chunker {
 /** True when `member` is a gzip member of `chunk` as `gzip(chunk, { level })` makes them: header, CRC-32 and size. */
 function fits(member: Buffer, chunk: Buffer, header: Buffer): boolean {
   // zlib.crc32 arrived in Node 20.15; without it nothing is reused.
-  const crc32 = (zlib as { crc32?: (data: Buffer) => number }).crc32;
+  const crc32 = (zlib() as { crc32?: (data: Buffer) => number }).crc32;
   if (!crc32 || member.length < 18 || !member.subarray(0, 10).equals(header)) return false;
   return member.readUInt32LE(member.length - 8) === crc32(chunk) && member.readUInt32LE(member.length - 4) === chunk.length >>> 0;
 }
@@ -120,7 +119,8 @@ function fits(member: Buffer, chunk: Buffer, header: Buffer): boolean {
 export async function gzipParallel(source: AsyncIterable<Buffer>, sink: Writable, opts: { level?: number; threads?: number; hash?: boolean; reuse?: ReusableMembers } = {}): Promise<GzipResult> {
   const level = opts.level ?? 6;
   const threads = Math.max(1, opts.threads ?? availableParallelism());
-  const header = zlib.gzipSync(Buffer.alloc(0), { level }).subarray(0, 10);
+  const header = zlib().gzipSync(Buffer.alloc(0), { level }).subarray(0, 10);
+  const gzip = promisify(zlib().gzip);
   const hash = createHash('sha256');
   let size = 0;
   let written = 0;

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { childProcess } from '../../oci/lazy-modules.js';
 
 export interface CommandResult {
   code: number;
@@ -18,7 +18,7 @@ export class CommandError extends Error {
 /** Runs a system tool to completion. `check` (the default) turns a non-zero exit into a CommandError. */
 export function runCommand(file: string, args: string[], opts: { cwd?: string; check?: boolean; input?: string } = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd: opts.cwd, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = childProcess().spawn(file, args, { cwd: opts.cwd, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout!.on('data', (d: Buffer) => out.push(d));

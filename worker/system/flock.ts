@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { childProcess } from '../../oci/lazy-modules.js';
 
 /** An exclusive lock held for this process; `release` gives it up. */
 export interface FileLock {
@@ -16,7 +16,7 @@ const BUSY = 75;
 export function lockFile(path: string, opts: { wait: boolean; signal?: AbortSignal }): Promise<FileLock | undefined> {
   return new Promise((resolve, reject) => {
     // `sh` says so once the lock is ours (flock's own --verbose output is lost in its stdio buffer).
-    const child = spawn('flock', ['-x', ...(opts.wait ? [] : ['-n', '-E', String(BUSY)]), path, 'sh', '-c', 'echo locked; exec cat'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = childProcess().spawn('flock', ['-x', ...(opts.wait ? [] : ['-n', '-E', String(BUSY)]), path, 'sh', '-c', 'echo locked; exec cat'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let held = false;
     let stderr = '';
     const exited = new Promise<void>((r) => child.once('close', () => r()));

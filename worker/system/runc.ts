@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { runCommand } from './command.js';
+import { childProcess } from '../../oci/lazy-modules.js';
 
 export interface RuncRunOptions {
   /** runc's state directory. */
@@ -16,7 +16,7 @@ export interface RuncRunOptions {
  */
 export function runcRun(bundle: string, id: string, o: RuncRunOptions): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', 'umask 022; command -v runc >/dev/null || { echo "runc is not installed: run scripts/setup.sh" >&2; exit 127; }; exec runc "$@"', 'runc', '--root', o.root, 'run', '--bundle', bundle, id], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = childProcess().spawn('/bin/sh', ['-c', 'umask 022; command -v runc >/dev/null || { echo "runc is not installed: run scripts/setup.sh" >&2; exit 127; }; exec runc "$@"', 'runc', '--root', o.root, 'run', '--bundle', bundle, id], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.on('data', o.onStdout);
     child.stderr.on('data', o.onStderr);
     const onAbort = (): void => void runCommand('runc', ['--root', o.root, 'kill', id, 'KILL'], { check: false });
