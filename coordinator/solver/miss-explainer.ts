@@ -67,14 +67,17 @@ export class MissExplainer {
   async record(step: Step): Promise<void> {
     if (step.kind === 'source' && step.source.type === 'context') {
       const name = `context-${step.key.slice(7)}.json`;
-      if (!(await this.read(name))) await this.store.put(name, JSON.stringify(this.contextFiles(step)));
+      // Named by the context's checksum: one already there says the same (and is not parsed to know).
+      if ((await this.store.get(name)) === undefined) await this.store.put(name, JSON.stringify(this.contextFiles(step)));
       return;
     }
     const who = this.identity.get(step.key);
     if (!who) return;
     const env = this.envHashes(step);
     const rec: StepRecord = { key: step.key, instruction: who.instruction, inputs: step.inputs, ...(env ? { env } : {}) };
-    await this.store.put(`step-${who.id}.json`, JSON.stringify(rec));
+    const text = JSON.stringify(rec);
+    // A rebuild finds most steps as they were: a read is cheaper than a replace.
+    if ((await this.store.get(`step-${who.id}.json`)) !== text) await this.store.put(`step-${who.id}.json`, text);
   }
 
   /** Why `step` was not in the cache, in one line. */
