@@ -113,7 +113,8 @@ export class BuildContext {
 
   /** Every entry path in byte order, so that a directory's subtree is one contiguous range. */
   sortedPaths(): string[] {
-    this.pathIndex ??= [...this.entries().keys()].sort(byteOrder);
+    // The default sort compares UTF-16 code units, as `byteOrder` does, without calling back into JS.
+    this.pathIndex ??= [...this.entries().keys()].sort();
     return this.pathIndex;
   }
 

@@ -51,8 +51,8 @@ export function selectFromContext(ctx: BuildContext, source: string, excludes: s
   }
   // One root's subtree comes in byte order already; several (a wildcard) can interleave.
   const ordered = roots.length === 1 ? [...selected.values()] : [...selected.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const lines = ordered.map((e) =>
-    [e.path, e.type, e.mode.toString(8), e.uid, e.gid, e.size, e.linkTarget ?? '', e.type === 'file' ? ctx.fileDigest(e.path) : ''].join('\0'),
+  const lines = ordered.map(
+    (e) => `${e.path}\0${e.type}\0${e.mode.toString(8)}\0${e.uid}\0${e.gid}\0${e.size}\0${e.linkTarget ?? ''}\0${e.type === 'file' ? ctx.fileDigest(e.path) : ''}`,
   );
   return { source, roots, paths: ordered.map((e) => e.path), checksum: sha256(lines.join('\n')) };
 }
