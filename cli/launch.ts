@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * dist/bin/dockyard.cjs, which the `dockyard` command (dist/bin/dockyard) runs: runs the bundled program beside it
- * (dockyard-program.cjs, cli/main.ts and our modules in one CommonJS file) with a V8 code cache.
+ * dist/bin/dockyard.cjs, which the `dockyard` command (the shell script dist/bin/dockyard) runs: runs
+ * the bundled program beside it (dockyard-program.cjs, cli/main.ts and our modules in one CommonJS
+ * file) with a V8 code cache.
  *
  * Why: compiling the program is most of a no-op build's start. V8 can instead take the functions a
  * run compiled from a cache, checked against the source and V8's version and flags (a mismatch is

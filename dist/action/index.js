@@ -30615,7 +30615,7 @@ var init_build_context = __esm({
       }
       /** Every entry path in byte order, so that a directory's subtree is one contiguous range. */
       sortedPaths() {
-        this.pathIndex ??= [...this.entries().keys()].sort(byteOrder2);
+        this.pathIndex ??= [...this.entries().keys()].sort();
         return this.pathIndex;
       }
       /** `root` itself (when it is an entry) and every path below it. */
@@ -30712,7 +30712,7 @@ function selectFromContext(ctx, source, excludes = []) {
   }
   const ordered = roots.length === 1 ? [...selected.values()] : [...selected.values()].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
   const lines = ordered.map(
-    (e) => [e.path, e.type, e.mode.toString(8), e.uid, e.gid, e.size, e.linkTarget ?? "", e.type === "file" ? ctx.fileDigest(e.path) : ""].join("\0")
+    (e) => `${e.path}\0${e.type}\0${e.mode.toString(8)}\0${e.uid}\0${e.gid}\0${e.size}\0${e.linkTarget ?? ""}\0${e.type === "file" ? ctx.fileDigest(e.path) : ""}`
   );
   return { source, roots, paths: ordered.map((e) => e.path), checksum: sha256(lines.join("\n")) };
 }
@@ -60592,14 +60592,15 @@ var init_miss_explainer = __esm({
       async record(step) {
         if (step.kind === "source" && step.source.type === "context") {
           const name = `context-${step.key.slice(7)}.json`;
-          if (!await this.read(name)) await this.store.put(name, JSON.stringify(this.contextFiles(step)));
+          if (await this.store.get(name) === void 0) await this.store.put(name, JSON.stringify(this.contextFiles(step)));
           return;
         }
         const who = this.identity.get(step.key);
         if (!who) return;
         const env = this.envHashes(step);
         const rec = { key: step.key, instruction: who.instruction, inputs: step.inputs, ...env ? { env } : {} };
-        await this.store.put(`step-${who.id}.json`, JSON.stringify(rec));
+        const text = JSON.stringify(rec);
+        if (await this.store.get(`step-${who.id}.json`) !== text) await this.store.put(`step-${who.id}.json`, text);
       }
       /** Why `step` was not in the cache, in one line. */
       async explain(step, noCache) {

@@ -6,7 +6,6 @@ import { zlib } from '../../oci/lazy-modules.js';
 import type { Digest } from '../../oci/digest.js';
 import { trace } from '../../oci/trace.js';
 
-
 /**
  * Chunk bounds. Between them a chunk ends where the content says (a rolling hash of the last 32 bytes
  * has its top 20 bits clear: about 1 MiB past the minimum), so an edit changes only the members around
