@@ -30,6 +30,7 @@ import { tlsFiles } from './farm-client-flags.js';
 import { loadSigner } from './signing-commands.js';
 import { parseCommandArgs, UsageError } from './errors.js';
 import { version } from './version.js';
+import { preloadModules } from '../oci/lazy-modules.js';
 
 export const coordinatorHelp = `Usage: dockyard coordinator --listen HOST:PORT --redis redis://HOST:PORT [OPTIONS]
 
@@ -161,6 +162,7 @@ export async function coordinatorCommand(argv: string[], out: NodeJS.WritableStr
     }),
   );
 
+  await preloadModules();
   const server = await startGrpcServer({
     listen: values.listen,
     tls,

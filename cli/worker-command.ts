@@ -16,6 +16,7 @@ import { callFailure } from '../worker/remote/coordinator-link.js';
 import { LocalCache } from '../worker/remote/local-cache.js';
 import { emulatedPlatforms } from '../worker/system/binfmt.js';
 import { parseCommandArgs, UsageError } from './errors.js';
+import { preloadModules } from '../oci/lazy-modules.js';
 
 export const workerHelp = `Usage: dockyard worker --coordinator HOST:PORT [OPTIONS]
 
@@ -124,6 +125,7 @@ export async function workerCommand(argv: string[], out: NodeJS.WritableStream, 
     process.once('SIGINT', onSignal);
   });
   try {
+    await preloadModules();
     await agent.start();
   } catch (err) {
     // SIGTERM before the worker was ready: a clean stop, not a failure.

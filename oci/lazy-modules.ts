@@ -12,3 +12,14 @@ const load = createRequire(import.meta.url);
 export const childProcess = (): typeof import('node:child_process') => load('node:child_process');
 export const zlib = (): typeof import('node:zlib') => load('node:zlib');
 export const tls = (): typeof import('node:tls') => load('node:tls');
+
+/**
+ * Loads them all, and the packages loaded the same way: for a long-lived process (a farm worker or
+ * coordinator), whose first step or export should not pay for them.
+ */
+export async function preloadModules(): Promise<void> {
+  childProcess();
+  zlib();
+  tls();
+  await Promise.all([import('tar-stream'), import('picomatch')]);
+}
