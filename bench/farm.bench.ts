@@ -128,7 +128,7 @@ interface Downloads {
 
 /** `--download ADDRESS DIGEST DIR`: this file's other mode, run where B is; prints one `Downloads` as JSON. */
 async function downloadMode(address: string, digest: Digest, dir: string): Promise<void> {
-  const client = new ContentBlobStore(address, {});
+  const client = new ContentBlobStore(address, {}, { scratchDir: dir });
   // Connected and warmed up first, as B is by its warm-up build.
   for await (const _ of client.stream(digest));
   let t0 = process.hrtime.bigint();
@@ -206,7 +206,7 @@ async function crossWorkerHit(redisUrl: string, work: string, place: Place): Pro
  * arrives, against a plain download of it; interleaved, so load changes hit both alike.
  */
 async function fetchAlone(address: string, digest: Digest, work: string): Promise<{ fetches: number[]; plain: number[] }> {
-  const client = new ContentBlobStore(address, {});
+  const client = new ContentBlobStore(address, {}, { scratchDir: work });
   const diff = createHash('sha256');
   await pipeline(client.stream(digest), createGunzip(), diff);
   const layer: LayerRecord = { digest, diffID: `sha256:${diff.digest('hex')}` as Digest, size: (await client.stat(digest))!, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' };

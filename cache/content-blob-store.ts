@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,8 +19,8 @@ import type { Lease } from './lease.js';
 
 export interface ContentBlobStoreOptions {
   lease?: Lease;
-  /** Where writes are spooled before they are uploaded (default: the system's temporary directory). */
-  scratchDir?: string;
+  /** Where writes are spooled before they are uploaded: the caller's, so that nothing is left in the system's temporary folder. */
+  scratchDir: string;
 }
 
 /** Attempts in a row that move no byte before a transfer gives up. */
@@ -65,7 +64,7 @@ export class ContentBlobStore implements BlobStore {
   constructor(
     private readonly address: string,
     private readonly dial: DialOptions,
-    opts: ContentBlobStoreOptions = {},
+    opts: ContentBlobStoreOptions,
     client?: ContentClient,
   ) {
     if (client) this.client = client;
@@ -73,7 +72,7 @@ export class ContentBlobStore implements BlobStore {
       const { credentials, options } = dialOptions(dial);
       this.client = new (loadDockyardProto().dockyard.v1.Content)(address, credentials, options);
     }
-    this.scratch = opts.scratchDir ?? join(tmpdir(), 'dockyard-content-store');
+    this.scratch = opts.scratchDir;
     mkdirSync(this.scratch, { recursive: true });
     this.lease = opts.lease;
   }

@@ -89746,7 +89746,6 @@ var init_transport = __esm({
 // cache/content-blob-store.ts
 import { randomBytes as randomBytes10 } from "node:crypto";
 import { createReadStream as createReadStream5, mkdirSync as mkdirSync13 } from "node:fs";
-import { tmpdir as tmpdir3 } from "node:os";
 import { join as join35 } from "node:path";
 import { Readable as Readable4 } from "node:stream";
 import { setTimeout as sleep4 } from "node:timers/promises";
@@ -89769,7 +89768,7 @@ var init_content_blob_store = __esm({
     FIND_MISSING_BATCH = 8192;
     UPLOAD_CHUNK_BYTES = 1 << 20;
     ContentBlobStore = class _ContentBlobStore {
-      constructor(address, dial, opts = {}, client) {
+      constructor(address, dial, opts, client) {
         this.address = address;
         this.dial = dial;
         if (client) this.client = client;
@@ -89777,7 +89776,7 @@ var init_content_blob_store = __esm({
           const { credentials: credentials2, options: options2 } = dialOptions(dial);
           this.client = new (loadDockyardProto()).dockyard.v1.Content(address, credentials2, options2);
         }
-        this.scratch = opts.scratchDir ?? join35(tmpdir3(), "dockyard-content-store");
+        this.scratch = opts.scratchDir;
         mkdirSync13(this.scratch, { recursive: true });
         this.lease = opts.lease;
       }
@@ -90133,7 +90132,7 @@ __export(remote_build_exports, {
 });
 import { createWriteStream as createWriteStream5 } from "node:fs";
 import { mkdir as mkdir13, mkdtemp as mkdtemp6, rename as rename10, rm as rm14, writeFile as writeFile10 } from "node:fs/promises";
-import { tmpdir as tmpdir4 } from "node:os";
+import { tmpdir as tmpdir3 } from "node:os";
 import { dirname as dirname7, join as join38 } from "node:path";
 async function follow(first, id, flags, relay, sinks, signal) {
   let b = first;
@@ -90217,7 +90216,7 @@ function attestOptions(flags) {
 async function remoteBuild(flags, progress, signal) {
   const b = await connectBuilder(flags.builder, connectOptions(flags));
   const address = b.address;
-  const scratch = await mkdtemp6(join38(flags.cacheDir ?? tmpdir4(), "dockyard-remote-"));
+  const scratch = await mkdtemp6(join38(flags.cacheDir ?? tmpdir3(), "dockyard-remote-"));
   try {
     const store = new ContentBlobStore(address, b.dial, { scratchDir: scratch });
     const stats = { files: 0, uploaded: 0, bytes: 0 };
