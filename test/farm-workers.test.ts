@@ -1,4 +1,3 @@
-import { settleLayers } from '../worker/layer.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
@@ -27,6 +26,7 @@ import type { ExecMount } from '../worker/step.js';
 import type { ExecutableStep, StepContext } from '../worker/worker.js';
 import { makeDir, tempDir } from './helpers.js';
 import { startRedis, type TestRedis } from './redis-helpers.js';
+import { settleLayers } from '../worker/layer.js';
 
 const proto = loadDockyardProto();
 const gz = 'application/vnd.oci.image.layer.v1.tar+gzip';

@@ -28226,7 +28226,7 @@ var init_tar_writer = __esm({
       }
       /**
        * A regular file's body: exactly `size` bytes read from `path`, then padding. Steps once per full
-       * output chunk, so that a caller can hand on `ready` chunks of a large file as they fill.
+       * output chunk, so that a caller can hand on `ready` chunks as they fill.
        */
       *body(path, size) {
         const fd = openSync(path, "r");

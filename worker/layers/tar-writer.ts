@@ -76,7 +76,7 @@ export class TarBuilder {
 
   /**
    * A regular file's body: exactly `size` bytes read from `path`, then padding. Steps once per full
-   * output chunk, so that a caller can hand on `ready` chunks of a large file as they fill.
+   * output chunk, so that a caller can hand on `ready` chunks as they fill.
    */
   *body(path: string, size: number): Generator<void> {
     const fd = openSync(path, 'r');
