@@ -55,6 +55,8 @@ export interface BlobStore {
   hold(digest: Digest): Promise<boolean>;
   /** The blob's bytes; the stream fails at its end when they do not match the digest. Lazy: nothing is read until it is. */
   stream(digest: Digest): Readable;
+  /** The same bytes without the digest check, for a reader that checks them itself: one hashing, not two. */
+  unchecked?(digest: Digest): Readable;
   writer(expected?: Digest): BlobWriter;
   /** Removes the blob; false when it was not there. */
   delete(digest: Digest): Promise<boolean>;

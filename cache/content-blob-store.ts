@@ -179,7 +179,6 @@ export class ContentBlobStore implements BlobStore {
     return verified(digest, this.unchecked(digest));
   }
 
-  /** The bytes without the digest check, for a reader that checks them itself (a `BlobWriter` given the digest): one hashing, not two. */
   unchecked(digest: Digest): Readable {
     this.check(digest);
     return Readable.from(this.download(digest), { objectMode: false });

@@ -160,6 +160,7 @@ for (const backend of blobBackends) {
       assert.deepEqual(info, { digest: sha256(data), size: data.length });
       assert.equal(await store.stat(info.digest), data.length);
       assert.ok((await collectAll(store.stream(info.digest))).equals(data));
+      if (store.unchecked) assert.ok((await collectAll(store.unchecked(info.digest))).equals(data), 'unchecked gives the same bytes');
       assert.ok((await readBlob(store, info.digest)).equals(data));
       const dest = join(tempDir('export'), 'blob');
       await store.exportTo(info.digest, dest);

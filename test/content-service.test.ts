@@ -5,9 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { putBlob, readBlob } from '../cache/blob-store.js';
+import { BlobError, putBlob, readBlob } from '../cache/blob-store.js';
 import { ContentBlobStore } from '../cache/content-blob-store.js';
 import { FsBlobStore } from '../cache/fs-blob-store.js';
 import { contentService, DOWNLOAD_CHUNK_BYTES, type ContentTransfer } from '../coordinator/farm/content-service.js';
@@ -28,12 +30,13 @@ after(async () => {
 
 /** A Content service over a fresh filesystem store, recording every transfer. */
 async function serve() {
-  const store = new FsBlobStore(tempDir('served'));
+  const root = tempDir('served');
+  const store = new FsBlobStore(root);
   const transfers: ContentTransfer[] = [];
   const service = contentService(store, { spoolDir: tempDir('upload-spool'), staleMs: STALE_MS, onTransfer: (t) => transfers.push(t) });
   const server = await startGrpcServer({ listen: '127.0.0.1:0', tls: {}, token: 'tok', services: [service] });
   running.push(server);
-  return { address: server.address, store, transfers, spool: service.spool };
+  return { address: server.address, store, root, transfers, spool: service.spool };
 }
 
 function storeClient(address: string): ContentBlobStore {
@@ -122,6 +125,20 @@ describe('the Content service', () => {
     const tail: DownloadResponse__Output[] = [];
     for await (const msg of end as AsyncIterable<DownloadResponse__Output>) tail.push(msg);
     assert.deepEqual(tail.map((m) => [m.size, m.offset, m.data.length]), [[data.length, data.length, 0]]);
+  });
+
+  it('sends a blob damaged in its store as it is, and the receiver refuses it, naming the digest', async () => {
+    const { address, store, root } = await serve();
+    const data = randomBytes((1 << 20) + 5);
+    const { digest } = await putBlob(store, data);
+    // The service does not hash what it sends (the receiver does): one hashing per download, not two.
+    data[100] = data[100]! ^ 1;
+    writeFileSync(join(root, 'blobs', 'sha256', digest.slice(7)), data);
+    const call = rawClient(address).Download({ digest, offset: 0 });
+    const got: Buffer[] = [];
+    for await (const msg of call as AsyncIterable<DownloadResponse__Output>) got.push(msg.data);
+    assert.ok(Buffer.concat(got).equals(data), 'the bytes as stored');
+    await assert.rejects(readBlob(storeClient(address), digest), (err: Error) => err instanceof BlobError && err.message === `blob ${digest} is corrupt (content hashes to ${sha256(data)})`);
   });
 
   it('refuses an upload whose bytes do not match its digest: DATA_LOSS, nothing visible, nothing kept', async () => {

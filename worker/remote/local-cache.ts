@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { LayerRecord } from '../../cache/cache-index.js';
-import type { Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { verified, type BlobStore } from '../../cache/blob-store.js';
 import { FileLeases } from '../../cache/file-leases.js';
@@ -13,11 +12,6 @@ import { ExpectedError } from '../../oci/expected-error.js';
 import { SnapshotStore } from '../snapshots/snapshot-store.js';
 import { lockFile, type FileLock } from '../system/flock.js';
 import { runcDeleteAll } from '../system/runc.js';
-
-/** The coordinator's store; `unchecked` (ContentBlobStore) skips a second hashing of what a writer checks anyway. */
-export interface RemoteBlobs extends BlobStore {
-  unchecked?(digest: Digest): Readable;
-}
 
 /** What `ensure` fetched: how many blobs and snapshots, and each unpacked snapshot's size by diffID. */
 export interface Fetched {
@@ -87,7 +81,7 @@ export class LocalCache {
    * blob, so a second local copy would only cost a write and a sync on the way to a cache hit. Returns
    * how many it downloaded; all downloads run at once.
    */
-  async ensure(session: CacheSession, files: Digest[], remote: RemoteBlobs, unpack: LayerRecord[] = []): Promise<Fetched> {
+  async ensure(session: CacheSession, files: Digest[], remote: BlobStore, unpack: LayerRecord[] = []): Promise<Fetched> {
     const fetched: Fetched = { downloaded: 0, unpacked: new Map() };
     const fetches = await Promise.allSettled([
       ...[...new Set(files)].map(async (d) => {
@@ -150,7 +144,7 @@ export class LocalCache {
  * once the bytes hash to the layer's digest, so bytes that do not match leave nothing. Its unpacked
  * size, or undefined when the snapshot was already here.
  */
-async function fetchSnapshot(session: CacheSession, layer: LayerRecord, remote: RemoteBlobs): Promise<number | undefined> {
+async function fetchSnapshot(session: CacheSession, layer: LayerRecord, remote: BlobStore): Promise<number | undefined> {
   // Leased before it is looked for, so no prune takes it between the two.
   await session.lease.add([{ kind: 'snapshot', diffID: layer.diffID }]);
   if (session.snapshots.has(layer.diffID)) return undefined;
