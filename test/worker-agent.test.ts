@@ -384,7 +384,8 @@ describe('dockyard worker: cancellation, reconnection, shared slots, a bounded c
     const bad = seed.chain.at(-1)!;
     const wrong = readFileSync(join(seed.storeDir, 'blobs', 'sha256', bad.digest.slice(7)));
     wrong.writeUInt32LE(wrong.readUInt32LE(4) + 1, 4);
-    const lying = Object.assign(Object.create(seed.store) as FsBlobStore, { stream: (d: Digest) => (d === bad.digest ? Readable.from([wrong]) : seed.store.stream(d)) });
+    const lie = (d: Digest): Readable => (d === bad.digest ? Readable.from([wrong]) : seed.store.stream(d));
+    const lying = Object.assign(Object.create(seed.store) as FsBlobStore, { stream: lie, unchecked: lie });
     const { worker, coordinators, cacheDir } = await farm(1, [], { store: lying });
     const step = await runStep(`sh -c 'echo never > /never.txt'`, seed);
     const end = await coordinators[0]!.assign('corrupt', step.step, step.inputs, 'RUN corrupt').end;
