@@ -31,6 +31,7 @@ async function uploadMissing(store: ContentBlobStore, paths: Map<Digest, string>
  * contents uploaded content-addressed: only the ones the farm lacks go up.
  */
 export async function uploadLocalContext(store: ContentBlobStore, ctx: BuildContext, stats: UploadStats): Promise<LocalContext> {
+  await ctx.load();
   const { manifest, files } = localContextManifest(ctx);
   stats.files += manifest.entries.length;
   await uploadMissing(store, files, stats);

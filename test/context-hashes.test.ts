@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { BuildContext } from '../coordinator/context/build-context.js';
 import { ContextHashStore } from '../coordinator/context/file-hashes.js';
-import { selectFromContext } from '../coordinator/context/selection.js';
+import { selectFromContext, selectionChecksum } from '../coordinator/context/selection.js';
 import { makeDir, tempDir } from './helpers.js';
 
 const sha = (s: string): string => 'sha256:' + createHash('sha256').update(s).digest('hex');
@@ -68,5 +68,74 @@ describe('context file-hash cache', () => {
     const cache = tempDir('hashes');
     assert.equal(build(dir, cache, 60_000).digest('new.txt'), sha('fresh'));
     assert.equal(existsSync(join(cache, 'context-hashes')), false);
+  });
+});
+
+/** Planning's way: the context walked by find in the background, one selection's checksum remembered. */
+async function plan(dir: string, cacheDir: string, opts: { settledMs?: number; dockerfile?: string } = {}): Promise<string> {
+  const store = new ContextHashStore(cacheDir, opts.settledMs ?? 0);
+  const ctx = BuildContext.open(dir, opts.dockerfile, store);
+  await ctx.load();
+  const checksum = selectionChecksum(ctx, 'src', ['*.tmp']);
+  store.saveAll();
+  return checksum;
+}
+
+const plain = (dir: string, dockerfile?: string): string => selectFromContext(BuildContext.open(dir, dockerfile), 'src', ['*.tmp']).checksum;
+
+/** The remembered selections of the one context in `cacheDir`: its file and document. */
+function selections(cacheDir: string): { file: string; doc: { tree: string; checksums: Record<string, string> } } | undefined {
+  const dir = join(cacheDir, 'context-hashes');
+  const name = existsSync(dir) ? readdirSync(dir).find((n) => n.endsWith('-selections.json')) : undefined;
+  return name === undefined ? undefined : { file: join(dir, name), doc: JSON.parse(readFileSync(join(dir, name), 'utf8')) };
+}
+
+/** Replaces every remembered checksum with one no selection has. */
+function forge(cacheDir: string): string {
+  const { file, doc } = selections(cacheDir)!;
+  for (const k of Object.keys(doc.checksums)) doc.checksums[k] = sha('forged');
+  writeFileSync(file, JSON.stringify(doc));
+  return sha('forged');
+}
+
+describe('remembered selection checksums', () => {
+  it('gives a remembered checksum as is while find finds the same records, and computes it again after any write', async () => {
+    const dir = makeDir({ 'src/a.ts': 'a', 'src/b.tmp': 'b', 'other.txt': 'o' });
+    const cache = tempDir('selections');
+    assert.equal(await plan(dir, cache), plain(dir));
+    assert.deepEqual(Object.keys(selections(cache)!.doc.checksums), ['["src",["*.tmp"]]']);
+    const forged = forge(cache);
+    assert.equal(await plan(dir, cache), forged, 'taken without parsing the walk or hashing a file');
+    // The same size and a restored mtime: only ctime tells.
+    const st = statSync(join(dir, 'src/a.ts'));
+    writeFileSync(join(dir, 'src/a.ts'), 'A');
+    utimesSync(join(dir, 'src/a.ts'), st.atime, st.mtime);
+    assert.equal(await plan(dir, cache), plain(dir));
+    assert.notEqual(plain(dir), forged);
+  });
+
+  it('computes it again when the ignore rules change and the files do not', async () => {
+    const dir = makeDir({ 'src/a.ts': 'a', 'src/skip.ts': 's' });
+    const outside = makeDir({ Dockerfile: 'FROM scratch\n' });
+    const dockerfile = join(outside, 'Dockerfile');
+    const cache = tempDir('selections');
+    await plan(dir, cache, { dockerfile });
+    forge(cache);
+    writeFileSync(`${dockerfile}.dockerignore`, 'src/skip.*\n');
+    assert.equal(await plan(dir, cache, { dockerfile }), plain(dir, dockerfile));
+    assert.notEqual(plain(dir, dockerfile), plain(dir));
+  });
+
+  it('remembers nothing while a file it hashed changed within the last moments: the next build hashes it, and remembers both', async () => {
+    const dir = makeDir({ 'src/a.ts': 'a' });
+    const cache = tempDir('selections');
+    assert.equal(await plan(dir, cache, { settledMs: 60_000 }), plain(dir));
+    assert.equal(selections(cache), undefined);
+    assert.equal(existsSync(join(cache, 'context-hashes')), false);
+    // Settled now: the file's hash and the checksum are remembered together, so an edit later hashes one file only.
+    assert.equal(await plan(dir, cache), plain(dir));
+    assert.ok(selections(cache));
+    const hashes = readdirSync(join(cache, 'context-hashes')).find((n) => !n.endsWith('-selections.json'))!;
+    assert.deepEqual(Object.keys((JSON.parse(readFileSync(join(cache, 'context-hashes', hashes), 'utf8')) as { files: object }).files), ['src/a.ts']);
   });
 });

@@ -1,34 +1,15 @@
-import { closeSync, existsSync, readFileSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, readFileSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, posix } from 'node:path';
 import { IgnoreRules } from '../../worker/file/ignore-rules.js';
 import { ExpectedError } from '../../oci/expected-error.js';
-import type { ContextHashStore, FileHashes } from './file-hashes.js';
-import { statStamp } from '../../worker/file/file-stamp.js';
+import type { ContextHashStore, ContextMemory } from './file-hashes.js';
+import { findOutputDigest, parseFindOutput, walkHere, walkWithFind, type ContextEntry, type WalkedTree } from './context-walk.js';
+import type { Digest } from '../../oci/digest.js';
 
-export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
-
-/** What a COPY sees of one context path. mtime is left out on purpose: touching a file must not change a key. */
-export interface ContextEntry {
-  /** Slash-separated, relative to the context root, no leading `./`. */
-  path: string;
-  type: EntryType;
-  /** Permission bits (including setuid/setgid/sticky). */
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  linkTarget?: string;
-}
+export type { ContextEntry, EntryType } from './context-walk.js';
 
 export class ContextError extends ExpectedError {}
-
-function entryType(st: Stats): EntryType {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  return 'other';
-}
 
 /**
  * The local build context: a directory filtered by `.dockerignore`. It is walked once, on first use,
@@ -36,15 +17,14 @@ function entryType(st: Stats): EntryType {
  * remember the file with the same size, mtime, ctime and inode.
  */
 export class BuildContext {
-  private entryMap?: Map<string, ContextEntry>;
+  private tree?: WalkedTree;
+  /** find's records, parsed only when needed (`walked`). */
+  private found?: string;
+  private foundDigest?: string;
+  private loading?: Promise<void>;
   private pathIndex?: string[];
   private readonly digests = new Map<string, string>();
-  /** Each regular file's stamp from the walk: what a remembered hash must match. */
-  private readonly stamps = new Map<string, string>();
-  private readonly ctimes = new Map<string, number>();
-  private readonly hashes?: FileHashes;
-  /** The root with one trailing slash, which every walked path is appended to. */
-  private readonly base: string;
+  private readonly memory?: ContextMemory;
 
   constructor(
     readonly root: string,
@@ -53,8 +33,7 @@ export class BuildContext {
     readonly ignoreFile?: string,
     hashStore?: ContextHashStore,
   ) {
-    this.hashes = hashStore?.forContext(root, () => this.stamps);
-    this.base = root.endsWith('/') ? root : `${root}/`;
+    this.memory = hashStore?.forContext(root, () => this.tree?.stamps);
   }
 
   /**
@@ -79,36 +58,41 @@ export class BuildContext {
     return new BuildContext(root, new IgnoreRules([]), undefined, hashes);
   }
 
-  /** Every non-ignored path of the context, keyed by relative path. */
-  entries(): Map<string, ContextEntry> {
-    if (!this.entryMap) {
-      this.entryMap = new Map();
-      this.walk('');
-    }
-    return this.entryMap;
+  /**
+   * Walks the context in the background (with find), so that what runs meanwhile is not held up.
+   * Planning awaits it before it reads the context.
+   */
+  load(): Promise<void> {
+    this.loading ??= walkWithFind(this.root, this.ignore).then((text) => {
+      if (!this.tree) this.found = text;
+    });
+    return this.loading;
   }
 
-  private walk(dir: string): void {
-    // Paths by concatenation: path.join, normalising each of thousands, was a fifth of the walk.
-    const abs = dir === '' ? this.base : this.base + dir;
-    const names = readdirSync(abs).sort();
-    for (const name of names) {
-      const rel = dir === '' ? name : `${dir}/${name}`;
-      const st = lstatSync(this.base + rel);
-      const type = entryType(st);
-      const ignored = this.ignore.ignores(rel);
-      if (!ignored) {
-        const entry: ContextEntry = { path: rel, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: type === 'file' ? st.size : 0 };
-        if (type === 'symlink') entry.linkTarget = readlinkSync(this.base + rel);
-        if (type === 'file') {
-          this.stamps.set(rel, statStamp(st));
-          this.ctimes.set(rel, st.ctimeMs);
-        }
-        this.entryMap!.set(rel, entry);
-      }
-      // An ignored directory is skipped unless an exception pattern could bring something inside it back.
-      if (type === 'dir' && (!ignored || this.ignore.hasExceptions)) this.walk(rel);
-    }
+  /** The walk's result: find's records parsed, else a walk here and now. */
+  private walked(): WalkedTree {
+    this.tree ??= this.found !== undefined ? parseFindOutput(this.found, this.ignore) : walkHere(this.root, this.ignore);
+    return this.tree;
+  }
+
+  /**
+   * The checksum of one selection from the context (`compute`s), remembered across builds while find
+   * gives the same records: a no-op build then neither parses the walk nor hashes a file.
+   */
+  rememberedChecksum(selection: string, compute: () => Digest): Digest {
+    const memo = this.found !== undefined ? this.memory?.selections() : undefined;
+    if (!memo) return compute();
+    this.foundDigest ??= findOutputDigest(this.found!, this.ignore);
+    const known = memo.get(this.foundDigest, selection) as Digest | undefined;
+    if (known) return known;
+    const checksum = compute();
+    memo.set(this.foundDigest, selection, checksum);
+    return checksum;
+  }
+
+  /** Every non-ignored path of the context, keyed by relative path. */
+  entries(): Map<string, ContextEntry> {
+    return this.walked().entries;
   }
 
   /** Every entry path in byte order, so that a directory's subtree is one contiguous range. */
@@ -139,11 +123,12 @@ export class BuildContext {
   fileDigest(relPath: string): string {
     let d = this.digests.get(relPath);
     if (d === undefined) {
-      const stamp = this.stamps.get(relPath);
-      d = stamp === undefined ? undefined : this.hashes?.get(relPath, stamp);
+      const stamp = this.walked().stamps.get(relPath);
+      const hashes = this.memory?.hashes();
+      d = stamp === undefined ? undefined : hashes?.get(relPath, stamp);
       if (d === undefined) {
         d = hashFile(join(this.root, relPath));
-        if (stamp !== undefined) this.hashes?.set(relPath, stamp, d, this.ctimes.get(relPath)!);
+        if (stamp !== undefined) hashes?.set(relPath, stamp, d);
       }
       this.digests.set(relPath, d);
     }

@@ -2,9 +2,11 @@ import { HintFolder } from '../../cache/hint-folder.js';
 import { resolve } from 'node:path';
 import { sha256 } from '../../oci/digest.js';
 import { changedWithin, SETTLED_MS } from '../../worker/file/file-stamp.js';
+import { stampCtimeMs } from './context-walk.js';
 
 interface Saved {
-  version: 1;
+  /** 2: stamps in nanoseconds (`fileStamp`); a file of another version is not read. */
+  version: 2;
   /** Context-relative path to [stamp, digest]. */
   files: Record<string, [string, string]>;
 }
@@ -13,6 +15,8 @@ interface Saved {
 export class FileHashes {
   private readonly fresh = new Map<string, [string, string]>();
   private changed = false;
+  /** A file hashed in this build changed too recently for its hash to be remembered. */
+  refused = false;
 
   constructor(
     private readonly folder: HintFolder,
@@ -27,8 +31,11 @@ export class FileHashes {
     return known && known[0] === stamp ? known[1] : undefined;
   }
 
-  set(path: string, stamp: string, digest: string, ctimeMs: number): void {
-    if (changedWithin(ctimeMs, this.settledMs)) return;
+  set(path: string, stamp: string, digest: string): void {
+    if (changedWithin(stampCtimeMs(stamp), this.settledMs)) {
+      this.refused = true;
+      return;
+    }
     this.fresh.set(path, [stamp, digest]);
     this.changed = true;
   }
@@ -47,39 +54,121 @@ export class FileHashes {
     for (const [path, entry] of this.fresh) files[path] = entry;
     if (!this.changed && !dropped) return;
     // Only a cache: if the write fails, the next build hashes again.
-    this.folder.write(this.key, { version: 1, files } satisfies Saved);
+    this.folder.write(this.key, { version: 2, files } satisfies Saved);
   }
 }
 
-/** The file-hash caches of every context directory, kept under the cache directory (`context-hashes/`). */
+interface SavedSelections {
+  version: 1;
+  /** The walk this holds for (`BuildContext.treeDigest`). */
+  tree: string;
+  /** Selection (source and excludes) to checksum. */
+  checksums: Record<string, string>;
+}
+
+/**
+ * The selection checksums of one context, from the last build whose walk found the same records (every
+ * path, type, mode, owner, size, link target, times and inode) under the same ignore rules: then every
+ * file hash they were made of holds too, as the file-hash cache trusts a stamp. A no-op build takes
+ * them as they are and neither parses the walk nor hashes anything.
+ */
+export class SelectionMemo {
+  private readonly fresh = new Map<string, string>();
+  private tree?: string;
+
+  constructor(
+    private readonly folder: HintFolder,
+    private readonly key: string,
+    private readonly saved: SavedSelections | undefined,
+  ) {}
+
+  get(tree: string, selection: string): string | undefined {
+    return this.saved?.tree === tree ? this.saved.checksums[selection] : undefined;
+  }
+
+  set(tree: string, selection: string, checksum: string): void {
+    if (this.tree !== undefined && this.tree !== tree) this.fresh.clear();
+    this.tree = tree;
+    this.fresh.set(selection, checksum);
+  }
+
+  /**
+   * Writes what was learnt. Not when a file hashed for it changed too recently for its hash to be
+   * remembered (`refused`): a checksum holds no longer than the file hashes it was made of, and the
+   * next build must hash those files again, and so fill the file-hash cache that an edit then needs.
+   */
+  save(refused: boolean): void {
+    if (this.tree === undefined || this.fresh.size === 0 || refused) return;
+    const kept = this.saved?.tree === this.tree ? this.saved.checksums : {};
+    this.folder.write(this.key, { version: 1, tree: this.tree, checksums: { ...kept, ...Object.fromEntries(this.fresh) } } satisfies SavedSelections);
+  }
+}
+
+/** What is remembered of one context directory, each part read when first asked for. */
+export class ContextMemory {
+  private fileHashes?: FileHashes;
+  private selectionMemo?: SelectionMemo;
+
+  constructor(
+    private readonly folder: HintFolder,
+    private readonly key: string,
+    private readonly settledMs: number,
+    /** The stamps of the context's files as walked; undefined if it was not. */
+    private readonly live: () => ReadonlyMap<string, string> | undefined,
+  ) {}
+
+  hashes(): FileHashes {
+    this.fileHashes ??= new FileHashes(
+      this.folder,
+      this.key,
+      this.folder.read(this.key, (doc) => ((doc as Saved).version === 2 ? new Map(Object.entries((doc as Saved).files)) : undefined)) ?? new Map<string, [string, string]>(),
+      this.settledMs,
+    );
+    return this.fileHashes;
+  }
+
+  selections(): SelectionMemo {
+    const key = `${this.key}-selections`;
+    this.selectionMemo ??= new SelectionMemo(this.folder, key, this.folder.read(key, (doc) => ((doc as SavedSelections).version === 1 ? (doc as SavedSelections) : undefined)));
+    return this.selectionMemo;
+  }
+
+  save(): void {
+    // A context never walked says nothing about which remembered hashes still hold.
+    const stamps = this.live();
+    if (!stamps) return;
+    this.fileHashes?.save(stamps);
+    this.selectionMemo?.save(this.fileHashes?.refused ?? false);
+  }
+}
+
+/** What is remembered of every context directory, kept under the cache directory (`context-hashes/`). */
 export class ContextHashStore {
-  private readonly open = new Map<string, { hashes: FileHashes; live: () => ReadonlyMap<string, string> }>();
+  private readonly open: ContextMemory[] = [];
   private readonly folder: HintFolder;
 
   constructor(
     cacheDir: string,
-    /** How old a file's last change must be for its hash to be remembered (tests use 0). */
+    /** How old a file's last change must be for what is learnt of it to be remembered (tests use 0). */
     private readonly settledMs = SETTLED_MS,
   ) {
     this.folder = new HintFolder(cacheDir, 'context-hashes');
   }
 
-  /** Forgets every remembered hash (`prune --all`). Only hints: a writer meanwhile loses its update, nothing else. */
+  /** Forgets everything remembered (`prune --all`). Only hints: a writer meanwhile loses its update, nothing else. */
   clear(): Promise<void> {
     return this.folder.clear();
   }
 
-  /** The cache for the context at `root`; `live` gives the stamps of its files as walked, when saving. */
-  forContext(root: string, live: () => ReadonlyMap<string, string>): FileHashes {
-    const key = sha256(resolve(root)).slice(7);
-    const saved = this.folder.read(key, (doc) => ((doc as Saved).version === 1 ? new Map(Object.entries((doc as Saved).files)) : undefined)) ?? new Map<string, [string, string]>();
-    const hashes = new FileHashes(this.folder, key, saved, this.settledMs);
-    this.open.set(key, { hashes, live });
-    return hashes;
+  /** What is remembered of the context at `root`; `live` gives the stamps of its files as walked, when saving. */
+  forContext(root: string, live: () => ReadonlyMap<string, string> | undefined): ContextMemory {
+    const memory = new ContextMemory(this.folder, sha256(resolve(root)).slice(7), this.settledMs, live);
+    this.open.push(memory);
+    return memory;
   }
 
-  /** Remembers the hashes of every context this build opened. */
+  /** Remembers what every context this build opened taught. */
   saveAll(): void {
-    for (const { hashes, live } of this.open.values()) hashes.save(live());
+    for (const memory of this.open) memory.save();
   }
 }

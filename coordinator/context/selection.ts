@@ -57,6 +57,11 @@ export function selectFromContext(ctx: BuildContext, source: string, excludes: s
   return { source, roots, paths: ordered.map((e) => e.path), checksum: sha256(lines.join('\n')) };
 }
 
+/** `selectFromContext`'s checksum, remembered across builds while the context is unchanged (`BuildContext.rememberedChecksum`). */
+export function selectionChecksum(ctx: BuildContext, source: string, excludes: string[] = []): Digest {
+  return ctx.rememberedChecksum(JSON.stringify([source, excludes]), () => selectFromContext(ctx, source, excludes).checksum);
+}
+
 export { ContextError };
 
 /** Per-file summaries of what `include` selects, for telling which file changed between two builds. */

@@ -50,6 +50,7 @@ export function localContextManifest(ctx: BuildContext): { manifest: Extract<Con
 
 /** Puts a local context of this machine into the store (the contents it lacks, then the manifest): what a client's upload does, for the coordinator's own builds. */
 export async function storeLocalContext(store: BlobStore, ctx: BuildContext): Promise<Digest> {
+  await ctx.load();
   const { manifest, files } = localContextManifest(ctx);
   for (const [digest, path] of files) if ((await store.stat(digest)) === undefined) await putFile(store, path, digest);
   return storeContextManifest(store, manifest);

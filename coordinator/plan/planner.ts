@@ -3,7 +3,7 @@ import { formatPlatform, parsePlatform, type Platform } from '../../oci/platform
 import { normalizeReference } from '../../oci/reference.js';
 import type { BuildContext } from '../context/build-context.js';
 import { resolveLayoutImage, type NamedContext } from '../context/named-contexts.js';
-import { selectFromContext } from '../context/selection.js';
+import { selectionChecksum } from '../context/selection.js';
 import { DockerfileError, withLocation } from '../dockerfile/errors.js';
 import { toInstruction, toStages, type InstructionOf, type StageDefinition } from '../dockerfile/instructions.js';
 import { parseDockerfile } from '../dockerfile/parser.js';
@@ -102,13 +102,13 @@ class PlanSession {
     return want === undefined ? undefined : [...named.values()].find((c) => norm(c.name) === want);
   }
 
-  contextSource(include: string[], exclude: string[], platform: string, name = 'context'): Step {
+  async contextSource(include: string[], exclude: string[], platform: string, name = 'context'): Promise<Step> {
     const id = JSON.stringify([include, exclude, platform, name]);
     let step = this.contextSteps.get(id);
     if (!step) {
       const ctx = this.openContext(name);
-      const selections = (include.length === 0 ? ['.'] : include).map((p) => selectFromContext(ctx, p, exclude));
-      const checksum = sha256(selections.map((s) => `${s.source}\0${s.checksum}`).join('\n'));
+      await ctx.load();
+      const checksum = sha256((include.length === 0 ? ['.'] : include).map((p) => `${p}\0${selectionChecksum(ctx, p, exclude)}`).join('\n'));
       step = this.graph.add({ kind: 'source', platform, inputs: [], source: { type: 'context', name, include, exclude, checksum } });
       this.contextSteps.set(id, step);
     }
@@ -319,6 +319,14 @@ export async function planBuild(opts: PlanOptions): Promise<BuildPlan> {
   const targetName = stages[targetIndex]!.name ?? String(targetIndex);
 
   const session = new PlanSession(opts, parsed.directives.escape, globalArgs, stages);
+  // The build context is walked in the background while base images resolve and earlier stages plan.
+  if (stages.some((s) => s.instructions.some((i) => (i.kind === 'copy' || i.kind === 'add') && i.copy.from === undefined && i.copy.sources.length > 0))) {
+    try {
+      void session.openContext('context').load();
+    } catch {
+      // A context that cannot be opened is reported where a step first uses it.
+    }
+  }
   session.warnings.push(...parsed.warnings);
   const syntax = parsed.directives.syntax;
   if (syntax !== undefined && !/^(docker\.io\/)?docker\/dockerfile(-upstream)?(:|@|$)/.test(syntax)) {

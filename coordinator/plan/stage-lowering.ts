@@ -34,7 +34,7 @@ export interface LoweringScope {
   /** Resolves a git ref to its commit (checking `checksum`) and full ref name; absent offline. */
   resolveGit?: (ref: GitRef) => Promise<{ commit: string; ref: string }>;
   /** Files selected from a local context (`context` is the build context) as a source step. */
-  contextSource(include: string[], exclude: string[], state: StageState, name?: string): Step;
+  contextSource(include: string[], exclude: string[], state: StageState, name?: string): Promise<Step>;
 }
 
 export type FromSource = { type: 'stage'; state: StageState } | { type: 'local'; name: string } | { type: 'image'; step: Step };
@@ -321,13 +321,13 @@ export class StageLowerer {
   private async mountSource(fromRef: string | undefined, source: string): Promise<{ key: StepKey | null; path: string }> {
     const path = posix.normalize('/' + source);
     const include = path === '/' ? [] : [path.slice(1)];
-    if (fromRef === undefined) return { key: this.scope.contextSource(include, [], this.state).key, path };
+    if (fromRef === undefined) return { key: (await this.scope.contextSource(include, [], this.state)).key, path };
     const from = await this.scope.from(fromRef, this.state);
     switch (from.type) {
       case 'stage':
         return { key: from.state.head, path };
       case 'local':
-        return { key: this.scope.contextSource(include, [], this.state, from.name).key, path };
+        return { key: (await this.scope.contextSource(include, [], this.state, from.name)).key, path };
       case 'image':
         return { key: from.step.key, path };
     }
@@ -377,7 +377,7 @@ export class StageLowerer {
     if (from !== undefined) {
       const source = await this.scope.from(from, s);
       if (source.type === 'image') addSource(source.step.key, sources);
-      else if (source.type === 'local') addSource(this.scope.contextSource(sources, exclude, s, source.name).key, sources);
+      else if (source.type === 'local') addSource((await this.scope.contextSource(sources, exclude, s, source.name)).key, sources);
       else addSource(source.state.head, sources);
     } else {
       const local: string[] = [];
@@ -399,7 +399,7 @@ export class StageLowerer {
         } else local.push(src);
       }
       if (checksum !== undefined && local.length > 0) throw new Error('--checksum can only be used with http(s) sources or git repositories');
-      if (local.length > 0) addSource(this.scope.contextSource(local, exclude, s).key, local);
+      if (local.length > 0) addSource((await this.scope.contextSource(local, exclude, s)).key, local);
     }
 
     const inline = spec.inline.map((h) => ({ name: h.name, content: h.expand ? this.expand(h.content) : h.content }));

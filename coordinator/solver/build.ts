@@ -35,7 +35,7 @@ import { INLINE_CONFIG_KEY, recordsDocument } from '../remote-cache/cache-format
 import { selectRecords } from '../remote-cache/cache-export.js';
 import { exportCaches, importWithProgress } from '../remote-cache/build-caches.js';
 import { urlFileName } from '../plan/stage-lowering.js';
-import { contextFileMap, selectFromContext } from '../context/selection.js';
+import { contextFileMap, selectionChecksum } from '../context/selection.js';
 import { buildMetadata } from './build-metadata.js';
 import { attestImages, wantsAttestations, type ImageAttestations } from '../attest/attestations.js';
 import type { AttestOptions } from '../attest/attest-options.js';
@@ -274,7 +274,7 @@ async function attest(req: BuildRequest, a: AttestRequest, plan: BuildPlan, imag
         labels: req.plan.labels,
         ...(req.plan.target !== undefined ? { target: req.plan.target } : {}),
         secretIds: [...req.plan.secretIds],
-        contextDigest: (name) => checksums.get(name) ?? checksums.set(name, selectFromContext(req.plan.context(name), '.').checksum).get(name)!,
+        contextDigest: (name) => checksums.get(name) ?? checksums.set(name, selectionChecksum(req.plan.context(name), '.')).get(name)!,
       },
     });
     req.progress.done(id);

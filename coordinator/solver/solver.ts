@@ -284,8 +284,17 @@ export class Solver {
 
     if (step.kind === 'source' && step.source.type === 'context') {
       await this.o.explainer?.record(step);
-      const local = this.o.localContext(step.source.name);
-      return { input: { type: 'local', dir: local.dir, allowed: local.allowed }, emptyLayer: false, cached: false };
+      const { name } = step.source;
+      let input: StepInput | undefined;
+      // Listed only when a step runs with it: a build whose steps all hit never reads the context's entries.
+      const localContext = (): StepInput => (input ??= { type: 'local', ...this.o.localContext(name) });
+      return {
+        get input() {
+          return localContext();
+        },
+        emptyLayer: false,
+        cached: false,
+      };
     }
     if (step.kind === 'source' && step.source.type === 'http') {
       const file = await this.o.downloaded(step.source.url, step.source.digest);

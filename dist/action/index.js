@@ -19389,8 +19389,16 @@ var init_solver = __esm({
         if (this.o.signal?.aborted) throw new Error("build cancelled");
         if (step.kind === "source" && step.source.type === "context") {
           await this.o.explainer?.record(step);
-          const local = this.o.localContext(step.source.name);
-          return { input: { type: "local", dir: local.dir, allowed: local.allowed }, emptyLayer: false, cached: false };
+          const { name } = step.source;
+          let input;
+          const localContext = () => input ??= { type: "local", ...this.o.localContext(name) };
+          return {
+            get input() {
+              return localContext();
+            },
+            emptyLayer: false,
+            cached: false
+          };
         }
         if (step.kind === "source" && step.source.type === "http") {
           const file = await this.o.downloaded(step.source.url, step.source.digest);
@@ -21759,7 +21767,10 @@ var init_fs_blob_store = __esm({
         return await this.stat(digest) !== void 0;
       }
       stream(digest) {
-        return verified(digest, createReadStream2(this.path(digest), { highWaterMark: 1 << 20 }));
+        return verified(digest, this.unchecked(digest));
+      }
+      unchecked(digest) {
+        return createReadStream2(this.path(digest), { highWaterMark: 1 << 20 });
       }
       writer(expected) {
         const tmp = join6(this.tmpDir, `blob-${process.pid}-${randomBytes2(6).toString("hex")}`);
@@ -26573,9 +26584,9 @@ var require_parse2 = __commonJS({
           safeChars.push(...chars);
           continue;
         }
-        const literal = normalizeSimpleBranch(branch);
-        if (literal && literal.length === 1) {
-          safeChars.push(literal);
+        const literal2 = normalizeSimpleBranch(branch);
+        if (literal2 && literal2.length === 1) {
+          safeChars.push(literal2);
           continue;
         }
         combinable = false;
@@ -26727,15 +26738,15 @@ var require_parse2 = __commonJS({
         extglobs.push(token);
       };
       const extglobClose = (token) => {
-        const literal = input.slice(token.startIndex, state.index + 1);
+        const literal2 = input.slice(token.startIndex, state.index + 1);
         const body = input.slice(token.startIndex + 2, state.index);
         const analysis = analyzeRepeatedExtglob(body, opts);
         if ((token.type === "plus" || token.type === "star") && analysis.risky) {
           const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
           const open8 = tokens[token.tokensIndex];
           open8.type = "text";
-          open8.value = literal;
-          open8.output = safeOutput || utils.escapeRegex(literal);
+          open8.value = literal2;
+          open8.output = safeOutput || utils.escapeRegex(literal2);
           for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
             tokens[i].value = "";
             tokens[i].output = "";
@@ -28215,8 +28226,8 @@ var init_tar_writer = __esm({
       header(entry) {
         const size = entry.type === "file" ? entry.size ?? 0 : 0;
         const h = { ...entry, size, mode: entry.mode || (entry.type === "directory" ? 493 : 420), uname: "", gname: "" };
-        const plain = encodeTarHeader(h);
-        if (plain) return this.put(plain);
+        const plain2 = encodeTarHeader(h);
+        if (plain2) return this.put(plain2);
         const pax = encodePax({ name: h.name, ...h.linkname ? { linkname: h.linkname } : {} });
         const paxHeader = { ...h, name: "PaxHeader", size: pax.length, type: "pax-header", linkname: h.linkname ? "PaxHeader" : "" };
         this.put(encodeTarHeader(paxHeader));
@@ -29549,7 +29560,7 @@ function kind(h) {
 async function drain2(body) {
   for await (const _ of body) ;
 }
-async function visitImageFiles(layers, blobs, visit) {
+async function visitImageFiles(layers, blobs, visit2) {
   const { extract: tarExtract } = await Promise.resolve().then(() => __toESM(require_tar_stream(), 1));
   const shadows = new Shadows();
   for (const layer of [...layers].reverse()) {
@@ -29576,7 +29587,7 @@ async function visitImageFiles(layers, blobs, visit) {
         const file = { path, type: kind(entry.header), ...entry.header.linkname ? { linkname: entry.header.type === "link" ? clean(entry.header.linkname) : entry.header.linkname } : {} };
         own.taken.add(path);
         if (file.type !== "directory") own.nonDirs.add(path);
-        await visit(file, body);
+        await visit2(file, body);
       }
       await drain2(body);
     }
@@ -30507,16 +30518,111 @@ var init_named_contexts = __esm({
   }
 });
 
-// coordinator/context/build-context.ts
-import { closeSync as closeSync2, existsSync as existsSync9, readFileSync as readFileSync11, lstatSync as lstatSync5, openSync as openSync2, readdirSync as readdirSync6, readlinkSync as readlinkSync3, readSync as readSync2, statSync as statSync3 } from "node:fs";
-import { createHash as createHash9 } from "node:crypto";
-import { basename as basename2, dirname as dirname5, join as join25, posix as posix8 } from "node:path";
+// coordinator/context/context-walk.ts
+import { lstatSync as lstatSync5, readdirSync as readdirSync6, readlinkSync as readlinkSync3 } from "node:fs";
 function entryType(st) {
   if (st.isFile()) return "file";
   if (st.isDirectory()) return "dir";
   if (st.isSymbolicLink()) return "symlink";
   return "other";
 }
+function visit(tree, ignore, entry, stamp) {
+  const ignored = ignore.ignores(entry.path);
+  if (!ignored) {
+    tree.entries.set(entry.path, entry);
+    if (stamp !== void 0) tree.stamps.set(entry.path, stamp);
+  }
+  return entry.type === "dir" && (!ignored || ignore.hasExceptions);
+}
+function walkHere(root, ignore) {
+  const base = withSlash(root);
+  const tree = emptyTree();
+  const walk = (dir) => {
+    for (const name of readdirSync6(dir === "" ? base : base + dir).sort()) {
+      const rel = dir === "" ? name : `${dir}/${name}`;
+      const st = lstatSync5(base + rel, { bigint: true });
+      const type = entryType(st);
+      const entry = { path: rel, type, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), size: type === "file" ? Number(st.size) : 0 };
+      if (type === "symlink") entry.linkTarget = readlinkSync3(base + rel);
+      if (visit(tree, ignore, entry, type === "file" ? fileStamp(st.size, st.mtimeNs, st.ctimeNs, st.ino) : void 0)) walk(rel);
+    }
+  };
+  walk("");
+  return tree;
+}
+function nanos(t) {
+  const dot = t.indexOf(".");
+  if (dot < 0) return t === "0" ? "0" : `${t}000000000`;
+  const ns = t.slice(dot + 1, dot + 10).padEnd(9, "0");
+  const sec = t.slice(0, dot);
+  return sec === "0" ? String(Number(ns)) : sec + ns;
+}
+function pruning(start, ignore) {
+  if (ignore.hasExceptions) return [];
+  const tests = [];
+  for (const raw of ignore.patterns) {
+    const p = raw.replace(/^(\.?\/)+/, "").replace(/\/+$/, "");
+    const name = p.startsWith("**/") ? p.slice(3) : void 0;
+    if (name !== void 0) {
+      if (plain(name) && !name.includes("/")) tests.push(["-name", literal(name)]);
+    } else if (plain(p)) tests.push(["-path", literal(`${start}/${p}`)]);
+  }
+  if (tests.length === 0) return [];
+  return ["(", ...tests.flatMap((t, i) => i === 0 ? t : ["-o", ...t]), ")", "-prune", "-o"];
+}
+function walkWithFind(root, ignore) {
+  const trimmed = root.length > 1 ? root.replace(/\/+$/, "") : root;
+  const start = trimmed.startsWith("-") ? `./${trimmed}` : trimmed;
+  const args = ["-H", start, "-mindepth", "1", ...pruning(start, ignore), "-printf", FORMAT];
+  return new Promise((resolve8) => {
+    const chunks = [];
+    const child = childProcess().spawn("find", args, { stdio: ["ignore", "pipe", "ignore"] });
+    child.stdout.on("data", (c) => chunks.push(c));
+    child.on("error", () => resolve8(void 0));
+    child.on("close", (code) => {
+      const text = code === 0 ? Buffer.concat(chunks).toString("utf8") : void 0;
+      resolve8(text === void 0 || text.includes("\uFFFD") ? void 0 : text);
+    });
+  });
+}
+function parseFindOutput(text, ignore) {
+  const tree = emptyTree();
+  const parts = text.split("\0");
+  let skipping;
+  for (let i = 0; i + 2 < parts.length; i += 3) {
+    const path = parts[i + 1];
+    if (skipping !== void 0 && path.startsWith(skipping)) continue;
+    skipping = void 0;
+    const [y, mode2, uid, gid, size, mtime, ctime, ino] = parts[i].split(" ");
+    const type = TYPES[y] ?? "other";
+    const entry = { path, type, mode: parseInt(mode2, 8), uid: Number(uid), gid: Number(gid), size: type === "file" ? Number(size) : 0 };
+    if (type === "symlink") entry.linkTarget = parts[i + 2];
+    if (!visit(tree, ignore, entry, type === "file" ? fileStamp(size, nanos(mtime), nanos(ctime), ino) : void 0) && type === "dir") skipping = `${path}/`;
+  }
+  return tree;
+}
+var fileStamp, stampCtimeMs, withSlash, emptyTree, FORMAT, TYPES, literal, plain, findOutputDigest;
+var init_context_walk = __esm({
+  "coordinator/context/context-walk.ts"() {
+    "use strict";
+    init_digest();
+    init_lazy_modules();
+    fileStamp = (size, mtimeNs, ctimeNs, ino) => `${size}:${mtimeNs}:${ctimeNs}:${ino}`;
+    stampCtimeMs = (stamp) => Number(stamp.split(":")[2]) / 1e6;
+    withSlash = (root) => root.endsWith("/") ? root : `${root}/`;
+    emptyTree = () => ({ entries: /* @__PURE__ */ new Map(), stamps: /* @__PURE__ */ new Map() });
+    FORMAT = "%y %m %U %G %s %T@ %C@ %i\\0%P\\0%l\\0";
+    TYPES = { f: "file", d: "dir", l: "symlink" };
+    literal = (s) => s.replace(/[\\*?[\]]/g, "\\$&");
+    plain = (s) => !/[*?[\\]/.test(s) && s.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
+    findOutputDigest = (text, ignore) => sha256(`${FORMAT}\0${JSON.stringify(ignore.patterns)}\0${text}`);
+  }
+});
+
+// coordinator/context/build-context.ts
+import { closeSync as closeSync2, existsSync as existsSync9, readFileSync as readFileSync11, openSync as openSync2, readSync as readSync2, statSync as statSync3 } from "node:fs";
+import { createHash as createHash9 } from "node:crypto";
+import { basename as basename2, dirname as dirname5, join as join25, posix as posix8 } from "node:path";
 function hashFile(path) {
   const hash = createHash9("sha256");
   const fd = openSync2(path, "r");
@@ -30541,7 +30647,7 @@ var init_build_context = __esm({
     "use strict";
     init_ignore_rules();
     init_expected_error();
-    init_file_stamp();
+    init_context_walk();
     ContextError = class extends ExpectedError {
     };
     BuildContext = class _BuildContext {
@@ -30549,21 +30655,19 @@ var init_build_context = __esm({
         this.root = root;
         this.ignore = ignore;
         this.ignoreFile = ignoreFile;
-        this.hashes = hashStore?.forContext(root, () => this.stamps);
-        this.base = root.endsWith("/") ? root : `${root}/`;
+        this.memory = hashStore?.forContext(root, () => this.tree?.stamps);
       }
       root;
       ignore;
       ignoreFile;
-      entryMap;
+      tree;
+      /** find's records, parsed only when needed (`walked`). */
+      found;
+      foundDigest;
+      loading;
       pathIndex;
       digests = /* @__PURE__ */ new Map();
-      /** Each regular file's stamp from the walk: what a remembered hash must match. */
-      stamps = /* @__PURE__ */ new Map();
-      ctimes = /* @__PURE__ */ new Map();
-      hashes;
-      /** The root with one trailing slash, which every walked path is appended to. */
-      base;
+      memory;
       /**
        * Opens a context directory. The ignore file is `<Dockerfile>.dockerignore` beside the Dockerfile
        * when present, else `.dockerignore` at the context root, as in BuildKit.
@@ -30585,33 +30689,38 @@ var init_build_context = __esm({
         }
         return new _BuildContext(root, new IgnoreRules([]), void 0, hashes);
       }
+      /**
+       * Walks the context in the background (with find), so that what runs meanwhile is not held up.
+       * Planning awaits it before it reads the context.
+       */
+      load() {
+        this.loading ??= walkWithFind(this.root, this.ignore).then((text) => {
+          if (!this.tree) this.found = text;
+        });
+        return this.loading;
+      }
+      /** The walk's result: find's records parsed, else a walk here and now. */
+      walked() {
+        this.tree ??= this.found !== void 0 ? parseFindOutput(this.found, this.ignore) : walkHere(this.root, this.ignore);
+        return this.tree;
+      }
+      /**
+       * The checksum of one selection from the context (`compute`s), remembered across builds while find
+       * gives the same records: a no-op build then neither parses the walk nor hashes a file.
+       */
+      rememberedChecksum(selection, compute) {
+        const memo = this.found !== void 0 ? this.memory?.selections() : void 0;
+        if (!memo) return compute();
+        this.foundDigest ??= findOutputDigest(this.found, this.ignore);
+        const known = memo.get(this.foundDigest, selection);
+        if (known) return known;
+        const checksum = compute();
+        memo.set(this.foundDigest, selection, checksum);
+        return checksum;
+      }
       /** Every non-ignored path of the context, keyed by relative path. */
       entries() {
-        if (!this.entryMap) {
-          this.entryMap = /* @__PURE__ */ new Map();
-          this.walk("");
-        }
-        return this.entryMap;
-      }
-      walk(dir) {
-        const abs = dir === "" ? this.base : this.base + dir;
-        const names = readdirSync6(abs).sort();
-        for (const name of names) {
-          const rel = dir === "" ? name : `${dir}/${name}`;
-          const st = lstatSync5(this.base + rel);
-          const type = entryType(st);
-          const ignored = this.ignore.ignores(rel);
-          if (!ignored) {
-            const entry = { path: rel, type, mode: st.mode & 4095, uid: st.uid, gid: st.gid, size: type === "file" ? st.size : 0 };
-            if (type === "symlink") entry.linkTarget = readlinkSync3(this.base + rel);
-            if (type === "file") {
-              this.stamps.set(rel, statStamp(st));
-              this.ctimes.set(rel, st.ctimeMs);
-            }
-            this.entryMap.set(rel, entry);
-          }
-          if (type === "dir" && (!ignored || this.ignore.hasExceptions)) this.walk(rel);
-        }
+        return this.walked().entries;
       }
       /** Every entry path in byte order, so that a directory's subtree is one contiguous range. */
       sortedPaths() {
@@ -30638,11 +30747,12 @@ var init_build_context = __esm({
       fileDigest(relPath) {
         let d = this.digests.get(relPath);
         if (d === void 0) {
-          const stamp = this.stamps.get(relPath);
-          d = stamp === void 0 ? void 0 : this.hashes?.get(relPath, stamp);
+          const stamp = this.walked().stamps.get(relPath);
+          const hashes = this.memory?.hashes();
+          d = stamp === void 0 ? void 0 : hashes?.get(relPath, stamp);
           if (d === void 0) {
             d = hashFile(join25(this.root, relPath));
-            if (stamp !== void 0) this.hashes?.set(relPath, stamp, d, this.ctimes.get(relPath));
+            if (stamp !== void 0) hashes?.set(relPath, stamp, d);
           }
           this.digests.set(relPath, d);
         }
@@ -30715,6 +30825,9 @@ function selectFromContext(ctx, source, excludes = []) {
     (e) => `${e.path}\0${e.type}\0${e.mode.toString(8)}\0${e.uid}\0${e.gid}\0${e.size}\0${e.linkTarget ?? ""}\0${e.type === "file" ? ctx.fileDigest(e.path) : ""}`
   );
   return { source, roots, paths: ordered.map((e) => e.path), checksum: sha256(lines.join("\n")) };
+}
+function selectionChecksum(ctx, source, excludes = []) {
+  return ctx.rememberedChecksum(JSON.stringify([source, excludes]), () => selectFromContext(ctx, source, excludes).checksum);
 }
 function contextFileMap(ctx, include, exclude) {
   const map = {};
@@ -32559,13 +32672,13 @@ var init_stage_lowering = __esm({
       async mountSource(fromRef, source) {
         const path = posix11.normalize("/" + source);
         const include = path === "/" ? [] : [path.slice(1)];
-        if (fromRef === void 0) return { key: this.scope.contextSource(include, [], this.state).key, path };
+        if (fromRef === void 0) return { key: (await this.scope.contextSource(include, [], this.state)).key, path };
         const from = await this.scope.from(fromRef, this.state);
         switch (from.type) {
           case "stage":
             return { key: from.state.head, path };
           case "local":
-            return { key: this.scope.contextSource(include, [], this.state, from.name).key, path };
+            return { key: (await this.scope.contextSource(include, [], this.state, from.name)).key, path };
           case "image":
             return { key: from.step.key, path };
         }
@@ -32611,7 +32724,7 @@ var init_stage_lowering = __esm({
         if (from !== void 0) {
           const source = await this.scope.from(from, s);
           if (source.type === "image") addSource(source.step.key, sources);
-          else if (source.type === "local") addSource(this.scope.contextSource(sources, exclude, s, source.name).key, sources);
+          else if (source.type === "local") addSource((await this.scope.contextSource(sources, exclude, s, source.name)).key, sources);
           else addSource(source.state.head, sources);
         } else {
           const local = [];
@@ -32631,7 +32744,7 @@ var init_stage_lowering = __esm({
             } else local.push(src);
           }
           if (checksum !== void 0 && local.length > 0) throw new Error("--checksum can only be used with http(s) sources or git repositories");
-          if (local.length > 0) addSource(this.scope.contextSource(local, exclude, s).key, local);
+          if (local.length > 0) addSource((await this.scope.contextSource(local, exclude, s)).key, local);
         }
         const inline = spec.inline.map((h) => ({ name: h.name, content: h.expand ? this.expand(h.content) : h.content }));
         const file = {
@@ -32883,6 +32996,12 @@ async function planBuild(opts) {
   }
   const targetName = stages[targetIndex].name ?? String(targetIndex);
   const session = new PlanSession(opts, parsed.directives.escape, globalArgs, stages);
+  if (stages.some((s) => s.instructions.some((i) => (i.kind === "copy" || i.kind === "add") && i.copy.from === void 0 && i.copy.sources.length > 0))) {
+    try {
+      void session.openContext("context").load();
+    } catch {
+    }
+  }
   session.warnings.push(...parsed.warnings);
   const syntax = parsed.directives.syntax;
   if (syntax !== void 0 && !/^(docker\.io\/)?docker\/dockerfile(-upstream)?(:|@|$)/.test(syntax)) {
@@ -32990,13 +33109,13 @@ var init_planner = __esm({
         const want = norm(ref);
         return want === void 0 ? void 0 : [...named.values()].find((c) => norm(c.name) === want);
       }
-      contextSource(include, exclude, platform2, name = "context") {
+      async contextSource(include, exclude, platform2, name = "context") {
         const id = JSON.stringify([include, exclude, platform2, name]);
         let step = this.contextSteps.get(id);
         if (!step) {
           const ctx = this.openContext(name);
-          const selections = (include.length === 0 ? ["."] : include).map((p) => selectFromContext(ctx, p, exclude));
-          const checksum = sha256(selections.map((s) => `${s.source}\0${s.checksum}`).join("\n"));
+          await ctx.load();
+          const checksum = sha256((include.length === 0 ? ["."] : include).map((p) => `${p}\0${selectionChecksum(ctx, p, exclude)}`).join("\n"));
           step = this.graph.add({ kind: "source", platform: platform2, inputs: [], source: { type: "context", name, include, exclude, checksum } });
           this.contextSteps.set(id, step);
         }
@@ -59993,10 +60112,10 @@ var init_client = __esm({
         this.domain = domain;
         this.opts = opts;
         const host = endpointHost(domain);
-        const plain = isLoopback(host) || (opts.insecure ?? []).includes(host);
+        const plain2 = isLoopback(host) || (opts.insecure ?? []).includes(host);
         this.base = `https://${host}`;
         const ca = join27(opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", host, "ca.crt");
-        this.lenient = plain && !existsSync11(ca);
+        this.lenient = plain2 && !existsSync11(ca);
         if (existsSync11(ca)) this.ca = ca;
       }
       domain;
@@ -61448,7 +61567,7 @@ async function attest(req, a, plan, images, blobs, startedOn) {
         labels: req.plan.labels,
         ...req.plan.target !== void 0 ? { target: req.plan.target } : {},
         secretIds: [...req.plan.secretIds],
-        contextDigest: (name) => checksums.get(name) ?? checksums.set(name, selectFromContext(req.plan.context(name), ".").checksum).get(name)
+        contextDigest: (name) => checksums.get(name) ?? checksums.set(name, selectionChecksum(req.plan.context(name), ".")).get(name)
       }
     });
     req.progress.done(id);
@@ -61490,13 +61609,14 @@ var init_build = __esm({
 
 // coordinator/context/file-hashes.ts
 import { resolve as resolve6 } from "node:path";
-var FileHashes, ContextHashStore;
+var FileHashes, SelectionMemo, ContextMemory, ContextHashStore;
 var init_file_hashes = __esm({
   "coordinator/context/file-hashes.ts"() {
     "use strict";
     init_hint_folder();
     init_digest();
     init_file_stamp();
+    init_context_walk();
     FileHashes = class {
       constructor(folder, key, saved, settledMs) {
         this.folder = folder;
@@ -61510,13 +61630,18 @@ var init_file_hashes = __esm({
       settledMs;
       fresh = /* @__PURE__ */ new Map();
       changed = false;
+      /** A file hashed in this build changed too recently for its hash to be remembered. */
+      refused = false;
       /** The digest remembered for `path` when its stamp is unchanged. */
       get(path, stamp) {
         const known = this.saved.get(path);
         return known && known[0] === stamp ? known[1] : void 0;
       }
-      set(path, stamp, digest, ctimeMs) {
-        if (changedWithin(ctimeMs, this.settledMs)) return;
+      set(path, stamp, digest) {
+        if (changedWithin(stampCtimeMs(stamp), this.settledMs)) {
+          this.refused = true;
+          return;
+        }
         this.fresh.set(path, [stamp, digest]);
         this.changed = true;
       }
@@ -61533,7 +61658,71 @@ var init_file_hashes = __esm({
         }
         for (const [path, entry] of this.fresh) files[path] = entry;
         if (!this.changed && !dropped) return;
-        this.folder.write(this.key, { version: 1, files });
+        this.folder.write(this.key, { version: 2, files });
+      }
+    };
+    SelectionMemo = class {
+      constructor(folder, key, saved) {
+        this.folder = folder;
+        this.key = key;
+        this.saved = saved;
+      }
+      folder;
+      key;
+      saved;
+      fresh = /* @__PURE__ */ new Map();
+      tree;
+      get(tree, selection) {
+        return this.saved?.tree === tree ? this.saved.checksums[selection] : void 0;
+      }
+      set(tree, selection, checksum) {
+        if (this.tree !== void 0 && this.tree !== tree) this.fresh.clear();
+        this.tree = tree;
+        this.fresh.set(selection, checksum);
+      }
+      /**
+       * Writes what was learnt. Not when a file hashed for it changed too recently for its hash to be
+       * remembered (`refused`): a checksum holds no longer than the file hashes it was made of, and the
+       * next build must hash those files again, and so fill the file-hash cache that an edit then needs.
+       */
+      save(refused) {
+        if (this.tree === void 0 || this.fresh.size === 0 || refused) return;
+        const kept = this.saved?.tree === this.tree ? this.saved.checksums : {};
+        this.folder.write(this.key, { version: 1, tree: this.tree, checksums: { ...kept, ...Object.fromEntries(this.fresh) } });
+      }
+    };
+    ContextMemory = class {
+      constructor(folder, key, settledMs, live) {
+        this.folder = folder;
+        this.key = key;
+        this.settledMs = settledMs;
+        this.live = live;
+      }
+      folder;
+      key;
+      settledMs;
+      live;
+      fileHashes;
+      selectionMemo;
+      hashes() {
+        this.fileHashes ??= new FileHashes(
+          this.folder,
+          this.key,
+          this.folder.read(this.key, (doc) => doc.version === 2 ? new Map(Object.entries(doc.files)) : void 0) ?? /* @__PURE__ */ new Map(),
+          this.settledMs
+        );
+        return this.fileHashes;
+      }
+      selections() {
+        const key = `${this.key}-selections`;
+        this.selectionMemo ??= new SelectionMemo(this.folder, key, this.folder.read(key, (doc) => doc.version === 1 ? doc : void 0));
+        return this.selectionMemo;
+      }
+      save() {
+        const stamps = this.live();
+        if (!stamps) return;
+        this.fileHashes?.save(stamps);
+        this.selectionMemo?.save(this.fileHashes?.refused ?? false);
       }
     };
     ContextHashStore = class {
@@ -61542,23 +61731,21 @@ var init_file_hashes = __esm({
         this.folder = new HintFolder(cacheDir, "context-hashes");
       }
       settledMs;
-      open = /* @__PURE__ */ new Map();
+      open = [];
       folder;
-      /** Forgets every remembered hash (`prune --all`). Only hints: a writer meanwhile loses its update, nothing else. */
+      /** Forgets everything remembered (`prune --all`). Only hints: a writer meanwhile loses its update, nothing else. */
       clear() {
         return this.folder.clear();
       }
-      /** The cache for the context at `root`; `live` gives the stamps of its files as walked, when saving. */
+      /** What is remembered of the context at `root`; `live` gives the stamps of its files as walked, when saving. */
       forContext(root, live) {
-        const key = sha256(resolve6(root)).slice(7);
-        const saved = this.folder.read(key, (doc) => doc.version === 1 ? new Map(Object.entries(doc.files)) : void 0) ?? /* @__PURE__ */ new Map();
-        const hashes = new FileHashes(this.folder, key, saved, this.settledMs);
-        this.open.set(key, { hashes, live });
-        return hashes;
+        const memory = new ContextMemory(this.folder, sha256(resolve6(root)).slice(7), this.settledMs, live);
+        this.open.push(memory);
+        return memory;
       }
-      /** Remembers the hashes of every context this build opened. */
+      /** Remembers what every context this build opened taught. */
       saveAll() {
-        for (const { hashes, live } of this.open.values()) hashes.save(live());
+        for (const memory of this.open) memory.save();
       }
     };
   }
@@ -89874,7 +90061,6 @@ var init_content_blob_store = __esm({
       stream(digest) {
         return verified(digest, this.unchecked(digest));
       }
-      /** The bytes without the digest check, for a reader that checks them itself (a `BlobWriter` given the digest): one hashing, not two. */
       unchecked(digest) {
         this.check(digest);
         return Readable4.from(this.download(digest), { objectMode: false });
@@ -90093,6 +90279,7 @@ async function uploadMissing(store, paths, stats) {
   }
 }
 async function uploadLocalContext(store, ctx, stats) {
+  await ctx.load();
   const { manifest, files } = localContextManifest(ctx);
   stats.files += manifest.entries.length;
   await uploadMissing(store, files, stats);
