@@ -1,8 +1,7 @@
 import { defaultCacheDir } from '../cache/cache-dir.js';
-import { build } from '../coordinator/solver/local-build.js';
 import { contextOpener } from '../coordinator/solver/contexts.js';
 import { ContextHashStore } from '../coordinator/context/file-hashes.js';
-import { dryRunPlan } from '../coordinator/solver/dry-run.js';
+import { prefetchContext } from '../coordinator/plan/context-prefetch.js';
 import { Progress, type ProgressMode } from '../coordinator/progress/progress.js';
 import type { PlanOptions, PlanWarning } from '../coordinator/plan/plan-types.js';
 import { hostPlatform } from '../oci/platform.js';
@@ -42,7 +41,10 @@ export async function buildCommand(argv: string[], out: NodeJS.WritableStream): 
     secretIds: new Set(flags.secrets.map((s) => s.id)),
     namedContexts: flags.namedContexts,
   };
+  // The context is walked (by find, on the other core) while the engine's modules load and the build is set up.
+  if (flags.builder === undefined) prefetchContext(planOptions.context, flags.dockerfileText);
   if (flags.dryRun) {
+    const { dryRunPlan } = await import('../coordinator/solver/dry-run.js');
     const plan = await dryRunPlan(planOptions, { offline: flags.offline });
     out.write(flags.format === 'json' ? JSON.stringify(planToJson(plan), null, 2) + '\n' : planToText(plan));
     if (flags.format === 'json') printWarnings(plan.warnings, flags.dockerfileName);
@@ -77,6 +79,7 @@ async function runBuild(flags: BuildFlags, planOptions: PlanOptions, out: NodeJS
       out.write(result.top!.digest + '\n');
       return 0;
     }
+    const { build } = await import('../coordinator/solver/local-build.js');
     const result = await build({
       plan: planOptions,
       cacheDir: flags.cacheDir ?? defaultCacheDir(),

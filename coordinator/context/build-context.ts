@@ -19,7 +19,7 @@ export class ContextError extends ExpectedError {}
 export class BuildContext {
   private tree?: WalkedTree;
   /** find's records, parsed only when needed (`walked`). */
-  private found?: string;
+  private found?: Buffer;
   private foundDigest?: string;
   private loading?: Promise<void>;
   private pathIndex?: string[];

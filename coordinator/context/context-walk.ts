@@ -1,5 +1,6 @@
+import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
-import { sha256 } from '../../oci/digest.js';
 import { childProcess } from '../../oci/lazy-modules.js';
 import type { IgnoreRules } from '../../worker/file/ignore-rules.js';
 
@@ -125,7 +126,7 @@ function pruning(start: string, ignore: IgnoreRules): string[] {
  * Undefined when find is missing, fails (a directory it cannot read) or meets a name that is not
  * UTF-8: the walk here then reports or handles it as it always has.
  */
-export function walkWithFind(root: string, ignore: IgnoreRules): Promise<string | undefined> {
+export function walkWithFind(root: string, ignore: IgnoreRules): Promise<Buffer | undefined> {
   // No trailing slash (find would print it doubled), and never taken for an option.
   const trimmed = root.length > 1 ? root.replace(/\/+$/, '') : root;
   const start = trimmed.startsWith('-') ? `./${trimmed}` : trimmed;
@@ -136,16 +137,16 @@ export function walkWithFind(root: string, ignore: IgnoreRules): Promise<string 
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.on('error', () => resolve(undefined));
     child.on('close', (code) => {
-      const text = code === 0 ? Buffer.concat(chunks).toString('utf8') : undefined;
-      resolve(text === undefined || text.includes('\uFFFD') ? undefined : text);
+      const records = code === 0 ? Buffer.concat(chunks) : undefined;
+      resolve(records && isUtf8(records) ? records : undefined);
     });
   });
 }
 
 /** find's records (`walkWithFind`) as the walk here gives them, ignore rules applied. */
-export function parseFindOutput(text: string, ignore: IgnoreRules): WalkedTree {
+export function parseFindOutput(records: Buffer, ignore: IgnoreRules): WalkedTree {
   const tree = emptyTree();
-  const parts = text.split('\0');
+  const parts = records.toString('utf8').split('\0');
   // find goes depth first, so everything below a skipped directory follows it at once.
   let skipping: string | undefined;
   for (let i = 0; i + 2 < parts.length; i += 3) {
@@ -162,4 +163,4 @@ export function parseFindOutput(text: string, ignore: IgnoreRules): WalkedTree {
 }
 
 /** What identifies find's records under `ignore`, for remembering what was derived from them. */
-export const findOutputDigest = (text: string, ignore: IgnoreRules): string => sha256(`${FORMAT}\0${JSON.stringify(ignore.patterns)}\0${text}`);
+export const findOutputDigest = (records: Buffer, ignore: IgnoreRules): string => createHash('sha256').update(`${FORMAT}\0${JSON.stringify(ignore.patterns)}\0`).update(records).digest('hex');

@@ -7,6 +7,7 @@ import { selectionChecksum } from '../context/selection.js';
 import { DockerfileError, withLocation } from '../dockerfile/errors.js';
 import { toInstruction, toStages, type InstructionOf, type StageDefinition } from '../dockerfile/instructions.js';
 import { parseDockerfile } from '../dockerfile/parser.js';
+import { prefetchContext } from './context-prefetch.js';
 import { expandWord } from '../dockerfile/shell-lex.js';
 import { platformArgs, PROXY_ARGS, SOURCE_DATE_EPOCH } from './build-args.js';
 import { StepGraph, type SourceDefinition, type Step } from './graph.js';
@@ -320,13 +321,7 @@ export async function planBuild(opts: PlanOptions): Promise<BuildPlan> {
 
   const session = new PlanSession(opts, parsed.directives.escape, globalArgs, stages);
   // The build context is walked in the background while base images resolve and earlier stages plan.
-  if (stages.some((s) => s.instructions.some((i) => (i.kind === 'copy' || i.kind === 'add') && i.copy.from === undefined && i.copy.sources.length > 0))) {
-    try {
-      void session.openContext('context').load();
-    } catch {
-      // A context that cannot be opened is reported where a step first uses it.
-    }
-  }
+  prefetchContext((name) => session.openContext(name), stages);
   session.warnings.push(...parsed.warnings);
   const syntax = parsed.directives.syntax;
   if (syntax !== undefined && !/^(docker\.io\/)?docker\/dockerfile(-upstream)?(:|@|$)/.test(syntax)) {

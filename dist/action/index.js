@@ -16924,7 +16924,7 @@ var require_util7 = __commonJS({
     var { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = require_symbols5();
     var { states, opcodes } = require_constants5();
     var { ErrorEvent, createFastMessageEvent } = require_events();
-    var { isUtf8 } = __require("node:buffer");
+    var { isUtf8: isUtf82 } = __require("node:buffer");
     var { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = require_data_url();
     function isConnecting(ws) {
       return ws[kReadyState] === states.CONNECTING;
@@ -17064,7 +17064,7 @@ var require_util7 = __commonJS({
     var hasIntl = typeof process.versions.icu === "string";
     var fatalDecoder = hasIntl ? new TextDecoder("utf-8", { fatal: true }) : void 0;
     var utf8Decode = hasIntl ? fatalDecoder.decode.bind(fatalDecoder) : function(buffer) {
-      if (isUtf8(buffer)) {
+      if (isUtf82(buffer)) {
         return buffer.toString("utf-8");
       }
       throw new TypeError("Invalid utf-8 received.");
@@ -21381,1223 +21381,6 @@ var init_cache_dir = __esm({
   }
 });
 
-// cache/lease.ts
-function addLeaseLine(set, line) {
-  const [kind2, digest] = line.split(" ");
-  if (!digest) return;
-  if (kind2 === "blob") set.blobs.add(digest);
-  else if (kind2 === "snapshot") set.snapshots.add(digest);
-  else if (kind2 === "record") set.records.add(digest);
-}
-var emptyLeasedSet, leaseLine, LeaseBase;
-var init_lease = __esm({
-  "cache/lease.ts"() {
-    "use strict";
-    emptyLeasedSet = () => ({ blobs: /* @__PURE__ */ new Set(), snapshots: /* @__PURE__ */ new Set(), records: /* @__PURE__ */ new Set() });
-    leaseLine = (r) => r.kind === "blob" ? `blob ${r.digest}` : r.kind === "snapshot" ? `snapshot ${r.diffID}` : `record ${r.key}`;
-    LeaseBase = class {
-      constructor(id) {
-        this.id = id;
-      }
-      id;
-      held = /* @__PURE__ */ new Map();
-      async add(resources) {
-        const waits = [];
-        const fresh = [];
-        for (const r of resources) {
-          const line = leaseLine(r);
-          const known = this.held.get(line);
-          if (known) waits.push(known);
-          else if (!fresh.includes(line)) fresh.push(line);
-        }
-        if (fresh.length > 0) {
-          const added = this.append(fresh);
-          for (const line of fresh) this.held.set(line, added);
-          waits.push(added);
-        }
-        await Promise.all(waits);
-      }
-      async release() {
-        this.held.clear();
-        await this.drop();
-      }
-    };
-  }
-});
-
-// cache/process-identity.ts
-import { readFileSync as readFileSync2 } from "node:fs";
-function bootId() {
-  boot ??= readFileSync2("/proc/sys/kernel/random/boot_id", "utf8").trim().replace(/-/g, "").slice(0, 12);
-  return boot;
-}
-function startTime(pid) {
-  try {
-    const stat5 = readFileSync2(`/proc/${pid}/stat`, "utf8");
-    return stat5.slice(stat5.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return void 0;
-  }
-}
-function selfIdentity() {
-  return `${bootId()}.${process.pid}.${startTime(process.pid) ?? "0"}`;
-}
-function isAlive(id) {
-  const [b, pid, start] = id.split(".");
-  if (b !== bootId() || !pid || !/^\d+$/.test(pid)) return false;
-  return startTime(Number(pid)) === start;
-}
-var boot;
-var init_process_identity = __esm({
-  "cache/process-identity.ts"() {
-    "use strict";
-  }
-});
-
-// cache/file-leases.ts
-import { randomBytes } from "node:crypto";
-import { appendFileSync as appendFileSync2, mkdirSync, readdirSync, readFileSync as readFileSync3 } from "node:fs";
-import { unlink as unlink2, writeFile as writeFile2 } from "node:fs/promises";
-import { join as join5 } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
-var LEASE, COLLECTING, ownerOf, FileLeases, FileLease;
-var init_file_leases = __esm({
-  "cache/file-leases.ts"() {
-    "use strict";
-    init_lease();
-    init_process_identity();
-    LEASE = ".lease";
-    COLLECTING = ".gc";
-    ownerOf = (name) => name.split(".").slice(0, 3).join(".");
-    FileLeases = class {
-      dir;
-      constructor(root) {
-        this.dir = join5(root, "leases");
-        mkdirSync(this.dir, { recursive: true });
-      }
-      async create() {
-        const id = `${selfIdentity()}.${randomBytes(6).toString("hex")}`;
-        const file = join5(this.dir, id + LEASE);
-        await writeFile2(file, "", { flag: "wx" });
-        return new FileLease(id, file, this);
-      }
-      /** The collections running now, by the names of their markers. */
-      collections() {
-        return readdirSync(this.dir).filter((n) => n.endsWith(COLLECTING) && isAlive(ownerOf(n)));
-      }
-      /** Returns once every collection that runs now has ended (later ones already see the caller's lease). */
-      async waitForCollections() {
-        let running = this.collections();
-        while (running.length > 0) {
-          await sleep(5);
-          const now = new Set(this.collections());
-          running = running.filter((n) => now.has(n));
-        }
-      }
-      async collect(fn) {
-        const marker = join5(this.dir, `${selfIdentity()}.${randomBytes(6).toString("hex")}${COLLECTING}`);
-        await writeFile2(marker, "");
-        try {
-          return await fn(await this.readLeases());
-        } finally {
-          await unlink2(marker).catch(() => void 0);
-        }
-      }
-      /** Everything live leases hold; the files of dead owners are removed on the way. */
-      async readLeases() {
-        const set = emptyLeasedSet();
-        for (const name of readdirSync(this.dir)) {
-          if (!name.endsWith(LEASE) && !name.endsWith(COLLECTING)) continue;
-          if (!isAlive(ownerOf(name))) {
-            await unlink2(join5(this.dir, name)).catch(() => void 0);
-            continue;
-          }
-          if (!name.endsWith(LEASE)) continue;
-          let text;
-          try {
-            text = readFileSync3(join5(this.dir, name), "utf8");
-          } catch {
-            continue;
-          }
-          for (const line of text.split("\n")) addLeaseLine(set, line);
-        }
-        return set;
-      }
-      /** How many leases are held by live processes (for `du`). */
-      liveLeases() {
-        return readdirSync(this.dir).filter((n) => n.endsWith(LEASE) && isAlive(ownerOf(n))).length;
-      }
-    };
-    FileLease = class extends LeaseBase {
-      constructor(id, file, leases) {
-        super(id);
-        this.file = file;
-        this.leases = leases;
-      }
-      file;
-      leases;
-      async append(lines) {
-        appendFileSync2(this.file, lines.map((l) => l + "\n").join(""));
-        await this.leases.waitForCollections();
-      }
-      async drop() {
-        await unlink2(this.file).catch(() => void 0);
-      }
-    };
-  }
-});
-
-// oci/digest.ts
-import { createHash } from "node:crypto";
-function sha256(data) {
-  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
-}
-function isDigest(s) {
-  return /^sha256:[a-f0-9]{64}$/.test(s);
-}
-function canonicalJson(value) {
-  return JSON.stringify(value, (_key, v) => {
-    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
-    const sorted = {};
-    for (const k of Object.keys(v).sort()) sorted[k] = v[k];
-    return sorted;
-  });
-}
-function digestOf(value) {
-  return sha256(canonicalJson(value));
-}
-var init_digest = __esm({
-  "oci/digest.ts"() {
-    "use strict";
-  }
-});
-
-// cache/blob-store.ts
-import { createHash as createHash2 } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
-import { rename as rename2, unlink as unlink3 } from "node:fs/promises";
-import { pipeline, Readable, Transform } from "node:stream";
-import { pipeline as pipelineAsync } from "node:stream/promises";
-async function putBlob(store, data) {
-  const w = store.writer();
-  w.end(typeof data === "string" ? Buffer.from(data) : data);
-  return w.commit();
-}
-async function putFile(store, path, expected) {
-  const w = store.writer(expected);
-  try {
-    await pipelineAsync(createReadStream(path, { highWaterMark: 1 << 20 }), w);
-    return await w.commit();
-  } catch (err) {
-    await w.abort();
-    throw err;
-  }
-}
-async function readBlob(store, digest) {
-  const chunks = [];
-  for await (const chunk of store.stream(digest)) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
-function verifying(digest) {
-  const hash = createHash2("sha256");
-  return new Transform({
-    transform(chunk, _enc, done) {
-      hash.update(chunk);
-      done(null, chunk);
-    },
-    flush(done) {
-      const actual = `sha256:${hash.digest("hex")}`;
-      done(actual === digest ? null : new BlobError(`blob ${digest} is corrupt (content hashes to ${actual})`));
-    }
-  });
-}
-function verified(digest, src) {
-  const verify2 = verifying(digest);
-  pipeline(src, verify2, () => void 0);
-  return verify2;
-}
-function lazyVerified(digest, open8) {
-  const src = Readable.from(
-    (async function* () {
-      yield* await open8();
-    })(),
-    { objectMode: false }
-  );
-  return verified(digest, src);
-}
-async function copyBlobTo(store, digest, dest) {
-  const tmp = `${dest}.tmp-${process.pid}`;
-  try {
-    await pipelineAsync(store.stream(digest), createWriteStream(tmp, { flags: "wx", mode: 420 }));
-    await rename2(tmp, dest);
-  } catch (err) {
-    await unlink3(tmp).catch(() => void 0);
-    throw err;
-  }
-}
-var BlobError;
-var init_blob_store = __esm({
-  "cache/blob-store.ts"() {
-    "use strict";
-    init_expected_error();
-    BlobError = class extends ExpectedError {
-    };
-  }
-});
-
-// cache/blob-spool.ts
-import { createHash as createHash3 } from "node:crypto";
-import { open as open2, unlink as unlink4 } from "node:fs/promises";
-import { Writable } from "node:stream";
-async function writeAll(fh, buffers) {
-  let rest = buffers;
-  while (rest.length > 0) {
-    let { bytesWritten } = await fh.writev(rest);
-    while (rest.length > 0 && bytesWritten >= rest[0].length) {
-      bytesWritten -= rest[0].length;
-      rest = rest.slice(1);
-    }
-    if (bytesWritten > 0) rest = [rest[0].subarray(bytesWritten), ...rest.slice(1)];
-  }
-}
-var BlobSpool;
-var init_blob_spool = __esm({
-  "cache/blob-spool.ts"() {
-    "use strict";
-    init_blob_store();
-    BlobSpool = class extends Writable {
-      constructor(tmpPath, expected, publish) {
-        super({ highWaterMark: 4 << 20 });
-        this.tmpPath = tmpPath;
-        this.expected = expected;
-        this.publish = publish;
-        this.opening = open2(tmpPath, "wx", 420).then((fh) => this.fh = fh);
-        this.opening.catch(() => void 0);
-      }
-      tmpPath;
-      expected;
-      publish;
-      hash = createHash3("sha256");
-      size = 0;
-      fh;
-      opening;
-      _write(chunk, _enc, done) {
-        this._writev([{ chunk }], done);
-      }
-      /** Small chunks (a network read is often 16-64 kB) go to disk together, in one write. */
-      _writev(chunks, done) {
-        for (const { chunk } of chunks) {
-          this.hash.update(chunk);
-          this.size += chunk.length;
-        }
-        this.opening.then((fh) => writeAll(fh, chunks.map((c) => c.chunk))).then(() => done(), done);
-      }
-      async commit() {
-        if (!this.writableFinished) await new Promise((resolve8, reject) => this.end((err) => err ? reject(err) : resolve8()));
-        const fh = await this.opening;
-        await fh.sync();
-        await fh.close();
-        const digest = `sha256:${this.hash.digest("hex")}`;
-        if (this.expected && digest !== this.expected) {
-          await unlink4(this.tmpPath).catch(() => void 0);
-          throw new BlobError(`content does not match its digest: expected ${this.expected}, got ${digest}`);
-        }
-        const info = { digest, size: this.size };
-        try {
-          await this.publish(this.tmpPath, info);
-        } finally {
-          await unlink4(this.tmpPath).catch(() => void 0);
-        }
-        return info;
-      }
-      get writtenBytes() {
-        return this.size;
-      }
-      writtenDigest() {
-        return `sha256:${this.hash.copy().digest("hex")}`;
-      }
-      async abort() {
-        this.destroy();
-        await (this.fh ?? await this.opening.catch(() => void 0))?.close().catch(() => void 0);
-        await unlink4(this.tmpPath).catch(() => void 0);
-      }
-    };
-  }
-});
-
-// cache/fs-blob-store.ts
-import { randomBytes as randomBytes2 } from "node:crypto";
-import { createReadStream as createReadStream2, mkdirSync as mkdirSync2, readdirSync as readdirSync2, statSync } from "node:fs";
-import { copyFile as copyFile2, link, rename as rename3, unlink as unlink5 } from "node:fs/promises";
-import { join as join6 } from "node:path";
-var FsBlobStore;
-var init_fs_blob_store = __esm({
-  "cache/fs-blob-store.ts"() {
-    "use strict";
-    init_digest();
-    init_blob_spool();
-    init_blob_store();
-    FsBlobStore = class _FsBlobStore {
-      constructor(root, lease) {
-        this.root = root;
-        this.lease = lease;
-        this.blobDir = join6(root, "blobs", "sha256");
-        this.tmpDir = join6(root, "tmp");
-        mkdirSync2(this.blobDir, { recursive: true });
-        mkdirSync2(this.tmpDir, { recursive: true });
-      }
-      root;
-      lease;
-      canList = true;
-      blobDir;
-      tmpDir;
-      withLease(lease) {
-        return new _FsBlobStore(this.root, lease);
-      }
-      path(digest) {
-        if (!isDigest(digest)) throw new BlobError(`not a sha256 digest: ${digest}`);
-        return join6(this.blobDir, digest.slice(7));
-      }
-      // Synchronous underneath: a cache lookup stats every layer, and a no-op rebuild is mostly lookups.
-      async stat(digest) {
-        return statSync(this.path(digest), { throwIfNoEntry: false })?.size;
-      }
-      async hold(digest) {
-        await this.lease?.add([{ kind: "blob", digest }]);
-        return await this.stat(digest) !== void 0;
-      }
-      stream(digest) {
-        return verified(digest, this.unchecked(digest));
-      }
-      unchecked(digest) {
-        return createReadStream2(this.path(digest), { highWaterMark: 1 << 20 });
-      }
-      writer(expected) {
-        const tmp = join6(this.tmpDir, `blob-${process.pid}-${randomBytes2(6).toString("hex")}`);
-        return new BlobSpool(tmp, expected, async (file, { digest }) => {
-          await this.lease?.add([{ kind: "blob", digest }]);
-          await rename3(file, this.path(digest));
-        });
-      }
-      async delete(digest) {
-        return unlink5(this.path(digest)).then(
-          () => true,
-          () => false
-        );
-      }
-      /** Synchronous underneath: a build's size check lists every blob, and thread-pool round trips would dominate. */
-      async *list() {
-        for (const name of readdirSync2(this.blobDir)) {
-          const digest = `sha256:${name}`;
-          if (!isDigest(digest)) continue;
-          const st = statSync(join6(this.blobDir, name), { throwIfNoEntry: false });
-          if (st) yield { digest, size: st.size, arrived: st.ctime };
-        }
-      }
-      /** Blobs are immutable: a hard link is as good as a copy and costs nothing. */
-      async exportTo(digest, dest) {
-        await link(this.path(digest), dest).catch(() => copyFile2(this.path(digest), dest));
-      }
-    };
-  }
-});
-
-// cache/cache-index.ts
-function parseRecord2(text, key) {
-  try {
-    const rec = JSON.parse(text);
-    return rec.key === key && Array.isArray(rec.layers) ? rec : void 0;
-  } catch {
-    return void 0;
-  }
-}
-var init_cache_index = __esm({
-  "cache/cache-index.ts"() {
-    "use strict";
-  }
-});
-
-// cache/fs-cache-index.ts
-import { randomBytes as randomBytes3 } from "node:crypto";
-import { mkdirSync as mkdirSync3, readFileSync as readFileSync4 } from "node:fs";
-import { open as open3, readdir as readdir2, rename as rename4, stat as stat2, unlink as unlink6, utimes } from "node:fs/promises";
-import { join as join7 } from "node:path";
-var FsCacheIndex;
-var init_fs_cache_index = __esm({
-  "cache/fs-cache-index.ts"() {
-    "use strict";
-    init_cache_index();
-    FsCacheIndex = class {
-      dir;
-      constructor(root) {
-        this.dir = join7(root, "index");
-        mkdirSync3(this.dir, { recursive: true });
-      }
-      file(key) {
-        return join7(this.dir, key.slice(7) + ".json");
-      }
-      // Synchronous underneath: records are tiny, and a no-op rebuild is one lookup per step.
-      async get(key) {
-        let text;
-        try {
-          text = readFileSync4(this.file(key), "utf8");
-        } catch {
-          return void 0;
-        }
-        return parseRecord2(text, key);
-      }
-      async put(record) {
-        const tmp = join7(this.dir, `.tmp-${process.pid}-${randomBytes3(6).toString("hex")}`);
-        const fh = await open3(tmp, "wx", 420);
-        try {
-          await fh.writeFile(JSON.stringify(record));
-          await fh.sync();
-        } finally {
-          await fh.close();
-        }
-        await rename4(tmp, this.file(record.key)).catch(async (err) => {
-          await unlink6(tmp).catch(() => void 0);
-          throw err;
-        });
-      }
-      async touch(key) {
-        const now = /* @__PURE__ */ new Date();
-        await utimes(this.file(key), now, now).catch(() => void 0);
-      }
-      async remove(key) {
-        await unlink6(this.file(key)).catch(() => void 0);
-      }
-      async *list() {
-        for (const name of await readdir2(this.dir)) {
-          if (!name.endsWith(".json")) continue;
-          const key = `sha256:${name.slice(0, -5)}`;
-          const record = await this.get(key);
-          const st = record && await stat2(this.file(key)).catch(() => void 0);
-          if (record && st) yield { record, lastUsed: st.mtime };
-        }
-      }
-    };
-  }
-});
-
-// cache/explain-store.ts
-function checkExplainName(name) {
-  if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(name)) throw new Error(`invalid explanation name ${JSON.stringify(name)}`);
-  return name;
-}
-var init_explain_store = __esm({
-  "cache/explain-store.ts"() {
-    "use strict";
-  }
-});
-
-// cache/fs-explain-store.ts
-import { randomBytes as randomBytes4 } from "node:crypto";
-import { mkdirSync as mkdirSync4, readFileSync as readFileSync5 } from "node:fs";
-import { mkdir as mkdir2, readdir as readdir3, rename as rename5, rm as rm2, writeFile as writeFile3 } from "node:fs/promises";
-import { join as join8 } from "node:path";
-var FsExplainStore;
-var init_fs_explain_store = __esm({
-  "cache/fs-explain-store.ts"() {
-    "use strict";
-    init_explain_store();
-    FsExplainStore = class {
-      dir;
-      constructor(root) {
-        this.dir = join8(root, "explain");
-        mkdirSync4(this.dir, { recursive: true });
-      }
-      async get(name) {
-        try {
-          return readFileSync5(join8(this.dir, checkExplainName(name)), "utf8");
-        } catch {
-          return void 0;
-        }
-      }
-      /** Whole files only, as other builds read them concurrently; `clear` may empty the folder meanwhile. */
-      async put(name, text) {
-        const target = join8(this.dir, checkExplainName(name));
-        const tmp = join8(this.dir, `.tmp-${process.pid}-${randomBytes4(4).toString("hex")}`);
-        await mkdir2(this.dir, { recursive: true });
-        await writeFile3(tmp, text);
-        await rename5(tmp, target);
-      }
-      /** File by file: concurrent builds keep writing explanations into the folder. */
-      async clear() {
-        const names = await readdir3(this.dir).catch(() => []);
-        for (const name of names) if (!name.startsWith(".")) await rm2(join8(this.dir, name), { force: true });
-      }
-    };
-  }
-});
-
-// oci/platform.ts
-function normalizePlatform(p) {
-  const os5 = p.os.toLowerCase();
-  const architecture = archAliases[p.architecture.toLowerCase()] ?? p.architecture.toLowerCase();
-  let variant = p.variant?.toLowerCase() || void 0;
-  if (variant && /^\d+$/.test(variant)) variant = "v" + variant;
-  if (architecture === "arm64" && variant === "v8") variant = void 0;
-  if (architecture === "amd64" && variant === "v1") variant = void 0;
-  if (architecture === "arm" && variant === void 0) variant = "v7";
-  if (p.architecture.toLowerCase() === "armel" && !p.variant) variant = "v6";
-  return variant ? { os: os5, architecture, variant } : { os: os5, architecture };
-}
-function hostPlatform() {
-  const arch2 = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
-  return normalizePlatform({ os: process.platform === "win32" ? "windows" : process.platform, architecture: arch2[process.arch] ?? process.arch });
-}
-function parsePlatform(text) {
-  const s = text.trim();
-  if (s === "local") return hostPlatform();
-  if (!platformPattern.test(s)) throw new Error(`invalid platform ${JSON.stringify(text)}: expected os/arch[/variant], e.g. linux/amd64 or linux/arm/v7`);
-  const parts = s.split("/");
-  if (parts.length === 1) return normalizePlatform({ os: "linux", architecture: parts[0] });
-  return normalizePlatform({ os: parts[0], architecture: parts[1], variant: parts[2] });
-}
-function parsePlatformList(text) {
-  const seen = /* @__PURE__ */ new Map();
-  for (const item of text.split(",")) {
-    if (item.trim() === "") continue;
-    const p = parsePlatform(item);
-    seen.set(formatPlatform(p), p);
-  }
-  return [...seen.values()];
-}
-function formatPlatform(p) {
-  return [p.os, p.architecture, p.variant].filter(Boolean).join("/");
-}
-var archAliases, platformPattern;
-var init_platform = __esm({
-  "oci/platform.ts"() {
-    "use strict";
-    archAliases = { x86_64: "amd64", x86: "386", i386: "386", aarch64: "arm64", armhf: "arm", armel: "arm" };
-    platformPattern = /^[a-z0-9_]+(\/[a-z0-9_]+(\/[a-z0-9_]+)?)?$/i;
-  }
-});
-
-// oci/lazy-modules.ts
-import { createRequire } from "node:module";
-var load, childProcess, zlib, tls;
-var init_lazy_modules = __esm({
-  "oci/lazy-modules.ts"() {
-    "use strict";
-    load = createRequire(import.meta.url);
-    childProcess = () => load("node:child_process");
-    zlib = () => load("node:zlib");
-    tls = () => load("node:tls");
-  }
-});
-
-// worker/system/command.ts
-function runCommand(file, args, opts = {}) {
-  return new Promise((resolve8, reject) => {
-    const child = childProcess().spawn(file, args, { cwd: opts.cwd, stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"] });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (d) => out.push(d));
-    child.stderr.on("data", (d) => err.push(d));
-    child.on("error", (e) => reject(e.code === "ENOENT" ? new Error(`${file} is not installed: run scripts/setup.sh`) : e));
-    child.on("close", (code) => {
-      const result = { code: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-      if (result.code !== 0 && opts.check !== false) reject(new CommandError([file, ...args].join(" "), result));
-      else resolve8(result);
-    });
-    if (opts.input !== void 0) {
-      child.stdin.on("error", () => void 0);
-      child.stdin.end(opts.input);
-    }
-  });
-}
-var CommandError;
-var init_command = __esm({
-  "worker/system/command.ts"() {
-    "use strict";
-    init_lazy_modules();
-    CommandError = class extends Error {
-      constructor(command, result) {
-        super(`${command} failed (exit ${result.code}): ${result.stderr.trim().split("\n").at(-1) ?? ""}`);
-        this.command = command;
-        this.result = result;
-      }
-      command;
-      result;
-    };
-  }
-});
-
-// worker/system/binfmt.ts
-import { existsSync as existsSync4, readFileSync as readFileSync6, writeFileSync as writeFileSync2 } from "node:fs";
-async function ensureEmulator(platform2) {
-  const arch2 = platform2.split("/")[1] ?? "";
-  if (arch2 === hostPlatform().architecture) return;
-  const t = targets[arch2];
-  const hint = "install qemu-user-static (bash scripts/setup.sh does)";
-  if (!t) throw new EmulatorError(`cannot run ${platform2} steps on this ${hostPlatform().architecture} machine: no emulator is known for ${arch2}`);
-  if (!existsSync4(`${BINFMT}/status`)) await runCommand("mount", ["-t", "binfmt_misc", "binfmt_misc", BINFMT], { check: false });
-  const handler = `${BINFMT}/qemu-${t.qemu}`;
-  if (existsSync4(handler)) {
-    if (readFileSync6(handler, "utf8").startsWith("enabled")) return;
-    throw new EmulatorError(`cannot run ${platform2} steps: the binfmt_misc handler qemu-${t.qemu} is disabled (echo 1 > ${handler})`);
-  }
-  const interpreter = `/usr/bin/qemu-${t.qemu}-static`;
-  if (!existsSync4(interpreter)) throw new EmulatorError(`cannot run ${platform2} steps: no emulator for ${arch2} (${interpreter} is missing): ${hint}`);
-  const wrapper = `/usr/libexec/qemu-binfmt/${t.qemu}-binfmt-P`;
-  const [path, flags] = existsSync4(wrapper) ? [wrapper, "POF"] : [interpreter, "F"];
-  try {
-    writeFileSync2(`${BINFMT}/register`, `:qemu-${t.qemu}:M::${t.magic}:${t.mask}:${path}:${flags}`);
-  } catch (err) {
-    if (!existsSync4(handler)) throw new EmulatorError(`cannot run ${platform2} steps: registering ${interpreter} in binfmt_misc failed (${err.message}); run as root`);
-  }
-}
-var BINFMT, targets, EmulatorError;
-var init_binfmt = __esm({
-  "worker/system/binfmt.ts"() {
-    "use strict";
-    init_platform();
-    init_command();
-    BINFMT = "/proc/sys/fs/binfmt_misc";
-    targets = {
-      arm64: {
-        qemu: "aarch64",
-        magic: "\\x7fELF\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00",
-        mask: "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff"
-      },
-      arm: {
-        qemu: "arm",
-        magic: "\\x7fELF\\x01\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\x28\\x00",
-        mask: "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff"
-      }
-    };
-    EmulatorError = class extends Error {
-    };
-  }
-});
-
-// worker/system/flock.ts
-function lockFile(path, opts) {
-  return new Promise((resolve8, reject) => {
-    const child = childProcess().spawn("flock", ["-x", ...opts.wait ? [] : ["-n", "-E", String(BUSY)], path, "sh", "-c", "echo locked; exec cat"], { stdio: ["pipe", "pipe", "pipe"] });
-    let held = false;
-    let stderr = "";
-    const exited = new Promise((r) => child.once("close", () => r()));
-    const release = async () => {
-      child.stdin.end();
-      await exited;
-    };
-    const onAbort = () => void child.kill("SIGKILL");
-    opts.signal?.addEventListener("abort", onAbort, { once: true });
-    child.stdout.on("data", (d) => {
-      if (held || !d.toString().includes("locked")) return;
-      held = true;
-      opts.signal?.removeEventListener("abort", onAbort);
-      resolve8({ release });
-    });
-    child.stderr.on("data", (d) => stderr += d.toString());
-    child.on("error", (e) => reject(e.code === "ENOENT" ? new Error("flock is not installed: install util-linux") : e));
-    child.on("close", (code) => {
-      opts.signal?.removeEventListener("abort", onAbort);
-      if (held) return;
-      if (code === BUSY) resolve8(void 0);
-      else reject(new Error(opts.signal?.aborted ? "build cancelled" : `cannot lock ${path}: ${stderr.trim() || `flock exited with ${code}`}`));
-    });
-  });
-}
-var BUSY;
-var init_flock = __esm({
-  "worker/system/flock.ts"() {
-    "use strict";
-    init_lazy_modules();
-    BUSY = 75;
-  }
-});
-
-// worker/system/runc.ts
-function runcRun(bundle, id, o) {
-  return new Promise((resolve8, reject) => {
-    const child = childProcess().spawn("/bin/sh", ["-c", 'umask 022; command -v runc >/dev/null || { echo "runc is not installed: run scripts/setup.sh" >&2; exit 127; }; exec runc "$@"', "runc", "--root", o.root, "run", "--bundle", bundle, id], { stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout.on("data", o.onStdout);
-    child.stderr.on("data", o.onStderr);
-    const onAbort = () => void runCommand("runc", ["--root", o.root, "kill", id, "KILL"], { check: false });
-    o.signal?.addEventListener("abort", onAbort, { once: true });
-    child.on("error", (e) => reject(e.code === "ENOENT" ? new Error("runc is not installed: run scripts/setup.sh") : e));
-    child.on("close", (code, sig) => {
-      o.signal?.removeEventListener("abort", onAbort);
-      void runCommand("runc", ["--root", o.root, "delete", "-f", id], { check: false });
-      resolve8(code ?? (sig ? 128 + 9 : 1));
-    });
-  });
-}
-var init_runc = __esm({
-  "worker/system/runc.ts"() {
-    "use strict";
-    init_command();
-    init_lazy_modules();
-  }
-});
-
-// worker/rootfs/local-input.ts
-import { chmod as chmod2, copyFile as copyFile3, link as link2, lstat as lstat2, mkdir as mkdir3, mkdtemp, readlink as readlink2, symlink as symlink2 } from "node:fs/promises";
-import { join as join9 } from "node:path";
-async function materializeLocal(input, tmpDir, readonly) {
-  const dir = await mkdtemp(join9(tmpDir, "local-"));
-  for (const rel of [...input.allowed].sort()) {
-    const src = join9(input.dir, rel);
-    const dst = join9(dir, rel);
-    const st = await lstat2(src);
-    if (st.isDirectory()) {
-      await mkdir3(dst, { recursive: true });
-      await chmod2(dst, st.mode & 4095);
-    } else if (st.isSymbolicLink()) await symlink2(await readlink2(src), dst);
-    else if (st.isFile()) {
-      if (readonly) await link2(src, dst).catch(() => copyFile3(src, dst));
-      else await copyFile3(src, dst);
-    }
-  }
-  return dir;
-}
-var init_local_input = __esm({
-  "worker/rootfs/local-input.ts"() {
-    "use strict";
-  }
-});
-
-// worker/rootfs/make-dirs.ts
-import { chmodSync, lchownSync, mkdirSync as mkdirSync5 } from "node:fs";
-import { dirname, resolve as resolve2 } from "node:path";
-async function makeDirs(path, mode2, owner) {
-  const target = resolve2(path);
-  const first = mkdirSync5(target, { recursive: true, mode: mode2 });
-  if (first === void 0) return [];
-  const created = [];
-  for (let p = target; p.length >= first.length; p = dirname(p)) created.unshift(p);
-  for (const p of created) {
-    chmodSync(p, mode2);
-    if (owner && (owner.uid !== 0 || owner.gid !== 0)) lchownSync(p, owner.uid, owner.gid);
-  }
-  return created;
-}
-var init_make_dirs = __esm({
-  "worker/rootfs/make-dirs.ts"() {
-    "use strict";
-  }
-});
-
-// worker/system/xattr.ts
-async function findOpaqueDirs(root) {
-  const r = await runCommand("getfattr", ["-R", "-h", "-d", "-m", OPAQUE_PATTERN, "--absolute-names", "."], { cwd: root, check: false });
-  const dirs = /* @__PURE__ */ new Set();
-  let current;
-  for (const line of r.stdout.split("\n")) {
-    if (line.startsWith("# file: ")) current = line.slice(8).replace(/^\.\/?/, "");
-    else if (current !== void 0 && line === `${OPAQUE}="y"`) dirs.add(current);
-  }
-  return dirs;
-}
-async function markOpaque(dir) {
-  await runCommand("setfattr", ["-n", OPAQUE, "-v", "y", dir]);
-}
-async function isOpaque(dir) {
-  const r = await runCommand("getfattr", ["-h", "--only-values", "-n", OPAQUE, "--absolute-names", dir], { check: false });
-  return r.code === 0 && r.stdout === "y";
-}
-var OPAQUE, OPAQUE_PATTERN;
-var init_xattr = __esm({
-  "worker/system/xattr.ts"() {
-    "use strict";
-    init_command();
-    OPAQUE = "trusted.overlay.opaque";
-    OPAQUE_PATTERN = "^trusted\\.overlay\\.opaque$";
-  }
-});
-
-// worker/rootfs/user.ts
-import { readFileSync as readFileSync7 } from "node:fs";
-import { join as join10, posix } from "node:path";
-import { lstatSync, readlinkSync } from "node:fs";
-function pathInRoot(root, path) {
-  const parts = path.split("/").filter((p) => p && p !== ".");
-  const done = [];
-  for (let hops = 0; parts.length > 0; ) {
-    const part = parts.shift();
-    if (part === "..") {
-      done.pop();
-      continue;
-    }
-    const candidate = join10(root, ...done, part);
-    let st;
-    try {
-      st = lstatSync(candidate);
-    } catch {
-      done.push(part);
-      continue;
-    }
-    if (st.isSymbolicLink()) {
-      if (++hops > 40) throw new UserError(`too many symlinks resolving ${path}`);
-      const target = readlinkSync(candidate);
-      if (target.startsWith("/")) done.length = 0;
-      parts.unshift(...target.split("/").filter((p) => p && p !== "."));
-      continue;
-    }
-    done.push(part);
-  }
-  return join10(root, ...done);
-}
-function readDb(root, file) {
-  try {
-    return readFileSync7(pathInRoot(root, file), "utf8").split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(":"));
-  } catch {
-    return [];
-  }
-}
-function resolveUser(root, spec) {
-  const [userPart = "", groupPart] = spec === "" ? ["0"] : spec.split(":");
-  const passwd = readDb(root, "/etc/passwd");
-  const groups = readDb(root, "/etc/group");
-  let uid;
-  let gid = 0;
-  let home = "/";
-  let name;
-  const entry = passwd.find((e) => numeric(userPart) ? e[2] === userPart : e[0] === userPart);
-  if (entry) {
-    uid = Number(entry[2]);
-    gid = Number(entry[3]);
-    home = entry[5] || "/";
-    name = entry[0];
-  } else if (numeric(userPart)) {
-    uid = Number(userPart);
-  } else {
-    throw new UserError(`unable to find user ${userPart}: no matching entries in passwd file`);
-  }
-  if (userPart === "root" || uid === 0) home = entry?.[5] || "/root";
-  if (groupPart !== void 0 && groupPart !== "") {
-    const g = groups.find((e) => numeric(groupPart) ? e[2] === groupPart : e[0] === groupPart);
-    if (g) gid = Number(g[2]);
-    else if (numeric(groupPart)) gid = Number(groupPart);
-    else throw new UserError(`unable to find group ${groupPart}: no matching entries in group file`);
-  }
-  const additionalGids = groupPart === void 0 && name !== void 0 ? groups.filter((g) => (g[3] ?? "").split(",").includes(name) && Number(g[2]) !== gid).map((g) => Number(g[2])) : [];
-  return { uid, gid, additionalGids, home: posix.normalize(home) };
-}
-var UserError, numeric;
-var init_user = __esm({
-  "worker/rootfs/user.ts"() {
-    "use strict";
-    UserError = class extends Error {
-    };
-    numeric = (s) => /^\d+$/.test(s);
-  }
-});
-
-// worker/exec/mount-points.ts
-import { lstatSync as lstatSync2 } from "node:fs";
-import { lstat as lstat3, readdir as readdir4, rmdir as rmdir2, unlink as unlink7, utimes as utimes2 } from "node:fs/promises";
-import { join as join11, posix as posix2, relative as relative2 } from "node:path";
-async function findMountStubs(root, targets2) {
-  const stubs = { missing: [], parents: /* @__PURE__ */ new Map() };
-  for (const target of targets2) {
-    let resolved;
-    try {
-      resolved = pathInRoot(root, target);
-    } catch {
-      continue;
-    }
-    let rel = relative2(root, resolved);
-    for (; rel !== ""; rel = parentOf(rel)) {
-      if (lstatSync2(join11(root, rel), { throwIfNoEntry: false })) break;
-      stubs.missing.push(rel);
-    }
-    for (; rel !== ""; rel = parentOf(rel)) {
-      if (stubs.parents.has(rel)) break;
-      const st = lstatSync2(join11(root, rel));
-      stubs.parents.set(rel, { mode: st.mode & 4095, uid: st.uid, gid: st.gid });
-    }
-  }
-  return stubs;
-}
-async function entryAt(dir, rel) {
-  const path = join11(dir, rel);
-  if (pathInRoot(dir, rel) !== path) return void 0;
-  const st = await lstat3(path).catch(() => void 0);
-  if (!st) return void 0;
-  const empty = st.isDirectory() ? (await readdir4(path)).length === 0 : st.size === 0;
-  return { path, isDir: st.isDirectory(), empty, mode: st.mode & 4095, uid: st.uid, gid: st.gid };
-}
-async function removeMountStubs(upper, stubs) {
-  for (const rel of stubs.missing) {
-    const e = await entryAt(upper, rel);
-    if (!e?.empty) continue;
-    const parent = join11(upper, parentOf(rel));
-    const times = await lstat3(parent);
-    await (e.isDir ? rmdir2(e.path) : unlink7(e.path));
-    await utimes2(parent, times.atime, times.mtime);
-  }
-  const deepestFirst = [...stubs.parents].sort(([a], [b]) => b.split("/").length - a.split("/").length);
-  for (const [rel, before] of deepestFirst) {
-    const e = await entryAt(upper, rel);
-    if (!e?.isDir || !e.empty || e.mode !== before.mode || e.uid !== before.uid || e.gid !== before.gid) continue;
-    if (await isOpaque(e.path)) continue;
-    await rmdir2(e.path);
-  }
-}
-var parentOf;
-var init_mount_points = __esm({
-  "worker/exec/mount-points.ts"() {
-    "use strict";
-    init_xattr();
-    init_user();
-    parentOf = (rel) => rel.includes("/") ? posix2.dirname(rel) : "";
-  }
-});
-
-// worker/exec/runtime-spec.ts
-function buildSpec(o) {
-  const caps = o.security === "insecure" ? ALL_CAPS : DEFAULT_CAPS;
-  const namespaces = ["pid", "ipc", "uts", "mount"];
-  if (o.network === "none") namespaces.push("network");
-  return {
-    ociVersion: "1.0.2",
-    process: {
-      terminal: false,
-      user: { uid: o.user.uid, gid: o.user.gid, ...o.user.additionalGids.length ? { additionalGids: o.user.additionalGids } : {} },
-      args: o.args,
-      env: o.env,
-      cwd: o.cwd,
-      capabilities: { bounding: caps, effective: caps, permitted: caps },
-      noNewPrivileges: false
-    },
-    root: { path: o.rootfs, readonly: false },
-    hostname: "buildkitsandbox",
-    mounts: [
-      { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
-      { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
-      { destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"] },
-      { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
-      { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
-      { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
-      ...o.extraMounts
-    ],
-    linux: {
-      namespaces: namespaces.map((type) => ({ type })),
-      resources: { devices: [{ allow: false, access: "rwm" }] },
-      maskedPaths: o.security === "insecure" ? [] : ["/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
-      readonlyPaths: o.security === "insecure" ? [] : ["/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
-    }
-  };
-}
-var DEFAULT_CAPS, ALL_CAPS;
-var init_runtime_spec = __esm({
-  "worker/exec/runtime-spec.ts"() {
-    "use strict";
-    DEFAULT_CAPS = [
-      "CAP_CHOWN",
-      "CAP_DAC_OVERRIDE",
-      "CAP_FSETID",
-      "CAP_FOWNER",
-      "CAP_MKNOD",
-      "CAP_NET_RAW",
-      "CAP_SETGID",
-      "CAP_SETUID",
-      "CAP_SETFCAP",
-      "CAP_SETPCAP",
-      "CAP_NET_BIND_SERVICE",
-      "CAP_SYS_CHROOT",
-      "CAP_KILL",
-      "CAP_AUDIT_WRITE"
-    ];
-    ALL_CAPS = [
-      ...DEFAULT_CAPS,
-      "CAP_DAC_READ_SEARCH",
-      "CAP_LINUX_IMMUTABLE",
-      "CAP_NET_BROADCAST",
-      "CAP_NET_ADMIN",
-      "CAP_IPC_LOCK",
-      "CAP_IPC_OWNER",
-      "CAP_SYS_MODULE",
-      "CAP_SYS_RAWIO",
-      "CAP_SYS_PTRACE",
-      "CAP_SYS_PACCT",
-      "CAP_SYS_ADMIN",
-      "CAP_SYS_BOOT",
-      "CAP_SYS_NICE",
-      "CAP_SYS_RESOURCE",
-      "CAP_SYS_TIME",
-      "CAP_SYS_TTY_CONFIG",
-      "CAP_LEASE",
-      "CAP_AUDIT_CONTROL",
-      "CAP_MAC_OVERRIDE",
-      "CAP_MAC_ADMIN",
-      "CAP_SYSLOG",
-      "CAP_WAKE_ALARM",
-      "CAP_BLOCK_SUSPEND",
-      "CAP_AUDIT_READ"
-    ];
-  }
-});
-
-// worker/exec/run-step.ts
-import { randomBytes as randomBytes5 } from "node:crypto";
-import { chmodSync as chmodSync2, mkdirSync as mkdirSync6, mkdtempSync as mkdtempSync2, readFileSync as readFileSync8, writeFileSync as writeFileSync3 } from "node:fs";
-import { chmod as chmod3, chown, mkdir as mkdir4, mkdtemp as mkdtemp2, rm as rm3, writeFile as writeFile4 } from "node:fs/promises";
-import { join as join12 } from "node:path";
-async function acquireCacheMount(dir, sharing, signal) {
-  if (sharing === "shared") return { dir, release: async () => void 0 };
-  if (sharing === "locked") {
-    const lock = await lockFile(`${dir}.lock`, { wait: true, ...signal ? { signal } : {} });
-    return { dir, release: () => lock.release() };
-  }
-  for (let n = 0; ; n++) {
-    const candidate = n === 0 ? dir : `${dir}-private-${n}`;
-    const lock = await lockFile(`${candidate}.lock`, { wait: false });
-    if (lock) return { dir: candidate, release: () => lock.release() };
-  }
-}
-function hostResolvConf() {
-  try {
-    return readFileSync8("/etc/resolv.conf", "utf8");
-  } catch {
-    return "";
-  }
-}
-async function runExec(exec, platform2, inputs, ctx, deps) {
-  await ensureEmulator(platform2);
-  const rootInput = exec.rootfs === null ? void 0 : inputs[exec.rootfs];
-  if (rootInput && rootInput.type !== "rootfs") throw new Error("RUN needs a root filesystem as its first input");
-  const parent = rootInput?.layers ?? [];
-  const root = await deps.snapshots.mount(parent, true);
-  trace("exec: mounted");
-  const cleanups = [];
-  let stubs;
-  try {
-    const secretEnv = exec.mounts.some((m) => m.type === "secret" && m.env !== void 0);
-    const bundle = mkdtempSync2(secretEnv ? "/dev/shm/dockyard-bundle-" : join12(deps.tmpDir, "bundle-"));
-    cleanups.push(() => rm3(bundle, { recursive: true, force: true }));
-    const targets2 = exec.mounts.flatMap((m) => m.target !== void 0 ? [m.target] : []);
-    stubs = await findMountStubs(root.path, ["/etc/resolv.conf", "/etc/hosts", ...targets2]);
-    const user = resolveUser(root.path, exec.user);
-    await makeDirs(pathInRoot(root.path, exec.cwd), 493, user);
-    const env = [...exec.env];
-    if (!env.some((e) => e.startsWith("HOME="))) env.push(`HOME=${user.home}`);
-    const mounts = [];
-    writeFileSync3(join12(bundle, "hosts"), "127.0.0.1	localhost buildkitsandbox\n::1	localhost ip6-localhost ip6-loopback\n");
-    writeFileSync3(join12(bundle, "resolv.conf"), exec.network === "none" ? "" : hostResolvConf());
-    for (const f of ["hosts", "resolv.conf"]) chmodSync2(join12(bundle, f), 420);
-    mounts.push({ destination: "/etc/hosts", type: "bind", source: join12(bundle, "hosts"), options: ["rbind", "ro"] });
-    mounts.push({ destination: "/etc/resolv.conf", type: "bind", source: join12(bundle, "resolv.conf"), options: ["rbind", "ro"] });
-    for (const m of exec.mounts) {
-      const spec2 = await specMount(m, platform2, inputs, ctx, deps, cleanups, env);
-      if (spec2) mounts.push(spec2);
-    }
-    const spec = buildSpec({ rootfs: root.path, args: exec.args, env, cwd: exec.cwd, user, network: exec.network, security: exec.security, extraMounts: mounts });
-    writeFileSync3(join12(bundle, "config.json"), JSON.stringify(spec));
-    const tail = [];
-    let partial = "";
-    const onData = (chunk) => {
-      const lines = (partial + chunk.toString()).split("\n");
-      partial = lines.pop();
-      for (const line of lines) {
-        ctx.log(line);
-        tail.push(line);
-        if (tail.length > TAIL_LINES) tail.shift();
-      }
-    };
-    const id = `dockyard-${randomBytes5(8).toString("hex")}`;
-    mkdirSync6(deps.runcRoot, { recursive: true });
-    trace("exec: runc start");
-    const code = await runcRun(bundle, id, { root: deps.runcRoot, onStdout: onData, onStderr: onData, ...ctx.signal ? { signal: ctx.signal } : {} });
-    if (partial) onData(Buffer.from("\n"));
-    if (code !== 0) {
-      throw new ExecError(`process "${exec.args.join(" ")}" did not complete successfully: exit code: ${code}`, code, tail);
-    }
-  } catch (err) {
-    await root.release();
-    throw err;
-  } finally {
-    for (const c of cleanups.reverse()) await c();
-  }
-  trace("exec: ran");
-  await root.detach();
-  trace("exec: detached");
-  await removeMountStubs(root.upper, stubs);
-  return { root, parent };
-}
-async function specMount(m, platform2, inputs, ctx, deps, cleanups, env) {
-  switch (m.type) {
-    case "bind": {
-      const input = m.input === null ? { type: "rootfs", layers: [] } : inputs[m.input];
-      let base;
-      if (input.type === "local") {
-        const dir = await materializeLocal(input, deps.tmpDir, m.readonly);
-        cleanups.push(() => rm3(dir, { recursive: true, force: true }));
-        base = dir;
-      } else {
-        const mounted = await deps.snapshots.mount(input.layers, !m.readonly);
-        cleanups.push(() => mounted.release());
-        base = mounted.path;
-      }
-      return { destination: m.target, type: "bind", source: pathInRoot(base, m.source), options: ["rbind", m.readonly ? "ro" : "rw"] };
-    }
-    case "cache": {
-      const dir = join12(deps.cacheMountsDir, sha256(`${platform2}\0${m.id}`).slice(7, 31));
-      const lock = await acquireCacheMount(dir, m.sharing, ctx.signal);
-      cleanups.push(() => lock.release());
-      const fresh = await mkdir4(lock.dir, { recursive: true });
-      if (fresh !== void 0) {
-        await chmod3(lock.dir, m.mode);
-        await chown(lock.dir, m.uid, m.gid);
-      }
-      return { destination: m.target, type: "bind", source: lock.dir, options: ["rbind", m.readonly ? "ro" : "rw"] };
-    }
-    case "tmpfs":
-      return { destination: m.target, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", ...m.size !== void 0 ? [`size=${m.size}`] : []] };
-    case "secret": {
-      const value = await ctx.secrets.get(m.id);
-      if (value === void 0) {
-        if (m.required) throw new Error(`secret ${m.id} is required but was not provided: pass --secret id=${m.id},src=FILE`);
-        return void 0;
-      }
-      if (m.env !== void 0) env.push(`${m.env}=${value.toString()}`);
-      if (m.target === void 0) return void 0;
-      const dir = await mkdtemp2("/dev/shm/dockyard-secret-");
-      cleanups.push(() => rm3(dir, { recursive: true, force: true }));
-      const file = join12(dir, "secret");
-      await writeFile4(file, value, { mode: 384 });
-      await chown(file, m.uid, m.gid);
-      await chmod3(file, m.mode);
-      return { destination: m.target, type: "bind", source: file, options: ["rbind", "ro"] };
-    }
-    case "ssh":
-      if (m.required) throw new Error("RUN --mount=type=ssh is not supported by this builder yet");
-      return void 0;
-  }
-}
-var ExecError, TAIL_LINES;
-var init_run_step = __esm({
-  "worker/exec/run-step.ts"() {
-    "use strict";
-    init_digest();
-    init_binfmt();
-    init_flock();
-    init_runc();
-    init_local_input();
-    init_make_dirs();
-    init_mount_points();
-    init_runtime_spec();
-    init_user();
-    init_trace();
-    ExecError = class extends Error {
-      constructor(message, exitCode, tail) {
-        super(message);
-        this.exitCode = exitCode;
-        this.tail = tail;
-      }
-      exitCode;
-      tail;
-    };
-    TAIL_LINES = 20;
-  }
-});
-
 // node_modules/@balena/dockerignore/ignore.js
 var require_ignore = __commonJS({
   "node_modules/@balena/dockerignore/ignore.js"(exports, module) {
@@ -22845,7681 +21628,23 @@ var init_ignore_rules = __esm({
   }
 });
 
-// worker/system/mknod.ts
-async function mknod(path, type, major, minor, mode2) {
-  await runCommand("mknod", ["-m", (mode2 & 4095).toString(8), path, type, String(major), String(minor)]);
-}
-async function mkfifo(path, mode2) {
-  await runCommand("mkfifo", ["-m", (mode2 & 4095).toString(8), path]);
-}
-var init_mknod = __esm({
-  "worker/system/mknod.ts"() {
+// oci/lazy-modules.ts
+import { createRequire } from "node:module";
+var load, childProcess, zlib, tls;
+var init_lazy_modules = __esm({
+  "oci/lazy-modules.ts"() {
     "use strict";
-    init_command();
-  }
-});
-
-// node_modules/events-universal/default.js
-var require_default = __commonJS({
-  "node_modules/events-universal/default.js"(exports, module) {
-    module.exports = __require("events");
-  }
-});
-
-// node_modules/fast-fifo/fixed-size.js
-var require_fixed_size = __commonJS({
-  "node_modules/fast-fifo/fixed-size.js"(exports, module) {
-    module.exports = class FixedFIFO {
-      constructor(hwm) {
-        if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) throw new Error("Max size for a FixedFIFO should be a power of two");
-        this.buffer = new Array(hwm);
-        this.mask = hwm - 1;
-        this.top = 0;
-        this.btm = 0;
-        this.next = null;
-      }
-      clear() {
-        this.top = this.btm = 0;
-        this.next = null;
-        this.buffer.fill(void 0);
-      }
-      push(data) {
-        if (this.buffer[this.top] !== void 0) return false;
-        this.buffer[this.top] = data;
-        this.top = this.top + 1 & this.mask;
-        return true;
-      }
-      shift() {
-        const last = this.buffer[this.btm];
-        if (last === void 0) return void 0;
-        this.buffer[this.btm] = void 0;
-        this.btm = this.btm + 1 & this.mask;
-        return last;
-      }
-      peek() {
-        return this.buffer[this.btm];
-      }
-      isEmpty() {
-        return this.buffer[this.btm] === void 0;
-      }
-    };
-  }
-});
-
-// node_modules/fast-fifo/index.js
-var require_fast_fifo = __commonJS({
-  "node_modules/fast-fifo/index.js"(exports, module) {
-    var FixedFIFO = require_fixed_size();
-    module.exports = class FastFIFO {
-      constructor(hwm) {
-        this.hwm = hwm || 16;
-        this.head = new FixedFIFO(this.hwm);
-        this.tail = this.head;
-        this.length = 0;
-      }
-      clear() {
-        this.head = this.tail;
-        this.head.clear();
-        this.length = 0;
-      }
-      push(val) {
-        this.length++;
-        if (!this.head.push(val)) {
-          const prev = this.head;
-          this.head = prev.next = new FixedFIFO(2 * this.head.buffer.length);
-          this.head.push(val);
-        }
-      }
-      shift() {
-        if (this.length !== 0) this.length--;
-        const val = this.tail.shift();
-        if (val === void 0 && this.tail.next) {
-          const next = this.tail.next;
-          this.tail.next = null;
-          this.tail = next;
-          return this.tail.shift();
-        }
-        return val;
-      }
-      peek() {
-        const val = this.tail.peek();
-        if (val === void 0 && this.tail.next) return this.tail.next.peek();
-        return val;
-      }
-      isEmpty() {
-        return this.length === 0;
-      }
-    };
-  }
-});
-
-// node_modules/b4a/index.js
-var require_b4a = __commonJS({
-  "node_modules/b4a/index.js"(exports, module) {
-    function isBuffer(value) {
-      return Buffer.isBuffer(value) || value instanceof Uint8Array;
-    }
-    function isEncoding(encoding) {
-      return Buffer.isEncoding(encoding);
-    }
-    function alloc(size, fill2, encoding) {
-      return Buffer.alloc(size, fill2, encoding);
-    }
-    function allocUnsafe(size) {
-      return Buffer.allocUnsafe(size);
-    }
-    function allocUnsafeSlow(size) {
-      return Buffer.allocUnsafeSlow(size);
-    }
-    function byteLength(string, encoding) {
-      return Buffer.byteLength(string, encoding);
-    }
-    function compare(a, b) {
-      return Buffer.compare(a, b);
-    }
-    function concat(buffers, totalLength) {
-      return Buffer.concat(buffers, totalLength);
-    }
-    function copy(source, target, targetStart, start, end) {
-      return toBuffer(source).copy(target, targetStart, start, end);
-    }
-    function equals(a, b) {
-      return toBuffer(a).equals(b);
-    }
-    function fill(buffer, value, offset, end, encoding) {
-      return toBuffer(buffer).fill(value, offset, end, encoding);
-    }
-    function from(value, encodingOrOffset, length) {
-      return Buffer.from(value, encodingOrOffset, length);
-    }
-    function includes(buffer, value, byteOffset, encoding) {
-      return toBuffer(buffer).includes(value, byteOffset, encoding);
-    }
-    function indexOf(buffer, value, byfeOffset, encoding) {
-      return toBuffer(buffer).indexOf(value, byfeOffset, encoding);
-    }
-    function lastIndexOf(buffer, value, byteOffset, encoding) {
-      return toBuffer(buffer).lastIndexOf(value, byteOffset, encoding);
-    }
-    function swap16(buffer) {
-      return toBuffer(buffer).swap16();
-    }
-    function swap32(buffer) {
-      return toBuffer(buffer).swap32();
-    }
-    function swap64(buffer) {
-      return toBuffer(buffer).swap64();
-    }
-    function toBuffer(buffer) {
-      if (Buffer.isBuffer(buffer)) return buffer;
-      return Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    }
-    function toString(buffer, encoding, start, end) {
-      return toBuffer(buffer).toString(encoding, start, end);
-    }
-    function toHex(buffer, start, end) {
-      return toBuffer(buffer).toString("hex", start, end);
-    }
-    function write(buffer, string, offset, length, encoding) {
-      return toBuffer(buffer).write(string, offset, length, encoding);
-    }
-    function readDoubleBE(buffer, offset) {
-      return toBuffer(buffer).readDoubleBE(offset);
-    }
-    function readDoubleLE(buffer, offset) {
-      return toBuffer(buffer).readDoubleLE(offset);
-    }
-    function readFloatBE(buffer, offset) {
-      return toBuffer(buffer).readFloatBE(offset);
-    }
-    function readFloatLE(buffer, offset) {
-      return toBuffer(buffer).readFloatLE(offset);
-    }
-    function readInt32BE(buffer, offset) {
-      return toBuffer(buffer).readInt32BE(offset);
-    }
-    function readInt32LE(buffer, offset) {
-      return toBuffer(buffer).readInt32LE(offset);
-    }
-    function readUInt32BE(buffer, offset) {
-      return toBuffer(buffer).readUInt32BE(offset);
-    }
-    function readUInt32LE(buffer, offset) {
-      return toBuffer(buffer).readUInt32LE(offset);
-    }
-    function writeDoubleBE(buffer, value, offset) {
-      return toBuffer(buffer).writeDoubleBE(value, offset);
-    }
-    function writeDoubleLE(buffer, value, offset) {
-      return toBuffer(buffer).writeDoubleLE(value, offset);
-    }
-    function writeFloatBE(buffer, value, offset) {
-      return toBuffer(buffer).writeFloatBE(value, offset);
-    }
-    function writeFloatLE(buffer, value, offset) {
-      return toBuffer(buffer).writeFloatLE(value, offset);
-    }
-    function writeInt32BE(buffer, value, offset) {
-      return toBuffer(buffer).writeInt32BE(value, offset);
-    }
-    function writeInt32LE(buffer, value, offset) {
-      return toBuffer(buffer).writeInt32LE(value, offset);
-    }
-    function writeUInt32BE(buffer, value, offset) {
-      return toBuffer(buffer).writeUInt32BE(value, offset);
-    }
-    function writeUInt32LE(buffer, value, offset) {
-      return toBuffer(buffer).writeUInt32LE(value, offset);
-    }
-    module.exports = {
-      isBuffer,
-      isEncoding,
-      alloc,
-      allocUnsafe,
-      allocUnsafeSlow,
-      byteLength,
-      compare,
-      concat,
-      copy,
-      equals,
-      fill,
-      from,
-      includes,
-      indexOf,
-      lastIndexOf,
-      swap16,
-      swap32,
-      swap64,
-      toBuffer,
-      toString,
-      toHex,
-      write,
-      readDoubleBE,
-      readDoubleLE,
-      readFloatBE,
-      readFloatLE,
-      readInt32BE,
-      readInt32LE,
-      readUInt32BE,
-      readUInt32LE,
-      writeDoubleBE,
-      writeDoubleLE,
-      writeFloatBE,
-      writeFloatLE,
-      writeInt32BE,
-      writeInt32LE,
-      writeUInt32BE,
-      writeUInt32LE
-    };
-  }
-});
-
-// node_modules/text-decoder/lib/pass-through-decoder.js
-var require_pass_through_decoder = __commonJS({
-  "node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
-    var b4a = require_b4a();
-    module.exports = class PassThroughDecoder {
-      constructor(encoding) {
-        this.encoding = encoding;
-      }
-      get remaining() {
-        return 0;
-      }
-      decode(data) {
-        return b4a.toString(data, this.encoding);
-      }
-      flush() {
-        return "";
-      }
-    };
-  }
-});
-
-// node_modules/text-decoder/lib/utf8-decoder.js
-var require_utf8_decoder = __commonJS({
-  "node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
-    var b4a = require_b4a();
-    module.exports = class UTF8Decoder {
-      constructor() {
-        this._reset();
-      }
-      get remaining() {
-        return this.bytesSeen;
-      }
-      decode(data) {
-        if (data.byteLength === 0) return "";
-        if (this.bytesNeeded === 0 && trailingIncomplete(data, 0) === 0) {
-          this.bytesSeen = trailingBytesSeen(data);
-          return b4a.toString(data, "utf8");
-        }
-        let result = "";
-        let start = 0;
-        if (this.bytesNeeded > 0) {
-          while (start < data.byteLength) {
-            const byte = data[start];
-            if (byte < this.lowerBoundary || byte > this.upperBoundary) {
-              result += "\uFFFD";
-              this._reset();
-              break;
-            }
-            this.lowerBoundary = 128;
-            this.upperBoundary = 191;
-            this.codePoint = this.codePoint << 6 | byte & 63;
-            this.bytesSeen++;
-            start++;
-            if (this.bytesSeen === this.bytesNeeded) {
-              result += String.fromCodePoint(this.codePoint);
-              this._reset();
-              break;
-            }
-          }
-          if (this.bytesNeeded > 0) return result;
-        }
-        const trailing = trailingIncomplete(data, start);
-        const end = data.byteLength - trailing;
-        if (end > start) result += b4a.toString(data, "utf8", start, end);
-        for (let i = end; i < data.byteLength; i++) {
-          const byte = data[i];
-          if (this.bytesNeeded === 0) {
-            if (byte <= 127) {
-              this.bytesSeen = 0;
-              result += String.fromCharCode(byte);
-            } else if (byte >= 194 && byte <= 223) {
-              this.bytesNeeded = 2;
-              this.bytesSeen = 1;
-              this.codePoint = byte & 31;
-            } else if (byte >= 224 && byte <= 239) {
-              if (byte === 224) this.lowerBoundary = 160;
-              else if (byte === 237) this.upperBoundary = 159;
-              this.bytesNeeded = 3;
-              this.bytesSeen = 1;
-              this.codePoint = byte & 15;
-            } else if (byte >= 240 && byte <= 244) {
-              if (byte === 240) this.lowerBoundary = 144;
-              else if (byte === 244) this.upperBoundary = 143;
-              this.bytesNeeded = 4;
-              this.bytesSeen = 1;
-              this.codePoint = byte & 7;
-            } else {
-              this.bytesSeen = 1;
-              result += "\uFFFD";
-            }
-            continue;
-          }
-          if (byte < this.lowerBoundary || byte > this.upperBoundary) {
-            result += "\uFFFD";
-            i--;
-            this._reset();
-            continue;
-          }
-          this.lowerBoundary = 128;
-          this.upperBoundary = 191;
-          this.codePoint = this.codePoint << 6 | byte & 63;
-          this.bytesSeen++;
-          if (this.bytesSeen === this.bytesNeeded) {
-            result += String.fromCodePoint(this.codePoint);
-            this._reset();
-          }
-        }
-        return result;
-      }
-      flush() {
-        const result = this.bytesNeeded > 0 ? "\uFFFD" : "";
-        this._reset();
-        return result;
-      }
-      _reset() {
-        this.codePoint = 0;
-        this.bytesNeeded = 0;
-        this.bytesSeen = 0;
-        this.lowerBoundary = 128;
-        this.upperBoundary = 191;
-      }
-    };
-    function trailingIncomplete(data, start) {
-      const len = data.byteLength;
-      if (len <= start) return 0;
-      const limit = Math.max(start, len - 4);
-      let i = len - 1;
-      while (i > limit && (data[i] & 192) === 128) i--;
-      if (i < start) return 0;
-      const byte = data[i];
-      let needed;
-      if (byte <= 127) return 0;
-      if (byte >= 194 && byte <= 223) needed = 2;
-      else if (byte >= 224 && byte <= 239) needed = 3;
-      else if (byte >= 240 && byte <= 244) needed = 4;
-      else return 0;
-      const available = len - i;
-      return available < needed ? available : 0;
-    }
-    function trailingBytesSeen(data) {
-      const len = data.byteLength;
-      if (len === 0) return 0;
-      const last = data[len - 1];
-      if (last <= 127) return 0;
-      if ((last & 192) !== 128) return 1;
-      const limit = Math.max(0, len - 4);
-      let i = len - 2;
-      while (i >= limit && (data[i] & 192) === 128) i--;
-      if (i < 0) return 1;
-      const first = data[i];
-      let needed;
-      if (first >= 194 && first <= 223) needed = 2;
-      else if (first >= 224 && first <= 239) needed = 3;
-      else if (first >= 240 && first <= 244) needed = 4;
-      else return 1;
-      if (len - i !== needed) return 1;
-      if (needed >= 3) {
-        const second = data[i + 1];
-        if (first === 224 && second < 160) return 1;
-        if (first === 237 && second > 159) return 1;
-        if (first === 240 && second < 144) return 1;
-        if (first === 244 && second > 143) return 1;
-      }
-      return 0;
-    }
-  }
-});
-
-// node_modules/text-decoder/index.js
-var require_text_decoder = __commonJS({
-  "node_modules/text-decoder/index.js"(exports, module) {
-    var PassThroughDecoder = require_pass_through_decoder();
-    var UTF8Decoder = require_utf8_decoder();
-    module.exports = class TextDecoder {
-      constructor(encoding = "utf8") {
-        this.encoding = normalizeEncoding(encoding);
-        switch (this.encoding) {
-          case "utf8":
-            this.decoder = new UTF8Decoder();
-            break;
-          case "utf16le":
-          case "base64":
-            throw new Error("Unsupported encoding: " + this.encoding);
-          default:
-            this.decoder = new PassThroughDecoder(this.encoding);
-        }
-      }
-      get remaining() {
-        return this.decoder.remaining;
-      }
-      push(data) {
-        if (typeof data === "string") return data;
-        return this.decoder.decode(data);
-      }
-      // For Node.js compatibility
-      write(data) {
-        return this.push(data);
-      }
-      end(data) {
-        let result = "";
-        if (data) result = this.push(data);
-        result += this.decoder.flush();
-        return result;
-      }
-    };
-    function normalizeEncoding(encoding) {
-      encoding = encoding.toLowerCase();
-      switch (encoding) {
-        case "utf8":
-        case "utf-8":
-          return "utf8";
-        case "ucs2":
-        case "ucs-2":
-        case "utf16le":
-        case "utf-16le":
-          return "utf16le";
-        case "latin1":
-        case "binary":
-          return "latin1";
-        case "base64":
-        case "ascii":
-        case "hex":
-          return encoding;
-        default:
-          throw new Error("Unknown encoding: " + encoding);
-      }
-    }
-  }
-});
-
-// node_modules/streamx/lib/errors.js
-var require_errors2 = __commonJS({
-  "node_modules/streamx/lib/errors.js"(exports, module) {
-    module.exports = class StreamError extends Error {
-      constructor(msg, code, fn = StreamError) {
-        super(msg);
-        this.code = code;
-        if (Error.captureStackTrace) {
-          Error.captureStackTrace(this, fn);
-        }
-      }
-      static isStreamDestroyed(err) {
-        return err && err.code === "STREAM_DESTROYED";
-      }
-      static isPrematureClose(err) {
-        return err && err.code === "PREMATURE_CLOSE";
-      }
-      static isAborted(err) {
-        return err && err.code === "ABORTED";
-      }
-      static isBadArgument(err) {
-        return err && err.code === "BAD_ARGUMENT";
-      }
-      get name() {
-        return "StreamError";
-      }
-      static STREAM_DESTROYED() {
-        return new StreamError("Stream was destroyed", "STREAM_DESTROYED", StreamError.STREAM_DESTROYED);
-      }
-      static PREMATURE_CLOSE(msg = "Premature close") {
-        return new StreamError(msg, "PREMATURE_CLOSE", StreamError.PREMATURE_CLOSE);
-      }
-      static ABORTED() {
-        return new StreamError("Stream aborted", "ABORTED", StreamError.ABORTED);
-      }
-      static BAD_ARGUMENT(msg = "Bad argument") {
-        return new StreamError(msg, "BAD_ARGUMENT", StreamError.BAD_ARGUMENT);
-      }
-    };
-  }
-});
-
-// node_modules/streamx/index.js
-var require_streamx = __commonJS({
-  "node_modules/streamx/index.js"(exports, module) {
-    var { EventEmitter } = require_default();
-    var FIFO = require_fast_fifo();
-    var TextDecoder2 = require_text_decoder();
-    var StreamError = require_errors2();
-    var qmt = typeof queueMicrotask === "undefined" ? (fn) => global.process.nextTick(fn) : queueMicrotask;
-    var MAX = (1 << 29) - 1;
-    var OPENING = 1;
-    var PREDESTROYING = 2;
-    var DESTROYING = 4;
-    var DESTROYED = 8;
-    var NOT_OPENING = MAX ^ OPENING;
-    var NOT_PREDESTROYING = MAX ^ PREDESTROYING;
-    var READ_ACTIVE = 1 << 4;
-    var READ_UPDATING = 2 << 4;
-    var READ_PRIMARY = 4 << 4;
-    var READ_QUEUED = 8 << 4;
-    var READ_RESUMED = 16 << 4;
-    var READ_PIPE_DRAINED = 32 << 4;
-    var READ_ENDING = 64 << 4;
-    var READ_EMIT_DATA = 128 << 4;
-    var READ_EMIT_READABLE = 256 << 4;
-    var READ_EMITTED_READABLE = 512 << 4;
-    var READ_DONE = 1024 << 4;
-    var READ_NEXT_TICK = 2048 << 4;
-    var READ_NEEDS_PUSH = 4096 << 4;
-    var READ_READ_AHEAD = 8192 << 4;
-    var READ_FLOWING = READ_RESUMED | READ_PIPE_DRAINED;
-    var READ_ACTIVE_AND_NEEDS_PUSH = READ_ACTIVE | READ_NEEDS_PUSH;
-    var READ_PRIMARY_AND_ACTIVE = READ_PRIMARY | READ_ACTIVE;
-    var READ_EMIT_READABLE_AND_QUEUED = READ_EMIT_READABLE | READ_QUEUED;
-    var READ_RESUMED_READ_AHEAD = READ_RESUMED | READ_READ_AHEAD;
-    var READ_NOT_ACTIVE = MAX ^ READ_ACTIVE;
-    var READ_NON_PRIMARY = MAX ^ READ_PRIMARY;
-    var READ_NON_PRIMARY_AND_PUSHED = MAX ^ (READ_PRIMARY | READ_NEEDS_PUSH);
-    var READ_PUSHED = MAX ^ READ_NEEDS_PUSH;
-    var READ_PAUSED = MAX ^ READ_RESUMED;
-    var READ_NOT_QUEUED = MAX ^ (READ_QUEUED | READ_EMITTED_READABLE);
-    var READ_NOT_ENDING = MAX ^ READ_ENDING;
-    var READ_PIPE_NOT_DRAINED = MAX ^ READ_FLOWING;
-    var READ_NOT_NEXT_TICK = MAX ^ READ_NEXT_TICK;
-    var READ_NOT_UPDATING = MAX ^ READ_UPDATING;
-    var READ_NO_READ_AHEAD = MAX ^ READ_READ_AHEAD;
-    var READ_PAUSED_NO_READ_AHEAD = MAX ^ READ_RESUMED_READ_AHEAD;
-    var WRITE_ACTIVE = 1 << 18;
-    var WRITE_UPDATING = 2 << 18;
-    var WRITE_PRIMARY = 4 << 18;
-    var WRITE_QUEUED = 8 << 18;
-    var WRITE_UNDRAINED = 16 << 18;
-    var WRITE_DONE = 32 << 18;
-    var WRITE_EMIT_DRAIN = 64 << 18;
-    var WRITE_NEXT_TICK = 128 << 18;
-    var WRITE_WRITING = 256 << 18;
-    var WRITE_FINISHING = 512 << 18;
-    var WRITE_CORKED = 1024 << 18;
-    var WRITE_NOT_ACTIVE = MAX ^ (WRITE_ACTIVE | WRITE_WRITING);
-    var WRITE_NON_PRIMARY = MAX ^ WRITE_PRIMARY;
-    var WRITE_NOT_FINISHING = MAX ^ (WRITE_ACTIVE | WRITE_FINISHING);
-    var WRITE_DRAINED = MAX ^ WRITE_UNDRAINED;
-    var WRITE_NOT_QUEUED = MAX ^ WRITE_QUEUED;
-    var WRITE_NOT_NEXT_TICK = MAX ^ WRITE_NEXT_TICK;
-    var WRITE_NOT_UPDATING = MAX ^ WRITE_UPDATING;
-    var WRITE_NOT_CORKED = MAX ^ WRITE_CORKED;
-    var ACTIVE = READ_ACTIVE | WRITE_ACTIVE;
-    var NOT_ACTIVE = MAX ^ ACTIVE;
-    var DONE = READ_DONE | WRITE_DONE;
-    var DESTROY_STATUS = DESTROYING | DESTROYED | PREDESTROYING;
-    var OPEN_STATUS = DESTROY_STATUS | OPENING;
-    var AUTO_DESTROY = DESTROY_STATUS | DONE;
-    var NON_PRIMARY = WRITE_NON_PRIMARY & READ_NON_PRIMARY;
-    var ACTIVE_OR_TICKING = WRITE_NEXT_TICK | READ_NEXT_TICK;
-    var TICKING = ACTIVE_OR_TICKING & NOT_ACTIVE;
-    var IS_OPENING = OPEN_STATUS | TICKING;
-    var READ_PRIMARY_STATUS = OPEN_STATUS | READ_ENDING | READ_DONE;
-    var READ_STATUS = OPEN_STATUS | READ_DONE | READ_QUEUED;
-    var READ_ENDING_STATUS = OPEN_STATUS | READ_ENDING | READ_QUEUED;
-    var READ_READABLE_STATUS = OPEN_STATUS | READ_EMIT_READABLE | READ_QUEUED | READ_EMITTED_READABLE;
-    var SHOULD_NOT_READ = OPEN_STATUS | READ_ACTIVE | READ_ENDING | READ_DONE | READ_NEEDS_PUSH | READ_READ_AHEAD;
-    var READ_BACKPRESSURE_STATUS = DESTROY_STATUS | READ_ENDING | READ_DONE;
-    var READ_UPDATE_SYNC_STATUS = READ_UPDATING | OPEN_STATUS | READ_NEXT_TICK | READ_PRIMARY;
-    var READ_NEXT_TICK_OR_OPENING = READ_NEXT_TICK | OPENING;
-    var WRITE_PRIMARY_STATUS = OPEN_STATUS | WRITE_FINISHING | WRITE_DONE;
-    var WRITE_QUEUED_AND_UNDRAINED = WRITE_QUEUED | WRITE_UNDRAINED;
-    var WRITE_QUEUED_AND_ACTIVE = WRITE_QUEUED | WRITE_ACTIVE;
-    var WRITE_DRAIN_STATUS = WRITE_QUEUED | WRITE_UNDRAINED | OPEN_STATUS | WRITE_ACTIVE;
-    var WRITE_STATUS = OPEN_STATUS | WRITE_ACTIVE | WRITE_QUEUED | WRITE_CORKED;
-    var WRITE_PRIMARY_AND_ACTIVE = WRITE_PRIMARY | WRITE_ACTIVE;
-    var WRITE_ACTIVE_AND_WRITING = WRITE_ACTIVE | WRITE_WRITING;
-    var WRITE_FINISHING_STATUS = OPEN_STATUS | WRITE_FINISHING | WRITE_QUEUED_AND_ACTIVE | WRITE_DONE;
-    var WRITE_BACKPRESSURE_STATUS = WRITE_UNDRAINED | DESTROY_STATUS | WRITE_FINISHING | WRITE_DONE;
-    var WRITE_UPDATE_SYNC_STATUS = WRITE_UPDATING | OPEN_STATUS | WRITE_NEXT_TICK | WRITE_PRIMARY;
-    var WRITE_DROP_DATA = WRITE_FINISHING | WRITE_DONE | DESTROY_STATUS;
-    var asyncIterator = Symbol.asyncIterator || /* @__PURE__ */ Symbol("asyncIterator");
-    var WritableState = class {
-      constructor(stream, { highWaterMark = 16384, map = null, mapWritable, byteLength, byteLengthWritable } = {}) {
-        this.stream = stream;
-        this.queue = new FIFO();
-        this.highWaterMark = highWaterMark;
-        this.buffered = 0;
-        this.error = null;
-        this.pipeline = null;
-        this.drains = null;
-        this.byteLength = byteLengthWritable || byteLength || defaultByteLength;
-        this.map = mapWritable || map;
-        this.afterWrite = afterWrite.bind(this);
-        this.afterUpdateNextTick = updateWriteNT.bind(this);
-      }
-      get ending() {
-        return (this.stream._duplexState & WRITE_FINISHING) !== 0;
-      }
-      get ended() {
-        return (this.stream._duplexState & WRITE_DONE) !== 0;
-      }
-      push(data) {
-        if ((this.stream._duplexState & WRITE_DROP_DATA) !== 0) return false;
-        if (this.map !== null) data = this.map(data);
-        this.buffered += this.byteLength(data);
-        this.queue.push(data);
-        if (this.buffered < this.highWaterMark) {
-          this.stream._duplexState |= WRITE_QUEUED;
-          return true;
-        }
-        this.stream._duplexState |= WRITE_QUEUED_AND_UNDRAINED;
-        return false;
-      }
-      shift() {
-        const data = this.queue.shift();
-        this.buffered -= this.byteLength(data);
-        if (this.buffered === 0) this.stream._duplexState &= WRITE_NOT_QUEUED;
-        return data;
-      }
-      end(data) {
-        if (typeof data === "function") {
-          this.stream.once("finish", data);
-        } else if (data !== void 0 && data !== null) {
-          this.push(data);
-        }
-        this.stream._duplexState = (this.stream._duplexState | WRITE_FINISHING) & WRITE_NON_PRIMARY;
-      }
-      autoBatch(data, cb) {
-        const buffer = [];
-        const stream = this.stream;
-        buffer.push(data);
-        while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED_AND_ACTIVE) {
-          buffer.push(stream._writableState.shift());
-        }
-        if ((stream._duplexState & OPEN_STATUS) !== 0) return cb(null);
-        stream._writev(buffer, cb);
-      }
-      update() {
-        const stream = this.stream;
-        stream._duplexState |= WRITE_UPDATING;
-        do {
-          while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED) {
-            const data = this.shift();
-            stream._duplexState |= WRITE_ACTIVE_AND_WRITING;
-            stream._write(data, this.afterWrite);
-          }
-          if ((stream._duplexState & WRITE_PRIMARY_AND_ACTIVE) === 0) this.updateNonPrimary();
-        } while (this.continueUpdate() === true);
-        stream._duplexState &= WRITE_NOT_UPDATING;
-      }
-      updateNonPrimary() {
-        const stream = this.stream;
-        if ((stream._duplexState & WRITE_FINISHING_STATUS) === WRITE_FINISHING) {
-          stream._duplexState = stream._duplexState | WRITE_ACTIVE;
-          stream._final(afterFinal.bind(this));
-          return;
-        }
-        if ((stream._duplexState & DESTROY_STATUS) === DESTROYING) {
-          if ((stream._duplexState & ACTIVE_OR_TICKING) === 0) {
-            stream._duplexState |= ACTIVE;
-            stream._destroy(afterDestroy.bind(this));
-          }
-          return;
-        }
-        if ((stream._duplexState & IS_OPENING) === OPENING) {
-          stream._duplexState = (stream._duplexState | ACTIVE) & NOT_OPENING;
-          stream._open(afterOpen.bind(this));
-        }
-      }
-      continueUpdate() {
-        if ((this.stream._duplexState & WRITE_NEXT_TICK) === 0) return false;
-        this.stream._duplexState &= WRITE_NOT_NEXT_TICK;
-        return true;
-      }
-      updateCallback() {
-        if ((this.stream._duplexState & WRITE_UPDATE_SYNC_STATUS) === WRITE_PRIMARY) {
-          this.update();
-        } else {
-          this.updateNextTick();
-        }
-      }
-      updateNextTick() {
-        if ((this.stream._duplexState & WRITE_NEXT_TICK) !== 0) return;
-        this.stream._duplexState |= WRITE_NEXT_TICK;
-        if ((this.stream._duplexState & WRITE_UPDATING) === 0) qmt(this.afterUpdateNextTick);
-      }
-    };
-    var ReadableState = class {
-      constructor(stream, { highWaterMark = 16384, map = null, mapReadable, byteLength, byteLengthReadable } = {}) {
-        this.stream = stream;
-        this.queue = new FIFO();
-        this.highWaterMark = highWaterMark === 0 ? 1 : highWaterMark;
-        this.buffered = 0;
-        this.readAhead = highWaterMark > 0;
-        this.error = null;
-        this.pipeline = null;
-        this.byteLength = byteLengthReadable || byteLength || defaultByteLength;
-        this.map = mapReadable || map;
-        this.pipeTo = null;
-        this.afterRead = afterRead.bind(this);
-        this.afterUpdateNextTick = updateReadNT.bind(this);
-      }
-      get ending() {
-        return (this.stream._duplexState & READ_ENDING) !== 0;
-      }
-      get ended() {
-        return (this.stream._duplexState & READ_DONE) !== 0;
-      }
-      pipe(pipeTo, cb) {
-        if (this.pipeTo !== null) throw StreamError.BAD_ARGUMENT("Can only pipe to one destination");
-        if (typeof cb !== "function") cb = null;
-        this.stream._duplexState |= READ_PIPE_DRAINED;
-        this.pipeTo = pipeTo;
-        this.pipeline = new Pipeline(this.stream, pipeTo, cb);
-        if (cb) this.stream.on("error", noop);
-        if (isStreamx(pipeTo)) {
-          pipeTo._writableState.pipeline = this.pipeline;
-          if (cb) pipeTo.on("error", noop);
-          pipeTo.on("finish", this.pipeline.finished.bind(this.pipeline));
-        } else {
-          const onerror = this.pipeline.done.bind(this.pipeline, pipeTo);
-          const onclose = this.pipeline.done.bind(this.pipeline, pipeTo, null);
-          pipeTo.on("error", onerror);
-          pipeTo.on("close", onclose);
-          pipeTo.on("finish", this.pipeline.finished.bind(this.pipeline));
-        }
-        pipeTo.on("drain", afterDrain.bind(this));
-        this.stream.emit("piping", pipeTo);
-        pipeTo.emit("pipe", this.stream);
-      }
-      push(data) {
-        const stream = this.stream;
-        if (data === null) {
-          this.highWaterMark = 0;
-          stream._duplexState = (stream._duplexState | READ_ENDING) & READ_NON_PRIMARY_AND_PUSHED;
-          return false;
-        }
-        if (this.map !== null) {
-          data = this.map(data);
-          if (data === null) {
-            stream._duplexState &= READ_PUSHED;
-            return this.buffered < this.highWaterMark;
-          }
-        }
-        this.buffered += this.byteLength(data);
-        this.queue.push(data);
-        stream._duplexState = (stream._duplexState | READ_QUEUED) & READ_PUSHED;
-        return this.buffered < this.highWaterMark;
-      }
-      shift() {
-        const data = this.queue.shift();
-        this.buffered -= this.byteLength(data);
-        if (this.buffered === 0) {
-          this.stream._duplexState &= READ_NOT_QUEUED;
-        }
-        return data;
-      }
-      unshift(data) {
-        const pending = [this.map !== null ? this.map(data) : data];
-        while (this.buffered > 0) pending.push(this.shift());
-        for (let i = 0; i < pending.length - 1; i++) {
-          const data2 = pending[i];
-          this.buffered += this.byteLength(data2);
-          this.queue.push(data2);
-        }
-        this.push(pending[pending.length - 1]);
-      }
-      read() {
-        const stream = this.stream;
-        if ((stream._duplexState & READ_STATUS) === READ_QUEUED) {
-          const data = this.shift();
-          if (this.pipeTo !== null && this.pipeTo.write(data) === false) {
-            stream._duplexState &= READ_PIPE_NOT_DRAINED;
-          }
-          if ((stream._duplexState & READ_EMIT_DATA) !== 0) {
-            stream.emit("data", data);
-          }
-          return data;
-        }
-        if (this.readAhead === false) {
-          stream._duplexState |= READ_READ_AHEAD;
-          this.updateNextTick();
-        }
-        return null;
-      }
-      drain() {
-        const stream = this.stream;
-        while ((stream._duplexState & READ_STATUS) === READ_QUEUED && (stream._duplexState & READ_FLOWING) !== 0) {
-          const data = this.shift();
-          if (this.pipeTo !== null && this.pipeTo.write(data) === false) {
-            stream._duplexState &= READ_PIPE_NOT_DRAINED;
-          }
-          if ((stream._duplexState & READ_EMIT_DATA) !== 0) {
-            stream.emit("data", data);
-          }
-        }
-      }
-      update() {
-        const stream = this.stream;
-        stream._duplexState |= READ_UPDATING;
-        do {
-          this.drain();
-          while (this.buffered < this.highWaterMark && (stream._duplexState & SHOULD_NOT_READ) === READ_READ_AHEAD) {
-            stream._duplexState |= READ_ACTIVE_AND_NEEDS_PUSH;
-            stream._read(this.afterRead);
-            this.drain();
-          }
-          if ((stream._duplexState & READ_READABLE_STATUS) === READ_EMIT_READABLE_AND_QUEUED) {
-            stream._duplexState |= READ_EMITTED_READABLE;
-            stream.emit("readable");
-          }
-          if ((stream._duplexState & READ_PRIMARY_AND_ACTIVE) === 0) {
-            this.updateNonPrimary();
-          }
-        } while (this.continueUpdate() === true);
-        stream._duplexState &= READ_NOT_UPDATING;
-      }
-      updateNonPrimary() {
-        const stream = this.stream;
-        if ((stream._duplexState & READ_ENDING_STATUS) === READ_ENDING) {
-          stream._duplexState = (stream._duplexState | READ_DONE) & READ_NOT_ENDING;
-          stream.emit("end");
-          if ((stream._duplexState & AUTO_DESTROY) === DONE) {
-            stream._duplexState |= DESTROYING;
-          }
-          if (this.pipeTo !== null) {
-            this.pipeTo.end();
-          }
-        }
-        if ((stream._duplexState & DESTROY_STATUS) === DESTROYING) {
-          if ((stream._duplexState & ACTIVE_OR_TICKING) === 0) {
-            stream._duplexState |= ACTIVE;
-            stream._destroy(afterDestroy.bind(this));
-          }
-          return;
-        }
-        if ((stream._duplexState & IS_OPENING) === OPENING) {
-          stream._duplexState = (stream._duplexState | ACTIVE) & NOT_OPENING;
-          stream._open(afterOpen.bind(this));
-        }
-      }
-      continueUpdate() {
-        if ((this.stream._duplexState & READ_NEXT_TICK) === 0) return false;
-        this.stream._duplexState &= READ_NOT_NEXT_TICK;
-        return true;
-      }
-      updateCallback() {
-        if ((this.stream._duplexState & READ_UPDATE_SYNC_STATUS) === READ_PRIMARY) {
-          this.update();
-        } else {
-          this.updateNextTick();
-        }
-      }
-      updateNextTickIfOpen() {
-        if ((this.stream._duplexState & READ_NEXT_TICK_OR_OPENING) !== 0) return;
-        this.stream._duplexState |= READ_NEXT_TICK;
-        if ((this.stream._duplexState & READ_UPDATING) === 0) qmt(this.afterUpdateNextTick);
-      }
-      updateNextTick() {
-        if ((this.stream._duplexState & READ_NEXT_TICK) !== 0) return;
-        this.stream._duplexState |= READ_NEXT_TICK;
-        if ((this.stream._duplexState & READ_UPDATING) === 0) qmt(this.afterUpdateNextTick);
-      }
-    };
-    var TransformState = class {
-      constructor(stream) {
-        this.data = null;
-        this.afterTransform = afterTransform.bind(stream);
-        this.afterFinal = null;
-      }
-    };
-    var Pipeline = class {
-      constructor(src, dst, cb) {
-        this.from = src;
-        this.to = dst;
-        this.afterPipe = cb;
-        this.error = null;
-        this.pipeToFinished = false;
-      }
-      finished() {
-        this.pipeToFinished = true;
-      }
-      done(stream, err) {
-        if (err) this.error = err;
-        if (stream === this.to) {
-          this.to = null;
-          if (this.from !== null) {
-            if ((this.from._duplexState & READ_DONE) === 0 || !this.pipeToFinished) {
-              this.from.destroy(this.error || StreamError.PREMATURE_CLOSE("Writable stream closed"));
-            }
-            return;
-          }
-        }
-        if (stream === this.from) {
-          this.from = null;
-          if (this.to !== null) {
-            if ((stream._duplexState & READ_DONE) === 0) {
-              this.to.destroy(this.error || StreamError.PREMATURE_CLOSE("Readable stream closed"));
-            }
-            return;
-          }
-        }
-        if (this.afterPipe !== null) this.afterPipe(this.error);
-        this.to = this.from = this.afterPipe = null;
-      }
-    };
-    function afterDrain() {
-      this.stream._duplexState |= READ_PIPE_DRAINED;
-      this.updateCallback();
-    }
-    function afterFinal(err) {
-      const stream = this.stream;
-      if (err) stream.destroy(err);
-      if ((stream._duplexState & DESTROY_STATUS) === 0) {
-        stream._duplexState |= WRITE_DONE;
-        stream.emit("finish");
-      }
-      if ((stream._duplexState & AUTO_DESTROY) === DONE) {
-        stream._duplexState |= DESTROYING;
-      }
-      stream._duplexState &= WRITE_NOT_FINISHING;
-      if ((stream._duplexState & WRITE_UPDATING) === 0) {
-        this.update();
-      } else {
-        this.updateNextTick();
-      }
-    }
-    function afterDestroy(err) {
-      const stream = this.stream;
-      if (!err && !StreamError.isStreamDestroyed(this.error)) err = this.error;
-      if (err) stream.emit("error", err);
-      stream._duplexState |= DESTROYED;
-      stream.emit("close");
-      const rs = stream._readableState;
-      const ws = stream._writableState;
-      if (rs !== null && rs.pipeline !== null) {
-        rs.pipeline.done(stream, err);
-      }
-      if (ws !== null) {
-        while (ws.drains !== null && ws.drains.length > 0) {
-          ws.drains.shift().resolve(false);
-        }
-        if (ws.pipeline !== null) {
-          ws.pipeline.done(stream, err);
-        }
-      }
-    }
-    function afterWrite(err) {
-      const stream = this.stream;
-      if (err) stream.destroy(err);
-      stream._duplexState &= WRITE_NOT_ACTIVE;
-      if (this.drains !== null) tickDrains(this.drains);
-      if ((stream._duplexState & WRITE_DRAIN_STATUS) === WRITE_UNDRAINED) {
-        stream._duplexState &= WRITE_DRAINED;
-        if ((stream._duplexState & WRITE_EMIT_DRAIN) === WRITE_EMIT_DRAIN) {
-          stream.emit("drain");
-        }
-      }
-      this.updateCallback();
-    }
-    function afterRead(err) {
-      if (err) this.stream.destroy(err);
-      this.stream._duplexState &= READ_NOT_ACTIVE;
-      if (this.readAhead === false && (this.stream._duplexState & READ_RESUMED) === 0) {
-        this.stream._duplexState &= READ_NO_READ_AHEAD;
-      }
-      this.updateCallback();
-    }
-    function updateReadNT() {
-      if ((this.stream._duplexState & READ_UPDATING) === 0) {
-        this.stream._duplexState &= READ_NOT_NEXT_TICK;
-        this.update();
-      }
-    }
-    function updateWriteNT() {
-      if ((this.stream._duplexState & WRITE_UPDATING) === 0) {
-        this.stream._duplexState &= WRITE_NOT_NEXT_TICK;
-        this.update();
-      }
-    }
-    function tickDrains(drains) {
-      for (let i = 0; i < drains.length; i++) {
-        if (--drains[i].writes === 0) {
-          drains.shift().resolve(true);
-          i--;
-        }
-      }
-    }
-    function afterOpen(err) {
-      const stream = this.stream;
-      if (err) stream.destroy(err);
-      if ((stream._duplexState & DESTROYING) === 0) {
-        if ((stream._duplexState & READ_PRIMARY_STATUS) === 0) {
-          stream._duplexState |= READ_PRIMARY;
-        }
-        if ((stream._duplexState & WRITE_PRIMARY_STATUS) === 0) {
-          stream._duplexState |= WRITE_PRIMARY;
-        }
-        stream.emit("open");
-      }
-      stream._duplexState &= NOT_ACTIVE;
-      if (stream._writableState !== null) {
-        stream._writableState.updateCallback();
-      }
-      if (stream._readableState !== null) {
-        stream._readableState.updateCallback();
-      }
-    }
-    function afterTransform(err, data) {
-      if (data !== void 0 && data !== null) this.push(data);
-      this._writableState.afterWrite(err);
-    }
-    function newListener(name) {
-      if (this._readableState !== null) {
-        if (name === "data") {
-          this._duplexState |= READ_EMIT_DATA | READ_RESUMED_READ_AHEAD;
-          this._readableState.updateNextTick();
-        }
-        if (name === "readable") {
-          this._duplexState |= READ_EMIT_READABLE;
-          this._readableState.updateNextTick();
-        }
-      }
-      if (this._writableState !== null) {
-        if (name === "drain") {
-          this._duplexState |= WRITE_EMIT_DRAIN;
-          this._writableState.updateNextTick();
-        }
-      }
-    }
-    var Stream = class extends EventEmitter {
-      constructor(opts) {
-        super();
-        this._duplexState = 0;
-        this._readableState = null;
-        this._writableState = null;
-        if (opts) {
-          if (opts.open) this._open = opts.open;
-          if (opts.destroy) this._destroy = opts.destroy;
-          if (opts.predestroy) this._predestroy = opts.predestroy;
-          if (opts.signal) opts.signal.addEventListener("abort", abort.bind(this));
-        }
-        this.on("newListener", newListener);
-      }
-      _open(cb) {
-        cb(null);
-      }
-      _destroy(cb) {
-        cb(null);
-      }
-      _predestroy() {
-      }
-      get readable() {
-        return this._readableState !== null ? true : void 0;
-      }
-      get writable() {
-        return this._writableState !== null ? true : void 0;
-      }
-      get destroyed() {
-        return (this._duplexState & DESTROYED) !== 0;
-      }
-      get destroying() {
-        return (this._duplexState & DESTROY_STATUS) !== 0;
-      }
-      destroy(err) {
-        if ((this._duplexState & DESTROY_STATUS) === 0) {
-          if (!err) err = StreamError.STREAM_DESTROYED();
-          this._duplexState = (this._duplexState | DESTROYING) & NON_PRIMARY;
-          if (this._readableState !== null) {
-            this._readableState.highWaterMark = 0;
-            this._readableState.error = err;
-          }
-          if (this._writableState !== null) {
-            this._writableState.highWaterMark = 0;
-            this._writableState.error = err;
-          }
-          this._duplexState |= PREDESTROYING;
-          this._predestroy();
-          this._duplexState &= NOT_PREDESTROYING;
-          if (this._readableState !== null) {
-            this._readableState.updateNextTick();
-          }
-          if (this._writableState !== null) {
-            this._writableState.updateNextTick();
-          }
-        }
-      }
-    };
-    var Readable5 = class _Readable extends Stream {
-      constructor(opts) {
-        super(opts);
-        this._duplexState |= OPENING | WRITE_DONE | READ_READ_AHEAD;
-        this._readableState = new ReadableState(this, opts);
-        if (opts) {
-          if (this._readableState.readAhead === false) this._duplexState &= READ_NO_READ_AHEAD;
-          if (opts.read) this._read = opts.read;
-          if (opts.eagerOpen) this._readableState.updateNextTick();
-          if (opts.encoding) this.setEncoding(opts.encoding);
-        }
-      }
-      static deferred(fn, opts) {
-        const out = new PassThrough(opts);
-        fn().then((src) => {
-          if (src === null) return out.end();
-          if (out.destroying) return;
-          pipeline7(src, out, noop);
-        }).catch((err) => out.destroy(err));
-        return out;
-      }
-      setEncoding(encoding) {
-        const dec = new TextDecoder2(encoding);
-        const map = this._readableState.map || echo;
-        this._readableState.map = mapOrSkip;
-        return this;
-        function mapOrSkip(data) {
-          const next = dec.push(data);
-          return next === "" && (data.byteLength !== 0 || dec.remaining > 0) ? null : map(next);
-        }
-      }
-      _read(cb) {
-        cb(null);
-      }
-      pipe(dest, cb) {
-        this._readableState.updateNextTick();
-        this._readableState.pipe(dest, cb);
-        return dest;
-      }
-      read() {
-        this._readableState.updateNextTick();
-        return this._readableState.read();
-      }
-      push(data) {
-        this._readableState.updateNextTickIfOpen();
-        return this._readableState.push(data);
-      }
-      unshift(data) {
-        this._readableState.updateNextTickIfOpen();
-        return this._readableState.unshift(data);
-      }
-      resume() {
-        this._duplexState |= READ_RESUMED_READ_AHEAD;
-        this._readableState.updateNextTick();
-        return this;
-      }
-      pause() {
-        this._duplexState &= this._readableState.readAhead === false ? READ_PAUSED_NO_READ_AHEAD : READ_PAUSED;
-        return this;
-      }
-      static _fromAsyncIterator(ite, opts) {
-        let destroy;
-        const rs = new _Readable({
-          ...opts,
-          read(cb) {
-            ite.next().then(push2).then(cb.bind(null, null)).catch(cb);
-          },
-          predestroy() {
-            destroy = ite.return();
-          },
-          destroy(cb) {
-            if (!destroy) return cb(null);
-            destroy.then(cb.bind(null, null)).catch(cb);
-          }
-        });
-        return rs;
-        function push2(data) {
-          if (data.done) rs.push(null);
-          else rs.push(data.value);
-        }
-      }
-      static from(data, opts) {
-        if (isReadStreamx(data)) return data;
-        if (data[asyncIterator]) return this._fromAsyncIterator(data[asyncIterator](), opts);
-        if (!Array.isArray(data)) data = data === void 0 ? [] : [data];
-        let i = 0;
-        return new _Readable({
-          ...opts,
-          read(cb) {
-            this.push(i === data.length ? null : data[i++]);
-            cb(null);
-          }
-        });
-      }
-      static isBackpressured(rs) {
-        return (rs._duplexState & READ_BACKPRESSURE_STATUS) !== 0 || rs._readableState.buffered >= rs._readableState.highWaterMark;
-      }
-      static isPaused(rs) {
-        return (rs._duplexState & READ_RESUMED) === 0;
-      }
-      [asyncIterator]() {
-        const stream = this;
-        let error2 = null;
-        let promiseResolve = null;
-        let promiseReject = null;
-        this.on("error", (err) => {
-          error2 = err;
-        });
-        this.on("readable", onreadable);
-        this.on("close", onclose);
-        return {
-          [asyncIterator]() {
-            return this;
-          },
-          next() {
-            return new Promise(function(resolve8, reject) {
-              promiseResolve = resolve8;
-              promiseReject = reject;
-              const data = stream.read();
-              if (data !== null) ondata(data);
-              else if ((stream._duplexState & DESTROYED) !== 0) ondata(null);
-            });
-          },
-          return() {
-            return destroy(null);
-          },
-          throw(err) {
-            return destroy(err);
-          }
-        };
-        function onreadable() {
-          if (promiseResolve !== null) ondata(stream.read());
-        }
-        function onclose() {
-          if (promiseResolve !== null) ondata(null);
-        }
-        function ondata(data) {
-          if (promiseReject === null) return;
-          if (error2) {
-            promiseReject(error2);
-          } else if (data === null && (stream._duplexState & READ_DONE) === 0) {
-            promiseReject(StreamError.STREAM_DESTROYED());
-          } else {
-            promiseResolve({ value: data, done: data === null });
-          }
-          promiseReject = promiseResolve = null;
-        }
-        function destroy(err) {
-          stream.destroy(err);
-          return new Promise((resolve8, reject) => {
-            if (stream._duplexState & DESTROYED) return resolve8({ value: void 0, done: true });
-            stream.once("close", function() {
-              if (err) reject(err);
-              else resolve8({ value: void 0, done: true });
-            });
-          });
-        }
-      }
-    };
-    var Writable3 = class extends Stream {
-      constructor(opts) {
-        super(opts);
-        this._duplexState |= OPENING | READ_DONE;
-        this._writableState = new WritableState(this, opts);
-        if (opts) {
-          if (opts.writev) this._writev = opts.writev;
-          if (opts.write) this._write = opts.write;
-          if (opts.final) this._final = opts.final;
-          if (opts.eagerOpen) this._writableState.updateNextTick();
-        }
-      }
-      cork() {
-        this._duplexState |= WRITE_CORKED;
-      }
-      uncork() {
-        this._duplexState &= WRITE_NOT_CORKED;
-        this._writableState.updateNextTick();
-      }
-      _writev(batch, cb) {
-        cb(null);
-      }
-      _write(data, cb) {
-        this._writableState.autoBatch(data, cb);
-      }
-      _final(cb) {
-        cb(null);
-      }
-      static isBackpressured(ws) {
-        return (ws._duplexState & WRITE_BACKPRESSURE_STATUS) !== 0;
-      }
-      static drained(ws) {
-        if (ws.destroyed) return Promise.resolve(false);
-        const state = ws._writableState;
-        const pending = isWritev(ws) ? Math.min(1, state.queue.length) : state.queue.length;
-        const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
-        if (writes === 0) return Promise.resolve(true);
-        if (state.drains === null) state.drains = [];
-        return new Promise((resolve8) => {
-          state.drains.push({ writes, resolve: resolve8 });
-        });
-      }
-      write(data) {
-        this._writableState.updateNextTick();
-        return this._writableState.push(data);
-      }
-      end(data) {
-        this._writableState.updateNextTick();
-        this._writableState.end(data);
-        return this;
-      }
-    };
-    var Duplex = class extends Readable5 {
-      // and Writable
-      constructor(opts) {
-        super(opts);
-        this._duplexState = OPENING | this._duplexState & READ_READ_AHEAD;
-        this._writableState = new WritableState(this, opts);
-        if (opts) {
-          if (opts.writev) this._writev = opts.writev;
-          if (opts.write) this._write = opts.write;
-          if (opts.final) this._final = opts.final;
-        }
-      }
-      cork() {
-        this._duplexState |= WRITE_CORKED;
-      }
-      uncork() {
-        this._duplexState &= WRITE_NOT_CORKED;
-        this._writableState.updateNextTick();
-      }
-      _writev(batch, cb) {
-        cb(null);
-      }
-      _write(data, cb) {
-        this._writableState.autoBatch(data, cb);
-      }
-      _final(cb) {
-        cb(null);
-      }
-      write(data) {
-        this._writableState.updateNextTick();
-        return this._writableState.push(data);
-      }
-      end(data) {
-        this._writableState.updateNextTick();
-        this._writableState.end(data);
-        return this;
-      }
-    };
-    var Transform2 = class extends Duplex {
-      constructor(opts) {
-        super(opts);
-        this._transformState = new TransformState(this);
-        if (opts) {
-          if (opts.transform) this._transform = opts.transform;
-          if (opts.flush) this._flush = opts.flush;
-        }
-      }
-      _write(data, cb) {
-        if (this._readableState.buffered >= this._readableState.highWaterMark) {
-          this._transformState.data = data;
-        } else {
-          this._transform(data, this._transformState.afterTransform);
-        }
-      }
-      _read(cb) {
-        if (this._transformState.data !== null) {
-          const data = this._transformState.data;
-          this._transformState.data = null;
-          cb(null);
-          this._transform(data, this._transformState.afterTransform);
-        } else {
-          cb(null);
-        }
-      }
-      destroy(err) {
-        super.destroy(err);
-        if (this._transformState.data !== null) {
-          this._transformState.data = null;
-          this._transformState.afterTransform();
-        }
-      }
-      _transform(data, cb) {
-        cb(null, data);
-      }
-      _flush(cb) {
-        cb(null);
-      }
-      _final(cb) {
-        this._transformState.afterFinal = cb;
-        this._flush(transformAfterFlush.bind(this));
-      }
-    };
-    var PassThrough = class extends Transform2 {
-    };
-    function transformAfterFlush(err, data) {
-      const cb = this._transformState.afterFinal;
-      if (err) return cb(err);
-      if (data !== null && data !== void 0) this.push(data);
-      this.push(null);
-      cb(null);
-    }
-    function pipelinePromise(...streams) {
-      return new Promise((resolve8, reject) => {
-        return pipeline7(...streams, (err) => {
-          if (err) return reject(err);
-          resolve8();
-        });
-      });
-    }
-    function pipeline7(stream, ...streams) {
-      const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
-      const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
-      if (all.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
-      let src = all[0];
-      let dest = null;
-      let error2 = null;
-      for (let i = 1; i < all.length; i++) {
-        dest = all[i];
-        if (isStreamx(src)) {
-          src.pipe(dest, onerror);
-        } else {
-          errorHandle(src, true, i > 1, onerror);
-          src.pipe(dest);
-        }
-        src = dest;
-      }
-      if (done) {
-        let fin = false;
-        const autoDestroy = isStreamx(dest) || !!(dest._writableState && dest._writableState.autoDestroy);
-        dest.on("error", (err) => {
-          if (error2 === null) error2 = err;
-        });
-        dest.on("finish", () => {
-          fin = true;
-          if (!autoDestroy) done(error2);
-        });
-        if (autoDestroy) {
-          dest.on("close", () => done(error2 || (fin ? null : StreamError.PREMATURE_CLOSE())));
-        }
-      }
-      return dest;
-      function errorHandle(s, rd, wr, onerror2) {
-        s.on("error", onerror2);
-        s.on("close", onclose);
-        function onclose() {
-          if (rd && s._readableState && !s._readableState.ended) {
-            return onerror2(StreamError.PREMATURE_CLOSE());
-          }
-          if (wr && s._writableState && !s._writableState.ended) {
-            return onerror2(StreamError.PREMATURE_CLOSE());
-          }
-        }
-      }
-      function onerror(err) {
-        if (!err || error2) return;
-        error2 = err;
-        for (const s of all) {
-          s.destroy(err);
-        }
-      }
-    }
-    function echo(s) {
-      return s;
-    }
-    function isStream(stream) {
-      return !!stream._readableState || !!stream._writableState;
-    }
-    function isStreamx(stream) {
-      return typeof stream._duplexState === "number" && isStream(stream);
-    }
-    function isEnding(stream) {
-      return !!stream._readableState && stream._readableState.ending;
-    }
-    function isEnded(stream) {
-      return !!stream._readableState && stream._readableState.ended;
-    }
-    function isFinishing(stream) {
-      return !!stream._writableState && stream._writableState.ending;
-    }
-    function isFinished(stream) {
-      return !!stream._writableState && stream._writableState.ended;
-    }
-    function getStreamError(stream, opts = {}) {
-      const err = stream._readableState && stream._readableState.error || stream._writableState && stream._writableState.error;
-      return !opts.all && StreamError.isStreamDestroyed(err) ? null : err;
-    }
-    function isReadStreamx(stream) {
-      return isStreamx(stream) && stream.readable;
-    }
-    function isDisturbed(stream) {
-      return (stream._duplexState & OPENING) !== OPENING || (stream._duplexState & DESTROYING) === DESTROYING || (stream._duplexState & ACTIVE_OR_TICKING) !== 0;
-    }
-    function isTypedArray(data) {
-      return typeof data === "object" && data !== null && typeof data.byteLength === "number";
-    }
-    function defaultByteLength(data) {
-      return isTypedArray(data) ? data.byteLength : 1024;
-    }
-    function noop() {
-    }
-    function abort() {
-      this.destroy(StreamError.ABORTED());
-    }
-    function isWritev(s) {
-      return s._writev !== Writable3.prototype._writev && s._writev !== Duplex.prototype._writev;
-    }
-    module.exports = {
-      pipeline: pipeline7,
-      pipelinePromise,
-      isStream,
-      isStreamx,
-      isEnding,
-      isEnded,
-      isFinishing,
-      isFinished,
-      isDisturbed,
-      getStreamError,
-      Stream,
-      Writable: Writable3,
-      Readable: Readable5,
-      Duplex,
-      Transform: Transform2,
-      // Export PassThrough for compatibility with Node.js core's stream module
-      PassThrough
-    };
-  }
-});
-
-// node_modules/tar-stream/headers.js
-var require_headers2 = __commonJS({
-  "node_modules/tar-stream/headers.js"(exports) {
-    var b4a = require_b4a();
-    var ZEROS2 = "0000000000000000000";
-    var SEVENS = "7777777777777777777";
-    var ZERO_OFFSET = "0".charCodeAt(0);
-    var USTAR_MAGIC = b4a.from([117, 115, 116, 97, 114, 0]);
-    var USTAR_VER = b4a.from([ZERO_OFFSET, ZERO_OFFSET]);
-    var GNU_MAGIC = b4a.from([117, 115, 116, 97, 114, 32]);
-    var GNU_VER = b4a.from([32, 0]);
-    var MASK = 4095;
-    var MAGIC_OFFSET = 257;
-    var VERSION_OFFSET = 263;
-    exports.decodeLongPath = function decodeLongPath(buf, encoding) {
-      return decodeStr(buf, 0, buf.length, encoding);
-    };
-    exports.encodePax = function encodePax2(opts) {
-      let result = "";
-      if (opts.name) result += addLength(" path=" + opts.name + "\n");
-      if (opts.linkname) result += addLength(" linkpath=" + opts.linkname + "\n");
-      const pax = opts.pax;
-      if (pax) {
-        for (const key in pax) {
-          result += addLength(" " + key + "=" + pax[key] + "\n");
-        }
-      }
-      return b4a.from(result);
-    };
-    exports.decodePax = function decodePax(buf) {
-      const result = {};
-      while (buf.length) {
-        let i = 0;
-        while (i < buf.length && buf[i] !== 32) i++;
-        const len = parseInt(b4a.toString(buf.subarray(0, i)), 10);
-        if (!len) return result;
-        const b = b4a.toString(buf.subarray(i + 1, len - 1));
-        const keyIndex = b.indexOf("=");
-        if (keyIndex === -1) return result;
-        result[b.slice(0, keyIndex)] = b.slice(keyIndex + 1);
-        buf = buf.subarray(len);
-      }
-      return result;
-    };
-    exports.encode = function encode2(opts) {
-      const buf = b4a.alloc(512);
-      let name = opts.name;
-      let prefix = "";
-      if (opts.typeflag === 5 && name[name.length - 1] !== "/") name += "/";
-      if (b4a.byteLength(name) !== name.length) return null;
-      while (b4a.byteLength(name) > 100) {
-        const i = name.indexOf("/");
-        if (i === -1) return null;
-        prefix += prefix ? "/" + name.slice(0, i) : name.slice(0, i);
-        name = name.slice(i + 1);
-      }
-      if (b4a.byteLength(name) > 100 || b4a.byteLength(prefix) > 155) return null;
-      if (opts.linkname && b4a.byteLength(opts.linkname) > 100) return null;
-      b4a.write(buf, name);
-      b4a.write(buf, encodeOct(opts.mode & MASK, 6), 100);
-      b4a.write(buf, encodeOct(opts.uid, 6), 108);
-      b4a.write(buf, encodeOct(opts.gid, 6), 116);
-      encodeSize(opts.size, buf, 124);
-      b4a.write(buf, encodeOct(opts.mtime.getTime() / 1e3 | 0, 11), 136);
-      buf[156] = ZERO_OFFSET + toTypeflag(opts.type);
-      if (opts.linkname) b4a.write(buf, opts.linkname, 157);
-      b4a.copy(USTAR_MAGIC, buf, MAGIC_OFFSET);
-      b4a.copy(USTAR_VER, buf, VERSION_OFFSET);
-      if (opts.uname) b4a.write(buf, opts.uname, 265);
-      if (opts.gname) b4a.write(buf, opts.gname, 297);
-      b4a.write(buf, encodeOct(opts.devmajor || 0, 6), 329);
-      b4a.write(buf, encodeOct(opts.devminor || 0, 6), 337);
-      if (prefix) b4a.write(buf, prefix, 345);
-      b4a.write(buf, encodeOct(cksum(buf), 6), 148);
-      return buf;
-    };
-    exports.decode = function decode2(buf, filenameEncoding, allowUnknownFormat) {
-      let typeflag = buf[156] === 0 ? 0 : buf[156] - ZERO_OFFSET;
-      let name = decodeStr(buf, 0, 100, filenameEncoding);
-      const mode2 = decodeOct(buf, 100, 8);
-      const uid = decodeOct(buf, 108, 8);
-      const gid = decodeOct(buf, 116, 8);
-      const size = decodeOct(buf, 124, 12);
-      const mtime = decodeOct(buf, 136, 12);
-      const type = toType(typeflag);
-      const linkname = buf[157] === 0 ? null : decodeStr(buf, 157, 100, filenameEncoding);
-      const uname = decodeStr(buf, 265, 32);
-      const gname = decodeStr(buf, 297, 32);
-      const devmajor = decodeOct(buf, 329, 8);
-      const devminor = decodeOct(buf, 337, 8);
-      const c = cksum(buf);
-      if (c === 8 * 32) return null;
-      if (c !== decodeOct(buf, 148, 8)) throw new Error("Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?");
-      if (isUSTAR(buf)) {
-        if (buf[345]) name = decodeStr(buf, 345, 155, filenameEncoding) + "/" + name;
-      } else if (isGNU(buf)) {
-      } else {
-        if (!allowUnknownFormat) {
-          throw new Error("Invalid tar header: unknown format.");
-        }
-      }
-      if (typeflag === 0 && name && name[name.length - 1] === "/") typeflag = 5;
-      return {
-        name,
-        mode: mode2,
-        uid,
-        gid,
-        size,
-        byteOffset: 0,
-        mtime: new Date(1e3 * mtime),
-        type,
-        linkname,
-        uname,
-        gname,
-        devmajor,
-        devminor,
-        pax: null
-      };
-    };
-    function isUSTAR(buf) {
-      return b4a.equals(USTAR_MAGIC, buf.subarray(MAGIC_OFFSET, MAGIC_OFFSET + 6));
-    }
-    function isGNU(buf) {
-      return b4a.equals(GNU_MAGIC, buf.subarray(MAGIC_OFFSET, MAGIC_OFFSET + 6)) && b4a.equals(GNU_VER, buf.subarray(VERSION_OFFSET, VERSION_OFFSET + 2));
-    }
-    function clamp(index, len, defaultValue) {
-      if (typeof index !== "number") return defaultValue;
-      index = ~~index;
-      if (index >= len) return len;
-      if (index >= 0) return index;
-      index += len;
-      if (index >= 0) return index;
-      return 0;
-    }
-    function toType(flag) {
-      switch (flag) {
-        case 0:
-          return "file";
-        case 1:
-          return "link";
-        case 2:
-          return "symlink";
-        case 3:
-          return "character-device";
-        case 4:
-          return "block-device";
-        case 5:
-          return "directory";
-        case 6:
-          return "fifo";
-        case 7:
-          return "contiguous-file";
-        case 72:
-          return "pax-header";
-        case 55:
-          return "pax-global-header";
-        case 27:
-          return "gnu-long-link-path";
-        case 28:
-        case 30:
-          return "gnu-long-path";
-      }
-      return null;
-    }
-    function toTypeflag(flag) {
-      switch (flag) {
-        case "file":
-          return 0;
-        case "link":
-          return 1;
-        case "symlink":
-          return 2;
-        case "character-device":
-          return 3;
-        case "block-device":
-          return 4;
-        case "directory":
-          return 5;
-        case "fifo":
-          return 6;
-        case "contiguous-file":
-          return 7;
-        case "pax-header":
-          return 72;
-      }
-      return 0;
-    }
-    function indexOf(block, num, offset, end) {
-      for (; offset < end; offset++) {
-        if (block[offset] === num) return offset;
-      }
-      return end;
-    }
-    function cksum(block) {
-      let sum = 8 * 32;
-      for (let i = 0; i < 148; i++) sum += block[i];
-      for (let j = 156; j < 512; j++) sum += block[j];
-      return sum;
-    }
-    function encodeOct(val, n) {
-      val = val.toString(8);
-      if (val.length > n) return SEVENS.slice(0, n) + " ";
-      return ZEROS2.slice(0, n - val.length) + val + " ";
-    }
-    function encodeSizeBin(num, buf, off) {
-      buf[off] = 128;
-      for (let i = 11; i > 0; i--) {
-        buf[off + i] = num & 255;
-        num = Math.floor(num / 256);
-      }
-    }
-    function encodeSize(num, buf, off) {
-      if (num.toString(8).length > 11) {
-        encodeSizeBin(num, buf, off);
-      } else {
-        b4a.write(buf, encodeOct(num, 11), off);
-      }
-    }
-    function parse256(buf) {
-      let positive;
-      if (buf[0] === 128) positive = true;
-      else if (buf[0] === 255) positive = false;
-      else return null;
-      const tuple = [];
-      let i;
-      for (i = buf.length - 1; i > 0; i--) {
-        const byte = buf[i];
-        if (positive) tuple.push(byte);
-        else tuple.push(255 - byte);
-      }
-      let sum = 0;
-      const l = tuple.length;
-      for (i = 0; i < l; i++) {
-        sum += tuple[i] * Math.pow(256, i);
-      }
-      return positive ? sum : -1 * sum;
-    }
-    function decodeOct(val, offset, length) {
-      val = val.subarray(offset, offset + length);
-      offset = 0;
-      if (val[offset] & 128) {
-        return parse256(val);
-      } else {
-        while (offset < val.length && val[offset] === 32) offset++;
-        const end = clamp(indexOf(val, 32, offset, val.length), val.length, val.length);
-        while (offset < end && val[offset] === 0) offset++;
-        if (end === offset) return 0;
-        return parseInt(b4a.toString(val.subarray(offset, end)), 8);
-      }
-    }
-    function decodeStr(val, offset, length, encoding) {
-      return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length)), encoding);
-    }
-    function addLength(str2) {
-      const len = b4a.byteLength(str2);
-      let digits = Math.floor(Math.log(len) / Math.log(10)) + 1;
-      if (len + digits >= Math.pow(10, digits)) digits++;
-      return len + digits + str2;
-    }
-  }
-});
-
-// node_modules/tar-stream/extract.js
-var require_extract = __commonJS({
-  "node_modules/tar-stream/extract.js"(exports, module) {
-    var { Writable: Writable3, Readable: Readable5, getStreamError } = require_streamx();
-    var FIFO = require_fast_fifo();
-    var b4a = require_b4a();
-    var headers = require_headers2();
-    var EMPTY = b4a.alloc(0);
-    var MAX_HEADER_SIZE = 4 * 1024 * 1024;
-    var BufferList = class {
-      constructor() {
-        this.buffered = 0;
-        this.shifted = 0;
-        this.queue = new FIFO();
-        this._offset = 0;
-      }
-      push(buffer) {
-        this.buffered += buffer.byteLength;
-        this.queue.push(buffer);
-      }
-      shiftFirst(size) {
-        return this.buffered === 0 ? null : this._next(size);
-      }
-      shift(size) {
-        if (size > this.buffered) return null;
-        if (size === 0) return EMPTY;
-        let chunk = this._next(size);
-        if (size === chunk.byteLength) return chunk;
-        const chunks = [chunk];
-        while ((size -= chunk.byteLength) > 0) {
-          chunk = this._next(size);
-          chunks.push(chunk);
-        }
-        return b4a.concat(chunks);
-      }
-      _next(size) {
-        const buf = this.queue.peek();
-        const rem = buf.byteLength - this._offset;
-        if (size >= rem) {
-          const sub = this._offset ? buf.subarray(this._offset, buf.byteLength) : buf;
-          this.queue.shift();
-          this._offset = 0;
-          this.buffered -= rem;
-          this.shifted += rem;
-          return sub;
-        }
-        this.buffered -= size;
-        this.shifted += size;
-        return buf.subarray(this._offset, this._offset += size);
-      }
-    };
-    var Source = class extends Readable5 {
-      constructor(self2, header, offset) {
-        super();
-        this.header = header;
-        this.offset = offset;
-        this._parent = self2;
-      }
-      _read(cb) {
-        if (this.header.size === 0) {
-          this.push(null);
-        }
-        if (this._parent._stream === this) {
-          this._parent._update();
-        }
-        cb(null);
-      }
-      _predestroy() {
-        this._parent.destroy(getStreamError(this));
-      }
-      _detach() {
-        if (this._parent._stream === this) {
-          this._parent._stream = null;
-          this._parent._missing = overflow(this.header.size);
-          this._parent._update();
-        }
-      }
-      _destroy(cb) {
-        this._detach();
-        cb(null);
-      }
-    };
-    var Extract = class extends Writable3 {
-      constructor(opts) {
-        super(opts);
-        if (!opts) opts = {};
-        this._buffer = new BufferList();
-        this._offset = 0;
-        this._header = null;
-        this._stream = null;
-        this._missing = 0;
-        this._longHeader = false;
-        this._callback = noop;
-        this._locked = false;
-        this._finished = false;
-        this._pax = null;
-        this._paxGlobal = null;
-        this._gnuLongPath = null;
-        this._gnuLongLinkPath = null;
-        this._filenameEncoding = opts.filenameEncoding || "utf-8";
-        this._allowUnknownFormat = !!opts.allowUnknownFormat;
-        this._unlockBound = this._unlock.bind(this);
-      }
-      _unlock(err) {
-        this._locked = false;
-        if (err) {
-          this.destroy(err);
-          this._continueWrite(err);
-          return;
-        }
-        this._update();
-      }
-      _consumeHeader() {
-        if (this._locked) return false;
-        this._offset = this._buffer.shifted;
-        try {
-          this._header = headers.decode(this._buffer.shift(512), this._filenameEncoding, this._allowUnknownFormat);
-        } catch (err) {
-          this._continueWrite(err);
-          return false;
-        }
-        if (!this._header) return true;
-        this._header.byteOffset = this._buffer.shifted;
-        switch (this._header.type) {
-          case "gnu-long-path":
-          case "gnu-long-link-path":
-          case "pax-global-header":
-          case "pax-header":
-            this._longHeader = true;
-            this._missing = this._header.size;
-            if (this._missing > MAX_HEADER_SIZE) {
-              this._continueWrite(new Error("Header exceeds max size"));
-              return false;
-            }
-            return true;
-        }
-        this._locked = true;
-        this._applyLongHeaders();
-        if (!(this._header.size >= 0)) {
-          this._continueWrite(new Error("Invalid header"));
-          return false;
-        }
-        if (this._header.size === 0 || this._header.type === "directory") {
-          this.emit("entry", this._header, this._createStream(), this._unlockBound);
-          return true;
-        }
-        this._stream = this._createStream();
-        this._missing = this._header.size;
-        this.emit("entry", this._header, this._stream, this._unlockBound);
-        return true;
-      }
-      _applyLongHeaders() {
-        if (this._gnuLongPath) {
-          this._header.name = this._gnuLongPath;
-          this._gnuLongPath = null;
-        }
-        if (this._gnuLongLinkPath) {
-          this._header.linkname = this._gnuLongLinkPath;
-          this._gnuLongLinkPath = null;
-        }
-        if (this._pax) {
-          if (this._pax.path) this._header.name = this._pax.path;
-          if (this._pax.linkpath) this._header.linkname = this._pax.linkpath;
-          if (this._pax.size) this._header.size = parseInt(this._pax.size, 10);
-          this._header.pax = this._pax;
-          this._pax = null;
-        }
-      }
-      _decodeLongHeader(buf) {
-        switch (this._header.type) {
-          case "gnu-long-path":
-            this._gnuLongPath = headers.decodeLongPath(buf, this._filenameEncoding);
-            break;
-          case "gnu-long-link-path":
-            this._gnuLongLinkPath = headers.decodeLongPath(buf, this._filenameEncoding);
-            break;
-          case "pax-global-header":
-            this._paxGlobal = headers.decodePax(buf);
-            break;
-          case "pax-header":
-            this._pax = this._paxGlobal === null ? headers.decodePax(buf) : Object.assign({}, this._paxGlobal, headers.decodePax(buf));
-            break;
-        }
-      }
-      _consumeLongHeader() {
-        this._longHeader = false;
-        this._missing = overflow(this._header.size);
-        const buf = this._buffer.shift(this._header.size);
-        try {
-          this._decodeLongHeader(buf);
-        } catch (err) {
-          this._continueWrite(err);
-          return false;
-        }
-        return true;
-      }
-      _consumeStream() {
-        const buf = this._buffer.shiftFirst(this._missing);
-        if (buf === null) return false;
-        this._missing -= buf.byteLength;
-        const drained = this._stream.push(buf);
-        if (this._missing === 0) {
-          this._stream.push(null);
-          if (drained) this._stream._detach();
-          return drained && this._locked === false;
-        }
-        return drained;
-      }
-      _createStream() {
-        return new Source(this, this._header, this._offset);
-      }
-      _update() {
-        while (this._buffer.buffered > 0 && !this.destroying) {
-          if (this._missing > 0) {
-            if (this._stream !== null) {
-              if (this._consumeStream() === false) return;
-              continue;
-            }
-            if (this._longHeader === true) {
-              if (this._missing > this._buffer.buffered) break;
-              if (this._consumeLongHeader() === false) return false;
-              continue;
-            }
-            const ignore = this._buffer.shiftFirst(this._missing);
-            if (ignore !== null) this._missing -= ignore.byteLength;
-            continue;
-          }
-          if (this._buffer.buffered < 512) break;
-          if (this._stream !== null || this._consumeHeader() === false) return;
-        }
-        this._continueWrite(null);
-      }
-      _continueWrite(err) {
-        const cb = this._callback;
-        this._callback = noop;
-        cb(err);
-      }
-      _write(data, cb) {
-        this._callback = cb;
-        this._buffer.push(data);
-        this._update();
-      }
-      _final(cb) {
-        this._finished = this._missing === 0 && this._buffer.buffered === 0;
-        cb(this._finished ? null : new Error("Unexpected end of data"));
-      }
-      _predestroy() {
-        this._continueWrite(null);
-      }
-      _destroy(cb) {
-        if (this._stream) this._stream.destroy(getStreamError(this));
-        cb(null);
-      }
-      [Symbol.asyncIterator]() {
-        let error2 = null;
-        let promiseResolve = null;
-        let promiseReject = null;
-        let entryStream = null;
-        let entryCallback = null;
-        const extract = this;
-        this.on("entry", onentry);
-        this.on("error", (err) => {
-          error2 = err;
-        });
-        this.on("close", onclose);
-        return {
-          [Symbol.asyncIterator]() {
-            return this;
-          },
-          next() {
-            return new Promise(onnext);
-          },
-          return() {
-            return destroy(null);
-          },
-          throw(err) {
-            return destroy(err);
-          }
-        };
-        function consumeCallback(err) {
-          if (!entryCallback) return;
-          const cb = entryCallback;
-          entryCallback = null;
-          cb(err);
-        }
-        function onnext(resolve8, reject) {
-          if (error2) {
-            return reject(error2);
-          }
-          if (entryStream) {
-            resolve8({ value: entryStream, done: false });
-            entryStream = null;
-            return;
-          }
-          promiseResolve = resolve8;
-          promiseReject = reject;
-          consumeCallback(null);
-          if (extract._finished && promiseResolve) {
-            promiseResolve({ value: void 0, done: true });
-            promiseResolve = promiseReject = null;
-          }
-        }
-        function onentry(header, stream, callback) {
-          entryCallback = callback;
-          stream.on("error", noop);
-          if (promiseResolve) {
-            promiseResolve({ value: stream, done: false });
-            promiseResolve = promiseReject = null;
-          } else {
-            entryStream = stream;
-          }
-        }
-        function onclose() {
-          consumeCallback(error2);
-          if (!promiseResolve) return;
-          if (error2) promiseReject(error2);
-          else promiseResolve({ value: void 0, done: true });
-          promiseResolve = promiseReject = null;
-        }
-        function destroy(err) {
-          extract.destroy(err);
-          consumeCallback(err);
-          return new Promise((resolve8, reject) => {
-            if (extract.destroyed) return resolve8({ value: void 0, done: true });
-            extract.once("close", function() {
-              if (err) reject(err);
-              else resolve8({ value: void 0, done: true });
-            });
-          });
-        }
-      }
-    };
-    module.exports = function extract(opts) {
-      return new Extract(opts);
-    };
-    function noop() {
-    }
-    function overflow(size) {
-      size &= 511;
-      return size && 512 - size;
-    }
-  }
-});
-
-// node_modules/tar-stream/constants.js
-var require_constants6 = __commonJS({
-  "node_modules/tar-stream/constants.js"(exports, module) {
-    var constants4 = {
-      // just for envs without fs
-      S_IFMT: 61440,
-      S_IFDIR: 16384,
-      S_IFCHR: 8192,
-      S_IFBLK: 24576,
-      S_IFIFO: 4096,
-      S_IFLNK: 40960
-    };
-    try {
-      module.exports = __require("fs").constants || constants4;
-    } catch {
-      module.exports = constants4;
-    }
-  }
-});
-
-// node_modules/tar-stream/pack.js
-var require_pack = __commonJS({
-  "node_modules/tar-stream/pack.js"(exports, module) {
-    var { Readable: Readable5, Writable: Writable3, getStreamError } = require_streamx();
-    var b4a = require_b4a();
-    var constants4 = require_constants6();
-    var headers = require_headers2();
-    var DMODE = 493;
-    var FMODE = 420;
-    var END_OF_TAR = b4a.alloc(1024);
-    var Sink = class extends Writable3 {
-      constructor(pack, header, callback) {
-        super({ mapWritable, eagerOpen: true });
-        this.written = 0;
-        this.header = header;
-        this._callback = callback;
-        this._linkname = null;
-        this._isLinkname = header.type === "symlink" && !header.linkname;
-        this._isVoid = header.type !== "file" && header.type !== "contiguous-file";
-        this._finished = false;
-        this._pack = pack;
-        this._openCallback = null;
-        if (this._pack._stream === null) this._pack._stream = this;
-        else this._pack._pending.push(this);
-      }
-      _open(cb) {
-        this._openCallback = cb;
-        if (this._pack._stream === this) this._continueOpen();
-      }
-      _continuePack(err) {
-        if (this._callback === null) return;
-        const callback = this._callback;
-        this._callback = null;
-        callback(err);
-      }
-      _continueOpen() {
-        if (this._pack._stream === null) this._pack._stream = this;
-        const cb = this._openCallback;
-        this._openCallback = null;
-        if (cb === null) return;
-        if (this._pack.destroying) return cb(new Error("pack stream destroyed"));
-        if (this._pack._finalized) return cb(new Error("pack stream is already finalized"));
-        this._pack._stream = this;
-        if (!this._isLinkname) {
-          this._pack._encode(this.header);
-        }
-        if (this._isVoid) {
-          this._finish();
-          this._continuePack(null);
-        }
-        cb(null);
-      }
-      _write(data, cb) {
-        if (this._isLinkname) {
-          this._linkname = this._linkname ? b4a.concat([this._linkname, data]) : data;
-          return cb(null);
-        }
-        if (this._isVoid) {
-          if (data.byteLength > 0) {
-            return cb(new Error("No body allowed for this entry"));
-          }
-          return cb();
-        }
-        this.written += data.byteLength;
-        if (this._pack.push(data)) return cb();
-        this._pack._drain = cb;
-      }
-      _finish() {
-        if (this._finished) return;
-        this._finished = true;
-        if (this._isLinkname) {
-          this.header.linkname = this._linkname ? b4a.toString(this._linkname, "utf-8") : "";
-          this._pack._encode(this.header);
-        }
-        overflow(this._pack, this.header.size);
-        this._pack._done(this);
-      }
-      _final(cb) {
-        if (this.written !== this.header.size) {
-          return cb(new Error("Size mismatch"));
-        }
-        this._finish();
-        cb(null);
-      }
-      _getError() {
-        return getStreamError(this) || new Error("tar entry destroyed");
-      }
-      _predestroy() {
-        this._pack.destroy(this._getError());
-      }
-      _destroy(cb) {
-        this._pack._done(this);
-        this._continuePack(this._finished ? null : this._getError());
-        cb();
-      }
-    };
-    var Pack = class extends Readable5 {
-      constructor(opts) {
-        super(opts);
-        this._drain = noop;
-        this._finalized = false;
-        this._finalizing = false;
-        this._pending = [];
-        this._stream = null;
-      }
-      entry(header, buffer, callback) {
-        if (this._finalized || this.destroying) throw new Error("already finalized or destroyed");
-        if (typeof buffer === "function") {
-          callback = buffer;
-          buffer = null;
-        }
-        if (!callback) callback = noop;
-        if (!header.size || header.type === "symlink") header.size = 0;
-        if (!header.type) header.type = modeToType(header.mode);
-        if (!header.mode) header.mode = header.type === "directory" ? DMODE : FMODE;
-        if (!header.uid) header.uid = 0;
-        if (!header.gid) header.gid = 0;
-        if (!header.mtime) header.mtime = /* @__PURE__ */ new Date();
-        if (typeof buffer === "string") buffer = b4a.from(buffer);
-        const sink = new Sink(this, header, callback);
-        if (b4a.isBuffer(buffer)) {
-          header.size = buffer.byteLength;
-          sink.write(buffer);
-          sink.end();
-          return sink;
-        }
-        if (sink._isVoid) {
-          return sink;
-        }
-        return sink;
-      }
-      finalize() {
-        if (this._stream || this._pending.length > 0) {
-          this._finalizing = true;
-          return;
-        }
-        if (this._finalized) return;
-        this._finalized = true;
-        this.push(END_OF_TAR);
-        this.push(null);
-      }
-      _done(stream) {
-        if (stream !== this._stream) return;
-        this._stream = null;
-        if (this._finalizing) this.finalize();
-        if (this._pending.length) this._pending.shift()._continueOpen();
-      }
-      _encode(header) {
-        if (!header.pax) {
-          const buf = headers.encode(header);
-          if (buf) {
-            this.push(buf);
-            return;
-          }
-        }
-        this._encodePax(header);
-      }
-      _encodePax(header) {
-        const paxHeader = headers.encodePax({
-          name: header.name,
-          linkname: header.linkname,
-          pax: header.pax
-        });
-        const newHeader = {
-          name: "PaxHeader",
-          mode: header.mode,
-          uid: header.uid,
-          gid: header.gid,
-          size: paxHeader.byteLength,
-          mtime: header.mtime,
-          type: "pax-header",
-          linkname: header.linkname && "PaxHeader",
-          uname: header.uname,
-          gname: header.gname,
-          devmajor: header.devmajor,
-          devminor: header.devminor
-        };
-        this.push(headers.encode(newHeader));
-        this.push(paxHeader);
-        overflow(this, paxHeader.byteLength);
-        newHeader.size = header.size;
-        newHeader.type = header.type;
-        this.push(headers.encode(newHeader));
-      }
-      _doDrain() {
-        const drain3 = this._drain;
-        this._drain = noop;
-        drain3();
-      }
-      _predestroy() {
-        const err = getStreamError(this);
-        if (this._stream) this._stream.destroy(err);
-        while (this._pending.length) {
-          const stream = this._pending.shift();
-          stream.destroy(err);
-          stream._continueOpen();
-        }
-        this._doDrain();
-      }
-      _read(cb) {
-        this._doDrain();
-        cb();
-      }
-    };
-    module.exports = function pack(opts) {
-      return new Pack(opts);
-    };
-    function modeToType(mode2) {
-      switch (mode2 & constants4.S_IFMT) {
-        case constants4.S_IFBLK:
-          return "block-device";
-        case constants4.S_IFCHR:
-          return "character-device";
-        case constants4.S_IFDIR:
-          return "directory";
-        case constants4.S_IFIFO:
-          return "fifo";
-        case constants4.S_IFLNK:
-          return "symlink";
-      }
-      return "file";
-    }
-    function noop() {
-    }
-    function overflow(self2, size) {
-      size &= 511;
-      if (size) self2.push(END_OF_TAR.subarray(0, 512 - size));
-    }
-    function mapWritable(buf) {
-      return b4a.isBuffer(buf) ? buf : b4a.from(buf);
-    }
-  }
-});
-
-// node_modules/tar-stream/index.js
-var require_tar_stream = __commonJS({
-  "node_modules/tar-stream/index.js"(exports) {
-    exports.extract = require_extract();
-    exports.pack = require_pack();
-  }
-});
-
-// worker/layers/layer-extractor.ts
-import { chmodSync as chmodSync3, linkSync, mkdirSync as mkdirSync7, symlinkSync, writeFileSync as writeFileSync4 } from "node:fs";
-import { chmod as chmod4, lchown, lstat as lstat4, lutimes, mkdir as mkdir5, open as open4, rm as rm4, utimes as utimes3 } from "node:fs/promises";
-import { dirname as dirname2, join as join13, posix as posix3 } from "node:path";
-function safeRelative(name) {
-  const cleaned = posix3.normalize(name.replace(/^\/+/, "")).replace(/\/+$/, "");
-  if (cleaned === ".." || cleaned.startsWith("../")) throw new LayerError(`layer entry ${JSON.stringify(name)} escapes the layer`);
-  return cleaned === "." ? "" : cleaned;
-}
-async function extractLayer(source, root, opts) {
-  const whiteouts = opts.whiteouts ?? true;
-  const fresh = whiteouts && !await lstat4(root).catch(() => void 0);
-  if (await mkdir5(root, { recursive: true }) !== void 0) await chmod4(root, 493);
-  const x = new Extraction(root, fresh, whiteouts, opts.owner);
-  const ex = (await Promise.resolve().then(() => __toESM(require_tar_stream(), 1))).extract();
-  const fail = (err) => void ex.destroy(err);
-  source.on("error", fail);
-  let tar = source;
-  if (opts.gzip) {
-    const gunzip = zlib().createGunzip({ chunkSize: 1 << 20 });
-    gunzip.on("error", fail);
-    tar = source.pipe(gunzip);
-  }
-  let bytes = 0;
-  tar.on("data", (chunk) => void (bytes += chunk.length));
-  tar.pipe(ex);
-  for await (const entry of ex) await x.entry(entry.header, entry);
-  await x.finish();
-  return bytes;
-}
-async function writeSmallFile(path, body, mode2) {
-  const chunks = [];
-  for await (const chunk of body) chunks.push(chunk);
-  writeFileSync4(path, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), { mode: mode2 });
-  chmodSync3(path, mode2);
-}
-async function drain(stream) {
-  for await (const _ of stream) ;
-}
-async function writeFileFrom(path, body, mode2) {
-  const fh = await open4(path, "w", mode2);
-  try {
-    for await (const chunk of body) await fh.write(chunk);
-  } finally {
-    await fh.close();
-  }
-  await chmod4(path, mode2);
-}
-var LayerError, Extraction, SMALL_FILE;
-var init_layer_extractor = __esm({
-  "worker/layers/layer-extractor.ts"() {
-    "use strict";
-    init_xattr();
-    init_mknod();
-    init_lazy_modules();
-    LayerError = class extends Error {
-    };
-    Extraction = class {
-      constructor(root, fresh, whiteouts, owner) {
-        this.root = root;
-        this.fresh = fresh;
-        this.whiteouts = whiteouts;
-        this.owner = owner;
-      }
-      root;
-      fresh;
-      whiteouts;
-      owner;
-      dirs = /* @__PURE__ */ new Set([""]);
-      written = /* @__PURE__ */ new Set();
-      dirTimes = [];
-      /** Owner and time changes run alongside the next entries and are awaited at the end. */
-      finishing = [];
-      /** Refuses to write through a symlink or below a non-directory; makes missing parents. */
-      async parents(rel) {
-        const parts = rel.split("/").slice(0, -1);
-        for (let i = 1; i <= parts.length; i++) {
-          const dir = parts.slice(0, i).join("/");
-          if (this.dirs.has(dir)) continue;
-          const abs = join13(this.root, dir);
-          const st = this.fresh && !this.written.has(dir) ? void 0 : await lstat4(abs).catch(() => void 0);
-          if (!st) {
-            mkdirSync7(abs);
-            chmodSync3(abs, 493);
-          } else if (st.isSymbolicLink()) throw new LayerError(`layer entry ${rel} goes through the symlink ${dir}`);
-          else if (!st.isDirectory()) throw new LayerError(`layer entry ${rel} is below the non-directory ${dir}`);
-          this.dirs.add(dir);
-          this.written.add(dir);
-        }
-      }
-      /** Forgets what was known below `rel`, which is about to be replaced. */
-      forget(rel) {
-        for (const d of this.dirs) if (d === rel || d.startsWith(rel + "/")) this.dirs.delete(d);
-      }
-      async entry(h, body) {
-        const rel = safeRelative(h.name);
-        if (rel === "") return drain(body);
-        await this.parents(rel);
-        const abs = join13(this.root, rel);
-        const base = posix3.basename(rel);
-        const mode2 = h.mode ?? 420;
-        if (this.whiteouts && base === ".wh..wh..opq") {
-          await drain(body);
-          return markOpaque(dirname2(abs));
-        }
-        if (this.whiteouts && base.startsWith(".wh.")) {
-          await drain(body);
-          const target = join13(dirname2(abs), base.slice(4));
-          await rm4(target, { recursive: true, force: true });
-          this.forget(posix3.join(posix3.dirname(rel), base.slice(4)));
-          return mknod(target, "c", 0, 0, 0);
-        }
-        const existing = this.fresh && !this.written.has(rel) ? void 0 : await lstat4(abs).catch(() => void 0);
-        if (existing && !(existing.isDirectory() && h.type === "directory")) {
-          await rm4(abs, { recursive: true, force: true });
-          this.forget(rel);
-        }
-        this.written.add(rel);
-        switch (h.type) {
-          case "directory":
-            if (!existing?.isDirectory()) mkdirSync7(abs);
-            chmodSync3(abs, mode2);
-            this.dirs.add(rel);
-            this.dirTimes.push([abs, h.mtime]);
-            break;
-          case "file":
-          case "contiguous-file":
-            await (h.size !== void 0 && h.size <= SMALL_FILE ? writeSmallFile(abs, body, mode2) : writeFileFrom(abs, body, mode2));
-            break;
-          case "symlink":
-            symlinkSync(h.linkname, abs);
-            break;
-          case "link":
-            linkSync(join13(this.root, safeRelative(h.linkname)), abs);
-            break;
-          case "character-device":
-          case "block-device":
-            await mknod(abs, h.type === "character-device" ? "c" : "b", h.devmajor, h.devminor, mode2);
-            break;
-          case "fifo":
-            await mkfifo(abs, mode2);
-            break;
-          default:
-            throw new LayerError(`layer entry ${h.name} has unsupported type ${String(h.type)}`);
-        }
-        await drain(body);
-        if (h.type === "link") return;
-        const { mtime, type } = h;
-        const { uid, gid } = this.owner ?? h;
-        this.finishing.push(
-          (async () => {
-            if (uid !== 0 || gid !== 0) {
-              await lchown(abs, uid, gid);
-              if (type !== "symlink" && mode2 & 3072) await chmod4(abs, mode2);
-            }
-            if (type === "symlink") await lutimes(abs, mtime, mtime);
-            else if (type !== "directory") await utimes3(abs, mtime, mtime);
-          })()
-        );
-      }
-      async finish() {
-        await Promise.all(this.finishing);
-        for (const [path, mtime] of this.dirTimes.reverse()) await utimes3(path, mtime, mtime).catch(() => void 0);
-      }
-    };
-    SMALL_FILE = 64 << 10;
-  }
-});
-
-// worker/file/file-mode.ts
-function parseChmod(value) {
-  if (/^[0-9]/.test(value)) {
-    if (!/^[0-7]+$/.test(value) || parseInt(value, 8) > 4095) throw octalError(value);
-    return { kind: "octal", mode: parseInt(value, 8) };
-  }
-  const ops = [];
-  let s = value;
-  const push2 = (op, who, perm) => {
-    const bits = who !== 0 ? who & perm : perm;
-    ops.push(op === "X" ? { op: "setX", bits } : { op: op === "+" ? "set" : "clear", bits });
-  };
-  const assign = (who, perm) => {
-    ops.push({ op: "clear", bits: who !== 0 ? who : STANDARD });
-    push2("+", who, perm);
-  };
-  for (; ; ) {
-    let who = 0;
-    for (; ; ) {
-      if (s === "") throw syntaxError(value);
-      const c = s[0];
-      if (c === "a") who |= STANDARD;
-      else if (c === "u") who |= SUID | USER;
-      else if (c === "g") who |= SGID | GROUP;
-      else if (c === "o") who |= OTHER;
-      else break;
-      s = s.slice(1);
-    }
-    for (; ; ) {
-      const op = s[0];
-      s = s.slice(1);
-      if (op !== "+" && op !== "-" && op !== "=") throw syntaxError(value);
-      who &= ~STICKY;
-      let perm = 0;
-      let permX = 0;
-      let assigned = false;
-      for (; ; s = s.slice(1)) {
-        const c = s[0];
-        if (c === "r") perm |= READ;
-        else if (c === "w") perm |= WRITE;
-        else if (c === "x") perm |= EXEC;
-        else if (c === "X") {
-          if (op === "-") perm |= EXEC;
-          else permX = EXEC;
-        } else if (c === "s") {
-          if (who === 0 || (who & ~OTHER) !== 0) perm |= SUID | SGID;
-        } else if (c === "t") {
-          if (who === 0 || (who & ~OTHER) !== 0) {
-            who |= STICKY;
-            perm |= STICKY;
-          }
-        } else if (c === "u" || c === "g" || c === "o") {
-          if (perm !== 0) {
-            if (op === "=") assign(who, perm);
-            else push2(op, who, perm);
-            perm = 0;
-          }
-          if (op === "=") assigned = true;
-          if (permX !== 0) {
-            push2("X", who, permX);
-            permX = 0;
-          }
-          const to = who !== 0 ? [256, 32, 4].filter((r) => who & r).map((r) => r === 256 ? 6 : r === 32 ? 3 : 0) : [6, 3, 0];
-          ops.push({ op: "copy", from: c === "u" ? 6 : c === "g" ? 3 : 0, to, clear: op !== "+", set: op !== "-" });
-        } else {
-          if (perm !== 0 || op === "=" && !assigned) {
-            if (op === "=") assign(who, perm);
-            else push2(op, who, perm);
-          }
-          if (permX !== 0) push2("X", who, permX);
-          break;
-        }
-      }
-      if (s === "" || s[0] === ",") break;
-    }
-    if (s === "") return { kind: "symbolic", ops };
-    s = s.slice(1);
-  }
-}
-function createdDirMode(chmod9) {
-  return chmod9?.kind === "octal" ? chmod9.mode & 511 : 493;
-}
-function applyChmod(chmod9, mode2, isDir) {
-  if (chmod9.kind === "octal") return chmod9.mode;
-  const original = mode2 & 4095;
-  let m = original;
-  for (const o of chmod9.ops) {
-    switch (o.op) {
-      case "set":
-        m |= o.bits;
-        break;
-      case "clear":
-        m &= ~o.bits;
-        break;
-      case "setX":
-        if (isDir || (original & EXEC) !== 0) m |= o.bits;
-        break;
-      case "copy": {
-        const value = m >> o.from & 7;
-        if (o.clear) for (const sh of o.to) m &= ~((o.set ? 7 : value) << sh);
-        if (o.set) for (const sh of o.to) m |= value << sh;
-        break;
-      }
-    }
-  }
-  return m & 4095;
-}
-var ChmodError, SUID, SGID, STICKY, USER, GROUP, OTHER, READ, WRITE, EXEC, STANDARD, octalError, syntaxError;
-var init_file_mode = __esm({
-  "worker/file/file-mode.ts"() {
-    "use strict";
-    ChmodError = class extends Error {
-    };
-    SUID = 2048;
-    SGID = 1024;
-    STICKY = 512;
-    USER = 448;
-    GROUP = 56;
-    OTHER = 7;
-    READ = 292;
-    WRITE = 146;
-    EXEC = 73;
-    STANDARD = SUID | SGID | USER | GROUP | OTHER;
-    octalError = (s) => new ChmodError(`invalid --chmod=${s}: it should be an octal mode between 0 and 07777, or a symbolic one such as u+x,go-w`);
-    syntaxError = (s) => new ChmodError(`invalid --chmod=${s}: expected an octal mode such as 0755 or a symbolic one such as u+x,go-w`);
-  }
-});
-
-// cache/hint-folder.ts
-import { randomBytes as randomBytes6 } from "node:crypto";
-import { mkdirSync as mkdirSync8, readFileSync as readFileSync9, renameSync, rmSync as rmSync2, writeFileSync as writeFileSync5 } from "node:fs";
-import { rm as rm5 } from "node:fs/promises";
-import { join as join14 } from "node:path";
-var HintFolder;
-var init_hint_folder = __esm({
-  "cache/hint-folder.ts"() {
-    "use strict";
-    HintFolder = class {
-      dir;
-      tmpDir;
-      /** Temporary files are `<kind>-<pid>-<random>`, which the next build's clean-up removes if this process dies. */
-      kind;
-      constructor(cacheDir, name) {
-        this.dir = join14(cacheDir, name);
-        this.tmpDir = join14(cacheDir, "tmp");
-        this.kind = name.replace(/[^a-z0-9]/gi, "");
-      }
-      path(key) {
-        return join14(this.dir, `${key}.json`);
-      }
-      /** What `accept` makes of the document under `key`; undefined when it is missing, unreadable or refused. */
-      read(key, accept) {
-        try {
-          return accept(JSON.parse(readFileSync9(this.path(key), "utf8")));
-        } catch {
-          return void 0;
-        }
-      }
-      /**
-       * Replaces the document under `key` through a temporary file and a rename, so that a reader, a
-       * concurrent writer or a kill -9 leaves the old document or the new one, never half of one. A write
-       * that fails leaves nothing behind and is not reported: the next build just has no hint.
-       */
-      write(key, doc) {
-        const tmp = join14(this.tmpDir, `${this.kind}-${process.pid}-${randomBytes6(6).toString("hex")}`);
-        try {
-          mkdirSync8(this.tmpDir, { recursive: true });
-          mkdirSync8(this.dir, { recursive: true });
-          writeFileSync5(tmp, JSON.stringify(doc));
-          renameSync(tmp, this.path(key));
-        } catch {
-          rmSync2(tmp, { force: true });
-        }
-      }
-      /** Forgets every document (`prune --all`). */
-      async clear() {
-        await rm5(this.dir, { recursive: true, force: true });
-      }
-    };
-  }
-});
-
-// worker/file/file-stamp.ts
-function changedWithin(ctimeMs, settledMs) {
-  return settledMs > 0 && Date.now() - ctimeMs < settledMs;
-}
-var statStamp, SETTLED_MS;
-var init_file_stamp = __esm({
-  "worker/file/file-stamp.ts"() {
-    "use strict";
-    statStamp = (st) => `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
-    SETTLED_MS = 2e3;
-  }
-});
-
-// worker/file/copy-links.ts
-import { createHash as createHash4 } from "node:crypto";
-import { resolve as resolve3 } from "node:path";
-function decode(doc) {
-  const saved = doc;
-  if (saved.version !== 3 || !Array.isArray(saved.dirs)) return void 0;
-  const files = /* @__PURE__ */ new Map();
-  for (const [rel, copies] of Object.entries(saved.files)) files.set(rel, copies.map(([stamp, dir, dest]) => [stamp, saved.dirs[dir], dest ?? rel]));
-  return files;
-}
-function encode(files) {
-  const dirs = /* @__PURE__ */ new Map();
-  const index = (dir) => dirs.get(dir) ?? (dirs.set(dir, dirs.size), dirs.size - 1);
-  const saved = {};
-  for (const [rel, copies] of files) saved[rel] = copies.map(([stamp, dir, dest]) => dest === rel ? [stamp, index(dir)] : [stamp, index(dir), dest]);
-  return { version: 3, dirs: [...dirs.keys()], files: saved };
-}
-var MAX_COPIES, SourceLinks, CopyLinks;
-var init_copy_links = __esm({
-  "worker/file/copy-links.ts"() {
-    "use strict";
-    init_hint_folder();
-    init_file_stamp();
-    MAX_COPIES = 4;
-    SourceLinks = class {
-      constructor(files, settledMs) {
-        this.files = files;
-        this.settledMs = settledMs;
-      }
-      files;
-      settledMs;
-      /** Where earlier copies of `rel` lie, if `rel` has not changed since (`st`: its lstat now), newest first. */
-      *candidates(rel, st) {
-        const stamp = statStamp(st);
-        for (const c of this.files.get(rel) ?? []) if (c[0] === stamp) yield `${c[1]}/${c[2]}`;
-      }
-      /** Whether an earlier copy (lstat'ed) is what this copy would make. */
-      static matches(found, want) {
-        return found.isFile() && (found.mode & 4095) === want.mode && found.uid === want.uid && found.gid === want.gid && Math.round(found.mtimeMs) === want.mtime.getTime() && found.size === want.size;
-      }
-      /** The record of a file just copied from `st`, or undefined while it is too fresh to trust. */
-      record(rel, st, dest) {
-        return changedWithin(st.ctimeMs, this.settledMs) ? void 0 : { rel, stamp: statStamp(st), dest };
-      }
-    };
-    CopyLinks = class {
-      constructor(stateDir, settledMs = SETTLED_MS) {
-        this.settledMs = settledMs;
-        this.folder = new HintFolder(stateDir, "copy-links");
-      }
-      settledMs;
-      folder;
-      /** Each source's index as read at its first COPY here, updated by `remember`: read once per build, not per step. */
-      loaded = /* @__PURE__ */ new Map();
-      /** Forgets every earlier copy (`prune --all`). Only hints: a writer meanwhile loses its update, nothing else. */
-      clear() {
-        return this.folder.clear();
-      }
-      key(sourceDir) {
-        return createHash4("sha256").update(resolve3(sourceDir)).digest("hex");
-      }
-      load(sourceDir) {
-        let files = this.loaded.get(sourceDir);
-        if (!files) {
-          files = this.folder.read(this.key(sourceDir), decode) ?? /* @__PURE__ */ new Map();
-          this.loaded.set(sourceDir, files);
-        }
-        return files;
-      }
-      forSource(sourceDir) {
-        return new SourceLinks(this.load(sourceDir), this.settledMs);
-      }
-      /**
-       * Remembers that `copied` now lie in `snapshotDir` (the step's adopted snapshot). A build that wrote
-       * the same source's index meanwhile loses its update: it only costs a copy later.
-       */
-      remember(sourceDir, snapshotDir, copied) {
-        if (copied.length === 0) return;
-        const files = this.load(sourceDir);
-        for (const c of copied) {
-          const kept = [[c.stamp, snapshotDir, c.dest]];
-          for (const k of files.get(c.rel) ?? []) {
-            if (kept.length === MAX_COPIES) break;
-            if (k[0] === c.stamp && !(k[1] === snapshotDir && k[2] === c.dest)) kept.push(k);
-          }
-          files.set(c.rel, kept);
-        }
-        this.folder.write(this.key(sourceDir), encode(files));
-      }
-    };
-  }
-});
-
-// node_modules/picomatch/lib/constants.js
-var require_constants7 = __commonJS({
-  "node_modules/picomatch/lib/constants.js"(exports, module) {
-    "use strict";
-    var WIN_SLASH = "\\\\/";
-    var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
-    var DEFAULT_MAX_EXTGLOB_RECURSION = 0;
-    var DOT_LITERAL = "\\.";
-    var PLUS_LITERAL = "\\+";
-    var QMARK_LITERAL = "\\?";
-    var SLASH_LITERAL = "\\/";
-    var ONE_CHAR = "(?=.)";
-    var QMARK = "[^/]";
-    var END_ANCHOR = `(?:${SLASH_LITERAL}|$)`;
-    var START_ANCHOR = `(?:^|${SLASH_LITERAL})`;
-    var DOTS_SLASH = `${DOT_LITERAL}{1,2}${END_ANCHOR}`;
-    var NO_DOT = `(?!${DOT_LITERAL})`;
-    var NO_DOTS = `(?!${START_ANCHOR}${DOTS_SLASH})`;
-    var NO_DOT_SLASH = `(?!${DOT_LITERAL}{0,1}${END_ANCHOR})`;
-    var NO_DOTS_SLASH = `(?!${DOTS_SLASH})`;
-    var QMARK_NO_DOT = `[^.${SLASH_LITERAL}]`;
-    var STAR = `${QMARK}*?`;
-    var SEP = "/";
-    var POSIX_CHARS = {
-      DOT_LITERAL,
-      PLUS_LITERAL,
-      QMARK_LITERAL,
-      SLASH_LITERAL,
-      ONE_CHAR,
-      QMARK,
-      END_ANCHOR,
-      DOTS_SLASH,
-      NO_DOT,
-      NO_DOTS,
-      NO_DOT_SLASH,
-      NO_DOTS_SLASH,
-      QMARK_NO_DOT,
-      STAR,
-      START_ANCHOR,
-      SEP
-    };
-    var WINDOWS_CHARS = {
-      ...POSIX_CHARS,
-      SLASH_LITERAL: `[${WIN_SLASH}]`,
-      QMARK: WIN_NO_SLASH,
-      STAR: `${WIN_NO_SLASH}*?`,
-      DOTS_SLASH: `${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$)`,
-      NO_DOT: `(?!${DOT_LITERAL})`,
-      NO_DOTS: `(?!(?:^|[${WIN_SLASH}])${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
-      NO_DOT_SLASH: `(?!${DOT_LITERAL}{0,1}(?:[${WIN_SLASH}]|$))`,
-      NO_DOTS_SLASH: `(?!${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
-      QMARK_NO_DOT: `[^.${WIN_SLASH}]`,
-      START_ANCHOR: `(?:^|[${WIN_SLASH}])`,
-      END_ANCHOR: `(?:[${WIN_SLASH}]|$)`,
-      SEP: "\\"
-    };
-    var POSIX_REGEX_SOURCE = {
-      __proto__: null,
-      alnum: "a-zA-Z0-9",
-      alpha: "a-zA-Z",
-      ascii: "\\x00-\\x7F",
-      blank: " \\t",
-      cntrl: "\\x00-\\x1F\\x7F",
-      digit: "0-9",
-      graph: "\\x21-\\x7E",
-      lower: "a-z",
-      print: "\\x20-\\x7E ",
-      punct: "\\-!\"#$%&'()\\*+,./:;<=>?@[\\]^_`{|}~",
-      space: " \\t\\r\\n\\v\\f",
-      upper: "A-Z",
-      word: "A-Za-z0-9_",
-      xdigit: "A-Fa-f0-9"
-    };
-    module.exports = {
-      DEFAULT_MAX_EXTGLOB_RECURSION,
-      MAX_LENGTH: 1024 * 64,
-      POSIX_REGEX_SOURCE,
-      // regular expressions
-      REGEX_BACKSLASH: /\\(?![*+?^${}(|)[\]])/g,
-      REGEX_NON_SPECIAL_CHARS: /^[^@![\].,$*+?^{}()|\\/]+/,
-      REGEX_SPECIAL_CHARS: /[-*+?.^${}(|)[\]]/,
-      REGEX_SPECIAL_CHARS_BACKREF: /(\\?)((\W)(\3*))/g,
-      REGEX_SPECIAL_CHARS_GLOBAL: /([-*+?.^${}(|)[\]])/g,
-      REGEX_REMOVE_BACKSLASH: /(?:\[.*?[^\\]\]|\\(?=.))/g,
-      // Replace globs with equivalent patterns to reduce parsing time.
-      REPLACEMENTS: {
-        __proto__: null,
-        "***": "*",
-        "**/**": "**",
-        "**/**/**": "**"
-      },
-      // Digits
-      CHAR_0: 48,
-      /* 0 */
-      CHAR_9: 57,
-      /* 9 */
-      // Alphabet chars.
-      CHAR_UPPERCASE_A: 65,
-      /* A */
-      CHAR_LOWERCASE_A: 97,
-      /* a */
-      CHAR_UPPERCASE_Z: 90,
-      /* Z */
-      CHAR_LOWERCASE_Z: 122,
-      /* z */
-      CHAR_LEFT_PARENTHESES: 40,
-      /* ( */
-      CHAR_RIGHT_PARENTHESES: 41,
-      /* ) */
-      CHAR_ASTERISK: 42,
-      /* * */
-      // Non-alphabetic chars.
-      CHAR_AMPERSAND: 38,
-      /* & */
-      CHAR_AT: 64,
-      /* @ */
-      CHAR_BACKWARD_SLASH: 92,
-      /* \ */
-      CHAR_CARRIAGE_RETURN: 13,
-      /* \r */
-      CHAR_CIRCUMFLEX_ACCENT: 94,
-      /* ^ */
-      CHAR_COLON: 58,
-      /* : */
-      CHAR_COMMA: 44,
-      /* , */
-      CHAR_DOT: 46,
-      /* . */
-      CHAR_DOUBLE_QUOTE: 34,
-      /* " */
-      CHAR_EQUAL: 61,
-      /* = */
-      CHAR_EXCLAMATION_MARK: 33,
-      /* ! */
-      CHAR_FORM_FEED: 12,
-      /* \f */
-      CHAR_FORWARD_SLASH: 47,
-      /* / */
-      CHAR_GRAVE_ACCENT: 96,
-      /* ` */
-      CHAR_HASH: 35,
-      /* # */
-      CHAR_HYPHEN_MINUS: 45,
-      /* - */
-      CHAR_LEFT_ANGLE_BRACKET: 60,
-      /* < */
-      CHAR_LEFT_CURLY_BRACE: 123,
-      /* { */
-      CHAR_LEFT_SQUARE_BRACKET: 91,
-      /* [ */
-      CHAR_LINE_FEED: 10,
-      /* \n */
-      CHAR_NO_BREAK_SPACE: 160,
-      /* \u00A0 */
-      CHAR_PERCENT: 37,
-      /* % */
-      CHAR_PLUS: 43,
-      /* + */
-      CHAR_QUESTION_MARK: 63,
-      /* ? */
-      CHAR_RIGHT_ANGLE_BRACKET: 62,
-      /* > */
-      CHAR_RIGHT_CURLY_BRACE: 125,
-      /* } */
-      CHAR_RIGHT_SQUARE_BRACKET: 93,
-      /* ] */
-      CHAR_SEMICOLON: 59,
-      /* ; */
-      CHAR_SINGLE_QUOTE: 39,
-      /* ' */
-      CHAR_SPACE: 32,
-      /*   */
-      CHAR_TAB: 9,
-      /* \t */
-      CHAR_UNDERSCORE: 95,
-      /* _ */
-      CHAR_VERTICAL_LINE: 124,
-      /* | */
-      CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279,
-      /* \uFEFF */
-      /**
-       * Create EXTGLOB_CHARS
-       */
-      extglobChars(chars) {
-        return {
-          "!": { type: "negate", open: "(?:(?!(?:", close: `))${chars.STAR})` },
-          "?": { type: "qmark", open: "(?:", close: ")?" },
-          "+": { type: "plus", open: "(?:", close: ")+" },
-          "*": { type: "star", open: "(?:", close: ")*" },
-          "@": { type: "at", open: "(?:", close: ")" }
-        };
-      },
-      /**
-       * Create GLOB_CHARS
-       */
-      globChars(win32) {
-        return win32 === true ? WINDOWS_CHARS : POSIX_CHARS;
-      }
-    };
-  }
-});
-
-// node_modules/picomatch/lib/utils.js
-var require_utils2 = __commonJS({
-  "node_modules/picomatch/lib/utils.js"(exports) {
-    "use strict";
-    var {
-      REGEX_BACKSLASH,
-      REGEX_REMOVE_BACKSLASH,
-      REGEX_SPECIAL_CHARS,
-      REGEX_SPECIAL_CHARS_GLOBAL
-    } = require_constants7();
-    exports.isObject = (val) => val !== null && typeof val === "object" && !Array.isArray(val);
-    exports.hasRegexChars = (str2) => REGEX_SPECIAL_CHARS.test(str2);
-    exports.isRegexChar = (str2) => str2.length === 1 && exports.hasRegexChars(str2);
-    exports.escapeRegex = (str2) => str2.replace(REGEX_SPECIAL_CHARS_GLOBAL, "\\$1");
-    exports.toPosixSlashes = (str2) => str2.replace(REGEX_BACKSLASH, "/");
-    exports.isWindows = () => {
-      if (typeof navigator !== "undefined" && navigator.platform) {
-        const platform2 = navigator.platform.toLowerCase();
-        return platform2 === "win32" || platform2 === "windows";
-      }
-      if (typeof process !== "undefined" && process.platform) {
-        return process.platform === "win32";
-      }
-      return false;
-    };
-    exports.removeBackslashes = (str2) => {
-      return str2.replace(REGEX_REMOVE_BACKSLASH, (match) => {
-        return match === "\\" ? "" : match;
-      });
-    };
-    exports.escapeLast = (input, char, lastIdx) => {
-      const idx = input.lastIndexOf(char, lastIdx);
-      if (idx === -1) return input;
-      if (input[idx - 1] === "\\") return exports.escapeLast(input, char, idx - 1);
-      return `${input.slice(0, idx)}\\${input.slice(idx)}`;
-    };
-    exports.removePrefix = (input, state = {}) => {
-      let output = input;
-      if (output.startsWith("./")) {
-        output = output.slice(2);
-        state.prefix = "./";
-      }
-      return output;
-    };
-    exports.wrapOutput = (input, state = {}, options2 = {}) => {
-      const prepend = options2.contains ? "" : "^";
-      const append = options2.contains ? "" : "$";
-      let output = `${prepend}(?:${input})${append}`;
-      if (state.negated === true) {
-        output = `(?:^(?!${output}).*$)`;
-      }
-      return output;
-    };
-    exports.basename = (path, { windows } = {}) => {
-      const segs = path.split(windows ? /[\\/]/ : "/");
-      const last = segs[segs.length - 1];
-      if (last === "") {
-        return segs[segs.length - 2];
-      }
-      return last;
-    };
-  }
-});
-
-// node_modules/picomatch/lib/scan.js
-var require_scan = __commonJS({
-  "node_modules/picomatch/lib/scan.js"(exports, module) {
-    "use strict";
-    var utils = require_utils2();
-    var {
-      CHAR_ASTERISK,
-      /* * */
-      CHAR_AT,
-      /* @ */
-      CHAR_BACKWARD_SLASH,
-      /* \ */
-      CHAR_COMMA,
-      /* , */
-      CHAR_DOT,
-      /* . */
-      CHAR_EXCLAMATION_MARK,
-      /* ! */
-      CHAR_FORWARD_SLASH,
-      /* / */
-      CHAR_LEFT_CURLY_BRACE,
-      /* { */
-      CHAR_LEFT_PARENTHESES,
-      /* ( */
-      CHAR_LEFT_SQUARE_BRACKET,
-      /* [ */
-      CHAR_PLUS,
-      /* + */
-      CHAR_QUESTION_MARK,
-      /* ? */
-      CHAR_RIGHT_CURLY_BRACE,
-      /* } */
-      CHAR_RIGHT_PARENTHESES,
-      /* ) */
-      CHAR_RIGHT_SQUARE_BRACKET
-      /* ] */
-    } = require_constants7();
-    var isPathSeparator = (code) => {
-      return code === CHAR_FORWARD_SLASH || code === CHAR_BACKWARD_SLASH;
-    };
-    var depth = (token) => {
-      if (token.isPrefix !== true) {
-        token.depth = token.isGlobstar ? Infinity : 1;
-      }
-    };
-    var scan = (input, options2) => {
-      const opts = options2 || {};
-      const length = input.length - 1;
-      const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
-      const slashes = [];
-      const tokens = [];
-      const parts = [];
-      let str2 = input;
-      let index = -1;
-      let start = 0;
-      let lastIndex = 0;
-      let isBrace = false;
-      let isBracket = false;
-      let isGlob = false;
-      let isExtglob = false;
-      let isGlobstar = false;
-      let braceEscaped = false;
-      let backslashes = false;
-      let negated = false;
-      let negatedExtglob = false;
-      let finished = false;
-      let braces = 0;
-      let prev;
-      let code;
-      let token = { value: "", depth: 0, isGlob: false };
-      const eos = () => index >= length;
-      const peek = () => str2.charCodeAt(index + 1);
-      const advance = () => {
-        prev = code;
-        return str2.charCodeAt(++index);
-      };
-      while (index < length) {
-        code = advance();
-        let next;
-        if (code === CHAR_BACKWARD_SLASH) {
-          backslashes = token.backslashes = true;
-          code = advance();
-          if (code === CHAR_LEFT_CURLY_BRACE) {
-            braceEscaped = true;
-          }
-          continue;
-        }
-        if (braceEscaped === true || code === CHAR_LEFT_CURLY_BRACE) {
-          braces++;
-          while (eos() !== true && (code = advance())) {
-            if (code === CHAR_BACKWARD_SLASH) {
-              backslashes = token.backslashes = true;
-              advance();
-              continue;
-            }
-            if (code === CHAR_LEFT_CURLY_BRACE) {
-              braces++;
-              continue;
-            }
-            if (braceEscaped !== true && code === CHAR_DOT && (code = advance()) === CHAR_DOT) {
-              isBrace = token.isBrace = true;
-              isGlob = token.isGlob = true;
-              finished = true;
-              if (scanToEnd === true) {
-                continue;
-              }
-              break;
-            }
-            if (braceEscaped !== true && code === CHAR_COMMA) {
-              isBrace = token.isBrace = true;
-              isGlob = token.isGlob = true;
-              finished = true;
-              if (scanToEnd === true) {
-                continue;
-              }
-              break;
-            }
-            if (code === CHAR_RIGHT_CURLY_BRACE) {
-              braces--;
-              if (braces === 0) {
-                braceEscaped = false;
-                isBrace = token.isBrace = true;
-                finished = true;
-                break;
-              }
-            }
-          }
-          if (scanToEnd === true) {
-            continue;
-          }
-          break;
-        }
-        if (code === CHAR_FORWARD_SLASH) {
-          slashes.push(index);
-          tokens.push(token);
-          token = { value: "", depth: 0, isGlob: false };
-          if (finished === true) continue;
-          if (prev === CHAR_DOT && index === start + 1) {
-            start += 2;
-            continue;
-          }
-          lastIndex = index + 1;
-          continue;
-        }
-        if (opts.noext !== true) {
-          const isExtglobChar = code === CHAR_PLUS || code === CHAR_AT || code === CHAR_ASTERISK || code === CHAR_QUESTION_MARK || code === CHAR_EXCLAMATION_MARK;
-          if (isExtglobChar === true && peek() === CHAR_LEFT_PARENTHESES) {
-            isGlob = token.isGlob = true;
-            isExtglob = token.isExtglob = true;
-            finished = true;
-            if (code === CHAR_EXCLAMATION_MARK && index === start) {
-              negatedExtglob = true;
-            }
-            if (scanToEnd === true) {
-              let parens = 0;
-              while (eos() !== true && (code = advance())) {
-                if (code === CHAR_BACKWARD_SLASH) {
-                  backslashes = token.backslashes = true;
-                  advance();
-                  continue;
-                }
-                if (code === CHAR_LEFT_PARENTHESES) {
-                  parens++;
-                  continue;
-                }
-                if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
-                  finished = true;
-                  break;
-                }
-              }
-              continue;
-            }
-            break;
-          }
-        }
-        if (code === CHAR_ASTERISK) {
-          if (prev === CHAR_ASTERISK) isGlobstar = token.isGlobstar = true;
-          isGlob = token.isGlob = true;
-          finished = true;
-          if (scanToEnd === true) {
-            continue;
-          }
-          break;
-        }
-        if (code === CHAR_QUESTION_MARK) {
-          isGlob = token.isGlob = true;
-          finished = true;
-          if (scanToEnd === true) {
-            continue;
-          }
-          break;
-        }
-        if (code === CHAR_LEFT_SQUARE_BRACKET) {
-          while (eos() !== true && (next = advance())) {
-            if (next === CHAR_BACKWARD_SLASH) {
-              backslashes = token.backslashes = true;
-              advance();
-              continue;
-            }
-            if (next === CHAR_RIGHT_SQUARE_BRACKET) {
-              isBracket = token.isBracket = true;
-              isGlob = token.isGlob = true;
-              finished = true;
-              break;
-            }
-          }
-          if (scanToEnd === true) {
-            continue;
-          }
-          break;
-        }
-        if (opts.nonegate !== true && code === CHAR_EXCLAMATION_MARK && index === start) {
-          negated = token.negated = true;
-          start++;
-          continue;
-        }
-        if (opts.noparen !== true && code === CHAR_LEFT_PARENTHESES) {
-          isGlob = token.isGlob = true;
-          if (scanToEnd === true) {
-            let parens = 1;
-            while (eos() !== true && (code = advance())) {
-              if (code === CHAR_BACKWARD_SLASH) {
-                backslashes = token.backslashes = true;
-                advance();
-                continue;
-              }
-              if (code === CHAR_LEFT_PARENTHESES) {
-                parens++;
-                continue;
-              }
-              if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
-                finished = true;
-                break;
-              }
-            }
-            continue;
-          }
-          break;
-        }
-        if (isGlob === true) {
-          finished = true;
-          if (scanToEnd === true) {
-            continue;
-          }
-          break;
-        }
-      }
-      if (opts.noext === true) {
-        isExtglob = false;
-        isGlob = false;
-      }
-      let base = str2;
-      let prefix = "";
-      let glob = "";
-      if (start > 0) {
-        prefix = str2.slice(0, start);
-        str2 = str2.slice(start);
-        lastIndex -= start;
-      }
-      if (base && isGlob === true && lastIndex > 0) {
-        base = str2.slice(0, lastIndex);
-        glob = str2.slice(lastIndex);
-      } else if (isGlob === true) {
-        base = "";
-        glob = str2;
-      } else {
-        base = str2;
-      }
-      if (base && base !== "" && base !== "/" && base !== str2) {
-        if (isPathSeparator(base.charCodeAt(base.length - 1))) {
-          base = base.slice(0, -1);
-        }
-      }
-      if (opts.unescape === true) {
-        if (glob) glob = utils.removeBackslashes(glob);
-        if (base && backslashes === true) {
-          base = utils.removeBackslashes(base);
-        }
-      }
-      const state = {
-        prefix,
-        input,
-        start,
-        base,
-        glob,
-        isBrace,
-        isBracket,
-        isGlob,
-        isExtglob,
-        isGlobstar,
-        negated,
-        negatedExtglob
-      };
-      if (opts.tokens === true) {
-        state.maxDepth = 0;
-        if (!isPathSeparator(code)) {
-          tokens.push(token);
-        }
-        state.tokens = tokens;
-      }
-      if (opts.parts === true || opts.tokens === true) {
-        let prevIndex;
-        for (let idx = 0; idx < slashes.length; idx++) {
-          const n2 = prevIndex !== void 0 ? prevIndex + 1 : start;
-          const i = slashes[idx];
-          const value2 = input.slice(n2, i);
-          if (opts.tokens) {
-            if (idx === 0 && start !== 0) {
-              tokens[idx].isPrefix = true;
-              tokens[idx].value = prefix;
-            } else {
-              tokens[idx].value = value2;
-            }
-            depth(tokens[idx]);
-            state.maxDepth += tokens[idx].depth;
-          }
-          if (i >= start) {
-            parts.push(value2);
-            prevIndex = i;
-          }
-        }
-        const n = prevIndex !== void 0 ? prevIndex + 1 : start;
-        const value = input.slice(n);
-        parts.push(value);
-        if (opts.tokens && prevIndex && prevIndex + 1 < input.length) {
-          tokens[tokens.length - 1].value = value;
-          depth(tokens[tokens.length - 1]);
-          state.maxDepth += tokens[tokens.length - 1].depth;
-        }
-        state.slashes = slashes;
-        state.parts = parts;
-      }
-      return state;
-    };
-    module.exports = scan;
-  }
-});
-
-// node_modules/picomatch/lib/parse.js
-var require_parse2 = __commonJS({
-  "node_modules/picomatch/lib/parse.js"(exports, module) {
-    "use strict";
-    var constants4 = require_constants7();
-    var utils = require_utils2();
-    var {
-      MAX_LENGTH,
-      POSIX_REGEX_SOURCE,
-      REGEX_NON_SPECIAL_CHARS,
-      REGEX_SPECIAL_CHARS_BACKREF,
-      REPLACEMENTS
-    } = constants4;
-    var expandRange = (args, options2) => {
-      if (typeof options2.expandRange === "function") {
-        return options2.expandRange(...args, options2);
-      }
-      args.sort();
-      const value = `[${args.join("-")}]`;
-      try {
-        new RegExp(value);
-      } catch (ex) {
-        return args.map((v) => utils.escapeRegex(v)).join("..");
-      }
-      return value;
-    };
-    var syntaxError2 = (type, char) => {
-      return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
-    };
-    var splitTopLevel = (input) => {
-      const parts = [];
-      let bracket = 0;
-      let paren = 0;
-      let quote = 0;
-      let value = "";
-      let escaped = false;
-      for (const ch of input) {
-        if (escaped === true) {
-          value += ch;
-          escaped = false;
-          continue;
-        }
-        if (ch === "\\") {
-          value += ch;
-          escaped = true;
-          continue;
-        }
-        if (ch === '"') {
-          quote = quote === 1 ? 0 : 1;
-          value += ch;
-          continue;
-        }
-        if (quote === 0) {
-          if (ch === "[") {
-            bracket++;
-          } else if (ch === "]" && bracket > 0) {
-            bracket--;
-          } else if (bracket === 0) {
-            if (ch === "(") {
-              paren++;
-            } else if (ch === ")" && paren > 0) {
-              paren--;
-            } else if (ch === "|" && paren === 0) {
-              parts.push(value);
-              value = "";
-              continue;
-            }
-          }
-        }
-        value += ch;
-      }
-      parts.push(value);
-      return parts;
-    };
-    var isPlainBranch = (branch) => {
-      let escaped = false;
-      for (const ch of branch) {
-        if (escaped === true) {
-          escaped = false;
-          continue;
-        }
-        if (ch === "\\") {
-          escaped = true;
-          continue;
-        }
-        if (/[?*+@!()[\]{}]/.test(ch)) {
-          return false;
-        }
-      }
-      return true;
-    };
-    var normalizeSimpleBranch = (branch) => {
-      let value = branch.trim();
-      let changed = true;
-      while (changed === true) {
-        changed = false;
-        if (/^@\([^\\()[\]{}|]+\)$/.test(value)) {
-          value = value.slice(2, -1);
-          changed = true;
-        }
-      }
-      if (!isPlainBranch(value)) {
-        return;
-      }
-      return value.replace(/\\(.)/g, "$1");
-    };
-    var hasRepeatedCharPrefixOverlap = (branches) => {
-      const values = branches.map(normalizeSimpleBranch).filter(Boolean);
-      for (let i = 0; i < values.length; i++) {
-        for (let j = i + 1; j < values.length; j++) {
-          const a = values[i];
-          const b = values[j];
-          const char = a[0];
-          if (!char || a !== char.repeat(a.length) || b !== char.repeat(b.length)) {
-            continue;
-          }
-          if (a === b || a.startsWith(b) || b.startsWith(a)) {
-            return true;
-          }
-        }
-      }
-      return false;
-    };
-    var parseRepeatedExtglob = (pattern, requireEnd = true) => {
-      if (pattern[0] !== "+" && pattern[0] !== "*" || pattern[1] !== "(") {
-        return;
-      }
-      let bracket = 0;
-      let paren = 0;
-      let quote = 0;
-      let escaped = false;
-      for (let i = 1; i < pattern.length; i++) {
-        const ch = pattern[i];
-        if (escaped === true) {
-          escaped = false;
-          continue;
-        }
-        if (ch === "\\") {
-          escaped = true;
-          continue;
-        }
-        if (ch === '"') {
-          quote = quote === 1 ? 0 : 1;
-          continue;
-        }
-        if (quote === 1) {
-          continue;
-        }
-        if (ch === "[") {
-          bracket++;
-          continue;
-        }
-        if (ch === "]" && bracket > 0) {
-          bracket--;
-          continue;
-        }
-        if (bracket > 0) {
-          continue;
-        }
-        if (ch === "(") {
-          paren++;
-          continue;
-        }
-        if (ch === ")") {
-          paren--;
-          if (paren === 0) {
-            if (requireEnd === true && i !== pattern.length - 1) {
-              return;
-            }
-            return {
-              type: pattern[0],
-              body: pattern.slice(2, i),
-              end: i
-            };
-          }
-        }
-      }
-    };
-    var buildCharClassStar = (chars) => {
-      const source = chars.length === 1 ? utils.escapeRegex(chars[0]) : `[${chars.map((ch) => utils.escapeRegex(ch)).join("")}]`;
-      return `${source}*`;
-    };
-    var getStarExtglobSequenceChars = (pattern) => {
-      let index = 0;
-      const chars = [];
-      while (index < pattern.length) {
-        const match = parseRepeatedExtglob(pattern.slice(index), false);
-        if (!match || match.type !== "*") {
-          return;
-        }
-        const branches = splitTopLevel(match.body).map((branch2) => branch2.trim());
-        if (branches.length !== 1) {
-          return;
-        }
-        const branch = normalizeSimpleBranch(branches[0]);
-        if (!branch || branch.length !== 1) {
-          return;
-        }
-        chars.push(branch);
-        index += match.end + 1;
-      }
-      if (chars.length < 1) {
-        return;
-      }
-      return chars;
-    };
-    var repeatedExtglobRecursion = (pattern) => {
-      let depth = 0;
-      let value = pattern.trim();
-      let match = parseRepeatedExtglob(value);
-      while (match) {
-        depth++;
-        value = match.body.trim();
-        match = parseRepeatedExtglob(value);
-      }
-      return depth;
-    };
-    var analyzeRepeatedExtglob = (body, options2) => {
-      if (options2.maxExtglobRecursion === false) {
-        return { risky: false };
-      }
-      const max = typeof options2.maxExtglobRecursion === "number" ? options2.maxExtglobRecursion : constants4.DEFAULT_MAX_EXTGLOB_RECURSION;
-      const branches = splitTopLevel(body).map((branch) => branch.trim());
-      if (branches.length > 1) {
-        if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
-          return { risky: true };
-        }
-      }
-      const safeChars = [];
-      let sawStarSequence = false;
-      let combinable = true;
-      for (const branch of branches) {
-        const chars = getStarExtglobSequenceChars(branch);
-        if (chars) {
-          sawStarSequence = true;
-          safeChars.push(...chars);
-          continue;
-        }
-        const literal2 = normalizeSimpleBranch(branch);
-        if (literal2 && literal2.length === 1) {
-          safeChars.push(literal2);
-          continue;
-        }
-        combinable = false;
-        if (repeatedExtglobRecursion(branch) > max) {
-          return { risky: true };
-        }
-      }
-      if (sawStarSequence) {
-        return combinable ? { risky: true, safeOutput: buildCharClassStar([...new Set(safeChars)]) } : { risky: true };
-      }
-      return { risky: false };
-    };
-    var parse3 = (input, options2) => {
-      if (typeof input !== "string") {
-        throw new TypeError("Expected a string");
-      }
-      input = REPLACEMENTS[input] || input;
-      const opts = { ...options2 };
-      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
-      let len = input.length;
-      if (len > max) {
-        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
-      }
-      const bos = { type: "bos", value: "", output: opts.prepend || "" };
-      const tokens = [bos];
-      const capture = opts.capture ? "" : "?:";
-      const PLATFORM_CHARS = constants4.globChars(opts.windows);
-      const EXTGLOB_CHARS = constants4.extglobChars(PLATFORM_CHARS);
-      const {
-        DOT_LITERAL,
-        PLUS_LITERAL,
-        SLASH_LITERAL,
-        ONE_CHAR,
-        DOTS_SLASH,
-        NO_DOT,
-        NO_DOT_SLASH,
-        NO_DOTS_SLASH,
-        QMARK,
-        QMARK_NO_DOT,
-        STAR,
-        START_ANCHOR
-      } = PLATFORM_CHARS;
-      const globstar = (opts2) => {
-        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
-      };
-      const nodot = opts.dot ? "" : NO_DOT;
-      const qmarkNoDot = opts.dot ? QMARK : QMARK_NO_DOT;
-      let star = opts.bash === true ? globstar(opts) : STAR;
-      if (opts.capture) {
-        star = `(${star})`;
-      }
-      if (typeof opts.noext === "boolean") {
-        opts.noextglob = opts.noext;
-      }
-      const state = {
-        input,
-        index: -1,
-        start: 0,
-        dot: opts.dot === true,
-        consumed: "",
-        output: "",
-        prefix: "",
-        backtrack: false,
-        negated: false,
-        brackets: 0,
-        braces: 0,
-        parens: 0,
-        quotes: 0,
-        globstar: false,
-        tokens
-      };
-      input = utils.removePrefix(input, state);
-      len = input.length;
-      const extglobs = [];
-      const braces = [];
-      const stack = [];
-      let prev = bos;
-      let value;
-      const eos = () => state.index === len - 1;
-      const peek = state.peek = (n = 1) => input[state.index + n];
-      const advance = state.advance = () => input[++state.index] || "";
-      const remaining = () => input.slice(state.index + 1);
-      const consume = (value2 = "", num = 0) => {
-        state.consumed += value2;
-        state.index += num;
-      };
-      const append = (token) => {
-        state.output += token.output != null ? token.output : token.value;
-        consume(token.value);
-      };
-      const negate = () => {
-        let count = 1;
-        while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
-          advance();
-          state.start++;
-          count++;
-        }
-        if (count % 2 === 0) {
-          return false;
-        }
-        state.negated = true;
-        state.start++;
-        return true;
-      };
-      const increment = (type) => {
-        state[type]++;
-        stack.push(type);
-      };
-      const decrement = (type) => {
-        state[type]--;
-        stack.pop();
-      };
-      const push2 = (tok) => {
-        if (prev.type === "globstar") {
-          const isBrace = state.braces > 0 && (tok.type === "comma" || tok.type === "brace");
-          const isExtglob = tok.extglob === true || extglobs.length && (tok.type === "pipe" || tok.type === "paren");
-          if (tok.type !== "slash" && tok.type !== "paren" && !isBrace && !isExtglob) {
-            state.output = state.output.slice(0, -prev.output.length);
-            prev.type = "star";
-            prev.value = "*";
-            prev.output = star;
-            state.output += prev.output;
-          }
-        }
-        if (extglobs.length && tok.type !== "paren") {
-          extglobs[extglobs.length - 1].inner += tok.value;
-        }
-        if (tok.value || tok.output) append(tok);
-        if (prev && prev.type === "text" && tok.type === "text") {
-          prev.output = (prev.output || prev.value) + tok.value;
-          prev.value += tok.value;
-          return;
-        }
-        tok.prev = prev;
-        tokens.push(tok);
-        prev = tok;
-      };
-      const extglobOpen = (type, value2) => {
-        const token = { ...EXTGLOB_CHARS[value2], conditions: 1, inner: "" };
-        token.prev = prev;
-        token.parens = state.parens;
-        token.output = state.output;
-        token.startIndex = state.index;
-        token.tokensIndex = tokens.length;
-        const output = (opts.capture ? "(" : "") + token.open;
-        increment("parens");
-        push2({ type, value: value2, output: state.output ? "" : ONE_CHAR });
-        push2({ type: "paren", extglob: true, value: advance(), output });
-        extglobs.push(token);
-      };
-      const extglobClose = (token) => {
-        const literal2 = input.slice(token.startIndex, state.index + 1);
-        const body = input.slice(token.startIndex + 2, state.index);
-        const analysis = analyzeRepeatedExtglob(body, opts);
-        if ((token.type === "plus" || token.type === "star") && analysis.risky) {
-          const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
-          const open8 = tokens[token.tokensIndex];
-          open8.type = "text";
-          open8.value = literal2;
-          open8.output = safeOutput || utils.escapeRegex(literal2);
-          for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
-            tokens[i].value = "";
-            tokens[i].output = "";
-            delete tokens[i].suffix;
-          }
-          state.output = token.output + open8.output;
-          state.backtrack = true;
-          push2({ type: "paren", extglob: true, value, output: "" });
-          decrement("parens");
-          return;
-        }
-        let output = token.close + (opts.capture ? ")" : "");
-        let rest;
-        if (token.type === "negate") {
-          let extglobStar = star;
-          if (token.inner && token.inner.length > 1 && token.inner.includes("/")) {
-            extglobStar = globstar(opts);
-          }
-          if (extglobStar !== star || eos() || /^\)+$/.test(remaining())) {
-            output = token.close = `)$))${extglobStar}`;
-          }
-          if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
-            const expression = parse3(rest, { ...options2, fastpaths: false }).output;
-            output = token.close = `)${expression})${extglobStar})`;
-          }
-          if (token.prev.type === "bos") {
-            state.negatedExtglob = true;
-          }
-        }
-        push2({ type: "paren", extglob: true, value, output });
-        decrement("parens");
-      };
-      if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input)) {
-        let backslashes = false;
-        let output = input.replace(REGEX_SPECIAL_CHARS_BACKREF, (m, esc, chars, first, rest, index) => {
-          if (first === "\\") {
-            backslashes = true;
-            return m;
-          }
-          if (first === "?") {
-            if (esc) {
-              return esc + first + (rest ? QMARK.repeat(rest.length) : "");
-            }
-            if (index === 0) {
-              return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : "");
-            }
-            return QMARK.repeat(chars.length);
-          }
-          if (first === ".") {
-            return DOT_LITERAL.repeat(chars.length);
-          }
-          if (first === "*") {
-            if (esc) {
-              return esc + first + (rest ? star : "");
-            }
-            return star;
-          }
-          return esc ? m : `\\${m}`;
-        });
-        if (backslashes === true) {
-          if (opts.unescape === true) {
-            output = output.replace(/\\/g, "");
-          } else {
-            output = output.replace(/\\+/g, (m) => {
-              return m.length % 2 === 0 ? "\\\\" : m ? "\\" : "";
-            });
-          }
-        }
-        if (output === input && opts.contains === true) {
-          state.output = input;
-          return state;
-        }
-        state.output = utils.wrapOutput(output, state, options2);
-        return state;
-      }
-      while (!eos()) {
-        value = advance();
-        if (value === "\0") {
-          continue;
-        }
-        if (value === "\\") {
-          const next = peek();
-          if (next === "/" && opts.bash !== true) {
-            continue;
-          }
-          if (next === "." || next === ";") {
-            continue;
-          }
-          if (!next) {
-            value += "\\";
-            push2({ type: "text", value });
-            continue;
-          }
-          const match = /^\\+/.exec(remaining());
-          let slashes = 0;
-          if (match && match[0].length > 2) {
-            slashes = match[0].length;
-            state.index += slashes;
-            if (slashes % 2 !== 0) {
-              value += "\\";
-            }
-          }
-          if (opts.unescape === true) {
-            value = advance();
-          } else {
-            value += advance();
-          }
-          if (state.brackets === 0) {
-            push2({ type: "text", value });
-            continue;
-          }
-        }
-        if (state.brackets > 0 && (value !== "]" || prev.value === "[" || prev.value === "[^")) {
-          if (opts.posix !== false && value === ":") {
-            const inner = prev.value.slice(1);
-            if (inner.includes("[")) {
-              prev.posix = true;
-              if (inner.includes(":")) {
-                const idx = prev.value.lastIndexOf("[");
-                const pre = prev.value.slice(0, idx);
-                const rest2 = prev.value.slice(idx + 2);
-                const posix12 = POSIX_REGEX_SOURCE[rest2];
-                if (posix12) {
-                  prev.value = pre + posix12;
-                  state.backtrack = true;
-                  advance();
-                  if (!bos.output && tokens.indexOf(prev) === 1) {
-                    bos.output = ONE_CHAR;
-                  }
-                  continue;
-                }
-              }
-            }
-          }
-          if (value === "[" && peek() !== ":" || value === "-" && peek() === "]") {
-            value = `\\${value}`;
-          }
-          if (value === "]" && (prev.value === "[" || prev.value === "[^")) {
-            value = `\\${value}`;
-          }
-          if (opts.posix === true && value === "!" && prev.value === "[") {
-            value = "^";
-          }
-          prev.value += value;
-          append({ value });
-          continue;
-        }
-        if (state.quotes === 1 && value !== '"') {
-          value = utils.escapeRegex(value);
-          prev.value += value;
-          append({ value });
-          continue;
-        }
-        if (value === '"') {
-          state.quotes = state.quotes === 1 ? 0 : 1;
-          if (opts.keepQuotes === true) {
-            push2({ type: "text", value });
-          }
-          continue;
-        }
-        if (value === "(") {
-          increment("parens");
-          push2({ type: "paren", value });
-          continue;
-        }
-        if (value === ")") {
-          if (state.parens === 0 && opts.strictBrackets === true) {
-            throw new SyntaxError(syntaxError2("opening", "("));
-          }
-          const extglob = extglobs[extglobs.length - 1];
-          if (extglob && state.parens === extglob.parens + 1) {
-            extglobClose(extglobs.pop());
-            continue;
-          }
-          push2({ type: "paren", value, output: state.parens ? ")" : "\\)" });
-          decrement("parens");
-          continue;
-        }
-        if (value === "[") {
-          if (opts.nobracket === true || !remaining().includes("]")) {
-            if (opts.nobracket !== true && opts.strictBrackets === true) {
-              throw new SyntaxError(syntaxError2("closing", "]"));
-            }
-            value = `\\${value}`;
-          } else {
-            increment("brackets");
-          }
-          push2({ type: "bracket", value });
-          continue;
-        }
-        if (value === "]") {
-          if (opts.nobracket === true || prev && prev.type === "bracket" && prev.value.length === 1) {
-            push2({ type: "text", value, output: `\\${value}` });
-            continue;
-          }
-          if (state.brackets === 0) {
-            if (opts.strictBrackets === true) {
-              throw new SyntaxError(syntaxError2("opening", "["));
-            }
-            push2({ type: "text", value, output: `\\${value}` });
-            continue;
-          }
-          decrement("brackets");
-          const prevValue = prev.value.slice(1);
-          if (prev.posix !== true && prevValue[0] === "^" && !prevValue.includes("/")) {
-            value = `/${value}`;
-          }
-          prev.value += value;
-          append({ value });
-          if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
-            continue;
-          }
-          const escaped = utils.escapeRegex(prev.value);
-          state.output = state.output.slice(0, -prev.value.length);
-          if (opts.literalBrackets === true) {
-            state.output += escaped;
-            prev.value = escaped;
-            continue;
-          }
-          prev.value = `(${capture}${escaped}|${prev.value})`;
-          state.output += prev.value;
-          continue;
-        }
-        if (value === "{" && opts.nobrace !== true) {
-          increment("braces");
-          const open8 = {
-            type: "brace",
-            value,
-            output: "(",
-            outputIndex: state.output.length,
-            tokensIndex: state.tokens.length
-          };
-          braces.push(open8);
-          push2(open8);
-          continue;
-        }
-        if (value === "}") {
-          const brace = braces[braces.length - 1];
-          if (opts.nobrace === true || !brace) {
-            push2({ type: "text", value, output: value });
-            continue;
-          }
-          let output = ")";
-          if (brace.dots === true) {
-            const arr = tokens.slice();
-            const range = [];
-            for (let i = arr.length - 1; i >= 0; i--) {
-              tokens.pop();
-              if (arr[i].type === "brace") {
-                break;
-              }
-              if (arr[i].type !== "dots") {
-                range.unshift(arr[i].value);
-              }
-            }
-            output = expandRange(range, opts);
-            state.backtrack = true;
-          }
-          if (brace.comma !== true && brace.dots !== true) {
-            const out = state.output.slice(0, brace.outputIndex);
-            const toks = state.tokens.slice(brace.tokensIndex);
-            brace.value = brace.output = "\\{";
-            value = output = "\\}";
-            state.output = out;
-            for (const t of toks) {
-              state.output += t.output || t.value;
-            }
-          }
-          push2({ type: "brace", value, output });
-          decrement("braces");
-          braces.pop();
-          continue;
-        }
-        if (value === "|") {
-          if (extglobs.length > 0) {
-            extglobs[extglobs.length - 1].conditions++;
-          }
-          push2({ type: "text", value });
-          continue;
-        }
-        if (value === ",") {
-          let output = value;
-          const brace = braces[braces.length - 1];
-          if (brace && stack[stack.length - 1] === "braces") {
-            brace.comma = true;
-            output = "|";
-          }
-          push2({ type: "comma", value, output });
-          continue;
-        }
-        if (value === "/") {
-          if (prev.type === "dot" && state.index === state.start + 1) {
-            state.start = state.index + 1;
-            state.consumed = "";
-            state.output = "";
-            tokens.pop();
-            prev = bos;
-            continue;
-          }
-          push2({ type: "slash", value, output: SLASH_LITERAL });
-          continue;
-        }
-        if (value === ".") {
-          if (state.braces > 0 && prev.type === "dot") {
-            if (prev.value === ".") prev.output = DOT_LITERAL;
-            const brace = braces[braces.length - 1];
-            prev.type = "dots";
-            prev.output += value;
-            prev.value += value;
-            brace.dots = true;
-            continue;
-          }
-          if (state.braces + state.parens === 0 && prev.type !== "bos" && prev.type !== "slash") {
-            push2({ type: "text", value, output: DOT_LITERAL });
-            continue;
-          }
-          push2({ type: "dot", value, output: DOT_LITERAL });
-          continue;
-        }
-        if (value === "?") {
-          const isGroup = prev && prev.value === "(";
-          if (!isGroup && opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
-            extglobOpen("qmark", value);
-            continue;
-          }
-          if (prev && prev.type === "paren") {
-            const next = peek();
-            let output = value;
-            if (prev.value === "(" && !/[!=<:]/.test(next) || next === "<" && !/<([!=]|\w+>)/.test(remaining())) {
-              output = `\\${value}`;
-            }
-            push2({ type: "text", value, output });
-            continue;
-          }
-          if (opts.dot !== true && (prev.type === "slash" || prev.type === "bos")) {
-            push2({ type: "qmark", value, output: QMARK_NO_DOT });
-            continue;
-          }
-          push2({ type: "qmark", value, output: QMARK });
-          continue;
-        }
-        if (value === "!") {
-          if (opts.noextglob !== true && peek() === "(") {
-            if (peek(2) !== "?" || !/[!=<:]/.test(peek(3))) {
-              extglobOpen("negate", value);
-              continue;
-            }
-          }
-          if (opts.nonegate !== true && state.index === 0) {
-            negate();
-            continue;
-          }
-        }
-        if (value === "+") {
-          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
-            extglobOpen("plus", value);
-            continue;
-          }
-          if (prev && prev.value === "(" || opts.regex === false) {
-            push2({ type: "plus", value, output: PLUS_LITERAL });
-            continue;
-          }
-          if (prev && (prev.type === "bracket" || prev.type === "paren" || prev.type === "brace") || state.parens > 0) {
-            push2({ type: "plus", value });
-            continue;
-          }
-          push2({ type: "plus", value: PLUS_LITERAL });
-          continue;
-        }
-        if (value === "@") {
-          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
-            push2({ type: "at", extglob: true, value, output: "" });
-            continue;
-          }
-          push2({ type: "text", value });
-          continue;
-        }
-        if (value !== "*") {
-          if (value === "$" || value === "^") {
-            value = `\\${value}`;
-          }
-          const match = REGEX_NON_SPECIAL_CHARS.exec(remaining());
-          if (match) {
-            value += match[0];
-            state.index += match[0].length;
-          }
-          push2({ type: "text", value });
-          continue;
-        }
-        if (prev && (prev.type === "globstar" || prev.star === true)) {
-          prev.type = "star";
-          prev.star = true;
-          prev.value += value;
-          prev.output = star;
-          state.backtrack = true;
-          state.globstar = true;
-          consume(value);
-          continue;
-        }
-        let rest = remaining();
-        if (opts.noextglob !== true && /^\([^?]/.test(rest)) {
-          extglobOpen("star", value);
-          continue;
-        }
-        if (prev.type === "star") {
-          if (opts.noglobstar === true) {
-            consume(value);
-            continue;
-          }
-          const prior = prev.prev;
-          const before = prior.prev;
-          const isStart = prior.type === "slash" || prior.type === "bos";
-          const afterStar = before && (before.type === "star" || before.type === "globstar");
-          if (opts.bash === true && (!isStart || rest[0] && rest[0] !== "/")) {
-            push2({ type: "star", value, output: "" });
-            continue;
-          }
-          const isBrace = state.braces > 0 && (prior.type === "comma" || prior.type === "brace");
-          const isExtglob = extglobs.length && (prior.type === "pipe" || prior.type === "paren");
-          if (!isStart && prior.type !== "paren" && !isBrace && !isExtglob) {
-            push2({ type: "star", value, output: "" });
-            continue;
-          }
-          while (rest.slice(0, 3) === "/**") {
-            const after = input[state.index + 4];
-            if (after && after !== "/") {
-              break;
-            }
-            rest = rest.slice(3);
-            consume("/**", 3);
-          }
-          const isEnd = eos() || state.parens > 0 && rest === ")".repeat(state.parens) && !extglobs.some((extglob) => extglob.type === "negate");
-          if (prior.type === "bos" && eos()) {
-            prev.type = "globstar";
-            prev.value += value;
-            prev.output = globstar(opts);
-            state.output = prev.output;
-            state.globstar = true;
-            consume(value);
-            continue;
-          }
-          if (prior.type === "slash" && prior.prev.type !== "bos" && !afterStar && isEnd) {
-            state.output = state.output.slice(0, -(prior.output + prev.output).length);
-            prior.output = `(?:${prior.output}`;
-            prev.type = "globstar";
-            prev.output = globstar(opts) + (opts.strictSlashes ? ")" : "|$)");
-            prev.value += value;
-            state.globstar = true;
-            state.output += prior.output + prev.output;
-            consume(value);
-            continue;
-          }
-          if (prior.type === "slash" && prior.prev.type !== "bos" && rest[0] === "/") {
-            const end = rest[1] !== void 0 ? "|$" : "";
-            state.output = state.output.slice(0, -(prior.output + prev.output).length);
-            prior.output = `(?:${prior.output}`;
-            prev.type = "globstar";
-            prev.output = `${globstar(opts)}${SLASH_LITERAL}|${SLASH_LITERAL}${end})`;
-            prev.value += value;
-            state.output += prior.output + prev.output;
-            state.globstar = true;
-            consume(value + advance());
-            push2({ type: "slash", value: "/", output: "" });
-            continue;
-          }
-          if (prior.type === "bos" && rest[0] === "/") {
-            prev.type = "globstar";
-            prev.value += value;
-            prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts)}${SLASH_LITERAL})`;
-            state.output = prev.output;
-            state.globstar = true;
-            consume(value + advance());
-            push2({ type: "slash", value: "/", output: "" });
-            continue;
-          }
-          state.output = state.output.slice(0, -prev.output.length);
-          prev.type = "globstar";
-          prev.output = globstar(opts);
-          prev.value += value;
-          state.output += prev.output;
-          state.globstar = true;
-          consume(value);
-          continue;
-        }
-        const token = { type: "star", value, output: star };
-        if (opts.bash === true) {
-          token.output = ".*?";
-          if (prev.type === "bos" || prev.type === "slash") {
-            token.output = nodot + token.output;
-          }
-          push2(token);
-          continue;
-        }
-        if (prev && (prev.type === "bracket" || prev.type === "paren") && opts.regex === true) {
-          token.output = value;
-          push2(token);
-          continue;
-        }
-        if (state.index === state.start || prev.type === "slash" || prev.type === "dot") {
-          if (prev.type === "dot") {
-            state.output += NO_DOT_SLASH;
-            prev.output += NO_DOT_SLASH;
-          } else if (opts.dot === true) {
-            state.output += NO_DOTS_SLASH;
-            prev.output += NO_DOTS_SLASH;
-          } else {
-            state.output += nodot;
-            prev.output += nodot;
-          }
-          if (peek() !== "*") {
-            state.output += ONE_CHAR;
-            prev.output += ONE_CHAR;
-          }
-        }
-        push2(token);
-      }
-      while (state.brackets > 0) {
-        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError2("closing", "]"));
-        state.output = utils.escapeLast(state.output, "[");
-        decrement("brackets");
-      }
-      while (state.parens > 0) {
-        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError2("closing", ")"));
-        state.output = utils.escapeLast(state.output, "(");
-        decrement("parens");
-      }
-      while (state.braces > 0) {
-        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError2("closing", "}"));
-        state.output = utils.escapeLast(state.output, "{");
-        decrement("braces");
-      }
-      if (opts.strictSlashes !== true && (prev.type === "star" || prev.type === "bracket")) {
-        push2({ type: "maybe_slash", value: "", output: `${SLASH_LITERAL}?` });
-      }
-      if (state.backtrack === true) {
-        state.output = "";
-        for (const token of state.tokens) {
-          state.output += token.output != null ? token.output : token.value;
-          if (token.suffix) {
-            state.output += token.suffix;
-          }
-        }
-      }
-      return state;
-    };
-    parse3.fastpaths = (input, options2) => {
-      const opts = { ...options2 };
-      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
-      const len = input.length;
-      if (len > max) {
-        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
-      }
-      input = REPLACEMENTS[input] || input;
-      const {
-        DOT_LITERAL,
-        SLASH_LITERAL,
-        ONE_CHAR,
-        DOTS_SLASH,
-        NO_DOT,
-        NO_DOTS,
-        NO_DOTS_SLASH,
-        STAR,
-        START_ANCHOR
-      } = constants4.globChars(opts.windows);
-      const nodot = opts.dot ? NO_DOTS : NO_DOT;
-      const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
-      const capture = opts.capture ? "" : "?:";
-      const state = { negated: false, prefix: "" };
-      let star = opts.bash === true ? ".*?" : STAR;
-      if (opts.capture) {
-        star = `(${star})`;
-      }
-      const globstar = (opts2) => {
-        if (opts2.noglobstar === true) return star;
-        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
-      };
-      const create = (str2) => {
-        switch (str2) {
-          case "*":
-            return `${nodot}${ONE_CHAR}${star}`;
-          case ".*":
-            return `${DOT_LITERAL}${ONE_CHAR}${star}`;
-          case "*.*":
-            return `${nodot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
-          case "*/*":
-            return `${nodot}${star}${SLASH_LITERAL}${ONE_CHAR}${slashDot}${star}`;
-          case "**":
-            return nodot + globstar(opts);
-          case "**/*":
-            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${ONE_CHAR}${star}`;
-          case "**/*.*":
-            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
-          case "**/.*":
-            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${DOT_LITERAL}${ONE_CHAR}${star}`;
-          default: {
-            const match = /^(.*?)\.(\w+)$/.exec(str2);
-            if (!match) return;
-            const source2 = create(match[1]);
-            if (!source2) return;
-            return source2 + DOT_LITERAL + match[2];
-          }
-        }
-      };
-      const output = utils.removePrefix(input, state);
-      let source = create(output);
-      if (source && opts.strictSlashes !== true) {
-        source += `${SLASH_LITERAL}?`;
-      }
-      return source;
-    };
-    module.exports = parse3;
-  }
-});
-
-// node_modules/picomatch/lib/picomatch.js
-var require_picomatch = __commonJS({
-  "node_modules/picomatch/lib/picomatch.js"(exports, module) {
-    "use strict";
-    var scan = require_scan();
-    var parse3 = require_parse2();
-    var utils = require_utils2();
-    var constants4 = require_constants7();
-    var isObject = (val) => val && typeof val === "object" && !Array.isArray(val);
-    var picomatch2 = (glob, options2, returnState = false) => {
-      if (Array.isArray(glob)) {
-        const fns = glob.map((input) => picomatch2(input, options2, returnState));
-        const arrayMatcher = (str2) => {
-          for (const isMatch of fns) {
-            const state2 = isMatch(str2);
-            if (state2) return state2;
-          }
-          return false;
-        };
-        return arrayMatcher;
-      }
-      const isState = isObject(glob) && glob.tokens && glob.input;
-      if (glob === "" || typeof glob !== "string" && !isState) {
-        throw new TypeError("Expected pattern to be a non-empty string");
-      }
-      const opts = options2 || {};
-      const posix12 = opts.windows;
-      const regex = isState ? picomatch2.compileRe(glob, options2) : picomatch2.makeRe(glob, options2, false, true);
-      const state = regex.state;
-      delete regex.state;
-      let isIgnored = () => false;
-      if (opts.ignore) {
-        const ignoreOpts = { ...options2, ignore: null, onMatch: null, onResult: null };
-        isIgnored = picomatch2(opts.ignore, ignoreOpts, returnState);
-      }
-      const matcher = (input, returnObject = false) => {
-        const { isMatch, match, output } = picomatch2.test(input, regex, options2, { glob, posix: posix12 });
-        const result = { glob, state, regex, posix: posix12, input, output, match, isMatch };
-        if (typeof opts.onResult === "function") {
-          opts.onResult(result);
-        }
-        if (isMatch === false) {
-          result.isMatch = false;
-          return returnObject ? result : false;
-        }
-        if (isIgnored(input)) {
-          if (typeof opts.onIgnore === "function") {
-            opts.onIgnore(result);
-          }
-          result.isMatch = false;
-          return returnObject ? result : false;
-        }
-        if (typeof opts.onMatch === "function") {
-          opts.onMatch(result);
-        }
-        return returnObject ? result : true;
-      };
-      if (returnState) {
-        matcher.state = state;
-      }
-      return matcher;
-    };
-    picomatch2.test = (input, regex, options2, { glob, posix: posix12 } = {}) => {
-      if (typeof input !== "string") {
-        throw new TypeError("Expected input to be a string");
-      }
-      if (input === "") {
-        return { isMatch: false, output: "" };
-      }
-      const opts = options2 || {};
-      const format = opts.format || (posix12 ? utils.toPosixSlashes : null);
-      let match = input === glob;
-      let output = match && format ? format(input) : input;
-      if (match === false) {
-        output = format ? format(input) : input;
-        match = output === glob;
-      }
-      if (match === false || opts.capture === true) {
-        if (opts.matchBase === true || opts.basename === true) {
-          match = picomatch2.matchBase(input, regex, options2, posix12);
-        } else {
-          match = regex.exec(output);
-        }
-      }
-      return { isMatch: Boolean(match), match, output };
-    };
-    picomatch2.matchBase = (input, glob, options2, posix12 = options2 && options2.windows) => {
-      const regex = glob instanceof RegExp ? glob : picomatch2.makeRe(glob, options2);
-      return regex.test(utils.basename(input, { windows: posix12 }));
-    };
-    picomatch2.isMatch = (str2, patterns, options2) => picomatch2(patterns, options2)(str2);
-    picomatch2.parse = (pattern, options2) => {
-      if (Array.isArray(pattern)) return pattern.map((p) => picomatch2.parse(p, options2));
-      return parse3(pattern, { ...options2, fastpaths: false });
-    };
-    picomatch2.scan = (input, options2) => scan(input, options2);
-    picomatch2.compileRe = (state, options2, returnOutput = false, returnState = false) => {
-      if (returnOutput === true) {
-        return state.output;
-      }
-      const opts = options2 || {};
-      const prepend = opts.contains ? "" : "^";
-      const append = opts.contains ? "" : "$";
-      let source = `${prepend}(?:${state.output})${append}`;
-      if (state && state.negated === true) {
-        source = `^(?!${source}).*$`;
-      }
-      const regex = picomatch2.toRegex(source, options2);
-      if (returnState === true) {
-        regex.state = state;
-      }
-      return regex;
-    };
-    picomatch2.makeRe = (input, options2 = {}, returnOutput = false, returnState = false) => {
-      if (!input || typeof input !== "string") {
-        throw new TypeError("Expected a non-empty string");
-      }
-      let parsed = { negated: false, fastpaths: true };
-      if (options2.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
-        parsed.output = parse3.fastpaths(input, options2);
-      }
-      if (!parsed.output) {
-        parsed = parse3(input, options2);
-      }
-      return picomatch2.compileRe(parsed, options2, returnOutput, returnState);
-    };
-    picomatch2.toRegex = (source, options2) => {
-      try {
-        const opts = options2 || {};
-        return new RegExp(source, opts.flags || (opts.nocase ? "i" : ""));
-      } catch (err) {
-        if (options2 && options2.debug === true) throw err;
-        return /$^/;
-      }
-    };
-    picomatch2.constants = constants4;
-    module.exports = picomatch2;
-  }
-});
-
-// node_modules/picomatch/index.js
-var require_picomatch2 = __commonJS({
-  "node_modules/picomatch/index.js"(exports, module) {
-    "use strict";
-    var pico = require_picomatch();
-    var utils = require_utils2();
-    function picomatch2(glob, options2, returnState = false) {
-      if (options2 && (options2.windows === null || options2.windows === void 0)) {
-        options2 = { ...options2, windows: utils.isWindows() };
-      }
-      return pico(glob, options2, returnState);
-    }
-    Object.assign(picomatch2, pico);
-    module.exports = picomatch2;
-  }
-});
-
-// worker/file/copy.ts
-import { createReadStream as createReadStream3 } from "node:fs";
-import { chmodSync as chmodSync4, lchownSync as lchownSync2, linkSync as linkSync2, lstatSync as lstatSync3, lutimesSync, mkdirSync as mkdirSync9, readdirSync as readdirSync3, utimesSync } from "node:fs";
-import { copyFile as copyFile4, lstat as lstat5, open as open5, readdir as readdir5, readlink as readlink3, rm as rm6, stat as stat3, symlink as symlink3, utimes as utimes4 } from "node:fs/promises";
-import { basename, dirname as dirname3, join as join15, posix as posix4, resolve as resolve4 } from "node:path";
-function owners(opts, src, uid, gid) {
-  if (opts.owner) return [opts.owner.uid, opts.owner.gid];
-  return src.allowed ? [0, 0] : [uid, gid];
-}
-async function matchPattern(src, pattern) {
-  const cleaned = posix4.normalize("/" + pattern).slice(1).replace(/\/+$/, "");
-  if (!hasWildcard(cleaned)) {
-    if (cleaned === "") return [""];
-    const exists2 = src.allowed ? src.allowed.has(cleaned) || [...src.allowed].some((p) => p.startsWith(cleaned + "/")) : await lstat5(pathInRoot(src.dir, cleaned)).then(() => true, () => false);
-    if (!exists2) throw new CopyError(`${pattern}: not found`);
-    return [cleaned];
-  }
-  const { default: picomatch2 } = await Promise.resolve().then(() => __toESM(require_picomatch2(), 1));
-  const match = picomatch2(cleaned, { dot: true, noextglob: true, nobrace: true });
-  if (src.allowed) return [...src.allowed].filter((p) => match(p)).sort();
-  const segments = cleaned.split("/");
-  const fixed = segments.slice(0, segments.findIndex(hasWildcard)).join("/");
-  const depth = cleaned.includes("**") ? Infinity : segments.length;
-  const out = [];
-  const walk = async (rel, level) => {
-    const names = await readdir5(join15(src.dir, rel)).catch(() => []);
-    for (const name of names.sort()) {
-      const child = rel ? `${rel}/${name}` : name;
-      if (match(child)) out.push(child);
-      if (level + 1 < depth && (await lstat5(join15(src.dir, child))).isDirectory()) await walk(child, level + 1);
-    }
-  };
-  await walk(fixed, fixed ? fixed.split("/").length : 0);
-  return out;
-}
-async function isArchive(path) {
-  const fh = await open5(path, "r");
-  try {
-    const buf = Buffer.alloc(512);
-    const { bytesRead } = await fh.read(buf, 0, 512, 0);
-    if (bytesRead >= 2 && buf[0] === 31 && buf[1] === 139) return "gzip";
-    if (bytesRead >= 262 && buf.subarray(257, 262).toString() === "ustar") return "tar";
-    return void 0;
-  } finally {
-    await fh.close();
-  }
-}
-function limiter(n) {
-  let active = 0;
-  const queue = [];
-  return async (task) => {
-    if (active >= n) await new Promise((r) => queue.push(r));
-    active++;
-    try {
-      return await task();
-    } finally {
-      active--;
-      queue.shift()?.();
-    }
-  };
-}
-async function copyInto(root, src, patterns, dest, destForcedDir, opts) {
-  const matches = [];
-  for (const p of patterns) matches.push(...await matchPattern(src, p));
-  const destAbs = pathInRoot(root, dest);
-  const destExistsAsDir = await stat3(destAbs).then((s) => s.isDirectory(), () => false);
-  const destIsDir = destForcedDir || dest.endsWith("/") || destExistsAsDir || patterns.some(hasWildcard);
-  const copier = new Copier(root, src, opts);
-  for (const m of matches) await copier.copyMatch(m, dest, destIsDir);
-  await copier.finishDirTimes();
-}
-var CopyError, hasWildcard, Copier;
-var init_copy = __esm({
-  "worker/file/copy.ts"() {
-    "use strict";
-    init_layer_extractor();
-    init_user();
-    init_file_mode();
-    init_make_dirs();
-    init_copy_links();
-    CopyError = class extends Error {
-    };
-    hasWildcard = (s) => /[*?[]/.test(s);
-    Copier = class {
-      constructor(root, src, opts) {
-        this.root = root;
-        this.src = src;
-        this.opts = opts;
-        if (opts.links && src.allowed) this.earlier = opts.links.index.forSource(src.dir);
-      }
-      root;
-      src;
-      opts;
-      dirTimes = [];
-      io = limiter(32);
-      earlier;
-      /** Remembers a file copied from a local source, for the next build's `linkEarlier`. */
-      noteCopied(rel, st, target) {
-        const links = this.opts.links;
-        if (!links || !this.earlier || !target.startsWith(this.root + "/")) return;
-        const record = this.earlier.record(rel, st, target.slice(this.root.length + 1));
-        if (!record) return;
-        const list2 = links.copied.get(this.src.dir) ?? [];
-        list2.push(record);
-        links.copied.set(this.src.dir, list2);
-      }
-      /**
-       * Hard-links `target` (in a directory this copy created) from an earlier copy of the same unchanged
-       * source file, when that copy has exactly the mode, owner, mtime and size this one would give.
-       */
-      linkEarlier(rel, target, st) {
-        const links = this.opts.links;
-        if (!links || !this.earlier || !target.startsWith(this.root + "/")) return false;
-        const [uid, gid] = owners(this.opts, this.src, st.uid, st.gid);
-        const mode2 = this.opts.chmod ? applyChmod(this.opts.chmod, st.mode & 4095, false) : st.mode & 4095;
-        for (const from of this.earlier.candidates(rel, st)) {
-          const found = lstatSync3(from, { throwIfNoEntry: false });
-          if (!found || links.usedInodes.has(found.ino) || !SourceLinks.matches(found, { mode: mode2, uid, gid, mtime: st.mtime, size: st.size })) continue;
-          links.usedInodes.add(found.ino);
-          try {
-            linkSync2(from, links.linkRoot + target.slice(this.root.length));
-            return true;
-          } catch {
-          }
-        }
-        return false;
-      }
-      allowed(rel) {
-        return !this.src.allowed || this.src.allowed.has(rel);
-      }
-      /**
-       * Directories the copy creates (the destination and its missing parents) get `--chown` and 0755,
-       * or an octal `--chmod`'s permission bits, as BuildKit's copy creates them.
-       */
-      createDirs(abs) {
-        return makeDirs(abs, createdDirMode(this.opts.chmod), this.opts.owner);
-      }
-      /** Makes the parents of a destination inside the root filesystem, never following a symlink out of it. */
-      async target(dest) {
-        const abs = pathInRoot(this.root, dest);
-        await this.createDirs(dirname3(abs));
-        return abs;
-      }
-      /**
-       * Owner, mode and time of a new entry; what creating it as root already got right is skipped.
-       * Synchronous, like the stat calls: metadata calls cost less than a thread-pool round trip.
-       */
-      finish(path, uid, gid, mode2, mtime, kind2) {
-        const [u, g] = owners(this.opts, this.src, uid, gid);
-        const chowned = u !== 0 || g !== 0;
-        if (chowned) lchownSync2(path, u, g);
-        if (kind2 === "link") return lutimesSync(path, mtime, mtime);
-        if (this.opts.chmod !== void 0 || kind2 === "dir" || chowned && mode2 & 3072) chmodSync4(path, this.opts.chmod ? applyChmod(this.opts.chmod, mode2, kind2 === "dir") : mode2);
-        utimesSync(path, mtime, mtime);
-      }
-      /**
-       * Copies `rel` of the source to `target`, an absolute path already resolved inside the root.
-       * `inNewDir`: the copy created target's directory, so nothing can be in the way (no lookup needed).
-       */
-      async copyEntry(rel, target, relToMatch, inNewDir) {
-        if (relToMatch !== "" && this.opts.exclude(relToMatch)) return;
-        if (!this.allowed(rel)) return;
-        const abs = join15(this.src.dir, rel);
-        const st = lstatSync3(abs);
-        const existing = inNewDir ? void 0 : lstatSync3(target, { throwIfNoEntry: false });
-        if (existing && !(existing.isDirectory() && st.isDirectory())) await rm6(target, { recursive: true, force: true });
-        if (st.isDirectory()) {
-          if (!existing) mkdirSync9(target, { mode: st.mode & 4095 });
-          const names = readdirSync3(abs);
-          await Promise.all(names.map((name) => this.copyEntry(rel ? `${rel}/${name}` : name, join15(target, name), relToMatch ? `${relToMatch}/${name}` : name, !existing)));
-          this.finish(target, st.uid, st.gid, st.mode & 4095, st.mtime, "dir");
-          this.dirTimes.push([target, st.mtime]);
-        } else if (st.isSymbolicLink()) {
-          await symlink3(await readlink3(abs), target);
-          this.finish(target, st.uid, st.gid, 0, st.mtime, "link");
-        } else if (st.isFile()) {
-          if (!(inNewDir && this.linkEarlier(rel, target, st))) {
-            await this.io(async () => {
-              await copyFile4(abs, target);
-              this.finish(target, st.uid, st.gid, st.mode & 4095, st.mtime, "file");
-            });
-          }
-          this.noteCopied(rel, st, target);
-        }
-      }
-      /** COPY semantics for one matched source: a directory's contents go into dest, a file to dest or into it. */
-      async copyMatch(rel, dest, destIsDir) {
-        const abs = this.src.allowed ? join15(this.src.dir, rel) : pathInRoot(this.src.dir, rel);
-        const st = await stat3(abs).catch(() => void 0);
-        if (!st) throw new CopyError(`${rel || "."}: not found`);
-        const base = this.opts.parents ? posix4.join(dest, rel) : dest;
-        if (st.isDirectory()) {
-          const srcRel = this.src.allowed ? rel : posix4.relative(this.src.dir, abs);
-          const target2 = pathInRoot(this.root, base);
-          const created = await this.createDirs(target2);
-          const names = await readdir5(abs);
-          const inNewDir = created.length > 0 && created[created.length - 1] === resolve4(target2);
-          await Promise.all(names.map((name) => this.copyEntry(srcRel ? `${srcRel}/${name}` : name, join15(target2, name), name, inNewDir)));
-          return;
-        }
-        const fileDest = this.opts.parents ? base : destIsDir ? posix4.join(dest, basename(rel)) : dest;
-        if (this.opts.unpack) {
-          const kind2 = await isArchive(abs);
-          if (kind2) {
-            const into = pathInRoot(this.root, dest);
-            await makeDirs(into, 493, this.opts.owner);
-            await extractLayer(createReadStream3(abs), into, { gzip: kind2 === "gzip", whiteouts: false, ...this.opts.owner ? { owner: this.opts.owner } : {} });
-            return;
-          }
-        }
-        const target = await this.target(fileDest);
-        const existing = await lstat5(target).catch(() => void 0);
-        if (existing?.isDirectory()) throw new CopyError(`cannot copy ${rel} to ${fileDest}: it is a directory (end the destination with / to copy into it)`);
-        if (existing) await rm6(target, { force: true });
-        await copyFile4(abs, target);
-        this.finish(target, st.uid, st.gid, st.mode & 4095, st.mtime, "file");
-      }
-      async finishDirTimes() {
-        for (const [path, mtime] of this.dirTimes.reverse()) await utimes4(path, mtime, mtime).catch(() => void 0);
-      }
-    };
-  }
-});
-
-// worker/file/file-step.ts
-import { chmod as chmod5, chown as chown2, writeFile as writeFile5 } from "node:fs/promises";
-import { posix as posix5 } from "node:path";
-async function runFile(file, inputs, snapshots, links) {
-  const destInput = file.dest === null ? void 0 : inputs[file.dest];
-  if (destInput && destInput.type !== "rootfs") throw new Error("a file step needs a root filesystem as its destination");
-  const parent = destInput?.layers ?? [];
-  const root = await snapshots.mount(parent, true);
-  trace("file: mounted");
-  const releases = [];
-  const session = links && root.linkRoot ? { index: links, linkRoot: root.linkRoot, usedInodes: /* @__PURE__ */ new Set(), copied: /* @__PURE__ */ new Map() } : void 0;
-  try {
-    if (file.action === "mkdir") {
-      await makeDirs(pathInRoot(root.path, file.path), file.mode, file.user !== "" ? resolveUser(root.path, file.user) : void 0);
-    } else {
-      const owner = file.chown !== void 0 ? resolveUser(root.path, file.chown) : void 0;
-      const chmodSpec = file.chmod !== void 0 ? parseChmod(file.chmod) : void 0;
-      const exclude = new IgnoreRules(file.exclude);
-      const opts = { ...owner ? { owner } : {}, ...chmodSpec ? { chmod: chmodSpec } : {}, ...session ? { links: session } : {}, exclude: (rel) => exclude.ignores(rel), parents: file.parents, unpack: file.unpack };
-      const many = file.sources.reduce((n, s) => n + s.paths.length, 0) + file.inline.length > 1;
-      for (const source of file.sources) {
-        const input = source.input === null ? { type: "rootfs", layers: [] } : inputs[source.input];
-        let src;
-        if (input.type === "local") src = { dir: input.dir, allowed: input.allowed };
-        else {
-          const mounted = await snapshots.mount(input.layers, false);
-          releases.push(() => mounted.release());
-          src = { dir: mounted.path };
-        }
-        await copyInto(root.path, src, source.paths, file.destPath, many, opts);
-      }
-      for (const doc of file.inline) {
-        const dest = file.destPath.endsWith("/") || many ? posix5.join(file.destPath, doc.name) : file.destPath;
-        const abs = pathInRoot(root.path, dest);
-        await makeDirs(posix5.dirname(abs), createdDirMode(chmodSpec), owner);
-        await writeFile5(abs, doc.content);
-        if (owner) await chown2(abs, owner.uid, owner.gid);
-        await chmod5(abs, chmodSpec ? applyChmod(chmodSpec, 420, false) : 420);
-      }
-    }
-  } catch (err) {
-    await root.release();
-    throw err;
-  } finally {
-    for (const r of releases) await r();
-  }
-  trace("file: copied");
-  await root.detach();
-  trace("file: detached");
-  return { root, parent, copied: session?.copied ?? /* @__PURE__ */ new Map() };
-}
-var init_file_step = __esm({
-  "worker/file/file-step.ts"() {
-    "use strict";
-    init_user();
-    init_ignore_rules();
-    init_copy();
-    init_file_mode();
-    init_make_dirs();
-    init_trace();
-  }
-});
-
-// oci/manifest.ts
-var MediaType, REF_NAME_ANNOTATION;
-var init_manifest = __esm({
-  "oci/manifest.ts"() {
-    "use strict";
-    MediaType = {
-      ociManifest: "application/vnd.oci.image.manifest.v1+json",
-      ociIndex: "application/vnd.oci.image.index.v1+json",
-      ociConfig: "application/vnd.oci.image.config.v1+json",
-      ociLayerGzip: "application/vnd.oci.image.layer.v1.tar+gzip",
-      ociLayer: "application/vnd.oci.image.layer.v1.tar",
-      /** OCI 1.1's empty JSON blob `{}`: the config of an artifact that has none. */
-      ociEmpty: "application/vnd.oci.empty.v1+json",
-      dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
-      dockerManifestList: "application/vnd.docker.distribution.manifest.list.v2+json",
-      dockerConfig: "application/vnd.docker.container.image.v1+json",
-      dockerLayerGzip: "application/vnd.docker.image.rootfs.diff.tar.gzip"
-    };
-    REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name";
-  }
-});
-
-// worker/layers/followed-spool.ts
-import { open as open6, rm as rm7 } from "node:fs/promises";
-import { Writable as Writable2 } from "node:stream";
-var READ_CHUNK, FollowedSpool;
-var init_followed_spool = __esm({
-  "worker/layers/followed-spool.ts"() {
-    "use strict";
-    READ_CHUNK = 1 << 20;
-    FollowedSpool = class _FollowedSpool {
-      constructor(path, out) {
-        this.path = path;
-        this.out = out;
-      }
-      path;
-      out;
-      written = 0;
-      ended = false;
-      failure;
-      wake;
-      /** Creates the file (it must not exist). */
-      static async create(path) {
-        return new _FollowedSpool(path, await open6(path, "wx", 384));
-      }
-      notify() {
-        const wake = this.wake;
-        this.wake = void 0;
-        wake?.();
-      }
-      /** The writing side: ends the spool when it finishes; a failure or destroy fails the reader. */
-      writable() {
-        return new Writable2({
-          write: (chunk, _encoding, done) => {
-            this.out.write(chunk, 0, chunk.length, this.written).then(
-              () => {
-                this.written += chunk.length;
-                this.notify();
-                done();
-              },
-              (err) => done(err)
-            );
-          },
-          final: (done) => {
-            this.out.close().then(() => {
-              this.ended = true;
-              this.notify();
-              done();
-            }, done);
-          },
-          destroy: (err, done) => {
-            if (!this.ended) {
-              this.failure = err ?? new Error(`${this.path}: the spool was abandoned before its end`);
-              this.notify();
-              void this.out.close().catch(() => void 0);
-            }
-            done(err);
-          }
-        });
-      }
-      /** The reading side (one reader): every byte once written, ending with the writer; then the file is removed. */
-      async *read() {
-        const input = await open6(this.path, "r");
-        let pos = 0;
-        try {
-          for (; ; ) {
-            if (this.failure) throw this.failure;
-            if (pos < this.written) {
-              const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, this.written - pos));
-              const { bytesRead } = await input.read(buf, 0, buf.length, pos);
-              pos += bytesRead;
-              yield buf.subarray(0, bytesRead);
-            } else if (this.ended) {
-              return;
-            } else {
-              await new Promise((resolve8) => this.wake = resolve8);
-            }
-          }
-        } finally {
-          await input.close();
-          await rm7(this.path, { force: true });
-        }
-      }
-    };
-  }
-});
-
-// worker/layers/parallel-gzip.ts
-import { createHash as createHash5, webcrypto } from "node:crypto";
-import { availableParallelism as availableParallelism2 } from "node:os";
-import { promisify } from "node:util";
-function fits(member, chunk, header) {
-  const crc32 = zlib().crc32;
-  if (!crc32 || member.length < 18 || !member.subarray(0, 10).equals(header)) return false;
-  return member.readUInt32LE(member.length - 8) === crc32(chunk) && member.readUInt32LE(member.length - 4) === chunk.length >>> 0;
-}
-async function gzipParallel(source, sink, opts = {}) {
-  const level = opts.level ?? 6;
-  const threads = Math.max(1, opts.threads ?? availableParallelism2());
-  const header = zlib().gzipSync(Buffer.alloc(0), { level }).subarray(0, 10);
-  const gzip = promisify(zlib().gzip);
-  const hash = createHash5("sha256");
-  let size = 0;
-  let written = 0;
-  const members = [];
-  const write = (buf) => new Promise((resolve8, reject) => {
-    if (sink.write(buf)) resolve8();
-    else {
-      const onDrain = () => {
-        sink.off("error", onError);
-        resolve8();
-      };
-      const onError = (err) => {
-        sink.off("drain", onDrain);
-        reject(err);
-      };
-      sink.once("drain", onDrain);
-      sink.once("error", onError);
-    }
-  });
-  let reused = 0;
-  const compress = async (chunk) => {
-    const ref = { sha256: opts.reuse ? Buffer.from(await webcrypto.subtle.digest("SHA-256", chunk)).toString("hex") : "", size: chunk.length };
-    const known = await opts.reuse?.find(ref).catch(() => void 0);
-    if (known && fits(known, chunk, header)) return reused++, { ref, member: known };
-    return { ref, member: await gzip(chunk, { level, chunkSize: OUTPUT_BUFFER }) };
-  };
-  const unsettled = /* @__PURE__ */ new Set();
-  let queued = 0;
-  let writing = Promise.resolve();
-  const submit = async (chunk) => {
-    const job = compress(chunk);
-    unsettled.add(job);
-    const settle2 = () => unsettled.delete(job);
-    job.then(settle2, settle2);
-    queued++;
-    writing = writing.then(async () => {
-      const { ref, member } = await job;
-      members.push({ ...ref, offset: written, length: member.length });
-      written += member.length;
-      queued--;
-      await write(member);
-    });
-    writing.catch(() => void 0);
-    while (unsettled.size > threads) await Promise.race(unsettled);
-    while (queued > MAX_QUEUED) await Promise.race([writing, ...unsettled]);
-  };
-  const chunker = new Chunker();
-  for await (const piece of source) {
-    if (opts.hash !== false) hash.update(piece);
-    size += piece.length;
-    for (const chunk of chunker.push(piece)) await submit(chunk);
-  }
-  const last = chunker.end();
-  if (last || size === 0) await submit(last ?? Buffer.alloc(0));
-  await writing;
-  if (opts.reuse) trace(`gzip: ${reused} of ${members.length} members reused`);
-  return { diffID: `sha256:${hash.digest("hex")}`, uncompressedSize: size, members };
-}
-var MIN_CHUNK, MAX_CHUNK, MAX_QUEUED, OUTPUT_BUFFER, CUT_MASK, WARM_UP, GEAR, Chunker;
-var init_parallel_gzip = __esm({
-  "worker/layers/parallel-gzip.ts"() {
-    "use strict";
-    init_lazy_modules();
-    init_trace();
-    MIN_CHUNK = 512 << 10;
-    MAX_CHUNK = 4 << 20;
-    MAX_QUEUED = 32;
-    OUTPUT_BUFFER = 1 << 20;
-    CUT_MASK = 4294963200 | 0;
-    WARM_UP = 64;
-    GEAR = Int32Array.from({ length: 256 }, (_, i) => createHash5("sha256").update(`dockyard gzip chunk ${i}`).digest().readInt32LE(0));
-    Chunker = class {
-      parts = [];
-      size = 0;
-      hash = 0;
-      /** The chunks that end inside `piece`; the rest of it waits for more. */
-      *push(piece) {
-        let start = 0;
-        while (start < piece.length) {
-          const cut = this.findCut(piece, start);
-          if (cut < 0) {
-            this.parts.push(piece.subarray(start));
-            this.size += piece.length - start;
-            return;
-          }
-          this.parts.push(piece.subarray(start, cut));
-          this.size += cut - start;
-          yield this.take();
-          start = cut;
-        }
-      }
-      /** The last chunk, if any bytes are left. */
-      end() {
-        return this.size > 0 ? this.take() : void 0;
-      }
-      take() {
-        const chunk = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
-        this.parts = [];
-        this.size = 0;
-        this.hash = 0;
-        return chunk;
-      }
-      /** The index in `buf` just past the current chunk's end, or -1 when it does not end in `buf`. */
-      findCut(buf, start) {
-        const end = Math.min(buf.length, start + (MAX_CHUNK - this.size));
-        let h = this.hash;
-        for (let i = start + Math.max(0, MIN_CHUNK - WARM_UP - this.size); i < end; i++) {
-          h = (h << 1) + GEAR[buf[i]] | 0;
-          if ((h & CUT_MASK) === 0 && this.size + (i - start) >= MIN_CHUNK - 1) {
-            this.hash = h;
-            return i + 1;
-          }
-        }
-        this.hash = h;
-        return this.size + (end - start) >= MAX_CHUNK ? end : -1;
-      }
-    };
-  }
-});
-
-// worker/layers/tar-header.ts
-function octal(value, n) {
-  const digits = value.toString(8);
-  return digits.length > n ? "7".repeat(n) + " " : digits.padStart(n, "0") + " ";
-}
-function encodeTarHeader(h) {
-  let name = h.name;
-  let prefix = "";
-  if (!isAscii(name)) return null;
-  while (name.length > 100) {
-    const slash = name.indexOf("/");
-    if (slash === -1) return null;
-    prefix += (prefix ? "/" : "") + name.slice(0, slash);
-    name = name.slice(slash + 1);
-  }
-  if (prefix.length > 155) return null;
-  if (h.linkname && Buffer.byteLength(h.linkname) > 100) return null;
-  const buf = Buffer.alloc(512);
-  buf.write(name, 0);
-  buf.write(octal(h.mode & 4095, 6), 100);
-  buf.write(octal(h.uid, 6), 108);
-  buf.write(octal(h.gid, 6), 116);
-  if (h.size.toString(8).length > 11) {
-    buf[124] = 128;
-    let v = h.size;
-    for (let i = 11; i > 0; i--) {
-      buf[124 + i] = v & 255;
-      v = Math.floor(v / 256);
-    }
-  } else buf.write(octal(h.size, 11), 124);
-  buf.write(octal(Math.trunc(h.mtime.getTime() / 1e3), 11), 136);
-  buf[156] = 48 + TYPEFLAG[h.type];
-  if (h.linkname) buf.write(h.linkname, 157);
-  buf.write("ustar\0", 257, "binary");
-  buf.write("00", 263);
-  if (h.uname) buf.write(h.uname, 265);
-  if (h.gname) buf.write(h.gname, 297);
-  buf.write(octal(h.devmajor ?? 0, 6), 329);
-  buf.write(octal(h.devminor ?? 0, 6), 337);
-  if (prefix) buf.write(prefix, 345);
-  let sum = 8 * 32;
-  for (let i = 0; i < 148; i++) sum += buf[i];
-  for (let i = 156; i < 512; i++) sum += buf[i];
-  buf.write(octal(sum, 6), 148);
-  return buf;
-}
-function paxRecord(key, value) {
-  const body = ` ${key}=${value}
-`;
-  const len = Buffer.byteLength(body);
-  let digits = String(len).length;
-  if (len + digits >= 10 ** digits) digits++;
-  return `${len + digits}${body}`;
-}
-function encodePax(o) {
-  return Buffer.from(paxRecord("path", o.name) + (o.linkname ? paxRecord("linkpath", o.linkname) : ""));
-}
-var TYPEFLAG, isAscii;
-var init_tar_header = __esm({
-  "worker/layers/tar-header.ts"() {
-    "use strict";
-    TYPEFLAG = {
-      file: 0,
-      link: 1,
-      symlink: 2,
-      "character-device": 3,
-      "block-device": 4,
-      directory: 5,
-      fifo: 6,
-      "contiguous-file": 7,
-      "pax-header": 72
-      // 'x'
-    };
-    isAscii = (s) => Buffer.byteLength(s) === s.length;
-  }
-});
-
-// worker/layers/tar-writer.ts
-import { closeSync, lstatSync as lstatSync4, openSync, readdirSync as readdirSync4, readlinkSync as readlinkSync2, readSync } from "node:fs";
-import { open as open7 } from "node:fs/promises";
-import { join as join16 } from "node:path";
-import { setImmediate as turn } from "node:timers/promises";
-function devNumbers(rdev) {
-  return { devmajor: Math.floor(rdev / 256) & 4095, devminor: rdev & 255 | Math.floor(rdev / 4096) & ~255 & 1048575 };
-}
-async function* diffTar(root, opts) {
-  const tar = new TarBuilder();
-  let sinceTurn = 0;
-  const clamp = (d) => opts.epoch !== void 0 && d.getTime() > opts.epoch * 1e3 ? new Date(opts.epoch * 1e3) : d;
-  const seenInodes = /* @__PURE__ */ new Map();
-  const stack = [{ dir: "", names: readdirSync4(root).sort(byteOrder), i: 0 }];
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1];
-    if (top.i === top.names.length) {
-      stack.pop();
-      continue;
-    }
-    const name = top.names[top.i++];
-    const dir = top.dir;
-    const rel = dir === "" ? name : `${dir}/${name}`;
-    const abs = join16(root, rel);
-    const st = lstatSync4(abs);
-    const base = { mode: st.mode & 4095, uid: st.uid, gid: st.gid, mtime: clamp(st.mtime) };
-    if (st.isCharacterDevice() && st.rdev === 0) {
-      tar.header({ ...base, name: dir === "" ? `.wh.${name}` : `${dir}/.wh.${name}`, type: "file", mode: 0, size: 0 });
-    } else if (st.isDirectory()) {
-      tar.header({ ...base, name: rel + "/", type: "directory" });
-      if (opts.opaque.has(rel)) tar.header({ ...base, name: `${rel}/.wh..wh..opq`, type: "file", mode: 0, size: 0 });
-      stack.push({ dir: rel, names: readdirSync4(abs).sort(byteOrder), i: 0 });
-    } else if (st.isFile()) {
-      const inode = `${st.dev}:${st.ino}`;
-      const first = st.nlink > 1 ? seenInodes.get(inode) : void 0;
-      if (first !== void 0) {
-        tar.header({ ...base, name: rel, type: "link", linkname: first });
-      } else {
-        if (st.nlink > 1) seenInodes.set(inode, rel);
-        tar.header({ ...base, name: rel, type: "file", size: st.size });
-        if (st.size >= LARGE_FILE) {
-          for await (const _ of tar.largeBody(abs, st.size)) yield* handOn(tar);
-        } else {
-          for (const _ of tar.body(abs, st.size)) {
-            yield* handOn(tar);
-            await turn();
-          }
-        }
-      }
-    } else if (st.isSymbolicLink()) {
-      tar.header({ ...base, name: rel, type: "symlink", linkname: readlinkSync2(abs) });
-    } else if (st.isCharacterDevice() || st.isBlockDevice()) {
-      tar.header({ ...base, name: rel, type: st.isCharacterDevice() ? "character-device" : "block-device", ...devNumbers(st.rdev) });
-    } else if (st.isFIFO()) {
-      tar.header({ ...base, name: rel, type: "fifo" });
-    }
-    yield* handOn(tar);
-    if (++sinceTurn === TURN_EVERY) {
-      sinceTurn = 0;
-      await turn();
-    }
-  }
-  tar.end();
-  yield* handOn(tar);
-}
-function* handOn(tar) {
-  while (tar.ready.length > 0) yield tar.ready.shift();
-}
-var CHUNK, LARGE_FILE, ZEROS, TarBuilder, TURN_EVERY, byteOrder;
-var init_tar_writer = __esm({
-  "worker/layers/tar-writer.ts"() {
-    "use strict";
-    init_tar_header();
-    CHUNK = 1 << 20;
-    LARGE_FILE = 256 << 10;
-    ZEROS = Buffer.alloc(1024);
-    TarBuilder = class {
-      ready = [];
-      out = Buffer.allocUnsafe(CHUNK);
-      pos = 0;
-      put(buf) {
-        let off = 0;
-        while (off < buf.length) {
-          const n = buf.copy(this.out, this.pos, off);
-          off += n;
-          this.pos += n;
-          if (this.pos === CHUNK) this.flush();
-        }
-      }
-      pad(size) {
-        const rest = size & 511;
-        if (rest) this.put(ZEROS.subarray(0, 512 - rest));
-      }
-      flush() {
-        if (this.pos === 0) return;
-        this.ready.push(this.out.subarray(0, this.pos));
-        this.out = Buffer.allocUnsafe(CHUNK);
-        this.pos = 0;
-      }
-      /** The header (with a PAX header first when a name does not fit ustar), as tar-stream's pack writes it. */
-      header(entry) {
-        const size = entry.type === "file" ? entry.size ?? 0 : 0;
-        const h = { ...entry, size, mode: entry.mode || (entry.type === "directory" ? 493 : 420), uname: "", gname: "" };
-        const plain2 = encodeTarHeader(h);
-        if (plain2) return this.put(plain2);
-        const pax = encodePax({ name: h.name, ...h.linkname ? { linkname: h.linkname } : {} });
-        const paxHeader = { ...h, name: "PaxHeader", size: pax.length, type: "pax-header", linkname: h.linkname ? "PaxHeader" : "" };
-        this.put(encodeTarHeader(paxHeader));
-        this.put(pax);
-        this.pad(pax.length);
-        this.put(encodeTarHeader({ ...paxHeader, size, type: h.type }));
-      }
-      /**
-       * A regular file's body: exactly `size` bytes read from `path`, then padding. Steps once per full
-       * output chunk, so that a caller can hand on `ready` chunks as they fill.
-       */
-      *body(path, size) {
-        const fd = openSync(path, "r");
-        try {
-          for (let left = size; left > 0; ) {
-            const n = readSync(fd, this.out, this.pos, Math.min(left, CHUNK - this.pos), null);
-            left -= this.advance(n, path, size);
-            if (this.pos === 0) yield;
-          }
-        } finally {
-          closeSync(fd);
-        }
-        this.pad(size);
-      }
-      /**
-       * The same for a large file, read on the thread pool: copying megabytes here would hold the main
-       * thread, and the steps running beside the tar, for the file's whole length.
-       */
-      async *largeBody(path, size) {
-        const file = await open7(path, "r");
-        try {
-          for (let left = size; left > 0; ) {
-            const { bytesRead } = await file.read(this.out, this.pos, Math.min(left, CHUNK - this.pos), null);
-            left -= this.advance(bytesRead, path, size);
-            if (this.pos === 0) yield;
-          }
-        } finally {
-          await file.close();
-        }
-        this.pad(size);
-      }
-      /** Counts `n` bytes read into the output chunk, handing it on when full; returns `n`. */
-      advance(n, path, size) {
-        if (n === 0) throw new Error(`${path} changed while it was being archived (expected ${size} bytes)`);
-        this.pos += n;
-        if (this.pos === CHUNK) this.flush();
-        return n;
-      }
-      /** The two zero blocks that end an archive. */
-      end() {
-        this.put(ZEROS);
-        this.flush();
-      }
-    };
-    TURN_EVERY = 64;
-    byteOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
-  }
-});
-
-// worker/layers/layer-writer.ts
-import { createHash as createHash6, randomBytes as randomBytes7 } from "node:crypto";
-import { readdir as readdir6, rm as rm8 } from "node:fs/promises";
-import { pipeline as pipeline2 } from "node:stream/promises";
-import { join as join17 } from "node:path";
-async function isEmptyDiff(root) {
-  return (await readdir6(root)).length === 0;
-}
-function tarDiff(root, opts = {}) {
-  return (async function* () {
-    const opaque = await findOpaqueDirs(root);
-    yield* diffTar(root, { opaque, ...opts.epoch !== void 0 ? { epoch: opts.epoch } : {} });
-  })();
-}
-async function tarInto(root, sink, opts = {}) {
-  if (sink.writtenDigest) {
-    await pipeline2(tarDiff(root, opts), sink);
-    return sink.writtenDigest();
-  }
-  const hash = createHash6("sha256");
-  await pipeline2(
-    tarDiff(root, opts),
-    async function* (source) {
-      for await (const chunk of source) {
-        hash.update(chunk);
-        yield chunk;
-      }
-    },
-    sink
-  );
-  return `sha256:${hash.digest("hex")}`;
-}
-async function spoolCompressed(root, tmpDir, blobs, hints, opts = {}) {
-  const spool = await FollowedSpool.create(join17(tmpDir, `layer-${process.pid}-${randomBytes7(6).toString("hex")}.tar`));
-  const compressed = gzipBlob(spool.read(), blobs, hints).finally(() => rm8(spool.path, { force: true }));
-  compressed.catch(() => void 0);
-  let diffID;
-  try {
-    diffID = await tarInto(root, spool.writable(), opts);
-  } catch (err) {
-    await compressed.catch(() => void 0);
-    throw err;
-  }
-  return { diffID, record: compressed.then(({ digest, size }) => ({ digest, diffID, size, mediaType: MediaType.ociLayerGzip })) };
-}
-async function storeUncompressed(root, blobs, opts = {}) {
-  const writer = blobs.writer();
-  let diffID;
-  try {
-    diffID = await tarInto(root, writer, opts);
-  } catch (err) {
-    await writer.abort();
-    throw err;
-  }
-  const record = writer.commit().then(({ digest, size }) => ({ digest, diffID, size, mediaType: MediaType.ociLayer, gzipOnExport: true }));
-  return { diffID, record };
-}
-async function gzipBlob(tar, blobs, hints) {
-  const writer = blobs.writer();
-  try {
-    const { members } = await gzipParallel(tar, writer, { hash: false, ...hints ? { reuse: hints.source(blobs) } : {} });
-    const blob = await writer.commit();
-    hints?.remember(blob.digest, members);
-    return blob;
-  } catch (err) {
-    await writer.abort();
-    throw err;
-  }
-}
-async function gzipLayer(layer, blobs, hints) {
-  const { digest, size } = await gzipBlob(blobs.stream(layer.digest), blobs, hints);
-  return { digest, diffID: layer.diffID, size, mediaType: MediaType.ociLayerGzip };
-}
-var init_layer_writer = __esm({
-  "worker/layers/layer-writer.ts"() {
-    "use strict";
-    init_manifest();
-    init_xattr();
-    init_followed_spool();
-    init_parallel_gzip();
-    init_tar_writer();
-  }
-});
-
-// worker/local/local-worker.ts
-import { mkdirSync as mkdirSync10 } from "node:fs";
-import { join as join18 } from "node:path";
-var LocalWorker;
-var init_local_worker = __esm({
-  "worker/local/local-worker.ts"() {
-    "use strict";
-    init_run_step();
-    init_file_step();
-    init_copy_links();
-    init_layer_writer();
-    init_trace();
-    LocalWorker = class {
-      constructor(blobs, snapshots, stateDir, opts = {}) {
-        this.blobs = blobs;
-        this.snapshots = snapshots;
-        this.compression = opts.compression ?? "eager";
-        if (opts.linkUnchanged) this.links = new CopyLinks(stateDir, opts.settledMs);
-        if (opts.gzipMembers) this.gzipMembers = opts.gzipMembers;
-        this.cacheMountsDir = join18(stateDir, "cache-mounts");
-        this.runcRoot = join18(stateDir, "runc");
-        this.tmpDir = join18(stateDir, "tmp");
-        for (const d of [this.cacheMountsDir, this.runcRoot, this.tmpDir]) mkdirSync10(d, { recursive: true });
-      }
-      blobs;
-      snapshots;
-      cacheMountsDir;
-      runcRoot;
-      tmpDir;
-      compression;
-      links;
-      gzipMembers;
-      async execute(step, inputs, ctx) {
-        switch (step.kind) {
-          case "merge": {
-            const layers = [];
-            for (const input of inputs) if (input.type === "rootfs") layers.push(...input.layers);
-            return { layers, emptyLayer: false };
-          }
-          case "exec": {
-            const { root, parent } = await runExec(step.exec, step.platform, inputs, ctx, {
-              snapshots: this.snapshots,
-              cacheMountsDir: this.cacheMountsDir,
-              runcRoot: this.runcRoot,
-              tmpDir: this.tmpDir
-            });
-            return this.commit(root, parent, ctx);
-          }
-          case "file": {
-            const { root, parent, copied } = await runFile(step.file, inputs, this.snapshots, this.links);
-            const links = this.links;
-            const named = links && copied.size > 0 ? (diffID) => copied.forEach((files, dir) => links.remember(dir, this.snapshots.path(diffID), files)) : void 0;
-            return this.commit(root, parent, ctx, named);
-          }
-        }
-      }
-      /**
-       * Keeps the upper directory as the new layer's snapshot. With `lazy` compression the step returns
-       * at once, and later steps run on the snapshot while its tar is written: to the blob store
-       * uncompressed for a layer no image needs, gzip-compressed for one an image does. With `eager`
-       * compression (a farm worker, which reports diffIDs) the step returns once the tar is written, and
-       * the blob is compressed in the background. `named` learns the diffID as soon as it is known.
-       */
-      async commit(root, parent, ctx, named) {
-        try {
-          if (await isEmptyDiff(root.upper)) return { layers: parent, emptyLayer: true };
-          const opts = ctx.epoch !== void 0 ? { epoch: ctx.epoch } : {};
-          const write = async (dir) => {
-            trace("layer: tar start");
-            const made = await (this.compression === "lazy" && !ctx.exported ? storeUncompressed(dir, this.blobs, opts) : spoolCompressed(dir, this.tmpDir, this.blobs, this.gzipMembers, opts));
-            trace("layer: tar written");
-            named?.(made.diffID);
-            made.record.then(() => trace(`layer: stored ${made.diffID}`), () => void 0);
-            return made;
-          };
-          if (this.compression === "lazy") {
-            const { snapshot, described } = this.snapshots.keep(root.upper, write);
-            const record2 = described.then((s) => s.record);
-            record2.catch(() => void 0);
-            return { layers: [...parent, { snapshot, record: record2 }], emptyLayer: false };
-          }
-          const { diffID, record } = await write(root.upper);
-          await this.snapshots.adopt(root.upper, diffID);
-          return { layers: [...parent, { diffID, record }], emptyLayer: false };
-        } finally {
-          await root.release();
-        }
-      }
-    };
-  }
-});
-
-// worker/system/mount.ts
-async function mountOverlay(target, o) {
-  const opts = [`lowerdir=${o.lower.join(":")}`, "redirect_dir=off", "metacopy=off", "index=off"];
-  const mount = (extra) => runCommand("mount", ["-t", "overlay", "overlay", "-o", [...opts, ...extra].join(","), target], { cwd: o.cwd });
-  if (!o.upper || !o.work) return void await mount([]);
-  const upper = [`upperdir=${o.upper}`, `workdir=${o.work}`];
-  await mount([...upper, "volatile"]).catch(() => mount(upper));
-}
-async function unmount(target) {
-  const r = await runCommand("umount", [target], { check: false });
-  if (r.code !== 0 && !/not mounted|no mount point/i.test(r.stderr)) await runCommand("umount", ["-l", target], { check: false });
-}
-var init_mount = __esm({
-  "worker/system/mount.ts"() {
-    "use strict";
-    init_command();
-  }
-});
-
-// worker/snapshots/copy-snapshotter.ts
-import { lstat as lstat6, mkdir as mkdir6, readdir as readdir7, readlink as readlink4, rm as rm9, copyFile as copyFile5, symlink as symlink4, chmod as chmod6, lchown as lchown2, lutimes as lutimes2, utimes as utimes5 } from "node:fs/promises";
-import { join as join19 } from "node:path";
-async function applyLayerDir(layerDir, target) {
-  for (const dir of await findOpaqueDirs(layerDir)) await rm9(join19(target, dir), { recursive: true, force: true });
-  const whiteouts = [];
-  const walk = async (rel) => {
-    for (const name of await readdir7(join19(layerDir, rel))) {
-      const r = rel ? `${rel}/${name}` : name;
-      const st = await lstat6(join19(layerDir, r));
-      if (isWhiteout(st)) whiteouts.push(r);
-      else if (st.isDirectory()) await walk(r);
-    }
-  };
-  await walk("");
-  for (const w of whiteouts) await rm9(join19(target, w), { recursive: true, force: true });
-  await runCommand("cp", ["-a", "--reflink=auto", `${layerDir}/.`, `${target}/`]);
-  for (const w of whiteouts) await rm9(join19(target, w), { force: true });
-}
-async function manifestOf(root) {
-  const m = /* @__PURE__ */ new Map();
-  const walk = async (rel) => {
-    for (const name of await readdir7(join19(root, rel))) {
-      const r = rel ? `${rel}/${name}` : name;
-      const st = await lstat6(join19(root, r), { bigint: true });
-      const type = st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : "other";
-      m.set(r, { type, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), mtimeNs: st.mtimeNs, ino: Number(st.ino), ...type === "symlink" ? { link: await readlink4(join19(root, r)) } : {} });
-      if (type === "dir") await walk(r);
-    }
-  };
-  await walk("");
-  return m;
-}
-async function copyOut(root, upper, rel, info) {
-  const src = join19(root, rel);
-  const dst = join19(upper, rel);
-  const st = await lstat6(src);
-  if (info.type === "dir") await mkdir6(dst, { recursive: true });
-  else if (info.type === "file") await copyFile5(src, dst);
-  else if (info.type === "symlink") await symlink4(info.link, dst);
-  else if (st.isCharacterDevice() || st.isBlockDevice()) await mknod(dst, st.isCharacterDevice() ? "c" : "b", Math.floor(st.rdev / 256), st.rdev % 256, st.mode);
-  else return;
-  await lchown2(dst, st.uid, st.gid);
-  if (info.type === "symlink") return lutimes2(dst, st.atime, st.mtime);
-  await chmod6(dst, st.mode & 4095);
-  await utimes5(dst, st.atime, st.mtime);
-}
-async function diffInto(root, before, upper) {
-  const after = await manifestOf(root);
-  const parentsDone = /* @__PURE__ */ new Set([""]);
-  const ensureParents = async (rel) => {
-    const parts = rel.split("/").slice(0, -1);
-    for (let i = 1; i <= parts.length; i++) {
-      const dir = parts.slice(0, i).join("/");
-      if (parentsDone.has(dir)) continue;
-      await copyOut(root, upper, dir, after.get(dir));
-      parentsDone.add(dir);
-    }
-  };
-  const changedDirs = [];
-  for (const [rel, info] of after) {
-    const old = before.get(rel);
-    if (old && same(old, info)) continue;
-    await ensureParents(rel);
-    if (info.type === "dir") {
-      if (!parentsDone.has(rel)) await copyOut(root, upper, rel, info);
-      parentsDone.add(rel);
-      changedDirs.push([rel, info]);
-    } else await copyOut(root, upper, rel, info);
-  }
-  for (const rel of before.keys()) {
-    if (after.has(rel)) continue;
-    const parent = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
-    if (parent !== "" && after.get(parent)?.type !== "dir") continue;
-    await ensureParents(rel);
-    await mknod(join19(upper, rel), "c", 0, 0, 0);
-  }
-  for (const [rel] of changedDirs.reverse()) {
-    const st = await lstat6(join19(root, rel));
-    await utimes5(join19(upper, rel), st.atime, st.mtime);
-  }
-}
-var isWhiteout, same;
-var init_copy_snapshotter = __esm({
-  "worker/snapshots/copy-snapshotter.ts"() {
-    "use strict";
-    init_command();
-    init_xattr();
-    init_mknod();
-    isWhiteout = (st) => st.isCharacterDevice() && st.rdev === 0;
-    same = (a, b) => a.type === b.type && a.mode === b.mode && a.uid === b.uid && a.gid === b.gid && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ino === b.ino && a.link === b.link;
-  }
-});
-
-// worker/snapshots/snapshot-store.ts
-import { randomBytes as randomBytes8 } from "node:crypto";
-import { chmodSync as chmodSync5, existsSync as existsSync5, mkdirSync as mkdirSync11, readdirSync as readdirSync5, renameSync as renameSync2, rmSync as rmSync3 } from "node:fs";
-import { chmod as chmod7, mkdir as mkdir7, rename as rename6, rm as rm10, stat as stat4 } from "node:fs/promises";
-import { join as join20, relative as relative3 } from "node:path";
-function isAlive2(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return err.code === "EPERM";
-  }
-}
-var SnapshotStore;
-var init_snapshot_store = __esm({
-  "worker/snapshots/snapshot-store.ts"() {
-    "use strict";
-    init_layer();
-    init_layer_extractor();
-    init_command();
-    init_mount();
-    init_copy_snapshotter();
-    SnapshotStore = class {
-      constructor(root, blobs, lease) {
-        this.blobs = blobs;
-        this.lease = lease;
-        this.dir = join20(root, "snapshots");
-        this.mountsDir = join20(root, "mounts");
-        this.tmpDir = join20(root, "tmp");
-        for (const empty of ["empty-a", "empty-b"]) {
-          mkdirSync11(join20(this.dir, empty), { recursive: true });
-          chmodSync5(join20(this.dir, empty), 493);
-        }
-        mkdirSync11(this.mountsDir, { recursive: true });
-      }
-      blobs;
-      lease;
-      dir;
-      mountsDir;
-      tmpDir;
-      active = /* @__PURE__ */ new Set();
-      extracting = /* @__PURE__ */ new Map();
-      /** Snapshots kept under a temporary name while their tar is written (`keep`), by that name. */
-      kept = /* @__PURE__ */ new Map();
-      /**
-       * Whether overlay mounts work here: undecided until a mount succeeds (yes) or a failed one's probe
-       * fails too (no); DOCKYARD_SNAPSHOTTER=copy says no at once. No probe on the way to a mount that works.
-       */
-      overlayWorks = process.env.DOCKYARD_SNAPSHOTTER === "copy" ? false : void 0;
-      probe;
-      name(diffID) {
-        return diffID.slice(7, 7 + 24);
-      }
-      path(diffID) {
-        return join20(this.dir, this.name(diffID));
-      }
-      has(diffID) {
-        return existsSync5(this.path(diffID));
-      }
-      /** Unpacks a layer from the blob store unless it already is; concurrent callers share the work. */
-      async ensure(layer) {
-        if (isUnnamed(layer)) return;
-        await this.lease?.add([{ kind: "snapshot", diffID: layer.diffID }]);
-        if (this.has(layer.diffID)) return;
-        if (isPending(layer)) return this.ensure(await layer.record);
-        const job = this.extracting.get(this.name(layer.diffID)) ?? this.unpack(layer, this.blobs.stream(layer.digest));
-        await job;
-      }
-      /**
-       * Unpacks `layer` from `source`, its blob's bytes as they arrive (a download), unless the snapshot
-       * already is here: then `source` is dropped unread. The snapshot appears only once `verified`
-       * resolves (the blob's digest checked); if it rejects, nothing appears. Returns the unpacked size,
-       * or undefined when the snapshot was here or being made already.
-       */
-      async ensureFrom(layer, source, verified2) {
-        try {
-          await this.lease?.add([{ kind: "snapshot", diffID: layer.diffID }]);
-          const running = this.extracting.get(this.name(layer.diffID));
-          if (running) source.destroy();
-          if (this.has(layer.diffID)) return void 0;
-          if (running) {
-            await running;
-            return void 0;
-          }
-          return await this.unpack(layer, source, verified2);
-        } finally {
-          source.destroy();
-        }
-      }
-      /** Extracts into a temporary directory, then renames it into place (after `before`, if given); the tar's size. */
-      unpack(layer, source, before) {
-        const name = this.name(layer.diffID);
-        const job = (async () => {
-          const tmp = join20(this.dir, `.tmp-${process.pid}-${name}-${randomBytes8(4).toString("hex")}`);
-          try {
-            const bytes = await extractLayer(source, tmp, { gzip: layer.mediaType.endsWith("gzip") });
-            await before;
-            await rename6(tmp, this.path(layer.diffID)).catch(async (err) => {
-              if (!this.has(layer.diffID)) throw err;
-              await rm10(tmp, { recursive: true, force: true });
-            });
-            return bytes;
-          } catch (err) {
-            await rm10(tmp, { recursive: true, force: true });
-            throw err;
-          } finally {
-            this.extracting.delete(name);
-          }
-        })();
-        this.extracting.set(name, job);
-        return job;
-      }
-      /** A second directory with the snapshot `name`'s content (hard links), for a chain that needs it twice. */
-      async alias(name, n) {
-        const aliasName = `${name}-${n}`;
-        if (existsSync5(join20(this.dir, aliasName))) return aliasName;
-        const tmp = join20(this.dir, `.tmp-${process.pid}-${aliasName}-${randomBytes8(4).toString("hex")}`);
-        try {
-          await runCommand("cp", ["-al", join20(this.dir, name), tmp]);
-          await rename6(tmp, join20(this.dir, aliasName)).catch(() => void 0);
-        } finally {
-          await rm10(tmp, { recursive: true, force: true });
-        }
-        return aliasName;
-      }
-      /** Takes a finished upper directory as the snapshot of the layer made from it: no second unpack. */
-      async adopt(upper, diffID) {
-        await this.lease?.add([{ kind: "snapshot", diffID }]);
-        if (this.has(diffID)) return rm10(upper, { recursive: true, force: true });
-        await rename6(upper, this.path(diffID)).catch(async () => {
-          if (!this.has(diffID)) throw new Error(`cannot store snapshot ${diffID}`);
-          await rm10(upper, { recursive: true, force: true });
-        });
-      }
-      /**
-       * Keeps `upper` as a snapshot under a temporary name while `describe` (its layer's tar) reads it, so
-       * that later steps can mount it at once instead of waiting for the tar. Once `describe` gives the
-       * diffID, the snapshot takes its name as soon as no mount uses it (a lower directory is never moved
-       * under a mount being set up); if `describe` fails, it is removed then. `snapshot` names it for
-       * `mount` meanwhile. A killed process leaves a `.tmp-` directory that `cleanStale` removes.
-       */
-      keep(upper, describe2) {
-        const tmp = `.tmp-${process.pid}-kept-${randomBytes8(6).toString("hex")}`;
-        renameSync2(upper, join20(this.dir, tmp));
-        const k = { at: tmp, users: 0, ended: false, settled: Promise.resolve() };
-        this.kept.set(tmp, k);
-        const described = describe2(join20(this.dir, tmp)).then(
-          async (result) => {
-            await this.lease?.add([{ kind: "snapshot", diffID: result.diffID }]);
-            k.diffID = result.diffID;
-            this.endKept(k);
-            return result;
-          },
-          (err) => {
-            this.endKept(k);
-            throw err;
-          }
-        );
-        k.settled = described.then(
-          () => void 0,
-          () => void 0
-        );
-        return { snapshot: tmp, described };
-      }
-      /** Marks a kept snapshot's tar as over, and places it if no mount uses it. */
-      endKept(k) {
-        k.ended = true;
-        if (k.users === 0) this.place(k);
-      }
-      /**
-       * Moves a kept snapshot to its diffID's name, or removes it when its tar failed or another copy has
-       * that name. Synchronous up to the removal, so that no mount sees it half moved.
-       */
-      place(k) {
-        if (k.placed) return;
-        const tmp = k.at;
-        if (k.diffID !== void 0 && !this.has(k.diffID)) {
-          try {
-            renameSync2(join20(this.dir, tmp), this.path(k.diffID));
-            k.at = this.name(k.diffID);
-            k.placed = Promise.resolve();
-            return;
-          } catch {
-            if (!this.has(k.diffID)) return void (k.placed = Promise.resolve());
-          }
-        }
-        if (k.diffID !== void 0) k.at = this.name(k.diffID);
-        k.placed = rm10(join20(this.dir, tmp), { recursive: true, force: true });
-      }
-      /** The directory name (in this store) of a layer's snapshot, and the kept snapshot it is, if one. */
-      locate(layer) {
-        if (!isUnnamed(layer)) return { name: this.name(layer.diffID) };
-        const kept = this.kept.get(layer.snapshot);
-        if (!kept) throw new Error(`snapshot ${layer.snapshot} is not kept by this process`);
-        return { name: kept.at, kept };
-      }
-      /** Counts a mount's use of the kept snapshots among `layers`; the returned function ends it. */
-      use(layers) {
-        const used = layers.map((l) => this.locate(l).kept).filter((k) => k !== void 0 && k.placed === void 0);
-        for (const k of used) k.users++;
-        let done = false;
-        return () => {
-          if (done) return;
-          done = true;
-          for (const k of used) if (--k.users === 0 && k.ended) this.place(k);
-        };
-      }
-      /** Waits for every kept snapshot's tar, then places each (after `releaseAll`, when nothing is mounted). */
-      async settleKept() {
-        const all = [...this.kept.values()];
-        await Promise.all(all.map((k) => k.settled));
-        for (const k of all) {
-          k.users = 0;
-          this.place(k);
-        }
-        await Promise.all(all.map((k) => k.placed));
-      }
-      /**
-       * Whether an overlay of two empty directories mounts: asked once a real mount has failed, to tell a
-       * place without overlayfs (then plain copies, from then on) from a mount that failed for its own reasons.
-       */
-      overlayProbe() {
-        this.probe ??= (async () => {
-          const probe = join20(this.mountsDir, `${process.pid}-probe-${randomBytes8(4).toString("hex")}`);
-          await mkdir7(join20(probe, "merged"), { recursive: true });
-          try {
-            await mountOverlay(join20(probe, "merged"), { lower: ["empty-a", "empty-b"], cwd: this.dir });
-            await unmount(join20(probe, "merged"));
-            return true;
-          } catch {
-            process.stderr.write("WARNING: overlayfs cannot mount here; falling back to copying snapshots (slower)\n");
-            return false;
-          } finally {
-            await rm10(probe, { recursive: true, force: true });
-          }
-        })();
-        return this.probe;
-      }
-      /** The copying fallback: a fresh copy of the chain; the diff is computed when the step detaches. */
-      async mountCopy(layers, writable, base) {
-        const merged = join20(base, "merged");
-        await mkdir7(merged, { recursive: true });
-        await chmod7(merged, 493);
-        const done = this.use(layers);
-        try {
-          for (const l of layers) await applyLayerDir(join20(this.dir, this.locate(l).name), merged);
-        } finally {
-          done();
-        }
-        const before = writable ? await manifestOf(merged) : void 0;
-        const upper = writable ? join20(base, "upper") : void 0;
-        this.active.add(base);
-        let detached = false;
-        return {
-          path: merged,
-          ...upper ? { upper } : {},
-          detach: async () => {
-            if (detached || !upper || !before) return;
-            detached = true;
-            await mkdir7(upper);
-            await chmod7(upper, 493);
-            await diffInto(merged, before, upper);
-          },
-          release: async () => {
-            if (!this.active.delete(base)) return;
-            await rm10(base, { recursive: true, force: true });
-          }
-        };
-      }
-      /** Mounts the chain `layers` (base first). Writable mounts get a fresh upper directory. */
-      async mount(layers, writable) {
-        await Promise.all(layers.map((l) => this.ensure(l)));
-        if (this.overlayWorks !== false) {
-          try {
-            const mounted = await this.mountOverlayChain(layers, writable);
-            this.overlayWorks = true;
-            return mounted;
-          } catch (err) {
-            if (this.overlayWorks === true || await this.overlayProbe()) throw err;
-            this.overlayWorks = false;
-          }
-        }
-        return this.mountCopy(layers, writable, join20(this.mountsDir, `${process.pid}-${randomBytes8(6).toString("hex")}`));
-      }
-      async mountOverlayChain(layers, writable) {
-        const id = `${process.pid}-${randomBytes8(6).toString("hex")}`;
-        const base = join20(this.mountsDir, id);
-        const merged = join20(base, "merged");
-        const upper = writable ? join20(base, "upper") : void 0;
-        mkdirSync11(merged, { recursive: true });
-        const done = this.use(layers);
-        try {
-          const names = layers.map((l) => this.locate(l).name).filter((name, i, all) => i === 0 || all[i - 1] !== name);
-          const uses = /* @__PURE__ */ new Map();
-          const lower = [];
-          for (const name of names) {
-            const n = uses.get(name) ?? 0;
-            uses.set(name, n + 1);
-            lower.unshift(n === 0 ? name : await this.alias(name, n));
-          }
-          if (lower.length === 0) lower.push("empty-a");
-          if (!writable && lower.length === 1) lower.push("empty-b");
-          if (writable) {
-            mkdirSync11(upper);
-            chmodSync5(upper, 493);
-            mkdirSync11(join20(base, "work"));
-          }
-          const rel = (p) => relative3(this.dir, p);
-          await mountOverlay(merged, { lower, cwd: this.dir, ...upper ? { upper: rel(upper), work: rel(join20(base, "work")) } : {} });
-        } catch (err) {
-          done();
-          await rm10(base, { recursive: true, force: true });
-          throw err;
-        }
-        this.active.add(base);
-        let mounted = true;
-        const detach = async () => {
-          if (mounted) await unmount(merged);
-          mounted = false;
-          done();
-        };
-        return {
-          path: merged,
-          ...upper ? { upper, linkRoot: upper } : {},
-          detach,
-          release: async () => {
-            if (!this.active.delete(base)) return;
-            await detach();
-            if (upper && existsSync5(upper)) await rm10(base, { recursive: true, force: true });
-            else rmSync3(base, { recursive: true, force: true });
-          }
-        };
-      }
-      /**
-       * Removes the snapshots of layers not in `live` (after a prune), except those changed within the last
-       * `graceMs` that are not `freed` (a removed record's). Each is first renamed away, so no reader ever
-       * finds half of one. Returns how many went.
-       */
-      async removeExcept(live, graceMs = 0, freed = /* @__PURE__ */ new Set()) {
-        const keep = new Set([...live].map((d) => this.name(d)));
-        const gone = new Set([...freed].map((d) => this.name(d)));
-        const now = Date.now();
-        let n = 0;
-        for (const name of readdirSync5(this.dir)) {
-          if (name.startsWith(".") || name.startsWith("empty-") || keep.has(name)) continue;
-          const path = join20(this.dir, name);
-          const changed = await stat4(path).then((st) => st.ctimeMs, () => void 0);
-          if (changed === void 0 || !gone.has(name) && now - changed < graceMs) continue;
-          const trash = join20(this.dir, `.trash-${process.pid}-${randomBytes8(4).toString("hex")}`);
-          if (await rename6(path, trash).then(() => true, () => false)) {
-            await rm10(trash, { recursive: true, force: true });
-            n++;
-          }
-        }
-        return n;
-      }
-      /** Unmounts everything this process mounted: for SIGINT and fatal errors. */
-      async releaseAll() {
-        for (const base of [...this.active]) {
-          this.active.delete(base);
-          if (this.overlayWorks) await unmount(join20(base, "merged"));
-          await rm10(base, { recursive: true, force: true });
-        }
-      }
-      /** Removes mounts left behind by processes that died (kill -9). */
-      async cleanStale() {
-        for (const name of readdirSync5(this.mountsDir)) {
-          const pid = Number(name.split("-")[0]);
-          if (pid === process.pid || isAlive2(pid)) continue;
-          const base = join20(this.mountsDir, name);
-          await unmount(join20(base, "merged"));
-          await rm10(base, { recursive: true, force: true });
-        }
-        for (const name of readdirSync5(this.dir)) {
-          const pid = Number(name.split("-")[1]);
-          if ((name.startsWith(".tmp-") || name.startsWith(".trash-")) && pid !== process.pid && !isAlive2(pid)) await rm10(join20(this.dir, name), { recursive: true, force: true });
-        }
-        for (const name of existsSync5(this.tmpDir) ? readdirSync5(this.tmpDir) : []) {
-          const pid = Number(name.split("-")[1]);
-          if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive2(pid)) await rm10(join20(this.tmpDir, name), { recursive: true, force: true });
-        }
-      }
-    };
-  }
-});
-
-// worker/layers/gzip-member-hints.ts
-var MAX_ENTRIES, MAX_SOURCE_BYTES, keyOf, GzipMemberHints;
-var init_gzip_member_hints = __esm({
-  "worker/layers/gzip-member-hints.ts"() {
-    "use strict";
-    init_hint_folder();
-    init_blob_store();
-    MAX_ENTRIES = 5e4;
-    MAX_SOURCE_BYTES = 64 << 20;
-    keyOf = (c) => `${c.sha256}-${c.size}`;
-    GzipMemberHints = class {
-      folder;
-      constructor(cacheDir) {
-        this.folder = new HintFolder(cacheDir, "gzip-members");
-      }
-      key(level) {
-        return `zlib-${process.versions.zlib}-level-${level}`;
-      }
-      load(level) {
-        return this.folder.read(this.key(level), (doc) => doc.version === 1 ? new Map(Object.entries(doc.members)) : void 0) ?? /* @__PURE__ */ new Map();
-      }
-      /** The members known now, read from `blobs` (each source blob once, whole and digest-checked). */
-      source(blobs, level = 6) {
-        const known = this.load(level);
-        const read = /* @__PURE__ */ new Map();
-        const blob = (digest) => {
-          let b = read.get(digest);
-          if (!b) {
-            b = blobs.stat(digest).then((size) => size !== void 0 && size <= MAX_SOURCE_BYTES ? readBlob(blobs, digest) : void 0);
-            b = b.catch(() => void 0);
-            read.set(digest, b);
-          }
-          return b;
-        };
-        return {
-          find: async (chunk) => {
-            const place = known.get(keyOf(chunk));
-            if (!place) return void 0;
-            const [digest, offset, length] = place;
-            const member = (await blob(digest))?.subarray(offset, offset + length);
-            return member?.length === length ? member : void 0;
-          }
-        };
-      }
-      /** Remembers where `members` lie in the blob `digest`; the oldest entries go past MAX_ENTRIES. */
-      remember(digest, members, level = 6) {
-        const all = this.load(level);
-        for (const m of members) {
-          const key = keyOf(m);
-          all.delete(key);
-          all.set(key, [digest, m.offset, m.length]);
-        }
-        const excess = all.size - MAX_ENTRIES;
-        if (excess > 0) for (const key of [...all.keys()].slice(0, excess)) all.delete(key);
-        this.folder.write(this.key(level), { version: 1, members: Object.fromEntries(all) });
-      }
-      /** Forgets every entry (`prune --all`). */
-      clear() {
-        return this.folder.clear();
-      }
-    };
-  }
-});
-
-// coordinator/export/image-assembler.ts
-async function assembleImage(target, layers, emptySteps, blobs, opts = {}) {
-  const created = (opts.epoch !== void 0 ? new Date(opts.epoch * 1e3) : opts.now ?? /* @__PURE__ */ new Date()).toISOString();
-  const history = target.image.history.map((h, i) => {
-    const step = target.historySteps[i];
-    if (step === null || step === void 0) return h.created === void 0 ? { created, ...h } : h;
-    const entry = { created, ...h };
-    if (emptySteps.has(step)) entry.empty_layer = true;
-    return entry;
-  });
-  const { history: _h, ...rest } = target.image;
-  const config = { created, ...rest, rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffID) }, history, ...opts.extraConfig };
-  const configBlob = await putBlob(blobs, JSON.stringify(config));
-  const configDesc = { mediaType: MediaType.ociConfig, digest: configBlob.digest, size: configBlob.size };
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
-    config: configDesc,
-    layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size }))
-  };
-  const manifestBlob = await putBlob(blobs, JSON.stringify(manifest));
-  const [os5, architecture, variant] = target.platform.split("/");
-  return {
-    platform: target.platform,
-    manifest: { mediaType: MediaType.ociManifest, digest: manifestBlob.digest, size: manifestBlob.size, platform: { architecture, os: os5, ...variant ? { variant } : {} } },
-    config: configDesc,
-    layers
-  };
-}
-async function assembleIndex(images, blobs) {
-  const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: images.map((i) => i.manifest) };
-  const blob = await putBlob(blobs, JSON.stringify(index));
-  return { mediaType: MediaType.ociIndex, digest: blob.digest, size: blob.size };
-}
-function blobsOf(images, index) {
-  const out = /* @__PURE__ */ new Set();
-  if (index) out.add(index.digest);
-  for (const img of images) {
-    out.add(img.manifest.digest);
-    out.add(img.config.digest);
-    for (const l of img.layers) out.add(l.digest);
-  }
-  return [...out];
-}
-var init_image_assembler = __esm({
-  "coordinator/export/image-assembler.ts"() {
-    "use strict";
-    init_blob_store();
-    init_manifest();
-  }
-});
-
-// oci/reference.ts
-function parseReference(text) {
-  const bad = (why) => {
-    throw new InvalidReferenceError(`invalid reference format ${JSON.stringify(text)}: ${why}`);
-  };
-  if (text === "") bad("empty");
-  let rest = text;
-  let digest;
-  const at = rest.indexOf("@");
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!digestPattern.test(digest)) bad("bad digest");
-  }
-  let tag;
-  const colon = rest.lastIndexOf(":");
-  if (colon > rest.lastIndexOf("/")) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-    if (!tagPattern.test(tag)) bad("bad tag");
-  }
-  let domain = DOCKER_HUB;
-  let path = rest;
-  const slash = rest.indexOf("/");
-  const first = slash >= 0 ? rest.slice(0, slash) : "";
-  if (slash >= 0 && (/[.:]/.test(first) || first === "localhost" || first.toLowerCase() !== first)) {
-    domain = first;
-    path = rest.slice(slash + 1);
-    if (!domainPattern.test(domain)) bad("bad registry host");
-  }
-  if (domain === "index.docker.io") domain = DOCKER_HUB;
-  if (domain === DOCKER_HUB && !path.includes("/")) path = "library/" + path;
-  if (path.toLowerCase() !== path) bad(`repository name (${path}) must be lowercase`);
-  if (path === "" || !path.split("/").every((c) => pathComponent.test(c))) bad("bad repository name");
-  if (domain.length + path.length > 255) bad("repository name must not be more than 255 characters");
-  if (tag === void 0 && digest === void 0) tag = "latest";
-  return { domain, path, tag, digest };
-}
-function formatReference(ref) {
-  return `${ref.domain}/${ref.path}` + (ref.tag !== void 0 ? ":" + ref.tag : "") + (ref.digest !== void 0 ? "@" + ref.digest : "");
-}
-function normalizeReference(text) {
-  return formatReference(parseReference(text));
-}
-var InvalidReferenceError, DOCKER_HUB, pathComponent, domainPattern, tagPattern, digestPattern;
-var init_reference = __esm({
-  "oci/reference.ts"() {
-    "use strict";
-    init_expected_error();
-    InvalidReferenceError = class extends ExpectedError {
-    };
-    DOCKER_HUB = "docker.io";
-    pathComponent = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-    domainPattern = /^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$/;
-    tagPattern = /^[\w][\w.-]{0,127}$/;
-    digestPattern = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
-  }
-});
-
-// oci/registry/errors.ts
-var RegistryError;
-var init_errors3 = __esm({
-  "oci/registry/errors.ts"() {
-    "use strict";
-    init_expected_error();
-    RegistryError = class extends ExpectedError {
-      constructor(message, status6) {
-        super(message);
-        this.status = status6;
-      }
-      status;
-    };
-  }
-});
-
-// oci/registry/blob-upload.ts
-function withDigest(location, base, digest) {
-  const url = new URL(location, base);
-  url.searchParams.set("digest", digest);
-  return url.pathname + url.search;
-}
-function uploadPath(location, base) {
-  if (!location) throw new RegistryError("the registry started an upload without a Location");
-  const url = new URL(location, base);
-  return url.pathname + url.search;
-}
-async function* rechunk(source, chunk) {
-  let parts = [];
-  let have = 0;
-  for await (const piece of source) {
-    let rest = piece;
-    while (have + rest.length >= chunk) {
-      const take = chunk - have;
-      parts.push(rest.subarray(0, take));
-      yield Buffer.concat(parts);
-      parts = [];
-      have = 0;
-      rest = rest.subarray(take);
-    }
-    if (rest.length > 0) parts.push(rest), have += rest.length;
-  }
-  if (have > 0) yield Buffer.concat(parts);
-}
-async function uploadBlob(client, repo, digest, size, body, startLocation) {
-  const r = { repo, actions: ["pull", "push"] };
-  if (size <= MONOLITHIC_MAX) {
-    const parts = [];
-    for await (const piece of body) parts.push(piece);
-    await client.request(withDigest(startLocation, client.base, digest), { ...r, method: "PUT", headers: { "content-type": "application/octet-stream" }, body: Buffer.concat(parts) });
-    return;
-  }
-  let location = startLocation;
-  let offset = 0;
-  for await (const buf of rechunk(body, CHUNK2)) {
-    const res = await client.request(uploadPath(location, client.base), {
-      ...r,
-      method: "PATCH",
-      headers: { "content-type": "application/octet-stream", "content-range": `${offset}-${offset + buf.length - 1}` },
-      body: buf
-    });
-    offset += buf.length;
-    location = res.headers.get("location") ?? location;
-  }
-  await client.request(withDigest(location, client.base, digest), { ...r, method: "PUT" });
-}
-async function pushBlob(client, repo, digest, size, body) {
-  const start = await client.request(`/v2/${repo}/blobs/uploads/`, { repo, actions: ["pull", "push"], method: "POST" });
-  await uploadBlob(client, repo, digest, size, body, uploadPath(start.headers.get("location"), client.base));
-}
-var MONOLITHIC_MAX, CHUNK2;
-var init_blob_upload = __esm({
-  "oci/registry/blob-upload.ts"() {
-    "use strict";
-    init_errors3();
-    MONOLITHIC_MAX = 16 << 20;
-    CHUNK2 = 16 << 20;
-  }
-});
-
-// oci/registry/content.ts
-function getManifest(client, repo, reference) {
-  return readManifest(client, repo, reference, true);
-}
-async function fetchManifest(client, repo, reference) {
-  return await readManifest(client, repo, reference, false);
-}
-async function readManifest(client, repo, reference, missingOk) {
-  const res = await client.request(`/v2/${repo}/manifests/${reference}`, { ...pull(repo), headers: { accept: ACCEPT_MANIFESTS }, ...missingOk ? { accept: [404] } : {} });
-  if (res.status === 404) {
-    await res.body?.cancel().catch(() => void 0);
-    return void 0;
-  }
-  const bytes = Buffer.from(await res.arrayBuffer());
-  const digest = sha256(bytes);
-  if (reference.startsWith("sha256:") && digest !== reference) throw new RegistryError(`${client.domain}/${repo}@${reference}: the registry served a manifest that does not match its digest (got ${digest})`);
-  const mediaType = (res.headers.get("content-type") ?? "").split(";")[0].trim() || (JSON.parse(bytes.toString()).mediaType ?? "");
-  if (mediaType.includes("distribution.manifest.v1")) {
-    throw new RegistryError(`${client.domain}/${repo}:${reference} uses Docker image manifest schema 1, which is no longer supported: push it again with a current tool`);
-  }
-  return { digest, mediaType, bytes };
-}
-async function putManifest(client, repo, reference, mediaType, bytes) {
-  const res = await client.request(`/v2/${repo}/manifests/${reference}`, { ...push(repo), method: "PUT", headers: { "content-type": mediaType }, body: bytes });
-  await res.body?.cancel().catch(() => void 0);
-  const ociSubject = res.headers.get("oci-subject") ?? void 0;
-  return { descriptor: { mediaType, digest: sha256(bytes), size: bytes.length }, ...ociSubject ? { ociSubject } : {} };
-}
-async function putBlob2(client, repo, mediaType, bytes) {
-  const digest = sha256(bytes);
-  const head = await client.request(`/v2/${repo}/blobs/${digest}`, { ...push(repo), method: "HEAD", accept: [404] });
-  if (head.status === 404) {
-    await pushBlob(client, repo, digest, bytes.length, (async function* () {
-      yield bytes;
-    })());
-  }
-  return { mediaType, digest, size: bytes.length };
-}
-async function getBlob(client, repo, digest) {
-  const res = await client.request(`/v2/${repo}/blobs/${digest}`, pull(repo));
-  const bytes = Buffer.from(await res.arrayBuffer());
-  if (sha256(bytes) !== digest) throw new RegistryError(`${client.domain}/${repo}: blob ${digest} does not match its digest`);
-  return bytes;
-}
-var ACCEPT_MANIFESTS, pull, push;
-var init_content = __esm({
-  "oci/registry/content.ts"() {
-    "use strict";
-    init_digest();
-    init_manifest();
-    init_blob_upload();
-    init_errors3();
-    ACCEPT_MANIFESTS = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList, MediaType.dockerManifest].join(", ");
-    pull = (repo) => ({ repo, actions: ["pull"] });
-    push = (repo) => ({ repo, actions: ["pull", "push"] });
-  }
-});
-
-// coordinator/registry/push.ts
-async function pushImage(registries2, images, top, tags, blobs, pushByDigest) {
-  const counts = { uploaded: 0, mounted: 0, skipped: 0 };
-  const targets2 = /* @__PURE__ */ new Map();
-  for (const t of tags) {
-    const r = parseReference(t);
-    const key = `${r.domain}/${r.path}`;
-    const entry = targets2.get(key) ?? { domain: r.domain, repo: r.path, tags: [] };
-    if (r.tag && !pushByDigest) entry.tags.push(r.tag);
-    targets2.set(key, entry);
-  }
-  if (targets2.size === 0) throw new RegistryError("nothing to push to: give the image a name with -t REGISTRY/REPOSITORY:TAG");
-  for (const { domain, repo, tags: repoTags } of targets2.values()) {
-    const client = registries2.client(domain);
-    const layerBlobs = /* @__PURE__ */ new Set();
-    for (const img of images) {
-      for (const l of img.layers) layerBlobs.add(l.digest);
-      layerBlobs.add(img.config.digest);
-    }
-    await pushBlobs(registries2, domain, repo, [...layerBlobs], blobs, counts);
-    const put = async (desc, reference) => {
-      await putManifest(client, repo, reference, desc.mediaType, await readBlob(blobs, desc.digest));
-    };
-    for (const img of images) await put(img.manifest, img.manifest.digest);
-    if (images.length > 1) await put(top, top.digest);
-    for (const tag of repoTags) await put(top, tag);
-  }
-  return { ...counts, repos: [...targets2.keys()] };
-}
-async function pushBlobs(registries2, domain, repo, digests, blobs, counts) {
-  const client = registries2.client(domain);
-  const pushBlobOnce = async (digest) => {
-    const head = await client.request(`/v2/${repo}/blobs/${digest}`, { repo, actions: ["pull", "push"], method: "HEAD", accept: [404] });
-    if (head.status === 200) {
-      counts.skipped++;
-      registries2.noteBlob(domain, digest, repo);
-      return;
-    }
-    const from = registries2.whereIs(domain, digest);
-    const start = await client.request(`/v2/${repo}/blobs/uploads/${from ? `?mount=${digest}&from=${encodeURIComponent(from)}` : ""}`, { repo, actions: ["pull", "push"], method: "POST", ...from ? { from } : {} });
-    if (start.status === 201) counts.mounted++;
-    else {
-      const size = await blobs.stat(digest);
-      if (size === void 0) throw new RegistryError(`${domain}/${repo}: blob ${digest} is not in the build cache`);
-      await uploadBlob(client, repo, digest, size, blobs.stream(digest), uploadPath(start.headers.get("location"), client.base));
-      counts.uploaded++;
-    }
-    registries2.noteBlob(domain, digest, repo);
-  };
-  const pushBlob2 = async (digest) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await pushBlobOnce(digest);
-      } catch (err) {
-        if (attempt >= 5 || err instanceof RegistryError && (err.status === 401 || err.status === 403)) throw err;
-      }
-    }
-  };
-  const queue = [...digests];
-  await Promise.all(Array.from({ length: Math.min(4, queue.length) }, async () => {
-    for (let d = queue.shift(); d; d = queue.shift()) await pushBlob2(d);
-  }));
-}
-var init_push = __esm({
-  "coordinator/registry/push.ts"() {
-    "use strict";
-    init_blob_store();
-    init_blob_upload();
-    init_content();
-    init_errors3();
-    init_reference();
-  }
-});
-
-// coordinator/export/oci-layout-writer.ts
-import { createWriteStream as createWriteStream2, existsSync as existsSync6 } from "node:fs";
-import { mkdir as mkdir8, rename as rename7, writeFile as writeFile6 } from "node:fs/promises";
-import { dirname as dirname4, join as join21 } from "node:path";
-import { pipeline as pipeline3 } from "node:stream/promises";
-function topIndex(c) {
-  const entries = c.tags.length ? c.tags.map((t) => {
-    const ref = parseReference(t);
-    return { ...c.top, annotations: { "io.containerd.image.name": `${ref.domain}/${ref.path}:${ref.tag ?? "latest"}`, [REF_NAME_ANNOTATION]: ref.tag ?? "latest" } };
-  }) : [c.top];
-  return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...entries, ...c.referrers ?? []] };
-}
-async function writeLayoutDir(dir, c, blobs) {
-  const blobDir = join21(dir, "blobs", "sha256");
-  await mkdir8(blobDir, { recursive: true });
-  for (const d of c.blobs) {
-    const dest = join21(blobDir, d.slice(7));
-    if (!existsSync6(dest)) await blobs.exportTo(d, dest);
-  }
-  await writeFile6(join21(dir, "oci-layout"), LAYOUT);
-  await writeFile6(join21(dir, "index.json.tmp"), JSON.stringify(topIndex(c)));
-  await rename7(join21(dir, "index.json.tmp"), join21(dir, "index.json"));
-}
-async function writeLayoutTar(dest, c, blobs) {
-  const pack = (await Promise.resolve().then(() => __toESM(require_tar_stream(), 1))).pack();
-  const mtime = /* @__PURE__ */ new Date(0);
-  const out = dest === "-" ? process.stdout : createWriteStream2(dest + ".tmp");
-  const done = pipeline3(pack, out);
-  const add = (name, data) => new Promise((resolve8, reject) => pack.entry({ name, mode: 420, mtime }, data, (err) => err ? reject(err) : resolve8()));
-  await add("oci-layout", LAYOUT);
-  await new Promise((resolve8, reject) => pack.entry({ name: "blobs/", type: "directory", mode: 493, mtime }, (e) => e ? reject(e) : resolve8()));
-  await new Promise((resolve8, reject) => pack.entry({ name: "blobs/sha256/", type: "directory", mode: 493, mtime }, (e) => e ? reject(e) : resolve8()));
-  for (const d of c.blobs) {
-    const size = await blobs.stat(d);
-    if (size === void 0) throw new BlobError(`blob ${d} is missing from the build cache`);
-    await new Promise((resolve8, reject) => {
-      const entry = pack.entry({ name: `blobs/sha256/${d.slice(7)}`, size, mode: 420, mtime }, (err) => err ? reject(err) : resolve8());
-      const src = blobs.stream(d);
-      src.on("error", reject);
-      src.pipe(entry);
-    });
-  }
-  await add("index.json", JSON.stringify(topIndex(c)));
-  if (c.dockerManifest) await add("manifest.json", JSON.stringify(c.dockerManifest));
-  pack.finalize();
-  await done;
-  if (dest !== "-") await rename7(dest + ".tmp", dest);
-}
-async function ensureParent(path) {
-  if (path !== "-") await mkdir8(dirname4(path), { recursive: true });
-}
-var LAYOUT;
-var init_oci_layout_writer = __esm({
-  "coordinator/export/oci-layout-writer.ts"() {
-    "use strict";
-    init_blob_store();
-    init_manifest();
-    init_reference();
-    LAYOUT = JSON.stringify({ imageLayoutVersion: "1.0.0" });
-  }
-});
-
-// oci/registry/referrers.ts
-function fallbackTag(subject) {
-  return subject.replace(":", "-").slice(0, 128);
-}
-async function referrersFromApi(client, repo, subject) {
-  const found = [];
-  let path = `/v2/${repo}/referrers/${subject}`;
-  while (path) {
-    const res = await client.request(path, { repo, actions: ["pull"], headers: { accept: MediaType.ociIndex }, accept: [400, 404, 405, 406] });
-    const type = (res.headers.get("content-type") ?? "").split(";")[0].trim();
-    if (res.status !== 200 || type !== MediaType.ociIndex) {
-      await res.body?.cancel().catch(() => void 0);
-      if (found.length === 0) return void 0;
-      throw new RegistryError(`${client.domain}/${repo}: the referrers API failed on a later page (HTTP ${res.status})`, res.status);
-    }
-    const index = await res.json();
-    found.push(...index.manifests ?? []);
-    const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get("link") ?? "")?.[1];
-    path = next ? new URL(next, client.base).pathname + new URL(next, client.base).search : void 0;
-  }
-  return found;
-}
-async function fallbackIndex(client, repo, subject) {
-  const tag = fallbackTag(subject);
-  const raw = await getManifest(client, repo, tag);
-  if (!raw) return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
-  const index = JSON.parse(raw.bytes.toString());
-  if (raw.mediaType !== MediaType.ociIndex || !Array.isArray(index.manifests)) {
-    throw new RegistryError(`${client.domain}/${repo}:${tag} is not an OCI image index, so it cannot be the referrers index of ${subject}`);
-  }
-  return index;
-}
-async function attachReferrer(client, repo, subject, artifact2) {
-  const config = await putBlob2(client, repo, MediaType.ociEmpty, EMPTY_CONFIG);
-  const layers = [];
-  for (const b of artifact2.blobs) {
-    const d = await putBlob2(client, repo, b.mediaType, b.data);
-    layers.push(b.annotations ? { ...d, annotations: b.annotations } : d);
-  }
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
-    artifactType: artifact2.artifactType,
-    config,
-    layers,
-    subject: subjectOf(subject),
-    ...artifact2.annotations ? { annotations: artifact2.annotations } : {}
-  };
-  const bytes = Buffer.from(JSON.stringify(manifest));
-  const { descriptor: pushed, ociSubject } = await putManifest(client, repo, sha256(bytes), MediaType.ociManifest, bytes);
-  const descriptor = { ...pushed, artifactType: artifact2.artifactType, ...artifact2.annotations ? { annotations: artifact2.annotations } : {} };
-  if (ociSubject === subject.digest || await referrersFromApi(client, repo, subject.digest) !== void 0) return { descriptor, via: "api" };
-  const index = await fallbackIndex(client, repo, subject.digest);
-  if (!index.manifests.some((d) => d.digest === descriptor.digest)) {
-    index.manifests.push(descriptor);
-    await putManifest(client, repo, fallbackTag(subject.digest), MediaType.ociIndex, Buffer.from(JSON.stringify(index)));
-  }
-  return { descriptor, via: "fallback-tag" };
-}
-async function listReferrers(client, repo, subject, artifactType) {
-  const all = await referrersFromApi(client, repo, subject) ?? (await fallbackIndex(client, repo, subject)).manifests;
-  return artifactType === void 0 ? all : all.filter((d) => d.artifactType === artifactType);
-}
-async function fetchReferrer(client, repo, referrer) {
-  const raw = await getManifest(client, repo, referrer.digest);
-  if (!raw) throw new RegistryError(`${client.domain}/${repo}@${referrer.digest}: referrer manifest not found`, 404);
-  const manifest = JSON.parse(raw.bytes.toString());
-  const blobs = [];
-  for (const l of manifest.layers) blobs.push(await getBlob(client, repo, l.digest));
-  return { manifest, blobs };
-}
-var EMPTY_CONFIG, subjectOf;
-var init_referrers = __esm({
-  "oci/registry/referrers.ts"() {
-    "use strict";
-    init_digest();
-    init_manifest();
-    init_content();
-    init_errors3();
-    EMPTY_CONFIG = Buffer.from("{}");
-    subjectOf = (d) => ({ mediaType: d.mediaType, digest: d.digest, size: d.size });
-  }
-});
-
-// coordinator/attest/in-toto.ts
-function imagePurl(ref, platform2) {
-  const qualifiers = [];
-  let type = "docker";
-  let namespace;
-  let version2 = "";
-  if (ref.startsWith("oci-layout://")) {
-    type = "oci";
-    namespace = ref.slice("oci-layout://".length).split("/");
-  } else {
-    const r = parseReference(ref);
-    const familiar2 = r.domain === "docker.io" ? r.path.replace(/^library\//, "") : `${r.domain}/${r.path}`;
-    namespace = familiar2.split("/");
-    if (r.digest) qualifiers.push(`digest=${enc(r.digest)}`);
-    else version2 = r.tag ?? "latest";
-  }
-  if (platform2) qualifiers.push(`platform=${enc(platform2)}`);
-  const name = namespace.pop();
-  return `pkg:${type}/${namespace.map(enc).map((s) => s + "/").join("")}${enc(name)}${version2 ? `@${enc(version2)}` : ""}${qualifiers.length ? `?${qualifiers.sort().join("&")}` : ""}`;
-}
-function digestSet(digest) {
-  const colon = digest.indexOf(":");
-  return { [digest.slice(0, colon)]: digest.slice(colon + 1) };
-}
-function imageSubjects(tags, manifest, platform2) {
-  const names = tags.length ? [...new Set(tags.map((t) => imagePurl(t, platform2)))] : ["_"];
-  return names.map((name) => ({ name, digest: digestSet(manifest) }));
-}
-function statement(subject, predicateType, predicate) {
-  return { _type: STATEMENT_TYPE, subject, predicateType, predicate };
-}
-var IN_TOTO_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION, STATEMENT_TYPE, enc;
-var init_in_toto = __esm({
-  "coordinator/attest/in-toto.ts"() {
-    "use strict";
-    init_reference();
-    IN_TOTO_MEDIA_TYPE = "application/vnd.in-toto+json";
-    PREDICATE_TYPE_ANNOTATION = "in-toto.io/predicate-type";
-    STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
-    enc = (s) => encodeURIComponent(s);
-  }
-});
-
-// coordinator/attest/image-files.ts
-import { posix as posix6 } from "node:path";
-function clean(name) {
-  const p = posix6.normalize(name.replace(/^\/+/, "")).replace(/\/+$/, "");
-  return p === "." ? "" : p;
-}
-function kind(h) {
-  switch (h.type) {
-    case "file":
-    case "contiguous-file":
-      return "file";
-    case "link":
-    case "symlink":
-    case "directory":
-      return h.type;
-    default:
-      return "other";
-  }
-}
-async function drain2(body) {
-  for await (const _ of body) ;
-}
-async function visitImageFiles(layers, blobs, visit2) {
-  const { extract: tarExtract } = await Promise.resolve().then(() => __toESM(require_tar_stream(), 1));
-  const shadows = new Shadows();
-  for (const layer of [...layers].reverse()) {
-    const gzip = /gzip$/.test(layer.mediaType);
-    if (!gzip && !/tar$/.test(layer.mediaType)) throw new ImageFilesError(`layer ${layer.digest} has media type ${layer.mediaType}, which the SBOM scanner cannot read (gzip or plain tar only)`);
-    const own = new Shadows();
-    const ex = tarExtract();
-    const source = blobs.stream(layer.digest);
-    const fail = (err) => void ex.destroy(err);
-    source.on("error", fail);
-    if (gzip) {
-      const gunzip = zlib().createGunzip({ chunkSize: 1 << 20 });
-      gunzip.on("error", fail);
-      source.pipe(gunzip).pipe(ex);
-    } else source.pipe(ex);
-    for await (const entry of ex) {
-      const body = entry;
-      const path = clean(entry.header.name);
-      const base = posix6.basename(path);
-      const dir = posix6.dirname(path) === "." ? "" : posix6.dirname(path);
-      if (base === ".wh..wh..opq") own.opaque.add(dir);
-      else if (base.startsWith(".wh.")) own.deleted.add(posix6.join(dir, base.slice(4)));
-      else if (path !== "" && !shadows.hides(path)) {
-        const file = { path, type: kind(entry.header), ...entry.header.linkname ? { linkname: entry.header.type === "link" ? clean(entry.header.linkname) : entry.header.linkname } : {} };
-        own.taken.add(path);
-        if (file.type !== "directory") own.nonDirs.add(path);
-        await visit2(file, body);
-      }
-      await drain2(body);
-    }
-    shadows.merge(own);
-  }
-}
-var ImageFilesError, Shadows;
-var init_image_files = __esm({
-  "coordinator/attest/image-files.ts"() {
-    "use strict";
-    init_expected_error();
-    init_lazy_modules();
-    ImageFilesError = class extends ExpectedError {
-    };
-    Shadows = class {
-      taken = /* @__PURE__ */ new Set();
-      deleted = /* @__PURE__ */ new Set();
-      opaque = /* @__PURE__ */ new Set();
-      nonDirs = /* @__PURE__ */ new Set();
-      hides(path) {
-        if (this.taken.has(path) || this.deleted.has(path)) return true;
-        for (let dir = posix6.dirname(path); dir !== "."; dir = posix6.dirname(dir)) {
-          if (this.deleted.has(dir) || this.opaque.has(dir) || this.nonDirs.has(dir)) return true;
-        }
-        return this.opaque.has("");
-      }
-      merge(other) {
-        for (const k of ["taken", "deleted", "opaque", "nonDirs"]) for (const p of other[k]) this[k].add(p);
-      }
-    };
-  }
-});
-
-// coordinator/attest/package-databases.ts
-import { posix as posix7 } from "node:path";
-function databaseKind(path) {
-  if (path === "var/lib/dpkg/status" || /^var\/lib\/dpkg\/status\.d\/[^/]+$/.test(path)) return "dpkg";
-  if (path === "lib/apk/db/installed") return "apk";
-  if (posix7.basename(path) === "package-lock.json" && !path.includes("node_modules/")) return "npm-lock";
-  if (/(^|\/)node_modules\/(@[^/]+\/)?[^/@][^/]*\/package\.json$/.test(path)) return "npm-package";
-  if (/\.dist-info\/METADATA$/.test(path) || /\.egg-info\/PKG-INFO$/.test(path)) return "python";
-  return void 0;
-}
-function paragraphs(text) {
-  const out = [];
-  for (const block of text.split(/\n\s*\n/)) {
-    const fields2 = /* @__PURE__ */ new Map();
-    let last;
-    for (const line of block.split("\n")) {
-      if (/^[ \t]/.test(line) && last) fields2.set(last, `${fields2.get(last)}
-${line.trim()}`);
-      else {
-        const colon = line.indexOf(":");
-        if (colon <= 0) continue;
-        last = line.slice(0, colon).trim().toLowerCase();
-        fields2.set(last, line.slice(colon + 1).trim());
-      }
-    }
-    if (fields2.size > 0) out.push(fields2);
-  }
-  return out;
-}
-function dpkg(text, foundIn) {
-  return paragraphs(text).filter((p) => p.has("package") && p.has("version") && (!p.has("status") || / installed$/.test(p.get("status")))).map((p) => ({ ecosystem: "deb", name: p.get("package"), version: p.get("version"), foundIn, ...opt("arch", p.get("architecture")), ...opt("supplier", p.get("maintainer")), ...opt("homepage", p.get("homepage")), ...opt("summary", p.get("description")?.split("\n")[0]) }));
-}
-function apk(text, foundIn) {
-  const out = [];
-  for (const block of text.split(/\n\s*\n/)) {
-    const f = /* @__PURE__ */ new Map();
-    for (const line of block.split("\n")) if (line[1] === ":" && !f.has(line[0])) f.set(line[0], line.slice(2));
-    if (f.has("P") && f.has("V")) out.push({ ecosystem: "apk", name: f.get("P"), version: f.get("V"), foundIn, ...opt("arch", f.get("A")), ...opt("license", f.get("L")), ...opt("supplier", f.get("m")), ...opt("homepage", f.get("U")), ...opt("summary", f.get("T")) });
-  }
-  return out;
-}
-function parseJson(text) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return void 0;
-  }
-}
-function npmPackage(p, foundIn, fallbackName) {
-  const name = str(p.name) ?? fallbackName;
-  const version2 = str(p.version);
-  if (!name || !version2) return void 0;
-  return { ecosystem: "npm", name, version: version2, foundIn, ...opt("license", str(p.license)), ...opt("homepage", str(p.homepage)), ...opt("summary", str(p.description)) };
-}
-function npmLock(text, foundIn) {
-  const lock = parseJson(text);
-  const out = [];
-  if (lock?.packages && typeof lock.packages === "object") {
-    for (const [key, p] of Object.entries(lock.packages)) {
-      const at = key.lastIndexOf("node_modules/");
-      if (at < 0 || typeof p !== "object" || p === null) continue;
-      const found = npmPackage(p, foundIn, key.slice(at + "node_modules/".length));
-      if (found) out.push(found);
-    }
-  } else if (lock?.dependencies && typeof lock.dependencies === "object") {
-    const walk = (deps) => {
-      for (const [name, p] of Object.entries(deps)) {
-        if (typeof p !== "object" || p === null) continue;
-        const found = npmPackage({ ...p, name }, foundIn);
-        if (found) out.push(found);
-        if (p.dependencies && typeof p.dependencies === "object") walk(p.dependencies);
-      }
-    };
-    walk(lock.dependencies);
-  }
-  return out;
-}
-function python(text, foundIn) {
-  const headers = /* @__PURE__ */ new Map();
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") break;
-    const colon = line.indexOf(":");
-    if (colon > 0 && !/^\s/.test(line)) {
-      const key = line.slice(0, colon).toLowerCase();
-      if (!headers.has(key)) headers.set(key, line.slice(colon + 1).trim());
-    }
-  }
-  const name = headers.get("name");
-  const version2 = headers.get("version");
-  if (!name || !version2) return [];
-  const license2 = headers.get("license-expression") ?? headers.get("license");
-  return [{ ecosystem: "pypi", name, version: version2, foundIn, ...opt("license", license2 && license2 !== "UNKNOWN" ? license2 : void 0), ...opt("supplier", headers.get("author")), ...opt("homepage", headers.get("home-page")), ...opt("summary", headers.get("summary")) }];
-}
-function readDatabase(kind2, text, foundIn) {
-  switch (kind2) {
-    case "dpkg":
-      return dpkg(text, foundIn);
-    case "apk":
-      return apk(text, foundIn);
-    case "npm-lock":
-      return npmLock(text, foundIn);
-    case "npm-package": {
-      const found = npmPackage(parseJson(text) ?? {}, foundIn);
-      return found ? [found] : [];
-    }
-    case "python":
-      return python(text, foundIn);
-  }
-}
-var opt, str;
-var init_package_databases = __esm({
-  "coordinator/attest/package-databases.ts"() {
-    "use strict";
-    opt = (key, value) => value ? { [key]: value } : {};
-    str = (v) => typeof v === "string" && v !== "" ? v : void 0;
-  }
-});
-
-// coordinator/attest/image-scan.ts
-import { createHash as createHash7 } from "node:crypto";
-function osRelease(text) {
-  const values = /* @__PURE__ */ new Map();
-  for (const m of text.matchAll(/^([A-Z_]+)=(.*)$/gm)) values.set(m[1], m[2].trim().replace(/^(["'])(.*)\1$/, "$2"));
-  const id = values.get("ID");
-  return id ? { id, ...values.get("VERSION_ID") ? { versionId: values.get("VERSION_ID") } : {} } : void 0;
-}
-async function scanImage(layers, blobs) {
-  const packages = /* @__PURE__ */ new Map();
-  const files = /* @__PURE__ */ new Map();
-  const links = [];
-  let os5;
-  let osFrom;
-  await visitImageFiles(layers, blobs, async (file, body) => {
-    if (file.type === "link") {
-      links.push({ path: file.path, target: file.linkname });
-      return;
-    }
-    if (file.type !== "file") return;
-    const kind2 = databaseKind(file.path);
-    const isOsRelease = file.path === "etc/os-release" || file.path === "usr/lib/os-release";
-    const sha1 = createHash7("sha1");
-    const sha2562 = createHash7("sha256");
-    const chunks = [];
-    let size = 0;
-    for await (const chunk of body) {
-      sha1.update(chunk);
-      sha2562.update(chunk);
-      size += chunk.length;
-      if ((kind2 || isOsRelease) && size <= MAX_DATABASE) chunks.push(chunk);
-    }
-    files.set(file.path, { path: file.path, sha1: sha1.digest("hex"), sha256: sha2562.digest("hex") });
-    if (size > MAX_DATABASE) return;
-    const text = Buffer.concat(chunks).toString("utf8");
-    if (isOsRelease && osFrom !== "etc/os-release") [os5, osFrom] = [osRelease(text), file.path];
-    if (kind2) {
-      for (const p of readDatabase(kind2, text, file.path)) {
-        const key = `${p.ecosystem}/${p.name}@${p.version}/${p.arch ?? ""}`;
-        if (!packages.has(key)) packages.set(key, p);
-      }
-    }
-  });
-  for (const l of links) {
-    const target = files.get(l.target);
-    if (target) files.set(l.path, { ...target, path: l.path });
-  }
-  const byPath = (a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
-  return {
-    packages: [...packages.values()].sort((a, b) => a.ecosystem.localeCompare(b.ecosystem) || a.name.localeCompare(b.name) || a.version.localeCompare(b.version)),
-    files: [...files.values()].sort(byPath),
-    ...os5 ? { os: os5 } : {}
-  };
-}
-var MAX_DATABASE;
-var init_image_scan = __esm({
-  "coordinator/attest/image-scan.ts"() {
-    "use strict";
-    init_image_files();
-    init_package_databases();
-    MAX_DATABASE = 64 << 20;
-  }
-});
-
-// oci/signing/signer.ts
-import { createHash as createHash8, createPublicKey, sign, verify } from "node:crypto";
-function verifySignature(publicKey, data, signature) {
-  try {
-    return verify("sha256", data, publicKey, signature);
-  } catch {
-    return false;
-  }
-}
-function keyHint(publicKey) {
-  return createHash8("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("base64");
-}
-var EcdsaKeySigner;
-var init_signer = __esm({
-  "oci/signing/signer.ts"() {
-    "use strict";
-    EcdsaKeySigner = class {
-      constructor(privateKey) {
-        this.privateKey = privateKey;
-        this.publicKey = createPublicKey(privateKey);
-      }
-      privateKey;
-      publicKey;
-      async sign(data) {
-        return sign("sha256", data, this.privateKey);
-      }
-    };
-  }
-});
-
-// oci/signing/sigstore-bundle.ts
-function pae(payloadType, payload) {
-  const type = Buffer.from(payloadType);
-  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `), type, Buffer.from(` ${payload.length} `), payload]);
-}
-function statement2(subject, predicateType, predicate, name) {
-  const s = { _type: IN_TOTO_STATEMENT_V1, subject: [{ ...name ? { name } : {}, digest: { sha256: subject.slice("sha256:".length) } }], predicateType, predicate };
-  return Buffer.from(JSON.stringify(s));
-}
-async function signedBundle(signer, payloadType, payload) {
-  const sig = await signer.sign(pae(payloadType, payload));
-  const bundle = {
-    mediaType: BUNDLE_MEDIA_TYPE,
-    verificationMaterial: { publicKey: { hint: keyHint(signer.publicKey) }, tlogEntries: [] },
-    dsseEnvelope: { payload: payload.toString("base64"), payloadType, signatures: [{ sig: sig.toString("base64") }] }
-  };
-  return Buffer.from(JSON.stringify(bundle));
-}
-function openBundle(bytes, publicKey) {
-  let b;
-  try {
-    b = JSON.parse(bytes.toString());
-  } catch {
-    return { error: "the bundle is not JSON" };
-  }
-  if (b?.mediaType !== BUNDLE_MEDIA_TYPE) return { error: `the bundle's media type is ${JSON.stringify(b?.mediaType)}, not ${BUNDLE_MEDIA_TYPE}` };
-  const env = b.dsseEnvelope;
-  if (!env || typeof env.payload !== "string" || !Array.isArray(env.signatures)) return { error: "the bundle holds no DSSE envelope" };
-  if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) return { error: `the envelope's payload type is ${JSON.stringify(env.payloadType)}` };
-  const payload = Buffer.from(env.payload, "base64");
-  if (!env.signatures.some((s) => typeof s.sig === "string" && verifySignature(publicKey, pae(env.payloadType, payload), Buffer.from(s.sig, "base64")))) {
-    return { error: "the DSSE signature does not verify with this key" };
-  }
-  try {
-    return { statement: JSON.parse(payload.toString()) };
-  } catch {
-    return { error: "the signed payload is not an in-toto statement" };
-  }
-}
-var BUNDLE_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1, COSIGN_SIGN_PREDICATE, BUNDLE_CONTENT_ANNOTATION, BUNDLE_PREDICATE_ANNOTATION;
-var init_sigstore_bundle = __esm({
-  "oci/signing/sigstore-bundle.ts"() {
-    "use strict";
-    init_signer();
-    BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
-    IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
-    IN_TOTO_STATEMENT_V1 = "https://in-toto.io/Statement/v1";
-    COSIGN_SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1";
-    BUNDLE_CONTENT_ANNOTATION = "dev.sigstore.bundle.content";
-    BUNDLE_PREDICATE_ANNOTATION = "dev.sigstore.bundle.predicateType";
-  }
-});
-
-// coordinator/plan/build-args.ts
-function platformArgs(build2, target, targetStage) {
-  return /* @__PURE__ */ new Map([
-    ["BUILDPLATFORM", formatPlatform(build2)],
-    ["BUILDOS", build2.os],
-    ["BUILDARCH", build2.architecture],
-    ["BUILDVARIANT", build2.variant ?? ""],
-    ["TARGETPLATFORM", formatPlatform(target)],
-    ["TARGETOS", target.os],
-    ["TARGETARCH", target.architecture],
-    ["TARGETVARIANT", target.variant ?? ""],
-    ["TARGETSTAGE", targetStage]
-  ]);
-}
-function parseBuildArgs(items, env = process.env) {
-  const out = /* @__PURE__ */ new Map();
-  for (const item of items) {
-    const eq = item.indexOf("=");
-    const key = eq < 0 ? item : item.slice(0, eq);
-    if (key === "") throw new Error(`invalid --build-arg ${JSON.stringify(item)}: expected KEY=VALUE`);
-    if (eq >= 0) out.set(key, item.slice(eq + 1));
-    else if (env[key] !== void 0) out.set(key, env[key]);
-  }
-  return out;
-}
-var PROXY_ARGS, SOURCE_DATE_EPOCH;
-var init_build_args = __esm({
-  "coordinator/plan/build-args.ts"() {
-    "use strict";
-    init_platform();
-    PROXY_ARGS = /* @__PURE__ */ new Set([
-      "HTTP_PROXY",
-      "http_proxy",
-      "HTTPS_PROXY",
-      "https_proxy",
-      "FTP_PROXY",
-      "ftp_proxy",
-      "NO_PROXY",
-      "no_proxy",
-      "ALL_PROXY",
-      "all_proxy"
-    ]);
-    SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH";
-  }
-});
-
-// coordinator/attest/provenance.ts
-function stepsOf(plan, target) {
-  const byKey = new Map(plan.steps.map((s) => [s.key, s]));
-  const wanted = /* @__PURE__ */ new Set();
-  const stack = [];
-  for (const stage of target.stages) {
-    if (stage.result) stack.push(stage.result);
-    for (const e of stage.entries) if (e.step) stack.push(e.step);
-  }
-  if (target.result) stack.push(target.result);
-  while (stack.length > 0) {
-    const key = stack.pop();
-    if (wanted.has(key)) continue;
-    wanted.add(key);
-    stack.push(...byKey.get(key)?.inputs ?? []);
-  }
-  return plan.steps.filter((s) => wanted.has(s.key));
-}
-function requestArgs(run) {
-  const args = {};
-  for (const [k, v] of [...run.buildArgs].sort(([a], [b]) => a.localeCompare(b))) if (!PROXY_ARGS.has(k)) args[`build-arg:${k}`] = v;
-  for (const [k, v] of [...run.labels].sort(([a], [b]) => a.localeCompare(b))) args[`label:${k}`] = v;
-  if (run.target) args.target = run.target;
-  return args;
-}
-function dependencies(steps, run) {
-  const deps = /* @__PURE__ */ new Map();
-  const locals = /* @__PURE__ */ new Set();
-  let complete = true;
-  for (const s of steps) {
-    if (s.kind !== "source") continue;
-    const src = s.source;
-    switch (src.type) {
-      case "image":
-        if (!src.digest) complete = false;
-        else deps.set(`image ${src.ref} ${s.platform}`, { uri: imagePurl(src.ref, s.platform), ...src.ref.startsWith("oci-layout://") ? { name: src.ref.slice("oci-layout://".length) } : {}, digest: digestSet(src.digest) });
-        break;
-      case "http":
-        if (!src.digest) complete = false;
-        else deps.set(`http ${src.url}`, { uri: src.url, digest: digestSet(src.digest) });
-        break;
-      case "git":
-        if (!src.commit) complete = false;
-        else deps.set(`git ${src.remote} ${src.commit}`, { uri: src.remote, digest: { [src.commit.length === 64 ? "sha256" : "sha1"]: src.commit } });
-        break;
-      case "context":
-        locals.add(src.name);
-        break;
-    }
-  }
-  for (const name of [...locals].sort()) deps.set(`local ${name}`, { name, digest: digestSet(run.contextDigest(name)) });
-  return { deps: [...deps.values()], locals: [...locals].sort(), complete };
-}
-function stepDefinition(s) {
-  switch (s.kind) {
-    case "source":
-      return s.source;
-    case "exec":
-      return s.exec;
-    case "file":
-      return s.file;
-    case "merge":
-      return void 0;
-  }
-}
-function provenancePredicate(plan, target, run) {
-  const steps = stepsOf(plan, target);
-  const { deps, locals, complete } = dependencies(steps, run);
-  const max = run.mode === "max";
-  return {
-    buildDefinition: {
-      buildType: DOCKYARD_BUILD_TYPE,
-      externalParameters: {
-        configSource: { path: run.dockerfilePath, digest: digestSet(sha256(run.dockerfileText)) },
-        request: {
-          frontend: "dockerfile.v0",
-          args: requestArgs(run),
-          locals: locals.map((name) => ({ name })),
-          ...max && run.secretIds.length ? { secrets: [...run.secretIds].sort().map((id) => ({ id })) } : {}
-        }
-      },
-      internalParameters: {
-        builderPlatform: run.builderPlatform,
-        ...max ? { buildConfig: { steps: steps.map((s) => ({ id: s.key, kind: s.kind, inputs: s.inputs, ...stepDefinition(s) !== void 0 ? { definition: stepDefinition(s) } : {} })) } } : {}
-      },
-      resolvedDependencies: deps
-    },
-    runDetails: {
-      builder: { id: run.builderId },
-      metadata: {
-        invocationId: run.invocationId,
-        startedOn: run.startedOn.toISOString(),
-        finishedOn: run.finishedOn.toISOString(),
-        dockyard_completeness: { request: true, resolvedDependencies: complete },
-        ...max ? { dockyard_source: { filename: run.dockerfilePath, language: "Dockerfile", data: run.dockerfileText } } : {}
-      }
-    }
-  };
-}
-var SLSA_PROVENANCE_V1, DOCKYARD_BUILD_TYPE;
-var init_provenance = __esm({
-  "coordinator/attest/provenance.ts"() {
-    "use strict";
-    init_digest();
-    init_build_args();
-    init_in_toto();
-    SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1";
-    DOCKYARD_BUILD_TYPE = "https://github.com/dockyard-build/dockyard/blob/main/docs/attestations/build-type-v1.md";
-  }
-});
-
-// coordinator/attest/spdx.ts
-function packageUrl(p, os5) {
-  const distro = os5 ? `&distro=${enc2(os5.versionId ? `${os5.id}-${os5.versionId}` : os5.id)}` : "";
-  switch (p.ecosystem) {
-    case "deb":
-      return `pkg:deb/${enc2(os5?.id ?? "debian")}/${enc2(p.name)}@${enc2(p.version)}?arch=${enc2(p.arch ?? "all")}${distro}`;
-    case "apk":
-      return `pkg:apk/${enc2(os5?.id ?? "alpine")}/${enc2(p.name)}@${enc2(p.version)}?arch=${enc2(p.arch ?? "noarch")}${distro}`;
-    case "npm": {
-      const [scope, name] = p.name.startsWith("@") ? p.name.split("/", 2) : [void 0, p.name];
-      return `pkg:npm/${scope ? `${enc2(scope)}/` : ""}${enc2(name)}@${enc2(p.version)}`;
-    }
-    case "pypi":
-      return `pkg:pypi/${enc2(p.name.toLowerCase().replace(/[-_.]+/g, "-"))}@${enc2(p.version)}`;
-  }
-}
-function license(raw) {
-  if (raw && /^\(?[A-Za-z0-9.+-]+(\s+(AND|OR|WITH)\s+\(?[A-Za-z0-9.+-]+\)?)*\)?$/.test(raw)) return { licenseDeclared: raw };
-  return { licenseDeclared: "NOASSERTION", ...raw ? { licenseComments: raw } : {} };
-}
-function supplier(raw) {
-  if (!raw) return "NOASSERTION";
-  const m = /^(.*?)\s*<([^>]*)>\s*$/.exec(raw);
-  return m ? `Person: ${m[1] || m[2]} (${m[2]})` : `Person: ${raw}`;
-}
-function spdxDocument(scan, subject) {
-  const image = {
-    SPDXID: "SPDXRef-Image",
-    name: subject.name,
-    versionInfo: subject.digest,
-    downloadLocation: "NOASSERTION",
-    filesAnalyzed: false,
-    primaryPackagePurpose: "CONTAINER",
-    summary: `image for ${subject.platform}`,
-    licenseConcluded: "NOASSERTION",
-    licenseDeclared: "NOASSERTION",
-    copyrightText: "NOASSERTION",
-    checksums: [{ algorithm: "SHA256", checksumValue: subject.digest.replace(/^sha256:/, "") }]
-  };
-  const relationships = [{ spdxElementId: "SPDXRef-DOCUMENT", relatedSpdxElement: "SPDXRef-Image", relationshipType: "DESCRIBES" }];
-  const packages = scan.packages.map((p, i) => ({
-    SPDXID: `SPDXRef-Package-${p.ecosystem}-${i + 1}`,
-    name: p.name,
-    versionInfo: p.version,
-    downloadLocation: "NOASSERTION",
-    filesAnalyzed: false,
-    supplier: supplier(p.supplier),
-    ...p.homepage ? { homepage: p.homepage } : {},
-    ...p.summary ? { summary: p.summary } : {},
-    sourceInfo: `acquired package info from the ${DATABASES[p.ecosystem]}: /${p.foundIn}`,
-    licenseConcluded: "NOASSERTION",
-    ...license(p.license),
-    copyrightText: "NOASSERTION",
-    externalRefs: [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: packageUrl(p, scan.os) }]
-  }));
-  for (const p of packages) relationships.push({ spdxElementId: "SPDXRef-Image", relatedSpdxElement: p.SPDXID, relationshipType: "CONTAINS" });
-  const doc = {
-    spdxVersion: "SPDX-2.3",
-    dataLicense: "CC0-1.0",
-    SPDXID: "SPDXRef-DOCUMENT",
-    name: `${subject.name} (${subject.platform})`,
-    documentNamespace: `https://spdx.org/spdxdocs/dockyard/${subject.digest.replace(/^sha256:/, "")}`,
-    // SPDX wants seconds, without fractions.
-    creationInfo: { created: subject.created.replace(/\.\d+Z$/, "Z"), creators: [`Tool: ${subject.tool}`] },
-    packages: [image, ...packages],
-    relationships
-  };
-  if (packages.length === 0) {
-    doc.files = scan.files.map((f, i) => ({
-      SPDXID: `SPDXRef-File-${i + 1}`,
-      fileName: `./${f.path}`,
-      checksums: [
-        { algorithm: "SHA1", checksumValue: f.sha1 },
-        { algorithm: "SHA256", checksumValue: f.sha256 }
-      ],
-      licenseConcluded: "NOASSERTION",
-      copyrightText: "NOASSERTION"
-    }));
-    for (const f of doc.files) relationships.push({ spdxElementId: "SPDXRef-Image", relatedSpdxElement: f.SPDXID, relationshipType: "CONTAINS" });
-  }
-  return doc;
-}
-var SPDX_PREDICATE_TYPE, enc2, DATABASES;
-var init_spdx = __esm({
-  "coordinator/attest/spdx.ts"() {
-    "use strict";
-    SPDX_PREDICATE_TYPE = "https://spdx.dev/Document";
-    enc2 = (s) => encodeURIComponent(s);
-    DATABASES = { deb: "dpkg database", apk: "apk database", npm: "npm package data", pypi: "Python package metadata" };
-  }
-});
-
-// coordinator/attest/attestations.ts
-async function attestImages(images, opts, ctx) {
-  const out = [];
-  for (const [i, image] of images.entries()) {
-    const target = ctx.plan.targets[i];
-    const subjects = imageSubjects(ctx.tags, image.manifest.digest, image.platform);
-    const attestations = [];
-    if (opts.provenance) {
-      const run = { ...ctx.run, mode: opts.provenance.mode, builderId: opts.provenance.builderId ?? ctx.defaultBuilderId };
-      const s = statement(subjects, SLSA_PROVENANCE_V1, provenancePredicate(ctx.plan, target, run));
-      attestations.push({ kind: "provenance", predicateType: SLSA_PROVENANCE_V1, statement: Buffer.from(JSON.stringify(s)) });
-    }
-    if (opts.sbom) {
-      const scan = await scanImage(image.layers, ctx.blobs);
-      const name = ctx.tags[0] ?? image.manifest.digest;
-      const doc = spdxDocument(scan, { name, digest: image.manifest.digest, platform: image.platform, created: ctx.created.toISOString(), tool: ctx.tool });
-      const s = statement(subjects, SPDX_PREDICATE_TYPE, doc);
-      attestations.push({ kind: "sbom", predicateType: SPDX_PREDICATE_TYPE, statement: Buffer.from(JSON.stringify(s)) });
-    }
-    out.push({ image, attestations, ...ctx.signer ? { signer: ctx.signer } : {} });
-  }
-  return out;
-}
-async function attestationArtifact(a, signer) {
-  const annotations = { [PREDICATE_TYPE_ANNOTATION]: a.predicateType };
-  if (!signer) return { artifactType: IN_TOTO_MEDIA_TYPE, blobs: [{ mediaType: IN_TOTO_MEDIA_TYPE, data: a.statement, annotations }], annotations };
-  const bundle = await signedBundle(signer, IN_TOTO_PAYLOAD_TYPE, a.statement);
-  const signed = { ...annotations, [BUNDLE_CONTENT_ANNOTATION]: "dsse-envelope", [BUNDLE_PREDICATE_ANNOTATION]: a.predicateType };
-  return { artifactType: BUNDLE_MEDIA_TYPE, blobs: [{ mediaType: BUNDLE_MEDIA_TYPE, data: bundle }], annotations: signed };
-}
-async function storeArtifact(blobs, subject, artifact2) {
-  const config = await putBlob(blobs, EMPTY_CONFIG2);
-  const layers = [];
-  for (const b of artifact2.blobs) {
-    const info2 = await putBlob(blobs, b.data);
-    layers.push({ mediaType: b.mediaType, digest: info2.digest, size: info2.size, ...b.annotations ? { annotations: b.annotations } : {} });
-  }
-  const manifest = {
-    schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
-    artifactType: artifact2.artifactType,
-    config: { mediaType: MediaType.ociEmpty, digest: config.digest, size: config.size },
-    layers,
-    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-    ...artifact2.annotations ? { annotations: artifact2.annotations } : {}
-  };
-  const info = await putBlob(blobs, JSON.stringify(manifest));
-  return {
-    descriptor: { mediaType: MediaType.ociManifest, digest: info.digest, size: info.size, artifactType: artifact2.artifactType, ...artifact2.annotations ? { annotations: artifact2.annotations } : {} },
-    blobs: [info.digest, config.digest, ...layers.map((l) => l.digest)]
-  };
-}
-var wantsAttestations, EMPTY_CONFIG2;
-var init_attestations = __esm({
-  "coordinator/attest/attestations.ts"() {
-    "use strict";
-    init_blob_store();
-    init_manifest();
-    init_in_toto();
-    init_image_scan();
-    init_sigstore_bundle();
-    init_provenance();
-    init_spdx();
-    wantsAttestations = (o) => o !== void 0 && (o.provenance !== void 0 || o.sbom);
-    EMPTY_CONFIG2 = "{}";
-  }
-});
-
-// coordinator/attest/attach.ts
-async function attachAttestations(registries2, names, attested) {
-  const repos = /* @__PURE__ */ new Map();
-  for (const n of names) {
-    const r = parseReference(n);
-    repos.set(`${r.domain}/${r.path}`, { domain: r.domain, path: r.path });
-  }
-  let attached = 0;
-  for (const { domain, path } of repos.values()) {
-    const client = registries2.client(domain);
-    for (const { image, attestations, signer } of attested) {
-      for (const a of attestations) {
-        await attachReferrer(client, path, image.manifest, await attestationArtifact(a, signer));
-        attached++;
-      }
-    }
-  }
-  return attached;
-}
-var init_attach = __esm({
-  "coordinator/attest/attach.ts"() {
-    "use strict";
-    init_reference();
-    init_referrers();
-    init_attestations();
-  }
-});
-
-// coordinator/export/exporters.ts
-import { createWriteStream as createWriteStream3 } from "node:fs";
-import { mkdir as mkdir9, rename as rename8, writeFile as writeFile7 } from "node:fs/promises";
-import { join as join22 } from "node:path";
-import { pipeline as pipeline4 } from "node:stream/promises";
-async function layoutReferrers(x) {
-  const referrers = [];
-  const blobs = [];
-  for (const { image, attestations, signer } of x.attestations ?? []) {
-    for (const a of attestations) {
-      const stored = await storeArtifact(x.blobs, image.manifest, await attestationArtifact(a, signer));
-      referrers.push(stored.descriptor);
-      blobs.push(...stored.blobs);
-    }
-  }
-  return { referrers, blobs };
-}
-function familiar(tag) {
-  const ref = parseReference(tag);
-  const repo = ref.domain === "docker.io" ? ref.path.replace(/^library\//, "") : `${ref.domain}/${ref.path}`;
-  return `${repo}:${ref.tag ?? "latest"}`;
-}
-async function withRootfs(x, what, fn) {
-  if (x.images.length !== 1) throw new ExportError(`--output type=${what} takes one platform; this build has ${x.images.length} (build them one at a time, or use type=oci)`);
-  const mounted = await x.rootfs(x.images[0].layers);
-  try {
-    return await fn(mounted.path);
-  } finally {
-    await mounted.release();
-  }
-}
-async function exportOutputs(outputs, x) {
-  for (const out of outputs) {
-    const id = x.progress.start(`exporting to ${out.type === "image" ? "image" : `${out.type} ${out.dest}`}`);
-    try {
-      switch (out.type) {
-        case "oci": {
-          const extra = await layoutReferrers(x);
-          const content = { top: x.top, tags: x.tags, blobs: [.../* @__PURE__ */ new Set([...blobsOf(x.images, x.images.length > 1 ? x.top : void 0), ...extra.blobs])], referrers: extra.referrers };
-          if (out.tar) {
-            await ensureParent(out.dest);
-            await writeLayoutTar(out.dest, content, x.blobs);
-          } else await writeLayoutDir(out.dest, content, x.blobs);
-          break;
-        }
-        case "docker": {
-          if (x.images.length !== 1) throw new ExportError("docker load cannot take a multi-platform image (an index): use --output type=oci, or build one --platform");
-          const img = x.images[0];
-          const dockerManifest = [{ Config: `blobs/sha256/${img.config.digest.slice(7)}`, RepoTags: x.tags.map(familiar), Layers: img.layers.map((l) => `blobs/sha256/${l.digest.slice(7)}`) }];
-          const extra = await layoutReferrers(x);
-          await ensureParent(out.dest);
-          await writeLayoutTar(out.dest, { top: x.top, tags: x.tags, blobs: [.../* @__PURE__ */ new Set([...blobsOf(x.images), ...extra.blobs])], dockerManifest, referrers: extra.referrers }, x.blobs);
-          break;
-        }
-        case "local":
-          await withRootfs(x, "local", async (dir) => {
-            await mkdir9(out.dest, { recursive: true });
-            await runCommand("cp", ["-a", `${dir}/.`, out.dest]);
-            for (const a of x.attestations?.[0]?.attestations ?? []) await writeFile7(join22(out.dest, ATTESTATION_FILES[a.kind]), a.statement);
-          });
-          break;
-        case "tar":
-          if (x.attestations?.some((a) => a.attestations.length > 0)) throw new ExportError("--output type=tar cannot carry --provenance/--sbom attestations: use type=local (they are written beside the files) or type=oci");
-          await withRootfs(x, "tar", async (dir) => {
-            await ensureParent(out.dest);
-            const sink = out.dest === "-" ? process.stdout : createWriteStream3(out.dest + ".tmp");
-            await pipeline4(tarDiff(dir), sink);
-            if (out.dest !== "-") await rename8(out.dest + ".tmp", out.dest);
-          });
-          break;
-        case "image": {
-          if (!out.push) throw new ExportError("there is no image store without a daemon: add push=true, or use --output type=oci or type=docker");
-          const names = out.names.length > 0 ? out.names : x.tags;
-          const c = await pushImage(x.registries, x.images, x.top, names, x.blobs, out.pushByDigest);
-          x.progress.note(id, `pushed ${c.repos.join(", ")}: ${c.uploaded} blobs uploaded, ${c.mounted} mounted, ${c.skipped} already there`);
-          if (x.attestations) x.progress.note(id, `attached ${await attachAttestations(x.registries, names, x.attestations)} attestations as referrers`);
-          break;
-        }
-      }
-      x.progress.done(id);
-    } catch (err) {
-      x.progress.error(id, err.message);
-      throw err;
-    }
-  }
-}
-var ExportError, ATTESTATION_FILES;
-var init_exporters = __esm({
-  "coordinator/export/exporters.ts"() {
-    "use strict";
-    init_reference();
-    init_layer_writer();
-    init_command();
-    init_push();
-    init_image_assembler();
-    init_oci_layout_writer();
-    init_expected_error();
-    init_attach();
-    init_attestations();
-    ExportError = class extends ExpectedError {
-    };
-    ATTESTATION_FILES = { provenance: "provenance.json", sbom: "sbom.spdx.json" };
-  }
-});
-
-// coordinator/export/output-spec.ts
-function parseOutput(text) {
-  if (!text.includes("=")) return text === "-" ? { type: "tar", dest: "-" } : { type: "local", dest: text };
-  const fields2 = /* @__PURE__ */ new Map();
-  for (const part of text.split(",")) {
-    const eq = part.indexOf("=");
-    if (eq <= 0) throw new OutputSpecError(`invalid --output ${JSON.stringify(text)}: ${JSON.stringify(part)} is not KEY=VALUE`);
-    fields2.set(part.slice(0, eq).trim(), part.slice(eq + 1));
-  }
-  const type = fields2.get("type") ?? "local";
-  const dest = fields2.get("dest");
-  const bool2 = (key, dflt) => {
-    const v = fields2.get(key);
-    if (v === void 0) return dflt;
-    if (v === "true" || v === "false") return v === "true";
-    throw new OutputSpecError(`invalid --output ${key}=${v}: use true or false`);
-  };
-  const needDest = () => {
-    if (!dest) throw new OutputSpecError(`--output type=${type} needs dest=PATH`);
-    return dest;
-  };
-  switch (type) {
-    case "oci":
-      return { type, dest: needDest(), tar: bool2("tar", true) };
-    case "docker":
-      return { type, dest: needDest() };
-    case "local":
-    case "tar":
-      return { type, dest: needDest() };
-    case "image":
-    case "registry":
-      return { type: "image", push: type === "registry" || bool2("push", false), names: (fields2.get("name") ?? "").split(",").filter(Boolean), pushByDigest: bool2("push-by-digest", false) };
-    default:
-      throw new OutputSpecError(`unsupported --output type=${type} (use oci, docker, local, tar, image or registry)`);
-  }
-}
-function pushedNames(outputs, tags) {
-  return outputs.flatMap((x) => x.type === "image" && x.push ? x.names.length > 0 ? x.names : tags : []);
-}
-var OutputSpecError;
-var init_output_spec = __esm({
-  "coordinator/export/output-spec.ts"() {
-    "use strict";
-    init_expected_error();
-    OutputSpecError = class extends ExpectedError {
-    };
-  }
-});
-
-// coordinator/export/rootfs-source.ts
-import { mkdtemp as mkdtemp3, rm as rm11 } from "node:fs/promises";
-import { join as join23 } from "node:path";
-function blobRootfs(blobs, scratchDir) {
-  return async (layers) => {
-    const dir = await mkdtemp3(join23(scratchDir, "rootfs-"));
-    try {
-      const snapshots = new SnapshotStore(dir, blobs);
-      const mounted = await snapshots.mount(layers, false);
-      return {
-        path: mounted.path,
-        release: async () => {
-          await mounted.release();
-          await rm11(dir, { recursive: true, force: true });
-        }
-      };
-    } catch (err) {
-      await rm11(dir, { recursive: true, force: true });
-      throw err;
-    }
-  };
-}
-var init_rootfs_source = __esm({
-  "coordinator/export/rootfs-source.ts"() {
-    "use strict";
-    init_snapshot_store();
-  }
-});
-
-// oci/layout.ts
-import { existsSync as existsSync7, readFileSync as readFileSync10 } from "node:fs";
-import { join as join24 } from "node:path";
-var OciLayout;
-var init_layout = __esm({
-  "oci/layout.ts"() {
-    "use strict";
-    init_manifest();
-    OciLayout = class {
-      constructor(dir) {
-        this.dir = dir;
-      }
-      dir;
-      static isLayout(dir) {
-        return existsSync7(join24(dir, "oci-layout")) && existsSync7(join24(dir, "index.json"));
-      }
-      blobPath(digest) {
-        return join24(this.dir, "blobs", "sha256", digest.slice(7));
-      }
-      readJson(digest) {
-        return JSON.parse(readFileSync10(this.blobPath(digest), "utf8"));
-      }
-      index() {
-        return JSON.parse(readFileSync10(join24(this.dir, "index.json"), "utf8"));
-      }
-      /** The top descriptor for a tag (`ref.name` annotation), a digest, or the only one when neither is given. */
-      find(selector) {
-        const manifests = this.index().manifests;
-        if (selector?.digest) {
-          const d = manifests.find((m) => m.digest === selector.digest);
-          if (d) return d;
-          if (existsSync7(this.blobPath(selector.digest))) {
-            throw new Error(`OCI layout ${this.dir}: ${selector.digest} is not listed in index.json`);
-          }
-          throw new Error(`OCI layout ${this.dir} has no manifest ${selector.digest}`);
-        }
-        if (selector?.tag) {
-          const d = manifests.find((m) => m.annotations?.[REF_NAME_ANNOTATION] === selector.tag);
-          if (!d) throw new Error(`OCI layout ${this.dir} has no image tagged ${selector.tag}`);
-          return d;
-        }
-        if (manifests.length !== 1) throw new Error(`OCI layout ${this.dir} holds ${manifests.length} images: name one with :TAG or @DIGEST`);
-        return manifests[0];
-      }
-    };
-  }
-});
-
-// coordinator/context/named-contexts.ts
-import { existsSync as existsSync8, statSync as statSync2 } from "node:fs";
-import { resolve as resolve5 } from "node:path";
-function parseBuildContextFlag(text) {
-  const eq = text.indexOf("=");
-  if (eq <= 0) throw new NamedContextError(`invalid --build-context ${JSON.stringify(text)}: expected NAME=PATH, NAME=oci-layout://DIR[:TAG|@DIGEST] or NAME=docker-image://REF`);
-  const name = text.slice(0, eq);
-  const value = text.slice(eq + 1);
-  if (value.startsWith("docker-image://")) return { name, type: "docker-image", ref: value.slice("docker-image://".length) };
-  if (value.startsWith("oci-layout://")) {
-    let rest = value.slice("oci-layout://".length);
-    let digest;
-    let tag;
-    const at = rest.lastIndexOf("@");
-    if (at > 0) [rest, digest] = [rest.slice(0, at), rest.slice(at + 1)];
-    const colon = rest.lastIndexOf(":");
-    if (colon > rest.lastIndexOf("/")) [rest, tag] = [rest.slice(0, colon), rest.slice(colon + 1)];
-    const dir2 = resolve5(rest);
-    if (!OciLayout.isLayout(dir2)) throw new NamedContextError(`--build-context ${name}: ${dir2} is not an OCI image layout (no oci-layout and index.json)`);
-    return { name, type: "oci-layout", dir: dir2, ...tag ? { tag } : {}, ...digest ? { digest } : {} };
-  }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new NamedContextError(`--build-context ${name}: unsupported source ${value}`);
-  const dir = resolve5(value);
-  if (!existsSync8(dir) || !statSync2(dir).isDirectory()) throw new NamedContextError(`--build-context ${name}: directory ${dir} does not exist`);
-  return { name, type: "local", dir };
-}
-function resolveLayoutImage(ctx, platform2) {
-  const layout = new OciLayout(ctx.dir);
-  let desc = layout.find({ ...ctx.tag ? { tag: ctx.tag } : {}, ...ctx.digest ? { digest: ctx.digest } : {} });
-  if (desc.mediaType === MediaType.ociIndex || desc.mediaType === MediaType.dockerManifestList) {
-    const index = layout.readJson(desc.digest);
-    const want = formatPlatform(normalizePlatform(platform2));
-    const match = index.manifests.find((m) => platformOf(m) === want);
-    if (!match) {
-      throw new NamedContextError(`--build-context ${ctx.name}: no image for ${want} in ${ctx.dir} (it has ${index.manifests.map(platformOf).join(", ") || "none"})`);
-    }
-    desc = match;
-  }
-  const manifest = layout.readJson(desc.digest);
-  const config = layout.readJson(manifest.config.digest);
-  return { manifestDigest: desc.digest, manifest, config };
-}
-var NamedContextError, platformOf;
-var init_named_contexts = __esm({
-  "coordinator/context/named-contexts.ts"() {
-    "use strict";
-    init_layout();
-    init_manifest();
-    init_platform();
-    init_expected_error();
-    NamedContextError = class extends ExpectedError {
-    };
-    platformOf = (d) => d.platform ? formatPlatform(normalizePlatform(d.platform)) : "";
+    load = createRequire(import.meta.url);
+    childProcess = () => load("node:child_process");
+    zlib = () => load("node:zlib");
+    tls = () => load("node:tls");
   }
 });
 
 // coordinator/context/context-walk.ts
-import { lstatSync as lstatSync5, readdirSync as readdirSync6, readlinkSync as readlinkSync3 } from "node:fs";
+import { isUtf8 } from "node:buffer";
+import { createHash } from "node:crypto";
+import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 function entryType(st) {
   if (st.isFile()) return "file";
   if (st.isDirectory()) return "dir";
@@ -30538,12 +21663,12 @@ function walkHere(root, ignore) {
   const base = withSlash(root);
   const tree = emptyTree();
   const walk = (dir) => {
-    for (const name of readdirSync6(dir === "" ? base : base + dir).sort()) {
+    for (const name of readdirSync(dir === "" ? base : base + dir).sort()) {
       const rel = dir === "" ? name : `${dir}/${name}`;
-      const st = lstatSync5(base + rel, { bigint: true });
+      const st = lstatSync(base + rel, { bigint: true });
       const type = entryType(st);
       const entry = { path: rel, type, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), size: type === "file" ? Number(st.size) : 0 };
-      if (type === "symlink") entry.linkTarget = readlinkSync3(base + rel);
+      if (type === "symlink") entry.linkTarget = readlinkSync(base + rel);
       if (visit(tree, ignore, entry, type === "file" ? fileStamp(st.size, st.mtimeNs, st.ctimeNs, st.ino) : void 0)) walk(rel);
     }
   };
@@ -30580,14 +21705,14 @@ function walkWithFind(root, ignore) {
     child.stdout.on("data", (c) => chunks.push(c));
     child.on("error", () => resolve8(void 0));
     child.on("close", (code) => {
-      const text = code === 0 ? Buffer.concat(chunks).toString("utf8") : void 0;
-      resolve8(text === void 0 || text.includes("\uFFFD") ? void 0 : text);
+      const records = code === 0 ? Buffer.concat(chunks) : void 0;
+      resolve8(records && isUtf8(records) ? records : void 0);
     });
   });
 }
-function parseFindOutput(text, ignore) {
+function parseFindOutput(records, ignore) {
   const tree = emptyTree();
-  const parts = text.split("\0");
+  const parts = records.toString("utf8").split("\0");
   let skipping;
   for (let i = 0; i + 2 < parts.length; i += 3) {
     const path = parts[i + 1];
@@ -30605,7 +21730,6 @@ var fileStamp, stampCtimeMs, withSlash, emptyTree, FORMAT, TYPES, literal, plain
 var init_context_walk = __esm({
   "coordinator/context/context-walk.ts"() {
     "use strict";
-    init_digest();
     init_lazy_modules();
     fileStamp = (size, mtimeNs, ctimeNs, ino) => `${size}:${mtimeNs}:${ctimeNs}:${ino}`;
     stampCtimeMs = (stamp) => Number(stamp.split(":")[2]) / 1e6;
@@ -30615,33 +21739,33 @@ var init_context_walk = __esm({
     TYPES = { f: "file", d: "dir", l: "symlink" };
     literal = (s) => s.replace(/[\\*?[\]]/g, "\\$&");
     plain = (s) => !/[*?[\\]/.test(s) && s.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
-    findOutputDigest = (text, ignore) => sha256(`${FORMAT}\0${JSON.stringify(ignore.patterns)}\0${text}`);
+    findOutputDigest = (records, ignore) => createHash("sha256").update(`${FORMAT}\0${JSON.stringify(ignore.patterns)}\0`).update(records).digest("hex");
   }
 });
 
 // coordinator/context/build-context.ts
-import { closeSync as closeSync2, existsSync as existsSync9, readFileSync as readFileSync11, openSync as openSync2, readSync as readSync2, statSync as statSync3 } from "node:fs";
-import { createHash as createHash9 } from "node:crypto";
-import { basename as basename2, dirname as dirname5, join as join25, posix as posix8 } from "node:path";
+import { closeSync, existsSync as existsSync4, readFileSync as readFileSync2, openSync, readSync, statSync } from "node:fs";
+import { createHash as createHash2 } from "node:crypto";
+import { basename, dirname, join as join5, posix } from "node:path";
 function hashFile(path) {
-  const hash = createHash9("sha256");
-  const fd = openSync2(path, "r");
+  const hash = createHash2("sha256");
+  const fd = openSync(path, "r");
   try {
     for (; ; ) {
-      const n = readSync2(fd, hashBuffer, 0, hashBuffer.length, null);
+      const n = readSync(fd, hashBuffer, 0, hashBuffer.length, null);
       if (n === 0) break;
       hash.update(hashBuffer.subarray(0, n));
     }
   } finally {
-    closeSync2(fd);
+    closeSync(fd);
   }
   return "sha256:" + hash.digest("hex");
 }
 function cleanContextPath(src) {
-  const cleaned = posix8.normalize("/" + src).replace(/^\/+/, "").replace(/\/+$/, "");
+  const cleaned = posix.normalize("/" + src).replace(/^\/+/, "").replace(/\/+$/, "");
   return cleaned === "." ? "" : cleaned;
 }
-var ContextError, BuildContext, hashBuffer, byteOrder2;
+var ContextError, BuildContext, hashBuffer, byteOrder;
 var init_build_context = __esm({
   "coordinator/context/build-context.ts"() {
     "use strict";
@@ -30675,15 +21799,15 @@ var init_build_context = __esm({
       static open(root, dockerfilePath, hashes) {
         let st;
         try {
-          st = statSync3(root);
+          st = statSync(root);
         } catch {
           throw new ContextError(`build context ${root} does not exist`);
         }
         if (!st.isDirectory()) throw new ContextError(`build context ${root} is not a directory`);
-        const candidates = [dockerfilePath ? join25(dirname5(dockerfilePath), basename2(dockerfilePath) + ".dockerignore") : void 0, join25(root, ".dockerignore")];
+        const candidates = [dockerfilePath ? join5(dirname(dockerfilePath), basename(dockerfilePath) + ".dockerignore") : void 0, join5(root, ".dockerignore")];
         for (const file of candidates) {
-          if (file && existsSync9(file)) {
-            const text = readFileSync11(file, "utf8");
+          if (file && existsSync4(file)) {
+            const text = readFileSync2(file, "utf8");
             return new _BuildContext(root, IgnoreRules.fromText(text), file, hashes);
           }
         }
@@ -30737,7 +21861,7 @@ var init_build_context = __esm({
         let hi = paths.length;
         while (lo < hi) {
           const mid = lo + hi >> 1;
-          if (byteOrder2(paths[mid], prefix) < 0) lo = mid + 1;
+          if (byteOrder(paths[mid], prefix) < 0) lo = mid + 1;
           else hi = mid;
         }
         for (let i = lo; i < paths.length && paths[i].startsWith(prefix); i++) out.push(paths[i]);
@@ -30751,7 +21875,7 @@ var init_build_context = __esm({
           const hashes = this.memory?.hashes();
           d = stamp === void 0 ? void 0 : hashes?.get(relPath, stamp);
           if (d === void 0) {
-            d = hashFile(join25(this.root, relPath));
+            d = hashFile(join5(this.root, relPath));
             if (stamp !== void 0) hashes?.set(relPath, stamp, d);
           }
           this.digests.set(relPath, d);
@@ -30787,68 +21911,263 @@ var init_build_context = __esm({
       }
     };
     hashBuffer = Buffer.allocUnsafe(1 << 20);
-    byteOrder2 = (a, b) => a < b ? -1 : a > b ? 1 : 0;
+    byteOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
   }
 });
 
-// coordinator/context/selection.ts
-function selectFromContext(ctx, source, excludes = []) {
-  const entries = ctx.entries();
-  const cleaned = cleanContextPath(source);
-  let roots;
-  if (hasWildcard2(cleaned)) {
-    const match = (0, import_picomatch.default)(cleaned, { dot: true, noextglob: true, nobrace: true });
-    roots = [...entries.keys()].filter((p) => match(p));
-  } else {
-    const resolved = cleaned === "" ? "" : ctx.resolveInside(cleaned);
-    if (resolved !== "" && !entries.has(resolved)) {
-      const ignored = ctx.ignore.ignores(cleaned);
-      throw new ContextError(
-        ignored ? `${source}: excluded by ${ctx.ignoreFile ?? ".dockerignore"}` : `${source}: not found in build context ${ctx.root}`
-      );
+// coordinator/solver/contexts.ts
+function contextOpener(contextDir, dockerfilePath, named, hashes) {
+  const open8 = /* @__PURE__ */ new Map();
+  return (name) => {
+    let ctx = open8.get(name);
+    if (!ctx) {
+      const n = named.get(name);
+      ctx = n?.type === "local" ? BuildContext.open(n.dir, void 0, hashes) : BuildContext.open(contextDir, dockerfilePath, hashes);
+      open8.set(name, ctx);
     }
-    roots = [resolved];
-  }
-  const excluded = excludes.length > 0 ? new IgnoreRules(excludes) : void 0;
-  const selected = /* @__PURE__ */ new Map();
-  for (const root of roots) {
-    for (const path of ctx.subtree(root)) {
-      if (excluded) {
-        const rel = root === "" ? path : path === root ? path.slice(path.lastIndexOf("/") + 1) : path.slice(root.length + 1);
-        if (excluded.ignores(rel)) continue;
-      }
-      selected.set(path, entries.get(path));
-    }
-  }
-  const ordered = roots.length === 1 ? [...selected.values()] : [...selected.values()].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
-  const lines = ordered.map(
-    (e) => `${e.path}\0${e.type}\0${e.mode.toString(8)}\0${e.uid}\0${e.gid}\0${e.size}\0${e.linkTarget ?? ""}\0${e.type === "file" ? ctx.fileDigest(e.path) : ""}`
-  );
-  return { source, roots, paths: ordered.map((e) => e.path), checksum: sha256(lines.join("\n")) };
+    return ctx;
+  };
 }
-function selectionChecksum(ctx, source, excludes = []) {
-  return ctx.rememberedChecksum(JSON.stringify([source, excludes]), () => selectFromContext(ctx, source, excludes).checksum);
-}
-function contextFileMap(ctx, include, exclude) {
-  const map = {};
-  const entries = ctx.entries();
-  for (const src of include.length === 0 ? ["."] : include) {
-    for (const path of selectFromContext(ctx, src, exclude).paths) {
-      const e = entries.get(path);
-      map[path] = [e.type, e.mode.toString(8), e.uid, e.gid, e.size, e.linkTarget ?? "", e.type === "file" ? ctx.fileDigest(path) : ""].join(":");
-    }
-  }
-  return map;
-}
-var import_picomatch, hasWildcard2;
-var init_selection = __esm({
-  "coordinator/context/selection.ts"() {
+var init_contexts = __esm({
+  "coordinator/solver/contexts.ts"() {
     "use strict";
-    import_picomatch = __toESM(require_picomatch2(), 1);
-    init_digest();
     init_build_context();
-    init_ignore_rules();
-    hasWildcard2 = (s) => /[*?[]/.test(s);
+  }
+});
+
+// cache/hint-folder.ts
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync as readFileSync3, renameSync, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { rm as rm2 } from "node:fs/promises";
+import { join as join6 } from "node:path";
+var HintFolder;
+var init_hint_folder = __esm({
+  "cache/hint-folder.ts"() {
+    "use strict";
+    HintFolder = class {
+      dir;
+      tmpDir;
+      /** Temporary files are `<kind>-<pid>-<random>`, which the next build's clean-up removes if this process dies. */
+      kind;
+      constructor(cacheDir, name) {
+        this.dir = join6(cacheDir, name);
+        this.tmpDir = join6(cacheDir, "tmp");
+        this.kind = name.replace(/[^a-z0-9]/gi, "");
+      }
+      path(key) {
+        return join6(this.dir, `${key}.json`);
+      }
+      /** What `accept` makes of the document under `key`; undefined when it is missing, unreadable or refused. */
+      read(key, accept) {
+        try {
+          return accept(JSON.parse(readFileSync3(this.path(key), "utf8")));
+        } catch {
+          return void 0;
+        }
+      }
+      /**
+       * Replaces the document under `key` through a temporary file and a rename, so that a reader, a
+       * concurrent writer or a kill -9 leaves the old document or the new one, never half of one. A write
+       * that fails leaves nothing behind and is not reported: the next build just has no hint.
+       */
+      write(key, doc) {
+        const tmp = join6(this.tmpDir, `${this.kind}-${process.pid}-${randomBytes(6).toString("hex")}`);
+        try {
+          mkdirSync(this.tmpDir, { recursive: true });
+          mkdirSync(this.dir, { recursive: true });
+          writeFileSync2(tmp, JSON.stringify(doc));
+          renameSync(tmp, this.path(key));
+        } catch {
+          rmSync2(tmp, { force: true });
+        }
+      }
+      /** Forgets every document (`prune --all`). */
+      async clear() {
+        await rm2(this.dir, { recursive: true, force: true });
+      }
+    };
+  }
+});
+
+// oci/digest.ts
+import { createHash as createHash3 } from "node:crypto";
+function sha256(data) {
+  return `sha256:${createHash3("sha256").update(data).digest("hex")}`;
+}
+function isDigest(s) {
+  return /^sha256:[a-f0-9]{64}$/.test(s);
+}
+function canonicalJson(value) {
+  return JSON.stringify(value, (_key, v) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
+    const sorted = {};
+    for (const k of Object.keys(v).sort()) sorted[k] = v[k];
+    return sorted;
+  });
+}
+function digestOf(value) {
+  return sha256(canonicalJson(value));
+}
+var init_digest = __esm({
+  "oci/digest.ts"() {
+    "use strict";
+  }
+});
+
+// worker/file/file-stamp.ts
+function changedWithin(ctimeMs, settledMs) {
+  return settledMs > 0 && Date.now() - ctimeMs < settledMs;
+}
+var statStamp, SETTLED_MS;
+var init_file_stamp = __esm({
+  "worker/file/file-stamp.ts"() {
+    "use strict";
+    statStamp = (st) => `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
+    SETTLED_MS = 2e3;
+  }
+});
+
+// coordinator/context/file-hashes.ts
+import { resolve as resolve2 } from "node:path";
+var FileHashes, SelectionMemo, ContextMemory, ContextHashStore;
+var init_file_hashes = __esm({
+  "coordinator/context/file-hashes.ts"() {
+    "use strict";
+    init_hint_folder();
+    init_digest();
+    init_file_stamp();
+    init_context_walk();
+    FileHashes = class {
+      constructor(folder, key, saved, settledMs) {
+        this.folder = folder;
+        this.key = key;
+        this.saved = saved;
+        this.settledMs = settledMs;
+      }
+      folder;
+      key;
+      saved;
+      settledMs;
+      fresh = /* @__PURE__ */ new Map();
+      changed = false;
+      /** A file hashed in this build changed too recently for its hash to be remembered. */
+      refused = false;
+      /** The digest remembered for `path` when its stamp is unchanged. */
+      get(path, stamp) {
+        const known = this.saved.get(path);
+        return known && known[0] === stamp ? known[1] : void 0;
+      }
+      set(path, stamp, digest) {
+        if (changedWithin(stampCtimeMs(stamp), this.settledMs)) {
+          this.refused = true;
+          return;
+        }
+        this.fresh.set(path, [stamp, digest]);
+        this.changed = true;
+      }
+      /**
+       * Writes what is remembered (atomically), keeping saved entries whose file still has the same stamp
+       * (`live`, from this build's walk).
+       */
+      save(live) {
+        const files = {};
+        let dropped = false;
+        for (const [path, entry] of this.saved) {
+          if (live.get(path) === entry[0]) files[path] = entry;
+          else dropped = true;
+        }
+        for (const [path, entry] of this.fresh) files[path] = entry;
+        if (!this.changed && !dropped) return;
+        this.folder.write(this.key, { version: 2, files });
+      }
+    };
+    SelectionMemo = class {
+      constructor(folder, key, saved) {
+        this.folder = folder;
+        this.key = key;
+        this.saved = saved;
+      }
+      folder;
+      key;
+      saved;
+      fresh = /* @__PURE__ */ new Map();
+      tree;
+      get(tree, selection) {
+        return this.saved?.tree === tree ? this.saved.checksums[selection] : void 0;
+      }
+      set(tree, selection, checksum) {
+        if (this.tree !== void 0 && this.tree !== tree) this.fresh.clear();
+        this.tree = tree;
+        this.fresh.set(selection, checksum);
+      }
+      /**
+       * Writes what was learnt. Not when a file hashed for it changed too recently for its hash to be
+       * remembered (`refused`): a checksum holds no longer than the file hashes it was made of, and the
+       * next build must hash those files again, and so fill the file-hash cache that an edit then needs.
+       */
+      save(refused) {
+        if (this.tree === void 0 || this.fresh.size === 0 || refused) return;
+        const kept = this.saved?.tree === this.tree ? this.saved.checksums : {};
+        this.folder.write(this.key, { version: 1, tree: this.tree, checksums: { ...kept, ...Object.fromEntries(this.fresh) } });
+      }
+    };
+    ContextMemory = class {
+      constructor(folder, key, settledMs, live) {
+        this.folder = folder;
+        this.key = key;
+        this.settledMs = settledMs;
+        this.live = live;
+      }
+      folder;
+      key;
+      settledMs;
+      live;
+      fileHashes;
+      selectionMemo;
+      hashes() {
+        this.fileHashes ??= new FileHashes(
+          this.folder,
+          this.key,
+          this.folder.read(this.key, (doc) => doc.version === 2 ? new Map(Object.entries(doc.files)) : void 0) ?? /* @__PURE__ */ new Map(),
+          this.settledMs
+        );
+        return this.fileHashes;
+      }
+      selections() {
+        const key = `${this.key}-selections`;
+        this.selectionMemo ??= new SelectionMemo(this.folder, key, this.folder.read(key, (doc) => doc.version === 1 ? doc : void 0));
+        return this.selectionMemo;
+      }
+      save() {
+        const stamps = this.live();
+        if (!stamps) return;
+        this.fileHashes?.save(stamps);
+        this.selectionMemo?.save(this.fileHashes?.refused ?? false);
+      }
+    };
+    ContextHashStore = class {
+      constructor(cacheDir, settledMs = SETTLED_MS) {
+        this.settledMs = settledMs;
+        this.folder = new HintFolder(cacheDir, "context-hashes");
+      }
+      settledMs;
+      open = [];
+      folder;
+      /** Forgets everything remembered (`prune --all`). Only hints: a writer meanwhile loses its update, nothing else. */
+      clear() {
+        return this.folder.clear();
+      }
+      /** What is remembered of the context at `root`; `live` gives the stamps of its files as walked, when saving. */
+      forContext(root, live) {
+        const memory = new ContextMemory(this.folder, sha256(resolve2(root)).slice(7), this.settledMs, live);
+        this.open.push(memory);
+        return memory;
+      }
+      /** Remembers what every context this build opened taught. */
+      saveAll() {
+        for (const memory of this.open) memory.save();
+      }
+    };
   }
 });
 
@@ -31955,6 +23274,2916 @@ var init_parser = __esm({
   }
 });
 
+// coordinator/plan/context-prefetch.ts
+function copiesFromContext(stages) {
+  return stages.some((s) => s.instructions.some((i) => (i.kind === "copy" || i.kind === "add") && i.copy.from === void 0 && i.copy.sources.length > 0));
+}
+function prefetchContext(open8, dockerfile) {
+  try {
+    if (copiesFromContext(typeof dockerfile === "string" ? toStages(parseDockerfile(dockerfile)).stages : dockerfile)) void open8("context").load();
+  } catch {
+  }
+}
+var init_context_prefetch = __esm({
+  "coordinator/plan/context-prefetch.ts"() {
+    "use strict";
+    init_instructions();
+    init_parser();
+  }
+});
+
+// coordinator/progress/progress.ts
+var Progress;
+var init_progress = __esm({
+  "coordinator/progress/progress.ts"() {
+    "use strict";
+    Progress = class {
+      constructor(mode2, out = process.stderr) {
+        this.mode = mode2;
+        this.out = out;
+        if (mode2 === "tty") {
+          this.timer = setInterval(() => this.draw(), 150);
+          this.timer.unref();
+        }
+      }
+      mode;
+      out;
+      nextId = 1;
+      vertices = [];
+      t0 = Date.now();
+      timer;
+      drawn = 0;
+      record(vertex, body) {
+        if (this.mode === "rawjson") this.out.write(JSON.stringify({ vertex, time: (/* @__PURE__ */ new Date()).toISOString(), ...body }) + "\n");
+      }
+      secs(ms) {
+        return (ms / 1e3).toFixed(1) + "s";
+      }
+      start(name) {
+        const v = { id: this.nextId++, name, started: Date.now(), state: "running", lines: [] };
+        this.vertices.push(v);
+        if (this.mode === "plain") this.out.write(`
+#${v.id} ${name}
+`);
+        this.record(v.id, { event: "started", name });
+        return v.id;
+      }
+      get(id) {
+        return this.vertices[id - 1];
+      }
+      log(id, line) {
+        const v = this.get(id);
+        v.lines.push(line);
+        if (v.lines.length > 6) v.lines.shift();
+        if (this.mode === "plain") this.out.write(`#${id} ${this.secs(Date.now() - v.started).replace("s", "")} ${line}
+`);
+        this.record(id, { event: "log", line });
+      }
+      cached(id) {
+        const v = this.get(id);
+        v.state = "cached";
+        v.ended = Date.now();
+        if (this.mode === "plain") this.out.write(`#${id} CACHED
+`);
+        this.record(id, { event: "cached" });
+      }
+      done(id) {
+        const v = this.get(id);
+        v.state = "done";
+        v.ended = Date.now();
+        if (this.mode === "plain") this.out.write(`#${id} DONE ${this.secs(v.ended - v.started)}
+`);
+        this.record(id, { event: "done" });
+      }
+      error(id, message) {
+        const v = this.get(id);
+        v.state = "error";
+        v.ended = Date.now();
+        if (this.mode === "plain") this.out.write(`#${id} ERROR: ${message}
+`);
+        this.record(id, { event: "error", error: message });
+      }
+      /** One line under a step (a cache-miss reason, a count). */
+      note(id, text) {
+        if (this.mode === "plain") this.out.write(`#${id} ${text}
+`);
+        else this.get(id).lines.push(text);
+        this.record(id, { event: "note", note: text });
+      }
+      draw() {
+        const rows = [];
+        const now = Date.now();
+        rows.push(`[+] Building ${this.secs(now - this.t0)} (${this.vertices.filter((v) => v.state !== "running").length}/${this.vertices.length})`);
+        for (const v of this.vertices) {
+          const time = this.secs((v.ended ?? now) - v.started);
+          const mark = v.state === "cached" ? "CACHED" : v.state === "error" ? "ERROR" : time;
+          rows.push(` ${v.state === "running" ? "=>" : "=>"} ${v.name.slice(0, 90)}  ${mark}`);
+          if (v.state === "running") for (const l of v.lines.slice(-3)) rows.push(`  => => # ${l.slice(0, 100)}`);
+        }
+        const up = this.drawn > 0 ? `\x1B[${this.drawn}F` : "";
+        this.out.write(up + rows.map((r) => r + "\x1B[K").join("\n") + "\n\x1B[J");
+        this.drawn = rows.length;
+      }
+      /** Final redraw; stops the timer. */
+      finish() {
+        if (this.timer) {
+          clearInterval(this.timer);
+          this.draw();
+        }
+      }
+    };
+  }
+});
+
+// oci/platform.ts
+function normalizePlatform(p) {
+  const os5 = p.os.toLowerCase();
+  const architecture = archAliases[p.architecture.toLowerCase()] ?? p.architecture.toLowerCase();
+  let variant = p.variant?.toLowerCase() || void 0;
+  if (variant && /^\d+$/.test(variant)) variant = "v" + variant;
+  if (architecture === "arm64" && variant === "v8") variant = void 0;
+  if (architecture === "amd64" && variant === "v1") variant = void 0;
+  if (architecture === "arm" && variant === void 0) variant = "v7";
+  if (p.architecture.toLowerCase() === "armel" && !p.variant) variant = "v6";
+  return variant ? { os: os5, architecture, variant } : { os: os5, architecture };
+}
+function hostPlatform() {
+  const arch2 = { x64: "amd64", arm64: "arm64", arm: "arm", ia32: "386", ppc64: "ppc64le", s390x: "s390x", riscv64: "riscv64" };
+  return normalizePlatform({ os: process.platform === "win32" ? "windows" : process.platform, architecture: arch2[process.arch] ?? process.arch });
+}
+function parsePlatform(text) {
+  const s = text.trim();
+  if (s === "local") return hostPlatform();
+  if (!platformPattern.test(s)) throw new Error(`invalid platform ${JSON.stringify(text)}: expected os/arch[/variant], e.g. linux/amd64 or linux/arm/v7`);
+  const parts = s.split("/");
+  if (parts.length === 1) return normalizePlatform({ os: "linux", architecture: parts[0] });
+  return normalizePlatform({ os: parts[0], architecture: parts[1], variant: parts[2] });
+}
+function parsePlatformList(text) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const item of text.split(",")) {
+    if (item.trim() === "") continue;
+    const p = parsePlatform(item);
+    seen.set(formatPlatform(p), p);
+  }
+  return [...seen.values()];
+}
+function formatPlatform(p) {
+  return [p.os, p.architecture, p.variant].filter(Boolean).join("/");
+}
+var archAliases, platformPattern;
+var init_platform = __esm({
+  "oci/platform.ts"() {
+    "use strict";
+    archAliases = { x86_64: "amd64", x86: "386", i386: "386", aarch64: "arm64", armhf: "arm", armel: "arm" };
+    platformPattern = /^[a-z0-9_]+(\/[a-z0-9_]+(\/[a-z0-9_]+)?)?$/i;
+  }
+});
+
+// oci/manifest.ts
+var MediaType, REF_NAME_ANNOTATION;
+var init_manifest = __esm({
+  "oci/manifest.ts"() {
+    "use strict";
+    MediaType = {
+      ociManifest: "application/vnd.oci.image.manifest.v1+json",
+      ociIndex: "application/vnd.oci.image.index.v1+json",
+      ociConfig: "application/vnd.oci.image.config.v1+json",
+      ociLayerGzip: "application/vnd.oci.image.layer.v1.tar+gzip",
+      ociLayer: "application/vnd.oci.image.layer.v1.tar",
+      /** OCI 1.1's empty JSON blob `{}`: the config of an artifact that has none. */
+      ociEmpty: "application/vnd.oci.empty.v1+json",
+      dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
+      dockerManifestList: "application/vnd.docker.distribution.manifest.list.v2+json",
+      dockerConfig: "application/vnd.docker.container.image.v1+json",
+      dockerLayerGzip: "application/vnd.docker.image.rootfs.diff.tar.gzip"
+    };
+    REF_NAME_ANNOTATION = "org.opencontainers.image.ref.name";
+  }
+});
+
+// oci/layout.ts
+import { existsSync as existsSync5, readFileSync as readFileSync4 } from "node:fs";
+import { join as join7 } from "node:path";
+var OciLayout;
+var init_layout = __esm({
+  "oci/layout.ts"() {
+    "use strict";
+    init_manifest();
+    OciLayout = class {
+      constructor(dir) {
+        this.dir = dir;
+      }
+      dir;
+      static isLayout(dir) {
+        return existsSync5(join7(dir, "oci-layout")) && existsSync5(join7(dir, "index.json"));
+      }
+      blobPath(digest) {
+        return join7(this.dir, "blobs", "sha256", digest.slice(7));
+      }
+      readJson(digest) {
+        return JSON.parse(readFileSync4(this.blobPath(digest), "utf8"));
+      }
+      index() {
+        return JSON.parse(readFileSync4(join7(this.dir, "index.json"), "utf8"));
+      }
+      /** The top descriptor for a tag (`ref.name` annotation), a digest, or the only one when neither is given. */
+      find(selector) {
+        const manifests = this.index().manifests;
+        if (selector?.digest) {
+          const d = manifests.find((m) => m.digest === selector.digest);
+          if (d) return d;
+          if (existsSync5(this.blobPath(selector.digest))) {
+            throw new Error(`OCI layout ${this.dir}: ${selector.digest} is not listed in index.json`);
+          }
+          throw new Error(`OCI layout ${this.dir} has no manifest ${selector.digest}`);
+        }
+        if (selector?.tag) {
+          const d = manifests.find((m) => m.annotations?.[REF_NAME_ANNOTATION] === selector.tag);
+          if (!d) throw new Error(`OCI layout ${this.dir} has no image tagged ${selector.tag}`);
+          return d;
+        }
+        if (manifests.length !== 1) throw new Error(`OCI layout ${this.dir} holds ${manifests.length} images: name one with :TAG or @DIGEST`);
+        return manifests[0];
+      }
+    };
+  }
+});
+
+// coordinator/context/named-contexts.ts
+import { existsSync as existsSync6, statSync as statSync2 } from "node:fs";
+import { resolve as resolve3 } from "node:path";
+function parseBuildContextFlag(text) {
+  const eq = text.indexOf("=");
+  if (eq <= 0) throw new NamedContextError(`invalid --build-context ${JSON.stringify(text)}: expected NAME=PATH, NAME=oci-layout://DIR[:TAG|@DIGEST] or NAME=docker-image://REF`);
+  const name = text.slice(0, eq);
+  const value = text.slice(eq + 1);
+  if (value.startsWith("docker-image://")) return { name, type: "docker-image", ref: value.slice("docker-image://".length) };
+  if (value.startsWith("oci-layout://")) {
+    let rest = value.slice("oci-layout://".length);
+    let digest;
+    let tag;
+    const at = rest.lastIndexOf("@");
+    if (at > 0) [rest, digest] = [rest.slice(0, at), rest.slice(at + 1)];
+    const colon = rest.lastIndexOf(":");
+    if (colon > rest.lastIndexOf("/")) [rest, tag] = [rest.slice(0, colon), rest.slice(colon + 1)];
+    const dir2 = resolve3(rest);
+    if (!OciLayout.isLayout(dir2)) throw new NamedContextError(`--build-context ${name}: ${dir2} is not an OCI image layout (no oci-layout and index.json)`);
+    return { name, type: "oci-layout", dir: dir2, ...tag ? { tag } : {}, ...digest ? { digest } : {} };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new NamedContextError(`--build-context ${name}: unsupported source ${value}`);
+  const dir = resolve3(value);
+  if (!existsSync6(dir) || !statSync2(dir).isDirectory()) throw new NamedContextError(`--build-context ${name}: directory ${dir} does not exist`);
+  return { name, type: "local", dir };
+}
+function resolveLayoutImage(ctx, platform2) {
+  const layout = new OciLayout(ctx.dir);
+  let desc = layout.find({ ...ctx.tag ? { tag: ctx.tag } : {}, ...ctx.digest ? { digest: ctx.digest } : {} });
+  if (desc.mediaType === MediaType.ociIndex || desc.mediaType === MediaType.dockerManifestList) {
+    const index = layout.readJson(desc.digest);
+    const want = formatPlatform(normalizePlatform(platform2));
+    const match = index.manifests.find((m) => platformOf(m) === want);
+    if (!match) {
+      throw new NamedContextError(`--build-context ${ctx.name}: no image for ${want} in ${ctx.dir} (it has ${index.manifests.map(platformOf).join(", ") || "none"})`);
+    }
+    desc = match;
+  }
+  const manifest = layout.readJson(desc.digest);
+  const config = layout.readJson(manifest.config.digest);
+  return { manifestDigest: desc.digest, manifest, config };
+}
+var NamedContextError, platformOf;
+var init_named_contexts = __esm({
+  "coordinator/context/named-contexts.ts"() {
+    "use strict";
+    init_layout();
+    init_manifest();
+    init_platform();
+    init_expected_error();
+    NamedContextError = class extends ExpectedError {
+    };
+    platformOf = (d) => d.platform ? formatPlatform(normalizePlatform(d.platform)) : "";
+  }
+});
+
+// coordinator/export/output-spec.ts
+function parseOutput(text) {
+  if (!text.includes("=")) return text === "-" ? { type: "tar", dest: "-" } : { type: "local", dest: text };
+  const fields2 = /* @__PURE__ */ new Map();
+  for (const part of text.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw new OutputSpecError(`invalid --output ${JSON.stringify(text)}: ${JSON.stringify(part)} is not KEY=VALUE`);
+    fields2.set(part.slice(0, eq).trim(), part.slice(eq + 1));
+  }
+  const type = fields2.get("type") ?? "local";
+  const dest = fields2.get("dest");
+  const bool2 = (key, dflt) => {
+    const v = fields2.get(key);
+    if (v === void 0) return dflt;
+    if (v === "true" || v === "false") return v === "true";
+    throw new OutputSpecError(`invalid --output ${key}=${v}: use true or false`);
+  };
+  const needDest = () => {
+    if (!dest) throw new OutputSpecError(`--output type=${type} needs dest=PATH`);
+    return dest;
+  };
+  switch (type) {
+    case "oci":
+      return { type, dest: needDest(), tar: bool2("tar", true) };
+    case "docker":
+      return { type, dest: needDest() };
+    case "local":
+    case "tar":
+      return { type, dest: needDest() };
+    case "image":
+    case "registry":
+      return { type: "image", push: type === "registry" || bool2("push", false), names: (fields2.get("name") ?? "").split(",").filter(Boolean), pushByDigest: bool2("push-by-digest", false) };
+    default:
+      throw new OutputSpecError(`unsupported --output type=${type} (use oci, docker, local, tar, image or registry)`);
+  }
+}
+function pushedNames(outputs, tags) {
+  return outputs.flatMap((x) => x.type === "image" && x.push ? x.names.length > 0 ? x.names : tags : []);
+}
+var OutputSpecError;
+var init_output_spec = __esm({
+  "coordinator/export/output-spec.ts"() {
+    "use strict";
+    init_expected_error();
+    OutputSpecError = class extends ExpectedError {
+    };
+  }
+});
+
+// coordinator/attest/attest-options.ts
+function parseProvenance(text) {
+  if (text.toLowerCase() in BOOLEANS) return BOOLEANS[text.toLowerCase()] ? { mode: "min" } : void 0;
+  let mode2 = "min";
+  let builderId;
+  let disabled = false;
+  for (const part of text.split(",")) {
+    const eq = part.indexOf("=");
+    const [key, value] = eq < 0 ? [part, ""] : [part.slice(0, eq).trim(), part.slice(eq + 1).trim()];
+    if (key === "mode" && (value === "min" || value === "max")) mode2 = value;
+    else if (key === "builder-id" && value !== "") builderId = value;
+    else if (key === "disabled" && value.toLowerCase() in BOOLEANS) disabled = BOOLEANS[value.toLowerCase()];
+    else if (key === "version" && value !== "v1") throw new AttestOptionError(`invalid --provenance version=${value}: Dockyard writes SLSA provenance v1 only`);
+    else if (key === "version") continue;
+    else if (key === "mode") throw new AttestOptionError(`invalid --provenance mode=${value}: use min or max`);
+    else throw new AttestOptionError(`invalid --provenance ${JSON.stringify(part)}: use true, false, or mode=min|max[,builder-id=URI]`);
+  }
+  return disabled ? void 0 : { mode: mode2, ...builderId !== void 0 ? { builderId } : {} };
+}
+function parseSbom(text) {
+  const v = text.toLowerCase();
+  if (v in BOOLEANS) return BOOLEANS[v];
+  const m = /^disabled=(.*)$/.exec(v);
+  if (m && m[1] in BOOLEANS) return !BOOLEANS[m[1]];
+  throw new AttestOptionError(`invalid --sbom ${JSON.stringify(text)}: use true or false (Dockyard's own scanner reads the image's package databases; generator= is not supported)`);
+}
+var AttestOptionError, BOOLEANS;
+var init_attest_options = __esm({
+  "coordinator/attest/attest-options.ts"() {
+    "use strict";
+    init_expected_error();
+    AttestOptionError = class extends ExpectedError {
+    };
+    BOOLEANS = { true: true, "1": true, false: false, "0": false };
+  }
+});
+
+// coordinator/plan/build-args.ts
+function platformArgs(build2, target, targetStage) {
+  return /* @__PURE__ */ new Map([
+    ["BUILDPLATFORM", formatPlatform(build2)],
+    ["BUILDOS", build2.os],
+    ["BUILDARCH", build2.architecture],
+    ["BUILDVARIANT", build2.variant ?? ""],
+    ["TARGETPLATFORM", formatPlatform(target)],
+    ["TARGETOS", target.os],
+    ["TARGETARCH", target.architecture],
+    ["TARGETVARIANT", target.variant ?? ""],
+    ["TARGETSTAGE", targetStage]
+  ]);
+}
+function parseBuildArgs(items, env = process.env) {
+  const out = /* @__PURE__ */ new Map();
+  for (const item of items) {
+    const eq = item.indexOf("=");
+    const key = eq < 0 ? item : item.slice(0, eq);
+    if (key === "") throw new Error(`invalid --build-arg ${JSON.stringify(item)}: expected KEY=VALUE`);
+    if (eq >= 0) out.set(key, item.slice(eq + 1));
+    else if (env[key] !== void 0) out.set(key, env[key]);
+  }
+  return out;
+}
+var PROXY_ARGS, SOURCE_DATE_EPOCH;
+var init_build_args = __esm({
+  "coordinator/plan/build-args.ts"() {
+    "use strict";
+    init_platform();
+    PROXY_ARGS = /* @__PURE__ */ new Set([
+      "HTTP_PROXY",
+      "http_proxy",
+      "HTTPS_PROXY",
+      "https_proxy",
+      "FTP_PROXY",
+      "ftp_proxy",
+      "NO_PROXY",
+      "no_proxy",
+      "ALL_PROXY",
+      "all_proxy"
+    ]);
+    SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH";
+  }
+});
+
+// oci/reference.ts
+function parseReference(text) {
+  const bad = (why) => {
+    throw new InvalidReferenceError(`invalid reference format ${JSON.stringify(text)}: ${why}`);
+  };
+  if (text === "") bad("empty");
+  let rest = text;
+  let digest;
+  const at = rest.indexOf("@");
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!digestPattern.test(digest)) bad("bad digest");
+  }
+  let tag;
+  const colon = rest.lastIndexOf(":");
+  if (colon > rest.lastIndexOf("/")) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+    if (!tagPattern.test(tag)) bad("bad tag");
+  }
+  let domain = DOCKER_HUB;
+  let path = rest;
+  const slash = rest.indexOf("/");
+  const first = slash >= 0 ? rest.slice(0, slash) : "";
+  if (slash >= 0 && (/[.:]/.test(first) || first === "localhost" || first.toLowerCase() !== first)) {
+    domain = first;
+    path = rest.slice(slash + 1);
+    if (!domainPattern.test(domain)) bad("bad registry host");
+  }
+  if (domain === "index.docker.io") domain = DOCKER_HUB;
+  if (domain === DOCKER_HUB && !path.includes("/")) path = "library/" + path;
+  if (path.toLowerCase() !== path) bad(`repository name (${path}) must be lowercase`);
+  if (path === "" || !path.split("/").every((c) => pathComponent.test(c))) bad("bad repository name");
+  if (domain.length + path.length > 255) bad("repository name must not be more than 255 characters");
+  if (tag === void 0 && digest === void 0) tag = "latest";
+  return { domain, path, tag, digest };
+}
+function formatReference(ref) {
+  return `${ref.domain}/${ref.path}` + (ref.tag !== void 0 ? ":" + ref.tag : "") + (ref.digest !== void 0 ? "@" + ref.digest : "");
+}
+function normalizeReference(text) {
+  return formatReference(parseReference(text));
+}
+var InvalidReferenceError, DOCKER_HUB, pathComponent, domainPattern, tagPattern, digestPattern;
+var init_reference = __esm({
+  "oci/reference.ts"() {
+    "use strict";
+    init_expected_error();
+    InvalidReferenceError = class extends ExpectedError {
+    };
+    DOCKER_HUB = "docker.io";
+    pathComponent = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+    domainPattern = /^(?:(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$/;
+    tagPattern = /^[\w][\w.-]{0,127}$/;
+    digestPattern = /^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$/;
+  }
+});
+
+// coordinator/remote-cache/cache-spec.ts
+function fields(flag, text) {
+  let rows;
+  try {
+    rows = parse(text, { relax_column_count: true, trim: true });
+  } catch (err) {
+    throw new CacheSpecError(`invalid ${flag} ${JSON.stringify(text)}: ${err.message}`);
+  }
+  const out = /* @__PURE__ */ new Map();
+  for (const part of rows.flat()) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) throw new CacheSpecError(`invalid ${flag} ${JSON.stringify(text)}: ${JSON.stringify(part)} is not KEY=VALUE`);
+    out.set(part.slice(0, eq).toLowerCase(), part.slice(eq + 1));
+  }
+  return out;
+}
+function checkKeys(flag, f, allowed) {
+  for (const [key, value] of f) {
+    if (allowed.includes(key)) continue;
+    const ok = HARMLESS[key];
+    if (ok?.includes(value)) continue;
+    throw new CacheSpecError(`${flag} type=${f.get("type")}: ${key}=${value} is not supported${ok ? ` (only ${key}=${ok.join("|")})` : ""}`);
+  }
+}
+function checkRef(flag, ref, needTag) {
+  if (!ref) throw new CacheSpecError(`${flag} type=registry needs ref=REGISTRY/REPOSITORY:TAG`);
+  let parsed;
+  try {
+    parsed = parseReference(ref);
+  } catch (err) {
+    throw new CacheSpecError(`${flag}: ${err.message}`);
+  }
+  if (needTag && parsed.digest) throw new CacheSpecError(`${flag} ref=${ref}: a cache is written under a tag, not a digest`);
+  return ref;
+}
+function mode(flag, f) {
+  const m = f.get("mode") ?? "min";
+  if (m !== "min" && m !== "max") throw new CacheSpecError(`invalid ${flag} mode=${m}: use min or max`);
+  return m;
+}
+function bool(flag, f, key) {
+  const v = f.get(key) ?? "false";
+  if (v !== "true" && v !== "false") throw new CacheSpecError(`invalid ${flag} ${key}=${v}: use true or false`);
+  return v === "true";
+}
+function parseCacheFrom(text) {
+  const flag = "--cache-from";
+  if (!text.includes("=")) return { type: "registry", ref: checkRef(flag, text, false) };
+  const f = fields(flag, text);
+  const type = f.get("type") ?? "registry";
+  switch (type) {
+    case "registry":
+      checkKeys(flag, f, ["type", "ref"]);
+      return { type, ref: checkRef(flag, f.get("ref"), false) };
+    case "local": {
+      checkKeys(flag, f, ["type", "src"]);
+      const src = f.get("src");
+      if (!src) throw new CacheSpecError(`${flag} type=local needs src=DIR`);
+      return { type, src };
+    }
+    case "inline":
+      throw new CacheSpecError(`${flag} type=inline does not exist: import an image's inline cache with ${flag} type=registry,ref=IMAGE`);
+    default:
+      throw new CacheSpecError(`unsupported ${flag} type=${type} (use registry or local)`);
+  }
+}
+function parseCacheTo(text) {
+  const flag = "--cache-to";
+  if (!text.includes("=")) return { type: "registry", ref: checkRef(flag, text, true), mode: "min", ignoreError: false };
+  const f = fields(flag, text);
+  const type = f.get("type") ?? "registry";
+  switch (type) {
+    case "registry":
+      checkKeys(flag, f, ["type", "ref", "mode", "ignore-error"]);
+      return { type, ref: checkRef(flag, f.get("ref"), true), mode: mode(flag, f), ignoreError: bool(flag, f, "ignore-error") };
+    case "local": {
+      checkKeys(flag, f, ["type", "dest", "mode", "ignore-error"]);
+      const dest = f.get("dest");
+      if (!dest) throw new CacheSpecError(`${flag} type=local needs dest=DIR`);
+      return { type, dest, mode: mode(flag, f), ignoreError: bool(flag, f, "ignore-error") };
+    }
+    case "inline":
+      checkKeys(flag, f, ["type", "mode"]);
+      if (mode(flag, f) === "max") throw new CacheSpecError(`${flag} type=inline supports mode=min only: use type=registry,mode=max for every stage`);
+      return { type };
+    default:
+      throw new CacheSpecError(`unsupported ${flag} type=${type} (use registry, local or inline)`);
+  }
+}
+var CacheSpecError, HARMLESS;
+var init_cache_spec = __esm({
+  "coordinator/remote-cache/cache-spec.ts"() {
+    "use strict";
+    init_sync();
+    init_expected_error();
+    init_reference();
+    CacheSpecError = class extends ExpectedError {
+    };
+    HARMLESS = { "oci-mediatypes": ["true"], "image-manifest": ["true", "false"] };
+  }
+});
+
+// cli/cache-flags.ts
+function cacheFlags(values, builder) {
+  for (const flag of ["cache-from", "cache-to"]) {
+    if (values[flag]?.length && values["dry-run"]) throw new UsageError(`--${flag} needs a build: --dry-run neither reads nor writes a cache`);
+  }
+  let parsed;
+  try {
+    parsed = { cacheFrom: (values["cache-from"] ?? []).map(parseCacheFrom), cacheTo: (values["cache-to"] ?? []).map(parseCacheTo) };
+  } catch (err) {
+    throw new UsageError(err.message);
+  }
+  if (builder && parsed.cacheFrom.some((c) => c.type === "local")) throw new UsageError("--cache-from type=local is not supported with --builder: the farm cannot read this machine's directories; use type=registry");
+  if (builder && parsed.cacheTo.some((c) => c.type === "local")) throw new UsageError("--cache-to type=local is not supported with --builder: the farm cannot write this machine's directories; use type=registry or type=inline");
+  return { ...parsed, cacheFromText: values["cache-from"] ?? [], cacheToText: values["cache-to"] ?? [] };
+}
+var init_cache_flags = __esm({
+  "cli/cache-flags.ts"() {
+    "use strict";
+    init_cache_spec();
+    init_errors2();
+  }
+});
+
+// cli/secrets.ts
+import { existsSync as existsSync7 } from "node:fs";
+import { readFile } from "node:fs/promises";
+function parseSecretFlag(text, env = process.env) {
+  const fields2 = /* @__PURE__ */ new Map();
+  for (const part of text.split(",")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) throw new Error(`invalid --secret ${JSON.stringify(text)}: expected id=NAME,src=FILE or id=NAME,env=VAR`);
+    const key = part.slice(0, eq).trim().toLowerCase();
+    const value = part.slice(eq + 1);
+    const canonical = key === "source" ? "src" : key;
+    if (!["id", "src", "env", "type"].includes(canonical)) throw new Error(`invalid --secret field ${key} (use id, src, env)`);
+    fields2.set(canonical, value);
+  }
+  const type = fields2.get("type");
+  if (type !== void 0 && type !== "file" && type !== "env") throw new Error(`invalid --secret type ${type} (use file or env)`);
+  const id = fields2.get("id");
+  if (!id) throw new Error(`invalid --secret ${JSON.stringify(text)}: missing id=NAME`);
+  let src = fields2.get("src");
+  let envName = fields2.get("env");
+  if (src === void 0 && envName === void 0) {
+    if (type === "env") envName = id;
+    else src = id;
+  }
+  if (type === "env" && src !== void 0 && envName === void 0) [envName, src] = [src, void 0];
+  if (src !== void 0 && !existsSync7(src)) throw new Error(`--secret id=${id}: file ${src} does not exist`);
+  if (envName !== void 0 && env[envName] === void 0) throw new Error(`--secret id=${id}: environment variable ${envName} is not set`);
+  return { id, ...src !== void 0 ? { src } : {}, ...envName !== void 0 ? { env: envName } : {} };
+}
+var FlagSecrets;
+var init_secrets = __esm({
+  "cli/secrets.ts"() {
+    "use strict";
+    FlagSecrets = class {
+      constructor(sources, env = process.env) {
+        this.env = env;
+        this.byId = new Map(sources.map((s) => [s.id, s]));
+      }
+      env;
+      byId;
+      async get(id) {
+        const s = this.byId.get(id);
+        if (!s) return void 0;
+        if (s.src !== void 0) return readFile(s.src);
+        const v = s.env !== void 0 ? this.env[s.env] : void 0;
+        return v === void 0 ? void 0 : Buffer.from(v);
+      }
+    };
+  }
+});
+
+// cli/signature-format.ts
+function parseSignatureFormat(value) {
+  switch (value ?? "both") {
+    case "legacy":
+      return ["legacy"];
+    case "bundle":
+      return ["bundle"];
+    case "both":
+      return ["legacy", "bundle"];
+    default:
+      throw new UsageError(`invalid --signature-format ${JSON.stringify(value)}: use legacy, bundle or both`);
+  }
+}
+var init_signature_format = __esm({
+  "cli/signature-format.ts"() {
+    "use strict";
+    init_errors2();
+  }
+});
+
+// cli/farm-client-flags.ts
+function tlsFiles(values) {
+  return {
+    ...values["tls-ca"] ? { ca: values["tls-ca"] } : {},
+    ...values["tls-cert"] ? { cert: values["tls-cert"] } : {},
+    ...values["tls-key"] ? { key: values["tls-key"] } : {}
+  };
+}
+function checkBuilder(builder) {
+  for (const address of builder.split(",")) {
+    if (!/^(?:\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/.test(address)) throw new UsageError(`invalid --builder ${JSON.stringify(builder)}: expected HOST:PORT[,HOST:PORT...]`);
+  }
+}
+var farmClientHelp, farmClientOptions;
+var init_farm_client_flags = __esm({
+  "cli/farm-client-flags.ts"() {
+    "use strict";
+    init_errors2();
+    farmClientHelp = `      --builder HOST:PORT    Build farm coordinator; several, comma-separated, for failover (default: $DOCKYARD_BUILDER)
+      --token-file F         The farm's shared token (default: $DOCKYARD_TOKEN)
+      --tls-ca F             CA certificate of the coordinator (enables TLS)
+      --tls-cert F           Client certificate (mTLS)
+      --tls-key F            Client key (mTLS)
+`;
+    farmClientOptions = {
+      builder: { type: "string" },
+      "token-file": { type: "string" },
+      "tls-ca": { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" }
+    };
+  }
+});
+
+// cli/build-flags.ts
+import { readFileSync as readFileSync5, statSync as statSync3 } from "node:fs";
+import { join as join8, relative as relative2, resolve as resolve4 } from "node:path";
+function keyValues2(items, flag) {
+  const out = /* @__PURE__ */ new Map();
+  for (const item of items ?? []) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new UsageError(`invalid ${flag} ${JSON.stringify(item)}: expected KEY=VALUE`);
+    out.set(item.slice(0, eq), item.slice(eq + 1));
+  }
+  return out;
+}
+function readStdin() {
+  return readFileSync5(0, "utf8");
+}
+function withOptionalValues(argv2) {
+  const end = argv2.indexOf("--");
+  return argv2.map((a, i) => OPTIONAL_VALUE.has(a) && (end < 0 || i < end) ? `${a}=true` : a);
+}
+function parseBuildFlags(argv2, env = process.env) {
+  const { values, positionals } = parseCommandArgs("build", { args: withOptionalValues(argv2), options, allowPositionals: true, strict: true });
+  if (values.help) return "help";
+  if (positionals.length !== 1) throw new UsageError(`"dockyard build" requires exactly 1 argument (the context PATH), got ${positionals.length}. See 'dockyard build --help'`);
+  const format = values.format ?? "text";
+  if (format !== "text" && format !== "json") throw new UsageError(`invalid --format ${JSON.stringify(format)}: use text or json`);
+  if (!values["dry-run"] && values.format !== void 0) throw new UsageError("--format needs --dry-run: it sets the format of the printed plan");
+  if (!values["dry-run"] && values.offline) throw new UsageError("--offline needs --dry-run: a build must pull its base images");
+  const progress = values.progress ?? "auto";
+  if (!["auto", "tty", "plain", "quiet", "rawjson"].includes(progress)) throw new UsageError(`invalid --progress ${JSON.stringify(progress)}: use auto, tty, plain, quiet or rawjson`);
+  const contextDir = resolve4(positionals[0]);
+  const fileFlag = values.file;
+  const dockerfilePath = fileFlag === "-" ? void 0 : resolve4(fileFlag ?? join8(contextDir, "Dockerfile"));
+  let dockerfileText;
+  if (dockerfilePath === void 0) dockerfileText = readStdin();
+  else {
+    try {
+      if (!statSync3(dockerfilePath).isFile()) throw new Error();
+      dockerfileText = readFileSync5(dockerfilePath, "utf8");
+    } catch {
+      throw new UsageError(`Dockerfile ${dockerfilePath} not found: pass its path with -f`);
+    }
+  }
+  const dockerfileName = dockerfilePath === void 0 ? "<stdin>" : relative2(process.cwd(), dockerfilePath) || dockerfilePath;
+  for (const tag of values.tag ?? []) {
+    try {
+      parseReference(tag);
+    } catch (err) {
+      throw new UsageError(`invalid tag ${JSON.stringify(tag)}: ${err.message}`);
+    }
+  }
+  let platforms;
+  let buildArgs;
+  let secrets;
+  let namedContexts;
+  let outputs;
+  let attest2;
+  try {
+    attest2 = { ...values.provenance !== void 0 && parseProvenance(values.provenance) ? { provenance: parseProvenance(values.provenance) } : {}, sbom: values.sbom !== void 0 && parseSbom(values.sbom) };
+    platforms = (values.platform ?? []).flatMap((p) => parsePlatformList(p));
+    buildArgs = parseBuildArgs(values["build-arg"] ?? []);
+    secrets = (values.secret ?? []).map((s) => parseSecretFlag(s));
+    namedContexts = new Map((values["build-context"] ?? []).map((c) => parseBuildContextFlag(c)).map((c) => [c.name, c]));
+    outputs = (values.output ?? []).map(parseOutput);
+  } catch (err) {
+    throw new UsageError(err.message);
+  }
+  if (values.push) outputs.push({ type: "image", push: true, names: values.tag ?? [], pushByDigest: false });
+  if (attest2.provenance || attest2.sbom) {
+    const flag = [attest2.provenance ? "--provenance" : "", attest2.sbom ? "--sbom" : ""].filter(Boolean).join("/");
+    if (outputs.some((o) => o.type === "tar")) throw new UsageError(`${flag}: --output type=tar has no place for attestations; use type=local (provenance.json, sbom.spdx.json beside the files) or type=oci`);
+  }
+  if (values.load) throw new UsageError("--load needs a Docker daemon; use --output type=docker,dest=FILE and docker load < FILE");
+  const maxParallelism = values["max-parallelism"] === void 0 ? void 0 : Number(values["max-parallelism"]);
+  if (maxParallelism !== void 0 && !(Number.isInteger(maxParallelism) && maxParallelism > 0)) throw new UsageError(`invalid --max-parallelism ${values["max-parallelism"]}: expected a positive whole number`);
+  const builder = values.builder ?? (env.DOCKYARD_BUILDER || void 0);
+  if (builder !== void 0) checkBuilder(builder);
+  const sign2 = signFlags(values, outputs, builder);
+  if (values["tls-cert"] === void 0 !== (values["tls-key"] === void 0)) throw new UsageError("--tls-cert and --tls-key go together");
+  return {
+    contextDir,
+    ...dockerfilePath !== void 0 ? { dockerfilePath } : {},
+    dockerfileText,
+    dockerfileName,
+    tags: values.tag ?? [],
+    buildArgs,
+    ...values.target !== void 0 ? { target: values.target } : {},
+    platforms,
+    secrets,
+    labels: keyValues2(values.label, "--label"),
+    namedContexts,
+    outputs,
+    ...values.iidfile ? { iidfile: values.iidfile } : {},
+    ...values["metadata-file"] ? { metadataFile: values["metadata-file"] } : {},
+    noCache: values["no-cache"] === true,
+    noCacheFilter: values["no-cache-filter"] ?? [],
+    ...cacheFlags(values, builder),
+    ...values["cache-dir"] ? { cacheDir: resolve4(values["cache-dir"]) } : {},
+    ...maxParallelism !== void 0 ? { maxParallelism } : {},
+    dryRun: values["dry-run"] === true,
+    offline: values.offline === true,
+    format,
+    progress,
+    ...builder ? { builder } : {},
+    ...values["token-file"] !== void 0 ? { tokenFile: values["token-file"] } : {},
+    tls: tlsFiles(values),
+    attest: attest2,
+    ...sign2 ? { sign: sign2 } : {}
+  };
+}
+function signFlags(values, outputs, builder) {
+  if (!values.sign) {
+    if (values.key !== void 0 || values["signature-format"] !== void 0) throw new UsageError(`${values.key !== void 0 ? "--key" : "--signature-format"} needs --sign`);
+    return void 0;
+  }
+  if (!outputs.some((o) => o.type === "image" && o.push)) throw new UsageError("--sign signs what is pushed: add --push (or --output type=registry)");
+  const formats = parseSignatureFormat(values["signature-format"]);
+  if (builder !== void 0) {
+    if (values.key !== void 0) throw new UsageError("--key is not sent to a farm: with --builder, --sign signs with the coordinator's key (dockyard coordinator --sign-key)");
+    return { formats };
+  }
+  if (values.key === void 0) throw new UsageError("--sign needs --key KEY (a cosign private key file; keyless signing is not supported)");
+  return { key: values.key, formats };
+}
+var buildHelp, options, OPTIONAL_VALUE;
+var init_build_flags = __esm({
+  "cli/build-flags.ts"() {
+    "use strict";
+    init_named_contexts();
+    init_output_spec();
+    init_attest_options();
+    init_build_args();
+    init_platform();
+    init_reference();
+    init_errors2();
+    init_cache_flags();
+    init_secrets();
+    init_signature_format();
+    init_farm_client_flags();
+    buildHelp = `Usage: dockyard build [OPTIONS] PATH
+
+Build an image from a Dockerfile and a context directory (flags as in docker buildx build).
+
+Options:
+  -f, --file string          Name of the Dockerfile (default: PATH/Dockerfile; "-" reads stdin)
+  -t, --tag name:tag         Name and optionally a tag (repeatable)
+      --build-arg KEY=VALUE  Set a build-time variable (repeatable)
+      --target string        Set the target build stage to build
+      --platform list        Target platforms, e.g. linux/amd64,linux/arm64 (repeatable)
+      --secret id=ID,src=FILE|env=VAR
+                             Secret to expose to RUN --mount=type=secret (repeatable)
+      --label KEY=VALUE      Set metadata on the image (repeatable)
+  -o, --output spec          Output destination (repeatable): type=oci,dest=FILE[,tar=false] | type=docker,dest=FILE |
+                             type=local,dest=DIR | type=tar,dest=FILE | PATH (local) | - (tar to stdout)
+      --provenance VALUE     Attach SLSA v1 provenance to each platform's image: true, false, or
+                             mode=min|max[,builder-id=URI] (bare --provenance: mode=min)
+      --sbom VALUE           Attach an SPDX 2.3 SBOM of each platform's image: true or false (bare --sbom: true).
+                             Pushed images get them as OCI referrers (signed Sigstore bundles with --sign), OCI
+                             layouts beside the image in index.json, type=local as provenance.json and sbom.spdx.json
+      --pull                 Check the registry for newer base images (Dockyard always does)
+      --push                 Push the image to the registry of each -t (same as --output type=registry)
+      --build-context NAME=VALUE
+                             Extra context (repeatable): a directory, oci-layout://DIR[:TAG|@DIGEST] or docker-image://REF
+      --sign                 Sign every pushed manifest (each platform's and the index), as cosign does
+      --key FILE             With --sign: cosign private key file (password from COSIGN_PASSWORD or the terminal)
+      --signature-format legacy|bundle|both
+                             With --sign: cosign's sha256-<hex>.sig tag, a Sigstore bundle referrer, or both (default)
+      --iidfile FILE         Write the image ID to FILE
+      --metadata-file FILE   Write build result metadata (digests) to FILE as JSON
+      --no-cache             Do not use the cache
+      --no-cache-filter STAGE
+                             Do not use the cache for these stages (repeatable)
+      --cache-from spec      Import build cache (repeatable): type=registry,ref=REF (a cache, or an image with inline cache) |
+                             type=local,src=DIR | REF
+      --cache-to spec        Export build cache (repeatable): type=registry,ref=REF[,mode=min|max] |
+                             type=local,dest=DIR[,mode=min|max] | type=inline (records in the image config)
+      --cache-dir DIR        Cache location (default: $DOCKYARD_CACHE_DIR or ~/.cache/dockyard)
+      --max-parallelism N    Steps run at once (default: CPU count)
+      --dry-run              Print the build plan (stages, steps, cache keys, image config) without building;
+                             base images are resolved (manifest and config only) as a build resolves them
+      --offline              With --dry-run: contact no registry or server; remote sources are marked unresolved
+      --format text|json     Output format of --dry-run (default: text)
+      --progress string      auto, tty, plain, quiet or rawjson (one JSON event per line) (default: auto)
+${farmClientHelp}  -h, --help                 Show this help
+`;
+    options = {
+      file: { type: "string", short: "f" },
+      tag: { type: "string", short: "t", multiple: true },
+      "build-arg": { type: "string", multiple: true },
+      target: { type: "string" },
+      platform: { type: "string", multiple: true },
+      secret: { type: "string", multiple: true },
+      label: { type: "string", multiple: true },
+      output: { type: "string", short: "o", multiple: true },
+      "build-context": { type: "string", multiple: true },
+      iidfile: { type: "string" },
+      "metadata-file": { type: "string" },
+      "no-cache": { type: "boolean" },
+      "no-cache-filter": { type: "string", multiple: true },
+      "cache-dir": { type: "string" },
+      "cache-from": { type: "string", multiple: true },
+      "cache-to": { type: "string", multiple: true },
+      "max-parallelism": { type: "string" },
+      push: { type: "boolean" },
+      pull: { type: "boolean" },
+      load: { type: "boolean" },
+      "dry-run": { type: "boolean" },
+      offline: { type: "boolean" },
+      format: { type: "string" },
+      progress: { type: "string" },
+      provenance: { type: "string" },
+      sbom: { type: "string" },
+      sign: { type: "boolean" },
+      key: { type: "string" },
+      "signature-format": { type: "string" },
+      ...farmClientOptions,
+      help: { type: "boolean", short: "h" }
+    };
+    OPTIONAL_VALUE = /* @__PURE__ */ new Set(["--provenance", "--sbom"]);
+  }
+});
+
+// cli/plan-render.ts
+function planToJson(plan) {
+  const byKey = new Map(plan.steps.map((s) => [s.key, s]));
+  const unresolved = new Set(plan.unresolved.map((u) => u.key));
+  return {
+    dockerfile: plan.dockerfile,
+    buildPlatform: plan.buildPlatform,
+    ...plan.sourceDateEpoch !== void 0 ? { sourceDateEpoch: plan.sourceDateEpoch } : {},
+    warnings: plan.warnings,
+    unresolved: plan.unresolved,
+    targets: plan.targets.map((t) => ({
+      platform: t.platform,
+      target: t.target,
+      result: t.result,
+      stages: t.stages.map((s) => ({
+        index: s.index,
+        ...s.name ? { name: s.name } : {},
+        base: s.base,
+        ...s.unresolved ? { unresolved: true } : {},
+        platform: s.platform,
+        result: s.result,
+        steps: s.entries.map((e) => {
+          const step = e.step ? byKey.get(e.step) : void 0;
+          return {
+            line: e.line,
+            instruction: e.instruction,
+            ...step ? { key: step.key, kind: step.kind, inputs: step.inputs } : { kind: "config" },
+            ...step && unresolved.has(step.key) ? { unresolved: true } : {}
+          };
+        })
+      })),
+      image: t.image
+    })),
+    steps: plan.steps
+  };
+}
+function describe(step) {
+  switch (step.kind) {
+    case "source":
+      switch (step.source.type) {
+        case "image":
+          return `image ${step.source.ref}`;
+        case "context":
+          return `context ${step.source.include.join(" ") || "."}`;
+        case "http":
+          return `http ${step.source.url}`;
+        case "git":
+          return `git ${step.source.remote}${step.source.ref ? "#" + step.source.ref : ""}${step.source.subdir ? ":" + step.source.subdir : ""}`;
+      }
+      break;
+    case "exec":
+      return "exec";
+    case "file":
+      return step.file.action;
+    case "merge":
+      return "merge";
+  }
+}
+function planToText(plan) {
+  const byKey = new Map(plan.steps.map((s) => [s.key, s]));
+  const unresolved = new Set(plan.unresolved.map((u) => u.key));
+  const useCount = /* @__PURE__ */ new Map();
+  for (const t of plan.targets) for (const s of t.stages) for (const e of s.entries.slice(1)) if (e.step) useCount.set(e.step, (useCount.get(e.step) ?? 0) + 1);
+  const lines = [];
+  lines.push(`Plan for ${plan.dockerfile} (build platform ${plan.buildPlatform}, ${plan.steps.length} steps)`);
+  if (plan.unresolved.length > 0) {
+    const n = plan.unresolved.length;
+    lines.push(`${UNRESOLVED}: ${n} remote source${n > 1 ? "s" : ""} not resolved (--offline): an unresolved base adds no config, and the keys of steps using one differ from a build's`);
+  }
+  for (const w of plan.warnings) lines.push(`WARNING: ${w.line !== void 0 ? `line ${w.line}: ` : ""}${w.message}`);
+  for (const t of plan.targets) {
+    lines.push("", `Target ${t.platform}: stage ${t.target} -> ${short(t.result)}`);
+    for (const s of t.stages) {
+      lines.push(`  stage ${s.index}${s.name ? ` "${s.name}"` : ""} FROM ${s.base} [${s.platform}]${s.unresolved ? ` ${UNRESOLVED}` : ""}`);
+      for (const [i, e] of s.entries.entries()) {
+        const step = e.step ? byKey.get(e.step) : void 0;
+        const text = e.instruction.split("\n")[0];
+        const instr = text.length > 48 ? text.slice(0, 47) + "\u2026" : text;
+        const baseStage = i === 0 && step && !(step.kind === "source" && step.source.type === "image");
+        if (baseStage) {
+          lines.push(`    ${String(e.line).padStart(4)}  ${instr.padEnd(48)}  ${short(step.key)} from stage ${s.base}`);
+          continue;
+        }
+        if (!step) {
+          lines.push(`    ${String(e.line).padStart(4)}  ${instr.padEnd(48)}  config`);
+          continue;
+        }
+        const inputs = step.inputs.length ? " <- " + step.inputs.map(short).join(" ") : "";
+        const shared = (useCount.get(step.key) ?? 0) > 1 ? " (shared)" : "";
+        const mark = unresolved.has(step.key) ? ` ${UNRESOLVED}` : "";
+        lines.push(`    ${String(e.line).padStart(4)}  ${instr.padEnd(48)}  ${short(step.key)} ${describe(step)}${inputs}${shared}${mark}`);
+      }
+    }
+    lines.push("  image config:");
+    const c = t.image.config;
+    for (const [k, v] of Object.entries(c)) {
+      const rows = Array.isArray(v) && k === "Env" ? v.map(String) : [JSON.stringify(v)];
+      rows.forEach((row, i) => lines.push(`    ${(i === 0 ? k : "").padEnd(12)} ${row}`));
+    }
+  }
+  return lines.map(escapeControls).join("\n") + "\n";
+}
+var short, UNRESOLVED;
+var init_plan_render = __esm({
+  "cli/plan-render.ts"() {
+    "use strict";
+    init_escape_controls();
+    short = (key) => key ? key.slice(7, 19) : "scratch";
+    UNRESOLVED = "UNRESOLVED";
+  }
+});
+
+// cli/version.ts
+import { readFileSync as readFileSync6 } from "node:fs";
+function version() {
+  return JSON.parse(readFileSync6(new URL("../../package.json", import.meta.url), "utf8")).version;
+}
+var init_version = __esm({
+  "cli/version.ts"() {
+    "use strict";
+  }
+});
+
+// cli/attest-request.ts
+import { basename as basename2, isAbsolute as isAbsolute2, relative as relative3 } from "node:path";
+function attestRequest(flags, env = process.env) {
+  const rel = flags.dockerfilePath === void 0 ? "-" : relative3(flags.contextDir, flags.dockerfilePath);
+  const dockerfilePath = rel === "-" ? rel : rel.startsWith("..") || isAbsolute2(rel) ? basename2(flags.dockerfilePath) : rel;
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run, GITHUB_RUN_ATTEMPT: attempt } = env;
+  const defaultBuilderId = server && repo && run ? `${server}/${repo}/actions/runs/${run}/attempts/${attempt || "1"}` : `urn:dockyard:builder:${version()}`;
+  return { options: flags.attest, dockerfilePath, tool: `dockyard-${version()}`, defaultBuilderId };
+}
+var init_attest_request = __esm({
+  "cli/attest-request.ts"() {
+    "use strict";
+    init_version();
+  }
+});
+
+// node_modules/picomatch/lib/constants.js
+var require_constants6 = __commonJS({
+  "node_modules/picomatch/lib/constants.js"(exports, module) {
+    "use strict";
+    var WIN_SLASH = "\\\\/";
+    var WIN_NO_SLASH = `[^${WIN_SLASH}]`;
+    var DEFAULT_MAX_EXTGLOB_RECURSION = 0;
+    var DOT_LITERAL = "\\.";
+    var PLUS_LITERAL = "\\+";
+    var QMARK_LITERAL = "\\?";
+    var SLASH_LITERAL = "\\/";
+    var ONE_CHAR = "(?=.)";
+    var QMARK = "[^/]";
+    var END_ANCHOR = `(?:${SLASH_LITERAL}|$)`;
+    var START_ANCHOR = `(?:^|${SLASH_LITERAL})`;
+    var DOTS_SLASH = `${DOT_LITERAL}{1,2}${END_ANCHOR}`;
+    var NO_DOT = `(?!${DOT_LITERAL})`;
+    var NO_DOTS = `(?!${START_ANCHOR}${DOTS_SLASH})`;
+    var NO_DOT_SLASH = `(?!${DOT_LITERAL}{0,1}${END_ANCHOR})`;
+    var NO_DOTS_SLASH = `(?!${DOTS_SLASH})`;
+    var QMARK_NO_DOT = `[^.${SLASH_LITERAL}]`;
+    var STAR = `${QMARK}*?`;
+    var SEP = "/";
+    var POSIX_CHARS = {
+      DOT_LITERAL,
+      PLUS_LITERAL,
+      QMARK_LITERAL,
+      SLASH_LITERAL,
+      ONE_CHAR,
+      QMARK,
+      END_ANCHOR,
+      DOTS_SLASH,
+      NO_DOT,
+      NO_DOTS,
+      NO_DOT_SLASH,
+      NO_DOTS_SLASH,
+      QMARK_NO_DOT,
+      STAR,
+      START_ANCHOR,
+      SEP
+    };
+    var WINDOWS_CHARS = {
+      ...POSIX_CHARS,
+      SLASH_LITERAL: `[${WIN_SLASH}]`,
+      QMARK: WIN_NO_SLASH,
+      STAR: `${WIN_NO_SLASH}*?`,
+      DOTS_SLASH: `${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$)`,
+      NO_DOT: `(?!${DOT_LITERAL})`,
+      NO_DOTS: `(?!(?:^|[${WIN_SLASH}])${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+      NO_DOT_SLASH: `(?!${DOT_LITERAL}{0,1}(?:[${WIN_SLASH}]|$))`,
+      NO_DOTS_SLASH: `(?!${DOT_LITERAL}{1,2}(?:[${WIN_SLASH}]|$))`,
+      QMARK_NO_DOT: `[^.${WIN_SLASH}]`,
+      START_ANCHOR: `(?:^|[${WIN_SLASH}])`,
+      END_ANCHOR: `(?:[${WIN_SLASH}]|$)`,
+      SEP: "\\"
+    };
+    var POSIX_REGEX_SOURCE = {
+      __proto__: null,
+      alnum: "a-zA-Z0-9",
+      alpha: "a-zA-Z",
+      ascii: "\\x00-\\x7F",
+      blank: " \\t",
+      cntrl: "\\x00-\\x1F\\x7F",
+      digit: "0-9",
+      graph: "\\x21-\\x7E",
+      lower: "a-z",
+      print: "\\x20-\\x7E ",
+      punct: "\\-!\"#$%&'()\\*+,./:;<=>?@[\\]^_`{|}~",
+      space: " \\t\\r\\n\\v\\f",
+      upper: "A-Z",
+      word: "A-Za-z0-9_",
+      xdigit: "A-Fa-f0-9"
+    };
+    module.exports = {
+      DEFAULT_MAX_EXTGLOB_RECURSION,
+      MAX_LENGTH: 1024 * 64,
+      POSIX_REGEX_SOURCE,
+      // regular expressions
+      REGEX_BACKSLASH: /\\(?![*+?^${}(|)[\]])/g,
+      REGEX_NON_SPECIAL_CHARS: /^[^@![\].,$*+?^{}()|\\/]+/,
+      REGEX_SPECIAL_CHARS: /[-*+?.^${}(|)[\]]/,
+      REGEX_SPECIAL_CHARS_BACKREF: /(\\?)((\W)(\3*))/g,
+      REGEX_SPECIAL_CHARS_GLOBAL: /([-*+?.^${}(|)[\]])/g,
+      REGEX_REMOVE_BACKSLASH: /(?:\[.*?[^\\]\]|\\(?=.))/g,
+      // Replace globs with equivalent patterns to reduce parsing time.
+      REPLACEMENTS: {
+        __proto__: null,
+        "***": "*",
+        "**/**": "**",
+        "**/**/**": "**"
+      },
+      // Digits
+      CHAR_0: 48,
+      /* 0 */
+      CHAR_9: 57,
+      /* 9 */
+      // Alphabet chars.
+      CHAR_UPPERCASE_A: 65,
+      /* A */
+      CHAR_LOWERCASE_A: 97,
+      /* a */
+      CHAR_UPPERCASE_Z: 90,
+      /* Z */
+      CHAR_LOWERCASE_Z: 122,
+      /* z */
+      CHAR_LEFT_PARENTHESES: 40,
+      /* ( */
+      CHAR_RIGHT_PARENTHESES: 41,
+      /* ) */
+      CHAR_ASTERISK: 42,
+      /* * */
+      // Non-alphabetic chars.
+      CHAR_AMPERSAND: 38,
+      /* & */
+      CHAR_AT: 64,
+      /* @ */
+      CHAR_BACKWARD_SLASH: 92,
+      /* \ */
+      CHAR_CARRIAGE_RETURN: 13,
+      /* \r */
+      CHAR_CIRCUMFLEX_ACCENT: 94,
+      /* ^ */
+      CHAR_COLON: 58,
+      /* : */
+      CHAR_COMMA: 44,
+      /* , */
+      CHAR_DOT: 46,
+      /* . */
+      CHAR_DOUBLE_QUOTE: 34,
+      /* " */
+      CHAR_EQUAL: 61,
+      /* = */
+      CHAR_EXCLAMATION_MARK: 33,
+      /* ! */
+      CHAR_FORM_FEED: 12,
+      /* \f */
+      CHAR_FORWARD_SLASH: 47,
+      /* / */
+      CHAR_GRAVE_ACCENT: 96,
+      /* ` */
+      CHAR_HASH: 35,
+      /* # */
+      CHAR_HYPHEN_MINUS: 45,
+      /* - */
+      CHAR_LEFT_ANGLE_BRACKET: 60,
+      /* < */
+      CHAR_LEFT_CURLY_BRACE: 123,
+      /* { */
+      CHAR_LEFT_SQUARE_BRACKET: 91,
+      /* [ */
+      CHAR_LINE_FEED: 10,
+      /* \n */
+      CHAR_NO_BREAK_SPACE: 160,
+      /* \u00A0 */
+      CHAR_PERCENT: 37,
+      /* % */
+      CHAR_PLUS: 43,
+      /* + */
+      CHAR_QUESTION_MARK: 63,
+      /* ? */
+      CHAR_RIGHT_ANGLE_BRACKET: 62,
+      /* > */
+      CHAR_RIGHT_CURLY_BRACE: 125,
+      /* } */
+      CHAR_RIGHT_SQUARE_BRACKET: 93,
+      /* ] */
+      CHAR_SEMICOLON: 59,
+      /* ; */
+      CHAR_SINGLE_QUOTE: 39,
+      /* ' */
+      CHAR_SPACE: 32,
+      /*   */
+      CHAR_TAB: 9,
+      /* \t */
+      CHAR_UNDERSCORE: 95,
+      /* _ */
+      CHAR_VERTICAL_LINE: 124,
+      /* | */
+      CHAR_ZERO_WIDTH_NOBREAK_SPACE: 65279,
+      /* \uFEFF */
+      /**
+       * Create EXTGLOB_CHARS
+       */
+      extglobChars(chars) {
+        return {
+          "!": { type: "negate", open: "(?:(?!(?:", close: `))${chars.STAR})` },
+          "?": { type: "qmark", open: "(?:", close: ")?" },
+          "+": { type: "plus", open: "(?:", close: ")+" },
+          "*": { type: "star", open: "(?:", close: ")*" },
+          "@": { type: "at", open: "(?:", close: ")" }
+        };
+      },
+      /**
+       * Create GLOB_CHARS
+       */
+      globChars(win32) {
+        return win32 === true ? WINDOWS_CHARS : POSIX_CHARS;
+      }
+    };
+  }
+});
+
+// node_modules/picomatch/lib/utils.js
+var require_utils2 = __commonJS({
+  "node_modules/picomatch/lib/utils.js"(exports) {
+    "use strict";
+    var {
+      REGEX_BACKSLASH,
+      REGEX_REMOVE_BACKSLASH,
+      REGEX_SPECIAL_CHARS,
+      REGEX_SPECIAL_CHARS_GLOBAL
+    } = require_constants6();
+    exports.isObject = (val) => val !== null && typeof val === "object" && !Array.isArray(val);
+    exports.hasRegexChars = (str2) => REGEX_SPECIAL_CHARS.test(str2);
+    exports.isRegexChar = (str2) => str2.length === 1 && exports.hasRegexChars(str2);
+    exports.escapeRegex = (str2) => str2.replace(REGEX_SPECIAL_CHARS_GLOBAL, "\\$1");
+    exports.toPosixSlashes = (str2) => str2.replace(REGEX_BACKSLASH, "/");
+    exports.isWindows = () => {
+      if (typeof navigator !== "undefined" && navigator.platform) {
+        const platform2 = navigator.platform.toLowerCase();
+        return platform2 === "win32" || platform2 === "windows";
+      }
+      if (typeof process !== "undefined" && process.platform) {
+        return process.platform === "win32";
+      }
+      return false;
+    };
+    exports.removeBackslashes = (str2) => {
+      return str2.replace(REGEX_REMOVE_BACKSLASH, (match) => {
+        return match === "\\" ? "" : match;
+      });
+    };
+    exports.escapeLast = (input, char, lastIdx) => {
+      const idx = input.lastIndexOf(char, lastIdx);
+      if (idx === -1) return input;
+      if (input[idx - 1] === "\\") return exports.escapeLast(input, char, idx - 1);
+      return `${input.slice(0, idx)}\\${input.slice(idx)}`;
+    };
+    exports.removePrefix = (input, state = {}) => {
+      let output = input;
+      if (output.startsWith("./")) {
+        output = output.slice(2);
+        state.prefix = "./";
+      }
+      return output;
+    };
+    exports.wrapOutput = (input, state = {}, options2 = {}) => {
+      const prepend = options2.contains ? "" : "^";
+      const append = options2.contains ? "" : "$";
+      let output = `${prepend}(?:${input})${append}`;
+      if (state.negated === true) {
+        output = `(?:^(?!${output}).*$)`;
+      }
+      return output;
+    };
+    exports.basename = (path, { windows } = {}) => {
+      const segs = path.split(windows ? /[\\/]/ : "/");
+      const last = segs[segs.length - 1];
+      if (last === "") {
+        return segs[segs.length - 2];
+      }
+      return last;
+    };
+  }
+});
+
+// node_modules/picomatch/lib/scan.js
+var require_scan = __commonJS({
+  "node_modules/picomatch/lib/scan.js"(exports, module) {
+    "use strict";
+    var utils = require_utils2();
+    var {
+      CHAR_ASTERISK,
+      /* * */
+      CHAR_AT,
+      /* @ */
+      CHAR_BACKWARD_SLASH,
+      /* \ */
+      CHAR_COMMA,
+      /* , */
+      CHAR_DOT,
+      /* . */
+      CHAR_EXCLAMATION_MARK,
+      /* ! */
+      CHAR_FORWARD_SLASH,
+      /* / */
+      CHAR_LEFT_CURLY_BRACE,
+      /* { */
+      CHAR_LEFT_PARENTHESES,
+      /* ( */
+      CHAR_LEFT_SQUARE_BRACKET,
+      /* [ */
+      CHAR_PLUS,
+      /* + */
+      CHAR_QUESTION_MARK,
+      /* ? */
+      CHAR_RIGHT_CURLY_BRACE,
+      /* } */
+      CHAR_RIGHT_PARENTHESES,
+      /* ) */
+      CHAR_RIGHT_SQUARE_BRACKET
+      /* ] */
+    } = require_constants6();
+    var isPathSeparator = (code) => {
+      return code === CHAR_FORWARD_SLASH || code === CHAR_BACKWARD_SLASH;
+    };
+    var depth = (token) => {
+      if (token.isPrefix !== true) {
+        token.depth = token.isGlobstar ? Infinity : 1;
+      }
+    };
+    var scan = (input, options2) => {
+      const opts = options2 || {};
+      const length = input.length - 1;
+      const scanToEnd = opts.parts === true || opts.tokens === true || opts.scanToEnd === true;
+      const slashes = [];
+      const tokens = [];
+      const parts = [];
+      let str2 = input;
+      let index = -1;
+      let start = 0;
+      let lastIndex = 0;
+      let isBrace = false;
+      let isBracket = false;
+      let isGlob = false;
+      let isExtglob = false;
+      let isGlobstar = false;
+      let braceEscaped = false;
+      let backslashes = false;
+      let negated = false;
+      let negatedExtglob = false;
+      let finished = false;
+      let braces = 0;
+      let prev;
+      let code;
+      let token = { value: "", depth: 0, isGlob: false };
+      const eos = () => index >= length;
+      const peek = () => str2.charCodeAt(index + 1);
+      const advance = () => {
+        prev = code;
+        return str2.charCodeAt(++index);
+      };
+      while (index < length) {
+        code = advance();
+        let next;
+        if (code === CHAR_BACKWARD_SLASH) {
+          backslashes = token.backslashes = true;
+          code = advance();
+          if (code === CHAR_LEFT_CURLY_BRACE) {
+            braceEscaped = true;
+          }
+          continue;
+        }
+        if (braceEscaped === true || code === CHAR_LEFT_CURLY_BRACE) {
+          braces++;
+          while (eos() !== true && (code = advance())) {
+            if (code === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+            if (code === CHAR_LEFT_CURLY_BRACE) {
+              braces++;
+              continue;
+            }
+            if (braceEscaped !== true && code === CHAR_DOT && (code = advance()) === CHAR_DOT) {
+              isBrace = token.isBrace = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              if (scanToEnd === true) {
+                continue;
+              }
+              break;
+            }
+            if (braceEscaped !== true && code === CHAR_COMMA) {
+              isBrace = token.isBrace = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              if (scanToEnd === true) {
+                continue;
+              }
+              break;
+            }
+            if (code === CHAR_RIGHT_CURLY_BRACE) {
+              braces--;
+              if (braces === 0) {
+                braceEscaped = false;
+                isBrace = token.isBrace = true;
+                finished = true;
+                break;
+              }
+            }
+          }
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code === CHAR_FORWARD_SLASH) {
+          slashes.push(index);
+          tokens.push(token);
+          token = { value: "", depth: 0, isGlob: false };
+          if (finished === true) continue;
+          if (prev === CHAR_DOT && index === start + 1) {
+            start += 2;
+            continue;
+          }
+          lastIndex = index + 1;
+          continue;
+        }
+        if (opts.noext !== true) {
+          const isExtglobChar = code === CHAR_PLUS || code === CHAR_AT || code === CHAR_ASTERISK || code === CHAR_QUESTION_MARK || code === CHAR_EXCLAMATION_MARK;
+          if (isExtglobChar === true && peek() === CHAR_LEFT_PARENTHESES) {
+            isGlob = token.isGlob = true;
+            isExtglob = token.isExtglob = true;
+            finished = true;
+            if (code === CHAR_EXCLAMATION_MARK && index === start) {
+              negatedExtglob = true;
+            }
+            if (scanToEnd === true) {
+              let parens = 0;
+              while (eos() !== true && (code = advance())) {
+                if (code === CHAR_BACKWARD_SLASH) {
+                  backslashes = token.backslashes = true;
+                  advance();
+                  continue;
+                }
+                if (code === CHAR_LEFT_PARENTHESES) {
+                  parens++;
+                  continue;
+                }
+                if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+                  finished = true;
+                  break;
+                }
+              }
+              continue;
+            }
+            break;
+          }
+        }
+        if (code === CHAR_ASTERISK) {
+          if (prev === CHAR_ASTERISK) isGlobstar = token.isGlobstar = true;
+          isGlob = token.isGlob = true;
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code === CHAR_QUESTION_MARK) {
+          isGlob = token.isGlob = true;
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (code === CHAR_LEFT_SQUARE_BRACKET) {
+          while (eos() !== true && (next = advance())) {
+            if (next === CHAR_BACKWARD_SLASH) {
+              backslashes = token.backslashes = true;
+              advance();
+              continue;
+            }
+            if (next === CHAR_RIGHT_SQUARE_BRACKET) {
+              isBracket = token.isBracket = true;
+              isGlob = token.isGlob = true;
+              finished = true;
+              break;
+            }
+          }
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+        if (opts.nonegate !== true && code === CHAR_EXCLAMATION_MARK && index === start) {
+          negated = token.negated = true;
+          start++;
+          continue;
+        }
+        if (opts.noparen !== true && code === CHAR_LEFT_PARENTHESES) {
+          isGlob = token.isGlob = true;
+          if (scanToEnd === true) {
+            let parens = 1;
+            while (eos() !== true && (code = advance())) {
+              if (code === CHAR_BACKWARD_SLASH) {
+                backslashes = token.backslashes = true;
+                advance();
+                continue;
+              }
+              if (code === CHAR_LEFT_PARENTHESES) {
+                parens++;
+                continue;
+              }
+              if (code === CHAR_RIGHT_PARENTHESES && --parens === 0) {
+                finished = true;
+                break;
+              }
+            }
+            continue;
+          }
+          break;
+        }
+        if (isGlob === true) {
+          finished = true;
+          if (scanToEnd === true) {
+            continue;
+          }
+          break;
+        }
+      }
+      if (opts.noext === true) {
+        isExtglob = false;
+        isGlob = false;
+      }
+      let base = str2;
+      let prefix = "";
+      let glob = "";
+      if (start > 0) {
+        prefix = str2.slice(0, start);
+        str2 = str2.slice(start);
+        lastIndex -= start;
+      }
+      if (base && isGlob === true && lastIndex > 0) {
+        base = str2.slice(0, lastIndex);
+        glob = str2.slice(lastIndex);
+      } else if (isGlob === true) {
+        base = "";
+        glob = str2;
+      } else {
+        base = str2;
+      }
+      if (base && base !== "" && base !== "/" && base !== str2) {
+        if (isPathSeparator(base.charCodeAt(base.length - 1))) {
+          base = base.slice(0, -1);
+        }
+      }
+      if (opts.unescape === true) {
+        if (glob) glob = utils.removeBackslashes(glob);
+        if (base && backslashes === true) {
+          base = utils.removeBackslashes(base);
+        }
+      }
+      const state = {
+        prefix,
+        input,
+        start,
+        base,
+        glob,
+        isBrace,
+        isBracket,
+        isGlob,
+        isExtglob,
+        isGlobstar,
+        negated,
+        negatedExtglob
+      };
+      if (opts.tokens === true) {
+        state.maxDepth = 0;
+        if (!isPathSeparator(code)) {
+          tokens.push(token);
+        }
+        state.tokens = tokens;
+      }
+      if (opts.parts === true || opts.tokens === true) {
+        let prevIndex;
+        for (let idx = 0; idx < slashes.length; idx++) {
+          const n2 = prevIndex !== void 0 ? prevIndex + 1 : start;
+          const i = slashes[idx];
+          const value2 = input.slice(n2, i);
+          if (opts.tokens) {
+            if (idx === 0 && start !== 0) {
+              tokens[idx].isPrefix = true;
+              tokens[idx].value = prefix;
+            } else {
+              tokens[idx].value = value2;
+            }
+            depth(tokens[idx]);
+            state.maxDepth += tokens[idx].depth;
+          }
+          if (i >= start) {
+            parts.push(value2);
+            prevIndex = i;
+          }
+        }
+        const n = prevIndex !== void 0 ? prevIndex + 1 : start;
+        const value = input.slice(n);
+        parts.push(value);
+        if (opts.tokens && prevIndex && prevIndex + 1 < input.length) {
+          tokens[tokens.length - 1].value = value;
+          depth(tokens[tokens.length - 1]);
+          state.maxDepth += tokens[tokens.length - 1].depth;
+        }
+        state.slashes = slashes;
+        state.parts = parts;
+      }
+      return state;
+    };
+    module.exports = scan;
+  }
+});
+
+// node_modules/picomatch/lib/parse.js
+var require_parse2 = __commonJS({
+  "node_modules/picomatch/lib/parse.js"(exports, module) {
+    "use strict";
+    var constants4 = require_constants6();
+    var utils = require_utils2();
+    var {
+      MAX_LENGTH,
+      POSIX_REGEX_SOURCE,
+      REGEX_NON_SPECIAL_CHARS,
+      REGEX_SPECIAL_CHARS_BACKREF,
+      REPLACEMENTS
+    } = constants4;
+    var expandRange = (args, options2) => {
+      if (typeof options2.expandRange === "function") {
+        return options2.expandRange(...args, options2);
+      }
+      args.sort();
+      const value = `[${args.join("-")}]`;
+      try {
+        new RegExp(value);
+      } catch (ex) {
+        return args.map((v) => utils.escapeRegex(v)).join("..");
+      }
+      return value;
+    };
+    var syntaxError2 = (type, char) => {
+      return `Missing ${type}: "${char}" - use "\\\\${char}" to match literal characters`;
+    };
+    var splitTopLevel = (input) => {
+      const parts = [];
+      let bracket = 0;
+      let paren = 0;
+      let quote = 0;
+      let value = "";
+      let escaped = false;
+      for (const ch of input) {
+        if (escaped === true) {
+          value += ch;
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          value += ch;
+          escaped = true;
+          continue;
+        }
+        if (ch === '"') {
+          quote = quote === 1 ? 0 : 1;
+          value += ch;
+          continue;
+        }
+        if (quote === 0) {
+          if (ch === "[") {
+            bracket++;
+          } else if (ch === "]" && bracket > 0) {
+            bracket--;
+          } else if (bracket === 0) {
+            if (ch === "(") {
+              paren++;
+            } else if (ch === ")" && paren > 0) {
+              paren--;
+            } else if (ch === "|" && paren === 0) {
+              parts.push(value);
+              value = "";
+              continue;
+            }
+          }
+        }
+        value += ch;
+      }
+      parts.push(value);
+      return parts;
+    };
+    var isPlainBranch = (branch) => {
+      let escaped = false;
+      for (const ch of branch) {
+        if (escaped === true) {
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          escaped = true;
+          continue;
+        }
+        if (/[?*+@!()[\]{}]/.test(ch)) {
+          return false;
+        }
+      }
+      return true;
+    };
+    var normalizeSimpleBranch = (branch) => {
+      let value = branch.trim();
+      let changed = true;
+      while (changed === true) {
+        changed = false;
+        if (/^@\([^\\()[\]{}|]+\)$/.test(value)) {
+          value = value.slice(2, -1);
+          changed = true;
+        }
+      }
+      if (!isPlainBranch(value)) {
+        return;
+      }
+      return value.replace(/\\(.)/g, "$1");
+    };
+    var hasRepeatedCharPrefixOverlap = (branches) => {
+      const values = branches.map(normalizeSimpleBranch).filter(Boolean);
+      for (let i = 0; i < values.length; i++) {
+        for (let j = i + 1; j < values.length; j++) {
+          const a = values[i];
+          const b = values[j];
+          const char = a[0];
+          if (!char || a !== char.repeat(a.length) || b !== char.repeat(b.length)) {
+            continue;
+          }
+          if (a === b || a.startsWith(b) || b.startsWith(a)) {
+            return true;
+          }
+        }
+      }
+      return false;
+    };
+    var parseRepeatedExtglob = (pattern, requireEnd = true) => {
+      if (pattern[0] !== "+" && pattern[0] !== "*" || pattern[1] !== "(") {
+        return;
+      }
+      let bracket = 0;
+      let paren = 0;
+      let quote = 0;
+      let escaped = false;
+      for (let i = 1; i < pattern.length; i++) {
+        const ch = pattern[i];
+        if (escaped === true) {
+          escaped = false;
+          continue;
+        }
+        if (ch === "\\") {
+          escaped = true;
+          continue;
+        }
+        if (ch === '"') {
+          quote = quote === 1 ? 0 : 1;
+          continue;
+        }
+        if (quote === 1) {
+          continue;
+        }
+        if (ch === "[") {
+          bracket++;
+          continue;
+        }
+        if (ch === "]" && bracket > 0) {
+          bracket--;
+          continue;
+        }
+        if (bracket > 0) {
+          continue;
+        }
+        if (ch === "(") {
+          paren++;
+          continue;
+        }
+        if (ch === ")") {
+          paren--;
+          if (paren === 0) {
+            if (requireEnd === true && i !== pattern.length - 1) {
+              return;
+            }
+            return {
+              type: pattern[0],
+              body: pattern.slice(2, i),
+              end: i
+            };
+          }
+        }
+      }
+    };
+    var buildCharClassStar = (chars) => {
+      const source = chars.length === 1 ? utils.escapeRegex(chars[0]) : `[${chars.map((ch) => utils.escapeRegex(ch)).join("")}]`;
+      return `${source}*`;
+    };
+    var getStarExtglobSequenceChars = (pattern) => {
+      let index = 0;
+      const chars = [];
+      while (index < pattern.length) {
+        const match = parseRepeatedExtglob(pattern.slice(index), false);
+        if (!match || match.type !== "*") {
+          return;
+        }
+        const branches = splitTopLevel(match.body).map((branch2) => branch2.trim());
+        if (branches.length !== 1) {
+          return;
+        }
+        const branch = normalizeSimpleBranch(branches[0]);
+        if (!branch || branch.length !== 1) {
+          return;
+        }
+        chars.push(branch);
+        index += match.end + 1;
+      }
+      if (chars.length < 1) {
+        return;
+      }
+      return chars;
+    };
+    var repeatedExtglobRecursion = (pattern) => {
+      let depth = 0;
+      let value = pattern.trim();
+      let match = parseRepeatedExtglob(value);
+      while (match) {
+        depth++;
+        value = match.body.trim();
+        match = parseRepeatedExtglob(value);
+      }
+      return depth;
+    };
+    var analyzeRepeatedExtglob = (body, options2) => {
+      if (options2.maxExtglobRecursion === false) {
+        return { risky: false };
+      }
+      const max = typeof options2.maxExtglobRecursion === "number" ? options2.maxExtglobRecursion : constants4.DEFAULT_MAX_EXTGLOB_RECURSION;
+      const branches = splitTopLevel(body).map((branch) => branch.trim());
+      if (branches.length > 1) {
+        if (branches.some((branch) => branch === "") || branches.some((branch) => /^[*?]+$/.test(branch)) || hasRepeatedCharPrefixOverlap(branches)) {
+          return { risky: true };
+        }
+      }
+      const safeChars = [];
+      let sawStarSequence = false;
+      let combinable = true;
+      for (const branch of branches) {
+        const chars = getStarExtglobSequenceChars(branch);
+        if (chars) {
+          sawStarSequence = true;
+          safeChars.push(...chars);
+          continue;
+        }
+        const literal2 = normalizeSimpleBranch(branch);
+        if (literal2 && literal2.length === 1) {
+          safeChars.push(literal2);
+          continue;
+        }
+        combinable = false;
+        if (repeatedExtglobRecursion(branch) > max) {
+          return { risky: true };
+        }
+      }
+      if (sawStarSequence) {
+        return combinable ? { risky: true, safeOutput: buildCharClassStar([...new Set(safeChars)]) } : { risky: true };
+      }
+      return { risky: false };
+    };
+    var parse3 = (input, options2) => {
+      if (typeof input !== "string") {
+        throw new TypeError("Expected a string");
+      }
+      input = REPLACEMENTS[input] || input;
+      const opts = { ...options2 };
+      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+      let len = input.length;
+      if (len > max) {
+        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+      }
+      const bos = { type: "bos", value: "", output: opts.prepend || "" };
+      const tokens = [bos];
+      const capture = opts.capture ? "" : "?:";
+      const PLATFORM_CHARS = constants4.globChars(opts.windows);
+      const EXTGLOB_CHARS = constants4.extglobChars(PLATFORM_CHARS);
+      const {
+        DOT_LITERAL,
+        PLUS_LITERAL,
+        SLASH_LITERAL,
+        ONE_CHAR,
+        DOTS_SLASH,
+        NO_DOT,
+        NO_DOT_SLASH,
+        NO_DOTS_SLASH,
+        QMARK,
+        QMARK_NO_DOT,
+        STAR,
+        START_ANCHOR
+      } = PLATFORM_CHARS;
+      const globstar = (opts2) => {
+        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+      };
+      const nodot = opts.dot ? "" : NO_DOT;
+      const qmarkNoDot = opts.dot ? QMARK : QMARK_NO_DOT;
+      let star = opts.bash === true ? globstar(opts) : STAR;
+      if (opts.capture) {
+        star = `(${star})`;
+      }
+      if (typeof opts.noext === "boolean") {
+        opts.noextglob = opts.noext;
+      }
+      const state = {
+        input,
+        index: -1,
+        start: 0,
+        dot: opts.dot === true,
+        consumed: "",
+        output: "",
+        prefix: "",
+        backtrack: false,
+        negated: false,
+        brackets: 0,
+        braces: 0,
+        parens: 0,
+        quotes: 0,
+        globstar: false,
+        tokens
+      };
+      input = utils.removePrefix(input, state);
+      len = input.length;
+      const extglobs = [];
+      const braces = [];
+      const stack = [];
+      let prev = bos;
+      let value;
+      const eos = () => state.index === len - 1;
+      const peek = state.peek = (n = 1) => input[state.index + n];
+      const advance = state.advance = () => input[++state.index] || "";
+      const remaining = () => input.slice(state.index + 1);
+      const consume = (value2 = "", num = 0) => {
+        state.consumed += value2;
+        state.index += num;
+      };
+      const append = (token) => {
+        state.output += token.output != null ? token.output : token.value;
+        consume(token.value);
+      };
+      const negate = () => {
+        let count = 1;
+        while (peek() === "!" && (peek(2) !== "(" || peek(3) === "?")) {
+          advance();
+          state.start++;
+          count++;
+        }
+        if (count % 2 === 0) {
+          return false;
+        }
+        state.negated = true;
+        state.start++;
+        return true;
+      };
+      const increment = (type) => {
+        state[type]++;
+        stack.push(type);
+      };
+      const decrement = (type) => {
+        state[type]--;
+        stack.pop();
+      };
+      const push2 = (tok) => {
+        if (prev.type === "globstar") {
+          const isBrace = state.braces > 0 && (tok.type === "comma" || tok.type === "brace");
+          const isExtglob = tok.extglob === true || extglobs.length && (tok.type === "pipe" || tok.type === "paren");
+          if (tok.type !== "slash" && tok.type !== "paren" && !isBrace && !isExtglob) {
+            state.output = state.output.slice(0, -prev.output.length);
+            prev.type = "star";
+            prev.value = "*";
+            prev.output = star;
+            state.output += prev.output;
+          }
+        }
+        if (extglobs.length && tok.type !== "paren") {
+          extglobs[extglobs.length - 1].inner += tok.value;
+        }
+        if (tok.value || tok.output) append(tok);
+        if (prev && prev.type === "text" && tok.type === "text") {
+          prev.output = (prev.output || prev.value) + tok.value;
+          prev.value += tok.value;
+          return;
+        }
+        tok.prev = prev;
+        tokens.push(tok);
+        prev = tok;
+      };
+      const extglobOpen = (type, value2) => {
+        const token = { ...EXTGLOB_CHARS[value2], conditions: 1, inner: "" };
+        token.prev = prev;
+        token.parens = state.parens;
+        token.output = state.output;
+        token.startIndex = state.index;
+        token.tokensIndex = tokens.length;
+        const output = (opts.capture ? "(" : "") + token.open;
+        increment("parens");
+        push2({ type, value: value2, output: state.output ? "" : ONE_CHAR });
+        push2({ type: "paren", extglob: true, value: advance(), output });
+        extglobs.push(token);
+      };
+      const extglobClose = (token) => {
+        const literal2 = input.slice(token.startIndex, state.index + 1);
+        const body = input.slice(token.startIndex + 2, state.index);
+        const analysis = analyzeRepeatedExtglob(body, opts);
+        if ((token.type === "plus" || token.type === "star") && analysis.risky) {
+          const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
+          const open8 = tokens[token.tokensIndex];
+          open8.type = "text";
+          open8.value = literal2;
+          open8.output = safeOutput || utils.escapeRegex(literal2);
+          for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
+            tokens[i].value = "";
+            tokens[i].output = "";
+            delete tokens[i].suffix;
+          }
+          state.output = token.output + open8.output;
+          state.backtrack = true;
+          push2({ type: "paren", extglob: true, value, output: "" });
+          decrement("parens");
+          return;
+        }
+        let output = token.close + (opts.capture ? ")" : "");
+        let rest;
+        if (token.type === "negate") {
+          let extglobStar = star;
+          if (token.inner && token.inner.length > 1 && token.inner.includes("/")) {
+            extglobStar = globstar(opts);
+          }
+          if (extglobStar !== star || eos() || /^\)+$/.test(remaining())) {
+            output = token.close = `)$))${extglobStar}`;
+          }
+          if (token.inner.includes("*") && (rest = remaining()) && /^\.[^\\/.]+$/.test(rest)) {
+            const expression = parse3(rest, { ...options2, fastpaths: false }).output;
+            output = token.close = `)${expression})${extglobStar})`;
+          }
+          if (token.prev.type === "bos") {
+            state.negatedExtglob = true;
+          }
+        }
+        push2({ type: "paren", extglob: true, value, output });
+        decrement("parens");
+      };
+      if (opts.fastpaths !== false && !/(^[*!]|[/()[\]{}"])/.test(input)) {
+        let backslashes = false;
+        let output = input.replace(REGEX_SPECIAL_CHARS_BACKREF, (m, esc, chars, first, rest, index) => {
+          if (first === "\\") {
+            backslashes = true;
+            return m;
+          }
+          if (first === "?") {
+            if (esc) {
+              return esc + first + (rest ? QMARK.repeat(rest.length) : "");
+            }
+            if (index === 0) {
+              return qmarkNoDot + (rest ? QMARK.repeat(rest.length) : "");
+            }
+            return QMARK.repeat(chars.length);
+          }
+          if (first === ".") {
+            return DOT_LITERAL.repeat(chars.length);
+          }
+          if (first === "*") {
+            if (esc) {
+              return esc + first + (rest ? star : "");
+            }
+            return star;
+          }
+          return esc ? m : `\\${m}`;
+        });
+        if (backslashes === true) {
+          if (opts.unescape === true) {
+            output = output.replace(/\\/g, "");
+          } else {
+            output = output.replace(/\\+/g, (m) => {
+              return m.length % 2 === 0 ? "\\\\" : m ? "\\" : "";
+            });
+          }
+        }
+        if (output === input && opts.contains === true) {
+          state.output = input;
+          return state;
+        }
+        state.output = utils.wrapOutput(output, state, options2);
+        return state;
+      }
+      while (!eos()) {
+        value = advance();
+        if (value === "\0") {
+          continue;
+        }
+        if (value === "\\") {
+          const next = peek();
+          if (next === "/" && opts.bash !== true) {
+            continue;
+          }
+          if (next === "." || next === ";") {
+            continue;
+          }
+          if (!next) {
+            value += "\\";
+            push2({ type: "text", value });
+            continue;
+          }
+          const match = /^\\+/.exec(remaining());
+          let slashes = 0;
+          if (match && match[0].length > 2) {
+            slashes = match[0].length;
+            state.index += slashes;
+            if (slashes % 2 !== 0) {
+              value += "\\";
+            }
+          }
+          if (opts.unescape === true) {
+            value = advance();
+          } else {
+            value += advance();
+          }
+          if (state.brackets === 0) {
+            push2({ type: "text", value });
+            continue;
+          }
+        }
+        if (state.brackets > 0 && (value !== "]" || prev.value === "[" || prev.value === "[^")) {
+          if (opts.posix !== false && value === ":") {
+            const inner = prev.value.slice(1);
+            if (inner.includes("[")) {
+              prev.posix = true;
+              if (inner.includes(":")) {
+                const idx = prev.value.lastIndexOf("[");
+                const pre = prev.value.slice(0, idx);
+                const rest2 = prev.value.slice(idx + 2);
+                const posix12 = POSIX_REGEX_SOURCE[rest2];
+                if (posix12) {
+                  prev.value = pre + posix12;
+                  state.backtrack = true;
+                  advance();
+                  if (!bos.output && tokens.indexOf(prev) === 1) {
+                    bos.output = ONE_CHAR;
+                  }
+                  continue;
+                }
+              }
+            }
+          }
+          if (value === "[" && peek() !== ":" || value === "-" && peek() === "]") {
+            value = `\\${value}`;
+          }
+          if (value === "]" && (prev.value === "[" || prev.value === "[^")) {
+            value = `\\${value}`;
+          }
+          if (opts.posix === true && value === "!" && prev.value === "[") {
+            value = "^";
+          }
+          prev.value += value;
+          append({ value });
+          continue;
+        }
+        if (state.quotes === 1 && value !== '"') {
+          value = utils.escapeRegex(value);
+          prev.value += value;
+          append({ value });
+          continue;
+        }
+        if (value === '"') {
+          state.quotes = state.quotes === 1 ? 0 : 1;
+          if (opts.keepQuotes === true) {
+            push2({ type: "text", value });
+          }
+          continue;
+        }
+        if (value === "(") {
+          increment("parens");
+          push2({ type: "paren", value });
+          continue;
+        }
+        if (value === ")") {
+          if (state.parens === 0 && opts.strictBrackets === true) {
+            throw new SyntaxError(syntaxError2("opening", "("));
+          }
+          const extglob = extglobs[extglobs.length - 1];
+          if (extglob && state.parens === extglob.parens + 1) {
+            extglobClose(extglobs.pop());
+            continue;
+          }
+          push2({ type: "paren", value, output: state.parens ? ")" : "\\)" });
+          decrement("parens");
+          continue;
+        }
+        if (value === "[") {
+          if (opts.nobracket === true || !remaining().includes("]")) {
+            if (opts.nobracket !== true && opts.strictBrackets === true) {
+              throw new SyntaxError(syntaxError2("closing", "]"));
+            }
+            value = `\\${value}`;
+          } else {
+            increment("brackets");
+          }
+          push2({ type: "bracket", value });
+          continue;
+        }
+        if (value === "]") {
+          if (opts.nobracket === true || prev && prev.type === "bracket" && prev.value.length === 1) {
+            push2({ type: "text", value, output: `\\${value}` });
+            continue;
+          }
+          if (state.brackets === 0) {
+            if (opts.strictBrackets === true) {
+              throw new SyntaxError(syntaxError2("opening", "["));
+            }
+            push2({ type: "text", value, output: `\\${value}` });
+            continue;
+          }
+          decrement("brackets");
+          const prevValue = prev.value.slice(1);
+          if (prev.posix !== true && prevValue[0] === "^" && !prevValue.includes("/")) {
+            value = `/${value}`;
+          }
+          prev.value += value;
+          append({ value });
+          if (opts.literalBrackets === false || utils.hasRegexChars(prevValue)) {
+            continue;
+          }
+          const escaped = utils.escapeRegex(prev.value);
+          state.output = state.output.slice(0, -prev.value.length);
+          if (opts.literalBrackets === true) {
+            state.output += escaped;
+            prev.value = escaped;
+            continue;
+          }
+          prev.value = `(${capture}${escaped}|${prev.value})`;
+          state.output += prev.value;
+          continue;
+        }
+        if (value === "{" && opts.nobrace !== true) {
+          increment("braces");
+          const open8 = {
+            type: "brace",
+            value,
+            output: "(",
+            outputIndex: state.output.length,
+            tokensIndex: state.tokens.length
+          };
+          braces.push(open8);
+          push2(open8);
+          continue;
+        }
+        if (value === "}") {
+          const brace = braces[braces.length - 1];
+          if (opts.nobrace === true || !brace) {
+            push2({ type: "text", value, output: value });
+            continue;
+          }
+          let output = ")";
+          if (brace.dots === true) {
+            const arr = tokens.slice();
+            const range = [];
+            for (let i = arr.length - 1; i >= 0; i--) {
+              tokens.pop();
+              if (arr[i].type === "brace") {
+                break;
+              }
+              if (arr[i].type !== "dots") {
+                range.unshift(arr[i].value);
+              }
+            }
+            output = expandRange(range, opts);
+            state.backtrack = true;
+          }
+          if (brace.comma !== true && brace.dots !== true) {
+            const out = state.output.slice(0, brace.outputIndex);
+            const toks = state.tokens.slice(brace.tokensIndex);
+            brace.value = brace.output = "\\{";
+            value = output = "\\}";
+            state.output = out;
+            for (const t of toks) {
+              state.output += t.output || t.value;
+            }
+          }
+          push2({ type: "brace", value, output });
+          decrement("braces");
+          braces.pop();
+          continue;
+        }
+        if (value === "|") {
+          if (extglobs.length > 0) {
+            extglobs[extglobs.length - 1].conditions++;
+          }
+          push2({ type: "text", value });
+          continue;
+        }
+        if (value === ",") {
+          let output = value;
+          const brace = braces[braces.length - 1];
+          if (brace && stack[stack.length - 1] === "braces") {
+            brace.comma = true;
+            output = "|";
+          }
+          push2({ type: "comma", value, output });
+          continue;
+        }
+        if (value === "/") {
+          if (prev.type === "dot" && state.index === state.start + 1) {
+            state.start = state.index + 1;
+            state.consumed = "";
+            state.output = "";
+            tokens.pop();
+            prev = bos;
+            continue;
+          }
+          push2({ type: "slash", value, output: SLASH_LITERAL });
+          continue;
+        }
+        if (value === ".") {
+          if (state.braces > 0 && prev.type === "dot") {
+            if (prev.value === ".") prev.output = DOT_LITERAL;
+            const brace = braces[braces.length - 1];
+            prev.type = "dots";
+            prev.output += value;
+            prev.value += value;
+            brace.dots = true;
+            continue;
+          }
+          if (state.braces + state.parens === 0 && prev.type !== "bos" && prev.type !== "slash") {
+            push2({ type: "text", value, output: DOT_LITERAL });
+            continue;
+          }
+          push2({ type: "dot", value, output: DOT_LITERAL });
+          continue;
+        }
+        if (value === "?") {
+          const isGroup = prev && prev.value === "(";
+          if (!isGroup && opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            extglobOpen("qmark", value);
+            continue;
+          }
+          if (prev && prev.type === "paren") {
+            const next = peek();
+            let output = value;
+            if (prev.value === "(" && !/[!=<:]/.test(next) || next === "<" && !/<([!=]|\w+>)/.test(remaining())) {
+              output = `\\${value}`;
+            }
+            push2({ type: "text", value, output });
+            continue;
+          }
+          if (opts.dot !== true && (prev.type === "slash" || prev.type === "bos")) {
+            push2({ type: "qmark", value, output: QMARK_NO_DOT });
+            continue;
+          }
+          push2({ type: "qmark", value, output: QMARK });
+          continue;
+        }
+        if (value === "!") {
+          if (opts.noextglob !== true && peek() === "(") {
+            if (peek(2) !== "?" || !/[!=<:]/.test(peek(3))) {
+              extglobOpen("negate", value);
+              continue;
+            }
+          }
+          if (opts.nonegate !== true && state.index === 0) {
+            negate();
+            continue;
+          }
+        }
+        if (value === "+") {
+          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            extglobOpen("plus", value);
+            continue;
+          }
+          if (prev && prev.value === "(" || opts.regex === false) {
+            push2({ type: "plus", value, output: PLUS_LITERAL });
+            continue;
+          }
+          if (prev && (prev.type === "bracket" || prev.type === "paren" || prev.type === "brace") || state.parens > 0) {
+            push2({ type: "plus", value });
+            continue;
+          }
+          push2({ type: "plus", value: PLUS_LITERAL });
+          continue;
+        }
+        if (value === "@") {
+          if (opts.noextglob !== true && peek() === "(" && peek(2) !== "?") {
+            push2({ type: "at", extglob: true, value, output: "" });
+            continue;
+          }
+          push2({ type: "text", value });
+          continue;
+        }
+        if (value !== "*") {
+          if (value === "$" || value === "^") {
+            value = `\\${value}`;
+          }
+          const match = REGEX_NON_SPECIAL_CHARS.exec(remaining());
+          if (match) {
+            value += match[0];
+            state.index += match[0].length;
+          }
+          push2({ type: "text", value });
+          continue;
+        }
+        if (prev && (prev.type === "globstar" || prev.star === true)) {
+          prev.type = "star";
+          prev.star = true;
+          prev.value += value;
+          prev.output = star;
+          state.backtrack = true;
+          state.globstar = true;
+          consume(value);
+          continue;
+        }
+        let rest = remaining();
+        if (opts.noextglob !== true && /^\([^?]/.test(rest)) {
+          extglobOpen("star", value);
+          continue;
+        }
+        if (prev.type === "star") {
+          if (opts.noglobstar === true) {
+            consume(value);
+            continue;
+          }
+          const prior = prev.prev;
+          const before = prior.prev;
+          const isStart = prior.type === "slash" || prior.type === "bos";
+          const afterStar = before && (before.type === "star" || before.type === "globstar");
+          if (opts.bash === true && (!isStart || rest[0] && rest[0] !== "/")) {
+            push2({ type: "star", value, output: "" });
+            continue;
+          }
+          const isBrace = state.braces > 0 && (prior.type === "comma" || prior.type === "brace");
+          const isExtglob = extglobs.length && (prior.type === "pipe" || prior.type === "paren");
+          if (!isStart && prior.type !== "paren" && !isBrace && !isExtglob) {
+            push2({ type: "star", value, output: "" });
+            continue;
+          }
+          while (rest.slice(0, 3) === "/**") {
+            const after = input[state.index + 4];
+            if (after && after !== "/") {
+              break;
+            }
+            rest = rest.slice(3);
+            consume("/**", 3);
+          }
+          const isEnd = eos() || state.parens > 0 && rest === ")".repeat(state.parens) && !extglobs.some((extglob) => extglob.type === "negate");
+          if (prior.type === "bos" && eos()) {
+            prev.type = "globstar";
+            prev.value += value;
+            prev.output = globstar(opts);
+            state.output = prev.output;
+            state.globstar = true;
+            consume(value);
+            continue;
+          }
+          if (prior.type === "slash" && prior.prev.type !== "bos" && !afterStar && isEnd) {
+            state.output = state.output.slice(0, -(prior.output + prev.output).length);
+            prior.output = `(?:${prior.output}`;
+            prev.type = "globstar";
+            prev.output = globstar(opts) + (opts.strictSlashes ? ")" : "|$)");
+            prev.value += value;
+            state.globstar = true;
+            state.output += prior.output + prev.output;
+            consume(value);
+            continue;
+          }
+          if (prior.type === "slash" && prior.prev.type !== "bos" && rest[0] === "/") {
+            const end = rest[1] !== void 0 ? "|$" : "";
+            state.output = state.output.slice(0, -(prior.output + prev.output).length);
+            prior.output = `(?:${prior.output}`;
+            prev.type = "globstar";
+            prev.output = `${globstar(opts)}${SLASH_LITERAL}|${SLASH_LITERAL}${end})`;
+            prev.value += value;
+            state.output += prior.output + prev.output;
+            state.globstar = true;
+            consume(value + advance());
+            push2({ type: "slash", value: "/", output: "" });
+            continue;
+          }
+          if (prior.type === "bos" && rest[0] === "/") {
+            prev.type = "globstar";
+            prev.value += value;
+            prev.output = `(?:^|${SLASH_LITERAL}|${globstar(opts)}${SLASH_LITERAL})`;
+            state.output = prev.output;
+            state.globstar = true;
+            consume(value + advance());
+            push2({ type: "slash", value: "/", output: "" });
+            continue;
+          }
+          state.output = state.output.slice(0, -prev.output.length);
+          prev.type = "globstar";
+          prev.output = globstar(opts);
+          prev.value += value;
+          state.output += prev.output;
+          state.globstar = true;
+          consume(value);
+          continue;
+        }
+        const token = { type: "star", value, output: star };
+        if (opts.bash === true) {
+          token.output = ".*?";
+          if (prev.type === "bos" || prev.type === "slash") {
+            token.output = nodot + token.output;
+          }
+          push2(token);
+          continue;
+        }
+        if (prev && (prev.type === "bracket" || prev.type === "paren") && opts.regex === true) {
+          token.output = value;
+          push2(token);
+          continue;
+        }
+        if (state.index === state.start || prev.type === "slash" || prev.type === "dot") {
+          if (prev.type === "dot") {
+            state.output += NO_DOT_SLASH;
+            prev.output += NO_DOT_SLASH;
+          } else if (opts.dot === true) {
+            state.output += NO_DOTS_SLASH;
+            prev.output += NO_DOTS_SLASH;
+          } else {
+            state.output += nodot;
+            prev.output += nodot;
+          }
+          if (peek() !== "*") {
+            state.output += ONE_CHAR;
+            prev.output += ONE_CHAR;
+          }
+        }
+        push2(token);
+      }
+      while (state.brackets > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError2("closing", "]"));
+        state.output = utils.escapeLast(state.output, "[");
+        decrement("brackets");
+      }
+      while (state.parens > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError2("closing", ")"));
+        state.output = utils.escapeLast(state.output, "(");
+        decrement("parens");
+      }
+      while (state.braces > 0) {
+        if (opts.strictBrackets === true) throw new SyntaxError(syntaxError2("closing", "}"));
+        state.output = utils.escapeLast(state.output, "{");
+        decrement("braces");
+      }
+      if (opts.strictSlashes !== true && (prev.type === "star" || prev.type === "bracket")) {
+        push2({ type: "maybe_slash", value: "", output: `${SLASH_LITERAL}?` });
+      }
+      if (state.backtrack === true) {
+        state.output = "";
+        for (const token of state.tokens) {
+          state.output += token.output != null ? token.output : token.value;
+          if (token.suffix) {
+            state.output += token.suffix;
+          }
+        }
+      }
+      return state;
+    };
+    parse3.fastpaths = (input, options2) => {
+      const opts = { ...options2 };
+      const max = typeof opts.maxLength === "number" ? Math.min(MAX_LENGTH, opts.maxLength) : MAX_LENGTH;
+      const len = input.length;
+      if (len > max) {
+        throw new SyntaxError(`Input length: ${len}, exceeds maximum allowed length: ${max}`);
+      }
+      input = REPLACEMENTS[input] || input;
+      const {
+        DOT_LITERAL,
+        SLASH_LITERAL,
+        ONE_CHAR,
+        DOTS_SLASH,
+        NO_DOT,
+        NO_DOTS,
+        NO_DOTS_SLASH,
+        STAR,
+        START_ANCHOR
+      } = constants4.globChars(opts.windows);
+      const nodot = opts.dot ? NO_DOTS : NO_DOT;
+      const slashDot = opts.dot ? NO_DOTS_SLASH : NO_DOT;
+      const capture = opts.capture ? "" : "?:";
+      const state = { negated: false, prefix: "" };
+      let star = opts.bash === true ? ".*?" : STAR;
+      if (opts.capture) {
+        star = `(${star})`;
+      }
+      const globstar = (opts2) => {
+        if (opts2.noglobstar === true) return star;
+        return `(${capture}(?:(?!${START_ANCHOR}${opts2.dot ? DOTS_SLASH : DOT_LITERAL}).)*?)`;
+      };
+      const create = (str2) => {
+        switch (str2) {
+          case "*":
+            return `${nodot}${ONE_CHAR}${star}`;
+          case ".*":
+            return `${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "*.*":
+            return `${nodot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "*/*":
+            return `${nodot}${star}${SLASH_LITERAL}${ONE_CHAR}${slashDot}${star}`;
+          case "**":
+            return nodot + globstar(opts);
+          case "**/*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${ONE_CHAR}${star}`;
+          case "**/*.*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${slashDot}${star}${DOT_LITERAL}${ONE_CHAR}${star}`;
+          case "**/.*":
+            return `(?:${nodot}${globstar(opts)}${SLASH_LITERAL})?${DOT_LITERAL}${ONE_CHAR}${star}`;
+          default: {
+            const match = /^(.*?)\.(\w+)$/.exec(str2);
+            if (!match) return;
+            const source2 = create(match[1]);
+            if (!source2) return;
+            return source2 + DOT_LITERAL + match[2];
+          }
+        }
+      };
+      const output = utils.removePrefix(input, state);
+      let source = create(output);
+      if (source && opts.strictSlashes !== true) {
+        source += `${SLASH_LITERAL}?`;
+      }
+      return source;
+    };
+    module.exports = parse3;
+  }
+});
+
+// node_modules/picomatch/lib/picomatch.js
+var require_picomatch = __commonJS({
+  "node_modules/picomatch/lib/picomatch.js"(exports, module) {
+    "use strict";
+    var scan = require_scan();
+    var parse3 = require_parse2();
+    var utils = require_utils2();
+    var constants4 = require_constants6();
+    var isObject = (val) => val && typeof val === "object" && !Array.isArray(val);
+    var picomatch2 = (glob, options2, returnState = false) => {
+      if (Array.isArray(glob)) {
+        const fns = glob.map((input) => picomatch2(input, options2, returnState));
+        const arrayMatcher = (str2) => {
+          for (const isMatch of fns) {
+            const state2 = isMatch(str2);
+            if (state2) return state2;
+          }
+          return false;
+        };
+        return arrayMatcher;
+      }
+      const isState = isObject(glob) && glob.tokens && glob.input;
+      if (glob === "" || typeof glob !== "string" && !isState) {
+        throw new TypeError("Expected pattern to be a non-empty string");
+      }
+      const opts = options2 || {};
+      const posix12 = opts.windows;
+      const regex = isState ? picomatch2.compileRe(glob, options2) : picomatch2.makeRe(glob, options2, false, true);
+      const state = regex.state;
+      delete regex.state;
+      let isIgnored = () => false;
+      if (opts.ignore) {
+        const ignoreOpts = { ...options2, ignore: null, onMatch: null, onResult: null };
+        isIgnored = picomatch2(opts.ignore, ignoreOpts, returnState);
+      }
+      const matcher = (input, returnObject = false) => {
+        const { isMatch, match, output } = picomatch2.test(input, regex, options2, { glob, posix: posix12 });
+        const result = { glob, state, regex, posix: posix12, input, output, match, isMatch };
+        if (typeof opts.onResult === "function") {
+          opts.onResult(result);
+        }
+        if (isMatch === false) {
+          result.isMatch = false;
+          return returnObject ? result : false;
+        }
+        if (isIgnored(input)) {
+          if (typeof opts.onIgnore === "function") {
+            opts.onIgnore(result);
+          }
+          result.isMatch = false;
+          return returnObject ? result : false;
+        }
+        if (typeof opts.onMatch === "function") {
+          opts.onMatch(result);
+        }
+        return returnObject ? result : true;
+      };
+      if (returnState) {
+        matcher.state = state;
+      }
+      return matcher;
+    };
+    picomatch2.test = (input, regex, options2, { glob, posix: posix12 } = {}) => {
+      if (typeof input !== "string") {
+        throw new TypeError("Expected input to be a string");
+      }
+      if (input === "") {
+        return { isMatch: false, output: "" };
+      }
+      const opts = options2 || {};
+      const format = opts.format || (posix12 ? utils.toPosixSlashes : null);
+      let match = input === glob;
+      let output = match && format ? format(input) : input;
+      if (match === false) {
+        output = format ? format(input) : input;
+        match = output === glob;
+      }
+      if (match === false || opts.capture === true) {
+        if (opts.matchBase === true || opts.basename === true) {
+          match = picomatch2.matchBase(input, regex, options2, posix12);
+        } else {
+          match = regex.exec(output);
+        }
+      }
+      return { isMatch: Boolean(match), match, output };
+    };
+    picomatch2.matchBase = (input, glob, options2, posix12 = options2 && options2.windows) => {
+      const regex = glob instanceof RegExp ? glob : picomatch2.makeRe(glob, options2);
+      return regex.test(utils.basename(input, { windows: posix12 }));
+    };
+    picomatch2.isMatch = (str2, patterns, options2) => picomatch2(patterns, options2)(str2);
+    picomatch2.parse = (pattern, options2) => {
+      if (Array.isArray(pattern)) return pattern.map((p) => picomatch2.parse(p, options2));
+      return parse3(pattern, { ...options2, fastpaths: false });
+    };
+    picomatch2.scan = (input, options2) => scan(input, options2);
+    picomatch2.compileRe = (state, options2, returnOutput = false, returnState = false) => {
+      if (returnOutput === true) {
+        return state.output;
+      }
+      const opts = options2 || {};
+      const prepend = opts.contains ? "" : "^";
+      const append = opts.contains ? "" : "$";
+      let source = `${prepend}(?:${state.output})${append}`;
+      if (state && state.negated === true) {
+        source = `^(?!${source}).*$`;
+      }
+      const regex = picomatch2.toRegex(source, options2);
+      if (returnState === true) {
+        regex.state = state;
+      }
+      return regex;
+    };
+    picomatch2.makeRe = (input, options2 = {}, returnOutput = false, returnState = false) => {
+      if (!input || typeof input !== "string") {
+        throw new TypeError("Expected a non-empty string");
+      }
+      let parsed = { negated: false, fastpaths: true };
+      if (options2.fastpaths !== false && (input[0] === "." || input[0] === "*")) {
+        parsed.output = parse3.fastpaths(input, options2);
+      }
+      if (!parsed.output) {
+        parsed = parse3(input, options2);
+      }
+      return picomatch2.compileRe(parsed, options2, returnOutput, returnState);
+    };
+    picomatch2.toRegex = (source, options2) => {
+      try {
+        const opts = options2 || {};
+        return new RegExp(source, opts.flags || (opts.nocase ? "i" : ""));
+      } catch (err) {
+        if (options2 && options2.debug === true) throw err;
+        return /$^/;
+      }
+    };
+    picomatch2.constants = constants4;
+    module.exports = picomatch2;
+  }
+});
+
+// node_modules/picomatch/index.js
+var require_picomatch2 = __commonJS({
+  "node_modules/picomatch/index.js"(exports, module) {
+    "use strict";
+    var pico = require_picomatch();
+    var utils = require_utils2();
+    function picomatch2(glob, options2, returnState = false) {
+      if (options2 && (options2.windows === null || options2.windows === void 0)) {
+        options2 = { ...options2, windows: utils.isWindows() };
+      }
+      return pico(glob, options2, returnState);
+    }
+    Object.assign(picomatch2, pico);
+    module.exports = picomatch2;
+  }
+});
+
+// coordinator/context/selection.ts
+function selectFromContext(ctx, source, excludes = []) {
+  const entries = ctx.entries();
+  const cleaned = cleanContextPath(source);
+  let roots;
+  if (hasWildcard(cleaned)) {
+    const match = (0, import_picomatch.default)(cleaned, { dot: true, noextglob: true, nobrace: true });
+    roots = [...entries.keys()].filter((p) => match(p));
+  } else {
+    const resolved = cleaned === "" ? "" : ctx.resolveInside(cleaned);
+    if (resolved !== "" && !entries.has(resolved)) {
+      const ignored = ctx.ignore.ignores(cleaned);
+      throw new ContextError(
+        ignored ? `${source}: excluded by ${ctx.ignoreFile ?? ".dockerignore"}` : `${source}: not found in build context ${ctx.root}`
+      );
+    }
+    roots = [resolved];
+  }
+  const excluded = excludes.length > 0 ? new IgnoreRules(excludes) : void 0;
+  const selected = /* @__PURE__ */ new Map();
+  for (const root of roots) {
+    for (const path of ctx.subtree(root)) {
+      if (excluded) {
+        const rel = root === "" ? path : path === root ? path.slice(path.lastIndexOf("/") + 1) : path.slice(root.length + 1);
+        if (excluded.ignores(rel)) continue;
+      }
+      selected.set(path, entries.get(path));
+    }
+  }
+  const ordered = roots.length === 1 ? [...selected.values()] : [...selected.values()].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  const lines = ordered.map(
+    (e) => `${e.path}\0${e.type}\0${e.mode.toString(8)}\0${e.uid}\0${e.gid}\0${e.size}\0${e.linkTarget ?? ""}\0${e.type === "file" ? ctx.fileDigest(e.path) : ""}`
+  );
+  return { source, roots, paths: ordered.map((e) => e.path), checksum: sha256(lines.join("\n")) };
+}
+function selectionChecksum(ctx, source, excludes = []) {
+  return ctx.rememberedChecksum(JSON.stringify([source, excludes]), () => selectFromContext(ctx, source, excludes).checksum);
+}
+function contextFileMap(ctx, include, exclude) {
+  const map = {};
+  const entries = ctx.entries();
+  for (const src of include.length === 0 ? ["."] : include) {
+    for (const path of selectFromContext(ctx, src, exclude).paths) {
+      const e = entries.get(path);
+      map[path] = [e.type, e.mode.toString(8), e.uid, e.gid, e.size, e.linkTarget ?? "", e.type === "file" ? ctx.fileDigest(path) : ""].join(":");
+    }
+  }
+  return map;
+}
+var import_picomatch, hasWildcard;
+var init_selection = __esm({
+  "coordinator/context/selection.ts"() {
+    "use strict";
+    import_picomatch = __toESM(require_picomatch2(), 1);
+    init_digest();
+    init_build_context();
+    init_ignore_rules();
+    hasWildcard = (s) => /[*?[]/.test(s);
+  }
+});
+
 // coordinator/plan/graph.ts
 function keyStep(draft) {
   const key = digestOf({ v: 1, ...draft });
@@ -31984,6 +26213,134 @@ var init_graph = __esm({
         return [...this.byKey.values()];
       }
     };
+  }
+});
+
+// worker/file/file-mode.ts
+function parseChmod(value) {
+  if (/^[0-9]/.test(value)) {
+    if (!/^[0-7]+$/.test(value) || parseInt(value, 8) > 4095) throw octalError(value);
+    return { kind: "octal", mode: parseInt(value, 8) };
+  }
+  const ops = [];
+  let s = value;
+  const push2 = (op, who, perm) => {
+    const bits = who !== 0 ? who & perm : perm;
+    ops.push(op === "X" ? { op: "setX", bits } : { op: op === "+" ? "set" : "clear", bits });
+  };
+  const assign = (who, perm) => {
+    ops.push({ op: "clear", bits: who !== 0 ? who : STANDARD });
+    push2("+", who, perm);
+  };
+  for (; ; ) {
+    let who = 0;
+    for (; ; ) {
+      if (s === "") throw syntaxError(value);
+      const c = s[0];
+      if (c === "a") who |= STANDARD;
+      else if (c === "u") who |= SUID | USER;
+      else if (c === "g") who |= SGID | GROUP;
+      else if (c === "o") who |= OTHER;
+      else break;
+      s = s.slice(1);
+    }
+    for (; ; ) {
+      const op = s[0];
+      s = s.slice(1);
+      if (op !== "+" && op !== "-" && op !== "=") throw syntaxError(value);
+      who &= ~STICKY;
+      let perm = 0;
+      let permX = 0;
+      let assigned = false;
+      for (; ; s = s.slice(1)) {
+        const c = s[0];
+        if (c === "r") perm |= READ;
+        else if (c === "w") perm |= WRITE;
+        else if (c === "x") perm |= EXEC;
+        else if (c === "X") {
+          if (op === "-") perm |= EXEC;
+          else permX = EXEC;
+        } else if (c === "s") {
+          if (who === 0 || (who & ~OTHER) !== 0) perm |= SUID | SGID;
+        } else if (c === "t") {
+          if (who === 0 || (who & ~OTHER) !== 0) {
+            who |= STICKY;
+            perm |= STICKY;
+          }
+        } else if (c === "u" || c === "g" || c === "o") {
+          if (perm !== 0) {
+            if (op === "=") assign(who, perm);
+            else push2(op, who, perm);
+            perm = 0;
+          }
+          if (op === "=") assigned = true;
+          if (permX !== 0) {
+            push2("X", who, permX);
+            permX = 0;
+          }
+          const to = who !== 0 ? [256, 32, 4].filter((r) => who & r).map((r) => r === 256 ? 6 : r === 32 ? 3 : 0) : [6, 3, 0];
+          ops.push({ op: "copy", from: c === "u" ? 6 : c === "g" ? 3 : 0, to, clear: op !== "+", set: op !== "-" });
+        } else {
+          if (perm !== 0 || op === "=" && !assigned) {
+            if (op === "=") assign(who, perm);
+            else push2(op, who, perm);
+          }
+          if (permX !== 0) push2("X", who, permX);
+          break;
+        }
+      }
+      if (s === "" || s[0] === ",") break;
+    }
+    if (s === "") return { kind: "symbolic", ops };
+    s = s.slice(1);
+  }
+}
+function createdDirMode(chmod9) {
+  return chmod9?.kind === "octal" ? chmod9.mode & 511 : 493;
+}
+function applyChmod(chmod9, mode2, isDir) {
+  if (chmod9.kind === "octal") return chmod9.mode;
+  const original = mode2 & 4095;
+  let m = original;
+  for (const o of chmod9.ops) {
+    switch (o.op) {
+      case "set":
+        m |= o.bits;
+        break;
+      case "clear":
+        m &= ~o.bits;
+        break;
+      case "setX":
+        if (isDir || (original & EXEC) !== 0) m |= o.bits;
+        break;
+      case "copy": {
+        const value = m >> o.from & 7;
+        if (o.clear) for (const sh of o.to) m &= ~((o.set ? 7 : value) << sh);
+        if (o.set) for (const sh of o.to) m |= value << sh;
+        break;
+      }
+    }
+  }
+  return m & 4095;
+}
+var ChmodError, SUID, SGID, STICKY, USER, GROUP, OTHER, READ, WRITE, EXEC, STANDARD, octalError, syntaxError;
+var init_file_mode = __esm({
+  "worker/file/file-mode.ts"() {
+    "use strict";
+    ChmodError = class extends Error {
+    };
+    SUID = 2048;
+    SGID = 1024;
+    STICKY = 512;
+    USER = 448;
+    GROUP = 56;
+    OTHER = 7;
+    READ = 292;
+    WRITE = 146;
+    EXEC = 73;
+    STANDARD = SUID | SGID | USER | GROUP | OTHER;
+    octalError = (s) => new ChmodError(`invalid --chmod=${s}: it should be an octal mode between 0 and 07777, or a symbolic one such as u+x,go-w`);
+    syntaxError = (s) => new ChmodError(`invalid --chmod=${s}: expected an octal mode such as 0755 or a symbolic one such as u+x,go-w`);
   }
 });
 
@@ -32074,7 +26431,7 @@ var init_config_values = __esm({
 });
 
 // coordinator/plan/git-ref.ts
-import { posix as posix9 } from "node:path";
+import { posix as posix2 } from "node:path";
 function parseGitRef(src) {
   if (src.startsWith("./") || src.startsWith("../") || src.startsWith("github.com/")) return void 0;
   let remote;
@@ -32112,7 +26469,7 @@ function parseGitRef(src) {
   return parsed;
 }
 function cleanSubdir(s) {
-  return posix9.join("/", s).slice(1).replace(/\/+$/, "");
+  return posix2.join("/", s).slice(1).replace(/\/+$/, "");
 }
 function parseBool(key, value) {
   if (value === void 0) return true;
@@ -32285,7 +26642,7 @@ var init_gc = __esm({
 });
 
 // coordinator/plan/run-mounts.ts
-import { posix as posix10 } from "node:path";
+import { posix as posix3 } from "node:path";
 function csvFields(text) {
   const fields2 = [];
   let cur = "";
@@ -32320,7 +26677,7 @@ function parseNumber(key, value, radix) {
   return parseInt(value, radix);
 }
 function cleanPath(p) {
-  const n = posix10.normalize(p);
+  const n = posix3.normalize(p);
   return n.length > 1 && n.endsWith("/") ? n.slice(0, -1) : n;
 }
 function parseMount(text, workdir) {
@@ -32347,7 +26704,7 @@ function parseMount(text, workdir) {
     return v;
   };
   const written = str2("target");
-  const inWorkdir = (t) => t.startsWith("/") ? posix10.normalize(t) : posix10.join("/", workdir, t);
+  const inWorkdir = (t) => t.startsWith("/") ? posix3.normalize(t) : posix3.join("/", workdir, t);
   const target = written === void 0 ? void 0 : inWorkdir(written);
   const mountTarget = () => {
     const t = inWorkdir(written ?? "");
@@ -32381,7 +26738,7 @@ function parseMount(text, workdir) {
     }
     case "secret": {
       const env = str2("env");
-      const secretId = str2("id") ?? (target ? posix10.basename(target) : void 0);
+      const secretId = str2("id") ?? (target ? posix3.basename(target) : void 0);
       if (!secretId) throw new Error("--mount type=secret needs an id, e.g. id=mysecret");
       const required = opts.has("required") ? parseBool2("required", opts.get("required")) : false;
       const fileTarget = target ?? (env === void 0 ? `/run/secrets/${secretId}` : void 0);
@@ -32410,7 +26767,7 @@ var init_run_mounts = __esm({
 });
 
 // coordinator/plan/stage-lowering.ts
-import { posix as posix11 } from "node:path";
+import { posix as posix4 } from "node:path";
 function urlFileName(url) {
   const name = new URL(url).pathname.split("/").filter(Boolean).at(-1);
   return name ? decodeURIComponent(name) : "__unnamed__";
@@ -32423,9 +26780,9 @@ function singleHeredoc(line) {
   }
 }
 function workingDir(current, path) {
-  const parent = current.startsWith("/") ? current : posix11.resolve("/", current);
+  const parent = current.startsWith("/") ? current : posix4.resolve("/", current);
   if (path === "") return parent;
-  return path.startsWith("/") ? path : posix11.resolve(parent, path);
+  return path.startsWith("/") ? path : posix4.resolve(parent, path);
 }
 var HEREDOC_SCRIPT_DIR, isUrl, StageLowerer;
 var init_stage_lowering = __esm({
@@ -32659,7 +27016,7 @@ var init_stage_lowering = __esm({
           const first = heredocs[0];
           const content = first.chomp ? chompHeredocContent(first.content) : first.content;
           if (this.state.platform.os !== "windows" && content.startsWith("#!")) {
-            return { script: posix11.join(HEREDOC_SCRIPT_DIR, first.name), scriptFile: { name: first.name, content } };
+            return { script: posix4.join(HEREDOC_SCRIPT_DIR, first.name), scriptFile: { name: first.name, content } };
           }
           return { script: content };
         }
@@ -32670,7 +27027,7 @@ var init_stage_lowering = __esm({
        * null for a stage with an empty filesystem (`FROM scratch` and nothing added).
        */
       async mountSource(fromRef, source) {
-        const path = posix11.normalize("/" + source);
+        const path = posix4.normalize("/" + source);
         const include = path === "/" ? [] : [path.slice(1)];
         if (fromRef === void 0) return { key: (await this.scope.contextSource(include, [], this.state)).key, path };
         const from = await this.scope.from(fromRef, this.state);
@@ -32684,7 +27041,7 @@ var init_stage_lowering = __esm({
         }
       }
       destPath(dest) {
-        const joined = dest.startsWith("/") ? posix11.normalize(dest) : posix11.join("/", this.state.workdir, dest);
+        const joined = dest.startsWith("/") ? posix4.normalize(dest) : posix4.join("/", this.state.workdir, dest);
         const dir = dest === "." || dest === "" || dest.endsWith("/");
         return dir && !joined.endsWith("/") ? joined + "/" : joined;
       }
@@ -32800,7 +27157,7 @@ var init_stage_lowering = __esm({
         const s = this.state;
         const wd = workingDir(s.workdir, this.expand(ins.path));
         s.config.WorkingDir = wd;
-        const path = posix11.resolve("/", wd);
+        const path = posix4.resolve("/", wd);
         const step = this.scope.graph.add({
           kind: "file",
           platform: this.platform,
@@ -32996,12 +27353,7 @@ async function planBuild(opts) {
   }
   const targetName = stages[targetIndex].name ?? String(targetIndex);
   const session = new PlanSession(opts, parsed.directives.escape, globalArgs, stages);
-  if (stages.some((s) => s.instructions.some((i) => (i.kind === "copy" || i.kind === "add") && i.copy.from === void 0 && i.copy.sources.length > 0))) {
-    try {
-      void session.openContext("context").load();
-    } catch {
-    }
-  }
+  prefetchContext((name) => session.openContext(name), stages);
   session.warnings.push(...parsed.warnings);
   const syntax = parsed.directives.syntax;
   if (syntax !== void 0 && !/^(docker\.io\/)?docker\/dockerfile(-upstream)?(:|@|$)/.test(syntax)) {
@@ -33035,6 +27387,7 @@ var init_planner = __esm({
     init_errors();
     init_instructions();
     init_parser();
+    init_context_prefetch();
     init_shell_lex();
     init_build_args();
     init_graph();
@@ -33285,83 +27638,6 @@ var init_planner = __esm({
   }
 });
 
-// coordinator/plan/image-chain.ts
-function imageChainSteps(steps, result) {
-  const out = [];
-  const seen = /* @__PURE__ */ new Set();
-  const pending = result === null ? [] : [result];
-  while (pending.length > 0) {
-    const key = pending.pop();
-    const step = steps.get(key);
-    if (!step || seen.has(key) || step.kind === "source") continue;
-    seen.add(key);
-    out.push(key);
-    const below = step.kind === "exec" ? step.exec.rootfs : step.kind === "file" ? step.file.dest : void 0;
-    if (step.kind === "merge") pending.push(...step.inputs);
-    else if (below !== null && below !== void 0) pending.push(step.inputs[below]);
-  }
-  return out;
-}
-var init_image_chain = __esm({
-  "coordinator/plan/image-chain.ts"() {
-    "use strict";
-  }
-});
-
-// coordinator/solver/image-provider.ts
-var ImagePullError, ImageSources, LayoutImageProvider;
-var init_image_provider = __esm({
-  "coordinator/solver/image-provider.ts"() {
-    "use strict";
-    init_blob_store();
-    init_layout();
-    init_expected_error();
-    ImagePullError = class extends ExpectedError {
-    };
-    ImageSources = class {
-      constructor(layouts, registries2) {
-        this.layouts = layouts;
-        this.registries = registries2;
-      }
-      layouts;
-      registries;
-      pull(ref, digest) {
-        return (ref.startsWith("oci-layout://") ? this.layouts : this.registries).pull(ref, digest);
-      }
-    };
-    LayoutImageProvider = class {
-      constructor(blobs, named) {
-        this.blobs = blobs;
-        this.named = named;
-      }
-      blobs;
-      named;
-      async pull(ref, digest) {
-        const name = ref.startsWith("oci-layout://") ? ref.slice("oci-layout://".length) : void 0;
-        const ctx = name === void 0 ? void 0 : this.named.get(name);
-        if (!ctx || ctx.type !== "oci-layout" || !digest) {
-          throw new ImagePullError(`cannot get ${ref}: pulling from registries is not available yet; pass the base as --build-context NAME=oci-layout://DIR`);
-        }
-        const layout = new OciLayout(ctx.dir);
-        const manifest = layout.readJson(digest);
-        const config = layout.readJson(manifest.config.digest);
-        const diffIDs = config.rootfs.diff_ids;
-        if (diffIDs.length !== manifest.layers.length) throw new ImagePullError(`${ref}: config lists ${diffIDs.length} diff_ids for ${manifest.layers.length} layers`);
-        const out = [];
-        for (const [i, layer] of manifest.layers.entries()) {
-          if (!await this.blobs.hold(layer.digest)) {
-            await putFile(this.blobs, layout.blobPath(layer.digest), layer.digest).catch((err) => {
-              throw new ImagePullError(`${ref}: layer ${layer.digest}: ${err.message}`);
-            });
-          }
-          out.push({ digest: layer.digest, diffID: diffIDs[i], size: layer.size, mediaType: layer.mediaType });
-        }
-        return out;
-      }
-    };
-  }
-});
-
 // oci/registry/challenge.ts
 function parseWwwAuthenticate(header) {
   const out = [];
@@ -33384,17 +27660,17 @@ var init_challenge = __esm({
 });
 
 // oci/registry/credentials.ts
-import { existsSync as existsSync10, mkdirSync as mkdirSync12, readFileSync as readFileSync12, renameSync as renameSync3, writeFileSync as writeFileSync6 } from "node:fs";
+import { existsSync as existsSync8, mkdirSync as mkdirSync2, readFileSync as readFileSync7, renameSync as renameSync2, writeFileSync as writeFileSync3 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
-import { join as join26 } from "node:path";
+import { join as join9 } from "node:path";
 function dockerConfigPath(env = process.env) {
-  return join26(env.DOCKER_CONFIG ?? join26(homedir2(), ".docker"), "config.json");
+  return join9(env.DOCKER_CONFIG ?? join9(homedir2(), ".docker"), "config.json");
 }
 function readConfig(env) {
   const path = dockerConfigPath(env);
-  if (!existsSync10(path)) return {};
+  if (!existsSync8(path)) return {};
   try {
-    return JSON.parse(readFileSync12(path, "utf8"));
+    return JSON.parse(readFileSync7(path, "utf8"));
   } catch {
     throw new Error(`${path} is not valid JSON: fix or remove it`);
   }
@@ -33437,13 +27713,29 @@ var init_credentials = __esm({
   }
 });
 
+// oci/registry/errors.ts
+var RegistryError;
+var init_errors3 = __esm({
+  "oci/registry/errors.ts"() {
+    "use strict";
+    init_expected_error();
+    RegistryError = class extends ExpectedError {
+      constructor(message, status6) {
+        super(message);
+        this.status = status6;
+      }
+      status;
+    };
+  }
+});
+
 // oci/tls-roots.ts
-import { readFileSync as readFileSync13 } from "node:fs";
+import { readFileSync as readFileSync8 } from "node:fs";
 function tlsRoots(env = process.env) {
   const file = env.DOCKYARD_EXTRA_CA_CERTS;
   if (!file) return void 0;
   try {
-    return [...tls().rootCertificates, readFileSync13(file, "utf8")];
+    return [...tls().rootCertificates, readFileSync8(file, "utf8")];
   } catch (err) {
     process.emitWarning(`Ignoring extra certs from \`${file}\`, load failed: ${err.message}`);
     return void 0;
@@ -33767,7 +28059,7 @@ var require_timers2 = __commonJS({
 });
 
 // node_modules/undici/lib/core/errors.js
-var require_errors3 = __commonJS({
+var require_errors2 = __commonJS({
   "node_modules/undici/lib/core/errors.js"(exports, module) {
     "use strict";
     var kUndiciError = /* @__PURE__ */ Symbol.for("undici.error.UND_ERR");
@@ -34176,7 +28468,7 @@ var require_errors3 = __commonJS({
 });
 
 // node_modules/undici/lib/core/constants.js
-var require_constants8 = __commonJS({
+var require_constants7 = __commonJS({
   "node_modules/undici/lib/core/constants.js"(exports, module) {
     "use strict";
     var wellknownHeaderNames = (
@@ -34310,7 +28602,7 @@ var require_tree2 = __commonJS({
     var {
       wellknownHeaderNames,
       headerNameLowerCasedRecord
-    } = require_constants8();
+    } = require_constants7();
     var TstNode = class _TstNode {
       /** @type {any} */
       value = null;
@@ -34457,8 +28749,8 @@ var require_util9 = __commonJS({
     var { stringify } = __require("node:querystring");
     var { EventEmitter: EE } = __require("node:events");
     var timers = require_timers2();
-    var { InvalidArgumentError, ConnectTimeoutError } = require_errors3();
-    var { headerNameLowerCasedRecord } = require_constants8();
+    var { InvalidArgumentError, ConnectTimeoutError } = require_errors2();
+    var { headerNameLowerCasedRecord } = require_constants7();
     var { tree } = require_tree2();
     var [nodeMajor, nodeMinor] = process.versions.node.split(".", 2).map((v) => Number(v));
     var BodyAsyncIterable = class {
@@ -35538,7 +29830,7 @@ var require_request3 = __commonJS({
     var {
       InvalidArgumentError,
       NotSupportedError
-    } = require_errors3();
+    } = require_errors2();
     var assert = __require("node:assert");
     var {
       isValidHTTPToken,
@@ -35557,7 +29849,7 @@ var require_request3 = __commonJS({
       getProtocolFromUrlString
     } = require_util9();
     var { channels } = require_diagnostics2();
-    var { headerNameLowerCasedRecord } = require_constants8();
+    var { headerNameLowerCasedRecord } = require_constants7();
     var invalidPathRegex = /[^\u0021-\u00ff]/;
     function isValidContentLengthHeaderValue(val) {
       if (typeof val !== "string" || val.length === 0) {
@@ -35931,7 +30223,7 @@ var require_request3 = __commonJS({
 var require_wrap_handler = __commonJS({
   "node_modules/undici/lib/handler/wrap-handler.js"(exports, module) {
     "use strict";
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     module.exports = class WrapHandler {
       #handler;
       constructor(handler) {
@@ -36057,7 +30349,7 @@ var require_unwrap_handler = __commonJS({
   "node_modules/undici/lib/handler/unwrap-handler.js"(exports, module) {
     "use strict";
     var { parseHeaders } = require_util9();
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     var kResume = /* @__PURE__ */ Symbol("resume");
     var UnwrapController = class {
       #paused = false;
@@ -36151,7 +30443,7 @@ var require_dispatcher_base2 = __commonJS({
       ClientDestroyedError,
       ClientClosedError,
       InvalidArgumentError
-    } = require_errors3();
+    } = require_errors2();
     var { kDestroy, kClose, kClosed, kDestroyed, kDispatch } = require_symbols6();
     var kOnDestroyed = /* @__PURE__ */ Symbol("onDestroyed");
     var kOnClosed = /* @__PURE__ */ Symbol("onClosed");
@@ -36310,7 +30602,7 @@ var require_connect2 = __commonJS({
     var net = __require("node:net");
     var assert = __require("node:assert");
     var util = require_util9();
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     var tls2;
     var SessionCache = class WeakSessionCache {
       constructor(maxCachedSessions) {
@@ -36450,7 +30742,7 @@ var require_utils3 = __commonJS({
 });
 
 // node_modules/undici/lib/llhttp/constants.js
-var require_constants9 = __commonJS({
+var require_constants8 = __commonJS({
   "node_modules/undici/lib/llhttp/constants.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -37103,7 +31395,7 @@ var require_llhttp_simd_wasm2 = __commonJS({
 });
 
 // node_modules/undici/lib/web/fetch/constants.js
-var require_constants10 = __commonJS({
+var require_constants9 = __commonJS({
   "node_modules/undici/lib/web/fetch/constants.js"(exports, module) {
     "use strict";
     var corsSafeListedMethods = (
@@ -38490,7 +32782,7 @@ var require_util10 = __commonJS({
     "use strict";
     var { Transform: Transform2 } = __require("node:stream");
     var zlib2 = __require("node:zlib");
-    var { redirectStatusSet, referrerPolicyTokens, badPortsSet } = require_constants10();
+    var { redirectStatusSet, referrerPolicyTokens, badPortsSet } = require_constants9();
     var { getGlobalOrigin } = require_global3();
     var { collectAnHTTPQuotedString, parseMIMEType } = require_data_url2();
     var { performance: performance2 } = __require("node:perf_hooks");
@@ -40065,7 +34357,7 @@ var require_client_h12 = __commonJS({
       BodyTimeoutError,
       HTTPParserError,
       ResponseExceededMaxSizeError
-    } = require_errors3();
+    } = require_errors2();
     var {
       kUrl,
       kReset,
@@ -40100,7 +34392,7 @@ var require_client_h12 = __commonJS({
       kHTTPContext,
       kClosed
     } = require_symbols6();
-    var constants4 = require_constants9();
+    var constants4 = require_constants8();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var removeAllListeners = util.removeAllListeners;
@@ -41351,7 +35643,7 @@ var require_client_h22 = __commonJS({
       InvalidArgumentError,
       HeadersTimeoutError,
       BodyTimeoutError
-    } = require_errors3();
+    } = require_errors2();
     var {
       kUrl,
       kReset,
@@ -42118,7 +36410,7 @@ var require_client2 = __commonJS({
       InvalidArgumentError,
       InformationalError,
       ClientDestroyedError
-    } = require_errors3();
+    } = require_errors2();
     var buildConnector = require_connect2();
     var {
       kUrl,
@@ -42896,7 +37188,7 @@ var require_pool2 = __commonJS({
     var Client = require_client2();
     var {
       InvalidArgumentError
-    } = require_errors3();
+    } = require_errors2();
     var util = require_util9();
     var { kUrl } = require_symbols6();
     var buildConnector = require_connect2();
@@ -42990,7 +37282,7 @@ var require_balanced_pool2 = __commonJS({
     var {
       BalancedPoolMissingUpstreamError,
       InvalidArgumentError
-    } = require_errors3();
+    } = require_errors2();
     var {
       PoolBase,
       kClients,
@@ -43148,7 +37440,7 @@ var require_round_robin_pool = __commonJS({
     var Client = require_client2();
     var {
       InvalidArgumentError
-    } = require_errors3();
+    } = require_errors2();
     var util = require_util9();
     var { kUrl } = require_symbols6();
     var buildConnector = require_connect2();
@@ -43254,7 +37546,7 @@ var require_round_robin_pool = __commonJS({
 var require_agent2 = __commonJS({
   "node_modules/undici/lib/dispatcher/agent.js"(exports, module) {
     "use strict";
-    var { InvalidArgumentError, MaxOriginsReachedError } = require_errors3();
+    var { InvalidArgumentError, MaxOriginsReachedError } = require_errors2();
     var { kClients, kRunning, kClose, kDestroy, kDispatch, kUrl } = require_symbols6();
     var DispatcherBase = require_dispatcher_base2();
     var Pool = require_pool2();
@@ -43392,7 +37684,7 @@ var require_socks5_utils = __commonJS({
     "use strict";
     var { Buffer: Buffer2 } = __require("node:buffer");
     var net = __require("node:net");
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     function parseAddress(address) {
       if (net.isIPv4(address)) {
         const parts = address.split(".").map(Number);
@@ -43553,7 +37845,7 @@ var require_socks5_client = __commonJS({
     "use strict";
     var { EventEmitter } = __require("node:events");
     var { Buffer: Buffer2 } = __require("node:buffer");
-    var { InvalidArgumentError, Socks5ProxyError } = require_errors3();
+    var { InvalidArgumentError, Socks5ProxyError } = require_errors2();
     var { debuglog } = __require("node:util");
     var { parseAddress } = require_socks5_utils();
     var debug2 = debuglog("undici:socks5");
@@ -43887,7 +38179,7 @@ var require_socks5_proxy_agent = __commonJS({
     var { URL: URL2 } = __require("node:url");
     var tls2;
     var DispatcherBase = require_dispatcher_base2();
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     var { Socks5Client, STATES } = require_socks5_client();
     var { kDispatch, kClose, kDestroy } = require_symbols6();
     var Pool = require_pool2();
@@ -44091,7 +38383,7 @@ var require_proxy_agent2 = __commonJS({
     var Agent = require_agent2();
     var Pool = require_pool2();
     var DispatcherBase = require_dispatcher_base2();
-    var { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = require_errors3();
+    var { InvalidArgumentError, RequestAbortedError, SecureProxyConnectionError } = require_errors2();
     var buildConnector = require_connect2();
     var Client = require_client2();
     var { channels } = require_diagnostics2();
@@ -44469,7 +38761,7 @@ var require_retry_handler2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { kRetryHandlerDefaultRetry } = require_symbols6();
-    var { RequestRetryError } = require_errors3();
+    var { RequestRetryError } = require_errors2();
     var WrapHandler = require_wrap_handler();
     var {
       isDisturbed,
@@ -44907,7 +39199,7 @@ var require_retry_agent2 = __commonJS({
 var require_h2c_client = __commonJS({
   "node_modules/undici/lib/dispatcher/h2c-client.js"(exports, module) {
     "use strict";
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     var Client = require_client2();
     var H2CClient = class extends Client {
       constructor(origin, clientOpts) {
@@ -44952,7 +39244,7 @@ var require_readable2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { Readable: Readable5 } = __require("node:stream");
-    var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors3();
+    var { RequestAbortedError, NotSupportedError, InvalidArgumentError, AbortError } = require_errors2();
     var util = require_util9();
     var { ReadableStreamFrom } = require_util9();
     var kConsume = /* @__PURE__ */ Symbol("kConsume");
@@ -45355,7 +39647,7 @@ var require_api_request2 = __commonJS({
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
     var { Readable: Readable5 } = require_readable2();
-    var { InvalidArgumentError, RequestAbortedError } = require_errors3();
+    var { InvalidArgumentError, RequestAbortedError } = require_errors2();
     var util = require_util9();
     function noop() {
     }
@@ -45531,7 +39823,7 @@ var require_abort_signal2 = __commonJS({
   "node_modules/undici/lib/api/abort-signal.js"(exports, module) {
     "use strict";
     var { addAbortListener } = require_util9();
-    var { RequestAbortedError } = require_errors3();
+    var { RequestAbortedError } = require_errors2();
     var kListener = /* @__PURE__ */ Symbol("kListener");
     var kSignal = /* @__PURE__ */ Symbol("kSignal");
     function abort(self2) {
@@ -45585,7 +39877,7 @@ var require_api_stream2 = __commonJS({
     var assert = __require("node:assert");
     var { finished } = __require("node:stream");
     var { AsyncResource } = __require("node:async_hooks");
-    var { InvalidArgumentError, InvalidReturnValueError } = require_errors3();
+    var { InvalidArgumentError, InvalidReturnValueError } = require_errors2();
     var util = require_util9();
     var { addSignal, removeSignal } = require_abort_signal2();
     function noop() {
@@ -45754,7 +40046,7 @@ var require_api_pipeline2 = __commonJS({
       InvalidArgumentError,
       InvalidReturnValueError,
       RequestAbortedError
-    } = require_errors3();
+    } = require_errors2();
     var util = require_util9();
     var { addSignal, removeSignal } = require_abort_signal2();
     function noop() {
@@ -45944,7 +40236,7 @@ var require_api_pipeline2 = __commonJS({
 var require_api_upgrade2 = __commonJS({
   "node_modules/undici/lib/api/api-upgrade.js"(exports, module) {
     "use strict";
-    var { InvalidArgumentError, SocketError } = require_errors3();
+    var { InvalidArgumentError, SocketError } = require_errors2();
     var { AsyncResource } = __require("node:async_hooks");
     var assert = __require("node:assert");
     var util = require_util9();
@@ -46040,7 +40332,7 @@ var require_api_connect2 = __commonJS({
     "use strict";
     var assert = __require("node:assert");
     var { AsyncResource } = __require("node:async_hooks");
-    var { InvalidArgumentError, SocketError } = require_errors3();
+    var { InvalidArgumentError, SocketError } = require_errors2();
     var util = require_util9();
     var { addSignal, removeSignal } = require_abort_signal2();
     var ConnectHandler = class extends AsyncResource {
@@ -46141,7 +40433,7 @@ var require_api2 = __commonJS({
 var require_mock_errors2 = __commonJS({
   "node_modules/undici/lib/mock/mock-errors.js"(exports, module) {
     "use strict";
-    var { UndiciError } = require_errors3();
+    var { UndiciError } = require_errors2();
     var kMockNotMatchedError = /* @__PURE__ */ Symbol.for("undici.error.UND_MOCK_ERR_MOCK_NOT_MATCHED");
     var MockNotMatchedError = class extends UndiciError {
       constructor(message) {
@@ -46220,7 +40512,7 @@ var require_mock_utils2 = __commonJS({
         isPromise
       }
     } = __require("node:util");
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     function matchValue(match, value) {
       if (typeof match === "string") {
         return match === value;
@@ -46591,7 +40883,7 @@ var require_mock_interceptor2 = __commonJS({
       kMockDispatch,
       kIgnoreTrailingSlash
     } = require_mock_symbols2();
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     var { serializePathWithQuery } = require_util9();
     var MockScope = class {
       constructor(mockDispatch) {
@@ -46760,7 +41052,7 @@ var require_mock_client2 = __commonJS({
     } = require_mock_symbols2();
     var { MockInterceptor } = require_mock_interceptor2();
     var Symbols = require_symbols6();
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     var MockClient = class extends Client {
       constructor(origin, opts) {
         if (!opts || !opts.agent || typeof opts.agent.dispatch !== "function") {
@@ -46807,7 +41099,7 @@ var require_mock_call_history = __commonJS({
   "node_modules/undici/lib/mock/mock-call-history.js"(exports, module) {
     "use strict";
     var { kMockCallHistoryAddLog } = require_mock_symbols2();
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     function handleFilterCallsWithOptions(criteria, options2, handler, store, allLogs) {
       switch (options2.operator) {
         case "OR":
@@ -47021,7 +41313,7 @@ var require_mock_pool2 = __commonJS({
     } = require_mock_symbols2();
     var { MockInterceptor } = require_mock_interceptor2();
     var Symbols = require_symbols6();
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     var MockPool = class extends Pool {
       constructor(origin, opts) {
         if (!opts || !opts.agent || typeof opts.agent.dispatch !== "function") {
@@ -47131,7 +41423,7 @@ var require_mock_agent2 = __commonJS({
     var MockClient = require_mock_client2();
     var MockPool = require_mock_pool2();
     var { matchValue, normalizeSearchParams, buildAndValidateMockOptions, normalizeOrigin } = require_mock_utils2();
-    var { InvalidArgumentError, UndiciError } = require_errors3();
+    var { InvalidArgumentError, UndiciError } = require_errors2();
     var Dispatcher = require_dispatcher2();
     var PendingInterceptorsFormatter = require_pending_interceptors_formatter2();
     var { MockCallHistory } = require_mock_call_history();
@@ -47292,7 +41584,7 @@ ${pendingInterceptorsFormatter.format(pending)}`.trim()
 var require_snapshot_utils = __commonJS({
   "node_modules/undici/lib/mock/snapshot-utils.js"(exports, module) {
     "use strict";
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     var { runtimeFeatures } = require_runtime_features();
     function createHeaderFilters(matchOptions = {}) {
       const { ignoreHeaders = [], excludeHeaders = [], matchHeaders = [], caseSensitive = false } = matchOptions;
@@ -47381,7 +41673,7 @@ var require_snapshot_recorder = __commonJS({
     var { writeFile: writeFile11, readFile: readFile2, mkdir: mkdir14 } = __require("node:fs/promises");
     var { dirname: dirname8, resolve: resolve8 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
-    var { InvalidArgumentError, UndiciError } = require_errors3();
+    var { InvalidArgumentError, UndiciError } = require_errors2();
     var { hashId, isUrlExcludedFactory, normalizeHeaders, createHeaderFilters } = require_snapshot_utils();
     function formatRequestKey(opts, headerFilters, matchOptions = {}) {
       const url = new URL(opts.path, opts.origin);
@@ -47758,7 +42050,7 @@ var require_snapshot_agent = __commonJS({
     var MockAgent = require_mock_agent2();
     var { SnapshotRecorder } = require_snapshot_recorder();
     var WrapHandler = require_wrap_handler();
-    var { InvalidArgumentError, UndiciError } = require_errors3();
+    var { InvalidArgumentError, UndiciError } = require_errors2();
     var { validateSnapshotMode } = require_snapshot_utils();
     var kSnapshotRecorder = /* @__PURE__ */ Symbol("kSnapshotRecorder");
     var kSnapshotMode = /* @__PURE__ */ Symbol("kSnapshotMode");
@@ -48043,7 +42335,7 @@ var require_global4 = __commonJS({
     "use strict";
     var globalDispatcher = /* @__PURE__ */ Symbol.for("undici.globalDispatcher.2");
     var legacyGlobalDispatcher = /* @__PURE__ */ Symbol.for("undici.globalDispatcher.1");
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     var Agent = require_agent2();
     if (getGlobalDispatcher() === void 0) {
       setGlobalDispatcher(new Agent());
@@ -48154,7 +42446,7 @@ var require_redirect_handler2 = __commonJS({
     var util = require_util9();
     var { kBodyUsed, kRedirectCacheControl } = require_symbols6();
     var assert = __require("node:assert");
-    var { InvalidArgumentError } = require_errors3();
+    var { InvalidArgumentError } = require_errors2();
     var EE = __require("node:events");
     var redirectableStatusCodes = [300, 301, 302, 303, 307, 308];
     var kBody = /* @__PURE__ */ Symbol("body");
@@ -48351,7 +42643,7 @@ var require_response_error = __commonJS({
   "node_modules/undici/lib/interceptor/response-error.js"(exports, module) {
     "use strict";
     var DecoratorHandler = require_decorator_handler2();
-    var { ResponseError } = require_errors3();
+    var { ResponseError } = require_errors2();
     var ResponseErrorHandler = class extends DecoratorHandler {
       #statusCode;
       #contentType;
@@ -48456,7 +42748,7 @@ var require_retry2 = __commonJS({
 var require_dump2 = __commonJS({
   "node_modules/undici/lib/interceptor/dump.js"(exports, module) {
     "use strict";
-    var { InvalidArgumentError, RequestAbortedError } = require_errors3();
+    var { InvalidArgumentError, RequestAbortedError } = require_errors2();
     var DecoratorHandler = require_decorator_handler2();
     var DumpHandler = class extends DecoratorHandler {
       #maxSize = 1024 * 1024;
@@ -48536,7 +42828,7 @@ var require_dns2 = __commonJS({
     var { isIP: isIP2 } = __require("node:net");
     var { lookup } = __require("node:dns");
     var DecoratorHandler = require_decorator_handler2();
-    var { InvalidArgumentError, InformationalError } = require_errors3();
+    var { InvalidArgumentError, InformationalError } = require_errors2();
     var maxInt = Math.pow(2, 31) - 1;
     function hasSafeIterator(headers) {
       const prototype = Object.getPrototypeOf(headers);
@@ -51047,7 +45339,7 @@ var require_cache3 = __commonJS({
       parseVaryHeader,
       isEtagUsable
     } = require_cache2();
-    var { AbortError } = require_errors3();
+    var { AbortError } = require_errors2();
     var { parseHttpDate } = require_date();
     function assertCacheOrigins(origins, name) {
       if (origins === void 0) return;
@@ -51543,7 +45835,7 @@ var require_decompress = __commonJS({
     "use strict";
     var { createInflate, createGunzip, createBrotliDecompress, createZstdDecompress } = __require("node:zlib");
     var { pipeline: pipeline7, Transform: TransformStream2 } = __require("node:stream");
-    var { InvalidArgumentError, ResponseExceededMaxSizeError } = require_errors3();
+    var { InvalidArgumentError, ResponseExceededMaxSizeError } = require_errors2();
     var DecoratorHandler = require_decorator_handler2();
     var { runtimeFeatures } = require_runtime_features();
     var DecompressController = class {
@@ -52018,7 +46310,7 @@ var require_decompress = __commonJS({
 var require_deduplication_handler = __commonJS({
   "node_modules/undici/lib/handler/deduplication-handler.js"(exports, module) {
     "use strict";
-    var { RequestAbortedError } = require_errors3();
+    var { RequestAbortedError } = require_errors2();
     var DEFAULT_MAX_BUFFER_SIZE = 5 * 1024 * 1024;
     var DeduplicationHandler = class {
       /**
@@ -52855,7 +47147,7 @@ var require_sqlite_cache_store = __commonJS({
 });
 
 // node_modules/undici/lib/web/fetch/headers.js
-var require_headers3 = __commonJS({
+var require_headers2 = __commonJS({
   "node_modules/undici/lib/web/fetch/headers.js"(exports, module) {
     "use strict";
     var { kConstruct } = require_symbols6();
@@ -53319,7 +47611,7 @@ var require_headers3 = __commonJS({
 var require_response2 = __commonJS({
   "node_modules/undici/lib/web/fetch/response.js"(exports, module) {
     "use strict";
-    var { Headers: Headers2, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = require_headers3();
+    var { Headers: Headers2, HeadersList, fill, getHeadersGuard, setHeadersGuard, setHeadersList } = require_headers2();
     var { extractBody, cloneBody, mixinBody, streamRegistry, bodyUnusable } = require_body2();
     var util = require_util9();
     var nodeUtil = __require("node:util");
@@ -53334,7 +47626,7 @@ var require_response2 = __commonJS({
     var {
       redirectStatusSet,
       nullBodyStatus
-    } = require_constants10();
+    } = require_constants9();
     var { webidl } = require_webidl2();
     var { URLSerializer } = require_data_url2();
     var { kConstruct } = require_symbols6();
@@ -53742,7 +48034,7 @@ var require_request4 = __commonJS({
   "node_modules/undici/lib/web/fetch/request.js"(exports, module) {
     "use strict";
     var { extractBody, mixinBody, cloneBody, bodyUnusable } = require_body2();
-    var { Headers: Headers2, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = require_headers3();
+    var { Headers: Headers2, fill: fillHeaders, HeadersList, setHeadersGuard, getHeadersGuard, setHeadersList, getHeadersList } = require_headers2();
     var util = require_util9();
     var nodeUtil = __require("node:util");
     var {
@@ -53759,7 +48051,7 @@ var require_request4 = __commonJS({
       requestCredentials,
       requestCache,
       requestDuplex
-    } = require_constants10();
+    } = require_constants9();
     var { kEnumerableProperty, normalizedMethodRecordsBase, normalizedMethodRecords } = util;
     var { webidl } = require_webidl2();
     var { URLSerializer } = require_data_url2();
@@ -54643,7 +48935,7 @@ var require_fetch2 = __commonJS({
       fromInnerResponse,
       getResponseState
     } = require_response2();
-    var { HeadersList } = require_headers3();
+    var { HeadersList } = require_headers2();
     var { Request, cloneRequest, getRequestDispatcher, getRequestState } = require_request4();
     var zlib2 = __require("node:zlib");
     var {
@@ -54688,7 +48980,7 @@ var require_fetch2 = __commonJS({
       safeMethodsSet,
       requestBodyHeader,
       subresourceSet
-    } = require_constants10();
+    } = require_constants9();
     var EE = __require("node:events");
     var { Readable: Readable5, pipeline: pipeline7, finished, isErrored, isReadable } = __require("node:stream");
     var { addAbortListener, bufferToLowerCasedHeaderName } = require_util9();
@@ -56465,7 +50757,7 @@ var require_cachestorage2 = __commonJS({
 });
 
 // node_modules/undici/lib/web/cookies/constants.js
-var require_constants11 = __commonJS({
+var require_constants10 = __commonJS({
   "node_modules/undici/lib/web/cookies/constants.js"(exports, module) {
     "use strict";
     var maxAttributeValueSize = 1024;
@@ -56694,7 +50986,7 @@ var require_parse3 = __commonJS({
   "node_modules/undici/lib/web/cookies/parse.js"(exports, module) {
     "use strict";
     var { collectASequenceOfCodePointsFast } = require_infra();
-    var { maxNameValuePairSize, maxAttributeValueSize } = require_constants11();
+    var { maxNameValuePairSize, maxAttributeValueSize } = require_constants10();
     var { isCTLExcludingHtab } = require_util12();
     var assert = __require("node:assert");
     function parseSetCookie(header) {
@@ -56833,7 +51125,7 @@ var require_cookies2 = __commonJS({
     var { parseSetCookie } = require_parse3();
     var { stringify } = require_util12();
     var { webidl } = require_webidl2();
-    var { Headers: Headers2 } = require_headers3();
+    var { Headers: Headers2 } = require_headers2();
     var brandChecks = webidl.brandCheckMultiple([Headers2, globalThis.Headers].filter(Boolean));
     function getCookies(headers) {
       webidl.argumentLengthCheck(arguments, 1, "getCookies");
@@ -57230,7 +51522,7 @@ var require_events2 = __commonJS({
 });
 
 // node_modules/undici/lib/web/websocket/constants.js
-var require_constants12 = __commonJS({
+var require_constants11 = __commonJS({
   "node_modules/undici/lib/web/websocket/constants.js"(exports, module) {
     "use strict";
     var uid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -57289,8 +51581,8 @@ var require_constants12 = __commonJS({
 var require_util13 = __commonJS({
   "node_modules/undici/lib/web/websocket/util.js"(exports, module) {
     "use strict";
-    var { states, opcodes } = require_constants12();
-    var { isUtf8 } = __require("node:buffer");
+    var { states, opcodes } = require_constants11();
+    var { isUtf8: isUtf82 } = __require("node:buffer");
     var { removeHTTPWhitespace } = require_data_url2();
     var { collectASequenceOfCodePointsFast } = require_infra();
     function isConnecting(readyState) {
@@ -57433,7 +51725,7 @@ var require_util13 = __commonJS({
         return fatalDecoder.decode.bind(fatalDecoder);
       }
       return function(buffer) {
-        if (isUtf8(buffer)) {
+        if (isUtf82(buffer)) {
           return buffer.toString("utf-8");
         }
         throw new TypeError("Invalid utf-8 received.");
@@ -57467,7 +51759,7 @@ var require_frame2 = __commonJS({
   "node_modules/undici/lib/web/websocket/frame.js"(exports, module) {
     "use strict";
     var { runtimeFeatures } = require_runtime_features();
-    var { maxUnsigned16Bit, opcodes } = require_constants12();
+    var { maxUnsigned16Bit, opcodes } = require_constants11();
     var BUFFER_SIZE = 8 * 1024;
     var buffer = null;
     var bufIdx = BUFFER_SIZE;
@@ -57571,11 +51863,11 @@ var require_frame2 = __commonJS({
 var require_connection2 = __commonJS({
   "node_modules/undici/lib/web/websocket/connection.js"(exports, module) {
     "use strict";
-    var { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = require_constants12();
+    var { uid, states, sentCloseFrameState, emptyBuffer, opcodes } = require_constants11();
     var { parseExtensions, isClosed, isClosing, isEstablished, isConnecting, validateCloseCodeAndReason } = require_util13();
     var { makeRequest } = require_request4();
     var { fetching } = require_fetch2();
-    var { Headers: Headers2, getHeadersList } = require_headers3();
+    var { Headers: Headers2, getHeadersList } = require_headers2();
     var { getDecodeSplit } = require_util10();
     var { WebsocketFrameSend } = require_frame2();
     var assert = __require("node:assert");
@@ -57735,7 +52027,7 @@ var require_permessage_deflate2 = __commonJS({
     "use strict";
     var { createInflateRaw, Z_DEFAULT_WINDOWBITS } = __require("node:zlib");
     var { isValidClientWindowBits } = require_util13();
-    var { MessageSizeExceededError } = require_errors3();
+    var { MessageSizeExceededError } = require_errors2();
     var tail = Buffer.from([0, 0, 255, 255]);
     var kBuffer = /* @__PURE__ */ Symbol("kBuffer");
     var kLength = /* @__PURE__ */ Symbol("kLength");
@@ -57817,7 +52109,7 @@ var require_receiver2 = __commonJS({
     "use strict";
     var { Writable: Writable3 } = __require("node:stream");
     var assert = __require("node:assert");
-    var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants12();
+    var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants11();
     var {
       isValidStatusCode,
       isValidOpcode,
@@ -57830,7 +52122,7 @@ var require_receiver2 = __commonJS({
     var { failWebsocketConnection } = require_connection2();
     var { WebsocketFrameSend } = require_frame2();
     var { PerMessageDeflate } = require_permessage_deflate2();
-    var { MessageSizeExceededError } = require_errors3();
+    var { MessageSizeExceededError } = require_errors2();
     var ByteParser = class extends Writable3 {
       #buffers = [];
       #fragmentsBytes = 0;
@@ -58184,7 +52476,7 @@ var require_sender2 = __commonJS({
   "node_modules/undici/lib/web/websocket/sender.js"(exports, module) {
     "use strict";
     var { WebsocketFrameSend } = require_frame2();
-    var { opcodes, sendHints } = require_constants12();
+    var { opcodes, sendHints } = require_constants11();
     var FixedQueue = require_fixed_queue2();
     var SendQueue = class {
       /**
@@ -58274,7 +52566,7 @@ var require_websocket2 = __commonJS({
     var { webidl } = require_webidl2();
     var { URLSerializer } = require_data_url2();
     var { environmentSettingsObject } = require_util10();
-    var { staticPropertyDescriptors, states, sentCloseFrameState, sendHints, opcodes } = require_constants12();
+    var { staticPropertyDescriptors, states, sentCloseFrameState, sendHints, opcodes } = require_constants11();
     var {
       isConnecting,
       isEstablished,
@@ -58842,7 +53134,7 @@ var require_websocketstream = __commonJS({
     "use strict";
     var { createDeferredPromise } = require_promise();
     var { environmentSettingsObject } = require_util10();
-    var { states, opcodes, sentCloseFrameState } = require_constants12();
+    var { states, opcodes, sentCloseFrameState } = require_constants11();
     var { webidl } = require_webidl2();
     var { getURLRecord, isValidSubprotocol, isEstablished, utf8Decode } = require_util13();
     var { establishWebSocketConnection, failWebsocketConnection, closeWebSocketConnection } = require_connection2();
@@ -59909,7 +54201,7 @@ var require_undici2 = __commonJS({
     var EnvHttpProxyAgent = require_env_http_proxy_agent2();
     var RetryAgent = require_retry_agent2();
     var H2CClient = require_h2c_client();
-    var errors = require_errors3();
+    var errors = require_errors2();
     var util = require_util9();
     var { InvalidArgumentError } = errors;
     var api = require_api2();
@@ -60031,7 +54323,7 @@ ${captureLines}` : capture.stack;
         throw err;
       });
     };
-    module.exports.Headers = require_headers3().Headers;
+    module.exports.Headers = require_headers2().Headers;
     module.exports.Response = require_response2().Response;
     module.exports.Request = require_request4().Request;
     module.exports.FormData = require_formdata2().FormData;
@@ -60090,10 +54382,10 @@ ${captureLines}` : capture.stack;
 });
 
 // oci/registry/client.ts
-import { existsSync as existsSync11, readFileSync as readFileSync14 } from "node:fs";
-import { join as join27 } from "node:path";
+import { existsSync as existsSync9, readFileSync as readFileSync9 } from "node:fs";
+import { join as join10 } from "node:path";
 import { once } from "node:events";
-import { setTimeout as sleep2 } from "node:timers/promises";
+import { setTimeout as sleep } from "node:timers/promises";
 function endpointHost(domain) {
   return domain === "docker.io" ? "registry-1.docker.io" : domain;
 }
@@ -60114,9 +54406,9 @@ var init_client = __esm({
         const host = endpointHost(domain);
         const plain2 = isLoopback(host) || (opts.insecure ?? []).includes(host);
         this.base = `https://${host}`;
-        const ca = join27(opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", host, "ca.crt");
-        this.lenient = plain2 && !existsSync11(ca);
-        if (existsSync11(ca)) this.ca = ca;
+        const ca = join10(opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", host, "ca.crt");
+        this.lenient = plain2 && !existsSync9(ca);
+        if (existsSync9(ca)) this.ca = ca;
       }
       domain;
       opts;
@@ -60138,7 +54430,7 @@ var init_client = __esm({
       ready() {
         this.protocol ??= (async () => {
           const { Agent, fetch: fetch2 } = await undici();
-          if (this.ca) this.dispatcher = new Agent({ connect: { ca: readFileSync14(this.ca) } });
+          if (this.ca) this.dispatcher = new Agent({ connect: { ca: readFileSync9(this.ca) } });
           else if (this.lenient) this.dispatcher = new Agent({ connect: { rejectUnauthorized: false } });
           const roots = tlsRoots();
           if (roots) this.elsewhere = new Agent({ connect: { ca: roots } });
@@ -60225,7 +54517,7 @@ var init_client = __esm({
               const cause = error2.cause;
               const tls2 = cause?.code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(cause.code);
               throw new RegistryError(
-                `${this.domain}: cannot reach ${new URL(url).host}: ${cause?.message ?? error2.message}` + (tls2 ? ` (put the registry's CA certificate in ${join27(this.opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", new URL(url).host, "ca.crt")})` : "")
+                `${this.domain}: cannot reach ${new URL(url).host}: ${cause?.message ?? error2.message}` + (tls2 ? ` (put the registry's CA certificate in ${join10(this.opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", new URL(url).host, "ca.crt")})` : "")
               );
             }
             return res;
@@ -60233,7 +54525,7 @@ var init_client = __esm({
           const after = Number(res?.headers.get("retry-after"));
           const backoff2 = Number.isFinite(after) && after > 0 ? after * 1e3 : Math.min(8e3, 100 * 2 ** attempt) * (0.5 + Math.random());
           await res?.body?.cancel().catch(() => void 0);
-          await sleep2(backoff2);
+          await sleep(backoff2);
         }
       }
       /**
@@ -60332,6 +54624,128 @@ var init_client = __esm({
         return new RegistryError(`${this.domain}/${r.repo}: ${r.method ?? "GET"} ${path.split("/").slice(3).join("/")} answered HTTP ${res.status}${detail ? `: ${detail}` : ""}`, res.status);
       }
     };
+  }
+});
+
+// oci/registry/blob-upload.ts
+function withDigest(location, base, digest) {
+  const url = new URL(location, base);
+  url.searchParams.set("digest", digest);
+  return url.pathname + url.search;
+}
+function uploadPath(location, base) {
+  if (!location) throw new RegistryError("the registry started an upload without a Location");
+  const url = new URL(location, base);
+  return url.pathname + url.search;
+}
+async function* rechunk(source, chunk) {
+  let parts = [];
+  let have = 0;
+  for await (const piece of source) {
+    let rest = piece;
+    while (have + rest.length >= chunk) {
+      const take = chunk - have;
+      parts.push(rest.subarray(0, take));
+      yield Buffer.concat(parts);
+      parts = [];
+      have = 0;
+      rest = rest.subarray(take);
+    }
+    if (rest.length > 0) parts.push(rest), have += rest.length;
+  }
+  if (have > 0) yield Buffer.concat(parts);
+}
+async function uploadBlob(client, repo, digest, size, body, startLocation) {
+  const r = { repo, actions: ["pull", "push"] };
+  if (size <= MONOLITHIC_MAX) {
+    const parts = [];
+    for await (const piece of body) parts.push(piece);
+    await client.request(withDigest(startLocation, client.base, digest), { ...r, method: "PUT", headers: { "content-type": "application/octet-stream" }, body: Buffer.concat(parts) });
+    return;
+  }
+  let location = startLocation;
+  let offset = 0;
+  for await (const buf of rechunk(body, CHUNK)) {
+    const res = await client.request(uploadPath(location, client.base), {
+      ...r,
+      method: "PATCH",
+      headers: { "content-type": "application/octet-stream", "content-range": `${offset}-${offset + buf.length - 1}` },
+      body: buf
+    });
+    offset += buf.length;
+    location = res.headers.get("location") ?? location;
+  }
+  await client.request(withDigest(location, client.base, digest), { ...r, method: "PUT" });
+}
+async function pushBlob(client, repo, digest, size, body) {
+  const start = await client.request(`/v2/${repo}/blobs/uploads/`, { repo, actions: ["pull", "push"], method: "POST" });
+  await uploadBlob(client, repo, digest, size, body, uploadPath(start.headers.get("location"), client.base));
+}
+var MONOLITHIC_MAX, CHUNK;
+var init_blob_upload = __esm({
+  "oci/registry/blob-upload.ts"() {
+    "use strict";
+    init_errors3();
+    MONOLITHIC_MAX = 16 << 20;
+    CHUNK = 16 << 20;
+  }
+});
+
+// oci/registry/content.ts
+function getManifest(client, repo, reference) {
+  return readManifest(client, repo, reference, true);
+}
+async function fetchManifest(client, repo, reference) {
+  return await readManifest(client, repo, reference, false);
+}
+async function readManifest(client, repo, reference, missingOk) {
+  const res = await client.request(`/v2/${repo}/manifests/${reference}`, { ...pull(repo), headers: { accept: ACCEPT_MANIFESTS }, ...missingOk ? { accept: [404] } : {} });
+  if (res.status === 404) {
+    await res.body?.cancel().catch(() => void 0);
+    return void 0;
+  }
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const digest = sha256(bytes);
+  if (reference.startsWith("sha256:") && digest !== reference) throw new RegistryError(`${client.domain}/${repo}@${reference}: the registry served a manifest that does not match its digest (got ${digest})`);
+  const mediaType = (res.headers.get("content-type") ?? "").split(";")[0].trim() || (JSON.parse(bytes.toString()).mediaType ?? "");
+  if (mediaType.includes("distribution.manifest.v1")) {
+    throw new RegistryError(`${client.domain}/${repo}:${reference} uses Docker image manifest schema 1, which is no longer supported: push it again with a current tool`);
+  }
+  return { digest, mediaType, bytes };
+}
+async function putManifest(client, repo, reference, mediaType, bytes) {
+  const res = await client.request(`/v2/${repo}/manifests/${reference}`, { ...push(repo), method: "PUT", headers: { "content-type": mediaType }, body: bytes });
+  await res.body?.cancel().catch(() => void 0);
+  const ociSubject = res.headers.get("oci-subject") ?? void 0;
+  return { descriptor: { mediaType, digest: sha256(bytes), size: bytes.length }, ...ociSubject ? { ociSubject } : {} };
+}
+async function putBlob(client, repo, mediaType, bytes) {
+  const digest = sha256(bytes);
+  const head = await client.request(`/v2/${repo}/blobs/${digest}`, { ...push(repo), method: "HEAD", accept: [404] });
+  if (head.status === 404) {
+    await pushBlob(client, repo, digest, bytes.length, (async function* () {
+      yield bytes;
+    })());
+  }
+  return { mediaType, digest, size: bytes.length };
+}
+async function getBlob(client, repo, digest) {
+  const res = await client.request(`/v2/${repo}/blobs/${digest}`, pull(repo));
+  const bytes = Buffer.from(await res.arrayBuffer());
+  if (sha256(bytes) !== digest) throw new RegistryError(`${client.domain}/${repo}: blob ${digest} does not match its digest`);
+  return bytes;
+}
+var ACCEPT_MANIFESTS, pull, push;
+var init_content = __esm({
+  "oci/registry/content.ts"() {
+    "use strict";
+    init_digest();
+    init_manifest();
+    init_blob_upload();
+    init_errors3();
+    ACCEPT_MANIFESTS = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerManifestList, MediaType.dockerManifest].join(", ");
+    pull = (repo) => ({ repo, actions: ["pull"] });
+    push = (repo) => ({ repo, actions: ["pull", "push"] });
   }
 });
 
@@ -60470,365 +54884,39 @@ var init_registry_images = __esm({
   }
 });
 
-// oci/signing/simple-signing.ts
-function dockerReference(domain, repo) {
-  return `${domain === "docker.io" ? "index.docker.io" : domain}/${repo}`;
-}
-function simpleSigningPayload(reference, digest, annotations) {
-  const payload = {
-    critical: { identity: { "docker-reference": reference }, image: { "docker-manifest-digest": digest }, type: SIGNATURE_TYPE },
-    optional: annotations && Object.keys(annotations).length > 0 ? annotations : null
-  };
-  return Buffer.from(JSON.stringify(payload));
-}
-function payloadDigest(bytes) {
-  let p;
-  try {
-    p = JSON.parse(bytes.toString());
-  } catch {
-    return { error: "the payload is not JSON" };
-  }
-  if (p?.critical?.type !== SIGNATURE_TYPE) return { error: `the payload's type is not "${SIGNATURE_TYPE}"` };
-  const digest = p.critical.image?.["docker-manifest-digest"];
-  return typeof digest === "string" ? { digest } : { error: "the payload names no image digest" };
-}
-var SIMPLE_SIGNING_MEDIA_TYPE, SIGNATURE_ANNOTATION, SIGNATURE_TYPE;
-var init_simple_signing = __esm({
-  "oci/signing/simple-signing.ts"() {
-    "use strict";
-    SIMPLE_SIGNING_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json";
-    SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature";
-    SIGNATURE_TYPE = "cosign container image signature";
-  }
-});
-
-// oci/signing/image-signatures.ts
-function signatureTag(subject) {
-  return `${subject.replace(":", "-")}.sig`;
-}
-async function attachLegacySignature(client, repo, subject, signer, dockerReference2) {
-  const payload = simpleSigningPayload(dockerReference2, subject);
-  const signature = await signer.sign(payload);
-  const tag = signatureTag(subject);
-  const existing = await getManifest(client, repo, tag);
-  const layers = existing ? JSON.parse(existing.bytes.toString()).layers : [];
-  const layer = await putBlob2(client, repo, SIMPLE_SIGNING_MEDIA_TYPE, payload);
-  layers.push({ ...layer, annotations: { [SIGNATURE_ANNOTATION]: signature.toString("base64") } });
-  const config = await putBlob2(client, repo, MediaType.ociConfig, Buffer.from(JSON.stringify({ architecture: "", os: "", config: {}, rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) } })));
-  const manifest = { schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers };
-  await putManifest(client, repo, tag, MediaType.ociManifest, Buffer.from(JSON.stringify(manifest)));
-  return { tag, layers: layers.length };
-}
-async function legacySignatures(client, repo, subject) {
-  const raw = await getManifest(client, repo, signatureTag(subject));
-  if (!raw) return [];
-  const manifest = JSON.parse(raw.bytes.toString());
-  const found = [];
-  for (const l of manifest.layers ?? []) {
-    if (l.mediaType !== SIMPLE_SIGNING_MEDIA_TYPE) continue;
-    const signature = l.annotations?.[SIGNATURE_ANNOTATION];
-    found.push({ payload: await getBlob(client, repo, l.digest), ...signature !== void 0 ? { signature } : {} });
-  }
-  return found;
-}
-async function attachBundle(client, repo, subject, signer, statementBytes, predicateType, created) {
-  const bundle = await signedBundle(signer, IN_TOTO_PAYLOAD_TYPE, statementBytes);
-  return attachReferrer(client, repo, subject, {
-    artifactType: BUNDLE_MEDIA_TYPE,
-    blobs: [{ mediaType: BUNDLE_MEDIA_TYPE, data: bundle }],
-    annotations: {
-      "org.opencontainers.image.created": created.toISOString().replace(/\.\d{3}Z$/, "Z"),
-      [BUNDLE_CONTENT_ANNOTATION]: "dsse-envelope",
-      [BUNDLE_PREDICATE_ANNOTATION]: predicateType
+// worker/system/command.ts
+function runCommand(file, args, opts = {}) {
+  return new Promise((resolve8, reject) => {
+    const child = childProcess().spawn(file, args, { cwd: opts.cwd, stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"] });
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (d) => out.push(d));
+    child.stderr.on("data", (d) => err.push(d));
+    child.on("error", (e) => reject(e.code === "ENOENT" ? new Error(`${file} is not installed: run scripts/setup.sh`) : e));
+    child.on("close", (code) => {
+      const result = { code: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+      if (result.code !== 0 && opts.check !== false) reject(new CommandError([file, ...args].join(" "), result));
+      else resolve8(result);
+    });
+    if (opts.input !== void 0) {
+      child.stdin.on("error", () => void 0);
+      child.stdin.end(opts.input);
     }
   });
 }
-function attachBundleSignature(client, repo, subject, signer, created) {
-  return attachBundle(client, repo, subject, signer, statement2(subject.digest, COSIGN_SIGN_PREDICATE, {}), COSIGN_SIGN_PREDICATE, created);
-}
-var init_image_signatures = __esm({
-  "oci/signing/image-signatures.ts"() {
+var CommandError;
+var init_command = __esm({
+  "worker/system/command.ts"() {
     "use strict";
-    init_manifest();
-    init_content();
-    init_referrers();
-    init_sigstore_bundle();
-    init_simple_signing();
-  }
-});
-
-// coordinator/registry/signing.ts
-async function resolveSubject(registries2, ref) {
-  const raw = await getManifest(registries2.client(ref.domain), ref.path, ref.digest ?? ref.tag);
-  if (!raw) throw new RegistryError(`${formatReference(ref)}: manifest not found`, 404);
-  return { mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length };
-}
-async function signManifest(registries2, repo, subject, o) {
-  const client = registries2.client(repo.domain);
-  const name = `${repo.domain}/${repo.path}@${subject.digest}`;
-  const lines = [];
-  if (o.formats.includes("legacy")) {
-    const { tag } = await attachLegacySignature(client, repo.path, subject.digest, o.signer, dockerReference(repo.domain, repo.path));
-    lines.push(`signed ${name}: legacy signature at ${repo.domain}/${repo.path}:${tag}`);
-  }
-  if (o.formats.includes("bundle")) {
-    const r = await attachBundleSignature(client, repo.path, subject, o.signer, o.now ?? /* @__PURE__ */ new Date());
-    lines.push(`signed ${name}: Sigstore bundle ${r.descriptor.digest} (${r.via === "api" ? "referrers API" : `referrers tag ${subject.digest.replace(":", "-")}`})`);
-  }
-  return lines;
-}
-function repositoriesOf(names) {
-  const seen = /* @__PURE__ */ new Map();
-  for (const n of names) {
-    const r = parseReference(n);
-    seen.set(`${r.domain}/${r.path}`, { domain: r.domain, path: r.path });
-  }
-  return [...seen.values()];
-}
-async function signPushed(registries2, names, manifests, o, progress) {
-  const id = progress.start(`signing ${manifests.length} manifest${manifests.length > 1 ? "s" : ""}`);
-  try {
-    for (const repo of repositoriesOf(names)) {
-      for (const m of manifests) for (const line of await signManifest(registries2, repo, m, o)) progress.note(id, line);
-    }
-    progress.done(id);
-  } catch (err) {
-    progress.error(id, err.message);
-    throw err;
-  }
-}
-function pushedManifests(result) {
-  return [...result.images.map((i) => i.manifest), ...result.images.length > 1 ? [result.top] : []];
-}
-var init_signing = __esm({
-  "coordinator/registry/signing.ts"() {
-    "use strict";
-    init_content();
-    init_errors3();
-    init_reference();
-    init_image_signatures();
-    init_simple_signing();
-  }
-});
-
-// coordinator/solver/layer-compressor.ts
-var gzipRecordKey, LayerCompressor;
-var init_layer_compressor = __esm({
-  "coordinator/solver/layer-compressor.ts"() {
-    "use strict";
-    init_digest();
-    init_layer_writer();
-    gzipRecordKey = (diffID) => sha256(`dockyard gzip layer\0${diffID}`);
-    LayerCompressor = class {
-      constructor(blobs, index, lease, hints) {
-        this.blobs = blobs;
-        this.index = index;
-        this.lease = lease;
-        this.hints = hints;
+    init_lazy_modules();
+    CommandError = class extends Error {
+      constructor(command, result) {
+        super(`${command} failed (exit ${result.code}): ${result.stderr.trim().split("\n").at(-1) ?? ""}`);
+        this.command = command;
+        this.result = result;
       }
-      blobs;
-      index;
-      lease;
-      hints;
-      running = /* @__PURE__ */ new Map();
-      /** Starts compressing `layer` if an image will need it, so that the export finds it done. */
-      prefetch(layer) {
-        if (layer.gzipOnExport) this.gzipped(layer).catch(() => void 0);
-      }
-      /** `layers` with every lazily stored one replaced by its gzip form; all compress at once. */
-      forImage(layers) {
-        return Promise.all(layers.map((l) => l.gzipOnExport ? this.gzipped(l) : l));
-      }
-      gzipped(layer) {
-        let job = this.running.get(layer.diffID);
-        if (!job) {
-          job = this.lookupOrCompress(layer);
-          this.running.set(layer.diffID, job);
-        }
-        return job;
-      }
-      async lookupOrCompress(layer) {
-        const key = gzipRecordKey(layer.diffID);
-        await this.lease.add([{ kind: "record", key }]);
-        const known = (await this.index.get(key))?.layers[0];
-        if (known && known.diffID === layer.diffID && await this.blobs.hold(known.digest)) {
-          await this.index.touch(key);
-          return known;
-        }
-        const gz = await gzipLayer(layer, this.blobs, this.hints);
-        await this.index.put({ key, layers: [gz], created: (/* @__PURE__ */ new Date()).toISOString() });
-        return gz;
-      }
-    };
-  }
-});
-
-// coordinator/solver/miss-explainer.ts
-var MissExplainer;
-var init_miss_explainer = __esm({
-  "coordinator/solver/miss-explainer.ts"() {
-    "use strict";
-    init_digest();
-    MissExplainer = class {
-      constructor(store, plan, describe2, contextFiles) {
-        this.store = store;
-        this.describe = describe2;
-        this.contextFiles = contextFiles;
-        this.steps = new Map(plan.steps.map((s) => [s.key, s]));
-        for (const t of plan.targets) {
-          for (const st of t.stages) {
-            st.entries.filter((e) => e.step).forEach((e, i) => {
-              if (this.identity.has(e.step)) return;
-              const id = sha256([plan.dockerfile, t.platform, st.name ?? st.index, i].join("\0")).slice(7);
-              this.identity.set(e.step, { id, instruction: e.instruction });
-            });
-          }
-        }
-      }
-      store;
-      describe;
-      contextFiles;
-      identity = /* @__PURE__ */ new Map();
-      steps;
-      async read(name) {
-        const text = await this.store.get(name);
-        try {
-          return text === void 0 ? void 0 : JSON.parse(text);
-        } catch {
-          return void 0;
-        }
-      }
-      envHashes(step) {
-        if (step.kind !== "exec") return void 0;
-        const out = {};
-        for (const kv of step.exec.env) {
-          const eq = kv.indexOf("=");
-          out[kv.slice(0, eq)] = sha256(kv.slice(eq + 1)).slice(7, 23);
-        }
-        return out;
-      }
-      /** Remembers a step that was built or found, and a context's files by the context step's key. */
-      async record(step) {
-        if (step.kind === "source" && step.source.type === "context") {
-          const name = `context-${step.key.slice(7)}.json`;
-          if (await this.store.get(name) === void 0) await this.store.put(name, JSON.stringify(this.contextFiles(step)));
-          return;
-        }
-        const who = this.identity.get(step.key);
-        if (!who) return;
-        const env = this.envHashes(step);
-        const rec = { key: step.key, instruction: who.instruction, inputs: step.inputs, ...env ? { env } : {} };
-        const text = JSON.stringify(rec);
-        if (await this.store.get(`step-${who.id}.json`) !== text) await this.store.put(`step-${who.id}.json`, text);
-      }
-      /** Why `step` was not in the cache, in one line. */
-      async explain(step, noCache) {
-        if (noCache) return "cache disabled for this step (--no-cache)";
-        const who = this.identity.get(step.key);
-        const prev = who ? await this.read(`step-${who.id}.json`) : void 0;
-        if (!who || !prev) return "not built before: nothing cached for this step yet";
-        if (prev.key === step.key) return "its cached result was removed (pruned), so it runs again";
-        if (prev.instruction !== who.instruction) return `the instruction changed (it was: ${prev.instruction.split("\n")[0]})`;
-        const reasons = [];
-        for (const [i, key] of step.inputs.entries()) {
-          const old = prev.inputs[i];
-          if (old === key) continue;
-          const input = this.steps.get(key);
-          if (input?.kind === "source" && input.source.type === "context") reasons.push(await this.contextChange(old, input));
-          else if (input?.kind === "source" && input.source.type === "image") reasons.push(`base image ${input.source.ref} changed`);
-          else reasons.push(`parent step changed: ${this.describe(key)}`);
-        }
-        const env = this.envHashes(step);
-        if (env && prev.env) {
-          const names = /* @__PURE__ */ new Set([...Object.keys(env), ...Object.keys(prev.env)]);
-          const changed = [...names].filter((n) => env[n] !== prev.env[n]).sort();
-          if (changed.length) reasons.push(`build arg/ENV ${changed.join(", ")} changed`);
-        }
-        return reasons.length ? reasons.join("; ") : "its definition changed";
-      }
-      async contextChange(oldKey, input) {
-        const before = oldKey ? await this.read(`context-${oldKey.slice(7)}.json`) : void 0;
-        const now = this.contextFiles(input);
-        if (!before) return "the files it copies from the context changed";
-        const changed = [];
-        for (const [path, sum] of Object.entries(now)) if (before[path] !== sum) changed.push(before[path] === void 0 ? `${path} (added)` : path);
-        for (const path of Object.keys(before)) if (!(path in now)) changed.push(`${path} (removed)`);
-        changed.sort();
-        if (changed.length === 0) return "the files it copies from the context changed";
-        const shown = changed.slice(0, 3).join(", ");
-        return `context file${changed.length > 1 ? "s" : ""} changed: ${shown}${changed.length > 3 ? ` and ${changed.length - 3} more` : ""}`;
-      }
-    };
-  }
-});
-
-// coordinator/solver/url-fetcher.ts
-import { createHash as createHash10 } from "node:crypto";
-import { Readable as Readable2 } from "node:stream";
-import { pipeline as pipeline5 } from "node:stream/promises";
-var FetchError, UrlFetcher;
-var init_url_fetcher = __esm({
-  "coordinator/solver/url-fetcher.ts"() {
-    "use strict";
-    init_expected_error();
-    init_tls_roots();
-    FetchError = class extends ExpectedError {
-    };
-    UrlFetcher = class {
-      constructor(blobs) {
-        this.blobs = blobs;
-      }
-      blobs;
-      fetched = /* @__PURE__ */ new Map();
-      fetch(url, checksum) {
-        let job = this.fetched.get(url);
-        if (!job) {
-          job = this.download(url);
-          this.fetched.set(url, job);
-        }
-        return job.then((digest) => {
-          if (checksum !== void 0 && checksum !== digest) {
-            throw new FetchError(`ADD ${url}: checksum mismatch: --checksum=${checksum} but the content is ${digest}`);
-          }
-          return digest;
-        });
-      }
-      async download(url) {
-        let res;
-        const answered = new AbortController();
-        const timer = setTimeout(() => answered.abort(new Error("no answer within 30 s")), 3e4);
-        try {
-          const roots = tlsRoots();
-          if (roots) {
-            const { Agent, fetch: fetchWith } = await Promise.resolve().then(() => __toESM(require_undici2(), 1));
-            res = await fetchWith(url, { redirect: "follow", signal: answered.signal, dispatcher: new Agent({ connect: { ca: roots } }) });
-          } else res = await fetch(url, { redirect: "follow", signal: answered.signal });
-        } catch (err) {
-          throw new FetchError(`ADD ${url}: ${err.cause?.message ?? err.message}`);
-        } finally {
-          clearTimeout(timer);
-        }
-        if (!res.ok || !res.body) throw new FetchError(`ADD ${url}: the server answered HTTP ${res.status} ${res.statusText}`);
-        const body = Readable2.fromWeb(res.body);
-        if (!this.blobs) return this.hash(url, body);
-        const w = this.blobs.writer();
-        try {
-          await pipeline5(body, w);
-          return (await w.commit()).digest;
-        } catch (err) {
-          await w.abort();
-          throw new FetchError(`ADD ${url}: download failed: ${err.message}`);
-        }
-      }
-      async hash(url, body) {
-        const h = createHash10("sha256");
-        try {
-          for await (const chunk of body) h.update(chunk);
-        } catch (err) {
-          throw new FetchError(`ADD ${url}: download failed: ${err.message}`);
-        }
-        return `sha256:${h.digest("hex")}`;
-      }
+      command;
+      result;
     };
   }
 });
@@ -60853,12 +54941,12 @@ var init_git = __esm({
 });
 
 // coordinator/solver/git-sources.ts
-import { lstat as lstat7, lutimes as lutimes3, mkdir as mkdir10, mkdtemp as mkdtemp4, readdir as readdir8, rm as rm12 } from "node:fs/promises";
-import { join as join28 } from "node:path";
+import { lstat as lstat2, lutimes, mkdir as mkdir2, mkdtemp, readdir as readdir2, rm as rm3 } from "node:fs/promises";
+import { join as join11 } from "node:path";
 async function listTree(dir, withGit) {
   const out = /* @__PURE__ */ new Set();
   const walk = async (rel) => {
-    for (const e of await readdir8(join28(dir, rel), { withFileTypes: true })) {
+    for (const e of await readdir2(join11(dir, rel), { withFileTypes: true })) {
       if (e.name === ".git" && !withGit) continue;
       const child = rel ? `${rel}/${e.name}` : e.name;
       out.add(child);
@@ -60869,12 +54957,12 @@ async function listTree(dir, withGit) {
   return out;
 }
 async function setTimes(dir, time) {
-  for (const e of await readdir8(dir, { withFileTypes: true })) {
-    const path = join28(dir, e.name);
+  for (const e of await readdir2(dir, { withFileTypes: true })) {
+    const path = join11(dir, e.name);
     if (e.isDirectory()) await setTimes(path, time);
-    else await lutimes3(path, time, time);
+    else await lutimes(path, time, time);
   }
-  await lutimes3(dir, time, time);
+  await lutimes(dir, time, time);
 }
 var GitSourceError, strip, GitSources;
 var init_git_sources = __esm({
@@ -60961,9 +55049,9 @@ var init_git_sources = __esm({
         }
         const where = `ADD ${def.remote}#${ref}`;
         const redact = this.redactions(remote);
-        const work = await mkdtemp4(join28(this.tmpDir, `git-${process.pid}-`));
+        const work = await mkdtemp(join11(this.tmpDir, `git-${process.pid}-`));
         this.workDirs.push(work);
-        const tree = join28(work, "tree");
+        const tree = join11(work, "tree");
         const keep = def.keepGitDir && def.subdir === "";
         try {
           let repo;
@@ -60971,16 +55059,16 @@ var init_git_sources = __esm({
             await git(["-c", "init.defaultBranch=master", "init", "-q", tree]);
             repo = ["-C", tree];
           } else {
-            const gitDir = join28(work, "repo.git");
+            const gitDir = join11(work, "repo.git");
             await git(["init", "-q", "--bare", gitDir]);
-            await mkdir10(tree, { mode: 493 });
+            await mkdir2(tree, { mode: 493 });
             repo = ["--git-dir", gitDir, "--work-tree", tree];
           }
           await git([...repo, "remote", "add", "origin", remote], { redact });
           await this.fetch(repo, keep ? ref : commit, commit, redact);
           if (keep) await git([...repo, "checkout", "-q", "--detach", commit]);
           else await git([...repo, "checkout", "-q", commit, "--", "."], { cwd: tree });
-          if (def.submodules && await lstat7(join28(tree, ".gitmodules")).catch(() => void 0)) {
+          if (def.submodules && await lstat2(join11(tree, ".gitmodules")).catch(() => void 0)) {
             await git([...repo, "submodule", "update", "--init", "--recursive", "--depth=1"], { cwd: tree, redact });
           }
           if (def.mtime === "commit") {
@@ -60990,15 +55078,15 @@ var init_git_sources = __esm({
           if (keep) {
             await git([...repo, "remote", "set-url", "origin", def.remote]);
             await git([...repo, "reflog", "expire", "--all", "--expire=now"]);
-            await rm12(join28(tree, ".git", "FETCH_HEAD"), { force: true });
+            await rm3(join11(tree, ".git", "FETCH_HEAD"), { force: true });
           }
           let dir = tree;
           if (def.subdir !== "") {
             for (let i = 1, parts = def.subdir.split("/"); i <= parts.length; i++) {
-              const st = await lstat7(join28(tree, ...parts.slice(0, i))).catch(() => void 0);
+              const st = await lstat2(join11(tree, ...parts.slice(0, i))).catch(() => void 0);
               if (!st?.isDirectory()) throw new GitSourceError(`${where}: subdir ${def.subdir}: ${parts.slice(0, i).join("/")} is not a directory in the repository`);
             }
-            dir = join28(tree, def.subdir);
+            dir = join11(tree, def.subdir);
           }
           return { dir, allowed: await listTree(dir, keep) };
         } catch (err) {
@@ -61028,847 +55116,88 @@ var init_git_sources = __esm({
       }
       /** Removes every checkout of this build. */
       async cleanup() {
-        for (const dir of this.workDirs.splice(0)) await rm12(dir, { recursive: true, force: true });
+        for (const dir of this.workDirs.splice(0)) await rm3(dir, { recursive: true, force: true });
       }
     };
   }
 });
 
-// coordinator/remote-cache/cache-format.ts
-function recordsDocument(records) {
-  return { records: [...records].map(portable).sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0) };
-}
-function isLayer(l) {
-  const x = l;
-  return typeof x === "object" && x !== null && isDigest(x.digest) && isDigest(x.diffID) && Number.isSafeInteger(x.size) && x.size >= 0 && typeof x.mediaType === "string";
-}
-function readRecords(value) {
-  const list2 = value?.records;
-  if (!Array.isArray(list2)) return "no records list";
-  for (const r of list2) {
-    const rec = r;
-    if (typeof rec !== "object" || rec === null || !isDigest(rec.key) || !Array.isArray(rec.layers) || !rec.layers.every(isLayer)) return "a record is malformed";
-  }
-  return list2.map(portable);
-}
-function layersOf(records) {
-  const seen = /* @__PURE__ */ new Map();
-  for (const r of records) for (const l of r.layers) if (!seen.has(l.digest)) seen.set(l.digest, { mediaType: l.mediaType, digest: l.digest, size: l.size });
-  return [...seen.values()];
-}
-function cacheManifest(recordsBlob, records) {
-  return { schemaVersion: 2, mediaType: MediaType.ociManifest, artifactType: CacheMediaType.artifact, config: recordsBlob, layers: layersOf(records) };
-}
-function mergeEntries(existing, ours, platforms) {
-  const mine = new Set(platforms);
-  const kept = existing.filter((d) => {
-    if (!isCacheEntry(d) || d.digest === ours.digest) return false;
-    const theirs = (d.annotations?.[PLATFORMS_ANNOTATION] ?? "").split(",").filter(Boolean);
-    return !theirs.every((p) => mine.has(p));
-  });
-  return [...kept, ours];
-}
-function cacheEntry(manifest, platforms) {
-  return { ...manifest, artifactType: CacheMediaType.artifact, annotations: { [PLATFORMS_ANNOTATION]: [...new Set(platforms)].sort().join(",") } };
-}
-var CacheMediaType, PLATFORMS_ANNOTATION, INLINE_CONFIG_KEY, portable, isCacheEntry;
-var init_cache_format = __esm({
-  "coordinator/remote-cache/cache-format.ts"() {
+// coordinator/solver/url-fetcher.ts
+import { createHash as createHash4 } from "node:crypto";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+var FetchError, UrlFetcher;
+var init_url_fetcher = __esm({
+  "coordinator/solver/url-fetcher.ts"() {
     "use strict";
-    init_digest();
-    init_manifest();
-    CacheMediaType = {
-      artifact: "application/vnd.dockyard.cache.v0",
-      records: "application/vnd.dockyard.cache.records.v0+json"
-    };
-    PLATFORMS_ANNOTATION = "dev.dockyard.cache.platforms";
-    INLINE_CONFIG_KEY = "dev.dockyard.cache.v0";
-    portable = (r) => ({ key: r.key, layers: r.layers.map((l) => ({ digest: l.digest, diffID: l.diffID, size: l.size, mediaType: l.mediaType })), ...r.emptyLayer ? { emptyLayer: true } : {} });
-    isCacheEntry = (d) => d.artifactType === CacheMediaType.artifact || d.annotations?.[PLATFORMS_ANNOTATION] !== void 0;
-  }
-});
-
-// coordinator/remote-cache/cache-import.ts
-import { createReadStream as createReadStream4, readFileSync as readFileSync15 } from "node:fs";
-import { join as join29 } from "node:path";
-async function recordsOf(manifest, readJson) {
-  const config = await readJson(manifest.config.digest);
-  const doc = manifest.config.mediaType === CacheMediaType.records ? config : config?.[INLINE_CONFIG_KEY];
-  if (doc === void 0) return [];
-  const records = readRecords(doc);
-  if (typeof records === "string") throw new CacheImportError(`its records are invalid: ${records}`);
-  return records;
-}
-async function registrySource(ref, registries2) {
-  const r = parseReference(ref);
-  const client = registries2.client(r.domain);
-  const repo = r.path;
-  const name = `${r.domain}/${repo}${r.digest ? `@${r.digest}` : `:${r.tag ?? "latest"}`}`;
-  const readJson = (d) => fetchJsonBlob(client, repo, d);
-  const top = await fetchManifest(client, repo, r.digest ?? r.tag ?? "latest");
-  const manifests = [];
-  if (isIndex(top.mediaType)) {
-    for (const d of JSON.parse(top.bytes.toString()).manifests) {
-      const m = await fetchManifest(client, repo, d.digest);
-      if (!isIndex(m.mediaType)) manifests.push(JSON.parse(m.bytes.toString()));
-    }
-  } else manifests.push(JSON.parse(top.bytes.toString()));
-  const records = [];
-  for (const m of manifests) records.push(...await recordsOf(m, readJson));
-  for (const rec of records) for (const l of rec.layers) registries2.noteBlob(r.domain, l.digest, repo);
-  const source = {
-    name,
-    registry: { domain: r.domain, repo },
-    fetch: (layer, blobs) => pullBlob(client, repo, layer, blobs),
-    stream: (digest) => lazyVerified(digest, async () => {
-      const body = await client.blobBody(`/v2/${repo}/blobs/${digest}`, { repo, actions: ["pull"] });
-      if (!body) throw new RegistryError(`${name}: ${digest}: the registry sent no body`);
-      return body;
-    })
-  };
-  return { source, records };
-}
-function localSource(dir) {
-  const layout = new OciLayout(dir);
-  const readJson = async (d) => {
-    const bytes = readFileSync15(layout.blobPath(d));
-    if (sha256(bytes) !== d) throw new CacheImportError(`blob ${d} does not match its digest`);
-    return JSON.parse(bytes.toString());
-  };
-  const load2 = async () => {
-    if (!OciLayout.isLayout(dir)) throw new CacheImportError("not an OCI layout (no oci-layout and index.json)");
-    const records = [];
-    for (const d of layout.index().manifests.filter(isCacheEntry)) records.push(...await recordsOf(await readJson(d.digest), readJson));
-    return records;
-  };
-  const source = {
-    name: `local cache ${dir}`,
-    fetch: async (layer, blobs) => {
-      if (!await blobs.hold(layer.digest)) await putFile(blobs, join29(dir, "blobs", "sha256", layer.digest.slice(7)), layer.digest);
-    },
-    stream: (digest) => lazyVerified(digest, async () => createReadStream4(layout.blobPath(digest)))
-  };
-  return { source, records: load2() };
-}
-async function importCaches(imports, registries2, warn) {
-  const cache = new ImportedCache();
-  for (const imp of imports) {
-    const what = imp.type === "registry" ? imp.ref : imp.src;
-    try {
-      if (imp.type === "registry") {
-        const { source, records } = await registrySource(imp.ref, registries2);
-        cache.add(source, records);
-      } else {
-        const { source, records } = localSource(imp.src);
-        cache.add(source, await records);
-      }
-    } catch (err) {
-      const e = err;
-      const why = e instanceof RegistryError && e.status === 404 ? "not found" : e.message;
-      warn(`cache import from ${imp.type} ${what} skipped: ${why}`);
-    }
-  }
-  return cache;
-}
-var CacheImportError, ImportedCache, isIndex;
-var init_cache_import = __esm({
-  "coordinator/remote-cache/cache-import.ts"() {
-    "use strict";
-    init_blob_store();
-    init_digest();
     init_expected_error();
-    init_layout();
-    init_manifest();
-    init_reference();
-    init_errors3();
-    init_content();
-    init_manifests();
-    init_cache_format();
-    CacheImportError = class extends ExpectedError {
+    init_tls_roots();
+    FetchError = class extends ExpectedError {
     };
-    ImportedCache = class {
-      records = /* @__PURE__ */ new Map();
-      holders = /* @__PURE__ */ new Map();
-      fetches = /* @__PURE__ */ new Map();
-      add(source, records) {
-        for (const record of records) {
-          if (!this.records.has(record.key)) this.records.set(record.key, { record, source });
-          for (const l of record.layers) if (!this.holders.has(l.digest)) this.holders.set(l.digest, source);
-        }
-      }
-      get size() {
-        return this.records.size;
-      }
-      get(key) {
-        const found = this.records.get(key);
-        return found && { ...found.record, created: (/* @__PURE__ */ new Date()).toISOString() };
-      }
-      /** The source that holds `digest`, if any record named it. */
-      sourceOf(digest) {
-        return this.holders.get(digest);
-      }
-      /** Fetches a layer once per build, however many steps ask; a failure (missing, corrupt) is kept. */
-      fetch(layer, blobs) {
-        let p = this.fetches.get(layer.digest);
-        if (!p) {
-          const source = this.holders.get(layer.digest);
-          p = source ? source.fetch(layer, blobs).catch((err) => {
-            throw new CacheImportError(`${source.name}: layer ${layer.digest}: ${err.message}`);
-          }) : Promise.reject(new CacheImportError(`no imported cache holds layer ${layer.digest}`));
-          p.catch(() => void 0);
-          this.fetches.set(layer.digest, p);
-        }
-        return p;
-      }
-    };
-    isIndex = (mediaType) => mediaType === MediaType.ociIndex || mediaType === MediaType.dockerManifestList;
-  }
-});
-
-// coordinator/remote-cache/cache-export.ts
-import { existsSync as existsSync12, readFileSync as readFileSync16 } from "node:fs";
-import { mkdir as mkdir11, rename as rename9, writeFile as writeFile8 } from "node:fs/promises";
-import { join as join30 } from "node:path";
-import { Readable as Readable3 } from "node:stream";
-import { setTimeout as sleep3 } from "node:timers/promises";
-function selectRecords(records, images, mode2) {
-  if (mode2 === "max") return records;
-  const sets = images.map((img) => new Set(img.layers.map((l) => l.digest)));
-  return records.filter((r) => sets.some((s) => r.layers.every((l) => s.has(l.digest))));
-}
-function artifact(records, blobs) {
-  const doc = recordsDocument(records);
-  const recordsBytes = Buffer.from(JSON.stringify(doc));
-  const recordsBlob = { mediaType: CacheMediaType.records, digest: blobs.addBytes(recordsBytes), size: recordsBytes.length };
-  const manifest = cacheManifest(recordsBlob, doc.records);
-  const manifestBytes = Buffer.from(JSON.stringify(manifest));
-  return { records: doc.records, recordsBlob, recordsBytes, manifest: { mediaType: MediaType.ociManifest, digest: sha256(manifestBytes), size: manifestBytes.length }, manifestBytes, layers: manifest.layers.map((l) => l.digest) };
-}
-async function currentEntries(registries2, domain, repo, tag) {
-  try {
-    const m = await fetchManifest(registries2.client(domain), repo, tag);
-    return m.mediaType === MediaType.ociIndex ? JSON.parse(m.bytes.toString()).manifests : [];
-  } catch (err) {
-    if (err instanceof RegistryError && err.status === 404) return [];
-    throw err;
-  }
-}
-async function exportToRegistry(ref, a, platforms, blobs, registries2) {
-  const r = parseReference(ref);
-  const tag = r.tag ?? "latest";
-  const client = registries2.client(r.domain);
-  const counts = { uploaded: 0, mounted: 0, skipped: 0 };
-  await pushBlobs(registries2, r.domain, r.path, [...a.layers, a.recordsBlob.digest], blobs, counts);
-  await putManifest(client, r.path, a.manifest.digest, a.manifest.mediaType, a.manifestBytes);
-  const entry = cacheEntry(a.manifest, platforms);
-  for (let round = 0; round < 8; round++) {
-    const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: mergeEntries(await currentEntries(registries2, r.domain, r.path, tag), entry, platforms) };
-    await putManifest(client, r.path, tag, MediaType.ociIndex, Buffer.from(JSON.stringify(index)));
-    await sleep3(150 + Math.floor(Math.random() * 250));
-    if ((await currentEntries(registries2, r.domain, r.path, tag)).some((d) => d.digest === a.manifest.digest)) return counts;
-  }
-  throw new CacheExportError(`${r.domain}/${r.path}:${tag}: other exports kept replacing the cache index; export again`);
-}
-async function exportToLocal(dir, a, platforms, blobs) {
-  const blobDir = join30(dir, "blobs", "sha256");
-  await mkdir11(blobDir, { recursive: true });
-  for (const d of a.layers) {
-    const dest = join30(blobDir, d.slice(7));
-    if (!existsSync12(dest)) await blobs.exportTo(d, dest);
-  }
-  await writeFile8(join30(blobDir, a.recordsBlob.digest.slice(7)), a.recordsBytes);
-  await writeFile8(join30(blobDir, a.manifest.digest.slice(7)), a.manifestBytes);
-  let existing = [];
-  try {
-    existing = JSON.parse(readFileSync16(join30(dir, "index.json"), "utf8")).manifests ?? [];
-  } catch {
-  }
-  const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: mergeEntries(existing, cacheEntry(a.manifest, platforms), platforms) };
-  await writeFile8(join30(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-  const tmp = join30(dir, `index.json.tmp-${process.pid}`);
-  await writeFile8(tmp, JSON.stringify(index));
-  await rename9(tmp, join30(dir, "index.json"));
-}
-async function exportCache(to, x) {
-  const records = selectRecords(x.records, x.images, to.mode);
-  const sizes = /* @__PURE__ */ new Map();
-  for (const r of records) for (const l of r.layers) sizes.set(l.digest, l.size);
-  const blobs = new ExportBlobs(x.blobs, x.imported, sizes);
-  const a = artifact(records, blobs);
-  await blobs.settle(a.layers);
-  const summary2 = `${a.records.length} records, ${a.layers.length} layers`;
-  if (to.type === "registry") {
-    const c = await exportToRegistry(to.ref, a, x.platforms, blobs, x.registries);
-    return `${summary2}: ${c.uploaded} blobs uploaded, ${c.mounted} mounted, ${c.skipped} already there`;
-  }
-  await exportToLocal(to.dest, a, x.platforms, blobs);
-  return summary2;
-}
-var CacheExportError, ExportBlobs;
-var init_cache_export = __esm({
-  "coordinator/remote-cache/cache-export.ts"() {
-    "use strict";
-    init_blob_store();
-    init_digest();
-    init_expected_error();
-    init_manifest();
-    init_reference();
-    init_errors3();
-    init_content();
-    init_push();
-    init_cache_format();
-    CacheExportError = class extends ExpectedError {
-    };
-    ExportBlobs = class {
-      constructor(blobs, imported, sizes) {
+    UrlFetcher = class {
+      constructor(blobs) {
         this.blobs = blobs;
-        this.imported = imported;
-        this.sizes = sizes;
       }
       blobs;
-      imported;
-      sizes;
-      /** Small blobs made for the export (records), served from memory. */
-      extra = /* @__PURE__ */ new Map();
-      local = /* @__PURE__ */ new Set();
-      addBytes(bytes) {
-        const digest = sha256(bytes);
-        this.extra.set(digest, bytes);
-        return digest;
-      }
-      /** Notes which of `digests` the local store has: those are read from it, the others from their import. */
-      async settle(digests) {
-        for (const d of digests) if (await this.blobs.stat(d) !== void 0) this.local.add(d);
-      }
-      async stat(digest) {
-        const extra = this.extra.get(digest);
-        if (extra) return extra.length;
-        if (this.local.has(digest)) return this.blobs.stat(digest);
-        return this.imported.sourceOf(digest) ? this.sizes.get(digest) : this.blobs.stat(digest);
-      }
-      stream(digest) {
-        const extra = this.extra.get(digest);
-        if (extra) return Readable3.from([extra]);
-        const source = this.local.has(digest) ? void 0 : this.imported.sourceOf(digest);
-        return source ? source.stream(digest) : this.blobs.stream(digest);
-      }
-      /** Writes the blob to `dest` (a new file): linked from the store when local, else copied from its import. */
-      async exportTo(digest, dest) {
-        if (this.local.has(digest)) return this.blobs.exportTo(digest, dest);
-        return copyBlobTo(this, digest, dest);
-      }
-    };
-  }
-});
-
-// coordinator/remote-cache/build-caches.ts
-async function importWithProgress(from, registries2, progress, warnings) {
-  const id = progress.start(`importing cache manifest from ${from.map((c) => c.type === "registry" ? c.ref : c.src).join(", ")}`);
-  const imported = await importCaches(from, registries2, (message) => {
-    warnings.push(message);
-    progress.note(id, `WARNING: ${message}`);
-  });
-  progress.note(id, `${imported.size} records`);
-  progress.done(id);
-  return imported;
-}
-async function exportCaches(to, x) {
-  for (const c of to) {
-    if (c.type === "inline") continue;
-    const where = `${c.type} ${c.type === "registry" ? c.ref : c.dest}`;
-    const id = x.progress.start(`exporting cache to ${where}`);
-    try {
-      x.progress.note(id, await exportCache(c, { records: await x.records(), images: x.images, platforms: x.platforms, blobs: x.blobs, imported: x.imported, registries: x.registries }));
-      x.progress.done(id);
-    } catch (err) {
-      const message = `--cache-to type=${where}: ${err.message}`;
-      x.progress.error(id, message);
-      if (!c.ignoreError) throw new CacheExportError(message);
-      x.warnings.push(`${message} (ignored: ignore-error=true)`);
-    }
-  }
-}
-var init_build_caches = __esm({
-  "coordinator/remote-cache/build-caches.ts"() {
-    "use strict";
-    init_cache_export();
-    init_cache_import();
-  }
-});
-
-// coordinator/solver/build-metadata.ts
-function buildMetadata(r) {
-  const { platform: _p, ...descriptor } = r.top;
-  return {
-    "containerimage.digest": r.top.digest,
-    "containerimage.descriptor": descriptor,
-    ...r.configDigest !== void 0 ? { "containerimage.config.digest": r.configDigest } : {},
-    ...r.tags.length ? { "image.name": r.tags.join(",") } : {},
-    "dockyard.cache-misses": r.misses
-  };
-}
-var init_build_metadata = __esm({
-  "coordinator/solver/build-metadata.ts"() {
-    "use strict";
-  }
-});
-
-// coordinator/solver/build.ts
-import { randomUUID as randomUUID2 } from "node:crypto";
-import { createWriteStream as createWriteStream4 } from "node:fs";
-import { chmod as chmod8, mkdir as mkdir12, mkdtemp as mkdtemp5, rm as rm13, writeFile as writeFile9 } from "node:fs/promises";
-import { join as join31 } from "node:path";
-import { pipeline as pipeline6 } from "node:stream/promises";
-async function runBuild(req, engine) {
-  const lease = await engine.stores.leases.create();
-  try {
-    return await buildLeased(req, engine, lease);
-  } finally {
-    await lease.release();
-  }
-}
-async function buildLeased(req, engine, lease) {
-  const startedOn = /* @__PURE__ */ new Date();
-  const blobs = engine.stores.blobs.withLease(lease);
-  const scratch = engine.scratchDir;
-  await mkdir12(scratch, { recursive: true });
-  const fetcher = new UrlFetcher(blobs);
-  const gitSources = new GitSources(scratch);
-  const { insecure, mirrors } = registrySettings();
-  const registries2 = new Registries({ insecure });
-  const registryImages = new RegistryImages(registries2, blobs, mirrors);
-  trace("plan start");
-  const plan = await planBuild({ resolver: registryImages, ...req.plan, fetchUrl: (url, checksum) => fetcher.fetch(url, checksum), resolveGit: (ref) => gitSources.resolve(ref) });
-  trace("plan done");
-  const index = engine.stores.index;
-  const warnings = [];
-  const imported = req.cacheFrom?.length ? await importWithProgress(req.cacheFrom, registries2, req.progress, warnings) : new ImportedCache();
-  const session = await engine.openWorker(lease, blobs);
-  const abort = () => session.abort?.();
-  req.signal?.addEventListener("abort", abort, { once: true });
-  const skipped = /* @__PURE__ */ new Set();
-  if (req.noCacheFilter.length > 0) {
-    const names = new Set(req.noCacheFilter.map((n) => n.toLowerCase()));
-    for (const t of plan.targets) for (const s of t.stages) if (names.has(s.name ?? String(s.index))) {
-      for (const e of s.entries) if (e.step) skipped.add(e.step);
-    }
-  }
-  const tempDirs = [];
-  const contextOf = req.plan.context;
-  const stepsByKey = new Map(plan.steps.map((s) => [s.key, s]));
-  const explainer = new MissExplainer(
-    engine.stores.explanations,
-    plan,
-    (key) => {
-      const step = stepsByKey.get(key);
-      return step ? solver.describe(step).name : key;
-    },
-    (step) => step.kind === "source" && step.source.type === "context" ? contextFileMap(contextOf(step.source.name), step.source.include, step.source.exclude) : {}
-  );
-  const exported = new Set(plan.targets.flatMap((t) => imageChainSteps(stepsByKey, t.result)));
-  const solver = new Solver({
-    plan,
-    exported,
-    worker: session.worker,
-    blobs,
-    index,
-    lease,
-    images: new ImageSources(new LayoutImageProvider(blobs, req.plan.namedContexts ?? /* @__PURE__ */ new Map()), registryImages),
-    downloaded: async (url, digest) => {
-      if (!digest) throw new Error(`ADD ${url} was not downloaded`);
-      const dir = await mkdtemp5(join31(scratch, "url-"));
-      tempDirs.push(dir);
-      const name = urlFileName(url);
-      await pipeline6(blobs.stream(digest), createWriteStream4(join31(dir, name), { mode: 384 }));
-      await chmod8(join31(dir, name), 384);
-      return { dir, name };
-    },
-    gitCheckout: (source) => gitSources.checkout(source),
-    localContext: (name) => {
-      const ctx = contextOf(name);
-      return { dir: ctx.root, allowed: new Set(ctx.entries().keys()) };
-    },
-    explainer,
-    imported,
-    warn: (message) => warnings.push(message),
-    progress: req.progress,
-    secrets: req.secrets,
-    ...plan.sourceDateEpoch !== void 0 ? { epoch: plan.sourceDateEpoch } : {},
-    skipCache: (key) => req.noCache || skipped.has(key),
-    ...req.maxParallelism !== void 0 ? { maxParallelism: req.maxParallelism } : {},
-    ...req.signal ? { signal: req.signal } : {}
-  });
-  const compressor = new LayerCompressor(blobs, index, lease, engine.gzipMembers);
-  for (const key of exported) {
-    solver.solve(key).then(
-      async (s) => {
-        const own = s.input.type === "rootfs" && !s.emptyLayer ? s.input.layers.at(-1) : void 0;
-        if (own) compressor.prefetch((await settleLayers([own]))[0]);
-      },
-      () => void 0
-      // the target's own solve reports failures
-    ).catch(() => void 0);
-  }
-  try {
-    const images = [];
-    const inline = req.cacheTo?.some((c) => c.type === "inline") === true;
-    for (const target of plan.targets) {
-      const solved = target.result === null ? void 0 : await solver.materialize(target.result);
-      const layers = await compressor.forImage(await settleLayers(solved && solved.input.type === "rootfs" ? solved.input.layers : []));
-      const empty = /* @__PURE__ */ new Set();
-      for (const key of target.historySteps) if (key && await solver.emptyLayer(key)) empty.add(key);
-      const extraConfig = inline ? { [INLINE_CONFIG_KEY]: recordsDocument(selectRecords(await solver.allRecords(), [{ layers }], "min")) } : void 0;
-      images.push(await assembleImage(target, layers, empty, blobs, { ...plan.sourceDateEpoch !== void 0 ? { epoch: plan.sourceDateEpoch } : {}, ...extraConfig ? { extraConfig } : {} }));
-    }
-    trace("image layers ready");
-    await solver.flush();
-    if (req.cacheFrom?.length) await solver.adoptImported();
-    trace("cache records written");
-    const top = images.length === 1 ? images[0].manifest : await assembleIndex(images, blobs);
-    const attestations = wantsAttestations(req.attest?.options) ? await attest(req, req.attest, plan, images, blobs, startedOn) : void 0;
-    await exportOutputs(req.outputs, { images, top, tags: req.tags, blobs, rootfs: session.rootfs ?? blobRootfs(blobs, scratch), progress: req.progress, registries: registries2, ...attestations ? { attestations } : {} });
-    trace("exported");
-    if (req.iidfile) await writeFile9(req.iidfile, images.length === 1 ? images[0].config.digest : top.digest);
-    if (req.metadataFile) {
-      const meta = buildMetadata({ top, configDigest: images.length === 1 ? images[0].config.digest : void 0, tags: req.tags, misses: solver.misses });
-      await writeFile9(req.metadataFile, JSON.stringify(meta, null, 2) + "\n");
-    }
-    await exportCaches(req.cacheTo ?? [], { records: () => solver.allRecords(), images, platforms: plan.targets.map((t) => t.platform), blobs, imported, registries: registries2, progress: req.progress, warnings });
-    if (req.sign) await signPushed(registries2, pushedNames(req.outputs, req.tags), pushedManifests({ images, top }), req.sign, req.progress);
-    return { plan, images, top, misses: solver.misses, warnings };
-  } finally {
-    req.signal?.removeEventListener("abort", abort);
-    await session.close();
-    for (const d of tempDirs) await rm13(d, { recursive: true, force: true });
-    await gitSources.cleanup();
-  }
-}
-async function attest(req, a, plan, images, blobs, startedOn) {
-  const id = req.progress.start(`attesting ${[a.options.provenance ? `provenance (mode=${a.options.provenance.mode})` : "", a.options.sbom ? "SBOM" : ""].filter(Boolean).join(" and ")}`);
-  try {
-    const finishedOn = /* @__PURE__ */ new Date();
-    const checksums = /* @__PURE__ */ new Map();
-    const out = await attestImages(images, a.options, {
-      plan,
-      tags: req.tags,
-      blobs,
-      tool: a.tool,
-      created: plan.sourceDateEpoch !== void 0 ? new Date(plan.sourceDateEpoch * 1e3) : finishedOn,
-      defaultBuilderId: a.defaultBuilderId,
-      ...a.signer ? { signer: a.signer } : {},
-      run: {
-        invocationId: randomUUID2(),
-        startedOn,
-        finishedOn,
-        builderPlatform: plan.buildPlatform,
-        dockerfilePath: a.dockerfilePath,
-        dockerfileText: req.plan.dockerfileText,
-        buildArgs: req.plan.buildArgs,
-        labels: req.plan.labels,
-        ...req.plan.target !== void 0 ? { target: req.plan.target } : {},
-        secretIds: [...req.plan.secretIds],
-        contextDigest: (name) => checksums.get(name) ?? checksums.set(name, selectionChecksum(req.plan.context(name), ".")).get(name)
-      }
-    });
-    req.progress.done(id);
-    return out;
-  } catch (err) {
-    req.progress.error(id, err.message);
-    throw err;
-  }
-}
-var init_build = __esm({
-  "coordinator/solver/build.ts"() {
-    "use strict";
-    init_layer();
-    init_image_assembler();
-    init_exporters();
-    init_output_spec();
-    init_rootfs_source();
-    init_planner();
-    init_image_chain();
-    init_image_provider();
-    init_registry_images();
-    init_signing();
-    init_layer_compressor();
-    init_miss_explainer();
-    init_solver();
-    init_url_fetcher();
-    init_git_sources();
-    init_cache_import();
-    init_cache_format();
-    init_cache_export();
-    init_build_caches();
-    init_stage_lowering();
-    init_selection();
-    init_build_metadata();
-    init_attestations();
-    init_trace();
-  }
-});
-
-// coordinator/context/file-hashes.ts
-import { resolve as resolve6 } from "node:path";
-var FileHashes, SelectionMemo, ContextMemory, ContextHashStore;
-var init_file_hashes = __esm({
-  "coordinator/context/file-hashes.ts"() {
-    "use strict";
-    init_hint_folder();
-    init_digest();
-    init_file_stamp();
-    init_context_walk();
-    FileHashes = class {
-      constructor(folder, key, saved, settledMs) {
-        this.folder = folder;
-        this.key = key;
-        this.saved = saved;
-        this.settledMs = settledMs;
-      }
-      folder;
-      key;
-      saved;
-      settledMs;
-      fresh = /* @__PURE__ */ new Map();
-      changed = false;
-      /** A file hashed in this build changed too recently for its hash to be remembered. */
-      refused = false;
-      /** The digest remembered for `path` when its stamp is unchanged. */
-      get(path, stamp) {
-        const known = this.saved.get(path);
-        return known && known[0] === stamp ? known[1] : void 0;
-      }
-      set(path, stamp, digest) {
-        if (changedWithin(stampCtimeMs(stamp), this.settledMs)) {
-          this.refused = true;
-          return;
+      fetched = /* @__PURE__ */ new Map();
+      fetch(url, checksum) {
+        let job = this.fetched.get(url);
+        if (!job) {
+          job = this.download(url);
+          this.fetched.set(url, job);
         }
-        this.fresh.set(path, [stamp, digest]);
-        this.changed = true;
+        return job.then((digest) => {
+          if (checksum !== void 0 && checksum !== digest) {
+            throw new FetchError(`ADD ${url}: checksum mismatch: --checksum=${checksum} but the content is ${digest}`);
+          }
+          return digest;
+        });
       }
-      /**
-       * Writes what is remembered (atomically), keeping saved entries whose file still has the same stamp
-       * (`live`, from this build's walk).
-       */
-      save(live) {
-        const files = {};
-        let dropped = false;
-        for (const [path, entry] of this.saved) {
-          if (live.get(path) === entry[0]) files[path] = entry;
-          else dropped = true;
+      async download(url) {
+        let res;
+        const answered = new AbortController();
+        const timer = setTimeout(() => answered.abort(new Error("no answer within 30 s")), 3e4);
+        try {
+          const roots = tlsRoots();
+          if (roots) {
+            const { Agent, fetch: fetchWith } = await Promise.resolve().then(() => __toESM(require_undici2(), 1));
+            res = await fetchWith(url, { redirect: "follow", signal: answered.signal, dispatcher: new Agent({ connect: { ca: roots } }) });
+          } else res = await fetch(url, { redirect: "follow", signal: answered.signal });
+        } catch (err) {
+          throw new FetchError(`ADD ${url}: ${err.cause?.message ?? err.message}`);
+        } finally {
+          clearTimeout(timer);
         }
-        for (const [path, entry] of this.fresh) files[path] = entry;
-        if (!this.changed && !dropped) return;
-        this.folder.write(this.key, { version: 2, files });
-      }
-    };
-    SelectionMemo = class {
-      constructor(folder, key, saved) {
-        this.folder = folder;
-        this.key = key;
-        this.saved = saved;
-      }
-      folder;
-      key;
-      saved;
-      fresh = /* @__PURE__ */ new Map();
-      tree;
-      get(tree, selection) {
-        return this.saved?.tree === tree ? this.saved.checksums[selection] : void 0;
-      }
-      set(tree, selection, checksum) {
-        if (this.tree !== void 0 && this.tree !== tree) this.fresh.clear();
-        this.tree = tree;
-        this.fresh.set(selection, checksum);
-      }
-      /**
-       * Writes what was learnt. Not when a file hashed for it changed too recently for its hash to be
-       * remembered (`refused`): a checksum holds no longer than the file hashes it was made of, and the
-       * next build must hash those files again, and so fill the file-hash cache that an edit then needs.
-       */
-      save(refused) {
-        if (this.tree === void 0 || this.fresh.size === 0 || refused) return;
-        const kept = this.saved?.tree === this.tree ? this.saved.checksums : {};
-        this.folder.write(this.key, { version: 1, tree: this.tree, checksums: { ...kept, ...Object.fromEntries(this.fresh) } });
-      }
-    };
-    ContextMemory = class {
-      constructor(folder, key, settledMs, live) {
-        this.folder = folder;
-        this.key = key;
-        this.settledMs = settledMs;
-        this.live = live;
-      }
-      folder;
-      key;
-      settledMs;
-      live;
-      fileHashes;
-      selectionMemo;
-      hashes() {
-        this.fileHashes ??= new FileHashes(
-          this.folder,
-          this.key,
-          this.folder.read(this.key, (doc) => doc.version === 2 ? new Map(Object.entries(doc.files)) : void 0) ?? /* @__PURE__ */ new Map(),
-          this.settledMs
-        );
-        return this.fileHashes;
-      }
-      selections() {
-        const key = `${this.key}-selections`;
-        this.selectionMemo ??= new SelectionMemo(this.folder, key, this.folder.read(key, (doc) => doc.version === 1 ? doc : void 0));
-        return this.selectionMemo;
-      }
-      save() {
-        const stamps = this.live();
-        if (!stamps) return;
-        this.fileHashes?.save(stamps);
-        this.selectionMemo?.save(this.fileHashes?.refused ?? false);
-      }
-    };
-    ContextHashStore = class {
-      constructor(cacheDir, settledMs = SETTLED_MS) {
-        this.settledMs = settledMs;
-        this.folder = new HintFolder(cacheDir, "context-hashes");
-      }
-      settledMs;
-      open = [];
-      folder;
-      /** Forgets everything remembered (`prune --all`). Only hints: a writer meanwhile loses its update, nothing else. */
-      clear() {
-        return this.folder.clear();
-      }
-      /** What is remembered of the context at `root`; `live` gives the stamps of its files as walked, when saving. */
-      forContext(root, live) {
-        const memory = new ContextMemory(this.folder, sha256(resolve6(root)).slice(7), this.settledMs, live);
-        this.open.push(memory);
-        return memory;
-      }
-      /** Remembers what every context this build opened taught. */
-      saveAll() {
-        for (const memory of this.open) memory.save();
-      }
-    };
-  }
-});
-
-// coordinator/solver/cache-maintenance.ts
-function gcGraceMs(env = process.env) {
-  try {
-    return parseDurationMs(env.DOCKYARD_GC_GRACE ?? "5m");
-  } catch (err) {
-    throw new ExpectedError(`DOCKYARD_GC_GRACE: ${err.message}`);
-  }
-}
-async function pruneCache(dir, opts) {
-  const blobs = new FsBlobStore(dir);
-  const graceMs = opts.graceMs ?? gcGraceMs();
-  const snapshotStore = new SnapshotStore(dir, blobs);
-  await snapshotStore.cleanStale();
-  return new FileLeases(dir).collect(async (leased) => {
-    const result = await prune(new FsCacheIndex(dir), blobs, leased, { ...opts, graceMs });
-    const snapshots = await snapshotStore.removeExcept(result.liveDiffIDs, graceMs, result.freedDiffIDs);
-    if (opts.all) {
-      await new FsExplainStore(dir).clear();
-      await new ContextHashStore(dir).clear();
-      await new CopyLinks(dir).clear();
-      await new GzipMemberHints(dir).clear();
-    }
-    return { records: result.records, blobs: result.blobs, snapshots, bytes: result.bytes };
-  });
-}
-async function enforceCacheLimit(dir, env = process.env) {
-  const max = parseSize(env.DOCKYARD_CACHE_MAX_SIZE ?? "20GB");
-  if (((await blobUsage(new FsBlobStore(dir)))?.bytes ?? 0) > max) await pruneCache(dir, { keepStorage: Math.floor(max * 0.8), graceMs: gcGraceMs(env) });
-}
-var init_cache_maintenance = __esm({
-  "coordinator/solver/cache-maintenance.ts"() {
-    "use strict";
-    init_file_leases();
-    init_fs_blob_store();
-    init_fs_cache_index();
-    init_fs_explain_store();
-    init_gc();
-    init_expected_error();
-    init_copy_links();
-    init_snapshot_store();
-    init_file_hashes();
-    init_gzip_member_hints();
-  }
-});
-
-// coordinator/solver/local-build.ts
-import { join as join32 } from "node:path";
-function localEngine(cacheDir, options2 = { compression: "lazy", linkUnchanged: true }) {
-  const gzipMembers = new GzipMemberHints(cacheDir);
-  const workerOptions = { ...options2, gzipMembers };
-  return {
-    stores: { blobs: new FsBlobStore(cacheDir), index: new FsCacheIndex(cacheDir), explanations: new FsExplainStore(cacheDir), leases: new FileLeases(cacheDir) },
-    // The snapshot store removes what a killed build left here.
-    scratchDir: join32(cacheDir, "tmp"),
-    gzipMembers,
-    async openWorker(lease, blobs) {
-      const snapshots = new SnapshotStore(cacheDir, blobs, lease);
-      await snapshots.cleanStale();
-      return {
-        worker: new LocalWorker(blobs, snapshots, cacheDir, workerOptions),
-        rootfs: (layers) => snapshots.mount(layers, false),
-        abort: () => void snapshots.releaseAll(),
-        close: async () => {
-          await snapshots.releaseAll();
-          await snapshots.settleKept();
+        if (!res.ok || !res.body) throw new FetchError(`ADD ${url}: the server answered HTTP ${res.status} ${res.statusText}`);
+        const body = Readable.fromWeb(res.body);
+        if (!this.blobs) return this.hash(url, body);
+        const w = this.blobs.writer();
+        try {
+          await pipeline(body, w);
+          return (await w.commit()).digest;
+        } catch (err) {
+          await w.abort();
+          throw new FetchError(`ADD ${url}: download failed: ${err.message}`);
         }
-      };
-    }
-  };
-}
-async function build(req) {
-  let result;
-  try {
-    result = await runBuild(req, localEngine(req.cacheDir));
-    return result;
-  } finally {
-    trace("lease released");
-    if (!result || result.misses.length > 0) await enforceCacheLimit(req.cacheDir);
-    trace("cache limit");
-  }
-}
-var init_local_build = __esm({
-  "coordinator/solver/local-build.ts"() {
-    "use strict";
-    init_file_leases();
-    init_fs_blob_store();
-    init_fs_cache_index();
-    init_fs_explain_store();
-    init_local_worker();
-    init_snapshot_store();
-    init_gzip_member_hints();
-    init_build();
-    init_cache_maintenance();
-    init_trace();
-  }
-});
-
-// coordinator/solver/contexts.ts
-function contextOpener(contextDir, dockerfilePath, named, hashes) {
-  const open8 = /* @__PURE__ */ new Map();
-  return (name) => {
-    let ctx = open8.get(name);
-    if (!ctx) {
-      const n = named.get(name);
-      ctx = n?.type === "local" ? BuildContext.open(n.dir, void 0, hashes) : BuildContext.open(contextDir, dockerfilePath, hashes);
-      open8.set(name, ctx);
-    }
-    return ctx;
-  };
-}
-var init_contexts = __esm({
-  "coordinator/solver/contexts.ts"() {
-    "use strict";
-    init_build_context();
+      }
+      async hash(url, body) {
+        const h = createHash4("sha256");
+        try {
+          for await (const chunk of body) h.update(chunk);
+        } catch (err) {
+          throw new FetchError(`ADD ${url}: download failed: ${err.message}`);
+        }
+        return `sha256:${h.digest("hex")}`;
+      }
+    };
   }
 });
 
 // coordinator/solver/dry-run.ts
+var dry_run_exports = {};
+__export(dry_run_exports, {
+  dryRunPlan: () => dryRunPlan
+});
 import { tmpdir as tmpdir2 } from "node:os";
 function dryRunPlan(opts, { offline }) {
   if (offline) return planBuild(opts);
@@ -61897,733 +55226,311 @@ var init_dry_run = __esm({
   }
 });
 
-// coordinator/progress/progress.ts
-var Progress;
-var init_progress = __esm({
-  "coordinator/progress/progress.ts"() {
-    "use strict";
-    Progress = class {
-      constructor(mode2, out = process.stderr) {
-        this.mode = mode2;
-        this.out = out;
-        if (mode2 === "tty") {
-          this.timer = setInterval(() => this.draw(), 150);
-          this.timer.unref();
-        }
-      }
-      mode;
-      out;
-      nextId = 1;
-      vertices = [];
-      t0 = Date.now();
-      timer;
-      drawn = 0;
-      record(vertex, body) {
-        if (this.mode === "rawjson") this.out.write(JSON.stringify({ vertex, time: (/* @__PURE__ */ new Date()).toISOString(), ...body }) + "\n");
-      }
-      secs(ms) {
-        return (ms / 1e3).toFixed(1) + "s";
-      }
-      start(name) {
-        const v = { id: this.nextId++, name, started: Date.now(), state: "running", lines: [] };
-        this.vertices.push(v);
-        if (this.mode === "plain") this.out.write(`
-#${v.id} ${name}
-`);
-        this.record(v.id, { event: "started", name });
-        return v.id;
-      }
-      get(id) {
-        return this.vertices[id - 1];
-      }
-      log(id, line) {
-        const v = this.get(id);
-        v.lines.push(line);
-        if (v.lines.length > 6) v.lines.shift();
-        if (this.mode === "plain") this.out.write(`#${id} ${this.secs(Date.now() - v.started).replace("s", "")} ${line}
-`);
-        this.record(id, { event: "log", line });
-      }
-      cached(id) {
-        const v = this.get(id);
-        v.state = "cached";
-        v.ended = Date.now();
-        if (this.mode === "plain") this.out.write(`#${id} CACHED
-`);
-        this.record(id, { event: "cached" });
-      }
-      done(id) {
-        const v = this.get(id);
-        v.state = "done";
-        v.ended = Date.now();
-        if (this.mode === "plain") this.out.write(`#${id} DONE ${this.secs(v.ended - v.started)}
-`);
-        this.record(id, { event: "done" });
-      }
-      error(id, message) {
-        const v = this.get(id);
-        v.state = "error";
-        v.ended = Date.now();
-        if (this.mode === "plain") this.out.write(`#${id} ERROR: ${message}
-`);
-        this.record(id, { event: "error", error: message });
-      }
-      /** One line under a step (a cache-miss reason, a count). */
-      note(id, text) {
-        if (this.mode === "plain") this.out.write(`#${id} ${text}
-`);
-        else this.get(id).lines.push(text);
-        this.record(id, { event: "note", note: text });
-      }
-      draw() {
-        const rows = [];
-        const now = Date.now();
-        rows.push(`[+] Building ${this.secs(now - this.t0)} (${this.vertices.filter((v) => v.state !== "running").length}/${this.vertices.length})`);
-        for (const v of this.vertices) {
-          const time = this.secs((v.ended ?? now) - v.started);
-          const mark = v.state === "cached" ? "CACHED" : v.state === "error" ? "ERROR" : time;
-          rows.push(` ${v.state === "running" ? "=>" : "=>"} ${v.name.slice(0, 90)}  ${mark}`);
-          if (v.state === "running") for (const l of v.lines.slice(-3)) rows.push(`  => => # ${l.slice(0, 100)}`);
-        }
-        const up = this.drawn > 0 ? `\x1B[${this.drawn}F` : "";
-        this.out.write(up + rows.map((r) => r + "\x1B[K").join("\n") + "\n\x1B[J");
-        this.drawn = rows.length;
-      }
-      /** Final redraw; stops the timer. */
-      finish() {
-        if (this.timer) {
-          clearInterval(this.timer);
-          this.draw();
-        }
-      }
-    };
-  }
-});
-
-// coordinator/attest/attest-options.ts
-function parseProvenance(text) {
-  if (text.toLowerCase() in BOOLEANS) return BOOLEANS[text.toLowerCase()] ? { mode: "min" } : void 0;
-  let mode2 = "min";
-  let builderId;
-  let disabled = false;
-  for (const part of text.split(",")) {
-    const eq = part.indexOf("=");
-    const [key, value] = eq < 0 ? [part, ""] : [part.slice(0, eq).trim(), part.slice(eq + 1).trim()];
-    if (key === "mode" && (value === "min" || value === "max")) mode2 = value;
-    else if (key === "builder-id" && value !== "") builderId = value;
-    else if (key === "disabled" && value.toLowerCase() in BOOLEANS) disabled = BOOLEANS[value.toLowerCase()];
-    else if (key === "version" && value !== "v1") throw new AttestOptionError(`invalid --provenance version=${value}: Dockyard writes SLSA provenance v1 only`);
-    else if (key === "version") continue;
-    else if (key === "mode") throw new AttestOptionError(`invalid --provenance mode=${value}: use min or max`);
-    else throw new AttestOptionError(`invalid --provenance ${JSON.stringify(part)}: use true, false, or mode=min|max[,builder-id=URI]`);
-  }
-  return disabled ? void 0 : { mode: mode2, ...builderId !== void 0 ? { builderId } : {} };
+// oci/registry/referrers.ts
+function fallbackTag(subject) {
+  return subject.replace(":", "-").slice(0, 128);
 }
-function parseSbom(text) {
-  const v = text.toLowerCase();
-  if (v in BOOLEANS) return BOOLEANS[v];
-  const m = /^disabled=(.*)$/.exec(v);
-  if (m && m[1] in BOOLEANS) return !BOOLEANS[m[1]];
-  throw new AttestOptionError(`invalid --sbom ${JSON.stringify(text)}: use true or false (Dockyard's own scanner reads the image's package databases; generator= is not supported)`);
-}
-var AttestOptionError, BOOLEANS;
-var init_attest_options = __esm({
-  "coordinator/attest/attest-options.ts"() {
-    "use strict";
-    init_expected_error();
-    AttestOptionError = class extends ExpectedError {
-    };
-    BOOLEANS = { true: true, "1": true, false: false, "0": false };
-  }
-});
-
-// coordinator/remote-cache/cache-spec.ts
-function fields(flag, text) {
-  let rows;
-  try {
-    rows = parse(text, { relax_column_count: true, trim: true });
-  } catch (err) {
-    throw new CacheSpecError(`invalid ${flag} ${JSON.stringify(text)}: ${err.message}`);
-  }
-  const out = /* @__PURE__ */ new Map();
-  for (const part of rows.flat()) {
-    const eq = part.indexOf("=");
-    if (eq <= 0) throw new CacheSpecError(`invalid ${flag} ${JSON.stringify(text)}: ${JSON.stringify(part)} is not KEY=VALUE`);
-    out.set(part.slice(0, eq).toLowerCase(), part.slice(eq + 1));
-  }
-  return out;
-}
-function checkKeys(flag, f, allowed) {
-  for (const [key, value] of f) {
-    if (allowed.includes(key)) continue;
-    const ok = HARMLESS[key];
-    if (ok?.includes(value)) continue;
-    throw new CacheSpecError(`${flag} type=${f.get("type")}: ${key}=${value} is not supported${ok ? ` (only ${key}=${ok.join("|")})` : ""}`);
-  }
-}
-function checkRef(flag, ref, needTag) {
-  if (!ref) throw new CacheSpecError(`${flag} type=registry needs ref=REGISTRY/REPOSITORY:TAG`);
-  let parsed;
-  try {
-    parsed = parseReference(ref);
-  } catch (err) {
-    throw new CacheSpecError(`${flag}: ${err.message}`);
-  }
-  if (needTag && parsed.digest) throw new CacheSpecError(`${flag} ref=${ref}: a cache is written under a tag, not a digest`);
-  return ref;
-}
-function mode(flag, f) {
-  const m = f.get("mode") ?? "min";
-  if (m !== "min" && m !== "max") throw new CacheSpecError(`invalid ${flag} mode=${m}: use min or max`);
-  return m;
-}
-function bool(flag, f, key) {
-  const v = f.get(key) ?? "false";
-  if (v !== "true" && v !== "false") throw new CacheSpecError(`invalid ${flag} ${key}=${v}: use true or false`);
-  return v === "true";
-}
-function parseCacheFrom(text) {
-  const flag = "--cache-from";
-  if (!text.includes("=")) return { type: "registry", ref: checkRef(flag, text, false) };
-  const f = fields(flag, text);
-  const type = f.get("type") ?? "registry";
-  switch (type) {
-    case "registry":
-      checkKeys(flag, f, ["type", "ref"]);
-      return { type, ref: checkRef(flag, f.get("ref"), false) };
-    case "local": {
-      checkKeys(flag, f, ["type", "src"]);
-      const src = f.get("src");
-      if (!src) throw new CacheSpecError(`${flag} type=local needs src=DIR`);
-      return { type, src };
+async function referrersFromApi(client, repo, subject) {
+  const found = [];
+  let path = `/v2/${repo}/referrers/${subject}`;
+  while (path) {
+    const res = await client.request(path, { repo, actions: ["pull"], headers: { accept: MediaType.ociIndex }, accept: [400, 404, 405, 406] });
+    const type = (res.headers.get("content-type") ?? "").split(";")[0].trim();
+    if (res.status !== 200 || type !== MediaType.ociIndex) {
+      await res.body?.cancel().catch(() => void 0);
+      if (found.length === 0) return void 0;
+      throw new RegistryError(`${client.domain}/${repo}: the referrers API failed on a later page (HTTP ${res.status})`, res.status);
     }
-    case "inline":
-      throw new CacheSpecError(`${flag} type=inline does not exist: import an image's inline cache with ${flag} type=registry,ref=IMAGE`);
-    default:
-      throw new CacheSpecError(`unsupported ${flag} type=${type} (use registry or local)`);
+    const index = await res.json();
+    found.push(...index.manifests ?? []);
+    const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get("link") ?? "")?.[1];
+    path = next ? new URL(next, client.base).pathname + new URL(next, client.base).search : void 0;
   }
+  return found;
 }
-function parseCacheTo(text) {
-  const flag = "--cache-to";
-  if (!text.includes("=")) return { type: "registry", ref: checkRef(flag, text, true), mode: "min", ignoreError: false };
-  const f = fields(flag, text);
-  const type = f.get("type") ?? "registry";
-  switch (type) {
-    case "registry":
-      checkKeys(flag, f, ["type", "ref", "mode", "ignore-error"]);
-      return { type, ref: checkRef(flag, f.get("ref"), true), mode: mode(flag, f), ignoreError: bool(flag, f, "ignore-error") };
-    case "local": {
-      checkKeys(flag, f, ["type", "dest", "mode", "ignore-error"]);
-      const dest = f.get("dest");
-      if (!dest) throw new CacheSpecError(`${flag} type=local needs dest=DIR`);
-      return { type, dest, mode: mode(flag, f), ignoreError: bool(flag, f, "ignore-error") };
-    }
-    case "inline":
-      checkKeys(flag, f, ["type", "mode"]);
-      if (mode(flag, f) === "max") throw new CacheSpecError(`${flag} type=inline supports mode=min only: use type=registry,mode=max for every stage`);
-      return { type };
-    default:
-      throw new CacheSpecError(`unsupported ${flag} type=${type} (use registry, local or inline)`);
+async function fallbackIndex(client, repo, subject) {
+  const tag = fallbackTag(subject);
+  const raw = await getManifest(client, repo, tag);
+  if (!raw) return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
+  const index = JSON.parse(raw.bytes.toString());
+  if (raw.mediaType !== MediaType.ociIndex || !Array.isArray(index.manifests)) {
+    throw new RegistryError(`${client.domain}/${repo}:${tag} is not an OCI image index, so it cannot be the referrers index of ${subject}`);
   }
+  return index;
 }
-var CacheSpecError, HARMLESS;
-var init_cache_spec = __esm({
-  "coordinator/remote-cache/cache-spec.ts"() {
-    "use strict";
-    init_sync();
-    init_expected_error();
-    init_reference();
-    CacheSpecError = class extends ExpectedError {
-    };
-    HARMLESS = { "oci-mediatypes": ["true"], "image-manifest": ["true", "false"] };
+async function attachReferrer(client, repo, subject, artifact2) {
+  const config = await putBlob(client, repo, MediaType.ociEmpty, EMPTY_CONFIG);
+  const layers = [];
+  for (const b of artifact2.blobs) {
+    const d = await putBlob(client, repo, b.mediaType, b.data);
+    layers.push(b.annotations ? { ...d, annotations: b.annotations } : d);
   }
-});
-
-// cli/cache-flags.ts
-function cacheFlags(values, builder) {
-  for (const flag of ["cache-from", "cache-to"]) {
-    if (values[flag]?.length && values["dry-run"]) throw new UsageError(`--${flag} needs a build: --dry-run neither reads nor writes a cache`);
-  }
-  let parsed;
-  try {
-    parsed = { cacheFrom: (values["cache-from"] ?? []).map(parseCacheFrom), cacheTo: (values["cache-to"] ?? []).map(parseCacheTo) };
-  } catch (err) {
-    throw new UsageError(err.message);
-  }
-  if (builder && parsed.cacheFrom.some((c) => c.type === "local")) throw new UsageError("--cache-from type=local is not supported with --builder: the farm cannot read this machine's directories; use type=registry");
-  if (builder && parsed.cacheTo.some((c) => c.type === "local")) throw new UsageError("--cache-to type=local is not supported with --builder: the farm cannot write this machine's directories; use type=registry or type=inline");
-  return { ...parsed, cacheFromText: values["cache-from"] ?? [], cacheToText: values["cache-to"] ?? [] };
-}
-var init_cache_flags = __esm({
-  "cli/cache-flags.ts"() {
-    "use strict";
-    init_cache_spec();
-    init_errors2();
-  }
-});
-
-// cli/secrets.ts
-import { existsSync as existsSync13 } from "node:fs";
-import { readFile } from "node:fs/promises";
-function parseSecretFlag(text, env = process.env) {
-  const fields2 = /* @__PURE__ */ new Map();
-  for (const part of text.split(",")) {
-    const eq = part.indexOf("=");
-    if (eq < 0) throw new Error(`invalid --secret ${JSON.stringify(text)}: expected id=NAME,src=FILE or id=NAME,env=VAR`);
-    const key = part.slice(0, eq).trim().toLowerCase();
-    const value = part.slice(eq + 1);
-    const canonical = key === "source" ? "src" : key;
-    if (!["id", "src", "env", "type"].includes(canonical)) throw new Error(`invalid --secret field ${key} (use id, src, env)`);
-    fields2.set(canonical, value);
-  }
-  const type = fields2.get("type");
-  if (type !== void 0 && type !== "file" && type !== "env") throw new Error(`invalid --secret type ${type} (use file or env)`);
-  const id = fields2.get("id");
-  if (!id) throw new Error(`invalid --secret ${JSON.stringify(text)}: missing id=NAME`);
-  let src = fields2.get("src");
-  let envName = fields2.get("env");
-  if (src === void 0 && envName === void 0) {
-    if (type === "env") envName = id;
-    else src = id;
-  }
-  if (type === "env" && src !== void 0 && envName === void 0) [envName, src] = [src, void 0];
-  if (src !== void 0 && !existsSync13(src)) throw new Error(`--secret id=${id}: file ${src} does not exist`);
-  if (envName !== void 0 && env[envName] === void 0) throw new Error(`--secret id=${id}: environment variable ${envName} is not set`);
-  return { id, ...src !== void 0 ? { src } : {}, ...envName !== void 0 ? { env: envName } : {} };
-}
-var FlagSecrets;
-var init_secrets = __esm({
-  "cli/secrets.ts"() {
-    "use strict";
-    FlagSecrets = class {
-      constructor(sources, env = process.env) {
-        this.env = env;
-        this.byId = new Map(sources.map((s) => [s.id, s]));
-      }
-      env;
-      byId;
-      async get(id) {
-        const s = this.byId.get(id);
-        if (!s) return void 0;
-        if (s.src !== void 0) return readFile(s.src);
-        const v = s.env !== void 0 ? this.env[s.env] : void 0;
-        return v === void 0 ? void 0 : Buffer.from(v);
-      }
-    };
-  }
-});
-
-// cli/signature-format.ts
-function parseSignatureFormat(value) {
-  switch (value ?? "both") {
-    case "legacy":
-      return ["legacy"];
-    case "bundle":
-      return ["bundle"];
-    case "both":
-      return ["legacy", "bundle"];
-    default:
-      throw new UsageError(`invalid --signature-format ${JSON.stringify(value)}: use legacy, bundle or both`);
-  }
-}
-var init_signature_format = __esm({
-  "cli/signature-format.ts"() {
-    "use strict";
-    init_errors2();
-  }
-});
-
-// cli/farm-client-flags.ts
-function tlsFiles(values) {
-  return {
-    ...values["tls-ca"] ? { ca: values["tls-ca"] } : {},
-    ...values["tls-cert"] ? { cert: values["tls-cert"] } : {},
-    ...values["tls-key"] ? { key: values["tls-key"] } : {}
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    artifactType: artifact2.artifactType,
+    config,
+    layers,
+    subject: subjectOf(subject),
+    ...artifact2.annotations ? { annotations: artifact2.annotations } : {}
   };
-}
-function checkBuilder(builder) {
-  for (const address of builder.split(",")) {
-    if (!/^(?:\[[0-9a-fA-F:.]+\]|[^:\s[\]]+):\d{1,5}$/.test(address)) throw new UsageError(`invalid --builder ${JSON.stringify(builder)}: expected HOST:PORT[,HOST:PORT...]`);
+  const bytes = Buffer.from(JSON.stringify(manifest));
+  const { descriptor: pushed, ociSubject } = await putManifest(client, repo, sha256(bytes), MediaType.ociManifest, bytes);
+  const descriptor = { ...pushed, artifactType: artifact2.artifactType, ...artifact2.annotations ? { annotations: artifact2.annotations } : {} };
+  if (ociSubject === subject.digest || await referrersFromApi(client, repo, subject.digest) !== void 0) return { descriptor, via: "api" };
+  const index = await fallbackIndex(client, repo, subject.digest);
+  if (!index.manifests.some((d) => d.digest === descriptor.digest)) {
+    index.manifests.push(descriptor);
+    await putManifest(client, repo, fallbackTag(subject.digest), MediaType.ociIndex, Buffer.from(JSON.stringify(index)));
   }
+  return { descriptor, via: "fallback-tag" };
 }
-var farmClientHelp, farmClientOptions;
-var init_farm_client_flags = __esm({
-  "cli/farm-client-flags.ts"() {
+async function listReferrers(client, repo, subject, artifactType) {
+  const all = await referrersFromApi(client, repo, subject) ?? (await fallbackIndex(client, repo, subject)).manifests;
+  return artifactType === void 0 ? all : all.filter((d) => d.artifactType === artifactType);
+}
+async function fetchReferrer(client, repo, referrer) {
+  const raw = await getManifest(client, repo, referrer.digest);
+  if (!raw) throw new RegistryError(`${client.domain}/${repo}@${referrer.digest}: referrer manifest not found`, 404);
+  const manifest = JSON.parse(raw.bytes.toString());
+  const blobs = [];
+  for (const l of manifest.layers) blobs.push(await getBlob(client, repo, l.digest));
+  return { manifest, blobs };
+}
+var EMPTY_CONFIG, subjectOf;
+var init_referrers = __esm({
+  "oci/registry/referrers.ts"() {
     "use strict";
-    init_errors2();
-    farmClientHelp = `      --builder HOST:PORT    Build farm coordinator; several, comma-separated, for failover (default: $DOCKYARD_BUILDER)
-      --token-file F         The farm's shared token (default: $DOCKYARD_TOKEN)
-      --tls-ca F             CA certificate of the coordinator (enables TLS)
-      --tls-cert F           Client certificate (mTLS)
-      --tls-key F            Client key (mTLS)
-`;
-    farmClientOptions = {
-      builder: { type: "string" },
-      "token-file": { type: "string" },
-      "tls-ca": { type: "string" },
-      "tls-cert": { type: "string" },
-      "tls-key": { type: "string" }
-    };
+    init_digest();
+    init_manifest();
+    init_content();
+    init_errors3();
+    EMPTY_CONFIG = Buffer.from("{}");
+    subjectOf = (d) => ({ mediaType: d.mediaType, digest: d.digest, size: d.size });
   }
 });
 
-// cli/build-flags.ts
-import { readFileSync as readFileSync17, statSync as statSync4 } from "node:fs";
-import { join as join33, relative as relative4, resolve as resolve7 } from "node:path";
-function keyValues2(items, flag) {
-  const out = /* @__PURE__ */ new Map();
-  for (const item of items ?? []) {
-    const eq = item.indexOf("=");
-    if (eq <= 0) throw new UsageError(`invalid ${flag} ${JSON.stringify(item)}: expected KEY=VALUE`);
-    out.set(item.slice(0, eq), item.slice(eq + 1));
-  }
-  return out;
-}
-function readStdin() {
-  return readFileSync17(0, "utf8");
-}
-function withOptionalValues(argv2) {
-  const end = argv2.indexOf("--");
-  return argv2.map((a, i) => OPTIONAL_VALUE.has(a) && (end < 0 || i < end) ? `${a}=true` : a);
-}
-function parseBuildFlags(argv2, env = process.env) {
-  const { values, positionals } = parseCommandArgs("build", { args: withOptionalValues(argv2), options, allowPositionals: true, strict: true });
-  if (values.help) return "help";
-  if (positionals.length !== 1) throw new UsageError(`"dockyard build" requires exactly 1 argument (the context PATH), got ${positionals.length}. See 'dockyard build --help'`);
-  const format = values.format ?? "text";
-  if (format !== "text" && format !== "json") throw new UsageError(`invalid --format ${JSON.stringify(format)}: use text or json`);
-  if (!values["dry-run"] && values.format !== void 0) throw new UsageError("--format needs --dry-run: it sets the format of the printed plan");
-  if (!values["dry-run"] && values.offline) throw new UsageError("--offline needs --dry-run: a build must pull its base images");
-  const progress = values.progress ?? "auto";
-  if (!["auto", "tty", "plain", "quiet", "rawjson"].includes(progress)) throw new UsageError(`invalid --progress ${JSON.stringify(progress)}: use auto, tty, plain, quiet or rawjson`);
-  const contextDir = resolve7(positionals[0]);
-  const fileFlag = values.file;
-  const dockerfilePath = fileFlag === "-" ? void 0 : resolve7(fileFlag ?? join33(contextDir, "Dockerfile"));
-  let dockerfileText;
-  if (dockerfilePath === void 0) dockerfileText = readStdin();
-  else {
-    try {
-      if (!statSync4(dockerfilePath).isFile()) throw new Error();
-      dockerfileText = readFileSync17(dockerfilePath, "utf8");
-    } catch {
-      throw new UsageError(`Dockerfile ${dockerfilePath} not found: pass its path with -f`);
-    }
-  }
-  const dockerfileName = dockerfilePath === void 0 ? "<stdin>" : relative4(process.cwd(), dockerfilePath) || dockerfilePath;
-  for (const tag of values.tag ?? []) {
-    try {
-      parseReference(tag);
-    } catch (err) {
-      throw new UsageError(`invalid tag ${JSON.stringify(tag)}: ${err.message}`);
-    }
-  }
-  let platforms;
-  let buildArgs;
-  let secrets;
-  let namedContexts;
-  let outputs;
-  let attest2;
+// oci/signing/signer.ts
+import { createHash as createHash5, createPublicKey, sign, verify } from "node:crypto";
+function verifySignature(publicKey, data, signature) {
   try {
-    attest2 = { ...values.provenance !== void 0 && parseProvenance(values.provenance) ? { provenance: parseProvenance(values.provenance) } : {}, sbom: values.sbom !== void 0 && parseSbom(values.sbom) };
-    platforms = (values.platform ?? []).flatMap((p) => parsePlatformList(p));
-    buildArgs = parseBuildArgs(values["build-arg"] ?? []);
-    secrets = (values.secret ?? []).map((s) => parseSecretFlag(s));
-    namedContexts = new Map((values["build-context"] ?? []).map((c) => parseBuildContextFlag(c)).map((c) => [c.name, c]));
-    outputs = (values.output ?? []).map(parseOutput);
-  } catch (err) {
-    throw new UsageError(err.message);
+    return verify("sha256", data, publicKey, signature);
+  } catch {
+    return false;
   }
-  if (values.push) outputs.push({ type: "image", push: true, names: values.tag ?? [], pushByDigest: false });
-  if (attest2.provenance || attest2.sbom) {
-    const flag = [attest2.provenance ? "--provenance" : "", attest2.sbom ? "--sbom" : ""].filter(Boolean).join("/");
-    if (outputs.some((o) => o.type === "tar")) throw new UsageError(`${flag}: --output type=tar has no place for attestations; use type=local (provenance.json, sbom.spdx.json beside the files) or type=oci`);
-  }
-  if (values.load) throw new UsageError("--load needs a Docker daemon; use --output type=docker,dest=FILE and docker load < FILE");
-  const maxParallelism = values["max-parallelism"] === void 0 ? void 0 : Number(values["max-parallelism"]);
-  if (maxParallelism !== void 0 && !(Number.isInteger(maxParallelism) && maxParallelism > 0)) throw new UsageError(`invalid --max-parallelism ${values["max-parallelism"]}: expected a positive whole number`);
-  const builder = values.builder ?? (env.DOCKYARD_BUILDER || void 0);
-  if (builder !== void 0) checkBuilder(builder);
-  const sign2 = signFlags(values, outputs, builder);
-  if (values["tls-cert"] === void 0 !== (values["tls-key"] === void 0)) throw new UsageError("--tls-cert and --tls-key go together");
-  return {
-    contextDir,
-    ...dockerfilePath !== void 0 ? { dockerfilePath } : {},
-    dockerfileText,
-    dockerfileName,
-    tags: values.tag ?? [],
-    buildArgs,
-    ...values.target !== void 0 ? { target: values.target } : {},
-    platforms,
-    secrets,
-    labels: keyValues2(values.label, "--label"),
-    namedContexts,
-    outputs,
-    ...values.iidfile ? { iidfile: values.iidfile } : {},
-    ...values["metadata-file"] ? { metadataFile: values["metadata-file"] } : {},
-    noCache: values["no-cache"] === true,
-    noCacheFilter: values["no-cache-filter"] ?? [],
-    ...cacheFlags(values, builder),
-    ...values["cache-dir"] ? { cacheDir: resolve7(values["cache-dir"]) } : {},
-    ...maxParallelism !== void 0 ? { maxParallelism } : {},
-    dryRun: values["dry-run"] === true,
-    offline: values.offline === true,
-    format,
-    progress,
-    ...builder ? { builder } : {},
-    ...values["token-file"] !== void 0 ? { tokenFile: values["token-file"] } : {},
-    tls: tlsFiles(values),
-    attest: attest2,
-    ...sign2 ? { sign: sign2 } : {}
-  };
 }
-function signFlags(values, outputs, builder) {
-  if (!values.sign) {
-    if (values.key !== void 0 || values["signature-format"] !== void 0) throw new UsageError(`${values.key !== void 0 ? "--key" : "--signature-format"} needs --sign`);
-    return void 0;
-  }
-  if (!outputs.some((o) => o.type === "image" && o.push)) throw new UsageError("--sign signs what is pushed: add --push (or --output type=registry)");
-  const formats = parseSignatureFormat(values["signature-format"]);
-  if (builder !== void 0) {
-    if (values.key !== void 0) throw new UsageError("--key is not sent to a farm: with --builder, --sign signs with the coordinator's key (dockyard coordinator --sign-key)");
-    return { formats };
-  }
-  if (values.key === void 0) throw new UsageError("--sign needs --key KEY (a cosign private key file; keyless signing is not supported)");
-  return { key: values.key, formats };
+function keyHint(publicKey) {
+  return createHash5("sha256").update(publicKey.export({ type: "spki", format: "der" })).digest("base64");
 }
-var buildHelp, options, OPTIONAL_VALUE;
-var init_build_flags = __esm({
-  "cli/build-flags.ts"() {
+var EcdsaKeySigner;
+var init_signer = __esm({
+  "oci/signing/signer.ts"() {
     "use strict";
-    init_named_contexts();
-    init_output_spec();
-    init_attest_options();
-    init_build_args();
-    init_platform();
-    init_reference();
-    init_errors2();
-    init_cache_flags();
-    init_secrets();
-    init_signature_format();
-    init_farm_client_flags();
-    buildHelp = `Usage: dockyard build [OPTIONS] PATH
-
-Build an image from a Dockerfile and a context directory (flags as in docker buildx build).
-
-Options:
-  -f, --file string          Name of the Dockerfile (default: PATH/Dockerfile; "-" reads stdin)
-  -t, --tag name:tag         Name and optionally a tag (repeatable)
-      --build-arg KEY=VALUE  Set a build-time variable (repeatable)
-      --target string        Set the target build stage to build
-      --platform list        Target platforms, e.g. linux/amd64,linux/arm64 (repeatable)
-      --secret id=ID,src=FILE|env=VAR
-                             Secret to expose to RUN --mount=type=secret (repeatable)
-      --label KEY=VALUE      Set metadata on the image (repeatable)
-  -o, --output spec          Output destination (repeatable): type=oci,dest=FILE[,tar=false] | type=docker,dest=FILE |
-                             type=local,dest=DIR | type=tar,dest=FILE | PATH (local) | - (tar to stdout)
-      --provenance VALUE     Attach SLSA v1 provenance to each platform's image: true, false, or
-                             mode=min|max[,builder-id=URI] (bare --provenance: mode=min)
-      --sbom VALUE           Attach an SPDX 2.3 SBOM of each platform's image: true or false (bare --sbom: true).
-                             Pushed images get them as OCI referrers (signed Sigstore bundles with --sign), OCI
-                             layouts beside the image in index.json, type=local as provenance.json and sbom.spdx.json
-      --pull                 Check the registry for newer base images (Dockyard always does)
-      --push                 Push the image to the registry of each -t (same as --output type=registry)
-      --build-context NAME=VALUE
-                             Extra context (repeatable): a directory, oci-layout://DIR[:TAG|@DIGEST] or docker-image://REF
-      --sign                 Sign every pushed manifest (each platform's and the index), as cosign does
-      --key FILE             With --sign: cosign private key file (password from COSIGN_PASSWORD or the terminal)
-      --signature-format legacy|bundle|both
-                             With --sign: cosign's sha256-<hex>.sig tag, a Sigstore bundle referrer, or both (default)
-      --iidfile FILE         Write the image ID to FILE
-      --metadata-file FILE   Write build result metadata (digests) to FILE as JSON
-      --no-cache             Do not use the cache
-      --no-cache-filter STAGE
-                             Do not use the cache for these stages (repeatable)
-      --cache-from spec      Import build cache (repeatable): type=registry,ref=REF (a cache, or an image with inline cache) |
-                             type=local,src=DIR | REF
-      --cache-to spec        Export build cache (repeatable): type=registry,ref=REF[,mode=min|max] |
-                             type=local,dest=DIR[,mode=min|max] | type=inline (records in the image config)
-      --cache-dir DIR        Cache location (default: $DOCKYARD_CACHE_DIR or ~/.cache/dockyard)
-      --max-parallelism N    Steps run at once (default: CPU count)
-      --dry-run              Print the build plan (stages, steps, cache keys, image config) without building;
-                             base images are resolved (manifest and config only) as a build resolves them
-      --offline              With --dry-run: contact no registry or server; remote sources are marked unresolved
-      --format text|json     Output format of --dry-run (default: text)
-      --progress string      auto, tty, plain, quiet or rawjson (one JSON event per line) (default: auto)
-${farmClientHelp}  -h, --help                 Show this help
-`;
-    options = {
-      file: { type: "string", short: "f" },
-      tag: { type: "string", short: "t", multiple: true },
-      "build-arg": { type: "string", multiple: true },
-      target: { type: "string" },
-      platform: { type: "string", multiple: true },
-      secret: { type: "string", multiple: true },
-      label: { type: "string", multiple: true },
-      output: { type: "string", short: "o", multiple: true },
-      "build-context": { type: "string", multiple: true },
-      iidfile: { type: "string" },
-      "metadata-file": { type: "string" },
-      "no-cache": { type: "boolean" },
-      "no-cache-filter": { type: "string", multiple: true },
-      "cache-dir": { type: "string" },
-      "cache-from": { type: "string", multiple: true },
-      "cache-to": { type: "string", multiple: true },
-      "max-parallelism": { type: "string" },
-      push: { type: "boolean" },
-      pull: { type: "boolean" },
-      load: { type: "boolean" },
-      "dry-run": { type: "boolean" },
-      offline: { type: "boolean" },
-      format: { type: "string" },
-      progress: { type: "string" },
-      provenance: { type: "string" },
-      sbom: { type: "string" },
-      sign: { type: "boolean" },
-      key: { type: "string" },
-      "signature-format": { type: "string" },
-      ...farmClientOptions,
-      help: { type: "boolean", short: "h" }
+    EcdsaKeySigner = class {
+      constructor(privateKey) {
+        this.privateKey = privateKey;
+        this.publicKey = createPublicKey(privateKey);
+      }
+      privateKey;
+      publicKey;
+      async sign(data) {
+        return sign("sha256", data, this.privateKey);
+      }
     };
-    OPTIONAL_VALUE = /* @__PURE__ */ new Set(["--provenance", "--sbom"]);
   }
 });
 
-// cli/plan-render.ts
-function planToJson(plan) {
-  const byKey = new Map(plan.steps.map((s) => [s.key, s]));
-  const unresolved = new Set(plan.unresolved.map((u) => u.key));
-  return {
-    dockerfile: plan.dockerfile,
-    buildPlatform: plan.buildPlatform,
-    ...plan.sourceDateEpoch !== void 0 ? { sourceDateEpoch: plan.sourceDateEpoch } : {},
-    warnings: plan.warnings,
-    unresolved: plan.unresolved,
-    targets: plan.targets.map((t) => ({
-      platform: t.platform,
-      target: t.target,
-      result: t.result,
-      stages: t.stages.map((s) => ({
-        index: s.index,
-        ...s.name ? { name: s.name } : {},
-        base: s.base,
-        ...s.unresolved ? { unresolved: true } : {},
-        platform: s.platform,
-        result: s.result,
-        steps: s.entries.map((e) => {
-          const step = e.step ? byKey.get(e.step) : void 0;
-          return {
-            line: e.line,
-            instruction: e.instruction,
-            ...step ? { key: step.key, kind: step.kind, inputs: step.inputs } : { kind: "config" },
-            ...step && unresolved.has(step.key) ? { unresolved: true } : {}
-          };
-        })
-      })),
-      image: t.image
-    })),
-    steps: plan.steps
-  };
+// oci/signing/sigstore-bundle.ts
+function pae(payloadType, payload) {
+  const type = Buffer.from(payloadType);
+  return Buffer.concat([Buffer.from(`DSSEv1 ${type.length} `), type, Buffer.from(` ${payload.length} `), payload]);
 }
-function describe(step) {
-  switch (step.kind) {
-    case "source":
-      switch (step.source.type) {
-        case "image":
-          return `image ${step.source.ref}`;
-        case "context":
-          return `context ${step.source.include.join(" ") || "."}`;
-        case "http":
-          return `http ${step.source.url}`;
-        case "git":
-          return `git ${step.source.remote}${step.source.ref ? "#" + step.source.ref : ""}${step.source.subdir ? ":" + step.source.subdir : ""}`;
-      }
-      break;
-    case "exec":
-      return "exec";
-    case "file":
-      return step.file.action;
-    case "merge":
-      return "merge";
+function statement(subject, predicateType, predicate, name) {
+  const s = { _type: IN_TOTO_STATEMENT_V1, subject: [{ ...name ? { name } : {}, digest: { sha256: subject.slice("sha256:".length) } }], predicateType, predicate };
+  return Buffer.from(JSON.stringify(s));
+}
+async function signedBundle(signer, payloadType, payload) {
+  const sig = await signer.sign(pae(payloadType, payload));
+  const bundle = {
+    mediaType: BUNDLE_MEDIA_TYPE,
+    verificationMaterial: { publicKey: { hint: keyHint(signer.publicKey) }, tlogEntries: [] },
+    dsseEnvelope: { payload: payload.toString("base64"), payloadType, signatures: [{ sig: sig.toString("base64") }] }
+  };
+  return Buffer.from(JSON.stringify(bundle));
+}
+function openBundle(bytes, publicKey) {
+  let b;
+  try {
+    b = JSON.parse(bytes.toString());
+  } catch {
+    return { error: "the bundle is not JSON" };
+  }
+  if (b?.mediaType !== BUNDLE_MEDIA_TYPE) return { error: `the bundle's media type is ${JSON.stringify(b?.mediaType)}, not ${BUNDLE_MEDIA_TYPE}` };
+  const env = b.dsseEnvelope;
+  if (!env || typeof env.payload !== "string" || !Array.isArray(env.signatures)) return { error: "the bundle holds no DSSE envelope" };
+  if (env.payloadType !== IN_TOTO_PAYLOAD_TYPE) return { error: `the envelope's payload type is ${JSON.stringify(env.payloadType)}` };
+  const payload = Buffer.from(env.payload, "base64");
+  if (!env.signatures.some((s) => typeof s.sig === "string" && verifySignature(publicKey, pae(env.payloadType, payload), Buffer.from(s.sig, "base64")))) {
+    return { error: "the DSSE signature does not verify with this key" };
+  }
+  try {
+    return { statement: JSON.parse(payload.toString()) };
+  } catch {
+    return { error: "the signed payload is not an in-toto statement" };
   }
 }
-function planToText(plan) {
-  const byKey = new Map(plan.steps.map((s) => [s.key, s]));
-  const unresolved = new Set(plan.unresolved.map((u) => u.key));
-  const useCount = /* @__PURE__ */ new Map();
-  for (const t of plan.targets) for (const s of t.stages) for (const e of s.entries.slice(1)) if (e.step) useCount.set(e.step, (useCount.get(e.step) ?? 0) + 1);
+var BUNDLE_MEDIA_TYPE, IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1, COSIGN_SIGN_PREDICATE, BUNDLE_CONTENT_ANNOTATION, BUNDLE_PREDICATE_ANNOTATION;
+var init_sigstore_bundle = __esm({
+  "oci/signing/sigstore-bundle.ts"() {
+    "use strict";
+    init_signer();
+    BUNDLE_MEDIA_TYPE = "application/vnd.dev.sigstore.bundle.v0.3+json";
+    IN_TOTO_PAYLOAD_TYPE = "application/vnd.in-toto+json";
+    IN_TOTO_STATEMENT_V1 = "https://in-toto.io/Statement/v1";
+    COSIGN_SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1";
+    BUNDLE_CONTENT_ANNOTATION = "dev.sigstore.bundle.content";
+    BUNDLE_PREDICATE_ANNOTATION = "dev.sigstore.bundle.predicateType";
+  }
+});
+
+// oci/signing/simple-signing.ts
+function dockerReference(domain, repo) {
+  return `${domain === "docker.io" ? "index.docker.io" : domain}/${repo}`;
+}
+function simpleSigningPayload(reference, digest, annotations) {
+  const payload = {
+    critical: { identity: { "docker-reference": reference }, image: { "docker-manifest-digest": digest }, type: SIGNATURE_TYPE },
+    optional: annotations && Object.keys(annotations).length > 0 ? annotations : null
+  };
+  return Buffer.from(JSON.stringify(payload));
+}
+function payloadDigest(bytes) {
+  let p;
+  try {
+    p = JSON.parse(bytes.toString());
+  } catch {
+    return { error: "the payload is not JSON" };
+  }
+  if (p?.critical?.type !== SIGNATURE_TYPE) return { error: `the payload's type is not "${SIGNATURE_TYPE}"` };
+  const digest = p.critical.image?.["docker-manifest-digest"];
+  return typeof digest === "string" ? { digest } : { error: "the payload names no image digest" };
+}
+var SIMPLE_SIGNING_MEDIA_TYPE, SIGNATURE_ANNOTATION, SIGNATURE_TYPE;
+var init_simple_signing = __esm({
+  "oci/signing/simple-signing.ts"() {
+    "use strict";
+    SIMPLE_SIGNING_MEDIA_TYPE = "application/vnd.dev.cosign.simplesigning.v1+json";
+    SIGNATURE_ANNOTATION = "dev.cosignproject.cosign/signature";
+    SIGNATURE_TYPE = "cosign container image signature";
+  }
+});
+
+// oci/signing/image-signatures.ts
+function signatureTag(subject) {
+  return `${subject.replace(":", "-")}.sig`;
+}
+async function attachLegacySignature(client, repo, subject, signer, dockerReference2) {
+  const payload = simpleSigningPayload(dockerReference2, subject);
+  const signature = await signer.sign(payload);
+  const tag = signatureTag(subject);
+  const existing = await getManifest(client, repo, tag);
+  const layers = existing ? JSON.parse(existing.bytes.toString()).layers : [];
+  const layer = await putBlob(client, repo, SIMPLE_SIGNING_MEDIA_TYPE, payload);
+  layers.push({ ...layer, annotations: { [SIGNATURE_ANNOTATION]: signature.toString("base64") } });
+  const config = await putBlob(client, repo, MediaType.ociConfig, Buffer.from(JSON.stringify({ architecture: "", os: "", config: {}, rootfs: { type: "layers", diff_ids: layers.map((l) => l.digest) } })));
+  const manifest = { schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers };
+  await putManifest(client, repo, tag, MediaType.ociManifest, Buffer.from(JSON.stringify(manifest)));
+  return { tag, layers: layers.length };
+}
+async function legacySignatures(client, repo, subject) {
+  const raw = await getManifest(client, repo, signatureTag(subject));
+  if (!raw) return [];
+  const manifest = JSON.parse(raw.bytes.toString());
+  const found = [];
+  for (const l of manifest.layers ?? []) {
+    if (l.mediaType !== SIMPLE_SIGNING_MEDIA_TYPE) continue;
+    const signature = l.annotations?.[SIGNATURE_ANNOTATION];
+    found.push({ payload: await getBlob(client, repo, l.digest), ...signature !== void 0 ? { signature } : {} });
+  }
+  return found;
+}
+async function attachBundle(client, repo, subject, signer, statementBytes, predicateType, created) {
+  const bundle = await signedBundle(signer, IN_TOTO_PAYLOAD_TYPE, statementBytes);
+  return attachReferrer(client, repo, subject, {
+    artifactType: BUNDLE_MEDIA_TYPE,
+    blobs: [{ mediaType: BUNDLE_MEDIA_TYPE, data: bundle }],
+    annotations: {
+      "org.opencontainers.image.created": created.toISOString().replace(/\.\d{3}Z$/, "Z"),
+      [BUNDLE_CONTENT_ANNOTATION]: "dsse-envelope",
+      [BUNDLE_PREDICATE_ANNOTATION]: predicateType
+    }
+  });
+}
+function attachBundleSignature(client, repo, subject, signer, created) {
+  return attachBundle(client, repo, subject, signer, statement(subject.digest, COSIGN_SIGN_PREDICATE, {}), COSIGN_SIGN_PREDICATE, created);
+}
+var init_image_signatures = __esm({
+  "oci/signing/image-signatures.ts"() {
+    "use strict";
+    init_manifest();
+    init_content();
+    init_referrers();
+    init_sigstore_bundle();
+    init_simple_signing();
+  }
+});
+
+// coordinator/registry/signing.ts
+async function resolveSubject(registries2, ref) {
+  const raw = await getManifest(registries2.client(ref.domain), ref.path, ref.digest ?? ref.tag);
+  if (!raw) throw new RegistryError(`${formatReference(ref)}: manifest not found`, 404);
+  return { mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length };
+}
+async function signManifest(registries2, repo, subject, o) {
+  const client = registries2.client(repo.domain);
+  const name = `${repo.domain}/${repo.path}@${subject.digest}`;
   const lines = [];
-  lines.push(`Plan for ${plan.dockerfile} (build platform ${plan.buildPlatform}, ${plan.steps.length} steps)`);
-  if (plan.unresolved.length > 0) {
-    const n = plan.unresolved.length;
-    lines.push(`${UNRESOLVED}: ${n} remote source${n > 1 ? "s" : ""} not resolved (--offline): an unresolved base adds no config, and the keys of steps using one differ from a build's`);
+  if (o.formats.includes("legacy")) {
+    const { tag } = await attachLegacySignature(client, repo.path, subject.digest, o.signer, dockerReference(repo.domain, repo.path));
+    lines.push(`signed ${name}: legacy signature at ${repo.domain}/${repo.path}:${tag}`);
   }
-  for (const w of plan.warnings) lines.push(`WARNING: ${w.line !== void 0 ? `line ${w.line}: ` : ""}${w.message}`);
-  for (const t of plan.targets) {
-    lines.push("", `Target ${t.platform}: stage ${t.target} -> ${short(t.result)}`);
-    for (const s of t.stages) {
-      lines.push(`  stage ${s.index}${s.name ? ` "${s.name}"` : ""} FROM ${s.base} [${s.platform}]${s.unresolved ? ` ${UNRESOLVED}` : ""}`);
-      for (const [i, e] of s.entries.entries()) {
-        const step = e.step ? byKey.get(e.step) : void 0;
-        const text = e.instruction.split("\n")[0];
-        const instr = text.length > 48 ? text.slice(0, 47) + "\u2026" : text;
-        const baseStage = i === 0 && step && !(step.kind === "source" && step.source.type === "image");
-        if (baseStage) {
-          lines.push(`    ${String(e.line).padStart(4)}  ${instr.padEnd(48)}  ${short(step.key)} from stage ${s.base}`);
-          continue;
-        }
-        if (!step) {
-          lines.push(`    ${String(e.line).padStart(4)}  ${instr.padEnd(48)}  config`);
-          continue;
-        }
-        const inputs = step.inputs.length ? " <- " + step.inputs.map(short).join(" ") : "";
-        const shared = (useCount.get(step.key) ?? 0) > 1 ? " (shared)" : "";
-        const mark = unresolved.has(step.key) ? ` ${UNRESOLVED}` : "";
-        lines.push(`    ${String(e.line).padStart(4)}  ${instr.padEnd(48)}  ${short(step.key)} ${describe(step)}${inputs}${shared}${mark}`);
-      }
+  if (o.formats.includes("bundle")) {
+    const r = await attachBundleSignature(client, repo.path, subject, o.signer, o.now ?? /* @__PURE__ */ new Date());
+    lines.push(`signed ${name}: Sigstore bundle ${r.descriptor.digest} (${r.via === "api" ? "referrers API" : `referrers tag ${subject.digest.replace(":", "-")}`})`);
+  }
+  return lines;
+}
+function repositoriesOf(names) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const n of names) {
+    const r = parseReference(n);
+    seen.set(`${r.domain}/${r.path}`, { domain: r.domain, path: r.path });
+  }
+  return [...seen.values()];
+}
+async function signPushed(registries2, names, manifests, o, progress) {
+  const id = progress.start(`signing ${manifests.length} manifest${manifests.length > 1 ? "s" : ""}`);
+  try {
+    for (const repo of repositoriesOf(names)) {
+      for (const m of manifests) for (const line of await signManifest(registries2, repo, m, o)) progress.note(id, line);
     }
-    lines.push("  image config:");
-    const c = t.image.config;
-    for (const [k, v] of Object.entries(c)) {
-      const rows = Array.isArray(v) && k === "Env" ? v.map(String) : [JSON.stringify(v)];
-      rows.forEach((row, i) => lines.push(`    ${(i === 0 ? k : "").padEnd(12)} ${row}`));
-    }
+    progress.done(id);
+  } catch (err) {
+    progress.error(id, err.message);
+    throw err;
   }
-  return lines.map(escapeControls).join("\n") + "\n";
 }
-var short, UNRESOLVED;
-var init_plan_render = __esm({
-  "cli/plan-render.ts"() {
-    "use strict";
-    init_escape_controls();
-    short = (key) => key ? key.slice(7, 19) : "scratch";
-    UNRESOLVED = "UNRESOLVED";
-  }
-});
-
-// cli/version.ts
-import { readFileSync as readFileSync18 } from "node:fs";
-function version() {
-  return JSON.parse(readFileSync18(new URL("../../package.json", import.meta.url), "utf8")).version;
+function pushedManifests(result) {
+  return [...result.images.map((i) => i.manifest), ...result.images.length > 1 ? [result.top] : []];
 }
-var init_version = __esm({
-  "cli/version.ts"() {
+var init_signing = __esm({
+  "coordinator/registry/signing.ts"() {
     "use strict";
-  }
-});
-
-// cli/attest-request.ts
-import { basename as basename3, isAbsolute as isAbsolute2, relative as relative5 } from "node:path";
-function attestRequest(flags, env = process.env) {
-  const rel = flags.dockerfilePath === void 0 ? "-" : relative5(flags.contextDir, flags.dockerfilePath);
-  const dockerfilePath = rel === "-" ? rel : rel.startsWith("..") || isAbsolute2(rel) ? basename3(flags.dockerfilePath) : rel;
-  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run, GITHUB_RUN_ATTEMPT: attempt } = env;
-  const defaultBuilderId = server && repo && run ? `${server}/${repo}/actions/runs/${run}/attempts/${attempt || "1"}` : `urn:dockyard:builder:${version()}`;
-  return { options: flags.attest, dockerfilePath, tool: `dockyard-${version()}`, defaultBuilderId };
-}
-var init_attest_request = __esm({
-  "cli/attest-request.ts"() {
-    "use strict";
-    init_version();
+    init_content();
+    init_errors3();
+    init_reference();
+    init_image_signatures();
+    init_simple_signing();
   }
 });
 
@@ -64852,7 +57759,7 @@ var require_nacl_fast = __commonJS({
 });
 
 // oci/signing/cosign-key.ts
-import { createPrivateKey, createPublicKey as createPublicKey2, generateKeyPairSync, randomBytes as randomBytes9, scryptSync } from "node:crypto";
+import { createPrivateKey, createPublicKey as createPublicKey2, generateKeyPairSync, randomBytes as randomBytes2, scryptSync } from "node:crypto";
 function pemBlock(label, body) {
   const lines = body.toString("base64").match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label}-----
@@ -64870,8 +57777,8 @@ function isEncryptedKeyJson(v) {
   return typeof j?.kdf?.salt === "string" && typeof j.kdf.params?.N === "number" && typeof j.kdf.params.r === "number" && typeof j.kdf.params.p === "number" && typeof j.cipher?.nonce === "string" && typeof j.ciphertext === "string";
 }
 function encryptPrivateKey(key, password) {
-  const salt = randomBytes9(SALT_BYTES);
-  const nonce = randomBytes9(import_tweetnacl.default.secretbox.nonceLength);
+  const salt = randomBytes2(SALT_BYTES);
+  const nonce = randomBytes2(import_tweetnacl.default.secretbox.nonceLength);
   const der = key.export({ type: "pkcs8", format: "der" });
   const sealed = import_tweetnacl.default.secretbox(der, nonce, scryptKey(password, salt, SCRYPT));
   const json = {
@@ -65001,12 +57908,12 @@ var init_verify_image = __esm({
 });
 
 // cli/password.ts
-import { openSync as openSync3, closeSync as closeSync3 } from "node:fs";
+import { openSync as openSync2, closeSync as closeSync2 } from "node:fs";
 import { ReadStream } from "node:tty";
 async function promptHidden(prompt) {
   let fd;
   try {
-    fd = openSync3("/dev/tty", "r");
+    fd = openSync2("/dev/tty", "r");
   } catch {
     throw new UsageError("no password: set COSIGN_PASSWORD, or run on a terminal to be asked for it");
   }
@@ -65031,7 +57938,7 @@ async function promptHidden(prompt) {
     tty.destroy();
     process.stderr.write("\n");
     try {
-      closeSync3(fd);
+      closeSync2(fd);
     } catch {
     }
   }
@@ -65063,10 +57970,10 @@ __export(signing_commands_exports, {
   verifyCommand: () => verifyCommand,
   verifyHelp: () => verifyHelp
 });
-import { existsSync as existsSync14, readFileSync as readFileSync19, writeFileSync as writeFileSync7 } from "node:fs";
+import { existsSync as existsSync10, readFileSync as readFileSync10, writeFileSync as writeFileSync4 } from "node:fs";
 function readKeyFile(path) {
   try {
-    return readFileSync19(path, "utf8");
+    return readFileSync10(path, "utf8");
   } catch (err) {
     throw new KeyFileError(`${path}: cannot read the key file (${err.code ?? err.message})`);
   }
@@ -65089,14 +57996,14 @@ async function generateKeyPairCommand(argv2, out) {
   if (positionals.length > 0) throw new UsageError(`"dockyard generate-key-pair" takes no arguments. See 'dockyard generate-key-pair --help'`);
   const prefix = values["output-key-prefix"] ?? "cosign";
   for (const file of [`${prefix}.key`, `${prefix}.pub`]) {
-    if (existsSync14(file)) throw new UsageError(`${file} already exists: remove it first, or choose another --output-key-prefix`);
+    if (existsSync10(file)) throw new UsageError(`${file} already exists: remove it first, or choose another --output-key-prefix`);
   }
   const password = await keyPassword(true);
   const { privatePem, publicPem } = generateKeyPair(password);
   password.fill(0);
   const write = (file, text, mode2) => {
     try {
-      writeFileSync7(file, text, { flag: "wx", mode: mode2 });
+      writeFileSync4(file, text, { flag: "wx", mode: mode2 });
     } catch (err) {
       if (err.code === "EEXIST") throw new UsageError(`${file} already exists: remove it first, or choose another --output-key-prefix`);
       throw new KeyFileError(`${file}: cannot write (${err.code ?? err.message})`);
@@ -65195,7 +58102,7 @@ Options:
 });
 
 // node_modules/@grpc/grpc-js/build/src/constants.js
-var require_constants13 = __commonJS({
+var require_constants12 = __commonJS({
   "node_modules/@grpc/grpc-js/build/src/constants.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
@@ -65347,7 +58254,7 @@ var require_logging = __commonJS({
     exports.log = exports.setLoggerVerbosity = exports.setLogger = exports.getLogger = void 0;
     exports.trace = trace2;
     exports.isTracerEnabled = isTracerEnabled;
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var process_1 = __require("process");
     var clientVersion = require_package().version;
     var DEFAULT_LOGGER = {
@@ -65474,7 +58381,7 @@ var require_metadata = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.Metadata = void 0;
     var logging_1 = require_logging();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var error_1 = require_error();
     var LEGAL_KEY_REGEX = /^[:0-9a-z_.-]+$/;
     var LEGAL_NON_BINARY_VALUE_REGEX = /^[ -~]*$/;
@@ -66062,7 +58969,7 @@ var require_channel_credentials = __commonJS({
     var uri_parser_1 = require_uri_parser();
     var resolver_1 = require_resolver();
     var logging_1 = require_logging();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     function verifyIsBufferOrNull(obj, friendlyName) {
       if (obj && !(obj instanceof Buffer)) {
         throw new TypeError(`${friendlyName}, if provided, must be a Buffer.`);
@@ -66460,7 +59367,7 @@ var require_load_balancer = __commonJS({
     exports.getDefaultConfig = getDefaultConfig;
     exports.selectLbConfigFromList = selectLbConfigFromList;
     var logging_1 = require_logging();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     function createChildChannelControlHelper(parent, overrides) {
       var _a, _b, _c, _d, _e, _f, _g, _h, _j, _k;
       return {
@@ -66546,7 +59453,7 @@ var require_service_config = __commonJS({
     exports.validateServiceConfig = validateServiceConfig;
     exports.extractAndSelectServiceConfig = extractAndSelectServiceConfig;
     var os5 = __require("os");
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var DURATION_REGEX = /^\d+(\.\d{1,9})?s$/;
     var CLIENT_LANGUAGE_STRING = "node";
     function validateName(obj) {
@@ -66904,7 +59811,7 @@ var require_picker = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.QueuePicker = exports.UnavailablePicker = exports.PickResultType = void 0;
     var metadata_1 = require_metadata();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var PickResultType;
     (function(PickResultType2) {
       PickResultType2[PickResultType2["COMPLETE"] = 0] = "COMPLETE";
@@ -66964,7 +59871,7 @@ var require_backoff_timeout = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.BackoffTimeout = void 0;
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var logging = require_logging();
     var TRACER_NAME = "backoff";
     var INITIAL_BACKOFF_MS = 1e3;
@@ -67258,10 +60165,10 @@ var require_resolving_load_balancer = __commonJS({
     var resolver_1 = require_resolver();
     var picker_1 = require_picker();
     var backoff_timeout_1 = require_backoff_timeout();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var metadata_1 = require_metadata();
     var logging = require_logging();
-    var constants_2 = require_constants13();
+    var constants_2 = require_constants12();
     var uri_parser_1 = require_uri_parser();
     var load_balancer_child_handler_1 = require_load_balancer_child_handler();
     var TRACER_NAME = "resolving_load_balancer";
@@ -68566,7 +61473,7 @@ var require_call = __commonJS({
     exports.callErrorFromStatus = callErrorFromStatus;
     var events_1 = __require("events");
     var stream_1 = __require("stream");
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     function callErrorFromStatus(status6, callerStack) {
       const message = `${status6.code} ${constants_1.Status[status6.code]}: ${status6.details}`;
       const error2 = new Error(message);
@@ -68787,7 +61694,7 @@ var require_client_interceptors = __commonJS({
     exports.getInterceptingCall = getInterceptingCall;
     var metadata_1 = require_metadata();
     var call_interface_1 = require_call_interface();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var error_1 = require_error();
     var InterceptorConfigurationError = class _InterceptorConfigurationError extends Error {
       constructor(message) {
@@ -69140,7 +62047,7 @@ var require_client3 = __commonJS({
     var call_1 = require_call();
     var channel_1 = require_channel();
     var connectivity_state_1 = require_connectivity_state();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var metadata_1 = require_metadata();
     var client_interceptors_1 = require_client_interceptors();
     var CHANNEL_SYMBOL = /* @__PURE__ */ Symbol();
@@ -79160,7 +72067,7 @@ var require_channelz = __commonJS({
     var net_1 = __require("net");
     var ordered_map_1 = require_cjs();
     var connectivity_state_1 = require_connectivity_state();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var subchannel_address_1 = require_subchannel_address();
     var admin_1 = require_admin();
     var make_client_1 = require_make_client();
@@ -79794,7 +72701,7 @@ var require_compression_filter = __commonJS({
     exports.CompressionFilterFactory = exports.CompressionFilter = void 0;
     var zlib2 = __require("zlib");
     var compression_algorithms_1 = require_compression_algorithms();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var filter_1 = require_filter();
     var logging = require_logging();
     var isCompressionAlgorithmKey = (key) => {
@@ -80061,7 +72968,7 @@ var require_control_plane_status = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.restrictControlPlaneStatusCode = restrictControlPlaneStatusCode;
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var INAPPROPRIATE_CONTROL_PLANE_CODES = [
       constants_1.Status.OK,
       constants_1.Status.INVALID_ARGUMENT,
@@ -80239,7 +73146,7 @@ var require_single_subchannel_channel = __commonJS({
     var channelz_1 = require_channelz();
     var compression_filter_1 = require_compression_filter();
     var connectivity_state_1 = require_connectivity_state();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var control_plane_status_1 = require_control_plane_status();
     var deadline_1 = require_deadline();
     var filter_stack_1 = require_filter_stack();
@@ -80451,7 +73358,7 @@ var require_subchannel = __commonJS({
     var connectivity_state_1 = require_connectivity_state();
     var backoff_timeout_1 = require_backoff_timeout();
     var logging = require_logging();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var uri_parser_1 = require_uri_parser();
     var subchannel_address_1 = require_subchannel_address();
     var channelz_1 = require_channelz();
@@ -80811,11 +73718,11 @@ var require_resolver_dns = __commonJS({
     var resolver_1 = require_resolver();
     var dns_1 = __require("dns");
     var service_config_1 = require_service_config();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var call_interface_1 = require_call_interface();
     var metadata_1 = require_metadata();
     var logging = require_logging();
-    var constants_2 = require_constants13();
+    var constants_2 = require_constants12();
     var uri_parser_1 = require_uri_parser();
     var net_1 = __require("net");
     var backoff_timeout_1 = require_backoff_timeout();
@@ -81098,7 +74005,7 @@ var require_http_proxy = __commonJS({
     exports.mapProxyName = mapProxyName;
     exports.getProxiedConnection = getProxiedConnection;
     var logging_1 = require_logging();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var net_1 = __require("net");
     var http = __require("http");
     var logging = require_logging();
@@ -81401,11 +74308,11 @@ var require_subchannel_call = __commonJS({
     exports.Http2SubchannelCall = void 0;
     var http2 = __require("http2");
     var os5 = __require("os");
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var metadata_1 = require_metadata();
     var stream_decoder_1 = require_stream_decoder();
     var logging = require_logging();
-    var constants_2 = require_constants13();
+    var constants_2 = require_constants12();
     var TRACER_NAME = "subchannel_call";
     function getSystemErrorName(errno) {
       for (const [name, num] of Object.entries(os5.constants.errno)) {
@@ -81855,7 +74762,7 @@ var require_transport = __commonJS({
     var http2 = __require("http2");
     var tls_1 = __require("tls");
     var channelz_1 = require_channelz();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var http_proxy_1 = require_http_proxy();
     var logging = require_logging();
     var resolver_1 = require_resolver();
@@ -82530,7 +75437,7 @@ var require_load_balancing_call = __commonJS({
     exports.LoadBalancingCall = void 0;
     var call_credentials_1 = require_call_credentials();
     var connectivity_state_1 = require_connectivity_state();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var deadline_1 = require_deadline();
     var metadata_1 = require_metadata();
     var picker_1 = require_picker();
@@ -82795,7 +75702,7 @@ var require_resolving_call = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.ResolvingCall = void 0;
     var call_credentials_1 = require_call_credentials();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var deadline_1 = require_deadline();
     var metadata_1 = require_metadata();
     var logging = require_logging();
@@ -83104,7 +76011,7 @@ var require_retrying_call = __commonJS({
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.RetryingCall = exports.MessageBufferTracker = exports.RetryThrottler = void 0;
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var deadline_1 = require_deadline();
     var metadata_1 = require_metadata();
     var logging = require_logging();
@@ -83875,7 +76782,7 @@ var require_internal_channel = __commonJS({
     var subchannel_pool_1 = require_subchannel_pool();
     var picker_1 = require_picker();
     var metadata_1 = require_metadata();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var filter_stack_1 = require_filter_stack();
     var compression_filter_1 = require_compression_filter();
     var resolver_1 = require_resolver();
@@ -84497,7 +77404,7 @@ var require_server_call = __commonJS({
     exports.serverErrorToStatus = serverErrorToStatus;
     var events_1 = __require("events");
     var stream_1 = __require("stream");
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var metadata_1 = require_metadata();
     function serverErrorToStatus(error2, overrideTrailers) {
       var _a;
@@ -85060,7 +77967,7 @@ var require_orca = __commonJS({
     var duration_1 = require_duration();
     var channel_credentials_1 = require_channel_credentials();
     var subchannel_interface_1 = require_subchannel_interface();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var backoff_timeout_1 = require_backoff_timeout();
     var connectivity_state_1 = require_connectivity_state();
     var loadedOrcaProto = null;
@@ -85352,7 +78259,7 @@ var require_server_interceptors = __commonJS({
     exports.isInterceptingServerListener = isInterceptingServerListener;
     exports.getServerInterceptingCall = getServerInterceptingCall;
     var metadata_1 = require_metadata();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var http2 = __require("http2");
     var error_1 = require_error();
     var zlib2 = __require("zlib");
@@ -86162,7 +79069,7 @@ var require_server = __commonJS({
     exports.Server = void 0;
     var http2 = __require("http2");
     var util = __require("util");
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var server_call_1 = require_server_call();
     var server_credentials_1 = require_server_credentials();
     var resolver_1 = require_resolver();
@@ -87657,7 +80564,7 @@ var require_load_balancer_pick_first = __commonJS({
     var picker_1 = require_picker();
     var subchannel_address_1 = require_subchannel_address();
     var logging = require_logging();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var subchannel_address_2 = require_subchannel_address();
     var net_1 = __require("net");
     var call_interface_1 = require_call_interface();
@@ -88071,7 +80978,7 @@ var require_certificate_provider = __commonJS({
     exports.FileWatcherCertificateProvider = void 0;
     var fs3 = __require("fs");
     var logging = require_logging();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var util_1 = __require("util");
     var TRACER_NAME = "certificate_provider";
     function trace2(text) {
@@ -88367,7 +81274,7 @@ var require_resolver_ip = __commonJS({
     exports.setup = setup;
     var net_1 = __require("net");
     var call_interface_1 = require_call_interface();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var metadata_1 = require_metadata();
     var resolver_1 = require_resolver();
     var subchannel_address_1 = require_subchannel_address();
@@ -88461,7 +81368,7 @@ var require_load_balancer_round_robin = __commonJS({
     var connectivity_state_1 = require_connectivity_state();
     var picker_1 = require_picker();
     var logging = require_logging();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var subchannel_address_1 = require_subchannel_address();
     var load_balancer_pick_first_1 = require_load_balancer_pick_first();
     var TRACER_NAME = "round_robin";
@@ -88634,7 +81541,7 @@ var require_load_balancer_outlier_detection = __commonJS({
     exports.OutlierDetectionLoadBalancer = exports.OutlierDetectionLoadBalancingConfig = void 0;
     exports.setup = setup;
     var connectivity_state_1 = require_connectivity_state();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var duration_1 = require_duration();
     var experimental_1 = require_experimental();
     var load_balancer_1 = require_load_balancer();
@@ -89234,7 +82141,7 @@ var require_load_balancer_weighted_round_robin = __commonJS({
     exports.WeightedRoundRobinLoadBalancingConfig = void 0;
     exports.setup = setup;
     var connectivity_state_1 = require_connectivity_state();
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     var duration_1 = require_duration();
     var load_balancer_1 = require_load_balancer();
     var load_balancer_pick_first_1 = require_load_balancer_pick_first();
@@ -89608,7 +82515,7 @@ var require_src3 = __commonJS({
     Object.defineProperty(exports, "Client", { enumerable: true, get: function() {
       return client_1.Client;
     } });
-    var constants_1 = require_constants13();
+    var constants_1 = require_constants12();
     Object.defineProperty(exports, "logVerbosity", { enumerable: true, get: function() {
       return constants_1.LogVerbosity;
     } });
@@ -89761,7 +82668,7 @@ var require_src3 = __commonJS({
 });
 
 // proto/load.ts
-import { dirname as dirname6, join as join34 } from "node:path";
+import { dirname as dirname2, join as join12 } from "node:path";
 import { fileURLToPath } from "node:url";
 function loadDockyardProto() {
   const definition = protoLoader.loadSync(SERVICE_FILES, LOADER_OPTIONS);
@@ -89773,7 +82680,7 @@ var init_load = __esm({
     "use strict";
     grpc = __toESM(require_src3(), 1);
     protoLoader = __toESM(require_src2(), 1);
-    PROTO_DIR = join34(dirname6(fileURLToPath(import.meta.url)), "..", "..", "proto");
+    PROTO_DIR = join12(dirname2(fileURLToPath(import.meta.url)), "..", "..", "proto");
     SERVICE_FILES = ["dockyard/v1/worker.proto", "dockyard/v1/content.proto", "dockyard/v1/build.proto"];
     LOADER_OPTIONS = {
       keepCase: false,
@@ -89788,7 +82695,7 @@ var init_load = __esm({
 });
 
 // proto/auth.ts
-import { readFileSync as readFileSync20 } from "node:fs";
+import { readFileSync as readFileSync11 } from "node:fs";
 function tokenClientInterceptor(token) {
   const value = `Bearer ${token}`;
   return (options2, nextCall) => new grpc2.InterceptingCall(nextCall(options2), {
@@ -89806,7 +82713,7 @@ function readToken(opts = {}) {
   if (opts.tokenFile !== void 0) {
     let text;
     try {
-      text = readFileSync20(opts.tokenFile, "utf8");
+      text = readFileSync11(opts.tokenFile, "utf8");
     } catch (err) {
       const code = err.code;
       throw new TokenError(`cannot read --token-file ${opts.tokenFile}: ${code === "ENOENT" ? "no such file" : code ?? err.message}`);
@@ -89870,12 +82777,12 @@ var init_protocol = __esm({
 });
 
 // proto/transport.ts
-import { readFileSync as readFileSync21 } from "node:fs";
+import { readFileSync as readFileSync12 } from "node:fs";
 function readPem2(tls2, which2) {
   const file = tls2[which2];
   if (file === void 0) return null;
   try {
-    return readFileSync21(file);
+    return readFileSync12(file);
   } catch (err) {
     const code = err.code;
     throw new TransportError(`cannot read ${FLAGS[which2]} ${file}: ${code === "ENOENT" ? "no such file" : code ?? err.message}`);
@@ -89930,12 +82837,165 @@ var init_transport = __esm({
   }
 });
 
+// cache/blob-store.ts
+import { createHash as createHash6 } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { rename as rename2, unlink as unlink2 } from "node:fs/promises";
+import { pipeline as pipeline2, Readable as Readable2, Transform } from "node:stream";
+import { pipeline as pipelineAsync } from "node:stream/promises";
+async function putBlob2(store, data) {
+  const w = store.writer();
+  w.end(typeof data === "string" ? Buffer.from(data) : data);
+  return w.commit();
+}
+async function putFile(store, path, expected) {
+  const w = store.writer(expected);
+  try {
+    await pipelineAsync(createReadStream(path, { highWaterMark: 1 << 20 }), w);
+    return await w.commit();
+  } catch (err) {
+    await w.abort();
+    throw err;
+  }
+}
+async function readBlob(store, digest) {
+  const chunks = [];
+  for await (const chunk of store.stream(digest)) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+function verifying(digest) {
+  const hash = createHash6("sha256");
+  return new Transform({
+    transform(chunk, _enc, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+    flush(done) {
+      const actual = `sha256:${hash.digest("hex")}`;
+      done(actual === digest ? null : new BlobError(`blob ${digest} is corrupt (content hashes to ${actual})`));
+    }
+  });
+}
+function verified(digest, src) {
+  const verify2 = verifying(digest);
+  pipeline2(src, verify2, () => void 0);
+  return verify2;
+}
+function lazyVerified(digest, open8) {
+  const src = Readable2.from(
+    (async function* () {
+      yield* await open8();
+    })(),
+    { objectMode: false }
+  );
+  return verified(digest, src);
+}
+async function copyBlobTo(store, digest, dest) {
+  const tmp = `${dest}.tmp-${process.pid}`;
+  try {
+    await pipelineAsync(store.stream(digest), createWriteStream(tmp, { flags: "wx", mode: 420 }));
+    await rename2(tmp, dest);
+  } catch (err) {
+    await unlink2(tmp).catch(() => void 0);
+    throw err;
+  }
+}
+var BlobError;
+var init_blob_store = __esm({
+  "cache/blob-store.ts"() {
+    "use strict";
+    init_expected_error();
+    BlobError = class extends ExpectedError {
+    };
+  }
+});
+
+// cache/blob-spool.ts
+import { createHash as createHash7 } from "node:crypto";
+import { open as open2, unlink as unlink3 } from "node:fs/promises";
+import { Writable } from "node:stream";
+async function writeAll(fh, buffers) {
+  let rest = buffers;
+  while (rest.length > 0) {
+    let { bytesWritten } = await fh.writev(rest);
+    while (rest.length > 0 && bytesWritten >= rest[0].length) {
+      bytesWritten -= rest[0].length;
+      rest = rest.slice(1);
+    }
+    if (bytesWritten > 0) rest = [rest[0].subarray(bytesWritten), ...rest.slice(1)];
+  }
+}
+var BlobSpool;
+var init_blob_spool = __esm({
+  "cache/blob-spool.ts"() {
+    "use strict";
+    init_blob_store();
+    BlobSpool = class extends Writable {
+      constructor(tmpPath, expected, publish) {
+        super({ highWaterMark: 4 << 20 });
+        this.tmpPath = tmpPath;
+        this.expected = expected;
+        this.publish = publish;
+        this.opening = open2(tmpPath, "wx", 420).then((fh) => this.fh = fh);
+        this.opening.catch(() => void 0);
+      }
+      tmpPath;
+      expected;
+      publish;
+      hash = createHash7("sha256");
+      size = 0;
+      fh;
+      opening;
+      _write(chunk, _enc, done) {
+        this._writev([{ chunk }], done);
+      }
+      /** Small chunks (a network read is often 16-64 kB) go to disk together, in one write. */
+      _writev(chunks, done) {
+        for (const { chunk } of chunks) {
+          this.hash.update(chunk);
+          this.size += chunk.length;
+        }
+        this.opening.then((fh) => writeAll(fh, chunks.map((c) => c.chunk))).then(() => done(), done);
+      }
+      async commit() {
+        if (!this.writableFinished) await new Promise((resolve8, reject) => this.end((err) => err ? reject(err) : resolve8()));
+        const fh = await this.opening;
+        await fh.sync();
+        await fh.close();
+        const digest = `sha256:${this.hash.digest("hex")}`;
+        if (this.expected && digest !== this.expected) {
+          await unlink3(this.tmpPath).catch(() => void 0);
+          throw new BlobError(`content does not match its digest: expected ${this.expected}, got ${digest}`);
+        }
+        const info = { digest, size: this.size };
+        try {
+          await this.publish(this.tmpPath, info);
+        } finally {
+          await unlink3(this.tmpPath).catch(() => void 0);
+        }
+        return info;
+      }
+      get writtenBytes() {
+        return this.size;
+      }
+      writtenDigest() {
+        return `sha256:${this.hash.copy().digest("hex")}`;
+      }
+      async abort() {
+        this.destroy();
+        await (this.fh ?? await this.opening.catch(() => void 0))?.close().catch(() => void 0);
+        await unlink3(this.tmpPath).catch(() => void 0);
+      }
+    };
+  }
+});
+
 // cache/content-blob-store.ts
-import { randomBytes as randomBytes10 } from "node:crypto";
-import { createReadStream as createReadStream5, mkdirSync as mkdirSync13 } from "node:fs";
-import { join as join35 } from "node:path";
-import { Readable as Readable4 } from "node:stream";
-import { setTimeout as sleep4 } from "node:timers/promises";
+import { randomBytes as randomBytes3 } from "node:crypto";
+import { createReadStream as createReadStream2, mkdirSync as mkdirSync3 } from "node:fs";
+import { join as join13 } from "node:path";
+import { Readable as Readable3 } from "node:stream";
+import { setTimeout as sleep2 } from "node:timers/promises";
 function retryable(err) {
   const code = err.code;
   return code === grpc5.status.UNAVAILABLE || code === grpc5.status.ABORTED || code === grpc5.status.CANCELLED || code === grpc5.status.DEADLINE_EXCEEDED || code === grpc5.status.INTERNAL || code === grpc5.status.UNKNOWN;
@@ -89964,7 +83024,7 @@ var init_content_blob_store = __esm({
           this.client = new (loadDockyardProto()).dockyard.v1.Content(address, credentials2, options2);
         }
         this.scratch = opts.scratchDir;
-        mkdirSync13(this.scratch, { recursive: true });
+        mkdirSync3(this.scratch, { recursive: true });
         this.lease = opts.lease;
       }
       address;
@@ -90003,7 +83063,7 @@ var init_content_blob_store = __esm({
             return await fn();
           } catch (err) {
             if (!retryable(err) || attempt >= ATTEMPTS_WITHOUT_PROGRESS) throw this.failure(err, what);
-            await sleep4(backoff(attempt));
+            await sleep2(backoff(attempt));
           }
         }
       }
@@ -90055,7 +83115,7 @@ var init_content_blob_store = __esm({
           } finally {
             call2.cancel();
           }
-          await sleep4(backoff(failures));
+          await sleep2(backoff(failures));
         }
       }
       stream(digest) {
@@ -90063,11 +83123,11 @@ var init_content_blob_store = __esm({
       }
       unchecked(digest) {
         this.check(digest);
-        return Readable4.from(this.download(digest), { objectMode: false });
+        return Readable3.from(this.download(digest), { objectMode: false });
       }
       writer(expected) {
         if (expected !== void 0) this.check(expected);
-        const tmp = join35(this.scratch, `blob-${process.pid}-${randomBytes10(6).toString("hex")}`);
+        const tmp = join13(this.scratch, `blob-${process.pid}-${randomBytes3(6).toString("hex")}`);
         return new BlobSpool(tmp, expected, async (file, { digest, size }) => {
           await this.lease?.add([{ kind: "blob", digest }]);
           await this.upload(file, digest, size);
@@ -90092,7 +83152,7 @@ var init_content_blob_store = __esm({
             if (err instanceof BlobError) throw err;
             const ours = err.code === grpc5.status.DATA_LOSS && offset === 0;
             if (ours || !(retryable(err) || err.code === grpc5.status.DATA_LOSS) || ++failures >= ATTEMPTS_WITHOUT_PROGRESS) throw this.failure(err, `upload ${digest}`);
-            await sleep4(backoff(failures));
+            await sleep2(backoff(failures));
           }
         }
       }
@@ -90106,7 +83166,7 @@ var init_content_blob_store = __esm({
             if (err) reject(err);
             else resolve8();
           });
-          const src = createReadStream5(file, { start: offset, highWaterMark: UPLOAD_CHUNK_BYTES });
+          const src = createReadStream2(file, { start: offset, highWaterMark: UPLOAD_CHUNK_BYTES });
           call2.write({ header: { digest, size, offset } });
           void (async () => {
             for await (const data of src) {
@@ -90160,6 +83220,23 @@ var init_build_outcome = __esm({
     init_expected_error();
     FarmBuildError = class extends ExpectedError {
     };
+  }
+});
+
+// coordinator/solver/build-metadata.ts
+function buildMetadata(r) {
+  const { platform: _p, ...descriptor } = r.top;
+  return {
+    "containerimage.digest": r.top.digest,
+    "containerimage.descriptor": descriptor,
+    ...r.configDigest !== void 0 ? { "containerimage.config.digest": r.configDigest } : {},
+    ...r.tags.length ? { "image.name": r.tags.join(",") } : {},
+    "dockyard.cache-misses": r.misses
+  };
+}
+var init_build_metadata = __esm({
+  "coordinator/solver/build-metadata.ts"() {
+    "use strict";
   }
 });
 
@@ -90238,7 +83315,7 @@ var init_builder_client = __esm({
 });
 
 // coordinator/farm/uploaded-context.ts
-import { join as join36 } from "node:path";
+import { join as join14 } from "node:path";
 function localContextManifest(ctx) {
   const entries = [];
   const files = /* @__PURE__ */ new Map();
@@ -90248,7 +83325,7 @@ function localContextManifest(ctx) {
     if (e.type === "file") {
       const digest = ctx.fileDigest(e.path);
       entry.digest = digest;
-      files.set(digest, join36(ctx.root, e.path));
+      files.set(digest, join14(ctx.root, e.path));
     }
     if (e.type === "symlink" && e.linkTarget !== void 0) entry.linkTarget = e.linkTarget;
     entries.push(entry);
@@ -90268,8 +83345,8 @@ var init_uploaded_context = __esm({
 });
 
 // cli/context-upload.ts
-import { readdirSync as readdirSync7, readFileSync as readFileSync22 } from "node:fs";
-import { join as join37 } from "node:path";
+import { readdirSync as readdirSync2, readFileSync as readFileSync13 } from "node:fs";
+import { join as join15 } from "node:path";
 async function uploadMissing(store, paths, stats) {
   const missing = await store.findMissing([...paths.keys()]);
   for (const digest of missing) {
@@ -90291,11 +83368,11 @@ async function uploadNamedContexts(store, named, stats) {
     if (c.type === "docker-image") out.push({ name: c.name, dockerImage: c.ref });
     else if (c.type === "local") out.push({ name: c.name, local: await uploadLocalContext(store, BuildContext.open(c.dir), stats) });
     else {
-      const index = readFileSync22(join37(c.dir, "index.json"));
+      const index = readFileSync13(join15(c.dir, "index.json"));
       const indexDigest = sha256(index);
-      const paths = /* @__PURE__ */ new Map([[indexDigest, join37(c.dir, "index.json")]]);
-      const blobDir = join37(c.dir, "blobs", "sha256");
-      for (const name of readdirSync7(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join37(blobDir, name));
+      const paths = /* @__PURE__ */ new Map([[indexDigest, join15(c.dir, "index.json")]]);
+      const blobDir = join15(c.dir, "blobs", "sha256");
+      for (const name of readdirSync2(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join15(blobDir, name));
       await uploadMissing(store, paths, stats);
       out.push({ name: c.name, ociLayout: { indexDigest, ...c.tag ? { tag: c.tag } : {}, ...c.digest ? { digest: c.digest } : {} } });
     }
@@ -90317,10 +83394,10 @@ var remote_build_exports = {};
 __export(remote_build_exports, {
   remoteBuild: () => remoteBuild
 });
-import { createWriteStream as createWriteStream5 } from "node:fs";
-import { mkdir as mkdir13, mkdtemp as mkdtemp6, rename as rename10, rm as rm14, writeFile as writeFile10 } from "node:fs/promises";
+import { createWriteStream as createWriteStream2 } from "node:fs";
+import { mkdir as mkdir3, mkdtemp as mkdtemp2, rename as rename3, rm as rm4, writeFile as writeFile2 } from "node:fs/promises";
 import { tmpdir as tmpdir3 } from "node:os";
-import { dirname as dirname7, join as join38 } from "node:path";
+import { dirname as dirname3, join as join16 } from "node:path";
 async function follow(first, id, flags, relay, sinks, signal) {
   let b = first;
   const opened = [];
@@ -90403,7 +83480,7 @@ function attestOptions(flags) {
 async function remoteBuild(flags, progress, signal) {
   const b = await connectBuilder(flags.builder, connectOptions(flags));
   const address = b.address;
-  const scratch = await mkdtemp6(join38(flags.cacheDir ?? tmpdir3(), "dockyard-remote-"));
+  const scratch = await mkdtemp2(join16(flags.cacheDir ?? tmpdir3(), "dockyard-remote-"));
   try {
     const store = new ContentBlobStore(address, b.dial, { scratchDir: scratch });
     const stats = { files: 0, uploaded: 0, bytes: 0 };
@@ -90445,10 +83522,10 @@ async function remoteBuild(flags, progress, signal) {
       const result = await follow(b, buildId, flags, new ProgressRelay(progress, flags.outputs), sinks, signal);
       const top = result.top;
       const single = result.images.length === 1 ? result.images[0] : void 0;
-      if (flags.iidfile) await writeFile10(flags.iidfile, single?.config?.digest ?? top.digest);
+      if (flags.iidfile) await writeFile2(flags.iidfile, single?.config?.digest ?? top.digest);
       if (flags.metadataFile) {
         const meta = { ...buildMetadata({ top, configDigest: single?.config?.digest, tags: flags.tags, misses: result.misses }), "dockyard.build-id": buildId };
-        await writeFile10(flags.metadataFile, JSON.stringify(meta, null, 2) + "\n");
+        await writeFile2(flags.metadataFile, JSON.stringify(meta, null, 2) + "\n");
       }
       return { result, buildId };
     } finally {
@@ -90456,7 +83533,7 @@ async function remoteBuild(flags, progress, signal) {
     }
   } finally {
     b.client.close();
-    await rm14(scratch, { recursive: true, force: true });
+    await rm4(scratch, { recursive: true, force: true });
   }
 }
 var grpc7, outputMessage, OutputSink, ProgressRelay, connectOptions;
@@ -90492,20 +83569,20 @@ var init_remote_build = __esm({
     OutputSink = class {
       constructor(spec, scratch, index) {
         this.spec = spec;
-        this.tmp = join38(scratch, `output-${index}`);
+        this.tmp = join16(scratch, `output-${index}`);
       }
       spec;
       file;
       tmp;
       write(data) {
-        this.file ??= createWriteStream5(this.tmp);
+        this.file ??= createWriteStream2(this.tmp);
         return new Promise((resolve8, reject) => this.file.write(data, (err) => err ? reject(err) : resolve8()));
       }
       /** A re-attach replays the outputs from their start. */
       async reset() {
         await this.close();
         this.file = void 0;
-        await rm14(this.tmp, { force: true });
+        await rm4(this.tmp, { force: true });
       }
       close() {
         const f = this.file;
@@ -90516,7 +83593,7 @@ var init_remote_build = __esm({
         await this.close();
         const { spec } = this;
         if (spec.type === "local" || spec.type === "oci" && !spec.tar) {
-          await mkdir13(spec.dest, { recursive: true });
+          await mkdir3(spec.dest, { recursive: true });
           await runCommand("tar", ["-xf", this.tmp, "-C", spec.dest]);
           return;
         }
@@ -90524,8 +83601,8 @@ var init_remote_build = __esm({
           await runCommand("cat", [this.tmp]).then((r) => process.stdout.write(r.stdout));
           return;
         }
-        await mkdir13(dirname7(spec.dest), { recursive: true });
-        await rename10(this.tmp, spec.dest).catch(async () => {
+        await mkdir3(dirname3(spec.dest), { recursive: true });
+        await rename3(this.tmp, spec.dest).catch(async () => {
           await runCommand("cp", [this.tmp, spec.dest]);
         });
       }
@@ -90562,6 +83639,6953 @@ var init_remote_build = __esm({
   }
 });
 
+// cache/lease.ts
+function addLeaseLine(set, line) {
+  const [kind2, digest] = line.split(" ");
+  if (!digest) return;
+  if (kind2 === "blob") set.blobs.add(digest);
+  else if (kind2 === "snapshot") set.snapshots.add(digest);
+  else if (kind2 === "record") set.records.add(digest);
+}
+var emptyLeasedSet, leaseLine, LeaseBase;
+var init_lease = __esm({
+  "cache/lease.ts"() {
+    "use strict";
+    emptyLeasedSet = () => ({ blobs: /* @__PURE__ */ new Set(), snapshots: /* @__PURE__ */ new Set(), records: /* @__PURE__ */ new Set() });
+    leaseLine = (r) => r.kind === "blob" ? `blob ${r.digest}` : r.kind === "snapshot" ? `snapshot ${r.diffID}` : `record ${r.key}`;
+    LeaseBase = class {
+      constructor(id) {
+        this.id = id;
+      }
+      id;
+      held = /* @__PURE__ */ new Map();
+      async add(resources) {
+        const waits = [];
+        const fresh = [];
+        for (const r of resources) {
+          const line = leaseLine(r);
+          const known = this.held.get(line);
+          if (known) waits.push(known);
+          else if (!fresh.includes(line)) fresh.push(line);
+        }
+        if (fresh.length > 0) {
+          const added = this.append(fresh);
+          for (const line of fresh) this.held.set(line, added);
+          waits.push(added);
+        }
+        await Promise.all(waits);
+      }
+      async release() {
+        this.held.clear();
+        await this.drop();
+      }
+    };
+  }
+});
+
+// cache/process-identity.ts
+import { readFileSync as readFileSync14 } from "node:fs";
+function bootId() {
+  boot ??= readFileSync14("/proc/sys/kernel/random/boot_id", "utf8").trim().replace(/-/g, "").slice(0, 12);
+  return boot;
+}
+function startTime(pid) {
+  try {
+    const stat5 = readFileSync14(`/proc/${pid}/stat`, "utf8");
+    return stat5.slice(stat5.lastIndexOf(")") + 2).split(" ")[19];
+  } catch {
+    return void 0;
+  }
+}
+function selfIdentity() {
+  return `${bootId()}.${process.pid}.${startTime(process.pid) ?? "0"}`;
+}
+function isAlive(id) {
+  const [b, pid, start] = id.split(".");
+  if (b !== bootId() || !pid || !/^\d+$/.test(pid)) return false;
+  return startTime(Number(pid)) === start;
+}
+var boot;
+var init_process_identity = __esm({
+  "cache/process-identity.ts"() {
+    "use strict";
+  }
+});
+
+// cache/file-leases.ts
+import { randomBytes as randomBytes4 } from "node:crypto";
+import { appendFileSync as appendFileSync2, mkdirSync as mkdirSync4, readdirSync as readdirSync3, readFileSync as readFileSync15 } from "node:fs";
+import { unlink as unlink4, writeFile as writeFile3 } from "node:fs/promises";
+import { join as join17 } from "node:path";
+import { setTimeout as sleep3 } from "node:timers/promises";
+var LEASE, COLLECTING, ownerOf, FileLeases, FileLease;
+var init_file_leases = __esm({
+  "cache/file-leases.ts"() {
+    "use strict";
+    init_lease();
+    init_process_identity();
+    LEASE = ".lease";
+    COLLECTING = ".gc";
+    ownerOf = (name) => name.split(".").slice(0, 3).join(".");
+    FileLeases = class {
+      dir;
+      constructor(root) {
+        this.dir = join17(root, "leases");
+        mkdirSync4(this.dir, { recursive: true });
+      }
+      async create() {
+        const id = `${selfIdentity()}.${randomBytes4(6).toString("hex")}`;
+        const file = join17(this.dir, id + LEASE);
+        await writeFile3(file, "", { flag: "wx" });
+        return new FileLease(id, file, this);
+      }
+      /** The collections running now, by the names of their markers. */
+      collections() {
+        return readdirSync3(this.dir).filter((n) => n.endsWith(COLLECTING) && isAlive(ownerOf(n)));
+      }
+      /** Returns once every collection that runs now has ended (later ones already see the caller's lease). */
+      async waitForCollections() {
+        let running = this.collections();
+        while (running.length > 0) {
+          await sleep3(5);
+          const now = new Set(this.collections());
+          running = running.filter((n) => now.has(n));
+        }
+      }
+      async collect(fn) {
+        const marker = join17(this.dir, `${selfIdentity()}.${randomBytes4(6).toString("hex")}${COLLECTING}`);
+        await writeFile3(marker, "");
+        try {
+          return await fn(await this.readLeases());
+        } finally {
+          await unlink4(marker).catch(() => void 0);
+        }
+      }
+      /** Everything live leases hold; the files of dead owners are removed on the way. */
+      async readLeases() {
+        const set = emptyLeasedSet();
+        for (const name of readdirSync3(this.dir)) {
+          if (!name.endsWith(LEASE) && !name.endsWith(COLLECTING)) continue;
+          if (!isAlive(ownerOf(name))) {
+            await unlink4(join17(this.dir, name)).catch(() => void 0);
+            continue;
+          }
+          if (!name.endsWith(LEASE)) continue;
+          let text;
+          try {
+            text = readFileSync15(join17(this.dir, name), "utf8");
+          } catch {
+            continue;
+          }
+          for (const line of text.split("\n")) addLeaseLine(set, line);
+        }
+        return set;
+      }
+      /** How many leases are held by live processes (for `du`). */
+      liveLeases() {
+        return readdirSync3(this.dir).filter((n) => n.endsWith(LEASE) && isAlive(ownerOf(n))).length;
+      }
+    };
+    FileLease = class extends LeaseBase {
+      constructor(id, file, leases) {
+        super(id);
+        this.file = file;
+        this.leases = leases;
+      }
+      file;
+      leases;
+      async append(lines) {
+        appendFileSync2(this.file, lines.map((l) => l + "\n").join(""));
+        await this.leases.waitForCollections();
+      }
+      async drop() {
+        await unlink4(this.file).catch(() => void 0);
+      }
+    };
+  }
+});
+
+// cache/fs-blob-store.ts
+import { randomBytes as randomBytes5 } from "node:crypto";
+import { createReadStream as createReadStream3, mkdirSync as mkdirSync5, readdirSync as readdirSync4, statSync as statSync4 } from "node:fs";
+import { copyFile as copyFile2, link, rename as rename4, unlink as unlink5 } from "node:fs/promises";
+import { join as join18 } from "node:path";
+var FsBlobStore;
+var init_fs_blob_store = __esm({
+  "cache/fs-blob-store.ts"() {
+    "use strict";
+    init_digest();
+    init_blob_spool();
+    init_blob_store();
+    FsBlobStore = class _FsBlobStore {
+      constructor(root, lease) {
+        this.root = root;
+        this.lease = lease;
+        this.blobDir = join18(root, "blobs", "sha256");
+        this.tmpDir = join18(root, "tmp");
+        mkdirSync5(this.blobDir, { recursive: true });
+        mkdirSync5(this.tmpDir, { recursive: true });
+      }
+      root;
+      lease;
+      canList = true;
+      blobDir;
+      tmpDir;
+      withLease(lease) {
+        return new _FsBlobStore(this.root, lease);
+      }
+      path(digest) {
+        if (!isDigest(digest)) throw new BlobError(`not a sha256 digest: ${digest}`);
+        return join18(this.blobDir, digest.slice(7));
+      }
+      // Synchronous underneath: a cache lookup stats every layer, and a no-op rebuild is mostly lookups.
+      async stat(digest) {
+        return statSync4(this.path(digest), { throwIfNoEntry: false })?.size;
+      }
+      async hold(digest) {
+        await this.lease?.add([{ kind: "blob", digest }]);
+        return await this.stat(digest) !== void 0;
+      }
+      stream(digest) {
+        return verified(digest, this.unchecked(digest));
+      }
+      unchecked(digest) {
+        return createReadStream3(this.path(digest), { highWaterMark: 1 << 20 });
+      }
+      writer(expected) {
+        const tmp = join18(this.tmpDir, `blob-${process.pid}-${randomBytes5(6).toString("hex")}`);
+        return new BlobSpool(tmp, expected, async (file, { digest }) => {
+          await this.lease?.add([{ kind: "blob", digest }]);
+          await rename4(file, this.path(digest));
+        });
+      }
+      async delete(digest) {
+        return unlink5(this.path(digest)).then(
+          () => true,
+          () => false
+        );
+      }
+      /** Synchronous underneath: a build's size check lists every blob, and thread-pool round trips would dominate. */
+      async *list() {
+        for (const name of readdirSync4(this.blobDir)) {
+          const digest = `sha256:${name}`;
+          if (!isDigest(digest)) continue;
+          const st = statSync4(join18(this.blobDir, name), { throwIfNoEntry: false });
+          if (st) yield { digest, size: st.size, arrived: st.ctime };
+        }
+      }
+      /** Blobs are immutable: a hard link is as good as a copy and costs nothing. */
+      async exportTo(digest, dest) {
+        await link(this.path(digest), dest).catch(() => copyFile2(this.path(digest), dest));
+      }
+    };
+  }
+});
+
+// cache/cache-index.ts
+function parseRecord2(text, key) {
+  try {
+    const rec = JSON.parse(text);
+    return rec.key === key && Array.isArray(rec.layers) ? rec : void 0;
+  } catch {
+    return void 0;
+  }
+}
+var init_cache_index = __esm({
+  "cache/cache-index.ts"() {
+    "use strict";
+  }
+});
+
+// cache/fs-cache-index.ts
+import { randomBytes as randomBytes6 } from "node:crypto";
+import { mkdirSync as mkdirSync6, readFileSync as readFileSync16 } from "node:fs";
+import { open as open3, readdir as readdir3, rename as rename5, stat as stat2, unlink as unlink6, utimes } from "node:fs/promises";
+import { join as join19 } from "node:path";
+var FsCacheIndex;
+var init_fs_cache_index = __esm({
+  "cache/fs-cache-index.ts"() {
+    "use strict";
+    init_cache_index();
+    FsCacheIndex = class {
+      dir;
+      constructor(root) {
+        this.dir = join19(root, "index");
+        mkdirSync6(this.dir, { recursive: true });
+      }
+      file(key) {
+        return join19(this.dir, key.slice(7) + ".json");
+      }
+      // Synchronous underneath: records are tiny, and a no-op rebuild is one lookup per step.
+      async get(key) {
+        let text;
+        try {
+          text = readFileSync16(this.file(key), "utf8");
+        } catch {
+          return void 0;
+        }
+        return parseRecord2(text, key);
+      }
+      async put(record) {
+        const tmp = join19(this.dir, `.tmp-${process.pid}-${randomBytes6(6).toString("hex")}`);
+        const fh = await open3(tmp, "wx", 420);
+        try {
+          await fh.writeFile(JSON.stringify(record));
+          await fh.sync();
+        } finally {
+          await fh.close();
+        }
+        await rename5(tmp, this.file(record.key)).catch(async (err) => {
+          await unlink6(tmp).catch(() => void 0);
+          throw err;
+        });
+      }
+      async touch(key) {
+        const now = /* @__PURE__ */ new Date();
+        await utimes(this.file(key), now, now).catch(() => void 0);
+      }
+      async remove(key) {
+        await unlink6(this.file(key)).catch(() => void 0);
+      }
+      async *list() {
+        for (const name of await readdir3(this.dir)) {
+          if (!name.endsWith(".json")) continue;
+          const key = `sha256:${name.slice(0, -5)}`;
+          const record = await this.get(key);
+          const st = record && await stat2(this.file(key)).catch(() => void 0);
+          if (record && st) yield { record, lastUsed: st.mtime };
+        }
+      }
+    };
+  }
+});
+
+// cache/explain-store.ts
+function checkExplainName(name) {
+  if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(name)) throw new Error(`invalid explanation name ${JSON.stringify(name)}`);
+  return name;
+}
+var init_explain_store = __esm({
+  "cache/explain-store.ts"() {
+    "use strict";
+  }
+});
+
+// cache/fs-explain-store.ts
+import { randomBytes as randomBytes7 } from "node:crypto";
+import { mkdirSync as mkdirSync7, readFileSync as readFileSync17 } from "node:fs";
+import { mkdir as mkdir4, readdir as readdir4, rename as rename6, rm as rm5, writeFile as writeFile4 } from "node:fs/promises";
+import { join as join20 } from "node:path";
+var FsExplainStore;
+var init_fs_explain_store = __esm({
+  "cache/fs-explain-store.ts"() {
+    "use strict";
+    init_explain_store();
+    FsExplainStore = class {
+      dir;
+      constructor(root) {
+        this.dir = join20(root, "explain");
+        mkdirSync7(this.dir, { recursive: true });
+      }
+      async get(name) {
+        try {
+          return readFileSync17(join20(this.dir, checkExplainName(name)), "utf8");
+        } catch {
+          return void 0;
+        }
+      }
+      /** Whole files only, as other builds read them concurrently; `clear` may empty the folder meanwhile. */
+      async put(name, text) {
+        const target = join20(this.dir, checkExplainName(name));
+        const tmp = join20(this.dir, `.tmp-${process.pid}-${randomBytes7(4).toString("hex")}`);
+        await mkdir4(this.dir, { recursive: true });
+        await writeFile4(tmp, text);
+        await rename6(tmp, target);
+      }
+      /** File by file: concurrent builds keep writing explanations into the folder. */
+      async clear() {
+        const names = await readdir4(this.dir).catch(() => []);
+        for (const name of names) if (!name.startsWith(".")) await rm5(join20(this.dir, name), { force: true });
+      }
+    };
+  }
+});
+
+// worker/system/binfmt.ts
+import { existsSync as existsSync11, readFileSync as readFileSync18, writeFileSync as writeFileSync5 } from "node:fs";
+async function ensureEmulator(platform2) {
+  const arch2 = platform2.split("/")[1] ?? "";
+  if (arch2 === hostPlatform().architecture) return;
+  const t = targets[arch2];
+  const hint = "install qemu-user-static (bash scripts/setup.sh does)";
+  if (!t) throw new EmulatorError(`cannot run ${platform2} steps on this ${hostPlatform().architecture} machine: no emulator is known for ${arch2}`);
+  if (!existsSync11(`${BINFMT}/status`)) await runCommand("mount", ["-t", "binfmt_misc", "binfmt_misc", BINFMT], { check: false });
+  const handler = `${BINFMT}/qemu-${t.qemu}`;
+  if (existsSync11(handler)) {
+    if (readFileSync18(handler, "utf8").startsWith("enabled")) return;
+    throw new EmulatorError(`cannot run ${platform2} steps: the binfmt_misc handler qemu-${t.qemu} is disabled (echo 1 > ${handler})`);
+  }
+  const interpreter = `/usr/bin/qemu-${t.qemu}-static`;
+  if (!existsSync11(interpreter)) throw new EmulatorError(`cannot run ${platform2} steps: no emulator for ${arch2} (${interpreter} is missing): ${hint}`);
+  const wrapper = `/usr/libexec/qemu-binfmt/${t.qemu}-binfmt-P`;
+  const [path, flags] = existsSync11(wrapper) ? [wrapper, "POF"] : [interpreter, "F"];
+  try {
+    writeFileSync5(`${BINFMT}/register`, `:qemu-${t.qemu}:M::${t.magic}:${t.mask}:${path}:${flags}`);
+  } catch (err) {
+    if (!existsSync11(handler)) throw new EmulatorError(`cannot run ${platform2} steps: registering ${interpreter} in binfmt_misc failed (${err.message}); run as root`);
+  }
+}
+var BINFMT, targets, EmulatorError;
+var init_binfmt = __esm({
+  "worker/system/binfmt.ts"() {
+    "use strict";
+    init_platform();
+    init_command();
+    BINFMT = "/proc/sys/fs/binfmt_misc";
+    targets = {
+      arm64: {
+        qemu: "aarch64",
+        magic: "\\x7fELF\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00",
+        mask: "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff"
+      },
+      arm: {
+        qemu: "arm",
+        magic: "\\x7fELF\\x01\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\x28\\x00",
+        mask: "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff\\xff"
+      }
+    };
+    EmulatorError = class extends Error {
+    };
+  }
+});
+
+// worker/system/flock.ts
+function lockFile(path, opts) {
+  return new Promise((resolve8, reject) => {
+    const child = childProcess().spawn("flock", ["-x", ...opts.wait ? [] : ["-n", "-E", String(BUSY)], path, "sh", "-c", "echo locked; exec cat"], { stdio: ["pipe", "pipe", "pipe"] });
+    let held = false;
+    let stderr = "";
+    const exited = new Promise((r) => child.once("close", () => r()));
+    const release = async () => {
+      child.stdin.end();
+      await exited;
+    };
+    const onAbort = () => void child.kill("SIGKILL");
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    child.stdout.on("data", (d) => {
+      if (held || !d.toString().includes("locked")) return;
+      held = true;
+      opts.signal?.removeEventListener("abort", onAbort);
+      resolve8({ release });
+    });
+    child.stderr.on("data", (d) => stderr += d.toString());
+    child.on("error", (e) => reject(e.code === "ENOENT" ? new Error("flock is not installed: install util-linux") : e));
+    child.on("close", (code) => {
+      opts.signal?.removeEventListener("abort", onAbort);
+      if (held) return;
+      if (code === BUSY) resolve8(void 0);
+      else reject(new Error(opts.signal?.aborted ? "build cancelled" : `cannot lock ${path}: ${stderr.trim() || `flock exited with ${code}`}`));
+    });
+  });
+}
+var BUSY;
+var init_flock = __esm({
+  "worker/system/flock.ts"() {
+    "use strict";
+    init_lazy_modules();
+    BUSY = 75;
+  }
+});
+
+// worker/system/runc.ts
+function runcRun(bundle, id, o) {
+  return new Promise((resolve8, reject) => {
+    const child = childProcess().spawn("/bin/sh", ["-c", 'umask 022; command -v runc >/dev/null || { echo "runc is not installed: run scripts/setup.sh" >&2; exit 127; }; exec runc "$@"', "runc", "--root", o.root, "run", "--bundle", bundle, id], { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.on("data", o.onStdout);
+    child.stderr.on("data", o.onStderr);
+    const onAbort = () => void runCommand("runc", ["--root", o.root, "kill", id, "KILL"], { check: false });
+    o.signal?.addEventListener("abort", onAbort, { once: true });
+    child.on("error", (e) => reject(e.code === "ENOENT" ? new Error("runc is not installed: run scripts/setup.sh") : e));
+    child.on("close", (code, sig) => {
+      o.signal?.removeEventListener("abort", onAbort);
+      void runCommand("runc", ["--root", o.root, "delete", "-f", id], { check: false });
+      resolve8(code ?? (sig ? 128 + 9 : 1));
+    });
+  });
+}
+var init_runc = __esm({
+  "worker/system/runc.ts"() {
+    "use strict";
+    init_command();
+    init_lazy_modules();
+  }
+});
+
+// worker/rootfs/local-input.ts
+import { chmod as chmod2, copyFile as copyFile3, link as link2, lstat as lstat3, mkdir as mkdir5, mkdtemp as mkdtemp3, readlink as readlink2, symlink as symlink2 } from "node:fs/promises";
+import { join as join21 } from "node:path";
+async function materializeLocal(input, tmpDir, readonly) {
+  const dir = await mkdtemp3(join21(tmpDir, "local-"));
+  for (const rel of [...input.allowed].sort()) {
+    const src = join21(input.dir, rel);
+    const dst = join21(dir, rel);
+    const st = await lstat3(src);
+    if (st.isDirectory()) {
+      await mkdir5(dst, { recursive: true });
+      await chmod2(dst, st.mode & 4095);
+    } else if (st.isSymbolicLink()) await symlink2(await readlink2(src), dst);
+    else if (st.isFile()) {
+      if (readonly) await link2(src, dst).catch(() => copyFile3(src, dst));
+      else await copyFile3(src, dst);
+    }
+  }
+  return dir;
+}
+var init_local_input = __esm({
+  "worker/rootfs/local-input.ts"() {
+    "use strict";
+  }
+});
+
+// worker/rootfs/make-dirs.ts
+import { chmodSync, lchownSync, mkdirSync as mkdirSync8 } from "node:fs";
+import { dirname as dirname4, resolve as resolve5 } from "node:path";
+async function makeDirs(path, mode2, owner) {
+  const target = resolve5(path);
+  const first = mkdirSync8(target, { recursive: true, mode: mode2 });
+  if (first === void 0) return [];
+  const created = [];
+  for (let p = target; p.length >= first.length; p = dirname4(p)) created.unshift(p);
+  for (const p of created) {
+    chmodSync(p, mode2);
+    if (owner && (owner.uid !== 0 || owner.gid !== 0)) lchownSync(p, owner.uid, owner.gid);
+  }
+  return created;
+}
+var init_make_dirs = __esm({
+  "worker/rootfs/make-dirs.ts"() {
+    "use strict";
+  }
+});
+
+// worker/system/xattr.ts
+async function findOpaqueDirs(root) {
+  const r = await runCommand("getfattr", ["-R", "-h", "-d", "-m", OPAQUE_PATTERN, "--absolute-names", "."], { cwd: root, check: false });
+  const dirs = /* @__PURE__ */ new Set();
+  let current;
+  for (const line of r.stdout.split("\n")) {
+    if (line.startsWith("# file: ")) current = line.slice(8).replace(/^\.\/?/, "");
+    else if (current !== void 0 && line === `${OPAQUE}="y"`) dirs.add(current);
+  }
+  return dirs;
+}
+async function markOpaque(dir) {
+  await runCommand("setfattr", ["-n", OPAQUE, "-v", "y", dir]);
+}
+async function isOpaque(dir) {
+  const r = await runCommand("getfattr", ["-h", "--only-values", "-n", OPAQUE, "--absolute-names", dir], { check: false });
+  return r.code === 0 && r.stdout === "y";
+}
+var OPAQUE, OPAQUE_PATTERN;
+var init_xattr = __esm({
+  "worker/system/xattr.ts"() {
+    "use strict";
+    init_command();
+    OPAQUE = "trusted.overlay.opaque";
+    OPAQUE_PATTERN = "^trusted\\.overlay\\.opaque$";
+  }
+});
+
+// worker/rootfs/user.ts
+import { readFileSync as readFileSync19 } from "node:fs";
+import { join as join22, posix as posix5 } from "node:path";
+import { lstatSync as lstatSync2, readlinkSync as readlinkSync2 } from "node:fs";
+function pathInRoot(root, path) {
+  const parts = path.split("/").filter((p) => p && p !== ".");
+  const done = [];
+  for (let hops = 0; parts.length > 0; ) {
+    const part = parts.shift();
+    if (part === "..") {
+      done.pop();
+      continue;
+    }
+    const candidate = join22(root, ...done, part);
+    let st;
+    try {
+      st = lstatSync2(candidate);
+    } catch {
+      done.push(part);
+      continue;
+    }
+    if (st.isSymbolicLink()) {
+      if (++hops > 40) throw new UserError(`too many symlinks resolving ${path}`);
+      const target = readlinkSync2(candidate);
+      if (target.startsWith("/")) done.length = 0;
+      parts.unshift(...target.split("/").filter((p) => p && p !== "."));
+      continue;
+    }
+    done.push(part);
+  }
+  return join22(root, ...done);
+}
+function readDb(root, file) {
+  try {
+    return readFileSync19(pathInRoot(root, file), "utf8").split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.split(":"));
+  } catch {
+    return [];
+  }
+}
+function resolveUser(root, spec) {
+  const [userPart = "", groupPart] = spec === "" ? ["0"] : spec.split(":");
+  const passwd = readDb(root, "/etc/passwd");
+  const groups = readDb(root, "/etc/group");
+  let uid;
+  let gid = 0;
+  let home = "/";
+  let name;
+  const entry = passwd.find((e) => numeric(userPart) ? e[2] === userPart : e[0] === userPart);
+  if (entry) {
+    uid = Number(entry[2]);
+    gid = Number(entry[3]);
+    home = entry[5] || "/";
+    name = entry[0];
+  } else if (numeric(userPart)) {
+    uid = Number(userPart);
+  } else {
+    throw new UserError(`unable to find user ${userPart}: no matching entries in passwd file`);
+  }
+  if (userPart === "root" || uid === 0) home = entry?.[5] || "/root";
+  if (groupPart !== void 0 && groupPart !== "") {
+    const g = groups.find((e) => numeric(groupPart) ? e[2] === groupPart : e[0] === groupPart);
+    if (g) gid = Number(g[2]);
+    else if (numeric(groupPart)) gid = Number(groupPart);
+    else throw new UserError(`unable to find group ${groupPart}: no matching entries in group file`);
+  }
+  const additionalGids = groupPart === void 0 && name !== void 0 ? groups.filter((g) => (g[3] ?? "").split(",").includes(name) && Number(g[2]) !== gid).map((g) => Number(g[2])) : [];
+  return { uid, gid, additionalGids, home: posix5.normalize(home) };
+}
+var UserError, numeric;
+var init_user = __esm({
+  "worker/rootfs/user.ts"() {
+    "use strict";
+    UserError = class extends Error {
+    };
+    numeric = (s) => /^\d+$/.test(s);
+  }
+});
+
+// worker/exec/mount-points.ts
+import { lstatSync as lstatSync3 } from "node:fs";
+import { lstat as lstat4, readdir as readdir5, rmdir as rmdir2, unlink as unlink7, utimes as utimes2 } from "node:fs/promises";
+import { join as join23, posix as posix6, relative as relative4 } from "node:path";
+async function findMountStubs(root, targets2) {
+  const stubs = { missing: [], parents: /* @__PURE__ */ new Map() };
+  for (const target of targets2) {
+    let resolved;
+    try {
+      resolved = pathInRoot(root, target);
+    } catch {
+      continue;
+    }
+    let rel = relative4(root, resolved);
+    for (; rel !== ""; rel = parentOf(rel)) {
+      if (lstatSync3(join23(root, rel), { throwIfNoEntry: false })) break;
+      stubs.missing.push(rel);
+    }
+    for (; rel !== ""; rel = parentOf(rel)) {
+      if (stubs.parents.has(rel)) break;
+      const st = lstatSync3(join23(root, rel));
+      stubs.parents.set(rel, { mode: st.mode & 4095, uid: st.uid, gid: st.gid });
+    }
+  }
+  return stubs;
+}
+async function entryAt(dir, rel) {
+  const path = join23(dir, rel);
+  if (pathInRoot(dir, rel) !== path) return void 0;
+  const st = await lstat4(path).catch(() => void 0);
+  if (!st) return void 0;
+  const empty = st.isDirectory() ? (await readdir5(path)).length === 0 : st.size === 0;
+  return { path, isDir: st.isDirectory(), empty, mode: st.mode & 4095, uid: st.uid, gid: st.gid };
+}
+async function removeMountStubs(upper, stubs) {
+  for (const rel of stubs.missing) {
+    const e = await entryAt(upper, rel);
+    if (!e?.empty) continue;
+    const parent = join23(upper, parentOf(rel));
+    const times = await lstat4(parent);
+    await (e.isDir ? rmdir2(e.path) : unlink7(e.path));
+    await utimes2(parent, times.atime, times.mtime);
+  }
+  const deepestFirst = [...stubs.parents].sort(([a], [b]) => b.split("/").length - a.split("/").length);
+  for (const [rel, before] of deepestFirst) {
+    const e = await entryAt(upper, rel);
+    if (!e?.isDir || !e.empty || e.mode !== before.mode || e.uid !== before.uid || e.gid !== before.gid) continue;
+    if (await isOpaque(e.path)) continue;
+    await rmdir2(e.path);
+  }
+}
+var parentOf;
+var init_mount_points = __esm({
+  "worker/exec/mount-points.ts"() {
+    "use strict";
+    init_xattr();
+    init_user();
+    parentOf = (rel) => rel.includes("/") ? posix6.dirname(rel) : "";
+  }
+});
+
+// worker/exec/runtime-spec.ts
+function buildSpec(o) {
+  const caps = o.security === "insecure" ? ALL_CAPS : DEFAULT_CAPS;
+  const namespaces = ["pid", "ipc", "uts", "mount"];
+  if (o.network === "none") namespaces.push("network");
+  return {
+    ociVersion: "1.0.2",
+    process: {
+      terminal: false,
+      user: { uid: o.user.uid, gid: o.user.gid, ...o.user.additionalGids.length ? { additionalGids: o.user.additionalGids } : {} },
+      args: o.args,
+      env: o.env,
+      cwd: o.cwd,
+      capabilities: { bounding: caps, effective: caps, permitted: caps },
+      noNewPrivileges: false
+    },
+    root: { path: o.rootfs, readonly: false },
+    hostname: "buildkitsandbox",
+    mounts: [
+      { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
+      { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+      { destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"] },
+      { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
+      { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
+      { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
+      ...o.extraMounts
+    ],
+    linux: {
+      namespaces: namespaces.map((type) => ({ type })),
+      resources: { devices: [{ allow: false, access: "rwm" }] },
+      maskedPaths: o.security === "insecure" ? [] : ["/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
+      readonlyPaths: o.security === "insecure" ? [] : ["/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+    }
+  };
+}
+var DEFAULT_CAPS, ALL_CAPS;
+var init_runtime_spec = __esm({
+  "worker/exec/runtime-spec.ts"() {
+    "use strict";
+    DEFAULT_CAPS = [
+      "CAP_CHOWN",
+      "CAP_DAC_OVERRIDE",
+      "CAP_FSETID",
+      "CAP_FOWNER",
+      "CAP_MKNOD",
+      "CAP_NET_RAW",
+      "CAP_SETGID",
+      "CAP_SETUID",
+      "CAP_SETFCAP",
+      "CAP_SETPCAP",
+      "CAP_NET_BIND_SERVICE",
+      "CAP_SYS_CHROOT",
+      "CAP_KILL",
+      "CAP_AUDIT_WRITE"
+    ];
+    ALL_CAPS = [
+      ...DEFAULT_CAPS,
+      "CAP_DAC_READ_SEARCH",
+      "CAP_LINUX_IMMUTABLE",
+      "CAP_NET_BROADCAST",
+      "CAP_NET_ADMIN",
+      "CAP_IPC_LOCK",
+      "CAP_IPC_OWNER",
+      "CAP_SYS_MODULE",
+      "CAP_SYS_RAWIO",
+      "CAP_SYS_PTRACE",
+      "CAP_SYS_PACCT",
+      "CAP_SYS_ADMIN",
+      "CAP_SYS_BOOT",
+      "CAP_SYS_NICE",
+      "CAP_SYS_RESOURCE",
+      "CAP_SYS_TIME",
+      "CAP_SYS_TTY_CONFIG",
+      "CAP_LEASE",
+      "CAP_AUDIT_CONTROL",
+      "CAP_MAC_OVERRIDE",
+      "CAP_MAC_ADMIN",
+      "CAP_SYSLOG",
+      "CAP_WAKE_ALARM",
+      "CAP_BLOCK_SUSPEND",
+      "CAP_AUDIT_READ"
+    ];
+  }
+});
+
+// worker/exec/run-step.ts
+import { randomBytes as randomBytes8 } from "node:crypto";
+import { chmodSync as chmodSync2, mkdirSync as mkdirSync9, mkdtempSync as mkdtempSync2, readFileSync as readFileSync20, writeFileSync as writeFileSync6 } from "node:fs";
+import { chmod as chmod3, chown, mkdir as mkdir6, mkdtemp as mkdtemp4, rm as rm6, writeFile as writeFile5 } from "node:fs/promises";
+import { join as join24 } from "node:path";
+async function acquireCacheMount(dir, sharing, signal) {
+  if (sharing === "shared") return { dir, release: async () => void 0 };
+  if (sharing === "locked") {
+    const lock = await lockFile(`${dir}.lock`, { wait: true, ...signal ? { signal } : {} });
+    return { dir, release: () => lock.release() };
+  }
+  for (let n = 0; ; n++) {
+    const candidate = n === 0 ? dir : `${dir}-private-${n}`;
+    const lock = await lockFile(`${candidate}.lock`, { wait: false });
+    if (lock) return { dir: candidate, release: () => lock.release() };
+  }
+}
+function hostResolvConf() {
+  try {
+    return readFileSync20("/etc/resolv.conf", "utf8");
+  } catch {
+    return "";
+  }
+}
+async function runExec(exec, platform2, inputs, ctx, deps) {
+  await ensureEmulator(platform2);
+  const rootInput = exec.rootfs === null ? void 0 : inputs[exec.rootfs];
+  if (rootInput && rootInput.type !== "rootfs") throw new Error("RUN needs a root filesystem as its first input");
+  const parent = rootInput?.layers ?? [];
+  const root = await deps.snapshots.mount(parent, true);
+  trace("exec: mounted");
+  const cleanups = [];
+  let stubs;
+  try {
+    const secretEnv = exec.mounts.some((m) => m.type === "secret" && m.env !== void 0);
+    const bundle = mkdtempSync2(secretEnv ? "/dev/shm/dockyard-bundle-" : join24(deps.tmpDir, "bundle-"));
+    cleanups.push(() => rm6(bundle, { recursive: true, force: true }));
+    const targets2 = exec.mounts.flatMap((m) => m.target !== void 0 ? [m.target] : []);
+    stubs = await findMountStubs(root.path, ["/etc/resolv.conf", "/etc/hosts", ...targets2]);
+    const user = resolveUser(root.path, exec.user);
+    await makeDirs(pathInRoot(root.path, exec.cwd), 493, user);
+    const env = [...exec.env];
+    if (!env.some((e) => e.startsWith("HOME="))) env.push(`HOME=${user.home}`);
+    const mounts = [];
+    writeFileSync6(join24(bundle, "hosts"), "127.0.0.1	localhost buildkitsandbox\n::1	localhost ip6-localhost ip6-loopback\n");
+    writeFileSync6(join24(bundle, "resolv.conf"), exec.network === "none" ? "" : hostResolvConf());
+    for (const f of ["hosts", "resolv.conf"]) chmodSync2(join24(bundle, f), 420);
+    mounts.push({ destination: "/etc/hosts", type: "bind", source: join24(bundle, "hosts"), options: ["rbind", "ro"] });
+    mounts.push({ destination: "/etc/resolv.conf", type: "bind", source: join24(bundle, "resolv.conf"), options: ["rbind", "ro"] });
+    for (const m of exec.mounts) {
+      const spec2 = await specMount(m, platform2, inputs, ctx, deps, cleanups, env);
+      if (spec2) mounts.push(spec2);
+    }
+    const spec = buildSpec({ rootfs: root.path, args: exec.args, env, cwd: exec.cwd, user, network: exec.network, security: exec.security, extraMounts: mounts });
+    writeFileSync6(join24(bundle, "config.json"), JSON.stringify(spec));
+    const tail = [];
+    let partial = "";
+    const onData = (chunk) => {
+      const lines = (partial + chunk.toString()).split("\n");
+      partial = lines.pop();
+      for (const line of lines) {
+        ctx.log(line);
+        tail.push(line);
+        if (tail.length > TAIL_LINES) tail.shift();
+      }
+    };
+    const id = `dockyard-${randomBytes8(8).toString("hex")}`;
+    mkdirSync9(deps.runcRoot, { recursive: true });
+    trace("exec: runc start");
+    const code = await runcRun(bundle, id, { root: deps.runcRoot, onStdout: onData, onStderr: onData, ...ctx.signal ? { signal: ctx.signal } : {} });
+    if (partial) onData(Buffer.from("\n"));
+    if (code !== 0) {
+      throw new ExecError(`process "${exec.args.join(" ")}" did not complete successfully: exit code: ${code}`, code, tail);
+    }
+  } catch (err) {
+    await root.release();
+    throw err;
+  } finally {
+    for (const c of cleanups.reverse()) await c();
+  }
+  trace("exec: ran");
+  await root.detach();
+  trace("exec: detached");
+  await removeMountStubs(root.upper, stubs);
+  return { root, parent };
+}
+async function specMount(m, platform2, inputs, ctx, deps, cleanups, env) {
+  switch (m.type) {
+    case "bind": {
+      const input = m.input === null ? { type: "rootfs", layers: [] } : inputs[m.input];
+      let base;
+      if (input.type === "local") {
+        const dir = await materializeLocal(input, deps.tmpDir, m.readonly);
+        cleanups.push(() => rm6(dir, { recursive: true, force: true }));
+        base = dir;
+      } else {
+        const mounted = await deps.snapshots.mount(input.layers, !m.readonly);
+        cleanups.push(() => mounted.release());
+        base = mounted.path;
+      }
+      return { destination: m.target, type: "bind", source: pathInRoot(base, m.source), options: ["rbind", m.readonly ? "ro" : "rw"] };
+    }
+    case "cache": {
+      const dir = join24(deps.cacheMountsDir, sha256(`${platform2}\0${m.id}`).slice(7, 31));
+      const lock = await acquireCacheMount(dir, m.sharing, ctx.signal);
+      cleanups.push(() => lock.release());
+      const fresh = await mkdir6(lock.dir, { recursive: true });
+      if (fresh !== void 0) {
+        await chmod3(lock.dir, m.mode);
+        await chown(lock.dir, m.uid, m.gid);
+      }
+      return { destination: m.target, type: "bind", source: lock.dir, options: ["rbind", m.readonly ? "ro" : "rw"] };
+    }
+    case "tmpfs":
+      return { destination: m.target, type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", ...m.size !== void 0 ? [`size=${m.size}`] : []] };
+    case "secret": {
+      const value = await ctx.secrets.get(m.id);
+      if (value === void 0) {
+        if (m.required) throw new Error(`secret ${m.id} is required but was not provided: pass --secret id=${m.id},src=FILE`);
+        return void 0;
+      }
+      if (m.env !== void 0) env.push(`${m.env}=${value.toString()}`);
+      if (m.target === void 0) return void 0;
+      const dir = await mkdtemp4("/dev/shm/dockyard-secret-");
+      cleanups.push(() => rm6(dir, { recursive: true, force: true }));
+      const file = join24(dir, "secret");
+      await writeFile5(file, value, { mode: 384 });
+      await chown(file, m.uid, m.gid);
+      await chmod3(file, m.mode);
+      return { destination: m.target, type: "bind", source: file, options: ["rbind", "ro"] };
+    }
+    case "ssh":
+      if (m.required) throw new Error("RUN --mount=type=ssh is not supported by this builder yet");
+      return void 0;
+  }
+}
+var ExecError, TAIL_LINES;
+var init_run_step = __esm({
+  "worker/exec/run-step.ts"() {
+    "use strict";
+    init_digest();
+    init_binfmt();
+    init_flock();
+    init_runc();
+    init_local_input();
+    init_make_dirs();
+    init_mount_points();
+    init_runtime_spec();
+    init_user();
+    init_trace();
+    ExecError = class extends Error {
+      constructor(message, exitCode, tail) {
+        super(message);
+        this.exitCode = exitCode;
+        this.tail = tail;
+      }
+      exitCode;
+      tail;
+    };
+    TAIL_LINES = 20;
+  }
+});
+
+// worker/system/mknod.ts
+async function mknod(path, type, major, minor, mode2) {
+  await runCommand("mknod", ["-m", (mode2 & 4095).toString(8), path, type, String(major), String(minor)]);
+}
+async function mkfifo(path, mode2) {
+  await runCommand("mkfifo", ["-m", (mode2 & 4095).toString(8), path]);
+}
+var init_mknod = __esm({
+  "worker/system/mknod.ts"() {
+    "use strict";
+    init_command();
+  }
+});
+
+// node_modules/events-universal/default.js
+var require_default = __commonJS({
+  "node_modules/events-universal/default.js"(exports, module) {
+    module.exports = __require("events");
+  }
+});
+
+// node_modules/fast-fifo/fixed-size.js
+var require_fixed_size = __commonJS({
+  "node_modules/fast-fifo/fixed-size.js"(exports, module) {
+    module.exports = class FixedFIFO {
+      constructor(hwm) {
+        if (!(hwm > 0) || (hwm - 1 & hwm) !== 0) throw new Error("Max size for a FixedFIFO should be a power of two");
+        this.buffer = new Array(hwm);
+        this.mask = hwm - 1;
+        this.top = 0;
+        this.btm = 0;
+        this.next = null;
+      }
+      clear() {
+        this.top = this.btm = 0;
+        this.next = null;
+        this.buffer.fill(void 0);
+      }
+      push(data) {
+        if (this.buffer[this.top] !== void 0) return false;
+        this.buffer[this.top] = data;
+        this.top = this.top + 1 & this.mask;
+        return true;
+      }
+      shift() {
+        const last = this.buffer[this.btm];
+        if (last === void 0) return void 0;
+        this.buffer[this.btm] = void 0;
+        this.btm = this.btm + 1 & this.mask;
+        return last;
+      }
+      peek() {
+        return this.buffer[this.btm];
+      }
+      isEmpty() {
+        return this.buffer[this.btm] === void 0;
+      }
+    };
+  }
+});
+
+// node_modules/fast-fifo/index.js
+var require_fast_fifo = __commonJS({
+  "node_modules/fast-fifo/index.js"(exports, module) {
+    var FixedFIFO = require_fixed_size();
+    module.exports = class FastFIFO {
+      constructor(hwm) {
+        this.hwm = hwm || 16;
+        this.head = new FixedFIFO(this.hwm);
+        this.tail = this.head;
+        this.length = 0;
+      }
+      clear() {
+        this.head = this.tail;
+        this.head.clear();
+        this.length = 0;
+      }
+      push(val) {
+        this.length++;
+        if (!this.head.push(val)) {
+          const prev = this.head;
+          this.head = prev.next = new FixedFIFO(2 * this.head.buffer.length);
+          this.head.push(val);
+        }
+      }
+      shift() {
+        if (this.length !== 0) this.length--;
+        const val = this.tail.shift();
+        if (val === void 0 && this.tail.next) {
+          const next = this.tail.next;
+          this.tail.next = null;
+          this.tail = next;
+          return this.tail.shift();
+        }
+        return val;
+      }
+      peek() {
+        const val = this.tail.peek();
+        if (val === void 0 && this.tail.next) return this.tail.next.peek();
+        return val;
+      }
+      isEmpty() {
+        return this.length === 0;
+      }
+    };
+  }
+});
+
+// node_modules/b4a/index.js
+var require_b4a = __commonJS({
+  "node_modules/b4a/index.js"(exports, module) {
+    function isBuffer(value) {
+      return Buffer.isBuffer(value) || value instanceof Uint8Array;
+    }
+    function isEncoding(encoding) {
+      return Buffer.isEncoding(encoding);
+    }
+    function alloc(size, fill2, encoding) {
+      return Buffer.alloc(size, fill2, encoding);
+    }
+    function allocUnsafe(size) {
+      return Buffer.allocUnsafe(size);
+    }
+    function allocUnsafeSlow(size) {
+      return Buffer.allocUnsafeSlow(size);
+    }
+    function byteLength(string, encoding) {
+      return Buffer.byteLength(string, encoding);
+    }
+    function compare(a, b) {
+      return Buffer.compare(a, b);
+    }
+    function concat(buffers, totalLength) {
+      return Buffer.concat(buffers, totalLength);
+    }
+    function copy(source, target, targetStart, start, end) {
+      return toBuffer(source).copy(target, targetStart, start, end);
+    }
+    function equals(a, b) {
+      return toBuffer(a).equals(b);
+    }
+    function fill(buffer, value, offset, end, encoding) {
+      return toBuffer(buffer).fill(value, offset, end, encoding);
+    }
+    function from(value, encodingOrOffset, length) {
+      return Buffer.from(value, encodingOrOffset, length);
+    }
+    function includes(buffer, value, byteOffset, encoding) {
+      return toBuffer(buffer).includes(value, byteOffset, encoding);
+    }
+    function indexOf(buffer, value, byfeOffset, encoding) {
+      return toBuffer(buffer).indexOf(value, byfeOffset, encoding);
+    }
+    function lastIndexOf(buffer, value, byteOffset, encoding) {
+      return toBuffer(buffer).lastIndexOf(value, byteOffset, encoding);
+    }
+    function swap16(buffer) {
+      return toBuffer(buffer).swap16();
+    }
+    function swap32(buffer) {
+      return toBuffer(buffer).swap32();
+    }
+    function swap64(buffer) {
+      return toBuffer(buffer).swap64();
+    }
+    function toBuffer(buffer) {
+      if (Buffer.isBuffer(buffer)) return buffer;
+      return Buffer.from(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    }
+    function toString(buffer, encoding, start, end) {
+      return toBuffer(buffer).toString(encoding, start, end);
+    }
+    function toHex(buffer, start, end) {
+      return toBuffer(buffer).toString("hex", start, end);
+    }
+    function write(buffer, string, offset, length, encoding) {
+      return toBuffer(buffer).write(string, offset, length, encoding);
+    }
+    function readDoubleBE(buffer, offset) {
+      return toBuffer(buffer).readDoubleBE(offset);
+    }
+    function readDoubleLE(buffer, offset) {
+      return toBuffer(buffer).readDoubleLE(offset);
+    }
+    function readFloatBE(buffer, offset) {
+      return toBuffer(buffer).readFloatBE(offset);
+    }
+    function readFloatLE(buffer, offset) {
+      return toBuffer(buffer).readFloatLE(offset);
+    }
+    function readInt32BE(buffer, offset) {
+      return toBuffer(buffer).readInt32BE(offset);
+    }
+    function readInt32LE(buffer, offset) {
+      return toBuffer(buffer).readInt32LE(offset);
+    }
+    function readUInt32BE(buffer, offset) {
+      return toBuffer(buffer).readUInt32BE(offset);
+    }
+    function readUInt32LE(buffer, offset) {
+      return toBuffer(buffer).readUInt32LE(offset);
+    }
+    function writeDoubleBE(buffer, value, offset) {
+      return toBuffer(buffer).writeDoubleBE(value, offset);
+    }
+    function writeDoubleLE(buffer, value, offset) {
+      return toBuffer(buffer).writeDoubleLE(value, offset);
+    }
+    function writeFloatBE(buffer, value, offset) {
+      return toBuffer(buffer).writeFloatBE(value, offset);
+    }
+    function writeFloatLE(buffer, value, offset) {
+      return toBuffer(buffer).writeFloatLE(value, offset);
+    }
+    function writeInt32BE(buffer, value, offset) {
+      return toBuffer(buffer).writeInt32BE(value, offset);
+    }
+    function writeInt32LE(buffer, value, offset) {
+      return toBuffer(buffer).writeInt32LE(value, offset);
+    }
+    function writeUInt32BE(buffer, value, offset) {
+      return toBuffer(buffer).writeUInt32BE(value, offset);
+    }
+    function writeUInt32LE(buffer, value, offset) {
+      return toBuffer(buffer).writeUInt32LE(value, offset);
+    }
+    module.exports = {
+      isBuffer,
+      isEncoding,
+      alloc,
+      allocUnsafe,
+      allocUnsafeSlow,
+      byteLength,
+      compare,
+      concat,
+      copy,
+      equals,
+      fill,
+      from,
+      includes,
+      indexOf,
+      lastIndexOf,
+      swap16,
+      swap32,
+      swap64,
+      toBuffer,
+      toString,
+      toHex,
+      write,
+      readDoubleBE,
+      readDoubleLE,
+      readFloatBE,
+      readFloatLE,
+      readInt32BE,
+      readInt32LE,
+      readUInt32BE,
+      readUInt32LE,
+      writeDoubleBE,
+      writeDoubleLE,
+      writeFloatBE,
+      writeFloatLE,
+      writeInt32BE,
+      writeInt32LE,
+      writeUInt32BE,
+      writeUInt32LE
+    };
+  }
+});
+
+// node_modules/text-decoder/lib/pass-through-decoder.js
+var require_pass_through_decoder = __commonJS({
+  "node_modules/text-decoder/lib/pass-through-decoder.js"(exports, module) {
+    var b4a = require_b4a();
+    module.exports = class PassThroughDecoder {
+      constructor(encoding) {
+        this.encoding = encoding;
+      }
+      get remaining() {
+        return 0;
+      }
+      decode(data) {
+        return b4a.toString(data, this.encoding);
+      }
+      flush() {
+        return "";
+      }
+    };
+  }
+});
+
+// node_modules/text-decoder/lib/utf8-decoder.js
+var require_utf8_decoder = __commonJS({
+  "node_modules/text-decoder/lib/utf8-decoder.js"(exports, module) {
+    var b4a = require_b4a();
+    module.exports = class UTF8Decoder {
+      constructor() {
+        this._reset();
+      }
+      get remaining() {
+        return this.bytesSeen;
+      }
+      decode(data) {
+        if (data.byteLength === 0) return "";
+        if (this.bytesNeeded === 0 && trailingIncomplete(data, 0) === 0) {
+          this.bytesSeen = trailingBytesSeen(data);
+          return b4a.toString(data, "utf8");
+        }
+        let result = "";
+        let start = 0;
+        if (this.bytesNeeded > 0) {
+          while (start < data.byteLength) {
+            const byte = data[start];
+            if (byte < this.lowerBoundary || byte > this.upperBoundary) {
+              result += "\uFFFD";
+              this._reset();
+              break;
+            }
+            this.lowerBoundary = 128;
+            this.upperBoundary = 191;
+            this.codePoint = this.codePoint << 6 | byte & 63;
+            this.bytesSeen++;
+            start++;
+            if (this.bytesSeen === this.bytesNeeded) {
+              result += String.fromCodePoint(this.codePoint);
+              this._reset();
+              break;
+            }
+          }
+          if (this.bytesNeeded > 0) return result;
+        }
+        const trailing = trailingIncomplete(data, start);
+        const end = data.byteLength - trailing;
+        if (end > start) result += b4a.toString(data, "utf8", start, end);
+        for (let i = end; i < data.byteLength; i++) {
+          const byte = data[i];
+          if (this.bytesNeeded === 0) {
+            if (byte <= 127) {
+              this.bytesSeen = 0;
+              result += String.fromCharCode(byte);
+            } else if (byte >= 194 && byte <= 223) {
+              this.bytesNeeded = 2;
+              this.bytesSeen = 1;
+              this.codePoint = byte & 31;
+            } else if (byte >= 224 && byte <= 239) {
+              if (byte === 224) this.lowerBoundary = 160;
+              else if (byte === 237) this.upperBoundary = 159;
+              this.bytesNeeded = 3;
+              this.bytesSeen = 1;
+              this.codePoint = byte & 15;
+            } else if (byte >= 240 && byte <= 244) {
+              if (byte === 240) this.lowerBoundary = 144;
+              else if (byte === 244) this.upperBoundary = 143;
+              this.bytesNeeded = 4;
+              this.bytesSeen = 1;
+              this.codePoint = byte & 7;
+            } else {
+              this.bytesSeen = 1;
+              result += "\uFFFD";
+            }
+            continue;
+          }
+          if (byte < this.lowerBoundary || byte > this.upperBoundary) {
+            result += "\uFFFD";
+            i--;
+            this._reset();
+            continue;
+          }
+          this.lowerBoundary = 128;
+          this.upperBoundary = 191;
+          this.codePoint = this.codePoint << 6 | byte & 63;
+          this.bytesSeen++;
+          if (this.bytesSeen === this.bytesNeeded) {
+            result += String.fromCodePoint(this.codePoint);
+            this._reset();
+          }
+        }
+        return result;
+      }
+      flush() {
+        const result = this.bytesNeeded > 0 ? "\uFFFD" : "";
+        this._reset();
+        return result;
+      }
+      _reset() {
+        this.codePoint = 0;
+        this.bytesNeeded = 0;
+        this.bytesSeen = 0;
+        this.lowerBoundary = 128;
+        this.upperBoundary = 191;
+      }
+    };
+    function trailingIncomplete(data, start) {
+      const len = data.byteLength;
+      if (len <= start) return 0;
+      const limit = Math.max(start, len - 4);
+      let i = len - 1;
+      while (i > limit && (data[i] & 192) === 128) i--;
+      if (i < start) return 0;
+      const byte = data[i];
+      let needed;
+      if (byte <= 127) return 0;
+      if (byte >= 194 && byte <= 223) needed = 2;
+      else if (byte >= 224 && byte <= 239) needed = 3;
+      else if (byte >= 240 && byte <= 244) needed = 4;
+      else return 0;
+      const available = len - i;
+      return available < needed ? available : 0;
+    }
+    function trailingBytesSeen(data) {
+      const len = data.byteLength;
+      if (len === 0) return 0;
+      const last = data[len - 1];
+      if (last <= 127) return 0;
+      if ((last & 192) !== 128) return 1;
+      const limit = Math.max(0, len - 4);
+      let i = len - 2;
+      while (i >= limit && (data[i] & 192) === 128) i--;
+      if (i < 0) return 1;
+      const first = data[i];
+      let needed;
+      if (first >= 194 && first <= 223) needed = 2;
+      else if (first >= 224 && first <= 239) needed = 3;
+      else if (first >= 240 && first <= 244) needed = 4;
+      else return 1;
+      if (len - i !== needed) return 1;
+      if (needed >= 3) {
+        const second = data[i + 1];
+        if (first === 224 && second < 160) return 1;
+        if (first === 237 && second > 159) return 1;
+        if (first === 240 && second < 144) return 1;
+        if (first === 244 && second > 143) return 1;
+      }
+      return 0;
+    }
+  }
+});
+
+// node_modules/text-decoder/index.js
+var require_text_decoder = __commonJS({
+  "node_modules/text-decoder/index.js"(exports, module) {
+    var PassThroughDecoder = require_pass_through_decoder();
+    var UTF8Decoder = require_utf8_decoder();
+    module.exports = class TextDecoder {
+      constructor(encoding = "utf8") {
+        this.encoding = normalizeEncoding(encoding);
+        switch (this.encoding) {
+          case "utf8":
+            this.decoder = new UTF8Decoder();
+            break;
+          case "utf16le":
+          case "base64":
+            throw new Error("Unsupported encoding: " + this.encoding);
+          default:
+            this.decoder = new PassThroughDecoder(this.encoding);
+        }
+      }
+      get remaining() {
+        return this.decoder.remaining;
+      }
+      push(data) {
+        if (typeof data === "string") return data;
+        return this.decoder.decode(data);
+      }
+      // For Node.js compatibility
+      write(data) {
+        return this.push(data);
+      }
+      end(data) {
+        let result = "";
+        if (data) result = this.push(data);
+        result += this.decoder.flush();
+        return result;
+      }
+    };
+    function normalizeEncoding(encoding) {
+      encoding = encoding.toLowerCase();
+      switch (encoding) {
+        case "utf8":
+        case "utf-8":
+          return "utf8";
+        case "ucs2":
+        case "ucs-2":
+        case "utf16le":
+        case "utf-16le":
+          return "utf16le";
+        case "latin1":
+        case "binary":
+          return "latin1";
+        case "base64":
+        case "ascii":
+        case "hex":
+          return encoding;
+        default:
+          throw new Error("Unknown encoding: " + encoding);
+      }
+    }
+  }
+});
+
+// node_modules/streamx/lib/errors.js
+var require_errors3 = __commonJS({
+  "node_modules/streamx/lib/errors.js"(exports, module) {
+    module.exports = class StreamError extends Error {
+      constructor(msg, code, fn = StreamError) {
+        super(msg);
+        this.code = code;
+        if (Error.captureStackTrace) {
+          Error.captureStackTrace(this, fn);
+        }
+      }
+      static isStreamDestroyed(err) {
+        return err && err.code === "STREAM_DESTROYED";
+      }
+      static isPrematureClose(err) {
+        return err && err.code === "PREMATURE_CLOSE";
+      }
+      static isAborted(err) {
+        return err && err.code === "ABORTED";
+      }
+      static isBadArgument(err) {
+        return err && err.code === "BAD_ARGUMENT";
+      }
+      get name() {
+        return "StreamError";
+      }
+      static STREAM_DESTROYED() {
+        return new StreamError("Stream was destroyed", "STREAM_DESTROYED", StreamError.STREAM_DESTROYED);
+      }
+      static PREMATURE_CLOSE(msg = "Premature close") {
+        return new StreamError(msg, "PREMATURE_CLOSE", StreamError.PREMATURE_CLOSE);
+      }
+      static ABORTED() {
+        return new StreamError("Stream aborted", "ABORTED", StreamError.ABORTED);
+      }
+      static BAD_ARGUMENT(msg = "Bad argument") {
+        return new StreamError(msg, "BAD_ARGUMENT", StreamError.BAD_ARGUMENT);
+      }
+    };
+  }
+});
+
+// node_modules/streamx/index.js
+var require_streamx = __commonJS({
+  "node_modules/streamx/index.js"(exports, module) {
+    var { EventEmitter } = require_default();
+    var FIFO = require_fast_fifo();
+    var TextDecoder2 = require_text_decoder();
+    var StreamError = require_errors3();
+    var qmt = typeof queueMicrotask === "undefined" ? (fn) => global.process.nextTick(fn) : queueMicrotask;
+    var MAX = (1 << 29) - 1;
+    var OPENING = 1;
+    var PREDESTROYING = 2;
+    var DESTROYING = 4;
+    var DESTROYED = 8;
+    var NOT_OPENING = MAX ^ OPENING;
+    var NOT_PREDESTROYING = MAX ^ PREDESTROYING;
+    var READ_ACTIVE = 1 << 4;
+    var READ_UPDATING = 2 << 4;
+    var READ_PRIMARY = 4 << 4;
+    var READ_QUEUED = 8 << 4;
+    var READ_RESUMED = 16 << 4;
+    var READ_PIPE_DRAINED = 32 << 4;
+    var READ_ENDING = 64 << 4;
+    var READ_EMIT_DATA = 128 << 4;
+    var READ_EMIT_READABLE = 256 << 4;
+    var READ_EMITTED_READABLE = 512 << 4;
+    var READ_DONE = 1024 << 4;
+    var READ_NEXT_TICK = 2048 << 4;
+    var READ_NEEDS_PUSH = 4096 << 4;
+    var READ_READ_AHEAD = 8192 << 4;
+    var READ_FLOWING = READ_RESUMED | READ_PIPE_DRAINED;
+    var READ_ACTIVE_AND_NEEDS_PUSH = READ_ACTIVE | READ_NEEDS_PUSH;
+    var READ_PRIMARY_AND_ACTIVE = READ_PRIMARY | READ_ACTIVE;
+    var READ_EMIT_READABLE_AND_QUEUED = READ_EMIT_READABLE | READ_QUEUED;
+    var READ_RESUMED_READ_AHEAD = READ_RESUMED | READ_READ_AHEAD;
+    var READ_NOT_ACTIVE = MAX ^ READ_ACTIVE;
+    var READ_NON_PRIMARY = MAX ^ READ_PRIMARY;
+    var READ_NON_PRIMARY_AND_PUSHED = MAX ^ (READ_PRIMARY | READ_NEEDS_PUSH);
+    var READ_PUSHED = MAX ^ READ_NEEDS_PUSH;
+    var READ_PAUSED = MAX ^ READ_RESUMED;
+    var READ_NOT_QUEUED = MAX ^ (READ_QUEUED | READ_EMITTED_READABLE);
+    var READ_NOT_ENDING = MAX ^ READ_ENDING;
+    var READ_PIPE_NOT_DRAINED = MAX ^ READ_FLOWING;
+    var READ_NOT_NEXT_TICK = MAX ^ READ_NEXT_TICK;
+    var READ_NOT_UPDATING = MAX ^ READ_UPDATING;
+    var READ_NO_READ_AHEAD = MAX ^ READ_READ_AHEAD;
+    var READ_PAUSED_NO_READ_AHEAD = MAX ^ READ_RESUMED_READ_AHEAD;
+    var WRITE_ACTIVE = 1 << 18;
+    var WRITE_UPDATING = 2 << 18;
+    var WRITE_PRIMARY = 4 << 18;
+    var WRITE_QUEUED = 8 << 18;
+    var WRITE_UNDRAINED = 16 << 18;
+    var WRITE_DONE = 32 << 18;
+    var WRITE_EMIT_DRAIN = 64 << 18;
+    var WRITE_NEXT_TICK = 128 << 18;
+    var WRITE_WRITING = 256 << 18;
+    var WRITE_FINISHING = 512 << 18;
+    var WRITE_CORKED = 1024 << 18;
+    var WRITE_NOT_ACTIVE = MAX ^ (WRITE_ACTIVE | WRITE_WRITING);
+    var WRITE_NON_PRIMARY = MAX ^ WRITE_PRIMARY;
+    var WRITE_NOT_FINISHING = MAX ^ (WRITE_ACTIVE | WRITE_FINISHING);
+    var WRITE_DRAINED = MAX ^ WRITE_UNDRAINED;
+    var WRITE_NOT_QUEUED = MAX ^ WRITE_QUEUED;
+    var WRITE_NOT_NEXT_TICK = MAX ^ WRITE_NEXT_TICK;
+    var WRITE_NOT_UPDATING = MAX ^ WRITE_UPDATING;
+    var WRITE_NOT_CORKED = MAX ^ WRITE_CORKED;
+    var ACTIVE = READ_ACTIVE | WRITE_ACTIVE;
+    var NOT_ACTIVE = MAX ^ ACTIVE;
+    var DONE = READ_DONE | WRITE_DONE;
+    var DESTROY_STATUS = DESTROYING | DESTROYED | PREDESTROYING;
+    var OPEN_STATUS = DESTROY_STATUS | OPENING;
+    var AUTO_DESTROY = DESTROY_STATUS | DONE;
+    var NON_PRIMARY = WRITE_NON_PRIMARY & READ_NON_PRIMARY;
+    var ACTIVE_OR_TICKING = WRITE_NEXT_TICK | READ_NEXT_TICK;
+    var TICKING = ACTIVE_OR_TICKING & NOT_ACTIVE;
+    var IS_OPENING = OPEN_STATUS | TICKING;
+    var READ_PRIMARY_STATUS = OPEN_STATUS | READ_ENDING | READ_DONE;
+    var READ_STATUS = OPEN_STATUS | READ_DONE | READ_QUEUED;
+    var READ_ENDING_STATUS = OPEN_STATUS | READ_ENDING | READ_QUEUED;
+    var READ_READABLE_STATUS = OPEN_STATUS | READ_EMIT_READABLE | READ_QUEUED | READ_EMITTED_READABLE;
+    var SHOULD_NOT_READ = OPEN_STATUS | READ_ACTIVE | READ_ENDING | READ_DONE | READ_NEEDS_PUSH | READ_READ_AHEAD;
+    var READ_BACKPRESSURE_STATUS = DESTROY_STATUS | READ_ENDING | READ_DONE;
+    var READ_UPDATE_SYNC_STATUS = READ_UPDATING | OPEN_STATUS | READ_NEXT_TICK | READ_PRIMARY;
+    var READ_NEXT_TICK_OR_OPENING = READ_NEXT_TICK | OPENING;
+    var WRITE_PRIMARY_STATUS = OPEN_STATUS | WRITE_FINISHING | WRITE_DONE;
+    var WRITE_QUEUED_AND_UNDRAINED = WRITE_QUEUED | WRITE_UNDRAINED;
+    var WRITE_QUEUED_AND_ACTIVE = WRITE_QUEUED | WRITE_ACTIVE;
+    var WRITE_DRAIN_STATUS = WRITE_QUEUED | WRITE_UNDRAINED | OPEN_STATUS | WRITE_ACTIVE;
+    var WRITE_STATUS = OPEN_STATUS | WRITE_ACTIVE | WRITE_QUEUED | WRITE_CORKED;
+    var WRITE_PRIMARY_AND_ACTIVE = WRITE_PRIMARY | WRITE_ACTIVE;
+    var WRITE_ACTIVE_AND_WRITING = WRITE_ACTIVE | WRITE_WRITING;
+    var WRITE_FINISHING_STATUS = OPEN_STATUS | WRITE_FINISHING | WRITE_QUEUED_AND_ACTIVE | WRITE_DONE;
+    var WRITE_BACKPRESSURE_STATUS = WRITE_UNDRAINED | DESTROY_STATUS | WRITE_FINISHING | WRITE_DONE;
+    var WRITE_UPDATE_SYNC_STATUS = WRITE_UPDATING | OPEN_STATUS | WRITE_NEXT_TICK | WRITE_PRIMARY;
+    var WRITE_DROP_DATA = WRITE_FINISHING | WRITE_DONE | DESTROY_STATUS;
+    var asyncIterator = Symbol.asyncIterator || /* @__PURE__ */ Symbol("asyncIterator");
+    var WritableState = class {
+      constructor(stream, { highWaterMark = 16384, map = null, mapWritable, byteLength, byteLengthWritable } = {}) {
+        this.stream = stream;
+        this.queue = new FIFO();
+        this.highWaterMark = highWaterMark;
+        this.buffered = 0;
+        this.error = null;
+        this.pipeline = null;
+        this.drains = null;
+        this.byteLength = byteLengthWritable || byteLength || defaultByteLength;
+        this.map = mapWritable || map;
+        this.afterWrite = afterWrite.bind(this);
+        this.afterUpdateNextTick = updateWriteNT.bind(this);
+      }
+      get ending() {
+        return (this.stream._duplexState & WRITE_FINISHING) !== 0;
+      }
+      get ended() {
+        return (this.stream._duplexState & WRITE_DONE) !== 0;
+      }
+      push(data) {
+        if ((this.stream._duplexState & WRITE_DROP_DATA) !== 0) return false;
+        if (this.map !== null) data = this.map(data);
+        this.buffered += this.byteLength(data);
+        this.queue.push(data);
+        if (this.buffered < this.highWaterMark) {
+          this.stream._duplexState |= WRITE_QUEUED;
+          return true;
+        }
+        this.stream._duplexState |= WRITE_QUEUED_AND_UNDRAINED;
+        return false;
+      }
+      shift() {
+        const data = this.queue.shift();
+        this.buffered -= this.byteLength(data);
+        if (this.buffered === 0) this.stream._duplexState &= WRITE_NOT_QUEUED;
+        return data;
+      }
+      end(data) {
+        if (typeof data === "function") {
+          this.stream.once("finish", data);
+        } else if (data !== void 0 && data !== null) {
+          this.push(data);
+        }
+        this.stream._duplexState = (this.stream._duplexState | WRITE_FINISHING) & WRITE_NON_PRIMARY;
+      }
+      autoBatch(data, cb) {
+        const buffer = [];
+        const stream = this.stream;
+        buffer.push(data);
+        while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED_AND_ACTIVE) {
+          buffer.push(stream._writableState.shift());
+        }
+        if ((stream._duplexState & OPEN_STATUS) !== 0) return cb(null);
+        stream._writev(buffer, cb);
+      }
+      update() {
+        const stream = this.stream;
+        stream._duplexState |= WRITE_UPDATING;
+        do {
+          while ((stream._duplexState & WRITE_STATUS) === WRITE_QUEUED) {
+            const data = this.shift();
+            stream._duplexState |= WRITE_ACTIVE_AND_WRITING;
+            stream._write(data, this.afterWrite);
+          }
+          if ((stream._duplexState & WRITE_PRIMARY_AND_ACTIVE) === 0) this.updateNonPrimary();
+        } while (this.continueUpdate() === true);
+        stream._duplexState &= WRITE_NOT_UPDATING;
+      }
+      updateNonPrimary() {
+        const stream = this.stream;
+        if ((stream._duplexState & WRITE_FINISHING_STATUS) === WRITE_FINISHING) {
+          stream._duplexState = stream._duplexState | WRITE_ACTIVE;
+          stream._final(afterFinal.bind(this));
+          return;
+        }
+        if ((stream._duplexState & DESTROY_STATUS) === DESTROYING) {
+          if ((stream._duplexState & ACTIVE_OR_TICKING) === 0) {
+            stream._duplexState |= ACTIVE;
+            stream._destroy(afterDestroy.bind(this));
+          }
+          return;
+        }
+        if ((stream._duplexState & IS_OPENING) === OPENING) {
+          stream._duplexState = (stream._duplexState | ACTIVE) & NOT_OPENING;
+          stream._open(afterOpen.bind(this));
+        }
+      }
+      continueUpdate() {
+        if ((this.stream._duplexState & WRITE_NEXT_TICK) === 0) return false;
+        this.stream._duplexState &= WRITE_NOT_NEXT_TICK;
+        return true;
+      }
+      updateCallback() {
+        if ((this.stream._duplexState & WRITE_UPDATE_SYNC_STATUS) === WRITE_PRIMARY) {
+          this.update();
+        } else {
+          this.updateNextTick();
+        }
+      }
+      updateNextTick() {
+        if ((this.stream._duplexState & WRITE_NEXT_TICK) !== 0) return;
+        this.stream._duplexState |= WRITE_NEXT_TICK;
+        if ((this.stream._duplexState & WRITE_UPDATING) === 0) qmt(this.afterUpdateNextTick);
+      }
+    };
+    var ReadableState = class {
+      constructor(stream, { highWaterMark = 16384, map = null, mapReadable, byteLength, byteLengthReadable } = {}) {
+        this.stream = stream;
+        this.queue = new FIFO();
+        this.highWaterMark = highWaterMark === 0 ? 1 : highWaterMark;
+        this.buffered = 0;
+        this.readAhead = highWaterMark > 0;
+        this.error = null;
+        this.pipeline = null;
+        this.byteLength = byteLengthReadable || byteLength || defaultByteLength;
+        this.map = mapReadable || map;
+        this.pipeTo = null;
+        this.afterRead = afterRead.bind(this);
+        this.afterUpdateNextTick = updateReadNT.bind(this);
+      }
+      get ending() {
+        return (this.stream._duplexState & READ_ENDING) !== 0;
+      }
+      get ended() {
+        return (this.stream._duplexState & READ_DONE) !== 0;
+      }
+      pipe(pipeTo, cb) {
+        if (this.pipeTo !== null) throw StreamError.BAD_ARGUMENT("Can only pipe to one destination");
+        if (typeof cb !== "function") cb = null;
+        this.stream._duplexState |= READ_PIPE_DRAINED;
+        this.pipeTo = pipeTo;
+        this.pipeline = new Pipeline(this.stream, pipeTo, cb);
+        if (cb) this.stream.on("error", noop);
+        if (isStreamx(pipeTo)) {
+          pipeTo._writableState.pipeline = this.pipeline;
+          if (cb) pipeTo.on("error", noop);
+          pipeTo.on("finish", this.pipeline.finished.bind(this.pipeline));
+        } else {
+          const onerror = this.pipeline.done.bind(this.pipeline, pipeTo);
+          const onclose = this.pipeline.done.bind(this.pipeline, pipeTo, null);
+          pipeTo.on("error", onerror);
+          pipeTo.on("close", onclose);
+          pipeTo.on("finish", this.pipeline.finished.bind(this.pipeline));
+        }
+        pipeTo.on("drain", afterDrain.bind(this));
+        this.stream.emit("piping", pipeTo);
+        pipeTo.emit("pipe", this.stream);
+      }
+      push(data) {
+        const stream = this.stream;
+        if (data === null) {
+          this.highWaterMark = 0;
+          stream._duplexState = (stream._duplexState | READ_ENDING) & READ_NON_PRIMARY_AND_PUSHED;
+          return false;
+        }
+        if (this.map !== null) {
+          data = this.map(data);
+          if (data === null) {
+            stream._duplexState &= READ_PUSHED;
+            return this.buffered < this.highWaterMark;
+          }
+        }
+        this.buffered += this.byteLength(data);
+        this.queue.push(data);
+        stream._duplexState = (stream._duplexState | READ_QUEUED) & READ_PUSHED;
+        return this.buffered < this.highWaterMark;
+      }
+      shift() {
+        const data = this.queue.shift();
+        this.buffered -= this.byteLength(data);
+        if (this.buffered === 0) {
+          this.stream._duplexState &= READ_NOT_QUEUED;
+        }
+        return data;
+      }
+      unshift(data) {
+        const pending = [this.map !== null ? this.map(data) : data];
+        while (this.buffered > 0) pending.push(this.shift());
+        for (let i = 0; i < pending.length - 1; i++) {
+          const data2 = pending[i];
+          this.buffered += this.byteLength(data2);
+          this.queue.push(data2);
+        }
+        this.push(pending[pending.length - 1]);
+      }
+      read() {
+        const stream = this.stream;
+        if ((stream._duplexState & READ_STATUS) === READ_QUEUED) {
+          const data = this.shift();
+          if (this.pipeTo !== null && this.pipeTo.write(data) === false) {
+            stream._duplexState &= READ_PIPE_NOT_DRAINED;
+          }
+          if ((stream._duplexState & READ_EMIT_DATA) !== 0) {
+            stream.emit("data", data);
+          }
+          return data;
+        }
+        if (this.readAhead === false) {
+          stream._duplexState |= READ_READ_AHEAD;
+          this.updateNextTick();
+        }
+        return null;
+      }
+      drain() {
+        const stream = this.stream;
+        while ((stream._duplexState & READ_STATUS) === READ_QUEUED && (stream._duplexState & READ_FLOWING) !== 0) {
+          const data = this.shift();
+          if (this.pipeTo !== null && this.pipeTo.write(data) === false) {
+            stream._duplexState &= READ_PIPE_NOT_DRAINED;
+          }
+          if ((stream._duplexState & READ_EMIT_DATA) !== 0) {
+            stream.emit("data", data);
+          }
+        }
+      }
+      update() {
+        const stream = this.stream;
+        stream._duplexState |= READ_UPDATING;
+        do {
+          this.drain();
+          while (this.buffered < this.highWaterMark && (stream._duplexState & SHOULD_NOT_READ) === READ_READ_AHEAD) {
+            stream._duplexState |= READ_ACTIVE_AND_NEEDS_PUSH;
+            stream._read(this.afterRead);
+            this.drain();
+          }
+          if ((stream._duplexState & READ_READABLE_STATUS) === READ_EMIT_READABLE_AND_QUEUED) {
+            stream._duplexState |= READ_EMITTED_READABLE;
+            stream.emit("readable");
+          }
+          if ((stream._duplexState & READ_PRIMARY_AND_ACTIVE) === 0) {
+            this.updateNonPrimary();
+          }
+        } while (this.continueUpdate() === true);
+        stream._duplexState &= READ_NOT_UPDATING;
+      }
+      updateNonPrimary() {
+        const stream = this.stream;
+        if ((stream._duplexState & READ_ENDING_STATUS) === READ_ENDING) {
+          stream._duplexState = (stream._duplexState | READ_DONE) & READ_NOT_ENDING;
+          stream.emit("end");
+          if ((stream._duplexState & AUTO_DESTROY) === DONE) {
+            stream._duplexState |= DESTROYING;
+          }
+          if (this.pipeTo !== null) {
+            this.pipeTo.end();
+          }
+        }
+        if ((stream._duplexState & DESTROY_STATUS) === DESTROYING) {
+          if ((stream._duplexState & ACTIVE_OR_TICKING) === 0) {
+            stream._duplexState |= ACTIVE;
+            stream._destroy(afterDestroy.bind(this));
+          }
+          return;
+        }
+        if ((stream._duplexState & IS_OPENING) === OPENING) {
+          stream._duplexState = (stream._duplexState | ACTIVE) & NOT_OPENING;
+          stream._open(afterOpen.bind(this));
+        }
+      }
+      continueUpdate() {
+        if ((this.stream._duplexState & READ_NEXT_TICK) === 0) return false;
+        this.stream._duplexState &= READ_NOT_NEXT_TICK;
+        return true;
+      }
+      updateCallback() {
+        if ((this.stream._duplexState & READ_UPDATE_SYNC_STATUS) === READ_PRIMARY) {
+          this.update();
+        } else {
+          this.updateNextTick();
+        }
+      }
+      updateNextTickIfOpen() {
+        if ((this.stream._duplexState & READ_NEXT_TICK_OR_OPENING) !== 0) return;
+        this.stream._duplexState |= READ_NEXT_TICK;
+        if ((this.stream._duplexState & READ_UPDATING) === 0) qmt(this.afterUpdateNextTick);
+      }
+      updateNextTick() {
+        if ((this.stream._duplexState & READ_NEXT_TICK) !== 0) return;
+        this.stream._duplexState |= READ_NEXT_TICK;
+        if ((this.stream._duplexState & READ_UPDATING) === 0) qmt(this.afterUpdateNextTick);
+      }
+    };
+    var TransformState = class {
+      constructor(stream) {
+        this.data = null;
+        this.afterTransform = afterTransform.bind(stream);
+        this.afterFinal = null;
+      }
+    };
+    var Pipeline = class {
+      constructor(src, dst, cb) {
+        this.from = src;
+        this.to = dst;
+        this.afterPipe = cb;
+        this.error = null;
+        this.pipeToFinished = false;
+      }
+      finished() {
+        this.pipeToFinished = true;
+      }
+      done(stream, err) {
+        if (err) this.error = err;
+        if (stream === this.to) {
+          this.to = null;
+          if (this.from !== null) {
+            if ((this.from._duplexState & READ_DONE) === 0 || !this.pipeToFinished) {
+              this.from.destroy(this.error || StreamError.PREMATURE_CLOSE("Writable stream closed"));
+            }
+            return;
+          }
+        }
+        if (stream === this.from) {
+          this.from = null;
+          if (this.to !== null) {
+            if ((stream._duplexState & READ_DONE) === 0) {
+              this.to.destroy(this.error || StreamError.PREMATURE_CLOSE("Readable stream closed"));
+            }
+            return;
+          }
+        }
+        if (this.afterPipe !== null) this.afterPipe(this.error);
+        this.to = this.from = this.afterPipe = null;
+      }
+    };
+    function afterDrain() {
+      this.stream._duplexState |= READ_PIPE_DRAINED;
+      this.updateCallback();
+    }
+    function afterFinal(err) {
+      const stream = this.stream;
+      if (err) stream.destroy(err);
+      if ((stream._duplexState & DESTROY_STATUS) === 0) {
+        stream._duplexState |= WRITE_DONE;
+        stream.emit("finish");
+      }
+      if ((stream._duplexState & AUTO_DESTROY) === DONE) {
+        stream._duplexState |= DESTROYING;
+      }
+      stream._duplexState &= WRITE_NOT_FINISHING;
+      if ((stream._duplexState & WRITE_UPDATING) === 0) {
+        this.update();
+      } else {
+        this.updateNextTick();
+      }
+    }
+    function afterDestroy(err) {
+      const stream = this.stream;
+      if (!err && !StreamError.isStreamDestroyed(this.error)) err = this.error;
+      if (err) stream.emit("error", err);
+      stream._duplexState |= DESTROYED;
+      stream.emit("close");
+      const rs = stream._readableState;
+      const ws = stream._writableState;
+      if (rs !== null && rs.pipeline !== null) {
+        rs.pipeline.done(stream, err);
+      }
+      if (ws !== null) {
+        while (ws.drains !== null && ws.drains.length > 0) {
+          ws.drains.shift().resolve(false);
+        }
+        if (ws.pipeline !== null) {
+          ws.pipeline.done(stream, err);
+        }
+      }
+    }
+    function afterWrite(err) {
+      const stream = this.stream;
+      if (err) stream.destroy(err);
+      stream._duplexState &= WRITE_NOT_ACTIVE;
+      if (this.drains !== null) tickDrains(this.drains);
+      if ((stream._duplexState & WRITE_DRAIN_STATUS) === WRITE_UNDRAINED) {
+        stream._duplexState &= WRITE_DRAINED;
+        if ((stream._duplexState & WRITE_EMIT_DRAIN) === WRITE_EMIT_DRAIN) {
+          stream.emit("drain");
+        }
+      }
+      this.updateCallback();
+    }
+    function afterRead(err) {
+      if (err) this.stream.destroy(err);
+      this.stream._duplexState &= READ_NOT_ACTIVE;
+      if (this.readAhead === false && (this.stream._duplexState & READ_RESUMED) === 0) {
+        this.stream._duplexState &= READ_NO_READ_AHEAD;
+      }
+      this.updateCallback();
+    }
+    function updateReadNT() {
+      if ((this.stream._duplexState & READ_UPDATING) === 0) {
+        this.stream._duplexState &= READ_NOT_NEXT_TICK;
+        this.update();
+      }
+    }
+    function updateWriteNT() {
+      if ((this.stream._duplexState & WRITE_UPDATING) === 0) {
+        this.stream._duplexState &= WRITE_NOT_NEXT_TICK;
+        this.update();
+      }
+    }
+    function tickDrains(drains) {
+      for (let i = 0; i < drains.length; i++) {
+        if (--drains[i].writes === 0) {
+          drains.shift().resolve(true);
+          i--;
+        }
+      }
+    }
+    function afterOpen(err) {
+      const stream = this.stream;
+      if (err) stream.destroy(err);
+      if ((stream._duplexState & DESTROYING) === 0) {
+        if ((stream._duplexState & READ_PRIMARY_STATUS) === 0) {
+          stream._duplexState |= READ_PRIMARY;
+        }
+        if ((stream._duplexState & WRITE_PRIMARY_STATUS) === 0) {
+          stream._duplexState |= WRITE_PRIMARY;
+        }
+        stream.emit("open");
+      }
+      stream._duplexState &= NOT_ACTIVE;
+      if (stream._writableState !== null) {
+        stream._writableState.updateCallback();
+      }
+      if (stream._readableState !== null) {
+        stream._readableState.updateCallback();
+      }
+    }
+    function afterTransform(err, data) {
+      if (data !== void 0 && data !== null) this.push(data);
+      this._writableState.afterWrite(err);
+    }
+    function newListener(name) {
+      if (this._readableState !== null) {
+        if (name === "data") {
+          this._duplexState |= READ_EMIT_DATA | READ_RESUMED_READ_AHEAD;
+          this._readableState.updateNextTick();
+        }
+        if (name === "readable") {
+          this._duplexState |= READ_EMIT_READABLE;
+          this._readableState.updateNextTick();
+        }
+      }
+      if (this._writableState !== null) {
+        if (name === "drain") {
+          this._duplexState |= WRITE_EMIT_DRAIN;
+          this._writableState.updateNextTick();
+        }
+      }
+    }
+    var Stream = class extends EventEmitter {
+      constructor(opts) {
+        super();
+        this._duplexState = 0;
+        this._readableState = null;
+        this._writableState = null;
+        if (opts) {
+          if (opts.open) this._open = opts.open;
+          if (opts.destroy) this._destroy = opts.destroy;
+          if (opts.predestroy) this._predestroy = opts.predestroy;
+          if (opts.signal) opts.signal.addEventListener("abort", abort.bind(this));
+        }
+        this.on("newListener", newListener);
+      }
+      _open(cb) {
+        cb(null);
+      }
+      _destroy(cb) {
+        cb(null);
+      }
+      _predestroy() {
+      }
+      get readable() {
+        return this._readableState !== null ? true : void 0;
+      }
+      get writable() {
+        return this._writableState !== null ? true : void 0;
+      }
+      get destroyed() {
+        return (this._duplexState & DESTROYED) !== 0;
+      }
+      get destroying() {
+        return (this._duplexState & DESTROY_STATUS) !== 0;
+      }
+      destroy(err) {
+        if ((this._duplexState & DESTROY_STATUS) === 0) {
+          if (!err) err = StreamError.STREAM_DESTROYED();
+          this._duplexState = (this._duplexState | DESTROYING) & NON_PRIMARY;
+          if (this._readableState !== null) {
+            this._readableState.highWaterMark = 0;
+            this._readableState.error = err;
+          }
+          if (this._writableState !== null) {
+            this._writableState.highWaterMark = 0;
+            this._writableState.error = err;
+          }
+          this._duplexState |= PREDESTROYING;
+          this._predestroy();
+          this._duplexState &= NOT_PREDESTROYING;
+          if (this._readableState !== null) {
+            this._readableState.updateNextTick();
+          }
+          if (this._writableState !== null) {
+            this._writableState.updateNextTick();
+          }
+        }
+      }
+    };
+    var Readable5 = class _Readable extends Stream {
+      constructor(opts) {
+        super(opts);
+        this._duplexState |= OPENING | WRITE_DONE | READ_READ_AHEAD;
+        this._readableState = new ReadableState(this, opts);
+        if (opts) {
+          if (this._readableState.readAhead === false) this._duplexState &= READ_NO_READ_AHEAD;
+          if (opts.read) this._read = opts.read;
+          if (opts.eagerOpen) this._readableState.updateNextTick();
+          if (opts.encoding) this.setEncoding(opts.encoding);
+        }
+      }
+      static deferred(fn, opts) {
+        const out = new PassThrough(opts);
+        fn().then((src) => {
+          if (src === null) return out.end();
+          if (out.destroying) return;
+          pipeline7(src, out, noop);
+        }).catch((err) => out.destroy(err));
+        return out;
+      }
+      setEncoding(encoding) {
+        const dec = new TextDecoder2(encoding);
+        const map = this._readableState.map || echo;
+        this._readableState.map = mapOrSkip;
+        return this;
+        function mapOrSkip(data) {
+          const next = dec.push(data);
+          return next === "" && (data.byteLength !== 0 || dec.remaining > 0) ? null : map(next);
+        }
+      }
+      _read(cb) {
+        cb(null);
+      }
+      pipe(dest, cb) {
+        this._readableState.updateNextTick();
+        this._readableState.pipe(dest, cb);
+        return dest;
+      }
+      read() {
+        this._readableState.updateNextTick();
+        return this._readableState.read();
+      }
+      push(data) {
+        this._readableState.updateNextTickIfOpen();
+        return this._readableState.push(data);
+      }
+      unshift(data) {
+        this._readableState.updateNextTickIfOpen();
+        return this._readableState.unshift(data);
+      }
+      resume() {
+        this._duplexState |= READ_RESUMED_READ_AHEAD;
+        this._readableState.updateNextTick();
+        return this;
+      }
+      pause() {
+        this._duplexState &= this._readableState.readAhead === false ? READ_PAUSED_NO_READ_AHEAD : READ_PAUSED;
+        return this;
+      }
+      static _fromAsyncIterator(ite, opts) {
+        let destroy;
+        const rs = new _Readable({
+          ...opts,
+          read(cb) {
+            ite.next().then(push2).then(cb.bind(null, null)).catch(cb);
+          },
+          predestroy() {
+            destroy = ite.return();
+          },
+          destroy(cb) {
+            if (!destroy) return cb(null);
+            destroy.then(cb.bind(null, null)).catch(cb);
+          }
+        });
+        return rs;
+        function push2(data) {
+          if (data.done) rs.push(null);
+          else rs.push(data.value);
+        }
+      }
+      static from(data, opts) {
+        if (isReadStreamx(data)) return data;
+        if (data[asyncIterator]) return this._fromAsyncIterator(data[asyncIterator](), opts);
+        if (!Array.isArray(data)) data = data === void 0 ? [] : [data];
+        let i = 0;
+        return new _Readable({
+          ...opts,
+          read(cb) {
+            this.push(i === data.length ? null : data[i++]);
+            cb(null);
+          }
+        });
+      }
+      static isBackpressured(rs) {
+        return (rs._duplexState & READ_BACKPRESSURE_STATUS) !== 0 || rs._readableState.buffered >= rs._readableState.highWaterMark;
+      }
+      static isPaused(rs) {
+        return (rs._duplexState & READ_RESUMED) === 0;
+      }
+      [asyncIterator]() {
+        const stream = this;
+        let error2 = null;
+        let promiseResolve = null;
+        let promiseReject = null;
+        this.on("error", (err) => {
+          error2 = err;
+        });
+        this.on("readable", onreadable);
+        this.on("close", onclose);
+        return {
+          [asyncIterator]() {
+            return this;
+          },
+          next() {
+            return new Promise(function(resolve8, reject) {
+              promiseResolve = resolve8;
+              promiseReject = reject;
+              const data = stream.read();
+              if (data !== null) ondata(data);
+              else if ((stream._duplexState & DESTROYED) !== 0) ondata(null);
+            });
+          },
+          return() {
+            return destroy(null);
+          },
+          throw(err) {
+            return destroy(err);
+          }
+        };
+        function onreadable() {
+          if (promiseResolve !== null) ondata(stream.read());
+        }
+        function onclose() {
+          if (promiseResolve !== null) ondata(null);
+        }
+        function ondata(data) {
+          if (promiseReject === null) return;
+          if (error2) {
+            promiseReject(error2);
+          } else if (data === null && (stream._duplexState & READ_DONE) === 0) {
+            promiseReject(StreamError.STREAM_DESTROYED());
+          } else {
+            promiseResolve({ value: data, done: data === null });
+          }
+          promiseReject = promiseResolve = null;
+        }
+        function destroy(err) {
+          stream.destroy(err);
+          return new Promise((resolve8, reject) => {
+            if (stream._duplexState & DESTROYED) return resolve8({ value: void 0, done: true });
+            stream.once("close", function() {
+              if (err) reject(err);
+              else resolve8({ value: void 0, done: true });
+            });
+          });
+        }
+      }
+    };
+    var Writable3 = class extends Stream {
+      constructor(opts) {
+        super(opts);
+        this._duplexState |= OPENING | READ_DONE;
+        this._writableState = new WritableState(this, opts);
+        if (opts) {
+          if (opts.writev) this._writev = opts.writev;
+          if (opts.write) this._write = opts.write;
+          if (opts.final) this._final = opts.final;
+          if (opts.eagerOpen) this._writableState.updateNextTick();
+        }
+      }
+      cork() {
+        this._duplexState |= WRITE_CORKED;
+      }
+      uncork() {
+        this._duplexState &= WRITE_NOT_CORKED;
+        this._writableState.updateNextTick();
+      }
+      _writev(batch, cb) {
+        cb(null);
+      }
+      _write(data, cb) {
+        this._writableState.autoBatch(data, cb);
+      }
+      _final(cb) {
+        cb(null);
+      }
+      static isBackpressured(ws) {
+        return (ws._duplexState & WRITE_BACKPRESSURE_STATUS) !== 0;
+      }
+      static drained(ws) {
+        if (ws.destroyed) return Promise.resolve(false);
+        const state = ws._writableState;
+        const pending = isWritev(ws) ? Math.min(1, state.queue.length) : state.queue.length;
+        const writes = pending + (ws._duplexState & WRITE_WRITING ? 1 : 0);
+        if (writes === 0) return Promise.resolve(true);
+        if (state.drains === null) state.drains = [];
+        return new Promise((resolve8) => {
+          state.drains.push({ writes, resolve: resolve8 });
+        });
+      }
+      write(data) {
+        this._writableState.updateNextTick();
+        return this._writableState.push(data);
+      }
+      end(data) {
+        this._writableState.updateNextTick();
+        this._writableState.end(data);
+        return this;
+      }
+    };
+    var Duplex = class extends Readable5 {
+      // and Writable
+      constructor(opts) {
+        super(opts);
+        this._duplexState = OPENING | this._duplexState & READ_READ_AHEAD;
+        this._writableState = new WritableState(this, opts);
+        if (opts) {
+          if (opts.writev) this._writev = opts.writev;
+          if (opts.write) this._write = opts.write;
+          if (opts.final) this._final = opts.final;
+        }
+      }
+      cork() {
+        this._duplexState |= WRITE_CORKED;
+      }
+      uncork() {
+        this._duplexState &= WRITE_NOT_CORKED;
+        this._writableState.updateNextTick();
+      }
+      _writev(batch, cb) {
+        cb(null);
+      }
+      _write(data, cb) {
+        this._writableState.autoBatch(data, cb);
+      }
+      _final(cb) {
+        cb(null);
+      }
+      write(data) {
+        this._writableState.updateNextTick();
+        return this._writableState.push(data);
+      }
+      end(data) {
+        this._writableState.updateNextTick();
+        this._writableState.end(data);
+        return this;
+      }
+    };
+    var Transform2 = class extends Duplex {
+      constructor(opts) {
+        super(opts);
+        this._transformState = new TransformState(this);
+        if (opts) {
+          if (opts.transform) this._transform = opts.transform;
+          if (opts.flush) this._flush = opts.flush;
+        }
+      }
+      _write(data, cb) {
+        if (this._readableState.buffered >= this._readableState.highWaterMark) {
+          this._transformState.data = data;
+        } else {
+          this._transform(data, this._transformState.afterTransform);
+        }
+      }
+      _read(cb) {
+        if (this._transformState.data !== null) {
+          const data = this._transformState.data;
+          this._transformState.data = null;
+          cb(null);
+          this._transform(data, this._transformState.afterTransform);
+        } else {
+          cb(null);
+        }
+      }
+      destroy(err) {
+        super.destroy(err);
+        if (this._transformState.data !== null) {
+          this._transformState.data = null;
+          this._transformState.afterTransform();
+        }
+      }
+      _transform(data, cb) {
+        cb(null, data);
+      }
+      _flush(cb) {
+        cb(null);
+      }
+      _final(cb) {
+        this._transformState.afterFinal = cb;
+        this._flush(transformAfterFlush.bind(this));
+      }
+    };
+    var PassThrough = class extends Transform2 {
+    };
+    function transformAfterFlush(err, data) {
+      const cb = this._transformState.afterFinal;
+      if (err) return cb(err);
+      if (data !== null && data !== void 0) this.push(data);
+      this.push(null);
+      cb(null);
+    }
+    function pipelinePromise(...streams) {
+      return new Promise((resolve8, reject) => {
+        return pipeline7(...streams, (err) => {
+          if (err) return reject(err);
+          resolve8();
+        });
+      });
+    }
+    function pipeline7(stream, ...streams) {
+      const all = Array.isArray(stream) ? [...stream, ...streams] : [stream, ...streams];
+      const done = all.length && typeof all[all.length - 1] === "function" ? all.pop() : null;
+      if (all.length < 2) throw StreamError.BAD_ARGUMENT("Pipeline requires at least 2 streams");
+      let src = all[0];
+      let dest = null;
+      let error2 = null;
+      for (let i = 1; i < all.length; i++) {
+        dest = all[i];
+        if (isStreamx(src)) {
+          src.pipe(dest, onerror);
+        } else {
+          errorHandle(src, true, i > 1, onerror);
+          src.pipe(dest);
+        }
+        src = dest;
+      }
+      if (done) {
+        let fin = false;
+        const autoDestroy = isStreamx(dest) || !!(dest._writableState && dest._writableState.autoDestroy);
+        dest.on("error", (err) => {
+          if (error2 === null) error2 = err;
+        });
+        dest.on("finish", () => {
+          fin = true;
+          if (!autoDestroy) done(error2);
+        });
+        if (autoDestroy) {
+          dest.on("close", () => done(error2 || (fin ? null : StreamError.PREMATURE_CLOSE())));
+        }
+      }
+      return dest;
+      function errorHandle(s, rd, wr, onerror2) {
+        s.on("error", onerror2);
+        s.on("close", onclose);
+        function onclose() {
+          if (rd && s._readableState && !s._readableState.ended) {
+            return onerror2(StreamError.PREMATURE_CLOSE());
+          }
+          if (wr && s._writableState && !s._writableState.ended) {
+            return onerror2(StreamError.PREMATURE_CLOSE());
+          }
+        }
+      }
+      function onerror(err) {
+        if (!err || error2) return;
+        error2 = err;
+        for (const s of all) {
+          s.destroy(err);
+        }
+      }
+    }
+    function echo(s) {
+      return s;
+    }
+    function isStream(stream) {
+      return !!stream._readableState || !!stream._writableState;
+    }
+    function isStreamx(stream) {
+      return typeof stream._duplexState === "number" && isStream(stream);
+    }
+    function isEnding(stream) {
+      return !!stream._readableState && stream._readableState.ending;
+    }
+    function isEnded(stream) {
+      return !!stream._readableState && stream._readableState.ended;
+    }
+    function isFinishing(stream) {
+      return !!stream._writableState && stream._writableState.ending;
+    }
+    function isFinished(stream) {
+      return !!stream._writableState && stream._writableState.ended;
+    }
+    function getStreamError(stream, opts = {}) {
+      const err = stream._readableState && stream._readableState.error || stream._writableState && stream._writableState.error;
+      return !opts.all && StreamError.isStreamDestroyed(err) ? null : err;
+    }
+    function isReadStreamx(stream) {
+      return isStreamx(stream) && stream.readable;
+    }
+    function isDisturbed(stream) {
+      return (stream._duplexState & OPENING) !== OPENING || (stream._duplexState & DESTROYING) === DESTROYING || (stream._duplexState & ACTIVE_OR_TICKING) !== 0;
+    }
+    function isTypedArray(data) {
+      return typeof data === "object" && data !== null && typeof data.byteLength === "number";
+    }
+    function defaultByteLength(data) {
+      return isTypedArray(data) ? data.byteLength : 1024;
+    }
+    function noop() {
+    }
+    function abort() {
+      this.destroy(StreamError.ABORTED());
+    }
+    function isWritev(s) {
+      return s._writev !== Writable3.prototype._writev && s._writev !== Duplex.prototype._writev;
+    }
+    module.exports = {
+      pipeline: pipeline7,
+      pipelinePromise,
+      isStream,
+      isStreamx,
+      isEnding,
+      isEnded,
+      isFinishing,
+      isFinished,
+      isDisturbed,
+      getStreamError,
+      Stream,
+      Writable: Writable3,
+      Readable: Readable5,
+      Duplex,
+      Transform: Transform2,
+      // Export PassThrough for compatibility with Node.js core's stream module
+      PassThrough
+    };
+  }
+});
+
+// node_modules/tar-stream/headers.js
+var require_headers3 = __commonJS({
+  "node_modules/tar-stream/headers.js"(exports) {
+    var b4a = require_b4a();
+    var ZEROS2 = "0000000000000000000";
+    var SEVENS = "7777777777777777777";
+    var ZERO_OFFSET = "0".charCodeAt(0);
+    var USTAR_MAGIC = b4a.from([117, 115, 116, 97, 114, 0]);
+    var USTAR_VER = b4a.from([ZERO_OFFSET, ZERO_OFFSET]);
+    var GNU_MAGIC = b4a.from([117, 115, 116, 97, 114, 32]);
+    var GNU_VER = b4a.from([32, 0]);
+    var MASK = 4095;
+    var MAGIC_OFFSET = 257;
+    var VERSION_OFFSET = 263;
+    exports.decodeLongPath = function decodeLongPath(buf, encoding) {
+      return decodeStr(buf, 0, buf.length, encoding);
+    };
+    exports.encodePax = function encodePax2(opts) {
+      let result = "";
+      if (opts.name) result += addLength(" path=" + opts.name + "\n");
+      if (opts.linkname) result += addLength(" linkpath=" + opts.linkname + "\n");
+      const pax = opts.pax;
+      if (pax) {
+        for (const key in pax) {
+          result += addLength(" " + key + "=" + pax[key] + "\n");
+        }
+      }
+      return b4a.from(result);
+    };
+    exports.decodePax = function decodePax(buf) {
+      const result = {};
+      while (buf.length) {
+        let i = 0;
+        while (i < buf.length && buf[i] !== 32) i++;
+        const len = parseInt(b4a.toString(buf.subarray(0, i)), 10);
+        if (!len) return result;
+        const b = b4a.toString(buf.subarray(i + 1, len - 1));
+        const keyIndex = b.indexOf("=");
+        if (keyIndex === -1) return result;
+        result[b.slice(0, keyIndex)] = b.slice(keyIndex + 1);
+        buf = buf.subarray(len);
+      }
+      return result;
+    };
+    exports.encode = function encode2(opts) {
+      const buf = b4a.alloc(512);
+      let name = opts.name;
+      let prefix = "";
+      if (opts.typeflag === 5 && name[name.length - 1] !== "/") name += "/";
+      if (b4a.byteLength(name) !== name.length) return null;
+      while (b4a.byteLength(name) > 100) {
+        const i = name.indexOf("/");
+        if (i === -1) return null;
+        prefix += prefix ? "/" + name.slice(0, i) : name.slice(0, i);
+        name = name.slice(i + 1);
+      }
+      if (b4a.byteLength(name) > 100 || b4a.byteLength(prefix) > 155) return null;
+      if (opts.linkname && b4a.byteLength(opts.linkname) > 100) return null;
+      b4a.write(buf, name);
+      b4a.write(buf, encodeOct(opts.mode & MASK, 6), 100);
+      b4a.write(buf, encodeOct(opts.uid, 6), 108);
+      b4a.write(buf, encodeOct(opts.gid, 6), 116);
+      encodeSize(opts.size, buf, 124);
+      b4a.write(buf, encodeOct(opts.mtime.getTime() / 1e3 | 0, 11), 136);
+      buf[156] = ZERO_OFFSET + toTypeflag(opts.type);
+      if (opts.linkname) b4a.write(buf, opts.linkname, 157);
+      b4a.copy(USTAR_MAGIC, buf, MAGIC_OFFSET);
+      b4a.copy(USTAR_VER, buf, VERSION_OFFSET);
+      if (opts.uname) b4a.write(buf, opts.uname, 265);
+      if (opts.gname) b4a.write(buf, opts.gname, 297);
+      b4a.write(buf, encodeOct(opts.devmajor || 0, 6), 329);
+      b4a.write(buf, encodeOct(opts.devminor || 0, 6), 337);
+      if (prefix) b4a.write(buf, prefix, 345);
+      b4a.write(buf, encodeOct(cksum(buf), 6), 148);
+      return buf;
+    };
+    exports.decode = function decode2(buf, filenameEncoding, allowUnknownFormat) {
+      let typeflag = buf[156] === 0 ? 0 : buf[156] - ZERO_OFFSET;
+      let name = decodeStr(buf, 0, 100, filenameEncoding);
+      const mode2 = decodeOct(buf, 100, 8);
+      const uid = decodeOct(buf, 108, 8);
+      const gid = decodeOct(buf, 116, 8);
+      const size = decodeOct(buf, 124, 12);
+      const mtime = decodeOct(buf, 136, 12);
+      const type = toType(typeflag);
+      const linkname = buf[157] === 0 ? null : decodeStr(buf, 157, 100, filenameEncoding);
+      const uname = decodeStr(buf, 265, 32);
+      const gname = decodeStr(buf, 297, 32);
+      const devmajor = decodeOct(buf, 329, 8);
+      const devminor = decodeOct(buf, 337, 8);
+      const c = cksum(buf);
+      if (c === 8 * 32) return null;
+      if (c !== decodeOct(buf, 148, 8)) throw new Error("Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?");
+      if (isUSTAR(buf)) {
+        if (buf[345]) name = decodeStr(buf, 345, 155, filenameEncoding) + "/" + name;
+      } else if (isGNU(buf)) {
+      } else {
+        if (!allowUnknownFormat) {
+          throw new Error("Invalid tar header: unknown format.");
+        }
+      }
+      if (typeflag === 0 && name && name[name.length - 1] === "/") typeflag = 5;
+      return {
+        name,
+        mode: mode2,
+        uid,
+        gid,
+        size,
+        byteOffset: 0,
+        mtime: new Date(1e3 * mtime),
+        type,
+        linkname,
+        uname,
+        gname,
+        devmajor,
+        devminor,
+        pax: null
+      };
+    };
+    function isUSTAR(buf) {
+      return b4a.equals(USTAR_MAGIC, buf.subarray(MAGIC_OFFSET, MAGIC_OFFSET + 6));
+    }
+    function isGNU(buf) {
+      return b4a.equals(GNU_MAGIC, buf.subarray(MAGIC_OFFSET, MAGIC_OFFSET + 6)) && b4a.equals(GNU_VER, buf.subarray(VERSION_OFFSET, VERSION_OFFSET + 2));
+    }
+    function clamp(index, len, defaultValue) {
+      if (typeof index !== "number") return defaultValue;
+      index = ~~index;
+      if (index >= len) return len;
+      if (index >= 0) return index;
+      index += len;
+      if (index >= 0) return index;
+      return 0;
+    }
+    function toType(flag) {
+      switch (flag) {
+        case 0:
+          return "file";
+        case 1:
+          return "link";
+        case 2:
+          return "symlink";
+        case 3:
+          return "character-device";
+        case 4:
+          return "block-device";
+        case 5:
+          return "directory";
+        case 6:
+          return "fifo";
+        case 7:
+          return "contiguous-file";
+        case 72:
+          return "pax-header";
+        case 55:
+          return "pax-global-header";
+        case 27:
+          return "gnu-long-link-path";
+        case 28:
+        case 30:
+          return "gnu-long-path";
+      }
+      return null;
+    }
+    function toTypeflag(flag) {
+      switch (flag) {
+        case "file":
+          return 0;
+        case "link":
+          return 1;
+        case "symlink":
+          return 2;
+        case "character-device":
+          return 3;
+        case "block-device":
+          return 4;
+        case "directory":
+          return 5;
+        case "fifo":
+          return 6;
+        case "contiguous-file":
+          return 7;
+        case "pax-header":
+          return 72;
+      }
+      return 0;
+    }
+    function indexOf(block, num, offset, end) {
+      for (; offset < end; offset++) {
+        if (block[offset] === num) return offset;
+      }
+      return end;
+    }
+    function cksum(block) {
+      let sum = 8 * 32;
+      for (let i = 0; i < 148; i++) sum += block[i];
+      for (let j = 156; j < 512; j++) sum += block[j];
+      return sum;
+    }
+    function encodeOct(val, n) {
+      val = val.toString(8);
+      if (val.length > n) return SEVENS.slice(0, n) + " ";
+      return ZEROS2.slice(0, n - val.length) + val + " ";
+    }
+    function encodeSizeBin(num, buf, off) {
+      buf[off] = 128;
+      for (let i = 11; i > 0; i--) {
+        buf[off + i] = num & 255;
+        num = Math.floor(num / 256);
+      }
+    }
+    function encodeSize(num, buf, off) {
+      if (num.toString(8).length > 11) {
+        encodeSizeBin(num, buf, off);
+      } else {
+        b4a.write(buf, encodeOct(num, 11), off);
+      }
+    }
+    function parse256(buf) {
+      let positive;
+      if (buf[0] === 128) positive = true;
+      else if (buf[0] === 255) positive = false;
+      else return null;
+      const tuple = [];
+      let i;
+      for (i = buf.length - 1; i > 0; i--) {
+        const byte = buf[i];
+        if (positive) tuple.push(byte);
+        else tuple.push(255 - byte);
+      }
+      let sum = 0;
+      const l = tuple.length;
+      for (i = 0; i < l; i++) {
+        sum += tuple[i] * Math.pow(256, i);
+      }
+      return positive ? sum : -1 * sum;
+    }
+    function decodeOct(val, offset, length) {
+      val = val.subarray(offset, offset + length);
+      offset = 0;
+      if (val[offset] & 128) {
+        return parse256(val);
+      } else {
+        while (offset < val.length && val[offset] === 32) offset++;
+        const end = clamp(indexOf(val, 32, offset, val.length), val.length, val.length);
+        while (offset < end && val[offset] === 0) offset++;
+        if (end === offset) return 0;
+        return parseInt(b4a.toString(val.subarray(offset, end)), 8);
+      }
+    }
+    function decodeStr(val, offset, length, encoding) {
+      return b4a.toString(val.subarray(offset, indexOf(val, 0, offset, offset + length)), encoding);
+    }
+    function addLength(str2) {
+      const len = b4a.byteLength(str2);
+      let digits = Math.floor(Math.log(len) / Math.log(10)) + 1;
+      if (len + digits >= Math.pow(10, digits)) digits++;
+      return len + digits + str2;
+    }
+  }
+});
+
+// node_modules/tar-stream/extract.js
+var require_extract = __commonJS({
+  "node_modules/tar-stream/extract.js"(exports, module) {
+    var { Writable: Writable3, Readable: Readable5, getStreamError } = require_streamx();
+    var FIFO = require_fast_fifo();
+    var b4a = require_b4a();
+    var headers = require_headers3();
+    var EMPTY = b4a.alloc(0);
+    var MAX_HEADER_SIZE = 4 * 1024 * 1024;
+    var BufferList = class {
+      constructor() {
+        this.buffered = 0;
+        this.shifted = 0;
+        this.queue = new FIFO();
+        this._offset = 0;
+      }
+      push(buffer) {
+        this.buffered += buffer.byteLength;
+        this.queue.push(buffer);
+      }
+      shiftFirst(size) {
+        return this.buffered === 0 ? null : this._next(size);
+      }
+      shift(size) {
+        if (size > this.buffered) return null;
+        if (size === 0) return EMPTY;
+        let chunk = this._next(size);
+        if (size === chunk.byteLength) return chunk;
+        const chunks = [chunk];
+        while ((size -= chunk.byteLength) > 0) {
+          chunk = this._next(size);
+          chunks.push(chunk);
+        }
+        return b4a.concat(chunks);
+      }
+      _next(size) {
+        const buf = this.queue.peek();
+        const rem = buf.byteLength - this._offset;
+        if (size >= rem) {
+          const sub = this._offset ? buf.subarray(this._offset, buf.byteLength) : buf;
+          this.queue.shift();
+          this._offset = 0;
+          this.buffered -= rem;
+          this.shifted += rem;
+          return sub;
+        }
+        this.buffered -= size;
+        this.shifted += size;
+        return buf.subarray(this._offset, this._offset += size);
+      }
+    };
+    var Source = class extends Readable5 {
+      constructor(self2, header, offset) {
+        super();
+        this.header = header;
+        this.offset = offset;
+        this._parent = self2;
+      }
+      _read(cb) {
+        if (this.header.size === 0) {
+          this.push(null);
+        }
+        if (this._parent._stream === this) {
+          this._parent._update();
+        }
+        cb(null);
+      }
+      _predestroy() {
+        this._parent.destroy(getStreamError(this));
+      }
+      _detach() {
+        if (this._parent._stream === this) {
+          this._parent._stream = null;
+          this._parent._missing = overflow(this.header.size);
+          this._parent._update();
+        }
+      }
+      _destroy(cb) {
+        this._detach();
+        cb(null);
+      }
+    };
+    var Extract = class extends Writable3 {
+      constructor(opts) {
+        super(opts);
+        if (!opts) opts = {};
+        this._buffer = new BufferList();
+        this._offset = 0;
+        this._header = null;
+        this._stream = null;
+        this._missing = 0;
+        this._longHeader = false;
+        this._callback = noop;
+        this._locked = false;
+        this._finished = false;
+        this._pax = null;
+        this._paxGlobal = null;
+        this._gnuLongPath = null;
+        this._gnuLongLinkPath = null;
+        this._filenameEncoding = opts.filenameEncoding || "utf-8";
+        this._allowUnknownFormat = !!opts.allowUnknownFormat;
+        this._unlockBound = this._unlock.bind(this);
+      }
+      _unlock(err) {
+        this._locked = false;
+        if (err) {
+          this.destroy(err);
+          this._continueWrite(err);
+          return;
+        }
+        this._update();
+      }
+      _consumeHeader() {
+        if (this._locked) return false;
+        this._offset = this._buffer.shifted;
+        try {
+          this._header = headers.decode(this._buffer.shift(512), this._filenameEncoding, this._allowUnknownFormat);
+        } catch (err) {
+          this._continueWrite(err);
+          return false;
+        }
+        if (!this._header) return true;
+        this._header.byteOffset = this._buffer.shifted;
+        switch (this._header.type) {
+          case "gnu-long-path":
+          case "gnu-long-link-path":
+          case "pax-global-header":
+          case "pax-header":
+            this._longHeader = true;
+            this._missing = this._header.size;
+            if (this._missing > MAX_HEADER_SIZE) {
+              this._continueWrite(new Error("Header exceeds max size"));
+              return false;
+            }
+            return true;
+        }
+        this._locked = true;
+        this._applyLongHeaders();
+        if (!(this._header.size >= 0)) {
+          this._continueWrite(new Error("Invalid header"));
+          return false;
+        }
+        if (this._header.size === 0 || this._header.type === "directory") {
+          this.emit("entry", this._header, this._createStream(), this._unlockBound);
+          return true;
+        }
+        this._stream = this._createStream();
+        this._missing = this._header.size;
+        this.emit("entry", this._header, this._stream, this._unlockBound);
+        return true;
+      }
+      _applyLongHeaders() {
+        if (this._gnuLongPath) {
+          this._header.name = this._gnuLongPath;
+          this._gnuLongPath = null;
+        }
+        if (this._gnuLongLinkPath) {
+          this._header.linkname = this._gnuLongLinkPath;
+          this._gnuLongLinkPath = null;
+        }
+        if (this._pax) {
+          if (this._pax.path) this._header.name = this._pax.path;
+          if (this._pax.linkpath) this._header.linkname = this._pax.linkpath;
+          if (this._pax.size) this._header.size = parseInt(this._pax.size, 10);
+          this._header.pax = this._pax;
+          this._pax = null;
+        }
+      }
+      _decodeLongHeader(buf) {
+        switch (this._header.type) {
+          case "gnu-long-path":
+            this._gnuLongPath = headers.decodeLongPath(buf, this._filenameEncoding);
+            break;
+          case "gnu-long-link-path":
+            this._gnuLongLinkPath = headers.decodeLongPath(buf, this._filenameEncoding);
+            break;
+          case "pax-global-header":
+            this._paxGlobal = headers.decodePax(buf);
+            break;
+          case "pax-header":
+            this._pax = this._paxGlobal === null ? headers.decodePax(buf) : Object.assign({}, this._paxGlobal, headers.decodePax(buf));
+            break;
+        }
+      }
+      _consumeLongHeader() {
+        this._longHeader = false;
+        this._missing = overflow(this._header.size);
+        const buf = this._buffer.shift(this._header.size);
+        try {
+          this._decodeLongHeader(buf);
+        } catch (err) {
+          this._continueWrite(err);
+          return false;
+        }
+        return true;
+      }
+      _consumeStream() {
+        const buf = this._buffer.shiftFirst(this._missing);
+        if (buf === null) return false;
+        this._missing -= buf.byteLength;
+        const drained = this._stream.push(buf);
+        if (this._missing === 0) {
+          this._stream.push(null);
+          if (drained) this._stream._detach();
+          return drained && this._locked === false;
+        }
+        return drained;
+      }
+      _createStream() {
+        return new Source(this, this._header, this._offset);
+      }
+      _update() {
+        while (this._buffer.buffered > 0 && !this.destroying) {
+          if (this._missing > 0) {
+            if (this._stream !== null) {
+              if (this._consumeStream() === false) return;
+              continue;
+            }
+            if (this._longHeader === true) {
+              if (this._missing > this._buffer.buffered) break;
+              if (this._consumeLongHeader() === false) return false;
+              continue;
+            }
+            const ignore = this._buffer.shiftFirst(this._missing);
+            if (ignore !== null) this._missing -= ignore.byteLength;
+            continue;
+          }
+          if (this._buffer.buffered < 512) break;
+          if (this._stream !== null || this._consumeHeader() === false) return;
+        }
+        this._continueWrite(null);
+      }
+      _continueWrite(err) {
+        const cb = this._callback;
+        this._callback = noop;
+        cb(err);
+      }
+      _write(data, cb) {
+        this._callback = cb;
+        this._buffer.push(data);
+        this._update();
+      }
+      _final(cb) {
+        this._finished = this._missing === 0 && this._buffer.buffered === 0;
+        cb(this._finished ? null : new Error("Unexpected end of data"));
+      }
+      _predestroy() {
+        this._continueWrite(null);
+      }
+      _destroy(cb) {
+        if (this._stream) this._stream.destroy(getStreamError(this));
+        cb(null);
+      }
+      [Symbol.asyncIterator]() {
+        let error2 = null;
+        let promiseResolve = null;
+        let promiseReject = null;
+        let entryStream = null;
+        let entryCallback = null;
+        const extract = this;
+        this.on("entry", onentry);
+        this.on("error", (err) => {
+          error2 = err;
+        });
+        this.on("close", onclose);
+        return {
+          [Symbol.asyncIterator]() {
+            return this;
+          },
+          next() {
+            return new Promise(onnext);
+          },
+          return() {
+            return destroy(null);
+          },
+          throw(err) {
+            return destroy(err);
+          }
+        };
+        function consumeCallback(err) {
+          if (!entryCallback) return;
+          const cb = entryCallback;
+          entryCallback = null;
+          cb(err);
+        }
+        function onnext(resolve8, reject) {
+          if (error2) {
+            return reject(error2);
+          }
+          if (entryStream) {
+            resolve8({ value: entryStream, done: false });
+            entryStream = null;
+            return;
+          }
+          promiseResolve = resolve8;
+          promiseReject = reject;
+          consumeCallback(null);
+          if (extract._finished && promiseResolve) {
+            promiseResolve({ value: void 0, done: true });
+            promiseResolve = promiseReject = null;
+          }
+        }
+        function onentry(header, stream, callback) {
+          entryCallback = callback;
+          stream.on("error", noop);
+          if (promiseResolve) {
+            promiseResolve({ value: stream, done: false });
+            promiseResolve = promiseReject = null;
+          } else {
+            entryStream = stream;
+          }
+        }
+        function onclose() {
+          consumeCallback(error2);
+          if (!promiseResolve) return;
+          if (error2) promiseReject(error2);
+          else promiseResolve({ value: void 0, done: true });
+          promiseResolve = promiseReject = null;
+        }
+        function destroy(err) {
+          extract.destroy(err);
+          consumeCallback(err);
+          return new Promise((resolve8, reject) => {
+            if (extract.destroyed) return resolve8({ value: void 0, done: true });
+            extract.once("close", function() {
+              if (err) reject(err);
+              else resolve8({ value: void 0, done: true });
+            });
+          });
+        }
+      }
+    };
+    module.exports = function extract(opts) {
+      return new Extract(opts);
+    };
+    function noop() {
+    }
+    function overflow(size) {
+      size &= 511;
+      return size && 512 - size;
+    }
+  }
+});
+
+// node_modules/tar-stream/constants.js
+var require_constants13 = __commonJS({
+  "node_modules/tar-stream/constants.js"(exports, module) {
+    var constants4 = {
+      // just for envs without fs
+      S_IFMT: 61440,
+      S_IFDIR: 16384,
+      S_IFCHR: 8192,
+      S_IFBLK: 24576,
+      S_IFIFO: 4096,
+      S_IFLNK: 40960
+    };
+    try {
+      module.exports = __require("fs").constants || constants4;
+    } catch {
+      module.exports = constants4;
+    }
+  }
+});
+
+// node_modules/tar-stream/pack.js
+var require_pack = __commonJS({
+  "node_modules/tar-stream/pack.js"(exports, module) {
+    var { Readable: Readable5, Writable: Writable3, getStreamError } = require_streamx();
+    var b4a = require_b4a();
+    var constants4 = require_constants13();
+    var headers = require_headers3();
+    var DMODE = 493;
+    var FMODE = 420;
+    var END_OF_TAR = b4a.alloc(1024);
+    var Sink = class extends Writable3 {
+      constructor(pack, header, callback) {
+        super({ mapWritable, eagerOpen: true });
+        this.written = 0;
+        this.header = header;
+        this._callback = callback;
+        this._linkname = null;
+        this._isLinkname = header.type === "symlink" && !header.linkname;
+        this._isVoid = header.type !== "file" && header.type !== "contiguous-file";
+        this._finished = false;
+        this._pack = pack;
+        this._openCallback = null;
+        if (this._pack._stream === null) this._pack._stream = this;
+        else this._pack._pending.push(this);
+      }
+      _open(cb) {
+        this._openCallback = cb;
+        if (this._pack._stream === this) this._continueOpen();
+      }
+      _continuePack(err) {
+        if (this._callback === null) return;
+        const callback = this._callback;
+        this._callback = null;
+        callback(err);
+      }
+      _continueOpen() {
+        if (this._pack._stream === null) this._pack._stream = this;
+        const cb = this._openCallback;
+        this._openCallback = null;
+        if (cb === null) return;
+        if (this._pack.destroying) return cb(new Error("pack stream destroyed"));
+        if (this._pack._finalized) return cb(new Error("pack stream is already finalized"));
+        this._pack._stream = this;
+        if (!this._isLinkname) {
+          this._pack._encode(this.header);
+        }
+        if (this._isVoid) {
+          this._finish();
+          this._continuePack(null);
+        }
+        cb(null);
+      }
+      _write(data, cb) {
+        if (this._isLinkname) {
+          this._linkname = this._linkname ? b4a.concat([this._linkname, data]) : data;
+          return cb(null);
+        }
+        if (this._isVoid) {
+          if (data.byteLength > 0) {
+            return cb(new Error("No body allowed for this entry"));
+          }
+          return cb();
+        }
+        this.written += data.byteLength;
+        if (this._pack.push(data)) return cb();
+        this._pack._drain = cb;
+      }
+      _finish() {
+        if (this._finished) return;
+        this._finished = true;
+        if (this._isLinkname) {
+          this.header.linkname = this._linkname ? b4a.toString(this._linkname, "utf-8") : "";
+          this._pack._encode(this.header);
+        }
+        overflow(this._pack, this.header.size);
+        this._pack._done(this);
+      }
+      _final(cb) {
+        if (this.written !== this.header.size) {
+          return cb(new Error("Size mismatch"));
+        }
+        this._finish();
+        cb(null);
+      }
+      _getError() {
+        return getStreamError(this) || new Error("tar entry destroyed");
+      }
+      _predestroy() {
+        this._pack.destroy(this._getError());
+      }
+      _destroy(cb) {
+        this._pack._done(this);
+        this._continuePack(this._finished ? null : this._getError());
+        cb();
+      }
+    };
+    var Pack = class extends Readable5 {
+      constructor(opts) {
+        super(opts);
+        this._drain = noop;
+        this._finalized = false;
+        this._finalizing = false;
+        this._pending = [];
+        this._stream = null;
+      }
+      entry(header, buffer, callback) {
+        if (this._finalized || this.destroying) throw new Error("already finalized or destroyed");
+        if (typeof buffer === "function") {
+          callback = buffer;
+          buffer = null;
+        }
+        if (!callback) callback = noop;
+        if (!header.size || header.type === "symlink") header.size = 0;
+        if (!header.type) header.type = modeToType(header.mode);
+        if (!header.mode) header.mode = header.type === "directory" ? DMODE : FMODE;
+        if (!header.uid) header.uid = 0;
+        if (!header.gid) header.gid = 0;
+        if (!header.mtime) header.mtime = /* @__PURE__ */ new Date();
+        if (typeof buffer === "string") buffer = b4a.from(buffer);
+        const sink = new Sink(this, header, callback);
+        if (b4a.isBuffer(buffer)) {
+          header.size = buffer.byteLength;
+          sink.write(buffer);
+          sink.end();
+          return sink;
+        }
+        if (sink._isVoid) {
+          return sink;
+        }
+        return sink;
+      }
+      finalize() {
+        if (this._stream || this._pending.length > 0) {
+          this._finalizing = true;
+          return;
+        }
+        if (this._finalized) return;
+        this._finalized = true;
+        this.push(END_OF_TAR);
+        this.push(null);
+      }
+      _done(stream) {
+        if (stream !== this._stream) return;
+        this._stream = null;
+        if (this._finalizing) this.finalize();
+        if (this._pending.length) this._pending.shift()._continueOpen();
+      }
+      _encode(header) {
+        if (!header.pax) {
+          const buf = headers.encode(header);
+          if (buf) {
+            this.push(buf);
+            return;
+          }
+        }
+        this._encodePax(header);
+      }
+      _encodePax(header) {
+        const paxHeader = headers.encodePax({
+          name: header.name,
+          linkname: header.linkname,
+          pax: header.pax
+        });
+        const newHeader = {
+          name: "PaxHeader",
+          mode: header.mode,
+          uid: header.uid,
+          gid: header.gid,
+          size: paxHeader.byteLength,
+          mtime: header.mtime,
+          type: "pax-header",
+          linkname: header.linkname && "PaxHeader",
+          uname: header.uname,
+          gname: header.gname,
+          devmajor: header.devmajor,
+          devminor: header.devminor
+        };
+        this.push(headers.encode(newHeader));
+        this.push(paxHeader);
+        overflow(this, paxHeader.byteLength);
+        newHeader.size = header.size;
+        newHeader.type = header.type;
+        this.push(headers.encode(newHeader));
+      }
+      _doDrain() {
+        const drain3 = this._drain;
+        this._drain = noop;
+        drain3();
+      }
+      _predestroy() {
+        const err = getStreamError(this);
+        if (this._stream) this._stream.destroy(err);
+        while (this._pending.length) {
+          const stream = this._pending.shift();
+          stream.destroy(err);
+          stream._continueOpen();
+        }
+        this._doDrain();
+      }
+      _read(cb) {
+        this._doDrain();
+        cb();
+      }
+    };
+    module.exports = function pack(opts) {
+      return new Pack(opts);
+    };
+    function modeToType(mode2) {
+      switch (mode2 & constants4.S_IFMT) {
+        case constants4.S_IFBLK:
+          return "block-device";
+        case constants4.S_IFCHR:
+          return "character-device";
+        case constants4.S_IFDIR:
+          return "directory";
+        case constants4.S_IFIFO:
+          return "fifo";
+        case constants4.S_IFLNK:
+          return "symlink";
+      }
+      return "file";
+    }
+    function noop() {
+    }
+    function overflow(self2, size) {
+      size &= 511;
+      if (size) self2.push(END_OF_TAR.subarray(0, 512 - size));
+    }
+    function mapWritable(buf) {
+      return b4a.isBuffer(buf) ? buf : b4a.from(buf);
+    }
+  }
+});
+
+// node_modules/tar-stream/index.js
+var require_tar_stream = __commonJS({
+  "node_modules/tar-stream/index.js"(exports) {
+    exports.extract = require_extract();
+    exports.pack = require_pack();
+  }
+});
+
+// worker/layers/layer-extractor.ts
+import { chmodSync as chmodSync3, linkSync, mkdirSync as mkdirSync10, symlinkSync, writeFileSync as writeFileSync7 } from "node:fs";
+import { chmod as chmod4, lchown, lstat as lstat5, lutimes as lutimes2, mkdir as mkdir7, open as open4, rm as rm7, utimes as utimes3 } from "node:fs/promises";
+import { dirname as dirname5, join as join25, posix as posix7 } from "node:path";
+function safeRelative(name) {
+  const cleaned = posix7.normalize(name.replace(/^\/+/, "")).replace(/\/+$/, "");
+  if (cleaned === ".." || cleaned.startsWith("../")) throw new LayerError(`layer entry ${JSON.stringify(name)} escapes the layer`);
+  return cleaned === "." ? "" : cleaned;
+}
+async function extractLayer(source, root, opts) {
+  const whiteouts = opts.whiteouts ?? true;
+  const fresh = whiteouts && !await lstat5(root).catch(() => void 0);
+  if (await mkdir7(root, { recursive: true }) !== void 0) await chmod4(root, 493);
+  const x = new Extraction(root, fresh, whiteouts, opts.owner);
+  const ex = (await Promise.resolve().then(() => __toESM(require_tar_stream(), 1))).extract();
+  const fail = (err) => void ex.destroy(err);
+  source.on("error", fail);
+  let tar = source;
+  if (opts.gzip) {
+    const gunzip = zlib().createGunzip({ chunkSize: 1 << 20 });
+    gunzip.on("error", fail);
+    tar = source.pipe(gunzip);
+  }
+  let bytes = 0;
+  tar.on("data", (chunk) => void (bytes += chunk.length));
+  tar.pipe(ex);
+  for await (const entry of ex) await x.entry(entry.header, entry);
+  await x.finish();
+  return bytes;
+}
+async function writeSmallFile(path, body, mode2) {
+  const chunks = [];
+  for await (const chunk of body) chunks.push(chunk);
+  writeFileSync7(path, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), { mode: mode2 });
+  chmodSync3(path, mode2);
+}
+async function drain(stream) {
+  for await (const _ of stream) ;
+}
+async function writeFileFrom(path, body, mode2) {
+  const fh = await open4(path, "w", mode2);
+  try {
+    for await (const chunk of body) await fh.write(chunk);
+  } finally {
+    await fh.close();
+  }
+  await chmod4(path, mode2);
+}
+var LayerError, Extraction, SMALL_FILE;
+var init_layer_extractor = __esm({
+  "worker/layers/layer-extractor.ts"() {
+    "use strict";
+    init_xattr();
+    init_mknod();
+    init_lazy_modules();
+    LayerError = class extends Error {
+    };
+    Extraction = class {
+      constructor(root, fresh, whiteouts, owner) {
+        this.root = root;
+        this.fresh = fresh;
+        this.whiteouts = whiteouts;
+        this.owner = owner;
+      }
+      root;
+      fresh;
+      whiteouts;
+      owner;
+      dirs = /* @__PURE__ */ new Set([""]);
+      written = /* @__PURE__ */ new Set();
+      dirTimes = [];
+      /** Owner and time changes run alongside the next entries and are awaited at the end. */
+      finishing = [];
+      /** Refuses to write through a symlink or below a non-directory; makes missing parents. */
+      async parents(rel) {
+        const parts = rel.split("/").slice(0, -1);
+        for (let i = 1; i <= parts.length; i++) {
+          const dir = parts.slice(0, i).join("/");
+          if (this.dirs.has(dir)) continue;
+          const abs = join25(this.root, dir);
+          const st = this.fresh && !this.written.has(dir) ? void 0 : await lstat5(abs).catch(() => void 0);
+          if (!st) {
+            mkdirSync10(abs);
+            chmodSync3(abs, 493);
+          } else if (st.isSymbolicLink()) throw new LayerError(`layer entry ${rel} goes through the symlink ${dir}`);
+          else if (!st.isDirectory()) throw new LayerError(`layer entry ${rel} is below the non-directory ${dir}`);
+          this.dirs.add(dir);
+          this.written.add(dir);
+        }
+      }
+      /** Forgets what was known below `rel`, which is about to be replaced. */
+      forget(rel) {
+        for (const d of this.dirs) if (d === rel || d.startsWith(rel + "/")) this.dirs.delete(d);
+      }
+      async entry(h, body) {
+        const rel = safeRelative(h.name);
+        if (rel === "") return drain(body);
+        await this.parents(rel);
+        const abs = join25(this.root, rel);
+        const base = posix7.basename(rel);
+        const mode2 = h.mode ?? 420;
+        if (this.whiteouts && base === ".wh..wh..opq") {
+          await drain(body);
+          return markOpaque(dirname5(abs));
+        }
+        if (this.whiteouts && base.startsWith(".wh.")) {
+          await drain(body);
+          const target = join25(dirname5(abs), base.slice(4));
+          await rm7(target, { recursive: true, force: true });
+          this.forget(posix7.join(posix7.dirname(rel), base.slice(4)));
+          return mknod(target, "c", 0, 0, 0);
+        }
+        const existing = this.fresh && !this.written.has(rel) ? void 0 : await lstat5(abs).catch(() => void 0);
+        if (existing && !(existing.isDirectory() && h.type === "directory")) {
+          await rm7(abs, { recursive: true, force: true });
+          this.forget(rel);
+        }
+        this.written.add(rel);
+        switch (h.type) {
+          case "directory":
+            if (!existing?.isDirectory()) mkdirSync10(abs);
+            chmodSync3(abs, mode2);
+            this.dirs.add(rel);
+            this.dirTimes.push([abs, h.mtime]);
+            break;
+          case "file":
+          case "contiguous-file":
+            await (h.size !== void 0 && h.size <= SMALL_FILE ? writeSmallFile(abs, body, mode2) : writeFileFrom(abs, body, mode2));
+            break;
+          case "symlink":
+            symlinkSync(h.linkname, abs);
+            break;
+          case "link":
+            linkSync(join25(this.root, safeRelative(h.linkname)), abs);
+            break;
+          case "character-device":
+          case "block-device":
+            await mknod(abs, h.type === "character-device" ? "c" : "b", h.devmajor, h.devminor, mode2);
+            break;
+          case "fifo":
+            await mkfifo(abs, mode2);
+            break;
+          default:
+            throw new LayerError(`layer entry ${h.name} has unsupported type ${String(h.type)}`);
+        }
+        await drain(body);
+        if (h.type === "link") return;
+        const { mtime, type } = h;
+        const { uid, gid } = this.owner ?? h;
+        this.finishing.push(
+          (async () => {
+            if (uid !== 0 || gid !== 0) {
+              await lchown(abs, uid, gid);
+              if (type !== "symlink" && mode2 & 3072) await chmod4(abs, mode2);
+            }
+            if (type === "symlink") await lutimes2(abs, mtime, mtime);
+            else if (type !== "directory") await utimes3(abs, mtime, mtime);
+          })()
+        );
+      }
+      async finish() {
+        await Promise.all(this.finishing);
+        for (const [path, mtime] of this.dirTimes.reverse()) await utimes3(path, mtime, mtime).catch(() => void 0);
+      }
+    };
+    SMALL_FILE = 64 << 10;
+  }
+});
+
+// worker/file/copy-links.ts
+import { createHash as createHash8 } from "node:crypto";
+import { resolve as resolve6 } from "node:path";
+function decode(doc) {
+  const saved = doc;
+  if (saved.version !== 3 || !Array.isArray(saved.dirs)) return void 0;
+  const files = /* @__PURE__ */ new Map();
+  for (const [rel, copies] of Object.entries(saved.files)) files.set(rel, copies.map(([stamp, dir, dest]) => [stamp, saved.dirs[dir], dest ?? rel]));
+  return files;
+}
+function encode(files) {
+  const dirs = /* @__PURE__ */ new Map();
+  const index = (dir) => dirs.get(dir) ?? (dirs.set(dir, dirs.size), dirs.size - 1);
+  const saved = {};
+  for (const [rel, copies] of files) saved[rel] = copies.map(([stamp, dir, dest]) => dest === rel ? [stamp, index(dir)] : [stamp, index(dir), dest]);
+  return { version: 3, dirs: [...dirs.keys()], files: saved };
+}
+var MAX_COPIES, SourceLinks, CopyLinks;
+var init_copy_links = __esm({
+  "worker/file/copy-links.ts"() {
+    "use strict";
+    init_hint_folder();
+    init_file_stamp();
+    MAX_COPIES = 4;
+    SourceLinks = class {
+      constructor(files, settledMs) {
+        this.files = files;
+        this.settledMs = settledMs;
+      }
+      files;
+      settledMs;
+      /** Where earlier copies of `rel` lie, if `rel` has not changed since (`st`: its lstat now), newest first. */
+      *candidates(rel, st) {
+        const stamp = statStamp(st);
+        for (const c of this.files.get(rel) ?? []) if (c[0] === stamp) yield `${c[1]}/${c[2]}`;
+      }
+      /** Whether an earlier copy (lstat'ed) is what this copy would make. */
+      static matches(found, want) {
+        return found.isFile() && (found.mode & 4095) === want.mode && found.uid === want.uid && found.gid === want.gid && Math.round(found.mtimeMs) === want.mtime.getTime() && found.size === want.size;
+      }
+      /** The record of a file just copied from `st`, or undefined while it is too fresh to trust. */
+      record(rel, st, dest) {
+        return changedWithin(st.ctimeMs, this.settledMs) ? void 0 : { rel, stamp: statStamp(st), dest };
+      }
+    };
+    CopyLinks = class {
+      constructor(stateDir, settledMs = SETTLED_MS) {
+        this.settledMs = settledMs;
+        this.folder = new HintFolder(stateDir, "copy-links");
+      }
+      settledMs;
+      folder;
+      /** Each source's index as read at its first COPY here, updated by `remember`: read once per build, not per step. */
+      loaded = /* @__PURE__ */ new Map();
+      /** Forgets every earlier copy (`prune --all`). Only hints: a writer meanwhile loses its update, nothing else. */
+      clear() {
+        return this.folder.clear();
+      }
+      key(sourceDir) {
+        return createHash8("sha256").update(resolve6(sourceDir)).digest("hex");
+      }
+      load(sourceDir) {
+        let files = this.loaded.get(sourceDir);
+        if (!files) {
+          files = this.folder.read(this.key(sourceDir), decode) ?? /* @__PURE__ */ new Map();
+          this.loaded.set(sourceDir, files);
+        }
+        return files;
+      }
+      forSource(sourceDir) {
+        return new SourceLinks(this.load(sourceDir), this.settledMs);
+      }
+      /**
+       * Remembers that `copied` now lie in `snapshotDir` (the step's adopted snapshot). A build that wrote
+       * the same source's index meanwhile loses its update: it only costs a copy later.
+       */
+      remember(sourceDir, snapshotDir, copied) {
+        if (copied.length === 0) return;
+        const files = this.load(sourceDir);
+        for (const c of copied) {
+          const kept = [[c.stamp, snapshotDir, c.dest]];
+          for (const k of files.get(c.rel) ?? []) {
+            if (kept.length === MAX_COPIES) break;
+            if (k[0] === c.stamp && !(k[1] === snapshotDir && k[2] === c.dest)) kept.push(k);
+          }
+          files.set(c.rel, kept);
+        }
+        this.folder.write(this.key(sourceDir), encode(files));
+      }
+    };
+  }
+});
+
+// worker/file/copy.ts
+import { createReadStream as createReadStream4 } from "node:fs";
+import { chmodSync as chmodSync4, lchownSync as lchownSync2, linkSync as linkSync2, lstatSync as lstatSync4, lutimesSync, mkdirSync as mkdirSync11, readdirSync as readdirSync5, utimesSync } from "node:fs";
+import { copyFile as copyFile4, lstat as lstat6, open as open5, readdir as readdir6, readlink as readlink3, rm as rm8, stat as stat3, symlink as symlink3, utimes as utimes4 } from "node:fs/promises";
+import { basename as basename3, dirname as dirname6, join as join26, posix as posix8, resolve as resolve7 } from "node:path";
+function owners(opts, src, uid, gid) {
+  if (opts.owner) return [opts.owner.uid, opts.owner.gid];
+  return src.allowed ? [0, 0] : [uid, gid];
+}
+async function matchPattern(src, pattern) {
+  const cleaned = posix8.normalize("/" + pattern).slice(1).replace(/\/+$/, "");
+  if (!hasWildcard2(cleaned)) {
+    if (cleaned === "") return [""];
+    const exists2 = src.allowed ? src.allowed.has(cleaned) || [...src.allowed].some((p) => p.startsWith(cleaned + "/")) : await lstat6(pathInRoot(src.dir, cleaned)).then(() => true, () => false);
+    if (!exists2) throw new CopyError(`${pattern}: not found`);
+    return [cleaned];
+  }
+  const { default: picomatch2 } = await Promise.resolve().then(() => __toESM(require_picomatch2(), 1));
+  const match = picomatch2(cleaned, { dot: true, noextglob: true, nobrace: true });
+  if (src.allowed) return [...src.allowed].filter((p) => match(p)).sort();
+  const segments = cleaned.split("/");
+  const fixed = segments.slice(0, segments.findIndex(hasWildcard2)).join("/");
+  const depth = cleaned.includes("**") ? Infinity : segments.length;
+  const out = [];
+  const walk = async (rel, level) => {
+    const names = await readdir6(join26(src.dir, rel)).catch(() => []);
+    for (const name of names.sort()) {
+      const child = rel ? `${rel}/${name}` : name;
+      if (match(child)) out.push(child);
+      if (level + 1 < depth && (await lstat6(join26(src.dir, child))).isDirectory()) await walk(child, level + 1);
+    }
+  };
+  await walk(fixed, fixed ? fixed.split("/").length : 0);
+  return out;
+}
+async function isArchive(path) {
+  const fh = await open5(path, "r");
+  try {
+    const buf = Buffer.alloc(512);
+    const { bytesRead } = await fh.read(buf, 0, 512, 0);
+    if (bytesRead >= 2 && buf[0] === 31 && buf[1] === 139) return "gzip";
+    if (bytesRead >= 262 && buf.subarray(257, 262).toString() === "ustar") return "tar";
+    return void 0;
+  } finally {
+    await fh.close();
+  }
+}
+function limiter(n) {
+  let active = 0;
+  const queue = [];
+  return async (task) => {
+    if (active >= n) await new Promise((r) => queue.push(r));
+    active++;
+    try {
+      return await task();
+    } finally {
+      active--;
+      queue.shift()?.();
+    }
+  };
+}
+async function copyInto(root, src, patterns, dest, destForcedDir, opts) {
+  const matches = [];
+  for (const p of patterns) matches.push(...await matchPattern(src, p));
+  const destAbs = pathInRoot(root, dest);
+  const destExistsAsDir = await stat3(destAbs).then((s) => s.isDirectory(), () => false);
+  const destIsDir = destForcedDir || dest.endsWith("/") || destExistsAsDir || patterns.some(hasWildcard2);
+  const copier = new Copier(root, src, opts);
+  for (const m of matches) await copier.copyMatch(m, dest, destIsDir);
+  await copier.finishDirTimes();
+}
+var CopyError, hasWildcard2, Copier;
+var init_copy = __esm({
+  "worker/file/copy.ts"() {
+    "use strict";
+    init_layer_extractor();
+    init_user();
+    init_file_mode();
+    init_make_dirs();
+    init_copy_links();
+    CopyError = class extends Error {
+    };
+    hasWildcard2 = (s) => /[*?[]/.test(s);
+    Copier = class {
+      constructor(root, src, opts) {
+        this.root = root;
+        this.src = src;
+        this.opts = opts;
+        if (opts.links && src.allowed) this.earlier = opts.links.index.forSource(src.dir);
+      }
+      root;
+      src;
+      opts;
+      dirTimes = [];
+      io = limiter(32);
+      earlier;
+      /** Remembers a file copied from a local source, for the next build's `linkEarlier`. */
+      noteCopied(rel, st, target) {
+        const links = this.opts.links;
+        if (!links || !this.earlier || !target.startsWith(this.root + "/")) return;
+        const record = this.earlier.record(rel, st, target.slice(this.root.length + 1));
+        if (!record) return;
+        const list2 = links.copied.get(this.src.dir) ?? [];
+        list2.push(record);
+        links.copied.set(this.src.dir, list2);
+      }
+      /**
+       * Hard-links `target` (in a directory this copy created) from an earlier copy of the same unchanged
+       * source file, when that copy has exactly the mode, owner, mtime and size this one would give.
+       */
+      linkEarlier(rel, target, st) {
+        const links = this.opts.links;
+        if (!links || !this.earlier || !target.startsWith(this.root + "/")) return false;
+        const [uid, gid] = owners(this.opts, this.src, st.uid, st.gid);
+        const mode2 = this.opts.chmod ? applyChmod(this.opts.chmod, st.mode & 4095, false) : st.mode & 4095;
+        for (const from of this.earlier.candidates(rel, st)) {
+          const found = lstatSync4(from, { throwIfNoEntry: false });
+          if (!found || links.usedInodes.has(found.ino) || !SourceLinks.matches(found, { mode: mode2, uid, gid, mtime: st.mtime, size: st.size })) continue;
+          links.usedInodes.add(found.ino);
+          try {
+            linkSync2(from, links.linkRoot + target.slice(this.root.length));
+            return true;
+          } catch {
+          }
+        }
+        return false;
+      }
+      allowed(rel) {
+        return !this.src.allowed || this.src.allowed.has(rel);
+      }
+      /**
+       * Directories the copy creates (the destination and its missing parents) get `--chown` and 0755,
+       * or an octal `--chmod`'s permission bits, as BuildKit's copy creates them.
+       */
+      createDirs(abs) {
+        return makeDirs(abs, createdDirMode(this.opts.chmod), this.opts.owner);
+      }
+      /** Makes the parents of a destination inside the root filesystem, never following a symlink out of it. */
+      async target(dest) {
+        const abs = pathInRoot(this.root, dest);
+        await this.createDirs(dirname6(abs));
+        return abs;
+      }
+      /**
+       * Owner, mode and time of a new entry; what creating it as root already got right is skipped.
+       * Synchronous, like the stat calls: metadata calls cost less than a thread-pool round trip.
+       */
+      finish(path, uid, gid, mode2, mtime, kind2) {
+        const [u, g] = owners(this.opts, this.src, uid, gid);
+        const chowned = u !== 0 || g !== 0;
+        if (chowned) lchownSync2(path, u, g);
+        if (kind2 === "link") return lutimesSync(path, mtime, mtime);
+        if (this.opts.chmod !== void 0 || kind2 === "dir" || chowned && mode2 & 3072) chmodSync4(path, this.opts.chmod ? applyChmod(this.opts.chmod, mode2, kind2 === "dir") : mode2);
+        utimesSync(path, mtime, mtime);
+      }
+      /**
+       * Copies `rel` of the source to `target`, an absolute path already resolved inside the root.
+       * `inNewDir`: the copy created target's directory, so nothing can be in the way (no lookup needed).
+       */
+      async copyEntry(rel, target, relToMatch, inNewDir) {
+        if (relToMatch !== "" && this.opts.exclude(relToMatch)) return;
+        if (!this.allowed(rel)) return;
+        const abs = join26(this.src.dir, rel);
+        const st = lstatSync4(abs);
+        const existing = inNewDir ? void 0 : lstatSync4(target, { throwIfNoEntry: false });
+        if (existing && !(existing.isDirectory() && st.isDirectory())) await rm8(target, { recursive: true, force: true });
+        if (st.isDirectory()) {
+          if (!existing) mkdirSync11(target, { mode: st.mode & 4095 });
+          const names = readdirSync5(abs);
+          await Promise.all(names.map((name) => this.copyEntry(rel ? `${rel}/${name}` : name, join26(target, name), relToMatch ? `${relToMatch}/${name}` : name, !existing)));
+          this.finish(target, st.uid, st.gid, st.mode & 4095, st.mtime, "dir");
+          this.dirTimes.push([target, st.mtime]);
+        } else if (st.isSymbolicLink()) {
+          await symlink3(await readlink3(abs), target);
+          this.finish(target, st.uid, st.gid, 0, st.mtime, "link");
+        } else if (st.isFile()) {
+          if (!(inNewDir && this.linkEarlier(rel, target, st))) {
+            await this.io(async () => {
+              await copyFile4(abs, target);
+              this.finish(target, st.uid, st.gid, st.mode & 4095, st.mtime, "file");
+            });
+          }
+          this.noteCopied(rel, st, target);
+        }
+      }
+      /** COPY semantics for one matched source: a directory's contents go into dest, a file to dest or into it. */
+      async copyMatch(rel, dest, destIsDir) {
+        const abs = this.src.allowed ? join26(this.src.dir, rel) : pathInRoot(this.src.dir, rel);
+        const st = await stat3(abs).catch(() => void 0);
+        if (!st) throw new CopyError(`${rel || "."}: not found`);
+        const base = this.opts.parents ? posix8.join(dest, rel) : dest;
+        if (st.isDirectory()) {
+          const srcRel = this.src.allowed ? rel : posix8.relative(this.src.dir, abs);
+          const target2 = pathInRoot(this.root, base);
+          const created = await this.createDirs(target2);
+          const names = await readdir6(abs);
+          const inNewDir = created.length > 0 && created[created.length - 1] === resolve7(target2);
+          await Promise.all(names.map((name) => this.copyEntry(srcRel ? `${srcRel}/${name}` : name, join26(target2, name), name, inNewDir)));
+          return;
+        }
+        const fileDest = this.opts.parents ? base : destIsDir ? posix8.join(dest, basename3(rel)) : dest;
+        if (this.opts.unpack) {
+          const kind2 = await isArchive(abs);
+          if (kind2) {
+            const into = pathInRoot(this.root, dest);
+            await makeDirs(into, 493, this.opts.owner);
+            await extractLayer(createReadStream4(abs), into, { gzip: kind2 === "gzip", whiteouts: false, ...this.opts.owner ? { owner: this.opts.owner } : {} });
+            return;
+          }
+        }
+        const target = await this.target(fileDest);
+        const existing = await lstat6(target).catch(() => void 0);
+        if (existing?.isDirectory()) throw new CopyError(`cannot copy ${rel} to ${fileDest}: it is a directory (end the destination with / to copy into it)`);
+        if (existing) await rm8(target, { force: true });
+        await copyFile4(abs, target);
+        this.finish(target, st.uid, st.gid, st.mode & 4095, st.mtime, "file");
+      }
+      async finishDirTimes() {
+        for (const [path, mtime] of this.dirTimes.reverse()) await utimes4(path, mtime, mtime).catch(() => void 0);
+      }
+    };
+  }
+});
+
+// worker/file/file-step.ts
+import { chmod as chmod5, chown as chown2, writeFile as writeFile6 } from "node:fs/promises";
+import { posix as posix9 } from "node:path";
+async function runFile(file, inputs, snapshots, links) {
+  const destInput = file.dest === null ? void 0 : inputs[file.dest];
+  if (destInput && destInput.type !== "rootfs") throw new Error("a file step needs a root filesystem as its destination");
+  const parent = destInput?.layers ?? [];
+  const root = await snapshots.mount(parent, true);
+  trace("file: mounted");
+  const releases = [];
+  const session = links && root.linkRoot ? { index: links, linkRoot: root.linkRoot, usedInodes: /* @__PURE__ */ new Set(), copied: /* @__PURE__ */ new Map() } : void 0;
+  try {
+    if (file.action === "mkdir") {
+      await makeDirs(pathInRoot(root.path, file.path), file.mode, file.user !== "" ? resolveUser(root.path, file.user) : void 0);
+    } else {
+      const owner = file.chown !== void 0 ? resolveUser(root.path, file.chown) : void 0;
+      const chmodSpec = file.chmod !== void 0 ? parseChmod(file.chmod) : void 0;
+      const exclude = new IgnoreRules(file.exclude);
+      const opts = { ...owner ? { owner } : {}, ...chmodSpec ? { chmod: chmodSpec } : {}, ...session ? { links: session } : {}, exclude: (rel) => exclude.ignores(rel), parents: file.parents, unpack: file.unpack };
+      const many = file.sources.reduce((n, s) => n + s.paths.length, 0) + file.inline.length > 1;
+      for (const source of file.sources) {
+        const input = source.input === null ? { type: "rootfs", layers: [] } : inputs[source.input];
+        let src;
+        if (input.type === "local") src = { dir: input.dir, allowed: input.allowed };
+        else {
+          const mounted = await snapshots.mount(input.layers, false);
+          releases.push(() => mounted.release());
+          src = { dir: mounted.path };
+        }
+        await copyInto(root.path, src, source.paths, file.destPath, many, opts);
+      }
+      for (const doc of file.inline) {
+        const dest = file.destPath.endsWith("/") || many ? posix9.join(file.destPath, doc.name) : file.destPath;
+        const abs = pathInRoot(root.path, dest);
+        await makeDirs(posix9.dirname(abs), createdDirMode(chmodSpec), owner);
+        await writeFile6(abs, doc.content);
+        if (owner) await chown2(abs, owner.uid, owner.gid);
+        await chmod5(abs, chmodSpec ? applyChmod(chmodSpec, 420, false) : 420);
+      }
+    }
+  } catch (err) {
+    await root.release();
+    throw err;
+  } finally {
+    for (const r of releases) await r();
+  }
+  trace("file: copied");
+  await root.detach();
+  trace("file: detached");
+  return { root, parent, copied: session?.copied ?? /* @__PURE__ */ new Map() };
+}
+var init_file_step = __esm({
+  "worker/file/file-step.ts"() {
+    "use strict";
+    init_user();
+    init_ignore_rules();
+    init_copy();
+    init_file_mode();
+    init_make_dirs();
+    init_trace();
+  }
+});
+
+// worker/layers/followed-spool.ts
+import { open as open6, rm as rm9 } from "node:fs/promises";
+import { Writable as Writable2 } from "node:stream";
+var READ_CHUNK, FollowedSpool;
+var init_followed_spool = __esm({
+  "worker/layers/followed-spool.ts"() {
+    "use strict";
+    READ_CHUNK = 1 << 20;
+    FollowedSpool = class _FollowedSpool {
+      constructor(path, out) {
+        this.path = path;
+        this.out = out;
+      }
+      path;
+      out;
+      written = 0;
+      ended = false;
+      failure;
+      wake;
+      /** Creates the file (it must not exist). */
+      static async create(path) {
+        return new _FollowedSpool(path, await open6(path, "wx", 384));
+      }
+      notify() {
+        const wake = this.wake;
+        this.wake = void 0;
+        wake?.();
+      }
+      /** The writing side: ends the spool when it finishes; a failure or destroy fails the reader. */
+      writable() {
+        return new Writable2({
+          write: (chunk, _encoding, done) => {
+            this.out.write(chunk, 0, chunk.length, this.written).then(
+              () => {
+                this.written += chunk.length;
+                this.notify();
+                done();
+              },
+              (err) => done(err)
+            );
+          },
+          final: (done) => {
+            this.out.close().then(() => {
+              this.ended = true;
+              this.notify();
+              done();
+            }, done);
+          },
+          destroy: (err, done) => {
+            if (!this.ended) {
+              this.failure = err ?? new Error(`${this.path}: the spool was abandoned before its end`);
+              this.notify();
+              void this.out.close().catch(() => void 0);
+            }
+            done(err);
+          }
+        });
+      }
+      /** The reading side (one reader): every byte once written, ending with the writer; then the file is removed. */
+      async *read() {
+        const input = await open6(this.path, "r");
+        let pos = 0;
+        try {
+          for (; ; ) {
+            if (this.failure) throw this.failure;
+            if (pos < this.written) {
+              const buf = Buffer.allocUnsafe(Math.min(READ_CHUNK, this.written - pos));
+              const { bytesRead } = await input.read(buf, 0, buf.length, pos);
+              pos += bytesRead;
+              yield buf.subarray(0, bytesRead);
+            } else if (this.ended) {
+              return;
+            } else {
+              await new Promise((resolve8) => this.wake = resolve8);
+            }
+          }
+        } finally {
+          await input.close();
+          await rm9(this.path, { force: true });
+        }
+      }
+    };
+  }
+});
+
+// worker/layers/parallel-gzip.ts
+import { createHash as createHash9, webcrypto } from "node:crypto";
+import { availableParallelism as availableParallelism2 } from "node:os";
+import { promisify } from "node:util";
+function fits(member, chunk, header) {
+  const crc32 = zlib().crc32;
+  if (!crc32 || member.length < 18 || !member.subarray(0, 10).equals(header)) return false;
+  return member.readUInt32LE(member.length - 8) === crc32(chunk) && member.readUInt32LE(member.length - 4) === chunk.length >>> 0;
+}
+async function gzipParallel(source, sink, opts = {}) {
+  const level = opts.level ?? 6;
+  const threads = Math.max(1, opts.threads ?? availableParallelism2());
+  const header = zlib().gzipSync(Buffer.alloc(0), { level }).subarray(0, 10);
+  const gzip = promisify(zlib().gzip);
+  const hash = createHash9("sha256");
+  let size = 0;
+  let written = 0;
+  const members = [];
+  const write = (buf) => new Promise((resolve8, reject) => {
+    if (sink.write(buf)) resolve8();
+    else {
+      const onDrain = () => {
+        sink.off("error", onError);
+        resolve8();
+      };
+      const onError = (err) => {
+        sink.off("drain", onDrain);
+        reject(err);
+      };
+      sink.once("drain", onDrain);
+      sink.once("error", onError);
+    }
+  });
+  let reused = 0;
+  const compress = async (chunk) => {
+    const ref = { sha256: opts.reuse ? Buffer.from(await webcrypto.subtle.digest("SHA-256", chunk)).toString("hex") : "", size: chunk.length };
+    const known = await opts.reuse?.find(ref).catch(() => void 0);
+    if (known && fits(known, chunk, header)) return reused++, { ref, member: known };
+    return { ref, member: await gzip(chunk, { level, chunkSize: OUTPUT_BUFFER }) };
+  };
+  const unsettled = /* @__PURE__ */ new Set();
+  let queued = 0;
+  let writing = Promise.resolve();
+  const submit = async (chunk) => {
+    const job = compress(chunk);
+    unsettled.add(job);
+    const settle2 = () => unsettled.delete(job);
+    job.then(settle2, settle2);
+    queued++;
+    writing = writing.then(async () => {
+      const { ref, member } = await job;
+      members.push({ ...ref, offset: written, length: member.length });
+      written += member.length;
+      queued--;
+      await write(member);
+    });
+    writing.catch(() => void 0);
+    while (unsettled.size > threads) await Promise.race(unsettled);
+    while (queued > MAX_QUEUED) await Promise.race([writing, ...unsettled]);
+  };
+  const chunker = new Chunker();
+  for await (const piece of source) {
+    if (opts.hash !== false) hash.update(piece);
+    size += piece.length;
+    for (const chunk of chunker.push(piece)) await submit(chunk);
+  }
+  const last = chunker.end();
+  if (last || size === 0) await submit(last ?? Buffer.alloc(0));
+  await writing;
+  if (opts.reuse) trace(`gzip: ${reused} of ${members.length} members reused`);
+  return { diffID: `sha256:${hash.digest("hex")}`, uncompressedSize: size, members };
+}
+var MIN_CHUNK, MAX_CHUNK, MAX_QUEUED, OUTPUT_BUFFER, CUT_MASK, WARM_UP, GEAR, Chunker;
+var init_parallel_gzip = __esm({
+  "worker/layers/parallel-gzip.ts"() {
+    "use strict";
+    init_lazy_modules();
+    init_trace();
+    MIN_CHUNK = 512 << 10;
+    MAX_CHUNK = 4 << 20;
+    MAX_QUEUED = 32;
+    OUTPUT_BUFFER = 1 << 20;
+    CUT_MASK = 4294963200 | 0;
+    WARM_UP = 64;
+    GEAR = Int32Array.from({ length: 256 }, (_, i) => createHash9("sha256").update(`dockyard gzip chunk ${i}`).digest().readInt32LE(0));
+    Chunker = class {
+      parts = [];
+      size = 0;
+      hash = 0;
+      /** The chunks that end inside `piece`; the rest of it waits for more. */
+      *push(piece) {
+        let start = 0;
+        while (start < piece.length) {
+          const cut = this.findCut(piece, start);
+          if (cut < 0) {
+            this.parts.push(piece.subarray(start));
+            this.size += piece.length - start;
+            return;
+          }
+          this.parts.push(piece.subarray(start, cut));
+          this.size += cut - start;
+          yield this.take();
+          start = cut;
+        }
+      }
+      /** The last chunk, if any bytes are left. */
+      end() {
+        return this.size > 0 ? this.take() : void 0;
+      }
+      take() {
+        const chunk = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.size);
+        this.parts = [];
+        this.size = 0;
+        this.hash = 0;
+        return chunk;
+      }
+      /** The index in `buf` just past the current chunk's end, or -1 when it does not end in `buf`. */
+      findCut(buf, start) {
+        const end = Math.min(buf.length, start + (MAX_CHUNK - this.size));
+        let h = this.hash;
+        for (let i = start + Math.max(0, MIN_CHUNK - WARM_UP - this.size); i < end; i++) {
+          h = (h << 1) + GEAR[buf[i]] | 0;
+          if ((h & CUT_MASK) === 0 && this.size + (i - start) >= MIN_CHUNK - 1) {
+            this.hash = h;
+            return i + 1;
+          }
+        }
+        this.hash = h;
+        return this.size + (end - start) >= MAX_CHUNK ? end : -1;
+      }
+    };
+  }
+});
+
+// worker/layers/tar-header.ts
+function octal(value, n) {
+  const digits = value.toString(8);
+  return digits.length > n ? "7".repeat(n) + " " : digits.padStart(n, "0") + " ";
+}
+function encodeTarHeader(h) {
+  let name = h.name;
+  let prefix = "";
+  if (!isAscii(name)) return null;
+  while (name.length > 100) {
+    const slash = name.indexOf("/");
+    if (slash === -1) return null;
+    prefix += (prefix ? "/" : "") + name.slice(0, slash);
+    name = name.slice(slash + 1);
+  }
+  if (prefix.length > 155) return null;
+  if (h.linkname && Buffer.byteLength(h.linkname) > 100) return null;
+  const buf = Buffer.alloc(512);
+  buf.write(name, 0);
+  buf.write(octal(h.mode & 4095, 6), 100);
+  buf.write(octal(h.uid, 6), 108);
+  buf.write(octal(h.gid, 6), 116);
+  if (h.size.toString(8).length > 11) {
+    buf[124] = 128;
+    let v = h.size;
+    for (let i = 11; i > 0; i--) {
+      buf[124 + i] = v & 255;
+      v = Math.floor(v / 256);
+    }
+  } else buf.write(octal(h.size, 11), 124);
+  buf.write(octal(Math.trunc(h.mtime.getTime() / 1e3), 11), 136);
+  buf[156] = 48 + TYPEFLAG[h.type];
+  if (h.linkname) buf.write(h.linkname, 157);
+  buf.write("ustar\0", 257, "binary");
+  buf.write("00", 263);
+  if (h.uname) buf.write(h.uname, 265);
+  if (h.gname) buf.write(h.gname, 297);
+  buf.write(octal(h.devmajor ?? 0, 6), 329);
+  buf.write(octal(h.devminor ?? 0, 6), 337);
+  if (prefix) buf.write(prefix, 345);
+  let sum = 8 * 32;
+  for (let i = 0; i < 148; i++) sum += buf[i];
+  for (let i = 156; i < 512; i++) sum += buf[i];
+  buf.write(octal(sum, 6), 148);
+  return buf;
+}
+function paxRecord(key, value) {
+  const body = ` ${key}=${value}
+`;
+  const len = Buffer.byteLength(body);
+  let digits = String(len).length;
+  if (len + digits >= 10 ** digits) digits++;
+  return `${len + digits}${body}`;
+}
+function encodePax(o) {
+  return Buffer.from(paxRecord("path", o.name) + (o.linkname ? paxRecord("linkpath", o.linkname) : ""));
+}
+var TYPEFLAG, isAscii;
+var init_tar_header = __esm({
+  "worker/layers/tar-header.ts"() {
+    "use strict";
+    TYPEFLAG = {
+      file: 0,
+      link: 1,
+      symlink: 2,
+      "character-device": 3,
+      "block-device": 4,
+      directory: 5,
+      fifo: 6,
+      "contiguous-file": 7,
+      "pax-header": 72
+      // 'x'
+    };
+    isAscii = (s) => Buffer.byteLength(s) === s.length;
+  }
+});
+
+// worker/layers/tar-writer.ts
+import { closeSync as closeSync3, lstatSync as lstatSync5, openSync as openSync3, readdirSync as readdirSync6, readlinkSync as readlinkSync3, readSync as readSync2 } from "node:fs";
+import { open as open7 } from "node:fs/promises";
+import { join as join27 } from "node:path";
+import { setImmediate as turn } from "node:timers/promises";
+function devNumbers(rdev) {
+  return { devmajor: Math.floor(rdev / 256) & 4095, devminor: rdev & 255 | Math.floor(rdev / 4096) & ~255 & 1048575 };
+}
+async function* diffTar(root, opts) {
+  const tar = new TarBuilder();
+  let sinceTurn = 0;
+  const clamp = (d) => opts.epoch !== void 0 && d.getTime() > opts.epoch * 1e3 ? new Date(opts.epoch * 1e3) : d;
+  const seenInodes = /* @__PURE__ */ new Map();
+  const stack = [{ dir: "", names: readdirSync6(root).sort(byteOrder2), i: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.i === top.names.length) {
+      stack.pop();
+      continue;
+    }
+    const name = top.names[top.i++];
+    const dir = top.dir;
+    const rel = dir === "" ? name : `${dir}/${name}`;
+    const abs = join27(root, rel);
+    const st = lstatSync5(abs);
+    const base = { mode: st.mode & 4095, uid: st.uid, gid: st.gid, mtime: clamp(st.mtime) };
+    if (st.isCharacterDevice() && st.rdev === 0) {
+      tar.header({ ...base, name: dir === "" ? `.wh.${name}` : `${dir}/.wh.${name}`, type: "file", mode: 0, size: 0 });
+    } else if (st.isDirectory()) {
+      tar.header({ ...base, name: rel + "/", type: "directory" });
+      if (opts.opaque.has(rel)) tar.header({ ...base, name: `${rel}/.wh..wh..opq`, type: "file", mode: 0, size: 0 });
+      stack.push({ dir: rel, names: readdirSync6(abs).sort(byteOrder2), i: 0 });
+    } else if (st.isFile()) {
+      const inode = `${st.dev}:${st.ino}`;
+      const first = st.nlink > 1 ? seenInodes.get(inode) : void 0;
+      if (first !== void 0) {
+        tar.header({ ...base, name: rel, type: "link", linkname: first });
+      } else {
+        if (st.nlink > 1) seenInodes.set(inode, rel);
+        tar.header({ ...base, name: rel, type: "file", size: st.size });
+        if (st.size >= LARGE_FILE) {
+          for await (const _ of tar.largeBody(abs, st.size)) yield* handOn(tar);
+        } else {
+          for (const _ of tar.body(abs, st.size)) {
+            yield* handOn(tar);
+            await turn();
+          }
+        }
+      }
+    } else if (st.isSymbolicLink()) {
+      tar.header({ ...base, name: rel, type: "symlink", linkname: readlinkSync3(abs) });
+    } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+      tar.header({ ...base, name: rel, type: st.isCharacterDevice() ? "character-device" : "block-device", ...devNumbers(st.rdev) });
+    } else if (st.isFIFO()) {
+      tar.header({ ...base, name: rel, type: "fifo" });
+    }
+    yield* handOn(tar);
+    if (++sinceTurn === TURN_EVERY) {
+      sinceTurn = 0;
+      await turn();
+    }
+  }
+  tar.end();
+  yield* handOn(tar);
+}
+function* handOn(tar) {
+  while (tar.ready.length > 0) yield tar.ready.shift();
+}
+var CHUNK2, LARGE_FILE, ZEROS, TarBuilder, TURN_EVERY, byteOrder2;
+var init_tar_writer = __esm({
+  "worker/layers/tar-writer.ts"() {
+    "use strict";
+    init_tar_header();
+    CHUNK2 = 1 << 20;
+    LARGE_FILE = 256 << 10;
+    ZEROS = Buffer.alloc(1024);
+    TarBuilder = class {
+      ready = [];
+      out = Buffer.allocUnsafe(CHUNK2);
+      pos = 0;
+      put(buf) {
+        let off = 0;
+        while (off < buf.length) {
+          const n = buf.copy(this.out, this.pos, off);
+          off += n;
+          this.pos += n;
+          if (this.pos === CHUNK2) this.flush();
+        }
+      }
+      pad(size) {
+        const rest = size & 511;
+        if (rest) this.put(ZEROS.subarray(0, 512 - rest));
+      }
+      flush() {
+        if (this.pos === 0) return;
+        this.ready.push(this.out.subarray(0, this.pos));
+        this.out = Buffer.allocUnsafe(CHUNK2);
+        this.pos = 0;
+      }
+      /** The header (with a PAX header first when a name does not fit ustar), as tar-stream's pack writes it. */
+      header(entry) {
+        const size = entry.type === "file" ? entry.size ?? 0 : 0;
+        const h = { ...entry, size, mode: entry.mode || (entry.type === "directory" ? 493 : 420), uname: "", gname: "" };
+        const plain2 = encodeTarHeader(h);
+        if (plain2) return this.put(plain2);
+        const pax = encodePax({ name: h.name, ...h.linkname ? { linkname: h.linkname } : {} });
+        const paxHeader = { ...h, name: "PaxHeader", size: pax.length, type: "pax-header", linkname: h.linkname ? "PaxHeader" : "" };
+        this.put(encodeTarHeader(paxHeader));
+        this.put(pax);
+        this.pad(pax.length);
+        this.put(encodeTarHeader({ ...paxHeader, size, type: h.type }));
+      }
+      /**
+       * A regular file's body: exactly `size` bytes read from `path`, then padding. Steps once per full
+       * output chunk, so that a caller can hand on `ready` chunks as they fill.
+       */
+      *body(path, size) {
+        const fd = openSync3(path, "r");
+        try {
+          for (let left = size; left > 0; ) {
+            const n = readSync2(fd, this.out, this.pos, Math.min(left, CHUNK2 - this.pos), null);
+            left -= this.advance(n, path, size);
+            if (this.pos === 0) yield;
+          }
+        } finally {
+          closeSync3(fd);
+        }
+        this.pad(size);
+      }
+      /**
+       * The same for a large file, read on the thread pool: copying megabytes here would hold the main
+       * thread, and the steps running beside the tar, for the file's whole length.
+       */
+      async *largeBody(path, size) {
+        const file = await open7(path, "r");
+        try {
+          for (let left = size; left > 0; ) {
+            const { bytesRead } = await file.read(this.out, this.pos, Math.min(left, CHUNK2 - this.pos), null);
+            left -= this.advance(bytesRead, path, size);
+            if (this.pos === 0) yield;
+          }
+        } finally {
+          await file.close();
+        }
+        this.pad(size);
+      }
+      /** Counts `n` bytes read into the output chunk, handing it on when full; returns `n`. */
+      advance(n, path, size) {
+        if (n === 0) throw new Error(`${path} changed while it was being archived (expected ${size} bytes)`);
+        this.pos += n;
+        if (this.pos === CHUNK2) this.flush();
+        return n;
+      }
+      /** The two zero blocks that end an archive. */
+      end() {
+        this.put(ZEROS);
+        this.flush();
+      }
+    };
+    TURN_EVERY = 64;
+    byteOrder2 = (a, b) => a < b ? -1 : a > b ? 1 : 0;
+  }
+});
+
+// worker/layers/layer-writer.ts
+import { createHash as createHash10, randomBytes as randomBytes9 } from "node:crypto";
+import { readdir as readdir7, rm as rm10 } from "node:fs/promises";
+import { pipeline as pipeline3 } from "node:stream/promises";
+import { join as join28 } from "node:path";
+async function isEmptyDiff(root) {
+  return (await readdir7(root)).length === 0;
+}
+function tarDiff(root, opts = {}) {
+  return (async function* () {
+    const opaque = await findOpaqueDirs(root);
+    yield* diffTar(root, { opaque, ...opts.epoch !== void 0 ? { epoch: opts.epoch } : {} });
+  })();
+}
+async function tarInto(root, sink, opts = {}) {
+  if (sink.writtenDigest) {
+    await pipeline3(tarDiff(root, opts), sink);
+    return sink.writtenDigest();
+  }
+  const hash = createHash10("sha256");
+  await pipeline3(
+    tarDiff(root, opts),
+    async function* (source) {
+      for await (const chunk of source) {
+        hash.update(chunk);
+        yield chunk;
+      }
+    },
+    sink
+  );
+  return `sha256:${hash.digest("hex")}`;
+}
+async function spoolCompressed(root, tmpDir, blobs, hints, opts = {}) {
+  const spool = await FollowedSpool.create(join28(tmpDir, `layer-${process.pid}-${randomBytes9(6).toString("hex")}.tar`));
+  const compressed = gzipBlob(spool.read(), blobs, hints).finally(() => rm10(spool.path, { force: true }));
+  compressed.catch(() => void 0);
+  let diffID;
+  try {
+    diffID = await tarInto(root, spool.writable(), opts);
+  } catch (err) {
+    await compressed.catch(() => void 0);
+    throw err;
+  }
+  return { diffID, record: compressed.then(({ digest, size }) => ({ digest, diffID, size, mediaType: MediaType.ociLayerGzip })) };
+}
+async function storeUncompressed(root, blobs, opts = {}) {
+  const writer = blobs.writer();
+  let diffID;
+  try {
+    diffID = await tarInto(root, writer, opts);
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+  const record = writer.commit().then(({ digest, size }) => ({ digest, diffID, size, mediaType: MediaType.ociLayer, gzipOnExport: true }));
+  return { diffID, record };
+}
+async function gzipBlob(tar, blobs, hints) {
+  const writer = blobs.writer();
+  try {
+    const { members } = await gzipParallel(tar, writer, { hash: false, ...hints ? { reuse: hints.source(blobs) } : {} });
+    const blob = await writer.commit();
+    hints?.remember(blob.digest, members);
+    return blob;
+  } catch (err) {
+    await writer.abort();
+    throw err;
+  }
+}
+async function gzipLayer(layer, blobs, hints) {
+  const { digest, size } = await gzipBlob(blobs.stream(layer.digest), blobs, hints);
+  return { digest, diffID: layer.diffID, size, mediaType: MediaType.ociLayerGzip };
+}
+var init_layer_writer = __esm({
+  "worker/layers/layer-writer.ts"() {
+    "use strict";
+    init_manifest();
+    init_xattr();
+    init_followed_spool();
+    init_parallel_gzip();
+    init_tar_writer();
+  }
+});
+
+// worker/local/local-worker.ts
+import { mkdirSync as mkdirSync12 } from "node:fs";
+import { join as join29 } from "node:path";
+var LocalWorker;
+var init_local_worker = __esm({
+  "worker/local/local-worker.ts"() {
+    "use strict";
+    init_run_step();
+    init_file_step();
+    init_copy_links();
+    init_layer_writer();
+    init_trace();
+    LocalWorker = class {
+      constructor(blobs, snapshots, stateDir, opts = {}) {
+        this.blobs = blobs;
+        this.snapshots = snapshots;
+        this.compression = opts.compression ?? "eager";
+        if (opts.linkUnchanged) this.links = new CopyLinks(stateDir, opts.settledMs);
+        if (opts.gzipMembers) this.gzipMembers = opts.gzipMembers;
+        this.cacheMountsDir = join29(stateDir, "cache-mounts");
+        this.runcRoot = join29(stateDir, "runc");
+        this.tmpDir = join29(stateDir, "tmp");
+        for (const d of [this.cacheMountsDir, this.runcRoot, this.tmpDir]) mkdirSync12(d, { recursive: true });
+      }
+      blobs;
+      snapshots;
+      cacheMountsDir;
+      runcRoot;
+      tmpDir;
+      compression;
+      links;
+      gzipMembers;
+      async execute(step, inputs, ctx) {
+        switch (step.kind) {
+          case "merge": {
+            const layers = [];
+            for (const input of inputs) if (input.type === "rootfs") layers.push(...input.layers);
+            return { layers, emptyLayer: false };
+          }
+          case "exec": {
+            const { root, parent } = await runExec(step.exec, step.platform, inputs, ctx, {
+              snapshots: this.snapshots,
+              cacheMountsDir: this.cacheMountsDir,
+              runcRoot: this.runcRoot,
+              tmpDir: this.tmpDir
+            });
+            return this.commit(root, parent, ctx);
+          }
+          case "file": {
+            const { root, parent, copied } = await runFile(step.file, inputs, this.snapshots, this.links);
+            const links = this.links;
+            const named = links && copied.size > 0 ? (diffID) => copied.forEach((files, dir) => links.remember(dir, this.snapshots.path(diffID), files)) : void 0;
+            return this.commit(root, parent, ctx, named);
+          }
+        }
+      }
+      /**
+       * Keeps the upper directory as the new layer's snapshot. With `lazy` compression the step returns
+       * at once, and later steps run on the snapshot while its tar is written: to the blob store
+       * uncompressed for a layer no image needs, gzip-compressed for one an image does. With `eager`
+       * compression (a farm worker, which reports diffIDs) the step returns once the tar is written, and
+       * the blob is compressed in the background. `named` learns the diffID as soon as it is known.
+       */
+      async commit(root, parent, ctx, named) {
+        try {
+          if (await isEmptyDiff(root.upper)) return { layers: parent, emptyLayer: true };
+          const opts = ctx.epoch !== void 0 ? { epoch: ctx.epoch } : {};
+          const write = async (dir) => {
+            trace("layer: tar start");
+            const made = await (this.compression === "lazy" && !ctx.exported ? storeUncompressed(dir, this.blobs, opts) : spoolCompressed(dir, this.tmpDir, this.blobs, this.gzipMembers, opts));
+            trace("layer: tar written");
+            named?.(made.diffID);
+            made.record.then(() => trace(`layer: stored ${made.diffID}`), () => void 0);
+            return made;
+          };
+          if (this.compression === "lazy") {
+            const { snapshot, described } = this.snapshots.keep(root.upper, write);
+            const record2 = described.then((s) => s.record);
+            record2.catch(() => void 0);
+            return { layers: [...parent, { snapshot, record: record2 }], emptyLayer: false };
+          }
+          const { diffID, record } = await write(root.upper);
+          await this.snapshots.adopt(root.upper, diffID);
+          return { layers: [...parent, { diffID, record }], emptyLayer: false };
+        } finally {
+          await root.release();
+        }
+      }
+    };
+  }
+});
+
+// worker/system/mount.ts
+async function mountOverlay(target, o) {
+  const opts = [`lowerdir=${o.lower.join(":")}`, "redirect_dir=off", "metacopy=off", "index=off"];
+  const mount = (extra) => runCommand("mount", ["-t", "overlay", "overlay", "-o", [...opts, ...extra].join(","), target], { cwd: o.cwd });
+  if (!o.upper || !o.work) return void await mount([]);
+  const upper = [`upperdir=${o.upper}`, `workdir=${o.work}`];
+  await mount([...upper, "volatile"]).catch(() => mount(upper));
+}
+async function unmount(target) {
+  const r = await runCommand("umount", [target], { check: false });
+  if (r.code !== 0 && !/not mounted|no mount point/i.test(r.stderr)) await runCommand("umount", ["-l", target], { check: false });
+}
+var init_mount = __esm({
+  "worker/system/mount.ts"() {
+    "use strict";
+    init_command();
+  }
+});
+
+// worker/snapshots/copy-snapshotter.ts
+import { lstat as lstat7, mkdir as mkdir8, readdir as readdir8, readlink as readlink4, rm as rm11, copyFile as copyFile5, symlink as symlink4, chmod as chmod6, lchown as lchown2, lutimes as lutimes3, utimes as utimes5 } from "node:fs/promises";
+import { join as join30 } from "node:path";
+async function applyLayerDir(layerDir, target) {
+  for (const dir of await findOpaqueDirs(layerDir)) await rm11(join30(target, dir), { recursive: true, force: true });
+  const whiteouts = [];
+  const walk = async (rel) => {
+    for (const name of await readdir8(join30(layerDir, rel))) {
+      const r = rel ? `${rel}/${name}` : name;
+      const st = await lstat7(join30(layerDir, r));
+      if (isWhiteout(st)) whiteouts.push(r);
+      else if (st.isDirectory()) await walk(r);
+    }
+  };
+  await walk("");
+  for (const w of whiteouts) await rm11(join30(target, w), { recursive: true, force: true });
+  await runCommand("cp", ["-a", "--reflink=auto", `${layerDir}/.`, `${target}/`]);
+  for (const w of whiteouts) await rm11(join30(target, w), { force: true });
+}
+async function manifestOf(root) {
+  const m = /* @__PURE__ */ new Map();
+  const walk = async (rel) => {
+    for (const name of await readdir8(join30(root, rel))) {
+      const r = rel ? `${rel}/${name}` : name;
+      const st = await lstat7(join30(root, r), { bigint: true });
+      const type = st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : "other";
+      m.set(r, { type, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), mtimeNs: st.mtimeNs, ino: Number(st.ino), ...type === "symlink" ? { link: await readlink4(join30(root, r)) } : {} });
+      if (type === "dir") await walk(r);
+    }
+  };
+  await walk("");
+  return m;
+}
+async function copyOut(root, upper, rel, info) {
+  const src = join30(root, rel);
+  const dst = join30(upper, rel);
+  const st = await lstat7(src);
+  if (info.type === "dir") await mkdir8(dst, { recursive: true });
+  else if (info.type === "file") await copyFile5(src, dst);
+  else if (info.type === "symlink") await symlink4(info.link, dst);
+  else if (st.isCharacterDevice() || st.isBlockDevice()) await mknod(dst, st.isCharacterDevice() ? "c" : "b", Math.floor(st.rdev / 256), st.rdev % 256, st.mode);
+  else return;
+  await lchown2(dst, st.uid, st.gid);
+  if (info.type === "symlink") return lutimes3(dst, st.atime, st.mtime);
+  await chmod6(dst, st.mode & 4095);
+  await utimes5(dst, st.atime, st.mtime);
+}
+async function diffInto(root, before, upper) {
+  const after = await manifestOf(root);
+  const parentsDone = /* @__PURE__ */ new Set([""]);
+  const ensureParents = async (rel) => {
+    const parts = rel.split("/").slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) {
+      const dir = parts.slice(0, i).join("/");
+      if (parentsDone.has(dir)) continue;
+      await copyOut(root, upper, dir, after.get(dir));
+      parentsDone.add(dir);
+    }
+  };
+  const changedDirs = [];
+  for (const [rel, info] of after) {
+    const old = before.get(rel);
+    if (old && same(old, info)) continue;
+    await ensureParents(rel);
+    if (info.type === "dir") {
+      if (!parentsDone.has(rel)) await copyOut(root, upper, rel, info);
+      parentsDone.add(rel);
+      changedDirs.push([rel, info]);
+    } else await copyOut(root, upper, rel, info);
+  }
+  for (const rel of before.keys()) {
+    if (after.has(rel)) continue;
+    const parent = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
+    if (parent !== "" && after.get(parent)?.type !== "dir") continue;
+    await ensureParents(rel);
+    await mknod(join30(upper, rel), "c", 0, 0, 0);
+  }
+  for (const [rel] of changedDirs.reverse()) {
+    const st = await lstat7(join30(root, rel));
+    await utimes5(join30(upper, rel), st.atime, st.mtime);
+  }
+}
+var isWhiteout, same;
+var init_copy_snapshotter = __esm({
+  "worker/snapshots/copy-snapshotter.ts"() {
+    "use strict";
+    init_command();
+    init_xattr();
+    init_mknod();
+    isWhiteout = (st) => st.isCharacterDevice() && st.rdev === 0;
+    same = (a, b) => a.type === b.type && a.mode === b.mode && a.uid === b.uid && a.gid === b.gid && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ino === b.ino && a.link === b.link;
+  }
+});
+
+// worker/snapshots/snapshot-store.ts
+import { randomBytes as randomBytes10 } from "node:crypto";
+import { chmodSync as chmodSync5, existsSync as existsSync12, mkdirSync as mkdirSync13, readdirSync as readdirSync7, renameSync as renameSync3, rmSync as rmSync3 } from "node:fs";
+import { chmod as chmod7, mkdir as mkdir9, rename as rename7, rm as rm12, stat as stat4 } from "node:fs/promises";
+import { join as join31, relative as relative5 } from "node:path";
+function isAlive2(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err.code === "EPERM";
+  }
+}
+var SnapshotStore;
+var init_snapshot_store = __esm({
+  "worker/snapshots/snapshot-store.ts"() {
+    "use strict";
+    init_layer();
+    init_layer_extractor();
+    init_command();
+    init_mount();
+    init_copy_snapshotter();
+    SnapshotStore = class {
+      constructor(root, blobs, lease) {
+        this.blobs = blobs;
+        this.lease = lease;
+        this.dir = join31(root, "snapshots");
+        this.mountsDir = join31(root, "mounts");
+        this.tmpDir = join31(root, "tmp");
+        for (const empty of ["empty-a", "empty-b"]) {
+          mkdirSync13(join31(this.dir, empty), { recursive: true });
+          chmodSync5(join31(this.dir, empty), 493);
+        }
+        mkdirSync13(this.mountsDir, { recursive: true });
+      }
+      blobs;
+      lease;
+      dir;
+      mountsDir;
+      tmpDir;
+      active = /* @__PURE__ */ new Set();
+      extracting = /* @__PURE__ */ new Map();
+      /** Snapshots kept under a temporary name while their tar is written (`keep`), by that name. */
+      kept = /* @__PURE__ */ new Map();
+      /**
+       * Whether overlay mounts work here: undecided until a mount succeeds (yes) or a failed one's probe
+       * fails too (no); DOCKYARD_SNAPSHOTTER=copy says no at once. No probe on the way to a mount that works.
+       */
+      overlayWorks = process.env.DOCKYARD_SNAPSHOTTER === "copy" ? false : void 0;
+      probe;
+      name(diffID) {
+        return diffID.slice(7, 7 + 24);
+      }
+      path(diffID) {
+        return join31(this.dir, this.name(diffID));
+      }
+      has(diffID) {
+        return existsSync12(this.path(diffID));
+      }
+      /** Unpacks a layer from the blob store unless it already is; concurrent callers share the work. */
+      async ensure(layer) {
+        if (isUnnamed(layer)) return;
+        await this.lease?.add([{ kind: "snapshot", diffID: layer.diffID }]);
+        if (this.has(layer.diffID)) return;
+        if (isPending(layer)) return this.ensure(await layer.record);
+        const job = this.extracting.get(this.name(layer.diffID)) ?? this.unpack(layer, this.blobs.stream(layer.digest));
+        await job;
+      }
+      /**
+       * Unpacks `layer` from `source`, its blob's bytes as they arrive (a download), unless the snapshot
+       * already is here: then `source` is dropped unread. The snapshot appears only once `verified`
+       * resolves (the blob's digest checked); if it rejects, nothing appears. Returns the unpacked size,
+       * or undefined when the snapshot was here or being made already.
+       */
+      async ensureFrom(layer, source, verified2) {
+        try {
+          await this.lease?.add([{ kind: "snapshot", diffID: layer.diffID }]);
+          const running = this.extracting.get(this.name(layer.diffID));
+          if (running) source.destroy();
+          if (this.has(layer.diffID)) return void 0;
+          if (running) {
+            await running;
+            return void 0;
+          }
+          return await this.unpack(layer, source, verified2);
+        } finally {
+          source.destroy();
+        }
+      }
+      /** Extracts into a temporary directory, then renames it into place (after `before`, if given); the tar's size. */
+      unpack(layer, source, before) {
+        const name = this.name(layer.diffID);
+        const job = (async () => {
+          const tmp = join31(this.dir, `.tmp-${process.pid}-${name}-${randomBytes10(4).toString("hex")}`);
+          try {
+            const bytes = await extractLayer(source, tmp, { gzip: layer.mediaType.endsWith("gzip") });
+            await before;
+            await rename7(tmp, this.path(layer.diffID)).catch(async (err) => {
+              if (!this.has(layer.diffID)) throw err;
+              await rm12(tmp, { recursive: true, force: true });
+            });
+            return bytes;
+          } catch (err) {
+            await rm12(tmp, { recursive: true, force: true });
+            throw err;
+          } finally {
+            this.extracting.delete(name);
+          }
+        })();
+        this.extracting.set(name, job);
+        return job;
+      }
+      /** A second directory with the snapshot `name`'s content (hard links), for a chain that needs it twice. */
+      async alias(name, n) {
+        const aliasName = `${name}-${n}`;
+        if (existsSync12(join31(this.dir, aliasName))) return aliasName;
+        const tmp = join31(this.dir, `.tmp-${process.pid}-${aliasName}-${randomBytes10(4).toString("hex")}`);
+        try {
+          await runCommand("cp", ["-al", join31(this.dir, name), tmp]);
+          await rename7(tmp, join31(this.dir, aliasName)).catch(() => void 0);
+        } finally {
+          await rm12(tmp, { recursive: true, force: true });
+        }
+        return aliasName;
+      }
+      /** Takes a finished upper directory as the snapshot of the layer made from it: no second unpack. */
+      async adopt(upper, diffID) {
+        await this.lease?.add([{ kind: "snapshot", diffID }]);
+        if (this.has(diffID)) return rm12(upper, { recursive: true, force: true });
+        await rename7(upper, this.path(diffID)).catch(async () => {
+          if (!this.has(diffID)) throw new Error(`cannot store snapshot ${diffID}`);
+          await rm12(upper, { recursive: true, force: true });
+        });
+      }
+      /**
+       * Keeps `upper` as a snapshot under a temporary name while `describe` (its layer's tar) reads it, so
+       * that later steps can mount it at once instead of waiting for the tar. Once `describe` gives the
+       * diffID, the snapshot takes its name as soon as no mount uses it (a lower directory is never moved
+       * under a mount being set up); if `describe` fails, it is removed then. `snapshot` names it for
+       * `mount` meanwhile. A killed process leaves a `.tmp-` directory that `cleanStale` removes.
+       */
+      keep(upper, describe2) {
+        const tmp = `.tmp-${process.pid}-kept-${randomBytes10(6).toString("hex")}`;
+        renameSync3(upper, join31(this.dir, tmp));
+        const k = { at: tmp, users: 0, ended: false, settled: Promise.resolve() };
+        this.kept.set(tmp, k);
+        const described = describe2(join31(this.dir, tmp)).then(
+          async (result) => {
+            await this.lease?.add([{ kind: "snapshot", diffID: result.diffID }]);
+            k.diffID = result.diffID;
+            this.endKept(k);
+            return result;
+          },
+          (err) => {
+            this.endKept(k);
+            throw err;
+          }
+        );
+        k.settled = described.then(
+          () => void 0,
+          () => void 0
+        );
+        return { snapshot: tmp, described };
+      }
+      /** Marks a kept snapshot's tar as over, and places it if no mount uses it. */
+      endKept(k) {
+        k.ended = true;
+        if (k.users === 0) this.place(k);
+      }
+      /**
+       * Moves a kept snapshot to its diffID's name, or removes it when its tar failed or another copy has
+       * that name. Synchronous up to the removal, so that no mount sees it half moved.
+       */
+      place(k) {
+        if (k.placed) return;
+        const tmp = k.at;
+        if (k.diffID !== void 0 && !this.has(k.diffID)) {
+          try {
+            renameSync3(join31(this.dir, tmp), this.path(k.diffID));
+            k.at = this.name(k.diffID);
+            k.placed = Promise.resolve();
+            return;
+          } catch {
+            if (!this.has(k.diffID)) return void (k.placed = Promise.resolve());
+          }
+        }
+        if (k.diffID !== void 0) k.at = this.name(k.diffID);
+        k.placed = rm12(join31(this.dir, tmp), { recursive: true, force: true });
+      }
+      /** The directory name (in this store) of a layer's snapshot, and the kept snapshot it is, if one. */
+      locate(layer) {
+        if (!isUnnamed(layer)) return { name: this.name(layer.diffID) };
+        const kept = this.kept.get(layer.snapshot);
+        if (!kept) throw new Error(`snapshot ${layer.snapshot} is not kept by this process`);
+        return { name: kept.at, kept };
+      }
+      /** Counts a mount's use of the kept snapshots among `layers`; the returned function ends it. */
+      use(layers) {
+        const used = layers.map((l) => this.locate(l).kept).filter((k) => k !== void 0 && k.placed === void 0);
+        for (const k of used) k.users++;
+        let done = false;
+        return () => {
+          if (done) return;
+          done = true;
+          for (const k of used) if (--k.users === 0 && k.ended) this.place(k);
+        };
+      }
+      /** Waits for every kept snapshot's tar, then places each (after `releaseAll`, when nothing is mounted). */
+      async settleKept() {
+        const all = [...this.kept.values()];
+        await Promise.all(all.map((k) => k.settled));
+        for (const k of all) {
+          k.users = 0;
+          this.place(k);
+        }
+        await Promise.all(all.map((k) => k.placed));
+      }
+      /**
+       * Whether an overlay of two empty directories mounts: asked once a real mount has failed, to tell a
+       * place without overlayfs (then plain copies, from then on) from a mount that failed for its own reasons.
+       */
+      overlayProbe() {
+        this.probe ??= (async () => {
+          const probe = join31(this.mountsDir, `${process.pid}-probe-${randomBytes10(4).toString("hex")}`);
+          await mkdir9(join31(probe, "merged"), { recursive: true });
+          try {
+            await mountOverlay(join31(probe, "merged"), { lower: ["empty-a", "empty-b"], cwd: this.dir });
+            await unmount(join31(probe, "merged"));
+            return true;
+          } catch {
+            process.stderr.write("WARNING: overlayfs cannot mount here; falling back to copying snapshots (slower)\n");
+            return false;
+          } finally {
+            await rm12(probe, { recursive: true, force: true });
+          }
+        })();
+        return this.probe;
+      }
+      /** The copying fallback: a fresh copy of the chain; the diff is computed when the step detaches. */
+      async mountCopy(layers, writable, base) {
+        const merged = join31(base, "merged");
+        await mkdir9(merged, { recursive: true });
+        await chmod7(merged, 493);
+        const done = this.use(layers);
+        try {
+          for (const l of layers) await applyLayerDir(join31(this.dir, this.locate(l).name), merged);
+        } finally {
+          done();
+        }
+        const before = writable ? await manifestOf(merged) : void 0;
+        const upper = writable ? join31(base, "upper") : void 0;
+        this.active.add(base);
+        let detached = false;
+        return {
+          path: merged,
+          ...upper ? { upper } : {},
+          detach: async () => {
+            if (detached || !upper || !before) return;
+            detached = true;
+            await mkdir9(upper);
+            await chmod7(upper, 493);
+            await diffInto(merged, before, upper);
+          },
+          release: async () => {
+            if (!this.active.delete(base)) return;
+            await rm12(base, { recursive: true, force: true });
+          }
+        };
+      }
+      /** Mounts the chain `layers` (base first). Writable mounts get a fresh upper directory. */
+      async mount(layers, writable) {
+        await Promise.all(layers.map((l) => this.ensure(l)));
+        if (this.overlayWorks !== false) {
+          try {
+            const mounted = await this.mountOverlayChain(layers, writable);
+            this.overlayWorks = true;
+            return mounted;
+          } catch (err) {
+            if (this.overlayWorks === true || await this.overlayProbe()) throw err;
+            this.overlayWorks = false;
+          }
+        }
+        return this.mountCopy(layers, writable, join31(this.mountsDir, `${process.pid}-${randomBytes10(6).toString("hex")}`));
+      }
+      async mountOverlayChain(layers, writable) {
+        const id = `${process.pid}-${randomBytes10(6).toString("hex")}`;
+        const base = join31(this.mountsDir, id);
+        const merged = join31(base, "merged");
+        const upper = writable ? join31(base, "upper") : void 0;
+        mkdirSync13(merged, { recursive: true });
+        const done = this.use(layers);
+        try {
+          const names = layers.map((l) => this.locate(l).name).filter((name, i, all) => i === 0 || all[i - 1] !== name);
+          const uses = /* @__PURE__ */ new Map();
+          const lower = [];
+          for (const name of names) {
+            const n = uses.get(name) ?? 0;
+            uses.set(name, n + 1);
+            lower.unshift(n === 0 ? name : await this.alias(name, n));
+          }
+          if (lower.length === 0) lower.push("empty-a");
+          if (!writable && lower.length === 1) lower.push("empty-b");
+          if (writable) {
+            mkdirSync13(upper);
+            chmodSync5(upper, 493);
+            mkdirSync13(join31(base, "work"));
+          }
+          const rel = (p) => relative5(this.dir, p);
+          await mountOverlay(merged, { lower, cwd: this.dir, ...upper ? { upper: rel(upper), work: rel(join31(base, "work")) } : {} });
+        } catch (err) {
+          done();
+          await rm12(base, { recursive: true, force: true });
+          throw err;
+        }
+        this.active.add(base);
+        let mounted = true;
+        const detach = async () => {
+          if (mounted) await unmount(merged);
+          mounted = false;
+          done();
+        };
+        return {
+          path: merged,
+          ...upper ? { upper, linkRoot: upper } : {},
+          detach,
+          release: async () => {
+            if (!this.active.delete(base)) return;
+            await detach();
+            if (upper && existsSync12(upper)) await rm12(base, { recursive: true, force: true });
+            else rmSync3(base, { recursive: true, force: true });
+          }
+        };
+      }
+      /**
+       * Removes the snapshots of layers not in `live` (after a prune), except those changed within the last
+       * `graceMs` that are not `freed` (a removed record's). Each is first renamed away, so no reader ever
+       * finds half of one. Returns how many went.
+       */
+      async removeExcept(live, graceMs = 0, freed = /* @__PURE__ */ new Set()) {
+        const keep = new Set([...live].map((d) => this.name(d)));
+        const gone = new Set([...freed].map((d) => this.name(d)));
+        const now = Date.now();
+        let n = 0;
+        for (const name of readdirSync7(this.dir)) {
+          if (name.startsWith(".") || name.startsWith("empty-") || keep.has(name)) continue;
+          const path = join31(this.dir, name);
+          const changed = await stat4(path).then((st) => st.ctimeMs, () => void 0);
+          if (changed === void 0 || !gone.has(name) && now - changed < graceMs) continue;
+          const trash = join31(this.dir, `.trash-${process.pid}-${randomBytes10(4).toString("hex")}`);
+          if (await rename7(path, trash).then(() => true, () => false)) {
+            await rm12(trash, { recursive: true, force: true });
+            n++;
+          }
+        }
+        return n;
+      }
+      /** Unmounts everything this process mounted: for SIGINT and fatal errors. */
+      async releaseAll() {
+        for (const base of [...this.active]) {
+          this.active.delete(base);
+          if (this.overlayWorks) await unmount(join31(base, "merged"));
+          await rm12(base, { recursive: true, force: true });
+        }
+      }
+      /** Removes mounts left behind by processes that died (kill -9). */
+      async cleanStale() {
+        for (const name of readdirSync7(this.mountsDir)) {
+          const pid = Number(name.split("-")[0]);
+          if (pid === process.pid || isAlive2(pid)) continue;
+          const base = join31(this.mountsDir, name);
+          await unmount(join31(base, "merged"));
+          await rm12(base, { recursive: true, force: true });
+        }
+        for (const name of readdirSync7(this.dir)) {
+          const pid = Number(name.split("-")[1]);
+          if ((name.startsWith(".tmp-") || name.startsWith(".trash-")) && pid !== process.pid && !isAlive2(pid)) await rm12(join31(this.dir, name), { recursive: true, force: true });
+        }
+        for (const name of existsSync12(this.tmpDir) ? readdirSync7(this.tmpDir) : []) {
+          const pid = Number(name.split("-")[1]);
+          if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive2(pid)) await rm12(join31(this.tmpDir, name), { recursive: true, force: true });
+        }
+      }
+    };
+  }
+});
+
+// worker/layers/gzip-member-hints.ts
+var MAX_ENTRIES, MAX_SOURCE_BYTES, keyOf, GzipMemberHints;
+var init_gzip_member_hints = __esm({
+  "worker/layers/gzip-member-hints.ts"() {
+    "use strict";
+    init_hint_folder();
+    init_blob_store();
+    MAX_ENTRIES = 5e4;
+    MAX_SOURCE_BYTES = 64 << 20;
+    keyOf = (c) => `${c.sha256}-${c.size}`;
+    GzipMemberHints = class {
+      folder;
+      constructor(cacheDir) {
+        this.folder = new HintFolder(cacheDir, "gzip-members");
+      }
+      key(level) {
+        return `zlib-${process.versions.zlib}-level-${level}`;
+      }
+      load(level) {
+        return this.folder.read(this.key(level), (doc) => doc.version === 1 ? new Map(Object.entries(doc.members)) : void 0) ?? /* @__PURE__ */ new Map();
+      }
+      /** The members known now, read from `blobs` (each source blob once, whole and digest-checked). */
+      source(blobs, level = 6) {
+        const known = this.load(level);
+        const read = /* @__PURE__ */ new Map();
+        const blob = (digest) => {
+          let b = read.get(digest);
+          if (!b) {
+            b = blobs.stat(digest).then((size) => size !== void 0 && size <= MAX_SOURCE_BYTES ? readBlob(blobs, digest) : void 0);
+            b = b.catch(() => void 0);
+            read.set(digest, b);
+          }
+          return b;
+        };
+        return {
+          find: async (chunk) => {
+            const place = known.get(keyOf(chunk));
+            if (!place) return void 0;
+            const [digest, offset, length] = place;
+            const member = (await blob(digest))?.subarray(offset, offset + length);
+            return member?.length === length ? member : void 0;
+          }
+        };
+      }
+      /** Remembers where `members` lie in the blob `digest`; the oldest entries go past MAX_ENTRIES. */
+      remember(digest, members, level = 6) {
+        const all = this.load(level);
+        for (const m of members) {
+          const key = keyOf(m);
+          all.delete(key);
+          all.set(key, [digest, m.offset, m.length]);
+        }
+        const excess = all.size - MAX_ENTRIES;
+        if (excess > 0) for (const key of [...all.keys()].slice(0, excess)) all.delete(key);
+        this.folder.write(this.key(level), { version: 1, members: Object.fromEntries(all) });
+      }
+      /** Forgets every entry (`prune --all`). */
+      clear() {
+        return this.folder.clear();
+      }
+    };
+  }
+});
+
+// coordinator/export/image-assembler.ts
+async function assembleImage(target, layers, emptySteps, blobs, opts = {}) {
+  const created = (opts.epoch !== void 0 ? new Date(opts.epoch * 1e3) : opts.now ?? /* @__PURE__ */ new Date()).toISOString();
+  const history = target.image.history.map((h, i) => {
+    const step = target.historySteps[i];
+    if (step === null || step === void 0) return h.created === void 0 ? { created, ...h } : h;
+    const entry = { created, ...h };
+    if (emptySteps.has(step)) entry.empty_layer = true;
+    return entry;
+  });
+  const { history: _h, ...rest } = target.image;
+  const config = { created, ...rest, rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffID) }, history, ...opts.extraConfig };
+  const configBlob = await putBlob2(blobs, JSON.stringify(config));
+  const configDesc = { mediaType: MediaType.ociConfig, digest: configBlob.digest, size: configBlob.size };
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config: configDesc,
+    layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size }))
+  };
+  const manifestBlob = await putBlob2(blobs, JSON.stringify(manifest));
+  const [os5, architecture, variant] = target.platform.split("/");
+  return {
+    platform: target.platform,
+    manifest: { mediaType: MediaType.ociManifest, digest: manifestBlob.digest, size: manifestBlob.size, platform: { architecture, os: os5, ...variant ? { variant } : {} } },
+    config: configDesc,
+    layers
+  };
+}
+async function assembleIndex(images, blobs) {
+  const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: images.map((i) => i.manifest) };
+  const blob = await putBlob2(blobs, JSON.stringify(index));
+  return { mediaType: MediaType.ociIndex, digest: blob.digest, size: blob.size };
+}
+function blobsOf(images, index) {
+  const out = /* @__PURE__ */ new Set();
+  if (index) out.add(index.digest);
+  for (const img of images) {
+    out.add(img.manifest.digest);
+    out.add(img.config.digest);
+    for (const l of img.layers) out.add(l.digest);
+  }
+  return [...out];
+}
+var init_image_assembler = __esm({
+  "coordinator/export/image-assembler.ts"() {
+    "use strict";
+    init_blob_store();
+    init_manifest();
+  }
+});
+
+// coordinator/registry/push.ts
+async function pushImage(registries2, images, top, tags, blobs, pushByDigest) {
+  const counts = { uploaded: 0, mounted: 0, skipped: 0 };
+  const targets2 = /* @__PURE__ */ new Map();
+  for (const t of tags) {
+    const r = parseReference(t);
+    const key = `${r.domain}/${r.path}`;
+    const entry = targets2.get(key) ?? { domain: r.domain, repo: r.path, tags: [] };
+    if (r.tag && !pushByDigest) entry.tags.push(r.tag);
+    targets2.set(key, entry);
+  }
+  if (targets2.size === 0) throw new RegistryError("nothing to push to: give the image a name with -t REGISTRY/REPOSITORY:TAG");
+  for (const { domain, repo, tags: repoTags } of targets2.values()) {
+    const client = registries2.client(domain);
+    const layerBlobs = /* @__PURE__ */ new Set();
+    for (const img of images) {
+      for (const l of img.layers) layerBlobs.add(l.digest);
+      layerBlobs.add(img.config.digest);
+    }
+    await pushBlobs(registries2, domain, repo, [...layerBlobs], blobs, counts);
+    const put = async (desc, reference) => {
+      await putManifest(client, repo, reference, desc.mediaType, await readBlob(blobs, desc.digest));
+    };
+    for (const img of images) await put(img.manifest, img.manifest.digest);
+    if (images.length > 1) await put(top, top.digest);
+    for (const tag of repoTags) await put(top, tag);
+  }
+  return { ...counts, repos: [...targets2.keys()] };
+}
+async function pushBlobs(registries2, domain, repo, digests, blobs, counts) {
+  const client = registries2.client(domain);
+  const pushBlobOnce = async (digest) => {
+    const head = await client.request(`/v2/${repo}/blobs/${digest}`, { repo, actions: ["pull", "push"], method: "HEAD", accept: [404] });
+    if (head.status === 200) {
+      counts.skipped++;
+      registries2.noteBlob(domain, digest, repo);
+      return;
+    }
+    const from = registries2.whereIs(domain, digest);
+    const start = await client.request(`/v2/${repo}/blobs/uploads/${from ? `?mount=${digest}&from=${encodeURIComponent(from)}` : ""}`, { repo, actions: ["pull", "push"], method: "POST", ...from ? { from } : {} });
+    if (start.status === 201) counts.mounted++;
+    else {
+      const size = await blobs.stat(digest);
+      if (size === void 0) throw new RegistryError(`${domain}/${repo}: blob ${digest} is not in the build cache`);
+      await uploadBlob(client, repo, digest, size, blobs.stream(digest), uploadPath(start.headers.get("location"), client.base));
+      counts.uploaded++;
+    }
+    registries2.noteBlob(domain, digest, repo);
+  };
+  const pushBlob2 = async (digest) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await pushBlobOnce(digest);
+      } catch (err) {
+        if (attempt >= 5 || err instanceof RegistryError && (err.status === 401 || err.status === 403)) throw err;
+      }
+    }
+  };
+  const queue = [...digests];
+  await Promise.all(Array.from({ length: Math.min(4, queue.length) }, async () => {
+    for (let d = queue.shift(); d; d = queue.shift()) await pushBlob2(d);
+  }));
+}
+var init_push = __esm({
+  "coordinator/registry/push.ts"() {
+    "use strict";
+    init_blob_store();
+    init_blob_upload();
+    init_content();
+    init_errors3();
+    init_reference();
+  }
+});
+
+// coordinator/export/oci-layout-writer.ts
+import { createWriteStream as createWriteStream3, existsSync as existsSync13 } from "node:fs";
+import { mkdir as mkdir10, rename as rename8, writeFile as writeFile7 } from "node:fs/promises";
+import { dirname as dirname7, join as join32 } from "node:path";
+import { pipeline as pipeline4 } from "node:stream/promises";
+function topIndex(c) {
+  const entries = c.tags.length ? c.tags.map((t) => {
+    const ref = parseReference(t);
+    return { ...c.top, annotations: { "io.containerd.image.name": `${ref.domain}/${ref.path}:${ref.tag ?? "latest"}`, [REF_NAME_ANNOTATION]: ref.tag ?? "latest" } };
+  }) : [c.top];
+  return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...entries, ...c.referrers ?? []] };
+}
+async function writeLayoutDir(dir, c, blobs) {
+  const blobDir = join32(dir, "blobs", "sha256");
+  await mkdir10(blobDir, { recursive: true });
+  for (const d of c.blobs) {
+    const dest = join32(blobDir, d.slice(7));
+    if (!existsSync13(dest)) await blobs.exportTo(d, dest);
+  }
+  await writeFile7(join32(dir, "oci-layout"), LAYOUT);
+  await writeFile7(join32(dir, "index.json.tmp"), JSON.stringify(topIndex(c)));
+  await rename8(join32(dir, "index.json.tmp"), join32(dir, "index.json"));
+}
+async function writeLayoutTar(dest, c, blobs) {
+  const pack = (await Promise.resolve().then(() => __toESM(require_tar_stream(), 1))).pack();
+  const mtime = /* @__PURE__ */ new Date(0);
+  const out = dest === "-" ? process.stdout : createWriteStream3(dest + ".tmp");
+  const done = pipeline4(pack, out);
+  const add = (name, data) => new Promise((resolve8, reject) => pack.entry({ name, mode: 420, mtime }, data, (err) => err ? reject(err) : resolve8()));
+  await add("oci-layout", LAYOUT);
+  await new Promise((resolve8, reject) => pack.entry({ name: "blobs/", type: "directory", mode: 493, mtime }, (e) => e ? reject(e) : resolve8()));
+  await new Promise((resolve8, reject) => pack.entry({ name: "blobs/sha256/", type: "directory", mode: 493, mtime }, (e) => e ? reject(e) : resolve8()));
+  for (const d of c.blobs) {
+    const size = await blobs.stat(d);
+    if (size === void 0) throw new BlobError(`blob ${d} is missing from the build cache`);
+    await new Promise((resolve8, reject) => {
+      const entry = pack.entry({ name: `blobs/sha256/${d.slice(7)}`, size, mode: 420, mtime }, (err) => err ? reject(err) : resolve8());
+      const src = blobs.stream(d);
+      src.on("error", reject);
+      src.pipe(entry);
+    });
+  }
+  await add("index.json", JSON.stringify(topIndex(c)));
+  if (c.dockerManifest) await add("manifest.json", JSON.stringify(c.dockerManifest));
+  pack.finalize();
+  await done;
+  if (dest !== "-") await rename8(dest + ".tmp", dest);
+}
+async function ensureParent(path) {
+  if (path !== "-") await mkdir10(dirname7(path), { recursive: true });
+}
+var LAYOUT;
+var init_oci_layout_writer = __esm({
+  "coordinator/export/oci-layout-writer.ts"() {
+    "use strict";
+    init_blob_store();
+    init_manifest();
+    init_reference();
+    LAYOUT = JSON.stringify({ imageLayoutVersion: "1.0.0" });
+  }
+});
+
+// coordinator/attest/in-toto.ts
+function imagePurl(ref, platform2) {
+  const qualifiers = [];
+  let type = "docker";
+  let namespace;
+  let version2 = "";
+  if (ref.startsWith("oci-layout://")) {
+    type = "oci";
+    namespace = ref.slice("oci-layout://".length).split("/");
+  } else {
+    const r = parseReference(ref);
+    const familiar2 = r.domain === "docker.io" ? r.path.replace(/^library\//, "") : `${r.domain}/${r.path}`;
+    namespace = familiar2.split("/");
+    if (r.digest) qualifiers.push(`digest=${enc(r.digest)}`);
+    else version2 = r.tag ?? "latest";
+  }
+  if (platform2) qualifiers.push(`platform=${enc(platform2)}`);
+  const name = namespace.pop();
+  return `pkg:${type}/${namespace.map(enc).map((s) => s + "/").join("")}${enc(name)}${version2 ? `@${enc(version2)}` : ""}${qualifiers.length ? `?${qualifiers.sort().join("&")}` : ""}`;
+}
+function digestSet(digest) {
+  const colon = digest.indexOf(":");
+  return { [digest.slice(0, colon)]: digest.slice(colon + 1) };
+}
+function imageSubjects(tags, manifest, platform2) {
+  const names = tags.length ? [...new Set(tags.map((t) => imagePurl(t, platform2)))] : ["_"];
+  return names.map((name) => ({ name, digest: digestSet(manifest) }));
+}
+function statement2(subject, predicateType, predicate) {
+  return { _type: STATEMENT_TYPE, subject, predicateType, predicate };
+}
+var IN_TOTO_MEDIA_TYPE, PREDICATE_TYPE_ANNOTATION, STATEMENT_TYPE, enc;
+var init_in_toto = __esm({
+  "coordinator/attest/in-toto.ts"() {
+    "use strict";
+    init_reference();
+    IN_TOTO_MEDIA_TYPE = "application/vnd.in-toto+json";
+    PREDICATE_TYPE_ANNOTATION = "in-toto.io/predicate-type";
+    STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
+    enc = (s) => encodeURIComponent(s);
+  }
+});
+
+// coordinator/attest/image-files.ts
+import { posix as posix10 } from "node:path";
+function clean(name) {
+  const p = posix10.normalize(name.replace(/^\/+/, "")).replace(/\/+$/, "");
+  return p === "." ? "" : p;
+}
+function kind(h) {
+  switch (h.type) {
+    case "file":
+    case "contiguous-file":
+      return "file";
+    case "link":
+    case "symlink":
+    case "directory":
+      return h.type;
+    default:
+      return "other";
+  }
+}
+async function drain2(body) {
+  for await (const _ of body) ;
+}
+async function visitImageFiles(layers, blobs, visit2) {
+  const { extract: tarExtract } = await Promise.resolve().then(() => __toESM(require_tar_stream(), 1));
+  const shadows = new Shadows();
+  for (const layer of [...layers].reverse()) {
+    const gzip = /gzip$/.test(layer.mediaType);
+    if (!gzip && !/tar$/.test(layer.mediaType)) throw new ImageFilesError(`layer ${layer.digest} has media type ${layer.mediaType}, which the SBOM scanner cannot read (gzip or plain tar only)`);
+    const own = new Shadows();
+    const ex = tarExtract();
+    const source = blobs.stream(layer.digest);
+    const fail = (err) => void ex.destroy(err);
+    source.on("error", fail);
+    if (gzip) {
+      const gunzip = zlib().createGunzip({ chunkSize: 1 << 20 });
+      gunzip.on("error", fail);
+      source.pipe(gunzip).pipe(ex);
+    } else source.pipe(ex);
+    for await (const entry of ex) {
+      const body = entry;
+      const path = clean(entry.header.name);
+      const base = posix10.basename(path);
+      const dir = posix10.dirname(path) === "." ? "" : posix10.dirname(path);
+      if (base === ".wh..wh..opq") own.opaque.add(dir);
+      else if (base.startsWith(".wh.")) own.deleted.add(posix10.join(dir, base.slice(4)));
+      else if (path !== "" && !shadows.hides(path)) {
+        const file = { path, type: kind(entry.header), ...entry.header.linkname ? { linkname: entry.header.type === "link" ? clean(entry.header.linkname) : entry.header.linkname } : {} };
+        own.taken.add(path);
+        if (file.type !== "directory") own.nonDirs.add(path);
+        await visit2(file, body);
+      }
+      await drain2(body);
+    }
+    shadows.merge(own);
+  }
+}
+var ImageFilesError, Shadows;
+var init_image_files = __esm({
+  "coordinator/attest/image-files.ts"() {
+    "use strict";
+    init_expected_error();
+    init_lazy_modules();
+    ImageFilesError = class extends ExpectedError {
+    };
+    Shadows = class {
+      taken = /* @__PURE__ */ new Set();
+      deleted = /* @__PURE__ */ new Set();
+      opaque = /* @__PURE__ */ new Set();
+      nonDirs = /* @__PURE__ */ new Set();
+      hides(path) {
+        if (this.taken.has(path) || this.deleted.has(path)) return true;
+        for (let dir = posix10.dirname(path); dir !== "."; dir = posix10.dirname(dir)) {
+          if (this.deleted.has(dir) || this.opaque.has(dir) || this.nonDirs.has(dir)) return true;
+        }
+        return this.opaque.has("");
+      }
+      merge(other) {
+        for (const k of ["taken", "deleted", "opaque", "nonDirs"]) for (const p of other[k]) this[k].add(p);
+      }
+    };
+  }
+});
+
+// coordinator/attest/package-databases.ts
+import { posix as posix11 } from "node:path";
+function databaseKind(path) {
+  if (path === "var/lib/dpkg/status" || /^var\/lib\/dpkg\/status\.d\/[^/]+$/.test(path)) return "dpkg";
+  if (path === "lib/apk/db/installed") return "apk";
+  if (posix11.basename(path) === "package-lock.json" && !path.includes("node_modules/")) return "npm-lock";
+  if (/(^|\/)node_modules\/(@[^/]+\/)?[^/@][^/]*\/package\.json$/.test(path)) return "npm-package";
+  if (/\.dist-info\/METADATA$/.test(path) || /\.egg-info\/PKG-INFO$/.test(path)) return "python";
+  return void 0;
+}
+function paragraphs(text) {
+  const out = [];
+  for (const block of text.split(/\n\s*\n/)) {
+    const fields2 = /* @__PURE__ */ new Map();
+    let last;
+    for (const line of block.split("\n")) {
+      if (/^[ \t]/.test(line) && last) fields2.set(last, `${fields2.get(last)}
+${line.trim()}`);
+      else {
+        const colon = line.indexOf(":");
+        if (colon <= 0) continue;
+        last = line.slice(0, colon).trim().toLowerCase();
+        fields2.set(last, line.slice(colon + 1).trim());
+      }
+    }
+    if (fields2.size > 0) out.push(fields2);
+  }
+  return out;
+}
+function dpkg(text, foundIn) {
+  return paragraphs(text).filter((p) => p.has("package") && p.has("version") && (!p.has("status") || / installed$/.test(p.get("status")))).map((p) => ({ ecosystem: "deb", name: p.get("package"), version: p.get("version"), foundIn, ...opt("arch", p.get("architecture")), ...opt("supplier", p.get("maintainer")), ...opt("homepage", p.get("homepage")), ...opt("summary", p.get("description")?.split("\n")[0]) }));
+}
+function apk(text, foundIn) {
+  const out = [];
+  for (const block of text.split(/\n\s*\n/)) {
+    const f = /* @__PURE__ */ new Map();
+    for (const line of block.split("\n")) if (line[1] === ":" && !f.has(line[0])) f.set(line[0], line.slice(2));
+    if (f.has("P") && f.has("V")) out.push({ ecosystem: "apk", name: f.get("P"), version: f.get("V"), foundIn, ...opt("arch", f.get("A")), ...opt("license", f.get("L")), ...opt("supplier", f.get("m")), ...opt("homepage", f.get("U")), ...opt("summary", f.get("T")) });
+  }
+  return out;
+}
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return void 0;
+  }
+}
+function npmPackage(p, foundIn, fallbackName) {
+  const name = str(p.name) ?? fallbackName;
+  const version2 = str(p.version);
+  if (!name || !version2) return void 0;
+  return { ecosystem: "npm", name, version: version2, foundIn, ...opt("license", str(p.license)), ...opt("homepage", str(p.homepage)), ...opt("summary", str(p.description)) };
+}
+function npmLock(text, foundIn) {
+  const lock = parseJson(text);
+  const out = [];
+  if (lock?.packages && typeof lock.packages === "object") {
+    for (const [key, p] of Object.entries(lock.packages)) {
+      const at = key.lastIndexOf("node_modules/");
+      if (at < 0 || typeof p !== "object" || p === null) continue;
+      const found = npmPackage(p, foundIn, key.slice(at + "node_modules/".length));
+      if (found) out.push(found);
+    }
+  } else if (lock?.dependencies && typeof lock.dependencies === "object") {
+    const walk = (deps) => {
+      for (const [name, p] of Object.entries(deps)) {
+        if (typeof p !== "object" || p === null) continue;
+        const found = npmPackage({ ...p, name }, foundIn);
+        if (found) out.push(found);
+        if (p.dependencies && typeof p.dependencies === "object") walk(p.dependencies);
+      }
+    };
+    walk(lock.dependencies);
+  }
+  return out;
+}
+function python(text, foundIn) {
+  const headers = /* @__PURE__ */ new Map();
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") break;
+    const colon = line.indexOf(":");
+    if (colon > 0 && !/^\s/.test(line)) {
+      const key = line.slice(0, colon).toLowerCase();
+      if (!headers.has(key)) headers.set(key, line.slice(colon + 1).trim());
+    }
+  }
+  const name = headers.get("name");
+  const version2 = headers.get("version");
+  if (!name || !version2) return [];
+  const license2 = headers.get("license-expression") ?? headers.get("license");
+  return [{ ecosystem: "pypi", name, version: version2, foundIn, ...opt("license", license2 && license2 !== "UNKNOWN" ? license2 : void 0), ...opt("supplier", headers.get("author")), ...opt("homepage", headers.get("home-page")), ...opt("summary", headers.get("summary")) }];
+}
+function readDatabase(kind2, text, foundIn) {
+  switch (kind2) {
+    case "dpkg":
+      return dpkg(text, foundIn);
+    case "apk":
+      return apk(text, foundIn);
+    case "npm-lock":
+      return npmLock(text, foundIn);
+    case "npm-package": {
+      const found = npmPackage(parseJson(text) ?? {}, foundIn);
+      return found ? [found] : [];
+    }
+    case "python":
+      return python(text, foundIn);
+  }
+}
+var opt, str;
+var init_package_databases = __esm({
+  "coordinator/attest/package-databases.ts"() {
+    "use strict";
+    opt = (key, value) => value ? { [key]: value } : {};
+    str = (v) => typeof v === "string" && v !== "" ? v : void 0;
+  }
+});
+
+// coordinator/attest/image-scan.ts
+import { createHash as createHash11 } from "node:crypto";
+function osRelease(text) {
+  const values = /* @__PURE__ */ new Map();
+  for (const m of text.matchAll(/^([A-Z_]+)=(.*)$/gm)) values.set(m[1], m[2].trim().replace(/^(["'])(.*)\1$/, "$2"));
+  const id = values.get("ID");
+  return id ? { id, ...values.get("VERSION_ID") ? { versionId: values.get("VERSION_ID") } : {} } : void 0;
+}
+async function scanImage(layers, blobs) {
+  const packages = /* @__PURE__ */ new Map();
+  const files = /* @__PURE__ */ new Map();
+  const links = [];
+  let os5;
+  let osFrom;
+  await visitImageFiles(layers, blobs, async (file, body) => {
+    if (file.type === "link") {
+      links.push({ path: file.path, target: file.linkname });
+      return;
+    }
+    if (file.type !== "file") return;
+    const kind2 = databaseKind(file.path);
+    const isOsRelease = file.path === "etc/os-release" || file.path === "usr/lib/os-release";
+    const sha1 = createHash11("sha1");
+    const sha2562 = createHash11("sha256");
+    const chunks = [];
+    let size = 0;
+    for await (const chunk of body) {
+      sha1.update(chunk);
+      sha2562.update(chunk);
+      size += chunk.length;
+      if ((kind2 || isOsRelease) && size <= MAX_DATABASE) chunks.push(chunk);
+    }
+    files.set(file.path, { path: file.path, sha1: sha1.digest("hex"), sha256: sha2562.digest("hex") });
+    if (size > MAX_DATABASE) return;
+    const text = Buffer.concat(chunks).toString("utf8");
+    if (isOsRelease && osFrom !== "etc/os-release") [os5, osFrom] = [osRelease(text), file.path];
+    if (kind2) {
+      for (const p of readDatabase(kind2, text, file.path)) {
+        const key = `${p.ecosystem}/${p.name}@${p.version}/${p.arch ?? ""}`;
+        if (!packages.has(key)) packages.set(key, p);
+      }
+    }
+  });
+  for (const l of links) {
+    const target = files.get(l.target);
+    if (target) files.set(l.path, { ...target, path: l.path });
+  }
+  const byPath = (a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+  return {
+    packages: [...packages.values()].sort((a, b) => a.ecosystem.localeCompare(b.ecosystem) || a.name.localeCompare(b.name) || a.version.localeCompare(b.version)),
+    files: [...files.values()].sort(byPath),
+    ...os5 ? { os: os5 } : {}
+  };
+}
+var MAX_DATABASE;
+var init_image_scan = __esm({
+  "coordinator/attest/image-scan.ts"() {
+    "use strict";
+    init_image_files();
+    init_package_databases();
+    MAX_DATABASE = 64 << 20;
+  }
+});
+
+// coordinator/attest/provenance.ts
+function stepsOf(plan, target) {
+  const byKey = new Map(plan.steps.map((s) => [s.key, s]));
+  const wanted = /* @__PURE__ */ new Set();
+  const stack = [];
+  for (const stage of target.stages) {
+    if (stage.result) stack.push(stage.result);
+    for (const e of stage.entries) if (e.step) stack.push(e.step);
+  }
+  if (target.result) stack.push(target.result);
+  while (stack.length > 0) {
+    const key = stack.pop();
+    if (wanted.has(key)) continue;
+    wanted.add(key);
+    stack.push(...byKey.get(key)?.inputs ?? []);
+  }
+  return plan.steps.filter((s) => wanted.has(s.key));
+}
+function requestArgs(run) {
+  const args = {};
+  for (const [k, v] of [...run.buildArgs].sort(([a], [b]) => a.localeCompare(b))) if (!PROXY_ARGS.has(k)) args[`build-arg:${k}`] = v;
+  for (const [k, v] of [...run.labels].sort(([a], [b]) => a.localeCompare(b))) args[`label:${k}`] = v;
+  if (run.target) args.target = run.target;
+  return args;
+}
+function dependencies(steps, run) {
+  const deps = /* @__PURE__ */ new Map();
+  const locals = /* @__PURE__ */ new Set();
+  let complete = true;
+  for (const s of steps) {
+    if (s.kind !== "source") continue;
+    const src = s.source;
+    switch (src.type) {
+      case "image":
+        if (!src.digest) complete = false;
+        else deps.set(`image ${src.ref} ${s.platform}`, { uri: imagePurl(src.ref, s.platform), ...src.ref.startsWith("oci-layout://") ? { name: src.ref.slice("oci-layout://".length) } : {}, digest: digestSet(src.digest) });
+        break;
+      case "http":
+        if (!src.digest) complete = false;
+        else deps.set(`http ${src.url}`, { uri: src.url, digest: digestSet(src.digest) });
+        break;
+      case "git":
+        if (!src.commit) complete = false;
+        else deps.set(`git ${src.remote} ${src.commit}`, { uri: src.remote, digest: { [src.commit.length === 64 ? "sha256" : "sha1"]: src.commit } });
+        break;
+      case "context":
+        locals.add(src.name);
+        break;
+    }
+  }
+  for (const name of [...locals].sort()) deps.set(`local ${name}`, { name, digest: digestSet(run.contextDigest(name)) });
+  return { deps: [...deps.values()], locals: [...locals].sort(), complete };
+}
+function stepDefinition(s) {
+  switch (s.kind) {
+    case "source":
+      return s.source;
+    case "exec":
+      return s.exec;
+    case "file":
+      return s.file;
+    case "merge":
+      return void 0;
+  }
+}
+function provenancePredicate(plan, target, run) {
+  const steps = stepsOf(plan, target);
+  const { deps, locals, complete } = dependencies(steps, run);
+  const max = run.mode === "max";
+  return {
+    buildDefinition: {
+      buildType: DOCKYARD_BUILD_TYPE,
+      externalParameters: {
+        configSource: { path: run.dockerfilePath, digest: digestSet(sha256(run.dockerfileText)) },
+        request: {
+          frontend: "dockerfile.v0",
+          args: requestArgs(run),
+          locals: locals.map((name) => ({ name })),
+          ...max && run.secretIds.length ? { secrets: [...run.secretIds].sort().map((id) => ({ id })) } : {}
+        }
+      },
+      internalParameters: {
+        builderPlatform: run.builderPlatform,
+        ...max ? { buildConfig: { steps: steps.map((s) => ({ id: s.key, kind: s.kind, inputs: s.inputs, ...stepDefinition(s) !== void 0 ? { definition: stepDefinition(s) } : {} })) } } : {}
+      },
+      resolvedDependencies: deps
+    },
+    runDetails: {
+      builder: { id: run.builderId },
+      metadata: {
+        invocationId: run.invocationId,
+        startedOn: run.startedOn.toISOString(),
+        finishedOn: run.finishedOn.toISOString(),
+        dockyard_completeness: { request: true, resolvedDependencies: complete },
+        ...max ? { dockyard_source: { filename: run.dockerfilePath, language: "Dockerfile", data: run.dockerfileText } } : {}
+      }
+    }
+  };
+}
+var SLSA_PROVENANCE_V1, DOCKYARD_BUILD_TYPE;
+var init_provenance = __esm({
+  "coordinator/attest/provenance.ts"() {
+    "use strict";
+    init_digest();
+    init_build_args();
+    init_in_toto();
+    SLSA_PROVENANCE_V1 = "https://slsa.dev/provenance/v1";
+    DOCKYARD_BUILD_TYPE = "https://github.com/dockyard-build/dockyard/blob/main/docs/attestations/build-type-v1.md";
+  }
+});
+
+// coordinator/attest/spdx.ts
+function packageUrl(p, os5) {
+  const distro = os5 ? `&distro=${enc2(os5.versionId ? `${os5.id}-${os5.versionId}` : os5.id)}` : "";
+  switch (p.ecosystem) {
+    case "deb":
+      return `pkg:deb/${enc2(os5?.id ?? "debian")}/${enc2(p.name)}@${enc2(p.version)}?arch=${enc2(p.arch ?? "all")}${distro}`;
+    case "apk":
+      return `pkg:apk/${enc2(os5?.id ?? "alpine")}/${enc2(p.name)}@${enc2(p.version)}?arch=${enc2(p.arch ?? "noarch")}${distro}`;
+    case "npm": {
+      const [scope, name] = p.name.startsWith("@") ? p.name.split("/", 2) : [void 0, p.name];
+      return `pkg:npm/${scope ? `${enc2(scope)}/` : ""}${enc2(name)}@${enc2(p.version)}`;
+    }
+    case "pypi":
+      return `pkg:pypi/${enc2(p.name.toLowerCase().replace(/[-_.]+/g, "-"))}@${enc2(p.version)}`;
+  }
+}
+function license(raw) {
+  if (raw && /^\(?[A-Za-z0-9.+-]+(\s+(AND|OR|WITH)\s+\(?[A-Za-z0-9.+-]+\)?)*\)?$/.test(raw)) return { licenseDeclared: raw };
+  return { licenseDeclared: "NOASSERTION", ...raw ? { licenseComments: raw } : {} };
+}
+function supplier(raw) {
+  if (!raw) return "NOASSERTION";
+  const m = /^(.*?)\s*<([^>]*)>\s*$/.exec(raw);
+  return m ? `Person: ${m[1] || m[2]} (${m[2]})` : `Person: ${raw}`;
+}
+function spdxDocument(scan, subject) {
+  const image = {
+    SPDXID: "SPDXRef-Image",
+    name: subject.name,
+    versionInfo: subject.digest,
+    downloadLocation: "NOASSERTION",
+    filesAnalyzed: false,
+    primaryPackagePurpose: "CONTAINER",
+    summary: `image for ${subject.platform}`,
+    licenseConcluded: "NOASSERTION",
+    licenseDeclared: "NOASSERTION",
+    copyrightText: "NOASSERTION",
+    checksums: [{ algorithm: "SHA256", checksumValue: subject.digest.replace(/^sha256:/, "") }]
+  };
+  const relationships = [{ spdxElementId: "SPDXRef-DOCUMENT", relatedSpdxElement: "SPDXRef-Image", relationshipType: "DESCRIBES" }];
+  const packages = scan.packages.map((p, i) => ({
+    SPDXID: `SPDXRef-Package-${p.ecosystem}-${i + 1}`,
+    name: p.name,
+    versionInfo: p.version,
+    downloadLocation: "NOASSERTION",
+    filesAnalyzed: false,
+    supplier: supplier(p.supplier),
+    ...p.homepage ? { homepage: p.homepage } : {},
+    ...p.summary ? { summary: p.summary } : {},
+    sourceInfo: `acquired package info from the ${DATABASES[p.ecosystem]}: /${p.foundIn}`,
+    licenseConcluded: "NOASSERTION",
+    ...license(p.license),
+    copyrightText: "NOASSERTION",
+    externalRefs: [{ referenceCategory: "PACKAGE-MANAGER", referenceType: "purl", referenceLocator: packageUrl(p, scan.os) }]
+  }));
+  for (const p of packages) relationships.push({ spdxElementId: "SPDXRef-Image", relatedSpdxElement: p.SPDXID, relationshipType: "CONTAINS" });
+  const doc = {
+    spdxVersion: "SPDX-2.3",
+    dataLicense: "CC0-1.0",
+    SPDXID: "SPDXRef-DOCUMENT",
+    name: `${subject.name} (${subject.platform})`,
+    documentNamespace: `https://spdx.org/spdxdocs/dockyard/${subject.digest.replace(/^sha256:/, "")}`,
+    // SPDX wants seconds, without fractions.
+    creationInfo: { created: subject.created.replace(/\.\d+Z$/, "Z"), creators: [`Tool: ${subject.tool}`] },
+    packages: [image, ...packages],
+    relationships
+  };
+  if (packages.length === 0) {
+    doc.files = scan.files.map((f, i) => ({
+      SPDXID: `SPDXRef-File-${i + 1}`,
+      fileName: `./${f.path}`,
+      checksums: [
+        { algorithm: "SHA1", checksumValue: f.sha1 },
+        { algorithm: "SHA256", checksumValue: f.sha256 }
+      ],
+      licenseConcluded: "NOASSERTION",
+      copyrightText: "NOASSERTION"
+    }));
+    for (const f of doc.files) relationships.push({ spdxElementId: "SPDXRef-Image", relatedSpdxElement: f.SPDXID, relationshipType: "CONTAINS" });
+  }
+  return doc;
+}
+var SPDX_PREDICATE_TYPE, enc2, DATABASES;
+var init_spdx = __esm({
+  "coordinator/attest/spdx.ts"() {
+    "use strict";
+    SPDX_PREDICATE_TYPE = "https://spdx.dev/Document";
+    enc2 = (s) => encodeURIComponent(s);
+    DATABASES = { deb: "dpkg database", apk: "apk database", npm: "npm package data", pypi: "Python package metadata" };
+  }
+});
+
+// coordinator/attest/attestations.ts
+async function attestImages(images, opts, ctx) {
+  const out = [];
+  for (const [i, image] of images.entries()) {
+    const target = ctx.plan.targets[i];
+    const subjects = imageSubjects(ctx.tags, image.manifest.digest, image.platform);
+    const attestations = [];
+    if (opts.provenance) {
+      const run = { ...ctx.run, mode: opts.provenance.mode, builderId: opts.provenance.builderId ?? ctx.defaultBuilderId };
+      const s = statement2(subjects, SLSA_PROVENANCE_V1, provenancePredicate(ctx.plan, target, run));
+      attestations.push({ kind: "provenance", predicateType: SLSA_PROVENANCE_V1, statement: Buffer.from(JSON.stringify(s)) });
+    }
+    if (opts.sbom) {
+      const scan = await scanImage(image.layers, ctx.blobs);
+      const name = ctx.tags[0] ?? image.manifest.digest;
+      const doc = spdxDocument(scan, { name, digest: image.manifest.digest, platform: image.platform, created: ctx.created.toISOString(), tool: ctx.tool });
+      const s = statement2(subjects, SPDX_PREDICATE_TYPE, doc);
+      attestations.push({ kind: "sbom", predicateType: SPDX_PREDICATE_TYPE, statement: Buffer.from(JSON.stringify(s)) });
+    }
+    out.push({ image, attestations, ...ctx.signer ? { signer: ctx.signer } : {} });
+  }
+  return out;
+}
+async function attestationArtifact(a, signer) {
+  const annotations = { [PREDICATE_TYPE_ANNOTATION]: a.predicateType };
+  if (!signer) return { artifactType: IN_TOTO_MEDIA_TYPE, blobs: [{ mediaType: IN_TOTO_MEDIA_TYPE, data: a.statement, annotations }], annotations };
+  const bundle = await signedBundle(signer, IN_TOTO_PAYLOAD_TYPE, a.statement);
+  const signed = { ...annotations, [BUNDLE_CONTENT_ANNOTATION]: "dsse-envelope", [BUNDLE_PREDICATE_ANNOTATION]: a.predicateType };
+  return { artifactType: BUNDLE_MEDIA_TYPE, blobs: [{ mediaType: BUNDLE_MEDIA_TYPE, data: bundle }], annotations: signed };
+}
+async function storeArtifact(blobs, subject, artifact2) {
+  const config = await putBlob2(blobs, EMPTY_CONFIG2);
+  const layers = [];
+  for (const b of artifact2.blobs) {
+    const info2 = await putBlob2(blobs, b.data);
+    layers.push({ mediaType: b.mediaType, digest: info2.digest, size: info2.size, ...b.annotations ? { annotations: b.annotations } : {} });
+  }
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    artifactType: artifact2.artifactType,
+    config: { mediaType: MediaType.ociEmpty, digest: config.digest, size: config.size },
+    layers,
+    subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+    ...artifact2.annotations ? { annotations: artifact2.annotations } : {}
+  };
+  const info = await putBlob2(blobs, JSON.stringify(manifest));
+  return {
+    descriptor: { mediaType: MediaType.ociManifest, digest: info.digest, size: info.size, artifactType: artifact2.artifactType, ...artifact2.annotations ? { annotations: artifact2.annotations } : {} },
+    blobs: [info.digest, config.digest, ...layers.map((l) => l.digest)]
+  };
+}
+var wantsAttestations, EMPTY_CONFIG2;
+var init_attestations = __esm({
+  "coordinator/attest/attestations.ts"() {
+    "use strict";
+    init_blob_store();
+    init_manifest();
+    init_in_toto();
+    init_image_scan();
+    init_sigstore_bundle();
+    init_provenance();
+    init_spdx();
+    wantsAttestations = (o) => o !== void 0 && (o.provenance !== void 0 || o.sbom);
+    EMPTY_CONFIG2 = "{}";
+  }
+});
+
+// coordinator/attest/attach.ts
+async function attachAttestations(registries2, names, attested) {
+  const repos = /* @__PURE__ */ new Map();
+  for (const n of names) {
+    const r = parseReference(n);
+    repos.set(`${r.domain}/${r.path}`, { domain: r.domain, path: r.path });
+  }
+  let attached = 0;
+  for (const { domain, path } of repos.values()) {
+    const client = registries2.client(domain);
+    for (const { image, attestations, signer } of attested) {
+      for (const a of attestations) {
+        await attachReferrer(client, path, image.manifest, await attestationArtifact(a, signer));
+        attached++;
+      }
+    }
+  }
+  return attached;
+}
+var init_attach = __esm({
+  "coordinator/attest/attach.ts"() {
+    "use strict";
+    init_reference();
+    init_referrers();
+    init_attestations();
+  }
+});
+
+// coordinator/export/exporters.ts
+import { createWriteStream as createWriteStream4 } from "node:fs";
+import { mkdir as mkdir11, rename as rename9, writeFile as writeFile8 } from "node:fs/promises";
+import { join as join33 } from "node:path";
+import { pipeline as pipeline5 } from "node:stream/promises";
+async function layoutReferrers(x) {
+  const referrers = [];
+  const blobs = [];
+  for (const { image, attestations, signer } of x.attestations ?? []) {
+    for (const a of attestations) {
+      const stored = await storeArtifact(x.blobs, image.manifest, await attestationArtifact(a, signer));
+      referrers.push(stored.descriptor);
+      blobs.push(...stored.blobs);
+    }
+  }
+  return { referrers, blobs };
+}
+function familiar(tag) {
+  const ref = parseReference(tag);
+  const repo = ref.domain === "docker.io" ? ref.path.replace(/^library\//, "") : `${ref.domain}/${ref.path}`;
+  return `${repo}:${ref.tag ?? "latest"}`;
+}
+async function withRootfs(x, what, fn) {
+  if (x.images.length !== 1) throw new ExportError(`--output type=${what} takes one platform; this build has ${x.images.length} (build them one at a time, or use type=oci)`);
+  const mounted = await x.rootfs(x.images[0].layers);
+  try {
+    return await fn(mounted.path);
+  } finally {
+    await mounted.release();
+  }
+}
+async function exportOutputs(outputs, x) {
+  for (const out of outputs) {
+    const id = x.progress.start(`exporting to ${out.type === "image" ? "image" : `${out.type} ${out.dest}`}`);
+    try {
+      switch (out.type) {
+        case "oci": {
+          const extra = await layoutReferrers(x);
+          const content = { top: x.top, tags: x.tags, blobs: [.../* @__PURE__ */ new Set([...blobsOf(x.images, x.images.length > 1 ? x.top : void 0), ...extra.blobs])], referrers: extra.referrers };
+          if (out.tar) {
+            await ensureParent(out.dest);
+            await writeLayoutTar(out.dest, content, x.blobs);
+          } else await writeLayoutDir(out.dest, content, x.blobs);
+          break;
+        }
+        case "docker": {
+          if (x.images.length !== 1) throw new ExportError("docker load cannot take a multi-platform image (an index): use --output type=oci, or build one --platform");
+          const img = x.images[0];
+          const dockerManifest = [{ Config: `blobs/sha256/${img.config.digest.slice(7)}`, RepoTags: x.tags.map(familiar), Layers: img.layers.map((l) => `blobs/sha256/${l.digest.slice(7)}`) }];
+          const extra = await layoutReferrers(x);
+          await ensureParent(out.dest);
+          await writeLayoutTar(out.dest, { top: x.top, tags: x.tags, blobs: [.../* @__PURE__ */ new Set([...blobsOf(x.images), ...extra.blobs])], dockerManifest, referrers: extra.referrers }, x.blobs);
+          break;
+        }
+        case "local":
+          await withRootfs(x, "local", async (dir) => {
+            await mkdir11(out.dest, { recursive: true });
+            await runCommand("cp", ["-a", `${dir}/.`, out.dest]);
+            for (const a of x.attestations?.[0]?.attestations ?? []) await writeFile8(join33(out.dest, ATTESTATION_FILES[a.kind]), a.statement);
+          });
+          break;
+        case "tar":
+          if (x.attestations?.some((a) => a.attestations.length > 0)) throw new ExportError("--output type=tar cannot carry --provenance/--sbom attestations: use type=local (they are written beside the files) or type=oci");
+          await withRootfs(x, "tar", async (dir) => {
+            await ensureParent(out.dest);
+            const sink = out.dest === "-" ? process.stdout : createWriteStream4(out.dest + ".tmp");
+            await pipeline5(tarDiff(dir), sink);
+            if (out.dest !== "-") await rename9(out.dest + ".tmp", out.dest);
+          });
+          break;
+        case "image": {
+          if (!out.push) throw new ExportError("there is no image store without a daemon: add push=true, or use --output type=oci or type=docker");
+          const names = out.names.length > 0 ? out.names : x.tags;
+          const c = await pushImage(x.registries, x.images, x.top, names, x.blobs, out.pushByDigest);
+          x.progress.note(id, `pushed ${c.repos.join(", ")}: ${c.uploaded} blobs uploaded, ${c.mounted} mounted, ${c.skipped} already there`);
+          if (x.attestations) x.progress.note(id, `attached ${await attachAttestations(x.registries, names, x.attestations)} attestations as referrers`);
+          break;
+        }
+      }
+      x.progress.done(id);
+    } catch (err) {
+      x.progress.error(id, err.message);
+      throw err;
+    }
+  }
+}
+var ExportError, ATTESTATION_FILES;
+var init_exporters = __esm({
+  "coordinator/export/exporters.ts"() {
+    "use strict";
+    init_reference();
+    init_layer_writer();
+    init_command();
+    init_push();
+    init_image_assembler();
+    init_oci_layout_writer();
+    init_expected_error();
+    init_attach();
+    init_attestations();
+    ExportError = class extends ExpectedError {
+    };
+    ATTESTATION_FILES = { provenance: "provenance.json", sbom: "sbom.spdx.json" };
+  }
+});
+
+// coordinator/export/rootfs-source.ts
+import { mkdtemp as mkdtemp5, rm as rm13 } from "node:fs/promises";
+import { join as join34 } from "node:path";
+function blobRootfs(blobs, scratchDir) {
+  return async (layers) => {
+    const dir = await mkdtemp5(join34(scratchDir, "rootfs-"));
+    try {
+      const snapshots = new SnapshotStore(dir, blobs);
+      const mounted = await snapshots.mount(layers, false);
+      return {
+        path: mounted.path,
+        release: async () => {
+          await mounted.release();
+          await rm13(dir, { recursive: true, force: true });
+        }
+      };
+    } catch (err) {
+      await rm13(dir, { recursive: true, force: true });
+      throw err;
+    }
+  };
+}
+var init_rootfs_source = __esm({
+  "coordinator/export/rootfs-source.ts"() {
+    "use strict";
+    init_snapshot_store();
+  }
+});
+
+// coordinator/plan/image-chain.ts
+function imageChainSteps(steps, result) {
+  const out = [];
+  const seen = /* @__PURE__ */ new Set();
+  const pending = result === null ? [] : [result];
+  while (pending.length > 0) {
+    const key = pending.pop();
+    const step = steps.get(key);
+    if (!step || seen.has(key) || step.kind === "source") continue;
+    seen.add(key);
+    out.push(key);
+    const below = step.kind === "exec" ? step.exec.rootfs : step.kind === "file" ? step.file.dest : void 0;
+    if (step.kind === "merge") pending.push(...step.inputs);
+    else if (below !== null && below !== void 0) pending.push(step.inputs[below]);
+  }
+  return out;
+}
+var init_image_chain = __esm({
+  "coordinator/plan/image-chain.ts"() {
+    "use strict";
+  }
+});
+
+// coordinator/solver/image-provider.ts
+var ImagePullError, ImageSources, LayoutImageProvider;
+var init_image_provider = __esm({
+  "coordinator/solver/image-provider.ts"() {
+    "use strict";
+    init_blob_store();
+    init_layout();
+    init_expected_error();
+    ImagePullError = class extends ExpectedError {
+    };
+    ImageSources = class {
+      constructor(layouts, registries2) {
+        this.layouts = layouts;
+        this.registries = registries2;
+      }
+      layouts;
+      registries;
+      pull(ref, digest) {
+        return (ref.startsWith("oci-layout://") ? this.layouts : this.registries).pull(ref, digest);
+      }
+    };
+    LayoutImageProvider = class {
+      constructor(blobs, named) {
+        this.blobs = blobs;
+        this.named = named;
+      }
+      blobs;
+      named;
+      async pull(ref, digest) {
+        const name = ref.startsWith("oci-layout://") ? ref.slice("oci-layout://".length) : void 0;
+        const ctx = name === void 0 ? void 0 : this.named.get(name);
+        if (!ctx || ctx.type !== "oci-layout" || !digest) {
+          throw new ImagePullError(`cannot get ${ref}: pulling from registries is not available yet; pass the base as --build-context NAME=oci-layout://DIR`);
+        }
+        const layout = new OciLayout(ctx.dir);
+        const manifest = layout.readJson(digest);
+        const config = layout.readJson(manifest.config.digest);
+        const diffIDs = config.rootfs.diff_ids;
+        if (diffIDs.length !== manifest.layers.length) throw new ImagePullError(`${ref}: config lists ${diffIDs.length} diff_ids for ${manifest.layers.length} layers`);
+        const out = [];
+        for (const [i, layer] of manifest.layers.entries()) {
+          if (!await this.blobs.hold(layer.digest)) {
+            await putFile(this.blobs, layout.blobPath(layer.digest), layer.digest).catch((err) => {
+              throw new ImagePullError(`${ref}: layer ${layer.digest}: ${err.message}`);
+            });
+          }
+          out.push({ digest: layer.digest, diffID: diffIDs[i], size: layer.size, mediaType: layer.mediaType });
+        }
+        return out;
+      }
+    };
+  }
+});
+
+// coordinator/solver/layer-compressor.ts
+var gzipRecordKey, LayerCompressor;
+var init_layer_compressor = __esm({
+  "coordinator/solver/layer-compressor.ts"() {
+    "use strict";
+    init_digest();
+    init_layer_writer();
+    gzipRecordKey = (diffID) => sha256(`dockyard gzip layer\0${diffID}`);
+    LayerCompressor = class {
+      constructor(blobs, index, lease, hints) {
+        this.blobs = blobs;
+        this.index = index;
+        this.lease = lease;
+        this.hints = hints;
+      }
+      blobs;
+      index;
+      lease;
+      hints;
+      running = /* @__PURE__ */ new Map();
+      /** Starts compressing `layer` if an image will need it, so that the export finds it done. */
+      prefetch(layer) {
+        if (layer.gzipOnExport) this.gzipped(layer).catch(() => void 0);
+      }
+      /** `layers` with every lazily stored one replaced by its gzip form; all compress at once. */
+      forImage(layers) {
+        return Promise.all(layers.map((l) => l.gzipOnExport ? this.gzipped(l) : l));
+      }
+      gzipped(layer) {
+        let job = this.running.get(layer.diffID);
+        if (!job) {
+          job = this.lookupOrCompress(layer);
+          this.running.set(layer.diffID, job);
+        }
+        return job;
+      }
+      async lookupOrCompress(layer) {
+        const key = gzipRecordKey(layer.diffID);
+        await this.lease.add([{ kind: "record", key }]);
+        const known = (await this.index.get(key))?.layers[0];
+        if (known && known.diffID === layer.diffID && await this.blobs.hold(known.digest)) {
+          await this.index.touch(key);
+          return known;
+        }
+        const gz = await gzipLayer(layer, this.blobs, this.hints);
+        await this.index.put({ key, layers: [gz], created: (/* @__PURE__ */ new Date()).toISOString() });
+        return gz;
+      }
+    };
+  }
+});
+
+// coordinator/solver/miss-explainer.ts
+var MissExplainer;
+var init_miss_explainer = __esm({
+  "coordinator/solver/miss-explainer.ts"() {
+    "use strict";
+    init_digest();
+    MissExplainer = class {
+      constructor(store, plan, describe2, contextFiles) {
+        this.store = store;
+        this.describe = describe2;
+        this.contextFiles = contextFiles;
+        this.steps = new Map(plan.steps.map((s) => [s.key, s]));
+        for (const t of plan.targets) {
+          for (const st of t.stages) {
+            st.entries.filter((e) => e.step).forEach((e, i) => {
+              if (this.identity.has(e.step)) return;
+              const id = sha256([plan.dockerfile, t.platform, st.name ?? st.index, i].join("\0")).slice(7);
+              this.identity.set(e.step, { id, instruction: e.instruction });
+            });
+          }
+        }
+      }
+      store;
+      describe;
+      contextFiles;
+      identity = /* @__PURE__ */ new Map();
+      steps;
+      async read(name) {
+        const text = await this.store.get(name);
+        try {
+          return text === void 0 ? void 0 : JSON.parse(text);
+        } catch {
+          return void 0;
+        }
+      }
+      envHashes(step) {
+        if (step.kind !== "exec") return void 0;
+        const out = {};
+        for (const kv of step.exec.env) {
+          const eq = kv.indexOf("=");
+          out[kv.slice(0, eq)] = sha256(kv.slice(eq + 1)).slice(7, 23);
+        }
+        return out;
+      }
+      /** Remembers a step that was built or found, and a context's files by the context step's key. */
+      async record(step) {
+        if (step.kind === "source" && step.source.type === "context") {
+          const name = `context-${step.key.slice(7)}.json`;
+          if (await this.store.get(name) === void 0) await this.store.put(name, JSON.stringify(this.contextFiles(step)));
+          return;
+        }
+        const who = this.identity.get(step.key);
+        if (!who) return;
+        const env = this.envHashes(step);
+        const rec = { key: step.key, instruction: who.instruction, inputs: step.inputs, ...env ? { env } : {} };
+        const text = JSON.stringify(rec);
+        if (await this.store.get(`step-${who.id}.json`) !== text) await this.store.put(`step-${who.id}.json`, text);
+      }
+      /** Why `step` was not in the cache, in one line. */
+      async explain(step, noCache) {
+        if (noCache) return "cache disabled for this step (--no-cache)";
+        const who = this.identity.get(step.key);
+        const prev = who ? await this.read(`step-${who.id}.json`) : void 0;
+        if (!who || !prev) return "not built before: nothing cached for this step yet";
+        if (prev.key === step.key) return "its cached result was removed (pruned), so it runs again";
+        if (prev.instruction !== who.instruction) return `the instruction changed (it was: ${prev.instruction.split("\n")[0]})`;
+        const reasons = [];
+        for (const [i, key] of step.inputs.entries()) {
+          const old = prev.inputs[i];
+          if (old === key) continue;
+          const input = this.steps.get(key);
+          if (input?.kind === "source" && input.source.type === "context") reasons.push(await this.contextChange(old, input));
+          else if (input?.kind === "source" && input.source.type === "image") reasons.push(`base image ${input.source.ref} changed`);
+          else reasons.push(`parent step changed: ${this.describe(key)}`);
+        }
+        const env = this.envHashes(step);
+        if (env && prev.env) {
+          const names = /* @__PURE__ */ new Set([...Object.keys(env), ...Object.keys(prev.env)]);
+          const changed = [...names].filter((n) => env[n] !== prev.env[n]).sort();
+          if (changed.length) reasons.push(`build arg/ENV ${changed.join(", ")} changed`);
+        }
+        return reasons.length ? reasons.join("; ") : "its definition changed";
+      }
+      async contextChange(oldKey, input) {
+        const before = oldKey ? await this.read(`context-${oldKey.slice(7)}.json`) : void 0;
+        const now = this.contextFiles(input);
+        if (!before) return "the files it copies from the context changed";
+        const changed = [];
+        for (const [path, sum] of Object.entries(now)) if (before[path] !== sum) changed.push(before[path] === void 0 ? `${path} (added)` : path);
+        for (const path of Object.keys(before)) if (!(path in now)) changed.push(`${path} (removed)`);
+        changed.sort();
+        if (changed.length === 0) return "the files it copies from the context changed";
+        const shown = changed.slice(0, 3).join(", ");
+        return `context file${changed.length > 1 ? "s" : ""} changed: ${shown}${changed.length > 3 ? ` and ${changed.length - 3} more` : ""}`;
+      }
+    };
+  }
+});
+
+// coordinator/remote-cache/cache-format.ts
+function recordsDocument(records) {
+  return { records: [...records].map(portable).sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0) };
+}
+function isLayer(l) {
+  const x = l;
+  return typeof x === "object" && x !== null && isDigest(x.digest) && isDigest(x.diffID) && Number.isSafeInteger(x.size) && x.size >= 0 && typeof x.mediaType === "string";
+}
+function readRecords(value) {
+  const list2 = value?.records;
+  if (!Array.isArray(list2)) return "no records list";
+  for (const r of list2) {
+    const rec = r;
+    if (typeof rec !== "object" || rec === null || !isDigest(rec.key) || !Array.isArray(rec.layers) || !rec.layers.every(isLayer)) return "a record is malformed";
+  }
+  return list2.map(portable);
+}
+function layersOf(records) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const r of records) for (const l of r.layers) if (!seen.has(l.digest)) seen.set(l.digest, { mediaType: l.mediaType, digest: l.digest, size: l.size });
+  return [...seen.values()];
+}
+function cacheManifest(recordsBlob, records) {
+  return { schemaVersion: 2, mediaType: MediaType.ociManifest, artifactType: CacheMediaType.artifact, config: recordsBlob, layers: layersOf(records) };
+}
+function mergeEntries(existing, ours, platforms) {
+  const mine = new Set(platforms);
+  const kept = existing.filter((d) => {
+    if (!isCacheEntry(d) || d.digest === ours.digest) return false;
+    const theirs = (d.annotations?.[PLATFORMS_ANNOTATION] ?? "").split(",").filter(Boolean);
+    return !theirs.every((p) => mine.has(p));
+  });
+  return [...kept, ours];
+}
+function cacheEntry(manifest, platforms) {
+  return { ...manifest, artifactType: CacheMediaType.artifact, annotations: { [PLATFORMS_ANNOTATION]: [...new Set(platforms)].sort().join(",") } };
+}
+var CacheMediaType, PLATFORMS_ANNOTATION, INLINE_CONFIG_KEY, portable, isCacheEntry;
+var init_cache_format = __esm({
+  "coordinator/remote-cache/cache-format.ts"() {
+    "use strict";
+    init_digest();
+    init_manifest();
+    CacheMediaType = {
+      artifact: "application/vnd.dockyard.cache.v0",
+      records: "application/vnd.dockyard.cache.records.v0+json"
+    };
+    PLATFORMS_ANNOTATION = "dev.dockyard.cache.platforms";
+    INLINE_CONFIG_KEY = "dev.dockyard.cache.v0";
+    portable = (r) => ({ key: r.key, layers: r.layers.map((l) => ({ digest: l.digest, diffID: l.diffID, size: l.size, mediaType: l.mediaType })), ...r.emptyLayer ? { emptyLayer: true } : {} });
+    isCacheEntry = (d) => d.artifactType === CacheMediaType.artifact || d.annotations?.[PLATFORMS_ANNOTATION] !== void 0;
+  }
+});
+
+// coordinator/remote-cache/cache-import.ts
+import { createReadStream as createReadStream5, readFileSync as readFileSync21 } from "node:fs";
+import { join as join35 } from "node:path";
+async function recordsOf(manifest, readJson) {
+  const config = await readJson(manifest.config.digest);
+  const doc = manifest.config.mediaType === CacheMediaType.records ? config : config?.[INLINE_CONFIG_KEY];
+  if (doc === void 0) return [];
+  const records = readRecords(doc);
+  if (typeof records === "string") throw new CacheImportError(`its records are invalid: ${records}`);
+  return records;
+}
+async function registrySource(ref, registries2) {
+  const r = parseReference(ref);
+  const client = registries2.client(r.domain);
+  const repo = r.path;
+  const name = `${r.domain}/${repo}${r.digest ? `@${r.digest}` : `:${r.tag ?? "latest"}`}`;
+  const readJson = (d) => fetchJsonBlob(client, repo, d);
+  const top = await fetchManifest(client, repo, r.digest ?? r.tag ?? "latest");
+  const manifests = [];
+  if (isIndex(top.mediaType)) {
+    for (const d of JSON.parse(top.bytes.toString()).manifests) {
+      const m = await fetchManifest(client, repo, d.digest);
+      if (!isIndex(m.mediaType)) manifests.push(JSON.parse(m.bytes.toString()));
+    }
+  } else manifests.push(JSON.parse(top.bytes.toString()));
+  const records = [];
+  for (const m of manifests) records.push(...await recordsOf(m, readJson));
+  for (const rec of records) for (const l of rec.layers) registries2.noteBlob(r.domain, l.digest, repo);
+  const source = {
+    name,
+    registry: { domain: r.domain, repo },
+    fetch: (layer, blobs) => pullBlob(client, repo, layer, blobs),
+    stream: (digest) => lazyVerified(digest, async () => {
+      const body = await client.blobBody(`/v2/${repo}/blobs/${digest}`, { repo, actions: ["pull"] });
+      if (!body) throw new RegistryError(`${name}: ${digest}: the registry sent no body`);
+      return body;
+    })
+  };
+  return { source, records };
+}
+function localSource(dir) {
+  const layout = new OciLayout(dir);
+  const readJson = async (d) => {
+    const bytes = readFileSync21(layout.blobPath(d));
+    if (sha256(bytes) !== d) throw new CacheImportError(`blob ${d} does not match its digest`);
+    return JSON.parse(bytes.toString());
+  };
+  const load2 = async () => {
+    if (!OciLayout.isLayout(dir)) throw new CacheImportError("not an OCI layout (no oci-layout and index.json)");
+    const records = [];
+    for (const d of layout.index().manifests.filter(isCacheEntry)) records.push(...await recordsOf(await readJson(d.digest), readJson));
+    return records;
+  };
+  const source = {
+    name: `local cache ${dir}`,
+    fetch: async (layer, blobs) => {
+      if (!await blobs.hold(layer.digest)) await putFile(blobs, join35(dir, "blobs", "sha256", layer.digest.slice(7)), layer.digest);
+    },
+    stream: (digest) => lazyVerified(digest, async () => createReadStream5(layout.blobPath(digest)))
+  };
+  return { source, records: load2() };
+}
+async function importCaches(imports, registries2, warn) {
+  const cache = new ImportedCache();
+  for (const imp of imports) {
+    const what = imp.type === "registry" ? imp.ref : imp.src;
+    try {
+      if (imp.type === "registry") {
+        const { source, records } = await registrySource(imp.ref, registries2);
+        cache.add(source, records);
+      } else {
+        const { source, records } = localSource(imp.src);
+        cache.add(source, await records);
+      }
+    } catch (err) {
+      const e = err;
+      const why = e instanceof RegistryError && e.status === 404 ? "not found" : e.message;
+      warn(`cache import from ${imp.type} ${what} skipped: ${why}`);
+    }
+  }
+  return cache;
+}
+var CacheImportError, ImportedCache, isIndex;
+var init_cache_import = __esm({
+  "coordinator/remote-cache/cache-import.ts"() {
+    "use strict";
+    init_blob_store();
+    init_digest();
+    init_expected_error();
+    init_layout();
+    init_manifest();
+    init_reference();
+    init_errors3();
+    init_content();
+    init_manifests();
+    init_cache_format();
+    CacheImportError = class extends ExpectedError {
+    };
+    ImportedCache = class {
+      records = /* @__PURE__ */ new Map();
+      holders = /* @__PURE__ */ new Map();
+      fetches = /* @__PURE__ */ new Map();
+      add(source, records) {
+        for (const record of records) {
+          if (!this.records.has(record.key)) this.records.set(record.key, { record, source });
+          for (const l of record.layers) if (!this.holders.has(l.digest)) this.holders.set(l.digest, source);
+        }
+      }
+      get size() {
+        return this.records.size;
+      }
+      get(key) {
+        const found = this.records.get(key);
+        return found && { ...found.record, created: (/* @__PURE__ */ new Date()).toISOString() };
+      }
+      /** The source that holds `digest`, if any record named it. */
+      sourceOf(digest) {
+        return this.holders.get(digest);
+      }
+      /** Fetches a layer once per build, however many steps ask; a failure (missing, corrupt) is kept. */
+      fetch(layer, blobs) {
+        let p = this.fetches.get(layer.digest);
+        if (!p) {
+          const source = this.holders.get(layer.digest);
+          p = source ? source.fetch(layer, blobs).catch((err) => {
+            throw new CacheImportError(`${source.name}: layer ${layer.digest}: ${err.message}`);
+          }) : Promise.reject(new CacheImportError(`no imported cache holds layer ${layer.digest}`));
+          p.catch(() => void 0);
+          this.fetches.set(layer.digest, p);
+        }
+        return p;
+      }
+    };
+    isIndex = (mediaType) => mediaType === MediaType.ociIndex || mediaType === MediaType.dockerManifestList;
+  }
+});
+
+// coordinator/remote-cache/cache-export.ts
+import { existsSync as existsSync14, readFileSync as readFileSync22 } from "node:fs";
+import { mkdir as mkdir12, rename as rename10, writeFile as writeFile9 } from "node:fs/promises";
+import { join as join36 } from "node:path";
+import { Readable as Readable4 } from "node:stream";
+import { setTimeout as sleep4 } from "node:timers/promises";
+function selectRecords(records, images, mode2) {
+  if (mode2 === "max") return records;
+  const sets = images.map((img) => new Set(img.layers.map((l) => l.digest)));
+  return records.filter((r) => sets.some((s) => r.layers.every((l) => s.has(l.digest))));
+}
+function artifact(records, blobs) {
+  const doc = recordsDocument(records);
+  const recordsBytes = Buffer.from(JSON.stringify(doc));
+  const recordsBlob = { mediaType: CacheMediaType.records, digest: blobs.addBytes(recordsBytes), size: recordsBytes.length };
+  const manifest = cacheManifest(recordsBlob, doc.records);
+  const manifestBytes = Buffer.from(JSON.stringify(manifest));
+  return { records: doc.records, recordsBlob, recordsBytes, manifest: { mediaType: MediaType.ociManifest, digest: sha256(manifestBytes), size: manifestBytes.length }, manifestBytes, layers: manifest.layers.map((l) => l.digest) };
+}
+async function currentEntries(registries2, domain, repo, tag) {
+  try {
+    const m = await fetchManifest(registries2.client(domain), repo, tag);
+    return m.mediaType === MediaType.ociIndex ? JSON.parse(m.bytes.toString()).manifests : [];
+  } catch (err) {
+    if (err instanceof RegistryError && err.status === 404) return [];
+    throw err;
+  }
+}
+async function exportToRegistry(ref, a, platforms, blobs, registries2) {
+  const r = parseReference(ref);
+  const tag = r.tag ?? "latest";
+  const client = registries2.client(r.domain);
+  const counts = { uploaded: 0, mounted: 0, skipped: 0 };
+  await pushBlobs(registries2, r.domain, r.path, [...a.layers, a.recordsBlob.digest], blobs, counts);
+  await putManifest(client, r.path, a.manifest.digest, a.manifest.mediaType, a.manifestBytes);
+  const entry = cacheEntry(a.manifest, platforms);
+  for (let round = 0; round < 8; round++) {
+    const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: mergeEntries(await currentEntries(registries2, r.domain, r.path, tag), entry, platforms) };
+    await putManifest(client, r.path, tag, MediaType.ociIndex, Buffer.from(JSON.stringify(index)));
+    await sleep4(150 + Math.floor(Math.random() * 250));
+    if ((await currentEntries(registries2, r.domain, r.path, tag)).some((d) => d.digest === a.manifest.digest)) return counts;
+  }
+  throw new CacheExportError(`${r.domain}/${r.path}:${tag}: other exports kept replacing the cache index; export again`);
+}
+async function exportToLocal(dir, a, platforms, blobs) {
+  const blobDir = join36(dir, "blobs", "sha256");
+  await mkdir12(blobDir, { recursive: true });
+  for (const d of a.layers) {
+    const dest = join36(blobDir, d.slice(7));
+    if (!existsSync14(dest)) await blobs.exportTo(d, dest);
+  }
+  await writeFile9(join36(blobDir, a.recordsBlob.digest.slice(7)), a.recordsBytes);
+  await writeFile9(join36(blobDir, a.manifest.digest.slice(7)), a.manifestBytes);
+  let existing = [];
+  try {
+    existing = JSON.parse(readFileSync22(join36(dir, "index.json"), "utf8")).manifests ?? [];
+  } catch {
+  }
+  const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: mergeEntries(existing, cacheEntry(a.manifest, platforms), platforms) };
+  await writeFile9(join36(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  const tmp = join36(dir, `index.json.tmp-${process.pid}`);
+  await writeFile9(tmp, JSON.stringify(index));
+  await rename10(tmp, join36(dir, "index.json"));
+}
+async function exportCache(to, x) {
+  const records = selectRecords(x.records, x.images, to.mode);
+  const sizes = /* @__PURE__ */ new Map();
+  for (const r of records) for (const l of r.layers) sizes.set(l.digest, l.size);
+  const blobs = new ExportBlobs(x.blobs, x.imported, sizes);
+  const a = artifact(records, blobs);
+  await blobs.settle(a.layers);
+  const summary2 = `${a.records.length} records, ${a.layers.length} layers`;
+  if (to.type === "registry") {
+    const c = await exportToRegistry(to.ref, a, x.platforms, blobs, x.registries);
+    return `${summary2}: ${c.uploaded} blobs uploaded, ${c.mounted} mounted, ${c.skipped} already there`;
+  }
+  await exportToLocal(to.dest, a, x.platforms, blobs);
+  return summary2;
+}
+var CacheExportError, ExportBlobs;
+var init_cache_export = __esm({
+  "coordinator/remote-cache/cache-export.ts"() {
+    "use strict";
+    init_blob_store();
+    init_digest();
+    init_expected_error();
+    init_manifest();
+    init_reference();
+    init_errors3();
+    init_content();
+    init_push();
+    init_cache_format();
+    CacheExportError = class extends ExpectedError {
+    };
+    ExportBlobs = class {
+      constructor(blobs, imported, sizes) {
+        this.blobs = blobs;
+        this.imported = imported;
+        this.sizes = sizes;
+      }
+      blobs;
+      imported;
+      sizes;
+      /** Small blobs made for the export (records), served from memory. */
+      extra = /* @__PURE__ */ new Map();
+      local = /* @__PURE__ */ new Set();
+      addBytes(bytes) {
+        const digest = sha256(bytes);
+        this.extra.set(digest, bytes);
+        return digest;
+      }
+      /** Notes which of `digests` the local store has: those are read from it, the others from their import. */
+      async settle(digests) {
+        for (const d of digests) if (await this.blobs.stat(d) !== void 0) this.local.add(d);
+      }
+      async stat(digest) {
+        const extra = this.extra.get(digest);
+        if (extra) return extra.length;
+        if (this.local.has(digest)) return this.blobs.stat(digest);
+        return this.imported.sourceOf(digest) ? this.sizes.get(digest) : this.blobs.stat(digest);
+      }
+      stream(digest) {
+        const extra = this.extra.get(digest);
+        if (extra) return Readable4.from([extra]);
+        const source = this.local.has(digest) ? void 0 : this.imported.sourceOf(digest);
+        return source ? source.stream(digest) : this.blobs.stream(digest);
+      }
+      /** Writes the blob to `dest` (a new file): linked from the store when local, else copied from its import. */
+      async exportTo(digest, dest) {
+        if (this.local.has(digest)) return this.blobs.exportTo(digest, dest);
+        return copyBlobTo(this, digest, dest);
+      }
+    };
+  }
+});
+
+// coordinator/remote-cache/build-caches.ts
+async function importWithProgress(from, registries2, progress, warnings) {
+  const id = progress.start(`importing cache manifest from ${from.map((c) => c.type === "registry" ? c.ref : c.src).join(", ")}`);
+  const imported = await importCaches(from, registries2, (message) => {
+    warnings.push(message);
+    progress.note(id, `WARNING: ${message}`);
+  });
+  progress.note(id, `${imported.size} records`);
+  progress.done(id);
+  return imported;
+}
+async function exportCaches(to, x) {
+  for (const c of to) {
+    if (c.type === "inline") continue;
+    const where = `${c.type} ${c.type === "registry" ? c.ref : c.dest}`;
+    const id = x.progress.start(`exporting cache to ${where}`);
+    try {
+      x.progress.note(id, await exportCache(c, { records: await x.records(), images: x.images, platforms: x.platforms, blobs: x.blobs, imported: x.imported, registries: x.registries }));
+      x.progress.done(id);
+    } catch (err) {
+      const message = `--cache-to type=${where}: ${err.message}`;
+      x.progress.error(id, message);
+      if (!c.ignoreError) throw new CacheExportError(message);
+      x.warnings.push(`${message} (ignored: ignore-error=true)`);
+    }
+  }
+}
+var init_build_caches = __esm({
+  "coordinator/remote-cache/build-caches.ts"() {
+    "use strict";
+    init_cache_export();
+    init_cache_import();
+  }
+});
+
+// coordinator/solver/build.ts
+import { randomUUID as randomUUID2 } from "node:crypto";
+import { createWriteStream as createWriteStream5 } from "node:fs";
+import { chmod as chmod8, mkdir as mkdir13, mkdtemp as mkdtemp6, rm as rm14, writeFile as writeFile10 } from "node:fs/promises";
+import { join as join37 } from "node:path";
+import { pipeline as pipeline6 } from "node:stream/promises";
+async function runBuild(req, engine) {
+  const lease = await engine.stores.leases.create();
+  try {
+    return await buildLeased(req, engine, lease);
+  } finally {
+    await lease.release();
+  }
+}
+async function buildLeased(req, engine, lease) {
+  const startedOn = /* @__PURE__ */ new Date();
+  const blobs = engine.stores.blobs.withLease(lease);
+  const scratch = engine.scratchDir;
+  await mkdir13(scratch, { recursive: true });
+  const fetcher = new UrlFetcher(blobs);
+  const gitSources = new GitSources(scratch);
+  const { insecure, mirrors } = registrySettings();
+  const registries2 = new Registries({ insecure });
+  const registryImages = new RegistryImages(registries2, blobs, mirrors);
+  trace("plan start");
+  const plan = await planBuild({ resolver: registryImages, ...req.plan, fetchUrl: (url, checksum) => fetcher.fetch(url, checksum), resolveGit: (ref) => gitSources.resolve(ref) });
+  trace("plan done");
+  const index = engine.stores.index;
+  const warnings = [];
+  const imported = req.cacheFrom?.length ? await importWithProgress(req.cacheFrom, registries2, req.progress, warnings) : new ImportedCache();
+  const session = await engine.openWorker(lease, blobs);
+  const abort = () => session.abort?.();
+  req.signal?.addEventListener("abort", abort, { once: true });
+  const skipped = /* @__PURE__ */ new Set();
+  if (req.noCacheFilter.length > 0) {
+    const names = new Set(req.noCacheFilter.map((n) => n.toLowerCase()));
+    for (const t of plan.targets) for (const s of t.stages) if (names.has(s.name ?? String(s.index))) {
+      for (const e of s.entries) if (e.step) skipped.add(e.step);
+    }
+  }
+  const tempDirs = [];
+  const contextOf = req.plan.context;
+  const stepsByKey = new Map(plan.steps.map((s) => [s.key, s]));
+  const explainer = new MissExplainer(
+    engine.stores.explanations,
+    plan,
+    (key) => {
+      const step = stepsByKey.get(key);
+      return step ? solver.describe(step).name : key;
+    },
+    (step) => step.kind === "source" && step.source.type === "context" ? contextFileMap(contextOf(step.source.name), step.source.include, step.source.exclude) : {}
+  );
+  const exported = new Set(plan.targets.flatMap((t) => imageChainSteps(stepsByKey, t.result)));
+  const solver = new Solver({
+    plan,
+    exported,
+    worker: session.worker,
+    blobs,
+    index,
+    lease,
+    images: new ImageSources(new LayoutImageProvider(blobs, req.plan.namedContexts ?? /* @__PURE__ */ new Map()), registryImages),
+    downloaded: async (url, digest) => {
+      if (!digest) throw new Error(`ADD ${url} was not downloaded`);
+      const dir = await mkdtemp6(join37(scratch, "url-"));
+      tempDirs.push(dir);
+      const name = urlFileName(url);
+      await pipeline6(blobs.stream(digest), createWriteStream5(join37(dir, name), { mode: 384 }));
+      await chmod8(join37(dir, name), 384);
+      return { dir, name };
+    },
+    gitCheckout: (source) => gitSources.checkout(source),
+    localContext: (name) => {
+      const ctx = contextOf(name);
+      return { dir: ctx.root, allowed: new Set(ctx.entries().keys()) };
+    },
+    explainer,
+    imported,
+    warn: (message) => warnings.push(message),
+    progress: req.progress,
+    secrets: req.secrets,
+    ...plan.sourceDateEpoch !== void 0 ? { epoch: plan.sourceDateEpoch } : {},
+    skipCache: (key) => req.noCache || skipped.has(key),
+    ...req.maxParallelism !== void 0 ? { maxParallelism: req.maxParallelism } : {},
+    ...req.signal ? { signal: req.signal } : {}
+  });
+  const compressor = new LayerCompressor(blobs, index, lease, engine.gzipMembers);
+  for (const key of exported) {
+    solver.solve(key).then(
+      async (s) => {
+        const own = s.input.type === "rootfs" && !s.emptyLayer ? s.input.layers.at(-1) : void 0;
+        if (own) compressor.prefetch((await settleLayers([own]))[0]);
+      },
+      () => void 0
+      // the target's own solve reports failures
+    ).catch(() => void 0);
+  }
+  try {
+    const images = [];
+    const inline = req.cacheTo?.some((c) => c.type === "inline") === true;
+    for (const target of plan.targets) {
+      const solved = target.result === null ? void 0 : await solver.materialize(target.result);
+      const layers = await compressor.forImage(await settleLayers(solved && solved.input.type === "rootfs" ? solved.input.layers : []));
+      const empty = /* @__PURE__ */ new Set();
+      for (const key of target.historySteps) if (key && await solver.emptyLayer(key)) empty.add(key);
+      const extraConfig = inline ? { [INLINE_CONFIG_KEY]: recordsDocument(selectRecords(await solver.allRecords(), [{ layers }], "min")) } : void 0;
+      images.push(await assembleImage(target, layers, empty, blobs, { ...plan.sourceDateEpoch !== void 0 ? { epoch: plan.sourceDateEpoch } : {}, ...extraConfig ? { extraConfig } : {} }));
+    }
+    trace("image layers ready");
+    await solver.flush();
+    if (req.cacheFrom?.length) await solver.adoptImported();
+    trace("cache records written");
+    const top = images.length === 1 ? images[0].manifest : await assembleIndex(images, blobs);
+    const attestations = wantsAttestations(req.attest?.options) ? await attest(req, req.attest, plan, images, blobs, startedOn) : void 0;
+    await exportOutputs(req.outputs, { images, top, tags: req.tags, blobs, rootfs: session.rootfs ?? blobRootfs(blobs, scratch), progress: req.progress, registries: registries2, ...attestations ? { attestations } : {} });
+    trace("exported");
+    if (req.iidfile) await writeFile10(req.iidfile, images.length === 1 ? images[0].config.digest : top.digest);
+    if (req.metadataFile) {
+      const meta = buildMetadata({ top, configDigest: images.length === 1 ? images[0].config.digest : void 0, tags: req.tags, misses: solver.misses });
+      await writeFile10(req.metadataFile, JSON.stringify(meta, null, 2) + "\n");
+    }
+    await exportCaches(req.cacheTo ?? [], { records: () => solver.allRecords(), images, platforms: plan.targets.map((t) => t.platform), blobs, imported, registries: registries2, progress: req.progress, warnings });
+    if (req.sign) await signPushed(registries2, pushedNames(req.outputs, req.tags), pushedManifests({ images, top }), req.sign, req.progress);
+    return { plan, images, top, misses: solver.misses, warnings };
+  } finally {
+    req.signal?.removeEventListener("abort", abort);
+    await session.close();
+    for (const d of tempDirs) await rm14(d, { recursive: true, force: true });
+    await gitSources.cleanup();
+  }
+}
+async function attest(req, a, plan, images, blobs, startedOn) {
+  const id = req.progress.start(`attesting ${[a.options.provenance ? `provenance (mode=${a.options.provenance.mode})` : "", a.options.sbom ? "SBOM" : ""].filter(Boolean).join(" and ")}`);
+  try {
+    const finishedOn = /* @__PURE__ */ new Date();
+    const checksums = /* @__PURE__ */ new Map();
+    const out = await attestImages(images, a.options, {
+      plan,
+      tags: req.tags,
+      blobs,
+      tool: a.tool,
+      created: plan.sourceDateEpoch !== void 0 ? new Date(plan.sourceDateEpoch * 1e3) : finishedOn,
+      defaultBuilderId: a.defaultBuilderId,
+      ...a.signer ? { signer: a.signer } : {},
+      run: {
+        invocationId: randomUUID2(),
+        startedOn,
+        finishedOn,
+        builderPlatform: plan.buildPlatform,
+        dockerfilePath: a.dockerfilePath,
+        dockerfileText: req.plan.dockerfileText,
+        buildArgs: req.plan.buildArgs,
+        labels: req.plan.labels,
+        ...req.plan.target !== void 0 ? { target: req.plan.target } : {},
+        secretIds: [...req.plan.secretIds],
+        contextDigest: (name) => checksums.get(name) ?? checksums.set(name, selectionChecksum(req.plan.context(name), ".")).get(name)
+      }
+    });
+    req.progress.done(id);
+    return out;
+  } catch (err) {
+    req.progress.error(id, err.message);
+    throw err;
+  }
+}
+var init_build = __esm({
+  "coordinator/solver/build.ts"() {
+    "use strict";
+    init_layer();
+    init_image_assembler();
+    init_exporters();
+    init_output_spec();
+    init_rootfs_source();
+    init_planner();
+    init_image_chain();
+    init_image_provider();
+    init_registry_images();
+    init_signing();
+    init_layer_compressor();
+    init_miss_explainer();
+    init_solver();
+    init_url_fetcher();
+    init_git_sources();
+    init_cache_import();
+    init_cache_format();
+    init_cache_export();
+    init_build_caches();
+    init_stage_lowering();
+    init_selection();
+    init_build_metadata();
+    init_attestations();
+    init_trace();
+  }
+});
+
+// coordinator/solver/cache-maintenance.ts
+function gcGraceMs(env = process.env) {
+  try {
+    return parseDurationMs(env.DOCKYARD_GC_GRACE ?? "5m");
+  } catch (err) {
+    throw new ExpectedError(`DOCKYARD_GC_GRACE: ${err.message}`);
+  }
+}
+async function pruneCache(dir, opts) {
+  const blobs = new FsBlobStore(dir);
+  const graceMs = opts.graceMs ?? gcGraceMs();
+  const snapshotStore = new SnapshotStore(dir, blobs);
+  await snapshotStore.cleanStale();
+  return new FileLeases(dir).collect(async (leased) => {
+    const result = await prune(new FsCacheIndex(dir), blobs, leased, { ...opts, graceMs });
+    const snapshots = await snapshotStore.removeExcept(result.liveDiffIDs, graceMs, result.freedDiffIDs);
+    if (opts.all) {
+      await new FsExplainStore(dir).clear();
+      await new ContextHashStore(dir).clear();
+      await new CopyLinks(dir).clear();
+      await new GzipMemberHints(dir).clear();
+    }
+    return { records: result.records, blobs: result.blobs, snapshots, bytes: result.bytes };
+  });
+}
+async function enforceCacheLimit(dir, env = process.env) {
+  const max = parseSize(env.DOCKYARD_CACHE_MAX_SIZE ?? "20GB");
+  if (((await blobUsage(new FsBlobStore(dir)))?.bytes ?? 0) > max) await pruneCache(dir, { keepStorage: Math.floor(max * 0.8), graceMs: gcGraceMs(env) });
+}
+var init_cache_maintenance = __esm({
+  "coordinator/solver/cache-maintenance.ts"() {
+    "use strict";
+    init_file_leases();
+    init_fs_blob_store();
+    init_fs_cache_index();
+    init_fs_explain_store();
+    init_gc();
+    init_expected_error();
+    init_copy_links();
+    init_snapshot_store();
+    init_file_hashes();
+    init_gzip_member_hints();
+  }
+});
+
+// coordinator/solver/local-build.ts
+var local_build_exports = {};
+__export(local_build_exports, {
+  build: () => build,
+  localEngine: () => localEngine
+});
+import { join as join38 } from "node:path";
+function localEngine(cacheDir, options2 = { compression: "lazy", linkUnchanged: true }) {
+  const gzipMembers = new GzipMemberHints(cacheDir);
+  const workerOptions = { ...options2, gzipMembers };
+  return {
+    stores: { blobs: new FsBlobStore(cacheDir), index: new FsCacheIndex(cacheDir), explanations: new FsExplainStore(cacheDir), leases: new FileLeases(cacheDir) },
+    // The snapshot store removes what a killed build left here.
+    scratchDir: join38(cacheDir, "tmp"),
+    gzipMembers,
+    async openWorker(lease, blobs) {
+      const snapshots = new SnapshotStore(cacheDir, blobs, lease);
+      await snapshots.cleanStale();
+      return {
+        worker: new LocalWorker(blobs, snapshots, cacheDir, workerOptions),
+        rootfs: (layers) => snapshots.mount(layers, false),
+        abort: () => void snapshots.releaseAll(),
+        close: async () => {
+          await snapshots.releaseAll();
+          await snapshots.settleKept();
+        }
+      };
+    }
+  };
+}
+async function build(req) {
+  let result;
+  try {
+    result = await runBuild(req, localEngine(req.cacheDir));
+    return result;
+  } finally {
+    trace("lease released");
+    if (!result || result.misses.length > 0) await enforceCacheLimit(req.cacheDir);
+    trace("cache limit");
+  }
+}
+var init_local_build = __esm({
+  "coordinator/solver/local-build.ts"() {
+    "use strict";
+    init_file_leases();
+    init_fs_blob_store();
+    init_fs_cache_index();
+    init_fs_explain_store();
+    init_local_worker();
+    init_snapshot_store();
+    init_gzip_member_hints();
+    init_build();
+    init_cache_maintenance();
+    init_trace();
+  }
+});
+
 // cli/build-command.ts
 var build_command_exports = {};
 __export(build_command_exports, {
@@ -90591,8 +90615,10 @@ async function buildCommand2(argv2, out) {
     secretIds: new Set(flags.secrets.map((s) => s.id)),
     namedContexts: flags.namedContexts
   };
+  if (flags.builder === void 0) prefetchContext(planOptions.context, flags.dockerfileText);
   if (flags.dryRun) {
-    const plan = await dryRunPlan(planOptions, { offline: flags.offline });
+    const { dryRunPlan: dryRunPlan2 } = await Promise.resolve().then(() => (init_dry_run(), dry_run_exports));
+    const plan = await dryRunPlan2(planOptions, { offline: flags.offline });
     out.write(flags.format === "json" ? JSON.stringify(planToJson(plan), null, 2) + "\n" : planToText(plan));
     if (flags.format === "json") printWarnings(plan.warnings, flags.dockerfileName);
     return 0;
@@ -90623,7 +90649,8 @@ async function runBuild2(flags, planOptions, out) {
       out.write(result2.top.digest + "\n");
       return 0;
     }
-    const result = await build({
+    const { build: build2 } = await Promise.resolve().then(() => (init_local_build(), local_build_exports));
+    const result = await build2({
       plan: planOptions,
       cacheDir: flags.cacheDir ?? defaultCacheDir(),
       outputs: flags.outputs,
@@ -90659,10 +90686,9 @@ var init_build_command = __esm({
   "cli/build-command.ts"() {
     "use strict";
     init_cache_dir();
-    init_local_build();
     init_contexts();
     init_file_hashes();
-    init_dry_run();
+    init_context_prefetch();
     init_progress();
     init_platform();
     init_build_flags();
