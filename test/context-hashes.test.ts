@@ -11,9 +11,9 @@ import { makeDir, tempDir } from './helpers.js';
 const sha = (s: string): string => 'sha256:' + createHash('sha256').update(s).digest('hex');
 
 /** The one saved hash file of a cache directory, parsed. */
-function saved(cacheDir: string): { files: Record<string, [string, string]> } {
+function saved(cacheDir: string, only?: 'files'): { files: Record<string, [string, string]> } {
   const dir = join(cacheDir, 'context-hashes');
-  const names = readdirSync(dir);
+  const names = readdirSync(dir).filter((n) => only === undefined || !n.endsWith('-selections.json'));
   assert.equal(names.length, 1);
   return JSON.parse(readFileSync(join(dir, names[0]!), 'utf8')) as { files: Record<string, [string, string]> };
 }
@@ -98,6 +98,17 @@ function forge(cacheDir: string): string {
   return sha('forged');
 }
 
+/** One build's planning whose hashes are saved `waitMs` later, as at the end of a build. */
+async function planSavedLater(dir: string, cacheDir: string, settledMs: number, waitMs: number, meanwhile = (): void => undefined): Promise<void> {
+  const store = new ContextHashStore(cacheDir, settledMs);
+  const ctx = BuildContext.open(dir, undefined, store);
+  await ctx.load();
+  selectionChecksum(ctx, 'src', ['*.tmp']);
+  await new Promise((r) => setTimeout(r, waitMs));
+  meanwhile();
+  store.saveAll();
+}
+
 describe('remembered selection checksums', () => {
   it('gives a remembered checksum as is while find finds the same records, and computes it again after any write', async () => {
     const dir = makeDir({ 'src/a.ts': 'a', 'src/b.tmp': 'b', 'other.txt': 'o' });
@@ -137,5 +148,23 @@ describe('remembered selection checksums', () => {
     assert.ok(selections(cache));
     const hashes = readdirSync(join(cache, 'context-hashes')).find((n) => !n.endsWith('-selections.json'))!;
     assert.deepEqual(Object.keys((JSON.parse(readFileSync(join(cache, 'context-hashes', hashes), 'utf8')) as { files: object }).files), ['src/a.ts']);
+  });
+
+  it('checks a file hashed too soon after its change again at the end of the build: settled and unchanged, it and the checksum are remembered', async () => {
+    const dir = makeDir({ 'src/a.ts': 'a', 'src/b.ts': 'b' });
+    const cache = tempDir('selections');
+    await planSavedLater(dir, cache, 300, 400);
+    assert.ok(selections(cache), 'the checksum is remembered');
+    assert.deepEqual(Object.keys(saved(cache, 'files').files).sort(), ['src/a.ts', 'src/b.ts']);
+
+    // Still fresh at the end, or changed while the build ran: no checksum, and the next build hashes the file again.
+    const fresh = tempDir('selections');
+    await planSavedLater(makeDir({ 'src/a.ts': 'a' }), fresh, 300, 0);
+    assert.equal(selections(fresh), undefined);
+    const changed = tempDir('selections');
+    const edited = makeDir({ 'src/a.ts': 'a' });
+    await planSavedLater(edited, changed, 300, 400, () => writeFileSync(join(edited, 'src/a.ts'), 'A'));
+    assert.equal(selections(changed), undefined);
+    assert.equal(existsSync(join(changed, 'context-hashes')), false);
   });
 });

@@ -1,9 +1,8 @@
-import { closeSync, existsSync, readFileSync, openSync, readSync, statSync, type Stats } from 'node:fs';
-import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, posix } from 'node:path';
 import { IgnoreRules } from '../../worker/file/ignore-rules.js';
 import { ExpectedError } from '../../oci/expected-error.js';
-import type { ContextHashStore, ContextMemory } from './file-hashes.js';
+import { hashFile, type ContextHashStore, type ContextMemory } from './file-hashes.js';
 import { findOutputDigest, parseFindOutput, walkHere, walkWithFind, type ContextEntry, type WalkedTree } from './context-walk.js';
 import type { Digest } from '../../oci/digest.js';
 
@@ -162,23 +161,6 @@ export class BuildContext {
     }
     return done.join('/');
   }
-}
-
-const hashBuffer = Buffer.allocUnsafe(1 << 20);
-
-function hashFile(path: string): string {
-  const hash = createHash('sha256');
-  const fd = openSync(path, 'r');
-  try {
-    for (;;) {
-      const n = readSync(fd, hashBuffer, 0, hashBuffer.length, null);
-      if (n === 0) break;
-      hash.update(hashBuffer.subarray(0, n));
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return 'sha256:' + hash.digest('hex');
 }
 
 const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -32,6 +32,9 @@ export interface WalkedTree {
  */
 const fileStamp = (size: string | bigint, mtimeNs: string | bigint, ctimeNs: string | bigint, ino: string | bigint): string => `${size}:${mtimeNs}:${ctimeNs}:${ino}`;
 
+/** A file's stamp as the walk here takes it (`lstatSync` with `bigint: true`). */
+export const statStamp = (st: BigIntStats): string => fileStamp(st.size, st.mtimeNs, st.ctimeNs, st.ino);
+
 /** The ctime a stamp holds, in milliseconds. */
 export const stampCtimeMs = (stamp: string): number => Number(stamp.split(':')[2]) / 1e6;
 
@@ -71,7 +74,7 @@ export function walkHere(root: string, ignore: IgnoreRules): WalkedTree {
       const type = entryType(st);
       const entry: ContextEntry = { path: rel, type, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), size: type === 'file' ? Number(st.size) : 0 };
       if (type === 'symlink') entry.linkTarget = readlinkSync(base + rel);
-      if (visit(tree, ignore, entry, type === 'file' ? fileStamp(st.size, st.mtimeNs, st.ctimeNs, st.ino) : undefined)) walk(rel);
+      if (visit(tree, ignore, entry, type === 'file' ? statStamp(st) : undefined)) walk(rel);
     }
   };
   walk('');

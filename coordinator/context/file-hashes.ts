@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
+import { closeSync, lstatSync, openSync, readSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { HintFolder } from '../../cache/hint-folder.js';
-import { resolve } from 'node:path';
 import { sha256 } from '../../oci/digest.js';
 import { changedWithin, SETTLED_MS } from '../../worker/file/file-stamp.js';
-import { stampCtimeMs } from './context-walk.js';
+import { stampCtimeMs, statStamp } from './context-walk.js';
 
 interface Saved {
   /** 2: stamps in nanoseconds (`fileStamp`); a file of another version is not read. */
@@ -15,8 +17,8 @@ interface Saved {
 export class FileHashes {
   private readonly fresh = new Map<string, [string, string]>();
   private changed = false;
-  /** A file hashed in this build changed too recently for its hash to be remembered. */
-  refused = false;
+  /** Files hashed too soon after a change for their hashes to be trusted yet: path to [stamp, digest]. */
+  private readonly racy = new Map<string, [string, string]>();
 
   constructor(
     private readonly folder: HintFolder,
@@ -33,11 +35,28 @@ export class FileHashes {
 
   set(path: string, stamp: string, digest: string): void {
     if (changedWithin(stampCtimeMs(stamp), this.settledMs)) {
-      this.refused = true;
+      this.racy.set(path, [stamp, digest]);
       return;
     }
     this.fresh.set(path, [stamp, digest]);
     this.changed = true;
+  }
+
+  /**
+   * Checks again, now, the files hashed too soon after a change (git's racily clean entries): one whose
+   * change has settled since, with the same stamp and the same content, is remembered after all, as a
+   * change after this point moves its ctime. False when one cannot be: it changed, or is still fresh.
+   */
+  settle(root: string): boolean {
+    let settled = true;
+    for (const [path, [stamp, digest]] of this.racy) {
+      const abs = join(root, path);
+      const now = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+      if (!changedWithin(stampCtimeMs(stamp), this.settledMs) && now && statStamp(now) === stamp && hashFile(abs) === digest) this.set(path, stamp, digest);
+      else settled = false;
+    }
+    this.racy.clear();
+    return settled;
   }
 
   /**
@@ -93,12 +112,11 @@ export class SelectionMemo {
   }
 
   /**
-   * Writes what was learnt. Not when a file hashed for it changed too recently for its hash to be
-   * remembered (`refused`): a checksum holds no longer than the file hashes it was made of, and the
-   * next build must hash those files again, and so fill the file-hash cache that an edit then needs.
+   * Writes what was learnt, when every file hash it was made of is remembered too (`settled`): a
+   * checksum holds no longer than they do, and an edit later needs them.
    */
-  save(refused: boolean): void {
-    if (this.tree === undefined || this.fresh.size === 0 || refused) return;
+  save(settled: boolean): void {
+    if (this.tree === undefined || this.fresh.size === 0 || !settled) return;
     const kept = this.saved?.tree === this.tree ? this.saved.checksums : {};
     this.folder.write(this.key, { version: 1, tree: this.tree, checksums: { ...kept, ...Object.fromEntries(this.fresh) } } satisfies SavedSelections);
   }
@@ -111,6 +129,7 @@ export class ContextMemory {
 
   constructor(
     private readonly folder: HintFolder,
+    private readonly root: string,
     private readonly key: string,
     private readonly settledMs: number,
     /** The stamps of the context's files as walked; undefined if it was not. */
@@ -137,8 +156,9 @@ export class ContextMemory {
     // A context never walked says nothing about which remembered hashes still hold.
     const stamps = this.live();
     if (!stamps) return;
+    const settled = this.fileHashes?.settle(this.root) ?? true;
     this.fileHashes?.save(stamps);
-    this.selectionMemo?.save(this.fileHashes?.refused ?? false);
+    this.selectionMemo?.save(settled);
   }
 }
 
@@ -162,7 +182,7 @@ export class ContextHashStore {
 
   /** What is remembered of the context at `root`; `live` gives the stamps of its files as walked, when saving. */
   forContext(root: string, live: () => ReadonlyMap<string, string> | undefined): ContextMemory {
-    const memory = new ContextMemory(this.folder, sha256(resolve(root)).slice(7), this.settledMs, live);
+    const memory = new ContextMemory(this.folder, root, sha256(resolve(root)).slice(7), this.settledMs, live);
     this.open.push(memory);
     return memory;
   }
@@ -171,4 +191,22 @@ export class ContextHashStore {
   saveAll(): void {
     for (const memory of this.open) memory.save();
   }
+}
+
+const hashBuffer = Buffer.allocUnsafe(1 << 20);
+
+/** sha256 of a file's content. */
+export function hashFile(path: string): string {
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'r');
+  try {
+    for (;;) {
+      const n = readSync(fd, hashBuffer, 0, hashBuffer.length, null);
+      if (n === 0) break;
+      hash.update(hashBuffer.subarray(0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return 'sha256:' + hash.digest('hex');
 }

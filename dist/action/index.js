@@ -21628,6 +21628,98 @@ var init_ignore_rules = __esm({
   }
 });
 
+// cache/hint-folder.ts
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync as readFileSync2, renameSync, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
+import { rm as rm2 } from "node:fs/promises";
+import { join as join5 } from "node:path";
+var HintFolder;
+var init_hint_folder = __esm({
+  "cache/hint-folder.ts"() {
+    "use strict";
+    HintFolder = class {
+      dir;
+      tmpDir;
+      /** Temporary files are `<kind>-<pid>-<random>`, which the next build's clean-up removes if this process dies. */
+      kind;
+      constructor(cacheDir, name) {
+        this.dir = join5(cacheDir, name);
+        this.tmpDir = join5(cacheDir, "tmp");
+        this.kind = name.replace(/[^a-z0-9]/gi, "");
+      }
+      path(key) {
+        return join5(this.dir, `${key}.json`);
+      }
+      /** What `accept` makes of the document under `key`; undefined when it is missing, unreadable or refused. */
+      read(key, accept) {
+        try {
+          return accept(JSON.parse(readFileSync2(this.path(key), "utf8")));
+        } catch {
+          return void 0;
+        }
+      }
+      /**
+       * Replaces the document under `key` through a temporary file and a rename, so that a reader, a
+       * concurrent writer or a kill -9 leaves the old document or the new one, never half of one. A write
+       * that fails leaves nothing behind and is not reported: the next build just has no hint.
+       */
+      write(key, doc) {
+        const tmp = join5(this.tmpDir, `${this.kind}-${process.pid}-${randomBytes(6).toString("hex")}`);
+        try {
+          mkdirSync(this.tmpDir, { recursive: true });
+          mkdirSync(this.dir, { recursive: true });
+          writeFileSync2(tmp, JSON.stringify(doc));
+          renameSync(tmp, this.path(key));
+        } catch {
+          rmSync2(tmp, { force: true });
+        }
+      }
+      /** Forgets every document (`prune --all`). */
+      async clear() {
+        await rm2(this.dir, { recursive: true, force: true });
+      }
+    };
+  }
+});
+
+// oci/digest.ts
+import { createHash } from "node:crypto";
+function sha256(data) {
+  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
+}
+function isDigest(s) {
+  return /^sha256:[a-f0-9]{64}$/.test(s);
+}
+function canonicalJson(value) {
+  return JSON.stringify(value, (_key, v) => {
+    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
+    const sorted = {};
+    for (const k of Object.keys(v).sort()) sorted[k] = v[k];
+    return sorted;
+  });
+}
+function digestOf(value) {
+  return sha256(canonicalJson(value));
+}
+var init_digest = __esm({
+  "oci/digest.ts"() {
+    "use strict";
+  }
+});
+
+// worker/file/file-stamp.ts
+function changedWithin(ctimeMs, settledMs) {
+  return settledMs > 0 && Date.now() - ctimeMs < settledMs;
+}
+var statStamp, SETTLED_MS;
+var init_file_stamp = __esm({
+  "worker/file/file-stamp.ts"() {
+    "use strict";
+    statStamp = (st) => `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
+    SETTLED_MS = 2e3;
+  }
+});
+
 // oci/lazy-modules.ts
 import { createRequire } from "node:module";
 var load, childProcess, zlib, tls;
@@ -21643,7 +21735,7 @@ var init_lazy_modules = __esm({
 
 // coordinator/context/context-walk.ts
 import { isUtf8 } from "node:buffer";
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 import { lstatSync, readdirSync, readlinkSync } from "node:fs";
 function entryType(st) {
   if (st.isFile()) return "file";
@@ -21669,7 +21761,7 @@ function walkHere(root, ignore) {
       const type = entryType(st);
       const entry = { path: rel, type, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), size: type === "file" ? Number(st.size) : 0 };
       if (type === "symlink") entry.linkTarget = readlinkSync(base + rel);
-      if (visit(tree, ignore, entry, type === "file" ? fileStamp(st.size, st.mtimeNs, st.ctimeNs, st.ino) : void 0)) walk(rel);
+      if (visit(tree, ignore, entry, type === "file" ? statStamp2(st) : void 0)) walk(rel);
     }
   };
   walk("");
@@ -21726,12 +21818,13 @@ function parseFindOutput(records, ignore) {
   }
   return tree;
 }
-var fileStamp, stampCtimeMs, withSlash, emptyTree, FORMAT, TYPES, literal, plain, findOutputDigest;
+var fileStamp, statStamp2, stampCtimeMs, withSlash, emptyTree, FORMAT, TYPES, literal, plain, findOutputDigest;
 var init_context_walk = __esm({
   "coordinator/context/context-walk.ts"() {
     "use strict";
     init_lazy_modules();
     fileStamp = (size, mtimeNs, ctimeNs, ino) => `${size}:${mtimeNs}:${ctimeNs}:${ino}`;
+    statStamp2 = (st) => fileStamp(st.size, st.mtimeNs, st.ctimeNs, st.ino);
     stampCtimeMs = (stamp) => Number(stamp.split(":")[2]) / 1e6;
     withSlash = (root) => root.endsWith("/") ? root : `${root}/`;
     emptyTree = () => ({ entries: /* @__PURE__ */ new Map(), stamps: /* @__PURE__ */ new Map() });
@@ -21739,16 +21832,16 @@ var init_context_walk = __esm({
     TYPES = { f: "file", d: "dir", l: "symlink" };
     literal = (s) => s.replace(/[\\*?[\]]/g, "\\$&");
     plain = (s) => !/[*?[\\]/.test(s) && s.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
-    findOutputDigest = (records, ignore) => createHash("sha256").update(`${FORMAT}\0${JSON.stringify(ignore.patterns)}\0`).update(records).digest("hex");
+    findOutputDigest = (records, ignore) => createHash2("sha256").update(`${FORMAT}\0${JSON.stringify(ignore.patterns)}\0`).update(records).digest("hex");
   }
 });
 
-// coordinator/context/build-context.ts
-import { closeSync, existsSync as existsSync4, readFileSync as readFileSync2, openSync, readSync, statSync } from "node:fs";
-import { createHash as createHash2 } from "node:crypto";
-import { basename, dirname, join as join5, posix } from "node:path";
+// coordinator/context/file-hashes.ts
+import { createHash as createHash3 } from "node:crypto";
+import { closeSync, lstatSync as lstatSync2, openSync, readSync } from "node:fs";
+import { join as join6, resolve as resolve2 } from "node:path";
 function hashFile(path) {
-  const hash = createHash2("sha256");
+  const hash = createHash3("sha256");
   const fd = openSync(path, "r");
   try {
     for (; ; ) {
@@ -21761,16 +21854,181 @@ function hashFile(path) {
   }
   return "sha256:" + hash.digest("hex");
 }
+var FileHashes, SelectionMemo, ContextMemory, ContextHashStore, hashBuffer;
+var init_file_hashes = __esm({
+  "coordinator/context/file-hashes.ts"() {
+    "use strict";
+    init_hint_folder();
+    init_digest();
+    init_file_stamp();
+    init_context_walk();
+    FileHashes = class {
+      constructor(folder, key, saved, settledMs) {
+        this.folder = folder;
+        this.key = key;
+        this.saved = saved;
+        this.settledMs = settledMs;
+      }
+      folder;
+      key;
+      saved;
+      settledMs;
+      fresh = /* @__PURE__ */ new Map();
+      changed = false;
+      /** Files hashed too soon after a change for their hashes to be trusted yet: path to [stamp, digest]. */
+      racy = /* @__PURE__ */ new Map();
+      /** The digest remembered for `path` when its stamp is unchanged. */
+      get(path, stamp) {
+        const known = this.saved.get(path);
+        return known && known[0] === stamp ? known[1] : void 0;
+      }
+      set(path, stamp, digest) {
+        if (changedWithin(stampCtimeMs(stamp), this.settledMs)) {
+          this.racy.set(path, [stamp, digest]);
+          return;
+        }
+        this.fresh.set(path, [stamp, digest]);
+        this.changed = true;
+      }
+      /**
+       * Checks again, now, the files hashed too soon after a change (git's racily clean entries): one whose
+       * change has settled since, with the same stamp and the same content, is remembered after all, as a
+       * change after this point moves its ctime. False when one cannot be: it changed, or is still fresh.
+       */
+      settle(root) {
+        let settled = true;
+        for (const [path, [stamp, digest]] of this.racy) {
+          const abs = join6(root, path);
+          const now = lstatSync2(abs, { bigint: true, throwIfNoEntry: false });
+          if (!changedWithin(stampCtimeMs(stamp), this.settledMs) && now && statStamp2(now) === stamp && hashFile(abs) === digest) this.set(path, stamp, digest);
+          else settled = false;
+        }
+        this.racy.clear();
+        return settled;
+      }
+      /**
+       * Writes what is remembered (atomically), keeping saved entries whose file still has the same stamp
+       * (`live`, from this build's walk).
+       */
+      save(live) {
+        const files = {};
+        let dropped = false;
+        for (const [path, entry] of this.saved) {
+          if (live.get(path) === entry[0]) files[path] = entry;
+          else dropped = true;
+        }
+        for (const [path, entry] of this.fresh) files[path] = entry;
+        if (!this.changed && !dropped) return;
+        this.folder.write(this.key, { version: 2, files });
+      }
+    };
+    SelectionMemo = class {
+      constructor(folder, key, saved) {
+        this.folder = folder;
+        this.key = key;
+        this.saved = saved;
+      }
+      folder;
+      key;
+      saved;
+      fresh = /* @__PURE__ */ new Map();
+      tree;
+      get(tree, selection) {
+        return this.saved?.tree === tree ? this.saved.checksums[selection] : void 0;
+      }
+      set(tree, selection, checksum) {
+        if (this.tree !== void 0 && this.tree !== tree) this.fresh.clear();
+        this.tree = tree;
+        this.fresh.set(selection, checksum);
+      }
+      /**
+       * Writes what was learnt, when every file hash it was made of is remembered too (`settled`): a
+       * checksum holds no longer than they do, and an edit later needs them.
+       */
+      save(settled) {
+        if (this.tree === void 0 || this.fresh.size === 0 || !settled) return;
+        const kept = this.saved?.tree === this.tree ? this.saved.checksums : {};
+        this.folder.write(this.key, { version: 1, tree: this.tree, checksums: { ...kept, ...Object.fromEntries(this.fresh) } });
+      }
+    };
+    ContextMemory = class {
+      constructor(folder, root, key, settledMs, live) {
+        this.folder = folder;
+        this.root = root;
+        this.key = key;
+        this.settledMs = settledMs;
+        this.live = live;
+      }
+      folder;
+      root;
+      key;
+      settledMs;
+      live;
+      fileHashes;
+      selectionMemo;
+      hashes() {
+        this.fileHashes ??= new FileHashes(
+          this.folder,
+          this.key,
+          this.folder.read(this.key, (doc) => doc.version === 2 ? new Map(Object.entries(doc.files)) : void 0) ?? /* @__PURE__ */ new Map(),
+          this.settledMs
+        );
+        return this.fileHashes;
+      }
+      selections() {
+        const key = `${this.key}-selections`;
+        this.selectionMemo ??= new SelectionMemo(this.folder, key, this.folder.read(key, (doc) => doc.version === 1 ? doc : void 0));
+        return this.selectionMemo;
+      }
+      save() {
+        const stamps = this.live();
+        if (!stamps) return;
+        const settled = this.fileHashes?.settle(this.root) ?? true;
+        this.fileHashes?.save(stamps);
+        this.selectionMemo?.save(settled);
+      }
+    };
+    ContextHashStore = class {
+      constructor(cacheDir, settledMs = SETTLED_MS) {
+        this.settledMs = settledMs;
+        this.folder = new HintFolder(cacheDir, "context-hashes");
+      }
+      settledMs;
+      open = [];
+      folder;
+      /** Forgets everything remembered (`prune --all`). Only hints: a writer meanwhile loses its update, nothing else. */
+      clear() {
+        return this.folder.clear();
+      }
+      /** What is remembered of the context at `root`; `live` gives the stamps of its files as walked, when saving. */
+      forContext(root, live) {
+        const memory = new ContextMemory(this.folder, root, sha256(resolve2(root)).slice(7), this.settledMs, live);
+        this.open.push(memory);
+        return memory;
+      }
+      /** Remembers what every context this build opened taught. */
+      saveAll() {
+        for (const memory of this.open) memory.save();
+      }
+    };
+    hashBuffer = Buffer.allocUnsafe(1 << 20);
+  }
+});
+
+// coordinator/context/build-context.ts
+import { existsSync as existsSync4, readFileSync as readFileSync3, statSync } from "node:fs";
+import { basename, dirname, join as join7, posix } from "node:path";
 function cleanContextPath(src) {
   const cleaned = posix.normalize("/" + src).replace(/^\/+/, "").replace(/\/+$/, "");
   return cleaned === "." ? "" : cleaned;
 }
-var ContextError, BuildContext, hashBuffer, byteOrder;
+var ContextError, BuildContext, byteOrder;
 var init_build_context = __esm({
   "coordinator/context/build-context.ts"() {
     "use strict";
     init_ignore_rules();
     init_expected_error();
+    init_file_hashes();
     init_context_walk();
     ContextError = class extends ExpectedError {
     };
@@ -21804,10 +22062,10 @@ var init_build_context = __esm({
           throw new ContextError(`build context ${root} does not exist`);
         }
         if (!st.isDirectory()) throw new ContextError(`build context ${root} is not a directory`);
-        const candidates = [dockerfilePath ? join5(dirname(dockerfilePath), basename(dockerfilePath) + ".dockerignore") : void 0, join5(root, ".dockerignore")];
+        const candidates = [dockerfilePath ? join7(dirname(dockerfilePath), basename(dockerfilePath) + ".dockerignore") : void 0, join7(root, ".dockerignore")];
         for (const file of candidates) {
           if (file && existsSync4(file)) {
-            const text = readFileSync2(file, "utf8");
+            const text = readFileSync3(file, "utf8");
             return new _BuildContext(root, IgnoreRules.fromText(text), file, hashes);
           }
         }
@@ -21875,7 +22133,7 @@ var init_build_context = __esm({
           const hashes = this.memory?.hashes();
           d = stamp === void 0 ? void 0 : hashes?.get(relPath, stamp);
           if (d === void 0) {
-            d = hashFile(join5(this.root, relPath));
+            d = hashFile(join7(this.root, relPath));
             if (stamp !== void 0) hashes?.set(relPath, stamp, d);
           }
           this.digests.set(relPath, d);
@@ -21910,7 +22168,6 @@ var init_build_context = __esm({
         return done.join("/");
       }
     };
-    hashBuffer = Buffer.allocUnsafe(1 << 20);
     byteOrder = (a, b) => a < b ? -1 : a > b ? 1 : 0;
   }
 });
@@ -21932,242 +22189,6 @@ var init_contexts = __esm({
   "coordinator/solver/contexts.ts"() {
     "use strict";
     init_build_context();
-  }
-});
-
-// cache/hint-folder.ts
-import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync as readFileSync3, renameSync, rmSync as rmSync2, writeFileSync as writeFileSync2 } from "node:fs";
-import { rm as rm2 } from "node:fs/promises";
-import { join as join6 } from "node:path";
-var HintFolder;
-var init_hint_folder = __esm({
-  "cache/hint-folder.ts"() {
-    "use strict";
-    HintFolder = class {
-      dir;
-      tmpDir;
-      /** Temporary files are `<kind>-<pid>-<random>`, which the next build's clean-up removes if this process dies. */
-      kind;
-      constructor(cacheDir, name) {
-        this.dir = join6(cacheDir, name);
-        this.tmpDir = join6(cacheDir, "tmp");
-        this.kind = name.replace(/[^a-z0-9]/gi, "");
-      }
-      path(key) {
-        return join6(this.dir, `${key}.json`);
-      }
-      /** What `accept` makes of the document under `key`; undefined when it is missing, unreadable or refused. */
-      read(key, accept) {
-        try {
-          return accept(JSON.parse(readFileSync3(this.path(key), "utf8")));
-        } catch {
-          return void 0;
-        }
-      }
-      /**
-       * Replaces the document under `key` through a temporary file and a rename, so that a reader, a
-       * concurrent writer or a kill -9 leaves the old document or the new one, never half of one. A write
-       * that fails leaves nothing behind and is not reported: the next build just has no hint.
-       */
-      write(key, doc) {
-        const tmp = join6(this.tmpDir, `${this.kind}-${process.pid}-${randomBytes(6).toString("hex")}`);
-        try {
-          mkdirSync(this.tmpDir, { recursive: true });
-          mkdirSync(this.dir, { recursive: true });
-          writeFileSync2(tmp, JSON.stringify(doc));
-          renameSync(tmp, this.path(key));
-        } catch {
-          rmSync2(tmp, { force: true });
-        }
-      }
-      /** Forgets every document (`prune --all`). */
-      async clear() {
-        await rm2(this.dir, { recursive: true, force: true });
-      }
-    };
-  }
-});
-
-// oci/digest.ts
-import { createHash as createHash3 } from "node:crypto";
-function sha256(data) {
-  return `sha256:${createHash3("sha256").update(data).digest("hex")}`;
-}
-function isDigest(s) {
-  return /^sha256:[a-f0-9]{64}$/.test(s);
-}
-function canonicalJson(value) {
-  return JSON.stringify(value, (_key, v) => {
-    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
-    const sorted = {};
-    for (const k of Object.keys(v).sort()) sorted[k] = v[k];
-    return sorted;
-  });
-}
-function digestOf(value) {
-  return sha256(canonicalJson(value));
-}
-var init_digest = __esm({
-  "oci/digest.ts"() {
-    "use strict";
-  }
-});
-
-// worker/file/file-stamp.ts
-function changedWithin(ctimeMs, settledMs) {
-  return settledMs > 0 && Date.now() - ctimeMs < settledMs;
-}
-var statStamp, SETTLED_MS;
-var init_file_stamp = __esm({
-  "worker/file/file-stamp.ts"() {
-    "use strict";
-    statStamp = (st) => `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}`;
-    SETTLED_MS = 2e3;
-  }
-});
-
-// coordinator/context/file-hashes.ts
-import { resolve as resolve2 } from "node:path";
-var FileHashes, SelectionMemo, ContextMemory, ContextHashStore;
-var init_file_hashes = __esm({
-  "coordinator/context/file-hashes.ts"() {
-    "use strict";
-    init_hint_folder();
-    init_digest();
-    init_file_stamp();
-    init_context_walk();
-    FileHashes = class {
-      constructor(folder, key, saved, settledMs) {
-        this.folder = folder;
-        this.key = key;
-        this.saved = saved;
-        this.settledMs = settledMs;
-      }
-      folder;
-      key;
-      saved;
-      settledMs;
-      fresh = /* @__PURE__ */ new Map();
-      changed = false;
-      /** A file hashed in this build changed too recently for its hash to be remembered. */
-      refused = false;
-      /** The digest remembered for `path` when its stamp is unchanged. */
-      get(path, stamp) {
-        const known = this.saved.get(path);
-        return known && known[0] === stamp ? known[1] : void 0;
-      }
-      set(path, stamp, digest) {
-        if (changedWithin(stampCtimeMs(stamp), this.settledMs)) {
-          this.refused = true;
-          return;
-        }
-        this.fresh.set(path, [stamp, digest]);
-        this.changed = true;
-      }
-      /**
-       * Writes what is remembered (atomically), keeping saved entries whose file still has the same stamp
-       * (`live`, from this build's walk).
-       */
-      save(live) {
-        const files = {};
-        let dropped = false;
-        for (const [path, entry] of this.saved) {
-          if (live.get(path) === entry[0]) files[path] = entry;
-          else dropped = true;
-        }
-        for (const [path, entry] of this.fresh) files[path] = entry;
-        if (!this.changed && !dropped) return;
-        this.folder.write(this.key, { version: 2, files });
-      }
-    };
-    SelectionMemo = class {
-      constructor(folder, key, saved) {
-        this.folder = folder;
-        this.key = key;
-        this.saved = saved;
-      }
-      folder;
-      key;
-      saved;
-      fresh = /* @__PURE__ */ new Map();
-      tree;
-      get(tree, selection) {
-        return this.saved?.tree === tree ? this.saved.checksums[selection] : void 0;
-      }
-      set(tree, selection, checksum) {
-        if (this.tree !== void 0 && this.tree !== tree) this.fresh.clear();
-        this.tree = tree;
-        this.fresh.set(selection, checksum);
-      }
-      /**
-       * Writes what was learnt. Not when a file hashed for it changed too recently for its hash to be
-       * remembered (`refused`): a checksum holds no longer than the file hashes it was made of, and the
-       * next build must hash those files again, and so fill the file-hash cache that an edit then needs.
-       */
-      save(refused) {
-        if (this.tree === void 0 || this.fresh.size === 0 || refused) return;
-        const kept = this.saved?.tree === this.tree ? this.saved.checksums : {};
-        this.folder.write(this.key, { version: 1, tree: this.tree, checksums: { ...kept, ...Object.fromEntries(this.fresh) } });
-      }
-    };
-    ContextMemory = class {
-      constructor(folder, key, settledMs, live) {
-        this.folder = folder;
-        this.key = key;
-        this.settledMs = settledMs;
-        this.live = live;
-      }
-      folder;
-      key;
-      settledMs;
-      live;
-      fileHashes;
-      selectionMemo;
-      hashes() {
-        this.fileHashes ??= new FileHashes(
-          this.folder,
-          this.key,
-          this.folder.read(this.key, (doc) => doc.version === 2 ? new Map(Object.entries(doc.files)) : void 0) ?? /* @__PURE__ */ new Map(),
-          this.settledMs
-        );
-        return this.fileHashes;
-      }
-      selections() {
-        const key = `${this.key}-selections`;
-        this.selectionMemo ??= new SelectionMemo(this.folder, key, this.folder.read(key, (doc) => doc.version === 1 ? doc : void 0));
-        return this.selectionMemo;
-      }
-      save() {
-        const stamps = this.live();
-        if (!stamps) return;
-        this.fileHashes?.save(stamps);
-        this.selectionMemo?.save(this.fileHashes?.refused ?? false);
-      }
-    };
-    ContextHashStore = class {
-      constructor(cacheDir, settledMs = SETTLED_MS) {
-        this.settledMs = settledMs;
-        this.folder = new HintFolder(cacheDir, "context-hashes");
-      }
-      settledMs;
-      open = [];
-      folder;
-      /** Forgets everything remembered (`prune --all`). Only hints: a writer meanwhile loses its update, nothing else. */
-      clear() {
-        return this.folder.clear();
-      }
-      /** What is remembered of the context at `root`; `live` gives the stamps of its files as walked, when saving. */
-      forContext(root, live) {
-        const memory = new ContextMemory(this.folder, sha256(resolve2(root)).slice(7), this.settledMs, live);
-        this.open.push(memory);
-        return memory;
-      }
-      /** Remembers what every context this build opened taught. */
-      saveAll() {
-        for (const memory of this.open) memory.save();
-      }
-    };
   }
 });
 
@@ -23464,7 +23485,7 @@ var init_manifest = __esm({
 
 // oci/layout.ts
 import { existsSync as existsSync5, readFileSync as readFileSync4 } from "node:fs";
-import { join as join7 } from "node:path";
+import { join as join8 } from "node:path";
 var OciLayout;
 var init_layout = __esm({
   "oci/layout.ts"() {
@@ -23476,16 +23497,16 @@ var init_layout = __esm({
       }
       dir;
       static isLayout(dir) {
-        return existsSync5(join7(dir, "oci-layout")) && existsSync5(join7(dir, "index.json"));
+        return existsSync5(join8(dir, "oci-layout")) && existsSync5(join8(dir, "index.json"));
       }
       blobPath(digest) {
-        return join7(this.dir, "blobs", "sha256", digest.slice(7));
+        return join8(this.dir, "blobs", "sha256", digest.slice(7));
       }
       readJson(digest) {
         return JSON.parse(readFileSync4(this.blobPath(digest), "utf8"));
       }
       index() {
-        return JSON.parse(readFileSync4(join7(this.dir, "index.json"), "utf8"));
+        return JSON.parse(readFileSync4(join8(this.dir, "index.json"), "utf8"));
       }
       /** The top descriptor for a tag (`ref.name` annotation), a digest, or the only one when neither is given. */
       find(selector) {
@@ -23989,7 +24010,7 @@ var init_farm_client_flags = __esm({
 
 // cli/build-flags.ts
 import { readFileSync as readFileSync5, statSync as statSync3 } from "node:fs";
-import { join as join8, relative as relative2, resolve as resolve4 } from "node:path";
+import { join as join9, relative as relative2, resolve as resolve4 } from "node:path";
 function keyValues2(items, flag) {
   const out = /* @__PURE__ */ new Map();
   for (const item of items ?? []) {
@@ -24018,7 +24039,7 @@ function parseBuildFlags(argv2, env = process.env) {
   if (!["auto", "tty", "plain", "quiet", "rawjson"].includes(progress)) throw new UsageError(`invalid --progress ${JSON.stringify(progress)}: use auto, tty, plain, quiet or rawjson`);
   const contextDir = resolve4(positionals[0]);
   const fileFlag = values.file;
-  const dockerfilePath = fileFlag === "-" ? void 0 : resolve4(fileFlag ?? join8(contextDir, "Dockerfile"));
+  const dockerfilePath = fileFlag === "-" ? void 0 : resolve4(fileFlag ?? join9(contextDir, "Dockerfile"));
   let dockerfileText;
   if (dockerfilePath === void 0) dockerfileText = readStdin();
   else {
@@ -27662,9 +27683,9 @@ var init_challenge = __esm({
 // oci/registry/credentials.ts
 import { existsSync as existsSync8, mkdirSync as mkdirSync2, readFileSync as readFileSync7, renameSync as renameSync2, writeFileSync as writeFileSync3 } from "node:fs";
 import { homedir as homedir2 } from "node:os";
-import { join as join9 } from "node:path";
+import { join as join10 } from "node:path";
 function dockerConfigPath(env = process.env) {
-  return join9(env.DOCKER_CONFIG ?? join9(homedir2(), ".docker"), "config.json");
+  return join10(env.DOCKER_CONFIG ?? join10(homedir2(), ".docker"), "config.json");
 }
 function readConfig(env) {
   const path = dockerConfigPath(env);
@@ -54383,7 +54404,7 @@ ${captureLines}` : capture.stack;
 
 // oci/registry/client.ts
 import { existsSync as existsSync9, readFileSync as readFileSync9 } from "node:fs";
-import { join as join10 } from "node:path";
+import { join as join11 } from "node:path";
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 function endpointHost(domain) {
@@ -54406,7 +54427,7 @@ var init_client = __esm({
         const host = endpointHost(domain);
         const plain2 = isLoopback(host) || (opts.insecure ?? []).includes(host);
         this.base = `https://${host}`;
-        const ca = join10(opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", host, "ca.crt");
+        const ca = join11(opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", host, "ca.crt");
         this.lenient = plain2 && !existsSync9(ca);
         if (existsSync9(ca)) this.ca = ca;
       }
@@ -54517,7 +54538,7 @@ var init_client = __esm({
               const cause = error2.cause;
               const tls2 = cause?.code && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(cause.code);
               throw new RegistryError(
-                `${this.domain}: cannot reach ${new URL(url).host}: ${cause?.message ?? error2.message}` + (tls2 ? ` (put the registry's CA certificate in ${join10(this.opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", new URL(url).host, "ca.crt")})` : "")
+                `${this.domain}: cannot reach ${new URL(url).host}: ${cause?.message ?? error2.message}` + (tls2 ? ` (put the registry's CA certificate in ${join11(this.opts.certsDir ?? process.env.DOCKYARD_CERTS_DIR ?? "/etc/docker/certs.d", new URL(url).host, "ca.crt")})` : "")
               );
             }
             return res;
@@ -54942,11 +54963,11 @@ var init_git = __esm({
 
 // coordinator/solver/git-sources.ts
 import { lstat as lstat2, lutimes, mkdir as mkdir2, mkdtemp, readdir as readdir2, rm as rm3 } from "node:fs/promises";
-import { join as join11 } from "node:path";
+import { join as join12 } from "node:path";
 async function listTree(dir, withGit) {
   const out = /* @__PURE__ */ new Set();
   const walk = async (rel) => {
-    for (const e of await readdir2(join11(dir, rel), { withFileTypes: true })) {
+    for (const e of await readdir2(join12(dir, rel), { withFileTypes: true })) {
       if (e.name === ".git" && !withGit) continue;
       const child = rel ? `${rel}/${e.name}` : e.name;
       out.add(child);
@@ -54958,7 +54979,7 @@ async function listTree(dir, withGit) {
 }
 async function setTimes(dir, time) {
   for (const e of await readdir2(dir, { withFileTypes: true })) {
-    const path = join11(dir, e.name);
+    const path = join12(dir, e.name);
     if (e.isDirectory()) await setTimes(path, time);
     else await lutimes(path, time, time);
   }
@@ -55049,9 +55070,9 @@ var init_git_sources = __esm({
         }
         const where = `ADD ${def.remote}#${ref}`;
         const redact = this.redactions(remote);
-        const work = await mkdtemp(join11(this.tmpDir, `git-${process.pid}-`));
+        const work = await mkdtemp(join12(this.tmpDir, `git-${process.pid}-`));
         this.workDirs.push(work);
-        const tree = join11(work, "tree");
+        const tree = join12(work, "tree");
         const keep = def.keepGitDir && def.subdir === "";
         try {
           let repo;
@@ -55059,7 +55080,7 @@ var init_git_sources = __esm({
             await git(["-c", "init.defaultBranch=master", "init", "-q", tree]);
             repo = ["-C", tree];
           } else {
-            const gitDir = join11(work, "repo.git");
+            const gitDir = join12(work, "repo.git");
             await git(["init", "-q", "--bare", gitDir]);
             await mkdir2(tree, { mode: 493 });
             repo = ["--git-dir", gitDir, "--work-tree", tree];
@@ -55068,7 +55089,7 @@ var init_git_sources = __esm({
           await this.fetch(repo, keep ? ref : commit, commit, redact);
           if (keep) await git([...repo, "checkout", "-q", "--detach", commit]);
           else await git([...repo, "checkout", "-q", commit, "--", "."], { cwd: tree });
-          if (def.submodules && await lstat2(join11(tree, ".gitmodules")).catch(() => void 0)) {
+          if (def.submodules && await lstat2(join12(tree, ".gitmodules")).catch(() => void 0)) {
             await git([...repo, "submodule", "update", "--init", "--recursive", "--depth=1"], { cwd: tree, redact });
           }
           if (def.mtime === "commit") {
@@ -55078,15 +55099,15 @@ var init_git_sources = __esm({
           if (keep) {
             await git([...repo, "remote", "set-url", "origin", def.remote]);
             await git([...repo, "reflog", "expire", "--all", "--expire=now"]);
-            await rm3(join11(tree, ".git", "FETCH_HEAD"), { force: true });
+            await rm3(join12(tree, ".git", "FETCH_HEAD"), { force: true });
           }
           let dir = tree;
           if (def.subdir !== "") {
             for (let i = 1, parts = def.subdir.split("/"); i <= parts.length; i++) {
-              const st = await lstat2(join11(tree, ...parts.slice(0, i))).catch(() => void 0);
+              const st = await lstat2(join12(tree, ...parts.slice(0, i))).catch(() => void 0);
               if (!st?.isDirectory()) throw new GitSourceError(`${where}: subdir ${def.subdir}: ${parts.slice(0, i).join("/")} is not a directory in the repository`);
             }
-            dir = join11(tree, def.subdir);
+            dir = join12(tree, def.subdir);
           }
           return { dir, allowed: await listTree(dir, keep) };
         } catch (err) {
@@ -82668,7 +82689,7 @@ var require_src3 = __commonJS({
 });
 
 // proto/load.ts
-import { dirname as dirname2, join as join12 } from "node:path";
+import { dirname as dirname2, join as join13 } from "node:path";
 import { fileURLToPath } from "node:url";
 function loadDockyardProto() {
   const definition = protoLoader.loadSync(SERVICE_FILES, LOADER_OPTIONS);
@@ -82680,7 +82701,7 @@ var init_load = __esm({
     "use strict";
     grpc = __toESM(require_src3(), 1);
     protoLoader = __toESM(require_src2(), 1);
-    PROTO_DIR = join12(dirname2(fileURLToPath(import.meta.url)), "..", "..", "proto");
+    PROTO_DIR = join13(dirname2(fileURLToPath(import.meta.url)), "..", "..", "proto");
     SERVICE_FILES = ["dockyard/v1/worker.proto", "dockyard/v1/content.proto", "dockyard/v1/build.proto"];
     LOADER_OPTIONS = {
       keepCase: false,
@@ -82993,7 +83014,7 @@ var init_blob_spool = __esm({
 // cache/content-blob-store.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { createReadStream as createReadStream2, mkdirSync as mkdirSync3 } from "node:fs";
-import { join as join13 } from "node:path";
+import { join as join14 } from "node:path";
 import { Readable as Readable3 } from "node:stream";
 import { setTimeout as sleep2 } from "node:timers/promises";
 function retryable(err) {
@@ -83127,7 +83148,7 @@ var init_content_blob_store = __esm({
       }
       writer(expected) {
         if (expected !== void 0) this.check(expected);
-        const tmp = join13(this.scratch, `blob-${process.pid}-${randomBytes3(6).toString("hex")}`);
+        const tmp = join14(this.scratch, `blob-${process.pid}-${randomBytes3(6).toString("hex")}`);
         return new BlobSpool(tmp, expected, async (file, { digest, size }) => {
           await this.lease?.add([{ kind: "blob", digest }]);
           await this.upload(file, digest, size);
@@ -83315,7 +83336,7 @@ var init_builder_client = __esm({
 });
 
 // coordinator/farm/uploaded-context.ts
-import { join as join14 } from "node:path";
+import { join as join15 } from "node:path";
 function localContextManifest(ctx) {
   const entries = [];
   const files = /* @__PURE__ */ new Map();
@@ -83325,7 +83346,7 @@ function localContextManifest(ctx) {
     if (e.type === "file") {
       const digest = ctx.fileDigest(e.path);
       entry.digest = digest;
-      files.set(digest, join14(ctx.root, e.path));
+      files.set(digest, join15(ctx.root, e.path));
     }
     if (e.type === "symlink" && e.linkTarget !== void 0) entry.linkTarget = e.linkTarget;
     entries.push(entry);
@@ -83346,7 +83367,7 @@ var init_uploaded_context = __esm({
 
 // cli/context-upload.ts
 import { readdirSync as readdirSync2, readFileSync as readFileSync13 } from "node:fs";
-import { join as join15 } from "node:path";
+import { join as join16 } from "node:path";
 async function uploadMissing(store, paths, stats) {
   const missing = await store.findMissing([...paths.keys()]);
   for (const digest of missing) {
@@ -83368,11 +83389,11 @@ async function uploadNamedContexts(store, named, stats) {
     if (c.type === "docker-image") out.push({ name: c.name, dockerImage: c.ref });
     else if (c.type === "local") out.push({ name: c.name, local: await uploadLocalContext(store, BuildContext.open(c.dir), stats) });
     else {
-      const index = readFileSync13(join15(c.dir, "index.json"));
+      const index = readFileSync13(join16(c.dir, "index.json"));
       const indexDigest = sha256(index);
-      const paths = /* @__PURE__ */ new Map([[indexDigest, join15(c.dir, "index.json")]]);
-      const blobDir = join15(c.dir, "blobs", "sha256");
-      for (const name of readdirSync2(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join15(blobDir, name));
+      const paths = /* @__PURE__ */ new Map([[indexDigest, join16(c.dir, "index.json")]]);
+      const blobDir = join16(c.dir, "blobs", "sha256");
+      for (const name of readdirSync2(blobDir)) if (/^[0-9a-f]{64}$/.test(name)) paths.set(`sha256:${name}`, join16(blobDir, name));
       await uploadMissing(store, paths, stats);
       out.push({ name: c.name, ociLayout: { indexDigest, ...c.tag ? { tag: c.tag } : {}, ...c.digest ? { digest: c.digest } : {} } });
     }
@@ -83397,7 +83418,7 @@ __export(remote_build_exports, {
 import { createWriteStream as createWriteStream2 } from "node:fs";
 import { mkdir as mkdir3, mkdtemp as mkdtemp2, rename as rename3, rm as rm4, writeFile as writeFile2 } from "node:fs/promises";
 import { tmpdir as tmpdir3 } from "node:os";
-import { dirname as dirname3, join as join16 } from "node:path";
+import { dirname as dirname3, join as join17 } from "node:path";
 async function follow(first, id, flags, relay, sinks, signal) {
   let b = first;
   const opened = [];
@@ -83480,7 +83501,7 @@ function attestOptions(flags) {
 async function remoteBuild(flags, progress, signal) {
   const b = await connectBuilder(flags.builder, connectOptions(flags));
   const address = b.address;
-  const scratch = await mkdtemp2(join16(flags.cacheDir ?? tmpdir3(), "dockyard-remote-"));
+  const scratch = await mkdtemp2(join17(flags.cacheDir ?? tmpdir3(), "dockyard-remote-"));
   try {
     const store = new ContentBlobStore(address, b.dial, { scratchDir: scratch });
     const stats = { files: 0, uploaded: 0, bytes: 0 };
@@ -83569,7 +83590,7 @@ var init_remote_build = __esm({
     OutputSink = class {
       constructor(spec, scratch, index) {
         this.spec = spec;
-        this.tmp = join16(scratch, `output-${index}`);
+        this.tmp = join17(scratch, `output-${index}`);
       }
       spec;
       file;
@@ -83716,7 +83737,7 @@ var init_process_identity = __esm({
 import { randomBytes as randomBytes4 } from "node:crypto";
 import { appendFileSync as appendFileSync2, mkdirSync as mkdirSync4, readdirSync as readdirSync3, readFileSync as readFileSync15 } from "node:fs";
 import { unlink as unlink4, writeFile as writeFile3 } from "node:fs/promises";
-import { join as join17 } from "node:path";
+import { join as join18 } from "node:path";
 import { setTimeout as sleep3 } from "node:timers/promises";
 var LEASE, COLLECTING, ownerOf, FileLeases, FileLease;
 var init_file_leases = __esm({
@@ -83730,12 +83751,12 @@ var init_file_leases = __esm({
     FileLeases = class {
       dir;
       constructor(root) {
-        this.dir = join17(root, "leases");
+        this.dir = join18(root, "leases");
         mkdirSync4(this.dir, { recursive: true });
       }
       async create() {
         const id = `${selfIdentity()}.${randomBytes4(6).toString("hex")}`;
-        const file = join17(this.dir, id + LEASE);
+        const file = join18(this.dir, id + LEASE);
         await writeFile3(file, "", { flag: "wx" });
         return new FileLease(id, file, this);
       }
@@ -83753,7 +83774,7 @@ var init_file_leases = __esm({
         }
       }
       async collect(fn) {
-        const marker = join17(this.dir, `${selfIdentity()}.${randomBytes4(6).toString("hex")}${COLLECTING}`);
+        const marker = join18(this.dir, `${selfIdentity()}.${randomBytes4(6).toString("hex")}${COLLECTING}`);
         await writeFile3(marker, "");
         try {
           return await fn(await this.readLeases());
@@ -83767,13 +83788,13 @@ var init_file_leases = __esm({
         for (const name of readdirSync3(this.dir)) {
           if (!name.endsWith(LEASE) && !name.endsWith(COLLECTING)) continue;
           if (!isAlive(ownerOf(name))) {
-            await unlink4(join17(this.dir, name)).catch(() => void 0);
+            await unlink4(join18(this.dir, name)).catch(() => void 0);
             continue;
           }
           if (!name.endsWith(LEASE)) continue;
           let text;
           try {
-            text = readFileSync15(join17(this.dir, name), "utf8");
+            text = readFileSync15(join18(this.dir, name), "utf8");
           } catch {
             continue;
           }
@@ -83809,7 +83830,7 @@ var init_file_leases = __esm({
 import { randomBytes as randomBytes5 } from "node:crypto";
 import { createReadStream as createReadStream3, mkdirSync as mkdirSync5, readdirSync as readdirSync4, statSync as statSync4 } from "node:fs";
 import { copyFile as copyFile2, link, rename as rename4, unlink as unlink5 } from "node:fs/promises";
-import { join as join18 } from "node:path";
+import { join as join19 } from "node:path";
 var FsBlobStore;
 var init_fs_blob_store = __esm({
   "cache/fs-blob-store.ts"() {
@@ -83821,8 +83842,8 @@ var init_fs_blob_store = __esm({
       constructor(root, lease) {
         this.root = root;
         this.lease = lease;
-        this.blobDir = join18(root, "blobs", "sha256");
-        this.tmpDir = join18(root, "tmp");
+        this.blobDir = join19(root, "blobs", "sha256");
+        this.tmpDir = join19(root, "tmp");
         mkdirSync5(this.blobDir, { recursive: true });
         mkdirSync5(this.tmpDir, { recursive: true });
       }
@@ -83836,7 +83857,7 @@ var init_fs_blob_store = __esm({
       }
       path(digest) {
         if (!isDigest(digest)) throw new BlobError(`not a sha256 digest: ${digest}`);
-        return join18(this.blobDir, digest.slice(7));
+        return join19(this.blobDir, digest.slice(7));
       }
       // Synchronous underneath: a cache lookup stats every layer, and a no-op rebuild is mostly lookups.
       async stat(digest) {
@@ -83853,7 +83874,7 @@ var init_fs_blob_store = __esm({
         return createReadStream3(this.path(digest), { highWaterMark: 1 << 20 });
       }
       writer(expected) {
-        const tmp = join18(this.tmpDir, `blob-${process.pid}-${randomBytes5(6).toString("hex")}`);
+        const tmp = join19(this.tmpDir, `blob-${process.pid}-${randomBytes5(6).toString("hex")}`);
         return new BlobSpool(tmp, expected, async (file, { digest }) => {
           await this.lease?.add([{ kind: "blob", digest }]);
           await rename4(file, this.path(digest));
@@ -83870,7 +83891,7 @@ var init_fs_blob_store = __esm({
         for (const name of readdirSync4(this.blobDir)) {
           const digest = `sha256:${name}`;
           if (!isDigest(digest)) continue;
-          const st = statSync4(join18(this.blobDir, name), { throwIfNoEntry: false });
+          const st = statSync4(join19(this.blobDir, name), { throwIfNoEntry: false });
           if (st) yield { digest, size: st.size, arrived: st.ctime };
         }
       }
@@ -83901,7 +83922,7 @@ var init_cache_index = __esm({
 import { randomBytes as randomBytes6 } from "node:crypto";
 import { mkdirSync as mkdirSync6, readFileSync as readFileSync16 } from "node:fs";
 import { open as open3, readdir as readdir3, rename as rename5, stat as stat2, unlink as unlink6, utimes } from "node:fs/promises";
-import { join as join19 } from "node:path";
+import { join as join20 } from "node:path";
 var FsCacheIndex;
 var init_fs_cache_index = __esm({
   "cache/fs-cache-index.ts"() {
@@ -83910,11 +83931,11 @@ var init_fs_cache_index = __esm({
     FsCacheIndex = class {
       dir;
       constructor(root) {
-        this.dir = join19(root, "index");
+        this.dir = join20(root, "index");
         mkdirSync6(this.dir, { recursive: true });
       }
       file(key) {
-        return join19(this.dir, key.slice(7) + ".json");
+        return join20(this.dir, key.slice(7) + ".json");
       }
       // Synchronous underneath: records are tiny, and a no-op rebuild is one lookup per step.
       async get(key) {
@@ -83927,7 +83948,7 @@ var init_fs_cache_index = __esm({
         return parseRecord2(text, key);
       }
       async put(record) {
-        const tmp = join19(this.dir, `.tmp-${process.pid}-${randomBytes6(6).toString("hex")}`);
+        const tmp = join20(this.dir, `.tmp-${process.pid}-${randomBytes6(6).toString("hex")}`);
         const fh = await open3(tmp, "wx", 420);
         try {
           await fh.writeFile(JSON.stringify(record));
@@ -83975,7 +83996,7 @@ var init_explain_store = __esm({
 import { randomBytes as randomBytes7 } from "node:crypto";
 import { mkdirSync as mkdirSync7, readFileSync as readFileSync17 } from "node:fs";
 import { mkdir as mkdir4, readdir as readdir4, rename as rename6, rm as rm5, writeFile as writeFile4 } from "node:fs/promises";
-import { join as join20 } from "node:path";
+import { join as join21 } from "node:path";
 var FsExplainStore;
 var init_fs_explain_store = __esm({
   "cache/fs-explain-store.ts"() {
@@ -83984,20 +84005,20 @@ var init_fs_explain_store = __esm({
     FsExplainStore = class {
       dir;
       constructor(root) {
-        this.dir = join20(root, "explain");
+        this.dir = join21(root, "explain");
         mkdirSync7(this.dir, { recursive: true });
       }
       async get(name) {
         try {
-          return readFileSync17(join20(this.dir, checkExplainName(name)), "utf8");
+          return readFileSync17(join21(this.dir, checkExplainName(name)), "utf8");
         } catch {
           return void 0;
         }
       }
       /** Whole files only, as other builds read them concurrently; `clear` may empty the folder meanwhile. */
       async put(name, text) {
-        const target = join20(this.dir, checkExplainName(name));
-        const tmp = join20(this.dir, `.tmp-${process.pid}-${randomBytes7(4).toString("hex")}`);
+        const target = join21(this.dir, checkExplainName(name));
+        const tmp = join21(this.dir, `.tmp-${process.pid}-${randomBytes7(4).toString("hex")}`);
         await mkdir4(this.dir, { recursive: true });
         await writeFile4(tmp, text);
         await rename6(tmp, target);
@@ -84005,7 +84026,7 @@ var init_fs_explain_store = __esm({
       /** File by file: concurrent builds keep writing explanations into the folder. */
       async clear() {
         const names = await readdir4(this.dir).catch(() => []);
-        for (const name of names) if (!name.startsWith(".")) await rm5(join20(this.dir, name), { force: true });
+        for (const name of names) if (!name.startsWith(".")) await rm5(join21(this.dir, name), { force: true });
       }
     };
   }
@@ -84123,12 +84144,12 @@ var init_runc = __esm({
 
 // worker/rootfs/local-input.ts
 import { chmod as chmod2, copyFile as copyFile3, link as link2, lstat as lstat3, mkdir as mkdir5, mkdtemp as mkdtemp3, readlink as readlink2, symlink as symlink2 } from "node:fs/promises";
-import { join as join21 } from "node:path";
+import { join as join22 } from "node:path";
 async function materializeLocal(input, tmpDir, readonly) {
-  const dir = await mkdtemp3(join21(tmpDir, "local-"));
+  const dir = await mkdtemp3(join22(tmpDir, "local-"));
   for (const rel of [...input.allowed].sort()) {
-    const src = join21(input.dir, rel);
-    const dst = join21(dir, rel);
+    const src = join22(input.dir, rel);
+    const dst = join22(dir, rel);
     const st = await lstat3(src);
     if (st.isDirectory()) {
       await mkdir5(dst, { recursive: true });
@@ -84198,8 +84219,8 @@ var init_xattr = __esm({
 
 // worker/rootfs/user.ts
 import { readFileSync as readFileSync19 } from "node:fs";
-import { join as join22, posix as posix5 } from "node:path";
-import { lstatSync as lstatSync2, readlinkSync as readlinkSync2 } from "node:fs";
+import { join as join23, posix as posix5 } from "node:path";
+import { lstatSync as lstatSync3, readlinkSync as readlinkSync2 } from "node:fs";
 function pathInRoot(root, path) {
   const parts = path.split("/").filter((p) => p && p !== ".");
   const done = [];
@@ -84209,10 +84230,10 @@ function pathInRoot(root, path) {
       done.pop();
       continue;
     }
-    const candidate = join22(root, ...done, part);
+    const candidate = join23(root, ...done, part);
     let st;
     try {
-      st = lstatSync2(candidate);
+      st = lstatSync3(candidate);
     } catch {
       done.push(part);
       continue;
@@ -84226,7 +84247,7 @@ function pathInRoot(root, path) {
     }
     done.push(part);
   }
-  return join22(root, ...done);
+  return join23(root, ...done);
 }
 function readDb(root, file) {
   try {
@@ -84275,9 +84296,9 @@ var init_user = __esm({
 });
 
 // worker/exec/mount-points.ts
-import { lstatSync as lstatSync3 } from "node:fs";
+import { lstatSync as lstatSync4 } from "node:fs";
 import { lstat as lstat4, readdir as readdir5, rmdir as rmdir2, unlink as unlink7, utimes as utimes2 } from "node:fs/promises";
-import { join as join23, posix as posix6, relative as relative4 } from "node:path";
+import { join as join24, posix as posix6, relative as relative4 } from "node:path";
 async function findMountStubs(root, targets2) {
   const stubs = { missing: [], parents: /* @__PURE__ */ new Map() };
   for (const target of targets2) {
@@ -84289,19 +84310,19 @@ async function findMountStubs(root, targets2) {
     }
     let rel = relative4(root, resolved);
     for (; rel !== ""; rel = parentOf(rel)) {
-      if (lstatSync3(join23(root, rel), { throwIfNoEntry: false })) break;
+      if (lstatSync4(join24(root, rel), { throwIfNoEntry: false })) break;
       stubs.missing.push(rel);
     }
     for (; rel !== ""; rel = parentOf(rel)) {
       if (stubs.parents.has(rel)) break;
-      const st = lstatSync3(join23(root, rel));
+      const st = lstatSync4(join24(root, rel));
       stubs.parents.set(rel, { mode: st.mode & 4095, uid: st.uid, gid: st.gid });
     }
   }
   return stubs;
 }
 async function entryAt(dir, rel) {
-  const path = join23(dir, rel);
+  const path = join24(dir, rel);
   if (pathInRoot(dir, rel) !== path) return void 0;
   const st = await lstat4(path).catch(() => void 0);
   if (!st) return void 0;
@@ -84312,7 +84333,7 @@ async function removeMountStubs(upper, stubs) {
   for (const rel of stubs.missing) {
     const e = await entryAt(upper, rel);
     if (!e?.empty) continue;
-    const parent = join23(upper, parentOf(rel));
+    const parent = join24(upper, parentOf(rel));
     const times = await lstat4(parent);
     await (e.isDir ? rmdir2(e.path) : unlink7(e.path));
     await utimes2(parent, times.atime, times.mtime);
@@ -84424,7 +84445,7 @@ var init_runtime_spec = __esm({
 import { randomBytes as randomBytes8 } from "node:crypto";
 import { chmodSync as chmodSync2, mkdirSync as mkdirSync9, mkdtempSync as mkdtempSync2, readFileSync as readFileSync20, writeFileSync as writeFileSync6 } from "node:fs";
 import { chmod as chmod3, chown, mkdir as mkdir6, mkdtemp as mkdtemp4, rm as rm6, writeFile as writeFile5 } from "node:fs/promises";
-import { join as join24 } from "node:path";
+import { join as join25 } from "node:path";
 async function acquireCacheMount(dir, sharing, signal) {
   if (sharing === "shared") return { dir, release: async () => void 0 };
   if (sharing === "locked") {
@@ -84455,7 +84476,7 @@ async function runExec(exec, platform2, inputs, ctx, deps) {
   let stubs;
   try {
     const secretEnv = exec.mounts.some((m) => m.type === "secret" && m.env !== void 0);
-    const bundle = mkdtempSync2(secretEnv ? "/dev/shm/dockyard-bundle-" : join24(deps.tmpDir, "bundle-"));
+    const bundle = mkdtempSync2(secretEnv ? "/dev/shm/dockyard-bundle-" : join25(deps.tmpDir, "bundle-"));
     cleanups.push(() => rm6(bundle, { recursive: true, force: true }));
     const targets2 = exec.mounts.flatMap((m) => m.target !== void 0 ? [m.target] : []);
     stubs = await findMountStubs(root.path, ["/etc/resolv.conf", "/etc/hosts", ...targets2]);
@@ -84464,17 +84485,17 @@ async function runExec(exec, platform2, inputs, ctx, deps) {
     const env = [...exec.env];
     if (!env.some((e) => e.startsWith("HOME="))) env.push(`HOME=${user.home}`);
     const mounts = [];
-    writeFileSync6(join24(bundle, "hosts"), "127.0.0.1	localhost buildkitsandbox\n::1	localhost ip6-localhost ip6-loopback\n");
-    writeFileSync6(join24(bundle, "resolv.conf"), exec.network === "none" ? "" : hostResolvConf());
-    for (const f of ["hosts", "resolv.conf"]) chmodSync2(join24(bundle, f), 420);
-    mounts.push({ destination: "/etc/hosts", type: "bind", source: join24(bundle, "hosts"), options: ["rbind", "ro"] });
-    mounts.push({ destination: "/etc/resolv.conf", type: "bind", source: join24(bundle, "resolv.conf"), options: ["rbind", "ro"] });
+    writeFileSync6(join25(bundle, "hosts"), "127.0.0.1	localhost buildkitsandbox\n::1	localhost ip6-localhost ip6-loopback\n");
+    writeFileSync6(join25(bundle, "resolv.conf"), exec.network === "none" ? "" : hostResolvConf());
+    for (const f of ["hosts", "resolv.conf"]) chmodSync2(join25(bundle, f), 420);
+    mounts.push({ destination: "/etc/hosts", type: "bind", source: join25(bundle, "hosts"), options: ["rbind", "ro"] });
+    mounts.push({ destination: "/etc/resolv.conf", type: "bind", source: join25(bundle, "resolv.conf"), options: ["rbind", "ro"] });
     for (const m of exec.mounts) {
       const spec2 = await specMount(m, platform2, inputs, ctx, deps, cleanups, env);
       if (spec2) mounts.push(spec2);
     }
     const spec = buildSpec({ rootfs: root.path, args: exec.args, env, cwd: exec.cwd, user, network: exec.network, security: exec.security, extraMounts: mounts });
-    writeFileSync6(join24(bundle, "config.json"), JSON.stringify(spec));
+    writeFileSync6(join25(bundle, "config.json"), JSON.stringify(spec));
     const tail = [];
     let partial = "";
     const onData = (chunk) => {
@@ -84523,7 +84544,7 @@ async function specMount(m, platform2, inputs, ctx, deps, cleanups, env) {
       return { destination: m.target, type: "bind", source: pathInRoot(base, m.source), options: ["rbind", m.readonly ? "ro" : "rw"] };
     }
     case "cache": {
-      const dir = join24(deps.cacheMountsDir, sha256(`${platform2}\0${m.id}`).slice(7, 31));
+      const dir = join25(deps.cacheMountsDir, sha256(`${platform2}\0${m.id}`).slice(7, 31));
       const lock = await acquireCacheMount(dir, m.sharing, ctx.signal);
       cleanups.push(() => lock.release());
       const fresh = await mkdir6(lock.dir, { recursive: true });
@@ -84545,7 +84566,7 @@ async function specMount(m, platform2, inputs, ctx, deps, cleanups, env) {
       if (m.target === void 0) return void 0;
       const dir = await mkdtemp4("/dev/shm/dockyard-secret-");
       cleanups.push(() => rm6(dir, { recursive: true, force: true }));
-      const file = join24(dir, "secret");
+      const file = join25(dir, "secret");
       await writeFile5(file, value, { mode: 384 });
       await chown(file, m.uid, m.gid);
       await chmod3(file, m.mode);
@@ -87026,7 +87047,7 @@ var require_tar_stream = __commonJS({
 // worker/layers/layer-extractor.ts
 import { chmodSync as chmodSync3, linkSync, mkdirSync as mkdirSync10, symlinkSync, writeFileSync as writeFileSync7 } from "node:fs";
 import { chmod as chmod4, lchown, lstat as lstat5, lutimes as lutimes2, mkdir as mkdir7, open as open4, rm as rm7, utimes as utimes3 } from "node:fs/promises";
-import { dirname as dirname5, join as join25, posix as posix7 } from "node:path";
+import { dirname as dirname5, join as join26, posix as posix7 } from "node:path";
 function safeRelative(name) {
   const cleaned = posix7.normalize(name.replace(/^\/+/, "")).replace(/\/+$/, "");
   if (cleaned === ".." || cleaned.startsWith("../")) throw new LayerError(`layer entry ${JSON.stringify(name)} escapes the layer`);
@@ -87102,7 +87123,7 @@ var init_layer_extractor = __esm({
         for (let i = 1; i <= parts.length; i++) {
           const dir = parts.slice(0, i).join("/");
           if (this.dirs.has(dir)) continue;
-          const abs = join25(this.root, dir);
+          const abs = join26(this.root, dir);
           const st = this.fresh && !this.written.has(dir) ? void 0 : await lstat5(abs).catch(() => void 0);
           if (!st) {
             mkdirSync10(abs);
@@ -87121,7 +87142,7 @@ var init_layer_extractor = __esm({
         const rel = safeRelative(h.name);
         if (rel === "") return drain(body);
         await this.parents(rel);
-        const abs = join25(this.root, rel);
+        const abs = join26(this.root, rel);
         const base = posix7.basename(rel);
         const mode2 = h.mode ?? 420;
         if (this.whiteouts && base === ".wh..wh..opq") {
@@ -87130,7 +87151,7 @@ var init_layer_extractor = __esm({
         }
         if (this.whiteouts && base.startsWith(".wh.")) {
           await drain(body);
-          const target = join25(dirname5(abs), base.slice(4));
+          const target = join26(dirname5(abs), base.slice(4));
           await rm7(target, { recursive: true, force: true });
           this.forget(posix7.join(posix7.dirname(rel), base.slice(4)));
           return mknod(target, "c", 0, 0, 0);
@@ -87156,7 +87177,7 @@ var init_layer_extractor = __esm({
             symlinkSync(h.linkname, abs);
             break;
           case "link":
-            linkSync(join25(this.root, safeRelative(h.linkname)), abs);
+            linkSync(join26(this.root, safeRelative(h.linkname)), abs);
             break;
           case "character-device":
           case "block-device":
@@ -87287,9 +87308,9 @@ var init_copy_links = __esm({
 
 // worker/file/copy.ts
 import { createReadStream as createReadStream4 } from "node:fs";
-import { chmodSync as chmodSync4, lchownSync as lchownSync2, linkSync as linkSync2, lstatSync as lstatSync4, lutimesSync, mkdirSync as mkdirSync11, readdirSync as readdirSync5, utimesSync } from "node:fs";
+import { chmodSync as chmodSync4, lchownSync as lchownSync2, linkSync as linkSync2, lstatSync as lstatSync5, lutimesSync, mkdirSync as mkdirSync11, readdirSync as readdirSync5, utimesSync } from "node:fs";
 import { copyFile as copyFile4, lstat as lstat6, open as open5, readdir as readdir6, readlink as readlink3, rm as rm8, stat as stat3, symlink as symlink3, utimes as utimes4 } from "node:fs/promises";
-import { basename as basename3, dirname as dirname6, join as join26, posix as posix8, resolve as resolve7 } from "node:path";
+import { basename as basename3, dirname as dirname6, join as join27, posix as posix8, resolve as resolve7 } from "node:path";
 function owners(opts, src, uid, gid) {
   if (opts.owner) return [opts.owner.uid, opts.owner.gid];
   return src.allowed ? [0, 0] : [uid, gid];
@@ -87310,11 +87331,11 @@ async function matchPattern(src, pattern) {
   const depth = cleaned.includes("**") ? Infinity : segments.length;
   const out = [];
   const walk = async (rel, level) => {
-    const names = await readdir6(join26(src.dir, rel)).catch(() => []);
+    const names = await readdir6(join27(src.dir, rel)).catch(() => []);
     for (const name of names.sort()) {
       const child = rel ? `${rel}/${name}` : name;
       if (match(child)) out.push(child);
-      if (level + 1 < depth && (await lstat6(join26(src.dir, child))).isDirectory()) await walk(child, level + 1);
+      if (level + 1 < depth && (await lstat6(join27(src.dir, child))).isDirectory()) await walk(child, level + 1);
     }
   };
   await walk(fixed, fixed ? fixed.split("/").length : 0);
@@ -87401,7 +87422,7 @@ var init_copy = __esm({
         const [uid, gid] = owners(this.opts, this.src, st.uid, st.gid);
         const mode2 = this.opts.chmod ? applyChmod(this.opts.chmod, st.mode & 4095, false) : st.mode & 4095;
         for (const from of this.earlier.candidates(rel, st)) {
-          const found = lstatSync4(from, { throwIfNoEntry: false });
+          const found = lstatSync5(from, { throwIfNoEntry: false });
           if (!found || links.usedInodes.has(found.ino) || !SourceLinks.matches(found, { mode: mode2, uid, gid, mtime: st.mtime, size: st.size })) continue;
           links.usedInodes.add(found.ino);
           try {
@@ -87447,14 +87468,14 @@ var init_copy = __esm({
       async copyEntry(rel, target, relToMatch, inNewDir) {
         if (relToMatch !== "" && this.opts.exclude(relToMatch)) return;
         if (!this.allowed(rel)) return;
-        const abs = join26(this.src.dir, rel);
-        const st = lstatSync4(abs);
-        const existing = inNewDir ? void 0 : lstatSync4(target, { throwIfNoEntry: false });
+        const abs = join27(this.src.dir, rel);
+        const st = lstatSync5(abs);
+        const existing = inNewDir ? void 0 : lstatSync5(target, { throwIfNoEntry: false });
         if (existing && !(existing.isDirectory() && st.isDirectory())) await rm8(target, { recursive: true, force: true });
         if (st.isDirectory()) {
           if (!existing) mkdirSync11(target, { mode: st.mode & 4095 });
           const names = readdirSync5(abs);
-          await Promise.all(names.map((name) => this.copyEntry(rel ? `${rel}/${name}` : name, join26(target, name), relToMatch ? `${relToMatch}/${name}` : name, !existing)));
+          await Promise.all(names.map((name) => this.copyEntry(rel ? `${rel}/${name}` : name, join27(target, name), relToMatch ? `${relToMatch}/${name}` : name, !existing)));
           this.finish(target, st.uid, st.gid, st.mode & 4095, st.mtime, "dir");
           this.dirTimes.push([target, st.mtime]);
         } else if (st.isSymbolicLink()) {
@@ -87472,7 +87493,7 @@ var init_copy = __esm({
       }
       /** COPY semantics for one matched source: a directory's contents go into dest, a file to dest or into it. */
       async copyMatch(rel, dest, destIsDir) {
-        const abs = this.src.allowed ? join26(this.src.dir, rel) : pathInRoot(this.src.dir, rel);
+        const abs = this.src.allowed ? join27(this.src.dir, rel) : pathInRoot(this.src.dir, rel);
         const st = await stat3(abs).catch(() => void 0);
         if (!st) throw new CopyError(`${rel || "."}: not found`);
         const base = this.opts.parents ? posix8.join(dest, rel) : dest;
@@ -87482,7 +87503,7 @@ var init_copy = __esm({
           const created = await this.createDirs(target2);
           const names = await readdir6(abs);
           const inNewDir = created.length > 0 && created[created.length - 1] === resolve7(target2);
-          await Promise.all(names.map((name) => this.copyEntry(srcRel ? `${srcRel}/${name}` : name, join26(target2, name), name, inNewDir)));
+          await Promise.all(names.map((name) => this.copyEntry(srcRel ? `${srcRel}/${name}` : name, join27(target2, name), name, inNewDir)));
           return;
         }
         const fileDest = this.opts.parents ? base : destIsDir ? posix8.join(dest, basename3(rel)) : dest;
@@ -87869,9 +87890,9 @@ var init_tar_header = __esm({
 });
 
 // worker/layers/tar-writer.ts
-import { closeSync as closeSync3, lstatSync as lstatSync5, openSync as openSync3, readdirSync as readdirSync6, readlinkSync as readlinkSync3, readSync as readSync2 } from "node:fs";
+import { closeSync as closeSync3, lstatSync as lstatSync6, openSync as openSync3, readdirSync as readdirSync6, readlinkSync as readlinkSync3, readSync as readSync2 } from "node:fs";
 import { open as open7 } from "node:fs/promises";
-import { join as join27 } from "node:path";
+import { join as join28 } from "node:path";
 import { setImmediate as turn } from "node:timers/promises";
 function devNumbers(rdev) {
   return { devmajor: Math.floor(rdev / 256) & 4095, devminor: rdev & 255 | Math.floor(rdev / 4096) & ~255 & 1048575 };
@@ -87891,8 +87912,8 @@ async function* diffTar(root, opts) {
     const name = top.names[top.i++];
     const dir = top.dir;
     const rel = dir === "" ? name : `${dir}/${name}`;
-    const abs = join27(root, rel);
-    const st = lstatSync5(abs);
+    const abs = join28(root, rel);
+    const st = lstatSync6(abs);
     const base = { mode: st.mode & 4095, uid: st.uid, gid: st.gid, mtime: clamp(st.mtime) };
     if (st.isCharacterDevice() && st.rdev === 0) {
       tar.header({ ...base, name: dir === "" ? `.wh.${name}` : `${dir}/.wh.${name}`, type: "file", mode: 0, size: 0 });
@@ -88036,7 +88057,7 @@ var init_tar_writer = __esm({
 import { createHash as createHash10, randomBytes as randomBytes9 } from "node:crypto";
 import { readdir as readdir7, rm as rm10 } from "node:fs/promises";
 import { pipeline as pipeline3 } from "node:stream/promises";
-import { join as join28 } from "node:path";
+import { join as join29 } from "node:path";
 async function isEmptyDiff(root) {
   return (await readdir7(root)).length === 0;
 }
@@ -88065,7 +88086,7 @@ async function tarInto(root, sink, opts = {}) {
   return `sha256:${hash.digest("hex")}`;
 }
 async function spoolCompressed(root, tmpDir, blobs, hints, opts = {}) {
-  const spool = await FollowedSpool.create(join28(tmpDir, `layer-${process.pid}-${randomBytes9(6).toString("hex")}.tar`));
+  const spool = await FollowedSpool.create(join29(tmpDir, `layer-${process.pid}-${randomBytes9(6).toString("hex")}.tar`));
   const compressed = gzipBlob(spool.read(), blobs, hints).finally(() => rm10(spool.path, { force: true }));
   compressed.catch(() => void 0);
   let diffID;
@@ -88118,7 +88139,7 @@ var init_layer_writer = __esm({
 
 // worker/local/local-worker.ts
 import { mkdirSync as mkdirSync12 } from "node:fs";
-import { join as join29 } from "node:path";
+import { join as join30 } from "node:path";
 var LocalWorker;
 var init_local_worker = __esm({
   "worker/local/local-worker.ts"() {
@@ -88135,9 +88156,9 @@ var init_local_worker = __esm({
         this.compression = opts.compression ?? "eager";
         if (opts.linkUnchanged) this.links = new CopyLinks(stateDir, opts.settledMs);
         if (opts.gzipMembers) this.gzipMembers = opts.gzipMembers;
-        this.cacheMountsDir = join29(stateDir, "cache-mounts");
-        this.runcRoot = join29(stateDir, "runc");
-        this.tmpDir = join29(stateDir, "tmp");
+        this.cacheMountsDir = join30(stateDir, "cache-mounts");
+        this.runcRoot = join30(stateDir, "runc");
+        this.tmpDir = join30(stateDir, "tmp");
         for (const d of [this.cacheMountsDir, this.runcRoot, this.tmpDir]) mkdirSync12(d, { recursive: true });
       }
       blobs;
@@ -88229,31 +88250,31 @@ var init_mount = __esm({
 
 // worker/snapshots/copy-snapshotter.ts
 import { lstat as lstat7, mkdir as mkdir8, readdir as readdir8, readlink as readlink4, rm as rm11, copyFile as copyFile5, symlink as symlink4, chmod as chmod6, lchown as lchown2, lutimes as lutimes3, utimes as utimes5 } from "node:fs/promises";
-import { join as join30 } from "node:path";
+import { join as join31 } from "node:path";
 async function applyLayerDir(layerDir, target) {
-  for (const dir of await findOpaqueDirs(layerDir)) await rm11(join30(target, dir), { recursive: true, force: true });
+  for (const dir of await findOpaqueDirs(layerDir)) await rm11(join31(target, dir), { recursive: true, force: true });
   const whiteouts = [];
   const walk = async (rel) => {
-    for (const name of await readdir8(join30(layerDir, rel))) {
+    for (const name of await readdir8(join31(layerDir, rel))) {
       const r = rel ? `${rel}/${name}` : name;
-      const st = await lstat7(join30(layerDir, r));
+      const st = await lstat7(join31(layerDir, r));
       if (isWhiteout(st)) whiteouts.push(r);
       else if (st.isDirectory()) await walk(r);
     }
   };
   await walk("");
-  for (const w of whiteouts) await rm11(join30(target, w), { recursive: true, force: true });
+  for (const w of whiteouts) await rm11(join31(target, w), { recursive: true, force: true });
   await runCommand("cp", ["-a", "--reflink=auto", `${layerDir}/.`, `${target}/`]);
-  for (const w of whiteouts) await rm11(join30(target, w), { force: true });
+  for (const w of whiteouts) await rm11(join31(target, w), { force: true });
 }
 async function manifestOf(root) {
   const m = /* @__PURE__ */ new Map();
   const walk = async (rel) => {
-    for (const name of await readdir8(join30(root, rel))) {
+    for (const name of await readdir8(join31(root, rel))) {
       const r = rel ? `${rel}/${name}` : name;
-      const st = await lstat7(join30(root, r), { bigint: true });
+      const st = await lstat7(join31(root, r), { bigint: true });
       const type = st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : "other";
-      m.set(r, { type, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), mtimeNs: st.mtimeNs, ino: Number(st.ino), ...type === "symlink" ? { link: await readlink4(join30(root, r)) } : {} });
+      m.set(r, { type, mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), mtimeNs: st.mtimeNs, ino: Number(st.ino), ...type === "symlink" ? { link: await readlink4(join31(root, r)) } : {} });
       if (type === "dir") await walk(r);
     }
   };
@@ -88261,8 +88282,8 @@ async function manifestOf(root) {
   return m;
 }
 async function copyOut(root, upper, rel, info) {
-  const src = join30(root, rel);
-  const dst = join30(upper, rel);
+  const src = join31(root, rel);
+  const dst = join31(upper, rel);
   const st = await lstat7(src);
   if (info.type === "dir") await mkdir8(dst, { recursive: true });
   else if (info.type === "file") await copyFile5(src, dst);
@@ -88302,11 +88323,11 @@ async function diffInto(root, before, upper) {
     const parent = rel.includes("/") ? rel.slice(0, rel.lastIndexOf("/")) : "";
     if (parent !== "" && after.get(parent)?.type !== "dir") continue;
     await ensureParents(rel);
-    await mknod(join30(upper, rel), "c", 0, 0, 0);
+    await mknod(join31(upper, rel), "c", 0, 0, 0);
   }
   for (const [rel] of changedDirs.reverse()) {
-    const st = await lstat7(join30(root, rel));
-    await utimes5(join30(upper, rel), st.atime, st.mtime);
+    const st = await lstat7(join31(root, rel));
+    await utimes5(join31(upper, rel), st.atime, st.mtime);
   }
 }
 var isWhiteout, same;
@@ -88325,7 +88346,7 @@ var init_copy_snapshotter = __esm({
 import { randomBytes as randomBytes10 } from "node:crypto";
 import { chmodSync as chmodSync5, existsSync as existsSync12, mkdirSync as mkdirSync13, readdirSync as readdirSync7, renameSync as renameSync3, rmSync as rmSync3 } from "node:fs";
 import { chmod as chmod7, mkdir as mkdir9, rename as rename7, rm as rm12, stat as stat4 } from "node:fs/promises";
-import { join as join31, relative as relative5 } from "node:path";
+import { join as join32, relative as relative5 } from "node:path";
 function isAlive2(pid) {
   try {
     process.kill(pid, 0);
@@ -88347,12 +88368,12 @@ var init_snapshot_store = __esm({
       constructor(root, blobs, lease) {
         this.blobs = blobs;
         this.lease = lease;
-        this.dir = join31(root, "snapshots");
-        this.mountsDir = join31(root, "mounts");
-        this.tmpDir = join31(root, "tmp");
+        this.dir = join32(root, "snapshots");
+        this.mountsDir = join32(root, "mounts");
+        this.tmpDir = join32(root, "tmp");
         for (const empty of ["empty-a", "empty-b"]) {
-          mkdirSync13(join31(this.dir, empty), { recursive: true });
-          chmodSync5(join31(this.dir, empty), 493);
+          mkdirSync13(join32(this.dir, empty), { recursive: true });
+          chmodSync5(join32(this.dir, empty), 493);
         }
         mkdirSync13(this.mountsDir, { recursive: true });
       }
@@ -88375,7 +88396,7 @@ var init_snapshot_store = __esm({
         return diffID.slice(7, 7 + 24);
       }
       path(diffID) {
-        return join31(this.dir, this.name(diffID));
+        return join32(this.dir, this.name(diffID));
       }
       has(diffID) {
         return existsSync12(this.path(diffID));
@@ -88414,7 +88435,7 @@ var init_snapshot_store = __esm({
       unpack(layer, source, before) {
         const name = this.name(layer.diffID);
         const job = (async () => {
-          const tmp = join31(this.dir, `.tmp-${process.pid}-${name}-${randomBytes10(4).toString("hex")}`);
+          const tmp = join32(this.dir, `.tmp-${process.pid}-${name}-${randomBytes10(4).toString("hex")}`);
           try {
             const bytes = await extractLayer(source, tmp, { gzip: layer.mediaType.endsWith("gzip") });
             await before;
@@ -88436,11 +88457,11 @@ var init_snapshot_store = __esm({
       /** A second directory with the snapshot `name`'s content (hard links), for a chain that needs it twice. */
       async alias(name, n) {
         const aliasName = `${name}-${n}`;
-        if (existsSync12(join31(this.dir, aliasName))) return aliasName;
-        const tmp = join31(this.dir, `.tmp-${process.pid}-${aliasName}-${randomBytes10(4).toString("hex")}`);
+        if (existsSync12(join32(this.dir, aliasName))) return aliasName;
+        const tmp = join32(this.dir, `.tmp-${process.pid}-${aliasName}-${randomBytes10(4).toString("hex")}`);
         try {
-          await runCommand("cp", ["-al", join31(this.dir, name), tmp]);
-          await rename7(tmp, join31(this.dir, aliasName)).catch(() => void 0);
+          await runCommand("cp", ["-al", join32(this.dir, name), tmp]);
+          await rename7(tmp, join32(this.dir, aliasName)).catch(() => void 0);
         } finally {
           await rm12(tmp, { recursive: true, force: true });
         }
@@ -88464,10 +88485,10 @@ var init_snapshot_store = __esm({
        */
       keep(upper, describe2) {
         const tmp = `.tmp-${process.pid}-kept-${randomBytes10(6).toString("hex")}`;
-        renameSync3(upper, join31(this.dir, tmp));
+        renameSync3(upper, join32(this.dir, tmp));
         const k = { at: tmp, users: 0, ended: false, settled: Promise.resolve() };
         this.kept.set(tmp, k);
-        const described = describe2(join31(this.dir, tmp)).then(
+        const described = describe2(join32(this.dir, tmp)).then(
           async (result) => {
             await this.lease?.add([{ kind: "snapshot", diffID: result.diffID }]);
             k.diffID = result.diffID;
@@ -88499,7 +88520,7 @@ var init_snapshot_store = __esm({
         const tmp = k.at;
         if (k.diffID !== void 0 && !this.has(k.diffID)) {
           try {
-            renameSync3(join31(this.dir, tmp), this.path(k.diffID));
+            renameSync3(join32(this.dir, tmp), this.path(k.diffID));
             k.at = this.name(k.diffID);
             k.placed = Promise.resolve();
             return;
@@ -88508,7 +88529,7 @@ var init_snapshot_store = __esm({
           }
         }
         if (k.diffID !== void 0) k.at = this.name(k.diffID);
-        k.placed = rm12(join31(this.dir, tmp), { recursive: true, force: true });
+        k.placed = rm12(join32(this.dir, tmp), { recursive: true, force: true });
       }
       /** The directory name (in this store) of a layer's snapshot, and the kept snapshot it is, if one. */
       locate(layer) {
@@ -88544,11 +88565,11 @@ var init_snapshot_store = __esm({
        */
       overlayProbe() {
         this.probe ??= (async () => {
-          const probe = join31(this.mountsDir, `${process.pid}-probe-${randomBytes10(4).toString("hex")}`);
-          await mkdir9(join31(probe, "merged"), { recursive: true });
+          const probe = join32(this.mountsDir, `${process.pid}-probe-${randomBytes10(4).toString("hex")}`);
+          await mkdir9(join32(probe, "merged"), { recursive: true });
           try {
-            await mountOverlay(join31(probe, "merged"), { lower: ["empty-a", "empty-b"], cwd: this.dir });
-            await unmount(join31(probe, "merged"));
+            await mountOverlay(join32(probe, "merged"), { lower: ["empty-a", "empty-b"], cwd: this.dir });
+            await unmount(join32(probe, "merged"));
             return true;
           } catch {
             process.stderr.write("WARNING: overlayfs cannot mount here; falling back to copying snapshots (slower)\n");
@@ -88561,17 +88582,17 @@ var init_snapshot_store = __esm({
       }
       /** The copying fallback: a fresh copy of the chain; the diff is computed when the step detaches. */
       async mountCopy(layers, writable, base) {
-        const merged = join31(base, "merged");
+        const merged = join32(base, "merged");
         await mkdir9(merged, { recursive: true });
         await chmod7(merged, 493);
         const done = this.use(layers);
         try {
-          for (const l of layers) await applyLayerDir(join31(this.dir, this.locate(l).name), merged);
+          for (const l of layers) await applyLayerDir(join32(this.dir, this.locate(l).name), merged);
         } finally {
           done();
         }
         const before = writable ? await manifestOf(merged) : void 0;
-        const upper = writable ? join31(base, "upper") : void 0;
+        const upper = writable ? join32(base, "upper") : void 0;
         this.active.add(base);
         let detached = false;
         return {
@@ -88603,13 +88624,13 @@ var init_snapshot_store = __esm({
             this.overlayWorks = false;
           }
         }
-        return this.mountCopy(layers, writable, join31(this.mountsDir, `${process.pid}-${randomBytes10(6).toString("hex")}`));
+        return this.mountCopy(layers, writable, join32(this.mountsDir, `${process.pid}-${randomBytes10(6).toString("hex")}`));
       }
       async mountOverlayChain(layers, writable) {
         const id = `${process.pid}-${randomBytes10(6).toString("hex")}`;
-        const base = join31(this.mountsDir, id);
-        const merged = join31(base, "merged");
-        const upper = writable ? join31(base, "upper") : void 0;
+        const base = join32(this.mountsDir, id);
+        const merged = join32(base, "merged");
+        const upper = writable ? join32(base, "upper") : void 0;
         mkdirSync13(merged, { recursive: true });
         const done = this.use(layers);
         try {
@@ -88626,10 +88647,10 @@ var init_snapshot_store = __esm({
           if (writable) {
             mkdirSync13(upper);
             chmodSync5(upper, 493);
-            mkdirSync13(join31(base, "work"));
+            mkdirSync13(join32(base, "work"));
           }
           const rel = (p) => relative5(this.dir, p);
-          await mountOverlay(merged, { lower, cwd: this.dir, ...upper ? { upper: rel(upper), work: rel(join31(base, "work")) } : {} });
+          await mountOverlay(merged, { lower, cwd: this.dir, ...upper ? { upper: rel(upper), work: rel(join32(base, "work")) } : {} });
         } catch (err) {
           done();
           await rm12(base, { recursive: true, force: true });
@@ -88666,10 +88687,10 @@ var init_snapshot_store = __esm({
         let n = 0;
         for (const name of readdirSync7(this.dir)) {
           if (name.startsWith(".") || name.startsWith("empty-") || keep.has(name)) continue;
-          const path = join31(this.dir, name);
+          const path = join32(this.dir, name);
           const changed = await stat4(path).then((st) => st.ctimeMs, () => void 0);
           if (changed === void 0 || !gone.has(name) && now - changed < graceMs) continue;
-          const trash = join31(this.dir, `.trash-${process.pid}-${randomBytes10(4).toString("hex")}`);
+          const trash = join32(this.dir, `.trash-${process.pid}-${randomBytes10(4).toString("hex")}`);
           if (await rename7(path, trash).then(() => true, () => false)) {
             await rm12(trash, { recursive: true, force: true });
             n++;
@@ -88681,7 +88702,7 @@ var init_snapshot_store = __esm({
       async releaseAll() {
         for (const base of [...this.active]) {
           this.active.delete(base);
-          if (this.overlayWorks) await unmount(join31(base, "merged"));
+          if (this.overlayWorks) await unmount(join32(base, "merged"));
           await rm12(base, { recursive: true, force: true });
         }
       }
@@ -88690,17 +88711,17 @@ var init_snapshot_store = __esm({
         for (const name of readdirSync7(this.mountsDir)) {
           const pid = Number(name.split("-")[0]);
           if (pid === process.pid || isAlive2(pid)) continue;
-          const base = join31(this.mountsDir, name);
-          await unmount(join31(base, "merged"));
+          const base = join32(this.mountsDir, name);
+          await unmount(join32(base, "merged"));
           await rm12(base, { recursive: true, force: true });
         }
         for (const name of readdirSync7(this.dir)) {
           const pid = Number(name.split("-")[1]);
-          if ((name.startsWith(".tmp-") || name.startsWith(".trash-")) && pid !== process.pid && !isAlive2(pid)) await rm12(join31(this.dir, name), { recursive: true, force: true });
+          if ((name.startsWith(".tmp-") || name.startsWith(".trash-")) && pid !== process.pid && !isAlive2(pid)) await rm12(join32(this.dir, name), { recursive: true, force: true });
         }
         for (const name of existsSync12(this.tmpDir) ? readdirSync7(this.tmpDir) : []) {
           const pid = Number(name.split("-")[1]);
-          if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive2(pid)) await rm12(join31(this.tmpDir, name), { recursive: true, force: true });
+          if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive2(pid)) await rm12(join32(this.tmpDir, name), { recursive: true, force: true });
         }
       }
     };
@@ -88900,7 +88921,7 @@ var init_push = __esm({
 // coordinator/export/oci-layout-writer.ts
 import { createWriteStream as createWriteStream3, existsSync as existsSync13 } from "node:fs";
 import { mkdir as mkdir10, rename as rename8, writeFile as writeFile7 } from "node:fs/promises";
-import { dirname as dirname7, join as join32 } from "node:path";
+import { dirname as dirname7, join as join33 } from "node:path";
 import { pipeline as pipeline4 } from "node:stream/promises";
 function topIndex(c) {
   const entries = c.tags.length ? c.tags.map((t) => {
@@ -88910,15 +88931,15 @@ function topIndex(c) {
   return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [...entries, ...c.referrers ?? []] };
 }
 async function writeLayoutDir(dir, c, blobs) {
-  const blobDir = join32(dir, "blobs", "sha256");
+  const blobDir = join33(dir, "blobs", "sha256");
   await mkdir10(blobDir, { recursive: true });
   for (const d of c.blobs) {
-    const dest = join32(blobDir, d.slice(7));
+    const dest = join33(blobDir, d.slice(7));
     if (!existsSync13(dest)) await blobs.exportTo(d, dest);
   }
-  await writeFile7(join32(dir, "oci-layout"), LAYOUT);
-  await writeFile7(join32(dir, "index.json.tmp"), JSON.stringify(topIndex(c)));
-  await rename8(join32(dir, "index.json.tmp"), join32(dir, "index.json"));
+  await writeFile7(join33(dir, "oci-layout"), LAYOUT);
+  await writeFile7(join33(dir, "index.json.tmp"), JSON.stringify(topIndex(c)));
+  await rename8(join33(dir, "index.json.tmp"), join33(dir, "index.json"));
 }
 async function writeLayoutTar(dest, c, blobs) {
   const pack = (await Promise.resolve().then(() => __toESM(require_tar_stream(), 1))).pack();
@@ -89569,7 +89590,7 @@ var init_attach = __esm({
 // coordinator/export/exporters.ts
 import { createWriteStream as createWriteStream4 } from "node:fs";
 import { mkdir as mkdir11, rename as rename9, writeFile as writeFile8 } from "node:fs/promises";
-import { join as join33 } from "node:path";
+import { join as join34 } from "node:path";
 import { pipeline as pipeline5 } from "node:stream/promises";
 async function layoutReferrers(x) {
   const referrers = [];
@@ -89624,7 +89645,7 @@ async function exportOutputs(outputs, x) {
           await withRootfs(x, "local", async (dir) => {
             await mkdir11(out.dest, { recursive: true });
             await runCommand("cp", ["-a", `${dir}/.`, out.dest]);
-            for (const a of x.attestations?.[0]?.attestations ?? []) await writeFile8(join33(out.dest, ATTESTATION_FILES[a.kind]), a.statement);
+            for (const a of x.attestations?.[0]?.attestations ?? []) await writeFile8(join34(out.dest, ATTESTATION_FILES[a.kind]), a.statement);
           });
           break;
         case "tar":
@@ -89673,10 +89694,10 @@ var init_exporters = __esm({
 
 // coordinator/export/rootfs-source.ts
 import { mkdtemp as mkdtemp5, rm as rm13 } from "node:fs/promises";
-import { join as join34 } from "node:path";
+import { join as join35 } from "node:path";
 function blobRootfs(blobs, scratchDir) {
   return async (layers) => {
-    const dir = await mkdtemp5(join34(scratchDir, "rootfs-"));
+    const dir = await mkdtemp5(join35(scratchDir, "rootfs-"));
     try {
       const snapshots = new SnapshotStore(dir, blobs);
       const mounted = await snapshots.mount(layers, false);
@@ -89984,7 +90005,7 @@ var init_cache_format = __esm({
 
 // coordinator/remote-cache/cache-import.ts
 import { createReadStream as createReadStream5, readFileSync as readFileSync21 } from "node:fs";
-import { join as join35 } from "node:path";
+import { join as join36 } from "node:path";
 async function recordsOf(manifest, readJson) {
   const config = await readJson(manifest.config.digest);
   const doc = manifest.config.mediaType === CacheMediaType.records ? config : config?.[INLINE_CONFIG_KEY];
@@ -90038,7 +90059,7 @@ function localSource(dir) {
   const source = {
     name: `local cache ${dir}`,
     fetch: async (layer, blobs) => {
-      if (!await blobs.hold(layer.digest)) await putFile(blobs, join35(dir, "blobs", "sha256", layer.digest.slice(7)), layer.digest);
+      if (!await blobs.hold(layer.digest)) await putFile(blobs, join36(dir, "blobs", "sha256", layer.digest.slice(7)), layer.digest);
     },
     stream: (digest) => lazyVerified(digest, async () => createReadStream5(layout.blobPath(digest)))
   };
@@ -90122,7 +90143,7 @@ var init_cache_import = __esm({
 // coordinator/remote-cache/cache-export.ts
 import { existsSync as existsSync14, readFileSync as readFileSync22 } from "node:fs";
 import { mkdir as mkdir12, rename as rename10, writeFile as writeFile9 } from "node:fs/promises";
-import { join as join36 } from "node:path";
+import { join as join37 } from "node:path";
 import { Readable as Readable4 } from "node:stream";
 import { setTimeout as sleep4 } from "node:timers/promises";
 function selectRecords(records, images, mode2) {
@@ -90164,24 +90185,24 @@ async function exportToRegistry(ref, a, platforms, blobs, registries2) {
   throw new CacheExportError(`${r.domain}/${r.path}:${tag}: other exports kept replacing the cache index; export again`);
 }
 async function exportToLocal(dir, a, platforms, blobs) {
-  const blobDir = join36(dir, "blobs", "sha256");
+  const blobDir = join37(dir, "blobs", "sha256");
   await mkdir12(blobDir, { recursive: true });
   for (const d of a.layers) {
-    const dest = join36(blobDir, d.slice(7));
+    const dest = join37(blobDir, d.slice(7));
     if (!existsSync14(dest)) await blobs.exportTo(d, dest);
   }
-  await writeFile9(join36(blobDir, a.recordsBlob.digest.slice(7)), a.recordsBytes);
-  await writeFile9(join36(blobDir, a.manifest.digest.slice(7)), a.manifestBytes);
+  await writeFile9(join37(blobDir, a.recordsBlob.digest.slice(7)), a.recordsBytes);
+  await writeFile9(join37(blobDir, a.manifest.digest.slice(7)), a.manifestBytes);
   let existing = [];
   try {
-    existing = JSON.parse(readFileSync22(join36(dir, "index.json"), "utf8")).manifests ?? [];
+    existing = JSON.parse(readFileSync22(join37(dir, "index.json"), "utf8")).manifests ?? [];
   } catch {
   }
   const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: mergeEntries(existing, cacheEntry(a.manifest, platforms), platforms) };
-  await writeFile9(join36(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-  const tmp = join36(dir, `index.json.tmp-${process.pid}`);
+  await writeFile9(join37(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
+  const tmp = join37(dir, `index.json.tmp-${process.pid}`);
   await writeFile9(tmp, JSON.stringify(index));
-  await rename10(tmp, join36(dir, "index.json"));
+  await rename10(tmp, join37(dir, "index.json"));
 }
 async function exportCache(to, x) {
   const records = selectRecords(x.records, x.images, to.mode);
@@ -90294,7 +90315,7 @@ var init_build_caches = __esm({
 import { randomUUID as randomUUID2 } from "node:crypto";
 import { createWriteStream as createWriteStream5 } from "node:fs";
 import { chmod as chmod8, mkdir as mkdir13, mkdtemp as mkdtemp6, rm as rm14, writeFile as writeFile10 } from "node:fs/promises";
-import { join as join37 } from "node:path";
+import { join as join38 } from "node:path";
 import { pipeline as pipeline6 } from "node:stream/promises";
 async function runBuild(req, engine) {
   const lease = await engine.stores.leases.create();
@@ -90353,11 +90374,11 @@ async function buildLeased(req, engine, lease) {
     images: new ImageSources(new LayoutImageProvider(blobs, req.plan.namedContexts ?? /* @__PURE__ */ new Map()), registryImages),
     downloaded: async (url, digest) => {
       if (!digest) throw new Error(`ADD ${url} was not downloaded`);
-      const dir = await mkdtemp6(join37(scratch, "url-"));
+      const dir = await mkdtemp6(join38(scratch, "url-"));
       tempDirs.push(dir);
       const name = urlFileName(url);
-      await pipeline6(blobs.stream(digest), createWriteStream5(join37(dir, name), { mode: 384 }));
-      await chmod8(join37(dir, name), 384);
+      await pipeline6(blobs.stream(digest), createWriteStream5(join38(dir, name), { mode: 384 }));
+      await chmod8(join38(dir, name), 384);
       return { dir, name };
     },
     gitCheckout: (source) => gitSources.checkout(source),
@@ -90535,14 +90556,14 @@ __export(local_build_exports, {
   build: () => build,
   localEngine: () => localEngine
 });
-import { join as join38 } from "node:path";
+import { join as join39 } from "node:path";
 function localEngine(cacheDir, options2 = { compression: "lazy", linkUnchanged: true }) {
   const gzipMembers = new GzipMemberHints(cacheDir);
   const workerOptions = { ...options2, gzipMembers };
   return {
     stores: { blobs: new FsBlobStore(cacheDir), index: new FsCacheIndex(cacheDir), explanations: new FsExplainStore(cacheDir), leases: new FileLeases(cacheDir) },
     // The snapshot store removes what a killed build left here.
-    scratchDir: join38(cacheDir, "tmp"),
+    scratchDir: join39(cacheDir, "tmp"),
     gzipMembers,
     async openWorker(lease, blobs) {
       const snapshots = new SnapshotStore(cacheDir, blobs, lease);
