@@ -73,7 +73,8 @@ function fresh(n: number, mode: string[]): Record<string, number> {
 
 const PHASES: [string, string, string][] = [
   ['exec to the build command', '', 'cli: build command'],
-  ['planning (context walk, selection, keys)', 'plan start', 'plan done'],
+  ['set-up (walk started, engine loaded, lease)', 'cli: build command', 'plan start'],
+  ['planning (walk awaited, selection, keys)', 'plan start', 'plan done'],
   ['cache lookups and the image', 'plan done', 'image layers ready'],
   ['records, export, exit of the build', 'image layers ready', 'cli: build returned'],
   ['whole build, as traced', '', 'cli: build returned'],
