@@ -21767,13 +21767,6 @@ function walkHere(root, ignore) {
   walk("");
   return tree;
 }
-function nanos(t) {
-  const dot = t.indexOf(".");
-  if (dot < 0) return t === "0" ? "0" : `${t}000000000`;
-  const ns = t.slice(dot + 1, dot + 10).padEnd(9, "0");
-  const sec = t.slice(0, dot);
-  return sec === "0" ? String(Number(ns)) : sec + ns;
-}
 function pruning(start, ignore) {
   if (ignore.hasExceptions) return [];
   const tests = [];
@@ -21804,28 +21797,43 @@ function walkWithFind(root, ignore) {
 }
 function parseFindOutput(records, ignore) {
   const tree = emptyTree();
-  const parts = records.toString("utf8").split("\0");
+  const text = records.toString("utf8");
   let skipping;
-  for (let i = 0; i + 2 < parts.length; i += 3) {
-    const path = parts[i + 1];
+  for (let at = 0; at < text.length; ) {
+    const head = text.indexOf("\0", at);
+    const pathEnd = text.indexOf("\0", head + 1);
+    const linkEnd = text.indexOf("\0", pathEnd + 1);
+    const path = text.slice(head + 1, pathEnd);
+    const record = at;
+    at = linkEnd + 1;
     if (skipping !== void 0 && path.startsWith(skipping)) continue;
     skipping = void 0;
-    const [y, mode2, uid, gid, size, mtime, ctime, ino] = parts[i].split(" ");
-    const type = TYPES[y] ?? "other";
-    const entry = { path, type, mode: parseInt(mode2, 8), uid: Number(uid), gid: Number(gid), size: type === "file" ? Number(size) : 0 };
-    if (type === "symlink") entry.linkTarget = parts[i + 2];
-    if (!visit(tree, ignore, entry, type === "file" ? fileStamp(size, nanos(mtime), nanos(ctime), ino) : void 0) && type === "dir") skipping = `${path}/`;
+    const modeEnd = text.indexOf(" ", record + 2);
+    const uidEnd = text.indexOf(" ", modeEnd + 1);
+    const gidEnd = text.indexOf(" ", uidEnd + 1);
+    const sizeEnd = text.indexOf(" ", gidEnd + 1);
+    const type = TYPES[text[record]] ?? "other";
+    const entry = {
+      path,
+      type,
+      mode: parseInt(text.slice(record + 2, modeEnd), 8),
+      uid: Number(text.slice(modeEnd + 1, uidEnd)),
+      gid: Number(text.slice(uidEnd + 1, gidEnd)),
+      size: type === "file" ? Number(text.slice(gidEnd + 1, sizeEnd)) : 0
+    };
+    if (type === "symlink") entry.linkTarget = text.slice(pathEnd + 1, linkEnd);
+    if (!visit(tree, ignore, entry, type === "file" ? text.slice(gidEnd + 1, head) : void 0) && type === "dir") skipping = `${path}/`;
   }
   return tree;
 }
-var fileStamp, statStamp2, stampCtimeMs, withSlash, emptyTree, FORMAT, TYPES, literal, plain, findOutputDigest;
+var statStamp2, findTime, stampCtimeMs, withSlash, emptyTree, FORMAT, TYPES, literal, plain, findOutputDigest;
 var init_context_walk = __esm({
   "coordinator/context/context-walk.ts"() {
     "use strict";
     init_lazy_modules();
-    fileStamp = (size, mtimeNs, ctimeNs, ino) => `${size}:${mtimeNs}:${ctimeNs}:${ino}`;
-    statStamp2 = (st) => fileStamp(st.size, st.mtimeNs, st.ctimeNs, st.ino);
-    stampCtimeMs = (stamp) => Number(stamp.split(":")[2]) / 1e6;
+    statStamp2 = (st) => `${st.size} ${findTime(st.mtimeNs)} ${findTime(st.ctimeNs)} ${st.ino}`;
+    findTime = (ns) => `${ns / 1000000000n}.${String(ns % 1000000000n).padStart(9, "0")}0`;
+    stampCtimeMs = (stamp) => Number(stamp.split(" ")[2]) * 1e3;
     withSlash = (root) => root.endsWith("/") ? root : `${root}/`;
     emptyTree = () => ({ entries: /* @__PURE__ */ new Map(), stamps: /* @__PURE__ */ new Map() });
     FORMAT = "%y %m %U %G %s %T@ %C@ %i\\0%P\\0%l\\0";
@@ -21919,7 +21927,7 @@ var init_file_hashes = __esm({
         }
         for (const [path, entry] of this.fresh) files[path] = entry;
         if (!this.changed && !dropped) return;
-        this.folder.write(this.key, { version: 2, files });
+        this.folder.write(this.key, { version: 3, files });
       }
     };
     SelectionMemo = class {
@@ -21970,7 +21978,7 @@ var init_file_hashes = __esm({
         this.fileHashes ??= new FileHashes(
           this.folder,
           this.key,
-          this.folder.read(this.key, (doc) => doc.version === 2 ? new Map(Object.entries(doc.files)) : void 0) ?? /* @__PURE__ */ new Map(),
+          this.folder.read(this.key, (doc) => doc.version === 3 ? new Map(Object.entries(doc.files)) : void 0) ?? /* @__PURE__ */ new Map(),
           this.settledMs
         );
         return this.fileHashes;
