@@ -28,7 +28,7 @@ function build(dir: string, cacheDir: string, settledMs = 0): { digest: (p: stri
 }
 
 describe('context file-hash cache', () => {
-  it('remembers hashes per context and trusts them while size, mtime, ctime and inode hold', () => {
+  it('remembers hashes per context and trusts them while size, ctime and inode hold', () => {
     const dir = makeDir({ 'a.txt': 'alpha', 'src/b.txt': 'beta' });
     const cache = tempDir('hashes');
     const first = build(dir, cache);

@@ -13,7 +13,7 @@ export class ContextError extends ExpectedError {}
 /**
  * The local build context: a directory filtered by `.dockerignore`. It is walked once, on first use,
  * and file contents are hashed only when a COPY selects them, and then only when `hashes` does not
- * remember the file with the same size, mtime, ctime and inode.
+ * remember the file with the same size, ctime and inode.
  */
 export class BuildContext {
   private tree?: WalkedTree;

@@ -7,8 +7,8 @@ import { changedWithin, SETTLED_MS } from '../../worker/file/file-stamp.js';
 import { stampCtimeMs, statStamp } from './context-walk.js';
 
 interface Saved {
-  /** 3: stamps as find prints them (`statStamp`); a file of another version is not read. */
-  version: 3;
+  /** 4: stamps of size, ctime and inode as find prints them (`statStamp`); a file of another version is not read. */
+  version: 4;
   /** Context-relative path to [stamp, digest]. */
   files: Record<string, [string, string]>;
 }
@@ -73,7 +73,7 @@ export class FileHashes {
     for (const [path, entry] of this.fresh) files[path] = entry;
     if (!this.changed && !dropped) return;
     // Only a cache: if the write fails, the next build hashes again.
-    this.folder.write(this.key, { version: 3, files } satisfies Saved);
+    this.folder.write(this.key, { version: 4, files } satisfies Saved);
   }
 }
 
@@ -140,7 +140,7 @@ export class ContextMemory {
     this.fileHashes ??= new FileHashes(
       this.folder,
       this.key,
-      this.folder.read(this.key, (doc) => ((doc as Saved).version === 3 ? new Map(Object.entries((doc as Saved).files)) : undefined)) ?? new Map<string, [string, string]>(),
+      this.folder.read(this.key, (doc) => ((doc as Saved).version === 4 ? new Map(Object.entries((doc as Saved).files)) : undefined)) ?? new Map<string, [string, string]>(),
       this.settledMs,
     );
     return this.fileHashes;

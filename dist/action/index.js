@@ -21831,12 +21831,12 @@ var init_context_walk = __esm({
   "coordinator/context/context-walk.ts"() {
     "use strict";
     init_lazy_modules();
-    statStamp2 = (st) => `${st.size} ${findTime(st.mtimeNs)} ${findTime(st.ctimeNs)} ${st.ino}`;
+    statStamp2 = (st) => `${st.size} ${findTime(st.ctimeNs)} ${st.ino}`;
     findTime = (ns) => `${ns / 1000000000n}.${String(ns % 1000000000n).padStart(9, "0")}0`;
-    stampCtimeMs = (stamp) => Number(stamp.split(" ")[2]) * 1e3;
+    stampCtimeMs = (stamp) => Number(stamp.split(" ")[1]) * 1e3;
     withSlash = (root) => root.endsWith("/") ? root : `${root}/`;
     emptyTree = () => ({ entries: /* @__PURE__ */ new Map(), stamps: /* @__PURE__ */ new Map() });
-    FORMAT = "%y %m %U %G %s %T@ %C@ %i\\0%P\\0%l\\0";
+    FORMAT = "%y %m %U %G %s %C@ %i\\0%P\\0%l\\0";
     TYPES = { f: "file", d: "dir", l: "symlink" };
     literal = (s) => s.replace(/[\\*?[\]]/g, "\\$&");
     plain = (s) => !/[*?[\\]/.test(s) && s.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
@@ -21927,7 +21927,7 @@ var init_file_hashes = __esm({
         }
         for (const [path, entry] of this.fresh) files[path] = entry;
         if (!this.changed && !dropped) return;
-        this.folder.write(this.key, { version: 3, files });
+        this.folder.write(this.key, { version: 4, files });
       }
     };
     SelectionMemo = class {
@@ -21978,7 +21978,7 @@ var init_file_hashes = __esm({
         this.fileHashes ??= new FileHashes(
           this.folder,
           this.key,
-          this.folder.read(this.key, (doc) => doc.version === 3 ? new Map(Object.entries(doc.files)) : void 0) ?? /* @__PURE__ */ new Map(),
+          this.folder.read(this.key, (doc) => doc.version === 4 ? new Map(Object.entries(doc.files)) : void 0) ?? /* @__PURE__ */ new Map(),
           this.settledMs
         );
         return this.fileHashes;
