@@ -62,8 +62,8 @@ export class BuildContext {
    * Planning awaits it before it reads the context.
    */
   load(): Promise<void> {
-    this.loading ??= walkWithFind(this.root, this.ignore).then((text) => {
-      if (!this.tree) this.found = text;
+    this.loading ??= walkWithFind(this.root, this.ignore).then((records) => {
+      if (!this.tree) this.found = records;
     });
     return this.loading;
   }

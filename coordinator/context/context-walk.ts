@@ -22,7 +22,7 @@ export interface ContextEntry {
 /** Every non-ignored path of a context directory, and each regular file's stamp. */
 export interface WalkedTree {
   entries: Map<string, ContextEntry>;
-  /** What a remembered content hash must match (`statStamp`). */
+  /** What a remembered content hash must match (`contextStamp`). */
   stamps: Map<string, string>;
 }
 
@@ -32,7 +32,7 @@ export interface WalkedTree {
  * leaving it out of find's records saves a fifth of find's time. Written as find prints them
  * (`%s %C@ %i`), so that its records need no conversion.
  */
-export const statStamp = (st: BigIntStats): string => `${st.size} ${findTime(st.ctimeNs)} ${st.ino}`;
+export const contextStamp = (st: BigIntStats): string => `${st.size} ${findTime(st.ctimeNs)} ${st.ino}`;
 
 /** Nanoseconds since the epoch as GNU find's `%C@` prints them: seconds, a point, ten digits. */
 const findTime = (ns: bigint): string => `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}0`;
@@ -76,7 +76,7 @@ export function walkHere(root: string, ignore: IgnoreRules): WalkedTree {
       const type = entryType(st);
       const entry: ContextEntry = { path: rel, type, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), size: type === 'file' ? Number(st.size) : 0 };
       if (type === 'symlink') entry.linkTarget = readlinkSync(base + rel);
-      if (visit(tree, ignore, entry, type === 'file' ? statStamp(st) : undefined)) walk(rel);
+      if (visit(tree, ignore, entry, type === 'file' ? contextStamp(st) : undefined)) walk(rel);
     }
   };
   walk('');

@@ -4,10 +4,10 @@ import { join, resolve } from 'node:path';
 import { HintFolder } from '../../cache/hint-folder.js';
 import { sha256 } from '../../oci/digest.js';
 import { changedWithin, SETTLED_MS } from '../../worker/file/file-stamp.js';
-import { stampCtimeMs, statStamp } from './context-walk.js';
+import { stampCtimeMs, contextStamp } from './context-walk.js';
 
 interface Saved {
-  /** 4: stamps of size, ctime and inode as find prints them (`statStamp`); a file of another version is not read. */
+  /** 4: stamps of size, ctime and inode as find prints them (`contextStamp`); a file of another version is not read. */
   version: 4;
   /** Context-relative path to [stamp, digest]. */
   files: Record<string, [string, string]>;
@@ -52,7 +52,7 @@ export class FileHashes {
     for (const [path, [stamp, digest]] of this.racy) {
       const abs = join(root, path);
       const now = lstatSync(abs, { bigint: true, throwIfNoEntry: false });
-      if (!changedWithin(stampCtimeMs(stamp), this.settledMs) && now && statStamp(now) === stamp && hashFile(abs) === digest) this.set(path, stamp, digest);
+      if (!changedWithin(stampCtimeMs(stamp), this.settledMs) && now && contextStamp(now) === stamp && hashFile(abs) === digest) this.set(path, stamp, digest);
       else settled = false;
     }
     this.racy.clear();
@@ -79,7 +79,7 @@ export class FileHashes {
 
 interface SavedSelections {
   version: 1;
-  /** The walk this holds for (`BuildContext.treeDigest`). */
+  /** The walk this holds for (`findOutputDigest`). */
   tree: string;
   /** Selection (source and excludes) to checksum. */
   checksums: Record<string, string>;
@@ -87,7 +87,7 @@ interface SavedSelections {
 
 /**
  * The selection checksums of one context, from the last build whose walk found the same records (every
- * path, type, mode, owner, size, link target, times and inode) under the same ignore rules: then every
+ * path, type, mode, owner, size, link target, ctime and inode) under the same ignore rules: then every
  * file hash they were made of holds too, as the file-hash cache trusts a stamp. A no-op build takes
  * them as they are and neither parses the walk nor hashes anything.
  */

@@ -105,10 +105,11 @@ class PlanSession {
 
   async contextSource(include: string[], exclude: string[], platform: string, name = 'context'): Promise<Step> {
     const id = JSON.stringify([include, exclude, platform, name]);
+    const ctx = this.openContext(name);
+    // Awaited before the lookup, so that two callers cannot both miss it and add the step twice.
+    await ctx.load();
     let step = this.contextSteps.get(id);
     if (!step) {
-      const ctx = this.openContext(name);
-      await ctx.load();
       const checksum = sha256((include.length === 0 ? ['.'] : include).map((p) => `${p}\0${selectionChecksum(ctx, p, exclude)}`).join('\n'));
       step = this.graph.add({ kind: 'source', platform, inputs: [], source: { type: 'context', name, include, exclude, checksum } });
       this.contextSteps.set(id, step);

@@ -21761,7 +21761,7 @@ function walkHere(root, ignore) {
       const type = entryType(st);
       const entry = { path: rel, type, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), size: type === "file" ? Number(st.size) : 0 };
       if (type === "symlink") entry.linkTarget = readlinkSync(base + rel);
-      if (visit(tree, ignore, entry, type === "file" ? statStamp2(st) : void 0)) walk(rel);
+      if (visit(tree, ignore, entry, type === "file" ? contextStamp(st) : void 0)) walk(rel);
     }
   };
   walk("");
@@ -21826,12 +21826,12 @@ function parseFindOutput(records, ignore) {
   }
   return tree;
 }
-var statStamp2, findTime, stampCtimeMs, withSlash, emptyTree, FORMAT, TYPES, literal, plain, findOutputDigest;
+var contextStamp, findTime, stampCtimeMs, withSlash, emptyTree, FORMAT, TYPES, literal, plain, findOutputDigest;
 var init_context_walk = __esm({
   "coordinator/context/context-walk.ts"() {
     "use strict";
     init_lazy_modules();
-    statStamp2 = (st) => `${st.size} ${findTime(st.ctimeNs)} ${st.ino}`;
+    contextStamp = (st) => `${st.size} ${findTime(st.ctimeNs)} ${st.ino}`;
     findTime = (ns) => `${ns / 1000000000n}.${String(ns % 1000000000n).padStart(9, "0")}0`;
     stampCtimeMs = (stamp) => Number(stamp.split(" ")[1]) * 1e3;
     withSlash = (root) => root.endsWith("/") ? root : `${root}/`;
@@ -21908,7 +21908,7 @@ var init_file_hashes = __esm({
         for (const [path, [stamp, digest]] of this.racy) {
           const abs = join6(root, path);
           const now = lstatSync2(abs, { bigint: true, throwIfNoEntry: false });
-          if (!changedWithin(stampCtimeMs(stamp), this.settledMs) && now && statStamp2(now) === stamp && hashFile(abs) === digest) this.set(path, stamp, digest);
+          if (!changedWithin(stampCtimeMs(stamp), this.settledMs) && now && contextStamp(now) === stamp && hashFile(abs) === digest) this.set(path, stamp, digest);
           else settled = false;
         }
         this.racy.clear();
@@ -22084,8 +22084,8 @@ var init_build_context = __esm({
        * Planning awaits it before it reads the context.
        */
       load() {
-        this.loading ??= walkWithFind(this.root, this.ignore).then((text) => {
-          if (!this.tree) this.found = text;
+        this.loading ??= walkWithFind(this.root, this.ignore).then((records) => {
+          if (!this.tree) this.found = records;
         });
         return this.loading;
       }
@@ -27493,10 +27493,10 @@ var init_planner = __esm({
       }
       async contextSource(include, exclude, platform2, name = "context") {
         const id = JSON.stringify([include, exclude, platform2, name]);
+        const ctx = this.openContext(name);
+        await ctx.load();
         let step = this.contextSteps.get(id);
         if (!step) {
-          const ctx = this.openContext(name);
-          await ctx.load();
           const checksum = sha256((include.length === 0 ? ["."] : include).map((p) => `${p}\0${selectionChecksum(ctx, p, exclude)}`).join("\n"));
           step = this.graph.add({ kind: "source", platform: platform2, inputs: [], source: { type: "context", name, include, exclude, checksum } });
           this.contextSteps.set(id, step);
