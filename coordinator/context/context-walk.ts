@@ -129,7 +129,8 @@ export function walkWithFind(root: string, ignore: IgnoreRules): Promise<Buffer 
   const args = ['-H', start, '-mindepth', '1', ...pruning(start, ignore), '-printf', FORMAT];
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    const child = childProcess().spawn('find', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    // The C locale: times printed with a point whatever LC_NUMERIC says.
+    const child = childProcess().spawn('find', args, { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LC_ALL: 'C' } });
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.on('error', () => resolve(undefined));
     child.on('close', (code) => {

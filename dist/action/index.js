@@ -21786,7 +21786,7 @@ function walkWithFind(root, ignore) {
   const args = ["-H", start, "-mindepth", "1", ...pruning(start, ignore), "-printf", FORMAT];
   return new Promise((resolve8) => {
     const chunks = [];
-    const child = childProcess().spawn("find", args, { stdio: ["ignore", "pipe", "ignore"] });
+    const child = childProcess().spawn("find", args, { stdio: ["ignore", "pipe", "ignore"], env: { ...process.env, LC_ALL: "C" } });
     child.stdout.on("data", (c) => chunks.push(c));
     child.on("error", () => resolve8(void 0));
     child.on("close", (code) => {
