@@ -16,7 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import type { LayerRecord } from '../cache/cache-index.js';
 import { LocalCache } from '../worker/remote/local-cache.js';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -205,38 +205,64 @@ async function crossWorkerHit(redisUrl: string, work: string, place: Place): Pro
  * alone (no build around it): the layer into a fresh worker cache as its snapshot, unpacked as it
  * arrives, against a plain download of it; interleaved, so load changes hit both alike.
  */
-async function fetchAlone(address: string, digest: Digest, work: string): Promise<{ fetches: number[]; plain: number[] }> {
+interface FetchAlone {
+  fetches: number[];
+  plain: number[];
+  /** CPU time per transfer, in ms: this process's for a plain download and for a fetch, the coordinator's for a plain download. */
+  cpu: { plain: number; fetch: number; coordinator: number };
+}
+
+/** A process's CPU time so far (user and system), in ms, from /proc. */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
+const ownCpuMs = (since: NodeJS.CpuUsage): number => {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1000;
+};
+
+async function fetchAlone(address: string, coordinatorPid: number, digest: Digest, work: string): Promise<FetchAlone> {
   const client = new ContentBlobStore(address, {}, { scratchDir: work });
   const diff = createHash('sha256');
   await pipeline(client.stream(digest), createGunzip(), diff);
   const layer: LayerRecord = { digest, diffID: `sha256:${diff.digest('hex')}` as Digest, size: (await client.stat(digest))!, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' };
   const fetches: number[] = [];
   const plain: number[] = [];
-  for (let run = 0; run < 2 * RUNS + 1; run++) {
+  const cpu = { plain: 0, fetch: 0, coordinator: 0 };
+  const runs = 2 * RUNS + 1;
+  for (let run = 0; run < runs; run++) {
     let t0 = process.hrtime.bigint();
+    let c0 = process.cpuUsage();
+    const s0 = processCpuMs(coordinatorPid);
     for await (const _ of client.stream(digest));
     plain.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    cpu.plain += ownCpuMs(c0) / runs;
+    cpu.coordinator += (processCpuMs(coordinatorPid) - s0) / runs;
     const cache = new LocalCache(mkdtempSync(join(work, 'worker-cache-')), Number.MAX_SAFE_INTEGER, 0);
     const session = await cache.open();
     t0 = process.hrtime.bigint();
+    c0 = process.cpuUsage();
     await cache.ensure(session, [], client, [layer]);
     fetches.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    cpu.fetch += ownCpuMs(c0) / runs;
     await session.lease.release();
     rmSync(cache.dir, { recursive: true, force: true });
   }
   client.close();
-  return { fetches, plain };
+  return { fetches, plain, cpu };
 }
 
 async function crossWorker(redisUrl: string, work: string): Promise<void> {
   const rate = process.env.BENCH_LINK_RATE ?? '1gbit';
   const rows: string[] = [];
-  let alone: { fetches: number[]; plain: number[] } | undefined;
+  let alone: FetchAlone | undefined;
   for (const make of [() => loopback, () => link(rate)]) {
     const place = make();
     try {
       const { hits, downloads, digest, address, coordinator } = await crossWorkerHit(redisUrl, work, place);
-      if (place === loopback) alone = await fetchAlone(address, digest, work);
+      if (place === loopback) alone = await fetchAlone(address, coordinator.child.pid!, digest, work);
       await coordinator.stop();
       const hit = median(hits);
       const dropped = median(downloads.map((d) => d.dropped));
@@ -251,13 +277,15 @@ async function crossWorker(redisUrl: string, work: string): Promise<void> {
   console.log("| B's place | the hit's cost on B: the step with the layer fetched, minus the same step once B has it | downloading the layer from Content, bytes dropped | the same into a file | hit / download dropped | hit / download into a file |");
   console.log('| --- | --- | --- | --- | --- | --- |');
   for (const row of rows) console.log(row);
-  const { fetches, plain } = alone!;
+  const { fetches, plain, cpu } = alone!;
   console.log(`\nThe worker's fetch alone on loopback (LocalCache.ensure, in-process; median of ${fetches.length}, interleaved)`);
   console.log('| what | time |');
   console.log('| --- | --- |');
   console.log(`| fetch into a worker cache: download, check, unpack | ${median(fetches).toFixed(0)} ms |`);
   console.log(`| plain download | ${median(plain).toFixed(0)} ms |`);
   console.log(`| ratio | ${(median(fetches) / median(plain)).toFixed(2)} |`);
+  console.log(`| CPU per plain download (mean): this process, the coordinator | ${cpu.plain.toFixed(0)} ms, ${cpu.coordinator.toFixed(0)} ms |`);
+  console.log(`| CPU per fetch (mean): this process | ${cpu.fetch.toFixed(0)} ms |`);
 }
 
 async function main(): Promise<void> {

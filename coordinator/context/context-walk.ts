@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
-import { childProcess } from '../../oci/lazy-modules.js';
+import { runCommand } from '../../worker/system/command.js';
 import type { IgnoreRules } from '../../worker/file/ignore-rules.js';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
@@ -122,22 +122,14 @@ function pruning(start: string, ignore: IgnoreRules): string[] {
  * Undefined when find is missing, fails (a directory it cannot read) or meets a name that is not
  * UTF-8: the walk here then reports or handles it as it always has.
  */
-export function walkWithFind(root: string, ignore: IgnoreRules): Promise<Buffer | undefined> {
+export async function walkWithFind(root: string, ignore: IgnoreRules): Promise<Buffer | undefined> {
   // No trailing slash (find would print it doubled), and never taken for an option.
   const trimmed = root.length > 1 ? root.replace(/\/+$/, '') : root;
   const start = trimmed.startsWith('-') ? `./${trimmed}` : trimmed;
   const args = ['-H', start, '-mindepth', '1', ...pruning(start, ignore), '-printf', FORMAT];
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    // The C locale: times printed with a point whatever LC_NUMERIC says.
-    const child = childProcess().spawn('find', args, { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, LC_ALL: 'C' } });
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.on('error', () => resolve(undefined));
-    child.on('close', (code) => {
-      const records = code === 0 ? Buffer.concat(chunks) : undefined;
-      resolve(records && isUtf8(records) ? records : undefined);
-    });
-  });
+  // The C locale: times printed with a point whatever LC_NUMERIC says.
+  const found = await runCommand('find', args, { check: false, env: { ...process.env, LC_ALL: 'C' } }).catch(() => undefined);
+  return found?.code === 0 && isUtf8(found.output) ? found.output : undefined;
 }
 
 /** find's records (`walkWithFind`) as the walk here gives them, ignore rules applied. */

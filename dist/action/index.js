@@ -21733,6 +21733,44 @@ var init_lazy_modules = __esm({
   }
 });
 
+// worker/system/command.ts
+function runCommand(file, args, opts = {}) {
+  return new Promise((resolve8, reject) => {
+    const child = childProcess().spawn(file, args, { cwd: opts.cwd, ...opts.env ? { env: opts.env } : {}, stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"] });
+    const out = [];
+    const err = [];
+    child.stdout.on("data", (d) => out.push(d));
+    child.stderr.on("data", (d) => err.push(d));
+    child.on("error", (e) => reject(e.code === "ENOENT" ? new Error(`${file} is not installed: run scripts/setup.sh`) : e));
+    child.on("close", (code) => {
+      const output = Buffer.concat(out);
+      const result = { code: code ?? 1, stdout: output.toString(), output, stderr: Buffer.concat(err).toString() };
+      if (result.code !== 0 && opts.check !== false) reject(new CommandError([file, ...args].join(" "), result));
+      else resolve8(result);
+    });
+    if (opts.input !== void 0) {
+      child.stdin.on("error", () => void 0);
+      child.stdin.end(opts.input);
+    }
+  });
+}
+var CommandError;
+var init_command = __esm({
+  "worker/system/command.ts"() {
+    "use strict";
+    init_lazy_modules();
+    CommandError = class extends Error {
+      constructor(command, result) {
+        super(`${command} failed (exit ${result.code}): ${result.stderr.trim().split("\n").at(-1) ?? ""}`);
+        this.command = command;
+        this.result = result;
+      }
+      command;
+      result;
+    };
+  }
+});
+
 // coordinator/context/context-walk.ts
 import { isUtf8 } from "node:buffer";
 import { createHash as createHash2 } from "node:crypto";
@@ -21780,20 +21818,12 @@ function pruning(start, ignore) {
   if (tests.length === 0) return [];
   return ["(", ...tests.flatMap((t, i) => i === 0 ? t : ["-o", ...t]), ")", "-prune", "-o"];
 }
-function walkWithFind(root, ignore) {
+async function walkWithFind(root, ignore) {
   const trimmed = root.length > 1 ? root.replace(/\/+$/, "") : root;
   const start = trimmed.startsWith("-") ? `./${trimmed}` : trimmed;
   const args = ["-H", start, "-mindepth", "1", ...pruning(start, ignore), "-printf", FORMAT];
-  return new Promise((resolve8) => {
-    const chunks = [];
-    const child = childProcess().spawn("find", args, { stdio: ["ignore", "pipe", "ignore"], env: { ...process.env, LC_ALL: "C" } });
-    child.stdout.on("data", (c) => chunks.push(c));
-    child.on("error", () => resolve8(void 0));
-    child.on("close", (code) => {
-      const records = code === 0 ? Buffer.concat(chunks) : void 0;
-      resolve8(records && isUtf8(records) ? records : void 0);
-    });
-  });
+  const found = await runCommand("find", args, { check: false, env: { ...process.env, LC_ALL: "C" } }).catch(() => void 0);
+  return found?.code === 0 && isUtf8(found.output) ? found.output : void 0;
 }
 function parseFindOutput(records, ignore) {
   const tree = emptyTree();
@@ -21830,7 +21860,7 @@ var contextStamp, findTime, stampCtimeMs, withSlash, emptyTree, FORMAT, TYPES, l
 var init_context_walk = __esm({
   "coordinator/context/context-walk.ts"() {
     "use strict";
-    init_lazy_modules();
+    init_command();
     contextStamp = (st) => `${st.size} ${findTime(st.ctimeNs)} ${st.ino}`;
     findTime = (ns) => `${ns / 1000000000n}.${String(ns % 1000000000n).padStart(9, "0")}0`;
     stampCtimeMs = (stamp) => Number(stamp.split(" ")[1]) * 1e3;
@@ -54909,43 +54939,6 @@ var init_registry_images = __esm({
         for (const l of manifest.layers) this.registries.noteBlob(domain, l.digest, repo);
         return manifest.layers.map((l, i) => ({ digest: l.digest, diffID: diffIDs[i], size: l.size, mediaType: l.mediaType }));
       }
-    };
-  }
-});
-
-// worker/system/command.ts
-function runCommand(file, args, opts = {}) {
-  return new Promise((resolve8, reject) => {
-    const child = childProcess().spawn(file, args, { cwd: opts.cwd, stdio: [opts.input === void 0 ? "ignore" : "pipe", "pipe", "pipe"] });
-    const out = [];
-    const err = [];
-    child.stdout.on("data", (d) => out.push(d));
-    child.stderr.on("data", (d) => err.push(d));
-    child.on("error", (e) => reject(e.code === "ENOENT" ? new Error(`${file} is not installed: run scripts/setup.sh`) : e));
-    child.on("close", (code) => {
-      const result = { code: code ?? 1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-      if (result.code !== 0 && opts.check !== false) reject(new CommandError([file, ...args].join(" "), result));
-      else resolve8(result);
-    });
-    if (opts.input !== void 0) {
-      child.stdin.on("error", () => void 0);
-      child.stdin.end(opts.input);
-    }
-  });
-}
-var CommandError;
-var init_command = __esm({
-  "worker/system/command.ts"() {
-    "use strict";
-    init_lazy_modules();
-    CommandError = class extends Error {
-      constructor(command, result) {
-        super(`${command} failed (exit ${result.code}): ${result.stderr.trim().split("\n").at(-1) ?? ""}`);
-        this.command = command;
-        this.result = result;
-      }
-      command;
-      result;
     };
   }
 });
