@@ -19,6 +19,12 @@ export interface BlobEntry extends BlobInfo {
 
 export class BlobError extends ExpectedError {}
 
+/** An open blob: `read` fills `into` from `position` on and returns how many bytes it read (0 at the end). */
+export interface BlobReader {
+  read(into: Buffer, position: number): Promise<number>;
+  close(): Promise<void>;
+}
+
 /**
  * Receives one blob's bytes while hashing them. Nothing is visible until `commit`, which checks the
  * digest, adds the blob to the store's lease and only then publishes it; `abort` leaves nothing.
@@ -57,6 +63,8 @@ export interface BlobStore {
   stream(digest: Digest): Readable;
   /** The same bytes without the digest check, for a reader that checks them itself: one hashing, not two. */
   unchecked?(digest: Digest): Readable;
+  /** Random access to the blob's bytes, unchecked, for a reader that fills buffers of its own (the Content service). */
+  openReader?(digest: Digest): Promise<BlobReader>;
   writer(expected?: Digest): BlobWriter;
   /** Removes the blob; false when it was not there. */
   delete(digest: Digest): Promise<boolean>;

@@ -12,6 +12,7 @@ import type { FindMissingResponse__Output } from '../proto/generated/dockyard/v1
 import type { StatRequest } from '../proto/generated/dockyard/v1/StatRequest.js';
 import type { StatResponse__Output } from '../proto/generated/dockyard/v1/StatResponse.js';
 import { loadDockyardProto } from '../proto/load.js';
+import { trace } from '../oci/trace.js';
 import { dialOptions, type DialOptions } from '../proto/transport.js';
 import { BlobSpool } from './blob-spool.js';
 import { BlobError, copyBlobTo, verified, type BlobEntry, type BlobStore, type BlobWriter } from './blob-store.js';
@@ -152,6 +153,7 @@ export class ContentBlobStore implements BlobStore {
     let size: number | undefined;
     let failures = 0;
     for (;;) {
+      trace(`content: download ${digest.slice(7, 19)} from ${offset}`);
       const call = this.client.Download({ digest, offset });
       try {
         for await (const msg of call as AsyncIterable<DownloadResponse__Output>) {
@@ -162,7 +164,10 @@ export class ContentBlobStore implements BlobStore {
           failures = 0;
           yield msg.data;
         }
-        if (size !== undefined && offset >= size) return;
+        if (size !== undefined && offset >= size) {
+          trace(`content: last byte of ${digest.slice(7, 19)}`);
+          return;
+        }
         // Ended early without an error: a server going away. Go on from here.
         failures++;
         if (failures >= ATTEMPTS_WITHOUT_PROGRESS) throw new BlobError(`content service ${this.address}: download of ${digest} keeps ending at ${offset} of ${size ?? '?'} bytes`);

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { copyFile, link, rename, unlink } from 'node:fs/promises';
+import { copyFile, link, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { isDigest, type Digest } from '../oci/digest.js';
 import { BlobSpool } from './blob-spool.js';
-import { BlobError, verified, type BlobEntry, type BlobStore, type BlobWriter } from './blob-store.js';
+import { BlobError, verified, type BlobEntry, type BlobReader, type BlobStore, type BlobWriter } from './blob-store.js';
 import type { Lease } from './lease.js';
 
 /**
@@ -53,6 +53,14 @@ export class FsBlobStore implements BlobStore {
 
   unchecked(digest: Digest): Readable {
     return createReadStream(this.path(digest), { highWaterMark: 1 << 20 });
+  }
+
+  async openReader(digest: Digest): Promise<BlobReader> {
+    const fh = await open(this.path(digest), 'r');
+    return {
+      read: async (into, position) => (await fh.read(into, 0, into.length, position)).bytesRead,
+      close: () => fh.close(),
+    };
   }
 
   writer(expected?: Digest): BlobWriter {

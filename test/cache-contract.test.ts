@@ -161,6 +161,16 @@ for (const backend of blobBackends) {
       assert.equal(await store.stat(info.digest), data.length);
       assert.ok((await collectAll(store.stream(info.digest))).equals(data));
       if (store.unchecked) assert.ok((await collectAll(store.unchecked(info.digest))).equals(data), 'unchecked gives the same bytes');
+      if (store.openReader) {
+        const reader = await store.openReader(info.digest);
+        const into = Buffer.alloc(5000);
+        assert.equal(await reader.read(into, 1_000_000), 5000);
+        assert.ok(into.equals(data.subarray(1_000_000, 1_005_000)), 'openReader reads from the position given');
+        assert.equal(await reader.read(into, data.length - 10), 10, 'a read past the end gives what is left');
+        assert.ok(into.subarray(0, 10).equals(data.subarray(-10)));
+        assert.equal(await reader.read(into, data.length), 0, 'and then nothing');
+        await reader.close();
+      }
       assert.ok((await readBlob(store, info.digest)).equals(data));
       const dest = join(tempDir('export'), 'blob');
       await store.exportTo(info.digest, dest);

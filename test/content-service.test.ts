@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
 import { BlobError, putBlob, readBlob } from '../cache/blob-store.js';
 import { ContentBlobStore } from '../cache/content-blob-store.js';
@@ -125,6 +126,34 @@ describe('the Content service', () => {
     const tail: DownloadResponse__Output[] = [];
     for await (const msg of end as AsyncIterable<DownloadResponse__Output>) tail.push(msg);
     assert.deepEqual(tail.map((m) => [m.size, m.offset, m.data.length]), [[data.length, data.length, 0]]);
+  });
+
+  it('reuses its few read buffers only once each chunk has gone out: a slow reader gets every byte as stored', async () => {
+    const { address, store } = await serve();
+    const data = randomBytes(9 * DOWNLOAD_CHUNK_BYTES + 4321);
+    const { digest } = await putBlob(store, data);
+    const got: Buffer[] = [];
+    for await (const chunk of storeClient(address).stream(digest)) {
+      got.push(chunk as Buffer);
+      await sleep(5);
+    }
+    assert.ok(Buffer.concat(got).equals(data));
+  });
+
+  it('ends a download the client cancelled while the service waited for a free read buffer', async () => {
+    const { address, store, transfers } = await serve();
+    const data = randomBytes(40 * DOWNLOAD_CHUNK_BYTES);
+    const { digest } = await putBlob(store, data);
+    const call = rawClient(address).Download({ digest, offset: 0 });
+    // One message read, then none: the connection's window and the service's buffers fill up.
+    await new Promise((resolve) => call.once('data', resolve));
+    call.pause();
+    call.on('error', () => undefined); // CANCELLED, as asked
+    await sleep(200);
+    call.cancel();
+    for (let i = 0; i < 100 && !transfers.some((t) => t.direction === 'download'); i++) await sleep(50);
+    const [download] = transfers.filter((t) => t.direction === 'download');
+    assert.ok(download && !download.complete && download.bytes < data.length, JSON.stringify(transfers));
   });
 
   it('sends a blob damaged in its store as it is, and the receiver refuses it, naming the digest', async () => {

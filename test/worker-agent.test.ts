@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { FsBlobStore } from '../cache/fs-blob-store.js';
-import { putBlob, type BlobStore } from '../cache/blob-store.js';
+import { putBlob, type BlobReader, type BlobStore } from '../cache/blob-store.js';
 import type { LayerRecord } from '../cache/cache-index.js';
 import type { Digest } from '../oci/digest.js';
 import { decodeStepResult } from '../worker/contract/io-codec.js';
@@ -385,7 +385,9 @@ describe('dockyard worker: cancellation, reconnection, shared slots, a bounded c
     const wrong = readFileSync(join(seed.storeDir, 'blobs', 'sha256', bad.digest.slice(7)));
     wrong.writeUInt32LE(wrong.readUInt32LE(4) + 1, 4);
     const lie = (d: Digest): Readable => (d === bad.digest ? Readable.from([wrong]) : seed.store.stream(d));
-    const lying = Object.assign(Object.create(seed.store) as FsBlobStore, { stream: lie, unchecked: lie });
+    const lieReader = async (d: Digest): Promise<BlobReader> =>
+      d === bad.digest ? { read: async (into, position) => wrong.copy(into, 0, position, position + into.length), close: async () => undefined } : seed.store.openReader(d);
+    const lying = Object.assign(Object.create(seed.store) as FsBlobStore, { stream: lie, unchecked: lie, openReader: lieReader });
     const { worker, coordinators, cacheDir } = await farm(1, [], { store: lying });
     const step = await runStep(`sh -c 'echo never > /never.txt'`, seed);
     const end = await coordinators[0]!.assign('corrupt', step.step, step.inputs, 'RUN corrupt').end;

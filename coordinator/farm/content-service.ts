@@ -7,10 +7,13 @@ import type { DownloadResponse } from '../../proto/generated/dockyard/v1/Downloa
 import type { UploadRequest__Output } from '../../proto/generated/dockyard/v1/UploadRequest.js';
 import { loadDockyardProto } from '../../proto/load.js';
 import type { GrpcService } from '../../proto/transport.js';
+import { DownloadBuffers, serializeDownload } from './download-buffers.js';
 import { UploadConflict, UploadSpool, type UploadSession } from './upload-spool.js';
 
 /** Data messages of a download carry about this much (the last one less). */
 export const DOWNLOAD_CHUNK_BYTES = 1 << 20;
+/** Chunks one download reads ahead of what grpc-js has taken. */
+const DOWNLOAD_BUFFERS = 4;
 
 /** One Upload or Download call as it ended: for metrics (bytes moved) and for tests. */
 export interface ContentTransfer {
@@ -66,8 +69,40 @@ async function statAll(store: BlobStore, digests: Digest[]): Promise<(number | u
   return sizes;
 }
 
+/**
+ * The blob's bytes from `from` to `size` in chunks of DOWNLOAD_CHUNK_BYTES: read into the few buffers
+ * of a `DownloadBuffers` where the store can read into them, else gathered from its stream. A
+ * cancelled call stops the wait for a free buffer.
+ */
+async function* storeChunks(store: BlobStore, digest: Digest, from: number, size: number, cancelled: Promise<undefined>): AsyncGenerator<Buffer> {
+  if (!store.openReader) {
+    // The receiver checks the digest; checking here as well would hash every download twice.
+    const src = store.unchecked ? store.unchecked(digest) : store.stream(digest);
+    try {
+      yield* gathered(src, DOWNLOAD_CHUNK_BYTES, from);
+    } finally {
+      src.destroy();
+    }
+    return;
+  }
+  const reader = await store.openReader(digest);
+  const buffers = new DownloadBuffers(DOWNLOAD_BUFFERS, DOWNLOAD_CHUNK_BYTES);
+  try {
+    for (let at = from; at < size; ) {
+      const into = await Promise.race([buffers.take(), cancelled]);
+      if (!into) return;
+      const n = await reader.read(into.subarray(0, Math.min(DOWNLOAD_CHUNK_BYTES, size - at)), at);
+      if (n === 0) throw new Error(`blob ${digest} ends at ${at} of its ${size} bytes`);
+      yield into.subarray(0, n);
+      at += n;
+    }
+  } finally {
+    await reader.close();
+  }
+}
+
 /** `src` regrouped into buffers of `size` bytes (the last one shorter), from `skip` bytes on. */
-async function* chunks(src: Readable, size: number, skip: number): AsyncGenerator<Buffer> {
+async function* gathered(src: Readable, size: number, skip: number): AsyncGenerator<Buffer> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let toSkip = skip;
@@ -180,7 +215,7 @@ export function contentService(store: BlobStore, opts: ContentServiceOptions): G
         const size = await store.stat(digest);
         if (size === undefined) throw Object.assign(new Error('not found'), { code: 'ENOENT' });
         if (offset > size) throw new BadRequest(`download of ${digest} from ${offset}, beyond its size ${size}`);
-        // The next chunk is read while this one goes out; only a full send buffer waits (for 'drain').
+        // Only a full send buffer waits here (for 'drain'); storeChunks reads the next chunk meanwhile.
         const send = async (msg: DownloadResponse): Promise<void> => {
           if (call.write(msg)) return;
           await new Promise<void>((resolve) => {
@@ -191,20 +226,18 @@ export function contentService(store: BlobStore, opts: ContentServiceOptions): G
             call.once('drain', done).once('cancelled', done);
           });
         };
-        // The receiver checks the digest; checking here as well would hash every download twice.
-        const src = store.unchecked ? store.unchecked(digest) : store.stream(digest);
-        call.on('cancelled', () => src.destroy());
+        const cancelled = new Promise<undefined>((resolve) => call.once('cancelled', () => resolve(undefined)));
         let at = offset;
         if (offset === size) await send({ size, offset, data: Buffer.alloc(0) }); // the size, and the end
         else {
-          for await (const data of chunks(src, DOWNLOAD_CHUNK_BYTES, offset)) {
+          for await (const data of storeChunks(store, digest, offset, size, cancelled)) {
             if (call.cancelled) return false;
             await send({ size, offset: at, data });
             at += data.length;
             sent += data.length;
           }
         }
-        src.destroy();
+        if (call.cancelled) return false;
         call.end();
         return true;
       })().then(
@@ -216,6 +249,7 @@ export function contentService(store: BlobStore, opts: ContentServiceOptions): G
       );
     },
   };
-  const definition = loadDockyardProto().dockyard.v1.Content.service;
+  const service = loadDockyardProto().dockyard.v1.Content.service;
+  const definition = { ...service, Download: { ...service.Download, responseSerialize: serializeDownload(service.Download.responseSerialize) } };
   return { definition, handlers, spool };
 }

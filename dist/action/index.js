@@ -22212,13 +22212,13 @@ var init_build_context = __esm({
 
 // coordinator/solver/contexts.ts
 function contextOpener(contextDir, dockerfilePath, named, hashes) {
-  const open8 = /* @__PURE__ */ new Map();
+  const open9 = /* @__PURE__ */ new Map();
   return (name) => {
-    let ctx = open8.get(name);
+    let ctx = open9.get(name);
     if (!ctx) {
       const n = named.get(name);
       ctx = n?.type === "local" ? BuildContext.open(n.dir, void 0, hashes) : BuildContext.open(contextDir, dockerfilePath, hashes);
-      open8.set(name, ctx);
+      open9.set(name, ctx);
     }
     return ctx;
   };
@@ -22515,8 +22515,8 @@ var init_shell_lex = __esm({
       }
       processSingleQuote() {
         let result = "";
-        const open8 = this.next();
-        if (this.opts.rawQuotes) result += open8;
+        const open9 = this.next();
+        if (this.opts.rawQuotes) result += open9;
         for (; ; ) {
           const ch = this.next();
           if (ch === EOF) throw new Error("unexpected end of statement while looking for matching single-quote");
@@ -22529,8 +22529,8 @@ var init_shell_lex = __esm({
       }
       processDoubleQuote() {
         let result = "";
-        const open8 = this.next();
-        if (this.opts.rawQuotes) result += open8;
+        const open9 = this.next();
+        if (this.opts.rawQuotes) result += open9;
         for (; ; ) {
           const ch = this.peek();
           if (ch === EOF) throw new Error("unexpected end of statement while looking for matching double-quote");
@@ -23337,9 +23337,9 @@ var init_parser = __esm({
 function copiesFromContext(stages) {
   return stages.some((s) => s.instructions.some((i) => (i.kind === "copy" || i.kind === "add") && i.copy.from === void 0 && i.copy.sources.length > 0));
 }
-function prefetchContext(open8, dockerfile) {
+function prefetchContext(open9, dockerfile) {
   try {
-    if (copiesFromContext(typeof dockerfile === "string" ? toStages(parseDockerfile(dockerfile)).stages : dockerfile)) void open8("context").load();
+    if (copiesFromContext(typeof dockerfile === "string" ? toStages(parseDockerfile(dockerfile)).stages : dockerfile)) void open9("context").load();
   } catch {
   }
 }
@@ -25407,16 +25407,16 @@ var require_parse2 = __commonJS({
         const analysis = analyzeRepeatedExtglob(body, opts);
         if ((token.type === "plus" || token.type === "star") && analysis.risky) {
           const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
-          const open8 = tokens[token.tokensIndex];
-          open8.type = "text";
-          open8.value = literal2;
-          open8.output = safeOutput || utils.escapeRegex(literal2);
+          const open9 = tokens[token.tokensIndex];
+          open9.type = "text";
+          open9.value = literal2;
+          open9.output = safeOutput || utils.escapeRegex(literal2);
           for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
             tokens[i].value = "";
             tokens[i].output = "";
             delete tokens[i].suffix;
           }
-          state.output = token.output + open8.output;
+          state.output = token.output + open9.output;
           state.backtrack = true;
           push2({ type: "paren", extglob: true, value, output: "" });
           decrement("parens");
@@ -25636,15 +25636,15 @@ var require_parse2 = __commonJS({
         }
         if (value === "{" && opts.nobrace !== true) {
           increment("braces");
-          const open8 = {
+          const open9 = {
             type: "brace",
             value,
             output: "(",
             outputIndex: state.output.length,
             tokensIndex: state.tokens.length
           };
-          braces.push(open8);
-          push2(open8);
+          braces.push(open9);
+          push2(open9);
           continue;
         }
         if (value === "}") {
@@ -82903,10 +82903,10 @@ function verified(digest, src) {
   pipeline2(src, verify2, () => void 0);
   return verify2;
 }
-function lazyVerified(digest, open8) {
+function lazyVerified(digest, open9) {
   const src = Readable2.from(
     (async function* () {
-      yield* await open8();
+      yield* await open9();
     })(),
     { objectMode: false }
   );
@@ -83029,6 +83029,7 @@ var init_content_blob_store = __esm({
     grpc5 = __toESM(require_src3(), 1);
     init_digest();
     init_load();
+    init_trace();
     init_transport();
     init_blob_spool();
     init_blob_store();
@@ -83119,6 +83120,7 @@ var init_content_blob_store = __esm({
         let size;
         let failures = 0;
         for (; ; ) {
+          trace(`content: download ${digest.slice(7, 19)} from ${offset}`);
           const call2 = this.client.Download({ digest, offset });
           try {
             for await (const msg of call2) {
@@ -83129,7 +83131,10 @@ var init_content_blob_store = __esm({
               failures = 0;
               yield msg.data;
             }
-            if (size !== void 0 && offset >= size) return;
+            if (size !== void 0 && offset >= size) {
+              trace(`content: last byte of ${digest.slice(7, 19)}`);
+              return;
+            }
             failures++;
             if (failures >= ATTEMPTS_WITHOUT_PROGRESS) throw new BlobError(`content service ${this.address}: download of ${digest} keeps ending at ${offset} of ${size ?? "?"} bytes`);
           } catch (err) {
@@ -83830,7 +83835,7 @@ var init_file_leases = __esm({
 // cache/fs-blob-store.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
 import { createReadStream as createReadStream3, mkdirSync as mkdirSync5, readdirSync as readdirSync4, statSync as statSync4 } from "node:fs";
-import { copyFile as copyFile2, link, rename as rename4, unlink as unlink5 } from "node:fs/promises";
+import { copyFile as copyFile2, link, open as open3, rename as rename4, unlink as unlink5 } from "node:fs/promises";
 import { join as join19 } from "node:path";
 var FsBlobStore;
 var init_fs_blob_store = __esm({
@@ -83873,6 +83878,13 @@ var init_fs_blob_store = __esm({
       }
       unchecked(digest) {
         return createReadStream3(this.path(digest), { highWaterMark: 1 << 20 });
+      }
+      async openReader(digest) {
+        const fh = await open3(this.path(digest), "r");
+        return {
+          read: async (into, position) => (await fh.read(into, 0, into.length, position)).bytesRead,
+          close: () => fh.close()
+        };
       }
       writer(expected) {
         const tmp = join19(this.tmpDir, `blob-${process.pid}-${randomBytes5(6).toString("hex")}`);
@@ -83922,7 +83934,7 @@ var init_cache_index = __esm({
 // cache/fs-cache-index.ts
 import { randomBytes as randomBytes6 } from "node:crypto";
 import { mkdirSync as mkdirSync6, readFileSync as readFileSync16 } from "node:fs";
-import { open as open3, readdir as readdir3, rename as rename5, stat as stat2, unlink as unlink6, utimes } from "node:fs/promises";
+import { open as open4, readdir as readdir3, rename as rename5, stat as stat2, unlink as unlink6, utimes } from "node:fs/promises";
 import { join as join20 } from "node:path";
 var FsCacheIndex;
 var init_fs_cache_index = __esm({
@@ -83950,7 +83962,7 @@ var init_fs_cache_index = __esm({
       }
       async put(record) {
         const tmp = join20(this.dir, `.tmp-${process.pid}-${randomBytes6(6).toString("hex")}`);
-        const fh = await open3(tmp, "wx", 420);
+        const fh = await open4(tmp, "wx", 420);
         try {
           await fh.writeFile(JSON.stringify(record));
           await fh.sync();
@@ -87047,7 +87059,7 @@ var require_tar_stream = __commonJS({
 
 // worker/layers/layer-extractor.ts
 import { chmodSync as chmodSync3, linkSync, mkdirSync as mkdirSync10, symlinkSync, writeFileSync as writeFileSync7 } from "node:fs";
-import { chmod as chmod4, lchown, lstat as lstat5, lutimes as lutimes2, mkdir as mkdir7, open as open4, rm as rm7, utimes as utimes3 } from "node:fs/promises";
+import { chmod as chmod4, lchown, lstat as lstat5, lutimes as lutimes2, mkdir as mkdir7, open as open5, rm as rm7, utimes as utimes3 } from "node:fs/promises";
 import { dirname as dirname5, join as join26, posix as posix7 } from "node:path";
 function safeRelative(name) {
   const cleaned = posix7.normalize(name.replace(/^\/+/, "")).replace(/\/+$/, "");
@@ -87085,7 +87097,7 @@ async function drain(stream) {
   for await (const _ of stream) ;
 }
 async function writeFileFrom(path, body, mode2) {
-  const fh = await open4(path, "w", mode2);
+  const fh = await open5(path, "w", mode2);
   try {
     for await (const chunk of body) await fh.write(chunk);
   } finally {
@@ -87310,7 +87322,7 @@ var init_copy_links = __esm({
 // worker/file/copy.ts
 import { createReadStream as createReadStream4 } from "node:fs";
 import { chmodSync as chmodSync4, lchownSync as lchownSync2, linkSync as linkSync2, lstatSync as lstatSync5, lutimesSync, mkdirSync as mkdirSync11, readdirSync as readdirSync5, utimesSync } from "node:fs";
-import { copyFile as copyFile4, lstat as lstat6, open as open5, readdir as readdir6, readlink as readlink3, rm as rm8, stat as stat3, symlink as symlink3, utimes as utimes4 } from "node:fs/promises";
+import { copyFile as copyFile4, lstat as lstat6, open as open6, readdir as readdir6, readlink as readlink3, rm as rm8, stat as stat3, symlink as symlink3, utimes as utimes4 } from "node:fs/promises";
 import { basename as basename3, dirname as dirname6, join as join27, posix as posix8, resolve as resolve7 } from "node:path";
 function owners(opts, src, uid, gid) {
   if (opts.owner) return [opts.owner.uid, opts.owner.gid];
@@ -87343,7 +87355,7 @@ async function matchPattern(src, pattern) {
   return out;
 }
 async function isArchive(path) {
-  const fh = await open5(path, "r");
+  const fh = await open6(path, "r");
   try {
     const buf = Buffer.alloc(512);
     const { bytesRead } = await fh.read(buf, 0, 512, 0);
@@ -87595,7 +87607,7 @@ var init_file_step = __esm({
 });
 
 // worker/layers/followed-spool.ts
-import { open as open6, rm as rm9 } from "node:fs/promises";
+import { open as open7, rm as rm9 } from "node:fs/promises";
 import { Writable as Writable2 } from "node:stream";
 var READ_CHUNK, FollowedSpool;
 var init_followed_spool = __esm({
@@ -87615,7 +87627,7 @@ var init_followed_spool = __esm({
       wake;
       /** Creates the file (it must not exist). */
       static async create(path) {
-        return new _FollowedSpool(path, await open6(path, "wx", 384));
+        return new _FollowedSpool(path, await open7(path, "wx", 384));
       }
       notify() {
         const wake = this.wake;
@@ -87654,7 +87666,7 @@ var init_followed_spool = __esm({
       }
       /** The reading side (one reader): every byte once written, ending with the writer; then the file is removed. */
       async *read() {
-        const input = await open6(this.path, "r");
+        const input = await open7(this.path, "r");
         let pos = 0;
         try {
           for (; ; ) {
@@ -87892,7 +87904,7 @@ var init_tar_header = __esm({
 
 // worker/layers/tar-writer.ts
 import { closeSync as closeSync3, lstatSync as lstatSync6, openSync as openSync3, readdirSync as readdirSync6, readlinkSync as readlinkSync3, readSync as readSync2 } from "node:fs";
-import { open as open7 } from "node:fs/promises";
+import { open as open8 } from "node:fs/promises";
 import { join as join28 } from "node:path";
 import { setImmediate as turn } from "node:timers/promises";
 function devNumbers(rdev) {
@@ -88024,7 +88036,7 @@ var init_tar_writer = __esm({
        * thread, and the steps running beside the tar, for the file's whole length.
        */
       async *largeBody(path, size) {
-        const file = await open7(path, "r");
+        const file = await open8(path, "r");
         try {
           for (let left = size; left > 0; ) {
             const { bytesRead } = await file.read(this.out, this.pos, Math.min(left, CHUNK2 - this.pos), null);
@@ -88363,6 +88375,7 @@ var init_snapshot_store = __esm({
     init_layer();
     init_layer_extractor();
     init_command();
+    init_trace();
     init_mount();
     init_copy_snapshotter();
     SnapshotStore = class {
@@ -88439,6 +88452,7 @@ var init_snapshot_store = __esm({
           const tmp = join32(this.dir, `.tmp-${process.pid}-${name}-${randomBytes10(4).toString("hex")}`);
           try {
             const bytes = await extractLayer(source, tmp, { gzip: layer.mediaType.endsWith("gzip") });
+            trace(`snapshot: unpacked ${layer.diffID.slice(7, 19)}`);
             await before;
             await rename7(tmp, this.path(layer.diffID)).catch(async (err) => {
               if (!this.has(layer.diffID)) throw err;

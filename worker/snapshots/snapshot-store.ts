@@ -10,6 +10,7 @@ import { isPending, isUnnamed, type Layer } from '../layer.js';
 import type { Digest } from '../../oci/digest.js';
 import { extractLayer } from '../layers/layer-extractor.js';
 import { runCommand } from '../system/command.js';
+import { trace } from '../../oci/trace.js';
 import { mountOverlay, unmount } from '../system/mount.js';
 import { applyLayerDir, diffInto, manifestOf } from './copy-snapshotter.js';
 
@@ -119,6 +120,7 @@ export class SnapshotStore {
       const tmp = join(this.dir, `.tmp-${process.pid}-${name}-${randomBytes(4).toString('hex')}`);
       try {
         const bytes = await extractLayer(source, tmp, { gzip: layer.mediaType.endsWith('gzip') });
+        trace(`snapshot: unpacked ${layer.diffID.slice(7, 19)}`);
         await before;
         await rename(tmp, this.path(layer.diffID)).catch(async (err: NodeJS.ErrnoException) => {
           // Another process got there first: its copy is as good as ours.
