@@ -8,6 +8,7 @@
  *    worker B, whose cache is empty, so B must fetch the image's layers; against downloading those
  *    layers from the coordinator's Content service. Once with B on loopback, once with B behind a
  *    rate-limited link (BENCH_LINK_RATE, default 1gbit), as a worker machine on a network would be.
+ * 3. The project benchmark's tree (bench/project-tree.ts) built on the farm: first build and no-op.
  * Needs root, redis-server and iproute2 (bash scripts/setup.sh). Run: `npm run bench:farm`.
  */
 import { spawnSync } from 'node:child_process';
@@ -23,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { ContentBlobStore } from '../cache/content-blob-store.js';
 import type { Digest } from '../oci/digest.js';
 import { busyboxLayout } from '../test/engine-helpers.js';
+import { makeProject } from './project-tree.js';
 import { startCoordinator, startWorker, type FarmProcess } from '../test/farm-helpers.js';
 import { cliPath } from '../test/helpers.js';
 import { startRedis } from '../test/redis-helpers.js';
@@ -294,14 +296,40 @@ async function crossWorker(redisUrl: string, work: string): Promise<void> {
   console.log(`| CPU per fetch (mean): this process | ${cpu.fetch.toFixed(0)} ms |`);
 }
 
+/**
+ * The project benchmark's tree (3,222 context entries) built on the farm: the first build uploads the
+ * context and runs every step; a rebuild uploads nothing and runs none, but the coordinator writes
+ * the context out again to plan it.
+ */
+async function project(redisUrl: string, work: string): Promise<void> {
+  const dir = join(work, 'project');
+  makeProject(dir);
+  const coordinator = await startCoordinator(redisUrl, ['--store', join(work, 'store-project')]);
+  const worker = await startWorker(coordinator.address, ['--slots', '2']);
+  try {
+    const cold = timeBuild(coordinator.address, dir, []).ms;
+    const noop: number[] = [];
+    for (let run = 0; run < RUNS; run++) noop.push(timeBuild(coordinator.address, dir, []).ms);
+    console.log(`\nThe project benchmark's tree on the farm (one worker of 2 slots; no-op: median of ${RUNS})`);
+    console.log('| build | time |');
+    console.log('| --- | --- |');
+    console.log(`| first: the context uploaded, every step run | ${(cold / 1000).toFixed(2)} s |`);
+    console.log(`| no-op rebuild | ${(median(noop) / 1000).toFixed(2)} s (${noop.map((x) => (x / 1000).toFixed(2)).join(', ')}) |`);
+  } finally {
+    await worker.stop();
+    await coordinator.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'dockyard-bench-farm-'));
   const redis = await startRedis();
   try {
-    // BENCH_ONLY=scaling or BENCH_ONLY=hit runs one part.
+    // BENCH_ONLY=scaling, hit or project runs one part.
     const only = process.env.BENCH_ONLY;
-    if (only !== 'hit') await scaling(redis.url, work);
-    if (only !== 'scaling') await crossWorker(redis.url, work);
+    if (only === undefined || only === 'scaling') await scaling(redis.url, work);
+    if (only === undefined || only === 'hit') await crossWorker(redis.url, work);
+    if (only === undefined || only === 'project') await project(redis.url, work);
   } finally {
     await redis.close();
     rmSync(work, { recursive: true, force: true });

@@ -1,11 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { putFile } from '../cache/blob-store.js';
 import type { ContentBlobStore } from '../cache/content-blob-store.js';
 import { BuildContext } from '../coordinator/context/build-context.js';
 import type { NamedContext } from '../coordinator/context/named-contexts.js';
 import { localContextManifest } from '../coordinator/farm/uploaded-context.js';
 import { sha256, type Digest } from '../oci/digest.js';
+import { forEachLimited } from '../oci/for-each-limited.js';
+import { trace } from '../oci/trace.js';
 import type { LocalContext } from '../proto/generated/dockyard/v1/LocalContext.js';
 import type { NamedContext as NamedContextMessage } from '../proto/generated/dockyard/v1/NamedContext.js';
 
@@ -16,14 +17,14 @@ export interface UploadStats {
   bytes: number;
 }
 
-/** Uploads the blobs in `paths` (digest → local file) that the farm's store lacks. */
+/** Uploads the blobs in `paths` (digest → local file) that the farm's store lacks, a few at a time: a context is mostly small files. */
 async function uploadMissing(store: ContentBlobStore, paths: Map<Digest, string>, stats: UploadStats): Promise<void> {
   const missing = await store.findMissing([...paths.keys()]);
-  for (const digest of missing) {
-    const info = await putFile(store, paths.get(digest)!, digest);
+  await forEachLimited(missing, 8, async (digest) => {
+    const info = await store.putFile(paths.get(digest)!, digest);
     stats.uploaded++;
     stats.bytes += info.size;
-  }
+  });
 }
 
 /**
@@ -32,9 +33,12 @@ async function uploadMissing(store: ContentBlobStore, paths: Map<Digest, string>
  */
 export async function uploadLocalContext(store: ContentBlobStore, ctx: BuildContext, stats: UploadStats): Promise<LocalContext> {
   await ctx.load();
+  trace('upload: context walked');
   const { manifest, files } = localContextManifest(ctx);
+  trace(`upload: ${manifest.entries.length} entries hashed`);
   stats.files += manifest.entries.length;
   await uploadMissing(store, files, stats);
+  trace(`upload: ${stats.uploaded} files sent`);
   return { entries: manifest.entries, ignorePatterns: manifest.ignorePatterns, ...(manifest.ignoreFile !== undefined ? { ignoreFile: manifest.ignoreFile } : {}) };
 }
 

@@ -170,6 +170,19 @@ describe('the Content service', () => {
     await assert.rejects(readBlob(storeClient(address), digest), (err: Error) => err instanceof BlobError && err.message === `blob ${digest} is corrupt (content hashes to ${sha256(data)})`);
   });
 
+  it('uploads a file of the client\'s from the file itself; one whose bytes are not its digest is refused, and nothing is visible', async () => {
+    const { address, store } = await serve();
+    const client = storeClient(address);
+    const file = join(tempDir('files'), 'a.bin');
+    const data = randomBytes((2 << 20) + 9);
+    writeFileSync(file, data);
+    assert.deepEqual(await client.putFile(file, sha256(data)), { digest: sha256(data), size: data.length });
+    assert.ok((await readBlob(store, sha256(data))).equals(data));
+    const claimed = sha256('something else');
+    await assert.rejects(client.putFile(file, claimed), (err: Error) => err instanceof BlobError && err.message.startsWith(`content service ${address}: upload ${claimed}: `) && !err.message.includes('\n'));
+    assert.equal(await store.stat(claimed), undefined);
+  });
+
   it('refuses an upload whose bytes do not match its digest: DATA_LOSS, nothing visible, nothing kept', async () => {
     const { address, store } = await serve();
     const client = rawClient(address);

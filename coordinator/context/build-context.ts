@@ -118,6 +118,11 @@ export class BuildContext {
     return out;
   }
 
+  /** Content digests known without reading the files: an uploaded context, written from blobs checked against them. */
+  knowDigests(known: Iterable<readonly [string, string]>): void {
+    for (const [path, digest] of known) this.digests.set(path, digest);
+  }
+
   /** sha256 of a regular file's content, computed once. */
   fileDigest(relPath: string): string {
     let d = this.digests.get(relPath);

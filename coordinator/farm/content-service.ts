@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { BlobError, putFile, type BlobStore } from '../../cache/blob-store.js';
 import { isDigest, type Digest } from '../../oci/digest.js';
+import { forEachLimited } from '../../oci/for-each-limited.js';
 import type { ContentHandlers } from '../../proto/generated/dockyard/v1/Content.js';
 import type { DownloadResponse } from '../../proto/generated/dockyard/v1/DownloadResponse.js';
 import type { UploadRequest__Output } from '../../proto/generated/dockyard/v1/UploadRequest.js';
@@ -58,14 +59,9 @@ function checkDigest(digest: string): Digest {
 /** Stats `digests` a few at a time, in order. */
 async function statAll(store: BlobStore, digests: Digest[]): Promise<(number | undefined)[]> {
   const sizes: (number | undefined)[] = new Array(digests.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < digests.length) {
-      const i = next++;
-      sizes[i] = await store.stat(digests[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(16, digests.length) }, lane));
+  await forEachLimited(digests, 16, async (d, i) => {
+    sizes[i] = await store.stat(d);
+  });
   return sizes;
 }
 
@@ -86,7 +82,8 @@ async function* storeChunks(store: BlobStore, digest: Digest, from: number, size
     return;
   }
   const reader = await store.openReader(digest);
-  const buffers = new DownloadBuffers(DOWNLOAD_BUFFERS, DOWNLOAD_CHUNK_BYTES);
+  // A context's files are mostly far smaller than a chunk: buffers of their size, not 1 MiB each.
+  const buffers = new DownloadBuffers(DOWNLOAD_BUFFERS, Math.min(DOWNLOAD_CHUNK_BYTES, size - from));
   try {
     for (let at = from; at < size; ) {
       const into = await Promise.race([buffers.take(), cancelled]);

@@ -21,6 +21,7 @@ import { failureMessage, resultMessage } from './build-outcome.js';
 import type { JsonLog } from './log.js';
 import type { FarmMetrics } from './metrics.js';
 import { PublishedProgress } from './published-progress.js';
+import { trace } from '../../oci/trace.js';
 import { materialiseLayout, materialiseLocal, readContextManifest } from './uploaded-context.js';
 
 /** Steps of one farm build in flight at once when the client sets no --max-parallelism. */
@@ -117,6 +118,7 @@ export function farmBuildProcessor(deps: FarmBuildDeps): BuildProcessor<FarmBuil
     const log = deps.log.child({ build: build.id, attempt: build.attempt });
     await deps.events.append(build.id, { kind: 'attempt', attempt: build.attempt });
     log.info(build.resumed ? 'build resumed' : 'build started', { tenant: build.data.tenant });
+    trace(`farm: build ${build.id} started`);
     await mkdir(deps.scratchDir, { recursive: true });
     const work = await mkdtemp(join(deps.scratchDir, 'build-'));
     const progress = new PublishedProgress((e) => deps.events.append(build.id, { kind: 'progress', progress: e }), deps.metrics);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { putFile, type BlobStore } from '../../cache/blob-store.js';
 import { digestOf, type Digest } from '../../oci/digest.js';
+import { forEachLimited } from '../../oci/for-each-limited.js';
 import type { RemoteStepInput, TreeEntry } from '../../worker/contract/step-io.js';
 
 /**
@@ -33,35 +34,22 @@ async function upload(store: BlobStore, path: string, digest: Digest): Promise<v
   if (!(await store.hold(digest))) await putFile(store, path, digest);
 }
 
-/** Runs `fn` over `items`, at most `n` at a time. */
-async function forEachLimited<T>(items: readonly T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, lane));
-}
-
 export async function localFileTree(dir: string, allowed: ReadonlySet<string>, store: BlobStore, origin: FilesInput['origin'] = 'context'): Promise<FilesInput> {
   const paths = [...allowed].sort(byteOrder);
   const entries: (TreeEntry | undefined)[] = new Array(paths.length);
   const uploads = new Map<Digest, string>();
-  await forEachLimited(
-    paths.map((path, i) => ({ path, i })),
-    16,
-    async ({ path, i }) => {
-      const abs = join(dir, path);
-      const st = await lstat(abs);
-      const base = { path, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
-      if (st.isFile()) {
-        const digest = await fileDigest(abs);
-        uploads.set(digest, abs);
-        entries[i] = { ...base, type: 'file', size: st.size, digest };
-      } else if (st.isDirectory()) entries[i] = { ...base, type: 'dir', size: 0 };
-      else if (st.isSymbolicLink()) entries[i] = { ...base, type: 'symlink', size: 0, linkTarget: await readlink(abs) };
-      // Sockets, fifos and devices are not context content (COPY skips them too).
-    },
-  );
+  await forEachLimited(paths, 16, async (path, i) => {
+    const abs = join(dir, path);
+    const st = await lstat(abs);
+    const base = { path, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid };
+    if (st.isFile()) {
+      const digest = await fileDigest(abs);
+      uploads.set(digest, abs);
+      entries[i] = { ...base, type: 'file', size: st.size, digest };
+    } else if (st.isDirectory()) entries[i] = { ...base, type: 'dir', size: 0 };
+    else if (st.isSymbolicLink()) entries[i] = { ...base, type: 'symlink', size: 0, linkTarget: await readlink(abs) };
+    // Sockets, fifos and devices are not context content (COPY skips them too).
+  });
   await forEachLimited([...uploads], 8, ([digest, abs]) => upload(store, abs, digest));
   const list = entries.filter((e): e is TreeEntry => e !== undefined);
   return { type: 'files', origin, checksum: digestOf(list), entries: list };

@@ -22163,6 +22163,10 @@ var init_build_context = __esm({
         for (let i = lo; i < paths.length && paths[i].startsWith(prefix); i++) out.push(paths[i]);
         return out;
       }
+      /** Content digests known without reading the files: an uploaded context, written from blobs checked against them. */
+      knowDigests(known) {
+        for (const [path, digest] of known) this.digests.set(path, digest);
+      }
       /** sha256 of a regular file's content, computed once. */
       fileDigest(relPath) {
         let d = this.digests.get(relPath);
@@ -83015,6 +83019,7 @@ var init_blob_spool = __esm({
 // cache/content-blob-store.ts
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { createReadStream as createReadStream2, mkdirSync as mkdirSync3 } from "node:fs";
+import { stat as stat2 } from "node:fs/promises";
 import { join as join14 } from "node:path";
 import { Readable as Readable3 } from "node:stream";
 import { setTimeout as sleep2 } from "node:timers/promises";
@@ -83159,6 +83164,17 @@ var init_content_blob_store = __esm({
           await this.lease?.add([{ kind: "blob", digest }]);
           await this.upload(file, digest, size);
         });
+      }
+      /**
+       * A file of the caller's whose digest is known, uploaded from the file itself: no spool, as the
+       * coordinator checks the digest of what it receives (a file changed meanwhile fails the upload).
+       */
+      async putFile(path, digest) {
+        this.check(digest);
+        const { size } = await stat2(path);
+        await this.lease?.add([{ kind: "blob", digest }]);
+        await this.upload(path, digest, size);
+        return { digest, size };
       }
       /** Uploads `file` as `digest`, from whatever the coordinator already holds of it. */
       async upload(file, digest, size) {
@@ -83341,6 +83357,29 @@ var init_builder_client = __esm({
   }
 });
 
+// oci/for-each-limited.ts
+async function forEachLimited(items, n, fn) {
+  let next = 0;
+  let failed = false;
+  const lane = async () => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      await fn(items[i], i).catch((err) => {
+        failed = true;
+        throw err;
+      });
+    }
+  };
+  const lanes = await Promise.allSettled(Array.from({ length: Math.min(n, items.length) }, lane));
+  const failure = lanes.find((l) => l.status === "rejected");
+  if (failure) throw failure.reason;
+}
+var init_for_each_limited = __esm({
+  "oci/for-each-limited.ts"() {
+    "use strict";
+  }
+});
+
 // coordinator/farm/uploaded-context.ts
 import { join as join15 } from "node:path";
 function localContextManifest(ctx) {
@@ -83359,14 +83398,17 @@ function localContextManifest(ctx) {
   }
   return { manifest: { kind: "local", entries, ignorePatterns: ctx.ignore.patterns, ...ctx.ignoreFile ? { ignoreFile: ctx.ignoreFile } : {} }, files };
 }
-var fileType;
+var SMALL_FILE, fileType;
 var init_uploaded_context = __esm({
   "coordinator/farm/uploaded-context.ts"() {
     "use strict";
     init_blob_store();
     init_expected_error();
+    init_for_each_limited();
     init_ignore_rules();
     init_build_context();
+    init_trace();
+    SMALL_FILE = 1 << 20;
     fileType = { file: "FILE_TYPE_FILE", dir: "FILE_TYPE_DIR", symlink: "FILE_TYPE_SYMLINK" };
   }
 });
@@ -83376,17 +83418,20 @@ import { readdirSync as readdirSync2, readFileSync as readFileSync13 } from "nod
 import { join as join16 } from "node:path";
 async function uploadMissing(store, paths, stats) {
   const missing = await store.findMissing([...paths.keys()]);
-  for (const digest of missing) {
-    const info = await putFile(store, paths.get(digest), digest);
+  await forEachLimited(missing, 8, async (digest) => {
+    const info = await store.putFile(paths.get(digest), digest);
     stats.uploaded++;
     stats.bytes += info.size;
-  }
+  });
 }
 async function uploadLocalContext(store, ctx, stats) {
   await ctx.load();
+  trace("upload: context walked");
   const { manifest, files } = localContextManifest(ctx);
+  trace(`upload: ${manifest.entries.length} entries hashed`);
   stats.files += manifest.entries.length;
   await uploadMissing(store, files, stats);
+  trace(`upload: ${stats.uploaded} files sent`);
   return { entries: manifest.entries, ignorePatterns: manifest.ignorePatterns, ...manifest.ignoreFile !== void 0 ? { ignoreFile: manifest.ignoreFile } : {} };
 }
 async function uploadNamedContexts(store, named, stats) {
@@ -83409,10 +83454,11 @@ async function uploadNamedContexts(store, named, stats) {
 var init_context_upload = __esm({
   "cli/context-upload.ts"() {
     "use strict";
-    init_blob_store();
     init_build_context();
     init_uploaded_context();
     init_digest();
+    init_for_each_limited();
+    init_trace();
   }
 });
 
@@ -83718,8 +83764,8 @@ function bootId() {
 }
 function startTime(pid) {
   try {
-    const stat5 = readFileSync14(`/proc/${pid}/stat`, "utf8");
-    return stat5.slice(stat5.lastIndexOf(")") + 2).split(" ")[19];
+    const stat6 = readFileSync14(`/proc/${pid}/stat`, "utf8");
+    return stat6.slice(stat6.lastIndexOf(")") + 2).split(" ")[19];
   } catch {
     return void 0;
   }
@@ -83934,7 +83980,7 @@ var init_cache_index = __esm({
 // cache/fs-cache-index.ts
 import { randomBytes as randomBytes6 } from "node:crypto";
 import { mkdirSync as mkdirSync6, readFileSync as readFileSync16 } from "node:fs";
-import { open as open4, readdir as readdir3, rename as rename5, stat as stat2, unlink as unlink6, utimes } from "node:fs/promises";
+import { open as open4, readdir as readdir3, rename as rename5, stat as stat3, unlink as unlink6, utimes } from "node:fs/promises";
 import { join as join20 } from "node:path";
 var FsCacheIndex;
 var init_fs_cache_index = __esm({
@@ -83986,7 +84032,7 @@ var init_fs_cache_index = __esm({
           if (!name.endsWith(".json")) continue;
           const key = `sha256:${name.slice(0, -5)}`;
           const record = await this.get(key);
-          const st = record && await stat2(this.file(key)).catch(() => void 0);
+          const st = record && await stat3(this.file(key)).catch(() => void 0);
           if (record && st) yield { record, lastUsed: st.mtime };
         }
       }
@@ -87105,7 +87151,7 @@ async function writeFileFrom(path, body, mode2) {
   }
   await chmod4(path, mode2);
 }
-var LayerError, Extraction, SMALL_FILE;
+var LayerError, Extraction, SMALL_FILE2;
 var init_layer_extractor = __esm({
   "worker/layers/layer-extractor.ts"() {
     "use strict";
@@ -87184,7 +87230,7 @@ var init_layer_extractor = __esm({
             break;
           case "file":
           case "contiguous-file":
-            await (h.size !== void 0 && h.size <= SMALL_FILE ? writeSmallFile(abs, body, mode2) : writeFileFrom(abs, body, mode2));
+            await (h.size !== void 0 && h.size <= SMALL_FILE2 ? writeSmallFile(abs, body, mode2) : writeFileFrom(abs, body, mode2));
             break;
           case "symlink":
             symlinkSync(h.linkname, abs);
@@ -87222,7 +87268,7 @@ var init_layer_extractor = __esm({
         for (const [path, mtime] of this.dirTimes.reverse()) await utimes3(path, mtime, mtime).catch(() => void 0);
       }
     };
-    SMALL_FILE = 64 << 10;
+    SMALL_FILE2 = 64 << 10;
   }
 });
 
@@ -87322,7 +87368,7 @@ var init_copy_links = __esm({
 // worker/file/copy.ts
 import { createReadStream as createReadStream4 } from "node:fs";
 import { chmodSync as chmodSync4, lchownSync as lchownSync2, linkSync as linkSync2, lstatSync as lstatSync5, lutimesSync, mkdirSync as mkdirSync11, readdirSync as readdirSync5, utimesSync } from "node:fs";
-import { copyFile as copyFile4, lstat as lstat6, open as open6, readdir as readdir6, readlink as readlink3, rm as rm8, stat as stat3, symlink as symlink3, utimes as utimes4 } from "node:fs/promises";
+import { copyFile as copyFile4, lstat as lstat6, open as open6, readdir as readdir6, readlink as readlink3, rm as rm8, stat as stat4, symlink as symlink3, utimes as utimes4 } from "node:fs/promises";
 import { basename as basename3, dirname as dirname6, join as join27, posix as posix8, resolve as resolve7 } from "node:path";
 function owners(opts, src, uid, gid) {
   if (opts.owner) return [opts.owner.uid, opts.owner.gid];
@@ -87384,7 +87430,7 @@ async function copyInto(root, src, patterns, dest, destForcedDir, opts) {
   const matches = [];
   for (const p of patterns) matches.push(...await matchPattern(src, p));
   const destAbs = pathInRoot(root, dest);
-  const destExistsAsDir = await stat3(destAbs).then((s) => s.isDirectory(), () => false);
+  const destExistsAsDir = await stat4(destAbs).then((s) => s.isDirectory(), () => false);
   const destIsDir = destForcedDir || dest.endsWith("/") || destExistsAsDir || patterns.some(hasWildcard2);
   const copier = new Copier(root, src, opts);
   for (const m of matches) await copier.copyMatch(m, dest, destIsDir);
@@ -87507,7 +87553,7 @@ var init_copy = __esm({
       /** COPY semantics for one matched source: a directory's contents go into dest, a file to dest or into it. */
       async copyMatch(rel, dest, destIsDir) {
         const abs = this.src.allowed ? join27(this.src.dir, rel) : pathInRoot(this.src.dir, rel);
-        const st = await stat3(abs).catch(() => void 0);
+        const st = await stat4(abs).catch(() => void 0);
         if (!st) throw new CopyError(`${rel || "."}: not found`);
         const base = this.opts.parents ? posix8.join(dest, rel) : dest;
         if (st.isDirectory()) {
@@ -88358,7 +88404,7 @@ var init_copy_snapshotter = __esm({
 // worker/snapshots/snapshot-store.ts
 import { randomBytes as randomBytes10 } from "node:crypto";
 import { chmodSync as chmodSync5, existsSync as existsSync12, mkdirSync as mkdirSync13, readdirSync as readdirSync7, renameSync as renameSync3, rmSync as rmSync3 } from "node:fs";
-import { chmod as chmod7, mkdir as mkdir9, rename as rename7, rm as rm12, stat as stat4 } from "node:fs/promises";
+import { chmod as chmod7, mkdir as mkdir9, rename as rename7, rm as rm12, stat as stat5 } from "node:fs/promises";
 import { join as join32, relative as relative5 } from "node:path";
 function isAlive2(pid) {
   try {
@@ -88703,7 +88749,7 @@ var init_snapshot_store = __esm({
         for (const name of readdirSync7(this.dir)) {
           if (name.startsWith(".") || name.startsWith("empty-") || keep.has(name)) continue;
           const path = join32(this.dir, name);
-          const changed = await stat4(path).then((st) => st.ctimeMs, () => void 0);
+          const changed = await stat5(path).then((st) => st.ctimeMs, () => void 0);
           if (changed === void 0 || !gone.has(name) && now - changed < graceMs) continue;
           const trash = join32(this.dir, `.trash-${process.pid}-${randomBytes10(4).toString("hex")}`);
           if (await rename7(path, trash).then(() => true, () => false)) {
