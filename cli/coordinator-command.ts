@@ -149,8 +149,8 @@ export async function coordinatorCommand(argv: string[], out: NodeJS.WritableStr
     farmBuildProcessor({
       stores: { blobs: store, index, explanations: new RedisExplainStore(redis, { prefix }), leases: new RedisLeases(redis, { prefix }) },
       scratchDir: join(cacheDir, 'builds'),
-      openWorker: async (_lease, blobs) => {
-        const workers = new RemoteWorkers(registry, blobs, { dedupe: { locks, index } });
+      openWorker: async (_lease, blobs, knownTrees) => {
+        const workers = new RemoteWorkers(registry, blobs, { dedupe: { locks, index }, knownTrees });
         return { worker: workers, abort: () => workers.close(), close: async () => workers.close() };
       },
       events,

@@ -1,58 +1,66 @@
 /**
- * An uploaded context written out on the coordinator (`materialiseLocal`): every entry with the mode,
- * owner and content its manifest gives, set-id bits included, and the planner's context knowing each
- * file's digest from the manifest.
+ * An uploaded context opened on the coordinator (`openUploadedContext`): the planner's BuildContext
+ * and the step inputs' file trees come from the manifest alone, exactly as they would from the
+ * client's directory, and nothing is written.
  */
 import assert from 'node:assert/strict';
-import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lchownSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { putBlob } from '../cache/blob-store.js';
 import { FsBlobStore } from '../cache/fs-blob-store.js';
-import { materialiseLocal, UploadedContextError } from '../coordinator/farm/uploaded-context.js';
+import { BuildContext } from '../coordinator/context/build-context.js';
+import { knownFileTree, localFileTree } from '../coordinator/farm/local-files.js';
+import { openUploadedContext, readContextManifest, storeLocalContext, UploadedContextError } from '../coordinator/farm/uploaded-context.js';
 import { sha256 } from '../oci/digest.js';
 import { tempDir } from './helpers.js';
 
-describe('an uploaded context written out for planning', () => {
-  it('gives each entry its mode, owner and content, and the context its digests', async () => {
+function clientDir(): string {
+  const dir = tempDir('client-context');
+  mkdirSync(join(dir, 'bin'));
+  writeFileSync(join(dir, 'bin', 'tool'), '#!/bin/sh\necho tool\n');
+  lchownSync(join(dir, 'bin', 'tool'), 1234, 5678);
+  chmodSync(join(dir, 'bin', 'tool'), 0o4755);
+  mkdirSync(join(dir, 'locked'));
+  writeFileSync(join(dir, 'locked', 'note'), 'read only\n');
+  chmodSync(join(dir, 'locked', 'note'), 0o2640);
+  chmodSync(join(dir, 'locked'), 0o750);
+  symlinkSync('bin/tool', join(dir, 'link'));
+  lchownSync(join(dir, 'link'), 42, 43);
+  for (let i = 0; i < 40; i++) writeFileSync(join(dir, `f${i}.txt`), `file ${i}\n`);
+  writeFileSync(join(dir, 'ignored.log'), 'not sent\n');
+  writeFileSync(join(dir, '.dockerignore'), '*.log\n');
+  return dir;
+}
+
+describe('an uploaded context opened for planning', () => {
+  it('gives the planner the entries and digests, and the steps the file trees, that the client directory gives, writing nothing', async () => {
+    const dir = clientDir();
     const store = new FsBlobStore(tempDir('store'));
-    const tool = await putBlob(store, '#!/bin/sh\necho tool\n');
-    const note = await putBlob(store, 'read only\n');
-    const many = await Promise.all(Array.from({ length: 40 }, (_, i) => putBlob(store, `file ${i}\n`)));
-    const dir = join(tempDir('uploaded'), 'context');
-    const ctx = await materialiseLocal(
-      store,
-      {
-        kind: 'local',
-        ignorePatterns: [],
-        entries: [
-          { path: 'bin', type: 'FILE_TYPE_DIR', mode: 0o755, uid: 0, gid: 0, size: 0 },
-          { path: 'bin/tool', type: 'FILE_TYPE_FILE', mode: 0o4755, uid: 1234, gid: 5678, size: tool.size, digest: tool.digest },
-          { path: 'locked', type: 'FILE_TYPE_DIR', mode: 0o555, uid: 0, gid: 0, size: 0 },
-          { path: 'locked/note', type: 'FILE_TYPE_FILE', mode: 0o2640, uid: 7, gid: 8, size: note.size, digest: note.digest },
-          { path: 'link', type: 'FILE_TYPE_SYMLINK', mode: 0o777, uid: 42, gid: 43, size: 0, linkTarget: 'bin/tool' },
-          ...many.map((b, i) => ({ path: `many/f${i}`, type: 'FILE_TYPE_FILE' as const, mode: 0o644, uid: 0, gid: 0, size: b.size, digest: b.digest })),
-        ],
-      },
-      dir,
-    );
-    const st = (p: string) => lstatSync(join(dir, p));
-    assert.deepEqual([st('bin/tool').mode & 0o7777, st('bin/tool').uid, st('bin/tool').gid], [0o4755, 1234, 5678], 'the set-uid bit survives the change of owner');
-    assert.deepEqual([st('locked/note').mode & 0o7777, st('locked/note').uid, st('locked/note').gid], [0o2640, 7, 8]);
-    assert.equal(st('locked').mode & 0o7777, 0o555);
-    assert.deepEqual([readlinkSync(join(dir, 'link')), st('link').uid, st('link').gid], ['bin/tool', 42, 43]);
-    assert.equal(readFileSync(join(dir, 'bin/tool'), 'utf8'), '#!/bin/sh\necho tool\n');
-    for (let i = 0; i < 40; i++) assert.equal(readFileSync(join(dir, `many/f${i}`), 'utf8'), `file ${i}\n`);
-    assert.equal(ctx.fileDigest('bin/tool'), tool.digest);
-    assert.equal(ctx.fileDigest('many/f7'), sha256('file 7\n'));
-    assert.equal(ctx.entries().get('bin/tool')?.mode, 0o4755, 'the planner walks what was written');
+    const local = BuildContext.open(dir);
+    const manifest = await readContextManifest(store, await storeLocalContext(store, local));
+    assert.equal(manifest.kind, 'local');
+    const where = join(tempDir('coordinator'), 'context');
+    const { ctx, tree } = await openUploadedContext(store, manifest as Extract<typeof manifest, { kind: 'local' }>, where);
+    assert.ok(!existsSync(where), 'nothing written');
+    assert.deepEqual([...ctx.entries().keys()].sort(), [...local.entries().keys()].sort());
+    assert.ok(!ctx.entries().has('ignored.log'));
+    for (const [path, e] of local.entries()) {
+      assert.deepEqual(ctx.entries().get(path), e, path);
+      if (e.type === 'file') assert.equal(ctx.fileDigest(path), local.fileDigest(path), path);
+    }
+    assert.equal(ctx.entries().get('bin/tool')?.mode, 0o4755);
+    // A step's input: the same tree, entry for entry and checksum, as one read from the directory.
+    const allowed = new Set(local.entries().keys());
+    assert.deepEqual(await knownFileTree(tree, allowed, store), await localFileTree(dir, allowed, store));
+    const some = new Set(['bin', 'bin/tool', 'link', 'f3.txt']);
+    assert.deepEqual(await knownFileTree(tree, some, store), await localFileTree(dir, some, store));
   });
 
   it('names a file whose content the store lacks, and a path outside the context', async () => {
     const store = new FsBlobStore(tempDir('store'));
     const absent = sha256('never uploaded');
     const entries = (path: string) => [{ path, type: 'FILE_TYPE_FILE' as const, mode: 0o644, uid: 0, gid: 0, size: 3, digest: absent }];
-    await assert.rejects(materialiseLocal(store, { kind: 'local', ignorePatterns: [], entries: entries('a/b.txt') }, join(tempDir('u'), 'c')), (err: Error) => err instanceof UploadedContextError && err.message === `uploaded context file a/b.txt (${absent}) is not in the farm's store: upload it first`);
-    await assert.rejects(materialiseLocal(store, { kind: 'local', ignorePatterns: [], entries: entries('../escape') }, join(tempDir('u'), 'c')), (err: Error) => err instanceof UploadedContextError && err.message === 'uploaded context names a bad path "../escape"');
+    await assert.rejects(openUploadedContext(store, { kind: 'local', ignorePatterns: [], entries: entries('a/b.txt') }, '/nowhere'), (err: Error) => err instanceof UploadedContextError && err.message === `uploaded context file a/b.txt (${absent}) is not in the farm's store: upload it first`);
+    await assert.rejects(openUploadedContext(store, { kind: 'local', ignorePatterns: [], entries: entries('../escape') }, '/nowhere'), (err: Error) => err instanceof UploadedContextError && err.message === 'uploaded context names a bad path "../escape"');
   });
 });

@@ -58,6 +58,18 @@ export class BuildContext {
   }
 
   /**
+   * A context known by its entries and its files' digests alone (an uploaded context: the farm's
+   * store holds the contents), named `root` but never read from a disk.
+   */
+  static fromEntries(root: string, ignore: IgnoreRules, ignoreFile: string | undefined, entries: Iterable<ContextEntry>, digests: Iterable<readonly [string, string]>): BuildContext {
+    const ctx = new BuildContext(root, ignore, ignoreFile);
+    ctx.tree = { entries: new Map([...entries].map((e) => [e.path, e])), stamps: new Map() };
+    ctx.loading = Promise.resolve();
+    for (const [path, digest] of digests) ctx.digests.set(path, digest);
+    return ctx;
+  }
+
+  /**
    * Walks the context in the background (with find), so that what runs meanwhile is not held up.
    * Planning awaits it before it reads the context.
    */
@@ -118,10 +130,6 @@ export class BuildContext {
     return out;
   }
 
-  /** Content digests known without reading the files: an uploaded context, written from blobs checked against them. */
-  knowDigests(known: Iterable<readonly [string, string]>): void {
-    for (const [path, digest] of known) this.digests.set(path, digest);
-  }
 
   /** sha256 of a regular file's content, computed once. */
   fileDigest(relPath: string): string {

@@ -22,7 +22,8 @@ import type { JsonLog } from './log.js';
 import type { FarmMetrics } from './metrics.js';
 import { PublishedProgress } from './published-progress.js';
 import { trace } from '../../oci/trace.js';
-import { materialiseLayout, materialiseLocal, readContextManifest } from './uploaded-context.js';
+import { materialiseLayout, openUploadedContext, readContextManifest, type ContextManifest } from './uploaded-context.js';
+import type { TreeEntry } from '../../worker/contract/step-io.js';
 
 /** Steps of one farm build in flight at once when the client sets no --max-parallelism. */
 const FARM_PARALLELISM = 256;
@@ -33,8 +34,11 @@ export interface FarmBuildDeps {
   stores: BuildStores;
   /** The coordinator's own scratch directory. */
   scratchDir: string;
-  /** The worker of one build (the farm's `RemoteWorkers` over `blobs`, the store under the build's lease). */
-  openWorker(lease: Lease, blobs: BlobStore): Promise<WorkerSession>;
+  /**
+   * The worker of one build: the farm's `RemoteWorkers` over `blobs` (the store under the build's
+   * lease), building the inputs of the build's uploaded contexts from `knownTrees`.
+   */
+  openWorker(lease: Lease, blobs: BlobStore, knownTrees: ReadonlyMap<string, ReadonlyMap<string, TreeEntry>>): Promise<WorkerSession>;
   events: BuildEventLog;
   /** Secret values for a build, asked of its client when attached to this coordinator. */
   secrets(buildId: string, allowed: ReadonlySet<string>): SecretSource;
@@ -80,13 +84,23 @@ function farmOutputs(outputs: OutputSpec[], work: string): { specs: OutputSpec[]
   return { specs, files };
 }
 
-/** The uploaded contexts of a queued build, written into `work`: the planner's context opener and named contexts. */
-async function materialise(store: BlobStore, req: QueuedRequest, work: string): Promise<{ open: (name: string) => BuildContext; named: Map<string, NamedContext> }> {
+/**
+ * The uploaded contexts of a queued build: the planner's context opener, the named contexts, and the
+ * entries of each local one by the directory its BuildContext names (none is written there; an OCI
+ * layout is, into `work`).
+ */
+async function openContexts(store: BlobStore, req: QueuedRequest, work: string): Promise<{ open: (name: string) => BuildContext; named: Map<string, NamedContext>; trees: Map<string, Map<string, TreeEntry>> }> {
   const opened = new Map<string, BuildContext>();
   const named = new Map<string, NamedContext>();
+  const trees = new Map<string, Map<string, TreeEntry>>();
+  const openLocal = async (m: Extract<ContextManifest, { kind: 'local' }>, dir: string): Promise<BuildContext> => {
+    const { ctx, tree } = await openUploadedContext(store, m, dir);
+    trees.set(dir, tree);
+    return ctx;
+  };
   const main = await readContextManifest(store, req.context.digest as Digest);
   if (main.kind !== 'local') throw new Error('the build context must be a local context');
-  const mainCtx = await materialiseLocal(store, main, join(work, 'context'));
+  const mainCtx = await openLocal(main, join(work, 'context'));
   let n = 0;
   for (const c of req.namedContexts) {
     if (c.type === 'docker-image') {
@@ -96,18 +110,18 @@ async function materialise(store: BlobStore, req: QueuedRequest, work: string): 
     const m = await readContextManifest(store, c.digest as Digest);
     const dir = join(work, `named-${n++}`);
     if (m.kind === 'local') {
-      opened.set(c.name, await materialiseLocal(store, m, dir));
+      opened.set(c.name, await openLocal(m, dir));
       named.set(c.name, { name: c.name, type: 'local', dir });
     } else {
       await materialiseLayout(store, m, dir);
       named.set(c.name, { name: c.name, type: 'oci-layout', dir, ...(m.tag ? { tag: m.tag } : {}), ...(m.digest ? { digest: m.digest } : {}) });
     }
   }
-  return { open: (name) => opened.get(name) ?? mainCtx, named };
+  return { open: (name) => opened.get(name) ?? mainCtx, named, trees };
 }
 
 /**
- * Runs one queued build on this coordinator: materialise its uploaded contexts, plan, solve on the
+ * Runs one queued build on this coordinator: open its uploaded contexts, plan, solve on the
  * farm's workers against the shared cache, export, push, and publish progress, outputs (as blobs in the
  * store) and the end to the build's event stream. Restartable: a build taken over after its
  * coordinator died starts again from the top, and its finished steps are cache hits.
@@ -131,12 +145,12 @@ export function farmBuildProcessor(deps: FarmBuildDeps): BuildProcessor<FarmBuil
     try {
       const signer = req.sign ? deps.signer : undefined;
       if (req.sign && !signer) throw new ExpectedError('--sign: this farm has no signing key; start its coordinators with --sign-key KEY (a cosign key file, its password in COSIGN_PASSWORD)');
-      const { open, named } = await materialise(deps.stores.blobs, req, work);
+      const { open, named, trees } = await openContexts(deps.stores.blobs, req, work);
       const { specs, files } = farmOutputs(req.outputs, work);
       const engine: BuildEngine = {
         stores: deps.stores,
         scratchDir: join(work, 'tmp'),
-        openWorker: deps.openWorker,
+        openWorker: (lease, blobs) => deps.openWorker(lease, blobs, trees),
       };
       const result = await runBuild(
         {

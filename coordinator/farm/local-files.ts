@@ -34,6 +34,18 @@ async function upload(store: BlobStore, path: string, digest: Digest): Promise<v
   if (!(await store.hold(digest))) await putFile(store, path, digest);
 }
 
+/**
+ * The same tree from entries known without a disk (an uploaded context's manifest, whose file
+ * contents are blobs in the store already): each file's blob held for the build, none read.
+ */
+export async function knownFileTree(known: ReadonlyMap<string, TreeEntry>, allowed: ReadonlySet<string>, store: BlobStore, origin: FilesInput['origin'] = 'context'): Promise<FilesInput> {
+  const list = [...allowed].sort(byteOrder).flatMap((path) => known.get(path) ?? []);
+  await forEachLimited(list, 16, async (e) => {
+    if (e.digest && !(await store.hold(e.digest))) throw new Error(`context file ${e.path} (${e.digest}) is not in the farm's store`);
+  });
+  return { type: 'files', origin, checksum: digestOf(list), entries: list };
+}
+
 export async function localFileTree(dir: string, allowed: ReadonlySet<string>, store: BlobStore, origin: FilesInput['origin'] = 'context'): Promise<FilesInput> {
   const paths = [...allowed].sort(byteOrder);
   const entries: (TreeEntry | undefined)[] = new Array(paths.length);

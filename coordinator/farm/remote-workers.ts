@@ -6,10 +6,10 @@ import { ExpectedError } from '../../oci/expected-error.js';
 import type { StepEvent__Output } from '../../proto/generated/dockyard/v1/StepEvent.js';
 import { decodeStepResult, encodeStepInput } from '../../worker/contract/io-codec.js';
 import { encodeStep } from '../../worker/contract/step-codec.js';
-import type { RemoteStepInput, SettledStepOutput } from '../../worker/contract/step-io.js';
+import type { RemoteStepInput, SettledStepOutput, TreeEntry } from '../../worker/contract/step-io.js';
 import { settleLayers } from '../../worker/layer.js';
 import type { ExecutableStep, StepContext, StepInput, StepOutput, Worker } from '../../worker/worker.js';
-import { localFileTree, type FilesInput } from './local-files.js';
+import { knownFileTree, localFileTree, type FilesInput } from './local-files.js';
 import { pickWorker } from './scheduler.js';
 import type { TaskHandle, WorkerRegistry } from './worker-registry.js';
 
@@ -57,6 +57,11 @@ export interface RemoteWorkersOptions {
   /** How long a step waits for a worker that runs its platform to connect. Default 60 000 ms. */
   unschedulableTimeoutMs?: number;
   dedupe?: StepDeduplication;
+  /**
+   * Context directories that exist only as entries (uploaded contexts, by the directory their
+   * BuildContext names): their inputs are built from the entries, with no file read.
+   */
+  knownTrees?: ReadonlyMap<string, ReadonlyMap<string, TreeEntry>>;
 }
 
 type Outcome =
@@ -145,7 +150,8 @@ export class RemoteWorkers implements Worker {
     if (!byDir) this.trees.set(input.allowed, (byDir = new Map()));
     let tree = byDir.get(input.dir);
     if (!tree) {
-      tree = localFileTree(input.dir, input.allowed, this.store);
+      const known = this.opts.knownTrees?.get(input.dir);
+      tree = known ? knownFileTree(known, input.allowed, this.store) : localFileTree(input.dir, input.allowed, this.store);
       byDir.set(input.dir, tree);
       tree.catch(() => byDir.delete(input.dir));
     }

@@ -1,5 +1,5 @@
-import { chmodSync, createWriteStream, lchownSync, writeFileSync } from 'node:fs';
-import { chmod, lchown, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { putBlob, putFile, readBlob, type BlobStore } from '../../cache/blob-store.js';
@@ -8,7 +8,8 @@ import { ExpectedError } from '../../oci/expected-error.js';
 import { forEachLimited } from '../../oci/for-each-limited.js';
 import type { FileEntry__Output as FileEntry } from '../../proto/generated/dockyard/v1/FileEntry.js';
 import { IgnoreRules } from '../../worker/file/ignore-rules.js';
-import { BuildContext } from '../context/build-context.js';
+import { BuildContext, type ContextEntry } from '../context/build-context.js';
+import type { TreeEntry } from '../../worker/contract/step-io.js';
 import { trace } from '../../oci/trace.js';
 
 /** An uploaded context the store lacks a part of, or that names a path outside itself. */
@@ -26,9 +27,6 @@ export type ContextManifest =
 export async function storeContextManifest(store: BlobStore, manifest: ContextManifest): Promise<Digest> {
   return (await putBlob(store, JSON.stringify(manifest))).digest;
 }
-
-/** Files up to this size are read whole when a context is written out. */
-const SMALL_FILE = 1 << 20;
 
 const fileType = { file: 'FILE_TYPE_FILE', dir: 'FILE_TYPE_DIR', symlink: 'FILE_TYPE_SYMLINK' } as const;
 
@@ -71,55 +69,45 @@ function safePath(p: string): string {
   return p;
 }
 
+const entryType = { FILE_TYPE_FILE: 'file', FILE_TYPE_DIR: 'dir', FILE_TYPE_SYMLINK: 'symlink' } as const;
+
+/** An uploaded local context as the planner and the farm's workers see it, with no file written. */
+export interface UploadedContext {
+  /** The context for the planner: the client's entries, ignore rules and file digests. */
+  ctx: BuildContext;
+  /** The entries as the file trees of step inputs carry them (`RemoteWorkersOptions.knownTrees`). */
+  tree: Map<string, TreeEntry>;
+}
+
 /**
- * Writes a local context's files into `dir` (contents copied from the store, checked against their
- * digests: the store's files are never handed out to be changed) with their modes and owners, and
- * opens it with the client's ignore rules and the files' digests, so that the planner sees the
- * entries and checksums the client's local build would without hashing the files again. Files are
- * written a few at a time: a context is mostly small files, and each costs a few system calls.
+ * Opens a local context's manifest, named `dir` but never written there: the planner sees the entries
+ * and checksums the client's local build would, and a step's context input is built from the same
+ * entries, its files being blobs in the store already. Fails in one line, naming the file, when the
+ * store lacks one.
  */
-export async function materialiseLocal(store: BlobStore, m: Extract<ContextManifest, { kind: 'local' }>, dir: string): Promise<BuildContext> {
-  await mkdir(dir, { recursive: true });
-  const entries = [...m.entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  for (const e of entries) safePath(e.path);
-  const dirs = entries.filter((e) => e.type === 'FILE_TYPE_DIR');
-  // Parents before children (byte order), so each mkdir makes one directory.
-  for (const e of dirs) await mkdir(join(dir, e.path), { recursive: true });
-  const digests = new Map<string, string>();
-  await forEachLimited(
-    entries.filter((e) => e.type === 'FILE_TYPE_FILE' || e.type === 'FILE_TYPE_SYMLINK'),
-    16,
-    async (e) => {
-      const abs = join(dir, e.path);
-      // A parent the client's ignore rules left out of the entries (a re-included file below it).
-      await mkdir(join(abs, '..'), { recursive: true });
-      if (e.type === 'FILE_TYPE_SYMLINK') {
-        await symlink(e.linkTarget ?? '', abs);
-        await lchown(abs, e.uid ?? 0, e.gid ?? 0);
-        return;
-      }
-      if (!e.digest) throw new UploadedContextError(`uploaded context file ${e.path} has no content digest`);
-      if ((await store.stat(e.digest as Digest)) === undefined) throw new UploadedContextError(`uploaded context file ${e.path} (${e.digest}) is not in the farm's store: upload it first`);
-      // A small file is read whole and written with synchronous calls: microseconds each, where a
-      // stream and a trip through libuv's thread pool per call cost most of a context's time.
-      if ((e.size ?? Infinity) <= SMALL_FILE) writeFileSync(abs, await readBlob(store, e.digest as Digest), { mode: 0o600 });
-      else await pipeline(store.stream(e.digest as Digest), createWriteStream(abs, { mode: 0o600 }));
-      // Owner before mode: a change of owner clears the set-id bits.
-      lchownSync(abs, e.uid ?? 0, e.gid ?? 0);
-      chmodSync(abs, (e.mode ?? 0o644) & 0o7777);
-      digests.set(e.path, e.digest);
-    },
-  );
-  trace(`farm: ${entries.length} context entries written`);
-  // Directories last, deepest first: their modes may forbid writing into them.
-  for (const e of dirs.reverse()) {
-    const abs = join(dir, e.path);
-    await lchown(abs, e.uid ?? 0, e.gid ?? 0);
-    await chmod(abs, (e.mode ?? 0o755) & 0o7777);
+export async function openUploadedContext(store: BlobStore, m: Extract<ContextManifest, { kind: 'local' }>, dir: string): Promise<UploadedContext> {
+  const entries: ContextEntry[] = [];
+  const tree = new Map<string, TreeEntry>();
+  const digests = new Map<string, Digest>();
+  for (const e of m.entries) {
+    const type = entryType[e.type as keyof typeof entryType];
+    if (!type) continue;
+    const path = safePath(e.path);
+    const mode = (e.mode ?? (type === 'dir' ? 0o755 : type === 'symlink' ? 0o777 : 0o644)) & 0o7777;
+    const base = { path, type, mode, uid: e.uid ?? 0, gid: e.gid ?? 0 };
+    const linkTarget = type === 'symlink' ? { linkTarget: e.linkTarget ?? '' } : {};
+    entries.push({ ...base, size: e.size ?? 0, ...linkTarget });
+    // As a tree read from a disk has them: a size for files only.
+    tree.set(path, { ...base, size: type === 'file' ? (e.size ?? 0) : 0, ...linkTarget, ...(type === 'file' ? { digest: e.digest as Digest } : {}) });
+    if (type !== 'file') continue;
+    if (!e.digest) throw new UploadedContextError(`uploaded context file ${e.path} has no content digest`);
+    digests.set(path, e.digest as Digest);
   }
-  const ctx = new BuildContext(dir, new IgnoreRules(m.ignorePatterns), m.ignoreFile);
-  ctx.knowDigests(digests);
-  return ctx;
+  await forEachLimited([...digests], 16, async ([path, digest]) => {
+    if ((await store.stat(digest)) === undefined) throw new UploadedContextError(`uploaded context file ${path} (${digest}) is not in the farm's store: upload it first`);
+  });
+  trace(`farm: ${entries.length} context entries opened`);
+  return { ctx: BuildContext.fromEntries(dir, new IgnoreRules(m.ignorePatterns), m.ignoreFile, entries, digests), tree };
 }
 
 interface Node {

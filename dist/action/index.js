@@ -22110,6 +22110,17 @@ var init_build_context = __esm({
         return new _BuildContext(root, new IgnoreRules([]), void 0, hashes);
       }
       /**
+       * A context known by its entries and its files' digests alone (an uploaded context: the farm's
+       * store holds the contents), named `root` but never read from a disk.
+       */
+      static fromEntries(root, ignore, ignoreFile, entries, digests) {
+        const ctx = new _BuildContext(root, ignore, ignoreFile);
+        ctx.tree = { entries: new Map([...entries].map((e) => [e.path, e])), stamps: /* @__PURE__ */ new Map() };
+        ctx.loading = Promise.resolve();
+        for (const [path, digest] of digests) ctx.digests.set(path, digest);
+        return ctx;
+      }
+      /**
        * Walks the context in the background (with find), so that what runs meanwhile is not held up.
        * Planning awaits it before it reads the context.
        */
@@ -22162,10 +22173,6 @@ var init_build_context = __esm({
         }
         for (let i = lo; i < paths.length && paths[i].startsWith(prefix); i++) out.push(paths[i]);
         return out;
-      }
-      /** Content digests known without reading the files: an uploaded context, written from blobs checked against them. */
-      knowDigests(known) {
-        for (const [path, digest] of known) this.digests.set(path, digest);
       }
       /** sha256 of a regular file's content, computed once. */
       fileDigest(relPath) {
@@ -83398,7 +83405,7 @@ function localContextManifest(ctx) {
   }
   return { manifest: { kind: "local", entries, ignorePatterns: ctx.ignore.patterns, ...ctx.ignoreFile ? { ignoreFile: ctx.ignoreFile } : {} }, files };
 }
-var SMALL_FILE, fileType;
+var fileType;
 var init_uploaded_context = __esm({
   "coordinator/farm/uploaded-context.ts"() {
     "use strict";
@@ -83408,7 +83415,6 @@ var init_uploaded_context = __esm({
     init_ignore_rules();
     init_build_context();
     init_trace();
-    SMALL_FILE = 1 << 20;
     fileType = { file: "FILE_TYPE_FILE", dir: "FILE_TYPE_DIR", symlink: "FILE_TYPE_SYMLINK" };
   }
 });
@@ -87151,7 +87157,7 @@ async function writeFileFrom(path, body, mode2) {
   }
   await chmod4(path, mode2);
 }
-var LayerError, Extraction, SMALL_FILE2;
+var LayerError, Extraction, SMALL_FILE;
 var init_layer_extractor = __esm({
   "worker/layers/layer-extractor.ts"() {
     "use strict";
@@ -87230,7 +87236,7 @@ var init_layer_extractor = __esm({
             break;
           case "file":
           case "contiguous-file":
-            await (h.size !== void 0 && h.size <= SMALL_FILE2 ? writeSmallFile(abs, body, mode2) : writeFileFrom(abs, body, mode2));
+            await (h.size !== void 0 && h.size <= SMALL_FILE ? writeSmallFile(abs, body, mode2) : writeFileFrom(abs, body, mode2));
             break;
           case "symlink":
             symlinkSync(h.linkname, abs);
@@ -87268,7 +87274,7 @@ var init_layer_extractor = __esm({
         for (const [path, mtime] of this.dirTimes.reverse()) await utimes3(path, mtime, mtime).catch(() => void 0);
       }
     };
-    SMALL_FILE2 = 64 << 10;
+    SMALL_FILE = 64 << 10;
   }
 });
 
