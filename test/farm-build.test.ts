@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { busyboxLayout, requireTools, stepStates } from './engine-helpers.js';
 import { startCoordinator, startWorker, type FarmProcess } from './farm-helpers.js';
@@ -70,6 +71,19 @@ describe('builds on a farm: a coordinator and three workers', () => {
   it('builds a multi-stage Dockerfile for two platforms to the index a local build makes', () => {
     const dir = makeDir({ Dockerfile: 'FROM busybox AS build\nARG TARGETARCH\nRUN echo $TARGETARCH > /arch\nFROM busybox\nCOPY --from=build /arch /arch\n' });
     const args = ['--progress', 'quiet', '--platform', 'linux/amd64,linux/arm64', '--build-context', `busybox=oci-layout://${busyboxLayout()}`, ...epoch, dir];
+    const local = runCli(['build', '--cache-dir', tempDir('local-cache'), ...args]);
+    assert.equal(local.status, 0, local.stderr);
+    const farm = runCli(['build', '--builder', coordinator.address, ...args]);
+    assert.equal(farm.status, 0, farm.stderr);
+    assert.equal(farm.stdout, local.stdout);
+  });
+
+  it('copies from a local named context, its set-id file and symlink as they are, to the image a local build makes', () => {
+    const dir = makeDir({ Dockerfile: 'FROM busybox\nCOPY --from=extra / /extra/\nCOPY . /ctx/\nRUN ls -ln /extra /ctx > /listing\n', 'a.txt': 'main\n' });
+    const extra = makeDir({ 'tool': '#!/bin/sh\n', 'sub/b.txt': 'extra\n' });
+    chmodSync(join(extra, 'tool'), 0o4755);
+    symlinkSync('sub/b.txt', join(extra, 'link'));
+    const args = ['--progress', 'quiet', '--build-context', `busybox=oci-layout://${busyboxLayout()}`, '--build-context', `extra=${extra}`, ...epoch, dir];
     const local = runCli(['build', '--cache-dir', tempDir('local-cache'), ...args]);
     assert.equal(local.status, 0, local.stderr);
     const farm = runCli(['build', '--builder', coordinator.address, ...args]);
