@@ -130,7 +130,6 @@ export class BuildContext {
     return out;
   }
 
-
   /** sha256 of a regular file's content, computed once. */
   fileDigest(relPath: string): string {
     let d = this.digests.get(relPath);
