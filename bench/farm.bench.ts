@@ -165,7 +165,36 @@ async function builtStep(metrics: string, build: () => void): Promise<number> {
  * the rest of the build add no noise). Against downloading the layer from the same Content service,
  * from where B is.
  */
-async function crossWorkerHit(redisUrl: string, work: string, place: Place): Promise<{ hits: number[]; downloads: Downloads[]; digest: Digest; address: string; coordinator: FarmProcess }> {
+/** B's fetch of the layer in its cold step, from its trace: first byte to last, and the unpack after the last. */
+interface TracedFetch {
+  transfer: number;
+  tail: number;
+}
+
+/**
+ * The fetch of `digest` in worker B's DOCKYARD_TRACE lines after offset `from`, once its step has its
+ * inputs. Lines of the build before may still arrive after `from`: each is looked for after the last.
+ */
+async function tracedFetch(b: FarmProcess, from: number, digest: Digest): Promise<TracedFetch> {
+  const short = digest.slice(7, 19);
+  // The lines are written before the step's result, but may reach this process after it.
+  for (let i = 0; i < 100; i++) {
+    const text = b.stderr().slice(from);
+    let at = 0;
+    const stamps: number[] = [];
+    for (const label of [`content: download ${short} from 0`, `content: last byte of ${short}`, 'worker: inputs fetched']) {
+      const m = new RegExp(`\\[trace +(\\d+)\\] ${label}`).exec(text.slice(at));
+      if (!m) break;
+      stamps.push(Number(m[1]));
+      at += m.index + m[0].length;
+    }
+    if (stamps.length === 3) return { transfer: stamps[1]! - stamps[0]!, tail: stamps[2]! - stamps[1]! };
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no traced fetch of ${digest} in worker B's output`);
+}
+
+async function crossWorkerHit(redisUrl: string, work: string, place: Place): Promise<{ hits: number[]; downloads: Downloads[]; fetches: TracedFetch[]; digest: Digest; address: string; coordinator: FarmProcess }> {
   const dir = join(work, 'layers');
   const warmDir = join(work, 'warm-b');
   mkdirSync(dir, { recursive: true });
@@ -188,15 +217,18 @@ async function crossWorkerHit(redisUrl: string, work: string, place: Place): Pro
   writeFileSync(join(dir, 'Dockerfile'), [...base, 'ARG N', 'RUN echo $N > /n'].join('\n') + '\n');
   const hits: number[] = [];
   const downloads: Downloads[] = [];
+  const fetches: TracedFetch[] = [];
   for (let run = 0; run < RUNS; run++) {
     // A fresh worker B with an empty cache, warmed up by a step on A's other large layer (its process,
     // runc, the base layer, and a fetch of the same size, as the plain download's client is warmed up
     // by a download): the difference below is then the fetch and unpack of the layer measured, with
     // the code that does it already compiled, as in a worker that has run for a while.
-    const b = await startWorker(coordinator.address, ['--slots', '1'], {}, place.wrap);
+    const b = await startWorker(coordinator.address, ['--slots', '1'], { DOCKYARD_TRACE: '1' }, place.wrap);
     writeFileSync(join(warmDir, 'Dockerfile'), [...warmBase, `RUN echo ${run}-${Date.now()} > /w`].join('\n') + '\n');
     timeBuild(coordinator.address, warmDir, []);
+    const traced = b.stderr().length;
     const cold = await builtStep(metrics, () => timeBuild(coordinator.address, dir, ['--build-arg', `N=${run}-a`]));
+    fetches.push(await tracedFetch(b, traced, digest));
     const warm = await builtStep(metrics, () => timeBuild(coordinator.address, dir, ['--build-arg', `N=${run}-b`]));
     hits.push(cold - warm);
     await b.stop();
@@ -205,7 +237,7 @@ async function crossWorkerHit(redisUrl: string, work: string, place: Place): Pro
     if (r.status !== 0) throw new Error(`download failed: ${r.stderr}`);
     downloads.push(JSON.parse(r.stdout) as Downloads);
   }
-  return { hits, downloads, digest, address: coordinator.address, coordinator };
+  return { hits, downloads, fetches, digest, address: coordinator.address, coordinator };
 }
 
 /**
@@ -265,11 +297,12 @@ async function fetchAlone(address: string, coordinatorPid: number, digest: Diges
 async function crossWorker(redisUrl: string, work: string): Promise<void> {
   const rate = process.env.BENCH_LINK_RATE ?? '1gbit';
   const rows: string[] = [];
+  const fetchRows: string[] = [];
   let alone: FetchAlone | undefined;
   for (const make of [() => loopback, () => link(rate)]) {
     const place = make();
     try {
-      const { hits, downloads, digest, address, coordinator } = await crossWorkerHit(redisUrl, work, place);
+      const { hits, downloads, fetches, digest, address, coordinator } = await crossWorkerHit(redisUrl, work, place);
       if (place === loopback) alone = await fetchAlone(address, coordinator.child.pid!, digest, work);
       await coordinator.stop();
       const hit = median(hits);
@@ -277,6 +310,9 @@ async function crossWorker(redisUrl: string, work: string): Promise<void> {
       const kept = median(downloads.map((d) => d.kept));
       const ms = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join(', ');
       rows.push(`| ${place.name} | ${hit.toFixed(0)} ms (${ms(hits)}) | ${dropped.toFixed(0)} ms (${ms(downloads.map((d) => d.dropped))}) | ${kept.toFixed(0)} ms | ${(hit / dropped).toFixed(2)} | ${(hit / kept).toFixed(2)} |`);
+      const transfers = fetches.map((f) => f.transfer);
+      const tails = fetches.map((f) => f.tail);
+      fetchRows.push(`| ${place.name} | ${median(transfers).toFixed(0)} ms (${ms(transfers)}) | ${dropped.toFixed(0)} ms | ${median(tails).toFixed(0)} ms (${ms(tails)}) |`);
     } finally {
       place.close();
     }
@@ -285,6 +321,10 @@ async function crossWorker(redisUrl: string, work: string): Promise<void> {
   console.log("| B's place | the hit's cost on B: the step with the layer fetched, minus the same step once B has it | downloading the layer from Content, bytes dropped | the same into a file | hit / download dropped | hit / download into a file |");
   console.log('| --- | --- | --- | --- | --- | --- |');
   for (const row of rows) console.log(row);
+  console.log(`\nB's fetch in the hit, from its trace (DOCKYARD_TRACE: content download, last byte, inputs fetched; medians of ${RUNS})`);
+  console.log("| B's place | first byte to last | a plain download | unpacking what was buffered at the last byte |");
+  console.log('| --- | --- | --- | --- |');
+  for (const row of fetchRows) console.log(row);
   const { fetches, plain, cpu } = alone!;
   console.log(`\nThe worker's fetch alone on loopback (LocalCache.ensure, in-process; median of ${fetches.length}, interleaved)`);
   console.log('| what | time |');

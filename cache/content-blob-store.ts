@@ -203,6 +203,7 @@ export class ContentBlobStore implements BlobStore {
   /**
    * A file of the caller's whose digest is known, uploaded from the file itself: no spool, as the
    * coordinator checks the digest of what it receives (a file changed meanwhile fails the upload).
+   * `putFile` (blob-store.ts) calls it.
    */
   async putFile(path: string, digest: Digest): Promise<BlobInfo> {
     this.check(digest);

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { putFile } from '../cache/blob-store.js';
 import type { ContentBlobStore } from '../cache/content-blob-store.js';
 import { BuildContext } from '../coordinator/context/build-context.js';
 import type { NamedContext } from '../coordinator/context/named-contexts.js';
@@ -21,7 +22,7 @@ export interface UploadStats {
 async function uploadMissing(store: ContentBlobStore, paths: Map<Digest, string>, stats: UploadStats): Promise<void> {
   const missing = await store.findMissing([...paths.keys()]);
   await forEachLimited(missing, 8, async (digest) => {
-    const info = await store.putFile(paths.get(digest)!, digest);
+    const info = await putFile(store, paths.get(digest)!, digest);
     stats.uploaded++;
     stats.bytes += info.size;
   });
