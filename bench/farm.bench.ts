@@ -12,11 +12,7 @@
  * Needs root, redis-server and iproute2 (bash scripts/setup.sh). Run: `npm run bench:farm`.
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import type { LayerRecord } from '../cache/cache-index.js';
-import { LocalCache } from '../worker/remote/local-cache.js';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,7 +22,7 @@ import type { Digest } from '../oci/digest.js';
 import { busyboxLayout } from '../test/engine-helpers.js';
 import { makeProject } from './project-tree.js';
 import { startCoordinator, startWorker, type FarmProcess } from '../test/farm-helpers.js';
-import { cliPath } from '../test/helpers.js';
+import { cliPath, workerNodeOptions } from '../test/helpers.js';
 import { startRedis } from '../test/redis-helpers.js';
 
 const STAGES = 16;
@@ -128,6 +124,9 @@ interface Downloads {
   kept: number;
 }
 
+/** The downloads `downloadMode` makes: one to warm up, one dropped, one into a file. */
+const DOWNLOADS_PER_RUN = 3;
+
 /** `--download ADDRESS DIGEST DIR`: this file's other mode, run where B is; prints one `Downloads` as JSON. */
 async function downloadMode(address: string, digest: Digest, dir: string): Promise<void> {
   const client = new ContentBlobStore(address, {}, { scratchDir: dir });
@@ -158,13 +157,6 @@ async function builtStep(metrics: string, build: () => void): Promise<number> {
   return (await builtSeconds(metrics) - before) * 1000;
 }
 
-/**
- * A 30 MB layer built on worker A, then one more step on top of it placed on a fresh worker B where
- * `place` says, whose cache is empty, so B must fetch the layer first: that step's time minus the same
- * step's once B has the layer (the step as the coordinator times it, so that the client's start-up and
- * the rest of the build add no noise). Against downloading the layer from the same Content service,
- * from where B is.
- */
 /** B's fetch of the layer in its cold step, from its trace: first byte to last, and the unpack after the last. */
 interface TracedFetch {
   transfer: number;
@@ -194,7 +186,33 @@ async function tracedFetch(b: FarmProcess, from: number, digest: Digest): Promis
   throw new Error(`no traced fetch of ${digest} in worker B's output`);
 }
 
-async function crossWorkerHit(redisUrl: string, work: string, place: Place): Promise<{ hits: number[]; downloads: Downloads[]; fetches: TracedFetch[]; digest: Digest; address: string; coordinator: FarmProcess }> {
+/** A process's CPU time so far (user and system, all its threads), in ms, from /proc. */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
+
+/** One fresh worker B's figures: what its step and its fetch cost, and the plain downloads from the same place. */
+interface HitRun {
+  /** The cold step's time minus the warm step's, as the coordinator times steps. */
+  hit: number;
+  fetch: TracedFetch;
+  /** B's CPU in the cold build minus its CPU in the warm one. */
+  fetchCpu: number;
+  downloads: Downloads;
+  /** The coordinator's CPU per plain download. */
+  serveCpu: number;
+}
+
+/**
+ * A 30 MB layer built on worker A, then one more step on top of it placed on a fresh worker B where
+ * `place` says, whose cache is empty, so B must fetch the layer first: that step's time minus the same
+ * step's once B has the layer (the step as the coordinator times it, so that the client's start-up and
+ * the rest of the build add no noise). Against downloading the layer from the same Content service,
+ * from where B is, in a process started with the Node options a worker has.
+ */
+async function crossWorkerHit(redisUrl: string, work: string, place: Place): Promise<HitRun[]> {
   const dir = join(work, 'layers');
   const warmDir = join(work, 'warm-b');
   mkdirSync(dir, { recursive: true });
@@ -205,114 +223,66 @@ async function crossWorkerHit(redisUrl: string, work: string, place: Place): Pro
   writeFileSync(join(dir, 'Dockerfile'), base.join('\n') + '\n');
   const store = join(work, `store-hit-${place.name.replace(/[^a-z0-9]+/gi, '-')}`);
   const coordinator = await startCoordinator(redisUrl, ['--store', store, '--metrics', '127.0.0.1:0'], {}, place.listen);
-  const metrics = /"metrics":"([^"]+)"/.exec(coordinator.stderr())![1]!;
-  const a = await startWorker(coordinator.address, ['--slots', '1']);
-  timeBuild(coordinator.address, dir, []);
-  // The layer measured: the store's only large blob so far (the base's layer is small).
-  const hex = spawnSync('find', [join(store, 'blobs', 'sha256'), '-type', 'f', '-size', '+10M', '-printf', '%f\n'], { encoding: 'utf8' }).stdout.trim();
-  const digest = `sha256:${hex}` as Digest;
-  writeFileSync(join(warmDir, 'Dockerfile'), warmBase.join('\n') + '\n');
-  timeBuild(coordinator.address, warmDir, []);
-  await a.stop();
-  writeFileSync(join(dir, 'Dockerfile'), [...base, 'ARG N', 'RUN echo $N > /n'].join('\n') + '\n');
-  const hits: number[] = [];
-  const downloads: Downloads[] = [];
-  const fetches: TracedFetch[] = [];
-  for (let run = 0; run < RUNS; run++) {
-    // A fresh worker B with an empty cache, warmed up by a step on A's other large layer (its process,
-    // runc, the base layer, and a fetch of the same size, as the plain download's client is warmed up
-    // by a download): the difference below is then the fetch and unpack of the layer measured, with
-    // the code that does it already compiled, as in a worker that has run for a while.
-    const b = await startWorker(coordinator.address, ['--slots', '1'], { DOCKYARD_TRACE: '1' }, place.wrap);
-    writeFileSync(join(warmDir, 'Dockerfile'), [...warmBase, `RUN echo ${run}-${Date.now()} > /w`].join('\n') + '\n');
+  try {
+    const metrics = /"metrics":"([^"]+)"/.exec(coordinator.stderr())![1]!;
+    const a = await startWorker(coordinator.address, ['--slots', '1']);
+    timeBuild(coordinator.address, dir, []);
+    // The layer measured: the store's only large blob so far (the base's layer is small).
+    const hex = spawnSync('find', [join(store, 'blobs', 'sha256'), '-type', 'f', '-size', '+10M', '-printf', '%f\n'], { encoding: 'utf8' }).stdout.trim();
+    const digest = `sha256:${hex}` as Digest;
+    writeFileSync(join(warmDir, 'Dockerfile'), warmBase.join('\n') + '\n');
     timeBuild(coordinator.address, warmDir, []);
-    const traced = b.stderr().length;
-    const cold = await builtStep(metrics, () => timeBuild(coordinator.address, dir, ['--build-arg', `N=${run}-a`]));
-    fetches.push(await tracedFetch(b, traced, digest));
-    const warm = await builtStep(metrics, () => timeBuild(coordinator.address, dir, ['--build-arg', `N=${run}-b`]));
-    hits.push(cold - warm);
-    await b.stop();
-    const argv = [...place.wrap, process.execPath, fileURLToPath(import.meta.url), '--download', coordinator.address, digest, work];
-    const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`download failed: ${r.stderr}`);
-    downloads.push(JSON.parse(r.stdout) as Downloads);
+    await a.stop();
+    writeFileSync(join(dir, 'Dockerfile'), [...base, 'ARG N', 'RUN echo $N > /n'].join('\n') + '\n');
+    const runs: HitRun[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      // A fresh worker B with an empty cache, warmed up by a step on A's other large layer (its process,
+      // runc, the base layer, and a fetch of the same size, as the plain download's client is warmed up
+      // by a download): the difference below is then the fetch and unpack of the layer measured, with
+      // the code that does it already compiled, as in a worker that has run for a while.
+      const b = await startWorker(coordinator.address, ['--slots', '1'], { DOCKYARD_TRACE: '1' }, place.wrap);
+      writeFileSync(join(warmDir, 'Dockerfile'), [...warmBase, `RUN echo ${run}-${Date.now()} > /w`].join('\n') + '\n');
+      timeBuild(coordinator.address, warmDir, []);
+      const traced = b.stderr().length;
+      const bCpu = (): number => processCpuMs(b.child.pid!);
+      let c0 = bCpu();
+      const cold = await builtStep(metrics, () => timeBuild(coordinator.address, dir, ['--build-arg', `N=${run}-a`]));
+      const coldCpu = bCpu() - c0;
+      const fetch = await tracedFetch(b, traced, digest);
+      c0 = bCpu();
+      const warm = await builtStep(metrics, () => timeBuild(coordinator.address, dir, ['--build-arg', `N=${run}-b`]));
+      const warmCpu = bCpu() - c0;
+      await b.stop();
+      const s0 = processCpuMs(coordinator.child.pid!);
+      const argv = [...place.wrap, process.execPath, ...workerNodeOptions(), fileURLToPath(import.meta.url), '--download', coordinator.address, digest, work];
+      const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`download failed: ${r.stderr}`);
+      const serveCpu = (processCpuMs(coordinator.child.pid!) - s0) / DOWNLOADS_PER_RUN;
+      runs.push({ hit: cold - warm, fetch, fetchCpu: coldCpu - warmCpu, downloads: JSON.parse(r.stdout) as Downloads, serveCpu });
+    }
+    return runs;
+  } finally {
+    await coordinator.stop();
   }
-  return { hits, downloads, fetches, digest, address: coordinator.address, coordinator };
-}
-
-/**
- * The same fetch as the worker makes it, in this process against the same Content service, timed
- * alone (no build around it): the layer into a fresh worker cache as its snapshot, unpacked as it
- * arrives, against a plain download of it; interleaved, so load changes hit both alike.
- */
-interface FetchAlone {
-  fetches: number[];
-  plain: number[];
-  /** CPU time per transfer, in ms: this process's for a plain download and for a fetch, the coordinator's for a plain download. */
-  cpu: { plain: number; fetch: number; coordinator: number };
-}
-
-/** A process's CPU time so far (user and system), in ms, from /proc. */
-function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
-}
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim() || 100);
-const ownCpuMs = (since: NodeJS.CpuUsage): number => {
-  const u = process.cpuUsage(since);
-  return (u.user + u.system) / 1000;
-};
-
-async function fetchAlone(address: string, coordinatorPid: number, digest: Digest, work: string): Promise<FetchAlone> {
-  const client = new ContentBlobStore(address, {}, { scratchDir: work });
-  const diff = createHash('sha256');
-  await pipeline(client.stream(digest), createGunzip(), diff);
-  const layer: LayerRecord = { digest, diffID: `sha256:${diff.digest('hex')}` as Digest, size: (await client.stat(digest))!, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' };
-  const fetches: number[] = [];
-  const plain: number[] = [];
-  const cpu = { plain: 0, fetch: 0, coordinator: 0 };
-  const runs = 2 * RUNS + 1;
-  for (let run = 0; run < runs; run++) {
-    let t0 = process.hrtime.bigint();
-    let c0 = process.cpuUsage();
-    const s0 = processCpuMs(coordinatorPid);
-    for await (const _ of client.stream(digest));
-    plain.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    cpu.plain += ownCpuMs(c0) / runs;
-    cpu.coordinator += (processCpuMs(coordinatorPid) - s0) / runs;
-    const cache = new LocalCache(mkdtempSync(join(work, 'worker-cache-')), Number.MAX_SAFE_INTEGER, 0);
-    const session = await cache.open();
-    t0 = process.hrtime.bigint();
-    c0 = process.cpuUsage();
-    await cache.ensure(session, [], client, [layer]);
-    fetches.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    cpu.fetch += ownCpuMs(c0) / runs;
-    await session.lease.release();
-    rmSync(cache.dir, { recursive: true, force: true });
-  }
-  client.close();
-  return { fetches, plain, cpu };
 }
 
 async function crossWorker(redisUrl: string, work: string): Promise<void> {
   const rate = process.env.BENCH_LINK_RATE ?? '1gbit';
   const rows: string[] = [];
   const fetchRows: string[] = [];
-  let alone: FetchAlone | undefined;
+  const ms = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join(', ');
   for (const make of [() => loopback, () => link(rate)]) {
     const place = make();
     try {
-      const { hits, downloads, fetches, digest, address, coordinator } = await crossWorkerHit(redisUrl, work, place);
-      if (place === loopback) alone = await fetchAlone(address, coordinator.child.pid!, digest, work);
-      await coordinator.stop();
+      const runs = await crossWorkerHit(redisUrl, work, place);
+      const hits = runs.map((r) => r.hit);
+      const dropped = runs.map((r) => r.downloads.dropped);
       const hit = median(hits);
-      const dropped = median(downloads.map((d) => d.dropped));
-      const kept = median(downloads.map((d) => d.kept));
-      const ms = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join(', ');
-      rows.push(`| ${place.name} | ${hit.toFixed(0)} ms (${ms(hits)}) | ${dropped.toFixed(0)} ms (${ms(downloads.map((d) => d.dropped))}) | ${kept.toFixed(0)} ms | ${(hit / dropped).toFixed(2)} | ${(hit / kept).toFixed(2)} |`);
-      const transfers = fetches.map((f) => f.transfer);
-      const tails = fetches.map((f) => f.tail);
-      fetchRows.push(`| ${place.name} | ${median(transfers).toFixed(0)} ms (${ms(transfers)}) | ${dropped.toFixed(0)} ms | ${median(tails).toFixed(0)} ms (${ms(tails)}) |`);
+      const kept = median(runs.map((r) => r.downloads.kept));
+      rows.push(`| ${place.name} | ${hit.toFixed(0)} ms (${ms(hits)}) | ${median(dropped).toFixed(0)} ms (${ms(dropped)}) | ${kept.toFixed(0)} ms | ${(hit / median(dropped)).toFixed(2)} | ${(hit / kept).toFixed(2)} |`);
+      const transfers = runs.map((r) => r.fetch.transfer);
+      const tails = runs.map((r) => r.fetch.tail);
+      fetchRows.push(`| ${place.name} | ${median(transfers).toFixed(0)} ms (${ms(transfers)}) | ${median(dropped).toFixed(0)} ms | ${median(tails).toFixed(0)} ms (${ms(tails)}) | ${median(runs.map((r) => r.fetchCpu)).toFixed(0)} ms | ${median(runs.map((r) => r.serveCpu)).toFixed(0)} ms |`);
     } finally {
       place.close();
     }
@@ -321,19 +291,10 @@ async function crossWorker(redisUrl: string, work: string): Promise<void> {
   console.log("| B's place | the hit's cost on B: the step with the layer fetched, minus the same step once B has it | downloading the layer from Content, bytes dropped | the same into a file | hit / download dropped | hit / download into a file |");
   console.log('| --- | --- | --- | --- | --- | --- |');
   for (const row of rows) console.log(row);
-  console.log(`\nB's fetch in the hit, from its trace (DOCKYARD_TRACE: content download, last byte, inputs fetched; medians of ${RUNS})`);
-  console.log("| B's place | first byte to last | a plain download | unpacking what was buffered at the last byte |");
-  console.log('| --- | --- | --- | --- |');
+  console.log(`\nB's fetch in the hit (DOCKYARD_TRACE: content download, last byte, inputs fetched; CPU from /proc; medians of ${RUNS})`);
+  console.log("| B's place | first byte to last | a plain download | unpacking what was buffered at the last byte | B's CPU: cold build minus warm build | the coordinator's CPU per plain download |");
+  console.log('| --- | --- | --- | --- | --- | --- |');
   for (const row of fetchRows) console.log(row);
-  const { fetches, plain, cpu } = alone!;
-  console.log(`\nThe worker's fetch alone on loopback (LocalCache.ensure, in-process; median of ${fetches.length}, interleaved)`);
-  console.log('| what | time |');
-  console.log('| --- | --- |');
-  console.log(`| fetch into a worker cache: download, check, unpack | ${median(fetches).toFixed(0)} ms |`);
-  console.log(`| plain download | ${median(plain).toFixed(0)} ms |`);
-  console.log(`| ratio | ${(median(fetches) / median(plain)).toFixed(2)} |`);
-  console.log(`| CPU per plain download (mean): this process, the coordinator | ${cpu.plain.toFixed(0)} ms, ${cpu.coordinator.toFixed(0)} ms |`);
-  console.log(`| CPU per fetch (mean): this process | ${cpu.fetch.toFixed(0)} ms |`);
 }
 
 /**

@@ -7,7 +7,8 @@
  * Why: compiling the program is most of a no-op build's start. V8 can instead take the functions a
  * run compiled from a cache, checked against the source and V8's version and flags (a mismatch is
  * rejected and the source compiled as usual). One cache per command (`build`, `push`, ...), since
- * each compiles different functions; it is written once, at exit, by the first successful run that
+ * each compiles different functions, and per set of Node options, since V8 rejects a cache made under
+ * other flags (the `dockyard` script passes one; `node dockyard.cjs` none); it is written once, at exit, by the first successful run that
  * found none or had it rejected, through a temporary file and a rename. It lives beside the program, where only
  * the program's owner writes: a cache is code, so a folder others can write (a temporary directory)
  * would let them run theirs. Where that folder is read-only there is just no cache.
@@ -21,7 +22,14 @@ import { Script } from 'node:vm';
 const here = dirname(fileURLToPath(import.meta.url));
 const program = join(here, 'dockyard-program.cjs');
 const command = process.argv[2] ?? '';
-const cacheFile = join(here, 'code-cache', `${/^[a-z][a-z-]{0,39}$/.test(command) ? command : 'other'}.bin`);
+/** A short name for a set of Node options (FNV-1a): part of the cache's file name. */
+function optionsTag(options: string[]): string {
+  if (options.length === 0) return '';
+  let h = 0x811c9dc5;
+  for (const c of options.join('\0')) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193);
+  return `.${(h >>> 0).toString(16).padStart(8, '0')}`;
+}
+const cacheFile = join(here, 'code-cache', `${/^[a-z][a-z-]{0,39}$/.test(command) ? command : 'other'}${optionsTag(process.execArgv)}.bin`);
 
 function read(path: string): Buffer | undefined {
   try {

@@ -44,6 +44,11 @@ await build({ ...common, entryPoints: ['cli/launch.ts'], outfile: join(outdir, '
 // Node parses NODE_EXTRA_CA_CERTS as it starts, before any code runs: 50 to 100 ms on every command,
 // connecting or not. The script hands the file over under another name, read by oci/tls-roots.ts when
 // a connection is made.
+// The farm's long-running processes, `coordinator` and `worker`, get --initial-old-space-size: without
+// it, V8 sizes the old generation from the small heap it finds at its first collection, and every
+// buffer of a transfer (HTTP/2 reads, gRPC messages) counts against that limit, so the Content service
+// ran a full collection every couple of downloads (bench/README.md, eighth pass). NODE_OPTIONS does not
+// take it. Other commands start without it: it made `build` start 20 to 30 ms later.
 writeFileSync(
   join(outdir, 'dockyard'),
   `#!/bin/sh
@@ -58,6 +63,10 @@ self=$0
 case $self in */*) ;; *) self=./$self ;; esac
 # A link (npm's, from another folder) is followed; a direct call spares the readlink process.
 if [ -L "$self" ]; then self=$(readlink -f -- "$self"); fi
+# The farm's daemons start with a fixed size for V8's old generation: see scripts/bundle-cli.mjs.
+case \${1-} in
+  coordinator | worker) exec node --initial-old-space-size=64 "\${self%/*}/dockyard.cjs" "$@" ;;
+esac
 exec node "\${self%/*}/dockyard.cjs" "$@"
 `,
   { mode: 0o755 },

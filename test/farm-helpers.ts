@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { cliPath, tempDir } from './helpers.js';
+import { commandPath, tempDir } from './helpers.js';
 
 /** A long-running `dockyard` process started by a test, ready once it printed its one line. */
 export interface FarmProcess {
@@ -18,11 +18,12 @@ process.on('exit', () => {
 });
 
 /**
- * Starts `dockyard ARGS` and waits for its first stdout line. `wrap` is a command that execs the rest
- * in the same process (`ip netns exec NS`), so that signals still reach dockyard.
+ * Starts `dockyard ARGS`, as installed (the script, which gives node its options, then execs it: the
+ * same process), and waits for its first stdout line. `wrap` is a command that execs the rest in the
+ * same process (`nsenter --net=...`), so that signals still reach dockyard.
  */
 export async function startDockyard(args: string[], env: NodeJS.ProcessEnv = {}, wrap: string[] = []): Promise<FarmProcess> {
-  const argv = [...wrap, process.execPath, cliPath, ...args];
+  const argv = [...wrap, commandPath, ...args];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DOCKYARD_DEBUG: '', ...env } });
   live.add(child);
   let err = '';

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -15,6 +15,13 @@ export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..'
 export const cliPath = join(repoRoot, 'dist', 'bin', 'dockyard.cjs');
 /** The `dockyard` command as installed (package.json's `bin`): a shell script that runs cliPath. */
 export const commandPath = join(repoRoot, 'dist', 'bin', 'dockyard');
+
+/** The options the `dockyard` command gives node for `worker` (its `exec node ...` line): for a process that must run as a worker does. */
+export function workerNodeOptions(): string[] {
+  const m = /^\s*coordinator \| worker\) exec node (.*?) "\$\{self%\/\*\}\/dockyard\.cjs" "\$@" ;;$/m.exec(readFileSync(commandPath, 'utf8'));
+  if (!m) throw new Error(`${commandPath} has no exec line for worker`);
+  return m[1]!.split(' ');
+}
 
 /**
  * BuildKit's parser corpus, read from ../shared where CI places it; it is never copied in. Called

@@ -40,6 +40,18 @@ describe('dockyard executable: the code cache', () => {
     assert.deepEqual(readdirSync(cacheDir), ['other.bin']);
   });
 
+  it('a run with other Node options (the `dockyard` script gives some) keeps a cache of its own: V8 would reject the other', () => {
+    const flagged = (): ReturnType<typeof spawnSync> => spawnSync(process.execPath, ['--initial-old-space-size=64', join(bin, 'dockyard.cjs'), 'version'], { encoding: 'utf8' });
+    assert.equal(run('version').status, 0);
+    assert.equal(flagged().status, 0);
+    const files = readdirSync(cacheDir).filter((n) => n.startsWith('version'));
+    assert.equal(files.length, 2, files.join(' '));
+    const before = files.map((f) => readFileSync(join(cacheDir, f)));
+    assert.equal(run('version').status, 0);
+    assert.equal(flagged().status, 0);
+    assert.deepEqual(files.map((f) => readFileSync(join(cacheDir, f))), before, 'neither run replaced the other\'s cache');
+  });
+
   it('where the program\'s folder is read-only, it runs without a cache and says nothing about it', () => {
     const ro = mkdtempSync(join(repoRoot, 'dist', 'launch-test-ro-'));
     try {
