@@ -71,6 +71,11 @@ export interface BlobStore {
    * checks the digest on its side (the Content service): no spool. `putFile` uses it when present.
    */
   putFile?(path: string, digest: Digest): Promise<BlobInfo>;
+  /**
+   * Where the backend has one call for many small blobs (the Content service): those of `digests` it
+   * sent, each checked against its digest. The caller streams the rest one by one.
+   */
+  getBlobs?(digests: Digest[]): Promise<Map<Digest, Buffer>>;
   /** Removes the blob; false when it was not there. */
   delete(digest: Digest): Promise<boolean>;
   /** Every blob, with size and arrival time. Throws unless `canList`. */
@@ -79,9 +84,9 @@ export interface BlobStore {
   exportTo(digest: Digest, dest: string): Promise<void>;
 }
 
-/** Writes `data` as one blob. */
-export async function putBlob(store: BlobStore, data: Uint8Array | string): Promise<BlobInfo> {
-  const w = store.writer();
+/** Writes `data` as one blob, checked against `expected` when given. */
+export async function putBlob(store: BlobStore, data: Uint8Array | string, expected?: Digest): Promise<BlobInfo> {
+  const w = store.writer(expected);
   w.end(typeof data === 'string' ? Buffer.from(data) : data);
   return w.commit();
 }

@@ -5,10 +5,14 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
-import { isDigest, type Digest } from '../oci/digest.js';
+import { isDigest, sha256, type Digest } from '../oci/digest.js';
 import type { ContentClient } from '../proto/generated/dockyard/v1/Content.js';
 import type { DownloadResponse__Output } from '../proto/generated/dockyard/v1/DownloadResponse.js';
 import type { FindMissingRequest } from '../proto/generated/dockyard/v1/FindMissingRequest.js';
+import type { GetBlobsRequest } from '../proto/generated/dockyard/v1/GetBlobsRequest.js';
+import type { GetBlobsResponse__Output } from '../proto/generated/dockyard/v1/GetBlobsResponse.js';
+import type { PutBlobsRequest } from '../proto/generated/dockyard/v1/PutBlobsRequest.js';
+import type { PutBlobsResponse__Output } from '../proto/generated/dockyard/v1/PutBlobsResponse.js';
 import type { FindMissingResponse__Output } from '../proto/generated/dockyard/v1/FindMissingResponse.js';
 import type { StatRequest } from '../proto/generated/dockyard/v1/StatRequest.js';
 import type { StatResponse__Output } from '../proto/generated/dockyard/v1/StatResponse.js';
@@ -146,6 +150,34 @@ export class ContentBlobStore implements BlobStore {
       missing.push(...batch.filter((d) => absent.has(d)));
     }
     return missing;
+  }
+
+  /**
+   * Small blobs in one call (PutBlobs), which the coordinator checks against their digests: for a
+   * context's many small files, where a call per file costs more than its bytes.
+   */
+  async putBlobs(blobs: { digest: Digest; data: Buffer }[]): Promise<void> {
+    for (const b of blobs) this.check(b.digest);
+    await this.lease?.add(blobs.map((b) => ({ kind: 'blob' as const, digest: b.digest })));
+    await this.retrying(`upload ${blobs.length} small blobs`, () => this.unary<PutBlobsRequest, PutBlobsResponse__Output>(this.client.PutBlobs, { blobs }));
+  }
+
+  /**
+   * Those of `digests` the coordinator sends in one call (GetBlobs: small ones, up to a total it
+   * chooses), each checked against its digest; the caller downloads the rest.
+   */
+  async getBlobs(digests: Digest[]): Promise<Map<Digest, Buffer>> {
+    const asked = new Set(digests.map((d) => this.check(d)));
+    const res = await this.retrying(`download ${digests.length} small blobs`, () => this.unary<GetBlobsRequest, GetBlobsResponse__Output>(this.client.GetBlobs, { digests }));
+    const got = new Map<Digest, Buffer>();
+    for (const { digest, data } of res.blobs) {
+      const d = digest as Digest;
+      if (!asked.has(d)) throw new BlobError(`content service ${this.address}: sent ${digest}, which was not asked for`);
+      const actual = sha256(data);
+      if (actual !== d) throw new BlobError(`content service ${this.address}: blob ${d} is corrupt (content hashes to ${actual})`);
+      got.set(d, data);
+    }
+    return got;
   }
 
   /** The blob's bytes, from `offset` on, reopening the download where a broken one stopped. */

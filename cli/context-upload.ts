@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { putFile } from '../cache/blob-store.js';
 import type { ContentBlobStore } from '../cache/content-blob-store.js';
@@ -18,14 +19,47 @@ export interface UploadStats {
   bytes: number;
 }
 
-/** Uploads the blobs in `paths` (digest → local file) that the farm's store lacks, a few at a time: a context is mostly small files. */
+/** Files up to this size go up many to a call (PutBlobs), up to BATCH_BYTES and BATCH_FILES a call; larger ones alone, streamed from the file. */
+const SMALL_FILE = 256 << 10;
+const BATCH_BYTES = 4 << 20;
+const BATCH_FILES = 512;
+
+interface MissingFile {
+  digest: Digest;
+  path: string;
+  size: number;
+}
+
+/**
+ * Uploads the blobs in `paths` (digest → local file) that the farm's store lacks, a few calls at a
+ * time: a context is mostly small files, which go many to a call.
+ */
 async function uploadMissing(store: ContentBlobStore, paths: Map<Digest, string>, stats: UploadStats): Promise<void> {
-  const missing = await store.findMissing([...paths.keys()]);
-  await forEachLimited(missing, 8, async (digest) => {
-    const info = await putFile(store, paths.get(digest)!, digest);
-    stats.uploaded++;
-    stats.bytes += info.size;
+  const missing: MissingFile[] = (await store.findMissing([...paths.keys()])).map((digest) => {
+    const path = paths.get(digest)!;
+    return { digest, path, size: statSync(path).size };
   });
+  const calls: (() => Promise<void>)[] = [];
+  let batch: MissingFile[] = [];
+  let batchBytes = 0;
+  const sendBatch = (files: MissingFile[]) => async () => store.putBlobs(await Promise.all(files.map(async (f) => ({ digest: f.digest, data: await readFile(f.path) }))));
+  for (const f of missing) {
+    if (f.size > SMALL_FILE) {
+      calls.push(async () => void (await putFile(store, f.path, f.digest)));
+      continue;
+    }
+    if (batch.length === BATCH_FILES || batchBytes + f.size > BATCH_BYTES) {
+      calls.push(sendBatch(batch));
+      batch = [];
+      batchBytes = 0;
+    }
+    batch.push(f);
+    batchBytes += f.size;
+  }
+  if (batch.length > 0) calls.push(sendBatch(batch));
+  await forEachLimited(calls, 8, (call) => call());
+  stats.uploaded += missing.length;
+  stats.bytes += missing.reduce((n, f) => n + f.size, 0);
 }
 
 /**

@@ -171,6 +171,12 @@ for (const backend of blobBackends) {
         assert.equal(await reader.read(into, data.length), 0, 'and then nothing');
         await reader.close();
       }
+      if (store.getBlobs) {
+        const small = await putBlob(store, 'a small blob');
+        const got = await store.getBlobs([sha256('never written'), small.digest]);
+        assert.deepEqual([...got.keys()], [small.digest], 'getBlobs gives what the store holds, absent ones left out');
+        assert.equal(got.get(small.digest)!.toString(), 'a small blob');
+      }
       assert.ok((await readBlob(store, info.digest)).equals(data));
       const dest = join(tempDir('export'), 'blob');
       await store.exportTo(info.digest, dest);

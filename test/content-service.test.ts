@@ -13,7 +13,7 @@ import * as grpc from '@grpc/grpc-js';
 import { BlobError, putBlob, readBlob } from '../cache/blob-store.js';
 import { ContentBlobStore } from '../cache/content-blob-store.js';
 import { FsBlobStore } from '../cache/fs-blob-store.js';
-import { contentService, DOWNLOAD_CHUNK_BYTES, type ContentTransfer } from '../coordinator/farm/content-service.js';
+import { contentService, DOWNLOAD_CHUNK_BYTES, GET_BLOBS_MAX_BLOB, GET_BLOBS_MAX_TOTAL, type ContentTransfer } from '../coordinator/farm/content-service.js';
 import { sha256, type Digest } from '../oci/digest.js';
 import type { ContentClient } from '../proto/generated/dockyard/v1/Content.js';
 import type { DownloadResponse__Output } from '../proto/generated/dockyard/v1/DownloadResponse.js';
@@ -227,5 +227,44 @@ describe('the Content service', () => {
     const absent = ['x', 'y', 'z'].map((t) => sha256(t));
     const asked = [absent[0]!, present[0]!.digest, absent[1]!, absent[0]!, present[1]!.digest, absent[2]!];
     assert.deepEqual(await storeClient(address).findMissing(asked), absent);
+  });
+
+  it('takes many small blobs in one call; one whose bytes are not its digest fails the call with DATA_LOSS naming it, and is not stored', async () => {
+    const { address, store, transfers } = await serve();
+    const client = storeClient(address);
+    const blobs = Array.from({ length: 300 }, (_, i) => Buffer.from(`file ${i}\n`)).map((data) => ({ digest: sha256(data), data }));
+    await client.putBlobs(blobs);
+    for (const b of blobs) assert.ok((await readBlob(store, b.digest)).equals(b.data));
+    assert.equal(transfers.filter((t) => t.direction === 'upload' && t.complete).length, 300);
+    const claimed = sha256('the right bytes');
+    const good = Buffer.from('another file');
+    await assert.rejects(
+      client.putBlobs([{ digest: sha256(good), data: good }, { digest: claimed, data: Buffer.from('the wrong bytes') }]),
+      (err: Error) => err instanceof BlobError && err.message === `content service ${address}: upload 2 small blobs: content does not match its digest: expected ${claimed}, got ${sha256('the wrong bytes')}`,
+    );
+    assert.equal(await store.stat(claimed), undefined);
+  });
+
+  it('sends small blobs many to a call, in the order asked, up to its total; missing and large ones are left for Download', async () => {
+    const { address, store } = await serve();
+    const client = storeClient(address);
+    const small = await Promise.all(Array.from({ length: 40 }, (_, i) => putBlob(store, randomBytes(200_000 + i))));
+    const large = await putBlob(store, randomBytes(GET_BLOBS_MAX_BLOB + 1));
+    const absent = sha256('not stored');
+    const asked = [large.digest, absent, ...small.map((b) => b.digest)];
+    const got = await client.getBlobs(asked);
+    // The first blobs that fit within the total, in order: 20 of about 200 kB within 4 MiB.
+    const fits = Math.floor(GET_BLOBS_MAX_TOTAL / 200_040);
+    assert.deepEqual([...got.keys()], small.slice(0, fits).map((b) => b.digest));
+    for (const [digest, data] of got) assert.equal(sha256(data), digest);
+    assert.ok(!got.has(large.digest) && !got.has(absent));
+  });
+
+  it('refuses a small blob damaged in its store, naming the digest', async () => {
+    const { address, store, root } = await serve();
+    const data = Buffer.from('a small file');
+    const { digest } = await putBlob(store, data);
+    writeFileSync(join(root, 'blobs', 'sha256', digest.slice(7)), 'a small fil3');
+    await assert.rejects(storeClient(address).getBlobs([digest]), (err: Error) => err instanceof BlobError && err.message === `content service ${address}: blob ${digest} is corrupt (content hashes to ${sha256('a small fil3')})`);
   });
 });

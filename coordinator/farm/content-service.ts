@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
-import { BlobError, putFile, type BlobStore } from '../../cache/blob-store.js';
+import { BlobError, putBlob, putFile, type BlobStore } from '../../cache/blob-store.js';
 import { isDigest, type Digest } from '../../oci/digest.js';
 import { forEachLimited } from '../../oci/for-each-limited.js';
 import type { ContentHandlers } from '../../proto/generated/dockyard/v1/Content.js';
@@ -54,6 +54,32 @@ function storeStatus(err: unknown, digest: string): Partial<grpc.StatusObject> {
 function checkDigest(digest: string): Digest {
   if (!isDigest(digest)) throw new BadRequest(`not a sha256 digest: ${JSON.stringify(digest)}`);
   return digest;
+}
+
+/** GetBlobs returns blobs of at most this size, */
+export const GET_BLOBS_MAX_BLOB = 256 << 10;
+/** and stops adding blobs to a response once it holds this many bytes. */
+export const GET_BLOBS_MAX_TOTAL = 4 << 20;
+
+/** A whole blob of `size` bytes, unchecked: the receiver checks the digest. */
+async function readWhole(store: BlobStore, digest: Digest, size: number): Promise<Buffer> {
+  if (!store.openReader) {
+    const chunks: Buffer[] = [];
+    for await (const c of store.unchecked ? store.unchecked(digest) : store.stream(digest)) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+  const reader = await store.openReader(digest);
+  try {
+    const out = Buffer.allocUnsafe(size);
+    for (let at = 0; at < size; ) {
+      const n = await reader.read(out.subarray(at), at);
+      if (n === 0) throw new Error(`blob ${digest} ends at ${at} of its ${size} bytes`);
+      at += n;
+    }
+    return out;
+  } finally {
+    await reader.close();
+  }
 }
 
 /** Stats `digests` a few at a time, in order. */
@@ -201,6 +227,48 @@ export function contentService(store: BlobStore, opts: ContentServiceOptions): G
           if (!call.cancelled) callback(storeStatus(err, header?.digest ?? 'an upload'));
         },
       ).finally(() => session?.close());
+    },
+
+    PutBlobs: (call, callback) => {
+      // The first blob that failed, for the status.
+      let failed: { digest: string; err: unknown } | undefined;
+      void (async () => {
+        const blobs = call.request.blobs.map((b) => ({ digest: checkDigest(b.digest), data: b.data }));
+        await forEachLimited(blobs, 16, async ({ digest, data }) => {
+          try {
+            if ((await store.stat(digest)) === undefined) await putBlob(store, data, digest);
+          } catch (err) {
+            failed ??= { digest, err };
+            throw err;
+          }
+          report({ direction: 'upload', digest, offset: 0, bytes: data.length, complete: true });
+        });
+      })().then(
+        () => callback(null, {}),
+        (err: unknown) => callback(storeStatus(failed?.err ?? err, failed?.digest ?? 'a blob')),
+      );
+    },
+
+    GetBlobs: (call, callback) => {
+      void (async () => {
+        const digests = call.request.digests.map(checkDigest);
+        const sizes = await statAll(store, digests);
+        // The blobs that fit, in the order asked; the caller downloads the others.
+        const chosen: { digest: Digest; size: number }[] = [];
+        let total = 0;
+        digests.forEach((digest, i) => {
+          const size = sizes[i];
+          if (size === undefined || size > GET_BLOBS_MAX_BLOB || total + size > GET_BLOBS_MAX_TOTAL) return;
+          chosen.push({ digest, size });
+          total += size;
+        });
+        const data: Buffer[] = new Array(chosen.length);
+        await forEachLimited(chosen, 16, async ({ digest, size }, i) => {
+          data[i] = await readWhole(store, digest, size);
+          report({ direction: 'download', digest, offset: 0, bytes: size, complete: true });
+        });
+        callback(null, { blobs: chosen.map(({ digest }, i) => ({ digest, data: data[i]! })) });
+      })().catch((err: unknown) => callback(storeStatus(err, 'a requested blob')));
     },
 
     Download: (call) => {

@@ -41740,7 +41740,7 @@ var require_snapshot_utils = __commonJS({
 var require_snapshot_recorder = __commonJS({
   "node_modules/undici/lib/mock/snapshot-recorder.js"(exports, module) {
     "use strict";
-    var { writeFile: writeFile11, readFile: readFile2, mkdir: mkdir14 } = __require("node:fs/promises");
+    var { writeFile: writeFile11, readFile: readFile3, mkdir: mkdir14 } = __require("node:fs/promises");
     var { dirname: dirname8, resolve: resolve8 } = __require("node:path");
     var { setTimeout: setTimeout2, clearTimeout: clearTimeout2 } = __require("node:timers");
     var { InvalidArgumentError, UndiciError } = require_errors2();
@@ -41942,7 +41942,7 @@ var require_snapshot_recorder = __commonJS({
           throw new InvalidArgumentError("Snapshot path is required");
         }
         try {
-          const data = await readFile2(resolve8(path), "utf8");
+          const data = await readFile3(resolve8(path), "utf8");
           const parsed = JSON.parse(data);
           if (Array.isArray(parsed)) {
             this.#snapshots.clear();
@@ -82802,7 +82802,7 @@ var init_protocol = __esm({
     grpc3 = __toESM(require_src3(), 1);
     init_expected_error();
     PROTOCOL_PACKAGE = "dockyard.v1";
-    PROTOCOL_VERSION = 2;
+    PROTOCOL_VERSION = 3;
     PROTOCOL_METADATA_KEY = "dockyard-protocol";
     ProtocolMismatchError = class extends ExpectedError {
     };
@@ -82876,8 +82876,8 @@ import { createReadStream, createWriteStream } from "node:fs";
 import { rename as rename2, unlink as unlink2 } from "node:fs/promises";
 import { pipeline as pipeline2, Readable as Readable2, Transform } from "node:stream";
 import { pipeline as pipelineAsync } from "node:stream/promises";
-async function putBlob2(store, data) {
-  const w = store.writer();
+async function putBlob2(store, data, expected) {
+  const w = store.writer(expected);
   w.end(typeof data === "string" ? Buffer.from(data) : data);
   return w.commit();
 }
@@ -83126,6 +83126,32 @@ var init_content_blob_store = __esm({
           missing.push(...batch.filter((d) => absent.has(d)));
         }
         return missing;
+      }
+      /**
+       * Small blobs in one call (PutBlobs), which the coordinator checks against their digests: for a
+       * context's many small files, where a call per file costs more than its bytes.
+       */
+      async putBlobs(blobs) {
+        for (const b of blobs) this.check(b.digest);
+        await this.lease?.add(blobs.map((b) => ({ kind: "blob", digest: b.digest })));
+        await this.retrying(`upload ${blobs.length} small blobs`, () => this.unary(this.client.PutBlobs, { blobs }));
+      }
+      /**
+       * Those of `digests` the coordinator sends in one call (GetBlobs: small ones, up to a total it
+       * chooses), each checked against its digest; the caller downloads the rest.
+       */
+      async getBlobs(digests) {
+        const asked = new Set(digests.map((d) => this.check(d)));
+        const res = await this.retrying(`download ${digests.length} small blobs`, () => this.unary(this.client.GetBlobs, { digests }));
+        const got = /* @__PURE__ */ new Map();
+        for (const { digest, data } of res.blobs) {
+          const d = digest;
+          if (!asked.has(d)) throw new BlobError(`content service ${this.address}: sent ${digest}, which was not asked for`);
+          const actual = sha256(data);
+          if (actual !== d) throw new BlobError(`content service ${this.address}: blob ${d} is corrupt (content hashes to ${actual})`);
+          got.set(d, data);
+        }
+        return got;
       }
       /** The blob's bytes, from `offset` on, reopening the download where a broken one stopped. */
       async *download(digest) {
@@ -83422,15 +83448,35 @@ var init_uploaded_context = __esm({
 });
 
 // cli/context-upload.ts
-import { readdirSync as readdirSync2, readFileSync as readFileSync13 } from "node:fs";
+import { readdirSync as readdirSync2, readFileSync as readFileSync13, statSync as statSync4 } from "node:fs";
+import { readFile as readFile2 } from "node:fs/promises";
 import { join as join16 } from "node:path";
 async function uploadMissing(store, paths, stats) {
-  const missing = await store.findMissing([...paths.keys()]);
-  await forEachLimited(missing, 8, async (digest) => {
-    const info = await putFile(store, paths.get(digest), digest);
-    stats.uploaded++;
-    stats.bytes += info.size;
+  const missing = (await store.findMissing([...paths.keys()])).map((digest) => {
+    const path = paths.get(digest);
+    return { digest, path, size: statSync4(path).size };
   });
+  const calls = [];
+  let batch = [];
+  let batchBytes = 0;
+  const sendBatch = (files) => async () => store.putBlobs(await Promise.all(files.map(async (f) => ({ digest: f.digest, data: await readFile2(f.path) }))));
+  for (const f of missing) {
+    if (f.size > SMALL_FILE) {
+      calls.push(async () => void await putFile(store, f.path, f.digest));
+      continue;
+    }
+    if (batch.length === BATCH_FILES || batchBytes + f.size > BATCH_BYTES) {
+      calls.push(sendBatch(batch));
+      batch = [];
+      batchBytes = 0;
+    }
+    batch.push(f);
+    batchBytes += f.size;
+  }
+  if (batch.length > 0) calls.push(sendBatch(batch));
+  await forEachLimited(calls, 8, (call2) => call2());
+  stats.uploaded += missing.length;
+  stats.bytes += missing.reduce((n, f) => n + f.size, 0);
 }
 async function uploadLocalContext(store, ctx, stats) {
   await ctx.load();
@@ -83459,6 +83505,7 @@ async function uploadNamedContexts(store, named, stats) {
   }
   return out;
 }
+var SMALL_FILE, BATCH_BYTES, BATCH_FILES;
 var init_context_upload = __esm({
   "cli/context-upload.ts"() {
     "use strict";
@@ -83468,6 +83515,9 @@ var init_context_upload = __esm({
     init_digest();
     init_for_each_limited();
     init_trace();
+    SMALL_FILE = 256 << 10;
+    BATCH_BYTES = 4 << 20;
+    BATCH_FILES = 512;
   }
 });
 
@@ -83889,7 +83939,7 @@ var init_file_leases = __esm({
 
 // cache/fs-blob-store.ts
 import { randomBytes as randomBytes5 } from "node:crypto";
-import { createReadStream as createReadStream3, mkdirSync as mkdirSync5, readdirSync as readdirSync4, statSync as statSync4 } from "node:fs";
+import { createReadStream as createReadStream3, mkdirSync as mkdirSync5, readdirSync as readdirSync4, statSync as statSync5 } from "node:fs";
 import { copyFile as copyFile2, link, open as open3, rename as rename4, unlink as unlink5 } from "node:fs/promises";
 import { join as join19 } from "node:path";
 var FsBlobStore;
@@ -83922,7 +83972,7 @@ var init_fs_blob_store = __esm({
       }
       // Synchronous underneath: a cache lookup stats every layer, and a no-op rebuild is mostly lookups.
       async stat(digest) {
-        return statSync4(this.path(digest), { throwIfNoEntry: false })?.size;
+        return statSync5(this.path(digest), { throwIfNoEntry: false })?.size;
       }
       async hold(digest) {
         await this.lease?.add([{ kind: "blob", digest }]);
@@ -83959,7 +84009,7 @@ var init_fs_blob_store = __esm({
         for (const name of readdirSync4(this.blobDir)) {
           const digest = `sha256:${name}`;
           if (!isDigest(digest)) continue;
-          const st = statSync4(join19(this.blobDir, name), { throwIfNoEntry: false });
+          const st = statSync5(join19(this.blobDir, name), { throwIfNoEntry: false });
           if (st) yield { digest, size: st.size, arrived: st.ctime };
         }
       }
@@ -87160,7 +87210,7 @@ async function writeFileFrom(path, body, mode2) {
   }
   await chmod4(path, mode2);
 }
-var LayerError, Extraction, SMALL_FILE;
+var LayerError, Extraction, SMALL_FILE2;
 var init_layer_extractor = __esm({
   "worker/layers/layer-extractor.ts"() {
     "use strict";
@@ -87239,7 +87289,7 @@ var init_layer_extractor = __esm({
             break;
           case "file":
           case "contiguous-file":
-            await (h.size !== void 0 && h.size <= SMALL_FILE ? writeSmallFile(abs, body, mode2) : writeFileFrom(abs, body, mode2));
+            await (h.size !== void 0 && h.size <= SMALL_FILE2 ? writeSmallFile(abs, body, mode2) : writeFileFrom(abs, body, mode2));
             break;
           case "symlink":
             symlinkSync(h.linkname, abs);
@@ -87277,7 +87327,7 @@ var init_layer_extractor = __esm({
         for (const [path, mtime] of this.dirTimes.reverse()) await utimes3(path, mtime, mtime).catch(() => void 0);
       }
     };
-    SMALL_FILE = 64 << 10;
+    SMALL_FILE2 = 64 << 10;
   }
 });
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { LayerRecord } from '../../cache/cache-index.js';
 import { finished, pipeline } from 'node:stream/promises';
-import { verified, type BlobStore } from '../../cache/blob-store.js';
+import { putBlob, verified, type BlobStore } from '../../cache/blob-store.js';
 import { FileLeases } from '../../cache/file-leases.js';
 import { FsBlobStore } from '../../cache/fs-blob-store.js';
 import { FsCacheIndex } from '../../cache/fs-cache-index.js';
@@ -9,6 +9,7 @@ import { prune } from '../../cache/gc.js';
 import type { Lease } from '../../cache/lease.js';
 import type { Digest } from '../../oci/digest.js';
 import { ExpectedError } from '../../oci/expected-error.js';
+import { forEachLimited } from '../../oci/for-each-limited.js';
 import { SnapshotStore } from '../snapshots/snapshot-store.js';
 import { lockFile, type FileLock } from '../system/flock.js';
 import { runcDeleteAll } from '../system/runc.js';
@@ -84,11 +85,11 @@ export class LocalCache {
   async ensure(session: CacheSession, files: Digest[], remote: BlobStore, unpack: LayerRecord[] = []): Promise<Fetched> {
     const fetched: Fetched = { downloaded: 0, unpacked: new Map() };
     const fetches = await Promise.allSettled([
-      ...[...new Set(files)].map(async (d) => {
-        if (await session.blobs.hold(d)) return;
-        await copyBlob(remote, session.blobs, d);
-        fetched.downloaded++;
-      }),
+      (async () => {
+        // Not `+=` on an await: the layers below count into the same field meanwhile.
+        const n = await fetchFiles(session, [...new Set(files)], remote);
+        fetched.downloaded += n;
+      })(),
       ...[...new Map(unpack.map((l) => [l.diffID, l])).values()].map(async (l) => {
         const bytes = await fetchSnapshot(session, l, remote);
         if (bytes === undefined) return;
@@ -153,6 +154,38 @@ async function fetchSnapshot(session: CacheSession, layer: LayerRecord, remote: 
   const whole = finished(checked);
   whole.catch(() => undefined); // reported by the extraction, which reads the same stream
   return session.snapshots.ensureFrom(layer, checked, whole);
+}
+
+/** Digests per GetBlobs call, and such calls at a time. */
+const FILES_PER_CALL = 256;
+const CALLS_AT_ONCE = 4;
+
+/**
+ * The file blobs of `files` this cache lacks, fetched from `remote`: small ones many to a call where
+ * it can (a context is mostly small files), the rest one by one. How many were fetched.
+ */
+async function fetchFiles(session: CacheSession, files: Digest[], remote: BlobStore): Promise<number> {
+  const held = await Promise.all(files.map((d) => session.blobs.hold(d)));
+  let missing = files.filter((_, i) => !held[i]);
+  const count = missing.length;
+  if (remote.getBlobs) {
+    const calls: Digest[][] = [];
+    for (let i = 0; i < missing.length; i += FILES_PER_CALL) calls.push(missing.slice(i, i + FILES_PER_CALL));
+    const got = new Set<Digest>();
+    await forEachLimited(calls, CALLS_AT_ONCE, async (call) => {
+      const blobs = await remote.getBlobs!(call);
+      await forEachLimited([...blobs], 16, async ([digest, data]) => {
+        await putBlob(session.blobs, data, digest);
+        got.add(digest);
+      });
+    });
+    missing = missing.filter((d) => !got.has(d));
+  }
+  // Each ended before a failure is thrown: none goes on writing once the step's lease ends.
+  const rest = await Promise.allSettled(missing.map((d) => copyBlob(remote, session.blobs, d)));
+  const failed = rest.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return count;
 }
 
 /** One blob from `from` into `to`, digest checked when `to` commits it. */
