@@ -7,11 +7,12 @@
  * Why: compiling the program is most of a no-op build's start. V8 can instead take the functions a
  * run compiled from a cache, checked against the source and V8's version and flags (a mismatch is
  * rejected and the source compiled as usual). One cache per command (`build`, `push`, ...), since
- * each compiles different functions, and per set of Node options, since V8 rejects a cache made under
- * other flags (the `dockyard` script passes one; `node dockyard.cjs` none); it is written once, at exit, by the first successful run that
- * found none or had it rejected, through a temporary file and a rename. It lives beside the program, where only
- * the program's owner writes: a cache is code, so a folder others can write (a temporary directory)
- * would let them run theirs. Where that folder is read-only there is just no cache.
+ * each compiles different functions, and per set of Node options, since V8 rejects a cache made
+ * under other flags (the `dockyard` script gives its daemons one; `node dockyard.cjs` gives none).
+ * It is written once, at exit, by the first successful run that found none or had it rejected,
+ * through a temporary file and a rename. It lives beside the program, where only the program's owner
+ * writes: a cache is code, so a folder others can write (a temporary directory) would let them run
+ * theirs. Where that folder is read-only there is just no cache.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
