@@ -24,6 +24,7 @@ import { PublishedProgress } from './published-progress.js';
 import { trace } from '../../oci/trace.js';
 import { materialiseLayout, openUploadedContext, readContextManifest, type ContextManifest } from './uploaded-context.js';
 import type { TreeEntry } from '../../worker/contract/step-io.js';
+import type { KnownTrees } from './remote-workers.js';
 
 /** Steps of one farm build in flight at once when the client sets no --max-parallelism. */
 const FARM_PARALLELISM = 256;
@@ -38,7 +39,7 @@ export interface FarmBuildDeps {
    * The worker of one build: the farm's `RemoteWorkers` over `blobs` (the store under the build's
    * lease), building the inputs of the build's uploaded contexts from `knownTrees`.
    */
-  openWorker(lease: Lease, blobs: BlobStore, knownTrees: ReadonlyMap<string, ReadonlyMap<string, TreeEntry>>): Promise<WorkerSession>;
+  openWorker(lease: Lease, blobs: BlobStore, knownTrees: KnownTrees): Promise<WorkerSession>;
   events: BuildEventLog;
   /** Secret values for a build, asked of its client when attached to this coordinator. */
   secrets(buildId: string, allowed: ReadonlySet<string>): SecretSource;
@@ -89,7 +90,7 @@ function farmOutputs(outputs: OutputSpec[], work: string): { specs: OutputSpec[]
  * entries of each local one by the directory its BuildContext names (none is written there; an OCI
  * layout is, into `work`).
  */
-async function openContexts(store: BlobStore, req: QueuedRequest, work: string): Promise<{ open: (name: string) => BuildContext; named: Map<string, NamedContext>; trees: Map<string, Map<string, TreeEntry>> }> {
+async function openContexts(store: BlobStore, req: QueuedRequest, work: string): Promise<{ open: (name: string) => BuildContext; named: Map<string, NamedContext>; trees: KnownTrees }> {
   const opened = new Map<string, BuildContext>();
   const named = new Map<string, NamedContext>();
   const trees = new Map<string, Map<string, TreeEntry>>();

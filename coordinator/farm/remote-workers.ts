@@ -61,8 +61,11 @@ export interface RemoteWorkersOptions {
    * Context directories that exist only as entries (uploaded contexts, by the directory their
    * BuildContext names): their inputs are built from the entries, with no file read.
    */
-  knownTrees?: ReadonlyMap<string, ReadonlyMap<string, TreeEntry>>;
+  knownTrees?: KnownTrees;
 }
+
+/** Uploaded contexts' entries, by path, by the directory their BuildContext names (never written). */
+export type KnownTrees = ReadonlyMap<string, ReadonlyMap<string, TreeEntry>>;
 
 type Outcome =
   | { kind: 'done'; output: SettledStepOutput; worker: string }

@@ -181,10 +181,8 @@ async function fetchFiles(session: CacheSession, files: Digest[], remote: BlobSt
     });
     missing = missing.filter((d) => !got.has(d));
   }
-  // Each ended before a failure is thrown: none goes on writing once the step's lease ends.
-  const rest = await Promise.allSettled(missing.map((d) => copyBlob(remote, session.blobs, d)));
-  const failed = rest.find((r) => r.status === 'rejected');
-  if (failed) throw failed.reason;
+  // forEachLimited throws a failure once the running copies have ended: none goes on writing once the step's lease ends.
+  await forEachLimited(missing, 16, (d) => copyBlob(remote, session.blobs, d));
   return count;
 }
 
