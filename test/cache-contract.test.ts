@@ -20,7 +20,7 @@ import { FsBlobStore } from '../cache/fs-blob-store.js';
 import { FsCacheIndex } from '../cache/fs-cache-index.js';
 import { FsExplainStore } from '../cache/fs-explain-store.js';
 import { prune } from '../cache/gc.js';
-import type { Lease, LeaseManager } from '../cache/lease.js';
+import { LeaseBase, type Lease, type LeaseManager } from '../cache/lease.js';
 import { RedisCacheIndex } from '../cache/redis-cache-index.js';
 import { RedisExplainStore } from '../cache/redis-explain-store.js';
 import { RedisLeases } from '../cache/redis-leases.js';
@@ -392,6 +392,34 @@ for (const backend of leaseBackends) {
     });
   });
 }
+
+/** A lease whose backend only records what it is asked to append, and holds each append until `open`. */
+class RecordingLease extends LeaseBase {
+  readonly appends: string[][] = [];
+  open!: () => void;
+  private readonly gate = new Promise<void>((resolve) => (this.open = resolve));
+  protected async append(lines: string[]): Promise<void> {
+    this.appends.push(lines);
+    await this.gate;
+  }
+  protected async drop(): Promise<void> {}
+}
+
+describe('LeaseBase', () => {
+  it('appends the adds of one turn together, each line once, and resolves them once that append ends', async () => {
+    const lease = new RecordingLease('recording');
+    const digests = Array.from({ length: 300 }, (_, i) => sha256(`file ${i}`));
+    let resolved = 0;
+    const adds = [...digests, digests[0]!].map((digest) => lease.add([{ kind: 'blob', digest }]).then(() => void resolved++));
+    await nextTurn();
+    assert.deepEqual(lease.appends, [digests.map((d) => `blob ${d}`)]);
+    assert.equal(resolved, 0, 'no add returns before its lines are appended');
+    lease.open();
+    await Promise.all(adds);
+    await lease.add([{ kind: 'blob', digest: digests[1]! }, { kind: 'snapshot', diffID: digests[1]! }]);
+    assert.deepEqual(lease.appends.slice(1), [[`snapshot ${digests[1]}`]], 'a later turn appends only what is new');
+  });
+});
 
 for (const stack of stacks) {
   describe(`garbage collection: ${stack.name}`, () => {

@@ -10,7 +10,7 @@ import { putBlob, type BlobReader, type BlobStore } from '../cache/blob-store.js
 import type { LayerRecord } from '../cache/cache-index.js';
 import type { Digest } from '../oci/digest.js';
 import { decodeStepResult } from '../worker/contract/io-codec.js';
-import type { RemoteStepInput } from '../worker/contract/step-io.js';
+import type { RemoteStepInput, TreeEntry } from '../worker/contract/step-io.js';
 import type { Step } from '../worker/step.js';
 import { busyboxLayout } from './engine-helpers.js';
 import { cliPath, freePort, makeDir, plan, tempDir } from './helpers.js';
@@ -212,26 +212,26 @@ describe('dockyard worker: a real worker process behind a test coordinator', () 
     assert.equal((await task.end).event, 'failure');
   });
 
-  it('a COPY of a files tree gets its directories, modes and symlinks as the entries say, sharing content between entries', async () => {
+  /** `COPY . /app/` on busybox, its context input replaced by a files tree of `entries`. */
+  const copyOfTree = async (entries: TreeEntry[]): Promise<{ step: Step; inputs: RemoteStepInput[] }> => {
     const p = await plan('FROM busybox\nCOPY . /app/\n', { contextDir: makeDir(context) });
     const step = p.steps.find((s) => s.kind === 'file')!;
-    const size = context['hello.txt'].length;
     const inputs = step.inputs.map((key): RemoteStepInput => {
       const src = p.steps.find((s) => s.key === key)!;
-      if (src.kind === 'source' && src.source.type === 'context')
-        return {
-          type: 'files',
-          origin: 'context',
-          checksum: src.source.checksum,
-          entries: [
-            { path: 'bin', type: 'dir', mode: 0o750, uid: 0, gid: 0, size: 0 },
-            { path: 'bin/run.sh', type: 'file', mode: 0o755, uid: 0, gid: 0, size, digest: seed.contextDigest },
-            { path: 'data.txt', type: 'file', mode: 0o600, uid: 0, gid: 0, size, digest: seed.contextDigest },
-            { path: 'link', type: 'symlink', mode: 0o777, uid: 0, gid: 0, size: 10, linkTarget: 'bin/run.sh' },
-          ],
-        };
+      if (src.kind === 'source' && src.source.type === 'context') return { type: 'files', origin: 'context', checksum: src.source.checksum, entries };
       return { type: 'rootfs', layers: chain };
     });
+    return { step, inputs };
+  };
+
+  it('a COPY of a files tree gets its directories, modes and symlinks as the entries say, sharing content between entries', async () => {
+    const size = context['hello.txt'].length;
+    const { step, inputs } = await copyOfTree([
+      { path: 'bin', type: 'dir', mode: 0o750, uid: 0, gid: 0, size: 0 },
+      { path: 'bin/run.sh', type: 'file', mode: 0o755, uid: 0, gid: 0, size, digest: seed.contextDigest },
+      { path: 'data.txt', type: 'file', mode: 0o600, uid: 0, gid: 0, size, digest: seed.contextDigest },
+      { path: 'link', type: 'symlink', mode: 0o777, uid: 0, gid: 0, size: 10, linkTarget: 'bin/run.sh' },
+    ]);
     const end = await coordinator.assign('copy-tree', step, inputs, '[test 2/2] COPY . /app/').end;
     assert.equal(end.event, 'result', JSON.stringify(end.failure));
     const made = decodeStepResult(end.result!).layers.at(-1)!;
@@ -241,6 +241,18 @@ describe('dockyard worker: a real worker process behind a test coordinator', () 
     assert.equal(modes.get('app/bin/run.sh'), '-rwxr-xr-x');
     assert.equal(modes.get('app/data.txt'), '-rw-------');
     assert.equal(modes.get('app/link -> bin/run.sh'), 'lrwxrwxrwx');
+  });
+
+  it('refuses a files tree with an entry below one of its symlinks, and writes nothing where the symlink leads', async () => {
+    const outside = tempDir('outside');
+    const { step, inputs } = await copyOfTree([
+      { path: 'esc', type: 'symlink', mode: 0o777, uid: 0, gid: 0, size: outside.length, linkTarget: outside },
+      { path: 'esc/planted', type: 'file', mode: 0o644, uid: 0, gid: 0, size: context['hello.txt'].length, digest: seed.contextDigest },
+    ]);
+    const end = await coordinator.assign('escape-tree', step, inputs, '[test 2/2] COPY . /app/').end;
+    assert.equal(end.event, 'failure');
+    assert.match(end.failure!.message, /file entry "esc\/planted" lies below the symlink "esc"/);
+    assert.deepEqual(readdirSync(outside), []);
   });
 
   it('reports a failing RUN as a Failure with the tail of its output', async () => {

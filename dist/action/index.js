@@ -83791,21 +83791,33 @@ var init_lease = __esm({
       }
       id;
       held = /* @__PURE__ */ new Map();
+      /** Lines queued in the current turn, appended together once it ends. */
+      batch;
       async add(resources) {
-        const waits = [];
-        const fresh = [];
+        const waits = /* @__PURE__ */ new Set();
         for (const r of resources) {
           const line = leaseLine(r);
-          const known = this.held.get(line);
-          if (known) waits.push(known);
-          else if (!fresh.includes(line)) fresh.push(line);
-        }
-        if (fresh.length > 0) {
-          const added = this.append(fresh);
-          for (const line of fresh) this.held.set(line, added);
-          waits.push(added);
+          let added = this.held.get(line);
+          if (!added) this.held.set(line, added = this.queue(line));
+          waits.add(added);
         }
         await Promise.all(waits);
+      }
+      /**
+       * `line`, appended with the others added in this turn: a step's thousands of file blobs, each held
+       * by its own call at once, cost one append and one look for collections instead of one each.
+       */
+      queue(line) {
+        if (!this.batch) {
+          const lines = [];
+          const appended = Promise.resolve().then(() => {
+            this.batch = void 0;
+            return this.append(lines);
+          });
+          this.batch = { lines, appended };
+        }
+        this.batch.lines.push(line);
+        return this.batch.appended;
       }
       async release() {
         this.held.clear();

@@ -4,6 +4,7 @@ import { dirname, join, normalize } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '../../cache/blob-store.js';
 import type { Digest } from '../../oci/digest.js';
+import { forEachLimited } from '../../oci/for-each-limited.js';
 import { ContractError } from '../contract/contract-error.js';
 import type { TreeEntry } from '../contract/step-io.js';
 
@@ -20,36 +21,42 @@ function safePath(path: string): string {
   return n;
 }
 
+/** Files placed at a time: each is a few calls on the thread pool, and a context has thousands. */
+const FILES_AT_ONCE = 16;
+
 /**
  * Writes a `files` tree under a new directory in `tmpDir`: directories and symlinks as the entries
  * say, files hard-linked from `blobs` (which must hold every content digest) when the blob's own mode
  * and owner already match, copied otherwise, so that a blob shared by two entries is never chmodded.
+ * An entry below a symlink of the tree is refused: it would be written wherever the symlink leads.
  */
 export async function materialiseTree(entries: TreeEntry[], blobs: BlobStore, tmpDir: string): Promise<LocalTree> {
-  const dir = await mkdtemp(join(tmpDir, 'files-'));
   const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const dirs: TreeEntry[] = [];
+  const paths = sorted.map((e) => safePath(e.path));
+  const links = new Set(sorted.flatMap((e, i) => (e.type === 'symlink' ? [paths[i]!] : [])));
+  for (const path of paths) {
+    for (let up = dirname(path); up !== '.'; up = dirname(up)) if (links.has(up)) throw new ContractError(`file entry ${JSON.stringify(path)} lies below the symlink ${JSON.stringify(up)}`);
+  }
+  const dir = await mkdtemp(join(tmpDir, 'files-'));
+  const at = (e: TreeEntry): string => join(dir, e.path);
+  const dirs = sorted.filter((e) => e.type === 'dir');
+  // Every directory an entry needs, each made once, parents first (sorted).
+  const needed = new Set([...paths.map((p) => dirname(join(dir, p))), ...dirs.map(at)]);
+  for (const d of [...needed].sort()) await mkdir(d, { recursive: true });
+  for (const e of dirs) await chown(at(e), e.uid, e.gid);
+  await forEachLimited(
+    sorted.filter((e) => e.type === 'file'),
+    FILES_AT_ONCE,
+    (e) => placeFile(e, e.digest!, blobs, at(e)),
+  );
   for (const e of sorted) {
-    const dest = join(dir, safePath(e.path));
-    await mkdir(dirname(dest), { recursive: true });
-    switch (e.type) {
-      case 'dir':
-        await mkdir(dest, { recursive: true });
-        await chown(dest, e.uid, e.gid);
-        dirs.push(e);
-        break;
-      case 'symlink':
-        await symlink(e.linkTarget!, dest);
-        await lchown(dest, e.uid, e.gid);
-        break;
-      case 'file':
-        await placeFile(e, e.digest!, blobs, dest);
-        break;
-    }
+    if (e.type !== 'symlink') continue;
+    await symlink(e.linkTarget!, at(e));
+    await lchown(at(e), e.uid, e.gid);
   }
   // Directory modes last, deepest first: a read-only directory must not stop its own filling.
-  for (const e of dirs.reverse()) await chmod(join(dir, e.path), e.mode);
-  return { dir, allowed: new Set(sorted.map((e) => safePath(e.path))) };
+  for (const e of dirs.reverse()) await chmod(at(e), e.mode);
+  return { dir, allowed: new Set(paths) };
 }
 
 async function placeFile(e: TreeEntry, digest: Digest, blobs: BlobStore, dest: string): Promise<void> {
