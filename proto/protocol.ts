@@ -7,7 +7,7 @@ import { ExpectedError } from '../oci/expected-error.js';
  * new meaning), and peers of different versions refuse each other. Every call carries it in metadata.
  */
 export const PROTOCOL_PACKAGE = 'dockyard.v1';
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 export const PROTOCOL_METADATA_KEY = 'dockyard-protocol';
 
 /** A peer speaks another protocol version (or none): one line naming both. */

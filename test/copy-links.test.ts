@@ -30,7 +30,7 @@ async function build(dir: string, cache: string, out: string): Promise<string> {
       noCacheFilter: [],
       secrets: { get: async () => undefined },
     },
-    localEngine(cache, { compression: 'lazy', linkUnchanged: true, settledMs: 0 }),
+    localEngine(cache, { layerWrites: 'lazy', linkUnchanged: true, settledMs: 0 }),
   );
   hashes.saveAll();
   return result.top.digest;

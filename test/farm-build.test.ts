@@ -66,6 +66,21 @@ describe('builds on a farm: a coordinator and three workers', () => {
     const states = stepStates(again.stderr);
     assert.deepEqual(states.ran, [], 'every step comes from the shared cache');
     assert.ok(states.cached.length >= 5);
+
+    // Built as the target, a stage the final image only copies from runs no step, and the coordinator
+    // gzips its layers, which the workers stored as their uncompressed tars, to the image a local build makes.
+    const target = [...bb, ...epoch, '--target', 'test', dir];
+    const localTest = runCli(['build', '--progress', 'quiet', '--cache-dir', tempDir('local-cache'), ...target]);
+    assert.equal(localTest.status, 0, localTest.stderr);
+    const farmTest = runCli(['build', '--builder', coordinator.address, '--progress', 'plain', '-o', `type=oci,dest=${out}/test.tar`, ...target]);
+    assert.equal(farmTest.status, 0, farmTest.stderr);
+    assert.equal(farmTest.stdout, localTest.stdout);
+    assert.deepEqual(stepStates(farmTest.stderr).ran, []);
+    const blob = (d: string): string => spawnText('tar', ['-xOf', `${out}/test.tar`, `blobs/sha256/${d.slice(7)}`]);
+    const manifest = JSON.parse(blob((JSON.parse(spawnText('tar', ['-xOf', `${out}/test.tar`, 'index.json'])) as { manifests: { digest: string }[] }).manifests[0]!.digest)) as { config: { digest: string } };
+    const diffIDs = (JSON.parse(blob(manifest.config.digest)) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids;
+    // COPY app.txt, RUN cat and RUN echo tested: each blob in the store under its diffID, uncompressed.
+    for (const d of diffIDs.slice(-3)) assert.ok(existsSync(join(coordinatorDir, 'store', 'blobs', 'sha256', d.slice(7))), `no uncompressed blob of ${d}`);
   });
 
   it('builds a multi-stage Dockerfile for two platforms to the index a local build makes', () => {

@@ -76,7 +76,7 @@ describe('the worker registry', () => {
     t.registry.assign('w', { taskId: 't1' }, [], { event: (e) => seen.push(e.event ?? ''), lost: () => seen.push('lost') });
     t.registry.event('w', t.sessionId, { taskId: 'other', event: 'log', log: { line: 'x' } });
     t.registry.event('w', t.sessionId, { taskId: 't1', event: 'log', log: { line: 'x' } });
-    t.registry.event('w', t.sessionId, { taskId: 't1', event: 'result', result: { layers: [{ digest: sha256('b'), diffId: sha256('made'), size: 1, mediaType: 'm' }], emptyLayer: false } });
+    t.registry.event('w', t.sessionId, { taskId: 't1', event: 'result', result: { layers: [{ digest: sha256('b'), diffId: sha256('made'), size: 1, mediaType: 'm', gzipOnExport: false }], emptyLayer: false } });
     t.registry.event('w', t.sessionId, { taskId: 't1', event: 'log', log: { line: 'late' } });
     assert.deepEqual(seen, ['log', 'result']);
     assert.equal(t.registry.candidates()[0]!.holds(sha256('made')), true);

@@ -186,6 +186,8 @@ describe('the input and result contract (dockyard.v1.StepInput, StepResult)', ()
   it('carries a step result, empty or not, through bytes unchanged', () => {
     for (const out of [
       { layers: [layer('a'), layer('b')], emptyLayer: false },
+      // A layer stored as its uncompressed tar keeps the mark that an export gzips it.
+      { layers: [layer('a'), { ...layer('c'), digest: sha256('tar c'), mediaType: 'application/vnd.oci.image.layer.v1.tar', gzipOnExport: true as const }], emptyLayer: false },
       { layers: [layer('a')], emptyLayer: true },
     ]) {
       assert.deepStrictEqual(decodeStepResult(v1.StepResult.deserialize(v1.StepResult.serialize(encodeStepResult(out)))), out);

@@ -78,12 +78,13 @@ export class TestCoordinator extends EventEmitter {
     this.stream!.write({ cancel: { taskId, reason } });
   }
 
-  assign(taskId: string, step: Step, inputs: RemoteStepInput[], name: string): TaskRecord {
+  /** Assigns `step`; with `exported`, its layer is one an image carries (gzip-compressed by the worker). */
+  assign(taskId: string, step: Step, inputs: RemoteStepInput[], name: string, opts: { exported?: boolean } = {}): TaskRecord {
     let settle!: (ev: StepEvent__Output) => void;
     const record: TaskRecord = { logs: [], progress: [], secretRequests: [], end: new Promise((resolve) => (settle = resolve)) };
     const mounted = new Set(step.kind === 'exec' ? step.exec.mounts.flatMap((m) => (m.type === 'secret' ? [m.id] : [])) : []);
     this.tasks.set(taskId, { record, settle, mounted });
-    this.stream!.write({ assign: { taskId, step: encodeStep(step), inputs: inputs.map(encodeStepInput), epoch: 0, name } });
+    this.stream!.write({ assign: { taskId, step: encodeStep(step), inputs: inputs.map(encodeStepInput), epoch: 0, name, exported: opts.exported === true } });
     return record;
   }
 

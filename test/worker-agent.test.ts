@@ -95,10 +95,10 @@ function saidOnStderr(w: WorkerProcess, text: string): Promise<void> {
   });
 }
 
-/** The files of a gzip layer blob, extracted by tar. */
+/** The files of a layer blob (a tar, gzipped or not), extracted by tar. */
 function extractLayer(storeDir: string, digest: Digest): string {
   const dir = tempDir('layer');
-  const r = spawnSync('tar', ['-xzf', join(storeDir, 'blobs', 'sha256', digest.slice(7)), '-C', dir], { encoding: 'utf8' });
+  const r = spawnSync('tar', ['-xf', join(storeDir, 'blobs', 'sha256', digest.slice(7)), '-C', dir], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   return dir;
 }
@@ -180,7 +180,7 @@ describe('dockyard worker: a real worker process behind a test coordinator', () 
 
   it('runs a planned RUN with a context input and a secret mount; the new layer is in the coordinator store; the secret stays in the step', async () => {
     const { step, inputs } = await runStep(`sh -c 'cat /ctx/hello.txt > /out.txt; sha256sum /run/secrets/tok | cut -c1-64 > /secret.sum; echo line-from-step'`, seed);
-    const task = coordinator.assign('task-1', step, inputs, '[test 1/1] RUN');
+    const task = coordinator.assign('task-1', step, inputs, '[test 1/1] RUN', { exported: true });
     const end = await task.end;
     assert.equal(end.event, 'result', JSON.stringify(end.failure));
     const result = decodeStepResult(end.result!);
@@ -188,6 +188,9 @@ describe('dockyard worker: a real worker process behind a test coordinator', () 
     assert.deepEqual(result.layers.slice(0, chain.length), chain);
     const made = result.layers.at(-1)!;
     assert.equal(await store.stat(made.digest), made.size);
+    // A layer an image carries is gzipped by the worker.
+    assert.equal(made.mediaType, 'application/vnd.oci.image.layer.v1.tar+gzip');
+    assert.deepEqual([...readFileSync(join(storeDir, 'blobs', 'sha256', made.digest.slice(7))).subarray(0, 2)], [0x1f, 0x8b]);
     const files = extractLayer(storeDir, made.digest);
     assert.equal(readFileSync(join(files, 'out.txt'), 'utf8'), context['hello.txt']);
     assert.equal(readFileSync(join(files, 'secret.sum'), 'utf8').trim(), createHash('sha256').update(SECRET).digest('hex'));
@@ -235,7 +238,10 @@ describe('dockyard worker: a real worker process behind a test coordinator', () 
     const end = await coordinator.assign('copy-tree', step, inputs, '[test 2/2] COPY . /app/').end;
     assert.equal(end.event, 'result', JSON.stringify(end.failure));
     const made = decodeStepResult(end.result!).layers.at(-1)!;
-    const listing = spawnSync('tar', ['-tvzf', join(storeDir, 'blobs', 'sha256', made.digest.slice(7))], { encoding: 'utf8' }).stdout;
+    // A layer no image carries is stored as its uncompressed tar: the blob is the diffID's bytes.
+    assert.equal(made.mediaType, 'application/vnd.oci.image.layer.v1.tar');
+    assert.equal(made.digest, made.diffID);
+    const listing = spawnSync('tar', ['-tvf', join(storeDir, 'blobs', 'sha256', made.digest.slice(7))], { encoding: 'utf8' }).stdout;
     const modes = new Map(listing.trim().split('\n').map((l) => [l.split(/\s+/).slice(5).join(' '), l.split(/\s+/)[0]!] as const));
     assert.equal(modes.get('app/bin/'), 'drwxr-x---');
     assert.equal(modes.get('app/bin/run.sh'), '-rwxr-xr-x');

@@ -27,7 +27,7 @@ export interface StepContext {
   /** SOURCE_DATE_EPOCH, clamping file times in new layers. */
   epoch?: number;
   signal?: AbortSignal;
-  /** The step's own layer will be in an exported image: a worker that compresses lazily compresses it now. */
+  /** The step's own layer will be in an image the build makes: gzip-compressed as it is stored, where others stay uncompressed tars. */
   exported?: boolean;
 }
 

@@ -235,7 +235,7 @@ export class RemoteWorkers implements Worker {
           const usedLayers = inputs.flatMap((i) => (i.type === 'rootfs' ? i.layers.map((l) => l.diffID) : []));
           handle = this.registry.assign(
             workerId,
-            { taskId: randomUUID(), step: encodeStep(step), inputs: inputs.map(encodeStepInput), name: `${step.kind} ${step.key.slice(7, 19)}`, ...(ctx.epoch !== undefined ? { epoch: ctx.epoch } : {}) },
+            { taskId: randomUUID(), step: encodeStep(step), inputs: inputs.map(encodeStepInput), name: `${step.kind} ${step.key.slice(7, 19)}`, exported: ctx.exported === true, ...(ctx.epoch !== undefined ? { epoch: ctx.epoch } : {}) },
             usedLayers,
             { event: (ev) => onEvent(ev, workerId), lost: (reason) => settle(() => resolve({ kind: 'lost', reason })) },
           );

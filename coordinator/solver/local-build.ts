@@ -14,7 +14,7 @@ import { trace } from '../../oci/trace.js';
  * The embedded engine: the cache directory's filesystem stores and a `LocalWorker` in this process,
  * whose snapshots also give the `local`/`tar` outputs their filesystem (no second unpack).
  */
-export function localEngine(cacheDir: string, options: LocalWorkerOptions = { compression: 'lazy', linkUnchanged: true }): BuildEngine {
+export function localEngine(cacheDir: string, options: LocalWorkerOptions = { layerWrites: 'lazy', linkUnchanged: true }): BuildEngine {
   const gzipMembers = new GzipMemberHints(cacheDir);
   const workerOptions = { ...options, gzipMembers };
   return {

@@ -82802,7 +82802,7 @@ var init_protocol = __esm({
     grpc3 = __toESM(require_src3(), 1);
     init_expected_error();
     PROTOCOL_PACKAGE = "dockyard.v1";
-    PROTOCOL_VERSION = 3;
+    PROTOCOL_VERSION = 4;
     PROTOCOL_METADATA_KEY = "dockyard-protocol";
     ProtocolMismatchError = class extends ExpectedError {
     };
@@ -88283,7 +88283,7 @@ var init_local_worker = __esm({
       constructor(blobs, snapshots, stateDir, opts = {}) {
         this.blobs = blobs;
         this.snapshots = snapshots;
-        this.compression = opts.compression ?? "eager";
+        this.layerWrites = opts.layerWrites ?? "eager";
         if (opts.linkUnchanged) this.links = new CopyLinks(stateDir, opts.settledMs);
         if (opts.gzipMembers) this.gzipMembers = opts.gzipMembers;
         this.cacheMountsDir = join30(stateDir, "cache-mounts");
@@ -88296,7 +88296,7 @@ var init_local_worker = __esm({
       cacheMountsDir;
       runcRoot;
       tmpDir;
-      compression;
+      layerWrites;
       links;
       gzipMembers;
       async execute(step, inputs, ctx) {
@@ -88324,11 +88324,11 @@ var init_local_worker = __esm({
         }
       }
       /**
-       * Keeps the upper directory as the new layer's snapshot. With `lazy` compression the step returns
-       * at once, and later steps run on the snapshot while its tar is written: to the blob store
-       * uncompressed for a layer no image needs, gzip-compressed for one an image does. With `eager`
-       * compression (a farm worker, which reports diffIDs) the step returns once the tar is written, and
-       * the blob is compressed in the background. `named` learns the diffID as soon as it is known.
+       * Keeps the upper directory as the new layer's snapshot, its tar written to the blob store
+       * uncompressed for a layer no image needs, gzip-compressed for one an image does (the blob
+       * compressed in the background). With `lazy` writes the step returns at once, and later steps
+       * run on the snapshot while its tar is written; with `eager` once the tar is written. `named`
+       * learns the diffID as soon as it is known.
        */
       async commit(root, parent, ctx, named) {
         try {
@@ -88336,13 +88336,13 @@ var init_local_worker = __esm({
           const opts = ctx.epoch !== void 0 ? { epoch: ctx.epoch } : {};
           const write = async (dir) => {
             trace("layer: tar start");
-            const made = await (this.compression === "lazy" && !ctx.exported ? storeUncompressed(dir, this.blobs, opts) : spoolCompressed(dir, this.tmpDir, this.blobs, this.gzipMembers, opts));
+            const made = await (ctx.exported ? spoolCompressed(dir, this.tmpDir, this.blobs, this.gzipMembers, opts) : storeUncompressed(dir, this.blobs, opts));
             trace("layer: tar written");
             named?.(made.diffID);
             made.record.then(() => trace(`layer: stored ${made.diffID}`), () => void 0);
             return made;
           };
-          if (this.compression === "lazy") {
+          if (this.layerWrites === "lazy") {
             const { snapshot, described } = this.snapshots.keep(root.upper, write);
             const record2 = described.then((s) => s.record);
             record2.catch(() => void 0);
@@ -90689,7 +90689,7 @@ __export(local_build_exports, {
   localEngine: () => localEngine
 });
 import { join as join39 } from "node:path";
-function localEngine(cacheDir, options2 = { compression: "lazy", linkUnchanged: true }) {
+function localEngine(cacheDir, options2 = { layerWrites: "lazy", linkUnchanged: true }) {
   const gzipMembers = new GzipMemberHints(cacheDir);
   const workerOptions = { ...options2, gzipMembers };
   return {

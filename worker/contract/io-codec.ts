@@ -11,10 +11,10 @@ import type { RemoteStepInput, SettledStepOutput, TreeEntry } from './step-io.js
 const fileType = new EnumCodec('file entry type', { file: 'FILE_TYPE_FILE', dir: 'FILE_TYPE_DIR', symlink: 'FILE_TYPE_SYMLINK' } as const);
 const origin = new EnumCodec('file tree origin', { context: 'FILE_TREE_ORIGIN_CONTEXT', git: 'FILE_TREE_ORIGIN_GIT', url: 'FILE_TREE_ORIGIN_URL' } as const);
 
-export const encodeLayer = (l: LayerRecord): LayerDescriptor => ({ digest: l.digest, diffId: l.diffID, size: l.size, mediaType: l.mediaType });
+export const encodeLayer = (l: LayerRecord): LayerDescriptor => ({ digest: l.digest, diffId: l.diffID, size: l.size, mediaType: l.mediaType, gzipOnExport: l.gzipOnExport === true });
 
 export function decodeLayer(w: LayerDescriptor__Output): LayerRecord {
-  return { digest: digestField(w.digest, 'layer.digest'), diffID: digestField(w.diffId, 'layer.diffId'), size: w.size, mediaType: w.mediaType };
+  return { digest: digestField(w.digest, 'layer.digest'), diffID: digestField(w.diffId, 'layer.diffId'), size: w.size, mediaType: w.mediaType, ...(w.gzipOnExport ? { gzipOnExport: true as const } : {}) };
 }
 
 function encodeEntry(e: TreeEntry): FileEntry {

@@ -14,16 +14,16 @@ import type { Digest } from '../../oci/digest.js';
 import { trace } from '../../oci/trace.js';
 
 /**
- * How new layers reach the blob store. `eager`: gzip-compressed in the background as each step ends
- * (a farm worker, whose layers other workers download). `lazy`: the layers of steps marked `exported`
- * likewise, the others stored uncompressed in the same pass that computes the diffID; an export
- * compresses one of those only if it needs it, as BuildKit compresses at export. A lazy worker's step
- * also returns before its layer's tar is written (the embedded engine, whose steps run in one process).
+ * When a step returns. Either way the layers of steps marked `exported` are gzip-compressed, and the
+ * others stored uncompressed in the same pass that computes the diffID: an export compresses one of
+ * those only if it needs it, as BuildKit compresses at export. `eager`: once the layer's tar is
+ * written (a farm worker, which reports the layer's diffID). `lazy`: before that, the tar written
+ * while later steps run on the snapshot (the embedded engine, whose steps run in one process).
  */
-export type LayerCompression = 'eager' | 'lazy';
+export type LayerWrites = 'eager' | 'lazy';
 
 export interface LocalWorkerOptions {
-  compression?: LayerCompression;
+  layerWrites?: LayerWrites;
   /**
    * Hard-link files a COPY takes unchanged from a local directory from the snapshot of an earlier
    * copy (`file/copy-links.ts`): for the embedded engine, whose contexts persist between builds.
@@ -40,7 +40,7 @@ export class LocalWorker implements Worker {
   private readonly cacheMountsDir: string;
   private readonly runcRoot: string;
   private readonly tmpDir: string;
-  private readonly compression: LayerCompression;
+  private readonly layerWrites: LayerWrites;
   private readonly links?: CopyLinks;
   private readonly gzipMembers?: GzipMemberHints;
 
@@ -50,7 +50,7 @@ export class LocalWorker implements Worker {
     stateDir: string,
     opts: LocalWorkerOptions = {},
   ) {
-    this.compression = opts.compression ?? 'eager';
+    this.layerWrites = opts.layerWrites ?? 'eager';
     if (opts.linkUnchanged) this.links = new CopyLinks(stateDir, opts.settledMs);
     if (opts.gzipMembers) this.gzipMembers = opts.gzipMembers;
     this.cacheMountsDir = join(stateDir, 'cache-mounts');
@@ -87,11 +87,11 @@ export class LocalWorker implements Worker {
   }
 
   /**
-   * Keeps the upper directory as the new layer's snapshot. With `lazy` compression the step returns
-   * at once, and later steps run on the snapshot while its tar is written: to the blob store
-   * uncompressed for a layer no image needs, gzip-compressed for one an image does. With `eager`
-   * compression (a farm worker, which reports diffIDs) the step returns once the tar is written, and
-   * the blob is compressed in the background. `named` learns the diffID as soon as it is known.
+   * Keeps the upper directory as the new layer's snapshot, its tar written to the blob store
+   * uncompressed for a layer no image needs, gzip-compressed for one an image does (the blob
+   * compressed in the background). With `lazy` writes the step returns at once, and later steps
+   * run on the snapshot while its tar is written; with `eager` once the tar is written. `named`
+   * learns the diffID as soon as it is known.
    */
   private async commit(root: MountedRootfs, parent: Layer[], ctx: StepContext, named?: (diffID: Digest) => void): Promise<StepOutput> {
     try {
@@ -100,14 +100,14 @@ export class LocalWorker implements Worker {
       // The tar, whose diffID names the snapshot; the blob is stored (synced, or compressed) after it.
       const write = async (dir: string): Promise<{ diffID: Digest; record: Promise<LayerRecord> }> => {
         trace('layer: tar start');
-        const made = await (this.compression === 'lazy' && !ctx.exported ? storeUncompressed(dir, this.blobs, opts) : spoolCompressed(dir, this.tmpDir, this.blobs, this.gzipMembers, opts));
+        const made = await (ctx.exported ? spoolCompressed(dir, this.tmpDir, this.blobs, this.gzipMembers, opts) : storeUncompressed(dir, this.blobs, opts));
         trace('layer: tar written');
         named?.(made.diffID);
         // Failures are observed by whoever settles the layer.
         made.record.then(() => trace(`layer: stored ${made.diffID}`), () => undefined);
         return made;
       };
-      if (this.compression === 'lazy') {
+      if (this.layerWrites === 'lazy') {
         const { snapshot, described } = this.snapshots.keep(root.upper!, write);
         const record = described.then((s) => s.record);
         record.catch(() => undefined); // observed by whoever settles the layer

@@ -63,6 +63,7 @@ export async function runAssignment(assign: StepAssignment__Output, deps: StepRu
       log: deps.log,
       secrets: deps.secrets,
       signal: deps.signal,
+      exported: assign.exported,
       ...(assign.epoch !== undefined ? { epoch: assign.epoch } : {}),
     });
     made = await settleLayers(out.layers);

@@ -7,6 +7,7 @@ export interface LayerDescriptor {
   'diffId'?: (string);
   'size'?: (number | string | Long);
   'mediaType'?: (string);
+  'gzipOnExport'?: (boolean);
 }
 
 export interface LayerDescriptor__Output {
@@ -14,4 +15,5 @@ export interface LayerDescriptor__Output {
   'diffId': (string);
   'size': (number);
   'mediaType': (string);
+  'gzipOnExport': (boolean);
 }

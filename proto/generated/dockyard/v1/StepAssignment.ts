@@ -10,6 +10,7 @@ export interface StepAssignment {
   'inputs'?: (_dockyard_v1_StepInput)[];
   'epoch'?: (number | string | Long);
   'name'?: (string);
+  'exported'?: (boolean);
   '_epoch'?: "epoch";
 }
 
@@ -19,5 +20,6 @@ export interface StepAssignment__Output {
   'inputs': (_dockyard_v1_StepInput__Output)[];
   'epoch'?: (number);
   'name': (string);
+  'exported': (boolean);
   '_epoch'?: "epoch";
 }
