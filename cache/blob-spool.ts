@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
 import type { Digest } from '../oci/digest.js';
-import { BlobError, type BlobInfo, type BlobWriter } from './blob-store.js';
+import { digestMismatch, type BlobInfo, type BlobWriter } from './blob-store.js';
 
 /**
  * A `BlobWriter` that spools to a temporary file while hashing; on `commit` it syncs, checks the
@@ -48,7 +48,7 @@ export class BlobSpool extends Writable implements BlobWriter {
     const digest: Digest = `sha256:${this.hash.digest('hex')}`;
     if (this.expected && digest !== this.expected) {
       await unlink(this.tmpPath).catch(() => undefined);
-      throw new BlobError(`content does not match its digest: expected ${this.expected}, got ${digest}`);
+      throw digestMismatch(this.expected, digest);
     }
     const info = { digest, size: this.size };
     try {

@@ -76,6 +76,12 @@ export interface BlobStore {
    * sent, each checked against its digest. The caller streams the rest one by one.
    */
   getBlobs?(digests: Digest[]): Promise<Map<Digest, Buffer>>;
+  /**
+   * Takes the file at `path`, synced, which the caller gives up, as the blob `digest` once its bytes
+   * hash to it: linked into place where the backend can (the filesystem), so that they are not written
+   * again. The caller removes its own name for the file afterwards, and never changes the file.
+   */
+  adoptFile?(path: string, digest: Digest): Promise<BlobInfo>;
   /** Removes the blob; false when it was not there. */
   delete(digest: Digest): Promise<boolean>;
   /** Every blob, with size and arrival time. Throws unless `canList`. */
@@ -88,6 +94,21 @@ export interface BlobStore {
 export async function putBlob(store: BlobStore, data: Uint8Array | string, expected?: Digest): Promise<BlobInfo> {
   const w = store.writer(expected);
   w.end(typeof data === 'string' ? Buffer.from(data) : data);
+  return w.commit();
+}
+
+/** The failure of bytes written as `expected` that hash to `actual`. */
+export const digestMismatch = (expected: Digest, actual: Digest): BlobError => new BlobError(`content does not match its digest: expected ${expected}, got ${actual}`);
+
+/** One blob from `from` into `to`, its digest checked when `to` commits it. */
+export async function copyBlob(from: BlobStore, to: BlobStore, digest: Digest): Promise<BlobInfo> {
+  const w = to.writer(digest);
+  try {
+    await pipelineAsync(from.stream(digest), w);
+  } catch (err) {
+    await w.abort();
+    throw err;
+  }
   return w.commit();
 }
 

@@ -20,7 +20,7 @@ import { loadDockyardProto } from '../proto/load.js';
 import { trace } from '../oci/trace.js';
 import { dialOptions, type DialOptions } from '../proto/transport.js';
 import { BlobSpool } from './blob-spool.js';
-import { BlobError, copyBlobTo, verified, type BlobEntry, type BlobInfo, type BlobStore, type BlobWriter } from './blob-store.js';
+import { BlobError, copyBlob, copyBlobTo, verified, type BlobEntry, type BlobInfo, type BlobReader, type BlobStore, type BlobWriter } from './blob-store.js';
 import type { Lease } from './lease.js';
 
 export interface ContentBlobStoreOptions {
@@ -228,7 +228,7 @@ export class ContentBlobStore implements BlobStore {
     return new BlobSpool(tmp, expected, async (file, { digest, size }) => {
       // Leased before it appears, as on every backend.
       await this.lease?.add([{ kind: 'blob', digest }]);
-      await this.upload(file, digest, size);
+      await this.upload(fromFile(file), digest, size);
     });
   }
 
@@ -241,12 +241,27 @@ export class ContentBlobStore implements BlobStore {
     this.check(digest);
     const { size } = await stat(path);
     await this.lease?.add([{ kind: 'blob', digest }]);
-    await this.upload(path, digest, size);
+    await this.upload(fromFile(path), digest, size);
     return { digest, size };
   }
 
-  /** Uploads `file` as `digest`, from whatever the coordinator already holds of it. */
-  private async upload(file: string, digest: Digest, size: number): Promise<void> {
+  /**
+   * The blob `digest` of `source`, uploaded from there: read at offsets where `source` can (a worker's
+   * own store), so that a resumed upload starts where the coordinator's part ends, and nothing is
+   * spooled or hashed on this side (the coordinator checks the digest). Else through `writer`.
+   */
+  async putFrom(source: BlobStore, digest: Digest): Promise<BlobInfo> {
+    this.check(digest);
+    const size = await source.stat(digest);
+    if (size === undefined || !source.openReader) return copyBlob(source, this, digest);
+    await this.lease?.add([{ kind: 'blob', digest }]);
+    const open = source.openReader.bind(source);
+    await this.upload((offset) => Readable.from(readChunks(() => open(digest), offset, size)), digest, size);
+    return { digest, size };
+  }
+
+  /** Uploads the bytes `open(offset)` gives as `digest`, from whatever the coordinator already holds of it. */
+  private async upload(open: (offset: number) => Readable, digest: Digest, size: number): Promise<void> {
     let failures = 0;
     let best = -1;
     for (;;) {
@@ -258,7 +273,7 @@ export class ContentBlobStore implements BlobStore {
         failures = 0;
       }
       try {
-        await this.sendFrom(file, digest, size, offset);
+        await this.sendFrom(open, digest, size, offset);
         return;
       } catch (err) {
         if (err instanceof BlobError) throw err;
@@ -271,8 +286,8 @@ export class ContentBlobStore implements BlobStore {
     }
   }
 
-  /** One Upload call: the header, then the file from `offset`, each chunk sent once the call can take it. */
-  private sendFrom(file: string, digest: Digest, size: number, offset: number): Promise<void> {
+  /** One Upload call: the header, then the bytes from `offset`, each chunk sent once the call can take it. */
+  private sendFrom(open: (offset: number) => Readable, digest: Digest, size: number, offset: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let done = false;
       const call = this.client.Upload((err) => {
@@ -281,7 +296,7 @@ export class ContentBlobStore implements BlobStore {
         if (err) reject(err);
         else resolve();
       });
-      const src = createReadStream(file, { start: offset, highWaterMark: UPLOAD_CHUNK_BYTES });
+      const src = open(offset);
       call.write({ header: { digest, size, offset } });
       void (async () => {
         for await (const data of src) {
@@ -291,9 +306,9 @@ export class ContentBlobStore implements BlobStore {
         if (!done) call.end();
       })().catch((err: unknown) => {
         if (done) return;
-        // Our own file failed: nothing the coordinator can resume from us.
+        // Our own bytes failed: nothing the coordinator can resume from us.
         call.cancel();
-        reject(new BlobError(`upload ${digest}: cannot read the spooled blob: ${(err as Error).message}`));
+        reject(new BlobError(`upload ${digest}: cannot read the blob: ${(err as Error).message}`));
       });
     });
   }
@@ -314,3 +329,25 @@ export class ContentBlobStore implements BlobStore {
 
 /** 50 ms, doubling, at most 2 s. */
 const backoff = (attempt: number): number => Math.min(2_000, 50 * 2 ** Math.max(0, attempt - 1));
+
+/** The bytes of the file at `path` from an offset on. */
+const fromFile =
+  (path: string) =>
+  (offset: number): Readable =>
+    createReadStream(path, { start: offset, highWaterMark: UPLOAD_CHUNK_BYTES });
+
+/** The bytes of the reader `open` gives, from `offset` to `size`, in chunks of UPLOAD_CHUNK_BYTES. */
+async function* readChunks(open: () => Promise<BlobReader>, offset: number, size: number): AsyncGenerator<Buffer> {
+  const reader = await open();
+  try {
+    for (let at = offset; at < size; ) {
+      const into = Buffer.allocUnsafe(Math.min(UPLOAD_CHUNK_BYTES, size - at));
+      const n = await reader.read(into, at);
+      if (n === 0) throw new Error(`it ends at ${at} of its ${size} bytes`);
+      yield into.subarray(0, n);
+      at += n;
+    }
+  } finally {
+    await reader.close();
+  }
+}

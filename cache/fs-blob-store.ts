@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { copyFile, link, open, rename, unlink } from 'node:fs/promises';
+import { chmod, copyFile, link, open, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { isDigest, type Digest } from '../oci/digest.js';
 import { BlobSpool } from './blob-spool.js';
-import { BlobError, verified, type BlobEntry, type BlobReader, type BlobStore, type BlobWriter } from './blob-store.js';
+import { BlobError, digestMismatch, putFile, verified, type BlobEntry, type BlobInfo, type BlobReader, type BlobStore, type BlobWriter } from './blob-store.js';
 import type { Lease } from './lease.js';
 
 /**
@@ -70,6 +70,32 @@ export class FsBlobStore implements BlobStore {
       await this.lease?.add([{ kind: 'blob', digest }]);
       await rename(file, this.path(digest));
     });
+  }
+
+  /** The file hashed, then linked into place: its bytes are written once, by whoever spooled them. */
+  async adoptFile(path: string, digest: Digest): Promise<BlobInfo> {
+    const dest = this.path(digest);
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+    const actual: Digest = `sha256:${hash.digest('hex')}`;
+    if (actual !== digest) throw digestMismatch(digest, actual);
+    // Leased before it appears, as a written blob is.
+    await this.lease?.add([{ kind: 'blob', digest }]);
+    // As readable as a written blob, whatever mode the caller's file had.
+    await chmod(path, 0o644);
+    try {
+      await link(path, dest);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // Already here: the same bytes. On another filesystem: copied, as any file is.
+      if (code === 'EXDEV') return putFile(this, path, digest);
+      if (code !== 'EEXIST') throw err;
+    }
+    return { digest, size };
   }
 
   async delete(digest: Digest): Promise<boolean> {

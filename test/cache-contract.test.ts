@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -147,6 +147,27 @@ const record = (key: Digest, layers: { digest: Digest; size: number }[]): CacheR
   key,
   layers: layers.map((l) => ({ digest: l.digest, diffID: sha256(l.digest), size: l.size, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' })),
   created: new Date(0).toISOString(),
+});
+
+describe('FsBlobStore.adoptFile', () => {
+  it('takes a file its caller gives up, checked first, and keeps it once the caller removes its name', async () => {
+    const store = new FsBlobStore(tempDir('adopting-store'));
+    const dir = tempDir('adopt');
+    const right = join(dir, 'right');
+    writeFileSync(right, 'adopted bytes', { mode: 0o600 });
+    assert.deepEqual(await store.adoptFile(right, sha256('adopted bytes')), { digest: sha256('adopted bytes'), size: 13 });
+    unlinkSync(right);
+    assert.equal((await readBlob(store, sha256('adopted bytes'))).toString(), 'adopted bytes');
+    // The same bytes again: already there, nothing to do.
+    writeFileSync(right, 'adopted bytes');
+    assert.deepEqual(await store.adoptFile(right, sha256('adopted bytes')), { digest: sha256('adopted bytes'), size: 13 });
+    const wrong = join(dir, 'wrong');
+    writeFileSync(wrong, 'the wrong bytes');
+    const expected = sha256('the right bytes');
+    await assert.rejects(store.adoptFile(wrong, expected), (err: Error) => err instanceof BlobError && err.message === `content does not match its digest: expected ${expected}, got ${sha256('the wrong bytes')}`);
+    assert.equal(await store.stat(expected), undefined);
+    assert.deepEqual((await listAll(store.list())).map((b) => b.digest), [sha256('adopted bytes')]);
+  });
 });
 
 for (const backend of blobBackends) {

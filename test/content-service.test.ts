@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
-import { BlobError, putBlob, readBlob } from '../cache/blob-store.js';
+import { BlobError, putBlob, readBlob, type BlobReader } from '../cache/blob-store.js';
 import { ContentBlobStore } from '../cache/content-blob-store.js';
 import { FsBlobStore } from '../cache/fs-blob-store.js';
 import { contentService, DOWNLOAD_CHUNK_BYTES, GET_BLOBS_MAX_BLOB, GET_BLOBS_MAX_TOTAL, type ContentTransfer } from '../coordinator/farm/content-service.js';
@@ -168,6 +168,35 @@ describe('the Content service', () => {
     for await (const msg of call as AsyncIterable<DownloadResponse__Output>) got.push(msg.data);
     assert.ok(Buffer.concat(got).equals(data), 'the bytes as stored');
     await assert.rejects(readBlob(storeClient(address), digest), (err: Error) => err instanceof BlobError && err.message === `blob ${digest} is corrupt (content hashes to ${sha256(data)})`);
+  });
+
+  it('uploads a blob of another store from that store, resuming at the offset the coordinator holds, with nothing spooled', async () => {
+    const { address, store, transfers } = await serve();
+    const proxy = await breakingProxy(address, 'up', 3 << 20);
+    running.push(proxy);
+    const source = new FsBlobStore(tempDir('source'));
+    const data = randomBytes(9 << 20);
+    const { digest } = await putBlob(source, data);
+    // Where the upload reads the source: the resumed call reads from the offset the coordinator holds.
+    const positions: number[] = [];
+    const watched = Object.assign(Object.create(source) as FsBlobStore, {
+      openReader: async (d: Digest): Promise<BlobReader> => {
+        const reader = await source.openReader(d);
+        return { read: (into, position) => (positions.push(position), reader.read(into, position)), close: () => reader.close() };
+      },
+    });
+    const scratch = tempDir('scratch');
+    const client = new ContentBlobStore(proxy.address, { token: 'tok' }, { scratchDir: scratch });
+    running.push(client);
+    assert.deepEqual(await client.putFrom(watched, digest), { digest, size: data.length });
+    assert.ok(proxy.broken(), 'the connection broke');
+    assert.ok((await readBlob(store, digest)).equals(data));
+    const uploads = transfers.filter((t) => t.direction === 'upload');
+    assert.ok(uploads.length >= 2 && uploads.at(-1)!.offset > 0, JSON.stringify(uploads));
+    assert.equal(uploads.reduce((n, t) => n + t.bytes, 0), data.length, 'the resumed call sent the rest only');
+    assert.equal(positions[0], 0);
+    assert.ok(positions.includes(uploads.at(-1)!.offset), `read at ${positions.join(', ')}`);
+    assert.deepEqual(readdirSync(scratch), []);
   });
 
   it('uploads a file of the client\'s from the file itself; one whose bytes are not its digest is refused, and nothing is visible', async () => {

@@ -153,8 +153,9 @@ async function* gathered(src: Readable, size: number, skip: number): AsyncGenera
 
 /**
  * The Content service over `store`: what the coordinator gives workers and clients of its shared
- * cache. Uploads are spooled here, keyed by digest, until complete; only then do they go through the
- * store's own writer, which checks the digest, so a wrong or partial upload is never visible. An
+ * cache. Uploads are spooled here, keyed by digest, until complete; only then do they enter the
+ * store, which checks the digest (adopting the spool file where it can, else through its writer), so a
+ * wrong or partial upload is never visible. An
  * upload that broke resumes at the spooled length (`Stat.upload_offset`). Downloads start at any
  * offset and send the next chunk only once the previous one is on its way (HTTP/2 flow control).
  */
@@ -213,7 +214,7 @@ export function contentService(store: BlobStore, opts: ContentServiceOptions): G
         const { digest, size } = header;
         if (session!.length < size) throw new UploadConflict(`upload of ${digest} ended at ${session!.length} of ${size} bytes: resume at ${session!.length}`);
         await session!.finish(
-          async (path) => void (await putFile(store, path, digest)),
+          async (path) => void (await (store.adoptFile ? store.adoptFile(path, digest) : putFile(store, path, digest))),
           (err) => !(err instanceof BlobError),
         );
         return { digest, size };

@@ -26365,14 +26365,14 @@ function parseChmod(value) {
     s = s.slice(1);
   }
 }
-function createdDirMode(chmod9) {
-  return chmod9?.kind === "octal" ? chmod9.mode & 511 : 493;
+function createdDirMode(chmod10) {
+  return chmod10?.kind === "octal" ? chmod10.mode & 511 : 493;
 }
-function applyChmod(chmod9, mode2, isDir) {
-  if (chmod9.kind === "octal") return chmod9.mode;
+function applyChmod(chmod10, mode2, isDir) {
+  if (chmod10.kind === "octal") return chmod10.mode;
   const original = mode2 & 4095;
   let m = original;
-  for (const o of chmod9.ops) {
+  for (const o of chmod10.ops) {
     switch (o.op) {
       case "set":
         m |= o.bits;
@@ -27123,9 +27123,9 @@ var init_stage_lowering = __esm({
         const exclude = spec.exclude.map((p) => this.expand(p));
         const from = spec.from === void 0 ? void 0 : this.expand(spec.from);
         const chown3 = spec.chown === void 0 ? void 0 : this.expand(spec.chown);
-        const chmod9 = spec.chmod === void 0 ? void 0 : this.expand(spec.chmod);
+        const chmod10 = spec.chmod === void 0 ? void 0 : this.expand(spec.chmod);
         const checksum = spec.checksum === void 0 ? void 0 : this.expand(spec.checksum);
-        if (chmod9 !== void 0) parseChmod(chmod9);
+        if (chmod10 !== void 0) parseChmod(chmod10);
         const gitRefs = /* @__PURE__ */ new Map();
         for (const src of from === void 0 ? sources : []) {
           const git2 = parseGitRef(src);
@@ -27181,7 +27181,7 @@ var init_stage_lowering = __esm({
           inline,
           destPath: dest,
           ...chown3 !== void 0 ? { chown: chown3 } : {},
-          ...chmod9 !== void 0 ? { chmod: chmod9 } : {},
+          ...chmod10 !== void 0 ? { chmod: chmod10 } : {},
           exclude,
           parents: spec.parents,
           // Only local archives are unpacked; a downloaded one is copied as it is, as in Docker.
@@ -27193,7 +27193,7 @@ var init_stage_lowering = __esm({
           result = this.scope.graph.add({ kind: "merge", platform: this.platform, inputs: [s.head, step.key] });
         }
         s.head = result.key;
-        const flags = [spec.parents && "--parents", chown3 && `--chown=${chown3}`, chmod9 && `--chmod=${chmod9}`].filter(Boolean);
+        const flags = [spec.parents && "--parents", chown3 && `--chown=${chown3}`, chmod10 && `--chmod=${chmod10}`].filter(Boolean);
         const shown = sources.map((p) => gitRefs.has(p) ? redactUrlsIn(p) : p);
         this.history(`${[keyword, ...flags, ...shown, ...inline.map((h) => "<<" + h.name), dest].join(" ")} # buildkit`, result);
         this.record(ins, result, gitRefs.size > 0 ? redactUrlsIn(ins.original) : ins.original);
@@ -82881,6 +82881,16 @@ async function putBlob2(store, data, expected) {
   w.end(typeof data === "string" ? Buffer.from(data) : data);
   return w.commit();
 }
+async function copyBlob(from, to, digest) {
+  const w = to.writer(digest);
+  try {
+    await pipelineAsync(from.stream(digest), w);
+  } catch (err) {
+    await w.abort();
+    throw err;
+  }
+  return w.commit();
+}
 async function putFile(store, path, expected) {
   if (expected !== void 0 && store.putFile) return store.putFile(path, expected);
   const w = store.writer(expected);
@@ -82934,13 +82944,14 @@ async function copyBlobTo(store, digest, dest) {
     throw err;
   }
 }
-var BlobError;
+var BlobError, digestMismatch;
 var init_blob_store = __esm({
   "cache/blob-store.ts"() {
     "use strict";
     init_expected_error();
     BlobError = class extends ExpectedError {
     };
+    digestMismatch = (expected, actual) => new BlobError(`content does not match its digest: expected ${expected}, got ${actual}`);
   }
 });
 
@@ -82999,7 +83010,7 @@ var init_blob_spool = __esm({
         const digest = `sha256:${this.hash.digest("hex")}`;
         if (this.expected && digest !== this.expected) {
           await unlink3(this.tmpPath).catch(() => void 0);
-          throw new BlobError(`content does not match its digest: expected ${this.expected}, got ${digest}`);
+          throw digestMismatch(this.expected, digest);
         }
         const info = { digest, size: this.size };
         try {
@@ -83035,7 +83046,21 @@ function retryable(err) {
   const code = err.code;
   return code === grpc5.status.UNAVAILABLE || code === grpc5.status.ABORTED || code === grpc5.status.CANCELLED || code === grpc5.status.DEADLINE_EXCEEDED || code === grpc5.status.INTERNAL || code === grpc5.status.UNKNOWN;
 }
-var grpc5, ATTEMPTS_WITHOUT_PROGRESS, UNARY_DEADLINE_MS, FIND_MISSING_BATCH, UPLOAD_CHUNK_BYTES, ContentBlobStore, backoff;
+async function* readChunks(open9, offset, size) {
+  const reader = await open9();
+  try {
+    for (let at = offset; at < size; ) {
+      const into = Buffer.allocUnsafe(Math.min(UPLOAD_CHUNK_BYTES, size - at));
+      const n = await reader.read(into, at);
+      if (n === 0) throw new Error(`it ends at ${at} of its ${size} bytes`);
+      yield into.subarray(0, n);
+      at += n;
+    }
+  } finally {
+    await reader.close();
+  }
+}
+var grpc5, ATTEMPTS_WITHOUT_PROGRESS, UNARY_DEADLINE_MS, FIND_MISSING_BATCH, UPLOAD_CHUNK_BYTES, ContentBlobStore, backoff, fromFile;
 var init_content_blob_store = __esm({
   "cache/content-blob-store.ts"() {
     "use strict";
@@ -83196,7 +83221,7 @@ var init_content_blob_store = __esm({
         const tmp = join14(this.scratch, `blob-${process.pid}-${randomBytes3(6).toString("hex")}`);
         return new BlobSpool(tmp, expected, async (file, { digest, size }) => {
           await this.lease?.add([{ kind: "blob", digest }]);
-          await this.upload(file, digest, size);
+          await this.upload(fromFile(file), digest, size);
         });
       }
       /**
@@ -83208,11 +83233,25 @@ var init_content_blob_store = __esm({
         this.check(digest);
         const { size } = await stat2(path);
         await this.lease?.add([{ kind: "blob", digest }]);
-        await this.upload(path, digest, size);
+        await this.upload(fromFile(path), digest, size);
         return { digest, size };
       }
-      /** Uploads `file` as `digest`, from whatever the coordinator already holds of it. */
-      async upload(file, digest, size) {
+      /**
+       * The blob `digest` of `source`, uploaded from there: read at offsets where `source` can (a worker's
+       * own store), so that a resumed upload starts where the coordinator's part ends, and nothing is
+       * spooled or hashed on this side (the coordinator checks the digest). Else through `writer`.
+       */
+      async putFrom(source, digest) {
+        this.check(digest);
+        const size = await source.stat(digest);
+        if (size === void 0 || !source.openReader) return copyBlob(source, this, digest);
+        await this.lease?.add([{ kind: "blob", digest }]);
+        const open9 = source.openReader.bind(source);
+        await this.upload((offset) => Readable3.from(readChunks(() => open9(digest), offset, size)), digest, size);
+        return { digest, size };
+      }
+      /** Uploads the bytes `open(offset)` gives as `digest`, from whatever the coordinator already holds of it. */
+      async upload(open9, digest, size) {
         let failures = 0;
         let best = -1;
         for (; ; ) {
@@ -83224,7 +83263,7 @@ var init_content_blob_store = __esm({
             failures = 0;
           }
           try {
-            await this.sendFrom(file, digest, size, offset);
+            await this.sendFrom(open9, digest, size, offset);
             return;
           } catch (err) {
             if (err instanceof BlobError) throw err;
@@ -83234,8 +83273,8 @@ var init_content_blob_store = __esm({
           }
         }
       }
-      /** One Upload call: the header, then the file from `offset`, each chunk sent once the call can take it. */
-      sendFrom(file, digest, size, offset) {
+      /** One Upload call: the header, then the bytes from `offset`, each chunk sent once the call can take it. */
+      sendFrom(open9, digest, size, offset) {
         return new Promise((resolve8, reject) => {
           let done = false;
           const call2 = this.client.Upload((err) => {
@@ -83244,7 +83283,7 @@ var init_content_blob_store = __esm({
             if (err) reject(err);
             else resolve8();
           });
-          const src = createReadStream2(file, { start: offset, highWaterMark: UPLOAD_CHUNK_BYTES });
+          const src = open9(offset);
           call2.write({ header: { digest, size, offset } });
           void (async () => {
             for await (const data of src) {
@@ -83255,7 +83294,7 @@ var init_content_blob_store = __esm({
           })().catch((err) => {
             if (done) return;
             call2.cancel();
-            reject(new BlobError(`upload ${digest}: cannot read the spooled blob: ${err.message}`));
+            reject(new BlobError(`upload ${digest}: cannot read the blob: ${err.message}`));
           });
         });
       }
@@ -83271,6 +83310,7 @@ var init_content_blob_store = __esm({
       }
     };
     backoff = (attempt) => Math.min(2e3, 50 * 2 ** Math.max(0, attempt - 1));
+    fromFile = (path) => (offset) => createReadStream2(path, { start: offset, highWaterMark: UPLOAD_CHUNK_BYTES });
   }
 });
 
@@ -83950,9 +83990,9 @@ var init_file_leases = __esm({
 });
 
 // cache/fs-blob-store.ts
-import { randomBytes as randomBytes5 } from "node:crypto";
+import { createHash as createHash8, randomBytes as randomBytes5 } from "node:crypto";
 import { createReadStream as createReadStream3, mkdirSync as mkdirSync5, readdirSync as readdirSync4, statSync as statSync5 } from "node:fs";
-import { copyFile as copyFile2, link, open as open3, rename as rename4, unlink as unlink5 } from "node:fs/promises";
+import { chmod as chmod2, copyFile as copyFile2, link, open as open3, rename as rename4, unlink as unlink5 } from "node:fs/promises";
 import { join as join19 } from "node:path";
 var FsBlobStore;
 var init_fs_blob_store = __esm({
@@ -84009,6 +84049,28 @@ var init_fs_blob_store = __esm({
           await this.lease?.add([{ kind: "blob", digest }]);
           await rename4(file, this.path(digest));
         });
+      }
+      /** The file hashed, then linked into place: its bytes are written once, by whoever spooled them. */
+      async adoptFile(path, digest) {
+        const dest = this.path(digest);
+        const hash = createHash8("sha256");
+        let size = 0;
+        for await (const chunk of createReadStream3(path, { highWaterMark: 1 << 20 })) {
+          hash.update(chunk);
+          size += chunk.length;
+        }
+        const actual = `sha256:${hash.digest("hex")}`;
+        if (actual !== digest) throw digestMismatch(digest, actual);
+        await this.lease?.add([{ kind: "blob", digest }]);
+        await chmod2(path, 420);
+        try {
+          await link(path, dest);
+        } catch (err) {
+          const code = err.code;
+          if (code === "EXDEV") return putFile(this, path, digest);
+          if (code !== "EEXIST") throw err;
+        }
+        return { digest, size };
       }
       async delete(digest) {
         return unlink5(this.path(digest)).then(
@@ -84273,7 +84335,7 @@ var init_runc = __esm({
 });
 
 // worker/rootfs/local-input.ts
-import { chmod as chmod2, copyFile as copyFile3, link as link2, lstat as lstat3, mkdir as mkdir5, mkdtemp as mkdtemp3, readlink as readlink2, symlink as symlink2 } from "node:fs/promises";
+import { chmod as chmod3, copyFile as copyFile3, link as link2, lstat as lstat3, mkdir as mkdir5, mkdtemp as mkdtemp3, readlink as readlink2, symlink as symlink2 } from "node:fs/promises";
 import { join as join22 } from "node:path";
 async function materializeLocal(input, tmpDir, readonly) {
   const dir = await mkdtemp3(join22(tmpDir, "local-"));
@@ -84283,7 +84345,7 @@ async function materializeLocal(input, tmpDir, readonly) {
     const st = await lstat3(src);
     if (st.isDirectory()) {
       await mkdir5(dst, { recursive: true });
-      await chmod2(dst, st.mode & 4095);
+      await chmod3(dst, st.mode & 4095);
     } else if (st.isSymbolicLink()) await symlink2(await readlink2(src), dst);
     else if (st.isFile()) {
       if (readonly) await link2(src, dst).catch(() => copyFile3(src, dst));
@@ -84574,7 +84636,7 @@ var init_runtime_spec = __esm({
 // worker/exec/run-step.ts
 import { randomBytes as randomBytes8 } from "node:crypto";
 import { chmodSync as chmodSync2, mkdirSync as mkdirSync9, mkdtempSync as mkdtempSync2, readFileSync as readFileSync20, writeFileSync as writeFileSync6 } from "node:fs";
-import { chmod as chmod3, chown, mkdir as mkdir6, mkdtemp as mkdtemp4, rm as rm6, writeFile as writeFile5 } from "node:fs/promises";
+import { chmod as chmod4, chown, mkdir as mkdir6, mkdtemp as mkdtemp4, rm as rm6, writeFile as writeFile5 } from "node:fs/promises";
 import { join as join25 } from "node:path";
 async function acquireCacheMount(dir, sharing, signal) {
   if (sharing === "shared") return { dir, release: async () => void 0 };
@@ -84679,7 +84741,7 @@ async function specMount(m, platform2, inputs, ctx, deps, cleanups, env) {
       cleanups.push(() => lock.release());
       const fresh = await mkdir6(lock.dir, { recursive: true });
       if (fresh !== void 0) {
-        await chmod3(lock.dir, m.mode);
+        await chmod4(lock.dir, m.mode);
         await chown(lock.dir, m.uid, m.gid);
       }
       return { destination: m.target, type: "bind", source: lock.dir, options: ["rbind", m.readonly ? "ro" : "rw"] };
@@ -84699,7 +84761,7 @@ async function specMount(m, platform2, inputs, ctx, deps, cleanups, env) {
       const file = join25(dir, "secret");
       await writeFile5(file, value, { mode: 384 });
       await chown(file, m.uid, m.gid);
-      await chmod3(file, m.mode);
+      await chmod4(file, m.mode);
       return { destination: m.target, type: "bind", source: file, options: ["rbind", "ro"] };
     }
     case "ssh":
@@ -87176,7 +87238,7 @@ var require_tar_stream = __commonJS({
 
 // worker/layers/layer-extractor.ts
 import { chmodSync as chmodSync3, linkSync, mkdirSync as mkdirSync10, symlinkSync, writeFileSync as writeFileSync7 } from "node:fs";
-import { chmod as chmod4, lchown, lstat as lstat5, lutimes as lutimes2, mkdir as mkdir7, open as open5, rm as rm7, utimes as utimes3 } from "node:fs/promises";
+import { chmod as chmod5, lchown, lstat as lstat5, lutimes as lutimes2, mkdir as mkdir7, open as open5, rm as rm7, utimes as utimes3 } from "node:fs/promises";
 import { dirname as dirname5, join as join26, posix as posix7 } from "node:path";
 function safeRelative(name) {
   const cleaned = posix7.normalize(name.replace(/^\/+/, "")).replace(/\/+$/, "");
@@ -87186,7 +87248,7 @@ function safeRelative(name) {
 async function extractLayer(source, root, opts) {
   const whiteouts = opts.whiteouts ?? true;
   const fresh = whiteouts && !await lstat5(root).catch(() => void 0);
-  if (await mkdir7(root, { recursive: true }) !== void 0) await chmod4(root, 493);
+  if (await mkdir7(root, { recursive: true }) !== void 0) await chmod5(root, 493);
   const x = new Extraction(root, fresh, whiteouts, opts.owner);
   const ex = (await Promise.resolve().then(() => __toESM(require_tar_stream(), 1))).extract();
   const fail = (err) => void ex.destroy(err);
@@ -87220,7 +87282,7 @@ async function writeFileFrom(path, body, mode2) {
   } finally {
     await fh.close();
   }
-  await chmod4(path, mode2);
+  await chmod5(path, mode2);
 }
 var LayerError, Extraction, SMALL_FILE2;
 var init_layer_extractor = __esm({
@@ -87327,7 +87389,7 @@ var init_layer_extractor = __esm({
           (async () => {
             if (uid !== 0 || gid !== 0) {
               await lchown(abs, uid, gid);
-              if (type !== "symlink" && mode2 & 3072) await chmod4(abs, mode2);
+              if (type !== "symlink" && mode2 & 3072) await chmod5(abs, mode2);
             }
             if (type === "symlink") await lutimes2(abs, mtime, mtime);
             else if (type !== "directory") await utimes3(abs, mtime, mtime);
@@ -87344,7 +87406,7 @@ var init_layer_extractor = __esm({
 });
 
 // worker/file/copy-links.ts
-import { createHash as createHash8 } from "node:crypto";
+import { createHash as createHash9 } from "node:crypto";
 import { resolve as resolve6 } from "node:path";
 function decode(doc) {
   const saved = doc;
@@ -87402,7 +87464,7 @@ var init_copy_links = __esm({
         return this.folder.clear();
       }
       key(sourceDir) {
-        return createHash8("sha256").update(resolve6(sourceDir)).digest("hex");
+        return createHash9("sha256").update(resolve6(sourceDir)).digest("hex");
       }
       load(sourceDir) {
         let files = this.loaded.get(sourceDir);
@@ -87661,7 +87723,7 @@ var init_copy = __esm({
 });
 
 // worker/file/file-step.ts
-import { chmod as chmod5, chown as chown2, writeFile as writeFile6 } from "node:fs/promises";
+import { chmod as chmod6, chown as chown2, writeFile as writeFile6 } from "node:fs/promises";
 import { posix as posix9 } from "node:path";
 async function runFile(file, inputs, snapshots, links) {
   const destInput = file.dest === null ? void 0 : inputs[file.dest];
@@ -87697,7 +87759,7 @@ async function runFile(file, inputs, snapshots, links) {
         await makeDirs(posix9.dirname(abs), createdDirMode(chmodSpec), owner);
         await writeFile6(abs, doc.content);
         if (owner) await chown2(abs, owner.uid, owner.gid);
-        await chmod5(abs, chmodSpec ? applyChmod(chmodSpec, 420, false) : 420);
+        await chmod6(abs, chmodSpec ? applyChmod(chmodSpec, 420, false) : 420);
       }
     }
   } catch (err) {
@@ -87809,7 +87871,7 @@ var init_followed_spool = __esm({
 });
 
 // worker/layers/parallel-gzip.ts
-import { createHash as createHash9, webcrypto } from "node:crypto";
+import { createHash as createHash10, webcrypto } from "node:crypto";
 import { availableParallelism as availableParallelism2 } from "node:os";
 import { promisify } from "node:util";
 function fits(member, chunk, header) {
@@ -87822,7 +87884,7 @@ async function gzipParallel(source, sink, opts = {}) {
   const threads = Math.max(1, opts.threads ?? availableParallelism2());
   const header = zlib().gzipSync(Buffer.alloc(0), { level }).subarray(0, 10);
   const gzip = promisify(zlib().gzip);
-  const hash = createHash9("sha256");
+  const hash = createHash10("sha256");
   let size = 0;
   let written = 0;
   const members = [];
@@ -87892,7 +87954,7 @@ var init_parallel_gzip = __esm({
     OUTPUT_BUFFER = 1 << 20;
     CUT_MASK = 4294963200 | 0;
     WARM_UP = 64;
-    GEAR = Int32Array.from({ length: 256 }, (_, i) => createHash9("sha256").update(`dockyard gzip chunk ${i}`).digest().readInt32LE(0));
+    GEAR = Int32Array.from({ length: 256 }, (_, i) => createHash10("sha256").update(`dockyard gzip chunk ${i}`).digest().readInt32LE(0));
     Chunker = class {
       parts = [];
       size = 0;
@@ -88184,7 +88246,7 @@ var init_tar_writer = __esm({
 });
 
 // worker/layers/layer-writer.ts
-import { createHash as createHash10, randomBytes as randomBytes9 } from "node:crypto";
+import { createHash as createHash11, randomBytes as randomBytes9 } from "node:crypto";
 import { readdir as readdir7, rm as rm10 } from "node:fs/promises";
 import { pipeline as pipeline3 } from "node:stream/promises";
 import { join as join29 } from "node:path";
@@ -88202,7 +88264,7 @@ async function tarInto(root, sink, opts = {}) {
     await pipeline3(tarDiff(root, opts), sink);
     return sink.writtenDigest();
   }
-  const hash = createHash10("sha256");
+  const hash = createHash11("sha256");
   await pipeline3(
     tarDiff(root, opts),
     async function* (source) {
@@ -88379,7 +88441,7 @@ var init_mount = __esm({
 });
 
 // worker/snapshots/copy-snapshotter.ts
-import { lstat as lstat7, mkdir as mkdir8, readdir as readdir8, readlink as readlink4, rm as rm11, copyFile as copyFile5, symlink as symlink4, chmod as chmod6, lchown as lchown2, lutimes as lutimes3, utimes as utimes5 } from "node:fs/promises";
+import { lstat as lstat7, mkdir as mkdir8, readdir as readdir8, readlink as readlink4, rm as rm11, copyFile as copyFile5, symlink as symlink4, chmod as chmod7, lchown as lchown2, lutimes as lutimes3, utimes as utimes5 } from "node:fs/promises";
 import { join as join31 } from "node:path";
 async function applyLayerDir(layerDir, target) {
   for (const dir of await findOpaqueDirs(layerDir)) await rm11(join31(target, dir), { recursive: true, force: true });
@@ -88422,7 +88484,7 @@ async function copyOut(root, upper, rel, info) {
   else return;
   await lchown2(dst, st.uid, st.gid);
   if (info.type === "symlink") return lutimes3(dst, st.atime, st.mtime);
-  await chmod6(dst, st.mode & 4095);
+  await chmod7(dst, st.mode & 4095);
   await utimes5(dst, st.atime, st.mtime);
 }
 async function diffInto(root, before, upper) {
@@ -88475,7 +88537,7 @@ var init_copy_snapshotter = __esm({
 // worker/snapshots/snapshot-store.ts
 import { randomBytes as randomBytes10 } from "node:crypto";
 import { chmodSync as chmodSync5, existsSync as existsSync12, mkdirSync as mkdirSync13, readdirSync as readdirSync7, renameSync as renameSync3, rmSync as rmSync3 } from "node:fs";
-import { chmod as chmod7, mkdir as mkdir9, rename as rename7, rm as rm12, stat as stat5 } from "node:fs/promises";
+import { chmod as chmod8, mkdir as mkdir9, rename as rename7, rm as rm12, stat as stat5 } from "node:fs/promises";
 import { join as join32, relative as relative5 } from "node:path";
 function isAlive2(pid) {
   try {
@@ -88716,7 +88778,7 @@ var init_snapshot_store = __esm({
       async mountCopy(layers, writable, base) {
         const merged = join32(base, "merged");
         await mkdir9(merged, { recursive: true });
-        await chmod7(merged, 493);
+        await chmod8(merged, 493);
         const done = this.use(layers);
         try {
           for (const l of layers) await applyLayerDir(join32(this.dir, this.locate(l).name), merged);
@@ -88734,7 +88796,7 @@ var init_snapshot_store = __esm({
             if (detached || !upper || !before) return;
             detached = true;
             await mkdir9(upper);
-            await chmod7(upper, 493);
+            await chmod8(upper, 493);
             await diffInto(merged, before, upper);
           },
           release: async () => {
@@ -89357,7 +89419,7 @@ var init_package_databases = __esm({
 });
 
 // coordinator/attest/image-scan.ts
-import { createHash as createHash11 } from "node:crypto";
+import { createHash as createHash12 } from "node:crypto";
 function osRelease(text) {
   const values = /* @__PURE__ */ new Map();
   for (const m of text.matchAll(/^([A-Z_]+)=(.*)$/gm)) values.set(m[1], m[2].trim().replace(/^(["'])(.*)\1$/, "$2"));
@@ -89378,8 +89440,8 @@ async function scanImage(layers, blobs) {
     if (file.type !== "file") return;
     const kind2 = databaseKind(file.path);
     const isOsRelease = file.path === "etc/os-release" || file.path === "usr/lib/os-release";
-    const sha1 = createHash11("sha1");
-    const sha2562 = createHash11("sha256");
+    const sha1 = createHash12("sha1");
+    const sha2562 = createHash12("sha256");
     const chunks = [];
     let size = 0;
     for await (const chunk of body) {
@@ -90446,7 +90508,7 @@ var init_build_caches = __esm({
 // coordinator/solver/build.ts
 import { randomUUID as randomUUID2 } from "node:crypto";
 import { createWriteStream as createWriteStream5 } from "node:fs";
-import { chmod as chmod8, mkdir as mkdir13, mkdtemp as mkdtemp6, rm as rm14, writeFile as writeFile10 } from "node:fs/promises";
+import { chmod as chmod9, mkdir as mkdir13, mkdtemp as mkdtemp6, rm as rm14, writeFile as writeFile10 } from "node:fs/promises";
 import { join as join38 } from "node:path";
 import { pipeline as pipeline6 } from "node:stream/promises";
 async function runBuild(req, engine) {
@@ -90510,7 +90572,7 @@ async function buildLeased(req, engine, lease) {
       tempDirs.push(dir);
       const name = urlFileName(url);
       await pipeline6(blobs.stream(digest), createWriteStream5(join38(dir, name), { mode: 384 }));
-      await chmod8(join38(dir, name), 384);
+      await chmod9(join38(dir, name), 384);
       return { dir, name };
     },
     gitCheckout: (source) => gitSources.checkout(source),

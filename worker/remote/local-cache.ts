@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { LayerRecord } from '../../cache/cache-index.js';
-import { finished, pipeline } from 'node:stream/promises';
-import { putBlob, verified, type BlobStore } from '../../cache/blob-store.js';
+import { finished } from 'node:stream/promises';
+import { copyBlob, putBlob, verified, type BlobStore } from '../../cache/blob-store.js';
 import { FileLeases } from '../../cache/file-leases.js';
 import { FsBlobStore } from '../../cache/fs-blob-store.js';
 import { FsCacheIndex } from '../../cache/fs-cache-index.js';
@@ -182,18 +182,6 @@ async function fetchFiles(session: CacheSession, files: Digest[], remote: BlobSt
     missing = missing.filter((d) => !got.has(d));
   }
   // forEachLimited throws a failure once the running copies have ended: none goes on writing once the step's lease ends.
-  await forEachLimited(missing, 16, (d) => copyBlob(remote, session.blobs, d));
+  await forEachLimited(missing, 16, async (d) => void (await copyBlob(remote, session.blobs, d)));
   return count;
-}
-
-/** One blob from `from` into `to`, digest checked when `to` commits it. */
-export async function copyBlob(from: BlobStore, to: BlobStore, digest: Digest): Promise<void> {
-  const w = to.writer(digest);
-  try {
-    await pipeline(from.stream(digest), w);
-  } catch (err) {
-    await w.abort();
-    throw err;
-  }
-  await w.commit();
 }

@@ -15,7 +15,7 @@ import { settleLayers } from '../layer.js';
 import { LocalWorker } from '../local/local-worker.js';
 import type { SecretSource, StepInput } from '../worker.js';
 import { materialiseTree } from './file-tree.js';
-import { copyBlob, type CacheSession, type LocalCache } from './local-cache.js';
+import type { CacheSession, LocalCache } from './local-cache.js';
 import { trace } from '../../oci/trace.js';
 
 /** What a finished assignment reports: a result or a failure (the StepEvent without its task id). */
@@ -118,6 +118,6 @@ async function makeLocal(inputs: RemoteStepInput[], session: CacheSession, deps:
 async function upload(layers: LayerRecord[], session: CacheSession, deps: StepRunnerDeps): Promise<void> {
   const digests = [...new Set(layers.map((l) => l.digest))];
   const missing = await deps.content.findMissing(digests);
-  for (const d of missing) await copyBlob(session.blobs, deps.content, d);
+  for (const d of missing) await deps.content.putFrom(session.blobs, d);
   deps.progress('uploaded', missing.length, digests.length);
 }
