@@ -252,8 +252,9 @@ export class ContentBlobStore implements BlobStore {
    */
   async putFrom(source: BlobStore, digest: Digest): Promise<BlobInfo> {
     this.check(digest);
+    if (!source.openReader) return copyBlob(source, this, digest);
     const size = await source.stat(digest);
-    if (size === undefined || !source.openReader) return copyBlob(source, this, digest);
+    if (size === undefined) throw new BlobError(`upload ${digest}: the store it is uploaded from does not have it`);
     await this.lease?.add([{ kind: 'blob', digest }]);
     const open = source.openReader.bind(source);
     await this.upload((offset) => Readable.from(readChunks(() => open(digest), offset, size)), digest, size);

@@ -83243,8 +83243,9 @@ var init_content_blob_store = __esm({
        */
       async putFrom(source, digest) {
         this.check(digest);
+        if (!source.openReader) return copyBlob(source, this, digest);
         const size = await source.stat(digest);
-        if (size === void 0 || !source.openReader) return copyBlob(source, this, digest);
+        if (size === void 0) throw new BlobError(`upload ${digest}: the store it is uploaded from does not have it`);
         await this.lease?.add([{ kind: "blob", digest }]);
         const open9 = source.openReader.bind(source);
         await this.upload((offset) => Readable3.from(readChunks(() => open9(digest), offset, size)), digest, size);
