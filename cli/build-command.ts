@@ -27,8 +27,8 @@ export async function buildCommand(argv: string[], out: NodeJS.WritableStream): 
     out.write(buildHelp);
     return 0;
   }
-  // A local build remembers its contexts' file hashes in its cache directory (dry runs and farm clients keep nothing).
-  const hashes = flags.dryRun || flags.builder !== undefined ? undefined : new ContextHashStore(flags.cacheDir ?? defaultCacheDir());
+  // A build remembers its contexts' file hashes in its cache directory, a farm client's too (dry runs keep nothing).
+  const hashes = flags.dryRun ? undefined : new ContextHashStore(flags.cacheDir ?? defaultCacheDir());
   const planOptions: PlanOptions = {
     dockerfileName: flags.dockerfileName,
     dockerfileText: flags.dockerfileText,
@@ -41,8 +41,10 @@ export async function buildCommand(argv: string[], out: NodeJS.WritableStream): 
     secretIds: new Set(flags.secrets.map((s) => s.id)),
     namedContexts: flags.namedContexts,
   };
-  // The context is walked (by find, on the other core) while the engine's modules load and the build is set up.
+  // The context is walked (by find, on the other core) while the engine's modules load and the build is
+  // set up; a farm client uploads all of it, whatever the Dockerfile copies.
   if (flags.builder === undefined) prefetchContext(planOptions.context, flags.dockerfileText);
+  else planOptions.context('context').load().catch(() => undefined); // the upload reports a failure
   if (flags.dryRun) {
     const { dryRunPlan } = await import('../coordinator/solver/dry-run.js');
     const plan = await dryRunPlan(planOptions, { offline: flags.offline });
@@ -73,7 +75,7 @@ async function runBuild(flags: BuildFlags, planOptions: PlanOptions, out: NodeJS
   process.once('SIGTERM', onSignal);
   try {
     if (flags.builder !== undefined) {
-      const { result } = await (await import('./remote-build.js')).remoteBuild(flags, reporter, abort.signal);
+      const { result } = await (await import('./remote-build.js')).remoteBuild(flags, reporter, abort.signal, planOptions.context);
       reporter.finish();
       printWarnings(result.warnings.map((w) => ({ message: w.message, ...(w.line !== undefined ? { line: w.line } : {}) })), flags.dockerfileName);
       out.write(result.top!.digest + '\n');

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { putFile } from '../cache/blob-store.js';
 import type { ContentBlobStore } from '../cache/content-blob-store.js';
-import { BuildContext } from '../coordinator/context/build-context.js';
+import type { BuildContext } from '../coordinator/context/build-context.js';
 import type { NamedContext } from '../coordinator/context/named-contexts.js';
 import { localContextManifest } from '../coordinator/farm/uploaded-context.js';
 import { sha256, type Digest } from '../oci/digest.js';
@@ -78,11 +78,11 @@ export async function uploadLocalContext(store: ContentBlobStore, ctx: BuildCont
 }
 
 /** `--build-context` values as the farm takes them: local ones and OCI layouts uploaded, image references as they are. */
-export async function uploadNamedContexts(store: ContentBlobStore, named: Map<string, NamedContext>, stats: UploadStats): Promise<NamedContextMessage[]> {
+export async function uploadNamedContexts(store: ContentBlobStore, named: Map<string, NamedContext>, stats: UploadStats, open: (name: string) => BuildContext): Promise<NamedContextMessage[]> {
   const out: NamedContextMessage[] = [];
   for (const c of named.values()) {
     if (c.type === 'docker-image') out.push({ name: c.name, dockerImage: c.ref });
-    else if (c.type === 'local') out.push({ name: c.name, local: await uploadLocalContext(store, BuildContext.open(c.dir), stats) });
+    else if (c.type === 'local') out.push({ name: c.name, local: await uploadLocalContext(store, open(c.name), stats) });
     else {
       // index.json and every blob of the layout (the coordinator takes what the index reaches).
       const index = readFileSync(join(c.dir, 'index.json'));

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { ContentBlobStore } from '../cache/content-blob-store.js';
-import { BuildContext } from '../coordinator/context/build-context.js';
 import type { OutputSpec } from '../coordinator/export/output-spec.js';
 import { failureError } from '../coordinator/farm/build-outcome.js';
 import { buildMetadata } from '../coordinator/solver/build-metadata.js';
+import { contextOpener } from '../coordinator/solver/contexts.js';
 import type { Progress } from '../coordinator/progress/progress.js';
 import { formatPlatform } from '../oci/platform.js';
 import type { Descriptor } from '../oci/manifest.js';
@@ -221,14 +221,15 @@ function attestOptions(flags: BuildFlags): Pick<BuildOptions, 'provenanceMode' |
   return { ...(p ? { provenanceMode: p.mode, provenanceBuilderId: p.builderId ?? a.defaultBuilderId } : {}), sbom: flags.attest.sbom, dockerfilePath: a.dockerfilePath };
 }
 
-export async function remoteBuild(flags: BuildFlags, progress: Progress, signal: AbortSignal): Promise<RemoteBuildResult> {
+/** `open` gives the build context (any name but a named context's) and local named contexts, each opened once. */
+export async function remoteBuild(flags: BuildFlags, progress: Progress, signal: AbortSignal, open = contextOpener(flags.contextDir, flags.dockerfilePath, flags.namedContexts)): Promise<RemoteBuildResult> {
   const b = await connectBuilder(flags.builder!, connectOptions(flags));
   const address = b.address;
   const scratch = await mkdtemp(join(flags.cacheDir ?? tmpdir(), 'dockyard-remote-'));
   try {
     const store = new ContentBlobStore(address, b.dial, { scratchDir: scratch });
     const stats: UploadStats = { files: 0, uploaded: 0, bytes: 0 };
-    const ctx = BuildContext.open(flags.contextDir, flags.dockerfilePath);
+    const ctx = open('context');
     let options: BuildOptions;
     try {
       options = {
@@ -241,7 +242,7 @@ export async function remoteBuild(flags: BuildFlags, progress: Progress, signal:
         platforms: flags.platforms.map(formatPlatform),
         secretIds: flags.secrets.map((s) => s.id),
         labels: Object.fromEntries(flags.labels),
-        namedContexts: await uploadNamedContexts(store, flags.namedContexts, stats),
+        namedContexts: await uploadNamedContexts(store, flags.namedContexts, stats, open),
         outputs: flags.outputs.map(outputMessage),
         noCache: flags.noCache,
         noCacheFilter: flags.noCacheFilter,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { busyboxLayout, requireTools, stepStates } from './engine-helpers.js';
@@ -81,6 +82,23 @@ describe('builds on a farm: a coordinator and three workers', () => {
     const diffIDs = (JSON.parse(blob(manifest.config.digest)) as { rootfs: { diff_ids: string[] } }).rootfs.diff_ids;
     // COPY app.txt, RUN cat and RUN echo tested: each blob in the store under its diffID, uncompressed.
     for (const d of diffIDs.slice(-3)) assert.ok(existsSync(join(coordinatorDir, 'store', 'blobs', 'sha256', d.slice(7))), `no uncompressed blob of ${d}`);
+  });
+
+  it('remembers its context\'s file hashes in its cache directory, and sends an edited file as edited', async () => {
+    const dir = makeDir({ Dockerfile: 'FROM busybox\nCOPY a.txt /a.txt\n', 'a.txt': 'first\n' });
+    const cache = tempDir('client-cache');
+    // Files changed (ctime) in the last 2 s are not remembered: their stamps could still change unseen.
+    await new Promise((r) => setTimeout(r, 2100));
+    const build = (out: string) => runCli(['build', '--builder', coordinator.address, '--cache-dir', cache, '--progress', 'quiet', '--build-context', `busybox=oci-layout://${busyboxLayout()}`, '-o', `type=local,dest=${out}`, dir]);
+    const first = tempDir('first');
+    assert.equal(build(first).status, 0);
+    const hashDir = join(cache, 'context-hashes');
+    const saved = JSON.parse(readFileSync(join(hashDir, readdirSync(hashDir).find((n) => !n.endsWith('-selections.json'))!), 'utf8')) as { files: Record<string, [string, string]> };
+    assert.equal(saved.files['a.txt']![1], `sha256:${createHash('sha256').update('first\n').digest('hex')}`);
+    writeFileSync(join(dir, 'a.txt'), 'second\n');
+    const second = tempDir('second');
+    assert.equal(build(second).status, 0);
+    assert.equal(readFileSync(join(second, 'a.txt'), 'utf8'), 'second\n');
   });
 
   it('builds a multi-stage Dockerfile for two platforms to the index a local build makes', () => {

@@ -83529,11 +83529,11 @@ async function uploadLocalContext(store, ctx, stats) {
   trace(`upload: ${stats.uploaded} files sent`);
   return { entries: manifest.entries, ignorePatterns: manifest.ignorePatterns, ...manifest.ignoreFile !== void 0 ? { ignoreFile: manifest.ignoreFile } : {} };
 }
-async function uploadNamedContexts(store, named, stats) {
+async function uploadNamedContexts(store, named, stats, open9) {
   const out = [];
   for (const c of named.values()) {
     if (c.type === "docker-image") out.push({ name: c.name, dockerImage: c.ref });
-    else if (c.type === "local") out.push({ name: c.name, local: await uploadLocalContext(store, BuildContext.open(c.dir), stats) });
+    else if (c.type === "local") out.push({ name: c.name, local: await uploadLocalContext(store, open9(c.name), stats) });
     else {
       const index = readFileSync13(join16(c.dir, "index.json"));
       const indexDigest = sha256(index);
@@ -83551,7 +83551,6 @@ var init_context_upload = __esm({
   "cli/context-upload.ts"() {
     "use strict";
     init_blob_store();
-    init_build_context();
     init_uploaded_context();
     init_digest();
     init_for_each_limited();
@@ -83650,14 +83649,14 @@ function attestOptions(flags) {
   const p = flags.attest.provenance;
   return { ...p ? { provenanceMode: p.mode, provenanceBuilderId: p.builderId ?? a.defaultBuilderId } : {}, sbom: flags.attest.sbom, dockerfilePath: a.dockerfilePath };
 }
-async function remoteBuild(flags, progress, signal) {
+async function remoteBuild(flags, progress, signal, open9 = contextOpener(flags.contextDir, flags.dockerfilePath, flags.namedContexts)) {
   const b = await connectBuilder(flags.builder, connectOptions(flags));
   const address = b.address;
   const scratch = await mkdtemp2(join17(flags.cacheDir ?? tmpdir3(), "dockyard-remote-"));
   try {
     const store = new ContentBlobStore(address, b.dial, { scratchDir: scratch });
     const stats = { files: 0, uploaded: 0, bytes: 0 };
-    const ctx = BuildContext.open(flags.contextDir, flags.dockerfilePath);
+    const ctx = open9("context");
     let options2;
     try {
       options2 = {
@@ -83670,7 +83669,7 @@ async function remoteBuild(flags, progress, signal) {
         platforms: flags.platforms.map(formatPlatform),
         secretIds: flags.secrets.map((s) => s.id),
         labels: Object.fromEntries(flags.labels),
-        namedContexts: await uploadNamedContexts(store, flags.namedContexts, stats),
+        namedContexts: await uploadNamedContexts(store, flags.namedContexts, stats, open9),
         outputs: flags.outputs.map(outputMessage),
         noCache: flags.noCache,
         noCacheFilter: flags.noCacheFilter,
@@ -83715,9 +83714,9 @@ var init_remote_build = __esm({
     "use strict";
     grpc7 = __toESM(require_src3(), 1);
     init_content_blob_store();
-    init_build_context();
     init_build_outcome();
     init_build_metadata();
+    init_contexts();
     init_platform();
     init_command();
     init_builder_client();
@@ -90818,7 +90817,7 @@ async function buildCommand2(argv2, out) {
     out.write(buildHelp);
     return 0;
   }
-  const hashes = flags.dryRun || flags.builder !== void 0 ? void 0 : new ContextHashStore(flags.cacheDir ?? defaultCacheDir());
+  const hashes = flags.dryRun ? void 0 : new ContextHashStore(flags.cacheDir ?? defaultCacheDir());
   const planOptions = {
     dockerfileName: flags.dockerfileName,
     dockerfileText: flags.dockerfileText,
@@ -90832,6 +90831,7 @@ async function buildCommand2(argv2, out) {
     namedContexts: flags.namedContexts
   };
   if (flags.builder === void 0) prefetchContext(planOptions.context, flags.dockerfileText);
+  else planOptions.context("context").load().catch(() => void 0);
   if (flags.dryRun) {
     const { dryRunPlan: dryRunPlan2 } = await Promise.resolve().then(() => (init_dry_run(), dry_run_exports));
     const plan = await dryRunPlan2(planOptions, { offline: flags.offline });
@@ -90859,7 +90859,7 @@ async function runBuild2(flags, planOptions, out) {
   process.once("SIGTERM", onSignal);
   try {
     if (flags.builder !== void 0) {
-      const { result: result2 } = await (await Promise.resolve().then(() => (init_remote_build(), remote_build_exports))).remoteBuild(flags, reporter, abort.signal);
+      const { result: result2 } = await (await Promise.resolve().then(() => (init_remote_build(), remote_build_exports))).remoteBuild(flags, reporter, abort.signal, planOptions.context);
       reporter.finish();
       printWarnings(result2.warnings.map((w) => ({ message: w.message, ...w.line !== void 0 ? { line: w.line } : {} })), flags.dockerfileName);
       out.write(result2.top.digest + "\n");
