@@ -43,13 +43,18 @@ function traceLines(text: string): { ms: number; label: string }[] {
   return [...text.matchAll(/^\[trace +(\d+)\] (.*)$/gm)].map((m) => ({ ms: Number(m[1]), label: m[2]! }));
 }
 
-/** Milliseconds between the client's `upload:` lines: from its context hashed to the files sent. */
-function tracedUpload(text: string): number | undefined {
+/** Milliseconds between the first trace lines of `text` that match `from` and `to`. */
+function tracedBetween(text: string, from: RegExp, to: RegExp): number | undefined {
   const lines = traceLines(text);
-  const from = lines.find((l) => /^upload: \d+ entries hashed/.test(l.label));
-  const to = lines.find((l) => /^upload: \d+ files sent/.test(l.label));
-  return from && to ? to.ms - from.ms : undefined;
+  const a = lines.find((l) => from.test(l.label));
+  const b = lines.find((l) => to.test(l.label));
+  return a && b ? b.ms - a.ms : undefined;
 }
+
+/** The client's `upload:` lines: its context walked, hashed, and the files the store lacked sent. */
+const WALKED = /^upload: context walked/;
+const HASHED = /^upload: \d+ entries hashed/;
+const SENT = /^upload: \d+ files sent/;
 
 /** A worker's fetch of a step's inputs that downloaded 1,000 blobs or more: from its start to its end. */
 function bulkFetch(text: string): number | undefined {
@@ -331,7 +336,7 @@ async function project(redisUrl: string, work: string): Promise<void> {
     // Each timed build starts after a sync, as in the project benchmark: none pays for the writes of the one before.
     spawnSync('sync');
     const cold = timeBuild(coordinator.address, dir, [], { DOCKYARD_TRACE: '1' });
-    const upload = tracedUpload(cold.stderr);
+    const upload = tracedBetween(cold.stderr, HASHED, SENT);
     // The step with the context's files: the only fetch of thousands of blobs. Its lines may reach this process after the build.
     let fetch: number | undefined;
     for (let i = 0; i < 100 && (fetch = bulkFetch(worker.stderr())) === undefined; i++) await new Promise((r) => setTimeout(r, 20));
@@ -340,6 +345,8 @@ async function project(redisUrl: string, work: string): Promise<void> {
       spawnSync('sync');
       noop.push(timeBuild(coordinator.address, dir, []).ms);
     }
+    // One more no-op, traced (not timed): how long the client takes to hash its context's files.
+    const hashing = tracedBetween(timeBuild(coordinator.address, dir, [], { DOCKYARD_TRACE: '1' }).stderr, WALKED, HASHED);
     console.log(`\nThe project benchmark's tree on the farm (one worker of 2 slots; no-op: median of ${RUNS})`);
     console.log('| build | time |');
     console.log('| --- | --- |');
@@ -347,6 +354,7 @@ async function project(redisUrl: string, work: string): Promise<void> {
     console.log(`| in it, the client's upload of the files the store lacked | ${((upload ?? NaN) / 1000).toFixed(2)} s |`);
     console.log(`| in it, the worker's fetch of the files of \`COPY src/\` | ${((fetch ?? NaN) / 1000).toFixed(2)} s |`);
     console.log(`| no-op rebuild | ${(median(noop) / 1000).toFixed(2)} s (${noop.map((x) => (x / 1000).toFixed(2)).join(', ')}) |`);
+    console.log(`| in a no-op, the client's hashing of its context's files | ${(hashing ?? NaN).toFixed(0)} ms |`);
   } finally {
     await worker.stop();
     await coordinator.stop();
